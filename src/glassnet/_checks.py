@@ -1,0 +1,85 @@
+"""Input checks shared by the whole package.
+
+Every check raises ``ValueError`` or ``TypeError`` with a message that names what was
+expected and what was received; none uses ``assert`` (those vanish under ``python -O``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.floating[Any]]
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
+    """Return ``dtype`` as a NumPy dtype, accepting only float32 and float64."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as error:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from error
+    if resolved not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64, got {resolved}")
+    return resolved
+
+
+def positive_int(value: Any, name: str) -> int:
+    """Return ``value`` if it is an integer ≥ 1 (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be a positive integer, got {value!r} ({type(value).__name__})")
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value}")
+    return int(value)
+
+
+def finite_float(value: Any, name: str, *, minimum: float | None = None, strict: bool = False) -> float:
+    """Return ``value`` as a finite float, optionally ≥ ``minimum`` (> when ``strict``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    number = float(value)
+    if not np.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {number}")
+    if minimum is not None:
+        if strict and number <= minimum:
+            raise ValueError(f"{name} must be > {minimum}, got {number}")
+        if not strict and number < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {number}")
+    return number
+
+
+def as_float_array(
+    values: Any, *, name: str, dtype: np.dtype[Any] | None = None, ndim: int | None = None
+) -> Array:
+    """Convert ``values`` to a finite float array.
+
+    ``dtype`` None keeps float32/float64 input as it is and turns anything else into
+    float64. ``ndim`` checks the number of dimensions. NaN and ±inf are refused, since
+    one of them anywhere makes every later number meaningless.
+    """
+    if isinstance(values, np.ndarray) and values.dtype in FLOAT_DTYPES and (dtype is None or values.dtype == dtype):
+        array = values
+    else:
+        try:
+            array = np.asarray(values, dtype=dtype if dtype is not None else _default_dtype(values))
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{name} must be an array of numbers, got {type(values).__name__}: {error}") from None
+    if ndim is not None and array.ndim != ndim:
+        expected = {1: "a 1-D array (N,)", 2: "a 2-D array (N, features)"}.get(ndim, f"{ndim}-D")
+        raise ValueError(f"{name} must be {expected}, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise ValueError(
+            f"{name} must be finite, got {array[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
+        )
+    return array
+
+
+def _default_dtype(values: Any) -> np.dtype[Any]:
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and np.dtype(dtype) in FLOAT_DTYPES:
+        return np.dtype(dtype)
+    return np.dtype(np.float64)

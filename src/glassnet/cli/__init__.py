@@ -1,0 +1,53 @@
+"""The ``glassnet`` command: parses arguments, calls the library, prints.
+
+Each sub-command lives in its own module with a ``register(subparsers)`` function that
+adds its parser and sets ``handler``. A user mistake (``ValueError``, ``TypeError``,
+``OSError``, ``KeyboardInterrupt``) becomes one line on stderr and exit status 2 (130 for
+Ctrl-C); ``--traceback`` shows the full traceback instead, for bug reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from glassnet import __version__
+from glassnet.cli import _demo
+
+COMMANDS = (_demo,)
+
+USER_ERRORS = (ValueError, TypeError, OSError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glassnet",
+        description="Neural networks you can see through: explicit backprop, worked derivations, PyTorch parity.",
+    )
+    parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
+    parser.add_argument("--traceback", action="store_true", help="show the full traceback on errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed its usage line already
+        return int(exit_.code or 0)
+    try:
+        status: int = args.handler(args)
+    except KeyboardInterrupt:
+        print("glassnet: interrupted", file=sys.stderr)
+        return 130
+    except USER_ERRORS as error:
+        if args.traceback:
+            raise
+        print(f"glassnet {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return status

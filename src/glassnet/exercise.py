@@ -1,0 +1,37 @@
+"""The exercise's network (Figure 1 of the sheet): 2 inputs → 3 ReLU units → 1 logit.
+
+    z = Wʰ x + bʰ,   h = ReLU(z),   ŷ = Wᵒ h + bᵒ
+
+with Wʰ = [[0.2, 0.4], [0.8, 0.1], [2.0, 0.5]], bʰ = (1, 1, −4), Wᵒ = [0.5, −1, 0],
+bᵒ = 3 and the input x = (1, 2); this gives z = (2, 2, −1), h = (2, 2, 0) and ŷ = 2.
+The sheet trains it with the logistic loss L = log(1 + exp((1 − 2y) ŷ)) and η = 0.1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet._checks import Array
+from glassnet.nn import MLP
+
+HIDDEN_WEIGHT = ((0.2, 0.4), (0.8, 0.1), (2.0, 0.5))
+HIDDEN_BIAS = (1.0, 1.0, -4.0)
+OUTPUT_WEIGHT = ((0.5, -1.0, 0.0),)
+OUTPUT_BIAS = (3.0,)
+INPUT = (1.0, 2.0)
+SHEET_LABEL = -1.0  # the sheet's y; outside {0, 1}, see glassnet.explain
+LEARNING_RATE = 0.1
+
+
+def exercise_network(dtype: type[np.floating] = np.float64) -> MLP:  # type: ignore[type-arg]
+    """The sheet's 2→3→1 ReLU network with its weights: ``model[0]`` is (Wʰ, bʰ), ``model[2]`` (Wᵒ, bᵒ)."""
+    model = MLP([2, 3, 1], activation="relu", rng=np.random.default_rng(0), dtype=dtype)
+    model.load_state_dict(
+        {"0.weight": HIDDEN_WEIGHT, "0.bias": HIDDEN_BIAS, "2.weight": OUTPUT_WEIGHT, "2.bias": OUTPUT_BIAS}
+    )
+    return model
+
+
+def exercise_input(dtype: type[np.floating] = np.float64) -> Array:  # type: ignore[type-arg]
+    """x = (1, 2) as a batch of one row, shape (1, 2)."""
+    return np.array([INPUT], dtype=dtype)

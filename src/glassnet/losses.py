@@ -1,0 +1,239 @@
+"""Losses: a value and its gradient with respect to the prediction.
+
+A loss is called as ``loss(prediction, target)``, returns the reduced value as a float and
+keeps what ``backward()`` needs; ``backward()`` returns dL/dprediction with the
+prediction's shape, ready for ``model.backward``.
+
+Each loss is a pair of pure element-wise functions, ``elementwise(ŷ, y)`` and
+``elementwise_grad(ŷ, y)``; the reduction is applied on top:
+
+- ``"mean"``: L = (1/M) Σᵢ ℓᵢ over all M elements (PyTorch's default);
+- ``"sum"``:  L = Σᵢ ℓᵢ.
+
+Targets have the prediction's shape, or shape (N,) for a prediction of shape (N, 1)
+(it is reshaped; it is never broadcast into an (N, N) table).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet._checks import Array, as_float_array, finite_float
+from glassnet.nn import stable_sigmoid, stable_softplus
+
+Reduction = Literal["mean", "sum"]
+REDUCTIONS: tuple[Reduction, ...] = ("mean", "sum")
+LabelConvention = Literal["01", "pm1"]
+
+
+class Loss:
+    """Base class: subclasses define ``elementwise`` and ``elementwise_grad``."""
+
+    name: ClassVar[str]
+    default_reduction: ClassVar[Reduction] = "mean"
+
+    def __init__(self, reduction: Reduction | None = None) -> None:
+        reduction = self.default_reduction if reduction is None else reduction
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
+        self.reduction: Reduction = reduction
+        self._prediction: Array | None = None
+        self._target: Array | None = None
+
+    def elementwise(self, prediction: Array, target: Array) -> Array:
+        raise NotImplementedError
+
+    def elementwise_grad(self, prediction: Array, target: Array) -> Array:
+        raise NotImplementedError
+
+    def check_target(self, target: Array) -> None:
+        """Refuse targets outside the loss's domain (labels, probabilities)."""
+
+    def __call__(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
+        prediction, target = self.prepare(prediction, target)
+        self._prediction, self._target = prediction, target
+        return self.reduce(self.elementwise(prediction, target))
+
+    def backward(self) -> Array:
+        """dL/dŷ for the last call, with the prediction's shape."""
+        if self._prediction is None or self._target is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before the loss was computed")
+        grad = self.elementwise_grad(self._prediction, self._target)
+        if self.reduction == "mean":
+            grad = grad / self._prediction.size
+        return grad
+
+    def value_and_grad(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> tuple[float, Array]:
+        value = self(prediction, target)
+        return value, self.backward()
+
+    def reduce(self, losses: Array) -> float:
+        return float(losses.mean() if self.reduction == "mean" else losses.sum())
+
+    def prepare(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> tuple[Array, Array]:
+        """Check and convert (ŷ, y): finite floats, matching shapes, y in the loss's domain."""
+        name = type(self).__name__
+        prediction = as_float_array(prediction, name=f"{name} prediction")
+        target = as_float_array(target, name=f"{name} target", dtype=prediction.dtype)
+        if target.shape != prediction.shape:
+            if prediction.ndim == 2 and prediction.shape[1] == 1 and target.shape == prediction.shape[:1]:
+                target = target.reshape(prediction.shape)  # (N,) -> (N, 1)
+            else:
+                raise ValueError(
+                    f"{name} target must have the prediction's shape {prediction.shape}, got shape {target.shape}"
+                )
+        if prediction.size == 0:
+            raise ValueError(f"{name} needs at least one prediction, got shape {prediction.shape}")
+        self.check_target(target)
+        return prediction, target
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class LogisticLoss(Loss):
+    """Softplus (logistic) loss of a logit ŷ for binary classification.
+
+    - ``labels="01"`` (y ∈ {0, 1}), the exercise's form: ℓ = log(1 + exp((1 − 2y) ŷ)),
+      ∂ℓ/∂ŷ = (1 − 2y) σ((1 − 2y) ŷ).
+    - ``labels="pm1"`` (y ∈ {−1, +1}): ℓ = log(1 + exp(−y ŷ)), ∂ℓ/∂ŷ = −y σ(−y ŷ).
+
+    Both are the negative log-likelihood of a Bernoulli label with P(positive) = σ(ŷ) and
+    equal PyTorch's ``binary_cross_entropy_with_logits`` (label 0/−1 ↔ 0, 1/+1 ↔ 1).
+    Computed as softplus(s ŷ) with s = 1 − 2y or −y, through e^(−|sŷ|): finite value and
+    gradient for any finite logit, no overflow.
+
+    Labels outside the chosen convention are refused; ``strict_labels=False`` applies the
+    formula to any finite y as written (the exercise's sheet does this with y = −1).
+    """
+
+    name = "logistic"
+
+    def __init__(
+        self, labels: LabelConvention = "01", reduction: Reduction | None = None, *, strict_labels: bool = True
+    ) -> None:
+        super().__init__(reduction)
+        if labels not in ("01", "pm1"):
+            raise ValueError(f"labels must be '01' (y in {{0, 1}}) or 'pm1' (y in {{-1, +1}}), got {labels!r}")
+        self.labels: LabelConvention = labels
+        self.strict_labels = strict_labels
+
+    def sign(self, target: Array) -> Array:
+        """s(y): the factor in front of ŷ, (1 − 2y) for labels '01' and −y for 'pm1'."""
+        return 1.0 - 2.0 * target if self.labels == "01" else -target
+
+    def elementwise(self, prediction: Array, target: Array) -> Array:
+        return stable_softplus(self.sign(target) * prediction)
+
+    def elementwise_grad(self, prediction: Array, target: Array) -> Array:
+        s = self.sign(target)
+        return s * stable_sigmoid(s * prediction)
+
+    def check_target(self, target: Array) -> None:
+        if not self.strict_labels:
+            return
+        allowed = (0.0, 1.0) if self.labels == "01" else (-1.0, 1.0)
+        bad = (target != allowed[0]) & (target != allowed[1])
+        if bad.any():
+            first = target[bad].flat[0]
+            shown = "{0, 1}" if self.labels == "01" else "{-1, +1}"
+            other = "labels='pm1'" if self.labels == "01" else "labels='01'"
+            raise ValueError(
+                f"LogisticLoss(labels={self.labels!r}) expects labels in {shown}, got {first:g}; "
+                f"use {other} for the other convention"
+            )
+
+    def extra_repr(self) -> str:
+        return f"labels={self.labels!r}, reduction={self.reduction!r}"
+
+
+class MSELoss(Loss):
+    """Mean squared error: ℓ = (ŷ − y)², ∂ℓ/∂ŷ = 2 (ŷ − y); mean over all elements by default."""
+
+    name = "mse"
+
+    def elementwise(self, prediction: Array, target: Array) -> Array:
+        return (prediction - target) ** 2
+
+    def elementwise_grad(self, prediction: Array, target: Array) -> Array:
+        return 2.0 * (prediction - target)
+
+
+class HalfSquaredError(Loss):
+    """The textbook form ½ Σ (ŷ − y)²: ℓ = ½ (ŷ − y)², ∂ℓ/∂ŷ = ŷ − y; summed by default."""
+
+    name = "half_sse"
+    default_reduction = "sum"
+
+    def elementwise(self, prediction: Array, target: Array) -> Array:
+        return 0.5 * (prediction - target) ** 2
+
+    def elementwise_grad(self, prediction: Array, target: Array) -> Array:
+        return prediction - target
+
+
+class BCELoss(Loss):
+    """Binary cross-entropy of a probability p ∈ [0, 1] and a target y ∈ [0, 1].
+
+    ℓ = −[y log p + (1 − y) log(1 − p)], ∂ℓ/∂p = (p − y) / (p (1 − p)).
+
+    p is clipped to [ε, 1 − ε] before the logarithms, so p = 0 or 1 gives a large finite
+    loss instead of inf (PyTorch's ``BCELoss`` clamps log p at −100 to the same end). ε is
+    ``eps``, by default 1e-12 in float64 and 1e-7 in float32 (where 1 − 1e-12 rounds to 1).
+    For a model that outputs a logit, ``LogisticLoss`` is exact and better conditioned.
+    """
+
+    name = "bce"
+
+    def __init__(self, reduction: Reduction | None = None, *, eps: float | None = None) -> None:
+        super().__init__(reduction)
+        if eps is not None:
+            eps = finite_float(eps, "BCELoss eps", minimum=0.0, strict=True)
+            if eps >= 0.5:
+                raise ValueError(f"BCELoss eps must be < 0.5, got {eps}")
+        self.eps = eps
+
+    def _clipped(self, prediction: Array) -> Array:
+        eps = self.eps if self.eps is not None else (1e-7 if prediction.dtype == np.float32 else 1e-12)
+        return np.clip(prediction, eps, 1.0 - eps)
+
+    def elementwise(self, prediction: Array, target: Array) -> Array:
+        p = self._clipped(prediction)
+        return -(target * np.log(p) + (1.0 - target) * np.log1p(-p))
+
+    def elementwise_grad(self, prediction: Array, target: Array) -> Array:
+        p = self._clipped(prediction)
+        return (p - target) / (p * (1.0 - p))
+
+    def prepare(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> tuple[Array, Array]:
+        prediction, target = super().prepare(prediction, target)
+        outside = (prediction < 0) | (prediction > 1)
+        if outside.any():
+            raise ValueError(
+                f"BCELoss expects probabilities in [0, 1], got {prediction[outside].flat[0]:g}; "
+                "for logits use LogisticLoss"
+            )
+        return prediction, target
+
+    def check_target(self, target: Array) -> None:
+        outside = (target < 0) | (target > 1)
+        if outside.any():
+            raise ValueError(f"BCELoss expects targets in [0, 1], got {target[outside].flat[0]:g}")
+
+
+LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (LogisticLoss, MSELoss, HalfSquaredError, BCELoss)}
+
+
+def get_loss(name: str | Loss, **options: Any) -> Loss:
+    """A loss from its name (``"logistic"``, ``"mse"``, ``"half_sse"``, ``"bce"``) or an instance."""
+    if isinstance(name, Loss):
+        return name
+    if not isinstance(name, str) or name.lower() not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; expected one of {', '.join(LOSSES)}")
+    return LOSSES[name.lower()](**options)

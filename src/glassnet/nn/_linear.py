@@ -1,0 +1,93 @@
+"""Linear layer and its weight initialisations."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet._checks import Array, as_dtype, positive_int
+from glassnet.nn._module import Module
+from glassnet.nn._parameter import Parameter
+
+Init = Literal["torch", "he", "xavier"]
+INITS: tuple[Init, ...] = ("torch", "he", "xavier")
+
+
+def init_linear(
+    in_features: int, out_features: int, init: Init, rng: np.random.Generator, dtype: np.dtype[np.floating]  # type: ignore[type-arg]
+) -> tuple[Array, Array]:
+    """Draw (W, b) for a layer with ``in_features`` inputs and ``out_features`` outputs.
+
+    - ``"torch"``: PyTorch's default for ``nn.Linear``, W, b ~ U(−1/√in, 1/√in).
+    - ``"he"``: He (Kaiming) normal for ReLU nets, W ~ N(0, 2/in), b = 0.
+    - ``"xavier"``: Glorot uniform for tanh/sigmoid nets, W ~ U(−a, a), a = √(6/(in+out)), b = 0.
+    """
+    shape = (out_features, in_features)
+    if init == "torch":
+        bound = 1.0 / math.sqrt(in_features)
+        weight = rng.uniform(-bound, bound, size=shape)
+        bias = rng.uniform(-bound, bound, size=out_features)
+    elif init == "he":
+        weight = rng.normal(0.0, math.sqrt(2.0 / in_features), size=shape)
+        bias = np.zeros(out_features)
+    elif init == "xavier":
+        bound = math.sqrt(6.0 / (in_features + out_features))
+        weight = rng.uniform(-bound, bound, size=shape)
+        bias = np.zeros(out_features)
+    else:
+        raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+    return weight.astype(dtype), bias.astype(dtype)
+
+
+class Linear(Module):
+    """Affine map y = W x + b, applied row-wise: Y = X Wᵀ + b.
+
+    Shapes: X (N, in) -> Y (N, out). W is (out, in), as in the maths (Wʰ ∈ R³ˣ² for the
+    exercise's 2→3 layer) and in PyTorch; b is (out,).
+
+    Weights are drawn from ``rng`` (a ``numpy.random.Generator``; a fresh unseeded one when
+    None) with the ``init`` scheme of :func:`init_linear`, PyTorch's default unless told.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        init: Init = "torch",
+        rng: np.random.Generator | None = None,
+        dtype: npt.DTypeLike = np.float64,
+    ) -> None:
+        self.in_features = positive_int(in_features, "Linear in_features")
+        self.out_features = positive_int(out_features, "Linear out_features")
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        weight, bias = init_linear(
+            self.in_features, self.out_features, init, rng or np.random.default_rng(), as_dtype(dtype)
+        )
+        self.weight = Parameter(weight)
+        self.bias = Parameter(bias)
+        self._x: Array | None = None
+
+    def forward(self, x: Array) -> Array:
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(
+                f"Linear({self.in_features}, {self.out_features}) expects input of shape "
+                f"(N, {self.in_features}), got shape {x.shape}"
+            )
+        self._x = x  # kept for backward
+        return x @ self.weight.data.T + self.bias.data  # (N, out)
+
+    def backward(self, grad_out: Array) -> Array:
+        """Add dL/dW = Gᵀ X and dL/db = Σₙ G to the gradients; return dL/dX = G W."""
+        if self._x is None:
+            raise RuntimeError("Linear.backward called before forward")
+        self.weight.grad += grad_out.T @ self._x  # (out, in)
+        self.bias.grad += grad_out.sum(axis=0)  # (out,)
+        return grad_out @ self.weight.data  # (N, in)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}"

@@ -1,0 +1,59 @@
+"""MLP: a Sequential of Linear layers and activations built from a list of sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet.nn._activations import Activation, get_activation
+from glassnet.nn._linear import Init, Linear
+from glassnet.nn._module import Module, Sequential
+
+
+class MLP(Sequential):
+    """Feedforward network: sizes (d₀, d₁, …, d_L) give L Linear layers dₗ₋₁ → dₗ.
+
+    h⁽ˡ⁾ = f(W⁽ˡ⁾ h⁽ˡ⁻¹⁾ + b⁽ˡ⁾) for the hidden layers, ŷ = g(W⁽ᴸ⁾ h⁽ᴸ⁻¹⁾ + b⁽ᴸ⁾) for the
+    output, with f = ``activation`` and g = ``output_activation`` (identity by default, so
+    the output is a logit or a regression value).
+
+    Shapes: X (N, d₀) -> ŷ (N, d_L). ``MLP([2, 3, 1])`` is the exercise's network; its
+    layers are ``model[0]`` (Linear 2→3), ``model[1]`` (ReLU), ``model[2]`` (Linear 3→1).
+    Every layer draws its weights from the one ``rng``, in order, so a seed fixes them all.
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        *,
+        activation: str | type[Activation] = "relu",
+        output_activation: str | type[Activation] | None = None,
+        init: Init = "torch",
+        rng: np.random.Generator | None = None,
+        dtype: npt.DTypeLike = np.float64,
+    ) -> None:
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"MLP needs at least two sizes (inputs and outputs), got {sizes}")
+        rng = rng if rng is not None else np.random.default_rng()
+        layers: list[Module] = []
+        for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            layers.append(Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
+            is_output = index == len(sizes) - 2
+            if not is_output:
+                layers.append(_make_activation(activation))
+            elif output_activation is not None:
+                layers.append(_make_activation(output_activation))
+        super().__init__(*layers)
+        self.sizes = sizes
+
+    def extra_repr(self) -> str:
+        return f"sizes={self.sizes}"
+
+
+def _make_activation(spec: str | type[Activation]) -> Activation:
+    if isinstance(spec, type) and issubclass(spec, Activation):
+        return spec()
+    return get_activation(spec)

@@ -1,0 +1,203 @@
+"""Module: the base class of every layer, with PyTorch's habits and an explicit backward."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Self
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet._checks import Array, as_dtype, as_float_array
+from glassnet.nn._parameter import Parameter
+
+
+class Module:
+    """Base class: ``forward(x) -> y`` and ``backward(dL/dy) -> dL/dx``.
+
+    ``backward`` adds dL/dθ to every parameter's ``grad`` and returns the gradient with
+    respect to the module's input, using what ``forward`` kept. Parameters and sub-modules
+    are found among the instance attributes, in the order they were assigned, which gives
+    stable dotted names (``"0.weight"``, ``"hidden.bias"``) as in PyTorch.
+
+    Calling a module (``model(x)``) checks the input (2-D, finite, cast to the
+    parameters' dtype) and then runs ``forward``; containers call their children's
+    ``forward`` directly, so the check happens once per batch, at the top.
+    """
+
+    training: bool = True
+
+    def forward(self, x: Array) -> Array:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward")
+
+    def backward(self, grad_out: Array) -> Array:
+        raise NotImplementedError(f"{type(self).__name__} does not define backward")
+
+    def __call__(self, x: npt.ArrayLike) -> Array:
+        return self.forward(as_float_array(x, name=f"{type(self).__name__} input", dtype=self.dtype, ndim=2))
+
+    # -- parameters and children -------------------------------------------------------
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it, depth first."""
+        yield self
+        for child in self.children():
+            yield from child.modules()
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child.named_parameters(prefix=f"{prefix}{name}.")
+
+    def parameters(self) -> list[Parameter]:
+        return [parameter for _, parameter in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        return sum(parameter.size for parameter in self.parameters())
+
+    @property
+    def dtype(self) -> np.dtype[Any] | None:
+        """The dtype of the parameters (None for a module without any)."""
+        for _, parameter in self.named_parameters():
+            return parameter.data.dtype
+        return None
+
+    def zero_grad(self) -> None:
+        for parameter in self.parameters():
+            parameter.zero_grad()
+
+    def astype(self, dtype: npt.DTypeLike) -> Self:
+        """Convert every parameter (and its gradient) to ``dtype`` in place; return self."""
+        resolved = as_dtype(dtype)
+        for parameter in self.parameters():
+            parameter.data = parameter.data.astype(resolved)
+            parameter.grad = parameter.grad.astype(resolved)
+        return self
+
+    # -- modes -------------------------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Self:
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Self:
+        return self.train(False)
+
+    # -- state -------------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Array]:
+        """A copy of every parameter's values, by dotted name."""
+        return {name: parameter.data.copy() for name, parameter in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, npt.ArrayLike], strict: bool = True) -> None:
+        """Copy values into the parameters (kept in place, so optimizers still see them).
+
+        Every array is checked first and nothing is changed unless all of them fit:
+        names (all of them when ``strict``), shapes, and finite values.
+        """
+        own = dict(self.named_parameters())
+        if strict:
+            missing = sorted(set(own) - set(state))
+            unexpected = sorted(set(state) - set(own))
+            if missing or unexpected:
+                raise ValueError(
+                    f"state_dict does not match {type(self).__name__}: "
+                    f"missing keys {missing}, unexpected keys {unexpected}"
+                )
+        checked: list[tuple[Parameter, Array]] = []
+        for name, values in state.items():
+            if name not in own:
+                continue
+            parameter = own[name]
+            array = as_float_array(values, name=f"state_dict[{name!r}]", dtype=parameter.data.dtype)
+            if array.shape != parameter.data.shape:
+                raise ValueError(
+                    f"state_dict[{name!r}] has shape {array.shape}, expected {parameter.data.shape}"
+                )
+            checked.append((parameter, array))
+        for parameter, array in checked:
+            np.copyto(parameter.data, array)
+
+    # -- display -----------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        children = list(self.named_children())
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+class Sequential(Module):
+    """Modules applied one after the other; backward runs them in reverse.
+
+    Indexable like a list (``model[0]`` is the first layer, ``model[-1]`` the last,
+    ``model[1:]`` a Sequential of the rest); parameters are named ``"0.weight"`` etc.
+    """
+
+    def __init__(self, *layers: Module) -> None:
+        for index, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential takes Modules, got {type(layer).__name__} at position {index}")
+        self.layers: list[Module] = list(layers)
+
+    def forward(self, x: Array) -> Array:
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad_out: Array) -> Array:
+        for layer in reversed(self.layers):
+            grad_out = layer.backward(grad_out)
+        return grad_out
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for index, layer in enumerate(self.layers):
+            yield str(index), layer
+
+    def append(self, layer: Module) -> Self:
+        if not isinstance(layer, Module):
+            raise TypeError(f"Sequential takes Modules, got {type(layer).__name__}")
+        self.layers.append(layer)
+        return self
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        return self.layers[index]
+
+
+def flatten_modules(modules: Iterable[Module]) -> list[Module]:
+    """Leaf modules in forward order (Sequentials opened up)."""
+    leaves: list[Module] = []
+    for module in modules:
+        if isinstance(module, Sequential):
+            leaves.extend(flatten_modules(module.layers))
+        else:
+            leaves.append(module)
+    return leaves

@@ -1,0 +1,111 @@
+"""Learning-rate schedules: the rate as a pure function of the step count t.
+
+Used as PyTorch's: build the schedule on an optimizer, call ``scheduler.step()`` once per
+epoch (or per batch, if that is the unit you chose), after ``optimizer.step()``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from glassnet._checks import finite_float, positive_int
+from glassnet.optim._optimizer import Optimizer
+
+
+class LRScheduler:
+    """Base class: sets every group's ``lr`` to ``lr_at(base_lr, t)``; t starts at 0."""
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"a scheduler needs a glassnet Optimizer, got {type(optimizer).__name__}")
+        self.optimizer = optimizer
+        self.base_lrs = [float(group["lr"]) for group in optimizer.param_groups]
+        self.last_epoch = 0
+        self._apply()
+
+    def lr_at(self, base_lr: float, t: int) -> float:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        self.last_epoch += 1
+        self._apply()
+
+    def get_last_lr(self) -> list[float]:
+        return [float(group["lr"]) for group in self.optimizer.param_groups]
+
+    def _apply(self) -> None:
+        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
+            group["lr"] = self.lr_at(base_lr, self.last_epoch)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        last_epoch = state.get("last_epoch")
+        if isinstance(last_epoch, bool) or not isinstance(last_epoch, int) or last_epoch < 0:
+            raise ValueError(f"scheduler state last_epoch must be a non-negative integer, got {last_epoch!r}")
+        self.base_lrs = [float(lr) for lr in state.get("base_lrs", self.base_lrs)]
+        self.last_epoch = last_epoch
+        self._apply()
+
+
+class StepLR(LRScheduler):
+    """η_t = η₀ · γ^⌊t / step_size⌋ (``torch.optim.lr_scheduler.StepLR``)."""
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        self.step_size = positive_int(step_size, "StepLR step_size")
+        self.gamma = finite_float(gamma, "StepLR gamma", minimum=0.0, strict=True)
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, t: int) -> float:
+        return base_lr * self.gamma ** (t // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """η_t = η₀ · γᵗ (``torch.optim.lr_scheduler.ExponentialLR``)."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        self.gamma = finite_float(gamma, "ExponentialLR gamma", minimum=0.0, strict=True)
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, t: int) -> float:
+        return base_lr * self.gamma**t
+
+
+class CosineLR(LRScheduler):
+    """Cosine annealing over ``t_max`` steps after an optional linear warm-up of ``warmup`` steps:
+
+        t < W:        η_t = η₀ · (f + (1 − f) · t / W)                       (f = warmup_start_factor)
+        W ≤ t ≤ W+T:  η_t = η_min + (η₀ − η_min) · (1 + cos(π (t − W) / T)) / 2
+        t > W+T:      η_t = η_min
+
+    With W = 0 this is PyTorch's ``CosineAnnealingLR(T_max=T, eta_min=η_min)`` up to t = T
+    (PyTorch's rate climbs again after T; here it stays at η_min). With W > 0 it is
+    ``SequentialLR([LinearLR(f, 1, W), CosineAnnealingLR(T)], milestones=[W])``.
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        t_max: int,
+        eta_min: float = 0.0,
+        warmup: int = 0,
+        warmup_start_factor: float = 1.0 / 3.0,
+    ) -> None:
+        self.t_max = positive_int(t_max, "CosineLR t_max")
+        self.eta_min = finite_float(eta_min, "CosineLR eta_min", minimum=0.0)
+        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+            raise ValueError(f"CosineLR warmup must be a non-negative integer, got {warmup!r}")
+        self.warmup = warmup
+        self.warmup_start_factor = finite_float(warmup_start_factor, "CosineLR warmup_start_factor", minimum=0.0)
+        if self.warmup_start_factor > 1.0:
+            raise ValueError(f"CosineLR warmup_start_factor must be in [0, 1], got {self.warmup_start_factor}")
+        super().__init__(optimizer)
+
+    def lr_at(self, base_lr: float, t: int) -> float:
+        if t < self.warmup:
+            f = self.warmup_start_factor
+            return base_lr * (f + (1.0 - f) * t / self.warmup)
+        progress = min(t - self.warmup, self.t_max) / self.t_max
+        return self.eta_min + (base_lr - self.eta_min) * (1.0 + math.cos(math.pi * progress)) / 2.0
