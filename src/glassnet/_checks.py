@@ -60,13 +60,19 @@ def as_float_array(
     float64. ``ndim`` checks the number of dimensions. NaN and ±inf are refused, since
     one of them anywhere makes every later number meaningless.
     """
-    if isinstance(values, np.ndarray) and values.dtype in FLOAT_DTYPES and (dtype is None or values.dtype == dtype):
+    if (
+        isinstance(values, np.ndarray)
+        and values.dtype in FLOAT_DTYPES
+        and (dtype is None or values.dtype == dtype)
+    ):
         array = values
     else:
         try:
             array = np.asarray(values, dtype=dtype if dtype is not None else _default_dtype(values))
         except (TypeError, ValueError) as error:
-            raise TypeError(f"{name} must be an array of numbers, got {type(values).__name__}: {error}") from None
+            raise TypeError(
+                f"{name} must be an array of numbers, got {type(values).__name__}: {error}"
+            ) from None
     if ndim is not None and array.ndim != ndim:
         expected = {1: "a 1-D array (N,)", 2: "a 2-D array (N, features)"}.get(ndim, f"{ndim}-D")
         raise ValueError(f"{name} must be {expected}, got shape {array.shape}")
@@ -80,6 +86,5 @@ def as_float_array(
 
 def _default_dtype(values: Any) -> np.dtype[Any]:
     dtype = getattr(values, "dtype", None)
-    if dtype is not None and np.dtype(dtype) in FLOAT_DTYPES:
-        return np.dtype(dtype)
-    return np.dtype(np.float64)
+    resolved: np.dtype[Any] = np.dtype(dtype) if dtype is not None else np.dtype(np.float64)
+    return resolved if resolved in FLOAT_DTYPES else np.dtype(np.float64)

@@ -23,7 +23,7 @@ SHEET_LABEL = -1.0  # the sheet's y; outside {0, 1}, see glassnet.explain
 LEARNING_RATE = 0.1
 
 
-def exercise_network(dtype: type[np.floating] = np.float64) -> MLP:  # type: ignore[type-arg]
+def exercise_network(dtype: type[np.floating] = np.float64) -> MLP:
     """The sheet's 2→3→1 ReLU network with its weights: ``model[0]`` is (Wʰ, bʰ), ``model[2]`` (Wᵒ, bᵒ)."""
     model = MLP([2, 3, 1], activation="relu", rng=np.random.default_rng(0), dtype=dtype)
     model.load_state_dict(
@@ -32,6 +32,6 @@ def exercise_network(dtype: type[np.floating] = np.float64) -> MLP:  # type: ign
     return model
 
 
-def exercise_input(dtype: type[np.floating] = np.float64) -> Array:  # type: ignore[type-arg]
+def exercise_input(dtype: type[np.floating] = np.float64) -> Array:
     """x = (1, 2) as a batch of one row, shape (1, 2)."""
     return np.array([INPUT], dtype=dtype)

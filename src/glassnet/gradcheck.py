@@ -65,7 +65,9 @@ class GradcheckReport:
         for c in self.comparisons:
             mismatch = "-" if c.first_mismatch is None else str(c.first_mismatch)
             lines.append(f"{c.name:<{width}}  {c.max_abs_error:11.3e}  {c.rel_error:9.3e}  {mismatch}")
-        lines.append(f"{'all ok' if self.ok else 'MISMATCH'} (central differences, eps={self.eps:g}, float64)")
+        lines.append(
+            f"{'all ok' if self.ok else 'MISMATCH'} (central differences, eps={self.eps:g}, float64)"
+        )
         return "\n".join(lines)
 
 

@@ -116,11 +116,17 @@ class LogisticLoss(Loss):
     name = "logistic"
 
     def __init__(
-        self, labels: LabelConvention = "01", reduction: Reduction | None = None, *, strict_labels: bool = True
+        self,
+        labels: LabelConvention = "01",
+        reduction: Reduction | None = None,
+        *,
+        strict_labels: bool = True,
     ) -> None:
         super().__init__(reduction)
         if labels not in ("01", "pm1"):
-            raise ValueError(f"labels must be '01' (y in {{0, 1}}) or 'pm1' (y in {{-1, +1}}), got {labels!r}")
+            raise ValueError(
+                f"labels must be '01' (y in {{0, 1}}) or 'pm1' (y in {{-1, +1}}), got {labels!r}"
+            )
         self.labels: LabelConvention = labels
         self.strict_labels = strict_labels
 

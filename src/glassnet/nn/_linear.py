@@ -17,7 +17,11 @@ INITS: tuple[Init, ...] = ("torch", "he", "xavier")
 
 
 def init_linear(
-    in_features: int, out_features: int, init: Init, rng: np.random.Generator, dtype: np.dtype[np.floating]  # type: ignore[type-arg]
+    in_features: int,
+    out_features: int,
+    init: Init,
+    rng: np.random.Generator,
+    dtype: np.dtype[np.floating],
 ) -> tuple[Array, Array]:
     """Draw (W, b) for a layer with ``in_features`` inputs and ``out_features`` outputs.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -39,7 +40,7 @@ class MLP(Sequential):
             raise ValueError(f"MLP needs at least two sizes (inputs and outputs), got {sizes}")
         rng = rng if rng is not None else np.random.default_rng()
         layers: list[Module] = []
-        for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        for index, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
             layers.append(Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
             is_output = index == len(sizes) - 2
             if not is_output:

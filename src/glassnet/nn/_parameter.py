@@ -29,7 +29,7 @@ class Parameter:
         return self.data.shape
 
     @property
-    def dtype(self) -> np.dtype[np.floating]:  # type: ignore[type-arg]
+    def dtype(self) -> np.dtype[np.floating]:
         return self.data.dtype
 
     @property

@@ -37,7 +37,9 @@ class Optimizer:
             settings = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
             unknown = sorted(set(settings) - set(self.defaults))
             if unknown:
-                raise ValueError(f"{type(self).__name__} has no setting(s) {unknown}; known: {sorted(self.defaults)}")
+                raise ValueError(
+                    f"{type(self).__name__} has no setting(s) {unknown}; known: {sorted(self.defaults)}"
+                )
             self.check_group(settings)
             parameters = list(group["params"])
             for parameter in parameters:
@@ -66,7 +68,9 @@ class Optimizer:
 
     def step(self) -> None:
         """Apply one update to every parameter from its accumulated gradient."""
-        for group, data, grad, state in zip(self.param_groups, self._flat_data, self._flat_grad, self.state, strict=True):
+        for group, data, grad, state in zip(
+            self.param_groups, self._flat_data, self._flat_grad, self.state, strict=True
+        ):
             state["step"] += 1
             self.update_group(data, grad, state, group)
 
@@ -77,21 +81,30 @@ class Optimizer:
     def state_dict(self) -> dict[str, Any]:
         """Settings and buffers (copies), without the parameters themselves."""
         return {
-            "param_groups": [{k: v for k, v in group.items() if k != "params"} for group in self.param_groups],
+            "param_groups": [
+                {k: v for k, v in group.items() if k != "params"} for group in self.param_groups
+            ],
             "state": [
-                {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()} for state in self.state
+                {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+                for state in self.state
             ],
         }
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore settings and buffers saved by ``state_dict`` of the same optimizer type."""
         groups, states = state_dict.get("param_groups"), state_dict.get("state")
-        if not isinstance(groups, list) or not isinstance(states, list) or len(groups) != len(self.param_groups):
+        if (
+            not isinstance(groups, list)
+            or not isinstance(states, list)
+            or len(groups) != len(self.param_groups)
+        ):
             raise ValueError(
                 f"{type(self).__name__} state_dict must hold {len(self.param_groups)} parameter group(s)"
             )
         if len(states) != len(groups):
-            raise ValueError(f"{type(self).__name__} state_dict has {len(groups)} groups but {len(states)} states")
+            raise ValueError(
+                f"{type(self).__name__} state_dict has {len(groups)} groups but {len(states)} states"
+            )
         new_states: list[dict[str, Any]] = []
         for index, (settings, state, data) in enumerate(zip(groups, states, self._flat_data, strict=True)):
             self.check_group({**self.defaults, **settings})
@@ -99,10 +112,14 @@ class Optimizer:
             for key, value in state.items():
                 if key == "step":
                     if isinstance(value, bool) or int(value) != value or value < 0:
-                        raise ValueError(f"optimizer state step must be a non-negative integer, got {value!r}")
+                        raise ValueError(
+                            f"optimizer state step must be a non-negative integer, got {value!r}"
+                        )
                     restored[key] = int(value)
                     continue
-                array = as_float_array(value, name=f"optimizer state {key!r} of group {index}", dtype=data.dtype)
+                array = as_float_array(
+                    value, name=f"optimizer state {key!r} of group {index}", dtype=data.dtype
+                )
                 if array.shape != data.shape:
                     raise ValueError(
                         f"optimizer state {key!r} of group {index} has shape {array.shape}, expected {data.shape}"

@@ -98,9 +98,13 @@ class CosineLR(LRScheduler):
         if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
             raise ValueError(f"CosineLR warmup must be a non-negative integer, got {warmup!r}")
         self.warmup = warmup
-        self.warmup_start_factor = finite_float(warmup_start_factor, "CosineLR warmup_start_factor", minimum=0.0)
+        self.warmup_start_factor = finite_float(
+            warmup_start_factor, "CosineLR warmup_start_factor", minimum=0.0
+        )
         if self.warmup_start_factor > 1.0:
-            raise ValueError(f"CosineLR warmup_start_factor must be in [0, 1], got {self.warmup_start_factor}")
+            raise ValueError(
+                f"CosineLR warmup_start_factor must be in [0, 1], got {self.warmup_start_factor}"
+            )
         super().__init__(optimizer)
 
     def lr_at(self, base_lr: float, t: int) -> float:

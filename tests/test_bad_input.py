@@ -1,0 +1,279 @@
+"""Bad input to the engine: one parametrized table, the message checked each time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet import gradcheck, optim
+from glassnet.losses import BCELoss, LogisticLoss, MSELoss, get_loss
+from glassnet.nn import MLP, LeakyReLU, Linear, ReLU, Sequential, get_activation
+
+
+def _model() -> MLP:
+    return MLP([2, 3, 1], rng=np.random.default_rng(0))
+
+
+BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
+    # shapes
+    (
+        "wrong input width",
+        lambda: _model()(np.ones((4, 3))),
+        ValueError,
+        r"expects input of shape \(N, 2\), got shape \(4, 3\)",
+    ),
+    (
+        "1-D input",
+        lambda: _model()(np.ones(2)),
+        ValueError,
+        r"must be a 2-D array \(N, features\), got shape \(2,\)",
+    ),
+    ("3-D input", lambda: _model()(np.ones((1, 2, 2))), ValueError, r"2-D array .* got shape \(1, 2, 2\)"),
+    ("text input", lambda: _model()([["a", "b"]]), TypeError, r"must be an array of numbers"),
+    (
+        "NaN input",
+        lambda: _model()(np.array([[1.0, np.nan]])),
+        ValueError,
+        r"must be finite, got nan at index \(0, 1\)",
+    ),
+    (
+        "inf input",
+        lambda: _model()(np.array([[np.inf, 1.0]])),
+        ValueError,
+        r"must be finite, got inf at index \(0, 0\)",
+    ),
+    # sizes and settings of layers
+    ("zero size", lambda: Linear(0, 3), ValueError, r"in_features must be a positive integer, got 0"),
+    ("negative size", lambda: Linear(2, -1), ValueError, r"out_features must be a positive integer, got -1"),
+    ("float size", lambda: Linear(2.5, 3), TypeError, r"in_features must be a positive integer, got 2.5"),  # type: ignore[arg-type]
+    ("MLP too short", lambda: MLP([3]), ValueError, r"at least two sizes"),
+    ("MLP zero width", lambda: MLP([2, 0, 1]), ValueError, r"positive integer, got 0"),
+    (
+        "unknown activation",
+        lambda: get_activation("swish"),
+        ValueError,
+        r"unknown activation 'swish'; expected one of",
+    ),
+    (
+        "unknown activation in MLP",
+        lambda: MLP([2, 2], activation="gelu2", output_activation="gelu2"),
+        ValueError,
+        r"unknown activation 'gelu2'",
+    ),
+    (
+        "unknown init",
+        lambda: Linear(2, 2, init="glorot"),
+        ValueError,
+        r"init must be one of torch, he, xavier, got 'glorot'",
+    ),  # type: ignore[arg-type]
+    ("bad rng", lambda: Linear(2, 2, rng=42), TypeError, r"rng must be a numpy.random.Generator, got int"),  # type: ignore[arg-type]
+    (
+        "bad dtype",
+        lambda: Linear(2, 2, dtype=np.int32),
+        TypeError,
+        r"dtype must be float32 or float64, got int32",
+    ),
+    ("NaN slope", lambda: LeakyReLU(float("nan")), ValueError, r"negative_slope must be finite"),
+    (
+        "Sequential of non-modules",
+        lambda: Sequential(Linear(1, 1), "relu"),
+        TypeError,
+        r"takes Modules, got str at position 1",
+    ),  # type: ignore[arg-type]
+    # optimizers
+    (
+        "negative lr",
+        lambda: optim.SGD(_model().parameters(), lr=-0.1),
+        ValueError,
+        r"SGD lr must be >= 0.0, got -0.1",
+    ),
+    (
+        "NaN lr",
+        lambda: optim.Adam(_model().parameters(), lr=float("nan")),
+        ValueError,
+        r"Adam lr must be finite, got nan",
+    ),
+    (
+        "text lr",
+        lambda: optim.Adam(_model().parameters(), lr="fast"),
+        TypeError,
+        r"Adam lr must be a number, got 'fast'",
+    ),  # type: ignore[arg-type]
+    (
+        "negative momentum",
+        lambda: optim.SGD(_model().parameters(), momentum=-1),
+        ValueError,
+        r"momentum must be >= 0.0",
+    ),
+    (
+        "nesterov without momentum",
+        lambda: optim.SGD(_model().parameters(), nesterov=True),
+        ValueError,
+        r"nesterov needs momentum > 0",
+    ),
+    (
+        "beta of one",
+        lambda: optim.Adam(_model().parameters(), betas=(0.9, 1.0)),
+        ValueError,
+        r"beta2 must be in \[0, 1\), got 1.0",
+    ),
+    (
+        "negative weight decay",
+        lambda: optim.AdamW(_model().parameters(), weight_decay=-1e-2),
+        ValueError,
+        r"weight_decay must be >= 0.0",
+    ),
+    ("empty params", lambda: optim.SGD([], lr=0.1), ValueError, r"empty parameter list"),
+    ("one Parameter", lambda: optim.SGD(_model()[0].weight, lr=0.1), TypeError, r"iterable of Parameters"),
+    (
+        "unknown setting",
+        lambda: optim.SGD([{"params": _model().parameters(), "momentun": 0.9}]),
+        ValueError,
+        r"no setting\(s\) \['momentun'\]",
+    ),
+    (
+        "zero step size",
+        lambda: optim.StepLR(optim.SGD(_model().parameters()), step_size=0),
+        ValueError,
+        r"step_size must be a positive integer",
+    ),
+    (
+        "negative gamma",
+        lambda: optim.ExponentialLR(optim.SGD(_model().parameters()), gamma=-0.5),
+        ValueError,
+        r"gamma must be > 0.0",
+    ),
+    (
+        "warm-up factor > 1",
+        lambda: optim.CosineLR(optim.SGD(_model().parameters()), t_max=5, warmup=2, warmup_start_factor=2.0),
+        ValueError,
+        r"warmup_start_factor must be in \[0, 1\]",
+    ),
+    # losses
+    (
+        "label 2 in 01",
+        lambda: LogisticLoss("01")(np.zeros((2, 1)), np.array([0.0, 2.0])),
+        ValueError,
+        r"expects labels in \{0, 1\}, got 2; use labels='pm1'",
+    ),
+    (
+        "label -1 in 01",
+        lambda: LogisticLoss("01")(np.zeros((1, 1)), np.array([-1.0])),
+        ValueError,
+        r"expects labels in \{0, 1\}, got -1",
+    ),
+    (
+        "label 0 in pm1",
+        lambda: LogisticLoss("pm1")(np.zeros((1, 1)), np.array([0.0])),
+        ValueError,
+        r"expects labels in \{-1, \+1\}, got 0; use labels='01'",
+    ),
+    ("unknown convention", lambda: LogisticLoss("yes/no"), ValueError, r"labels must be '01'"),  # type: ignore[arg-type]
+    (
+        "unknown reduction",
+        lambda: MSELoss("median"),
+        ValueError,
+        r"reduction must be one of mean, sum, got 'median'",
+    ),  # type: ignore[arg-type]
+    ("unknown loss", lambda: get_loss("hinge"), ValueError, r"unknown loss 'hinge'"),
+    (
+        "target shape",
+        lambda: MSELoss()(np.zeros((4, 1)), np.zeros(3)),
+        ValueError,
+        r"target must have the prediction's shape \(4, 1\), got shape \(3,\)",
+    ),
+    (
+        "target (N,) for 2 outputs",
+        lambda: MSELoss()(np.zeros((4, 2)), np.zeros(4)),
+        ValueError,
+        r"prediction's shape \(4, 2\)",
+    ),
+    (
+        "NaN target",
+        lambda: MSELoss()(np.zeros((2, 1)), np.array([0.0, np.nan])),
+        ValueError,
+        r"MSELoss target must be finite",
+    ),
+    (
+        "empty batch",
+        lambda: MSELoss()(np.zeros((0, 1)), np.zeros((0, 1))),
+        ValueError,
+        r"at least one prediction",
+    ),
+    (
+        "BCE on a logit",
+        lambda: BCELoss()(np.array([[2.0]]), np.array([1.0])),
+        ValueError,
+        r"probabilities in \[0, 1\], got 2; for logits use LogisticLoss",
+    ),
+    (
+        "BCE target",
+        lambda: BCELoss()(np.array([[0.5]]), np.array([1.5])),
+        ValueError,
+        r"targets in \[0, 1\], got 1.5",
+    ),
+    # order of calls
+    (
+        "Linear backward first",
+        lambda: Linear(2, 2).backward(np.ones((1, 2))),
+        RuntimeError,
+        r"Linear.backward called before forward",
+    ),
+    (
+        "ReLU backward first",
+        lambda: ReLU().backward(np.ones((1, 2))),
+        RuntimeError,
+        r"ReLU.backward called before forward",
+    ),
+    (
+        "loss backward first",
+        lambda: MSELoss().backward(),
+        RuntimeError,
+        r"MSELoss.backward called before the loss was computed",
+    ),
+    # state
+    (
+        "state_dict missing key",
+        lambda: _model().load_state_dict({"0.weight": np.zeros((3, 2))}),
+        ValueError,
+        r"missing keys \['0.bias', '2.bias', '2.weight'\]",
+    ),
+    (
+        "state_dict wrong shape",
+        lambda: _model().load_state_dict({**_model().state_dict(), "0.bias": np.zeros(4)}),
+        ValueError,
+        r"state_dict\['0.bias'\] has shape \(4,\), expected \(3,\)",
+    ),
+    (
+        "state_dict NaN",
+        lambda: _model().load_state_dict({**_model().state_dict(), "2.bias": [np.nan]}),
+        ValueError,
+        r"state_dict\['2.bias'\] must be finite",
+    ),
+    (
+        "gradcheck eps",
+        lambda: gradcheck(_model(), MSELoss(), np.ones((1, 2)), np.ones(1), eps=0),
+        ValueError,
+        r"gradcheck eps must be > 0.0",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "call", "error", "message"), BAD, ids=[b[0] for b in BAD])
+def test_bad_input_raises_a_clear_error(
+    case: str, call: Callable[[], Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_failed_load_state_dict_changes_nothing() -> None:
+    model = _model()
+    before = model.state_dict()
+    bad = {**before, "0.weight": np.ones((3, 2)), "2.bias": np.zeros(5)}
+    with pytest.raises(ValueError, match=r"2\.bias"):
+        model.load_state_dict(bad)
+    assert all(np.array_equal(model.state_dict()[k], before[k]) for k in before)

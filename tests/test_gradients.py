@@ -1,0 +1,150 @@
+"""Every layer, activation and loss against central finite differences in float64."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from glassnet import gradcheck
+from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
+from glassnet.nn import (
+    MLP,
+    Identity,
+    LeakyReLU,
+    Linear,
+    Module,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softplus,
+    Tanh,
+)
+
+REL_TOL = 1e-7
+
+
+def _labels01(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return rng.integers(0, 2, size=shape).astype(float)
+
+
+# (id, model factory, loss, target factory) — each row checks one building block.
+CASES: list[tuple[str, Callable[[np.random.Generator], Module], Loss, Callable[..., np.ndarray]]] = [
+    ("linear", lambda rng: Linear(4, 3, rng=rng), MSELoss(), lambda rng, s: rng.normal(size=s)),
+    ("linear-he", lambda rng: Linear(4, 3, init="he", rng=rng), MSELoss(), lambda rng, s: rng.normal(size=s)),
+    (
+        "relu",
+        lambda rng: Sequential(Linear(4, 5, rng=rng), ReLU()),
+        MSELoss(),
+        lambda rng, s: rng.normal(size=s),
+    ),
+    (
+        "leaky_relu",
+        lambda rng: Sequential(Linear(4, 5, rng=rng), LeakyReLU(0.1)),
+        MSELoss(),
+        lambda rng, s: rng.normal(size=s),
+    ),
+    (
+        "sigmoid",
+        lambda rng: Sequential(Linear(4, 5, rng=rng), Sigmoid()),
+        MSELoss(),
+        lambda rng, s: rng.normal(size=s),
+    ),
+    (
+        "tanh",
+        lambda rng: Sequential(Linear(4, 5, rng=rng), Tanh()),
+        MSELoss(),
+        lambda rng, s: rng.normal(size=s),
+    ),
+    (
+        "softplus",
+        lambda rng: Sequential(Linear(4, 5, rng=rng), Softplus()),
+        MSELoss(),
+        lambda rng, s: rng.normal(size=s),
+    ),
+    (
+        "identity",
+        lambda rng: Sequential(Linear(4, 5, rng=rng), Identity()),
+        MSELoss(),
+        lambda rng, s: rng.normal(size=s),
+    ),
+    ("mse-sum", lambda rng: Linear(4, 2, rng=rng), MSELoss("sum"), lambda rng, s: rng.normal(size=s)),
+    ("half-sse", lambda rng: Linear(4, 2, rng=rng), HalfSquaredError(), lambda rng, s: rng.normal(size=s)),
+    (
+        "half-sse-mean",
+        lambda rng: Linear(4, 2, rng=rng),
+        HalfSquaredError("mean"),
+        lambda rng, s: rng.normal(size=s),
+    ),
+    ("logistic-01", lambda rng: Linear(4, 1, rng=rng), LogisticLoss("01"), _labels01),
+    (
+        "logistic-pm1",
+        lambda rng: Linear(4, 1, rng=rng),
+        LogisticLoss("pm1", reduction="sum"),
+        lambda rng, s: 2 * _labels01(rng, s) - 1,
+    ),
+    (
+        "logistic-literal",
+        lambda rng: Linear(4, 1, rng=rng),
+        LogisticLoss("01", strict_labels=False),
+        lambda rng, s: rng.normal(size=s),
+    ),
+    (
+        "bce",
+        lambda rng: Sequential(Linear(4, 1, rng=rng), Sigmoid()),
+        BCELoss(),
+        lambda rng, s: rng.uniform(size=s),
+    ),
+    (
+        "mlp-deep",
+        lambda rng: MLP([4, 6, 5, 3], activation="tanh", rng=rng),
+        MSELoss(),
+        lambda rng, s: rng.normal(size=s),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "make_model", "loss", "make_target"), CASES, ids=[case[0] for case in CASES]
+)
+def test_backward_matches_central_differences(
+    name: str,
+    make_model: Callable[[np.random.Generator], Module],
+    loss: Loss,
+    make_target: Callable[..., np.ndarray],
+) -> None:
+    rng = np.random.default_rng(7)
+    model = make_model(rng)
+    x = rng.normal(size=(6, 4))
+    out_features = model(x).shape[1]
+    y = make_target(rng, (6, out_features))
+    report = gradcheck(model, loss, x, y, check_input=True)
+    assert report.ok, str(report)
+    for comparison in report.comparisons:
+        assert comparison.rel_error < REL_TOL, f"{name} {comparison.name}: {comparison.rel_error:.2e}"
+
+
+def test_gradcheck_reports_a_wrong_backward() -> None:
+    class BrokenTanh(Tanh):
+        def derivative(self, z: np.ndarray) -> np.ndarray:
+            return 1.0 - np.tanh(z)  # missing square: a classic slip
+
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(3, 4, rng=rng), BrokenTanh(), Linear(4, 1, rng=rng))
+    report = gradcheck(model, MSELoss(), rng.normal(size=(5, 3)), rng.normal(size=(5, 1)))
+    assert not report.ok
+    assert report["0.weight"].first_mismatch is not None
+    assert report["2.weight"].ok  # the layer above the bug is still right
+    assert "MISMATCH" in str(report)
+
+
+def test_gradcheck_leaves_the_model_untouched() -> None:
+    rng = np.random.default_rng(1)
+    model = MLP([3, 4, 1], rng=rng, dtype=np.float32)
+    before = model.state_dict()
+    report = gradcheck(model, MSELoss(), rng.normal(size=(4, 3)), rng.normal(size=(4, 1)))
+    assert report.ok
+    after = model.state_dict()
+    assert all(after[k].dtype == np.float32 and np.array_equal(after[k], before[k]) for k in before)
+    assert all(not p.grad.any() for p in model.parameters())

@@ -1,0 +1,197 @@
+"""Module API: names, state, modes, dtypes, initialisation, optimizer state."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+
+from glassnet import optim
+from glassnet.losses import LogisticLoss, MSELoss
+from glassnet.nn import MLP, Linear, Module, Parameter, ReLU, Sequential, Tanh
+
+
+def test_named_parameters_are_stable_dotted_names() -> None:
+    model = MLP([5, 4, 3, 1], rng=np.random.default_rng(0))
+    assert [name for name, _ in model.named_parameters()] == [
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+        "4.weight",
+        "4.bias",
+    ]
+    assert [p.shape for p in model.parameters()] == [(4, 5), (4,), (3, 4), (3,), (1, 3), (1,)]
+    assert model.num_parameters() == 4 * 5 + 4 + 3 * 4 + 3 + 3 + 1
+
+
+def test_custom_module_finds_attributes_in_assignment_order() -> None:
+    class TwoHeads(Module):
+        def __init__(self) -> None:
+            rng = np.random.default_rng(0)
+            self.trunk = Sequential(Linear(2, 3, rng=rng), Tanh())
+            self.scale = Parameter(np.ones(1))
+            self.head = Linear(3, 1, rng=rng)
+
+    names = [name for name, _ in TwoHeads().named_parameters()]
+    assert names == ["scale", "trunk.0.weight", "trunk.0.bias", "head.weight", "head.bias"]
+
+
+def test_sequential_indexing_and_slicing() -> None:
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    assert len(model) == 3
+    assert isinstance(model[0], Linear) and isinstance(model[1], ReLU) and model[-1] is model[2]
+    head = model[1:]
+    assert isinstance(head, Sequential) and len(head) == 2 and head[1] is model[2]
+    assert "Linear(in_features=2, out_features=3)" in repr(model)
+
+
+def test_same_seed_same_weights_and_different_seed_different_weights() -> None:
+    a = MLP([3, 8, 1], rng=np.random.default_rng(42)).state_dict()
+    b = MLP([3, 8, 1], rng=np.random.default_rng(42)).state_dict()
+    c = MLP([3, 8, 1], rng=np.random.default_rng(43)).state_dict()
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["0.weight"], c["0.weight"])
+
+
+@pytest.mark.parametrize(
+    ("init", "check"),
+    [
+        (
+            "torch",
+            lambda w, b, n_in, n_out: (
+                np.abs(w).max() <= 1 / math.sqrt(n_in) and np.abs(b).max() <= 1 / math.sqrt(n_in)
+            ),
+        ),
+        (
+            "he",
+            lambda w, b, n_in, n_out: (
+                abs(w.std() - math.sqrt(2 / n_in)) < 0.05 * math.sqrt(2 / n_in) and not b.any()
+            ),
+        ),
+        (
+            "xavier",
+            lambda w, b, n_in, n_out: np.abs(w).max() <= math.sqrt(6 / (n_in + n_out)) and not b.any(),
+        ),
+    ],
+)
+def test_initialisations(init: str, check: object) -> None:
+    layer = Linear(400, 300, init=init, rng=np.random.default_rng(0))  # type: ignore[arg-type]
+    assert check(layer.weight.data, layer.bias.data, 400, 300)  # type: ignore[operator]
+
+
+def test_state_dict_round_trip_keeps_optimizer_views() -> None:
+    rng = np.random.default_rng(0)
+    model = MLP([3, 4, 1], rng=rng)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    saved = model.state_dict()
+    saved["0.bias"][:] = 7.0  # a copy: the model is not changed
+    assert not np.any(model[0].bias.data == 7.0)
+    model.load_state_dict(saved)
+    np.testing.assert_array_equal(model[0].bias.data, 7.0)
+    model[0].bias.grad[:] = 1.0
+    opt.step()  # the optimizer still updates the loaded values in place
+    np.testing.assert_allclose(model[0].bias.data, 6.9)
+
+
+def test_train_eval_modes_reach_every_module() -> None:
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    model.eval()
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_astype_float32_trains_end_to_end() -> None:
+    rng = np.random.default_rng(0)
+    model = MLP([3, 8, 1], rng=rng).astype(np.float32)
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    loss = MSELoss()
+    x, y = rng.normal(size=(16, 3)), rng.normal(size=(16, 1))
+    first = loss(model(x), y)
+    for _ in range(50):
+        opt.zero_grad()
+        loss(model(x), y)
+        model.backward(loss.backward())
+        opt.step()
+    assert loss(model(x), y) < first
+    assert all(p.data.dtype == np.float32 and p.grad.dtype == np.float32 for p in model.parameters())
+
+
+def test_gradients_accumulate_until_zero_grad() -> None:
+    rng = np.random.default_rng(0)
+    model = MLP([2, 3, 1], rng=rng)
+    loss = LogisticLoss()
+    x, y = rng.normal(size=(4, 2)), np.array([0.0, 1.0, 1.0, 0.0])
+    loss(model(x), y)
+    model.backward(loss.backward())
+    once = [p.grad.copy() for p in model.parameters()]
+    loss(model(x), y)
+    model.backward(loss.backward())
+    for grad, parameter in zip(once, model.parameters(), strict=True):
+        np.testing.assert_allclose(parameter.grad, 2 * grad)
+    model.zero_grad()
+    assert not any(p.grad.any() for p in model.parameters())
+
+
+def test_optimizer_state_dict_round_trip_resumes_exactly() -> None:
+    rng = np.random.default_rng(5)
+    model = MLP([3, 6, 1], rng=rng)
+    data = [(rng.normal(size=(8, 3)), rng.normal(size=(8, 1))) for _ in range(10)]
+    loss = MSELoss()
+
+    def run(model: MLP, opt: optim.Adam, batches: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        for x, y in batches:
+            opt.zero_grad()
+            loss(model(x), y)
+            model.backward(loss.backward())
+            opt.step()
+
+    straight = copy.deepcopy(model)
+    run(straight, optim.Adam(straight.parameters(), lr=1e-2), data)
+
+    first = copy.deepcopy(model)
+    opt = optim.Adam(first.parameters(), lr=1e-2)
+    run(first, opt, data[:4])
+    weights, state = first.state_dict(), opt.state_dict()
+    resumed = copy.deepcopy(model)
+    resumed.load_state_dict(weights)
+    new_opt = optim.Adam(resumed.parameters(), lr=1e-2)
+    new_opt.load_state_dict(state)
+    run(resumed, new_opt, data[4:])
+    for key, value in straight.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[key], value)
+
+
+def test_optimizer_refuses_a_mismatched_state() -> None:
+    model = MLP([3, 6, 1], rng=np.random.default_rng(0))
+    state = optim.Adam(MLP([3, 5, 1], rng=np.random.default_rng(0)).parameters()).state_dict()
+    state["state"][0]["exp_avg"] = np.zeros(3)
+    with pytest.raises(ValueError, match=r"'exp_avg' of group 0 has shape \(3,\), expected \(31,\)"):
+        optim.Adam(model.parameters()).load_state_dict(state)
+
+
+def test_parameter_groups_take_their_own_learning_rate() -> None:
+    model = MLP([2, 2, 1], rng=np.random.default_rng(0))
+    opt = optim.SGD([{"params": model[0].parameters(), "lr": 1.0}, {"params": model[2].parameters()}], lr=0.0)
+    before = model.state_dict()
+    for parameter in model.parameters():
+        parameter.grad[...] = 1.0
+    opt.step()
+    after = model.state_dict()
+    np.testing.assert_allclose(after["0.weight"], before["0.weight"] - 1.0)
+    np.testing.assert_array_equal(after["2.weight"], before["2.weight"])
+
+
+def test_schedule_changes_the_optimizer_rate() -> None:
+    opt = optim.SGD(MLP([1, 1], rng=np.random.default_rng(0)).parameters(), lr=1.0)
+    schedule = optim.CosineLR(opt, t_max=4, warmup=2, warmup_start_factor=0.5)
+    rates = []
+    for _ in range(8):
+        rates.append(schedule.get_last_lr()[0])
+        schedule.step()
+    np.testing.assert_allclose(
+        rates, [0.5, 0.75, 1.0, 0.8535533905932737, 0.5, 0.14644660940672627, 0, 0], atol=1e-15
+    )

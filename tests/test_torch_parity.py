@@ -1,0 +1,236 @@
+"""Parity with PyTorch on the same weights: outputs, every named gradient, optimizers, schedules.
+
+The PyTorch oracle is built here by hand from the glassnet weights (not by glassnet's own
+converter), so a bug in the converter cannot hide a bug in the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import require_torch
+from glassnet import optim
+from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
+from glassnet.nn import ACTIVATIONS, MLP, Linear, Module
+
+torch = require_torch()
+F = torch.nn.functional
+
+TORCH_ACTIVATIONS: dict[str, Any] = {
+    "identity": torch.nn.Identity,
+    "relu": torch.nn.ReLU,
+    "leaky_relu": lambda: torch.nn.LeakyReLU(0.01),
+    "sigmoid": torch.nn.Sigmoid,
+    "tanh": torch.nn.Tanh,
+    "softplus": torch.nn.Softplus,
+}
+
+
+def torch_copy(model: MLP) -> Any:
+    """A torch.nn.Sequential with the same layers and weights (float64)."""
+    layers = []
+    for layer in model:
+        if isinstance(layer, Linear):
+            linear = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(layer.weight.data))  # both (out, in)
+                linear.bias.copy_(torch.from_numpy(layer.bias.data))
+            layers.append(linear)
+        else:
+            layers.append(TORCH_ACTIVATIONS[layer.name]())  # type: ignore[attr-defined]
+    return torch.nn.Sequential(*layers)
+
+
+def torch_loss(loss: Loss, prediction: Any, target: Any) -> Any:
+    reduction = loss.reduction
+    if isinstance(loss, LogisticLoss):
+        as01 = target if loss.labels == "01" else (target + 1) / 2
+        return F.binary_cross_entropy_with_logits(prediction, as01, reduction=reduction)
+    if isinstance(loss, MSELoss):
+        return F.mse_loss(prediction, target, reduction=reduction)
+    if isinstance(loss, HalfSquaredError):
+        squares = 0.5 * (prediction - target) ** 2
+        return squares.sum() if reduction == "sum" else squares.mean()
+    if isinstance(loss, BCELoss):
+        return F.binary_cross_entropy(prediction, target, reduction=reduction)
+    raise AssertionError(loss)
+
+
+def make_target(loss: Loss, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    if isinstance(loss, LogisticLoss):
+        labels = rng.integers(0, 2, size=shape).astype(float)
+        return labels if loss.labels == "01" else 2 * labels - 1
+    if isinstance(loss, BCELoss):
+        return rng.uniform(size=shape)
+    return rng.normal(size=shape)
+
+
+LOSSES = [
+    LogisticLoss("01"),
+    LogisticLoss("pm1", reduction="sum"),
+    MSELoss(),
+    MSELoss("sum"),
+    HalfSquaredError(),
+    BCELoss(),
+]
+
+
+def random_case(seed: int) -> tuple[MLP, Loss, int]:
+    """A random MLP (depth 1–4, widths 1–64, any activation) with a loss and a batch size."""
+    rng = np.random.default_rng(seed)
+    loss = LOSSES[seed % len(LOSSES)]
+    depth = int(rng.integers(1, 5))
+    outputs = 1 if isinstance(loss, LogisticLoss | BCELoss) else int(rng.integers(1, 4))
+    sizes = [int(rng.integers(1, 65)) for _ in range(depth)] + [outputs]
+    activation = list(ACTIVATIONS)[(seed // len(LOSSES)) % len(ACTIVATIONS)]  # every (loss, activation) pair
+    output_activation = "sigmoid" if isinstance(loss, BCELoss) else None
+    model = MLP(sizes, activation=activation, output_activation=output_activation, rng=rng)
+    batch = 1 if (seed + seed // len(LOSSES)) % 2 else 17  # each loss and activation sees both
+    return model, loss, batch
+
+
+@pytest.mark.parametrize("seed", range(72))
+def test_random_mlp_outputs_and_gradients_match_torch(seed: int) -> None:
+    model, loss, batch = random_case(seed)
+    rng = np.random.default_rng(1000 + seed)
+    x = rng.normal(size=(batch, model.sizes[0]))
+    y = make_target(loss, rng, (batch, model.sizes[-1]))
+
+    value = loss(model(x), y)
+    model.backward(loss.backward())
+
+    reference = torch_copy(model)
+    x_t = torch.from_numpy(x).requires_grad_(True)
+    out_t = reference(x_t)
+    value_t = torch_loss(loss, out_t, torch.from_numpy(y))
+    value_t.backward()
+
+    np.testing.assert_allclose(model.forward(x), out_t.detach().numpy(), rtol=0, atol=1e-10)
+    assert abs(value - value_t.item()) < 1e-10
+    torch_grads = dict(reference.named_parameters())
+    names = [name for name, _ in model.named_parameters()]
+    assert names == list(torch_grads), "glassnet's dotted names follow PyTorch's"
+    for name, parameter in model.named_parameters():
+        np.testing.assert_allclose(
+            parameter.grad, torch_grads[name].grad.numpy(), rtol=0, atol=1e-10, err_msg=name
+        )
+
+
+def test_input_gradient_matches_torch() -> None:
+    model, loss, _ = random_case(4)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(17, model.sizes[0]))
+    y = make_target(loss, rng, (17, model.sizes[-1]))
+    loss(model(x), y)
+    grad_x = model.backward(loss.backward())
+    x_t = torch.from_numpy(x).requires_grad_(True)
+    torch_loss(loss, torch_copy(model)(x_t), torch.from_numpy(y)).backward()
+    np.testing.assert_allclose(grad_x, x_t.grad.numpy(), rtol=0, atol=1e-10)
+
+
+OPTIMIZERS: list[tuple[str, Any, Any]] = [
+    ("sgd", lambda p: optim.SGD(p, lr=0.05), lambda p: torch.optim.SGD(p, lr=0.05)),
+    (
+        "sgd-momentum",
+        lambda p: optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=1e-3),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=1e-3),
+    ),
+    (
+        "sgd-nesterov",
+        lambda p: optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+    ),
+    ("adam", lambda p: optim.Adam(p, lr=1e-2), lambda p: torch.optim.Adam(p, lr=1e-2)),
+    (
+        "adam-l2-amsgrad",
+        lambda p: optim.Adam(p, lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=1e-2, amsgrad=True),
+        lambda p: torch.optim.Adam(p, lr=1e-2, betas=(0.8, 0.99), eps=1e-6, weight_decay=1e-2, amsgrad=True),
+    ),
+    ("adamw", lambda p: optim.AdamW(p, lr=1e-2), lambda p: torch.optim.AdamW(p, lr=1e-2)),
+    (
+        "adamw-decay",
+        lambda p: optim.AdamW(p, lr=3e-3, weight_decay=0.1),
+        lambda p: torch.optim.AdamW(p, lr=3e-3, weight_decay=0.1),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "make_ours", "make_theirs"), OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
+def test_fifty_optimizer_steps_match_torch_optim(name: str, make_ours: Any, make_theirs: Any) -> None:
+    rng = np.random.default_rng(11)
+    model = MLP([5, 16, 8, 1], activation="tanh", rng=rng)
+    reference = torch_copy(model)
+    ours, theirs = make_ours(model.parameters()), make_theirs(reference.parameters())
+    loss = MSELoss()
+    for _ in range(50):
+        x = rng.normal(size=(17, 5))
+        y = rng.normal(size=(17, 1))
+        ours.zero_grad()
+        loss(model(x), y)
+        model.backward(loss.backward())
+        ours.step()
+        theirs.zero_grad()
+        F.mse_loss(reference(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        theirs.step()
+    for (our_name, parameter), (their_name, tensor) in zip(
+        model.named_parameters(), reference.named_parameters(), strict=True
+    ):
+        assert our_name == their_name
+        np.testing.assert_allclose(parameter.data, tensor.detach().numpy(), rtol=0, atol=1e-9, err_msg=name)
+
+
+def _one_parameter_optimizers() -> tuple[optim.SGD, Any]:
+    ours = optim.SGD([Linear(1, 1, rng=np.random.default_rng(0)).weight], lr=0.1)
+    theirs = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    return ours, theirs
+
+
+SCHEDULES: list[tuple[str, Any, Any]] = [
+    (
+        "step",
+        lambda o: optim.StepLR(o, step_size=7, gamma=0.5),
+        lambda o: torch.optim.lr_scheduler.StepLR(o, 7, 0.5),
+    ),
+    (
+        "exponential",
+        lambda o: optim.ExponentialLR(o, 0.95),
+        lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.95),
+    ),
+    (
+        "cosine",
+        lambda o: optim.CosineLR(o, t_max=40, eta_min=1e-3),
+        lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=40, eta_min=1e-3),
+    ),
+    (
+        "cosine-warmup",
+        lambda o: optim.CosineLR(o, t_max=35, warmup=5, warmup_start_factor=0.1),
+        lambda o: torch.optim.lr_scheduler.SequentialLR(
+            o,
+            [
+                torch.optim.lr_scheduler.LinearLR(o, start_factor=0.1, end_factor=1.0, total_iters=5),
+                torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=35),
+            ],
+            milestones=[5],
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "make_ours", "make_theirs"), SCHEDULES, ids=[s[0] for s in SCHEDULES])
+def test_schedules_match_torch(name: str, make_ours: Any, make_theirs: Any) -> None:
+    ours_opt, theirs_opt = _one_parameter_optimizers()
+    ours, theirs = make_ours(ours_opt), make_theirs(theirs_opt)
+    for epoch in range(40):
+        assert abs(ours.get_last_lr()[0] - theirs.get_last_lr()[0]) < 1e-12, f"{name} epoch {epoch}"
+        ours_opt.step()
+        theirs_opt.step()
+        ours.step()
+        theirs.step()
+
+
+def test_parity_helpers_cover_every_activation() -> None:
+    assert set(TORCH_ACTIVATIONS) == set(ACTIVATIONS)
+    assert isinstance(random_case(0)[0], Module)
