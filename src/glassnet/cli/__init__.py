@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from glassnet import __version__
-from glassnet.cli import _demo
+from glassnet.cli import _data, _demo
 
-COMMANDS = (_demo,)
+COMMANDS = (_demo, _data)
 
 USER_ERRORS = (ValueError, TypeError, OSError)
 

@@ -1,0 +1,245 @@
+"""The NASA airfoil self-noise data set: where it is, how it is read, what it must contain.
+
+Brooks, Pope & Marcolini, NASA RP-1218 (1989), as published in the UCI Machine Learning
+Repository (dataset 291, CC BY 4.0): 1503 rows of 5 features and the target, the scaled
+sound pressure level in dB.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from glassnet.data._errors import DataWarning
+from glassnet.data._table import FloatArray, parse_table, read_text
+
+DATA_ENV_VAR = "GLASSNET_DATA"
+"""Environment variable naming the airfoil file, or a folder that holds it."""
+
+AIRFOIL_FILENAMES = ("airfoil_self_noise.dat", "airfoil_self_noise.csv")
+"""File names looked for inside a folder: the UCI original first, then the CSV copy."""
+
+FEATURE_NAMES = ("frequency", "angle_of_attack", "chord_length", "velocity", "displacement_thickness")
+FEATURE_UNITS = ("Hz", "deg", "m", "m/s", "m")
+TARGET_NAME = "sound_pressure_level"
+TARGET_UNIT = "dB"
+COLUMN_NAMES = (*FEATURE_NAMES, TARGET_NAME)
+
+AIRFOIL_ROWS = 1503
+"""Rows of the published data set."""
+
+AIRFOIL_MEANS = np.array(
+    [2886.3805721889553, 6.782302062541583, 0.13654823685961412, 50.86074517631405, 0.011139880391217565,
+     124.83594278110448]
+)  # fmt: skip
+"""Column means of the published data set (5 features, then the target), float64 sums of the
+published numbers; the shared README gives them rounded: 2886.38, 6.7823, 0.136548, 50.8607,
+0.0111399, 124.836."""
+
+MEANS_RTOL = 1e-6
+"""Relative tolerance on each column mean when a file is compared with the published data."""
+
+HOW_TO_GET = (
+    "get it with `glassnet data fetch airfoil` (downloads the UCI archive into the cache), "
+    f"or download it by hand from https://archive.ics.uci.edu/dataset/291/airfoil+self+noise "
+    f"and pass --data PATH or set {DATA_ENV_VAR}=PATH"
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A regression data set: features, target, their names and units, and where it came from.
+
+    Shapes: X (N, 5) float64, y (N,) float64. For airfoil the columns of X are frequency
+    [Hz], angle of attack [deg], chord length [m], free-stream velocity [m/s] and
+    suction-side displacement thickness [m]; y is the scaled sound pressure level [dB].
+    """
+
+    X: FloatArray  # (N, 5) features
+    y: FloatArray  # (N,) target
+    feature_names: tuple[str, ...]  # one per column of X
+    feature_units: tuple[str, ...]  # one per column of X
+    target_name: str
+    target_unit: str
+    source: Path | None  # the file it was read from; None when built in memory
+
+    def __post_init__(self) -> None:
+        if self.X.ndim != 2 or self.y.ndim != 1 or self.X.shape[0] != self.y.shape[0]:
+            raise ValueError(f"Dataset needs X (N, d) and y (N,), got X {self.X.shape} and y {self.y.shape}")
+        if not len(self.feature_names) == len(self.feature_units) == self.X.shape[1]:
+            raise ValueError(
+                f"Dataset needs one name and one unit per feature column ({self.X.shape[1]}), got "
+                f"{len(self.feature_names)} names and {len(self.feature_units)} units"
+            )
+
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    def subset(self, indices: np.ndarray) -> Dataset:
+        """The rows ``indices`` (an integer index array, e.g. a split's ``train``) as a new Dataset."""
+        index = np.asarray(indices)
+        if index.ndim != 1 or not np.issubdtype(index.dtype, np.integer):
+            raise TypeError(
+                f"indices must be a 1-D integer array, got dtype {index.dtype} shape {index.shape}"
+            )
+        return Dataset(
+            X=self.X[index],
+            y=self.y[index],
+            feature_names=self.feature_names,
+            feature_units=self.feature_units,
+            target_name=self.target_name,
+            target_unit=self.target_unit,
+            source=self.source,
+        )
+
+
+def cache_dir() -> Path:
+    """The user cache folder: ``$XDG_CACHE_HOME/glassnet``, else ``~/.cache/glassnet`` (not created here).
+
+    A relative ``XDG_CACHE_HOME`` is ignored, as the XDG specification asks.
+    """
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "glassnet"
+
+
+def source_checkout_data_dir() -> Path | None:
+    """``../shared/data/`` beside the repository root, when glassnet runs from a source checkout.
+
+    Only the tests and CI rely on it; an installed package has no checkout around it and
+    gets None.
+    """
+    root = Path(__file__).resolve().parents[3]  # src/glassnet/data/_airfoil.py -> repository root
+    if not ((root / "pyproject.toml").is_file() and (root / "src" / "glassnet").is_dir()):
+        return None
+    return root.parent / "shared" / "data"
+
+
+def _in_folder(folder: Path) -> Path | None:
+    for name in AIRFOIL_FILENAMES:
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _resolve(path: Path, what: str) -> Path:
+    """``path`` as a file, or the airfoil file inside the folder ``path``; else FileNotFoundError."""
+    if path.is_file():
+        return path
+    if path.is_dir():
+        found = _in_folder(path)
+        if found is not None:
+            return found
+        raise FileNotFoundError(
+            f"{what} {path} is a folder without {' or '.join(AIRFOIL_FILENAMES)}; {HOW_TO_GET}"
+        )
+    raise FileNotFoundError(f"{what} {path} does not exist; {HOW_TO_GET}")
+
+
+def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
+    """Locate the airfoil data file.
+
+    Order: ``path`` (a file, or a folder holding ``airfoil_self_noise.dat``/``.csv``);
+    ``$GLASSNET_DATA`` (same); the user cache (:func:`cache_dir`); ``../shared/data/``
+    beside the repository root (source checkouts only: tests and CI). An explicit path or
+    a set environment variable that points at nothing is an error, not skipped: the caller
+    asked for that file. When nothing is found, the FileNotFoundError lists every place
+    looked at and how to get the file.
+    """
+    if path is not None:
+        return _resolve(Path(path).expanduser(), "data path")
+    env = os.environ.get(DATA_ENV_VAR, "")
+    if env:
+        return _resolve(Path(env).expanduser(), f"{DATA_ENV_VAR}=")
+    looked = [f"${DATA_ENV_VAR} (not set)"]
+    folders = [cache_dir()]
+    shared = source_checkout_data_dir()
+    if shared is not None:
+        folders.append(shared)
+    for folder in folders:
+        found = _in_folder(folder)
+        if found is not None:
+            return found
+        looked.append(str(folder / f"{{{','.join(AIRFOIL_FILENAMES)}}}"))
+    raise FileNotFoundError(
+        "airfoil data not found; looked at: " + "; ".join(looked) + f". To fix: {HOW_TO_GET}"
+    )
+
+
+def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
+    """Read the airfoil data (found by :func:`find_airfoil`) into a :class:`Dataset`.
+
+    Accepts the UCI original (tab-separated, no header) and CSV files with or without a
+    header (any column names; comma, semicolon or tab separated). Exactly 6 numeric,
+    finite columns and at least one row; a DataFormatError (a ValueError) names the file,
+    line and column at fault. A file that parses but differs from the published data
+    (1503 rows, :data:`AIRFOIL_MEANS`) gets a :class:`DataWarning`, not a refusal.
+
+    Shapes: X (N, 5), y (N,), both float64.
+    """
+    source = find_airfoil(path)
+    table = parse_airfoil_text(read_text(source), source=str(source), path=source)  # (N, 6)
+    problems = compare_with_published(table)
+    if problems:
+        warnings.warn(
+            f"{source}: differs from the published airfoil data set ({'; '.join(problems)}); "
+            "results are not comparable with published figures",
+            DataWarning,
+            stacklevel=2,
+        )
+    return Dataset(
+        X=np.ascontiguousarray(table[:, :5]),  # (N, 5)
+        y=np.ascontiguousarray(table[:, 5]),  # (N,)
+        feature_names=FEATURE_NAMES,
+        feature_units=FEATURE_UNITS,
+        target_name=TARGET_NAME,
+        target_unit=TARGET_UNIT,
+        source=source,
+    )
+
+
+def parse_airfoil_text(text: str, *, source: str, path: Path | None = None) -> FloatArray:
+    """Parse airfoil text into a (N, 6) float64 table: 5 features, then the target."""
+    table, _header = parse_table(text, source=source, column_names=COLUMN_NAMES, path=path)
+    return table
+
+
+def compare_with_published(table: FloatArray) -> list[str]:
+    """How a (N, 6) table differs from the published data (row count, column means); empty if it matches."""
+    problems = []
+    if table.shape[0] != AIRFOIL_ROWS:
+        problems.append(f"{table.shape[0]} rows, expected {AIRFOIL_ROWS}")
+    means = table.mean(axis=0)  # (6,)
+    off = ~np.isclose(means, AIRFOIL_MEANS, rtol=MEANS_RTOL, atol=0.0)
+    if off.any():
+        problems.append(
+            "column means differ: "
+            + ", ".join(
+                f"{COLUMN_NAMES[i]} {means[i]:.6g} (published {AIRFOIL_MEANS[i]:.6g})"
+                for i in np.flatnonzero(off)
+            )
+        )
+    return problems
+
+
+def read_feature_rows(path: str | os.PathLike[str]) -> FloatArray:
+    """Read rows of the 5 airfoil features (header optional) for prediction.
+
+    Same rules as :func:`load_airfoil` (separators, header, finite numbers, errors naming the
+    line and column), with 5 columns: frequency, angle_of_attack, chord_length, velocity,
+    displacement_thickness. Shapes: returns (N, 5) float64.
+    """
+    file = Path(path).expanduser()
+    if not file.exists():
+        raise FileNotFoundError(f"input file {file} does not exist")
+    table, _header = parse_table(read_text(file), source=str(file), column_names=FEATURE_NAMES, path=file)
+    return table  # (N, 5)

@@ -1,0 +1,184 @@
+"""``fetch_airfoil``: download the UCI archive, check what it holds, then write it atomically.
+
+Nothing reaches the destination folder until the parsed content matches the published
+data (1503 × 6, column means to a relative 1e-6). The file is written to a temporary
+file in the destination folder and renamed over the final name (``os.replace``), so a
+reader never sees half a file, and a failed download leaves nothing behind. The name
+written is fixed (``airfoil_self_noise.dat``): names inside the archive are never used
+as paths, so an archive cannot write outside the folder.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from tqdm import tqdm
+
+from glassnet.data._airfoil import (
+    AIRFOIL_FILENAMES,
+    AIRFOIL_MEANS,
+    AIRFOIL_ROWS,
+    DATA_ENV_VAR,
+    cache_dir,
+    compare_with_published,
+    parse_airfoil_text,
+)
+from glassnet.data._errors import DataFormatError, DownloadError
+from glassnet.data._table import decode_text
+
+AIRFOIL_URL = "https://archive.ics.uci.edu/static/public/291/airfoil+self+noise.zip"
+"""The UCI archive of dataset 291; it holds ``airfoil_self_noise.dat``."""
+
+AIRFOIL_PAGE = "https://archive.ics.uci.edu/dataset/291/airfoil+self+noise"
+
+MAX_DOWNLOAD_BYTES = 16 * 1024 * 1024
+"""Refuse larger downloads and archive members: the real archive is about 30 kB."""
+
+_CHUNK = 16 * 1024
+
+
+def fetch_airfoil(
+    *, url: str = AIRFOIL_URL, dest: Path | None = None, progress: bool = True, timeout: float = 30.0
+) -> Path:
+    """Download the airfoil data into ``dest`` (default :func:`cache_dir`); return the file written.
+
+    ``url`` may serve the UCI zip archive (its ``airfoil_self_noise.dat`` is taken) or the
+    data file itself. The parsed content is checked against the published data before
+    anything is written; the file keeps the downloaded bytes. ``progress`` shows a
+    progress bar on stderr when it is a terminal. Raises DownloadError (an OSError) when
+    the download fails, ValueError when the content is not the airfoil data.
+    """
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme not in ("http", "https", "file"):
+        raise ValueError(f"url must be an http, https or file URL, got {url!r}")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    folder = Path(dest).expanduser() if dest is not None else cache_dir()
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"dest must be a folder, got the file {folder}")
+
+    payload = _download(url, progress=progress, timeout=float(timeout))
+    data = _extract(payload, url=url)
+    _verify(data, url=url)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / AIRFOIL_FILENAMES[0]
+    _write_atomically(target, data)
+    return target
+
+
+def _offline_advice() -> str:
+    return (
+        f"If this machine is offline or the server is down, download the archive by hand from "
+        f"{AIRFOIL_PAGE}, "
+        f"unzip it, and pass --data PATH/{AIRFOIL_FILENAMES[0]} or set {DATA_ENV_VAR}=PATH"
+    )
+
+
+def _download(url: str, *, progress: bool, timeout: float) -> bytes:
+    request = urllib.request.Request(url, headers={"User-Agent": "glassnet (python urllib)"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length is not None and length.isdigit() else None
+            if total is not None and total > MAX_DOWNLOAD_BYTES:
+                raise DownloadError(f"{url} sends {total} bytes, more than the {MAX_DOWNLOAD_BYTES} allowed")
+            buffer = io.BytesIO()
+            with tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                desc="airfoil",
+                file=sys.stderr,
+                disable=not (progress and sys.stderr.isatty()),
+                leave=False,
+            ) as bar:
+                while chunk := response.read(_CHUNK):
+                    buffer.write(chunk)
+                    bar.update(len(chunk))
+                    if buffer.tell() > MAX_DOWNLOAD_BYTES:
+                        raise DownloadError(f"{url} sends more than the {MAX_DOWNLOAD_BYTES} bytes allowed")
+    except DownloadError:
+        raise
+    except urllib.error.HTTPError as error:
+        raise DownloadError(
+            f"could not download {url}: HTTP {error.code} {error.reason}. {_offline_advice()}"
+        ) from None
+    except urllib.error.URLError as error:
+        raise DownloadError(f"could not download {url}: {error.reason}. {_offline_advice()}") from None
+    except (OSError, http.client.HTTPException) as error:  # timeouts, resets, truncated replies
+        raise DownloadError(
+            f"could not download {url}: {error or type(error).__name__}. {_offline_advice()}"
+        ) from None
+    return buffer.getvalue()
+
+
+def _extract(payload: bytes, *, url: str) -> bytes:
+    """The data file's bytes: the archive member named like the airfoil file, or the payload itself."""
+    if not payload.startswith(b"PK"):
+        return payload  # a plain data file (a mirror of the .dat or .csv)
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            members = [
+                info
+                for info in archive.infolist()
+                if not info.is_dir() and PurePosixPath(info.filename).name in AIRFOIL_FILENAMES
+            ]
+            if not members:
+                names = ", ".join(info.filename for info in archive.infolist()[:10]) or "nothing"
+                raise ValueError(
+                    f"the archive from {url} holds no {' or '.join(AIRFOIL_FILENAMES)} (it holds {names}); "
+                    "nothing was written"
+                )
+            member = min(members, key=lambda info: AIRFOIL_FILENAMES.index(PurePosixPath(info.filename).name))
+            if member.file_size > MAX_DOWNLOAD_BYTES:
+                raise ValueError(
+                    f"{member.filename} in the archive from {url} is {member.file_size} bytes, more than "
+                    f"the {MAX_DOWNLOAD_BYTES} allowed; nothing was written"
+                )
+            return archive.read(member)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
+        raise ValueError(f"the archive from {url} is damaged ({error}); nothing was written") from None
+
+
+def _verify(data: bytes, *, url: str) -> None:
+    """Parse ``data`` and check it is the published table (1503 × 6, column means); else ValueError."""
+    source = f"the file downloaded from {url}"
+    try:
+        table = parse_airfoil_text(decode_text(data, source=source), source=source)  # (N, 6)
+    except DataFormatError as error:
+        raise ValueError(f"{error}; nothing was written") from None
+    problems = compare_with_published(table)
+    if problems:
+        raise ValueError(
+            f"{source} is not the published airfoil data ({'; '.join(problems)}; "
+            f"expected {AIRFOIL_ROWS} rows "
+            f"with column means {', '.join(f'{m:.6g}' for m in AIRFOIL_MEANS)}); nothing was written"
+        )
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``target``, then rename it over ``target``."""
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept after close (delete=False)
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
+    )
+    temporary = Path(handle.name)
+    try:
+        with handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,38 @@
+"""Exceptions and warnings of the data layer.
+
+Each one subclasses the built-in a caller would catch anyway (``ValueError``, ``OSError``,
+``UserWarning``), so ``except ValueError`` keeps working; the subclasses only add detail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DataWarning(UserWarning):
+    """A data file parsed, but differs from the published data set (rows or column means).
+
+    Results on such a file are not comparable with published figures. Silence it with
+    ``warnings.simplefilter("ignore", glassnet.data.DataWarning)`` when the difference is
+    intended (a subset, a corrected copy).
+    """
+
+
+class DataFormatError(ValueError):
+    """A data file that cannot be read as rows of numbers.
+
+    ``path`` is the file (None for text that came from memory, e.g. a download), ``line``
+    the 1-based line in the file and ``column`` the 1-based column at fault, when known.
+    """
+
+    def __init__(
+        self, message: str, *, path: Path | None = None, line: int | None = None, column: int | None = None
+    ):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.column = column
+
+
+class DownloadError(OSError):
+    """A download that failed (offline, server down, HTTP error, timeout)."""

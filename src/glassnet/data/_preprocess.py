@@ -1,0 +1,250 @@
+"""Standardisation and the optional log transform, fitted on the training rows only.
+
+The states are dictionaries of plain NumPy arrays, so a checkpoint can keep them in an
+``.npz`` file saved and loaded with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from glassnet._checks import as_float_array
+from glassnet.data._table import FloatArray
+
+AIRFOIL_LOG_COLUMNS = (0, 4)
+"""Frequency and displacement thickness: quantities that act on log scales (both > 0)."""
+
+
+def _as_f64(values: Any, *, name: str, dtype: np.dtype[Any], ndim: int | None = None) -> FloatArray:
+    """``values`` as a finite float64 array (ValueError/TypeError naming ``name`` otherwise)."""
+    return as_float_array(values, name=name, dtype=dtype, ndim=ndim).astype(np.float64, copy=False)
+
+
+def _state_array(state: Mapping[str, Any], key: str, *, owner: str) -> FloatArray:
+    if key not in state:
+        raise ValueError(f"{owner} state needs the key {key!r}, got keys {sorted(state)}")
+    value = np.asarray(state[key])
+    if value.dtype.kind not in "fiu":
+        raise TypeError(f"{owner} state {key!r} must hold numbers, got dtype {value.dtype}")
+    array = value.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise ValueError(f"{owner} state {key!r} must be finite, got {array}")
+    return array
+
+
+class StandardScaler:
+    """z = (x − mean) / scale, column by column, with mean and scale taken from ``fit``.
+
+    scale is the population standard deviation (ddof = 0); a constant column (all values
+    equal) gets scale 1, so it maps to 0 instead of dividing by zero. Works on X (N, d)
+    (mean_, scale_ of shape (d,)) and on y (N,) (mean_, scale_ of shape ()).
+    """
+
+    def __init__(self) -> None:
+        self.mean_: FloatArray | None = None
+        self.scale_: FloatArray | None = None
+
+    def fit(self, X: Any) -> StandardScaler:
+        """Take mean and scale from ``X`` (N, d) or (N,), N ≥ 1, finite."""
+        array = _as_f64(X, name="X", dtype=np.dtype(np.float64))
+        if array.ndim not in (1, 2) or array.shape[0] == 0:
+            raise ValueError(
+                f"StandardScaler.fit needs X of shape (N, d) or (N,) with N ≥ 1, got {array.shape}"
+            )
+        mean = array.mean(axis=0)  # (d,) or ()
+        scale = array.std(axis=0)  # (d,) or ()
+        constant = np.ptp(array, axis=0) == 0.0  # exactly equal values: std may still round to ~1e-17
+        self.mean_ = np.asarray(mean, dtype=np.float64)
+        self.scale_ = np.asarray(np.where(constant | (scale == 0.0), 1.0, scale), dtype=np.float64)
+        return self
+
+    def _fitted(self, X: Any, method: str) -> tuple[FloatArray, FloatArray, FloatArray]:
+        if self.mean_ is None or self.scale_ is None:
+            raise ValueError(f"StandardScaler.{method} called before fit")
+        array = _as_f64(X, name="X", dtype=np.dtype(np.float64))
+        if array.shape[1:] != self.mean_.shape or array.ndim == 0:
+            expected = f"(N, {self.mean_.shape[0]})" if self.mean_.ndim else "(N,)"
+            raise ValueError(f"StandardScaler.{method} expects X of shape {expected}, got {array.shape}")
+        return array, self.mean_, self.scale_
+
+    def transform(self, X: Any) -> FloatArray:
+        """z = (X − mean_) / scale_; same shape as X."""
+        array, mean, scale = self._fitted(X, "transform")
+        return (array - mean) / scale
+
+    def inverse_transform(self, Z: Any) -> FloatArray:
+        """X = Z · scale_ + mean_; same shape as Z."""
+        array, mean, scale = self._fitted(Z, "inverse_transform")
+        return array * scale + mean
+
+    def fit_transform(self, X: Any) -> FloatArray:
+        return self.fit(X).transform(X)
+
+    def to_state(self) -> dict[str, FloatArray]:
+        """{"mean": mean_, "scale": scale_}, float64 arrays."""
+        if self.mean_ is None or self.scale_ is None:
+            raise ValueError("StandardScaler.to_state called before fit")
+        return {"mean": self.mean_.copy(), "scale": self.scale_.copy()}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> StandardScaler:
+        """Rebuild a fitted scaler from :meth:`to_state`'s dictionary (checked: shapes, finite, scale > 0)."""
+        mean = _state_array(state, "mean", owner="StandardScaler")
+        scale = _state_array(state, "scale", owner="StandardScaler")
+        if mean.shape != scale.shape or mean.ndim > 1:
+            raise ValueError(
+                "StandardScaler state needs mean and scale of one shape, () or (d,), "
+                f"got {mean.shape} and {scale.shape}"
+            )
+        if not (scale > 0.0).all():
+            raise ValueError(f"StandardScaler state scale must be > 0, got {scale}")
+        scaler = cls()
+        scaler.mean_, scaler.scale_ = mean, scale
+        return scaler
+
+
+class Preprocessor:
+    """Features: log of ``log_columns``, then standardise every column. Target: standardise.
+
+    x̃ⱼ = ln xⱼ for j in log_columns, else xⱼ;  z = (x̃ − μₓ) / σₓ;  t = (y − μ_y) / σ_y.
+    μ and σ come from ``fit``, which the caller runs on the training rows only, so
+    validation and test rows never leak into them. With ``scale_y=False`` the target
+    passes unchanged (classification labels). Shapes: X (N, d) -> (N, d); y (N,) -> (N,).
+    """
+
+    def __init__(self, log_columns: Sequence[int] = AIRFOIL_LOG_COLUMNS, *, scale_y: bool = True):
+        columns = tuple(log_columns)
+        for column in columns:
+            if isinstance(column, bool) or not isinstance(column, int | np.integer) or column < 0:
+                raise TypeError(f"log_columns must be non-negative column indices, got {columns!r}")
+        if len(set(columns)) != len(columns):
+            raise ValueError(f"log_columns must not repeat a column, got {columns!r}")
+        if not isinstance(scale_y, bool | np.bool_):
+            raise TypeError(f"scale_y must be a bool, got {scale_y!r}")
+        self.log_columns: tuple[int, ...] = tuple(sorted(int(c) for c in columns))
+        self.scale_y = bool(scale_y)
+        self.x_scaler = StandardScaler()
+        self.y_scaler = StandardScaler()
+
+    @property
+    def n_features(self) -> int | None:
+        """Feature columns seen by ``fit`` (None before)."""
+        return None if self.x_scaler.mean_ is None else int(self.x_scaler.mean_.shape[0])
+
+    def _logged(self, X: Any, *, fitting: bool = False) -> FloatArray:
+        array = _as_f64(X, name="X", dtype=np.dtype(np.float64), ndim=2)
+        expected = None if fitting else self.n_features
+        if expected is not None and array.shape[1] != expected:
+            raise ValueError(f"X must have {expected} feature columns, got shape {array.shape}")
+        if self.log_columns and self.log_columns[-1] >= array.shape[1]:
+            raise ValueError(f"log_columns {self.log_columns} do not exist in X of shape {array.shape}")
+        out = array.copy()
+        for column in self.log_columns:
+            values = array[:, column]  # (N,)
+            bad = np.flatnonzero(values <= 0.0)
+            if bad.size:
+                raise ValueError(
+                    f"column {column} is log-transformed and must be > 0, "
+                    f"got {values[bad[0]]} at row {bad[0]}"
+                )
+            out[:, column] = np.log(values)
+        return out  # (N, d)
+
+    def _y(self, y: Any) -> FloatArray:
+        return _as_f64(y, name="y", dtype=np.dtype(np.float64))
+
+    def fit(self, X: Any, y: Any) -> Preprocessor:
+        """Fit on the training rows only: X (N, d), y (N,), N ≥ 1."""
+        features = self._logged(X, fitting=True)  # (N, d)
+        target = self._y(y)  # (N,)
+        if target.ndim != 1 or target.shape[0] != features.shape[0]:
+            raise ValueError(f"y must have shape ({features.shape[0]},) to match X, got {target.shape}")
+        x_scaler = StandardScaler().fit(features)
+        y_scaler = (
+            StandardScaler().fit(target)
+            if self.scale_y
+            else StandardScaler.from_state({"mean": np.float64(0.0), "scale": np.float64(1.0)})
+        )
+        self.x_scaler, self.y_scaler = x_scaler, y_scaler
+        return self
+
+    def _y_parameters(self, method: str) -> tuple[FloatArray, FloatArray]:
+        mean, scale = self.y_scaler.mean_, self.y_scaler.scale_
+        if self.x_scaler.mean_ is None or mean is None or scale is None:
+            raise ValueError(f"Preprocessor.{method} called before fit")
+        return mean, scale
+
+    def transform_x(self, X: Any) -> FloatArray:
+        """z = (x̃ − μₓ) / σₓ with x̃ the log-transformed features. (N, d) -> (N, d)."""
+        self._y_parameters("transform_x")
+        return self.x_scaler.transform(self._logged(X))
+
+    def inverse_transform_x(self, Z: Any) -> FloatArray:
+        """Undo transform_x: x̃ = z σₓ + μₓ, then exp on the log columns. (N, d) -> (N, d)."""
+        self._y_parameters("inverse_transform_x")
+        out = self.x_scaler.inverse_transform(_as_f64(Z, name="Z", dtype=np.dtype(np.float64), ndim=2))
+        for column in self.log_columns:
+            out[:, column] = np.exp(out[:, column])
+        return out
+
+    def transform_y(self, y: Any) -> FloatArray:
+        """t = (y − μ_y) / σ_y, elementwise (any shape, e.g. (N,) or (N, 1))."""
+        mean, scale = self._y_parameters("transform_y")
+        return (self._y(y) - mean) / scale
+
+    def inverse_transform_y(self, y_scaled: Any) -> FloatArray:
+        """y = t σ_y + μ_y, elementwise: model outputs back to the target's units (dB)."""
+        mean, scale = self._y_parameters("inverse_transform_y")
+        return self._y(y_scaled) * scale + mean
+
+    def fit_transform(self, X: Any, y: Any) -> tuple[FloatArray, FloatArray]:
+        self.fit(X, y)
+        return self.transform_x(X), self.transform_y(y)
+
+    def to_state(self) -> dict[str, np.ndarray]:
+        """Plain arrays: log_columns (k,) int64, x_mean/x_scale (d,), y_mean/y_scale (), scale_y () bool."""
+        self._y_parameters("to_state")
+        x_state, y_state = self.x_scaler.to_state(), self.y_scaler.to_state()
+        return {
+            "log_columns": np.array(self.log_columns, dtype=np.int64),
+            "x_mean": x_state["mean"],
+            "x_scale": x_state["scale"],
+            "y_mean": y_state["mean"],
+            "y_scale": y_state["scale"],
+            "scale_y": np.array(self.scale_y),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> Preprocessor:
+        """Rebuild a fitted Preprocessor from :meth:`to_state`'s dictionary (every array checked)."""
+        for key in ("log_columns", "scale_y"):
+            if key not in state:
+                raise ValueError(f"Preprocessor state needs the key {key!r}, got keys {sorted(state)}")
+        columns = np.asarray(state["log_columns"])
+        if columns.ndim != 1 or (columns.size and columns.dtype.kind not in "iu"):
+            raise TypeError(f"Preprocessor state 'log_columns' must be a 1-D integer array, got {columns!r}")
+        scale_y = np.asarray(state["scale_y"])
+        if scale_y.shape != () or scale_y.dtype.kind != "b":
+            raise TypeError(f"Preprocessor state 'scale_y' must be a boolean scalar array, got {scale_y!r}")
+        x_mean = _state_array(state, "x_mean", owner="Preprocessor")
+        x_scale = _state_array(state, "x_scale", owner="Preprocessor")
+        y_mean = _state_array(state, "y_mean", owner="Preprocessor")
+        y_scale = _state_array(state, "y_scale", owner="Preprocessor")
+        if x_mean.ndim != 1 or y_mean.ndim != 0:
+            raise ValueError(
+                f"Preprocessor state needs x_mean of shape (d,) and y_mean of shape (), got "
+                f"{x_mean.shape} and {y_mean.shape}"
+            )
+        x_scaler = StandardScaler.from_state({"mean": x_mean, "scale": x_scale})
+        y_scaler = StandardScaler.from_state({"mean": y_mean, "scale": y_scale})
+        preprocessor = cls(tuple(int(c) for c in columns), scale_y=bool(scale_y))
+        if preprocessor.log_columns and preprocessor.log_columns[-1] >= x_mean.shape[0]:
+            raise ValueError(
+                f"Preprocessor state log_columns {preprocessor.log_columns} "
+                f"exceed its {x_mean.shape[0]} features"
+            )
+        preprocessor.x_scaler, preprocessor.y_scaler = x_scaler, y_scaler
+        return preprocessor

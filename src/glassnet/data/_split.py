@@ -1,0 +1,90 @@
+"""Train/validation/test splits and K-fold indices, reproducible from a ``Generator``.
+
+Every function returns integer index arrays (sorted, dtype intp) into rows 0..n−1; the
+parts are disjoint and together cover every row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet._checks import finite_float, positive_int
+
+IndexArray = npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """Disjoint row indices that together cover range(n)."""
+
+    train: IndexArray  # (n_train,) rows to fit on (model and preprocessing)
+    val: IndexArray  # (n_val,) rows for early stopping and model choice
+    test: IndexArray  # (n_test,) rows held out for the final figures
+
+    def to_state(self) -> dict[str, IndexArray]:
+        """The indices as plain arrays (for an ``.npz`` saved with ``allow_pickle=False``)."""
+        return {"train": self.train, "val": self.val, "test": self.test}
+
+
+def _check_rng(rng: np.random.Generator) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    return rng
+
+
+def _fraction(value: float, name: str) -> float:
+    fraction = finite_float(value, name, minimum=0.0)
+    if fraction >= 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {fraction}")
+    return fraction
+
+
+def train_val_test_split(
+    n: int, *, test_fraction: float = 0.2, val_fraction: float = 0.1, rng: np.random.Generator
+) -> Split:
+    """Shuffle rows 0..n−1 with ``rng`` and cut them into test, validation and training parts.
+
+    n_test = ⌈test_fraction · n⌉; n_val = ⌈val_fraction · (n − n_test)⌉ (the validation part
+    is a fraction of what is left for training); the rest trains. A positive fraction
+    therefore always gets at least one row. For airfoil (n = 1503, defaults): 301 test,
+    121 validation, 1081 training rows.
+    """
+    rows = positive_int(n, "n")
+    test_f = _fraction(test_fraction, "test_fraction")
+    val_f = _fraction(val_fraction, "val_fraction")
+    order = _check_rng(rng).permutation(rows)  # (n,)
+    n_test = math.ceil(test_f * rows)
+    n_val = math.ceil(val_f * (rows - n_test))
+    if rows - n_test - n_val < 1:
+        raise ValueError(
+            f"no training rows left: n={rows}, test_fraction={test_f} takes {n_test}, "
+            f"val_fraction={val_f} takes {n_val}"
+        )
+    test = np.sort(order[:n_test])
+    val = np.sort(order[n_test : n_test + n_val])
+    train = np.sort(order[n_test + n_val :])
+    return Split(train=train, val=val, test=test)
+
+
+def kfold_indices(n: int, k: int, *, rng: np.random.Generator) -> list[tuple[IndexArray, IndexArray]]:
+    """K-fold cross-validation: ``k`` (train, held_out) pairs of index arrays.
+
+    Rows are shuffled with ``rng`` and cut into k folds of sizes differing by at most one;
+    fold i is held out once and the other k − 1 train. The held-out folds are disjoint and
+    cover range(n). Needs 2 ≤ k ≤ n.
+    """
+    rows = positive_int(n, "n")
+    folds = positive_int(k, "k")
+    if not 2 <= folds <= rows:
+        raise ValueError(f"k must be between 2 and n={rows}, got {folds}")
+    order = _check_rng(rng).permutation(rows)  # (n,)
+    parts = np.array_split(order, folds)
+    pairs = []
+    for i, held_out in enumerate(parts):
+        train = np.concatenate([part for j, part in enumerate(parts) if j != i])
+        pairs.append((np.sort(train), np.sort(held_out)))
+    return pairs

@@ -1,0 +1,84 @@
+"""Generated 2-D binary classification sets for the exercise's 2→3→1 network.
+
+Each returns X (N, 2) float64 and y (N,) float64 in {0., 1.}, rows in random order, every
+random choice drawn from the ``rng`` passed in (same seed, same set).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet._checks import finite_float, positive_int
+from glassnet.data._table import FloatArray
+
+
+def _check(n_samples: int, noise: float, rng: np.random.Generator) -> tuple[int, float]:
+    n = positive_int(n_samples, "n_samples")
+    if n < 2:
+        raise ValueError(f"n_samples must be at least 2 (one point per class), got {n}")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    return n, finite_float(noise, "noise", minimum=0.0)
+
+
+def _shuffled(X: FloatArray, y: FloatArray, rng: np.random.Generator) -> tuple[FloatArray, FloatArray]:
+    order = rng.permutation(X.shape[0])
+    return X[order], y[order]
+
+
+def make_moons(
+    n_samples: int = 200, *, noise: float = 0.1, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray]:
+    """Two interleaving half circles.
+
+    Class 0: (cos t, sin t); class 1: (1 − cos t, 0.5 − sin t), t evenly spaced in [0, π];
+    then Gaussian noise of standard deviation ``noise`` on both coordinates.
+    Shapes: X (N, 2), y (N,); ⌈N/2⌉ points in class 0, ⌊N/2⌋ in class 1.
+    """
+    n, sigma = _check(n_samples, noise, rng)
+    n0 = n - n // 2
+    t0 = np.linspace(0.0, np.pi, n0)  # (n0,)
+    t1 = np.linspace(0.0, np.pi, n // 2)  # (n1,)
+    X = np.concatenate(
+        [np.stack([np.cos(t0), np.sin(t0)], axis=1), np.stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)]
+    )  # (N, 2)
+    y = np.concatenate([np.zeros(n0), np.ones(n // 2)])  # (N,)
+    X = X + sigma * rng.standard_normal(X.shape)
+    return _shuffled(X, y, rng)
+
+
+def make_xor(
+    n_samples: int = 200, *, noise: float = 0.1, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray]:
+    """The XOR pattern: points uniform in [−1, 1]², class 1 where x₁·x₂ < 0 (opposite signs).
+
+    The label is taken before Gaussian noise of standard deviation ``noise`` moves the
+    points, so with noise > 0 a few cross the axes. Shapes: X (N, 2), y (N,).
+    """
+    n, sigma = _check(n_samples, noise, rng)
+    X = rng.uniform(-1.0, 1.0, size=(n, 2))  # (N, 2)
+    y = (X[:, 0] * X[:, 1] < 0.0).astype(np.float64)  # (N,)
+    return X + sigma * rng.standard_normal(X.shape), y
+
+
+def make_circles(
+    n_samples: int = 200, *, noise: float = 0.05, factor: float = 0.5, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray]:
+    """Two concentric circles: class 0 on radius 1, class 1 on radius ``factor`` (0 < factor < 1).
+
+    Angles evenly spaced in [0, 2π), then Gaussian noise of standard deviation ``noise``.
+    Shapes: X (N, 2), y (N,); ⌈N/2⌉ points in class 0, ⌊N/2⌋ in class 1.
+    """
+    n, sigma = _check(n_samples, noise, rng)
+    radius = finite_float(factor, "factor", minimum=0.0, strict=True)
+    if radius >= 1.0:
+        raise ValueError(f"factor must be < 1 (the inner circle's radius), got {radius}")
+    n0 = n - n // 2
+    t0 = np.linspace(0.0, 2.0 * np.pi, n0, endpoint=False)  # (n0,)
+    t1 = np.linspace(0.0, 2.0 * np.pi, n // 2, endpoint=False)  # (n1,)
+    X = np.concatenate(
+        [np.stack([np.cos(t0), np.sin(t0)], axis=1), radius * np.stack([np.cos(t1), np.sin(t1)], axis=1)]
+    )  # (N, 2)
+    y = np.concatenate([np.zeros(n0), np.ones(n // 2)])  # (N,)
+    X = X + sigma * rng.standard_normal(X.shape)
+    return _shuffled(X, y, rng)

@@ -1,0 +1,164 @@
+"""A strict reader for small tables of numbers (CSV, semicolon, tab or whitespace separated).
+
+The rules, shared by the airfoil loader and by ``glassnet predict``:
+
+- text is UTF-8 (a byte-order mark is dropped); line ends may be LF, CRLF or CR;
+- blank lines and lines starting with ``#`` are skipped;
+- the separator is read from the first line with content: a tab if it has one, else a
+  semicolon, else a comma, else runs of spaces;
+- that first line is a header when none of its fields is a number (any names are
+  accepted); a line mixing names and numbers is an error, not a header;
+- every data line has exactly the expected number of fields, each a finite decimal
+  number (``1``, ``-0.5``, ``2.5e-3``; not ``nan``, ``inf``, ``1,5`` or ``1_000``);
+- there is at least one data line.
+
+Errors are ``DataFormatError`` naming the file, the 1-based line and column, what was
+expected and what was found.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet.data._errors import DataFormatError
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+_SEPARATOR_NAMES = {"\t": "tabs", ";": "semicolons", ",": "commas", None: "spaces"}
+_ZIP_MAGIC = b"PK\x03\x04"
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def read_text(path: Path) -> str:
+    """Read ``path`` as UTF-8 text, refusing binary files with a message that says what they are."""
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise DataFormatError(f"{path}: is a folder, expected a data file", path=path) from None
+    return decode_text(raw, source=str(path), path=path)
+
+
+def decode_text(raw: bytes, *, source: str, path: Path | None = None) -> str:
+    """Decode ``raw`` as UTF-8 (BOM dropped); errors name ``source`` and the line."""
+    if raw.startswith(_ZIP_MAGIC):
+        raise DataFormatError(
+            f"{source}: is a zip archive, expected a text file of numbers; unzip it first", path=path
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise DataFormatError(
+            f"{source}: line {line}: not UTF-8 text (byte 0x{raw[error.start]:02x}); "
+            "expected a text file of numbers",
+            path=path,
+            line=line,
+        ) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise DataFormatError(
+            f"{source}: line {line}: contains a NUL byte, expected a text file of numbers",
+            path=path,
+            line=line,
+        )
+    return text
+
+
+def parse_table(
+    text: str, *, source: str, column_names: Sequence[str], path: Path | None = None
+) -> tuple[FloatArray, tuple[str, ...] | None]:
+    """Parse ``text`` into a (N, len(column_names)) float64 array and the header, if any.
+
+    ``source`` names the file in error messages; ``column_names`` are the expected
+    columns, used for the count and to name a column at fault.
+    """
+    n_columns = len(column_names)
+    expected = f"{n_columns} columns ({', '.join(column_names)})"
+    rows: list[list[float]] = []
+    header: tuple[str, ...] | None = None
+    separator: str | None = None
+    separator_known = False
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if not separator_known:
+            separator = _detect_separator(stripped)
+            separator_known = True
+            fields = _split(stripped, separator)
+            if all(
+                _NUMBER.fullmatch(field) is None and _NON_FINITE.fullmatch(field) is None for field in fields
+            ):
+                if len(fields) != n_columns:
+                    raise DataFormatError(
+                        f"{source}: line {line_number}: the header has {_count(len(fields), 'column')} "
+                        f"separated by {_SEPARATOR_NAMES[separator]}, expected {expected}",
+                        path=path,
+                        line=line_number,
+                    )
+                header = tuple(fields)
+                continue
+        fields = _split(stripped, separator)
+        if len(fields) != n_columns:
+            raise DataFormatError(
+                f"{source}: line {line_number}: expected {expected} separated by "
+                f"{_SEPARATOR_NAMES[separator]}, got {_count(len(fields), 'field')}",
+                path=path,
+                line=line_number,
+            )
+        rows.append(
+            [
+                _parse_number(
+                    field, source=source, path=path, line=line_number, column=col, names=column_names
+                )
+                for col, field in enumerate(fields, start=1)
+            ]
+        )
+    if not rows:
+        what = "only a header" if header is not None else "no data (the file is empty)"
+        raise DataFormatError(f"{source}: has {what}; expected at least one row of {expected}", path=path)
+    return np.array(rows, dtype=np.float64), header  # (N, n_columns)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _detect_separator(line: str) -> str | None:
+    for separator in ("\t", ";", ","):
+        if separator in line:
+            return separator
+    return None  # runs of spaces
+
+
+def _split(line: str, separator: str | None) -> list[str]:
+    if separator is None:
+        return line.split()
+    return [field.strip() for field in line.split(separator)]
+
+
+def _parse_number(
+    field: str, *, source: str, path: Path | None, line: int, column: int, names: Sequence[str]
+) -> float:
+    if _NUMBER.fullmatch(field) is not None:
+        value = float(field)
+        if math.isfinite(value):
+            return value
+    where = f"{source}: line {line}, column {column} ({names[column - 1]})"
+    if _NUMBER.fullmatch(field) is not None:
+        message = f"{where}: {field!r} overflows to infinity; every value must be a finite number"
+    elif _NON_FINITE.fullmatch(field) is not None:
+        message = f"{where}: {field!r} is not finite; every value must be a finite number"
+    elif not field:
+        message = f"{where}: the field is empty, expected a number"
+    else:
+        hint = "; write decimals with a point, not a comma" if re.fullmatch(r"[+-]?\d*,\d+", field) else ""
+        message = f"{where}: expected a number, got {field!r}{hint}"
+    raise DataFormatError(message, path=path, line=line, column=column)

@@ -1,0 +1,266 @@
+"""The downloader, against a real HTTP server on 127.0.0.1 serving archives built from the shared copy.
+
+No test touches the internet: every URL points at 127.0.0.1 or at a local file.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import io
+import os
+import socket
+import threading
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glassnet.cli import main
+from glassnet.data import (
+    AIRFOIL_URL,
+    DATA_ENV_VAR,
+    DataWarning,
+    DownloadError,
+    cache_dir,
+    fetch_airfoil,
+    find_airfoil,
+    load_airfoil,
+)
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "airfoil_self_noise.csv"
+
+
+@pytest.fixture(scope="module")
+def uci_dat() -> bytes:
+    """The shared CSV written the way UCI publishes it: tab-separated, no header, CRLF."""
+    if not SHARED.is_file():
+        message = f"the shared airfoil file {SHARED} is missing (see shared/data/README.md)"
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    lines = SHARED.read_text().splitlines()[1:]
+    return ("\r\n".join(line.replace(",", "\t") for line in lines) + "\r\n").encode()
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real HTTP server on 127.0.0.1 in a thread, serving the folder it yields with its base URL."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", root
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No proxy (127.0.0.1 must be reached directly), no user cache or data variable."""
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(DATA_ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_fetch_writes_the_checked_file(server: tuple[str, Path], uci_dat: bytes, tmp_path: Path) -> None:
+    url, root = server
+    (root / "airfoil+self+noise.zip").write_bytes(_zip({"airfoil_self_noise.dat": uci_dat}))
+    dest = tmp_path / "dest"
+    path = fetch_airfoil(url=f"{url}/airfoil+self+noise.zip", dest=dest, progress=False)
+    assert path == dest / "airfoil_self_noise.dat"
+    assert path.read_bytes() == uci_dat  # the archive's bytes, unchanged
+    assert _files(dest) == ["airfoil_self_noise.dat"]  # no temporary file left
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        data = load_airfoil(dest)
+    assert data.X.shape == (1503, 5)
+    np.testing.assert_array_equal(data.y, np.loadtxt(SHARED, delimiter=",", skiprows=1)[:, 5])
+
+
+def test_fetch_into_the_cache_is_then_found(server: tuple[str, Path], uci_dat: bytes) -> None:
+    url, root = server
+    (root / "a.zip").write_bytes(_zip({"airfoil+self+noise/airfoil_self_noise.dat": uci_dat, "x.txt": b"x"}))
+    path = fetch_airfoil(url=f"{url}/a.zip", progress=True)  # stderr is not a terminal: no bar
+    assert path == cache_dir() / "airfoil_self_noise.dat"
+    assert find_airfoil() == path
+
+
+def test_fetch_accepts_a_plain_data_file_and_a_file_url(
+    server: tuple[str, Path], uci_dat: bytes, tmp_path: Path
+) -> None:
+    url, root = server
+    (root / "airfoil_self_noise.dat").write_bytes(uci_dat)
+    assert fetch_airfoil(url=f"{url}/airfoil_self_noise.dat", dest=tmp_path / "a").read_bytes() == uci_dat
+    local = tmp_path / "local.zip"
+    local.write_bytes(_zip({"airfoil_self_noise.dat": uci_dat}))
+    assert fetch_airfoil(url=local.as_uri(), dest=tmp_path / "b").read_bytes() == uci_dat
+
+
+def test_fetch_replaces_an_old_file(server: tuple[str, Path], uci_dat: bytes, tmp_path: Path) -> None:
+    url, root = server
+    (root / "a.zip").write_bytes(_zip({"airfoil_self_noise.dat": uci_dat}))
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "airfoil_self_noise.dat").write_text("stale")
+    fetch_airfoil(url=f"{url}/a.zip", dest=dest, progress=False)
+    assert (dest / "airfoil_self_noise.dat").read_bytes() == uci_dat
+
+
+def _bad_payloads(uci_dat: bytes) -> dict[str, tuple[bytes, str]]:
+    lines = uci_dat.decode().splitlines()
+    edited = list(lines)
+    edited[0] = edited[0].replace("126.201", "136.201")
+    good_zip = _zip({"airfoil_self_noise.dat": uci_dat})
+    return {
+        "zip-without-the-file": (
+            _zip({"readme.txt": b"hello"}),
+            r"holds no airfoil_self_noise.dat or airfoil_self_noise.csv \(it holds readme.txt\); nothing was written",
+        ),
+        "damaged-zip": (good_zip[: len(good_zip) // 2], r"is damaged .*; nothing was written"),
+        "changed-number": (
+            _zip({"airfoil_self_noise.dat": "\n".join(edited).encode()}),
+            r"is not the published airfoil data \(column means differ: sound_pressure_level .*nothing was written",
+        ),
+        "missing-rows": (
+            _zip({"airfoil_self_noise.dat": "\n".join(lines[:1000]).encode()}),
+            r"1000 rows, expected 1503; .*nothing was written",
+        ),
+        "corrupt-number": (
+            _zip(
+                {
+                    "airfoil_self_noise.dat": "\n".join(
+                        [*lines[:5], "800\t0\t0.3O48\t71.3\t0.002\t126"]
+                    ).encode()
+                }
+            ),
+            r"line 6, column 3 \(chord_length\): expected a number, got '0.3O48'; nothing was written",
+        ),
+        "html-page": (
+            b"<html><body>Moved</body></html>",
+            r"line 1: the header has 1 column .*nothing was written",
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["zip-without-the-file", "damaged-zip", "changed-number", "missing-rows", "corrupt-number", "html-page"],
+)
+def test_bad_content_is_refused_and_nothing_is_written(
+    case: str, server: tuple[str, Path], uci_dat: bytes, tmp_path: Path
+) -> None:
+    url, root = server
+    payload, pattern = _bad_payloads(uci_dat)[case]
+    (root / "bad.zip").write_bytes(payload)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "airfoil_self_noise.dat").write_bytes(uci_dat)  # a good earlier copy must survive
+    with pytest.raises(ValueError, match=pattern):
+        fetch_airfoil(url=f"{url}/bad.zip", dest=dest, progress=False)
+    assert _files(dest) == ["airfoil_self_noise.dat"]
+    assert (dest / "airfoil_self_noise.dat").read_bytes() == uci_dat
+
+
+def test_http_404_is_a_clear_error(server: tuple[str, Path], tmp_path: Path) -> None:
+    url, _root = server
+    with pytest.raises(DownloadError, match=r"could not download .*/missing.zip: HTTP 404") as caught:
+        fetch_airfoil(url=f"{url}/missing.zip", dest=tmp_path / "dest", progress=False)
+    message = str(caught.value)
+    assert "download the archive by hand from https://archive.ics.uci.edu/dataset/291" in message
+    assert "--data PATH/airfoil_self_noise.dat or set GLASSNET_DATA=PATH" in message
+    assert not (tmp_path / "dest").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_server_down_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match=r"could not download .*refused.*If this machine is offline"):
+        fetch_airfoil(url=f"http://127.0.0.1:{_free_port()}/a.zip", dest=tmp_path / "dest", progress=False)
+    assert not (tmp_path / "dest").exists()
+
+
+def test_a_silent_server_times_out(tmp_path: Path) -> None:
+    with socket.socket() as listener:  # accepts connections (backlog) but never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        with pytest.raises(DownloadError, match=r"could not download .*timed out.*GLASSNET_DATA"):
+            fetch_airfoil(url=f"http://127.0.0.1:{port}/a.zip", dest=tmp_path / "dest", timeout=0.3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "pattern"),
+    [
+        (
+            {"url": "ftp://example.org/a.zip"},
+            ValueError,
+            r"url must be an http, https or file URL, got 'ftp:",
+        ),
+        ({"url": "archive.zip"}, ValueError, r"url must be an http, https or file URL"),
+        ({"timeout": 0}, ValueError, r"timeout must be a positive number of seconds, got 0"),
+        ({"timeout": True}, ValueError, r"timeout must be a positive number of seconds, got True"),
+    ],
+)
+def test_bad_arguments(
+    kwargs: dict[str, object], error: type[Exception], pattern: str, tmp_path: Path
+) -> None:
+    with pytest.raises(error, match=pattern):
+        fetch_airfoil(dest=tmp_path, **kwargs)  # type: ignore[arg-type]
+
+
+def test_dest_must_be_a_folder(tmp_path: Path) -> None:
+    file = tmp_path / "a-file"
+    file.write_text("x")
+    with pytest.raises(NotADirectoryError, match=r"dest must be a folder, got the file .*a-file"):
+        fetch_airfoil(url="http://127.0.0.1:9/a.zip", dest=file)
+
+
+def test_default_url_is_the_uci_archive() -> None:
+    assert AIRFOIL_URL == "https://archive.ics.uci.edu/static/public/291/airfoil+self+noise.zip"
+
+
+def test_cli_fetch(
+    server: tuple[str, Path], uci_dat: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url, root = server
+    (root / "a.zip").write_bytes(_zip({"airfoil_self_noise.dat": uci_dat}))
+    dest = tmp_path / "dest"
+    assert main(["data", "fetch", "airfoil", "--url", f"{url}/a.zip", "--dest", str(dest), "--quiet"]) == 0
+    assert f"airfoil data written to {dest / 'airfoil_self_noise.dat'}" in capsys.readouterr().out
+    assert (
+        main(["data", "fetch", "airfoil", "--url", f"{url}/nothing.zip", "--dest", str(dest), "--quiet"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("glassnet data: error: could not download") and err.count("\n") == 1
+    assert main(["data", "fetch", "iris"]) == 2  # argparse refuses unknown data sets

@@ -1,0 +1,412 @@
+"""Reading the airfoil data: every accepted format, every rejected one, where the file is found."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from glassnet.cli import main
+from glassnet.data import (
+    AIRFOIL_MEANS,
+    DATA_ENV_VAR,
+    FEATURE_NAMES,
+    FEATURE_UNITS,
+    DataFormatError,
+    Dataset,
+    DataWarning,
+    _airfoil,
+    cache_dir,
+    find_airfoil,
+    load_airfoil,
+    read_feature_rows,
+)
+from glassnet.data._airfoil import parse_airfoil_text
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "airfoil_self_noise.csv"
+README_MEANS = [
+    2886.38,
+    6.7823,
+    0.136548,
+    50.8607,
+    0.0111399,
+    124.836,
+]  # /work/shared/data/README.md, rounded
+
+
+def shared_file() -> Path:
+    """The shared copy; a missing one fails in CI (CI=true) and skips elsewhere."""
+    if not SHARED.is_file():
+        message = f"the shared airfoil file {SHARED} is missing (see shared/data/README.md)"
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return SHARED
+
+
+@pytest.fixture(scope="module")
+def shared() -> Path:
+    return shared_file()
+
+
+@pytest.fixture(scope="module")
+def reference(shared: Path) -> np.ndarray:
+    return np.loadtxt(shared, delimiter=",", skiprows=1)  # (1503, 6), numpy's own reader as the oracle
+
+
+@pytest.fixture(autouse=True)
+def _isolated_lookup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the user's environment variable or cache."""
+    monkeypatch.delenv(DATA_ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+def _rows(reference: np.ndarray) -> list[list[str]]:
+    return [[f"{v:g}" if v != int(v) else str(int(v)) for v in row] for row in reference]
+
+
+def _write(path: Path, text: str, *, bom: bool = False) -> Path:
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode())
+    return path
+
+
+# --- accepted formats --------------------------------------------------------------------------------
+
+FORMATS = {
+    # name: (file name, separator, header, line end, BOM)
+    "uci-dat-tab-no-header": ("airfoil_self_noise.dat", "\t", None, "\n", False),
+    "csv-header": ("a.csv", ",", "Freq,AOA,Chord,Velocity,Displacement,Target(dB)", "\n", False),
+    "csv-no-header": ("a.csv", ",", None, "\n", False),
+    "csv-any-header-names": ("a.csv", ",", "f, a, c, v, d, spl", "\n", False),
+    "semicolon-header": ("a.csv", ";", "f;a;c;v;d;spl", "\n", False),
+    "tab-header": ("a.tsv", "\t", "f\ta\tc\tv\td\tspl", "\n", False),
+    "crlf": ("a.csv", ",", "f,a,c,v,d,spl", "\r\n", False),
+    "cr-only": ("a.csv", ",", None, "\r", False),
+    "bom": ("a.csv", ",", "Freq,AOA,Chord,Velocity,Displacement,Target(dB)", "\r\n", True),
+    "spaces": ("a.txt", " ", None, "\n", False),
+    "comma-space": ("a.csv", ", ", "f, a, c, v, d, spl", "\n", False),
+}
+
+
+@pytest.mark.filterwarnings("error::glassnet.data.DataWarning")
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_accepted_formats_load_the_same_numbers(fmt: str, reference: np.ndarray, tmp_path: Path) -> None:
+    name, separator, header, newline, bom = FORMATS[fmt]
+    lines = ([header] if header else []) + [separator.join(row) for row in _rows(reference)]
+    path = _write(tmp_path / name, newline.join(lines) + newline, bom=bom)
+    data = load_airfoil(path)
+    assert data.X.shape == (1503, 5) and data.y.shape == (1503,)
+    np.testing.assert_array_equal(data.X, reference[:, :5])
+    np.testing.assert_array_equal(data.y, reference[:, 5])
+
+
+@pytest.mark.filterwarnings("error::glassnet.data.DataWarning")
+def test_blank_lines_comments_and_no_final_newline(reference: np.ndarray, tmp_path: Path) -> None:
+    rows = [",".join(row) for row in _rows(reference)]
+    text = (
+        "# airfoil self-noise\n\nf,a,c,v,d,spl\n" + "\n".join(rows[:700]) + "\n\n  \n" + "\n".join(rows[700:])
+    )
+    data = load_airfoil(_write(tmp_path / "a.csv", text))
+    np.testing.assert_array_equal(data.y, reference[:, 5])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=6, max_size=6),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_every_finite_float_round_trips_exactly(rows: list[list[float]]) -> None:
+    text = "\n".join(",".join(repr(v) for v in row) for row in rows)
+    np.testing.assert_array_equal(parse_airfoil_text(text, source="memory"), np.array(rows))
+
+
+# --- rejected files ----------------------------------------------------------------------------------
+
+GOOD = "800,0,0.3048,71.3,0.00266337,126.201\n"
+REJECTED = {
+    "wrong-column-count": (
+        GOOD + "1,2,3,4,5\n",
+        r"line 2: expected 6 columns \(frequency, .*\) separated by commas, got 5",
+    ),
+    "seven-columns": ("1\t2\t3\t4\t5\t6\t7\n", r"line 1: expected 6 columns .* separated by tabs, got 7"),
+    "header-width": ("a,b,c\n1,2,3\n", r"line 1: the header has 3 columns separated by commas, expected 6"),
+    "text-in-number": (
+        GOOD + "1,2,abc,4,5,6\n",
+        r"line 2, column 3 \(chord_length\): expected a number, got 'abc'",
+    ),
+    "header-like-line-later": (
+        GOOD + "f,a,c,v,d,spl\n",
+        r"line 2, column 1 \(frequency\): expected a number, got 'f'",
+    ),
+    "mixed-first-line": (
+        "Freq,0,1,2,3,4\n",
+        r"line 1, column 1 \(frequency\): expected a number, got 'Freq'",
+    ),
+    "empty-field": ("1,2,,4,5,6\n", r"line 1, column 3 \(chord_length\): the field is empty"),
+    "nan": (GOOD + "1,2,3,nan,5,6\n", r"line 2, column 4 \(velocity\): 'nan' is not finite"),
+    "inf": ("1,2,3,4,-inf,6\n", r"line 1, column 5 \(displacement_thickness\): '-inf' is not finite"),
+    "overflow": ("1,2,3,4,5,1e999\n", r"line 1, column 6 \(sound_pressure_level\): '1e999' overflows"),
+    "underscore": ("1_000,2,3,4,5,6\n", r"line 1, column 1 \(frequency\): expected a number, got '1_000'"),
+    "decimal-comma": ("800;0;0,3048;71.3;0.002;126\n", r"line 1, column 3 .*write decimals with a point"),
+    "empty-file": ("", r"has no data \(the file is empty\)"),
+    "blank-lines-only": ("\n  \n\r\n", r"has no data \(the file is empty\)"),
+    "header-only": (
+        "Freq,AOA,Chord,Velocity,Displacement,Target\n",
+        r"has only a header; expected at least one row",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REJECTED)
+def test_rejected_files_name_file_line_and_column(case: str, tmp_path: Path) -> None:
+    text, pattern = REJECTED[case]
+    path = _write(tmp_path / "bad.csv", text)
+    with pytest.raises(DataFormatError, match=pattern) as caught:
+        load_airfoil(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert caught.value.path == path
+    assert isinstance(caught.value, ValueError)  # callers may catch the built-in
+
+
+def test_error_carries_line_and_column(tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.csv", "f,a,c,v,d,spl\n\n" + GOOD + "1,2,3,4,x,6\n")
+    with pytest.raises(DataFormatError) as caught:
+        load_airfoil(path)
+    assert (caught.value.line, caught.value.column) == (4, 5)
+
+
+@pytest.mark.parametrize(
+    ("raw", "pattern"),
+    [
+        (b"800,0,0.3\n\xff\xfe,1\n", r"line 2: not UTF-8 text \(byte 0xff\)"),
+        (
+            b"PK\x03\x04\x14\x00rest-of-a-zip",
+            r"is a zip archive, expected a text file of numbers; unzip it first",
+        ),
+        (b"1,2,3\x00,4,5,6\n", r"line 1: contains a NUL byte"),
+    ],
+)
+def test_binary_files_are_refused(raw: bytes, pattern: str, tmp_path: Path) -> None:
+    path = tmp_path / "bad.dat"
+    path.write_bytes(raw)
+    with pytest.raises(DataFormatError, match=pattern):
+        load_airfoil(path)
+
+
+# --- the published file, and the deviation warning ----------------------------------------------------
+
+
+def test_shared_file_is_the_published_data(shared: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        data = load_airfoil(shared)
+    assert len(data) == 1503 and data.X.shape == (1503, 5) and data.y.shape == (1503,)
+    assert data.X.dtype == np.float64 and data.y.dtype == np.float64
+    means = np.append(data.X.mean(axis=0), data.y.mean())
+    np.testing.assert_allclose(means, README_MEANS, rtol=5e-6)
+    np.testing.assert_allclose(means, AIRFOIL_MEANS, rtol=1e-12)
+    np.testing.assert_array_equal(data.X[0], [800.0, 0.0, 0.3048, 71.3, 0.00266337])
+    assert data.y[0] == 126.201
+    assert (
+        data.feature_names
+        == FEATURE_NAMES
+        == (
+            "frequency",
+            "angle_of_attack",
+            "chord_length",
+            "velocity",
+            "displacement_thickness",
+        )
+    )
+    assert data.feature_units == FEATURE_UNITS == ("Hz", "deg", "m", "m/s", "m")
+    assert (data.target_name, data.target_unit, data.source) == ("sound_pressure_level", "dB", shared)
+
+
+def test_a_subset_loads_with_a_warning(reference: np.ndarray, tmp_path: Path) -> None:
+    path = _write(tmp_path / "part.csv", "\n".join(",".join(row) for row in _rows(reference)[:100]))
+    with pytest.warns(DataWarning, match=r"part\.csv: differs from the published .*100 rows, expected 1503"):
+        data = load_airfoil(path)
+    np.testing.assert_array_equal(data.y, reference[:100, 5])
+
+
+def test_changed_values_load_with_a_warning_naming_the_column(reference: np.ndarray, tmp_path: Path) -> None:
+    rows = _rows(reference)
+    rows[10][5] = "150.5"
+    path = _write(tmp_path / "edited.csv", "\n".join(",".join(row) for row in rows))
+    with pytest.warns(DataWarning, match=r"column means differ: sound_pressure_level 124\.8") as record:
+        load_airfoil(path)
+    assert "rows, expected" not in str(record[0].message)  # the row count is fine
+    assert record[0].filename == __file__  # stacklevel points at the caller
+
+
+# --- feature rows for `glassnet predict` ---------------------------------------------------------------
+
+
+def test_read_feature_rows(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "in.csv", "f;a;c;v;d\r\n800;0;0.3048;71.3;0.00266337\r\n1000;1.5;0.1;39.6;0.01\r\n"
+    )
+    rows = read_feature_rows(path)
+    np.testing.assert_array_equal(rows, [[800, 0, 0.3048, 71.3, 0.00266337], [1000, 1.5, 0.1, 39.6, 0.01]])
+    assert rows.shape == (2, 5) and rows.dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        (
+            "800,0,0.3048,71.3,0.00266337,126.201\n",
+            r"line 1: expected 5 columns \(frequency, .*\) separated by commas, got 6 fields",
+        ),
+        (
+            "800,0,0.3048,71.3,0.002\n800,0,x,71.3,0.002\n",
+            r"line 2, column 3 \(chord_length\): expected a number",
+        ),
+        ("f,a,c,v,d\n", r"has only a header"),
+    ],
+)
+def test_read_feature_rows_rejects_bad_rows(text: str, pattern: str, tmp_path: Path) -> None:
+    with pytest.raises(DataFormatError, match=pattern):
+        read_feature_rows(_write(tmp_path / "in.csv", text))
+
+
+def test_read_feature_rows_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"input file .*nope\.csv does not exist"):
+        read_feature_rows(tmp_path / "nope.csv")
+
+
+# --- where the file is found ---------------------------------------------------------------------------
+
+
+def _airfoil_copy(folder: Path, name: str = "airfoil_self_noise.csv") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return _write(folder / name, GOOD)
+
+
+def test_explicit_path_file_or_folder(tmp_path: Path) -> None:
+    file = _airfoil_copy(tmp_path / "mine")
+    assert find_airfoil(file) == file
+    assert find_airfoil(str(tmp_path / "mine")) == file
+    dat = _airfoil_copy(tmp_path / "mine", "airfoil_self_noise.dat")
+    assert find_airfoil(tmp_path / "mine") == dat  # the UCI original is preferred
+
+
+def test_explicit_path_beats_environment_beats_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    explicit = _airfoil_copy(tmp_path / "explicit")
+    env = _airfoil_copy(tmp_path / "env")
+    cached = _airfoil_copy(cache_dir(), "airfoil_self_noise.dat")
+    assert find_airfoil() == cached
+    monkeypatch.setenv(DATA_ENV_VAR, str(env.parent))
+    assert find_airfoil() == env
+    monkeypatch.setenv(DATA_ENV_VAR, str(env))
+    assert find_airfoil() == env
+    assert find_airfoil(explicit) == explicit
+
+
+@pytest.mark.parametrize(
+    ("setup", "pattern"),
+    [
+        ("missing", r"data path .*nowhere does not exist; get it with `glassnet data fetch airfoil`"),
+        (
+            "empty-folder",
+            r"data path .*empty is a folder without airfoil_self_noise.dat or airfoil_self_noise.csv",
+        ),
+        ("env-missing", r"GLASSNET_DATA= .*nowhere does not exist; .*--data PATH or set GLASSNET_DATA=PATH"),
+    ],
+)
+def test_a_path_that_points_at_nothing_is_an_error(
+    setup: str, pattern: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _airfoil_copy(cache_dir())  # a later place holds a file: it must not be used instead
+    (tmp_path / "empty").mkdir()
+    if setup == "env-missing":
+        monkeypatch.setenv(DATA_ENV_VAR, str(tmp_path / "nowhere"))
+        path = None
+    else:
+        path = tmp_path / ("nowhere" if setup == "missing" else "empty")
+    with pytest.raises(FileNotFoundError, match=pattern):
+        find_airfoil(path)
+
+
+def test_not_found_lists_every_place(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(_airfoil, "source_checkout_data_dir", lambda: tmp_path / "shared-data")
+    with pytest.raises(FileNotFoundError) as caught:
+        load_airfoil()
+    message = str(caught.value)
+    assert "$GLASSNET_DATA (not set)" in message
+    assert str(tmp_path / "xdg-cache" / "glassnet") in message
+    assert str(tmp_path / "shared-data") in message
+    assert "glassnet data fetch airfoil" in message and "--data PATH" in message
+
+
+def test_source_checkout_falls_back_to_shared_data(shared: Path) -> None:
+    assert find_airfoil() == shared
+
+
+def test_cache_dir_honours_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "c"))
+    assert cache_dir() == tmp_path / "c" / "glassnet"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for value in ("", "relative/path"):  # unset-like and relative values are ignored (XDG spec)
+        monkeypatch.setenv("XDG_CACHE_HOME", value)
+        assert cache_dir() == tmp_path / "home" / ".cache" / "glassnet"
+
+
+# --- Dataset, and the CLI -------------------------------------------------------------------------------
+
+
+def test_dataset_subset_and_checks() -> None:
+    data = Dataset(np.arange(10.0).reshape(5, 2), np.arange(5.0), ("a", "b"), ("m", "s"), "t", "dB", None)
+    part = data.subset(np.array([4, 1]))
+    np.testing.assert_array_equal(part.X, [[8, 9], [2, 3]])
+    np.testing.assert_array_equal(part.y, [4, 1])
+    assert part.feature_names == ("a", "b") and len(part) == 2 and part.n_features == 2
+    with pytest.raises(TypeError, match="indices must be a 1-D integer array"):
+        data.subset(np.array([0.5]))
+    with pytest.raises(ValueError, match=r"X \(N, d\) and y \(N,\), got X \(5, 2\) and y \(4,\)"):
+        Dataset(np.zeros((5, 2)), np.zeros(4), ("a", "b"), ("m", "s"), "t", "dB", None)
+    with pytest.raises(ValueError, match="one name and one unit per feature column"):
+        Dataset(np.zeros((5, 2)), np.zeros(5), ("a",), ("m", "s"), "t", "dB", None)
+
+
+def test_cli_data_info(shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["data", "info", "--data", str(shared)]) == 0
+    out = capsys.readouterr().out
+    assert f"file: {shared}" in out and "rows: 1503" in out and "matches the published data set" in out
+    assert "frequency               Hz         2886.38" in out
+
+
+def test_cli_data_info_reports_differences_and_errors(
+    reference: np.ndarray, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(tmp_path / "part.csv", "\n".join(",".join(row) for row in _rows(reference)[:10]))
+    assert main(["data", "info", "--data", str(path)]) == 0
+    assert "differs from the published data: 10 rows, expected 1503" in capsys.readouterr().out
+    bad = _write(tmp_path / "bad.csv", "1,2,3\n")
+    assert main(["data", "info", "--data", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("glassnet data: error: ") and "line 1: expected 6 columns" in err
+    assert err.count("\n") == 1
+
+
+def test_cli_data_info_subprocess(shared: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "glassnet", "data", "info"],
+        env={**os.environ, DATA_ENV_VAR: str(shared)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rows: 1503" in result.stdout

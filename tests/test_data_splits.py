@@ -1,0 +1,411 @@
+"""Splits, K-fold, scaling and the log transform (no leakage), and the generated 2-D sets."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet.data import (
+    AIRFOIL_LOG_COLUMNS,
+    Preprocessor,
+    StandardScaler,
+    kfold_indices,
+    make_circles,
+    make_moons,
+    make_xor,
+    train_val_test_split,
+)
+
+# --- train / validation / test -------------------------------------------------------------------------
+
+
+def test_split_sizes_disjoint_and_covering() -> None:
+    split = train_val_test_split(1503, rng=np.random.default_rng(0))
+    assert (len(split.train), len(split.val), len(split.test)) == (1081, 121, 301)  # ⌈300.6⌉, ⌈120.2⌉
+    every = np.concatenate([split.train, split.val, split.test])
+    np.testing.assert_array_equal(np.sort(every), np.arange(1503))  # disjoint and covering
+    for part in (split.train, split.val, split.test):
+        assert part.dtype == np.intp and np.all(np.diff(part) > 0)
+
+
+def test_split_is_reproducible_from_the_seed() -> None:
+    a = train_val_test_split(100, rng=np.random.default_rng(7))
+    b = train_val_test_split(100, rng=np.random.default_rng(7))
+    c = train_val_test_split(100, rng=np.random.default_rng(8))
+    for name in ("train", "val", "test"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert not np.array_equal(a.test, c.test)
+    assert set(a.to_state()) == {"train", "val", "test"}
+
+
+def test_split_zero_fractions() -> None:
+    split = train_val_test_split(10, test_fraction=0.0, val_fraction=0.0, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(split.train, np.arange(10))
+    assert split.val.size == 0 and split.test.size == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "pattern"),
+    [
+        ({"n": 0}, ValueError, r"n must be a positive integer, got 0"),
+        ({"n": 10.0}, TypeError, r"n must be a positive integer, got 10.0"),
+        ({"test_fraction": 1.0}, ValueError, r"test_fraction must be in \[0, 1\), got 1.0"),
+        ({"test_fraction": -0.1}, ValueError, r"test_fraction must be >= 0.0, got -0.1"),
+        ({"val_fraction": math.nan}, ValueError, r"val_fraction must be finite, got nan"),
+        ({"n": 2, "test_fraction": 0.5, "val_fraction": 0.5}, ValueError, r"no training rows left: n=2"),
+        ({"rng": 0}, TypeError, r"rng must be a numpy.random.Generator, got int"),
+    ],
+)
+def test_split_bad_arguments(kwargs: dict[str, Any], error: type[Exception], pattern: str) -> None:
+    arguments: dict[str, Any] = {"n": 10, "rng": np.random.default_rng(0), **kwargs}
+    with pytest.raises(error, match=pattern):
+        train_val_test_split(**arguments)
+
+
+# --- K-fold ---------------------------------------------------------------------------------------------
+
+
+def test_kfold_folds_are_disjoint_covering_and_balanced() -> None:
+    folds = kfold_indices(23, 5, rng=np.random.default_rng(3))
+    assert len(folds) == 5
+    held = [held_out for _, held_out in folds]
+    assert sorted(len(h) for h in held) == [4, 4, 5, 5, 5]
+    np.testing.assert_array_equal(np.sort(np.concatenate(held)), np.arange(23))
+    for train, held_out in folds:
+        assert np.intersect1d(train, held_out).size == 0
+        np.testing.assert_array_equal(np.sort(np.concatenate([train, held_out])), np.arange(23))
+    again = kfold_indices(23, 5, rng=np.random.default_rng(3))
+    for (t1, h1), (t2, h2) in zip(folds, again, strict=True):
+        np.testing.assert_array_equal(t1, t2)
+        np.testing.assert_array_equal(h1, h2)
+
+
+@pytest.mark.parametrize(
+    ("n", "k", "pattern"),
+    [(10, 1, r"k must be between 2 and n=10, got 1"), (3, 4, r"between 2 and n=3, got 4")],
+)
+def test_kfold_bad_k(n: int, k: int, pattern: str) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        kfold_indices(n, k, rng=np.random.default_rng(0))
+
+
+# --- StandardScaler -------------------------------------------------------------------------------------
+
+
+def test_scaler_hand_worked() -> None:
+    X = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0]])
+    scaler = StandardScaler().fit(X)
+    np.testing.assert_array_equal(scaler.mean_, [3.0, 10.0])  # type: ignore[arg-type]
+    np.testing.assert_allclose(scaler.scale_, [math.sqrt(8 / 3), 1.0], rtol=1e-15)  # type: ignore[arg-type]
+    z = scaler.transform(X)
+    np.testing.assert_allclose(z[:, 0], [-1.224744871391589, 0.0, 1.224744871391589], rtol=1e-14)
+    np.testing.assert_array_equal(z[:, 1], 0.0)  # the constant column: scale 1, no division by zero
+    np.testing.assert_allclose(scaler.inverse_transform(z), X, rtol=1e-15)
+
+
+def test_scaler_constant_column_that_rounds() -> None:
+    X = np.full((1503, 1), 0.1)  # std rounds to ~1e-17, not 0: still treated as constant
+    scaler = StandardScaler().fit(X)
+    assert scaler.scale_ is not None and scaler.scale_[0] == 1.0
+    assert np.all(np.abs(scaler.transform(X)) < 1e-15)
+
+
+def test_scaler_on_a_vector_and_its_state_round_trip(tmp_path: Path) -> None:
+    y = np.array([2.0, 4.0, 9.0])
+    scaler = StandardScaler().fit(y)
+    assert scaler.mean_ is not None and scaler.mean_.shape == ()
+    np.testing.assert_allclose(scaler.fit_transform(y).mean(), 0.0, atol=1e-15)
+    path = tmp_path / "s.npz"
+    np.savez(path, **scaler.to_state())
+    with np.load(path, allow_pickle=False) as state:
+        again = StandardScaler.from_state(dict(state))
+    np.testing.assert_array_equal(again.transform(y), scaler.transform(y))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "pattern"),
+    [
+        (lambda: StandardScaler().fit(np.zeros((0, 2))), ValueError, r"N ≥ 1, got \(0, 2\)"),
+        (lambda: StandardScaler().fit(np.zeros((2, 2, 2))), ValueError, r"\(N, d\) or \(N,\)"),
+        (
+            lambda: StandardScaler().fit([[1.0, np.nan]]),
+            ValueError,
+            r"X must be finite, got nan at index \(0, 1\)",
+        ),
+        (lambda: StandardScaler().fit(["a"]), TypeError, r"X must be an array of numbers"),
+        (lambda: StandardScaler().transform(np.zeros((2, 2))), ValueError, r"transform called before fit"),
+        (
+            lambda: StandardScaler().fit(np.ones((3, 2))).transform(np.ones((3, 3))),
+            ValueError,
+            r"\(N, 2\), got \(3, 3\)",
+        ),
+        (
+            lambda: StandardScaler().fit(np.ones(3)).transform(np.ones((3, 1))),
+            ValueError,
+            r"\(N,\), got \(3, 1\)",
+        ),
+        (lambda: StandardScaler().to_state(), ValueError, r"to_state called before fit"),
+        (lambda: StandardScaler.from_state({"mean": np.zeros(2)}), ValueError, r"needs the key 'scale'"),
+        (
+            lambda: StandardScaler.from_state({"mean": np.zeros(2), "scale": np.ones(3)}),
+            ValueError,
+            r"one shape",
+        ),
+        (
+            lambda: StandardScaler.from_state({"mean": np.zeros(2), "scale": np.zeros(2)}),
+            ValueError,
+            r"scale must be > 0",
+        ),
+        (
+            lambda: StandardScaler.from_state({"mean": np.array(["a"]), "scale": np.ones(1)}),
+            TypeError,
+            r"hold numbers",
+        ),
+        (
+            lambda: StandardScaler.from_state({"mean": np.array([np.inf]), "scale": np.ones(1)}),
+            ValueError,
+            r"finite",
+        ),
+    ],
+)
+def test_scaler_bad_input(call: Any, error: type[Exception], pattern: str) -> None:
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+# --- Preprocessor: log transform, standardisation, no leakage ------------------------------------------
+
+
+def _airfoil_like(rng: np.random.Generator, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Rows shaped like airfoil's (positive frequency and thickness), with a target in dB."""
+    X = np.column_stack(
+        [
+            rng.choice([200.0, 800.0, 3150.0, 10000.0], n),
+            rng.uniform(0, 22, n),
+            rng.choice([0.0254, 0.1016, 0.3048], n),
+            rng.choice([31.7, 39.6, 55.5, 71.3], n),
+            rng.uniform(4e-4, 0.058, n),
+        ]
+    )  # (n, 5)
+    y = 125.0 + rng.normal(0, 6, n)  # (n,)
+    return X, y
+
+
+def test_preprocessor_is_fitted_on_training_rows_only() -> None:
+    X, y = _airfoil_like(np.random.default_rng(0))
+    split = train_val_test_split(len(y), rng=np.random.default_rng(1))
+    pre = Preprocessor().fit(X[split.train], y[split.train])
+    assert pre.log_columns == AIRFOIL_LOG_COLUMNS == (0, 4)
+    logged_train = X[split.train].copy()
+    logged_train[:, [0, 4]] = np.log(logged_train[:, [0, 4]])
+    logged_all = X.copy()
+    logged_all[:, [0, 4]] = np.log(logged_all[:, [0, 4]])
+    state = pre.to_state()
+    np.testing.assert_allclose(state["x_mean"], logged_train.mean(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(state["x_scale"], logged_train.std(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(state["y_mean"], y[split.train].mean(), rtol=1e-14)
+    assert np.all(
+        np.abs(state["x_mean"] - logged_all.mean(axis=0)) > 1e-6
+    )  # all rows would give other values
+    assert abs(state["y_mean"] - y.mean()) > 1e-6
+    z = pre.transform_x(X[split.train])
+    np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(z.std(axis=0), 1.0, rtol=1e-12)
+    pre.transform_x(X[split.test])  # transforming other rows leaves the fitted state alone
+    for key, value in pre.to_state().items():
+        np.testing.assert_array_equal(value, state[key])
+
+
+def test_preprocessor_round_trips_and_undoes_the_target_scaling(tmp_path: Path) -> None:
+    X, y = _airfoil_like(np.random.default_rng(2))
+    pre = Preprocessor().fit(X, y)
+    np.testing.assert_allclose(pre.inverse_transform_y(pre.transform_y(y)), y, rtol=1e-14)
+    np.testing.assert_allclose(pre.inverse_transform_x(pre.transform_x(X)), X, rtol=1e-12)
+    column = pre.transform_y(y)[:, None]  # (N, 1) model outputs are accepted too
+    np.testing.assert_allclose(pre.inverse_transform_y(column)[:, 0], y, rtol=1e-14)
+    path = tmp_path / "pre.npz"
+    np.savez(path, **pre.to_state())
+    with np.load(path, allow_pickle=False) as stored:
+        again = Preprocessor.from_state(dict(stored))
+    assert again.log_columns == (0, 4) and again.scale_y is True and again.n_features == 5
+    np.testing.assert_array_equal(again.transform_x(X), pre.transform_x(X))
+    np.testing.assert_array_equal(again.transform_y(y), pre.transform_y(y))
+
+
+def test_preprocessor_hand_worked_and_without_target_scaling() -> None:
+    X = np.array([[1.0, 2.0], [np.e**2, 4.0]])
+    pre = Preprocessor(log_columns=(0,), scale_y=False).fit(X, np.array([0.0, 1.0]))
+    np.testing.assert_allclose(pre.transform_x(X), [[-1.0, -1.0], [1.0, 1.0]], rtol=1e-15)  # ln: 0, 2 -> ∓1
+    np.testing.assert_array_equal(pre.transform_y(np.array([0.0, 1.0])), [0.0, 1.0])
+    state = pre.to_state()
+    assert state["scale_y"].dtype == np.bool_ and not state["scale_y"]
+    assert not Preprocessor.from_state(state).scale_y
+    plain = Preprocessor(log_columns=()).fit(X, np.array([1.0, 3.0]))
+    np.testing.assert_array_equal(plain.transform_y(np.array([1.0, 3.0])), [-1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "pattern"),
+    [
+        (
+            lambda p: p.fit(np.array([[0.0, 1, 1, 1, 1]]), np.ones(1)),
+            ValueError,
+            r"column 0 is log-transformed and must be > 0, got 0.0 at row 0",
+        ),
+        (
+            lambda p: p.fit(np.ones((2, 3)), np.ones(2)),
+            ValueError,
+            r"log_columns \(0, 4\) do not exist in X of shape \(2, 3\)",
+        ),
+        (
+            lambda p: p.fit(np.ones((2, 5)), np.ones(3)),
+            ValueError,
+            r"y must have shape \(2,\) to match X, got \(3,\)",
+        ),
+        (
+            lambda p: p.fit(np.ones(5), np.ones(1)),
+            ValueError,
+            r"X must be a 2-D array \(N, features\), got shape \(5,\)",
+        ),
+        (lambda p: p.fit(np.full((2, 5), np.inf), np.ones(2)), ValueError, r"X must be finite, got inf"),
+        (
+            lambda p: p.fit(np.ones((2, 5)), np.array([1.0, np.nan])),
+            ValueError,
+            r"y must be finite, got nan at index \(1,\)",
+        ),
+        (lambda p: p.fit(np.zeros((0, 5)), np.zeros(0)), ValueError, r"N ≥ 1"),
+        (lambda p: p.transform_x(np.ones((2, 5))), ValueError, r"transform_x called before fit"),
+        (lambda p: p.inverse_transform_y(np.ones(2)), ValueError, r"inverse_transform_y called before fit"),
+        (
+            lambda p: p.fit(np.ones((2, 5)), np.ones(2)).transform_x(np.ones((2, 6))),
+            ValueError,
+            r"X must have 5 feature columns, got shape \(2, 6\)",
+        ),
+        (
+            lambda p: p.fit(np.ones((2, 5)), np.ones(2)).transform_x(-np.ones((1, 5))),
+            ValueError,
+            r"column 0 .* got -1.0 at row 0",
+        ),
+    ],
+)
+def test_preprocessor_bad_input(call: Any, error: type[Exception], pattern: str) -> None:
+    with pytest.raises(error, match=pattern):
+        call(Preprocessor())
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "pattern"),
+    [
+        (((0, 0),), {}, ValueError, r"log_columns must not repeat a column, got \(0, 0\)"),
+        (((-1,),), {}, TypeError, r"log_columns must be non-negative column indices"),
+        ((("a",),), {}, TypeError, r"log_columns must be non-negative column indices"),
+        ((), {"scale_y": 1}, TypeError, r"scale_y must be a bool, got 1"),
+    ],
+)
+def test_preprocessor_bad_settings(
+    args: tuple[Any, ...], kwargs: dict[str, Any], error: type[Exception], pattern: str
+) -> None:
+    with pytest.raises(error, match=pattern):
+        Preprocessor(*args, **kwargs)
+
+
+def _state() -> dict[str, np.ndarray]:
+    X, y = _airfoil_like(np.random.default_rng(4), n=20)
+    return Preprocessor().fit(X, y).to_state()
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "pattern"),
+    [
+        ({"x_mean": None}, ValueError, r"needs the key 'x_mean'"),
+        ({"log_columns": None}, ValueError, r"needs the key 'log_columns'"),
+        ({"log_columns": np.array([0.5])}, TypeError, r"'log_columns' must be a 1-D integer array"),
+        ({"log_columns": np.array([0, 9])}, ValueError, r"log_columns \(0, 9\) exceed its 5 features"),
+        ({"scale_y": np.array([True, False])}, TypeError, r"'scale_y' must be a boolean scalar"),
+        ({"x_scale": np.ones(4)}, ValueError, r"one shape"),
+        (
+            {"y_mean": np.zeros(1)},
+            ValueError,
+            r"x_mean of shape \(d,\) and y_mean of shape \(\), got \(5,\) and \(1,\)",
+        ),
+        ({"y_scale": np.array(-1.0)}, ValueError, r"scale must be > 0"),
+        ({"x_mean": np.full(5, np.nan)}, ValueError, r"'x_mean' must be finite"),
+    ],
+)
+def test_preprocessor_rejects_bad_states(
+    change: dict[str, Any], error: type[Exception], pattern: str
+) -> None:
+    state: dict[str, Any] = _state()
+    for key, value in change.items():
+        if value is None:
+            del state[key]
+        else:
+            state[key] = value
+    with pytest.raises(error, match=pattern):
+        Preprocessor.from_state(state)
+
+
+# --- generated 2-D sets ---------------------------------------------------------------------------------
+
+MAKERS = {"moons": make_moons, "xor": make_xor, "circles": make_circles}
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_generated_sets_shape_labels_and_seed(name: str) -> None:
+    make = MAKERS[name]
+    X, y = make(101, rng=np.random.default_rng(5))
+    assert X.shape == (101, 2) and y.shape == (101,) and X.dtype == y.dtype == np.float64
+    assert set(np.unique(y)) == {0.0, 1.0}
+    X2, y2 = make(101, rng=np.random.default_rng(5))
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    X3, _ = make(101, rng=np.random.default_rng(6))
+    assert not np.array_equal(X, X3)
+
+
+def test_moons_and_circles_without_noise_lie_on_their_curves() -> None:
+    X, y = make_moons(50, noise=0.0, rng=np.random.default_rng(0))
+    assert int(y.sum()) == 25
+    upper, lower = X[y == 0], X[y == 1]
+    np.testing.assert_allclose(np.hypot(*upper.T), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(np.hypot(lower[:, 0] - 1.0, lower[:, 1] - 0.5), 1.0, rtol=1e-14)
+    X, y = make_circles(40, noise=0.0, factor=0.3, rng=np.random.default_rng(0))
+    np.testing.assert_allclose(np.hypot(*X[y == 0].T), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(np.hypot(*X[y == 1].T), 0.3, rtol=1e-14)
+
+
+def test_xor_labels_follow_the_quadrants() -> None:
+    X, y = make_xor(400, noise=0.0, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(y, (np.sign(X[:, 0]) != np.sign(X[:, 1])).astype(float))
+    assert 0.4 < y.mean() < 0.6
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "pattern"),
+    [
+        (lambda: make_moons(1, rng=np.random.default_rng(0)), ValueError, r"n_samples must be at least 2"),
+        (
+            lambda: make_xor(0, rng=np.random.default_rng(0)),
+            ValueError,
+            r"n_samples must be a positive integer, got 0",
+        ),
+        (
+            lambda: make_moons(10, noise=-1.0, rng=np.random.default_rng(0)),
+            ValueError,
+            r"noise must be >= 0.0",
+        ),
+        (
+            lambda: make_circles(10, factor=1.0, rng=np.random.default_rng(0)),
+            ValueError,
+            r"factor must be < 1",
+        ),
+        (lambda: make_moons(10, rng=42), TypeError, r"rng must be a numpy.random.Generator, got int"),
+    ],
+)
+def test_generated_sets_bad_arguments(call: Any, error: type[Exception], pattern: str) -> None:
+    with pytest.raises(error, match=pattern):
+        call()
