@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 
 @pytest.fixture(autouse=True)
@@ -34,3 +35,9 @@ def require_torch():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def torch():  # type: ignore[no-untyped-def]
     return require_torch()
+
+
+# Fuzz tests draw new cases locally; in CI they are derandomized, so a red run can be replayed.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+    settings.load_profile("ci")
