@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from glassnet import __version__
-from glassnet.cli import _data, _demo
+from glassnet.cli import _data, _demo, _explain
 
-COMMANDS = (_demo, _data)
+COMMANDS = (_demo, _explain, _data)
 
 USER_ERRORS = (ValueError, TypeError, OSError)
 

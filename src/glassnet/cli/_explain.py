@@ -1,0 +1,85 @@
+"""``glassnet explain``: the worked solution of one gradient step, as text, Markdown, LaTeX or JSON."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
+from glassnet.explain._io import atomic_write_text
+
+EXAMPLES = ("exercise",)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "explain",
+        help="worked solution: forward pass, loss, chain rule, update, checks",
+        description=(
+            "Derive one gradient step with glassnet's own numbers: the forward pass layer by layer, the "
+            "loss, the chain rule for chosen parameters, the update, and a check against the backward "
+            "pass, finite differences and PyTorch. The network comes from --example exercise or a JSON "
+            "spec (see docs/explain.md)."
+        ),
+    )
+    parser.add_argument("spec", nargs="?", metavar="SPEC.json", help="a network spec (JSON)")
+    parser.add_argument("--example", choices=EXAMPLES, help="a built-in network: the exercise's (Figure 1)")
+    parser.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME",
+        help="parameter to explain, e.g. w12h, b1o, w12^1 or 0.weight[0,1] (repeatable)",
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, help="output format (default: from -o's suffix, else text)"
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    parser.add_argument("--digits", type=int, metavar="N", help="significant digits (default 6)")
+    parser.add_argument("--steps", type=int, metavar="K", help="also show K steps of gradient descent")
+    parser.add_argument("--all-params", action="store_true", help="table of every gradient and updated value")
+    parser.add_argument("--figure", metavar="FILE", help="draw the network to FILE.png or FILE.svg")
+    parser.add_argument(
+        "--literal-labels",
+        action="store_true",
+        help="apply the logistic formula to a label outside its convention, as written",
+    )
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch autograd check")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    if (args.spec is None) == (args.example is None):
+        raise ValueError("give either --example exercise or a SPEC.json file (one of them)")
+    if args.figure is not None and not args.figure.lower().endswith((".png", ".svg")):
+        raise ValueError(f"--figure must end in .png or .svg, got {args.figure!r}")
+    if args.example is not None:
+        if args.literal_labels:
+            raise ValueError(
+                "--literal-labels applies to spec files; the exercise shows both readings already"
+            )
+        explanation = explain_exercise(
+            params=args.param or ("w12h",),
+            all_params=args.all_params,
+            steps=1 if args.steps is None else args.steps,
+            digits=6 if args.digits is None else args.digits,
+            check_torch=not args.no_torch,
+        )
+    else:
+        explanation = explain_spec(
+            args.spec,
+            params=args.param,
+            all_params=args.all_params or None,
+            steps=args.steps,
+            digits=args.digits,
+            literal_labels=True if args.literal_labels else None,
+            check_torch=not args.no_torch,
+        )
+    fmt = args.format or (format_for(args.output) if args.output else "text")
+    text = explanation.render(fmt)
+    if args.figure is not None:
+        explanation.save_figure(args.figure)
+    if args.output is None:
+        print(text, end="")
+    else:
+        atomic_write_text(args.output, text)
+    return 0

@@ -1,0 +1,413 @@
+"""``explain``: the worked solution for a network, an input, a target, a loss and η."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet._checks import Array, as_float_array, finite_float, positive_int
+from glassnet.exercise import INPUT, LEARNING_RATE, SHEET_LABEL, exercise_network
+from glassnet.explain._derivation import Derivation, ParamRecord, derive, read_network
+from glassnet.explain._document import PATH_SHOW_LIMIT, build_document
+from glassnet.explain._io import atomic_write_text
+from glassnet.explain._notation import ParamRef, all_params, make_notation, parse_param
+from glassnet.explain._symbols import LatexStyle, Style
+from glassnet.losses import LabelConvention, LogisticLoss, Loss, Reduction, get_loss
+from glassnet.nn import Module
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+Format = Literal["text", "markdown", "latex", "json"]
+FORMATS: tuple[Format, ...] = ("text", "markdown", "latex", "json")
+SUFFIXES: dict[str, Format] = {".txt": "text", ".md": "markdown", ".tex": "latex", ".json": "json"}
+
+
+@dataclass(frozen=True)
+class Note:
+    """A paragraph in two spellings: ``text`` (Unicode) and ``latex`` (with $…$ maths)."""
+
+    text: str
+    latex: str
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A second reading of the same network and example, shown after the first."""
+
+    title: Note
+    notes: tuple[Note, ...]
+    derivation: Derivation
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A worked solution: the derivation's numbers and the ways to show them.
+
+    ``derivation`` holds every number; ``notes`` are paragraphs shown first;
+    ``alternative`` is a second reading of the same network (the exercise's consistent
+    label), shown after the first. ``str(e)`` is the terminal text; in Jupyter the object
+    shows as Markdown with LaTeX maths.
+    """
+
+    title: str
+    derivation: Derivation
+    notes: tuple[Note, ...] = ()
+    alternative: Alternative | None = None
+    digits: int = 6
+
+    # -- formats -----------------------------------------------------------------------
+
+    def to_text(self, width: int = 80) -> str:
+        """Terminal text: aligned matrices, lines of at most ``width`` columns."""
+        from glassnet.explain._text import render_text
+
+        return render_text(build_document(self, Style(self.digits)), width)
+
+    def to_markdown(self) -> str:
+        """Markdown with LaTeX maths ($…$, $$…$$), for GitHub and Jupyter."""
+        from glassnet.explain._markdown import render_markdown
+
+        return render_markdown(build_document(self, LatexStyle(self.digits)))
+
+    def to_latex(self) -> str:
+        """A standalone LaTeX document (article class; pdflatex or lualatex compile it)."""
+        from glassnet.explain._latex import render_latex
+
+        return render_latex(build_document(self, LatexStyle(self.digits)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every intermediate value as JSON types (floats at full precision)."""
+        from glassnet.explain._json import explanation_dict
+
+        return explanation_dict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        import json
+
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+
+    def render(self, format: Format = "text") -> str:
+        """The explanation in one of ``FORMATS``: text, markdown, latex, json."""
+        renderers = {
+            "text": self.to_text,
+            "markdown": self.to_markdown,
+            "latex": self.to_latex,
+            "json": self.to_json,
+        }
+        if format not in renderers:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
+        return renderers[format]()
+
+    def save(self, path: str | os.PathLike[str], format: Format | None = None) -> Path:
+        """Write the explanation to ``path`` atomically; the format defaults from the suffix
+        (.md markdown, .tex latex, .json json, anything else text)."""
+        chosen = format if format is not None else format_for(path)
+        return atomic_write_text(path, self.render(chosen))
+
+    def figure(self, *, gradients: bool = True) -> Figure:
+        """The network drawn like the exercise's Figure 1 (see :func:`draw_network`)."""
+        from glassnet.explain._figure import draw_network
+
+        return draw_network(self.derivation, gradients=gradients, title=self.title)
+
+    def save_figure(self, path: str | os.PathLike[str], *, gradients: bool = True) -> Path:
+        """Write the figure as PNG or SVG (by suffix), atomically."""
+        from glassnet.explain._figure import save_figure
+
+        return save_figure(self.figure(gradients=gradients), path)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    # -- numbers -----------------------------------------------------------------------
+
+    def param(self, name: str | None = None) -> ParamRecord:
+        """The explained parameter ``name`` (short name such as w12h, or dotted name); the first when None."""
+        records = self.derivation.params
+        if name is None:
+            return records[0]
+        for record in records:
+            ref = record.ref
+            if name in (ref.short_name(self.derivation.notation), ref.dotted):
+                return record
+        known = ", ".join(r.ref.short_name(self.derivation.notation) for r in records)
+        raise KeyError(f"parameter {name!r} was not explained; explained: {known}")
+
+
+def _power_e(exponent: str) -> str:
+    """e⁶ for an integer exponent, e^(2.5) otherwise."""
+    if all(ch in "0123456789-" for ch in exponent):
+        return "e" + exponent.translate(str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
+    return f"e^({exponent})"
+
+
+def format_for(path: str | os.PathLike[str]) -> Format:
+    return SUFFIXES.get(Path(path).suffix.lower(), "text")
+
+
+def _as_vector(values: npt.ArrayLike, name: str, size: int, what: str) -> Array:
+    array = as_float_array(values, name=name, dtype=np.dtype(np.float64))
+    if array.ndim == 2 and array.shape[0] == 1:
+        array = array[0]  # a batch of one row
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim != 1 or array.size != size:
+        raise ValueError(
+            f"{name} must have {size} value{'s' if size != 1 else ''} ({what}), got shape {array.shape}"
+        )
+    return array.copy()
+
+
+def _make_loss(
+    loss: Loss | str, labels: LabelConvention, literal_labels: bool, reduction: Reduction | None
+) -> Loss:
+    if isinstance(loss, Loss):
+        return loss
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be a name or a glassnet Loss, got {type(loss).__name__}")
+    if loss.lower() == "logistic":
+        return LogisticLoss(labels=labels, reduction=reduction, strict_labels=not literal_labels)
+    return get_loss(loss, reduction=reduction)
+
+
+def _check_labels(loss: Loss, y: Array) -> None:
+    if not isinstance(loss, LogisticLoss) or not loss.strict_labels:
+        return
+    allowed = (0.0, 1.0) if loss.labels == "01" else (-1.0, 1.0)
+    bad = y[(y != allowed[0]) & (y != allowed[1])]
+    if bad.size:
+        shown = "{0, 1}" if loss.labels == "01" else "{-1, +1}"
+        other = "'pm1' for y in {-1, +1}" if loss.labels == "01" else "'01' for y in {0, 1}"
+        raise ValueError(
+            f"label y = {bad[0]:g} is outside {shown}, the convention of the logistic loss with labels "
+            f"{loss.labels!r}; use labels {other}, or literal_labels (--literal-labels) to apply the "
+            "formula to y as written"
+        )
+
+
+def explain(
+    model: Module,
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    *,
+    loss: Loss | str = "logistic",
+    labels: LabelConvention = "01",
+    literal_labels: bool = False,
+    reduction: Reduction | None = None,
+    learning_rate: float = 0.1,
+    params: str | Sequence[str] | None = None,
+    all_params: bool = False,
+    steps: int = 1,
+    digits: int = 6,
+    notation: str = "auto",
+    deltas: bool | None = None,
+    check_torch: bool = True,
+    fd_eps: float = 1e-6,
+    title: str | None = None,
+) -> Explanation:
+    """The worked solution of one gradient step of ``model`` on one example (x, y).
+
+    ``model`` is a glassnet Sequential/MLP of Linear layers, each followed by at most one
+    activation (or a single Linear); it is read, never changed. Shapes: x (in,) or (1, in),
+    y (K,) or a number when K = 1.
+
+    ``loss`` is a Loss or a name ("logistic", "mse", "half_sse", "bce"); for a name,
+    ``labels`` ('01' or 'pm1') and ``literal_labels`` (apply the logistic formula to a
+    label outside the convention, as the exercise's sheet does) and ``reduction`` apply.
+    ``params`` names the parameters to explain (w12h, w12^1, 0.weight[0,1], …; see
+    :mod:`glassnet.explain._notation`); the first weight when None. ``all_params`` adds
+    a table of every gradient and updated value, ``steps`` = k > 1 adds k steps of
+    gradient descent (on a copy). ``digits`` significant digits are printed. ``notation``
+    is "auto" (h/o for two layers, 1..L otherwise), "ho" or "numbered"; ``deltas`` shows
+    the vectorised δ form (default: for three or more layers, or too many paths).
+    ``check_torch`` adds PyTorch autograd to the checks when torch is installed.
+    """
+    digits = positive_int(digits, "digits")
+    if digits > 17:
+        raise ValueError(f"digits must be between 1 and 17, got {digits}")
+    steps = positive_int(steps, "steps")
+    learning_rate = finite_float(learning_rate, "learning_rate", minimum=0.0)
+    fd_eps = finite_float(fd_eps, "fd_eps", minimum=0.0, strict=True)
+    net = read_network(model)
+    sizes = net.sizes
+    x_vec = _as_vector(x, "x", sizes[0], "one per input")
+    y_vec = _as_vector(y, "y", sizes[-1], "one per output")
+    loss_object = _make_loss(loss, labels, literal_labels, reduction)
+    _check_labels(loss_object, y_vec)
+    written = make_notation(notation, sizes, net.plain)
+    refs = _resolve(params, written, net.prefixes, net.shapes)
+    if deltas is None:
+        deltas = written.depth >= 3 or any(math.prod(sizes[r.layer + 1 :]) > PATH_SHOW_LIMIT for r in refs)
+    derivation = derive(
+        x_vec,
+        y_vec,
+        loss_object,
+        notation=written,
+        net=net,
+        refs=refs,
+        learning_rate=learning_rate,
+        table=all_params,
+        steps=steps,
+        check_torch=check_torch,
+        fd_eps=fd_eps,
+        show_deltas=bool(deltas),
+    )
+    notes = []
+    rec = derivation.loss
+    if rec.outside and rec.literal:
+        shown = "{0, 1}" if rec.labels == "01" else "{-1, +1}"
+        shown_latex = shown.replace("{", "\\lbrace ").replace("}", " \\rbrace")
+        bad = ", ".join(f"{v:g}" for v in rec.target)
+        notes.append(
+            Note(
+                f"The label y = {bad} lies outside {shown}; the logistic formula is applied to it as written "
+                "(literal labels), so the loss is not a negative log-likelihood.",
+                f"The label $y = {bad}$ lies outside ${shown_latex}$; "
+                "the logistic formula is applied to it as written (literal labels), so the loss is not a "
+                "negative log-likelihood.",
+            )
+        )
+    if title is None:
+        title = f"Worked solution: a {'-'.join(map(str, sizes))} network, {rec.name} loss"
+    return Explanation(title, derivation, tuple(notes), None, digits)
+
+
+def _resolve(
+    params: str | Sequence[str] | None,
+    notation: Any,
+    prefixes: tuple[str, ...],
+    shapes: tuple[tuple[int, int], ...],
+) -> list[ParamRef]:
+    if params is None:
+        return [all_params(prefixes, shapes)[0]]
+    names = [params] if isinstance(params, str) else list(params)
+    if not names:
+        raise ValueError("params must name at least one parameter, got an empty list")
+    refs: list[ParamRef] = []
+    for name in names:
+        for ref in parse_param(name, notation, prefixes, shapes):
+            if ref not in refs:
+                refs.append(ref)
+    return refs
+
+
+def explain_exercise(
+    *,
+    params: str | Sequence[str] | None = ("w12h",),
+    all_params: bool = False,
+    steps: int = 1,
+    digits: int = 6,
+    deltas: bool | None = None,
+    check_torch: bool = True,
+) -> Explanation:
+    """The exercise's step (Figure 1 of the sheet), as written and in its consistent reading.
+
+    The sheet applies L = log(1 + exp((1 − 2y)ŷ)) with y = −1, outside {0, 1}; the main
+    derivation follows it as written (ŷ = 2, L = log(1 + e⁶), ∂L/∂w₁₂ʰ = 3σ(6)), the
+    alternative takes the consistent label y = 0 (label −1 in the ±1 convention).
+    """
+    options: dict[str, Any] = {
+        "learning_rate": LEARNING_RATE,
+        "params": params,
+        "all_params": all_params,
+        "steps": steps,
+        "digits": digits,
+        "deltas": deltas,
+        "check_torch": check_torch,
+    }
+    sheet = explain(
+        exercise_network(), INPUT, SHEET_LABEL, loss=LogisticLoss("01", strict_labels=False), **options
+    )
+    consistent = explain(exercise_network(), INPUT, 0.0, loss=LogisticLoss("01"), **options)
+    d, c = sheet.derivation, consistent.derivation
+    t, x = Style(digits), LatexStyle(digits)
+    s_sheet = float(d.loss.sign[0]) if d.loss.sign is not None else 1.0
+    pred = float(d.loss.prediction[0])
+    pm1 = LogisticLoss("pm1")(d.loss.prediction[None, :], np.array([[-1.0]]))  # the ±1 reading of label −1
+    notes = [
+        Note(
+            "The exercise's network (Figure 1 of the sheet): 2 inputs, 3 ReLU units, 1 output (a logit), "
+            f"x = (1, 2), η = {t.num(LEARNING_RATE)}. The sheet takes y = {t.num(SHEET_LABEL)} with the "
+            "{0, 1} formula $L = log(1 + exp((1 − 2y)ŷ))$. But y = -1 lies outside {0, 1}, the labels for "
+            f"which that formula is the Bernoulli negative log-likelihood; applied as written its factor "
+            f"(1 − 2y) is {t.num(s_sheet)}. The solution below follows the sheet as written; the consistent "
+            "reading (y = 0) follows after it.",
+            "The exercise's network (Figure 1 of the sheet): 2 inputs, 3 ReLU units, 1 output (a logit), "
+            rf"$x = (1, 2)$, $\eta = {x.num(LEARNING_RATE)}$. The sheet takes $y = {x.num(SHEET_LABEL)}$ with "
+            r"the $\lbrace 0, 1 \rbrace$ formula $L = \log(1 + \exp((1 - 2y)\hat{y}))$. But $y = -1$ lies "
+            r"outside $\lbrace 0, 1 \rbrace$, the labels for which that formula is the Bernoulli negative "
+            rf"log-likelihood; applied as written its factor $(1 - 2y)$ is ${x.num(s_sheet)}$. The solution "
+            "below follows the sheet as written; the consistent reading ($y = 0$) follows after it.",
+        )
+    ]
+    try:
+        w12 = sheet.param("0.weight[0,1]")
+    except KeyError:
+        w12 = None
+    exponent = t.num(s_sheet * pred)
+    grad = float(d.loss.grad[0])
+    # six decimals, the precision at which the sheet's numbers are usually quoted
+    rounding_text = (
+        "The sheet rounds L ≈ 6, ∂L/∂ŷ ≈ 3"
+        + (" and the new w₁₂ʰ = 0.1" if w12 else "")
+        + f"; to six decimals $L = log(1 + {_power_e(exponent)}) ≈ {d.loss.value:.6f}$, "
+        f"$∂L/∂ŷ = {t.num(s_sheet)}σ({exponent}) ≈ {grad:.6f}$"
+    )
+    rounding_latex = (
+        r"The sheet rounds $L \approx 6$, $\partial L/\partial\hat{y} \approx 3$"
+        + (r" and the new $w_{12}^{h} = 0.1$" if w12 else "")
+        + rf"; to six decimals $L = \log(1 + e^{{{x.num(s_sheet * pred)}}}) \approx {d.loss.value:.6f}$, "
+        rf"$\partial L/\partial\hat{{y}} = {x.num(s_sheet)}\sigma({x.num(s_sheet * pred)}) \approx {grad:.6f}$"
+    )
+    if w12 is not None:
+        rounding_text += f", $∂L/∂w₁₂ʰ ≈ {w12.engine:.6f}$ and $w₁₂ʰ ≈ {w12.updated:.6f}$"
+        rounding_latex += (
+            rf", $\partial L/\partial w_{{12}}^{{h}} \approx {w12.engine:.6f}$ and "
+            rf"$w_{{12}}^{{h}} \approx {w12.updated:.6f}$"
+        )
+    notes.append(Note(rounding_text + ".", rounding_latex + "."))
+    c_exponent = float(c.loss.sign[0]) * pred if c.loss.sign is not None else pred
+    alt_text = (
+        "Label -1 in the ±1 convention is y = 0 in {0, 1}; the ±1 formula $L = log(1 + exp(−yŷ))$ with "
+        f"y = -1 gives the same $L = {t.num(pm1)}$. The forward pass is unchanged; the loss is now "
+        f"$L = log(1 + {_power_e(t.num(c_exponent))}) ≈ {c.loss.value:.6f}$"
+    )
+    alt_latex = (
+        r"Label $-1$ in the $\pm 1$ convention is $y = 0$ in $\lbrace 0, 1 \rbrace$; the $\pm 1$ formula "
+        rf"$L = \log(1 + \exp(-y\hat{{y}}))$ with $y = -1$ gives the same $L = {x.num(pm1)}$. The forward pass "
+        rf"is unchanged; the loss is now $L = \log(1 + e^{{{x.num(c_exponent)}}}) \approx {c.loss.value:.6f}$"
+    )
+    c12 = next((r for r in c.params if r.ref.dotted == "0.weight[0,1]"), None)
+    if c12 is not None:
+        alt_text += f", $∂L/∂w₁₂ʰ ≈ {c12.engine:.6f}$ and $w₁₂ʰ ≈ {c12.updated:.6f}$"
+        alt_latex += (
+            rf", $\partial L/\partial w_{{12}}^{{h}} \approx {c12.engine:.6f}$ and "
+            rf"$w_{{12}}^{{h}} \approx {c12.updated:.6f}$"
+        )
+    alt_text, alt_latex = alt_text + " (six decimals).", alt_latex + " (six decimals)."
+    alternative = Alternative(
+        Note(
+            "The consistent reading: y = 0 in {0, 1}",
+            r"The consistent reading: $y = 0$ in $\lbrace 0, 1 \rbrace$",
+        ),
+        (Note(alt_text, alt_latex),),
+        c,
+    )
+    return Explanation(
+        "The exercise (Figure 1): forward pass, loss, chain rule and update",
+        d,
+        tuple(notes),
+        alternative,
+        digits,
+    )

@@ -1,0 +1,468 @@
+"""The derivation as data: every intermediate value of forward pass, loss, chain rule, update.
+
+:func:`derive` runs glassnet's own forward and backward passes on a float64 copy of the
+network and records what each step of a worked solution needs. The chain-rule factors are
+read from the cached forward values and the activations' ``derivative``; the gradient they
+give is compared with ``model.backward`` (the engine), with central finite differences
+(:func:`glassnet.gradcheck`) and, when installed, with PyTorch autograd.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from glassnet._checks import Array
+from glassnet.explain._notation import Notation, ParamRef, all_params
+from glassnet.explain._torch import torch_gradients
+from glassnet.gradcheck import gradcheck
+from glassnet.losses import LogisticLoss, Loss
+from glassnet.nn import Activation, Identity, Linear, Module, Sequential, flatten_modules
+from glassnet.optim import SGD
+
+PATH_LIMIT = 64  # chain-rule paths computed one by one up to this many; the δ form always
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """Layer l: z = W a⁽ˡ⁻¹⁾ + b (``product`` = W a⁽ˡ⁻¹⁾), a⁽ˡ⁾ = f(z), f′(z).
+
+    Shapes: weight (out, in), bias (out,), inputs (in,), product/z/output/derivative (out,).
+    ``activation`` is None when the layer has none or the identity (then output = z).
+    """
+
+    index: int
+    prefix: str
+    weight: Array
+    bias: Array
+    inputs: Array
+    product: Array
+    z: Array
+    activation: Activation | None
+    output: Array
+    derivative: Array
+
+    @property
+    def activation_name(self) -> str:
+        return "identity" if self.activation is None else self.activation.name
+
+
+@dataclass(frozen=True)
+class LossRecord:
+    """The loss on one example: ℓₖ per output, the reduced L and ∂L/∂ŷ (from ``backward``).
+
+    Shapes: prediction, target, elementwise, grad (K,). ``sign`` is s(y) = 1 − 2y (labels
+    '01') or −y ('pm1') for the logistic loss, else None. ``literal`` means the formula
+    is applied to labels as written (``strict_labels=False``); ``outside`` that some label
+    lies outside the convention.
+    """
+
+    loss: Loss
+    prediction: Array
+    target: Array
+    elementwise: Array
+    value: float
+    grad: Array
+    sign: Array | None
+    literal: bool
+    outside: bool
+
+    @property
+    def name(self) -> str:
+        return self.loss.name
+
+    @property
+    def labels(self) -> str | None:
+        return self.loss.labels if isinstance(self.loss, LogisticLoss) else None
+
+    @property
+    def reduction(self) -> str:
+        return self.loss.reduction
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One factor of a chain-rule path, from the loss down to the parameter.
+
+    kinds: ``"loss"`` ∂L/∂ŷₖ; ``"act"`` ∂a⁽ᵐ⁾ₖ/∂z⁽ᵐ⁾ₖ = f′(z⁽ᵐ⁾ₖ); ``"weight"``
+    ∂z⁽ᵐ⁾ₖ/∂a⁽ᵐ⁻¹⁾ₚ = w⁽ᵐ⁾ₖₚ; ``"input"`` ∂z⁽ˡ⁾ᵢ/∂w⁽ˡ⁾ᵢⱼ = a⁽ˡ⁻¹⁾ⱼ (or ∂z/∂b = 1, ``prev`` None).
+    ``unit`` and ``prev`` are 0-based unit indices in layers ``layer`` and ``layer − 1``.
+    """
+
+    kind: str
+    layer: int
+    unit: int
+    prev: int | None
+    value: float
+
+
+@dataclass(frozen=True)
+class Path:
+    """One path through the units: ``units`` = (kₗ, …, k_L), its factors and their product."""
+
+    units: tuple[int, ...]
+    factors: tuple[Factor, ...]
+    product: float
+
+
+@dataclass(frozen=True)
+class ParamRecord:
+    """One explained parameter: its chain rule, δ form, the three checks and the update.
+
+    ``chain`` is the sum over ``paths`` (None when there are more than PATH_LIMIT),
+    ``delta_form`` = δ⁽ˡ⁾ᵢ a⁽ˡ⁻¹⁾ⱼ, ``engine`` = ``model.backward``, ``numeric`` = central
+    finite differences, ``torch`` = PyTorch autograd (None when unavailable);
+    ``updated`` = value − η · engine.
+    """
+
+    ref: ParamRef
+    value: float
+    paths: tuple[Path, ...] | None
+    path_count: int
+    chain: float | None
+    delta: float
+    delta_input: float
+    delta_form: float
+    engine: float
+    numeric: float
+    torch: float | None
+    updated: float
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """Every parameter at a glance: value, gradient (engine, δ form, numeric, torch), update."""
+
+    ref: ParamRef
+    value: float
+    engine: float
+    delta_form: float
+    numeric: float
+    torch: float | None
+    updated: float
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """Training step k: prediction and loss before the update, the chosen parameters' update."""
+
+    step: int
+    prediction: Array
+    loss: float
+    params: tuple[tuple[ParamRef, float, float, float], ...]  # (ref, value, gradient, updated)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Every number of one worked solution (see the module docstring)."""
+
+    notation: Notation
+    x: Array
+    y: Array
+    layers: tuple[LayerRecord, ...]
+    loss: LossRecord
+    deltas: tuple[Array, ...]
+    params: tuple[ParamRecord, ...]
+    learning_rate: float
+    table: tuple[TableRow, ...] | None
+    steps: tuple[StepRecord, ...]
+    gradients: tuple[tuple[Array, Array], ...]  # backward's (dL/dW, dL/db) of every layer
+    torch_note: str
+    torch_available: bool
+    fd_eps: float
+    show_deltas: bool
+
+
+@dataclass(frozen=True)
+class Network:
+    """A model read as L Linear layers, each followed by at most one activation."""
+
+    model: Sequential
+    linears: tuple[Linear, ...]
+    activations: tuple[Activation | None, ...]
+    prefixes: tuple[str, ...]
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return (self.linears[0].in_features, *(linear.out_features for linear in self.linears))
+
+    @property
+    def shapes(self) -> tuple[tuple[int, int], ...]:
+        return tuple((linear.out_features, linear.in_features) for linear in self.linears)
+
+    @property
+    def plain(self) -> tuple[bool, ...]:
+        return tuple(activation is None for activation in self.activations)
+
+
+def read_network(model: Module) -> Network:
+    """A float64 copy of ``model`` split into layers; the model itself is not touched."""
+    if not isinstance(model, Module):
+        raise TypeError(
+            f"explain needs a glassnet Module (Sequential, MLP or Linear), got {type(model).__name__}"
+        )
+    copied = copy.deepcopy(model)
+    if copied.dtype is None:
+        raise ValueError("explain needs a model with at least one Linear layer, got one without parameters")
+    copied.astype(np.float64)
+    seq = copied if isinstance(copied, Sequential) else Sequential(copied)
+    leaves = flatten_modules([seq])
+    owner = {id(param): name.rsplit(".", 1)[0] for name, param in seq.named_parameters()}
+    linears: list[Linear] = []
+    activations: list[Activation | None] = []
+    for leaf in leaves:
+        if isinstance(leaf, Linear):
+            linears.append(leaf)
+            activations.append(None)
+        elif isinstance(leaf, Activation) and linears and activations[-1] is None:
+            activations[-1] = None if isinstance(leaf, Identity) else leaf
+        else:
+            layout = ", ".join(type(m).__name__ for m in leaves)
+            raise TypeError(
+                "explain handles Linear layers, each followed by at most one activation, "
+                f"starting with a Linear; got {layout}"
+            )
+    for before, after in itertools.pairwise(linears):
+        if before.out_features != after.in_features:
+            raise ValueError(
+                f"layer sizes do not chain: a Linear with {before.out_features} outputs is followed by "
+                f"one with {after.in_features} inputs"
+            )
+    prefixes = tuple(owner[id(linear.weight)] for linear in linears)
+    return Network(seq, tuple(linears), tuple(activations), prefixes)
+
+
+def _engine_pass(net: Network, loss: Loss, x: Array, y: Array) -> tuple[Array, float, Array]:
+    """glassnet's forward, loss and backward; returns (ŷ (1, K), L, dL/dŷ (1, K))."""
+    net.model.zero_grad()
+    prediction = net.model(x[None, :])  # (1, K)
+    value = loss(prediction, y[None, :])
+    grad = loss.backward()  # (1, K)
+    net.model.backward(grad)
+    return prediction, value, grad
+
+
+def _forward_records(net: Network, x: Array) -> list[LayerRecord]:
+    """The forward pass again, layer by layer, keeping W a, z, f(z) and f′(z) of each layer."""
+    records = []
+    inputs = x[None, :]  # (1, in)
+    for index, (linear, activation, prefix) in enumerate(
+        zip(net.linears, net.activations, net.prefixes, strict=True), start=1
+    ):
+        weight, bias = linear.weight.data.copy(), linear.bias.data.copy()
+        product = inputs @ weight.T  # (1, out), W a without the bias
+        z = product + bias  # (1, out), as Linear.forward computes it
+        output: Array = z if activation is None else activation.function(z)
+        derivative: Array = np.ones_like(z) if activation is None else activation.derivative(z)
+        records.append(
+            LayerRecord(
+                index,
+                prefix,
+                weight,
+                bias,
+                inputs[0].copy(),
+                product[0],
+                z[0],
+                activation,
+                output[0],
+                derivative[0],
+            )
+        )
+        inputs = output
+    return records
+
+
+def _loss_record(loss: Loss, prediction: Array, y: Array, value: float, grad: Array) -> LossRecord:
+    pred, target = loss.prepare(prediction, y[None, :])
+    sign = None
+    outside = False
+    literal = False
+    if isinstance(loss, LogisticLoss):
+        sign = loss.sign(target)[0]
+        allowed = (0.0, 1.0) if loss.labels == "01" else (-1.0, 1.0)
+        outside = bool(((target != allowed[0]) & (target != allowed[1])).any())
+        literal = not loss.strict_labels
+    return LossRecord(
+        loss,
+        pred[0].copy(),
+        target[0].copy(),
+        loss.elementwise(pred, target)[0],
+        value,
+        grad[0].copy(),
+        sign,
+        literal,
+        outside,
+    )
+
+
+def _deltas(layers: list[LayerRecord], grad: Array) -> list[Array]:
+    """δ⁽ᴸ⁾ = ∂L/∂ŷ ⊙ g′(z⁽ᴸ⁾), δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾ ⊙ f′(z⁽ˡ⁾), from the cached values."""
+    deltas: list[Array] = [grad * layers[-1].derivative]
+    for layer, above in zip(reversed(layers[:-1]), reversed(layers[1:]), strict=True):
+        deltas.append((above.weight.T @ deltas[-1]) * layer.derivative)  # (out,)
+    return deltas[::-1]
+
+
+def _paths(layers: list[LayerRecord], grad: Array, ref: ParamRef) -> tuple[tuple[Path, ...] | None, int]:
+    """Every path from the parameter to the loss, each a product of scalar factors."""
+    depth = len(layers)
+    later = [layers[m - 1].z.size for m in range(ref.layer + 1, depth + 1)]
+    count = math.prod(later)
+    if count > PATH_LIMIT:
+        return None, count
+    paths = []
+    for rest in itertools.product(*(range(n) for n in later)):
+        units = (ref.row, *rest)  # k_l, …, k_L
+        factors = [Factor("loss", depth, units[-1], None, float(grad[units[-1]]))]
+        if layers[-1].activation is not None:
+            factors.append(Factor("act", depth, units[-1], None, float(layers[-1].derivative[units[-1]])))
+        for m in range(depth, ref.layer, -1):
+            k, p = units[m - ref.layer], units[m - 1 - ref.layer]
+            factors.append(Factor("weight", m, k, p, float(layers[m - 1].weight[k, p])))
+            below = layers[m - 2]
+            if below.activation is not None:
+                factors.append(Factor("act", m - 1, p, None, float(below.derivative[p])))
+        own = layers[ref.layer - 1]
+        if ref.col is None:
+            factors.append(Factor("input", ref.layer, ref.row, None, 1.0))
+        else:
+            factors.append(Factor("input", ref.layer, ref.row, ref.col, float(own.inputs[ref.col])))
+        paths.append(Path(units, tuple(factors), math.prod(f.value for f in factors)))
+    return tuple(paths), count
+
+
+def derive(
+    x: Array,
+    y: Array,
+    loss: Loss,
+    *,
+    notation: Notation,
+    net: Network,
+    refs: list[ParamRef],
+    learning_rate: float,
+    table: bool,
+    steps: int,
+    check_torch: bool,
+    fd_eps: float,
+    show_deltas: bool,
+) -> Derivation:
+    """All numbers of the worked solution for ``refs``; ``net`` is a float64 copy of ``model``.
+
+    Shapes: x (in,), y (K,). ``net`` (a copy of the user's model, see :func:`read_network`)
+    runs the forward/backward passes; the finite differences and the k training steps work
+    on copies of it.
+    """
+    loss = copy.deepcopy(loss)
+    prediction, value, grad = _engine_pass(net, loss, x, y)
+    layers = _forward_records(net, x)
+    if not np.array_equal(layers[-1].output, prediction[0]):  # pragma: no cover - same operations
+        raise RuntimeError("the layer-by-layer forward pass differs from the model's")
+    loss_record = _loss_record(loss, prediction, y, value, grad)
+    engine = {name: param.grad.copy() for name, param in net.model.named_parameters()}
+    deltas = _deltas(layers, loss_record.grad)
+    numeric_report = gradcheck(net.model, loss, x[None, :], y[None, :], eps=fd_eps)
+    numeric = {c.name: c.numeric for c in numeric_report.comparisons}
+    torch_grads: dict[str, Array] | None = None
+    if check_torch:
+        result, torch_note = torch_gradients(
+            [(layer.weight, layer.bias) for layer in layers], list(net.activations), loss, x, y
+        )
+        if result is not None:
+            torch_grads = {}
+            for prefix, (gw, gb) in zip(net.prefixes, result, strict=True):
+                torch_grads[f"{prefix}.weight"], torch_grads[f"{prefix}.bias"] = gw, gb
+    else:
+        torch_note = "PyTorch check not requested"
+
+    def delta_parts(ref: ParamRef) -> tuple[float, float]:
+        delta = float(deltas[ref.layer - 1][ref.row])
+        a_in = 1.0 if ref.col is None else float(layers[ref.layer - 1].inputs[ref.col])
+        return delta, a_in
+
+    def current(ref: ParamRef) -> float:
+        layer = layers[ref.layer - 1]
+        return float((layer.weight if ref.kind == "weight" else layer.bias)[ref.index])
+
+    records = []
+    for ref in refs:
+        paths, count = _paths(layers, loss_record.grad, ref)
+        delta, a_in = delta_parts(ref)
+        engine_value = float(engine[ref.array_name][ref.index])
+        records.append(
+            ParamRecord(
+                ref=ref,
+                value=current(ref),
+                paths=paths,
+                path_count=count,
+                chain=None if paths is None else math.fsum(p.product for p in paths),
+                delta=delta,
+                delta_input=a_in,
+                delta_form=delta * a_in,
+                engine=engine_value,
+                numeric=float(numeric[ref.array_name][ref.index]),
+                torch=None if torch_grads is None else float(torch_grads[ref.array_name][ref.index]),
+                updated=current(ref) - learning_rate * engine_value,
+            )
+        )
+    rows = None
+    if table:
+        rows = []
+        for ref in all_params(net.prefixes, net.shapes):
+            delta, a_in = delta_parts(ref)
+            g = float(engine[ref.array_name][ref.index])
+            rows.append(
+                TableRow(
+                    ref,
+                    current(ref),
+                    g,
+                    delta * a_in,
+                    float(numeric[ref.array_name][ref.index]),
+                    None if torch_grads is None else float(torch_grads[ref.array_name][ref.index]),
+                    current(ref) - learning_rate * g,
+                )
+            )
+    step_records = _train(net, loss, x, y, refs, learning_rate, steps) if steps > 1 else []
+    return Derivation(
+        notation=notation,
+        x=x.copy(),
+        y=y.copy(),
+        layers=tuple(layers),
+        loss=loss_record,
+        deltas=tuple(deltas),
+        params=tuple(records),
+        learning_rate=learning_rate,
+        table=None if rows is None else tuple(rows),
+        steps=tuple(step_records),
+        gradients=tuple((engine[f"{p}.weight"], engine[f"{p}.bias"]) for p in net.prefixes),
+        torch_note=torch_note,
+        torch_available=torch_grads is not None,
+        fd_eps=fd_eps,
+        show_deltas=show_deltas,
+    )
+
+
+def _train(
+    net: Network, loss: Loss, x: Array, y: Array, refs: list[ParamRef], learning_rate: float, steps: int
+) -> list[StepRecord]:
+    """k steps of plain gradient descent, θ ← θ − η ∇L, on the copy ``net``."""
+    trained = copy.deepcopy(net.model)
+    names = dict(trained.named_parameters())
+    optimizer = SGD(trained.parameters(), lr=learning_rate)
+    records = []
+    for step in range(1, steps + 1):
+        optimizer.zero_grad()
+        prediction = trained(x[None, :])
+        value = loss(prediction, y[None, :])
+        trained.backward(loss.backward())
+        before = {ref: float(names[ref.array_name].data[ref.index]) for ref in refs}
+        grads = {ref: float(names[ref.array_name].grad[ref.index]) for ref in refs}
+        optimizer.step()
+        chosen = tuple(
+            (ref, before[ref], grads[ref], float(names[ref.array_name].data[ref.index])) for ref in refs
+        )
+        records.append(StepRecord(step, prediction[0].copy(), value, chosen))
+    return records

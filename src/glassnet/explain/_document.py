@@ -1,0 +1,687 @@
+"""From a derivation to a format-neutral document: headings, paragraphs, equations, tables.
+
+:func:`build_document` writes every step with one :class:`~glassnet.explain._symbols.Style`
+(Unicode for the terminal, LaTeX for Markdown and the LaTeX document); the renderers in
+``_text``, ``_markdown`` and ``_latex`` only lay the blocks out. Every number comes from
+the :class:`~glassnet.explain._derivation.Derivation`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from glassnet._checks import Array
+from glassnet.explain._derivation import Derivation, Factor, LayerRecord, ParamRecord
+from glassnet.explain._symbols import Expr, Mat, Style
+
+if TYPE_CHECKING:
+    from glassnet.explain._api import Explanation
+
+Seg = tuple[bool, str]  # (is maths, content)
+Inline = list[Seg]
+
+
+def T(text: str) -> Seg:
+    return (False, text)
+
+
+def M(math: str) -> Seg:
+    return (True, math)
+
+
+@dataclass
+class Heading:
+    level: int
+    inline: Inline
+
+
+@dataclass
+class Para:
+    inline: Inline
+
+
+@dataclass
+class Equation:
+    """lhs rel₁ rhs₁ rel₂ rhs₂ …; ``multiline`` puts each relation on its own line."""
+
+    lhs: Expr
+    steps: list[tuple[str, Expr]]
+    multiline: bool = False
+
+
+@dataclass
+class Equations:
+    rows: list[Equation] = field(default_factory=list)
+
+
+@dataclass
+class Table:
+    header: list[Inline]
+    rows: list[list[Inline]]
+    align: str  # one of "l", "r" per column
+
+
+Block = Heading | Para | Equations | Table
+
+EXPAND_LIMIT = 4  # write W a out term by term when a layer has at most this many inputs
+EXPAND_WIDTH = 40  # … and each row's terms fit in this many characters
+ELEMENT_LIMIT = 8  # write f(z) element by element up to this many units
+PATH_SHOW_LIMIT = 4  # write the path sum out up to this many paths
+
+
+class Builder:
+    """Writes one derivation with one style; see :func:`build_document`."""
+
+    def __init__(self, d: Derivation, s: Style) -> None:
+        self.d, self.s, self.n = d, s, d.notation
+        self.delta_rule_shown = False
+
+    # -- small helpers -------------------------------------------------------------------
+
+    def col(self, values: Array) -> Expr:
+        """A column vector, or a plain number when it has one element."""
+        if values.size == 1:
+            return [self.s.num(float(values[0]))]
+        return [Mat(tuple((self.s.num(float(v)),) for v in values))]
+
+    def matrix(self, values: Array) -> Expr:
+        if values.size == 1:
+            return [self.s.num(float(values.flat[0]))]
+        return [Mat(tuple(tuple(self.s.num(float(v)) for v in row) for row in values))]
+
+    def post(self, layer: int, *idx: int | str) -> str:
+        return self.s.sym(self.n.post(layer), *idx)
+
+    def pre(self, layer: int, *idx: int | str) -> str:
+        return self.s.sym(self.n.pre(layer), *idx)
+
+    def dl(self, bottom: str) -> str:
+        return self.s.partial("L", bottom)
+
+    def param(self, record: ParamRecord) -> str:
+        return record.ref.write(self.n, self.s)
+
+    def expandable(self, layer: LayerRecord) -> bool:
+        """Write W a term by term when it stays short (judged on the text spelling, for every format)."""
+        if layer.weight.shape[1] > EXPAND_LIMIT:
+            return False
+        t = Style(self.s.digits)
+        longest = max(
+            len(
+                " + ".join(
+                    f"{t.par(float(w))}·{t.par(float(a))}" for w, a in zip(row, layer.inputs, strict=True)
+                )
+            )
+            for row in layer.weight
+        )
+        return longest <= EXPAND_WIDTH
+
+    # -- 1. forward pass ---------------------------------------------------------------
+
+    def forward(self) -> list[Block]:
+        s = self.s
+        blocks: list[Block] = [Heading(2, [T("1. Forward pass")])]
+        x = self.d.x
+        blocks.append(
+            Para([T("Input "), M(f"{self.post(0)} = " + s.brackets(", ".join(s.num(float(v)) for v in x)))])
+        )
+        for layer in self.d.layers:
+            blocks += self.forward_layer(layer)
+        return blocks
+
+    def forward_layer(self, layer: LayerRecord) -> list[Block]:
+        s, ell = self.s, layer.index
+        W, b = s.sym(self.n.weight(ell)), s.sym(self.n.bias(ell))
+        a_in, z = self.post(ell - 1), self.pre(ell)
+        what = f"Layer {self.n.layer_label(ell)} (glassnet {layer.prefix}: Linear {layer.weight.shape[1]}→{layer.weight.shape[0]}"
+        title: Inline = [T(what + ")")]
+        if layer.activation is not None:
+            title = [T(what + ", then "), M(s.act(layer.activation_name)), T(")")]
+        blocks: list[Block] = [Heading(3, title)]
+        steps: list[tuple[str, Expr]] = [
+            ("=", [*self.matrix(layer.weight), *self.col(layer.inputs), s.plus, *self.col(layer.bias)])
+        ]
+        if self.expandable(layer):
+            terms = [
+                s.plus.join(
+                    f"{s.par(float(w))}{s.times.strip()}{s.par(float(a))}"
+                    for w, a in zip(row, layer.inputs, strict=True)
+                )
+                for row in layer.weight
+            ]
+            expanded: Expr = [terms[0]] if len(terms) == 1 else [Mat(tuple((t,) for t in terms))]
+            steps.append(("=", [*expanded, s.plus, *self.col(layer.bias)]))
+        steps.append(("=", [*self.col(layer.product), s.plus, *self.col(layer.bias)]))
+        steps.append(("=", self.col(layer.z)))
+        blocks.append(Equations([Equation([f"{z} = {W}{a_in} + {b}"], steps, multiline=True)]))
+        if layer.activation is None:
+            return blocks
+        f = s.act(layer.activation_name)
+        a = self.post(ell)
+        units = layer.z.size
+        if units <= ELEMENT_LIMIT:
+            rows = [
+                Equation(
+                    [self.post(ell, k + 1)],
+                    [
+                        ("=", [s.func(f, self.pre(ell, k + 1))]),
+                        ("=", [s.func(f, s.num(float(layer.z[k])))]),
+                        ("=", [s.num(float(layer.output[k]))]),
+                    ],
+                )
+                for k in range(units)
+            ]
+            blocks.append(Para([T("Element by element:")]))
+            blocks.append(Equations(rows))
+        else:
+            blocks.append(Equations([Equation([a], [("=", [s.func(f, z)]), ("=", self.col(layer.output))])]))
+        return blocks
+
+    # -- 2. loss -----------------------------------------------------------------------
+
+    def loss_terms(self, k: int | None, label: str | None = None) -> tuple[str, str, str | None]:
+        """(definition, substituted, simplified) of ℓ for output k (None: the single output).
+
+        ``label`` writes the symbols with that index instead (ŷₖ, yₖ for the sum over k).
+        """
+        s, rec = self.s, self.d.loss
+        idx: tuple[int | str, ...] = (label,) if label is not None else (() if k is None else (k + 1,))
+        yh, y = self.post(self.n.depth, *idx), s.sym(self.n.target(), *idx)
+        kk = 0 if k is None else k
+        yv, pv = s.par(float(rec.target[kk])), s.par(float(rec.prediction[kk]))
+        simplified = None
+        if rec.name == "logistic":
+            if rec.labels == "01":
+                definition = s.log(f"1{s.plus}" + s.exp(f"(1{s.minus}2{y}){yh}"))
+                substituted = s.log(
+                    f"1{s.plus}" + s.exp(f"(1{s.minus}2{s.times.strip()}{yv}){s.times.strip()}{pv}")
+                )
+            else:
+                definition = s.log(f"1{s.plus}" + s.exp(f"-{y}{yh}"))
+                substituted = s.log(f"1{s.plus}" + s.exp(f"-{yv}{s.times.strip()}{pv}"))
+            if rec.sign is not None:
+                simplified = s.log(f"1{s.plus}" + s.exp(s.num(float(rec.sign[kk] * rec.prediction[kk]))))
+        elif rec.name == "mse":
+            definition, substituted = s.square(f"{yh}{s.minus}{y}"), s.square(f"{pv}{s.minus}{yv}")
+        elif rec.name == "half_sse":
+            definition = s.half() + s.square(f"{yh}{s.minus}{y}")
+            substituted = s.half() + s.square(f"{pv}{s.minus}{yv}")
+        elif rec.name == "bce":
+            definition = "-" + s.brackets(f"{y}{s.log(yh)}{s.plus}(1{s.minus}{y}){s.log(f'1{s.minus}{yh}')}")
+            substituted = "-" + s.brackets(
+                f"{yv}{s.log(pv)}{s.plus}(1{s.minus}{yv}){s.log(f'1{s.minus}{pv}')}"
+            )
+        else:
+            definition = s.func("ℓ" if s.kind == "text" else r"\ell", f"{yh}, {y}")
+            substituted = s.func("ℓ" if s.kind == "text" else r"\ell", f"{pv}, {yv}")
+        return definition, substituted, simplified
+
+    def grad_terms(self, k: int) -> tuple[str, str]:
+        """(symbolic, substituted) ∂L/∂ŷₖ, with the 1/K of a mean over K outputs."""
+        s, rec = self.s, self.d.loss
+        K = self.n.outputs
+        idx = () if K == 1 else (k + 1,)
+        yh, y = self.post(self.n.depth, *idx), s.sym(self.n.target(), *idx)
+        yv, pv = float(rec.target[k]), float(rec.prediction[k])
+        dot = s.times
+        if rec.name == "logistic" and rec.sign is not None:
+            sign = float(rec.sign[k])
+            if rec.labels == "01":
+                symbolic = f"(1{s.minus}2{y}){s.sigma}((1{s.minus}2{y}){yh})"
+            else:
+                symbolic = f"-{y}{s.sigma}(-{y}{yh})"
+            substituted = f"{s.par(sign)}{dot}{s.sigma}({s.num(sign * pv)})"
+        elif rec.name == "mse":
+            two = s.frac("2", str(K)) if (rec.reduction == "mean" and K > 1) else "2"
+            symbolic = f"{two}({yh}{s.minus}{y})"
+            substituted = f"{two}{dot}({s.num(pv)}{s.minus}{s.par(yv)})"
+        elif rec.name == "half_sse":
+            symbolic, substituted = f"{yh}{s.minus}{y}", f"{s.num(pv)}{s.minus}{s.par(yv)}"
+        elif rec.name == "bce":
+            symbolic = s.frac(f"{yh}{s.minus}{y}", f"{yh}(1{s.minus}{yh})")
+            substituted = s.frac(f"{s.num(pv)}{s.minus}{s.par(yv)}", f"{s.num(pv)}(1{s.minus}{s.num(pv)})")
+        else:
+            symbolic = s.partial("ℓ" if s.kind == "text" else r"\ell", yh)
+            substituted = symbolic
+        if rec.reduction == "mean" and K > 1 and rec.name != "mse":
+            scale = s.frac("1", str(K))
+            symbolic, substituted = f"{scale}{symbolic}", f"{scale}{substituted}"
+        return symbolic, substituted
+
+    def loss_description(self) -> Inline:
+        s, rec = self.s, self.d.loss
+        yh, latex = self.post(self.n.depth), s.kind == "latex"
+        if rec.name == "logistic":
+            shown = "{0, 1}" if rec.labels == "01" else "{-1, +1}"
+            if latex:
+                shown = shown.replace("{", r"\lbrace ").replace("}", r" \rbrace")
+            inside = r"\in" if latex else "∈"
+            positive = r"\text{positive}" if latex else "positive"
+            words: Inline = [
+                T("Logistic loss of the logit "),
+                M(yh),
+                T(", labels "),
+                M(f"y {inside} {shown}"),
+                T(": the negative log-likelihood of a Bernoulli label with "),
+                M(f"P({positive}) = {s.sigma}({yh})"),
+                T("."),
+            ]
+            if rec.outside and rec.literal:
+                words += [T(" The label lies outside "), M(shown), T("; the formula is applied as written.")]
+            return words
+        if rec.name == "half_sse":
+            return [T("Half the sum of squared errors.")]
+        if rec.name == "bce":
+            return [T("Binary cross-entropy of a probability "), M(yh), T(".")]
+        if rec.name == "mse":
+            return [T("Mean squared error" + (" over the outputs." if self.n.outputs > 1 else "."))]
+        return [T(f"Loss {rec.name}.")]
+
+    def loss(self) -> list[Block]:
+        s, rec, K = self.s, self.d.loss, self.n.outputs
+        blocks: list[Block] = [Heading(2, [T("2. Loss")]), Para(self.loss_description())]
+        steps: list[tuple[str, Expr]] = []
+        if K == 1:
+            definition, substituted, simplified = self.loss_terms(None)
+            lhs = f"L = {definition}"
+            steps.append(("=", [substituted]))
+            if simplified is not None:
+                steps.append(("=", [simplified]))
+        else:
+            definitions = [self.loss_terms(k) for k in range(K)]
+            prefix = s.frac("1", str(K)) if rec.reduction == "mean" else ""
+            generic_k = self.loss_terms(None, "k")[0]
+            lhs = f"L = {prefix}{s.sum_over('k')} {generic_k}"
+            steps.append(("=", [prefix + s.brackets(s.plus.join(t[1] for t in definitions))]))
+            if rec.elementwise.size > 1:
+                steps.append(
+                    ("=", [prefix + s.brackets(s.plus.join(s.num(float(v)) for v in rec.elementwise))])
+                )
+        steps.append(("=", [s.num(rec.value)]))
+        blocks.append(Equations([Equation([lhs], steps, multiline=True)]))
+        blocks.append(Para([T("Its derivative with respect to the output:")]))
+        rows = []
+        for k in range(K):
+            symbolic, substituted = self.grad_terms(k)
+            idx = () if K == 1 else (k + 1,)
+            rows.append(
+                Equation(
+                    [self.dl(self.post(self.n.depth, *idx))],
+                    [("=", [symbolic]), ("=", [substituted]), ("=", [s.num(float(rec.grad[k]))])],
+                )
+            )
+        blocks.append(Equations(rows))
+        return blocks
+
+    # -- 3. chain rule -----------------------------------------------------------------
+
+    def factor_label(self, f: Factor, record: ParamRecord) -> str:
+        s = self.s
+        idx_k = () if (f.layer == self.n.depth and self.n.outputs == 1) else (f.unit + 1,)
+        if f.kind == "loss":
+            return self.dl(self.post(f.layer, *idx_k))
+        if f.kind == "act":
+            return s.partial(self.post(f.layer, *idx_k), self.pre(f.layer, *idx_k))
+        if f.kind == "weight":
+            prev = f.prev if f.prev is not None else 0
+            return s.partial(self.pre(f.layer, *idx_k), self.post(f.layer - 1, prev + 1))
+        return s.partial(self.pre(f.layer, *idx_k), self.param(record))
+
+    def factor_steps(self, f: Factor) -> list[tuple[str, Expr]]:
+        s = self.s
+        idx_k = () if (f.layer == self.n.depth and self.n.outputs == 1) else (f.unit + 1,)
+        value = s.num(f.value)
+        if f.kind == "loss":
+            symbolic, substituted = self.grad_terms(f.unit)
+            return [("=", [symbolic]), ("=", [substituted]), ("=", [value])]
+        if f.kind == "act":
+            layer = self.d.layers[f.layer - 1]
+            fprime = s.act(layer.activation_name, derivative=True)
+            return [
+                ("=", [s.func(fprime, self.pre(f.layer, *idx_k))]),
+                ("=", [s.func(fprime, s.num(float(layer.z[f.unit])))]),
+                ("=", [value]),
+            ]
+        if f.kind == "weight":
+            prev = f.prev if f.prev is not None else 0
+            w = s.sym(self.n.weight(f.layer), f.unit + 1, prev + 1)
+            return [("=", [w]), ("=", [value])]
+        if f.prev is None:
+            return [("=", ["1"])]
+        return [("=", [self.post(f.layer - 1, f.prev + 1)]), ("=", [value])]
+
+    def chain(self, record: ParamRecord) -> list[Block]:
+        s, name = self.s, self.param(record)
+        heading = [T("3. Chain rule for "), M(name), T(f" (glassnet: {record.ref.dotted})")]
+        blocks: list[Block] = [Heading(2, heading)]
+        show_paths = record.paths is not None and record.path_count <= PATH_SHOW_LIMIT
+        if show_paths and record.paths is not None:
+            paths = record.paths
+            if len(paths) > 1:
+                blocks.append(
+                    Para([M(name), T(f" reaches the loss along {len(paths)} paths; their products add up:")])
+                )
+            products: Expr = []
+            for number, path in enumerate(paths):
+                if number:
+                    products.append(s.plus)
+                for i, factor in enumerate(path.factors):
+                    if i:
+                        products.append(s.times)
+                    products.append(self.factor_label(factor, record))
+            blocks.append(Equations([Equation([self.dl(name)], [("=", products)])]))
+            seen: dict[str, Equation] = {}
+            for path in paths:
+                for factor in path.factors:
+                    label = self.factor_label(factor, record)
+                    if label not in seen:
+                        seen[label] = Equation([label], self.factor_steps(factor))
+            blocks.append(Para([T("Each factor: symbolic form, values substituted, value:")]))
+            blocks.append(Equations(list(seen.values())))
+            numbers: Expr = []
+            for number, path in enumerate(paths):
+                if number:
+                    numbers.append(s.plus)
+                numbers.append(s.times.join(s.par(f.value) for f in path.factors))
+            result_steps: list[tuple[str, Expr]] = [("=", numbers)]
+            if len(paths) > 1:
+                result_steps.append(("=", [s.plus.join(s.par(p.product) for p in paths)]))
+            result_steps.append(
+                ("=", [s.num(record.chain if record.chain is not None else record.delta_form)])
+            )
+            blocks.append(Para([T("The product" + (" sum" if len(paths) > 1 else "") + ":")]))
+            blocks.append(Equations([Equation([self.dl(name)], result_steps)]))
+        else:
+            blocks.append(
+                Para(
+                    [
+                        T(
+                            f"The parameter reaches the loss along {record.path_count} paths, too many to write "
+                            "out; the layer-by-layer form below adds them all up."
+                        )
+                    ]
+                )
+            )
+        if self.d.show_deltas or not show_paths:
+            blocks += self.deltas(record)
+        return blocks
+
+    def deltas(self, record: ParamRecord) -> list[Block]:
+        s, n, d = self.s, self.n, self.d
+        L = n.depth
+        rule: list[Block] = (
+            []
+            if self.delta_rule_shown
+            else [
+                Para(
+                    _split_math(
+                        "Vectorised (backpropagation): δ⁽ˡ⁾ = ∂L/∂z⁽ˡ⁾ is computed from the output down, "
+                        "δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾)ᵀ δ⁽ˡ⁺¹⁾ ⊙ f′(z⁽ˡ⁾), and then ∂L/∂w⁽ˡ⁾ᵢⱼ = δ⁽ˡ⁾ᵢ a⁽ˡ⁻¹⁾ⱼ, ∂L/∂b⁽ˡ⁾ᵢ = δ⁽ˡ⁾ᵢ."
+                    )
+                    if s.kind == "text"
+                    else [
+                        T("Vectorised (backpropagation): "),
+                        M(r"\delta^{(l)} = \partial L / \partial z^{(l)}"),
+                        T(" is computed from the output down, "),
+                        M(r"\delta^{(l)} = (W^{(l+1)})^{\top} \delta^{(l+1)} \odot f'(z^{(l)})"),
+                        T(", and then "),
+                        M(r"\partial L/\partial w^{(l)}_{ij} = \delta^{(l)}_{i} a^{(l-1)}_{j}"),
+                        T(", "),
+                        M(r"\partial L/\partial b^{(l)}_{i} = \delta^{(l)}_{i}"),
+                        T("."),
+                    ]
+                )
+            ]
+        )
+        self.delta_rule_shown = True
+        blocks: list[Block] = rule if rule else [Para([T("Vectorised (δ form):")])]
+        rows = []
+        top = d.layers[-1]
+        dyhat = self.dl(self.post(L))
+        if top.activation is None:
+            rows.append(Equation([s.sym(n.delta(L))], [("=", [dyhat]), ("=", self.col(d.deltas[-1]))]))
+        else:
+            gprime = s.act(top.activation_name, derivative=True)
+            rows.append(
+                Equation(
+                    [s.sym(n.delta(L))],
+                    [
+                        ("=", [f"{dyhat}{s.odot}{s.func(gprime, self.pre(L))}"]),
+                        ("=", [*self.col(d.loss.grad), s.odot, *self.col(top.derivative)]),
+                        ("=", self.col(d.deltas[-1])),
+                    ],
+                )
+            )
+        for ell in range(L - 1, record.ref.layer - 1, -1):
+            layer, above = d.layers[ell - 1], d.layers[ell]
+            Wt = s.transposed(s.sym(n.weight(ell + 1)))
+            symbolic = f"{Wt}{s.sym(n.delta(ell + 1))}"
+            values: Expr = [*self.matrix(above.weight.T), *self.col(d.deltas[ell])]
+            if layer.activation is not None:
+                fprime = s.act(layer.activation_name, derivative=True)
+                symbolic += f"{s.odot}{s.func(fprime, self.pre(ell))}"
+                values += [s.odot, *self.col(layer.derivative)]
+            rows.append(
+                Equation(
+                    [s.sym(n.delta(ell))],
+                    [("=", [symbolic]), ("=", values), ("=", self.col(d.deltas[ell - 1]))],
+                    multiline=True,
+                )
+            )
+        ref = record.ref
+        delta_i = s.sym(n.delta(ref.layer), ref.row + 1)
+        if ref.layer == L and n.outputs == 1:
+            delta_i = s.sym(n.delta(ref.layer))
+        if ref.col is None:
+            rows.append(
+                Equation([self.dl(self.param(record))], [("=", [delta_i]), ("=", [s.num(record.delta_form)])])
+            )
+        else:
+            a_j = self.post(ref.layer - 1, ref.col + 1)
+            rows.append(
+                Equation(
+                    [self.dl(self.param(record))],
+                    [
+                        ("=", [f"{delta_i}{a_j}"]),
+                        ("=", [f"{s.par(record.delta)}{s.times}{s.par(record.delta_input)}"]),
+                        ("=", [s.num(record.delta_form)]),
+                    ],
+                )
+            )
+        blocks.append(Equations(rows))
+        return blocks
+
+    # -- 4. update ---------------------------------------------------------------------
+
+    def update(self) -> list[Block]:
+        s, d = self.s, self.d
+        eta = "η" if s.kind == "text" else r"\eta"
+        blocks: list[Block] = [
+            Heading(2, [T("4. Update "), M(f"({eta} = {s.num(d.learning_rate)})")]),
+        ]
+        rows = []
+        for record in d.params:
+            name = self.param(record)
+            rows.append(
+                Equation(
+                    [name],
+                    [
+                        (s.arrow.strip(), [f"{name}{s.minus}{eta}{self.dl(name)}"]),
+                        (
+                            "=",
+                            [
+                                f"{s.num(record.value)}{s.minus}{s.num(d.learning_rate)}{s.times}{s.par(record.engine)}"
+                            ],
+                        ),
+                        ("=", [s.num(record.updated)]),
+                    ],
+                )
+            )
+        blocks.append(Equations(rows))
+        if d.table is not None:
+            blocks.append(
+                Para([T("Every parameter, its gradient (from the backward pass) and its updated value:")])
+            )
+            header = [
+                [T("parameter")],
+                [T("glassnet")],
+                [T("value")],
+                [M(self.dl("θ" if s.kind == "text" else r"\theta"))],
+                [T("updated")],
+            ]
+            table_rows = [
+                [
+                    [M(row.ref.write(self.n, s))],
+                    [T(row.ref.dotted)],
+                    [M(s.num(row.value))],
+                    [M(s.num(row.engine))],
+                    [M(s.num(row.updated))],
+                ]
+                for row in d.table
+            ]
+            blocks.append(Table(header, table_rows, "llrrr"))
+            worst_delta = max(abs(r.delta_form - r.engine) for r in d.table)
+            worst_fd = max(abs(r.numeric - r.engine) for r in d.table)
+            text = [
+                T("Largest difference to the backward pass over all parameters: δ form "),
+                M(s.diff(worst_delta)),
+                T(", finite differences "),
+                M(s.diff(worst_fd)),
+            ]
+            torch_values = [abs(r.torch - r.engine) for r in d.table if r.torch is not None]
+            if torch_values:
+                text += [T(", PyTorch "), M(s.diff(max(torch_values)))]
+            blocks.append(Para([*text, T(".")]))
+        if d.steps:
+            blocks.append(
+                Para([T(f"{len(d.steps)} steps of gradient descent, every parameter updated at each step:")])
+            )
+            for step in d.steps:
+                pred = ", ".join(s.num(float(v)) for v in step.prediction)
+                yh = self.post(self.n.depth)
+                blocks.append(Heading(3, [T(f"Step {step.step}")]))
+                rows = [Equation([yh], [("=", [pred if step.prediction.size == 1 else s.brackets(pred)])])]
+                rows.append(Equation(["L"], [("=", [s.num(step.loss)])]))
+                for ref, before, grad, after in step.params:
+                    name = ref.write(self.n, s)
+                    rows.append(
+                        Equation(
+                            [name],
+                            [
+                                (
+                                    s.arrow.strip(),
+                                    [
+                                        f"{s.num(before)}{s.minus}{s.num(d.learning_rate)}{s.times}{s.par(grad)}"
+                                    ],
+                                ),
+                                ("=", [s.num(after)]),
+                            ],
+                        )
+                    )
+                blocks.append(Equations(rows))
+        return blocks
+
+    # -- 5. verification ---------------------------------------------------------------
+
+    def verification(self) -> list[Block]:
+        s, d = self.s, self.d
+        blocks: list[Block] = [
+            Heading(2, [T("5. Verification")]),
+            Para(
+                [
+                    T(
+                        "The same gradient computed independently: the chain rule above, the δ form, glassnet's "
+                        f"backward pass (model.backward), central finite differences (ε = {d.fd_eps:g}, float64)"
+                        + (" and PyTorch autograd (float64)" if d.torch_available else "")
+                        + ". |Δ| is the difference to the backward pass."
+                    )
+                ]
+            ),
+        ]
+        for record in d.params:
+            name = self.param(record)
+            header = [
+                [T("method")],
+                [M(self.dl(name))],
+                [T("|Δ|") if s.kind == "text" else M(r"\lvert\Delta\rvert")],
+            ]
+            rows: list[list[Inline]] = []
+            if record.chain is not None:
+                label = "chain rule (path sum)" if record.path_count > 1 else "chain rule (product)"
+                rows.append(
+                    [[T(label)], [M(s.num(record.chain))], [M(s.diff(abs(record.chain - record.engine)))]]
+                )
+            rows.append(
+                [
+                    [T("δ form")],
+                    [M(s.num(record.delta_form))],
+                    [M(s.diff(abs(record.delta_form - record.engine)))],
+                ]
+            )
+            rows.append([[T("backward pass")], [M(s.num(record.engine))], [T("")]])
+            rows.append(
+                [
+                    [T("finite differences")],
+                    [M(s.num(record.numeric))],
+                    [M(s.diff(abs(record.numeric - record.engine)))],
+                ]
+            )
+            if record.torch is not None:
+                rows.append(
+                    [
+                        [T("PyTorch autograd")],
+                        [M(s.num(record.torch))],
+                        [M(s.diff(abs(record.torch - record.engine)))],
+                    ]
+                )
+            blocks.append(Table(header, rows, "lrr"))
+        if not d.torch_available:
+            blocks.append(Para([T(f"PyTorch check skipped: {d.torch_note}.")]))
+        return blocks
+
+
+def _split_math(text: str) -> Inline:
+    """Plain text with $…$ spans (used for prose written once for both styles)."""
+    parts = text.split("$")
+    return [(i % 2 == 1, part) for i, part in enumerate(parts) if part]
+
+
+def derivation_blocks(d: Derivation, s: Style, *, with_forward: bool = True) -> list[Block]:
+    b = Builder(d, s)
+    blocks: list[Block] = []
+    if with_forward:
+        blocks += b.forward()
+    else:
+        yh = b.post(d.notation.depth)
+        blocks.append(Heading(2, [T("1. Forward pass")]))
+        blocks.append(
+            Para(
+                [
+                    T("As above: "),
+                    M(f"{yh} = " + ", ".join(s.num(float(v)) for v in d.loss.prediction)),
+                    T("."),
+                ]
+            )
+        )
+    blocks += b.loss()
+    for record in d.params:
+        blocks += b.chain(record)
+    blocks += b.update()
+    blocks += b.verification()
+    return blocks
+
+
+def build_document(explanation: Explanation, s: Style) -> list[Block]:
+    """The whole worked solution as blocks, written in style ``s``."""
+    blocks: list[Block] = [Heading(1, [T(explanation.title)])]
+    for note in explanation.notes:
+        blocks.append(Para(_split_math(note.text if s.kind == "text" else note.latex)))
+    blocks += derivation_blocks(explanation.derivation, s)
+    if explanation.alternative is not None:
+        alt = explanation.alternative
+        blocks.append(Heading(1, _split_math(alt.title.text if s.kind == "text" else alt.title.latex)))
+        for note in alt.notes:
+            blocks.append(Para(_split_math(note.text if s.kind == "text" else note.latex)))
+        blocks += derivation_blocks(alt.derivation, s, with_forward=False)
+    return blocks

@@ -1,0 +1,125 @@
+"""LaTeX: the maths shared with Markdown, and a standalone document that pdflatex compiles."""
+
+from __future__ import annotations
+
+from glassnet.explain._document import Block, Equation, Equations, Heading, Inline, Para, Table
+from glassnet.explain._symbols import Expr, Mat
+
+_PLAIN = {
+    "\\": r"\textbackslash{}",
+    "#": r"\#",
+    "$": r"\$",
+    "%": r"\%",
+    "&": r"\&",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "|": r"\textbar{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "→": r"$\to$",
+    "−": "-",
+    "–": "--",
+    "—": "---",
+    "ε": r"$\varepsilon$",
+    "δ": r"$\delta$",
+    "Δ": r"$\Delta$",
+    "η": r"$\eta$",
+    "σ": r"$\sigma$",
+    "θ": r"$\theta$",
+    "ŷ": r"$\hat{y}$",
+    "·": r"$\cdot$",
+    "±": r"$\pm$",
+    "∈": r"$\in$",
+    "≈": r"$\approx$",
+    "½": r"$\frac{1}{2}$",
+    "′": "'",
+}
+
+
+def escape(text: str) -> str:
+    """Plain text for LaTeX: special characters escaped, the few Unicode symbols in maths."""
+    out = []
+    for char in text:
+        if char in _PLAIN:
+            out.append(_PLAIN[char])
+        elif ord(char) < 128:
+            out.append(char)
+        else:
+            out.append("?")  # no such characters in the explanations; never break compilation
+    return "".join(out)
+
+
+def mat_latex(mat: Mat) -> str:
+    rows = r" \\ ".join(" & ".join(row) for row in mat.cells)
+    return rf"\begin{{bmatrix}} {rows} \end{{bmatrix}}"
+
+
+def expr_latex(expr: Expr) -> str:
+    return "".join(mat_latex(p) if isinstance(p, Mat) else p for p in expr)
+
+
+def _rel(rel: str) -> str:
+    return {"←": r"\leftarrow", "≈": r"\approx"}.get(rel, rel)
+
+
+def equation_lines(eq: Equation) -> list[str]:
+    """Rows for an aligned environment: lhs &= rhs₁ (\\\\ &= rhs₂ …)."""
+    lhs = expr_latex(eq.lhs)
+    if not eq.multiline:
+        first = f"{lhs} &{_rel(eq.steps[0][0])} {expr_latex(eq.steps[0][1])}"
+        rest = "".join(f" {_rel(rel)} {expr_latex(rhs)}" for rel, rhs in eq.steps[1:])
+        return [first + rest]
+    return [
+        f"{lhs if i == 0 else ''} &{_rel(rel)} {expr_latex(rhs)}" for i, (rel, rhs) in enumerate(eq.steps)
+    ]
+
+
+def equations_body(block: Equations) -> str:
+    lines = [line for eq in block.rows for line in equation_lines(eq)]
+    return " \\\\\n".join(lines)
+
+
+def inline_latex(inline: Inline) -> str:
+    return "".join(f"${content}$" if math else escape(content) for math, content in inline)
+
+
+def table_latex(table: Table) -> str:
+    spec = "".join(table.align)
+    lines = [rf"\begin{{tabular}}{{{spec}}}", r"\toprule"]
+    lines.append(" & ".join(inline_latex(c) for c in table.header) + r" \\")
+    lines.append(r"\midrule")
+    lines += [" & ".join(inline_latex(c) for c in row) + r" \\" for row in table.rows]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines)
+
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage{amsmath,amssymb}
+\usepackage[margin=2cm]{geometry}
+\usepackage{booktabs}
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.6em}
+\allowdisplaybreaks
+\begin{document}
+"""
+
+
+def render_latex(blocks: list[Block]) -> str:
+    """A standalone LaTeX document (article, amsmath, booktabs, geometry)."""
+    out = [PREAMBLE]
+    for block in blocks:
+        if isinstance(block, Heading):
+            command = {1: "section", 2: "subsection"}.get(block.level, "subsubsection")
+            out.append(rf"\{command}*{{{inline_latex(block.inline)}}}")
+        elif isinstance(block, Para):
+            out.append(inline_latex(block.inline))
+        elif isinstance(block, Equations):
+            out.append("\\begin{align*}\n" + equations_body(block) + "\n\\end{align*}")
+        elif isinstance(block, Table):
+            out.append("\\begin{center}\n" + table_latex(block) + "\n\\end{center}")
+        out.append("")
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"

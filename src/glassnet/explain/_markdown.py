@@ -1,0 +1,39 @@
+"""Markdown with LaTeX maths ($…$ and $$…$$), as GitHub and Jupyter render it."""
+
+from __future__ import annotations
+
+from glassnet.explain._document import Block, Equations, Heading, Inline, Para, Table
+from glassnet.explain._latex import equations_body
+
+
+def _plain(text: str) -> str:
+    return text.replace("|", r"\|").replace("*", r"\*")
+
+
+def inline_markdown(inline: Inline) -> str:
+    return "".join(f"${content}$" if math else _plain(content) for math, content in inline)
+
+
+def table_markdown(table: Table) -> list[str]:
+    rule = ["---:" if align == "r" else ":---" for align in table.align]
+    lines = [
+        "| " + " | ".join(inline_markdown(c) for c in table.header) + " |",
+        "| " + " | ".join(rule) + " |",
+    ]
+    lines += ["| " + " | ".join(inline_markdown(c) for c in row) + " |" for row in table.rows]
+    return lines
+
+
+def render_markdown(blocks: list[Block]) -> str:
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            out.append("#" * block.level + " " + inline_markdown(block.inline))
+        elif isinstance(block, Para):
+            out.append(inline_markdown(block.inline))
+        elif isinstance(block, Equations):
+            out += ["$$", "\\begin{aligned}", equations_body(block), "\\end{aligned}", "$$"]
+        elif isinstance(block, Table):
+            out += table_markdown(block)
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"

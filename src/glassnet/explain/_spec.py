@@ -1,0 +1,315 @@
+"""JSON spec files for ``glassnet explain``: a network, an example, a loss, η, parameters.
+
+The format (documented with examples in ``docs/explain.md``)::
+
+    {
+      "layers": [
+        {"weight": [[0.2, 0.4], [0.8, 0.1], [2.0, 0.5]], "bias": [1, 1, -4], "activation": "relu"},
+        {"weight": [[0.5, -1, 0]], "bias": [3]}
+      ],
+      "x": [1, 2],
+      "y": 0,
+      "loss": "logistic",
+      "labels": "01",
+      "learning_rate": 0.1,
+      "params": ["w12h"]
+    }
+
+Required: ``layers`` (each with ``weight`` (out × in rows) and ``bias`` (out values);
+``activation`` is optional, "identity" by default), ``x``, ``y`` and ``loss``. Optional:
+``labels`` ("01" or "pm1", logistic loss), ``literal_labels``, ``reduction``,
+``learning_rate`` (or ``eta``; 0.1), ``params``, ``all_params``, ``steps``, ``digits``,
+``notation``, ``deltas``, ``title``, ``description`` (ignored). Unknown fields are errors,
+so a misspelt one does not pass silently.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet._checks import Array
+from glassnet.explain._api import Explanation, _check_labels, _make_loss, explain
+from glassnet.losses import LOSSES, REDUCTIONS, Loss
+from glassnet.nn import Activation, Linear, Module, Sequential, get_activation
+
+REQUIRED = ("layers", "x", "y", "loss")
+OPTIONAL = (
+    "labels",
+    "literal_labels",
+    "reduction",
+    "learning_rate",
+    "eta",
+    "params",
+    "all_params",
+    "steps",
+    "digits",
+    "notation",
+    "deltas",
+    "title",
+    "description",
+)
+LAYER_FIELDS = ("weight", "bias", "activation")
+
+
+@dataclass(frozen=True)
+class ExplainSpec:
+    """A parsed spec: the model (a Sequential), the example, the loss and the options."""
+
+    model: Sequential
+    x: Array
+    y: Array
+    loss: Loss
+    learning_rate: float = 0.1
+    params: tuple[str, ...] | None = None
+    all_params: bool = False
+    steps: int = 1
+    digits: int = 6
+    notation: str = "auto"
+    deltas: bool | None = None
+    title: str | None = None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _number(value: Any, where: str) -> float:
+    if not _is_number(value):
+        raise TypeError(f"{where} must be a number, got {json.dumps(value)}")
+    if not math.isfinite(value):
+        raise ValueError(f"{where} must be finite, got {value}")
+    return float(value)
+
+
+def _vector(value: Any, where: str) -> Array:
+    if _is_number(value):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise TypeError(f"{where} must be a number or a non-empty list of numbers, got {json.dumps(value)}")
+    return np.array([_number(v, f"{where}[{i}]") for i, v in enumerate(value)])
+
+
+def _matrix(value: Any, where: str) -> Array:
+    if not isinstance(value, list) or not value or not all(isinstance(row, list) for row in value):
+        raise TypeError(
+            f"{where} must be a non-empty list of rows (a matrix, out x in), got {json.dumps(value)}"
+        )
+    width = len(value[0])
+    rows = []
+    for i, row in enumerate(value):
+        if len(row) != width or not row:
+            raise ValueError(
+                f"{where}[{i}] has {len(row)} values, expected {width} like row 0 (rows of one length)"
+            )
+        rows.append([_number(v, f"{where}[{i}][{j}]") for j, v in enumerate(row)])
+    return np.array(rows)
+
+
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{where} must be true or false, got {json.dumps(value)}")
+    return value
+
+
+def _int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise TypeError(f"{where} must be a positive integer, got {json.dumps(value)}")
+    return value
+
+
+def _string(value: Any, where: str, choices: tuple[str, ...] | None = None) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{where} must be a string, got {json.dumps(value)}")
+    if choices is not None and value not in choices:
+        raise ValueError(f"{where} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _activation(value: Any, where: str) -> Activation:
+    if isinstance(value, str):
+        try:
+            return get_activation(value)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+    if isinstance(value, dict) and isinstance(value.get("name"), str):
+        options = {k: v for k, v in value.items() if k != "name"}
+        name = value["name"]
+        try:
+            cls = type(get_activation(name))
+            return cls(**options)
+        except TypeError as error:
+            raise TypeError(f"{where}: bad options {json.dumps(options)} for {name!r}: {error}") from None
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+    raise TypeError(
+        f'{where} must be a name ("relu") or an object {{"name": ..., options}}, got {json.dumps(value)}'
+    )
+
+
+def parse_spec(data: Any, *, source: str = "spec", literal_labels: bool | None = None) -> ExplainSpec:
+    """Check a spec (parsed JSON) and build the model and loss; errors name the field.
+
+    ``literal_labels`` (when not None) overrides the spec's own setting (the CLI's flag).
+    """
+    try:
+        return _parse(data, literal_labels)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{source}: {error}") from None
+
+
+def _parse(data: Any, literal_override: bool | None) -> ExplainSpec:
+    if not isinstance(data, dict):
+        raise TypeError(f"a spec must be a JSON object, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise ValueError(f"unknown field {unknown[0]!r}; expected fields {', '.join(REQUIRED + OPTIONAL)}")
+    missing = [name for name in REQUIRED if name not in data]
+    if missing:
+        raise ValueError(f"missing field {missing[0]!r} (required: {', '.join(REQUIRED)})")
+    layers = data["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise TypeError(f"layers must be a non-empty list of layers, got {json.dumps(layers)}")
+    modules: list[Module] = []
+    state: dict[str, Array] = {}
+    previous_out: int | None = None
+    for index, layer in enumerate(layers):
+        where = f"layers[{index}]"
+        if not isinstance(layer, dict):
+            raise TypeError(
+                f"{where} must be an object with weight, bias, activation, got {json.dumps(layer)}"
+            )
+        extra = sorted(set(layer) - set(LAYER_FIELDS))
+        if extra:
+            raise ValueError(f"{where}: unknown field {extra[0]!r}; expected {', '.join(LAYER_FIELDS)}")
+        for name in ("weight", "bias"):
+            if name not in layer:
+                raise ValueError(f"{where}: missing field {name!r}")
+        weight = _matrix(layer["weight"], f"{where}.weight")
+        bias = _vector(layer["bias"], f"{where}.bias")
+        out, fan_in = weight.shape
+        if bias.size != out:
+            raise ValueError(f"{where}.bias has {bias.size} values, expected {out} (one per row of weight)")
+        if previous_out is not None and fan_in != previous_out:
+            raise ValueError(
+                f"{where}.weight has {fan_in} columns, expected {previous_out} "
+                f"(the rows of layers[{index - 1}].weight)"
+            )
+        previous_out = out
+        linear = Linear(fan_in, out, rng=np.random.default_rng(0))
+        state[f"{len(modules)}.weight"], state[f"{len(modules)}.bias"] = weight, bias
+        modules.append(linear)
+        activation = _activation(layer.get("activation", "identity"), f"{where}.activation")
+        if activation.name != "identity":
+            modules.append(activation)
+    model = Sequential(*modules)
+    model.load_state_dict(state)
+    sizes = (layers_in := int(state["0.weight"].shape[1]), previous_out)
+    x = _vector(data["x"], "x")
+    if x.size != layers_in:
+        raise ValueError(f"x has {x.size} values, expected {layers_in} (the columns of layers[0].weight)")
+    y = _vector(data["y"], "y")
+    if y.size != sizes[1]:
+        raise ValueError(f"y has {y.size} values, expected {sizes[1]} (the rows of the last layer's weight)")
+    loss_name = _string(data["loss"], "loss")
+    if loss_name.lower() not in LOSSES:
+        raise ValueError(f"unknown loss {loss_name!r}; expected one of {', '.join(LOSSES)}")
+    labels = _string(data.get("labels", "01"), "labels", ("01", "pm1"))
+    if "labels" in data and loss_name.lower() != "logistic":
+        raise ValueError(f"labels applies to the logistic loss only, got loss {loss_name!r}")
+    literal = _bool(data.get("literal_labels", False), "literal_labels")
+    if literal_override is not None:
+        literal = literal_override
+    reduction = data.get("reduction")
+    if reduction is not None:
+        reduction = _string(reduction, "reduction", REDUCTIONS)
+    loss = _make_loss(loss_name, labels, literal, reduction)  # type: ignore[arg-type]
+    _check_labels(loss, y)
+    if "learning_rate" in data and "eta" in data:
+        raise ValueError("give learning_rate or eta, not both")
+    eta = _number(data.get("learning_rate", data.get("eta", 0.1)), "learning_rate")
+    if eta < 0:
+        raise ValueError(f"learning_rate must be >= 0, got {eta}")
+    params = data.get("params")
+    if params is not None:
+        if isinstance(params, str):
+            params = [params]
+        if not isinstance(params, list) or not params or not all(isinstance(p, str) for p in params):
+            raise TypeError(
+                f'params must be a name or a list of names ("w12h", "0.weight[0,1]"), got {json.dumps(params)}'
+            )
+        params = tuple(params)
+    deltas = data.get("deltas")
+    return ExplainSpec(
+        model=model,
+        x=x,
+        y=y,
+        loss=loss,
+        learning_rate=eta,
+        params=params,
+        all_params=_bool(data.get("all_params", False), "all_params"),
+        steps=_int(data.get("steps", 1), "steps"),
+        digits=_int(data.get("digits", 6), "digits"),
+        notation=_string(data.get("notation", "auto"), "notation", ("auto", "ho", "numbered")),
+        deltas=None if deltas is None else _bool(deltas, "deltas"),
+        title=None if data.get("title") is None else _string(data["title"], "title"),
+    )
+
+
+def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = None) -> ExplainSpec:
+    """Read and check a JSON spec file (see the module docstring and docs/explain.md)."""
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"spec file {str(file)!r} not found")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{file}: not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{file}: not UTF-8 text: {error}") from None
+    return parse_spec(data, source=str(file), literal_labels=literal_labels)
+
+
+def explain_spec(
+    spec: ExplainSpec | str | os.PathLike[str] | dict[str, Any],
+    *,
+    params: list[str] | tuple[str, ...] | None = None,
+    all_params: bool | None = None,
+    steps: int | None = None,
+    digits: int | None = None,
+    literal_labels: bool | None = None,
+    check_torch: bool = True,
+) -> Explanation:
+    """The explanation a spec describes; the keyword arguments override the spec's options."""
+    source = "spec"
+    if isinstance(spec, dict):
+        spec = parse_spec(spec, literal_labels=literal_labels)
+    elif not isinstance(spec, ExplainSpec):
+        source = str(spec)
+        spec = load_spec(spec, literal_labels=literal_labels)
+    try:
+        return explain(
+            spec.model,
+            spec.x,
+            spec.y,
+            loss=spec.loss,
+            learning_rate=spec.learning_rate,
+            params=params if params else spec.params,
+            all_params=spec.all_params if all_params is None else all_params,
+            steps=spec.steps if steps is None else steps,
+            digits=spec.digits if digits is None else digits,
+            notation=spec.notation,
+            deltas=spec.deltas,
+            check_torch=check_torch,
+            title=spec.title,
+        )
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{source}: {error}") from None

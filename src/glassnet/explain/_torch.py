@@ -1,0 +1,99 @@
+"""PyTorch autograd as a third, independent opinion on the gradients (used when installed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from glassnet._checks import Array
+from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
+from glassnet.nn import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+
+
+def torch_gradients(
+    weights: Sequence[tuple[Array, Array]],
+    activations: Sequence[Activation | None],
+    loss: Loss,
+    x: Array,
+    y: Array,
+) -> tuple[list[tuple[Array, Array]] | None, str]:
+    """dL/dW, dL/db for every layer from ``torch.autograd`` in float64, or None and the reason.
+
+    Shapes: weights [(W (out, in), b (out,))], x (in,), y (K,). The loss is PyTorch's own
+    where one exists (``binary_cross_entropy_with_logits``, ``mse_loss``,
+    ``binary_cross_entropy``); the logistic loss applied literally to a label outside its
+    convention, and ½Σ(ŷ − y)², are written out with torch operations.
+    """
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None, "PyTorch is not installed"
+    functions: list[Any] = []
+    for activation in activations:
+        function = _torch_activation(activation, torch, F)
+        if function is None:
+            return None, f"no PyTorch counterpart for the activation {getattr(activation, 'name', '?')!r}"
+        functions.append(function)
+    params = [
+        (
+            torch.tensor(w, dtype=torch.float64, requires_grad=True),
+            torch.tensor(b, dtype=torch.float64, requires_grad=True),
+        )
+        for w, b in weights
+    ]
+    a = torch.tensor(x, dtype=torch.float64)
+    for (w, b), function in zip(params, functions, strict=True):
+        a = function(F.linear(a, w, b))
+    target = torch.tensor(y, dtype=torch.float64)
+    value = _torch_loss(loss, a, target, torch, F)
+    if value is None:
+        return None, f"no PyTorch counterpart for the loss {type(loss).__name__}"
+    value.backward()
+    grads = [(_grad(w), _grad(b)) for w, b in params]
+    return grads, f"PyTorch {torch.__version__} autograd, float64"
+
+
+def _grad(tensor: Any) -> Array:
+    if tensor.grad is None:  # a parameter the loss does not depend on
+        return np.zeros(tuple(tensor.shape))
+    return np.asarray(tensor.grad.numpy(), dtype=np.float64).copy()
+
+
+def _torch_activation(activation: Activation | None, torch: Any, F: Any) -> Any:
+    if activation is None or isinstance(activation, Identity):
+        return lambda z: z
+    if isinstance(activation, ReLU):
+        return F.relu
+    if isinstance(activation, LeakyReLU):
+        slope = activation.negative_slope
+        return lambda z: F.leaky_relu(z, negative_slope=slope)
+    if isinstance(activation, Sigmoid):
+        return torch.sigmoid
+    if isinstance(activation, Tanh):
+        return torch.tanh
+    if isinstance(activation, Softplus):
+        return lambda z: torch.logaddexp(z, torch.zeros_like(z))  # exact, like glassnet's
+    return None
+
+
+def _torch_loss(loss: Loss, prediction: Any, target: Any, torch: Any, F: Any) -> Any:
+    reduction = loss.reduction
+    if isinstance(loss, LogisticLoss):
+        probability = target if loss.labels == "01" else (target + 1.0) / 2.0
+        in_range = bool(((probability == 0) | (probability == 1)).all())
+        if in_range:
+            return F.binary_cross_entropy_with_logits(prediction, probability, reduction=reduction)
+        sign = 1.0 - 2.0 * target if loss.labels == "01" else -target  # literal formula
+        values = torch.logaddexp(sign * prediction, torch.zeros_like(prediction))
+        return values.mean() if reduction == "mean" else values.sum()
+    if isinstance(loss, MSELoss):
+        return F.mse_loss(prediction, target, reduction=reduction)
+    if isinstance(loss, HalfSquaredError):
+        values = 0.5 * (prediction - target) ** 2
+        return values.mean() if reduction == "mean" else values.sum()
+    if isinstance(loss, BCELoss):
+        return F.binary_cross_entropy(prediction, target, reduction=reduction)
+    return None

@@ -1,0 +1,105 @@
+"""glassnet explain on the command line: in-process through main(), plus one real subprocess."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from glassnet.cli import main
+from glassnet.nn import stable_sigmoid
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def test_exercise_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--example", "exercise", "--no-torch"]) == 0
+    out = capsys.readouterr().out
+    assert "2.99258" in out and "0.100742" in out and "0.880797" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_exercise_json_to_file_with_figure(tmp_path: Path) -> None:
+    out, fig = tmp_path / "ex.json", tmp_path / "ex.svg"
+    argv = ["explain", "--example", "exercise", "--param", "w12h", "--param", "b1o", "-o", str(out)]
+    assert main([*argv, "--figure", str(fig), "--no-torch", "--digits", "8"]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["digits"] == 8
+    params = {p["name"]: p for p in data["derivation"]["params"]}
+    assert params["w12h"]["backward"] == pytest.approx(3 * float(stable_sigmoid(6.0)), abs=1e-9)
+    assert params["b1o"]["backward"] == pytest.approx(3 * float(stable_sigmoid(6.0)), abs=1e-9)
+    assert fig.read_text(encoding="utf-8").startswith("<?xml")
+
+
+@pytest.mark.parametrize("fmt, marker", [("markdown", "$$"), ("latex", r"\documentclass"), ("text", "=====")])
+def test_formats(fmt: str, marker: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--example", "exercise", "--format", fmt, "--no-torch"]) == 0
+    assert marker in capsys.readouterr().out
+
+
+def test_spec_with_steps_and_table(tmp_path: Path) -> None:
+    out = tmp_path / "deep.md"
+    spec = str(EXAMPLES / "three_layers_mse.json")
+    assert main(["explain", spec, "--steps", "2", "--all-params", "-o", str(out), "--no-torch"]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "### Step 2" in text and "Every parameter" in text
+
+
+def test_literal_labels_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "sheet.json"
+    data = json.loads((EXAMPLES / "exercise.json").read_text(encoding="utf-8"))
+    spec.write_text(json.dumps({**data, "y": -1}), encoding="utf-8")
+    assert main(["explain", str(spec), "--no-torch"]) == 2
+    assert "outside {0, 1}" in capsys.readouterr().err
+    assert main(["explain", str(spec), "--literal-labels", "--no-torch", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["derivation"]["loss"]["literal_labels"] is True
+
+
+@pytest.mark.parametrize(
+    "argv, match",
+    [
+        ([], "give either --example exercise or a SPEC.json"),
+        (["--example", "exercise", "SPEC.json"], "give either --example exercise or a SPEC.json"),
+        (["missing.json"], "not found"),
+        (["--example", "exercise", "--param", "w99h"], "no parameter 'w99h'"),
+        (["--example", "exercise", "--figure", "net.pdf"], r"--figure must end in \.png or \.svg"),
+        (["--example", "exercise", "--digits", "0"], "digits must be a positive integer"),
+        (["--example", "exercise", "-o", "/nonexistent-folder/x.txt"], "does not exist"),
+        (["--example", "exercise", "--literal-labels"], "--literal-labels applies to spec files"),
+    ],
+)
+def test_errors_are_one_line(argv: list[str], match: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", *argv, "--no-torch"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("glassnet explain: error:")
+    assert re.search(match, err), err
+
+
+def test_subprocess() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "glassnet",
+            "explain",
+            "--example",
+            "exercise",
+            "--format",
+            "json",
+            "--no-torch",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["derivation"]["params"][0]["updated"] == pytest.approx(
+        0.4 - 0.3 * float(stable_sigmoid(6.0)), abs=1e-9
+    )

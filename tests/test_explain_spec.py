@@ -1,0 +1,157 @@
+"""JSON specs for glassnet explain: the examples work, every bad spec gets one clear message."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from glassnet.explain import explain_spec, load_spec, parse_spec
+from glassnet.nn import stable_sigmoid
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+VALID: dict[str, Any] = {
+    "layers": [
+        {"weight": [[0.2, 0.4], [0.8, 0.1], [2.0, 0.5]], "bias": [1, 1, -4], "activation": "relu"},
+        {"weight": [[0.5, -1, 0]], "bias": [3]},
+    ],
+    "x": [1, 2],
+    "y": 0,
+    "loss": "logistic",
+    "params": ["w12h"],
+}
+
+
+def test_valid_spec_reproduces_the_consistent_reading() -> None:
+    e = explain_spec(VALID, check_torch=False)
+    assert e.derivation.loss.value == pytest.approx(math.log1p(math.exp(2.0)), abs=1e-12)
+    assert e.param("w12h").engine == pytest.approx(float(stable_sigmoid(2.0)), abs=1e-12)
+    assert [name for name, _ in parse_spec(VALID).model.named_parameters()] == [
+        "0.weight",
+        "0.bias",
+        "2.weight",
+        "2.bias",
+    ]
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.name)
+def test_examples(path: Path) -> None:
+    e = explain_spec(path, check_torch=False)
+    for record in e.derivation.params:
+        assert record.delta_form == pytest.approx(record.engine, abs=1e-12)
+        assert record.numeric == pytest.approx(record.engine, abs=1e-7)
+
+
+def test_literal_example_is_the_sheet() -> None:
+    e = explain_spec(EXAMPLES / "exercise_as_written.json", check_torch=False)
+    assert e.param("w12h").engine == pytest.approx(3 * float(stable_sigmoid(6.0)), abs=1e-12)
+
+
+def test_overrides() -> None:
+    e = explain_spec(VALID, params=["b1o"], steps=2, digits=3, all_params=True, check_torch=False)
+    assert [r.ref.dotted for r in e.derivation.params] == ["2.bias[0]"]
+    assert len(e.derivation.steps) == 2 and e.digits == 3 and e.derivation.table is not None
+
+
+def _mutate(path: str, value: Any) -> dict[str, Any]:
+    """VALID with the field at ``path`` ("layers.0.weight") set to value, or removed (DELETE)."""
+    spec = copy.deepcopy(VALID)
+    *parents, last = path.split(".")
+    target: Any = spec
+    for key in parents:
+        target = target[int(key)] if isinstance(target, list) else target[key]
+    if value is DELETE:
+        del target[last]
+    elif isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
+    return spec
+
+
+DELETE = object()
+
+BAD = [
+    ("layers", DELETE, ValueError, r"missing field 'layers'"),
+    ("x", DELETE, ValueError, r"missing field 'x'"),
+    ("y", DELETE, ValueError, r"missing field 'y'"),
+    ("loss", DELETE, ValueError, r"missing field 'loss'"),
+    ("layers.0.weight", DELETE, ValueError, r"layers\[0\]: missing field 'weight'"),
+    ("layers.1.bias", DELETE, ValueError, r"layers\[1\]: missing field 'bias'"),
+    ("layers", [], TypeError, r"layers must be a non-empty list"),
+    ("layers.0", [1, 2], TypeError, r"layers\[0\] must be an object"),
+    ("layers.0.weight", [[0.2, 0.4], [0.8], [2.0, 0.5]], ValueError, r"weight\[1\] has 1 values, expected 2"),
+    ("layers.0.weight", [0.2, 0.4], TypeError, r"layers\[0\]\.weight must be a non-empty list of rows"),
+    ("layers.0.bias", [1, 1], ValueError, r"layers\[0\]\.bias has 2 values, expected 3"),
+    ("layers.1.weight", [[0.5, -1]], ValueError, r"layers\[1\]\.weight has 2 columns, expected 3"),
+    ("x", [1, 2, 3], ValueError, r"x has 3 values, expected 2"),
+    ("y", [0, 1], ValueError, r"y has 2 values, expected 1"),
+    (
+        "layers.0.weight",
+        [[0.2, "abc"], [0.8, 0.1], [2.0, 0.5]],
+        TypeError,
+        r"weight\[0\]\[1\] must be a number",
+    ),
+    ("layers.0.bias", [1, True, -4], TypeError, r"bias\[1\] must be a number, got true"),
+    ("x", "1, 2", TypeError, r"x must be a number or a non-empty list of numbers"),
+    ("y", None, TypeError, r"y must be a number or a non-empty list"),
+    ("layers.0.activation", "relux", ValueError, r"layers\[0\]\.activation: unknown activation 'relux'"),
+    ("layers.0.activation", 3, TypeError, r"layers\[0\]\.activation must be a name"),
+    ("layers.0.activation", {"name": "leaky_relu", "slope": 2}, TypeError, r"bad options"),
+    ("layers.0.colour", "red", ValueError, r"layers\[0\]: unknown field 'colour'"),
+    ("loss", "hinge", ValueError, r"unknown loss 'hinge'"),
+    ("loss", 3, TypeError, r"loss must be a string"),
+    ("labels", "pm2", ValueError, r"labels must be one of 01, pm1"),
+    ("y", -1, ValueError, r"label y = -1 is outside \{0, 1\}.*literal_labels"),
+    ("y", 0.5, ValueError, r"label y = 0\.5 is outside \{0, 1\}"),
+    ("lerning_rate", 0.1, ValueError, r"unknown field 'lerning_rate'"),
+    ("learning_rate", -0.1, ValueError, r"learning_rate must be >= 0"),
+    ("learning_rate", "fast", TypeError, r"learning_rate must be a number"),
+    ("steps", 0, TypeError, r"steps must be a positive integer"),
+    ("literal_labels", "yes", TypeError, r"literal_labels must be true or false"),
+    ("params", ["w41h"], ValueError, r"no parameter 'w41h'"),
+    ("params", ["w12^3"], ValueError, r"no layer 3"),
+    ("params", ["7.bias[0]"], ValueError, r"no parameter '7\.bias\[0\]'"),
+    ("params", [3], TypeError, r"params must be a name or a list of names"),
+    ("notation", "greek", ValueError, r"notation must be one of auto, ho, numbered"),
+]
+
+
+@pytest.mark.parametrize(
+    "path, value, error, match",
+    BAD,
+    ids=[f"{p}={'<deleted>' if v is DELETE else repr(v)}"[:40] for p, v, *_ in BAD],
+)
+def test_bad_spec(path: str, value: Any, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match) as info:
+        explain_spec(_mutate(path, value), check_torch=False)
+    assert "\n" not in str(info.value)
+    assert str(info.value).startswith("spec: ")
+
+
+def test_spec_must_be_an_object() -> None:
+    with pytest.raises(TypeError, match="a spec must be a JSON object, got list"):
+        parse_spec([1, 2])
+
+
+def test_literal_labels_allows_the_sheets_label() -> None:
+    e = explain_spec({**VALID, "y": -1, "literal_labels": True}, check_torch=False)
+    assert e.derivation.loss.literal and e.derivation.loss.outside
+
+
+def test_load_spec_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="not found"):
+        load_spec(tmp_path / "missing.json")
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"layers": [', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken\.json: not valid JSON: .* line 1"):
+        load_spec(broken)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({**VALID, "y": [[0, 1]]}), encoding="utf-8")
+    with pytest.raises(TypeError, match=r"good\.json: y\[0\] must be a number"):
+        load_spec(good)
