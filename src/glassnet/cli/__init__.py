@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 
 from glassnet import __version__
-from glassnet.cli import _data, _demo, _explain
+from glassnet.cli import _data, _demo, _evaluate, _explain, _predict, _train
 
-COMMANDS = (_demo, _explain, _data)
+COMMANDS = (_demo, _data, _train, _evaluate, _predict, _explain)
 
 USER_ERRORS = (ValueError, TypeError, OSError)
 

@@ -1,0 +1,137 @@
+"""Accuracy and time of the airfoil recipe (the defaults of ``glassnet train airfoil``).
+
+Trains the recipe on 5 random 80/20 splits (seeds 0–4; 10 % of the training part is the
+validation set used for early stopping and best-epoch restore) and prints, per split and
+as mean ± standard deviation, the test RMSE, MAE and R² in dB and the wall time, for one
+model and for an ensemble of 5.
+
+    python benchmarks/airfoil_accuracy.py                      # both, the defaults
+    python benchmarks/airfoil_accuracy.py --only single        # one model only
+    python benchmarks/airfoil_accuracy.py -- --epochs 300 --lr 3e-3   # any `glassnet train airfoil` option
+
+Figures measured with it are recorded in docs/airfoil.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+import statistics
+import sys
+import time
+from typing import Any
+
+from glassnet.cli import build_parser
+from glassnet.cli._train import config_from_args, split_from_args
+from glassnet.data import load_airfoil
+from glassnet.train import SplitSettings, TrainConfig, train_airfoil
+
+
+def recipe(options: list[str]) -> tuple[TrainConfig, SplitSettings, bool]:
+    """The configuration, split fractions and log-features flag of `glassnet train airfoil OPTIONS`.
+
+    Parsed by the CLI's own code, so the benchmark measures exactly what the command runs.
+    """
+    args = build_parser().parse_args(["train", "airfoil", *options])
+    config = config_from_args(args, TrainConfig())
+    return config, split_from_args(args, config.seed, test=0.2, val=0.1), not args.no_log_features
+
+
+def run(
+    config: TrainConfig,
+    split: SplitSettings,
+    log_features: bool,
+    seeds: list[int],
+    data: str | None,
+    label: str,
+) -> dict[str, Any]:
+    dataset = load_airfoil(data)
+    rows = []
+    for seed in seeds:
+        start = time.perf_counter()
+        parts = dataclasses.replace(split, seed=seed)
+        result = train_airfoil(
+            dataset, config.replace(seed=seed), split=parts, log_features=log_features, handle_sigint=False
+        )
+        seconds = time.perf_counter() - start
+        test = result.metrics["test"]
+        epochs = [len(member.history) for member in result.result.members]
+        rows.append(
+            {
+                "seed": seed,
+                **{k: test[k] for k in ("rmse", "mae", "r2")},
+                "seconds": seconds,
+                "epochs": epochs,
+            }
+        )
+        print(
+            f"  {label:9s} seed {seed}: test RMSE {test['rmse']:.3f} dB  MAE {test['mae']:.3f} dB  "
+            f"R² {test['r2']:.4f}  {seconds:6.1f} s  epochs {epochs}",
+            flush=True,
+        )
+    summary = {}
+    for key in ("rmse", "mae", "r2", "seconds"):
+        values = [row[key] for row in rows]
+        summary[key] = {
+            "mean": statistics.fmean(values),
+            "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        }
+    return {"label": label, "config": config.to_dict(), "runs": rows, "summary": summary}
+
+
+def describe(outcome: dict[str, Any]) -> str:
+    s = outcome["summary"]
+    return (
+        f"{outcome['label']:9s} test RMSE {s['rmse']['mean']:.3f} ± {s['rmse']['std']:.3f} dB   "
+        f"MAE {s['mae']['mean']:.3f} ± {s['mae']['std']:.3f} dB   R² {s['r2']['mean']:.4f} ± {s['r2']['std']:.4f}   "
+        f"time {s['seconds']['mean']:.1f} ± {s['seconds']['std']:.1f} s"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", default="0,1,2,3,4", help="split/training seeds (default 0,1,2,3,4)")
+    parser.add_argument("--only", choices=("single", "ensemble"), help="run one of the two settings")
+    parser.add_argument(
+        "--ensemble-size", type=int, default=5, help="members of the ensemble setting (default 5)"
+    )
+    parser.add_argument("--data", help="airfoil file (default: the usual search)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("options", nargs="*", help="`glassnet train airfoil` options, after --")
+    args = parser.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    base, split, log_features = recipe(args.options)
+    print(
+        f"glassnet airfoil benchmark: {platform.processor() or platform.machine()}, python {platform.python_version()}"
+    )
+    print(f"recipe: {json.dumps({k: v for k, v in base.to_dict().items() if k != 'extra'})}")
+    print(
+        f"split: test {split.test_fraction}, validation {split.val_fraction} of the rest; log features {log_features}"
+    )
+    outcomes = []
+    if args.only in (None, "single"):
+        outcomes.append(run(base.replace(ensemble=1), split, log_features, seeds, args.data, "single"))
+    if args.only in (None, "ensemble"):
+        outcomes.append(
+            run(
+                base.replace(ensemble=args.ensemble_size),
+                split,
+                log_features,
+                seeds,
+                args.data,
+                f"ensemble{args.ensemble_size}",
+            )
+        )
+    print()
+    for outcome in outcomes:
+        print(describe(outcome))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"command": sys.argv, "results": outcomes}, handle, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,386 @@
+"""Checkpoints: a trained model with everything needed to use, check and resume it, in one ``.npz``.
+
+Format (version 1), a NumPy ``.npz`` archive read with ``allow_pickle=False`` (so loading
+never runs code):
+
+- ``__meta__``: uint8 array holding UTF-8 JSON: ``format``, ``version``, the architecture
+  (:class:`~glassnet.spec.MLPSpec`), the training configuration, metrics, free-form
+  ``info`` (task, feature names and units, split), the scalar parts of a resume state,
+  the name/dtype/shape of every other array, and a SHA-256 over all of it;
+- ``weights/<m>/<name>``: member m's parameters, names as in glassnet and torch
+  (``0.weight`` (out, in), ``0.bias`` (out,), …);
+- ``preprocessor/<key>``: the fitted preprocessing (``Preprocessor.to_state()``);
+- ``history/<column>``: per-epoch records, one float64 array per column;
+- ``arrays/<key>``: extra arrays (e.g. the split's row indices);
+- ``resume/…``: weights, optimizer buffers and best weights of an interrupted run.
+
+Files are written atomically: to a temporary file in the same folder, flushed to disk,
+then renamed over the target with ``os.replace``. Loading checks the format, version,
+checksum, array list and every shape, and raises ValueError saying what is wrong.
+Weights are engine-neutral: ``Checkpoint.ensemble()`` gives glassnet models and
+``Checkpoint.torch_modules()`` torch ones, whichever engine trained them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet import __version__
+from glassnet._checks import Array
+from glassnet.spec import MLPSpec, check_weights
+from glassnet.train import (
+    Ensemble,
+    MemberResult,
+    ResumeState,
+    TrainConfig,
+    history_arrays,
+    history_records,
+)
+
+FORMAT = "glassnet-checkpoint"
+FORMAT_VERSION = 1
+META_KEY = "__meta__"
+
+
+@dataclass
+class Checkpoint:
+    """A trained model (one member or an ensemble) with its context."""
+
+    spec: MLPSpec  # architecture
+    members: list[dict[str, Array]]  # weights of each member, by parameter name
+    config: TrainConfig | None = None  # how it was trained
+    preprocessor: dict[str, Array] = field(default_factory=dict)  # Preprocessor.to_state(); empty: none
+    metrics: dict[str, Any] = field(default_factory=dict)  # e.g. {"test": {"rmse": …}, …}
+    info: dict[str, Any] = field(default_factory=dict)  # task, names, units, data source, split settings
+    history: list[dict[str, float]] = field(default_factory=list)  # per-epoch records of every member
+    arrays: dict[str, Array] = field(default_factory=dict)  # extra arrays (split indices, …)
+    resume: ResumeState | None = None  # state of an interrupted run
+
+    def ensemble(self) -> Ensemble:
+        """The members as glassnet models (mean prediction)."""
+        return Ensemble(self.spec, self.members)
+
+    def torch_modules(self, device: str = "cpu") -> list[Any]:
+        """The members as ``torch.nn.Sequential`` modules."""
+        return self.ensemble().torch_modules(device=device)
+
+    def load_preprocessor(self) -> Any:
+        """The fitted :class:`glassnet.data.Preprocessor`, or None if the model has none."""
+        if not self.preprocessor:
+            return None
+        from glassnet.data import Preprocessor
+
+        return Preprocessor.from_state(self.preprocessor)
+
+
+# -- saving ----------------------------------------------------------------------------
+
+
+def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Path:
+    """Write ``checkpoint`` to ``path`` atomically; return the path."""
+    if not isinstance(checkpoint, Checkpoint):
+        raise TypeError(f"save_checkpoint takes a Checkpoint, got {type(checkpoint).__name__}")
+    if not checkpoint.members:
+        raise ValueError("a checkpoint needs at least one member's weights")
+    for index, weights in enumerate(checkpoint.members):
+        check_weights(checkpoint.spec, weights, what=f"member {index} weights")
+    arrays: dict[str, np.ndarray[Any, Any]] = {}
+    for index, weights in enumerate(checkpoint.members):
+        _put(arrays, f"weights/{index}", weights)
+    _put(arrays, "preprocessor", checkpoint.preprocessor)
+    _put(arrays, "history", history_arrays(checkpoint.history))
+    _put(arrays, "arrays", checkpoint.arrays)
+    meta: dict[str, Any] = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "glassnet_version": __version__,
+        "spec": checkpoint.spec.to_dict(),
+        "n_members": len(checkpoint.members),
+        "config": checkpoint.config.to_dict() if checkpoint.config is not None else None,
+        "metrics": _finite_json(checkpoint.metrics),
+        "info": _finite_json(checkpoint.info),
+        "resume": _put_resume(arrays, checkpoint.resume) if checkpoint.resume is not None else None,
+    }
+    meta["arrays"] = {key: [array.dtype.str, list(array.shape)] for key, array in sorted(arrays.items())}
+    meta["sha256"] = _digest(meta, arrays)
+    text = json.dumps(meta, sort_keys=True, allow_nan=False, default=_json_default)
+    arrays[META_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    return _write_atomically(Path(path), arrays)
+
+
+def _put(arrays: dict[str, np.ndarray[Any, Any]], prefix: str, values: Mapping[str, npt.ArrayLike]) -> None:
+    for key, value in values.items():
+        array = np.asarray(value)
+        if array.dtype == object:
+            raise TypeError(f"checkpoint array {prefix}/{key} has dtype object; only numbers can be saved")
+        arrays[f"{prefix}/{key}"] = np.array(array, order="C", copy=True)
+
+
+def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> dict[str, Any]:
+    _put(arrays, "resume/weights", state.weights)
+    for buffer, per_name in state.optimizer["buffers"].items():
+        _put(arrays, f"resume/optimizer/{buffer}", per_name)
+    if state.best_weights is not None:
+        _put(arrays, "resume/best", state.best_weights)
+    _put(arrays, "resume/history", history_arrays(state.history))
+    finished = []
+    for index, member in enumerate(state.finished):
+        _put(arrays, f"resume/finished/{index}/weights", member.weights)
+        _put(arrays, f"resume/finished/{index}/history", history_arrays(member.history))
+        finished.append(
+            {
+                "member": member.member,
+                "best_epoch": member.best_epoch,
+                "status": member.status,
+                "message": member.message,
+            }
+        )
+    return {
+        "member": state.member,
+        "epoch": state.epoch,
+        "batch": state.batch,
+        "step": int(state.optimizer["step"]),
+        "buffers": sorted(state.optimizer["buffers"]),
+        "sums": [float(s) for s in state.sums],
+        "has_best": state.best_weights is not None,
+        "best_val": state.best_val if math.isfinite(state.best_val) else None,
+        "best_epoch": state.best_epoch,
+        "bad_epochs": state.bad_epochs,
+        "finished": finished,
+    }
+
+
+def _finite_json(value: Any) -> Any:
+    """``value`` with NaN/±inf floats replaced by None (JSON has no such numbers)."""
+    if isinstance(value, Mapping):
+        return {str(key): _finite_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_json(item) for item in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in checkpoint metadata")
+
+
+def _digest(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]]) -> str:
+    """SHA-256 over the metadata (without the digest) and every array's name, dtype, shape and bytes."""
+    sha = hashlib.sha256()
+    body = {key: value for key, value in meta.items() if key != "sha256"}
+    sha.update(json.dumps(body, sort_keys=True, allow_nan=False, default=_json_default).encode("utf-8"))
+    for key in sorted(arrays):
+        array = np.asarray(arrays[key], order="C")
+        sha.update(f"{key}|{array.dtype.str}|{array.shape}|".encode())
+        sha.update(array.tobytes())
+    return sha.hexdigest()
+
+
+def _write_atomically(path: Path, arrays: Mapping[str, np.ndarray[Any, Any]]) -> Path:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder {folder} does not exist (cannot write {path})")
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then renamed
+        dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# -- loading ---------------------------------------------------------------------------
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """Read a checkpoint written by :func:`save_checkpoint`, checking everything.
+
+    Raises FileNotFoundError for a missing file and ValueError for a file that is not a
+    readable ``.npz`` (truncated, corrupt), holds pickled objects, is not a glassnet
+    checkpoint, has an unknown format version, fails its checksum, or whose arrays do
+    not match its architecture.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise FileNotFoundError(f"no checkpoint file at {source}")
+    arrays = _read_arrays(source)
+    if META_KEY not in arrays:
+        raise ValueError(f"{source} is not a glassnet checkpoint (no {META_KEY} entry)")
+    meta = _read_meta(source, arrays.pop(META_KEY))
+    listed = meta.get("arrays")
+    if not isinstance(listed, dict):
+        raise ValueError(f"{source}: damaged metadata (no array list)")
+    actual = {key: [array.dtype.str, list(array.shape)] for key, array in arrays.items()}
+    if actual != listed:
+        missing = sorted(set(listed) - set(actual))
+        extra = sorted(set(actual) - set(listed))
+        changed = sorted(k for k in set(listed) & set(actual) if listed[k] != actual[k])
+        raise ValueError(
+            f"{source}: arrays do not match the metadata (missing {missing}, unexpected {extra}, "
+            f"different dtype/shape {changed})"
+        )
+    if meta.get("sha256") != _digest(meta, arrays):
+        raise ValueError(f"{source}: checksum mismatch; the file was changed or damaged after it was written")
+    try:
+        return _assemble(meta, arrays)
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{source}: damaged checkpoint content: {error}") from None
+
+
+def _read_arrays(source: Path) -> dict[str, np.ndarray[Any, Any]]:
+    if not zipfile.is_zipfile(source):
+        raise ValueError(f"{source} is not a readable checkpoint (truncated, or not an .npz archive)")
+    try:
+        with np.load(source, allow_pickle=False) as archive:
+            if not hasattr(archive, "files"):
+                raise ValueError("a single .npy array, not an .npz archive")
+            return {key: archive[key] for key in archive.files}
+    except ValueError as error:
+        if "allow_pickle" in str(error) or "Object arrays" in str(error):
+            raise ValueError(
+                f"{source} holds pickled Python objects; refused (a checkpoint holds numbers only)"
+            ) from None
+        raise ValueError(f"{source} is not a readable checkpoint: {error}") from None
+    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as error:
+        raise ValueError(
+            f"{source} is not a readable checkpoint (truncated or not an .npz file): {error}"
+        ) from None
+
+
+def _read_meta(source: Path, raw: np.ndarray[Any, Any]) -> dict[str, Any]:
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ValueError(f"{source}: {META_KEY} must be a 1-D uint8 array, got {raw.dtype} {raw.shape}")
+    try:
+        meta = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{source}: damaged metadata ({error})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(
+            f"{source} is not a glassnet checkpoint (format {meta.get('format') if isinstance(meta, dict) else None!r})"
+        )
+    version = meta.get("version")
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"{source} has checkpoint format version {version!r}; this glassnet ({__version__}) reads version "
+            f"{FORMAT_VERSION}"
+        )
+    return meta
+
+
+def _group(arrays: Mapping[str, np.ndarray[Any, Any]], prefix: str) -> dict[str, np.ndarray[Any, Any]]:
+    start = prefix + "/"
+    return {
+        key[len(start) :]: value
+        for key, value in arrays.items()
+        if key.startswith(start) and "/" not in key[len(start) :]
+    }
+
+
+def _assemble(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> Checkpoint:
+    spec = MLPSpec.from_dict(meta["spec"])
+    n_members = meta["n_members"]
+    if not isinstance(n_members, int) or n_members < 1:
+        raise ValueError(f"checkpoint n_members must be a positive integer, got {n_members!r}")
+    members = []
+    for index in range(n_members):
+        weights = _group(arrays, f"weights/{index}")
+        check_weights(spec, weights, what=f"checkpoint member {index} weights")
+        members.append(_float_weights(weights, spec, f"member {index}"))
+    config = TrainConfig.from_dict(meta["config"]) if meta.get("config") is not None else None
+    resume = _assemble_resume(meta["resume"], arrays, spec) if meta.get("resume") is not None else None
+    return Checkpoint(
+        spec=spec,
+        members=members,
+        config=config,
+        preprocessor=_group(arrays, "preprocessor"),
+        metrics=dict(meta.get("metrics") or {}),
+        info=dict(meta.get("info") or {}),
+        history=history_records(_group(arrays, "history")),
+        arrays=_group(arrays, "arrays"),
+        resume=resume,
+    )
+
+
+def _float_weights(weights: dict[str, np.ndarray[Any, Any]], spec: MLPSpec, what: str) -> dict[str, Array]:
+    dtype = np.dtype(spec.dtype)
+    for name, array in weights.items():
+        if array.dtype != dtype:
+            raise ValueError(f"{what} weight {name!r} has dtype {array.dtype}, the architecture says {dtype}")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{what} weight {name!r} holds NaN or infinite values")
+    return weights
+
+
+def _assemble_resume(
+    state: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]], spec: MLPSpec
+) -> ResumeState:
+    weights = _group(arrays, "resume/weights")
+    check_weights(spec, weights, what="resume weights")
+    buffers = {name: _group(arrays, f"resume/optimizer/{name}") for name in state["buffers"]}
+    for name, per_param in buffers.items():
+        check_weights(spec, per_param, what=f"resume optimizer buffer {name!r}")
+    best = _group(arrays, "resume/best") if state["has_best"] else None
+    if best is not None:
+        check_weights(spec, best, what="resume best weights")
+    finished = []
+    for index, entry in enumerate(state["finished"]):
+        member_weights = _group(arrays, f"resume/finished/{index}/weights")
+        check_weights(spec, member_weights, what=f"resume finished member {index} weights")
+        finished.append(
+            MemberResult(
+                member=int(entry["member"]),
+                weights=member_weights,
+                history=history_records(_group(arrays, f"resume/finished/{index}/history")),
+                best_epoch=int(entry["best_epoch"]),
+                status=str(entry["status"]),
+                message=str(entry["message"]),
+            )
+        )
+    sums = [float(s) for s in state["sums"]]
+    if len(sums) != 4:
+        raise ValueError(f"resume sums must have 4 entries, got {len(sums)}")
+    return ResumeState(
+        member=int(state["member"]),
+        epoch=int(state["epoch"]),
+        batch=int(state["batch"]),
+        weights=weights,
+        optimizer={"step": int(state["step"]), "buffers": buffers},
+        sums=sums,
+        history=history_records(_group(arrays, "resume/history")),
+        best_weights=best,
+        best_val=float(state["best_val"]) if state["best_val"] is not None else math.inf,
+        best_epoch=int(state["best_epoch"]),
+        bad_epochs=int(state["bad_epochs"]),
+        finished=finished,
+    )

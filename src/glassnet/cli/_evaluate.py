@@ -1,0 +1,87 @@
+"""``glassnet evaluate MODEL``: metrics of a saved model on its split (train/val/test) and on all rows."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.checkpoint import Checkpoint, load_checkpoint
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="metrics of a saved model (RMSE, MAE, R² in dB; accuracy for moons)",
+        description="Load MODEL (a model.npz or a run folder) and measure it on its data.",
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file (model.npz) or run folder")
+    parser.add_argument("--data", metavar="PATH", help="airfoil file (default: the usual search)")
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    parser.set_defaults(handler=handle)
+
+
+def model_path(text: str) -> Path:
+    """MODEL as given: a file, or a run folder holding model.npz."""
+    path = Path(text)
+    if path.is_dir():
+        path = path / "model.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    return path
+
+
+def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The raw (X, y) the model was trained on: the airfoil file, or the regenerated moons set."""
+    task = checkpoint.info.get("task")
+    if task == "airfoil":
+        from glassnet.data import load_airfoil
+
+        dataset = load_airfoil(data)
+        return dataset.X, dataset.y
+    if task == "moons":
+        from glassnet.train import moons_data
+
+        info = checkpoint.info
+        return moons_data(int(info["n_samples"]), float(info["noise"]), int(info["data_seed"]))
+    raise ValueError(f"the model's task {task!r} is not one glassnet can load data for (airfoil, moons)")
+
+
+def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[str, float]]:
+    """Metrics of every saved split part (when the data has the model's row count) and of all rows."""
+    from glassnet.train import evaluate_parts
+
+    X, y = task_data(checkpoint, data)
+    parts: dict[str, Any] = {}
+    saved = {name: checkpoint.arrays.get(f"split_{name}") for name in ("train", "val", "test")}
+    n_saved = sum(len(rows) for rows in saved.values() if rows is not None)
+    if n_saved == len(X):
+        parts.update({name: rows for name, rows in saved.items() if rows is not None})
+    parts["all"] = np.arange(len(X))
+    task = str(checkpoint.info.get("task"))
+    return evaluate_parts(checkpoint.ensemble(), checkpoint.load_preprocessor(), X, y, parts, task=task)
+
+
+def handle(args: argparse.Namespace) -> int:
+    path = model_path(args.model)
+    checkpoint = load_checkpoint(path)
+    metrics = evaluate(checkpoint, args.data)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+        return 0
+    unit = checkpoint.info.get("target_unit", "")
+    print(
+        f"{path}: {checkpoint.info.get('task')} model {list(checkpoint.spec.sizes)}, {len(checkpoint.members)} member(s)"
+    )
+    for part, values in metrics.items():
+        if "accuracy" in values:
+            print(f"  {part:5s}  accuracy {values['accuracy']:.3f}  (n={int(values['n'])})")
+        else:
+            print(
+                f"  {part:5s}  RMSE {values['rmse']:.3f} {unit}  MAE {values['mae']:.3f} {unit}  "
+                f"R² {values['r2']:.4f}  (n={int(values['n'])})"
+            )
+    return 0

@@ -1,0 +1,87 @@
+"""``glassnet predict MODEL INPUT.csv [-o OUT.csv]``: predictions for rows of features."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.checkpoint import load_checkpoint
+from glassnet.cli._evaluate import model_path
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "predict",
+        help="predict for rows of features in a CSV file",
+        description=(
+            "Read INPUT (rows of the model's features, header optional; comma, semicolon or tab), "
+            "predict with MODEL, and write the rows with the prediction appended (stdout without -o)."
+        ),
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file (model.npz) or run folder")
+    parser.add_argument("input", metavar="INPUT.csv", help="feature rows (airfoil: the 5 features, in order)")
+    parser.add_argument("-o", "--output", metavar="OUT.csv", help="write here instead of stdout")
+    parser.set_defaults(handler=handle)
+
+
+def read_rows(path: str, feature_names: list[str]) -> np.ndarray[Any, Any]:
+    """Feature rows from ``path``; errors name the line and column at fault."""
+    if feature_names == [
+        "frequency",
+        "angle_of_attack",
+        "chord_length",
+        "velocity",
+        "displacement_thickness",
+    ]:
+        from glassnet.data import read_feature_rows
+
+        return read_feature_rows(path)
+    from glassnet.data._table import parse_table, read_text
+
+    file = Path(path)
+    if not file.is_file():
+        raise FileNotFoundError(f"input file {file} does not exist")
+    table, _header = parse_table(read_text(file), source=str(file), column_names=feature_names, path=file)
+    return table
+
+
+def handle(args: argparse.Namespace) -> int:
+    from glassnet.train import predict_raw
+    from glassnet.train.artifacts import write_text_atomically
+
+    checkpoint = load_checkpoint(model_path(args.model))
+    names = [str(name) for name in checkpoint.info.get("feature_names", [])]
+    if len(names) != checkpoint.spec.n_inputs:
+        names = [f"x{i + 1}" for i in range(checkpoint.spec.n_inputs)]
+    rows = read_rows(args.input, names)  # (N, d)
+    prediction = predict_raw(checkpoint.ensemble(), checkpoint.load_preprocessor(), rows)  # (N,)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if checkpoint.info.get("task") == "moons":
+        writer.writerow([*names, "logit", "probability", "label"])
+        with np.errstate(over="ignore", under="ignore"):
+            probability = 1.0 / (1.0 + np.exp(-np.clip(prediction, -700, 700)))
+        for row, logit, p in zip(rows, prediction, probability, strict=True):
+            writer.writerow([*map(repr, row.tolist()), repr(float(logit)), repr(float(p)), int(logit > 0)])
+    else:
+        target = f"{checkpoint.info.get('target_name', 'prediction')}_{checkpoint.info.get('target_unit', '')}".rstrip(
+            "_"
+        )
+        writer.writerow([*names, target])
+        for row, value in zip(rows, prediction, strict=True):
+            writer.writerow([*map(repr, row.tolist()), f"{value:.6f}"])
+    if args.output is None:
+        sys.stdout.write(buffer.getvalue())
+    else:
+        out = Path(args.output)
+        if not out.parent.is_dir():
+            raise FileNotFoundError(f"folder {out.parent} does not exist (cannot write {out})")
+        write_text_atomically(out, buffer.getvalue())
+        print(f"wrote {len(rows)} prediction(s) to {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,395 @@
+"""``glassnet train airfoil|moons``: split, train, and write the run folder.
+
+Every training knob of :class:`glassnet.train.TrainConfig` is an option; options left out
+take the recipe's default (``TrainConfig()`` for airfoil, ``MOONS_CONFIG`` for moons).
+Numbers are checked here so that a bad value gives one line naming the option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.train import (
+    MOONS_CONFIG,
+    OPTIMIZERS,
+    SCHEDULES,
+    Run,
+    SplitSettings,
+    TrainConfig,
+    train_airfoil,
+    train_moons,
+)
+from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS
+
+MAX_HIDDEN_WIDTH = 16_384
+MAX_PARAMETERS = 50_000_000
+MAX_SEED = 2**32 - 1
+MAX_SAMPLES = 1_000_000
+INTERRUPTED = 130
+
+
+# -- parsing of numbers: one line per mistake -----------------------------------------
+
+
+def parse_int(text: str, option: str, low: int, high: int) -> int:
+    """An integer in [low, high] from ``text``, or ValueError naming ``option``."""
+    try:
+        value = int(text.strip().replace("_", ""))
+    except (ValueError, AttributeError):
+        raise ValueError(f"{option} must be an integer in [{low}, {high}], got {text!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{option} must be an integer in [{low}, {high}], got {value}")
+    return value
+
+
+def parse_float(text: str, option: str, low: float, high: float, *, low_open: bool = False) -> float:
+    """A finite float in [low, high] (or (low, high] when ``low_open``), or ValueError naming ``option``."""
+    interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+    try:
+        value = float(text)
+    except (ValueError, TypeError):
+        raise ValueError(f"{option} must be a number in {interval}, got {text!r}") from None
+    if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
+        raise ValueError(f"{option} must be a number in {interval}, got {text}")
+    return value
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Hidden widths "128,128,128" -> (128, 128, 128); empty means no hidden layer."""
+    if text.strip() == "":
+        return ()
+    widths = tuple(parse_int(part, "--hidden widths", 1, MAX_HIDDEN_WIDTH) for part in text.split(","))
+    if len(widths) > 64:
+        raise ValueError(f"--hidden takes at most 64 layers, got {len(widths)}")
+    return widths
+
+
+# option -> (TrainConfig field, parser)
+NUMERIC_OPTIONS: dict[str, tuple[str, Any]] = {
+    "epochs": ("epochs", lambda t: parse_int(t, "--epochs", 1, MAX_EPOCHS)),
+    "lr": ("lr", lambda t: parse_float(t, "--lr", 0.0, 10.0, low_open=True)),
+    "batch_size": ("batch_size", lambda t: parse_int(t, "--batch-size", 1, MAX_BATCH_SIZE)),
+    "ensemble": ("ensemble", lambda t: parse_int(t, "--ensemble", 1, MAX_ENSEMBLE)),
+    "seed": ("seed", lambda t: parse_int(t, "--seed", 0, MAX_SEED)),
+    "weight_decay": ("weight_decay", lambda t: parse_float(t, "--weight-decay", 0.0, 10.0)),
+    "momentum": ("momentum", lambda t: parse_float(t, "--momentum", 0.0, 0.999999)),
+    "warmup_epochs": ("warmup_epochs", lambda t: parse_int(t, "--warmup-epochs", 0, MAX_EPOCHS)),
+    "min_lr_factor": ("min_lr_factor", lambda t: parse_float(t, "--min-lr-factor", 0.0, 1.0)),
+    "step_size": ("step_size", lambda t: parse_int(t, "--step-size", 1, MAX_EPOCHS)),
+    "gamma": ("gamma", lambda t: parse_float(t, "--gamma", 0.0, 1.0, low_open=True)),
+    "patience": ("patience", lambda t: parse_int(t, "--patience", 0, MAX_EPOCHS)),
+    "clip_norm": ("clip_norm", lambda t: parse_float(t, "--clip-norm", 0.0, 1e12)),
+    "threads": ("threads", lambda t: parse_int(t, "--threads", 0, 1024)),
+    "hidden": ("hidden", parse_hidden),
+}
+CHOICE_OPTIONS = {
+    "optimizer": "optimizer",
+    "schedule": "schedule",
+    "activation": "activation",
+    "init": "init",
+    "engine": "engine",
+    "device": "device",
+}
+FLAG_OPTIONS = ("float32", "no_restore_best")
+
+
+# -- the parser -------------------------------------------------------------------------
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train on airfoil (regression) or moons (the exercise's 2→3→1 classifier)",
+        description="Train a network and write a run folder: model.npz, metrics.json, history.csv, plots.",
+    )
+    tasks = parser.add_subparsers(dest="task", metavar="TASK", required=True)
+    airfoil = tasks.add_parser(
+        "airfoil",
+        help="NASA airfoil self-noise regression (dB)",
+        description="Split airfoil (test part held out by --seed), train, report RMSE/MAE/R² in dB.",
+    )
+    airfoil.add_argument(
+        "--data", metavar="PATH", help="airfoil file (default: $GLASSNET_DATA, cache, ../shared/data)"
+    )
+    airfoil.add_argument(
+        "--no-log-features", action="store_true", help="do not take the log of frequency and thickness"
+    )
+    _add_common(airfoil, TrainConfig())
+    moons = tasks.add_parser(
+        "moons",
+        help="the exercise's 2→3→1 network on the 2-D moons set (logistic loss)",
+        description="Train the exercise's 2→3→1 ReLU network on two moons; plot its decision boundary.",
+    )
+    moons.add_argument("--samples", metavar="N", help="points in the moons set (default 400)")
+    moons.add_argument("--noise", metavar="SIGMA", help="Gaussian noise of the moons (default 0.2)")
+    _add_common(moons, MOONS_CONFIG)
+    parser.set_defaults(handler=handle)
+
+
+def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
+    d = defaults
+    model = parser.add_argument_group("model")
+    model.add_argument(
+        "--hidden", metavar="W1,W2,…", help=f"hidden widths (default {','.join(map(str, d.hidden))})"
+    )
+    model.add_argument(
+        "--activation",
+        choices=("relu", "leaky_relu", "tanh", "sigmoid", "softplus", "identity"),
+        help=f"hidden activation (default {d.activation})",
+    )
+    model.add_argument(
+        "--init", choices=("torch", "he", "xavier"), help=f"weight initialisation (default {d.init})"
+    )
+    model.add_argument("--float32", action="store_true", help="train in float32 (default float64)")
+    opt = parser.add_argument_group("optimisation")
+    opt.add_argument("--optimizer", choices=OPTIMIZERS, help=f"default {d.optimizer}")
+    opt.add_argument("--lr", metavar="LR", help=f"peak learning rate (default {d.lr:g})")
+    opt.add_argument("--weight-decay", metavar="λ", help=f"weight decay (default {d.weight_decay:g})")
+    opt.add_argument("--momentum", metavar="μ", help=f"SGD momentum (default {d.momentum:g})")
+    opt.add_argument("--schedule", choices=SCHEDULES, help=f"learning-rate schedule (default {d.schedule})")
+    opt.add_argument(
+        "--warmup-epochs", metavar="N", help=f"linear warm-up epochs, cosine (default {d.warmup_epochs})"
+    )
+    opt.add_argument(
+        "--min-lr-factor",
+        metavar="F",
+        help=f"cosine floor as a fraction of --lr (default {d.min_lr_factor:g})",
+    )
+    opt.add_argument(
+        "--step-size", metavar="N", help=f"step schedule: epochs between decays (default {d.step_size})"
+    )
+    opt.add_argument("--gamma", metavar="G", help=f"step/exponential decay factor (default {d.gamma:g})")
+    opt.add_argument("--batch-size", metavar="B", help=f"rows per batch (default {d.batch_size})")
+    opt.add_argument("--epochs", metavar="N", help=f"maximum epochs (default {d.epochs})")
+    opt.add_argument(
+        "--patience", metavar="N", help=f"early stopping patience in epochs, 0 = off (default {d.patience})"
+    )
+    opt.add_argument(
+        "--no-restore-best", action="store_true", help="keep the last weights, not the best validation ones"
+    )
+    opt.add_argument(
+        "--clip-norm", metavar="C", help=f"clip the gradient's global norm, 0 = off (default {d.clip_norm:g})"
+    )
+    opt.add_argument(
+        "--ensemble",
+        metavar="K",
+        help=f"train K models with different seeds, average them (default {d.ensemble})",
+    )
+    opt.add_argument("--seed", metavar="S", help=f"seed of the split, weights and batches (default {d.seed})")
+    opt.add_argument("--engine", choices=("numpy", "torch"), help=f"default {d.engine}")
+    opt.add_argument("--device", choices=("cpu", "cuda"), help="torch engine: cpu or cuda (default cpu)")
+    opt.add_argument(
+        "--threads", metavar="N", help="torch engine: CPU threads while training, 0 = torch's default"
+    )
+    data = parser.add_argument_group("split")
+    data.add_argument(
+        "--test-fraction", metavar="F", help="share of rows held out for testing (default 0.2 / 0.25 moons)"
+    )
+    data.add_argument(
+        "--val-fraction", metavar="F", help="share of the rest used for validation (default 0.1 / 0 moons)"
+    )
+    run = parser.add_argument_group("run")
+    run.add_argument("--out", metavar="FOLDER", help="run folder (default: a fresh runs/TASK-DATE-TIME)")
+    run.add_argument("--force", action="store_true", help="overwrite a non-empty --out folder")
+    run.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and only the folder line")
+    run.add_argument("--no-plots", action="store_true", help="skip the figures")
+
+
+# -- building the configuration ----------------------------------------------------------
+
+
+def given_training_options(args: argparse.Namespace) -> list[str]:
+    """Training options given on the command line (those --resume may not change)."""
+    given = [name for name in (*NUMERIC_OPTIONS, *CHOICE_OPTIONS) if getattr(args, name, None) is not None]
+    given += [name for name in FLAG_OPTIONS if getattr(args, name, False)]
+    given += [
+        name
+        for name in ("test_fraction", "val_fraction", "samples", "noise")
+        if getattr(args, name, None) is not None
+    ]
+    if getattr(args, "no_log_features", False):
+        given.append("no_log_features")
+    return ["--" + name.replace("_", "-") for name in given]
+
+
+def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
+    """``base`` with every option the user gave, each checked."""
+    changes: dict[str, Any] = {}
+    for name, (field, parse) in NUMERIC_OPTIONS.items():
+        text = getattr(args, name, None)
+        if text is not None:
+            changes[field] = parse(text)
+    for name, field in CHOICE_OPTIONS.items():
+        value = getattr(args, name, None)
+        if value is not None:
+            changes[field] = value
+    if args.float32:
+        changes["dtype"] = "float32"
+    if args.no_restore_best:
+        changes["restore_best"] = False
+    if changes.get("device", base.device) != "cpu" and changes.get("engine", base.engine) != "torch":
+        raise ValueError("--device cuda needs --engine torch (the numpy engine runs on the CPU)")
+    config = base.replace(**changes)
+    return config
+
+
+def check_size(config: TrainConfig, n_inputs: int) -> None:
+    sizes = (n_inputs, *config.hidden, 1)
+    count = sum(a * b + b for a, b in itertools.pairwise(sizes)) * config.ensemble
+    if count > MAX_PARAMETERS:
+        raise ValueError(
+            f"the network would have {count:,} parameters (ensemble included); the limit is {MAX_PARAMETERS:,}"
+        )
+
+
+def split_from_args(args: argparse.Namespace, seed: int, *, test: float, val: float) -> SplitSettings:
+    if args.test_fraction is not None:
+        test = parse_float(args.test_fraction, "--test-fraction", 0.0, 0.9, low_open=True)
+    if args.val_fraction is not None:
+        val = parse_float(args.val_fraction, "--val-fraction", 0.0, 0.9)
+    return SplitSettings(seed=seed, test_fraction=test, val_fraction=val)
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def handle(args: argparse.Namespace) -> int:
+    from glassnet.train.artifacts import fresh_run_folder, prepare_out_folder
+
+    if args.resume:
+        return _resume(args)
+    base = TrainConfig() if args.task == "airfoil" else MOONS_CONFIG
+    config = config_from_args(args, base)
+    if args.task == "airfoil":
+        split = split_from_args(args, config.seed, test=0.2, val=0.1)
+    else:
+        split = split_from_args(args, config.seed, test=0.25, val=0.0)
+    check_size(config, 5 if args.task == "airfoil" else 2)
+    if config.patience > 0 and split.val_fraction == 0:
+        raise ValueError("--patience needs a validation part; give --val-fraction > 0")
+    if config.engine == "torch":
+        from glassnet.torch_bridge import resolve_device
+
+        resolve_device(config.device)  # a clear error now, before any data is read
+    out = Path(args.out) if args.out is not None else fresh_run_folder("runs", args.task)
+    if args.task == "airfoil":
+        from glassnet.data import load_airfoil
+
+        dataset = load_airfoil(args.data)
+        prepare_out_folder(out, force=args.force)
+        run = train_airfoil(
+            dataset, config, split=split, log_features=not args.no_log_features, progress=not args.quiet
+        )
+    else:
+        samples = parse_int(args.samples, "--samples", 4, MAX_SAMPLES) if args.samples is not None else 400
+        noise = parse_float(args.noise, "--noise", 0.0, 10.0) if args.noise is not None else 0.2
+        prepare_out_folder(out, force=args.force)
+        run = train_moons(config, n_samples=samples, noise=noise, split=split, progress=not args.quiet)
+    return finish(run, out, args)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from glassnet.train.artifacts import load_resume
+
+    if args.out is None:
+        raise ValueError("--resume needs --out FOLDER, the folder of the interrupted run")
+    given = given_training_options(args)
+    if given:
+        raise ValueError(f"--resume continues the saved run unchanged; drop {', '.join(given)}")
+    checkpoint = load_resume(args.out)
+    info, config, state = checkpoint.info, checkpoint.config, checkpoint.resume
+    if config is None or state is None:  # pragma: no cover - load_resume checks both
+        raise ValueError(f"{args.out} holds no resume state")
+    if info.get("task") != args.task:
+        raise ValueError(f"{args.out} holds an interrupted {info.get('task')!r} run, not {args.task!r}")
+    split_info = info["split"]
+    split = SplitSettings(
+        seed=int(split_info["seed"]),
+        test_fraction=float(split_info["test_fraction"]),
+        val_fraction=float(split_info["val_fraction"]),
+    )
+    if args.task == "airfoil":
+        from glassnet.data import load_airfoil
+
+        dataset = load_airfoil(args.data)
+        _check_same_split(checkpoint.arrays, split, len(dataset))
+        run = train_airfoil(
+            dataset,
+            config,
+            split=split,
+            log_features=bool(info.get("log_columns")),
+            progress=not args.quiet,
+            resume=state,
+        )
+    else:
+        run = train_moons(
+            config,
+            n_samples=int(info["n_samples"]),
+            noise=float(info["noise"]),
+            split=split,
+            progress=not args.quiet,
+            resume=state,
+        )
+    return finish(run, Path(args.out), args)
+
+
+def _check_same_split(arrays: dict[str, Any], split: SplitSettings, n_rows: int) -> None:
+    parts = split.split(n_rows)
+    for name, rows in parts.to_state().items():
+        saved = arrays.get(f"split_{name}")
+        if saved is None or not np.array_equal(saved, rows):
+            raise ValueError(
+                "the data differs from the interrupted run's (its split does not match); resume with the same --data"
+            )
+
+
+def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
+    """Write the run's files (or its resume checkpoint) and print a summary; return the exit status."""
+    from glassnet.train.artifacts import save_resume, write_run
+
+    result = run.result
+    if result.status == "interrupted":
+        path = save_resume(run, out)
+        print(f"{result.message}; saved {path}", file=sys.stderr)
+        print(f"continue with: glassnet train {run.task} --out {out} --resume", file=sys.stderr)
+        return INTERRUPTED
+    write_run(run, out, plots=not args.no_plots)
+    if not args.quiet:
+        print(summary(run))
+    print(f"run folder: {out}")
+    if result.status == "diverged":
+        print(f"glassnet train: {result.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def summary(run: Run) -> str:
+    """A few lines: the metrics table of every part and the training time."""
+    result = run.result
+    lines = [
+        f"{run.task}: {len(result.members)} model(s), {result.spec.sizes} ({run.config.engine}), "
+        f"{result.seconds:.1f} s, {result.status}"
+    ]
+    if result.message:
+        lines.append(f"  note: {result.message}")
+    unit = run.info.get("target_unit", "")
+    for part in ("train", "val", "test"):
+        values = run.metrics.get(part)
+        if values is None:
+            continue
+        if run.task == "moons":
+            lines.append(f"  {part:5s}  accuracy {values['accuracy']:.3f}  (n={int(values['n'])})")
+        else:
+            lines.append(
+                f"  {part:5s}  RMSE {values['rmse']:.3f} {unit}  MAE {values['mae']:.3f} {unit}  "
+                f"R² {values['r2']:.4f}  (n={int(values['n'])})"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,177 @@
+"""Figures of a training run, drawn with Matplotlib's Agg canvas (no display, no global state).
+
+Each function writes one PNG and returns its path: loss curves, predicted vs measured,
+residuals vs frequency, and the decision boundary of a 2-D classifier.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+PART_COLOURS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c"}
+
+
+def _figure(width: float = 6.0, height: float = 4.5) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=110)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure: Any, path: str | os.PathLike[str]) -> Path:
+    target = Path(path)
+    figure.tight_layout()
+    figure.savefig(target)
+    return target
+
+
+def plot_loss_curves(
+    history: Sequence[Mapping[str, float]], path: str | os.PathLike[str], *, title: str = "Loss per epoch"
+) -> Path:
+    """Training and validation loss against the epoch, one pair of curves per ensemble member."""
+    if not history:
+        raise ValueError("plot_loss_curves needs at least one epoch of history")
+    figure = _figure()
+    axes = figure.add_subplot()
+    members = sorted({int(record.get("member", 0)) for record in history})
+    for member in members:
+        rows = [record for record in history if int(record.get("member", 0)) == member]
+        epochs = [record["epoch"] for record in rows]
+        suffix = f" (member {member + 1})" if len(members) > 1 else ""
+        alpha = 1.0 if len(members) == 1 else 0.6
+        axes.plot(
+            epochs,
+            [r["train_loss"] for r in rows],
+            color=PART_COLOURS["train"],
+            alpha=alpha,
+            label=f"train{suffix}" if member == members[0] or len(members) <= 3 else None,
+        )
+        if all("val_loss" in r for r in rows):
+            axes.plot(
+                epochs,
+                [r["val_loss"] for r in rows],
+                color=PART_COLOURS["val"],
+                alpha=alpha,
+                label=f"validation{suffix}" if member == members[0] or len(members) <= 3 else None,
+            )
+    values = [r[k] for r in history for k in ("train_loss", "val_loss") if k in r]
+    if min(values) > 0:
+        axes.set_yscale("log")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("loss (model units)")
+    axes.set_title(title)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    return _save(figure, path)
+
+
+def plot_predicted_vs_measured(
+    measured: Mapping[str, npt.ArrayLike],
+    predicted: Mapping[str, npt.ArrayLike],
+    path: str | os.PathLike[str],
+    *,
+    unit: str = "dB",
+    title: str = "Predicted vs measured",
+) -> Path:
+    """Scatter of prediction against measurement for each part (train/val/test), with y = x."""
+    figure = _figure(5.5, 5.5)
+    axes = figure.add_subplot()
+    low, high = np.inf, -np.inf
+    for part, values in measured.items():
+        y = np.asarray(values, dtype=np.float64).reshape(-1)
+        p = np.asarray(predicted[part], dtype=np.float64).reshape(-1)
+        if y.size == 0:
+            continue
+        rmse = float(np.sqrt(np.mean((p - y) ** 2)))
+        axes.scatter(
+            y, p, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=f"{part} (RMSE {rmse:.2f} {unit})"
+        )
+        low, high = min(low, y.min(), p.min()), max(high, y.max(), p.max())
+    if np.isfinite(low):
+        axes.plot([low, high], [low, high], color="black", linewidth=1, label="y = x")
+    axes.set_xlabel(f"measured [{unit}]")
+    axes.set_ylabel(f"predicted [{unit}]")
+    axes.set_title(title)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    return _save(figure, path)
+
+
+def plot_residuals_vs_frequency(
+    frequency: Mapping[str, npt.ArrayLike],
+    residual: Mapping[str, npt.ArrayLike],
+    path: str | os.PathLike[str],
+    *,
+    unit: str = "dB",
+    title: str = "Residuals vs frequency",
+) -> Path:
+    """Residual (predicted − measured) against frequency on a log axis, for each part."""
+    figure = _figure(6.5, 4.5)
+    axes = figure.add_subplot()
+    for part, values in frequency.items():
+        f = np.asarray(values, dtype=np.float64).reshape(-1)
+        r = np.asarray(residual[part], dtype=np.float64).reshape(-1)
+        if f.size:
+            axes.scatter(f, r, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=part)
+    axes.axhline(0.0, color="black", linewidth=1)
+    axes.set_xscale("log")
+    axes.set_xlabel("frequency [Hz]")
+    axes.set_ylabel(f"predicted − measured [{unit}]")
+    axes.set_title(title)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    return _save(figure, path)
+
+
+def plot_decision_boundary(
+    predict_logit: Callable[[Array], npt.ArrayLike],
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    path: str | os.PathLike[str],
+    *,
+    title: str = "Decision boundary",
+    resolution: int = 200,
+) -> Path:
+    """Filled P(y = 1) = σ(ŷ) over the plane with the boundary ŷ = 0 and the points, for 2-D inputs."""
+    points = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(y, dtype=np.float64).reshape(-1)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"plot_decision_boundary needs 2-D inputs (N, 2), got shape {points.shape}")
+    margin = 0.5
+    x1 = np.linspace(points[:, 0].min() - margin, points[:, 0].max() + margin, resolution)
+    x2 = np.linspace(points[:, 1].min() - margin, points[:, 1].max() + margin, resolution)
+    grid1, grid2 = np.meshgrid(x1, x2)  # (R, R) each
+    logits = np.asarray(predict_logit(np.column_stack([grid1.ravel(), grid2.ravel()]))).reshape(grid1.shape)
+    with np.errstate(over="ignore", under="ignore"):
+        probability = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+    figure = _figure(5.5, 5.0)
+    axes = figure.add_subplot()
+    filled = axes.contourf(grid1, grid2, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
+    axes.contour(grid1, grid2, logits, levels=[0.0], colors="black", linewidths=1.5)
+    for label, marker in ((0.0, "o"), (1.0, "^")):
+        chosen = labels == label
+        axes.scatter(
+            points[chosen, 0],
+            points[chosen, 1],
+            s=14,
+            marker=marker,
+            edgecolors="black",
+            linewidths=0.4,
+            color="#2166ac" if label == 0 else "#b2182b",
+            label=f"class {label:g}",
+        )
+    figure.colorbar(filled, ax=axes, label="P(class 1)")
+    axes.set_xlabel("x₁")
+    axes.set_ylabel("x₂")
+    axes.set_title(title)
+    axes.legend(loc="upper right")
+    return _save(figure, path)

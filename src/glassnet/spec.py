@@ -1,0 +1,190 @@
+"""Architecture specification: what is needed to rebuild an MLP in either engine.
+
+An :class:`MLPSpec` names the layer sizes, the hidden and output activations and the
+dtype. It is what a checkpoint stores next to the weights, what ``build_mlp`` turns into
+a glassnet :class:`~glassnet.nn.MLP` and what :func:`glassnet.torch_bridge.build_torch_mlp`
+turns into a ``torch.nn.Sequential`` with the same parameter names (``"0.weight"``, …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet._checks import as_dtype, positive_int
+from glassnet.nn import ACTIVATIONS, MLP, Activation, LeakyReLU, Linear, Module, flatten_modules
+
+DEFAULT_LEAKY_SLOPE = 0.01
+
+
+@dataclass(frozen=True)
+class MLPSpec:
+    """Layer sizes (d₀, …, d_L), hidden activation f, output activation g (None: identity), dtype.
+
+    Layers, in order: Linear(d₀→d₁), f, Linear(d₁→d₂), f, …, Linear(d_{L−1}→d_L)[, g], named
+    ``"0"``, ``"1"``, … as in ``MLP`` and in a flat ``torch.nn.Sequential``.
+    """
+
+    sizes: tuple[int, ...]
+    activation: str = "relu"
+    output_activation: str | None = None
+    dtype: str = "float64"
+    # negative slope of "leaky_relu" (ignored by the other activations)
+    negative_slope: float = field(default=DEFAULT_LEAKY_SLOPE)
+
+    def __post_init__(self) -> None:
+        sizes = tuple(self.sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"an MLP needs at least two sizes (inputs and outputs), got {list(sizes)}")
+        object.__setattr__(self, "sizes", tuple(positive_int(s, "layer size") for s in sizes))
+        for name, value in (("activation", self.activation), ("output_activation", self.output_activation)):
+            if value is None and name == "output_activation":
+                continue
+            if not isinstance(value, str) or value not in ACTIVATIONS:
+                raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
+        object.__setattr__(self, "dtype", str(as_dtype(self.dtype)))
+
+    @property
+    def n_inputs(self) -> int:
+        return self.sizes[0]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.sizes[-1]
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Name → shape of every parameter, in order: ``{"0.weight": (d₁, d₀), "0.bias": (d₁,), …}``."""
+        shapes: dict[str, tuple[int, ...]] = {}
+        for layer, (fan_in, fan_out) in enumerate(zip(self.sizes[:-1], self.sizes[1:], strict=True)):
+            shapes[f"{2 * layer}.weight"] = (fan_out, fan_in)
+            shapes[f"{2 * layer}.bias"] = (fan_out,)
+        return shapes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sizes": list(self.sizes),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+            "dtype": self.dtype,
+            "negative_slope": self.negative_slope,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> MLPSpec:
+        """Inverse of :meth:`to_dict`; unknown or missing keys raise ValueError."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"an MLP spec must be a mapping, got {type(data).__name__}")
+        known = {"sizes", "activation", "output_activation", "dtype", "negative_slope"}
+        unknown = sorted(set(data) - known)
+        if unknown or "sizes" not in data:
+            raise ValueError(f"bad MLP spec: unknown keys {unknown}, sizes present: {'sizes' in data}")
+        sizes = data["sizes"]
+        if not isinstance(sizes, list | tuple) or not all(isinstance(s, int) for s in sizes):
+            raise ValueError(f"MLP spec sizes must be a list of integers, got {sizes!r}")
+        return cls(
+            sizes=tuple(sizes),
+            activation=data.get("activation", "relu"),
+            output_activation=data.get("output_activation"),
+            dtype=data.get("dtype", "float64"),
+            negative_slope=float(data.get("negative_slope", DEFAULT_LEAKY_SLOPE)),
+        )
+
+
+def build_mlp(spec: MLPSpec, *, rng: np.random.Generator | None = None, init: str = "torch") -> MLP:
+    """A glassnet MLP for ``spec``, weights drawn from ``rng`` with the ``init`` scheme."""
+    model = MLP(
+        list(spec.sizes),
+        activation=spec.activation,
+        output_activation=spec.output_activation,
+        init=init,  # type: ignore[arg-type]
+        rng=rng if rng is not None else np.random.default_rng(),
+        dtype=spec.dtype,
+    )
+    if spec.negative_slope != DEFAULT_LEAKY_SLOPE:
+        for module in model.layers:
+            if isinstance(module, LeakyReLU):
+                module.negative_slope = spec.negative_slope
+    return model
+
+
+def spec_of(model: Module) -> MLPSpec:
+    """The :class:`MLPSpec` of a glassnet model made of Linear layers with activations between.
+
+    Accepts an MLP or any Sequential (nested ones are opened up) of the form
+    Linear, f, Linear, f, …, Linear[, g] with one hidden activation f throughout.
+    """
+    layers = flatten_modules([model])
+    if not layers or not isinstance(layers[0], Linear):
+        raise ValueError(f"expected a model that starts with a Linear layer, got {_kinds(layers)}")
+    sizes = [layers[0].in_features]
+    hidden: set[tuple[str, float]] = set()
+    output: Activation | None = None
+    expect_linear = True
+    for position, layer in enumerate(layers):
+        if expect_linear:
+            if not isinstance(layer, Linear):
+                raise ValueError(f"expected Linear at position {position}, got {type(layer).__name__}")
+            if layer.in_features != sizes[-1]:
+                raise ValueError(
+                    f"Linear at position {position} takes {layer.in_features} inputs, previous layer gives {sizes[-1]}"
+                )
+            sizes.append(layer.out_features)
+            expect_linear = False
+        else:
+            if not isinstance(layer, Activation):
+                raise ValueError(f"expected an activation at position {position}, got {type(layer).__name__}")
+            if position == len(layers) - 1:
+                output = layer
+            else:
+                hidden.add(_activation_key(layer))
+            expect_linear = True
+    if len(hidden) > 1:
+        raise ValueError(f"an MLPSpec has one hidden activation, got {sorted(h[0] for h in hidden)}")
+    activation, slope = hidden.pop() if hidden else ("relu", DEFAULT_LEAKY_SLOPE)
+    output_name: str | None = None
+    if output is not None:
+        output_name, output_slope = _activation_key(output)
+        if output_name == "leaky_relu":
+            if activation == "leaky_relu" and output_slope != slope:
+                raise ValueError("hidden and output LeakyReLU slopes differ; an MLPSpec holds one slope")
+            slope = output_slope
+        if output_name == "identity":
+            output_name = None
+    dtype = model.dtype
+    return MLPSpec(
+        sizes=tuple(sizes),
+        activation=activation,
+        output_activation=output_name,
+        dtype=str(dtype if dtype is not None else np.dtype(np.float64)),
+        negative_slope=slope,
+    )
+
+
+def _activation_key(layer: Activation) -> tuple[str, float]:
+    slope = layer.negative_slope if isinstance(layer, LeakyReLU) else DEFAULT_LEAKY_SLOPE
+    return layer.name, slope
+
+
+def _kinds(layers: Sequence[Module]) -> list[str]:
+    return [type(layer).__name__ for layer in layers]
+
+
+def check_weights(spec: MLPSpec, weights: Mapping[str, npt.ArrayLike], *, what: str = "weights") -> None:
+    """Raise ValueError unless ``weights`` has exactly the spec's parameter names and shapes."""
+    shapes = spec.parameter_shapes()
+    missing = sorted(set(shapes) - set(weights))
+    unexpected = sorted(set(weights) - set(shapes))
+    if missing or unexpected:
+        raise ValueError(
+            f"{what} do not match the architecture {list(spec.sizes)}: missing {missing}, unexpected {unexpected}"
+        )
+    for name, shape in shapes.items():
+        got = np.shape(weights[name])
+        if got != shape:
+            raise ValueError(
+                f"{what}[{name!r}] has shape {got}, the architecture {list(spec.sizes)} needs {shape}"
+            )

@@ -1,0 +1,63 @@
+"""Training: a configuration dataclass, a resumable Trainer for both engines, ensembles, metrics."""
+
+from glassnet.train._config import DTYPES, ENGINES, OPTIMIZERS, SCHEDULES, TrainConfig
+from glassnet.train._engines import NumpyEngine, TorchEngine, make_engine, make_glassnet_optimizer
+from glassnet.train._ensemble import Ensemble
+from glassnet.train._metrics import classification_metrics, regression_metrics
+from glassnet.train._tasks import (
+    AIRFOIL_LOG_FEATURES,
+    MOONS_CONFIG,
+    Run,
+    SplitSettings,
+    evaluate_parts,
+    moons_data,
+    predict_raw,
+    target_scale,
+    train_airfoil,
+    train_dataset,
+    train_moons,
+)
+from glassnet.train._trainer import (
+    MemberResult,
+    ResumeState,
+    Trainer,
+    TrainResult,
+    fit,
+    history_arrays,
+    history_columns,
+    history_records,
+)
+
+__all__ = [
+    "AIRFOIL_LOG_FEATURES",
+    "DTYPES",
+    "ENGINES",
+    "MOONS_CONFIG",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "Ensemble",
+    "MemberResult",
+    "NumpyEngine",
+    "ResumeState",
+    "Run",
+    "SplitSettings",
+    "TorchEngine",
+    "TrainConfig",
+    "TrainResult",
+    "Trainer",
+    "classification_metrics",
+    "evaluate_parts",
+    "fit",
+    "history_arrays",
+    "history_columns",
+    "history_records",
+    "make_engine",
+    "make_glassnet_optimizer",
+    "moons_data",
+    "predict_raw",
+    "regression_metrics",
+    "target_scale",
+    "train_airfoil",
+    "train_dataset",
+    "train_moons",
+]

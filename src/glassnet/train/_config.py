@@ -1,0 +1,173 @@
+"""TrainConfig: every knob of a training run, one field each, checked on construction."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from glassnet.losses import LOSSES
+from glassnet.nn import ACTIVATIONS, INITS
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("constant", "cosine", "step", "exponential")
+ENGINES = ("numpy", "torch")
+DTYPES = ("float64", "float32")
+MAX_EPOCHS = 1_000_000
+MAX_BATCH_SIZE = 10_000_000
+MAX_ENSEMBLE = 1000
+MAX_WIDTH = 100_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: architecture, loss, optimizer, schedule, batching, stopping, engine.
+
+    The defaults are the airfoil recipe of ``glassnet train airfoil`` (see docs/airfoil.md);
+    every field is a command-line option there. Invalid values raise ValueError/TypeError
+    naming the field, the expected range and the value received.
+    """
+
+    hidden: tuple[int, ...] = (128, 128, 128)  # hidden layer widths; sizes = (inputs, *hidden, outputs)
+    activation: str = "relu"  # hidden activation: identity, relu, leaky_relu, sigmoid, tanh, softplus
+    output_activation: str | None = None  # None: identity output (a regression value or a logit)
+    init: str = "torch"  # weight initialisation: torch (U(±1/√in)), he, xavier
+    loss: str = "mse"  # mse (regression, standardised target) or logistic (labels 0/1, logit output)
+    optimizer: str = "adamw"  # sgd, adam or adamw (PyTorch's rules)
+    lr: float = 2e-3  # peak learning rate η₀
+    beta1: float = 0.9  # Adam β₁
+    beta2: float = 0.999  # Adam β₂
+    eps: float = 1e-8  # Adam ε
+    momentum: float = 0.9  # SGD momentum μ (SGD only)
+    weight_decay: float = 1e-4  # λ: L2 in the gradient for sgd/adam, decoupled θ ← θ(1 − ηλ) for adamw
+    schedule: str = "cosine"  # learning-rate schedule per epoch: constant, cosine, step, exponential
+    warmup_epochs: int = 20  # linear warm-up epochs (cosine only), from η₀·warmup_start_factor up to η₀
+    warmup_start_factor: float = 0.1  # first warm-up rate as a fraction of η₀
+    min_lr_factor: float = 0.0  # cosine floor η_min as a fraction of η₀
+    step_size: int = 100  # step schedule: epochs between decays
+    gamma: float = 0.5  # step/exponential schedules: decay factor
+    batch_size: int = 64  # rows per mini-batch (the last batch of an epoch may be smaller)
+    epochs: int = 1000  # maximum number of epochs (passes over the training rows)
+    seed: int = 0  # seeds initial weights ([seed, member]) and batch order ([seed, member, epoch])
+    patience: int = 0  # early stopping: stop after this many epochs without a better val loss; 0: off
+    restore_best: bool = True  # at the end, go back to the weights of the best validation epoch
+    clip_norm: float = 0.0  # gradient clipping by global L2 norm (torch's clip_grad_norm_); 0: off
+    ensemble: int = 1  # number of models trained with different seeds; predictions are averaged
+    engine: str = "numpy"  # numpy (glassnet's own engine) or torch (torch.nn + torch.optim)
+    device: str = "cpu"  # torch engine only: cpu or cuda
+    dtype: str = "float64"  # float64 or float32, for weights, data and arithmetic
+    threads: int = 0  # torch engine: intra-op CPU threads while training (0: leave torch's setting)
+
+    extra: Mapping[str, Any] = field(default_factory=dict)  # free-form notes kept with the run
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden", _hidden(self.hidden))
+        _choice(self.activation, ACTIVATIONS, "activation")
+        if self.output_activation is not None:
+            _choice(self.output_activation, ACTIVATIONS, "output_activation")
+        _choice(self.init, INITS, "init")
+        _choice(self.loss, LOSSES, "loss")
+        _choice(self.optimizer, OPTIMIZERS, "optimizer")
+        _choice(self.schedule, SCHEDULES, "schedule")
+        _choice(self.engine, ENGINES, "engine")
+        _choice(self.dtype, DTYPES, "dtype")
+        if not isinstance(self.device, str) or not (
+            self.device in ("cpu", "cuda") or self.device.startswith("cuda:")
+        ):
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+        if self.engine == "numpy" and self.device != "cpu":
+            raise ValueError(f"device {self.device!r} needs engine='torch'; the numpy engine runs on the CPU")
+        _number(self.lr, "lr", low=0.0, high=10.0, low_open=True)
+        _number(self.beta1, "beta1", low=0.0, high=1.0, high_open=True)
+        _number(self.beta2, "beta2", low=0.0, high=1.0, high_open=True)
+        _number(self.eps, "eps", low=0.0, high=1.0)
+        _number(self.momentum, "momentum", low=0.0, high=1.0, high_open=True)
+        _number(self.weight_decay, "weight_decay", low=0.0, high=10.0)
+        _number(self.warmup_start_factor, "warmup_start_factor", low=0.0, high=1.0)
+        _number(self.min_lr_factor, "min_lr_factor", low=0.0, high=1.0)
+        _number(self.gamma, "gamma", low=0.0, high=1.0, low_open=True)
+        _number(self.clip_norm, "clip_norm", low=0.0, high=1e12)
+        _integer(self.warmup_epochs, "warmup_epochs", low=0, high=MAX_EPOCHS)
+        _integer(self.step_size, "step_size", low=1, high=MAX_EPOCHS)
+        _integer(self.batch_size, "batch_size", low=1, high=MAX_BATCH_SIZE)
+        _integer(self.epochs, "epochs", low=1, high=MAX_EPOCHS)
+        _integer(self.seed, "seed", low=0, high=2**63 - 1)
+        _integer(self.patience, "patience", low=0, high=MAX_EPOCHS)
+        _integer(self.ensemble, "ensemble", low=1, high=MAX_ENSEMBLE)
+        _integer(self.threads, "threads", low=0, high=1024)
+        if not isinstance(self.restore_best, bool):
+            raise TypeError(f"restore_best must be True or False, got {self.restore_best!r}")
+        if not isinstance(self.extra, Mapping):
+            raise TypeError(f"extra must be a mapping, got {type(self.extra).__name__}")
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some fields changed (checked again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["hidden"] = list(self.hidden)
+        data["extra"] = dict(self.extra)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
+        """Inverse of :meth:`to_dict`; unknown fields raise ValueError."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a training configuration must be a mapping, got {type(data).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"unknown training configuration field(s) {unknown}")
+        values = dict(data)
+        if "hidden" in values and isinstance(values["hidden"], list):
+            values["hidden"] = tuple(values["hidden"])
+        return cls(**values)
+
+
+def _hidden(value: Any) -> tuple[int, ...]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, tuple | list):
+        raise TypeError(f"hidden must be a sequence of layer widths, got {value!r}")
+    widths = tuple(value)
+    for width in widths:
+        if isinstance(width, bool) or not isinstance(width, int):
+            raise TypeError(f"hidden widths must be integers, got {width!r} in {list(widths)}")
+        if not 1 <= width <= MAX_WIDTH:
+            raise ValueError(f"hidden widths must be in [1, {MAX_WIDTH}], got {width} in {list(widths)}")
+    if len(widths) > 64:
+        raise ValueError(f"at most 64 hidden layers, got {len(widths)}")
+    return widths
+
+
+def _choice(value: Any, allowed: Any, name: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _number(
+    value: Any, name: str, *, low: float, high: float, low_open: bool = False, high_open: bool = False
+) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    number = float(value)
+    bad = (
+        not math.isfinite(number)
+        or number < low
+        or number > high
+        or (low_open and number == low)
+        or (high_open and number == high)
+    )
+    if bad:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+
+
+def _integer(value: Any, name: str, *, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value}")

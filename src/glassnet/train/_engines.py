@@ -1,0 +1,291 @@
+"""The two training engines behind the Trainer: glassnet's NumPy modules and torch.nn + torch.optim.
+
+Both take the same initial weights, see the same batches (the Trainer hands them one
+permutation per epoch) and apply the same optimizer rule, so their weights agree to
+rounding. The Trainer drives them through a handful of methods:
+
+- ``begin_epoch(order)``: permute the training rows once, so batches are slices (views);
+- ``train_batch(start, stop)``: one forward, loss, backward, optional clipping and optimizer step
+  on rows ``start:stop`` of the permuted data; returns (loss, Σ r², Σ |r|) for regression
+  (r = ŷ − y, model units) or (loss, number correct, 0) for classification;
+- ``predict(X)``, ``get_weights()``, ``set_weights()``, ``set_lr()``;
+- ``optimizer_state()`` / ``load_optimizer_state()`` in an engine-neutral form
+  ``{"step": t, "buffers": {"exp_avg": {name: array}, …}}``, so a run can resume in either engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet._checks import Array
+from glassnet.losses import Loss, get_loss
+from glassnet.nn import Parameter
+from glassnet.optim import SGD, Adam, AdamW, Optimizer
+from glassnet.spec import MLPSpec, build_mlp, check_weights
+from glassnet.train._config import TrainConfig
+
+IntArray = npt.NDArray[np.intp]
+REGRESSION_LOSSES = ("mse", "half_sse")
+CLIP_EPS = 1e-6  # torch.nn.utils.clip_grad_norm_: coefficient = max_norm / (‖g‖ + 1e-6)
+
+
+class Engine(Protocol):
+    """What the Trainer needs from an engine (see the module docstring)."""
+
+    def begin_epoch(self, order: IntArray) -> None: ...
+    def train_batch(self, start: int, stop: int) -> tuple[float, float, float]: ...
+    def predict(self, x: Array) -> Array: ...
+    def get_weights(self) -> dict[str, Array]: ...
+    def set_weights(self, weights: Mapping[str, Array]) -> None: ...
+    def set_lr(self, lr: float) -> None: ...
+    def optimizer_state(self) -> dict[str, Any]: ...
+    def load_optimizer_state(self, state: Mapping[str, Any]) -> None: ...
+    def close(self) -> None: ...
+
+
+def make_glassnet_optimizer(config: TrainConfig, parameters: list[Parameter]) -> Optimizer:
+    """The glassnet optimizer named by ``config.optimizer`` with the config's settings."""
+    if config.optimizer == "sgd":
+        return SGD(parameters, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    cls = Adam if config.optimizer == "adam" else AdamW
+    return cls(
+        parameters,
+        lr=config.lr,
+        betas=(config.beta1, config.beta2),
+        eps=config.eps,
+        weight_decay=config.weight_decay,
+    )
+
+
+class NumpyEngine:
+    """glassnet's MLP, Loss and optimizer; everything in ``config.dtype``."""
+
+    def __init__(
+        self, spec: MLPSpec, weights: Mapping[str, Array], config: TrainConfig, x: Array, y: Array
+    ) -> None:
+        self.model = build_mlp(spec, rng=np.random.default_rng(0))
+        self.model.load_state_dict(weights)
+        self.named = list(self.model.named_parameters())
+        self.params = [parameter for _, parameter in self.named]
+        self.optimizer = make_glassnet_optimizer(config, self.params)  # fuses the parameters
+        self.loss: Loss = get_loss(config.loss)
+        self.regression = config.loss in REGRESSION_LOSSES
+        self.clip_norm = config.clip_norm
+        self.dtype = np.dtype(spec.dtype)
+        self.x = np.ascontiguousarray(x, dtype=self.dtype)  # (N, in)
+        self.y = np.ascontiguousarray(y, dtype=self.dtype).reshape(len(x), -1)  # (N, out)
+        self.xe, self.ye = self.x, self.y
+
+    def begin_epoch(self, order: IntArray) -> None:
+        self.xe = self.x[order]  # (N, in), rows in this epoch's order
+        self.ye = self.y[order]  # (N, out)
+
+    def train_batch(self, start: int, stop: int) -> tuple[float, float, float]:
+        xb, yb = self.xe[start:stop], self.ye[start:stop]
+        prediction = self.model.forward(xb)  # (B, out)
+        loss = self.loss
+        elementwise = loss.elementwise(prediction, yb)
+        grad = loss.elementwise_grad(prediction, yb)
+        if loss.reduction == "mean":
+            value = float(elementwise.mean())
+            grad /= prediction.size
+        else:
+            value = float(elementwise.sum())
+        self.optimizer.zero_grad()
+        self.model.backward(grad)
+        if self.clip_norm > 0:
+            self._clip()
+        self.optimizer.step()
+        if self.regression:
+            residual = prediction - yb  # (B, out)
+            return value, float(np.vdot(residual, residual)), float(np.abs(residual).sum())
+        return value, float(((prediction > 0) == (yb > 0.5)).sum()), 0.0
+
+    def _clip(self) -> None:
+        """Scale every gradient by min(1, c / (‖g‖ + 1e-6)), ‖g‖ the norm over all parameters."""
+        norms = [np.linalg.norm(parameter.grad.ravel()) for parameter in self.params]
+        total = float(np.linalg.norm(np.array(norms)))
+        coefficient = self.clip_norm / (total + CLIP_EPS)
+        if coefficient < 1.0:
+            for parameter in self.params:
+                parameter.grad *= coefficient
+
+    def predict(self, x: Array) -> Array:
+        return self.model.forward(np.asarray(x, dtype=self.dtype)).astype(np.float64)
+
+    def get_weights(self) -> dict[str, Array]:
+        return {name: parameter.data.copy() for name, parameter in self.named}
+
+    def set_weights(self, weights: Mapping[str, Array]) -> None:
+        self.model.load_state_dict(weights)
+
+    def set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def optimizer_state(self) -> dict[str, Any]:
+        saved = self.optimizer.state_dict()["state"][0]
+        buffers: dict[str, dict[str, Array]] = {}
+        for key, flat in saved.items():
+            if not isinstance(flat, np.ndarray) or key.startswith("_"):
+                continue
+            buffers[key] = {}
+            offset = 0
+            for name, parameter in self.named:
+                buffers[key][name] = flat[offset : offset + parameter.size].reshape(parameter.shape).copy()
+                offset += parameter.size
+        return {"step": int(saved["step"]), "buffers": buffers}
+
+    def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
+        flat_state: dict[str, Any] = {"step": int(state["step"])}
+        for key, per_name in state["buffers"].items():
+            flat_state[key] = np.concatenate(
+                [np.asarray(per_name[name], dtype=self.dtype).ravel() for name, _ in self.named]
+            )
+        groups = self.optimizer.state_dict()["param_groups"]
+        self.optimizer.load_state_dict({"param_groups": groups, "state": [flat_state]})
+
+    def close(self) -> None:
+        """Nothing to give back."""
+
+
+class TorchEngine:
+    """The same MLP as a ``torch.nn.Sequential``, trained with ``torch.optim`` on cpu or cuda."""
+
+    def __init__(
+        self, spec: MLPSpec, weights: Mapping[str, Array], config: TrainConfig, x: Array, y: Array
+    ) -> None:
+        from glassnet.torch_bridge import import_torch, resolve_device, to_torch, torch_dtype
+
+        torch = import_torch()
+        self.torch = torch
+        self.device = resolve_device(config.device)
+        self._threads_before: int | None = None
+        if config.threads > 0:
+            self._threads_before = torch.get_num_threads()
+            torch.set_num_threads(config.threads)  # given back by close()
+        self.tdtype = torch_dtype(spec.dtype)
+        model = build_mlp(spec, rng=np.random.default_rng(0))
+        model.load_state_dict(weights)
+        self.module = to_torch(model, device=str(self.device))
+        self.named = list(self.module.named_parameters())
+        params = [parameter for _, parameter in self.named]
+        if config.optimizer == "sgd":
+            self.optimizer = torch.optim.SGD(
+                params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+            )
+        else:
+            cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
+            self.optimizer = cls(
+                params,
+                lr=config.lr,
+                betas=(config.beta1, config.beta2),
+                eps=config.eps,
+                weight_decay=config.weight_decay,
+            )
+        functional = torch.nn.functional
+        losses = {
+            "mse": lambda p, t: functional.mse_loss(p, t),
+            "half_sse": lambda p, t: 0.5 * ((p - t) ** 2).sum(),
+            "logistic": lambda p, t: functional.binary_cross_entropy_with_logits(p, t),
+            "bce": lambda p, t: functional.binary_cross_entropy(p, t),
+        }
+        self.loss_fn: Any = losses[config.loss]
+        self.regression = config.loss in REGRESSION_LOSSES
+        self.clip_norm = config.clip_norm
+        self.x = self._tensor(x)  # (N, in)
+        self.y = self._tensor(np.asarray(y).reshape(len(x), -1))  # (N, out)
+        self.xe, self.ye = self.x, self.y
+
+    def _tensor(self, array: npt.ArrayLike) -> Any:
+        return self.torch.as_tensor(np.ascontiguousarray(array), dtype=self.tdtype, device=self.device)
+
+    def begin_epoch(self, order: IntArray) -> None:
+        index = self.torch.from_numpy(np.asarray(order, dtype=np.int64)).to(self.device)
+        self.xe = self.x[index]
+        self.ye = self.y[index]
+
+    def train_batch(self, start: int, stop: int) -> tuple[float, float, float]:
+        torch = self.torch
+        xb, yb = self.xe[start:stop], self.ye[start:stop]
+        self.optimizer.zero_grad()
+        prediction = self.module(xb)
+        loss = self.loss_fn(prediction, yb)
+        loss.backward()
+        if self.clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.clip_norm)
+        self.optimizer.step()
+        with torch.no_grad():
+            if self.regression:
+                residual = prediction - yb
+                stats = torch.stack([loss.detach(), (residual * residual).sum(), residual.abs().sum()])
+            else:
+                correct = ((prediction > 0) == (yb > 0.5)).sum().to(self.tdtype)
+                stats = torch.stack(
+                    [loss.detach(), correct, torch.zeros((), dtype=self.tdtype, device=self.device)]
+                )
+        value, first, second = stats.tolist()
+        return float(value), float(first), float(second)
+
+    def predict(self, x: Array) -> Array:
+        with self.torch.no_grad():
+            out = self.module(self._tensor(x))
+        return np.asarray(out.cpu().numpy(), dtype=np.float64)
+
+    def get_weights(self) -> dict[str, Array]:
+        return {name: parameter.detach().cpu().numpy().copy() for name, parameter in self.named}
+
+    def set_weights(self, weights: Mapping[str, Array]) -> None:
+        with self.torch.no_grad():
+            for name, parameter in self.named:
+                parameter.copy_(self._tensor(weights[name]))
+
+    def set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+    def optimizer_state(self) -> dict[str, Any]:
+        step = 0
+        buffers: dict[str, dict[str, Array]] = {}
+        for name, parameter in self.named:
+            state = self.optimizer.state.get(parameter, {})
+            for key, value in state.items():
+                if key == "step":
+                    step = int(value)
+                elif value is not None and hasattr(value, "detach"):
+                    buffers.setdefault(key, {})[name] = value.detach().cpu().numpy().copy()
+        return {"step": step, "buffers": buffers}
+
+    def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
+        torch = self.torch
+        scalar = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+        uses_step = not isinstance(self.optimizer, torch.optim.SGD)
+        self.optimizer.state.clear()
+        for name, parameter in self.named:
+            entry: dict[str, Any] = {}
+            for key, per_name in state["buffers"].items():
+                entry[key] = self._tensor(per_name[name]).clone()
+            if uses_step and entry:
+                entry["step"] = torch.tensor(float(state["step"]), dtype=scalar)
+            if entry:
+                self.optimizer.state[parameter] = entry
+
+    def close(self) -> None:
+        """Give back torch's thread setting if ``config.threads`` changed it."""
+        if self._threads_before is not None:
+            self.torch.set_num_threads(self._threads_before)
+            self._threads_before = None
+
+
+def make_engine(
+    config: TrainConfig, spec: MLPSpec, weights: Mapping[str, Array], x: Array, y: Array
+) -> NumpyEngine | TorchEngine:
+    """The engine named by ``config.engine``, starting from ``weights``."""
+    check_weights(spec, weights)
+    if config.engine == "torch":
+        return TorchEngine(spec, weights, config, x, y)
+    return NumpyEngine(spec, weights, config, x, y)

@@ -1,0 +1,62 @@
+"""Ensemble: k trained members of one architecture, predicting the mean of their outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet._checks import Array, as_float_array
+from glassnet.nn import MLP
+from glassnet.spec import MLPSpec, build_mlp, check_weights
+
+
+class Ensemble:
+    """Members m = 1…k of one :class:`MLPSpec`; ŷ(x) = (1/k) Σₘ fₘ(x).
+
+    Shapes: X (N, d₀) -> ŷ (N, d_L). A single model is an ensemble of one.
+    """
+
+    def __init__(self, spec: MLPSpec, members: Sequence[Mapping[str, npt.ArrayLike]]) -> None:
+        if not isinstance(spec, MLPSpec):
+            raise TypeError(f"spec must be an MLPSpec, got {type(spec).__name__}")
+        if len(members) == 0:
+            raise ValueError("an ensemble needs at least one member")
+        for index, weights in enumerate(members):
+            check_weights(spec, weights, what=f"member {index} weights")
+        self.spec = spec
+        self._models = []
+        for weights in members:
+            model = build_mlp(spec, rng=np.random.default_rng(0))
+            model.load_state_dict(weights)
+            self._models.append(model)
+
+    @property
+    def members(self) -> list[dict[str, Array]]:
+        """Copies of each member's weights."""
+        return [model.state_dict() for model in self._models]
+
+    def models(self) -> list[MLP]:
+        """The glassnet models themselves (not copies)."""
+        return list(self._models)
+
+    def torch_modules(self, device: str = "cpu") -> list[Any]:
+        """Each member as a ``torch.nn.Sequential`` (see :func:`glassnet.torch_bridge.to_torch`)."""
+        from glassnet.torch_bridge import to_torch
+
+        return [to_torch(model, device=device) for model in self._models]
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def predict(self, x: npt.ArrayLike) -> Array:
+        """Mean of the members' outputs, in float64: (N, d₀) -> (N, d_L)."""
+        dtype = np.dtype(self.spec.dtype)
+        inputs = as_float_array(x, name="ensemble input", dtype=dtype, ndim=2)
+        if inputs.shape[1] != self.spec.n_inputs:
+            raise ValueError(f"expected inputs of shape (N, {self.spec.n_inputs}), got {inputs.shape}")
+        with np.errstate(under="ignore"):
+            outputs = [model.forward(inputs).astype(np.float64) for model in self._models]
+        return np.mean(outputs, axis=0) if len(outputs) > 1 else outputs[0]

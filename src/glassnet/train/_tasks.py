@@ -1,0 +1,245 @@
+"""The two tasks of the exercise as complete runs: airfoil regression and the 2-D moons classifier.
+
+A run = split (from the seed) → preprocessing fitted on the training rows only → training
+(:class:`Trainer`) → metrics on every part in the target's units. Nothing is written to
+disk here; ``glassnet.cli`` and the benchmark save what they need.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from glassnet._checks import Array
+from glassnet.data import Dataset, Preprocessor, Split, make_moons, train_val_test_split
+from glassnet.train._config import TrainConfig
+from glassnet.train._ensemble import Ensemble
+from glassnet.train._metrics import classification_metrics, regression_metrics
+from glassnet.train._trainer import EpochCallback, ResumeState, Trainer, TrainResult
+
+AIRFOIL_LOG_FEATURES = (0, 4)  # frequency and displacement thickness act on log scales
+
+MOONS_CONFIG = TrainConfig(
+    hidden=(3,),
+    activation="relu",
+    loss="logistic",
+    optimizer="adam",
+    lr=0.05,
+    weight_decay=0.0,
+    schedule="constant",
+    batch_size=32,
+    epochs=200,
+    seed=0,
+)
+"""The exercise's 2→3→1 ReLU network trained with the logistic loss on the moons set."""
+
+
+@dataclass
+class SplitSettings:
+    """How rows are split: the test part first, then validation carved from the rest."""
+
+    seed: int = 0  # seeds the shuffle: default_rng(seed)
+    test_fraction: float = 0.2  # share of all rows held out for the final figures
+    val_fraction: float = 0.1  # share of the remaining rows used for early stopping
+
+    def split(self, n: int) -> Split:
+        return train_val_test_split(
+            n,
+            test_fraction=self.test_fraction,
+            val_fraction=self.val_fraction,
+            rng=np.random.default_rng(self.seed),
+        )
+
+
+@dataclass
+class Run:
+    """A finished (or interrupted) run with everything needed to report and save it."""
+
+    task: str  # "airfoil" or "moons"
+    X: Array  # (N, d) raw features
+    y: Array  # (N,) raw target (dB) or labels 0/1
+    split: Split
+    split_settings: SplitSettings
+    preprocessor: Preprocessor
+    result: TrainResult
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # part -> metric -> value
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def config(self) -> TrainConfig:
+        return self.result.config
+
+    def ensemble(self) -> Ensemble:
+        return self.result.ensemble()
+
+    def predict(self, x: Array) -> Array:
+        """Predictions for raw features: dB for airfoil, logits for moons. (N, d) -> (N,)."""
+        return predict_raw(self.ensemble(), self.preprocessor, x)
+
+    def parts(self) -> dict[str, np.ndarray[Any, Any]]:
+        return {"train": self.split.train, "val": self.split.val, "test": self.split.test}
+
+
+def predict_raw(ensemble: Ensemble, preprocessor: Preprocessor | None, x: Array) -> Array:
+    """Model output in the target's units for raw feature rows: (N, d) -> (N,)."""
+    features = preprocessor.transform_x(x) if preprocessor is not None else np.asarray(x, dtype=np.float64)
+    output = ensemble.predict(features)[:, 0]  # (N,)
+    if preprocessor is not None and preprocessor.scale_y:
+        return np.asarray(preprocessor.inverse_transform_y(output), dtype=np.float64)
+    return output
+
+
+def evaluate_parts(
+    ensemble: Ensemble,
+    preprocessor: Preprocessor | None,
+    x: Array,
+    y: Array,
+    parts: dict[str, Any],
+    *,
+    task: str,
+) -> dict[str, dict[str, float]]:
+    """Metrics of every part (rows given by index arrays): RMSE/MAE/R² in dB, or accuracy."""
+    prediction = predict_raw(ensemble, preprocessor, x)  # (N,)
+    metrics: dict[str, dict[str, float]] = {}
+    for name, rows in parts.items():
+        if len(rows) == 0:
+            continue
+        if task == "moons":
+            values = classification_metrics(prediction[rows], y[rows])
+        else:
+            values = regression_metrics(prediction[rows], y[rows])
+        metrics[name] = {**values, "n": float(len(rows))}
+    return metrics
+
+
+def target_scale(preprocessor: Preprocessor) -> float:
+    """How many target units one model unit is worth (σ_y), read through the inverse transform."""
+    ends = preprocessor.inverse_transform_y(np.array([0.0, 1.0]))
+    return float(ends[1] - ends[0])
+
+
+def train_dataset(
+    task: str,
+    X: Array,
+    y: Array,
+    config: TrainConfig,
+    *,
+    split: SplitSettings,
+    log_columns: Sequence[int] = (),
+    scale_y: bool = True,
+    progress: bool = False,
+    resume: ResumeState | None = None,
+    callback: EpochCallback | None = None,
+    handle_sigint: bool = True,
+    info: dict[str, Any] | None = None,
+) -> Run:
+    """Split, fit the preprocessing on the training rows, train, and measure every part."""
+    parts = split.split(len(X))
+    preprocessor = Preprocessor(log_columns=tuple(log_columns), scale_y=scale_y).fit(
+        X[parts.train], y[parts.train]
+    )
+    x_all = preprocessor.transform_x(X)  # (N, d)
+    y_all = preprocessor.transform_y(y) if scale_y else y  # (N,)
+    has_val = len(parts.val) > 0
+    trainer = Trainer(
+        config,
+        x_all[parts.train],
+        y_all[parts.train],
+        x_all[parts.val] if has_val else None,
+        y_all[parts.val] if has_val else None,
+        target_scale=target_scale(preprocessor) if scale_y else 1.0,
+        progress=progress,
+        callback=callback,
+        handle_sigint=handle_sigint,
+    )
+    result = trainer.run(resume)
+    run = Run(
+        task=task,
+        X=X,
+        y=y,
+        split=parts,
+        split_settings=split,
+        preprocessor=preprocessor,
+        result=result,
+        info=dict(info or {}),
+    )
+    if result.members:
+        run.metrics = evaluate_parts(result.ensemble(), preprocessor, X, y, run.parts(), task=task)
+    return run
+
+
+def train_airfoil(
+    dataset: Dataset,
+    config: TrainConfig | None = None,
+    *,
+    split: SplitSettings | None = None,
+    log_features: bool = True,
+    **options: Any,
+) -> Run:
+    """The airfoil regression: log of frequency and displacement thickness, standardised X and y.
+
+    The split's seed defaults to ``config.seed``; metrics are in dB.
+    """
+    config = config if config is not None else TrainConfig()
+    split = split if split is not None else SplitSettings(seed=config.seed)
+    info = {
+        "task": "airfoil",
+        "feature_names": list(dataset.feature_names),
+        "feature_units": list(dataset.feature_units),
+        "target_name": dataset.target_name,
+        "target_unit": dataset.target_unit,
+        "data_source": str(dataset.source) if dataset.source is not None else None,
+        "n_rows": len(dataset),
+    }
+    return train_dataset(
+        "airfoil",
+        dataset.X,
+        dataset.y,
+        config,
+        split=split,
+        log_columns=AIRFOIL_LOG_FEATURES if log_features else (),
+        info=info,
+        **options,
+    )
+
+
+def moons_data(n_samples: int = 400, noise: float = 0.2, seed: int = 0) -> tuple[Array, Array]:
+    """The 2-D moons set for the exercise's network: X (N, 2), y (N,) in {0, 1}."""
+    return make_moons(n_samples, noise=noise, rng=np.random.default_rng([seed, 2]))
+
+
+def train_moons(
+    config: TrainConfig | None = None,
+    *,
+    n_samples: int = 400,
+    noise: float = 0.2,
+    split: SplitSettings | None = None,
+    **options: Any,
+) -> Run:
+    """The exercise's 2→3→1 network (logistic loss) on the moons set; metrics are accuracies."""
+    config = config if config is not None else MOONS_CONFIG
+    split = (
+        split if split is not None else SplitSettings(seed=config.seed, test_fraction=0.25, val_fraction=0.0)
+    )
+    X, y = moons_data(n_samples, noise, config.seed)
+    info = {
+        "task": "moons",
+        "feature_names": ["x1", "x2"],
+        "feature_units": ["", ""],
+        "target_name": "label",
+        "target_unit": "",
+        "n_samples": n_samples,
+        "noise": noise,
+        "data_seed": config.seed,
+    }
+    return train_dataset(
+        "moons", X, y, config, split=split, log_columns=(), scale_y=False, info=info, **options
+    )
+
+
+def is_finite_metrics(metrics: dict[str, dict[str, float]]) -> bool:
+    return all(math.isfinite(v) for part in metrics.values() for v in part.values())

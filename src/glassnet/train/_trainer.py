@@ -1,0 +1,521 @@
+"""Trainer: mini-batch training of one model or an ensemble, in either engine, resumable.
+
+Randomness is a pure function of the seed, so a run can stop anywhere and continue
+exactly: member m starts from weights drawn with ``default_rng([seed, m])`` and epoch e
+visits the rows in the order ``default_rng([seed, m, e]).permutation(N)``. The learning
+rate of epoch e is the schedule's η_e (set before the epoch's first batch).
+
+Each epoch: permute the rows once, then for each batch of B rows
+    ŷ = f(X_b),  L = loss(ŷ, y_b),  backward,  [clip ‖∇‖ to c],  optimizer step;
+then the validation loss and metrics on the whole validation set, early stopping, and a
+history record. Metrics are in the target's units: residuals are multiplied by
+``target_scale`` (the standard deviation the target was divided by).
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet._checks import Array, as_float_array, finite_float
+from glassnet.losses import get_loss
+from glassnet.nn import Parameter
+from glassnet.optim import SGD, CosineLR, ExponentialLR, LRScheduler, StepLR
+from glassnet.spec import MLPSpec, build_mlp
+from glassnet.train._config import TrainConfig
+from glassnet.train._engines import REGRESSION_LOSSES, make_engine
+from glassnet.train._ensemble import Ensemble
+from glassnet.train._metrics import classification_metrics, regression_metrics
+
+STATUSES = ("completed", "early_stopped", "diverged", "interrupted")
+
+
+@dataclass
+class MemberResult:
+    """One trained member: its final weights, per-epoch history and how training ended."""
+
+    member: int  # index m in the ensemble (its seed key is [seed, m])
+    weights: dict[str, Array]  # the weights kept (best validation epoch when restore_best)
+    history: list[dict[str, float]]  # one record per epoch run
+    best_epoch: int  # 1-based epoch whose weights were kept (0: the initial ones)
+    status: str  # completed, early_stopped, diverged
+    message: str = ""  # human-readable note (divergence, early stop)
+
+
+@dataclass
+class ResumeState:
+    """Everything needed to continue an interrupted run exactly where it stopped."""
+
+    member: int  # member in progress
+    epoch: int  # 0-based epoch in progress
+    batch: int  # batches of that epoch already done
+    weights: dict[str, Array]  # current weights
+    optimizer: dict[str, Any]  # engine-neutral optimizer state {"step", "buffers"}
+    sums: list[float]  # running [Σ loss·B, stat₁, stat₂, rows] of the epoch in progress
+    history: list[dict[str, float]]  # records of this member's finished epochs
+    best_weights: dict[str, Array] | None  # weights of the best validation epoch so far
+    best_val: float  # best validation loss so far (inf: none)
+    best_epoch: int  # 1-based epoch of best_val (0: none)
+    bad_epochs: int  # epochs since the last improvement
+    finished: list[MemberResult] = field(default_factory=list)  # members already done
+
+
+@dataclass
+class TrainResult:
+    """What ``Trainer.run`` returns: the members, the run's status, and a resume state if interrupted."""
+
+    config: TrainConfig
+    spec: MLPSpec
+    members: list[MemberResult]
+    status: str  # completed (includes early stopping), diverged, interrupted
+    message: str
+    seconds: float
+    resume: ResumeState | None = None  # set when status == "interrupted"
+
+    @property
+    def weights(self) -> list[dict[str, Array]]:
+        return [member.weights for member in self.members]
+
+    @property
+    def history(self) -> list[dict[str, float]]:
+        """All members' records, member by member."""
+        return [record for member in self.members for record in member.history]
+
+    def ensemble(self) -> Ensemble:
+        """The trained members as an :class:`Ensemble` (numpy; ``.torch_modules()`` for torch)."""
+        if not self.members:
+            raise ValueError(f"no trained member to predict with (run {self.status})")
+        return Ensemble(self.spec, self.weights)
+
+    def predict(self, x: npt.ArrayLike) -> Array:
+        """Mean prediction of the members, (N, d₀) -> (N, d_L), in model units."""
+        return self.ensemble().predict(x)
+
+
+EpochCallback = Callable[["Trainer", dict[str, float]], None]
+
+
+class Trainer:
+    """Train ``config.ensemble`` models on (X, y), validating on (X_val, y_val) each epoch.
+
+    Shapes: X (N, d₀), y (N,) or (N, d_L); the validation set likewise (optional; without
+    it there is no early stopping and no best-weights restore).
+
+    ``target_scale`` converts the model's units to the target's (the standard deviation
+    of y before standardisation) for the reported RMSE and MAE. ``progress`` shows a
+    tqdm bar on a terminal. ``callback(trainer, record)`` runs after every epoch;
+    ``trainer.request_stop()`` (or Ctrl-C while ``run`` is active, with
+    ``handle_sigint``) stops after the current batch with a :class:`ResumeState`.
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        x: npt.ArrayLike,
+        y: npt.ArrayLike,
+        x_val: npt.ArrayLike | None = None,
+        y_val: npt.ArrayLike | None = None,
+        *,
+        target_scale: float = 1.0,
+        progress: bool = False,
+        callback: EpochCallback | None = None,
+        handle_sigint: bool = True,
+    ) -> None:
+        if not isinstance(config, TrainConfig):
+            raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+        self.config = config
+        self.x, self.y = _check_xy(x, y, "training")
+        self.has_val = x_val is not None
+        if (x_val is None) != (y_val is None):
+            raise ValueError("give both x_val and y_val, or neither")
+        self.x_val: Array | None = None
+        self.y_val: Array | None = None
+        if x_val is not None and y_val is not None:
+            self.x_val, self.y_val = _check_xy(x_val, y_val, "validation")
+            if self.x_val.shape[1] != self.x.shape[1] or self.y_val.shape[1] != self.y.shape[1]:
+                raise ValueError(
+                    f"validation data has {self.x_val.shape[1]} features and {self.y_val.shape[1]} outputs, "
+                    f"training data {self.x.shape[1]} and {self.y.shape[1]}"
+                )
+        self.target_scale = finite_float(target_scale, "target_scale", minimum=0.0, strict=True)
+        self.progress = progress
+        self.callback = callback
+        self.handle_sigint = handle_sigint
+        self.spec = MLPSpec(
+            sizes=(self.x.shape[1], *config.hidden, self.y.shape[1]),
+            activation=config.activation,
+            output_activation=config.output_activation,
+            dtype=config.dtype,
+        )
+        self.regression = config.loss in REGRESSION_LOSSES
+        if not self.regression:
+            get_loss(config.loss).check_target(self.y)
+        self.loss = get_loss(config.loss)
+        self._sst = float(((self.y - self.y.mean(axis=0)) ** 2).sum())
+        self._stop = False
+        self._rates = _learning_rates(config)
+
+    # -- public ---------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        """Stop after the current batch; ``run`` then returns an interrupted result with a resume state."""
+        self._stop = True
+
+    def initial_weights(self, member: int) -> dict[str, Array]:
+        """Member m's starting weights, drawn by glassnet with ``default_rng([seed, m])``."""
+        rng = np.random.default_rng([self.config.seed, member])
+        return build_mlp(self.spec, rng=rng, init=self.config.init).state_dict()
+
+    def epoch_order(self, member: int, epoch: int) -> npt.NDArray[np.intp]:
+        """The row order of 0-based ``epoch`` for member m: ``default_rng([seed, m, epoch]).permutation(N)``."""
+        return np.random.default_rng([self.config.seed, member, epoch]).permutation(len(self.x))
+
+    def learning_rate(self, epoch: int) -> float:
+        """η of 0-based ``epoch`` under the configured schedule."""
+        return self._rates(epoch)
+
+    def run(self, resume: ResumeState | None = None) -> TrainResult:
+        """Train every member (continuing from ``resume`` if given) and return the result."""
+        self._stop = False
+        start = time.perf_counter()
+        previous_handler = self._install_sigint()
+        try:
+            return self._run(resume, start)
+        finally:
+            if previous_handler is not None:
+                signal.signal(signal.SIGINT, previous_handler)
+
+    # -- internals ------------------------------------------------------------------
+
+    def _install_sigint(self) -> Any:
+        if not self.handle_sigint or threading.current_thread() is not threading.main_thread():
+            return None
+        previous = signal.getsignal(signal.SIGINT)
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            if self._stop:  # a second Ctrl-C: stop at once
+                signal.signal(signal.SIGINT, previous)
+                raise KeyboardInterrupt
+            self._stop = True
+
+        signal.signal(signal.SIGINT, on_sigint)
+        return previous
+
+    def _run(self, resume: ResumeState | None, start: float) -> TrainResult:
+        config = self.config
+        finished: list[MemberResult] = list(resume.finished) if resume is not None else []
+        first_member = resume.member if resume is not None else 0
+        if resume is not None and not 0 <= resume.member < config.ensemble:
+            raise ValueError(f"resume state is for member {resume.member}, the run has {config.ensemble}")
+        bar = self._progress_bar(first_member, resume)
+        try:
+            for member in range(first_member, config.ensemble):
+                outcome = self._train_member(
+                    member, resume if member == first_member else None, finished, bar
+                )
+                if isinstance(outcome, ResumeState):
+                    return self._result(
+                        finished, "interrupted", self._interrupt_message(outcome), start, outcome
+                    )
+                finished.append(outcome)
+                if outcome.status == "diverged":
+                    return self._result(finished, "diverged", outcome.message, start)
+        finally:
+            if bar is not None:
+                bar.close()
+        notes = [m.message for m in finished if m.message]
+        return self._result(finished, "completed", "; ".join(notes), start)
+
+    def _result(
+        self,
+        members: list[MemberResult],
+        status: str,
+        message: str,
+        start: float,
+        resume: ResumeState | None = None,
+    ) -> TrainResult:
+        return TrainResult(
+            config=self.config,
+            spec=self.spec,
+            members=list(members),
+            status=status,
+            message=message,
+            seconds=time.perf_counter() - start,
+            resume=resume,
+        )
+
+    def _interrupt_message(self, state: ResumeState) -> str:
+        member = f"member {state.member + 1}/{self.config.ensemble}, " if self.config.ensemble > 1 else ""
+        return f"interrupted in {member}epoch {state.epoch + 1} after {state.batch} batch(es)"
+
+    def _progress_bar(self, first_member: int, resume: ResumeState | None) -> Any:
+        if not self.progress or not sys.stderr.isatty():
+            return None
+        from tqdm import tqdm
+
+        done = first_member * self.config.epochs + (resume.epoch if resume is not None else 0)
+        return tqdm(total=self.config.ensemble * self.config.epochs, initial=done, unit="epoch", leave=False)
+
+    def _train_member(
+        self, member: int, resume: ResumeState | None, finished: list[MemberResult], bar: Any
+    ) -> MemberResult | ResumeState:
+        weights = resume.weights if resume is not None else self.initial_weights(member)
+        engine = make_engine(self.config, self.spec, weights, self.x, self.y)
+        try:
+            return self._train_member_with(engine, member, resume, finished, bar)
+        finally:
+            engine.close()
+
+    def _train_member_with(
+        self, engine: Any, member: int, resume: ResumeState | None, finished: list[MemberResult], bar: Any
+    ) -> MemberResult | ResumeState:
+        config = self.config
+        n = len(self.x)
+        batch_size = min(config.batch_size, n)
+        n_batches = -(-n // batch_size)
+        if resume is not None:
+            engine.load_optimizer_state(resume.optimizer)
+            history = list(resume.history)
+            best_weights, best_val = resume.best_weights, resume.best_val
+            best_epoch, bad_epochs = resume.best_epoch, resume.bad_epochs
+            first_epoch, first_batch, sums = resume.epoch, resume.batch, list(resume.sums)
+        else:
+            history, best_weights, best_val, best_epoch, bad_epochs = [], None, math.inf, 0, 0
+            first_epoch, first_batch, sums = 0, 0, [0.0, 0.0, 0.0, 0.0]
+        restore = config.restore_best and self.has_val
+
+        def snapshot(epoch: int, batch: int) -> ResumeState:
+            return ResumeState(
+                member=member,
+                epoch=epoch,
+                batch=batch,
+                weights=engine.get_weights(),
+                optimizer=engine.optimizer_state(),
+                sums=list(sums),
+                history=list(history),
+                best_weights=best_weights,
+                best_val=best_val,
+                best_epoch=best_epoch,
+                bad_epochs=bad_epochs,
+                finished=list(finished),
+            )
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            for epoch in range(first_epoch, config.epochs):
+                lr = self._rates(epoch)
+                engine.set_lr(lr)
+                engine.begin_epoch(self.epoch_order(member, epoch))
+                last_good = engine.get_weights()
+                start_batch = first_batch if epoch == first_epoch else 0
+                if start_batch == 0:
+                    sums = [0.0, 0.0, 0.0, 0.0]
+                for batch in range(start_batch, n_batches):
+                    lo = batch * batch_size
+                    hi = min(n, lo + batch_size)
+                    value, stat1, stat2 = engine.train_batch(lo, hi)
+                    if not math.isfinite(value):
+                        return self._diverged(
+                            member, epoch, lr, value, engine, last_good, best_weights, best_epoch, history
+                        )
+                    sums[0] += value * (hi - lo)
+                    sums[1] += stat1
+                    sums[2] += stat2
+                    sums[3] += hi - lo
+                    if self._stop and batch + 1 < n_batches:
+                        return snapshot(epoch, batch + 1)
+                record = self._epoch_record(member, epoch, lr, sums, engine)
+                history.append(record)
+                stop_early = False
+                if self.has_val:
+                    if record["val_loss"] < best_val:
+                        best_val, best_epoch, bad_epochs = record["val_loss"], epoch + 1, 0
+                        if restore:
+                            best_weights = engine.get_weights()
+                    else:
+                        bad_epochs += 1
+                        stop_early = config.patience > 0 and bad_epochs >= config.patience
+                if bar is not None:
+                    bar.update(1)
+                    shown = {"loss": f"{record['train_loss']:.4g}"}
+                    if "val_rmse" in record:
+                        shown["val_rmse"] = f"{record['val_rmse']:.4g}"
+                    elif "val_accuracy" in record:
+                        shown["val_acc"] = f"{record['val_accuracy']:.3f}"
+                    bar.set_postfix(shown, refresh=False)
+                if self.callback is not None:
+                    self.callback(self, record)
+                if stop_early:
+                    if bar is not None:
+                        bar.update(config.epochs - epoch - 1)
+                    kept = best_weights if restore and best_weights is not None else engine.get_weights()
+                    return MemberResult(
+                        member=member,
+                        weights=kept,
+                        history=history,
+                        best_epoch=best_epoch if restore else epoch + 1,
+                        status="early_stopped",
+                        message="",
+                    )
+                if self._stop:
+                    sums = [0.0, 0.0, 0.0, 0.0]
+                    if epoch + 1 < config.epochs:
+                        return snapshot(epoch + 1, 0)
+        if restore and best_weights is not None:
+            return MemberResult(member, best_weights, history, best_epoch, "completed")
+        return MemberResult(member, engine.get_weights(), history, config.epochs, "completed")
+
+    def _diverged(
+        self,
+        member: int,
+        epoch: int,
+        lr: float,
+        value: float,
+        engine: Any,
+        last_good: dict[str, Array],
+        best_weights: dict[str, Array] | None,
+        best_epoch: int,
+        history: list[dict[str, float]],
+    ) -> MemberResult:
+        who = f" (member {member + 1})" if self.config.ensemble > 1 else ""
+        if best_weights is not None:
+            kept, kept_epoch, which = best_weights, best_epoch, f"the best validation epoch {best_epoch}"
+        else:
+            kept, kept_epoch = last_good, epoch
+            which = f"the end of epoch {epoch}" if epoch > 0 else "the initial weights"
+        message = (
+            f"training diverged at epoch {epoch + 1}{who}: the loss became {value}; kept the weights of {which}; "
+            f"try a smaller learning rate than {lr:g}"
+        )
+        engine.set_weights(kept)
+        return MemberResult(member, engine.get_weights(), history, kept_epoch, "diverged", message)
+
+    def _epoch_record(
+        self, member: int, epoch: int, lr: float, sums: list[float], engine: Any
+    ) -> dict[str, float]:
+        rows = sums[3]
+        record: dict[str, float] = {
+            "member": float(member),
+            "epoch": float(epoch + 1),
+            "lr": lr,
+            "train_loss": sums[0] / rows,
+        }
+        scale = self.target_scale
+        if self.regression:
+            outputs = self.y.shape[1]
+            record["train_rmse"] = math.sqrt(sums[1] / (rows * outputs)) * scale
+            record["train_mae"] = sums[2] / (rows * outputs) * scale
+            record["train_r2"] = 1.0 - sums[1] / self._sst if self._sst > 0 else math.nan
+        else:
+            record["train_accuracy"] = sums[1] / (rows * self.y.shape[1])
+        if self.x_val is not None and self.y_val is not None:
+            prediction = engine.predict(self.x_val)  # (N_val, out), float64
+            record["val_loss"] = self._loss_value(prediction, self.y_val)
+            if self.regression:
+                metrics = regression_metrics(prediction * scale, self.y_val * scale)
+                record.update({f"val_{k}": v for k, v in metrics.items()})
+            else:
+                record.update(
+                    {f"val_{k}": v for k, v in classification_metrics(prediction, self.y_val).items()}
+                )
+        return record
+
+    def _loss_value(self, prediction: Array, target: Array) -> float:
+        if not np.isfinite(prediction).all():
+            return math.inf
+        elementwise = self.loss.elementwise(prediction, target)
+        return float(elementwise.mean() if self.loss.reduction == "mean" else elementwise.sum())
+
+
+def fit(
+    config: TrainConfig,
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    x_val: npt.ArrayLike | None = None,
+    y_val: npt.ArrayLike | None = None,
+    **options: Any,
+) -> TrainResult:
+    """``Trainer(config, x, y, x_val, y_val, **options).run()``."""
+    return Trainer(config, x, y, x_val, y_val, **options).run()
+
+
+def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str) -> tuple[Array, Array]:
+    features = as_float_array(x, name=f"{what} inputs", dtype=np.dtype(np.float64), ndim=2)
+    target = as_float_array(y, name=f"{what} targets", dtype=np.dtype(np.float64))
+    if target.ndim == 1:
+        target = target.reshape(-1, 1)  # (N,) -> (N, 1)
+    if target.ndim != 2:
+        raise ValueError(f"{what} targets must be (N,) or (N, outputs), got shape {target.shape}")
+    if len(features) != len(target) or len(features) == 0:
+        raise ValueError(
+            f"{what} inputs and targets need the same non-zero number of rows, got {len(features)} and {len(target)}"
+        )
+    return features, target
+
+
+def _learning_rates(config: TrainConfig) -> Callable[[int], float]:
+    """η_e for 0-based epoch e, from glassnet's schedulers (pure functions of e)."""
+    holder = SGD([Parameter(np.zeros(1))], lr=config.lr)
+    scheduler: LRScheduler | None
+    if config.schedule == "cosine":
+        warmup = min(config.warmup_epochs, config.epochs - 1)
+        scheduler = CosineLR(
+            holder,
+            t_max=max(1, config.epochs - warmup),
+            eta_min=config.lr * config.min_lr_factor,
+            warmup=warmup,
+            warmup_start_factor=config.warmup_start_factor,
+        )
+    elif config.schedule == "step":
+        scheduler = StepLR(holder, step_size=config.step_size, gamma=config.gamma)
+    elif config.schedule == "exponential":
+        scheduler = ExponentialLR(holder, gamma=config.gamma)
+    else:
+        scheduler = None
+
+    def rate(epoch: int) -> float:
+        if scheduler is None:
+            return config.lr
+        scheduler.load_state_dict({"last_epoch": epoch, "base_lrs": [config.lr]})
+        return scheduler.get_last_lr()[0]
+
+    return rate
+
+
+def history_columns(history: list[dict[str, float]]) -> list[str]:
+    """Column names of a history, in a stable order (member, epoch, lr, train_*, val_*)."""
+    columns: list[str] = []
+    for record in history:
+        for key in record:
+            if key not in columns:
+                columns.append(key)
+    return columns
+
+
+def history_arrays(history: list[dict[str, float]]) -> dict[str, Array]:
+    """The history as one float64 array per column (NaN where a record lacks it)."""
+    return {
+        column: np.array([record.get(column, math.nan) for record in history], dtype=np.float64)
+        for column in history_columns(history)
+    }
+
+
+def history_records(arrays: Mapping[str, npt.ArrayLike]) -> list[dict[str, float]]:
+    """Inverse of :func:`history_arrays`."""
+    columns = {name: np.asarray(values, dtype=np.float64).reshape(-1) for name, values in arrays.items()}
+    lengths = {len(values) for values in columns.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"history columns have different lengths {sorted(lengths)}")
+    n = lengths.pop() if lengths else 0
+    return [
+        {name: float(values[i]) for name, values in columns.items() if not math.isnan(values[i])}
+        for i in range(n)
+    ]

@@ -1,0 +1,247 @@
+"""A run's files: the model checkpoint, metrics.json, history.csv, the plots, and the resume checkpoint.
+
+Layout of a run folder (``runs/NAME``):
+
+- ``model.npz``: the trained model (see :mod:`glassnet.checkpoint`), preprocessing and split included;
+- ``metrics.json``: RMSE, MAE, R² (dB) or accuracy for train, val, test, with the configuration;
+- ``history.csv``: one line per member and epoch;
+- ``loss_curves.png``, ``predicted_vs_measured.png``, ``residuals_vs_frequency.png`` (airfoil)
+  or ``decision_boundary.png`` (moons);
+- ``checkpoint.npz``: only while a run is interrupted; ``--resume`` continues from it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from glassnet.train._tasks import Run, predict_raw
+from glassnet.train._trainer import history_columns
+
+MODEL_FILE = "model.npz"
+RESUME_FILE = "checkpoint.npz"
+METRICS_FILE = "metrics.json"
+HISTORY_FILE = "history.csv"
+PLOT_FILES = (
+    "loss_curves.png",
+    "predicted_vs_measured.png",
+    "residuals_vs_frequency.png",
+    "decision_boundary.png",
+)
+RUN_FILES = (MODEL_FILE, RESUME_FILE, METRICS_FILE, HISTORY_FILE, *PLOT_FILES)
+
+
+def run_info(run: Run) -> dict[str, Any]:
+    """What a checkpoint records about the run besides weights and configuration."""
+    settings = run.split_settings
+    return {
+        **run.info,
+        "split": {
+            "seed": settings.seed,
+            "test_fraction": settings.test_fraction,
+            "val_fraction": settings.val_fraction,
+        },
+        "log_columns": list(run.preprocessor.log_columns),
+        "status": run.result.status,
+        "message": run.result.message,
+        "seconds": run.result.seconds,
+    }
+
+
+def run_checkpoint(run: Run, *, with_resume: bool = False) -> Checkpoint:
+    """The run as a :class:`Checkpoint` (with its resume state when ``with_resume``)."""
+    resume = run.result.resume if with_resume else None
+    members = run.result.weights
+    if not members:  # interrupted in the first member: the current weights stand in
+        if resume is None:
+            raise ValueError("the run has no trained member to save")
+        members = [resume.weights]
+    return Checkpoint(
+        spec=run.result.spec,
+        members=members,
+        config=run.config,
+        preprocessor=run.preprocessor.to_state(),
+        metrics=run.metrics,
+        info=run_info(run),
+        history=run.result.history,
+        arrays={f"split_{name}": rows for name, rows in run.parts().items()},
+        resume=resume,
+    )
+
+
+def metrics_document(run: Run) -> dict[str, Any]:
+    """The content of metrics.json."""
+    result = run.result
+    return {
+        "task": run.task,
+        "unit": run.info.get("target_unit", ""),
+        **{part: values for part, values in run.metrics.items()},
+        "status": result.status,
+        "message": result.message,
+        "seconds": round(result.seconds, 3),
+        "members": [
+            {
+                "member": member.member,
+                "epochs_run": len(member.history),
+                "best_epoch": member.best_epoch,
+                "status": member.status,
+            }
+            for member in result.members
+        ],
+        "split": run_info(run)["split"],
+        "config": run.config.to_dict(),
+        "data_source": run.info.get("data_source"),
+    }
+
+
+def history_csv(history: list[dict[str, float]]) -> str:
+    """The history as CSV text: a header, then one line per member and epoch."""
+    columns = history_columns(history)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for record in history:
+        row = []
+        for column in columns:
+            value = record.get(column, math.nan)
+            row.append(str(int(value)) if column in ("member", "epoch") else repr(float(value)))
+        writer.writerow(row)
+    return buffer.getvalue()
+
+
+def write_text_atomically(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then renamed
+        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False, encoding="utf-8"
+    )
+    try:
+        with handle:
+            handle.write(text)
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_run(run: Run, folder: str | os.PathLike[str], *, plots: bool = True) -> dict[str, Path]:
+    """Write the model, metrics, history and plots of a finished run into ``folder``; return the paths."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    written["model"] = save_checkpoint(out / MODEL_FILE, run_checkpoint(run))
+    text = json.dumps(_finite(metrics_document(run)), indent=2, sort_keys=False)
+    written["metrics"] = write_text_atomically(out / METRICS_FILE, text + "\n")
+    written["history"] = write_text_atomically(out / HISTORY_FILE, history_csv(run.result.history))
+    if plots:
+        written.update(write_plots(run, out))
+    (out / RESUME_FILE).unlink(missing_ok=True)
+    return written
+
+
+def write_plots(run: Run, out: Path) -> dict[str, Path]:
+    """The run's figures (see the module docstring)."""
+    from glassnet import plots
+
+    written: dict[str, Path] = {}
+    if run.result.history:
+        written["loss_curves"] = plots.plot_loss_curves(
+            run.result.history, out / "loss_curves.png", title=f"{run.task}: loss per epoch"
+        )
+    if not run.result.members:
+        return written
+    ensemble = run.ensemble()
+    if run.task == "moons":
+        written["decision_boundary"] = plots.plot_decision_boundary(
+            lambda grid: predict_raw(ensemble, run.preprocessor, grid),
+            run.X,
+            run.y,
+            out / "decision_boundary.png",
+            title=f"2→{'→'.join(map(str, run.config.hidden))}→1 network on the moons set",
+        )
+        return written
+    prediction = run.predict(run.X)
+    parts = run.parts()
+    unit = str(run.info.get("target_unit", "dB"))
+    measured = {name: run.y[rows] for name, rows in parts.items()}
+    predicted = {name: prediction[rows] for name, rows in parts.items()}
+    written["predicted_vs_measured"] = plots.plot_predicted_vs_measured(
+        measured, predicted, out / "predicted_vs_measured.png", unit=unit
+    )
+    written["residuals_vs_frequency"] = plots.plot_residuals_vs_frequency(
+        {name: run.X[rows, 0] for name, rows in parts.items()},
+        {name: predicted[name] - measured[name] for name in parts},
+        out / "residuals_vs_frequency.png",
+        unit=unit,
+    )
+    return written
+
+
+def save_resume(run: Run, folder: str | os.PathLike[str]) -> Path:
+    """Save an interrupted run's state to ``folder/checkpoint.npz``."""
+    if run.result.resume is None:
+        raise ValueError("only an interrupted run has a resume state to save")
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    return save_checkpoint(out / RESUME_FILE, run_checkpoint(run, with_resume=True))
+
+
+def load_resume(folder: str | os.PathLike[str]) -> Checkpoint:
+    """The resume checkpoint of an interrupted run in ``folder``."""
+    path = Path(folder) / RESUME_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no interrupted run to resume in {folder} (no {RESUME_FILE})")
+    checkpoint = load_checkpoint(path)
+    if checkpoint.resume is None or checkpoint.config is None:
+        raise ValueError(f"{path} holds no resume state")
+    return checkpoint
+
+
+def fresh_run_folder(base: str | os.PathLike[str], prefix: str) -> Path:
+    """A new, not yet existing folder ``base/prefix-YYYYmmdd-HHMMSS[-k]``."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    root = Path(base)
+    candidate = root / f"{prefix}-{stamp}"
+    counter = 2
+    while candidate.exists():
+        candidate = root / f"{prefix}-{stamp}-{counter}"
+        counter += 1
+    return candidate
+
+
+def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
+    """Check that ``folder`` may receive a run: absent or empty, or ``force`` (old run files are removed)."""
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise ValueError(
+                f"--out {out} is not empty; use --force to overwrite it (or --resume to continue a run)"
+            )
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

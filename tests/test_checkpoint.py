@@ -1,0 +1,231 @@
+"""Checkpoints: round trips across engines, atomic writes, and refusal of bad files."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet.checkpoint import FORMAT_VERSION, META_KEY, Checkpoint, load_checkpoint, save_checkpoint
+from glassnet.data import Preprocessor
+from glassnet.spec import MLPSpec
+from glassnet.torch_bridge import from_torch
+from glassnet.train import TrainConfig, fit
+
+
+def trained(engine: str = "numpy", ensemble: int = 1) -> tuple[Checkpoint, np.ndarray[Any, Any]]:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(64, 3)) * [1.0, 10.0, 0.1] + [0.0, 50.0, 1.0]
+    y = np.sin(x[:, 0]) + 0.02 * x[:, 1] + x[:, 2]
+    prep = Preprocessor(log_columns=(2,)).fit(x, y)
+    config = TrainConfig(hidden=(8, 8), epochs=3, batch_size=16, engine=engine, ensemble=ensemble, seed=1)
+    result = fit(
+        config, prep.transform_x(x), prep.transform_y(y), prep.transform_x(x[:16]), prep.transform_y(y[:16])
+    )
+    checkpoint = Checkpoint(
+        spec=result.spec,
+        members=result.weights,
+        config=config,
+        preprocessor=prep.to_state(),
+        metrics={"test": {"rmse": 1.5, "r2": float("nan")}},
+        info={"task": "toy", "feature_names": ["a", "b", "c"]},
+        history=result.history,
+        arrays={"split_train": np.arange(48)},
+    )
+    return checkpoint, x
+
+
+def test_round_trip_keeps_everything(tmp_path: Path) -> None:
+    checkpoint, x = trained(ensemble=2)
+    path = save_checkpoint(tmp_path / "model.npz", checkpoint)
+    loaded = load_checkpoint(path)
+    assert loaded.spec == checkpoint.spec
+    assert loaded.config == checkpoint.config
+    assert loaded.metrics == {"test": {"rmse": 1.5, "r2": None}}  # NaN is stored as null
+    assert loaded.info == checkpoint.info
+    assert loaded.history == checkpoint.history
+    np.testing.assert_array_equal(loaded.arrays["split_train"], np.arange(48))
+    for ours, theirs in zip(checkpoint.members, loaded.members, strict=True):
+        for name in ours:
+            np.testing.assert_array_equal(ours[name], theirs[name])
+    prep = loaded.load_preprocessor()
+    np.testing.assert_array_equal(
+        prep.transform_x(x), Preprocessor.from_state(checkpoint.preprocessor).transform_x(x)
+    )
+    np.testing.assert_array_equal(
+        loaded.ensemble().predict(prep.transform_x(x)), checkpoint.ensemble().predict(prep.transform_x(x))
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no temporary file left
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_a_model_saved_by_one_engine_loads_in_the_other(engine: str, tmp_path: Path, torch: Any) -> None:
+    checkpoint, x = trained(engine=engine)
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "m.npz", checkpoint))
+    inputs = loaded.load_preprocessor().transform_x(x)
+    numpy_out = loaded.ensemble().predict(inputs)
+    (module,) = loaded.torch_modules()
+    with torch.no_grad():
+        torch_out = module(torch.from_numpy(inputs)).numpy()
+    np.testing.assert_allclose(torch_out, numpy_out, rtol=1e-12, atol=1e-12)
+    again = from_torch(module)
+    np.testing.assert_array_equal(again(inputs), numpy_out)
+
+
+def test_save_refuses_weights_that_do_not_fit(tmp_path: Path) -> None:
+    checkpoint, _ = trained()
+    checkpoint.members[0]["0.weight"] = np.zeros((2, 2))
+    with pytest.raises(ValueError, match=r"has shape \(2, 2\)"):
+        save_checkpoint(tmp_path / "m.npz", checkpoint)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _rewrite(path: Path, change: Any) -> None:
+    """Load the raw arrays, let ``change`` edit them (and the metadata dict), write them back."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    meta = json.loads(arrays[META_KEY].tobytes())
+    change(arrays, meta)
+    arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def _reseal(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Recompute the array list and checksum, as a forger would, so only the content checks remain."""
+    from glassnet.checkpoint import _digest
+
+    meta["arrays"] = {
+        key: [a.dtype.str, list(a.shape)] for key, a in sorted(arrays.items()) if key != META_KEY
+    }
+    meta["sha256"] = _digest(meta, {k: v for k, v in arrays.items() if k != META_KEY})
+
+
+def _flip_weight(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    arrays["weights/0/0.weight"] = arrays["weights/0/0.weight"] + 1e-12
+
+
+def _shrink_weight(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    arrays["weights/0/0.weight"] = arrays["weights/0/0.weight"][:, :2]
+
+
+def _shrink_and_reseal(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    _shrink_weight(arrays, meta)
+    _reseal(arrays, meta)
+
+
+def _future_version(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    meta["version"] = FORMAT_VERSION + 1
+
+
+def _other_format(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    meta["format"] = "something-else"
+
+
+def _change_metric(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    meta["metrics"]["test"]["rmse"] = 0.1
+
+
+def _drop_member(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    del arrays["weights/0/2.bias"]
+    _reseal(arrays, meta)
+
+
+def _nan_weight(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    arrays["weights/0/2.bias"] = np.full_like(arrays["weights/0/2.bias"], np.nan)
+    _reseal(arrays, meta)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (_flip_weight, "checksum mismatch"),
+        (_change_metric, "checksum mismatch"),
+        (_shrink_weight, "arrays do not match the metadata"),
+        (_shrink_and_reseal, r"has shape \(8, 2\), the architecture \[3, 8, 8, 1\] needs \(8, 3\)"),
+        (_drop_member, r"missing \['2.bias'\]"),
+        (_nan_weight, "NaN or infinite"),
+        (_future_version, f"format version {FORMAT_VERSION + 1}.*reads version {FORMAT_VERSION}"),
+        (_other_format, "not a glassnet checkpoint"),
+    ],
+)
+def test_tampered_or_mismatched_files_are_refused(change: Any, match: str, tmp_path: Path) -> None:
+    checkpoint, _ = trained()
+    path = save_checkpoint(tmp_path / "m.npz", checkpoint)
+    _rewrite(path, change)
+    with pytest.raises(ValueError, match=match):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 0.0])
+def test_truncated_file_is_refused(keep: float, tmp_path: Path) -> None:
+    checkpoint, _ = trained()
+    path = save_checkpoint(tmp_path / "m.npz", checkpoint)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        load_checkpoint(path)
+
+
+def test_pickled_payload_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "evil.npz"
+    np.savez(path, **{META_KEY: np.array([{"run": "code"}], dtype=object)})
+    with pytest.raises(ValueError, match="pickled Python objects; refused"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (b"not a zip at all", "not a readable checkpoint"),
+        (None, "no __meta__ entry"),
+    ],
+)
+def test_foreign_files_are_refused(content: bytes | None, match: str, tmp_path: Path) -> None:
+    path = tmp_path / "other.npz"
+    if content is None:
+        np.savez(path, weights=np.zeros(3))
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match=match):
+        load_checkpoint(path)
+
+
+def test_damaged_metadata_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    np.savez(path, **{META_KEY: np.frombuffer(b"{not json", dtype=np.uint8)})
+    with pytest.raises(ValueError, match="damaged metadata"):
+        load_checkpoint(path)
+
+
+def test_missing_file_is_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="no checkpoint file"):
+        load_checkpoint(tmp_path / "absent.npz")
+
+
+def test_interrupted_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    checkpoint, _ = trained()
+    path = save_checkpoint(tmp_path / "m.npz", checkpoint)
+    before = path.read_bytes()
+
+    def failing_savez(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", failing_savez)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, checkpoint)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def test_checkpoint_is_a_plain_zip_of_npy_files(tmp_path: Path) -> None:
+    checkpoint, _ = trained()
+    path = save_checkpoint(tmp_path / "m.npz", checkpoint)
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+    assert f"{META_KEY}.npy" in names and "weights/0/0.weight.npy" in names
+    assert MLPSpec.from_dict(json.loads(np.load(path)[META_KEY].tobytes())["spec"]) == checkpoint.spec

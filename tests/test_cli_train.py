@@ -1,0 +1,277 @@
+"""glassnet train / evaluate / predict: end to end on airfoil and moons, option checks, Ctrl-C and --resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet.checkpoint import load_checkpoint
+from glassnet.cli import main
+from glassnet.train import NumpyEngine
+
+QUICK = ["--hidden", "32,32", "--epochs", "40", "--batch-size", "64", "--lr", "5e-3", "--warmup-epochs", "2"]
+
+
+@pytest.fixture(scope="module")
+def airfoil_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "quick"
+    assert main(["train", "airfoil", *QUICK, "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_train_airfoil_writes_the_run_folder(airfoil_run: Path) -> None:
+    names = sorted(p.name for p in airfoil_run.iterdir())
+    assert names == [
+        "history.csv",
+        "loss_curves.png",
+        "metrics.json",
+        "model.npz",
+        "predicted_vs_measured.png",
+        "residuals_vs_frequency.png",
+    ]
+    metrics = json.loads((airfoil_run / "metrics.json").read_text())
+    assert metrics["unit"] == "dB"
+    assert {part: int(metrics[part]["n"]) for part in ("train", "val", "test")} == {
+        "train": 1081,
+        "val": 121,
+        "test": 301,
+    }
+    assert metrics["test"]["rmse"] < 3.0  # sanity bound, not the accuracy target
+    assert 0.8 < metrics["test"]["r2"] <= 1.0
+    with open(airfoil_run / "history.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 40 and rows[0]["epoch"] == "1"
+    assert {"train_loss", "val_loss", "val_rmse", "val_mae", "val_r2", "lr"} <= set(rows[0])
+
+
+def test_evaluate_reproduces_the_saved_metrics(airfoil_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["evaluate", str(airfoil_run), "--json"]) == 0
+    measured = json.loads(capsys.readouterr().out)
+    saved = json.loads((airfoil_run / "metrics.json").read_text())
+    for part in ("train", "val", "test"):
+        assert measured[part]["rmse"] == pytest.approx(saved[part]["rmse"], rel=1e-12)
+    assert measured["all"]["n"] == 1503
+    assert main(["evaluate", str(airfoil_run / "model.npz")]) == 0
+    assert "test   RMSE" in capsys.readouterr().out
+
+
+def test_predict_writes_one_prediction_per_row(airfoil_run: Path, tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "frequency,aoa,chord,velocity,thickness\n800,0,0.3048,71.3,0.00266337\n4000;3;0.1;39.6;0.002\n".replace(
+            ";", ","
+        )
+    )
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(airfoil_run), str(rows), "-o", str(out)]) == 0
+    with open(out) as handle:
+        table = list(csv.reader(handle))
+    assert table[0][-1] == "sound_pressure_level_dB"
+    assert len(table) == 3
+    values = [float(line[-1]) for line in table[1:]]
+    assert all(100.0 < v < 145.0 for v in values)
+    checkpoint = load_checkpoint(airfoil_run / "model.npz")
+    from glassnet.train import predict_raw
+
+    expected = predict_raw(
+        checkpoint.ensemble(), checkpoint.load_preprocessor(), np.array([[800, 0, 0.3048, 71.3, 0.00266337]])
+    )
+    assert values[0] == pytest.approx(expected[0], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        ("800,0,0.3048,71.3,0.00266337\n1000,x,0.3,71,0.002\n", "line 2, column 2"),
+        ("800,0,0.3048,71.3\n", "line 1"),
+        ("800,0,0.3048,71.3,nan\n", "line 1"),
+    ],
+)
+def test_predict_reports_bad_rows_by_line(
+    content: str, match: str, airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "bad.csv"
+    rows.write_text(content)
+    assert main(["predict", str(airfoil_run), str(rows)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and match in err
+
+
+def test_train_moons_plots_the_decision_boundary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "moons"
+    assert main(["train", "moons", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "(2, 3, 1)" in text and "accuracy" in text
+    assert (out / "decision_boundary.png").stat().st_size > 1000
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test"]["accuracy"] >= 0.8
+    points = tmp_path / "points.csv"
+    points.write_text("0,0\n1.5,-0.5\n")
+    assert main(["predict", str(out), str(points)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "x1,x2,logit,probability,label"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "match"),
+    [
+        ("--epochs", "0", r"--epochs must be an integer in \[1, 1000000\], got 0"),
+        ("--epochs", "-5", "--epochs must be an integer"),
+        ("--epochs", "10000000000", "--epochs must be an integer"),
+        ("--epochs", "many", "--epochs must be an integer"),
+        ("--lr", "0", r"--lr must be a number in \(0, 10\]"),
+        ("--lr", "-0.001", "--lr must be a number"),
+        ("--lr", "inf", "--lr must be a number"),
+        ("--lr", "1e6", "--lr must be a number"),
+        ("--batch-size", "0", "--batch-size must be an integer"),
+        ("--batch-size", "1e9", "--batch-size must be an integer"),
+        ("--ensemble", "0", "--ensemble must be an integer"),
+        ("--ensemble", "5000", "--ensemble must be an integer"),
+        ("--seed", "-1", "--seed must be an integer"),
+        ("--hidden", "128,0", "--hidden widths must be an integer"),
+        ("--hidden", "12x", "--hidden widths must be an integer"),
+        ("--hidden", "16384,16384,16384", "parameters"),
+        ("--weight-decay", "-0.1", "--weight-decay must be a number"),
+        ("--patience", "-1", "--patience must be an integer"),
+        ("--clip-norm", "nan", "--clip-norm must be a number"),
+        ("--warmup-epochs", "-1", "--warmup-epochs must be an integer"),
+        ("--test-fraction", "1", "--test-fraction must be a number"),
+        ("--val-fraction", "-0.1", "--val-fraction must be a number"),
+        ("--device", "cuda", "--device cuda needs --engine torch"),
+    ],
+)
+def test_bad_numbers_give_one_line(
+    option: str, value: str, match: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "airfoil", option, value, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("glassnet train: error: ")
+    assert re.search(match, err), err
+    assert not (tmp_path / "x").exists()
+
+
+def test_existing_out_folder_needs_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "busy"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert main(["train", "moons", "--out", str(out), "--quiet", "--epochs", "2"]) == 2
+    assert "is not empty; use --force" in capsys.readouterr().err
+    assert main(["train", "moons", "--out", str(out), "--quiet", "--epochs", "2", "--force"]) == 0
+    assert (out / "notes.txt").read_text() == "mine"  # --force replaces run files only
+    assert (out / "model.npz").is_file()
+
+
+def test_without_out_a_fresh_folder_is_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "moons", "--epochs", "2", "--quiet", "--no-plots"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("run folder: runs/moons-")
+    assert (tmp_path / line.removeprefix("run folder: ") / "model.npz").is_file()
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_identically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ["--hidden", "16", "--epochs", "6", "--ensemble", "2", "--quiet", "--no-plots"]
+    original = NumpyEngine.train_batch
+    calls = [0]
+
+    def interrupting(self: Any, start: int, stop: int) -> tuple[float, float, float]:
+        calls[0] += 1
+        if calls[0] == 150:  # in member 2 (17 batches per epoch, 6 epochs per member)
+            signal.raise_signal(signal.SIGINT)
+        return original(self, start, stop)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(NumpyEngine, "train_batch", interrupting)
+        assert main(["train", "airfoil", *options, "--out", str(tmp_path / "a")]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted in member 2/2, epoch 3 after 14 batch(es)" in err
+    assert "--resume" in err
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["checkpoint.npz"]
+    assert main(["train", "airfoil", "--out", str(tmp_path / "a"), "--resume", "--epochs", "7"]) == 2
+    assert "drop --epochs" in capsys.readouterr().err
+    assert main(["train", "moons", "--out", str(tmp_path / "a"), "--resume"]) == 2
+    assert "not 'moons'" in capsys.readouterr().err
+    assert main(["train", "airfoil", "--out", str(tmp_path / "a"), "--resume", "--quiet", "--no-plots"]) == 0
+    assert not (tmp_path / "a" / "checkpoint.npz").exists()
+    assert main(["train", "airfoil", *options, "--out", str(tmp_path / "b")]) == 0
+    resumed, straight = (
+        load_checkpoint(tmp_path / "a" / "model.npz"),
+        load_checkpoint(tmp_path / "b" / "model.npz"),
+    )
+    for ours, theirs in zip(resumed.members, straight.members, strict=True):
+        for name in ours:
+            np.testing.assert_array_equal(ours[name], theirs[name])
+    assert resumed.history == straight.history
+
+
+def test_resume_needs_an_interrupted_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "airfoil", "--resume"]) == 2
+    assert "--resume needs --out" in capsys.readouterr().err
+    assert main(["train", "airfoil", "--resume", "--out", str(tmp_path)]) == 2
+    assert "no interrupted run to resume" in capsys.readouterr().err
+
+
+def test_torch_engine_from_the_command_line(
+    tmp_path: Path, torch: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "t"
+    assert (
+        main(
+            [
+                "train",
+                "moons",
+                "--engine",
+                "torch",
+                "--threads",
+                "1",
+                "--epochs",
+                "20",
+                "--out",
+                str(out),
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    assert "(torch)" in capsys.readouterr().out
+    numpy_out = tmp_path / "n"
+    assert main(["train", "moons", "--epochs", "20", "--out", str(numpy_out), "--no-plots", "--quiet"]) == 0
+    a, b = load_checkpoint(out / "model.npz"), load_checkpoint(numpy_out / "model.npz")
+    for name, value in a.members[0].items():
+        np.testing.assert_allclose(value, b.members[0][name], atol=1e-9)
+
+
+def test_evaluate_refuses_a_bad_model_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "model.npz"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    assert main(["evaluate", str(bad)]) == 2
+    assert "not a readable checkpoint" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "absent")]) == 2
+    assert "no model file" in capsys.readouterr().err
+
+
+def test_real_subprocess_trains_moons(tmp_path: Path) -> None:
+    out = tmp_path / "sub"
+    done = subprocess.run(
+        [sys.executable, "-m", "glassnet", "train", "moons", "--epochs", "20", "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"run folder: {out}"
+    assert (out / "model.npz").is_file()

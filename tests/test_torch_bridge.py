@@ -1,0 +1,130 @@
+"""to_torch / from_torch: same function, same weights, both ways, for every activation."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet.nn import ACTIVATIONS, MLP, LeakyReLU, Linear, Sequential, Sigmoid, Tanh
+from glassnet.spec import MLPSpec, build_mlp, spec_of
+from glassnet.torch_bridge import (
+    TORCH_MISSING,
+    build_torch_mlp,
+    from_torch,
+    import_torch,
+    resolve_device,
+    to_torch,
+)
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_round_trip_keeps_function_and_weights(
+    activation: str, dtype: Any, torch: Any, rng: np.random.Generator
+) -> None:
+    model = MLP([4, 7, 5, 2], activation=activation, output_activation="sigmoid", rng=rng, dtype=dtype)
+    x = rng.normal(size=(9, 4)).astype(dtype)
+    module = to_torch(model)
+    assert [name for name, _ in module.named_parameters()] == [name for name, _ in model.named_parameters()]
+    assert next(module.parameters()).dtype == (torch.float64 if dtype == np.float64 else torch.float32)
+    with torch.no_grad():
+        out = module(torch.from_numpy(x)).numpy()
+    tolerance = 1e-12 if dtype == np.float64 else 1e-6
+    if activation == "softplus":
+        tolerance = max(tolerance, 3e-9)  # torch's Softplus returns z above z = 20
+    np.testing.assert_allclose(out, model(x), rtol=tolerance, atol=tolerance)
+    back = from_torch(module)
+    for (name, ours), (name_back, theirs) in zip(
+        model.named_parameters(), back.named_parameters(), strict=True
+    ):
+        assert name == name_back
+        assert theirs.data.dtype == dtype
+        np.testing.assert_array_equal(ours.data, theirs.data)
+    np.testing.assert_array_equal(back(x), model(x))
+    assert spec_of(back) == spec_of(model)
+
+
+def test_leaky_slope_survives_the_trip(torch: Any) -> None:
+    model = Sequential(
+        Linear(2, 3, rng=np.random.default_rng(0)), LeakyReLU(0.2), Linear(3, 1, rng=np.random.default_rng(1))
+    )
+    module = to_torch(model)
+    assert module[1].negative_slope == 0.2
+    back = from_torch(module)
+    assert isinstance(back[1], LeakyReLU) and back[1].negative_slope == 0.2
+    assert spec_of(back).negative_slope == 0.2
+
+
+def test_nested_torch_sequential_is_flattened(torch: Any) -> None:
+    nn = torch.nn
+    module = nn.Sequential(nn.Sequential(nn.Linear(3, 4), nn.Tanh()), nn.Linear(4, 1), nn.Sigmoid()).double()
+    model = from_torch(module)
+    assert [type(layer) for layer in model] == [Linear, Tanh, Linear, Sigmoid]
+    x = np.random.default_rng(0).normal(size=(5, 3))
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(model(x), expected, rtol=1e-12)
+
+
+def test_build_torch_mlp_matches_glassnet_draw(torch: Any) -> None:
+    spec = MLPSpec(sizes=(5, 8, 1), activation="tanh")
+    module = build_torch_mlp(spec, rng=np.random.default_rng(3))
+    reference = build_mlp(spec, rng=np.random.default_rng(3))
+    for name, parameter in module.named_parameters():
+        np.testing.assert_array_equal(parameter.detach().numpy(), reference.state_dict()[name])
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda nn: nn.Sequential(nn.Linear(2, 2), nn.GELU()), "cannot convert GELU at position 1"),
+        (lambda nn: nn.Linear(2, 2, bias=False), "with a bias"),
+        (lambda nn: nn.Sequential(nn.Linear(2, 2), nn.Softplus(beta=2.0)), "beta=1"),
+        (lambda nn: nn.Sequential(), "empty"),
+    ],
+)
+def test_from_torch_refuses_what_it_cannot_express(make: Any, match: str, torch: Any) -> None:
+    with pytest.raises(ValueError, match=match):
+        from_torch(make(torch.nn))
+
+
+def test_from_torch_refuses_non_modules(torch: Any) -> None:
+    with pytest.raises(TypeError, match=r"torch\.nn\.Module"):
+        from_torch([1, 2])
+
+
+def test_cuda_request_without_cuda_is_a_clear_error(torch: Any) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ValueError, match=r"no CUDA GPU is available.*--device cpu"):
+        to_torch(MLP([2, 1], rng=np.random.default_rng(0)), device="cuda")
+
+
+@pytest.mark.parametrize("device", ["gpu", "tpu", "", "CUDA"])
+def test_unknown_device_is_refused(device: str, torch: Any) -> None:
+    with pytest.raises(ValueError, match="device must be 'cpu' or 'cuda'"):
+        resolve_device(device)
+
+
+def test_missing_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ImportError, match=r"pip install 'glassnet\[torch\]'"):
+        import_torch()
+    assert "glassnet[torch]" in TORCH_MISSING
+
+
+@pytest.mark.parametrize(
+    ("layers", "match"),
+    [
+        ([Tanh()], "starts with a Linear"),
+        ([Linear(2, 3), Linear(3, 1)], "expected an activation"),
+        ([Linear(2, 3), Tanh(), Linear(4, 1)], "takes 4 inputs"),
+        ([Linear(2, 3), Tanh(), Linear(3, 3), Sigmoid(), Linear(3, 1)], "one hidden activation"),
+    ],
+)
+def test_spec_of_refuses_other_layouts(layers: list[Any], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        spec_of(Sequential(*layers))

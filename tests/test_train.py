@@ -1,0 +1,277 @@
+"""Trainer: engine parity, resume equality, divergence, early stopping, ensembles, configuration checks."""
+
+from __future__ import annotations
+
+import math
+import re
+import signal
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet.data import Preprocessor, load_airfoil, train_val_test_split
+from glassnet.train import (
+    MOONS_CONFIG,
+    NumpyEngine,
+    TorchEngine,
+    TrainConfig,
+    Trainer,
+    fit,
+    train_moons,
+)
+
+Array = np.ndarray[Any, Any]
+
+
+@pytest.fixture(scope="module")
+def airfoil() -> tuple[Array, Array, Array, Array, float]:
+    """Standardised airfoil rows: 1000 training rows (10 batches of 100), 120 validation rows."""
+    data = load_airfoil()
+    split = train_val_test_split(len(data), rng=np.random.default_rng(0))
+    train, val = split.train[:1000], split.val[:120]
+    prep = Preprocessor(log_columns=(0, 4)).fit(data.X[train], data.y[train])
+    scale = float(prep.inverse_transform_y(np.array([1.0]))[0] - prep.inverse_transform_y(np.array([0.0]))[0])
+    x, y = prep.transform_x(data.X), prep.transform_y(data.y)
+    return x[train], y[train], x[val], y[val], scale
+
+
+def small(**changes: Any) -> TrainConfig:
+    base = TrainConfig(
+        hidden=(16, 16),
+        optimizer="adam",
+        lr=3e-3,
+        weight_decay=0.0,
+        schedule="cosine",
+        warmup_epochs=2,
+        batch_size=100,
+        epochs=8,
+        seed=7,
+    )
+    return base.replace(**changes)
+
+
+def test_engines_agree_after_100_adam_steps(airfoil: Any, torch: Any) -> None:
+    """5→64→64→1 in float64, same initial weights and batches: weights within 1e-9 after 100 steps."""
+    x, y, xv, yv, scale = airfoil
+    config = small(hidden=(64, 64), epochs=10, schedule="constant", lr=1e-3)  # 10 epochs x 10 batches
+    results = {
+        engine: Trainer(config.replace(engine=engine), x, y, xv, yv, target_scale=scale).run()
+        for engine in ("numpy", "torch")
+    }
+    ours, theirs = results["numpy"], results["torch"]
+    assert ours.status == theirs.status == "completed"
+    for name, value in ours.weights[0].items():
+        np.testing.assert_allclose(value, theirs.weights[0][name], rtol=0, atol=1e-9, err_msg=name)
+    assert len(ours.history) == len(theirs.history) == 10
+    for a, b in zip(ours.history, theirs.history, strict=True):
+        for key in ("train_loss", "val_loss", "val_rmse", "train_rmse"):
+            assert a[key] == pytest.approx(b[key], rel=1e-10, abs=1e-12), key
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"optimizer": "adamw", "weight_decay": 1e-2, "clip_norm": 0.5},
+        {"optimizer": "sgd", "momentum": 0.9, "lr": 1e-2, "schedule": "step", "step_size": 2},
+        {
+            "optimizer": "adam",
+            "weight_decay": 1e-3,
+            "schedule": "exponential",
+            "gamma": 0.9,
+            "batch_size": 64,
+        },
+    ],
+)
+def test_engines_agree_for_other_settings(changes: dict[str, Any], airfoil: Any, torch: Any) -> None:
+    x, y, xv, yv, _ = airfoil
+    config = small(epochs=4, **changes)
+    ours = Trainer(config, x, y, xv, yv).run()
+    theirs = Trainer(config.replace(engine="torch"), x, y, xv, yv).run()
+    for name, value in ours.weights[0].items():
+        np.testing.assert_allclose(value, theirs.weights[0][name], rtol=0, atol=1e-10, err_msg=name)
+
+
+def test_history_has_metrics_in_target_units(airfoil: Any) -> None:
+    x, y, xv, yv, scale = airfoil
+    result = Trainer(small(), x, y, xv, yv, target_scale=scale).run()
+    record = result.history[-1]
+    assert set(record) >= {
+        "epoch",
+        "lr",
+        "train_loss",
+        "val_loss",
+        "train_rmse",
+        "val_rmse",
+        "val_mae",
+        "val_r2",
+    }
+    prediction = result.predict(xv)[:, 0]
+    rmse_db = math.sqrt(np.mean((prediction - yv) ** 2)) * scale
+    best = min(result.history, key=lambda r: r["val_loss"])
+    assert best["val_rmse"] == pytest.approx(rmse_db, rel=1e-12)  # best weights restored
+    assert record["train_rmse"] == pytest.approx(math.sqrt(record["train_loss"]) * scale, rel=1e-9)
+    lrs = [r["lr"] for r in result.history]
+    assert lrs[0] == pytest.approx(3e-3 * 0.1) and max(lrs) == pytest.approx(3e-3)
+
+
+def _interrupt_after(monkeypatch: pytest.MonkeyPatch, engine_cls: Any, batches: int) -> None:
+    """Send the process a real SIGINT during the given batch (the batch itself still runs)."""
+    original = engine_cls.train_batch
+    count = [0]
+
+    def counting(self: Any, start: int, stop: int) -> tuple[float, float, float]:
+        count[0] += 1
+        if count[0] == batches:
+            signal.raise_signal(signal.SIGINT)  # the Trainer's handler: stop after this batch
+        return original(self, start, stop)
+
+    monkeypatch.setattr(engine_cls, "train_batch", counting)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+@pytest.mark.parametrize("batches", [23, 30, 73])  # mid-epoch, at an epoch's end, in the second member
+def test_resume_gives_bit_identical_weights(
+    engine: str, batches: int, airfoil: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    if engine == "torch":
+        request.getfixturevalue("torch")
+    x, y, xv, yv, _ = airfoil
+    config = small(engine=engine, ensemble=2, epochs=5, patience=50)
+    straight = Trainer(config, x, y, xv, yv).run()
+    engine_cls = NumpyEngine if engine == "numpy" else TorchEngine
+    with monkeypatch.context() as patch:
+        _interrupt_after(patch, engine_cls, batches)
+        stopped = Trainer(config, x, y, xv, yv).run()
+    assert stopped.status == "interrupted" and stopped.resume is not None
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler given back
+    resumed = Trainer(config, x, y, xv, yv).run(stopped.resume)
+    assert resumed.status == "completed"
+    for a, b in zip(straight.members, resumed.members, strict=True):
+        for name in a.weights:
+            np.testing.assert_array_equal(a.weights[name], b.weights[name])
+        assert a.history == b.history
+
+
+def test_request_stop_from_callback_stops_between_epochs(airfoil: Any) -> None:
+    x, y, xv, yv, _ = airfoil
+
+    def stop_at_three(trainer: Trainer, record: dict[str, float]) -> None:
+        if record["epoch"] == 3:
+            trainer.request_stop()
+
+    result = Trainer(small(), x, y, xv, yv, callback=stop_at_three).run()
+    assert result.status == "interrupted"
+    assert result.resume is not None and (result.resume.epoch, result.resume.batch) == (3, 0)
+    assert "epoch 4 after 0 batch" in result.message
+
+
+def test_divergence_stops_with_a_clear_message_and_keeps_good_weights(airfoil: Any) -> None:
+    x, y, _, _, _ = airfoil
+    config = small(optimizer="sgd", momentum=0.9, lr=5.0, schedule="constant", epochs=50)
+    result = fit(config, x * 100.0, y)
+    assert result.status == "diverged"
+    assert re.search(r"diverged at epoch \d+", result.message)
+    assert "try a smaller learning rate than 5" in result.message
+    assert "kept the weights of" in result.message
+    assert all(np.isfinite(w).all() for w in result.weights[0].values())
+    assert len(result.history) < 50
+
+
+def test_early_stopping_restores_the_best_epoch(airfoil: Any) -> None:
+    x, y, xv, yv, _ = airfoil
+    config = small(hidden=(64, 64), lr=3e-2, schedule="constant", epochs=200, patience=3)
+    result = fit(config, x[:200], y[:200], xv, yv)
+    member = result.members[0]
+    assert member.status == "early_stopped"
+    assert len(member.history) < 200
+    losses = [r["val_loss"] for r in member.history]
+    assert member.best_epoch == int(np.argmin(losses)) + 1
+    assert len(member.history) - member.best_epoch == 3
+    prediction = result.predict(xv)[:, 0]
+    assert np.mean((prediction - yv) ** 2) == pytest.approx(min(losses), rel=1e-12)
+
+
+def test_ensemble_members_differ_and_predict_their_mean(airfoil: Any) -> None:
+    x, y, xv, yv, _ = airfoil
+    result = fit(small(ensemble=3, epochs=2), x, y, xv, yv)
+    assert [m.member for m in result.members] == [0, 1, 2]
+    assert not np.array_equal(result.weights[0]["0.weight"], result.weights[1]["0.weight"])
+    single = fit(small(epochs=2), x, y, xv, yv)
+    np.testing.assert_array_equal(
+        single.weights[0]["0.weight"], result.weights[0]["0.weight"]
+    )  # member 0 = seed
+    models = result.ensemble().models()
+    expected = np.mean([model(xv) for model in models], axis=0)
+    np.testing.assert_allclose(result.predict(xv), expected, rtol=1e-15)
+
+
+def test_float32_training_stays_float32(airfoil: Any) -> None:
+    x, y, xv, yv, _ = airfoil
+    result = fit(small(dtype="float32", epochs=2), x, y, xv, yv)
+    assert all(w.dtype == np.float32 for w in result.weights[0].values())
+    assert result.history[-1]["val_loss"] < 1.0
+
+
+def test_moons_exercise_network_learns() -> None:
+    run = train_moons()
+    assert run.result.spec.sizes == (2, 3, 1)
+    assert run.metrics["test"]["accuracy"] >= 0.8
+    assert MOONS_CONFIG.loss == "logistic"
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "match"),
+    [
+        ({"epochs": 0}, ValueError, r"epochs must be an integer in \[1, 1000000\], got 0"),
+        ({"epochs": 10**9}, ValueError, "epochs must be an integer"),
+        ({"epochs": 2.5}, TypeError, "epochs must be an integer"),
+        ({"lr": 0.0}, ValueError, r"lr must be in \(0, 10\], got 0"),
+        ({"lr": float("nan")}, ValueError, "lr must be in"),
+        ({"lr": "fast"}, TypeError, "lr must be a number"),
+        ({"batch_size": -1}, ValueError, "batch_size must be an integer"),
+        ({"ensemble": 0}, ValueError, "ensemble must be an integer"),
+        ({"hidden": (0,)}, ValueError, "hidden widths must be in"),
+        ({"hidden": "wide"}, TypeError, "hidden must be a sequence"),
+        ({"optimizer": "lbfgs"}, ValueError, "optimizer must be one of sgd, adam, adamw"),
+        ({"schedule": "linear"}, ValueError, "schedule must be one of"),
+        ({"engine": "jax"}, ValueError, "engine must be one of numpy, torch"),
+        ({"device": "cuda"}, ValueError, "needs engine='torch'"),
+        ({"dtype": "float16"}, ValueError, "dtype must be one of float64, float32"),
+        ({"beta1": 1.0}, ValueError, r"beta1 must be in \[0, 1\)"),
+        ({"clip_norm": -1.0}, ValueError, "clip_norm must be in"),
+        ({"patience": -2}, ValueError, "patience must be an integer"),
+        ({"restore_best": 1}, TypeError, "restore_best must be True or False"),
+        ({"loss": "huber"}, ValueError, "loss must be one of"),
+    ],
+)
+def test_bad_configuration_is_refused(changes: dict[str, Any], error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        TrainConfig(**changes)
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ((np.ones((5, 2)), np.ones(4)), "same non-zero number of rows"),
+        ((np.ones(5), np.ones(5)), "2-D array"),
+        ((np.array([[np.nan, 1.0]]), np.ones(1)), "finite"),
+        ((np.ones((5, 2)), np.ones(5), np.ones((3, 3)), np.ones(3)), "validation data has 3 features"),
+        ((np.ones((5, 2)), np.ones(5), np.ones((3, 2)), None), "give both x_val and y_val"),
+    ],
+)
+def test_bad_arrays_are_refused(args: tuple[Any, ...], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        Trainer(small(), *args)
+
+
+def test_logistic_loss_checks_labels() -> None:
+    with pytest.raises(ValueError, match="expects labels in"):
+        Trainer(MOONS_CONFIG, np.ones((4, 2)), np.array([0.0, 1.0, 2.0, 1.0]))
+
+
+def test_config_round_trips_through_a_dict() -> None:
+    config = small(ensemble=3, extra={"note": "x"})
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="unknown training configuration field"):
+        TrainConfig.from_dict({"epochz": 3})
