@@ -1,0 +1,173 @@
+"""The teaching notebooks: generated from notebooks/build.py, committed without outputs, and run end to end.
+
+The execution tests run each notebook in a fresh ``python3`` kernel (ipykernel, from the
+``dev`` extra) of the interpreter running pytest, fail on any cell error, and read back
+numbers the notebooks print: the exercise's ŷ = 2, the hand-written gradients equal to
+glassnet's, the hand-written training loop equal to the Trainer, the two engines equal.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.notebooknode import NotebookNode
+
+from conftest import require_torch
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+BACKPROP = "01_backprop_numpy.ipynb"
+AIRFOIL = "02_pytorch_airfoil.ipynb"
+NAMES = (BACKPROP, AIRFOIL)
+CELL_TIMEOUT_S = 240  # per cell; both notebooks together take well under a minute
+EXECUTABLE_MARK = "kernel executable: "
+
+
+def _build_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("glassnet_notebook_build", NOTEBOOK_DIR / "build.py")
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {NOTEBOOK_DIR / 'build.py'}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _execute(name: str) -> NotebookNode:
+    """Run every cell of the committed notebook in a new python3 kernel; a cell error raises."""
+    notebook = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
+    # One extra cell, in memory only: which interpreter did the kernel run?
+    notebook.cells.append(
+        nbformat.v4.new_code_cell(f"import sys\nprint({EXECUTABLE_MARK!r} + sys.executable)")
+    )
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=CELL_TIMEOUT_S,
+        startup_timeout=120,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    )
+    client.execute()
+    return notebook
+
+
+def _stdout(notebook: NotebookNode) -> str:
+    return "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream" and output.get("name") == "stdout"
+    )
+
+
+def _number(text: str, pattern: str) -> float:
+    """The float captured by ``pattern`` (one group), matched line by line."""
+    match = re.search(pattern, text, flags=re.MULTILINE)
+    assert match is not None, f"no line matching {pattern!r} in the notebook's output:\n{text}"
+    return float(match.group(1))
+
+
+def _count_outputs(notebook: NotebookNode, mime: str) -> int:
+    return sum(
+        mime in output.get("data", {})
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    )
+
+
+def _check_kernel(text: str) -> None:
+    match = re.search(rf"^{EXECUTABLE_MARK}(.+)$", text, flags=re.MULTILINE)
+    assert match is not None, text
+    assert Path(match.group(1)) == Path(sys.executable), (
+        f"the kernel ran {match.group(1)}, not {sys.executable}"
+    )
+
+
+# -- committed files ------------------------------------------------------------------
+
+
+def test_build_script_covers_every_notebook() -> None:
+    committed = sorted(path.name for path in NOTEBOOK_DIR.glob("*.ipynb"))
+    assert committed == sorted(_build_script().NOTEBOOKS) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_notebook_has_no_outputs(name: str) -> None:
+    notebook = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
+    nbformat.validate(notebook)
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code_cells, f"{name} has no code cells"
+    for index, cell in enumerate(code_cells):
+        assert cell.outputs == [], (
+            f"{name}: code cell {index} carries outputs; strip them (python notebooks/build.py)"
+        )
+        assert cell.execution_count is None, f"{name}: code cell {index} has an execution count"
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    assert set(notebook.metadata) <= {"kernelspec", "language_info"}, (
+        f"{name}: extra metadata {notebook.metadata}"
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_notebook_is_what_the_build_script_writes(name: str) -> None:
+    committed = (NOTEBOOK_DIR / name).read_text(encoding="utf-8")
+    assert committed == _build_script().render(name), f"{name} is stale: run python notebooks/build.py"
+
+
+def test_build_check_flags_a_changed_notebook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build = _build_script()
+    assert build.main(["--check"]) == 0
+    for name in NAMES:
+        (tmp_path / name).write_text(build.render(name), encoding="utf-8")
+    monkeypatch.setattr(build, "HERE", tmp_path)
+    assert build.main(["--check"]) == 0
+    (tmp_path / BACKPROP).write_text(build.render(BACKPROP).replace("ŷ", "y"), encoding="utf-8")
+    assert build.main(["--check"]) == 1
+    assert build.main([]) == 0  # rewrites the stale copy
+    assert build.main(["--check"]) == 0
+
+
+# -- execution ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_backprop_notebook_runs_and_agrees_with_glassnet() -> None:
+    notebook = _execute(BACKPROP)
+    text = _stdout(notebook)
+    _check_kernel(text)
+    assert re.search(r"^ŷ = 2\.0$", text, flags=re.MULTILINE), text  # the exercise's output
+    assert _number(text, r"^L     = (\S+)$") == pytest.approx(6.002476, abs=1e-6)  # log(1 + e⁶)
+    assert _number(text, r"^dL/dw12h = (\S+)$") == pytest.approx(2.992582, abs=1e-6)  # 3σ(6)
+    assert _number(text, r"^max \|hand - glassnet\| = (\S+)$") <= 1e-12
+    assert _number(text, r"^max \|hand - explain\| = (\S+)$") <= 1e-12
+    assert _number(text, r"^explain: dL/dw12h = (\S+)$") == pytest.approx(2.992582, abs=1e-6)
+    assert re.search(r"^all ok \(central differences", text, flags=re.MULTILINE), text
+    assert _number(text, r"^w12h: 0\.4 -> (\S+)$") == pytest.approx(0.100742, abs=1e-6)
+    assert _number(text, r"^max \|hand loop - Trainer\| over all weights = (\S+)$") <= 1e-9
+    assert _number(text, r"^test accuracy  (\S+)$") >= 0.9
+    assert _number(text, r"^test: \{'accuracy': (\S+)\}$") >= 0.9
+    assert _count_outputs(notebook, "text/markdown") >= 1  # the explanation, shown as Markdown
+    assert _count_outputs(notebook, "image/png") >= 4  # data, loss curve, boundary, two runs
+
+
+@pytest.mark.slow
+def test_airfoil_notebook_runs_and_engines_agree() -> None:
+    require_torch()  # the notebook trains with PyTorch; in CI a missing torch fails, never skips
+    notebook = _execute(AIRFOIL)
+    text = _stdout(notebook)
+    _check_kernel(text)
+    assert re.search(r"^1503 rows from airfoil_self_noise", text, flags=re.MULTILINE), text
+    assert re.search(r"^train 1081, validation 121, test 301 rows$", text, flags=re.MULTILINE), text
+    assert _number(text, r"^test: RMSE (\S+) dB") < 4.0  # 60 short epochs: about 2 dB
+    assert _number(text, r"R² (\S+)$") > 0.8
+    assert _number(text, r"^max \|torch - numpy\| over all weights: +(\S+)$") <= 1e-9
+    assert _number(text, r"^max \|torch - numpy\| over test predictions: (\S+) dB$") <= 1e-8
+    assert _count_outputs(notebook, "text/markdown") >= 2  # the data table and the comparison table
+    assert _count_outputs(notebook, "image/png") >= 5
