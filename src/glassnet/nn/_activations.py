@@ -81,7 +81,7 @@ class ReLU(Activation):
     def backward(self, grad_out: Array) -> Array:
         if self._z is None:
             raise RuntimeError("ReLU.backward called before forward")
-        return np.where(self._z > 0, grad_out, 0.0)  # (N, features); no float mask needed
+        return grad_out * (self._z > 0)  # (N, features); f′(z) as a boolean mask, no float copy
 
 
 class LeakyReLU(Activation):

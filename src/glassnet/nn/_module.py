@@ -69,8 +69,15 @@ class Module:
     @property
     def dtype(self) -> np.dtype[Any] | None:
         """The dtype of the parameters (None for a module without any)."""
-        for _, parameter in self.named_parameters():
-            return parameter.data.dtype
+        # The first parameter in named_parameters() order (own ones, then the children's),
+        # found without building names: this runs on every model(x).
+        for value in vars(self).values():
+            if isinstance(value, Parameter):
+                return value.data.dtype
+        for child in self.children():
+            dtype = child.dtype
+            if dtype is not None:
+                return dtype
         return None
 
     def zero_grad(self) -> None:
@@ -173,6 +180,9 @@ class Sequential(Module):
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for index, layer in enumerate(self.layers):
             yield str(index), layer
+
+    def children(self) -> Iterator[Module]:
+        return iter(self.layers)  # the same order as named_children, without building names
 
     def append(self, layer: Module) -> Self:
         if not isinstance(layer, Module):

@@ -1,0 +1,1016 @@
+"""Speed of glassnet's NumPy engine against a hand-written NumPy floor, PyTorch eager and scikit-learn.
+
+Everything runs in this one process, on the same data (the airfoil training split,
+log-features and standardised as ``glassnet.data.Preprocessor`` does it), the same
+network (5 → w → w → 1, ReLU, MSE) and the same optimizer (Adam, lr 1e-3, β = (0.9,
+0.999), ε = 1e-8, no weight decay), in float32 and float64. Each method runs whole
+epochs (a fresh shuffle, then mini-batches in order; the last batch may be smaller);
+the methods take turns, round after round, and a table entry is the median over the
+rounds of the time per epoch.
+
+The methods:
+
+- ``floor``: the hand-written NumPy loop below (no classes, no checks, preallocated
+  buffers, ``out=`` everywhere, one flat Adam buffer with pre-scaled moments): the least
+  time plain NumPy needs for this step.
+- ``glassnet``: the bare loop ``model(x)``, ``loss(pred, y)``,
+  ``model.backward(loss.backward())``, ``opt.step()``, ``opt.zero_grad()``.
+- ``Trainer``: ``glassnet.train.Trainer(config, x, y).run()`` as a user calls it (no
+  validation set, constant rate), time per epoch over a whole run.
+- ``Trainer (torch)``: the same with ``engine="torch"``.
+- ``torch eager``: ``torch.nn.Sequential`` + ``torch.optim.Adam`` (default settings),
+  threads = CPU cores; ``torch eager (fused)`` with ``Adam(fused=True)``, and
+  ``torch eager (1 thread)``.
+- ``sklearn``: ``MLPRegressor(solver="adam", alpha=0)``, one ``partial_fit`` per epoch
+  (each call is exactly one shuffled pass over the rows in mini-batches).
+
+Usage::
+
+    python benchmarks/speed.py --quick          # about a minute: every table, fewer rounds
+    python benchmarks/speed.py --write-docs     # full run; rewrites docs/benchmarks.md's
+                                                # results block and docs/img/speed.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gc
+import importlib
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+import timeit
+import tracemalloc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+import glassnet
+from glassnet import losses, nn, optim
+from glassnet._checks import as_float_array
+
+Array = npt.NDArray[np.floating[Any]]
+Step = Callable[[Array, Array], float]
+Epoch = Callable[[], object]
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs" / "benchmarks.md"
+PLOT = ROOT / "docs" / "img" / "speed.png"
+BEGIN, END = "<!-- speed.py results: begin -->", "<!-- speed.py results: end -->"
+
+LR, BETAS, EPS = 1e-3, (0.9, 0.999), 1e-8
+SEED = 0
+TARGETS = {"floor": 1.25, "torch eager": 4.0, "sklearn": 3.0}
+
+
+# -- data -------------------------------------------------------------------------------
+
+
+def load_training_split(seed: int = SEED) -> tuple[Array, Array]:
+    """The airfoil training rows, preprocessed: X (N, 5) and y (N, 1), float64.
+
+    ``train_val_test_split`` with ``default_rng(seed)`` (1081 of 1503 rows); the
+    ``Preprocessor`` (log of frequency and thickness, then standardise; target
+    standardised) is fitted on those rows.
+    """
+    from glassnet.data import Preprocessor, load_airfoil, train_val_test_split
+
+    data = load_airfoil()
+    split = train_val_test_split(len(data), rng=np.random.default_rng(seed))
+    x, y = Preprocessor().fit_transform(data.X[split.train], data.y[split.train])
+    return x, y[:, None]  # (N, 5), (N, 1)
+
+
+def initial_weights(sizes: Sequence[int], dtype: npt.DTypeLike, seed: int = SEED) -> list[Array]:
+    """[W₁, b₁, W₂, b₂, W₃, b₃] of a glassnet MLP (PyTorch's init, W as (out, in))."""
+    model = nn.MLP(sizes, rng=np.random.default_rng(seed), dtype=dtype)
+    return [parameter.data.copy() for parameter in model.parameters()]
+
+
+# -- the floor: a hand-written NumPy training step --------------------------------------
+
+
+def make_floor_step(
+    weights: Sequence[Array], *, lr: float = LR, betas: tuple[float, float] = BETAS, eps: float = EPS
+) -> tuple[Step, list[Array]]:
+    """A training step for x → ReLU(W₁x + b₁) → ReLU(W₂h + b₂) → W₃h + b₃, MSE, Adam.
+
+    Returns ``step(x, y) -> loss`` and the six parameter arrays (views of one flat θ,
+    updated in place by every step). No checks, no objects: the arithmetic glassnet
+    does, written as tightly as NumPy allows:
+
+    - every intermediate lives in a buffer made once per batch size (``out=``);
+    - the ReLU is applied in place (h > 0 exactly where z > 0, so h is the mask);
+    - gradients are written, not accumulated (no zeroing), straight into a flat
+      buffer that the Adam update reads whole;
+    - Σₙ of a gradient is 1ᵀG (one BLAS call, cheaper than ``sum(axis=0)``);
+    - Adam keeps u = m / (1 − β₁) and w = v / (1 − β₂), so u ← β₁u + g and
+      w ← β₂w + g² take two and three calls, and the constants fold into
+      θ ← θ − c · u / (√w + ε′): ten NumPy calls for the whole update. The same
+      numbers as ``torch.optim.Adam`` up to rounding.
+    """
+    dtype = weights[0].dtype
+    theta = np.concatenate([w.ravel() for w in weights])  # (P,) all parameters
+    grad = np.zeros_like(theta)  # (P,) all gradients
+    params: list[Array] = []
+    grads: list[Array] = []
+    offset = 0
+    for w in weights:
+        params.append(theta[offset : offset + w.size].reshape(w.shape))
+        grads.append(grad[offset : offset + w.size].reshape(w.shape))
+        offset += w.size
+    W1, b1, W2, b2, W3, b3 = params
+    G1, g1, G2, g2, G3, g3 = grads
+    u, w2, scratch = np.zeros_like(theta), np.zeros_like(theta), np.empty_like(theta)
+    beta1, beta2 = betas
+    buffers: dict[int, tuple[Array, ...]] = {}
+    t = 0
+
+    def step(x: Array, y: Array) -> float:
+        nonlocal t, theta, u, w2, scratch  # updated in place (augmented assignment rebinds names)
+        n = x.shape[0]
+        if n not in buffers:
+            buffers[n] = (
+                np.empty((n, W1.shape[0]), dtype),  # h1
+                np.empty((n, W2.shape[0]), dtype),  # h2
+                np.empty((n, W3.shape[0]), dtype),  # out, then dL/dout
+                np.empty((n, W2.shape[0]), dtype),  # dL/dh2
+                np.empty((n, W1.shape[0]), dtype),  # dL/dh1
+                np.ones(n, dtype),  # 1, for the bias gradients
+            )
+        h1, h2, out, d2, d1, ones = buffers[n]
+        # forward
+        np.dot(x, W1.T, out=h1)
+        h1 += b1
+        np.maximum(h1, 0, out=h1)
+        np.dot(h1, W2.T, out=h2)
+        h2 += b2
+        np.maximum(h2, 0, out=h2)
+        np.dot(h2, W3.T, out=out)
+        out += b3
+        # loss: L = (1/M) Σ (ŷ − y)², dL/dŷ = (2/M)(ŷ − y)
+        out -= y
+        residual = out.ravel()
+        loss = float(np.dot(residual, residual)) / out.size
+        out *= 2.0 / out.size
+        # backward
+        np.dot(out.T, h2, out=G3)
+        np.dot(ones, out, out=g3)
+        np.dot(out, W3, out=d2)
+        np.multiply(d2, h2 > 0, out=d2)
+        np.dot(d2.T, h1, out=G2)
+        np.dot(ones, d2, out=g2)
+        np.dot(d2, W2, out=d1)
+        np.multiply(d1, h1 > 0, out=d1)
+        np.dot(d1.T, x, out=G1)
+        np.dot(ones, d1, out=g1)
+        # Adam on the flat buffers
+        t += 1
+        u *= beta1
+        u += grad
+        np.multiply(grad, grad, out=scratch)
+        w2 *= beta2
+        w2 += scratch
+        k = math.sqrt((1.0 - beta2) / (1.0 - beta2**t))  # √v̂ = k √w
+        np.sqrt(w2, out=scratch)
+        scratch += eps / k
+        np.divide(u, scratch, out=scratch)
+        scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**t) * k)
+        theta -= scratch
+        return loss
+
+    return step, params
+
+
+def floor_predict(weights: Sequence[Array], x: Array) -> Array:
+    """The floor's forward pass alone, for inference: (N, 5) -> (N, 1)."""
+    W1, b1, W2, b2, W3, b3 = weights
+    h = x @ W1.T
+    h += b1
+    np.maximum(h, 0, out=h)
+    h2 = h @ W2.T
+    h2 += b2
+    np.maximum(h2, 0, out=h2)
+    out = h2 @ W3.T
+    out += b3
+    return out
+
+
+# -- the loops being timed --------------------------------------------------------------
+
+
+def make_epoch(step: Step, x: Array, y: Array, batch_size: int, seed: int = SEED) -> Epoch:
+    """One epoch: shuffle the rows (into buffers made once), then step through mini-batches."""
+    rng = np.random.default_rng(seed)
+    xs, ys = np.empty_like(x), np.empty_like(y)
+    n = len(x)
+
+    def epoch() -> float:
+        order = rng.permutation(n)
+        np.take(x, order, axis=0, out=xs)
+        np.take(y, order, axis=0, out=ys)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            total += step(xs[start : start + batch_size], ys[start : start + batch_size])
+        return total
+
+    return epoch
+
+
+def glassnet_parts(sizes: Sequence[int], dtype: npt.DTypeLike) -> tuple[nn.MLP, losses.MSELoss, optim.Adam]:
+    model = nn.MLP(sizes, rng=np.random.default_rng(SEED), dtype=dtype)
+    return model, losses.MSELoss(), optim.Adam(model.parameters(), lr=LR, betas=BETAS, eps=EPS)
+
+
+def make_glassnet_step(model: nn.Module, loss: losses.Loss, opt: optim.Optimizer) -> Step:
+    """glassnet's bare training step, written as the README shows it."""
+
+    def step(x: Array, y: Array) -> float:
+        value = loss(model(x), y)
+        model.backward(loss.backward())
+        opt.step()
+        opt.zero_grad()
+        return value
+
+    return step
+
+
+def floor_epoch(x: Array, y: Array, sizes: Sequence[int], batch_size: int) -> Epoch:
+    step, _ = make_floor_step(initial_weights(sizes, x.dtype))
+    return make_epoch(step, x, y, batch_size)
+
+
+def glassnet_epoch(x: Array, y: Array, sizes: Sequence[int], batch_size: int) -> Epoch:
+    return make_epoch(make_glassnet_step(*glassnet_parts(sizes, x.dtype)), x, y, batch_size)
+
+
+def trainer_config(
+    sizes: Sequence[int], batch_size: int, dtype: npt.DTypeLike, engine: str, epochs: int
+) -> Any:
+    from glassnet.train import TrainConfig
+
+    return TrainConfig(
+        hidden=tuple(sizes[1:-1]),
+        optimizer="adam",
+        lr=LR,
+        beta1=BETAS[0],
+        beta2=BETAS[1],
+        eps=EPS,
+        weight_decay=0.0,
+        schedule="constant",
+        batch_size=batch_size,
+        epochs=epochs,
+        engine=engine,
+        dtype=np.dtype(dtype).name,
+    )
+
+
+def trainer_run(x: Array, y: Array, sizes: Sequence[int], batch_size: int, engine: str, epochs: int) -> Epoch:
+    """A whole ``Trainer.run()`` of ``epochs`` epochs (timed as such, reported per epoch)."""
+    from glassnet.train import Trainer
+
+    config = trainer_config(sizes, batch_size, x.dtype, engine, epochs)
+
+    def run() -> object:
+        result = Trainer(config, x, y, progress=False, handle_sigint=False).run()
+        if result.status != "completed":
+            raise RuntimeError(f"Trainer did not complete: {result.status} {result.message}")
+        return result
+
+    return run
+
+
+def torch_module(sizes: Sequence[int], dtype: npt.DTypeLike) -> Any:
+    """The glassnet MLP's starting weights in a plain ``torch.nn.Sequential``."""
+    import torch
+
+    layers: list[Any] = []
+    weights = initial_weights(sizes, dtype)
+    for index in range(len(sizes) - 1):
+        linear = torch.nn.Linear(sizes[index], sizes[index + 1], dtype=torch_dtype(dtype))
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(weights[2 * index]))
+            linear.bias.copy_(torch.from_numpy(weights[2 * index + 1]))
+        layers.append(linear)
+        if index < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*layers)
+
+
+def torch_dtype(dtype: npt.DTypeLike) -> Any:
+    import torch
+
+    return torch.float32 if np.dtype(dtype) == np.float32 else torch.float64
+
+
+def torch_epoch(
+    x: Array,
+    y: Array,
+    sizes: Sequence[int],
+    batch_size: int,
+    *,
+    fused: bool = False,
+    threads: int | None = None,
+) -> Epoch:
+    """Plain PyTorch eager: the loop from PyTorch's tutorials, ``loss.item()`` every step.
+
+    ``threads`` sets ``torch.set_num_threads`` for the epoch (and puts it back after).
+    """
+    import torch
+
+    model = torch_module(sizes, x.dtype)
+    opt = torch.optim.Adam(model.parameters(), lr=LR, betas=BETAS, eps=EPS, fused=fused or None)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    rng = np.random.default_rng(SEED)
+    n = len(x)
+    mse = torch.nn.functional.mse_loss
+
+    def epoch() -> float:
+        order = torch.from_numpy(rng.permutation(n))
+        xs, ys = xt[order], yt[order]
+        total = 0.0
+        for start in range(0, n, batch_size):
+            opt.zero_grad()
+            loss = mse(model(xs[start : start + batch_size]), ys[start : start + batch_size])
+            loss.backward()  # type: ignore[no-untyped-call]
+            opt.step()
+            total += loss.item()
+        return total
+
+    if threads is None:
+        return epoch
+
+    def epoch_with_threads() -> float:
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return epoch()
+        finally:
+            torch.set_num_threads(before)
+
+    return epoch_with_threads
+
+
+def sklearn_estimator(sizes: Sequence[int], batch_size: int) -> Any:
+    from sklearn.neural_network import MLPRegressor  # type: ignore[import-untyped]
+
+    return MLPRegressor(
+        hidden_layer_sizes=tuple(sizes[1:-1]),
+        activation="relu",
+        solver="adam",
+        alpha=0.0,
+        batch_size=batch_size,
+        learning_rate_init=LR,
+        beta_1=BETAS[0],
+        beta_2=BETAS[1],
+        epsilon=EPS,
+        shuffle=True,
+        random_state=SEED,
+    )
+
+
+def sklearn_epoch(x: Array, y: Array, sizes: Sequence[int], batch_size: int) -> Epoch:
+    """One ``partial_fit`` per epoch: one shuffled pass in mini-batches of ``batch_size``."""
+    estimator = sklearn_estimator(sizes, batch_size)
+    target = y[:, 0]
+
+    def epoch() -> object:
+        return estimator.partial_fit(x, target)
+
+    return epoch
+
+
+# -- timing -----------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    """Seconds per epoch of each method, one entry per round: wall clock and process CPU time.
+
+    The CPU time (all threads of the process) does not count time the process waited
+    for a core, so on a busy machine it is the steadier figure for single-threaded code;
+    for multi-threaded code (PyTorch, BLAS at large sizes) it adds up every thread.
+    """
+
+    per_epoch: dict[str, list[float]] = field(default_factory=dict)
+    cpu_per_epoch: dict[str, list[float]] = field(default_factory=dict)
+
+    def median_ms(self, name: str) -> float:
+        return 1e3 * statistics.median(self.per_epoch[name])
+
+    def median_cpu_ms(self, name: str) -> float:
+        return 1e3 * statistics.median(self.cpu_per_epoch[name])
+
+
+def time_methods(
+    methods: dict[str, tuple[Epoch, int]], *, rounds: int, min_seconds: float, warmup: int = 1
+) -> Timing:
+    """Round-robin timing. ``methods[name] = (call, epochs one call runs)``.
+
+    Each method is called ``warmup`` times first; its number of calls per measurement is
+    then chosen so that one measurement lasts at least ``min_seconds``. In every round
+    each method is measured once, the order rotating, so slow drifts of the machine
+    (other processes, frequency) fall on every method alike.
+    """
+    timing = Timing()
+    repeats: dict[str, int] = {}
+    for name, (call, _) in methods.items():
+        start = time.perf_counter()
+        for _ in range(warmup):
+            call()
+        elapsed = (time.perf_counter() - start) / warmup
+        repeats[name] = max(1, math.ceil(min_seconds / max(elapsed, 1e-9)))
+        timing.per_epoch[name] = []
+        timing.cpu_per_epoch[name] = []
+    names = list(methods)
+    for round_index in range(rounds):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            call, epochs = methods[name]
+            start, cpu_start = time.perf_counter(), time.process_time()
+            for _ in range(repeats[name]):
+                call()
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+            timing.per_epoch[name].append(elapsed / (repeats[name] * epochs))
+            timing.cpu_per_epoch[name].append(cpu / (repeats[name] * epochs))
+    return timing
+
+
+@dataclass
+class Settings:
+    rounds: int
+    sweep_rounds: int
+    min_seconds: float
+    trainer_epochs: int
+    memory_steps: int
+    profile_seconds: float
+    batch_sizes: tuple[int | None, ...]  # None: the whole training split
+    widths: tuple[int, ...]
+
+
+QUICK = Settings(
+    rounds=5,
+    sweep_rounds=2,
+    min_seconds=0.02,
+    trainer_epochs=5,
+    memory_steps=10_000,
+    profile_seconds=1.0,
+    batch_sizes=(1, 32, 256, 1024, None),
+    widths=(64, 256, 1024),
+)
+FULL = Settings(
+    rounds=15,
+    sweep_rounds=5,
+    min_seconds=0.2,
+    trainer_epochs=30,
+    memory_steps=10_000,
+    profile_seconds=3.0,
+    batch_sizes=(1, 32, 256, 1024, None),
+    widths=(64, 256, 1024),
+)
+
+
+_START = time.perf_counter()
+
+
+def progress(what: str) -> None:
+    """One line on stderr: what finished and when (seconds since the start)."""
+    print(f"  {time.perf_counter() - _START:6.1f} s  {what}: done", file=sys.stderr)
+
+
+def available(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def training_methods(
+    x: Array, y: Array, sizes: Sequence[int], batch_size: int, settings: Settings, *, everything: bool
+) -> dict[str, tuple[Epoch, int]]:
+    """The methods to time at one setting; ``everything`` adds the Trainers and fused Adam."""
+    methods: dict[str, tuple[Epoch, int]] = {
+        "floor": (floor_epoch(x, y, sizes, batch_size), 1),
+        "glassnet": (glassnet_epoch(x, y, sizes, batch_size), 1),
+    }
+    if everything and available("glassnet.train"):
+        epochs = settings.trainer_epochs
+        methods["Trainer"] = (trainer_run(x, y, sizes, batch_size, "numpy", epochs), epochs)
+    if available("torch"):
+        if everything and available("glassnet.train"):
+            epochs = max(1, settings.trainer_epochs // 2)
+            methods["Trainer (torch)"] = (trainer_run(x, y, sizes, batch_size, "torch", epochs), epochs)
+        methods["torch eager"] = (torch_epoch(x, y, sizes, batch_size), 1)
+        if everything:
+            methods["torch eager (fused)"] = (torch_epoch(x, y, sizes, batch_size, fused=True), 1)
+            methods["torch eager (1 thread)"] = (torch_epoch(x, y, sizes, batch_size, threads=1), 1)
+    if available("sklearn"):
+        methods["sklearn"] = (sklearn_epoch(x, y, sizes, batch_size), 1)
+    return methods
+
+
+# -- the sections of the report ---------------------------------------------------------
+
+
+def main_table(x64: Array, y64: Array, settings: Settings) -> dict[str, Timing]:
+    """5→64→64→1 at batch 32, both dtypes, every method."""
+    results: dict[str, Timing] = {}
+    for dtype in ("float32", "float64"):
+        x, y = x64.astype(dtype), y64.astype(dtype)
+        methods = training_methods(x, y, (5, 64, 64, 1), 32, settings, everything=True)
+        results[dtype] = time_methods(methods, rounds=settings.rounds, min_seconds=settings.min_seconds)
+        progress(f"main table {dtype}")
+    return results
+
+
+def sweeps(x64: Array, y64: Array, settings: Settings) -> tuple[dict[str, Timing], dict[int, Timing]]:
+    """float32: batch sizes at width 64, and widths at batch 32."""
+    x, y = x64.astype(np.float32), y64.astype(np.float32)
+    by_batch: dict[str, Timing] = {}
+    for batch in settings.batch_sizes:
+        size = len(x) if batch is None else batch
+        methods = training_methods(x, y, (5, 64, 64, 1), size, settings, everything=False)
+        by_batch[batch_label(batch, len(x))] = time_methods(
+            methods, rounds=settings.sweep_rounds, min_seconds=settings.min_seconds
+        )
+        progress(f"batch {size}")
+    by_width: dict[int, Timing] = {}
+    for width in settings.widths:
+        methods = training_methods(x, y, (5, width, width, 1), 32, settings, everything=False)
+        by_width[width] = time_methods(
+            methods, rounds=settings.sweep_rounds, min_seconds=settings.min_seconds
+        )
+        progress(f"width {width}")
+    return by_batch, by_width
+
+
+def batch_label(batch: int | None, n: int) -> str:
+    return f"full ({n})" if batch is None else str(batch)
+
+
+def inference(x64: Array, settings: Settings) -> dict[str, dict[str, float]]:
+    """Rows per second of one prediction call (float32, 5→64→64→1), on the split and on 2¹⁶ rows."""
+    sizes = (5, 64, 64, 1)
+    rows = {
+        f"{len(x64)} rows": x64.astype(np.float32),
+        "65536 rows": np.random.default_rng(1).normal(size=(65536, 5)).astype(np.float32),
+    }
+    weights = initial_weights(sizes, np.float32)
+    model = nn.MLP(sizes, rng=np.random.default_rng(SEED), dtype=np.float32)
+    estimator = None
+    if available("sklearn"):  # one epoch on the split, so that predict has weights
+        estimator = sklearn_estimator(sizes, 32).partial_fit(rows[f"{len(x64)} rows"], np.zeros(len(x64)))
+    result: dict[str, dict[str, float]] = {}
+    for label, x in rows.items():
+        calls: dict[str, tuple[Epoch, int]] = {
+            "floor": (functools.partial(floor_predict, weights, x), 1),
+            "glassnet": (functools.partial(model, x), 1),
+        }
+        if available("torch"):
+            import torch
+
+            module, xt = torch_module(sizes, np.float32), torch.from_numpy(x)
+
+            def torch_predict(module: Any = module, xt: Any = xt) -> object:
+                with torch.inference_mode():
+                    return module(xt)
+
+            calls["torch eager"] = (torch_predict, 1)
+        if estimator is not None:
+            calls["sklearn"] = (functools.partial(estimator.predict, x), 1)
+        timing = time_methods(calls, rounds=settings.rounds, min_seconds=settings.min_seconds)
+        result[label] = {name: len(x) / statistics.median(t) for name, t in timing.per_epoch.items()}
+    return result
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process (Linux /proc; 0 where unavailable)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def memory(x64: Array, y64: Array, steps: int) -> dict[str, dict[str, float]]:
+    """Memory over ``steps`` training steps (float32, batch 32): traced Python/NumPy memory
+    (tracemalloc) and RSS, each at 1,000 steps and at the end."""
+    result: dict[str, dict[str, float]] = {}
+    x, y = x64.astype(np.float32), y64.astype(np.float32)
+    sizes = (5, 64, 64, 1)
+
+    def floor() -> Step:
+        return make_floor_step(initial_weights(sizes, np.float32))[0]
+
+    def glassnet() -> Step:
+        return make_glassnet_step(*glassnet_parts(sizes, np.float32))
+
+    makers: dict[str, Callable[[], Step]] = {"floor": floor, "glassnet": glassnet}
+    batches = [(x[i : i + 32], y[i : i + 32]) for i in range(0, len(x), 32)]
+    for name, make in makers.items():
+        for traced in (True, False):
+            step = make()
+            gc.collect()
+            if traced:
+                tracemalloc.start()
+            marks: dict[int, int] = {}
+            for index in range(steps):
+                step(*batches[index % len(batches)])
+                if index + 1 in (1000, steps):
+                    marks[index + 1] = tracemalloc.get_traced_memory()[0] if traced else rss_bytes()
+            if traced:
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+                result[name] = {"traced_1000": marks[1000], "traced_end": marks[steps], "traced_peak": peak}
+            else:
+                result[name].update(rss_1000=marks[1000], rss_end=marks[steps])
+    return result
+
+
+def best_microseconds(call: Callable[[], object], number: int = 2000, repeat: int = 7) -> float:
+    """The fastest of ``repeat`` runs of ``number`` calls, in µs per call (timeit's rule)."""
+    return 1e6 * min(timeit.repeat(call, number=number, repeat=repeat)) / number
+
+
+def guarantee_costs(x64: Array, y64: Array, dtype: str) -> dict[str, float]:
+    """µs per step (batch 32, 5→64→64→1) of what glassnet's API promises and the floor skips.
+
+    Each item is timed on its own, on arrays of the step's shapes, so the figures say
+    how much of the gap to the floor these promises explain.
+    """
+    x, y = x64[:32].astype(dtype), y64[:32].astype(dtype)
+    model, _, opt = glassnet_parts((5, 64, 64, 1), dtype)
+    prediction = model(x)
+    parameters = model.parameters()
+    increments = [np.ones_like(parameter.grad) for parameter in parameters]
+    grad_h1 = np.ones((32, 64), dtype)  # dL/dz of the first layer
+    flat, scratch = opt._flat_grad[0], np.empty_like(opt._flat_grad[0])
+    target_dtype = np.dtype(dtype)
+
+    def checks() -> None:  # model(x) checks x; loss(ŷ, y) checks ŷ and y
+        as_float_array(x, name="input", dtype=target_dtype, ndim=2)
+        as_float_array(prediction, name="prediction")
+        as_float_array(y, name="target", dtype=target_dtype)
+
+    def accumulate() -> None:  # backward adds to .grad (6 arrays), so zero_grad must clear it
+        for parameter, increment in zip(parameters, increments, strict=True):
+            parameter.grad += increment
+        opt.zero_grad()
+
+    def first_input_grad() -> None:  # Sequential.backward returns dL/dx
+        np.dot(grad_h1, model[0].weight.data)
+
+    def adam_moments() -> None:  # m and v as torch keeps them: one pass more for each
+        np.multiply(flat, 0.1, out=scratch)
+        np.multiply(flat, 0.001, out=scratch)
+
+    items = {
+        "input checks (x, ŷ, y finite, dtype, shape)": checks,
+        "gradient accumulation (6 × grad +=) and zero_grad": accumulate,
+        "dL/dx of the first layer (returned by model.backward)": first_input_grad,
+        "Adam's m and v in PyTorch's form (2 passes)": adam_moments,
+    }
+    return {name: best_microseconds(call) for name, call in items.items()}
+
+
+def phase_breakdown(x64: Array, y64: Array, dtype: str, steps: int = 3000) -> dict[str, float]:
+    """Microseconds per step in each phase of glassnet's bare step (perf_counter around each)."""
+    x, y = x64.astype(dtype), y64.astype(dtype)
+    model, loss, opt = glassnet_parts((5, 64, 64, 1), dtype)
+    batches = [(x[i : i + 32], y[i : i + 32]) for i in range(0, len(x) - 31, 32)]
+    names = (
+        "model(x)",
+        "loss(pred, y)",
+        "loss.backward()",
+        "model.backward(g)",
+        "opt.step()",
+        "opt.zero_grad()",
+    )
+    totals = dict.fromkeys(names, 0.0)
+    clock = time.perf_counter
+    for index in range(steps + 200):
+        xb, yb = batches[index % len(batches)]
+        t0 = clock()
+        pred = model(xb)
+        t1 = clock()
+        loss(pred, yb)
+        t2 = clock()
+        g = loss.backward()
+        t3 = clock()
+        model.backward(g)
+        t4 = clock()
+        opt.step()
+        t5 = clock()
+        opt.zero_grad()
+        t6 = clock()
+        if index >= 200:  # after a warm-up
+            for name, seconds in zip(
+                names, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True
+            ):
+                totals[name] += seconds
+    return {name: 1e6 * total / steps for name, total in totals.items()}
+
+
+def profile(x64: Array, y64: Array, seconds: float) -> str:
+    """pyinstrument's flat profile (self time per function) of glassnet's bare loop, float32."""
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        return "(pyinstrument is not installed)"
+    x, y = x64.astype(np.float32), y64.astype(np.float32)
+    epoch = glassnet_epoch(x, y, (5, 64, 64, 1), 32)
+    epoch()
+    profiler = Profiler(interval=1e-4)
+    profiler.start()
+    deadline = time.perf_counter() + seconds
+    epochs = 0
+    while time.perf_counter() < deadline:
+        epoch()
+        epochs += 1
+    profiler.stop()
+    text = profiler.output_text(unicode=True, color=False, flat=True, time="percent_of_total")
+    lines = [line for line in text.splitlines() if "%" in line and "Profile at" not in line]
+    header = (
+        f"{epochs} epochs of glassnet's bare loop (float32, batch 32), sampled every 0.1 ms; % of samples"
+    )
+    return "\n".join([header, *lines[:22]])
+
+
+def machine() -> dict[str, str]:
+    info = {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "glassnet": glassnet.__version__,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+        "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
+        "load average at start": " ".join(f"{v:.2f}" for v in os.getloadavg()),
+    }
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    if available("torch"):
+        import torch
+
+        torch.set_num_threads(os.cpu_count() or 1)
+        info["torch"] = f"{torch.__version__} ({torch.get_num_threads()} threads)"
+    if available("sklearn"):
+        import sklearn  # type: ignore[import-untyped]
+
+        info["scikit-learn"] = sklearn.__version__
+    if available("threadpoolctl"):
+        threadpool_info = importlib.import_module("threadpoolctl").threadpool_info
+
+        info["BLAS"] = "; ".join(
+            f"{pool.get('internal_api')} {pool.get('version')} {pool.get('architecture')}, "
+            f"{pool.get('num_threads')} threads ({Path(pool.get('filepath', '')).name})"
+            for pool in threadpool_info()
+            if pool.get("user_api") == "blas"
+        )
+    return info
+
+
+# -- output -----------------------------------------------------------------------------
+
+
+def ratio_table(timing: Timing, reference: str = "floor") -> list[str]:
+    base = timing.median_ms(reference)
+    glass = timing.median_ms("glassnet")
+    lines = [
+        "| method | ms / epoch | × floor | × glassnet | wall min–max | CPU ms / epoch |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
+    for name in timing.per_epoch:
+        ms = timing.median_ms(name)
+        low, high = 1e3 * min(timing.per_epoch[name]), 1e3 * max(timing.per_epoch[name])
+        lines.append(
+            f"| {name} | {ms:.3f} | {ms / base:.2f} | {ms / glass:.2f} | {low:.3f}–{high:.3f} | "
+            f"{timing.median_cpu_ms(name):.3f} |"
+        )
+    return lines
+
+
+def targets(main: dict[str, Timing]) -> list[str]:
+    """The issue's targets, checked on the bare loop and on the Trainer."""
+    lines = [
+        "| dtype | engine | ≤ 1.25 × floor | ≥ 4 × faster than torch eager | ≥ 3 × faster than sklearn |"
+    ]
+    lines.append("|---|---|---|---|---|")
+    for dtype, timing in main.items():
+        for engine in ("glassnet", "Trainer"):
+            if engine not in timing.per_epoch:
+                continue
+            cells = []
+            for other, goal in TARGETS.items():
+                if other not in timing.per_epoch:
+                    cells.append("not measured")
+                    continue
+                wall = timing.median_ms(engine) / timing.median_ms(other)
+                cpu = timing.median_cpu_ms(engine) / timing.median_cpu_ms(other)
+                if other == "floor":
+                    met = wall <= goal
+                else:  # "× faster": the other's time over ours
+                    wall, cpu = 1.0 / wall, 1.0 / cpu
+                    met = wall >= goal
+                cells.append(f"{wall:.2f} {'met' if met else 'MISSED'} (CPU time: {cpu:.2f})")
+            lines.append(f"| {dtype} | {engine} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def sweep_table(timings: dict[Any, Timing], label: str, rows_per_epoch: int) -> list[str]:
+    names = list(next(iter(timings.values())).per_epoch)
+    lines = [f"| {label} | " + " | ".join(f"{n} ms/epoch" for n in names) + " | fastest |"]
+    lines.append("|---|" + "---:|" * len(names) + "---|")
+    for key, timing in timings.items():
+        values = {n: timing.median_ms(n) for n in names}
+        fastest = min(values, key=values.__getitem__)
+        lines.append(f"| {key} | " + " | ".join(f"{values[n]:.2f}" for n in names) + f" | {fastest} |")
+    return lines
+
+
+def report(results: dict[str, Any], command: str) -> str:
+    lines = [f"Command: `{command}` ({results['seconds']:.0f} s).", ""]
+    lines += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in results["machine"].items()]
+    lines += ["", "### Training, 5→64→64→1, Adam, batch 32", ""]
+    for dtype, timing in results["main"].items():
+        lines += [f"**{dtype}**", "", *ratio_table(timing), ""]
+    lines += ["### Targets (issue 6)", "", *targets(results["main"]), ""]
+    lines += ["### Batch size (float32, width 64)", ""]
+    lines += [*sweep_table(results["by_batch"], "batch", results["rows"]), ""]
+    lines += ["### Width (float32, batch 32)", ""]
+    lines += [*sweep_table(results["by_width"], "width", results["rows"]), ""]
+    lines += ["### Inference (float32, 5→64→64→1, one call), rows/s", ""]
+    names = list(next(iter(results["inference"].values())))
+    lines += ["| rows | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for label, rates in results["inference"].items():
+        lines.append(f"| {label} | " + " | ".join(f"{rates[n]:,.0f}" for n in names) + " |")
+    lines += ["", f"### Memory over {results['memory_steps']:,} steps (float32, batch 32)", ""]
+    lines += ["| loop | traced at 1,000 steps | traced at end | growth | RSS at 1,000 | RSS at end |"]
+    lines += ["|---|---:|---:|---:|---:|---:|"]
+    for name, m in results["memory"].items():
+        lines.append(
+            f"| {name} | {m['traced_1000'] / 1024:.1f} KiB | {m['traced_end'] / 1024:.1f} KiB | "
+            f"{(m['traced_end'] - m['traced_1000']) / 1024:+.1f} KiB | {m['rss_1000'] / 2**20:.1f} MiB | "
+            f"{m['rss_end'] / 2**20:.1f} MiB |"
+        )
+    lines += ["", "### Where glassnet's step spends its time (µs per step, batch 32)", ""]
+    lines += ["| phase | float32 | float64 |", "|---|---:|---:|"]
+    p32, p64 = results["phases"]["float32"], results["phases"]["float64"]
+    for name in p32:
+        lines.append(f"| `{name}` | {p32[name]:.1f} | {p64[name]:.1f} |")
+    lines.append(f"| total | {sum(p32.values()):.1f} | {sum(p64.values()):.1f} |")
+    lines += ["", "### What the gap to the floor pays for (µs per step, batch 32, each item timed alone)", ""]
+    lines += ["| item | float32 | float64 |", "|---|---:|---:|"]
+    g32, g64 = results["guarantees"]["float32"], results["guarantees"]["float64"]
+    for name in g32:
+        lines.append(f"| {name} | {g32[name]:.1f} | {g64[name]:.1f} |")
+    lines.append(f"| sum | {sum(g32.values()):.1f} | {sum(g64.values()):.1f} |")
+    steps = math.ceil(results["rows"] / 32)
+    gaps = []
+    for dtype in ("float32", "float64"):
+        timing = results["main"][dtype]
+        wall = 1e3 * (timing.median_ms("glassnet") - timing.median_ms("floor")) / steps
+        cpu = 1e3 * (timing.median_cpu_ms("glassnet") - timing.median_cpu_ms("floor")) / steps
+        gaps.append(f"{wall:.1f} µs wall / {cpu:.1f} µs CPU ({dtype})")
+    lines += ["", f"Measured gap, glassnet − floor, per step: {'; '.join(gaps)}."]
+    lines += ["", "Profile (pyinstrument, flat, self time):", "", "```", results["profile"], "```"]
+    lines += ["", f"Load average at the end: {results['load_end']}."]
+    return "\n".join(lines)
+
+
+def plot(results: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    ax = axes[0]
+    names = list(results["main"]["float32"].per_epoch)
+    positions = np.arange(len(names))
+    for offset, dtype in ((-0.2, "float32"), (0.2, "float64")):
+        timing = results["main"][dtype]
+        values = [timing.median_ms(n) if n in timing.per_epoch else np.nan for n in names]
+        ax.barh(positions + offset, values, height=0.4, label=dtype)
+    ax.set_yticks(positions, names)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("ms per epoch (log)")
+    ax.set_title("airfoil 5→64→64→1, Adam, batch 32")
+    ax.legend()
+    for ax, key, xlabel, title in (
+        (axes[1], "by_batch", "batch size", "µs per row, float32, width 64"),
+        (axes[2], "by_width", "hidden width", "ms per epoch, float32, batch 32"),
+    ):
+        timings: dict[Any, Timing] = results[key]
+        labels = list(timings)
+        xs = [results["rows"] if str(k).startswith("full") else int(k) for k in labels]
+        for name in next(iter(timings.values())).per_epoch:
+            ys = [timings[k].median_ms(name) for k in labels]
+            if key == "by_batch":
+                ys = [1e3 * v / results["rows"] for v in ys]
+            ax.plot(xs, ys, marker="o", label=name)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+    fig.suptitle(f"glassnet speed on {results['machine']['cpu']}, {results['machine']['cores']} cores")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_docs(text: str, path: Path = DOCS) -> None:
+    """Replace the block between the BEGIN and END markers of ``path`` with ``text``."""
+    document = path.read_text(encoding="utf-8")
+    if BEGIN not in document or END not in document:
+        raise ValueError(f"{path} needs the markers {BEGIN!r} and {END!r} around the results block")
+    head, rest = document.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    path.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+
+
+def to_json(results: dict[str, Any]) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if isinstance(value, Timing):
+            return {name: [1e3 * s for s in seconds] for name, seconds in value.per_epoch.items()}
+        if isinstance(value, dict):
+            return {str(k): plain(v) for k, v in value.items()}
+        return value
+
+    return {key: plain(value) for key, value in results.items()}
+
+
+def run(settings: Settings) -> dict[str, Any]:
+    start = time.perf_counter()
+    info = machine()  # also sets torch's thread count
+    x, y = load_training_split()
+    print(f"data: {x.shape[0]} training rows; timing...", file=sys.stderr)
+    results: dict[str, Any] = {"machine": info, "rows": len(x), "memory_steps": settings.memory_steps}
+    results["main"] = main_table(x, y, settings)
+    results["by_batch"], results["by_width"] = sweeps(x, y, settings)
+    results["inference"] = inference(x, settings)
+    progress("inference")
+    results["memory"] = memory(x, y, settings.memory_steps)
+    progress("memory")
+    results["phases"] = {dtype: phase_breakdown(x, y, dtype) for dtype in ("float32", "float64")}
+    results["guarantees"] = {dtype: guarantee_costs(x, y, dtype) for dtype in ("float32", "float64")}
+    results["profile"] = profile(x, y, settings.profile_seconds)
+    results["load_end"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    results["seconds"] = time.perf_counter() - start
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer rounds and shorter timings (about a minute)"
+    )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="rewrite the results block of docs/benchmarks.md and the plot",
+    )
+    parser.add_argument("--plot", type=Path, default=None, help="write the plot here (PNG)")
+    parser.add_argument("--json", type=Path, default=None, help="write every timing (ms per epoch) here")
+    args = parser.parse_args(argv)
+    settings = QUICK if args.quick else FULL
+    command = (
+        "python benchmarks/speed.py"
+        + (" --quick" if args.quick else "")
+        + (" --write-docs" if args.write_docs else "")
+    )
+    results = run(settings)
+    text = report(results, command)
+    print(text)
+    if args.json is not None:
+        args.json.write_text(json.dumps(to_json(results), indent=1), encoding="utf-8")
+    plot_path = PLOT if args.write_docs and args.plot is None else args.plot
+    if plot_path is not None:
+        plot(results, plot_path)
+    if args.write_docs:
+        write_docs(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

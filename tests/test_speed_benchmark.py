@@ -1,0 +1,62 @@
+"""The speed benchmark's hand-written floor computes what glassnet computes, so the comparison is fair."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from glassnet import losses, nn, optim
+
+SPEED = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+
+
+@pytest.fixture(scope="module")
+def speed() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("glassnet_speed_benchmark", SPEED)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(("dtype", "rtol", "atol"), [(np.float64, 1e-10, 1e-12), (np.float32, 2e-4, 2e-6)])
+def test_floor_step_matches_glassnet_engine(speed: ModuleType, dtype: type, rtol: float, atol: float) -> None:
+    sizes = (5, 16, 8, 1)
+    rng = np.random.default_rng(7)
+    x: np.ndarray = rng.normal(size=(71, 5)).astype(dtype)  # 71 rows: two batches of 32 and one of 7
+    y: np.ndarray = rng.normal(size=(71, 1)).astype(dtype)
+    weights = speed.initial_weights(sizes, dtype, seed=3)
+    floor_step, floor_params = speed.make_floor_step(weights, lr=1e-2)
+
+    model = nn.MLP(sizes, rng=np.random.default_rng(3), dtype=dtype)
+    loss = losses.MSELoss()
+    opt = optim.Adam(model.parameters(), lr=1e-2)
+    glassnet_step = speed.make_glassnet_step(model, loss, opt)
+
+    for _ in range(3):  # nine steps, three batch sizes
+        for start in range(0, len(x), 32):
+            xb, yb = x[start : start + 32], y[start : start + 32]
+            theirs = glassnet_step(xb, yb)
+            ours = floor_step(xb, yb)
+            assert ours == pytest.approx(theirs, rel=rtol, abs=atol)
+
+    for (name, parameter), value in zip(model.named_parameters(), floor_params, strict=True):
+        assert value.dtype == parameter.data.dtype
+        np.testing.assert_allclose(value, parameter.data, rtol=rtol, atol=atol, err_msg=name)
+    np.testing.assert_allclose(speed.floor_predict(floor_params, x), model(x), rtol=rtol, atol=atol)
+
+
+def test_write_docs_replaces_only_the_results_block(speed: ModuleType, tmp_path: Path) -> None:
+    page = tmp_path / "benchmarks.md"
+    page.write_text(f"intro\n{speed.BEGIN}\nold\n{speed.END}\noutro\n", encoding="utf-8")
+    speed.write_docs("new table", page)
+    assert page.read_text(encoding="utf-8") == f"intro\n{speed.BEGIN}\nnew table\n{speed.END}\noutro\n"
+    page.write_text("no markers", encoding="utf-8")
+    with pytest.raises(ValueError, match="needs the markers"):
+        speed.write_docs("x", page)
