@@ -918,6 +918,7 @@ AIRFOIL: list[Cell] = [
             epochs=EPOCHS,
             seed=SEED,
             restore_best=False,  # keep the last epoch's weights, as our loop does
+            refit=False,  # one pass, as our loop (the CLI's recipe retrains on train + val at the end)
         )
         results = {}
         for engine in ("torch", "numpy"):

@@ -40,8 +40,10 @@ def test_train_airfoil_writes_the_run_folder(airfoil_run: Path) -> None:
     ]
     metrics = json.loads((airfoil_run / "metrics.json").read_text())
     assert metrics["unit"] == "dB"
+    # refit: "val" is measured on the validation pass's model, "train" on every row the final
+    # model was trained on (1081 training + 121 validation rows)
     assert {part: int(metrics[part]["n"]) for part in ("train", "val", "test")} == {
-        "train": 1081,
+        "train": 1202,
         "val": 121,
         "test": 301,
     }
@@ -49,8 +51,9 @@ def test_train_airfoil_writes_the_run_folder(airfoil_run: Path) -> None:
     assert 0.8 < metrics["test"]["r2"] <= 1.0
     with open(airfoil_run / "history.csv") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 40 and rows[0]["epoch"] == "1"
+    assert len(rows) == 2 * 40 and rows[0]["epoch"] == "1"  # the validation pass, then the final one
     assert {"train_loss", "val_loss", "val_rmse", "val_mae", "val_r2", "lr"} <= set(rows[0])
+    assert rows[0]["refit"] == "nan" and rows[40]["refit"] == "1.0" and rows[40]["val_loss"] == "nan"
 
 
 def test_evaluate_reproduces_the_saved_metrics(airfoil_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,8 +61,9 @@ def test_evaluate_reproduces_the_saved_metrics(airfoil_run: Path, capsys: pytest
     assert main(["evaluate", str(airfoil_run), "--json"]) == 0
     measured = json.loads(capsys.readouterr().out)
     saved = json.loads((airfoil_run / "metrics.json").read_text())
-    for part in ("train", "val", "test"):
+    for part in ("train", "test"):
         assert measured[part]["rmse"] == pytest.approx(saved[part]["rmse"], rel=1e-12)
+    assert "val" not in measured  # a refit model has trained on the validation rows
     assert measured["all"]["n"] == 1503
     assert main(["evaluate", str(airfoil_run / "model.npz")]) == 0
     assert "test   RMSE" in capsys.readouterr().out
@@ -198,7 +202,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_identically(
         patch.setattr(NumpyEngine, "train_batch", interrupting)
         assert main(["train", "airfoil", *options, "--out", str(tmp_path / "a")]) == 130
     err = capsys.readouterr().err
-    assert "interrupted in member 2/2, epoch 3 after 14 batch(es)" in err
+    assert "interrupted in validation pass, member 2/2, epoch 3 after 14 batch(es)" in err
     assert "--resume" in err
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["checkpoint.npz"]
     assert main(["train", "airfoil", "--out", str(tmp_path / "a"), "--resume", "--epochs", "7"]) == 2

@@ -47,6 +47,7 @@ def small(**changes: Any) -> TrainConfig:
         batch_size=100,
         epochs=8,
         seed=7,
+        refit=False,  # one pass: these tests look at the validation pass itself
     )
     return base.replace(**changes)
 
@@ -130,14 +131,24 @@ def _interrupt_after(monkeypatch: pytest.MonkeyPatch, engine_cls: Any, batches: 
 
 
 @pytest.mark.parametrize("engine", ["numpy", "torch"])
-@pytest.mark.parametrize("batches", [23, 30, 73])  # mid-epoch, at an epoch's end, in the second member
+@pytest.mark.parametrize(
+    ("refit", "batches"),
+    # mid-epoch, at an epoch's end, in the second member; with refit (100 validation-pass
+    # batches, then 12 a final-pass epoch): in the final pass of the first and second member
+    [(False, 23), (False, 30), (False, 73), (True, 130), (True, 170)],
+)
 def test_resume_gives_bit_identical_weights(
-    engine: str, batches: int, airfoil: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+    engine: str,
+    refit: bool,
+    batches: int,
+    airfoil: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     if engine == "torch":
         request.getfixturevalue("torch")
     x, y, xv, yv, _ = airfoil
-    config = small(engine=engine, ensemble=2, epochs=5, patience=50)
+    config = small(engine=engine, ensemble=2, epochs=5, patience=50, refit=refit)
     straight = Trainer(config, x, y, xv, yv).run()
     engine_cls = NumpyEngine if engine == "numpy" else TorchEngine
     with monkeypatch.context() as patch:
@@ -147,7 +158,12 @@ def test_resume_gives_bit_identical_weights(
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler given back
     resumed = Trainer(config, x, y, xv, yv).run(stopped.resume)
     assert resumed.status == "completed"
-    for a, b in zip(straight.members, resumed.members, strict=True):
+    assert len(resumed.validation_members) == (2 if refit else 0)
+    for a, b in zip(
+        [*straight.validation_members, *straight.members],
+        [*resumed.validation_members, *resumed.members],
+        strict=True,
+    ):
         for name in a.weights:
             np.testing.assert_array_equal(a.weights[name], b.weights[name])
         assert a.history == b.history
@@ -275,3 +291,33 @@ def test_config_round_trips_through_a_dict() -> None:
     assert TrainConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="unknown training configuration field"):
         TrainConfig.from_dict({"epochz": 3})
+
+
+def test_refit_validates_then_retrains_on_all_training_rows(airfoil: Any) -> None:
+    """Refit: a validation pass, then a final pass on train + val that equals a validation-free run."""
+    x, y, xv, yv, scale = airfoil
+    config = small(refit=True, ensemble=2, epochs=3)
+    result = Trainer(config, x, y, xv, yv, target_scale=scale).run()
+    assert [m.member for m in result.validation_members] == [0, 1]
+    assert [m.member for m in result.members] == [0, 1]
+    assert all("val_loss" in r and "refit" not in r for m in result.validation_members for r in m.history)
+    assert all(r["refit"] == 1.0 and "val_loss" not in r for m in result.members for r in m.history)
+    assert len(result.history) == 2 * 2 * 3
+    single_pass = Trainer(config.replace(refit=False), x, y, xv, yv, target_scale=scale).run()
+    for ours, theirs in zip(result.validation_members, single_pass.members, strict=True):
+        for name, value in theirs.weights.items():
+            np.testing.assert_array_equal(ours.weights[name], value)
+    everything = Trainer(config.replace(refit=False), np.concatenate([x, xv]), np.concatenate([y, yv])).run()
+    for ours, theirs in zip(result.members, everything.members, strict=True):
+        for name, value in theirs.weights.items():
+            np.testing.assert_array_equal(ours.weights[name], value)
+    validation = result.validation_ensemble()
+    assert validation is not None
+    np.testing.assert_allclose(validation.predict(xv), single_pass.predict(xv), rtol=0, atol=0)
+
+
+def test_refit_without_validation_rows_is_one_pass(airfoil: Any) -> None:
+    x, y, _, _, _ = airfoil
+    result = Trainer(small(refit=True, epochs=2), x, y).run()
+    assert not result.validation_members and result.validation_ensemble() is None
+    assert len(result.history) == 2 and all("refit" not in r for r in result.history)

@@ -14,8 +14,9 @@ never runs code):
 - ``arrays/<key>``: extra arrays (e.g. the split's row indices);
 - ``resume/…``: weights, optimizer buffers and best weights of an interrupted run.
 
-Files are written atomically: to a temporary file in the same folder, flushed to disk,
-then renamed over the target with ``os.replace``. Loading checks the format, version,
+Files are written atomically (:func:`glassnet._files.atomic_write`): to a temporary file
+in the same folder, flushed to disk, renamed over the target with ``os.replace``, and the
+folder flushed; a process killed while saving leaves the old file or the new one. Loading checks the format, version,
 checksum, array list and every shape, and raises ValueError saying what is wrong.
 Weights are engine-neutral: ``Checkpoint.ensemble()`` gives glassnet models and
 ``Checkpoint.torch_modules()`` torch ones, whichever engine trained them.
@@ -27,7 +28,7 @@ import hashlib
 import json
 import math
 import os
-import tempfile
+import struct
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ import numpy.typing as npt
 
 from glassnet import __version__
 from glassnet._checks import Array
+from glassnet._files import atomic_write
 from glassnet.spec import MLPSpec, check_weights
 from glassnet.train import (
     Ensemble,
@@ -202,22 +204,11 @@ def _digest(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]])
 
 
 def _write_atomically(path: Path, arrays: Mapping[str, np.ndarray[Any, Any]]) -> Path:
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"folder {folder} does not exist (cannot write {path})")
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then renamed
-        dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
+    def write(temporary: Path) -> None:
+        with open(temporary, "wb") as handle:  # a handle: np.savez would add ".npz" to a name
             np.savez(handle, **arrays)  # type: ignore[arg-type]
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return path
+
+    return atomic_write(path, write)
 
 
 # -- loading ---------------------------------------------------------------------------
@@ -254,28 +245,94 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         raise ValueError(f"{source}: checksum mismatch; the file was changed or damaged after it was written")
     try:
         return _assemble(meta, arrays)
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"{source}: damaged checkpoint content: {error}") from None
+    except (KeyError, TypeError, IndexError, AttributeError, OverflowError, RecursionError) as error:
+        raise ValueError(f"{source}: damaged checkpoint content: {type(error).__name__} {error}") from None
+
+
+REAL_KINDS = "fiub"  # float, signed and unsigned integer, bool: what glassnet saves
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    struct.error,
+    NotImplementedError,  # a compression method zipfile does not know
+    RuntimeError,  # an encrypted member
+    ValueError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    MemoryError,
+)
 
 
 def _read_arrays(source: Path) -> dict[str, np.ndarray[Any, Any]]:
+    """Every array of the ``.npz`` at ``source``, read without running code; ValueError if damaged.
+
+    Each member must be stored uncompressed (as ``np.savez`` writes them) and hold one
+    ``.npy`` array whose header matches its size, so a damaged or crafted file cannot
+    make us allocate more memory than the file holds. Object arrays (pickles) are refused
+    before their bytes are looked at.
+    """
     if not zipfile.is_zipfile(source):
         raise ValueError(f"{source} is not a readable checkpoint (truncated, or not an .npz archive)")
+    arrays: dict[str, np.ndarray[Any, Any]] = {}
     try:
-        with np.load(source, allow_pickle=False) as archive:
-            if not hasattr(archive, "files"):
-                raise ValueError("a single .npy array, not an .npz archive")
-            return {key: archive[key] for key in archive.files}
-    except ValueError as error:
-        if "allow_pickle" in str(error) or "Object arrays" in str(error):
-            raise ValueError(
-                f"{source} holds pickled Python objects; refused (a checkpoint holds numbers only)"
-            ) from None
-        raise ValueError(f"{source} is not a readable checkpoint: {error}") from None
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError) as error:
+        with zipfile.ZipFile(source) as archive:
+            for info in archive.infolist():
+                key = _member_key(source, info, arrays)  # its name checked before its bytes are read
+                arrays[key] = _read_member(source, archive, info)
+    except _ZIP_ERRORS as error:
+        if isinstance(error, ValueError) and str(error).startswith(str(source)):
+            raise  # one of our own messages
         raise ValueError(
-            f"{source} is not a readable checkpoint (truncated or not an .npz file): {error}"
+            f"{source} is not a readable checkpoint (truncated, damaged or not an .npz file): "
+            f"{error or type(error).__name__}"
         ) from None
+    return arrays
+
+
+def _member_key(source: Path, info: zipfile.ZipInfo, seen: Mapping[str, Any]) -> str:
+    if not info.filename.endswith(".npy") or info.is_dir():
+        raise ValueError(f"{source} holds {info.filename!r}, which is not a .npy array")
+    key = info.filename[: -len(".npy")]
+    if key in seen:
+        raise ValueError(f"{source} holds the array {key!r} twice")
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise ValueError(
+            f"{source}: {info.filename!r} is compressed; glassnet writes checkpoints uncompressed"
+        )
+    return key
+
+
+def _read_member(source: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray[Any, Any]:
+    """One ``.npy`` member: its header checked (no objects, size matching the bytes), then its array."""
+    fmt = np.lib.format
+    with archive.open(info) as member:
+        version = fmt.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = fmt.read_array_header_1_0(member)
+        elif version == (2, 0):
+            shape, _, dtype = fmt.read_array_header_2_0(member)
+        else:
+            raise ValueError(f"{source}: {info.filename!r} has .npy format version {version}")
+        if dtype.kind not in REAL_KINDS:
+            if not dtype.hasobject:
+                raise ValueError(
+                    f"{source}: {info.filename!r} holds {dtype} values; a checkpoint holds real numbers only"
+                )
+            raise ValueError(
+                f"{source} holds pickled Python objects; refused ({info.filename!r} is an object array; "
+                "a checkpoint holds numbers only)"
+            )
+        expected = math.prod(shape) * dtype.itemsize
+        available = info.file_size - member.tell()
+        if expected != available:
+            raise ValueError(
+                f"{source}: {info.filename!r} declares {expected} bytes of data but holds {available}"
+            )
+    with archive.open(info) as member:
+        return np.asarray(fmt.read_array(member, allow_pickle=False))  # the header again, then the data
 
 
 def _read_meta(source: Path, raw: np.ndarray[Any, Any]) -> dict[str, Any]:
@@ -317,13 +374,21 @@ def _assemble(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> 
         weights = _group(arrays, f"weights/{index}")
         check_weights(spec, weights, what=f"checkpoint member {index} weights")
         members.append(_float_weights(weights, spec, f"member {index}"))
+    preprocessor = _group(arrays, "preprocessor")
+    if preprocessor:
+        from glassnet.data import Preprocessor
+
+        try:
+            Preprocessor.from_state(preprocessor)  # checked now, so a damaged one is refused on loading
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"damaged preprocessing: {error}") from None
     config = TrainConfig.from_dict(meta["config"]) if meta.get("config") is not None else None
     resume = _assemble_resume(meta["resume"], arrays, spec) if meta.get("resume") is not None else None
     return Checkpoint(
         spec=spec,
         members=members,
         config=config,
-        preprocessor=_group(arrays, "preprocessor"),
+        preprocessor=preprocessor,
         metrics=dict(meta.get("metrics") or {}),
         info=dict(meta.get("info") or {}),
         history=history_records(_group(arrays, "history")),

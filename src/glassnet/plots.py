@@ -1,6 +1,6 @@
 """Figures of a training run, drawn with Matplotlib's Agg canvas (no display, no global state).
 
-Each function writes one PNG and returns its path: loss curves, predicted vs measured,
+Each function writes one figure (PNG, or SVG/PDF by the suffix) atomically and returns its path: loss curves, predicted vs measured,
 residuals vs frequency, and the decision boundary of a 2-D classifier.
 """
 
@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from glassnet._files import atomic_write
 
 Array = npt.NDArray[np.float64]
 PART_COLOURS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c"}
@@ -27,11 +29,17 @@ def _figure(width: float = 6.0, height: float = 4.5) -> Any:
     return figure
 
 
+SAVE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+
 def _save(figure: Any, path: str | os.PathLike[str]) -> Path:
+    """Draw ``figure`` into ``path`` atomically; the format comes from the suffix (.png, .svg, .pdf)."""
     target = Path(path)
+    fmt = SAVE_FORMATS.get(target.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"a figure file must end in {', '.join(SAVE_FORMATS)}, got {str(target)!r}")
     figure.tight_layout()
-    figure.savefig(target)
-    return target
+    return atomic_write(target, lambda temporary: figure.savefig(temporary, format=fmt))
 
 
 def plot_loss_curves(
@@ -42,9 +50,11 @@ def plot_loss_curves(
         raise ValueError("plot_loss_curves needs at least one epoch of history")
     figure = _figure()
     axes = figure.add_subplot()
-    members = sorted({int(record.get("member", 0)) for record in history})
-    for member in members:
-        rows = [record for record in history if int(record.get("member", 0)) == member]
+    # one curve per member and pass; a final (refit) pass trains on training + validation rows
+    curves = sorted({(int(r.get("refit", 0)), int(r.get("member", 0))) for r in history})
+    members = sorted({member for _, member in curves})
+    for refit, member in curves:
+        rows = [r for r in history if (int(r.get("refit", 0)), int(r.get("member", 0))) == (refit, member)]
         epochs = [record["epoch"] for record in rows]
         suffix = f" (member {member + 1})" if len(members) > 1 else ""
         alpha = 1.0 if len(members) == 1 else 0.6
@@ -53,7 +63,10 @@ def plot_loss_curves(
             [r["train_loss"] for r in rows],
             color=PART_COLOURS["train"],
             alpha=alpha,
-            label=f"train{suffix}" if member == members[0] or len(members) <= 3 else None,
+            linestyle="--" if refit else "-",
+            label=(f"{'refit on train+val' if refit else 'train'}{suffix}")
+            if member == members[0] or len(members) <= 3
+            else None,
         )
         if all("val_loss" in r for r in rows):
             axes.plot(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from glassnet import __version__
 from glassnet.cli import _data, _demo, _evaluate, _explain, _predict, _train
@@ -20,8 +21,22 @@ COMMANDS = (_demo, _data, _train, _evaluate, _predict, _explain)
 USER_ERRORS = (ValueError, TypeError, OSError)
 
 
+def one_line(message: str) -> str:
+    """``message`` with line breaks and other control characters escaped (``\\n``), so it stays one line."""
+    if message.isprintable():
+        return message
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (exit status 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="glassnet",
         description="Neural networks you can see through: explicit backprop, worked derivations, PyTorch parity.",
     )
@@ -48,6 +63,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as error:
         if args.traceback:
             raise
-        print(f"glassnet {args.command}: error: {error}", file=sys.stderr)
+        print(f"glassnet {args.command}: error: {one_line(str(error))}", file=sys.stderr)
         return 2
     return status

@@ -46,20 +46,36 @@ def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any,
         from glassnet.train import moons_data
 
         info = checkpoint.info
-        return moons_data(int(info["n_samples"]), float(info["noise"]), int(info["data_seed"]))
+        try:
+            n_samples, noise, seed = int(info["n_samples"]), float(info["noise"]), int(info["data_seed"])
+        except (KeyError, TypeError, ValueError, OverflowError) as error:
+            raise ValueError(
+                f"the model's moons settings are damaged ({type(error).__name__}: {error})"
+            ) from None
+        if not (4 <= n_samples <= 1_000_000 and 0.0 <= noise <= 10.0 and seed >= 0):
+            raise ValueError(
+                f"the model's moons settings are out of range: {n_samples} samples, noise {noise}"
+            )
+        return moons_data(n_samples, noise, seed)
     raise ValueError(f"the model's task {task!r} is not one glassnet can load data for (airfoil, moons)")
 
 
 def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[str, float]]:
-    """Metrics of every saved split part (when the data has the model's row count) and of all rows."""
-    from glassnet.train import evaluate_parts
+    """Metrics of every saved split part (when the data has the model's row count) and of all rows.
+
+    A refit model was trained on the training and validation rows: its "train" covers both
+    and there is no "val" to measure (the run's metrics.json holds the validation pass's).
+    """
+    from glassnet.train import evaluate_parts, model_parts
 
     X, y = task_data(checkpoint, data)
     parts: dict[str, Any] = {}
     saved = {name: checkpoint.arrays.get(f"split_{name}") for name in ("train", "val", "test")}
     n_saved = sum(len(rows) for rows in saved.values() if rows is not None)
     if n_saved == len(X):
-        parts.update({name: rows for name, rows in saved.items() if rows is not None})
+        split = {name: rows for name, rows in saved.items() if rows is not None}
+        refit = checkpoint.config is not None and checkpoint.config.refit
+        parts.update(model_parts(split, refit=refit))
     parts["all"] = np.arange(len(X))
     task = str(checkpoint.info.get("task"))
     return evaluate_parts(checkpoint.ensemble(), checkpoint.load_preprocessor(), X, y, parts, task=task)

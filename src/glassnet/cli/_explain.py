@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from glassnet._files import atomic_write_text, refuse_overwrite
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
-from glassnet.explain._io import atomic_write_text
+from glassnet.explain._spec import MAX_STEPS
 
 EXAMPLES = ("exercise",)
 
@@ -34,6 +35,7 @@ def register(subparsers: Any) -> None:
         "--format", choices=FORMATS, help="output format (default: from -o's suffix, else text)"
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing -o or --figure file")
     parser.add_argument("--digits", type=int, metavar="N", help="significant digits (default 6)")
     parser.add_argument("--steps", type=int, metavar="K", help="also show K steps of gradient descent")
     parser.add_argument("--all-params", action="store_true", help="table of every gradient and updated value")
@@ -52,6 +54,14 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError("give either --example exercise or a SPEC.json file (one of them)")
     if args.figure is not None and not args.figure.lower().endswith((".png", ".svg")):
         raise ValueError(f"--figure must end in .png or .svg, got {args.figure!r}")
+    if args.output is not None:
+        refuse_overwrite(args.output, force=args.force, option="-o")
+    if args.figure is not None:
+        refuse_overwrite(args.figure, force=args.force, option="--figure")
+    if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
+        raise ValueError(f"--steps must be a positive integer (at most {MAX_STEPS}), got {args.steps}")
+    if args.digits is not None and not 1 <= args.digits <= 17:
+        raise ValueError(f"--digits must be a positive integer (at most 17), got {args.digits}")
     if args.example is not None:
         if args.literal_labels:
             raise ValueError(

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._files import atomic_write_text, refuse_overwrite
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli._evaluate import model_path
 
@@ -26,7 +27,8 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("model", metavar="MODEL", help="model file (model.npz) or run folder")
     parser.add_argument("input", metavar="INPUT.csv", help="feature rows (airfoil: the 5 features, in order)")
-    parser.add_argument("-o", "--output", metavar="OUT.csv", help="write here instead of stdout")
+    parser.add_argument("-o", "--output", metavar="OUT.csv", help="write here (atomically) instead of stdout")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing -o file")
     parser.set_defaults(handler=handle)
 
 
@@ -53,14 +55,22 @@ def read_rows(path: str, feature_names: list[str]) -> np.ndarray[Any, Any]:
 
 def handle(args: argparse.Namespace) -> int:
     from glassnet.train import predict_raw
-    from glassnet.train.artifacts import write_text_atomically
 
+    if args.output is not None:
+        refuse_overwrite(args.output, force=args.force, option="-o")  # before any work
     checkpoint = load_checkpoint(model_path(args.model))
     names = [str(name) for name in checkpoint.info.get("feature_names", [])]
     if len(names) != checkpoint.spec.n_inputs:
         names = [f"x{i + 1}" for i in range(checkpoint.spec.n_inputs)]
     rows = read_rows(args.input, names)  # (N, d)
-    prediction = predict_raw(checkpoint.ensemble(), checkpoint.load_preprocessor(), rows)  # (N,)
+    with np.errstate(over="ignore", invalid="ignore"):
+        prediction = predict_raw(checkpoint.ensemble(), checkpoint.load_preprocessor(), rows)  # (N,)
+    if not np.isfinite(prediction).all():
+        line = int(np.flatnonzero(~np.isfinite(prediction))[0]) + 1
+        raise ValueError(
+            f"the prediction for row {line} of {args.input} is {prediction[line - 1]}: the row's values are far "
+            "outside what the model was trained on (the numbers overflow float64)"
+        )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     if checkpoint.info.get("task") == "moons":
@@ -82,6 +92,6 @@ def handle(args: argparse.Namespace) -> int:
         out = Path(args.output)
         if not out.parent.is_dir():
             raise FileNotFoundError(f"folder {out.parent} does not exist (cannot write {out})")
-        write_text_atomically(out, buffer.getvalue())
+        atomic_write_text(out, buffer.getvalue())
         print(f"wrote {len(rows)} prediction(s) to {out}", file=sys.stderr)
     return 0

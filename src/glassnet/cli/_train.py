@@ -97,7 +97,7 @@ CHOICE_OPTIONS = {
     "engine": "engine",
     "device": "device",
 }
-FLAG_OPTIONS = ("float32", "no_restore_best")
+FLAG_OPTIONS = ("float32", "no_restore_best", "no_refit")
 
 
 # -- the parser -------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def register(subparsers: Any) -> None:
     moons.add_argument("--samples", metavar="N", help="points in the moons set (default 400)")
     moons.add_argument("--noise", metavar="SIGMA", help="Gaussian noise of the moons (default 0.2)")
     _add_common(moons, MOONS_CONFIG)
-    parser.set_defaults(handler=handle)
+    parser.set_defaults(handler=handle_locked)
 
 
 def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
@@ -175,6 +175,11 @@ def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
         "--no-restore-best", action="store_true", help="keep the last weights, not the best validation ones"
     )
     opt.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="keep the validation pass's model instead of retraining on training + validation rows",
+    )
+    opt.add_argument(
         "--clip-norm", metavar="C", help=f"clip the gradient's global norm, 0 = off (default {d.clip_norm:g})"
     )
     opt.add_argument(
@@ -186,7 +191,9 @@ def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
     opt.add_argument("--engine", choices=("numpy", "torch"), help=f"default {d.engine}")
     opt.add_argument("--device", choices=("cpu", "cuda"), help="torch engine: cpu or cuda (default cpu)")
     opt.add_argument(
-        "--threads", metavar="N", help="torch engine: CPU threads while training, 0 = torch's default"
+        "--threads",
+        metavar="N",
+        help=f"CPU threads while training (BLAS or torch), 0 = leave as is (default {d.threads})",
     )
     data = parser.add_argument_group("split")
     data.add_argument(
@@ -235,6 +242,8 @@ def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig
         changes["dtype"] = "float32"
     if args.no_restore_best:
         changes["restore_best"] = False
+    if args.no_refit:
+        changes["refit"] = False
     if changes.get("device", base.device) != "cpu" and changes.get("engine", base.engine) != "torch":
         raise ValueError("--device cuda needs --engine torch (the numpy engine runs on the CPU)")
     config = base.replace(**changes)
@@ -259,6 +268,14 @@ def split_from_args(args: argparse.Namespace, seed: int, *, test: float, val: fl
 
 
 # -- the command ------------------------------------------------------------------------------
+
+
+def handle_locked(args: argparse.Namespace) -> int:
+    """:func:`handle` with the run folder locked from its preparation to its last file (one run at a time)."""
+    from glassnet.train.artifacts import locked_run_folders
+
+    with locked_run_folders():
+        return handle(args)
 
 
 def handle(args: argparse.Namespace) -> int:

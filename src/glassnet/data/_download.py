@@ -1,9 +1,10 @@
 """``fetch_airfoil``: download the UCI archive, check what it holds, then write it atomically.
 
 Nothing reaches the destination folder until the parsed content matches the published
-data (1503 × 6, column means to a relative 1e-6). The file is written to a temporary
-file in the destination folder and renamed over the final name (``os.replace``), so a
-reader never sees half a file, and a failed download leaves nothing behind. The name
+data (1503 × 6, column means to a relative 1e-6). The file is written atomically
+(:func:`glassnet._files.atomic_write_bytes`: a temporary file in the destination folder,
+flushed, renamed over the final name), so a reader never sees half a file, and a failed
+download leaves nothing behind. The name
 written is fixed (``airfoil_self_noise.dat``): names inside the archive are never used
 as paths, so an archive cannot write outside the folder.
 """
@@ -12,9 +13,7 @@ from __future__ import annotations
 
 import http.client
 import io
-import os
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,6 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
+from glassnet._files import atomic_write_bytes
 from glassnet.data._airfoil import (
     AIRFOIL_FILENAMES,
     AIRFOIL_MEANS,
@@ -43,6 +43,9 @@ AIRFOIL_PAGE = "https://archive.ics.uci.edu/dataset/291/airfoil+self+noise"
 MAX_DOWNLOAD_BYTES = 16 * 1024 * 1024
 """Refuse larger downloads and archive members: the real archive is about 30 kB."""
 
+MAX_TIMEOUT = 86_400.0
+"""The longest network timeout accepted, in seconds (a day)."""
+
 _CHUNK = 16 * 1024
 
 
@@ -60,8 +63,14 @@ def fetch_airfoil(
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https", "file"):
         raise ValueError(f"url must be an http, https or file URL, got {url!r}")
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
-        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout <= MAX_TIMEOUT  # also refuses NaN and inf, which sockets cannot take
+    ):
+        raise ValueError(
+            f"timeout must be a positive number of seconds, got {timeout!r} (at most {MAX_TIMEOUT:g})"
+        )
     folder = Path(dest).expanduser() if dest is not None else cache_dir()
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"dest must be a folder, got the file {folder}")
@@ -72,7 +81,7 @@ def fetch_airfoil(
 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / AIRFOIL_FILENAMES[0]
-    _write_atomically(target, data)
+    atomic_write_bytes(target, data)  # nothing else is written, and only this fixed name
     return target
 
 
@@ -164,21 +173,3 @@ def _verify(data: bytes, *, url: str) -> None:
             f"expected {AIRFOIL_ROWS} rows "
             f"with column means {', '.join(f'{m:.6g}' for m in AIRFOIL_MEANS)}); nothing was written"
         )
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``target``, then rename it over ``target``."""
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept after close (delete=False)
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
-    )
-    temporary = Path(handle.name)
-    try:
-        with handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -13,10 +13,10 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import Array, as_float_array, finite_float, positive_int
+from glassnet._files import atomic_write_text
 from glassnet.exercise import INPUT, LEARNING_RATE, SHEET_LABEL, exercise_network
 from glassnet.explain._derivation import Derivation, ParamRecord, derive, read_network
 from glassnet.explain._document import PATH_SHOW_LIMIT, build_document
-from glassnet.explain._io import atomic_write_text
 from glassnet.explain._notation import ParamRef, all_params, make_notation, parse_param
 from glassnet.explain._symbols import LatexStyle, Style
 from glassnet.losses import LabelConvention, LogisticLoss, Loss, Reduction, get_loss

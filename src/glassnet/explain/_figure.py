@@ -13,8 +13,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
+from glassnet._files import atomic_write
 from glassnet.explain._derivation import Derivation
-from glassnet.explain._io import atomic_write
 from glassnet.explain._symbols import LatexStyle
 
 FIGURE_FORMATS = {".png": "png", ".svg": "svg"}

@@ -76,31 +76,46 @@ class ExplainSpec:
     title: str | None = None
 
 
+MAX_STEPS = 1000
+"""The most gradient-descent steps a spec (or ``glassnet explain --steps``) may ask for."""
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """``value`` as JSON for a message, cut to ``limit`` characters (a spec may hold anything)."""
+    try:
+        text = json.dumps(value, allow_nan=True)
+    except (ValueError, TypeError, RecursionError):
+        text = type(value).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _number(value: Any, where: str) -> float:
     if not _is_number(value):
-        raise TypeError(f"{where} must be a number, got {json.dumps(value)}")
-    if not math.isfinite(value):
-        raise ValueError(f"{where} must be finite, got {value}")
-    return float(value)
+        raise TypeError(f"{where} must be a number, got {_show(value)}")
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond float64's range
+        raise ValueError(f"{where} is too large for a float64, got {_show(value)}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{where} must be finite, got {number}")
+    return number
 
 
 def _vector(value: Any, where: str) -> Array:
     if _is_number(value):
         value = [value]
     if not isinstance(value, list) or not value:
-        raise TypeError(f"{where} must be a number or a non-empty list of numbers, got {json.dumps(value)}")
+        raise TypeError(f"{where} must be a number or a non-empty list of numbers, got {_show(value)}")
     return np.array([_number(v, f"{where}[{i}]") for i, v in enumerate(value)])
 
 
 def _matrix(value: Any, where: str) -> Array:
     if not isinstance(value, list) or not value or not all(isinstance(row, list) for row in value):
-        raise TypeError(
-            f"{where} must be a non-empty list of rows (a matrix, out x in), got {json.dumps(value)}"
-        )
+        raise TypeError(f"{where} must be a non-empty list of rows (a matrix, out x in), got {_show(value)}")
     width = len(value[0])
     rows = []
     for i, row in enumerate(value):
@@ -114,19 +129,21 @@ def _matrix(value: Any, where: str) -> Array:
 
 def _bool(value: Any, where: str) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"{where} must be true or false, got {json.dumps(value)}")
+        raise TypeError(f"{where} must be true or false, got {_show(value)}")
     return value
 
 
-def _int(value: Any, where: str) -> int:
+def _int(value: Any, where: str, largest: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TypeError(f"{where} must be a positive integer, got {json.dumps(value)}")
+        raise TypeError(f"{where} must be a positive integer, got {_show(value)}")
+    if value > largest:
+        raise ValueError(f"{where} must be at most {largest}, got {_show(value)}")
     return value
 
 
 def _string(value: Any, where: str, choices: tuple[str, ...] | None = None) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"{where} must be a string, got {json.dumps(value)}")
+        raise TypeError(f"{where} must be a string, got {_show(value)}")
     if choices is not None and value not in choices:
         raise ValueError(f"{where} must be one of {', '.join(choices)}, got {value!r}")
     return value
@@ -145,11 +162,11 @@ def _activation(value: Any, where: str) -> Activation:
             cls = type(get_activation(name))
             return cls(**options)
         except TypeError as error:
-            raise TypeError(f"{where}: bad options {json.dumps(options)} for {name!r}: {error}") from None
+            raise TypeError(f"{where}: bad options {_show(options)} for {name!r}: {error}") from None
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
     raise TypeError(
-        f'{where} must be a name ("relu") or an object {{"name": ..., options}}, got {json.dumps(value)}'
+        f'{where} must be a name ("relu") or an object {{"name": ..., options}}, got {_show(value)}'
     )
 
 
@@ -175,16 +192,14 @@ def _parse(data: Any, literal_override: bool | None) -> ExplainSpec:
         raise ValueError(f"missing field {missing[0]!r} (required: {', '.join(REQUIRED)})")
     layers = data["layers"]
     if not isinstance(layers, list) or not layers:
-        raise TypeError(f"layers must be a non-empty list of layers, got {json.dumps(layers)}")
+        raise TypeError(f"layers must be a non-empty list of layers, got {_show(layers)}")
     modules: list[Module] = []
     state: dict[str, Array] = {}
     previous_out: int | None = None
     for index, layer in enumerate(layers):
         where = f"layers[{index}]"
         if not isinstance(layer, dict):
-            raise TypeError(
-                f"{where} must be an object with weight, bias, activation, got {json.dumps(layer)}"
-            )
+            raise TypeError(f"{where} must be an object with weight, bias, activation, got {_show(layer)}")
         extra = sorted(set(layer) - set(LAYER_FIELDS))
         if extra:
             raise ValueError(f"{where}: unknown field {extra[0]!r}; expected {', '.join(LAYER_FIELDS)}")
@@ -242,7 +257,7 @@ def _parse(data: Any, literal_override: bool | None) -> ExplainSpec:
             params = [params]
         if not isinstance(params, list) or not params or not all(isinstance(p, str) for p in params):
             raise TypeError(
-                f'params must be a name or a list of names ("w12h", "0.weight[0,1]"), got {json.dumps(params)}'
+                f'params must be a name or a list of names ("w12h", "0.weight[0,1]"), got {_show(params)}'
             )
         params = tuple(params)
     deltas = data.get("deltas")
@@ -254,8 +269,8 @@ def _parse(data: Any, literal_override: bool | None) -> ExplainSpec:
         learning_rate=eta,
         params=params,
         all_params=_bool(data.get("all_params", False), "all_params"),
-        steps=_int(data.get("steps", 1), "steps"),
-        digits=_int(data.get("digits", 6), "digits"),
+        steps=_int(data.get("steps", 1), "steps", MAX_STEPS),
+        digits=_int(data.get("digits", 6), "digits", 17),
         notation=_string(data.get("notation", "auto"), "notation", ("auto", "ho", "numbered")),
         deltas=None if deltas is None else _bool(deltas, "deltas"),
         title=None if data.get("title") is None else _string(data["title"], "title"),
@@ -275,6 +290,10 @@ def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = Non
         ) from None
     except UnicodeDecodeError as error:
         raise ValueError(f"{file}: not UTF-8 text: {error}") from None
+    except RecursionError:
+        raise ValueError(f"{file}: not a spec: JSON nested too deeply") from None
+    except ValueError as error:  # e.g. an integer with more digits than Python converts
+        raise ValueError(f"{file}: not valid JSON: {error}") from None
     return parse_spec(data, source=str(file), literal_labels=literal_labels)
 
 
@@ -296,20 +315,39 @@ def explain_spec(
         source = str(spec)
         spec = load_spec(spec, literal_labels=literal_labels)
     try:
-        return explain(
-            spec.model,
-            spec.x,
-            spec.y,
-            loss=spec.loss,
-            learning_rate=spec.learning_rate,
-            params=params if params else spec.params,
-            all_params=spec.all_params if all_params is None else all_params,
-            steps=spec.steps if steps is None else steps,
-            digits=spec.digits if digits is None else digits,
-            notation=spec.notation,
-            deltas=spec.deltas,
-            check_torch=check_torch,
-            title=spec.title,
-        )
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            return _explain_parsed(spec, params, all_params, steps, digits, check_torch)
+    except (FloatingPointError, OverflowError) as error:
+        raise ValueError(
+            f"{source}: the numbers overflow float64 ({error}); use smaller weights, inputs or learning rate"
+        ) from None
     except (TypeError, ValueError) as error:
         raise type(error)(f"{source}: {error}") from None
+
+
+def _explain_parsed(
+    spec: ExplainSpec,
+    params: list[str] | tuple[str, ...] | None,
+    all_params: bool | None,
+    steps: int | None,
+    digits: int | None,
+    check_torch: bool,
+) -> Explanation:
+    """``explain`` with the spec's options, each overridden by an argument that is not None."""
+    if steps is not None and steps > MAX_STEPS:
+        raise ValueError(f"steps must be at most {MAX_STEPS}, got {steps}")
+    return explain(
+        spec.model,
+        spec.x,
+        spec.y,
+        loss=spec.loss,
+        learning_rate=spec.learning_rate,
+        params=params if params else spec.params,
+        all_params=spec.all_params if all_params is None else all_params,
+        steps=spec.steps if steps is None else steps,
+        digits=spec.digits if digits is None else digits,
+        notation=spec.notation,
+        deltas=spec.deltas,
+        check_torch=check_torch,
+        title=spec.title,
+    )

@@ -53,12 +53,13 @@ class TrainConfig:
     seed: int = 0  # seeds initial weights ([seed, member]) and batch order ([seed, member, epoch])
     patience: int = 0  # early stopping: stop after this many epochs without a better val loss; 0: off
     restore_best: bool = True  # at the end, go back to the weights of the best validation epoch
+    refit: bool = True  # with validation rows: validate first, then retrain on training + validation rows
     clip_norm: float = 0.0  # gradient clipping by global L2 norm (torch's clip_grad_norm_); 0: off
     ensemble: int = 1  # number of models trained with different seeds; predictions are averaged
     engine: str = "numpy"  # numpy (glassnet's own engine) or torch (torch.nn + torch.optim)
     device: str = "cpu"  # torch engine only: cpu or cuda
     dtype: str = "float64"  # float64 or float32, for weights, data and arithmetic
-    threads: int = 0  # torch engine: intra-op CPU threads while training (0: leave torch's setting)
+    threads: int = 1  # CPU threads while training (BLAS for numpy, intra-op for torch); 0: leave as is
 
     extra: Mapping[str, Any] = field(default_factory=dict)  # free-form notes kept with the run
 
@@ -97,8 +98,9 @@ class TrainConfig:
         _integer(self.patience, "patience", low=0, high=MAX_EPOCHS)
         _integer(self.ensemble, "ensemble", low=1, high=MAX_ENSEMBLE)
         _integer(self.threads, "threads", low=0, high=1024)
-        if not isinstance(self.restore_best, bool):
-            raise TypeError(f"restore_best must be True or False, got {self.restore_best!r}")
+        for flag in ("restore_best", "refit"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         if not isinstance(self.extra, Mapping):
             raise TypeError(f"extra must be a mapping, got {type(self.extra).__name__}")
 

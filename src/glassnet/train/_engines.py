@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 from glassnet._checks import Array
 from glassnet.losses import Loss, get_loss
@@ -79,6 +80,9 @@ class NumpyEngine:
         self.x = np.ascontiguousarray(x, dtype=self.dtype)  # (N, in)
         self.y = np.ascontiguousarray(y, dtype=self.dtype).reshape(len(x), -1)  # (N, out)
         self.xe, self.ye = self.x, self.y
+        # BLAS threads cost more than they give on matrices this small (tens of rows);
+        # limited while training, given back by close()
+        self._blas_limit = threadpool_limits(config.threads, user_api="blas") if config.threads > 0 else None
 
     def begin_epoch(self, order: IntArray) -> None:
         self.xe = self.x[order]  # (N, in), rows in this epoch's order
@@ -150,7 +154,10 @@ class NumpyEngine:
         self.optimizer.load_state_dict({"param_groups": groups, "state": [flat_state]})
 
     def close(self) -> None:
-        """Nothing to give back."""
+        """Give back the BLAS thread setting if ``config.threads`` changed it."""
+        if self._blas_limit is not None:
+            self._blas_limit.restore_original_limits()
+            self._blas_limit = None
 
 
 class TorchEngine:

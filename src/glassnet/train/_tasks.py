@@ -8,11 +8,12 @@ disk here; ``glassnet.cli`` and the benchmark save what they need.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from glassnet._checks import Array
 from glassnet.data import Dataset, Preprocessor, Split, make_moons, train_val_test_split
@@ -168,8 +169,35 @@ def train_dataset(
         info=dict(info or {}),
     )
     if result.members:
-        run.metrics = evaluate_parts(result.ensemble(), preprocessor, X, y, run.parts(), task=task)
+        run.metrics = run_metrics(run)
     return run
+
+
+def run_metrics(run: Run) -> dict[str, dict[str, float]]:
+    """Metrics of every part; with refit, the validation figures come from the validation passes.
+
+    A refit model has seen the validation rows, so "val" is measured with the models of the
+    validation pass (trained on the training rows only) and "train" on every row the final
+    model was trained on (training and validation rows).
+    """
+    result = run.result
+    parts = run.parts()
+    validation = result.validation_ensemble()
+    kept = model_parts(parts, refit=validation is not None)
+    metrics = evaluate_parts(result.ensemble(), run.preprocessor, run.X, run.y, kept, task=run.task)
+    if validation is not None:
+        metrics.update(
+            evaluate_parts(validation, run.preprocessor, run.X, run.y, {"val": parts["val"]}, task=run.task)
+        )
+    return {part: metrics[part] for part in ("train", "val", "test") if part in metrics}
+
+
+def model_parts(parts: Mapping[str, npt.NDArray[Any]], *, refit: bool) -> dict[str, npt.NDArray[Any]]:
+    """The parts to measure a kept model on: a refit model was trained on the training and
+    validation rows, so its "train" covers both and it has no "val" of its own."""
+    if not refit or len(parts.get("val", ())) == 0:
+        return dict(parts)
+    return {"train": np.concatenate([parts["train"], parts["val"]]), "test": parts["test"]}
 
 
 def train_airfoil(

@@ -10,10 +10,19 @@ Each epoch: permute the rows once, then for each batch of B rows
 then the validation loss and metrics on the whole validation set, early stopping, and a
 history record. Metrics are in the target's units: residuals are multiplied by
 ``target_scale`` (the standard deviation the target was divided by).
+
+With ``config.refit`` and a validation set, every member is trained twice, as
+scikit-learn's ``refit``: a validation pass on the training rows (its curves and
+validation figures are what the run reports about generalisation), then a final pass
+from the same initial weights on the training and validation rows together, with the
+same schedule and no early stopping; the final pass gives the model. Internally the
+passes are jobs 0…K−1 (validation) and K…2K−1 (final), so an interrupted run resumes
+in either pass.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import signal
 import sys
@@ -27,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import Array, as_float_array, finite_float
-from glassnet.losses import get_loss
+from glassnet.losses import get_loss, overflow_advice
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, CosineLR, ExponentialLR, LRScheduler, StepLR
 from glassnet.spec import MLPSpec, build_mlp
@@ -37,6 +46,17 @@ from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import classification_metrics, regression_metrics
 
 STATUSES = ("completed", "early_stopped", "diverged", "interrupted")
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The rows one pass trains on and, in a validation pass, validates on."""
+
+    x: Array  # (N, d₀)
+    y: Array  # (N, d_L)
+    x_val: Array | None  # (N_val, d₀), or None in a final (refit) pass
+    y_val: Array | None  # (N_val, d_L)
+    sst: float  # Σ (y − ȳ)², for the training R²
 
 
 @dataclass
@@ -80,6 +100,7 @@ class TrainResult:
     message: str
     seconds: float
     resume: ResumeState | None = None  # set when status == "interrupted"
+    validation_members: list[MemberResult] = field(default_factory=list)  # refit: the validation passes
 
     @property
     def weights(self) -> list[dict[str, Array]]:
@@ -87,8 +108,17 @@ class TrainResult:
 
     @property
     def history(self) -> list[dict[str, float]]:
-        """All members' records, member by member."""
-        return [record for member in self.members for record in member.history]
+        """All records, member by member: the validation passes first (refit), then the members kept.
+
+        Records of a final (refit) pass carry ``"refit": 1.0``.
+        """
+        return [record for member in (*self.validation_members, *self.members) for record in member.history]
+
+    def validation_ensemble(self) -> Ensemble | None:
+        """The validation passes' models (refit runs), which the validation figures describe."""
+        if not self.validation_members:
+            return None
+        return Ensemble(self.spec, [member.weights for member in self.validation_members])
 
     def ensemble(self) -> Ensemble:
         """The trained members as an :class:`Ensemble` (numpy; ``.torch_modules()`` for torch)."""
@@ -108,7 +138,7 @@ class Trainer:
     """Train ``config.ensemble`` models on (X, y), validating on (X_val, y_val) each epoch.
 
     Shapes: X (N, d₀), y (N,) or (N, d_L); the validation set likewise (optional; without
-    it there is no early stopping and no best-weights restore).
+    it there is no early stopping, no best-weights restore and no refit).
 
     ``target_scale`` converts the model's units to the target's (the standard deviation
     of y before standardisation) for the reported RMSE and MAE. ``progress`` shows a
@@ -133,14 +163,14 @@ class Trainer:
         if not isinstance(config, TrainConfig):
             raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
         self.config = config
-        self.x, self.y = _check_xy(x, y, "training")
+        self.x, self.y = _check_xy(x, y, "training", config.dtype)
         self.has_val = x_val is not None
         if (x_val is None) != (y_val is None):
             raise ValueError("give both x_val and y_val, or neither")
         self.x_val: Array | None = None
         self.y_val: Array | None = None
         if x_val is not None and y_val is not None:
-            self.x_val, self.y_val = _check_xy(x_val, y_val, "validation")
+            self.x_val, self.y_val = _check_xy(x_val, y_val, "validation", config.dtype)
             if self.x_val.shape[1] != self.x.shape[1] or self.y_val.shape[1] != self.y.shape[1]:
                 raise ValueError(
                     f"validation data has {self.x_val.shape[1]} features and {self.y_val.shape[1]} outputs, "
@@ -160,7 +190,12 @@ class Trainer:
         if not self.regression:
             get_loss(config.loss).check_target(self.y)
         self.loss = get_loss(config.loss)
-        self._sst = float(((self.y - self.y.mean(axis=0)) ** 2).sum())
+        self.refit = config.refit and self.has_val
+        self._passes = [_Rows(self.x, self.y, self.x_val, self.y_val, _sst(self.y))]
+        if self.refit and self.x_val is not None and self.y_val is not None:
+            x_all, y_all = np.concatenate([self.x, self.x_val]), np.concatenate([self.y, self.y_val])
+            self._passes.append(_Rows(x_all, y_all, None, None, _sst(y_all)))
+        self.jobs = config.ensemble * len(self._passes)  # one job per member and pass
         self._stop = False
         self._rates = _learning_rates(config)
 
@@ -175,9 +210,18 @@ class Trainer:
         rng = np.random.default_rng([self.config.seed, member])
         return build_mlp(self.spec, rng=rng, init=self.config.init).state_dict()
 
-    def epoch_order(self, member: int, epoch: int) -> npt.NDArray[np.intp]:
-        """The row order of 0-based ``epoch`` for member m: ``default_rng([seed, m, epoch]).permutation(N)``."""
-        return np.random.default_rng([self.config.seed, member, epoch]).permutation(len(self.x))
+    def epoch_order(self, member: int, epoch: int, n: int | None = None) -> npt.NDArray[np.intp]:
+        """The row order of 0-based ``epoch`` for member m: ``default_rng([seed, m, epoch]).permutation(N)``.
+
+        N is the number of training rows, or ``n`` (a final refit pass has N + N_val rows, and
+        the same key: it is the run a validation-free Trainer would make on those rows).
+        """
+        rows = len(self.x) if n is None else n
+        return np.random.default_rng([self.config.seed, member, epoch]).permutation(rows)
+
+    def _job(self, job: int) -> tuple[int, _Rows]:
+        """(member, rows) of a job: jobs 0…K−1 are the first (or only) pass, K…2K−1 the final one."""
+        return job % self.config.ensemble, self._passes[job // self.config.ensemble]
 
     def learning_rate(self, epoch: int) -> float:
         """η of 0-based ``epoch`` under the configured schedule."""
@@ -211,17 +255,14 @@ class Trainer:
         return previous
 
     def _run(self, resume: ResumeState | None, start: float) -> TrainResult:
-        config = self.config
         finished: list[MemberResult] = list(resume.finished) if resume is not None else []
         first_member = resume.member if resume is not None else 0
-        if resume is not None and not 0 <= resume.member < config.ensemble:
-            raise ValueError(f"resume state is for member {resume.member}, the run has {config.ensemble}")
+        if resume is not None and not 0 <= resume.member < self.jobs:
+            raise ValueError(f"resume state is for job {resume.member}, the run has {self.jobs}")
         bar = self._progress_bar(first_member, resume)
         try:
-            for member in range(first_member, config.ensemble):
-                outcome = self._train_member(
-                    member, resume if member == first_member else None, finished, bar
-                )
+            for job in range(first_member, self.jobs):
+                outcome = self._train_member(job, resume if job == first_member else None, finished, bar)
                 if isinstance(outcome, ResumeState):
                     return self._result(
                         finished, "interrupted", self._interrupt_message(outcome), start, outcome
@@ -243,6 +284,13 @@ class Trainer:
         start: float,
         resume: ResumeState | None = None,
     ) -> TrainResult:
+        k = self.config.ensemble
+        validation: list[MemberResult] = []
+        if self.refit:  # jobs 0…K−1 validated, K…2K−1 are the members kept (numbered 0…K−1 again)
+            validation = [m for m in members if m.member < k]
+            members = [dataclasses.replace(m, member=m.member - k) for m in members if m.member >= k]
+            if status == "diverged" and not members:  # nothing refit yet: keep what was validated
+                members, validation = validation, []
         return TrainResult(
             config=self.config,
             spec=self.spec,
@@ -251,11 +299,15 @@ class Trainer:
             message=message,
             seconds=time.perf_counter() - start,
             resume=resume,
+            validation_members=validation,
         )
 
     def _interrupt_message(self, state: ResumeState) -> str:
-        member = f"member {state.member + 1}/{self.config.ensemble}, " if self.config.ensemble > 1 else ""
-        return f"interrupted in {member}epoch {state.epoch + 1} after {state.batch} batch(es)"
+        member, rows = self._job(state.member)
+        where = f"member {member + 1}/{self.config.ensemble}, " if self.config.ensemble > 1 else ""
+        if self.refit:
+            where = ("final pass, " if rows.x_val is None else "validation pass, ") + where
+        return f"interrupted in {where}epoch {state.epoch + 1} after {state.batch} batch(es)"
 
     def _progress_bar(self, first_member: int, resume: ResumeState | None) -> Any:
         if not self.progress or not sys.stderr.isatty():
@@ -263,23 +315,32 @@ class Trainer:
         from tqdm import tqdm
 
         done = first_member * self.config.epochs + (resume.epoch if resume is not None else 0)
-        return tqdm(total=self.config.ensemble * self.config.epochs, initial=done, unit="epoch", leave=False)
+        return tqdm(total=self.jobs * self.config.epochs, initial=done, unit="epoch", leave=False)
 
     def _train_member(
-        self, member: int, resume: ResumeState | None, finished: list[MemberResult], bar: Any
+        self, job: int, resume: ResumeState | None, finished: list[MemberResult], bar: Any
     ) -> MemberResult | ResumeState:
+        member, rows = self._job(job)
         weights = resume.weights if resume is not None else self.initial_weights(member)
-        engine = make_engine(self.config, self.spec, weights, self.x, self.y)
+        engine = make_engine(self.config, self.spec, weights, rows.x, rows.y)
         try:
-            return self._train_member_with(engine, member, resume, finished, bar)
+            return self._train_member_with(engine, job, rows, resume, finished, bar)
         finally:
             engine.close()
 
     def _train_member_with(
-        self, engine: Any, member: int, resume: ResumeState | None, finished: list[MemberResult], bar: Any
+        self,
+        engine: Any,
+        job: int,
+        rows: _Rows,
+        resume: ResumeState | None,
+        finished: list[MemberResult],
+        bar: Any,
     ) -> MemberResult | ResumeState:
         config = self.config
-        n = len(self.x)
+        member = job  # results and resume states are numbered by job; _result renumbers refit members
+        validating = rows.x_val is not None
+        n = len(rows.x)
         batch_size = min(config.batch_size, n)
         n_batches = -(-n // batch_size)
         if resume is not None:
@@ -291,7 +352,7 @@ class Trainer:
         else:
             history, best_weights, best_val, best_epoch, bad_epochs = [], None, math.inf, 0, 0
             first_epoch, first_batch, sums = 0, 0, [0.0, 0.0, 0.0, 0.0]
-        restore = config.restore_best and self.has_val
+        restore = config.restore_best and validating
 
         def snapshot(epoch: int, batch: int) -> ResumeState:
             return ResumeState(
@@ -313,7 +374,7 @@ class Trainer:
             for epoch in range(first_epoch, config.epochs):
                 lr = self._rates(epoch)
                 engine.set_lr(lr)
-                engine.begin_epoch(self.epoch_order(member, epoch))
+                engine.begin_epoch(self.epoch_order(job % config.ensemble, epoch, n))
                 last_good = engine.get_weights()
                 start_batch = first_batch if epoch == first_epoch else 0
                 if start_batch == 0:
@@ -323,6 +384,8 @@ class Trainer:
                     hi = min(n, lo + batch_size)
                     value, stat1, stat2 = engine.train_batch(lo, hi)
                     if not math.isfinite(value):
+                        if epoch == 0 and batch == 0:  # at the initial weights: nothing diverged
+                            raise ValueError(_overflow_at_start(value, config.dtype, rows.x))
                         return self._diverged(
                             member, epoch, lr, value, engine, last_good, best_weights, best_epoch, history
                         )
@@ -332,10 +395,10 @@ class Trainer:
                     sums[3] += hi - lo
                     if self._stop and batch + 1 < n_batches:
                         return snapshot(epoch, batch + 1)
-                record = self._epoch_record(member, epoch, lr, sums, engine)
+                record = self._epoch_record(job, rows, epoch, lr, sums, engine)
                 history.append(record)
                 stop_early = False
-                if self.has_val:
+                if validating:
                     if record["val_loss"] < best_val:
                         best_val, best_epoch, bad_epochs = record["val_loss"], epoch + 1, 0
                         if restore:
@@ -385,46 +448,52 @@ class Trainer:
         best_epoch: int,
         history: list[dict[str, float]],
     ) -> MemberResult:
-        who = f" (member {member + 1})" if self.config.ensemble > 1 else ""
+        index, rows = self._job(member)  # member is the job number here
+        who = f" (member {index + 1})" if self.config.ensemble > 1 else ""
+        if self.refit:
+            who += " in the final pass" if rows.x_val is None else " in the validation pass"
         if best_weights is not None:
             kept, kept_epoch, which = best_weights, best_epoch, f"the best validation epoch {best_epoch}"
         else:
             kept, kept_epoch = last_good, epoch
             which = f"the end of epoch {epoch}" if epoch > 0 else "the initial weights"
         message = (
-            f"training diverged at epoch {epoch + 1}{who}: the loss became {value}; kept the weights of {which}; "
-            f"try a smaller learning rate than {lr:g}"
+            f"training diverged at epoch {epoch + 1}{who}: the loss became {value} ({self.config.dtype}); "
+            f"kept the weights of {which}; try a smaller learning rate than {lr:g}"
         )
         engine.set_weights(kept)
         return MemberResult(member, engine.get_weights(), history, kept_epoch, "diverged", message)
 
     def _epoch_record(
-        self, member: int, epoch: int, lr: float, sums: list[float], engine: Any
+        self, job: int, data: _Rows, epoch: int, lr: float, sums: list[float], engine: Any
     ) -> dict[str, float]:
         rows = sums[3]
+        member, _ = self._job(job)
         record: dict[str, float] = {
             "member": float(member),
             "epoch": float(epoch + 1),
             "lr": lr,
             "train_loss": sums[0] / rows,
         }
+        if self.refit and data.x_val is None:
+            record["refit"] = 1.0  # the final pass, on training and validation rows
         scale = self.target_scale
+        outputs = data.y.shape[1]
         if self.regression:
-            outputs = self.y.shape[1]
             record["train_rmse"] = math.sqrt(sums[1] / (rows * outputs)) * scale
             record["train_mae"] = sums[2] / (rows * outputs) * scale
-            record["train_r2"] = 1.0 - sums[1] / self._sst if self._sst > 0 else math.nan
+            record["train_r2"] = 1.0 - sums[1] / data.sst if data.sst > 0 else math.nan
         else:
-            record["train_accuracy"] = sums[1] / (rows * self.y.shape[1])
-        if self.x_val is not None and self.y_val is not None:
-            prediction = engine.predict(self.x_val)  # (N_val, out), float64
-            record["val_loss"] = self._loss_value(prediction, self.y_val)
+            record["train_accuracy"] = sums[1] / (rows * outputs)
+        if data.x_val is not None and data.y_val is not None:
+            prediction = engine.predict(data.x_val)  # (N_val, out), float64
+            record["val_loss"] = self._loss_value(prediction, data.y_val)
             if self.regression:
-                metrics = regression_metrics(prediction * scale, self.y_val * scale)
+                metrics = regression_metrics(prediction * scale, data.y_val * scale)
                 record.update({f"val_{k}": v for k, v in metrics.items()})
             else:
                 record.update(
-                    {f"val_{k}": v for k, v in classification_metrics(prediction, self.y_val).items()}
+                    {f"val_{k}": v for k, v in classification_metrics(prediction, data.y_val).items()}
                 )
         return record
 
@@ -447,7 +516,22 @@ def fit(
     return Trainer(config, x, y, x_val, y_val, **options).run()
 
 
-def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str) -> tuple[Array, Array]:
+def _sst(y: Array) -> float:
+    """Σ (y − ȳ)² over all rows and outputs: the denominator of R²."""
+    return float(((y - y.mean(axis=0)) ** 2).sum())
+
+
+def _overflow_at_start(value: float, dtype: str, x: Array) -> str:
+    """The message for a loss that is not finite at the initial weights (no update made yet)."""
+    largest = float(np.abs(x).max())  # x is float64 here, finite
+    return (
+        f"the training loss is {value} at the initial weights, before any update, with inputs up to "
+        f"{largest:.3g}: {overflow_advice(dtype, learning_rate=False)}"
+    )
+
+
+def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str, dtype: str = "float64") -> tuple[Array, Array]:
+    """(X, y) as finite float64, y as (N, outputs); values must fit ``dtype``, the training dtype."""
     features = as_float_array(x, name=f"{what} inputs", dtype=np.dtype(np.float64), ndim=2)
     target = as_float_array(y, name=f"{what} targets", dtype=np.dtype(np.float64))
     if target.ndim == 1:
@@ -458,6 +542,14 @@ def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str) -> tuple[Array, Arr
         raise ValueError(
             f"{what} inputs and targets need the same non-zero number of rows, got {len(features)} and {len(target)}"
         )
+    largest = float(np.finfo(np.dtype(dtype)).max)
+    for name, values in (("inputs", features), ("targets", target)):
+        peak = float(np.abs(values).max())
+        if peak > largest:
+            raise ValueError(
+                f"{what} {name} reach {peak:.3g}, beyond {dtype}'s range (largest finite {largest:.3g}); "
+                f"{overflow_advice(dtype, learning_rate=False)}"
+            )
     return features, target
 
 

@@ -12,18 +12,21 @@ Layout of a run folder (``runs/NAME``):
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as _dt
 import io
 import json
 import math
 import os
-import tempfile
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._tasks import Run, predict_raw
 from glassnet.train._trainer import history_columns
@@ -98,6 +101,12 @@ def metrics_document(run: Run) -> dict[str, Any]:
             }
             for member in result.members
         ],
+        "protocol": (
+            "refit: 'val' measures the validation pass (trained on the training rows); the model kept "
+            "was then retrained on the training and validation rows, on which 'train' is measured"
+            if result.validation_members
+            else "one pass: the model kept is the one validated"
+        ),
         "split": run_info(run)["split"],
         "config": run.config.to_dict(),
         "data_source": run.info.get("data_source"),
@@ -120,18 +129,8 @@ def history_csv(history: list[dict[str, float]]) -> str:
 
 
 def write_text_atomically(path: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then renamed
-        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False, encoding="utf-8"
-    )
-    try:
-        with handle:
-            handle.write(text)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``text`` to ``path`` atomically (:func:`glassnet._files.atomic_write_text`)."""
+    return atomic_write_text(path, text)
 
 
 def write_run(run: Run, folder: str | os.PathLike[str], *, plots: bool = True) -> dict[str, Path]:
@@ -197,14 +196,36 @@ def save_resume(run: Run, folder: str | os.PathLike[str]) -> Path:
 
 
 def load_resume(folder: str | os.PathLike[str]) -> Checkpoint:
-    """The resume checkpoint of an interrupted run in ``folder``."""
+    """The resume checkpoint of an interrupted run in ``folder``, its run description checked.
+
+    Inside :func:`locked_run_folders` the folder is locked first. Raises FileNotFoundError
+    when there is nothing to resume and ValueError when the checkpoint holds no resume
+    state or a run description (``info``) that glassnet did not write.
+    """
     path = Path(folder) / RESUME_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no interrupted run to resume in {folder} (no {RESUME_FILE})")
+    _lock_if_held(Path(folder))
     checkpoint = load_checkpoint(path)
     if checkpoint.resume is None or checkpoint.config is None:
         raise ValueError(f"{path} holds no resume state")
+    _check_resume_info(checkpoint.info, path)
     return checkpoint
+
+
+def _check_resume_info(info: dict[str, Any], path: Path) -> None:
+    """The fields ``--resume`` reads from ``info``: the task, the split and, for moons, the data."""
+    split = info.get("split")
+    fields = {"seed": int, "test_fraction": float, "val_fraction": float}
+    if not isinstance(split, dict) or any(
+        isinstance(split.get(key), bool) or not isinstance(split.get(key), int | float) for key in fields
+    ):
+        raise ValueError(f"{path}: damaged run description (split {split!r})")
+    if info.get("task") == "moons":
+        for key in ("n_samples", "noise"):
+            value = info.get(key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(f"{path}: damaged run description ({key} {value!r})")
 
 
 def fresh_run_folder(base: str | os.PathLike[str], prefix: str) -> Path:
@@ -219,12 +240,42 @@ def fresh_run_folder(base: str | os.PathLike[str], prefix: str) -> Path:
     return candidate
 
 
+_HELD_LOCKS: ContextVar[contextlib.ExitStack | None] = ContextVar("glassnet_run_locks", default=None)
+
+
+@contextlib.contextmanager
+def locked_run_folders() -> Iterator[None]:
+    """A scope in which :func:`prepare_out_folder` and :func:`load_resume` lock their folder.
+
+    Each folder stays locked (:func:`glassnet._files.folder_lock`) until the scope ends,
+    so two trainings into one folder cannot interleave: the second is refused with a
+    message naming the folder and the first one's pid. ``glassnet train`` runs inside it.
+    """
+    with contextlib.ExitStack() as stack:
+        token = _HELD_LOCKS.set(stack)
+        try:
+            yield
+        finally:
+            _HELD_LOCKS.reset(token)
+
+
+def _lock_if_held(out: Path) -> None:
+    stack = _HELD_LOCKS.get()
+    if stack is not None:
+        stack.enter_context(folder_lock(out))
+
+
 def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
-    """Check that ``folder`` may receive a run: absent or empty, or ``force`` (old run files are removed)."""
+    """Check that ``folder`` may receive a run: absent or empty, or ``force`` (old run files are removed).
+
+    Inside :func:`locked_run_folders` the folder is locked first (refused if another
+    process holds it); the lock file itself does not make a folder "not empty".
+    """
     out = Path(folder)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()):
+    _lock_if_held(out)
+    if out.is_dir() and any(entry.name != LOCK_NAME for entry in out.iterdir()):
         if not force:
             raise ValueError(
                 f"--out {out} is not empty; use --force to overwrite it (or --resume to continue a run)"

@@ -1,0 +1,250 @@
+"""Safe file writes for the whole package: atomic replacement, no silent overwrites, folder locks.
+
+Every file glassnet writes (checkpoints, metrics, histories, figures, explanations,
+predictions, the downloaded data) goes through :func:`atomic_write`:
+
+1. the content is written to a temporary file beside the target (same folder, so the
+   same file system), named ``.NAME.XXXXXXXX.tmp``;
+2. the temporary file is flushed to disk (``fsync``);
+3. it is renamed over the target with ``os.replace``, which is atomic on POSIX and Windows;
+4. the folder is flushed (``fsync`` of the directory), so the rename itself survives a
+   power cut.
+
+A reader therefore sees either the old file or the new one, never a mixture, and a
+process killed at any moment (even by SIGKILL) leaves the old or the new file intact;
+it may leave its temporary file behind, which no reader ever opens. Any failure before
+the rename removes the temporary file and leaves the target as it was.
+
+:func:`refuse_overwrite` is the check behind ``--force``, and :func:`folder_lock` keeps
+two processes (two trainings) from writing into the same folder at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+LOCK_NAME = ".glassnet.lock"
+"""The lock file :func:`folder_lock` keeps in a folder while a process writes into it."""
+
+_UMASK: int | None = None
+
+
+class FolderInUseError(OSError):
+    """Another live process holds the folder's lock (see :func:`folder_lock`)."""
+
+
+def _umask() -> int:
+    """The process's umask, read once (reading it means setting it, so it is cached)."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+def fsync_folder(folder: str | os.PathLike[str]) -> None:
+    """Flush a folder's entries (a rename in it) to disk; a no-op where folders cannot be opened."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    if sys.platform == "win32":  # pragma: no cover - Windows cannot open a folder
+        return
+    try:
+        handle = os.open(folder, flags)
+    except OSError:  # pragma: no cover - e.g. a folder we may write into but not read
+        return
+    try:
+        os.fsync(handle)
+    except OSError:  # pragma: no cover - some file systems (network, FUSE) refuse fsync on folders
+        pass
+    finally:
+        os.close(handle)
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Call ``write(temporary)`` to fill a temporary file, then move it onto ``path`` in one step.
+
+    ``write`` receives the temporary file's path (it exists, empty) and must write the
+    whole content there (e.g. ``figure.savefig(temporary, format="png")``: give the format
+    explicitly, the temporary name ends in ``.tmp``). The file gets the permissions a new
+    file would (0666 less the umask). Returns ``path`` as a Path.
+
+    Raises FileNotFoundError when the folder does not exist and IsADirectoryError when
+    ``path`` is a folder; whatever ``write`` raises is raised again after the temporary
+    file is removed, with ``path`` unchanged.
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
+    if target.is_dir():
+        raise IsADirectoryError(f"cannot write {str(target)!r}: it is a folder")
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from others
+        write(temporary)
+        descriptor = os.open(temporary, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)  # the data reaches the disk before the name points at it
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    fsync_folder(folder)
+    return target
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
+
+    def write(temporary: Path) -> None:
+        temporary.write_bytes(data)
+
+    return atomic_write(path, write)
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` as UTF-8 with ``\\n`` line ends to ``path`` atomically (see :func:`atomic_write`)."""
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+
+    return atomic_write(path, write)
+
+
+def refuse_overwrite(path: str | os.PathLike[str], *, force: bool, option: str) -> Path:
+    """``path`` if it may be written: absent, or ``force``; else FileExistsError naming ``option``.
+
+    A folder is never a valid output file (IsADirectoryError), with or without ``force``.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"{option} {target} is a folder; give a file name")
+    if target.exists() and not force:
+        raise FileExistsError(f"{option} {target} exists; use --force to overwrite it")
+    return target
+
+
+# -- folder locks ----------------------------------------------------------------------
+
+
+def _holder(lock: Path) -> str:
+    """The pid written in a lock file, for messages ("unknown" when unreadable)."""
+    try:
+        text = lock.read_text(encoding="ascii", errors="replace").strip()
+    except OSError:
+        return "unknown"
+    return text if text.isdigit() else "unknown"
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a zombie counts as alive until it is reaped)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, owned by someone else
+        return True
+    return True
+
+
+def _in_use(folder: Path, holder: str) -> FolderInUseError:
+    return FolderInUseError(
+        f"{folder} is in use by another glassnet process (pid {holder}); wait for it to finish, "
+        f"or choose another folder (remove {folder / LOCK_NAME} if that process no longer exists)"
+    )
+
+
+def _lock_with_flock(folder: Path) -> Callable[[], None]:
+    """Take an ``fcntl.flock`` on ``folder/.glassnet.lock``; the kernel frees it if the process dies."""
+    import fcntl
+
+    lock = folder / LOCK_NAME
+    while True:
+        handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            raise _in_use(folder, _holder(lock)) from None
+        except BaseException:
+            os.close(handle)
+            raise
+        try:  # the holder may have removed the file between our open and flock: lock the new one
+            current = os.stat(lock)
+        except FileNotFoundError:
+            os.close(handle)
+            continue
+        if os.path.samestat(os.fstat(handle), current):
+            break
+        os.close(handle)
+    os.ftruncate(handle, 0)
+    os.write(handle, f"{os.getpid()}\n".encode("ascii"))
+
+    def release() -> None:
+        lock.unlink(missing_ok=True)  # before closing, so no one locks a file about to vanish
+        os.close(handle)
+
+    return release
+
+
+def _lock_exclusively(folder: Path) -> Callable[[], None]:
+    """Create ``folder/.glassnet.lock`` with O_EXCL, holding our pid; a dead holder's file is replaced.
+
+    The fallback where ``fcntl`` is missing (Windows). A lock whose pid no longer runs is
+    stale: it is renamed away (atomically, so only one process takes it over) and retried.
+    """
+    lock = folder / LOCK_NAME
+    for _ in range(3):
+        try:
+            handle = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~_umask())
+        except FileExistsError:
+            holder = _holder(lock)
+            if holder.isdigit() and not _pid_alive(int(holder)):
+                stale = folder / f"{LOCK_NAME}.{os.getpid()}.stale"
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(lock, stale)
+                    stale.unlink(missing_ok=True)
+                continue
+            raise _in_use(folder, holder) from None
+        with os.fdopen(handle, "w", encoding="ascii") as file:
+            file.write(f"{os.getpid()}\n")
+
+        def release() -> None:
+            lock.unlink(missing_ok=True)
+
+        return release
+    raise _in_use(folder, _holder(lock))
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike[str], *, exclusive_file: bool = False) -> Iterator[Path]:
+    """Hold ``folder``'s lock while the block runs; FolderInUseError if another live process holds it.
+
+    The lock is the file ``folder/.glassnet.lock`` holding the holder's pid, locked with
+    ``fcntl.flock`` (freed by the kernel when the process ends, however it ends, so a
+    killed run leaves no lock that blocks the next one). Where ``fcntl`` is missing, or
+    with ``exclusive_file=True``, the file itself is the lock (created with O_EXCL), and a
+    file whose pid no longer runs is taken over. The folder is created if needed; the lock
+    file is removed on release. Yields the folder.
+    """
+    out = Path(folder)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    use_flock = not exclusive_file and sys.platform != "win32"
+    release = _lock_with_flock(out) if use_flock else _lock_exclusively(out)
+    try:
+        yield out
+    finally:
+        release()

@@ -1,0 +1,362 @@
+"""Files: atomic writes everywhere, SIGKILL while saving, --force, one training per folder, and no escapes.
+
+The SIGKILL test is real: child processes save checkpoints in a loop and are killed at
+random moments; each time the file on disk must load and be the last version saved or
+the one being saved.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet._files import (
+    LOCK_NAME,
+    FolderInUseError,
+    atomic_write,
+    atomic_write_bytes,
+    atomic_write_text,
+    folder_lock,
+    refuse_overwrite,
+)
+from glassnet.checkpoint import load_checkpoint
+from glassnet.cli import main
+from glassnet.data import fetch_airfoil
+from glassnet.spec import MLPSpec, build_mlp
+from glassnet.train.artifacts import locked_run_folders, prepare_out_folder
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "airfoil_self_noise.csv"
+
+# -- atomic writes -----------------------------------------------------------------------
+
+
+def test_atomic_write_replaces_whole_and_cleans_up_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    atomic_write_text(target, "old\n")
+
+    def half_then_fail(temporary: Path) -> None:
+        temporary.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, half_then_fail)
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+    atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert (target.stat().st_mode & 0o777) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda p: p / "missing" / "f.txt", FileNotFoundError, "does not exist"),
+        (lambda p: p, IsADirectoryError, "it is a folder"),
+    ],
+)
+def test_atomic_write_refuses_bad_targets(
+    make: Any, error: type[Exception], match: str, tmp_path: Path
+) -> None:
+    with pytest.raises(error, match=match):
+        atomic_write_text(make(tmp_path), "x")
+
+
+def test_every_writer_goes_through_files_module() -> None:
+    """Outside glassnet._files, no module renames or creates temporary files, and every write fills a temporary."""
+    source = Path(__file__).resolve().parents[1] / "src" / "glassnet"
+    renames = re.compile(r"os\.replace\(|os\.rename\(|NamedTemporaryFile|mkstemp\(")
+    writes = re.compile(r"\.savefig\(|\bopen\([^)]*[\"'][wax]b?[\"']|np\.savez?\(|\.write_(text|bytes)\(")
+    offenders = []
+    for path in sorted(source.rglob("*.py")):
+        if path.name == "_files.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#")[0]
+            if renames.search(code) or (
+                writes.search(code) and "temporary" not in code and "handle" not in code
+            ):
+                offenders.append(f"{path.relative_to(source)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_plots_are_written_atomically_with_an_explicit_format(tmp_path: Path) -> None:
+    from glassnet import plots
+
+    history = [
+        {"member": 0.0, "epoch": 1.0, "train_loss": 1.0},
+        {"member": 0.0, "epoch": 2.0, "train_loss": 0.5},
+    ]
+    for name in ("curves.png", "curves.svg", "curves.pdf"):
+        path = plots.plot_loss_curves(history, tmp_path / name)
+        assert path.stat().st_size > 0
+    assert (tmp_path / "curves.svg").read_text().lstrip().startswith("<?xml")
+    with pytest.raises(ValueError, match="must end in"):
+        plots.plot_loss_curves(history, tmp_path / "curves.tmp")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.pdf", "curves.png", "curves.svg"]
+
+
+# -- SIGKILL while saving ----------------------------------------------------------------------
+
+CHILD = """
+import sys
+import numpy as np
+from glassnet.checkpoint import Checkpoint, save_checkpoint
+from glassnet.spec import MLPSpec, build_mlp
+
+spec = MLPSpec(sizes=(64, 256, 256, 1))
+shapes = {name: value.shape for name, value in build_mlp(spec).state_dict().items()}
+path, version = sys.argv[1], int(sys.argv[2])
+while True:
+    weights = {name: np.full(shape, float(version)) for name, shape in shapes.items()}
+    save_checkpoint(path, Checkpoint(spec=spec, members=[weights], info={"version": version}))
+    print(version, flush=True)
+    version += 1
+"""
+
+
+def test_sigkill_while_saving_leaves_the_old_or_the_new_checkpoint(tmp_path: Path) -> None:
+    """30 kills (5 rounds of 6 processes) at random moments: every file loads and is a version saved."""
+    rng = np.random.default_rng(2024)
+    spec = MLPSpec(sizes=(64, 256, 256, 1))
+    names = set(build_mlp(spec).state_dict())
+    versions = [0] * 6
+    kills = mid_write = 0
+    for _ in range(5):
+        children = []
+        for index in range(6):
+            folder = tmp_path / f"child{index}"
+            folder.mkdir(exist_ok=True)
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", CHILD, str(folder / "model.npz"), str(versions[index] + 1)],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        for child in children:  # each has saved at least once
+            assert child.stdout is not None and child.stdout.readline().strip()
+        for child in children:
+            time.sleep(float(rng.uniform(0.0, 0.02)))
+            child.send_signal(signal.SIGKILL)
+        for index, child in enumerate(children):
+            out, _ = child.communicate(timeout=30)
+            assert child.returncode == -signal.SIGKILL
+            kills += 1
+            printed = [int(line) for line in out.split()]
+            done = printed[-1] if printed else None
+            path = tmp_path / f"child{index}" / "model.npz"
+            checkpoint = load_checkpoint(path)
+            version = int(checkpoint.info["version"])
+            assert done is None or version in (done, done + 1), (version, done)
+            assert set(checkpoint.members[0]) == names
+            assert all(np.all(w == float(version)) for w in checkpoint.members[0].values())
+            versions[index] = version
+            leftovers = [p for p in path.parent.iterdir() if p.name != "model.npz"]
+            assert all(p.name.startswith(".model.npz.") and p.name.endswith(".tmp") for p in leftovers)
+            mid_write += bool(leftovers)  # killed between creating its temporary file and the rename
+            for leftover in leftovers:
+                leftover.unlink()
+    assert kills == 30
+    assert mid_write >= 1  # about 12 of the 30 kills land inside a save on a local disk
+
+
+# -- --force and locks ------------------------------------------------------------------------
+
+
+def test_explain_and_predict_outputs_need_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ex.md"
+    out.write_text("mine")
+    argv = ["explain", "--example", "exercise", "--no-torch", "-o", str(out)]
+    assert main(argv) == 2
+    assert "exists; use --force" in capsys.readouterr().err
+    assert out.read_text() == "mine"
+    assert main([*argv, "--force"]) == 0 and out.read_text().startswith("#")
+    figure = tmp_path / "fig.svg"
+    figure.write_text("mine")
+    assert main(["explain", "--example", "exercise", "--no-torch", "--figure", str(figure)]) == 2
+    assert "--figure" in capsys.readouterr().err and figure.read_text() == "mine"
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        refuse_overwrite(tmp_path, force=True, option="-o")
+
+
+def test_predict_output_needs_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = tmp_path / "run"
+    assert main(["train", "moons", "--epochs", "2", "--out", str(model), "--quiet", "--no-plots"]) == 0
+    rows, out = tmp_path / "rows.csv", tmp_path / "pred.csv"
+    rows.write_text("0.5,0.2\n")
+    out.write_text("mine")
+    assert main(["predict", str(model), str(rows), "-o", str(out)]) == 2
+    assert "exists; use --force" in capsys.readouterr().err and out.read_text() == "mine"
+    assert main(["predict", str(model), str(rows), "-o", str(out), "--force"]) == 0
+    assert out.read_text().startswith("x1,x2,logit")
+
+
+@pytest.mark.parametrize("exclusive_file", [False, True])
+def test_a_held_folder_is_refused_with_the_holders_pid(tmp_path: Path, exclusive_file: bool) -> None:
+    """Another process holds the lock: refused, naming the folder and its pid; free again once it ends."""
+    folder = tmp_path / "run"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom glassnet._files import folder_lock\n"
+            f"with folder_lock(sys.argv[1], exclusive_file={exclusive_file}):\n"
+            "    print('held', flush=True)\n    time.sleep(60)\n",
+            str(folder),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with (
+            pytest.raises(
+                FolderInUseError,
+                match=rf"{folder} is in use by another glassnet process \(pid {holder.pid}\)",
+            ),
+            folder_lock(folder, exclusive_file=exclusive_file),
+        ):
+            pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    # the holder died without releasing: its lock file is stale, and the next process takes it over
+    assert (folder / LOCK_NAME).read_text().strip() == str(holder.pid)
+    with folder_lock(folder, exclusive_file=exclusive_file):
+        assert (folder / LOCK_NAME).read_text().strip() == str(os.getpid())
+    assert not (folder / LOCK_NAME).exists()
+
+
+def test_two_trainings_into_one_folder_cannot_interleave(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """While one `glassnet train` holds --out (even with --force), a second one is refused before writing."""
+    out = tmp_path / "run"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom glassnet.train.artifacts import locked_run_folders, prepare_out_folder\n"
+            "with locked_run_folders():\n    prepare_out_folder(sys.argv[1], force=False)\n"
+            "    print('held', flush=True)\n    time.sleep(60)\n",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        for extra in ([], ["--force"]):
+            assert main(["train", "moons", "--epochs", "2", "--out", str(out), "--quiet", *extra]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and f"{out} is in use" in err and f"pid {holder.pid}" in err, err
+        assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    assert main(["train", "moons", "--epochs", "2", "--out", str(out), "--quiet", "--no-plots"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["history.csv", "metrics.json", "model.npz"]
+
+
+def test_the_lock_is_released_when_training_fails(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="boom"), locked_run_folders():
+        prepare_out_folder(out, force=False)
+        assert (out / LOCK_NAME).is_file()
+        raise RuntimeError("boom")
+    assert not (out / LOCK_NAME).exists()
+    prepare_out_folder(out, force=False)  # empty again: a lock file never makes a folder "not empty"
+
+
+# -- security: nothing from a file becomes a path, nothing is written outside its folder -----
+
+
+def _airfoil_bytes() -> bytes:
+    if not SHARED.is_file():
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(f"the shared airfoil file {SHARED} is missing")
+        pytest.skip(f"the shared airfoil file {SHARED} is missing")
+    lines = SHARED.read_text().splitlines()[1:]
+    return ("\r\n".join(line.replace(",", "\t") for line in lines) + "\r\n").encode()
+
+
+def _tree(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["../../evil.dat", "../../airfoil_self_noise.dat"],
+        ["/tmp/airfoil_self_noise.dat"],
+        ["../../../airfoil_self_noise.dat", "airfoil_self_noise.dat/../../evil.dat"],
+        ["a/../../airfoil_self_noise.dat", "..\\..\\evil.dat"],
+    ],
+)
+def test_a_malicious_archive_writes_nothing_outside_the_cache(tmp_path: Path, names: list[str]) -> None:
+    data = _airfoil_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(
+                zipfile.ZipInfo(name), data if name.endswith("airfoil_self_noise.dat") else b"evil"
+            )
+    root = tmp_path / "root"
+    cache = root / "a" / "b" / "cache"
+    cache.mkdir(parents=True)
+    served = tmp_path / "served.zip"
+    served.write_bytes(buffer.getvalue())
+    before = _tree(tmp_path)
+    try:
+        written = fetch_airfoil(url=served.as_uri(), dest=cache, progress=False)
+    except ValueError as error:  # no member named like the data file
+        assert "nothing was written" in str(error)
+        assert _tree(tmp_path) == before
+        return
+    assert written == cache / "airfoil_self_noise.dat"
+    assert written.read_bytes() == data
+    assert _tree(tmp_path) - before == {"root/a/b/cache/airfoil_self_noise.dat"}
+    assert (
+        not Path("/tmp/airfoil_self_noise.dat").exists()
+        or Path("/tmp/airfoil_self_noise.dat").read_bytes() != data
+    )
+
+
+def test_checkpoint_info_paths_are_never_opened(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A model whose recorded data_source points elsewhere still evaluates on the data the user names.
+
+    Nothing a checkpoint or spec holds is used as a path: evaluate and predict read the
+    files given on the command line (or the usual airfoil search), and write only -o.
+    """
+    out = tmp_path / "run"
+    assert main(["train", "moons", "--epochs", "2", "--out", str(out), "--quiet", "--no-plots"]) == 0
+    from glassnet.checkpoint import save_checkpoint
+
+    checkpoint = load_checkpoint(out / "model.npz")
+    checkpoint.info["data_source"] = "/etc/shadow"
+    checkpoint.info["feature_names"] = ["../../x1", "/abs/x2"]
+    save_checkpoint(out / "model.npz", checkpoint)
+    before = _tree(tmp_path)
+    assert main(["evaluate", str(out), "--json"]) == 0
+    rows = tmp_path / "rows.csv"
+    rows.write_text("0.5,0.2\n")
+    assert main(["predict", str(out), str(rows)]) == 0
+    assert _tree(tmp_path) == before | {"rows.csv"}
+    capsys.readouterr()
