@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,3 +42,16 @@ def torch():  # type: ignore[no-untyped-def]
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
     settings.load_profile("ci")
+
+
+SHARED_AIRFOIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "airfoil_self_noise.csv"
+
+
+def shared_airfoil() -> Path:
+    """The shared copy of the airfoil data beside the checkout; missing, it fails in CI and skips elsewhere."""
+    if not SHARED_AIRFOIL.is_file():
+        message = f"the shared airfoil file {SHARED_AIRFOIL} is missing (see shared/data/README.md)"
+        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return SHARED_AIRFOIL

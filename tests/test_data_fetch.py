@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import http.server
 import io
-import os
 import socket
 import threading
 import warnings
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import SHARED_AIRFOIL, shared_airfoil
 from glassnet.cli import main
 from glassnet.data import (
     AIRFOIL_URL,
@@ -31,18 +31,13 @@ from glassnet.data import (
     load_airfoil,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "airfoil_self_noise.csv"
+SHARED = SHARED_AIRFOIL
 
 
 @pytest.fixture(scope="module")
 def uci_dat() -> bytes:
     """The shared CSV written the way UCI publishes it: tab-separated, no header, CRLF."""
-    if not SHARED.is_file():
-        message = f"the shared airfoil file {SHARED} is missing (see shared/data/README.md)"
-        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    lines = SHARED.read_text().splitlines()[1:]
+    lines = shared_airfoil().read_text().splitlines()[1:]
     return ("\r\n".join(line.replace(",", "\t") for line in lines) + "\r\n").encode()
 
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import SHARED_AIRFOIL, shared_airfoil
 from glassnet.cli import main
 from glassnet.data import (
     AIRFOIL_MEANS,
@@ -30,7 +31,7 @@ from glassnet.data import (
 )
 from glassnet.data._airfoil import parse_airfoil_text
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "airfoil_self_noise.csv"
+SHARED = SHARED_AIRFOIL
 README_MEANS = [
     2886.38,
     6.7823,
@@ -41,19 +42,9 @@ README_MEANS = [
 ]  # /work/shared/data/README.md, rounded
 
 
-def shared_file() -> Path:
-    """The shared copy; a missing one fails in CI (CI=true) and skips elsewhere."""
-    if not SHARED.is_file():
-        message = f"the shared airfoil file {SHARED} is missing (see shared/data/README.md)"
-        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return SHARED
-
-
 @pytest.fixture(scope="module")
 def shared() -> Path:
-    return shared_file()
+    return shared_airfoil()
 
 
 @pytest.fixture(scope="module")

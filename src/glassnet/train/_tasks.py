@@ -16,13 +16,13 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import Array
-from glassnet.data import Dataset, Preprocessor, Split, make_moons, train_val_test_split
+from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
 from glassnet.train._config import TrainConfig
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import classification_metrics, regression_metrics
 from glassnet.train._trainer import EpochCallback, ResumeState, Trainer, TrainResult
 
-AIRFOIL_LOG_FEATURES = (0, 4)  # frequency and displacement thickness act on log scales
+AIRFOIL_LOG_FEATURES = AIRFOIL_LOG_COLUMNS  # frequency and displacement thickness act on log scales
 
 MOONS_CONFIG = TrainConfig(
     hidden=(3,),
