@@ -165,3 +165,25 @@ def test_a_trainer_loss_check_costs_nothing_when_finite() -> None:
     p, y = rng.normal(size=(50, 1)), rng.normal(size=50)
     assert MSELoss()(p, y) == pytest.approx(float(((p[:, 0] - y) ** 2).mean()), rel=1e-15)
     assert isinstance(Trainer, type)
+
+
+def test_standard_scaler_handles_values_whose_squares_overflow() -> None:
+    from glassnet.data import StandardScaler
+
+    scaler = StandardScaler().fit(np.array([[1e200, 1.0], [3e200, 3.0]]))
+    np.testing.assert_allclose(scaler.scale_, [1e200, 1.0], rtol=1e-12)
+    np.testing.assert_allclose(scaler.transform(np.array([[2e200, 2.0]])), [[0.0, 0.0]], atol=1e-12)
+
+
+def test_train_config_refuses_an_integer_beyond_float_range() -> None:
+    from glassnet.train import TrainConfig
+
+    with pytest.raises(ValueError, match=r"lr must be a finite number, got an integer with 401 digits"):
+        TrainConfig(lr=10**400)
+
+
+def test_explain_caps_the_number_of_steps_from_python() -> None:
+    from glassnet.explain import explain_exercise
+
+    with pytest.raises(ValueError, match=r"steps must be at most 1000, got 2000"):
+        explain_exercise(steps=2000)

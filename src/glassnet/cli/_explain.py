@@ -7,7 +7,7 @@ from typing import Any
 
 from glassnet._files import atomic_write_text, refuse_overwrite
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
-from glassnet.explain._spec import MAX_STEPS
+from glassnet.explain._api import MAX_STEPS
 
 EXAMPLES = ("exercise",)
 

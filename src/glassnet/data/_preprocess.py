@@ -54,8 +54,11 @@ class StandardScaler:
             raise ValueError(
                 f"StandardScaler.fit needs X of shape (N, d) or (N,) with N ≥ 1, got {array.shape}"
             )
+        # std as m·std(x/m) with m = max |x| per column: the squares cannot overflow for |x| > 1e154
+        magnitude = np.abs(array).max(axis=0)
+        magnitude = np.where(magnitude > 0, magnitude, 1.0)
         mean = array.mean(axis=0)  # (d,) or ()
-        scale = array.std(axis=0)  # (d,) or ()
+        scale = (array / magnitude).std(axis=0) * magnitude  # (d,) or ()
         constant = np.ptp(array, axis=0) == 0.0  # exactly equal values: std may still round to ~1e-17
         self.mean_ = np.asarray(mean, dtype=np.float64)
         self.scale_ = np.asarray(np.where(constant | (scale == 0.0), 1.0, scale), dtype=np.float64)

@@ -29,6 +29,9 @@ Format = Literal["text", "markdown", "latex", "json"]
 FORMATS: tuple[Format, ...] = ("text", "markdown", "latex", "json")
 SUFFIXES: dict[str, Format] = {".txt": "text", ".md": "markdown", ".tex": "latex", ".json": "json"}
 
+MAX_STEPS = 1000
+"""The most gradient-descent steps an explanation (a spec, ``--steps``, ``explain(steps=...)``) may ask for."""
+
 
 @dataclass(frozen=True)
 class Note:
@@ -237,6 +240,8 @@ def explain(
     if digits > 17:
         raise ValueError(f"digits must be between 1 and 17, got {digits}")
     steps = positive_int(steps, "steps")
+    if steps > MAX_STEPS:  # each step renders a full block: keep the document (and the wait) bounded
+        raise ValueError(f"steps must be at most {MAX_STEPS}, got {steps}")
     learning_rate = finite_float(learning_rate, "learning_rate", minimum=0.0)
     fd_eps = finite_float(fd_eps, "fd_eps", minimum=0.0, strict=True)
     net = read_network(model)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import Array
-from glassnet.explain._api import Explanation, _check_labels, _make_loss, explain
+from glassnet.explain._api import MAX_STEPS, Explanation, _check_labels, _make_loss, explain
 from glassnet.losses import LOSSES, REDUCTIONS, Loss
 from glassnet.nn import Activation, Linear, Module, Sequential, get_activation
 
@@ -74,10 +74,6 @@ class ExplainSpec:
     notation: str = "auto"
     deltas: bool | None = None
     title: str | None = None
-
-
-MAX_STEPS = 1000
-"""The most gradient-descent steps a spec (or ``glassnet explain --steps``) may ask for."""
 
 
 def _show(value: Any, limit: int = 60) -> str:

@@ -155,7 +155,12 @@ def _number(
 ) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range, e.g. 10**400
+        raise ValueError(
+            f"{name} must be a finite number, got an integer with {len(str(value))} digits"
+        ) from None
     bad = (
         not math.isfinite(number)
         or number < low
