@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import shared_airfoil
 from glassnet._files import (
     LOCK_NAME,
     FolderInUseError,
@@ -35,8 +36,6 @@ from glassnet.cli import main
 from glassnet.data import fetch_airfoil
 from glassnet.spec import MLPSpec, build_mlp
 from glassnet.train.artifacts import locked_run_folders, prepare_out_folder
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "airfoil_self_noise.csv"
 
 # -- atomic writes -----------------------------------------------------------------------
 
@@ -289,11 +288,7 @@ def test_the_lock_is_released_when_training_fails(tmp_path: Path) -> None:
 
 
 def _airfoil_bytes() -> bytes:
-    if not SHARED.is_file():
-        if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-            pytest.fail(f"the shared airfoil file {SHARED} is missing")
-        pytest.skip(f"the shared airfoil file {SHARED} is missing")
-    lines = SHARED.read_text().splitlines()[1:]
+    lines = shared_airfoil().read_text().splitlines()[1:]
     return ("\r\n".join(line.replace(",", "\t") for line in lines) + "\r\n").encode()
 
 
