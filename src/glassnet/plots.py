@@ -32,8 +32,21 @@ def _figure(width: float = 6.0, height: float = 4.5) -> Any:
 SAVE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
-def _save(figure: Any, path: str | os.PathLike[str]) -> Path:
-    """Draw ``figure`` into ``path`` atomically; the format comes from the suffix (.png, .svg, .pdf)."""
+def _save(
+    figure: Any,
+    path: str | os.PathLike[str],
+    axes: Any,
+    title: str,
+    *,
+    grid: bool = True,
+    legend: str = "best",
+) -> Path:
+    """Title, grid and legend on ``axes``, then draw ``figure`` into ``path`` atomically; the
+    format comes from the suffix (.png, .svg, .pdf)."""
+    axes.set_title(title)
+    if grid:
+        axes.grid(True, alpha=0.3)
+    axes.legend(loc=legend)
     target = Path(path)
     fmt = SAVE_FORMATS.get(target.suffix.lower())
     if fmt is None:
@@ -81,10 +94,7 @@ def plot_loss_curves(
         axes.set_yscale("log")
     axes.set_xlabel("epoch")
     axes.set_ylabel("loss (model units)")
-    axes.set_title(title)
-    axes.grid(True, alpha=0.3)
-    axes.legend()
-    return _save(figure, path)
+    return _save(figure, path, axes, title)
 
 
 def plot_predicted_vs_measured(
@@ -113,10 +123,7 @@ def plot_predicted_vs_measured(
         axes.plot([low, high], [low, high], color="black", linewidth=1, label="y = x")
     axes.set_xlabel(f"measured [{unit}]")
     axes.set_ylabel(f"predicted [{unit}]")
-    axes.set_title(title)
-    axes.grid(True, alpha=0.3)
-    axes.legend()
-    return _save(figure, path)
+    return _save(figure, path, axes, title)
 
 
 def plot_residuals_vs_frequency(
@@ -139,10 +146,7 @@ def plot_residuals_vs_frequency(
     axes.set_xscale("log")
     axes.set_xlabel("frequency [Hz]")
     axes.set_ylabel(f"predicted − measured [{unit}]")
-    axes.set_title(title)
-    axes.grid(True, alpha=0.3)
-    axes.legend()
-    return _save(figure, path)
+    return _save(figure, path, axes, title)
 
 
 def plot_decision_boundary(
@@ -185,6 +189,4 @@ def plot_decision_boundary(
     figure.colorbar(filled, ax=axes, label="P(class 1)")
     axes.set_xlabel("x₁")
     axes.set_ylabel("x₂")
-    axes.set_title(title)
-    axes.legend(loc="upper right")
-    return _save(figure, path)
+    return _save(figure, path, axes, title, grid=False, legend="upper right")
