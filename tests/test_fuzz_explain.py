@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from glassnet.cli import main
 from glassnet.explain import explain_spec, parse_spec
+from test_explain_spec import VALID as VALID_SPEC
 
 USER_ERRORS = (ValueError, TypeError, OSError)
 FUZZ = settings(
@@ -31,17 +32,7 @@ FUZZ = settings(
     database=None,
 )
 
-VALID: dict[str, Any] = {
-    "layers": [
-        {"weight": [[0.2, 0.4], [0.8, 0.1], [2.0, 0.5]], "bias": [1, 1, -4], "activation": "relu"},
-        {"weight": [[0.5, -1, 0]], "bias": [3]},
-    ],
-    "x": [1, 2],
-    "y": 0,
-    "loss": "logistic",
-    "params": ["w12h"],
-    "learning_rate": 0.1,
-}
+VALID: dict[str, Any] = {**VALID_SPEC, "learning_rate": 0.1}  # the exercise, as test_explain_spec writes it
 
 # Values that break a field: wrong types, NaN/inf, huge, tiny, deep nesting, unknown names.
 ODD_VALUES = st.one_of(

@@ -500,8 +500,7 @@ class Trainer:
     def _loss_value(self, prediction: Array, target: Array) -> float:
         if not np.isfinite(prediction).all():
             return math.inf
-        elementwise = self.loss.elementwise(prediction, target)
-        return float(elementwise.mean() if self.loss.reduction == "mean" else elementwise.sum())
+        return self.loss.reduce(self.loss.elementwise(prediction, target))
 
 
 def fit(
