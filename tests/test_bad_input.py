@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from glassnet import gradcheck, optim
-from glassnet.losses import BCELoss, LogisticLoss, MSELoss, get_loss
+from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, MSELoss, get_loss
 from glassnet.nn import MLP, LeakyReLU, Linear, ReLU, Sequential, get_activation
 
 
@@ -197,6 +197,19 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         ValueError,
         r"MSELoss target must be finite",
     ),
+    *[
+        (
+            f"{value} prediction, {loss.name}",
+            lambda loss=loss, value=value: loss(np.array([[0.5], [float(value)]]), np.array([1.0, 0.0])),
+            ValueError,
+            rf"{type(loss).__name__} prediction must be finite, got -?{value} at index \(1, 0\)",
+        )
+        # MSE and the half SSE find a NaN/inf prediction through their value, the others
+        # check it first: the message is the same.
+        for loss in (MSELoss(), HalfSquaredError(), LogisticLoss(), BCELoss())
+        for value in ("nan", "inf", "-inf")
+        if not (isinstance(loss, BCELoss) and value != "nan")  # BCE refuses ±inf as outside [0, 1]
+    ],
     (
         "empty batch",
         lambda: MSELoss()(np.zeros((0, 1)), np.zeros((0, 1))),

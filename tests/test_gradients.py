@@ -148,3 +148,20 @@ def test_gradcheck_leaves_the_model_untouched() -> None:
     after = model.state_dict()
     assert all(after[k].dtype == np.float32 and np.array_equal(after[k], before[k]) for k in before)
     assert all(not p.grad.any() for p in model.parameters())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_fused_mse_equals_its_elementwise_definition(dtype: type, reduction: str) -> None:
+    """MSELoss computes its value as rᵀr and its gradient from the kept residual: the same
+    numbers as reduce(elementwise) and elementwise_grad, to rounding."""
+    rng = np.random.default_rng(9)
+    prediction, target = rng.normal(size=(33, 2)).astype(dtype), rng.normal(size=(33, 2)).astype(dtype)
+    loss = MSELoss(reduction=reduction)  # type: ignore[arg-type]
+    scale = 1.0 / prediction.size if reduction == "mean" else 1.0
+    tolerance = 1e-6 if dtype is np.float32 else 1e-14
+    value = loss(prediction, target)
+    assert value == pytest.approx(float(loss.elementwise(prediction, target).sum()) * scale, rel=tolerance)
+    grad = loss.backward()
+    assert grad.dtype == dtype and grad.shape == prediction.shape
+    np.testing.assert_allclose(grad, loss.elementwise_grad(prediction, target) * scale, rtol=tolerance)

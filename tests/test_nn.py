@@ -136,6 +136,55 @@ def test_gradients_accumulate_until_zero_grad() -> None:
     assert not any(p.grad.any() for p in model.parameters())
 
 
+@pytest.mark.parametrize("zeroed_by", ["module", "optimizer"])
+def test_a_gradient_written_after_zero_grad_equals_one_accumulated(zeroed_by: str) -> None:
+    """After zero_grad, backward writes dL/dθ into grad instead of adding it: same numbers."""
+    rng = np.random.default_rng(3)
+    model = MLP([4, 5, 3, 1], rng=rng)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    loss = MSELoss()
+    x, y = rng.normal(size=(6, 4)), rng.normal(size=(6, 1))
+    for parameter in model.parameters():
+        parameter.grad += 1.0  # stale numbers, which zero_grad must clear
+    (model if zeroed_by == "module" else opt).zero_grad()
+    loss(model(x), y)
+    model.backward(loss.backward())
+    written = [p.grad.copy() for p in model.parameters()]
+    for parameter in model.parameters():
+        parameter.grad[...] = 0.0  # zeros the flag does not know about: backward adds
+    loss(model(x), y)
+    model.backward(loss.backward())
+    for grad, parameter in zip(written, model.parameters(), strict=True):
+        np.testing.assert_array_equal(parameter.grad, grad)
+
+
+def test_a_gradient_changed_after_zero_grad_is_added_to() -> None:
+    """Whoever reads grad after zero_grad may write to it: backward then adds, as PyTorch."""
+    rng = np.random.default_rng(4)
+    layer = Linear(3, 2, rng=rng)
+    x, g = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    layer.zero_grad()
+    layer.weight.grad += 10.0  # e.g. a penalty's gradient, added before backward
+    layer.forward(x)
+    layer.backward(g)
+    np.testing.assert_allclose(layer.weight.grad, 10.0 + g.T @ x, rtol=1e-15)
+    np.testing.assert_allclose(layer.bias.grad, g.sum(axis=0), rtol=1e-14)
+
+
+def test_a_gradient_of_another_dtype_or_layout_is_still_written() -> None:
+    """np.dot's out= takes only a C-contiguous array of the product's dtype; others fall back."""
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(4, 2))
+    float32 = Parameter(np.zeros((3, 2), dtype=np.float32))
+    float32.add_grad_product(a, b)  # float64 product into a float32 gradient
+    np.testing.assert_allclose(float32.grad, a @ b, rtol=1e-6)
+    strided = Parameter(np.zeros((3, 2)))
+    strided.grad = np.zeros((2, 3)).T  # F-contiguous
+    strided.zero_grad()
+    strided.add_grad_product(a, b)
+    np.testing.assert_allclose(strided.grad, a @ b, rtol=1e-15)
+
+
 def test_optimizer_state_dict_round_trip_resumes_exactly() -> None:
     rng = np.random.default_rng(5)
     model = MLP([3, 6, 1], rng=rng)

@@ -52,6 +52,11 @@ class Loss:
 
     name: ClassVar[str]
     default_reduction: ClassVar[Reduction] = "mean"
+    # True when a NaN or ±inf prediction always gives a NaN or inf value (with a finite
+    # target, and without floating-point warnings on the way): the prediction is then
+    # checked only when the value is not finite, which saves a pass on every step. Not so
+    # for the logistic loss (softplus(−∞) = 0) or BCE (which clips p).
+    nonfinite_prediction_shows_in_value: ClassVar[bool] = False
 
     def __init__(self, reduction: Reduction | None = None) -> None:
         reduction = self.default_reduction if reduction is None else reduction
@@ -74,13 +79,18 @@ class Loss:
         """L(ŷ, y), reduced; ValueError (naming the dtype) if it overflows instead of a silent inf."""
         prediction, target = self.prepare(prediction, target)
         self._prediction, self._target = prediction, target
-        with np.errstate(over="ignore", invalid="ignore"):
-            value = self.reduce(self.elementwise(prediction, target))
+        value = self.value(prediction, target)
         if not math.isfinite(value):
+            self._prediction_array(prediction, finite=True)  # names a NaN or inf prediction
             raise ValueError(
                 f"{type(self).__name__} value is {value} for finite predictions: {overflow_advice(prediction.dtype)}"
             )
         return value
+
+    def value(self, prediction: Array, target: Array) -> float:
+        """The reduced loss of arrays ``prepare`` has checked (inf or NaN if it overflows)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.reduce(self.elementwise(prediction, target))
 
     def backward(self) -> Array:
         """dL/dŷ for the last call, with the prediction's shape."""
@@ -102,13 +112,7 @@ class Loss:
     def prepare(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> tuple[Array, Array]:
         """Check and convert (ŷ, y): finite floats, matching shapes, y in the loss's domain."""
         name = type(self).__name__
-        try:
-            prediction = as_float_array(prediction, name=f"{name} prediction")
-        except ValueError as error:
-            dtype = getattr(prediction, "dtype", None)
-            if dtype is None or np.dtype(dtype) not in (np.float32, np.float64):
-                raise
-            raise ValueError(f"{error}; {overflow_advice(np.dtype(dtype))}") from None
+        prediction = self._prediction_array(prediction, finite=not self.nonfinite_prediction_shows_in_value)
         target = as_float_array(target, name=f"{name} target", dtype=prediction.dtype)
         if target.shape != prediction.shape:
             if prediction.ndim == 2 and prediction.shape[1] == 1 and target.shape == prediction.shape[:1]:
@@ -121,6 +125,15 @@ class Loss:
             raise ValueError(f"{name} needs at least one prediction, got shape {prediction.shape}")
         self.check_target(target)
         return prediction, target
+
+    def _prediction_array(self, prediction: npt.ArrayLike, *, finite: bool) -> Array:
+        try:
+            return as_float_array(prediction, name=f"{type(self).__name__} prediction", finite=finite)
+        except ValueError as error:
+            dtype = getattr(prediction, "dtype", None)
+            if dtype is None or np.dtype(dtype) not in (np.float32, np.float64):
+                raise
+            raise ValueError(f"{error}; {overflow_advice(np.dtype(dtype))}") from None
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
@@ -195,6 +208,11 @@ class MSELoss(Loss):
     """Mean squared error: ℓ = (ŷ − y)², ∂ℓ/∂ŷ = 2 (ŷ − y); mean over all elements by default."""
 
     name = "mse"
+    nonfinite_prediction_shows_in_value = True
+
+    def __init__(self, reduction: Reduction | None = None) -> None:
+        super().__init__(reduction)
+        self._residual: Array | None = None
 
     def elementwise(self, prediction: Array, target: Array) -> Array:
         return (prediction - target) ** 2
@@ -202,12 +220,36 @@ class MSELoss(Loss):
     def elementwise_grad(self, prediction: Array, target: Array) -> Array:
         return 2.0 * (prediction - target)
 
+    # value and backward fuse the element-wise pair for the training loop, where the loss is
+    # a fair share of a small network's step: the residual r = ŷ − y is computed once and
+    # kept, Σ r² is rᵀr, and dL/dŷ = (2/M) r is one multiplication. The numbers agree with
+    # the pair above up to rounding (tests/test_losses.py).
+
+    def value(self, prediction: Array, target: Array) -> float:
+        # No errstate needed (it would cost a fifth of the loss): ŷ and y are finite, so the
+        # subtraction overflows only past half the dtype's largest number, and np.vdot (one
+        # BLAS call) returns inf for an overflowing Σ r² without a floating-point warning;
+        # __call__ turns inf into the ValueError that names the dtype.
+        residual = prediction - target
+        flat = residual.ravel()
+        total = float(np.vdot(flat, flat))
+        self._residual = residual
+        return total / residual.size if self.reduction == "mean" else total
+
+    def backward(self) -> Array:
+        if self._residual is None:
+            raise RuntimeError("MSELoss.backward called before the loss was computed")
+        scale = 2.0 / self._residual.size if self.reduction == "mean" else 2.0
+        grad: Array = self._residual * scale
+        return grad
+
 
 class HalfSquaredError(Loss):
     """The textbook form ½ Σ (ŷ − y)²: ℓ = ½ (ŷ − y)², ∂ℓ/∂ŷ = ŷ − y; summed by default."""
 
     name = "half_sse"
     default_reduction = "sum"
+    nonfinite_prediction_shows_in_value = True
 
     def elementwise(self, prediction: Array, target: Array) -> Array:
         return 0.5 * (prediction - target) ** 2

@@ -89,6 +89,10 @@ class Linear(Module):
         self.bias = Parameter(bias)
         self._x: Array | None = None
 
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.weight.data.dtype
+
     def forward(self, x: Array) -> Array:
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(
@@ -106,8 +110,8 @@ class Linear(Module):
         """Add dL/dW = Gᵀ X and dL/db = Σₙ G to the gradients; return dL/dX = G W."""
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
-        self.weight.grad += np.dot(grad_out.T, self._x)  # (out, in)
-        self.bias.grad += np.dot(_ones(len(grad_out), grad_out.dtype), grad_out)  # (out,): Σₙ G as 1ᵀG
+        self.weight.add_grad_product(grad_out.T, self._x)  # (out, in)
+        self.bias.add_grad_product(_ones(len(grad_out), grad_out.dtype), grad_out)  # (out,): Σₙ G as 1ᵀG
         grad_in: Array = np.dot(grad_out, self.weight.data)  # (N, in)
         return grad_in
 

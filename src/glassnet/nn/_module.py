@@ -177,6 +177,14 @@ class Sequential(Module):
             grad_out = layer.backward(grad_out)
         return grad_out
 
+    @property
+    def dtype(self) -> np.dtype[Any] | None:
+        for layer in self.layers:  # the first layer with parameters, as Module.dtype finds it
+            dtype = layer.dtype
+            if dtype is not None:
+                return dtype
+        return None
+
     def named_children(self) -> Iterator[tuple[str, Module]]:
         for index, layer in enumerate(self.layers):
             yield str(index), layer

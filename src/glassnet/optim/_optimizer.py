@@ -75,8 +75,10 @@ class Optimizer:
             self.update_group(data, grad, state, group)
 
     def zero_grad(self) -> None:
-        for grad in self._flat_grad:
-            grad.fill(0.0)
+        for group, grad in zip(self.param_groups, self._flat_grad, strict=True):
+            grad.fill(0.0)  # one call for the whole group, then each Parameter is told
+            for parameter in group["params"]:
+                parameter.grad_was_zeroed()
 
     def state_dict(self) -> dict[str, Any]:
         """Settings and buffers (copies), without the parameters themselves."""
