@@ -36,6 +36,25 @@ def test_usage_mistake_exits_2_with_one_line(capsys: pytest.CaptureFixture[str])
     assert "invalid choice" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "airfoil", "--hidden=--"],
+        ["train", "moons", "--lr=--"],
+        ["explain", "--example=--"],
+        ["explain", "--example", "exercise", "--param", "w12h", "--param=--"],
+        ["predict", "model.npz", "in.csv", "--output=--"],
+    ],
+)
+def test_an_option_given_double_dash_is_a_usage_mistake(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """argparse before 3.12 reads "--option=--" as an empty list (no value at all): one line, exit 2."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "'--'" in err and "Traceback" not in err and err.count("\n") == 1
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("glassnet ")

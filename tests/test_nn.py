@@ -214,6 +214,22 @@ def test_optimizer_state_dict_round_trip_resumes_exactly() -> None:
         np.testing.assert_array_equal(resumed.state_dict()[key], value)
 
 
+def test_adam_refuses_a_state_with_both_forms_of_a_moment_and_keeps_its_own() -> None:
+    model = MLP([3, 6, 1], rng=np.random.default_rng(0))
+    opt = optim.Adam(model.parameters())
+    model.zero_grad()
+    MSELoss()(model(np.ones((2, 3))), np.zeros(2))
+    opt.step()
+    before = opt.state_dict()
+    state = copy.deepcopy(before)
+    state["state"][0]["exp_avg"] = state["state"][0]["exp_avg_scaled"] * 0.1
+    with pytest.raises(ValueError, match=r"both 'exp_avg' and 'exp_avg_scaled'; expected one of them"):
+        opt.load_state_dict(state)
+    after = opt.state_dict()
+    assert after["state"][0].keys() == before["state"][0].keys()
+    assert all(np.array_equal(after["state"][0][k], v) for k, v in before["state"][0].items())
+
+
 def test_optimizer_refuses_a_mismatched_state() -> None:
     model = MLP([3, 6, 1], rng=np.random.default_rng(0))
     state = optim.Adam(MLP([3, 5, 1], rng=np.random.default_rng(0)).parameters()).state_dict()

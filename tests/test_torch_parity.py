@@ -234,3 +234,57 @@ def test_schedules_match_torch(name: str, make_ours: Any, make_theirs: Any) -> N
 def test_parity_helpers_cover_every_activation() -> None:
     assert set(TORCH_ACTIVATIONS) == set(ACTIVATIONS)
     assert isinstance(random_case(0)[0], Module)
+
+
+ADAMS = [case for case in OPTIMIZERS if case[0].startswith("adam")]
+
+
+def _step_both(model: MLP, ours: Any, reference: Any, theirs: Any, x: np.ndarray, y: np.ndarray) -> None:
+    loss = MSELoss()
+    ours.zero_grad()
+    loss(model(x), y)
+    model.backward(loss.backward())
+    ours.step()
+    theirs.zero_grad()
+    F.mse_loss(reference(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+    theirs.step()
+
+
+@pytest.mark.parametrize(("name", "make_ours", "make_theirs"), ADAMS, ids=[a[0] for a in ADAMS])
+def test_adam_moments_convert_to_and_from_torch_form(name: str, make_ours: Any, make_theirs: Any) -> None:
+    """glassnet keeps u = m/(1−β₁) and w = v/(1−β₂); converted they are torch's m and v, and
+    torch's m and v loaded into glassnet's Adam go on exactly as torch goes on."""
+    rng = np.random.default_rng(12)
+    model = MLP([5, 16, 8, 1], activation="tanh", rng=rng)
+    reference = torch_copy(model)
+    ours, theirs = make_ours(model.parameters()), make_theirs(reference.parameters())
+    batches = [(rng.normal(size=(17, 5)), rng.normal(size=(17, 1))) for _ in range(40)]
+    for x, y in batches[:20]:
+        _step_both(model, ours, reference, theirs, x, y)
+
+    saved = ours.state_dict()
+    state, betas = saved["state"][0], tuple(saved["param_groups"][0]["betas"])
+    assert "exp_avg_scaled" in state and "exp_avg" not in state
+    converted = optim.moments_in_torch_form(state, betas)
+    keys = [
+        key for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if key in theirs.state[reference[0].weight]
+    ]
+    assert keys and all(key in converted for key in keys)
+    torch_state: dict[str, Any] = {"step": 20}
+    for key in keys:
+        flat = np.concatenate([theirs.state[p][key].numpy().ravel() for p in reference.parameters()])
+        np.testing.assert_allclose(converted[key], flat, rtol=1e-10, atol=1e-15, err_msg=f"{name} {key}")
+        torch_state[key] = flat
+
+    resumed = MLP([5, 16, 8, 1], activation="tanh", rng=np.random.default_rng(0))
+    resumed.load_state_dict({k: v.detach().numpy() for k, v in reference.named_parameters()})
+    continued = make_ours(resumed.parameters())
+    continued.load_state_dict({"param_groups": saved["param_groups"], "state": [torch_state]})
+    for x, y in batches[20:]:
+        _step_both(resumed, continued, reference, theirs, x, y)
+    for (our_name, parameter), (_, tensor) in zip(
+        resumed.named_parameters(), reference.named_parameters(), strict=True
+    ):
+        np.testing.assert_allclose(
+            parameter.data, tensor.detach().numpy(), rtol=0, atol=1e-9, err_msg=our_name
+        )

@@ -321,3 +321,21 @@ def test_refit_without_validation_rows_is_one_pass(airfoil: Any) -> None:
     result = Trainer(small(refit=True, epochs=2), x, y).run()
     assert not result.validation_members and result.validation_ensemble() is None
     assert len(result.history) == 2 and all("refit" not in r for r in result.history)
+
+
+@pytest.mark.parametrize(("first", "second"), [("numpy", "torch"), ("torch", "numpy")])
+def test_a_run_resumes_in_the_other_engine(
+    first: str, second: str, airfoil: Any, monkeypatch: pytest.MonkeyPatch, torch: Any
+) -> None:
+    """Adam's moments cross engines (torch's m, v ↔ glassnet's scaled u, w): equal to rounding."""
+    x, y, xv, yv, _ = airfoil
+    config = small(engine=first, epochs=4, patience=50, refit=False)
+    straight = Trainer(config, x, y, xv, yv).run()
+    with monkeypatch.context() as patch:
+        _interrupt_after(patch, NumpyEngine if first == "numpy" else TorchEngine, 30)
+        stopped = Trainer(config, x, y, xv, yv).run()
+    assert stopped.status == "interrupted" and stopped.resume is not None
+    resumed = Trainer(config.replace(engine=second), x, y, xv, yv).run(stopped.resume)
+    assert resumed.status == "completed"
+    for name, weights in straight.members[0].weights.items():
+        np.testing.assert_allclose(resumed.members[0].weights[name], weights, rtol=0, atol=1e-9, err_msg=name)

@@ -34,6 +34,23 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        # argparse before Python 3.12 reads "--option=--" as an empty list, not a value (and
+        # appends that list for an action="append" option)
+        for action in self._actions:
+            value = getattr(parsed, action.dest, None)
+            if (
+                action.option_strings
+                and action.nargs is None
+                and isinstance(value, list)
+                and [] in [value, *value]
+            ):
+                self.error(f"argument {'/'.join(action.option_strings)}: expected one value, got '--'")
+        return parsed, extras
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(

@@ -1,6 +1,6 @@
 """Optimizers (SGD, Adam, AdamW) with PyTorch's update rules, and learning-rate schedules."""
 
-from glassnet.optim._adam import Adam, AdamW, adam_update
+from glassnet.optim._adam import Adam, AdamW, adam_update, moments_in_scaled_form, moments_in_torch_form
 from glassnet.optim._optimizer import Optimizer
 from glassnet.optim._schedulers import CosineLR, ExponentialLR, LRScheduler, StepLR
 from glassnet.optim._sgd import SGD, sgd_update
@@ -15,5 +15,7 @@ __all__ = [
     "Optimizer",
     "StepLR",
     "adam_update",
+    "moments_in_scaled_form",
+    "moments_in_torch_form",
     "sgd_update",
 ]

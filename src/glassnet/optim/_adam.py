@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from glassnet._checks import Array, finite_float
 from glassnet.optim._optimizer import Optimizer, ParamsLike
+
+# Torch's name of each moment buffer -> glassnet's name for it and the β it is divided by:
+# glassnet keeps u = m / (1 − β₁), w = v / (1 − β₂) (and the running max of w for amsgrad).
+SCALED_MOMENTS: dict[str, tuple[str, int]] = {
+    "exp_avg": ("exp_avg_scaled", 0),
+    "exp_avg_sq": ("exp_avg_sq_scaled", 1),
+    "max_exp_avg_sq": ("max_exp_avg_sq_scaled", 1),
+}
 
 
 def adam_update(
@@ -27,21 +36,28 @@ def adam_update(
     """One Adam/AdamW step in place, as ``torch.optim.Adam`` / ``AdamW`` at step t = state["step"]:
 
         g ← g + λ θ                      (Adam's L2 weight decay)   or   θ ← θ (1 − η λ)   (AdamW)
-        m ← m + (1 − β₁)(g − m)           (PyTorch's lerp)
+        m ← β₁ m + (1 − β₁) g
         v ← β₂ v + (1 − β₂) g²
         v̂ ← max(v̂, v) with amsgrad, else v̂ = v
         θ ← θ − (η / (1 − β₁ᵗ)) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
 
-    ``state`` holds ``exp_avg`` (m), ``exp_avg_sq`` (v), ``max_exp_avg_sq`` (amsgrad) and a
-    scratch buffer, all allocated once, so a step allocates nothing that grows.
+    The state keeps the moments divided by (1 − β): u = m / (1 − β₁) (``exp_avg_scaled``)
+    and w = v / (1 − β₂) (``exp_avg_sq_scaled``, and ``max_exp_avg_sq_scaled`` for
+    amsgrad). Then u ← β₁ u + g and w ← β₂ w + g² take one pass fewer each than torch's
+    form, and the constants fold into the last line, with c = √((1 − β₂) / (1 − β₂ᵗ)):
+
+        θ ← θ − (η (1 − β₁) / ((1 − β₁ᵗ) c)) · u / (√ŵ + ε / c)
+
+    the same number as torch's up to rounding. :func:`moments_in_torch_form` converts.
+    A scratch buffer is allocated once, so a step allocates nothing that grows.
     """
     step = state["step"]
-    if "exp_avg" not in state:
-        state["exp_avg"] = np.zeros_like(param)
-        state["exp_avg_sq"] = np.zeros_like(param)
+    if "exp_avg_scaled" not in state:
+        state["exp_avg_scaled"] = np.zeros_like(param)
+        state["exp_avg_sq_scaled"] = np.zeros_like(param)
         if amsgrad:
-            state["max_exp_avg_sq"] = np.zeros_like(param)
-    m, v = state["exp_avg"], state["exp_avg_sq"]
+            state["max_exp_avg_sq_scaled"] = np.zeros_like(param)
+    u, w = state["exp_avg_scaled"], state["exp_avg_sq_scaled"]
     scratch = state.get("_scratch")
     if scratch is None or scratch.shape != param.shape:
         scratch = state["_scratch"] = np.empty_like(param)
@@ -51,24 +67,54 @@ def adam_update(
             param *= 1.0 - lr * weight_decay
         else:
             grad = grad + weight_decay * param
-    np.subtract(grad, m, out=scratch)
-    scratch *= 1.0 - beta1
-    m += scratch
-    v *= beta2
+    u *= beta1
+    u += grad
     np.multiply(grad, grad, out=scratch)
-    scratch *= 1.0 - beta2
-    v += scratch
+    w *= beta2
+    w += scratch
     if amsgrad:
-        v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        w = np.maximum(state["max_exp_avg_sq_scaled"], w, out=state["max_exp_avg_sq_scaled"])
 
-    # θ − (η / (1 − β₁ᵗ)) · m / (√v̂ / c + ε) with c = √(1 − β₂ᵗ) is computed as
-    # θ − (η c / (1 − β₁ᵗ)) · m / (√v̂ + ε c): the same number up to rounding, one pass fewer.
-    c = math.sqrt(1.0 - beta2**step)
-    np.sqrt(v, out=scratch)
-    scratch += eps * c
-    np.divide(m, scratch, out=scratch)
-    scratch *= lr * c / (1.0 - beta1**step)
+    c = math.sqrt((1.0 - beta2) / (1.0 - beta2**step))
+    np.sqrt(w, out=scratch)
+    scratch += eps / c
+    np.divide(u, scratch, out=scratch)
+    scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**step) * c)
     param -= scratch
+
+
+def moments_in_torch_form(buffers: Mapping[str, Any], betas: tuple[float, float]) -> dict[str, Any]:
+    """Adam's buffers with glassnet's scaled moments turned into torch's m and v.
+
+    Values are arrays or ``{parameter name: array}`` mappings; other buffers pass unchanged.
+    """
+    scaled_names = {scaled: (torch_name, index) for torch_name, (scaled, index) in SCALED_MOMENTS.items()}
+    converted: dict[str, Any] = {}
+    for key, value in buffers.items():
+        if key in scaled_names:
+            torch_name, index = scaled_names[key]
+            converted[torch_name] = _scale(value, 1.0 - betas[index])
+        else:
+            converted[key] = value
+    return converted
+
+
+def moments_in_scaled_form(buffers: Mapping[str, Any], betas: tuple[float, float]) -> dict[str, Any]:
+    """The inverse of :func:`moments_in_torch_form`: torch's m and v turned into u and w."""
+    converted: dict[str, Any] = {}
+    for key, value in buffers.items():
+        if key in SCALED_MOMENTS:
+            scaled, index = SCALED_MOMENTS[key]
+            converted[scaled] = _scale(value, 1.0 / (1.0 - betas[index]))
+        else:
+            converted[key] = value
+    return converted
+
+
+def _scale(value: Any, factor: float) -> Any:
+    if isinstance(value, Mapping):
+        return {name: np.asarray(array) * factor for name, array in value.items()}
+    return np.asarray(value) * factor
 
 
 class Adam(Optimizer):
@@ -128,10 +174,25 @@ class Adam(Optimizer):
         )
 
     def state_dict(self) -> dict[str, Any]:
+        """Settings and buffers; the moments in glassnet's scaled form (see :func:`adam_update`)."""
         saved = super().state_dict()
         for state in saved["state"]:
             state.pop("_scratch", None)  # working memory, not state
         return saved
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore a state saved by ``state_dict``; torch's m and v (``exp_avg``, ``exp_avg_sq``,
+        ``max_exp_avg_sq``) are accepted too and converted to the scaled form."""
+        for state in state_dict.get("state") or []:
+            both = [key for key, (scaled, _) in SCALED_MOMENTS.items() if key in state and scaled in state]
+            if both:  # checked first, so that a refused state changes nothing
+                scaled = SCALED_MOMENTS[both[0]][0]
+                raise ValueError(f"Adam state has both {both[0]!r} and {scaled!r}; expected one of them")
+        super().load_state_dict(state_dict)
+        for state, group in zip(self.state, self.param_groups, strict=True):
+            converted = moments_in_scaled_form(state, tuple(group["betas"]))
+            state.clear()
+            state.update(converted)
 
 
 class AdamW(Adam):

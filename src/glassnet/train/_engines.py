@@ -10,7 +10,9 @@ rounding. The Trainer drives them through a handful of methods:
   (r = ŷ − y, model units) or (loss, number correct, 0) for classification;
 - ``predict(X)``, ``get_weights()``, ``set_weights()``, ``set_lr()``;
 - ``optimizer_state()`` / ``load_optimizer_state()`` in an engine-neutral form
-  ``{"step": t, "buffers": {"exp_avg": {name: array}, …}}``, so a run can resume in either engine.
+  ``{"step": t, "buffers": {"exp_avg": {name: array}, …}}``, so a run can resume in either engine
+  (each engine keeps its own form of Adam's moments, torch's m and v or glassnet's scaled
+  u and w, and converts the other's on load).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from threadpoolctl import threadpool_limits
 from glassnet._checks import Array
 from glassnet.losses import Loss, get_loss
 from glassnet.nn import Parameter
-from glassnet.optim import SGD, Adam, AdamW, Optimizer
+from glassnet.optim import SGD, Adam, AdamW, Optimizer, moments_in_torch_form
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 from glassnet.train._config import TrainConfig
 
@@ -269,10 +271,13 @@ class TorchEngine:
         torch = self.torch
         scalar = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
         uses_step = not isinstance(self.optimizer, torch.optim.SGD)
+        buffers = state["buffers"]
+        if uses_step:  # Adam: the numpy engine's moments are scaled (see adam_update)
+            buffers = moments_in_torch_form(buffers, tuple(self.optimizer.param_groups[0]["betas"]))
         self.optimizer.state.clear()
         for name, parameter in self.named:
             entry: dict[str, Any] = {}
-            for key, per_name in state["buffers"].items():
+            for key, per_name in buffers.items():
                 entry[key] = self._tensor(per_name[name]).clone()
             if uses_step and entry:
                 entry["step"] = torch.tensor(float(state["step"]), dtype=scalar)
