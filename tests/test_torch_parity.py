@@ -158,23 +158,25 @@ OPTIMIZERS: list[tuple[str, Any, Any]] = [
 ]
 
 
+def _step_both(model: MLP, ours: Any, reference: Any, theirs: Any, x: np.ndarray, y: np.ndarray) -> None:
+    loss = MSELoss()
+    ours.zero_grad()
+    loss(model(x), y)
+    model.backward(loss.backward())
+    ours.step()
+    theirs.zero_grad()
+    F.mse_loss(reference(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+    theirs.step()
+
+
 @pytest.mark.parametrize(("name", "make_ours", "make_theirs"), OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
 def test_fifty_optimizer_steps_match_torch_optim(name: str, make_ours: Any, make_theirs: Any) -> None:
     rng = np.random.default_rng(11)
     model = MLP([5, 16, 8, 1], activation="tanh", rng=rng)
     reference = torch_copy(model)
     ours, theirs = make_ours(model.parameters()), make_theirs(reference.parameters())
-    loss = MSELoss()
     for _ in range(50):
-        x = rng.normal(size=(17, 5))
-        y = rng.normal(size=(17, 1))
-        ours.zero_grad()
-        loss(model(x), y)
-        model.backward(loss.backward())
-        ours.step()
-        theirs.zero_grad()
-        F.mse_loss(reference(torch.from_numpy(x)), torch.from_numpy(y)).backward()
-        theirs.step()
+        _step_both(model, ours, reference, theirs, rng.normal(size=(17, 5)), rng.normal(size=(17, 1)))
     for (our_name, parameter), (their_name, tensor) in zip(
         model.named_parameters(), reference.named_parameters(), strict=True
     ):
@@ -237,17 +239,6 @@ def test_parity_helpers_cover_every_activation() -> None:
 
 
 ADAMS = [case for case in OPTIMIZERS if case[0].startswith("adam")]
-
-
-def _step_both(model: MLP, ours: Any, reference: Any, theirs: Any, x: np.ndarray, y: np.ndarray) -> None:
-    loss = MSELoss()
-    ours.zero_grad()
-    loss(model(x), y)
-    model.backward(loss.backward())
-    ours.step()
-    theirs.zero_grad()
-    F.mse_loss(reference(torch.from_numpy(x)), torch.from_numpy(y)).backward()
-    theirs.step()
 
 
 @pytest.mark.parametrize(("name", "make_ours", "make_theirs"), ADAMS, ids=[a[0] for a in ADAMS])
