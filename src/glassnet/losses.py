@@ -78,8 +78,7 @@ class Loss:
     def __call__(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
         """L(ŷ, y), reduced; ValueError (naming the dtype) if it overflows instead of a silent inf."""
         prediction, target = self.prepare(prediction, target)
-        self._prediction, self._target = prediction, target
-        value = self.value(prediction, target)
+        value = self.forward(prediction, target)
         if not math.isfinite(value):
             self._prediction_array(prediction, finite=True)  # names a NaN or inf prediction
             raise ValueError(
@@ -87,8 +86,13 @@ class Loss:
             )
         return value
 
-    def value(self, prediction: Array, target: Array) -> float:
-        """The reduced loss of arrays ``prepare`` has checked (inf or NaN if it overflows)."""
+    def forward(self, prediction: Array, target: Array) -> float:
+        """L for arrays ``prepare`` has checked, kept for ``backward`` (inf or NaN if it overflows).
+
+        ``loss(ŷ, y)`` is ``prepare`` then ``forward``; a training loop that checked its data
+        once may call ``forward`` directly.
+        """
+        self._prediction, self._target = prediction, target
         with np.errstate(over="ignore", invalid="ignore"):
             return self.reduce(self.elementwise(prediction, target))
 
@@ -220,12 +224,12 @@ class MSELoss(Loss):
     def elementwise_grad(self, prediction: Array, target: Array) -> Array:
         return 2.0 * (prediction - target)
 
-    # value and backward fuse the element-wise pair for the training loop, where the loss is
+    # forward and backward fuse the element-wise pair for the training loop, where the loss is
     # a fair share of a small network's step: the residual r = ŷ − y is computed once and
     # kept, Σ r² is rᵀr, and dL/dŷ = (2/M) r is one multiplication. The numbers agree with
     # the pair above up to rounding (tests/test_losses.py).
 
-    def value(self, prediction: Array, target: Array) -> float:
+    def forward(self, prediction: Array, target: Array) -> float:
         # No errstate needed (it would cost a fifth of the loss): ŷ and y are finite, so the
         # subtraction overflows only past half the dtype's largest number, and np.vdot (one
         # BLAS call) returns inf for an overflowing Σ r² without a floating-point warning;
