@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,6 +17,17 @@ def _raise_on_floating_point_errors() -> Iterator[None]:
     # Underflow to 0 (e.g. e^(−1e4) in a stable sigmoid) is the right answer, not a fault.
     with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
         yield
+
+
+def changed(state: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a saved ``state`` with ``change`` applied: a value replaces, None deletes."""
+    out = dict(state)
+    for key, value in change.items():
+        if value is None:
+            del out[key]
+        else:
+            out[key] = value
+    return out
 
 
 @pytest.fixture

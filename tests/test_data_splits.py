@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import changed
 from glassnet.data import (
     AIRFOIL_LOG_COLUMNS,
     Preprocessor,
@@ -339,14 +340,8 @@ def _state() -> dict[str, np.ndarray]:
 def test_preprocessor_rejects_bad_states(
     change: dict[str, Any], error: type[Exception], pattern: str
 ) -> None:
-    state: dict[str, Any] = _state()
-    for key, value in change.items():
-        if value is None:
-            del state[key]
-        else:
-            state[key] = value
     with pytest.raises(error, match=pattern):
-        Preprocessor.from_state(state)
+        Preprocessor.from_state(changed(_state(), change))
 
 
 # --- generated 2-D sets ---------------------------------------------------------------------------------

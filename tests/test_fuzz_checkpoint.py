@@ -283,9 +283,19 @@ def test_cli_evaluate_and_predict_give_one_line(
     path.write_bytes(bytes(data[: max(1, int(len(data) * (0.5 + fraction / 2)))]))
     rows = tmp_path / "rows.csv"
     rows.write_text("1,2,3\n")
+    intact = tmp_path / "intact.npz"
+    intact.write_bytes(saved)
     for argv in (["evaluate", str(path)], ["predict", str(path), str(rows)]):
         status = main(argv)
-        err = capsys.readouterr().err
+        captured = capsys.readouterr()
+        if status == 0:
+            # Some bytes of the zip container are not read back (a version field, the last
+            # byte of an empty archive comment): the arrays and their checksum are intact,
+            # and the model must then behave exactly as the intact file does.
+            assert main([argv[0], str(intact), *argv[2:]]) == 0
+            assert capsys.readouterr().out == captured.out
+            continue
+        err = captured.err
         assert status == 2 and err.count("\n") == 1 and "Traceback" not in err, err
 
 

@@ -137,25 +137,28 @@ def test_a_constant_feature_column_does_not_divide_by_zero() -> None:
 def test_float32_and_float64_agree_on_the_airfoil_recipe() -> None:
     """The recipe (TrainConfig()) for 10 epochs in both dtypes, same seed and batches.
 
-    The validation pass agrees to float32 rounding (measured: relative 1e-6 on every
-    metric). The final refit pass drifts further (measured: ~1e-3 on test RMSE): Adam
-    divides by √v, so float32 rounding of tiny gradients grows along the trajectory. Both
-    are checked.
+    The first epochs agree to float32 rounding; later the trajectories may part, as any
+    two runs whose rounding differs: a ReLU input near zero lands on the other side and
+    Adam, which divides by √v, amplifies small differences. Measured with the recipe of
+    docs/airfoil.md: relative 6e-7 on the training loss at epoch 10 and 4e-8 on validation
+    RMSE; the same network without Fourier features parts sooner (1e-3 at epoch 9, 6e-3 on
+    validation RMSE). So the first two epochs are held to 1e-6 and every metric to 2e-2.
     """
     data = load_airfoil()
     runs = {
-        dtype: train_airfoil(data, TrainConfig().replace(epochs=10, dtype=dtype), handle_sigint=False)
+        dtype: train_airfoil(data, TrainConfig(epochs=10, dtype=dtype), handle_sigint=False)
         for dtype in ("float64", "float32")
     }
     wide, narrow = runs["float64"], runs["float32"]
     for part, values in wide.metrics.items():
         for name, value in values.items():
-            tolerance = 1e-4 if part == "val" else 2e-2
-            assert narrow.metrics[part][name] == pytest.approx(value, rel=tolerance), (part, name)
-    first = [r for r in wide.result.history if r["epoch"] <= 3]
-    second = [r for r in narrow.result.history if r["epoch"] <= 3]
-    for a, b in zip(first, second, strict=True):
-        assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-4)
+            assert narrow.metrics[part][name] == pytest.approx(value, rel=2e-2), (part, name)
+    for history in ("validation_members", "members"):
+        first = [r for r in getattr(wide.result, history)[0].history if r["epoch"] <= 2]
+        second = [r for r in getattr(narrow.result, history)[0].history if r["epoch"] <= 2]
+        assert len(first) == len(second) == 2
+        for a, b in zip(first, second, strict=True):
+            assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-6)
     assert all(w.dtype == np.float32 for w in narrow.result.weights[0].values())
 
 

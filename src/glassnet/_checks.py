@@ -6,6 +6,7 @@ expected and what was received; none uses ``assert`` (those vanish under ``pytho
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -96,3 +97,10 @@ def _default_dtype(values: Any) -> np.dtype[Any]:
     dtype = getattr(values, "dtype", None)
     resolved: np.dtype[Any] = np.dtype(dtype) if dtype is not None else np.dtype(np.float64)
     return resolved if resolved in FLOAT_DTYPES else np.dtype(np.float64)
+
+
+def require_keys(state: Mapping[str, Any], keys: Iterable[str], *, owner: str) -> None:
+    """ValueError naming the first of ``keys`` missing from a saved ``state`` of ``owner``."""
+    for key in keys:
+        if key not in state:
+            raise ValueError(f"{owner} state needs the key {key!r}, got keys {sorted(state)}")

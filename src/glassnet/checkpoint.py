@@ -78,6 +78,13 @@ class Checkpoint:
         """The members as ``torch.nn.Sequential`` modules."""
         return self.ensemble().torch_modules(device=device)
 
+    @property
+    def n_features(self) -> int:
+        """Columns of the raw input rows: the preprocessing's input, else the model's."""
+        preprocessor = self.load_preprocessor()
+        features = preprocessor.n_features if preprocessor is not None else None
+        return features if features is not None else self.spec.n_inputs
+
     def load_preprocessor(self) -> Any:
         """The fitted :class:`glassnet.data.Preprocessor`, or None if the model has none."""
         if not self.preprocessor:
@@ -379,9 +386,13 @@ def _assemble(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> 
         from glassnet.data import Preprocessor
 
         try:
-            Preprocessor.from_state(preprocessor)  # checked now, so a damaged one is refused on loading
+            checked = Preprocessor.from_state(preprocessor)  # now, so a damaged one is refused on loading
         except (TypeError, ValueError) as error:
             raise ValueError(f"damaged preprocessing: {error}") from None
+        if checked.n_outputs != spec.n_inputs:
+            raise ValueError(
+                f"damaged preprocessing: it gives {checked.n_outputs} columns, the model takes {spec.n_inputs}"
+            )
     config = TrainConfig.from_dict(meta["config"]) if meta.get("config") is not None else None
     resume = _assemble_resume(meta["resume"], arrays, spec) if meta.get("resume") is not None else None
     return Checkpoint(

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.data._fourier import MAX_FREQUENCIES
 from glassnet.train import (
     MOONS_CONFIG,
     OPTIMIZERS,
@@ -88,6 +89,11 @@ NUMERIC_OPTIONS: dict[str, tuple[str, Any]] = {
     "clip_norm": ("clip_norm", lambda t: parse_float(t, "--clip-norm", 0.0, 1e12)),
     "threads": ("threads", lambda t: parse_int(t, "--threads", 0, 1024)),
     "hidden": ("hidden", parse_hidden),
+    "fourier_features": (
+        "fourier_features",
+        lambda t: parse_int(t, "--fourier-features", 0, MAX_FREQUENCIES),
+    ),
+    "fourier_sigma": ("fourier_sigma", lambda t: parse_float(t, "--fourier-sigma", 0.0, 1e6, low_open=True)),
 }
 CHOICE_OPTIONS = {
     "optimizer": "optimizer",
@@ -146,6 +152,16 @@ def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
     )
     model.add_argument(
         "--init", choices=("torch", "he", "xavier"), help=f"weight initialisation (default {d.init})"
+    )
+    model.add_argument(
+        "--fourier-features",
+        metavar="K",
+        help=f"K sines and K cosines of every standardised input, 0 = none (default {d.fourier_features})",
+    )
+    model.add_argument(
+        "--fourier-sigma",
+        metavar="σ",
+        help=f"spread of the Fourier frequencies, in standard deviations (default {d.fourier_sigma:g})",
     )
     model.add_argument("--float32", action="store_true", help="train in float32 (default float64)")
     opt = parser.add_argument_group("optimisation")
@@ -250,8 +266,8 @@ def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig
     return config
 
 
-def check_size(config: TrainConfig, n_inputs: int) -> None:
-    sizes = (n_inputs, *config.hidden, 1)
+def check_size(config: TrainConfig, n_features: int) -> None:
+    sizes = (n_features * (1 + 2 * config.fourier_features), *config.hidden, 1)
     count = sum(a * b + b for a, b in itertools.pairwise(sizes)) * config.ensemble
     if count > MAX_PARAMETERS:
         raise ValueError(

@@ -27,6 +27,7 @@ from glassnet.data._airfoil import (
 )
 from glassnet.data._download import AIRFOIL_PAGE, AIRFOIL_URL, fetch_airfoil
 from glassnet.data._errors import DataFormatError, DataWarning, DownloadError
+from glassnet.data._fourier import FourierFeatures
 from glassnet.data._preprocess import AIRFOIL_LOG_COLUMNS, Preprocessor, StandardScaler
 from glassnet.data._split import Split, kfold_indices, train_val_test_split
 from glassnet.data._synthetic import make_circles, make_moons, make_xor
@@ -49,6 +50,7 @@ __all__ = [
     "DataWarning",
     "Dataset",
     "DownloadError",
+    "FourierFeatures",
     "Preprocessor",
     "Split",
     "StandardScaler",

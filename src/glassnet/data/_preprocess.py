@@ -1,4 +1,4 @@
-"""Standardisation and the optional log transform, fitted on the training rows only.
+"""Standardisation, the optional log transform and Fourier features, fitted on the training rows only.
 
 The states are dictionaries of plain NumPy arrays, so a checkpoint can keep them in an
 ``.npz`` file saved and loaded with ``allow_pickle=False``.
@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import as_float_array
+from glassnet._checks import as_float_array, require_keys
+from glassnet.data._fourier import FourierFeatures
 from glassnet.data._table import FloatArray
 
 AIRFOIL_LOG_COLUMNS = (0, 4)
@@ -24,8 +25,7 @@ def _as_f64(values: Any, *, name: str, dtype: np.dtype[Any], ndim: int | None = 
 
 
 def _state_array(state: Mapping[str, Any], key: str, *, owner: str) -> FloatArray:
-    if key not in state:
-        raise ValueError(f"{owner} state needs the key {key!r}, got keys {sorted(state)}")
+    require_keys(state, (key,), owner=owner)
     value = np.asarray(state[key])
     if value.dtype.kind not in "fiu":
         raise TypeError(f"{owner} state {key!r} must hold numbers, got dtype {value.dtype}")
@@ -109,16 +109,33 @@ class StandardScaler:
         return scaler
 
 
+# The seed stream of the Fourier frequencies, [seed, FOURIER_STREAM]: apart from the streams
+# of the initial weights, [seed, member], and of the batch order, [seed, member, epoch].
+FOURIER_STREAM = 0x464F55524945
+
+
 class Preprocessor:
-    """Features: log of ``log_columns``, then standardise every column. Target: standardise.
+    """Features: log of ``log_columns``, standardise every column, optionally Fourier features.
+    Target: standardise.
 
     x̃ⱼ = ln xⱼ for j in log_columns, else xⱼ;  z = (x̃ − μₓ) / σₓ;  t = (y − μ_y) / σ_y.
     μ and σ come from ``fit``, which the caller runs on the training rows only, so
     validation and test rows never leak into them. With ``scale_y=False`` the target
-    passes unchanged (classification labels). Shapes: X (N, d) -> (N, d); y (N,) -> (N,).
+    passes unchanged (classification labels). With ``fourier_features`` K > 0, z is
+    followed by K sines and K cosines of every column (:class:`FourierFeatures`, σ =
+    ``fourier_sigma``, frequencies drawn by ``fit`` from ``seed``). Shapes: X (N, d) ->
+    (N, d), or (N, d(1 + 2K)) with Fourier features; y (N,) -> (N,).
     """
 
-    def __init__(self, log_columns: Sequence[int] = AIRFOIL_LOG_COLUMNS, *, scale_y: bool = True):
+    def __init__(
+        self,
+        log_columns: Sequence[int] = AIRFOIL_LOG_COLUMNS,
+        *,
+        scale_y: bool = True,
+        fourier_features: int = 0,
+        fourier_sigma: float = 0.2,
+        seed: int = 0,
+    ):
         columns = tuple(log_columns)
         for column in columns:
             if isinstance(column, bool) or not isinstance(column, int | np.integer) or column < 0:
@@ -127,8 +144,12 @@ class Preprocessor:
             raise ValueError(f"log_columns must not repeat a column, got {columns!r}")
         if not isinstance(scale_y, bool | np.bool_):
             raise TypeError(f"scale_y must be a bool, got {scale_y!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise TypeError(f"seed must be a non-negative integer, got {seed!r}")
         self.log_columns: tuple[int, ...] = tuple(sorted(int(c) for c in columns))
         self.scale_y = bool(scale_y)
+        self.seed = int(seed)
+        self.fourier = FourierFeatures(fourier_features, fourier_sigma) if fourier_features != 0 else None
         self.x_scaler = StandardScaler()
         self.y_scaler = StandardScaler()
 
@@ -136,6 +157,12 @@ class Preprocessor:
     def n_features(self) -> int | None:
         """Feature columns seen by ``fit`` (None before)."""
         return None if self.x_scaler.mean_ is None else int(self.x_scaler.mean_.shape[0])
+
+    @property
+    def n_outputs(self) -> int | None:
+        """Columns ``transform_x`` returns, the model's inputs (None before ``fit``)."""
+        d = self.n_features
+        return d if d is None or self.fourier is None else self.fourier.n_outputs(d)
 
     def _logged(self, X: Any, *, fitting: bool = False) -> FloatArray:
         array = _as_f64(X, name="X", dtype=np.dtype(np.float64), ndim=2)
@@ -171,6 +198,8 @@ class Preprocessor:
             if self.scale_y
             else StandardScaler.from_state({"mean": np.float64(0.0), "scale": np.float64(1.0)})
         )
+        if self.fourier is not None:
+            self.fourier.fit(features.shape[1], np.random.default_rng([self.seed, FOURIER_STREAM]))
         self.x_scaler, self.y_scaler = x_scaler, y_scaler
         return self
 
@@ -181,14 +210,21 @@ class Preprocessor:
         return mean, scale
 
     def transform_x(self, X: Any) -> FloatArray:
-        """z = (x̃ − μₓ) / σₓ with x̃ the log-transformed features. (N, d) -> (N, d)."""
+        """z = (x̃ − μₓ) / σₓ with x̃ the log-transformed features, then the Fourier features.
+        (N, d) -> (N, n_outputs)."""
         self._y_parameters("transform_x")
-        return self.x_scaler.transform(self._logged(X))
+        z = self.x_scaler.transform(self._logged(X))
+        return z if self.fourier is None else self.fourier.transform(z)
 
     def inverse_transform_x(self, Z: Any) -> FloatArray:
-        """Undo transform_x: x̃ = z σₓ + μₓ, then exp on the log columns. (N, d) -> (N, d)."""
+        """Undo transform_x: x̃ = z σₓ + μₓ, then exp on the log columns. (N, d) -> (N, d);
+        of (N, n_outputs) the first d columns (z) are used."""
         self._y_parameters("inverse_transform_x")
-        out = self.x_scaler.inverse_transform(_as_f64(Z, name="Z", dtype=np.dtype(np.float64), ndim=2))
+        array = _as_f64(Z, name="Z", dtype=np.dtype(np.float64), ndim=2)
+        d = self.n_features
+        if self.fourier is not None and array.shape[1] == self.n_outputs:
+            array = array[:, :d]
+        out = self.x_scaler.inverse_transform(array)
         for column in self.log_columns:
             out[:, column] = np.exp(out[:, column])
         return out
@@ -218,14 +254,18 @@ class Preprocessor:
             "y_mean": y_state["mean"],
             "y_scale": y_state["scale"],
             "scale_y": np.array(self.scale_y),
+            "seed": np.array(self.seed, dtype=np.int64),
+            **(
+                {}
+                if self.fourier is None
+                else {f"fourier_{k}": v for k, v in self.fourier.to_state().items()}
+            ),
         }
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> Preprocessor:
         """Rebuild a fitted Preprocessor from :meth:`to_state`'s dictionary (every array checked)."""
-        for key in ("log_columns", "scale_y"):
-            if key not in state:
-                raise ValueError(f"Preprocessor state needs the key {key!r}, got keys {sorted(state)}")
+        require_keys(state, ("log_columns", "scale_y"), owner="Preprocessor")
         columns = np.asarray(state["log_columns"])
         if columns.ndim != 1 or (columns.size and columns.dtype.kind not in "iu"):
             raise TypeError(f"Preprocessor state 'log_columns' must be a 1-D integer array, got {columns!r}")
@@ -243,7 +283,20 @@ class Preprocessor:
             )
         x_scaler = StandardScaler.from_state({"mean": x_mean, "scale": x_scale})
         y_scaler = StandardScaler.from_state({"mean": y_mean, "scale": y_scale})
-        preprocessor = cls(tuple(int(c) for c in columns), scale_y=bool(scale_y))
+        seed = np.asarray(state.get("seed", 0))
+        if seed.shape != () or seed.dtype.kind not in "iu" or seed < 0:
+            raise TypeError(f"Preprocessor state 'seed' must be a non-negative integer scalar, got {seed!r}")
+        preprocessor = cls(tuple(int(c) for c in columns), scale_y=bool(scale_y), seed=int(seed))
+        fourier_state = {k.removeprefix("fourier_"): v for k, v in state.items() if k.startswith("fourier_")}
+        if fourier_state:  # a checkpoint without these keys predates Fourier features: none
+            preprocessor.fourier = FourierFeatures.from_state(fourier_state)
+            if preprocessor.fourier.frequencies_ is not None and len(
+                preprocessor.fourier.frequencies_
+            ) != len(x_mean):
+                raise ValueError(
+                    f"Preprocessor state has Fourier frequencies for {len(preprocessor.fourier.frequencies_)} "
+                    f"columns but {len(x_mean)} features"
+                )
         if preprocessor.log_columns and preprocessor.log_columns[-1] >= x_mean.shape[0]:
             raise ValueError(
                 f"Preprocessor state log_columns {preprocessor.log_columns} "

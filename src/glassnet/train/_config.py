@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from glassnet.data._fourier import MAX_FREQUENCIES
 from glassnet.losses import LOSSES
 from glassnet.nn import ACTIVATIONS, INITS
 
@@ -33,15 +34,20 @@ class TrainConfig:
     hidden: tuple[int, ...] = (128, 128, 128)  # hidden layer widths; sizes = (inputs, *hidden, outputs)
     activation: str = "relu"  # hidden activation: identity, relu, leaky_relu, sigmoid, tanh, softplus
     output_activation: str | None = None  # None: identity output (a regression value or a logit)
+    # Fourier features made by the data pipeline (train_dataset: glassnet train, train_airfoil)
+    # before the model: K sines and K cosines of every standardised input (glassnet.data.
+    # FourierFeatures); 0: none. The Trainer itself takes the arrays it is given.
+    fourier_features: int = 8
+    fourier_sigma: float = 0.2  # σ of the Fourier frequencies, in standard deviations of the input
     init: str = "torch"  # weight initialisation: torch (U(±1/√in)), he, xavier
     loss: str = "mse"  # mse (regression, standardised target) or logistic (labels 0/1, logit output)
     optimizer: str = "adamw"  # sgd, adam or adamw (PyTorch's rules)
-    lr: float = 2e-3  # peak learning rate η₀
+    lr: float = 1e-3  # peak learning rate η₀
     beta1: float = 0.9  # Adam β₁
     beta2: float = 0.999  # Adam β₂
     eps: float = 1e-8  # Adam ε
     momentum: float = 0.9  # SGD momentum μ (SGD only)
-    weight_decay: float = 1e-4  # λ: L2 in the gradient for sgd/adam, decoupled θ ← θ(1 − ηλ) for adamw
+    weight_decay: float = 0.3  # λ: L2 in the gradient for sgd/adam, decoupled θ ← θ(1 − ηλ) for adamw
     schedule: str = "cosine"  # learning-rate schedule per epoch: constant, cosine, step, exponential
     warmup_epochs: int = 20  # linear warm-up epochs (cosine only), from η₀·warmup_start_factor up to η₀
     warmup_start_factor: float = 0.1  # first warm-up rate as a fraction of η₀
@@ -98,6 +104,8 @@ class TrainConfig:
         _integer(self.patience, "patience", low=0, high=MAX_EPOCHS)
         _integer(self.ensemble, "ensemble", low=1, high=MAX_ENSEMBLE)
         _integer(self.threads, "threads", low=0, high=1024)
+        _integer(self.fourier_features, "fourier_features", low=0, high=MAX_FREQUENCIES)
+        _number(self.fourier_sigma, "fourier_sigma", low=0.0, high=1e6, low_open=True)
         for flag in ("restore_best", "refit"):
             if not isinstance(getattr(self, flag), bool):
                 raise TypeError(f"{flag} must be True or False, got {getattr(self, flag)!r}")

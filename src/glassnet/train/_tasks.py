@@ -35,6 +35,7 @@ MOONS_CONFIG = TrainConfig(
     batch_size=32,
     epochs=200,
     seed=0,
+    fourier_features=0,
 )
 """The exercise's 2→3→1 ReLU network trained with the logistic loss on the moons set."""
 
@@ -140,9 +141,13 @@ def train_dataset(
 ) -> Run:
     """Split, fit the preprocessing on the training rows, train, and measure every part."""
     parts = split.split(len(X))
-    preprocessor = Preprocessor(log_columns=tuple(log_columns), scale_y=scale_y).fit(
-        X[parts.train], y[parts.train]
-    )
+    preprocessor = Preprocessor(
+        log_columns=tuple(log_columns),
+        scale_y=scale_y,
+        fourier_features=config.fourier_features,
+        fourier_sigma=config.fourier_sigma,
+        seed=config.seed,
+    ).fit(X[parts.train], y[parts.train])
     x_all = preprocessor.transform_x(X)  # (N, d)
     y_all = preprocessor.transform_y(y) if scale_y else y  # (N,)
     has_val = len(parts.val) > 0

@@ -1,0 +1,88 @@
+"""Random Fourier features of standardised columns: fixed sines and cosines next to the inputs.
+
+A ReLU network is slow to learn functions that change quickly along one input (the sharp
+peaks of a noise spectrum along log-frequency, say); a few periodic features of each
+input with random frequencies give it those variations for free (Tancik et al., 2020,
+"Fourier features let networks learn high frequency functions"; Gorishniy et al., 2022,
+"On embeddings for numerical features in tabular deep learning"). The frequencies are
+drawn once and then fixed, like scikit-learn's ``RBFSampler``, so the features are part
+of the preprocessing and are saved with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from glassnet._checks import as_float_array, finite_float, require_keys
+from glassnet.data._table import FloatArray
+
+MAX_FREQUENCIES = 1024
+
+
+class FourierFeatures:
+    """z (N, d) ↦ [z, sin(2π zⱼ cⱼₖ), cos(2π zⱼ cⱼₖ)] (N, d + 2dk), per column j and k = 1…K.
+
+    ``fit(d, rng)`` draws the frequencies cⱼₖ ~ N(0, σ²), a (d, K) array; ``transform``
+    appends the K sines of every column (column after column), then the K cosines. With
+    standardised inputs σ is in units of the column's standard deviation: σ = 0.2 gives
+    periods of about five standard deviations, and a few of a fraction of one.
+    """
+
+    def __init__(self, n_frequencies: int, sigma: float) -> None:
+        if isinstance(n_frequencies, bool) or not isinstance(n_frequencies, int | np.integer):
+            raise TypeError(f"n_frequencies must be an integer, got {n_frequencies!r}")
+        if not 1 <= n_frequencies <= MAX_FREQUENCIES:
+            raise ValueError(f"n_frequencies must be in [1, {MAX_FREQUENCIES}], got {n_frequencies}")
+        self.n_frequencies = int(n_frequencies)
+        self.sigma = finite_float(sigma, "Fourier features sigma", minimum=0.0, strict=True)
+        self.frequencies_: FloatArray | None = None  # (d, K) after fit
+
+    def fit(self, n_columns: int, rng: np.random.Generator) -> FourierFeatures:
+        """Draw the (n_columns, K) frequencies from ``rng``."""
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        self.frequencies_ = rng.normal(0.0, self.sigma, size=(int(n_columns), self.n_frequencies))
+        return self
+
+    def transform(self, Z: Any) -> FloatArray:
+        """(N, d) -> (N, d + 2dK): the columns, their sines, their cosines."""
+        if self.frequencies_ is None:
+            raise ValueError("FourierFeatures.transform called before fit")
+        columns = as_float_array(Z, name="Z", dtype=np.dtype(np.float64), ndim=2)
+        if columns.shape[1] != self.frequencies_.shape[0]:
+            raise ValueError(
+                f"FourierFeatures expects {self.frequencies_.shape[0]} columns, got shape {columns.shape}"
+            )
+        angles = (2.0 * np.pi) * columns[:, :, None] * self.frequencies_  # (N, d, K)
+        n = len(columns)
+        return np.concatenate([columns, np.sin(angles).reshape(n, -1), np.cos(angles).reshape(n, -1)], axis=1)
+
+    def n_outputs(self, n_columns: int) -> int:
+        return n_columns * (1 + 2 * self.n_frequencies)
+
+    def to_state(self) -> dict[str, FloatArray]:
+        """{"frequencies": (d, K)} and σ, as float64 arrays."""
+        if self.frequencies_ is None:
+            raise ValueError("FourierFeatures.to_state called before fit")
+        return {"frequencies": self.frequencies_.copy(), "sigma": np.array(self.sigma, dtype=np.float64)}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> FourierFeatures:
+        """Rebuild from :meth:`to_state` (checked: a finite (d, K) array, K ≥ 1, σ > 0)."""
+        require_keys(state, ("frequencies", "sigma"), owner="FourierFeatures")
+        frequencies = np.asarray(state["frequencies"])
+        if frequencies.dtype.kind != "f" or frequencies.ndim != 2 or frequencies.shape[1] == 0:
+            raise ValueError(
+                "FourierFeatures state 'frequencies' must be a float array of shape (d, K), K ≥ 1, "
+                f"got dtype {frequencies.dtype} and shape {frequencies.shape}"
+            )
+        sigma = np.asarray(state["sigma"])
+        if sigma.shape != () or sigma.dtype.kind != "f":
+            raise ValueError(f"FourierFeatures state 'sigma' must be a float scalar, got {sigma!r}")
+        features = cls(int(frequencies.shape[1]), float(sigma))
+        checked = as_float_array(frequencies, name="FourierFeatures state 'frequencies'")
+        features.frequencies_ = checked.astype(np.float64)
+        return features

@@ -1,0 +1,176 @@
+"""Fourier features: the formula by hand, seeding, the Preprocessor around them, saved states, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import changed
+from glassnet.checkpoint import load_checkpoint
+from glassnet.data import FourierFeatures, Preprocessor
+
+
+def test_fourier_features_by_hand() -> None:
+    features = FourierFeatures(2, sigma=0.5)
+    features.frequencies_ = np.array([[0.25, 1.0], [0.5, -0.125]])  # (d = 2, K = 2)
+    z = np.array([[1.0, 2.0], [-0.5, 0.0]])
+    out = features.transform(z)
+    assert out.shape == (2, 2 * (1 + 2 * 2)) == (2, features.n_outputs(2))
+    tau = 2.0 * np.pi
+    expected_first_row = [
+        1.0,
+        2.0,
+        np.sin(tau * 0.25),  # column 0, frequency 0.25
+        np.sin(tau * 1.0),
+        np.sin(tau * 2.0 * 0.5),  # column 1
+        np.sin(tau * 2.0 * -0.125),
+        np.cos(tau * 0.25),
+        np.cos(tau * 1.0),
+        np.cos(tau * 2.0 * 0.5),
+        np.cos(tau * 2.0 * -0.125),
+    ]
+    np.testing.assert_allclose(out[0], expected_first_row, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(out[1, 6:], [np.cos(tau * -0.125), np.cos(tau * -0.5), 1.0, 1.0], atol=1e-15)
+
+
+def test_frequencies_come_from_the_generator() -> None:
+    a = FourierFeatures(8, 0.2).fit(5, np.random.default_rng(3)).frequencies_
+    b = FourierFeatures(8, 0.2).fit(5, np.random.default_rng(3)).frequencies_
+    c = FourierFeatures(8, 0.2).fit(5, np.random.default_rng(4)).frequencies_
+    assert a is not None and b is not None and c is not None
+    assert a.shape == (5, 8) and np.array_equal(a, b) and not np.array_equal(a, c)
+    large = FourierFeatures(1000, 0.2).fit(20, np.random.default_rng(0)).frequencies_
+    assert large is not None and abs(large.std() - 0.2) < 0.005  # N(0, σ²)
+
+
+def _data(n: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    return rng.uniform(1.0, 2.0, size=(n, 5)), rng.normal(size=n)
+
+
+def test_preprocessor_appends_the_features_of_the_standardised_columns(tmp_path: Path) -> None:
+    X, y = _data()
+    plain = Preprocessor().fit(X, y)
+    fourier = Preprocessor(fourier_features=3, fourier_sigma=0.3, seed=7).fit(X, y)
+    assert fourier.n_features == 5 and fourier.n_outputs == 5 * 7 and plain.n_outputs == 5
+    z = plain.transform_x(X)
+    out = fourier.transform_x(X)
+    assert fourier.fourier is not None
+    np.testing.assert_array_equal(out, fourier.fourier.transform(z))
+    np.testing.assert_allclose(fourier.inverse_transform_x(out), X, rtol=1e-12)
+    again = Preprocessor(fourier_features=3, fourier_sigma=0.3, seed=7).fit(X, y)
+    np.testing.assert_array_equal(again.transform_x(X), out)  # the seed fixes the frequencies
+    other = Preprocessor(fourier_features=3, fourier_sigma=0.3, seed=8).fit(X, y)
+    assert not np.array_equal(other.transform_x(X), out)
+    path = tmp_path / "pre.npz"
+    np.savez(path, **fourier.to_state())
+    with np.load(path, allow_pickle=False) as stored:
+        loaded = Preprocessor.from_state(dict(stored))
+    assert loaded.seed == 7 and loaded.n_outputs == 35
+    np.testing.assert_array_equal(loaded.transform_x(X), out)
+
+
+def test_a_state_from_before_fourier_features_loads_without_them() -> None:
+    X, y = _data()
+    state = Preprocessor().fit(X, y).to_state()
+    del state["seed"]
+    loaded = Preprocessor.from_state(state)
+    assert loaded.fourier is None and loaded.n_outputs == 5
+
+
+def _fourier_state() -> dict[str, Any]:
+    X, y = _data()
+    return Preprocessor(fourier_features=2).fit(X, y).to_state()
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "pattern"),
+    [
+        ({"fourier_sigma": None}, ValueError, r"FourierFeatures state needs the key 'sigma'"),
+        (
+            {"fourier_frequencies": np.ones((5, 0))},
+            ValueError,
+            r"shape \(d, K\), K ≥ 1, got dtype float64 and shape \(5, 0\)",
+        ),
+        ({"fourier_frequencies": np.ones((5, 2), dtype=np.int64)}, ValueError, r"must be a float array"),
+        (
+            {"fourier_frequencies": np.full((5, 2), np.nan)},
+            ValueError,
+            r"'frequencies' must be finite, got nan",
+        ),
+        (
+            {"fourier_frequencies": np.ones((4, 2))},
+            ValueError,
+            r"Fourier frequencies for 4 columns but 5 features",
+        ),
+        ({"fourier_sigma": np.array([0.2, 0.3])}, ValueError, r"'sigma' must be a float scalar"),
+        ({"fourier_sigma": np.array(-1.0)}, ValueError, r"sigma must be > 0.0, got -1.0"),
+        ({"seed": np.array(-2)}, TypeError, r"'seed' must be a non-negative integer scalar"),
+        ({"seed": np.array(1.5)}, TypeError, r"'seed' must be a non-negative integer scalar"),
+    ],
+)
+def test_damaged_fourier_states_are_refused(
+    change: dict[str, Any], error: type[Exception], pattern: str
+) -> None:
+    with pytest.raises(error, match=pattern):
+        Preprocessor.from_state(changed(_fourier_state(), change))
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "pattern"),
+    [
+        (lambda: FourierFeatures(0, 0.2), ValueError, r"n_frequencies must be in \[1, 1024\], got 0"),
+        (lambda: FourierFeatures(2000, 0.2), ValueError, r"n_frequencies must be in \[1, 1024\], got 2000"),
+        (lambda: FourierFeatures(2.5, 0.2), TypeError, r"n_frequencies must be an integer, got 2.5"),  # type: ignore[arg-type]
+        (lambda: FourierFeatures(True, 0.2), TypeError, r"n_frequencies must be an integer, got True"),
+        (lambda: FourierFeatures(4, 0.0), ValueError, r"sigma must be > 0.0, got 0.0"),
+        (lambda: FourierFeatures(4, float("nan")), ValueError, r"sigma must be finite, got nan"),
+        (
+            lambda: FourierFeatures(4, 0.2).fit(3, 7),
+            TypeError,
+            r"rng must be a numpy.random.Generator, got int",
+        ),  # type: ignore[arg-type]
+        (
+            lambda: FourierFeatures(4, 0.2).transform(np.ones((2, 3))),
+            ValueError,
+            r"transform called before fit",
+        ),
+        (
+            lambda: FourierFeatures(4, 0.2).fit(3, np.random.default_rng(0)).transform(np.ones((2, 4))),
+            ValueError,
+            r"expects 3 columns, got shape \(2, 4\)",
+        ),
+        (
+            lambda: (
+                FourierFeatures(4, 0.2).fit(3, np.random.default_rng(0)).transform(np.full((1, 3), np.inf))
+            ),
+            ValueError,
+            r"Z must be finite, got inf",
+        ),
+        (
+            lambda: Preprocessor(fourier_features=-1),
+            ValueError,
+            r"n_frequencies must be in \[1, 1024\], got -1",
+        ),
+        (lambda: Preprocessor(seed=-1), TypeError, r"seed must be a non-negative integer, got -1"),
+    ],
+)
+def test_bad_fourier_settings(make: Any, error: type[Exception], pattern: str) -> None:
+    with pytest.raises(error, match=pattern):
+        make()
+
+
+def test_a_checkpoint_whose_preprocessing_does_not_fit_its_model_is_refused(tmp_path: Path) -> None:
+    from glassnet.checkpoint import Checkpoint, save_checkpoint
+    from glassnet.spec import MLPSpec, build_mlp
+
+    X, y = _data()
+    spec = MLPSpec(sizes=(5, 4, 1))  # 5 inputs, but the preprocessing gives 5 · (1 + 2·2) = 25
+    weights = build_mlp(spec, rng=np.random.default_rng(0)).state_dict()
+    state = Preprocessor(fourier_features=2).fit(X, y).to_state()
+    path = save_checkpoint(tmp_path / "m.npz", Checkpoint(spec=spec, members=[weights], preprocessor=state))
+    with pytest.raises(ValueError, match=r"damaged preprocessing: it gives 25 columns, the model takes 5"):
+        load_checkpoint(path)
