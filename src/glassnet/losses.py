@@ -227,13 +227,14 @@ class MSELoss(Loss):
     # forward and backward fuse the element-wise pair for the training loop, where the loss is
     # a fair share of a small network's step: the residual r = ŷ − y is computed once and
     # kept, Σ r² is rᵀr, and dL/dŷ = (2/M) r is one multiplication. The numbers agree with
-    # the pair above up to rounding (tests/test_losses.py).
+    # the pair above up to rounding (tests/test_gradients.py).
 
     def forward(self, prediction: Array, target: Array) -> float:
-        # No errstate needed (it would cost a fifth of the loss): ŷ and y are finite, so the
-        # subtraction overflows only past half the dtype's largest number, and np.vdot (one
-        # BLAS call) returns inf for an overflowing Σ r² without a floating-point warning;
-        # __call__ turns inf into the ValueError that names the dtype.
+        # No errstate needed (it would cost a fifth of the loss): y is finite, so r is NaN or
+        # inf only where ŷ is (no warning for that), the subtraction of finite numbers
+        # overflows only past half the dtype's largest number, and np.vdot (one BLAS call)
+        # returns inf for an overflowing Σ r² without a floating-point warning. __call__
+        # turns a value that is not finite into the ValueError naming the cause.
         residual = prediction - target
         flat = residual.ravel()
         total = float(np.vdot(flat, flat))
