@@ -651,7 +651,6 @@ def guarantee_costs(x64: Array, y64: Array, dtype: str) -> dict[str, float]:
     x, y = x64[:32].astype(dtype), y64[:32].astype(dtype)
     model, _, opt = glassnet_parts((5, 64, 64, 1), dtype)
     grad_h1 = np.ones((32, 64), dtype)  # dL/dz of the first layer
-    flat, scratch = opt._flat_grad[0], np.empty_like(opt._flat_grad[0])
     target_dtype = np.dtype(dtype)
 
     def checks() -> None:  # model(x) checks x, loss(ŷ, y) checks y (ŷ only when L is not finite)
@@ -661,15 +660,10 @@ def guarantee_costs(x64: Array, y64: Array, dtype: str) -> dict[str, float]:
     def first_input_grad() -> None:  # Sequential.backward returns dL/dx
         np.dot(grad_h1, model[0].weight.data)
 
-    def adam_moments() -> None:  # m and v as torch keeps them: one pass more for each
-        np.multiply(flat, 0.1, out=scratch)
-        np.multiply(flat, 0.001, out=scratch)
-
     items = {
         "input checks (x and y finite, dtype, shape)": checks,
         "zero_grad (gradients readable as zeros; backward then writes them)": opt.zero_grad,
         "dL/dx of the first layer (returned by model.backward)": first_input_grad,
-        "Adam's m and v in PyTorch's form (2 passes)": adam_moments,
     }
     return {name: best_microseconds(call) for name, call in items.items()}
 
