@@ -12,7 +12,7 @@ import pytest
 
 from glassnet.checkpoint import FORMAT_VERSION, META_KEY, Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.data import Preprocessor
-from glassnet.spec import MLPSpec
+from glassnet.spec import MLPSpec, build_mlp
 from glassnet.torch_bridge import from_torch
 from glassnet.train import TrainConfig, fit
 
@@ -229,3 +229,20 @@ def test_checkpoint_is_a_plain_zip_of_npy_files(tmp_path: Path) -> None:
         names = archive.namelist()
     assert f"{META_KEY}.npy" in names and "weights/0/0.weight.npy" in names
     assert MLPSpec.from_dict(json.loads(np.load(path)[META_KEY].tobytes())["spec"]) == checkpoint.spec
+
+
+def test_a_checkpoint_saved_before_fourier_features_resumes_without_them(tmp_path: Path) -> None:
+    """Its configuration has no fourier_features field: it means none, not today's default."""
+    spec = MLPSpec(sizes=(5, 4, 1))
+    weights = build_mlp(spec, rng=np.random.default_rng(0)).state_dict()
+    config = TrainConfig(hidden=(4,), fourier_features=0)
+    path = save_checkpoint(tmp_path / "m.npz", Checkpoint(spec=spec, members=[weights], config=config))
+
+    def older(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        del meta["config"]["fourier_features"], meta["config"]["fourier_sigma"]
+        _reseal(arrays, meta)
+
+    _rewrite(path, older)
+    loaded = load_checkpoint(path).config
+    assert loaded is not None and loaded.fourier_features == 0 and loaded.hidden == (4,)
+    assert TrainConfig().fourier_features == 8  # while a new configuration has them

@@ -371,6 +371,12 @@ def _group(arrays: Mapping[str, np.ndarray[Any, Any]], prefix: str) -> dict[str,
     }
 
 
+def _config(saved: Any) -> TrainConfig:
+    if isinstance(saved, Mapping) and "fourier_features" not in saved:
+        saved = {**saved, "fourier_features": 0}  # saved before Fourier features existed: none
+    return TrainConfig.from_dict(saved)
+
+
 def _assemble(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> Checkpoint:
     spec = MLPSpec.from_dict(meta["spec"])
     n_members = meta["n_members"]
@@ -393,7 +399,7 @@ def _assemble(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> 
             raise ValueError(
                 f"damaged preprocessing: it gives {checked.n_outputs} columns, the model takes {spec.n_inputs}"
             )
-    config = TrainConfig.from_dict(meta["config"]) if meta.get("config") is not None else None
+    config = _config(meta["config"]) if meta.get("config") is not None else None
     resume = _assemble_resume(meta["resume"], arrays, spec) if meta.get("resume") is not None else None
     return Checkpoint(
         spec=spec,

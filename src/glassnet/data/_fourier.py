@@ -28,7 +28,7 @@ class FourierFeatures:
     ``fit(d, rng)`` draws the frequencies cⱼₖ ~ N(0, σ²), a (d, K) array; ``transform``
     appends the K sines of every column (column after column), then the K cosines. With
     standardised inputs σ is in units of the column's standard deviation: σ = 0.2 gives
-    periods of about five standard deviations, and a few of a fraction of one.
+    periods 1/|c| of about five standard deviations, the shortest of them about two.
     """
 
     def __init__(self, n_frequencies: int, sigma: float) -> None:
