@@ -153,7 +153,17 @@ def test_damaged_fourier_states_are_refused(
         (
             lambda: Preprocessor(fourier_features=-1),
             ValueError,
-            r"n_frequencies must be in \[1, 1024\], got -1",
+            r"fourier_features must be in \[0, 1024\], got -1",
+        ),
+        (
+            lambda: Preprocessor(fourier_features=1.5),  # type: ignore[arg-type]
+            TypeError,
+            r"fourier_features must be an integer, got 1.5",
+        ),
+        (
+            lambda: Preprocessor(fourier_features=3, fourier_sigma=-1.0),
+            ValueError,
+            r"sigma must be > 0.0, got -1.0",
         ),
         (lambda: Preprocessor(seed=-1), TypeError, r"seed must be a non-negative integer, got -1"),
     ],
