@@ -60,8 +60,9 @@ def handle(args: argparse.Namespace) -> int:
         refuse_overwrite(args.output, force=args.force, option="-o")  # before any work
     checkpoint = load_checkpoint(model_path(args.model))
     names = [str(name) for name in checkpoint.info.get("feature_names", [])]
-    if len(names) != checkpoint.n_features:
-        names = [f"x{i + 1}" for i in range(checkpoint.n_features)]
+    n_features = checkpoint.n_features
+    if len(names) != n_features:
+        names = [f"x{i + 1}" for i in range(n_features)]
     rows = read_rows(args.input, names)  # (N, d)
     with np.errstate(over="ignore", invalid="ignore"):
         prediction = predict_raw(checkpoint.ensemble(), checkpoint.load_preprocessor(), rows)  # (N,)

@@ -89,23 +89,23 @@ def parse_table(
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        if not separator_known:
+        first_line = not separator_known
+        if first_line:
             separator = _detect_separator(stripped)
             separator_known = True
-            fields = _split(stripped, separator)
-            if all(
-                _NUMBER.fullmatch(field) is None and _NON_FINITE.fullmatch(field) is None for field in fields
-            ):
-                if len(fields) != n_columns:
-                    raise DataFormatError(
-                        f"{source}: line {line_number}: the header has {_count(len(fields), 'column')} "
-                        f"separated by {_SEPARATOR_NAMES[separator]}, expected {expected}",
-                        path=path,
-                        line=line_number,
-                    )
-                header = tuple(fields)
-                continue
         fields = _split(stripped, separator)
+        if first_line and all(
+            _NUMBER.fullmatch(field) is None and _NON_FINITE.fullmatch(field) is None for field in fields
+        ):
+            if len(fields) != n_columns:
+                raise DataFormatError(
+                    f"{source}: line {line_number}: the header has {_count(len(fields), 'column')} "
+                    f"separated by {_SEPARATOR_NAMES[separator]}, expected {expected}",
+                    path=path,
+                    line=line_number,
+                )
+            header = tuple(fields)
+            continue
         if len(fields) != n_columns:
             raise DataFormatError(
                 f"{source}: line {line_number}: expected {expected} separated by "
