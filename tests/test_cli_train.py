@@ -99,6 +99,20 @@ def test_predict_writes_one_prediction_per_row(airfoil_run: Path, tmp_path: Path
         ("800,0,0.3048,71.3,0.00266337\n1000,x,0.3,71,0.002\n", "line 2, column 2"),
         ("800,0,0.3048,71.3\n", "line 1"),
         ("800,0,0.3048,71.3,nan\n", "line 1"),
+        (  # every bad line named: the first in full, the others by number
+            "f,a,c,v,t\n800,0,0.3,71,0.002\n1000,x,0.3,71,0.002\n# note\n1,2\n800,0,0.3,71,inf\n",
+            "line 3, column 2 (angle_of_attack): expected a number, got 'x'; 2 more bad lines, at lines 5 and 6",
+        ),
+        (  # the model takes log(frequency) and log(thickness): values ≤ 0 are named by file line
+            "f,a,c,v,t\n800,0,0.3,71,0.002\n0,0,0.3,71,0.002\n800,0,0.3,71,-1\n",
+            "line 3, column 1 (frequency): 0 must be > 0, since the model takes its logarithm; "
+            "1 more bad row, at line 4",
+        ),
+        (  # values whose standardised form (x − μ) / σ, or its Fourier angles, overflow
+            "f,a,c,v,t\n800,0,0.3,71,0.002\n800,0,1e308,71,0.002\n800,0,1e307,71,0.002\n",
+            "line 3, column 3 (chord_length): 1e+308 is too far from the training data: "
+            "its scaled features overflow float64; 1 more bad row, at line 4",
+        ),
     ],
 )
 def test_predict_reports_bad_rows_by_line(

@@ -36,6 +36,19 @@ def test_fourier_features_by_hand() -> None:
     np.testing.assert_allclose(out[1, 6:], [np.cos(tau * -0.125), np.cos(tau * -0.5), 1.0, 1.0], atol=1e-15)
 
 
+def test_angles_that_overflow_are_refused_not_turned_into_nan() -> None:
+    """sin and cos of an overflowing angle 2π z c would be NaN: transform refuses the value,
+    overflows() marks it (by input column, the largest |c| of the column deciding)."""
+    features = FourierFeatures(2, sigma=0.5)
+    features.frequencies_ = np.array([[0.25, 4.0], [0.5, -0.125]])
+    big = np.finfo(np.float64).max / 8  # 2π z is finite; times 4 it overflows, times 0.5 it does not
+    z = np.array([[1.0, big], [big, 2.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(features.overflows(z), [[False, False], [True, False], [False, False]])
+    with pytest.raises(ValueError, match=r"Z\[1, 0\] = .* is too large: its angles 2π z c overflow float64"):
+        features.transform(z)
+    assert np.isfinite(features.transform(z[[0, 2]])).all()
+
+
 def test_frequencies_come_from_the_generator() -> None:
     a = FourierFeatures(8, 0.2).fit(5, np.random.default_rng(3)).frequencies_
     b = FourierFeatures(8, 0.2).fit(5, np.random.default_rng(3)).frequencies_

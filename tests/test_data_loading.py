@@ -169,6 +169,28 @@ def test_rejected_files_name_file_line_and_column(case: str, tmp_path: Path) -> 
     assert isinstance(caught.value, ValueError)  # callers may catch the built-in
 
 
+@pytest.mark.parametrize(
+    ("bad_lines", "note"),
+    [
+        ([3], ""),
+        ([3, 5], "; 1 more bad line, at line 5$"),
+        ([3, 5, 6], "; 2 more bad lines, at lines 5 and 6$"),
+        (list(range(3, 15)), r"; 11 more bad lines, at lines 4, 5, .*, 12, 13 and 1 other\(s\)$"),
+    ],
+)
+def test_one_error_names_every_bad_line(bad_lines: list[int], note: str, tmp_path: Path) -> None:
+    """The file is read to its end: the first bad line is described, the others counted by line."""
+    lines = ["f,a,c,v,d,spl", GOOD.strip()] + [GOOD.strip()] * 13
+    for number in bad_lines:
+        lines[number - 1] = "1,2,x,4,5,6" if number % 2 else "1,2,3"
+    path = _write(tmp_path / "bad.csv", "\n".join(lines) + "\n")
+    with pytest.raises(
+        DataFormatError, match=r"line 3, column 3 \(chord_length\): expected a number, got 'x'" + note
+    ) as caught:
+        load_airfoil(path)
+    assert (caught.value.line, caught.value.column) == (3, 3)  # the first one
+
+
 def test_error_carries_line_and_column(tmp_path: Path) -> None:
     path = _write(tmp_path / "bad.csv", "f,a,c,v,d,spl\n\n" + GOOD + "1,2,3,4,x,6\n")
     with pytest.raises(DataFormatError) as caught:

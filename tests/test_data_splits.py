@@ -249,6 +249,22 @@ def test_preprocessor_hand_worked_and_without_target_scaling() -> None:
     np.testing.assert_array_equal(plain.transform_y(np.array([1.0, 3.0])), [-1.0, 1.0])
 
 
+def test_preprocessor_outside_domain_marks_what_transform_refuses() -> None:
+    """The (N, d) mask of values ≤ 0 in a log column, before and after fit; transform_x refuses
+    exactly the rows it marks, naming the first."""
+    pre = Preprocessor(log_columns=(0, 2))
+    X = np.array([[1.0, -1.0, 2.0], [0.0, 1.0, 1.0], [2.0, 1.0, -3.0], [-1.0, 0.0, 0.0]])
+    expected = np.array([[0, 0, 0], [1, 0, 0], [0, 0, 1], [1, 0, 1]], dtype=bool)
+    np.testing.assert_array_equal(pre.outside_domain(X), expected)
+    pre.fit(X[:1], np.ones(1))
+    np.testing.assert_array_equal(pre.outside_domain(X), expected)
+    pre.transform_x(X[:1])
+    with pytest.raises(ValueError, match=r"column 0 is log-transformed and must be > 0, got 0.0 at row 1"):
+        pre.transform_x(X)
+    with pytest.raises(ValueError, match=r"X must have 3 feature columns"):
+        pre.outside_domain(np.ones((1, 2)))
+
+
 @pytest.mark.parametrize(
     ("call", "error", "pattern"),
     [

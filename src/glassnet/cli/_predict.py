@@ -14,6 +14,8 @@ import numpy as np
 from glassnet._files import atomic_write_text, refuse_overwrite
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli._evaluate import model_path
+from glassnet.data import DataFormatError, Preprocessor
+from glassnet.data._table import Table, bad_lines_note, parse_table, read_text
 
 
 def register(subparsers: Any) -> None:
@@ -32,25 +34,36 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-def read_rows(path: str, feature_names: list[str]) -> np.ndarray[Any, Any]:
-    """Feature rows from ``path``; errors name the line and column at fault."""
-    if feature_names == [
-        "frequency",
-        "angle_of_attack",
-        "chord_length",
-        "velocity",
-        "displacement_thickness",
-    ]:
-        from glassnet.data import read_feature_rows
-
-        return read_feature_rows(path)
-    from glassnet.data._table import parse_table, read_text
-
-    file = Path(path)
-    if not file.is_file():
+def read_rows(path: str, feature_names: list[str]) -> Table:
+    """Feature rows from ``path`` with the file line of each; errors name the lines and columns at fault."""
+    file = Path(path).expanduser()
+    if not file.exists():
         raise FileNotFoundError(f"input file {file} does not exist")
-    table, _header = parse_table(read_text(file), source=str(file), column_names=feature_names, path=file)
-    return table
+    return parse_table(read_text(file), source=str(file), column_names=feature_names, path=file)
+
+
+def check_domain(table: Table, preprocessor: Preprocessor | None, names: list[str], source: str) -> None:
+    """DataFormatError naming the file lines whose values the preprocessing refuses: x ≤ 0 where it
+    takes a logarithm, or a value so large that standardising it overflows."""
+    if preprocessor is None:
+        return
+    outside = preprocessor.outside_domain(table.values)  # (N, d)
+    bad = np.flatnonzero(outside.any(axis=1))
+    if bad.size == 0:
+        return
+    row = int(bad[0])
+    column = int(np.flatnonzero(outside[row])[0])
+    line, value = int(table.lines[row]), table.values[row, column]
+    if column in preprocessor.log_columns and value <= 0.0:
+        reason = "must be > 0, since the model takes its logarithm"
+    else:
+        reason = "is too far from the training data: its scaled features overflow float64"
+    raise DataFormatError(
+        f"{source}: line {line}, column {column + 1} ({names[column]}): {value:g} {reason}"
+        + bad_lines_note(table.lines[bad[1:]].tolist()),
+        line=line,
+        column=column + 1,
+    )
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -63,14 +76,18 @@ def handle(args: argparse.Namespace) -> int:
     n_features = checkpoint.n_features
     if len(names) != n_features:
         names = [f"x{i + 1}" for i in range(n_features)]
-    rows = read_rows(args.input, names)  # (N, d)
+    table = read_rows(args.input, names)
+    rows = table.values  # (N, d)
+    preprocessor = checkpoint.load_preprocessor()
+    check_domain(table, preprocessor, names, args.input)
     with np.errstate(over="ignore", invalid="ignore"):
-        prediction = predict_raw(checkpoint.ensemble(), checkpoint.load_preprocessor(), rows)  # (N,)
-    if not np.isfinite(prediction).all():
-        line = int(np.flatnonzero(~np.isfinite(prediction))[0]) + 1
+        prediction = predict_raw(checkpoint.ensemble(), preprocessor, rows)  # (N,)
+    bad = np.flatnonzero(~np.isfinite(prediction))
+    if bad.size:
         raise ValueError(
-            f"the prediction for row {line} of {args.input} is {prediction[line - 1]}: the row's values are far "
-            "outside what the model was trained on (the numbers overflow float64)"
+            f"{args.input}: line {table.lines[bad[0]]}: the prediction is {prediction[bad[0]]}: the row's values "
+            "are far outside what the model was trained on (the numbers overflow float64)"
+            + bad_lines_note(table.lines[bad[1:]].tolist())
         )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

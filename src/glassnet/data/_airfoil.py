@@ -209,8 +209,7 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
 
 def parse_airfoil_text(text: str, *, source: str, path: Path | None = None) -> FloatArray:
     """Parse airfoil text into a (N, 6) float64 table: 5 features, then the target."""
-    table, _header = parse_table(text, source=source, column_names=COLUMN_NAMES, path=path)
-    return table
+    return parse_table(text, source=source, column_names=COLUMN_NAMES, path=path).values
 
 
 def compare_with_published(table: FloatArray) -> list[str]:
@@ -241,5 +240,6 @@ def read_feature_rows(path: str | os.PathLike[str]) -> FloatArray:
     file = Path(path).expanduser()
     if not file.exists():
         raise FileNotFoundError(f"input file {file} does not exist")
-    table, _header = parse_table(read_text(file), source=str(file), column_names=FEATURE_NAMES, path=file)
-    return table  # (N, 5)
+    return parse_table(
+        read_text(file), source=str(file), column_names=FEATURE_NAMES, path=file
+    ).values  # (N, 5)

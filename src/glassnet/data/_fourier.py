@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from glassnet._checks import as_float_array, finite_float, require_keys
 from glassnet.data._table import FloatArray
@@ -56,9 +57,26 @@ class FourierFeatures:
             raise ValueError(
                 f"FourierFeatures expects {self.frequencies_.shape[0]} columns, got shape {columns.shape}"
             )
+        overflowing = self.overflows(columns)
+        if overflowing.any():
+            row, column = (int(i) for i in np.argwhere(overflowing)[0])
+            raise ValueError(
+                f"Z[{row}, {column}] = {columns[row, column]} is too large: its angles 2π z c overflow float64"
+            )
         angles = (2.0 * np.pi) * columns[:, :, None] * self.frequencies_  # (N, d, K)
         n = len(columns)
         return np.concatenate([columns, np.sin(angles).reshape(n, -1), np.cos(angles).reshape(n, -1)], axis=1)
+
+    def overflows(self, Z: Any) -> npt.NDArray[np.bool_]:
+        """(N, d) mask of the finite z whose angles 2π z cₖ overflow float64 (sin, cos would be NaN)."""
+        if self.frequencies_ is None:
+            raise ValueError("FourierFeatures.overflows called before fit")
+        columns = np.asarray(Z, dtype=np.float64)
+        largest = np.abs(self.frequencies_).max(axis=1)  # (d,): the largest angle of each column
+        with np.errstate(over="ignore", invalid="ignore"):
+            angles = (2.0 * np.pi) * np.abs(columns) * largest  # (N, d), in the order transform multiplies
+        overflowing: npt.NDArray[np.bool_] = np.isfinite(columns) & ~np.isfinite(angles)
+        return overflowing
 
     def n_outputs(self, n_columns: int) -> int:
         return n_columns * (1 + 2 * self.n_frequencies)

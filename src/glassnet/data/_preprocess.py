@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from glassnet._checks import as_float_array, require_keys
 from glassnet.data._fourier import MAX_FREQUENCIES, FourierFeatures
@@ -168,24 +169,54 @@ class Preprocessor:
         d = self.n_features
         return d if d is None or self.fourier is None else self.fourier.n_outputs(d)
 
-    def _logged(self, X: Any, *, fitting: bool = False) -> FloatArray:
+    def _features(self, X: Any, *, fitting: bool = False) -> FloatArray:
+        """X as a (N, d) float64 array, its columns checked against the fitted ones and log_columns."""
         array = _as_f64(X, name="X", dtype=np.dtype(np.float64), ndim=2)
         expected = None if fitting else self.n_features
         if expected is not None and array.shape[1] != expected:
             raise ValueError(f"X must have {expected} feature columns, got shape {array.shape}")
         if self.log_columns and self.log_columns[-1] >= array.shape[1]:
             raise ValueError(f"log_columns {self.log_columns} do not exist in X of shape {array.shape}")
+        return array
+
+    def outside_domain(self, X: Any) -> npt.NDArray[np.bool_]:
+        """(N, d) mask of the values ``transform_x`` refuses: those ≤ 0 in a log-transformed
+        column and, once fitted, those whose standardised value z = (x̃ − μ) / σ, or the angles
+        of its Fourier features, overflow."""
+        fitted = self.n_features is not None
+        return self._outside(self._features(X, fitting=not fitted), scaled=fitted)
+
+    def _outside(self, array: FloatArray, *, scaled: bool) -> npt.NDArray[np.bool_]:
+        outside = np.zeros(array.shape, dtype=bool)  # (N, d)
+        for column in self.log_columns:
+            outside[:, column] = array[:, column] <= 0.0
+        if scaled:
+            with np.errstate(over="ignore", invalid="ignore"):
+                z = self.x_scaler.transform(self._log(np.where(outside, 1.0, array)))  # (N, d)
+            outside |= ~np.isfinite(z)
+            if self.fourier is not None:
+                outside |= self.fourier.overflows(z)
+        return outside
+
+    def _log(self, array: FloatArray) -> FloatArray:
         out = array.copy()
         for column in self.log_columns:
-            values = array[:, column]  # (N,)
-            bad = np.flatnonzero(values <= 0.0)
-            if bad.size:
-                raise ValueError(
-                    f"column {column} is log-transformed and must be > 0, "
-                    f"got {values[bad[0]]} at row {bad[0]}"
-                )
-            out[:, column] = np.log(values)
-        return out  # (N, d)
+            out[:, column] = np.log(array[:, column])
+        return out
+
+    def _logged(self, X: Any, *, fitting: bool = False) -> FloatArray:
+        """X with its log columns transformed, every value checked against the domain first."""
+        array = self._features(X, fitting=fitting)
+        outside = self._outside(array, scaled=not fitting)
+        if outside.any():
+            row, column = (int(i) for i in np.argwhere(outside)[0])
+            value = array[row, column]
+            if column in self.log_columns and value <= 0.0:
+                reason = f"column {column} is log-transformed and must be > 0, got {value}"
+            else:
+                reason = f"column {column}: {value} is too large, its standardised value or Fourier angles overflow"
+            raise ValueError(f"{reason} at row {row}")
+        return self._log(array)  # (N, d)
 
     def _y(self, y: Any) -> FloatArray:
         return _as_f64(y, name="y", dtype=np.dtype(np.float64))

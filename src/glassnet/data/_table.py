@@ -13,7 +13,8 @@ The rules, shared by the airfoil loader and by ``glassnet predict``:
 - there is at least one data line.
 
 Errors are ``DataFormatError`` naming the file, the 1-based line and column, what was
-expected and what was found.
+expected and what was found. Every data line is read before the error is raised, so it
+describes the first bad line and lists the lines of the others (see :func:`bad_lines_note`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +36,33 @@ _SEPARATOR_NAMES = {"\t": "tabs", ";": "semicolons", ",": "commas", None: "space
 _ZIP_MAGIC = b"PK\x03\x04"
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+LISTED_LINES = 10  # bad lines named one by one in an error; the rest are counted
+
+
+class Table(NamedTuple):
+    """A parsed table: ``values`` (N, columns), the ``header`` names (None without one) and
+    ``lines`` (N,), the 1-based line of the file each row comes from."""
+
+    values: FloatArray
+    header: tuple[str, ...] | None
+    lines: IntArray
+
+
+def bad_lines_note(lines: Sequence[int], noun: str = "bad row") -> str:
+    """The note that follows the first error, e.g. ``; 3 more bad rows, at lines 7, 9 and 12``,
+    for the other bad ``lines`` ("" when there are none); at most LISTED_LINES are named."""
+    if not lines:
+        return ""
+    named = [str(line) for line in lines[:LISTED_LINES]]
+    if len(lines) > LISTED_LINES:
+        where = f"{', '.join(named)} and {len(lines) - LISTED_LINES} other(s)"
+    elif len(named) > 1:
+        where = f"{', '.join(named[:-1])} and {named[-1]}"
+    else:
+        where = named[0]
+    plural = "s" if len(lines) > 1 else ""
+    return f"; {len(lines)} more {noun}{plural}, at line{plural} {where}"
 
 
 def read_text(path: Path) -> str:
@@ -71,10 +100,8 @@ def decode_text(raw: bytes, *, source: str, path: Path | None = None) -> str:
     return text
 
 
-def parse_table(
-    text: str, *, source: str, column_names: Sequence[str], path: Path | None = None
-) -> tuple[FloatArray, tuple[str, ...] | None]:
-    """Parse ``text`` into a (N, len(column_names)) float64 array and the header, if any.
+def parse_table(text: str, *, source: str, column_names: Sequence[str], path: Path | None = None) -> Table:
+    """Parse ``text`` into a (N, len(column_names)) float64 table, its header and row lines.
 
     ``source`` names the file in error messages; ``column_names`` are the expected
     columns, used for the count and to name a column at fault.
@@ -82,6 +109,9 @@ def parse_table(
     n_columns = len(column_names)
     expected = f"{n_columns} columns ({', '.join(column_names)})"
     rows: list[list[float]] = []
+    lines: list[int] = []
+    first_error: DataFormatError | None = None
+    other_bad_lines: list[int] = []
     header: tuple[str, ...] | None = None
     separator: str | None = None
     separator_known = False
@@ -106,25 +136,39 @@ def parse_table(
                 )
             header = tuple(fields)
             continue
-        if len(fields) != n_columns:
-            raise DataFormatError(
-                f"{source}: line {line_number}: expected {expected} separated by "
-                f"{_SEPARATOR_NAMES[separator]}, got {_count(len(fields), 'field')}",
-                path=path,
-                line=line_number,
-            )
-        rows.append(
-            [
+        try:
+            if len(fields) != n_columns:
+                raise DataFormatError(
+                    f"{source}: line {line_number}: expected {expected} separated by "
+                    f"{_SEPARATOR_NAMES[separator]}, got {_count(len(fields), 'field')}",
+                    path=path,
+                    line=line_number,
+                )
+            row = [
                 _parse_number(
                     field, source=source, path=path, line=line_number, column=col, names=column_names
                 )
                 for col, field in enumerate(fields, start=1)
             ]
+        except DataFormatError as error:  # read on, so that one error names every bad line
+            if first_error is None:
+                first_error = error
+            else:
+                other_bad_lines.append(line_number)
+            continue
+        rows.append(row)
+        lines.append(line_number)
+    if first_error is not None:
+        raise DataFormatError(
+            f"{first_error}{bad_lines_note(other_bad_lines, 'bad line')}",
+            path=path,
+            line=first_error.line,
+            column=first_error.column,
         )
     if not rows:
         what = "only a header" if header is not None else "no data (the file is empty)"
         raise DataFormatError(f"{source}: has {what}; expected at least one row of {expected}", path=path)
-    return np.array(rows, dtype=np.float64), header  # (N, n_columns)
+    return Table(np.array(rows, dtype=np.float64), header, np.array(lines, dtype=np.intp))  # (N, n_columns)
 
 
 def _count(n: int, noun: str) -> str:
