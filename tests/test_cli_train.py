@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import shared_airfoil
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import main
 from glassnet.train import NumpyEngine
@@ -123,6 +124,36 @@ def test_predict_reports_bad_rows_by_line(
     assert main(["predict", str(airfoil_run), str(rows)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and match in err
+
+
+def test_predict_warns_in_one_line_about_rows_outside_the_training_range(
+    airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "f,a,c,v,t\n800,0,0.3048,71.3,0.00266337\n800,40,0.3048,71.3,0.00266337\n1e6,0,0.3,71.3,0.002\n"
+    )
+    assert main(["predict", str(airfoil_run), str(rows)]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 4  # the header and every row, predicted all the same
+    assert captured.err == (
+        f"glassnet predict: warning: {rows}: line 3, column 2 (angle_of_attack): 40 is outside the training data "
+        "(0 to 22.2), so its prediction is an extrapolation; 1 more such row, at line 4\n"
+    )
+    rows.write_text("800,0,0.3048,71.3,0.00266337\n")
+    assert main(["predict", str(airfoil_run), str(rows)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_warnings_are_one_line_without_python_source(
+    airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    part = tmp_path / "part.csv"
+    part.write_text("\n".join(shared_airfoil().read_text().splitlines()[:200]) + "\n")
+    assert main(["evaluate", str(airfoil_run), "--data", str(part)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"glassnet evaluate: warning: {part}: differs from the published airfoil data set")
+    assert err.count("\n") == 1 and ".py" not in err
 
 
 def test_train_moons_plots_the_decision_boundary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -237,6 +237,28 @@ def test_preprocessor_round_trips_and_undoes_the_target_scaling(tmp_path: Path) 
     np.testing.assert_array_equal(again.transform_y(y), pre.transform_y(y))
 
 
+def test_preprocessor_keeps_the_training_range_to_flag_extrapolation() -> None:
+    """x_min_ and x_max_ are the raw (not logged) ranges of the rows fit saw; values outside
+    them are flagged; a state saved before the range was kept loads without one."""
+    X, y = _airfoil_like(np.random.default_rng(5), n=30)
+    pre = Preprocessor().fit(X[:20], y[:20])
+    bounds = pre.training_range
+    assert bounds is not None
+    np.testing.assert_array_equal(bounds[0], X[:20].min(axis=0))
+    np.testing.assert_array_equal(bounds[1], X[:20].max(axis=0))
+    assert not pre.outside_training_range(X[:20]).any()  # type: ignore[union-attr]
+    probe = np.vstack([bounds[0], bounds[1], bounds[0] * 0.5, bounds[1] * 2.0])
+    np.testing.assert_array_equal(
+        pre.outside_training_range(probe), [[False] * 5, [False] * 5, [True] * 5, [True] * 5]
+    )
+    again = Preprocessor.from_state(pre.to_state())
+    np.testing.assert_array_equal(again.outside_training_range(probe), pre.outside_training_range(probe))
+    old = changed(pre.to_state(), {"x_min": None, "x_max": None})
+    assert Preprocessor.from_state(old).training_range is None
+    assert Preprocessor.from_state(old).outside_training_range(probe) is None
+    assert Preprocessor().training_range is None
+
+
 def test_preprocessor_hand_worked_and_without_target_scaling() -> None:
     X = np.array([[1.0, 2.0], [np.e**2, 4.0]])
     pre = Preprocessor(log_columns=(0,), scale_y=False).fit(X, np.array([0.0, 1.0]))
@@ -351,6 +373,10 @@ def _state() -> dict[str, np.ndarray]:
         ),
         ({"y_scale": np.array(-1.0)}, ValueError, r"scale must be > 0"),
         ({"x_mean": np.full(5, np.nan)}, ValueError, r"'x_mean' must be finite"),
+        ({"x_max": None}, ValueError, r"needs the key 'x_max'"),
+        ({"x_min": np.zeros(4)}, ValueError, r"x_min and x_max of shape \(5,\), got \(4,\) and \(5,\)"),
+        ({"x_min": np.full(5, 1e9)}, ValueError, r"x_min ≤ x_max, got 1e\+09 > .* in column 0"),
+        ({"x_max": np.full(5, np.inf)}, ValueError, r"'x_max' must be finite"),
     ],
 )
 def test_preprocessor_rejects_bad_states(

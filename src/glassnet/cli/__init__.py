@@ -3,15 +3,18 @@
 Each sub-command lives in its own module with a ``register(subparsers)`` function that
 adds its parser and sets ``handler``. A user mistake (``ValueError``, ``TypeError``,
 ``OSError``, ``KeyboardInterrupt``) becomes one line on stderr and exit status 2 (130 for
-Ctrl-C); ``--traceback`` shows the full traceback instead, for bug reports.
+Ctrl-C); ``--traceback`` shows the full traceback instead, for bug reports. A warning
+(e.g. a data file that differs from the published one) is one line on stderr too,
+``glassnet COMMAND: warning: …``, without Python's file and source line.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 from glassnet import __version__
 from glassnet.cli import _data, _demo, _evaluate, _explain, _predict, _train
@@ -65,6 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def warning_printer(command: str) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints ``glassnet COMMAND: warning: MESSAGE`` as one line."""
+
+    def show(message: Warning | str, *_: Any, **__: Any) -> None:
+        print(f"glassnet {command}: warning: {one_line(str(message))}", file=sys.stderr)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
@@ -73,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # argparse has printed its usage line already
         return int(exit_.code or 0)
     try:
-        status: int = args.handler(args)
+        with warnings.catch_warnings():  # restores showwarning afterwards
+            warnings.showwarning = warning_printer(args.command)
+            status: int = args.handler(args)
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
         return 130

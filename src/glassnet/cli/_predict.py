@@ -6,6 +6,7 @@ import argparse
 import csv
 import io
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 from glassnet._files import atomic_write_text, refuse_overwrite
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli._evaluate import model_path
-from glassnet.data import DataFormatError, Preprocessor
+from glassnet.data import DataFormatError, DataWarning, Preprocessor
 from glassnet.data._table import Table, bad_lines_note, parse_table, read_text
 
 
@@ -66,6 +67,29 @@ def check_domain(table: Table, preprocessor: Preprocessor | None, names: list[st
     )
 
 
+def warn_extrapolation(
+    table: Table, preprocessor: Preprocessor | None, names: list[str], source: str
+) -> None:
+    """A DataWarning naming the file lines with a value outside the training range of its feature."""
+    bounds = None if preprocessor is None else preprocessor.training_range
+    outside = None if preprocessor is None else preprocessor.outside_training_range(table.values)
+    if bounds is None or outside is None:
+        return
+    rows = np.flatnonzero(outside.any(axis=1))
+    if rows.size == 0:
+        return
+    row = int(rows[0])
+    column = int(np.flatnonzero(outside[row])[0])
+    low, high = bounds[0][column], bounds[1][column]
+    warnings.warn(
+        f"{source}: line {table.lines[row]}, column {column + 1} ({names[column]}): "
+        f"{table.values[row, column]:g} is outside the training data ({low:g} to {high:g}), so its "
+        f"prediction is an extrapolation{bad_lines_note(table.lines[rows[1:]].tolist(), 'such row')}",
+        DataWarning,
+        stacklevel=2,
+    )
+
+
 def handle(args: argparse.Namespace) -> int:
     from glassnet.train import predict_raw
 
@@ -80,6 +104,7 @@ def handle(args: argparse.Namespace) -> int:
     rows = table.values  # (N, d)
     preprocessor = checkpoint.load_preprocessor()
     check_domain(table, preprocessor, names, args.input)
+    warn_extrapolation(table, preprocessor, names, args.input)
     with np.errstate(over="ignore", invalid="ignore"):
         prediction = predict_raw(checkpoint.ensemble(), preprocessor, rows)  # (N,)
     bad = np.flatnonzero(~np.isfinite(prediction))

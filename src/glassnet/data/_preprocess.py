@@ -157,6 +157,8 @@ class Preprocessor:
         self.fourier = FourierFeatures(fourier_features, fourier_sigma) if fourier_features else None
         self.x_scaler = StandardScaler()
         self.y_scaler = StandardScaler()
+        self.x_min_: FloatArray | None = None  # (d,) each feature's range over the training rows
+        self.x_max_: FloatArray | None = None
 
     @property
     def n_features(self) -> int | None:
@@ -223,7 +225,8 @@ class Preprocessor:
 
     def fit(self, X: Any, y: Any) -> Preprocessor:
         """Fit on the training rows only: X (N, d), y (N,), N ≥ 1."""
-        features = self._logged(X, fitting=True)  # (N, d)
+        array = self._features(X, fitting=True)  # (N, d)
+        features = self._logged(array, fitting=True)  # (N, d)
         target = self._y(y)  # (N,)
         if target.ndim != 1 or target.shape[0] != features.shape[0]:
             raise ValueError(f"y must have shape ({features.shape[0]},) to match X, got {target.shape}")
@@ -236,7 +239,26 @@ class Preprocessor:
         if self.fourier is not None:
             self.fourier.fit(features.shape[1], np.random.default_rng([self.seed, FOURIER_STREAM]))
         self.x_scaler, self.y_scaler = x_scaler, y_scaler
+        self.x_min_, self.x_max_ = array.min(axis=0), array.max(axis=0)
         return self
+
+    @property
+    def training_range(self) -> tuple[FloatArray, FloatArray] | None:
+        """(x_min_, x_max_), each (d,): every feature's range over the rows ``fit`` saw; None
+        when unknown (before fit, or a state saved before glassnet kept it)."""
+        if self.x_min_ is None or self.x_max_ is None:
+            return None
+        return self.x_min_, self.x_max_
+
+    def outside_training_range(self, X: Any) -> npt.NDArray[np.bool_] | None:
+        """(N, d) mask of the values outside :attr:`training_range`, where a prediction is an
+        extrapolation; None when the range is unknown."""
+        bounds = self.training_range
+        if bounds is None:
+            return None
+        array = self._features(X)
+        outside: npt.NDArray[np.bool_] = (array < bounds[0]) | (array > bounds[1])
+        return outside
 
     def _y_parameters(self, method: str) -> tuple[FloatArray, FloatArray]:
         mean, scale = self.y_scaler.mean_, self.y_scaler.scale_
@@ -279,7 +301,8 @@ class Preprocessor:
         return self.transform_x(X), self.transform_y(y)
 
     def to_state(self) -> dict[str, np.ndarray]:
-        """Plain arrays: log_columns (k,) int64, x_mean/x_scale (d,), y_mean/y_scale (), scale_y () bool."""
+        """Plain arrays: log_columns (k,) int64, x_mean/x_scale (d,), y_mean/y_scale (), scale_y () bool,
+        x_min/x_max (d,) (the training range), seed, and the Fourier state if any."""
         self._y_parameters("to_state")
         x_state, y_state = self.x_scaler.to_state(), self.y_scaler.to_state()
         return {
@@ -290,6 +313,11 @@ class Preprocessor:
             "y_scale": y_state["scale"],
             "scale_y": np.array(self.scale_y),
             "seed": np.array(self.seed, dtype=np.int64),
+            **(
+                {}
+                if self.x_min_ is None or self.x_max_ is None
+                else {"x_min": self.x_min_.copy(), "x_max": self.x_max_.copy()}
+            ),
             **(
                 {}
                 if self.fourier is None
@@ -338,4 +366,19 @@ class Preprocessor:
                 f"exceed its {x_mean.shape[0]} features"
             )
         preprocessor.x_scaler, preprocessor.y_scaler = x_scaler, y_scaler
+        if "x_min" in state or "x_max" in state:  # a state without both predates them: range unknown
+            x_min = _state_array(state, "x_min", owner="Preprocessor")
+            x_max = _state_array(state, "x_max", owner="Preprocessor")
+            if x_min.shape != x_mean.shape or x_max.shape != x_mean.shape:
+                raise ValueError(
+                    f"Preprocessor state needs x_min and x_max of shape {x_mean.shape}, "
+                    f"got {x_min.shape} and {x_max.shape}"
+                )
+            reversed_columns = np.flatnonzero(x_min > x_max)
+            if reversed_columns.size:
+                j = int(reversed_columns[0])
+                raise ValueError(
+                    f"Preprocessor state needs x_min ≤ x_max, got {x_min[j]:g} > {x_max[j]:g} in column {j}"
+                )
+            preprocessor.x_min_, preprocessor.x_max_ = x_min, x_max
         return preprocessor
