@@ -329,6 +329,13 @@ def test_preprocessor_outside_domain_marks_what_transform_refuses() -> None:
             ValueError,
             r"column 0 .* got -1.0 at row 0",
         ),
+        (
+            lambda p: p.fit(np.array([[1.0] * 5, [2.0] * 5]), np.ones(2)).transform_x(
+                np.array([[1.0, 1e308, 1.0, 1.0, 1.0]])
+            ),
+            ValueError,
+            r"X\[0, 1\] = 1e\+308 is too large: its standardised value or Fourier angles overflow float64",
+        ),
     ],
 )
 def test_preprocessor_bad_input(call: Any, error: type[Exception], pattern: str) -> None:

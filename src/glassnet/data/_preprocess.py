@@ -126,6 +126,9 @@ class Preprocessor:
     followed by K sines and K cosines of every column (:class:`FourierFeatures`, σ =
     ``fourier_sigma``, frequencies drawn by ``fit`` from ``seed``). Shapes: X (N, d) ->
     (N, d), or (N, d(1 + 2K)) with Fourier features; y (N,) -> (N,).
+
+    ``fit`` also keeps every feature's range over the training rows (``training_range``),
+    so that inputs outside it can be flagged as extrapolation (``outside_training_range``).
     """
 
     def __init__(
@@ -214,10 +217,12 @@ class Preprocessor:
             row, column = (int(i) for i in np.argwhere(outside)[0])
             value = array[row, column]
             if column in self.log_columns and value <= 0.0:
-                reason = f"column {column} is log-transformed and must be > 0, got {value}"
-            else:
-                reason = f"column {column}: {value} is too large, its standardised value or Fourier angles overflow"
-            raise ValueError(f"{reason} at row {row}")
+                raise ValueError(
+                    f"column {column} is log-transformed and must be > 0, got {value} at row {row}"
+                )
+            raise ValueError(
+                f"X[{row}, {column}] = {value} is too large: its standardised value or Fourier angles overflow float64"
+            )
         return self._log(array)  # (N, d)
 
     def _y(self, y: Any) -> FloatArray:
