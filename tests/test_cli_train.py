@@ -237,11 +237,11 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_identically(
     original = NumpyEngine.train_batch
     calls = [0]
 
-    def interrupting(self: Any, start: int, stop: int) -> tuple[float, float, float]:
+    def interrupting(self: Any, start: int, stop: int) -> None:
         calls[0] += 1
         if calls[0] == 150:  # in member 2 (17 batches per epoch, 6 epochs per member)
             signal.raise_signal(signal.SIGINT)
-        return original(self, start, stop)
+        original(self, start, stop)
 
     with monkeypatch.context() as patch:
         patch.setattr(NumpyEngine, "train_batch", interrupting)

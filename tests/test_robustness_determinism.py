@@ -45,11 +45,11 @@ def _interrupt_at(engine: Any, call: int, monkeypatch: pytest.MonkeyPatch) -> No
     original = engine.train_batch
     calls = [0]
 
-    def interrupting(self: Any, start: int, stop: int) -> tuple[float, float, float]:
+    def interrupting(self: Any, start: int, stop: int) -> None:
         calls[0] += 1
         if calls[0] == call:
             signal.raise_signal(signal.SIGINT)
-        return original(self, start, stop)  # type: ignore[no-any-return]
+        original(self, start, stop)
 
     monkeypatch.setattr(engine, "train_batch", interrupting)
 

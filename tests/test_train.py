@@ -93,6 +93,71 @@ def test_engines_agree_for_other_settings(changes: dict[str, Any], airfoil: Any,
         np.testing.assert_allclose(value, theirs.weights[0][name], rtol=0, atol=1e-10, err_msg=name)
 
 
+SYNCING = ("item", "tolist", "__float__", "__int__", "__bool__", "numpy")  # host reads of a tensor
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"clip_norm": 0.5, "optimizer": "adamw"}, {"loss": "logistic", "optimizer": "sgd", "momentum": 0.9}],
+)
+def test_torch_engine_steps_never_read_the_device(
+    changes: dict[str, Any], torch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On CUDA a host read of a tensor waits for every kernel queued before it. A step of the
+    torch engine reads nothing back (the epoch's sums stay on the device); epoch_sums() reads
+    them once. Only Adam's step counter is read, which torch keeps on the host."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(70, 3))
+    y = (rng.random(70) < 0.5).astype(float) if changes.get("loss") == "logistic" else rng.normal(size=70)
+    config = TrainConfig(hidden=(8,), batch_size=16, epochs=1, engine="torch", **changes)
+    trainer = Trainer(config, x, y)
+    engine = TorchEngine(trainer.spec, trainer.initial_weights(0), config, trainer.x, trainer.y)
+    engine.begin_epoch(np.arange(70))
+    reads: list[str] = []
+
+    def host_counter(tensor: Any) -> bool:
+        return any(tensor is state.get("step") for state in engine.optimizer.state.values())
+
+    for name in SYNCING:
+        original = getattr(torch.Tensor, name)
+
+        def refuse(tensor: Any, *args: Any, _name: str = name, _original: Any = original) -> Any:
+            if not host_counter(tensor):
+                reads.append(_name)
+            return _original(tensor, *args)
+
+        monkeypatch.setattr(torch.Tensor, name, refuse)
+    for start in range(0, 70, 16):
+        engine.train_batch(start, min(70, start + 16))
+    assert reads == []
+    loss, first, _ = engine.epoch_sums()
+    assert reads == ["tolist"]  # the one read, once per epoch
+    monkeypatch.undo()
+    assert math.isfinite(loss) and loss > 0 and first > 0
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_ctrl_c_in_an_epoch_that_diverged_keeps_the_last_good_weights(
+    engine: str, airfoil: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """Divergence is read with the epoch's sums; a Ctrl-C mid-epoch reads them too, so an epoch
+    that went to NaN before the interruption ends as diverged, never as a checkpoint of NaN weights."""
+    if engine == "torch":
+        request.getfixturevalue("torch")
+    x, y, _, _, _ = airfoil
+    config = small(
+        engine=engine, optimizer="sgd", momentum=0.9, lr=5.0, schedule="constant", epochs=3, dtype="float32"
+    )
+    trainer = Trainer(config, x * 1e3, y)  # the loss overflows float32 in the second batch (of 10)
+    with monkeypatch.context() as patch:
+        _interrupt_after(patch, NumpyEngine if engine == "numpy" else TorchEngine, 6)
+        result = trainer.run()
+    assert result.status == "diverged" and result.resume is None
+    assert re.search(r"diverged at epoch 1: the loss became (nan|inf) \(float32\)", result.message)
+    for name, value in trainer.initial_weights(0).items():
+        np.testing.assert_array_equal(result.weights[0][name], value, err_msg=name)
+
+
 def test_history_has_metrics_in_target_units(airfoil: Any) -> None:
     x, y, xv, yv, scale = airfoil
     result = Trainer(small(), x, y, xv, yv, target_scale=scale).run()
@@ -121,11 +186,11 @@ def _interrupt_after(monkeypatch: pytest.MonkeyPatch, engine_cls: Any, batches: 
     original = engine_cls.train_batch
     count = [0]
 
-    def counting(self: Any, start: int, stop: int) -> tuple[float, float, float]:
+    def counting(self: Any, start: int, stop: int) -> None:
         count[0] += 1
         if count[0] == batches:
             signal.raise_signal(signal.SIGINT)  # the Trainer's handler: stop after this batch
-        return original(self, start, stop)
+        original(self, start, stop)
 
     monkeypatch.setattr(engine_cls, "train_batch", counting)
 

@@ -4,10 +4,15 @@ Both take the same initial weights, see the same batches (the Trainer hands them
 permutation per epoch) and apply the same optimizer rule, so their weights agree to
 rounding. The Trainer drives them through a handful of methods:
 
-- ``begin_epoch(order)``: permute the training rows once, so batches are slices (views);
+- ``begin_epoch(order, sums)``: permute the training rows once, so batches are slices (views),
+  and start the epoch's sums at zero, or at ``sums`` when resuming an epoch mid-way (the sums
+  then go on in the same order, so a resumed run's history is the same to the bit);
 - ``train_batch(start, stop)``: one forward, loss, backward, optional clipping and optimizer step
-  on rows ``start:stop`` of the permuted data; returns (loss, Σ r², Σ |r|) for regression
-  (r = ŷ − y, model units) or (loss, number correct, 0) for classification;
+  on rows ``start:stop`` of the permuted data, adding (loss × rows, Σ r², Σ |r|) for regression
+  (r = ŷ − y, model units) or (loss × rows, number correct, 0) for classification to the sums;
+- ``epoch_sums()``: those sums as floats. The torch engine keeps them on its device, so a
+  step never waits for the device; reading them does, and the Trainer reads them once per
+  epoch (and after the very first batch, to tell an overflow at the initial weights);
 - ``predict(X)``, ``get_weights()``, ``set_weights()``, ``set_lr()``;
 - ``optimizer_state()`` / ``load_optimizer_state()`` in an engine-neutral form
   ``{"step": t, "buffers": {"exp_avg": {name: array}, …}}``, so a run can resume in either engine
@@ -17,7 +22,7 @@ rounding. The Trainer drives them through a handful of methods:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -39,8 +44,9 @@ CLIP_EPS = 1e-6  # torch.nn.utils.clip_grad_norm_: coefficient = max_norm / (‖
 class Engine(Protocol):
     """What the Trainer needs from an engine (see the module docstring)."""
 
-    def begin_epoch(self, order: IntArray) -> None: ...
-    def train_batch(self, start: int, stop: int) -> tuple[float, float, float]: ...
+    def begin_epoch(self, order: IntArray, sums: Sequence[float] | None = None) -> None: ...
+    def train_batch(self, start: int, stop: int) -> None: ...
+    def epoch_sums(self) -> tuple[float, float, float]: ...
     def predict(self, x: Array) -> Array: ...
     def get_weights(self) -> dict[str, Array]: ...
     def set_weights(self, weights: Mapping[str, Array]) -> None: ...
@@ -82,15 +88,17 @@ class NumpyEngine:
         self.x = np.ascontiguousarray(x, dtype=self.dtype)  # (N, in)
         self.y = np.ascontiguousarray(y, dtype=self.dtype).reshape(len(x), -1)  # (N, out)
         self.xe, self.ye = self.x, self.y
+        self._sums = [0.0, 0.0, 0.0]  # this epoch's (Σ loss × rows, Σ r² or correct, Σ |r|)
         # BLAS threads cost more than they give on matrices this small (tens of rows);
         # limited while training, given back by close()
         self._blas_limit = threadpool_limits(config.threads, user_api="blas") if config.threads > 0 else None
 
-    def begin_epoch(self, order: IntArray) -> None:
+    def begin_epoch(self, order: IntArray, sums: Sequence[float] | None = None) -> None:
         self.xe = self.x[order]  # (N, in), rows in this epoch's order
         self.ye = self.y[order]  # (N, out)
+        self._sums = [0.0, 0.0, 0.0] if sums is None else [float(v) for v in sums]
 
-    def train_batch(self, start: int, stop: int) -> tuple[float, float, float]:
+    def train_batch(self, start: int, stop: int) -> None:
         xb, yb = self.xe[start:stop], self.ye[start:stop]
         prediction = self.model.forward(xb)  # (B, out)
         value = self.loss.forward(prediction, yb)  # loss(ŷ, y) without its checks: the rows were checked once
@@ -99,10 +107,18 @@ class NumpyEngine:
         if self.clip_norm > 0:
             self._clip()
         self.optimizer.step()
+        sums = self._sums
+        sums[0] += value * (stop - start)
         if self.regression:
             residual = prediction - yb  # (B, out)
-            return value, float(np.vdot(residual, residual)), float(np.abs(residual).sum())
-        return value, float(((prediction > 0) == (yb > 0.5)).sum()), 0.0
+            sums[1] += float(np.vdot(residual, residual))
+            sums[2] += float(np.abs(residual).sum())
+        else:
+            sums[1] += float(((prediction > 0) == (yb > 0.5)).sum())
+
+    def epoch_sums(self) -> tuple[float, float, float]:
+        loss, first, second = self._sums
+        return loss, first, second
 
     def _clip(self) -> None:
         """Scale every gradient by min(1, c / (‖g‖ + 1e-6)), ‖g‖ the norm over all parameters."""
@@ -202,16 +218,23 @@ class TorchEngine:
         self.x = self._tensor(x)  # (N, in)
         self.y = self._tensor(np.asarray(y).reshape(len(x), -1))  # (N, out)
         self.xe, self.ye = self.x, self.y
+        # this epoch's (Σ loss × rows, Σ r² or correct, Σ |r|), summed on the device in float64
+        self._sums = torch.zeros(3, dtype=torch.float64, device=self.device)
 
     def _tensor(self, array: npt.ArrayLike) -> Any:
         return self.torch.as_tensor(np.ascontiguousarray(array), dtype=self.tdtype, device=self.device)
 
-    def begin_epoch(self, order: IntArray) -> None:
-        index = self.torch.from_numpy(np.asarray(order, dtype=np.int64)).to(self.device)
+    def begin_epoch(self, order: IntArray, sums: Sequence[float] | None = None) -> None:
+        torch = self.torch
+        index = torch.from_numpy(np.asarray(order, dtype=np.int64)).to(self.device)
         self.xe = self.x[index]
         self.ye = self.y[index]
+        if sums is None:
+            self._sums.zero_()
+        else:
+            self._sums.copy_(torch.tensor([float(v) for v in sums], dtype=torch.float64))
 
-    def train_batch(self, start: int, stop: int) -> tuple[float, float, float]:
+    def train_batch(self, start: int, stop: int) -> None:
         torch = self.torch
         xb, yb = self.xe[start:stop], self.ye[start:stop]
         self.optimizer.zero_grad()
@@ -221,7 +244,7 @@ class TorchEngine:
         if self.clip_norm > 0:
             torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.clip_norm)
         self.optimizer.step()
-        with torch.no_grad():
+        with torch.no_grad():  # the sums stay on the device: no host sync per step
             if self.regression:
                 residual = prediction - yb
                 stats = torch.stack([loss.detach(), (residual * residual).sum(), residual.abs().sum()])
@@ -230,8 +253,13 @@ class TorchEngine:
                 stats = torch.stack(
                     [loss.detach(), correct, torch.zeros((), dtype=self.tdtype, device=self.device)]
                 )
-        value, first, second = stats.tolist()
-        return float(value), float(first), float(second)
+            stats = stats.double()
+            stats[0] *= stop - start
+            self._sums += stats
+
+    def epoch_sums(self) -> tuple[float, float, float]:
+        loss, first, second = self._sums.tolist()  # waits for the device
+        return float(loss), float(first), float(second)
 
     def predict(self, x: Array) -> Array:
         with self.torch.no_grad():

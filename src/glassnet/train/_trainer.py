@@ -354,7 +354,7 @@ class Trainer:
             first_epoch, first_batch, sums = 0, 0, [0.0, 0.0, 0.0, 0.0]
         restore = config.restore_best and validating
 
-        def snapshot(epoch: int, batch: int) -> ResumeState:
+        def snapshot(epoch: int, batch: int, sums: list[float]) -> ResumeState:
             return ResumeState(
                 member=member,
                 epoch=epoch,
@@ -370,31 +370,41 @@ class Trainer:
                 finished=list(finished),
             )
 
+        def diverged(epoch: int, lr: float, sums: list[float], last_good: dict[str, Array]) -> MemberResult:
+            value = sums[0] / sums[3]  # the mean loss of the epoch so far: inf or nan
+            return self._diverged(
+                member, epoch, lr, value, engine, last_good, best_weights, best_epoch, history
+            )
+
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             for epoch in range(first_epoch, config.epochs):
                 lr = self._rates(epoch)
                 engine.set_lr(lr)
-                engine.begin_epoch(self.epoch_order(job % config.ensemble, epoch, n))
-                last_good = engine.get_weights()
                 start_batch = first_batch if epoch == first_epoch else 0
-                if start_batch == 0:
-                    sums = [0.0, 0.0, 0.0, 0.0]
+                # resuming mid-epoch, the sums go on from those of the batches before the interruption
+                engine.begin_epoch(
+                    self.epoch_order(job % config.ensemble, epoch, n), sums[:3] if start_batch > 0 else None
+                )
+                last_good = engine.get_weights()
                 for batch in range(start_batch, n_batches):
                     lo = batch * batch_size
                     hi = min(n, lo + batch_size)
-                    value, stat1, stat2 = engine.train_batch(lo, hi)
-                    if not math.isfinite(value):
-                        if epoch == 0 and batch == 0:  # at the initial weights: nothing diverged
+                    engine.train_batch(lo, hi)  # adds to the engine's epoch sums; no host sync
+                    if epoch == 0 and batch == 0:  # at the initial weights: an overflow, not a divergence
+                        value = engine.epoch_sums()[0] / (hi - lo)
+                        if not math.isfinite(value):
                             raise ValueError(_overflow_at_start(value, config.dtype, rows.x))
-                        return self._diverged(
-                            member, epoch, lr, value, engine, last_good, best_weights, best_epoch, history
-                        )
-                    sums[0] += value * (hi - lo)
-                    sums[1] += stat1
-                    sums[2] += stat2
-                    sums[3] += hi - lo
                     if self._stop and batch + 1 < n_batches:
-                        return snapshot(epoch, batch + 1)
+                        sums = _epoch_sums(engine, hi)
+                        if not math.isfinite(sums[0]):
+                            return diverged(epoch, lr, sums, last_good)
+                        return snapshot(epoch, batch + 1, sums)
+                # Divergence is read once per epoch, with the sums: reading the loss of every
+                # batch would wait for the device after every step (the torch engine on CUDA).
+                # A diverged epoch ends with NaN weights; the epoch's starting weights are kept.
+                sums = _epoch_sums(engine, n)
+                if not math.isfinite(sums[0]):
+                    return diverged(epoch, lr, sums, last_good)
                 record = self._epoch_record(job, rows, epoch, lr, sums, engine)
                 history.append(record)
                 stop_early = False
@@ -428,10 +438,8 @@ class Trainer:
                         status="early_stopped",
                         message="",
                     )
-                if self._stop:
-                    sums = [0.0, 0.0, 0.0, 0.0]
-                    if epoch + 1 < config.epochs:
-                        return snapshot(epoch + 1, 0)
+                if self._stop and epoch + 1 < config.epochs:
+                    return snapshot(epoch + 1, 0, [0.0, 0.0, 0.0, 0.0])
         if restore and best_weights is not None:
             return MemberResult(member, best_weights, history, best_epoch, "completed")
         return MemberResult(member, engine.get_weights(), history, config.epochs, "completed")
@@ -518,6 +526,11 @@ def fit(
 def _sst(y: Array) -> float:
     """Σ (y − ȳ)² over all rows and outputs: the denominator of R²."""
     return float(((y - y.mean(axis=0)) ** 2).sum())
+
+
+def _epoch_sums(engine: Any, rows: int) -> list[float]:
+    """[Σ batch loss × rows, Σ r² (or correct), Σ |r|, rows]: the epoch's sums up to row ``rows``."""
+    return [*engine.epoch_sums(), float(rows)]
 
 
 def _overflow_at_start(value: float, dtype: str, x: Array) -> str:
