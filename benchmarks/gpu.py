@@ -145,7 +145,8 @@ def make_graph_loop(module: Any, device: Any, batch_sizes: Sequence[int], autoca
         torch.cuda.current_stream(device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
         optimizer.zero_grad(set_to_none=True)  # the captured backward writes .grad afresh every replay
-        with torch.cuda.graph(graph):
+        # captured on the warm-up's stream, whose BLAS handles and workspaces the warm-up created
+        with torch.cuda.graph(graph, stream=side):
             total.add_(body(static_x, static_y))
         graphs[batch] = (graph, static_x, static_y)
 
