@@ -145,6 +145,25 @@ def test_predict_warns_in_one_line_about_rows_outside_the_training_range(
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_data_file_with_a_zero_frequency_is_named_by_line(
+    command: str, airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not 'row 1081' of the training part, which the log transform would name: the file's line."""
+    data = tmp_path / "data.csv"
+    lines = shared_airfoil().read_text().splitlines()
+    data.write_text("\n".join([*lines, "0,0,0.3048,71.3,0.00266337,126.201"]) + "\n")
+    argv = ["train", "airfoil", "--epochs", "1", "--out", str(tmp_path / "run")]
+    if command == "evaluate":
+        argv = ["evaluate", str(airfoil_run)]
+    assert main([*argv, "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"glassnet {command}: error: {data}: line {len(lines) + 1}, column 1 (frequency): "
+        "must be > 0 (a physical magnitude), got 0\n"
+    )
+
+
 def test_warnings_are_one_line_without_python_source(
     airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

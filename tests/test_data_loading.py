@@ -29,7 +29,8 @@ from glassnet.data import (
     load_airfoil,
     read_feature_rows,
 )
-from glassnet.data._airfoil import parse_airfoil_text
+from glassnet.data._airfoil import COLUMN_NAMES
+from glassnet.data._table import parse_table
 
 SHARED = SHARED_AIRFOIL
 README_MEANS = [
@@ -117,8 +118,12 @@ def test_blank_lines_comments_and_no_final_newline(reference: np.ndarray, tmp_pa
     )
 )
 def test_every_finite_float_round_trips_exactly(rows: list[list[float]]) -> None:
+    """The reader gives back every finite float64 exactly (airfoil's own checks, such as
+    positive magnitudes, come after it: tested with the rejected files)."""
     text = "\n".join(",".join(repr(v) for v in row) for row in rows)
-    np.testing.assert_array_equal(parse_airfoil_text(text, source="memory"), np.array(rows))
+    np.testing.assert_array_equal(
+        parse_table(text, source="memory", column_names=COLUMN_NAMES).values, np.array(rows)
+    )
 
 
 # --- rejected files ----------------------------------------------------------------------------------
@@ -149,6 +154,14 @@ REJECTED = {
     "overflow": ("1,2,3,4,5,1e999\n", r"line 1, column 6 \(sound_pressure_level\): '1e999' overflows"),
     "underscore": ("1_000,2,3,4,5,6\n", r"line 1, column 1 \(frequency\): expected a number, got '1_000'"),
     "decimal-comma": ("800;0;0,3048;71.3;0.002;126\n", r"line 1, column 3 .*write decimals with a point"),
+    "zero-frequency": (
+        GOOD + "0,2,3,4,5,6\n",
+        r"line 2, column 1 \(frequency\): must be > 0 \(a physical magnitude\), got 0$",
+    ),
+    "negative-magnitudes": (  # angle of attack and the dB target may be ≤ 0; the magnitudes may not
+        "1,-2,3,4,5,-6\n" + GOOD + "1,2,3,-4,5,6\n1,2,0,4,5,6\n1,2,3,4,-1e-9,6\n",
+        r"line 3, column 4 \(velocity\): must be > 0 .*, got -4; 2 more bad rows, at lines 4 and 5$",
+    ),
     "empty-file": ("", r"has no data \(the file is empty\)"),
     "blank-lines-only": ("\n  \n\r\n", r"has no data \(the file is empty\)"),
     "header-only": (
@@ -286,6 +299,10 @@ def test_read_feature_rows(tmp_path: Path) -> None:
             r"line 2, column 3 \(chord_length\): expected a number",
         ),
         ("f,a,c,v,d\n", r"has only a header"),
+        (
+            "f,a,c,v,d\n800,0,0.3,71.3,0.002\n800,0,0.3,71.3,0\n",
+            r"line 3, column 5 \(displacement_thickness\)",
+        ),
     ],
 )
 def test_read_feature_rows_rejects_bad_rows(text: str, pattern: str, tmp_path: Path) -> None:

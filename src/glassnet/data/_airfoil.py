@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from glassnet.data._errors import DataWarning
-from glassnet.data._table import FloatArray, parse_table, read_text
+from glassnet.data._errors import DataFormatError, DataWarning
+from glassnet.data._table import FloatArray, Table, bad_lines_note, parse_table, read_text
 
 DATA_ENV_VAR = "GLASSNET_DATA"
 """Environment variable naming the airfoil file, or a folder that holds it."""
@@ -28,6 +29,10 @@ FEATURE_UNITS = ("Hz", "deg", "m", "m/s", "m")
 TARGET_NAME = "sound_pressure_level"
 TARGET_UNIT = "dB"
 COLUMN_NAMES = (*FEATURE_NAMES, TARGET_NAME)
+
+POSITIVE_COLUMNS = (0, 2, 3, 4)
+"""Columns that are physical magnitudes and must be > 0: frequency, chord length, velocity and
+displacement thickness (the angle of attack may be 0 or negative; the target is in dB)."""
 
 AIRFOIL_ROWS = 1503
 """Rows of the published data set."""
@@ -180,8 +185,8 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
 
     Accepts the UCI original (tab-separated, no header) and CSV files with or without a
     header (any column names; comma, semicolon or tab separated). Exactly 6 numeric,
-    finite columns and at least one row; a DataFormatError (a ValueError) names the file,
-    line and column at fault. A file that parses but differs from the published data
+    finite columns, at least one row, and frequency, chord length, velocity and displacement
+    thickness > 0; a DataFormatError (a ValueError) names the file, line and column at fault. A file that parses but differs from the published data
     (1503 rows, :data:`AIRFOIL_MEANS`) gets a :class:`DataWarning`, not a refusal.
 
     Shapes: X (N, 5), y (N,), both float64.
@@ -209,7 +214,28 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
 
 def parse_airfoil_text(text: str, *, source: str, path: Path | None = None) -> FloatArray:
     """Parse airfoil text into a (N, 6) float64 table: 5 features, then the target."""
-    return parse_table(text, source=source, column_names=COLUMN_NAMES, path=path).values
+    table = parse_table(text, source=source, column_names=COLUMN_NAMES, path=path)
+    return _positive_magnitudes(table, source=source, path=path, names=COLUMN_NAMES)
+
+
+def _positive_magnitudes(table: Table, *, source: str, path: Path | None, names: Sequence[str]) -> FloatArray:
+    """The table's values, once every entry of :data:`POSITIVE_COLUMNS` is checked to be > 0;
+    a DataFormatError names the first bad line and column and lists the other bad lines."""
+    values = table.values  # (N, columns)
+    bad = values[:, POSITIVE_COLUMNS] <= 0.0  # (N, 4)
+    rows = np.flatnonzero(bad.any(axis=1))
+    if rows.size == 0:
+        return values
+    row = int(rows[0])
+    column = POSITIVE_COLUMNS[int(np.flatnonzero(bad[row])[0])]
+    line = int(table.lines[row])
+    raise DataFormatError(
+        f"{source}: line {line}, column {column + 1} ({names[column]}): must be > 0 (a physical "
+        f"magnitude), got {values[row, column]:g}" + bad_lines_note(table.lines[rows[1:]].tolist()),
+        path=path,
+        line=line,
+        column=column + 1,
+    )
 
 
 def compare_with_published(table: FloatArray) -> list[str]:
@@ -240,6 +266,5 @@ def read_feature_rows(path: str | os.PathLike[str]) -> FloatArray:
     file = Path(path).expanduser()
     if not file.exists():
         raise FileNotFoundError(f"input file {file} does not exist")
-    return parse_table(
-        read_text(file), source=str(file), column_names=FEATURE_NAMES, path=file
-    ).values  # (N, 5)
+    table = parse_table(read_text(file), source=str(file), column_names=FEATURE_NAMES, path=file)
+    return _positive_magnitudes(table, source=str(file), path=file, names=FEATURE_NAMES)  # (N, 5)
