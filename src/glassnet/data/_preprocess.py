@@ -189,18 +189,13 @@ class Preprocessor:
         column and, once fitted, those whose standardised value z = (x̃ − μ) / σ, or the angles
         of its Fourier features, overflow."""
         fitted = self.n_features is not None
-        return self._outside(self._features(X, fitting=not fitted), scaled=fitted)
+        array = self._features(X, fitting=not fitted)
+        return self._standardised(array)[1] if fitted else self._log_domain(array)
 
-    def _outside(self, array: FloatArray, *, scaled: bool) -> npt.NDArray[np.bool_]:
+    def _log_domain(self, array: FloatArray) -> npt.NDArray[np.bool_]:
         outside = np.zeros(array.shape, dtype=bool)  # (N, d)
         for column in self.log_columns:
             outside[:, column] = array[:, column] <= 0.0
-        if scaled:
-            with np.errstate(over="ignore", invalid="ignore"):
-                z = self.x_scaler.transform(self._log(np.where(outside, 1.0, array)))  # (N, d)
-            outside |= ~np.isfinite(z)
-            if self.fourier is not None:
-                outside |= self.fourier.overflows(z)
         return outside
 
     def _log(self, array: FloatArray) -> FloatArray:
@@ -209,21 +204,28 @@ class Preprocessor:
             out[:, column] = np.log(array[:, column])
         return out
 
-    def _logged(self, X: Any, *, fitting: bool = False) -> FloatArray:
-        """X with its log columns transformed, every value checked against the domain first."""
-        array = self._features(X, fitting=fitting)
-        outside = self._outside(array, scaled=not fitting)
-        if outside.any():
-            row, column = (int(i) for i in np.argwhere(outside)[0])
-            value = array[row, column]
-            if column in self.log_columns and value <= 0.0:
-                raise ValueError(
-                    f"column {column} is log-transformed and must be > 0, got {value} at row {row}"
-                )
-            raise ValueError(
-                f"X[{row}, {column}] = {value} is too large: its standardised value or Fourier angles overflow float64"
-            )
-        return self._log(array)  # (N, d)
+    def _standardised(self, array: FloatArray) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """z = (x̃ − μ) / σ (N, d), and the mask of the values the transform refuses (where z is
+        not meaningful): outside the log's domain, or overflowing in z or in the Fourier angles."""
+        outside = self._log_domain(array)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = self.x_scaler.transform(self._log(np.where(outside, 1.0, array)))  # (N, d)
+        outside |= ~np.isfinite(z)
+        if self.fourier is not None:
+            outside |= self.fourier.overflows(z)
+        return z, outside
+
+    def _refuse(self, array: FloatArray, outside: npt.NDArray[np.bool_]) -> None:
+        """ValueError naming the first value of ``array`` that ``outside`` marks, if any."""
+        if not outside.any():
+            return
+        row, column = (int(i) for i in np.argwhere(outside)[0])
+        value = array[row, column]
+        if column in self.log_columns and value <= 0.0:
+            raise ValueError(f"column {column} is log-transformed and must be > 0, got {value} at row {row}")
+        raise ValueError(
+            f"X[{row}, {column}] = {value} is too large: its standardised value or Fourier angles overflow float64"
+        )
 
     def _y(self, y: Any) -> FloatArray:
         return _as_f64(y, name="y", dtype=np.dtype(np.float64))
@@ -231,7 +233,8 @@ class Preprocessor:
     def fit(self, X: Any, y: Any) -> Preprocessor:
         """Fit on the training rows only: X (N, d), y (N,), N ≥ 1."""
         array = self._features(X, fitting=True)  # (N, d)
-        features = self._logged(array, fitting=True)  # (N, d)
+        self._refuse(array, self._log_domain(array))
+        features = self._log(array)  # (N, d)
         target = self._y(y)  # (N,)
         if target.ndim != 1 or target.shape[0] != features.shape[0]:
             raise ValueError(f"y must have shape ({features.shape[0]},) to match X, got {target.shape}")
@@ -275,7 +278,9 @@ class Preprocessor:
         """z = (x̃ − μₓ) / σₓ with x̃ the log-transformed features, then the Fourier features.
         (N, d) -> (N, n_outputs)."""
         self._y_parameters("transform_x")
-        z = self.x_scaler.transform(self._logged(X))
+        array = self._features(X)
+        z, outside = self._standardised(array)  # (N, d)
+        self._refuse(array, outside)
         return z if self.fourier is None else self.fourier.transform(z)
 
     def inverse_transform_x(self, Z: Any) -> FloatArray:
