@@ -16,7 +16,7 @@ from glassnet._files import atomic_write_text, refuse_overwrite
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli._evaluate import model_path
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
-from glassnet.data._table import Table, bad_lines_note, parse_table, read_text
+from glassnet.data._table import Table, bad_lines_note, first_bad_value, read_table
 
 
 def register(subparsers: Any) -> None:
@@ -35,35 +35,23 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
-def read_rows(path: str, feature_names: list[str]) -> Table:
-    """Feature rows from ``path`` with the file line of each; errors name the lines and columns at fault."""
-    file = Path(path).expanduser()
-    if not file.exists():
-        raise FileNotFoundError(f"input file {file} does not exist")
-    return parse_table(read_text(file), source=str(file), column_names=feature_names, path=file)
-
-
 def check_domain(table: Table, preprocessor: Preprocessor | None, names: list[str], source: str) -> None:
     """DataFormatError naming the file lines whose values the preprocessing refuses: x ≤ 0 where it
     takes a logarithm, or a value so large that standardising it overflows."""
     if preprocessor is None:
         return
-    outside = preprocessor.outside_domain(table.values)  # (N, d)
-    bad = np.flatnonzero(outside.any(axis=1))
-    if bad.size == 0:
+    found = first_bad_value(table, preprocessor.outside_domain(table.values))
+    if found is None:
         return
-    row = int(bad[0])
-    column = int(np.flatnonzero(outside[row])[0])
-    line, value = int(table.lines[row]), table.values[row, column]
-    if column in preprocessor.log_columns and value <= 0.0:
+    value = table.values[found.row, found.column]
+    if found.column in preprocessor.log_columns and value <= 0.0:
         reason = "must be > 0, since the model takes its logarithm"
     else:
         reason = "is too far from the training data: its scaled features overflow float64"
     raise DataFormatError(
-        f"{source}: line {line}, column {column + 1} ({names[column]}): {value:g} {reason}"
-        + bad_lines_note(table.lines[bad[1:]].tolist()),
-        line=line,
-        column=column + 1,
+        f"{found.where(source, names)}: {value:g} {reason}" + bad_lines_note(found.other_lines),
+        line=found.line,
+        column=found.column + 1,
     )
 
 
@@ -71,20 +59,17 @@ def warn_extrapolation(
     table: Table, preprocessor: Preprocessor | None, names: list[str], source: str
 ) -> None:
     """A DataWarning naming the file lines with a value outside the training range of its feature."""
-    bounds = None if preprocessor is None else preprocessor.training_range
-    outside = None if preprocessor is None else preprocessor.outside_training_range(table.values)
-    if bounds is None or outside is None:
+    if preprocessor is None:
         return
-    rows = np.flatnonzero(outside.any(axis=1))
-    if rows.size == 0:
+    bounds, outside = preprocessor.training_range, preprocessor.outside_training_range(table.values)
+    found = None if outside is None else first_bad_value(table, outside)
+    if bounds is None or found is None:  # no range saved (an older model), or every row inside it
         return
-    row = int(rows[0])
-    column = int(np.flatnonzero(outside[row])[0])
-    low, high = bounds[0][column], bounds[1][column]
+    low, high = bounds[0][found.column], bounds[1][found.column]
     warnings.warn(
-        f"{source}: line {table.lines[row]}, column {column + 1} ({names[column]}): "
-        f"{table.values[row, column]:g} is outside the training data ({low:g} to {high:g}), so its "
-        f"prediction is an extrapolation{bad_lines_note(table.lines[rows[1:]].tolist(), 'such row')}",
+        f"{found.where(source, names)}: {table.values[found.row, found.column]:g} is outside the training "
+        f"data ({low:g} to {high:g}), so its prediction is an extrapolation"
+        + bad_lines_note(found.other_lines, "such row"),
         DataWarning,
         stacklevel=2,
     )
@@ -100,7 +85,7 @@ def handle(args: argparse.Namespace) -> int:
     n_features = checkpoint.n_features
     if len(names) != n_features:
         names = [f"x{i + 1}" for i in range(n_features)]
-    table = read_rows(args.input, names)
+    table = read_table(args.input, names)
     rows = table.values  # (N, d)
     preprocessor = checkpoint.load_preprocessor()
     check_domain(table, preprocessor, names, args.input)

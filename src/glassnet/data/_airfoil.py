@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from glassnet.data._errors import DataFormatError, DataWarning
-from glassnet.data._table import FloatArray, Table, bad_lines_note, parse_table, read_text
+from glassnet.data._table import (
+    FloatArray,
+    Table,
+    bad_lines_note,
+    first_bad_value,
+    parse_table,
+    read_table,
+    read_text,
+)
 
 DATA_ENV_VAR = "GLASSNET_DATA"
 """Environment variable naming the airfoil file, or a folder that holds it."""
@@ -222,19 +230,17 @@ def _positive_magnitudes(table: Table, *, source: str, path: Path | None, names:
     """The table's values, once every entry of :data:`POSITIVE_COLUMNS` is checked to be > 0;
     a DataFormatError names the first bad line and column and lists the other bad lines."""
     values = table.values  # (N, columns)
-    bad = values[:, POSITIVE_COLUMNS] <= 0.0  # (N, 4)
-    rows = np.flatnonzero(bad.any(axis=1))
-    if rows.size == 0:
+    bad = np.zeros(values.shape, dtype=bool)
+    bad[:, POSITIVE_COLUMNS] = values[:, POSITIVE_COLUMNS] <= 0.0
+    found = first_bad_value(table, bad)
+    if found is None:
         return values
-    row = int(rows[0])
-    column = POSITIVE_COLUMNS[int(np.flatnonzero(bad[row])[0])]
-    line = int(table.lines[row])
     raise DataFormatError(
-        f"{source}: line {line}, column {column + 1} ({names[column]}): must be > 0 (a physical "
-        f"magnitude), got {values[row, column]:g}" + bad_lines_note(table.lines[rows[1:]].tolist()),
+        f"{found.where(source, names)}: must be > 0 (a physical magnitude), "
+        f"got {values[found.row, found.column]:g}" + bad_lines_note(found.other_lines),
         path=path,
-        line=line,
-        column=column + 1,
+        line=found.line,
+        column=found.column + 1,
     )
 
 
@@ -264,7 +270,5 @@ def read_feature_rows(path: str | os.PathLike[str]) -> FloatArray:
     displacement_thickness. Shapes: returns (N, 5) float64.
     """
     file = Path(path).expanduser()
-    if not file.exists():
-        raise FileNotFoundError(f"input file {file} does not exist")
-    table = parse_table(read_text(file), source=str(file), column_names=FEATURE_NAMES, path=file)
+    table = read_table(file, FEATURE_NAMES)
     return _positive_magnitudes(table, source=str(file), path=file, names=FEATURE_NAMES)  # (N, 5)

@@ -20,6 +20,7 @@ describes the first bad line and lists the lines of the others (see :func:`bad_l
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,6 +48,37 @@ class Table(NamedTuple):
     values: FloatArray
     header: tuple[str, ...] | None
     lines: IntArray
+
+
+class BadValue(NamedTuple):
+    """The first value a mask marks in a table, in reading order, and the other rows it marks."""
+
+    row: int  # index into the table's rows
+    column: int  # 0-based
+    line: int  # 1-based line of the file
+    other_lines: list[int]  # file lines of the other rows with a marked value
+
+    def where(self, source: str, names: Sequence[str]) -> str:
+        """``source: line L, column C (name)``, the start of a message about this value."""
+        return f"{source}: line {self.line}, column {self.column + 1} ({names[self.column]})"
+
+
+def first_bad_value(table: Table, bad: npt.NDArray[np.bool_]) -> BadValue | None:
+    """Where the (N, columns) mask ``bad`` first marks a value of ``table``; None if nowhere."""
+    rows = np.flatnonzero(bad.any(axis=1))
+    if rows.size == 0:
+        return None
+    row = int(rows[0])
+    column = int(np.flatnonzero(bad[row])[0])
+    return BadValue(row, column, int(table.lines[row]), table.lines[rows[1:]].tolist())
+
+
+def read_table(path: str | os.PathLike[str], column_names: Sequence[str]) -> Table:
+    """:func:`parse_table` of the file at ``path`` (``~`` expanded), named in every error."""
+    file = Path(path).expanduser()
+    if not file.exists():
+        raise FileNotFoundError(f"input file {file} does not exist")
+    return parse_table(read_text(file), source=str(file), column_names=column_names, path=file)
 
 
 def bad_lines_note(lines: Sequence[int], noun: str = "bad row") -> str:
