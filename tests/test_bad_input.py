@@ -191,11 +191,22 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         ValueError,
         r"prediction's shape \(4, 2\)",
     ),
+    *[
+        (
+            f"{value} target, {loss.name}",
+            lambda loss=loss, value=value: loss(np.array([[0.5], [0.5]]), np.array([0.0, float(value)])),
+            ValueError,
+            rf"{type(loss).__name__} target must be finite, got -?{value} at index \(1,\)",  # as given
+        )
+        # MSE and the half SSE find a NaN/inf target through their value too
+        for loss in (MSELoss(), HalfSquaredError(), LogisticLoss(), BCELoss())
+        for value in ("nan", "inf", "-inf")
+    ],
     (
-        "NaN target",
-        lambda: MSELoss()(np.zeros((2, 1)), np.array([0.0, np.nan])),
+        "NaN target and NaN prediction: the target is named",
+        lambda: MSELoss()(np.array([[np.nan], [0.0]]), np.array([0.0, np.nan])),
         ValueError,
-        r"MSELoss target must be finite",
+        r"MSELoss target must be finite, got nan at index \(1,\)",
     ),
     *[
         (

@@ -158,6 +158,52 @@ def test_a_gradient_written_after_zero_grad_equals_one_accumulated(zeroed_by: st
         np.testing.assert_array_equal(parameter.grad, grad)
 
 
+@pytest.mark.parametrize("zeroed_by", ["module", "optimizer"])
+def test_a_parameter_no_backward_reached_steps_from_zero_not_its_old_gradient(zeroed_by: str) -> None:
+    """zero_grad writes its zeros lazily; the optimizer must still see zeros, not the old numbers."""
+    rng = np.random.default_rng(6)
+    used, unused = Linear(3, 2, rng=rng), Linear(3, 2, rng=rng)
+    opt = optim.SGD([*used.parameters(), *unused.parameters()], lr=0.5)
+    x, g = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    for layer in (used, unused):
+        layer.forward(x)
+        layer.backward(g)  # both now hold a gradient
+    (unused if zeroed_by == "module" else opt).zero_grad()
+    if zeroed_by == "optimizer":
+        used.forward(x)
+        used.backward(g)  # written into the zeroed gradient
+    before = {name: p.data.copy() for name, p in unused.named_parameters()}
+    opt.step()
+    for name, parameter in unused.named_parameters():
+        np.testing.assert_array_equal(parameter.data, before[name])  # stepped by a zero gradient
+        assert not parameter.grad.any()
+
+
+def test_a_gradient_read_after_zero_grad_is_zero_though_the_zeros_are_written_lazily() -> None:
+    layer = Linear(3, 2, rng=np.random.default_rng(7))
+    layer.forward(np.ones((4, 3)))
+    layer.backward(np.ones((4, 2)))
+    layer.zero_grad()
+    np.testing.assert_array_equal(layer.weight.grad, np.zeros((2, 3)))
+    np.testing.assert_array_equal(layer.bias.grad, np.zeros(2))
+
+
+def test_linear_bias_gradient_follows_changes_of_batch_size_and_dtype() -> None:
+    """Σₙ G uses a vector of ones kept between calls: it must follow N and the dtype."""
+    rng = np.random.default_rng(8)
+    layer = Linear(3, 2, rng=rng)
+    for n, dtype in [(4, np.float64), (7, np.float64), (4, np.float64), (7, np.float32), (2, np.float64)]:
+        layer.astype(dtype)
+        g = rng.normal(size=(n, 2)).astype(dtype)
+        layer.zero_grad()
+        layer.forward(rng.normal(size=(n, 3)).astype(dtype))
+        layer.backward(g)
+        assert layer.bias.grad.dtype == dtype
+        np.testing.assert_allclose(
+            layer.bias.grad, g.sum(axis=0), rtol=1e-6 if dtype == np.float32 else 1e-14
+        )
+
+
 def test_a_gradient_changed_after_zero_grad_is_added_to() -> None:
     """Whoever reads grad after zero_grad may write to it: backward then adds, as PyTorch."""
     rng = np.random.default_rng(4)

@@ -8,6 +8,7 @@ silent inf or NaN.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,38 @@ def test_inputs_up_to_1e30_in_float64_give_finite_losses_and_gradients(scale: fl
         model.backward(loss.backward())
         assert np.isfinite(value)
         assert all(np.isfinite(p.grad).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([[1.0, -2.0], [0.0, 3.5]], True),
+        ([[1e30, -1e30], [3e38, 0.0]], True),  # squares overflow float32 (and 3e38 is near its max)
+        ([], True),
+        ([[1.0, np.nan], [0.0, 0.0]], False),
+        ([[1.0, 0.0], [np.inf, 0.0]], False),
+        ([[-np.inf, 0.0], [0.0, 0.0]], False),
+        ([[1e30, np.nan]], False),
+    ],
+)
+def test_all_finite_is_exact_where_squares_overflow(dtype: Any, values: Any, expected: bool) -> None:
+    from glassnet._checks import all_finite
+
+    array = np.array(values, dtype=dtype)
+    assert all_finite(array) is expected
+    assert all_finite(np.asfortranarray(array).T) is expected  # any layout
+    assert all_finite(np.array(values, dtype=np.float64) * 1e170) is expected  # squares overflow float64
+
+
+@pytest.mark.parametrize("loss", [MSELoss(), HalfSquaredError()])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_a_nonfinite_target_is_named_without_a_warning(loss: Any, value: float) -> None:
+    """MSE finds a NaN or inf target through its value: the error names it, nothing warns."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=rf"target must be finite, got -?{value} at index \(2,\)"):
+            loss(np.zeros((3, 1)), np.array([0.0, 1.0, value]))
 
 
 def test_a_float32_loss_that_overflows_says_so() -> None:

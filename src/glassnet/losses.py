@@ -52,11 +52,19 @@ class Loss:
 
     name: ClassVar[str]
     default_reduction: ClassVar[Reduction] = "mean"
-    # True when a NaN or ±inf prediction always gives a NaN or inf value (with a finite
-    # target, and without floating-point warnings on the way): the prediction is then
-    # checked only when the value is not finite, which saves a pass on every step. Not so
-    # for the logistic loss (softplus(−∞) = 0) or BCE (which clips p).
-    nonfinite_prediction_shows_in_value: ClassVar[bool] = False
+    # True when a NaN or ±inf in the prediction or the target always gives a NaN or inf
+    # value (without floating-point warnings on the way): both are then checked only when
+    # the value is not finite, which saves two passes on every step. Not so for the
+    # logistic loss (softplus(−∞) = 0) or BCE (which clips p).
+    nonfinite_shows_in_value: ClassVar[bool] = False
+    # names for the checks' messages, made once per class rather than on every call
+    _prediction_name: ClassVar[str] = "Loss prediction"
+    _target_name: ClassVar[str] = "Loss target"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._prediction_name = f"{cls.__name__} prediction"
+        cls._target_name = f"{cls.__name__} target"
 
     def __init__(self, reduction: Reduction | None = None) -> None:
         reduction = self.default_reduction if reduction is None else reduction
@@ -77,10 +85,14 @@ class Loss:
 
     def __call__(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
         """L(ŷ, y), reduced; ValueError (naming the dtype) if it overflows instead of a silent inf."""
+        given_target = target
         prediction, target = self.prepare(prediction, target)
         value = self.forward(prediction, target)
         if not math.isfinite(value):
-            self._prediction_array(prediction, finite=True)  # names a NaN or inf prediction
+            # name a NaN or inf in the target (indexed as given), then in the prediction,
+            # before blaming overflow
+            as_float_array(given_target, name=self._target_name)
+            self._prediction_array(prediction, finite=True)
             raise ValueError(
                 f"{type(self).__name__} value is {value} for finite predictions: {overflow_advice(prediction.dtype)}"
             )
@@ -115,24 +127,27 @@ class Loss:
 
     def prepare(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> tuple[Array, Array]:
         """Check and convert (ŷ, y): finite floats, matching shapes, y in the loss's domain."""
-        name = type(self).__name__
-        prediction = self._prediction_array(prediction, finite=not self.nonfinite_prediction_shows_in_value)
-        target = as_float_array(target, name=f"{name} target", dtype=prediction.dtype)
+        checked = not self.nonfinite_shows_in_value
+        prediction = self._prediction_array(prediction, finite=checked)
+        target = as_float_array(target, name=self._target_name, dtype=prediction.dtype, finite=checked)
         if target.shape != prediction.shape:
             if prediction.ndim == 2 and prediction.shape[1] == 1 and target.shape == prediction.shape[:1]:
                 target = target.reshape(prediction.shape)  # (N,) -> (N, 1)
             else:
                 raise ValueError(
-                    f"{name} target must have the prediction's shape {prediction.shape}, got shape {target.shape}"
+                    f"{self._target_name} must have the prediction's shape {prediction.shape}, "
+                    f"got shape {target.shape}"
                 )
         if prediction.size == 0:
-            raise ValueError(f"{name} needs at least one prediction, got shape {prediction.shape}")
+            raise ValueError(
+                f"{type(self).__name__} needs at least one prediction, got shape {prediction.shape}"
+            )
         self.check_target(target)
         return prediction, target
 
     def _prediction_array(self, prediction: npt.ArrayLike, *, finite: bool) -> Array:
         try:
-            return as_float_array(prediction, name=f"{type(self).__name__} prediction", finite=finite)
+            return as_float_array(prediction, name=self._prediction_name, finite=finite)
         except ValueError as error:
             dtype = getattr(prediction, "dtype", None)
             if dtype is None or np.dtype(dtype) not in (np.float32, np.float64):
@@ -212,7 +227,7 @@ class MSELoss(Loss):
     """Mean squared error: ℓ = (ŷ − y)², ∂ℓ/∂ŷ = 2 (ŷ − y); mean over all elements by default."""
 
     name = "mse"
-    nonfinite_prediction_shows_in_value = True
+    nonfinite_shows_in_value = True
 
     def __init__(self, reduction: Reduction | None = None) -> None:
         super().__init__(reduction)
@@ -230,11 +245,12 @@ class MSELoss(Loss):
     # the pair above up to rounding (tests/test_gradients.py).
 
     def forward(self, prediction: Array, target: Array) -> float:
-        # No errstate needed (it would cost a fifth of the loss): y is finite, so r is NaN or
-        # inf only where ŷ is (no warning for that), the subtraction of finite numbers
-        # overflows only past half the dtype's largest number, and np.vdot (one BLAS call)
-        # returns inf for an overflowing Σ r² without a floating-point warning. __call__
-        # turns a value that is not finite into the ValueError naming the cause.
+        # No errstate needed (it would cost a fifth of the loss): r is NaN or inf only where
+        # ŷ or y is (no warning for that, except inf − inf where both are infinite), the
+        # subtraction of finite numbers overflows only past half the dtype's largest number,
+        # and np.vdot (one BLAS call) returns inf for an overflowing Σ r² without a
+        # floating-point warning. __call__ turns a value that is not finite into the
+        # ValueError naming the cause.
         residual = prediction - target
         flat = residual.ravel()
         total = float(np.vdot(flat, flat))
@@ -254,7 +270,7 @@ class HalfSquaredError(Loss):
 
     name = "half_sse"
     default_reduction = "sum"
-    nonfinite_prediction_shows_in_value = True
+    nonfinite_shows_in_value = True
 
     def elementwise(self, prediction: Array, target: Array) -> Array:
         return 0.5 * (prediction - target) ** 2

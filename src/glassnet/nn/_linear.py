@@ -88,6 +88,7 @@ class Linear(Module):
         self.weight = Parameter(weight)
         self.bias = Parameter(bias)
         self._x: Array | None = None
+        self._ones = _ones(1, self.weight.data.dtype)  # (N,) for Σₙ G, kept while N repeats
 
     @property
     def dtype(self) -> np.dtype[Any]:
@@ -111,7 +112,11 @@ class Linear(Module):
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
         self.weight.add_grad_product(grad_out.T, self._x)  # (out, in)
-        self.bias.add_grad_product(_ones(len(grad_out), grad_out.dtype), grad_out)  # (out,): Σₙ G as 1ᵀG
+        ones = self._ones
+        # a new batch size or dtype (`is`: NumPy keeps one dtype object per built-in type)
+        if len(ones) != len(grad_out) or ones.dtype is not grad_out.dtype:
+            ones = self._ones = _ones(len(grad_out), grad_out.dtype)
+        self.bias.add_grad_product(ones, grad_out)  # (out,): Σₙ G as 1ᵀG
         grad_in: Array = np.dot(grad_out, self.weight.data)  # (N, in)
         return grad_in
 

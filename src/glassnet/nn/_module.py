@@ -26,6 +26,11 @@ class Module:
     """
 
     training: bool = True
+    _input_name = "Module input"  # for the check's messages; set per subclass, not built per call
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._input_name = f"{cls.__name__} input"
 
     def forward(self, x: Array) -> Array:
         raise NotImplementedError(f"{type(self).__name__} does not define forward")
@@ -34,7 +39,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define backward")
 
     def __call__(self, x: npt.ArrayLike) -> Array:
-        return self.forward(as_float_array(x, name=f"{type(self).__name__} input", dtype=self.dtype, ndim=2))
+        return self.forward(as_float_array(x, name=self._input_name, dtype=self.dtype, ndim=2))
 
     # -- parameters and children -------------------------------------------------------
 

@@ -17,10 +17,12 @@ class Parameter:
     vectorised update serves every parameter); always reach the arrays through the
     Parameter rather than keeping a reference to them.
 
-    Layers add to the gradient with :meth:`add_grad_product`. While the gradient is known
-    to hold zeros (just after ``zero_grad``, before anyone has read ``grad``), it writes
-    the product straight into ``grad`` instead of adding it, which saves a temporary array
-    and an addition per parameter and step.
+    ``zero_grad`` only records that the gradient is zero, as PyTorch's
+    ``zero_grad(set_to_none=True)`` drops it: the zeros are written when someone reads
+    ``grad`` (or an optimizer steps, see :meth:`settle_grad`). Until then the layers'
+    :meth:`add_grad_product` writes the product straight into the array instead of adding
+    it, which saves filling the array with zeros, a temporary array and an addition per
+    parameter and step.
     """
 
     __slots__ = ("_grad", "_grad_is_zero", "data")
@@ -32,6 +34,7 @@ class Parameter:
 
     @property
     def grad(self) -> Array:
+        self.settle_grad()
         # Whoever holds the array may write to it, so from here on it is no longer known
         # to be zero and the next backward adds to it.
         self._grad_is_zero = False
@@ -55,12 +58,17 @@ class Parameter:
         return int(self.data.size)
 
     def zero_grad(self) -> None:
-        self._grad.fill(0.0)
+        """Set the gradient to zero (written lazily: see the class docstring)."""
         self._grad_is_zero = True
 
-    def grad_was_zeroed(self) -> None:
-        """Record that ``grad`` now holds zeros: for optimizers that fill their fused buffer."""
-        self._grad_is_zero = True
+    def settle_grad(self) -> None:
+        """Write the zeros a ``zero_grad`` left pending, so the array itself reads zero.
+
+        For optimizers, which read the gradient arrays directly: a parameter that no
+        backward reached since ``zero_grad`` would otherwise show its old gradient.
+        """
+        if self._grad_is_zero:
+            self._grad.fill(0.0)
 
     def add_grad_product(self, a: Array, b: Array) -> None:
         """grad ← grad + a·b (the matrix product ``np.dot(a, b)``, of grad's shape)."""

@@ -71,14 +71,15 @@ class Optimizer:
         for group, data, grad, state in zip(
             self.param_groups, self._flat_data, self._flat_grad, self.state, strict=True
         ):
+            for parameter in group["params"]:
+                parameter.settle_grad()  # zeros pending from zero_grad, where no backward wrote
             state["step"] += 1
             self.update_group(data, grad, state, group)
 
     def zero_grad(self) -> None:
-        for group, grad in zip(self.param_groups, self._flat_grad, strict=True):
-            grad.fill(0.0)  # one call for the whole group, then each Parameter is told
+        for group in self.param_groups:
             for parameter in group["params"]:
-                parameter.grad_was_zeroed()
+                parameter.zero_grad()
 
     def state_dict(self) -> dict[str, Any]:
         """Settings and buffers (copies), without the parameters themselves."""

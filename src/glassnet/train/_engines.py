@@ -112,7 +112,7 @@ class NumpyEngine:
         if self.regression:
             residual = prediction - yb  # (B, out)
             sums[1] += float(np.vdot(residual, residual))
-            sums[2] += float(np.abs(residual).sum())
+            sums[2] += float(np.vdot(residual, np.sign(residual)))  # Σ|r| as rᵀ sign(r), no reduction
         else:
             sums[1] += float(((prediction > 0) == (yb > 0.5)).sum())
 
