@@ -173,9 +173,12 @@ def test_float32_and_float64_agree_on_the_airfoil_recipe() -> None:
     The first epochs agree to float32 rounding; later the trajectories may part, as any
     two runs whose rounding differs: a ReLU input near zero lands on the other side and
     Adam, which divides by √v, amplifies small differences. Measured with the recipe of
-    docs/airfoil.md: relative 6e-7 on the training loss at epoch 10 and 4e-8 on validation
-    RMSE; the same network without Fourier features parts sooner (1e-3 at epoch 9, 6e-3 on
-    validation RMSE). So the first two epochs are held to 1e-6 and every metric to 2e-2.
+    docs/airfoil.md (λ = 0.01), relative differences of the training loss: 9e-9 and 1e-7
+    at epochs 1 and 2 of the validation pass, 8e-7 at epoch 10 (4e-7 on validation RMSE);
+    6e-8 and 2.5e-6 at epochs 1 and 2 of the refit pass, which then parts (3e-4 at epoch
+    4, 4e-3 at epoch 10). With λ = 0.3 the validation pass measured 6e-7 at epoch 10; the
+    network without Fourier features parts sooner (1e-3 at epoch 9, 6e-3 on validation
+    RMSE). So the first two epochs are held to 1e-5 and every metric to 2e-2.
     """
     data = load_airfoil()
     runs = {
@@ -191,7 +194,7 @@ def test_float32_and_float64_agree_on_the_airfoil_recipe() -> None:
         second = [r for r in getattr(narrow.result, history)[0].history if r["epoch"] <= 2]
         assert len(first) == len(second) == 2
         for a, b in zip(first, second, strict=True):
-            assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-6)
+            assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-5)
     assert all(w.dtype == np.float32 for w in narrow.result.weights[0].values())
 
 

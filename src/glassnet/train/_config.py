@@ -47,7 +47,7 @@ class TrainConfig:
     beta2: float = 0.999  # Adam β₂
     eps: float = 1e-8  # Adam ε
     momentum: float = 0.9  # SGD momentum μ (SGD only)
-    weight_decay: float = 0.3  # λ: L2 in the gradient for sgd/adam, decoupled θ ← θ(1 − ηλ) for adamw
+    weight_decay: float = 0.01  # λ: L2 in the gradient for sgd/adam, decoupled θ ← θ(1 − ηλ) for adamw
     schedule: str = "cosine"  # learning-rate schedule per epoch: constant, cosine, step, exponential
     warmup_epochs: int = 20  # linear warm-up epochs (cosine only), from η₀·warmup_start_factor up to η₀
     warmup_start_factor: float = 0.1  # first warm-up rate as a fraction of η₀
