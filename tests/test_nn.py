@@ -306,3 +306,16 @@ def test_schedule_changes_the_optimizer_rate() -> None:
     np.testing.assert_allclose(
         rates, [0.5, 0.75, 1.0, 0.8535533905932737, 0.5, 0.14644660940672627, 0, 0], atol=1e-15
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_is_the_derivative_times_the_gradient_and_zero_at_zero(dtype: type) -> None:
+    """backward multiplies by sign(y), y = max(z, 0): f′(z) of `derivative`, 0 at z = 0 and −0."""
+    z = np.array([[-3.0, -0.0, 0.0, 1e-30, 2.5], [1e-45, -1e-45, 7.0, -7.0, 0.5]], dtype=dtype)
+    g = np.arange(1.0, 11.0, dtype=dtype).reshape(2, 5)
+    relu = ReLU()
+    relu.forward(z)
+    result = relu.backward(g)
+    np.testing.assert_array_equal(result, g * relu.derivative(z))
+    assert result.dtype == dtype
+    np.testing.assert_array_equal(result[0, :3], 0.0)

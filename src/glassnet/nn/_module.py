@@ -16,7 +16,9 @@ class Module:
     """Base class: ``forward(x) -> y`` and ``backward(dL/dy) -> dL/dx``.
 
     ``backward`` adds dL/dθ to every parameter's ``grad`` and returns the gradient with
-    respect to the module's input, using what ``forward`` kept. Parameters and sub-modules
+    respect to the module's input, using what ``forward`` kept: references to its input
+    or output, not copies (as PyTorch saves tensors for backward), so change neither in
+    place between ``forward`` and ``backward``. Parameters and sub-modules
     are found among the instance attributes, in the order they were assigned, which gives
     stable dotted names (``"0.weight"``, ``"hidden.bias"``) as in PyTorch.
 
