@@ -78,13 +78,6 @@ class Checkpoint:
         """The members as ``torch.nn.Sequential`` modules."""
         return self.ensemble().torch_modules(device=device)
 
-    @property
-    def n_features(self) -> int:
-        """Columns of the raw input rows: the preprocessing's input, else the model's."""
-        preprocessor = self.load_preprocessor()
-        features = preprocessor.n_features if preprocessor is not None else None
-        return features if features is not None else self.spec.n_inputs
-
     def load_preprocessor(self) -> Any:
         """The fitted :class:`glassnet.data.Preprocessor`, or None if the model has none."""
         if not self.preprocessor:

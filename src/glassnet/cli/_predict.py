@@ -81,13 +81,14 @@ def handle(args: argparse.Namespace) -> int:
     if args.output is not None:
         refuse_overwrite(args.output, force=args.force, option="-o")  # before any work
     checkpoint = load_checkpoint(model_path(args.model))
+    preprocessor = checkpoint.load_preprocessor()  # built once, for the count, the checks and the prediction
+    # columns of the raw rows: the preprocessing's input, else the model's
+    n_features = (preprocessor.n_features if preprocessor is not None else None) or checkpoint.spec.n_inputs
     names = [str(name) for name in checkpoint.info.get("feature_names", [])]
-    n_features = checkpoint.n_features
     if len(names) != n_features:
         names = [f"x{i + 1}" for i in range(n_features)]
     table = read_table(args.input, names)
     rows = table.values  # (N, d)
-    preprocessor = checkpoint.load_preprocessor()
     check_domain(table, preprocessor, names, args.input)
     warn_extrapolation(table, preprocessor, names, args.input)
     with np.errstate(over="ignore", invalid="ignore"):

@@ -193,9 +193,10 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
 
     Accepts the UCI original (tab-separated, no header) and CSV files with or without a
     header (any column names; comma, semicolon or tab separated). Exactly 6 numeric,
-    finite columns, at least one row, and frequency, chord length, velocity and displacement
-    thickness > 0; a DataFormatError (a ValueError) names the file, line and column at fault. A file that parses but differs from the published data
-    (1503 rows, :data:`AIRFOIL_MEANS`) gets a :class:`DataWarning`, not a refusal.
+    finite columns, at least one row, and frequency, chord length, velocity and
+    displacement thickness > 0; a DataFormatError (a ValueError) names the file, line and
+    column at fault. A file that parses but differs from the published data (1503 rows,
+    :data:`AIRFOIL_MEANS`) gets a :class:`DataWarning`, not a refusal.
 
     Shapes: X (N, 5), y (N,), both float64.
     """
