@@ -306,6 +306,7 @@ def test_torch_engine_from_the_command_line(
                 "torch",
                 "--threads",
                 "1",
+                "--no-cuda-graph",  # a CUDA-only setting: kept in the run's configuration, no effect on the CPU
                 "--epochs",
                 "20",
                 "--out",
@@ -319,6 +320,7 @@ def test_torch_engine_from_the_command_line(
     numpy_out = tmp_path / "n"
     assert main(["train", "moons", "--epochs", "20", "--out", str(numpy_out), "--no-plots", "--quiet"]) == 0
     a, b = load_checkpoint(out / "model.npz"), load_checkpoint(numpy_out / "model.npz")
+    assert a.config is not None and a.config.cuda_graph is False
     for name, value in a.members[0].items():
         np.testing.assert_allclose(value, b.members[0][name], atol=1e-9)
 

@@ -17,6 +17,7 @@ from glassnet.train import (
     TorchEngine,
     TrainConfig,
     Trainer,
+    TrainResult,
     fit,
     train_moons,
 )
@@ -212,18 +213,26 @@ def test_resume_gives_bit_identical_weights(
 ) -> None:
     if engine == "torch":
         request.getfixturevalue("torch")
-    x, y, xv, yv, _ = airfoil
     config = small(engine=engine, ensemble=2, epochs=5, patience=50, refit=refit)
-    straight = Trainer(config, x, y, xv, yv).run()
     engine_cls = NumpyEngine if engine == "numpy" else TorchEngine
+    resumed = assert_resume_is_exact(config, airfoil, engine_cls, batches, monkeypatch)
+    assert resumed.status == "completed"
+    assert len(resumed.validation_members) == (2 if refit else 0)
+
+
+def assert_resume_is_exact(
+    config: TrainConfig, airfoil: Any, engine_cls: Any, batches: int, monkeypatch: pytest.MonkeyPatch
+) -> TrainResult:
+    """A run interrupted during the given batch (a real SIGINT) and resumed ends with the
+    members, weights and histories of an uninterrupted run, bit for bit; returns it."""
+    x, y, xv, yv, _ = airfoil
+    straight = Trainer(config, x, y, xv, yv).run()
     with monkeypatch.context() as patch:
         _interrupt_after(patch, engine_cls, batches)
         stopped = Trainer(config, x, y, xv, yv).run()
     assert stopped.status == "interrupted" and stopped.resume is not None
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler given back
     resumed = Trainer(config, x, y, xv, yv).run(stopped.resume)
-    assert resumed.status == "completed"
-    assert len(resumed.validation_members) == (2 if refit else 0)
     for a, b in zip(
         [*straight.validation_members, *straight.members],
         [*resumed.validation_members, *resumed.members],
@@ -232,6 +241,7 @@ def test_resume_gives_bit_identical_weights(
         for name in a.weights:
             np.testing.assert_array_equal(a.weights[name], b.weights[name])
         assert a.history == b.history
+    return resumed
 
 
 def test_request_stop_from_callback_stops_between_epochs(airfoil: Any) -> None:
@@ -323,6 +333,7 @@ def test_moons_exercise_network_learns() -> None:
         ({"clip_norm": -1.0}, ValueError, "clip_norm must be in"),
         ({"patience": -2}, ValueError, "patience must be an integer"),
         ({"restore_best": 1}, TypeError, "restore_best must be True or False"),
+        ({"cuda_graph": "yes"}, TypeError, "cuda_graph must be True or False"),
         ({"loss": "huber"}, ValueError, "loss must be one of"),
     ],
 )

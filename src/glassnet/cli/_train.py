@@ -103,7 +103,7 @@ CHOICE_OPTIONS = {
     "engine": "engine",
     "device": "device",
 }
-FLAG_OPTIONS = ("float32", "no_restore_best", "no_refit")
+FLAG_OPTIONS = ("float32", "no_restore_best", "no_refit", "no_cuda_graph")
 
 
 # -- the parser -------------------------------------------------------------------------
@@ -207,6 +207,11 @@ def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
     opt.add_argument("--engine", choices=("numpy", "torch"), help=f"default {d.engine}")
     opt.add_argument("--device", choices=("cpu", "cuda"), help="torch engine: cpu or cuda (default cpu)")
     opt.add_argument(
+        "--no-cuda-graph",
+        action="store_true",
+        help="on cuda, run every step eagerly instead of replaying it from a captured CUDA graph",
+    )
+    opt.add_argument(
         "--threads",
         metavar="N",
         help=f"CPU threads while training (BLAS or torch), 0 = leave as is (default {d.threads})",
@@ -260,6 +265,8 @@ def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig
         changes["restore_best"] = False
     if args.no_refit:
         changes["refit"] = False
+    if args.no_cuda_graph:
+        changes["cuda_graph"] = False
     if changes.get("device", base.device) != "cpu" and changes.get("engine", base.engine) != "torch":
         raise ValueError("--device cuda needs --engine torch (the numpy engine runs on the CPU)")
     config = base.replace(**changes)

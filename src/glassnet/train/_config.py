@@ -64,6 +64,7 @@ class TrainConfig:
     ensemble: int = 1  # number of models trained with different seeds; predictions are averaged
     engine: str = "numpy"  # numpy (glassnet's own engine) or torch (torch.nn + torch.optim)
     device: str = "cpu"  # torch engine only: cpu or cuda
+    cuda_graph: bool = True  # torch engine on cuda, float32: capture each batch size's step in a CUDA graph
     dtype: str = "float64"  # float64 or float32, for weights, data and arithmetic
     threads: int = 1  # CPU threads while training (BLAS for numpy, intra-op for torch); 0: leave as is
 
@@ -106,7 +107,7 @@ class TrainConfig:
         _integer(self.threads, "threads", low=0, high=1024)
         _integer(self.fourier_features, "fourier_features", low=0, high=MAX_FREQUENCIES)
         _number(self.fourier_sigma, "fourier_sigma", low=0.0, high=1e6, low_open=True)
-        for flag in ("restore_best", "refit"):
+        for flag in ("restore_best", "refit", "cuda_graph"):
             if not isinstance(getattr(self, flag), bool):
                 raise TypeError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
         if not isinstance(self.extra, Mapping):

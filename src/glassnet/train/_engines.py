@@ -35,6 +35,7 @@ from glassnet.nn import Parameter
 from glassnet.optim import SGD, Adam, AdamW, Optimizer, moments_in_torch_form
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 from glassnet.train._config import TrainConfig
+from glassnet.train._cuda_graph import CapturedStep, capture_step, warm_up_undone
 
 IntArray = npt.NDArray[np.intp]
 REGRESSION_LOSSES = ("mse", "half_sse")
@@ -54,6 +55,14 @@ class Engine(Protocol):
     def optimizer_state(self) -> dict[str, Any]: ...
     def load_optimizer_state(self, state: Mapping[str, Any]) -> None: ...
     def close(self) -> None: ...
+
+
+def captures_steps(config: TrainConfig, device_type: str) -> bool:
+    """Whether the torch engine captures its steps in CUDA graphs: on CUDA, in float32, with
+    ``config.cuda_graph``. float64 steps stay eager: torch's capture-safe optimizers keep the
+    learning rate (fused kernels) or Adam's bias corrections (capturable=True) in float32,
+    which would cost float64 runs their agreement with the numpy engine to 1e-9."""
+    return config.cuda_graph and device_type == "cuda" and config.dtype == "float32"
 
 
 def make_glassnet_optimizer(config: TrainConfig, parameters: list[Parameter]) -> Optimizer:
@@ -172,7 +181,13 @@ class NumpyEngine:
 
 
 class TorchEngine:
-    """The same MLP as a ``torch.nn.Sequential``, trained with ``torch.optim`` on cpu or cuda."""
+    """The same MLP as a ``torch.nn.Sequential``, trained with ``torch.optim`` on cpu or cuda.
+
+    On CUDA in float32 (see :func:`captures_steps`) each batch size's step is captured in a
+    CUDA graph the first time it comes and replayed after that (glassnet.train._cuda_graph);
+    the optimizer is then torch's fused one, with its learning rate in a device tensor.
+    Elsewhere every step runs eagerly.
+    """
 
     def __init__(
         self, spec: MLPSpec, weights: Mapping[str, Array], config: TrainConfig, x: Array, y: Array
@@ -192,18 +207,29 @@ class TorchEngine:
         self.module = to_torch(model, device=str(self.device))
         self.named = list(self.module.named_parameters())
         params = [parameter for _, parameter in self.named]
+        # batch size -> its captured step; None: every step eager
+        self._graphs: dict[int, CapturedStep] | None = (
+            {} if captures_steps(config, self.device.type) else None
+        )
+        lr: Any = config.lr
+        if self._graphs is not None:  # a captured step reads η from the device (fused kernels: float32)
+            lr = torch.tensor(config.lr, dtype=torch.float32, device=self.device)
         if config.optimizer == "sgd":
+            fused = {"fused": True} if self._graphs is not None else {}
             self.optimizer = torch.optim.SGD(
-                params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+                params, lr=lr, momentum=config.momentum, weight_decay=config.weight_decay, **fused
             )
         else:
+            # fused: one kernel for the whole update, its step count on the device
+            fused = {"fused": True, "capturable": True} if self._graphs is not None else {}
             cls = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
             self.optimizer = cls(
                 params,
-                lr=config.lr,
+                lr=lr,
                 betas=(config.beta1, config.beta2),
                 eps=config.eps,
                 weight_decay=config.weight_decay,
+                **fused,
             )
         functional = torch.nn.functional
         losses = {
@@ -235,8 +261,22 @@ class TorchEngine:
             self._sums.copy_(torch.tensor([float(v) for v in sums], dtype=torch.float64))
 
     def train_batch(self, start: int, stop: int) -> None:
-        torch = self.torch
         xb, yb = self.xe[start:stop], self.ye[start:stop]
+        if self._graphs is None:
+            self._step(xb, yb)
+            return
+        captured = self._graphs.get(stop - start)
+        if captured is None:
+            # the warm-up before a capture trains; undone, so that captured steps start from here
+            with warm_up_undone([*self.module.parameters(), self._sums], self.optimizer):
+                captured = capture_step(self._step, xb, yb)
+            self._graphs[stop - start] = captured
+        captured(xb, yb)
+
+    def _step(self, xb: Any, yb: Any) -> None:
+        """One step on a batch (B, in), (B, out): zero_grad, forward, loss, backward, [clip], update,
+        and the batch's (loss × B, Σ r², Σ |r|) or (loss × B, correct, 0) added to the epoch's sums."""
+        torch = self.torch
         self.optimizer.zero_grad()
         prediction = self.module(xb)
         loss = self.loss_fn(prediction, yb)
@@ -254,7 +294,7 @@ class TorchEngine:
                     [loss.detach(), correct, torch.zeros((), dtype=self.tdtype, device=self.device)]
                 )
             stats = stats.double()
-            stats[0] *= stop - start
+            stats[0] *= len(xb)
             self._sums += stats
 
     def epoch_sums(self) -> tuple[float, float, float]:
@@ -276,7 +316,10 @@ class TorchEngine:
 
     def set_lr(self, lr: float) -> None:
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            if self.torch.is_tensor(group["lr"]):
+                group["lr"].fill_(lr)  # in place: captured steps read this tensor
+            else:
+                group["lr"] = lr
 
     def optimizer_state(self) -> dict[str, Any]:
         step = 0
@@ -292,23 +335,30 @@ class TorchEngine:
 
     def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
         torch = self.torch
-        scalar = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
         uses_step = not isinstance(self.optimizer, torch.optim.SGD)
         buffers = state["buffers"]
         if uses_step:  # Adam: the numpy engine's moments are scaled (see adam_update)
             buffers = moments_in_torch_form(buffers, tuple(self.optimizer.param_groups[0]["betas"]))
+        # Adam's step count as torch keeps it: on the host in the default dtype, or, fused, on the device in float32
+        step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+        step_device = None
+        if self._graphs is not None:
+            self._graphs.clear()  # they update the state tensors replaced here
+            step_dtype, step_device = torch.float32, self.device
         self.optimizer.state.clear()
         for name, parameter in self.named:
             entry: dict[str, Any] = {}
             for key, per_name in buffers.items():
                 entry[key] = self._tensor(per_name[name]).clone()
             if uses_step and entry:
-                entry["step"] = torch.tensor(float(state["step"]), dtype=scalar)
+                entry["step"] = torch.tensor(float(state["step"]), dtype=step_dtype, device=step_device)
             if entry:
                 self.optimizer.state[parameter] = entry
 
     def close(self) -> None:
-        """Give back torch's thread setting if ``config.threads`` changed it."""
+        """Free the captured steps' memory; give back torch's thread setting if ``config.threads`` changed it."""
+        if self._graphs is not None:
+            self._graphs.clear()
         if self._threads_before is not None:
             self.torch.set_num_threads(self._threads_before)
             self._threads_before = None
