@@ -14,7 +14,10 @@ the device given (default ``cuda``), in one process:
    - ``graph``: that step captured once per batch size (32 and 25) by glassnet's
      ``capture_step`` and replayed;
    and the largest weight difference, captured against eager, after the same epochs from
-   the same weights (they must agree to float32 rounding).
+   the same weights. A replay computes what its step computes eagerly, bit for bit
+   (tests/test_train_cuda.py); the captured steps' fused Adam rounds its bias correction
+   differently from eager foreach Adam, which hundreds of steps can amplify well past
+   float32 rounding (docs/benchmarks.md, "Are captured runs the eager ones?").
 2. **10⁷ generated rows** (5 features), batch 4096 (full batches only), 5 → w → w → 1 for
    w = 64, 256, 1024: rows/s and TFLOP/s, eager and captured, in float32 and in bfloat16
    autocast. FLOPs per row: 3 × 2 × (5w + w² + w) (a forward and a backward twice its size).
