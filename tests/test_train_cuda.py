@@ -2,7 +2,7 @@
 
 ``warm_up_undone`` is plain torch and is tested here on the CPU, with the fused optimizers
 the engine uses on CUDA. Capture itself needs a CUDA device: those tests skip without one
-(CI has none) and ran on the GPU machine (docs/benchmarks.md, "GPU").
+(CI has none) and ran on the GPU machine (docs/benchmarks.md, "GPU (CUDA)").
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ OPTIMIZERS = {
 
 def _optimizer(torch: Any, name: str, params: list[Any]) -> Any:
     """torch's fused optimizer with η in a float32 tensor: what the engine builds on CUDA
-    (where Adam is also capturable=True, which the CPU refuses)."""
+    (where Adam is also capturable=True)."""
     lr = torch.tensor(1e-2)
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9, fused=True)
