@@ -41,7 +41,7 @@ from glassnet.nn import Parameter
 from glassnet.optim import SGD, CosineLR, ExponentialLR, LRScheduler, StepLR
 from glassnet.spec import MLPSpec, build_mlp
 from glassnet.train._config import TrainConfig
-from glassnet.train._engines import REGRESSION_LOSSES, make_engine
+from glassnet.train._engines import REGRESSION_LOSSES, Engine, make_engine
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import classification_metrics, regression_metrics
 
@@ -330,7 +330,7 @@ class Trainer:
 
     def _train_member_with(
         self,
-        engine: Any,
+        engine: Engine,
         job: int,
         rows: _Rows,
         resume: ResumeState | None,
@@ -450,7 +450,7 @@ class Trainer:
         epoch: int,
         lr: float,
         value: float,
-        engine: Any,
+        engine: Engine,
         last_good: dict[str, Array],
         best_weights: dict[str, Array] | None,
         best_epoch: int,
@@ -473,7 +473,7 @@ class Trainer:
         return MemberResult(member, engine.get_weights(), history, kept_epoch, "diverged", message)
 
     def _epoch_record(
-        self, job: int, data: _Rows, epoch: int, lr: float, sums: list[float], engine: Any
+        self, job: int, data: _Rows, epoch: int, lr: float, sums: list[float], engine: Engine
     ) -> dict[str, float]:
         rows = sums[3]
         member, _ = self._job(job)
@@ -528,7 +528,7 @@ def _sst(y: Array) -> float:
     return float(((y - y.mean(axis=0)) ** 2).sum())
 
 
-def _epoch_sums(engine: Any, rows: int) -> list[float]:
+def _epoch_sums(engine: Engine, rows: int) -> list[float]:
     """[Σ batch loss × rows, Σ r² (or correct), Σ |r|, rows]: the epoch's sums up to row ``rows``."""
     return [*engine.epoch_sums(), float(rows)]
 
