@@ -38,6 +38,15 @@ def positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def int_in_range(value: Any, name: str, low: int, high: int) -> int:
+    """Return ``value`` if it is an integer in [low, high] (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+    return int(value)
+
+
 def finite_float(value: Any, name: str, *, minimum: float | None = None, strict: bool = False) -> float:
     """Return ``value`` as a finite float, optionally ≥ ``minimum`` (> when ``strict``)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):

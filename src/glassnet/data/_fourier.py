@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_float_array, finite_float, require_keys
+from glassnet._checks import as_float_array, finite_float, int_in_range, require_keys
 from glassnet.data._table import FloatArray
 
 MAX_FREQUENCIES = 1024
@@ -33,11 +33,7 @@ class FourierFeatures:
     """
 
     def __init__(self, n_frequencies: int, sigma: float) -> None:
-        if isinstance(n_frequencies, bool) or not isinstance(n_frequencies, int | np.integer):
-            raise TypeError(f"n_frequencies must be an integer, got {n_frequencies!r}")
-        if not 1 <= n_frequencies <= MAX_FREQUENCIES:
-            raise ValueError(f"n_frequencies must be in [1, {MAX_FREQUENCIES}], got {n_frequencies}")
-        self.n_frequencies = int(n_frequencies)
+        self.n_frequencies = int_in_range(n_frequencies, "n_frequencies", 1, MAX_FREQUENCIES)
         self.sigma = finite_float(sigma, "Fourier features sigma", minimum=0.0, strict=True)
         self.frequencies_: FloatArray | None = None  # (d, K) after fit
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_float_array, require_keys
+from glassnet._checks import as_float_array, int_in_range, require_keys
 from glassnet.data._fourier import MAX_FREQUENCIES, FourierFeatures
 from glassnet.data._table import FloatArray
 
@@ -153,10 +153,7 @@ class Preprocessor:
         self.log_columns: tuple[int, ...] = tuple(sorted(int(c) for c in columns))
         self.scale_y = bool(scale_y)
         self.seed = int(seed)
-        if isinstance(fourier_features, bool) or not isinstance(fourier_features, int | np.integer):
-            raise TypeError(f"fourier_features must be an integer, got {fourier_features!r}")
-        if not 0 <= fourier_features <= MAX_FREQUENCIES:
-            raise ValueError(f"fourier_features must be in [0, {MAX_FREQUENCIES}], got {fourier_features}")
+        int_in_range(fourier_features, "fourier_features", 0, MAX_FREQUENCIES)
         self.fourier = FourierFeatures(fourier_features, fourier_sigma) if fourier_features else None
         self.x_scaler = StandardScaler()
         self.y_scaler = StandardScaler()
