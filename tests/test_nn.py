@@ -10,7 +10,7 @@ import pytest
 
 from glassnet import optim
 from glassnet.losses import LogisticLoss, MSELoss
-from glassnet.nn import MLP, Linear, Module, Parameter, ReLU, Sequential, Tanh
+from glassnet.nn import MLP, Activation, Linear, Module, Parameter, ReLU, Sequential, Tanh
 
 
 def test_named_parameters_are_stable_dotted_names() -> None:
@@ -319,3 +319,18 @@ def test_relu_backward_is_the_derivative_times_the_gradient_and_zero_at_zero(dty
     np.testing.assert_array_equal(result, g * relu.derivative(z))
     assert result.dtype == dtype
     np.testing.assert_array_equal(result[0, :3], 0.0)
+
+
+@pytest.mark.parametrize("activation", ["tanh", Tanh, Tanh()])
+def test_every_mlp_layer_gets_its_own_activation(activation: str | type[Activation] | Activation) -> None:
+    """An instance is copied per layer: one shared instance would keep only the last layer's z,
+    and backward would hand it to the first layer too."""
+    model = MLP([2, 3, 3, 1], activation=activation, rng=np.random.default_rng(0))
+    assert model[1] is not model[3]
+    assert isinstance(model[1], Tanh) and isinstance(model[3], Tanh)
+    twin = MLP([2, 3, 3, 1], activation="tanh", rng=np.random.default_rng(0))
+    x = np.array([[0.5, -1.0], [2.0, 0.25]])
+    for net in (model, twin):
+        net.backward(np.ones_like(net(x)))
+    for (name, p), (_, q) in zip(model.named_parameters(), twin.named_parameters(), strict=True):
+        np.testing.assert_array_equal(p.grad, q.grad, err_msg=name)

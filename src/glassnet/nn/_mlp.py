@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Sequence
 
@@ -18,7 +19,8 @@ class MLP(Sequential):
 
     h⁽ˡ⁾ = f(W⁽ˡ⁾ h⁽ˡ⁻¹⁾ + b⁽ˡ⁾) for the hidden layers, ŷ = g(W⁽ᴸ⁾ h⁽ᴸ⁻¹⁾ + b⁽ᴸ⁾) for the
     output, with f = ``activation`` and g = ``output_activation`` (identity by default, so
-    the output is a logit or a regression value).
+    the output is a logit or a regression value). Each is a name (``"relu"``, ``"tanh"``,
+    …), an Activation class, or an instance that every layer gets a copy of.
 
     Shapes: X (N, d₀) -> ŷ (N, d_L). ``MLP([2, 3, 1])`` is the exercise's network; its
     layers are ``model[0]`` (Linear 2→3), ``model[1]`` (ReLU), ``model[2]`` (Linear 3→1).
@@ -29,8 +31,8 @@ class MLP(Sequential):
         self,
         sizes: Sequence[int],
         *,
-        activation: str | type[Activation] = "relu",
-        output_activation: str | type[Activation] | None = None,
+        activation: str | type[Activation] | Activation = "relu",
+        output_activation: str | type[Activation] | Activation | None = None,
         init: Init = "torch",
         rng: np.random.Generator | None = None,
         dtype: npt.DTypeLike = np.float64,
@@ -54,7 +56,14 @@ class MLP(Sequential):
         return f"sizes={self.sizes}"
 
 
-def _make_activation(spec: str | type[Activation]) -> Activation:
+def _make_activation(spec: str | type[Activation] | Activation) -> Activation:
+    """A fresh activation for one layer, from a name, a class or an instance (copied).
+
+    Every layer needs its own: an activation keeps its forward state for ``backward``, so
+    one instance shared by two layers would hand the first layer the second one's.
+    """
+    if isinstance(spec, Activation):
+        return copy.deepcopy(spec)
     if isinstance(spec, type) and issubclass(spec, Activation):
         return spec()
     return get_activation(spec)
