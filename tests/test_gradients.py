@@ -165,3 +165,12 @@ def test_fused_mse_equals_its_elementwise_definition(dtype: type, reduction: str
     grad = loss.backward()
     assert grad.dtype == dtype and grad.shape == prediction.shape
     np.testing.assert_allclose(grad, loss.elementwise_grad(prediction, target) * scale, rtol=tolerance)
+
+
+def test_mse_keeps_the_residual_of_its_last_call() -> None:
+    loss = MSELoss()
+    with pytest.raises(RuntimeError, match=r"MSELoss.residual read before the loss was computed"):
+        _ = loss.residual
+    prediction, target = np.array([[1.5], [-2.0], [0.25]]), np.array([1.0, 1.0, 1.0])
+    loss(prediction, target)
+    np.testing.assert_array_equal(loss.residual, [[0.5], [-3.0], [-0.75]])

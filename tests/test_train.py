@@ -416,3 +416,23 @@ def test_a_run_resumes_in_the_other_engine(
     assert resumed.status == "completed"
     for name, weights in straight.members[0].weights.items():
         np.testing.assert_allclose(resumed.members[0].weights[name], weights, rtol=0, atol=1e-9, err_msg=name)
+
+
+@pytest.mark.parametrize("loss", ["mse", "half_sse"])
+def test_numpy_engine_sums_are_the_batch_loss_and_residual_sums(loss: str) -> None:
+    """(loss × rows, Σ r², Σ |r|) of one batch at the starting weights, r = ŷ − y; the mean
+    squared error hands over its own r and Σ r², half_sse has them computed again."""
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(12, 5)), rng.normal(size=(12, 2))
+    config = small(loss=loss, batch_size=12)
+    trainer = Trainer(config, x, y)
+    weights = trainer.initial_weights(0)
+    engine = NumpyEngine(trainer.spec, weights, config, x, y)
+    residual = engine.predict(x) - y  # before the step the batch makes
+    engine.begin_epoch(np.arange(12))
+    engine.train_batch(0, 12)
+    expected_loss = np.mean(residual**2) * 12 if loss == "mse" else 0.5 * np.sum(residual**2) * 12
+    total, squares, absolute = engine.epoch_sums()
+    assert total == pytest.approx(expected_loss, rel=1e-13)
+    assert squares == pytest.approx(np.sum(residual**2), rel=1e-13)
+    assert absolute == pytest.approx(np.sum(np.abs(residual)), rel=1e-13)

@@ -257,6 +257,14 @@ class MSELoss(Loss):
         self._residual = residual
         return total / residual.size if self.reduction == "mean" else total
 
+    @property
+    def residual(self) -> Array:
+        """r = ŷ − y of the last call, with the prediction's shape (the Trainer reads it for its
+        metrics rather than subtracting again)."""
+        if self._residual is None:
+            raise RuntimeError("MSELoss.residual read before the loss was computed")
+        return self._residual
+
     def backward(self) -> Array:
         if self._residual is None:
             raise RuntimeError("MSELoss.backward called before the loss was computed")

@@ -91,7 +91,10 @@ class ReLU(Activation):
             raise RuntimeError("ReLU.backward called before forward")
         # f′(z) = sign(y) for y = max(z, 0) ≥ 0: a float array, so the product is float by
         # float; multiplying by the boolean mask z > 0 casts it and takes half as long again.
-        return grad_out * np.sign(self._y)  # (N, features)
+        # The product goes into that fresh array rather than a second one.
+        grad_in = np.sign(self._y)  # (N, features)
+        grad_in *= grad_out
+        return grad_in
 
 
 class LeakyReLU(Activation):

@@ -30,7 +30,7 @@ import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 from glassnet._checks import Array
-from glassnet.losses import Loss, get_loss
+from glassnet.losses import Loss, MSELoss, get_loss
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, Adam, AdamW, Optimizer, moments_in_torch_form
 from glassnet.spec import MLPSpec, build_mlp, check_weights
@@ -92,6 +92,9 @@ class NumpyEngine:
         self.optimizer = make_glassnet_optimizer(config, self.params)  # fuses the parameters
         self.loss: Loss = get_loss(config.loss)
         self.regression = config.loss in REGRESSION_LOSSES
+        # The mean squared error keeps r = ŷ − y, and its value is Σ r² / size: the epoch's
+        # sums take both from it rather than computing them again.
+        self.mse = self.loss if isinstance(self.loss, MSELoss) and self.loss.reduction == "mean" else None
         self.clip_norm = config.clip_norm
         self.dtype = np.dtype(spec.dtype)
         self.x = np.ascontiguousarray(x, dtype=self.dtype)  # (N, in)
@@ -103,8 +106,9 @@ class NumpyEngine:
         self._blas_limit = threadpool_limits(config.threads, user_api="blas") if config.threads > 0 else None
 
     def begin_epoch(self, order: IntArray, sums: Sequence[float] | None = None) -> None:
-        self.xe = self.x[order]  # (N, in), rows in this epoch's order
-        self.ye = self.y[order]  # (N, out)
+        # np.take: the same rows as x[order] in half the time
+        self.xe = np.take(self.x, order, axis=0)  # (N, in), rows in this epoch's order
+        self.ye = np.take(self.y, order, axis=0)  # (N, out)
         self._sums = [0.0, 0.0, 0.0] if sums is None else [float(v) for v in sums]
 
     def train_batch(self, start: int, stop: int) -> None:
@@ -119,8 +123,12 @@ class NumpyEngine:
         sums = self._sums
         sums[0] += value * (stop - start)
         if self.regression:
-            residual = prediction - yb  # (B, out)
-            sums[1] += float(np.vdot(residual, residual))
+            if self.mse is not None:
+                residual = self.mse.residual
+                sums[1] += value * residual.size
+            else:
+                residual = prediction - yb  # (B, out)
+                sums[1] += float(np.vdot(residual, residual))
             sums[2] += float(np.vdot(residual, np.sign(residual)))  # Σ|r| as rᵀ sign(r), no reduction
         else:
             sums[1] += float(((prediction > 0) == (yb > 0.5)).sum())
