@@ -16,7 +16,9 @@ The methods:
 - ``glassnet``: the bare loop ``model(x)``, ``loss(pred, y)``,
   ``model.backward(loss.backward())``, ``opt.step()``, ``opt.zero_grad()``.
 - ``Trainer``: ``glassnet.train.Trainer(config, x, y).run()`` as a user calls it (no
-  validation set, constant rate), time per epoch over a whole run.
+  validation set, constant rate), timed by its epoch callback from the end of the first
+  epoch to the end of the last: an epoch of a long run. The setup a run pays once
+  (Trainer, engine, initial weights) and the first epoch are reported on their own.
 - ``Trainer (torch)``: the same with ``engine="torch"``.
 - ``torch eager``: ``torch.nn.Sequential`` + ``torch.optim.Adam`` (default settings),
   threads = CPU cores; ``torch eager (fused)`` with ``Adam(fused=True)``, and
@@ -275,17 +277,45 @@ def trainer_config(
     )
 
 
+@dataclass
+class SelfTimed:
+    """What a call measured itself: ``epochs`` epochs took ``wall`` and ``cpu`` seconds, after
+    ``first`` seconds (wall) of setup and a first epoch that are not part of them."""
+
+    wall: float
+    cpu: float
+    epochs: int
+    first: float
+
+
 def trainer_run(x: Array, y: Array, sizes: Sequence[int], batch_size: int, engine: str, epochs: int) -> Epoch:
-    """A whole ``Trainer.run()`` of ``epochs`` epochs (timed as such, reported per epoch)."""
+    """A whole ``Trainer.run()`` of ``epochs`` + 1 epochs, timed by its epoch callback from the
+    end of the first epoch to the end of the last.
+
+    The floor and the bare loop are timed per epoch without building their model and
+    optimizer; so is the Trainer: its setup, paid once per run (a thousand epochs in the
+    airfoil recipe), would otherwise weigh on each epoch of this short run as if it were
+    paid every few epochs. ``SelfTimed.first`` keeps it, with the first epoch.
+    """
     from glassnet.train import Trainer
 
-    config = trainer_config(sizes, batch_size, x.dtype, engine, epochs)
+    config = trainer_config(sizes, batch_size, x.dtype, engine, epochs + 1)
 
-    def run() -> object:
-        result = Trainer(config, x, y, progress=False, handle_sigint=False).run()
+    def run() -> SelfTimed:
+        stamps: list[tuple[float, float]] = []
+        start = time.perf_counter()
+        result = Trainer(
+            config,
+            x,
+            y,
+            progress=False,
+            handle_sigint=False,
+            callback=lambda *_: stamps.append((time.perf_counter(), time.process_time())),
+        ).run()
         if result.status != "completed":
             raise RuntimeError(f"Trainer did not complete: {result.status} {result.message}")
-        return result
+        (wall_0, cpu_0), (wall_1, cpu_1) = stamps[0], stamps[-1]
+        return SelfTimed(wall_1 - wall_0, cpu_1 - cpu_0, epochs, wall_0 - start)
 
     return run
 
@@ -404,6 +434,7 @@ class Timing:
 
     per_epoch: dict[str, list[float]] = field(default_factory=dict)
     cpu_per_epoch: dict[str, list[float]] = field(default_factory=dict)
+    first_epoch: dict[str, list[float]] = field(default_factory=dict)  # self-timed methods only
 
     def median_ms(self, name: str) -> float:
         return 1e3 * statistics.median(self.per_epoch[name])
@@ -420,7 +451,8 @@ def time_methods(
     Each method is called ``warmup`` times first; its number of calls per measurement is
     then chosen so that one measurement lasts at least ``min_seconds``. In every round
     each method is measured once, the order rotating, so slow drifts of the machine
-    (other processes, frequency) fall on every method alike.
+    (other processes, frequency) fall on every method alike. A call that returns
+    :class:`SelfTimed` is measured by what it returns instead of around it.
     """
     timing = Timing()
     repeats: dict[str, int] = {}
@@ -438,11 +470,16 @@ def time_methods(
         for name in names[shift:] + names[:shift]:
             call, epochs = methods[name]
             start, cpu_start = time.perf_counter(), time.process_time()
-            for _ in range(repeats[name]):
-                call()
+            returned = [call() for _ in range(repeats[name])]
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-            timing.per_epoch[name].append(elapsed / (repeats[name] * epochs))
-            timing.cpu_per_epoch[name].append(cpu / (repeats[name] * epochs))
+            runs = repeats[name] * epochs
+            timed = [r for r in returned if isinstance(r, SelfTimed)]
+            if timed:
+                elapsed, cpu = sum(t.wall for t in timed), sum(t.cpu for t in timed)
+                runs = sum(t.epochs for t in timed)
+                timing.first_epoch.setdefault(name, []).extend(t.first for t in timed)
+            timing.per_epoch[name].append(elapsed / runs)
+            timing.cpu_per_epoch[name].append(cpu / runs)
     return timing
 
 
@@ -837,6 +874,12 @@ def report(results: dict[str, Any], command: str) -> str:
     lines += ["", "### Training, 5→64→64→1, Adam, batch 32", ""]
     for dtype, timing in results["main"].items():
         lines += [f"**{dtype}**", "", *ratio_table(timing), ""]
+        if timing.first_epoch:
+            setups = ", ".join(
+                f"{name} {1e3 * statistics.median(seconds):.1f} ms"
+                for name, seconds in timing.first_epoch.items()
+            )
+            lines += [f"Setup and first epoch of a run, not in the table (median): {setups}.", ""]
     lines += ["### Targets (issue 6)", "", *targets(results["main"]), ""]
     lines += ["### Batch size (float32, width 64)", ""]
     lines += [*sweep_table(results["by_batch"], "batch", results["rows"]), ""]

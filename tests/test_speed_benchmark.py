@@ -52,3 +52,18 @@ def test_write_docs_replaces_only_the_results_block(speed: ModuleType, tmp_path:
     page.write_text("no markers", encoding="utf-8")
     with pytest.raises(ValueError, match="needs the markers"):
         speed.write_docs("x", page)
+
+
+def test_the_trainer_is_timed_per_epoch_between_its_callbacks(speed: ModuleType) -> None:
+    """Its setup and first epoch are kept apart, and time_methods reads what the run measured."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 5)), rng.normal(size=(40, 1))
+    timed = speed.trainer_run(x, y, (5, 4, 1), 16, "numpy", 3)()
+    assert isinstance(timed, speed.SelfTimed)
+    assert timed.epochs == 3 and timed.wall > 0 and timed.cpu > 0 and timed.first > 0
+
+    fixed = speed.SelfTimed(wall=0.6, cpu=0.3, epochs=3, first=5.0)
+    timing = speed.time_methods({"run": (lambda: fixed, 3)}, rounds=2, min_seconds=0.0)
+    assert timing.per_epoch["run"] == [pytest.approx(0.2)] * 2
+    assert timing.cpu_per_epoch["run"] == [pytest.approx(0.1)] * 2
+    assert timing.first_epoch["run"] == [5.0, 5.0]
