@@ -152,30 +152,30 @@ def make_floor_step(
             )
         h1, h2, out, d2, d1, ones = buffers[n]
         # forward
-        np.dot(x, W1.T, out=h1)
+        x.dot(W1.T, out=h1)
         h1 += b1
         np.maximum(h1, 0, out=h1)
-        np.dot(h1, W2.T, out=h2)
+        h1.dot(W2.T, out=h2)
         h2 += b2
         np.maximum(h2, 0, out=h2)
-        np.dot(h2, W3.T, out=out)
+        h2.dot(W3.T, out=out)
         out += b3
         # loss: L = (1/M) Σ (ŷ − y)², dL/dŷ = (2/M)(ŷ − y)
         out -= y
         residual = out.ravel()
-        loss = float(np.dot(residual, residual)) / out.size
+        loss = float(residual.dot(residual)) / out.size
         out *= 2.0 / out.size
         # backward
-        np.dot(out.T, h2, out=G3)
-        np.dot(ones, out, out=g3)
-        np.dot(out, W3, out=d2)
+        out.T.dot(h2, out=G3)
+        ones.dot(out, out=g3)
+        out.dot(W3, out=d2)
         d2 *= np.sign(h2)
-        np.dot(d2.T, h1, out=G2)
-        np.dot(ones, d2, out=g2)
-        np.dot(d2, W2, out=d1)
+        d2.T.dot(h1, out=G2)
+        ones.dot(d2, out=g2)
+        d2.dot(W2, out=d1)
         d1 *= np.sign(h1)
-        np.dot(d1.T, x, out=G1)
-        np.dot(ones, d1, out=g1)
+        d1.T.dot(x, out=G1)
+        ones.dot(d1, out=g1)
         # Adam on the flat buffers
         t += 1
         u *= beta1
@@ -697,7 +697,7 @@ def guarantee_costs(x64: Array, y64: Array, dtype: str) -> dict[str, float]:
         as_float_array(y, name="target", dtype=target_dtype, finite=False)
 
     def first_input_grad() -> None:  # Sequential.backward returns dL/dx
-        np.dot(grad_h1, model[0].weight.data)
+        grad_h1.dot(model[0].weight.data)
 
     items = {
         "input checks (x finite, dtype, shape; y dtype)": checks,

@@ -101,9 +101,11 @@ class Linear(Module):
                 f"(N, {self.in_features}), got shape {x.shape}"
             )
         self._x = x  # kept for backward
-        # np.dot, here and in backward, is the same BLAS product as @ with less overhead per
-        # call (about 0.4 µs), which adds up over the nine products of a small network's step.
-        out: Array = np.dot(x, self.weight.data.T)  # (N, out)
+        # ndarray.dot, here and in backward, is the same BLAS product as @ and np.dot with the
+        # least overhead per call: @ costs about 0.4 µs more, np.dot 0.2 µs (it first runs
+        # NumPy's __array_function__ dispatch in Python). That adds up over the nine products
+        # of a small network's step.
+        out: Array = x.dot(self.weight.data.T)  # (N, out)
         out += self.bias.data  # in place: one (N, out) array fewer
         return out
 
@@ -117,7 +119,7 @@ class Linear(Module):
         if len(ones) != len(grad_out) or ones.dtype is not grad_out.dtype:
             ones = self._ones = _ones(len(grad_out), grad_out.dtype)
         self.bias.add_grad_product(ones, grad_out)  # (out,): Σₙ G as 1ᵀG
-        grad_in: Array = np.dot(grad_out, self.weight.data)  # (N, in)
+        grad_in: Array = grad_out.dot(self.weight.data)  # (N, in)
         return grad_in
 
     def extra_repr(self) -> str:

@@ -71,15 +71,15 @@ class Parameter:
             self._grad.fill(0.0)
 
     def add_grad_product(self, a: Array, b: Array) -> None:
-        """grad ← grad + a·b (the matrix product ``np.dot(a, b)``, of grad's shape)."""
+        """grad ← grad + a·b (the matrix product ``a.dot(b)``, of grad's shape)."""
         if self._grad_is_zero:
             try:
-                np.dot(a, b, out=self._grad)
+                a.dot(b, out=self._grad)
             except ValueError:  # out= takes only a C-contiguous array of the product's dtype
-                self._grad[...] = np.dot(a, b)
+                self._grad[...] = a.dot(b)
             self._grad_is_zero = False
         else:
-            self._grad += np.dot(a, b)
+            self._grad += a.dot(b)
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
