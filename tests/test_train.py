@@ -428,9 +428,12 @@ def test_numpy_engine_sums_are_the_batch_loss_and_residual_sums(loss: str) -> No
     trainer = Trainer(config, x, y)
     weights = trainer.initial_weights(0)
     engine = NumpyEngine(trainer.spec, weights, config, x, y)
-    residual = engine.predict(x) - y  # before the step the batch makes
-    engine.begin_epoch(np.arange(12))
-    engine.train_batch(0, 12)
+    try:
+        residual = engine.predict(x) - y  # before the step the batch makes
+        engine.begin_epoch(np.arange(12))
+        engine.train_batch(0, 12)
+    finally:
+        engine.close()  # gives back the BLAS thread limit the engine set
     expected_loss = np.mean(residual**2) * 12 if loss == "mse" else 0.5 * np.sum(residual**2) * 12
     total, squares, absolute = engine.epoch_sums()
     assert total == pytest.approx(expected_loss, rel=1e-13)
