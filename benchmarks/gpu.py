@@ -54,7 +54,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # speed.py, beside this file
 import glassnet
 from glassnet._checks import Array
-from speed import BETAS, EPS, LR, SEED, load_training_split, torch_module, trainer_config
+from speed import BETAS, EPS, LR, SEED, load_training_split, run_trainer_timed, torch_module, trainer_config
 
 TARGETS = {"airfoil ms/epoch": 4.0, "rows/s at width 64": 30e6, "TFLOP/s at width 1024 (bf16)": 100.0}
 
@@ -185,19 +185,8 @@ def sync(device: Any) -> None:
 def trainer_epochs(config: Any, x: Array, y: Array) -> tuple[float, dict[str, Array]]:
     """Median seconds per epoch of ``Trainer(config).run()`` after its first epoch (which
     captures the graphs), timed between the epoch callbacks; and the final weights."""
-    from glassnet.train import Trainer
-
-    stamps: list[float] = []
-    trainer = Trainer(
-        config,
-        x,
-        y,
-        progress=False,
-        handle_sigint=False,
-        callback=lambda *_: stamps.append(time.perf_counter()),
-    )
-    result = trainer.run()
-    return statistics.median(np.diff(stamps)), result.weights[0]
+    result, _, stamps = run_trainer_timed(config, x, y)
+    return statistics.median(np.diff([wall for wall, _ in stamps])), result.weights[0]
 
 
 def airfoil(device: Any, epochs: int, capture: bool) -> dict[str, Any]:

@@ -297,27 +297,34 @@ def trainer_run(x: Array, y: Array, sizes: Sequence[int], batch_size: int, engin
     airfoil recipe), would otherwise weigh on each epoch of this short run as if it were
     paid every few epochs. ``SelfTimed.first`` keeps it, with the first epoch.
     """
-    from glassnet.train import Trainer
-
     config = trainer_config(sizes, batch_size, x.dtype, engine, epochs + 1)
 
     def run() -> SelfTimed:
-        stamps: list[tuple[float, float]] = []
-        start = time.perf_counter()
-        result = Trainer(
-            config,
-            x,
-            y,
-            progress=False,
-            handle_sigint=False,
-            callback=lambda *_: stamps.append((time.perf_counter(), time.process_time())),
-        ).run()
+        result, start, stamps = run_trainer_timed(config, x, y)
         if result.status != "completed":
             raise RuntimeError(f"Trainer did not complete: {result.status} {result.message}")
         (wall_0, cpu_0), (wall_1, cpu_1) = stamps[0], stamps[-1]
         return SelfTimed(wall_1 - wall_0, cpu_1 - cpu_0, epochs, wall_0 - start)
 
     return run
+
+
+def run_trainer_timed(config: Any, x: Any, y: Any) -> tuple[Any, float, list[tuple[float, float]]]:
+    """``Trainer(config, x, y).run()`` timed through its epoch callback: (the result, the wall
+    clock at the start, the (wall, CPU) clocks after every epoch)."""
+    from glassnet.train import Trainer
+
+    stamps: list[tuple[float, float]] = []
+    start = time.perf_counter()
+    result = Trainer(
+        config,
+        x,
+        y,
+        progress=False,
+        handle_sigint=False,
+        callback=lambda *_: stamps.append((time.perf_counter(), time.process_time())),
+    ).run()
+    return result, start, stamps
 
 
 def torch_module(sizes: Sequence[int], dtype: npt.DTypeLike) -> Any:
