@@ -65,7 +65,7 @@ BACKPROP: list[Cell] = [
         from glassnet.data import make_moons, train_val_test_split
         from glassnet.explain import explain_exercise
         from glassnet.losses import LogisticLoss
-        from glassnet.train import TrainConfig, Trainer, classification_metrics
+        from glassnet.train import ORDER_STREAM, TrainConfig, Trainer, classification_metrics
 
         np.set_printoptions(precision=6, suppress=True)
         """
@@ -465,17 +465,19 @@ BACKPROP: list[Cell] = [
         $\theta \leftarrow \theta - \eta\,\nabla_\theta L$.
 
         The starting weights and the shuffles are drawn exactly as glassnet's `Trainer` draws
-        them (`default_rng([SEED, 0])` and `default_rng([SEED, 0, epoch])`), so that section 6
-        can compare the two runs number by number.
+        them (the weights from `default_rng([SEED, 0])`, then one permutation per epoch from a
+        second generator, `default_rng([SEED, 0, ORDER_STREAM])`), so that section 6 can compare
+        the two runs number by number.
         """
     ),
     code(
         """
         params = init_params(HIDDEN, np.random.default_rng([SEED, 0]))
+        shuffles = np.random.default_rng([SEED, 0, ORDER_STREAM])  # the batch orders
         history = []  # mean training loss per epoch
         start = time.perf_counter()
-        for epoch in range(EPOCHS):
-            order = np.random.default_rng([SEED, 0, epoch]).permutation(len(X_train))
+        for _ in range(EPOCHS):
+            order = shuffles.permutation(len(X_train))
             total = 0.0
             for lo in range(0, len(order), BATCH):
                 rows = order[lo : lo + BATCH]

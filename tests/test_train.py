@@ -13,6 +13,7 @@ import pytest
 from glassnet.data import Preprocessor, load_airfoil, train_val_test_split
 from glassnet.train import (
     MOONS_CONFIG,
+    ORDER_STREAM,
     NumpyEngine,
     TorchEngine,
     TrainConfig,
@@ -243,6 +244,27 @@ def assert_resume_is_exact(
             np.testing.assert_array_equal(a.weights[name], b.weights[name])
         assert a.history == b.history
     return resumed
+
+
+def test_epoch_orders_are_one_stream_per_member(airfoil: Any) -> None:
+    """Epoch e of member m visits the rows in the e-th permutation drawn from
+    default_rng([seed, m, ORDER_STREAM]); starting later (a resumed run) gives the same orders."""
+    x, y, _, _, _ = airfoil
+    trainer = Trainer(small(seed=11), x, y)
+    for member in (0, 1):
+        stream = np.random.default_rng([11, member, ORDER_STREAM])
+        expected = [stream.permutation(len(x)) for _ in range(4)]
+        orders = trainer.epoch_orders(member)
+        for epoch in range(4):
+            np.testing.assert_array_equal(next(orders), expected[epoch])
+            np.testing.assert_array_equal(trainer.epoch_order(member, epoch), expected[epoch])
+        later = trainer.epoch_orders(member, start=2)
+        np.testing.assert_array_equal(next(later), expected[2])
+        np.testing.assert_array_equal(next(later), expected[3])
+    # a final refit pass has more rows, under the same key
+    refit_rows = np.random.default_rng([11, 0, ORDER_STREAM]).permutation(len(x) + 7)
+    np.testing.assert_array_equal(trainer.epoch_order(0, 0, n=len(x) + 7), refit_rows)
+    assert not np.array_equal(trainer.epoch_order(0, 0), trainer.epoch_order(1, 0))
 
 
 def test_request_stop_from_callback_stops_between_epochs(airfoil: Any) -> None:

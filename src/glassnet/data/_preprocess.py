@@ -111,7 +111,7 @@ class StandardScaler:
 
 
 # The seed stream of the Fourier frequencies, [seed, FOURIER_STREAM]: apart from the streams
-# of the initial weights, [seed, member], and of the batch order, [seed, member, epoch].
+# of the initial weights, [seed, member], and of the batch orders, [seed, member, ORDER_STREAM].
 FOURIER_STREAM = 0x464F55524945
 
 

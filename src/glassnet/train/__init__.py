@@ -19,6 +19,7 @@ from glassnet.train._tasks import (
     train_moons,
 )
 from glassnet.train._trainer import (
+    ORDER_STREAM,
     MemberResult,
     ResumeState,
     Trainer,
@@ -35,6 +36,7 @@ __all__ = [
     "ENGINES",
     "MOONS_CONFIG",
     "OPTIMIZERS",
+    "ORDER_STREAM",
     "SCHEDULES",
     "Ensemble",
     "MemberResult",

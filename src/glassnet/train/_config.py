@@ -56,7 +56,7 @@ class TrainConfig:
     gamma: float = 0.5  # step/exponential schedules: decay factor
     batch_size: int = 64  # rows per mini-batch (the last batch of an epoch may be smaller)
     epochs: int = 1000  # maximum number of epochs (passes over the training rows)
-    seed: int = 0  # seeds initial weights ([seed, member]) and batch order ([seed, member, epoch])
+    seed: int = 0  # seeds initial weights ([seed, member]) and batch orders ([seed, member, ORDER_STREAM])
     patience: int = 0  # early stopping: stop after this many epochs without a better val loss; 0: off
     restore_best: bool = True  # at the end, go back to the weights of the best validation epoch
     refit: bool = True  # with validation rows: validate first, then retrain on training + validation rows

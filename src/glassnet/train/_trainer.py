@@ -2,8 +2,9 @@
 
 Randomness is a pure function of the seed, so a run can stop anywhere and continue
 exactly: member m starts from weights drawn with ``default_rng([seed, m])`` and epoch e
-visits the rows in the order ``default_rng([seed, m, e]).permutation(N)``. The learning
-rate of epoch e is the schedule's η_e (set before the epoch's first batch).
+visits the rows in the e-th order that ``default_rng([seed, m, ORDER_STREAM])`` draws
+(``permutation(N)``, once per epoch). The learning rate of epoch e is the schedule's η_e
+(set before the epoch's first batch).
 
 Each epoch: permute the rows once, then for each batch of B rows
     ŷ = f(X_b),  L = loss(ŷ, y_b),  backward,  [clip ‖∇‖ to c],  optimizer step;
@@ -28,7 +29,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,9 @@ from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import classification_metrics, regression_metrics
 
 STATUSES = ("completed", "early_stopped", "diverged", "interrupted")
+# The seed stream of the batch order, [seed, member, ORDER_STREAM]: apart from the streams of
+# the initial weights, [seed, member], and of the Fourier frequencies, [seed, FOURIER_STREAM].
+ORDER_STREAM = 0x4F52444552  # "ORDER"
 
 
 @dataclass(frozen=True)
@@ -210,14 +214,30 @@ class Trainer:
         rng = np.random.default_rng([self.config.seed, member])
         return build_mlp(self.spec, rng=rng, init=self.config.init).state_dict()
 
-    def epoch_order(self, member: int, epoch: int, n: int | None = None) -> npt.NDArray[np.intp]:
-        """The row order of 0-based ``epoch`` for member m: ``default_rng([seed, m, epoch]).permutation(N)``.
+    def epoch_orders(
+        self, member: int, n: int | None = None, start: int = 0
+    ) -> Iterator[npt.NDArray[np.intp]]:
+        """The row orders of the 0-based epochs ``start``, ``start`` + 1, … for member m: the
+        permutations of N that ``default_rng([seed, m, ORDER_STREAM])`` draws one after the other.
 
-        N is the number of training rows, or ``n`` (a final refit pass has N + N_val rows, and
-        the same key: it is the run a validation-free Trainer would make on those rows).
+        Epoch e's order is the e-th draw, a function of (seed, m, e) alone; from ``start`` > 0
+        (a resumed run) the generator draws the first ``start`` orders and drops them. One
+        generator per member, not one per epoch: seeding a generator takes longer than the
+        permutation itself (about 27 µs against 15 µs for airfoil's 1081 rows), which was 2 %
+        of a small network's epoch. N is the number of training rows, or ``n`` (a final refit
+        pass has N + N_val rows, and the same key: it is the run a validation-free Trainer
+        would make on those rows).
         """
         rows = len(self.x) if n is None else n
-        return np.random.default_rng([self.config.seed, member, epoch]).permutation(rows)
+        rng = np.random.default_rng([self.config.seed, member, ORDER_STREAM])
+        for _ in range(start):
+            rng.permutation(rows)
+        while True:
+            yield rng.permutation(rows)
+
+    def epoch_order(self, member: int, epoch: int, n: int | None = None) -> npt.NDArray[np.intp]:
+        """The row order of 0-based ``epoch`` for member m (see :meth:`epoch_orders`)."""
+        return next(self.epoch_orders(member, n, start=epoch))
 
     def _job(self, job: int) -> tuple[int, _Rows]:
         """(member, rows) of a job: jobs 0…K−1 are the first (or only) pass, K…2K−1 the final one."""
@@ -376,15 +396,14 @@ class Trainer:
                 member, epoch, lr, value, engine, last_good, best_weights, best_epoch, history
             )
 
+        orders = self.epoch_orders(job % config.ensemble, n, start=first_epoch)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             for epoch in range(first_epoch, config.epochs):
                 lr = self._rates(epoch)
                 engine.set_lr(lr)
                 start_batch = first_batch if epoch == first_epoch else 0
                 # resuming mid-epoch, the sums go on from those of the batches before the interruption
-                engine.begin_epoch(
-                    self.epoch_order(job % config.ensemble, epoch, n), sums[:3] if start_batch > 0 else None
-                )
+                engine.begin_epoch(next(orders), sums[:3] if start_batch > 0 else None)
                 last_good = engine.get_weights()
                 for batch in range(start_batch, n_batches):
                     lo = batch * batch_size
