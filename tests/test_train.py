@@ -20,6 +20,7 @@ from glassnet.train import (
     Trainer,
     TrainResult,
     fit,
+    moons_data,
     train_moons,
 )
 
@@ -332,6 +333,20 @@ def test_moons_exercise_network_learns() -> None:
     assert run.result.spec.sizes == (2, 3, 1)
     assert run.metrics["test"]["accuracy"] >= 0.8
     assert MOONS_CONFIG.loss == "logistic"
+
+
+def test_moons_data_has_its_own_seed_stream() -> None:
+    """The moons are drawn from [seed, MOONS_STREAM], not from a member's weight stream [seed, m]."""
+    from glassnet.data import make_moons
+    from glassnet.train._tasks import MOONS_STREAM
+
+    x, y = moons_data(50, seed=3)
+    expected_x, expected_y = make_moons(50, noise=0.2, rng=np.random.default_rng([3, MOONS_STREAM]))
+    np.testing.assert_array_equal(x, expected_x)
+    np.testing.assert_array_equal(y, expected_y)
+    for member in range(4):
+        other, _ = make_moons(50, noise=0.2, rng=np.random.default_rng([3, member]))
+        assert not np.array_equal(x, other)
 
 
 @pytest.mark.parametrize(

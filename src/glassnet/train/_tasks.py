@@ -240,9 +240,15 @@ def train_airfoil(
     )
 
 
+# The seed stream of the generated moons, [seed, MOONS_STREAM]: apart from the streams of the
+# initial weights, [seed, member], which [seed, 2] (its key before) was for member 2.
+MOONS_STREAM = 0x4D4F4F4E53  # "MOONS"
+
+
 def moons_data(n_samples: int = 400, noise: float = 0.2, seed: int = 0) -> tuple[Array, Array]:
-    """The 2-D moons set for the exercise's network: X (N, 2), y (N,) in {0, 1}."""
-    return make_moons(n_samples, noise=noise, rng=np.random.default_rng([seed, 2]))
+    """The 2-D moons set for the exercise's network: X (N, 2), y (N,) in {0, 1}, drawn from
+    ``default_rng([seed, MOONS_STREAM])``."""
+    return make_moons(n_samples, noise=noise, rng=np.random.default_rng([seed, MOONS_STREAM]))
 
 
 def train_moons(
