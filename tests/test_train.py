@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from glassnet.data import Preprocessor, load_airfoil, train_val_test_split
+from glassnet.data import Preprocessor, load_airfoil, make_moons, train_val_test_split
 from glassnet.train import (
     MOONS_CONFIG,
     ORDER_STREAM,
@@ -23,6 +23,7 @@ from glassnet.train import (
     moons_data,
     train_moons,
 )
+from glassnet.train._tasks import MOONS_STREAM
 
 Array = np.ndarray[Any, Any]
 
@@ -337,9 +338,6 @@ def test_moons_exercise_network_learns() -> None:
 
 def test_moons_data_has_its_own_seed_stream() -> None:
     """The moons are drawn from [seed, MOONS_STREAM], not from a member's weight stream [seed, m]."""
-    from glassnet.data import make_moons
-    from glassnet.train._tasks import MOONS_STREAM
-
     x, y = moons_data(50, seed=3)
     expected_x, expected_y = make_moons(50, noise=0.2, rng=np.random.default_rng([3, MOONS_STREAM]))
     np.testing.assert_array_equal(x, expected_x)

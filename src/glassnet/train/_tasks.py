@@ -241,7 +241,7 @@ def train_airfoil(
 
 
 # The seed stream of the generated moons, [seed, MOONS_STREAM]: apart from the streams of the
-# initial weights, [seed, member], which [seed, 2] (its key before) was for member 2.
+# initial weights, [seed, member], and of the batch orders, [seed, member, ORDER_STREAM].
 MOONS_STREAM = 0x4D4F4F4E53  # "MOONS"
 
 
