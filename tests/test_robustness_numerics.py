@@ -173,11 +173,13 @@ def test_float32_and_float64_agree_on_the_airfoil_recipe() -> None:
     The first epochs agree to float32 rounding; later the trajectories may part, as any
     two runs whose rounding differs: a ReLU input near zero lands on the other side and
     Adam, which divides by √v, amplifies small differences. Measured with the recipe of
-    docs/airfoil.md (λ = 0.01), relative differences of the training loss: 9e-9 and 1e-7
-    at epochs 1 and 2 of the validation pass, 8e-7 at epoch 10 (4e-7 on validation RMSE);
-    6e-8 and 2.5e-6 at epochs 1 and 2 of the refit pass, which then parts (3e-4 at epoch
-    4, 4e-3 at epoch 10). With λ = 0.3 the validation pass measured 6e-7 at epoch 10; the
-    network without Fourier features parts sooner (1e-3 at epoch 9, 6e-3 on validation
+    docs/airfoil.md (λ = 0.01) and the batch orders of one generator per member, relative
+    differences of the training loss: 1e-8 and 1.1e-7 at epochs 1 and 2 of the validation
+    pass, which parts at epoch 9 (5e-5, then 3e-4 at epoch 10 and 1.2e-3 on validation
+    RMSE); 9e-9 and 1.4e-7 at epochs 1 and 2 of the refit pass, which parts at epoch 6
+    (1.4e-5, then 3.4e-3 at epoch 10); the metrics 1.8e-3 at most. Under the earlier
+    orders (a generator per epoch) the refit pass measured 2.5e-6 at epoch 2, and the
+    network without Fourier features parted sooner (1e-3 at epoch 9, 6e-3 on validation
     RMSE). So the first two epochs are held to 1e-5 and every metric to 2e-2.
     """
     data = load_airfoil()
