@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 from types import ModuleType
 
@@ -67,3 +69,52 @@ def test_the_trainer_is_timed_per_epoch_between_its_callbacks(speed: ModuleType)
     assert timing.per_epoch["run"] == [pytest.approx(0.2)] * 2
     assert timing.cpu_per_epoch["run"] == [pytest.approx(0.1)] * 2
     assert timing.first_epoch["run"] == [5.0, 5.0]
+
+
+def test_ratios_only_prints_the_target_ratios_of_one_process(
+    speed: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert speed.main(["--ratios-only", "float32", "--quick"]) == 0
+    ratios = json.loads(capsys.readouterr().out)
+    assert set(ratios) == {"glassnet", "Trainer"}
+    assert all(0.5 < ratio < 10 for ratio in ratios.values())  # a sanity bound, not the target
+
+
+def test_fresh_processes_time_the_ratios_again(speed: ModuleType) -> None:
+    """One real child process per dtype; their ratios come back per dtype and loop."""
+    settings = dataclasses.replace(speed.QUICK, processes=1, process_rounds=1)
+    found = speed.ratios_in_fresh_processes(settings, quick=True)
+    assert set(found) == {"float32", "float64"}
+    for loops in found.values():
+        assert set(loops) == {"glassnet", "Trainer"}
+        assert all(len(ratios) == 1 and ratios[0] > 0.5 for ratios in loops.values())
+
+
+def test_a_failed_process_is_reported_with_its_error(
+    speed: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GLASSNET_DATA", "/nonexistent/airfoil.dat")  # the child cannot load the data
+    settings = dataclasses.replace(speed.QUICK, processes=1)
+    with pytest.raises(RuntimeError, match=r"--ratios-only float32 failed:\n(.|\n)*nonexistent"):
+        speed.ratios_in_fresh_processes(settings, quick=True)
+
+
+def test_process_table_gives_median_range_and_how_often_met(speed: ModuleType) -> None:
+    found = {"float32": {"glassnet": [1.26, 1.24, 1.27], "Trainer": [1.2, 1.21, 1.22]}}
+    lines = speed.process_table(found)
+    assert "3 fresh processes" in lines[0]
+    assert "| float32 | glassnet | 1.260 | 1.240–1.270 | 1 of 3 |" in lines
+    assert "| float32 | Trainer | 1.210 | 1.200–1.220 | 3 of 3 |" in lines
+
+
+def test_targets_show_the_floor_ratio_to_three_digits(speed: ModuleType) -> None:
+    """1.251 × the floor is a miss, and the table must not print it as 1.25."""
+    seconds = {"floor": 1.0, "glassnet": 1.251, "Trainer": 1.2, "torch eager": 10.0, "sklearn": 5.0}
+    timing = speed.Timing(
+        per_epoch={name: [value] for name, value in seconds.items()},
+        cpu_per_epoch={name: [value] for name, value in seconds.items()},
+    )
+    lines = speed.targets({"float32": timing})
+    assert "| float32 | glassnet | 1.251 MISSED (CPU time: 1.251) | 7.99 met" in lines[2]
+    assert "| float32 | Trainer | 1.200 met (CPU time: 1.200) | 8.33 met" in lines[3]
+    assert lines[2].endswith("| 4.00 met (CPU time: 4.00) |")
