@@ -82,12 +82,18 @@ def test_ratios_only_prints_the_target_ratios_of_one_process(
 
 def test_fresh_processes_time_the_ratios_again(speed: ModuleType) -> None:
     """One real child process per dtype; their ratios come back per dtype and loop."""
-    settings = dataclasses.replace(speed.QUICK, processes=1, process_rounds=1)
+    settings = dataclasses.replace(speed.QUICK, processes=1)
     found = speed.ratios_in_fresh_processes(settings, quick=True)
     assert set(found) == {"float32", "float64"}
     for loops in found.values():
         assert set(loops) == {"glassnet", "Trainer"}
         assert all(len(ratios) == 1 and ratios[0] > 0.5 for ratios in loops.values())
+
+
+def test_ratios_only_takes_no_report_options(speed: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        speed.main(["--ratios-only", "float32", "--write-docs"])
+    assert "--ratios-only prints its ratios only" in capsys.readouterr().err
 
 
 def test_a_failed_process_is_reported_with_its_error(
