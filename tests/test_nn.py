@@ -204,6 +204,23 @@ def test_linear_bias_gradient_follows_changes_of_batch_size_and_dtype() -> None:
         )
 
 
+def test_linear_backward_params_adds_what_backward_adds_and_returns_nothing() -> None:
+    """The parameters' half of backward: the same gradients to the bit, accumulated the same
+    way, and no dL/dX."""
+    rng = np.random.default_rng(9)
+    x, g = rng.normal(size=(6, 3)), rng.normal(size=(6, 2))
+    full, half = Linear(3, 2, rng=np.random.default_rng(1)), Linear(3, 2, rng=np.random.default_rng(1))
+    for layer in (full, half):
+        layer.forward(x)
+    for _ in range(2):  # written after zero_grad, then added to
+        assert full.backward(g).shape == (6, 3)
+        assert half.backward_params(g) is None
+        for name in ("weight", "bias"):
+            np.testing.assert_array_equal(getattr(half, name).grad, getattr(full, name).grad, err_msg=name)
+    with pytest.raises(RuntimeError, match=r"Linear\.backward called before forward"):
+        Linear(3, 2).backward_params(g)
+
+
 def test_a_gradient_changed_after_zero_grad_is_added_to() -> None:
     """Whoever reads grad after zero_grad may write to it: backward then adds, as PyTorch."""
     rng = np.random.default_rng(4)

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from glassnet.data import Preprocessor, load_airfoil, make_moons, train_val_test_split
+from glassnet.losses import MSELoss
+from glassnet.spec import build_mlp
 from glassnet.train import (
     MOONS_CONFIG,
     ORDER_STREAM,
@@ -20,6 +22,7 @@ from glassnet.train import (
     Trainer,
     TrainResult,
     fit,
+    make_glassnet_optimizer,
     moons_data,
     train_moons,
 )
@@ -451,6 +454,33 @@ def test_a_run_resumes_in_the_other_engine(
     assert resumed.status == "completed"
     for name, weights in straight.members[0].weights.items():
         np.testing.assert_allclose(resumed.members[0].weights[name], weights, rtol=0, atol=1e-9, err_msg=name)
+
+
+def test_numpy_engine_steps_are_the_bare_loops_to_the_bit() -> None:
+    """The engine's backward stops at the first layer's parameters (no dL/dX of the data);
+    its weights are still those of model.backward + optimizer steps, bit for bit."""
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(40, 5)), rng.normal(size=(40, 1))
+    config = small(batch_size=16)
+    trainer = Trainer(config, x, y)
+    weights = trainer.initial_weights(0)
+    engine = NumpyEngine(trainer.spec, weights, config, x, y)
+    model = build_mlp(trainer.spec, rng=np.random.default_rng(0))
+    model.load_state_dict(weights)
+    loss = MSELoss()
+    opt = make_glassnet_optimizer(config, model.parameters())
+    try:
+        engine.begin_epoch(np.arange(40))
+        for start in range(0, 40, 16):
+            engine.train_batch(start, min(40, start + 16))
+            loss(model(x[start : start + 16]), y[start : start + 16])
+            opt.zero_grad()
+            model.backward(loss.backward())
+            opt.step()
+    finally:
+        engine.close()
+    for name, value in engine.get_weights().items():
+        np.testing.assert_array_equal(value, model.state_dict()[name], err_msg=name)
 
 
 @pytest.mark.parametrize("loss", ["mse", "half_sse"])

@@ -111,6 +111,15 @@ class Linear(Module):
 
     def backward(self, grad_out: Array) -> Array:
         """Add dL/dW = Gᵀ X and dL/db = Σₙ G to the gradients; return dL/dX = G W."""
+        self.backward_params(grad_out)
+        grad_in: Array = grad_out.dot(self.weight.data)  # (N, in)
+        return grad_in
+
+    def backward_params(self, grad_out: Array) -> None:
+        """The parameters' half of :meth:`backward`: add dL/dW = Gᵀ X and dL/db = Σₙ G to the
+        gradients, without dL/dX. For a first layer, whose input is data: a training step has
+        no use for dL/dX (PyTorch does not compute it for an input that does not require a
+        gradient), and the NumPy training engine calls this on its model's first layer."""
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
         self.weight.add_grad_product(grad_out.T, self._x)  # (out, in)
@@ -119,8 +128,6 @@ class Linear(Module):
         if len(ones) != len(grad_out) or ones.dtype is not grad_out.dtype:
             ones = self._ones = _ones(len(grad_out), grad_out.dtype)
         self.bias.add_grad_product(ones, grad_out)  # (out,): Σₙ G as 1ᵀG
-        grad_in: Array = grad_out.dot(self.weight.data)  # (N, in)
-        return grad_in
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}"
