@@ -17,6 +17,7 @@ import pytest
 from conftest import shared_airfoil
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import main
+from glassnet.cli._train import seconds_text
 from glassnet.train import NumpyEngine
 
 QUICK = ["--hidden", "32,32", "--epochs", "40", "--batch-size", "64", "--lr", "5e-3", "--warmup-epochs", "2"]
@@ -345,3 +346,11 @@ def test_real_subprocess_trains_moons(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"run folder: {out}"
     assert (out / "model.npz").is_file()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.0421, "0.042 s"), (0.0004, "0.0004 s"), (0.96, "0.96 s"), (23.24, "23.2 s"), (1234.5, "1234.5 s")],
+)
+def test_the_training_time_reads_well_at_every_scale(seconds: float, text: str) -> None:
+    assert seconds_text(seconds) == text

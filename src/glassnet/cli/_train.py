@@ -411,12 +411,18 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def seconds_text(seconds: float) -> str:
+    """A duration for people: two significant digits under a second (a 40-ms run is not
+    "0.0 s"), tenths of a second above."""
+    return f"{seconds:.2g} s" if seconds < 1.0 else f"{seconds:.1f} s"
+
+
 def summary(run: Run) -> str:
     """A few lines: the metrics table of every part and the training time."""
     result = run.result
     lines = [
         f"{run.task}: {len(result.members)} model(s), {result.spec.sizes} ({run.config.engine}), "
-        f"{result.seconds:.1f} s, {result.status}"
+        f"{seconds_text(result.seconds)}, {result.status}"
     ]
     if result.message:
         lines.append(f"  note: {result.message}")
