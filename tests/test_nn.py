@@ -221,6 +221,31 @@ def test_linear_backward_params_adds_what_backward_adds_and_returns_nothing() ->
         Linear(3, 2).backward_params(g)
 
 
+@pytest.mark.parametrize("first", ["linear", "relu"])
+def test_sequential_backward_params_adds_what_backward_adds(first: str) -> None:
+    """Layer by layer as backward, the first layer stopping at its parameters (Linear) or
+    running its backward (any other module): the same gradients to the bit."""
+    rng = np.random.default_rng(10)
+    x, g = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+
+    def build() -> Sequential:
+        layers = [
+            Linear(3, 4, rng=np.random.default_rng(2)),
+            ReLU(),
+            Linear(4, 2, rng=np.random.default_rng(3)),
+        ]
+        return Sequential(*([ReLU()] if first == "relu" else []), *layers)
+
+    full, half = build(), build()
+    for model in (full, half):
+        model.forward(x)
+    full.backward(g)
+    assert half.backward_params(g) is None
+    for (name, a), (_, b) in zip(full.named_parameters(), half.named_parameters(), strict=True):
+        np.testing.assert_array_equal(b.grad, a.grad, err_msg=name)
+    Sequential().backward_params(g)  # no layers: nothing to do
+
+
 def test_a_gradient_changed_after_zero_grad_is_added_to() -> None:
     """Whoever reads grad after zero_grad may write to it: backward then adds, as PyTorch."""
     rng = np.random.default_rng(4)

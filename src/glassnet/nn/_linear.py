@@ -117,9 +117,7 @@ class Linear(Module):
 
     def backward_params(self, grad_out: Array) -> None:
         """The parameters' half of :meth:`backward`: add dL/dW = Gᵀ X and dL/db = Σₙ G to the
-        gradients, without dL/dX. For a first layer, whose input is data: a training step has
-        no use for dL/dX (PyTorch does not compute it for an input that does not require a
-        gradient), and the NumPy training engine calls this on its model's first layer."""
+        gradients, without the product dL/dX = G W (see :meth:`Module.backward_params`)."""
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
         self.weight.add_grad_product(grad_out.T, self._x)  # (out, in)

@@ -40,6 +40,14 @@ class Module:
     def backward(self, grad_out: Array) -> Array:
         raise NotImplementedError(f"{type(self).__name__} does not define backward")
 
+    def backward_params(self, grad_out: Array) -> None:
+        """``backward`` for a caller with no use for dL/dx: add dL/dθ to every parameter's
+        ``grad`` and return nothing. A training step is one: its input is data (PyTorch does
+        not compute dL/dx either, for an input that does not require a gradient). By default
+        this runs ``backward``; modules whose dL/dx is work of its own skip it (``Linear``,
+        and ``Sequential``, which passes the call on to its first layer)."""
+        self.backward(grad_out)
+
     def __call__(self, x: npt.ArrayLike) -> Array:
         return self.forward(as_float_array(x, name=self._input_name, dtype=self.dtype, ndim=2))
 
@@ -183,6 +191,14 @@ class Sequential(Module):
         for layer in reversed(self.layers):
             grad_out = layer.backward(grad_out)
         return grad_out
+
+    def backward_params(self, grad_out: Array) -> None:
+        """``backward`` whose first layer stops at its parameters: no dL/dx of the input."""
+        if not self.layers:
+            return
+        for layer in self.layers[:0:-1]:  # every layer but the first, last to second
+            grad_out = layer.backward(grad_out)
+        self.layers[0].backward_params(grad_out)
 
     @property
     def dtype(self) -> np.dtype[Any] | None:

@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 from glassnet._checks import Array
 from glassnet.losses import Loss, MSELoss, get_loss
-from glassnet.nn import Linear, Parameter
+from glassnet.nn import Parameter
 from glassnet.optim import SGD, Adam, AdamW, Optimizer, moments_in_torch_form
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 from glassnet.train._config import TrainConfig
@@ -87,10 +87,6 @@ class NumpyEngine:
     ) -> None:
         self.model = build_mlp(spec, rng=np.random.default_rng(0))
         self.model.load_state_dict(weights)
-        first, *later = self.model.layers
-        if not isinstance(first, Linear):
-            raise TypeError(f"the engine's model must start with a Linear layer, got {type(first).__name__}")
-        self._first_layer, self._later_layers = first, later[::-1]  # the backward pass's order
         self.named = list(self.model.named_parameters())
         self.params = [parameter for _, parameter in self.named]
         self.optimizer = make_glassnet_optimizer(config, self.params)  # fuses the parameters
@@ -120,12 +116,8 @@ class NumpyEngine:
         prediction = self.model.forward(xb)  # (B, out)
         value = self.loss.forward(prediction, yb)  # loss(ŷ, y) without its checks: the rows were checked once
         self.optimizer.zero_grad()
-        # model.backward(dL/dŷ) without the last product, dL/dX of the input rows, which no one
-        # reads: the first layer stops at its parameters
-        grad = self.loss.backward()  # (B, out)
-        for layer in self._later_layers:
-            grad = layer.backward(grad)
-        self._first_layer.backward_params(grad)
+        # backward without dL/dX of the input rows, which no one reads
+        self.model.backward_params(self.loss.backward())
         if self.clip_norm > 0:
             self._clip()
         self.optimizer.step()
