@@ -1,0 +1,90 @@
+"""benchmarks/airfoil_accuracy.py: its split of the test error by position in a spectrum, and a short run."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from conftest import load_benchmark, shared_airfoil
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    return load_benchmark("airfoil_accuracy")
+
+
+# Two configurations (the four columns after frequency) and their spectra.
+A = [5.0, 0.3, 71.3, 0.002]
+B = [9.0, 0.1, 39.6, 0.004]
+X = np.array(
+    [
+        [200.0, *A],  # 0 seen
+        [400.0, *A],  # 1 seen
+        [800.0, *A],  # 2 seen
+        [100.0, *A],  # 3 below A's seen frequencies: an end
+        [600.0, *A],  # 4 between them: interior
+        [1600.0, *A],  # 5 above them: an end
+        [400.0, *B],  # 6 B has no seen row: an end
+        [800.0, *A],  # 7 at the highest seen frequency itself: interior
+    ]
+)
+
+
+def test_spectrum_ends_by_hand(bench: ModuleType) -> None:
+    seen = np.array([0, 1, 2])
+    rows = np.array([3, 4, 5, 6, 7])
+    np.testing.assert_array_equal(bench.spectrum_ends(X, seen, rows), [True, False, True, True, False])
+
+
+def test_position_metrics_and_pooling_by_hand(bench: ModuleType) -> None:
+    y = np.zeros(len(X))
+    test = np.array([3, 4, 5, 6, 7])
+    prediction = np.array([1.0, 2.0, 3.0, 5.0, 4.0])  # errors of the ends 1, 3, 5; of the interior 2, 4
+    metrics = bench.position_metrics(X, y, prediction, np.array([0, 1, 2]), test)
+    assert metrics["ends"]["n"] == 3
+    assert metrics["ends"]["rmse"] == pytest.approx(math.sqrt((1 + 9 + 25) / 3), abs=1e-12)
+    assert metrics["interior"]["n"] == 2
+    assert metrics["interior"]["rmse"] == pytest.approx(math.sqrt((4 + 16) / 2), abs=1e-12)
+
+    other = {"ends": {"n": 1, "rmse": 2.0}, "interior": {"n": 0, "rmse": float("nan")}}
+    pooled = bench.rmse_by_position([metrics, other])
+    assert pooled["ends"] == {"n": 4, "rmse": pytest.approx(math.sqrt((1 + 9 + 25 + 4) / 4), abs=1e-12)}
+    assert pooled["interior"] == {"n": 2, "rmse": pytest.approx(math.sqrt(10.0), abs=1e-12)}
+
+
+def test_a_short_run_reports_every_test_row(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "result.json"
+    options = ["--epochs", "2", "--hidden", "8", "--fourier-features", "0"]
+    code = bench.main(
+        [
+            "--seeds",
+            "0",
+            "--only",
+            "single",
+            "--data",
+            str(shared_airfoil()),
+            "--json",
+            str(out),
+            "--",
+            *options,
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "spectrum ends" in printed and "pooled test RMSE at spectrum ends" in printed
+    (outcome,) = json.loads(out.read_text())["results"]
+    (run,) = outcome["runs"]
+    assert run["ends"]["n"] + run["interior"]["n"] == 301  # the test part: 20 % of 1503 rows
+    assert run["ends"]["n"] == 53  # split 0's test rows at an end of their spectrum
+    squares = (
+        run["ends"]["n"] * run["ends"]["rmse"] ** 2 + run["interior"]["n"] * run["interior"]["rmse"] ** 2
+    )
+    assert math.sqrt(squares / 301) == pytest.approx(run["rmse"], rel=1e-9)  # the two parts make the whole
+    assert outcome["summary"]["positions"]["ends"]["n"] == 53
