@@ -179,6 +179,81 @@ def test_a_parameter_no_backward_reached_steps_from_zero_not_its_old_gradient(ze
         assert not parameter.grad.any()
 
 
+def test_the_gradient_array_is_reused_so_a_kept_reference_shows_the_next_gradient() -> None:
+    """As with PyTorch's zero_grad(set_to_none=False): copy a gradient to keep it."""
+    rng = np.random.default_rng(8)
+    layer = Linear(3, 2, rng=rng)
+    x, g = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    layer.forward(x)
+    layer.backward(g)
+    kept, copied = layer.weight.grad, layer.weight.grad.copy()
+    layer.zero_grad()
+    layer.forward(2 * x)
+    layer.backward(g)
+    assert kept is layer.weight.grad
+    np.testing.assert_allclose(kept, 2 * copied, rtol=1e-15)
+
+
+def test_assigning_a_gradient_writes_it_where_the_optimizer_reads_it() -> None:
+    layer = Linear(3, 2, rng=np.random.default_rng(9))
+    opt = optim.SGD(layer.parameters(), lr=0.5)
+    before = layer.weight.data.copy()
+    layer.weight.grad = np.ones((2, 3))
+    layer.bias.grad = [1.0, -1.0]
+    opt.step()
+    np.testing.assert_allclose(layer.weight.data, before - 0.5, rtol=1e-15)
+    np.testing.assert_array_equal(layer.bias.grad, [1.0, -1.0])
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "match"),
+    [
+        (np.ones(3), ValueError, r"Parameter.grad must have the parameter's shape \(2,\), got shape \(3,\)"),
+        (np.ones((2, 1)), ValueError, r"shape \(2,\), got shape \(2, 1\)"),
+        ("abc", TypeError, r"Parameter.grad must be an array of numbers"),
+    ],
+)
+def test_assigning_a_gradient_of_the_wrong_shape_or_kind_is_refused(
+    value: object, error: type, match: str
+) -> None:
+    parameter = Parameter(np.zeros(2))
+    with pytest.raises(error, match=match):
+        parameter.grad = value  # type: ignore[assignment]
+    np.testing.assert_array_equal(parameter.grad, np.zeros(2))
+
+
+@pytest.mark.parametrize("replace", ["astype", "assign data", "second optimizer"])
+def test_an_optimizer_refuses_to_step_a_parameter_whose_data_was_replaced(replace: str) -> None:
+    """The optimizer updates its flat buffer: a parameter moved off it would silently never change."""
+    model = MLP([3, 4, 1], rng=np.random.default_rng(10))
+    opt = optim.Adam(model.parameters(), lr=0.1)
+    if replace == "astype":
+        model.astype(np.float64)  # new arrays, even of the same dtype
+    elif replace == "assign data":
+        model[0].weight.data = np.zeros((4, 3))
+    else:
+        optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(
+        RuntimeError, match=r"Adam cannot step Parameter\(shape=\(4, 3\).*build the optimizer"
+    ):
+        opt.step()
+
+
+def test_an_optimizer_built_after_astype_steps_the_converted_model() -> None:
+    model = MLP([3, 4, 1], rng=np.random.default_rng(11)).astype(np.float32)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = model[0].weight.data.copy()
+    model[0].weight.grad = np.ones((4, 3))
+    opt.step()
+    assert model[0].weight.data.dtype == np.float32
+    np.testing.assert_allclose(model[0].weight.data, before - np.float32(0.1), rtol=1e-6)
+
+
+def test_use_arrays_refuses_data_and_grad_of_different_shapes() -> None:
+    with pytest.raises(ValueError, match=r"must share one shape, got \(2,\) and \(3,\)"):
+        Parameter(np.zeros(2)).use_arrays(np.zeros(2), np.zeros(3))
+
+
 def test_a_gradient_read_after_zero_grad_is_zero_though_the_zeros_are_written_lazily() -> None:
     layer = Linear(3, 2, rng=np.random.default_rng(7))
     layer.forward(np.ones((4, 3)))
@@ -266,8 +341,8 @@ def test_a_gradient_of_another_dtype_or_layout_is_still_written() -> None:
     float32 = Parameter(np.zeros((3, 2), dtype=np.float32))
     float32.add_grad_product(a, b)  # float64 product into a float32 gradient
     np.testing.assert_allclose(float32.grad, a @ b, rtol=1e-6)
-    strided = Parameter(np.zeros((3, 2)))
-    strided.grad = np.zeros((2, 3)).T  # F-contiguous
+    strided = Parameter(np.zeros((2, 3)).T)  # F-contiguous data, so an F-contiguous gradient
+    assert not strided.grad.flags.c_contiguous
     strided.zero_grad()
     strided.add_grad_product(a, b)
     np.testing.assert_allclose(strided.grad, a @ b, rtol=1e-15)

@@ -100,11 +100,14 @@ class Module:
             parameter.zero_grad()
 
     def astype(self, dtype: npt.DTypeLike) -> Self:
-        """Convert every parameter (and its gradient) to ``dtype`` in place; return self."""
+        """Convert every parameter (and its gradient) to ``dtype``; return self.
+
+        Each parameter gets new arrays, so build optimizers after this: one built before holds
+        views of the old arrays and refuses to step.
+        """
         resolved = as_dtype(dtype)
         for parameter in self.parameters():
-            parameter.data = parameter.data.astype(resolved)
-            parameter.grad = parameter.grad.astype(resolved)
+            parameter.use_arrays(parameter.data.astype(resolved), parameter.grad.astype(resolved))
         return self
 
     # -- modes -------------------------------------------------------------------------

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
-from glassnet._checks import Array
+from glassnet._checks import Array, as_float_array
 
 
 class Parameter:
@@ -13,9 +14,12 @@ class Parameter:
     ``grad`` starts at zero and ``backward`` passes add to it, as PyTorch's ``.grad``
     accumulates; ``zero_grad()`` on the module or the optimizer resets it.
 
-    Optimizers may rebind ``data`` and ``grad`` to views of one contiguous buffer (so one
-    vectorised update serves every parameter); always reach the arrays through the
-    Parameter rather than keeping a reference to them.
+    Optimizers make ``data`` and ``grad`` views of one contiguous buffer (so one vectorised
+    update serves every parameter, see :meth:`use_arrays`); always reach the arrays through
+    the Parameter rather than keeping a reference to them. Change values in place
+    (``p.data[...] = values``, ``model.load_state_dict``); assigning ``p.grad = values``
+    writes them into the gradient array, so an optimizer's view of it sees them. An
+    optimizer refuses to step a parameter whose ``data`` was replaced by another array.
 
     ``zero_grad`` only records that the gradient is zero, as PyTorch's
     ``zero_grad(set_to_none=True)`` drops it: the zeros are written when someone reads
@@ -41,9 +45,27 @@ class Parameter:
         return self._grad
 
     @grad.setter
-    def grad(self, value: Array) -> None:
-        self._grad = value
+    def grad(self, value: npt.ArrayLike) -> None:
+        """Write ``value`` (of the parameter's shape) into the gradient array, in place."""
+        array = as_float_array(value, name="Parameter.grad", finite=False)
+        if array.shape != self._grad.shape:
+            raise ValueError(
+                f"Parameter.grad must have the parameter's shape {self._grad.shape}, got shape {array.shape}"
+            )
+        np.copyto(self._grad, array)
         self._grad_is_zero = False
+
+    def use_arrays(self, data: Array, grad: Array) -> None:
+        """Make ``data`` and ``grad`` (same shape) the parameter's arrays, as they are: no copy.
+
+        For optimizers, which move every parameter into one flat buffer and keep views of
+        it, and for :meth:`Module.astype`. The gradient counts as written (not pending zeros).
+        """
+        if data.shape != grad.shape:
+            raise ValueError(
+                f"Parameter data and grad must share one shape, got {data.shape} and {grad.shape}"
+            )
+        self.data, self._grad, self._grad_is_zero = data, grad, False
 
     @property
     def shape(self) -> tuple[int, ...]:

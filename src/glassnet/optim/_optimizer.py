@@ -31,6 +31,7 @@ class Optimizer:
         self.param_groups: list[dict[str, Any]] = []
         self._flat_data: list[Array] = []
         self._flat_grad: list[Array] = []
+        self._views: list[list[tuple[Parameter, Array]]] = []  # per group: (parameter, its data view)
         self.state: list[dict[str, Any]] = []
         seen: set[int] = set()
         for group in groups:
@@ -54,6 +55,7 @@ class Optimizer:
             self.param_groups.append({"params": parameters, **settings})
             self._flat_data.append(data)
             self._flat_grad.append(grad)
+            self._views.append([(parameter, parameter.data) for parameter in parameters])
             self.state.append({"step": 0})
 
     # -- subclass interface ------------------------------------------------------------
@@ -68,10 +70,12 @@ class Optimizer:
 
     def step(self) -> None:
         """Apply one update to every parameter from its accumulated gradient."""
-        for group, data, grad, state in zip(
-            self.param_groups, self._flat_data, self._flat_grad, self.state, strict=True
+        for group, data, grad, state, views in zip(
+            self.param_groups, self._flat_data, self._flat_grad, self.state, self._views, strict=True
         ):
-            for parameter in group["params"]:
+            for parameter, view in views:
+                if parameter.data is not view:  # the update would go to the old array, unseen
+                    raise RuntimeError(_moved_message(self, parameter))
                 parameter.settle_grad()  # zeros pending from zero_grad, where no backward wrote
             state["step"] += 1
             self.update_group(data, grad, state, group)
@@ -150,6 +154,16 @@ def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:
     return [{"params": items}]
 
 
+def _moved_message(optimizer: Optimizer, parameter: Parameter) -> str:
+    return (
+        f"{type(optimizer).__name__} cannot step {parameter}: its data is no longer the array the "
+        "optimizer updates (it was replaced after the optimizer was built: by model.astype, by "
+        "assigning p.data, or by building another optimizer on the same parameters). Change "
+        "values in place (p.data[...] = values, model.load_state_dict), or build the optimizer "
+        "afterwards"
+    )
+
+
 def _fuse(parameters: list[Parameter]) -> tuple[Array, Array]:
     """Move the parameters into one flat data and one flat grad buffer; return both."""
     dtypes = {parameter.data.dtype for parameter in parameters}
@@ -164,7 +178,9 @@ def _fuse(parameters: list[Parameter]) -> tuple[Array, Array]:
         size, shape = parameter.size, parameter.data.shape
         data[offset : offset + size] = parameter.data.ravel()
         grad[offset : offset + size] = parameter.grad.ravel()
-        parameter.data = data[offset : offset + size].reshape(shape)  # views into the flat buffers
-        parameter.grad = grad[offset : offset + size].reshape(shape)
+        # views into the flat buffers
+        parameter.use_arrays(
+            data[offset : offset + size].reshape(shape), grad[offset : offset + size].reshape(shape)
+        )
         offset += size
     return data, grad
