@@ -279,3 +279,39 @@ def test_adam_moments_convert_to_and_from_torch_form(name: str, make_ours: Any, 
         np.testing.assert_allclose(
             parameter.data, tensor.detach().numpy(), rtol=0, atol=1e-9, err_msg=our_name
         )
+
+
+@pytest.mark.parametrize(("name", "make_ours", "make_theirs"), ADAMS, ids=[a[0] for a in ADAMS])
+def test_adam_follows_torch_when_the_betas_change_mid_run(
+    name: str, make_ours: Any, make_theirs: Any
+) -> None:
+    """glassnet's moments are scaled by the betas; set anew (as a momentum schedule does), they are
+    rescaled, so the run goes on as torch's, and a state saved before the next step resumes it."""
+    rng = np.random.default_rng(13)
+    model = MLP([5, 16, 8, 1], activation="tanh", rng=rng)
+    reference = torch_copy(model)
+    ours, theirs = make_ours(model.parameters()), make_theirs(reference.parameters())
+    batches = [(rng.normal(size=(17, 5)), rng.normal(size=(17, 1))) for _ in range(20)]
+    for x, y in batches[:10]:
+        _step_both(model, ours, reference, theirs, x, y)
+    for optimizer in (ours, theirs):
+        optimizer.param_groups[0]["betas"] = (0.7, 0.95)
+    weights, saved = model.state_dict(), ours.state_dict()  # after the change, before a step
+    resumed = MLP([5, 16, 8, 1], activation="tanh", rng=np.random.default_rng(0))
+    resumed.load_state_dict(weights)
+    continued = make_ours(resumed.parameters())
+    continued.load_state_dict(saved)
+    for x, y in batches[10:]:
+        _step_both(model, ours, reference, theirs, x, y)
+        loss = MSELoss()
+        continued.zero_grad()
+        loss(resumed(x), y)
+        resumed.backward(loss.backward())
+        continued.step()
+    for (our_name, parameter), (_, tensor), (_, again) in zip(
+        model.named_parameters(), reference.named_parameters(), resumed.named_parameters(), strict=True
+    ):
+        np.testing.assert_allclose(
+            parameter.data, tensor.detach().numpy(), rtol=0, atol=1e-9, err_msg=our_name
+        )
+        np.testing.assert_allclose(again.data, parameter.data, rtol=0, atol=1e-12, err_msg=our_name)

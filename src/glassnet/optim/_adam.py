@@ -83,6 +83,16 @@ def adam_update(
     param -= scratch
 
 
+def _rescale_moments(state: dict[str, Any], old: tuple[float, float], new: tuple[float, float]) -> None:
+    """Moments kept in the scale of betas ``old`` (u = m / (1 − β₁), w = v / (1 − β₂)) put in
+    the scale of ``new``, in place: torch keeps m and v as they are when the betas change."""
+    if tuple(old) == tuple(new):
+        return
+    for scaled, index in SCALED_MOMENTS.values():
+        if scaled in state:
+            state[scaled] *= (1.0 - old[index]) / (1.0 - new[index])
+
+
 def moments_in_torch_form(buffers: Mapping[str, Any], betas: tuple[float, float]) -> dict[str, Any]:
     """Adam's buffers with glassnet's scaled moments turned into torch's m and v.
 
@@ -159,7 +169,11 @@ class Adam(Optimizer):
             raise TypeError(f"{name} amsgrad must be True or False, got {settings['amsgrad']!r}")
 
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
-        beta1, beta2 = settings["betas"]
+        betas = settings["betas"]
+        if state.get("_betas") is not betas:  # first step, or betas set anew (as a schedule may)
+            _rescale_moments(state, state.get("_betas", betas), betas)
+            state["_betas"] = betas
+        beta1, beta2 = betas
         adam_update(
             data,
             grad,
@@ -176,8 +190,10 @@ class Adam(Optimizer):
     def state_dict(self) -> dict[str, Any]:
         """Settings and buffers; the moments in glassnet's scaled form (see :func:`adam_update`)."""
         saved = super().state_dict()
-        for state in saved["state"]:
+        for state, group in zip(saved["state"], self.param_groups, strict=True):
             state.pop("_scratch", None)  # working memory, not state
+            # saved in the scale of the group's betas, which load_state_dict assumes
+            _rescale_moments(state, state.pop("_betas", group["betas"]), group["betas"])
         return saved
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
