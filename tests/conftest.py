@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -81,3 +82,26 @@ def load_benchmark(name: str) -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
     return module
+
+
+def rewrite_checkpoint(path: Path, change: Any) -> None:
+    """Load a checkpoint's raw arrays, let ``change(arrays, meta)`` edit them, write them back."""
+    from glassnet.checkpoint import META_KEY
+
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    meta = json.loads(arrays[META_KEY].tobytes())
+    change(arrays, meta)
+    arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(path, "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def reseal(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    """Recompute the array list and checksum, as a forger would, so only the content checks remain."""
+    from glassnet.checkpoint import META_KEY, _digest
+
+    meta["arrays"] = {
+        key: [a.dtype.str, list(a.shape)] for key, a in sorted(arrays.items()) if key != META_KEY
+    }
+    meta["sha256"] = _digest(meta, {k: v for k, v in arrays.items() if k != META_KEY})

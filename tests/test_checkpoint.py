@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import reseal, rewrite_checkpoint
 from glassnet.checkpoint import FORMAT_VERSION, META_KEY, Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.data import Preprocessor
 from glassnet.spec import MLPSpec, build_mlp
@@ -84,27 +85,6 @@ def test_save_refuses_weights_that_do_not_fit(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def _rewrite(path: Path, change: Any) -> None:
-    """Load the raw arrays, let ``change`` edit them (and the metadata dict), write them back."""
-    with np.load(path, allow_pickle=False) as archive:
-        arrays = {key: archive[key] for key in archive.files}
-    meta = json.loads(arrays[META_KEY].tobytes())
-    change(arrays, meta)
-    arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    with open(path, "wb") as handle:
-        np.savez(handle, **arrays)
-
-
-def _reseal(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
-    """Recompute the array list and checksum, as a forger would, so only the content checks remain."""
-    from glassnet.checkpoint import _digest
-
-    meta["arrays"] = {
-        key: [a.dtype.str, list(a.shape)] for key, a in sorted(arrays.items()) if key != META_KEY
-    }
-    meta["sha256"] = _digest(meta, {k: v for k, v in arrays.items() if k != META_KEY})
-
-
 def _flip_weight(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
     arrays["weights/0/0.weight"] = arrays["weights/0/0.weight"] + 1e-12
 
@@ -115,7 +95,7 @@ def _shrink_weight(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
 
 def _shrink_and_reseal(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
     _shrink_weight(arrays, meta)
-    _reseal(arrays, meta)
+    reseal(arrays, meta)
 
 
 def _future_version(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
@@ -132,12 +112,12 @@ def _change_metric(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
 
 def _drop_member(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
     del arrays["weights/0/2.bias"]
-    _reseal(arrays, meta)
+    reseal(arrays, meta)
 
 
 def _nan_weight(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
     arrays["weights/0/2.bias"] = np.full_like(arrays["weights/0/2.bias"], np.nan)
-    _reseal(arrays, meta)
+    reseal(arrays, meta)
 
 
 @pytest.mark.parametrize(
@@ -156,7 +136,7 @@ def _nan_weight(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
 def test_tampered_or_mismatched_files_are_refused(change: Any, match: str, tmp_path: Path) -> None:
     checkpoint, _ = trained()
     path = save_checkpoint(tmp_path / "m.npz", checkpoint)
-    _rewrite(path, change)
+    rewrite_checkpoint(path, change)
     with pytest.raises(ValueError, match=match):
         load_checkpoint(path)
 
@@ -240,9 +220,9 @@ def test_a_checkpoint_saved_before_fourier_features_resumes_without_them(tmp_pat
 
     def older(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
         del meta["config"]["fourier_features"], meta["config"]["fourier_sigma"]
-        _reseal(arrays, meta)
+        reseal(arrays, meta)
 
-    _rewrite(path, older)
+    rewrite_checkpoint(path, older)
     loaded = load_checkpoint(path).config
     assert loaded is not None and loaded.fourier_features == 0 and loaded.hidden == (4,)
     assert TrainConfig().fourier_features == 8  # while a new configuration has them

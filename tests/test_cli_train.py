@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import shared_airfoil
+from conftest import reseal, rewrite_checkpoint, shared_airfoil
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import main
 from glassnet.cli._train import seconds_text
@@ -69,6 +69,85 @@ def test_evaluate_reproduces_the_saved_metrics(airfoil_run: Path, capsys: pytest
     assert measured["all"]["n"] == 1503
     assert main(["evaluate", str(airfoil_run / "model.npz")]) == 0
     assert "test   RMSE" in capsys.readouterr().out
+
+
+def airfoil_variant(tmp_path: Path, change: str) -> Path:
+    """The published file with its rows reversed, or every target 20 dB louder: same row count."""
+    header, *lines = shared_airfoil().read_text().splitlines()
+    if change == "reversed":
+        lines = lines[::-1]
+    else:
+        lines = [",".join([*line.split(",")[:5], repr(float(line.split(",")[5]) + 20.0)]) for line in lines]
+    path = tmp_path / f"{change}.csv"
+    path.write_text("\n".join([header, *lines]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("change", ["reversed", "louder"])
+def test_evaluate_on_other_data_of_the_same_size_measures_all_rows_only(
+    change: str, airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The saved split names rows by index: on other rows its "train"/"test" would be wrong rows."""
+    data = airfoil_variant(tmp_path, change)
+    capsys.readouterr()
+    assert main(["evaluate", str(airfoil_run), "--data", str(data), "--json"]) == 0
+    captured = capsys.readouterr()
+    measured = json.loads(captured.out)
+    assert list(measured) == ["all"] and measured["all"]["n"] == 1503
+    assert (
+        f"glassnet evaluate: warning: --data {data} is not the data this model was trained on (its rows "
+        "differ from the run's, in values or in order (another SHA-256)); measured on all its rows only "
+        "('all'), not on the run's train/val/test parts\n"
+    ) in captured.err
+
+
+def test_a_model_saved_before_data_fingerprints_is_evaluated_by_row_count(
+    airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    older = tmp_path / "model.npz"
+    older.write_bytes((airfoil_run / "model.npz").read_bytes())
+
+    def without_fingerprint(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        del meta["info"]["data_sha256"]
+        reseal(arrays, meta)
+
+    rewrite_checkpoint(older, without_fingerprint)
+    capsys.readouterr()
+    assert main(["evaluate", str(older), "--json"]) == 0
+    measured = json.loads(capsys.readouterr().out)
+    assert {part: measured[part]["n"] for part in measured} == {"train": 1202, "test": 301, "all": 1503}
+
+
+def interrupted_airfoil_run(out: Path) -> None:
+    """An airfoil run stopped after its first epoch, its resume checkpoint saved in ``out``."""
+    from glassnet.data import load_airfoil
+    from glassnet.train import TrainConfig, train_airfoil
+    from glassnet.train.artifacts import save_resume
+
+    config = TrainConfig(hidden=(8,), epochs=3, fourier_features=0, warmup_epochs=1)
+    run = train_airfoil(
+        load_airfoil(shared_airfoil()), config, callback=lambda trainer, _: trainer.request_stop()
+    )
+    assert run.result.status == "interrupted"
+    save_resume(run, out)
+
+
+@pytest.mark.parametrize("change", ["reversed", "louder"])
+def test_resume_refuses_other_data_of_the_same_size(
+    change: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    interrupted_airfoil_run(out)
+    data = airfoil_variant(tmp_path, change)
+    argv = ["train", "airfoil", "--out", str(out), "--resume", "--quiet", "--no-plots"]
+    capsys.readouterr()
+    assert main([*argv, "--data", str(data)]) == 2
+    assert capsys.readouterr().err.endswith(
+        "error: the data differs from the interrupted run's (its rows differ from the run's, in values or "
+        "in order (another SHA-256)); resume with the same --data\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz"]
+    assert main([*argv, "--data", str(shared_airfoil())]) == 0
 
 
 def test_predict_writes_one_prediction_per_row(airfoil_run: Path, tmp_path: Path) -> None:
@@ -173,7 +252,11 @@ def test_warnings_are_one_line_without_python_source(
     assert main(["evaluate", str(airfoil_run), "--data", str(part)]) == 0
     err = capsys.readouterr().err
     assert err.startswith(f"glassnet evaluate: warning: {part}: differs from the published airfoil data set")
-    assert err.count("\n") == 1 and ".py" not in err
+    assert ".py" not in err
+    _, second = err.splitlines()  # and, one line too: the run's train/val/test parts are not measured
+    assert second.startswith(
+        f"glassnet evaluate: warning: --data {part} is not the data this model was trained on"
+    )
 
 
 def test_train_moons_plots_the_decision_boundary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

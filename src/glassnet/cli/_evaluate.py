@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -61,19 +62,34 @@ def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any,
 
 
 def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[str, float]]:
-    """Metrics of every saved split part (when the data has the model's row count) and of all rows.
+    """Metrics of every saved split part (on the run's own data) and of all rows.
 
     A refit model was trained on the training and validation rows: its "train" covers both
     and there is no "val" to measure (the run's metrics.json holds the validation pass's).
+    On other data (another row count, or rows whose fingerprint differs from the run's:
+    shuffled, shifted, ...) the saved row indices point at rows the model never saw in
+    those roles, so only "all" is measured, with a DataWarning saying why.
     """
+    from glassnet.data import DataWarning
     from glassnet.train import evaluate_parts, model_parts
+    from glassnet.train.artifacts import data_mismatch
 
     X, y = task_data(checkpoint, data)
     parts: dict[str, Any] = {}
-    saved = {name: checkpoint.arrays.get(f"split_{name}") for name in ("train", "val", "test")}
-    n_saved = sum(len(rows) for rows in saved.values() if rows is not None)
-    if n_saved == len(X):
-        split = {name: rows for name, rows in saved.items() if rows is not None}
+    split = {
+        name: checkpoint.arrays[f"split_{name}"]
+        for name in ("train", "val", "test")
+        if f"split_{name}" in checkpoint.arrays
+    }
+    mismatch = data_mismatch(checkpoint, X, y) if split else None
+    if mismatch is not None:
+        warnings.warn(
+            f"{'--data ' + data if data else 'the data found'} is not the data this model was trained on ({mismatch}); "
+            "measured on all its rows only ('all'), not on the run's train/val/test parts",
+            DataWarning,
+            stacklevel=2,
+        )
+    elif split:
         refit = checkpoint.config is not None and checkpoint.config.refit
         parts.update(model_parts(split, refit=refit))
     parts["all"] = np.arange(len(X))

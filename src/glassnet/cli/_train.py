@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.checkpoint import Checkpoint
 from glassnet.data._fourier import MAX_FREQUENCIES
 from glassnet.train import (
     MOONS_CONFIG,
@@ -360,7 +361,7 @@ def _resume(args: argparse.Namespace) -> int:
         from glassnet.data import load_airfoil
 
         dataset = load_airfoil(args.data)
-        _check_same_split(checkpoint.arrays, split, len(dataset))
+        _check_same_data(checkpoint, split, dataset.X, dataset.y)
         run = train_airfoil(
             dataset,
             config,
@@ -381,14 +382,25 @@ def _resume(args: argparse.Namespace) -> int:
     return finish(run, Path(args.out), args)
 
 
-def _check_same_split(arrays: dict[str, Any], split: SplitSettings, n_rows: int) -> None:
-    parts = split.split(n_rows)
-    for name, rows in parts.to_state().items():
-        saved = arrays.get(f"split_{name}")
-        if saved is None or not np.array_equal(saved, rows):
-            raise ValueError(
-                "the data differs from the interrupted run's (its split does not match); resume with the same --data"
-            )
+def _check_same_data(checkpoint: Checkpoint, split: SplitSettings, x: Any, y: Any) -> None:
+    """ValueError unless (x, y) are the interrupted run's rows: one run, one data set.
+
+    The data's fingerprint (see :func:`glassnet.train.artifacts.data_fingerprint`) tells other
+    values or another row order apart; a checkpoint saved before fingerprints has only its
+    row count. The regenerated split must match the saved one too, or the run's parts change.
+    """
+    from glassnet.train.artifacts import data_mismatch
+
+    mismatch = data_mismatch(checkpoint, x, y)
+    if mismatch is None:
+        for name, rows in split.split(len(x)).to_state().items():
+            saved = checkpoint.arrays.get(f"split_{name}")
+            if saved is None or not np.array_equal(saved, rows):
+                mismatch = "its split does not match"
+    if mismatch is not None:
+        raise ValueError(
+            f"the data differs from the interrupted run's ({mismatch}); resume with the same --data"
+        )
 
 
 def finish(run: Run, out: Path, args: argparse.Namespace) -> int:

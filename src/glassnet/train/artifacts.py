@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
+import hashlib
 import io
 import json
 import math
@@ -55,10 +56,41 @@ def run_info(run: Run) -> dict[str, Any]:
             "val_fraction": settings.val_fraction,
         },
         "log_columns": list(run.preprocessor.log_columns),
+        "data_sha256": data_fingerprint(run.X, run.y),
         "status": run.result.status,
         "message": run.result.message,
         "seconds": run.result.seconds,
     }
+
+
+def data_fingerprint(x: Any, y: Any) -> str:
+    """SHA-256 of a run's rows: the shapes of X and y, then their float64 bytes in C order.
+
+    The split depends only on the row count and the seed, so the count cannot tell a run's
+    data from other data of the same size (its rows shuffled, its targets shifted): the
+    fingerprint can, and ``evaluate`` and ``train --resume`` compare it.
+    """
+    features = np.ascontiguousarray(x, dtype=np.float64)  # (N, d)
+    target = np.ascontiguousarray(y, dtype=np.float64)  # (N,)
+    sha = hashlib.sha256(f"X{features.shape}|y{target.shape}|".encode())
+    sha.update(features.tobytes())
+    sha.update(target.tobytes())
+    return sha.hexdigest()
+
+
+def data_mismatch(checkpoint: Checkpoint, x: Any, y: Any) -> str | None:
+    """Why (x, y) are not the rows ``checkpoint``'s run was trained on, or None when they are.
+
+    A checkpoint saved before glassnet recorded the fingerprint (no ``info["data_sha256"]``)
+    can only be compared by its row count, the total of its saved split parts.
+    """
+    n_split = sum(len(rows) for key, rows in checkpoint.arrays.items() if key.startswith("split_"))
+    if n_split != len(x):
+        return f"it has {len(x)} rows, the run's data had {n_split}"
+    recorded = checkpoint.info.get("data_sha256")
+    if recorded is not None and recorded != data_fingerprint(x, y):
+        return "its rows differ from the run's, in values or in order (another SHA-256)"
+    return None
 
 
 def run_checkpoint(run: Run, *, with_resume: bool = False) -> Checkpoint:
