@@ -401,6 +401,63 @@ def test_optimizer_refuses_a_mismatched_state() -> None:
         optim.Adam(model.parameters()).load_state_dict(state)
 
 
+def _stepped_adam_state() -> dict:
+    model = MLP([3, 6, 1], rng=np.random.default_rng(0))
+    opt = optim.Adam(model.parameters())
+    MSELoss()(model(np.ones((2, 3))), np.zeros(2))
+    model.backward(np.ones((2, 1)))
+    opt.step()
+    return opt.state_dict()
+
+
+def _sgd_state() -> dict:
+    model = MLP([3, 6, 1], rng=np.random.default_rng(0))
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model.zero_grad()
+    opt.step()
+    return opt.state_dict()
+
+
+def _with(state: dict, **changes: object) -> dict:
+    changed = copy.deepcopy(state)
+    changed["state"][0].update(changes)
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("make_state", "match"),
+    [
+        (lambda: _sgd_state(), r"Adam has no setting\(s\) \['dampening', 'momentum', 'nesterov'\]"),
+        (
+            lambda: {**_stepped_adam_state(), "state": _sgd_state()["state"]},
+            r"Adam state of group 0 has unknown key\(s\) \['momentum_buffer'\]; expected 'step' and \['exp_avg'",
+        ),
+        (lambda: _with(_stepped_adam_state(), step=None), r"step must be a non-negative integer, got None"),
+        (lambda: _with(_stepped_adam_state(), step=float("nan")), r"non-negative integer, got nan"),
+        (lambda: _with(_stepped_adam_state(), step=2.5), r"non-negative integer, got 2.5"),
+        (lambda: _with(_stepped_adam_state(), step=-1), r"non-negative integer, got -1"),
+        (
+            lambda: _with(_stepped_adam_state(), exp_avg_sq_scaled=np.full(31, -1.0)),
+            r"Adam state 'exp_avg_sq_scaled' of group 0 must be >= 0 \(a mean of squares\), got -1.0",
+        ),
+    ],
+    ids=["sgd settings", "sgd buffers", "step None", "step nan", "step 2.5", "step -1", "negative squares"],
+)
+def test_adam_refuses_a_state_it_could_not_have_saved_and_keeps_its_own(
+    make_state: object, match: str
+) -> None:
+    model = MLP([3, 6, 1], rng=np.random.default_rng(0))
+    opt = optim.Adam(model.parameters())
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=match):
+        opt.load_state_dict(make_state())  # type: ignore[operator]
+    after = opt.state_dict()
+    assert (
+        after["param_groups"] == before["param_groups"]
+        and after["state"][0].keys() == before["state"][0].keys()
+    )
+
+
 def test_parameter_groups_take_their_own_learning_rate() -> None:
     model = MLP([2, 2, 1], rng=np.random.default_rng(0))
     opt = optim.SGD([{"params": model[0].parameters(), "lr": 1.0}, {"params": model[2].parameters()}], lr=0.0)

@@ -19,6 +19,14 @@ SCALED_MOMENTS: dict[str, tuple[str, int]] = {
     "max_exp_avg_sq": ("max_exp_avg_sq_scaled", 1),
 }
 
+# The second-moment buffers, in either form: means of squares, never negative.
+SECOND_MOMENTS = frozenset(
+    name
+    for torch_name, (scaled, index) in SCALED_MOMENTS.items()
+    if index == 1
+    for name in (torch_name, scaled)
+)
+
 
 def adam_update(
     param: Array,
@@ -134,6 +142,8 @@ class Adam(Optimizer):
     """
 
     decoupled_weight_decay = False
+    # glassnet's scaled moments, and torch's, which load_state_dict converts
+    state_keys = frozenset(SCALED_MOMENTS) | {scaled for scaled, _ in SCALED_MOMENTS.values()}
 
     def __init__(
         self,
@@ -167,6 +177,13 @@ class Adam(Optimizer):
         finite_float(settings["weight_decay"], f"{name} weight_decay", minimum=0.0)
         if not isinstance(settings["amsgrad"], bool | np.bool_):
             raise TypeError(f"{name} amsgrad must be True or False, got {settings['amsgrad']!r}")
+
+    def check_state(self, key: str, array: Array, group: int) -> None:
+        if key in SECOND_MOMENTS and bool((array < 0).any()):
+            raise ValueError(
+                f"{type(self).__name__} state {key!r} of group {group} must be >= 0 (a mean of squares), "
+                f"got {array.min()}"
+            )
 
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
         betas = settings["betas"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,8 +23,11 @@ class Optimizer:
     time an optimizer step takes at these sizes. Values are unchanged; the layers, which
     update ``grad`` in place and read ``data`` through the Parameter, see no difference.
 
-    Subclasses define ``defaults`` (their settings), ``check_group`` and ``update_group``.
+    Subclasses define ``defaults`` (their settings), ``state_keys`` (the buffers their state
+    may hold), ``check_group`` and ``update_group``.
     """
+
+    state_keys: frozenset[str] = frozenset()  # buffer names of a group's state, besides "step"
 
     def __init__(self, params: ParamsLike, defaults: dict[str, Any]) -> None:
         groups = _as_groups(params)
@@ -62,6 +66,10 @@ class Optimizer:
 
     def check_group(self, settings: dict[str, Any]) -> None:
         finite_float(settings["lr"], f"{type(self).__name__} lr", minimum=0.0)
+
+    def check_state(self, key: str, array: Array, group: int) -> None:
+        """Refuse a saved buffer no run of this optimizer could hold (shape and finiteness are
+        checked already)."""
 
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -112,17 +120,24 @@ class Optimizer:
             raise ValueError(
                 f"{type(self).__name__} state_dict has {len(groups)} groups but {len(states)} states"
             )
+        name = type(self).__name__
         new_states: list[dict[str, Any]] = []
         for index, (settings, state, data) in enumerate(zip(groups, states, self._flat_data, strict=True)):
+            # another optimizer's state (SGD's into Adam, say) would load half-right
+            unknown = sorted(set(settings) - set(self.defaults) - {"params"})
+            if unknown:
+                raise ValueError(f"{name} has no setting(s) {unknown}; known: {sorted(self.defaults)}")
+            unknown = sorted(set(state) - self.state_keys - {"step"})
+            if unknown:
+                raise ValueError(
+                    f"{name} state of group {index} has unknown key(s) {unknown}; "
+                    f"expected 'step' and {sorted(self.state_keys)}"
+                )
             self.check_group({**self.defaults, **settings})
             restored: dict[str, Any] = {}
             for key, value in state.items():
                 if key == "step":
-                    if isinstance(value, bool) or int(value) != value or value < 0:
-                        raise ValueError(
-                            f"optimizer state step must be a non-negative integer, got {value!r}"
-                        )
-                    restored[key] = int(value)
+                    restored[key] = _saved_step(value)
                     continue
                 array = as_float_array(
                     value, name=f"optimizer state {key!r} of group {index}", dtype=data.dtype
@@ -131,6 +146,7 @@ class Optimizer:
                     raise ValueError(
                         f"optimizer state {key!r} of group {index} has shape {array.shape}, expected {data.shape}"
                     )
+                self.check_state(key, array, index)
                 restored[key] = array.copy()
             new_states.append(restored)
         for group, settings in zip(self.param_groups, groups, strict=True):
@@ -152,6 +168,18 @@ def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:
                 raise ValueError("every parameter group must have a 'params' entry")
         return items  # type: ignore[return-value]
     return [{"params": items}]
+
+
+def _saved_step(value: Any) -> int:
+    """The step count of a saved state: a non-negative integer (an integral float too)."""
+    number = (
+        value
+        if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+        else None
+    )
+    if number is None or not math.isfinite(number) or int(number) != number or number < 0:
+        raise ValueError(f"optimizer state step must be a non-negative integer, got {value!r}")
+    return int(number)
 
 
 def _moved_message(optimizer: Optimizer, parameter: Parameter) -> str:

@@ -49,6 +49,8 @@ class SGD(Optimizer):
     The update is PyTorch's ``torch.optim.SGD`` to the letter; see :func:`sgd_update`.
     """
 
+    state_keys = frozenset({"momentum_buffer"})
+
     def __init__(
         self,
         params: ParamsLike,
