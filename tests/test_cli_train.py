@@ -101,33 +101,43 @@ def test_evaluate_on_other_data_of_the_same_size_measures_all_rows_only(
     ) in captured.err
 
 
+def without_info(key: str) -> Any:
+    """A change for :func:`rewrite_checkpoint`: drop ``info[key]``, as a checkpoint saved before
+    glassnet wrote it would lack it."""
+
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        del meta["info"][key]
+        reseal(arrays, meta)
+
+    return change
+
+
 def test_a_model_saved_before_data_fingerprints_is_evaluated_by_row_count(
     airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     older = tmp_path / "model.npz"
     older.write_bytes((airfoil_run / "model.npz").read_bytes())
 
-    def without_fingerprint(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
-        del meta["info"]["data_sha256"]
-        reseal(arrays, meta)
-
-    rewrite_checkpoint(older, without_fingerprint)
+    rewrite_checkpoint(older, without_info("data_sha256"))
     capsys.readouterr()
     assert main(["evaluate", str(older), "--json"]) == 0
     measured = json.loads(capsys.readouterr().out)
     assert {part: measured[part]["n"] for part in measured} == {"train": 1202, "test": 301, "all": 1503}
 
 
-def interrupted_airfoil_run(out: Path) -> None:
-    """An airfoil run stopped after its first epoch, its resume checkpoint saved in ``out``."""
+def interrupted_airfoil_run(out: Path, *, in_final_pass: bool = False) -> None:
+    """An airfoil run stopped after the first epoch of its validation pass (or of its final,
+    refit pass), its resume checkpoint saved in ``out``."""
     from glassnet.data import load_airfoil
     from glassnet.train import TrainConfig, train_airfoil
     from glassnet.train.artifacts import save_resume
 
+    def stop(trainer: Any, record: dict[str, float]) -> None:
+        if not in_final_pass or record.get("refit") == 1.0:
+            trainer.request_stop()
+
     config = TrainConfig(hidden=(8,), epochs=3, fourier_features=0, warmup_epochs=1)
-    run = train_airfoil(
-        load_airfoil(shared_airfoil()), config, callback=lambda trainer, _: trainer.request_stop()
-    )
+    run = train_airfoil(load_airfoil(shared_airfoil()), config, callback=stop)
     assert run.result.status == "interrupted"
     save_resume(run, out)
 
@@ -148,6 +158,50 @@ def test_resume_refuses_other_data_of_the_same_size(
     )
     assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz"]
     assert main([*argv, "--data", str(shared_airfoil())]) == 0
+
+
+DIVERGING = [  # a learning rate of 10 with momentum 0.99: the loss overflows in the validation pass
+    *["--epochs", "20", "--hidden", "16", "--fourier-features", "0", "--optimizer", "sgd", "--lr", "10"],
+    *["--momentum", "0.99", "--schedule", "constant", "--weight-decay", "0", "--quiet", "--no-plots"],
+]
+
+
+def evaluated_sizes(model: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, float]:
+    """``glassnet evaluate MODEL --json``: the row count of every part measured."""
+    capsys.readouterr()
+    assert main(["evaluate", str(model), "--json"]) == 0
+    return {part: values["n"] for part, values in json.loads(capsys.readouterr().out).items()}
+
+
+def test_evaluate_of_a_run_that_diverged_before_its_refit_measures_the_validation_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """config.refit is set, but no refit happened: the model kept never trained on the val rows."""
+    out = tmp_path / "dv"
+    assert main(["train", "airfoil", *DIVERGING, "--out", str(out)]) == 1
+    assert "in the validation pass" in capsys.readouterr().err
+    model = load_checkpoint(out / "model.npz")
+    assert model.config is not None and model.config.refit and model.info["refit"] is False
+    sizes = {"train": 1081, "val": 121, "test": 301, "all": 1503}
+    assert evaluated_sizes(out, capsys) == sizes
+    rewrite_checkpoint(out / "model.npz", without_info("refit"))
+    assert evaluated_sizes(out, capsys) == sizes  # read from its history: no record of a final pass
+
+
+@pytest.mark.parametrize(
+    ("in_final_pass", "sizes"),
+    [
+        (False, {"train": 1081, "val": 121, "test": 301, "all": 1503}),
+        (True, {"train": 1202, "test": 301, "all": 1503}),
+    ],
+)
+def test_evaluate_of_an_interrupted_run_measures_the_pass_it_stopped_in(
+    in_final_pass: bool, sizes: dict[str, float], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    interrupted_airfoil_run(tmp_path, in_final_pass=in_final_pass)
+    assert evaluated_sizes(tmp_path / "checkpoint.npz", capsys) == sizes
+    rewrite_checkpoint(tmp_path / "checkpoint.npz", without_info("refit"))  # read from the job in progress
+    assert evaluated_sizes(tmp_path / "checkpoint.npz", capsys) == sizes
 
 
 def test_predict_writes_one_prediction_per_row(airfoil_run: Path, tmp_path: Path) -> None:

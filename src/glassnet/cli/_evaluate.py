@@ -61,6 +61,23 @@ def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any,
     raise ValueError(f"the model's task {task!r} is not one glassnet can load data for (airfoil, moons)")
 
 
+def was_refit(checkpoint: Checkpoint) -> bool:
+    """Whether the saved members were trained on the training and validation rows (a final, refit pass).
+
+    Not ``config.refit``: a run that diverged or was interrupted in its validation pass keeps
+    a model of the training rows only. Checkpoints record it as ``info["refit"]``; in older
+    ones a final pass shows in the history (its records carry ``refit`` = 1) or, for an
+    interrupted run, in the job in progress (jobs K…2K−1 are the final passes).
+    """
+    recorded = checkpoint.info.get("refit")
+    if isinstance(recorded, bool):
+        return recorded
+    if any(record.get("refit") == 1.0 for record in checkpoint.history):
+        return True
+    resume, config = checkpoint.resume, checkpoint.config
+    return resume is not None and config is not None and resume.member >= config.ensemble
+
+
 def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[str, float]]:
     """Metrics of every saved split part (on the run's own data) and of all rows.
 
@@ -90,8 +107,7 @@ def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[
             stacklevel=2,
         )
     elif split:
-        refit = checkpoint.config is not None and checkpoint.config.refit
-        parts.update(model_parts(split, refit=refit))
+        parts.update(model_parts(split, refit=was_refit(checkpoint)))
     parts["all"] = np.arange(len(X))
     task = str(checkpoint.info.get("task"))
     return evaluate_parts(checkpoint.ensemble(), checkpoint.load_preprocessor(), X, y, parts, task=task)

@@ -97,17 +97,21 @@ def run_checkpoint(run: Run, *, with_resume: bool = False) -> Checkpoint:
     """The run as a :class:`Checkpoint` (with its resume state when ``with_resume``)."""
     resume = run.result.resume if with_resume else None
     members = run.result.weights
+    refit = bool(run.result.validation_members)  # with validation passes beside them, the members are refit
     if not members:  # interrupted in the first member: the current weights stand in
         if resume is None:
             raise ValueError("the run has no trained member to save")
         members = [resume.weights]
+        refit = resume.member >= run.config.ensemble  # jobs K…2K−1 are the final (refit) passes
     return Checkpoint(
         spec=run.result.spec,
         members=members,
         config=run.config,
         preprocessor=run.preprocessor.to_state(),
         metrics=run.metrics,
-        info=run_info(run),
+        # "refit": whether the members saved were trained on the training and validation rows;
+        # not config.refit, since a run that diverged or stopped in its validation pass was not
+        info={**run_info(run), "refit": refit},
         history=run.result.history,
         arrays={f"split_{name}": rows for name, rows in run.parts().items()},
         resume=resume,
