@@ -112,6 +112,27 @@ def without_info(key: str) -> Any:
     return change
 
 
+@pytest.mark.parametrize(
+    ("target", "nulls"),
+    [("126.5", {"r2"}), ("1e300", {"rmse", "r2"})],  # R² of constant targets: 0/0; (1e300)² overflows
+)
+def test_evaluate_json_writes_null_for_nan_and_infinity(
+    target: str, nulls: set[str], airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As metrics.json does: NaN and Infinity are not JSON, and strict parsers refuse them."""
+    data = tmp_path / "three.csv"
+    data.write_text(f"800,0,0.3048,71.3,0.00266337,{target}\n" * 3)
+    capsys.readouterr()
+    with np.errstate(over="ignore"):  # the overflow is the case under test
+        assert main(["evaluate", str(airfoil_run), "--data", str(data), "--json"]) == 0
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"evaluate --json wrote {constant}, which is not JSON")
+
+    measured = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert {name for name, value in measured["all"].items() if value is None} == nulls
+
+
 def test_a_model_saved_before_data_fingerprints_is_evaluated_by_row_count(
     airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -118,7 +117,9 @@ def handle(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(path)
     metrics = evaluate(checkpoint, args.data)
     if args.json:
-        print(json.dumps(metrics, indent=2))
+        from glassnet.train.artifacts import json_text
+
+        print(json_text(metrics))  # valid JSON: a NaN R² or an infinite RMSE is null, as in metrics.json
         return 0
     unit = checkpoint.info.get("target_unit", "")
     print(

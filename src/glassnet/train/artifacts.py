@@ -175,8 +175,7 @@ def write_run(run: Run, folder: str | os.PathLike[str], *, plots: bool = True) -
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     written["model"] = save_checkpoint(out / MODEL_FILE, run_checkpoint(run))
-    text = json.dumps(_finite(metrics_document(run)), indent=2, sort_keys=False)
-    written["metrics"] = write_text_atomically(out / METRICS_FILE, text + "\n")
+    written["metrics"] = write_text_atomically(out / METRICS_FILE, json_text(metrics_document(run)) + "\n")
     written["history"] = write_text_atomically(out / HISTORY_FILE, history_csv(run.result.history))
     if plots:
         written.update(write_plots(run, out))
@@ -320,6 +319,12 @@ def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
             (out / name).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def json_text(document: Any) -> str:
+    """``document`` as indented JSON, as metrics.json holds it: NaN and ±inf (an R² of constant
+    targets, an RMSE that overflows) written as null, since JSON has no such numbers."""
+    return json.dumps(_finite(document), indent=2, allow_nan=False)
 
 
 def _finite(value: Any) -> Any:
