@@ -65,7 +65,7 @@ BACKPROP: list[Cell] = [
         from glassnet.data import make_moons, train_val_test_split
         from glassnet.explain import explain_exercise
         from glassnet.losses import LogisticLoss
-        from glassnet.train import ORDER_STREAM, TrainConfig, Trainer, classification_metrics
+        from glassnet.train import ORDER_STREAM, TrainConfig, Trainer, classification_metrics, decision_threshold
 
         np.set_printoptions(precision=6, suppress=True)
         """
@@ -568,7 +568,8 @@ BACKPROP: list[Cell] = [
             seed=SEED,
         )
         result = Trainer(config, X_train, y_train).run()
-        print("test:", classification_metrics(result.predict(X_test), y_test))
+        threshold = decision_threshold(config.output_activation)  # 0: the model outputs logits
+        print("test:", classification_metrics(result.predict(X_test), y_test, threshold=threshold))
         """
     ),
     md(

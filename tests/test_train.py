@@ -17,10 +17,14 @@ from glassnet.train import (
     MOONS_CONFIG,
     ORDER_STREAM,
     NumpyEngine,
+    SplitSettings,
     TorchEngine,
     TrainConfig,
     Trainer,
     TrainResult,
+    class_probability,
+    classification_metrics,
+    decision_threshold,
     fit,
     make_glassnet_optimizer,
     moons_data,
@@ -374,6 +378,19 @@ def test_moons_data_has_its_own_seed_stream() -> None:
         ({"restore_best": 1}, TypeError, "restore_best must be True or False"),
         ({"cuda_graph": "yes"}, TypeError, "cuda_graph must be True or False"),
         ({"loss": "huber"}, ValueError, "loss must be one of"),
+        (
+            {"loss": "bce"},
+            ValueError,
+            r"^loss='bce' takes probabilities in \[0, 1\]: it needs output_activation='sigmoid', "
+            r"got output_activation=None; for a logit output use loss='logistic'$",
+        ),
+        ({"loss": "bce", "output_activation": "tanh"}, ValueError, "got output_activation='tanh'"),
+        (
+            {"loss": "logistic", "output_activation": "sigmoid"},
+            ValueError,
+            r"^loss='logistic' takes logits \(it applies the sigmoid itself\): it needs no output "
+            r"activation, got output_activation='sigmoid'; for a sigmoid output use loss='bce'$",
+        ),
     ],
 )
 def test_bad_configuration_is_refused(changes: dict[str, Any], error: type[Exception], match: str) -> None:
@@ -406,6 +423,16 @@ def test_config_round_trips_through_a_dict() -> None:
     assert TrainConfig.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="unknown training configuration field"):
         TrainConfig.from_dict({"epochz": 3})
+
+
+def test_a_saved_configuration_refused_since_says_so() -> None:
+    """BCE without a sigmoid output was accepted before; a saved one is refused on loading."""
+    saved = {**MOONS_CONFIG.to_dict(), "loss": "bce"}
+    with pytest.raises(
+        ValueError,
+        match=r"^the saved training configuration is refused \(train the model again\): loss='bce' takes",
+    ):
+        TrainConfig.from_dict(saved)
 
 
 def test_refit_validates_then_retrains_on_all_training_rows(airfoil: Any) -> None:
@@ -504,3 +531,111 @@ def test_numpy_engine_sums_are_the_batch_loss_and_residual_sums(loss: str) -> No
     assert total == pytest.approx(expected_loss, rel=1e-13)
     assert squares == pytest.approx(np.sum(residual**2), rel=1e-13)
     assert absolute == pytest.approx(np.sum(np.abs(residual)), rel=1e-13)
+
+
+# -- classification: accuracy at the decision threshold of the model's output ------------------
+
+LABELS = np.array([1.0, 0.0, 1.0, 0.0])
+BCE_MOONS = MOONS_CONFIG.replace(loss="bce", output_activation="sigmoid", refit=False, restore_best=False)
+
+
+def accuracy_by_hand(prediction: Array, labels: Array, threshold: float) -> float:
+    chosen = np.asarray(prediction).reshape(-1) > threshold
+    return float(np.mean(chosen == (np.asarray(labels).reshape(-1) == 1.0)))
+
+
+@pytest.mark.parametrize(
+    ("prediction", "threshold", "expected"),
+    [
+        ([0.9, 0.1, 0.6, 0.4], 0.5, 1.0),  # probabilities read at 0.5: all four right
+        ([0.9, 0.1, 0.4, 0.5], 0.5, 0.75),  # 0.4 is class 0 (wrong); 0.5 is not > 0.5: class 0 (right)
+        ([0.9, 0.1, 0.6, 0.4], 0.0, 0.5),  # the same read as logits: all class 1, two of four right
+        ([2.0, -1.0, 0.3, -0.2], 0.0, 1.0),  # logits read at 0
+        ([2.0, -1.0, -0.3, 0.0], 0.0, 0.75),  # -0.3 is class 0 (wrong); 0 is not > 0: class 0 (right)
+    ],
+)
+def test_accuracy_by_hand(prediction: list[float], threshold: float, expected: float) -> None:
+    assert classification_metrics(prediction, LABELS, threshold=threshold) == {"accuracy": expected}
+    column = np.array(prediction).reshape(-1, 1)  # (N, 1), as a model gives it
+    assert classification_metrics(column, LABELS, threshold=threshold) == {"accuracy": expected}
+
+
+def test_decision_threshold_and_probability_of_each_output() -> None:
+    """0.5 for a sigmoid output (a probability), 0 for a logit: the same decision, σ(z) > ½ ↔ z > 0."""
+    assert decision_threshold("sigmoid") == 0.5
+    assert decision_threshold(None) == decision_threshold("identity") == 0.0
+    z = np.array([-800.0, -30.0, -2.0, -1e-3, 1e-3, 2.0, 30.0, 800.0])
+    p = class_probability(z, None)
+    np.testing.assert_allclose(p, 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700))), rtol=1e-15)
+    np.testing.assert_array_equal(p > decision_threshold("sigmoid"), z > decision_threshold(None))
+    np.testing.assert_array_equal(class_probability(p, "sigmoid"), p)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({}, TypeError, "missing 1 required keyword-only argument: 'threshold'"),
+        ({"threshold": math.nan}, ValueError, "threshold must be finite, got nan"),
+        ({"threshold": "0.5"}, TypeError, r"threshold must be a number, got '0.5' \(str\)"),
+    ],
+)
+def test_accuracy_needs_a_finite_threshold(
+    kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        classification_metrics([0.9, 0.1, 0.6, 0.4], LABELS, **kwargs)
+
+
+def test_accuracy_needs_one_label_per_prediction() -> None:
+    with pytest.raises(
+        ValueError, match="predictions and labels must have the same non-zero length, got 3 and 4"
+    ):
+        classification_metrics([0.9, 0.1, 0.6], LABELS, threshold=0.5)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_bce_accuracy_reads_probabilities_at_one_half(engine: str, request: pytest.FixtureRequest) -> None:
+    """A sigmoid output trained with BCE: the history's accuracies are those of its predictions
+    at 0.5, by hand. One batch per epoch, so epoch e's training accuracy is that of the
+    weights after e − 1 epochs (a run one epoch shorter), its validation accuracy that of
+    the weights after e epochs. Read at 0, every probability would be class 1."""
+    if engine == "torch":
+        request.getfixturevalue("torch")
+    x, y = moons_data(200, seed=1)
+    xv, yv = moons_data(100, seed=2)
+    config = BCE_MOONS.replace(engine=engine, batch_size=len(x), epochs=40)
+    result = Trainer(config, x, y, xv, yv).run()
+    shorter = Trainer(config.replace(epochs=39), x, y, xv, yv).run()
+    last = result.history[-1]
+    assert last["val_accuracy"] == accuracy_by_hand(result.predict(xv), yv, 0.5)
+    assert last["train_accuracy"] == accuracy_by_hand(shorter.predict(x), y, 0.5)
+    assert last["val_accuracy"] >= 0.8
+    assert accuracy_by_hand(result.predict(xv), yv, 0.0) == float(np.mean(yv))  # the old reading
+
+
+def test_bce_engines_agree_on_accuracy(torch: Any) -> None:
+    """numpy and torch engines, BCE on a sigmoid output: the same accuracies in every epoch."""
+    x, y = moons_data(200, seed=1)
+    xv, yv = moons_data(100, seed=2)
+    config = BCE_MOONS.replace(epochs=15)  # batches of 32
+    ours = Trainer(config, x, y, xv, yv).run()
+    theirs = Trainer(config.replace(engine="torch"), x, y, xv, yv).run()
+    assert len(ours.history) == len(theirs.history) == 15
+    for a, b in zip(ours.history, theirs.history, strict=True):
+        assert a["train_accuracy"] == b["train_accuracy"]
+        assert a["val_accuracy"] == b["val_accuracy"]
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-10)
+    assert ours.history[-1]["val_accuracy"] >= 0.8
+
+
+def test_bce_moons_run_metrics_are_accuracies_at_one_half() -> None:
+    """train_moons with BCE on a sigmoid output: each part's accuracy is its predictions' at 0.5."""
+    run = train_moons(
+        BCE_MOONS.replace(epochs=60), split=SplitSettings(seed=0, test_fraction=0.25, val_fraction=0.2)
+    )
+    for part, rows in run.parts().items():
+        by_hand = accuracy_by_hand(run.predict(run.X[rows]), run.y[rows], 0.5)
+        assert run.metrics[part]["accuracy"] == by_hand, part
+    assert run.metrics["test"]["accuracy"] >= 0.8
+    # the history's last validation accuracy is the same model's (refit and restore_best off)
+    assert run.result.history[-1]["val_accuracy"] == run.metrics["val"]["accuracy"]

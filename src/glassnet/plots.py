@@ -150,15 +150,23 @@ def plot_residuals_vs_frequency(
 
 
 def plot_decision_boundary(
-    predict_logit: Callable[[Array], npt.ArrayLike],
+    predict: Callable[[Array], npt.ArrayLike],
     X: npt.ArrayLike,
     y: npt.ArrayLike,
     path: str | os.PathLike[str],
     *,
+    output_activation: str | None,
     title: str = "Decision boundary",
     resolution: int = 200,
 ) -> Path:
-    """Filled P(y = 1) = σ(ŷ) over the plane with the boundary ŷ = 0 and the points, for 2-D inputs."""
+    """Filled P(y = 1) over the plane with the boundary ŷ = t and the points, for 2-D inputs.
+
+    ``predict`` gives the model's output ŷ for (M, 2) points: a logit (``output_activation``
+    None, P = σ(ŷ), t = 0) or a probability ("sigmoid", P = ŷ, t = 0.5); see
+    :func:`glassnet.train.decision_threshold`.
+    """
+    from glassnet.train._metrics import class_probability, decision_threshold
+
     points = np.asarray(X, dtype=np.float64)
     labels = np.asarray(y, dtype=np.float64).reshape(-1)
     if points.ndim != 2 or points.shape[1] != 2:
@@ -167,13 +175,18 @@ def plot_decision_boundary(
     x1 = np.linspace(points[:, 0].min() - margin, points[:, 0].max() + margin, resolution)
     x2 = np.linspace(points[:, 1].min() - margin, points[:, 1].max() + margin, resolution)
     grid1, grid2 = np.meshgrid(x1, x2)  # (R, R) each
-    logits = np.asarray(predict_logit(np.column_stack([grid1.ravel(), grid2.ravel()]))).reshape(grid1.shape)
-    with np.errstate(over="ignore", under="ignore"):
-        probability = 1.0 / (1.0 + np.exp(-np.clip(logits, -50, 50)))
+    output = np.asarray(predict(np.column_stack([grid1.ravel(), grid2.ravel()]))).reshape(grid1.shape)
+    if output_activation == "sigmoid" and ((output < 0) | (output > 1)).any():
+        raise ValueError(
+            "plot_decision_boundary with output_activation='sigmoid' needs probabilities in [0, 1], "
+            f"got outputs from {output.min():g} to {output.max():g}"
+        )
+    probability = class_probability(output, output_activation)  # (R, R)
     figure = _figure(5.5, 5.0)
     axes = figure.add_subplot()
     filled = axes.contourf(grid1, grid2, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
-    axes.contour(grid1, grid2, logits, levels=[0.0], colors="black", linewidths=1.5)
+    threshold = decision_threshold(output_activation)
+    axes.contour(grid1, grid2, output, levels=[threshold], colors="black", linewidths=1.5)
     for label, marker in ((0.0, "o"), (1.0, "^")):
         chosen = labels == label
         axes.scatter(

@@ -76,7 +76,7 @@ def warn_extrapolation(
 
 
 def handle(args: argparse.Namespace) -> int:
-    from glassnet.train import predict_raw
+    from glassnet.train import class_probability, decision_threshold, predict_raw
 
     if args.output is not None:
         refuse_overwrite(args.output, force=args.force, option="-o")  # before any work
@@ -103,11 +103,15 @@ def handle(args: argparse.Namespace) -> int:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     if checkpoint.info.get("task") == "moons":
-        writer.writerow([*names, "logit", "probability", "label"])
-        with np.errstate(over="ignore", under="ignore"):
-            probability = 1.0 / (1.0 + np.exp(-np.clip(prediction, -700, 700)))
-        for row, logit, p in zip(rows, prediction, probability, strict=True):
-            writer.writerow([*map(repr, row.tolist()), repr(float(logit)), repr(float(p)), int(logit > 0)])
+        # a logit model: logit, P(class 1), label; a probability (sigmoid output) model: P, label
+        output_activation = checkpoint.spec.output_activation
+        probability = class_probability(prediction, output_activation)  # (N,)
+        label = prediction > decision_threshold(output_activation)  # (N,)
+        logits = output_activation != "sigmoid"
+        writer.writerow([*names, *(["logit"] if logits else []), "probability", "label"])
+        for row, output, p, chosen in zip(rows, prediction, probability, label, strict=True):
+            logit = [repr(float(output))] if logits else []
+            writer.writerow([*map(repr, row.tolist()), *logit, repr(float(p)), int(chosen)])
     else:
         target = f"{checkpoint.info.get('target_name', 'prediction')}_{checkpoint.info.get('target_unit', '')}".rstrip(
             "_"

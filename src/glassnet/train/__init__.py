@@ -3,7 +3,12 @@
 from glassnet.train._config import DTYPES, ENGINES, OPTIMIZERS, SCHEDULES, TrainConfig
 from glassnet.train._engines import NumpyEngine, TorchEngine, make_engine, make_glassnet_optimizer
 from glassnet.train._ensemble import Ensemble
-from glassnet.train._metrics import classification_metrics, regression_metrics
+from glassnet.train._metrics import (
+    class_probability,
+    classification_metrics,
+    decision_threshold,
+    regression_metrics,
+)
 from glassnet.train._tasks import (
     AIRFOIL_LOG_FEATURES,
     MOONS_CONFIG,
@@ -48,7 +53,9 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "Trainer",
+    "class_probability",
     "classification_metrics",
+    "decision_threshold",
     "evaluate_parts",
     "fit",
     "history_arrays",

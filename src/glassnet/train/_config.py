@@ -33,14 +33,18 @@ class TrainConfig:
 
     hidden: tuple[int, ...] = (128, 128, 128)  # hidden layer widths; sizes = (inputs, *hidden, outputs)
     activation: str = "relu"  # hidden activation: identity, relu, leaky_relu, sigmoid, tanh, softplus
-    output_activation: str | None = None  # None: identity output (a regression value or a logit)
+    # None: identity output (a regression value, or a logit for loss="logistic");
+    # "sigmoid": a probability, which loss="bce" needs
+    output_activation: str | None = None
     # Fourier features made by the data pipeline (train_dataset: glassnet train, train_airfoil)
     # before the model: K sines and K cosines of every standardised input (glassnet.data.
     # FourierFeatures); 0: none. The Trainer itself takes the arrays it is given.
     fourier_features: int = 8
     fourier_sigma: float = 0.2  # σ of the Fourier frequencies, in standard deviations of the input
     init: str = "torch"  # weight initialisation: torch (U(±1/√in)), he, xavier
-    loss: str = "mse"  # mse (regression, standardised target) or logistic (labels 0/1, logit output)
+    # mse, half_sse (regression, standardised target), logistic (labels 0/1, logit output) or
+    # bce (labels 0/1, probability output: output_activation="sigmoid")
+    loss: str = "mse"
     optimizer: str = "adamw"  # sgd, adam or adamw (PyTorch's rules)
     lr: float = 1e-3  # peak learning rate η₀
     beta1: float = 0.9  # Adam β₁
@@ -77,6 +81,7 @@ class TrainConfig:
             _choice(self.output_activation, ACTIVATIONS, "output_activation")
         _choice(self.init, INITS, "init")
         _choice(self.loss, LOSSES, "loss")
+        _loss_fits_output(self.loss, self.output_activation)
         _choice(self.optimizer, OPTIMIZERS, "optimizer")
         _choice(self.schedule, SCHEDULES, "schedule")
         _choice(self.engine, ENGINES, "engine")
@@ -125,7 +130,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
-        """Inverse of :meth:`to_dict`; unknown fields raise ValueError."""
+        """Inverse of :meth:`to_dict`; unknown fields raise ValueError.
+
+        A saved configuration is checked as a new one: one that this version refuses (say
+        loss="bce" without a sigmoid output, accepted before) raises ValueError saying so,
+        rather than describing a model whose outputs would be read the wrong way.
+        """
         if not isinstance(data, Mapping):
             raise ValueError(f"a training configuration must be a mapping, got {type(data).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
@@ -135,7 +145,12 @@ class TrainConfig:
         values = dict(data)
         if "hidden" in values and isinstance(values["hidden"], list):
             values["hidden"] = tuple(values["hidden"])
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ValueError as error:
+            raise ValueError(
+                f"the saved training configuration is refused (train the model again): {error}"
+            ) from None
 
 
 def _hidden(value: Any) -> tuple[int, ...]:
@@ -152,6 +167,22 @@ def _hidden(value: Any) -> tuple[int, ...]:
     if len(widths) > 64:
         raise ValueError(f"at most 64 hidden layers, got {len(widths)}")
     return widths
+
+
+def _loss_fits_output(loss: str, output_activation: str | None) -> None:
+    """BCE reads the model's output as a probability, the logistic loss as a logit: refuse an
+    output that is not one (BCE would clip it to [0, 1] silently; the logistic loss of a
+    sigmoid output is a sigmoid applied twice), so that the decision threshold fits too."""
+    if loss == "bce" and output_activation != "sigmoid":
+        raise ValueError(
+            "loss='bce' takes probabilities in [0, 1]: it needs output_activation='sigmoid', "
+            f"got output_activation={output_activation!r}; for a logit output use loss='logistic'"
+        )
+    if loss == "logistic" and output_activation == "sigmoid":
+        raise ValueError(
+            "loss='logistic' takes logits (it applies the sigmoid itself): it needs no output "
+            "activation, got output_activation='sigmoid'; for a sigmoid output use loss='bce'"
+        )
 
 
 def _choice(value: Any, allowed: Any, name: str) -> None:

@@ -9,7 +9,9 @@ rounding. The Trainer drives them through a handful of methods:
   then go on in the same order, so a resumed run's history is the same to the bit);
 - ``train_batch(start, stop)``: one forward, loss, backward, optional clipping and optimizer step
   on rows ``start:stop`` of the permuted data, adding (loss × rows, Σ r², Σ |r|) for regression
-  (r = ŷ − y, model units) or (loss × rows, number correct, 0) for classification to the sums;
+  (r = ŷ − y, model units) or (loss × rows, number correct, 0) for classification to the sums
+  (correct: ŷ on the label's side of the model's decision threshold, 0 for logits, 0.5 for
+  probabilities; glassnet.train._metrics.decision_threshold);
 - ``epoch_sums()``: those sums as floats. The torch engine keeps them on its device, so a
   step never waits for the device; reading them does, and the Trainer reads them once per
   epoch (and after the very first batch, to tell an overflow at the initial weights);
@@ -36,6 +38,7 @@ from glassnet.optim import SGD, Adam, AdamW, Optimizer, moments_in_torch_form
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 from glassnet.train._config import TrainConfig
 from glassnet.train._cuda_graph import CapturedStep, capture_step, warm_up_undone
+from glassnet.train._metrics import correct, decision_threshold
 
 IntArray = npt.NDArray[np.intp]
 REGRESSION_LOSSES = ("mse", "half_sse")
@@ -92,6 +95,7 @@ class NumpyEngine:
         self.optimizer = make_glassnet_optimizer(config, self.params)  # fuses the parameters
         self.loss: Loss = get_loss(config.loss)
         self.regression = config.loss in REGRESSION_LOSSES
+        self.threshold = decision_threshold(spec.output_activation)  # ŷ > t ↔ class 1
         # The mean squared error keeps r = ŷ − y, and its value is Σ r² / size: the epoch's
         # sums take both from it rather than computing them again.
         self.mse = self.loss if isinstance(self.loss, MSELoss) and self.loss.reduction == "mean" else None
@@ -132,7 +136,7 @@ class NumpyEngine:
                 sums[1] += float(np.vdot(residual, residual))
             sums[2] += float(np.vdot(residual, np.sign(residual)))  # Σ|r| as rᵀ sign(r), no reduction
         else:
-            sums[1] += float(((prediction > 0) == (yb > 0.5)).sum())
+            sums[1] += float(correct(prediction, yb, self.threshold).sum())
 
     def epoch_sums(self) -> tuple[float, float, float]:
         loss, first, second = self._sums
@@ -249,6 +253,7 @@ class TorchEngine:
         }
         self.loss_fn: Any = losses[config.loss]
         self.regression = config.loss in REGRESSION_LOSSES
+        self.threshold = decision_threshold(spec.output_activation)  # ŷ > t ↔ class 1
         self.clip_norm = config.clip_norm
         self.x = self._tensor(x)  # (N, in)
         self.y = self._tensor(np.asarray(y).reshape(len(x), -1))  # (N, out)
@@ -298,9 +303,9 @@ class TorchEngine:
                 residual = prediction - yb
                 stats = torch.stack([loss.detach(), (residual * residual).sum(), residual.abs().sum()])
             else:
-                correct = ((prediction > 0) == (yb > 0.5)).sum().to(self.tdtype)
+                right = correct(prediction, yb, self.threshold).sum().to(self.tdtype)
                 stats = torch.stack(
-                    [loss.detach(), correct, torch.zeros((), dtype=self.tdtype, device=self.device)]
+                    [loss.detach(), right, torch.zeros((), dtype=self.tdtype, device=self.device)]
                 )
             stats = stats.double()
             stats[0] *= len(xb)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
+
+from glassnet._checks import Array, finite_float
 
 
 def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict[str, float]:
@@ -27,10 +31,53 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
     }
 
 
-def classification_metrics(logit: npt.ArrayLike, target: npt.ArrayLike) -> dict[str, float]:
-    """Accuracy of a binary classifier from its logits (ŷ > 0 ↔ label 1) against labels 0/1."""
-    z = np.asarray(logit, dtype=np.float64).reshape(-1)
+LABEL_THRESHOLD = 0.5  # labels are 0/1 (or soft targets in [0, 1]): y > 0.5 is class 1
+
+
+def decision_threshold(output_activation: str | None) -> float:
+    """The output t at which a binary classifier's decision changes: ŷ > t ↔ class 1.
+
+    0.5 for a model that outputs a probability (a sigmoid output, trained with the BCE
+    loss), 0 for one that outputs a logit z (no output activation, trained with the logistic
+    loss). Both mean P(class 1) > ½, since σ(z) > ½ ↔ z > 0. Every accuracy and predicted
+    label in glassnet takes its threshold from here.
+    """
+    return 0.5 if output_activation == "sigmoid" else 0.0
+
+
+def class_probability(output: npt.ArrayLike, output_activation: str | None) -> Array:
+    """P(class 1) from a binary classifier's output: ŷ itself for a probability (sigmoid
+    output), σ(ŷ) = 1 / (1 + e^(−ŷ)) for a logit. Same shape as ``output``, float64."""
+    y = np.asarray(output, dtype=np.float64)
+    if output_activation == "sigmoid":
+        return y
+    with np.errstate(over="ignore", under="ignore"):
+        probability: Array = 1.0 / (1.0 + np.exp(-np.clip(y, -700.0, 700.0)))
+    return probability
+
+
+def correct(prediction: Any, target: Any, threshold: float) -> Any:
+    """Element-wise (ŷ > t) == (y > 0.5): which predictions pick the label's class.
+
+    For NumPy arrays and torch tensors alike (the torch engine sums it on its device).
+    """
+    return (prediction > threshold) == (target > LABEL_THRESHOLD)
+
+
+def classification_metrics(
+    prediction: npt.ArrayLike, target: npt.ArrayLike, *, threshold: float
+) -> dict[str, float]:
+    """Accuracy of a binary classifier, ŷ > t ↔ class 1, against labels 0/1.
+
+    ``threshold`` t is the model's :func:`decision_threshold`: 0 for logits, 0.5 for
+    probabilities. It has no default, since the wrong one gives a wrong accuracy silently
+    (probabilities read at 0 are all class 1).
+    """
+    t = finite_float(threshold, "threshold")
+    p = np.asarray(prediction, dtype=np.float64).reshape(-1)
     y = np.asarray(target, dtype=np.float64).reshape(-1)
-    if z.shape != y.shape or z.size == 0:
-        raise ValueError(f"logits and labels must have the same non-zero length, got {z.size} and {y.size}")
-    return {"accuracy": float(((z > 0) == (y > 0.5)).mean())}
+    if p.shape != y.shape or p.size == 0:
+        raise ValueError(
+            f"predictions and labels must have the same non-zero length, got {p.size} and {y.size}"
+        )
+    return {"accuracy": float(correct(p, y, t).mean())}

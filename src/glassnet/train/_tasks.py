@@ -19,7 +19,7 @@ from glassnet._checks import Array
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
 from glassnet.train._config import TrainConfig
 from glassnet.train._ensemble import Ensemble
-from glassnet.train._metrics import classification_metrics, regression_metrics
+from glassnet.train._metrics import classification_metrics, decision_threshold, regression_metrics
 from glassnet.train._trainer import EpochCallback, ResumeState, Trainer, TrainResult
 
 AIRFOIL_LOG_FEATURES = AIRFOIL_LOG_COLUMNS  # frequency and displacement thickness act on log scales
@@ -106,12 +106,13 @@ def evaluate_parts(
 ) -> dict[str, dict[str, float]]:
     """Metrics of every part (rows given by index arrays): RMSE/MAE/R² in dB, or accuracy."""
     prediction = predict_raw(ensemble, preprocessor, x)  # (N,)
+    threshold = decision_threshold(ensemble.spec.output_activation)  # moons: ŷ > t ↔ class 1
     metrics: dict[str, dict[str, float]] = {}
     for name, rows in parts.items():
         if len(rows) == 0:
             continue
         if task == "moons":
-            values = classification_metrics(prediction[rows], y[rows])
+            values = classification_metrics(prediction[rows], y[rows], threshold=threshold)
         else:
             values = regression_metrics(prediction[rows], y[rows])
         metrics[name] = {**values, "n": float(len(rows))}

@@ -44,7 +44,7 @@ from glassnet.spec import MLPSpec, build_mlp
 from glassnet.train._config import TrainConfig
 from glassnet.train._engines import REGRESSION_LOSSES, Engine, make_engine
 from glassnet.train._ensemble import Ensemble
-from glassnet.train._metrics import classification_metrics, regression_metrics
+from glassnet.train._metrics import classification_metrics, decision_threshold, regression_metrics
 
 STATUSES = ("completed", "early_stopped", "diverged", "interrupted")
 # The seed stream of the batch order, [seed, member, ORDER_STREAM]: apart from the streams of
@@ -191,6 +191,7 @@ class Trainer:
             dtype=config.dtype,
         )
         self.regression = config.loss in REGRESSION_LOSSES
+        self.threshold = decision_threshold(self.spec.output_activation)  # accuracy: ŷ > t ↔ class 1
         if not self.regression:
             get_loss(config.loss).check_target(self.y)
         self.loss = get_loss(config.loss)
@@ -519,9 +520,8 @@ class Trainer:
                 metrics = regression_metrics(prediction * scale, data.y_val * scale)
                 record.update({f"val_{k}": v for k, v in metrics.items()})
             else:
-                record.update(
-                    {f"val_{k}": v for k, v in classification_metrics(prediction, data.y_val).items()}
-                )
+                metrics = classification_metrics(prediction, data.y_val, threshold=self.threshold)
+                record.update({f"val_{k}": v for k, v in metrics.items()})
         return record
 
     def _loss_value(self, prediction: Array, target: Array) -> float:

@@ -201,6 +201,7 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
             run.X,
             run.y,
             out / "decision_boundary.png",
+            output_activation=ensemble.spec.output_activation,
             title=f"2→{'→'.join(map(str, run.config.hidden))}→1 network on the moons set",
         )
         return written
