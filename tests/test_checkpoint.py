@@ -141,6 +141,46 @@ def test_tampered_or_mismatched_files_are_refused(change: Any, match: str, tmp_p
         load_checkpoint(path)
 
 
+@pytest.mark.parametrize(
+    ("split", "match"),
+    [
+        (
+            {"train": np.arange(48.0)},
+            r"'split_train' must be a 1-D array of integer row indices, got float64 \(48,\)",
+        ),
+        ({"train": np.arange(48).reshape(6, 8)}, r"'split_train' must be .*, got int64 \(6, 8\)"),
+        ({"train": np.arange(48) > 5}, "'split_train' must be a 1-D array of integer row indices, got bool"),
+        ({"train": np.arange(1, 49)}, "'split_train' holds row 48, outside the rows 0 to 47 its parts share"),
+        (  # a negative index would count from the end: the wrong rows, silently
+            {"train": np.arange(1, 48), "test": np.array([-1])},
+            "'split_test' holds row -1, outside the rows 0 to 47",
+        ),
+        (
+            {"train": np.arange(40), "test": np.arange(38, 46)},
+            r"row 38 appears more than once \(in split_test, split_train\)",
+        ),
+        ({"train": np.array([0, 0, 1])}, r"row 0 appears more than once \(in split_train, split_train\)"),
+    ],
+)
+def test_a_damaged_split_is_refused(split: dict[str, Any], match: str, tmp_path: Path) -> None:
+    """Crafted with a valid checksum, so that only the check of the row indices is left."""
+    checkpoint, _ = trained()
+    path = save_checkpoint(tmp_path / "m.npz", checkpoint)
+
+    def damage(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        del arrays["arrays/split_train"]
+        arrays.update({f"arrays/split_{name}": rows for name, rows in split.items()})
+        reseal(arrays, meta)
+
+    rewrite_checkpoint(path, damage)
+    with pytest.raises(ValueError, match="damaged split: " + match):
+        load_checkpoint(path)
+    checkpoint.arrays = {f"split_{name}": rows for name, rows in split.items()}
+    with pytest.raises(ValueError, match="damaged split: " + match):  # nor is such a file written
+        save_checkpoint(tmp_path / "other.npz", checkpoint)
+    assert not (tmp_path / "other.npz").exists()
+
+
 @pytest.mark.parametrize("keep", [0.5, 0.9, 0.0])
 def test_truncated_file_is_refused(keep: float, tmp_path: Path) -> None:
     checkpoint, _ = trained()

@@ -133,6 +133,25 @@ def test_evaluate_json_writes_null_for_nan_and_infinity(
     assert {name for name, value in measured["all"].items() if value is None} == nulls
 
 
+def test_evaluate_refuses_a_model_whose_split_points_outside_its_data(
+    airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A negative row index would measure "test" on rows counted from the end: refused on loading."""
+    model = tmp_path / "model.npz"
+    model.write_bytes((airfoil_run / "model.npz").read_bytes())
+
+    def damage(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        arrays["arrays/split_test"] = arrays["arrays/split_test"] - 2000
+        reseal(arrays, meta)
+
+    rewrite_checkpoint(model, damage)
+    capsys.readouterr()
+    assert main(["evaluate", str(model)]) == 2
+    assert capsys.readouterr().err.startswith(
+        "glassnet evaluate: error: damaged split: 'split_test' holds row -"
+    )
+
+
 def test_a_model_saved_before_data_fingerprints_is_evaluated_by_row_count(
     airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,7 +17,8 @@ never runs code):
 Files are written atomically (:func:`glassnet._files.atomic_write`): to a temporary file
 in the same folder, flushed to disk, renamed over the target with ``os.replace``, and the
 folder flushed; a process killed while saving leaves the old file or the new one. Loading checks the format, version,
-checksum, array list and every shape, and raises ValueError saying what is wrong.
+checksum, array list, every shape and the split's row indices (``arrays/split_*``: 1-D
+integers that hold each row 0…n−1 once), and raises ValueError saying what is wrong.
 Weights are engine-neutral: ``Checkpoint.ensemble()`` gives glassnet models and
 ``Checkpoint.torch_modules()`` torch ones, whichever engine trained them.
 """
@@ -104,6 +105,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     _put(arrays, "preprocessor", checkpoint.preprocessor)
     _put(arrays, "history", history_arrays(checkpoint.history))
     _put(arrays, "arrays", checkpoint.arrays)
+    _checked_split(_group(arrays, "arrays"))  # never write a file that load_checkpoint refuses
     meta: dict[str, Any] = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -402,9 +404,37 @@ def _assemble(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> 
         metrics=dict(meta.get("metrics") or {}),
         info=dict(meta.get("info") or {}),
         history=history_records(_group(arrays, "history")),
-        arrays=_group(arrays, "arrays"),
+        arrays=_checked_split(_group(arrays, "arrays")),
         resume=resume,
     )
+
+
+def _checked_split(arrays: dict[str, np.ndarray[Any, Any]]) -> dict[str, np.ndarray[Any, Any]]:
+    """``arrays``, once the split's row indices in it (``split_train``, ``split_val``, …) are checked.
+
+    Each part is a 1-D integer array, and together they hold every row 0…n−1 of one data set
+    once, n being their total length. Damaged indices would index past the data (an
+    IndexError deep in evaluation) or, negative, count from its end: wrong rows, silently.
+    """
+    parts = {key: rows for key, rows in sorted(arrays.items()) if key.startswith("split_")}
+    n = sum(rows.size for rows in parts.values())
+    for key, rows in parts.items():
+        if rows.ndim != 1 or rows.dtype.kind not in "iu":
+            raise ValueError(
+                f"damaged split: {key!r} must be a 1-D array of integer row indices, got {rows.dtype} {rows.shape}"
+            )
+        outside = rows[(rows < 0) | (rows >= n)]
+        if outside.size:
+            raise ValueError(
+                f"damaged split: {key!r} holds row {outside[0]}, outside the rows 0 to {n - 1} its parts share"
+            )
+    if parts:
+        counts = np.bincount(np.concatenate([rows.astype(np.intp) for rows in parts.values()]), minlength=n)
+        if (counts > 1).any():  # with n indices in 0…n−1, a row held twice means another is missing
+            row = int(np.flatnonzero(counts > 1)[0])
+            holders = [key for key, rows in parts.items() for _ in range(int(np.count_nonzero(rows == row)))]
+            raise ValueError(f"damaged split: row {row} appears more than once (in {', '.join(holders)})")
+    return arrays
 
 
 def _float_weights(weights: dict[str, np.ndarray[Any, Any]], spec: MLPSpec, what: str) -> dict[str, Array]:
