@@ -83,6 +83,31 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         TypeError,
         r"takes Modules, got str at position 1",
     ),  # type: ignore[arg-type]
+    (
+        "one Linear used twice",
+        lambda: Sequential(lin := Linear(2, 2), ReLU(), lin),
+        ValueError,
+        r"got a Linear instance that it already holds \(layer at position 2\): "
+        r"a module keeps its forward state for backward, .* copy\.deepcopy\(layer\)",
+    ),
+    (
+        "one Linear used twice, once nested",
+        lambda: Sequential(Sequential(lin := Linear(2, 2), ReLU()), lin),
+        ValueError,
+        r"got a Linear instance that it already holds \(layer at position 1\)",
+    ),
+    (
+        "one Linear appended twice",
+        lambda: Sequential(lin := Linear(2, 2), ReLU()).append(lin),
+        ValueError,
+        r"got a Linear instance that it already holds \(layer at position 2\)",
+    ),
+    (
+        "Sequential appended to itself",
+        lambda: (seq := Sequential(Linear(2, 2))).append(seq),
+        ValueError,
+        r"got a Sequential instance that it already holds \(layer at position 1\)",
+    ),
     # optimizers
     (
         "negative lr",

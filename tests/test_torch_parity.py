@@ -6,6 +6,7 @@ converter), so a bug in the converter cannot hide a bug in the engine.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 from conftest import require_torch
 from glassnet import optim
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
-from glassnet.nn import ACTIVATIONS, MLP, Linear, Module
+from glassnet.nn import ACTIVATIONS, MLP, Linear, Module, Sequential, Tanh
 
 torch = require_torch()
 F = torch.nn.functional
@@ -29,7 +30,7 @@ TORCH_ACTIVATIONS: dict[str, Any] = {
 }
 
 
-def torch_copy(model: MLP) -> Any:
+def torch_copy(model: Sequential) -> Any:
     """A torch.nn.Sequential with the same layers and weights (float64)."""
     layers = []
     for layer in model:
@@ -129,6 +130,24 @@ def test_input_gradient_matches_torch() -> None:
     x_t = torch.from_numpy(x).requires_grad_(True)
     torch_loss(loss, torch_copy(model)(x_t), torch.from_numpy(y)).backward()
     np.testing.assert_allclose(grad_x, x_t.grad.numpy(), rtol=0, atol=1e-10)
+
+
+def test_a_layer_used_twice_as_two_copies_adds_up_to_torchs_shared_layer() -> None:
+    """Sequential refuses one instance twice; two deep copies are the way, and the sum of
+    their gradients is what torch gives the one shared (tied) layer."""
+    rng = np.random.default_rng(5)
+    linear = Linear(3, 3, rng=rng)
+    model = Sequential(linear, Tanh(), copy.deepcopy(linear))
+    x, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    loss = MSELoss()
+    loss(model(x), y)
+    model.backward(loss.backward())
+
+    shared = torch_copy(Sequential(linear))[0]
+    torch_loss(loss, shared(torch.tanh(shared(torch.from_numpy(x)))), torch.from_numpy(y)).backward()
+    for name in ("weight", "bias"):
+        summed = getattr(model[0], name).grad + getattr(model[2], name).grad
+        np.testing.assert_allclose(summed, getattr(shared, name).grad.numpy(), rtol=0, atol=1e-12)
 
 
 OPTIMIZERS: list[tuple[str, Any, Any]] = [

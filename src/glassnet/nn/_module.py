@@ -180,10 +180,12 @@ class Sequential(Module):
     """
 
     def __init__(self, *layers: Module) -> None:
+        self.layers: list[Module] = []
         for index, layer in enumerate(layers):
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential takes Modules, got {type(layer).__name__} at position {index}")
-        self.layers: list[Module] = list(layers)
+            self._refuse_shared(layer, index)
+            self.layers.append(layer)
 
     def forward(self, x: Array) -> Array:
         for layer in self.layers:
@@ -221,8 +223,26 @@ class Sequential(Module):
     def append(self, layer: Module) -> Self:
         if not isinstance(layer, Module):
             raise TypeError(f"Sequential takes Modules, got {type(layer).__name__}")
+        self._refuse_shared(layer, len(self.layers))
         self.layers.append(layer)
         return self
+
+    def _refuse_shared(self, layer: Module, index: int) -> None:
+        """ValueError if ``layer`` (or a module inside it) is already in this Sequential.
+
+        A module keeps its forward input for ``backward``, so a second use would overwrite
+        what the first one needs: the gradient would be silently wrong.
+        """
+        seen = {id(module) for module in self.modules()}
+        for module in layer.modules():
+            if id(module) in seen:
+                raise ValueError(
+                    f"Sequential got a {type(module).__name__} instance that it already holds "
+                    f"(layer at position {index}): a module keeps its forward state for backward, "
+                    "so each position needs its own instance; copy.deepcopy(layer) makes one "
+                    "with the same weights"
+                )
+            seen.add(id(module))
 
     def __len__(self) -> int:
         return len(self.layers)
