@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
+from pathlib import Path
 
 import pytest
 
@@ -16,12 +18,54 @@ def subcommands() -> list[str]:
     return sorted(action.choices)  # type: ignore[arg-type]
 
 
-def test_demo_prints_the_exercise(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo"]) == 0
+def test_demo_prints_the_exercise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "demo"
+    assert main(["demo", "--out", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "ŷ = 2" in out
     assert "6.002476" in out
     assert "0.100742" in out
+    assert f"plots and metrics in {folder}: " in out
+    assert (folder / "metrics.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("frequency,angle\n800,3\n", "Airfoil self-noise: the data file cannot be used: "),
+        ("800\t3\t0.3048\t71.3\t0.00266337\t126.201\n", "Airfoil self-noise: cannot train on "),
+    ],
+    ids=["malformed", "one row"],
+)
+def test_demo_goes_on_without_an_unusable_airfoil_file(
+    content: str,
+    says: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = tmp_path / "airfoil.dat"
+    data.write_text(content)
+    monkeypatch.setenv("GLASSNET_DATA", str(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a file that differs from the published data set
+        assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "0.100742" in out and "test accuracy: glassnet" in out  # the sections before it
+    (last,) = [line for line in out.splitlines() if line.startswith("Airfoil self-noise")]
+    assert last.startswith(says)
+    assert not (tmp_path / "demo").exists()
+
+
+def test_demo_refuses_an_out_folder_that_is_not_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    assert main(["demo", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"demo --out must be a new or empty folder, got {tmp_path}" in captured.err
+    assert captured.err.count("\n") == 1
 
 
 @pytest.mark.parametrize("command", subcommands())
@@ -60,9 +104,13 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.startswith("glassnet ")
 
 
-def test_real_subprocess_runs_the_demo() -> None:
+def test_real_subprocess_runs_the_demo(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "glassnet", "demo"], capture_output=True, text=True, timeout=600, check=False
+        [sys.executable, "-m", "glassnet", "demo", "--out", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "0.100742" in result.stdout

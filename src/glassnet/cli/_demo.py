@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from glassnet.demo import run_demo
+from glassnet.demo import demo_sections
 
 
 def register(subparsers: Any) -> None:
@@ -19,9 +20,18 @@ def register(subparsers: Any) -> None:
             "the airfoil data is found, a short airfoil training with its metrics and plots."
         ),
     )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="folder for the airfoil run's plots and metrics (default: a fresh temporary folder)",
+    )
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    print(run_demo())
+    out = Path(args.out) if args.out is not None else None
+    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"demo --out must be a new or empty folder, got {out} (not empty, or not a folder)")
+    for index, section in enumerate(demo_sections(args.out)):
+        print(("\n" if index else "") + section, flush=True)  # each section as soon as it is computed
     return 0
