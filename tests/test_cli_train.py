@@ -417,6 +417,35 @@ def test_existing_out_folder_needs_force(tmp_path: Path, capsys: pytest.CaptureF
     assert (out / "model.npz").is_file()
 
 
+def test_force_keeps_the_old_run_until_the_new_one_has_written_its_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["train", "moons", "--out", str(out), "--quiet", "--epochs", "2"]) == 0
+    (out / "notes.txt").write_text("mine")
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert "decision_boundary.png" in before
+    one_row = tmp_path / "one_row.csv"
+    one_row.write_text("800,0,0.3048,71.3,0.00266337,126.201\n")
+    argv = ["--out", str(out), "--quiet", "--force"]
+    assert main(["train", "airfoil", "--data", str(one_row), *argv]) == 2
+    assert "no training rows left" in capsys.readouterr().err
+    assert {
+        path.name: path.read_bytes() for path in out.iterdir()
+    } == before  # the failed run changed nothing
+    assert main(["train", "moons", "--epochs", "2", "--seed", "1", "--no-plots", *argv]) == 0
+    # the old run's figures are gone with it: the folder holds one run's files (and the user's)
+    assert sorted(path.name for path in out.iterdir()) == [
+        "history.csv",
+        "metrics.json",
+        "model.npz",
+        "notes.txt",
+    ]
+    assert (out / "model.npz").read_bytes() != before["model.npz"]
+    interrupted_airfoil_run(out)  # an interrupted run's checkpoint does not sit beside another run's model
+    assert sorted(path.name for path in out.iterdir()) == ["checkpoint.npz", "notes.txt"]
+
+
 def test_without_out_a_fresh_folder_is_printed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

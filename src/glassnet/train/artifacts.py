@@ -20,7 +20,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -179,7 +179,7 @@ def write_run(run: Run, folder: str | os.PathLike[str], *, plots: bool = True) -
     written["history"] = write_text_atomically(out / HISTORY_FILE, history_csv(run.result.history))
     if plots:
         written.update(write_plots(run, out))
-    (out / RESUME_FILE).unlink(missing_ok=True)
+    remove_other_run_files(out, written.values())
     return written
 
 
@@ -228,7 +228,21 @@ def save_resume(run: Run, folder: str | os.PathLike[str]) -> Path:
         raise ValueError("only an interrupted run has a resume state to save")
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    return save_checkpoint(out / RESUME_FILE, run_checkpoint(run, with_resume=True))
+    path = save_checkpoint(out / RESUME_FILE, run_checkpoint(run, with_resume=True))
+    remove_other_run_files(out, [path])
+    return path
+
+
+def remove_other_run_files(out: Path, kept: Iterable[Path]) -> None:
+    """Remove the run files (:data:`RUN_FILES`) in ``out`` other than those ``kept``, which the
+    run has just written: the rest are a previous run's (``--force``), say its plots under
+    ``--no-plots``, or its model beside an interrupted run's checkpoint. Called once the new
+    files are in place, so a run that fails leaves the previous one whole, and one that
+    succeeds leaves its own files only, never a mixture of two runs."""
+    keep = {path.name for path in kept}
+    for name in RUN_FILES:
+        if name not in keep:
+            (out / name).unlink(missing_ok=True)
 
 
 def load_resume(folder: str | os.PathLike[str]) -> Checkpoint:
@@ -302,8 +316,10 @@ def _lock_if_held(out: Path) -> None:
 
 
 def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
-    """Check that ``folder`` may receive a run: absent or empty, or ``force`` (old run files are removed).
+    """Check that ``folder`` may receive a run: absent or empty, or ``force``.
 
+    With ``force`` a previous run's files stay until the new run has written its own
+    (:func:`write_run`, :func:`save_resume`), so a run that fails does not empty the folder.
     Inside :func:`locked_run_folders` the folder is locked first (refused if another
     process holds it); the lock file itself does not make a folder "not empty".
     """
@@ -311,13 +327,10 @@ def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder")
     _lock_if_held(out)
-    if out.is_dir() and any(entry.name != LOCK_NAME for entry in out.iterdir()):
-        if not force:
-            raise ValueError(
-                f"--out {out} is not empty; use --force to overwrite it (or --resume to continue a run)"
-            )
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
+    if not force and out.is_dir() and any(entry.name != LOCK_NAME for entry in out.iterdir()):
+        raise ValueError(
+            f"--out {out} is not empty; use --force to overwrite it (or --resume to continue a run)"
+        )
     out.mkdir(parents=True, exist_ok=True)
     return out
 
