@@ -508,3 +508,20 @@ def test_every_mlp_layer_gets_its_own_activation(activation: str | type[Activati
         net.backward(np.ones_like(net(x)))
     for (name, p), (_, q) in zip(model.named_parameters(), twin.named_parameters(), strict=True):
         np.testing.assert_array_equal(p.grad, q.grad, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    ("grad_shape", "rows"),
+    [((32, 4), 16), ((16, 3), 16)],
+    ids=["a stale forward", "the wrong width"],
+)
+def test_linear_backward_names_the_gradient_shape_it_expects(grad_shape: tuple[int, int], rows: int) -> None:
+    layer = Linear(5, 4, rng=np.random.default_rng(0))
+    layer.forward(np.ones((32, 5)))
+    layer.forward(np.ones((rows, 5)))  # e.g. a validation batch between forward and backward
+    match = (
+        r"Linear\(in_features=5, out_features=4\)\.backward expects dL/dY of shape \(16, 4\) for the 16 rows "
+        rf"of its last forward, got shape \({grad_shape[0]}, {grad_shape[1]}\)"
+    )
+    with pytest.raises(ValueError, match=match):
+        layer.backward(np.ones(grad_shape))

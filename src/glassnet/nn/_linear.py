@@ -120,7 +120,17 @@ class Linear(Module):
         gradients, without the product dL/dX = G W (see :meth:`Module.backward_params`)."""
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
-        self.weight.add_grad_product(grad_out.T, self._x)  # (out, in)
+        try:
+            self.weight.add_grad_product(grad_out.T, self._x)  # (out, in)
+        except ValueError:
+            expected = (len(self._x), self.out_features)
+            if np.shape(grad_out) != expected:  # NumPy's own message names BLAS's view of it
+                raise ValueError(
+                    f"{self!r}.backward expects dL/dY of shape {expected} for the {expected[0]} rows "
+                    f"of its last forward, got shape {np.shape(grad_out)}; call backward after the "
+                    "forward whose output it differentiates"
+                ) from None
+            raise
         ones = self._ones
         # a new batch size or dtype (`is`: NumPy keeps one dtype object per built-in type)
         if len(ones) != len(grad_out) or ones.dtype is not grad_out.dtype:
