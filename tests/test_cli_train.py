@@ -446,6 +446,36 @@ def test_force_keeps_the_old_run_until_the_new_one_has_written_its_files(
     assert sorted(path.name for path in out.iterdir()) == ["checkpoint.npz", "notes.txt"]
 
 
+@pytest.mark.parametrize(
+    ("argv", "match"),
+    [
+        (
+            ["moons", "--samples", "4", "--val-fraction", "0.9", "--test-fraction", "0.9"],
+            "no training rows left",
+        ),
+        (["airfoil", "--data", "ONE_ROW"], "no training rows left"),
+    ],
+)
+@pytest.mark.parametrize("out", ["m_x", "a/b/m_x", None])  # None: the default runs/TASK-DATE-TIME
+def test_a_failed_run_removes_the_folders_it_created(
+    argv: list[str],
+    match: str,
+    out: str | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("one_row.csv").write_text("800,0,0.3048,71.3,0.00266337,126.201\n")
+    argv = [arg.replace("ONE_ROW", "one_row.csv") for arg in argv]
+    assert main(["train", *argv, "--quiet", *(["--out", out] if out else [])]) == 2
+    assert match in capsys.readouterr().err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["one_row.csv"]
+    Path("mine").mkdir()  # a folder that was there before stays, even empty
+    assert main(["train", *argv, "--quiet", "--out", "mine"]) == 2
+    assert Path("mine").is_dir() and list(Path("mine").iterdir()) == []
+
+
 def test_without_out_a_fresh_folder_is_printed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,6 +17,7 @@ import csv
 import datetime as _dt
 import hashlib
 import io
+import itertools
 import json
 import math
 import os
@@ -291,6 +292,7 @@ def fresh_run_folder(base: str | os.PathLike[str], prefix: str) -> Path:
 
 
 _HELD_LOCKS: ContextVar[contextlib.ExitStack | None] = ContextVar("glassnet_run_locks", default=None)
+_CREATED: ContextVar[list[Path] | None] = ContextVar("glassnet_created_run_folders", default=None)
 
 
 @contextlib.contextmanager
@@ -300,13 +302,26 @@ def locked_run_folders() -> Iterator[None]:
     Each folder stays locked (:func:`glassnet._files.folder_lock`) until the scope ends,
     so two trainings into one folder cannot interleave: the second is refused with a
     message naming the folder and the first one's pid. ``glassnet train`` runs inside it.
+    A folder that :func:`prepare_out_folder` created here (with its parents) is removed
+    again when the scope ends with an error while the folder is still empty, a run that
+    failed before writing anything; a folder that existed before is never removed.
     """
-    with contextlib.ExitStack() as stack:
-        token = _HELD_LOCKS.set(stack)
-        try:
-            yield
-        finally:
-            _HELD_LOCKS.reset(token)
+    created: list[Path] = []
+    created_token = _CREATED.set(created)
+    try:
+        with contextlib.ExitStack() as stack:
+            token = _HELD_LOCKS.set(stack)
+            try:
+                yield
+            finally:
+                _HELD_LOCKS.reset(token)
+    except BaseException:
+        for folder in created:  # deepest first; the locks, and their files, are gone by now
+            with contextlib.suppress(OSError):  # not empty (or not there): it stays
+                folder.rmdir()
+        raise
+    finally:
+        _CREATED.reset(created_token)
 
 
 def _lock_if_held(out: Path) -> None:
@@ -326,6 +341,9 @@ def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
     out = Path(folder)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder")
+    created = _CREATED.get()
+    if created is not None:  # the folders about to be made, deepest first, for locked_run_folders
+        created.extend(itertools.takewhile(lambda path: not path.exists(), (out, *out.parents)))
     _lock_if_held(out)
     if not force and out.is_dir() and any(entry.name != LOCK_NAME for entry in out.iterdir()):
         raise ValueError(
