@@ -207,6 +207,34 @@ def test_predict_output_needs_force(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert out.read_text().startswith("x1,x2,logit")
 
 
+def test_an_output_never_replaces_a_file_the_same_command_reads_or_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--force is for a previous output: not for the model being read, nor for the other output."""
+    run = tmp_path / "run"
+    assert main(["train", "moons", "--epochs", "2", "--out", str(run), "--quiet", "--no-plots"]) == 0
+    rows, model = tmp_path / "rows.csv", run / "model.npz"
+    rows.write_text("0.5,0.2\n")
+    (tmp_path / "link.npz").symlink_to(model)
+    before = model.read_bytes()
+    for output in (model, run / ".." / "run" / "model.npz", tmp_path / "link.npz"):
+        assert main(["predict", str(run), str(rows), "-o", str(output), "--force"]) == 2
+        assert capsys.readouterr().err == (
+            f"glassnet predict: error: -o {output} is the model file {model}; give another file name\n"
+        )
+    assert model.read_bytes() == before
+    same = tmp_path / "same.svg"
+    argv = ["explain", "--example", "exercise", "--no-torch", "-o", str(same), "--figure", str(same)]
+    assert main(argv) == 2 and not same.exists()
+    assert "-o and --figure name the same file" in capsys.readouterr().err
+    spec = tmp_path / "spec.json"
+    spec.write_text((Path(__file__).resolve().parents[1] / "examples" / "exercise.json").read_text())
+    spec_text, output = spec.read_text(), tmp_path / "." / "spec.json"
+    assert main(["explain", str(spec), "--no-torch", "-o", str(output), "--force"]) == 2
+    assert f"-o {output} is the spec file {spec}; give another name" in capsys.readouterr().err
+    assert spec.read_text() == spec_text
+
+
 @pytest.mark.parametrize("exclusive_file", [False, True])
 def test_a_held_folder_is_refused_with_the_holders_pid(tmp_path: Path, exclusive_file: bool) -> None:
     """Another process holds the lock: refused, naming the folder and its pid; free again once it ends."""

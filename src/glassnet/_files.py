@@ -15,7 +15,8 @@ process killed at any moment (even by SIGKILL) leaves the old or the new file in
 it may leave its temporary file behind, which no reader ever opens. Any failure before
 the rename removes the temporary file and leaves the target as it was.
 
-:func:`refuse_overwrite` is the check behind ``--force``, and :func:`folder_lock` keeps
+:func:`refuse_overwrite` is the check behind ``--force``, :func:`refuse_same_file` keeps an
+output off a file the same command reads or writes, and :func:`folder_lock` keeps
 two processes (two trainings) from writing into the same folder at once.
 """
 
@@ -131,6 +132,20 @@ def refuse_overwrite(path: str | os.PathLike[str], *, force: bool, option: str) 
     if target.exists() and not force:
         raise FileExistsError(f"{option} {target} exists; use --force to overwrite it")
     return target
+
+
+def refuse_same_file(path: str | os.PathLike[str], other: str | os.PathLike[str], message: str) -> None:
+    """ValueError(``message``) when ``path`` and ``other`` name one file: the same path once
+    resolved (``./``, ``..``, symbolic links), or, both existing, the same file (a hard link).
+
+    For an output that would overwrite a file the same command reads or writes, which
+    ``--force`` (meant for a previous output) must not allow.
+    """
+    first, second = Path(path).expanduser(), Path(other).expanduser()
+    if first.resolve() == second.resolve() or (
+        first.exists() and second.exists() and os.path.samefile(first, second)
+    ):
+        raise ValueError(message)
 
 
 # -- folder locks ----------------------------------------------------------------------

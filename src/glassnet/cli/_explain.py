@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from glassnet._files import atomic_write_text, refuse_overwrite
+from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
 from glassnet.explain._api import MAX_STEPS
 
@@ -58,6 +58,16 @@ def handle(args: argparse.Namespace) -> int:
         refuse_overwrite(args.output, force=args.force, option="-o")
     if args.figure is not None:
         refuse_overwrite(args.figure, force=args.force, option="--figure")
+    # an output must replace neither the other output nor the spec it is made from
+    if args.output is not None and args.figure is not None:
+        refuse_same_file(
+            args.output, args.figure, f"-o and --figure name the same file ({args.output}); give two names"
+        )
+    for option, path in (("-o", args.output), ("--figure", args.figure)):
+        if path is not None and args.spec is not None:
+            refuse_same_file(
+                path, args.spec, f"{option} {path} is the spec file {args.spec}; give another name"
+            )
     if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
         raise ValueError(f"--steps must be a positive integer (at most {MAX_STEPS}), got {args.steps}")
     if args.digits is not None and not 1 <= args.digits <= 17:

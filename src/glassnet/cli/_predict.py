@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._files import atomic_write_text, refuse_overwrite
+from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli._evaluate import model_path
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
@@ -78,9 +78,13 @@ def warn_extrapolation(
 def handle(args: argparse.Namespace) -> int:
     from glassnet.train import class_probability, decision_threshold, predict_raw
 
-    if args.output is not None:
-        refuse_overwrite(args.output, force=args.force, option="-o")  # before any work
-    checkpoint = load_checkpoint(model_path(args.model))
+    model = model_path(args.model)
+    if args.output is not None:  # before any work
+        refuse_overwrite(args.output, force=args.force, option="-o")
+        refuse_same_file(
+            args.output, model, f"-o {args.output} is the model file {model}; give another file name"
+        )
+    checkpoint = load_checkpoint(model)
     preprocessor = checkpoint.load_preprocessor()  # built once, for the count, the checks and the prediction
     # columns of the raw rows: the preprocessing's input, else the model's
     n_features = (preprocessor.n_features if preprocessor is not None else None) or checkpoint.spec.n_inputs
