@@ -32,7 +32,43 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         r"must be a 2-D array \(N, features\), got shape \(2,\)",
     ),
     ("3-D input", lambda: _model()(np.ones((1, 2, 2))), ValueError, r"2-D array .* got shape \(1, 2, 2\)"),
-    ("text input", lambda: _model()([["a", "b"]]), TypeError, r"must be an array of numbers"),
+    # what is not a real number: refused by type, never cast (the imaginary part dropped,
+    # strings parsed, None made NaN)
+    *[
+        (
+            f"{what} input",
+            lambda values=values: _model()(values),
+            TypeError,
+            rf"MLP input must be an array of numbers \(bool, int or float\), got {message}",
+        )
+        for what, values, message in [
+            ("complex", np.array([[1 + 5j, 2 + 7j]]), r"complex numbers of dtype complex128"),
+            ("text", [["a", "b"]], r"strings of dtype <U1"),
+            ("numeric text", [["1.5", "2"]], r"strings of dtype <U3"),
+            ("bytes", np.array([[b"1", b"2"]]), r"bytes of dtype \|S1"),
+            ("datetime", np.array([["2026-01-01", "2026-01-02"]], dtype="datetime64[D]"), r"datetimes"),
+            ("None", np.array([[1.0, None]]), r"dtype object holding NoneType at index \(0, 1\)"),
+            ("dict", {"x": 1}, r"dtype object holding dict at index \(\)"),
+        ]
+    ],
+    (
+        "complex target",
+        lambda: MSELoss()(np.array([[1.0]]), np.array([1 + 100j])),
+        TypeError,
+        r"MSELoss target must be an array of numbers \(bool, int or float\), got complex numbers",
+    ),
+    (
+        "ragged input",
+        lambda: _model()([[1.0, 2.0], [3.0]]),
+        TypeError,
+        r"MLP input must be an array of numbers, got list: .*inhomogeneous",
+    ),
+    (
+        "integer beyond float64",
+        lambda: _model()([[1, 10**400]]),
+        ValueError,
+        r"MLP input must be finite, got an integer too large for float64",
+    ),
     (
         "NaN input",
         lambda: _model()(np.array([[1.0, np.nan]])),
@@ -303,6 +339,12 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         r"state_dict\['2.bias'\] must be finite",
     ),
     (
+        "state_dict complex",
+        lambda: _model().load_state_dict({k: v.astype(complex) for k, v in _model().state_dict().items()}),
+        TypeError,
+        r"state_dict\['0.weight'\] must be an array of numbers \(bool, int or float\), got complex",
+    ),
+    (
         "gradcheck eps",
         lambda: gradcheck(_model(), MSELoss(), np.ones((1, 2)), np.ones(1), eps=0),
         ValueError,
@@ -326,3 +368,21 @@ def test_failed_load_state_dict_changes_nothing() -> None:
     with pytest.raises(ValueError, match=r"2\.bias"):
         model.load_state_dict(bad)
     assert all(np.array_equal(model.state_dict()[k], before[k]) for k in before)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [[1, 2]],
+        [[1.0, 2]],
+        [[True, 2]],
+        np.array([[1, 2]], dtype=np.uint8),
+        np.array([[1, 2]], dtype=np.int64),
+        np.array([[1, 2]], dtype=np.float16),
+        np.array([[1, 2]], dtype=object),
+    ],
+    ids=["ints", "mixed", "bool", "uint8", "int64", "float16", "object ints"],
+)
+def test_real_numbers_of_any_kind_are_cast(values: Any) -> None:
+    model = _model()
+    np.testing.assert_array_equal(model(values), model(np.array([[1.0, 2.0]])))

@@ -7,6 +7,7 @@ expected and what was received; none uses ``assert`` (those vanish under ``pytho
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -83,10 +84,11 @@ def as_float_array(
     ndim: int | None = None,
     finite: bool = True,
 ) -> Array:
-    """Convert ``values`` to a finite float array.
+    """Convert ``values`` (real numbers: bool, int, uint or float) to a finite float array.
 
-    ``dtype`` None keeps float32/float64 input as it is and turns anything else into
-    float64. ``ndim`` checks the number of dimensions. NaN and ±inf are refused, since
+    Complex numbers, strings, bytes, datetimes and objects that are not numbers are refused
+    with a TypeError rather than cast. ``dtype`` None keeps float32/float64 input as it is
+    and turns anything else into float64. ``ndim`` checks the number of dimensions. NaN and ±inf are refused, since
     one of them anywhere makes every later number meaningless (``finite=False`` leaves
     that check to a caller who finds them more cheaply later).
     """
@@ -97,12 +99,7 @@ def as_float_array(
     ):
         array = values
     else:
-        try:
-            array = np.asarray(values, dtype=dtype if dtype is not None else _default_dtype(values))
-        except (TypeError, ValueError) as error:
-            raise TypeError(
-                f"{name} must be an array of numbers, got {type(values).__name__}: {error}"
-            ) from None
+        array = _convert_numbers(values, name, dtype)
     if ndim is not None and array.ndim != ndim:
         expected = {1: "a 1-D array (N,)", 2: "a 2-D array (N, features)"}.get(ndim, f"{ndim}-D")
         raise ValueError(f"{name} must be {expected}, got shape {array.shape}")
@@ -114,10 +111,43 @@ def as_float_array(
     return array
 
 
-def _default_dtype(values: Any) -> np.dtype[Any]:
-    dtype = getattr(values, "dtype", None)
-    resolved: np.dtype[Any] = np.dtype(dtype) if dtype is not None else np.dtype(np.float64)
-    return resolved if resolved in FLOAT_DTYPES else np.dtype(np.float64)
+# dtype kinds that are not real numbers, by what a user would call them
+_NOT_NUMBERS = {
+    "c": "complex numbers",
+    "U": "strings",
+    "T": "strings",  # numpy.dtypes.StringDType
+    "S": "bytes",
+    "M": "datetimes",
+    "m": "timedeltas",
+    "V": "raw records",
+}
+
+
+def _convert_numbers(values: Any, name: str, dtype: np.dtype[Any] | None) -> Array:
+    """``as_float_array``'s slow path: real numbers (bool, int, uint, float) cast to ``dtype``.
+
+    Everything else is refused, since a cast would give silently wrong numbers: complex
+    numbers lose their imaginary part, strings are parsed, None becomes NaN.
+    """
+    try:
+        raw = np.asarray(values)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be an array of numbers, got {type(values).__name__}: {error}") from None
+    expected = f"{name} must be an array of numbers (bool, int or float)"
+    if raw.dtype.kind == "O":  # Python objects: numbers are fine, anything else is named
+        for index, value in np.ndenumerate(raw):
+            if not isinstance(value, numbers.Real):
+                raise TypeError(
+                    f"{expected}, got dtype object holding {type(value).__name__} at index {index}"
+                )
+    elif raw.dtype.kind not in "biuf":
+        raise TypeError(f"{expected}, got {_NOT_NUMBERS.get(raw.dtype.kind, 'values')} of dtype {raw.dtype}")
+    if dtype is None:
+        dtype = raw.dtype if raw.dtype in FLOAT_DTYPES else np.dtype(np.float64)
+    try:
+        return raw.astype(dtype, copy=False)
+    except OverflowError:  # a Python int beyond the float range, in an object array
+        raise ValueError(f"{name} must be finite, got an integer too large for {dtype}") from None
 
 
 def require_keys(state: Mapping[str, Any], keys: Iterable[str], *, owner: str) -> None:
