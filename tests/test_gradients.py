@@ -139,6 +139,25 @@ def test_gradcheck_reports_a_wrong_backward() -> None:
     assert "MISMATCH" in str(report)
 
 
+@pytest.mark.parametrize(
+    "layout",
+    [np.asfortranarray, lambda w: np.repeat(w, 2, axis=1)[:, ::2]],  # Fortran order, a strided view
+    ids=["fortran", "strided"],
+)
+def test_gradcheck_perturbs_parameters_of_any_memory_layout(
+    layout: Callable[[np.ndarray], np.ndarray],
+) -> None:
+    rng = np.random.default_rng(3)
+    model = MLP([3, 4, 2], rng=rng)
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    expected = gradcheck(model, MSELoss(), x, y)
+    model[0].weight.data = layout(model[0].weight.data.copy())
+    assert not model[0].weight.data.flags.c_contiguous
+    report = gradcheck(model, MSELoss(), x, y)
+    assert report.ok, str(report)
+    np.testing.assert_allclose(report["0.weight"].numeric, expected["0.weight"].numeric, rtol=0, atol=1e-12)
+
+
 def test_gradcheck_leaves_the_model_untouched() -> None:
     rng = np.random.default_rng(1)
     model = MLP([3, 4, 1], rng=rng, dtype=np.float32)

@@ -114,16 +114,17 @@ def gradcheck(
         analytic["input"] = grad_input.copy()
     comparisons = []
     for name, values in targets:
-        numeric = np.empty_like(values)
-        flat, flat_numeric = values.reshape(-1), numeric.reshape(-1)
-        for i in range(flat.size):
-            original = flat[i]
-            flat[i] = original + eps
+        numeric = np.empty(values.shape)
+        # by index, not through values.reshape(-1): that is a copy for an array that is not
+        # C-contiguous (Fortran order, a strided view), which the model would never see
+        for i in np.ndindex(values.shape):
+            original = values[i]
+            values[i] = original + eps
             plus = loss_value()
-            flat[i] = original - eps
+            values[i] = original - eps
             minus = loss_value()
-            flat[i] = original
-            flat_numeric[i] = (plus - minus) / (2.0 * eps)
+            values[i] = original
+            numeric[i] = (plus - minus) / (2.0 * eps)
         comparisons.append(_compare(name, analytic[name], numeric, rtol=rtol, atol=atol))
     return GradcheckReport(comparisons, eps)
 
