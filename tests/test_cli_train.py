@@ -278,10 +278,19 @@ def test_predict_writes_one_prediction_per_row(airfoil_run: Path, tmp_path: Path
             "f,a,c,v,t\n800,0,0.3,71,0.002\n1000,x,0.3,71,0.002\n# note\n1,2\n800,0,0.3,71,inf\n",
             "line 3, column 2 (angle_of_attack): expected a number, got 'x'; 2 more bad lines, at lines 5 and 6",
         ),
-        (  # the model takes log(frequency) and log(thickness): values ≤ 0 are named by file line
+        (  # physical magnitudes must be > 0, as load_airfoil asks of a data file: named by file line
             "f,a,c,v,t\n800,0,0.3,71,0.002\n0,0,0.3,71,0.002\n800,0,0.3,71,-1\n",
-            "line 3, column 1 (frequency): 0 must be > 0, since the model takes its logarithm; "
-            "1 more bad row, at line 4",
+            "line 3, column 1 (frequency): must be > 0 (a physical magnitude), got 0; 1 more bad row, at line 4",
+        ),
+        (  # velocity and chord too, though the model takes no logarithm of them
+            "f,a,c,v,t\n800,0,0.3,71,0.002\n800,0,0.3,-71,0.002\n800,0,0,71,0.002\n",
+            "line 3, column 4 (velocity): must be > 0 (a physical magnitude), got -71; 1 more bad row, at line 4",
+        ),
+        (  # the model's own names in another order: read by position, the columns would be swapped
+            "velocity,frequency,angle_of_attack,chord_length,displacement_thickness\n71.3,800,0,0.3048,0.0026\n",
+            "the header lists the model's features in another order (velocity, frequency, angle_of_attack, "
+            "chord_length, displacement_thickness); the model reads its columns by position, as frequency, "
+            "angle_of_attack, chord_length, velocity, displacement_thickness: put the columns in that order",
         ),
         (  # values whose standardised form (x − μ) / σ, or its Fourier angles, overflow
             "f,a,c,v,t\n800,0,0.3,71,0.002\n800,0,1e308,71,0.002\n800,0,1e307,71,0.002\n",
@@ -298,6 +307,24 @@ def test_predict_reports_bad_rows_by_line(
     assert main(["predict", str(airfoil_run), str(rows)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and match in err
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "frequency,angle_of_attack,chord_length,velocity,displacement_thickness\n",
+        "Freq,AOA,Chord,Velocity,Disp\n",
+    ],
+)
+def test_predict_reads_a_header_in_the_models_order_or_of_other_names(
+    header: str, airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(header + "800,0,0.3048,71.3,0.00266337\n")
+    capsys.readouterr()
+    assert main(["predict", str(airfoil_run), str(rows)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("800.0,0.0,0.3048,71.3,0.00266337,")
 
 
 def test_predict_warns_in_one_line_about_rows_outside_the_training_range(
@@ -365,6 +392,9 @@ def test_train_moons_plots_the_decision_boundary(tmp_path: Path, capsys: pytest.
     points.write_text("0,0\n1.5,-0.5\n")
     assert main(["predict", str(out), str(points)]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "x1,x2,logit,probability,label"
+    points.write_text("x2,x1\n0,0\n")  # the model's names swapped: refused, not read by position
+    assert main(["predict", str(out), str(points)]) == 2
+    assert "the header lists the model's features in another order (x2, x1)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_fil
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli._evaluate import model_path
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
+from glassnet.data._airfoil import check_positive_magnitudes
 from glassnet.data._table import Table, bad_lines_note, first_bad_value, read_table
 
 
@@ -24,7 +25,8 @@ def register(subparsers: Any) -> None:
         "predict",
         help="predict for rows of features in a CSV file",
         description=(
-            "Read INPUT (rows of the model's features, header optional; comma, semicolon or tab), "
+            "Read INPUT (rows of the model's features in its order, by position; header optional, "
+            "one that lists the model's feature names in another order is refused; comma, semicolon or tab), "
             "predict with MODEL, and write the rows with the prediction appended (stdout without -o)."
         ),
     )
@@ -33,6 +35,24 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", metavar="OUT.csv", help="write here (atomically) instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite an existing -o file")
     parser.set_defaults(handler=handle)
+
+
+def check_header_order(table: Table, names: list[str], source: str) -> None:
+    """DataFormatError when the header lists the model's feature names in another order.
+
+    Rows are read by position, so such a file would be predicted on with its columns
+    swapped, silently wrong; it is refused rather than reordered, so that every message
+    and the output keep the file's own columns. Another header (other names, such as the
+    published file's abbreviations) is not read.
+    """
+    if table.header is None:
+        return
+    given, expected = [name.strip().lower() for name in table.header], [name.lower() for name in names]
+    if given != expected and sorted(given) == sorted(expected):
+        raise DataFormatError(
+            f"{source}: the header lists the model's features in another order ({', '.join(table.header)}); "
+            f"the model reads its columns by position, as {', '.join(names)}: put the columns in that order"
+        )
 
 
 def check_domain(table: Table, preprocessor: Preprocessor | None, names: list[str], source: str) -> None:
@@ -93,6 +113,9 @@ def handle(args: argparse.Namespace) -> int:
         names = [f"x{i + 1}" for i in range(n_features)]
     table = read_table(args.input, names)
     rows = table.values  # (N, d)
+    check_header_order(table, names, args.input)
+    if checkpoint.info.get("task") == "airfoil":  # what load_airfoil refuses: x ≤ 0 for a magnitude
+        check_positive_magnitudes(table, source=args.input, path=Path(args.input), names=names)
     check_domain(table, preprocessor, names, args.input)
     warn_extrapolation(table, preprocessor, names, args.input)
     with np.errstate(over="ignore", invalid="ignore"):

@@ -224,12 +224,17 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
 def parse_airfoil_text(text: str, *, source: str, path: Path | None = None) -> FloatArray:
     """Parse airfoil text into a (N, 6) float64 table: 5 features, then the target."""
     table = parse_table(text, source=source, column_names=COLUMN_NAMES, path=path)
-    return _positive_magnitudes(table, source=source, path=path, names=COLUMN_NAMES)
+    return check_positive_magnitudes(table, source=source, path=path, names=COLUMN_NAMES)
 
 
-def _positive_magnitudes(table: Table, *, source: str, path: Path | None, names: Sequence[str]) -> FloatArray:
+def check_positive_magnitudes(
+    table: Table, *, source: str, path: Path | None, names: Sequence[str]
+) -> FloatArray:
     """The table's values, once every entry of :data:`POSITIVE_COLUMNS` is checked to be > 0;
-    a DataFormatError names the first bad line and column and lists the other bad lines."""
+    a DataFormatError names the first bad line and column and lists the other bad lines.
+
+    For tables whose first 5 columns are the airfoil features in order: a data file's, or
+    the rows ``glassnet predict`` reads for an airfoil model."""
     values = table.values  # (N, columns)
     bad = np.zeros(values.shape, dtype=bool)
     bad[:, POSITIVE_COLUMNS] = values[:, POSITIVE_COLUMNS] <= 0.0
@@ -272,4 +277,4 @@ def read_feature_rows(path: str | os.PathLike[str]) -> FloatArray:
     """
     file = Path(path).expanduser()
     table = read_table(file, FEATURE_NAMES)
-    return _positive_magnitudes(table, source=str(file), path=file, names=FEATURE_NAMES)  # (N, 5)
+    return check_positive_magnitudes(table, source=str(file), path=file, names=FEATURE_NAMES)  # (N, 5)
