@@ -82,13 +82,54 @@ def test_build_torch_mlp_matches_glassnet_draw(torch: Any) -> None:
     [
         (lambda nn: nn.Sequential(nn.Linear(2, 2), nn.GELU()), "cannot convert GELU at position 1"),
         (lambda nn: nn.Linear(2, 2, bias=False), "with a bias"),
-        (lambda nn: nn.Sequential(nn.Linear(2, 2), nn.Softplus(beta=2.0)), "beta=1"),
+        (
+            lambda nn: nn.Sequential(nn.Linear(2, 2), nn.Softplus(beta=2.0)),
+            r"Softplus with beta=1 and threshold >= 20 .*, got beta=2.0, threshold=20.0 at position 1",
+        ),
+        (
+            lambda nn: nn.Sequential(nn.Linear(2, 2), nn.Softplus(threshold=1.0)),
+            r"Softplus with beta=1 and threshold >= 20 .*, got beta=1.0, threshold=1.0 at position 1",
+        ),
+        (lambda nn: nn.Softplus(threshold=float("nan")), r"threshold=nan at position 0"),
         (lambda nn: nn.Sequential(), "empty"),
     ],
 )
 def test_from_torch_refuses_what_it_cannot_express(make: Any, match: str, torch: Any) -> None:
     with pytest.raises(ValueError, match=match):
         from_torch(make(torch.nn))
+
+
+@pytest.mark.parametrize("threshold", [20.0, 30.0, float("inf")])
+def test_from_torch_takes_softplus_thresholds_from_20_up(threshold: float, torch: Any) -> None:
+    """Above its threshold torch's Softplus is z itself: from 20 up, within 2.1e-9 of the exact one."""
+    module = torch.nn.Softplus(threshold=threshold)
+    z = np.linspace(-30.0, 30.0, 121).reshape(-1, 1)
+    with torch.no_grad():
+        expected = module(torch.from_numpy(z)).numpy()
+    np.testing.assert_allclose(from_torch(module)(z), expected, rtol=0, atol=2.1e-9)
+
+
+def _mixed_linear(torch: Any) -> Any:
+    linear = torch.nn.Linear(2, 2, dtype=torch.float64)
+    linear.bias = torch.nn.Parameter(linear.bias.detach().float())
+    return linear
+
+
+@pytest.mark.parametrize(
+    ("make", "got"),
+    [
+        (lambda torch: torch.nn.Linear(2, 2, dtype=torch.bfloat16), r"torch\.bfloat16"),
+        (lambda torch: torch.nn.Linear(2, 2, dtype=torch.float16), r"torch\.float16"),
+        (lambda torch: torch.nn.Linear(2, 2, dtype=torch.complex64), r"torch\.complex64"),
+        (_mixed_linear, r"weight torch\.float64, bias torch\.float32"),
+    ],
+    ids=["bfloat16", "float16", "complex64", "mixed"],
+)
+def test_from_torch_names_a_dtype_it_cannot_take(make: Any, got: str, torch: Any) -> None:
+    with pytest.raises(
+        TypeError, match=rf"float32 or float64, got {got} at position 0; convert .*\.double\(\)"
+    ):
+        from_torch(make(torch))
 
 
 def test_from_torch_refuses_non_modules(torch: Any) -> None:

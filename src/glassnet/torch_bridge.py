@@ -6,7 +6,8 @@ Layouts agree, so nothing is transposed: glassnet's ``Linear`` keeps W as (out, 
 
 Activations map one to one: identity ↔ ``nn.Identity``, relu ↔ ``nn.ReLU``, leaky_relu ↔
 ``nn.LeakyReLU`` (same slope), sigmoid ↔ ``nn.Sigmoid``, tanh ↔ ``nn.Tanh``, softplus ↔
-``nn.Softplus`` (PyTorch's returns z itself above z = 20, a difference below 2.1e-9).
+``nn.Softplus`` (PyTorch's returns z itself above z = 20, a difference below 2.1e-9;
+``from_torch`` refuses a Softplus whose ``beta`` is not 1 or whose ``threshold`` is below 20).
 
 PyTorch is an optional dependency (``pip install 'glassnet[torch]'``), imported only when
 one of these functions is called.
@@ -33,6 +34,9 @@ from glassnet.nn import (
 )
 from glassnet.spec import MLPSpec, build_mlp
 
+# torch's Softplus returns z where z > threshold: from 20 (its default) up, that is
+# log1p(e^-20) = 2.1e-9 or less away from glassnet's exact log(1 + e^z)
+SOFTPLUS_MIN_THRESHOLD = 20.0
 TORCH_MISSING = "PyTorch is not installed; install the extra with: pip install 'glassnet[torch]'"
 DEVICES = ("cpu", "cuda")
 
@@ -134,12 +138,15 @@ def from_torch(module: Any) -> Sequential:
         if isinstance(layer, nn.Linear):
             if layer.bias is None:
                 raise ValueError(f"from_torch needs Linear layers with a bias (position {position} has none)")
+            dtypes = (layer.weight.dtype, layer.bias.dtype)
+            if dtypes[0] != dtypes[1] or dtypes[0] not in (torch.float32, torch.float64):
+                got = dtypes[0] if dtypes[0] == dtypes[1] else f"weight {dtypes[0]}, bias {dtypes[1]}"
+                raise TypeError(
+                    f"from_torch supports Linear layers in float32 or float64, got {got} at position "
+                    f"{position}; convert the module with .float() or .double() first"
+                )
             weight = layer.weight.detach().cpu().numpy().copy()
             bias = layer.bias.detach().cpu().numpy().copy()
-            if weight.dtype not in (np.float32, np.float64):
-                raise TypeError(
-                    f"from_torch supports float32/float64 weights, got {weight.dtype} at position {position}"
-                )
             linear = Linear(
                 layer.in_features, layer.out_features, rng=np.random.default_rng(0), dtype=weight.dtype
             )
@@ -149,8 +156,12 @@ def from_torch(module: Any) -> Sequential:
         elif isinstance(layer, nn.LeakyReLU):
             layers.append(LeakyReLU(layer.negative_slope))
         elif isinstance(layer, nn.Softplus):
-            if layer.beta != 1:
-                raise ValueError(f"from_torch supports Softplus with beta=1 only, got beta={layer.beta}")
+            if layer.beta != 1 or not layer.threshold >= SOFTPLUS_MIN_THRESHOLD:  # NaN refused too
+                raise ValueError(
+                    f"from_torch supports Softplus with beta=1 and threshold >= {SOFTPLUS_MIN_THRESHOLD:g} "
+                    f"(glassnet's is log(1 + e^z) for every z), got beta={layer.beta}, "
+                    f"threshold={layer.threshold} at position {position}"
+                )
             layers.append(Softplus())
         elif type(layer) in (nn.Identity, nn.ReLU, nn.Sigmoid, nn.Tanh):
             simple: dict[type, type[Activation]] = {
