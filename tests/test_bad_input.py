@@ -17,6 +17,39 @@ def _model() -> MLP:
     return MLP([2, 3, 1], rng=np.random.default_rng(0))
 
 
+SCHEDULER_STATES: list[tuple[str, Any, type[Exception], str]] = [
+    (
+        "base_lrs too long",
+        {"last_epoch": 3, "base_lrs": [0.1, 0.2]},
+        ValueError,
+        r"base_lrs must be a list of 1 rate\(s\), one per parameter group, got \[0.1, 0.2\]",
+    ),
+    ("base_lrs empty", {"last_epoch": 3, "base_lrs": []}, ValueError, r"a list of 1 rate\(s\).* got \[\]"),
+    ("base_lrs a number", {"last_epoch": 3, "base_lrs": 0.1}, ValueError, r"a list of 1 rate\(s\).* got 0.1"),
+    (
+        "NaN base_lr",
+        {"last_epoch": 3, "base_lrs": [float("nan")]},
+        ValueError,
+        r"base_lrs\[0\] must be finite",
+    ),
+    ("negative base_lr", {"last_epoch": 3, "base_lrs": [-0.1]}, ValueError, r"base_lrs\[0\] must be >= 0.0"),
+    ("text base_lr", {"last_epoch": 3, "base_lrs": ["0.1"]}, TypeError, r"base_lrs\[0\] must be a number"),
+    (
+        "negative last_epoch",
+        {"last_epoch": -1},
+        ValueError,
+        r"last_epoch must be a non-negative integer, got -1",
+    ),
+    (
+        "no last_epoch",
+        {"base_lrs": [0.1]},
+        ValueError,
+        r"last_epoch must be a non-negative integer, got None",
+    ),
+    ("unknown key", {"last_epoch": 3, "base_lr": [0.1]}, ValueError, r"unknown keys \['base_lr'\]"),
+    ("not a dict", [3, [0.1]], TypeError, r"scheduler state must be a dict, got list"),
+]
+
 BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     # shapes
     (
@@ -213,6 +246,17 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         ValueError,
         r"warmup_start_factor must be in \[0, 1\]",
     ),
+    *[
+        (
+            f"scheduler state: {case}",
+            lambda state=state: optim.StepLR(optim.SGD(_model().parameters()), step_size=2).load_state_dict(
+                state
+            ),
+            error,
+            message,
+        )
+        for case, state, error, message in SCHEDULER_STATES
+    ],
     # losses
     (
         "label 2 in 01",
@@ -386,3 +430,21 @@ def test_failed_load_state_dict_changes_nothing() -> None:
 def test_real_numbers_of_any_kind_are_cast(values: Any) -> None:
     model = _model()
     np.testing.assert_array_equal(model(values), model(np.array([[1.0, 2.0]])))
+
+
+@pytest.mark.parametrize(
+    "state", [case[1] for case in SCHEDULER_STATES], ids=[case[0] for case in SCHEDULER_STATES]
+)
+def test_failed_scheduler_load_state_dict_changes_nothing(state: Any) -> None:
+    optimizer = optim.SGD(_model().parameters(), lr=0.5)
+    scheduler = optim.StepLR(optimizer, step_size=2, gamma=0.1)
+    scheduler.step()
+    scheduler.step()
+    before = (scheduler.state_dict(), scheduler.get_last_lr())
+    with pytest.raises((TypeError, ValueError)):
+        scheduler.load_state_dict(state)
+    assert (
+        (scheduler.state_dict(), scheduler.get_last_lr())
+        == before
+        == ({"last_epoch": 2, "base_lrs": [0.5]}, [0.05])
+    )

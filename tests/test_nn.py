@@ -482,6 +482,22 @@ def test_schedule_changes_the_optimizer_rate() -> None:
     )
 
 
+def test_schedules_are_closed_form_so_they_do_not_chain_and_overwrite_a_hand_set_rate() -> None:
+    """As the schedulers' docstrings say: unlike PyTorch's (whose StepLR then ExponentialLR
+    multiply), the rate is lr_at(base_lr, t) of the scheduler stepped last."""
+    opt = optim.SGD(MLP([1, 1], rng=np.random.default_rng(0)).parameters(), lr=1.0)
+    step, exponential = optim.StepLR(opt, step_size=1, gamma=0.5), optim.ExponentialLR(opt, gamma=0.9)
+    step.step()
+    exponential.step()
+    assert opt.param_groups[0]["lr"] == 0.9  # PyTorch: 0.5 * 0.9
+    opt.param_groups[0]["lr"] = 0.01
+    exponential.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.81)  # the hand-set 0.01 is gone
+    exponential.base_lrs = [0.1]  # the way to change the rate for good
+    exponential.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.9**3)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_backward_is_the_derivative_times_the_gradient_and_zero_at_zero(dtype: type) -> None:
     """backward multiplies by sign(y), y = max(z, 0): f′(z) of `derivative`, 0 at z = 0 and −0."""

@@ -2,11 +2,19 @@
 
 Used as PyTorch's: build the schedule on an optimizer, call ``scheduler.step()`` once per
 epoch (or per batch, if that is the unit you chose), after ``optimizer.step()``.
+
+Closed form, unlike PyTorch's chainable schedulers (which multiply the group's current
+``lr``): each ``step()`` sets ``lr = lr_at(base_lr, t)`` from the rate the scheduler was
+built with, whatever ``lr`` is now. So two schedulers on one optimizer do not chain (with
+``StepLR`` and ``ExponentialLR``, the rate is that of the one stepped last, not their
+product as in PyTorch), and a change made by hand to a group's ``lr`` is overwritten at
+the next ``step()``; change ``scheduler.base_lrs`` instead.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from glassnet._checks import finite_float, positive_int
@@ -14,7 +22,12 @@ from glassnet.optim._optimizer import Optimizer
 
 
 class LRScheduler:
-    """Base class: sets every group's ``lr`` to ``lr_at(base_lr, t)``; t starts at 0."""
+    """Base class: sets every group's ``lr`` to ``lr_at(base_lr, t)``; t starts at 0.
+
+    ``base_lr`` is the group's ``lr`` when the scheduler is built, and only it and t decide
+    the rate: schedulers do not chain, and a hand-set ``lr`` lasts until the next ``step()``
+    (see the module docstring).
+    """
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -41,11 +54,30 @@ class LRScheduler:
     def state_dict(self) -> dict[str, Any]:
         return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs)}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Take ``last_epoch`` (and ``base_lrs``, if given) and set the rates for them.
+
+        Everything is checked first; nothing changes unless all of it is valid.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"scheduler state must be a dict, got {type(state).__name__}")
+        unknown = sorted(set(state) - {"last_epoch", "base_lrs"})
+        if unknown:
+            raise ValueError(f"scheduler state has unknown keys {unknown}; expected last_epoch, base_lrs")
         last_epoch = state.get("last_epoch")
         if isinstance(last_epoch, bool) or not isinstance(last_epoch, int) or last_epoch < 0:
             raise ValueError(f"scheduler state last_epoch must be a non-negative integer, got {last_epoch!r}")
-        self.base_lrs = [float(lr) for lr in state.get("base_lrs", self.base_lrs)]
+        given = state.get("base_lrs", self.base_lrs)
+        groups = len(self.optimizer.param_groups)
+        if not isinstance(given, list | tuple) or len(given) != groups:
+            raise ValueError(
+                f"scheduler state base_lrs must be a list of {groups} rate(s), one per parameter group, "
+                f"got {given!r}"
+            )
+        base_lrs = [
+            finite_float(lr, f"scheduler state base_lrs[{i}]", minimum=0.0) for i, lr in enumerate(given)
+        ]
+        self.base_lrs = base_lrs
         self.last_epoch = last_epoch
         self._apply()
 
