@@ -155,3 +155,56 @@ def test_load_spec_errors(tmp_path: Path) -> None:
     good.write_text(json.dumps({**VALID, "y": [[0, 1]]}), encoding="utf-8")
     with pytest.raises(TypeError, match=r"good\.json: y\[0\] must be a number"):
         load_spec(good)
+
+
+BCE_SPEC: dict[str, Any] = {
+    "layers": [
+        {
+            "weight": [[0.2, -0.4], [0.8, 0.1]],
+            "bias": [1, -3],
+            "activation": {"name": "leaky_relu", "negative_slope": 0.1},
+        },
+        {"weight": [[0.5, -1]], "bias": [0.1], "activation": "sigmoid"},
+    ],
+    "x": [1, 2],
+    "y": 1,
+    "loss": "bce",
+    "reduction": "sum",
+    "params": ["w21h"],
+}
+HALF_SSE_SPEC: dict[str, Any] = {
+    "layers": [{"weight": [[0.2, -0.4], [0.8, 0.1]], "bias": [0.1, -0.3], "activation": "tanh"}],
+    "x": [1, 2],
+    "y": [0.5, -0.5],
+    "loss": "half_sse",
+    "reduction": "mean",
+    "params": ["w11^1"],
+}
+
+
+@pytest.mark.parametrize(
+    ("spec", "lines"),
+    [
+        (
+            BCE_SPEC,
+            [
+                "  L = -[y · log(ŷ) + (1 − y) · log(1 − ŷ)] = -[1 · log(0.622459) + (1 − 1) · log(1 − 0.622459)]",
+                "  ∂L/∂ŷ = ((ŷ − y)/(ŷ(1 − ŷ))) = ((0.622459 − 1)/(0.622459 · (1 − 0.622459)))",  # = -1.60653 below
+            ],
+        ),
+        (
+            HALF_SSE_SPEC,
+            [
+                "  ∂L/∂ŷ₁ = (1/2)(ŷ₁ − y₁) = (1/2)(-0.462117 − 0.5) = -0.481059",
+                "  ∂L/∂ŷ₂ = (1/2)(ŷ₂ − y₂) = (1/2)(0.604368 − (-0.5)) = 0.552184",
+            ],
+        ),
+    ],
+    ids=["bce", "half_sse mean of 2"],
+)
+def test_written_formulas_give_the_values_they_show(spec: dict[str, Any], lines: list[str]) -> None:
+    """A fraction's compound parts and a scaled difference are bracketed: as written, each line
+    evaluates to the value it shows ((0.622459 − 1)/(0.622459 · 0.377541) = −1.60653)."""
+    text = explain_spec(spec, check_torch=False).to_text().splitlines()
+    for line in lines:
+        assert line in text

@@ -208,9 +208,11 @@ class Builder:
             definition = s.half() + s.square(f"{yh}{s.minus}{y}")
             substituted = s.half() + s.square(f"{pv}{s.minus}{yv}")
         elif rec.name == "bce":
-            definition = "-" + s.brackets(f"{y}{s.log(yh)}{s.plus}(1{s.minus}{y}){s.log(f'1{s.minus}{yh}')}")
+            definition = "-" + s.brackets(
+                f"{y}{s.times}{s.log(yh)}{s.plus}(1{s.minus}{y}){s.times}{s.log(f'1{s.minus}{yh}')}"
+            )
             substituted = "-" + s.brackets(
-                f"{yv}{s.log(pv)}{s.plus}(1{s.minus}{yv}){s.log(f'1{s.minus}{pv}')}"
+                f"{yv}{s.times}{s.log(pv)}{s.plus}(1{s.minus}{yv}){s.times}{s.log(f'1{s.minus}{pv}')}"
             )
         else:
             definition = s.func("ℓ" if s.kind == "text" else r"\ell", f"{yh}, {y}")
@@ -238,9 +240,13 @@ class Builder:
             substituted = f"{two}{dot}({s.num(pv)}{s.minus}{s.par(yv)})"
         elif rec.name == "half_sse":
             symbolic, substituted = f"{yh}{s.minus}{y}", f"{s.num(pv)}{s.minus}{s.par(yv)}"
+            if rec.reduction == "mean" and K > 1:  # a difference, which the 1/K below multiplies
+                symbolic, substituted = s.group(symbolic), s.group(substituted)
         elif rec.name == "bce":
             symbolic = s.frac(f"{yh}{s.minus}{y}", f"{yh}(1{s.minus}{yh})")
-            substituted = s.frac(f"{s.num(pv)}{s.minus}{s.par(yv)}", f"{s.num(pv)}(1{s.minus}{s.num(pv)})")
+            substituted = s.frac(
+                f"{s.num(pv)}{s.minus}{s.par(yv)}", f"{s.num(pv)}{dot}(1{s.minus}{s.num(pv)})"
+            )
         else:
             symbolic = s.partial("ℓ" if s.kind == "text" else r"\ell", yh)
             substituted = symbolic

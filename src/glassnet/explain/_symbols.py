@@ -118,7 +118,17 @@ class Style:
         return shown + (self.prime if derivative else "")
 
     def frac(self, top: str, bottom: str) -> str:
-        return f"({top}/{bottom})"
+        # a compound numerator or denominator in its own parentheses: (ŷ − y)/(ŷ(1 − ŷ)), never
+        # ŷ − y/ŷ(1 − ŷ), which reads as another number
+        return f"({self._operand(top)}/{self._operand(bottom)})"
+
+    @staticmethod
+    def _operand(part: str) -> str:
+        return f"({part})" if " " in part else part  # operators are written with spaces around
+
+    def group(self, inner: str) -> str:
+        """``inner`` in parentheses, for a sum that a factor multiplies."""
+        return f"({inner})"
 
     def half(self) -> str:
         return "½"
@@ -191,6 +201,9 @@ class LatexStyle(Style):
 
     def frac(self, top: str, bottom: str) -> str:
         return rf"\frac{{{top}}}{{{bottom}}}"
+
+    def group(self, inner: str) -> str:
+        return rf"\left({inner}\right)"
 
     def half(self) -> str:
         return r"\tfrac{1}{2}"
