@@ -140,7 +140,9 @@ def test_from_torch_refuses_non_modules(torch: Any) -> None:
 def test_cuda_request_without_cuda_is_a_clear_error(torch: Any) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with pytest.raises(ValueError, match=r"no CUDA GPU is available.*--device cpu"):
+    with pytest.raises(
+        ValueError, match=r"no CUDA GPU is available.*use device 'cpu' \(--device cpu on the command line\)"
+    ):
         to_torch(MLP([2, 1], rng=np.random.default_rng(0)), device="cuda")
 
 

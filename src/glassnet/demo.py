@@ -62,7 +62,7 @@ def moons_section(epochs: int = 200) -> str:
 
 
 def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60) -> str:
-    """A short airfoil training (5→64→64→1) with its metrics and plots, when the data file is found."""
+    """A short airfoil training (64 → 64 hidden units) with its metrics and plots, when the data file is found."""
     from glassnet.data import load_airfoil
     from glassnet.train import TrainConfig, train_airfoil
     from glassnet.train.artifacts import write_run
@@ -83,8 +83,15 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
         return f"Airfoil self-noise: cannot train on {dataset.source}: {error}"
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="glassnet-demo-airfoil-"))
     written = write_run(run, folder)
+    sizes, features = run.result.spec.sizes, dataset.X.shape[1]
+    inputs = (
+        f" (the {features} features and {sizes[0] - features} Fourier features)"
+        if sizes[0] > features
+        else ""
+    )
     lines = [
-        f"Airfoil self-noise ({len(dataset)} rows from {dataset.source}): a short run, 5→64→64→1, "
+        f"Airfoil self-noise ({len(dataset)} rows from {dataset.source}): a short run, "
+        f"{'→'.join(map(str, sizes))}{inputs}, "
         f"{epochs} epochs, {run.result.seconds:.1f} s (the full recipe: `glassnet train airfoil`):"
     ]
     for part in ("train", "val", "test"):

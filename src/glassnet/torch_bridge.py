@@ -59,7 +59,7 @@ def resolve_device(device: str) -> Any:
         build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
         raise ValueError(
             f"device {device!r} requested but no CUDA GPU is available (torch {torch.__version__}, {build}); "
-            "use --device cpu"
+            "use device 'cpu' (--device cpu on the command line)"
         )
     return torch.device(device)
 

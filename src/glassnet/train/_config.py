@@ -27,7 +27,8 @@ class TrainConfig:
     """How to train: architecture, loss, optimizer, schedule, batching, stopping, engine.
 
     The defaults are the airfoil recipe of ``glassnet train airfoil`` (see docs/airfoil.md);
-    every field is a command-line option there. Invalid values raise ValueError/TypeError
+    most fields are command-line options there (not beta1, beta2, eps, warmup_start_factor,
+    loss, output_activation, extra). Invalid values raise ValueError/TypeError
     naming the field, the expected range and the value received.
     """
 

@@ -481,13 +481,17 @@ class Trainer:
         if self.refit:
             who += " in the final pass" if rows.x_val is None else " in the validation pass"
         if best_weights is not None:
-            kept, kept_epoch, which = best_weights, best_epoch, f"the best validation epoch {best_epoch}"
+            kept, kept_epoch, which = (
+                best_weights,
+                best_epoch,
+                f"the weights of the best validation epoch {best_epoch}",
+            )
         else:
             kept, kept_epoch = last_good, epoch
-            which = f"the end of epoch {epoch}" if epoch > 0 else "the initial weights"
+            which = f"the weights of the end of epoch {epoch}" if epoch > 0 else "the initial weights"
         message = (
             f"training diverged at epoch {epoch + 1}{who}: the loss became {value} ({self.config.dtype}); "
-            f"kept the weights of {which}; try a smaller learning rate than {lr:g}"
+            f"kept {which}; try a smaller learning rate than {lr:g}"
         )
         engine.set_weights(kept)
         return MemberResult(member, engine.get_weights(), history, kept_epoch, "diverged", message)
