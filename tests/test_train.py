@@ -28,6 +28,7 @@ from glassnet.train import (
     fit,
     make_glassnet_optimizer,
     moons_data,
+    regression_metrics,
     train_moons,
 )
 from glassnet.train._tasks import MOONS_STREAM
@@ -639,3 +640,20 @@ def test_bce_moons_run_metrics_are_accuracies_at_one_half() -> None:
     assert run.metrics["test"]["accuracy"] >= 0.8
     # the history's last validation accuracy is the same model's (refit and restore_best off)
     assert run.result.history[-1]["val_accuracy"] == run.metrics["val"]["accuracy"]
+
+
+def test_regression_metrics_by_hand_and_for_huge_values() -> None:
+    """RMSE, MAE, R² worked out by hand; the squares are taken in units of a power of two, so
+    ordinary values give the naive formula's bits and values near 1e300 neither overflow nor warn."""
+    prediction, target = np.array([1.0, 2.0, 3.5]), np.array([1.1, 2.2, 3.0])
+    metrics = regression_metrics(prediction, target)
+    residual = prediction - target
+    assert metrics["rmse"] == math.sqrt(float(residual @ residual) / 3)  # the same bits
+    assert metrics["mae"] == pytest.approx((0.1 + 0.2 + 0.5) / 3, abs=1e-15)
+    sst = float(((target - target.mean()) ** 2).sum())
+    assert metrics["r2"] == pytest.approx(1 - float(residual @ residual) / sst, abs=1e-15)
+    with np.errstate(all="raise"):
+        huge = regression_metrics(np.array([1e300, 3e300]), np.array([0.0, 2e300]))
+    assert huge["rmse"] == pytest.approx(1e300, rel=1e-15)
+    assert huge["mae"] == pytest.approx(1e300, rel=1e-15)
+    assert huge["r2"] == pytest.approx(1 - 2 / 2, abs=1e-15)  # Σr² = 2e600, Σ(y − ȳ)² = 2e600

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -21,11 +22,15 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
         raise ValueError(
             f"predictions and targets must have the same non-zero length, got {p.size} and {y.size}"
         )
-    residual = p - y
-    sse = float(residual @ residual)
-    sst = float(((y - y.mean()) ** 2).sum())
+    residual, centred = p - y, y - y.mean()
+    # Squares taken in units of a power of two near the largest magnitude: exact (the same
+    # bits as without it), and squares of numbers near 1e300 neither overflow nor warn.
+    largest = max(float(np.max(np.abs(residual))), float(np.max(np.abs(centred))))
+    scale = math.ldexp(1.0, math.frexp(largest)[1]) if 0 < largest < math.inf else 1.0
+    residual_s, centred_s = residual / scale, centred / scale
+    sse, sst = float(residual_s @ residual_s), float(centred_s @ centred_s)
     return {
-        "rmse": float(np.sqrt(sse / y.size)),
+        "rmse": scale * math.sqrt(sse / y.size),
         "mae": float(np.abs(residual).mean()),
         "r2": 1.0 - sse / sst if sst > 0 else float("nan"),
     }
