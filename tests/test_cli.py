@@ -114,3 +114,17 @@ def test_real_subprocess_runs_the_demo(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "0.100742" in result.stdout
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`glassnet data info | head -1`: the pipe closes under the command, which ends quietly."""
+    from glassnet.cli import _data
+
+    def closed_pipe(args: object) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(_data, "handle_info", closed_pipe)
+    assert main(["data", "info"]) == 141
+    assert capsys.readouterr().err == ""

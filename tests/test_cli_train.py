@@ -241,6 +241,7 @@ def test_evaluate_of_an_interrupted_run_measures_the_pass_it_stopped_in(
 ) -> None:
     interrupted_airfoil_run(tmp_path, in_final_pass=in_final_pass)
     assert evaluated_sizes(tmp_path / "checkpoint.npz", capsys) == sizes
+    assert evaluated_sizes(tmp_path, capsys) == sizes  # the run folder: no model.npz, its checkpoint
     rewrite_checkpoint(tmp_path / "checkpoint.npz", without_info("refit"))  # read from the job in progress
     assert evaluated_sizes(tmp_path / "checkpoint.npz", capsys) == sizes
 
@@ -532,10 +533,14 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_identically(
 
     with monkeypatch.context() as patch:
         patch.setattr(NumpyEngine, "train_batch", interrupting)
-        assert main(["train", "airfoil", *options, "--out", str(tmp_path / "a")]) == 130
+        data = ["--data", str(shared_airfoil())]
+        assert main(["train", "airfoil", *options, *data, "--out", str(tmp_path / "a")]) == 130
     err = capsys.readouterr().err
     assert "interrupted in validation pass, member 2/2, epoch 3 after 14 batch(es)" in err
-    assert "--resume" in err
+    assert (
+        f"continue with: glassnet train airfoil --out {tmp_path / 'a'} --data {shared_airfoil()} --resume"
+        in err
+    )
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["checkpoint.npz"]
     assert main(["train", "airfoil", "--out", str(tmp_path / "a"), "--resume", "--epochs", "7"]) == 2
     assert "drop --epochs" in capsys.readouterr().err
@@ -600,6 +605,12 @@ def test_evaluate_refuses_a_bad_model_file(tmp_path: Path, capsys: pytest.Captur
     assert "not a readable checkpoint" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "absent")]) == 2
     assert "no model file" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["evaluate", str(tmp_path / "empty")]) == 2
+    assert (
+        f"no model file in {tmp_path / 'empty'} (neither model.npz nor checkpoint.npz)"
+        in capsys.readouterr().err
+    )
 
 
 def test_real_subprocess_trains_moons(tmp_path: Path) -> None:

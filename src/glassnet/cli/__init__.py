@@ -11,6 +11,8 @@ Ctrl-C); ``--traceback`` shows the full traceback instead, for bug reports. A wa
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -91,6 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("glassnet: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`glassnet data info | head -1`): no error to report
+        with contextlib.suppress(OSError, ValueError):  # stdout without a file (a test's capture)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes it at exit
+        return 128 + 13  # as a process ended by SIGPIPE
     except USER_ERRORS as error:
         if args.traceback:
             raise

@@ -10,6 +10,9 @@ from typing import Any
 import numpy as np
 
 from glassnet.checkpoint import Checkpoint, load_checkpoint
+from glassnet.train.artifacts import MODEL_FILE, RESUME_FILE
+
+MODEL_HELP = f"model file, or run folder (its {MODEL_FILE}, or the {RESUME_FILE} of an interrupted run)"
 
 
 def register(subparsers: Any) -> None:
@@ -18,17 +21,23 @@ def register(subparsers: Any) -> None:
         help="metrics of a saved model (RMSE, MAE, R² in dB; accuracy for moons)",
         description="Load MODEL (a model.npz or a run folder) and measure it on its data.",
     )
-    parser.add_argument("model", metavar="MODEL", help="model file (model.npz) or run folder")
+    parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     parser.add_argument("--data", metavar="PATH", help="airfoil file (default: the usual search)")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.set_defaults(handler=handle)
 
 
 def model_path(text: str) -> Path:
-    """MODEL as given: a file, or a run folder holding model.npz."""
+    """MODEL as given: a file, or a run folder: its model.npz, or the checkpoint.npz of a run
+    that was interrupted (whose folder holds no model.npz)."""
     path = Path(text)
     if path.is_dir():
-        path = path / "model.npz"
+        folder = path
+        path = folder / MODEL_FILE
+        if not path.is_file() and (folder / RESUME_FILE).is_file():
+            path = folder / RESUME_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"no model file in {folder} (neither {MODEL_FILE} nor {RESUME_FILE})")
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     return path

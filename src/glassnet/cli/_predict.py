@@ -14,7 +14,7 @@ import numpy as np
 
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
 from glassnet.checkpoint import load_checkpoint
-from glassnet.cli._evaluate import model_path
+from glassnet.cli._evaluate import MODEL_HELP, model_path
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import check_positive_magnitudes
 from glassnet.data._table import Table, bad_lines_note, first_bad_value, read_table
@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
             "predict with MODEL, and write the rows with the prediction appended (stdout without -o)."
         ),
     )
-    parser.add_argument("model", metavar="MODEL", help="model file (model.npz) or run folder")
+    parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     parser.add_argument("input", metavar="INPUT.csv", help="feature rows (airfoil: the 5 features, in order)")
     parser.add_argument("-o", "--output", metavar="OUT.csv", help="write here (atomically) instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite an existing -o file")
@@ -103,6 +103,11 @@ def handle(args: argparse.Namespace) -> int:
         refuse_overwrite(args.output, force=args.force, option="-o")
         refuse_same_file(
             args.output, model, f"-o {args.output} is the model file {model}; give another file name"
+        )
+        refuse_same_file(
+            args.output,
+            args.input,
+            f"-o {args.output} is the input file {args.input}; give another file name",
         )
     checkpoint = load_checkpoint(model)
     preprocessor = checkpoint.load_preprocessor()  # built once, for the count, the checks and the prediction

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -411,7 +412,11 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     if result.status == "interrupted":
         path = save_resume(run, out)
         print(f"{result.message}; saved {path}", file=sys.stderr)
-        print(f"continue with: glassnet train {run.task} --out {out} --resume", file=sys.stderr)
+        data = f" --data {shlex.quote(args.data)}" if getattr(args, "data", None) else ""
+        print(
+            f"continue with: glassnet train {run.task} --out {shlex.quote(str(out))}{data} --resume",
+            file=sys.stderr,
+        )
         return INTERRUPTED
     write_run(run, out, plots=not args.no_plots)
     if not args.quiet:

@@ -79,7 +79,8 @@ class Run:
         return self.result.ensemble()
 
     def predict(self, x: Array) -> Array:
-        """Predictions for raw features: dB for airfoil, logits for moons. (N, d) -> (N,)."""
+        """Predictions for raw features: dB for airfoil; for moons the model's output, a logit
+        (or a probability, with a sigmoid output). (N, d) -> (N,)."""
         return predict_raw(self.ensemble(), self.preprocessor, x)
 
     def parts(self) -> dict[str, np.ndarray[Any, Any]]:
