@@ -90,4 +90,6 @@ def test_a_saved_configuration_refused_now_fails_in_one_line(
         captured = capsys.readouterr()
         assert captured.out == ""
         lines = captured.err.splitlines()
-        assert len(lines) == 1 and lines[0].startswith(f"glassnet {argv[0]}: error: {expected}")
+        assert len(lines) == 1 and lines[0].startswith(
+            f"glassnet {argv[0]}: error: {out / 'model.npz'}: {expected}"
+        )

@@ -149,7 +149,7 @@ def test_evaluate_refuses_a_model_whose_split_points_outside_its_data(
     capsys.readouterr()
     assert main(["evaluate", str(model)]) == 2
     assert capsys.readouterr().err.startswith(
-        "glassnet evaluate: error: damaged split: 'split_test' holds row -"
+        f"glassnet evaluate: error: {model}: damaged split: 'split_test' holds row -"
     )
 
 

@@ -249,6 +249,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         return _assemble(meta, arrays)
     except (KeyError, TypeError, IndexError, AttributeError, OverflowError, RecursionError) as error:
         raise ValueError(f"{source}: damaged checkpoint content: {type(error).__name__} {error}") from None
+    except ValueError as error:  # the content's own checks (a damaged split, preprocessing, ...)
+        raise ValueError(f"{source}: {error}") from None
 
 
 REAL_KINDS = "fiub"  # float, signed and unsigned integer, bool: what glassnet saves
