@@ -77,6 +77,17 @@ def test_build_torch_mlp_matches_glassnet_draw(torch: Any) -> None:
         np.testing.assert_array_equal(parameter.detach().numpy(), reference.state_dict()[name])
 
 
+def _used_twice(nn: Any) -> Any:
+    layer = nn.Linear(2, 2)
+    return nn.Sequential(layer, nn.Tanh(), layer)
+
+
+def _tied(nn: Any) -> Any:
+    first, second = nn.Linear(2, 2), nn.Linear(2, 2)
+    second.weight = first.weight  # tied weights: two modules, one parameter
+    return nn.Sequential(first, nn.Tanh(), second)
+
+
 @pytest.mark.parametrize(
     ("make", "match"),
     [
@@ -92,6 +103,11 @@ def test_build_torch_mlp_matches_glassnet_draw(torch: Any) -> None:
         ),
         (lambda nn: nn.Softplus(threshold=float("nan")), r"threshold=nan at position 0"),
         (lambda nn: nn.Sequential(), "empty"),
+        (
+            lambda nn: _used_twice(nn),
+            r"Linear layers at positions 0 and 2 share parameters \(one module used twice",
+        ),
+        (lambda nn: _tied(nn), r"Linear layers at positions 0 and 2 share parameters"),
     ],
 )
 def test_from_torch_refuses_what_it_cannot_express(make: Any, match: str, torch: Any) -> None:

@@ -134,10 +134,19 @@ def from_torch(module: Any) -> Sequential:
         raise TypeError(f"from_torch takes a torch.nn.Module, got {type(module).__name__}")
     nn = torch.nn
     layers: list[Module] = []
+    owners: dict[int, int] = {}  # id of a weight or bias tensor -> position of the first Linear holding it
     for position, layer in enumerate(_flatten_torch(module)):
         if isinstance(layer, nn.Linear):
             if layer.bias is None:
                 raise ValueError(f"from_torch needs Linear layers with a bias (position {position} has none)")
+            for tensor in (layer.weight, layer.bias):
+                first = owners.setdefault(id(tensor), position)
+                if first != position:  # copies would train apart where torch's stay one
+                    raise ValueError(
+                        f"from_torch: the Linear layers at positions {first} and {position} share "
+                        "parameters (one module used twice, or tied weights), which glassnet cannot "
+                        "represent: each of its layers owns its parameters"
+                    )
             dtypes = (layer.weight.dtype, layer.bias.dtype)
             if dtypes[0] != dtypes[1] or dtypes[0] not in (torch.float32, torch.float64):
                 got = dtypes[0] if dtypes[0] == dtypes[1] else f"weight {dtypes[0]}, bias {dtypes[1]}"
