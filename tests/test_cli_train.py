@@ -233,17 +233,40 @@ def test_evaluate_of_a_run_that_diverged_before_its_refit_measures_the_validatio
     ("in_final_pass", "sizes"),
     [
         (False, {"train": 1081, "val": 121, "test": 301, "all": 1503}),
-        (True, {"train": 1202, "test": 301, "all": 1503}),
+        # stopped in the final pass, it saves its finished validation pass, not the weights in progress
+        (True, {"train": 1081, "val": 121, "test": 301, "all": 1503}),
     ],
 )
-def test_evaluate_of_an_interrupted_run_measures_the_pass_it_stopped_in(
+def test_evaluate_of_an_interrupted_run_measures_the_pass_its_checkpoint_holds(
     in_final_pass: bool, sizes: dict[str, float], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     interrupted_airfoil_run(tmp_path, in_final_pass=in_final_pass)
     assert evaluated_sizes(tmp_path / "checkpoint.npz", capsys) == sizes
     assert evaluated_sizes(tmp_path, capsys) == sizes  # the run folder: no model.npz, its checkpoint
-    rewrite_checkpoint(tmp_path / "checkpoint.npz", without_info("refit"))  # read from the job in progress
-    assert evaluated_sizes(tmp_path / "checkpoint.npz", capsys) == sizes
+    if not in_final_pass:  # a checkpoint without info["refit"]: read from the job in progress
+        rewrite_checkpoint(tmp_path / "checkpoint.npz", without_info("refit"))
+        assert evaluated_sizes(tmp_path / "checkpoint.npz", capsys) == sizes
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_an_ensemble_interrupted_in_its_second_member_saves_the_finished_first(refit: bool) -> None:
+    """Not the second member's few epochs: with refit, the finished member is a validation pass."""
+    from glassnet.data import load_airfoil
+    from glassnet.train import TrainConfig, train_airfoil
+    from glassnet.train.artifacts import run_checkpoint
+
+    def stop_in_member_2(trainer: Any, record: dict[str, float]) -> None:
+        if record["member"] == 1.0 and record["epoch"] == 2.0:
+            trainer.request_stop()
+
+    config = TrainConfig(hidden=(8,), epochs=4, ensemble=2, fourier_features=0, warmup_epochs=1, refit=refit)
+    run = train_airfoil(load_airfoil(shared_airfoil()), config, callback=stop_in_member_2)
+    assert run.result.resume is not None and run.result.resume.member == 1
+    (finished,) = run.result.resume.finished
+    checkpoint = run_checkpoint(run, with_resume=True)
+    assert len(checkpoint.members) == 1 and checkpoint.info["refit"] is False
+    for name, value in finished.weights.items():
+        np.testing.assert_array_equal(checkpoint.members[0][name], value)
 
 
 def test_predict_writes_one_prediction_per_row(airfoil_run: Path, tmp_path: Path) -> None:

@@ -657,3 +657,39 @@ def test_regression_metrics_by_hand_and_for_huge_values() -> None:
     assert huge["rmse"] == pytest.approx(1e300, rel=1e-15)
     assert huge["mae"] == pytest.approx(1e300, rel=1e-15)
     assert huge["r2"] == pytest.approx(1 - 2 / 2, abs=1e-15)  # Σr² = 2e600, Σ(y − ȳ)² = 2e600
+
+
+@pytest.mark.parametrize("through_file", [False, True], ids=["in memory", "through a checkpoint file"])
+def test_a_run_resumed_mid_epoch_that_diverges_keeps_the_epochs_starting_weights(
+    through_file: bool, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the uninterrupted run does: the weights at the start of the epoch that diverged, not
+    those of the interruption (already far out: 3e153 against 1.5), which the resume state keeps."""
+    from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(200, 4))
+    y = np.sin(x[:, 0]) + 0.3 * x[:, 1] ** 2 + 0.1 * rng.normal(size=200)
+    config = TrainConfig(
+        hidden=(16,), epochs=30, batch_size=10, fourier_features=0, lr=0.2, optimizer="sgd",
+        momentum=0.9, schedule="constant", weight_decay=0.0,
+    )  # fmt: skip
+    straight = Trainer(config, x, y).run()
+    assert straight.status == "diverged" and "at epoch 2" in straight.message
+    with monkeypatch.context() as patch:
+        _interrupt_after(patch, NumpyEngine, 37)  # epoch 2, batch 17 of 20: before its loss is read
+        stopped = Trainer(config, x, y).run()
+    state = stopped.resume
+    assert state is not None and (state.epoch, state.batch) == (1, 17)
+    assert state.epoch_start_weights is not None
+    if through_file:
+        path = save_checkpoint(
+            tmp_path / "c.npz", Checkpoint(spec=stopped.spec, members=[state.weights], resume=state)
+        )
+        state = load_checkpoint(path).resume
+        assert state is not None and state.epoch_start_weights is not None
+    resumed = Trainer(config, x, y).run(state)
+    assert resumed.status == "diverged" and resumed.message == straight.message
+    for name, value in straight.weights[0].items():
+        np.testing.assert_array_equal(resumed.weights[0][name], value)
+    assert resumed.members[0].history == straight.members[0].history

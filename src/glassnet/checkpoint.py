@@ -12,7 +12,9 @@ never runs code):
 - ``preprocessor/<key>``: the fitted preprocessing (``Preprocessor.to_state()``);
 - ``history/<column>``: per-epoch records, one float64 array per column;
 - ``arrays/<key>``: extra arrays (e.g. the split's row indices);
-- ``resume/…``: weights, optimizer buffers and best weights of an interrupted run.
+- ``resume/…``: weights, optimizer buffers, best weights and the weights at the start of
+  the epoch in progress (``resume/epoch_start``, when interrupted mid-epoch) of an
+  interrupted run.
 
 Files are written atomically (:func:`glassnet._files.atomic_write`): to a temporary file
 in the same folder, flushed to disk, renamed over the target with ``os.replace``, and the
@@ -138,6 +140,8 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         _put(arrays, f"resume/optimizer/{buffer}", per_name)
     if state.best_weights is not None:
         _put(arrays, "resume/best", state.best_weights)
+    if state.epoch_start_weights is not None:
+        _put(arrays, "resume/epoch_start", state.epoch_start_weights)
     _put(arrays, "resume/history", history_arrays(state.history))
     finished = []
     for index, member in enumerate(state.finished):
@@ -159,6 +163,7 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         "buffers": sorted(state.optimizer["buffers"]),
         "sums": [float(s) for s in state.sums],
         "has_best": state.best_weights is not None,
+        "has_epoch_start": state.epoch_start_weights is not None,
         "best_val": state.best_val if math.isfinite(state.best_val) else None,
         "best_epoch": state.best_epoch,
         "bad_epochs": state.bad_epochs,
@@ -460,6 +465,10 @@ def _assemble_resume(
     best = _group(arrays, "resume/best") if state["has_best"] else None
     if best is not None:
         check_weights(spec, best, what="resume best weights")
+    # absent from checkpoints saved before glassnet kept the epoch's starting weights
+    epoch_start = _group(arrays, "resume/epoch_start") if state.get("has_epoch_start") else None
+    if epoch_start is not None:
+        check_weights(spec, epoch_start, what="resume epoch-start weights")
     finished = []
     for index, entry in enumerate(state["finished"]):
         member_weights = _group(arrays, f"resume/finished/{index}/weights")
@@ -490,4 +499,5 @@ def _assemble_resume(
         best_epoch=int(state["best_epoch"]),
         bad_epochs=int(state["bad_epochs"]),
         finished=finished,
+        epoch_start_weights=epoch_start,
     )

@@ -91,6 +91,9 @@ class ResumeState:
     best_epoch: int  # 1-based epoch of best_val (0: none)
     bad_epochs: int  # epochs since the last improvement
     finished: list[MemberResult] = field(default_factory=list)  # members already done
+    # weights at the start of the epoch in progress, which a divergence later in that epoch
+    # keeps (None when interrupted between epochs, or saved before glassnet kept them)
+    epoch_start_weights: dict[str, Array] | None = None
 
 
 @dataclass
@@ -389,6 +392,7 @@ class Trainer:
                 best_epoch=best_epoch,
                 bad_epochs=bad_epochs,
                 finished=list(finished),
+                epoch_start_weights=last_good if batch > 0 else None,
             )
 
         def diverged(epoch: int, lr: float, sums: list[float], last_good: dict[str, Array]) -> MemberResult:
@@ -405,7 +409,8 @@ class Trainer:
                 start_batch = first_batch if epoch == first_epoch else 0
                 # resuming mid-epoch, the sums go on from those of the batches before the interruption
                 engine.begin_epoch(next(orders), sums[:3] if start_batch > 0 else None)
-                last_good = engine.get_weights()
+                resumed_start = resume.epoch_start_weights if resume is not None and start_batch > 0 else None
+                last_good = resumed_start if resumed_start is not None else engine.get_weights()
                 for batch in range(start_batch, n_batches):
                     lo = batch * batch_size
                     hi = min(n, lo + batch_size)

@@ -99,6 +99,9 @@ def run_checkpoint(run: Run, *, with_resume: bool = False) -> Checkpoint:
     resume = run.result.resume if with_resume else None
     members = run.result.weights
     refit = bool(run.result.validation_members)  # with validation passes beside them, the members are refit
+    if not members and run.result.validation_members:  # stopped before any final pass ended:
+        members = [member.weights for member in run.result.validation_members]  # the finished ones
+        refit = False
     if not members:  # interrupted in the first member: the current weights stand in
         if resume is None:
             raise ValueError("the run has no trained member to save")
