@@ -693,3 +693,29 @@ def test_a_run_resumed_mid_epoch_that_diverges_keeps_the_epochs_starting_weights
     for name, value in straight.weights[0].items():
         np.testing.assert_array_equal(resumed.weights[0][name], value)
     assert resumed.members[0].history == straight.members[0].history
+
+
+def test_an_undefined_metric_is_left_out_so_the_history_survives_a_checkpoint(tmp_path: Any) -> None:
+    """R² of constant targets is 0/0: the record leaves it out rather than holding NaN, which
+    a checkpoint's history arrays use for 'absent', so a resumed history equals a straight one."""
+    from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+
+    rng = np.random.default_rng(1)
+    x, x_val = rng.normal(size=(30, 3)), rng.normal(size=(5, 3))
+    y, y_val = x[:, 0], np.ones(5)  # constant validation targets
+    config = TrainConfig(hidden=(4,), epochs=4, batch_size=8, fourier_features=0, refit=False)
+    straight = Trainer(config, x, y, x_val, y_val).run()
+    assert all("val_r2" not in record and "val_rmse" in record for record in straight.history)
+
+    def stop_after_2(trainer: Any, record: dict[str, float]) -> None:
+        if record["epoch"] == 2:
+            trainer.request_stop()
+
+    stopped = Trainer(config, x, y, x_val, y_val, callback=stop_after_2).run()
+    assert stopped.resume is not None
+    path = save_checkpoint(
+        tmp_path / "c.npz",
+        Checkpoint(spec=stopped.spec, members=[stopped.resume.weights], resume=stopped.resume),
+    )
+    resumed = Trainer(config, x, y, x_val, y_val).run(load_checkpoint(path).resume)
+    assert resumed.history == straight.history

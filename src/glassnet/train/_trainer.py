@@ -519,7 +519,8 @@ class Trainer:
         if self.regression:
             record["train_rmse"] = math.sqrt(sums[1] / (rows * outputs)) * scale
             record["train_mae"] = sums[2] / (rows * outputs) * scale
-            record["train_r2"] = 1.0 - sums[1] / data.sst if data.sst > 0 else math.nan
+            if data.sst > 0:  # R² of constant targets is undefined: left out (see history_arrays)
+                record["train_r2"] = 1.0 - sums[1] / data.sst
         else:
             record["train_accuracy"] = sums[1] / (rows * outputs)
         if data.x_val is not None and data.y_val is not None:
@@ -527,7 +528,7 @@ class Trainer:
             record["val_loss"] = self._loss_value(prediction, data.y_val)
             if self.regression:
                 metrics = regression_metrics(prediction * scale, data.y_val * scale)
-                record.update({f"val_{k}": v for k, v in metrics.items()})
+                record.update({f"val_{k}": v for k, v in metrics.items() if not math.isnan(v)})
             else:
                 metrics = classification_metrics(prediction, data.y_val, threshold=self.threshold)
                 record.update({f"val_{k}": v for k, v in metrics.items()})
@@ -633,7 +634,10 @@ def history_columns(history: list[dict[str, float]]) -> list[str]:
 
 
 def history_arrays(history: list[dict[str, float]]) -> dict[str, Array]:
-    """The history as one float64 array per column (NaN where a record lacks it)."""
+    """The history as one float64 array per column (NaN where a record lacks it).
+
+    A record holds no NaN of its own (an undefined metric, such as the R² of constant
+    targets, is left out), so :func:`history_records` gives the records back exactly."""
     return {
         column: np.array([record.get(column, math.nan) for record in history], dtype=np.float64)
         for column in history_columns(history)
