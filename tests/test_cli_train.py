@@ -269,6 +269,40 @@ def test_an_ensemble_interrupted_in_its_second_member_saves_the_finished_first(r
         np.testing.assert_array_equal(checkpoint.members[0][name], value)
 
 
+EARLY_STOPPING = [  # a learning rate this high stops the validation pass at epoch 10, best epoch 8
+    *["--hidden", "16", "--epochs", "30", "--batch-size", "64", "--lr", "3e-2", "--warmup-epochs", "0"],
+    *["--fourier-features", "0", "--quiet", "--no-plots"],
+]
+STOPPED = {"epochs_run": 10, "best_epoch": 8, "status": "early_stopped"}
+ALL_EPOCHS = {"epochs_run": 30, "best_epoch": 30, "status": "completed"}  # the final pass keeps its last
+NOTE = (
+    "glassnet train: note: --patience 2 stops the validation pass only; the final (refit) pass "
+    "trains all 30 epochs and keeps the last; --no-refit keeps the early-stopped model\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("options", "note", "member"),
+    [
+        (["--patience", "2"], NOTE, {**ALL_EPOCHS, "validation_pass": STOPPED}),
+        (["--patience", "2", "--no-refit"], "", STOPPED),  # the early-stopped model is the one kept
+        ([], "", {**ALL_EPOCHS, "validation_pass": {**ALL_EPOCHS, "best_epoch": 23}}),  # restore_best
+    ],
+)
+def test_patience_under_refit_is_noted_and_metrics_report_the_validation_pass(
+    options: list[str], note: str, member: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["train", "airfoil", *EARLY_STOPPING, *options, "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().err == note
+    assert json.loads((tmp_path / "metrics.json").read_text())["members"] == [{"member": 0, **member}]
+    with open(tmp_path / "history.csv") as handle:  # the epochs reported are the history's
+        passes = [row.get("refit", "nan") for row in csv.DictReader(handle)]
+    validated = member.get("validation_pass", member)["epochs_run"]
+    assert passes == ["nan"] * validated + ["1.0"] * (len(passes) - validated)
+    assert len(passes) == validated + (30 if "validation_pass" in member else 0)
+
+
 def test_predict_writes_one_prediction_per_row(airfoil_run: Path, tmp_path: Path) -> None:
     rows = tmp_path / "rows.csv"
     rows.write_text(

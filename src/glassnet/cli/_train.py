@@ -187,15 +187,22 @@ def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
     opt.add_argument("--batch-size", metavar="B", help=f"rows per batch (default {d.batch_size})")
     opt.add_argument("--epochs", metavar="N", help=f"maximum epochs (default {d.epochs})")
     opt.add_argument(
-        "--patience", metavar="N", help=f"early stopping patience in epochs, 0 = off (default {d.patience})"
+        "--patience",
+        metavar="N",
+        help="early stopping patience in epochs, 0 = off; under refit (the default) it stops the "
+        f"validation pass only, the final pass trains all --epochs (default {d.patience})",
     )
     opt.add_argument(
-        "--no-restore-best", action="store_true", help="keep the last weights, not the best validation ones"
+        "--no-restore-best",
+        action="store_true",
+        help="keep the last weights, not the best validation ones; under refit this is the "
+        "validation pass's choice, the final pass always keeps its last epoch",
     )
     opt.add_argument(
         "--no-refit",
         action="store_true",
-        help="keep the validation pass's model instead of retraining on training + validation rows",
+        help="keep the validation pass's model (early-stopped, best epoch restored) instead of "
+        "retraining on training + validation rows for all --epochs",
     )
     opt.add_argument(
         "--clip-norm", metavar="C", help=f"clip the gradient's global norm, 0 = off (default {d.clip_norm:g})"
@@ -317,6 +324,15 @@ def handle(args: argparse.Namespace) -> int:
     check_size(config, 5 if args.task == "airfoil" else 2)
     if config.patience > 0 and split.val_fraction == 0:
         raise ValueError("--patience needs a validation part; give --val-fraction > 0")
+    if config.patience > 0 and config.refit:
+        # the final (refit) pass has no validation rows to stop on: say so, since the option's
+        # name suggests the model kept is an early-stopped one
+        print(
+            f"glassnet train: note: --patience {config.patience} stops the validation pass only; "
+            f"the final (refit) pass trains all {config.epochs} epochs and keeps the last; "
+            "--no-refit keeps the early-stopped model",
+            file=sys.stderr,
+        )
     if config.engine == "torch":
         from glassnet.torch_bridge import resolve_device
 

@@ -62,8 +62,12 @@ class TrainConfig:
     batch_size: int = 64  # rows per mini-batch (the last batch of an epoch may be smaller)
     epochs: int = 1000  # maximum number of epochs (passes over the training rows)
     seed: int = 0  # seeds initial weights ([seed, member]) and batch orders ([seed, member, ORDER_STREAM])
-    patience: int = 0  # early stopping: stop after this many epochs without a better val loss; 0: off
-    restore_best: bool = True  # at the end, go back to the weights of the best validation epoch
+    # early stopping: stop after this many epochs without a better val loss; 0: off. Under
+    # refit it stops the validation pass only: the final pass trains all epochs
+    patience: int = 0
+    # at the end, go back to the weights of the best validation epoch (under refit: of the
+    # validation pass; the final pass has no validation rows and keeps its last epoch)
+    restore_best: bool = True
     refit: bool = True  # with validation rows: validate first, then retrain on training + validation rows
     clip_norm: float = 0.0  # gradient clipping by global L2 norm (torch's clip_grad_norm_); 0: off
     ensemble: int = 1  # number of models trained with different seeds; predictions are averaged

@@ -31,7 +31,7 @@ import numpy as np
 from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._tasks import Run, predict_raw
-from glassnet.train._trainer import history_columns
+from glassnet.train._trainer import MemberResult, history_columns
 
 MODEL_FILE = "model.npz"
 RESUME_FILE = "checkpoint.npz"
@@ -125,6 +125,8 @@ def run_checkpoint(run: Run, *, with_resume: bool = False) -> Checkpoint:
 def metrics_document(run: Run) -> dict[str, Any]:
     """The content of metrics.json."""
     result = run.result
+    # refit: the validation pass of each member kept, where early stopping and best-epoch restore act
+    validated = {member.member: member for member in result.validation_members}
     return {
         "task": run.task,
         "unit": run.info.get("target_unit", ""),
@@ -135,15 +137,19 @@ def metrics_document(run: Run) -> dict[str, Any]:
         "members": [
             {
                 "member": member.member,
-                "epochs_run": len(member.history),
-                "best_epoch": member.best_epoch,
-                "status": member.status,
+                **_pass_summary(member),
+                **(
+                    {"validation_pass": _pass_summary(validated[member.member])}
+                    if member.member in validated
+                    else {}
+                ),
             }
             for member in result.members
         ],
         "protocol": (
-            "refit: 'val' measures the validation pass (trained on the training rows); the model kept "
-            "was then retrained on the training and validation rows, on which 'train' is measured"
+            "refit: 'val' measures the validation pass (trained on the training rows, where early "
+            "stopping and best-epoch restore act); the model kept was then retrained on the training "
+            "and validation rows for all epochs, keeping the last, and 'train' is measured on those rows"
             if result.validation_members
             else "one pass: the model kept is the one validated"
         ),
@@ -151,6 +157,12 @@ def metrics_document(run: Run) -> dict[str, Any]:
         "config": run.config.to_dict(),
         "data_source": run.info.get("data_source"),
     }
+
+
+def _pass_summary(member: MemberResult) -> dict[str, Any]:
+    """How one pass of a member ended: epochs run, the epoch whose weights it kept, its status
+    (completed, early_stopped, diverged)."""
+    return {"epochs_run": len(member.history), "best_epoch": member.best_epoch, "status": member.status}
 
 
 def history_csv(history: list[dict[str, float]]) -> str:
