@@ -72,7 +72,7 @@ class MemberResult:
     history: list[dict[str, float]]  # one record per epoch run
     best_epoch: int  # 1-based epoch whose weights were kept (0: the initial ones)
     status: str  # completed, early_stopped, diverged
-    message: str = ""  # human-readable note (divergence, early stop)
+    message: str = ""  # human-readable note of a divergence; empty otherwise (status says the rest)
 
 
 @dataclass
