@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import signal
@@ -16,6 +17,7 @@ from glassnet.spec import build_mlp
 from glassnet.train import (
     MOONS_CONFIG,
     ORDER_STREAM,
+    Ensemble,
     NumpyEngine,
     SplitSettings,
     TorchEngine,
@@ -511,27 +513,74 @@ def test_numpy_engine_steps_are_the_bare_loops_to_the_bit() -> None:
         np.testing.assert_array_equal(value, model.state_dict()[name], err_msg=name)
 
 
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
 @pytest.mark.parametrize("loss", ["mse", "half_sse"])
-def test_numpy_engine_sums_are_the_batch_loss_and_residual_sums(loss: str) -> None:
-    """(loss × rows, Σ r², Σ |r|) of one batch at the starting weights, r = ŷ − y; the mean
-    squared error hands over its own r and Σ r², half_sse has them computed again."""
+def test_engine_sums_are_the_row_loss_and_residual_sums(
+    loss: str, engine: str, request: pytest.FixtureRequest
+) -> None:
+    """(Σ row loss, Σ r², Σ |r|) of one batch at the starting weights, r = ŷ − y: a row's loss
+    is the loss of that row alone, mean (ŷ − y)² over its 2 outputs for mse, ½ Σ (ŷ − y)² for
+    half_sse. The mean squared error hands over its own r and Σ r² (numpy engine), half_sse
+    has them computed again."""
+    if engine == "torch":
+        request.getfixturevalue("torch")
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(12, 5)), rng.normal(size=(12, 2))
-    config = small(loss=loss, batch_size=12)
+    config = small(loss=loss, batch_size=12, engine=engine)
     trainer = Trainer(config, x, y)
     weights = trainer.initial_weights(0)
-    engine = NumpyEngine(trainer.spec, weights, config, x, y)
+    engine_cls = NumpyEngine if engine == "numpy" else TorchEngine
+    engine_ = engine_cls(trainer.spec, weights, config, x, y)
     try:
-        residual = engine.predict(x) - y  # before the step the batch makes
-        engine.begin_epoch(np.arange(12))
-        engine.train_batch(0, 12)
+        residual = engine_.predict(x) - y  # before the step the batch makes
+        engine_.begin_epoch(np.arange(12))
+        engine_.train_batch(0, 12)
     finally:
-        engine.close()  # gives back the BLAS thread limit the engine set
-    expected_loss = np.mean(residual**2) * 12 if loss == "mse" else 0.5 * np.sum(residual**2) * 12
-    total, squares, absolute = engine.epoch_sums()
+        engine_.close()  # gives back the BLAS thread limit the engine set
+    total, squares, absolute = engine_.epoch_sums()
+    expected_loss = np.sum(residual**2) / 2  # Σ over rows of mean r² over 2 outputs, or of ½ Σ r²
     assert total == pytest.approx(expected_loss, rel=1e-13)
     assert squares == pytest.approx(np.sum(residual**2), rel=1e-13)
     assert absolute == pytest.approx(np.sum(np.abs(residual)), rel=1e-13)
+
+
+def half_sse_rows() -> tuple[Array, Array, TrainConfig]:
+    """50 rows of 2 outputs and plain SGD with half_sse, a sum-reduced loss."""
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(50, 3)), rng.normal(size=(50, 2))
+    config = small(loss="half_sse", optimizer="sgd", momentum=0.0, schedule="constant", lr=1e-3, epochs=4)
+    return x, y, config
+
+
+@pytest.mark.parametrize("batch_size", [10, 50])
+def test_half_sse_losses_are_the_mean_row_loss_whatever_the_batch_size(batch_size: int) -> None:
+    """train_loss and val_loss of a sum-reduced loss are Σ ½ Σₖ rₖ² / rows, the mean of each
+    row's own loss, by hand at the initial weights (a step of η = 1e-12 moves nothing that
+    shows at 1e-9): not B/2 · MSE (train_loss, as the batch losses × rows were) nor N_val/2 · MSE
+    (val_loss, the sum over the validation rows), and with the validation rows the training
+    rows, the two are equal."""
+    x, y, config = half_sse_rows()
+    trainer = Trainer(config.replace(batch_size=batch_size, lr=1e-12, epochs=1), x, y, x, y)
+    residual = Ensemble(trainer.spec, [trainer.initial_weights(0)]).predict(x) - y  # (50, 2)
+    by_hand = 0.5 * float(np.sum(residual**2)) / 50
+    (record,) = trainer.run().history
+    assert record["train_loss"] == pytest.approx(by_hand, rel=1e-9)
+    assert record["val_loss"] == pytest.approx(by_hand, rel=1e-9)
+
+
+def test_half_sse_train_loss_of_a_full_batch_is_the_val_loss_of_the_epoch_before(torch: Any) -> None:
+    """One batch of all rows, validated on those rows: epoch e + 1's train_loss is measured at
+    the weights whose val_loss epoch e reports, so the two are one number, in both engines;
+    and the engines agree."""
+    x, y, config = half_sse_rows()
+    runs = [Trainer(config.replace(batch_size=50, engine=e), x, y, x, y).run() for e in ("numpy", "torch")]
+    for result in runs:
+        for before, after in itertools.pairwise(result.history):
+            assert after["train_loss"] == pytest.approx(before["val_loss"], rel=1e-13)
+    ours, theirs = runs
+    for a, b in zip(ours.history, theirs.history, strict=True):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-12)
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-12)
 
 
 # -- classification: accuracy at the decision threshold of the model's output ------------------

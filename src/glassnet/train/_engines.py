@@ -8,10 +8,12 @@ rounding. The Trainer drives them through a handful of methods:
   and start the epoch's sums at zero, or at ``sums`` when resuming an epoch mid-way (the sums
   then go on in the same order, so a resumed run's history is the same to the bit);
 - ``train_batch(start, stop)``: one forward, loss, backward, optional clipping and optimizer step
-  on rows ``start:stop`` of the permuted data, adding (loss × rows, Σ r², Σ |r|) for regression
-  (r = ŷ − y, model units) or (loss × rows, number correct, 0) for classification to the sums
+  on rows ``start:stop`` of the permuted data, adding (Σ row loss, Σ r², Σ |r|) for regression
+  (r = ŷ − y, model units) or (Σ row loss, number correct, 0) for classification to the sums
   (correct: ŷ on the label's side of the model's decision threshold, 0 for logits, 0.5 for
-  probabilities; glassnet.train._metrics.decision_threshold);
+  probabilities; glassnet.train._metrics.decision_threshold). A row's loss is the loss of that
+  row alone, so Σ row loss is the batch's loss × rows for a mean-reduced loss and the batch's
+  loss itself for a sum-reduced one (:func:`row_loss_total`);
 - ``epoch_sums()``: those sums as floats. The torch engine keeps them on its device, so a
   step never waits for the device; reading them does, and the Trainer reads them once per
   epoch (and after the very first batch, to tell an overflow at the initial weights);
@@ -60,6 +62,17 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+def row_loss_total(value: Any, rows: int, reduction: str) -> Any:
+    """Σ over a batch's rows of each row's own loss, from the batch's reduced loss ``value``.
+
+    A mean-reduced loss averages over the batch's rows (and outputs): its rows add up to
+    value × rows. A sum-reduced one (half_sse) is that sum already. The epoch's train_loss,
+    this total over N, is then the mean row loss whatever the reduction and the batch size.
+    ``value`` is a float or a torch tensor.
+    """
+    return value * rows if reduction == "mean" else value
+
+
 def captures_steps(config: TrainConfig, device_type: str) -> bool:
     """Whether the torch engine captures its steps in CUDA graphs: on CUDA, in float32, with
     ``config.cuda_graph``. float64 steps stay eager: torch's capture-safe optimizers keep the
@@ -104,7 +117,7 @@ class NumpyEngine:
         self.x = np.ascontiguousarray(x, dtype=self.dtype)  # (N, in)
         self.y = np.ascontiguousarray(y, dtype=self.dtype).reshape(len(x), -1)  # (N, out)
         self.xe, self.ye = self.x, self.y
-        self._sums = [0.0, 0.0, 0.0]  # this epoch's (Σ loss × rows, Σ r² or correct, Σ |r|)
+        self._sums = [0.0, 0.0, 0.0]  # this epoch's (Σ row loss, Σ r² or correct, Σ |r|)
         # BLAS threads cost more than they give on matrices this small (tens of rows);
         # limited while training, given back by close()
         self._blas_limit = threadpool_limits(config.threads, user_api="blas") if config.threads > 0 else None
@@ -126,7 +139,7 @@ class NumpyEngine:
             self._clip()
         self.optimizer.step()
         sums = self._sums
-        sums[0] += value * (stop - start)
+        sums[0] += row_loss_total(value, stop - start, self.loss.reduction)
         if self.regression:
             if self.mse is not None:
                 residual = self.mse.residual
@@ -252,13 +265,14 @@ class TorchEngine:
             "bce": lambda p, t: functional.binary_cross_entropy(p, t),
         }
         self.loss_fn: Any = losses[config.loss]
+        self.reduction = get_loss(config.loss).reduction  # glassnet's, which the functions above follow
         self.regression = config.loss in REGRESSION_LOSSES
         self.threshold = decision_threshold(spec.output_activation)  # ŷ > t ↔ class 1
         self.clip_norm = config.clip_norm
         self.x = self._tensor(x)  # (N, in)
         self.y = self._tensor(np.asarray(y).reshape(len(x), -1))  # (N, out)
         self.xe, self.ye = self.x, self.y
-        # this epoch's (Σ loss × rows, Σ r² or correct, Σ |r|), summed on the device in float64
+        # this epoch's (Σ row loss, Σ r² or correct, Σ |r|), summed on the device in float64
         self._sums = torch.zeros(3, dtype=torch.float64, device=self.device)
 
     def _tensor(self, array: npt.ArrayLike) -> Any:
@@ -289,7 +303,7 @@ class TorchEngine:
 
     def _step(self, xb: Any, yb: Any) -> None:
         """One step on a batch (B, in), (B, out): zero_grad, forward, loss, backward, [clip], update,
-        and the batch's (loss × B, Σ r², Σ |r|) or (loss × B, correct, 0) added to the epoch's sums."""
+        and the batch's (Σ row loss, Σ r², Σ |r|) or (Σ row loss, correct, 0) added to the epoch's sums."""
         torch = self.torch
         self.optimizer.zero_grad()
         prediction = self.module(xb)
@@ -308,7 +322,7 @@ class TorchEngine:
                     [loss.detach(), right, torch.zeros((), dtype=self.tdtype, device=self.device)]
                 )
             stats = stats.double()
-            stats[0] *= len(xb)
+            stats[0] = row_loss_total(stats[0], len(xb), self.reduction)
             self._sums += stats
 
     def epoch_sums(self) -> tuple[float, float, float]:

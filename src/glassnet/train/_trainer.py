@@ -84,7 +84,7 @@ class ResumeState:
     batch: int  # batches of that epoch already done
     weights: dict[str, Array]  # current weights
     optimizer: dict[str, Any]  # engine-neutral optimizer state {"step", "buffers"}
-    sums: list[float]  # running [Σ loss·B, stat₁, stat₂, rows] of the epoch in progress
+    sums: list[float]  # running [Σ row loss, stat₁, stat₂, rows] of the epoch in progress
     history: list[dict[str, float]]  # records of this member's finished epochs
     best_weights: dict[str, Array] | None  # weights of the best validation epoch so far
     best_val: float  # best validation loss so far (inf: none)
@@ -117,7 +117,10 @@ class TrainResult:
     def history(self) -> list[dict[str, float]]:
         """All records, member by member: the validation passes first (refit), then the members kept.
 
-        Records of a final (refit) pass carry ``"refit": 1.0``.
+        Records of a final (refit) pass carry ``"refit": 1.0``. ``train_loss`` and ``val_loss``
+        are the mean over rows of each row's own loss (the loss of a batch of that one row):
+        the loss itself for a mean-reduced loss, the loss / rows for a sum-reduced one
+        (half_sse), whatever the batch size.
         """
         return [record for member in (*self.validation_members, *self.members) for record in member.history]
 
@@ -535,9 +538,11 @@ class Trainer:
         return record
 
     def _loss_value(self, prediction: Array, target: Array) -> float:
+        """The mean row loss of (N, out) predictions, as train_loss (see TrainResult.history)."""
         if not np.isfinite(prediction).all():
             return math.inf
-        return self.loss.reduce(self.loss.elementwise(prediction, target))
+        value = self.loss.reduce(self.loss.elementwise(prediction, target))
+        return value / len(target) if self.loss.reduction == "sum" else value  # a mean is per row already
 
 
 def fit(
@@ -558,7 +563,7 @@ def _sst(y: Array) -> float:
 
 
 def _epoch_sums(engine: Engine, rows: int) -> list[float]:
-    """[Σ batch loss × rows, Σ r² (or correct), Σ |r|, rows]: the epoch's sums up to row ``rows``."""
+    """[Σ row loss, Σ r² (or correct), Σ |r|, rows]: the epoch's sums up to row ``rows``."""
     return [*engine.epoch_sums(), float(rows)]
 
 
