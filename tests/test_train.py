@@ -678,6 +678,43 @@ def test_bce_engines_agree_on_accuracy(torch: Any) -> None:
     assert ours.history[-1]["val_accuracy"] >= 0.8
 
 
+def test_a_saturating_bce_run_has_one_loss_in_both_engines(torch: Any) -> None:
+    """η = 5 saturates the sigmoid: probabilities of 0 or 1, whose terms glassnet's clip caps at
+    −log 1e-12 = 27.6 and torch's binary_cross_entropy at 100. The torch engine reports
+    glassnet's loss (its train_loss was ~35 above the numpy engine's), and trains the same weights."""
+    config = BCE_MOONS.replace(epochs=5, lr=5.0, hidden=(16,))
+    ours = train_moons(config).result
+    theirs = train_moons(config.replace(engine="torch")).result
+    assert max(record["train_loss"] for record in ours.history) > 10  # saturated: several terms capped
+    for a, b in zip(ours.history, theirs.history, strict=True):
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=0, abs=1e-9)
+    for name, value in ours.weights[0].items():
+        np.testing.assert_allclose(value, theirs.weights[0][name], rtol=0, atol=1e-9, err_msg=name)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_torch_engines_bce_is_glassnets_in_value_and_gradient(dtype: str, torch: Any) -> None:
+    """At probabilities inside [ε, 1 − ε] and outside it (0, 1e-20, 1 − 1e-13, 1), against
+    glassnet's BCELoss: the value, and the gradient (p̃ − y) / (p̃ (1 − p̃)) / M taken at the
+    clipped p̃ also where p is outside. torch's own loss was 100 per capped term and, in
+    float32, divided by 1e-12 rather than by ε = 1e-7."""
+    from glassnet.losses import BCELoss
+    from glassnet.train._engines import _glassnet_bce
+
+    p = np.array([[0.0, 1e-20], [0.3, 0.9], [1 - 1e-13, 1.0]], dtype=dtype)  # (3, 2)
+    y = np.array([[1.0, 1.0], [0.0, 0.7], [0.0, 0.0]], dtype=dtype)
+    loss = BCELoss()
+    value, grad = loss.value_and_grad(p, y)
+    tp = torch.tensor(p, requires_grad=True)
+    theirs = _glassnet_bce(tp, torch.tensor(y), loss.eps_for(dtype))
+    theirs.backward()
+    tolerance = 1e-15 if dtype == "float64" else 1e-6
+    assert theirs.item() == pytest.approx(value, rel=tolerance)
+    np.testing.assert_allclose(tp.grad.numpy(), grad, rtol=tolerance)
+    torchs = torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(y)).item()
+    assert torchs > value + 20  # the loss the engine used to report: terms of 100, 46 and 100 for 27.6
+
+
 def test_bce_moons_run_metrics_are_accuracies_at_one_half() -> None:
     """train_moons with BCE on a sigmoid output: each part's accuracy is its predictions' at 0.5."""
     run = train_moons(

@@ -294,7 +294,8 @@ class BCELoss(Loss):
     ℓ = −[y log p + (1 − y) log(1 − p)], ∂ℓ/∂p = (p − y) / (p (1 − p)).
 
     p is clipped to [ε, 1 − ε] before the logarithms, so p = 0 or 1 gives a large finite
-    loss instead of inf (PyTorch's ``BCELoss`` clamps log p at −100 to the same end). ε is
+    loss instead of inf (PyTorch's ``BCELoss`` clamps log p at −100 to the same end, so its
+    values differ once p saturates; the Trainer's torch engine computes this definition). ε is
     ``eps``, by default 1e-12 in float64 and 1e-7 in float32 (where 1 − 1e-12 rounds to 1).
     For a model that outputs a logit, ``LogisticLoss`` is exact and better conditioned.
     """
@@ -309,8 +310,14 @@ class BCELoss(Loss):
                 raise ValueError(f"BCELoss eps must be < 0.5, got {eps}")
         self.eps = eps
 
+    def eps_for(self, dtype: npt.DTypeLike) -> float:
+        """ε for probabilities in ``dtype``: ``eps`` when given, else 1e-7 (float32) or 1e-12."""
+        if self.eps is not None:
+            return self.eps
+        return 1e-7 if np.dtype(dtype) == np.float32 else 1e-12
+
     def _clipped(self, prediction: Array) -> Array:
-        eps = self.eps if self.eps is not None else (1e-7 if prediction.dtype == np.float32 else 1e-12)
+        eps = self.eps_for(prediction.dtype)
         return np.clip(prediction, eps, 1.0 - eps)
 
     def elementwise(self, prediction: Array, target: Array) -> Array:
