@@ -745,6 +745,85 @@ def test_regression_metrics_by_hand_and_for_huge_values() -> None:
     assert huge["r2"] == pytest.approx(1 - 2 / 2, abs=1e-15)  # Σr² = 2e600, Σ(y − ȳ)² = 2e600
 
 
+def test_regression_metrics_of_two_outputs_by_hand() -> None:
+    """K = 2 outputs of different means: R² = 1 − SSE / (SST₁ + SST₂), each output centred on
+    its own mean (ȳ = 2 and 12): 1 − 2.5 / (2 + 8) = 0.75. One overall mean (7) would give
+    1 − 2.5 / 152; scikit-learn's variance_weighted R² is this one."""
+    target = np.array([[1.0, 10.0], [2.0, 12.0], [3.0, 14.0]])
+    prediction = np.array([[1.5, 11.0], [2.0, 12.0], [2.5, 13.0]])  # residuals ±0.5 and ±1
+    metrics = regression_metrics(prediction, target)
+    assert metrics["r2"] == pytest.approx(0.75, abs=1e-15)
+    assert metrics["rmse"] == pytest.approx(math.sqrt(2.5 / 6), abs=1e-15)
+    assert metrics["mae"] == pytest.approx(3.0 / 6, abs=1e-15)
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    weighted = sklearn_metrics.r2_score(target, prediction, multioutput="variance_weighted")
+    assert metrics["r2"] == pytest.approx(weighted, abs=1e-15)
+
+
+def test_regression_metrics_of_one_output_are_the_same_bits_as_a_column_or_a_vector() -> None:
+    """(N,), (N, 1) and the two mixed: one result, the flat formula's bits (R² with one mean)."""
+    rng = np.random.default_rng(4)
+    target = rng.normal(size=101) * 7.0 + 3.0
+    prediction = target + rng.normal(size=101)
+    residual, centred = prediction - target, target - target.mean()
+    expected = {
+        "rmse": math.sqrt(float(residual @ residual) / 101),
+        "mae": float(np.abs(residual).mean()),
+        "r2": 1.0 - float(residual @ residual) / float(centred @ centred),
+    }
+    column, row = prediction.reshape(-1, 1), target.reshape(-1, 1)
+    for pair in ((prediction, target), (column, row), (prediction, row), (column, target)):
+        assert regression_metrics(*pair) == expected
+
+
+@pytest.mark.parametrize(
+    ("prediction", "target", "match"),
+    [
+        (
+            np.zeros(3),
+            np.zeros((3, 2)),
+            r"same non-zero number of rows and outputs, got shapes \(3, 1\) and \(3, 2\)",
+        ),
+        (np.zeros((3, 2)), np.zeros((2, 3)), r"got shapes \(3, 2\) and \(2, 3\)"),
+        (np.zeros(0), np.zeros(0), r"got shapes \(0, 1\) and \(0, 1\)"),
+        (
+            np.zeros((2, 2, 1)),
+            np.zeros((2, 2)),
+            r"predictions must be \(N,\) or \(N, outputs\), got shape \(2, 2, 1\)",
+        ),
+        (
+            np.zeros(2),
+            np.zeros((2, 1, 1)),
+            r"targets must be \(N,\) or \(N, outputs\), got shape \(2, 1, 1\)",
+        ),
+    ],
+)
+def test_regression_metrics_refuse_shapes_that_do_not_pair(
+    prediction: Array, target: Array, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        regression_metrics(prediction, target)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_train_r2_and_val_r2_of_two_outputs_are_one_definition(
+    engine: str, request: pytest.FixtureRequest
+) -> None:
+    """Two outputs of different means (the second shifted by 5), one batch of all rows,
+    validated on those rows: epoch e + 1's train_r2 is measured at the weights whose val_r2
+    epoch e reports. With one overall mean, val_r2 was −0.64 where train_r2 was −12.6."""
+    if engine == "torch":
+        request.getfixturevalue("torch")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 3))
+    y = np.c_[x[:, 0], 5 + x[:, 1]]  # (50, 2)
+    config = small(batch_size=50, epochs=4, optimizer="sgd", momentum=0.0, schedule="constant", engine=engine)
+    history = Trainer(config, x, y, x, y).run().history
+    for before, after in itertools.pairwise(history):
+        assert after["train_r2"] == pytest.approx(before["val_r2"], rel=1e-12)
+    assert history[0]["val_r2"] < -5  # far from the overall-mean figure
+
+
 @pytest.mark.parametrize("through_file", [False, True], ids=["in memory", "through a checkpoint file"])
 def test_a_run_resumed_mid_epoch_that_diverges_keeps_the_epochs_starting_weights(
     through_file: bool, tmp_path: Any, monkeypatch: pytest.MonkeyPatch

@@ -12,17 +12,22 @@ from glassnet._checks import Array, finite_float
 
 
 def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict[str, float]:
-    """RMSE, MAE and R² of predictions ŷ against targets y (both (N,) or (N, 1), same units).
+    """RMSE, MAE and R² of predictions ŷ against targets y, in the same units.
 
-    RMSE = √(mean (ŷ − y)²), MAE = mean |ŷ − y|, R² = 1 − Σ(ŷ − y)² / Σ(y − ȳ)².
+    Shapes: ŷ and y both (N,) or (N, K) for K outputs; (N,) and (N, 1) go together.
+
+    RMSE = √(mean (ŷ − y)²) and MAE = mean |ŷ − y| over all N·K values;
+    R² = 1 − Σ (ŷ − y)² / Σₖ SSTₖ with SSTₖ = Σᵢ (yᵢₖ − ȳₖ)², each output centred on its own
+    mean (scikit-learn's ``r2_score(multioutput="variance_weighted")``; the Trainer's
+    ``train_r2`` is the same). One output: the usual R² = 1 − Σ (ŷ − y)² / Σ (y − ȳ)².
     """
-    p = np.asarray(prediction, dtype=np.float64).reshape(-1)
-    y = np.asarray(target, dtype=np.float64).reshape(-1)
+    p, y = _columns(prediction, "predictions"), _columns(target, "targets")  # (N, K)
     if p.shape != y.shape or p.size == 0:
         raise ValueError(
-            f"predictions and targets must have the same non-zero length, got {p.size} and {y.size}"
+            f"predictions and targets must have the same non-zero number of rows and outputs, "
+            f"got shapes {p.shape} and {y.shape}"
         )
-    residual, centred = p - y, y - y.mean()
+    residual, centred = (p - y).reshape(-1), output_deviations(y)  # (N·K,)
     # Squares taken in units of a power of two near the largest magnitude: exact (the same
     # bits as without it), and squares of numbers near 1e300 neither overflow nor warn.
     largest = max(float(np.max(np.abs(residual))), float(np.max(np.abs(centred))))
@@ -34,6 +39,27 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
         "mae": float(np.abs(residual).mean()),
         "r2": 1.0 - sse / sst if sst > 0 else float("nan"),
     }
+
+
+def output_deviations(y: Array) -> Array:
+    """y − ȳₖ of (N, K) targets, each output k centred on its own mean ȳₖ, as (N·K,): the
+    squares of these sum to R²'s denominator Σₖ SSTₖ."""
+    if y.shape[1] == 1:  # one output: the mean of the flat column, the bits R² always had
+        flat = y.reshape(-1)
+        centred: Array = flat - flat.mean()
+    else:
+        centred = (y - y.mean(axis=0)).reshape(-1)
+    return centred
+
+
+def _columns(values: npt.ArrayLike, name: str) -> Array:
+    """``values`` as float64 (N, K): (N,) becomes (N, 1); other shapes are refused."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim == 1:
+        return array.reshape(-1, 1)  # (N,) -> (N, 1)
+    if array.ndim != 2:
+        raise ValueError(f"{name} must be (N,) or (N, outputs), got shape {array.shape}")
+    return array
 
 
 LABEL_THRESHOLD = 0.5  # labels are 0/1 (or soft targets in [0, 1]): y > 0.5 is class 1

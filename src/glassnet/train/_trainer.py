@@ -44,7 +44,12 @@ from glassnet.spec import MLPSpec, build_mlp
 from glassnet.train._config import TrainConfig
 from glassnet.train._engines import REGRESSION_LOSSES, Engine, make_engine
 from glassnet.train._ensemble import Ensemble
-from glassnet.train._metrics import classification_metrics, decision_threshold, regression_metrics
+from glassnet.train._metrics import (
+    classification_metrics,
+    decision_threshold,
+    output_deviations,
+    regression_metrics,
+)
 
 STATUSES = ("completed", "early_stopped", "diverged", "interrupted")
 # The seed stream of the batch order, [seed, member, ORDER_STREAM]: apart from the streams of
@@ -558,8 +563,8 @@ def fit(
 
 
 def _sst(y: Array) -> float:
-    """Σ (y − ȳ)² over all rows and outputs: the denominator of R²."""
-    return float(((y - y.mean(axis=0)) ** 2).sum())
+    """Σₖ Σᵢ (yᵢₖ − ȳₖ)²: the denominator of R², as regression_metrics takes it for val_r2."""
+    return float((output_deviations(y) ** 2).sum())  # a sum of squares, as before: the same bits for K = 1
 
 
 def _epoch_sums(engine: Engine, rows: int) -> list[float]:
