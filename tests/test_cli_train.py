@@ -689,3 +689,35 @@ def test_real_subprocess_trains_moons(tmp_path: Path) -> None:
 )
 def test_the_training_time_reads_well_at_every_scale(seconds: float, text: str) -> None:
     assert seconds_text(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("options", "noted"),
+    [
+        ([], True),  # the default warm-up, 20 epochs, in a run of 3
+        (["--warmup-epochs", "2"], False),
+        (["--schedule", "constant"], False),
+    ],
+)
+def test_a_warm_up_as_long_as_the_run_is_noted(
+    options: list[str], noted: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "train",
+        "airfoil",
+        "--epochs",
+        "3",
+        "--hidden",
+        "4",
+        "--fourier-features",
+        "0",
+        "--quiet",
+        "--no-plots",
+    ]
+    capsys.readouterr()
+    assert main([*argv, *options, "--out", str(tmp_path)]) == 0
+    note = (
+        "glassnet train: note: the warm-up of 20 epochs is as long as the run of 3: the rate rises "
+        "to --lr over 2 epochs and does not decay; give --warmup-epochs a smaller number\n"
+    )
+    assert capsys.readouterr().err == (note if noted else "")

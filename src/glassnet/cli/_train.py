@@ -333,6 +333,14 @@ def handle(args: argparse.Namespace) -> int:
             "--no-refit keeps the early-stopped model",
             file=sys.stderr,
         )
+    if config.schedule == "cosine" and config.warmup_epochs >= config.epochs > 1:
+        # the warm-up is cut to all epochs but the last, so the cosine never gets to decay
+        print(
+            f"glassnet train: note: the warm-up of {config.warmup_epochs} epochs is as long as the "
+            f"run of {config.epochs}: the rate rises to --lr over {config.epochs - 1} epochs and "
+            "does not decay; give --warmup-epochs a smaller number",
+            file=sys.stderr,
+        )
     if config.engine == "torch":
         from glassnet.torch_bridge import resolve_device
 

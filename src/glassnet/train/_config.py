@@ -54,7 +54,9 @@ class TrainConfig:
     momentum: float = 0.9  # SGD momentum μ (SGD only)
     weight_decay: float = 0.01  # λ: L2 in the gradient for sgd/adam, decoupled θ ← θ(1 − ηλ) for adamw
     schedule: str = "cosine"  # learning-rate schedule per epoch: constant, cosine, step, exponential
-    warmup_epochs: int = 20  # linear warm-up epochs (cosine only), from η₀·warmup_start_factor up to η₀
+    # linear warm-up epochs (cosine only), from η₀·warmup_start_factor up to η₀; a run of no more
+    # epochs than this warms up over all but its last epoch and does not decay
+    warmup_epochs: int = 20
     warmup_start_factor: float = 0.1  # first warm-up rate as a fraction of η₀
     min_lr_factor: float = 0.0  # cosine floor η_min as a fraction of η₀
     step_size: int = 100  # step schedule: epochs between decays
