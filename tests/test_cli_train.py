@@ -495,6 +495,52 @@ def test_bad_numbers_give_one_line(
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--momentum", "0.5"], "--momentum has no effect in this run: it applies with --optimizer sgd only"),
+        (["--schedule", "step", "--warmup-epochs", "3"], "--warmup-epochs has no effect in this run: it applies with --schedule cosine only"),
+        (["--min-lr-factor", "0.1", "--schedule", "constant"], "--min-lr-factor has no effect in this run: it applies with --schedule cosine only"),
+        (["--step-size", "10"], "--step-size has no effect in this run: it applies with --schedule step only"),
+        (["--gamma", "0.5"], "--gamma has no effect in this run: it applies with --schedule step or exponential only"),
+        (["--fourier-features", "0", "--fourier-sigma", "1"], "--fourier-sigma has no effect in this run: it applies with --fourier-features above 0 only"),
+    ],
+)  # fmt: skip
+def test_an_option_the_run_would_ignore_is_refused(
+    options: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--momentum with AdamW (the default), say, would change nothing: refused, not ignored."""
+    assert main(["train", "airfoil", *options, "--out", str(tmp_path / "x")]) == 2
+    assert capsys.readouterr().err == f"glassnet train: error: {message}\n"
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_same_options_are_taken_where_they_apply(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    small = ["--epochs", "2", "--hidden", "4", "--quiet", "--no-plots", "--warmup-epochs", "1"]
+    options = [
+        *small,
+        "--optimizer",
+        "sgd",
+        "--momentum",
+        "0.5",
+        "--fourier-sigma",
+        "1",
+        "--min-lr-factor",
+        "0.1",
+    ]
+    assert main(["train", "airfoil", *options, "--out", str(tmp_path / "a")]) == 0
+    stepped = ["--epochs", "2", "--hidden", "4", "--quiet", "--no-plots", "--schedule", "step"]
+    assert (
+        main(
+            ["train", "airfoil", *stepped, "--step-size", "1", "--gamma", "0.5", "--out", str(tmp_path / "b")]
+        )
+        == 0
+    )
+    assert capsys.readouterr().err == ""
+
+
 def test_existing_out_folder_needs_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "busy"
     out.mkdir()

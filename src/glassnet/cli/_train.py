@@ -106,6 +106,16 @@ CHOICE_OPTIONS = {
     "device": "device",
 }
 FLAG_OPTIONS = ("float32", "no_restore_best", "no_refit", "no_cuda_graph")
+# Options that only some configurations read: given with another, they would change nothing,
+# so they are refused rather than silently ignored. option -> (what it needs, whether it has it)
+OPTIONS_THAT_NEED: dict[str, tuple[str, Any]] = {
+    "momentum": ("--optimizer sgd", lambda c: c.optimizer == "sgd"),
+    "warmup_epochs": ("--schedule cosine", lambda c: c.schedule == "cosine"),
+    "min_lr_factor": ("--schedule cosine", lambda c: c.schedule == "cosine"),
+    "step_size": ("--schedule step", lambda c: c.schedule == "step"),
+    "gamma": ("--schedule step or exponential", lambda c: c.schedule in ("step", "exponential")),
+    "fourier_sigma": ("--fourier-features above 0", lambda c: c.fourier_features > 0),
+}
 
 
 # -- the parser -------------------------------------------------------------------------
@@ -279,6 +289,10 @@ def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig
     if changes.get("device", base.device) != "cpu" and changes.get("engine", base.engine) != "torch":
         raise ValueError("--device cuda needs --engine torch (the numpy engine runs on the CPU)")
     config = base.replace(**changes)
+    for name, (needs, has) in OPTIONS_THAT_NEED.items():
+        if getattr(args, name, None) is not None and not has(config):
+            option = "--" + name.replace("_", "-")
+            raise ValueError(f"{option} has no effect in this run: it applies with {needs} only")
     return config
 
 
