@@ -767,3 +767,16 @@ def test_a_warm_up_as_long_as_the_run_is_noted(
         "to --lr over 2 epochs and does not decay; give --warmup-epochs a smaller number\n"
     )
     assert capsys.readouterr().err == (note if noted else "")
+
+
+def test_evaluate_refuses_data_for_a_moons_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its moons are regenerated from the seed: a --data file would be ignored, its name misleading."""
+    run = tmp_path / "moons"
+    assert main(["train", "moons", "--epochs", "2", "--out", str(run), "--quiet", "--no-plots"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--data", str(shared_airfoil())]) == 2
+    assert capsys.readouterr().err == (
+        "glassnet evaluate: error: --data is for airfoil models; a moons model is measured on its "
+        "moons, regenerated from its seed\n"
+    )
+    assert main(["evaluate", str(run)]) == 0

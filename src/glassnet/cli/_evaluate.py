@@ -54,6 +54,10 @@ def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any,
     if task == "moons":
         from glassnet.train import moons_data
 
+        if data is not None:  # it would be ignored, and the figures taken for that file's
+            raise ValueError(
+                "--data is for airfoil models; a moons model is measured on its moons, regenerated from its seed"
+            )
         info = checkpoint.info
         try:
             n_samples, noise, seed = int(info["n_samples"]), float(info["noise"]), int(info["data_seed"])
