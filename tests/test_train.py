@@ -416,6 +416,15 @@ def test_bad_arrays_are_refused(args: tuple[Any, ...], match: str) -> None:
         Trainer(small(), *args)
 
 
+def test_patience_without_validation_rows_is_refused() -> None:
+    """It would be ignored (nothing to stop on), as the CLI's --patience without a validation part."""
+    with pytest.raises(
+        ValueError, match=r"^patience=3 needs validation rows to stop on: give x_val and y_val"
+    ):
+        Trainer(small(patience=3), np.ones((5, 2)), np.ones(5))
+    Trainer(small(patience=3), np.ones((5, 2)), np.ones(5), np.ones((3, 2)), np.ones(3))  # with them: taken
+
+
 def test_logistic_loss_checks_labels() -> None:
     with pytest.raises(ValueError, match="expects labels in"):
         Trainer(MOONS_CONFIG, np.ones((4, 2)), np.array([0.0, 1.0, 2.0, 1.0]))

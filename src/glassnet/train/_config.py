@@ -64,8 +64,9 @@ class TrainConfig:
     batch_size: int = 64  # rows per mini-batch (the last batch of an epoch may be smaller)
     epochs: int = 1000  # maximum number of epochs (passes over the training rows)
     seed: int = 0  # seeds initial weights ([seed, member]) and batch orders ([seed, member, ORDER_STREAM])
-    # early stopping: stop after this many epochs without a better val loss; 0: off. Under
-    # refit it stops the validation pass only: the final pass trains all epochs
+    # early stopping: stop after this many epochs without a better val loss; 0: off. Needs
+    # validation rows (the Trainer refuses it without). Under refit it stops the validation
+    # pass only: the final pass trains all epochs
     patience: int = 0
     # at the end, go back to the weights of the best validation epoch (under refit: of the
     # validation pass; the final pass has no validation rows and keeps its last epoch)

@@ -182,6 +182,10 @@ class Trainer:
         self.has_val = x_val is not None
         if (x_val is None) != (y_val is None):
             raise ValueError("give both x_val and y_val, or neither")
+        if config.patience > 0 and x_val is None:  # it would be ignored: nothing to stop on
+            raise ValueError(
+                f"patience={config.patience} needs validation rows to stop on: give x_val and y_val, or patience=0"
+            )
         self.x_val: Array | None = None
         self.y_val: Array | None = None
         if x_val is not None and y_val is not None:
