@@ -138,7 +138,15 @@ def _bad_payloads(uci_dat: bytes) -> dict[str, tuple[bytes, str]]:
             _zip({"readme.txt": b"hello"}),
             r"holds no airfoil_self_noise.dat or airfoil_self_noise.csv \(it holds readme.txt\); nothing was written",
         ),
-        "damaged-zip": (good_zip[: len(good_zip) // 2], r"is damaged .*; nothing was written"),
+        "damaged-zip": (good_zip[: len(good_zip) // 2], r"is damaged or unreadable .*; nothing was written"),
+        "corrupt-deflate-data": (
+            _corrupt_member_data(good_zip),
+            r"is damaged or unreadable .*; nothing was written",
+        ),
+        "encrypted-member": (
+            _flag_encrypted(good_zip),
+            r"is damaged or unreadable \(.*encrypted.*; nothing was written",
+        ),
         "changed-number": (
             _zip({"airfoil_self_noise.dat": "\n".join(edited).encode()}),
             r"is not the published airfoil data \(column means differ: sound_pressure_level .*nothing was written",
@@ -164,9 +172,36 @@ def _bad_payloads(uci_dat: bytes) -> dict[str, tuple[bytes, str]]:
     }
 
 
+def _corrupt_member_data(archive: bytes) -> bytes:
+    """The archive with its first member's deflate stream starting with a reserved block type
+    (0xff: BTYPE 11), headers intact: zlib, not zipfile, fails on it (zlib.error)."""
+    start = 30 + int.from_bytes(archive[26:28], "little") + int.from_bytes(archive[28:30], "little")
+    return archive[:start] + b"\xff" + archive[start + 1 :]
+
+
+def _flag_encrypted(archive: bytes) -> bytes:
+    """The archive with its members flagged as encrypted (bit 0 of the general-purpose flags)."""
+    data = bytearray(archive)
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at != -1:
+            data[at + offset] |= 1
+            at = data.find(signature, at + 4)
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     "case",
-    ["zip-without-the-file", "damaged-zip", "changed-number", "missing-rows", "corrupt-number", "html-page"],
+    [
+        "zip-without-the-file",
+        "damaged-zip",
+        "corrupt-deflate-data",
+        "encrypted-member",
+        "changed-number",
+        "missing-rows",
+        "corrupt-number",
+        "html-page",
+    ],
 )
 def test_bad_content_is_refused_and_nothing_is_written(
     case: str, server: tuple[str, Path], uci_dat: bytes, tmp_path: Path
@@ -190,6 +225,33 @@ def test_http_404_is_a_clear_error(server: tuple[str, Path], tmp_path: Path) -> 
     message = str(caught.value)
     assert "download the archive by hand from https://archive.ics.uci.edu/dataset/291" in message
     assert "--data PATH/airfoil_self_noise.dat or set GLASSNET_DATA=PATH" in message
+    assert not (tmp_path / "dest").exists()
+
+
+def test_a_transfer_cut_short_is_a_download_error(uci_dat: bytes, tmp_path: Path) -> None:
+    """A server that closes the connection early: read() just ends, so the Content-Length tells."""
+    payload = _zip({"airfoil_self_noise.dat": uci_dat})
+
+    class _HalfHandler(_QuietHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload[: len(payload) // 2])
+            self.close_connection = True
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HalfHandler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/a.zip"
+        pattern = rf"the transfer stopped after {len(payload) // 2} of {len(payload)} bytes\. If this machine is offline"
+        with pytest.raises(DownloadError, match=pattern):
+            fetch_airfoil(url=url, dest=tmp_path / "dest", progress=False)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
     assert not (tmp_path / "dest").exists()
 
 

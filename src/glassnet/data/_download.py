@@ -18,6 +18,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
@@ -116,6 +117,12 @@ def _download(url: str, *, progress: bool, timeout: float) -> bytes:
                     bar.update(len(chunk))
                     if buffer.tell() > MAX_DOWNLOAD_BYTES:
                         raise DownloadError(f"{url} sends more than the {MAX_DOWNLOAD_BYTES} bytes allowed")
+            # a connection closed early ends read() without an error: only the length tells
+            if total is not None and buffer.tell() < total:
+                raise DownloadError(
+                    f"could not download {url}: the transfer stopped after {buffer.tell()} of {total} bytes. "
+                    f"{_offline_advice()}"
+                )
     except DownloadError:
         raise
     except urllib.error.HTTPError as error:
@@ -124,7 +131,7 @@ def _download(url: str, *, progress: bool, timeout: float) -> bytes:
         ) from None
     except urllib.error.URLError as error:
         raise DownloadError(f"could not download {url}: {error.reason}. {_offline_advice()}") from None
-    except (OSError, http.client.HTTPException) as error:  # timeouts, resets, truncated replies
+    except (OSError, http.client.HTTPException) as error:  # timeouts, resets, malformed replies
         raise DownloadError(
             f"could not download {url}: {error or type(error).__name__}. {_offline_advice()}"
         ) from None
@@ -155,8 +162,19 @@ def _extract(payload: bytes, *, url: str) -> bytes:
                     f"the {MAX_DOWNLOAD_BYTES} allowed; nothing was written"
                 )
             return archive.read(member)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
-        raise ValueError(f"the archive from {url} is damaged ({error}); nothing was written") from None
+    # zipfile's own errors, and those it lets through from reading a member: corrupt data
+    # (zlib.error), an encrypted member (RuntimeError), a compression it lacks (NotImplementedError)
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        zlib.error,
+        RuntimeError,
+        NotImplementedError,
+    ) as error:
+        raise ValueError(
+            f"the archive from {url} is damaged or unreadable ({error}); nothing was written"
+        ) from None
 
 
 def _verify(data: bytes, *, url: str) -> None:
