@@ -197,3 +197,12 @@ def test_a_checkpoint_whose_preprocessing_does_not_fit_its_model_is_refused(tmp_
     path = save_checkpoint(tmp_path / "m.npz", Checkpoint(spec=spec, members=[weights], preprocessor=state))
     with pytest.raises(ValueError, match=r"damaged preprocessing: it gives 25 columns, the model takes 5"):
         load_checkpoint(path)
+
+
+@pytest.mark.parametrize(
+    "n_columns", [0, -1, 2.7, "3", True, np.ones(3)], ids=["0", "-1", "2.7", "'3'", "True", "array"]
+)
+def test_fit_takes_a_column_count(n_columns: object) -> None:
+    """A count, not X as scikit-learn's RBFSampler.fit takes: anything else is refused, not cast."""
+    with pytest.raises(TypeError, match=r"n_columns must be a positive integer \(the inputs' column count\)"):
+        FourierFeatures(2, 0.5).fit(n_columns, np.random.default_rng(0))  # type: ignore[arg-type]

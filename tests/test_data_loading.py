@@ -351,7 +351,8 @@ def test_explicit_path_beats_environment_beats_cache(monkeypatch: pytest.MonkeyP
             "empty-folder",
             r"data path .*empty is a folder without airfoil_self_noise.dat or airfoil_self_noise.csv",
         ),
-        ("env-missing", r"GLASSNET_DATA= .*nowhere does not exist; .*--data PATH or set GLASSNET_DATA=PATH"),
+        ("env-missing", r"GLASSNET_DATA=/\S*nowhere does not exist; .*--data PATH or set GLASSNET_DATA=PATH"),
+        ("empty-path", r"^data path is empty; get it with `glassnet data fetch airfoil`"),
     ],
 )
 def test_a_path_that_points_at_nothing_is_an_error(
@@ -362,6 +363,8 @@ def test_a_path_that_points_at_nothing_is_an_error(
     if setup == "env-missing":
         monkeypatch.setenv(DATA_ENV_VAR, str(tmp_path / "nowhere"))
         path = None
+    elif setup == "empty-path":
+        path = ""  # Path("") would be the current folder
     else:
         path = tmp_path / ("nowhere" if setup == "missing" else "empty")
     with pytest.raises(FileNotFoundError, match=pattern):

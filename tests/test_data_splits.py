@@ -33,6 +33,13 @@ def test_split_sizes_disjoint_and_covering() -> None:
         assert part.dtype == np.intp and np.all(np.diff(part) > 0)
 
 
+@pytest.mark.parametrize("n", [100, 200, 300])
+def test_split_sizes_are_the_ceiling_of_the_exact_product(n: int) -> None:
+    """0.07 · 100 is 7.000000000000001 in floating point: the test part is still ⌈7⌉ = 7 rows."""
+    split = train_val_test_split(n, test_fraction=0.07, val_fraction=0.0, rng=np.random.default_rng(0))
+    assert len(split.test) == 7 * n // 100
+
+
 def test_split_is_reproducible_from_the_seed() -> None:
     a = train_val_test_split(100, rng=np.random.default_rng(7))
     b = train_val_test_split(100, rng=np.random.default_rng(7))
@@ -350,6 +357,14 @@ def test_preprocessor_bad_input(call: Any, error: type[Exception], pattern: str)
         (((-1,),), {}, TypeError, r"log_columns must be non-negative column indices"),
         ((("a",),), {}, TypeError, r"log_columns must be non-negative column indices"),
         ((), {"scale_y": 1}, TypeError, r"scale_y must be a bool, got 1"),
+        ((), {"seed": 2**63}, ValueError, r"seed must be at most 2\*\*63 - 1, got 9223372036854775808"),
+        (
+            (),
+            {"fourier_features": 0, "fourier_sigma": -1.0},
+            ValueError,
+            r"fourier_sigma must be > 0.0, got -1.0",
+        ),
+        ((), {"fourier_features": 0, "fourier_sigma": float("nan")}, ValueError, r"fourier_sigma must be"),
     ],
 )
 def test_preprocessor_bad_settings(

@@ -153,9 +153,14 @@ def _resolve(path: Path, what: str) -> Path:
         if found is not None:
             return found
         raise FileNotFoundError(
-            f"{what} {path} is a folder without {' or '.join(AIRFOIL_FILENAMES)}; {HOW_TO_GET}"
+            f"{what}{_gap(what)}{path} is a folder without {' or '.join(AIRFOIL_FILENAMES)}; {HOW_TO_GET}"
         )
-    raise FileNotFoundError(f"{what} {path} does not exist; {HOW_TO_GET}")
+    raise FileNotFoundError(f"{what}{_gap(what)}{path} does not exist; {HOW_TO_GET}")
+
+
+def _gap(what: str) -> str:
+    """No space after ``GLASSNET_DATA=``, which the value follows directly."""
+    return "" if what.endswith("=") else " "
 
 
 def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
@@ -169,6 +174,8 @@ def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
     looked at and how to get the file.
     """
     if path is not None:
+        if not os.fspath(path):  # Path("") is the current folder, which nobody meant
+            raise FileNotFoundError(f"data path is empty; {HOW_TO_GET}")
         return _resolve(Path(path).expanduser(), "data path")
     env = os.environ.get(DATA_ENV_VAR, "")
     if env:

@@ -39,6 +39,10 @@ class FourierFeatures:
 
     def fit(self, n_columns: int, rng: np.random.Generator) -> FourierFeatures:
         """Draw the (n_columns, K) frequencies from ``rng``."""
+        if isinstance(n_columns, bool) or not isinstance(n_columns, int | np.integer) or n_columns < 1:
+            raise TypeError(
+                f"n_columns must be a positive integer (the inputs' column count), got {n_columns!r}"
+            )
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         self.frequencies_ = rng.normal(0.0, self.sigma, size=(int(n_columns), self.n_frequencies))

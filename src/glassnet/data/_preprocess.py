@@ -12,12 +12,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_float_array, int_in_range, require_keys
+from glassnet._checks import as_float_array, finite_float, int_in_range, require_keys
 from glassnet.data._fourier import MAX_FREQUENCIES, FourierFeatures
 from glassnet.data._table import FloatArray
 
 AIRFOIL_LOG_COLUMNS = (0, 4)
 """Frequency and displacement thickness: quantities that act on log scales (both > 0)."""
+
+
+MAX_SEED = 2**63 - 1  # the largest seed a saved state (int64) holds
 
 
 def _as_f64(values: Any, *, name: str, dtype: np.dtype[Any], ndim: int | None = None) -> FloatArray:
@@ -150,10 +153,13 @@ class Preprocessor:
             raise TypeError(f"scale_y must be a bool, got {scale_y!r}")
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
             raise TypeError(f"seed must be a non-negative integer, got {seed!r}")
+        if seed > MAX_SEED:  # to_state keeps it as an int64
+            raise ValueError(f"seed must be at most 2**63 - 1, got {seed}")
         self.log_columns: tuple[int, ...] = tuple(sorted(int(c) for c in columns))
         self.scale_y = bool(scale_y)
         self.seed = int(seed)
         int_in_range(fourier_features, "fourier_features", 0, MAX_FREQUENCIES)
+        finite_float(fourier_sigma, "fourier_sigma", minimum=0.0, strict=True)  # checked even when unused
         self.fourier = FourierFeatures(fourier_features, fourier_sigma) if fourier_features else None
         self.x_scaler = StandardScaler()
         self.y_scaler = StandardScaler()

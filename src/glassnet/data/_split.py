@@ -43,6 +43,12 @@ def _fraction(value: float, name: str) -> float:
     return fraction
 
 
+def _ceil(product: float) -> int:
+    """⌈product⌉ of a fraction times a row count, with the product rounded to 9 decimals first:
+    0.07 · 100 is 7.000000000000001 in floating point, and its ceiling would take 8 rows."""
+    return math.ceil(round(product, 9))
+
+
 def train_val_test_split(
     n: int, *, test_fraction: float = 0.2, val_fraction: float = 0.1, rng: np.random.Generator
 ) -> Split:
@@ -57,8 +63,8 @@ def train_val_test_split(
     test_f = _fraction(test_fraction, "test_fraction")
     val_f = _fraction(val_fraction, "val_fraction")
     order = _check_rng(rng).permutation(rows)  # (n,)
-    n_test = math.ceil(test_f * rows)
-    n_val = math.ceil(val_f * (rows - n_test))
+    n_test = _ceil(test_f * rows)
+    n_val = _ceil(val_f * (rows - n_test))
     if rows - n_test - n_val < 1:
         raise ValueError(
             f"no training rows left: n={rows}, test_fraction={test_f} takes {n_test}, "
