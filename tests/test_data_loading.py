@@ -275,6 +275,19 @@ def test_changed_values_load_with_a_warning_naming_the_column(reference: np.ndar
     assert record[0].filename == __file__  # stacklevel points at the caller
 
 
+def test_a_header_naming_the_columns_in_another_order_is_refused(
+    reference: np.ndarray, tmp_path: Path
+) -> None:
+    """Columns are read by position: a header that names them, target first, would be read swapped."""
+    header = "sound_pressure_level,angle_of_attack,chord_length,velocity,displacement_thickness,frequency"
+    rows = [",".join([row[5], *row[1:5], row[0]]) for row in _rows(reference)]
+    path = _write(tmp_path / "reordered.csv", "\n".join([header, *rows]))
+    with pytest.raises(
+        DataFormatError, match=r"reordered\.csv: the header lists the airfoil columns in another order"
+    ):
+        load_airfoil(path)
+
+
 # --- feature rows for `glassnet predict` ---------------------------------------------------------------
 
 

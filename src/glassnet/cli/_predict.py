@@ -17,7 +17,7 @@ from glassnet.checkpoint import load_checkpoint
 from glassnet.cli._evaluate import MODEL_HELP, model_path
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import check_positive_magnitudes
-from glassnet.data._table import Table, bad_lines_note, first_bad_value, read_table
+from glassnet.data._table import Table, bad_lines_note, first_bad_value, read_table, refuse_reordered_header
 
 
 def register(subparsers: Any) -> None:
@@ -35,24 +35,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", metavar="OUT.csv", help="write here (atomically) instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite an existing -o file")
     parser.set_defaults(handler=handle)
-
-
-def check_header_order(table: Table, names: list[str], source: str) -> None:
-    """DataFormatError when the header lists the model's feature names in another order.
-
-    Rows are read by position, so such a file would be predicted on with its columns
-    swapped, silently wrong; it is refused rather than reordered, so that every message
-    and the output keep the file's own columns. Another header (other names, such as the
-    published file's abbreviations) is not read.
-    """
-    if table.header is None:
-        return
-    given, expected = [name.strip().lower() for name in table.header], [name.lower() for name in names]
-    if given != expected and sorted(given) == sorted(expected):
-        raise DataFormatError(
-            f"{source}: the header lists the model's features in another order ({', '.join(table.header)}); "
-            f"the model reads its columns by position, as {', '.join(names)}: put the columns in that order"
-        )
 
 
 def check_domain(table: Table, preprocessor: Preprocessor | None, names: list[str], source: str) -> None:
@@ -118,7 +100,9 @@ def handle(args: argparse.Namespace) -> int:
         names = [f"x{i + 1}" for i in range(n_features)]
     table = read_table(args.input, names)
     rows = table.values  # (N, d)
-    check_header_order(table, names, args.input)
+    refuse_reordered_header(
+        table, names, source=args.input, listing="the model's features", reader="the model"
+    )
     if checkpoint.info.get("task") == "airfoil":  # what load_airfoil refuses: x ≤ 0 for a magnitude
         check_positive_magnitudes(table, source=args.input, path=Path(args.input), names=names)
     check_domain(table, preprocessor, names, args.input)

@@ -24,6 +24,7 @@ from glassnet.data._table import (
     parse_table,
     read_table,
     read_text,
+    refuse_reordered_header,
 )
 
 DATA_ENV_VAR = "GLASSNET_DATA"
@@ -231,6 +232,9 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
 def parse_airfoil_text(text: str, *, source: str, path: Path | None = None) -> FloatArray:
     """Parse airfoil text into a (N, 6) float64 table: 5 features, then the target."""
     table = parse_table(text, source=source, column_names=COLUMN_NAMES, path=path)
+    refuse_reordered_header(
+        table, COLUMN_NAMES, source=source, listing="the airfoil columns", reader="glassnet"
+    )
     return check_positive_magnitudes(table, source=source, path=path, names=COLUMN_NAMES)
 
 

@@ -238,3 +238,24 @@ def _parse_number(
         hint = "; write decimals with a point, not a comma" if re.fullmatch(r"[+-]?\d*,\d+", field) else ""
         message = f"{where}: expected a number, got {field!r}{hint}"
     raise DataFormatError(message, path=path, line=line, column=column)
+
+
+def refuse_reordered_header(
+    table: Table, names: Sequence[str], *, source: str, listing: str, reader: str
+) -> None:
+    """DataFormatError when the header lists ``names`` in another order.
+
+    Rows are read by position, so such a file would be read with its columns swapped,
+    silently wrong; it is refused rather than reordered, so that every message keeps the
+    file's own columns. Another header (other names, such as the published file's
+    abbreviations) is not read. ``listing`` names the columns ("the model's features"),
+    ``reader`` who reads them ("the model").
+    """
+    if table.header is None:
+        return
+    given, expected = [name.strip().lower() for name in table.header], [name.lower() for name in names]
+    if given != expected and sorted(given) == sorted(expected):
+        raise DataFormatError(
+            f"{source}: the header lists {listing} in another order ({', '.join(table.header)}); "
+            f"{reader} reads its columns by position, as {', '.join(names)}: put the columns in that order"
+        )
