@@ -115,6 +115,18 @@ def test_scaler_hand_worked() -> None:
     np.testing.assert_allclose(scaler.inverse_transform(z), X, rtol=1e-15)
 
 
+def test_scaler_mean_of_values_near_the_float64_limit() -> None:
+    """Their sum overflows: the mean is taken in units of a power of two, with the same bits as
+    X.mean() wherever that does not overflow."""
+    with np.errstate(all="raise"):
+        scaler = StandardScaler().fit([[1e308], [1.5e308]])
+        assert scaler.mean_[0] == 1.25e308  # type: ignore[index]
+        np.testing.assert_allclose(scaler.transform([[1e308]]), [[-1.0]], rtol=1e-15)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(50, 4)) * 10.0 ** rng.integers(-300, 300, size=4)
+    np.testing.assert_array_equal(StandardScaler().fit(X).mean_, X.mean(axis=0))  # type: ignore[arg-type]
+
+
 def test_scaler_constant_column_that_rounds() -> None:
     X = np.full((1503, 1), 0.1)  # std rounds to ~1e-17, not 0: still treated as constant
     scaler = StandardScaler().fit(X)

@@ -61,7 +61,10 @@ class StandardScaler:
         # std as m·std(x/m) with m = max |x| per column: the squares cannot overflow for |x| > 1e154
         magnitude = np.abs(array).max(axis=0)
         magnitude = np.where(magnitude > 0, magnitude, 1.0)
-        mean = array.mean(axis=0)  # (d,) or ()
+        # the mean in units of a power of two near m: the same bits as array.mean (scaling by a
+        # power of two is exact), and no overflowing sum for values near 1e308
+        power = np.ldexp(1.0, np.frexp(magnitude)[1] - 1)  # (d,): 2^(e−1) ≤ m < 2^e, never inf
+        mean = (array / power).mean(axis=0) * power  # (d,) or ()
         scale = (array / magnitude).std(axis=0) * magnitude  # (d,) or ()
         constant = np.ptp(array, axis=0) == 0.0  # exactly equal values: std may still round to ~1e-17
         self.mean_ = np.asarray(mean, dtype=np.float64)
