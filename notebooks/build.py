@@ -139,8 +139,14 @@ BACKPROP: list[Cell] = [
     ),
     md(
         r"""
-        > **Try this.** Set `x = np.array([-1.0, 1.0])` in the first cell of this section and
-        > run the cells again. Which hidden units are switched off now?
+        > **Try this.** Set `x = np.array([-2.0, 1.0])` in the first cell of this section and
+        > run the cells again. Which hidden units are switched off now (two of them are), and
+        > which rows of $\partial L / \partial W^h$ in section 3 become zero?
+        >
+        > Section 3's `max |hand - explain|` will then (rightly) be non-zero:
+        > `explain_exercise()` always works the sheet's input $x = (1, 2)$, so it explains a
+        > different step from yours. The comparison with glassnet's backward pass, which runs
+        > on your `x`, still agrees.
         """
     ),
     md(
@@ -199,6 +205,11 @@ BACKPROP: list[Cell] = [
         > **Try this.** Set `y = 0.0` (the consistent reading of the sheet's label: class 0)
         > and `y = 1.0`. How do $L$ and $\partial L / \partial \hat y$ change, and why is the
         > sign of the derivative different for the two classes?
+        >
+        > Section 3's `max |hand - explain|` will then (rightly) be non-zero: the gradients it
+        > compares with are those of `explain_exercise()`'s main derivation, the sheet's
+        > $y = -1$. For `y = 0.0`, compare with its second part instead, the consistent reading:
+        > `explanation.alternative.derivation.gradients`.
         >
         > `np.log1p(np.exp(t))` overflows for large `t` (try `t = 1000`);
         > `np.logaddexp(0.0, t)` computes the same value safely. The training loop below uses it.
@@ -363,20 +374,56 @@ BACKPROP: list[Cell] = [
         r"""
         ### One step of gradient descent
 
-        With learning rate $\eta = 0.1$ every parameter moves against its gradient,
-        $\theta \leftarrow \theta - \eta\, \partial L / \partial \theta$. The sheet rounds the
-        new $w^h_{12}$ to $0.1$; exactly it is $0.4 - 0.1 \cdot 3\sigma(6)$. The loss should go down:
+        With learning rate $\eta = 0.1$ a parameter moves against its gradient,
+        $\theta \leftarrow \theta - \eta\, \partial L / \partial \theta$.
+
+        **The sheet's step** moves one weight only, $w^h_{12}$, and leaves the other twelve
+        as they are. The sheet rounds the new $w^h_{12}$ to $0.1$; exactly it is
+        $0.4 - 0.1 \cdot 3\sigma(6)$. Then the forward pass again, with the new weight:
         """
     ),
     code(
         """
         eta = exercise.LEARNING_RATE
+        W_h_sheet = W_h.copy()
+        W_h_sheet[0, 1] -= eta * dL_dW_h[0, 1]  # only w12h moves
+        print(f"w12h: {W_h[0, 1]} -> {W_h_sheet[0, 1]:.6f}")
+
+        y_hat_sheet = W_o @ np.maximum(W_h_sheet @ x + b_h, 0.0) + b_o  # (1,) forward pass again
+        L_sheet = np.log1p(np.exp(s * y_hat_sheet))  # (1,)
+        print(f"sheet's step (w12h only): ŷ {y_hat[0]:.6f} -> {y_hat_sheet[0]:.6f}")
+        print(f"sheet's step (w12h only): L {L[0]:.6f} -> {L_sheet[0]:.6f}")
+        """
+    ),
+    md(
+        r"""
+        One weight moved, and the loss goes down, from 6.002476 to 5.108290. The change of
+        $w^h_{12}$ reaches $\hat y$ through $z_1$, $h_1$ and $w^o_1$: $\hat y$ falls from 2 to
+        1.700742, by $w^o_1 \cdot x_2 \cdot \eta \cdot 3\sigma(6) = 0.5 \cdot 2 \cdot 0.1
+        \cdot 3\sigma(6) \approx 0.299$.
+
+        **A full step of gradient descent**, as training does it, moves *every* parameter at
+        once: all 13 ($W^h$ 6, $b^h$ 3, $W^o$ 3, $b^o$ 1), of which the four that belong to
+        the switched-off unit 3 have zero gradient and stay where they are.
+        """
+    ),
+    code(
+        """
         W_h_new, b_h_new = W_h - eta * dL_dW_h, b_h - eta * dL_db_h
         W_o_new, b_o_new = W_o - eta * dL_dW_o, b_o - eta * dL_db_o
-        print(f"w12h: {W_h[0, 1]} -> {W_h_new[0, 1]:.6f}")
 
-        y_hat_new = W_o_new @ np.maximum(W_h_new @ x + b_h_new, 0.0) + b_o_new
-        print(f"loss: {L[0]:.6f} -> {np.log1p(np.exp(s * y_hat_new))[0]:.6f}")
+        y_hat_new = W_o_new @ np.maximum(W_h_new @ x + b_h_new, 0.0) + b_o_new  # (1,)
+        L_new = np.log1p(np.exp(s * y_hat_new))  # (1,)
+        print(f"full step (all 13): ŷ {y_hat[0]:.6f} -> {y_hat_new[0]:.6f}")
+        print(f"full step (all 13): L {L[0]:.6f} -> {L_new[0]:.6f}")
+        """
+    ),
+    md(
+        r"""
+        Nine parameters moving together, each against its own gradient, push $\hat y$ much
+        further, from 2 to -3.475093, and the loss drops from 6.002476 to 0.000030: almost
+        zero. The sheet's step is the one to check by hand; the full step is what an
+        optimizer's `step()` does, and what the training loop below repeats, batch after batch.
         """
     ),
     md(
@@ -503,7 +550,7 @@ BACKPROP: list[Cell] = [
     code(
         """
         fig, ax = plt.subplots(figsize=(5, 3.5))
-        ax.plot(np.arange(1, EPOCHS + 1), history)
+        ax.plot(np.arange(1, len(history) + 1), history)  # epochs 1, 2, ...
         ax.set(xlabel="epoch", ylabel="mean training loss", title="Loss curve")
         ax.grid(alpha=0.3)
         plt.show()
@@ -513,8 +560,11 @@ BACKPROP: list[Cell] = [
         r"""
         The **decision boundary** is where $\hat y = 0$, i.e. $\sigma(\hat y) = 0.5$. We
         evaluate the network on a grid over the plane and colour it by $\sigma(\hat y)$.
-        A ReLU network is piecewise linear, so the boundary is made of straight pieces: at
-        most one kink per hidden unit where it switches on or off.
+        A ReLU network is piecewise linear. Each hidden unit $j$ switches on or off along its
+        own *switching line* $W^h_j x + b^h_j = 0$ (row $j$ of $W^h$), and these lines cut the
+        plane into regions. Inside a region the on/off pattern of the hidden units is fixed, so
+        $\hat y$ is a linear function of $x$ there and the boundary is straight; it can bend only
+        where it crosses a switching line, and it may cross the same unit's line more than once.
         """
     ),
     code(
@@ -540,7 +590,10 @@ BACKPROP: list[Cell] = [
         > - `HIDDEN = 3`, the exercise's width: how many straight pieces does the boundary have now?
         > - `LR = 5.0`: what happens to the loss curve? And `LR = 0.05`?
         > - Replace the ReLU by $\tanh$ (in `forward` *and* in `backward`: its derivative is
-        >   $1 - \tanh^2 z$) and compare the boundaries.
+        >   $1 - \tanh^2 z$) and compare the boundaries. Section 6's "Two runs, one curve" will
+        >   then (rightly) show two different curves, and `max |hand loop - Trainer|` will be
+        >   large: the `Trainer` still trains a ReLU network. Add `activation="tanh"` to its
+        >   `TrainConfig` and the two runs agree again.
         """
     ),
     md(
@@ -586,9 +639,9 @@ BACKPROP: list[Cell] = [
         print(f"max |hand loop - Trainer| over all weights = {weight_gap:.1e}")
 
         fig, ax = plt.subplots(figsize=(5, 3.5))
-        epochs = np.arange(1, EPOCHS + 1)
-        ax.plot(epochs, history, label="hand-written loop", linewidth=3, alpha=0.5)
-        ax.plot(epochs, [record["train_loss"] for record in result.history], "k--", label="glassnet Trainer")
+        trainer_loss = [record["train_loss"] for record in result.history]
+        ax.plot(np.arange(1, len(history) + 1), history, label="hand-written loop", linewidth=3, alpha=0.5)
+        ax.plot(np.arange(1, len(trainer_loss) + 1), trainer_loss, "k--", label="glassnet Trainer")
         ax.set(xlabel="epoch", ylabel="mean training loss", title="Two runs, one curve")
         ax.legend()
         plt.show()
@@ -686,15 +739,22 @@ AIRFOIL: list[Cell] = [
     md(
         r"""
         Note the *distinct values*: the measurements were taken on a grid of a few chord
-        lengths, four velocities and a set of frequencies. Frequency spans three orders of
-        magnitude, so we look at it on a log scale.
+        lengths, four velocities and a set of frequencies. Frequency runs from 200 Hz to
+        20 kHz (the table's 2e+04), two orders of magnitude, so we look at it on a log scale:
+        a log axis, and bins of equal width in $\log f$ (`np.geomspace`), each bin a fixed
+        *ratio* of frequencies wide; with 21 of them, each holds one of the 21 measured
+        frequencies. On a linear axis most of the rows would crowd into the first few bins.
         """
     ),
     code(
         """
         fig, axes = plt.subplots(2, 3, figsize=(11, 5.5))
         for ax, name, unit, column in zip(axes.flat, names, units, table.T, strict=True):
-            ax.hist(column, bins=30, color="tab:blue", alpha=0.8)
+            if name == "frequency":  # log axis, log-spaced bins: 22 edges, 21 bins
+                ax.hist(column, bins=np.geomspace(column.min(), column.max(), 22), color="tab:blue", alpha=0.8)
+                ax.set_xscale("log")
+            else:
+                ax.hist(column, bins=30, color="tab:blue", alpha=0.8)
             ax.set_title(f"{name} [{unit}]", fontsize=10)
         fig.tight_layout()
         plt.show()
@@ -770,16 +830,20 @@ AIRFOIL: list[Cell] = [
     ),
     code(
         """
-        torch.manual_seed(SEED)
-        net = torch.nn.Sequential(
-            torch.nn.Linear(5, HIDDEN),
-            torch.nn.ReLU(),
-            torch.nn.Linear(HIDDEN, HIDDEN),
-            torch.nn.ReLU(),
-            torch.nn.Linear(HIDDEN, 1),
-        )
-        print(net)
-        print("parameters:", sum(p.numel() for p in net.parameters()))
+        def make_net(inputs, hidden):
+            \"\"\"`inputs` -> two hidden ReLU layers of `hidden` units -> 1 output, fresh weights.\"\"\"
+            return torch.nn.Sequential(
+                torch.nn.Linear(inputs, hidden),  # (N, inputs) -> (N, hidden)
+                torch.nn.ReLU(),
+                torch.nn.Linear(hidden, hidden),  # (N, hidden) -> (N, hidden)
+                torch.nn.ReLU(),
+                torch.nn.Linear(hidden, 1),  # (N, hidden) -> (N, 1)
+            )
+
+
+        preview = make_net(X_train.shape[1], HIDDEN)  # to look at; the training cell builds (and seeds) its own
+        print(preview)
+        print("parameters:", sum(p.numel() for p in preview.parameters()))
 
 
         def as_tensor(array):
@@ -795,10 +859,15 @@ AIRFOIL: list[Cell] = [
         The loop is part 1's loop with autograd doing the backward pass: `loss.backward()`
         fills every parameter's `.grad`, `optimizer.step()` applies the update. PyTorch
         *adds* to `.grad`, so each step starts with `optimizer.zero_grad()`.
+
+        The cell builds the network itself, from the seed, so running it again trains a fresh
+        network from the same starting weights (not the trained one, a second time).
         """
     ),
     code(
         """
+        torch.manual_seed(SEED)  # the starting weights come from torch's global generator
+        net = make_net(X_train.shape[1], HIDDEN)  # 5 inputs
         optimizer = torch.optim.Adam(net.parameters(), lr=LR)
         mse = torch.nn.MSELoss()
         shuffle = torch.Generator().manual_seed(SEED)
@@ -829,7 +898,7 @@ AIRFOIL: list[Cell] = [
     code(
         """
         fig, ax = plt.subplots(figsize=(5.5, 3.5))
-        epochs = np.arange(1, EPOCHS + 1)
+        epochs = np.arange(1, len(curves["train"]) + 1)  # 1, 2, ... as many as were trained
         ax.plot(epochs, curves["train"], label="train")
         ax.plot(epochs, curves["val"], label="validation")
         ax.set(yscale="log", xlabel="epoch", ylabel="MSE (standardised)", title="Loss curves")
@@ -966,8 +1035,9 @@ AIRFOIL: list[Cell] = [
         fig, ax = plt.subplots(figsize=(5.5, 3.5))
         for name, style in (("torch", "-"), ("numpy", "--")):
             rmse_curve = [record["val_rmse"] for record in results[name].history]
-            ax.plot(epochs, rmse_curve, style, label=f"glassnet {name}")
-        ax.plot(epochs, np.sqrt(curves["val"]) * sigma_y, ":", label="hand-written loop")
+            ax.plot(np.arange(1, len(rmse_curve) + 1), rmse_curve, style, label=f"glassnet {name}")
+        hand_curve = np.sqrt(curves["val"]) * sigma_y  # MSE (standardised) -> RMSE in dB
+        ax.plot(np.arange(1, len(hand_curve) + 1), hand_curve, ":", label="hand-written loop")
         ax.set(xlabel="epoch", ylabel="validation RMSE [dB]", title="Same recipe, three runs")
         ax.legend()
         plt.show()
@@ -977,18 +1047,36 @@ AIRFOIL: list[Cell] = [
         r"""
         For a network this small, NumPy keeps up with PyTorch on the CPU, and is often faster:
         each step is a handful of small matrix products, and the fixed cost of each call
-        matters more than the arithmetic. For wide networks and large batches PyTorch pulls ahead, and on a GPU
-        (`device="cuda"`) far ahead.
+        matters more than the arithmetic. Wider networks and larger batches give each call more
+        arithmetic, but on a CPU that does not by itself hand the lead to PyTorch: the
+        Try-this below lets you measure it on your machine, and `docs/benchmarks.md` has
+        measured figures (there, on the CPU, PyTorch overtakes glassnet's NumPy loop only at
+        1024 units per layer). What NumPy cannot use at all is a GPU: that takes the torch
+        engine, `engine="torch", device="cuda"`.
 
-        We asked PyTorch for one thread at the top: with matrices this small, splitting each
-        product across threads costs more in synchronisation than it gains, and on a busy
-        machine a thread that waits for a core can slow every step down several times.
+        We asked PyTorch for one thread at the top, for the hand-written loop: with matrices
+        this small, splitting each product across threads costs more in synchronisation than
+        it gains, and on a busy machine a thread that waits for a core can slow every step down
+        several times. glassnet's `Trainer` sets the thread count itself while it trains, for
+        either engine: `TrainConfig.threads`, 1 by default (0 leaves it as it is).
 
         > **Try this.** Time both engines with `hidden=(256, 256, 256)` and `batch_size=256`,
-        > or with `dtype="float32"`, or with more PyTorch threads
-        > (`torch.set_num_threads(4)`). Which engine wins now? `TrainConfig()` with no arguments
-        > is glassnet's full airfoil recipe (AdamW, cosine schedule, 600 epochs), the same as
-        > `glassnet train airfoil` on the command line.
+        > or with `dtype="float32"`, or with more threads: `config.replace(threads=4)`
+        > (calling `torch.set_num_threads(4)` yourself does not reach the `Trainer`, which
+        > imposes `config.threads` while it trains). Which engine wins now?
+        >
+        > `TrainConfig()` with no arguments holds the training settings of glassnet's full
+        > airfoil recipe: three hidden layers of 128, AdamW with weight decay 0.01, a cosine
+        > schedule after 20 warm-up epochs, 1000 epochs, and a *refit* (a first run that
+        > validates, then a second from the same starting weights on the training and
+        > validation rows together), so it trains twice. A `Trainer` on this notebook's arrays
+        > is still not `glassnet train airfoil`: the command line's data pipeline also adds 8
+        > Fourier features (sines and cosines of every standardised input, 5 inputs become 85),
+        > which these arrays lack. Add them with `Preprocessor(fourier_features=8)` in
+        > section 2 (every model here then takes 85 inputs), or run the whole recipe, split and
+        > features included, with `run = glassnet.train.train_airfoil(data)` and compare
+        > `run.metrics["test"]` with the table above. The full recipe trains a larger network
+        > twice for 1000 epochs: tens of seconds on a CPU, not one or two.
         """
     ),
 ]

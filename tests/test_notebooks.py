@@ -66,6 +66,17 @@ def _stdout(notebook: NotebookNode) -> str:
     )
 
 
+def _markdown(notebook: NotebookNode) -> str:
+    """Every Markdown output (``display(Markdown(...))``), one after another."""
+    return "\n".join(
+        output["data"]["text/markdown"]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if "text/markdown" in output.get("data", {})
+    )
+
+
 def _number(text: str, pattern: str) -> float:
     """The float captured by ``pattern`` (one group), matched line by line."""
     match = re.search(pattern, text, flags=re.MULTILINE)
@@ -150,6 +161,17 @@ def test_backprop_notebook_runs_and_agrees_with_glassnet() -> None:
     assert _number(text, r"^explain: dL/dw12h = (\S+)$") == pytest.approx(2.992582, abs=1e-6)
     assert re.search(r"^all ok \(central differences", text, flags=re.MULTILINE), text
     assert _number(text, r"^w12h: 0\.4 -> (\S+)$") == pytest.approx(0.100742, abs=1e-6)
+    # the sheet's step (w12h alone), then the full step (every parameter), as the text quotes them
+    assert _number(text, r"^sheet's step \(w12h only\): ŷ 2\.000000 -> (\S+)$") == pytest.approx(
+        1.700742, abs=1e-6
+    )
+    assert _number(text, r"^sheet's step \(w12h only\): L 6\.002476 -> (\S+)$") == pytest.approx(
+        5.108290, abs=1e-6
+    )
+    assert _number(text, r"^full step \(all 13\): ŷ 2\.000000 -> (\S+)$") == pytest.approx(
+        -3.475093, abs=1e-6
+    )
+    assert _number(text, r"^full step \(all 13\): L 6\.002476 -> (\S+)$") == pytest.approx(0.000030, abs=1e-6)
     assert _number(text, r"^max \|hand loop - Trainer\| over all weights = (\S+)$") <= 1e-9
     assert _number(text, r"^test accuracy  (\S+)$") >= 0.9
     assert _number(text, r"^test: \{'accuracy': (\S+)\}$") >= 0.9
@@ -170,4 +192,8 @@ def test_airfoil_notebook_runs_and_engines_agree() -> None:
     assert _number(text, r"^max \|torch - numpy\| over all weights: +(\S+)$") <= 1e-9
     assert _number(text, r"^max \|torch - numpy\| over test predictions: (\S+) dB$") <= 1e-8
     assert _count_outputs(notebook, "text/markdown") >= 2  # the data table and the comparison table
+    # the text quotes the frequency range of the data table: 200 Hz to 2e+04 (two orders of magnitude)
+    assert re.search(
+        r"^\| frequency \| Hz \| 200 \| \S+ \| 2e\+04 \|", _markdown(notebook), flags=re.MULTILINE
+    )
     assert _count_outputs(notebook, "image/png") >= 5
