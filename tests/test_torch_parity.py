@@ -177,25 +177,39 @@ OPTIMIZERS: list[tuple[str, Any, Any]] = [
 ]
 
 
-def _step_both(model: MLP, ours: Any, reference: Any, theirs: Any, x: np.ndarray, y: np.ndarray) -> None:
+def _step_ours(model: MLP, ours: Any, x: np.ndarray, y: np.ndarray) -> None:
     loss = MSELoss()
     ours.zero_grad()
     loss(model(x), y)
     model.backward(loss.backward())
     ours.step()
+
+
+def _step_both(model: MLP, ours: Any, reference: Any, theirs: Any, x: np.ndarray, y: np.ndarray) -> None:
+    _step_ours(model, ours, x, y)
     theirs.zero_grad()
     F.mse_loss(reference(torch.from_numpy(x)), torch.from_numpy(y)).backward()
     theirs.step()
 
 
-@pytest.mark.parametrize(("name", "make_ours", "make_theirs"), OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
-def test_fifty_optimizer_steps_match_torch_optim(name: str, make_ours: Any, make_theirs: Any) -> None:
-    rng = np.random.default_rng(11)
+def _paired_run(
+    seed: int, make_ours: Any, make_theirs: Any, batches: int
+) -> tuple[MLP, Any, Any, Any, list[tuple[np.ndarray, np.ndarray]]]:
+    """A 5→16→8→1 tanh MLP and its torch copy, each with its optimizer, and ``batches`` batches
+    of 17 rows, all from ``seed``: (model, reference, ours, theirs, batches)."""
+    rng = np.random.default_rng(seed)
     model = MLP([5, 16, 8, 1], activation="tanh", rng=rng)
     reference = torch_copy(model)
     ours, theirs = make_ours(model.parameters()), make_theirs(reference.parameters())
-    for _ in range(50):
-        _step_both(model, ours, reference, theirs, rng.normal(size=(17, 5)), rng.normal(size=(17, 1)))
+    data = [(rng.normal(size=(17, 5)), rng.normal(size=(17, 1))) for _ in range(batches)]
+    return model, reference, ours, theirs, data
+
+
+@pytest.mark.parametrize(("name", "make_ours", "make_theirs"), OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
+def test_fifty_optimizer_steps_match_torch_optim(name: str, make_ours: Any, make_theirs: Any) -> None:
+    model, reference, ours, theirs, batches = _paired_run(11, make_ours, make_theirs, 50)
+    for x, y in batches:
+        _step_both(model, ours, reference, theirs, x, y)
     for (our_name, parameter), (their_name, tensor) in zip(
         model.named_parameters(), reference.named_parameters(), strict=True
     ):
@@ -264,11 +278,7 @@ ADAMS = [case for case in OPTIMIZERS if case[0].startswith("adam")]
 def test_adam_moments_convert_to_and_from_torch_form(name: str, make_ours: Any, make_theirs: Any) -> None:
     """glassnet keeps u = m/(1−β₁) and w = v/(1−β₂); converted they are torch's m and v, and
     torch's m and v loaded into glassnet's Adam go on exactly as torch goes on."""
-    rng = np.random.default_rng(12)
-    model = MLP([5, 16, 8, 1], activation="tanh", rng=rng)
-    reference = torch_copy(model)
-    ours, theirs = make_ours(model.parameters()), make_theirs(reference.parameters())
-    batches = [(rng.normal(size=(17, 5)), rng.normal(size=(17, 1))) for _ in range(40)]
+    model, reference, ours, theirs, batches = _paired_run(12, make_ours, make_theirs, 40)
     for x, y in batches[:20]:
         _step_both(model, ours, reference, theirs, x, y)
 
@@ -306,11 +316,7 @@ def test_adam_follows_torch_when_the_betas_change_mid_run(
 ) -> None:
     """glassnet's moments are scaled by the betas; set anew (as a momentum schedule does), they are
     rescaled, so the run goes on as torch's, and a state saved before the next step resumes it."""
-    rng = np.random.default_rng(13)
-    model = MLP([5, 16, 8, 1], activation="tanh", rng=rng)
-    reference = torch_copy(model)
-    ours, theirs = make_ours(model.parameters()), make_theirs(reference.parameters())
-    batches = [(rng.normal(size=(17, 5)), rng.normal(size=(17, 1))) for _ in range(20)]
+    model, reference, ours, theirs, batches = _paired_run(13, make_ours, make_theirs, 20)
     for x, y in batches[:10]:
         _step_both(model, ours, reference, theirs, x, y)
     for optimizer in (ours, theirs):
@@ -322,11 +328,7 @@ def test_adam_follows_torch_when_the_betas_change_mid_run(
     continued.load_state_dict(saved)
     for x, y in batches[10:]:
         _step_both(model, ours, reference, theirs, x, y)
-        loss = MSELoss()
-        continued.zero_grad()
-        loss(resumed(x), y)
-        resumed.backward(loss.backward())
-        continued.step()
+        _step_ours(resumed, continued, x, y)
     for (our_name, parameter), (_, tensor), (_, again) in zip(
         model.named_parameters(), reference.named_parameters(), resumed.named_parameters(), strict=True
     ):
