@@ -63,6 +63,19 @@ def finite_float(value: Any, name: str, *, minimum: float | None = None, strict:
     return number
 
 
+def binary_scale(magnitude: npt.ArrayLike) -> Any:
+    """A power of two 2^(e−1) ≤ m < 2^e for each positive, finite magnitude m (1 elsewhere).
+
+    Dividing by it and multiplying back is exact (only the exponent changes), so sums and
+    squares taken in its units have the bits they would have had, and values near the
+    float64 limit (1e308) neither overflow nor warn. A float for a scalar, else an array.
+    """
+    m = np.asarray(magnitude, dtype=np.float64)
+    usable = (m > 0) & np.isfinite(m)
+    scale = np.where(usable, np.ldexp(1.0, np.frexp(np.where(usable, m, 1.0))[1] - 1), 1.0)
+    return float(scale) if scale.ndim == 0 else scale
+
+
 def all_finite(array: Array) -> bool:
     """True if no entry of the float array is NaN or ±inf.
 

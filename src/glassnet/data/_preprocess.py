@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_float_array, finite_float, int_in_range, require_keys
+from glassnet._checks import as_float_array, binary_scale, finite_float, int_in_range, require_keys
 from glassnet.data._fourier import MAX_FREQUENCIES, FourierFeatures
 from glassnet.data._table import FloatArray
 
@@ -61,9 +61,9 @@ class StandardScaler:
         # std as m·std(x/m) with m = max |x| per column: the squares cannot overflow for |x| > 1e154
         magnitude = np.abs(array).max(axis=0)
         magnitude = np.where(magnitude > 0, magnitude, 1.0)
-        # the mean in units of a power of two near m: the same bits as array.mean (scaling by a
-        # power of two is exact), and no overflowing sum for values near 1e308
-        power = np.ldexp(1.0, np.frexp(magnitude)[1] - 1)  # (d,): 2^(e−1) ≤ m < 2^e, never inf
+        # the mean in units of a power of two near m (see binary_scale): the same bits as
+        # array.mean, and no overflowing sum for values near 1e308
+        power = binary_scale(magnitude)  # (d,) or ()
         mean = (array / power).mean(axis=0) * power  # (d,) or ()
         scale = (array / magnitude).std(axis=0) * magnitude  # (d,) or ()
         constant = np.ptp(array, axis=0) == 0.0  # exactly equal values: std may still round to ~1e-17

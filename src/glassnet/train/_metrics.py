@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, finite_float
+from glassnet._checks import Array, binary_scale, finite_float
 
 
 def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict[str, float]:
@@ -28,10 +28,8 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
             f"got shapes {p.shape} and {y.shape}"
         )
     residual, centred = (p - y).reshape(-1), output_deviations(y)  # (N·K,)
-    # Squares taken in units of a power of two near the largest magnitude: exact (the same
-    # bits as without it), and squares of numbers near 1e300 neither overflow nor warn.
-    largest = max(float(np.max(np.abs(residual))), float(np.max(np.abs(centred))))
-    scale = math.ldexp(1.0, math.frexp(largest)[1]) if 0 < largest < math.inf else 1.0
+    # squares taken in units of a power of two near the largest magnitude (see binary_scale)
+    scale = binary_scale(max(float(np.max(np.abs(residual))), float(np.max(np.abs(centred)))))
     residual_s, centred_s = residual / scale, centred / scale
     sse, sst = float(residual_s @ residual_s), float(centred_s @ centred_s)
     return {
