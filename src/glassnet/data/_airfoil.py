@@ -146,7 +146,8 @@ def _in_folder(folder: Path) -> Path | None:
 
 
 def _resolve(path: Path, what: str) -> Path:
-    """``path`` as a file, or the airfoil file inside the folder ``path``; else FileNotFoundError."""
+    """``path`` as a file, or the airfoil file inside the folder ``path``; else FileNotFoundError.
+    ``what`` is written right before the path in a message ("data path ", "GLASSNET_DATA=")."""
     if path.is_file():
         return path
     if path.is_dir():
@@ -154,14 +155,9 @@ def _resolve(path: Path, what: str) -> Path:
         if found is not None:
             return found
         raise FileNotFoundError(
-            f"{what}{_gap(what)}{path} is a folder without {' or '.join(AIRFOIL_FILENAMES)}; {HOW_TO_GET}"
+            f"{what}{path} is a folder without {' or '.join(AIRFOIL_FILENAMES)}; {HOW_TO_GET}"
         )
-    raise FileNotFoundError(f"{what}{_gap(what)}{path} does not exist; {HOW_TO_GET}")
-
-
-def _gap(what: str) -> str:
-    """No space after ``GLASSNET_DATA=``, which the value follows directly."""
-    return "" if what.endswith("=") else " "
+    raise FileNotFoundError(f"{what}{path} does not exist; {HOW_TO_GET}")
 
 
 def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
@@ -177,7 +173,7 @@ def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
     if path is not None:
         if not os.fspath(path):  # Path("") is the current folder, which nobody meant
             raise FileNotFoundError(f"data path is empty; {HOW_TO_GET}")
-        return _resolve(Path(path).expanduser(), "data path")
+        return _resolve(Path(path).expanduser(), "data path ")
     env = os.environ.get(DATA_ENV_VAR, "")
     if env:
         return _resolve(Path(env).expanduser(), f"{DATA_ENV_VAR}=")
