@@ -160,10 +160,10 @@ def make_floor_step(
         # forward
         x.dot(W1.T, out=h1)
         h1 += b1
-        np.maximum(h1, 0, out=h1)
+        np.maximum(h1, 0.0, out=h1)
         h1.dot(W2.T, out=h2)
         h2 += b2
-        np.maximum(h2, 0, out=h2)
+        np.maximum(h2, 0.0, out=h2)
         h2.dot(W3.T, out=out)
         out += b3
         # loss: L = (1/M) Σ (ŷ − y)², dL/dŷ = (2/M)(ŷ − y)
@@ -205,10 +205,10 @@ def floor_predict(weights: Sequence[Array], x: Array) -> Array:
     W1, b1, W2, b2, W3, b3 = weights
     h = x @ W1.T
     h += b1
-    np.maximum(h, 0, out=h)
+    np.maximum(h, 0.0, out=h)
     h2 = h @ W2.T
     h2 += b2
-    np.maximum(h2, 0, out=h2)
+    np.maximum(h2, 0.0, out=h2)
     out = h2 @ W3.T
     out += b3
     return out
