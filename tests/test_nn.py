@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 
 import numpy as np
 import pytest
@@ -541,3 +542,19 @@ def test_linear_backward_names_the_gradient_shape_it_expects(grad_shape: tuple[i
     )
     with pytest.raises(ValueError, match=match):
         layer.backward(np.ones(grad_shape))
+
+
+@pytest.mark.parametrize(
+    "shape", [(4, 3), (4, 6), (5,), (1, 4, 5), ()], ids=["narrow", "wide", "1-D", "3-D", "0-D"]
+)
+def test_linear_forward_called_directly_refuses_an_input_that_is_not_n_by_in_features(
+    shape: tuple[int, ...],
+) -> None:
+    # The width is found by the product failing (no shape test on the hot path): every
+    # shape but (N, 5) must still be refused, and refused before the layer keeps x.
+    layer = Linear(5, 2, rng=np.random.default_rng(0))
+    expected = rf"Linear\(5, 2\) expects input of shape \(N, 5\), got shape {re.escape(str(shape))}$"
+    with pytest.raises(ValueError, match=expected):
+        layer.forward(np.ones(shape))
+    with pytest.raises(RuntimeError, match="backward called before forward"):
+        layer.backward(np.ones((4, 2)))

@@ -126,3 +126,22 @@ def test_targets_show_the_floor_ratio_to_three_digits(speed: ModuleType) -> None
     assert "| float32 | glassnet | 1.251 MISSED (CPU time: 1.251) | 7.99 met" in lines[2]
     assert "| float32 | Trainer | 1.200 met (CPU time: 1.200) | 8.33 met" in lines[3]
     assert lines[2].endswith("| 4.00 met (CPU time: 4.00) |")
+
+
+@pytest.fixture(scope="module")
+def instructions() -> ModuleType:
+    return load_benchmark("instructions")
+
+
+@pytest.mark.parametrize("loop", ["floor", "glassnet"])
+def test_instruction_count_runs_the_steps_valgrind_counts(instructions: ModuleType, loop: str) -> None:
+    instructions.run_steps(loop, "float32", 3)  # what each valgrind process runs, here without it
+
+
+def test_instruction_count_says_when_valgrind_is_missing(
+    instructions: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(instructions.shutil, "which", lambda _: None)
+    with pytest.raises(SystemExit):
+        instructions.main([])
+    assert "valgrind is not installed" in capsys.readouterr().err

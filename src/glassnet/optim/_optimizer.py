@@ -82,16 +82,20 @@ class Optimizer:
             self.param_groups, self._flat_data, self._flat_grad, self.state, self._views, strict=True
         ):
             for parameter, view in views:
-                if parameter.data is not view:  # the update would go to the old array, unseen
-                    raise RuntimeError(_moved_message(self, parameter))
-                parameter.settle_grad()  # zeros pending from zero_grad, where no backward wrote
+                # One test per parameter for the two rare cases, as this runs every step: data
+                # replaced (the update would go to the old array, unseen), or zeros pending
+                # from zero_grad where no backward wrote (Parameter.settle_grad).
+                if parameter.data is not view or parameter._grad_is_zero:
+                    if parameter.data is not view:
+                        raise RuntimeError(_moved_message(self, parameter))
+                    parameter.settle_grad()
             state["step"] += 1
             self.update_group(data, grad, state, group)
 
     def zero_grad(self) -> None:
-        for group in self.param_groups:
-            for parameter in group["params"]:
-                parameter.zero_grad()
+        for views in self._views:
+            for parameter, _ in views:
+                parameter._grad_is_zero = True  # Parameter.zero_grad, without a call per parameter
 
     def state_dict(self) -> dict[str, Any]:
         """Settings and buffers (copies), without the parameters themselves."""
