@@ -242,3 +242,144 @@ def test_literal_labels_flag() -> None:
     e = explain(exercise_network(), [1, 2], -1, literal_labels=True, params="w12h", check_torch=False)
     assert e.param().engine == pytest.approx(3 * sigmoid(6.0), abs=1e-12)
     assert "outside {0, 1}" in e.to_text()
+
+
+# -- edge cases: a ReLU unit at its kink, the loss after k steps, BCE at ŷ = 1 ---------------
+
+
+def _exercise_by_hand(y: float, steps: int) -> tuple[float, float]:
+    """ŷ and L of the exercise's network after ``steps`` full gradient-descent steps, in plain NumPy."""
+    w_h = np.array([[0.2, 0.4], [0.8, 0.1], [2.0, 0.5]])
+    b_h, w_o, b_o = np.array([1.0, 1.0, -4.0]), np.array([0.5, -1.0, 0.0]), 3.0
+    x, s = np.array([1.0, 2.0]), 1.0 - 2.0 * y
+    for _ in range(steps):
+        z = w_h @ x + b_h
+        h = np.maximum(z, 0.0)
+        y_hat = float(w_o @ h + b_o)
+        g = s * sigmoid(s * y_hat)  # ∂L/∂ŷ
+        delta = w_o * g * (z > 0)  # ∂L/∂z
+        w_h, b_h = w_h - 0.1 * np.outer(delta, x), b_h - 0.1 * delta
+        w_o, b_o = w_o - 0.1 * g * h, b_o - 0.1 * g
+    y_hat = float(w_o @ np.maximum(w_h @ x + b_h, 0.0) + b_o)
+    return y_hat, math.log1p(math.exp(s * y_hat))
+
+
+def test_loss_after_the_last_step_is_shown() -> None:
+    """Step k's L is the loss before its update; the loss after the last update is shown too."""
+    e = explain_exercise(steps=2, check_torch=False)
+    for d, y in ((e.derivation, -1.0), (e.alternative.derivation, 0.0)):  # type: ignore[union-attr]
+        y_hat, loss = _exercise_by_hand(y, 2)
+        assert d.after_steps is not None and d.after_steps.steps == 2
+        assert d.after_steps.prediction[0] == pytest.approx(y_hat, abs=1e-12)
+        assert d.after_steps.loss == pytest.approx(loss, rel=1e-10)
+        assert d.steps[1].loss == pytest.approx(_exercise_by_hand(y, 1)[1], rel=1e-10)  # before step 2
+    assert e.derivation.after_steps.loss == pytest.approx(2.9646993872e-05, rel=1e-9)  # type: ignore[union-attr]
+    assert e.alternative.derivation.after_steps.loss == pytest.approx(0.38381726408, abs=1e-10)  # type: ignore[union-attr]
+    text = e.to_text()
+    assert "every parameter updated at each step (ŷ and L before the step's update):" in " ".join(
+        text.split()
+    )
+    assert "After step 2\n\n  ŷ = -3.47538\n  L = 2.9647e-05\n" in text
+    assert "After step 2\n\n  ŷ = -0.759549\n  L = 0.383817\n" in text
+    data = json.loads(e.to_json())
+    assert data["derivation"]["after_steps"]["loss"] == pytest.approx(2.9646993872e-05, rel=1e-9)
+    assert data["alternative"]["derivation"]["after_steps"]["prediction"] == [
+        pytest.approx(-0.759549, abs=1e-6)
+    ]
+    assert "after_steps" not in json.loads(explain_exercise(check_torch=False).to_json())["derivation"]
+
+
+def _kinked_exercise() -> Sequential:
+    """The exercise's network with b₁ʰ = −1, so z₁ = 0.2·1 + 0.4·2 − 1 = 0 exactly: ReLU's kink."""
+    model = exercise_network()
+    model[0].bias.data[0] = -1.0
+    return model
+
+
+def test_unit_at_the_relu_kink_is_explained(torch) -> None:  # type: ignore[no-untyped-def]
+    e = explain(_kinked_exercise(), [1, 2], 0, params=["w12h", "w22h"])
+    d = e.derivation
+    assert d.layers[0].z[0] == 0.0
+    assert [(k.layer, k.unit, k.z, k.activation, k.derivative) for k in d.kinks] == [(1, 0, 0.0, "relu", 0.0)]
+    # ŷ = 0.5 h₁ − h₂ + 3 = 1; the backward pass and PyTorch take ReLU′(0) = 0, the central
+    # difference of w₁₂ʰ sees ŷ change by 0.5 · x₂ · ε on one side only: half the right slope
+    w12, w22 = e.param("w12h"), e.param("w22h")
+    assert w12.engine == 0.0 and w12.torch == 0.0
+    assert w12.numeric == pytest.approx(0.5 * sigmoid(1.0) * 0.5 * 2.0, abs=1e-7)  # 0.365529…
+    assert w22.numeric == pytest.approx(w22.engine, abs=1e-8)  # not through the kink
+    assert w22.engine == pytest.approx(sigmoid(1.0) * -1.0 * 2.0, abs=1e-12)
+    text = " ".join(e.to_text().split())  # the paragraphs, line breaks aside
+    assert "At a kink: z₁ = 0 is at (or within the finite-difference step ε of) the activation's kink" in text
+    assert "takes ReLU′(0) = 0, the slope on the left; a central finite difference across the kink" in text
+    assert (
+        r"$z_{1} = 0$ is at" in e.to_markdown() and r"\operatorname{ReLU}'\left(0\right) = 0" in e.to_latex()
+    )
+    kinks = json.loads(e.to_json())["derivation"]["checks"]["kinks"]
+    assert kinks == [{"layer": 1, "unit": 1, "z": 0.0, "activation": "relu", "derivative": 0.0}]
+    # no kink, no note: the exercise's z₃ = −1 is far from 0
+    plain = explain_exercise(check_torch=False)
+    assert plain.derivation.kinks == () and "At a kink" not in plain.to_text()
+    assert "kinks" not in json.loads(plain.to_json())["derivation"]["checks"]
+
+
+def test_bce_at_one_skips_finite_differences_and_says_it_clips() -> None:
+    """ŷ = 1 is a valid probability; ŷ + ε is not, so the finite differences cannot be taken."""
+    model = Sequential(Linear(1, 1, rng=np.random.default_rng(0)))
+    model.load_state_dict({"0.weight": [[0.5]], "0.bias": [0.5]})
+    e = explain(model, [1.0], 0.0, loss="bce", all_params=True, check_torch=False)
+    record = e.param("w11^1")
+    assert record.numeric is None
+    eps = 1e-12
+    p = 1.0 - eps  # the clipped ŷ the engine uses
+    assert e.derivation.loss.value == pytest.approx(-math.log1p(-p), rel=1e-9)
+    assert record.engine == pytest.approx(p / (p * (1.0 - p)), rel=1e-9)
+    text = " ".join(e.to_text().split())  # the paragraphs, line breaks aside
+    assert "Finite-difference check skipped: a step of ε = 1e-06 leaves the loss's domain" in text
+    assert "finite differences 1" not in text and "glassnet's backward pass (model.backward)." in text
+    assert "Here ŷ = 1 lies outside [ε, 1 − ε], ε = 1e-12: the loss and its derivative" in text
+    data = json.loads(e.to_json())["derivation"]
+    assert data["params"][0]["finite_difference"] is None
+    assert data["params"][0]["differences_to_backward"]["finite_difference"] is None
+    assert "BCELoss expects probabilities" in data["checks"]["finite_difference_skipped"]
+    e.to_markdown(), e.to_latex()  # every format renders
+
+
+def test_param_accepts_every_spelling_that_params_does() -> None:
+    model = MLP([3, 4, 1], activation="tanh", rng=np.random.default_rng(0))
+    e = explain(model, [0.5, -1, 2], 1, params=["w21^1", "b1^2"], check_torch=False)
+    first = e.derivation.params[0]
+    for name in ("w21^1", "w21h", "w₂₁ʰ", "w_{21}^{h}", "0.weight[1,0]"):
+        assert e.param(name) is first
+    assert e.param("b1^2") is e.derivation.params[1]
+    with pytest.raises(KeyError, match=r"parameter 'w11\^1' was not explained; explained: w21h, b1o"):
+        e.param("w11^1")
+    with pytest.raises(KeyError, match=r"parameter 'w99h' was not explained \(no parameter 'w99h'"):
+        e.param("w99h")
+
+
+@pytest.mark.parametrize("params", [5, ["w12h", 3], {"w12h": 1}])
+def test_params_of_the_wrong_type(params: object) -> None:
+    with pytest.raises(TypeError, match=r"params must be a name or a list of names .*, got "):
+        explain(exercise_network(), [1, 2], 0, params=params, check_torch=False)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "y, labels, sentence",
+    [
+        ([0, -1], "01", "The label y₂ = -1 lies outside {0, 1}; the logistic formula is applied to it as"),
+        (
+            [2, -1],
+            "01",
+            "The labels y₁ = 2, y₂ = -1 lie outside {0, 1}; the logistic formula is applied to them",
+        ),
+        ([1, 0], "pm1", "The label y₂ = 0 lies outside {-1, +1}; the logistic formula is applied to it as"),
+    ],
+)
+def test_literal_labels_note_names_only_the_labels_outside(
+    y: list[float], labels: str, sentence: str
+) -> None:
+    """A label inside the convention (y₁ = 0 in {0, 1}) was once listed as lying outside it."""
+    model = MLP([2, 3, 2], activation="relu", rng=np.random.default_rng(0))
+    e = explain(model, [1, 2], y, labels=labels, literal_labels=True, check_torch=False)  # type: ignore[arg-type]
+    assert e.notes[0].text.startswith(sentence)
+    assert " ".join(e.to_text().split()).count(sentence) == 1

@@ -80,6 +80,29 @@ def test_errors_are_one_line(argv: list[str], match: str, capsys: pytest.Capture
     assert re.search(match, err), err
 
 
+def test_a_failing_output_leaves_no_other_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """-o in a folder that does not exist: the command fails before it writes the figure."""
+    figure, missing = tmp_path / "net.svg", tmp_path / "no-such-folder" / "ex.md"
+    argv = ["explain", "--example", "exercise", "--no-torch", "-o", str(missing), "--figure", str(figure)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"glassnet explain: error: -o {missing}: folder {str(missing.parent)!r} does not exist"
+    assert not figure.exists() and list(tmp_path.iterdir()) == []
+    output, missing_figure = tmp_path / "ex.md", tmp_path / "no-such-folder" / "net.svg"
+    argv = [
+        "explain",
+        "--example",
+        "exercise",
+        "--no-torch",
+        "-o",
+        str(output),
+        "--figure",
+        str(missing_figure),
+    ]
+    assert main(argv) == 2
+    assert "--figure" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+
+
 def test_subprocess() -> None:
     result = subprocess.run(
         [

@@ -87,6 +87,14 @@ BAD = [
     ("layers.0", [1, 2], TypeError, r"layers\[0\] must be an object"),
     ("layers.0.weight", [[0.2, 0.4], [0.8], [2.0, 0.5]], ValueError, r"weight\[1\] has 1 values, expected 2"),
     ("layers.0.weight", [0.2, 0.4], TypeError, r"layers\[0\]\.weight must be a non-empty list of rows"),
+    # an empty first row once read "has 0 values, expected 0 like row 0"
+    (
+        "layers.0.weight",
+        [[], [], []],
+        ValueError,
+        r"layers\[0\]\.weight\[0\] is empty, expected at least one",
+    ),
+    ("layers.0.weight", [[0.2, 0.4], [], [2.0, 0.5]], ValueError, r"weight\[1\] is empty, expected at least"),
     ("layers.0.bias", [1, 1], ValueError, r"layers\[0\]\.bias has 2 values, expected 3"),
     ("layers.1.weight", [[0.5, -1]], ValueError, r"layers\[1\]\.weight has 2 columns, expected 3"),
     ("x", [1, 2, 3], ValueError, r"x has 3 values, expected 2"),
@@ -112,6 +120,8 @@ BAD = [
     ("lerning_rate", 0.1, ValueError, r"unknown field 'lerning_rate'"),
     ("learning_rate", -0.1, ValueError, r"learning_rate must be >= 0"),
     ("learning_rate", "fast", TypeError, r"learning_rate must be a number"),
+    ("eta", "fast", TypeError, r"^spec: eta must be a number, got \"fast\"$"),  # the field given, by name
+    ("eta", -0.5, ValueError, r"^spec: eta must be >= 0, got -0\.5$"),
     ("steps", 0, TypeError, r"steps must be a positive integer"),
     ("literal_labels", "yes", TypeError, r"literal_labels must be true or false"),
     ("params", ["w41h"], ValueError, r"no parameter 'w41h'"),
@@ -155,6 +165,21 @@ def test_load_spec_errors(tmp_path: Path) -> None:
     good.write_text(json.dumps({**VALID, "y": [[0, 1]]}), encoding="utf-8")
     with pytest.raises(TypeError, match=r"good\.json: y\[0\] must be a number"):
         load_spec(good)
+
+
+def test_a_field_given_twice_is_an_error(tmp_path: Path) -> None:
+    """json.loads keeps the last of two equal keys; a spec must not change its label silently."""
+    text = json.dumps(VALID)
+    twice = tmp_path / "twice.json"
+    twice.write_text(text.replace('"y": 0', '"y": 0, "y": 1'), encoding="utf-8")
+    with pytest.raises(
+        ValueError, match=r"^.*twice\.json: field 'y' is given twice in one object; give it once$"
+    ):
+        load_spec(twice)
+    inner = tmp_path / "inner.json"
+    inner.write_text(text.replace('"bias": [3]', '"bias": [3], "bias": [4]'), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"inner\.json: field 'bias' is given twice"):
+        load_spec(inner)
 
 
 BCE_SPEC: dict[str, Any] = {

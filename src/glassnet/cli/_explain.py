@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
@@ -54,10 +55,14 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError("give either --example exercise or a SPEC.json file (one of them)")
     if args.figure is not None and not args.figure.lower().endswith((".png", ".svg")):
         raise ValueError(f"--figure must end in .png or .svg, got {args.figure!r}")
-    if args.output is not None:
-        refuse_overwrite(args.output, force=args.force, option="-o")
-    if args.figure is not None:
-        refuse_overwrite(args.figure, force=args.force, option="--figure")
+    for option, path in (("-o", args.output), ("--figure", args.figure)):
+        if path is not None:
+            refuse_overwrite(path, force=args.force, option=option)
+            # checked before anything is written: a missing folder for -o must not leave the
+            # figure written (or the other way round) by a command that then fails
+            folder = Path(path).expanduser().parent
+            if not folder.is_dir():
+                raise FileNotFoundError(f"{option} {path}: folder {str(folder)!r} does not exist")
     # an output must replace neither the other output nor the spec it is made from
     if args.output is not None and args.figure is not None:
         refuse_same_file(

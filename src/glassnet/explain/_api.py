@@ -136,15 +136,22 @@ class Explanation:
     # -- numbers -----------------------------------------------------------------------
 
     def param(self, name: str | None = None) -> ParamRecord:
-        """The explained parameter ``name`` (short name such as w12h, or dotted name); the first when None."""
-        records = self.derivation.params
+        """The explained parameter ``name``, in any spelling ``params`` accepts (w12h, w₁₂ʰ,
+        w12^1, 0.weight[0,1]); the first when None."""
+        d = self.derivation
+        records = d.params
         if name is None:
             return records[0]
+        known = ", ".join(r.ref.short_name(d.notation) for r in records)
+        prefixes = tuple(layer.prefix for layer in d.layers)
+        shapes = tuple((int(layer.weight.shape[0]), int(layer.weight.shape[1])) for layer in d.layers)
+        try:
+            wanted = parse_param(name, d.notation, prefixes, shapes)
+        except (TypeError, ValueError) as error:
+            raise KeyError(f"parameter {name!r} was not explained ({error}); explained: {known}") from None
         for record in records:
-            ref = record.ref
-            if name in (ref.short_name(self.derivation.notation), ref.dotted):
+            if len(wanted) == 1 and record.ref == wanted[0]:
                 return record
-        known = ", ".join(r.ref.short_name(self.derivation.notation) for r in records)
         raise KeyError(f"parameter {name!r} was not explained; explained: {known}")
 
 
@@ -273,13 +280,25 @@ def explain(
     if rec.outside and rec.literal:
         shown = "{0, 1}" if rec.labels == "01" else "{-1, +1}"
         shown_latex = shown.replace("{", "\\lbrace ").replace("}", " \\rbrace")
-        bad = ", ".join(f"{v:g}" for v in rec.target)
+        allowed = (0.0, 1.0) if rec.labels == "01" else (-1.0, 1.0)
+        outside = [k for k, v in enumerate(rec.target) if v not in allowed]  # only these, not every label
+        t_style, l_style = Style(digits), LatexStyle(digits)
+        target = written.target()
+        index = (lambda k: ()) if rec.target.size == 1 else (lambda k: (k + 1,))
+        bad_text = ", ".join(
+            f"{t_style.sym(target, *index(k))} = {t_style.num(rec.target[k])}" for k in outside
+        )
+        bad_latex = ", ".join(
+            f"${l_style.sym(target, *index(k))} = {l_style.num(rec.target[k])}$" for k in outside
+        )
+        many = len(outside) > 1
+        label, lies, it = ("labels", "lie", "them") if many else ("label", "lies", "it")
         notes.append(
             Note(
-                f"The label y = {bad} lies outside {shown}; the logistic formula is applied to it as written "
-                "(literal labels), so the loss is not a negative log-likelihood.",
-                f"The label $y = {bad}$ lies outside ${shown_latex}$; "
-                "the logistic formula is applied to it as written (literal labels), so the loss is not a "
+                f"The {label} {bad_text} {lies} outside {shown}; the logistic formula is applied to {it} as "
+                "written (literal labels), so the loss is not a negative log-likelihood.",
+                f"The {label} {bad_latex} {lies} outside ${shown_latex}$; "
+                f"the logistic formula is applied to {it} as written (literal labels), so the loss is not a "
                 "negative log-likelihood.",
             )
         )
@@ -296,6 +315,12 @@ def _resolve(
 ) -> list[ParamRef]:
     if params is None:
         return [all_params(prefixes, shapes)[0]]
+    if not isinstance(params, str) and not (
+        isinstance(params, Sequence) and all(isinstance(name, str) for name in params)
+    ):
+        raise TypeError(
+            f"params must be a name or a list of names (e.g. 'w12h', '0.weight[0,1]'), got {params!r}"
+        )
     names = [params] if isinstance(params, str) else list(params)
     if not names:
         raise ValueError("params must name at least one parameter, got an empty list")

@@ -115,7 +115,7 @@ class ParamRecord:
 
     ``chain`` is the sum over ``paths`` (None when there are more than PATH_LIMIT),
     ``delta_form`` = δ⁽ˡ⁾ᵢ a⁽ˡ⁻¹⁾ⱼ, ``engine`` = ``model.backward``, ``numeric`` = central
-    finite differences, ``torch`` = PyTorch autograd (None when unavailable);
+    finite differences (None when a step of ε leaves the loss's domain), ``torch`` = PyTorch autograd (None when unavailable);
     ``updated`` = value − η · engine.
     """
 
@@ -128,7 +128,7 @@ class ParamRecord:
     delta_input: float
     delta_form: float
     engine: float
-    numeric: float
+    numeric: float | None
     torch: float | None
     updated: float
 
@@ -141,7 +141,7 @@ class TableRow:
     value: float
     engine: float
     delta_form: float
-    numeric: float
+    numeric: float | None
     torch: float | None
     updated: float
 
@@ -154,6 +154,35 @@ class StepRecord:
     prediction: Array
     loss: float
     params: tuple[tuple[ParamRef, float, float, float], ...]  # (ref, value, gradient, updated)
+
+
+@dataclass(frozen=True)
+class AfterSteps:
+    """The prediction ŷ (K,) and the loss once every one of the k steps has been taken."""
+
+    steps: int
+    prediction: Array
+    loss: float
+
+
+KINKED = ("relu", "leaky_relu")
+"""Activations with a kink at z = 0, where f′ is taken as its value on the left (as PyTorch does)."""
+
+
+@dataclass(frozen=True)
+class Kink:
+    """Unit ``unit`` (0-based) of layer ``layer``, whose z is at the kink of its activation at 0.
+
+    "At" means |z| ≤ ε · max(1, max|a⁽ˡ⁻¹⁾|): a central finite difference of a weight of
+    that layer may then step across the kink, where the derivative ``derivative`` (the one
+    the backward pass and PyTorch use) is only one of the two one-sided slopes.
+    """
+
+    layer: int
+    unit: int
+    z: float
+    activation: str
+    derivative: float
 
 
 @dataclass(frozen=True)
@@ -170,11 +199,14 @@ class Derivation:
     learning_rate: float
     table: tuple[TableRow, ...] | None
     steps: tuple[StepRecord, ...]
+    after_steps: AfterSteps | None  # ŷ and L after the last of ``steps``; None without steps
     gradients: tuple[tuple[Array, Array], ...]  # backward's (dL/dW, dL/db) of every layer
     torch_note: str
     torch_available: bool
+    fd_note: str | None  # why finite differences are missing (``numeric`` None); None when computed
     fd_eps: float
     show_deltas: bool
+    kinks: tuple[Kink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -364,8 +396,17 @@ def derive(
     loss_record = _loss_record(loss, prediction, y, value, grad)
     engine = {name: param.grad.copy() for name, param in net.model.named_parameters()}
     deltas = _deltas(layers, loss_record.grad)
-    numeric_report = gradcheck(net.model, loss, x[None, :], y[None, :], eps=fd_eps)
-    numeric = {c.name: c.numeric for c in numeric_report.comparisons}
+    numeric: dict[str, Array] | None = None
+    fd_note = None
+    try:
+        numeric_report = gradcheck(net.model, loss, x[None, :], y[None, :], eps=fd_eps)
+        numeric = {c.name: c.numeric for c in numeric_report.comparisons}
+    except ValueError as error:  # e.g. BCE at ŷ = 1: ŷ + ε is no probability
+        fd_note = f"a step of ε = {fd_eps:g} leaves the loss's domain ({error})"
+
+    def finite_difference(ref: ParamRef) -> float | None:
+        return None if numeric is None else float(numeric[ref.array_name][ref.index])
+
     torch_grads: dict[str, Array] | None = None
     if check_torch:
         result, torch_note = torch_gradients(
@@ -403,7 +444,7 @@ def derive(
                 delta_input=a_in,
                 delta_form=delta * a_in,
                 engine=engine_value,
-                numeric=float(numeric[ref.array_name][ref.index]),
+                numeric=finite_difference(ref),
                 torch=None if torch_grads is None else float(torch_grads[ref.array_name][ref.index]),
                 updated=current(ref) - learning_rate * engine_value,
             )
@@ -420,12 +461,12 @@ def derive(
                     current(ref),
                     g,
                     delta * a_in,
-                    float(numeric[ref.array_name][ref.index]),
+                    finite_difference(ref),
                     None if torch_grads is None else float(torch_grads[ref.array_name][ref.index]),
                     current(ref) - learning_rate * g,
                 )
             )
-    step_records = _train(net, loss, x, y, refs, learning_rate, steps) if steps > 1 else []
+    step_records, after = _train(net, loss, x, y, refs, learning_rate, steps) if steps > 1 else ([], None)
     return Derivation(
         notation=notation,
         x=x.copy(),
@@ -437,18 +478,36 @@ def derive(
         learning_rate=learning_rate,
         table=None if rows is None else tuple(rows),
         steps=tuple(step_records),
+        after_steps=after,
         gradients=tuple((engine[f"{p}.weight"], engine[f"{p}.bias"]) for p in net.prefixes),
         torch_note=torch_note,
         torch_available=torch_grads is not None,
+        fd_note=fd_note,
         fd_eps=fd_eps,
         show_deltas=show_deltas,
+        kinks=_kinks(layers, fd_eps),
     )
+
+
+def _kinks(layers: list[LayerRecord], fd_eps: float) -> tuple[Kink, ...]:
+    """The units whose z lies at (or within a finite-difference step of) a ReLU-type kink."""
+    kinks = []
+    for layer in layers:
+        if layer.activation is None or layer.activation.name not in KINKED:
+            continue
+        reach = fd_eps * max(1.0, float(np.max(np.abs(layer.inputs))))  # how far ±ε on a weight moves z
+        for unit, z in enumerate(layer.z):
+            if abs(z) <= reach:
+                kinks.append(
+                    Kink(layer.index, unit, float(z), layer.activation.name, float(layer.derivative[unit]))
+                )
+    return tuple(kinks)
 
 
 def _train(
     net: Network, loss: Loss, x: Array, y: Array, refs: list[ParamRef], learning_rate: float, steps: int
-) -> list[StepRecord]:
-    """k steps of plain gradient descent, θ ← θ − η ∇L, on the copy ``net``."""
+) -> tuple[list[StepRecord], AfterSteps]:
+    """k steps of plain gradient descent, θ ← θ − η ∇L, on a copy of ``net``; then ŷ and L after them."""
     trained = copy.deepcopy(net.model)
     names = dict(trained.named_parameters())
     optimizer = SGD(trained.parameters(), lr=learning_rate)
@@ -465,4 +524,5 @@ def _train(
             (ref, before[ref], grads[ref], float(names[ref.array_name].data[ref.index])) for ref in refs
         )
         records.append(StepRecord(step, prediction[0].copy(), value, chosen))
-    return records
+    prediction = trained(x[None, :])  # (1, K), with the parameters of the last update
+    return records, AfterSteps(steps, prediction[0].copy(), loss(prediction, y[None, :]))

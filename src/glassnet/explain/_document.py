@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from glassnet._checks import Array
 from glassnet.explain._derivation import Derivation, Factor, LayerRecord, ParamRecord
 from glassnet.explain._symbols import Expr, Mat, Style
@@ -279,7 +281,29 @@ class Builder:
         if rec.name == "half_sse":
             return [T("Half the sum of squared errors.")]
         if rec.name == "bce":
-            return [T("Binary cross-entropy of a probability "), M(yh), T(".")]
+            words = [T("Binary cross-entropy of a probability "), M(yh), T(".")]
+            eps_for = getattr(rec.loss, "eps_for", None)
+            eps = float(eps_for(rec.prediction.dtype)) if eps_for is not None else 0.0
+            clipped = (rec.prediction < eps) | (rec.prediction > 1.0 - eps)
+            if clipped.any():  # the formula below would read log 0: say what the engine computes
+                k = int(np.flatnonzero(clipped)[0])
+                at = self.post(self.n.depth, *(() if self.n.outputs == 1 else (k + 1,)))
+                eps_sym = "ε" if s.kind == "text" else r"\varepsilon"
+                words += [
+                    T(" Here "),
+                    M(f"{at} = {s.num(float(rec.prediction[k]))}"),
+                    T(" lies outside "),
+                    M(f"[{eps_sym}, 1{s.minus}{eps_sym}]"),
+                    T(", "),
+                    M(f"{eps_sym} = {s.num(eps)}"),
+                    T(
+                        ": the loss and its derivative below use it clipped into that interval, as glassnet's "
+                        "BCE does (otherwise log 0 would be infinite), so they are large but finite and not "
+                        "what the values substituted give. PyTorch clamps log at -100 instead, so its numbers "
+                        "differ there."
+                    ),
+                ]
+            return words
         if rec.name == "mse":
             return [T("Mean squared error" + (" over the outputs." if self.n.outputs > 1 else "."))]
         return [T(f"Loss {rec.name}.")]
@@ -548,20 +572,40 @@ class Builder:
             ]
             blocks.append(Table(header, table_rows, "llrrr"))
             worst_delta = max(abs(r.delta_form - r.engine) for r in d.table)
-            worst_fd = max(abs(r.numeric - r.engine) for r in d.table)
+            fd_values = [abs(r.numeric - r.engine) for r in d.table if r.numeric is not None]
             text = [
                 T("Largest difference to the backward pass over all parameters: δ form "),
                 M(s.diff(worst_delta)),
-                T(", finite differences "),
-                M(s.diff(worst_fd)),
             ]
+            if fd_values:
+                text += [T(", finite differences "), M(s.diff(max(fd_values)))]
             torch_values = [abs(r.torch - r.engine) for r in d.table if r.torch is not None]
             if torch_values:
                 text += [T(", PyTorch "), M(s.diff(max(torch_values)))]
             blocks.append(Para([*text, T(".")]))
         if d.steps:
             blocks.append(
-                Para([T(f"{len(d.steps)} steps of gradient descent, every parameter updated at each step:")])
+                Para(
+                    [
+                        T(
+                            f"{len(d.steps)} steps of gradient descent, every parameter updated at each step "
+                            "(ŷ and L before the step's update):"
+                            if s.kind == "text"
+                            else f"{len(d.steps)} steps of gradient descent, every parameter updated at each "
+                            "step ("
+                        ),
+                        *(
+                            []
+                            if s.kind == "text"
+                            else [
+                                M(self.post(self.n.depth)),
+                                T(" and "),
+                                M("L"),
+                                T(" before the step's update):"),
+                            ]
+                        ),
+                    ]
+                )
             )
             for step in d.steps:
                 pred = ", ".join(s.num(float(v)) for v in step.prediction)
@@ -586,6 +630,21 @@ class Builder:
                         )
                     )
                 blocks.append(Equations(rows))
+            if d.after_steps is not None:
+                final = d.after_steps
+                pred = ", ".join(s.num(float(v)) for v in final.prediction)
+                blocks.append(Heading(3, [T(f"After step {final.steps}")]))
+                blocks.append(
+                    Equations(
+                        [
+                            Equation(
+                                [self.post(self.n.depth)],
+                                [("=", [pred if final.prediction.size == 1 else s.brackets(pred)])],
+                            ),
+                            Equation(["L"], [("=", [s.num(final.loss)])]),
+                        ]
+                    )
+                )
         return blocks
 
     # -- 5. verification ---------------------------------------------------------------
@@ -598,13 +657,16 @@ class Builder:
                 [
                     T(
                         "The same gradient computed independently: the chain rule above, the δ form, glassnet's "
-                        f"backward pass (model.backward), central finite differences (ε = {d.fd_eps:g}, float64)"
+                        "backward pass (model.backward)"
+                        + ("" if d.fd_note else f", central finite differences (ε = {d.fd_eps:g}, float64)")
                         + (" and PyTorch autograd (float64)" if d.torch_available else "")
                         + ". |Δ| is the difference to the backward pass."
                     )
                 ]
             ),
         ]
+        if d.kinks:
+            blocks.append(Para(self.kink_note()))
         for record in d.params:
             name = self.param(record)
             header = [
@@ -626,13 +688,14 @@ class Builder:
                 ]
             )
             rows.append([[T("backward pass")], [M(s.num(record.engine))], [T("")]])
-            rows.append(
-                [
-                    [T("finite differences")],
-                    [M(s.num(record.numeric))],
-                    [M(s.diff(abs(record.numeric - record.engine)))],
-                ]
-            )
+            if record.numeric is not None:
+                rows.append(
+                    [
+                        [T("finite differences")],
+                        [M(s.num(record.numeric))],
+                        [M(s.diff(abs(record.numeric - record.engine)))],
+                    ]
+                )
             if record.torch is not None:
                 rows.append(
                     [
@@ -642,9 +705,46 @@ class Builder:
                     ]
                 )
             blocks.append(Table(header, rows, "lrr"))
+        if d.fd_note is not None:
+            blocks.append(Para([T(f"Finite-difference check skipped: {d.fd_note}.")]))
         if not d.torch_available:
             blocks.append(Para([T(f"PyTorch check skipped: {d.torch_note}.")]))
         return blocks
+
+    def kink_note(self) -> Inline:
+        """Why finite differences may disagree at a ReLU-type kink: z exactly (or almost) 0."""
+        s, d = self.s, self.d
+        units: Inline = []
+        for number, kink in enumerate(d.kinks):
+            if number:
+                units.append(T(", "))
+            units.append(M(f"{self.pre(kink.layer, kink.unit + 1)} = {s.num(kink.z)}"))
+        names = sorted({k.activation for k in d.kinks})
+        derivatives: Inline = []
+        for number, name in enumerate(names):
+            if number:
+                derivatives.append(T(" and "))
+            value = next(k.derivative for k in d.kinks if k.activation == name)
+            derivatives.append(M(f"{s.func(s.act(name, derivative=True), '0')} = {s.num(value)}"))
+        eps = "ε" if s.kind == "text" else r"\varepsilon"
+        return [
+            T("At a kink: "),
+            *units,
+            T(f" {'is' if len(d.kinks) == 1 else 'are'} at (or within the finite-difference step "),
+            M(eps),
+            T(
+                " of) the activation's kink at 0, where it has no derivative. The backward pass (like PyTorch) "
+            ),
+            T("takes "),
+            *derivatives,
+            T(
+                ", the slope on the left; a central finite difference across the kink measures the mean of "
+                "the two one-sided slopes. So for a parameter whose gradient passes through "
+                + ("this unit" if len(d.kinks) == 1 else "these units")
+                + " the finite difference may differ from the backward pass by a large amount, and both are "
+                "right: the loss has no derivative there."
+            ),
+        ]
 
 
 def _split_math(text: str) -> Inline:

@@ -50,7 +50,7 @@ def _param(record: ParamRecord, d: Derivation, builder: Builder) -> dict[str, An
     differences: dict[str, float | None] = {
         "chain_rule": None if record.chain is None else abs(record.chain - record.engine),
         "delta_form": abs(record.delta_form - record.engine),
-        "finite_difference": abs(record.numeric - record.engine),
+        "finite_difference": None if record.numeric is None else abs(record.numeric - record.engine),
         "torch": None if record.torch is None else abs(record.torch - record.engine),
     }
     return {
@@ -155,6 +155,25 @@ def derivation_dict(d: Derivation) -> dict[str, Any]:
         ],
         "checks": {"finite_difference_eps": d.fd_eps, "torch": d.torch_available},
     }
+    if d.after_steps is not None:  # ŷ and L once the last step's update is made
+        result["after_steps"] = {
+            "steps": d.after_steps.steps,
+            "prediction": _floats(d.after_steps.prediction),
+            "loss": d.after_steps.loss,
+        }
+    if d.kinks:  # units at a ReLU-type kink, where finite differences may disagree
+        result["checks"]["kinks"] = [
+            {
+                "layer": kink.layer,
+                "unit": kink.unit + 1,
+                "z": kink.z,
+                "activation": kink.activation,
+                "derivative": kink.derivative,
+            }
+            for kink in d.kinks
+        ]
+    if d.fd_note is not None:
+        result["checks"]["finite_difference_skipped"] = d.fd_note
     if not d.torch_available:
         result["checks"]["torch_skipped"] = d.torch_note
     return result

@@ -115,7 +115,9 @@ def _matrix(value: Any, where: str) -> Array:
     width = len(value[0])
     rows = []
     for i, row in enumerate(value):
-        if len(row) != width or not row:
+        if not row:
+            raise ValueError(f"{where}[{i}] is empty, expected at least one value (one per input unit)")
+        if len(row) != width:
             raise ValueError(
                 f"{where}[{i}] has {len(row)} values, expected {width} like row 0 (rows of one length)"
             )
@@ -244,9 +246,10 @@ def _parse(data: Any, literal_override: bool | None) -> ExplainSpec:
     _check_labels(loss, y)
     if "learning_rate" in data and "eta" in data:
         raise ValueError("give learning_rate or eta, not both")
-    eta = _number(data.get("learning_rate", data.get("eta", 0.1)), "learning_rate")
+    eta_field = "eta" if "eta" in data else "learning_rate"
+    eta = _number(data.get(eta_field, 0.1), eta_field)
     if eta < 0:
-        raise ValueError(f"learning_rate must be >= 0, got {eta}")
+        raise ValueError(f"{eta_field} must be >= 0, got {eta}")
     params = data.get("params")
     if params is not None:
         if isinstance(params, str):
@@ -273,19 +276,35 @@ def _parse(data: Any, literal_override: bool | None) -> ExplainSpec:
     )
 
 
+class _DuplicateField(ValueError):
+    """A JSON object names one field twice."""
+
+
+def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict; a field given twice is an error (json would keep the last silently)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateField(f"field {key!r} is given twice in one object; give it once")
+        data[key] = value
+    return data
+
+
 def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = None) -> ExplainSpec:
     """Read and check a JSON spec file (see the module docstring and docs/explain.md)."""
     file = Path(path)
     if not file.is_file():
         raise FileNotFoundError(f"spec file {str(file)!r} not found")
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        data = json.loads(file.read_text(encoding="utf-8"), object_pairs_hook=_unique_fields)
     except json.JSONDecodeError as error:
         raise ValueError(
             f"{file}: not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
         ) from None
     except UnicodeDecodeError as error:
         raise ValueError(f"{file}: not UTF-8 text: {error}") from None
+    except _DuplicateField as error:
+        raise ValueError(f"{file}: {error}") from None
     except RecursionError:
         raise ValueError(f"{file}: not a spec: JSON nested too deeply") from None
     except ValueError as error:  # e.g. an integer with more digits than Python converts
