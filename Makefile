@@ -3,14 +3,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Where torch==2.13.0 comes from. Empty: pip's configured sources, which here hold the CPU
+# wheel; elsewhere PyPI's Linux torch is the CUDA build (several GB), so on another machine run
+#   make test TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_PIP_ARGS ?=
 
-.PHONY: demo test lint notebooks bench clean
+.PHONY: demo test lint notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# torch==2.13.0 first: the CPU wheel; an unpinned torch would pull a multi-GB CUDA build
-	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	# torch==2.13.0 first (see TORCH_PIP_ARGS); an unpinned torch would pull a multi-GB CUDA build
+	$(BIN)/python -m pip install --quiet "torch==2.13.0" $(TORCH_PIP_ARGS)
 	$(BIN)/python -m pip install --quiet -e ".[torch,dev]"
 	touch $(STAMP)
 

@@ -1,0 +1,149 @@
+"""The sdist and the wheel as a packager builds them: what each holds, and the wheel's metadata.
+
+Both are built with the venv's setuptools (the ``dev`` extra asks for the version the build
+needs) from a copy of the checkout without its ignored files, as ``python -m build`` in a
+clean clone does: the sdist first, then the wheel from the unpacked sdist. A few files that
+must never ship (the airfoil data, a run's checkpoint, caches) are planted in the copy first.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import Parser
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+pytestmark = pytest.mark.slow  # two builds: about 5 s
+
+ROOT = Path(__file__).resolve().parents[1]
+NAME_VERSION = "glassnet-0.1.0"
+UNBUILT = shutil.ignore_patterns(  # what a clean clone does not have (see .gitignore)
+    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".mypy_cache",
+    ".ruff_cache", ".hypothesis", ".ipynb_checkpoints", "runs",
+)  # fmt: skip
+PLANTED = (  # stray files a working tree can hold; none may reach the sdist
+    "tests/airfoil_self_noise.csv",
+    "examples/airfoil_self_noise.dat",
+    "benchmarks/runs/run-1/model.npz",
+    "notebooks/.ipynb_checkpoints/01_backprop_numpy-checkpoint.ipynb",
+    "tests/__pycache__/conftest.cpython-311.pyc",
+)
+MAX_MEMBER_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Built:
+    source: Path  # the copy of the checkout the sdist was built from
+    sdist: list[str]  # member names, without the leading "glassnet-0.1.0/"
+    wheel: list[str]
+    sizes: dict[str, int]  # every member of both, by "sdist:NAME" or "wheel:NAME"
+    metadata: Message  # the wheel's METADATA
+
+
+def _build(backend_call: str, cwd: Path, out: Path) -> Path:
+    script = f"import sys; from setuptools import build_meta; print(build_meta.{backend_call}(sys.argv[1]))"
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(out)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, f"{backend_call} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return out / result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    base = tmp_path_factory.mktemp("packaging")
+    source = base / "checkout"
+    shutil.copytree(ROOT, source, ignore=UNBUILT)
+    for name in PLANTED:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_bytes(b"not for shipping\n")
+    out = base / "dist"
+    out.mkdir()
+
+    sdist_path = _build("build_sdist", source, out)
+    with tarfile.open(sdist_path) as archive:
+        members = [m for m in archive.getmembers() if m.isfile()]
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.11.4
+        archive.extractall(base / "unpacked", **safe)  # type: ignore[arg-type]
+    prefix = f"{NAME_VERSION}/"
+    assert all(m.name.startswith(prefix) for m in members)
+    sdist = sorted(m.name.removeprefix(prefix) for m in members)
+    sizes = {f"sdist:{m.name.removeprefix(prefix)}": m.size for m in members}
+
+    wheel_path = _build("build_wheel", base / "unpacked" / NAME_VERSION, out)
+    with zipfile.ZipFile(wheel_path) as archive:
+        infos = archive.infolist()
+        metadata = Parser().parsestr(archive.read(f"{NAME_VERSION}.dist-info/METADATA").decode("utf-8"))
+        entry_points = archive.read(f"{NAME_VERSION}.dist-info/entry_points.txt").decode("utf-8")
+    assert "glassnet = glassnet.cli:main" in entry_points.splitlines()
+    wheel = sorted(info.filename for info in infos)
+    sizes |= {f"wheel:{info.filename}": info.file_size for info in infos}
+    return Built(source, sdist, wheel, sizes, metadata)
+
+
+def _files(folder: Path, pattern: str) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.glob(pattern) if "__pycache__" not in p.parts}
+
+
+def test_the_wheel_holds_the_whole_package_and_nothing_else(built: Built) -> None:
+    package = built.source / "src"
+    expected = _files(package, "glassnet/**/*.py") | {"glassnet/py.typed"}
+    in_package = {name for name in built.wheel if not name.startswith(f"{NAME_VERSION}.dist-info/")}
+    assert in_package == expected
+    assert f"{NAME_VERSION}.dist-info/licenses/LICENSE" in built.wheel
+
+
+def test_the_sdist_holds_what_the_tests_read(built: Built) -> None:
+    needed = (
+        {"LICENSE", "README.md", "pyproject.toml", "MANIFEST.in", "Makefile"}
+        | _files(built.source, "src/glassnet/**/*.py")
+        | {"src/glassnet/py.typed"}
+        | _files(built.source, "tests/*.py")  # conftest.py too
+        | _files(built.source, "tests/golden/*")
+        | _files(built.source, "examples/*.json")
+        | _files(built.source, "benchmarks/*.py")
+        | _files(built.source, "notebooks/*.ipynb")
+        | {"notebooks/build.py"}
+    )
+    assert needed - set(built.sdist) == set()
+
+
+def test_nothing_planted_private_or_large_ships(built: Built) -> None:
+    every = [*built.sdist, *built.wheel]
+    assert [name for name in every if name in PLANTED] == []
+    assert [name for name in every if "airfoil_self_noise" in name] == []
+    assert [name for name in every if name.endswith((".csv", ".dat", ".npz", ".pyc"))] == []
+    assert [name for name in every if name.split("/")[0] in {".git", ".venv", ".ci", "runs"}] == []
+    assert {name: size for name, size in built.sizes.items() if size > MAX_MEMBER_BYTES} == {}
+
+
+def test_wheel_metadata(built: Built) -> None:
+    meta = built.metadata
+    assert meta["Name"] == "glassnet"
+    assert meta["Requires-Python"] == ">=3.11"
+    assert meta["License-Expression"] == "MIT"
+    assert meta["Description-Content-Type"] == "text/markdown"
+    assert "# glassnet" in (meta.get_payload() or "")  # the README is the long description
+    assert "Typing :: Typed" in meta.get_all("Classifier", [])
+    requirements = [Requirement(text) for text in meta.get_all("Requires-Dist", [])]
+    needed = {r.name: r.specifier for r in requirements if r.marker is None}
+    extra = {r.name: r.specifier for r in requirements if str(r.marker) == 'extra == "torch"'}
+    assert sorted(needed) == ["matplotlib", "numpy", "threadpoolctl", "tqdm"]  # torch stays optional
+    assert extra["torch"].contains("2.13.0")  # the torch that make and CI install
+    # numpy>=2 needs matplotlib>=3.8.4: 3.8.0 to 3.8.3 declare numpy<2
+    assert needed["numpy"].contains("2.0.0")
+    assert not needed["matplotlib"].contains("3.8.3")
+    assert needed["matplotlib"].contains("3.8.4")
