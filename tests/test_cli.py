@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import shared_airfoil
 from glassnet.cli import build_parser, main
 
 
@@ -18,7 +19,11 @@ def subcommands() -> list[str]:
     return sorted(action.choices)  # type: ignore[arg-type]
 
 
-def test_demo_prints_the_exercise(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_prints_the_exercise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the shared copy, named: not whatever GLASSNET_DATA or the cache hold (and a loud failure in CI)
+    monkeypatch.setenv("GLASSNET_DATA", str(shared_airfoil()))
     folder = tmp_path / "demo"
     assert main(["demo", "--out", str(folder)]) == 0
     out = capsys.readouterr().out

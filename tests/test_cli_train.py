@@ -669,6 +669,18 @@ def test_resume_needs_an_interrupted_run(tmp_path: Path, capsys: pytest.CaptureF
     assert "no interrupted run to resume" in capsys.readouterr().err
 
 
+def test_torch_engine_without_torch_installed_is_one_line_naming_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails, as without the extra
+    out = tmp_path / "t"
+    assert main(["train", "moons", "--engine", "torch", "--epochs", "2", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "PyTorch is not installed; install the extra with: pip install 'glassnet[torch]'" in err
+    assert not out.exists()  # nothing half-written
+
+
 def test_torch_engine_from_the_command_line(
     tmp_path: Path, torch: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -41,12 +41,17 @@ TORCH_MISSING = "PyTorch is not installed; install the extra with: pip install '
 DEVICES = ("cpu", "cuda")
 
 
+class TorchMissingError(ImportError):
+    """PyTorch is not installed (the optional ``torch`` extra): a setup to change, not a bug,
+    so the command line reports it in one line like any other user error."""
+
+
 def import_torch() -> Any:
-    """Import and return the ``torch`` module, or raise ImportError naming the extra to install."""
+    """Import and return the ``torch`` module, or raise TorchMissingError naming the extra to install."""
     try:
         import torch
     except ImportError as error:
-        raise ImportError(TORCH_MISSING) from error
+        raise TorchMissingError(TORCH_MISSING) from error
     return torch
 
 

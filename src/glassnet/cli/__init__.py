@@ -2,9 +2,10 @@
 
 Each sub-command lives in its own module with a ``register(subparsers)`` function that
 adds its parser and sets ``handler``. A user mistake (``ValueError``, ``TypeError``,
-``OSError``, ``KeyboardInterrupt``) becomes one line on stderr and exit status 2 (130 for
-Ctrl-C); ``--traceback`` shows the full traceback instead, for bug reports. A warning
-(e.g. a data file that differs from the published one) is one line on stderr too,
+``OSError``, ``KeyboardInterrupt``, and a PyTorch option without PyTorch installed) becomes
+one line on stderr and exit status 2 (130 for Ctrl-C); ``--traceback`` shows the full
+traceback instead, for bug reports. A warning (e.g. a data file that differs from the
+published one) is one line on stderr too,
 ``glassnet COMMAND: warning: …``, without Python's file and source line.
 """
 
@@ -20,10 +21,11 @@ from typing import Any, NoReturn
 
 from glassnet import __version__
 from glassnet.cli import _data, _demo, _evaluate, _explain, _predict, _train
+from glassnet.torch_bridge import TorchMissingError
 
 COMMANDS = (_demo, _data, _train, _evaluate, _predict, _explain)
 
-USER_ERRORS = (ValueError, TypeError, OSError)
+USER_ERRORS = (ValueError, TypeError, OSError, TorchMissingError)
 
 
 def one_line(message: str) -> str:
