@@ -339,6 +339,24 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         r"probabilities in \[0, 1\], got 2; for logits use LogisticLoss",
     ),
     (
+        "BCE just above 1",  # every digit, or the message would read "got 1"
+        lambda: BCELoss()(np.array([[1.000001]]), np.array([1.0])),
+        ValueError,
+        r"probabilities in \[0, 1\], got 1.000001; for logits",
+    ),
+    (
+        "label just below 1",  # every digit, or the message would read "got 1"
+        lambda: LogisticLoss()(np.array([0.3]), np.array([0.9999999])),
+        ValueError,
+        r"expects labels in \{0, 1\}, got 0.9999999; use labels='pm1'",
+    ),
+    (
+        "BCE target just above 1",
+        lambda: BCELoss()(np.array([[0.5]], dtype=np.float32), np.array([1.000001], dtype=np.float32)),
+        ValueError,
+        r"targets in \[0, 1\], got 1.000001$",
+    ),
+    (
         "BCE target",
         lambda: BCELoss()(np.array([[0.5]]), np.array([1.5])),
         ValueError,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from glassnet._checks import exact_text
 from glassnet.losses import BCELoss, LogisticLoss
 from glassnet.nn import Sigmoid, Softplus, Tanh
 
@@ -47,3 +48,24 @@ def test_bce_clips_certain_probabilities() -> None:
     value = loss(np.array([[0.0], [1.0]]), np.array([1.0, 0.0]))
     assert np.isfinite(value) and value == pytest.approx(2 * -np.log(1e-12), rel=1e-5)
     assert np.isfinite(loss.backward()).all()
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (2.0, "2"),
+        (-1.0, "-1"),
+        (0.0, "0"),
+        (0.5, "0.5"),
+        (1.000001, "1.000001"),
+        (np.float32(1.000001), "1.000001"),  # float32's own shortest digits
+        (1e300, "1e+300"),
+        (-2.5e-7, "-2.5e-07"),
+        (float("nan"), "nan"),
+        (float("-inf"), "-inf"),
+    ],
+)
+def test_exact_text_reads_back_as_the_same_number(value: float, text: str) -> None:
+    assert exact_text(value) == text
+    if np.isfinite(value):
+        assert type(value)(float(text)) == value if isinstance(value, np.floating) else float(text) == value

@@ -76,6 +76,19 @@ def binary_scale(magnitude: npt.ArrayLike) -> Any:
     return float(scale) if scale.ndim == 0 else scale
 
 
+def exact_text(value: Any) -> str:
+    """A number as briefly as it can be written and still read back as itself: 2, -1, 0.5,
+    1.000001 (which ``:g`` would print as 1), 1e+300; float32 values with float32's digits.
+
+    For error messages that name a value outside a range, where a rounded value could look
+    like one inside it.
+    """
+    number = value if isinstance(value, np.floating) else np.float64(value)
+    if number == 0 or not np.isfinite(number) or 1e-4 <= abs(number) < 1e16:
+        return np.format_float_positional(number, trim="-")
+    return np.format_float_scientific(number, trim="-")
+
+
 def all_finite(array: Array) -> bool:
     """True if no entry of the float array is NaN or ±inf.
 

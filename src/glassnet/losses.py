@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, as_float_array, finite_float
+from glassnet._checks import Array, as_float_array, exact_text, finite_float
 from glassnet.nn import stable_sigmoid, stable_softplus
 
 Reduction = Literal["mean", "sum"]
@@ -215,7 +215,7 @@ class LogisticLoss(Loss):
             shown = "{0, 1}" if self.labels == "01" else "{-1, +1}"
             other = "labels='pm1'" if self.labels == "01" else "labels='01'"
             raise ValueError(
-                f"LogisticLoss(labels={self.labels!r}) expects labels in {shown}, got {first:g}; "
+                f"LogisticLoss(labels={self.labels!r}) expects labels in {shown}, got {exact_text(first)}; "
                 f"use {other} for the other convention"
             )
 
@@ -333,7 +333,7 @@ class BCELoss(Loss):
         outside = (prediction < 0) | (prediction > 1)
         if outside.any():
             raise ValueError(
-                f"BCELoss expects probabilities in [0, 1], got {prediction[outside].flat[0]:g}; "
+                f"BCELoss expects probabilities in [0, 1], got {exact_text(prediction[outside].flat[0])}; "
                 "for logits use LogisticLoss"
             )
         return prediction, target
@@ -341,7 +341,7 @@ class BCELoss(Loss):
     def check_target(self, target: Array) -> None:
         outside = (target < 0) | (target > 1)
         if outside.any():
-            raise ValueError(f"BCELoss expects targets in [0, 1], got {target[outside].flat[0]:g}")
+            raise ValueError(f"BCELoss expects targets in [0, 1], got {exact_text(target[outside].flat[0])}")
 
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (LogisticLoss, MSELoss, HalfSquaredError, BCELoss)}
