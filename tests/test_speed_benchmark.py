@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import tracemalloc
 from pathlib import Path
 from types import ModuleType
 
@@ -45,6 +46,26 @@ def test_floor_step_matches_glassnet_engine(speed: ModuleType, dtype: type, rtol
         assert value.dtype == parameter.data.dtype
         np.testing.assert_allclose(value, parameter.data, rtol=rtol, atol=atol, err_msg=name)
     np.testing.assert_allclose(speed.floor_predict(floor_params, x), model(x), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_floor_step_allocates_no_array(speed: ModuleType, dtype: type) -> None:
+    """After its first call at a batch size, a floor step works in its buffers only: no
+    temporary the size of an activation (NumPy's buffer for a broadcast bias addition, a
+    fresh sign(h)), which would make the floor slower than plain NumPy needs to be."""
+    rng = np.random.default_rng(5)
+    x: np.ndarray = rng.normal(size=(32, 5)).astype(dtype)
+    y: np.ndarray = rng.normal(size=(32, 1)).astype(dtype)
+    step, _ = speed.make_floor_step(speed.initial_weights((5, 64, 64, 1), dtype))
+    step(x, y)  # makes the buffers of this batch size
+    tracemalloc.start()
+    try:
+        step(x, y)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    activation = 32 * 64 * np.dtype(dtype).itemsize  # one (32, 64) array
+    assert peak < activation / 4
 
 
 def test_write_docs_replaces_only_the_results_block(speed: ModuleType, tmp_path: Path) -> None:
@@ -126,6 +147,20 @@ def test_targets_show_the_floor_ratio_to_three_digits(speed: ModuleType) -> None
     assert "| float32 | glassnet | 1.251 MISSED (CPU time: 1.251) | 7.99 met" in lines[2]
     assert "| float32 | Trainer | 1.200 met (CPU time: 1.200) | 8.33 met" in lines[3]
     assert lines[2].endswith("| 4.00 met (CPU time: 4.00) |")
+
+
+def test_targets_never_print_a_miss_as_the_goal(speed: ModuleType) -> None:
+    """A ratio that rounds onto its goal gets the digits that show which side it is on."""
+    seconds = {"floor": 1.0, "glassnet": 1.2502, "torch eager": 4.9995, "sklearn": 3.74}
+    timing = speed.Timing(
+        per_epoch={name: [value] for name, value in seconds.items()},
+        cpu_per_epoch={name: [value] for name, value in seconds.items()},
+    )
+    (row,) = speed.targets({"float64": timing})[2:]
+    assert row == (
+        "| float64 | glassnet | 1.2502 MISSED (CPU time: 1.2502) | 3.999 MISSED (CPU time: 3.999) "
+        "| 2.99 MISSED (CPU time: 2.99) |"
+    )
 
 
 @pytest.fixture(scope="module")
