@@ -775,10 +775,44 @@ def test_a_warm_up_as_long_as_the_run_is_noted(
     capsys.readouterr()
     assert main([*argv, *options, "--out", str(tmp_path)]) == 0
     note = (
-        "glassnet train: note: the warm-up of 20 epochs is as long as the run of 3: the rate rises "
+        "glassnet train: note: the warm-up of 20 epochs is not shorter than the run of 3: the rate rises "
         "to --lr over 2 epochs and does not decay; give --warmup-epochs a smaller number\n"
     )
     assert capsys.readouterr().err == (note if noted else "")
+
+
+def test_a_note_is_not_printed_when_the_command_then_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A refused command says one line: the notes about its settings come only once it runs."""
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "other.txt").write_text("not a run\n", encoding="utf-8")
+    capsys.readouterr()
+    # the airfoil recipe's cosine warm-up of 20 epochs is longer than these 10: noted when it runs
+    assert main(["train", "airfoil", "--epochs", "10", "--out", str(full)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "note:" not in err and "is not empty" in err
+
+
+def test_a_run_of_two_epochs_is_noted_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    argv = [
+        "train",
+        "airfoil",
+        "--epochs",
+        "2",
+        "--hidden",
+        "4",
+        "--fourier-features",
+        "0",
+        "--quiet",
+        "--no-plots",
+    ]
+    assert main([*argv, "--out", str(tmp_path / "run")]) == 0
+    assert "the rate rises to --lr over 1 epoch and does not decay" in capsys.readouterr().err
 
 
 def test_evaluate_refuses_data_for_a_moons_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -338,23 +338,7 @@ def handle(args: argparse.Namespace) -> int:
     check_size(config, 5 if args.task == "airfoil" else 2)
     if config.patience > 0 and split.val_fraction == 0:
         raise ValueError("--patience needs a validation part; give --val-fraction > 0")
-    if config.patience > 0 and config.refit:
-        # the final (refit) pass has no validation rows to stop on: say so, since the option's
-        # name suggests the model kept is an early-stopped one
-        print(
-            f"glassnet train: note: --patience {config.patience} stops the validation pass only; "
-            f"the final (refit) pass trains all {config.epochs} epochs and keeps the last; "
-            "--no-refit keeps the early-stopped model",
-            file=sys.stderr,
-        )
-    if config.schedule == "cosine" and config.warmup_epochs >= config.epochs > 1:
-        # the warm-up is cut to all epochs but the last, so the cosine never gets to decay
-        print(
-            f"glassnet train: note: the warm-up of {config.warmup_epochs} epochs is as long as the "
-            f"run of {config.epochs}: the rate rises to --lr over {config.epochs - 1} epochs and "
-            "does not decay; give --warmup-epochs a smaller number",
-            file=sys.stderr,
-        )
+    notes = run_notes(config)  # printed once every check has passed: an error stays one line
     if config.engine == "torch":
         from glassnet.torch_bridge import resolve_device
 
@@ -365,6 +349,7 @@ def handle(args: argparse.Namespace) -> int:
 
         dataset = load_airfoil(args.data)
         prepare_out_folder(out, force=args.force)
+        print_notes(notes)
         run = train_airfoil(
             dataset, config, split=split, log_features=not args.no_log_features, progress=not args.quiet
         )
@@ -372,8 +357,35 @@ def handle(args: argparse.Namespace) -> int:
         samples = parse_int(args.samples, "--samples", 4, MAX_SAMPLES) if args.samples is not None else 400
         noise = parse_float(args.noise, "--noise", 0.0, 10.0) if args.noise is not None else 0.2
         prepare_out_folder(out, force=args.force)
+        print_notes(notes)
         run = train_moons(config, n_samples=samples, noise=noise, split=split, progress=not args.quiet)
     return finish(run, out, args)
+
+
+def run_notes(config: TrainConfig) -> list[str]:
+    """Settings that do something other than their names suggest, each said in a line."""
+    notes = []
+    if config.patience > 0 and config.refit:
+        # the final (refit) pass has no validation rows to stop on: say so, since the option's
+        # name suggests the model kept is an early-stopped one
+        notes.append(
+            f"--patience {config.patience} stops the validation pass only; the final (refit) pass "
+            f"trains all {config.epochs} epochs and keeps the last; --no-refit keeps the early-stopped model"
+        )
+    if config.schedule == "cosine" and config.warmup_epochs >= config.epochs > 1:
+        # the warm-up is cut to all epochs but the last, so the cosine never gets to decay
+        rising = config.epochs - 1
+        notes.append(
+            f"the warm-up of {config.warmup_epochs} epochs is not shorter than the run of "
+            f"{config.epochs}: the rate rises to --lr over {rising} epoch{'s' if rising > 1 else ''} and "
+            "does not decay; give --warmup-epochs a smaller number"
+        )
+    return notes
+
+
+def print_notes(notes: list[str]) -> None:
+    for note in notes:
+        print(f"glassnet train: note: {note}", file=sys.stderr)
 
 
 def _resume(args: argparse.Namespace) -> int:
