@@ -749,6 +749,10 @@ def test_the_training_time_reads_well_at_every_scale(seconds: float, text: str) 
     assert seconds_text(seconds) == text
 
 
+# a few seconds of the airfoil recipe: its cosine schedule, with its 20 epochs of warm-up
+TINY_AIRFOIL = ["--hidden", "4", "--fourier-features", "0", "--quiet", "--no-plots"]
+
+
 @pytest.mark.parametrize(
     ("options", "noted"),
     [
@@ -760,20 +764,8 @@ def test_the_training_time_reads_well_at_every_scale(seconds: float, text: str) 
 def test_a_warm_up_as_long_as_the_run_is_noted(
     options: list[str], noted: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = [
-        "train",
-        "airfoil",
-        "--epochs",
-        "3",
-        "--hidden",
-        "4",
-        "--fourier-features",
-        "0",
-        "--quiet",
-        "--no-plots",
-    ]
     capsys.readouterr()
-    assert main([*argv, *options, "--out", str(tmp_path)]) == 0
+    assert main(["train", "airfoil", "--epochs", "3", *TINY_AIRFOIL, *options, "--out", str(tmp_path)]) == 0
     note = (
         "glassnet train: note: the warm-up of 20 epochs is not shorter than the run of 3: the rate rises "
         "to --lr over 2 epochs and does not decay; give --warmup-epochs a smaller number\n"
@@ -799,19 +791,7 @@ def test_a_run_of_two_epochs_is_noted_in_the_singular(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
-    argv = [
-        "train",
-        "airfoil",
-        "--epochs",
-        "2",
-        "--hidden",
-        "4",
-        "--fourier-features",
-        "0",
-        "--quiet",
-        "--no-plots",
-    ]
-    assert main([*argv, "--out", str(tmp_path / "run")]) == 0
+    assert main(["train", "airfoil", "--epochs", "2", *TINY_AIRFOIL, "--out", str(tmp_path / "run")]) == 0
     assert "the rate rises to --lr over 1 epoch and does not decay" in capsys.readouterr().err
 
 
