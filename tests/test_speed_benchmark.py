@@ -180,3 +180,18 @@ def test_instruction_count_says_when_valgrind_is_missing(
     with pytest.raises(SystemExit):
         instructions.main([])
     assert "valgrind is not installed" in capsys.readouterr().err
+
+
+def test_json_keeps_every_timing(speed: ModuleType) -> None:
+    timing = speed.Timing(
+        per_epoch={"floor": [0.002, 0.003]},
+        cpu_per_epoch={"floor": [0.001, 0.002]},
+        first_epoch={"Trainer": [0.005]},
+    )
+    found = json.loads(json.dumps(speed.to_json({"main": {"float32": timing}, "seconds": 3.0})))
+    assert found["seconds"] == 3.0
+    assert found["main"]["float32"] == {
+        "wall_ms": {"floor": [pytest.approx(2.0), pytest.approx(3.0)]},
+        "cpu_ms": {"floor": [pytest.approx(1.0), pytest.approx(2.0)]},
+        "first_epoch_ms": {"Trainer": [pytest.approx(5.0)]},
+    }
