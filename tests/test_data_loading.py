@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import glassnet
 from conftest import SHARED_AIRFOIL, shared_airfoil
 from glassnet.cli import main
 from glassnet.data import (
@@ -396,6 +397,10 @@ def test_not_found_lists_every_place(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 
 def test_source_checkout_falls_back_to_shared_data(shared: Path) -> None:
+    checkout_src = Path(__file__).resolve().parents[1] / "src"
+    if not Path(glassnet.__file__).resolve().is_relative_to(checkout_src):
+        # a packager testing an installed wheel: no checkout around it, so no fallback (as designed)
+        pytest.skip("glassnet is imported from an installed copy, not from this checkout's src/")
     assert find_airfoil() == shared
 
 
