@@ -29,8 +29,8 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet.cli import build_parser
-from glassnet.cli._train import config_from_args, split_from_args
-from glassnet.data import load_airfoil
+from glassnet.cli._train import check_run, config_from_args, split_from_args
+from glassnet.data import FEATURE_NAMES, load_airfoil
 from glassnet.train import SplitSettings, TrainConfig, model_parts, train_airfoil
 
 FREQUENCY = 0  # the column of X the spectra run along; the others name a configuration
@@ -42,8 +42,20 @@ def recipe(options: list[str]) -> tuple[TrainConfig, SplitSettings, bool]:
     Parsed by the CLI's own code, so the benchmark measures exactly what the command runs.
     """
     args = build_parser().parse_args(["train", "airfoil", *options])
+    # the run-folder options of `glassnet train` would be read by nothing here: refused, not ignored
+    if args.data is not None:
+        raise ValueError(
+            "give --data before --, as the benchmark's own option (after --, it would be ignored)"
+        )
+    for option in ("out", "resume", "force"):
+        if getattr(args, option):
+            raise ValueError(
+                f"--{option} is an option of a training run's folder, which the benchmark does not write"
+            )
     config = config_from_args(args, TrainConfig())
-    return config, split_from_args(args, config.seed, test=0.2, val=0.1), not args.no_log_features
+    split = split_from_args(args, config.seed, test=0.2, val=0.1)
+    check_run(config, split, len(FEATURE_NAMES))
+    return config, split, not args.no_log_features
 
 
 def spectrum_ends(
@@ -175,7 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("options", nargs="*", help="`glassnet train airfoil` options, after --")
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
-    base, split, log_features = recipe(args.options)
+    try:
+        base, split, log_features = recipe(args.options)
+    except (ValueError, TypeError) as error:
+        parser.error(str(error))
     print(
         f"glassnet airfoil benchmark: {platform.processor() or platform.machine()}, python {platform.python_version()}"
     )
@@ -202,7 +217,10 @@ def main(argv: list[str] | None = None) -> int:
         print(describe(outcome))
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"command": sys.argv, "results": outcomes}, handle, indent=2)
+            given = sys.argv[1:] if argv is None else argv  # the arguments this call ran with
+            json.dump(
+                {"command": ["benchmarks/airfoil_accuracy.py", *given], "results": outcomes}, handle, indent=2
+            )
     return 0
 
 

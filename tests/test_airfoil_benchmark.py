@@ -79,7 +79,15 @@ def test_a_short_run_reports_every_test_row(
     assert code == 0
     printed = capsys.readouterr().out
     assert "spectrum ends" in printed and "pooled test RMSE at spectrum ends" in printed
-    (outcome,) = json.loads(out.read_text())["results"]
+    saved = json.loads(out.read_text())
+    assert saved["command"][1:6] == [
+        "--seeds",
+        "0",
+        "--only",
+        "single",
+        "--data",
+    ]  # this call's, not pytest's
+    (outcome,) = saved["results"]
     (run,) = outcome["runs"]
     assert run["ends"]["n"] + run["interior"]["n"] == 301  # the test part: 20 % of 1503 rows
     assert run["ends"]["n"] == 53  # split 0's test rows at an end of their spectrum
@@ -88,3 +96,26 @@ def test_a_short_run_reports_every_test_row(
     )
     assert math.sqrt(squares / 301) == pytest.approx(run["rmse"], rel=1e-9)  # the two parts make the whole
     assert outcome["summary"]["positions"]["ends"]["n"] == 53
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--data", "x.csv"], "give --data before --, as the benchmark's own option"),
+        (["--out", "runs/x"], "--out is an option of a training run's folder"),
+        (["--resume"], "--resume is an option of a training run's folder"),
+        (["--patience", "5", "--val-fraction", "0"], "--patience needs a validation part"),
+    ],
+)
+def test_train_options_the_benchmark_would_not_read_are_refused(
+    bench: ModuleType, options: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        bench.main(["--seeds", "0", "--", *options])
+    assert caught.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+def test_the_recipe_is_the_train_commands(bench: ModuleType) -> None:
+    config, split, log_features = bench.recipe(["--epochs", "7", "--val-fraction", "0.2"])
+    assert config.epochs == 7 and split.val_fraction == 0.2 and log_features

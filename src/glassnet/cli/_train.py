@@ -335,9 +335,7 @@ def handle(args: argparse.Namespace) -> int:
         split = split_from_args(args, config.seed, test=0.2, val=0.1)
     else:
         split = split_from_args(args, config.seed, test=0.25, val=0.0)
-    check_size(config, 5 if args.task == "airfoil" else 2)
-    if config.patience > 0 and split.val_fraction == 0:
-        raise ValueError("--patience needs a validation part; give --val-fraction > 0")
+    check_run(config, split, 5 if args.task == "airfoil" else 2)
     notes = run_notes(config)  # printed once every check has passed: an error stays one line
     if config.engine == "torch":
         from glassnet.torch_bridge import resolve_device
@@ -360,6 +358,13 @@ def handle(args: argparse.Namespace) -> int:
         print_notes(notes)
         run = train_moons(config, n_samples=samples, noise=noise, split=split, progress=not args.quiet)
     return finish(run, out, args)
+
+
+def check_run(config: TrainConfig, split: SplitSettings, n_features: int) -> None:
+    """Refuse a configuration and split that cannot train together (before any data is read)."""
+    check_size(config, n_features)
+    if config.patience > 0 and split.val_fraction == 0:
+        raise ValueError("--patience needs a validation part; give --val-fraction > 0")
 
 
 def run_notes(config: TrainConfig) -> list[str]:
