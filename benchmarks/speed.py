@@ -897,12 +897,13 @@ def ratio_table(timing: Timing, reference: str = "floor") -> list[str]:
     return lines
 
 
-def beside_goal(value: float, goal: float, at_most: bool, digits: int) -> str:
-    """``value`` with ``digits`` decimals, or more where rounding would put it on the other side
-    of ``goal`` (1.2502 must not read as 1.250 beside a MISSED of ≤ 1.25, nor 3.996 as 4.00)."""
+def beside_goal(value: float, goal: float, at_most: bool, digits: int, kind: str = "f") -> str:
+    """``value`` with ``digits`` decimals (``kind`` "f"; "g": significant digits), or more where
+    rounding would put it on the other side of ``goal`` (1.2502 must not read as 1.250 beside
+    a MISSED of ≤ 1.25, nor 3.996 as 4.00)."""
     meets = value <= goal if at_most else value >= goal
-    for places in range(digits, 10):
-        text = f"{value:.{places}f}"
+    for places in range(digits, 17):
+        text = f"{value:.{places}{kind}}"
         if (float(text) <= goal if at_most else float(text) >= goal) == meets:
             return text
     return repr(value)

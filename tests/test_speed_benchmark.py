@@ -195,3 +195,9 @@ def test_json_keeps_every_timing(speed: ModuleType) -> None:
         "cpu_ms": {"floor": [pytest.approx(1.0), pytest.approx(2.0)]},
         "first_epoch_ms": {"Trainer": [pytest.approx(5.0)]},
     }
+
+
+def test_beside_goal_in_significant_digits(speed: ModuleType) -> None:
+    assert speed.beside_goal(44.2e6, 30e6, False, 4, kind="g") == "4.42e+07"
+    assert speed.beside_goal(29.99996e6, 30e6, False, 4, kind="g") == "2.999996e+07"  # not "3e+07"
+    assert speed.beside_goal(4.00002, 4.0, True, 4, kind="g") == "4.00002"  # ms/epoch over the goal
