@@ -132,3 +132,13 @@ def test_latex_of_a_deeper_network_compiles(tmp_path: Path) -> None:
         check_torch=False,
     )
     _compile(e.to_latex(), tmp_path)
+
+
+def test_latex_keeps_accented_letters_of_a_title_and_compiles(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    model = MLP([2, 2, 1], rng=rng)
+    title = "Réseau n°1 — naïve, “Übung” ×2 ☃"
+    tex = explain(model, [1.0, -1.0], 1.0, title=title, check_torch=False).to_latex()
+    # accented letters as written, the others as LaTeX writes them; a snowman has no glyph
+    assert r"Réseau n\textdegree{}1 --- naïve, ``Übung'' $\times$2 ?" in tex
+    _compile(tex, tmp_path)

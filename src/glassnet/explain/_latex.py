@@ -36,6 +36,13 @@ _PLAIN = {
     "≈": r"$\approx$",
     "½": r"$\frac{1}{2}$",
     "′": "'",
+    "°": r"\textdegree{}",
+    "×": r"$\times$",
+    "÷": r"$\div$",
+    "‘": "`",
+    "’": "'",
+    "“": "``",
+    "”": "''",
 }
 
 
@@ -45,10 +52,10 @@ def escape(text: str) -> str:
     for char in text:
         if char in _PLAIN:
             out.append(_PLAIN[char])
-        elif ord(char) < 128:
-            out.append(char)
+        elif ord(char) < 128 or "\u00c0" <= char <= "\u00ff":
+            out.append(char)  # ASCII, and the accented Latin letters (À to ÿ) that T1 fonts hold
         else:
-            out.append("?")  # no such characters in the explanations; never break compilation
+            out.append("?")  # no glyph in the document's fonts: never break compilation
     return "".join(out)
 
 
@@ -97,6 +104,8 @@ def table_latex(table: Table) -> str:
 
 
 PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[utf8]{inputenc}
+\usepackage[T1]{fontenc}
 \usepackage{amsmath,amssymb}
 \usepackage[margin=2cm]{geometry}
 \usepackage{booktabs}
