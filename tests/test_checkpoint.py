@@ -266,3 +266,161 @@ def test_a_checkpoint_saved_before_fourier_features_resumes_without_them(tmp_pat
     loaded = load_checkpoint(path).config
     assert loaded is not None and loaded.fourier_features == 0 and loaded.hidden == (4,)
     assert TrainConfig().fourier_features == 8  # while a new configuration has them
+
+
+def _interrupted(tmp_path: Path) -> Path:
+    """An interrupted float32 run's checkpoint: member 2 of 2 in progress, member 1 finished."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(64, 3))
+    y = np.sin(x[:, 0]) + x[:, 2]
+    config = TrainConfig(
+        hidden=(4,), epochs=4, batch_size=16, ensemble=2, seed=1, refit=False, dtype="float32",
+        optimizer="sgd", momentum=0.9, fourier_features=0,
+    )  # fmt: skip
+
+    def stop(trainer: Any, record: dict[str, float]) -> None:
+        if record["member"] == 1 and record["epoch"] == 2:
+            trainer.request_stop()
+
+    result = fit(config, x, y, x[:16], y[:16], callback=stop)
+    assert result.resume is not None and result.resume.finished and result.resume.best_weights is not None
+    checkpoint = Checkpoint(
+        spec=result.spec, members=[result.resume.weights], config=config, resume=result.resume
+    )
+    return save_checkpoint(tmp_path / "c.npz", checkpoint)
+
+
+def _resealed(change: Any) -> Any:
+    def edit(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        change(arrays, meta)
+        reseal(arrays, meta)
+
+    return edit
+
+
+def _nan_at(key: str) -> Any:
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        arrays[key] = np.full_like(arrays[key], np.nan)
+
+    return change
+
+
+def _as_float64(key: str) -> Any:
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        arrays[key] = arrays[key].astype(np.float64)
+
+    return change
+
+
+def _resume_field(name: str, value: Any) -> Any:
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        meta["resume"][name] = value
+
+    return change
+
+
+def _finished_status(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    meta["resume"]["finished"][0]["status"] = "great"
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (_nan_at("resume/best/2.bias"), r"resume best weights weight '2.bias' holds NaN"),
+        (_nan_at("resume/previous_start/0.bias"), r"previous epoch-start weights weight '0.bias' holds NaN"),
+        (_nan_at("resume/finished/0/weights/0.weight"), r"finished member 0 weight '0.weight' holds NaN"),
+        (_as_float64("resume/weights/0.weight"), r"has dtype float64, the architecture says float32"),
+        (
+            _as_float64("resume/finished/0/weights/2.bias"),
+            r"has dtype float64, the architecture says float32",
+        ),
+        (_resume_field("epoch", -3), r"resume epoch must be an integer >= 0, got -3"),
+        (_resume_field("epoch", 4), r"resume epoch 4 \(best \d\) is outside the run's 4 epochs"),
+        (_resume_field("best_epoch", 9), r"resume epoch 2 \(best 9\) is outside the run's 4 epochs"),
+        (_resume_field("member", 4), r"resume member 4 is outside the run's 2 member\(s\)"),
+        (_resume_field("step", -1), r"resume step must be an integer >= 0"),
+        (_resume_field("bad_epochs", 1.5), r"resume bad_epochs must be an integer >= 0"),
+        (_resume_field("sums", [-1.0, 0.0, 0.0, 0.0]), r"resume sums must be 4 finite sums >= 0"),
+        (_finished_status, r"finished member 0 has status 'great'"),
+    ],
+)
+def test_a_resume_state_edited_by_hand_is_refused(change: Any, match: str, tmp_path: Path) -> None:
+    """Resealed (checksum recomputed), so only the content checks stand between a damaged resume
+    state and a run that goes on from NaN weights or ends with a NaN member in its model."""
+    path = _interrupted(tmp_path)
+    assert load_checkpoint(path).resume is not None  # unedited, it loads
+    rewrite_checkpoint(path, _resealed(change))
+    with pytest.raises(ValueError, match=match):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("key", ["resume/weights/0.weight", "resume/optimizer/momentum_buffer/0.weight"])
+def test_a_resume_state_in_progress_may_hold_what_an_overflowing_step_left(key: str, tmp_path: Path) -> None:
+    """A run interrupted just after a step that overflowed saves its weights (and buffers) so:
+    they load, and the resumed epoch ends in the divergence it would have met uninterrupted.
+    Only the weights a run may keep must be finite (the cases above)."""
+    path = _interrupted(tmp_path)
+    rewrite_checkpoint(path, _resealed(_nan_at(key)))
+    state = load_checkpoint(path).resume
+    assert state is not None
+    group, name = key.rsplit("/", 1)
+    arrays = state.weights if group == "resume/weights" else state.optimizer["buffers"]["momentum_buffer"]
+    assert np.isnan(arrays[name]).all()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("hidden", [16, 16], r"configuration's hidden \(16, 16\) does not match the architecture's \(8, 8\)"),
+        ("dtype", "float32", r"configuration's dtype 'float32' does not match the architecture's 'float64'"),
+        ("activation", "tanh", r"configuration's activation 'tanh' does not match the architecture's 'relu'"),
+        ("ensemble", 1, None),  # fewer members than the configuration's is a finished part of a run: fine
+    ],
+)
+def test_a_configuration_that_does_not_describe_the_model_is_refused(
+    field: str, value: Any, match: str | None, tmp_path: Path
+) -> None:
+    checkpoint, _ = trained()
+    path = save_checkpoint(tmp_path / "m.npz", checkpoint)
+
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        meta["config"][field] = value
+
+    rewrite_checkpoint(path, _resealed(change))
+    if match is None:
+        assert load_checkpoint(path).config is not None
+        return
+    with pytest.raises(ValueError, match=match):
+        load_checkpoint(path)
+    with pytest.raises(ValueError, match=match):  # and never written
+        save_checkpoint(
+            tmp_path / "n.npz",
+            Checkpoint(
+                **{
+                    **checkpoint.__dict__,
+                    "config": checkpoint.config.replace(
+                        **{field: tuple(value) if isinstance(value, list) else value}
+                    ),
+                }
+            ),
+        )
+
+
+@pytest.mark.parametrize("slope", [True, "nan", "inf"])
+def test_a_leaky_relu_slope_that_is_not_a_finite_number_is_refused(slope: Any, tmp_path: Path) -> None:
+    checkpoint, _ = trained()
+    path = save_checkpoint(tmp_path / "m.npz", checkpoint)
+
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        meta["spec"]["negative_slope"] = float(slope) if isinstance(slope, str) else slope
+
+    # NaN and inf cannot be resealed (the checksum's JSON has no such numbers): refused on reading
+    rewrite_checkpoint(path, change if isinstance(slope, str) else _resealed(change))
+    with pytest.raises(ValueError, match=r"negative_slope must be a finite number|holds (NaN|Infinity)"):
+        load_checkpoint(path)
+    with pytest.raises(ValueError, match=r"negative_slope must be a finite number, got"):
+        MLPSpec(
+            sizes=(2, 3, 1),
+            activation="leaky_relu",
+            negative_slope=float(slope) if isinstance(slope, str) else slope,
+        )

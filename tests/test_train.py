@@ -893,3 +893,114 @@ def test_an_undefined_metric_is_left_out_so_the_history_survives_a_checkpoint(tm
     )
     resumed = Trainer(config, x, y, x_val, y_val).run(load_checkpoint(path).resume)
     assert resumed.history == straight.history
+
+
+def _overshooting_run(**changes: Any) -> tuple[TrainConfig, Array, Array]:
+    """One batch per epoch, SGD at η = 10 in float32: epoch 2's loss is finite (7.7e19, read
+    before its step), but that step takes the weights where epoch 3's loss overflows."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(64, 3)) * 3.0
+    y = (np.sin(x[:, 0]) + x[:, 1] ** 2) * 10.0
+    config = TrainConfig(
+        hidden=(64, 64), epochs=3, warmup_epochs=0, batch_size=64, fourier_features=0, lr=10.0,
+        optimizer="sgd", momentum=0.9, weight_decay=0.0, schedule="constant", dtype="float32",
+    )  # fmt: skip
+    return config.replace(**changes), x, y
+
+
+def _training_loss(result: TrainResult, x: Array, y: Array) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.mean((result.predict(x)[:, 0] - y) ** 2))
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_a_divergence_keeps_weights_whose_training_loss_is_finite(
+    engine: str, request: pytest.FixtureRequest
+) -> None:
+    """With one batch per epoch, epoch 3's loss is the loss of the weights it starts from: those
+    overflow, so the weights kept are the ones epoch 2 started from (the end of epoch 1)."""
+    if engine == "torch":
+        request.getfixturevalue("torch")
+    config, x, y = _overshooting_run(engine=engine)
+    result = Trainer(config, x, y).run()
+    assert result.status == "diverged"
+    assert "diverged at epoch 3" in result.message
+    assert "kept the weights of the end of epoch 1;" in result.message
+    assert result.members[0].best_epoch == 1
+    assert math.isfinite(_training_loss(result, x, y))
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_a_last_step_that_overflows_is_a_divergence_not_a_completed_run(
+    engine: str, request: pytest.FixtureRequest
+) -> None:
+    """Every epoch's loss was finite, but the last step left weights whose loss overflows: a run
+    that reports completed with such a model would give inf or NaN predictions silently."""
+    if engine == "torch":
+        request.getfixturevalue("torch")
+    config, x, y = _overshooting_run(engine=engine, epochs=2)
+    result = Trainer(config, x, y).run()
+    assert [math.isfinite(record["train_loss"]) for record in result.history] == [True, True]
+    assert result.status == "diverged"
+    assert re.search(r"diverged at epoch 2: the loss became (inf|nan) \(float32\)", result.message)
+    assert "kept the weights of the end of epoch 1;" in result.message
+    assert math.isfinite(_training_loss(result, x, y))
+
+
+@pytest.mark.parametrize("restore_best", [True, False])
+def test_a_validated_run_whose_last_step_overflows_keeps_finite_weights(restore_best: bool) -> None:
+    """With validation rows the best epoch is restored; without restore (or when no epoch's
+    validation loss was finite) the last weights are checked as in a run without them."""
+    config, x, y = _overshooting_run(epochs=2, restore_best=restore_best, refit=False)
+    result = Trainer(config, x[:48], y[:48], x[48:], y[48:]).run()
+    assert math.isfinite(_training_loss(result, x, y))
+    assert result.status == ("completed" if restore_best else "diverged")
+
+
+@pytest.mark.parametrize("through_file", [False, True], ids=["in memory", "through a checkpoint file"])
+def test_a_resumed_run_keeps_the_same_weights_when_its_epoch_started_out_of_range(
+    through_file: bool, tmp_path: Any
+) -> None:
+    """Interrupted after epoch 2, whose last step went out of range: the resumed run, like the
+    straight one, keeps the end of epoch 1, which the resume state must hold for it."""
+    from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+
+    config, x, y = _overshooting_run()
+    straight = Trainer(config, x, y).run()
+
+    def stop_after_2(trainer: Any, record: dict[str, float]) -> None:
+        if record["epoch"] == 2:
+            trainer.request_stop()
+
+    stopped = Trainer(config, x, y, callback=stop_after_2).run()
+    state = stopped.resume
+    assert state is not None and (state.epoch, state.batch) == (2, 0)
+    if through_file:
+        path = save_checkpoint(
+            tmp_path / "c.npz", Checkpoint(spec=stopped.spec, members=[state.weights], resume=state)
+        )
+        state = load_checkpoint(path).resume
+        assert state is not None
+    resumed = Trainer(config, x, y).run(state)
+    assert resumed.status == "diverged" and resumed.message == straight.message
+    for name, value in straight.weights[0].items():
+        np.testing.assert_array_equal(resumed.weights[0][name], value)
+
+
+@pytest.mark.parametrize(("epoch", "batch"), [(3, 0), (-1, 0), (1, 7), (1, -2)])
+def test_a_resume_state_outside_the_run_is_refused(epoch: int, batch: int) -> None:
+    """3 epochs of 7 batches: a resume state past them (or before them) would train other epochs
+    or batches than the run's, silently."""
+    config, x, y = _overshooting_run(batch_size=10, lr=1e-3, epochs=3)
+
+    def stop(trainer: Any, record: dict[str, float]) -> None:
+        trainer.request_stop()
+
+    state = Trainer(config, x, y, callback=stop).run().resume
+    assert state is not None
+    state.epoch, state.batch = epoch, batch
+    with pytest.raises(
+        ValueError,
+        match=rf"resume state is at epoch {epoch + 1}, batch {batch}; the run has 3 epochs of 7 batches",
+    ):
+        Trainer(config, x, y).run(state)

@@ -13,8 +13,8 @@ never runs code):
 - ``history/<column>``: per-epoch records, one float64 array per column;
 - ``arrays/<key>``: extra arrays (e.g. the split's row indices);
 - ``resume/…``: weights, optimizer buffers, best weights and the weights at the start of
-  the epoch in progress (``resume/epoch_start``, when interrupted mid-epoch) of an
-  interrupted run.
+  the epoch in progress (``resume/epoch_start``, when interrupted mid-epoch) and of the
+  epoch before it (``resume/previous_start``) of an interrupted run.
 
 Files are written atomically (:func:`glassnet._files.atomic_write`): to a temporary file
 in the same folder, flushed to disk, renamed over the target with ``os.replace``, and the
@@ -57,6 +57,11 @@ from glassnet.train import (
 FORMAT = "glassnet-checkpoint"
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
+FINISHED_STATUSES = (
+    "completed",
+    "early_stopped",
+    "diverged",
+)  # how a finished member of a resume state ended
 
 
 @dataclass
@@ -101,6 +106,8 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
         raise ValueError("a checkpoint needs at least one member's weights")
     for index, weights in enumerate(checkpoint.members):
         check_weights(checkpoint.spec, weights, what=f"member {index} weights")
+    if checkpoint.config is not None:  # never write a file that load_checkpoint refuses
+        _config_fits(checkpoint.config, checkpoint.spec, len(checkpoint.members))
     arrays: dict[str, np.ndarray[Any, Any]] = {}
     for index, weights in enumerate(checkpoint.members):
         _put(arrays, f"weights/{index}", weights)
@@ -142,6 +149,8 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         _put(arrays, "resume/best", state.best_weights)
     if state.epoch_start_weights is not None:
         _put(arrays, "resume/epoch_start", state.epoch_start_weights)
+    if state.previous_epoch_start_weights is not None:
+        _put(arrays, "resume/previous_start", state.previous_epoch_start_weights)
     _put(arrays, "resume/history", history_arrays(state.history))
     finished = []
     for index, member in enumerate(state.finished):
@@ -164,6 +173,7 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         "sums": [float(s) for s in state.sums],
         "has_best": state.best_weights is not None,
         "has_epoch_start": state.epoch_start_weights is not None,
+        "has_previous_start": state.previous_epoch_start_weights is not None,
         "best_val": state.best_val if math.isfinite(state.best_val) else None,
         "best_epoch": state.best_epoch,
         "bad_epochs": state.bad_epochs,
@@ -347,9 +357,9 @@ def _read_member(source: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) 
 def _read_meta(source: Path, raw: np.ndarray[Any, Any]) -> dict[str, Any]:
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise ValueError(f"{source}: {META_KEY} must be a 1-D uint8 array, got {raw.dtype} {raw.shape}")
-    try:
-        meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    try:  # glassnet writes no NaN or infinity (allow_nan=False): one there was put by hand
+        meta = json.loads(raw.tobytes().decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError) as error:  # json.JSONDecodeError is a ValueError
         raise ValueError(f"{source}: damaged metadata ({error})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(
@@ -362,6 +372,10 @@ def _read_meta(source: Path, raw: np.ndarray[Any, Any]) -> dict[str, Any]:
             f"{FORMAT_VERSION}"
         )
     return meta
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"the metadata holds {name}, which glassnet never writes")
 
 
 def _group(arrays: Mapping[str, np.ndarray[Any, Any]], prefix: str) -> dict[str, np.ndarray[Any, Any]]:
@@ -402,7 +416,11 @@ def _assemble(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> 
                 f"damaged preprocessing: it gives {checked.n_outputs} columns, the model takes {spec.n_inputs}"
             )
     config = _config(meta["config"]) if meta.get("config") is not None else None
-    resume = _assemble_resume(meta["resume"], arrays, spec) if meta.get("resume") is not None else None
+    if config is not None:
+        _config_fits(config, spec, n_members)
+    resume = (
+        _assemble_resume(meta["resume"], arrays, spec, config) if meta.get("resume") is not None else None
+    )
     return Checkpoint(
         spec=spec,
         members=members,
@@ -414,6 +432,28 @@ def _assemble(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> 
         arrays=_checked_split(_group(arrays, "arrays")),
         resume=resume,
     )
+
+
+def _config_fits(config: TrainConfig, spec: MLPSpec, n_members: int) -> None:
+    """ValueError unless ``config`` describes ``spec`` (the Trainer builds one from the other)
+    and at most its ``ensemble`` members: ``train --resume`` rebuilds the model from the
+    configuration, and evaluate reads the architecture, so the two must agree."""
+    expected = {
+        "hidden": spec.sizes[1:-1],
+        "activation": spec.activation,
+        "output_activation": spec.output_activation,
+        "dtype": spec.dtype,
+    }
+    for name, value in expected.items():
+        if getattr(config, name) != value:
+            raise ValueError(
+                f"the training configuration's {name} {getattr(config, name)!r} does not match the "
+                f"architecture's {value!r}"
+            )
+    if n_members > config.ensemble:
+        raise ValueError(
+            f"the checkpoint holds {n_members} members, its configuration trains {config.ensemble}"
+        )
 
 
 def _checked_split(arrays: dict[str, np.ndarray[Any, Any]]) -> dict[str, np.ndarray[Any, Any]]:
@@ -444,35 +484,75 @@ def _checked_split(arrays: dict[str, np.ndarray[Any, Any]]) -> dict[str, np.ndar
     return arrays
 
 
-def _float_weights(weights: dict[str, np.ndarray[Any, Any]], spec: MLPSpec, what: str) -> dict[str, Array]:
+def _float_weights(
+    weights: dict[str, np.ndarray[Any, Any]], spec: MLPSpec, what: str, *, finite: bool = True
+) -> dict[str, Array]:
     dtype = np.dtype(spec.dtype)
     for name, array in weights.items():
         if array.dtype != dtype:
             raise ValueError(f"{what} weight {name!r} has dtype {array.dtype}, the architecture says {dtype}")
-        if not np.isfinite(array).all():
+        if finite and not np.isfinite(array).all():
             raise ValueError(f"{what} weight {name!r} holds NaN or infinite values")
     return weights
 
 
 def _assemble_resume(
-    state: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]], spec: MLPSpec
+    state: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]], spec: MLPSpec, config: TrainConfig | None
 ) -> ResumeState:
-    weights = _group(arrays, "resume/weights")
-    check_weights(spec, weights, what="resume weights")
-    buffers = {name: _group(arrays, f"resume/optimizer/{name}") for name in state["buffers"]}
-    for name, per_param in buffers.items():
-        check_weights(spec, per_param, what=f"resume optimizer buffer {name!r}")
-    best = _group(arrays, "resume/best") if state["has_best"] else None
-    if best is not None:
-        check_weights(spec, best, what="resume best weights")
+    """The resume state, every array checked as a member's weights are (names, shapes, the
+    architecture's dtype) and every count for its range. The weights a run may keep (best,
+    epoch starts, finished members) must be finite: a damaged state would otherwise put a NaN
+    member into the model it ends with. The weights in progress and the optimizer's buffers
+    may not be: a run interrupted just after a step that overflowed saves them so, and its
+    resumed epoch then ends in the divergence it would have met uninterrupted."""
+
+    def weights_of(prefix: str, what: str, *, finite: bool = True) -> dict[str, Array]:
+        group = _group(arrays, prefix)
+        check_weights(spec, group, what=what)
+        return _float_weights(group, spec, what, finite=finite)
+
+    weights = weights_of("resume/weights", "resume weights", finite=False)
+    buffers = {
+        name: weights_of(f"resume/optimizer/{name}", f"resume optimizer buffer {name!r}", finite=False)
+        for name in state["buffers"]
+    }
+    best = weights_of("resume/best", "resume best weights") if state["has_best"] else None
     # absent from checkpoints saved before glassnet kept the epoch's starting weights
-    epoch_start = _group(arrays, "resume/epoch_start") if state.get("has_epoch_start") else None
-    if epoch_start is not None:
-        check_weights(spec, epoch_start, what="resume epoch-start weights")
+    epoch_start = (
+        weights_of("resume/epoch_start", "resume epoch-start weights")
+        if state.get("has_epoch_start")
+        else None
+    )
+    previous_start = (
+        weights_of("resume/previous_start", "resume previous epoch-start weights")
+        if state.get("has_previous_start")
+        else None
+    )
+    counts = {key: state[key] for key in ("member", "epoch", "batch", "step", "best_epoch", "bad_epochs")}
+    for key, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"resume {key} must be an integer >= 0, got {value!r}")
+    if config is not None:
+        if counts["epoch"] >= config.epochs or counts["best_epoch"] > counts["epoch"]:
+            raise ValueError(
+                f"resume epoch {counts['epoch']} (best {counts['best_epoch']}) is outside the run's "
+                f"{config.epochs} epochs"
+            )
+        if counts["member"] >= 2 * config.ensemble:  # a validation and a final pass per member at most
+            raise ValueError(
+                f"resume member {counts['member']} is outside the run's {config.ensemble} member(s)"
+            )
+    if state["best_val"] is not None and not (
+        isinstance(state["best_val"], float | int) and math.isfinite(state["best_val"])
+    ):
+        raise ValueError(f"resume best_val must be a finite number or null, got {state['best_val']!r}")
     finished = []
     for index, entry in enumerate(state["finished"]):
-        member_weights = _group(arrays, f"resume/finished/{index}/weights")
-        check_weights(spec, member_weights, what=f"resume finished member {index} weights")
+        member_weights = weights_of(f"resume/finished/{index}/weights", f"resume finished member {index}")
+        if entry["status"] not in FINISHED_STATUSES:
+            raise ValueError(
+                f"resume finished member {index} has status {entry['status']!r}, not one of {', '.join(FINISHED_STATUSES)}"
+            )
         finished.append(
             MemberResult(
                 member=int(entry["member"]),
@@ -484,8 +564,8 @@ def _assemble_resume(
             )
         )
     sums = [float(s) for s in state["sums"]]
-    if len(sums) != 4:
-        raise ValueError(f"resume sums must have 4 entries, got {len(sums)}")
+    if len(sums) != 4 or not all(math.isfinite(v) and v >= 0.0 for v in sums):
+        raise ValueError(f"resume sums must be 4 finite sums >= 0, got {sums}")
     return ResumeState(
         member=int(state["member"]),
         epoch=int(state["epoch"]),
@@ -500,4 +580,5 @@ def _assemble_resume(
         bad_epochs=int(state["bad_epochs"]),
         finished=finished,
         epoch_start_weights=epoch_start,
+        previous_epoch_start_weights=previous_start,
     )

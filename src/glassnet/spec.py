@@ -8,6 +8,7 @@ turns into a ``torch.nn.Sequential`` with the same parameter names (``"0.weight"
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,10 @@ class MLPSpec:
             if not isinstance(value, str) or value not in ACTIVATIONS:
                 raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
         object.__setattr__(self, "dtype", str(as_dtype(self.dtype)))
+        slope = self.negative_slope
+        if isinstance(slope, bool) or not isinstance(slope, int | float) or not math.isfinite(slope):
+            raise ValueError(f"negative_slope must be a finite number, got {slope!r}")
+        object.__setattr__(self, "negative_slope", float(slope))
 
     @property
     def n_inputs(self) -> int:
@@ -90,7 +95,7 @@ class MLPSpec:
             activation=data.get("activation", "relu"),
             output_activation=data.get("output_activation"),
             dtype=data.get("dtype", "float64"),
-            negative_slope=float(data.get("negative_slope", DEFAULT_LEAKY_SLOPE)),
+            negative_slope=data.get("negative_slope", DEFAULT_LEAKY_SLOPE),
         )
 
 

@@ -99,6 +99,9 @@ class ResumeState:
     # weights at the start of the epoch in progress, which a divergence later in that epoch
     # keeps (None when interrupted between epochs, or saved before glassnet kept them)
     epoch_start_weights: dict[str, Array] | None = None
+    # weights at the start of the epoch before the one in progress, which a divergence keeps when
+    # the epoch in progress started from weights already out of range (None: none, or not saved)
+    previous_epoch_start_weights: dict[str, Array] | None = None
 
 
 @dataclass
@@ -380,6 +383,11 @@ class Trainer:
         batch_size = min(config.batch_size, n)
         n_batches = -(-n // batch_size)
         if resume is not None:
+            if not (0 <= resume.epoch < config.epochs and 0 <= resume.batch < n_batches):
+                raise ValueError(
+                    f"resume state is at epoch {resume.epoch + 1}, batch {resume.batch}; the run has "
+                    f"{config.epochs} epochs of {n_batches} batches"
+                )
             engine.load_optimizer_state(resume.optimizer)
             history = list(resume.history)
             best_weights, best_val = resume.best_weights, resume.best_val
@@ -405,13 +413,28 @@ class Trainer:
                 bad_epochs=bad_epochs,
                 finished=list(finished),
                 epoch_start_weights=last_good if batch > 0 else None,
+                previous_epoch_start_weights=previous_good if batch > 0 else last_good,
             )
 
-        def diverged(epoch: int, lr: float, sums: list[float], last_good: dict[str, Array]) -> MemberResult:
-            value = sums[0] / sums[3]  # the mean loss of the epoch so far: inf or nan
+        def diverged(epoch: int, lr: float, value: float) -> MemberResult:
+            # the weights each finished epoch ended with, latest first; the initial weights stand
+            # in for an epoch start that a resume state saved before glassnet kept it lacks
+            ends = [(last_good, epoch), (previous_good, epoch - 1)]
+            candidates = [(weights, done) for weights, done in ends if weights is not None and done >= 0]
+            if not any(done == 0 for _, done in candidates):
+                candidates.append((self.initial_weights(job % config.ensemble), 0))
             return self._diverged(
-                member, epoch, lr, value, engine, last_good, best_weights, best_epoch, history
+                member, epoch, lr, value, engine, rows, candidates, best_weights, best_epoch, history
             )
+
+        def end_loss() -> float:
+            """The training rows' loss at the engine's current weights: an epoch's loss is read
+            before each step, so the weights its last step made are not read with it."""
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                return self._loss_value(engine.predict(rows.x), rows.y)
+
+        last_good: dict[str, Array] | None = None  # weights at the start of the epoch in progress
+        previous_good: dict[str, Array] | None = None  # and of the epoch before it
 
         orders = self.epoch_orders(job % config.ensemble, n, start=first_epoch)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -422,6 +445,9 @@ class Trainer:
                 # resuming mid-epoch, the sums go on from those of the batches before the interruption
                 engine.begin_epoch(next(orders), sums[:3] if start_batch > 0 else None)
                 resumed_start = resume.epoch_start_weights if resume is not None and start_batch > 0 else None
+                previous_good = last_good
+                if epoch == first_epoch and resume is not None:
+                    previous_good = resume.previous_epoch_start_weights
                 last_good = resumed_start if resumed_start is not None else engine.get_weights()
                 for batch in range(start_batch, n_batches):
                     lo = batch * batch_size
@@ -434,14 +460,14 @@ class Trainer:
                     if self._stop and batch + 1 < n_batches:
                         sums = _epoch_sums(engine, hi)
                         if not math.isfinite(sums[0]):
-                            return diverged(epoch, lr, sums, last_good)
+                            return diverged(epoch, lr, sums[0] / sums[3])
                         return snapshot(epoch, batch + 1, sums)
                 # Divergence is read once per epoch, with the sums: reading the loss of every
                 # batch would wait for the device after every step (the torch engine on CUDA).
                 # A diverged epoch ends with NaN weights; the epoch's starting weights are kept.
                 sums = _epoch_sums(engine, n)
                 if not math.isfinite(sums[0]):
-                    return diverged(epoch, lr, sums, last_good)
+                    return diverged(epoch, lr, sums[0] / sums[3])  # the epoch's mean loss: inf or nan
                 record = self._epoch_record(job, rows, epoch, lr, sums, engine)
                 history.append(record)
                 stop_early = False
@@ -466,6 +492,8 @@ class Trainer:
                 if stop_early:
                     if bar is not None:
                         bar.update(config.epochs - epoch - 1)
+                    if not (restore and best_weights is not None) and not math.isfinite(end := end_loss()):
+                        return diverged(epoch, lr, end)
                     kept = best_weights if restore and best_weights is not None else engine.get_weights()
                     return MemberResult(
                         member=member,
@@ -479,6 +507,8 @@ class Trainer:
                     return snapshot(epoch + 1, 0, [0.0, 0.0, 0.0, 0.0])
         if restore and best_weights is not None:
             return MemberResult(member, best_weights, history, best_epoch, "completed")
+        if not math.isfinite(end := end_loss()):  # the last step of the last epoch went out of range
+            return diverged(config.epochs - 1, self._rates(config.epochs - 1), end)
         return MemberResult(member, engine.get_weights(), history, config.epochs, "completed")
 
     def _diverged(
@@ -488,12 +518,22 @@ class Trainer:
         lr: float,
         value: float,
         engine: Engine,
-        last_good: dict[str, Array],
+        rows: _Rows,
+        candidates: list[tuple[dict[str, Array], int]],
         best_weights: dict[str, Array] | None,
         best_epoch: int,
         history: list[dict[str, float]],
     ) -> MemberResult:
-        index, rows = self._job(member)  # member is the job number here
+        """The result of a member whose loss became ``value`` (inf or nan) in 0-based ``epoch``.
+
+        It keeps the best validation epoch's weights if there are any, else the first of
+        ``candidates`` (weights, epochs finished: the start of the diverged epoch, of the one
+        before, the initial weights) whose loss on the training rows is finite. The start of
+        the diverged epoch alone is not enough: an epoch's loss is read before each step, so
+        the weights its last step made are first read by the next epoch (with one batch per
+        epoch, they are the very weights whose loss became inf).
+        """
+        index, _ = self._job(member)  # member is the job number here
         who = f" (member {index + 1})" if self.config.ensemble > 1 else ""
         if self.refit:
             who += " in the final pass" if rows.x_val is None else " in the validation pass"
@@ -504,8 +544,16 @@ class Trainer:
                 f"the weights of the best validation epoch {best_epoch}",
             )
         else:
-            kept, kept_epoch = last_good, epoch
-            which = f"the weights of the end of epoch {epoch}" if epoch > 0 else "the initial weights"
+            kept, kept_epoch = candidates[-1]
+            for weights, done in candidates:
+                engine.set_weights(weights)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                    if math.isfinite(self._loss_value(engine.predict(rows.x), rows.y)):
+                        kept, kept_epoch = weights, done
+                        break
+            which = (
+                f"the weights of the end of epoch {kept_epoch}" if kept_epoch > 0 else "the initial weights"
+            )
         message = (
             f"training diverged at epoch {epoch + 1}{who}: the loss became {value} ({self.config.dtype}); "
             f"kept {which}; try a smaller learning rate than {lr:g}"
