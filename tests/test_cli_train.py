@@ -351,6 +351,10 @@ def test_predict_writes_one_prediction_per_row(airfoil_run: Path, tmp_path: Path
             "chord_length, displacement_thickness); the model reads its columns by position, as frequency, "
             "angle_of_attack, chord_length, velocity, displacement_thickness: put the columns in that order",
         ),
+        (  # the published copies' abbreviations in another order: known, so refused as well
+            "AOA,Freq,Chord,Velocity,Displacement\n0,800,0.3048,71.3,0.0026\n",
+            "the header lists the model's features in another order (AOA, Freq, Chord, Velocity, Displacement)",
+        ),
         (  # values whose standardised form (x − μ) / σ, or its Fourier angles, overflow
             "f,a,c,v,t\n800,0,0.3,71,0.002\n800,0,1e308,71,0.002\n800,0,1e307,71,0.002\n",
             "line 3, column 3 (chord_length): 1e+308 is too far from the training data: "

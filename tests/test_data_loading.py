@@ -289,6 +289,29 @@ def test_a_header_naming_the_columns_in_another_order_is_refused(
         load_airfoil(path)
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "AOA,Freq,Chord,Velocity,Displacement,Target(dB)",  # a published copy's names, two swapped
+        "Angle of attack,Frequency,Chord length,Free-stream velocity,Suction side displacement thickness,"
+        "Scaled sound pressure level",  # UCI's
+    ],
+)
+def test_a_header_of_other_known_names_in_another_order_is_refused(
+    header: str, reference: np.ndarray, tmp_path: Path
+) -> None:
+    rows = [",".join([row[1], row[0], *row[2:]]) for row in _rows(reference)]
+    path = _write(tmp_path / "aliases.csv", "\n".join([header, *rows]))
+    with pytest.raises(DataFormatError, match=r"the header lists the airfoil columns in another order"):
+        load_airfoil(path)
+
+
+def test_a_header_of_other_known_names_in_order_is_read(reference: np.ndarray, tmp_path: Path) -> None:
+    header = "Freq,AOA,Chord,Velocity,Displacement,Target(dB)"
+    path = _write(tmp_path / "aliases.csv", "\n".join([header, *(",".join(row) for row in _rows(reference))]))
+    np.testing.assert_array_equal(load_airfoil(path).X, reference[:, :5])
+
+
 # --- feature rows for `glassnet predict` ---------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_fil
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli._evaluate import MODEL_HELP, model_path
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
-from glassnet.data._airfoil import check_positive_magnitudes
+from glassnet.data._airfoil import COLUMN_ALIASES, check_positive_magnitudes
 from glassnet.data._table import Table, bad_lines_note, first_bad_value, read_table, refuse_reordered_header
 
 
@@ -100,10 +100,16 @@ def handle(args: argparse.Namespace) -> int:
         names = [f"x{i + 1}" for i in range(n_features)]
     table = read_table(args.input, names)
     rows = table.values  # (N, d)
+    airfoil = checkpoint.info.get("task") == "airfoil"
     refuse_reordered_header(
-        table, names, source=args.input, listing="the model's features", reader="the model"
+        table,
+        names,
+        source=args.input,
+        listing="the model's features",
+        reader="the model",
+        aliases=COLUMN_ALIASES if airfoil else None,  # "AOA,Freq,…" is the airfoil columns reordered too
     )
-    if checkpoint.info.get("task") == "airfoil":  # what load_airfoil refuses: x ≤ 0 for a magnitude
+    if airfoil:  # what load_airfoil refuses: x ≤ 0 for a magnitude
         check_positive_magnitudes(table, source=args.input, path=Path(args.input), names=names)
     check_domain(table, preprocessor, names, args.input)
     warn_extrapolation(table, preprocessor, names, args.input)

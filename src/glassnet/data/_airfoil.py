@@ -39,6 +39,35 @@ TARGET_NAME = "sound_pressure_level"
 TARGET_UNIT = "dB"
 COLUMN_NAMES = (*FEATURE_NAMES, TARGET_NAME)
 
+# Other names the columns go by (the UCI description's, OpenML's, the copies' headers such
+# as "Freq,AOA,Chord,Velocity,Displacement,Target(dB)"), written as column_alias writes them:
+# a header of these names in another order is refused, as one of glassnet's own names is.
+COLUMN_ALIASES: dict[str, str] = {
+    alias: column
+    for column, aliases in {
+        "frequency": ("frequency", "freq", "frequencyhz", "frequencyinhertzs"),
+        "angle_of_attack": ("angleofattack", "aoa", "angle", "alpha", "angleofattackdeg"),
+        "chord_length": ("chordlength", "chord", "chordlengthm"),
+        "velocity": ("velocity", "freestreamvelocity", "velocityms", "freestreamvelocityms"),
+        "displacement_thickness": (
+            "displacementthickness",
+            "displacement",
+            "suctionsidedisplacementthickness",
+            "thickness",
+        ),
+        "sound_pressure_level": (
+            "soundpressurelevel",
+            "scaledsoundpressurelevel",
+            "targetdb",
+            "target",
+            "spl",
+            "ssplb",
+        ),
+    }.items()
+    for alias in aliases
+}
+
+
 POSITIVE_COLUMNS = (0, 2, 3, 4)
 """Columns that are physical magnitudes and must be > 0: frequency, chord length, velocity and
 displacement thickness (the angle of attack may be 0 or negative; the target is in dB)."""
@@ -229,7 +258,12 @@ def parse_airfoil_text(text: str, *, source: str, path: Path | None = None) -> F
     """Parse airfoil text into a (N, 6) float64 table: 5 features, then the target."""
     table = parse_table(text, source=source, column_names=COLUMN_NAMES, path=path)
     refuse_reordered_header(
-        table, COLUMN_NAMES, source=source, listing="the airfoil columns", reader="glassnet"
+        table,
+        COLUMN_NAMES,
+        source=source,
+        listing="the airfoil columns",
+        reader="glassnet",
+        aliases=COLUMN_ALIASES,
     )
     return check_positive_magnitudes(table, source=source, path=path, names=COLUMN_NAMES)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -240,20 +240,35 @@ def _parse_number(
     raise DataFormatError(message, path=path, line=line, column=column)
 
 
+def column_alias(name: str) -> str:
+    """A column name as ``aliases`` are keyed: lower case, letters and digits only ("Target(dB)"
+    -> "targetdb", "angle_of_attack" -> "angleofattack")."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
 def refuse_reordered_header(
-    table: Table, names: Sequence[str], *, source: str, listing: str, reader: str
+    table: Table,
+    names: Sequence[str],
+    *,
+    source: str,
+    listing: str,
+    reader: str,
+    aliases: Mapping[str, str] | None = None,
 ) -> None:
     """DataFormatError when the header lists ``names`` in another order.
 
     Rows are read by position, so such a file would be read with its columns swapped,
     silently wrong; it is refused rather than reordered, so that every message keeps the
-    file's own columns. Another header (other names, such as the published file's
-    abbreviations) is not read. ``listing`` names the columns ("the model's features"),
-    ``reader`` who reads them ("the model").
+    file's own columns. ``aliases`` ({:func:`column_alias` of another name: the name in
+    ``names``}) lets a header of other known names (the published copies' abbreviations) be
+    checked too; a header of names it does not know is not read. ``listing`` names the
+    columns ("the model's features"), ``reader`` who reads them ("the model").
     """
     if table.header is None:
         return
-    given, expected = [name.strip().lower() for name in table.header], [name.lower() for name in names]
+    known = aliases or {}
+    given = [known.get(column_alias(name), name.strip()).lower() for name in table.header]
+    expected = [name.lower() for name in names]
     if given != expected and sorted(given) == sorted(expected):
         raise DataFormatError(
             f"{source}: the header lists {listing} in another order ({', '.join(table.header)}); "
