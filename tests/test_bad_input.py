@@ -466,3 +466,23 @@ def test_failed_scheduler_load_state_dict_changes_nothing(state: Any) -> None:
         == before
         == ({"last_epoch": 2, "base_lrs": [0.5]}, [0.05])
     )
+
+
+@pytest.mark.parametrize(
+    ("loss", "target"),
+    [(MSELoss(), np.zeros(5)), (LogisticLoss(), np.full(4, 3.0)), (BCELoss(), np.full(4, 2.0))],
+    ids=["MSE wrong shape", "logistic bad label", "BCE bad target"],
+)
+def test_a_failed_loss_call_leaves_no_gradient_of_the_previous_batch(loss: Any, target: np.ndarray) -> None:
+    # The model's forward state is the new batch's; the loss's was the old one's, so a
+    # backward after the error (a notebook cell run again, say) mixed the two silently.
+    model = MLP([2, 3, 1], output_activation="sigmoid", rng=np.random.default_rng(0))
+    loss(model(np.full((4, 2), 0.5)), np.ones(4))
+    loss.backward()
+    prediction = model(np.full((4, 2), -2.0))
+    with pytest.raises(ValueError):
+        loss(prediction, target)
+    with pytest.raises(
+        RuntimeError, match=r"backward called before the loss was computed \(or after a call that failed\)"
+    ):
+        loss.backward()

@@ -558,3 +558,75 @@ def test_linear_forward_called_directly_refuses_an_input_that_is_not_n_by_in_fea
         layer.forward(np.ones(shape))
     with pytest.raises(RuntimeError, match="backward called before forward"):
         layer.backward(np.ones((4, 2)))
+
+
+def test_a_relu_subclass_with_its_own_function_forwards_through_it() -> None:
+    # forward goes through function: a subclass's own function is used (an inlined max(x, 0),
+    # tried for speed, gave a clipped ReLU unclipped)
+    class ClippedReLU(ReLU):
+        def function(self, z: np.ndarray) -> np.ndarray:
+            return np.minimum(np.maximum(z, 0.0), 6.0)
+
+    layer = ClippedReLU()
+    x = np.array([[-1.0, 3.0, 10.0]])
+    np.testing.assert_array_equal(layer.forward(x), [[0.0, 3.0, 6.0]])
+    np.testing.assert_array_equal(layer(x), [[0.0, 3.0, 6.0]])
+    np.testing.assert_array_equal(layer.backward(np.ones((1, 3))), [[0.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(ReLU().forward(x), [[0.0, 3.0, 10.0]])
+
+
+def test_optimizer_zero_grad_calls_a_parameter_subclass_zero_grad() -> None:
+    calls: list[str] = []
+
+    class CountingParameter(Parameter):
+        def zero_grad(self) -> None:
+            calls.append("zero_grad")
+            super().zero_grad()
+
+    parameter = CountingParameter(np.ones(3))
+    parameter.grad = np.full(3, 2.0)
+    optimizer = optim.SGD([parameter], lr=0.5)
+    optimizer.zero_grad()
+    assert calls == ["zero_grad"]  # as Module.zero_grad calls it
+    optimizer.step()
+    np.testing.assert_array_equal(parameter.data, np.ones(3))
+    np.testing.assert_array_equal(parameter.grad, np.zeros(3))
+
+
+@pytest.mark.parametrize("mode", ["eval", 0, None], ids=["str", "int", "None"])
+def test_train_refuses_a_mode_that_is_not_a_bool(mode: object) -> None:
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    with pytest.raises(
+        TypeError, match=rf"MLP.train mode must be True or False, got {re.escape(repr(mode))}$"
+    ):
+        model.train(mode)  # type: ignore[arg-type]
+    assert model.training is True and all(module.training is True for module in model.modules())
+    assert model.train(np.bool_(False)).training is False  # type: ignore[arg-type]
+
+
+def test_load_state_dict_refuses_what_is_not_a_mapping() -> None:
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match=r"MLP.load_state_dict expects a mapping .*, got ndarray$"):
+        model.load_state_dict(np.ones(3))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"got list$"):
+        model.load_state_dict(list(model.state_dict().items()))  # type: ignore[arg-type]
+
+
+def test_load_state_dict_returns_the_keys_it_left_aside_as_torch() -> None:
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    state = model.state_dict()
+    assert model.load_state_dict(state) == ([], [])
+    partial = {"0.weight": np.zeros((3, 2)), "extra": np.ones(1)}
+    result = model.load_state_dict(partial, strict=False)
+    assert result.missing_keys == ["0.bias", "2.bias", "2.weight"]
+    assert result.unexpected_keys == ["extra"]
+    np.testing.assert_array_equal(model[0].weight.data, np.zeros((3, 2)))
+
+
+def test_load_state_dict_names_unexpected_keys_of_mixed_types() -> None:
+    # sorting an int and a str key raised TypeError ('<' not supported) instead of the message
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    state: dict[object, np.ndarray] = dict(model.state_dict())
+    state.update({1: np.ones(1), "extra": np.ones(1)})
+    with pytest.raises(ValueError, match=r"unexpected keys \['1', 'extra'\]"):
+        model.load_state_dict(state)  # type: ignore[arg-type]

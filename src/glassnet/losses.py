@@ -86,7 +86,13 @@ class Loss:
     def __call__(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
         """L(ŷ, y), reduced; ValueError (naming the dtype) if it overflows instead of a silent inf."""
         given_target = target
-        prediction, target = self.prepare(prediction, target)
+        try:
+            prediction, target = self.prepare(prediction, target)
+        except BaseException:
+            # what backward would use is the previous call's, while the model's forward state is
+            # this batch's: a backward after the error would mix the two, silently
+            self._forget()
+            raise
         value = self.forward(prediction, target)
         if not math.isfinite(value):
             # name a NaN or inf in the target (indexed as given), then in the prediction,
@@ -108,10 +114,17 @@ class Loss:
         with np.errstate(over="ignore", invalid="ignore"):
             return self.reduce(self.elementwise(prediction, target))
 
+    def _forget(self) -> None:
+        """Drop what the last call kept, so that ``backward`` refuses instead of using it."""
+        self._prediction = self._target = None
+
     def backward(self) -> Array:
         """dL/dŷ for the last call, with the prediction's shape."""
         if self._prediction is None or self._target is None:
-            raise RuntimeError(f"{type(self).__name__}.backward called before the loss was computed")
+            raise RuntimeError(
+                f"{type(self).__name__}.backward called before the loss was computed "
+                "(or after a call that failed)"
+            )
         grad = self.elementwise_grad(self._prediction, self._target)
         if self.reduction == "mean":
             grad = grad / self._prediction.size
@@ -257,6 +270,10 @@ class MSELoss(Loss):
         self._residual = residual
         return total / residual.size if self.reduction == "mean" else total
 
+    def _forget(self) -> None:
+        super()._forget()
+        self._residual = None
+
     @property
     def residual(self) -> Array:
         """r = ŷ − y of the last call, with the prediction's shape (the Trainer reads it for its
@@ -268,7 +285,9 @@ class MSELoss(Loss):
 
     def backward(self) -> Array:
         if self._residual is None:
-            raise RuntimeError("MSELoss.backward called before the loss was computed")
+            raise RuntimeError(
+                "MSELoss.backward called before the loss was computed (or after a call that failed)"
+            )
         scale = 2.0 / self._residual.size if self.reduction == "mean" else 2.0
         grad: Array = self._residual * scale
         return grad

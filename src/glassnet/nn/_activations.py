@@ -83,9 +83,8 @@ class ReLU(Activation):
         return (z > 0).astype(z.dtype)
 
     def forward(self, x: Array) -> Array:
-        # self.function(x) written out: one call fewer on every step
-        self._y = y = np.maximum(x, 0.0)  # kept for backward, in place of z
-        return y
+        self._y = self.function(x)  # kept for backward, in place of z
+        return self._y
 
     def backward(self, grad_out: Array) -> Array:
         if self._y is None:

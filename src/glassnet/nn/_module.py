@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import Array, as_dtype, as_float_array
 from glassnet.nn._parameter import Parameter
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` left aside: names it has no parameter for, or got no values
+    for (as PyTorch's ``load_state_dict`` returns them; both empty when ``strict``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Module:
@@ -113,6 +121,9 @@ class Module:
     # -- modes -------------------------------------------------------------------------
 
     def train(self, mode: bool = True) -> Self:
+        if not isinstance(mode, bool | np.bool_):  # "eval" or 0 would be kept as they are
+            raise TypeError(f"{type(self).__name__}.train mode must be True or False, got {mode!r}")
+        mode = bool(mode)
         for module in self.modules():
             module.training = mode
         return self
@@ -126,21 +137,26 @@ class Module:
         """A copy of every parameter's values, by dotted name."""
         return {name: parameter.data.copy() for name, parameter in self.named_parameters()}
 
-    def load_state_dict(self, state: Mapping[str, npt.ArrayLike], strict: bool = True) -> None:
+    def load_state_dict(self, state: Mapping[str, npt.ArrayLike], strict: bool = True) -> IncompatibleKeys:
         """Copy values into the parameters (kept in place, so optimizers still see them).
 
         Every array is checked first and nothing is changed unless all of them fit:
-        names (all of them when ``strict``), shapes, and finite values.
+        names (all of them when ``strict``), shapes, and finite values. Returns the names
+        left aside (``missing_keys``, ``unexpected_keys``), as PyTorch's does.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict expects a mapping of parameter names to arrays "
+                f"(as state_dict() returns), got {type(state).__name__}"
+            )
         own = dict(self.named_parameters())
-        if strict:
-            missing = sorted(set(own) - set(state))
-            unexpected = sorted(set(state) - set(own))
-            if missing or unexpected:
-                raise ValueError(
-                    f"state_dict does not match {type(self).__name__}: "
-                    f"missing keys {missing}, unexpected keys {unexpected}"
-                )
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(map(str, set(state) - set(own)))
+        if strict and (missing or unexpected):
+            raise ValueError(
+                f"state_dict does not match {type(self).__name__}: "
+                f"missing keys {missing}, unexpected keys {unexpected}"
+            )
         checked: list[tuple[Parameter, Array]] = []
         for name, values in state.items():
             if name not in own:
@@ -154,6 +170,7 @@ class Module:
             checked.append((parameter, array))
         for parameter, array in checked:
             np.copyto(parameter.data, array)
+        return IncompatibleKeys(missing, unexpected)
 
     # -- display -----------------------------------------------------------------------
 

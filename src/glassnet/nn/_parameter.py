@@ -26,8 +26,8 @@ class Parameter:
     ``grad`` (or an optimizer steps, see :meth:`settle_grad`). Until then the layers'
     :meth:`add_grad_product` writes the product straight into the array instead of adding
     it, which saves filling the array with zeros, a temporary array and an addition per
-    parameter and step. Optimizers raise and read that flag (``_grad_is_zero``) themselves
-    on every step, rather than through a method call per parameter.
+    parameter and step. ``opt.step()`` reads that flag (``_grad_is_zero``) itself, rather
+    than through a method call per parameter, and calls :meth:`settle_grad` only when it is up.
     """
 
     __slots__ = ("_grad", "_grad_is_zero", "data")

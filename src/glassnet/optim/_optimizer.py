@@ -93,9 +93,9 @@ class Optimizer:
             self.update_group(data, grad, state, group)
 
     def zero_grad(self) -> None:
-        for views in self._views:
-            for parameter, _ in views:
-                parameter._grad_is_zero = True  # Parameter.zero_grad, without a call per parameter
+        for group in self.param_groups:
+            for parameter in group["params"]:
+                parameter.zero_grad()
 
     def state_dict(self) -> dict[str, Any]:
         """Settings and buffers (copies), without the parameters themselves."""
