@@ -65,6 +65,20 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         r"must be a 2-D array \(N, features\), got shape \(2,\)",
     ),
     ("3-D input", lambda: _model()(np.ones((1, 2, 2))), ValueError, r"2-D array .* got shape \(1, 2, 2\)"),
+    (  # finite, but not in float32: named as such, not as the inf the cast would make of it
+        "input beyond float32",
+        lambda: MLP([2, 1], dtype=np.float32, rng=np.random.default_rng(0))(np.array([[1e39, 1.0]])),
+        ValueError,
+        r"MLP input holds 1e\+39 at index \(0, 0\), outside the range of float32 \(largest 3\.4e\+38\)",
+    ),
+    (
+        "state_dict value beyond float32",
+        lambda: (m := MLP([2, 1], dtype=np.float32)).load_state_dict(
+            {**m.state_dict(), "0.weight": np.array([[1e300, 0.0]])}
+        ),
+        ValueError,
+        r"state_dict\['0\.weight'\] holds 1e\+300 at index \(0, 0\), outside the range of float32",
+    ),
     # what is not a real number: refused by type, never cast (the imaginary part dropped,
     # strings parsed, None made NaN)
     *[

@@ -171,9 +171,21 @@ def _convert_numbers(values: Any, name: str, dtype: np.dtype[Any] | None) -> Arr
     if dtype is None:
         dtype = raw.dtype if raw.dtype in FLOAT_DTYPES else np.dtype(np.float64)
     try:
-        return raw.astype(dtype, copy=False)
+        with np.errstate(over="ignore"):  # a number beyond the dtype's range: named below
+            array = raw.astype(dtype, copy=False)
     except OverflowError:  # a Python int beyond the float range, in an object array
         raise ValueError(f"{name} must be finite, got an integer too large for {dtype}") from None
+    if array is not raw and array.size and not all_finite(array):
+        # finite numbers that the cast made infinite: "must be finite, got inf" would blame the input
+        overflowed = np.isinf(array) & np.isfinite(raw.astype(np.float64))
+        if overflowed.any():
+            index = tuple(int(i) for i in np.argwhere(overflowed)[0])
+            largest = float(np.finfo(dtype).max)
+            raise ValueError(
+                f"{name} holds {exact_text(raw[index])} at index {index}, outside the range of {dtype} "
+                f"(largest {largest:.3g})"
+            )
+    return array
 
 
 def require_keys(state: Mapping[str, Any], keys: Iterable[str], *, owner: str) -> None:
