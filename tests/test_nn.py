@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from glassnet import optim
+from glassnet.gradcheck import gradcheck
 from glassnet.losses import LogisticLoss, MSELoss
 from glassnet.nn import MLP, Activation, Linear, Module, Parameter, ReLU, Sequential, Tanh
 
@@ -562,17 +563,28 @@ def test_linear_forward_called_directly_refuses_an_input_that_is_not_n_by_in_fea
 
 def test_a_relu_subclass_with_its_own_function_forwards_through_it() -> None:
     # forward goes through function: a subclass's own function is used (an inlined max(x, 0),
-    # tried for speed, gave a clipped ReLU unclipped)
+    # tried for speed, gave a clipped ReLU unclipped); and backward through its derivative,
+    # not ReLU's sign(y) shortcut, which is f′ of max(z, 0) only
     class ClippedReLU(ReLU):
         def function(self, z: np.ndarray) -> np.ndarray:
             return np.minimum(np.maximum(z, 0.0), 6.0)
+
+        def derivative(self, z: np.ndarray) -> np.ndarray:
+            return ((z > 0) & (z < 6)).astype(z.dtype)
 
     layer = ClippedReLU()
     x = np.array([[-1.0, 3.0, 10.0]])
     np.testing.assert_array_equal(layer.forward(x), [[0.0, 3.0, 6.0]])
     np.testing.assert_array_equal(layer(x), [[0.0, 3.0, 6.0]])
-    np.testing.assert_array_equal(layer.backward(np.ones((1, 3))), [[0.0, 1.0, 1.0]])
-    np.testing.assert_array_equal(ReLU().forward(x), [[0.0, 3.0, 10.0]])
+    np.testing.assert_array_equal(layer.backward(np.ones((1, 3))), [[0.0, 1.0, 0.0]])  # sign(6) would say 1
+    model = Sequential(
+        Linear(3, 2, rng=np.random.default_rng(0)), ClippedReLU(), Linear(2, 1, rng=np.random.default_rng(1))
+    )
+    report = gradcheck(model, MSELoss(), np.array([[1.0, -2.0, 30.0], [0.5, 0.1, -0.3]]), np.zeros((2, 1)))
+    assert report.ok, report
+    plain = ReLU()
+    np.testing.assert_array_equal(plain.forward(x), [[0.0, 3.0, 10.0]])
+    np.testing.assert_array_equal(plain.backward(np.ones((1, 3))), [[0.0, 1.0, 1.0]])
 
 
 def test_optimizer_zero_grad_calls_a_parameter_subclass_zero_grad() -> None:

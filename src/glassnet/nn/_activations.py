@@ -7,7 +7,7 @@ Every activation maps an array of any shape to one of the same shape. ``function
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -81,6 +81,17 @@ class ReLU(Activation):
 
     def derivative(self, z: Array) -> Array:
         return (z > 0).astype(z.dtype)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # forward keeps y and backward multiplies by sign(y), which is f′(z) for max(z, 0) only:
+        # a subclass with an f or f′ of its own (a clipped ReLU, say) takes Activation's general
+        # path, z kept and its own f′(z) applied, where it does not define the two itself
+        if cls.function is not ReLU.function or cls.derivative is not ReLU.derivative:
+            if cls.forward is ReLU.forward:
+                cls.forward = Activation.forward  # type: ignore[method-assign]
+            if cls.backward is ReLU.backward:
+                cls.backward = Activation.backward  # type: ignore[method-assign]
 
     def forward(self, x: Array) -> Array:
         self._y = self.function(x)  # kept for backward, in place of z
