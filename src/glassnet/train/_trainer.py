@@ -427,12 +427,6 @@ class Trainer:
                 member, epoch, lr, value, engine, rows, candidates, best_weights, best_epoch, history
             )
 
-        def end_loss() -> float:
-            """The training rows' loss at the engine's current weights: an epoch's loss is read
-            before each step, so the weights its last step made are not read with it."""
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                return self._loss_value(engine.predict(rows.x), rows.y)
-
         last_good: dict[str, Array] | None = None  # weights at the start of the epoch in progress
         previous_good: dict[str, Array] | None = None  # and of the epoch before it
 
@@ -492,7 +486,9 @@ class Trainer:
                 if stop_early:
                     if bar is not None:
                         bar.update(config.epochs - epoch - 1)
-                    if not (restore and best_weights is not None) and not math.isfinite(end := end_loss()):
+                    if not (restore and best_weights is not None) and not math.isfinite(
+                        end := self._training_loss(engine, rows)
+                    ):
                         return diverged(epoch, lr, end)
                     kept = best_weights if restore and best_weights is not None else engine.get_weights()
                     return MemberResult(
@@ -507,7 +503,9 @@ class Trainer:
                     return snapshot(epoch + 1, 0, [0.0, 0.0, 0.0, 0.0])
         if restore and best_weights is not None:
             return MemberResult(member, best_weights, history, best_epoch, "completed")
-        if not math.isfinite(end := end_loss()):  # the last step of the last epoch went out of range
+        if not math.isfinite(
+            end := self._training_loss(engine, rows)
+        ):  # the last step of the last epoch went out of range
             return diverged(config.epochs - 1, self._rates(config.epochs - 1), end)
         return MemberResult(member, engine.get_weights(), history, config.epochs, "completed")
 
@@ -547,10 +545,9 @@ class Trainer:
             kept, kept_epoch = candidates[-1]
             for weights, done in candidates:
                 engine.set_weights(weights)
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                    if math.isfinite(self._loss_value(engine.predict(rows.x), rows.y)):
-                        kept, kept_epoch = weights, done
-                        break
+                if math.isfinite(self._training_loss(engine, rows)):
+                    kept, kept_epoch = weights, done
+                    break
             which = (
                 f"the weights of the end of epoch {kept_epoch}" if kept_epoch > 0 else "the initial weights"
             )
@@ -593,6 +590,13 @@ class Trainer:
                 metrics = classification_metrics(prediction, data.y_val, threshold=self.threshold)
                 record.update({f"val_{k}": v for k, v in metrics.items()})
         return record
+
+    def _training_loss(self, engine: Engine, rows: _Rows) -> float:
+        """The training rows' loss at the engine's current weights (inf when it overflows). An
+        epoch's loss is read before each step, so the weights its last step made are first
+        measured here or by the next epoch."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            return self._loss_value(engine.predict(rows.x), rows.y)
 
     def _loss_value(self, prediction: Array, target: Array) -> float:
         """The mean row loss of (N, out) predictions, as train_loss (see TrainResult.history)."""
