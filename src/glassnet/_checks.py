@@ -175,8 +175,9 @@ def _convert_numbers(values: Any, name: str, dtype: np.dtype[Any] | None) -> Arr
             array = raw.astype(dtype, copy=False)
     except OverflowError:  # a Python int beyond the float range, in an object array
         raise ValueError(f"{name} must be finite, got an integer too large for {dtype}") from None
-    if array is not raw and array.size and not all_finite(array):
-        # finite numbers that the cast made infinite: "must be finite, got inf" would blame the input
+    if array.dtype.itemsize < raw.dtype.itemsize and not all_finite(array):
+        # a narrowing cast (float64 or Python numbers to float32) made finite numbers infinite:
+        # "must be finite, got inf" would blame the input
         overflowed = np.isinf(array) & np.isfinite(raw.astype(np.float64))
         if overflowed.any():
             index = tuple(int(i) for i in np.argwhere(overflowed)[0])
