@@ -61,6 +61,7 @@ from speed import (
     SEED,
     beside_goal,
     load_training_split,
+    meets,
     run_trainer_timed,
     torch_module,
     trainer_config,
@@ -337,7 +338,7 @@ def report(results: dict[str, Any]) -> str:
     for key, goal in TARGETS.items():
         value = best[key]
         at_most = key.endswith("ms/epoch")
-        met = value <= goal if at_most else value >= goal
+        met = meets(value, goal, at_most)
         shown = beside_goal(value, goal, at_most, 4, kind="g")  # never a miss that reads as the goal
         lines.append(f"| {key} | {shown} | {goal:.4g} | {'met' if met else 'MISSED'} |")
     return "\n".join(lines)

@@ -897,14 +897,19 @@ def ratio_table(timing: Timing, reference: str = "floor") -> list[str]:
     return lines
 
 
+def meets(value: float, goal: float, at_most: bool) -> bool:
+    """Whether ``value`` reaches ``goal``: at most it (a time or a ratio to the floor), else at least."""
+    return value <= goal if at_most else value >= goal
+
+
 def beside_goal(value: float, goal: float, at_most: bool, digits: int, kind: str = "f") -> str:
     """``value`` with ``digits`` decimals (``kind`` "f"; "g": significant digits), or more where
     rounding would put it on the other side of ``goal`` (1.2502 must not read as 1.250 beside
     a MISSED of ≤ 1.25, nor 3.996 as 4.00)."""
-    meets = value <= goal if at_most else value >= goal
+    met = meets(value, goal, at_most)
     for places in range(digits, 17):
         text = f"{value:.{places}{kind}}"
-        if (float(text) <= goal if at_most else float(text) >= goal) == meets:
+        if meets(float(text), goal, at_most) == met:
             return text
     return repr(value)
 
@@ -931,7 +936,7 @@ def targets(main: dict[str, Timing]) -> list[str]:
                 else:  # "× faster": the other's time over ours
                     wall, cpu = 1.0 / wall, 1.0 / cpu
                     at_most, digits = False, 2
-                met = wall <= goal if at_most else wall >= goal
+                met = meets(wall, goal, at_most)
                 cells.append(
                     f"{beside_goal(wall, goal, at_most, digits)} {'met' if met else 'MISSED'} "
                     f"(CPU time: {beside_goal(cpu, goal, at_most, digits)})"
