@@ -153,6 +153,13 @@ def test_evaluate_refuses_a_model_whose_split_points_outside_its_data(
     )
 
 
+def evaluated_sizes(model: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, float]:
+    """``glassnet evaluate MODEL --json``: the row count of every part measured."""
+    capsys.readouterr()
+    assert main(["evaluate", str(model), "--json"]) == 0
+    return {part: values["n"] for part, values in json.loads(capsys.readouterr().out).items()}
+
+
 def test_a_model_saved_before_data_fingerprints_is_evaluated_by_row_count(
     airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -160,10 +167,7 @@ def test_a_model_saved_before_data_fingerprints_is_evaluated_by_row_count(
     older.write_bytes((airfoil_run / "model.npz").read_bytes())
 
     rewrite_checkpoint(older, without_info("data_sha256"))
-    capsys.readouterr()
-    assert main(["evaluate", str(older), "--json"]) == 0
-    measured = json.loads(capsys.readouterr().out)
-    assert {part: measured[part]["n"] for part in measured} == {"train": 1202, "test": 301, "all": 1503}
+    assert evaluated_sizes(older, capsys) == {"train": 1202, "test": 301, "all": 1503}
 
 
 def interrupted_airfoil_run(out: Path, *, in_final_pass: bool = False) -> None:
@@ -205,13 +209,6 @@ DIVERGING = [  # a learning rate of 10 with momentum 0.99: the loss overflows in
     *["--epochs", "20", "--hidden", "16", "--fourier-features", "0", "--optimizer", "sgd", "--lr", "10"],
     *["--momentum", "0.99", "--schedule", "constant", "--weight-decay", "0", "--quiet", "--no-plots"],
 ]
-
-
-def evaluated_sizes(model: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, float]:
-    """``glassnet evaluate MODEL --json``: the row count of every part measured."""
-    capsys.readouterr()
-    assert main(["evaluate", str(model), "--json"]) == 0
-    return {part: values["n"] for part, values in json.loads(capsys.readouterr().out).items()}
 
 
 def test_evaluate_of_a_run_that_diverged_before_its_refit_measures_the_validation_pass(
@@ -758,23 +755,25 @@ TINY_AIRFOIL = ["--hidden", "4", "--fourier-features", "0", "--quiet", "--no-plo
 
 
 @pytest.mark.parametrize(
-    ("options", "noted"),
+    ("epochs", "options", "over"),
     [
-        ([], True),  # the default warm-up, 20 epochs, in a run of 3
-        (["--warmup-epochs", "2"], False),
-        (["--schedule", "constant"], False),
+        (3, [], "2 epochs"),  # the default warm-up, 20 epochs, in a run of 3
+        (2, [], "1 epoch"),  # in the singular
+        (3, ["--warmup-epochs", "2"], None),
+        (3, ["--schedule", "constant"], None),
     ],
 )
 def test_a_warm_up_as_long_as_the_run_is_noted(
-    options: list[str], noted: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    epochs: int, options: list[str], over: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
-    assert main(["train", "airfoil", "--epochs", "3", *TINY_AIRFOIL, *options, "--out", str(tmp_path)]) == 0
+    argv = ["train", "airfoil", "--epochs", str(epochs), *TINY_AIRFOIL, *options, "--out", str(tmp_path)]
+    assert main(argv) == 0
     note = (
-        "glassnet train: note: the warm-up of 20 epochs is not shorter than the run of 3: the rate rises "
-        "to --lr over 2 epochs and does not decay; give --warmup-epochs a smaller number\n"
+        f"glassnet train: note: the warm-up of 20 epochs is not shorter than the run of {epochs}: the rate "
+        f"rises to --lr over {over} and does not decay; give --warmup-epochs a smaller number\n"
     )
-    assert capsys.readouterr().err == (note if noted else "")
+    assert capsys.readouterr().err == (note if over is not None else "")
 
 
 def test_a_note_is_not_printed_when_the_command_then_fails(
@@ -789,14 +788,6 @@ def test_a_note_is_not_printed_when_the_command_then_fails(
     assert main(["train", "airfoil", "--epochs", "10", "--out", str(full)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "note:" not in err and "is not empty" in err
-
-
-def test_a_run_of_two_epochs_is_noted_in_the_singular(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    capsys.readouterr()
-    assert main(["train", "airfoil", "--epochs", "2", *TINY_AIRFOIL, "--out", str(tmp_path / "run")]) == 0
-    assert "the rate rises to --lr over 1 epoch and does not decay" in capsys.readouterr().err
 
 
 def test_evaluate_refuses_data_for_a_moons_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
