@@ -13,7 +13,8 @@ rounding. The Trainer drives them through a handful of methods:
   (correct: ŷ on the label's side of the model's decision threshold, 0 for logits, 0.5 for
   probabilities; glassnet.train._metrics.decision_threshold). A row's loss is the loss of that
   row alone, so Σ row loss is the batch's loss × rows for a mean-reduced loss and the batch's
-  loss itself for a sum-reduced one (:func:`row_loss_total`);
+  loss itself for a sum-reduced one (half_sse); the epoch's train_loss, that total over N, is
+  then the mean row loss whatever the reduction and the batch size;
 - ``epoch_sums()``: those sums as floats. The torch engine keeps them on its device, so a
   step never waits for the device; reading them does, and the Trainer reads them once per
   epoch (and after the very first batch, to tell an overflow at the initial weights);
@@ -62,17 +63,6 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def row_loss_total(value: Any, rows: int, reduction: str) -> Any:
-    """Σ over a batch's rows of each row's own loss, from the batch's reduced loss ``value``.
-
-    A mean-reduced loss averages over the batch's rows (and outputs): its rows add up to
-    value × rows. A sum-reduced one (half_sse) is that sum already. The epoch's train_loss,
-    this total over N, is then the mean row loss whatever the reduction and the batch size.
-    ``value`` is a float or a torch tensor.
-    """
-    return value * rows if reduction == "mean" else value
-
-
 def captures_steps(config: TrainConfig, device_type: str) -> bool:
     """Whether the torch engine captures its steps in CUDA graphs: on CUDA, in float32, with
     ``config.cuda_graph``. float64 steps stay eager: torch's capture-safe optimizers keep the
@@ -107,6 +97,7 @@ class NumpyEngine:
         self.params = [parameter for _, parameter in self.named]
         self.optimizer = make_glassnet_optimizer(config, self.params)  # fuses the parameters
         self.loss: Loss = get_loss(config.loss)
+        self.mean_loss = self.loss.reduction == "mean"  # Σ row loss = value × rows, else value
         self.regression = config.loss in REGRESSION_LOSSES
         self.threshold = decision_threshold(spec.output_activation)  # ŷ > t ↔ class 1
         # The mean squared error keeps r = ŷ − y, and its value is Σ r² / size: the epoch's
@@ -139,7 +130,7 @@ class NumpyEngine:
             self._clip()
         self.optimizer.step()
         sums = self._sums
-        sums[0] += row_loss_total(value, stop - start, self.loss.reduction)
+        sums[0] += value * (stop - start) if self.mean_loss else value
         if self.regression:
             if self.mse is not None:
                 residual = self.mse.residual
@@ -323,7 +314,8 @@ class TorchEngine:
                     [loss.detach(), right, torch.zeros((), dtype=self.tdtype, device=self.device)]
                 )
             stats = stats.double()
-            stats[0] = row_loss_total(stats[0], len(xb), self.reduction)
+            if self.reduction == "mean":  # Σ row loss = value × rows, else value
+                stats[0] *= len(xb)
             self._sums += stats
 
     def epoch_sums(self) -> tuple[float, float, float]:
