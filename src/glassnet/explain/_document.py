@@ -588,22 +588,12 @@ class Builder:
                 Para(
                     [
                         T(
-                            f"{len(d.steps)} steps of gradient descent, every parameter updated at each step "
-                            "(ŷ and L before the step's update):"
-                            if s.kind == "text"
-                            else f"{len(d.steps)} steps of gradient descent, every parameter updated at each "
-                            "step ("
+                            f"{len(d.steps)} steps of gradient descent, every parameter updated at each step ("
                         ),
-                        *(
-                            []
-                            if s.kind == "text"
-                            else [
-                                M(self.post(self.n.depth)),
-                                T(" and "),
-                                M("L"),
-                                T(" before the step's update):"),
-                            ]
-                        ),
+                        M(self.post(self.n.depth)),
+                        T(" and "),
+                        M("L"),
+                        T(" before the step's update):"),
                     ]
                 )
             )
