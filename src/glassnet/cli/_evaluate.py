@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.checkpoint import Checkpoint, load_checkpoint
-from glassnet.train.artifacts import MODEL_FILE, RESUME_FILE
+from glassnet.train.artifacts import MODEL_FILE, RESUME_FILE, data_mismatch, json_text
 
 MODEL_HELP = f"model file, or run folder (its {MODEL_FILE}, or the {RESUME_FILE} of an interrupted run)"
 
@@ -101,7 +101,6 @@ def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[
     """
     from glassnet.data import DataWarning
     from glassnet.train import evaluate_parts, model_parts
-    from glassnet.train.artifacts import data_mismatch
 
     X, y = task_data(checkpoint, data)
     parts: dict[str, Any] = {}
@@ -130,8 +129,6 @@ def handle(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(path)
     metrics = evaluate(checkpoint, args.data)
     if args.json:
-        from glassnet.train.artifacts import json_text
-
         print(json_text(metrics))  # valid JSON: a NaN R² or an infinite RMSE is null, as in metrics.json
         return 0
     unit = checkpoint.info.get("target_unit", "")
