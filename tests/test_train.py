@@ -833,13 +833,27 @@ def test_train_r2_and_val_r2_of_two_outputs_are_one_definition(
     assert history[0]["val_r2"] < -5  # far from the overall-mean figure
 
 
+def _stop_after_epoch_2(trainer: Any, record: dict[str, float]) -> None:
+    if record["epoch"] == 2:
+        trainer.request_stop()
+
+
+def _through_file(spec: Any, state: Any, tmp_path: Any) -> Any:
+    """``state`` saved in a checkpoint (with its weights as the member) and loaded back."""
+    from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+
+    path = save_checkpoint(tmp_path / "c.npz", Checkpoint(spec=spec, members=[state.weights], resume=state))
+    loaded = load_checkpoint(path).resume
+    assert loaded is not None
+    return loaded
+
+
 @pytest.mark.parametrize("through_file", [False, True], ids=["in memory", "through a checkpoint file"])
 def test_a_run_resumed_mid_epoch_that_diverges_keeps_the_epochs_starting_weights(
     through_file: bool, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As the uninterrupted run does: the weights at the start of the epoch that diverged, not
     those of the interruption (already far out: 3e153 against 1.5), which the resume state keeps."""
-    from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
     rng = np.random.default_rng(1)
     x = rng.normal(size=(200, 4))
@@ -857,11 +871,8 @@ def test_a_run_resumed_mid_epoch_that_diverges_keeps_the_epochs_starting_weights
     assert state is not None and (state.epoch, state.batch) == (1, 17)
     assert state.epoch_start_weights is not None
     if through_file:
-        path = save_checkpoint(
-            tmp_path / "c.npz", Checkpoint(spec=stopped.spec, members=[state.weights], resume=state)
-        )
-        state = load_checkpoint(path).resume
-        assert state is not None and state.epoch_start_weights is not None
+        state = _through_file(stopped.spec, state, tmp_path)
+        assert state.epoch_start_weights is not None
     resumed = Trainer(config, x, y).run(state)
     assert resumed.status == "diverged" and resumed.message == straight.message
     for name, value in straight.weights[0].items():
@@ -872,7 +883,6 @@ def test_a_run_resumed_mid_epoch_that_diverges_keeps_the_epochs_starting_weights
 def test_an_undefined_metric_is_left_out_so_the_history_survives_a_checkpoint(tmp_path: Any) -> None:
     """R² of constant targets is 0/0: the record leaves it out rather than holding NaN, which
     a checkpoint's history arrays use for 'absent', so a resumed history equals a straight one."""
-    from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
     rng = np.random.default_rng(1)
     x, x_val = rng.normal(size=(30, 3)), rng.normal(size=(5, 3))
@@ -881,17 +891,9 @@ def test_an_undefined_metric_is_left_out_so_the_history_survives_a_checkpoint(tm
     straight = Trainer(config, x, y, x_val, y_val).run()
     assert all("val_r2" not in record and "val_rmse" in record for record in straight.history)
 
-    def stop_after_2(trainer: Any, record: dict[str, float]) -> None:
-        if record["epoch"] == 2:
-            trainer.request_stop()
-
-    stopped = Trainer(config, x, y, x_val, y_val, callback=stop_after_2).run()
+    stopped = Trainer(config, x, y, x_val, y_val, callback=_stop_after_epoch_2).run()
     assert stopped.resume is not None
-    path = save_checkpoint(
-        tmp_path / "c.npz",
-        Checkpoint(spec=stopped.spec, members=[stopped.resume.weights], resume=stopped.resume),
-    )
-    resumed = Trainer(config, x, y, x_val, y_val).run(load_checkpoint(path).resume)
+    resumed = Trainer(config, x, y, x_val, y_val).run(_through_file(stopped.spec, stopped.resume, tmp_path))
     assert resumed.history == straight.history
 
 
@@ -963,24 +965,15 @@ def test_a_resumed_run_keeps_the_same_weights_when_its_epoch_started_out_of_rang
 ) -> None:
     """Interrupted after epoch 2, whose last step went out of range: the resumed run, like the
     straight one, keeps the end of epoch 1, which the resume state must hold for it."""
-    from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 
     config, x, y = _overshooting_run()
     straight = Trainer(config, x, y).run()
 
-    def stop_after_2(trainer: Any, record: dict[str, float]) -> None:
-        if record["epoch"] == 2:
-            trainer.request_stop()
-
-    stopped = Trainer(config, x, y, callback=stop_after_2).run()
+    stopped = Trainer(config, x, y, callback=_stop_after_epoch_2).run()
     state = stopped.resume
     assert state is not None and (state.epoch, state.batch) == (2, 0)
     if through_file:
-        path = save_checkpoint(
-            tmp_path / "c.npz", Checkpoint(spec=stopped.spec, members=[state.weights], resume=state)
-        )
-        state = load_checkpoint(path).resume
-        assert state is not None
+        state = _through_file(stopped.spec, state, tmp_path)
     resumed = Trainer(config, x, y).run(state)
     assert resumed.status == "diverged" and resumed.message == straight.message
     for name, value in straight.weights[0].items():
