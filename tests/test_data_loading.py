@@ -340,6 +340,15 @@ def test_read_feature_rows(tmp_path: Path) -> None:
             "f,a,c,v,d\n800,0,0.3,71.3,0.002\n800,0,0.3,71.3,0\n",
             r"line 3, column 5 \(displacement_thickness\)",
         ),
+        (  # the published copies' names, in another order: read by position, angle as frequency
+            "AOA,Freq,Chord,Velocity,Thickness\n0,800,0.3048,71.3,0.00266337\n",
+            r"in\.csv: the header lists the airfoil features in another order \(AOA, Freq, .*\); glassnet "
+            r"reads its columns by position, as frequency, angle_of_attack, ",
+        ),
+        (
+            "velocity,frequency,angle_of_attack,chord_length,displacement_thickness\n71.3,800,0,0.3,0.002\n",
+            r"the header lists the airfoil features in another order",
+        ),
     ],
 )
 def test_read_feature_rows_rejects_bad_rows(text: str, pattern: str, tmp_path: Path) -> None:

@@ -313,9 +313,18 @@ def read_feature_rows(path: str | os.PathLike[str]) -> FloatArray:
     """Read rows of the 5 airfoil features (header optional) for prediction.
 
     Same rules as :func:`load_airfoil` (separators, header, finite numbers, errors naming the
-    line and column), with 5 columns: frequency, angle_of_attack, chord_length, velocity,
-    displacement_thickness. Shapes: returns (N, 5) float64.
+    line and column, a header naming the columns in another order refused), with 5 columns:
+    frequency, angle_of_attack, chord_length, velocity, displacement_thickness. Shapes:
+    returns (N, 5) float64.
     """
     file = Path(path).expanduser()
     table = read_table(file, FEATURE_NAMES)
+    refuse_reordered_header(
+        table,
+        FEATURE_NAMES,
+        source=str(file),
+        listing="the airfoil features",
+        reader="glassnet",
+        aliases=COLUMN_ALIASES,
+    )
     return check_positive_magnitudes(table, source=str(file), path=file, names=FEATURE_NAMES)  # (N, 5)
