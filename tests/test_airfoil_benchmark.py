@@ -119,3 +119,61 @@ def test_train_options_the_benchmark_would_not_read_are_refused(
 def test_the_recipe_is_the_train_commands(bench: ModuleType) -> None:
     config, split, log_features = bench.recipe(["--epochs", "7", "--val-fraction", "0.2"])
     assert config.epochs == 7 and split.val_fraction == 0.2 and log_features
+
+
+# --- benchmarks/airfoil_search.py: the batched prototype behind docs/airfoil.md's searches ----------
+
+
+@pytest.fixture(scope="module")
+def search() -> ModuleType:
+    return load_benchmark("airfoil_search")
+
+
+def _schedule(search: ModuleType, *options: str) -> list[float]:
+    args = search.parse_args(["--lr", "1", *options])
+    return [search.learning_rate(epoch, args) for epoch in range(args.epochs)]
+
+
+def test_search_schedule_is_the_recipes_and_restarts_by_hand(search: ModuleType) -> None:
+    one = _schedule(search, "--epochs", "40")  # warm-up over 20 epochs from 0.1, cosine over the other 20
+    assert one[0] == pytest.approx(0.1) and one[10] == pytest.approx(0.55) and one[20] == pytest.approx(1.0)
+    assert one[30] == pytest.approx(0.5) and one[39] == pytest.approx(0.5 * (1 + math.cos(math.pi * 19 / 20)))
+    warm = _schedule(search, "--epochs", "100", "--cycles", "2")  # only the first cycle warms up
+    assert warm[0] == pytest.approx(0.1) and warm[25] == pytest.approx(0.5)  # cos(π 25/50)
+    assert warm[50] == pytest.approx(1.0) and warm[75] == pytest.approx(0.5)
+    again = _schedule(search, "--epochs", "100", "--cycles", "2", "--restart")  # each cycle as the recipe
+    assert again[50:] == pytest.approx(again[:50]) and again[:50] == pytest.approx(
+        _schedule(search, "--epochs", "50")
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--activations", "relu,gelu"], "--activations: unknown ['gelu']; choose from relu, tanh, sin"),
+        (["--epochs", "100", "--cycles", "5"], "--cycles 5: each cycle needs more than 20 of the 100 epochs"),
+        (["--cycles", "0"], "--cycles must be at least 1, got 0"),
+    ],
+)
+def test_search_refuses_impossible_settings(
+    search: ModuleType, options: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        search.parse_args(options)
+    assert caught.value.code == 2
+    assert says in capsys.readouterr().err
+
+
+def test_search_short_run_prints_each_model_and_is_seeded(
+    search: ModuleType, torch: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ["--data", str(shared_airfoil()), "--splits", "0,1", "--activations", "relu,tanh,sin"]
+    options += ["--epochs", "22", "--hidden", "8", "--fourier-features", "2", "--square-frequency"]
+    assert search.main(options) == 0
+    first = capsys.readouterr().out.splitlines()
+    assert len(first) == 3 and first[0].startswith("split 0: single ") and first[1].startswith("split 1: ")
+    models = [float(v) for v in first[0].split("(")[1].split(")")[0].split()]
+    assert len(models) == 3 and all(0 < value < 20 for value in models)
+    assert "ensemble of 3" in first[2]
+    search.main(options)
+    assert capsys.readouterr().out.splitlines()[:2] == first[:2]  # the same seed, the same numbers

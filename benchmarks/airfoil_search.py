@@ -1,0 +1,238 @@
+"""A batched PyTorch prototype of the airfoil recipe, for searching it: many models at once.
+
+glassnet trains one model at a time, which is what a user runs but slow for a search over
+the recipe, where each setting needs 5 splits × 5 members. This script builds exactly the
+inputs of ``glassnet train airfoil`` (glassnet's own split, log features, scaling and
+Fourier draw for each split seed), then trains every member of every split as one stack
+of independent networks: each hidden layer is ``torch.baddbmm`` over a leading model
+axis, each model has its own initial weights and batch order, and AdamW, an elementwise
+update, on the stacked tensors is the same as one optimizer per model. Each model trains
+once on all the training rows, as the recipe's final (refit) pass does; float32.
+
+It prints the test RMSE in dB of every model, their mean (the "single model" figure) and
+the RMSE of each split's ensemble (the mean prediction of its members), then the means
+over the splits. It is a prototype, not glassnet: its initial weights and batch orders
+come from torch's generator, so its figures are the recipe's up to the seed-to-seed
+spread, not glassnet's numbers. docs/airfoil.md records what it measured.
+
+    python benchmarks/airfoil_search.py                                   # the recipe, 25 models
+    python benchmarks/airfoil_search.py --activations relu,tanh,relu,tanh,relu
+    python benchmarks/airfoil_search.py --cycles 4                        # snapshot ensembles
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from glassnet.data import Preprocessor, load_airfoil
+from glassnet.train import SplitSettings
+from glassnet.train._tasks import AIRFOIL_LOG_FEATURES
+
+Array = npt.NDArray[np.float64]
+WARMUP_EPOCHS = 20  # the recipe's linear warm-up, from 0.1 η₀
+ACTIVATIONS = ("relu", "tanh", "sin")
+
+
+@dataclass
+class SplitData:
+    """One split's rows as the recipe feeds them to each of its members."""
+
+    x_train: list[Array]  # per member: (N, d) training and validation rows, preprocessed
+    y_train: Array  # (N,) standardised target
+    x_test: list[Array]  # per member: (T, d)
+    y_test: Array  # (T,) in dB
+    preprocessor: Preprocessor  # member 0's: undoes the target's scaling (the same for every member)
+
+
+def split_data(X: Array, y: Array, seed: int, members: int, args: argparse.Namespace) -> SplitData:
+    """The recipe's inputs for split ``seed``: the Fourier draw of ``seed`` for every member, or
+    with ``--fourier-per-member`` one of its own, drawn from ``1000·seed + 7 + m``."""
+    parts = SplitSettings(seed=seed).split(len(X))
+    train = np.concatenate([parts.train, parts.val])  # the final pass trains on both
+    fourier_seeds = [1000 * seed + 7 + m if args.fourier_per_member else seed for m in range(members)]
+    preprocessors = [
+        Preprocessor(
+            log_columns=AIRFOIL_LOG_FEATURES,
+            fourier_features=args.fourier_features,
+            fourier_sigma=args.fourier_sigma,
+            seed=fourier_seed,
+        ).fit(X[parts.train], y[parts.train])  # fitted on the training rows only, as the recipe
+        for fourier_seed in fourier_seeds
+    ]
+
+    def inputs(rows: npt.NDArray[np.intp], preprocessor: Preprocessor) -> Array:
+        z = preprocessor.transform_x(X[rows])  # (R, 5 + 10K): standardised columns, then sines, cosines
+        if args.square_frequency:  # (standardised log-frequency)², a parabola along each spectrum
+            z = np.concatenate([z, z[:, :1] ** 2], axis=1)
+        return z
+
+    return SplitData(
+        x_train=[inputs(train, p) for p in preprocessors],
+        y_train=preprocessors[0].transform_y(y[train]),
+        x_test=[inputs(parts.test, p) for p in preprocessors],
+        y_test=y[parts.test],
+        preprocessor=preprocessors[0],
+    )
+
+
+def learning_rate(epoch: int, args: argparse.Namespace) -> float:
+    """η of 0-based ``epoch``: the recipe's warm-up from 0.1 η₀, then cosine to 0.
+
+    With ``--cycles`` C > 1 the epochs form C cycles, each ending at η = 0: warm restarts,
+    where only the first epochs warm up and every cycle's cosine starts again at η₀; with
+    ``--restart`` every cycle warms up and then runs the recipe's cosine.
+    """
+    length = args.epochs // args.cycles
+
+    def warm(e: int) -> float:
+        return args.lr * (0.1 + 0.9 * e / WARMUP_EPOCHS)
+
+    def cosine(e: int, span: int) -> float:
+        return args.lr * 0.5 * (1.0 + math.cos(math.pi * e / span))
+
+    e = epoch % length
+    if args.cycles == 1 or args.restart:
+        return warm(e) if e < WARMUP_EPOCHS else cosine(e - WARMUP_EPOCHS, length - WARMUP_EPOCHS)
+    return warm(epoch) if epoch < WARMUP_EPOCHS else cosine(e, length)
+
+
+def train(splits: list[SplitData], activations: list[str], args: argparse.Namespace) -> list[Array]:
+    """Train every member of every split at once; per split the (M, T) test predictions in dB,
+    each member's the mean over the snapshots taken at the end of every cycle."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    generator = torch.Generator().manual_seed(args.seed)
+    members = len(activations)
+    x = torch.tensor(np.stack([xm for s in splits for xm in s.x_train]), dtype=torch.float32)  # (K, N, d)
+    y = torch.tensor(np.stack([s.y_train for s in splits for _ in range(members)]), dtype=torch.float32)
+    x_test = torch.tensor(np.stack([xm for s in splits for xm in s.x_test]), dtype=torch.float32)  # (K, T, d)
+    models, rows, width = x.shape[0], x.shape[1], x.shape[2]
+    sizes = [width, *args.hidden, 1]
+    params: list[torch.Tensor] = []
+    for fan_in, fan_out in itertools.pairwise(sizes):  # PyTorch's nn.Linear init
+        bound = 1.0 / math.sqrt(fan_in)
+        for shape in ((models, fan_in, fan_out), (models, 1, fan_out)):
+            params.append(((torch.rand(shape, generator=generator) * 2 - 1) * bound).requires_grad_())
+    kinds = [activations[k % members] for k in range(models)]
+    masks = {kind: torch.tensor([k == kind for k in kinds]).view(models, 1, 1) for kind in ("tanh", "sin")}
+    functions: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"tanh": torch.tanh, "sin": torch.sin}
+
+    def hidden(z: torch.Tensor) -> torch.Tensor:
+        if args.unit_mix:  # the second half of every layer's units: another activation
+            half = z.shape[-1] // 2
+            return torch.cat([torch.relu(z[..., :half]), functions[args.unit_mix](z[..., half:])], dim=-1)
+        out = torch.relu(z)
+        for kind, mask in masks.items():
+            if mask.any():
+                out = torch.where(mask, functions[kind](z), out)
+        return out
+
+    def forward(inputs: torch.Tensor) -> torch.Tensor:  # (K, R, d) -> (K, R)
+        h = inputs
+        for i in range(0, len(params) - 2, 2):
+            h = hidden(torch.baddbmm(params[i + 1], h, params[i]))
+        return torch.baddbmm(params[-1], h, params[-2]).squeeze(-1)
+
+    def optimizer() -> torch.optim.Optimizer:
+        return torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+
+    opt = optimizer()
+    length = args.epochs // args.cycles
+    model_index = torch.arange(models).view(models, 1)
+    snapshots: list[Array] = []
+    for epoch in range(args.epochs):
+        if args.restart and epoch > 0 and epoch % length == 0:
+            opt = optimizer()
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(epoch, args)
+        order = torch.argsort(torch.rand(models, rows, generator=generator), dim=1)  # a permutation per model
+        for start in range(0, rows, args.batch_size):
+            batch = order[:, start : start + args.batch_size]
+            # Σ over models of each model's mean loss: the gradients of one model are its own
+            loss = ((forward(x[model_index, batch]) - y[model_index, batch]) ** 2).mean(dim=1).sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        if (epoch + 1) % length == 0:
+            with torch.no_grad():
+                snapshots.append(forward(x_test).numpy().astype(np.float64))
+    scaled = np.mean(snapshots, axis=0)  # (K, T)
+    return [
+        np.stack([s.preprocessor.inverse_transform_y(scaled[i * members + m]) for m in range(members)])
+        for i, s in enumerate(splits)
+    ]
+
+
+def rmse(prediction: Array, target: Array) -> float:
+    return math.sqrt(float(np.mean((prediction - target) ** 2)))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add = parser.add_argument
+    add("--data", help="airfoil file (default: the usual search)")
+    add("--splits", default="0,1,2,3,4", help="split seeds (default 0,1,2,3,4)")
+    add("--activations", default="relu,relu,relu,relu,relu", help="one per member: relu, tanh or sin")
+    add("--unit-mix", choices=("tanh", "sin"), help="the second half of every hidden layer's units use this")
+    add("--hidden", default="128,128,128", help="hidden widths (default 128,128,128)")
+    add("--epochs", type=int, default=1000)
+    add("--cycles", type=int, default=1, help="cosine cycles; the end of each is a snapshot (default 1)")
+    add("--restart", action="store_true", help="a fresh AdamW state and warm-up at every cycle")
+    add("--lr", type=float, default=1e-3)
+    add("--weight-decay", type=float, default=0.01)
+    add("--batch-size", type=int, default=64)
+    add("--fourier-features", type=int, default=8)
+    add("--fourier-sigma", type=float, default=0.2)
+    add("--fourier-per-member", action="store_true", help="a Fourier draw per member, not per split")
+    add("--square-frequency", action="store_true", help="add (standardised log-frequency)² as an input")
+    add("--seed", type=int, default=12345, help="torch generator: initial weights and batch orders")
+    add("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    args.hidden = [int(w) for w in args.hidden.split(",")]
+    args.splits = [int(s) for s in args.splits.split(",")]
+    args.activations = args.activations.split(",")
+    unknown = sorted(set(args.activations) - set(ACTIVATIONS))
+    if unknown:
+        parser.error(f"--activations: unknown {unknown}; choose from {', '.join(ACTIVATIONS)}")
+    if args.cycles < 1:
+        parser.error(f"--cycles must be at least 1, got {args.cycles}")
+    if args.epochs // args.cycles <= WARMUP_EPOCHS:
+        parser.error(
+            f"--cycles {args.cycles}: each cycle needs more than {WARMUP_EPOCHS} of the {args.epochs} epochs"
+        )
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    dataset = load_airfoil(args.data)
+    start = time.perf_counter()
+    splits = [split_data(dataset.X, dataset.y, seed, len(args.activations), args) for seed in args.splits]
+    predictions = train(splits, args.activations, args)
+    singles, ensembles = [], []
+    for seed, data, members in zip(args.splits, splits, predictions, strict=True):
+        each = [rmse(prediction, data.y_test) for prediction in members]
+        singles.append(float(np.mean(each)))
+        ensembles.append(rmse(members.mean(axis=0), data.y_test))
+        listed = " ".join(f"{value:.3f}" for value in each)
+        print(f"split {seed}: single {singles[-1]:.3f} ({listed}), ensemble {ensembles[-1]:.3f}")
+    print(
+        f"mean over {len(args.splits)} splits: single {np.mean(singles):.3f} dB, ensemble of "
+        f"{len(args.activations)} {np.mean(ensembles):.3f} dB ({time.perf_counter() - start:.0f} s; "
+        f"{' '.join(sys.argv[1:] if argv is None else argv)})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
