@@ -321,3 +321,92 @@ def test_cli_fetch(
     err = capsys.readouterr().err
     assert err.startswith("glassnet data: error: could not download") and err.count("\n") == 1
     assert main(["data", "fetch", "iris"]) == 2  # argparse refuses unknown data sets
+
+
+def test_an_empty_dest_is_refused_not_the_current_folder(
+    server: tuple[str, Path], uci_dat: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--dest "$UNSET"`` must not write into the current folder (Path("") is ".")."""
+    url, root = server
+    (root / "a.zip").write_bytes(_zip({"airfoil_self_noise.dat": uci_dat}))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    with pytest.raises(ValueError, match=r"^dest is empty; give a folder, or leave it out for the cache"):
+        fetch_airfoil(url=f"{url}/a.zip", dest="", progress=False)
+    assert main(["data", "fetch", "airfoil", "--url", f"{url}/a.zip", "--dest", "", "--quiet"]) == 2
+    assert _files(work) == []
+
+
+@pytest.mark.parametrize("where", ["dest-under-a-file", "cache-under-a-file"])
+def test_a_folder_that_cannot_be_written_is_named_with_what_to_do(
+    where: str, server: tuple[str, Path], uci_dat: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, root = server
+    (root / "a.zip").write_bytes(_zip({"airfoil_self_noise.dat": uci_dat}))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    dest = blocker / "sub" if where == "dest-under-a-file" else None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    folder = dest if dest is not None else blocker / "glassnet"
+    hint = "choose a folder you can write to with dest \\(--dest\\)" + (
+        "" if dest is not None else " or XDG_CACHE_HOME"
+    )
+    pattern = rf"^cannot write the airfoil data into {folder} \(Not a directory\); {hint}$"
+    with pytest.raises(OSError, match=pattern):
+        fetch_airfoil(url=f"{url}/a.zip", dest=dest, progress=False)
+    assert blocker.read_text() == "x"
+
+
+def test_a_home_that_cannot_be_found_does_not_break_the_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No $HOME and a uid without a passwd entry (``docker run --user 1234``): Path.home() raises."""
+    import pwd
+
+    def no_entry(uid: int) -> pwd.struct_passwd:
+        raise KeyError(uid)
+
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    assert main(["--version"]) == 0
+    assert main(["data", "info", "--data", str(SHARED)]) == 0
+    assert f"file: {SHARED}" in capsys.readouterr().out
+    no_cache = r"no cache folder: the home folder cannot be found \(no \$HOME and no user entry\); set XDG_CACHE_HOME"
+    with pytest.raises(OSError, match=no_cache):
+        cache_dir()
+    assert main(["data", "fetch", "airfoil", "--url", "http://127.0.0.1:9/a.zip", "--quiet"]) == 2
+    assert "no cache folder: the home folder cannot be found" in capsys.readouterr().err
+    assert find_airfoil() == SHARED  # the cache is skipped; the checkout's copy is still found
+    monkeypatch.setattr("glassnet.data._airfoil.source_checkout_data_dir", lambda: None)
+    with pytest.raises(
+        FileNotFoundError, match=r"looked at: \$GLASSNET_DATA \(not set\); the user cache \(no cache"
+    ):
+        find_airfoil()
+
+
+def test_cli_fetch_into_the_cache_says_when_the_data_variable_wins(
+    server: tuple[str, Path],
+    uci_dat: bytes,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The file written to the cache is not the one used while $GLASSNET_DATA is set: say so."""
+    url, root = server
+    (root / "a.zip").write_bytes(_zip({"airfoil_self_noise.dat": uci_dat}))
+    monkeypatch.setenv(DATA_ENV_VAR, str(tmp_path / "nowhere"))
+    assert main(["data", "fetch", "airfoil", "--url", f"{url}/a.zip", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        f"glassnet data: note: {DATA_ENV_VAR}={tmp_path / 'nowhere'} is set and is looked at before "
+        f"the cache, so commands will not use {cache_dir() / 'airfoil_self_noise.dat'}; unset it to use that file\n"
+    )
+    for value in (str(cache_dir()), str(cache_dir() / "airfoil_self_noise.dat")):  # it names this file
+        monkeypatch.setenv(DATA_ENV_VAR, value)
+        assert main(["data", "fetch", "airfoil", "--url", f"{url}/a.zip", "--quiet"]) == 0
+        assert capsys.readouterr().err == ""
+    monkeypatch.delenv(DATA_ENV_VAR)
+    assert main(["data", "fetch", "airfoil", "--url", f"{url}/a.zip", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

@@ -397,7 +397,11 @@ def test_explicit_path_beats_environment_beats_cache(monkeypatch: pytest.MonkeyP
             "empty-folder",
             r"data path .*empty is a folder without airfoil_self_noise.dat or airfoil_self_noise.csv",
         ),
-        ("env-missing", r"GLASSNET_DATA=/\S*nowhere does not exist; .*--data PATH or set GLASSNET_DATA=PATH"),
+        (
+            "env-missing",
+            r"GLASSNET_DATA=/\S*nowhere does not exist; point GLASSNET_DATA at the airfoil file or the "
+            r"folder holding it, or unset it to use the cache, which `glassnet data fetch airfoil` fills$",
+        ),
         ("empty-path", r"^data path is empty; get it with `glassnet data fetch airfoil`"),
     ],
 )

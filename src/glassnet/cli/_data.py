@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -21,13 +23,22 @@ from glassnet.data import (
 )
 
 
+def _cache_text() -> str:
+    """The cache folder for help texts; its rule when the home folder cannot be found (no $HOME)."""
+    try:
+        return str(cache_dir())
+    except OSError:  # no home folder (no $HOME, no user entry): must not break the parser
+        return "$XDG_CACHE_HOME/glassnet or ~/.cache/glassnet"
+
+
 def register(subparsers: Any) -> None:
+    cache = _cache_text()
     parser = subparsers.add_parser(
         "data",
         help="get the airfoil data set, or show where it is and what it holds",
         description=(
             "Fetch the airfoil self-noise data (UCI dataset 291) into the cache, or show where it is "
-            f"found. Lookup order: --data PATH, ${DATA_ENV_VAR}, the cache ({cache_dir()}), "
+            f"found. Lookup order: --data PATH, ${DATA_ENV_VAR}, the cache ({cache}), "
             "../shared/data beside a source checkout."
         ),
     )
@@ -40,8 +51,8 @@ def register(subparsers: Any) -> None:
     )
     fetch.add_argument("dataset", choices=["airfoil"], help="the data set to fetch")
     fetch.add_argument(
-        "--dest", type=Path, default=None, help=f"folder to write into (default {cache_dir()})"
-    )
+        "--dest", default=None, help=f"folder to write into (default {cache})"
+    )  # a str, not a Path: Path("") would be the current folder
     fetch.add_argument("--url", default=AIRFOIL_URL, help="where to download from (default: the UCI archive)")
     fetch.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds (default 30)")
     fetch.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -61,6 +72,18 @@ def register(subparsers: Any) -> None:
 def handle_fetch(args: argparse.Namespace) -> int:
     path = fetch_airfoil(url=args.url, dest=args.dest, progress=not args.quiet, timeout=args.timeout)
     print(f"airfoil data written to {path} (1503 rows, content checked)")
+    env = os.environ.get(DATA_ENV_VAR, "")
+    # find_airfoil looks at the variable first: say so unless it names this file or its folder
+    if (
+        args.dest is None
+        and env
+        and Path(env).expanduser().resolve() not in (path.resolve(), path.parent.resolve())
+    ):
+        print(
+            f"glassnet data: note: {DATA_ENV_VAR}={env} is set and is looked at before the cache, "
+            f"so commands will not use {path}; unset it to use that file",
+            file=sys.stderr,
+        )
     return 0
 
 

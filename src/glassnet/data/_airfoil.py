@@ -147,11 +147,21 @@ class Dataset:
 def cache_dir() -> Path:
     """The user cache folder: ``$XDG_CACHE_HOME/glassnet``, else ``~/.cache/glassnet`` (not created here).
 
-    A relative ``XDG_CACHE_HOME`` is ignored, as the XDG specification asks.
+    A relative ``XDG_CACHE_HOME`` is ignored, as the XDG specification asks. Without it and
+    without a home folder (no ``$HOME`` and no user entry, as under ``docker run --user N``)
+    there is no cache: OSError, saying what to set.
     """
     xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "glassnet"
+    if xdg and Path(xdg).is_absolute():
+        return Path(xdg) / "glassnet"
+    try:
+        home = Path.home()
+    except RuntimeError:  # pathlib's "Could not determine home directory"
+        raise OSError(
+            "no cache folder: the home folder cannot be found (no $HOME and no user entry); "
+            "set XDG_CACHE_HOME or HOME to an absolute path, or give the data file's path"
+        ) from None
+    return home / ".cache" / "glassnet"
 
 
 def source_checkout_data_dir() -> Path | None:
@@ -174,9 +184,10 @@ def _in_folder(folder: Path) -> Path | None:
     return None
 
 
-def _resolve(path: Path, what: str) -> Path:
-    """``path`` as a file, or the airfoil file inside the folder ``path``; else FileNotFoundError.
-    ``what`` is written right before the path in a message ("data path ", "GLASSNET_DATA=")."""
+def _resolve(path: Path, what: str, advice: str = HOW_TO_GET) -> Path:
+    """``path`` as a file, or the airfoil file inside the folder ``path``; else FileNotFoundError
+    ending with ``advice``. ``what`` is written right before the path in a message ("data path ",
+    "GLASSNET_DATA=")."""
     if path.is_file():
         return path
     if path.is_dir():
@@ -184,9 +195,9 @@ def _resolve(path: Path, what: str) -> Path:
         if found is not None:
             return found
         raise FileNotFoundError(
-            f"{what}{path} is a folder without {' or '.join(AIRFOIL_FILENAMES)}; {HOW_TO_GET}"
+            f"{what}{path} is a folder without {' or '.join(AIRFOIL_FILENAMES)}; {advice}"
         )
-    raise FileNotFoundError(f"{what}{path} does not exist; {HOW_TO_GET}")
+    raise FileNotFoundError(f"{what}{path} does not exist; {advice}")
 
 
 def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
@@ -205,9 +216,18 @@ def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
         return _resolve(Path(path).expanduser(), "data path ")
     env = os.environ.get(DATA_ENV_VAR, "")
     if env:
-        return _resolve(Path(env).expanduser(), f"{DATA_ENV_VAR}=")
+        # the variable is set, to the wrong place: "set GLASSNET_DATA=PATH" would not help
+        advice = (
+            f"point {DATA_ENV_VAR} at the airfoil file or the folder holding it, or unset it to use "
+            "the cache, which `glassnet data fetch airfoil` fills"
+        )
+        return _resolve(Path(env).expanduser(), f"{DATA_ENV_VAR}=", advice)
     looked = [f"${DATA_ENV_VAR} (not set)"]
-    folders = [cache_dir()]
+    folders = []
+    try:
+        folders.append(cache_dir())
+    except OSError as error:  # no home folder: the checkout's copy may still be there
+        looked.append(f"the user cache ({error})")
     shared = source_checkout_data_dir()
     if shared is not None:
         folders.append(shared)

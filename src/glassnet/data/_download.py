@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import os
 import sys
 import urllib.error
 import urllib.parse
@@ -51,7 +52,11 @@ _CHUNK = 16 * 1024
 
 
 def fetch_airfoil(
-    *, url: str = AIRFOIL_URL, dest: Path | None = None, progress: bool = True, timeout: float = 30.0
+    *,
+    url: str = AIRFOIL_URL,
+    dest: str | os.PathLike[str] | None = None,
+    progress: bool = True,
+    timeout: float = 30.0,
 ) -> Path:
     """Download the airfoil data into ``dest`` (default :func:`cache_dir`); return the file written.
 
@@ -59,7 +64,8 @@ def fetch_airfoil(
     data file itself. The parsed content is checked against the published data before
     anything is written; the file keeps the downloaded bytes. ``progress`` shows a
     progress bar on stderr when it is a terminal. Raises DownloadError (an OSError) when
-    the download fails, ValueError when the content is not the airfoil data.
+    the download fails, ValueError when the content is not the airfoil data, OSError naming
+    the folder when it cannot be written.
     """
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https", "file"):
@@ -72,6 +78,8 @@ def fetch_airfoil(
         raise ValueError(
             f"timeout must be a positive number of seconds, got {timeout!r} (at most {MAX_TIMEOUT:g})"
         )
+    if dest is not None and not os.fspath(dest):  # Path("") is the current folder, which nobody meant
+        raise ValueError("dest is empty; give a folder, or leave it out for the cache")
     folder = Path(dest).expanduser() if dest is not None else cache_dir()
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"dest must be a folder, got the file {folder}")
@@ -80,9 +88,16 @@ def fetch_airfoil(
     data = _extract(payload, url=url)
     _verify(data, url=url)
 
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / AIRFOIL_FILENAMES[0]
-    atomic_write_bytes(target, data)  # nothing else is written, and only this fixed name
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(target, data)  # nothing else is written, and only this fixed name
+    except OSError as error:  # read-only, a parent that is a file, a full disk
+        hint = "dest (--dest)" if dest is not None else "dest (--dest) or XDG_CACHE_HOME"
+        raise OSError(
+            f"cannot write the airfoil data into {folder} ({error.strerror or error}); "
+            f"choose a folder you can write to with {hint}"
+        ) from None
     return target
 
 
