@@ -36,7 +36,7 @@ notebooks: $(STAMP)
 	@if $(BIN)/python -c "import jupyterlab" 2>/dev/null; then \
 		$(BIN)/jupyter lab notebooks/; \
 	else \
-		echo "JupyterLab is not installed in $(VENV): run '$(BIN)/pip install jupyterlab', then 'make notebooks' (or 'jupyter lab notebooks/')."; \
+		echo "JupyterLab is not installed in $(VENV): run '$(BIN)/pip install jupyterlab', then 'make notebooks' (or '$(BIN)/jupyter lab notebooks/')."; \
 		exit 1; \
 	fi
 
