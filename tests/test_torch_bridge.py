@@ -187,3 +187,143 @@ def test_missing_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_spec_of_refuses_other_layouts(layers: list[Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         spec_of(Sequential(*layers))
+
+
+def _with_forward(torch: Any, base: Any, *args: Any) -> Any:
+    """An instance of a subclass of ``base`` whose forward doubles what ``base`` computes."""
+
+    class Doubled(base):  # type: ignore[misc]
+        def forward(self, x: Any) -> Any:
+            return 2 * super().forward(x)
+
+    return Doubled(*args)
+
+
+def _hooked(torch: Any) -> Any:
+    linear = torch.nn.Linear(2, 2)
+    linear.register_forward_hook(lambda module, inputs, output: output + 1)
+    return torch.nn.Sequential(linear, torch.nn.Tanh())
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (
+            lambda torch: _with_forward(torch, torch.nn.Linear, 2, 2),
+            r"Doubled at position 0 \(a subclass with a forward of its own\)",
+        ),
+        (lambda torch: _with_forward(torch, torch.nn.LeakyReLU, 0.1), "Doubled at position 0"),
+        (lambda torch: _with_forward(torch, torch.nn.Softplus), "Doubled at position 0"),
+        (lambda torch: _with_forward(torch, torch.nn.Sequential, torch.nn.Linear(2, 2)), "Doubled"),
+        (_hooked, r"Linear at position 0 \(it has forward hooks"),
+        (
+            lambda torch: torch.nn.LazyLinear(2),
+            r"LazyLinear at position 0 \(a lazy module not yet initialised",
+        ),
+    ],
+    ids=["Linear", "LeakyReLU", "Softplus", "Sequential", "hook", "lazy"],
+)
+def test_from_torch_refuses_layers_that_compute_something_else(make: Any, match: str, torch: Any) -> None:
+    """A subclass with its own forward, or a forward hook, computes something the copy would not."""
+    with pytest.raises(ValueError, match=match):
+        from_torch(make(torch))
+
+
+def test_from_torch_takes_subclasses_that_keep_torchs_forward(torch: Any) -> None:
+    class Named(torch.nn.Linear):  # type: ignore[misc]
+        pass  # e.g. a subclass for its own initialisation
+
+    module = torch.nn.Sequential(Named(3, 2), torch.nn.Tanh()).double()
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(from_torch(module)(x), expected, rtol=1e-12)
+
+
+def _nan_weight(torch: Any) -> Any:
+    linear = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        linear.weight[1, 0] = float("nan")
+    return torch.nn.Sequential(torch.nn.Tanh(), linear)
+
+
+def _wrong_bias(torch: Any) -> Any:
+    linear = torch.nn.Linear(3, 2)
+    linear.bias = torch.nn.Parameter(torch.zeros(5))
+    return linear
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (_nan_weight, r"weight at position 1 must be finite, got nan at index \(1, 0\)"),
+        (_wrong_bias, r"bias at position 0 has shape \(5,\), Linear\(3, 2\) needs \(2,\)"),
+        (
+            lambda torch: torch.nn.Linear(2, 2, device="meta"),
+            "Linear at position 0 is on the meta device",
+        ),
+    ],
+    ids=["nan", "bias-shape", "meta"],
+)
+def test_from_torch_refuses_weights_glassnet_would_refuse(make: Any, match: str, torch: Any) -> None:
+    with pytest.raises(ValueError, match=match):
+        from_torch(make(torch))
+
+
+def test_from_torch_refuses_layers_of_two_dtypes(torch: Any) -> None:
+    """torch itself cannot run such a module; the copy would quietly compute in both dtypes."""
+    nn = torch.nn
+    module = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1).double())
+    with pytest.raises(
+        TypeError, match=r"Linear at position 2 is torch\.float64, the one at position 0 torch\.float32"
+    ):
+        from_torch(module)
+
+
+def test_to_torch_refuses_layers_of_two_dtypes() -> None:
+    """One torch dtype for all would round the float64 layer's weights to float32 unseen."""
+    model = Sequential(
+        Linear(3, 4, rng=np.random.default_rng(0)),
+        Tanh(),
+        Linear(4, 1, rng=np.random.default_rng(1), dtype=np.float32),
+    )
+    with pytest.raises(TypeError, match=r"Linear at position 2 is float32, the one at position 0 float64"):
+        to_torch(model)
+
+
+def test_to_torch_refuses_glassnet_layers_with_their_own_forward() -> None:
+    class Doubled(Linear):
+        def forward(self, x: Any) -> Any:
+            return 2 * super().forward(x)
+
+    with pytest.raises(ValueError, match="cannot convert Doubled at position 0"):
+        to_torch(Sequential(Doubled(2, 2, rng=np.random.default_rng(0))))
+
+
+@pytest.mark.parametrize("model", ["not a model", np.zeros((2, 2)), None])
+def test_to_torch_refuses_non_modules(model: Any) -> None:
+    with pytest.raises(TypeError, match=r"to_torch takes a glassnet Module \(an MLP or a Sequential\), got "):
+        to_torch(model)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_train_and_eval_modes_survive_the_trip(training: bool, torch: Any) -> None:
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0)).train(training)
+    module = to_torch(model)
+    assert all(m.training is training for m in module.modules())
+    assert all(m.training is training for m in from_torch(module).modules())
+
+
+@pytest.mark.parametrize("device", ["cuda:x", "cuda:-1", "cuda:", "cuda:0:1"])
+def test_malformed_cuda_index_is_refused(device: str, torch: Any) -> None:
+    with pytest.raises(ValueError, match="device must be 'cpu' or 'cuda'"):
+        resolve_device(device)
+
+
+def test_cuda_index_beyond_the_gpus_is_a_clear_error(torch: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch.device takes any index; the first copy to it would fail with 'invalid device ordinal'."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(ValueError, match=r"device 'cuda:2' requested but this machine has 2 CUDA GPUs"):
+        resolve_device("cuda:2")
+    assert resolve_device("cuda:1") == torch.device("cuda:1")

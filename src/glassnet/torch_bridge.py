@@ -9,6 +9,10 @@ Activations map one to one: identity ↔ ``nn.Identity``, relu ↔ ``nn.ReLU``, 
 ``nn.Softplus`` (PyTorch's returns z itself above z = 20, a difference below 2.1e-9;
 ``from_torch`` refuses a Softplus whose ``beta`` is not 1 or whose ``threshold`` is below 20).
 
+A layer is converted only when it computes what its class computes: a subclass with a
+forward of its own, or a torch module with forward hooks, is refused rather than copied
+into a layer that would compute something else. The train/eval mode is kept.
+
 PyTorch is an optional dependency (``pip install 'glassnet[torch]'``), imported only when
 one of these functions is called.
 """
@@ -19,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._checks import as_float_array
 from glassnet.nn import (
     Activation,
     Identity,
@@ -56,15 +61,24 @@ def import_torch() -> Any:
 
 
 def resolve_device(device: str) -> Any:
-    """``torch.device`` for ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; a clear ValueError when CUDA is absent."""
+    """``torch.device`` for ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; a clear ValueError when CUDA is
+    absent or has no GPU N (torch.device takes any N; the first copy to it would fail)."""
     torch = import_torch()
-    if not isinstance(device, str) or not (device == "cpu" or device == "cuda" or device.startswith("cuda:")):
+    index = device[len("cuda:") :] if isinstance(device, str) and device.startswith("cuda:") else None
+    if not isinstance(device, str) or not (
+        device == "cpu" or device == "cuda" or (index is not None and index.isascii() and index.isdigit())
+    ):
         raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {device!r}")
     if device.startswith("cuda") and not torch.cuda.is_available():
         build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
         raise ValueError(
             f"device {device!r} requested but no CUDA GPU is available (torch {torch.__version__}, {build}); "
             "use device 'cpu' (--device cpu on the command line)"
+        )
+    if index is not None and int(index) >= (count := torch.cuda.device_count()):
+        raise ValueError(
+            f"device {device!r} requested but this machine has {count} CUDA GPU{'s' if count != 1 else ''} "
+            f"(cuda:0 to cuda:{count - 1})"
         )
     return torch.device(device)
 
@@ -82,7 +96,7 @@ def torch_dtype(dtype: Any) -> Any:
 
 def _torch_activation(layer: Activation) -> Any:
     nn = import_torch().nn
-    if isinstance(layer, LeakyReLU):
+    if type(layer) is LeakyReLU:  # a subclass may compute something else, as in the table below
         return nn.LeakyReLU(negative_slope=layer.negative_slope)
     table = {Identity: nn.Identity, ReLU: nn.ReLU, Sigmoid: nn.Sigmoid, Tanh: nn.Tanh, Softplus: nn.Softplus}
     for cls, torch_cls in table.items():
@@ -91,20 +105,38 @@ def _torch_activation(layer: Activation) -> Any:
     raise ValueError(f"no PyTorch counterpart for activation {type(layer).__name__}")
 
 
+def _same_dtype(dtypes: dict[int, Any], dtype: Any, position: int) -> None:
+    """TypeError unless ``dtype`` is the dtype of the first Linear layer seen (``dtypes``, position -> dtype)."""
+    first = next(iter(dtypes), position)
+    if dtypes.setdefault(position, dtype) != dtypes[first]:
+        raise TypeError(
+            f"the Linear at position {position} is {dtype}, the one at position {first} {dtypes[first]}: "
+            "a model takes one dtype for all its layers; convert them all to one first"
+        )
+
+
 def to_torch(model: Module, device: str = "cpu") -> Any:
     """A ``torch.nn.Sequential`` computing the same function as ``model``, with copies of its weights.
 
     ``model`` is a glassnet MLP or Sequential (nested ones are flattened) of Linear layers
-    and activations. The torch module has the model's dtype and lives on ``device``.
+    and activations, all in one dtype. The torch module has that dtype, the model's
+    train/eval mode, and lives on ``device``.
     """
     torch = import_torch()
+    if not isinstance(model, Module):
+        raise TypeError(
+            f"to_torch takes a glassnet Module (an MLP or a Sequential), got {type(model).__name__}"
+        )
     target = resolve_device(device)
     dtype = model.dtype
     if dtype is None:
         raise ValueError("to_torch needs a model with parameters")
     layers: list[Any] = []
+    dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
     for position, layer in enumerate(flatten_modules([model])):
-        if isinstance(layer, Linear):
+        # a subclass with a forward of its own computes something nn.Linear would not
+        if isinstance(layer, Linear) and type(layer).forward is Linear.forward:
+            _same_dtype(dtypes, layer.dtype, position)  # one torch dtype for all would round some weights
             linear = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch_dtype(dtype))
             with torch.no_grad():
                 linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(layer.weight.data)))
@@ -114,12 +146,25 @@ def to_torch(model: Module, device: str = "cpu") -> Any:
             layers.append(_torch_activation(layer))
         else:
             raise ValueError(f"to_torch cannot convert {type(layer).__name__} at position {position}")
-    return torch.nn.Sequential(*layers).to(target)
+    return torch.nn.Sequential(*layers).to(target).train(model.training)
+
+
+def _computes_as(module: Any, cls: Any) -> bool:
+    """Whether ``module`` is a ``cls`` that computes what ``cls`` does: its forward is ``cls``'s own
+    (a subclass may change it) and no forward hook changes its input or output."""
+    return (
+        isinstance(module, cls)
+        and type(module).forward is cls.forward
+        and not module._forward_hooks
+        and not module._forward_pre_hooks
+    )
 
 
 def _flatten_torch(module: Any) -> list[Any]:
+    """Leaf modules in forward order: plain Sequentials opened up, anything else kept whole
+    (so that a Sequential with a forward or hooks of its own is refused as a layer)."""
     torch = import_torch()
-    if isinstance(module, torch.nn.Sequential):
+    if _computes_as(module, torch.nn.Sequential):
         leaves: list[Any] = []
         for child in module:
             leaves.extend(_flatten_torch(child))
@@ -127,12 +172,26 @@ def _flatten_torch(module: Any) -> list[Any]:
     return [module]
 
 
+def _linear_values(tensor: Any, what: str, shape: tuple[int, ...], layer: Any, position: int) -> Any:
+    """A NumPy copy of a Linear's weight or bias, checked as glassnet checks a state_dict:
+    its shape (out, in) or (out,) and finite values."""
+    values = tensor.detach().cpu().numpy().copy()
+    name = f"from_torch: the {what} at position {position}"
+    if values.shape != shape:
+        raise ValueError(
+            f"{name} has shape {values.shape}, Linear({layer.in_features}, {layer.out_features}) needs {shape}"
+        )
+    return as_float_array(values, name=name)
+
+
 def from_torch(module: Any) -> Sequential:
     """A glassnet Sequential with copies of the weights of a torch Sequential (or single layer).
 
-    Supported layers: ``nn.Linear`` (with bias) and the six activations above; nested
+    Supported layers: ``nn.Linear`` (with bias) and the six activations above, each
+    computing what its torch class does (no subclass forward, no forward hooks); nested
     Sequentials are flattened, so a flat torch Sequential keeps its parameter names.
-    The dtype (float32/float64) is kept; weights are copied to the CPU.
+    The dtype (float32/float64, one for all layers) and the train/eval mode are kept;
+    weights (finite, of the layer's shapes) are copied to the CPU.
     """
     torch = import_torch()
     if not isinstance(module, torch.nn.Module):
@@ -140,8 +199,9 @@ def from_torch(module: Any) -> Sequential:
     nn = torch.nn
     layers: list[Module] = []
     owners: dict[int, int] = {}  # id of a weight or bias tensor -> position of the first Linear holding it
+    linear_dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
     for position, layer in enumerate(_flatten_torch(module)):
-        if isinstance(layer, nn.Linear):
+        if _computes_as(layer, nn.Linear):
             if layer.bias is None:
                 raise ValueError(f"from_torch needs Linear layers with a bias (position {position} has none)")
             for tensor in (layer.weight, layer.bias):
@@ -159,17 +219,24 @@ def from_torch(module: Any) -> Sequential:
                     f"from_torch supports Linear layers in float32 or float64, got {got} at position "
                     f"{position}; convert the module with .float() or .double() first"
                 )
-            weight = layer.weight.detach().cpu().numpy().copy()
-            bias = layer.bias.detach().cpu().numpy().copy()
+            _same_dtype(linear_dtypes, dtypes[0], position)  # torch cannot run it; glassnet would mix both
+            if layer.weight.is_meta or layer.bias.is_meta:
+                raise ValueError(
+                    f"from_torch: the Linear at position {position} is on the meta device, which holds "
+                    "shapes but no values; load its weights first (module.to_empty, load_state_dict)"
+                )
+            shape = (layer.out_features, layer.in_features)
+            weight = _linear_values(layer.weight, "weight", shape, layer, position)  # (out, in)
+            bias = _linear_values(layer.bias, "bias", shape[:1], layer, position)  # (out,)
             linear = Linear(
                 layer.in_features, layer.out_features, rng=np.random.default_rng(0), dtype=weight.dtype
             )
             linear.weight.data[...] = weight
             linear.bias.data[...] = bias
             layers.append(linear)
-        elif isinstance(layer, nn.LeakyReLU):
+        elif _computes_as(layer, nn.LeakyReLU):
             layers.append(LeakyReLU(layer.negative_slope))
-        elif isinstance(layer, nn.Softplus):
+        elif _computes_as(layer, nn.Softplus):
             if layer.beta != 1 or not layer.threshold >= SOFTPLUS_MIN_THRESHOLD:  # NaN refused too
                 raise ValueError(
                     f"from_torch supports Softplus with beta=1 and threshold >= {SOFTPLUS_MIN_THRESHOLD:g} "
@@ -177,7 +244,7 @@ def from_torch(module: Any) -> Sequential:
                     f"threshold={layer.threshold} at position {position}"
                 )
             layers.append(Softplus())
-        elif type(layer) in (nn.Identity, nn.ReLU, nn.Sigmoid, nn.Tanh):
+        elif type(layer) in (nn.Identity, nn.ReLU, nn.Sigmoid, nn.Tanh) and _computes_as(layer, type(layer)):
             simple: dict[type, type[Activation]] = {
                 nn.Identity: Identity,
                 nn.ReLU: ReLU,
@@ -186,10 +253,17 @@ def from_torch(module: Any) -> Sequential:
             }
             layers.append(simple[type(layer)]())
         else:
-            raise ValueError(f"from_torch cannot convert {type(layer).__name__} at position {position}")
+            why = ""
+            if isinstance(layer, nn.modules.lazy.LazyModuleMixin):  # its shapes come with the first input
+                why = " (a lazy module not yet initialised: run one forward pass first)"
+            elif isinstance(layer, nn.Module) and (layer._forward_hooks or layer._forward_pre_hooks):
+                why = " (it has forward hooks, which change what it computes)"
+            elif isinstance(layer, (nn.Linear, nn.LeakyReLU, nn.Softplus, nn.Sequential)):
+                why = " (a subclass with a forward of its own)"
+            raise ValueError(f"from_torch cannot convert {type(layer).__name__} at position {position}{why}")
     if not layers:
         raise ValueError("from_torch got an empty module")
-    return Sequential(*layers)
+    return Sequential(*layers).train(module.training)
 
 
 def build_torch_mlp(
