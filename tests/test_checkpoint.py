@@ -15,7 +15,7 @@ from glassnet.checkpoint import FORMAT_VERSION, META_KEY, Checkpoint, load_check
 from glassnet.data import Preprocessor
 from glassnet.spec import MLPSpec, build_mlp
 from glassnet.torch_bridge import from_torch
-from glassnet.train import TrainConfig, fit
+from glassnet.train import TrainConfig, Trainer, fit
 
 
 def trained(engine: str = "numpy", ensemble: int = 1) -> tuple[Checkpoint, np.ndarray[Any, Any]]:
@@ -281,15 +281,22 @@ def test_a_checkpoint_saved_before_fourier_features_resumes_without_them(tmp_pat
     assert TrainConfig().fourier_features == 8  # while a new configuration has them
 
 
+INTERRUPTED_CONFIG = TrainConfig(
+    hidden=(4,), epochs=4, batch_size=16, ensemble=2, seed=1, refit=False, dtype="float32",
+    optimizer="sgd", momentum=0.9, fourier_features=0,
+)  # fmt: skip
+
+
+def _interrupted_rows() -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of :func:`_interrupted`'s run; its first 16 rows validate it."""
+    x = np.random.default_rng(5).normal(size=(64, 3))
+    return x, np.sin(x[:, 0]) + x[:, 2]
+
+
 def _interrupted(tmp_path: Path) -> Path:
     """An interrupted float32 run's checkpoint: member 2 of 2 in progress, member 1 finished."""
-    rng = np.random.default_rng(5)
-    x = rng.normal(size=(64, 3))
-    y = np.sin(x[:, 0]) + x[:, 2]
-    config = TrainConfig(
-        hidden=(4,), epochs=4, batch_size=16, ensemble=2, seed=1, refit=False, dtype="float32",
-        optimizer="sgd", momentum=0.9, fourier_features=0,
-    )  # fmt: skip
+    x, y = _interrupted_rows()
+    config = INTERRUPTED_CONFIG
 
     def stop(trainer: Any, record: dict[str, float]) -> None:
         if record["member"] == 1 and record["epoch"] == 2:
@@ -364,6 +371,14 @@ def test_a_resume_state_in_progress_may_hold_what_an_overflowing_step_left(key: 
     group, name = key.rsplit("/", 1)
     arrays = state.weights if group == "resume/weights" else state.optimizer["buffers"]["momentum_buffer"]
     assert np.isnan(arrays[name]).all()
+    x, y = _interrupted_rows()
+    for engine in ("numpy", "torch"):  # both engines take the state, where they refused NaN weights
+        config = INTERRUPTED_CONFIG.replace(engine=engine)
+        result = Trainer(config, x, y, x[:16], y[:16]).run(state)
+        assert result.status == "diverged" and "training diverged at epoch 3 (member 2)" in result.message
+        assert all(
+            np.isfinite(values).all() for member in result.members for values in member.weights.values()
+        )
 
 
 @pytest.mark.parametrize(

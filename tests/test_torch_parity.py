@@ -16,6 +16,8 @@ from conftest import require_torch
 from glassnet import optim
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
 from glassnet.nn import ACTIVATIONS, MLP, Linear, Module, Sequential, Tanh
+from glassnet.spec import MLPSpec, build_mlp
+from glassnet.train import NumpyEngine, TorchEngine, TrainConfig
 
 torch = require_torch()
 F = torch.nn.functional
@@ -336,3 +338,106 @@ def test_adam_follows_torch_when_the_betas_change_mid_run(
             parameter.data, tensor.detach().numpy(), rtol=0, atol=1e-9, err_msg=our_name
         )
         np.testing.assert_allclose(again.data, parameter.data, rtol=0, atol=1e-12, err_msg=our_name)
+
+
+# -- the Trainer's torch engine refuses what its numpy engine refuses -----------------------
+
+ENGINE_SPEC = MLPSpec(sizes=(3, 4, 1), activation="tanh")
+
+
+def make_engines(**changes: Any) -> list[Any]:
+    """Both engines on 20 rows of a 3→4→1 tanh net, from the same weights."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
+    config = TrainConfig(hidden=(4,), activation="tanh", batch_size=5, optimizer="adam", **changes)
+    weights = build_mlp(ENGINE_SPEC, rng=rng).state_dict()
+    return [cls(ENGINE_SPEC, weights, config, x, y) for cls in (NumpyEngine, TorchEngine)]
+
+
+@pytest.mark.parametrize(
+    ("rows", "match"),
+    [
+        (np.zeros(3), r"Linear\(3, 4\) expects input of shape \(N, 3\), got shape \(3,\)"),
+        (np.zeros((2, 5)), r"expects input of shape \(N, 3\), got shape \(2, 5\)"),
+        (np.zeros((2, 3, 1)), r"expects input of shape \(N, 3\), got shape \(2, 3, 1\)"),
+    ],
+    ids=["1-D", "features", "3-D"],
+)
+def test_engines_refuse_rows_of_the_wrong_shape_alike(rows: Any, match: str) -> None:
+    """torch's Linear takes a 1-D row as a single row and says 'mat1 and mat2' for the rest."""
+    for engine in make_engines():
+        with pytest.raises(ValueError, match=match):
+            engine.predict(rows)
+
+
+def _changed(name: str, values: Any, drop: str | None = None) -> dict[str, Any]:
+    weights = build_mlp(ENGINE_SPEC, rng=np.random.default_rng(1)).state_dict()
+    weights[name] = values
+    if drop is not None:
+        del weights[drop]
+    return weights
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        (
+            _changed("0.bias", np.zeros(1)),
+            r"weights\['0\.bias'\] has shape \(1,\), the architecture \[3, 4, 1\] needs \(4,\)",
+        ),
+        (
+            _changed("0.weight", np.zeros(3)),
+            r"weights\['0\.weight'\] has shape \(3,\), the architecture .* needs \(4, 3\)",
+        ),
+        (_changed("extra", np.zeros(1)), r"missing \[\], unexpected \['extra'\]"),
+        (_changed("0.bias", np.zeros(4), drop="2.bias"), r"missing \['2\.bias'\], unexpected \[\]"),
+    ],
+    ids=["broadcast-bias", "broadcast-weight", "extra", "missing"],
+)
+def test_engines_refuse_weights_that_do_not_fit_alike(weights: dict[str, Any], match: str) -> None:
+    """torch's copy_ broadcast a (1,) bias over all four; the weights stay as they were."""
+    for engine in make_engines():
+        before = engine.get_weights()
+        with pytest.raises(ValueError, match=match):
+            engine.set_weights(weights)
+        for name, values in engine.get_weights().items():
+            np.testing.assert_array_equal(values, before[name])
+
+
+def test_engines_hold_non_finite_weights_alike() -> None:
+    """A run's state after a step that overflowed: both engines take it (a resumed run meets its
+    divergence, and the Trainer tries such weights as divergence candidates) and predict NaN."""
+    weights = _changed("0.bias", np.array([np.nan, np.inf, 0.0, 1.0]))
+    for engine in make_engines():
+        engine.set_weights(weights)
+        np.testing.assert_array_equal(engine.get_weights()["0.bias"], weights["0.bias"])
+        assert np.isnan(engine.predict(np.ones((2, 3)))).all()
+
+
+def test_torch_engine_refuses_optimizer_buffers_of_the_wrong_shape() -> None:
+    """Taken as they were, they broadcast in Adam's moment update, or failed at the next step."""
+    _, engine = make_engines()
+    state = engine.optimizer_state()
+    shapes = {name: values.shape for name, values in engine.get_weights().items()}
+    buffers = {
+        key: {name: np.zeros(shape) for name, shape in shapes.items()} for key in ("exp_avg", "exp_avg_sq")
+    }
+    buffers["exp_avg"]["0.bias"] = np.zeros((4, 3))
+    with pytest.raises(
+        ValueError, match=r"optimizer buffer 'exp_avg' of '0\.bias' has shape \(4, 3\), expected \(4,\)"
+    ):
+        engine.load_optimizer_state({"step": 3, "buffers": buffers})
+    del buffers["exp_avg"]["0.bias"]
+    with pytest.raises(ValueError, match=r"optimizer buffer 'exp_avg' has no values for \['0\.bias'\]"):
+        engine.load_optimizer_state({"step": 3, "buffers": buffers})
+    assert engine.optimizer_state() == state  # nothing loaded
+
+
+def test_torch_engine_that_fails_to_start_gives_the_thread_setting_back() -> None:
+    before = torch.get_num_threads()
+    weights = build_mlp(ENGINE_SPEC, rng=np.random.default_rng(0)).state_dict()
+    weights["0.bias"] = np.zeros(1)
+    config = TrainConfig(hidden=(4,), activation="tanh", threads=before + 1)
+    with pytest.raises(ValueError, match=r"has shape \(1,\)"):
+        TorchEngine(ENGINE_SPEC, weights, config, np.zeros((4, 3)), np.zeros((4, 1)))
+    assert torch.get_num_threads() == before

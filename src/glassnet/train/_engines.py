@@ -38,6 +38,7 @@ from glassnet._checks import Array
 from glassnet.losses import BCELoss, Loss, MSELoss, get_loss
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, Adam, AdamW, Optimizer, moments_in_torch_form
+from glassnet.optim._adam import SCALED_MOMENTS
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 from glassnet.train._config import TrainConfig
 from glassnet.train._cuda_graph import CapturedStep, capture_step, warm_up_undone
@@ -85,15 +86,31 @@ def make_glassnet_optimizer(config: TrainConfig, parameters: list[Parameter]) ->
     )
 
 
+def run_weights(spec: MLPSpec, weights: Mapping[str, npt.ArrayLike]) -> dict[str, Array]:
+    """``weights`` as arrays of the spec's dtype, by name, once their names and shapes are
+    checked (ValueError naming what does not fit).
+
+    Their values are not: an engine holds a run's state, and a step that overflowed leaves
+    it non-finite. A run interrupted right after such a step resumes from those weights and
+    meets the divergence it would have met uninterrupted, and the Trainer tries divergence
+    candidates that may hold them; the weights a run keeps are checked where it keeps them.
+    ``Module.load_state_dict``, for users, refuses them.
+    """
+    check_weights(spec, weights)
+    with np.errstate(over="ignore", invalid="ignore"):  # float64 state into a float32 run
+        return {name: np.asarray(weights[name], dtype=spec.dtype) for name in spec.parameter_shapes()}
+
+
 class NumpyEngine:
     """glassnet's MLP, Loss and optimizer; everything in ``config.dtype``."""
 
     def __init__(
         self, spec: MLPSpec, weights: Mapping[str, Array], config: TrainConfig, x: Array, y: Array
     ) -> None:
+        self.spec = spec
         self.model = build_mlp(spec, rng=np.random.default_rng(0))
-        self.model.load_state_dict(weights)
         self.named = list(self.model.named_parameters())
+        self.set_weights(weights)
         self.params = [parameter for _, parameter in self.named]
         self.optimizer = make_glassnet_optimizer(config, self.params)  # fuses the parameters
         self.loss: Loss = get_loss(config.loss)
@@ -162,7 +179,11 @@ class NumpyEngine:
         return {name: parameter.data.copy() for name, parameter in self.named}
 
     def set_weights(self, weights: Mapping[str, Array]) -> None:
-        self.model.load_state_dict(weights)
+        """Copy ``weights`` into the parameters, in place (the optimizer holds views of them);
+        names and shapes checked first (see :func:`run_weights`)."""
+        arrays = run_weights(self.spec, weights)
+        for name, parameter in self.named:
+            np.copyto(parameter.data, arrays[name])
 
     def set_lr(self, lr: float) -> None:
         for group in self.optimizer.param_groups:
@@ -188,7 +209,20 @@ class NumpyEngine:
                 [np.asarray(per_name[name], dtype=self.dtype).ravel() for name, _ in self.named]
             )
         groups = self.optimizer.state_dict()["param_groups"]
-        self.optimizer.load_state_dict({"param_groups": groups, "state": [flat_state]})
+        # The optimizer's load_state_dict, for users, refuses non-finite buffers, which a run's
+        # state holds after a step that overflowed (see run_weights). It loads finite stand-ins
+        # (checking names, shapes and what each buffer may hold, and converting torch's Adam
+        # moments to glassnet's scaled ones), then the non-finite entries are put back: NaN and
+        # ±inf are themselves in either form, which differ by a positive factor.
+        stand_ins = {
+            key: value if key == "step" else np.nan_to_num(value) for key, value in flat_state.items()
+        }
+        self.optimizer.load_state_dict({"param_groups": groups, "state": [stand_ins]})
+        for key, value in flat_state.items():
+            if key != "step":
+                buffer = self.optimizer.state[0][SCALED_MOMENTS.get(key, (key, 0))[0]]
+                bad = ~np.isfinite(value)
+                buffer[bad] = value[bad]
 
     def close(self) -> None:
         """Give back the BLAS thread setting if ``config.threads`` changed it."""
@@ -214,15 +248,11 @@ class TorchEngine:
         torch = import_torch()
         self.torch = torch
         self.device = resolve_device(config.device)
-        self._threads_before: int | None = None
-        if config.threads > 0:
-            self._threads_before = torch.get_num_threads()
-            torch.set_num_threads(config.threads)  # given back by close()
         self.tdtype = torch_dtype(spec.dtype)
-        model = build_mlp(spec, rng=np.random.default_rng(0))
-        model.load_state_dict(weights)
-        self.module = to_torch(model, device=str(self.device))
+        self.spec = spec
+        self.module = to_torch(build_mlp(spec, rng=np.random.default_rng(0)), device=str(self.device))
         self.named = list(self.module.named_parameters())
+        self.set_weights(weights)
         params = [parameter for _, parameter in self.named]
         # batch size -> its captured step; None: every step eager
         self._graphs: dict[int, CapturedStep] | None = (
@@ -266,6 +296,10 @@ class TorchEngine:
         self.xe, self.ye = self.x, self.y
         # this epoch's (Σ row loss, Σ r² or correct, Σ |r|), summed on the device in float64
         self._sums = torch.zeros(3, dtype=torch.float64, device=self.device)
+        self._threads_before: int | None = None
+        if config.threads > 0:  # last, so that an engine that failed to start changed nothing
+            self._threads_before = torch.get_num_threads()
+            torch.set_num_threads(config.threads)  # given back by close()
 
     def _tensor(self, array: npt.ArrayLike) -> Any:
         return self.torch.as_tensor(np.ascontiguousarray(array), dtype=self.tdtype, device=self.device)
@@ -323,17 +357,28 @@ class TorchEngine:
         return float(loss), float(first), float(second)
 
     def predict(self, x: Array) -> Array:
+        """ŷ (N, out) in float64 for rows X (N, in); a ValueError for any other shape, as the
+        numpy engine's Linear gives (torch's would take a 1-D X as one row)."""
+        rows = np.asarray(x)
+        n_in = self.spec.sizes[0]
+        if rows.ndim != 2 or rows.shape[1] != n_in:
+            raise ValueError(
+                f"Linear({n_in}, {self.spec.sizes[1]}) expects input of shape (N, {n_in}), got shape {rows.shape}"
+            )
         with self.torch.no_grad():
-            out = self.module(self._tensor(x))
+            out = self.module(self._tensor(rows))  # (N, out)
         return np.asarray(out.cpu().numpy(), dtype=np.float64)
 
     def get_weights(self) -> dict[str, Array]:
         return {name: parameter.detach().cpu().numpy().copy() for name, parameter in self.named}
 
     def set_weights(self, weights: Mapping[str, Array]) -> None:
+        """Copy ``weights`` in, in place (captured steps read these tensors); names and shapes
+        checked first (see :func:`run_weights`): torch's copy_ would broadcast a (1,) bias."""
+        arrays = run_weights(self.spec, weights)
         with self.torch.no_grad():
             for name, parameter in self.named:
-                parameter.copy_(self._tensor(weights[name]))
+                parameter.copy_(self._tensor(arrays[name]))
 
     def set_lr(self, lr: float) -> None:
         for group in self.optimizer.param_groups:
@@ -358,6 +403,18 @@ class TorchEngine:
         torch = self.torch
         uses_step = not isinstance(self.optimizer, torch.optim.SGD)
         buffers = state["buffers"]
+        # checked before anything changes: torch would take a buffer of another shape and
+        # broadcast it in the update, or fail at the next step
+        for key, per_name in buffers.items():
+            missing = [name for name, _ in self.named if name not in per_name]
+            if missing:
+                raise ValueError(f"optimizer buffer {key!r} has no values for {missing}")
+            for name, parameter in self.named:
+                shape, expected = np.shape(per_name[name]), tuple(parameter.shape)
+                if shape != expected:
+                    raise ValueError(
+                        f"optimizer buffer {key!r} of {name!r} has shape {shape}, expected {expected}"
+                    )
         if uses_step:  # Adam: the numpy engine's moments are scaled (see adam_update)
             buffers = moments_in_torch_form(buffers, tuple(self.optimizer.param_groups[0]["betas"]))
         # Adam's step count as torch keeps it: on the host in the default dtype, or, fused, on the device in float32
@@ -403,8 +460,7 @@ def _glassnet_bce(p: Any, t: Any, eps: float) -> Any:
 def make_engine(
     config: TrainConfig, spec: MLPSpec, weights: Mapping[str, Array], x: Array, y: Array
 ) -> NumpyEngine | TorchEngine:
-    """The engine named by ``config.engine``, starting from ``weights``."""
-    check_weights(spec, weights)
+    """The engine named by ``config.engine``, starting from ``weights`` (see :func:`run_weights`)."""
     if config.engine == "torch":
         return TorchEngine(spec, weights, config, x, y)
     return NumpyEngine(spec, weights, config, x, y)
