@@ -49,6 +49,16 @@ def test_angles_that_overflow_are_refused_not_turned_into_nan() -> None:
     assert np.isfinite(features.transform(z[[0, 2]])).all()
 
 
+def test_no_rows_give_no_rows() -> None:
+    """An empty batch (a validation part of 0 rows, say) maps to (0, n_outputs), as without
+    Fourier features, not to a reshape error."""
+    features = FourierFeatures(3, 0.5).fit(2, np.random.default_rng(0))
+    assert features.transform(np.zeros((0, 2))).shape == (0, features.n_outputs(2)) == (0, 14)
+    X, y = _data()
+    preprocessor = Preprocessor(fourier_features=3).fit(X, y)
+    assert preprocessor.transform_x(X[:0]).shape == (0, 5 * 7)
+
+
 def test_frequencies_come_from_the_generator() -> None:
     a = FourierFeatures(8, 0.2).fit(5, np.random.default_rng(3)).frequencies_
     b = FourierFeatures(8, 0.2).fit(5, np.random.default_rng(3)).frequencies_

@@ -74,6 +74,16 @@ def test_split_bad_arguments(kwargs: dict[str, Any], error: type[Exception], pat
         train_val_test_split(**arguments)
 
 
+@pytest.mark.parametrize("fraction", [1e-9, 1e-12, 1e-300, 5e-324])
+def test_split_a_tiny_positive_fraction_still_gets_one_row(fraction: float) -> None:
+    """As documented (and as in scikit-learn's train_test_split): ⌈f · n⌉ ≥ 1 for any f > 0,
+    even where rounding f · n to 9 decimals gives 0."""
+    split = train_val_test_split(
+        10, test_fraction=fraction, val_fraction=fraction, rng=np.random.default_rng(0)
+    )
+    assert (len(split.train), len(split.val), len(split.test)) == (8, 1, 1)
+
+
 # --- K-fold ---------------------------------------------------------------------------------------------
 
 
@@ -127,6 +137,19 @@ def test_scaler_mean_of_values_near_the_float64_limit() -> None:
     np.testing.assert_array_equal(StandardScaler().fit(X).mean_, X.mean(axis=0))  # type: ignore[arg-type]
 
 
+def test_scaler_scale_of_a_column_far_from_zero() -> None:
+    """1e15 + (3, 4, 5): σ = √(2/3) exactly as X.std() and scikit-learn give it, not with the
+    rounding of dividing by max |x| (which made it 0.81584)."""
+    X = np.array([[1e15 + 3.0], [1e15 + 4.0], [1e15 + 5.0]])
+    scaler = StandardScaler().fit(X)
+    np.testing.assert_allclose(scaler.scale_, [math.sqrt(2 / 3)], rtol=1e-15)  # type: ignore[arg-type]
+    z = scaler.transform(X)[:, 0]
+    np.testing.assert_allclose(z, [-1.224744871391589, 0.0, 1.224744871391589], rtol=1e-14)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(50, 3)) * [1.0, 1e-3, 5.0] + [1e6, 3.0, 1e12]
+    np.testing.assert_array_equal(StandardScaler().fit(X).scale_, X.std(axis=0))
+
+
 def test_scaler_constant_column_that_rounds() -> None:
     X = np.full((1503, 1), 0.1)  # std rounds to ~1e-17, not 0: still treated as constant
     scaler = StandardScaler().fit(X)
@@ -151,6 +174,12 @@ def test_scaler_on_a_vector_and_its_state_round_trip(tmp_path: Path) -> None:
     [
         (lambda: StandardScaler().fit(np.zeros((0, 2))), ValueError, r"N ≥ 1, got \(0, 2\)"),
         (lambda: StandardScaler().fit(np.zeros((2, 2, 2))), ValueError, r"\(N, d\) or \(N,\)"),
+        (lambda: StandardScaler().fit(np.zeros((5, 0))), ValueError, r"d ≥ 1 .*got \(5, 0\)"),
+        (
+            lambda: StandardScaler.from_state({"mean": np.zeros(0), "scale": np.ones(0)}),
+            ValueError,
+            r"\(d,\) with d ≥ 1, got \(0,\) and \(0,\)",
+        ),
         (
             lambda: StandardScaler().fit([[1.0, np.nan]]),
             ValueError,
@@ -368,6 +397,8 @@ def test_preprocessor_bad_input(call: Any, error: type[Exception], pattern: str)
         (((0, 0),), {}, ValueError, r"log_columns must not repeat a column, got \(0, 0\)"),
         (((-1,),), {}, TypeError, r"log_columns must be non-negative column indices"),
         ((("a",),), {}, TypeError, r"log_columns must be non-negative column indices"),
+        ((0,), {}, TypeError, r"log_columns must be a sequence of column indices, got 0"),
+        ((None,), {}, TypeError, r"log_columns must be a sequence of column indices, got None"),
         ((), {"scale_y": 1}, TypeError, r"scale_y must be a bool, got 1"),
         ((), {"seed": 2**63}, ValueError, r"seed must be at most 2\*\*63 - 1, got 9223372036854775808"),
         (
@@ -411,6 +442,11 @@ def _state() -> dict[str, np.ndarray]:
         ({"x_min": np.zeros(4)}, ValueError, r"x_min and x_max of shape \(5,\), got \(4,\) and \(5,\)"),
         ({"x_min": np.full(5, 1e9)}, ValueError, r"x_min ≤ x_max, got 1e\+09 > .* in column 0"),
         ({"x_max": np.full(5, np.inf)}, ValueError, r"'x_max' must be finite"),
+        (
+            {"scale_y": np.array(False)},
+            ValueError,
+            r"scale_y False .* y_mean 0 and y_scale 1, got y_mean=.* and y_scale=",
+        ),
     ],
 )
 def test_preprocessor_rejects_bad_states(

@@ -64,8 +64,8 @@ class FourierFeatures:
                 f"Z[{row}, {column}] = {columns[row, column]} is too large: its angles 2π z c overflow float64"
             )
         angles = (2.0 * np.pi) * columns[:, :, None] * self.frequencies_  # (N, d, K)
-        n = len(columns)
-        return np.concatenate([columns, np.sin(angles).reshape(n, -1), np.cos(angles).reshape(n, -1)], axis=1)
+        shape = (len(columns), self.frequencies_.size)  # (N, dK): not (N, -1), which fails for N = 0
+        return np.concatenate([columns, np.sin(angles).reshape(shape), np.cos(angles).reshape(shape)], axis=1)
 
     def overflows(self, Z: Any) -> npt.NDArray[np.bool_]:
         """(N, d) mask of the finite z whose angles 2π z cₖ overflow float64 (sin, cos would be NaN)."""

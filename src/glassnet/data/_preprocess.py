@@ -52,20 +52,19 @@ class StandardScaler:
         self.scale_: FloatArray | None = None
 
     def fit(self, X: Any) -> StandardScaler:
-        """Take mean and scale from ``X`` (N, d) or (N,), N ≥ 1, finite."""
+        """Take mean and scale from ``X`` (N, d) or (N,), N ≥ 1, d ≥ 1, finite."""
         array = _as_f64(X, name="X", dtype=np.dtype(np.float64))
-        if array.ndim not in (1, 2) or array.shape[0] == 0:
+        if array.ndim not in (1, 2) or array.size == 0:
             raise ValueError(
-                f"StandardScaler.fit needs X of shape (N, d) or (N,) with N ≥ 1, got {array.shape}"
+                f"StandardScaler.fit needs X of shape (N, d) or (N,) with d ≥ 1 and N ≥ 1, got {array.shape}"
             )
-        # std as m·std(x/m) with m = max |x| per column: the squares cannot overflow for |x| > 1e154
-        magnitude = np.abs(array).max(axis=0)
-        magnitude = np.where(magnitude > 0, magnitude, 1.0)
-        # the mean in units of a power of two near m (see binary_scale): the same bits as
-        # array.mean, and no overflowing sum for values near 1e308
-        power = binary_scale(magnitude)  # (d,) or ()
+        # mean and std in units of a power of two p near m = max |x| per column (see binary_scale):
+        # x/p is exact, so they have the bits of array.mean and array.std (dividing by m itself
+        # would round x/m and lose the spread of a column far from 0, such as 1e15 + (3, 4, 5)),
+        # and |x/p| < 2, so neither the sum nor the squares overflow for values near 1e308
+        power = binary_scale(np.abs(array).max(axis=0))  # (d,) or ()
         mean = (array / power).mean(axis=0) * power  # (d,) or ()
-        scale = (array / magnitude).std(axis=0) * magnitude  # (d,) or ()
+        scale = (array / power).std(axis=0) * power  # (d,) or ()
         constant = np.ptp(array, axis=0) == 0.0  # exactly equal values: std may still round to ~1e-17
         self.mean_ = np.asarray(mean, dtype=np.float64)
         self.scale_ = np.asarray(np.where(constant | (scale == 0.0), 1.0, scale), dtype=np.float64)
@@ -104,9 +103,9 @@ class StandardScaler:
         """Rebuild a fitted scaler from :meth:`to_state`'s dictionary (checked: shapes, finite, scale > 0)."""
         mean = _state_array(state, "mean", owner="StandardScaler")
         scale = _state_array(state, "scale", owner="StandardScaler")
-        if mean.shape != scale.shape or mean.ndim > 1:
+        if mean.shape != scale.shape or mean.ndim > 1 or mean.size == 0:
             raise ValueError(
-                "StandardScaler state needs mean and scale of one shape, () or (d,), "
+                "StandardScaler state needs mean and scale of one shape, () or (d,) with d ≥ 1, "
                 f"got {mean.shape} and {scale.shape}"
             )
         if not (scale > 0.0).all():
@@ -146,7 +145,12 @@ class Preprocessor:
         fourier_sigma: float = 0.2,
         seed: int = 0,
     ):
-        columns = tuple(log_columns)
+        try:
+            columns = tuple(log_columns)
+        except TypeError:
+            raise TypeError(
+                f"log_columns must be a sequence of column indices, got {log_columns!r}"
+            ) from None
         for column in columns:
             if isinstance(column, bool) or not isinstance(column, int | np.integer) or column < 0:
                 raise TypeError(f"log_columns must be non-negative column indices, got {columns!r}")
@@ -362,6 +366,11 @@ class Preprocessor:
             )
         x_scaler = StandardScaler.from_state({"mean": x_mean, "scale": x_scale})
         y_scaler = StandardScaler.from_state({"mean": y_mean, "scale": y_scale})
+        if not scale_y and (y_mean != 0.0 or y_scale != 1.0):  # fit leaves such a target unchanged
+            raise ValueError(
+                "Preprocessor state with scale_y False needs y_mean 0 and y_scale 1, "
+                f"got y_mean={y_mean} and y_scale={y_scale}"
+            )
         seed = np.asarray(state.get("seed", 0))
         if seed.shape != () or seed.dtype.kind not in "iu" or seed < 0:
             raise TypeError(f"Preprocessor state 'seed' must be a non-negative integer scalar, got {seed!r}")

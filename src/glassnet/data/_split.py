@@ -45,8 +45,10 @@ def _fraction(value: float, name: str) -> float:
 
 def _ceil(product: float) -> int:
     """⌈product⌉ of a fraction times a row count, with the product rounded to 9 decimals first:
-    0.07 · 100 is 7.000000000000001 in floating point, and its ceiling would take 8 rows."""
-    return math.ceil(round(product, 9))
+    0.07 · 100 is 7.000000000000001 in floating point, and its ceiling would take 8 rows. A
+    positive product below 5e-10, which rounds to 0, still takes 1 row."""
+    rows = math.ceil(round(product, 9))
+    return 1 if rows == 0 and product > 0 else rows
 
 
 def train_val_test_split(
