@@ -112,6 +112,26 @@ def without_info(key: str) -> Any:
     return change
 
 
+def test_evaluate_without_data_names_the_file_the_model_was_trained_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The usual search finds the published rows, not the run's: the warning says which file to give.
+    (Named, not read: nothing a checkpoint holds is opened as a path.)"""
+    data = airfoil_variant(tmp_path, "reversed")
+    out = tmp_path / "run"
+    argv = ["train", "airfoil", "--epochs", "1", *TINY_AIRFOIL, "--data", str(data), "--out", str(out)]
+    assert main(argv) == 0
+    assert evaluated_sizes(out, capsys) == {"all": 1503}
+    main(["evaluate", str(out)])
+    assert capsys.readouterr().err == (
+        "glassnet evaluate: warning: the data found is not the data this model was trained on (its rows "
+        "differ from the run's, in values or in order (another SHA-256)); measured on all its rows only "
+        f"('all'), not on the run's train/val/test parts; its run read {data}: give that file with --data\n"
+    )
+    assert main(["evaluate", str(out), "--data", str(data), "--json"]) == 0
+    assert list(json.loads(capsys.readouterr().out)) == ["train", "test", "all"]
+
+
 @pytest.mark.parametrize(
     ("target", "nulls"),
     # R² of constant targets: 0/0; three targets of 1.7e308 overflow their sums (the means, the squares)
@@ -243,6 +263,24 @@ def test_evaluate_of_an_interrupted_run_measures_the_pass_its_checkpoint_holds(
     if not in_final_pass:  # a checkpoint without info["refit"]: read from the job in progress
         rewrite_checkpoint(tmp_path / "checkpoint.npz", without_info("refit"))
         assert evaluated_sizes(tmp_path / "checkpoint.npz", capsys) == sizes
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_an_interrupted_runs_checkpoint_is_used_with_a_warning_that_it_is_unfinished(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run folder without model.npz is read through its checkpoint.npz: say so, and how to finish it."""
+    run = tmp_path / "run"
+    interrupted_airfoil_run(run)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("800,0,0.3048,71.3,0.00266337\n")
+    capsys.readouterr()
+    assert main([command, str(run), *([str(rows)] if command == "predict" else [])]) == 0
+    assert capsys.readouterr().err == (
+        f"glassnet {command}: warning: {run / 'checkpoint.npz'} is the checkpoint of an interrupted run "
+        "(interrupted in validation pass, epoch 2 after 0 batch(es)), not a finished model; "
+        f"`glassnet train airfoil --out {run} --data {shared_airfoil()} --resume` finishes it\n"
+    )
 
 
 @pytest.mark.parametrize("refit", [True, False])
@@ -385,6 +423,19 @@ def test_predict_reads_a_header_in_the_models_order_or_of_other_names(
     capsys.readouterr()
     assert main(["predict", str(airfoil_run), str(rows)]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith("800.0,0.0,0.3048,71.3,0.00266337,")
+
+
+def test_predict_refuses_an_output_in_a_missing_folder_before_any_work(
+    airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not after reading and predicting every row: the folder is checked with the other -o checks."""
+    out = tmp_path / "missing" / "pred.csv"
+    capsys.readouterr()
+    assert main(["predict", str(airfoil_run), str(tmp_path / "absent.csv"), "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet predict: error: folder {out.parent} does not exist (cannot write {out})\n"
+    )
+    assert not out.parent.exists()
 
 
 def test_predict_warns_in_one_line_about_rows_outside_the_training_range(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import warnings
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,22 @@ def model_path(text: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     return path
+
+
+def warn_unfinished(checkpoint: Checkpoint, path: Path) -> None:
+    """A warning when ``path`` is an interrupted run's checkpoint: a model stopped part-way."""
+    if checkpoint.resume is None:
+        return
+    info = checkpoint.info
+    how = info.get("message") or "interrupted"
+    source = info.get("data_source")  # the file the run read: resuming needs the same rows
+    data = f" --data {shlex.quote(source)}" if isinstance(source, str) else ""
+    warnings.warn(
+        f"{path} is the checkpoint of an interrupted run ({how}), not a finished model; "
+        f"`glassnet train {info.get('task')} --out {shlex.quote(str(path.parent))}{data} --resume` finishes it",
+        UserWarning,
+        stacklevel=2,
+    )
 
 
 def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -111,9 +128,11 @@ def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[
     }
     mismatch = data_mismatch(checkpoint, X, y) if split else None
     if mismatch is not None:
+        source = checkpoint.info.get("data_source")  # named, never read: a checkpoint names no file to open
+        hint = f"; its run read {source}: give that file with --data" if data is None and source else ""
         warnings.warn(
             f"{'--data ' + data if data else 'the data found'} is not the data this model was trained on ({mismatch}); "
-            "measured on all its rows only ('all'), not on the run's train/val/test parts",
+            f"measured on all its rows only ('all'), not on the run's train/val/test parts{hint}",
             DataWarning,
             stacklevel=2,
         )
@@ -127,6 +146,7 @@ def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[
 def handle(args: argparse.Namespace) -> int:
     path = model_path(args.model)
     checkpoint = load_checkpoint(path)
+    warn_unfinished(checkpoint, path)
     metrics = evaluate(checkpoint, args.data)
     if args.json:
         print(json_text(metrics))  # valid JSON: a NaN R² or an infinite RMSE is null, as in metrics.json

@@ -14,7 +14,7 @@ import numpy as np
 
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
 from glassnet.checkpoint import load_checkpoint
-from glassnet.cli._evaluate import MODEL_HELP, model_path
+from glassnet.cli._evaluate import MODEL_HELP, model_path, warn_unfinished
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import COLUMN_ALIASES, check_positive_magnitudes
 from glassnet.data._table import Table, bad_lines_note, first_bad_value, read_table, refuse_reordered_header
@@ -81,8 +81,10 @@ def handle(args: argparse.Namespace) -> int:
     from glassnet.train import class_probability, decision_threshold, predict_raw
 
     model = model_path(args.model)
-    if args.output is not None:  # before any work
-        refuse_overwrite(args.output, force=args.force, option="-o")
+    out = None if args.output is None else refuse_overwrite(args.output, force=args.force, option="-o")
+    if out is not None:  # before any work
+        if not out.parent.is_dir():
+            raise FileNotFoundError(f"folder {out.parent} does not exist (cannot write {out})")
         refuse_same_file(
             args.output, model, f"-o {args.output} is the model file {model}; give another file name"
         )
@@ -92,6 +94,7 @@ def handle(args: argparse.Namespace) -> int:
             f"-o {args.output} is the input file {args.input}; give another file name",
         )
     checkpoint = load_checkpoint(model)
+    warn_unfinished(checkpoint, model)
     preprocessor = checkpoint.load_preprocessor()  # built once, for the count, the checks and the prediction
     # columns of the raw rows: the preprocessing's input, else the model's
     n_features = (preprocessor.n_features if preprocessor is not None else None) or checkpoint.spec.n_inputs
@@ -141,12 +144,9 @@ def handle(args: argparse.Namespace) -> int:
         writer.writerow([*names, target])
         for row, value in zip(rows, prediction, strict=True):
             writer.writerow([*map(repr, row.tolist()), f"{value:.6f}"])
-    if args.output is None:
+    if out is None:
         sys.stdout.write(buffer.getvalue())
     else:
-        out = Path(args.output)
-        if not out.parent.is_dir():
-            raise FileNotFoundError(f"folder {out.parent} does not exist (cannot write {out})")
         atomic_write_text(out, buffer.getvalue())
         print(f"wrote {len(rows)} prediction(s) to {out}", file=sys.stderr)
     return 0
