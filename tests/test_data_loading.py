@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import subprocess
 import sys
@@ -310,6 +312,19 @@ def test_a_header_of_other_known_names_in_order_is_read(reference: np.ndarray, t
     header = "Freq,AOA,Chord,Velocity,Displacement,Target(dB)"
     path = _write(tmp_path / "aliases.csv", "\n".join([header, *(",".join(row) for row in _rows(reference))]))
     np.testing.assert_array_equal(load_airfoil(path).X, reference[:, :5])
+
+
+def test_quoted_fields_load_the_same_numbers(reference: np.ndarray, tmp_path: Path) -> None:
+    """csv.QUOTE_ALL, as spreadsheets and some writers quote every field: read as unquoted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow(["Freq", "AOA", "Chord", "Velocity", "Displacement", "Target(dB)"])
+    writer.writerows(_rows(reference))
+    data = load_airfoil(_write(tmp_path / "quoted.csv", buffer.getvalue()))
+    np.testing.assert_array_equal(data.X, reference[:, :5])
+    np.testing.assert_array_equal(data.y, reference[:, 5])
+    one_row = _write(tmp_path / "one.csv", '"800","0","0.3048","71.3","0.00266337"\n')
+    np.testing.assert_array_equal(read_feature_rows(one_row), [[800, 0, 0.3048, 71.3, 0.00266337]])
 
 
 # --- feature rows for `glassnet predict` ---------------------------------------------------------------

@@ -215,9 +215,16 @@ def _detect_separator(line: str) -> str | None:
 
 
 def _split(line: str, separator: str | None) -> list[str]:
-    if separator is None:
-        return line.split()
-    return [field.strip() for field in line.split(separator)]
+    """The fields of a line, each without surrounding spaces and without one pair of surrounding
+    double quotes (spreadsheets and csv writers may quote every field: "800","0",…)."""
+    fields = line.split() if separator is None else [field.strip() for field in line.split(separator)]
+    return [_unquoted(field) for field in fields]
+
+
+def _unquoted(field: str) -> str:
+    if len(field) >= 2 and field[0] == field[-1] == '"':
+        return field[1:-1].strip()
+    return field
 
 
 def _parse_number(
