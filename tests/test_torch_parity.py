@@ -414,23 +414,49 @@ def test_engines_hold_non_finite_weights_alike() -> None:
         assert np.isnan(engine.predict(np.ones((2, 3)))).all()
 
 
-def test_torch_engine_refuses_optimizer_buffers_of_the_wrong_shape() -> None:
-    """Taken as they were, they broadcast in Adam's moment update, or failed at the next step."""
-    _, engine = make_engines()
-    state = engine.optimizer_state()
-    shapes = {name: values.shape for name, values in engine.get_weights().items()}
-    buffers = {
-        key: {name: np.zeros(shape) for name, shape in shapes.items()} for key in ("exp_avg", "exp_avg_sq")
-    }
-    buffers["exp_avg"]["0.bias"] = np.zeros((4, 3))
-    with pytest.raises(
-        ValueError, match=r"optimizer buffer 'exp_avg' of '0\.bias' has shape \(4, 3\), expected \(4,\)"
-    ):
-        engine.load_optimizer_state({"step": 3, "buffers": buffers})
-    del buffers["exp_avg"]["0.bias"]
-    with pytest.raises(ValueError, match=r"optimizer buffer 'exp_avg' has no values for \['0\.bias'\]"):
-        engine.load_optimizer_state({"step": 3, "buffers": buffers})
-    assert engine.optimizer_state() == state  # nothing loaded
+def test_engines_refuse_optimizer_buffers_of_the_wrong_shape_alike() -> None:
+    """Taken as they were, they broadcast in torch's Adam update, or failed at its next step; the
+    numpy engine's ravel took a (4, 3) buffer for a (3, 4) weight."""
+    for engine in make_engines():
+        state = engine.optimizer_state()
+        shapes = {name: values.shape for name, values in engine.get_weights().items()}
+        buffers = {
+            key: {name: np.zeros(shape) for name, shape in shapes.items()}
+            for key in ("exp_avg", "exp_avg_sq")
+        }
+        buffers["exp_avg"]["0.bias"] = np.zeros((4, 3))
+        with pytest.raises(
+            ValueError, match=r"optimizer buffer 'exp_avg' of '0\.bias' has shape \(4, 3\), expected \(4,\)"
+        ):
+            engine.load_optimizer_state({"step": 3, "buffers": buffers})
+        buffers["exp_avg"]["0.bias"] = np.zeros(4)
+        buffers["exp_avg"]["0.weight"] = np.zeros((3, 4))  # as many entries as (4, 3)
+        with pytest.raises(ValueError, match=r"'0\.weight' has shape \(3, 4\), expected \(4, 3\)"):
+            engine.load_optimizer_state({"step": 3, "buffers": buffers})
+        del buffers["exp_avg"]["0.weight"]
+        with pytest.raises(ValueError, match=r"optimizer buffer 'exp_avg' has no values for \['0\.weight'\]"):
+            engine.load_optimizer_state({"step": 3, "buffers": buffers})
+        np.testing.assert_equal(engine.optimizer_state(), state)  # nothing loaded
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_torch_engines_infinite_adam_moments_resume_in_the_numpy_engine() -> None:
+    """torch's m and v, infinite after an overflowing step, become glassnet's scaled moments:
+    still infinite, without an overflow warning from scaling their finite stand-ins."""
+    numpy_engine, torch_engine = make_engines()
+    torch_engine.train_batch(0, 5)
+    state = torch_engine.optimizer_state()
+    assert sorted(state["buffers"]) == ["exp_avg", "exp_avg_sq"]
+    for key, sign in (("exp_avg", -1.0), ("exp_avg_sq", 1.0)):
+        state["buffers"][key]["0.bias"][1] = sign * np.inf
+    numpy_engine.load_optimizer_state(state)
+    loaded = numpy_engine.optimizer_state()["buffers"]
+    assert (
+        loaded["exp_avg_scaled"]["0.bias"][1] == -np.inf
+        and loaded["exp_avg_sq_scaled"]["0.bias"][1] == np.inf
+    )
+    finite = state["buffers"]["exp_avg"]["2.weight"]
+    np.testing.assert_allclose(loaded["exp_avg_scaled"]["2.weight"], finite / (1 - 0.9), rtol=1e-12)
 
 
 def test_torch_engine_that_fails_to_start_gives_the_thread_setting_back() -> None:

@@ -86,6 +86,22 @@ def make_glassnet_optimizer(config: TrainConfig, parameters: list[Parameter]) ->
     )
 
 
+def check_buffers(spec: MLPSpec, buffers: Mapping[str, Mapping[str, Any]]) -> None:
+    """ValueError unless every optimizer buffer ({key: {parameter name: array}}, as
+    ``optimizer_state()["buffers"]``) holds an array of each parameter's shape. Their values
+    may be non-finite, as a run's weights may (see :func:`run_weights`)."""
+    shapes = spec.parameter_shapes()
+    for key, per_name in buffers.items():
+        missing = [name for name in shapes if name not in per_name]
+        if missing:
+            raise ValueError(f"optimizer buffer {key!r} has no values for {missing}")
+        for name, expected in shapes.items():
+            if (shape := np.shape(per_name[name])) != expected:
+                raise ValueError(
+                    f"optimizer buffer {key!r} of {name!r} has shape {shape}, expected {expected}"
+                )
+
+
 def run_weights(spec: MLPSpec, weights: Mapping[str, npt.ArrayLike]) -> dict[str, Array]:
     """``weights`` as arrays of the spec's dtype, by name, once their names and shapes are
     checked (ValueError naming what does not fit).
@@ -203,6 +219,7 @@ class NumpyEngine:
         return {"step": int(saved["step"]), "buffers": buffers}
 
     def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
+        check_buffers(self.spec, state["buffers"])  # ravel would take a (3, 4) buffer for a (4, 3) weight
         flat_state: dict[str, Any] = {"step": int(state["step"])}
         for key, per_name in state["buffers"].items():
             flat_state[key] = np.concatenate(
@@ -217,7 +234,8 @@ class NumpyEngine:
         stand_ins = {
             key: value if key == "step" else np.nan_to_num(value) for key, value in flat_state.items()
         }
-        self.optimizer.load_state_dict({"param_groups": groups, "state": [stand_ins]})
+        with np.errstate(over="ignore"):  # ±inf's stand-in, ±1.8e308, overflows when scaled: put back below
+            self.optimizer.load_state_dict({"param_groups": groups, "state": [stand_ins]})
         for key, value in flat_state.items():
             if key != "step":
                 buffer = self.optimizer.state[0][SCALED_MOMENTS.get(key, (key, 0))[0]]
@@ -403,18 +421,9 @@ class TorchEngine:
         torch = self.torch
         uses_step = not isinstance(self.optimizer, torch.optim.SGD)
         buffers = state["buffers"]
-        # checked before anything changes: torch would take a buffer of another shape and
-        # broadcast it in the update, or fail at the next step
-        for key, per_name in buffers.items():
-            missing = [name for name, _ in self.named if name not in per_name]
-            if missing:
-                raise ValueError(f"optimizer buffer {key!r} has no values for {missing}")
-            for name, parameter in self.named:
-                shape, expected = np.shape(per_name[name]), tuple(parameter.shape)
-                if shape != expected:
-                    raise ValueError(
-                        f"optimizer buffer {key!r} of {name!r} has shape {shape}, expected {expected}"
-                    )
+        # before anything changes: torch would take a buffer of another shape and broadcast
+        # it in the update, or fail at the next step
+        check_buffers(self.spec, buffers)
         if uses_step:  # Adam: the numpy engine's moments are scaled (see adam_update)
             buffers = moments_in_torch_form(buffers, tuple(self.optimizer.param_groups[0]["betas"]))
         # Adam's step count as torch keeps it: on the host in the default dtype, or, fused, on the device in float32
