@@ -215,7 +215,7 @@ def _hooked(torch: Any) -> Any:
         (lambda torch: _with_forward(torch, torch.nn.LeakyReLU, 0.1), "Doubled at position 0"),
         (lambda torch: _with_forward(torch, torch.nn.Softplus), "Doubled at position 0"),
         (lambda torch: _with_forward(torch, torch.nn.Sequential, torch.nn.Linear(2, 2)), "Doubled"),
-        (_hooked, r"Linear at position 0 \(it has forward hooks"),
+        (_hooked, r"Linear at position 0 \(it has forward hooks, .*; remove them first: handle\.remove\(\)"),
         (
             lambda torch: torch.nn.LazyLinear(2),
             r"LazyLinear at position 0 \(a lazy module not yet initialised",
@@ -298,6 +298,18 @@ def test_to_torch_refuses_glassnet_layers_with_their_own_forward() -> None:
 
     with pytest.raises(ValueError, match="cannot convert Doubled at position 0"):
         to_torch(Sequential(Doubled(2, 2, rng=np.random.default_rng(0))))
+
+    class Doubling(Sequential):  # flattened, it would lose the factor 2
+        def forward(self, x: Any) -> Any:
+            return 2 * super().forward(x)
+
+    inner = Doubling(Linear(2, 2, rng=np.random.default_rng(0)))
+    for model in (inner, Sequential(Sequential(inner))):
+        with pytest.raises(
+            ValueError, match=r"cannot convert Doubling \(a Sequential subclass with a forward of its own\)"
+        ):
+            to_torch(model)
+    to_torch(MLP([2, 3, 1], rng=np.random.default_rng(0)))  # MLP keeps Sequential's forward
 
 
 @pytest.mark.parametrize("model", ["not a model", np.zeros((2, 2)), None])

@@ -131,6 +131,7 @@ def to_torch(model: Module, device: str = "cpu") -> Any:
     dtype = model.dtype
     if dtype is None:
         raise ValueError("to_torch needs a model with parameters")
+    _refuse_own_forward(model)
     layers: list[Any] = []
     dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
     for position, layer in enumerate(flatten_modules([model])):
@@ -147,6 +148,18 @@ def to_torch(model: Module, device: str = "cpu") -> Any:
         else:
             raise ValueError(f"to_torch cannot convert {type(layer).__name__} at position {position}")
     return torch.nn.Sequential(*layers).to(target).train(model.training)
+
+
+def _refuse_own_forward(module: Module) -> None:
+    """ValueError for a Sequential subclass, at any depth, with a forward of its own: flattened
+    into its layers, it would lose what that forward adds (MLP keeps Sequential's)."""
+    if isinstance(module, Sequential):
+        if type(module).forward is not Sequential.forward:
+            raise ValueError(
+                f"to_torch cannot convert {type(module).__name__} (a Sequential subclass with a forward of its own)"
+            )
+        for layer in module.layers:
+            _refuse_own_forward(layer)
 
 
 def _computes_as(module: Any, cls: Any) -> bool:
@@ -257,7 +270,11 @@ def from_torch(module: Any) -> Sequential:
             if isinstance(layer, nn.modules.lazy.LazyModuleMixin):  # its shapes come with the first input
                 why = " (a lazy module not yet initialised: run one forward pass first)"
             elif isinstance(layer, nn.Module) and (layer._forward_hooks or layer._forward_pre_hooks):
-                why = " (it has forward hooks, which change what it computes)"
+                why = (
+                    " (it has forward hooks, which change what it computes; remove them first: "
+                    "handle.remove(), torch.nn.utils.prune.remove(m, 'weight') for pruning, "
+                    "torch.nn.utils.remove_weight_norm(m) for the old weight norm)"
+                )
             elif isinstance(layer, (nn.Linear, nn.LeakyReLU, nn.Softplus, nn.Sequential)):
                 why = " (a subclass with a forward of its own)"
             raise ValueError(f"from_torch cannot convert {type(layer).__name__} at position {position}{why}")
