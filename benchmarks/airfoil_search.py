@@ -206,6 +206,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--activations: unknown {unknown}; choose from {', '.join(ACTIVATIONS)}")
     if args.cycles < 1:
         parser.error(f"--cycles must be at least 1, got {args.cycles}")
+    if args.epochs % args.cycles:  # the last epochs would train after the last snapshot, unused
+        parser.error(f"--cycles {args.cycles} must divide --epochs {args.epochs}")
     if args.epochs // args.cycles <= WARMUP_EPOCHS:
         parser.error(
             f"--cycles {args.cycles}: each cycle needs more than {WARMUP_EPOCHS} of the {args.epochs} epochs"

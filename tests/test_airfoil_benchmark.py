@@ -153,6 +153,7 @@ def test_search_schedule_is_the_recipes_and_restarts_by_hand(search: ModuleType)
         (["--activations", "relu,gelu"], "--activations: unknown ['gelu']; choose from relu, tanh, sin"),
         (["--epochs", "100", "--cycles", "5"], "--cycles 5: each cycle needs more than 20 of the 100 epochs"),
         (["--cycles", "0"], "--cycles must be at least 1, got 0"),
+        (["--cycles", "3"], "--cycles 3 must divide --epochs 1000"),
     ],
 )
 def test_search_refuses_impossible_settings(

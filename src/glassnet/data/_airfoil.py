@@ -159,7 +159,7 @@ def cache_dir() -> Path:
     except RuntimeError:  # pathlib's "Could not determine home directory"
         raise OSError(
             "no cache folder: the home folder cannot be found (no $HOME and no user entry); "
-            "set XDG_CACHE_HOME or HOME to an absolute path, or give the data file's path"
+            "set XDG_CACHE_HOME or HOME to an absolute path"
         ) from None
     return home / ".cache" / "glassnet"
 

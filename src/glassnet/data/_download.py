@@ -80,7 +80,13 @@ def fetch_airfoil(
         )
     if dest is not None and not os.fspath(dest):  # Path("") is the current folder, which nobody meant
         raise ValueError("dest is empty; give a folder, or leave it out for the cache")
-    folder = Path(dest).expanduser() if dest is not None else cache_dir()
+    if dest is not None:
+        folder = Path(dest).expanduser()
+    else:
+        try:
+            folder = cache_dir()
+        except OSError as error:  # no home folder
+            raise OSError(f"{error}, or give a folder with dest (--dest)") from None
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"dest must be a folder, got the file {folder}")
 
