@@ -112,6 +112,32 @@ def without_info(key: str) -> Any:
     return change
 
 
+def test_a_relative_data_path_is_recorded_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """metrics.json and the model record the file the run read as an absolute path, so that
+    the hints naming it (evaluate, predict) hold from any folder."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.csv").write_bytes(shared_airfoil().read_bytes())
+    monkeypatch.chdir(tmp_path)
+    argv = [
+        "train",
+        "airfoil",
+        "--data",
+        "data/a.csv",
+        "--epochs",
+        "1",
+        "--hidden",
+        "4",
+        "--quiet",
+        "--no-plots",
+    ]
+    assert main([*argv, "--out", "run"]) == 0
+    expected = str(tmp_path.resolve() / "data" / "a.csv")
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["data_source"] == expected
+    assert load_checkpoint(tmp_path / "run" / "model.npz").info["data_source"] == expected
+
+
 def test_evaluate_without_data_names_the_file_the_model_was_trained_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -227,7 +228,8 @@ def train_airfoil(
         "feature_units": list(dataset.feature_units),
         "target_name": dataset.target_name,
         "target_unit": dataset.target_unit,
-        "data_source": str(dataset.source) if dataset.source is not None else None,
+        # absolute: the hints that name it (evaluate, predict) hold from any folder
+        "data_source": str(Path(dataset.source).resolve()) if dataset.source is not None else None,
         "n_rows": len(dataset),
     }
     return train_dataset(
