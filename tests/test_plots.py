@@ -8,12 +8,17 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import shared_airfoil
+from glassnet import plots
+from glassnet.data import load_airfoil
 from glassnet.plots import (
     plot_decision_boundary,
     plot_loss_curves,
     plot_predicted_vs_measured,
     plot_residuals_vs_frequency,
 )
+from glassnet.train import TrainConfig, train_airfoil
+from glassnet.train.artifacts import write_plots
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -111,3 +116,74 @@ def test_decision_boundary_of_probabilities_refuses_other_outputs(tmp_path: Path
         plot_decision_boundary(
             lambda grid: grid[:, 0], points, np.zeros(4), tmp_path / "x.png", output_activation="sigmoid"
         )
+
+
+def test_run_figures_show_the_parts_and_models_metrics_json_measures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refit model has trained on the validation rows: its figures show "train" as the
+    training and validation rows, "val" as the validation pass's predictions and "test", so
+    each part's RMSE in the legend is the one in metrics.json."""
+    config = TrainConfig(hidden=(8,), epochs=3, batch_size=128, fourier_features=0, warmup_epochs=1, seed=3)
+    run = train_airfoil(load_airfoil(shared_airfoil()), config)
+    assert run.result.validation_members  # refit happened
+    drawn: dict[str, Any] = {}
+
+    def record(name: str, original: Any) -> Any:
+        def wrapper(first: Any, second: Any, path: Path, **kwargs: Any) -> Path:
+            drawn[name] = (first, second)
+            return original(first, second, path, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(plots, "plot_predicted_vs_measured", record("pvm", plots.plot_predicted_vs_measured))
+    monkeypatch.setattr(
+        plots, "plot_residuals_vs_frequency", record("res", plots.plot_residuals_vs_frequency)
+    )
+    write_plots(run, tmp_path)
+    measured, predicted = drawn["pvm"]
+    frequency, residual = drawn["res"]
+    assert list(measured) == list(frequency) == ["train", "val", "test"]
+    for part in ("train", "val", "test"):
+        rmse = float(np.sqrt(np.mean((predicted[part] - measured[part]) ** 2)))
+        assert len(measured[part]) == len(frequency[part]) == run.metrics[part]["n"]
+        assert rmse == pytest.approx(run.metrics[part]["rmse"], rel=1e-12)
+        np.testing.assert_array_equal(residual[part], predicted[part] - measured[part])
+
+
+@pytest.mark.parametrize(
+    ("members", "labels"),
+    [
+        (1, ["train", "validation", "refit on train+val"]),
+        (
+            2,
+            [f"{curve} (member {m})" for m in (1, 2) for curve in ("train", "validation")]
+            + [f"refit on train+val (member {m})" for m in (1, 2)],
+        ),
+        (5, ["train (5 members)", "validation (5 members)", "refit on train+val (5 members)"]),
+    ],
+)
+def test_loss_curve_legend_names_the_members_each_line_stands_for(
+    members: int, labels: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past three members one legend entry stands for the lines of every member, so it names them all."""
+    validation = [
+        {"member": float(m), "epoch": float(e), "train_loss": 1.0 / e, "val_loss": 1.2 / e}
+        for m in range(members)
+        for e in (1, 2)
+    ]
+    final = [
+        {"member": float(m), "epoch": float(e), "train_loss": 0.9 / e, "refit": 1.0}
+        for m in range(members)
+        for e in (1, 2)
+    ]
+    drawn: dict[str, Any] = {}
+    save = plots._save
+
+    def record(figure: Any, path: Any, axes: Any, title: str, **kwargs: Any) -> Path:
+        drawn["labels"] = axes.get_legend_handles_labels()[1]
+        return save(figure, path, axes, title, **kwargs)
+
+    monkeypatch.setattr(plots, "_save", record)
+    plot_loss_curves(validation + final, tmp_path / "loss.png")
+    assert drawn["labels"] == labels

@@ -754,6 +754,15 @@ def test_regression_metrics_by_hand_and_for_huge_values() -> None:
     assert huge["r2"] == pytest.approx(1 - 2 / 2, abs=1e-15)  # Σr² = 2e600, Σ(y − ȳ)² = 2e600
 
 
+def test_r2_of_huge_residuals_is_minus_infinity_not_undefined() -> None:
+    """Targets 1, 2, 3 (Σ(y − ȳ)² = 2) and a residual of 1e200: R² = 1 − 1e400 / 2 is −inf in
+    float64, not NaN, which says the targets are constant. Taken in the residual's units
+    (2⁶⁶⁴), the squares of the targets' deviations underflowed to 0; each sum now has its own."""
+    metrics = regression_metrics(np.array([1e200, 2.0, 3.0]), np.array([1.0, 2.0, 3.0]))
+    assert metrics["r2"] == -np.inf
+    assert metrics["rmse"] == pytest.approx(1e200 / np.sqrt(3), rel=1e-15)
+
+
 def test_regression_metrics_of_two_outputs_by_hand() -> None:
     """K = 2 outputs of different means: R² = 1 − SSE / (SST₁ + SST₂), each output centred on
     its own mean (ȳ = 2 and 12): 1 − 2.5 / (2 + 8) = 0.75. One overall mean (7) would give

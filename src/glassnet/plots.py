@@ -69,7 +69,13 @@ def plot_loss_curves(
     for refit, member in curves:
         rows = [r for r in history if (int(r.get("refit", 0)), int(r.get("member", 0))) == (refit, member)]
         epochs = [record["epoch"] for record in rows]
-        suffix = f" (member {member + 1})" if len(members) > 1 else ""
+        # up to three members, one legend entry each; past that, the first one's stands for all
+        if len(members) == 1:
+            suffix: str | None = ""
+        elif len(members) <= 3:
+            suffix = f" (member {member + 1})"
+        else:
+            suffix = f" ({len(members)} members)" if member == members[0] else None
         alpha = 1.0 if len(members) == 1 else 0.6
         axes.plot(
             epochs,
@@ -77,9 +83,7 @@ def plot_loss_curves(
             color=PART_COLOURS["train"],
             alpha=alpha,
             linestyle="--" if refit else "-",
-            label=(f"{'refit on train+val' if refit else 'train'}{suffix}")
-            if member == members[0] or len(members) <= 3
-            else None,
+            label=None if suffix is None else f"{'refit on train+val' if refit else 'train'}{suffix}",
         )
         if all("val_loss" in r for r in rows):
             axes.plot(
@@ -87,7 +91,7 @@ def plot_loss_curves(
                 [r["val_loss"] for r in rows],
                 color=PART_COLOURS["val"],
                 alpha=alpha,
-                label=f"validation{suffix}" if member == members[0] or len(members) <= 3 else None,
+                label=None if suffix is None else f"validation{suffix}",
             )
     values = [r[k] for r in history for k in ("train_loss", "val_loss") if k in r]
     if min(values) > 0:

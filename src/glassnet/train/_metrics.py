@@ -28,14 +28,16 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
             f"got shapes {p.shape} and {y.shape}"
         )
     residual, centred = (p - y).reshape(-1), output_deviations(y)  # (N·K,)
-    # squares taken in units of a power of two near the largest magnitude (see binary_scale)
-    scale = binary_scale(max(float(np.max(np.abs(residual))), float(np.max(np.abs(centred)))))
-    residual_s, centred_s = residual / scale, centred / scale
+    # each sum of squares in units of a power of two near its own largest magnitude (see
+    # binary_scale), so neither underflows beside the other: SSE = r² sse, SST = c² sst
+    r = binary_scale(float(np.max(np.abs(residual))))
+    c = binary_scale(float(np.max(np.abs(centred))))
+    residual_s, centred_s = residual / r, centred / c
     sse, sst = float(residual_s @ residual_s), float(centred_s @ centred_s)
     return {
-        "rmse": scale * math.sqrt(sse / y.size),
+        "rmse": r * math.sqrt(sse / y.size),
         "mae": float(np.abs(residual).mean()),
-        "r2": 1.0 - sse / sst if sst > 0 else float("nan"),
+        "r2": 1.0 - sse / sst * (r / c) * (r / c) if sst > 0 else float("nan"),  # ×(r/c)² exact
     }
 
 
