@@ -383,7 +383,9 @@ def test_adam_refuses_a_state_with_both_forms_of_a_moment_and_keeps_its_own() ->
     model = MLP([3, 6, 1], rng=np.random.default_rng(0))
     opt = optim.Adam(model.parameters())
     model.zero_grad()
-    MSELoss()(model(np.ones((2, 3))), np.zeros(2))
+    loss = MSELoss()
+    loss(model(np.ones((2, 3))), np.zeros(2))
+    model.backward(loss.backward())
     opt.step()
     before = opt.state_dict()
     state = copy.deepcopy(before)
@@ -415,7 +417,7 @@ def _stepped_adam_state() -> dict:
 def _sgd_state() -> dict:
     model = MLP([3, 6, 1], rng=np.random.default_rng(0))
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    model.zero_grad()
+    model[0].weight.grad = np.ones((6, 3))
     opt.step()
     return opt.state_dict()
 
@@ -470,6 +472,17 @@ def test_parameter_groups_take_their_own_learning_rate() -> None:
     after = model.state_dict()
     np.testing.assert_allclose(after["0.weight"], before["0.weight"] - 1.0)
     np.testing.assert_array_equal(after["2.weight"], before["2.weight"])
+
+
+def test_a_parameter_group_may_hold_one_parameter_as_in_torch() -> None:
+    weight, bias = Parameter(np.ones(2)), Parameter(np.ones(1))
+    opt = optim.SGD([{"params": weight, "lr": 0.5}, {"params": [bias]}], lr=0.1)
+    assert opt.param_groups[0]["params"] == [weight]
+    weight.grad = np.ones(2)
+    bias.grad = np.ones(1)
+    opt.step()
+    np.testing.assert_allclose(weight.data, 0.5)
+    np.testing.assert_allclose(bias.data, 0.9)
 
 
 def test_schedule_changes_the_optimizer_rate() -> None:

@@ -219,6 +219,68 @@ def test_fifty_optimizer_steps_match_torch_optim(name: str, make_ours: Any, make
         np.testing.assert_allclose(parameter.data, tensor.detach().numpy(), rtol=0, atol=1e-9, err_msg=name)
 
 
+@pytest.mark.parametrize(("name", "make_ours", "make_theirs"), OPTIMIZERS, ids=[o[0] for o in OPTIMIZERS])
+def test_a_group_without_gradients_is_left_alone_as_in_torch(
+    name: str, make_ours: Any, make_theirs: Any
+) -> None:
+    """torch skips a parameter whose grad is None (before any backward, or zeroed with no
+    backward since): no weight decay, no momentum, no step count. So does glassnet for a
+    group none of whose parameters has a gradient."""
+
+    def two_groups(make: Any) -> Any:  # the first layer's weight and bias, then the rest
+        def build(params: Any) -> Any:
+            params = list(params)
+            return make([{"params": params[:2]}, {"params": params[2:]}])
+
+        return build
+
+    model, reference, ours, theirs, batches = _paired_run(
+        14, two_groups(make_ours), two_groups(make_theirs), 12
+    )
+    ours.step()  # before any backward
+    theirs.step()
+    for index, (x, y) in enumerate(batches):
+        no_first_layer_grad = index % 3 == 0  # the first layer gets no gradient this batch
+        ours.zero_grad()
+        loss = MSELoss()
+        loss(model(x), y)
+        model.backward(loss.backward())
+        theirs.zero_grad()
+        F.mse_loss(reference(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        if no_first_layer_grad:
+            model[0].zero_grad()
+            for tensor in reference[0].parameters():
+                tensor.grad = None
+        ours.step()
+        theirs.step()
+    for (our_name, parameter), (_, tensor) in zip(
+        model.named_parameters(), reference.named_parameters(), strict=True
+    ):
+        np.testing.assert_allclose(
+            parameter.data, tensor.detach().numpy(), rtol=0, atol=1e-9, err_msg=f"{name} {our_name}"
+        )
+
+
+def test_adam_follows_torch_when_list_betas_change_in_place() -> None:
+    """Betas loaded from JSON are a list; changed in place, the moments are rescaled all the same."""
+    model, reference, ours, theirs, batches = _paired_run(
+        15, lambda p: optim.Adam(p, lr=1e-2), lambda p: torch.optim.Adam(p, lr=1e-2), 20
+    )
+    for optimizer in (ours, theirs):
+        optimizer.param_groups[0]["betas"] = [0.9, 0.999]
+    for index, (x, y) in enumerate(batches):
+        if index == 10:
+            for optimizer in (ours, theirs):
+                optimizer.param_groups[0]["betas"][0] = 0.5
+        _step_both(model, ours, reference, theirs, x, y)
+    for (our_name, parameter), (_, tensor) in zip(
+        model.named_parameters(), reference.named_parameters(), strict=True
+    ):
+        np.testing.assert_allclose(
+            parameter.data, tensor.detach().numpy(), rtol=0, atol=1e-9, err_msg=our_name
+        )
+
+
 def _one_parameter_optimizers() -> tuple[optim.SGD, Any]:
     ours = optim.SGD([Linear(1, 1, rng=np.random.default_rng(0)).weight], lr=0.1)
     theirs = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
@@ -266,6 +328,18 @@ def test_schedules_match_torch(name: str, make_ours: Any, make_theirs: Any) -> N
         theirs_opt.step()
         ours.step()
         theirs.step()
+
+
+def test_get_last_lr_is_the_schedulers_rate_not_a_hand_set_one() -> None:
+    ours_opt, theirs_opt = _one_parameter_optimizers()
+    ours = optim.ExponentialLR(ours_opt, 0.5)
+    theirs = torch.optim.lr_scheduler.ExponentialLR(theirs_opt, 0.5)
+    ours_opt.step()
+    theirs_opt.step()
+    ours.step()
+    theirs.step()
+    ours_opt.param_groups[0]["lr"] = theirs_opt.param_groups[0]["lr"] = 0.3
+    assert ours.get_last_lr() == theirs.get_last_lr() == [0.05]
 
 
 def test_parity_helpers_cover_every_activation() -> None:

@@ -186,8 +186,8 @@ class Adam(Optimizer):
             )
 
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
-        betas = settings["betas"]
-        if state.get("_betas") is not betas:  # first step, or betas set anew (as a schedule may)
+        betas = tuple(settings["betas"])  # by value: a list may have been changed in place
+        if state.get("_betas") != betas:  # first step, or betas set anew (as a schedule may)
             _rescale_moments(state, state.get("_betas", betas), betas)
             state["_betas"] = betas
         beta1, beta2 = betas

@@ -46,7 +46,10 @@ class Optimizer:
                     f"{type(self).__name__} has no setting(s) {unknown}; known: {sorted(self.defaults)}"
                 )
             self.check_group(settings)
-            parameters = list(group["params"])
+            # a group's params may be one Parameter, as torch's may be one tensor
+            parameters = (
+                [group["params"]] if isinstance(group["params"], Parameter) else list(group["params"])
+            )
             for parameter in parameters:
                 if not isinstance(parameter, Parameter):
                     raise TypeError(f"{type(self).__name__} takes Parameters, got {type(parameter).__name__}")
@@ -77,10 +80,18 @@ class Optimizer:
     # -- public ------------------------------------------------------------------------
 
     def step(self) -> None:
-        """Apply one update to every parameter from its accumulated gradient."""
+        """Apply one update to every parameter from its accumulated gradient.
+
+        A group none of whose parameters has a gradient (no backward since ``zero_grad``, or
+        since the optimizer was built) is left as it is, state and step count included, as
+        torch skips parameters whose ``grad`` is None. Within a group that has gradients, a
+        parameter without one is updated with a zero gradient (weight decay and momentum
+        still move it), where torch would skip it.
+        """
         for group, data, grad, state, views in zip(
             self.param_groups, self._flat_data, self._flat_grad, self.state, self._views, strict=True
         ):
+            without_grad = 0
             for parameter, view in views:
                 # One test per parameter for the two rare cases, as this runs every step: data
                 # replaced (the update would go to the old array, unseen), or zeros pending
@@ -89,6 +100,9 @@ class Optimizer:
                     if parameter.data is not view:
                         raise RuntimeError(_moved_message(self, parameter))
                     parameter.settle_grad()
+                    without_grad += 1
+            if without_grad == len(views):
+                continue
             state["step"] += 1
             self.update_group(data, grad, state, group)
 
@@ -208,11 +222,14 @@ def _fuse(parameters: list[Parameter]) -> tuple[Array, Array]:
     offset = 0
     for parameter in parameters:
         size, shape = parameter.size, parameter.data.shape
+        without_grad = parameter._grad_is_zero  # read before .grad, which ends it
         data[offset : offset + size] = parameter.data.ravel()
         grad[offset : offset + size] = parameter.grad.ravel()
         # views into the flat buffers
         parameter.use_arrays(
             data[offset : offset + size].reshape(shape), grad[offset : offset + size].reshape(shape)
         )
+        if without_grad:  # still none: step() skips a group of such parameters
+            parameter.zero_grad()
         offset += size
     return data, grad

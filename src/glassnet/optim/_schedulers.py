@@ -45,11 +45,13 @@ class LRScheduler:
         self._apply()
 
     def get_last_lr(self) -> list[float]:
-        return [float(group["lr"]) for group in self.optimizer.param_groups]
+        """The rates this scheduler set last (as torch's: a hand-set ``lr`` is not one of them)."""
+        return list(self._last_lr)
 
     def _apply(self) -> None:
-        for group, base_lr in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
-            group["lr"] = self.lr_at(base_lr, self.last_epoch)
+        self._last_lr = [self.lr_at(base_lr, self.last_epoch) for base_lr in self.base_lrs]
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr, strict=True):
+            group["lr"] = lr
 
     def state_dict(self) -> dict[str, Any]:
         return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs)}
