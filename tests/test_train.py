@@ -763,6 +763,30 @@ def test_r2_of_huge_residuals_is_minus_infinity_not_undefined() -> None:
     assert metrics["rmse"] == pytest.approx(1e200 / np.sqrt(3), rel=1e-15)
 
 
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(
+    ("target", "rmse"),
+    [
+        ([0.1, 0.1, 0.1], 0.1),  # the computed mean rounds to 0.10000000000000002: R² was about −1e32
+        ([1.7e308] * 3, 1.7e308),  # the mean's sum overflowed: RMSE and MAE were inf
+        (
+            [1.7e308, -1.7e308, 1.7e308],
+            1.7e308 * math.sqrt(1 / 3) * math.sqrt(3),
+        ),  # deviations beyond float64
+    ],
+    ids=["constant", "constant-huge", "spread-beyond-float64"],
+)
+def test_r2_is_undefined_for_constant_targets_and_out_of_reach_without_a_warning(
+    target: list[float], rmse: float
+) -> None:
+    """Constant targets have no R² (0/0): NaN, which metrics.json writes as null and the
+    history leaves out, never a number; nor when the deviations overflow (SST = inf, 1 − 0 = 1)."""
+    metrics = regression_metrics(np.zeros(3), np.array(target))
+    assert math.isnan(metrics["r2"])
+    assert metrics["rmse"] == pytest.approx(rmse, rel=1e-15)
+    assert metrics["mae"] == pytest.approx(abs(target[0]), rel=1e-15)
+
+
 def test_regression_metrics_of_two_outputs_by_hand() -> None:
     """K = 2 outputs of different means: R² = 1 − SSE / (SST₁ + SST₂), each output centred on
     its own mean (ȳ = 2 and 12): 1 − 2.5 / (2 + 8) = 0.75. One overall mean (7) would give

@@ -33,23 +33,35 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
     r = binary_scale(float(np.max(np.abs(residual))))
     c = binary_scale(float(np.max(np.abs(centred))))
     residual_s, centred_s = residual / r, centred / c
-    sse, sst = float(residual_s @ residual_s), float(centred_s @ centred_s)
+    with np.errstate(over="ignore", invalid="ignore"):  # deviations beyond float64: R² left undefined below
+        sse, sst = float(residual_s @ residual_s), float(centred_s @ centred_s)
+    # R² is undefined for constant targets (SST = 0), and out of float64's reach when their
+    # deviations overflow (SST = inf, which would give a wrong R² of 1)
+    defined = 0.0 < sst < math.inf
     return {
         "rmse": r * math.sqrt(sse / y.size),
-        "mae": float(np.abs(residual).mean()),
-        "r2": 1.0 - sse / sst * (r / c) * (r / c) if sst > 0 else float("nan"),  # ×(r/c)² exact
+        "mae": float((np.abs(residual) / r).mean()) * r,  # the bits of mean |r|; no overflowing sum
+        "r2": 1.0 - sse / sst * (r / c) * (r / c) if defined else float("nan"),  # ×(r/c)² exact
     }
 
 
 def output_deviations(y: Array) -> Array:
     """y − ȳₖ of (N, K) targets, each output k centred on its own mean ȳₖ, as (N·K,): the
     squares of these sum to R²'s denominator Σₖ SSTₖ."""
-    if y.shape[1] == 1:  # one output: the mean of the flat column, the bits R² always had
-        flat = y.reshape(-1)
-        centred: Array = flat - flat.mean()
-    else:
-        centred = (y - y.mean(axis=0)).reshape(-1)
-    return centred
+    # each mean in units of a power of two near the largest |y| (see binary_scale): the bits of
+    # y.mean(), and no overflowing sum for targets near 1e308. An output of equal values has
+    # deviations of exactly 0 (its computed mean may round: 0.1 three times has 0.10000000000000002),
+    # so that its R² is undefined rather than −1e32. Deviations beyond float64 are inf.
+    constant = y.max(axis=0) == y.min(axis=0)  # (K,); not ptp, whose difference may overflow
+    with np.errstate(over="ignore", invalid="ignore"):
+        if y.shape[1] == 1:  # one output: the mean of the flat column, the bits R² always had
+            flat = y.reshape(-1)
+            power = binary_scale(float(np.max(np.abs(flat))))
+            centred: Array = flat - (flat / power).mean() * power
+        else:
+            powers = binary_scale(np.abs(y).max(axis=0))  # (K,)
+            centred = (y - (y / powers).mean(axis=0) * powers).reshape(-1)
+    return np.where(np.tile(constant, len(y)), 0.0, centred)
 
 
 def _columns(values: npt.ArrayLike, name: str) -> Array:
