@@ -8,9 +8,9 @@ disk here; ``glassnet.cli`` and the benchmark save what they need.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -228,8 +228,8 @@ def train_airfoil(
         "feature_units": list(dataset.feature_units),
         "target_name": dataset.target_name,
         "target_unit": dataset.target_unit,
-        # absolute: the hints that name it (evaluate, predict) hold from any folder
-        "data_source": str(Path(dataset.source).resolve()) if dataset.source is not None else None,
+        # absolute (links kept, as the user named it): the hints that name it hold from any folder
+        "data_source": os.path.abspath(dataset.source) if dataset.source is not None else None,
         "n_rows": len(dataset),
     }
     return train_dataset(
