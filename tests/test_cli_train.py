@@ -259,6 +259,19 @@ DIVERGING = [  # a learning rate of 10 with momentum 0.99: the loss overflows in
 ]
 
 
+def test_a_run_that_diverges_in_its_first_epoch_writes_a_history_with_a_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No epoch finished: history.csv holds the header of the columns every record has, not an
+    empty line that CSV readers refuse."""
+    out = tmp_path / "dv"
+    first_epoch = [*DIVERGING, "--epochs", "2"]  # later options win; lr 10 overflows in epoch 1
+    assert main(["train", "airfoil", *first_epoch, "--out", str(out)]) == 1
+    assert "diverged at epoch 1" in capsys.readouterr().err
+    with (out / "history.csv").open(newline="") as file:
+        assert list(csv.reader(file)) == [["member", "epoch", "lr", "train_loss"]]
+
+
 def test_evaluate_of_a_run_that_diverged_before_its_refit_measures_the_validation_pass(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

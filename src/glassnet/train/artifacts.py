@@ -172,9 +172,14 @@ def _pass_summary(member: MemberResult) -> dict[str, Any]:
     return {"epochs_run": len(member.history), "best_epoch": member.best_epoch, "status": member.status}
 
 
+# the columns every record has (the Trainer's epoch records): the header of a history without
+# records, as a run that diverges in its first epoch leaves, so that the file still reads as CSV
+HISTORY_BASE_COLUMNS = ("member", "epoch", "lr", "train_loss")
+
+
 def history_csv(history: list[dict[str, float]]) -> str:
     """The history as CSV text: a header, then one line per member and epoch."""
-    columns = history_columns(history)
+    columns = history_columns(history) or list(HISTORY_BASE_COLUMNS)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
