@@ -109,16 +109,20 @@ def evaluate_parts(
     """Metrics of every part (rows given by index arrays): RMSE/MAE/R² in dB, or accuracy."""
     prediction = predict_raw(ensemble, preprocessor, x)  # (N,)
     threshold = decision_threshold(ensemble.spec.output_activation)  # moons: ŷ > t ↔ class 1
-    metrics: dict[str, dict[str, float]] = {}
-    for name, rows in parts.items():
-        if len(rows) == 0:
-            continue
-        if task == "moons":
-            values = classification_metrics(prediction[rows], y[rows], threshold=threshold)
-        else:
-            values = regression_metrics(prediction[rows], y[rows])
-        metrics[name] = {**values, "n": float(len(rows))}
-    return metrics
+    return {
+        name: part_metrics(prediction[rows], y[rows], task=task, threshold=threshold)
+        for name, rows in parts.items()
+        if len(rows) > 0
+    }
+
+
+def part_metrics(prediction: Array, target: Array, *, task: str, threshold: float) -> dict[str, float]:
+    """One part's metrics and row count n: RMSE/MAE/R² in dB, or accuracy (moons, ŷ > threshold)."""
+    if task == "moons":
+        values = classification_metrics(prediction, target, threshold=threshold)
+    else:
+        values = regression_metrics(prediction, target)
+    return {**values, "n": float(len(target))}
 
 
 def target_scale(preprocessor: Preprocessor) -> float:
@@ -188,16 +192,30 @@ def run_metrics(run: Run) -> dict[str, dict[str, float]]:
     validation pass (trained on the training rows only) and "train" on every row the final
     model was trained on (training and validation rows).
     """
-    result = run.result
+    parts, predicted = part_predictions(run)
+    threshold = decision_threshold(run.result.spec.output_activation)  # moons: ŷ > t ↔ class 1
+    return {
+        name: part_metrics(predicted[name], run.y[rows], task=run.task, threshold=threshold)
+        for name, rows in parts.items()
+        if len(rows) > 0
+    }
+
+
+def part_predictions(run: Run) -> tuple[dict[str, npt.NDArray[np.intp]], dict[str, Array]]:
+    """The rows of each part ("train", "val", "test", in that order) and the predictions they are
+    measured with (:func:`run_metrics`, the run's plots): a refit model has trained on the
+    validation rows, so its "train" covers the training and validation rows, and "val" is
+    predicted by the validation pass's models."""
     parts = run.parts()
-    validation = result.validation_ensemble()
+    validation = run.result.validation_ensemble()
     kept = model_parts(parts, refit=validation is not None)
-    metrics = evaluate_parts(result.ensemble(), run.preprocessor, run.X, run.y, kept, task=run.task)
+    prediction = run.predict(run.X)  # (N,)
+    predicted = {name: prediction[rows] for name, rows in kept.items()}
     if validation is not None:
-        metrics.update(
-            evaluate_parts(validation, run.preprocessor, run.X, run.y, {"val": parts["val"]}, task=run.task)
-        )
-    return {part: metrics[part] for part in ("train", "val", "test") if part in metrics}
+        kept["val"] = parts["val"]
+        predicted["val"] = predict_raw(validation, run.preprocessor, run.X)[parts["val"]]
+    order = [name for name in ("train", "val", "test") if name in kept]
+    return {name: kept[name] for name in order}, {name: predicted[name] for name in order}
 
 
 def model_parts(parts: Mapping[str, npt.NDArray[Any]], *, refit: bool) -> dict[str, npt.NDArray[Any]]:

@@ -27,12 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from glassnet._checks import Array
 from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from glassnet.train._tasks import Run, model_parts, predict_raw
+from glassnet.train._tasks import Run, part_predictions, predict_raw
 from glassnet.train._trainer import MemberResult, history_columns
 
 MODEL_FILE = "model.npz"
@@ -246,23 +244,6 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
         unit=unit,
     )
     return written
-
-
-def part_predictions(run: Run) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Array]]:
-    """The rows and predictions of each part as metrics.json measures them (:func:`run_metrics`).
-
-    A refit model has trained on the validation rows: its "train" covers the training and
-    validation rows, and "val" is predicted by the validation pass's models.
-    """
-    validation = run.result.validation_ensemble()
-    parts = model_parts(run.parts(), refit=validation is not None)
-    prediction = run.predict(run.X)  # (N,)
-    predicted = {name: prediction[rows] for name, rows in parts.items()}
-    if validation is not None:
-        rows = run.parts()["val"]
-        parts["val"], predicted["val"] = rows, predict_raw(validation, run.preprocessor, run.X[rows])
-    order = [name for name in ("train", "val", "test") if name in parts]
-    return {name: parts[name] for name in order}, {name: predicted[name] for name in order}
 
 
 def save_resume(run: Run, folder: str | os.PathLike[str]) -> Path:
