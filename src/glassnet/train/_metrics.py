@@ -53,15 +53,16 @@ def output_deviations(y: Array) -> Array:
     # deviations of exactly 0 (its computed mean may round: 0.1 three times has 0.10000000000000002),
     # so that its R² is undefined rather than −1e32. Deviations beyond float64 are inf.
     constant = y.max(axis=0) == y.min(axis=0)  # (K,); not ptp, whose difference may overflow
+    if y.shape[1] == 1:  # one output: the mean of the flat column, the bits R² always had
+        flat = y.reshape(-1)
+        power = binary_scale(float(np.max(np.abs(flat))))
+        means = np.array([(flat / power).mean() * power])  # (1,)
+    else:
+        powers = binary_scale(np.abs(y).max(axis=0))  # (K,)
+        means = (y / powers).mean(axis=0) * powers  # (K,)
     with np.errstate(over="ignore", invalid="ignore"):
-        if y.shape[1] == 1:  # one output: the mean of the flat column, the bits R² always had
-            flat = y.reshape(-1)
-            power = binary_scale(float(np.max(np.abs(flat))))
-            centred: Array = flat - (flat / power).mean() * power
-        else:
-            powers = binary_scale(np.abs(y).max(axis=0))  # (K,)
-            centred = (y - (y / powers).mean(axis=0) * powers).reshape(-1)
-    return np.where(np.tile(constant, len(y)), 0.0, centred)
+        centred: Array = np.where(constant, 0.0, y - means)  # (N, K)
+    return centred.reshape(-1)
 
 
 def _columns(values: npt.ArrayLike, name: str) -> Array:
