@@ -447,6 +447,34 @@ def test_failed_load_state_dict_changes_nothing() -> None:
 
 
 @pytest.mark.parametrize(
+    ("second_group", "error", "message"),
+    [
+        ({"lr": -1.0}, ValueError, r"Adam lr must be >= 0.0, got -1.0"),
+        ({"momentum": 0.9}, ValueError, r"Adam has no setting\(s\) \['momentum'\]"),
+        ({"dtype": "float32"}, TypeError, r"share one dtype, got \['float32', 'float64'\]"),
+    ],
+    ids=["bad setting", "unknown setting", "two dtypes"],
+)
+def test_a_refused_optimizer_leaves_the_parameters_of_its_valid_groups_alone(
+    second_group: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    """An optimizer already on the parameters keeps stepping them: the refused one moved nothing."""
+    model = _model()
+    first = optim.SGD(model.parameters(), lr=0.1)
+    first_layer, last_layer = model[0].parameters(), model[2].parameters()
+    if second_group.pop("dtype", None):
+        last_layer = [*last_layer, Linear(2, 1, dtype=np.float32).weight]
+    arrays = [parameter.data for parameter in model.parameters()]
+    with pytest.raises(error, match=message):
+        optim.Adam([{"params": first_layer}, {"params": last_layer, **second_group}])
+    assert all(parameter.data is array for parameter, array in zip(model.parameters(), arrays, strict=True))
+    loss = MSELoss()
+    loss(model(np.ones((1, 2))), np.zeros(1))
+    model.backward(loss.backward())
+    first.step()
+
+
+@pytest.mark.parametrize(
     "values",
     [
         [[1, 2]],

@@ -37,6 +37,10 @@ class Optimizer:
         self._flat_grad: list[Array] = []
         self._views: list[list[tuple[Parameter, Array]]] = []  # per group: (parameter, its data view)
         self.state: list[dict[str, Any]] = []
+        # Every group is checked before any is fused: fusing moves a group's parameters into
+        # new arrays, which a refused construction must not leave behind (another optimizer
+        # on the same parameters would then refuse to step them).
+        checked: list[tuple[list[Parameter], dict[str, Any]]] = []
         seen: set[int] = set()
         for group in groups:
             settings = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
@@ -58,6 +62,13 @@ class Optimizer:
                 seen.add(id(parameter))
             if not parameters:
                 raise ValueError(f"{type(self).__name__} got an empty parameter list")
+            dtypes = {parameter.data.dtype for parameter in parameters}
+            if len(dtypes) != 1:
+                raise TypeError(
+                    f"all parameters of a group must share one dtype, got {sorted(map(str, dtypes))}"
+                )
+            checked.append((parameters, settings))
+        for parameters, settings in checked:
             data, grad = _fuse(parameters)
             self.param_groups.append({"params": parameters, **settings})
             self._flat_data.append(data)
@@ -211,11 +222,8 @@ def _moved_message(optimizer: Optimizer, parameter: Parameter) -> str:
 
 
 def _fuse(parameters: list[Parameter]) -> tuple[Array, Array]:
-    """Move the parameters into one flat data and one flat grad buffer; return both."""
-    dtypes = {parameter.data.dtype for parameter in parameters}
-    if len(dtypes) != 1:
-        raise TypeError(f"all parameters of a group must share one dtype, got {sorted(map(str, dtypes))}")
-    dtype = dtypes.pop()
+    """Move the parameters (of one dtype) into one flat data and one flat grad buffer; return both."""
+    dtype = parameters[0].data.dtype  # one for the group (checked by the constructor)
     total = sum(parameter.size for parameter in parameters)
     data = np.empty(total, dtype=dtype)
     grad = np.empty(total, dtype=dtype)
