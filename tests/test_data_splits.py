@@ -441,6 +441,11 @@ def _state() -> dict[str, np.ndarray]:
         ({"x_max": None}, ValueError, r"needs the key 'x_max'"),
         ({"x_min": np.zeros(4)}, ValueError, r"x_min and x_max of shape \(5,\), got \(4,\) and \(5,\)"),
         ({"x_min": np.full(5, 1e9)}, ValueError, r"x_min ≤ x_max, got 1e\+09 > .* in column 0"),
+        (
+            {"x_min": np.array([100.0, 0.0, 0.0254, 31.7, -1e-3])},
+            ValueError,
+            r"x_min > 0 in its log columns \(0, 4\), got -0\.001 in column 4",
+        ),
         ({"x_max": np.full(5, np.inf)}, ValueError, r"'x_max' must be finite"),
         (
             {"scale_y": np.array(False)},

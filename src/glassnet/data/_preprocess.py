@@ -405,5 +405,13 @@ class Preprocessor:
                 raise ValueError(
                     f"Preprocessor state needs x_min ≤ x_max, got {x_min[j]:g} > {x_max[j]:g} in column {j}"
                 )
+            logged = list(preprocessor.log_columns)
+            not_positive = [j for j in logged if not x_min[j] > 0.0]  # fit takes the log of these
+            if not_positive:
+                j = not_positive[0]
+                raise ValueError(
+                    f"Preprocessor state needs x_min > 0 in its log columns {tuple(logged)}, "
+                    f"got {x_min[j]:g} in column {j}"
+                )
             preprocessor.x_min_, preprocessor.x_max_ = x_min, x_max
         return preprocessor
