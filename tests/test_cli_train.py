@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -464,6 +465,28 @@ def test_predict_reads_a_header_in_the_models_order_or_of_other_names(
     capsys.readouterr()
     assert main(["predict", str(airfoil_run), str(rows)]) == 0
     assert capsys.readouterr().out.splitlines()[1].startswith("800.0,0.0,0.3048,71.3,0.00266337,")
+
+
+def test_predict_reads_standard_input_and_writes_standard_output_for_dashes(
+    airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cat rows.csv | glassnet predict MODEL - -o -`` predicts what the file gives; errors name <stdin>."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("800,0,0.3048,71.3,0.00266337\n4000,3,0.1,39.6,0.002\n")
+    capsys.readouterr()
+    assert main(["predict", str(airfoil_run), str(rows)]) == 0
+    from_file = capsys.readouterr().out
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(rows.read_bytes())))
+    assert main(["predict", str(airfoil_run), "-", "-o", "-"]) == 0
+    assert capsys.readouterr().out == from_file
+    assert not (Path.cwd() / "-").exists()
+    monkeypatch.setattr(
+        sys, "stdin", io.TextIOWrapper(io.BytesIO(b"800,0,0.3048,71.3,0.0026\n800,x,0.3,71,0.002\n"))
+    )
+    assert main(["predict", str(airfoil_run), "-"]) == 2
+    assert capsys.readouterr().err == (
+        "glassnet predict: error: <stdin>: line 2, column 2 (angle_of_attack): expected a number, got 'x'\n"
+    )
 
 
 def test_predict_refuses_an_output_in_a_missing_folder_before_any_work(

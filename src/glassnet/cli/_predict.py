@@ -17,7 +17,17 @@ from glassnet.checkpoint import load_checkpoint
 from glassnet.cli._evaluate import MODEL_HELP, model_path, warn_unfinished
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import COLUMN_ALIASES, check_positive_magnitudes
-from glassnet.data._table import Table, bad_lines_note, first_bad_value, read_table, refuse_reordered_header
+from glassnet.data._table import (
+    Table,
+    bad_lines_note,
+    decode_text,
+    first_bad_value,
+    parse_table,
+    read_table,
+    refuse_reordered_header,
+)
+
+STDIN = STDOUT = "-"  # the usual name of the standard streams in place of a file
 
 
 def register(subparsers: Any) -> None:
@@ -27,12 +37,19 @@ def register(subparsers: Any) -> None:
         description=(
             "Read INPUT (rows of the model's features in its order, by position; header optional, "
             "one that lists the model's feature names in another order is refused; comma, semicolon or tab), "
-            "predict with MODEL, and write the rows with the prediction appended (stdout without -o)."
+            "predict with MODEL, and write the rows with the prediction appended (stdout without -o). "
+            "INPUT - reads standard input, so rows can be piped in."
         ),
     )
     parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    parser.add_argument("input", metavar="INPUT.csv", help="feature rows (airfoil: the 5 features, in order)")
-    parser.add_argument("-o", "--output", metavar="OUT.csv", help="write here (atomically) instead of stdout")
+    parser.add_argument(
+        "input",
+        metavar="INPUT.csv",
+        help="feature rows (airfoil: the 5 features, in order); - for standard input",
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="OUT.csv", help="write here (atomically) instead of stdout (- is stdout)"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing -o file")
     parser.set_defaults(handler=handle)
 
@@ -81,18 +98,25 @@ def handle(args: argparse.Namespace) -> int:
     from glassnet.train import class_probability, decision_threshold, predict_raw
 
     model = model_path(args.model)
-    out = None if args.output is None else refuse_overwrite(args.output, force=args.force, option="-o")
+    from_stdin = args.input == STDIN
+    source = "<stdin>" if from_stdin else args.input  # what errors name
+    out = (
+        None
+        if args.output in (None, STDOUT)
+        else refuse_overwrite(args.output, force=args.force, option="-o")
+    )
     if out is not None:  # before any work
         if not out.parent.is_dir():
             raise FileNotFoundError(f"folder {out.parent} does not exist (cannot write {out})")
         refuse_same_file(
             args.output, model, f"-o {args.output} is the model file {model}; give another file name"
         )
-        refuse_same_file(
-            args.output,
-            args.input,
-            f"-o {args.output} is the input file {args.input}; give another file name",
-        )
+        if not from_stdin:
+            refuse_same_file(
+                args.output,
+                args.input,
+                f"-o {args.output} is the input file {args.input}; give another file name",
+            )
     checkpoint = load_checkpoint(model)
     warn_unfinished(checkpoint, model)
     preprocessor = checkpoint.load_preprocessor()  # built once, for the count, the checks and the prediction
@@ -101,27 +125,33 @@ def handle(args: argparse.Namespace) -> int:
     names = [str(name) for name in checkpoint.info.get("feature_names", [])]
     if len(names) != n_features:
         names = [f"x{i + 1}" for i in range(n_features)]
-    table = read_table(args.input, names)
+    table = (
+        parse_table(decode_text(sys.stdin.buffer.read(), source=source), source=source, column_names=names)
+        if from_stdin
+        else read_table(args.input, names)
+    )
     rows = table.values  # (N, d)
     airfoil = checkpoint.info.get("task") == "airfoil"
     refuse_reordered_header(
         table,
         names,
-        source=args.input,
+        source=source,
         listing="the model's features",
         reader="the model",
         aliases=COLUMN_ALIASES if airfoil else None,  # "AOA,Freq,…" is the airfoil columns reordered too
     )
     if airfoil:  # what load_airfoil refuses: x ≤ 0 for a magnitude
-        check_positive_magnitudes(table, source=args.input, path=Path(args.input), names=names)
-    check_domain(table, preprocessor, names, args.input)
-    warn_extrapolation(table, preprocessor, names, args.input)
+        check_positive_magnitudes(
+            table, source=source, path=None if from_stdin else Path(args.input), names=names
+        )
+    check_domain(table, preprocessor, names, source)
+    warn_extrapolation(table, preprocessor, names, source)
     with np.errstate(over="ignore", invalid="ignore"):
         prediction = predict_raw(checkpoint.ensemble(), preprocessor, rows)  # (N,)
     bad = np.flatnonzero(~np.isfinite(prediction))
     if bad.size:
         raise ValueError(
-            f"{args.input}: line {table.lines[bad[0]]}: the prediction is {prediction[bad[0]]}: the row's values "
+            f"{source}: line {table.lines[bad[0]]}: the prediction is {prediction[bad[0]]}: the row's values "
             "are far outside what the model was trained on (the numbers overflow float64)"
             + bad_lines_note(table.lines[bad[1:]].tolist())
         )
