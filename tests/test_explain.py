@@ -8,9 +8,11 @@ import math
 
 import numpy as np
 import pytest
+from matplotlib.text import Text
 
 from glassnet.exercise import exercise_network
 from glassnet.explain import explain, explain_exercise
+from glassnet.explain._symbols import LatexStyle, Style
 from glassnet.losses import HalfSquaredError, LogisticLoss, MSELoss
 from glassnet.nn import ACTIVATIONS, MLP, Linear, ReLU, Sequential, Tanh, stable_sigmoid
 
@@ -177,6 +179,22 @@ def test_path_sum_written_out_for_two_paths() -> None:
     assert "paths; their products add up" in e.to_text()
 
 
+def test_path_sum_puts_each_path_on_its_own_line() -> None:
+    """LaTeX does not break an equation: a sum of paths on one row ran off the page."""
+    rng = np.random.default_rng(3)
+    model = Sequential(Linear(2, 2, rng=rng), Tanh(), Linear(2, 2, rng=rng))
+    e = explain(model, [0.3, -0.7], [0.1, 0.4], loss="mse", params="w11^1", check_torch=False)
+    products = [" · ".join(Style().par(f.value) for f in path.factors) for path in e.param().paths]
+    text = e.to_text().splitlines()
+    assert "  ∂L/∂w₁₁ʰ = ∂L/∂ŷ₁ · ∂ŷ₁/∂h₁ · ∂h₁/∂z₁ · ∂z₁/∂w₁₁ʰ" in text
+    assert "           + ∂L/∂ŷ₂ · ∂ŷ₂/∂h₁ · ∂h₁/∂z₁ · ∂z₁/∂w₁₁ʰ" in text
+    assert f"  ∂L/∂w₁₁ʰ = {products[0]}" in text
+    assert f"           + {products[1]}" in text
+    latex = e.to_latex().splitlines()
+    second = LatexStyle().times.join(LatexStyle().par(f.value) for f in e.param().paths[1].factors)
+    assert f" &{{}}+ {second} \\\\" in latex
+
+
 def test_float32_model_is_explained_in_float64_and_unchanged() -> None:
     model = exercise_network(np.float32)
     e = explain(model, [1, 2], 0, params="w12h", check_torch=False)
@@ -200,6 +218,18 @@ def test_figure(tmp_path, suffix: str, magic: bytes) -> None:  # type: ignore[no
     e = explain_exercise(check_torch=False)
     path = e.save_figure(tmp_path / f"net{suffix}")
     assert path.read_bytes().startswith(magic)
+
+
+def test_figure_writes_scientific_numbers_as_maths() -> None:
+    """A number the figure writes as 1.2 × 10⁴ is LaTeX: outside $…$ matplotlib showed its source."""
+    model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)), ReLU())
+    model.load_state_dict({"0.weight": np.array([[120.0, -2e-5]]), "0.bias": np.array([0.5])})
+    figure = explain(model, [100.0, 1.0], 1.0, loss="mse", check_torch=False).figure()
+    texts = [t.get_text() for t in figure.findobj(Text)]
+    assert any(r"\times 10^{4}" in t for t in texts)
+    for text in texts:
+        outside_maths = text.split("$")[0::2]
+        assert not any("\\" in part for part in outside_maths), text
 
 
 def test_figure_bad_suffix(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -229,6 +259,15 @@ def test_figure_bad_suffix(tmp_path) -> None:  # type: ignore[no-untyped-def]
         ({"notation": "greek"}, ValueError, "notation must be 'auto', 'ho' or 'numbered'"),
         ({"model": Sequential(ReLU(), Linear(2, 1))}, TypeError, "starting with a Linear"),
         ({"model": "net"}, TypeError, "needs a glassnet Module"),
+        (
+            {"y": 2, "literal_labels": "no"},
+            TypeError,
+            r"literal_labels must be True or False, got 'no' \(str\)",
+        ),
+        ({"all_params": "yes"}, TypeError, "all_params must be True or False"),
+        ({"check_torch": 0}, TypeError, r"check_torch must be True or False, got 0 \(int\)"),
+        ({"deltas": "yes"}, TypeError, "deltas must be True, False or None"),
+        ({"title": 5}, TypeError, r"title must be a string or None, got 5 \(int\)"),
     ],
 )
 def test_bad_arguments(kwargs, error, match) -> None:  # type: ignore[no-untyped-def]

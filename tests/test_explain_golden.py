@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from glassnet.explain import Explanation, explain, explain_exercise
+from glassnet.explain import Explanation, explain, explain_exercise, explain_spec
 from glassnet.nn import MLP, stable_sigmoid
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 UPDATE = os.environ.get("GLASSNET_UPDATE_GOLDEN") == "1"
 FILES = {"text": "exercise.txt", "markdown": "exercise.md", "latex": "exercise.tex", "json": "exercise.json"}
 MASKS = [
@@ -94,7 +95,8 @@ def _tex_engine() -> str | None:
     return None
 
 
-def _compile(tex: str, tmp_path: Path) -> None:
+def _compile(tex: str, tmp_path: Path) -> str:
+    """Compile ``tex``; returns the engine's output (its log on the terminal)."""
     engine = _tex_engine()
     if engine is None:
         if os.environ.get("GLASSNET_REQUIRE_TEX") == "1":
@@ -112,6 +114,7 @@ def _compile(tex: str, tmp_path: Path) -> None:
     errors = [line for line in result.stdout.splitlines() if line.startswith("!")]
     assert result.returncode == 0, f"{engine} failed: {errors or result.stdout[-2000:]}"
     assert (tmp_path / "doc.pdf").stat().st_size > 0
+    return result.stdout
 
 
 def test_latex_golden_compiles(tmp_path: Path) -> None:
@@ -142,3 +145,21 @@ def test_latex_keeps_accented_letters_of_a_title_and_compiles(tmp_path: Path) ->
     # accented letters as written, the others as LaTeX writes them; a snowman has no glyph
     assert r"Réseau n\textdegree{}1 --- naïve, ``Übung'' $\times$2 ?" in tex
     _compile(tex, tmp_path)
+
+
+def test_latex_of_a_layer_with_more_than_ten_units_compiles(tmp_path: Path) -> None:
+    """amsmath's bmatrix takes 10 columns unless told more: a 12-unit layer's Wᵀ and a
+    1×11 weight row must still compile."""
+    rng = np.random.default_rng(5)
+    model = MLP([11, 12, 1], activation="tanh", rng=rng)
+    e = explain(model, rng.normal(size=11), 1.0, params="w1,11^1", deltas=True, check_torch=False)
+    tex = e.to_latex()
+    assert r"\setcounter{MaxMatrixCols}{12}" in tex
+    _compile(tex, tmp_path)
+
+
+def test_latex_of_the_three_layer_example_fits_the_page(tmp_path: Path) -> None:
+    """Its path sums (two paths of five factors) ran 7 cm past the margin on one row."""
+    e = explain_spec(EXAMPLES / "three_layers_mse.json", params=["w11^2"], check_torch=False)
+    log = _compile(e.to_latex(), tmp_path)
+    assert "Overfull \\hbox" not in log

@@ -243,6 +243,18 @@ def explain(
     the vectorised δ form (default: for three or more layers, or too many paths).
     ``check_torch`` adds PyTorch autograd to the checks when torch is installed.
     """
+    # a string such as "no" is truthy: unchecked, literal_labels="no" applied the literal formula
+    for flag, value in (
+        ("literal_labels", literal_labels),
+        ("all_params", all_params),
+        ("check_torch", check_torch),
+    ):
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{flag} must be True or False, got {value!r} ({type(value).__name__})")
+    if deltas is not None and not isinstance(deltas, bool | np.bool_):
+        raise TypeError(f"deltas must be True, False or None, got {deltas!r} ({type(deltas).__name__})")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {title!r} ({type(title).__name__})")
     digits = positive_int(digits, "digits")
     if digits > 17:
         raise ValueError(f"digits must be between 1 and 17, got {digits}")

@@ -392,15 +392,17 @@ class Builder:
                 blocks.append(
                     Para([M(name), T(f" reaches the loss along {len(paths)} paths; their products add up:")])
                 )
-            products: Expr = []
+            # one path per line ("= path₁", "+ path₂", …): on one line a sum of paths runs off
+            # the LaTeX page, which does not break equations
+            products: list[tuple[str, Expr]] = []
             for number, path in enumerate(paths):
-                if number:
-                    products.append(s.plus)
+                product: Expr = []  # one piece per factor, so that the text may break a long line between them
                 for i, factor in enumerate(path.factors):
                     if i:
-                        products.append(s.times)
-                    products.append(self.factor_label(factor, record))
-            blocks.append(Equations([Equation([self.dl(name)], [("=", products)])]))
+                        product.append(s.times)
+                    product.append(self.factor_label(factor, record))
+                products.append(("=" if number == 0 else "+", product))
+            blocks.append(Equations([Equation([self.dl(name)], products, multiline=len(paths) > 1)]))
             seen: dict[str, Equation] = {}
             for path in paths:
                 for factor in path.factors:
@@ -409,19 +411,17 @@ class Builder:
                         seen[label] = Equation([label], self.factor_steps(factor))
             blocks.append(Para([T("Each factor: symbolic form, values substituted, value:")]))
             blocks.append(Equations(list(seen.values())))
-            numbers: Expr = []
-            for number, path in enumerate(paths):
-                if number:
-                    numbers.append(s.plus)
-                numbers.append(s.times.join(s.par(f.value) for f in path.factors))
-            result_steps: list[tuple[str, Expr]] = [("=", numbers)]
+            result_steps: list[tuple[str, Expr]] = [
+                ("=" if number == 0 else "+", [s.times.join(s.par(f.value) for f in path.factors)])
+                for number, path in enumerate(paths)
+            ]
             if len(paths) > 1:
                 result_steps.append(("=", [s.plus.join(s.par(p.product) for p in paths)]))
             result_steps.append(
                 ("=", [s.num(record.chain if record.chain is not None else record.delta_form)])
             )
             blocks.append(Para([T("The product" + (" sum" if len(paths) > 1 else "") + ":")]))
-            blocks.append(Equations([Equation([self.dl(name)], result_steps)]))
+            blocks.append(Equations([Equation([self.dl(name)], result_steps, multiline=len(paths) > 1)]))
         else:
             blocks.append(
                 Para(

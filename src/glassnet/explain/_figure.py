@@ -27,6 +27,13 @@ def _math(text: str) -> str:
     return f"${text}$"
 
 
+def _number(s: LatexStyle, value: float) -> str:
+    """``value`` for a label: maths when LatexStyle writes it as 1.2 \\times 10^{4}, which
+    matplotlib shows as its source outside $…$."""
+    text = s.num(value)
+    return _math(text) if "\\" in text else text
+
+
 def draw_network(
     d: Derivation, *, gradients: bool = True, title: str | None = None, digits: int = 4
 ) -> Figure:
@@ -61,9 +68,9 @@ def draw_network(
                 )
                 t = 0.28 + 0.44 * (j / max(1, cols - 1)) if cols > 1 else 0.5
                 tx, ty = x0 + RADIUS + t * (x1 - x0 - 2 * RADIUS), y0 + t * (y1 - y0)
-                label = s.num(float(layer_record.weight[i, j]))
+                label = _number(s, float(layer_record.weight[i, j]))
                 if gradients:
-                    label += "\n" + r"$\nabla$" + s.num(float(grad_w[i, j]))
+                    label += "\n" + r"$\nabla$" + _number(s, float(grad_w[i, j]))
                 ax.text(
                     tx,
                     ty,
@@ -77,9 +84,9 @@ def draw_network(
                 )
         for i in range(rows):
             x, y = position(ell, i)
-            bias = _math(s.sym(n.bias(ell), i + 1)) + f" = {s.num(float(layer_record.bias[i]))}"
+            bias = _math(s.sym(n.bias(ell), i + 1)) + f" = {_number(s, float(layer_record.bias[i]))}"
             if gradients:
-                bias += "\n" + r"$\nabla$" + s.num(float(grad_b[i]))
+                bias += "\n" + r"$\nabla$" + _number(s, float(grad_b[i]))
             hot = (ell, i) in highlighted_bias
             ax.text(
                 x, y - RADIUS - 0.08, bias, ha="center", va="top", fontsize=7, color="C3" if hot else "0.25"
@@ -92,22 +99,24 @@ def draw_network(
             )
             idx = (unit + 1,)
             if layer == 0:
-                lines = [_math(s.sym(n.post(0), *idx)) + f" = {s.num(float(d.x[unit]))}"]
+                lines = [_math(s.sym(n.post(0), *idx)) + f" = {_number(s, float(d.x[unit]))}"]
             else:
                 record = d.layers[layer - 1]
                 out_idx = () if (layer == n.depth and n.outputs == 1) else idx
                 lines = []
                 if record.activation is not None:
-                    lines.append(_math(s.sym(n.pre(layer), *out_idx)) + f" = {s.num(float(record.z[unit]))}")
+                    lines.append(
+                        _math(s.sym(n.pre(layer), *out_idx)) + f" = {_number(s, float(record.z[unit]))}"
+                    )
                 lines.append(
-                    _math(s.sym(n.post(layer), *out_idx)) + f" = {s.num(float(record.output[unit]))}"
+                    _math(s.sym(n.post(layer), *out_idx)) + f" = {_number(s, float(record.output[unit]))}"
                 )
             ax.text(x, y, "\n".join(lines), ha="center", va="center", fontsize=7.5, zorder=4)
     last_x = n.depth * COLUMN_GAP
     ax.text(
         last_x + RADIUS + 0.35,
         0,
-        f"$L$ = {s.num(d.loss.value)}",
+        f"$L$ = {_number(s, d.loss.value)}",
         ha="left",
         va="center",
         fontsize=9,

@@ -69,7 +69,8 @@ def expr_latex(expr: Expr) -> str:
 
 
 def _rel(rel: str) -> str:
-    return {"←": r"\leftarrow", "≈": r"\approx"}.get(rel, rel)
+    # "{}+": a + that starts an aligned row (the next path of a sum) keeps a binary operator's spacing
+    return {"←": r"\leftarrow", "≈": r"\approx", "+": "{}+"}.get(rel, rel)
 
 
 def equation_lines(eq: Equation) -> list[str]:
@@ -116,9 +117,28 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
+def _widest_matrix(blocks: list[Block]) -> int:
+    """The most columns of any matrix in the equations (0 when there is none)."""
+    return max(
+        (
+            len(piece.cells[0])
+            for block in blocks
+            if isinstance(block, Equations)
+            for eq in block.rows
+            for expr in (eq.lhs, *(rhs for _, rhs in eq.steps))
+            for piece in expr
+            if isinstance(piece, Mat)
+        ),
+        default=0,
+    )
+
+
 def render_latex(blocks: list[Block]) -> str:
     """A standalone LaTeX document (article, amsmath, booktabs, geometry)."""
     out = [PREAMBLE]
+    columns = _widest_matrix(blocks)
+    if columns > 10:  # amsmath's bmatrix stops at MaxMatrixCols = 10: "Extra alignment tab" error
+        out.append(rf"\setcounter{{MaxMatrixCols}}{{{columns}}}")
     for block in blocks:
         if isinstance(block, Heading):
             command = {1: "section", 2: "subsection"}.get(block.level, "subsubsection")
