@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -136,6 +137,24 @@ def test_gradcheck_reports_a_wrong_backward() -> None:
     assert not report.ok
     assert report["0.weight"].first_mismatch is not None
     assert report["2.weight"].ok  # the layer above the bug is still right
+    assert "MISMATCH" in str(report)
+
+
+def test_gradcheck_reports_a_nan_gradient() -> None:
+    # |a − n| > tol is False for a NaN a: a backward that gave NaN passed, "all ok"
+    class NaNLinear(Linear):
+        def backward(self, grad_out: np.ndarray) -> np.ndarray:
+            grad_in = super().backward(grad_out)
+            self.weight.grad[0, 1] = np.nan
+            return grad_in
+
+    rng = np.random.default_rng(0)
+    model = NaNLinear(3, 1, rng=rng)
+    report = gradcheck(model, MSELoss(), rng.normal(size=(5, 3)), rng.normal(size=(5, 1)))
+    assert not report.ok
+    assert report["weight"].first_mismatch == (0, 1)
+    assert report["bias"].ok
+    assert math.isnan(report.max_abs_error) and math.isnan(report.max_rel_error)
     assert "MISMATCH" in str(report)
 
 

@@ -12,7 +12,20 @@ import pytest
 from glassnet import optim
 from glassnet.gradcheck import gradcheck
 from glassnet.losses import LogisticLoss, MSELoss
-from glassnet.nn import MLP, Activation, Linear, Module, Parameter, ReLU, Sequential, Tanh
+from glassnet.nn import (
+    MLP,
+    Activation,
+    Identity,
+    LeakyReLU,
+    Linear,
+    Module,
+    Parameter,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softplus,
+    Tanh,
+)
 
 
 def test_named_parameters_are_stable_dotted_names() -> None:
@@ -556,6 +569,68 @@ def test_linear_backward_names_the_gradient_shape_it_expects(grad_shape: tuple[i
     )
     with pytest.raises(ValueError, match=match):
         layer.backward(np.ones(grad_shape))
+
+
+@pytest.mark.parametrize(
+    ("out_features", "grad_shape"),
+    [(3, (5, 1)), (1, (5,))],
+    ids=["(N, 1) for 3 outputs", "(N,) for 1 output"],
+)
+@pytest.mark.parametrize("call", ["backward", "backward_params"])
+@pytest.mark.parametrize("accumulating", [False, True], ids=["after zero_grad", "accumulating"])
+def test_linear_backward_refuses_a_gradient_that_would_broadcast(
+    out_features: int, grad_shape: tuple[int, ...], call: str, accumulating: bool
+) -> None:
+    # Gᵀ X of an (N, 1) G is (1, in): written into (or added to) the (3, in) gradient, it was
+    # broadcast to every row, silently (backward_params, which the training loop calls, returned)
+    layer = Linear(2, out_features, rng=np.random.default_rng(0))
+    layer.forward(np.ones((5, 2)))
+    layer.zero_grad()
+    if accumulating:  # a gradient read is added to from then on, not overwritten
+        assert not layer.weight.grad.any() and not layer.bias.grad.any()
+    match = rf"expects dL/dY of shape \(5, {out_features}\) .* got shape {re.escape(str(grad_shape))}"
+    with pytest.raises(ValueError, match=match):
+        getattr(layer, call)(np.ones(grad_shape))
+    assert not layer.weight.grad.any() and not layer.bias.grad.any()
+
+
+def test_add_grad_product_refuses_a_product_of_another_shape() -> None:
+    parameter = Parameter(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"needs a·b of the gradient's shape \(3, 2\), got shape \(1, 2\)"):
+        parameter.add_grad_product(np.ones((1, 4)), np.ones((4, 2)))
+
+
+@pytest.mark.parametrize(
+    ("data", "received"),
+    [
+        (np.array([1, 2]), "an array of dtype int64"),
+        ([1.0, 2.0], "list"),
+        (np.zeros(2, np.float16), "an array of dtype float16"),
+    ],
+    ids=["int", "list", "float16"],
+)
+def test_parameter_refuses_data_that_is_not_a_float_array(data: object, received: str) -> None:
+    # an int array took every gradient truncated (0.4 -> 0); a list failed on .shape later
+    with pytest.raises(
+        TypeError, match=rf"Parameter data must be a float32 or float64 numpy array, got {received}"
+    ):
+        Parameter(data)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "activation", [ReLU(), Sigmoid(), Tanh(), Softplus(), LeakyReLU(), Identity()], ids=str
+)
+@pytest.mark.parametrize(
+    ("width", "grad_shape"), [(3, (4, 1)), (1, (4,))], ids=["(N, 1) for 3 outputs", "(N,) for 1 output"]
+)
+def test_activation_backward_refuses_a_gradient_that_would_broadcast(
+    activation: Activation, width: int, grad_shape: tuple[int, ...]
+) -> None:
+    # dL/dy ⊙ f′(z) broadcast an (N, 1) gradient over every output, or an (N,) one into (N, N)
+    activation.forward(np.ones((4, width)))
+    match = rf"{type(activation).__name__}\.backward expects dL/dy of shape \(4, {width}\), .* got shape {re.escape(str(grad_shape))}"
+    with pytest.raises(ValueError, match=match):
+        activation.backward(np.ones(grad_shape))
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ class GradientComparison:
 
     ``max_abs_error`` = maxᵢ |aᵢ − nᵢ|; ``rel_error`` = max_abs_error / max(‖a‖∞, ‖n‖∞, atol),
     the error relative to the size of the gradient. ``first_mismatch`` is the first index
-    (row-major) where |aᵢ − nᵢ| > atol + rtol·|nᵢ|, or None.
+    (row-major) where |aᵢ − nᵢ| > atol + rtol·|nᵢ| or aᵢ is NaN, or None.
     """
 
     name: str
@@ -45,13 +45,14 @@ class GradcheckReport:
     def ok(self) -> bool:
         return all(comparison.ok for comparison in self.comparisons)
 
+    # np.max, not max(): a NaN error must show in the maximum, and max() keeps or drops it by order
     @property
     def max_abs_error(self) -> float:
-        return max((c.max_abs_error for c in self.comparisons), default=0.0)
+        return float(np.max([c.max_abs_error for c in self.comparisons], initial=0.0))
 
     @property
     def max_rel_error(self) -> float:
-        return max((c.rel_error for c in self.comparisons), default=0.0)
+        return float(np.max([c.rel_error for c in self.comparisons], initial=0.0))
 
     def __getitem__(self, name: str) -> GradientComparison:
         for comparison in self.comparisons:
@@ -131,8 +132,10 @@ def gradcheck(
 
 def _compare(name: str, analytic: Array, numeric: Array, *, rtol: float, atol: float) -> GradientComparison:
     difference = np.abs(analytic - numeric)
-    max_abs = float(difference.max(initial=0.0))
+    max_abs = float(difference.max(initial=0.0))  # NaN if the backward gave a NaN
     scale = max(float(np.abs(analytic).max(initial=0.0)), float(np.abs(numeric).max(initial=0.0)), atol)
-    bad = np.argwhere(difference > atol + rtol * np.abs(numeric))
+    rel = max_abs / scale if scale != 0 else 0.0  # NaN / NaN with a NaN gradient (max() keeps it first)
+    # not (|a − n| ≤ tol) rather than |a − n| > tol, which is False for a NaN gradient: it passed
+    bad = np.argwhere(~(difference <= atol + rtol * np.abs(numeric)))
     first = tuple(int(i) for i in bad[0]) if len(bad) else None
-    return GradientComparison(name, analytic, numeric, max_abs, max_abs / scale if scale > 0 else 0.0, first)
+    return GradientComparison(name, analytic, numeric, max_abs, rel, first)

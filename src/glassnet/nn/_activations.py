@@ -47,7 +47,17 @@ class Activation(Module):
     def backward(self, grad_out: Array) -> Array:
         if self._z is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        self._check_grad_shape(grad_out, self._z)
         return grad_out * self.derivative(self._z)
+
+    def _check_grad_shape(self, grad_out: Array, kept: Array) -> None:
+        """ValueError unless dL/dy has the shape of the last forward's output: the product would
+        broadcast an (N,) or (N, 1) gradient against (N, k) into wrong numbers, silently."""
+        if np.shape(grad_out) != kept.shape:
+            raise ValueError(
+                f"{type(self).__name__}.backward expects dL/dy of shape {kept.shape}, the shape of "
+                f"its last forward's output, got shape {np.shape(grad_out)}"
+            )
 
 
 class Identity(Activation):
@@ -64,6 +74,7 @@ class Identity(Activation):
     def backward(self, grad_out: Array) -> Array:
         if self._z is None:
             raise RuntimeError("Identity.backward called before forward")
+        self._check_grad_shape(grad_out, self._z)
         return grad_out
 
 
@@ -104,6 +115,8 @@ class ReLU(Activation):
         # float; multiplying by the boolean mask z > 0 casts it and takes half as long again.
         # The product goes into that fresh array rather than a second one.
         grad_in = np.sign(self._y)  # (N, features)
+        if getattr(grad_out, "shape", None) != grad_in.shape:  # *= would broadcast an (N, 1) one
+            self._check_grad_shape(grad_out, self._y)  # raises, unless a nested list of that shape
         grad_in *= grad_out
         return grad_in
 

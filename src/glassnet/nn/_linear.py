@@ -116,7 +116,7 @@ class Linear(Module):
 
     def backward(self, grad_out: Array) -> Array:
         """Add dL/dW = Gᵀ X and dL/db = Σₙ G to the gradients; return dL/dX = G W."""
-        self.backward_params(grad_out)
+        self.backward_params(grad_out)  # refuses a dL/dY of the wrong shape
         grad_in: Array = grad_out.dot(self.weight.data)  # (N, in)
         return grad_in
 
@@ -127,20 +127,25 @@ class Linear(Module):
             raise RuntimeError("Linear.backward called before forward")
         try:
             self.weight.add_grad_product(grad_out.T, self._x)  # (out, in)
+            ones = self._ones
+            # a new batch size or dtype (`is`: NumPy keeps one dtype object per built-in type)
+            if len(ones) != len(grad_out) or ones.dtype is not grad_out.dtype:
+                ones = self._ones = _ones(len(grad_out), grad_out.dtype)
+            self.bias.add_grad_product(ones, grad_out)  # (out,): Σₙ G as 1ᵀG
         except ValueError:
-            expected = (len(self._x), self.out_features)
-            if np.shape(grad_out) != expected:  # NumPy's own message names BLAS's view of it
-                raise ValueError(
-                    f"{self!r}.backward expects dL/dY of shape {expected} for the {expected[0]} rows "
-                    f"of its last forward, got shape {np.shape(grad_out)}; call backward after the "
-                    "forward whose output it differentiates"
-                ) from None
+            self._refuse_grad_shape(grad_out)
             raise
-        ones = self._ones
-        # a new batch size or dtype (`is`: NumPy keeps one dtype object per built-in type)
-        if len(ones) != len(grad_out) or ones.dtype is not grad_out.dtype:
-            ones = self._ones = _ones(len(grad_out), grad_out.dtype)
-        self.bias.add_grad_product(ones, grad_out)  # (out,): Σₙ G as 1ᵀG
+
+    def _refuse_grad_shape(self, grad_out: Array) -> None:
+        """ValueError if dL/dY is not (N, out) for the N rows of the last forward; called once a
+        product with it has failed, since NumPy's own message names BLAS's view of it."""
+        expected = (0 if self._x is None else len(self._x), self.out_features)
+        if np.shape(grad_out) != expected:
+            raise ValueError(
+                f"{self!r}.backward expects dL/dY of shape {expected} for the {expected[0]} rows "
+                f"of its last forward, got shape {np.shape(grad_out)}; call backward after the "
+                "forward whose output it differentiates"
+            ) from None
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, as_float_array
+from glassnet._checks import FLOAT_DTYPES, Array, as_float_array
 
 
 class Parameter:
@@ -33,6 +33,10 @@ class Parameter:
     __slots__ = ("_grad", "_grad_is_zero", "data")
 
     def __init__(self, data: Array) -> None:
+        if not isinstance(data, np.ndarray) or data.dtype not in FLOAT_DTYPES:
+            # an int array would truncate every gradient written into it (0.4 -> 0), a list has no shape
+            kind = f"an array of dtype {data.dtype}" if isinstance(data, np.ndarray) else type(data).__name__
+            raise TypeError(f"Parameter data must be a float32 or float64 numpy array, got {kind}")
         self.data: Array = data
         self._grad: Array = np.zeros_like(data)
         self._grad_is_zero = True
@@ -99,10 +103,21 @@ class Parameter:
             try:
                 a.dot(b, out=self._grad)
             except ValueError:  # out= takes only a C-contiguous array of the product's dtype
-                self._grad[...] = a.dot(b)
+                self._grad[...] = self._product(a, b)
             self._grad_is_zero = False
         else:
-            self._grad += a.dot(b)
+            self._grad += self._product(a, b)
+
+    def _product(self, a: Array, b: Array) -> Array:
+        """a·b, refused unless it has the gradient's shape: ``[...] =`` and ``+=`` would
+        broadcast a (1, in) product over an (out, in) gradient, silently."""
+        product: Array = a.dot(b)
+        if product.shape != self._grad.shape:
+            raise ValueError(
+                f"Parameter.add_grad_product needs a·b of the gradient's shape {self._grad.shape}, "
+                f"got shape {product.shape}"
+            )
+        return product
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
