@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -437,3 +438,112 @@ def test_a_leaky_relu_slope_that_is_not_a_finite_number_is_refused(slope: Any, t
             activation="leaky_relu",
             negative_slope=float(slope) if isinstance(slope, str) else slope,
         )
+
+
+def test_a_configuration_saved_before_refit_and_cuda_graphs_means_neither(tmp_path: Path) -> None:
+    """Fields a configuration lacks were saved before they existed: such a run trained one pass
+    (no refit) with eager steps (no CUDA graph), which resuming it must repeat, not today's defaults."""
+    spec = MLPSpec(sizes=(5, 4, 1))
+    weights = build_mlp(spec, rng=np.random.default_rng(0)).state_dict()
+    path = save_checkpoint(
+        tmp_path / "m.npz", Checkpoint(spec=spec, members=[weights], config=TrainConfig(hidden=(4,)))
+    )
+
+    def older(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        for name in ("refit", "cuda_graph", "fourier_features", "fourier_sigma"):
+            del meta["config"][name]
+        reseal(arrays, meta)
+
+    rewrite_checkpoint(path, older)
+    loaded = load_checkpoint(path).config
+    assert loaded is not None
+    assert (loaded.refit, loaded.cuda_graph, loaded.fourier_features) == (False, False, 0)
+    assert TrainConfig().refit and TrainConfig().cuda_graph  # while a new configuration has both
+
+
+def _member_as(dtype: str) -> Any:
+    def change(checkpoint: Checkpoint) -> None:
+        checkpoint.members[0] = {name: value.astype(dtype) for name, value in checkpoint.members[0].items()}
+
+    return change
+
+
+def _nan_member(checkpoint: Checkpoint) -> None:
+    checkpoint.members[0]["2.bias"] = np.full_like(checkpoint.members[0]["2.bias"], np.nan)
+
+
+def _resume_as_float64(checkpoint: Checkpoint) -> None:
+    assert checkpoint.resume is not None
+    checkpoint.resume.weights = {
+        name: value.astype(np.float64) for name, value in checkpoint.resume.weights.items()
+    }
+
+
+def _strings_in(checkpoint: Checkpoint) -> None:
+    checkpoint.arrays["names"] = np.array(["a", "b"])
+
+
+def _complex_in(checkpoint: Checkpoint) -> None:
+    checkpoint.arrays["phase"] = np.array([1j])
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (
+            _member_as("float64"),
+            r"member 0 weight '0.weight' has dtype float64, the architecture says float32",
+        ),
+        (_member_as(">f4"), r"member 0 weight '0.weight' has dtype >f4, the architecture says float32"),
+        (_member_as("int64"), r"member 0 weight '0.weight' has dtype int64, the architecture says float32"),
+        (_nan_member, r"member 0 weight '2.bias' holds NaN or infinite values"),
+        (
+            _resume_as_float64,
+            r"resume weights weight '0.weight' has dtype float64, the architecture says float32",
+        ),
+        (_strings_in, r"checkpoint array arrays/names has dtype <U1; only real numbers"),
+        (_complex_in, r"checkpoint array arrays/phase has dtype complex128; only real numbers"),
+    ],
+)
+def test_save_refuses_what_loading_would_refuse(change: Any, match: str, tmp_path: Path) -> None:
+    """Such a file was written, and then every load of it failed: a model saved for nothing."""
+    checkpoint = load_checkpoint(_interrupted(tmp_path))  # float32, with a resume state
+    change(checkpoint)
+    with pytest.raises((ValueError, TypeError), match=match):
+        save_checkpoint(tmp_path / "n.npz", checkpoint)
+    assert not (tmp_path / "n.npz").exists()
+
+
+@pytest.mark.parametrize("group", ["arrays", "preprocessor"])
+def test_an_array_name_with_a_slash_is_refused_not_lost(group: str, tmp_path: Path) -> None:
+    """``arrays/a/b`` was written, and loading (which reads one level under each prefix) dropped it."""
+    checkpoint, _ = trained()
+    getattr(checkpoint, group)["a/b"] = np.arange(3)
+    with pytest.raises(ValueError, match=rf"checkpoint array name 'a/b' \(in {group}\) holds '/'"):
+        save_checkpoint(tmp_path / "m.npz", checkpoint)
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_nan_in_metadata_arrays_and_configuration_notes_is_stored_as_null(tmp_path: Path) -> None:
+    """As a NaN metric is: json.dumps failed with 'Out of range float values are not JSON compliant'."""
+    checkpoint, _ = trained()
+    checkpoint.metrics["curve"] = np.array([1.0, np.nan])
+    checkpoint.info["scale"] = np.float32(np.inf)
+    assert checkpoint.config is not None
+    checkpoint.config = checkpoint.config.replace(extra={"note": "x", "score": math.nan})
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "m.npz", checkpoint))
+    assert loaded.metrics["curve"] == [1.0, None] and loaded.info["scale"] is None
+    assert loaded.config is not None and dict(loaded.config.extra) == {"note": "x", "score": None}
+
+
+@pytest.mark.parametrize("part", ["metrics", "info"])
+def test_metadata_that_is_not_a_mapping_is_refused_by_name(part: str, tmp_path: Path) -> None:
+    checkpoint, _ = trained()
+    path = save_checkpoint(tmp_path / "m.npz", checkpoint)
+
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        meta[part] = "x"
+
+    rewrite_checkpoint(path, _resealed(change))
+    with pytest.raises(ValueError, match=rf"m.npz: checkpoint {part} must be a mapping, got str"):
+        load_checkpoint(path)

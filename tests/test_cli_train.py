@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from conftest import reseal, rewrite_checkpoint, shared_airfoil
-from glassnet.checkpoint import load_checkpoint
+from glassnet.checkpoint import load_checkpoint, save_checkpoint
 from glassnet.cli import main
 from glassnet.cli._train import seconds_text
 from glassnet.train import NumpyEngine
@@ -344,6 +344,33 @@ def test_an_ensemble_interrupted_in_its_second_member_saves_the_finished_first(r
     assert len(checkpoint.members) == 1 and checkpoint.info["refit"] is False
     for name, value in finished.weights.items():
         np.testing.assert_array_equal(checkpoint.members[0][name], value)
+
+
+def test_a_run_interrupted_in_its_first_member_just_after_an_overflow_saves_finite_weights(
+    tmp_path: Path,
+) -> None:
+    """The model of such a run is the weights its epoch started from; the resume state keeps
+    the overflowed weights (resuming meets the divergence). They made a file that no load took."""
+    from glassnet.data import load_airfoil
+    from glassnet.train import TrainConfig, train_airfoil
+    from glassnet.train.artifacts import run_checkpoint
+
+    def stop_in_member_1(trainer: Any, record: dict[str, float]) -> None:
+        if record["epoch"] == 2.0:
+            trainer.request_stop()
+
+    config = TrainConfig(hidden=(8,), epochs=4, fourier_features=0, warmup_epochs=1, refit=False)
+    run = train_airfoil(load_airfoil(shared_airfoil()), config, callback=stop_in_member_1)
+    resume = run.result.resume
+    assert resume is not None and resume.member == 0 and not run.result.members
+    start = {name: values + 1.0 for name, values in resume.weights.items()}
+    resume.weights = {name: np.full_like(values, np.nan) for name, values in resume.weights.items()}
+    resume.epoch_start_weights = start  # as an interruption just after the overflowing step leaves them
+    path = save_checkpoint(tmp_path / "checkpoint.npz", run_checkpoint(run, with_resume=True))
+    loaded = load_checkpoint(path)
+    assert loaded.resume is not None and all(np.isnan(v).all() for v in loaded.resume.weights.values())
+    for name, values in start.items():
+        np.testing.assert_array_equal(loaded.members[0][name], values)
 
 
 EARLY_STOPPING = [  # a learning rate this high stops the validation pass at epoch 10, best epoch 8

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import changed
+from conftest import changed, reseal, rewrite_checkpoint
 from glassnet.checkpoint import load_checkpoint
 from glassnet.data import FourierFeatures, Preprocessor
 
@@ -204,8 +204,17 @@ def test_a_checkpoint_whose_preprocessing_does_not_fit_its_model_is_refused(tmp_
     spec = MLPSpec(sizes=(5, 4, 1))  # 5 inputs, but the preprocessing gives 5 · (1 + 2·2) = 25
     weights = build_mlp(spec, rng=np.random.default_rng(0)).state_dict()
     state = Preprocessor(fourier_features=2).fit(X, y).to_state()
-    path = save_checkpoint(tmp_path / "m.npz", Checkpoint(spec=spec, members=[weights], preprocessor=state))
-    with pytest.raises(ValueError, match=r"damaged preprocessing: it gives 25 columns, the model takes 5"):
+    damaged = r"damaged preprocessing: it gives 25 columns, the model takes 5"
+    with pytest.raises(ValueError, match=damaged):  # never written
+        save_checkpoint(tmp_path / "m.npz", Checkpoint(spec=spec, members=[weights], preprocessor=state))
+    path = save_checkpoint(tmp_path / "m.npz", Checkpoint(spec=spec, members=[weights]))
+
+    def add_the_preprocessing(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        arrays.update({f"preprocessor/{key}": np.asarray(value) for key, value in state.items()})
+        reseal(arrays, meta)
+
+    rewrite_checkpoint(path, add_the_preprocessing)  # as a forger would
+    with pytest.raises(ValueError, match=damaged):
         load_checkpoint(path)
 
 

@@ -376,6 +376,9 @@ def test_moons_data_has_its_own_seed_stream() -> None:
         ({"device": "cuda"}, ValueError, "needs engine='torch'"),
         ({"dtype": "float16"}, ValueError, "dtype must be one of float64, float32"),
         ({"beta1": 1.0}, ValueError, r"beta1 must be in \[0, 1\)"),
+        # 0/0 for a gradient still 0 (a constant input column's weights): NaN weights, reported
+        # as a divergence whose advice (a smaller learning rate) cannot help
+        ({"optimizer": "adam", "eps": 0.0}, ValueError, r"eps must be in \(0, 1\], got 0.0"),
         ({"clip_norm": -1.0}, ValueError, "clip_norm must be in"),
         ({"patience": -2}, ValueError, "patience must be an integer"),
         ({"restore_best": 1}, TypeError, "restore_best must be True or False"),
@@ -399,6 +402,14 @@ def test_moons_data_has_its_own_seed_stream() -> None:
 def test_bad_configuration_is_refused(changes: dict[str, Any], error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         TrainConfig(**changes)
+
+
+def test_the_smallest_eps_trains_a_constant_column() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3))
+    x[:, 2] = 0.0  # its weights' gradient is exactly 0
+    config = small(eps=1e-300, optimizer="adam", weight_decay=0.0)
+    assert fit(config, x, x[:, 0]).status == "completed"
 
 
 @pytest.mark.parametrize(

@@ -106,22 +106,19 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
         raise ValueError("a checkpoint needs at least one member's weights")
     for index, weights in enumerate(checkpoint.members):
         check_weights(checkpoint.spec, weights, what=f"member {index} weights")
-    if checkpoint.config is not None:  # never write a file that load_checkpoint refuses
-        _config_fits(checkpoint.config, checkpoint.spec, len(checkpoint.members))
     arrays: dict[str, np.ndarray[Any, Any]] = {}
     for index, weights in enumerate(checkpoint.members):
         _put(arrays, f"weights/{index}", weights)
     _put(arrays, "preprocessor", checkpoint.preprocessor)
     _put(arrays, "history", history_arrays(checkpoint.history))
     _put(arrays, "arrays", checkpoint.arrays)
-    _checked_split(_group(arrays, "arrays"))  # never write a file that load_checkpoint refuses
     meta: dict[str, Any] = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "glassnet_version": __version__,
         "spec": checkpoint.spec.to_dict(),
         "n_members": len(checkpoint.members),
-        "config": checkpoint.config.to_dict() if checkpoint.config is not None else None,
+        "config": _finite_json(checkpoint.config.to_dict()) if checkpoint.config is not None else None,
         "metrics": _finite_json(checkpoint.metrics),
         "info": _finite_json(checkpoint.info),
         "resume": _put_resume(arrays, checkpoint.resume) if checkpoint.resume is not None else None,
@@ -129,15 +126,23 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     meta["arrays"] = {key: [array.dtype.str, list(array.shape)] for key, array in sorted(arrays.items())}
     meta["sha256"] = _digest(meta, arrays)
     text = json.dumps(meta, sort_keys=True, allow_nan=False, default=_json_default)
+    # the content as load_checkpoint assembles it (the architecture's dtype, finite weights, the
+    # configuration, preprocessing, split, resume state): never write a file that it refuses
+    _assemble(json.loads(text), arrays, config=checkpoint.config)
     arrays[META_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     return _write_atomically(Path(path), arrays)
 
 
 def _put(arrays: dict[str, np.ndarray[Any, Any]], prefix: str, values: Mapping[str, npt.ArrayLike]) -> None:
     for key, value in values.items():
+        if "/" in key:  # loading reads one level under each prefix: a deeper name would be lost
+            raise ValueError(f"checkpoint array name {key!r} (in {prefix}) holds '/', which separates groups")
         array = np.asarray(value)
-        if array.dtype == object:
-            raise TypeError(f"checkpoint array {prefix}/{key} has dtype object; only numbers can be saved")
+        if array.dtype.kind not in REAL_KINDS:  # loading refuses objects (pickles), strings, complex, …
+            raise TypeError(
+                f"checkpoint array {prefix}/{key} has dtype {array.dtype}; only real numbers "
+                "(float, integer, bool) can be saved"
+            )
         arrays[f"{prefix}/{key}"] = np.array(array, order="C", copy=True)
 
 
@@ -187,6 +192,8 @@ def _finite_json(value: Any) -> Any:
         return {str(key): _finite_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_finite_json(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return _finite_json(value.tolist())
     if isinstance(value, float | np.floating):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, np.integer):
@@ -387,13 +394,25 @@ def _group(arrays: Mapping[str, np.ndarray[Any, Any]], prefix: str) -> dict[str,
     }
 
 
+# what a configuration saved before a field existed did, where today's default does otherwise
+BEFORE_FIELDS = {
+    "fourier_features": 0,  # no Fourier features
+    "refit": False,  # one pass: the model validated is the model kept
+    "cuda_graph": False,  # eager steps on CUDA
+}
+
+
 def _config(saved: Any) -> TrainConfig:
-    if isinstance(saved, Mapping) and "fourier_features" not in saved:
-        saved = {**saved, "fourier_features": 0}  # saved before Fourier features existed: none
+    if isinstance(saved, Mapping):
+        saved = {**BEFORE_FIELDS, **saved}
     return TrainConfig.from_dict(saved)
 
 
-def _assemble(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> Checkpoint:
+def _assemble(
+    meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]], *, config: TrainConfig | None = None
+) -> Checkpoint:
+    """The checkpoint that ``meta`` and ``arrays`` describe, every part checked; ``config``: the
+    configuration itself, when saving (else the one in ``meta``)."""
     spec = MLPSpec.from_dict(meta["spec"])
     n_members = meta["n_members"]
     if not isinstance(n_members, int) or n_members < 1:
@@ -415,19 +434,24 @@ def _assemble(meta: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]]) -> 
             raise ValueError(
                 f"damaged preprocessing: it gives {checked.n_outputs} columns, the model takes {spec.n_inputs}"
             )
-    config = _config(meta["config"]) if meta.get("config") is not None else None
+    if config is None and meta.get("config") is not None:
+        config = _config(meta["config"])
     if config is not None:
         _config_fits(config, spec, n_members)
     resume = (
         _assemble_resume(meta["resume"], arrays, spec, config) if meta.get("resume") is not None else None
     )
+    metrics, info = meta.get("metrics") or {}, meta.get("info") or {}
+    for name, value in (("metrics", metrics), ("info", info)):
+        if not isinstance(value, Mapping):
+            raise ValueError(f"checkpoint {name} must be a mapping, got {type(value).__name__}")
     return Checkpoint(
         spec=spec,
         members=members,
         config=config,
         preprocessor=preprocessor,
-        metrics=dict(meta.get("metrics") or {}),
-        info=dict(meta.get("info") or {}),
+        metrics=dict(metrics),
+        info=dict(info),
         history=history_records(_group(arrays, "history")),
         arrays=_checked_split(_group(arrays, "arrays")),
         resume=resume,

@@ -50,7 +50,7 @@ class TrainConfig:
     lr: float = 1e-3  # peak learning rate η₀
     beta1: float = 0.9  # Adam β₁
     beta2: float = 0.999  # Adam β₂
-    eps: float = 1e-8  # Adam ε
+    eps: float = 1e-8  # Adam ε > 0
     momentum: float = 0.9  # SGD momentum μ (SGD only)
     weight_decay: float = 0.01  # λ: L2 in the gradient for sgd/adam, decoupled θ ← θ(1 − ηλ) for adamw
     schedule: str = "cosine"  # learning-rate schedule per epoch: constant, cosine, step, exponential
@@ -103,7 +103,7 @@ class TrainConfig:
         _number(self.lr, "lr", low=0.0, high=10.0, low_open=True)
         _number(self.beta1, "beta1", low=0.0, high=1.0, high_open=True)
         _number(self.beta2, "beta2", low=0.0, high=1.0, high_open=True)
-        _number(self.eps, "eps", low=0.0, high=1.0)
+        _number(self.eps, "eps", low=0.0, high=1.0, low_open=True)  # 0: 0/0 for a gradient still 0
         _number(self.momentum, "momentum", low=0.0, high=1.0, high_open=True)
         _number(self.weight_decay, "weight_decay", low=0.0, high=10.0)
         _number(self.warmup_start_factor, "warmup_start_factor", low=0.0, high=1.0)

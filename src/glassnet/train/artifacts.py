@@ -28,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._checks import Array
 from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._tasks import Run, part_predictions, predict_raw
-from glassnet.train._trainer import MemberResult, history_columns
+from glassnet.train._trainer import MemberResult, ResumeState, history_columns
 
 MODEL_FILE = "model.npz"
 RESUME_FILE = "checkpoint.npz"
@@ -107,10 +108,10 @@ def run_checkpoint(run: Run, *, with_resume: bool = False) -> Checkpoint:
     if not members and run.result.validation_members:  # stopped before any final pass ended:
         members = [member.weights for member in run.result.validation_members]  # the finished ones
         refit = False
-    if not members:  # interrupted in the first member: the current weights stand in
+    if not members:  # interrupted in the first member: its weights so far stand in
         if resume is None:
             raise ValueError("the run has no trained member to save")
-        members = [resume.weights]
+        members = [stand_in_weights(resume)]
         refit = resume.member >= run.config.ensemble  # jobs K…2K−1 are the final (refit) passes
     return Checkpoint(
         spec=run.result.spec,
@@ -125,6 +126,17 @@ def run_checkpoint(run: Run, *, with_resume: bool = False) -> Checkpoint:
         arrays={f"split_{name}": rows for name, rows in run.parts().items()},
         resume=resume,
     )
+
+
+def stand_in_weights(resume: ResumeState) -> dict[str, Array]:
+    """The model of a run interrupted in its first member: the weights in progress, or, when a
+    step just overflowed them (NaN or inf; the resume state keeps them, and the resumed epoch
+    meets the divergence), the finite weights its epoch (or the one before) started from."""
+    candidates = (resume.weights, resume.epoch_start_weights, resume.previous_epoch_start_weights)
+    for weights in candidates:
+        if weights is not None and all(np.isfinite(values).all() for values in weights.values()):
+            return weights
+    raise ValueError("the run was interrupted before it had finite weights to save as its model")
 
 
 def metrics_document(run: Run) -> dict[str, Any]:
