@@ -44,11 +44,17 @@ BACKPROP: list[Cell] = [
 
         1. the **forward pass**, one step at a time;
         2. the **logistic loss** and its derivative;
-        3. the **backward pass**, layer by layer, next to glassnet's worked derivation;
+        3. the **backward pass** (the chain rule), layer by layer, next to glassnet's worked
+           derivation;
         4. a **gradient check** with finite differences;
-        5. a **training loop** (mini-batches, SGD) on generated 2-D data, its loss curve and
+        5. the **update**: one step of gradient descent, as the sheet takes it and as training
+           does;
+        6. a **training loop** (mini-batches, SGD) on generated 2-D data, its loss curve and
            decision boundary;
-        6. the same training with glassnet's `Trainer`, in three statements.
+        7. the same training with glassnet's `Trainer`, in three statements.
+
+        Sections 1, 2, 3 and 5 are the exercise's four parts; section 4 checks the third, and
+        sections 6 and 7 go on from the sheet to training.
 
         Every number printed here comes from the code above it: change a value and run the
         cells again (*Run → Run All Cells*). The cells marked **Try this** suggest what to change.
@@ -372,7 +378,7 @@ BACKPROP: list[Cell] = [
     ),
     md(
         r"""
-        ### One step of gradient descent
+        ## 5. The update: one step of gradient descent
 
         With learning rate $\eta = 0.1$ a parameter moves against its gradient,
         $\theta \leftarrow \theta - \eta\, \partial L / \partial \theta$.
@@ -428,7 +434,7 @@ BACKPROP: list[Cell] = [
     ),
     md(
         r"""
-        ## 5. Training on generated data
+        ## 6. Training on generated data
 
         Now the network learns. The data: two interleaving half-moons in the plane, label
         $0$ or $1$ (`glassnet.data.make_moons`, every random choice from the seed). A quarter
@@ -513,7 +519,7 @@ BACKPROP: list[Cell] = [
 
         The starting weights and the shuffles are drawn exactly as glassnet's `Trainer` draws
         them (the weights from `default_rng([SEED, 0])`, then one permutation per epoch from a
-        second generator, `default_rng([SEED, 0, ORDER_STREAM])`), so that section 6 can compare
+        second generator, `default_rng([SEED, 0, ORDER_STREAM])`), so that section 7 can compare
         the two runs number by number.
         """
     ),
@@ -590,7 +596,7 @@ BACKPROP: list[Cell] = [
         > - `HIDDEN = 3`, the exercise's width: how many straight pieces does the boundary have now?
         > - `LR = 5.0`: what happens to the loss curve? And `LR = 0.05`?
         > - Replace the ReLU by $\tanh$ (in `forward` *and* in `backward`: its derivative is
-        >   $1 - \tanh^2 z$) and compare the boundaries. Section 6's "Two runs, one curve" will
+        >   $1 - \tanh^2 z$) and compare the boundaries. Section 7's "Two runs, one curve" will
         >   then (rightly) show two different curves, and `max |hand loop - Trainer|` will be
         >   large: the `Trainer` still trains a ReLU network. Add `activation="tanh"` to its
         >   `TrainConfig` and the two runs agree again.
@@ -598,7 +604,7 @@ BACKPROP: list[Cell] = [
     ),
     md(
         r"""
-        ## 6. The same with glassnet's `Trainer`, in three statements
+        ## 7. The same with glassnet's `Trainer`, in three statements
 
         `TrainConfig` holds every setting of a run; `Trainer` runs the same loop (forward,
         loss, backward, optimizer step per batch) with glassnet's layers, whose `backward`
@@ -1070,12 +1076,13 @@ AIRFOIL: list[Cell] = [
         > schedule after 20 warm-up epochs, 1000 epochs, and a *refit* (a first run that
         > validates, then a second from the same starting weights on the training and
         > validation rows together), so it trains twice. A `Trainer` on this notebook's arrays
-        > is still not `glassnet train airfoil`: the command line's data pipeline also adds 8
-        > Fourier features (sines and cosines of every standardised input, 5 inputs become 85),
-        > which these arrays lack. Add them with `Preprocessor(fourier_features=8)` in
+        > is still not `glassnet train airfoil`: the command line's data pipeline also adds
+        > Fourier features (8 sines and 8 cosines of every standardised input: 5 inputs become
+        > 85), which these arrays lack. Add them with `Preprocessor(fourier_features=8)` in
         > section 2 (every model here then takes 85 inputs), or run the whole recipe, split and
-        > features included, with `run = glassnet.train.train_airfoil(data)` and compare
-        > `run.metrics["test"]` with the table above. The full recipe trains a larger network
+        > features included: `from glassnet.train import train_airfoil`, then
+        > `run = train_airfoil(data)`, and compare `run.metrics["test"]` with the table above
+        > (the same seed gives the same 301 test rows). The full recipe trains a larger network
         > twice for 1000 epochs: tens of seconds on a CPU, not one or two.
         """
     ),
