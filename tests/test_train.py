@@ -96,6 +96,10 @@ def test_engines_agree_after_100_adam_steps(airfoil: Any, torch: Any) -> None:
             "gamma": 0.9,
             "batch_size": 64,
         },
+        {"batch_size": 333},  # 1000 rows: three batches of 333, then one of a single row
+        {"optimizer": "sgd", "momentum": 0.9, "lr": 1e-2, "weight_decay": 1e-2, "clip_norm": 0.1},
+        {"warmup_epochs": 20, "min_lr_factor": 0.3},  # a warm-up longer than the run
+        {"loss": "half_sse", "lr": 1e-4, "batch_size": 64, "schedule": "constant"},
     ],
 )
 def test_engines_agree_for_other_settings(changes: dict[str, Any], airfoil: Any, torch: Any) -> None:

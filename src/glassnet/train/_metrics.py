@@ -18,8 +18,10 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
 
     RMSE = √(mean (ŷ − y)²) and MAE = mean |ŷ − y| over all N·K values;
     R² = 1 − Σ (ŷ − y)² / Σₖ SSTₖ with SSTₖ = Σᵢ (yᵢₖ − ȳₖ)², each output centred on its own
-    mean (scikit-learn's ``r2_score(multioutput="variance_weighted")``; the Trainer's
-    ``train_r2`` is the same). One output: the usual R² = 1 − Σ (ŷ − y)² / Σ (y − ȳ)².
+    mean (scikit-learn's ``r2_score(multioutput="variance_weighted")`` when no output is
+    constant: scikit-learn leaves a constant output's squared errors out, this R² counts
+    them; the Trainer's ``train_r2`` is the same). One output: the usual
+    R² = 1 − Σ (ŷ − y)² / Σ (y − ȳ)².
     """
     p, y = _columns(prediction, "predictions"), _columns(target, "targets")  # (N, K)
     if p.shape != y.shape or p.size == 0:
@@ -27,7 +29,9 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
             f"predictions and targets must have the same non-zero number of rows and outputs, "
             f"got shapes {p.shape} and {y.shape}"
         )
-    residual, centred = (p - y).reshape(-1), output_deviations(y)  # (N·K,)
+    with np.errstate(over="ignore"):  # a residual beyond float64 is inf: RMSE, MAE inf and R² −inf
+        residual = (p - y).reshape(-1)  # (N·K,)
+    centred = output_deviations(y)  # (N·K,)
     # each sum of squares in units of a power of two near its own largest magnitude (see
     # binary_scale), so neither underflows beside the other: SSE = r² sse, SST = c² sst
     r = binary_scale(float(np.max(np.abs(residual))))

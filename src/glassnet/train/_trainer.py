@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import Array, as_float_array, finite_float
-from glassnet.losses import get_loss, overflow_advice
+from glassnet.losses import Loss, get_loss, overflow_advice
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, CosineLR, ExponentialLR, LRScheduler, StepLR
 from glassnet.spec import MLPSpec, build_mlp
@@ -210,9 +210,11 @@ class Trainer:
         )
         self.regression = config.loss in REGRESSION_LOSSES
         self.threshold = decision_threshold(self.spec.output_activation)  # accuracy: ŷ > t ↔ class 1
-        if not self.regression:
-            get_loss(config.loss).check_target(self.y)
         self.loss = get_loss(config.loss)
+        if not self.regression:  # labels 0/1 (logistic) or in [0, 1] (bce), validation ones too
+            for what, labels in (("training", self.y), ("validation", self.y_val)):
+                if labels is not None:
+                    _check_labels(self.loss, labels, what)
         self.refit = config.refit and self.has_val
         self._passes = [_Rows(self.x, self.y, self.x_val, self.y_val, _sst(self.y))]
         if self.refit and self.x_val is not None and self.y_val is not None:
@@ -450,7 +452,7 @@ class Trainer:
                     if epoch == 0 and batch == 0:  # at the initial weights: an overflow, not a divergence
                         value = engine.epoch_sums()[0] / (hi - lo)
                         if not math.isfinite(value):
-                            raise ValueError(_overflow_at_start(value, config.dtype, rows.x))
+                            raise ValueError(_overflow_at_start(value, config.dtype, rows.x, rows.y))
                     if self._stop and batch + 1 < n_batches:
                         sums = _epoch_sums(engine, hi)
                         if not math.isfinite(sums[0]):
@@ -619,8 +621,12 @@ def fit(
 
 
 def _sst(y: Array) -> float:
-    """Σₖ Σᵢ (yᵢₖ − ȳₖ)²: the denominator of R², as regression_metrics takes it for val_r2."""
-    return float((output_deviations(y) ** 2).sum())  # a sum of squares, as before: the same bits for K = 1
+    """Σₖ Σᵢ (yᵢₖ − ȳₖ)²: the denominator of R², as regression_metrics takes it for val_r2
+    (inf, without a warning, for deviations beyond float64: the loss at the initial weights then
+    overflows too, and the run says so)."""
+    # a sum of squares, as before: the same bits for K = 1
+    with np.errstate(over="ignore"):
+        return float((output_deviations(y) ** 2).sum())
 
 
 def _epoch_sums(engine: Engine, rows: int) -> list[float]:
@@ -628,13 +634,22 @@ def _epoch_sums(engine: Engine, rows: int) -> list[float]:
     return [*engine.epoch_sums(), float(rows)]
 
 
-def _overflow_at_start(value: float, dtype: str, x: Array) -> str:
-    """The message for a loss that is not finite at the initial weights (no update made yet)."""
-    largest = float(np.abs(x).max())  # x is float64 here, finite
+def _overflow_at_start(value: float, dtype: str, x: Array, y: Array) -> str:
+    """The message for a loss that is not finite at the initial weights (no update made yet),
+    naming the largest input and target, either of which may be the cause."""
+    inputs, targets = float(np.abs(x).max()), float(np.abs(y).max())  # float64 here, finite
     return (
         f"the training loss is {value} at the initial weights, before any update, with inputs up to "
-        f"{largest:.3g}: {overflow_advice(dtype, learning_rate=False)}"
+        f"{inputs:.3g} and targets up to {targets:.3g}: {overflow_advice(dtype, learning_rate=False)}"
     )
+
+
+def _check_labels(loss: Loss, labels: Array, what: str) -> None:
+    """ValueError, naming the part (training, validation), for labels outside ``loss``'s domain."""
+    try:
+        loss.check_target(labels)
+    except ValueError as error:
+        raise ValueError(f"{what} targets: {error}") from None
 
 
 def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str, dtype: str = "float64") -> tuple[Array, Array]:
@@ -648,6 +663,10 @@ def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str, dtype: str = "float
     if len(features) != len(target) or len(features) == 0:
         raise ValueError(
             f"{what} inputs and targets need the same non-zero number of rows, got {len(features)} and {len(target)}"
+        )
+    if features.shape[1] == 0 or target.shape[1] == 0:
+        raise ValueError(
+            f"{what} inputs and targets need at least one column each, got shapes {features.shape} and {target.shape}"
         )
     largest = float(np.finfo(np.dtype(dtype)).max)
     for name, values in (("inputs", features), ("targets", target)):

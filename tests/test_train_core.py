@@ -1,0 +1,134 @@
+"""Training core: user mistakes refused in one clear line, metrics beyond float64 without a
+warning, and a run interrupted after any batch resuming to the uninterrupted run's bits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet.train import NumpyEngine, TrainConfig, Trainer, TrainResult, regression_metrics
+
+TINY = TrainConfig(hidden=(4,), epochs=2, batch_size=8, fourier_features=0)
+
+
+def _rows(n: int = 20) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    x = np.random.default_rng(0).normal(size=(n, 3))
+    return x, (x[:, 0] > 0).astype(np.float64)
+
+
+@pytest.mark.parametrize(
+    ("changes", "labels", "match"),
+    [
+        ({"loss": "logistic"}, [0.0, 1.0, 2.0, 1.0], r"^validation targets: LogisticLoss\(labels='01'\) expects labels in \{0, 1\}, got 2"),
+        ({"loss": "bce", "output_activation": "sigmoid"}, [0.0, 1.0, 3.0, 1.0], r"^validation targets: BCELoss expects targets in \[0, 1\], got 3"),
+    ],
+    ids=["logistic", "bce"],
+)  # fmt: skip
+def test_validation_labels_are_checked_as_the_training_labels_are(
+    changes: dict[str, Any], labels: list[float], match: str
+) -> None:
+    """They were taken unchecked: val_loss and val_accuracy of labels 2 or 3, silently."""
+    x, y = _rows()
+    with pytest.raises(ValueError, match=match):
+        Trainer(TINY.replace(**changes), x, y, x[:4], np.array(labels))
+    with pytest.raises(ValueError, match=r"^training targets: "):
+        Trainer(TINY.replace(**changes), x[:4], np.array(labels), x, y)
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        ((np.ones((5, 0)), np.ones(5)), r"^training inputs and targets need at least one column each, got shapes \(5, 0\) and \(5, 1\)"),
+        ((np.ones((5, 2)), np.ones((5, 0))), r"^training inputs and targets need at least one column each, got shapes \(5, 2\) and \(5, 0\)"),
+        ((np.ones((5, 2)), np.ones(5), np.ones((3, 0)), np.ones(3)), r"^validation inputs and targets need at least one column"),
+    ],
+    ids=["no-features", "no-outputs", "no-validation-features"],
+)  # fmt: skip
+def test_arrays_without_columns_are_refused_in_one_line(args: tuple[Any, ...], match: str) -> None:
+    """numpy's 'zero-size array to reduction operation maximum which has no identity' before."""
+    with pytest.raises(ValueError, match=match):
+        Trainer(TINY, *args)
+
+
+@pytest.mark.filterwarnings("error")
+def test_targets_that_overflow_the_loss_are_named_as_the_cause() -> None:
+    """Inputs up to 2.3 and targets up to 1e160: the message named the inputs only (and a
+    RuntimeWarning of the targets' sum of squares came first)."""
+    x, _ = _rows()
+    y = np.linspace(-1e160, 1e160, len(x))  # (ŷ − y)² = 1e320: inf in float64
+    with pytest.raises(
+        ValueError, match=r"inputs up to 2\.\d+ and targets up to 1e\+160: the numbers overflow float64"
+    ):
+        Trainer(TINY, x, y).run()
+
+
+@pytest.mark.filterwarnings("error")
+def test_residuals_beyond_float64_give_infinite_metrics_without_a_warning() -> None:
+    """ŷ − y = ∓3.4e308 overflows: RMSE and MAE are inf and R² −inf, as for targets beyond
+    float64, with no RuntimeWarning (an error in a program that turns warnings into errors)."""
+    with np.errstate(all="raise"):
+        metrics = regression_metrics(np.array([-1.7e308, 1.7e308, 0.0]), np.array([1.7e308, -1.7e308, 0.0]))
+    assert metrics == {"rmse": np.inf, "mae": np.inf, "r2": -np.inf}
+
+
+def _run_stopping_after(config: TrainConfig, rows: tuple[Any, ...], batch: int) -> tuple[TrainResult, int]:
+    """The run stopped after its ``batch``-th batch (0: never) and resumed until it ends; the
+    number of batches trained in all."""
+    count, trainers = [0], list[Trainer]()
+    original = NumpyEngine.train_batch
+
+    def counting(self: NumpyEngine, start: int, stop: int) -> None:
+        original(self, start, stop)
+        count[0] += 1
+        if count[0] == batch:
+            trainers[-1].request_stop()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(NumpyEngine, "train_batch", counting)
+        trainers.append(Trainer(config, *rows))
+        result = trainers[-1].run()
+        while result.status == "interrupted":
+            trainers.append(Trainer(config, *rows))
+            result = trainers[-1].run(result.resume)
+    return result, count[0]
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "batches"),
+    [
+        # both validation passes stop early at epoch 3 (3 batches an epoch), the final passes
+        # train 5 epochs of 4 batches
+        ({"patience": 2, "lr": 0.03}, "completed", 2 * 3 * 3 + 2 * 5 * 4),
+        # the first member's final pass diverges in its epoch 3, read after its 4th batch
+        ({"optimizer": "sgd", "momentum": 0.9, "lr": 0.05, "schedule": "constant"}, "diverged", 2 * 5 * 3 + 3 * 4),
+    ],
+    ids=["early-stopping", "divergence-in-the-final-pass"],
+)  # fmt: skip
+def test_a_run_stopped_after_any_batch_resumes_to_the_same_bits(
+    changes: dict[str, Any], status: str, batches: int
+) -> None:
+    """Two members, refit: every batch of both passes (mid-epoch, an epoch's last, a member's
+    last, a pass's last, just before a divergence) as the point of interruption."""
+    rng = np.random.default_rng(3)
+    x, x_val = rng.normal(size=(40, 3)), rng.normal(size=(10, 3))
+    y, y_val = np.sin(x[:, 0]), np.sin(x_val[:, 0])
+    y_val[0] = 3e3  # an outlier only the final pass trains on
+    config = TrainConfig(
+        hidden=(8,), epochs=5, batch_size=16, ensemble=2, fourier_features=0, warmup_epochs=1, **changes
+    )
+    straight, trained = _run_stopping_after(config, (x, y, x_val, y_val), 0)
+    assert (straight.status, trained) == (status, batches)
+    for batch in range(1, batches + 1):
+        resumed, _ = _run_stopping_after(config, (x, y, x_val, y_val), batch)
+        assert resumed.status == straight.status, batch
+        members = [*straight.validation_members, *straight.members]
+        for ours, theirs in zip(members, [*resumed.validation_members, *resumed.members], strict=True):
+            assert (ours.status, ours.best_epoch, ours.history) == (
+                theirs.status,
+                theirs.best_epoch,
+                theirs.history,
+            )
+            for name, value in ours.weights.items():
+                np.testing.assert_array_equal(theirs.weights[name], value, err_msg=f"batch {batch}: {name}")
