@@ -11,7 +11,7 @@ import pytest
 from matplotlib.text import Text
 
 from glassnet.exercise import exercise_network
-from glassnet.explain import explain, explain_exercise
+from glassnet.explain import explain, explain_exercise, explain_spec
 from glassnet.explain._symbols import LatexStyle, Style
 from glassnet.losses import HalfSquaredError, LogisticLoss, MSELoss
 from glassnet.nn import ACTIVATIONS, MLP, Linear, ReLU, Sequential, Tanh, stable_sigmoid
@@ -232,6 +232,15 @@ def test_figure_writes_scientific_numbers_as_maths() -> None:
         assert not any("\\" in part for part in outside_maths), text
 
 
+def test_figure_shows_the_title_as_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The title was matplotlib mathtext: "$\\badcmd$" failed with a multi-line parser error, and
+    "$5 and $6" lost its dollars."""
+    title = r"Costs $5 and $6: $\badcmd$ x_1^2"
+    e = explain(exercise_network(), [1, 2], 0, title=title, check_torch=False)
+    assert any(text.get_text().split("\n")[0] == title for text in e.figure().texts)
+    assert e.save_figure(tmp_path / "net.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_figure_bad_suffix(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=r"must end in \.png or \.svg"):
         explain_exercise(check_torch=False).save_figure(tmp_path / "net.pdf")
@@ -256,6 +265,7 @@ def test_figure_bad_suffix(tmp_path) -> None:  # type: ignore[no-untyped-def]
         ({"steps": 1.5}, TypeError, "steps must be a positive integer"),
         ({"learning_rate": -1}, ValueError, "learning_rate must be >= 0"),
         ({"notation": "ho", "model": MLP([2, 1])}, ValueError, "needs exactly 2 layers"),
+        ({"params": "w11h", "model": MLP([2, 1])}, ValueError, r"this one has 1 layer, named 1 \(e\.g\."),
         ({"notation": "greek"}, ValueError, "notation must be 'auto', 'ho' or 'numbered'"),
         ({"model": Sequential(ReLU(), Linear(2, 1))}, TypeError, "starting with a Linear"),
         ({"model": "net"}, TypeError, "needs a glassnet Module"),
@@ -326,6 +336,43 @@ def test_loss_after_the_last_step_is_shown() -> None:
         pytest.approx(-0.759549, abs=1e-6)
     ]
     assert "after_steps" not in json.loads(explain_exercise(check_torch=False).to_json())["derivation"]
+
+
+def test_one_step_is_shown_when_asked_for() -> None:
+    """steps=1 showed nothing more than the default: now it shows step 1 and ŷ, L after it."""
+    assert explain(exercise_network(), [1, 2], 0, check_torch=False).derivation.after_steps is None
+    d = explain(exercise_network(), [1, 2], 0, steps=1, check_torch=False).derivation
+    y_hat, loss = _exercise_by_hand(0.0, 1)
+    assert len(d.steps) == 1 and d.after_steps is not None and d.after_steps.steps == 1
+    assert d.after_steps.prediction[0] == pytest.approx(y_hat, abs=1e-12)
+    assert d.after_steps.loss == pytest.approx(loss, rel=1e-10)
+
+
+def test_overflow_is_refused_by_explain_as_by_explain_spec() -> None:
+    """explain gave inf, or numpy's own error, where explain_spec said the numbers overflow float64."""
+    wide = Sequential(Linear(2, 1, rng=np.random.default_rng(0)))
+    wide.load_state_dict({"0.weight": np.array([[2.0, 0.5]]), "0.bias": np.array([0.0])})
+    tiny = Sequential(Linear(1, 1, rng=np.random.default_rng(0)))
+    tiny.load_state_dict({"0.weight": np.array([[1e-10]]), "0.bias": np.array([0.0])})
+    with np.errstate(all="ignore"):  # a user's numpy settings: explain raises all the same
+        with pytest.raises(ValueError, match=r"^the numbers overflow float64 \(overflow encountered in"):
+            explain(wide, [1e308, 1e308], 0.0, check_torch=False)
+        # w − η·g in Python floats: -inf with no numpy error, in explain_spec too
+        with pytest.raises(
+            ValueError, match=r"^the numbers overflow float64 \(params\[0\]\.updated is -inf\)"
+        ):
+            explain(tiny, [1e308], 0.0, learning_rate=10.0, check_torch=False)
+        spec = {
+            "layers": [{"weight": [[1e-10]], "bias": [0]}],
+            "x": 1e308,
+            "y": 0,
+            "loss": "logistic",
+            "eta": 10,
+        }
+        with pytest.raises(
+            ValueError, match=r"^spec: the numbers overflow float64 \(params\[0\]\.updated is -inf"
+        ):
+            explain_spec(spec, check_torch=False)
 
 
 def _kinked_exercise() -> Sequential:

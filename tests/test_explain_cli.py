@@ -49,6 +49,32 @@ def test_spec_with_steps_and_table(tmp_path: Path) -> None:
     assert "### Step 2" in text and "Every parameter" in text
 
 
+def test_steps_1_shows_the_step_and_the_loss_after_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--steps 1 ("also show K steps") added nothing to the output; so did "steps": 1 in a spec."""
+    assert main(["explain", "--example", "exercise", "--no-torch", "--steps", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "1 step of gradient descent" in " ".join(out.split()) and "\nStep 1\n" in out
+    assert "After step 1\n\n  ŷ = -3.47509\n" in out
+    spec = tmp_path / "one.json"
+    data = json.loads((EXAMPLES / "exercise.json").read_text(encoding="utf-8"))
+    spec.write_text(json.dumps({**data, "steps": 1}), encoding="utf-8")
+    assert main(["explain", str(spec), "--no-torch"]) == 0
+    assert "After step 1\n" in capsys.readouterr().out
+    assert main(["explain", "--example", "exercise", "--no-torch"]) == 0
+    assert "Step 1" not in capsys.readouterr().out
+
+
+def test_a_title_with_dollars_draws(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A spec title was parsed as maths in --figure: "$\\badcmd$" failed with a multi-line parser error."""
+    spec, figure = tmp_path / "titled.json", tmp_path / "net.svg"
+    data = json.loads((EXAMPLES / "exercise.json").read_text(encoding="utf-8"))
+    spec.write_text(json.dumps({**data, "title": r"Net $\badcmd$"}), encoding="utf-8")
+    assert main(["explain", str(spec), "--no-torch", "--figure", str(figure)]) == 0, capsys.readouterr().err
+    assert "Net $\\badcmd$" in figure.read_text(encoding="utf-8")
+
+
 def test_literal_labels_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "sheet.json"
     data = json.loads((EXAMPLES / "exercise.json").read_text(encoding="utf-8"))

@@ -163,3 +163,21 @@ def test_latex_of_the_three_layer_example_fits_the_page(tmp_path: Path) -> None:
     e = explain_spec(EXAMPLES / "three_layers_mse.json", params=["w11^2"], check_torch=False)
     log = _compile(e.to_latex(), tmp_path)
     assert "Overfull \\hbox" not in log
+
+
+@pytest.mark.parametrize(
+    ("loss", "outputs"),
+    [("bce", 2), ("bce", 3), ("logistic", 2), ("logistic", 3), ("mse", 3), ("half_sse", 3), ("mse", 5)],
+)
+def test_latex_loss_of_several_outputs_fits_the_page(loss: str, outputs: int, tmp_path: Path) -> None:
+    """The loss of K outputs was one row: 244 pt past the margin for two BCE outputs, 5 pt for two
+    logistic ones. Now one ℓₖ per row, then L = (1/K)[ℓ₁ + …], with ⋯ for more than four terms."""
+    rng = np.random.default_rng(outputs)
+    model = MLP(
+        [2, 2, outputs], activation="tanh", output_activation="sigmoid" if loss == "bce" else None, rng=rng
+    )
+    y = [1.0, 0.0, 1.0][:outputs] if loss in ("bce", "logistic") else rng.normal(size=outputs)
+    tex = explain(model, [1.0, 2.0], y, loss=loss, reduction="mean", check_torch=False).to_latex()
+    assert (r"\ell_{2} + \cdots + \ell_{5}" in tex) == (outputs == 5)
+    log = _compile(tex, tmp_path)
+    assert "Overfull \\hbox" not in log

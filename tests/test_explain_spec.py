@@ -157,6 +157,8 @@ def test_literal_labels_allows_the_sheets_label() -> None:
 def test_load_spec_errors(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="not found"):
         load_spec(tmp_path / "missing.json")
+    with pytest.raises(IsADirectoryError, match=r"^spec '.*' is a folder; expected a JSON file$"):
+        load_spec(tmp_path)  # it said "not found"
     broken = tmp_path / "broken.json"
     broken.write_text('{"layers": [', encoding="utf-8")
     with pytest.raises(ValueError, match=r"broken\.json: not valid JSON: .* line 1"):
@@ -206,6 +208,23 @@ HALF_SSE_SPEC: dict[str, Any] = {
     "params": ["w11^1"],
 }
 
+LOGISTIC_SPEC: dict[str, Any] = {
+    "layers": [
+        {"weight": [[0.2, -0.4], [0.8, 0.1]], "bias": [0.1, -0.3], "activation": "tanh"},
+        {"weight": [[0.5, -1], [1.5, 0.3]], "bias": [0.1, 0.2]},
+    ],
+    "x": [1, 2],
+    "y": [1, 0],
+    "loss": "logistic",
+    "reduction": "mean",
+    "params": ["w11^2"],
+}
+BCE_OUTPUTS_SPEC: dict[str, Any] = {
+    **LOGISTIC_SPEC,
+    "layers": [LOGISTIC_SPEC["layers"][0], {**LOGISTIC_SPEC["layers"][1], "activation": "sigmoid"}],
+    "loss": "bce",
+}
+
 
 @pytest.mark.parametrize(
     ("spec", "lines"),
@@ -224,12 +243,82 @@ HALF_SSE_SPEC: dict[str, Any] = {
                 "  ∂L/∂ŷ₂ = (1/2)(ŷ₂ − y₂) = (1/2)(0.604368 − (-0.5)) = 0.552184",
             ],
         ),
+        (
+            LOGISTIC_SPEC,
+            [
+                "  ∂L/∂ŷ₁ = (1/2)(1 − 2y₁)σ((1 − 2y₁)ŷ₁) = (1/2) · (-1) · σ(0.735426) = -0.337997",
+                "  ∂L/∂ŷ₂ = (1/2)(1 − 2y₂)σ((1 − 2y₂)ŷ₂) = (1/2) · 1 · σ(-0.311865) = 0.21133",
+            ],
+        ),
+        (
+            {**LOGISTIC_SPEC, "labels": "pm1", "y": [1, -1]},
+            [
+                "  ∂L/∂ŷ₁ = -(1/2)y₁σ(-y₁ŷ₁) = (1/2) · (-1) · σ(0.735426) = -0.337997",
+                "  ∂L/∂ŷ₂ = -(1/2)y₂σ(-y₂ŷ₂) = (1/2) · 1 · σ(-0.311865) = 0.21133",
+            ],
+        ),
     ],
-    ids=["bce", "half_sse mean of 2"],
+    ids=["bce", "half_sse mean of 2", "logistic mean of 2", "logistic pm1 mean of 2"],
 )
 def test_written_formulas_give_the_values_they_show(spec: dict[str, Any], lines: list[str]) -> None:
     """A fraction's compound parts and a scaled difference are bracketed: as written, each line
-    evaluates to the value it shows ((0.622459 − 1)/(0.622459 · 0.377541) = −1.60653)."""
+    evaluates to the value it shows ((0.622459 − 1)/(0.622459 · 0.377541) = −1.60653). The 1/K of
+    a logistic mean is followed by a dot before a number ("(1/2)1 · σ(3.31)" read as ½1), and
+    stands after the sign of −y ("(1/2)-yσ(…)" read as ½ − y)."""
     text = explain_spec(spec, check_torch=False).to_text().splitlines()
     for line in lines:
         assert line in text
+
+
+def test_latex_of_a_logistic_mean_puts_a_dot_after_the_half() -> None:
+    tex = explain_spec(LOGISTIC_SPEC, check_torch=False).to_latex()
+    assert r"\frac{1}{2} \cdot 1 \cdot \sigma(-0.311865)" in tex and r"\frac{1}{2}1" not in tex
+
+
+def test_loss_of_several_outputs_has_one_row_per_output() -> None:
+    """The K terms of the loss on one row ran off the LaTeX page (244 pt for two BCE outputs) and read
+    "… + -[…]"; now each ℓₖ has its row, then L = (1/K)[ℓ₁ + …], alike in every format."""
+    e = explain_spec(BCE_OUTPUTS_SPEC, check_torch=False)
+    rows = [
+        "  ℓₖ = -[yₖ · log(ŷₖ) + (1 − yₖ) · log(1 − ŷₖ)]",
+        "  ℓ₁ = -[1 · log(0.324005) + (1 − 1) · log(1 − 0.324005)] = 1.127",
+        "  ℓ₂ = -[0 · log(0.422659) + (1 − 0) · log(1 − 0.422659)] = 0.549323",
+        "  L  = (1/2)Σₖ ℓₖ",
+        "     = (1/2)[ℓ₁ + ℓ₂]",
+        "     = (1/2)[1.127 + 0.549323]",
+        "     = 0.83816",
+    ]
+    assert "\n".join(rows) + "\n" in e.to_text()
+    latex = [
+        r"\ell_{1} &= -\left[1 \cdot \log\left(0.324005\right) + (1 - 1) \cdot \log\left(1 - 0.324005\right)\right]"
+        r" = 1.127 \\",
+        r"L &= \frac{1}{2}\sum_{k} \ell_{k} \\",
+        r" &= \frac{1}{2}\left[\ell_{1} + \ell_{2}\right] \\",
+        r" &= \frac{1}{2}\left[1.127 + 0.549323\right] \\",
+    ]
+    for rendered in (e.to_latex(), e.to_markdown()):
+        lines = rendered.splitlines()
+        assert all(line in lines for line in latex), rendered
+    for rendered in (e.to_text(), e.to_markdown(), e.to_latex()):
+        assert "+ -" not in rendered
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        (HALF_SSE_SPEC, "Half the squared error of each output. $L$ is the mean of the 2 per-output losses"),
+        (
+            {**HALF_SSE_SPEC, "reduction": "sum"},
+            "Half the squared error of each output. $L$ is the sum of the 2 per-output losses",
+        ),
+        (
+            {**HALF_SSE_SPEC, "loss": "mse", "reduction": "sum"},
+            "Squared error of each output. $L$ is the sum of the 2 per-output losses",
+        ),
+    ],
+    ids=["half_sse mean", "half_sse sum", "mse sum"],
+)
+def test_loss_description_says_mean_or_sum(spec: dict[str, Any], words: str) -> None:
+    """A mean of half squared errors was described as "Half the sum of squared errors", a sum of
+    squared errors as "Mean squared error over the outputs"."""
+    assert words in explain_spec(spec, check_torch=False).to_markdown()

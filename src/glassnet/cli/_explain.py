@@ -38,7 +38,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
     parser.add_argument("--force", action="store_true", help="overwrite an existing -o or --figure file")
     parser.add_argument("--digits", type=int, metavar="N", help="significant digits (default 6)")
-    parser.add_argument("--steps", type=int, metavar="K", help="also show K steps of gradient descent")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        metavar="K",
+        help="also show K >= 1 steps of gradient descent (every parameter updated) and the loss after the last",
+    )
     parser.add_argument("--all-params", action="store_true", help="table of every gradient and updated value")
     parser.add_argument("--figure", metavar="FILE", help="draw the network to FILE.png or FILE.svg")
     parser.add_argument(
@@ -85,7 +90,7 @@ def handle(args: argparse.Namespace) -> int:
         explanation = explain_exercise(
             params=args.param or ("w12h",),
             all_params=args.all_params,
-            steps=1 if args.steps is None else args.steps,
+            steps=args.steps,
             digits=6 if args.digits is None else args.digits,
             check_torch=not args.no_torch,
         )

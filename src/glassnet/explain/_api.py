@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -218,7 +218,7 @@ def explain(
     learning_rate: float = 0.1,
     params: str | Sequence[str] | None = None,
     all_params: bool = False,
-    steps: int = 1,
+    steps: int | None = None,
     digits: int = 6,
     notation: str = "auto",
     deltas: bool | None = None,
@@ -237,9 +237,10 @@ def explain(
     label outside the convention, as the exercise's sheet does) and ``reduction`` apply.
     ``params`` names the parameters to explain (w12h, w12^1, 0.weight[0,1], …; see
     :mod:`glassnet.explain._notation`); the first weight when None. ``all_params`` adds
-    a table of every gradient and updated value, ``steps`` = k > 1 adds k steps of
-    gradient descent (on a copy). ``digits`` significant digits are printed. ``notation``
-    is "auto" (h/o for two layers, 1..L otherwise), "ho" or "numbered"; ``deltas`` shows
+    a table of every gradient and updated value, ``steps`` = k ≥ 1 adds k steps of
+    gradient descent (on a copy) and ŷ, L after the last (None: only the step derived).
+    ``digits`` significant digits are printed. ``notation`` is "auto" (h/o for two
+    layers, 1..L otherwise), "ho" or "numbered"; ``deltas`` shows
     the vectorised δ form (default: for three or more layers, or too many paths).
     ``check_torch`` adds PyTorch autograd to the checks when torch is installed.
     """
@@ -258,9 +259,10 @@ def explain(
     digits = positive_int(digits, "digits")
     if digits > 17:
         raise ValueError(f"digits must be between 1 and 17, got {digits}")
-    steps = positive_int(steps, "steps")
-    if steps > MAX_STEPS:  # each step renders a full block: keep the document (and the wait) bounded
-        raise ValueError(f"steps must be at most {MAX_STEPS}, got {steps}")
+    if steps is not None:
+        steps = positive_int(steps, "steps")
+        if steps > MAX_STEPS:  # each step renders a full block: keep the document (and the wait) bounded
+            raise ValueError(f"steps must be at most {MAX_STEPS}, got {steps}")
     learning_rate = finite_float(learning_rate, "learning_rate", minimum=0.0)
     fd_eps = finite_float(fd_eps, "fd_eps", minimum=0.0, strict=True)
     net = read_network(model)
@@ -273,20 +275,30 @@ def explain(
     refs = _resolve(params, written, net.prefixes, net.shapes)
     if deltas is None:
         deltas = written.depth >= 3 or any(math.prod(sizes[r.layer + 1 :]) > PATH_SHOW_LIMIT for r in refs)
-    derivation = derive(
-        x_vec,
-        y_vec,
-        loss_object,
-        notation=written,
-        net=net,
-        refs=refs,
-        learning_rate=learning_rate,
-        table=all_params,
-        steps=steps,
-        check_torch=check_torch,
-        fd_eps=fd_eps,
-        show_deltas=bool(deltas),
-    )
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            derivation = derive(
+                x_vec,
+                y_vec,
+                loss_object,
+                notation=written,
+                net=net,
+                refs=refs,
+                learning_rate=learning_rate,
+                table=all_params,
+                steps=0 if steps is None else steps,
+                check_torch=check_torch,
+                fd_eps=fd_eps,
+                show_deltas=bool(deltas),
+            )
+        # Python's float arithmetic (w − η·g) and PyTorch overflow to inf without a numpy error
+        where = _not_finite(derivation, "")
+    except (FloatingPointError, OverflowError) as error:
+        where = str(error)
+    if where is not None:
+        raise ValueError(
+            f"the numbers overflow float64 ({where}); use smaller weights, inputs or learning rate"
+        ) from None
     notes = []
     rec = derivation.loss
     if rec.outside and rec.literal:
@@ -319,6 +331,24 @@ def explain(
     return Explanation(title, derivation, tuple(notes), None, digits)
 
 
+def _not_finite(value: Any, where: str) -> str | None:
+    """Where ``value`` (a derivation record, walked field by field) holds inf or NaN, e.g.
+    "params[0].updated is -inf"; None when every number is finite."""
+    if isinstance(value, float | np.floating):
+        return None if math.isfinite(value) else f"{where} is {value}"
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind != "f" or np.isfinite(value).all():
+            return None
+        return f"{where} is {value.flat[np.flatnonzero(~np.isfinite(value))[0]]}"
+    if isinstance(value, tuple):
+        items: Sequence[tuple[str, Any]] = [(f"{where}[{i}]", item) for i, item in enumerate(value)]
+    elif is_dataclass(value) and type(value).__module__ == Derivation.__module__:
+        items = [(f"{where}.{f.name}".lstrip("."), getattr(value, f.name)) for f in fields(value)]
+    else:  # names, notation, the loss object: no numbers of the explanation
+        return None
+    return next((found for name, item in items if (found := _not_finite(item, name)) is not None), None)
+
+
 def _resolve(
     params: str | Sequence[str] | None,
     notation: Any,
@@ -348,7 +378,7 @@ def explain_exercise(
     *,
     params: str | Sequence[str] | None = ("w12h",),
     all_params: bool = False,
-    steps: int = 1,
+    steps: int | None = None,
     digits: int = 6,
     deltas: bool | None = None,
     check_torch: bool = True,

@@ -385,8 +385,8 @@ def derive(
     """All numbers of the worked solution for ``refs``; ``net`` is a float64 copy of ``model``.
 
     Shapes: x (in,), y (K,). ``net`` (a copy of the user's model, see :func:`read_network`)
-    runs the forward/backward passes; the finite differences and the k training steps work
-    on copies of it.
+    runs the forward/backward passes; the finite differences and the k = ``steps`` training
+    steps (none when 0) work on copies of it.
     """
     loss = copy.deepcopy(loss)
     prediction, value, grad = _engine_pass(net, loss, x, y)
@@ -466,7 +466,7 @@ def derive(
                     current(ref) - learning_rate * g,
                 )
             )
-    step_records, after = _train(net, loss, x, y, refs, learning_rate, steps) if steps > 1 else ([], None)
+    step_records, after = _train(net, loss, x, y, refs, learning_rate, steps) if steps else ([], None)
     return Derivation(
         notation=notation,
         x=x.copy(),

@@ -15,7 +15,7 @@ import numpy as np
 
 from glassnet._checks import Array
 from glassnet.explain._derivation import Derivation, Factor, LayerRecord, ParamRecord
-from glassnet.explain._symbols import Expr, Mat, Style
+from glassnet.explain._symbols import Expr, Mat, Style, Sym
 
 if TYPE_CHECKING:
     from glassnet.explain._api import Explanation
@@ -70,6 +70,9 @@ EXPAND_LIMIT = 4  # write W a out term by term when a layer has at most this man
 EXPAND_WIDTH = 40  # … and each row's terms fit in this many characters
 ELEMENT_LIMIT = 8  # write f(z) element by element up to this many units
 PATH_SHOW_LIMIT = 4  # write the path sum out up to this many paths
+SUM_SHOW_LIMIT = 4  # write L = ℓ₁ + … + ℓ_K out term by term up to this many outputs
+LOSS_ROW_WIDTH = 76  # one ℓₖ = … = … row per line up to this many characters (text spelling)
+ELL = Sym("ℓ")  # the loss of one output
 
 
 class Builder:
@@ -254,7 +257,9 @@ class Builder:
             substituted = symbolic
         if rec.reduction == "mean" and K > 1 and rec.name != "mse":
             scale = s.frac("1", str(K))
-            symbolic, substituted = f"{scale}{symbolic}", f"{scale}{substituted}"
+            # "(1/2)-yσ(…)" reads as ½ − y, "(1/2)1 · σ(…)" as ½1: the sign first, a number after a dot
+            symbolic = f"-{scale}{symbolic[1:]}" if symbolic.startswith("-") else f"{scale}{symbolic}"
+            substituted = f"{scale}{dot}{substituted}" if rec.name == "logistic" else f"{scale}{substituted}"
         return symbolic, substituted
 
     def loss_description(self) -> Inline:
@@ -278,8 +283,8 @@ class Builder:
             if rec.outside and rec.literal:
                 words += [T(" The label lies outside "), M(shown), T("; the formula is applied as written.")]
             return words
-        if rec.name == "half_sse":
-            return [T("Half the sum of squared errors.")]
+        if rec.name == "half_sse":  # the sum or mean over the outputs: see reduction_words
+            return [T("Half the squared error" + (" of each output." if self.n.outputs > 1 else "."))]
         if rec.name == "bce":
             words = [T("Binary cross-entropy of a probability "), M(yh), T(".")]
             eps_for = getattr(rec.loss, "eps_for", None)
@@ -305,31 +310,38 @@ class Builder:
                 ]
             return words
         if rec.name == "mse":
-            return [T("Mean squared error" + (" over the outputs." if self.n.outputs > 1 else "."))]
+            return [T("Squared error of each output." if self.n.outputs > 1 else "Mean squared error.")]
         return [T(f"Loss {rec.name}.")]
+
+    def reduction_words(self) -> Inline:
+        """How the K > 1 per-output losses make L: their mean or their sum (nothing for one output)."""
+        K = self.n.outputs
+        if K == 1:
+            return []
+        how = "mean" if self.d.loss.reduction == "mean" else "sum"
+        return [
+            T(" "),
+            M("L"),
+            T(f" is the {how} of the {K} per-output losses "),
+            M(self.s.sym(ELL, "k")),
+            T("."),
+        ]
 
     def loss(self) -> list[Block]:
         s, rec, K = self.s, self.d.loss, self.n.outputs
-        blocks: list[Block] = [Heading(2, [T("2. Loss")]), Para(self.loss_description())]
-        steps: list[tuple[str, Expr]] = []
+        blocks: list[Block] = [
+            Heading(2, [T("2. Loss")]),
+            Para(self.loss_description() + self.reduction_words()),
+        ]
         if K == 1:
             definition, substituted, simplified = self.loss_terms(None)
-            lhs = f"L = {definition}"
-            steps.append(("=", [substituted]))
+            steps: list[tuple[str, Expr]] = [("=", [substituted])]
             if simplified is not None:
                 steps.append(("=", [simplified]))
+            steps.append(("=", [s.num(rec.value)]))
+            blocks.append(Equations([Equation([f"L = {definition}"], steps, multiline=True)]))
         else:
-            definitions = [self.loss_terms(k) for k in range(K)]
-            prefix = s.frac("1", str(K)) if rec.reduction == "mean" else ""
-            generic_k = self.loss_terms(None, "k")[0]
-            lhs = f"L = {prefix}{s.sum_over('k')} {generic_k}"
-            steps.append(("=", [prefix + s.brackets(s.plus.join(t[1] for t in definitions))]))
-            if rec.elementwise.size > 1:
-                steps.append(
-                    ("=", [prefix + s.brackets(s.plus.join(s.num(float(v)) for v in rec.elementwise))])
-                )
-        steps.append(("=", [s.num(rec.value)]))
-        blocks.append(Equations([Equation([lhs], steps, multiline=True)]))
+            blocks.append(self.loss_sum())
         blocks.append(Para([T("Its derivative with respect to the output:")]))
         rows = []
         for k in range(K):
@@ -343,6 +355,47 @@ class Builder:
             )
         blocks.append(Equations(rows))
         return blocks
+
+    def output_losses(self) -> list[tuple[str, list[tuple[str, Expr]]]]:
+        """(ℓₖ, [= substituted, (= simplified,) = value]) for each output k."""
+        s, rec = self.s, self.d.loss
+        rows = []
+        for k in range(self.n.outputs):
+            _, substituted, simplified = self.loss_terms(k)
+            steps: list[tuple[str, Expr]] = [("=", [substituted])]
+            if simplified is not None:
+                steps.append(("=", [simplified]))
+            steps.append(("=", [s.num(float(rec.elementwise[k]))]))
+            rows.append((s.sym(ELL, k + 1), steps))
+        return rows
+
+    def loss_sum(self) -> Equations:
+        """K > 1 outputs: ℓₖ, one row per output, then L = (1/K)[ℓ₁ + …]. On one row the K
+        substituted terms ran off the LaTeX page, which does not break equations."""
+        s, rec, K = self.s, self.d.loss, self.n.outputs
+        rows = [Equation([s.sym(ELL, "k")], [("=", [self.loss_terms(None, "k")[0]])])]
+        # one relation per line where a row would not fit, judged on the text spelling for every format
+        text_rows = Builder(self.d, Style(s.digits)).output_losses()
+        wide = any(
+            len(lhs + "".join(f" {rel} {piece}" for rel, rhs in steps for piece in rhs)) > LOSS_ROW_WIDTH
+            for lhs, steps in text_rows
+        )
+        rows += [Equation([lhs], steps, multiline=wide) for lhs, steps in self.output_losses()]
+        prefix = s.frac("1", str(K)) if rec.reduction == "mean" else ""
+
+        def total(terms: list[str]) -> str:
+            return prefix + s.brackets(s.plus.join(terms)) if prefix else s.plus.join(terms)
+
+        names = [s.sym(ELL, k + 1) for k in range(K)]
+        sums: list[tuple[str, Expr]] = [("=", [f"{prefix}{s.sum_over('k')} {s.sym(ELL, 'k')}"])]
+        if K <= SUM_SHOW_LIMIT:
+            sums.append(("=", [total(names)]))
+            sums.append(("=", [total([s.par(float(v)) for v in rec.elementwise])]))
+        else:  # the values are in the rows above; all K in one row would not fit
+            sums.append(("=", [total([*names[:2], s.ellipsis, names[-1]])]))
+        sums.append(("=", [s.num(rec.value)]))
+        rows.append(Equation(["L"], sums, multiline=True))
+        return Equations(rows)
 
     # -- 3. chain rule -----------------------------------------------------------------
 
@@ -588,7 +641,8 @@ class Builder:
                 Para(
                     [
                         T(
-                            f"{len(d.steps)} steps of gradient descent, every parameter updated at each step ("
+                            f"{len(d.steps)} step{'s' if len(d.steps) > 1 else ''} of gradient descent, "
+                            "every parameter updated at each step ("
                         ),
                         M(self.post(self.n.depth)),
                         T(" and "),

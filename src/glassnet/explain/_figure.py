@@ -126,12 +126,12 @@ def draw_network(
     ax.set_xlim(-RADIUS - 0.5, last_x + RADIUS + 2.2)
     ax.set_ylim(-half - RADIUS - 0.9, half + RADIUS + 0.3)
     if title:
+        # the title is text, never mathtext: a spec's "$\badcmd$" failed with a parser error, "$5 and $6"
+        # lost its dollars; so the legend's ∇ and ∂ are Unicode here (DejaVu Sans has them)
         caption = title + (
-            "\n" + r"$\nabla$: $\partial L/\partial w$ from the backward pass; red: the explained parameter"
-            if gradients
-            else ""
+            "\n∇: ∂L/∂w from the backward pass; red: the explained parameter" if gradients else ""
         )
-        fig.suptitle(caption, fontsize=9)
+        fig.suptitle(caption, fontsize=9, parse_math=False)
     return fig
 
 

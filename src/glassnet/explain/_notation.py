@@ -214,9 +214,10 @@ def parse_param(
     depth = len(shapes)
     if match.group("ho"):
         if depth != 2:
+            named = "1 layer, named 1" if depth == 1 else f"{depth} layers, named 1..{depth}"
             raise ValueError(
                 f"parameter {name!r}: the superscripts h, o name the layers of a 2-layer network; "
-                f"this one has {depth} layers, named 1..{depth} (e.g. w12^1)"
+                f"this one has {named} (e.g. w12^1)"
             )
         layer = 1 if match.group("ho") == "h" else 2
     else:

@@ -69,7 +69,7 @@ class ExplainSpec:
     learning_rate: float = 0.1
     params: tuple[str, ...] | None = None
     all_params: bool = False
-    steps: int = 1
+    steps: int | None = None  # None: only the step derived; k: also k steps of gradient descent
     digits: int = 6
     notation: str = "auto"
     deltas: bool | None = None
@@ -268,7 +268,7 @@ def _parse(data: Any, literal_override: bool | None) -> ExplainSpec:
         learning_rate=eta,
         params=params,
         all_params=_bool(data.get("all_params", False), "all_params"),
-        steps=_int(data.get("steps", 1), "steps", MAX_STEPS),
+        steps=_int(data["steps"], "steps", MAX_STEPS) if "steps" in data else None,
         digits=_int(data.get("digits", 6), "digits", 17),
         notation=_string(data.get("notation", "auto"), "notation", ("auto", "ho", "numbered")),
         deltas=None if deltas is None else _bool(deltas, "deltas"),
@@ -293,6 +293,8 @@ def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = None) -> ExplainSpec:
     """Read and check a JSON spec file (see the module docstring and docs/explain.md)."""
     file = Path(path)
+    if file.is_dir():
+        raise IsADirectoryError(f"spec {str(file)!r} is a folder; expected a JSON file")
     if not file.is_file():
         raise FileNotFoundError(f"spec file {str(file)!r} not found")
     try:
@@ -329,13 +331,8 @@ def explain_spec(
     elif not isinstance(spec, ExplainSpec):
         source = str(spec)
         spec = load_spec(spec, literal_labels=literal_labels)
-    try:
-        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-            return _explain_parsed(spec, params, all_params, steps, digits, check_torch)
-    except (FloatingPointError, OverflowError) as error:
-        raise ValueError(
-            f"{source}: the numbers overflow float64 ({error}); use smaller weights, inputs or learning rate"
-        ) from None
+    try:  # explain refuses numbers that overflow float64
+        return _explain_parsed(spec, params, all_params, steps, digits, check_torch)
     except (TypeError, ValueError) as error:
         raise type(error)(f"{source}: {error}") from None
 

@@ -63,6 +63,7 @@ class Style:
     arrow = " ← "
     sigma = "σ"
     prime = "′"
+    ellipsis = "…"
 
     def __init__(self, digits: int = 6) -> None:
         self.digits = digits
@@ -167,13 +168,14 @@ class LatexStyle(Style):
     arrow = r" \leftarrow "
     sigma = r"\sigma"
     prime = "'"
+    ellipsis = r"\cdots"
 
     def _sci(self, mantissa: str, exponent: int) -> str:
         return rf"{mantissa} \times 10^{{{exponent}}}"
 
     def sym(self, s: Sym, *idx: int | str) -> str:
         base = s.element if (idx and s.element) else s.base
-        base = {"δ": r"\delta"}.get(base, base)
+        base = {"δ": r"\delta", "ℓ": r"\ell"}.get(base, base)
         if s.hat:
             base = rf"\hat{{{base}}}"
         text = base
