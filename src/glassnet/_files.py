@@ -122,11 +122,12 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def refuse_overwrite(path: str | os.PathLike[str], *, force: bool, option: str) -> Path:
-    """``path`` if it may be written: absent, or ``force``; else FileExistsError naming ``option``.
+    """``path`` (``~`` expanded) if it may be written: absent, or ``force``; else FileExistsError
+    naming ``option``.
 
     A folder is never a valid output file (IsADirectoryError), with or without ``force``.
     """
-    target = Path(path)
+    target = Path(path).expanduser()
     if target.is_dir():
         raise IsADirectoryError(f"{option} {target} is a folder; give a file name")
     if target.exists() and not force:

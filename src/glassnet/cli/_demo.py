@@ -29,9 +29,11 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    out = Path(args.out) if args.out is not None else None
+    out = Path(args.out).expanduser() if args.out is not None else None  # ~ expanded, as in --data
+    if args.out is not None and not args.out.strip():
+        raise ValueError(f"demo --out must name a folder, got {args.out!r}")
     if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"demo --out must be a new or empty folder, got {out} (not empty, or not a folder)")
-    for index, section in enumerate(demo_sections(args.out)):
+    for index, section in enumerate(demo_sections(out)):
         print(("\n" if index else "") + section, flush=True)  # each section as soon as it is computed
     return 0

@@ -60,12 +60,16 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError("give either --example exercise or a SPEC.json file (one of them)")
     if args.figure is not None and not args.figure.lower().endswith((".png", ".svg")):
         raise ValueError(f"--figure must end in .png or .svg, got {args.figure!r}")
+    # ~ expanded once, for the checks and the writes alike (a shell leaves "-o=~/x.tex" as it is)
+    args.output, args.figure = (
+        None if path is None else str(Path(path).expanduser()) for path in (args.output, args.figure)
+    )
     for option, path in (("-o", args.output), ("--figure", args.figure)):
         if path is not None:
             refuse_overwrite(path, force=args.force, option=option)
             # checked before anything is written: a missing folder for -o must not leave the
             # figure written (or the other way round) by a command that then fails
-            folder = Path(path).expanduser().parent
+            folder = Path(path).parent
             if not folder.is_dir():
                 raise FileNotFoundError(f"{option} {path}: folder {str(folder)!r} does not exist")
     # an output must replace neither the other output nor the spec it is made from

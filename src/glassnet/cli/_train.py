@@ -8,10 +8,14 @@ Numbers are checked here so that a bad value gives one line naming the option.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import math
 import shlex
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -305,6 +309,14 @@ def check_size(config: TrainConfig, n_features: int) -> None:
         )
 
 
+def out_folder(text: str) -> Path:
+    """``--out`` as a folder, ``~`` expanded as in ``--data`` (a shell leaves ``--out=~/runs`` as
+    it is); an empty value (an unset ``"$RUN"``) is refused, not read as the current folder."""
+    if not text.strip():
+        raise ValueError(f"--out must name a folder, got {text!r}")
+    return Path(text).expanduser()
+
+
 def split_from_args(args: argparse.Namespace, seed: int, *, test: float, val: float) -> SplitSettings:
     if args.test_fraction is not None:
         test = parse_float(args.test_fraction, "--test-fraction", 0.0, 0.9, low_open=True)
@@ -341,11 +353,12 @@ def handle(args: argparse.Namespace) -> int:
         from glassnet.torch_bridge import resolve_device
 
         resolve_device(config.device)  # a clear error now, before any data is read
-    out = Path(args.out) if args.out is not None else fresh_run_folder("runs", args.task)
+    out = out_folder(args.out) if args.out is not None else fresh_run_folder("runs", args.task)
     if args.task == "airfoil":
         from glassnet.data import load_airfoil
 
         dataset = load_airfoil(args.data)
+        split.split(len(dataset))  # too few rows for the split: refused before the notes, in one line
         prepare_out_folder(out, force=args.force)
         print_notes(notes)
         run = train_airfoil(
@@ -354,6 +367,7 @@ def handle(args: argparse.Namespace) -> int:
     else:
         samples = parse_int(args.samples, "--samples", 4, MAX_SAMPLES) if args.samples is not None else 400
         noise = parse_float(args.noise, "--noise", 0.0, 10.0) if args.noise is not None else 0.2
+        split.split(samples)
         prepare_out_folder(out, force=args.force)
         print_notes(notes)
         run = train_moons(config, n_samples=samples, noise=noise, split=split, progress=not args.quiet)
@@ -401,12 +415,13 @@ def _resume(args: argparse.Namespace) -> int:
     given = given_training_options(args)
     if given:
         raise ValueError(f"--resume continues the saved run unchanged; drop {', '.join(given)}")
-    checkpoint = load_resume(args.out)
+    out = out_folder(args.out)
+    checkpoint = load_resume(out)
     info, config, state = checkpoint.info, checkpoint.config, checkpoint.resume
     if config is None or state is None:  # pragma: no cover - load_resume checks both
-        raise ValueError(f"{args.out} holds no resume state")
+        raise ValueError(f"{out} holds no resume state")
     if info.get("task") != args.task:
-        raise ValueError(f"{args.out} holds an interrupted {info.get('task')!r} run, not {args.task!r}")
+        raise ValueError(f"{out} holds an interrupted {info.get('task')!r} run, not {args.task!r}")
     split_info = info["split"]
     split = SplitSettings(
         seed=int(split_info["seed"]),
@@ -435,7 +450,7 @@ def _resume(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             resume=state,
         )
-    return finish(run, Path(args.out), args)
+    return finish(run, out, args)
 
 
 def _check_same_data(checkpoint: Checkpoint, split: SplitSettings, x: Any, y: Any) -> None:
@@ -459,13 +474,32 @@ def _check_same_data(checkpoint: Checkpoint, split: SplitSettings, x: Any, y: An
         )
 
 
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[list[int]]:
+    """Ctrl-C held back until the block ends; yields the list of the signals received meanwhile.
+
+    For the writing of a run's files (a second or so): an interruption half-way would leave
+    a ``--force`` folder with the new model beside the previous run's plots.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield received
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     """Write the run's files (or its resume checkpoint) and print a summary; return the exit status."""
     from glassnet.train.artifacts import save_resume, write_run
 
     result = run.result
     if result.status == "interrupted":
-        path = save_resume(run, out)
+        with interrupts_held():  # the run has stopped already: its checkpoint is written whole
+            path = save_resume(run, out)
         print(f"{result.message}; saved {path}", file=sys.stderr)
         data = f" --data {shlex.quote(args.data)}" if getattr(args, "data", None) else ""
         print(
@@ -473,14 +507,20 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return INTERRUPTED
-    write_run(run, out, plots=not args.no_plots)
+    with interrupts_held() as interrupts:
+        write_run(run, out, plots=not args.no_plots)
     if not args.quiet:
         print(summary(run))
     print(f"run folder: {out}")
     if result.status == "diverged":
         print(f"glassnet train: {result.message}", file=sys.stderr)
-        return 1
-    return 0
+    if interrupts:
+        print(
+            f"glassnet train: interrupted while the run's files were written; {out} holds them all",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
+    return 1 if result.status == "diverged" else 0
 
 
 def seconds_text(seconds: float) -> str:

@@ -1,0 +1,114 @@
+"""The command line as a hurried user drives it: Ctrl-C while files are written, ``~`` in a
+path the shell left alone, an empty ``--out``, a data set too small for its split."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from glassnet.checkpoint import load_checkpoint
+from glassnet.cli import _demo, main
+from glassnet.train import artifacts
+
+QUICK = ["--epochs", "2", "--quiet"]
+
+
+def test_ctrl_c_while_the_run_files_are_written_leaves_one_whole_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Held back until the files are written: a --force folder never keeps the previous run's
+    plots beside the new model (it did: the interruption landed between the two)."""
+    out = tmp_path / "run"
+    assert main(["train", "moons", *QUICK, "--hidden", "3", "--out", str(out)]) == 0
+    before = {name: (out / name).read_bytes() for name in ("loss_curves.png", "decision_boundary.png")}
+    write_plots = artifacts.write_plots
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C as the plots are drawn
+        return write_plots(*args, **kwargs)
+
+    monkeypatch.setattr(artifacts, "write_plots", interrupted)
+    capsys.readouterr()
+    assert main(["train", "moons", *QUICK, "--hidden", "5", "--out", str(out), "--force"]) == 130
+    err = capsys.readouterr().err
+    assert err == f"glassnet train: interrupted while the run's files were written; {out} holds them all\n"
+    assert load_checkpoint(out / "model.npz").spec.sizes == (2, 5, 1)
+    for name, previous in before.items():
+        assert (out / name).read_bytes() != previous, name  # the new run's, not the previous one's
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_tilde_in_out_and_model_is_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--out=~/runs/a`` reaches glassnet unexpanded (bash expands no ~ after ``=``): it means
+    the home folder, as it does in ``--data`` and ``data fetch --dest``; so do the model of
+    ``evaluate`` and ``predict`` and the outputs of ``predict -o`` and ``explain -o/--figure``."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "moons", *QUICK, "--no-plots", "--out=~/runs/a"]) == 0
+    assert capsys.readouterr().out == f"run folder: {home / 'runs' / 'a'}\n"
+    assert (home / "runs" / "a" / "model.npz").is_file()
+    assert not (tmp_path / "~").exists()
+    assert main(["evaluate", "~/runs/a"]) == 0
+    assert capsys.readouterr().out.startswith(f"{home / 'runs' / 'a' / 'model.npz'}: moons model")
+    seen: list[Any] = []
+
+    def sections(out: Any) -> list[str]:
+        seen.append(out)
+        return []
+
+    monkeypatch.setattr(_demo, "demo_sections", sections)
+    assert main(["demo", "--out", "~/demo"]) == 0
+    assert seen == [home / "demo"]
+    (tmp_path / "rows.csv").write_text("0.5,0.25\n")
+    assert main(["predict", "~/runs/a", "rows.csv", "-o", "~/predicted.csv"]) == 0
+    assert (home / "predicted.csv").read_text().startswith("x1,x2,logit,probability,label\n")
+    assert main(["explain", "--example", "exercise", "--no-torch", "-o=~/ex.md", "--figure=~/ex.svg"]) == 0
+    assert (home / "ex.md").is_file() and (home / "ex.svg").is_file()
+    assert not (tmp_path / "~").exists()
+
+
+@pytest.mark.parametrize("command", [["train", "moons", *QUICK, "--force"], ["demo"]])
+def test_an_empty_out_is_refused(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--out "$RUN"`` with RUN unset: not the current folder (with --force, a run written into it)."""
+    (tmp_path / "notes.txt").write_text("mine")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(_demo, "demo_sections", lambda out: iter(()))
+    assert main([*command, "--out", ""]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "must name a folder, got ''" in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_too_few_rows_for_the_split_is_one_line_without_the_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The split is checked before the notes are printed: a refused run says one thing."""
+    out = tmp_path / "run"
+    argv = ["train", "moons", "--samples", "4", "--test-fraction", "0.9", "--val-fraction", "0.5"]
+    assert main([*argv, "--patience", "2", *QUICK, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("glassnet train: error: no training rows left: n=4") and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_an_airfoil_file_too_small_for_its_split_is_refused_before_the_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "one.csv"
+    data.write_text("800,0,0.3048,71.3,0.00266337,126.201\n")
+    out = tmp_path / "run"
+    assert main(["train", "airfoil", "--data", str(data), "--epochs", "3", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[1] for line in err] == [" warning", " error"]  # the data warning, the error
+    assert err[-1].startswith("glassnet train: error: no training rows left: n=1")
+    assert not out.exists()
