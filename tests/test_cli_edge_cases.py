@@ -112,3 +112,18 @@ def test_an_airfoil_file_too_small_for_its_split_is_refused_before_the_notes(
     assert [line.split(":")[1] for line in err] == [" warning", " error"]  # the data warning, the error
     assert err[-1].startswith("glassnet train: error: no training rows left: n=1")
     assert not out.exists()
+
+
+def test_demo_makes_its_out_folder_before_the_tour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder it cannot make (under a file, say) fails at once, not after a minute of training."""
+    toured: list[Any] = []
+    monkeypatch.setattr(_demo, "demo_sections", lambda out: toured.append(out) or [])
+    (tmp_path / "file").write_text("")
+    capsys.readouterr()
+    assert main(["demo", "--out", str(tmp_path / "file" / "demo")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1 and toured == []
+    assert main(["demo", "--out", str(tmp_path / "new" / "demo")]) == 0
+    assert toured == [tmp_path / "new" / "demo"]
+    assert not (tmp_path / "new" / "demo").exists()  # made, and taken away again: nothing went into it

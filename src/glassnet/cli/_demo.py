@@ -34,6 +34,13 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"demo --out must name a folder, got {args.out!r}")
     if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"demo --out must be a new or empty folder, got {out} (not empty, or not a folder)")
-    for index, section in enumerate(demo_sections(out)):
-        print(("\n" if index else "") + section, flush=True)  # each section as soon as it is computed
+    made = out is not None and not out.exists()
+    if out is not None:  # made now: a folder it cannot make fails before the tour, not after it
+        out.mkdir(parents=True, exist_ok=True)
+    try:
+        for index, section in enumerate(demo_sections(out)):
+            print(("\n" if index else "") + section, flush=True)  # each section as soon as it is computed
+    finally:
+        if made and out is not None and not any(out.iterdir()):  # no airfoil run written into it
+            out.rmdir()
     return 0
