@@ -3,11 +3,13 @@ warning, and a run interrupted after any batch resuming to the uninterrupted run
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train import NumpyEngine, TrainConfig, Trainer, TrainResult, regression_metrics
 
 TINY = TrainConfig(hidden=(4,), epochs=2, batch_size=8, fourier_features=0)
@@ -132,3 +134,29 @@ def test_a_run_stopped_after_any_batch_resumes_to_the_same_bits(
             )
             for name, value in ours.weights.items():
                 np.testing.assert_array_equal(theirs.weights[name], value, err_msg=f"batch {batch}: {name}")
+
+
+def test_a_resume_state_refuses_a_trainer_with_other_settings(tmp_path: Path) -> None:
+    """Continued under another batch size or rate, the run silently became another one; where
+    and how fast it computes may change (here the engine), and the run ends as it would have.
+    A checkpoint's resume state carries the checkpoint's configuration."""
+    x, y = _rows(40)
+    stopping = Trainer(TINY, x, y, callback=lambda trainer, record: trainer.request_stop())
+    result = stopping.run()
+    state = result.resume
+    assert state is not None and state.config == TINY
+    path = save_checkpoint(
+        tmp_path / "c.npz", Checkpoint(spec=result.spec, members=[state.weights], config=TINY, resume=state)
+    )
+    loaded = load_checkpoint(path).resume
+    assert loaded is not None and loaded.config == TINY
+    with pytest.raises(
+        ValueError,
+        match=r"^the resume state comes from a run with other settings \(lr 0\.001 there, 0\.01 here; "
+        r"batch_size 8 there, 16 here\); resume with the configuration it was saved with",
+    ):
+        Trainer(TINY.replace(lr=1e-2, batch_size=16), x, y).run(state)
+    resumed = Trainer(TINY.replace(engine="torch", threads=0), x, y).run(state)
+    uninterrupted = Trainer(TINY, x, y).run()
+    for name, values in uninterrupted.members[0].weights.items():
+        np.testing.assert_allclose(resumed.members[0].weights[name], values, rtol=0, atol=1e-12)

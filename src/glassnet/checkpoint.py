@@ -605,4 +605,5 @@ def _assemble_resume(
         finished=finished,
         epoch_start_weights=epoch_start,
         previous_epoch_start_weights=previous_start,
+        config=config,  # the checkpoint's: the run's settings, which resuming must keep
     )

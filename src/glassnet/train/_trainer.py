@@ -102,6 +102,30 @@ class ResumeState:
     # weights at the start of the epoch before the one in progress, which a divergence keeps when
     # the epoch in progress started from weights already out of range (None: none, or not saved)
     previous_epoch_start_weights: dict[str, Array] | None = None
+    # the settings of the run it was taken from, which a resumed run must have too (see
+    # RESUME_MAY_CHANGE); None: not known (a state built by hand), nothing checked
+    config: TrainConfig | None = None
+
+
+# What a resumed run may set otherwise: where and how fast it computes, not what. The CLI's
+# --resume takes none of the training options; the Python API is checked against this.
+RESUME_MAY_CHANGE = frozenset({"engine", "device", "cuda_graph", "threads", "extra"})
+
+
+def check_resume_config(saved: TrainConfig, config: TrainConfig) -> None:
+    """ValueError naming every setting (other than :data:`RESUME_MAY_CHANGE`) in which
+    ``config`` differs from ``saved``, the configuration of the run a resume state comes from:
+    continued under other settings, the run would silently become another one."""
+    differ = [
+        f"{f.name} {getattr(saved, f.name)!r} there, {getattr(config, f.name)!r} here"
+        for f in dataclasses.fields(TrainConfig)
+        if f.name not in RESUME_MAY_CHANGE and getattr(saved, f.name) != getattr(config, f.name)
+    ]
+    if differ:
+        raise ValueError(
+            f"the resume state comes from a run with other settings ({'; '.join(differ)}); "
+            "resume with the configuration it was saved with (the checkpoint's config)"
+        )
 
 
 @dataclass
@@ -298,6 +322,8 @@ class Trainer:
     def _run(self, resume: ResumeState | None, start: float) -> TrainResult:
         finished: list[MemberResult] = list(resume.finished) if resume is not None else []
         first_member = resume.member if resume is not None else 0
+        if resume is not None and resume.config is not None:
+            check_resume_config(resume.config, self.config)
         if resume is not None and not 0 <= resume.member < self.jobs:
             raise ValueError(f"resume state is for job {resume.member}, the run has {self.jobs}")
         bar = self._progress_bar(first_member, resume)
@@ -416,6 +442,7 @@ class Trainer:
                 finished=list(finished),
                 epoch_start_weights=last_good if batch > 0 else None,
                 previous_epoch_start_weights=previous_good if batch > 0 else last_good,
+                config=config,
             )
 
         def diverged(epoch: int, lr: float, value: float) -> MemberResult:
