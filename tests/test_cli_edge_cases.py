@@ -22,6 +22,7 @@ def test_ctrl_c_while_the_run_files_are_written_leaves_one_whole_run(
 ) -> None:
     """Held back until the files are written: a --force folder never keeps the previous run's
     plots beside the new model (it did: the interruption landed between the two)."""
+    handler = signal.getsignal(signal.SIGINT)  # Python's default, or SIG_IGN in a background job
     out = tmp_path / "run"
     assert main(["train", "moons", *QUICK, "--hidden", "3", "--out", str(out)]) == 0
     before = {name: (out / name).read_bytes() for name in ("loss_curves.png", "decision_boundary.png")}
@@ -39,7 +40,7 @@ def test_ctrl_c_while_the_run_files_are_written_leaves_one_whole_run(
     assert load_checkpoint(out / "model.npz").spec.sizes == (2, 5, 1)
     for name, previous in before.items():
         assert (out / name).read_bytes() != previous, name  # the new run's, not the previous one's
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is handler  # put back as it was
 
 
 def test_a_tilde_in_out_and_model_is_the_home_folder(
