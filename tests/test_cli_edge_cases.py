@@ -11,18 +11,24 @@ from typing import Any
 import pytest
 
 from glassnet.checkpoint import load_checkpoint
-from glassnet.cli import _demo, main
+from glassnet.cli import _demo, _train, main
 from glassnet.train import artifacts
 
 QUICK = ["--epochs", "2", "--quiet"]
 
 
 def test_ctrl_c_while_the_run_files_are_written_leaves_one_whole_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     """Held back until the files are written: a --force folder never keeps the previous run's
     plots beside the new model (it did: the interruption landed between the two)."""
-    handler = signal.getsignal(signal.SIGINT)  # Python's default, or SIG_IGN in a background job
+    # Python's own handler, as in a terminal (a background job, as a CI runner may start the
+    # tests, ignores Ctrl-C, and so then does glassnet)
+    found = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, found))
     out = tmp_path / "run"
     assert main(["train", "moons", *QUICK, "--hidden", "3", "--out", str(out)]) == 0
     before = {name: (out / name).read_bytes() for name in ("loss_curves.png", "decision_boundary.png")}
@@ -40,7 +46,7 @@ def test_ctrl_c_while_the_run_files_are_written_leaves_one_whole_run(
     assert load_checkpoint(out / "model.npz").spec.sizes == (2, 5, 1)
     for name, previous in before.items():
         assert (out / name).read_bytes() != previous, name  # the new run's, not the previous one's
-    assert signal.getsignal(signal.SIGINT) is handler  # put back as it was
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back as it was
 
 
 def test_a_tilde_in_out_and_model_is_the_home_folder(
@@ -128,3 +134,14 @@ def test_demo_makes_its_out_folder_before_the_tour(
     assert main(["demo", "--out", str(tmp_path / "new" / "demo")]) == 0
     assert toured == [tmp_path / "new" / "demo"]
     assert not (tmp_path / "new" / "demo").exists()  # made, and taken away again: nothing went into it
+
+
+def test_a_process_that_ignores_ctrl_c_goes_on_ignoring_it_while_files_are_written(
+    request: pytest.FixtureRequest,
+) -> None:
+    """A background job ignores SIGINT; holding it back must not start catching it."""
+    found = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, found))
+    with _train.interrupts_held() as received:
+        os.kill(os.getpid(), signal.SIGINT)
+    assert received == [] and signal.getsignal(signal.SIGINT) is signal.SIG_IGN

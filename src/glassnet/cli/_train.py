@@ -482,7 +482,11 @@ def interrupts_held() -> Iterator[list[int]]:
     a ``--force`` folder with the new model beside the previous run's plots.
     """
     received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+    # signals reach the main thread only; and a process that ignores Ctrl-C (a background job) goes on ignoring it
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
         yield received
         return
     previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
