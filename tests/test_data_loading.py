@@ -286,7 +286,8 @@ def test_a_header_naming_the_columns_in_another_order_is_refused(
     rows = [",".join([row[5], *row[1:5], row[0]]) for row in _rows(reference)]
     path = _write(tmp_path / "reordered.csv", "\n".join([header, *rows]))
     with pytest.raises(
-        DataFormatError, match=r"reordered\.csv: the header lists the airfoil columns in another order"
+        DataFormatError,
+        match=r"reordered\.csv: line 1: the header lists the airfoil columns in another order",
     ):
         load_airfoil(path)
 
@@ -357,7 +358,7 @@ def test_read_feature_rows(tmp_path: Path) -> None:
         ),
         (  # the published copies' names, in another order: read by position, angle as frequency
             "AOA,Freq,Chord,Velocity,Thickness\n0,800,0.3048,71.3,0.00266337\n",
-            r"in\.csv: the header lists the airfoil features in another order \(AOA, Freq, .*\); glassnet "
+            r"in\.csv: line 1: the header lists the airfoil features in another order \(AOA, Freq, .*\); glassnet "
             r"reads its columns by position, as frequency, angle_of_attack, ",
         ),
         (

@@ -39,25 +39,29 @@ TARGET_NAME = "sound_pressure_level"
 TARGET_UNIT = "dB"
 COLUMN_NAMES = (*FEATURE_NAMES, TARGET_NAME)
 
-# Other names the columns go by (the UCI description's, OpenML's, the copies' headers such
-# as "Freq,AOA,Chord,Velocity,Displacement,Target(dB)"), written as column_alias writes them:
+# Other names the columns go by (the UCI description's and repository's, OpenML's, the copies'
+# headers such as "Freq,AOA,Chord,Velocity,Displacement,Target(dB)" or "f,alpha,c,U_infinity,
+# delta,SSPL"; one letter is too common to count), written as column_alias writes them:
 # a header of these names in another order is refused, as one of glassnet's own names is.
 COLUMN_ALIASES: dict[str, str] = {
     alias: column
     for column, aliases in {
         "frequency": ("frequency", "freq", "frequencyhz", "frequencyinhertzs"),
-        "angle_of_attack": ("angleofattack", "aoa", "angle", "alpha", "angleofattackdeg"),
+        "angle_of_attack": ("angleofattack", "aoa", "angle", "alpha", "angleofattackdeg", "attackangle"),
         "chord_length": ("chordlength", "chord", "chordlengthm"),
-        "velocity": ("velocity", "freestreamvelocity", "velocityms", "freestreamvelocityms"),
+        "velocity": ("velocity", "freestreamvelocity", "velocityms", "freestreamvelocityms", "uinfinity"),
         "displacement_thickness": (
             "displacementthickness",
             "displacement",
             "suctionsidedisplacementthickness",
             "thickness",
+            "delta",
         ),
         "sound_pressure_level": (
             "soundpressurelevel",
             "scaledsoundpressurelevel",
+            "scaledsoundpressure",
+            "sspl",
             "targetdb",
             "target",
             "spl",
@@ -284,6 +288,7 @@ def parse_airfoil_text(text: str, *, source: str, path: Path | None = None) -> F
         listing="the airfoil columns",
         reader="glassnet",
         aliases=COLUMN_ALIASES,
+        path=path,
     )
     return check_positive_magnitudes(table, source=source, path=path, names=COLUMN_NAMES)
 
@@ -346,5 +351,6 @@ def read_feature_rows(path: str | os.PathLike[str]) -> FloatArray:
         listing="the airfoil features",
         reader="glassnet",
         aliases=COLUMN_ALIASES,
+        path=file,
     )
     return check_positive_magnitudes(table, source=str(file), path=file, names=FEATURE_NAMES)  # (N, 5)

@@ -35,6 +35,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _SEPARATOR_NAMES = {"\t": "tabs", ";": "semicolons", ",": "commas", None: "spaces"}
 _ZIP_MAGIC = b"PK\x03\x04"
+_LINE_END = re.compile(r"\r\n|\r|\n")  # only these end a line (str.splitlines also splits at \f, \x85, …)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -42,12 +43,13 @@ LISTED_LINES = 10  # bad lines named one by one in an error; the rest are counte
 
 
 class Table(NamedTuple):
-    """A parsed table: ``values`` (N, columns), the ``header`` names (None without one) and
-    ``lines`` (N,), the 1-based line of the file each row comes from."""
+    """A parsed table: ``values`` (N, columns), the ``header`` names (None without one),
+    ``lines`` (N,), the 1-based line of the file each row comes from, and the header's line."""
 
     values: FloatArray
     header: tuple[str, ...] | None
     lines: IntArray
+    header_line: int | None = None
 
 
 class BadValue(NamedTuple):
@@ -115,7 +117,7 @@ def decode_text(raw: bytes, *, source: str, path: Path | None = None) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
+        line = _line_at(raw[: error.start].decode("utf-8"), error.start)  # the bytes before it decode
         raise DataFormatError(
             f"{source}: line {line}: not UTF-8 text (byte 0x{raw[error.start]:02x}); "
             "expected a text file of numbers",
@@ -123,13 +125,18 @@ def decode_text(raw: bytes, *, source: str, path: Path | None = None) -> str:
             line=line,
         ) from None
     if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
+        line = _line_at(text, text.index("\x00"))
         raise DataFormatError(
             f"{source}: line {line}: contains a NUL byte, expected a text file of numbers",
             path=path,
             line=line,
         )
     return text
+
+
+def _line_at(text: str, index: int) -> int:
+    """The 1-based line of ``text[index]``, counting LF, CRLF and CR as line ends."""
+    return len(_LINE_END.findall(text, 0, index)) + 1
 
 
 def parse_table(text: str, *, source: str, column_names: Sequence[str], path: Path | None = None) -> Table:
@@ -145,9 +152,10 @@ def parse_table(text: str, *, source: str, column_names: Sequence[str], path: Pa
     first_error: DataFormatError | None = None
     other_bad_lines: list[int] = []
     header: tuple[str, ...] | None = None
+    header_line: int | None = None
     separator: str | None = None
     separator_known = False
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    for line_number, line in enumerate(_LINE_END.split(text), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -166,7 +174,7 @@ def parse_table(text: str, *, source: str, column_names: Sequence[str], path: Pa
                     path=path,
                     line=line_number,
                 )
-            header = tuple(fields)
+            header, header_line = tuple(fields), line_number
             continue
         try:
             if len(fields) != n_columns:
@@ -200,7 +208,8 @@ def parse_table(text: str, *, source: str, column_names: Sequence[str], path: Pa
     if not rows:
         what = "only a header" if header is not None else "no data (the file is empty)"
         raise DataFormatError(f"{source}: has {what}; expected at least one row of {expected}", path=path)
-    return Table(np.array(rows, dtype=np.float64), header, np.array(lines, dtype=np.intp))  # (N, n_columns)
+    values = np.array(rows, dtype=np.float64)  # (N, n_columns)
+    return Table(values, header, np.array(lines, dtype=np.intp), header_line)
 
 
 def _count(n: int, noun: str) -> str:
@@ -261,23 +270,36 @@ def refuse_reordered_header(
     listing: str,
     reader: str,
     aliases: Mapping[str, str] | None = None,
+    path: Path | None = None,
 ) -> None:
     """DataFormatError when the header lists ``names`` in another order.
 
     Rows are read by position, so such a file would be read with its columns swapped,
     silently wrong; it is refused rather than reordered, so that every message keeps the
-    file's own columns. ``aliases`` ({:func:`column_alias` of another name: the name in
-    ``names``}) lets a header of other known names (the published copies' abbreviations) be
-    checked too; a header of names it does not know is not read. ``listing`` names the
-    columns ("the model's features"), ``reader`` who reads them ("the model").
+    file's own columns. One name of ``names`` over another column is enough (the target
+    named "y", say, and two features swapped). ``aliases`` ({:func:`column_alias` of
+    another name: the name in ``names``}) lets a header of other known names (the published
+    copies' abbreviations) be checked too; names it does not know are not read. ``listing`` names the
+    columns ("the model's features"), ``reader`` who reads them ("the model"); the error names
+    ``source`` and the header's line, and keeps ``path``, the line and the first column out of place.
     """
     if table.header is None:
         return
     known = aliases or {}
     given = [known.get(column_alias(name), name.strip()).lower() for name in table.header]
     expected = [name.lower() for name in names]
-    if given != expected and sorted(given) == sorted(expected):
+    # one known name over another column is enough: the other names may be ones it does not know
+    misplaced = [
+        column
+        for column, (name, want) in enumerate(zip(given, expected, strict=True), start=1)
+        if name in expected and name != want
+    ]
+    if misplaced:
         raise DataFormatError(
-            f"{source}: the header lists {listing} in another order ({', '.join(table.header)}); "
-            f"{reader} reads its columns by position, as {', '.join(names)}: put the columns in that order"
+            f"{source}: line {table.header_line}: the header lists {listing} in another order "
+            f"({', '.join(table.header)}); {reader} reads its columns by position, as {', '.join(names)}: "
+            "put the columns in that order",
+            path=path,
+            line=table.header_line,
+            column=misplaced[0],
         )

@@ -1,0 +1,101 @@
+"""Edge cases of the data layer found in review: headers that swap columns, and line numbers."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glassnet.data import DataFormatError, DataWarning, load_airfoil, read_feature_rows
+
+ROWS = ["800,0,0.3048,71.3,0.00266337,126.201", "1000,1.5,0.1016,39.6,0.0104,125.201"]
+
+
+def _load(path: Path) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # two rows, not the published 1503
+        return np.column_stack([(data := load_airfoil(path)).X, data.y])
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        # one name glassnet does not know (the target's), two known ones swapped
+        ("frequency,angle_of_attack,chord_length,displacement_thickness,velocity,y", 4),
+        # the UCI repository's variable names (ucimlrepo), angle and chord swapped
+        (
+            "frequency,chord-length,attack-angle,free-stream-velocity,suction-side-displacement-thickness,"
+            "scaled-sound-pressure",
+            2,
+        ),
+        # a widely shared copy's names, angle and chord swapped (one letter is not read as a name)
+        ("f,c,alpha,U_infinity,delta,SSPL", 3),
+    ],
+)
+def test_a_header_with_known_names_out_of_place_is_refused(header: str, column: int, tmp_path: Path) -> None:
+    """Rows are read by position: a name of one column over another would swap them silently."""
+    path = tmp_path / "swapped.csv"
+    path.write_text("# a comment\n\n" + "\n".join([header, *ROWS]) + "\n")
+    pattern = r"swapped\.csv: line 3: the header lists the airfoil columns in another order"
+    with pytest.raises(DataFormatError, match=pattern) as error:
+        _load(path)
+    assert (error.value.path, error.value.line, error.value.column) == (path, 3, column)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "frequency,angle_of_attack,chord_length,velocity,displacement_thickness,y",
+        "frequency,attack-angle,chord-length,free-stream-velocity,suction-side-displacement-thickness,"
+        "scaled-sound-pressure",
+        "f,alpha,c,U_infinity,delta,SSPL",
+        "x1,x2,x3,x4,x5,x6",  # names it does not know are not read
+        "a,b,c,d,e,f",  # nor single letters, spreadsheet columns as often as symbols
+    ],
+)
+def test_a_header_with_known_names_in_place_is_read(header: str, tmp_path: Path) -> None:
+    path = tmp_path / "in_order.csv"
+    path.write_text("\n".join([header, *ROWS]) + "\n")
+    np.testing.assert_array_equal(_load(path), [[float(v) for v in row.split(",")] for row in ROWS])
+
+
+def test_feature_rows_with_one_known_name_out_of_place_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("f,a,c,thickness,v\n800,0,0.3048,0.0026,71.3\n")
+    with pytest.raises(DataFormatError, match=r"the header lists the airfoil features in another order"):
+        read_feature_rows(path)
+
+
+@pytest.mark.parametrize("odd", ["\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
+def test_lines_are_counted_at_line_ends_only(odd: str, tmp_path: Path) -> None:
+    """Only LF, CRLF and CR end a line, as an editor counts them: a form feed on a line of its own,
+    or another character that str.splitlines takes for a line end, moves no line number and splits
+    no row."""
+    path = tmp_path / "odd.csv"
+    text = f"{ROWS[0]}\n{odd}\n{ROWS[1].replace(',', f'{odd},', 1)}\n800,0,abc,71.3,0.0026,126\n"
+    path.write_text(text, encoding="utf-8", newline="")
+    with pytest.raises(DataFormatError) as error:
+        _load(path)
+    assert str(error.value) == f"{path}: line 4, column 3 (chord_length): expected a number, got 'abc'"
+    assert (error.value.line, error.value.column) == (4, 3)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (b"0.3\xb0", "line 3: not UTF-8 text (byte 0xb0)"),
+        (b"0.3\x00", "line 3: contains a NUL byte"),
+    ],
+)
+@pytest.mark.parametrize("end", [b"\r", b"\r\n", b"\n"])
+def test_bytes_that_are_not_text_are_named_by_their_line_whatever_the_line_ends(
+    bad: bytes, message: str, end: bytes, tmp_path: Path
+) -> None:
+    path = tmp_path / "bytes.csv"
+    path.write_bytes(end.join([row.encode() for row in ROWS] + [b"800,0," + bad + b",71.3,0.0026,126", b""]))
+    with pytest.raises(DataFormatError, match=re.escape(message)) as error:
+        _load(path)
+    assert error.value.line == 3
