@@ -57,6 +57,8 @@ def adam_update(
         θ ← θ − (η (1 − β₁) / ((1 − β₁ᵗ) c)) · u / (√ŵ + ε / c)
 
     the same number as torch's up to rounding. :func:`moments_in_torch_form` converts.
+    With amsgrad turned on after the first step, v̂ starts at zero then, so v̂ is the maximum
+    of v since then (``torch.optim.Adam`` raises KeyError there).
     A scratch buffer is allocated once, so a step allocates nothing that grows.
     """
     step = state["step"]
@@ -81,7 +83,11 @@ def adam_update(
     w *= beta2
     w += scratch
     if amsgrad:
-        w = np.maximum(state["max_exp_avg_sq_scaled"], w, out=state["max_exp_avg_sq_scaled"])
+        try:  # costs nothing until it raises
+            maximum = state["max_exp_avg_sq_scaled"]
+        except KeyError:  # amsgrad turned on after the first step: the maximum starts now
+            maximum = state["max_exp_avg_sq_scaled"] = np.zeros_like(param)
+        w = np.maximum(maximum, w, out=maximum)
 
     c = math.sqrt((1.0 - beta2) / (1.0 - beta2**step))
     np.sqrt(w, out=scratch)
@@ -185,6 +191,22 @@ class Adam(Optimizer):
                 f"got {array.min()}"
             )
 
+    def check_buffers(self, state: dict[str, Any], group: int) -> None:
+        # A step reads both moments: both, or neither (a fresh start). amsgrad's maximum, when
+        # missing, starts at the next step, as when amsgrad is turned on mid-run.
+        held = sorted(key for key in state if key != "step")
+        missing = [
+            key
+            for key in ("exp_avg", "exp_avg_sq")
+            if key not in state and SCALED_MOMENTS[key][0] not in state
+        ]
+        if held and missing:
+            raise ValueError(
+                f"{type(self).__name__} state of group {group} holds {held} but not {missing} "
+                "(or its _scaled form): a step needs exp_avg and exp_avg_sq; give both, or "
+                "neither to start afresh"
+            )
+
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
         betas = tuple(settings["betas"])  # by value: a list may have been changed in place
         if state.get("_betas") != betas:  # first step, or betas set anew (as a schedule may)
@@ -216,7 +238,8 @@ class Adam(Optimizer):
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore a state saved by ``state_dict``; torch's m and v (``exp_avg``, ``exp_avg_sq``,
         ``max_exp_avg_sq``) are accepted too and converted to the scaled form."""
-        for state in state_dict.get("state") or []:
+        _, states = self._saved_parts(state_dict)
+        for state in states:
             both = [key for key, (scaled, _) in SCALED_MOMENTS.items() if key in state and scaled in state]
             if both:  # checked first, so that a refused state changes nothing
                 scaled = SCALED_MOMENTS[both[0]][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -51,9 +52,13 @@ class Optimizer:
                 )
             self.check_group(settings)
             # a group's params may be one Parameter, as torch's may be one tensor
-            parameters = (
-                [group["params"]] if isinstance(group["params"], Parameter) else list(group["params"])
-            )
+            given = group["params"]
+            if not isinstance(given, Parameter | Iterable):
+                raise TypeError(
+                    f"{type(self).__name__} group {len(checked)} 'params' must be Parameters, "
+                    f"got {type(given).__name__}"
+                )
+            parameters = [given] if isinstance(given, Parameter) else list(given)
             for parameter in parameters:
                 if not isinstance(parameter, Parameter):
                     raise TypeError(f"{type(self).__name__} takes Parameters, got {type(parameter).__name__}")
@@ -84,6 +89,9 @@ class Optimizer:
     def check_state(self, key: str, array: Array, group: int) -> None:
         """Refuse a saved buffer no run of this optimizer could hold (shape and finiteness are
         checked already)."""
+
+    def check_buffers(self, state: dict[str, Any], group: int) -> None:
+        """Refuse a saved state whose buffers (each checked by ``check_state``) do not go together."""
 
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -136,19 +144,7 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore settings and buffers saved by ``state_dict`` of the same optimizer type."""
-        groups, states = state_dict.get("param_groups"), state_dict.get("state")
-        if (
-            not isinstance(groups, list)
-            or not isinstance(states, list)
-            or len(groups) != len(self.param_groups)
-        ):
-            raise ValueError(
-                f"{type(self).__name__} state_dict must hold {len(self.param_groups)} parameter group(s)"
-            )
-        if len(states) != len(groups):
-            raise ValueError(
-                f"{type(self).__name__} state_dict has {len(groups)} groups but {len(states)} states"
-            )
+        groups, states = self._saved_parts(state_dict)
         name = type(self).__name__
         new_states: list[dict[str, Any]] = []
         for index, (settings, state, data) in enumerate(zip(groups, states, self._flat_data, strict=True)):
@@ -177,10 +173,45 @@ class Optimizer:
                     )
                 self.check_state(key, array, index)
                 restored[key] = array.copy()
+            self.check_buffers(restored, index)
             new_states.append(restored)
         for group, settings in zip(self.param_groups, groups, strict=True):
-            group.update({k: v for k, v in settings.items() if k in self.defaults})
+            # copies, as torch's: a list of betas changed in place must not change the saved dict
+            group.update({k: copy.deepcopy(v) for k, v in settings.items() if k in self.defaults})
         self.state = new_states
+
+    def _saved_parts(self, state_dict: Any) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+        """The settings and the state of each group in ``state_dict``, refused unless there is one
+        dict of each per parameter group."""
+        name = type(self).__name__
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{name} state_dict must be a dict with 'param_groups' and 'state', got {type(state_dict).__name__}"
+            )
+        groups, states = state_dict.get("param_groups"), state_dict.get("state")
+        if isinstance(states, Mapping):  # torch.optim's: {parameter index: buffers}
+            raise ValueError(
+                f"{name}.load_state_dict takes glassnet's state_dict, whose 'state' is a list of one dict "
+                "per parameter group; this one maps parameter indices to buffers, as torch.optim's does. "
+                "Convert it: per group, concatenate each buffer's values over the group's parameters in "
+                "order (np.concatenate of tensor.numpy().ravel()), make 'step' an int, and keep only the "
+                f"settings {sorted(self.defaults)}"
+            )
+        if (
+            not isinstance(groups, list)
+            or not isinstance(states, list)
+            or len(groups) != len(self.param_groups)
+        ):
+            raise ValueError(f"{name} state_dict must hold {len(self.param_groups)} parameter group(s)")
+        if len(states) != len(groups):
+            raise ValueError(f"{name} state_dict has {len(groups)} groups but {len(states)} states")
+        for index, (settings, state) in enumerate(zip(groups, states, strict=True)):
+            if not isinstance(settings, Mapping) or not isinstance(state, Mapping):
+                raise TypeError(
+                    f"{name} state_dict: group {index}'s settings and state must be dicts, "
+                    f"got {type(settings).__name__} and {type(state).__name__}"
+                )
+        return groups, states
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.defaults.items())
@@ -190,6 +221,11 @@ class Optimizer:
 def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:
     if isinstance(params, Parameter):
         raise TypeError("params must be an iterable of Parameters (model.parameters()), got one Parameter")
+    if isinstance(params, Mapping):
+        raise TypeError(
+            "params must be an iterable of Parameters or a list of parameter groups, "
+            "got one dict (a parameter group): put it in a list, [group]"
+        )
     items = list(params)
     if items and all(isinstance(item, Mapping) for item in items):
         for item in items:

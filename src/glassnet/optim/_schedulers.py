@@ -17,6 +17,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from glassnet._checks import finite_float, positive_int
 from glassnet.optim._optimizer import Optimizer
 
@@ -67,7 +69,7 @@ class LRScheduler:
         if unknown:
             raise ValueError(f"scheduler state has unknown keys {unknown}; expected last_epoch, base_lrs")
         last_epoch = state.get("last_epoch")
-        if isinstance(last_epoch, bool) or not isinstance(last_epoch, int) or last_epoch < 0:
+        if isinstance(last_epoch, bool) or not isinstance(last_epoch, int | np.integer) or last_epoch < 0:
             raise ValueError(f"scheduler state last_epoch must be a non-negative integer, got {last_epoch!r}")
         given = state.get("base_lrs", self.base_lrs)
         groups = len(self.optimizer.param_groups)
@@ -80,7 +82,7 @@ class LRScheduler:
             finite_float(lr, f"scheduler state base_lrs[{i}]", minimum=0.0) for i, lr in enumerate(given)
         ]
         self.base_lrs = base_lrs
-        self.last_epoch = last_epoch
+        self.last_epoch = int(last_epoch)
         self._apply()
 
 
@@ -129,9 +131,9 @@ class CosineLR(LRScheduler):
     ) -> None:
         self.t_max = positive_int(t_max, "CosineLR t_max")
         self.eta_min = finite_float(eta_min, "CosineLR eta_min", minimum=0.0)
-        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+        if isinstance(warmup, bool) or not isinstance(warmup, int | np.integer) or warmup < 0:
             raise ValueError(f"CosineLR warmup must be a non-negative integer, got {warmup!r}")
-        self.warmup = warmup
+        self.warmup = int(warmup)
         self.warmup_start_factor = finite_float(
             warmup_start_factor, "CosineLR warmup_start_factor", minimum=0.0
         )

@@ -1,0 +1,409 @@
+"""Optimizers and schedules at their edges, against torch.optim in float64: every setting over many
+steps, several groups, a group left without gradients, settings changed mid-run, a state saved
+and loaded mid-run; and the states and arguments a user can get wrong, refused in one clear line."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import require_torch
+from glassnet import optim
+from glassnet.nn import Parameter
+
+torch = require_torch()
+
+SHAPES = [(3, 4), (4,), (2, 3)]
+
+
+def _pair(seed: int = 0) -> tuple[list[Parameter], list[Any]]:
+    """Three glassnet Parameters and three torch ones holding the same float64 values."""
+    rng = np.random.default_rng(seed)
+    arrays = [rng.normal(size=shape) for shape in SHAPES]
+    return [Parameter(a.copy()) for a in arrays], [torch.nn.Parameter(torch.tensor(a)) for a in arrays]
+
+
+def _groups(params: list[Any], groups: list[tuple[list[int], dict[str, Any]]] | None) -> Any:
+    return params if groups is None else [{"params": [params[i] for i in idx], **kw} for idx, kw in groups]
+
+
+def _run(
+    make_ours: Any,
+    make_theirs: Any,
+    *,
+    steps: int = 60,
+    groups: list[tuple[list[int], dict[str, Any]]] | None = None,
+    without_grad: Any = None,
+    change: Any = None,
+    reload_at: int | None = None,
+) -> float:
+    """Step both optimizers on the same gradients; return the largest weight difference.
+
+    ``without_grad(step, index)``: parameter ``index`` gets no gradient at ``step``;
+    ``change(step, optimizer)``: called on both before the step; ``reload_at``: after that step
+    glassnet's optimizer is rebuilt on copies of the weights and loads the saved state."""
+    ours, theirs = _pair()
+    opt, reference = make_ours(_groups(ours, groups)), make_theirs(_groups(theirs, groups))
+    rng = np.random.default_rng(1)
+    for step in range(steps):
+        opt.zero_grad()
+        reference.zero_grad()
+        for index, (p, q) in enumerate(zip(ours, theirs, strict=True)):
+            g = rng.normal(size=p.data.shape)
+            if without_grad is None or not without_grad(step, index):
+                p.grad, q.grad = g, torch.tensor(g)
+        if change is not None:
+            change(step, opt)
+            change(step, reference)
+        opt.step()
+        reference.step()
+        if step == reload_at:
+            saved = opt.state_dict()
+            ours = [Parameter(p.data.copy()) for p in ours]
+            opt = make_ours(_groups(ours, groups))
+            opt.load_state_dict(saved)
+    return max(float(np.abs(p.data - q.detach().numpy()).max()) for p, q in zip(ours, theirs, strict=True))
+
+
+SGD_SETTINGS = [
+    {"lr": 0.05, "momentum": m, "dampening": d, "nesterov": n, "weight_decay": wd}
+    for m, d, n, wd in itertools.product([0.0, 0.9], [0.0, 0.3], [False, True], [0.0, 0.01])
+    if not n or (m > 0 and d == 0)
+]
+ADAM_SETTINGS = [
+    {"lr": lr, "betas": b, "eps": e, "weight_decay": wd, "amsgrad": a}
+    for lr, b, e, wd, a in itertools.product(
+        [0.01, 0.0], [(0.9, 0.999), (0.0, 0.5), (0.5, 0.0)], [1e-8, 1e-3], [0.0, 0.1], [False, True]
+    )
+]
+CASES = [("SGD", s) for s in SGD_SETTINGS] + [(name, s) for name in ("Adam", "AdamW") for s in ADAM_SETTINGS]
+
+
+@pytest.mark.parametrize(("name", "settings"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_every_setting_follows_torch_and_resumes_from_a_saved_state(
+    name: str, settings: dict[str, Any]
+) -> None:
+    def ours(p: Any) -> Any:
+        return getattr(optim, name)(p, **settings)
+
+    def theirs(p: Any) -> Any:
+        return getattr(torch.optim, name)(p, **settings)
+
+    assert _run(ours, theirs, steps=40) < 1e-12
+    assert _run(ours, theirs, steps=40, reload_at=17) < 1e-12
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_groups_of_their_own_settings_one_often_without_gradients_follow_torch(name: str) -> None:
+    extra = {"momentum": 0.9} if name == "SGD" else {"betas": (0.8, 0.9), "amsgrad": True}
+    groups = [([0], {}), ([1, 2], {"lr": 0.1, "weight_decay": 0.05, **extra})]
+
+    def without(step: int, index: int) -> bool:
+        return index > 0 and step % 4 == 1
+
+    ours, theirs = getattr(optim, name), getattr(torch.optim, name)
+    assert (
+        _run(lambda p: ours(p, lr=0.01), lambda p: theirs(p, lr=0.01), groups=groups, without_grad=without)
+        < 1e-12
+    )
+    assert (
+        _run(
+            lambda p: ours(p, lr=0.01),
+            lambda p: theirs(p, lr=0.01),
+            groups=groups,
+            without_grad=without,
+            reload_at=21,
+        )
+        < 1e-12
+    )
+
+
+def _change_sgd(step: int, opt: Any) -> None:
+    group = opt.param_groups[0]
+    changes = {
+        5: {"momentum": 0.9},
+        10: {"momentum": 0.0},
+        15: {"momentum": 0.5, "dampening": 0.2},
+        20: {"dampening": 0.0, "nesterov": True},
+        25: {"weight_decay": 0.1},
+        30: {"lr": 0.0},
+    }
+    group.update(changes.get(step, {}))
+
+
+def _change_adam(step: int, opt: Any) -> None:
+    group = opt.param_groups[0]
+    changes = {
+        5: {"weight_decay": 0.1},
+        10: {"betas": (0.0, 0.0)},
+        15: {"betas": (0.99, 0.9999)},
+        20: {"lr": 0.0},
+        25: {"lr": 0.1, "eps": 0.1},
+    }
+    group.update(changes.get(step, {}))
+
+
+@pytest.mark.parametrize(
+    ("name", "change"), [("SGD", _change_sgd), ("Adam", _change_adam), ("AdamW", _change_adam)]
+)
+@pytest.mark.parametrize("reload_at", [None, 12])
+def test_settings_changed_mid_run_follow_torch(name: str, change: Any, reload_at: int | None) -> None:
+    ours, theirs = getattr(optim, name), getattr(torch.optim, name)
+    error = _run(
+        lambda p: ours(p, lr=0.1), lambda p: theirs(p, lr=0.1), steps=40, change=change, reload_at=reload_at
+    )
+    assert error < 1e-12
+
+
+# -- saved states and arguments, right and wrong -------------------------------------------
+
+
+def _stepped_adam(amsgrad: bool = False) -> optim.Adam:
+    params, _ = _pair()
+    opt = optim.Adam(params, amsgrad=amsgrad)
+    for p in params:
+        p.grad = np.ones(p.data.shape)
+    opt.step()
+    return opt
+
+
+def _torch_form(amsgrad: bool) -> dict[str, Any]:
+    saved = _stepped_adam(amsgrad).state_dict()
+    state = optim.moments_in_torch_form(saved["state"][0], tuple(saved["param_groups"][0]["betas"]))
+    return {"param_groups": saved["param_groups"], "state": [state]}
+
+
+def _without(saved: dict[str, Any], *keys: str) -> dict[str, Any]:
+    saved = copy.deepcopy(saved)
+    for key in keys:
+        del saved["state"][0][key]
+    return saved
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (
+            lambda: _without(_stepped_adam().state_dict(), "exp_avg_sq_scaled"),
+            r"Adam state of group 0 holds \['exp_avg_scaled'\] but not \['exp_avg_sq'\]",
+        ),
+        (
+            lambda: _without(_torch_form(False), "exp_avg"),
+            r"Adam state of group 0 holds \['exp_avg_sq'\] but not \['exp_avg'\]",
+        ),
+        (
+            lambda: _without(_torch_form(True), "exp_avg", "exp_avg_sq"),
+            r"holds \['max_exp_avg_sq'\] but not \['exp_avg', 'exp_avg_sq'\]",
+        ),
+    ],
+    ids=["scaled without v", "torch's without m", "only amsgrad's maximum"],
+)
+def test_adam_refuses_a_state_with_some_of_its_moments_and_keeps_its_own(make: Any, match: str) -> None:
+    """A step reads both moments: a state missing one failed at the next step with a KeyError, and
+    a maximum without them was dropped."""
+    opt = _stepped_adam(amsgrad=True)
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=match):
+        opt.load_state_dict(make())
+    after = opt.state_dict()
+    assert after["state"][0].keys() == before["state"][0].keys()
+    opt.step()
+
+
+def test_adam_takes_a_state_without_moments_as_a_fresh_start() -> None:
+    opt = _stepped_adam()
+    opt.load_state_dict({"param_groups": [{}], "state": [{"step": 0}]})
+    opt.step()
+    assert opt.state[0]["step"] == 1
+
+
+def test_amsgrad_turned_on_mid_run_starts_its_maximum_then() -> None:
+    """torch.optim.Adam fails there with KeyError('max_exp_avg_sq'), and so did glassnet; it now
+    starts v̂ at zero at that step, which is torch's run with that zero buffer put in its state
+    (and a state saved before that next step resumes it)."""
+
+    def change(step: int, opt: Any) -> None:
+        if step == 8:
+            opt.param_groups[0]["amsgrad"] = True
+            if isinstance(opt, torch.optim.Optimizer):
+                for p in opt.param_groups[0]["params"]:
+                    opt.state[p]["max_exp_avg_sq"] = torch.zeros_like(p)
+
+    error = _run(
+        lambda p: optim.Adam(p, lr=0.05), lambda p: torch.optim.Adam(p, lr=0.05), steps=30, change=change
+    )
+    assert error < 1e-12
+
+
+def test_a_state_saved_as_amsgrad_is_turned_on_resumes() -> None:
+    opt = _stepped_adam()
+    opt.param_groups[0]["amsgrad"] = True
+    saved = opt.state_dict()  # no maximum yet: it starts at the next step
+    params = [Parameter(p.data.copy()) for p in opt.param_groups[0]["params"]]
+    resumed = optim.Adam(params)
+    resumed.load_state_dict(saved)
+    for p in [*opt.param_groups[0]["params"], *params]:
+        p.grad = np.full(p.data.shape, 0.5)
+    opt.step()
+    resumed.step()
+    for a, b in zip(opt.param_groups[0]["params"], params, strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert resumed.param_groups[0]["amsgrad"] is True
+
+
+def _torch_state_dict(name: str) -> dict[str, Any]:
+    params = [torch.nn.Parameter(torch.ones(shape, dtype=torch.float64)) for shape in SHAPES]
+    opt = getattr(torch.optim, name)(params, lr=0.1, **({"momentum": 0.9} if name == "SGD" else {}))
+    for p in params:
+        p.grad = torch.ones_like(p)
+    opt.step()
+    return opt.state_dict()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_torch_optims_own_state_dict_is_refused_saying_how_to_convert(name: str) -> None:
+    opt = getattr(optim, name)(_pair()[0], lr=0.1)
+    with pytest.raises(ValueError, match=rf"{name}\.load_state_dict .* as torch\.optim's does.*concatenate"):
+        opt.load_state_dict(_torch_state_dict(name))
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+@pytest.mark.parametrize(
+    ("saved", "error", "match"),
+    [
+        ([1, 2], TypeError, r"state_dict must be a dict with 'param_groups' and 'state', got list"),
+        (
+            {"param_groups": [{}], "state": [None]},
+            TypeError,
+            r"group 0's settings and state must be dicts, got dict and NoneType",
+        ),
+        (
+            {"param_groups": [None], "state": [{}]},
+            TypeError,
+            r"group 0's settings and state must be dicts, got NoneType and dict",
+        ),
+    ],
+    ids=["list", "state None", "settings None"],
+)
+def test_a_malformed_state_dict_is_refused_in_one_line(
+    name: str, saved: Any, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        getattr(optim, name)(_pair()[0]).load_state_dict(saved)
+
+
+def test_a_loaded_state_shares_no_settings_with_the_saved_one() -> None:
+    """torch deep-copies a loaded state; so does glassnet: a list of betas changed in place (as a
+    momentum schedule may) in one optimizer changed it in every optimizer loaded from the same dict."""
+    saved = _stepped_adam().state_dict()
+    saved["param_groups"][0]["betas"] = [0.9, 0.999]  # as read back from JSON
+    first, second = _stepped_adam(), _stepped_adam()
+    first.load_state_dict(saved)
+    second.load_state_dict(saved)
+    first.param_groups[0]["betas"][0] = 0.5
+    assert second.param_groups[0]["betas"] == saved["param_groups"][0]["betas"] == [0.9, 0.999]
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"params": [Parameter(np.ones(2))]}, r"got one dict \(a parameter group\): put it in a list"),
+        ([{"params": None}], r"SGD group 0 'params' must be Parameters, got NoneType"),
+        ([{"params": 3}], r"SGD group 0 'params' must be Parameters, got int"),
+    ],
+    ids=["one group", "params None", "params int"],
+)
+def test_parameters_given_wrongly_are_refused_in_one_line(params: Any, match: str) -> None:
+    with pytest.raises(TypeError, match=match):
+        optim.SGD(params, lr=0.1)
+
+
+# -- schedules -------------------------------------------------------------------------------
+
+LS = torch.optim.lr_scheduler
+
+
+def _optimizers(lrs: tuple[float, ...] = (0.1, 0.03)) -> tuple[optim.SGD, Any]:
+    ours = optim.SGD([{"params": [Parameter(np.ones(1))], "lr": lr} for lr in lrs])
+    theirs = torch.optim.SGD([{"params": [torch.nn.Parameter(torch.ones(1))], "lr": lr} for lr in lrs])
+    return ours, theirs
+
+
+def _warmup_cosine(t_max: int, warmup: int, factor: float) -> Any:
+    def make(o: Any) -> Any:
+        linear = LS.LinearLR(o, start_factor=factor, end_factor=1.0, total_iters=warmup)
+        return LS.SequentialLR(o, [linear, LS.CosineAnnealingLR(o, T_max=t_max)], milestones=[warmup])
+
+    return make
+
+
+SCHEDULES = (
+    [
+        (
+            f"step-{s}-{g}",
+            lambda o, s=s, g=g: optim.StepLR(o, s, g),
+            lambda o, s=s, g=g: LS.StepLR(o, s, g),
+            30,
+        )
+        for s, g in itertools.product([1, 3], [1.0, 0.5])
+    ]
+    + [
+        (f"exp-{g}", lambda o, g=g: optim.ExponentialLR(o, g), lambda o, g=g: LS.ExponentialLR(o, g), 30)
+        for g in (1.0, 0.9)
+    ]
+    + [
+        (
+            f"cosine-{t}-{m}",
+            lambda o, t=t, m=m: optim.CosineLR(o, t, eta_min=m),
+            lambda o, t=t, m=m: LS.CosineAnnealingLR(o, t, eta_min=m),
+            t,
+        )
+        for t, m in itertools.product([1, 2, 10], [0.0, 0.01])
+    ]
+    + [
+        (
+            f"warmup-{w}-{t}-{f}",
+            lambda o, t=t, w=w, f=f: optim.CosineLR(o, t, warmup=w, warmup_start_factor=f),
+            _warmup_cosine(t, w, f),
+            w + t,
+        )
+        for w, t, f in [(1, 1, 0.1), (3, 1, 0.5), (5, 3, 1.0), (10, 10, 0.1), (2, 20, 0.5)]
+    ]
+)
+
+
+@pytest.mark.parametrize(("name", "ours", "theirs", "epochs"), SCHEDULES, ids=[s[0] for s in SCHEDULES])
+def test_schedules_of_two_groups_follow_torch_and_resume(
+    name: str, ours: Any, theirs: Any, epochs: int
+) -> None:
+    """Up to t_max + warmup for the cosine (after it torch's climbs again and glassnet's stays)."""
+    ours_opt, theirs_opt = _optimizers()
+    scheduler, reference = ours(ours_opt), theirs(theirs_opt)
+    for epoch in range(epochs + 1):
+        expected = reference.get_last_lr()
+        assert scheduler.get_last_lr() == pytest.approx(expected, abs=1e-15), epoch
+        assert [g["lr"] for g in ours_opt.param_groups] == pytest.approx(expected, abs=1e-15), epoch
+        assert scheduler.last_epoch == reference.last_epoch == epoch
+        ours_opt.step()
+        theirs_opt.step()
+        scheduler.step()
+        reference.step()
+        if epoch == 2:  # a scheduler built anew on the optimizer resumes from the state
+            saved = scheduler.state_dict()
+            scheduler = ours(ours_opt)
+            scheduler.load_state_dict(saved)
+
+
+def test_integers_from_numpy_are_integers_to_the_schedules() -> None:
+    ours_opt, _ = _optimizers((1.0,))
+    with_numpy = optim.CosineLR(ours_opt, np.int64(10), warmup=np.int64(3))
+    assert with_numpy.warmup == 3 and type(with_numpy.warmup) is int
+    with_numpy.load_state_dict({"last_epoch": np.int64(5)})
+    assert with_numpy.last_epoch == 5 and type(with_numpy.last_epoch) is int
+    plain = optim.CosineLR(optim.SGD([Parameter(np.ones(1))], lr=1.0), 10, warmup=3)
+    plain.load_state_dict({"last_epoch": 5})
+    assert with_numpy.get_last_lr() == plain.get_last_lr()
