@@ -199,8 +199,12 @@ def _without(saved: dict[str, Any], *keys: str) -> dict[str, Any]:
             lambda: _without(_torch_form(True), "exp_avg", "exp_avg_sq"),
             r"holds \['max_exp_avg_sq'\] but not \['exp_avg', 'exp_avg_sq'\]",
         ),
+        (  # loaded, it went on from zero moments with the bias corrections of step 6
+            lambda: {"param_groups": [{}], "state": [{"step": 5}]},
+            r"Adam state of group 0 has taken 5 step\(s\) but holds no moments",
+        ),
     ],
-    ids=["scaled without v", "torch's without m", "only amsgrad's maximum"],
+    ids=["scaled without v", "torch's without m", "only amsgrad's maximum", "steps without moments"],
 )
 def test_adam_refuses_a_state_with_some_of_its_moments_and_keeps_its_own(make: Any, match: str) -> None:
     """A step reads both moments: a state missing one failed at the next step with a KeyError, and

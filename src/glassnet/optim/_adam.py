@@ -192,7 +192,7 @@ class Adam(Optimizer):
             )
 
     def check_buffers(self, state: dict[str, Any], group: int) -> None:
-        # A step reads both moments: both, or neither (a fresh start). amsgrad's maximum, when
+        # A step reads both moments: both, or neither (a fresh start, at step 0). amsgrad's maximum, when
         # missing, starts at the next step, as when amsgrad is turned on mid-run.
         held = sorted(key for key in state if key != "step")
         missing = [
@@ -205,6 +205,11 @@ class Adam(Optimizer):
                 f"{type(self).__name__} state of group {group} holds {held} but not {missing} "
                 "(or its _scaled form): a step needs exp_avg and exp_avg_sq; give both, or "
                 "neither to start afresh"
+            )
+        if not held and state.get("step", 0) > 0:  # every step writes both moments
+            raise ValueError(
+                f"{type(self).__name__} state of group {group} has taken {state['step']} step(s) but holds "
+                "no moments; give exp_avg and exp_avg_sq, or step 0 to start afresh"
             )
 
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
