@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ from glassnet.plots import (
     plot_residuals_vs_frequency,
 )
 from glassnet.train import TrainConfig, train_airfoil
-from glassnet.train.artifacts import write_plots
+from glassnet.train.artifacts import history_csv, write_plots
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -187,3 +189,67 @@ def test_loss_curve_legend_names_the_members_each_line_stands_for(
     monkeypatch.setattr(plots, "_save", record)
     plot_loss_curves(validation + final, tmp_path / "loss.png")
     assert drawn["labels"] == labels
+
+
+def test_loss_curves_read_back_from_history_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """history.csv writes `nan` for a value a record lacks (the validation pass's `refit`, the
+    final pass's `val_*`): records read back from it plot as the Trainer's own do."""
+    history = [
+        {"member": 0.0, "epoch": float(e), "lr": 0.1, "train_loss": 1.0 / e, "val_loss": 1.2 / e}
+        for e in (1, 2)
+    ] + [{"member": 0.0, "epoch": float(e), "lr": 0.1, "train_loss": 0.9 / e, "refit": 1.0} for e in (1, 2)]
+    read_back = [
+        {key: float(value) for key, value in row.items()}
+        for row in csv.DictReader(io.StringIO(history_csv(history)))
+    ]
+    drawn: dict[str, Any] = {}
+    save = plots._save
+
+    def record(figure: Any, path: Any, axes: Any, title: str, **kwargs: Any) -> Path:
+        lines = axes.get_lines()
+        drawn.setdefault("lines", []).append([(line.get_label(), list(line.get_ydata())) for line in lines])
+        drawn.setdefault("scale", []).append(axes.get_yscale())
+        return save(figure, path, axes, title, **kwargs)
+
+    monkeypatch.setattr(plots, "_save", record)
+    plot_loss_curves(history, tmp_path / "trainer.png")
+    plot_loss_curves(read_back, tmp_path / "csv.png")
+    assert drawn["lines"][1] == drawn["lines"][0]
+    assert drawn["scale"] == ["log", "log"]
+
+
+def test_loss_curve_of_a_single_epoch_is_visible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pass of one epoch (--epochs 1, a final pass that diverged in its second epoch) is one
+    point: a line without a marker would draw nothing beside its legend entry."""
+    history = [{"member": 0.0, "epoch": 1.0, "train_loss": 0.9, "val_loss": 1.1}]
+    drawn: dict[str, Any] = {}
+    save = plots._save
+
+    def record(figure: Any, path: Any, axes: Any, title: str, **kwargs: Any) -> Path:
+        drawn["markers"] = [line.get_marker() for line in axes.get_lines()]
+        return save(figure, path, axes, title, **kwargs)
+
+    monkeypatch.setattr(plots, "_save", record)
+    plot_loss_curves(history, tmp_path / "loss.png")
+    assert len(drawn["markers"]) == 2
+    assert all(marker not in ("None", "", " ", None) for marker in drawn["markers"])
+
+
+def test_predicted_vs_measured_draws_y_equals_x_past_an_infinite_prediction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One overflowed prediction must not take the y = x line (still in the legend) off the figure."""
+    measured = {"train": np.array([100.0, 110.0, 120.0])}
+    predicted = {"train": np.array([101.0, np.inf, 119.0])}
+    drawn: dict[str, Any] = {}
+    save = plots._save
+
+    def record(figure: Any, path: Any, axes: Any, title: str, **kwargs: Any) -> Path:
+        drawn["line"] = [
+            line.get_xydata().tolist() for line in axes.get_lines() if line.get_label() == "y = x"
+        ]
+        return save(figure, path, axes, title, **kwargs)
+
+    monkeypatch.setattr(plots, "_save", record)
+    plot_predicted_vs_measured(measured, predicted, tmp_path / "pvm.png")
+    assert drawn["line"] == [[[100.0, 100.0], [120.0, 120.0]]]

@@ -6,6 +6,7 @@ residuals vs frequency, and the decision boundary of a 2-D classifier.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -61,6 +62,8 @@ def plot_loss_curves(
     """Training and validation loss against the epoch, one pair of curves per ensemble member."""
     if not history:
         raise ValueError("plot_loss_curves needs at least one epoch of history")
+    # a NaN stands for a value the record lacks, as history.csv writes it (the validation pass's refit)
+    history = [{key: value for key, value in record.items() if not math.isnan(value)} for record in history]
     figure = _figure()
     axes = figure.add_subplot()
     # one curve per member and pass; a final (refit) pass trains on training + validation rows
@@ -77,12 +80,14 @@ def plot_loss_curves(
         else:
             suffix = f" ({len(members)} members)" if member == members[0] else None
         alpha = 1.0 if len(members) == 1 else 0.6
+        marker = "o" if len(rows) == 1 else None  # a pass of one epoch is a point, which a bare line hides
         axes.plot(
             epochs,
             [r["train_loss"] for r in rows],
             color=PART_COLOURS["train"],
             alpha=alpha,
             linestyle="--" if refit else "-",
+            marker=marker,
             label=None if suffix is None else f"{'refit on train+val' if refit else 'train'}{suffix}",
         )
         if all("val_loss" in r for r in rows):
@@ -91,6 +96,7 @@ def plot_loss_curves(
                 [r["val_loss"] for r in rows],
                 color=PART_COLOURS["val"],
                 alpha=alpha,
+                marker=marker,
                 label=None if suffix is None else f"validation{suffix}",
             )
     values = [r[k] for r in history for k in ("train_loss", "val_loss") if k in r]
@@ -122,7 +128,10 @@ def plot_predicted_vs_measured(
         axes.scatter(
             y, p, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=f"{part} (RMSE {rmse:.2f} {unit})"
         )
-        low, high = min(low, y.min(), p.min()), max(high, y.max(), p.max())
+        both = np.concatenate([y, p])  # (2n,)
+        finite = both[np.isfinite(both)]  # an overflowed ŷ (±inf) would take the y = x line off the figure
+        if finite.size:
+            low, high = min(low, finite.min()), max(high, finite.max())
     if np.isfinite(low):
         axes.plot([low, high], [low, high], color="black", linewidth=1, label="y = x")
     axes.set_xlabel(f"measured [{unit}]")

@@ -32,7 +32,7 @@ from glassnet._checks import Array
 from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._tasks import Run, part_predictions, predict_raw
-from glassnet.train._trainer import MemberResult, ResumeState, history_columns
+from glassnet.train._trainer import MemberResult, ResumeState, TrainResult, history_columns
 
 MODEL_FILE = "model.npz"
 RESUME_FILE = "checkpoint.npz"
@@ -163,17 +163,29 @@ def metrics_document(run: Run) -> dict[str, Any]:
             }
             for member in result.members
         ],
-        "protocol": (
-            "refit: 'val' measures the validation pass (trained on the training rows, where early "
-            "stopping and best-epoch restore act); the model kept was then retrained on the training "
-            "and validation rows for all epochs, keeping the last, and 'train' is measured on those rows"
-            if result.validation_members
-            else "one pass: the model kept is the one validated"
-        ),
+        "protocol": _protocol(result),
         "split": split_info(run),  # not run_info(run), which hashes every row for nothing here
         "config": run.config.to_dict(),
         "data_source": run.info.get("data_source"),
     }
+
+
+def _protocol(result: TrainResult) -> str:
+    """What metrics.json's parts measure: under refit, 'val' the validation passes and 'train' the
+    training and validation rows the model kept was retrained on."""
+    if not result.validation_members:
+        return "one pass: the model kept is the one validated"
+    retrained = "for all epochs, keeping the last"
+    if result.status == "diverged":  # only a final pass can diverge beside validation passes
+        retrained = (
+            f"until a final pass diverged (see 'message'): the model kept holds {len(result.members)} of the "
+            f"{len(result.validation_members)} members, the last of them with the weights 'message' names"
+        )
+    return (
+        "refit: 'val' measures the validation pass (trained on the training rows, where early "
+        "stopping and best-epoch restore act); the model kept was then retrained on the training "
+        f"and validation rows {retrained}, and 'train' is measured on those rows"
+    )
 
 
 def _pass_summary(member: MemberResult) -> dict[str, Any]:
@@ -212,11 +224,18 @@ def write_run(run: Run, folder: str | os.PathLike[str], *, plots: bool = True) -
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    written["model"] = save_checkpoint(out / MODEL_FILE, run_checkpoint(run))
-    written["metrics"] = write_text_atomically(out / METRICS_FILE, json_text(metrics_document(run)) + "\n")
-    written["history"] = write_text_atomically(out / HISTORY_FILE, history_csv(run.result.history))
-    if plots:
-        written.update(write_plots(run, out))
+    try:
+        written["model"] = save_checkpoint(out / MODEL_FILE, run_checkpoint(run))
+        written["metrics"] = write_text_atomically(
+            out / METRICS_FILE, json_text(metrics_document(run)) + "\n"
+        )
+        written["history"] = write_text_atomically(out / HISTORY_FILE, history_csv(run.result.history))
+        if plots:
+            written.update(write_plots(run, out))
+    except BaseException:
+        if written:  # the new model stands: the previous run's files would describe another model
+            remove_other_run_files(out, written.values())
+        raise
     remove_other_run_files(out, written.values())
     return written
 

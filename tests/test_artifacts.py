@@ -1,0 +1,137 @@
+"""A run folder as a reader meets it: metrics.json and history.csv checked against an
+independent computation (scikit-learn on model.npz's predictions, the csv module), and a
+folder that never mixes two runs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+from conftest import shared_airfoil
+from glassnet import plots
+from glassnet.checkpoint import load_checkpoint
+from glassnet.data import load_airfoil
+from glassnet.train import TrainConfig, train_airfoil
+from glassnet.train._tasks import Run
+from glassnet.train.artifacts import PLOT_FILES, write_run
+
+SMALL = TrainConfig(hidden=(8,), epochs=4, batch_size=128, fourier_features=0, warmup_epochs=1, seed=3)
+
+
+def airfoil_run(config: TrainConfig) -> Run:
+    return train_airfoil(load_airfoil(shared_airfoil()), config)
+
+
+def sklearn_metrics(measured: np.ndarray[Any, Any], predicted: np.ndarray[Any, Any]) -> dict[str, float]:
+    return {
+        "rmse": math.sqrt(mean_squared_error(measured, predicted)),
+        "mae": mean_absolute_error(measured, predicted),
+        "r2": r2_score(measured, predicted),
+        "n": float(len(measured)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("refit", "ensemble"),
+    [(True, 1), (True, 2), (False, 1), (False, 2)],
+    ids=["refit", "refit-2", "one-pass", "one-pass-2"],
+)
+def test_metrics_json_is_what_the_saved_model_gives_on_the_saved_split(
+    refit: bool, ensemble: int, tmp_path: Path
+) -> None:
+    """Every figure of metrics.json, recomputed by scikit-learn from model.npz's predictions on
+    the rows its split names (a refit model's "train" is the training and validation rows)."""
+    config = TrainConfig(**{**SMALL.to_dict(), "hidden": (8,), "refit": refit, "ensemble": ensemble})
+    run = airfoil_run(config)
+    write_run(run, tmp_path, plots=False)
+    document = json.loads((tmp_path / "metrics.json").read_text())
+    checkpoint = load_checkpoint(tmp_path / "model.npz")
+    assert len(checkpoint.members) == ensemble and checkpoint.info["refit"] is refit
+    predicted = run.preprocessor.inverse_transform_y(
+        checkpoint.ensemble().predict(checkpoint.load_preprocessor().transform_x(run.X))[:, 0]
+    )  # (N,) dB
+    split = {
+        name[len("split_") :]: rows for name, rows in checkpoint.arrays.items() if name.startswith("split_")
+    }
+    parts = {"train": split["train"], "test": split["test"]}
+    if refit:
+        parts["train"] = np.concatenate([split["train"], split["val"]])
+    else:
+        parts["val"] = split["val"]
+    for name, rows in parts.items():
+        expected = sklearn_metrics(run.y[rows], predicted[rows])
+        assert document[name] == pytest.approx(expected, rel=1e-12), name
+    assert document["unit"] == "dB" and document["status"] == "completed"
+    assert [member["member"] for member in document["members"]] == list(range(ensemble))
+    for member in document["members"]:
+        assert member == {
+            "member": member["member"],
+            "epochs_run": 4,
+            "best_epoch": 4,
+            "status": "completed",
+        } | ({"validation_pass": member["validation_pass"]} if refit else {})
+    assert document["protocol"].startswith("refit:" if refit else "one pass:")
+
+
+def test_history_csv_holds_the_trainers_history(tmp_path: Path) -> None:
+    """One row per member, pass and epoch, read back by the csv module to the Trainer's values
+    (`nan` where a record lacks the column)."""
+    run = airfoil_run(TrainConfig(**{**SMALL.to_dict(), "hidden": (8,), "ensemble": 2}))
+    write_run(run, tmp_path, plots=False)
+    with open(tmp_path / "history.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    history = run.result.history
+    assert len(rows) == len(history) == 2 * 2 * 4
+    assert list(rows[0]) == [
+        "member", "epoch", "lr", "train_loss", "train_rmse", "train_mae", "train_r2",
+        "val_loss", "val_rmse", "val_mae", "val_r2", "refit",
+    ]  # fmt: skip
+    for row, record in zip(rows, history, strict=True):
+        for column, text in row.items():
+            value = float(text)
+            assert value == record[column] if column in record else math.isnan(value), column
+
+
+def test_protocol_of_a_refit_whose_final_pass_diverged(tmp_path: Path) -> None:
+    """The final pass of member 1 diverges in its second epoch and keeps its initial weights:
+    metrics.json must not say it trained for all epochs and kept the last."""
+    config = TrainConfig(
+        hidden=(16,), epochs=15, optimizer="sgd", momentum=0.9, lr=0.6, schedule="constant",
+        weight_decay=0.0, ensemble=2, batch_size=64, seed=2,
+    )  # fmt: skip
+    with np.errstate(over="ignore", invalid="ignore"):
+        run = airfoil_run(config)
+    assert run.result.status == "diverged" and len(run.result.validation_members) == 2  # as found
+    assert [member.status for member in run.result.members] == ["diverged"]
+    write_run(run, tmp_path, plots=False)
+    document = json.loads((tmp_path / "metrics.json").read_text())
+    assert "for all epochs, keeping the last" not in document["protocol"]
+    assert "diverged" in document["protocol"]
+    assert "1 of the 2 members" in document["protocol"]
+
+
+def test_a_failure_while_writing_leaves_no_mixture_of_two_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that fails while its files are written (a full disk in its plots) must not leave
+    its model and metrics beside the previous run's figures."""
+    write_run(airfoil_run(SMALL), tmp_path)
+    assert all((tmp_path / name).is_file() for name in PLOT_FILES[:3])
+    second = airfoil_run(TrainConfig(**{**SMALL.to_dict(), "hidden": (8,), "seed": 4}))
+
+    def full_disk(*args: Any, **kwargs: Any) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plots, "plot_predicted_vs_measured", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_run(second, tmp_path)
+    assert json.loads((tmp_path / "metrics.json").read_text())["split"]["seed"] == 4  # the new run's
+    left = sorted(path.name for path in tmp_path.iterdir())
+    assert left == ["history.csv", "metrics.json", "model.npz"]  # no figure of the previous run
