@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import reseal, rewrite_checkpoint
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train import NumpyEngine, TrainConfig, Trainer, TrainResult, regression_metrics
 
@@ -160,3 +161,27 @@ def test_a_resume_state_refuses_a_trainer_with_other_settings(tmp_path: Path) ->
     uninterrupted = Trainer(TINY, x, y).run()
     for name, values in uninterrupted.members[0].weights.items():
         np.testing.assert_allclose(resumed.members[0].weights[name], values, rtol=0, atol=1e-12)
+
+
+def test_a_resumed_run_counts_the_time_of_the_whole_run(tmp_path: Path) -> None:
+    """metrics.json's seconds after a resume counted the resumed part only (0.05 s of a 4-s run)."""
+    x, y = _rows(40)
+    interrupted = Trainer(TINY, x, y, callback=lambda trainer, record: trainer.request_stop()).run()
+    state = interrupted.resume
+    assert state is not None and state.seconds == interrupted.seconds > 0.0
+    path = save_checkpoint(
+        tmp_path / "c.npz",
+        Checkpoint(spec=interrupted.spec, members=[state.weights], config=TINY, resume=state),
+    )
+    loaded = load_checkpoint(path).resume
+    assert loaded is not None and loaded.seconds == state.seconds
+    loaded.seconds = 1000.0  # as if the first part had taken that long
+    assert Trainer(TINY, x, y).run(loaded).seconds > 1000.0
+
+    def older(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        del meta["resume"]["seconds"]
+        reseal(arrays, meta)
+
+    rewrite_checkpoint(path, older)  # saved before the time was kept: not known, counted as 0
+    before = load_checkpoint(path).resume
+    assert before is not None and before.seconds == 0.0

@@ -183,6 +183,7 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         "best_epoch": state.best_epoch,
         "bad_epochs": state.bad_epochs,
         "finished": finished,
+        "seconds": float(state.seconds),
     }
 
 
@@ -590,6 +591,9 @@ def _assemble_resume(
     sums = [float(s) for s in state["sums"]]
     if len(sums) != 4 or not all(math.isfinite(v) and v >= 0.0 for v in sums):
         raise ValueError(f"resume sums must be 4 finite sums >= 0, got {sums}")
+    seconds = state.get("seconds", 0.0)  # a state saved before glassnet kept the time: not known
+    if isinstance(seconds, bool) or not isinstance(seconds, float | int) or not 0.0 <= seconds < math.inf:
+        raise ValueError(f"resume seconds must be a finite number >= 0, got {seconds!r}")
     return ResumeState(
         member=int(state["member"]),
         epoch=int(state["epoch"]),
@@ -605,5 +609,6 @@ def _assemble_resume(
         finished=finished,
         epoch_start_weights=epoch_start,
         previous_epoch_start_weights=previous_start,
+        seconds=float(seconds),
         config=config,  # the checkpoint's: the run's settings, which resuming must keep
     )

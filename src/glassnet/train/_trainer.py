@@ -102,6 +102,9 @@ class ResumeState:
     # weights at the start of the epoch before the one in progress, which a divergence keeps when
     # the epoch in progress started from weights already out of range (None: none, or not saved)
     previous_epoch_start_weights: dict[str, Array] | None = None
+    # seconds the run had trained when this state was taken, so that a resumed run's time
+    # counts the whole run (0: not known, a state saved before glassnet kept it)
+    seconds: float = 0.0
     # the settings of the run it was taken from, which a resumed run must have too (see
     # RESUME_MAY_CHANGE); None: not known (a state built by hand), nothing checked
     config: TrainConfig | None = None
@@ -326,11 +329,14 @@ class Trainer:
             check_resume_config(resume.config, self.config)
         if resume is not None and not 0 <= resume.member < self.jobs:
             raise ValueError(f"resume state is for job {resume.member}, the run has {self.jobs}")
+        if resume is not None:  # the clock goes on from the time the run had taken before
+            start -= resume.seconds
         bar = self._progress_bar(first_member, resume)
         try:
             for job in range(first_member, self.jobs):
                 outcome = self._train_member(job, resume if job == first_member else None, finished, bar)
                 if isinstance(outcome, ResumeState):
+                    outcome.seconds = time.perf_counter() - start
                     return self._result(
                         finished, "interrupted", self._interrupt_message(outcome), start, outcome
                     )
@@ -364,7 +370,9 @@ class Trainer:
             members=list(members),
             status=status,
             message=message,
-            seconds=time.perf_counter() - start,
+            seconds=resume.seconds
+            if resume is not None
+            else time.perf_counter() - start,  # one clock reading
             resume=resume,
             validation_members=validation,
         )
