@@ -35,6 +35,25 @@ PLANTED = (  # stray files a working tree can hold; none may reach the sdist
     "benchmarks/runs/run-1/model.npz",
     "notebooks/.ipynb_checkpoints/01_backprop_numpy-checkpoint.ipynb",
     "tests/__pycache__/conftest.cpython-311.pyc",
+    # the airfoil data under other names: the UCI archive as downloaded by hand (the README's
+    # advice), a renamed copy, an array saved from it
+    "examples/airfoil+self+noise.zip",
+    "tests/data/airfoil.csv",
+    "notebooks/airfoil_rows.npy",
+    # a run folder named by --out inside a grafted folder: every file `glassnet train` writes
+    "notebooks/my-run/metrics.json",
+    "notebooks/my-run/history.csv",
+    "notebooks/my-run/loss_curves.png",
+    "notebooks/my-run/predicted_vs_measured.png",
+    "notebooks/my-run/residuals_vs_frequency.png",
+    "notebooks/my-run/decision_boundary.png",
+    "notebooks/my-run/checkpoint.npz",
+    # tool caches made by running pytest, mypy or ruff inside a grafted folder
+    "tests/.pytest_cache/v/cache/lastfailed",
+    "benchmarks/.mypy_cache/3.11/speed.data.json",
+    "benchmarks/.ruff_cache/0.6.0/12345",
+    # a stray in the package folder stays out of both the sdist and the wheel
+    "src/glassnet/data/airfoil_self_noise.dat",
 )
 MAX_MEMBER_BYTES = 1 << 20
 
@@ -133,6 +152,9 @@ def test_nothing_planted_private_or_large_ships(built: Built) -> None:
 def test_wheel_metadata(built: Built) -> None:
     meta = built.metadata
     assert meta["Name"] == "glassnet"
+    init = (built.source / "src" / "glassnet" / "__init__.py").read_text(encoding="utf-8")
+    # one version: `glassnet --version` (glassnet.__version__) says what pip says
+    assert f'__version__ = "{meta["Version"]}"' in init.splitlines()
     assert meta["Requires-Python"] == ">=3.11"
     assert meta["License-Expression"] == "MIT"
     assert meta["Description-Content-Type"] == "text/markdown"
