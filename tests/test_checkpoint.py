@@ -361,7 +361,9 @@ def test_a_resume_state_edited_by_hand_is_refused(change: Any, match: str, tmp_p
 
 
 @pytest.mark.parametrize("key", ["resume/weights/0.weight", "resume/optimizer/momentum_buffer/0.weight"])
-def test_a_resume_state_in_progress_may_hold_what_an_overflowing_step_left(key: str, tmp_path: Path) -> None:
+def test_a_resume_state_in_progress_may_hold_what_an_overflowing_step_left(
+    key: str, tmp_path: Path, torch: Any
+) -> None:
     """A run interrupted just after a step that overflowed saves its weights (and buffers) so:
     they load, and the resumed epoch ends in the divergence it would have met uninterrupted.
     Only the weights a run may keep must be finite (the cases above)."""

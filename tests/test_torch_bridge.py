@@ -280,7 +280,7 @@ def test_from_torch_refuses_layers_of_two_dtypes(torch: Any) -> None:
         from_torch(module)
 
 
-def test_to_torch_refuses_layers_of_two_dtypes() -> None:
+def test_to_torch_refuses_layers_of_two_dtypes(torch: Any) -> None:
     """One torch dtype for all would round the float64 layer's weights to float32 unseen."""
     model = Sequential(
         Linear(3, 4, rng=np.random.default_rng(0)),
@@ -291,7 +291,7 @@ def test_to_torch_refuses_layers_of_two_dtypes() -> None:
         to_torch(model)
 
 
-def test_to_torch_refuses_glassnet_layers_with_their_own_forward() -> None:
+def test_to_torch_refuses_glassnet_layers_with_their_own_forward(torch: Any) -> None:
     class Doubled(Linear):
         def forward(self, x: Any) -> Any:
             return 2 * super().forward(x)
@@ -313,7 +313,7 @@ def test_to_torch_refuses_glassnet_layers_with_their_own_forward() -> None:
 
 
 @pytest.mark.parametrize("model", ["not a model", np.zeros((2, 2)), None])
-def test_to_torch_refuses_non_modules(model: Any) -> None:
+def test_to_torch_refuses_non_modules(model: Any, torch: Any) -> None:
     with pytest.raises(TypeError, match=r"to_torch takes a glassnet Module \(an MLP or a Sequential\), got "):
         to_torch(model)
 

@@ -137,7 +137,7 @@ def test_a_run_stopped_after_any_batch_resumes_to_the_same_bits(
                 np.testing.assert_array_equal(theirs.weights[name], value, err_msg=f"batch {batch}: {name}")
 
 
-def test_a_resume_state_refuses_a_trainer_with_other_settings(tmp_path: Path) -> None:
+def test_a_resume_state_refuses_a_trainer_with_other_settings(tmp_path: Path, torch: Any) -> None:
     """Continued under another batch size or rate, the run silently became another one; where
     and how fast it computes may change (here the engine), and the run ends as it would have.
     A checkpoint's resume state carries the checkpoint's configuration."""
