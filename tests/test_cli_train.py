@@ -160,6 +160,23 @@ def test_evaluate_without_data_names_the_file_the_model_was_trained_on(
     assert list(json.loads(capsys.readouterr().out)) == ["train", "test", "all"]
 
 
+def test_evaluate_where_no_data_is_found_names_the_file_the_model_was_trained_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installed glassnet has no checkout's copy to fall back on: the error says which file to give."""
+    data = airfoil_variant(tmp_path, "reversed")
+    out = tmp_path / "run"
+    argv = ["train", "airfoil", "--epochs", "1", *TINY_AIRFOIL, "--data", str(data), "--out", str(out)]
+    assert main(argv) == 0
+    monkeypatch.setattr("glassnet.data._airfoil.source_checkout_data_dir", lambda: None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    capsys.readouterr()
+    assert main(["evaluate", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("glassnet evaluate: error: airfoil data not found")
+    assert err.endswith(f"; the model's run read {data}: give that file with --data\n")
+
+
 @pytest.mark.parametrize(
     ("target", "nulls"),
     # R² of constant targets: 0/0; three targets of 1.7e308: their means and squares are taken in

@@ -66,7 +66,17 @@ def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any,
     if task == "airfoil":
         from glassnet.data import load_airfoil
 
-        dataset = load_airfoil(data)
+        try:
+            dataset = load_airfoil(data)
+        except FileNotFoundError as error:
+            source = checkpoint.info.get(
+                "data_source"
+            )  # named, never read: a checkpoint names no file to open
+            if data is not None or not source:
+                raise
+            raise FileNotFoundError(
+                f"{error}; the model's run read {source}: give that file with --data"
+            ) from None
         return dataset.X, dataset.y
     if task == "moons":
         from glassnet.train import moons_data
