@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -471,3 +472,10 @@ def test_literal_labels_note_names_only_the_labels_outside(
     e = explain(model, [1, 2], y, labels=labels, literal_labels=True, check_torch=False)  # type: ignore[arg-type]
     assert e.notes[0].text.startswith(sentence)
     assert " ".join(e.to_text().split()).count(sentence) == 1
+
+
+def test_without_pytorch_the_skipped_check_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch raises ImportError, as without the extra
+    text = explain_exercise(check_torch=True).render("text")
+    assert "PyTorch check skipped: PyTorch is not installed; install the extra with:" in text
+    assert "pip install 'glassnet[torch]'" in " ".join(text.split())

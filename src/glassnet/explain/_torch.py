@@ -10,6 +10,7 @@ import numpy as np
 from glassnet._checks import Array
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
 from glassnet.nn import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from glassnet.torch_bridge import TORCH_MISSING
 
 
 def torch_gradients(
@@ -30,7 +31,7 @@ def torch_gradients(
         import torch
         import torch.nn.functional as F
     except ImportError:
-        return None, "PyTorch is not installed"
+        return None, TORCH_MISSING  # with the install hint
     functions: list[Any] = []
     for activation in activations:
         function = _torch_activation(activation, torch, F)
