@@ -23,15 +23,17 @@ import platform
 import statistics
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from glassnet.cli import build_parser
-from glassnet.cli._train import check_run, config_from_args, split_from_args
-from glassnet.data import FEATURE_NAMES, load_airfoil
+from glassnet.cli._train import MAX_SEED, check_run, config_from_args, parse_int, split_from_args
+from glassnet.data import FEATURE_NAMES, Dataset, load_airfoil
 from glassnet.train import SplitSettings, TrainConfig, model_parts, train_airfoil
+from glassnet.train._config import MAX_ENSEMBLE
 
 FREQUENCY = 0  # the column of X the spectra run along; the others name a configuration
 
@@ -52,10 +54,34 @@ def recipe(options: list[str]) -> tuple[TrainConfig, SplitSettings, bool]:
             raise ValueError(
                 f"--{option} is an option of a training run's folder, which the benchmark does not write"
             )
+    # the benchmark sets these itself for every run: after --, they would be overridden
+    for option, own in (("seed", "--seeds"), ("ensemble", "--ensemble-size")):
+        if getattr(args, option) is not None:
+            raise ValueError(
+                f"give {own} before --, as the benchmark's own option (after --, --{option} is overridden)"
+            )
     config = config_from_args(args, TrainConfig())
     split = split_from_args(args, config.seed, test=0.2, val=0.1)
     check_run(config, split, len(FEATURE_NAMES))
     return config, split, not args.no_log_features
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``--seeds``: comma-separated seeds, each one ``glassnet train --seed`` takes, none twice."""
+    seeds = [parse_int(part, "--seeds", 0, MAX_SEED) for part in text.split(",")]
+    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    if repeated:
+        raise ValueError(f"--seeds names {repeated} more than once; each split would count twice in the mean")
+    return seeds
+
+
+def check_output_file(text: str, option: str) -> None:
+    """Refuse an output path that cannot be written, before the runs rather than after them."""
+    path = Path(text)
+    if path.is_dir():
+        raise ValueError(f"{option} {text} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise ValueError(f"{option} {text}: the folder {path.parent} does not exist")
 
 
 def spectrum_ends(
@@ -118,10 +144,9 @@ def run(
     split: SplitSettings,
     log_features: bool,
     seeds: list[int],
-    data: str | None,
+    dataset: Dataset,
     label: str,
 ) -> dict[str, Any]:
-    dataset = load_airfoil(data)
     rows = []
     for seed in seeds:
         start = time.perf_counter()
@@ -186,10 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("options", nargs="*", help="`glassnet train airfoil` options, after --")
     args = parser.parse_args(argv)
-    seeds = [int(s) for s in args.seeds.split(",")]
-    try:
+    try:  # every argument checked, and the data read, before the first run
+        seeds = parse_seeds(args.seeds)
+        if not 1 <= args.ensemble_size <= MAX_ENSEMBLE:
+            raise ValueError(
+                f"--ensemble-size must be an integer in [1, {MAX_ENSEMBLE}], got {args.ensemble_size}"
+            )
         base, split, log_features = recipe(args.options)
-    except (ValueError, TypeError) as error:
+        if args.json:
+            check_output_file(args.json, "--json")
+        dataset = load_airfoil(args.data)
+    except (ValueError, TypeError, OSError) as error:
         parser.error(str(error))
     print(
         f"glassnet airfoil benchmark: {platform.processor() or platform.machine()}, python {platform.python_version()}"
@@ -200,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     outcomes = []
     if args.only in (None, "single"):
-        outcomes.append(run(base.replace(ensemble=1), split, log_features, seeds, args.data, "single"))
+        outcomes.append(run(base.replace(ensemble=1), split, log_features, seeds, dataset, "single"))
     if args.only in (None, "ensemble"):
         outcomes.append(
             run(
@@ -208,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                 split,
                 log_features,
                 seeds,
-                args.data,
+                dataset,
                 f"ensemble{args.ensemble_size}",
             )
         )

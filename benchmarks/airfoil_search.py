@@ -198,9 +198,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--seed", type=int, default=12345, help="torch generator: initial weights and batch orders")
     add("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    args.hidden = [int(w) for w in args.hidden.split(",")]
-    args.splits = [int(s) for s in args.splits.split(",")]
+
+    def integers(text: str, option: str, low: int) -> list[int]:
+        try:
+            values = [int(part) for part in text.split(",")]
+        except ValueError:
+            parser.error(f"{option} takes comma-separated integers, got {text!r}")
+        if min(values) < low:
+            parser.error(f"{option} takes integers of at least {low}, got {text}")
+        return values
+
+    args.hidden = integers(args.hidden, "--hidden", 1)
+    args.splits = integers(args.splits, "--splits", 0)
     args.activations = args.activations.split(",")
+    for option, value in (("--batch-size", args.batch_size), ("--threads", args.threads)):
+        if value < 1:
+            parser.error(f"{option} must be at least 1, got {value}")
+    if not 0 < args.lr < math.inf:
+        parser.error(f"--lr must be a positive number, got {args.lr}")
+    if not 0 <= args.weight_decay < math.inf:
+        parser.error(f"--weight-decay must be a number of at least 0, got {args.weight_decay}")
     unknown = sorted(set(args.activations) - set(ACTIVATIONS))
     if unknown:
         parser.error(f"--activations: unknown {unknown}; choose from {', '.join(ACTIVATIONS)}")
@@ -217,9 +234,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    dataset = load_airfoil(args.data)
-    start = time.perf_counter()
-    splits = [split_data(dataset.X, dataset.y, seed, len(args.activations), args) for seed in args.splits]
+    try:  # a missing or bad file, a Fourier setting glassnet refuses: one line, as parse_args says it
+        dataset = load_airfoil(args.data)
+        start = time.perf_counter()
+        splits = [split_data(dataset.X, dataset.y, seed, len(args.activations), args) for seed in args.splits]
+    except (OSError, ValueError) as error:
+        print(f"airfoil_search.py: error: {error}", file=sys.stderr)
+        return 2
     predictions = train(splits, args.activations, args)
     singles, ensembles = [], []
     for seed, data, members in zip(args.splits, splits, predictions, strict=True):

@@ -60,6 +60,7 @@ from speed import (
     LR,
     SEED,
     beside_goal,
+    check_output_file,
     load_training_split,
     meets,
     run_trainer_timed,
@@ -239,6 +240,11 @@ def airfoil(device: Any, epochs: int, capture: bool) -> dict[str, Any]:
     return results
 
 
+def full_batches(rows: int, batch: int = 4096) -> int:
+    """The rows the throughput table trains on: full batches only (one captured shape)."""
+    return max(batch, rows // batch * batch)
+
+
 def throughput(
     device: Any, rows: int, widths: Sequence[int], epochs: int, capture: bool
 ) -> list[dict[str, Any]]:
@@ -246,7 +252,7 @@ def throughput(
     import torch
 
     batch = 4096
-    rows = max(batch, rows // batch * batch)  # full batches only: one captured shape
+    rows = full_batches(rows, batch)
     generator = torch.Generator(device=device).manual_seed(SEED)
     x = torch.randn((rows, 5), device=device, generator=generator)
     y = torch.sin(x.sum(dim=1, keepdim=True)) + 0.1 * x[:, :1] ** 2  # a smooth target
@@ -354,12 +360,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from glassnet.torch_bridge import resolve_device
 
     try:
+        if args.json:
+            check_output_file(Path(args.json), "--json")
         device = resolve_device(args.device)
     except (ImportError, ValueError) as error:
         print(f"gpu.py: {error}", file=sys.stderr)
         return 2
     capture = device.type == "cuda"
-    rows = 20_000 if args.quick else 10_000_000
+    rows = full_batches(20_000 if args.quick else 10_000_000)  # the rows trained on, as the report says
     widths = (64,) if args.quick else (64, 256, 1024)
     epochs = 2 if args.quick else 4
     results: dict[str, Any] = {"machine": machine(device), "rows": rows}

@@ -86,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop, dtype, steps = args.run
         run_steps(loop, dtype, int(steps))
         return 0
+    if args.steps < 1:  # the count divides by 5 × steps
+        parser.error(f"--steps must be at least 1, got {args.steps}")
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (Debian: apt install valgrind)")
     print("| dtype | floor | glassnet | glassnet − floor | × floor |")

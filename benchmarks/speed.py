@@ -1080,6 +1080,14 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def check_output_file(path: Path, option: str) -> None:
+    """Refuse an output path that cannot be written, before the timings rather than after them."""
+    if path.is_dir():
+        raise ValueError(f"{option} {path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise ValueError(f"{option} {path}: the folder {path.parent} does not exist")
+
+
 def write_docs(text: str, path: Path = DOCS) -> None:
     """Replace the block between the BEGIN and END markers of ``path`` with ``text``."""
     document = path.read_text(encoding="utf-8")
@@ -1161,6 +1169,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = QUICK if args.quick else FULL
     if args.ratios_only is not None and (args.write_docs or args.plot or args.json):
         parser.error("--ratios-only prints its ratios only; it takes no --write-docs, --plot or --json")
+    for option, path in (("--json", args.json), ("--plot", args.plot)):
+        if path is not None:
+            try:
+                check_output_file(path, option)
+            except ValueError as error:
+                parser.error(str(error))
     if args.ratios_only is not None:
         x, y = load_training_split()
         print(json.dumps(ratios_in_this_process(x, y, args.ratios_only, settings)))

@@ -116,6 +116,40 @@ def test_train_options_the_benchmark_would_not_read_are_refused(
     assert says in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        (["--seeds", "0,a"], "--seeds must be an integer in [0, 4294967295], got 'a'"),
+        (["--seeds", ""], "--seeds must be an integer in [0, 4294967295], got ''"),
+        (["--seeds", "-1"], "--seeds must be an integer in [0, 4294967295], got -1"),
+        (["--seeds", "1,2,1"], "--seeds names [1] more than once"),
+        (["--ensemble-size", "0"], "--ensemble-size must be an integer in [1, 1000], got 0"),
+        (["--seeds", "0", "--", "--seed", "3"], "give --seeds before --"),
+        (["--", "--ensemble", "3"], "give --ensemble-size before --"),
+        (["--json", "/nonexistent/folder/out.json"], "the folder /nonexistent/folder does not exist"),
+        (["--data", "/nonexistent/airfoil.csv"], "/nonexistent/airfoil.csv does not exist"),
+    ],
+)
+def test_bad_arguments_are_one_line_before_any_run(
+    bench: ModuleType,
+    arguments: list[str],
+    says: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Refused before the first model trains, not with a traceback after minutes of runs."""
+
+    def no_training(*_: object, **__: object) -> None:
+        raise AssertionError("a run started")
+
+    monkeypatch.setattr(bench, "train_airfoil", no_training)
+    with pytest.raises(SystemExit) as caught:
+        bench.main(arguments)
+    assert caught.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]  # after argparse's usage lines
+    assert "error: " in last and says in last
+
+
 def test_the_recipe_is_the_train_commands(bench: ModuleType) -> None:
     config, split, log_features = bench.recipe(["--epochs", "7", "--val-fraction", "0.2"])
     assert config.epochs == 7 and split.val_fraction == 0.2 and log_features
@@ -154,6 +188,14 @@ def test_search_schedule_is_the_recipes_and_restarts_by_hand(search: ModuleType)
         (["--epochs", "100", "--cycles", "5"], "--cycles 5: each cycle needs more than 20 of the 100 epochs"),
         (["--cycles", "0"], "--cycles must be at least 1, got 0"),
         (["--cycles", "3"], "--cycles 3 must divide --epochs 1000"),
+        (["--hidden", "64,a"], "--hidden takes comma-separated integers, got '64,a'"),
+        (["--hidden", "0"], "--hidden takes integers of at least 1, got 0"),
+        (["--splits", ""], "--splits takes comma-separated integers, got ''"),
+        (["--splits", "0,-1"], "--splits takes integers of at least 0, got 0,-1"),
+        (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+        (["--threads", "0"], "--threads must be at least 1, got 0"),
+        (["--lr", "-1"], "--lr must be a positive number, got -1.0"),
+        (["--weight-decay", "nan"], "--weight-decay must be a number of at least 0, got nan"),
     ],
 )
 def test_search_refuses_impossible_settings(
@@ -163,6 +205,22 @@ def test_search_refuses_impossible_settings(
         search.parse_args(options)
     assert caught.value.code == 2
     assert says in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--data", "/nonexistent/airfoil.csv"], "/nonexistent/airfoil.csv does not exist"),
+        (["--fourier-features", "-1"], "fourier_features must be in [0, 1024], got -1"),
+    ],
+)
+def test_search_refuses_bad_data_and_features_in_one_line(
+    search: ModuleType, options: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = [] if "--data" in options else ["--data", str(shared_airfoil())]
+    assert search.main([*data, *options, "--splits", "0", "--epochs", "22", "--hidden", "4"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("airfoil_search.py: error: ") and says in err and err.count("\n") == 1
 
 
 def test_search_short_run_prints_each_model_and_is_seeded(

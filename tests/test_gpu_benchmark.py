@@ -53,13 +53,29 @@ def test_smoke_run_on_the_cpu(gpu: ModuleType, tmp_path: Path, capsys: pytest.Ca
     assert gpu.main(["--device", "cpu", "--quick", "--json", str(out)]) == 0
     text = capsys.readouterr().out
     assert "| Trainer (torch) |" in text and "| target | best measured | goal | |" in text
+    assert "16,384 generated rows, batch 4096:" in text  # 20,000 asked, whole batches trained on
     results = json.loads(out.read_text())
+    assert results["rows"] == 16_384
     assert set(results["airfoil"]["ms_per_epoch"]) == {"Trainer (torch)", "eager"}  # no capture without CUDA
     assert [(row["mode"], row["dtype"]) for row in results["throughput"]] == [
         ("eager", "fp32"),
         ("eager", "bf16"),
     ]
     assert all(row["rows_per_s"] > 0 and row["width"] == 64 for row in results["throughput"])
+
+
+def test_an_unwritable_json_is_refused_before_the_run(
+    gpu: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_run(*_: object, **__: object) -> None:
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(gpu, "airfoil", no_run)
+    assert gpu.main(["--device", "cpu", "--quick", "--json", "/nonexistent/folder/gpu.json"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == "gpu.py: --json /nonexistent/folder/gpu.json: the folder /nonexistent/folder does not exist\n"
+    )
 
 
 def test_cuda_without_a_gpu_is_one_line(

@@ -119,6 +119,37 @@ def test_ratios_only_takes_no_report_options(speed: ModuleType, capsys: pytest.C
     assert "--ratios-only prints its ratios only" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        (
+            ["--json", "/nonexistent/folder/t.json"],
+            "--json /nonexistent/folder/t.json: the folder /nonexistent/folder",
+        ),
+        (
+            ["--plot", "/nonexistent/folder/s.png"],
+            "--plot /nonexistent/folder/s.png: the folder /nonexistent/folder",
+        ),
+        (["--json", "."], "--json . is a folder; give a file name"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_timing(
+    speed: ModuleType,
+    arguments: list[str],
+    says: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def no_timing(settings: object) -> None:
+        raise AssertionError("the timings started")
+
+    monkeypatch.setattr(speed, "run", no_timing)
+    with pytest.raises(SystemExit) as caught:
+        speed.main(["--quick", *arguments])
+    assert caught.value.code == 2
+    assert says in capsys.readouterr().err.strip().splitlines()[-1]
+
+
 def test_a_failed_process_is_reported_with_its_error(
     speed: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -180,6 +211,20 @@ def test_instruction_count_says_when_valgrind_is_missing(
     with pytest.raises(SystemExit):
         instructions.main([])
     assert "valgrind is not installed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("steps", ["0", "-5"])
+def test_instruction_count_refuses_steps_below_one(
+    instructions: ModuleType, steps: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Refused before valgrind runs: 0 steps divided by zero after minutes of counting, and a
+    negative number printed a count that means nothing."""
+    monkeypatch.setattr(instructions.shutil, "which", lambda _: "/usr/bin/valgrind")
+    monkeypatch.setattr(instructions, "count_instructions", lambda loop, dtype, n: 1000 + 7 * n)
+    with pytest.raises(SystemExit) as caught:
+        instructions.main(["--steps", steps])
+    assert caught.value.code == 2
+    assert f"--steps must be at least 1, got {steps}" in capsys.readouterr().err
 
 
 def test_json_keeps_every_timing(speed: ModuleType) -> None:
