@@ -20,7 +20,7 @@ from glassnet.checkpoint import load_checkpoint
 from glassnet.data import load_airfoil
 from glassnet.train import TrainConfig, train_airfoil
 from glassnet.train._tasks import Run
-from glassnet.train.artifacts import PLOT_FILES, write_run
+from glassnet.train.artifacts import PLOT_FILES, RESUME_FILE, write_run
 
 SMALL = TrainConfig(hidden=(8,), epochs=4, batch_size=128, fourier_features=0, warmup_epochs=1, seed=3)
 
@@ -135,3 +135,21 @@ def test_a_failure_while_writing_leaves_no_mixture_of_two_runs(
     assert json.loads((tmp_path / "metrics.json").read_text())["split"]["seed"] == 4  # the new run's
     left = sorted(path.name for path in tmp_path.iterdir())
     assert left == ["history.csv", "metrics.json", "model.npz"]  # no figure of the previous run
+
+
+def test_a_resumed_run_that_fails_while_writing_keeps_its_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--resume can then finish the writing: the checkpoint was removed with the previous files,
+    and the run could only be trained again from the start."""
+    write_run(airfoil_run(SMALL), tmp_path)
+    (tmp_path / RESUME_FILE).write_bytes(b"an interrupted run's state")  # what --resume reads
+
+    def full_disk(*args: Any, **kwargs: Any) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plots, "plot_predicted_vs_measured", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_run(airfoil_run(SMALL), tmp_path)
+    left = sorted(path.name for path in tmp_path.iterdir())
+    assert left == [RESUME_FILE, "history.csv", "metrics.json", "model.npz"]

@@ -233,8 +233,9 @@ def write_run(run: Run, folder: str | os.PathLike[str], *, plots: bool = True) -
         if plots:
             written.update(write_plots(run, out))
     except BaseException:
-        if written:  # the new model stands: the previous run's files would describe another model
-            remove_other_run_files(out, written.values())
+        if written:  # the new model stands: the previous run's files would describe another model;
+            # an interrupted run's checkpoint stays, so that --resume can finish the writing
+            remove_other_run_files(out, [*written.values(), out / RESUME_FILE])
         raise
     remove_other_run_files(out, written.values())
     return written
@@ -292,8 +293,9 @@ def remove_other_run_files(out: Path, kept: Iterable[Path]) -> None:
     """Remove the run files (:data:`RUN_FILES`) in ``out`` other than those ``kept``, which the
     run has just written: the rest are a previous run's (``--force``), say its plots under
     ``--no-plots``, or its model beside an interrupted run's checkpoint. Called once the new
-    files are in place, so a run that fails leaves the previous one whole, and one that
-    succeeds leaves its own files only, never a mixture of two runs."""
+    files are in place, so that a run that succeeds leaves its own files only, never a
+    mixture of two runs; and by a run that fails part-way through writing them, which keeps
+    what it wrote and an interrupted run's checkpoint (:func:`write_run`)."""
     keep = {path.name for path in kept}
     for name in RUN_FILES:
         if name not in keep:
