@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +23,21 @@ def _raise_on_floating_point_errors() -> Iterator[None]:
     # Underflow to 0 (e.g. e^(−1e4) in a stable sigmoid) is the right answer, not a fault.
     with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _ctrl_c_as_in_a_terminal() -> Iterator[None]:
+    """Python's own SIGINT handler for every test, as a terminal gives it: a runner that starts
+    the tests as a background job hands them an ignored SIGINT, which glassnet leaves ignored
+    (tests/test_cli_edge_cases.py tests that case itself)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    found = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, found if found is not None else signal.default_int_handler)
 
 
 def changed(state: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import math
 import shlex
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from glassnet.train import (
     train_moons,
 )
 from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS
+from glassnet.train._trainer import ctrl_c_reaches_python
 
 MAX_HIDDEN_WIDTH = 16_384
 MAX_PARAMETERS = 50_000_000
@@ -482,11 +482,7 @@ def interrupts_held() -> Iterator[list[int]]:
     a ``--force`` folder with the new model beside the previous run's plots.
     """
     received: list[int] = []
-    # signals reach the main thread only; and a process that ignores Ctrl-C (a background job) goes on ignoring it
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-    ):
+    if not ctrl_c_reaches_python():  # a process that ignores Ctrl-C (a background job) goes on ignoring it
         yield received
         return
     previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))

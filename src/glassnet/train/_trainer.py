@@ -110,6 +110,15 @@ class ResumeState:
     config: TrainConfig | None = None
 
 
+def ctrl_c_reaches_python() -> bool:
+    """Whether Ctrl-C (SIGINT) comes to this thread through a handler Python may replace and put
+    back: not outside the main thread, not in a process that ignores it (a background job,
+    which Python itself leaves so), not under a handler installed outside Python."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    return signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None)
+
+
 # What a resumed run may set otherwise: where and how fast it computes, not what. The CLI's
 # --resume takes none of the training options; the Python API is checked against this.
 RESUME_MAY_CHANGE = frozenset({"engine", "device", "cuda_graph", "threads", "extra"})
@@ -309,7 +318,7 @@ class Trainer:
     # -- internals ------------------------------------------------------------------
 
     def _install_sigint(self) -> Any:
-        if not self.handle_sigint or threading.current_thread() is not threading.main_thread():
+        if not self.handle_sigint or not ctrl_c_reaches_python():
             return None
         previous = signal.getsignal(signal.SIGINT)
 
@@ -364,15 +373,15 @@ class Trainer:
             members = [dataclasses.replace(m, member=m.member - k) for m in members if m.member >= k]
             if status == "diverged" and not members:  # nothing refit yet: keep what was validated
                 members, validation = validation, []
+        # an interrupted run's time is its resume state's: one clock reading for both
+        seconds = resume.seconds if resume is not None else time.perf_counter() - start
         return TrainResult(
             config=self.config,
             spec=self.spec,
             members=list(members),
             status=status,
             message=message,
-            seconds=resume.seconds
-            if resume is not None
-            else time.perf_counter() - start,  # one clock reading
+            seconds=seconds,
             resume=resume,
             validation_members=validation,
         )
