@@ -185,3 +185,18 @@ def test_a_resumed_run_counts_the_time_of_the_whole_run(tmp_path: Path) -> None:
     rewrite_checkpoint(path, older)  # saved before the time was kept: not known, counted as 0
     before = load_checkpoint(path).resume
     assert before is not None and before.seconds == 0.0
+
+
+def test_a_checkpoint_refuses_a_resume_state_of_another_run_configuration(tmp_path: Path) -> None:
+    """Loaded, the state takes the checkpoint's configuration: saved with another run's, it
+    would pass the check that Trainer.run makes."""
+    x, y = _rows(40)
+    result = Trainer(TINY, x, y, callback=lambda trainer, record: trainer.request_stop()).run()
+    assert result.resume is not None
+    other = TINY.replace(lr=0.05)
+    with pytest.raises(ValueError, match=r"other settings \(lr 0\.001 there, 0\.05 here\)"):
+        save_checkpoint(
+            tmp_path / "c.npz",
+            Checkpoint(spec=result.spec, members=[result.resume.weights], config=other, resume=result.resume),
+        )
+    assert not (tmp_path / "c.npz").exists()

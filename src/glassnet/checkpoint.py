@@ -53,6 +53,7 @@ from glassnet.train import (
     history_arrays,
     history_records,
 )
+from glassnet.train._trainer import check_resume_config
 
 FORMAT = "glassnet-checkpoint"
 FORMAT_VERSION = 1
@@ -106,6 +107,10 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
         raise ValueError("a checkpoint needs at least one member's weights")
     for index, weights in enumerate(checkpoint.members):
         check_weights(checkpoint.spec, weights, what=f"member {index} weights")
+    resume, config = checkpoint.resume, checkpoint.config
+    if resume is not None and resume.config is not None and config is not None:
+        # a resume state loads with the checkpoint's configuration: it must be its run's
+        check_resume_config(resume.config, config)
     arrays: dict[str, np.ndarray[Any, Any]] = {}
     for index, weights in enumerate(checkpoint.members):
         _put(arrays, f"weights/{index}", weights)
