@@ -170,6 +170,7 @@ def test_evaluate_where_no_data_is_found_names_the_file_the_model_was_trained_on
     assert main(argv) == 0
     monkeypatch.setattr("glassnet.data._airfoil.source_checkout_data_dir", lambda: None)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))
+    monkeypatch.delenv("GLASSNET_DATA", raising=False)
     capsys.readouterr()
     assert main(["evaluate", str(out)]) == 2
     err = capsys.readouterr().err

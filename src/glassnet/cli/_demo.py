@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
+from glassnet.cli._train import out_folder
 from glassnet.demo import demo_sections
 
 
@@ -29,9 +29,7 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    out = Path(args.out).expanduser() if args.out is not None else None  # ~ expanded, as in --data
-    if args.out is not None and not args.out.strip():
-        raise ValueError(f"demo --out must name a folder, got {args.out!r}")
+    out = out_folder(args.out) if args.out is not None else None  # as train's: ~ expanded, "" refused
     if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"demo --out must be a new or empty folder, got {out} (not empty, or not a folder)")
     made = out is not None and not out.exists()

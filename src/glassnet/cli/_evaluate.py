@@ -69,9 +69,8 @@ def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any,
         try:
             dataset = load_airfoil(data)
         except FileNotFoundError as error:
-            source = checkpoint.info.get(
-                "data_source"
-            )  # named, never read: a checkpoint names no file to open
+            # named, never read: a checkpoint names no file to open
+            source = checkpoint.info.get("data_source")
             if data is not None or not source:
                 raise
             raise FileNotFoundError(

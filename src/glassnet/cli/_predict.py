@@ -18,11 +18,11 @@ from glassnet.cli._evaluate import MODEL_HELP, model_path, warn_unfinished
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import COLUMN_ALIASES, check_positive_magnitudes
 from glassnet.data._table import (
+    STDIN_NAME,
     Table,
     bad_lines_note,
-    decode_text,
     first_bad_value,
-    parse_table,
+    read_stdin_table,
     read_table,
     refuse_reordered_header,
 )
@@ -99,7 +99,7 @@ def handle(args: argparse.Namespace) -> int:
 
     model = model_path(args.model)
     from_stdin = args.input == STDIN
-    source = "<stdin>" if from_stdin else args.input  # what errors name
+    source = STDIN_NAME if from_stdin else args.input  # what errors name
     out = (
         None
         if args.output in (None, STDOUT)
@@ -125,11 +125,7 @@ def handle(args: argparse.Namespace) -> int:
     names = [str(name) for name in checkpoint.info.get("feature_names", [])]
     if len(names) != n_features:
         names = [f"x{i + 1}" for i in range(n_features)]
-    table = (
-        parse_table(decode_text(sys.stdin.buffer.read(), source=source), source=source, column_names=names)
-        if from_stdin
-        else read_table(args.input, names)
-    )
+    table = read_stdin_table(names) if from_stdin else read_table(args.input, names)
     rows = table.values  # (N, d)
     airfoil = checkpoint.info.get("task") == "airfoil"
     refuse_reordered_header(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -35,6 +36,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _SEPARATOR_NAMES = {"\t": "tabs", ";": "semicolons", ",": "commas", None: "spaces"}
 _ZIP_MAGIC = b"PK\x03\x04"
+STDIN_NAME = "<stdin>"  # what errors call standard input
 _LINE_END = re.compile(r"\r\n|\r|\n")  # only these end a line (str.splitlines also splits at \f, \x85, …)
 
 FloatArray = npt.NDArray[np.float64]
@@ -81,6 +83,14 @@ def read_table(path: str | os.PathLike[str], column_names: Sequence[str]) -> Tab
     if not file.exists():
         raise FileNotFoundError(f"input file {file} does not exist")
     return parse_table(read_text(file), source=str(file), column_names=column_names, path=file)
+
+
+def read_stdin_table(column_names: Sequence[str]) -> Table:
+    """:func:`parse_table` of standard input (bytes, decoded as a file's are), named ``<stdin>``
+    in every error: the rows a command reads when its file is given as ``-``."""
+    return parse_table(
+        decode_text(sys.stdin.buffer.read(), source=STDIN_NAME), source=STDIN_NAME, column_names=column_names
+    )
 
 
 def bad_lines_note(lines: Sequence[int], noun: str = "bad row") -> str:

@@ -47,7 +47,8 @@ class Activation(Module):
     def backward(self, grad_out: Array) -> Array:
         if self._z is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
-        self._check_grad_shape(grad_out, self._z)
+        if getattr(grad_out, "shape", None) != self._z.shape:  # the product would broadcast it
+            self._check_grad_shape(grad_out, self._z)  # raises, unless a nested list of that shape
         return grad_out * self.derivative(self._z)
 
     def _check_grad_shape(self, grad_out: Array, kept: Array) -> None:
@@ -74,7 +75,8 @@ class Identity(Activation):
     def backward(self, grad_out: Array) -> Array:
         if self._z is None:
             raise RuntimeError("Identity.backward called before forward")
-        self._check_grad_shape(grad_out, self._z)
+        if getattr(grad_out, "shape", None) != self._z.shape:
+            self._check_grad_shape(grad_out, self._z)
         return grad_out
 
 
