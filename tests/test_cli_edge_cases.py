@@ -150,3 +150,24 @@ def test_a_process_that_ignores_ctrl_c_goes_on_ignoring_it(tmp_path: Path) -> No
         config = TrainConfig(hidden=(4,), epochs=2, batch_size=8, fourier_features=0)
         result = Trainer(config, x, x[:, 0]).run()
     assert result.status == "completed" and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--no-refit"], "--no-refit act"),
+        (["--no-restore-best", "--no-refit"], "--no-refit and --no-restore-best act"),
+    ],
+)
+def test_validation_flags_without_a_validation_part_are_refused(
+    options: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """moons has no validation part unless asked: the flags changed nothing, unsaid (--patience was refused)."""
+    assert main(["train", "moons", *QUICK, *options, "--out", str(tmp_path / "m")]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet train: error: {said} on the validation part; give --val-fraction > 0\n"
+    )
+    assert not (tmp_path / "m").exists()
+    assert (
+        main(["train", "moons", *QUICK, *options, "--val-fraction", "0.2", "--out", str(tmp_path / "v")]) == 0
+    )
