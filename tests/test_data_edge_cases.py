@@ -99,3 +99,21 @@ def test_bytes_that_are_not_text_are_named_by_their_line_whatever_the_line_ends(
     with pytest.raises(DataFormatError, match=re.escape(message)) as error:
         _load(path)
     assert error.value.line == 3
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_a_quoted_field_may_hold_the_separator(separator: str, tmp_path: Path) -> None:
+    """Spreadsheets quote a header name holding the separator ("Frequency, Hz"): valid CSV, which
+    was split inside the quotes and refused as a header of 12 columns."""
+    names = ["Frequency, Hz", "Angle; deg", "Chord\tm", "Velocity, m/s", "Thickness, m", "SPL, dB"]
+    rows = [
+        ["800", "0", "0.3048", "71.3", "0.00266337", "126.201"],
+        ['"1000"', "0", "0.3048", "71.3", "0.00266337", "125.201"],
+    ]
+    lines = [separator.join(f'"{name}"' for name in names), *(separator.join(row) for row in rows)]
+    path = tmp_path / "quoted.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.warns(DataWarning):  # two rows, not the published 1503
+        dataset = load_airfoil(path)
+    np.testing.assert_array_equal(dataset.y, [126.201, 125.201])
+    assert dataset.X[1, 0] == 1000.0

@@ -19,6 +19,7 @@ describes the first bad line and lists the lines of the others (see :func:`bad_l
 
 from __future__ import annotations
 
+import csv
 import math
 import os
 import re
@@ -37,6 +38,7 @@ _NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _SEPARATOR_NAMES = {"\t": "tabs", ";": "semicolons", ",": "commas", None: "spaces"}
 _ZIP_MAGIC = b"PK\x03\x04"
 STDIN_NAME = "<stdin>"  # what errors call standard input
+_QUOTED = re.compile(r'"[^"]*"')  # a quoted field ("" inside it, an escaped quote, makes two)
 _LINE_END = re.compile(r"\r\n|\r|\n")  # only these end a line (str.splitlines also splits at \f, \x85, …)
 
 FloatArray = npt.NDArray[np.float64]
@@ -227,17 +229,24 @@ def _count(n: int, noun: str) -> str:
 
 
 def _detect_separator(line: str) -> str | None:
+    unquoted = _QUOTED.sub("", line) if '"' in line else line  # a quoted field may hold any of them
     for separator in ("\t", ";", ","):
-        if separator in line:
+        if separator in unquoted:
             return separator
     return None  # runs of spaces
 
 
 def _split(line: str, separator: str | None) -> list[str]:
     """The fields of a line, each without surrounding spaces and without one pair of surrounding
-    double quotes (spreadsheets and csv writers may quote every field: "800","0",…)."""
-    fields = line.split() if separator is None else [field.strip() for field in line.split(separator)]
-    return [_unquoted(field) for field in fields]
+    double quotes (spreadsheets and csv writers may quote every field: "800","0",…). A line
+    with quotes is split as CSV, so that a quoted field may hold the separator ("Frequency, Hz")."""
+    if separator is None:
+        fields = line.split()
+    elif '"' in line:
+        fields = next(csv.reader([line], delimiter=separator, skipinitialspace=True))
+    else:
+        fields = line.split(separator)
+    return [_unquoted(field.strip()) for field in fields]
 
 
 def _unquoted(field: str) -> str:
