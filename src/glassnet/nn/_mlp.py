@@ -50,7 +50,7 @@ class MLP(Sequential):
             elif output_activation is not None:
                 layers.append(_make_activation(output_activation))
         super().__init__(*layers)
-        self.sizes = sizes
+        self.sizes = [int(size) for size in sizes]  # checked by Linear; np.int64(3) shown as 3
 
     def extra_repr(self) -> str:
         return f"sizes={self.sizes}"

@@ -84,7 +84,10 @@ class Module:
             yield from child.named_parameters(prefix=f"{prefix}{name}.")
 
     def parameters(self) -> list[Parameter]:
-        return [parameter for _, parameter in self.named_parameters()]
+        """Every parameter once, in ``named_parameters()`` order: one reached by two names
+        (tied weights, ``dec.weight = enc.weight``) is listed at the first, as in PyTorch, so
+        an optimizer steps it once and ``num_parameters`` counts it once."""
+        return list({id(parameter): parameter for _, parameter in self.named_parameters()}.values())
 
     def num_parameters(self) -> int:
         return sum(parameter.size for parameter in self.parameters())
@@ -149,6 +152,10 @@ class Module:
                 f"{type(self).__name__}.load_state_dict expects a mapping of parameter names to arrays "
                 f"(as state_dict() returns), got {type(state).__name__}"
             )
+        if not isinstance(strict, bool | np.bool_):  # None or "no" would pass as False or True
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict strict must be True or False, got {strict!r}"
+            )
         own = dict(self.named_parameters())
         missing = sorted(set(own) - set(state))
         unexpected = sorted(map(str, set(state) - set(own)))
@@ -178,15 +185,18 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        children = list(self.named_children())
-        if not children:
-            return f"{type(self).__name__}({self.extra_repr()})"
-        lines = [f"{type(self).__name__}("]
-        for name, child in children:
+        """PyTorch's layout: ``extra_repr()`` inline when it is one line and there are no
+        children, else its lines first and then one ``(name): child`` line per child."""
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        for name, child in self.named_children():
             body = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {body}")
-        lines.append(")")
-        return "\n".join(lines)
+            lines.append(f"({name}): {body}")
+        if len(lines) == 1 and extra == lines[0]:
+            return f"{type(self).__name__}({extra})"
+        if not lines:
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class Sequential(Module):

@@ -1,0 +1,203 @@
+"""Containers and the model specification: repr, tied parameters, load_state_dict, slicing, MLPSpec."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet import optim
+from glassnet.nn import MLP, LeakyReLU, Linear, Module, ReLU, Sequential, Tanh
+from glassnet.spec import MLPSpec, build_mlp, check_weights
+from glassnet.torch_bridge import to_torch
+
+
+class Scaled(Module):
+    """A custom module with an extra_repr and a child, as PyTorch users write them."""
+
+    def __init__(self) -> None:
+        self.body = Sequential(ReLU(), Tanh())
+
+    def extra_repr(self) -> str:
+        return "scale=2.0"
+
+
+def test_repr_shows_extra_repr_of_a_module_with_children_as_torch(torch: Any) -> None:
+    # extra_repr was dropped whenever a module had children (MLP's sizes were never shown)
+    class TorchScaled(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Tanh())
+
+        def extra_repr(self) -> str:
+            return "scale=2.0"
+
+    expected = repr(torch.nn.Sequential(TorchScaled(), torch.nn.LeakyReLU(0.2)))
+    assert repr(Sequential(Scaled(), LeakyReLU(0.2))) == expected.replace("TorchScaled", "Scaled")
+    assert repr(Sequential()) == repr(torch.nn.Sequential()) == "Sequential()"
+    model = MLP([np.int64(2), 3, 1], rng=np.random.default_rng(0))
+    assert repr(model) == (
+        "MLP(\n"
+        "  sizes=[2, 3, 1]\n"
+        "  (0): Linear(in_features=2, out_features=3)\n"
+        "  (1): ReLU()\n"
+        "  (2): Linear(in_features=3, out_features=1)\n"
+        ")"
+    )
+
+
+class TiedAutoencoder(Module):
+    """x -> dec(tanh(enc(x))) with dec.weight the same Parameter as enc.weight (square, 3×3)."""
+
+    def __init__(self) -> None:
+        rng = np.random.default_rng(3)
+        self.enc = Linear(3, 3, rng=rng)
+        self.act = Tanh()
+        self.dec = Linear(3, 3, rng=rng)
+        self.dec.weight = self.enc.weight
+
+    def forward(self, x: Any) -> Any:
+        return self.dec.forward(self.act.forward(self.enc.forward(x)))
+
+    def backward(self, grad_out: Any) -> Any:
+        return self.enc.backward(self.act.backward(self.dec.backward(grad_out)))
+
+
+def test_a_tied_parameter_is_listed_once_so_an_optimizer_takes_it_as_torch(torch: Any) -> None:
+    # parameters() listed it under both names: SGD refused "the same Parameter twice" and
+    # num_parameters counted 9 weights twice
+    model = TiedAutoencoder()
+    names = ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
+    assert [name for name, _ in model.named_parameters()] == list(model.state_dict()) == names  # as torch's
+    assert model.parameters() == [model.enc.weight, model.enc.bias, model.dec.bias]
+    assert model.num_parameters() == 9 + 3 + 3
+
+    enc, dec = torch.nn.Linear(3, 3, dtype=torch.float64), torch.nn.Linear(3, 3, dtype=torch.float64)
+    dec.weight = enc.weight
+    reference = torch.nn.Sequential(enc, torch.nn.Tanh(), dec)
+    with torch.no_grad():
+        for name, values in model.state_dict().items():
+            getattr(reference, {"enc": "0", "dec": "2"}[name[:3]]).get_parameter(name[4:]).copy_(
+                torch.from_numpy(values)
+            )
+    assert sum(p.numel() for p in reference.parameters()) == model.num_parameters()
+
+    x = np.random.default_rng(4).normal(size=(5, 3))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    torch_opt = torch.optim.SGD(reference.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        model.backward_params(2.0 * model(x) / x.size)  # dL/dŷ of mean(ŷ²)
+        opt.step()
+        torch_opt.zero_grad()
+        (reference(torch.from_numpy(x)) ** 2).mean().backward()
+        torch_opt.step()
+    np.testing.assert_allclose(model.enc.weight.data, reference[0].weight.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(model.dec.bias.data, reference[2].bias.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("strict", [None, "no", 0, 1.0])
+def test_load_state_dict_refuses_a_strict_that_is_not_a_bool(strict: object) -> None:
+    # strict=None loaded a partial state without a word, "no" was taken as True
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    before = model.state_dict()
+    with pytest.raises(
+        TypeError, match=rf"MLP.load_state_dict strict must be True or False, got {strict!r}$"
+    ):
+        model.load_state_dict({"0.weight": np.zeros((3, 2))}, strict=strict)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(model[0].weight.data, before["0.weight"])
+    assert model.load_state_dict(before, strict=np.bool_(True)) == ([], [])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "match"),
+    [
+        (np.ones(5), ValueError, r"state_dict\['2.bias'\] has shape \(5,\), expected \(1,\)"),
+        (np.ones((1, 1)), ValueError, r"has shape \(1, 1\), expected \(1,\)"),
+        (np.array([np.nan]), ValueError, r"state_dict\['2.bias'\] must be finite, got nan"),
+        (np.array(["a"]), TypeError, r"must be an array of numbers .*strings"),
+        (np.array([1e300]), ValueError, r"holds 1e\+300 at index \(0,\), outside the range of float32"),
+    ],
+)
+def test_load_state_dict_changes_nothing_unless_every_entry_fits(bad: Any, error: type, match: str) -> None:
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0)).astype(np.float32)
+    before = model.state_dict()
+    state = {name: values + 1 for name, values in before.items()}
+    state["2.bias"] = bad  # the last entry: the ones before it were not copied in first
+    with pytest.raises(error, match=match):
+        model.load_state_dict(state, strict=False)
+    for name, values in model.state_dict().items():
+        np.testing.assert_array_equal(values, before[name])
+
+
+def test_state_dict_keys_and_order_match_torchs_and_load_back(torch: Any) -> None:
+    model = MLP([3, 4, 5, 2], output_activation="sigmoid", rng=np.random.default_rng(1))
+    torch_state = to_torch(model).state_dict()
+    assert list(model.state_dict()) == list(torch_state)
+    other = MLP([3, 4, 5, 2], output_activation="sigmoid", rng=np.random.default_rng(2))
+    assert other.load_state_dict(torch_state) == ([], [])
+    for name, values in other.state_dict().items():
+        np.testing.assert_array_equal(values, torch_state[name].numpy())
+
+
+def test_a_slice_is_a_sequential_of_the_same_modules_as_torch() -> None:
+    model = MLP([2, 3, 4, 1], rng=np.random.default_rng(0))
+    head = model[0:2]
+    assert type(head) is Sequential and all(a is b for a, b in zip(head, model.layers[:2], strict=True))
+    assert len(model[5:]) == 0 and model[5:](np.ones((2, 2))).shape == (2, 2)  # empty: the identity
+
+
+def test_nested_sequential_names_and_gradients_match_torch(torch: Any) -> None:
+    rng = np.random.default_rng(5)
+    inner = Sequential(Tanh(), Linear(3, 2, rng=rng))
+    model = Sequential(Linear(2, 3, rng=rng), inner, Linear(2, 1, rng=rng))
+    assert [name for name, _ in model.named_parameters()] == [
+        "0.weight", "0.bias", "1.1.weight", "1.1.bias", "2.weight", "2.bias",
+    ]  # fmt: skip
+    x = rng.normal(size=(4, 2))
+    grad_x = model.backward(np.ones_like(model(x)))
+    reference = to_torch(model)  # flat: its names are 0, 2, 3
+    x_t = torch.from_numpy(x).requires_grad_()
+    reference(x_t).sum().backward()
+    for (_, ours), theirs in zip(model.named_parameters(), reference.parameters(), strict=True):
+        np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(grad_x, x_t.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "match"),
+    [
+        ({"sizes": [2]}, ValueError, r"at least two sizes"),
+        ({"sizes": [2, 0]}, ValueError, r"layer size must be a positive integer, got 0"),
+        ({"sizes": [2, True]}, TypeError, r"layer size must be a positive integer, got True"),
+        ({"sizes": [2, 3.0]}, ValueError, r"sizes must be a list of integers"),
+        ({"sizes": "23"}, ValueError, r"sizes must be a list of integers"),
+        ({"sizes": [2, 3], "activation": "ReLU"}, ValueError, r"activation must be one of .*got 'ReLU'"),
+        ({"sizes": [2, 3], "dtype": "float16"}, TypeError, r"float32 or float64, got float16"),
+        ({"sizes": [2, 3], "negative_slope": float("nan")}, ValueError, r"finite number"),
+        ({"sizes": [2, 3], "hidden": [4]}, ValueError, r"unknown keys \['hidden'\]"),
+        ({"activation": "relu"}, ValueError, r"sizes present: False"),
+    ],
+)
+def test_mlp_spec_from_dict_refuses(data: dict[str, Any], error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        MLPSpec.from_dict(data)
+
+
+def test_mlp_spec_round_trips_through_json_and_builds_the_same_weights_from_one_seed() -> None:
+    spec = MLPSpec((2, 5, 1), activation="leaky_relu", output_activation="sigmoid", negative_slope=0.2)
+    assert MLPSpec.from_dict(json.loads(json.dumps(spec.to_dict()))) == spec
+    first, second = (build_mlp(spec, rng=np.random.default_rng(7)) for _ in range(2))
+    for name, values in first.state_dict().items():
+        np.testing.assert_array_equal(values, second.state_dict()[name])
+    check_weights(spec, first.state_dict())
+    assert [layer.negative_slope for layer in first if isinstance(layer, LeakyReLU)] == [0.2]
+
+
+def test_a_model_is_called_on_a_2d_batch_and_names_a_single_row() -> None:
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"MLP input must be a 2-D array \(N, features\), got shape \(2,\)"):
+        model(np.ones(2))
+    np.testing.assert_array_equal(model([[1, 0]]), model(np.array([[1.0, 0.0]])))  # ints and lists are cast
