@@ -53,8 +53,11 @@ BACKPROP: list[Cell] = [
            decision boundary;
         7. the same training with glassnet's `Trainer`, in three statements.
 
-        Sections 1, 2, 3 and 5 are the exercise's four parts; section 4 checks the third, and
-        sections 6 and 7 go on from the sheet to training.
+        The exercise's four parts: (1) the forward pass is section 1; (2) the loss is section 2;
+        (3) the gradient of $w^h_{12}$ by the chain rule and one step of gradient descent are
+        sections 3 and 5 (section 4 checks the gradient); (4) the backward pass and training of a
+        feedforward network are sections 3, 6 and 7 in NumPy, and part 2's notebook
+        (`02_pytorch_airfoil.ipynb`) in PyTorch on the airfoil data.
 
         Every number printed here comes from the code above it: change a value and run the
         cells again (*Run → Run All Cells*). The cells marked **Try this** suggest what to change.
@@ -404,8 +407,8 @@ BACKPROP: list[Cell] = [
     md(
         r"""
         One weight moved, and the loss goes down, from 6.002476 to 5.108290. The change of
-        $w^h_{12}$ reaches $\hat y$ through $z_1$, $h_1$ and $w^o_1$: $\hat y$ falls from 2 to
-        1.700742, by $w^o_1 \cdot x_2 \cdot \eta \cdot 3\sigma(6) = 0.5 \cdot 2 \cdot 0.1
+        $w^h_{12}$ reaches $\hat y$ through $z_1$, $h_1$ and $w^o_{11}$: $\hat y$ falls from 2 to
+        1.700742, by $w^o_{11} \cdot x_2 \cdot \eta \cdot 3\sigma(6) = 0.5 \cdot 2 \cdot 0.1
         \cdot 3\sigma(6) \approx 0.299$.
 
         **A full step of gradient descent**, as training does it, moves *every* parameter at
@@ -655,8 +658,9 @@ BACKPROP: list[Cell] = [
     ),
     md(
         r"""
-        > **Try this.** `config.replace(optimizer="adam", lr=0.05)` trains with Adam instead;
-        > `engine="torch"` trains the same network with PyTorch. Both are a one-word change.
+        > **Try this.** `Trainer(config.replace(optimizer="adam", lr=0.05), X_train, y_train).run()`
+        > trains with Adam instead; `config.replace(engine="torch")` trains the same network with
+        > PyTorch. Each is one change to the configuration, none to the loop.
 
         The worked derivation of section 3 is also on the command line:
         `glassnet explain --example exercise --all-params` (add `-o step.tex` for LaTeX).
@@ -762,6 +766,7 @@ AIRFOIL: list[Cell] = [
             else:
                 ax.hist(column, bins=30, color="tab:blue", alpha=0.8)
             ax.set_title(f"{name} [{unit}]", fontsize=10)
+            ax.set_ylabel("rows")
         fig.tight_layout()
         plt.show()
         """
@@ -932,6 +937,7 @@ AIRFOIL: list[Cell] = [
     code(
         """
         def predict_db(net, X):
+            net.eval()  # evaluation mode (no dropout or batch-norm here, but the habit matters)
             with torch.no_grad():
                 out = net(as_tensor(X)).numpy()[:, 0]  # standardised
             return prep.inverse_transform_y(out)  # dB
