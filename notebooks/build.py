@@ -51,12 +51,12 @@ BACKPROP: list[Cell] = [
            does;
         6. a **training loop** (mini-batches, SGD) on generated 2-D data, its loss curve and
            decision boundary;
-        7. the same training with glassnet's `Trainer`, in three statements.
+        7. the same training with glassnet's `Trainer`: a configuration and one call.
 
         The exercise's four parts: (1) the forward pass is section 1; (2) the loss is section 2;
         (3) the gradient of $w^h_{12}$ by the chain rule and one step of gradient descent are
         sections 3 and 5 (section 4 checks the gradient); (4) the backward pass and training of a
-        feedforward network are sections 3, 6 and 7 in NumPy, and part 2's notebook
+        feedforward network are sections 3, 6 and 7 in NumPy, and the second notebook
         (`02_pytorch_airfoil.ipynb`) in PyTorch on the airfoil data.
 
         Every number printed here comes from the code above it: change a value and run the
@@ -607,7 +607,7 @@ BACKPROP: list[Cell] = [
     ),
     md(
         r"""
-        ## 7. The same with glassnet's `Trainer`, in three statements
+        ## 7. The same with glassnet's `Trainer`: a configuration and one call
 
         `TrainConfig` holds every setting of a run; `Trainer` runs the same loop (forward,
         loss, backward, optimizer step per batch) with glassnet's layers, whose `backward`
