@@ -437,6 +437,24 @@ BACKPROP: list[Cell] = [
     ),
     md(
         r"""
+        **The sheet's answers in one place**, each taken from the cells above (part 4, the
+        backward pass and the training, is code rather than a number: sections 3, 6 and 7):
+        """
+    ),
+    code(
+        """
+        answers = {
+            "(1) forward pass, ŷ": y_hat[0],
+            "(2) loss, L": L[0],
+            "(3) chain rule, ∂L/∂w12h": dL_dW_h[0, 1],
+            "(3) one step (η = 0.1), new w12h": W_h_sheet[0, 1],
+        }
+        for question, value in answers.items():
+            print(f"{question:34s} {value:.6f}")
+        """
+    ),
+    md(
+        r"""
         ## 6. Training on generated data
 
         Now the network learns. The data: two interleaving half-moons in the plane, label
