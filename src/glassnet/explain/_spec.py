@@ -346,8 +346,6 @@ def _explain_parsed(
     check_torch: bool,
 ) -> Explanation:
     """``explain`` with the spec's options, each overridden by an argument that is not None."""
-    if steps is not None and steps > MAX_STEPS:
-        raise ValueError(f"steps must be at most {MAX_STEPS}, got {steps}")
     return explain(
         spec.model,
         spec.x,
