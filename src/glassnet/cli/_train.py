@@ -348,7 +348,6 @@ def handle(args: argparse.Namespace) -> int:
     else:
         split = split_from_args(args, config.seed, test=0.25, val=0.0)
     check_run(config, split, 5 if args.task == "airfoil" else 2)
-    check_validation_flags(args, split)
     notes = run_notes(config)  # printed once every check has passed: an error stays one line
     if config.engine == "torch":
         from glassnet.torch_bridge import resolve_device
@@ -378,15 +377,18 @@ def handle(args: argparse.Namespace) -> int:
 def check_run(config: TrainConfig, split: SplitSettings, n_features: int) -> None:
     """Refuse a configuration and split that cannot train together (before any data is read)."""
     check_size(config, n_features)
-    if config.patience > 0 and split.val_fraction == 0:
+    if split.val_fraction > 0:
+        return
+    # options that act on the validation part would change nothing, unsaid (both base
+    # configurations refit and restore the best epoch: False here is the option given)
+    if config.patience > 0:
         raise ValueError("--patience needs a validation part; give --val-fraction > 0")
-
-
-def check_validation_flags(args: argparse.Namespace, split: SplitSettings) -> None:
-    """Refuse --no-refit and --no-restore-best without a validation part, which they act on
-    (as --patience is refused): they would change nothing, unsaid."""
-    given = [f"--{name.replace('_', '-')}" for name in ("no_refit", "no_restore_best") if getattr(args, name)]
-    if given and split.val_fraction == 0:
+    given = [
+        flag
+        for flag, off in (("--no-refit", not config.refit), ("--no-restore-best", not config.restore_best))
+        if off
+    ]
+    if given:
         raise ValueError(f"{' and '.join(given)} act on the validation part; give --val-fraction > 0")
 
 
