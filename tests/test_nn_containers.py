@@ -201,3 +201,43 @@ def test_a_model_is_called_on_a_2d_batch_and_names_a_single_row() -> None:
     with pytest.raises(ValueError, match=r"MLP input must be a 2-D array \(N, features\), got shape \(2,\)"):
         model(np.ones(2))
     np.testing.assert_array_equal(model([[1, 0]]), model(np.array([[1.0, 0.0]])))  # ints and lists are cast
+
+
+def test_append_extend_and_insert_build_the_sequential_torch_builds(torch: Any) -> None:
+    rng = np.random.default_rng(6)
+    first, last = Linear(2, 3, rng=rng), Linear(3, 1, rng=rng)
+    model = (
+        Sequential(first)
+        .extend(Sequential(Tanh()))
+        .extend([last])
+        .insert(1, ReLU())
+        .insert(-1, LeakyReLU(0.2))
+    )
+    assert [type(layer) for layer in model] == [Linear, ReLU, Tanh, LeakyReLU, Linear]
+    reference = torch.nn.Sequential(torch.nn.Linear(2, 3)).extend(torch.nn.Sequential(torch.nn.Tanh()))
+    reference.extend([torch.nn.Linear(3, 1)]).insert(1, torch.nn.ReLU()).insert(-1, torch.nn.LeakyReLU(0.2))
+    assert [type(layer).__name__ for layer in model] == [type(layer).__name__ for layer in reference]
+    assert model.insert(5, Tanh())[5].name == "tanh" and len(model.append(ReLU())) == 7
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        (lambda s: s.insert(3, ReLU()), IndexError, r"insert index must lie in \[-2, 2\], got 3"),
+        (lambda s: s.insert(-3, ReLU()), IndexError, r"insert index must lie in \[-2, 2\], got -3"),
+        (lambda s: s.insert(1.0, ReLU()), TypeError, r"insert index must be an integer, got float"),
+        (lambda s: s.insert(0, "relu"), TypeError, r"Sequential takes Modules, got str"),
+        (lambda s: s.extend(ReLU()), TypeError, r"extend takes an iterable of Modules, got a ReLU"),
+        (lambda s: s.extend([ReLU(), "tanh"]), TypeError, r"got str at position 3"),
+        (lambda s: s.extend(s), ValueError, r"already holds \(layer at position 2\)"),
+        (lambda s: s.insert(0, s[1]), ValueError, r"already holds \(layer at position 0\)"),
+    ],
+)
+def test_sequential_refuses_a_bad_insert_or_extend_and_stays_as_it_was(
+    change: Any, error: type, match: str
+) -> None:
+    model = Sequential(Linear(2, 2, rng=np.random.default_rng(0)), ReLU())
+    before = list(model)
+    with pytest.raises(error, match=match):
+        change(model)
+    assert list(model) == before

@@ -203,7 +203,8 @@ class Sequential(Module):
     """Modules applied one after the other; backward runs them in reverse.
 
     Indexable like a list (``model[0]`` is the first layer, ``model[-1]`` the last,
-    ``model[1:]`` a Sequential of the rest); parameters are named ``"0.weight"`` etc.
+    ``model[1:]`` a Sequential of the rest) and grown as torch's is, with ``append``,
+    ``extend`` and ``insert``; parameters are named ``"0.weight"`` etc.
     """
 
     def __init__(self, *layers: Module) -> None:
@@ -248,10 +249,35 @@ class Sequential(Module):
         return iter(self.layers)  # the same order as named_children, without building names
 
     def append(self, layer: Module) -> Self:
+        """Add ``layer`` at the end; return self (as ``torch.nn.Sequential.append``)."""
+        return self.insert(len(self.layers), layer)
+
+    def extend(self, layers: Iterable[Module]) -> Self:
+        """Add every module of ``layers`` (a Sequential or any iterable of Modules) at the end, in
+        order; return self. Every one is checked before any is added."""
+        try:
+            items = iter(layers)
+        except TypeError:  # a single layer, say
+            raise TypeError(
+                f"Sequential.extend takes an iterable of Modules, got a {type(layers).__name__}"
+            ) from None
+        checked = Sequential(*self.layers, *items)  # refuses non-Modules and shared instances
+        self.layers = checked.layers
+        return self
+
+    def insert(self, index: int, layer: Module) -> Self:
+        """Put ``layer`` before position ``index`` (negative counts from the end, as for a list,
+        which it must lie within); return self."""
         if not isinstance(layer, Module):
             raise TypeError(f"Sequential takes Modules, got {type(layer).__name__}")
-        self._refuse_shared(layer, len(self.layers))
-        self.layers.append(layer)
+        if not isinstance(index, int | np.integer) or isinstance(index, bool):
+            raise TypeError(f"Sequential.insert index must be an integer, got {type(index).__name__}")
+        size = len(self.layers)
+        if not -size <= index <= size:
+            raise IndexError(f"Sequential.insert index must lie in [{-size}, {size}], got {index}")
+        position = int(index) if index >= 0 else size + int(index)
+        self._refuse_shared(layer, position)
+        self.layers.insert(position, layer)
         return self
 
     def _refuse_shared(self, layer: Module, index: int) -> None:
