@@ -11,7 +11,7 @@ import pytest
 
 from conftest import reseal, rewrite_checkpoint
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from glassnet.train import NumpyEngine, TrainConfig, Trainer, TrainResult, regression_metrics
+from glassnet.train import NumpyEngine, TorchEngine, TrainConfig, Trainer, TrainResult, regression_metrics
 
 TINY = TrainConfig(hidden=(4,), epochs=2, batch_size=8, fourier_features=0)
 
@@ -200,3 +200,50 @@ def test_a_checkpoint_refuses_a_resume_state_of_another_run_configuration(tmp_pa
             Checkpoint(spec=result.spec, members=[result.resume.weights], config=other, resume=result.resume),
         )
     assert not (tmp_path / "c.npz").exists()
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_a_stop_in_a_members_last_batch_stops_before_the_next_member(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """It stopped one batch into the next member, not "after the current batch"; the state taken
+    at the next member's start resumes, through a checkpoint, to the uninterrupted run's bits."""
+    if engine == "torch":
+        request.getfixturevalue("torch")
+    x, y = _rows(40)
+    config = TINY.replace(ensemble=2, engine=engine, threads=0)
+    batches_per_member = config.epochs * 5  # 40 rows in batches of 8
+    result, trained = _run_stopping_once(config, (x, y), batches_per_member)
+    state = result.resume
+    assert result.status == "interrupted" and trained == batches_per_member
+    assert state is not None and (state.member, state.epoch, state.batch) == (1, 0, 0)
+    assert (
+        len(state.finished) == 1 and result.message == "interrupted in member 2/2, epoch 1 after 0 batch(es)"
+    )
+    path = save_checkpoint(
+        tmp_path / "c.npz", Checkpoint(spec=result.spec, members=[state.weights], config=config, resume=state)
+    )
+    resumed = Trainer(config, x, y).run(load_checkpoint(path).resume)
+    straight = Trainer(config, x, y).run()
+    assert resumed.status == straight.status == "completed"
+    for ours, theirs in zip(straight.members, resumed.members, strict=True):
+        for name, value in ours.weights.items():
+            np.testing.assert_array_equal(theirs.weights[name], value, err_msg=name)
+
+
+def _run_stopping_once(config: TrainConfig, rows: tuple[Any, ...], batch: int) -> tuple[TrainResult, int]:
+    """The run asked to stop after its ``batch``-th batch, as Ctrl-C would; the batches it trained."""
+    count, trainer = [0], Trainer(config, *rows)
+    engine_type = NumpyEngine if config.engine == "numpy" else TorchEngine
+    original = engine_type.train_batch
+
+    def counting(self: Any, start: int, stop: int) -> None:
+        original(self, start, stop)
+        count[0] += 1
+        if count[0] == batch:
+            trainer.request_stop()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_type, "train_batch", counting)
+        result = trainer.run()
+    return result, count[0]

@@ -476,6 +476,9 @@ class Trainer:
         last_good: dict[str, Array] | None = None  # weights at the start of the epoch in progress
         previous_good: dict[str, Array] | None = None  # and of the epoch before it
 
+        if self._stop and resume is None:
+            # asked to stop in the last batch of the job before: stop before this one trains a batch
+            return snapshot(0, 0, sums)
         orders = self.epoch_orders(job % config.ensemble, n, start=first_epoch)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             for epoch in range(first_epoch, config.epochs):
