@@ -60,15 +60,19 @@ def import_torch() -> Any:
     return torch
 
 
-def resolve_device(device: str) -> Any:
-    """``torch.device`` for ``"cpu"``, ``"cuda"`` or ``"cuda:N"``; a clear ValueError when CUDA is
-    absent or has no GPU N (torch.device takes any N; the first copy to it would fail)."""
+def resolve_device(device: Any) -> Any:
+    """``torch.device`` for ``"cpu"``, ``"cuda"`` or ``"cuda:N"``, or such a ``torch.device``; a clear
+    ValueError when CUDA is absent or has no GPU N (torch.device takes any N; the first copy to it
+    would fail)."""
     torch = import_torch()
+    given = device
+    if isinstance(device, torch.device):  # the same checks on its name: "cuda:1", "mps", …
+        device = "cpu" if device.type == "cpu" else str(device)  # torch's cpu:N is the one cpu
     index = device[len("cuda:") :] if isinstance(device, str) and device.startswith("cuda:") else None
     if not isinstance(device, str) or not (
         device == "cpu" or device == "cuda" or (index is not None and index.isascii() and index.isdigit())
     ):
-        raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {device!r}")
+        raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {given!r}")
     if device.startswith("cuda") and not torch.cuda.is_available():
         build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
         raise ValueError(
@@ -115,12 +119,12 @@ def _same_dtype(dtypes: dict[int, Any], dtype: Any, position: int) -> None:
         )
 
 
-def to_torch(model: Module, device: str = "cpu") -> Any:
+def to_torch(model: Module, device: Any = "cpu") -> Any:
     """A ``torch.nn.Sequential`` computing the same function as ``model``, with copies of its weights.
 
     ``model`` is a glassnet MLP or Sequential (nested ones are flattened) of Linear layers
     and activations, all in one dtype. The torch module has that dtype, the model's
-    train/eval mode, and lives on ``device``.
+    train/eval mode, and lives on ``device`` ("cpu", "cuda", "cuda:N" or a ``torch.device``).
     """
     torch = import_torch()
     if not isinstance(model, Module):
@@ -138,7 +142,10 @@ def to_torch(model: Module, device: str = "cpu") -> Any:
         # a subclass with a forward of its own computes something nn.Linear would not
         if isinstance(layer, Linear) and type(layer).forward is Linear.forward:
             _same_dtype(dtypes, layer.dtype, position)  # one torch dtype for all would round some weights
-            linear = torch.nn.Linear(layer.in_features, layer.out_features, dtype=torch_dtype(dtype))
+            # skip_init: no draw from torch's global generator, whose stream the caller may have seeded
+            linear = torch.nn.utils.skip_init(
+                torch.nn.Linear, layer.in_features, layer.out_features, dtype=torch_dtype(dtype)
+            )
             with torch.no_grad():
                 linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(layer.weight.data)))
                 linear.bias.copy_(torch.from_numpy(np.ascontiguousarray(layer.bias.data)))
@@ -202,9 +209,11 @@ def from_torch(module: Any) -> Sequential:
 
     Supported layers: ``nn.Linear`` (with bias) and the six activations above, each
     computing what its torch class does (no subclass forward, no forward hooks); nested
-    Sequentials are flattened, so a flat torch Sequential keeps its parameter names.
+    Sequentials are flattened and layers named by position, so a flat torch Sequential keeps
+    its parameter names if it has torch's own ("0.weight", …; not those of an OrderedDict).
     The dtype (float32/float64, one for all layers) and the train/eval mode are kept;
-    weights (finite, of the layer's shapes) are copied to the CPU.
+    weights (finite, of the layer's shapes) are copied to the CPU, a parametrized one
+    (``torch.nn.utils.parametrize``, e.g. the new ``weight_norm``) as the value it computes.
     """
     torch = import_torch()
     if not isinstance(module, torch.nn.Module):
@@ -215,9 +224,13 @@ def from_torch(module: Any) -> Sequential:
     linear_dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
     for position, layer in enumerate(_flatten_torch(module)):
         if _computes_as(layer, nn.Linear):
-            if layer.bias is None:
+            # read once: a parametrized layer (torch.nn.utils.parametrize) computes them at each read
+            weight_tensor, bias_tensor = layer.weight, layer.bias
+            if bias_tensor is None:
                 raise ValueError(f"from_torch needs Linear layers with a bias (position {position} has none)")
-            for tensor in (layer.weight, layer.bias):
+            # the layer's own parameters, which live as long as the module: a parametrized weight
+            # is a new tensor at each read, whose id a later one may take once it is freed
+            for tensor in layer.parameters():
                 first = owners.setdefault(id(tensor), position)
                 if first != position:  # copies would train apart where torch's stay one
                     raise ValueError(
@@ -225,7 +238,7 @@ def from_torch(module: Any) -> Sequential:
                         "parameters (one module used twice, or tied weights), which glassnet cannot "
                         "represent: each of its layers owns its parameters"
                     )
-            dtypes = (layer.weight.dtype, layer.bias.dtype)
+            dtypes = (weight_tensor.dtype, bias_tensor.dtype)
             if dtypes[0] != dtypes[1] or dtypes[0] not in (torch.float32, torch.float64):
                 got = dtypes[0] if dtypes[0] == dtypes[1] else f"weight {dtypes[0]}, bias {dtypes[1]}"
                 raise TypeError(
@@ -233,14 +246,14 @@ def from_torch(module: Any) -> Sequential:
                     f"{position}; convert the module with .float() or .double() first"
                 )
             _same_dtype(linear_dtypes, dtypes[0], position)  # torch cannot run it; glassnet would mix both
-            if layer.weight.is_meta or layer.bias.is_meta:
+            if weight_tensor.is_meta or bias_tensor.is_meta:
                 raise ValueError(
                     f"from_torch: the Linear at position {position} is on the meta device, which holds "
                     "shapes but no values; load its weights first (module.to_empty, load_state_dict)"
                 )
             shape = (layer.out_features, layer.in_features)
-            weight = _linear_values(layer.weight, "weight", shape, layer, position)  # (out, in)
-            bias = _linear_values(layer.bias, "bias", shape[:1], layer, position)  # (out,)
+            weight = _linear_values(weight_tensor, "weight", shape, layer, position)  # (out, in)
+            bias = _linear_values(bias_tensor, "bias", shape[:1], layer, position)  # (out,)
             linear = Linear(
                 layer.in_features, layer.out_features, rng=np.random.default_rng(0), dtype=weight.dtype
             )
@@ -284,7 +297,7 @@ def from_torch(module: Any) -> Sequential:
 
 
 def build_torch_mlp(
-    spec: MLPSpec, *, device: str = "cpu", rng: np.random.Generator | None = None, init: str = "torch"
+    spec: MLPSpec, *, device: Any = "cpu", rng: np.random.Generator | None = None, init: str = "torch"
 ) -> Any:
     """A torch Sequential for ``spec``, weights drawn by glassnet from ``rng`` (so both engines start alike)."""
     return to_torch(build_mlp(spec, rng=rng, init=init), device=device)
