@@ -39,7 +39,7 @@ def moons_section(epochs: int = 200) -> str:
         torch_run = None
         lines.append(f"  (PyTorch side skipped: {error})")
     shown = sorted({1, 2, 5, 10, 50, 100, epochs} & set(range(1, epochs + 1)))
-    header = "  epoch   glassnet loss" + ("    torch loss      |difference|" if torch_run else "")
+    header = "  epoch   glassnet loss" + ("   torch loss      |difference|" if torch_run else "")
     lines.append(header)
     for epoch in shown:
         ours = numpy_run.result.history[epoch - 1]["train_loss"]

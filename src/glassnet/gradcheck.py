@@ -113,6 +113,11 @@ def gradcheck(
     if check_input:
         targets.append(("input", x64))
         analytic["input"] = grad_input.copy()
+    if not targets:  # an empty report would read "all ok"
+        raise ValueError(
+            f"gradcheck has nothing to compare: the model has no parameters ({type(model).__name__}); "
+            "pass check_input=True to check dL/dx"
+        )
     comparisons = []
     for name, values in targets:
         numeric = np.empty(values.shape)

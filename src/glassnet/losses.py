@@ -95,6 +95,9 @@ class Loss:
             raise
         value = self.forward(prediction, target)
         if not math.isfinite(value):
+            # backward refuses, as after a prepare that failed, rather than return the NaN or
+            # inf gradient of this call
+            self._forget()
             # name a NaN or inf in the target (indexed as given), then in the prediction,
             # before blaming overflow
             as_float_array(given_target, name=self._target_name)
@@ -204,8 +207,10 @@ class LogisticLoss(Loss):
             raise ValueError(
                 f"labels must be '01' (y in {{0, 1}}) or 'pm1' (y in {{-1, +1}}), got {labels!r}"
             )
+        if not isinstance(strict_labels, bool | np.bool_):  # None or 0 would turn the check off
+            raise TypeError(f"LogisticLoss strict_labels must be True or False, got {strict_labels!r}")
         self.labels: LabelConvention = labels
-        self.strict_labels = strict_labels
+        self.strict_labels = bool(strict_labels)
 
     def sign(self, target: Array) -> Array:
         """s(y): the factor in front of ŷ, (1 − 2y) for labels '01' and −y for 'pm1'."""
@@ -330,10 +335,20 @@ class BCELoss(Loss):
         self.eps = eps
 
     def eps_for(self, dtype: npt.DTypeLike) -> float:
-        """ε for probabilities in ``dtype``: ``eps`` when given, else 1e-7 (float32) or 1e-12."""
-        if self.eps is not None:
-            return self.eps
-        return 1e-7 if np.dtype(dtype) == np.float32 else 1e-12
+        """ε for probabilities in ``dtype``: ``eps`` when given, else 1e-7 (float32) or 1e-12.
+
+        ValueError for a given ``eps`` that ``dtype`` cannot show next to 1 (1 − ε rounds to 1,
+        so p = 1 would give log 0).
+        """
+        resolved = np.dtype(dtype)
+        if self.eps is None:
+            return 1e-7 if resolved == np.float32 else 1e-12
+        if np.array(1.0 - self.eps, dtype=resolved) == 1.0:
+            raise ValueError(
+                f"BCELoss eps={self.eps:g} is too small for {resolved}: 1 − eps rounds to 1 there; "
+                f"use an eps of at least {float(np.finfo(resolved).epsneg):.3g}"
+            )
+        return self.eps
 
     def _clipped(self, prediction: Array) -> Array:
         eps = self.eps_for(prediction.dtype)
@@ -369,6 +384,11 @@ LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (LogisticLoss, MSELoss
 def get_loss(name: str | Loss, **options: Any) -> Loss:
     """A loss from its name (``"logistic"``, ``"mse"``, ``"half_sse"``, ``"bce"``) or an instance."""
     if isinstance(name, Loss):
+        if options:  # an instance keeps its own settings: a reduction asked for would be dropped
+            raise TypeError(
+                f"get_loss got options {sorted(options)} with a Loss instance ({name!r}); "
+                "set them when making the instance, or pass the loss's name"
+            )
         return name
     if not isinstance(name, str) or name.lower() not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; expected one of {', '.join(LOSSES)}")

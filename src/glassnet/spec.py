@@ -38,7 +38,12 @@ class MLPSpec:
     negative_slope: float = field(default=DEFAULT_LEAKY_SLOPE)
 
     def __post_init__(self) -> None:
-        sizes = tuple(self.sizes)
+        try:
+            sizes = tuple(self.sizes)
+        except TypeError:
+            raise TypeError(
+                f"MLPSpec sizes must be a sequence of layer sizes, got {self.sizes!r} ({type(self.sizes).__name__})"
+            ) from None
         if len(sizes) < 2:
             raise ValueError(f"an MLP needs at least two sizes (inputs and outputs), got {list(sizes)}")
         object.__setattr__(self, "sizes", tuple(positive_int(s, "layer size") for s in sizes))
@@ -49,7 +54,8 @@ class MLPSpec:
                 raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
         object.__setattr__(self, "dtype", str(as_dtype(self.dtype)))
         slope = self.negative_slope
-        if isinstance(slope, bool) or not isinstance(slope, int | float) or not math.isfinite(slope):
+        numeric = int | float | np.integer | np.floating  # np.float32(0.2) too, as LeakyReLU takes it
+        if isinstance(slope, bool) or not isinstance(slope, numeric) or not math.isfinite(slope):
             raise ValueError(f"negative_slope must be a finite number, got {slope!r}")
         object.__setattr__(self, "negative_slope", float(slope))
 

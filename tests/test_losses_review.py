@@ -1,0 +1,197 @@
+"""Review of losses, gradcheck, exercise and spec: each test failed before its fix.
+
+The losses are also compared with torch.nn.functional in float64 at edge values (huge |ŷ|,
+both label conventions, both reductions, shapes (N,), (N, 1) and (N, k)).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet import gradcheck
+from glassnet.exercise import exercise_input, exercise_network
+from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss, get_loss
+from glassnet.nn import Sequential, Tanh
+from glassnet.spec import MLPSpec
+
+# -- PyTorch oracle ---------------------------------------------------------------------
+
+
+def _torch_value_and_grad(
+    function: Callable[..., Any], prediction: np.ndarray, target: np.ndarray, reduction: str
+) -> tuple[float, np.ndarray]:
+    torch = pytest.importorskip("torch")
+    p = torch.tensor(prediction, dtype=torch.float64, requires_grad=True)
+    value = function(p, torch.tensor(target, dtype=torch.float64), reduction=reduction)
+    value.backward()
+    return value.item(), p.grad.numpy()
+
+
+@pytest.mark.parametrize("shape", [(5,), (5, 1), (5, 3)], ids=["N", "N1", "Nk"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("scale", [1.0, 40.0, 800.0, 1e300])
+@pytest.mark.parametrize("labels", ["01", "pm1"])
+def test_logistic_loss_matches_torch(
+    shape: tuple[int, ...], reduction: str, scale: float, labels: str
+) -> None:
+    functional = pytest.importorskip("torch.nn.functional")
+    rng = np.random.default_rng(0)
+    prediction = rng.normal(size=shape) * scale
+    y01 = rng.integers(0, 2, size=shape).astype(float)
+    y = y01 if labels == "01" else 2.0 * y01 - 1.0
+    loss = LogisticLoss(labels, reduction)  # type: ignore[arg-type]
+    value, grad = loss.value_and_grad(prediction, y)
+    expected, expected_grad = _torch_value_and_grad(
+        functional.binary_cross_entropy_with_logits, prediction, y01, reduction
+    )
+    assert value == pytest.approx(expected, rel=1e-12)
+    # torch forms σ(ŷ) − y, which cancels to ~1e-17 absolute; glassnet's −σ(−ŷ) is exact
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("shape", [(5,), (5, 1), (5, 3)], ids=["N", "N1", "Nk"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("name", ["mse", "half_sse", "bce"])
+def test_regression_losses_match_torch(shape: tuple[int, ...], reduction: str, name: str) -> None:
+    functional = pytest.importorskip("torch.nn.functional")
+    rng = np.random.default_rng(1)
+    if name == "bce":
+        prediction, target = rng.uniform(0.01, 0.99, size=shape), rng.uniform(0.0, 1.0, size=shape)
+        function: Callable[..., Any] = functional.binary_cross_entropy
+    else:
+        prediction, target = rng.normal(size=shape) * 1e100, rng.normal(size=shape)
+        function = functional.mse_loss
+    value, grad = get_loss(name, reduction=reduction).value_and_grad(prediction, target)
+    expected, expected_grad = _torch_value_and_grad(function, prediction, target, reduction)
+    half = 0.5 if name == "half_sse" else 1.0
+    assert value == pytest.approx(half * expected, rel=1e-12)
+    np.testing.assert_allclose(grad, half * expected_grad, rtol=1e-12, atol=0)
+
+
+# -- a failed call leaves nothing for backward -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("loss", "prediction", "target"),
+    [
+        (MSELoss(), [1.0, 2.0], [0.0, math.nan]),  # NaN target: found from the value
+        (MSELoss(), [1e308], [-1e308]),  # the residual overflows
+        (HalfSquaredError(), [math.inf], [0.0]),
+        (LogisticLoss(), [1e308, 1e308], [0.0, 0.0]),  # the sum overflows
+    ],
+    ids=["mse-nan-target", "mse-overflow", "half-inf", "logistic-overflow"],
+)
+def test_backward_refuses_after_a_value_that_is_not_finite(
+    loss: Loss, prediction: list[float], target: list[float]
+) -> None:
+    # backward used to return the failed call's NaN or inf gradient, silently
+    loss(np.array([0.5]), np.array([0.0]))
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match=r"must be finite|value is inf"):
+        loss(np.array(prediction), np.array(target))
+    with pytest.raises(
+        RuntimeError, match=r"backward called before the loss was computed \(or after a call that failed\)"
+    ):
+        loss.backward()
+
+
+# -- BCE: an eps that 1 − eps cannot show --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("eps", "dtype", "smallest"),
+    [(1e-12, np.float32, "5.96e-08"), (1e-17, np.float64, "1.11e-16")],
+)
+def test_bce_refuses_an_eps_too_small_for_the_dtype(eps: float, dtype: type, smallest: str) -> None:
+    # 1 − eps rounded to 1, so p = 1 gave log 0: an inf (or NaN) value blamed on overflow
+    loss = BCELoss(eps=eps)
+    with pytest.raises(
+        ValueError,
+        match=rf"BCELoss eps={eps:g} is too small for {np.dtype(dtype)}: 1 − eps rounds to 1 .*at least {smallest}",
+    ):
+        loss(np.array([1.0], dtype=dtype), np.array([0.0]))
+
+
+def test_bce_keeps_an_eps_the_dtype_can_show() -> None:
+    value = BCELoss(eps=6e-8)(np.array([1.0], dtype=np.float32), np.array([0.0]))
+    assert math.isfinite(value) and value > 16.0
+
+
+# -- get_loss ------------------------------------------------------------------------------
+
+
+def test_get_loss_refuses_options_for_an_instance() -> None:
+    # the options were dropped: a "sum" asked for came back as "mean"
+    with pytest.raises(TypeError, match=r"get_loss got options \['reduction'\] with a Loss instance"):
+        get_loss(MSELoss(), reduction="sum")
+    loss = MSELoss()
+    assert get_loss(loss) is loss
+
+
+# -- LogisticLoss flags --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag", [None, 0, "no"])
+def test_logistic_strict_labels_must_be_a_bool(flag: object) -> None:
+    # None (or 0) turned the label check off silently; "no" turned it on
+    with pytest.raises(TypeError, match=r"strict_labels must be True or False, got"):
+        LogisticLoss(strict_labels=flag)  # type: ignore[arg-type]
+
+
+# -- gradcheck -----------------------------------------------------------------------------
+
+
+def test_gradcheck_refuses_to_compare_nothing() -> None:
+    # a model without parameters, and no input check, reported "all ok" having compared nothing
+    x = np.random.default_rng(0).normal(size=(4, 2))
+    with pytest.raises(ValueError, match=r"gradcheck has nothing to compare: the model has no parameters"):
+        gradcheck(Sequential(Tanh()), MSELoss(), x, np.zeros((4, 2)))
+    report = gradcheck(Sequential(Tanh()), MSELoss(), x, np.zeros((4, 2)), check_input=True)
+    assert report.ok and [c.name for c in report.comparisons] == ["input"]
+
+
+def test_gradcheck_on_the_exercise_in_float32() -> None:
+    model = exercise_network(np.float32)
+    report = gradcheck(
+        model, LogisticLoss(strict_labels=False), exercise_input(np.float32), [[-1.0]], check_input=True
+    )
+    assert report.ok
+    # ∂L/∂w₁₂ʰ = 3 σ(6) · w₁ᵒ · ReLU′(z₁) · x₂ = 3 σ(6) · 0.5 · 1 · 2, in float64 from the
+    # float32 weights (0.2f is not 0.2: agreement to 1e-9, not 1e-12)
+    assert report["0.weight"].analytic[0, 1] == pytest.approx(3.0 / (1.0 + math.exp(-6.0)), abs=1e-9)
+    assert model.dtype == np.float32  # the model itself is not converted
+
+
+# -- MLPSpec -------------------------------------------------------------------------------
+
+
+def test_spec_names_sizes_that_are_not_a_sequence() -> None:
+    with pytest.raises(TypeError, match=r"MLPSpec sizes must be a sequence of layer sizes, got 5 \(int\)"):
+        MLPSpec(sizes=5)  # type: ignore[arg-type]
+
+
+def test_spec_takes_a_numpy_slope() -> None:
+    # refused as "must be a finite number, got np.float32(0.25)"
+    spec = MLPSpec(sizes=(2, 3, 1), activation="leaky_relu", negative_slope=np.float32(0.25))  # type: ignore[arg-type]
+    assert spec.negative_slope == 0.25 and type(spec.negative_slope) is float
+    with pytest.raises(ValueError, match=r"negative_slope must be a finite number, got True"):
+        MLPSpec(sizes=(2, 1), negative_slope=True)
+
+
+# -- demo ----------------------------------------------------------------------------------
+
+
+def test_demo_moons_table_columns_line_up() -> None:
+    # the torch and difference columns started one character left of their headers
+    pytest.importorskip("torch")
+    from glassnet.demo import moons_section
+
+    lines = moons_section(epochs=1).splitlines()
+    header, row = lines[1], lines[2]
+    starts = [match.start() for match in re.finditer(r"\S+", row)]  # epoch, ours, theirs, difference
+    assert starts[1:] == [header.index(name) for name in ("glassnet loss", "torch loss", "|difference|")]
