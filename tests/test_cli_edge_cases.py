@@ -155,7 +155,7 @@ def test_a_process_that_ignores_ctrl_c_goes_on_ignoring_it(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("options", "said"),
     [
-        (["--no-refit"], "--no-refit act"),
+        (["--no-refit"], "--no-refit acts"),
         (["--no-restore-best", "--no-refit"], "--no-refit and --no-restore-best act"),
     ],
 )

@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -513,3 +514,22 @@ def test_cli_data_info_subprocess(shared: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "rows: 1503" in result.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_given_as_the_data_path_is_read_as_a_file(tmp_path: Path) -> None:
+    """`--data <(…)` is a pipe, neither a file nor a folder: it was reported as missing."""
+    pipe = tmp_path / "rows"
+    os.mkfifo(pipe)
+    assert find_airfoil(pipe) == pipe
+    text = shared_airfoil().read_text()
+
+    def feed() -> None:
+        with open(pipe, "w") as writer:
+            writer.write(text)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    data = load_airfoil(pipe)
+    writer.join()
+    assert data.X.shape == (1503, 5)

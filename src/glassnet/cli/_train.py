@@ -389,7 +389,8 @@ def check_run(config: TrainConfig, split: SplitSettings, n_features: int) -> Non
         if off
     ]
     if given:
-        raise ValueError(f"{' and '.join(given)} act on the validation part; give --val-fraction > 0")
+        verb = "act" if len(given) > 1 else "acts"
+        raise ValueError(f"{' and '.join(given)} {verb} on the validation part; give --val-fraction > 0")
 
 
 def run_notes(config: TrainConfig) -> list[str]:

@@ -192,7 +192,7 @@ def _resolve(path: Path, what: str, advice: str = HOW_TO_GET) -> Path:
     """``path`` as a file, or the airfoil file inside the folder ``path``; else FileNotFoundError
     ending with ``advice``. ``what`` is written right before the path in a message ("data path ",
     "GLASSNET_DATA=")."""
-    if path.is_file():
+    if path.exists() and not path.is_dir():  # a file, or a pipe (<(…), /dev/stdin), read as one
         return path
     if path.is_dir():
         found = _in_folder(path)
