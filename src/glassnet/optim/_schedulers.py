@@ -35,24 +35,23 @@ class LRScheduler:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"a scheduler needs a glassnet Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
-        self.base_lrs = [float(group["lr"]) for group in optimizer.param_groups]
-        self.last_epoch = 0
-        self._apply()
+        self._apply(0, [float(group["lr"]) for group in optimizer.param_groups])
 
     def lr_at(self, base_lr: float, t: int) -> float:
         raise NotImplementedError
 
     def step(self) -> None:
-        self.last_epoch += 1
-        self._apply()
+        self._apply(self.last_epoch + 1, self.base_lrs)
 
     def get_last_lr(self) -> list[float]:
         """The rates this scheduler set last (as torch's: a hand-set ``lr`` is not one of them)."""
         return list(self._last_lr)
 
-    def _apply(self) -> None:
-        self._last_lr = [self.lr_at(base_lr, self.last_epoch) for base_lr in self.base_lrs]
-        for group, lr in zip(self.optimizer.param_groups, self._last_lr, strict=True):
+    def _apply(self, t: int, base_lrs: list[float]) -> None:
+        """Set step t's rates from ``base_lrs``; nothing changes if one of them cannot be had."""
+        rates = [self.lr_at(base_lr, t) for base_lr in base_lrs]
+        self.base_lrs, self.last_epoch, self._last_lr = base_lrs, t, rates
+        for group, lr in zip(self.optimizer.param_groups, rates, strict=True):
             group["lr"] = lr
 
     def state_dict(self) -> dict[str, Any]:
@@ -81,9 +80,7 @@ class LRScheduler:
         base_lrs = [
             finite_float(lr, f"scheduler state base_lrs[{i}]", minimum=0.0) for i, lr in enumerate(given)
         ]
-        self.base_lrs = base_lrs
-        self.last_epoch = int(last_epoch)
-        self._apply()
+        self._apply(int(last_epoch), base_lrs)
 
 
 class StepLR(LRScheduler):
@@ -95,7 +92,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, base_lr: float, t: int) -> float:
-        return base_lr * self.gamma ** (t // self.step_size)
+        return _decayed(base_lr, self.gamma, t // self.step_size, f"StepLR rate at step {t}")
 
 
 class ExponentialLR(LRScheduler):
@@ -106,7 +103,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, base_lr: float, t: int) -> float:
-        return base_lr * self.gamma**t
+        return _decayed(base_lr, self.gamma, t, f"ExponentialLR rate at step {t}")
 
 
 class CosineLR(LRScheduler):
@@ -149,3 +146,26 @@ class CosineLR(LRScheduler):
             return base_lr * (f + (1.0 - f) * t / self.warmup)
         progress = min(t - self.warmup, self.t_max) / self.t_max
         return self.eta_min + (base_lr - self.eta_min) * (1.0 + math.cos(math.pi * progress)) / 2.0
+
+
+def _decayed(base_lr: float, gamma: float, n: int, what: str) -> float:
+    """η₀ · γⁿ, finite wherever torch's product of n factors γ is.
+
+    For γ > 1, γⁿ alone may pass float64's limit where η₀ · γⁿ does not (η₀ = 1e-10,
+    γ = 2, n = 1024; or η₀ = 0): then γⁿ is applied in parts γᵏ < 2¹⁰⁰⁰. A rate beyond
+    float64 is refused (torch's would be inf, and the next update would make every
+    parameter inf or NaN).
+    """
+    try:
+        rate = base_lr * gamma**n
+    except OverflowError:  # γⁿ > 1.8e308, or n itself beyond float64 (γ ≤ 1: γⁿ is its limit)
+        if gamma <= 1.0:
+            return base_lr if gamma == 1.0 else 0.0
+        rate, left, part = base_lr, n, max(1, int(1000 / math.log2(gamma)))
+        while left > 0 and 0.0 < rate < math.inf:
+            k = min(left, part)
+            rate *= gamma**k
+            left -= k
+    if rate == math.inf:
+        raise ValueError(f"{what} is beyond float64: {base_lr} · {gamma}^{n}")
+    return rate

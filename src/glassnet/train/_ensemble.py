@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,19 +16,34 @@ from glassnet.spec import MLPSpec, build_mlp, check_weights
 class Ensemble:
     """Members m = 1…k of one :class:`MLPSpec`; ŷ(x) = (1/k) Σₘ fₘ(x).
 
-    Shapes: X (N, d₀) -> ŷ (N, d_L). A single model is an ensemble of one.
+    Shapes: X (N, d₀) -> ŷ (N, d_L). A single model is an ensemble of one. ``members`` is a
+    list (any iterable) of weight dicts, one per member (``model.state_dict()``).
     """
 
-    def __init__(self, spec: MLPSpec, members: Sequence[Mapping[str, npt.ArrayLike]]) -> None:
+    def __init__(self, spec: MLPSpec, members: Iterable[Mapping[str, npt.ArrayLike]]) -> None:
         if not isinstance(spec, MLPSpec):
             raise TypeError(f"spec must be an MLPSpec, got {type(spec).__name__}")
-        if len(members) == 0:
+        # one member's dict (or a str) is iterable too: its keys (characters) are no members
+        if isinstance(members, Mapping | str | bytes) or not isinstance(members, Iterable):
+            given = (
+                "one dict: put it in a list, [weights]"
+                if isinstance(members, Mapping)
+                else type(members).__name__
+            )
+            raise TypeError(f"members must be a list of weight dicts, one per member, got {given}")
+        listed = list(members)
+        if len(listed) == 0:
             raise ValueError("an ensemble needs at least one member")
-        for index, weights in enumerate(members):
+        for index, weights in enumerate(listed):
+            if not isinstance(weights, Mapping):
+                raise TypeError(
+                    f"member {index} weights must be a dict of arrays (model.state_dict()), "
+                    f"got {type(weights).__name__}"
+                )
             check_weights(spec, weights, what=f"member {index} weights")
         self.spec = spec
         self._models = []
-        for weights in members:
+        for weights in listed:
             model = build_mlp(spec, rng=np.random.default_rng(0))
             model.load_state_dict(weights)
             self._models.append(model)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, binary_scale, finite_float
+from glassnet._checks import Array, as_float_array, binary_scale, exact_text, finite_float
 
 
 def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict[str, float]:
@@ -70,8 +70,9 @@ def output_deviations(y: Array) -> Array:
 
 
 def _columns(values: npt.ArrayLike, name: str) -> Array:
-    """``values`` as float64 (N, K): (N,) becomes (N, 1); other shapes are refused."""
-    array = np.asarray(values, dtype=np.float64)
+    """``values`` as float64 (N, K): (N,) becomes (N, 1); other shapes, and values that are not
+    real numbers (complex, strings, None), are refused. NaN and ±inf are kept."""
+    array = as_float_array(values, name=name, dtype=np.dtype(np.float64), finite=False)
     if array.ndim == 1:
         return array.reshape(-1, 1)  # (N,) -> (N, 1)
     if array.ndim != 2:
@@ -115,17 +116,32 @@ def correct(prediction: Any, target: Any, threshold: float) -> Any:
 def classification_metrics(
     prediction: npt.ArrayLike, target: npt.ArrayLike, *, threshold: float
 ) -> dict[str, float]:
-    """Accuracy of a binary classifier, ŷ > t ↔ class 1, against labels 0/1.
+    """Accuracy of a binary classifier, ŷ > t ↔ class 1, against labels 0/1 (soft labels in
+    [0, 1] read as y > 0.5; others, NaN too, are refused).
+
+    Shapes: ŷ and the labels both (N,) or (N, K), the mean over all N·K; (N,) and (N, 1) go together.
 
     ``threshold`` t is the model's :func:`decision_threshold`: 0 for logits, 0.5 for
     probabilities. It has no default, since the wrong one gives a wrong accuracy silently
     (probabilities read at 0 are all class 1).
     """
     t = finite_float(threshold, "threshold")
-    p = np.asarray(prediction, dtype=np.float64).reshape(-1)
-    y = np.asarray(target, dtype=np.float64).reshape(-1)
-    if p.shape != y.shape or p.size == 0:
+    p, y = _columns(prediction, "predictions"), _columns(target, "labels")  # (N, K)
+    if p.size != y.size or p.size == 0:
         raise ValueError(
             f"predictions and labels must have the same non-zero length, got {p.size} and {y.size}"
+        )
+    if p.shape != y.shape:  # (2, 3) against (3, 2) would pair the wrong values
+        raise ValueError(
+            f"predictions and labels must have the same shape, got {p.shape} and {y.shape} "
+            "((N,) and (N, 1) go together)"
+        )
+    outside = ~((y >= 0.0) & (y <= 1.0))  # NaN too
+    if outside.any():
+        first = int(np.flatnonzero(outside)[0])
+        index = tuple(int(i) for i in np.unravel_index(first, np.shape(target)))  # as the labels were given
+        raise ValueError(
+            f"labels must be 0/1 (or probabilities in [0, 1]), got {exact_text(y.flat[first])} at index "
+            f"{index[0] if len(index) == 1 else index}"
         )
     return {"accuracy": float(correct(p, y, t).mean())}
