@@ -52,6 +52,17 @@ def changed(state: dict[str, Any], change: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
+def downloads_isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No proxy (127.0.0.1 must be reached directly), no user cache or data variable."""
+    from glassnet.data import DATA_ENV_VAR
+
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(DATA_ENV_VAR, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
+@pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
 

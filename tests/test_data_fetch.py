@@ -71,13 +71,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         thread.join(timeout=5)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No proxy (127.0.0.1 must be reached directly), no user cache or data variable."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv(DATA_ENV_VAR, raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+# no proxy (127.0.0.1 must be reached directly), no user cache or data variable
+pytestmark = pytest.mark.usefixtures("downloads_isolated")
 
 
 def _files(folder: Path) -> list[str]:

@@ -83,7 +83,7 @@ def plot_loss_curves(
         marker = "o" if len(rows) == 1 else None  # a pass of one epoch is a point, which a bare line hides
         axes.plot(
             epochs,
-            [r["train_loss"] for r in rows],
+            [r.get("train_loss", math.nan) for r in rows],  # a NaN (a diverged epoch) is a gap
             color=PART_COLOURS["train"],
             alpha=alpha,
             linestyle="--" if refit else "-",
@@ -100,11 +100,35 @@ def plot_loss_curves(
                 label=None if suffix is None else f"validation{suffix}",
             )
     values = [r[k] for r in history for k in ("train_loss", "val_loss") if k in r]
-    if min(values) > 0:
+    if values and min(values) > 0:
         axes.set_yscale("log")
     axes.set_xlabel("epoch")
     axes.set_ylabel("loss (model units)")
     return _save(figure, path, axes, title)
+
+
+def _parts(
+    first: Mapping[str, npt.ArrayLike],
+    second: Mapping[str, npt.ArrayLike],
+    names: tuple[str, str],
+    caller: str,
+) -> dict[str, tuple[Array, Array]]:
+    """The parts' two value vectors, flattened; ValueError when a part lacks one or their sizes differ,
+    or when no part has a value to draw."""
+    parts: dict[str, tuple[Array, Array]] = {}
+    for part, values in first.items():
+        if part not in second:
+            raise ValueError(f"{caller}: part {part!r} has {names[0]} but no {names[1]}")
+        a = np.asarray(values, dtype=np.float64).reshape(-1)  # (n,)
+        b = np.asarray(second[part], dtype=np.float64).reshape(-1)  # (n,)
+        if a.size != b.size:
+            raise ValueError(f"{caller}: part {part!r} has {a.size} {names[0]} but {b.size} {names[1]}")
+        parts[part] = (a, b)
+    if not any(a.size for a, _ in parts.values()):
+        raise ValueError(
+            f"{caller} needs at least one value, got {', '.join(map(repr, parts)) or 'no parts'}"
+        )
+    return parts
 
 
 def plot_predicted_vs_measured(
@@ -116,15 +140,15 @@ def plot_predicted_vs_measured(
     title: str = "Predicted vs measured",
 ) -> Path:
     """Scatter of prediction against measurement for each part (train/val/test), with y = x."""
+    parts = _parts(measured, predicted, ("measured values", "predictions"), "plot_predicted_vs_measured")
     figure = _figure(5.5, 5.5)
     axes = figure.add_subplot()
     low, high = np.inf, -np.inf
-    for part, values in measured.items():
-        y = np.asarray(values, dtype=np.float64).reshape(-1)
-        p = np.asarray(predicted[part], dtype=np.float64).reshape(-1)
+    for part, (y, p) in parts.items():
         if y.size == 0:
             continue
-        rmse = float(np.sqrt(np.mean((p - y) ** 2)))
+        with np.errstate(over="ignore"):  # a prediction near the float64 limit: its RMSE is inf
+            rmse = float(np.sqrt(np.mean((p - y) ** 2)))
         axes.scatter(
             y, p, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=f"{part} (RMSE {rmse:.2f} {unit})"
         )
@@ -148,15 +172,17 @@ def plot_residuals_vs_frequency(
     title: str = "Residuals vs frequency",
 ) -> Path:
     """Residual (predicted − measured) against frequency on a log axis, for each part."""
+    parts = _parts(frequency, residual, ("frequencies", "residuals"), "plot_residuals_vs_frequency")
     figure = _figure(6.5, 4.5)
     axes = figure.add_subplot()
-    for part, values in frequency.items():
-        f = np.asarray(values, dtype=np.float64).reshape(-1)
-        r = np.asarray(residual[part], dtype=np.float64).reshape(-1)
+    drawn = False
+    for part, (f, r) in parts.items():
         if f.size:
             axes.scatter(f, r, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=part)
+            drawn = drawn or bool((np.isfinite(r) & (f > 0)).any())
     axes.axhline(0.0, color="black", linewidth=1)
-    axes.set_xscale("log")
+    if drawn:  # with no point to show (every residual NaN or inf), a log axis has no range to take
+        axes.set_xscale("log")
     axes.set_xlabel("frequency [Hz]")
     axes.set_ylabel(f"predicted − measured [{unit}]")
     return _save(figure, path, axes, title)
@@ -184,6 +210,16 @@ def plot_decision_boundary(
     labels = np.asarray(y, dtype=np.float64).reshape(-1)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D inputs (N, 2), got shape {points.shape}")
+    if len(points) == 0:
+        raise ValueError(f"plot_decision_boundary needs at least one point, got shape {points.shape}")
+    if not np.isfinite(points).all():
+        raise ValueError("plot_decision_boundary needs finite inputs, got NaN or inf in X")
+    if labels.shape != (len(points),):
+        raise ValueError(
+            f"plot_decision_boundary needs one label per point ({len(points)}), got {labels.size}"
+        )
+    if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer) or resolution < 2:
+        raise ValueError(f"resolution must be an integer ≥ 2 (grid points per axis), got {resolution!r}")
     margin = 0.5
     x1 = np.linspace(points[:, 0].min() - margin, points[:, 0].max() + margin, resolution)
     x2 = np.linspace(points[:, 1].min() - margin, points[:, 1].max() + margin, resolution)

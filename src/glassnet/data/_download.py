@@ -15,6 +15,7 @@ import http.client
 import io
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -63,9 +64,10 @@ def fetch_airfoil(
     ``url`` may serve the UCI zip archive (its ``airfoil_self_noise.dat`` is taken) or the
     data file itself. The parsed content is checked against the published data before
     anything is written; the file keeps the downloaded bytes. ``progress`` shows a
-    progress bar on stderr when it is a terminal. Raises DownloadError (an OSError) when
-    the download fails, ValueError when the content is not the airfoil data, OSError naming
-    the folder when it cannot be written.
+    progress bar on stderr when it is a terminal. ``timeout`` bounds each wait on the network
+    and the whole download, so a server that trickles bytes cannot hold it for hours. Raises
+    DownloadError (an OSError) when the download fails, ValueError when the content is not
+    the airfoil data, OSError naming the folder when it cannot be written.
     """
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https", "file"):
@@ -115,8 +117,14 @@ def _offline_advice() -> str:
     )
 
 
+def _one_line(detail: object) -> str:
+    """``detail`` as one line: urllib's redirect-loop reason and http.client's bad status line hold line breaks."""
+    return " ".join(str(detail).split())
+
+
 def _download(url: str, *, progress: bool, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "glassnet (python urllib)"})
+    deadline = time.monotonic() + timeout  # the socket's timeout bounds each wait, not their sum
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
@@ -133,11 +141,16 @@ def _download(url: str, *, progress: bool, timeout: float) -> bytes:
                 disable=not (progress and sys.stderr.isatty()),
                 leave=False,
             ) as bar:
-                while chunk := response.read(_CHUNK):
+                while chunk := response.read1(_CHUNK):  # read() would wait for all _CHUNK bytes
                     buffer.write(chunk)
                     bar.update(len(chunk))
                     if buffer.tell() > MAX_DOWNLOAD_BYTES:
                         raise DownloadError(f"{url} sends more than the {MAX_DOWNLOAD_BYTES} bytes allowed")
+                    if time.monotonic() > deadline:
+                        raise DownloadError(
+                            f"could not download {url}: the server is too slow, {buffer.tell()} bytes in the "
+                            f"{timeout:g} s allowed (timeout, --timeout). {_offline_advice()}"
+                        )
             # a connection closed early ends read() without an error: only the length tells
             if total is not None and buffer.tell() < total:
                 raise DownloadError(
@@ -148,13 +161,19 @@ def _download(url: str, *, progress: bool, timeout: float) -> bytes:
         raise
     except urllib.error.HTTPError as error:
         raise DownloadError(
-            f"could not download {url}: HTTP {error.code} {error.reason}. {_offline_advice()}"
+            f"could not download {url}: HTTP {error.code} {_one_line(error.reason)}. {_offline_advice()}"
         ) from None
     except urllib.error.URLError as error:
-        raise DownloadError(f"could not download {url}: {error.reason}. {_offline_advice()}") from None
+        raise DownloadError(
+            f"could not download {url}: {_one_line(error.reason)}. {_offline_advice()}"
+        ) from None
     except (OSError, http.client.HTTPException) as error:  # timeouts, resets, malformed replies
         raise DownloadError(
-            f"could not download {url}: {error or type(error).__name__}. {_offline_advice()}"
+            f"could not download {url}: {_one_line(error) or type(error).__name__}. {_offline_advice()}"
+        ) from None
+    except UnicodeEncodeError:  # http.client sends the path as ASCII (a file: URL takes any path)
+        raise ValueError(
+            f"url must be ASCII, with other characters percent-encoded (é as %C3%A9), got {url!r}"
         ) from None
     return buffer.getvalue()
 
@@ -182,7 +201,10 @@ def _extract(payload: bytes, *, url: str) -> bytes:
                     f"{member.filename} in the archive from {url} is {member.file_size} bytes, more than "
                     f"the {MAX_DOWNLOAD_BYTES} allowed; nothing was written"
                 )
-            return archive.read(member)
+            with archive.open(member) as stream:
+                # read(n) inflates at most n bytes at a time; read() would inflate a whole
+                # compressed block at once, however small the member's (forged) size says it is
+                return stream.read(MAX_DOWNLOAD_BYTES + 1)
     # zipfile's own errors, and those it lets through from reading a member: corrupt data
     # (zlib.error), an encrypted member (RuntimeError), a compression it lacks (NotImplementedError)
     except (
