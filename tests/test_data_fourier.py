@@ -112,7 +112,12 @@ def _fourier_state() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("change", "error", "pattern"),
     [
-        ({"fourier_sigma": None}, ValueError, r"FourierFeatures state needs the key 'sigma'"),
+        ({"fourier_sigma": None}, ValueError, r"Preprocessor state needs the key 'fourier_sigma'"),
+        (
+            {"fourier_frequencies": None},
+            ValueError,
+            r"Preprocessor state needs the key 'fourier_frequencies'",
+        ),
         (
             {"fourier_frequencies": np.ones((5, 0))},
             ValueError,

@@ -45,7 +45,12 @@ class FourierFeatures:
             )
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        self.frequencies_ = rng.normal(0.0, self.sigma, size=(int(n_columns), self.n_frequencies))
+        frequencies = rng.normal(0.0, self.sigma, size=(int(n_columns), self.n_frequencies))  # (d, K)
+        if not np.isfinite(frequencies).all():  # σ near the float64 limit: σ · N(0, 1) overflows
+            raise ValueError(
+                f"Fourier features sigma = {self.sigma} is too large: frequencies drawn with it overflow float64"
+            )
+        self.frequencies_ = frequencies
         return self
 
     def transform(self, Z: Any) -> FloatArray:
@@ -89,12 +94,12 @@ class FourierFeatures:
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> FourierFeatures:
-        """Rebuild from :meth:`to_state` (checked: a finite (d, K) array, K ≥ 1, σ > 0)."""
+        """Rebuild from :meth:`to_state` (checked: a finite (d, K) array, d ≥ 1, K ≥ 1, σ > 0)."""
         require_keys(state, ("frequencies", "sigma"), owner="FourierFeatures")
         frequencies = np.asarray(state["frequencies"])
-        if frequencies.dtype.kind != "f" or frequencies.ndim != 2 or frequencies.shape[1] == 0:
+        if frequencies.dtype.kind != "f" or frequencies.ndim != 2 or 0 in frequencies.shape:
             raise ValueError(
-                "FourierFeatures state 'frequencies' must be a float array of shape (d, K), K ≥ 1, "
+                "FourierFeatures state 'frequencies' must be a float array of d ≥ 1 rows, shape (d, K), K ≥ 1, "
                 f"got dtype {frequencies.dtype} and shape {frequencies.shape}"
             )
         sigma = np.asarray(state["sigma"])

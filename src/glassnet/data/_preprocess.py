@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_float_array, binary_scale, finite_float, int_in_range, require_keys
+from glassnet._checks import (
+    as_float_array,
+    binary_scale,
+    exact_text,
+    finite_float,
+    int_in_range,
+    require_keys,
+)
 from glassnet.data._fourier import MAX_FREQUENCIES, FourierFeatures
 from glassnet.data._table import FloatArray
 
@@ -65,7 +72,9 @@ class StandardScaler:
         power = binary_scale(np.abs(array).max(axis=0))  # (d,) or ()
         mean = (array / power).mean(axis=0) * power  # (d,) or ()
         scale = (array / power).std(axis=0) * power  # (d,) or ()
-        constant = np.ptp(array, axis=0) == 0.0  # exactly equal values: std may still round to ~1e-17
+        # exactly equal values (std may still round to ~1e-17); not np.ptp, whose max − min
+        # overflows for a column spanning (−1.7e308, 1.7e308)
+        constant = array.max(axis=0) == array.min(axis=0)  # (d,) or ()
         self.mean_ = np.asarray(mean, dtype=np.float64)
         self.scale_ = np.asarray(np.where(constant | (scale == 0.0), 1.0, scale), dtype=np.float64)
         return self
@@ -237,8 +246,8 @@ class Preprocessor:
             f"X[{row}, {column}] = {value} is too large: its standardised value or Fourier angles overflow float64"
         )
 
-    def _y(self, y: Any) -> FloatArray:
-        return _as_f64(y, name="y", dtype=np.dtype(np.float64))
+    def _y(self, y: Any, name: str = "y") -> FloatArray:
+        return _as_f64(y, name=name, dtype=np.dtype(np.float64))
 
     def fit(self, X: Any, y: Any) -> Preprocessor:
         """Fit on the training rows only: X (N, d), y (N,), N ≥ 1."""
@@ -301,20 +310,36 @@ class Preprocessor:
         d = self.n_features
         if self.fourier is not None and array.shape[1] == self.n_outputs:
             array = array[:, :d]
+        if array.shape[1] != d:
+            fourier = "" if self.fourier is None else f" or (N, {self.n_outputs}) (with the Fourier features)"
+            raise ValueError(
+                f"Preprocessor.inverse_transform_x expects Z of shape (N, {d}){fourier}, got {array.shape}"
+            )
         out = self.x_scaler.inverse_transform(array)
         for column in self.log_columns:
             out[:, column] = np.exp(out[:, column])
         return out
 
     def transform_y(self, y: Any) -> FloatArray:
-        """t = (y − μ_y) / σ_y, elementwise (any shape, e.g. (N,) or (N, 1))."""
+        """t = (y − μ_y) / σ_y, elementwise (any shape, e.g. (N,) or (N, 1)); a y whose t
+        overflows float64 is refused, as transform_x refuses such an x."""
         mean, scale = self._y_parameters("transform_y")
-        return (self._y(y) - mean) / scale
+        target = self._y(y)
+        with np.errstate(over="ignore"):
+            t = (target - mean) / scale  # same shape as y
+        overflowing = ~np.isfinite(t)
+        if overflowing.any():  # as transform_x refuses an overflowing z
+            index = tuple(int(i) for i in np.argwhere(overflowing)[0])
+            raise ValueError(
+                f"y holds {exact_text(target[index])} at index {index}, too large: its standardised value "
+                f"(y − μ_y) / σ_y overflows float64"
+            )
+        return t
 
     def inverse_transform_y(self, y_scaled: Any) -> FloatArray:
         """y = t σ_y + μ_y, elementwise: model outputs back to the target's units (dB)."""
         mean, scale = self._y_parameters("inverse_transform_y")
-        return self._y(y_scaled) * scale + mean
+        return self._y(y_scaled, "y_scaled") * scale + mean
 
     def fit_transform(self, X: Any, y: Any) -> tuple[FloatArray, FloatArray]:
         self.fit(X, y)
@@ -377,6 +402,8 @@ class Preprocessor:
         preprocessor = cls(tuple(int(c) for c in columns), scale_y=bool(scale_y), seed=int(seed))
         fourier_state = {k.removeprefix("fourier_"): v for k, v in state.items() if k.startswith("fourier_")}
         if fourier_state:  # a checkpoint without these keys predates Fourier features: none
+            # named as the state holds them (FourierFeatures would name 'sigma')
+            require_keys(state, ("fourier_frequencies", "fourier_sigma"), owner="Preprocessor")
             preprocessor.fourier = FourierFeatures.from_state(fourier_state)
             if preprocessor.fourier.frequencies_ is not None and len(
                 preprocessor.fourier.frequencies_

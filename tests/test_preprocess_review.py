@@ -1,0 +1,102 @@
+"""Preprocessing found wanting by a review (each test failed before its fix): overflow at the
+float64 limit in the scaler and the target's transform, Fourier frequencies drawn beyond
+float64, and messages that named the wrong argument or method."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet.data import FourierFeatures, Preprocessor, StandardScaler, train_val_test_split
+
+
+def test_scaler_fit_of_a_column_spanning_the_float64_range_does_not_overflow() -> None:
+    """max − min of (−1.7e308, 1.7e308) overflows: the constant-column test compared it with 0
+    (np.ptp), which raised FloatingPointError under np.errstate(over="raise") and warned outside it."""
+    X = np.array([[-1.7e308, 1.0], [1.7e308, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaler = StandardScaler().fit(X)
+    np.testing.assert_array_equal(scaler.mean_, [0.0, 1.0])  # type: ignore[arg-type]
+    np.testing.assert_array_equal(scaler.scale_, [1.7e308, 1.0])  # type: ignore[arg-type]
+    np.testing.assert_array_equal(scaler.transform(X), [[-1.0, 0.0], [1.0, 0.0]])
+
+
+def _tiny_target() -> Preprocessor:
+    """σ_y = 5e-301: a target of 1e10 is 2e310 standard deviations away."""
+    return Preprocessor(()).fit(np.array([[0.0], [1.0]]), np.array([0.0, 1e-300]))
+
+
+def test_transform_y_refuses_a_target_whose_standardised_value_overflows() -> None:
+    """transform_x refuses such values by name; transform_y returned inf (the training then
+    turned every weight into NaN) or raised FloatingPointError under np.errstate."""
+    preprocessor = _tiny_target()
+    with pytest.raises(
+        ValueError,
+        match=r"y holds 10000000000 at index \(1,\), too large: its standardised value .* overflows float64",
+    ):
+        preprocessor.transform_y(np.array([0.0, 1e10]))
+    with pytest.raises(ValueError, match=r"y holds 10000000000 at index \(\), too large"):
+        preprocessor.transform_y(1e10)
+    np.testing.assert_array_equal(preprocessor.transform_y([[0.0], [1e-300]]), [[-1.0], [1.0]])  # (N, 1)
+
+
+@pytest.mark.parametrize(
+    ("call", "pattern"),
+    [
+        (lambda p: p.inverse_transform_y(np.array([0.0, np.nan])), r"y_scaled must be finite, got nan"),
+        (
+            lambda p: p.inverse_transform_x(np.zeros((2, 4))),
+            r"Preprocessor.inverse_transform_x expects Z of shape \(N, 3\) or \(N, 15\) "
+            r"\(with the Fourier features\), got \(2, 4\)",
+        ),
+    ],
+)
+def test_inverse_transforms_name_their_own_argument(call: Any, pattern: str) -> None:
+    """They named "y" and "StandardScaler.inverse_transform ... X of shape (N, 3)", neither the
+    argument given nor the Fourier width the method also takes."""
+    X = np.array([[1.0, 2.0, 3.0], [2.0, 5.0, 3.0], [4.0, 1.0, 3.0]])
+    preprocessor = Preprocessor((0,), fourier_features=2).fit(X, np.array([1.0, 2.0, 4.0]))
+    with pytest.raises(ValueError, match=pattern):
+        call(preprocessor)
+
+
+def test_inverse_transform_x_without_fourier_features_names_one_width() -> None:
+    preprocessor = Preprocessor(()).fit(np.eye(3), np.arange(3.0))
+    with pytest.raises(
+        ValueError, match=r"Preprocessor.inverse_transform_x expects Z of shape \(N, 3\), got \(2, 4\)$"
+    ):
+        preprocessor.inverse_transform_x(np.zeros((2, 4)))
+
+
+def test_fourier_fit_refuses_a_sigma_whose_frequencies_overflow() -> None:
+    """σ = 1e308 drew ±inf frequencies: the state could not be saved and read back, and
+    transform refused z = 0 as 'too large' (0 · inf is NaN)."""
+    features = FourierFeatures(1024, 1e308)
+    with pytest.raises(
+        ValueError,
+        match=r"Fourier features sigma = 1e\+308 is too large: frequencies drawn with it overflow float64",
+    ):
+        features.fit(5, np.random.default_rng(0))
+    assert features.frequencies_ is None  # nothing half fitted
+
+
+def test_fourier_state_refuses_zero_columns() -> None:
+    """fit refuses 0 columns; a (0, K) state was taken."""
+    with pytest.raises(
+        ValueError, match=r"of d ≥ 1 rows, shape \(d, K\), K ≥ 1, got dtype float64 and shape \(0, 2\)"
+    ):
+        FourierFeatures.from_state({"frequencies": np.ones((0, 2)), "sigma": np.array(1.0)})
+
+
+def test_split_indices_are_pinned() -> None:
+    """Not a fix: a guard that the split a seed gives does not change with the NumPy version
+    (Generator.permutation's stream), which would silently change every published figure."""
+    split = train_val_test_split(10, test_fraction=0.2, val_fraction=0.25, rng=np.random.default_rng(0))
+    assert (split.train.tolist(), split.val.tolist(), split.test.tolist()) == PINNED_SPLIT
+
+
+PINNED_SPLIT = ([0, 1, 3, 5, 8, 9], [2, 7], [4, 6])  # default_rng(0).permutation(10) = 4 6 | 2 7 | ...
