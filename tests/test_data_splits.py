@@ -20,6 +20,7 @@ from glassnet.data import (
     make_xor,
     train_val_test_split,
 )
+from glassnet.train import SplitSettings, target_scale
 
 # --- train / validation / test -------------------------------------------------------------------------
 
@@ -521,3 +522,29 @@ def test_xor_labels_follow_the_quadrants() -> None:
 def test_generated_sets_bad_arguments(call: Any, error: type[Exception], pattern: str) -> None:
     with pytest.raises(error, match=pattern):
         call()
+
+
+@pytest.mark.parametrize(
+    ("seed", "error", "match"),
+    [
+        (None, TypeError, r"SplitSettings seed must be an integer, got None"),
+        (True, TypeError, r"SplitSettings seed must be an integer, got True"),
+        (1.5, TypeError, r"SplitSettings seed must be an integer, got 1\.5"),
+        (-1, ValueError, r"SplitSettings seed must be in \[0, 9223372036854775807\], got -1"),
+    ],
+)
+def test_split_settings_refuse_a_seed_that_is_not_one(seed: Any, error: type, match: str) -> None:
+    """None drew another split at every run, True acted as 1, -1 failed in numpy's words."""
+    with pytest.raises(error, match=match):
+        SplitSettings(seed=seed)
+    assert (
+        SplitSettings(seed=np.int64(3)).split(10).test.tolist()
+        == SplitSettings(seed=3).split(10).test.tolist()
+    )
+
+
+def test_target_scale_keeps_its_digits_when_the_mean_dwarfs_it() -> None:
+    """inverse(1) − inverse(0) at μ_y = 1e17 kept σ_y to the nearest 16 (the spacing of floats there)."""
+    y = 1e17 + 16.0 * np.arange(20.0) + np.linspace(0.0, 5.0, 20)
+    preprocessor = Preprocessor(log_columns=()).fit(np.arange(20.0).reshape(-1, 1), y)
+    assert target_scale(preprocessor) == float(preprocessor.y_scaler.scale_) != 0.0

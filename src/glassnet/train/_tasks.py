@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array
+from glassnet._checks import Array, int_in_range
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
 from glassnet.train._config import TrainConfig
 from glassnet.train._ensemble import Ensemble
@@ -48,6 +48,11 @@ class SplitSettings:
     seed: int = 0  # seeds the shuffle: default_rng(seed)
     test_fraction: float = 0.2  # share of all rows held out for the final figures
     val_fraction: float = 0.1  # share of the remaining rows used for early stopping
+
+    def __post_init__(self) -> None:
+        # None would draw another split at every run, True would be 1; numpy's own refusal of a
+        # negative seed does not say which setting it is
+        self.seed = int_in_range(self.seed, "SplitSettings seed", 0, 2**63 - 1)
 
     def split(self, n: int) -> Split:
         return train_val_test_split(
@@ -126,9 +131,13 @@ def part_metrics(prediction: Array, target: Array, *, task: str, threshold: floa
 
 
 def target_scale(preprocessor: Preprocessor) -> float:
-    """How many target units one model unit is worth (σ_y), read through the inverse transform."""
-    ends = preprocessor.inverse_transform_y(np.array([0.0, 1.0]))
-    return float(ends[1] - ends[0])
+    """How many target units one model unit is worth: σ_y, which the target was divided by
+    (1 when it was not scaled). Read from the scaler, not as inverse(1) − inverse(0), which
+    loses σ_y's digits to μ_y when |μ_y| ≫ σ_y."""
+    scale = preprocessor.y_scaler.scale_
+    if scale is None:
+        raise ValueError("target_scale needs a fitted Preprocessor")
+    return float(scale)
 
 
 def train_dataset(
