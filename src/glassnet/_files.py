@@ -83,7 +83,10 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
         raise FileNotFoundError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
     if target.is_dir():
         raise IsADirectoryError(f"cannot write {str(target)!r}: it is a folder")
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:  # it names the temporary file, which the caller never asked for
+        raise type(error)(error.errno, error.strerror, str(target)) from None
     os.close(handle)
     temporary = Path(name)
     try:
@@ -259,7 +262,12 @@ def folder_lock(folder: str | os.PathLike[str], *, exclusive_file: bool = False)
         raise NotADirectoryError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     use_flock = not exclusive_file and sys.platform != "win32"
-    release = _lock_with_flock(out) if use_flock else _lock_exclusively(out)
+    try:
+        release = _lock_with_flock(out) if use_flock else _lock_exclusively(out)
+    except FolderInUseError:
+        raise
+    except OSError as error:  # a folder we may not write into: named, not its lock file
+        raise type(error)(error.errno, error.strerror, str(out)) from None
     try:
         yield out
     finally:

@@ -45,6 +45,10 @@ class OneLineParser(argparse.ArgumentParser):
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
         parsed, extras = super().parse_known_args(args, namespace)
+        # the innermost parser (`glassnet train moons`) parses first, so it is the one kept:
+        # main() reports arguments none of them knows in that command's name
+        if not hasattr(parsed, "_parser"):
+            parsed._parser = self
         # argparse before Python 3.12 reads "--option=--" as an empty list, not a value (and
         # appends that list for an action="append" option)
         for action in self._actions:
@@ -69,7 +73,26 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.register(subparsers)
+    for command_parser in _subcommand_parsers(parser):
+        # after the command too (`glassnet predict … --traceback`); SUPPRESS keeps the value given before it
+        command_parser.add_argument(
+            "--traceback",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="show the full traceback on errors",
+        )
     return parser
+
+
+def _subcommand_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser below ``parser`` (``train``, ``train airfoil``, …), depth first."""
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases map to one parser
+                found.append(child)
+                found.extend(_subcommand_parsers(child))
+    return found
 
 
 def warning_printer(command: str) -> Callable[..., None]:
@@ -85,7 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # named by the command that did not take them, as its own mistakes are
+            args._parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exit_:  # argparse has printed its usage line already
         return int(exit_.code or 0)
     try:
@@ -102,6 +127,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as error:
         if args.traceback:
             raise
-        print(f"glassnet {args.command}: error: {one_line(str(error))}", file=sys.stderr)
+        print(f"glassnet {args.command}: error: {one_line(error_text(error))}", file=sys.stderr)
         return 2
     return status
+
+
+def error_text(error: BaseException) -> str:
+    """What a user mistake says. An OSError straight from the system ("[Errno 13] Permission
+    denied: 'runs'") is written as the shell writes it, path first: "runs: Permission denied"."""
+    if isinstance(error, OSError) and error.strerror and error.filename is not None:
+        paths = [error.filename] + ([error.filename2] if error.filename2 is not None else [])
+        return f"{' -> '.join(map(str, paths))}: {error.strerror}"
+    return str(error)

@@ -1,0 +1,80 @@
+"""How the command line words what goes wrong: options in the name of the command that refused
+them, --traceback anywhere, and errors from the system with the user's own paths."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from glassnet import _files
+from glassnet.cli import error_text, main
+
+QUICK = ["--epochs", "2", "--no-plots", "--quiet"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["train", "moons", "--data", "x.csv"], "glassnet train moons: error: unrecognized arguments: --data x.csv (see glassnet train moons --help)"),
+        (["data", "info", "--bogus"], "glassnet data info: error: unrecognized arguments: --bogus (see glassnet data info --help)"),
+        (["evaluate", "m", "--bogus"], "glassnet evaluate: error: unrecognized arguments: --bogus (see glassnet evaluate --help)"),
+    ],
+)  # fmt: skip
+def test_an_option_a_command_does_not_take_is_refused_in_that_commands_name(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was refused by the top-level parser: 'glassnet: error: … (see glassnet --help)'."""
+    assert main(argv) == 2
+    assert capsys.readouterr().err == said + "\n"
+
+
+def test_traceback_may_follow_the_command(tmp_path: Path) -> None:
+    """--traceback was taken before the command only, and refused after it."""
+    argv = ["train", "moons", *QUICK, "--lr", "-1", "--out", str(tmp_path / "m")]
+    for placed in (["--traceback", *argv], [*argv, "--traceback"]):
+        with pytest.raises(ValueError, match=r"^--lr must be a number in \(0, 10\], got -1"):
+            main(placed)
+    assert main(argv) == 2
+
+
+def test_an_error_from_the_system_names_the_users_path_shell_style(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'[Errno 20] Not a directory: …' is Python's wording; the shell's puts the path first."""
+    (tmp_path / "file.csv").write_text("x\n")
+    out = tmp_path / "file.csv" / "run"
+    assert main(["train", "moons", *QUICK, "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"glassnet train: error: {out}: Not a directory\n"
+    assert error_text(OSError(errno.EXDEV, "Invalid cross-device link", "a", None, "b")) == (
+        "a -> b: Invalid cross-device link"
+    )
+    assert error_text(ValueError("as written")) == "as written"
+
+
+def test_a_folder_that_refuses_the_temporary_file_is_named_not_the_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message named '.p.csv.b2lf5q73.tmp' (as root, a read-only folder cannot be made here)."""
+
+    def refuse(*, prefix: str, suffix: str, dir: Path) -> tuple[int, str]:
+        raise PermissionError(errno.EACCES, "Permission denied", str(dir / f"{prefix}b2lf5q73{suffix}"))
+
+    monkeypatch.setattr(_files.tempfile, "mkstemp", refuse)
+    target = tmp_path / "p.csv"
+    with pytest.raises(PermissionError) as caught:
+        _files.atomic_write_text(target, "x")
+    assert error_text(caught.value) == f"{target}: Permission denied"
+
+
+def test_a_folder_that_refuses_its_lock_is_named_not_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(folder: Path) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(folder / _files.LOCK_NAME))
+
+    monkeypatch.setattr(_files, "_lock_with_flock", refuse)
+    with pytest.raises(PermissionError) as caught, _files.folder_lock(tmp_path):
+        pass
+    assert error_text(caught.value) == f"{tmp_path}: Permission denied"
