@@ -71,6 +71,12 @@ def split_data(X: Array, y: Array, seed: int, members: int, args: argparse.Names
 
     def inputs(rows: npt.NDArray[np.intp], preprocessor: Preprocessor) -> Array:
         z = preprocessor.transform_x(X[rows])  # (R, 5 + 10K): standardised columns, then sines, cosines
+        if args.plain_columns:  # drop the sines and cosines of these columns (column j's are K apart)
+            k, d = args.fourier_features, X.shape[1]
+            dropped = {
+                d + part * d * k + j * k + i for part in (0, 1) for j in args.plain_columns for i in range(k)
+            }
+            z = z[:, [c for c in range(z.shape[1]) if c not in dropped]]
         if args.square_frequency:  # (standardised log-frequency)², a parabola along each spectrum
             z = np.concatenate([z, z[:, :1] ** 2], axis=1)
         return z
@@ -194,6 +200,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--fourier-features", type=int, default=8)
     add("--fourier-sigma", type=float, default=0.2)
     add("--fourier-per-member", action="store_true", help="a Fourier draw per member, not per split")
+    add(
+        "--plain-columns",
+        default="",
+        help="feature columns (0 frequency … 4 displacement thickness) given without Fourier features",
+    )
     add("--square-frequency", action="store_true", help="add (standardised log-frequency)² as an input")
     add("--seed", type=int, default=12345, help="torch generator: initial weights and batch orders")
     add("--threads", type=int, default=1)
@@ -211,6 +222,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.hidden = integers(args.hidden, "--hidden", 1)
     args.splits = integers(args.splits, "--splits", 0)
     args.activations = args.activations.split(",")
+    args.plain_columns = integers(args.plain_columns, "--plain-columns", 0) if args.plain_columns else []
+    if args.plain_columns and max(args.plain_columns) > 4:
+        parser.error(f"--plain-columns takes feature columns 0 to 4, got {max(args.plain_columns)}")
     for option, value in (("--batch-size", args.batch_size), ("--threads", args.threads)):
         if value < 1:
             parser.error(f"{option} must be at least 1, got {value}")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import load_benchmark, shared_airfoil
+from glassnet.data import load_airfoil
 
 
 @pytest.fixture(scope="module")
@@ -196,6 +197,7 @@ def test_search_schedule_is_the_recipes_and_restarts_by_hand(search: ModuleType)
         (["--threads", "0"], "--threads must be at least 1, got 0"),
         (["--lr", "-1"], "--lr must be a positive number, got -1.0"),
         (["--weight-decay", "nan"], "--weight-decay must be a number of at least 0, got nan"),
+        (["--plain-columns", "5"], "--plain-columns takes feature columns 0 to 4, got 5"),
     ],
 )
 def test_search_refuses_impossible_settings(
@@ -205,6 +207,15 @@ def test_search_refuses_impossible_settings(
         search.parse_args(options)
     assert caught.value.code == 2
     assert says in capsys.readouterr().err
+
+
+def test_search_plain_columns_drop_exactly_their_sines_and_cosines(search: ModuleType) -> None:
+    data = load_airfoil(shared_airfoil())
+    recipe = search.split_data(data.X, data.y, 0, 1, search.parse_args([])).x_train[0]  # (R, 85)
+    plain = search.split_data(data.X, data.y, 0, 1, search.parse_args(["--plain-columns", "0,3"])).x_train[0]
+    kept = [c for c in range(85) if (c - 5) % 40 // 8 not in (0, 3) or c < 5]  # sines 5…44, cosines 45…84
+    assert plain.shape == (len(recipe), 85 - 32)
+    np.testing.assert_array_equal(plain, recipe[:, kept])
 
 
 @pytest.mark.parametrize(
