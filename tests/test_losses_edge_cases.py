@@ -1,4 +1,5 @@
-"""Review of losses, gradcheck, exercise and spec: each test failed before its fix.
+"""Losses, gradcheck and the model spec at their edges: a backward after a failed call, an ε
+the dtype cannot show, options that would be dropped, flags that are not booleans.
 
 The losses are also compared with torch.nn.functional in float64 at edge values (huge |ŷ|,
 both label conventions, both reductions, shapes (N,), (N, 1) and (N, k)).

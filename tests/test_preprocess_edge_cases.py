@@ -1,6 +1,5 @@
-"""Preprocessing found wanting by a review (each test failed before its fix): overflow at the
-float64 limit in the scaler and the target's transform, Fourier frequencies drawn beyond
-float64, and messages that named the wrong argument or method."""
+"""Preprocessing at its edges: overflow at the float64 limit in the scaler and the target's
+transform, Fourier frequencies drawn beyond float64, messages that name the argument at fault."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Defects a review found in the downloader and the figures; each test failed before its fix.
+"""The downloader against servers that misbehave (trickling, forged archives, redirect loops),
+and the figures on values they cannot draw.
 
 No test touches the internet: servers run on 127.0.0.1, archives come from local files.
 """

@@ -1,4 +1,5 @@
-"""Schedules, metrics and ensembles, from a review: each test failed before its fix."""
+"""Schedules, metrics and ensembles at their edges: rates past float64, shapes that pair only
+when flattened, labels that are not classes, members given in the wrong form."""
 
 from __future__ import annotations
 
