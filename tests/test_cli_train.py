@@ -70,7 +70,7 @@ def test_evaluate_reproduces_the_saved_metrics(airfoil_run: Path, capsys: pytest
     assert "val" not in measured  # a refit model has trained on the validation rows
     assert measured["all"]["n"] == 1503
     assert main(["evaluate", str(airfoil_run / "model.npz")]) == 0
-    assert "test   RMSE" in capsys.readouterr().out
+    assert "\n  train+val  RMSE" in (out := capsys.readouterr().out) and "\n  test       RMSE" in out
 
 
 def airfoil_variant(tmp_path: Path, change: str) -> Path:

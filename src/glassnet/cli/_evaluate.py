@@ -164,12 +164,32 @@ def handle(args: argparse.Namespace) -> int:
     print(
         f"{path}: {checkpoint.info.get('task')} model {list(checkpoint.spec.sizes)}, {len(checkpoint.members)} member(s)"
     )
+    # a refit model's "train" rows are the training and validation rows it was retrained on
+    labels = {"train": "train+val"} if was_refit(checkpoint) and "train" in metrics else {}
+    print("\n".join(metrics_lines(metrics, unit, labels=labels)))
+    return 0
+
+
+def metrics_lines(
+    metrics: dict[str, dict[str, float]],
+    unit: str,
+    *,
+    labels: dict[str, str] | None = None,
+    notes: dict[str, str] | None = None,
+) -> list[str]:
+    """One line per part, as train and evaluate print them: its label (``labels``, else the
+    part's name) padded to the longest, RMSE/MAE/R² in ``unit`` or the accuracy, and the row
+    count with the part's note, if any."""
+    labels, notes = labels or {}, notes or {}
+    width = max([5, *(len(labels.get(part, part)) for part in metrics)])
+    lines = []
     for part, values in metrics.items():
         if "accuracy" in values:
-            print(f"  {part:5s}  accuracy {values['accuracy']:.3f}  (n={int(values['n'])})")
+            measured = f"accuracy {values['accuracy']:.3f}"
         else:
-            print(
-                f"  {part:5s}  RMSE {values['rmse']:.3f} {unit}  MAE {values['mae']:.3f} {unit}  "
-                f"R² {values['r2']:.4f}  (n={int(values['n'])})"
+            measured = (
+                f"RMSE {values['rmse']:.3f} {unit}  MAE {values['mae']:.3f} {unit}  R² {values['r2']:.4f}"
             )
-    return 0
+        note = f", {notes[part]}" if part in notes else ""
+        lines.append(f"  {labels.get(part, part):{width}s}  {measured}  (n={int(values['n'])}{note})")
+    return lines

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import math
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -21,13 +23,18 @@ from glassnet.data._table import (
     STDIN_NAME,
     Table,
     bad_lines_note,
+    decode_text,
     first_bad_value,
-    read_stdin_table,
+    parse_table,
     read_table,
     refuse_reordered_header,
 )
 
 STDIN = STDOUT = "-"  # the usual name of the standard streams in place of a file
+# |value| in [FIXED_LOW, FIXED_HIGH) (or 0) is written with 6 decimals, any other in scientific
+# notation: below 1e-4 fixed decimals would drop its digits, from 1e9 on they would show more
+# digits than a float64 holds (up to 308 of them for 1e300)
+FIXED_LOW, FIXED_HIGH = 1e-4, 1e9
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +44,8 @@ def register(subparsers: Any) -> None:
         description=(
             "Read INPUT (rows of the model's features in its order, by position; header optional, "
             "one that lists the model's feature names in another order is refused; comma, semicolon or tab), "
-            "predict with MODEL, and write the rows with the prediction appended (stdout without -o). "
+            "predict with MODEL, and write the rows with the prediction appended (stdout without -o; "
+            "6 decimals, scientific notation below 1e-4 and from 1e9 on). "
             "INPUT - reads standard input, so rows can be piped in."
         ),
     )
@@ -52,6 +60,58 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--force", action="store_true", help="overwrite an existing -o file")
     parser.set_defaults(handler=handle)
+
+
+def number_text(value: float) -> str:
+    """A predicted number as predict writes it: 6 decimals for ordinary magnitudes (``126.201234``,
+    ``0.000000``), 7 significant digits in scientific notation beyond them (``-8.188337e+159``,
+    ``3.125000e-07``), so that no finite float takes more than a dozen characters or so."""
+    magnitude = abs(value)
+    if magnitude == 0.0 or FIXED_LOW <= magnitude < FIXED_HIGH or not math.isfinite(value):
+        return f"{value:.6f}"
+    return f"{value:.6e}"
+
+
+def read_feature_rows(input_name: str, names: list[str], *, model: str, airfoil: bool) -> Table:
+    """The rows of INPUT (``-``: standard input) as a table of the model's ``names``.
+
+    A file whose every row holds exactly one column more than the features is refused all
+    the same (predict reads feature rows only), with a note: it reads as a data set, its
+    measured target last, which ``glassnet evaluate MODEL --data FILE`` takes (airfoil models;
+    a moons model is evaluated on its regenerated moons).
+    """
+    if input_name == STDIN:
+        text = decode_text(sys.stdin.buffer.read(), source=STDIN_NAME)  # read once, parsed twice at most
+
+        def parse(columns: list[str]) -> Table:
+            return parse_table(text, source=STDIN_NAME, column_names=columns)
+
+    else:
+
+        def parse(columns: list[str]) -> Table:
+            return read_table(input_name, columns)
+
+    try:
+        return parse(names)
+    except DataFormatError as error:
+        refused = error
+    try:
+        parse([*names, "target"])
+    except DataFormatError:
+        raise refused from None
+    note = (
+        f"; its rows have one column more than the model's {len(names)} features: a file holding the "
+        "measured target as its last column is a data set"
+    )
+    if airfoil:
+        data = "FILE" if input_name == STDIN else shlex.quote(input_name)
+        saved = " once its rows are saved as FILE" if input_name == STDIN else ""
+        command = f"glassnet evaluate {shlex.quote(model)} --data {data}"
+        note += f", and `{command}` measures the model on it{saved}"
+    note += "; predict takes rows of features only"
+    raise DataFormatError(
+        f"{refused}{note}", path=refused.path, line=refused.line, column=refused.column
+    ) from None
 
 
 def check_domain(table: Table, preprocessor: Preprocessor | None, names: list[str], source: str) -> None:
@@ -125,9 +185,9 @@ def handle(args: argparse.Namespace) -> int:
     names = [str(name) for name in checkpoint.info.get("feature_names", [])]
     if len(names) != n_features:
         names = [f"x{i + 1}" for i in range(n_features)]
-    table = read_stdin_table(names) if from_stdin else read_table(args.input, names)
-    rows = table.values  # (N, d)
     airfoil = checkpoint.info.get("task") == "airfoil"
+    table = read_feature_rows(args.input, names, model=args.model, airfoil=airfoil)
+    rows = table.values  # (N, d)
     refuse_reordered_header(
         table,
         names,
@@ -161,15 +221,15 @@ def handle(args: argparse.Namespace) -> int:
         logits = output_activation != "sigmoid"
         writer.writerow([*names, *(["logit"] if logits else []), "probability", "label"])
         for row, output, p, chosen in zip(rows, prediction, probability, label, strict=True):
-            logit = [repr(float(output))] if logits else []
-            writer.writerow([*map(repr, row.tolist()), *logit, repr(float(p)), int(chosen)])
+            logit = [number_text(float(output))] if logits else []
+            writer.writerow([*map(repr, row.tolist()), *logit, number_text(float(p)), int(chosen)])
     else:
         target = f"{checkpoint.info.get('target_name', 'prediction')}_{checkpoint.info.get('target_unit', '')}".rstrip(
             "_"
         )
         writer.writerow([*names, target])
         for row, value in zip(rows, prediction, strict=True):
-            writer.writerow([*map(repr, row.tolist()), f"{value:.6f}"])
+            writer.writerow([*map(repr, row.tolist()), number_text(float(value))])
     if out is None:
         sys.stdout.write(buffer.getvalue())
     else:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.checkpoint import Checkpoint
+from glassnet.cli._evaluate import metrics_lines
 from glassnet.data._fourier import MAX_FREQUENCIES
 from glassnet.train import (
     MOONS_CONFIG,
@@ -110,6 +111,9 @@ CHOICE_OPTIONS = {
     "device": "device",
 }
 FLAG_OPTIONS = ("float32", "no_restore_best", "no_refit", "no_cuda_graph")
+# The options that change where and how fast a run computes, not what: --resume takes them
+# (the settings of RESUME_MAY_CHANGE that the command line sets), the others are refused
+RESUME_OPTIONS = ("engine", "device", "no_cuda_graph", "threads")
 # Options that only some configurations read: given with another, they would change nothing,
 # so they are refused rather than silently ignored. option -> (what it needs, whether it has it)
 OPTIONS_THAT_NEED: dict[str, tuple[str, Any]] = {
@@ -159,7 +163,9 @@ def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
     d = defaults
     model = parser.add_argument_group("model")
     model.add_argument(
-        "--hidden", metavar="W1,W2,…", help=f"hidden widths (default {','.join(map(str, d.hidden))})"
+        "--hidden",
+        metavar="W1,W2,…",
+        help=f"hidden widths; empty: no hidden layer, a linear model (default {','.join(map(str, d.hidden))})",
     )
     model.add_argument(
         "--activation",
@@ -249,7 +255,12 @@ def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
     run = parser.add_argument_group("run")
     run.add_argument("--out", metavar="FOLDER", help="run folder (default: a fresh runs/TASK-DATE-TIME)")
     run.add_argument("--force", action="store_true", help="overwrite a non-empty --out folder")
-    run.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted run in --out, unchanged but for --engine, --device, "
+        "--no-cuda-graph and --threads",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar and only the folder line")
     run.add_argument("--no-plots", action="store_true", help="skip the figures")
 
@@ -258,9 +269,11 @@ def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
 
 
 def given_training_options(args: argparse.Namespace) -> list[str]:
-    """Training options given on the command line (those --resume may not change)."""
+    """Training options given on the command line that --resume may not change (all but
+    :data:`RESUME_OPTIONS`)."""
     given = [name for name in (*NUMERIC_OPTIONS, *CHOICE_OPTIONS) if getattr(args, name, None) is not None]
     given += [name for name in FLAG_OPTIONS if getattr(args, name, False)]
+    given = [name for name in given if name not in RESUME_OPTIONS]
     given += [
         name
         for name in ("test_fraction", "val_fraction", "samples", "noise")
@@ -426,14 +439,18 @@ def _resume(args: argparse.Namespace) -> int:
         raise ValueError("--resume needs --out FOLDER, the folder of the interrupted run")
     given = given_training_options(args)
     if given:
-        raise ValueError(f"--resume continues the saved run unchanged; drop {', '.join(given)}")
+        raise ValueError(
+            f"--resume continues the saved run unchanged; drop {', '.join(given)} "
+            "(it may change --engine, --device, --no-cuda-graph and --threads only)"
+        )
     out = out_folder(args.out)
     checkpoint = load_resume(out)
-    info, config, state = checkpoint.info, checkpoint.config, checkpoint.resume
-    if config is None or state is None:  # pragma: no cover - load_resume checks both
+    info, saved, state = checkpoint.info, checkpoint.config, checkpoint.resume
+    if saved is None or state is None:  # pragma: no cover - load_resume checks both
         raise ValueError(f"{out} holds no resume state")
     if info.get("task") != args.task:
         raise ValueError(f"{out} holds an interrupted {info.get('task')!r} run, not {args.task!r}")
+    config = resume_config(args, saved)
     split_info = info["split"]
     split = SplitSettings(
         seed=int(split_info["seed"]),
@@ -463,6 +480,34 @@ def _resume(args: argparse.Namespace) -> int:
             resume=state,
         )
     return finish(run, out, args)
+
+
+def resume_config(args: argparse.Namespace, saved: TrainConfig) -> TrainConfig:
+    """The saved run's configuration with the :data:`RESUME_OPTIONS` given: where and how fast
+    the resumed run computes. ``--engine numpy`` alone moves a cuda run back to the CPU."""
+    changes: dict[str, Any] = {}
+    if args.engine is not None:
+        changes["engine"] = args.engine
+    if args.device is not None:
+        changes["device"] = args.device
+    elif changes.get("engine") == "numpy":
+        changes["device"] = "cpu"  # the numpy engine runs on the CPU only
+    if args.no_cuda_graph:
+        changes["cuda_graph"] = False
+    if args.threads is not None:
+        changes["threads"] = NUMERIC_OPTIONS["threads"][1](args.threads)
+    engine, device = changes.get("engine", saved.engine), changes.get("device", saved.device)
+    if device != "cpu" and engine != "torch":
+        raise ValueError(
+            f"--device {device} needs --engine torch (the numpy engine runs on the CPU; "
+            f"the interrupted run trained with engine {saved.engine})"
+        )
+    config = saved.replace(**changes)
+    if config.engine == "torch":
+        from glassnet.torch_bridge import resolve_device
+
+        resolve_device(config.device)  # a clear error now, before any data is read
+    return config
 
 
 def _check_same_data(checkpoint: Checkpoint, split: SplitSettings, x: Any, y: Any) -> None:
@@ -550,16 +595,16 @@ def summary(run: Run) -> str:
     ]
     if result.message:
         lines.append(f"  note: {result.message}")
-    unit = run.info.get("target_unit", "")
-    for part in ("train", "val", "test"):
-        values = run.metrics.get(part)
-        if values is None:
-            continue
-        if run.task == "moons":
-            lines.append(f"  {part:5s}  accuracy {values['accuracy']:.3f}  (n={int(values['n'])})")
-        else:
-            lines.append(
-                f"  {part:5s}  RMSE {values['rmse']:.3f} {unit}  MAE {values['mae']:.3f} {unit}  "
-                f"R² {values['r2']:.4f}  (n={int(values['n'])})"
-            )
+    # refit: "train" covers the training and validation rows the model kept was retrained on,
+    # and "val" is measured by the validation pass's model (metrics.json's "protocol")
+    refit = bool(result.validation_members) and "val" in run.metrics
+    parts: dict[str, dict[str, float]] = {
+        part: run.metrics[part] for part in ("train", "val", "test") if part in run.metrics
+    }
+    lines += metrics_lines(
+        parts,
+        run.info.get("target_unit", ""),
+        labels={"train": "train+val"} if refit else None,
+        notes={"val": "validation-pass model"} if refit else None,
+    )
     return "\n".join(lines)

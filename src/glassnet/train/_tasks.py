@@ -127,7 +127,7 @@ def part_metrics(prediction: Array, target: Array, *, task: str, threshold: floa
         values = classification_metrics(prediction, target, threshold=threshold)
     else:
         values = regression_metrics(prediction, target)
-    return {**values, "n": float(len(target))}
+    return {**values, "n": len(target)}  # an int: "n": 1202 in metrics.json, not 1202.0
 
 
 def target_scale(preprocessor: Preprocessor) -> float:

@@ -120,7 +120,8 @@ def ctrl_c_reaches_python() -> bool:
 
 
 # What a resumed run may set otherwise: where and how fast it computes, not what. The CLI's
-# --resume takes none of the training options; the Python API is checked against this.
+# --resume takes the options behind these (--engine, --device, --no-cuda-graph, --threads) and
+# no other; the Python API is checked against this.
 RESUME_MAY_CHANGE = frozenset({"engine", "device", "cuda_graph", "threads", "extra"})
 
 

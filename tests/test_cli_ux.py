@@ -1,0 +1,350 @@
+"""Rough edges of the command line found by a user walkthrough: a data set given to predict,
+predictions of any magnitude, the refit summary, --hidden '' and --resume --threads, counts in
+metrics.json."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import shared_airfoil
+from glassnet.checkpoint import load_checkpoint
+from glassnet.cli import build_parser, main
+from glassnet.cli._predict import number_text
+from glassnet.train import MOONS_CONFIG, train_moons
+from glassnet.train.artifacts import save_resume
+
+TINY = ["--hidden", "8", "--epochs", "2", "--fourier-features", "0", "--warmup-epochs", "1", "--no-plots"]
+FEATURES = "frequency, angle_of_attack, chord_length, velocity, displacement_thickness"
+# what predict writes for a predicted number: 6 decimals, or 7 significant digits in scientific notation
+PREDICTED = r"-?\d+\.\d{6}|-?\d\.\d{6}e[+-]\d{2,3}"
+
+
+@pytest.fixture(scope="module")
+def airfoil_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "air"
+    data = ["--data", str(shared_airfoil())]
+    assert main(["train", "airfoil", *TINY, *data, "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def moons_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "moons"
+    assert main(["train", "moons", "--epochs", "2", "--no-plots", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+# -- 1. a data set given to predict ------------------------------------------------------------
+
+
+def test_predict_names_evaluate_for_a_data_set_with_its_target_column(
+    airfoil_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The published file (5 features and the measured target) is refused, as before, and the
+    message says what the file is and which command measures the model on it."""
+    data = shared_airfoil()
+    capsys.readouterr()
+    assert main(["predict", str(airfoil_run), str(data)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"glassnet predict: error: {data}: line 1: the header has 6 columns separated by commas, "
+        f"expected 5 columns ({FEATURES}); its rows have one column more than the model's 5 features: "
+        "a file holding the measured target as its last column is a data set, and "
+        f"`glassnet evaluate {airfoil_run} --data {data}` measures the model on it; "
+        "predict takes rows of features only\n"
+    )
+
+
+def test_predict_names_evaluate_for_a_data_set_without_header(
+    airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "my data.csv"  # a name the shell needs quoted
+    rows.write_text("800,0,0.3048,71.3,0.00266337,126.201\n1000,0,0.3048,71.3,0.00266337,125.201\n")
+    assert main(["predict", str(airfoil_run), str(rows)]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet predict: error: {rows}: line 1: expected 5 columns ({FEATURES}) separated by commas, "
+        "got 6 fields; 1 more bad line, at line 2; its rows have one column more than the model's 5 "
+        "features: a file holding the measured target as its last column is a data set, and "
+        f"`glassnet evaluate {airfoil_run} --data '{rows}'` measures the model on it; "
+        "predict takes rows of features only\n"
+    )
+
+
+def test_predict_names_evaluate_for_a_data_set_on_standard_input(
+    airfoil_run: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = "".join(shared_airfoil().read_text().splitlines(keepends=True)[:3])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(head.encode())))
+    assert main(["predict", str(airfoil_run), "-"]) == 2
+    assert capsys.readouterr().err == (
+        "glassnet predict: error: <stdin>: line 1: the header has 6 columns separated by commas, "
+        f"expected 5 columns ({FEATURES}); its rows have one column more than the model's 5 features: "
+        "a file holding the measured target as its last column is a data set, and "
+        f"`glassnet evaluate {airfoil_run} --data FILE` measures the model on it once its rows are saved "
+        "as FILE; predict takes rows of features only\n"
+    )
+
+
+def test_a_moons_data_set_is_named_without_evaluate_which_regenerates_its_moons(
+    moons_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "moons.csv"
+    rows.write_text("0.5,0.2,1\n")
+    assert main(["predict", str(moons_run), str(rows)]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet predict: error: {rows}: line 1: expected 2 columns (x1, x2) separated by commas, "
+        "got 3 fields; its rows have one column more than the model's 2 features: a file holding the "
+        "measured target as its last column is a data set; predict takes rows of features only\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("800,0,0.3048,71.3\n", f"line 1: expected 5 columns ({FEATURES}) separated by commas, got 4 fields"),
+        (  # two columns more: not a data set of this model
+            "800,0,0.3048,71.3,0.0026,126.2,1\n",
+            f"line 1: expected 5 columns ({FEATURES}) separated by commas, got 7 fields",
+        ),
+        (  # one row of 6, one of 5: a damaged file, not a data set
+            "800,0,0.3048,71.3,0.0026,126.2\n800,0,0.3048,71.3,0.0026\n",
+            f"line 1: expected 5 columns ({FEATURES}) separated by commas, got 6 fields",
+        ),
+    ],
+)
+def test_other_column_counts_keep_the_plain_message(
+    content: str, error: str, airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(content)
+    assert main(["predict", str(airfoil_run), str(rows)]) == 2
+    assert capsys.readouterr().err == f"glassnet predict: error: {rows}: {error}\n"
+
+
+# -- 2. predicted numbers of any magnitude -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (126.25, "126.250000"),
+        (-0.5, "-0.500000"),
+        (0.0, "0.000000"),
+        (1e-4, "0.000100"),
+        (999_999_999.5, "999999999.500000"),
+        (1e9, "1.000000e+09"),
+        (-8.188337254317189e298, "-8.188337e+298"),
+        (3.125e-7, "3.125000e-07"),
+        (5e-324, "4.940656e-324"),
+        (1.7976931348623157e308, "1.797693e+308"),
+    ],
+)
+def test_number_text_is_short_for_any_finite_float(value: float, text: str) -> None:
+    assert number_text(value) == text
+
+
+def test_predict_writes_a_huge_prediction_in_scientific_notation(
+    airfoil_run: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An angle of 1e300 extrapolates to about -1e298 dB: 14 characters, not 300 digits."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"800,1e300,0.3048,71.3,0.00266337\n")))
+    assert main(["predict", str(airfoil_run), "-"]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header == (
+        "frequency,angle_of_attack,chord_length,velocity,displacement_thickness,sound_pressure_level_dB"
+    )
+    assert re.fullmatch(r"800\.0,1e\+300,0\.3048,71\.3,0\.00266337,-?\d\.\d{6}e\+\d{3}", row), row
+
+
+def test_predict_writes_ordinary_predictions_with_six_decimals(
+    airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("800,0,0.3048,71.3,0.00266337\n")
+    capsys.readouterr()
+    assert main(["predict", str(airfoil_run), str(rows)]) == 0
+    row = capsys.readouterr().out.splitlines()[1]
+    assert re.fullmatch(r"800\.0,0\.0,0\.3048,71\.3,0\.00266337,\d{2,3}\.\d{6}", row), row
+
+
+def test_moons_predictions_are_written_as_the_airfoil_ones(
+    moons_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Logit and probability in the same format as an airfoil prediction, not their full repr."""
+    rows = tmp_path / "points.csv"
+    rows.write_text("0,0\n1.5,-0.5\n-40,40\n")
+    capsys.readouterr()
+    assert main(["predict", str(moons_run), str(rows)]) == 0
+    header, *written = capsys.readouterr().out.splitlines()
+    assert header == "x1,x2,logit,probability,label"
+    for line, features in zip(written, ("0.0,0.0", "1.5,-0.5", "-40.0,40.0"), strict=True):
+        assert re.fullmatch(rf"{re.escape(features)},({PREDICTED}),({PREDICTED}),[01]", line), line
+
+
+# -- 3. the summary of a refit run ----------------------------------------------------------------
+
+METRICS = r"RMSE \d+\.\d{3} dB  MAE \d+\.\d{3} dB  R² -?\d+\.\d{4}"
+
+
+def test_the_summary_of_a_refit_run_says_what_train_and_val_measure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["train", "airfoil", *TINY, "--data", str(shared_airfoil()), "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 5 and lines[-1] == f"run folder: {out}"
+    assert re.fullmatch(rf"  train\+val  {METRICS}  \(n=1202\)", lines[1]), lines[1]
+    assert re.fullmatch(rf"  val        {METRICS}  \(n=121, validation-pass model\)", lines[2]), lines[2]
+    assert re.fullmatch(rf"  test       {METRICS}  \(n=301\)", lines[3]), lines[3]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert list(metrics)[:5] == ["task", "unit", "train", "val", "test"]  # the keys stay
+
+
+@pytest.mark.parametrize(
+    ("options", "parts"),
+    [
+        (["--no-refit"], [("train", 1081), ("val", 121), ("test", 301)]),
+        (["--val-fraction", "0"], [("train", 1202), ("test", 301)]),
+    ],
+)
+def test_the_summary_of_a_run_without_refit_keeps_plain_labels(
+    options: list[str], parts: list[tuple[str, int]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = ["--data", str(shared_airfoil())]
+    assert main(["train", "airfoil", *TINY, *options, *data, "--out", str(tmp_path / "r")]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:-1]
+    assert len(lines) == len(parts)
+    for line, (part, n) in zip(lines, parts, strict=True):
+        assert re.fullmatch(rf"  {part:5s}  {METRICS}  \(n={n}\)", line), line
+
+
+def test_the_summary_of_a_refit_moons_run_labels_its_parts_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refit = ["--val-fraction", "0.2"]
+    assert main(["train", "moons", "--epochs", "2", *refit, "--no-plots", "--out", str(tmp_path / "m")]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:4]
+    assert [re.sub(r"accuracy \d\.\d{3}", "accuracy A", line) for line in lines] == [
+        "  train+val  accuracy A  (n=300)",
+        "  val        accuracy A  (n=60, validation-pass model)",
+        "  test       accuracy A  (n=100)",
+    ]
+
+
+# -- 4. --hidden '' and the options --resume takes ------------------------------------------------
+
+
+def _train_option(task: str, dest: str) -> argparse.Action:
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    tasks = next(a for a in commands.choices["train"]._actions if isinstance(a, argparse._SubParsersAction))
+    return next(a for a in tasks.choices[task]._actions if a.dest == dest)
+
+
+@pytest.mark.parametrize(("task", "default"), [("airfoil", "128,128,128"), ("moons", "3")])
+def test_hidden_help_says_that_empty_means_a_linear_model(task: str, default: str) -> None:
+    assert _train_option(task, "hidden").help == (
+        f"hidden widths; empty: no hidden layer, a linear model (default {default})"
+    )
+
+
+def test_an_empty_hidden_trains_a_linear_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "linear"
+    assert main(["train", "moons", "--hidden", "", "--epochs", "1", "--no-plots", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.startswith("moons: 1 model(s), (2, 1) (numpy)")
+    assert load_checkpoint(out / "model.npz").spec.sizes == (2, 1)
+
+
+def _interrupted_moons_run(out: Path) -> None:
+    """A moons run stopped after its first epoch, its resume checkpoint saved in ``out``."""
+
+    def stop(trainer: Any, record: dict[str, float]) -> None:
+        trainer.request_stop()
+
+    run = train_moons(MOONS_CONFIG.replace(epochs=3), callback=stop)
+    assert run.result.status == "interrupted"
+    save_resume(run, out)
+
+
+@pytest.mark.parametrize(
+    ("options", "changed"),
+    [
+        (["--threads", "2"], {"threads": 2}),
+        (["--engine", "torch", "--device", "cpu"], {"engine": "torch", "device": "cpu"}),
+        (["--engine", "torch", "--no-cuda-graph"], {"engine": "torch", "cuda_graph": False}),
+    ],
+)
+def test_resume_takes_the_options_of_where_and_how_fast_it_computes(
+    options: list[str], changed: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if "torch" in options:
+        pytest.importorskip("torch")
+    out = tmp_path / "run"
+    _interrupted_moons_run(out)
+    saved = load_checkpoint(out / "checkpoint.npz").config
+    assert saved is not None
+    assert main(["train", "moons", "--out", str(out), "--resume", *options, "--quiet", "--no-plots"]) == 0
+    assert capsys.readouterr().err == ""
+    config = load_checkpoint(out / "model.npz").config
+    assert config == saved.replace(**changed)
+    assert not (out / "checkpoint.npz").exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        (
+            ["--threads", "2", "--epochs", "7", "--lr", "0.1"],
+            "--resume continues the saved run unchanged; drop --epochs, --lr (it may change --engine, "
+            "--device, --no-cuda-graph and --threads only)",
+        ),
+        (["--threads", "-1"], "--threads must be an integer in [0, 1024], got -1"),
+        (
+            ["--device", "cuda"],
+            "--device cuda needs --engine torch (the numpy engine runs on the CPU; the interrupted run "
+            "trained with engine numpy)",
+        ),
+    ],
+)
+def test_resume_refuses_the_other_options_and_bad_values(
+    options: list[str], error: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    _interrupted_moons_run(out)
+    assert main(["train", "moons", "--out", str(out), "--resume", *options]) == 2
+    assert capsys.readouterr().err == f"glassnet train: error: {error}\n"
+    assert sorted(path.name for path in out.iterdir()) == ["checkpoint.npz"]
+
+
+# -- 5. counts in metrics.json -------------------------------------------------------------------
+
+
+def test_metrics_json_writes_counts_as_integers(
+    airfoil_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (airfoil_run / "metrics.json").read_text()
+    assert re.findall(r'"n": [^,\n}]+', text) == ['"n": 1202', '"n": 121', '"n": 301']
+    metrics = json.loads(text)
+    assert all(type(metrics[part]["n"]) is int for part in ("train", "val", "test"))
+    assert all(type(metrics[part]["rmse"]) is float for part in ("train", "val", "test"))
+    # the run's files still load and measure: the checkpoint's metrics agree with metrics.json
+    checkpoint = load_checkpoint(airfoil_run / "model.npz")
+    assert {part: checkpoint.metrics[part] for part in ("train", "val", "test")} == {
+        part: metrics[part] for part in ("train", "val", "test")
+    }
+    capsys.readouterr()
+    assert main(["evaluate", str(airfoil_run), "--data", str(shared_airfoil()), "--json"]) == 0
+    measured = json.loads(capsys.readouterr().out)
+    assert measured["test"] == pytest.approx(metrics["test"])
+    assert (
+        type(measured["test"]["n"]) is int and type(checkpoint.metrics["test"]["n"]) is int
+    )  # 301.0 in both
