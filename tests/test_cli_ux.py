@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conftest import shared_airfoil
+from conftest import require_torch, shared_airfoil
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import build_parser, main
 from glassnet.cli._predict import number_text
@@ -287,7 +287,7 @@ def test_resume_takes_the_options_of_where_and_how_fast_it_computes(
     options: list[str], changed: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     if "torch" in options:
-        pytest.importorskip("torch")
+        require_torch()
     out = tmp_path / "run"
     _interrupted_moons_run(out)
     saved = load_checkpoint(out / "checkpoint.npz").config

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import require_torch
 from glassnet import gradcheck
 from glassnet.exercise import exercise_input, exercise_network
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss, get_loss
@@ -27,7 +28,7 @@ from glassnet.spec import MLPSpec
 def _torch_value_and_grad(
     function: Callable[..., Any], prediction: np.ndarray, target: np.ndarray, reduction: str
 ) -> tuple[float, np.ndarray]:
-    torch = pytest.importorskip("torch")
+    torch = require_torch()
     p = torch.tensor(prediction, dtype=torch.float64, requires_grad=True)
     value = function(p, torch.tensor(target, dtype=torch.float64), reduction=reduction)
     value.backward()
@@ -41,7 +42,7 @@ def _torch_value_and_grad(
 def test_logistic_loss_matches_torch(
     shape: tuple[int, ...], reduction: str, scale: float, labels: str
 ) -> None:
-    functional = pytest.importorskip("torch.nn.functional")
+    functional = require_torch().nn.functional
     rng = np.random.default_rng(0)
     prediction = rng.normal(size=shape) * scale
     y01 = rng.integers(0, 2, size=shape).astype(float)
@@ -60,7 +61,7 @@ def test_logistic_loss_matches_torch(
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 @pytest.mark.parametrize("name", ["mse", "half_sse", "bce"])
 def test_regression_losses_match_torch(shape: tuple[int, ...], reduction: str, name: str) -> None:
-    functional = pytest.importorskip("torch.nn.functional")
+    functional = require_torch().nn.functional
     rng = np.random.default_rng(1)
     if name == "bce":
         prediction, target = rng.uniform(0.01, 0.99, size=shape), rng.uniform(0.0, 1.0, size=shape)
@@ -189,7 +190,7 @@ def test_spec_takes_a_numpy_slope() -> None:
 
 def test_demo_moons_table_columns_line_up() -> None:
     # the torch and difference columns started one character left of their headers
-    pytest.importorskip("torch")
+    require_torch()
     from glassnet.demo import moons_section
 
     lines = moons_section(epochs=1).splitlines()
