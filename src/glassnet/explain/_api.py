@@ -192,7 +192,13 @@ def _make_loss(
 
 
 def _check_labels(loss: Loss, y: Array) -> None:
-    if not isinstance(loss, LogisticLoss) or not loss.strict_labels:
+    if not isinstance(loss, LogisticLoss):
+        try:  # e.g. BCE's targets in [0, 1]: named here, as the field y, not later by the loss
+            loss.check_target(y[None, :])
+        except ValueError as error:
+            raise ValueError(f"y: {error}") from None
+        return
+    if not loss.strict_labels:
         return
     allowed = (0.0, 1.0) if loss.labels == "01" else (-1.0, 1.0)
     bad = y[(y != allowed[0]) & (y != allowed[1])]

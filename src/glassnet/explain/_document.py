@@ -95,6 +95,14 @@ class Builder:
             return [self.s.num(float(values.flat[0]))]
         return [Mat(tuple(tuple(self.s.num(float(v)) for v in row) for row in values))]
 
+    def product(self, matrix: Array, vector: Array) -> Expr:
+        """W a: side by side, or with a dot where one is a single number (0.5 · 2, not 0.52)."""
+        if matrix.size > 1 and vector.size > 1:
+            return [*self.matrix(matrix), *self.col(vector)]
+        left = self.matrix(matrix) if matrix.size > 1 else [self.s.par(float(matrix.flat[0]))]
+        right = self.col(vector) if vector.size > 1 else [self.s.par(float(vector[0]))]
+        return [*left, self.s.times, *right]
+
     def post(self, layer: int, *idx: int | str) -> str:
         return self.s.sym(self.n.post(layer), *idx)
 
@@ -143,9 +151,13 @@ class Builder:
         title: Inline = [T(what + ")")]
         if layer.activation is not None:
             title = [T(what + ", then "), M(s.act(layer.activation_name)), T(")")]
+            slope = getattr(layer.activation, "negative_slope", None)
+            if slope is not None:  # LeakyReLU(z) = αz for z ≤ 0: a number the reader needs
+                alpha = "α" if s.kind == "text" else r"\alpha"
+                title[-1:] = [T(", "), M(f"{alpha} = {s.num(float(slope))}"), T(")")]
         blocks: list[Block] = [Heading(3, title)]
         steps: list[tuple[str, Expr]] = [
-            ("=", [*self.matrix(layer.weight), *self.col(layer.inputs), s.plus, *self.col(layer.bias)])
+            ("=", [*self.product(layer.weight, layer.inputs), s.plus, *self.col(layer.bias)])
         ]
         if self.expandable(layer):
             terms = [
@@ -540,7 +552,7 @@ class Builder:
             layer, above = d.layers[ell - 1], d.layers[ell]
             Wt = s.transposed(s.sym(n.weight(ell + 1)))
             symbolic = f"{Wt}{s.sym(n.delta(ell + 1))}"
-            values: Expr = [*self.matrix(above.weight.T), *self.col(d.deltas[ell])]
+            values: Expr = self.product(above.weight.T, d.deltas[ell])
             if layer.activation is not None:
                 fprime = s.act(layer.activation_name, derivative=True)
                 symbolic += f"{s.odot}{s.func(fprime, self.pre(ell))}"

@@ -75,12 +75,17 @@ def derivation_dict(d: Derivation) -> dict[str, Any]:
     layers = []
     for layer, (grad_w, grad_b) in zip(d.layers, d.gradients, strict=True):
         ell = layer.index
+        options: dict[str, float] = {}
+        slope = getattr(layer.activation, "negative_slope", None)
+        if slope is not None:  # LeakyReLU's α: without it the numbers cannot be reproduced
+            options["negative_slope"] = float(slope)
         layers.append(
             {
                 "index": ell,
                 "name": n.tag(ell),
                 "glassnet": layer.prefix,
                 "activation": layer.activation_name,
+                **options,
                 "symbols": {
                     "input": text.sym(n.post(ell - 1)),
                     "pre": text.sym(n.pre(ell)),

@@ -7,7 +7,10 @@ from glassnet.explain._latex import equations_body
 
 
 def _plain(text: str) -> str:
-    return text.replace("|", r"\|").replace("*", r"\*")
+    # text as written: a title's $…$ is no maths, its _x_ no emphasis (backslash first)
+    for char in "\\|*$_`":
+        text = text.replace(char, "\\" + char)
+    return text
 
 
 def inline_markdown(inline: Inline) -> str:

@@ -91,9 +91,11 @@ def equations_text(block: Equations, width: int) -> list[str]:
 
 
 def inline_text(inline: Inline, *, keep_math: bool = False) -> str:
-    """The segments joined; with ``keep_math`` spaces inside maths become no-break markers."""
+    """The segments joined; with ``keep_math`` spaces inside maths become no-break markers,
+    except after a comma, so that a long list (x = [1, 2, …]) may break between its numbers."""
     return "".join(
-        content.replace(" ", _NBSP) if (math and keep_math) else content for math, content in inline
+        content.replace(" ", _NBSP).replace("," + _NBSP, ", ") if (math and keep_math) else content
+        for math, content in inline
     )
 
 
@@ -128,7 +130,13 @@ def render_text(blocks: list[Block], width: int = 80) -> str:
             else:
                 out += [title]
         elif isinstance(block, Para):
-            lines = textwrap.wrap(inline_text(block.inline, keep_math=True), width, break_on_hyphens=False)
+            # never inside a number: a maths span longer than a line runs past it instead
+            lines = textwrap.wrap(
+                inline_text(block.inline, keep_math=True),
+                width,
+                break_on_hyphens=False,
+                break_long_words=False,
+            )
             out += [line.replace(_NBSP, " ") for line in lines] or [""]
         elif isinstance(block, Equations):
             out += equations_text(block, width)

@@ -1,0 +1,114 @@
+"""glassnet.explain at the edges: one-unit layers, long inputs, odd titles, BCE targets, LeakyReLU."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glassnet.cli import main
+from glassnet.explain import explain, explain_exercise, explain_spec
+from glassnet.nn import LeakyReLU, Linear, Sequential, Sigmoid, Tanh
+
+
+def one_unit_network() -> Sequential:
+    """x ∈ R¹, one tanh unit, one output: every weight matrix and vector is a single number."""
+    model = Sequential(Linear(1, 1), Tanh(), Linear(1, 1))
+    model[0].weight.data[...] = 0.5
+    model[0].bias.data[...] = 1.0
+    model[2].weight.data[...] = -2.0
+    model[2].bias.data[...] = 0.25
+    return model
+
+
+def test_a_number_times_a_number_is_written_with_a_dot() -> None:
+    """W x with W and x single numbers was written side by side: z = 0.52 + 1 for 0.5·2 + 1,
+    ŷ = -20.964028 + 0.25, and the δ form -2-5.35611 for (-2)·(-5.35611)."""
+    e = explain(one_unit_network(), [2.0], 1.0, loss="mse", deltas=True, check_torch=False)
+    text, latex = e.to_text(), e.to_latex()
+    assert "= 0.5 · 2 + 1" in text and "0.52" not in text
+    assert "= (-2) · 0.964028 + 0.25" in text and "-20.964028" not in text
+    assert "= (-2) · (-5.35611) ⊙ 0.0706508" in text
+    assert r"&= 0.5 \cdot 2 + 1" in latex and r"&= (-2) \cdot (-5.35611) \odot 0.0706508" in latex
+
+
+def test_a_column_times_a_number_is_written_with_a_dot() -> None:
+    """(Wᵒ)ᵀ δᵒ of the exercise: a column and a single number ran together (⎤2.99258)."""
+    e = explain_exercise(deltas=True, check_torch=False)
+    assert r"\end{bmatrix} \cdot 2.99258 \odot" in e.to_latex()
+    assert "⎥ · 2.99258 ⊙ ⎢" in e.to_text()
+
+
+def test_a_long_input_vector_wraps_between_numbers_not_inside_one() -> None:
+    """The text broke the line inside a number: "… -0.376" and "835, -1.54266]" on the next."""
+    values = [-0.695796, -0.0471071, -0.689159, 0.317012, -1.07853, 1.60968, -0.376835, -1.54266]
+    model = Sequential(Linear(8, 1, rng=np.random.default_rng(0)))
+    text = explain(model, values, 0.5, loss="mse", check_torch=False).to_text()
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Input x = ["))
+    shown = " ".join(lines[start : start + 2])
+    assert all(f"{v:g}" in shown for v in values), shown
+    assert all(len(line) <= 80 for line in lines[start : start + 2])
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        (r"Costs $5 and $6", r"# Costs \$5 and \$6"),
+        (r"Net $\badcmd$ _x_", r"# Net \$\\badcmd\$ \_x\_"),
+    ],
+)
+def test_a_markdown_title_is_shown_as_written(title: str, expected: str) -> None:
+    """A title's $…$ became maths in Markdown (a MathJax error for $\\badcmd$), _x_ italics."""
+    model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)))
+    markdown = explain(model, [1.0, 2.0], 0.5, loss="mse", title=title, check_torch=False).to_markdown()
+    assert markdown.splitlines()[0] == expected
+
+
+def probability_network() -> Sequential:
+    return Sequential(Linear(2, 1, rng=np.random.default_rng(0)), Sigmoid())
+
+
+@pytest.mark.parametrize("target", [2.0, -0.5])
+def test_a_bce_target_outside_0_1_names_y(target: float) -> None:
+    """The error named no field: "BCELoss expects targets in [0, 1], got 2"."""
+    with pytest.raises(ValueError, match=r"^y: BCELoss expects targets in \[0, 1\], got "):
+        explain(probability_network(), [1.0, 2.0], target, loss="bce", check_torch=False)
+
+
+def test_a_spec_with_a_bce_target_outside_0_1_names_y(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "bce.json"
+    data = {
+        "layers": [{"weight": [[0.2, 0.4]], "bias": [0], "activation": "sigmoid"}],
+        "x": [1, 2],
+        "y": 2,
+        "loss": "bce",
+    }
+    spec.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bce\.json: y: BCELoss expects targets in \[0, 1\], got 2$"):
+        explain_spec(spec)
+    assert main(["explain", str(spec), "--no-torch"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "y: BCELoss expects targets" in err
+
+
+def leaky_network() -> Sequential:
+    model = Sequential(Linear(2, 2), LeakyReLU(0.2), Linear(2, 1))
+    model[0].weight.data[...] = [[1.0, -1.0], [0.5, 0.5]]
+    model[0].bias.data[...] = 0.0
+    model[2].weight.data[...] = [[2.0, 3.0]]
+    model[2].bias.data[...] = 0.5
+    return model
+
+
+def test_the_leaky_relu_slope_is_stated() -> None:
+    """LeakyReLU(-1) = -0.2 and LeakyReLU′(-1) = 0.2 were shown, but α = 0.2 nowhere (nor in JSON)."""
+    e = explain(leaky_network(), [1.0, 2.0], 1.0, loss="mse", check_torch=False)
+    assert "Layer h (glassnet 0: Linear 2→2, then LeakyReLU, α = 0.2)" in e.to_text()
+    assert r"then $\operatorname{LeakyReLU}$, $\alpha = 0.2$)" in e.to_latex()
+    assert e.to_dict()["derivation"]["layers"][0]["negative_slope"] == 0.2
+    assert "negative_slope" not in e.to_dict()["derivation"]["layers"][1]
