@@ -63,6 +63,14 @@ FINISHED_STATUSES = (
     "early_stopped",
     "diverged",
 )  # how a finished member of a resume state ended
+# the optimizer buffers of a resume state, by optimizer: Adam's moments in either engine's form
+# (torch's m and v, glassnet's scaled u and w), none before Adam's first step; SGD's momentum
+# buffer, absent without momentum
+OPTIMIZER_BUFFERS = {
+    "sgd": ([], ["momentum_buffer"]),
+    "adam": (["exp_avg", "exp_avg_sq"], ["exp_avg_scaled", "exp_avg_sq_scaled"]),
+    "adamw": (["exp_avg", "exp_avg_sq"], ["exp_avg_scaled", "exp_avg_sq_scaled"]),
+}
 
 
 @dataclass
@@ -374,6 +382,8 @@ def _read_meta(source: Path, raw: np.ndarray[Any, Any]) -> dict[str, Any]:
         meta = json.loads(raw.tobytes().decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as error:  # json.JSONDecodeError is a ValueError
         raise ValueError(f"{source}: damaged metadata ({error})") from None
+    except RecursionError:  # lists or mappings nested past the parser's depth (about 1,000)
+        raise ValueError(f"{source}: damaged metadata (nested too deeply)") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(
             f"{source} is not a glassnet checkpoint (format {meta.get('format') if isinstance(meta, dict) else None!r})"
@@ -541,6 +551,12 @@ def _assemble_resume(
         check_weights(spec, group, what=what)
         return _float_weights(group, spec, what, finite=finite)
 
+    if not isinstance(state, Mapping):
+        raise ValueError(f"checkpoint resume must be a mapping, got {type(state).__name__}")
+    if not isinstance(state["buffers"], list) or not all(isinstance(n, str) for n in state["buffers"]):
+        raise ValueError(f"resume buffers must be a list of names, got {state['buffers']!r}")
+    if not isinstance(state["finished"], list):
+        raise ValueError(f"resume finished must be a list, got {state['finished']!r}")
     weights = weights_of("resume/weights", "resume weights", finite=False)
     buffers = {
         name: weights_of(f"resume/optimizer/{name}", f"resume optimizer buffer {name!r}", finite=False)
@@ -572,12 +588,40 @@ def _assemble_resume(
             raise ValueError(
                 f"resume member {counts['member']} is outside the run's {config.ensemble} member(s)"
             )
+        held = sorted(set(state["buffers"]))
+        allowed = OPTIMIZER_BUFFERS[config.optimizer]
+        if held not in allowed and not (held == [] and counts["step"] == 0):
+            raise ValueError(
+                f"resume optimizer buffers {held} are not those of {config.optimizer} after "
+                f"{counts['step']} step(s) ({' or '.join(map(str, allowed))})"
+            )
+    if len(state["finished"]) != counts["member"]:  # jobs 0…member−1, each finished before the next
+        raise ValueError(
+            f"resume member {counts['member']} follows {len(state['finished'])} finished member(s), "
+            f"not {counts['member']}"
+        )
     if state["best_val"] is not None and not (
         isinstance(state["best_val"], float | int) and math.isfinite(state["best_val"])
     ):
         raise ValueError(f"resume best_val must be a finite number or null, got {state['best_val']!r}")
     finished = []
     for index, entry in enumerate(state["finished"]):
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"resume finished member {index} must be a mapping, got {type(entry).__name__}")
+        if (
+            isinstance(entry["member"], bool)
+            or not isinstance(entry["member"], int)
+            or entry["member"] != index
+        ):
+            raise ValueError(
+                f"resume finished member {index} is numbered {entry['member']!r}; finished members are "
+                "numbered 0, 1, … in order"
+            )
+        best_epoch = entry["best_epoch"]
+        if isinstance(best_epoch, bool) or not isinstance(best_epoch, int) or best_epoch < 0:
+            raise ValueError(
+                f"resume finished member {index} best_epoch must be an integer >= 0, got {best_epoch!r}"
+            )
         member_weights = weights_of(f"resume/finished/{index}/weights", f"resume finished member {index}")
         if entry["status"] not in FINISHED_STATUSES:
             raise ValueError(
@@ -593,9 +637,13 @@ def _assemble_resume(
                 message=str(entry["message"]),
             )
         )
-    sums = [float(s) for s in state["sums"]]
-    if len(sums) != 4 or not all(math.isfinite(v) and v >= 0.0 for v in sums):
-        raise ValueError(f"resume sums must be 4 finite sums >= 0, got {sums}")
+    sums = state["sums"]
+    if not (
+        isinstance(sums, list)
+        and len(sums) == 4
+        and all(isinstance(v, float | int) and not isinstance(v, bool) and 0.0 <= v < math.inf for v in sums)
+    ):
+        raise ValueError(f"resume sums must be 4 finite sums >= 0, got {sums!r}")
     seconds = state.get("seconds", 0.0)  # a state saved before glassnet kept the time: not known
     if isinstance(seconds, bool) or not isinstance(seconds, float | int) or not 0.0 <= seconds < math.inf:
         raise ValueError(f"resume seconds must be a finite number >= 0, got {seconds!r}")
@@ -605,7 +653,7 @@ def _assemble_resume(
         batch=int(state["batch"]),
         weights=weights,
         optimizer={"step": int(state["step"]), "buffers": buffers},
-        sums=sums,
+        sums=[float(v) for v in sums],
         history=history_records(_group(arrays, "resume/history")),
         best_weights=best,
         best_val=float(state["best_val"]) if state["best_val"] is not None else math.inf,
