@@ -23,9 +23,9 @@ from glassnet.data._table import (
     STDIN_NAME,
     Table,
     bad_lines_note,
-    decode_text,
     first_bad_value,
     parse_table,
+    read_stdin_text,
     read_table,
     refuse_reordered_header,
 )
@@ -81,7 +81,7 @@ def read_feature_rows(input_name: str, names: list[str], *, model: str, airfoil:
     a moons model is evaluated on its regenerated moons).
     """
     if input_name == STDIN:
-        text = decode_text(sys.stdin.buffer.read(), source=STDIN_NAME)  # read once, parsed twice at most
+        text = read_stdin_text()  # read once, parsed twice at most
 
         def parse(columns: list[str]) -> Table:
             return parse_table(text, source=STDIN_NAME, column_names=columns)

@@ -87,12 +87,11 @@ def read_table(path: str | os.PathLike[str], column_names: Sequence[str]) -> Tab
     return parse_table(read_text(file), source=str(file), column_names=column_names, path=file)
 
 
-def read_stdin_table(column_names: Sequence[str]) -> Table:
-    """:func:`parse_table` of standard input (bytes, decoded as a file's are), named ``<stdin>``
-    in every error: the rows a command reads when its file is given as ``-``."""
-    return parse_table(
-        decode_text(sys.stdin.buffer.read(), source=STDIN_NAME), source=STDIN_NAME, column_names=column_names
-    )
+def read_stdin_text() -> str:
+    """Standard input, read whole and decoded as a file's bytes are (named ``<stdin>`` in a
+    decoding error): the rows a command reads when its file is given as ``-``, for
+    :func:`parse_table` with ``source=STDIN_NAME``."""
+    return decode_text(sys.stdin.buffer.read(), source=STDIN_NAME)
 
 
 def bad_lines_note(lines: Sequence[int], noun: str = "bad row") -> str:
