@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -49,6 +50,20 @@ SCHEDULER_STATES: list[tuple[str, Any, type[Exception], str]] = [
     ("unknown key", {"last_epoch": 3, "base_lr": [0.1]}, ValueError, r"unknown keys \['base_lr'\]"),
     ("not a dict", [3, [0.1]], TypeError, r"scheduler state must be a dict, got list"),
 ]
+
+
+def _sgd() -> optim.SGD:
+    return optim.SGD(Linear(2, 1, rng=np.random.default_rng(0)).parameters(), lr=0.1)
+
+
+def _params() -> list[Any]:
+    return list(Linear(2, 1, rng=np.random.default_rng(0)).parameters())
+
+
+def _gradcheck(**options: Any) -> Any:
+    model = Linear(2, 1, rng=np.random.default_rng(0))
+    return gradcheck(model, MSELoss(), np.ones((1, 2)), np.ones(1), **options)
+
 
 BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     # shapes
@@ -425,6 +440,138 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         lambda: gradcheck(_model(), MSELoss(), np.ones((1, 2)), np.ones(1), eps=0),
         ValueError,
         r"gradcheck eps must be > 0.0",
+    ),
+    # settings of gradcheck, losses, activations, optimizers and schedulers
+    (
+        "MLP activation misspelt, no hidden layer",
+        lambda: MLP([2, 1], activation="rleu"),
+        ValueError,
+        r"unknown activation 'rleu'; expected one of identity, relu",
+    ),
+    (
+        "gradcheck rtol",
+        lambda: _gradcheck(rtol=-1e-5),
+        ValueError,
+        r"gradcheck rtol must be >= 0.0, got -1e-05",
+    ),
+    ("gradcheck atol", lambda: _gradcheck(atol=float("nan")), ValueError, r"gradcheck atol must be finite"),
+    ("gradcheck eps text", lambda: _gradcheck(eps="1e-6"), TypeError, r"gradcheck eps must be a number"),
+    (
+        "report name",
+        lambda: _gradcheck()["weights"],
+        KeyError,
+        r"no gradient named 'weights'; have \['weight'",
+    ),
+    ("BCE eps half", lambda: BCELoss(eps=0.5), ValueError, r"BCELoss eps must be < 0.5, got 0.5"),
+    ("BCE eps zero", lambda: BCELoss(eps=0.0), ValueError, r"BCELoss eps must be > 0.0, got 0.0"),
+    ("slope text", lambda: LeakyReLU("0.1"), TypeError, r"LeakyReLU negative_slope must be a number"),  # type: ignore[arg-type]
+    (
+        "activation not a name",
+        lambda: MLP([2, 3, 1], activation=3),  # type: ignore[arg-type]
+        ValueError,
+        r"unknown activation 3; expected one of",
+    ),
+    (
+        "SGD dampening",
+        lambda: optim.SGD(_params(), dampening=math.inf),
+        ValueError,
+        r"SGD dampening must be finite",
+    ),
+    (
+        "SGD weight_decay",
+        lambda: optim.SGD(_params(), weight_decay=-1.0),
+        ValueError,
+        r"SGD weight_decay must be >= 0",
+    ),
+    (
+        "SGD nesterov",
+        lambda: optim.SGD(_params(), momentum=0.9, nesterov="yes"),  # type: ignore[arg-type]
+        TypeError,
+        r"SGD nesterov must be True or False, got 'yes'",
+    ),
+    (
+        "SGD nesterov dampening",
+        lambda: optim.SGD(_params(), momentum=0.9, dampening=0.1, nesterov=True),
+        ValueError,
+        r"nesterov needs momentum > 0 and dampening = 0, got momentum=0.9, dampening=0.1",
+    ),
+    (
+        "Adam eps",
+        lambda: optim.Adam(_params(), eps=-1e-8),
+        ValueError,
+        r"Adam eps must be >= 0.0, got -1e-08",
+    ),
+    (
+        "Adam betas triple",
+        lambda: optim.Adam(_params(), betas=(0.9, 0.99, 0.5)),  # type: ignore[arg-type]
+        ValueError,
+        r"Adam betas must be a pair",
+    ),
+    (
+        "Adam beta NaN",
+        lambda: optim.Adam(_params(), betas=(math.nan, 0.99)),
+        ValueError,
+        r"Adam beta1 must be finite",
+    ),
+    (
+        "AdamW beta2 one",
+        lambda: optim.AdamW(_params(), betas=(0.9, 1.0)),
+        ValueError,
+        r"AdamW beta2 must be in \[0, 1\), got 1.0",
+    ),
+    (
+        "Adam amsgrad",
+        lambda: optim.Adam(_params(), amsgrad=1),  # type: ignore[arg-type]
+        TypeError,
+        r"Adam amsgrad must be True or False, got 1",
+    ),
+    (
+        "scheduler of torch's",
+        lambda: optim.StepLR(object(), 2),  # type: ignore[arg-type]
+        TypeError,
+        r"a scheduler needs a glassnet Optimizer, got object",
+    ),
+    (
+        "StepLR gamma zero",
+        lambda: optim.StepLR(_sgd(), 2, gamma=0.0),
+        ValueError,
+        r"StepLR gamma must be > 0.0, got 0.0",
+    ),
+    (
+        "StepLR step_size float",
+        lambda: optim.StepLR(_sgd(), 2.5),  # type: ignore[arg-type]
+        TypeError,
+        r"StepLR step_size must be a positive integer, got 2.5",
+    ),
+    (
+        "CosineLR t_max",
+        lambda: optim.CosineLR(_sgd(), 0),
+        ValueError,
+        r"CosineLR t_max must be a positive integer, got 0",
+    ),
+    (
+        "CosineLR eta_min",
+        lambda: optim.CosineLR(_sgd(), 5, eta_min=-0.1),
+        ValueError,
+        r"CosineLR eta_min must be >= 0.0",
+    ),
+    (
+        "CosineLR warmup",
+        lambda: optim.CosineLR(_sgd(), 5, warmup=-1),
+        ValueError,
+        r"CosineLR warmup must be a non-negative integer, got -1",
+    ),
+    (
+        "CosineLR warmup bool",
+        lambda: optim.CosineLR(_sgd(), 5, warmup=True),
+        ValueError,
+        r"warmup must be a non-negative integer, got True",
+    ),
+    (
+        "CosineLR start factor",
+        lambda: optim.CosineLR(_sgd(), 5, warmup=2, warmup_start_factor=-0.1),
+        ValueError,
+        r"CosineLR warmup_start_factor must be >= 0.0, got -0.1",
     ),
 ]
 

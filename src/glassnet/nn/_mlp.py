@@ -41,6 +41,7 @@ class MLP(Sequential):
         if len(sizes) < 2:
             raise ValueError(f"MLP needs at least two sizes (inputs and outputs), got {sizes}")
         rng = rng if rng is not None else np.random.default_rng()
+        _make_activation(activation)  # checked even where no hidden layer uses it: MLP([2, 1], "rleu")
         layers: list[Module] = []
         for index, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
             layers.append(Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
