@@ -246,3 +246,22 @@ def test_beside_goal_in_significant_digits(speed: ModuleType) -> None:
     assert speed.beside_goal(44.2e6, 30e6, False, 4, kind="g") == "4.42e+07"
     assert speed.beside_goal(29.99996e6, 30e6, False, 4, kind="g") == "2.999996e+07"  # not "3e+07"
     assert speed.beside_goal(4.00002, 4.0, True, 4, kind="g") == "4.00002"  # ms/epoch over the goal
+
+
+# --- benchmarks/layouts.py: what the floor's layout is worth ------------------------------------
+
+
+def test_the_three_layouts_train_the_same_weights() -> None:
+    """The row-major and transposed steps and the floor, from the same weights on the same batches,
+    give the same losses step after step (float64): they differ in layout, not arithmetic."""
+    layouts = load_benchmark("layouts")
+    x64, y64 = load_benchmark("speed").load_training_split()
+    batches = [(x64[i : i + 32], y64[i : i + 32].reshape(-1, 1)) for i in range(0, 96, 32)]
+    losses = {}
+    for name, make in layouts.STEPS.items():
+        step = make(layouts.FlatAdam(np.dtype(np.float64), layouts.SIZES))
+        losses[name] = [step(x, y) for x, y in batches * 2]
+    reference = losses[layouts.FLOOR]
+    for name, values in losses.items():
+        np.testing.assert_allclose(values, reference, rtol=1e-12, err_msg=name)
+    assert len(set(reference)) == len(reference)  # the weights moved: six different losses

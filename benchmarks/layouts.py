@@ -1,0 +1,250 @@
+"""Where the floor's speed comes from: product orientation, and the layout of weights and activations.
+
+Issue 6 asks glassnet's NumPy engine for ≤ 1.25 × the floor of ``speed.py``. The floor keeps
+each layer's [W | b] as one block and its activations transposed with a row of ones; glassnet's
+layers keep W (out, in) and b apart and pass row-major (N, features) arrays. This script
+measures what each of the floor's choices is worth, without classes or checks on either
+side, so that the difference is arithmetic and layout alone:
+
+- **products**: the time of A·B for the shapes of a 5→64→64→1 step at batch 32, with A and B
+  each C- or F-ordered (BLAS's N and T). OpenBLAS is slow in one of the four cases only: A
+  C-ordered and B F-ordered (NT), which is glassnet's forward X·Wᵀ;
+- **steps**: one training step (forward, MSE, backward, Adam on one flat buffer), written
+  three ways: with glassnet's arithmetic (row-major activations, X·Wᵀ + b, Σₙ G as 1ᵀG);
+  the same with the activations kept transposed (W·Xᵀ + b, so no NT product in the
+  forward pass, but NT in dL/dW); and the floor itself (``speed.make_floor_step``).
+
+Timings are the minimum over repeats of many calls (µs per call or step, one BLAS thread).
+
+Usage::
+
+    python benchmarks/layouts.py               # float32 and float64
+    python benchmarks/layouts.py --dtype float32 --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import sys
+import timeit
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import speed  # the floor and the data: one definition of each
+
+Array = npt.NDArray[Any]
+Step = Callable[[Array, Array], float]
+SIZES = (5, 64, 64, 1)
+BATCH = 32
+# (m, k, n) of the step's 64-wide products: X·Wᵀ and G·W at batch 32, and Gᵀ·X
+PRODUCT_SHAPES = ((BATCH, 64, 64), (64, BATCH, 64), (64, 64, BATCH))
+
+
+def best_microseconds(call: Callable[[], Any], number: int, repeats: int) -> float:
+    """The fastest of ``repeats`` timings of ``number`` calls, in µs per call."""
+    return min(timeit.repeat(call, number=number, repeat=repeats)) / number * 1e6
+
+
+def product_times(dtype: np.dtype[Any], repeats: int) -> list[tuple[tuple[int, int, int], dict[str, float]]]:
+    """µs of A·B (A (m, k), B (k, n)) for each order of A and B: NN, NT, TN, TT (T: F-ordered)."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for m, k, n in PRODUCT_SHAPES:
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        orders = {"C": (a, b), "F": (np.asfortranarray(a), np.asfortranarray(b))}
+        times = {
+            ("N" if first == "C" else "T") + ("N" if second == "C" else "T"): best_microseconds(
+                lambda x=orders[first][0], w=orders[second][1]: x.dot(w), 20_000, repeats
+            )
+            for first in "CF"
+            for second in "CF"
+        }
+        rows.append(((m, k, n), times))
+    return rows
+
+
+class FlatAdam:
+    """The Adam update of ``speed.make_floor_step`` on one flat buffer of parameters, shared by the
+    steps below so that they differ in the layers alone. ``weights`` and ``biases`` are views of
+    ``theta``, their gradients views of ``grad``."""
+
+    def __init__(self, dtype: np.dtype[Any], sizes: Sequence[int], seed: int = 0) -> None:
+        pairs = list(itertools.pairwise(sizes))
+        self.theta = np.empty(sum(o * i + o for i, o in pairs), dtype)
+        self.grad = np.zeros_like(self.theta)
+        self.weights: list[Array] = []
+        self.biases: list[Array] = []
+        self.weight_grads: list[Array] = []
+        self.bias_grads: list[Array] = []
+        offset = 0
+        for fan_in, fan_out in pairs:
+            for shape, data, grads in (
+                ((fan_out, fan_in), self.weights, self.weight_grads),
+                ((fan_out,), self.biases, self.bias_grads),
+            ):
+                size = math.prod(shape)
+                data.append(self.theta[offset : offset + size].reshape(shape))
+                grads.append(self.grad[offset : offset + size].reshape(shape))
+                offset += size
+        self.theta[:] = np.random.default_rng(seed).uniform(-0.1, 0.1, self.theta.size)
+        self.u, self.w, self.scratch = (np.zeros_like(self.theta) for _ in range(3))
+        self.t = 0
+
+    def step(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+        self.t += 1
+        self.u *= beta1
+        self.u += self.grad
+        np.multiply(self.grad, self.grad, out=self.scratch)
+        self.w *= beta2
+        self.w += self.scratch
+        k = math.sqrt((1.0 - beta2) / (1.0 - beta2**self.t))
+        np.sqrt(self.w, out=self.scratch)
+        self.scratch += eps / k
+        np.divide(self.u, self.scratch, out=self.scratch)
+        self.scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**self.t) * k)
+        self.theta -= self.scratch
+
+
+def row_major_step(adam: FlatAdam) -> Step:
+    """glassnet's arithmetic without its classes: Z = X Wᵀ + b (NT), dL/dW = Gᵀ X, dL/db = 1ᵀG,
+    dL/dX = G W, ReLU′ as sign(h); every intermediate a fresh array, as the layers return them."""
+    dtype = adam.theta.dtype
+    ones = np.ones(BATCH, dtype)
+    last = len(adam.weights) - 1
+
+    def step(x: Array, y: Array) -> float:
+        inputs = []
+        h = x
+        for index, (weight, bias) in enumerate(zip(adam.weights, adam.biases, strict=True)):
+            inputs.append(h)
+            z = h.dot(weight.T)  # (N, out)
+            z += bias
+            h = z if index == last else np.maximum(z, 0.0)
+        residual = h - y  # (N, 1)
+        flat = residual.ravel()
+        loss = float(np.vdot(flat, flat)) / residual.size
+        g = residual * (2.0 / residual.size)
+        for index in range(last, -1, -1):
+            g.T.dot(inputs[index], out=adam.weight_grads[index])
+            ones.dot(g, out=adam.bias_grads[index])
+            if index > 0:
+                derivative = np.sign(inputs[index])
+                derivative *= g.dot(adam.weights[index])
+                g = derivative
+        adam.step()
+        return loss
+
+    return step
+
+
+def transposed_step(adam: FlatAdam) -> Step:
+    """The same with every activation kept transposed, (features, N): Zᵀ = W Xᵀ + b (NN),
+    dL/dW = Δ X (NT), dL/dXᵀ = Wᵀ Δ (TN); the bias still added apart, Σₙ as Δ·1."""
+    dtype = adam.theta.dtype
+    ones = np.ones(BATCH, dtype)
+    last = len(adam.weights) - 1
+    columns = [bias.reshape(-1, 1) for bias in adam.biases]  # (out, 1)
+
+    def step(x: Array, y: Array) -> float:
+        inputs = []
+        h = np.ascontiguousarray(x.T)  # (5, N)
+        for index, (weight, bias) in enumerate(zip(adam.weights, columns, strict=True)):
+            inputs.append(h)
+            z = weight.dot(h)  # (out, N)
+            z += bias
+            h = z if index == last else np.maximum(z, 0.0)
+        residual = h - y.T  # (1, N)
+        flat = residual.ravel()
+        loss = float(np.vdot(flat, flat)) / residual.size
+        delta = residual * (2.0 / residual.size)
+        for index in range(last, -1, -1):
+            delta.dot(inputs[index].T, out=adam.weight_grads[index])
+            delta.dot(ones, out=adam.bias_grads[index])
+            if index > 0:
+                derivative = np.sign(inputs[index])
+                derivative *= adam.weights[index].T.dot(delta)
+                delta = derivative
+        adam.step()
+        return loss
+
+    return step
+
+
+def floor_step(adam: FlatAdam) -> Step:
+    """``speed.make_floor_step`` from ``adam``'s initial weights (it keeps its own buffers)."""
+    weights = [array.copy() for pair in zip(adam.weights, adam.biases, strict=True) for array in pair]
+    return speed.make_floor_step(weights)[0]
+
+
+FLOOR = "the floor: [W, b] blocks, transposed, buffers"
+STEPS: dict[str, Callable[[FlatAdam], Step]] = {
+    "row-major, as glassnet's layers": row_major_step,
+    "activations transposed, bias apart": transposed_step,
+    FLOOR: floor_step,
+}
+
+
+def step_times(dtype: np.dtype[Any], repeats: int) -> dict[str, float]:
+    """µs per step of each way in STEPS on the airfoil training rows, the ways taking turns."""
+    x64, y64 = speed.load_training_split()
+    x, y = x64.astype(dtype), y64.astype(dtype).reshape(-1, 1)
+    batches = [(x[i : i + BATCH], y[i : i + BATCH]) for i in range(0, len(x) - BATCH + 1, BATCH)]
+    steps = {name: make(FlatAdam(dtype, SIZES)) for name, make in STEPS.items()}
+
+    def epoch(step: Step) -> Callable[[], None]:
+        def run() -> None:
+            for xb, yb in batches:
+                step(xb, yb)
+
+        return run
+
+    best = dict.fromkeys(steps, math.inf)
+    for _ in range(repeats):  # turns, so that a slow spell of the machine falls on every way
+        for name, step in steps.items():
+            best[name] = min(best[name], best_microseconds(epoch(step), 20, 3) / len(batches))
+    return best
+
+
+def report(dtype: np.dtype[Any], repeats: int) -> str:
+    lines = [
+        f"{dtype} (µs; NT: A C-ordered, B F-ordered, as X·Wᵀ)",
+        "",
+        "| A·B, (m, k, n) | NN | NT | TN | TT |",
+    ]
+    lines.append("|---|---:|---:|---:|---:|")
+    for shape, times in product_times(dtype, repeats):
+        lines.append(f"| {shape} | " + " | ".join(f"{times[o]:.2f}" for o in ("NN", "NT", "TN", "TT")) + " |")
+    lines += ["", "| step | µs | × floor |", "|---|---:|---:|"]
+    times = step_times(dtype, repeats)
+    floor = times[FLOOR]
+    lines += [f"| {name} | {value:.1f} | {value / floor:.2f} |" for name, value in times.items()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dtype", choices=("float32", "float64"), help="one dtype (default: both)")
+    parser.add_argument(
+        "--repeats", type=int, default=7, help="rounds of timings; the best is kept (default 7)"
+    )
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):  # as the Trainer trains and speed.py times
+        for name in [args.dtype] if args.dtype else ["float32", "float64"]:
+            print(report(np.dtype(name), args.repeats), end="\n\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
