@@ -7,24 +7,25 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from conftest import require_torch, shared_airfoil
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import build_parser, main
 from glassnet.cli._predict import number_text
-from glassnet.train import MOONS_CONFIG, train_moons
+from glassnet.train import MOONS_CONFIG, predict_raw, train_moons
 from glassnet.train.artifacts import save_resume
 
 TINY = ["--hidden", "8", "--epochs", "2", "--fourier-features", "0", "--warmup-epochs", "1", "--no-plots"]
 FEATURES = "frequency, angle_of_attack, chord_length, velocity, displacement_thickness"
-# what predict writes for a predicted number: 6 decimals, or 7 significant digits in scientific notation
-PREDICTED = r"-?\d+\.\d{6}|-?\d\.\d{6}e[+-]\d{2,3}"
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,29 @@ def test_predict_names_evaluate_for_a_data_set_with_its_target_column(
         "a file holding the measured target as its last column is a data set, and "
         f"`glassnet evaluate {airfoil_run} --data {data}` measures the model on it; "
         "predict takes rows of features only\n"
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_predict_reads_a_named_pipe_once(
+    airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It opened the pipe again for its second parse and waited there for a writer, for ever."""
+    pipe = tmp_path / "rows"
+    os.mkfifo(pipe)
+    head = "".join(shared_airfoil().read_text().splitlines(keepends=True)[:3])
+
+    def feed() -> None:
+        with open(pipe, "w") as writer:
+            writer.write(head)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    assert main(["predict", str(airfoil_run), str(pipe)]) == 2
+    writer.join(timeout=5)
+    assert capsys.readouterr().err.endswith(
+        f"`glassnet evaluate {airfoil_run} --data FILE` measures the model on it once its rows are saved "
+        "as FILE; predict takes rows of features only\n"
     )
 
 
@@ -176,18 +200,22 @@ def test_predict_writes_ordinary_predictions_with_six_decimals(
     assert re.fullmatch(r"800\.0,0\.0,0\.3048,71\.3,0\.00266337,\d{2,3}\.\d{6}", row), row
 
 
-def test_moons_predictions_are_written_as_the_airfoil_ones(
+def test_moons_predictions_are_written_in_full(
     moons_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Logit and probability in the same format as an airfoil prediction, not their full repr."""
+    """A logit and a probability keep every digit (their repr): at 6 decimals a probability of
+    0.50000003 and one of 0.49999997 would both read 0.500000, with labels 1 and 0."""
     rows = tmp_path / "points.csv"
     rows.write_text("0,0\n1.5,-0.5\n-40,40\n")
     capsys.readouterr()
     assert main(["predict", str(moons_run), str(rows)]) == 0
     header, *written = capsys.readouterr().out.splitlines()
     assert header == "x1,x2,logit,probability,label"
-    for line, features in zip(written, ("0.0,0.0", "1.5,-0.5", "-40.0,40.0"), strict=True):
-        assert re.fullmatch(rf"{re.escape(features)},({PREDICTED}),({PREDICTED}),[01]", line), line
+    checkpoint = load_checkpoint(moons_run / "model.npz")
+    points = np.array([[0.0, 0.0], [1.5, -0.5], [-40.0, 40.0]])
+    logits = predict_raw(checkpoint.ensemble(), checkpoint.load_preprocessor(), points)
+    for line, logit in zip(written, logits, strict=True):
+        assert line.split(",")[2] == repr(float(logit)), line
 
 
 # -- 3. the summary of a refit run ----------------------------------------------------------------

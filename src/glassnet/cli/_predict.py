@@ -25,8 +25,8 @@ from glassnet.data._table import (
     bad_lines_note,
     first_bad_value,
     parse_table,
+    read_input_file,
     read_stdin_text,
-    read_table,
     refuse_reordered_header,
 )
 
@@ -45,7 +45,8 @@ def register(subparsers: Any) -> None:
             "Read INPUT (rows of the model's features in its order, by position; header optional, "
             "one that lists the model's feature names in another order is refused; comma, semicolon or tab), "
             "predict with MODEL, and write the rows with the prediction appended (stdout without -o; "
-            "6 decimals, scientific notation below 1e-4 and from 1e9 on). "
+            "a level in dB with 6 decimals, in scientific notation below 1e-4 and from 1e9 on; a logit "
+            "and a probability in full). "
             "INPUT - reads standard input, so rows can be piped in."
         ),
     )
@@ -72,24 +73,24 @@ def number_text(value: float) -> str:
     return f"{value:.6e}"
 
 
-def read_feature_rows(input_name: str, names: list[str], *, model: str, airfoil: bool) -> Table:
+def read_input_rows(input_name: str, names: list[str], *, model: str, airfoil: bool) -> Table:
     """The rows of INPUT (``-``: standard input) as a table of the model's ``names``.
 
     A file whose every row holds exactly one column more than the features is refused all
     the same (predict reads feature rows only), with a note: it reads as a data set, its
     measured target last, which ``glassnet evaluate MODEL --data FILE`` takes (airfoil models;
-    a moons model is evaluated on its regenerated moons).
+    a moons model is evaluated on its regenerated moons). INPUT is read once and parsed
+    twice at most: a pipe cannot be read again.
     """
+    path: Path | None = None
     if input_name == STDIN:
-        text = read_stdin_text()  # read once, parsed twice at most
-
-        def parse(columns: list[str]) -> Table:
-            return parse_table(text, source=STDIN_NAME, column_names=columns)
-
+        text, source = read_stdin_text(), STDIN_NAME
     else:
+        text, path = read_input_file(input_name)
+        source = str(path)
 
-        def parse(columns: list[str]) -> Table:
-            return read_table(input_name, columns)
+    def parse(columns: list[str]) -> Table:
+        return parse_table(text, source=source, column_names=columns, path=path)
 
     try:
         return parse(names)
@@ -104,8 +105,9 @@ def read_feature_rows(input_name: str, names: list[str], *, model: str, airfoil:
         "measured target as its last column is a data set"
     )
     if airfoil:
-        data = "FILE" if input_name == STDIN else shlex.quote(input_name)
-        saved = " once its rows are saved as FILE" if input_name == STDIN else ""
+        piped = path is None or not path.is_file()  # standard input or a pipe: gone once read
+        data = "FILE" if piped else shlex.quote(input_name)
+        saved = " once its rows are saved as FILE" if piped else ""
         command = f"glassnet evaluate {shlex.quote(model)} --data {data}"
         note += f", and `{command}` measures the model on it{saved}"
     note += "; predict takes rows of features only"
@@ -186,7 +188,7 @@ def handle(args: argparse.Namespace) -> int:
     if len(names) != n_features:
         names = [f"x{i + 1}" for i in range(n_features)]
     airfoil = checkpoint.info.get("task") == "airfoil"
-    table = read_feature_rows(args.input, names, model=args.model, airfoil=airfoil)
+    table = read_input_rows(args.input, names, model=args.model, airfoil=airfoil)
     rows = table.values  # (N, d)
     refuse_reordered_header(
         table,
@@ -221,8 +223,9 @@ def handle(args: argparse.Namespace) -> int:
         logits = output_activation != "sigmoid"
         writer.writerow([*names, *(["logit"] if logits else []), "probability", "label"])
         for row, output, p, chosen in zip(rows, prediction, probability, label, strict=True):
-            logit = [number_text(float(output))] if logits else []
-            writer.writerow([*map(repr, row.tolist()), *logit, number_text(float(p)), int(chosen)])
+            # in full: a probability of 1 − 1e-9 or 0.50000003 must not read as 1.000000 or 0.500000
+            logit = [repr(float(output))] if logits else []
+            writer.writerow([*map(repr, row.tolist()), *logit, repr(float(p)), int(chosen)])
     else:
         target = f"{checkpoint.info.get('target_name', 'prediction')}_{checkpoint.info.get('target_unit', '')}".rstrip(
             "_"

@@ -81,10 +81,17 @@ def first_bad_value(table: Table, bad: npt.NDArray[np.bool_]) -> BadValue | None
 
 def read_table(path: str | os.PathLike[str], column_names: Sequence[str]) -> Table:
     """:func:`parse_table` of the file at ``path`` (``~`` expanded), named in every error."""
+    text, file = read_input_file(path)
+    return parse_table(text, source=str(file), column_names=column_names, path=file)
+
+
+def read_input_file(path: str | os.PathLike[str]) -> tuple[str, Path]:
+    """The text of the file at ``path`` (``~`` expanded), read once (a pipe cannot be read twice),
+    and its Path; FileNotFoundError naming it when it does not exist."""
     file = Path(path).expanduser()
     if not file.exists():
         raise FileNotFoundError(f"input file {file} does not exist")
-    return parse_table(read_text(file), source=str(file), column_names=column_names, path=file)
+    return read_text(file), file
 
 
 def read_stdin_text() -> str:
