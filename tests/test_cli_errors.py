@@ -20,6 +20,7 @@ QUICK = ["--epochs", "2", "--no-plots", "--quiet"]
         (["train", "moons", "--data", "x.csv"], "glassnet train moons: error: unrecognized arguments: --data x.csv (see glassnet train moons --help)"),
         (["data", "info", "--bogus"], "glassnet data info: error: unrecognized arguments: --bogus (see glassnet data info --help)"),
         (["evaluate", "m", "--bogus"], "glassnet evaluate: error: unrecognized arguments: --bogus (see glassnet evaluate --help)"),
+        (["--bogus", "train", "moons"], "glassnet: error: unrecognized arguments: --bogus (see glassnet --help)"),
     ],
 )  # fmt: skip
 def test_an_option_a_command_does_not_take_is_refused_in_that_commands_name(
@@ -78,3 +79,11 @@ def test_a_folder_that_refuses_its_lock_is_named_not_the_lock(
     with pytest.raises(PermissionError) as caught, _files.folder_lock(tmp_path):
         pass
     assert error_text(caught.value) == f"{tmp_path}: Permission denied"
+
+
+def test_a_target_name_near_the_limit_is_written(tmp_path: Path) -> None:
+    """The temporary file's name, '.NAME.XXXXXXXX.tmp', passed the 255-byte limit for a legal
+    NAME of 250 characters, and the error blamed NAME."""
+    target = tmp_path / ("p" * 246 + ".csv")
+    _files.atomic_write_text(target, "x\n")
+    assert target.read_text() == "x\n" and [path.name for path in tmp_path.iterdir()] == [target.name]

@@ -218,6 +218,8 @@ def test_append_extend_and_insert_build_the_sequential_torch_builds(torch: Any) 
     reference.extend([torch.nn.Linear(3, 1)]).insert(1, torch.nn.ReLU()).insert(-1, torch.nn.LeakyReLU(0.2))
     assert [type(layer).__name__ for layer in model] == [type(layer).__name__ for layer in reference]
     assert model.insert(5, Tanh())[5].name == "tanh" and len(model.append(ReLU())) == 7
+    kept = model.layers
+    assert model.extend([Tanh()]).layers is kept and len(kept) == 8  # in place, as insert and append
 
 
 @pytest.mark.parametrize(

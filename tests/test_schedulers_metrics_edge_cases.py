@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from glassnet import optim
-from glassnet.nn import Parameter
+from glassnet.nn import Linear, Parameter
 from glassnet.spec import MLPSpec, build_mlp
 from glassnet.train import Ensemble, classification_metrics, regression_metrics
 
@@ -77,8 +77,8 @@ def test_a_step_count_beyond_float64_gives_the_limit_of_a_rate_that_does_not_gro
     ("prediction", "labels", "match"),
     [
         (np.zeros((2, 3)), np.zeros((3, 2)), r"same shape, got \(2, 3\) and \(3, 2\)"),
-        (np.zeros((3, 2)), np.zeros(6), r"same shape, got \(3, 2\) and \(6, 1\)"),
-        (np.zeros(4), np.zeros((2, 2)), r"same shape, got \(4, 1\) and \(2, 2\)"),
+        (np.zeros((3, 2)), np.zeros(6), r"same shape, got \(3, 2\) and \(6,\)"),
+        (np.zeros(4), np.zeros((2, 2)), r"same shape, got \(4,\) and \(2, 2\)"),
     ],
 )
 def test_accuracy_refuses_shapes_that_pair_only_when_flattened(
@@ -173,3 +173,17 @@ def test_ensemble_takes_members_from_any_iterable() -> None:
     x = np.random.default_rng(3).normal(size=(4, 2))
     assert len(generated) == 2
     np.testing.assert_array_equal(generated.predict(x), listed.predict(x))
+
+
+def test_a_schedule_of_ones_own_may_read_base_lrs_and_last_epoch_in_lr_at() -> None:
+    """lr_at was called before base_lrs and last_epoch were set (AttributeError at construction)."""
+
+    class HalveFirstRate(optim.LRScheduler):
+        def lr_at(self, base_lr: float, t: int) -> float:
+            return base_lr * 0.5**t if base_lr == self.base_lrs[0] else base_lr
+
+    model = Linear(2, 1, rng=np.random.default_rng(0))
+    opt = optim.SGD([{"params": [model.weight], "lr": 0.1}, {"params": [model.bias], "lr": 0.3}], lr=0.1)
+    scheduler = HalveFirstRate(opt)
+    scheduler.step()
+    assert scheduler.get_last_lr() == [0.05, 0.3] and scheduler.last_epoch == 1

@@ -84,7 +84,9 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     if target.is_dir():
         raise IsADirectoryError(f"cannot write {str(target)!r}: it is a folder")
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        # the name cut short: a target name a few characters under the limit is legal, and the
+        # temporary name must not pass the limit for it
+        handle, name = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=folder)
     except OSError as error:  # it names the temporary file, which the caller never asked for
         raise type(error)(error.errno, error.strerror, str(target)) from None
     os.close(handle)

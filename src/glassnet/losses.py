@@ -333,6 +333,9 @@ class BCELoss(Loss):
             if eps >= 0.5:
                 raise ValueError(f"BCELoss eps must be < 0.5, got {eps}")
         self.eps = eps
+        self._eps_shown: set[tuple[float, np.dtype[Any]]] = (
+            set()
+        )  # (ε, dtype) found usable: eps_for runs every step
 
     def eps_for(self, dtype: npt.DTypeLike) -> float:
         """ε for probabilities in ``dtype``: ``eps`` when given, else 1e-7 (float32) or 1e-12.
@@ -343,11 +346,13 @@ class BCELoss(Loss):
         resolved = np.dtype(dtype)
         if self.eps is None:
             return 1e-7 if resolved == np.float32 else 1e-12
-        if np.array(1.0 - self.eps, dtype=resolved) == 1.0:
-            raise ValueError(
-                f"BCELoss eps={self.eps:g} is too small for {resolved}: 1 − eps rounds to 1 there; "
-                f"use an eps of at least {float(np.finfo(resolved).epsneg):.3g}"
-            )
+        if (self.eps, resolved) not in self._eps_shown:
+            if np.array(1.0 - self.eps, dtype=resolved) == 1.0:
+                raise ValueError(
+                    f"BCELoss eps={self.eps:g} is too small for {resolved}: 1 − eps rounds to 1 there; "
+                    f"use an eps of at least {float(np.finfo(resolved).epsneg):.3g}"
+                )
+            self._eps_shown.add((self.eps, resolved))
         return self.eps
 
     def _clipped(self, prediction: Array) -> Array:

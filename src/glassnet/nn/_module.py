@@ -262,7 +262,7 @@ class Sequential(Module):
                 f"Sequential.extend takes an iterable of Modules, got a {type(layers).__name__}"
             ) from None
         checked = Sequential(*self.layers, *items)  # refuses non-Modules and shared instances
-        self.layers = checked.layers
+        self.layers[:] = checked.layers  # in place, as insert and append: a kept model.layers sees them
         return self
 
     def insert(self, index: int, layer: Module) -> Self:

@@ -48,9 +48,19 @@ class LRScheduler:
         return list(self._last_lr)
 
     def _apply(self, t: int, base_lrs: list[float]) -> None:
-        """Set step t's rates from ``base_lrs``; nothing changes if one of them cannot be had."""
-        rates = [self.lr_at(base_lr, t) for base_lr in base_lrs]
-        self.base_lrs, self.last_epoch, self._last_lr = base_lrs, t, rates
+        """Set step t's rates from ``base_lrs``; nothing changes if one of them cannot be had.
+
+        ``base_lrs`` and ``last_epoch`` are set before the rates are computed, since a subclass's
+        ``lr_at`` may read them, and put back if one is refused.
+        """
+        before = getattr(self, "base_lrs", base_lrs), getattr(self, "last_epoch", t)  # none yet in __init__
+        self.base_lrs, self.last_epoch = base_lrs, t
+        try:
+            rates = [self.lr_at(base_lr, t) for base_lr in base_lrs]
+        except BaseException:
+            self.base_lrs, self.last_epoch = before
+            raise
+        self._last_lr = rates
         for group, lr in zip(self.optimizer.param_groups, rates, strict=True):
             group["lr"] = lr
 
