@@ -108,9 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
     try:
-        args, unknown = parser.parse_known_args(argv)
+        given = list(sys.argv[1:] if argv is None else argv)
+        args, unknown = parser.parse_known_args(given)
         if unknown:  # named by the command that did not take them, as its own mistakes are
-            args._parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+            before_command = given.index(unknown[0]) < given.index(args.command)
+            refusing = parser if before_command else args._parser
+            refusing.error(f"unrecognized arguments: {' '.join(unknown)}")
     except SystemExit as exit_:  # argparse has printed its usage line already
         return int(exit_.code or 0)
     try:

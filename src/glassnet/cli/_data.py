@@ -54,7 +54,12 @@ def register(subparsers: Any) -> None:
         "--dest", default=None, help=f"folder to write into (default {cache})"
     )  # a str, not a Path: Path("") would be the current folder
     fetch.add_argument("--url", default=AIRFOIL_URL, help="where to download from (default: the UCI archive)")
-    fetch.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds (default 30)")
+    fetch.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds allowed for each network wait and for the whole download (default 30)",
+    )
     fetch.add_argument("--quiet", action="store_true", help="no progress bar")
     fetch.set_defaults(handler=handle_fetch)
 

@@ -328,11 +328,12 @@ class Preprocessor:
         with np.errstate(over="ignore"):
             t = (target - mean) / scale  # same shape as y
         overflowing = ~np.isfinite(t)
-        if overflowing.any():  # as transform_x refuses an overflowing z
+        if overflowing.any():  # as transform_x refuses an overflowing z, in its words
             index = tuple(int(i) for i in np.argwhere(overflowing)[0])
+            where = f"[{', '.join(map(str, index))}]" if index else ""
             raise ValueError(
-                f"y holds {exact_text(target[index])} at index {index}, too large: its standardised value "
-                f"(y − μ_y) / σ_y overflows float64"
+                f"y{where} = {exact_text(target[index])} is too large: its standardised value "
+                "(y − μ_y) / σ_y overflows float64"
             )
         return t
 

@@ -133,8 +133,8 @@ def classification_metrics(
         )
     if p.shape != y.shape:  # (2, 3) against (3, 2) would pair the wrong values
         raise ValueError(
-            f"predictions and labels must have the same shape, got {p.shape} and {y.shape} "
-            "((N,) and (N, 1) go together)"
+            f"predictions and labels must have the same shape, got {np.shape(prediction)} and "
+            f"{np.shape(target)} ((N,) and (N, 1) go together)"
         )
     outside = ~((y >= 0.0) & (y <= 1.0))  # NaN too
     if outside.any():
