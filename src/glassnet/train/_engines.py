@@ -320,7 +320,10 @@ class TorchEngine:
             torch.set_num_threads(config.threads)  # given back by close()
 
     def _tensor(self, array: npt.ArrayLike) -> Any:
-        return self.torch.as_tensor(np.ascontiguousarray(array), dtype=self.tdtype, device=self.device)
+        rows = np.ascontiguousarray(array)
+        if not rows.flags.writeable:  # a tensor would share it, and torch warns of undefined behaviour
+            rows = rows.copy()
+        return self.torch.as_tensor(rows, dtype=self.tdtype, device=self.device)
 
     def begin_epoch(self, order: IntArray, sums: Sequence[float] | None = None) -> None:
         torch = self.torch

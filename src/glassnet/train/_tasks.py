@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, int_in_range
+from glassnet._checks import Array, as_float_array, int_in_range
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
 from glassnet.train._config import TrainConfig
+from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import classification_metrics, decision_threshold, regression_metrics
 from glassnet.train._trainer import EpochCallback, ResumeState, Trainer, TrainResult
@@ -115,15 +116,15 @@ def evaluate_parts(
     prediction = predict_raw(ensemble, preprocessor, x)  # (N,)
     threshold = decision_threshold(ensemble.spec.output_activation)  # moons: ŷ > t ↔ class 1
     return {
-        name: part_metrics(prediction[rows], y[rows], task=task, threshold=threshold)
+        name: part_metrics(prediction[rows], y[rows], classify=task == "moons", threshold=threshold)
         for name, rows in parts.items()
         if len(rows) > 0
     }
 
 
-def part_metrics(prediction: Array, target: Array, *, task: str, threshold: float) -> dict[str, float]:
-    """One part's metrics and row count n: RMSE/MAE/R² in dB, or accuracy (moons, ŷ > threshold)."""
-    if task == "moons":
+def part_metrics(prediction: Array, target: Array, *, classify: bool, threshold: float) -> dict[str, float]:
+    """One part's metrics and row count n: RMSE/MAE/R² in dB, or accuracy (a classifier, ŷ > threshold)."""
+    if classify:
         values = classification_metrics(prediction, target, threshold=threshold)
     else:
         values = regression_metrics(prediction, target)
@@ -155,7 +156,19 @@ def train_dataset(
     handle_sigint: bool = True,
     info: dict[str, Any] | None = None,
 ) -> Run:
-    """Split, fit the preprocessing on the training rows, train, and measure every part."""
+    """Split, fit the preprocessing on the training rows, train, and measure every part.
+
+    X (N, d) and y (N,) or (N, 1) are checked whole before the split, so that an error names
+    a row as the caller numbers it. The metrics follow the loss, whatever the ``task`` name:
+    accuracy for a classifier (labels 0/1, taken as given: ``scale_y=False``), else RMSE,
+    MAE and R² in the target's units.
+    """
+    X, y = _dataset_rows(X, y)
+    if scale_y and config.loss not in REGRESSION_LOSSES:
+        raise ValueError(
+            f"loss={config.loss!r} trains on labels 0/1 as given: pass scale_y=False "
+            "(standardised, they would no longer be 0/1)"
+        )
     parts = split.split(len(X))
     preprocessor = Preprocessor(
         log_columns=tuple(log_columns),
@@ -163,7 +176,15 @@ def train_dataset(
         fourier_features=config.fourier_features,
         fourier_sigma=config.fourier_sigma,
         seed=config.seed,
-    ).fit(X[parts.train], y[parts.train])
+    )
+    # the log columns' domain on every row first: fit would name a row by its place among the training rows
+    outside = preprocessor.outside_domain(X)  # (N, d)
+    if outside.any():
+        row, column = (int(i) for i in np.argwhere(outside)[0])
+        raise ValueError(
+            f"column {column} is log-transformed and must be > 0, got {X[row, column]} at row {row}"
+        )
+    preprocessor.fit(X[parts.train], y[parts.train])
     x_all = preprocessor.transform_x(X)  # (N, d)
     y_all = preprocessor.transform_y(y) if scale_y else y  # (N,)
     has_val = len(parts.val) > 0
@@ -194,6 +215,20 @@ def train_dataset(
     return run
 
 
+def _dataset_rows(X: Any, y: Any) -> tuple[Array, Array]:
+    """X as a finite (N, d) float array and y as a finite (N,) one, (N, 1) taken as (N,)."""
+    features = as_float_array(X, name="X", ndim=2)  # (N, d)
+    target = as_float_array(y, name="y")
+    if target.ndim == 2 and target.shape[1] == 1:
+        target = target.reshape(-1)  # (N, 1) -> (N,)
+    if target.shape != (len(features),):
+        raise ValueError(
+            f"y must have shape ({len(features)},) to match X of shape {features.shape}, got {target.shape} "
+            "(one target per row)"
+        )
+    return features, target
+
+
 def run_metrics(run: Run) -> dict[str, dict[str, float]]:
     """Metrics of every part; with refit, the validation figures come from the validation passes.
 
@@ -202,9 +237,10 @@ def run_metrics(run: Run) -> dict[str, dict[str, float]]:
     model was trained on (training and validation rows).
     """
     parts, predicted = part_predictions(run)
-    threshold = decision_threshold(run.result.spec.output_activation)  # moons: ŷ > t ↔ class 1
+    threshold = decision_threshold(run.result.spec.output_activation)  # ŷ > t ↔ class 1
+    classify = run.config.loss not in REGRESSION_LOSSES  # the loss decides, not the task's name
     return {
-        name: part_metrics(predicted[name], run.y[rows], task=run.task, threshold=threshold)
+        name: part_metrics(predicted[name], run.y[rows], classify=classify, threshold=threshold)
         for name, rows in parts.items()
         if len(rows) > 0
     }

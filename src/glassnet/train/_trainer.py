@@ -545,7 +545,7 @@ class Trainer:
                         member=member,
                         weights=kept,
                         history=history,
-                        best_epoch=best_epoch if restore else epoch + 1,
+                        best_epoch=best_epoch if restore and best_weights is not None else epoch + 1,
                         status="early_stopped",
                         message="",
                     )
@@ -693,11 +693,34 @@ def _overflow_at_start(value: float, dtype: str, x: Array, y: Array) -> str:
 
 
 def _check_labels(loss: Loss, labels: Array, what: str) -> None:
-    """ValueError, naming the part (training, validation), for labels outside ``loss``'s domain."""
+    """ValueError, naming the part (training, validation) and the row, for (N, out) labels
+    outside ``loss``'s domain."""
+    if _label_refusal(loss, labels) is None:
+        return
+    low, high = 0, len(labels) - 1  # bisect for the first row r such that labels[: r + 1] is refused
+    while low < high:
+        middle = (low + high) // 2
+        if _label_refusal(loss, labels[: middle + 1]) is None:
+            low = middle + 1
+        else:
+            high = middle
+    reasons = [_label_refusal(loss, labels[low, k : k + 1]) for k in range(labels.shape[1])]
+    column = next(k for k, reason in enumerate(reasons) if reason is not None)
+    # the loss's hint names its own `labels=` option, which TrainConfig has not
+    reason = str(reasons[column]).split("; use labels=")[0]
+    where = f" in row {low}" + (f", output {column}" if labels.shape[1] > 1 else "")
+    pm1 = loss.name == "logistic" and labels[low, column] == -1.0
+    hint = " (labels -1/+1 become 0/1 as (y + 1) / 2)" if pm1 else ""
+    raise ValueError(f"{what} targets: {reason}{where}{hint}")
+
+
+def _label_refusal(loss: Loss, labels: Array) -> str | None:
+    """The loss's message refusing ``labels``, or None when it takes them."""
     try:
         loss.check_target(labels)
     except ValueError as error:
-        raise ValueError(f"{what} targets: {error}") from None
+        return str(error)
+    return None
 
 
 def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str, dtype: str = "float64") -> tuple[Array, Array]:

@@ -1,0 +1,146 @@
+"""The training API with a practitioner's own data: train_dataset on any task's rows, labels
+refused naming their row, and the epoch an early-stopped member reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet.train import SplitSettings, TrainConfig, Trainer, fit, moons_data, train_dataset
+
+SMALL = TrainConfig(hidden=(4,), epochs=3, batch_size=8, warmup_epochs=0, fourier_features=0)
+LOGISTIC = SMALL.replace(loss="logistic", lr=0.05, schedule="constant")
+
+
+def _regression_rows(n: int = 50) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    x = np.random.default_rng(0).normal(size=(n, 2))
+    return x, x[:, 0] + 0.5 * x[:, 1]
+
+
+@pytest.mark.parametrize(
+    ("loss", "output_activation"), [("logistic", None), ("bce", "sigmoid")], ids=["logistic", "bce"]
+)
+def test_train_dataset_measures_a_classifier_by_accuracy_whatever_the_task_name(
+    loss: str, output_activation: str | None
+) -> None:
+    """The metrics followed the task's name, not the loss: a classifier of one's own data
+    ("churn") was given RMSE, MAE and R² of its logits against the labels, silently."""
+    x, y = moons_data(120)
+    config = LOGISTIC.replace(loss=loss, output_activation=output_activation)
+    run = train_dataset("churn", x, y, config, split=SplitSettings(), scale_y=False)
+    moons = train_dataset("moons", x, y, config, split=SplitSettings(), scale_y=False)
+    assert set(run.metrics) == {"train", "val", "test"}
+    for part, values in run.metrics.items():
+        assert set(values) == {"accuracy", "n"}
+        assert values == moons.metrics[part]
+
+
+def test_train_dataset_measures_a_regression_by_rmse_whatever_the_task_name() -> None:
+    """A regression named "moons" failed after training, with 'labels must be 0/1'."""
+    x, y = _regression_rows()
+    run = train_dataset("moons", x, y, SMALL, split=SplitSettings())
+    assert set(run.metrics["test"]) == {"rmse", "mae", "r2", "n"}
+
+
+def test_train_dataset_refuses_standardised_labels_naming_the_setting() -> None:
+    """The labels 0/1 were standardised first, then refused as 'got -1', a value not in the data."""
+    x, y = moons_data(60)
+    with pytest.raises(
+        ValueError, match=r"^loss='logistic' trains on labels 0/1 as given: pass scale_y=False"
+    ):
+        train_dataset("churn", x, y, LOGISTIC, split=SplitSettings())
+
+
+@pytest.mark.parametrize(
+    ("column", "row", "match"),
+    [
+        ("x", (33, 1), r"^X must be finite, got nan at index \(33, 1\)"),
+        ("y", (33,), r"^y must be finite, got inf at index \(33,\)"),
+        ("log", (33, 0), r"^column 0 is log-transformed and must be > 0, got -1\.0 at row 33"),
+    ],
+    ids=["nan-x", "inf-y", "log-domain"],
+)
+def test_train_dataset_names_the_row_as_the_caller_numbers_it(
+    column: str, row: tuple[int, ...], match: str
+) -> None:
+    """The rows were checked after the split: row 33 was named by its place among the training
+    rows (22 with this seed), a row that holds nothing wrong."""
+    x, y = _regression_rows()
+    x, y = np.abs(x) + 0.1, y.copy()
+    if column == "x":
+        x[row] = np.nan
+    elif column == "y":
+        y[row] = np.inf
+    else:
+        x[row] = -1.0
+    with pytest.raises(ValueError, match=match):
+        train_dataset("mine", x, y, SMALL, split=SplitSettings(), log_columns=(0,))
+
+
+@pytest.mark.parametrize(("n_x", "n_y"), [(50, 40), (40, 50)], ids=["y-short", "y-long"])
+def test_train_dataset_refuses_x_and_y_of_other_lengths(n_x: int, n_y: int) -> None:
+    """A shorter y raised an IndexError from the split; a longer one was cut silently."""
+    x, y = _regression_rows(50)
+    with pytest.raises(ValueError, match=rf"^y must have shape \({n_x},\) to match X of shape \({n_x}, 2\), got \({n_y},\)"):  # fmt: skip
+        train_dataset("mine", x[:n_x], y[:n_y], SMALL, split=SplitSettings())
+
+
+def test_train_dataset_takes_lists_and_a_target_column() -> None:
+    """A list X raised 'only integer scalar arrays can be converted to a scalar index'; a y of
+    shape (N, 1) was refused with the training part's row count, (36,), not the data's."""
+    x, y = _regression_rows()
+    expected = train_dataset("mine", x, y, SMALL, split=SplitSettings())
+    for rows, targets in ((x.tolist(), y.tolist()), (x, y[:, None])):
+        run = train_dataset("mine", rows, targets, SMALL, split=SplitSettings())
+        assert run.metrics == expected.metrics
+        assert run.y.shape == (50,)
+
+
+@pytest.mark.parametrize(
+    ("changes", "labels", "match"),
+    [
+        ({"loss": "logistic"}, [0.0, 1.0, 1.0, -1.0], r"^training targets: LogisticLoss\(labels='01'\) expects labels in \{0, 1\}, got -1 in row 3 \(labels -1/\+1 become 0/1 as \(y \+ 1\) / 2\)$"),
+        ({"loss": "logistic"}, [[0.0, 1.0], [1.0, 2.0], [0.0, 0.0], [1.0, 1.0]], r"^training targets: LogisticLoss\(labels='01'\) expects labels in \{0, 1\}, got 2 in row 1, output 1$"),
+        ({"loss": "bce", "output_activation": "sigmoid"}, [0.0, 1.0, 1.5, 1.0], r"^training targets: BCELoss expects targets in \[0, 1\], got 1\.5 in row 2$"),
+    ],
+    ids=["logistic-pm1", "logistic-two-outputs", "bce"],
+)  # fmt: skip
+def test_labels_are_refused_naming_their_row_and_no_setting_the_trainer_lacks(
+    changes: dict[str, Any], labels: list[Any], match: str
+) -> None:
+    """The message named no row, and told the user to 'use labels='pm1'', which TrainConfig
+    has no field for."""
+    x = np.random.default_rng(0).normal(size=(4, 2))
+    with pytest.raises(ValueError, match=match):
+        Trainer(SMALL.replace(**changes), x, np.array(labels))
+
+
+def test_an_early_stopped_member_without_a_finite_validation_loss_names_the_epoch_it_kept() -> None:
+    """Validation rows whose loss overflows at every epoch: the member kept the weights of its
+    last epoch but reported best_epoch 0, 'the initial ones'."""
+    x, y = _regression_rows(30)
+    x_val, y_val = np.full((3, 2), 1e300), np.zeros(3)
+    config = SMALL.replace(epochs=10, patience=2, refit=False, schedule="constant")
+    member = fit(config, x, y, x_val, y_val).members[0]
+    assert member.status == "early_stopped"
+    assert [record["val_loss"] for record in member.history] == [np.inf, np.inf]
+    assert member.best_epoch == 2
+    uninterrupted = fit(config.replace(epochs=2, patience=0), x, y, x_val, y_val).members[0]
+    for name, value in uninterrupted.weights.items():
+        np.testing.assert_array_equal(member.weights[name], value)
+
+
+@pytest.mark.filterwarnings("error")
+def test_the_torch_engine_takes_read_only_arrays_without_a_warning(torch: Any) -> None:
+    """torch warned 'The given NumPy array is not writable … undefined behavior' for read-only
+    float64 rows (a memory-mapped file, a frozen copy), which it would have shared."""
+    x, y = _regression_rows(12)
+    x.flags.writeable = False
+    y.flags.writeable = False
+    config = SMALL.replace(engine="torch", schedule="constant")
+    result = fit(config, x, y, x[:4], y[:4])
+    expected = fit(config.replace(engine="numpy"), x.copy(), y.copy(), x[:4].copy(), y[:4].copy())
+    for name, value in expected.weights[0].items():
+        np.testing.assert_allclose(result.weights[0][name], value, rtol=0, atol=1e-12)
