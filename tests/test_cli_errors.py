@@ -21,6 +21,7 @@ QUICK = ["--epochs", "2", "--no-plots", "--quiet"]
         (["data", "info", "--bogus"], "glassnet data info: error: unrecognized arguments: --bogus (see glassnet data info --help)"),
         (["evaluate", "m", "--bogus"], "glassnet evaluate: error: unrecognized arguments: --bogus (see glassnet evaluate --help)"),
         (["--bogus", "train", "moons"], "glassnet: error: unrecognized arguments: --bogus (see glassnet --help)"),
+        (["--bogus", "train", "moons", "--other"], "glassnet: error: unrecognized arguments: --bogus (see glassnet --help)"),
     ],
 )  # fmt: skip
 def test_an_option_a_command_does_not_take_is_refused_in_that_commands_name(
@@ -81,9 +82,12 @@ def test_a_folder_that_refuses_its_lock_is_named_not_the_lock(
     assert error_text(caught.value) == f"{tmp_path}: Permission denied"
 
 
-def test_a_target_name_near_the_limit_is_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "name", ["p" * 246 + ".csv", "日" * 80 + ".csv", "😀" * 62 + ".csv"], ids=["ascii", "cjk", "emoji"]
+)
+def test_a_target_name_near_the_limit_is_written(name: str, tmp_path: Path) -> None:
     """The temporary file's name, '.NAME.XXXXXXXX.tmp', passed the 255-byte limit for a legal
-    NAME of 250 characters, and the error blamed NAME."""
-    target = tmp_path / ("p" * 246 + ".csv")
+    NAME of 250 bytes (the limit counts bytes: 84 CJK characters are 252), and the error blamed NAME."""
+    target = tmp_path / name
     _files.atomic_write_text(target, "x\n")
     assert target.read_text() == "x\n" and [path.name for path in tmp_path.iterdir()] == [target.name]

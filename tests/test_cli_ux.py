@@ -80,7 +80,13 @@ def test_predict_reads_a_named_pipe_once(
 
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
-    assert main(["predict", str(airfoil_run), str(pipe)]) == 2
+    status: list[int] = []
+    reader = threading.Thread(
+        target=lambda: status.append(main(["predict", str(airfoil_run), str(pipe)])), daemon=True
+    )
+    reader.start()
+    reader.join(timeout=30)  # a second open of the pipe would wait for a writer for ever: fail, do not hang
+    assert not reader.is_alive() and status == [2], "predict opened the pipe again"
     writer.join(timeout=5)
     assert capsys.readouterr().err.endswith(
         f"`glassnet evaluate {airfoil_run} --data FILE` measures the model on it once its rows are saved "
@@ -214,8 +220,10 @@ def test_moons_predictions_are_written_in_full(
     checkpoint = load_checkpoint(moons_run / "model.npz")
     points = np.array([[0.0, 0.0], [1.5, -0.5], [-40.0, 40.0]])
     logits = predict_raw(checkpoint.ensemble(), checkpoint.load_preprocessor(), points)
-    for line, logit in zip(written, logits, strict=True):
+    probabilities = 1.0 / (1.0 + np.exp(-logits))  # σ(logit), as predict computes it for a logit model
+    for line, logit, probability in zip(written, logits, probabilities, strict=True):
         assert line.split(",")[2] == repr(float(logit)), line
+        assert float(line.split(",")[3]) == pytest.approx(probability, rel=1e-15, abs=0.0), line
 
 
 # -- 3. the summary of a refit run ----------------------------------------------------------------

@@ -56,8 +56,10 @@ def test_a_rate_beyond_float64_is_refused_and_changes_nothing() -> None:
     ):
         scheduler.step()
     assert scheduler.last_epoch == 1023 and sgd.param_groups[0]["lr"] == 2.0**1023
+    step = optim.StepLR(sgd, 2, 2.0)  # built on the group's rate 2^1023, at t = 0
     with pytest.raises(ValueError, match=r"StepLR rate at step 2050 is beyond float64: 1\.0 · 2\.0\^1025"):
-        optim.StepLR(sgd, 2, 2.0).load_state_dict({"last_epoch": 2050, "base_lrs": [1.0]})
+        step.load_state_dict({"last_epoch": 2050, "base_lrs": [1.0]})
+    assert (step.last_epoch, step.base_lrs, sgd.param_groups[0]["lr"]) == (0, [2.0**1023], 2.0**1023)
 
 
 @pytest.mark.parametrize(("gamma", "expected"), [(0.5, 0.0), (1.0, 0.3)])

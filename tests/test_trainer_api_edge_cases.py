@@ -3,12 +3,26 @@ refused naming their row, and the epoch an early-stopped member reports."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from glassnet.train import SplitSettings, TrainConfig, Trainer, fit, moons_data, train_dataset
+from glassnet.spec import MLPSpec, build_mlp
+from glassnet.train import (
+    MOONS_CONFIG,
+    SplitSettings,
+    TrainConfig,
+    Trainer,
+    evaluate_parts,
+    fit,
+    make_engine,
+    moons_data,
+    train_dataset,
+    train_moons,
+)
+from glassnet.train.artifacts import write_plots
 
 SMALL = TrainConfig(hidden=(4,), epochs=3, batch_size=8, warmup_epochs=0, fourier_features=0)
 LOGISTIC = SMALL.replace(loss="logistic", lr=0.05, schedule="constant")
@@ -133,14 +147,43 @@ def test_an_early_stopped_member_without_a_finite_validation_loss_names_the_epoc
 
 
 @pytest.mark.filterwarnings("error")
-def test_the_torch_engine_takes_read_only_arrays_without_a_warning(torch: Any) -> None:
-    """torch warned 'The given NumPy array is not writable … undefined behavior' for read-only
-    float64 rows (a memory-mapped file, a frozen copy), which it would have shared."""
+def test_the_torch_engine_copies_read_only_arrays_and_trains_as_the_numpy_engine(torch: Any) -> None:
+    """torch shared read-only float64 rows (a memory-mapped file, a frozen copy), warning of
+    undefined behaviour, once per process: the copy is checked directly, not the warning."""
     x, y = _regression_rows(12)
     x.flags.writeable = False
     y.flags.writeable = False
     config = SMALL.replace(engine="torch", schedule="constant")
+    spec = MLPSpec(sizes=(2, 4, 1))
+    engine = make_engine(config, spec, build_mlp(spec, rng=np.random.default_rng(0)).state_dict(), x, y)
+    assert engine.x.data_ptr() != x.ctypes.data  # a tensor of its own
     result = fit(config, x, y, x[:4], y[:4])
     expected = fit(config.replace(engine="numpy"), x.copy(), y.copy(), x[:4].copy(), y[:4].copy())
     for name, value in expected.weights[0].items():
         np.testing.assert_allclose(result.weights[0][name], value, rtol=0, atol=1e-12)
+
+
+def test_evaluate_and_the_runs_own_metrics_follow_the_loss_alike() -> None:
+    """A moons model trained with mse: the run measured RMSE, evaluate (glassnet evaluate)
+    accuracy, as the task's name said."""
+    run = train_moons(MOONS_CONFIG.replace(loss="mse", epochs=3), progress=False, handle_sigint=False)
+    measured = evaluate_parts(
+        run.ensemble(), run.preprocessor, run.X, run.y, {"test": run.split.test}, loss=run.config.loss
+    )
+    assert set(measured["test"]) == {"rmse", "mae", "r2", "n"}
+    assert measured["test"] == pytest.approx(run.metrics["test"])
+
+
+@pytest.mark.parametrize(
+    ("features", "figures"), [(2, ["decision_boundary", "loss_curves"]), (3, ["loss_curves"])]
+)
+def test_a_classifier_of_another_name_gets_a_classifiers_figures(
+    features: int, figures: list[str], tmp_path: Path
+) -> None:
+    """write_run chose its figures by the task's name: a classifier called 'churn' got its logits
+    plotted against its 0/1 labels, and a residuals-against-frequency figure of its first input."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, features))
+    y = (x[:, 0] > 0).astype(np.float64)
+    run = train_dataset("churn", x, y, SMALL.replace(loss="logistic"), split=SplitSettings(), scale_y=False)
+    assert sorted(write_plots(run, tmp_path)) == figures

@@ -84,9 +84,10 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     if target.is_dir():
         raise IsADirectoryError(f"cannot write {str(target)!r}: it is a folder")
     try:
-        # the name cut short: a target name a few characters under the limit is legal, and the
-        # temporary name must not pass the limit for it
-        handle, name = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp", dir=folder)
+        # the name cut to 100 bytes (the limit is 255 bytes, not characters): a legal target name
+        # near the limit must not give a temporary name past it
+        short = os.fsencode(target.name)[:100].decode(sys.getfilesystemencoding(), errors="ignore")
+        handle, name = tempfile.mkstemp(prefix=f".{short}.", suffix=".tmp", dir=folder)
     except OSError as error:  # it names the temporary file, which the caller never asked for
         raise type(error)(error.errno, error.strerror, str(target)) from None
     os.close(handle)

@@ -333,9 +333,8 @@ class BCELoss(Loss):
             if eps >= 0.5:
                 raise ValueError(f"BCELoss eps must be < 0.5, got {eps}")
         self.eps = eps
-        self._eps_shown: set[tuple[float, np.dtype[Any]]] = (
-            set()
-        )  # (ε, dtype) found usable: eps_for runs every step
+        # (ε, dtype) pairs found usable, so that eps_for, which runs every step, checks each once
+        self._eps_shown: set[tuple[float, np.dtype[Any]]] = set()
 
     def eps_for(self, dtype: npt.DTypeLike) -> float:
         """ε for probabilities in ``dtype``: ``eps`` when given, else 1e-7 (float32) or 1e-12.

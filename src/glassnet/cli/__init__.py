@@ -111,9 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         given = list(sys.argv[1:] if argv is None else argv)
         args, unknown = parser.parse_known_args(given)
         if unknown:  # named by the command that did not take them, as its own mistakes are
-            before_command = given.index(unknown[0]) < given.index(args.command)
-            refusing = parser if before_command else args._parser
-            refusing.error(f"unrecognized arguments: {' '.join(unknown)}")
+            command_at = given.index(args.command)
+            before = [token for token in unknown if given.index(token) < command_at]
+            refusing, named = (parser, before) if before else (args._parser, unknown)
+            refusing.error(f"unrecognized arguments: {' '.join(named)}")
     except SystemExit as exit_:  # argparse has printed its usage line already
         return int(exit_.code or 0)
     try:

@@ -148,8 +148,15 @@ def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[
     elif split:
         parts.update(model_parts(split, refit=was_refit(checkpoint)))
     parts["all"] = np.arange(len(X))
-    task = str(checkpoint.info.get("task"))
-    return evaluate_parts(checkpoint.ensemble(), checkpoint.load_preprocessor(), X, y, parts, task=task)
+    # the loss the model was trained with decides the metrics, as for the run's own; a checkpoint
+    # without its configuration is told apart by its task (moons: a classifier)
+    config = checkpoint.config
+    loss = (
+        config.loss
+        if config is not None
+        else ("logistic" if checkpoint.info.get("task") == "moons" else "mse")
+    )
+    return evaluate_parts(checkpoint.ensemble(), checkpoint.load_preprocessor(), X, y, parts, loss=loss)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -211,6 +211,12 @@ class Preprocessor:
         array = self._features(X, fitting=not fitted)
         return self._standardised(array)[1] if fitted else self._log_domain(array)
 
+    def check_domain(self, X: Any) -> None:
+        """ValueError naming the first value of X (N, d) that :meth:`outside_domain` marks, by its
+        row and column in X: what ``fit`` and ``transform_x`` refuse, for a caller who checks all
+        its rows before it takes a part of them (``fit`` names a row by its place in that part)."""
+        self._refuse(self._features(X, fitting=self.n_features is None), self.outside_domain(X))
+
     def _log_domain(self, array: FloatArray) -> npt.NDArray[np.bool_]:
         outside = np.zeros(array.shape, dtype=bool)  # (N, d)
         for column in self.log_columns:

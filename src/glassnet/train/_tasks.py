@@ -68,9 +68,9 @@ class SplitSettings:
 class Run:
     """A finished (or interrupted) run with everything needed to report and save it."""
 
-    task: str  # "airfoil" or "moons"
+    task: str  # "airfoil", "moons", or a caller's name for its own data (train_dataset)
     X: Array  # (N, d) raw features
-    y: Array  # (N,) raw target (dB) or labels 0/1
+    y: Array  # (N,) raw target (dB for airfoil) or labels 0/1
     split: Split
     split_settings: SplitSettings
     preprocessor: Preprocessor
@@ -110,20 +110,24 @@ def evaluate_parts(
     y: Array,
     parts: dict[str, Any],
     *,
-    task: str,
+    loss: str,
 ) -> dict[str, dict[str, float]]:
-    """Metrics of every part (rows given by index arrays): RMSE/MAE/R² in dB, or accuracy."""
+    """Metrics of every part (rows given by index arrays) of a model trained with ``loss``:
+    RMSE/MAE/R² in the target's units for a regression loss, else accuracy (as the run's own
+    metrics, :func:`run_metrics`)."""
     prediction = predict_raw(ensemble, preprocessor, x)  # (N,)
-    threshold = decision_threshold(ensemble.spec.output_activation)  # moons: ŷ > t ↔ class 1
+    threshold = decision_threshold(ensemble.spec.output_activation)  # ŷ > t ↔ class 1
+    classify = loss not in REGRESSION_LOSSES
     return {
-        name: part_metrics(prediction[rows], y[rows], classify=task == "moons", threshold=threshold)
+        name: part_metrics(prediction[rows], y[rows], classify=classify, threshold=threshold)
         for name, rows in parts.items()
         if len(rows) > 0
     }
 
 
 def part_metrics(prediction: Array, target: Array, *, classify: bool, threshold: float) -> dict[str, float]:
-    """One part's metrics and row count n: RMSE/MAE/R² in dB, or accuracy (a classifier, ŷ > threshold)."""
+    """One part's metrics and row count n: RMSE/MAE/R² in the target's units, or accuracy (a
+    classifier, ŷ > threshold)."""
     if classify:
         values = classification_metrics(prediction, target, threshold=threshold)
     else:
@@ -165,9 +169,10 @@ def train_dataset(
     """
     X, y = _dataset_rows(X, y)
     if scale_y and config.loss not in REGRESSION_LOSSES:
+        given = "labels 0/1" if config.loss == "logistic" else "targets in [0, 1]"
         raise ValueError(
-            f"loss={config.loss!r} trains on labels 0/1 as given: pass scale_y=False "
-            "(standardised, they would no longer be 0/1)"
+            f"loss={config.loss!r} trains on {given} as given: pass scale_y=False "
+            "(standardised, they would no longer be)"
         )
     parts = split.split(len(X))
     preprocessor = Preprocessor(
@@ -177,13 +182,7 @@ def train_dataset(
         fourier_sigma=config.fourier_sigma,
         seed=config.seed,
     )
-    # the log columns' domain on every row first: fit would name a row by its place among the training rows
-    outside = preprocessor.outside_domain(X)  # (N, d)
-    if outside.any():
-        row, column = (int(i) for i in np.argwhere(outside)[0])
-        raise ValueError(
-            f"column {column} is log-transformed and must be > 0, got {X[row, column]} at row {row}"
-        )
+    preprocessor.check_domain(X)  # every row first: fit would name a row by its place among the training rows
     preprocessor.fit(X[parts.train], y[parts.train])
     x_all = preprocessor.transform_x(X)  # (N, d)
     y_all = preprocessor.transform_y(y) if scale_y else y  # (N,)

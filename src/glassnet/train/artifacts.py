@@ -5,8 +5,9 @@ Layout of a run folder (``runs/NAME``):
 - ``model.npz``: the trained model (see :mod:`glassnet.checkpoint`), preprocessing and split included;
 - ``metrics.json``: RMSE, MAE, R² (dB) or accuracy for train, val, test, with the configuration;
 - ``history.csv``: one line per member and epoch;
-- ``loss_curves.png``, ``predicted_vs_measured.png``, ``residuals_vs_frequency.png`` (airfoil)
-  or ``decision_boundary.png`` (moons);
+- ``loss_curves.png``; for a regression ``predicted_vs_measured.png`` (and, for airfoil,
+  ``residuals_vs_frequency.png``), for a classifier of two inputs ``decision_boundary.png``
+  (moons);
 - ``checkpoint.npz``: only while a run is interrupted; ``--resume`` continues from it.
 """
 
@@ -31,6 +32,7 @@ import numpy as np
 from glassnet._checks import Array
 from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._tasks import Run, part_predictions, predict_raw
 from glassnet.train._trainer import MemberResult, ResumeState, TrainResult, history_columns
 
@@ -253,15 +255,16 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
     if not run.result.members:
         return written
     ensemble = run.ensemble()
-    if run.task == "moons":
-        written["decision_boundary"] = plots.plot_decision_boundary(
-            lambda grid: predict_raw(ensemble, run.preprocessor, grid),
-            run.X,
-            run.y,
-            out / "decision_boundary.png",
-            output_activation=ensemble.spec.output_activation,
-            title=f"2→{'→'.join(map(str, run.config.hidden))}→1 network on the moons set",
-        )
+    if run.config.loss not in REGRESSION_LOSSES:  # a classifier, whatever its task's name
+        if run.X.shape[1] == 2:  # a boundary in the plane of its two inputs
+            written["decision_boundary"] = plots.plot_decision_boundary(
+                lambda grid: predict_raw(ensemble, run.preprocessor, grid),
+                run.X,
+                run.y,
+                out / "decision_boundary.png",
+                output_activation=ensemble.spec.output_activation,
+                title=f"2→{'→'.join(map(str, run.config.hidden))}→1 network on the {run.task} set",
+            )
         return written
     parts, predicted = part_predictions(run)
     unit = str(run.info.get("target_unit", "dB"))
@@ -269,12 +272,13 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
     written["predicted_vs_measured"] = plots.plot_predicted_vs_measured(
         measured, predicted, out / "predicted_vs_measured.png", unit=unit
     )
-    written["residuals_vs_frequency"] = plots.plot_residuals_vs_frequency(
-        {name: run.X[rows, 0] for name, rows in parts.items()},
-        {name: predicted[name] - measured[name] for name in parts},
-        out / "residuals_vs_frequency.png",
-        unit=unit,
-    )
+    if run.task == "airfoil":  # its first column is the frequency
+        written["residuals_vs_frequency"] = plots.plot_residuals_vs_frequency(
+            {name: run.X[rows, 0] for name, rows in parts.items()},
+            {name: predicted[name] - measured[name] for name in parts},
+            out / "residuals_vs_frequency.png",
+            unit=unit,
+        )
     return written
 
 
