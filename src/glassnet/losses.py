@@ -81,7 +81,14 @@ class Loss:
         raise NotImplementedError
 
     def check_target(self, target: Array) -> None:
-        """Refuse targets outside the loss's domain (labels, probabilities)."""
+        """Refuse targets outside the loss's domain (labels, probabilities): ValueError saying
+        why (:meth:`target_refusal`) and how to go on. Nothing to refuse here: a loss with a
+        domain overrides it (kept empty, as it runs at every call of a regression loss)."""
+
+    def target_refusal(self, target: Array) -> str | None:
+        """Why ``target`` lies outside the loss's domain, naming its first value there; None
+        when it lies inside (every target, for a loss without a domain)."""
+        return None
 
     def __call__(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
         """L(ŷ, y), reduced; ValueError (naming the dtype) if it overflows instead of a silent inf."""
@@ -224,18 +231,21 @@ class LogisticLoss(Loss):
         return s * stable_sigmoid(s * prediction)
 
     def check_target(self, target: Array) -> None:
+        reason = self.target_refusal(target)
+        if reason is not None:  # with the other convention, for a caller who may choose it
+            raise ValueError(
+                f"{reason}; use labels={'pm1' if self.labels == '01' else '01'!r} for the other convention"
+            )
+
+    def target_refusal(self, target: Array) -> str | None:
         if not self.strict_labels:
-            return
+            return None
         allowed = (0.0, 1.0) if self.labels == "01" else (-1.0, 1.0)
         bad = (target != allowed[0]) & (target != allowed[1])
-        if bad.any():
-            first = target[bad].flat[0]
-            shown = "{0, 1}" if self.labels == "01" else "{-1, +1}"
-            other = "labels='pm1'" if self.labels == "01" else "labels='01'"
-            raise ValueError(
-                f"LogisticLoss(labels={self.labels!r}) expects labels in {shown}, got {exact_text(first)}; "
-                f"use {other} for the other convention"
-            )
+        if not bad.any():
+            return None
+        shown = "{0, 1}" if self.labels == "01" else "{-1, +1}"
+        return f"LogisticLoss(labels={self.labels!r}) expects labels in {shown}, got {exact_text(target[bad].flat[0])}"
 
     def extra_repr(self) -> str:
         return f"labels={self.labels!r}, reduction={self.reduction!r}"
@@ -377,9 +387,15 @@ class BCELoss(Loss):
         return prediction, target
 
     def check_target(self, target: Array) -> None:
+        reason = self.target_refusal(target)
+        if reason is not None:
+            raise ValueError(reason)
+
+    def target_refusal(self, target: Array) -> str | None:
         outside = (target < 0) | (target > 1)
-        if outside.any():
-            raise ValueError(f"BCELoss expects targets in [0, 1], got {exact_text(target[outside].flat[0])}")
+        if not outside.any():
+            return None
+        return f"BCELoss expects targets in [0, 1], got {exact_text(target[outside].flat[0])}"
 
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (LogisticLoss, MSELoss, HalfSquaredError, BCELoss)}

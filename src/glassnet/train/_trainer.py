@@ -694,33 +694,24 @@ def _overflow_at_start(value: float, dtype: str, x: Array, y: Array) -> str:
 
 def _check_labels(loss: Loss, labels: Array, what: str) -> None:
     """ValueError, naming the part (training, validation) and the row, for (N, out) labels
-    outside ``loss``'s domain."""
-    if _label_refusal(loss, labels) is None:
+    outside ``loss``'s domain (:meth:`Loss.target_refusal`, without the loss's own advice,
+    which names options of the loss that TrainConfig has not)."""
+    refused = loss.target_refusal
+    if refused(labels) is None:
         return
     low, high = 0, len(labels) - 1  # bisect for the first row r such that labels[: r + 1] is refused
     while low < high:
         middle = (low + high) // 2
-        if _label_refusal(loss, labels[: middle + 1]) is None:
+        if refused(labels[: middle + 1]) is None:
             low = middle + 1
         else:
             high = middle
-    reasons = [_label_refusal(loss, labels[low, k : k + 1]) for k in range(labels.shape[1])]
+    reasons = [refused(labels[low, k : k + 1]) for k in range(labels.shape[1])]
     column = next(k for k, reason in enumerate(reasons) if reason is not None)
-    # the loss's hint names its own `labels=` option, which TrainConfig has not
-    reason = str(reasons[column]).split("; use labels=")[0]
     where = f" in row {low}" + (f", output {column}" if labels.shape[1] > 1 else "")
     pm1 = loss.name == "logistic" and labels[low, column] == -1.0
     hint = " (labels -1/+1 become 0/1 as (y + 1) / 2)" if pm1 else ""
-    raise ValueError(f"{what} targets: {reason}{where}{hint}")
-
-
-def _label_refusal(loss: Loss, labels: Array) -> str | None:
-    """The loss's message refusing ``labels``, or None when it takes them."""
-    try:
-        loss.check_target(labels)
-    except ValueError as error:
-        return str(error)
-    return None
+    raise ValueError(f"{what} targets: {reasons[column]}{where}{hint}")
 
 
 def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str, dtype: str = "float64") -> tuple[Array, Array]:
