@@ -221,6 +221,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
     args.hidden = integers(args.hidden, "--hidden", 1)
     args.splits = integers(args.splits, "--splits", 0)
+    repeated = sorted({seed for seed in args.splits if args.splits.count(seed) > 1})
+    if repeated:  # a split named twice would count twice in the mean over the splits
+        parser.error(f"--splits names {repeated} more than once; each split would count twice in the mean")
     args.activations = args.activations.split(",")
     args.plain_columns = integers(args.plain_columns, "--plain-columns", 0) if args.plain_columns else []
     if args.plain_columns and max(args.plain_columns) > 4:
@@ -235,6 +238,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = sorted(set(args.activations) - set(ACTIVATIONS))
     if unknown:
         parser.error(f"--activations: unknown {unknown}; choose from {', '.join(ACTIVATIONS)}")
+    if args.unit_mix and set(args.activations) != {"relu"}:  # hidden() would ignore them
+        parser.error(
+            f"--unit-mix {args.unit_mix} gives every member ReLU units and {args.unit_mix} units; "
+            f"it takes no --activations other than relu, got {','.join(args.activations)}"
+        )
     if args.cycles < 1:
         parser.error(f"--cycles must be at least 1, got {args.cycles}")
     if args.epochs % args.cycles:  # the last epochs would train after the last snapshot, unused

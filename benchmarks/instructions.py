@@ -82,8 +82,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=200, help="steps of the shorter run (default 200)")
     parser.add_argument("--run", nargs=3, metavar=("LOOP", "DTYPE", "STEPS"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.run:
+    if args.run:  # what valgrind runs: a misspelt loop must not count the other one
         loop, dtype, steps = args.run
+        if loop not in LOOPS:
+            parser.error(f"--run: the loop must be one of {', '.join(LOOPS)}, got {loop!r}")
+        if dtype not in DTYPES:
+            parser.error(f"--run: the dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        if not steps.isdecimal() or int(steps) < 1:
+            parser.error(f"--run: the steps must be an integer of at least 1, got {steps!r}")
         run_steps(loop, dtype, int(steps))
         return 0
     if args.steps < 1:  # the count divides by 5 × steps

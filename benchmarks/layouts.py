@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(1, user_api="blas"):  # as the Trainer trains and speed.py times
+    with threadpool_limits(1, user_api="blas"):  # as the Trainer trains (speed.py leaves BLAS as it is)
         for name in [args.dtype] if args.dtype else ["float32", "float64"]:
             print(report(np.dtype(name), args.repeats), end="\n\n")
     return 0

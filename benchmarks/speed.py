@@ -1088,11 +1088,19 @@ def check_output_file(path: Path, option: str) -> None:
         raise ValueError(f"{option} {path}: the folder {path.parent} does not exist")
 
 
-def write_docs(text: str, path: Path = DOCS) -> None:
-    """Replace the block between the BEGIN and END markers of ``path`` with ``text``."""
+def results_block_page(path: Path | None = None) -> str:
+    """The text of ``path`` (default ``DOCS``), refused unless it has the results block's markers."""
+    path = DOCS if path is None else path
     document = path.read_text(encoding="utf-8")
-    if BEGIN not in document or END not in document:
+    if BEGIN not in document or END not in document.split(BEGIN, 1)[1]:
         raise ValueError(f"{path} needs the markers {BEGIN!r} and {END!r} around the results block")
+    return document
+
+
+def write_docs(text: str, path: Path | None = None) -> None:
+    """Replace the block between the BEGIN and END markers of ``path`` (default ``DOCS``) with ``text``."""
+    path = DOCS if path is None else path
+    document = results_block_page(path)
     head, rest = document.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     path.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
@@ -1175,6 +1183,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 check_output_file(path, option)
             except ValueError as error:
                 parser.error(str(error))
+    if args.write_docs:  # the page it rewrites, checked before minutes of timings
+        try:
+            results_block_page()
+        except (OSError, ValueError) as error:
+            parser.error(f"--write-docs: {error}")
     if args.ratios_only is not None:
         x, y = load_training_split()
         print(json.dumps(ratios_in_this_process(x, y, args.ratios_only, settings)))

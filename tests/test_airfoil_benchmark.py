@@ -198,6 +198,14 @@ def test_search_schedule_is_the_recipes_and_restarts_by_hand(search: ModuleType)
         (["--lr", "-1"], "--lr must be a positive number, got -1.0"),
         (["--weight-decay", "nan"], "--weight-decay must be a number of at least 0, got nan"),
         (["--plain-columns", "5"], "--plain-columns takes feature columns 0 to 4, got 5"),
+        # a split named twice counted twice in the mean over the splits
+        (["--splits", "0,1,0"], "--splits names [0] more than once"),
+        # --unit-mix gave every member the same mixed layers, whatever --activations said
+        (
+            ["--unit-mix", "sin", "--activations", "relu,tanh"],
+            "--unit-mix sin gives every member ReLU units and sin units; "
+            "it takes no --activations other than relu, got relu,tanh",
+        ),
     ],
 )
 def test_search_refuses_impossible_settings(

@@ -78,6 +78,42 @@ def test_write_docs_replaces_only_the_results_block(speed: ModuleType, tmp_path:
         speed.write_docs("x", page)
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        "no markers",
+        "intro\n{END}\nresults\n{BEGIN}\noutro\n",  # the end before the beginning: no block
+        None,  # no page at all
+    ],
+)
+def test_write_docs_checks_its_page_before_timing(
+    speed: ModuleType,
+    page: str | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A page without its results block was found only after the full run's five minutes."""
+    docs = tmp_path / "benchmarks.md"
+    if page is not None:
+        docs.write_text(page.format(BEGIN=speed.BEGIN, END=speed.END), encoding="utf-8")
+    monkeypatch.setattr(speed, "DOCS", docs)
+
+    def no_timing(settings: object) -> None:
+        raise AssertionError("the timings started")
+
+    monkeypatch.setattr(speed, "run", no_timing)
+    with pytest.raises(SystemExit) as caught:
+        speed.main(["--write-docs", "--plot", str(tmp_path / "speed.png")])
+    assert caught.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "error: --write-docs: " in last and str(docs) in last
+    if page is not None:
+        with pytest.raises(ValueError, match="needs the markers"):
+            speed.write_docs("x", docs)
+        assert docs.read_text(encoding="utf-8") == page.format(BEGIN=speed.BEGIN, END=speed.END)
+
+
 def test_the_trainer_is_timed_per_epoch_between_its_callbacks(speed: ModuleType) -> None:
     """Its setup and first epoch are kept apart, and time_methods reads what the run measured."""
     rng = np.random.default_rng(0)
@@ -225,6 +261,35 @@ def test_instruction_count_refuses_steps_below_one(
         instructions.main(["--steps", steps])
     assert caught.value.code == 2
     assert f"--steps must be at least 1, got {steps}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("run", "says"),
+    [
+        (["flor", "float32", "200"], "--run: the loop must be one of floor, glassnet, got 'flor'"),
+        (["floor", "float16", "200"], "--run: the dtype must be one of float32, float64, got 'float16'"),
+        (["glassnet", "float32", "2e2"], "--run: the steps must be an integer of at least 1, got '2e2'"),
+        (["glassnet", "float32", "-5"], "--run: the steps must be an integer of at least 1, got '-5'"),
+    ],
+)
+def test_instruction_run_refuses_what_it_cannot_run(
+    instructions: ModuleType,
+    run: list[str],
+    says: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The process valgrind counts: a misspelt loop used to run (and count) glassnet's steps,
+    a bad dtype or step count ended in a traceback."""
+
+    def no_steps(*_: object) -> None:
+        raise AssertionError("the steps ran")
+
+    monkeypatch.setattr(instructions, "run_steps", no_steps)
+    with pytest.raises(SystemExit) as caught:
+        instructions.main(["--run", *run])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f": error: {says}")
 
 
 def test_json_keeps_every_timing(speed: ModuleType) -> None:
