@@ -155,7 +155,8 @@ BACKPROP: list[Cell] = [
         > Section 3's `max |hand - explain|` will then (rightly) be non-zero:
         > `explain_exercise()` always works the sheet's input $x = (1, 2)$, so it explains a
         > different step from yours. The comparison with glassnet's backward pass, which runs
-        > on your `x`, still agrees.
+        > on your `x`, still agrees. (A `-0.` in the printouts is a zero with a minus sign, a
+        > negative number times 0: it equals 0.)
         """
     ),
     md(
@@ -406,9 +407,9 @@ BACKPROP: list[Cell] = [
     ),
     md(
         r"""
-        One weight moved, and the loss goes down, from 6.002476 to 5.108290. The change of
-        $w^h_{12}$ reaches $\hat y$ through $z_1$, $h_1$ and $w^o_{11}$: $\hat y$ falls from 2 to
-        1.700742, by $w^o_{11} \cdot x_2 \cdot \eta \cdot 3\sigma(6) = 0.5 \cdot 2 \cdot 0.1
+        With the sheet's $x$ and $y$: one weight moved, and the loss goes down, from 6.002476 to
+        5.108290. The change of $w^h_{12}$ reaches $\hat y$ through $z_1$, $h_1$ and $w^o_{11}$:
+        $\hat y$ falls from 2 to 1.700742, by $w^o_{11} \cdot x_2 \cdot \eta \cdot 3\sigma(6) = 0.5 \cdot 2 \cdot 0.1
         \cdot 3\sigma(6) \approx 0.299$.
 
         **A full step of gradient descent**, as training does it, moves *every* parameter at
@@ -830,12 +831,17 @@ AIRFOIL: list[Cell] = [
         X_test, y_test = prep.transform_x(data.X[split.test]), prep.transform_y(data.y[split.test])
         sigma_y = target_scale(prep)  # dB per standardised unit
         print("train means:", X_train.mean(axis=0), " stds:", X_train.std(axis=0))
-        print("test means: ", X_test.mean(axis=0), " (close to 0, not exactly: the test rows were not used)")
+        print("test means: ", X_test.mean(axis=0))
         print(f"σ_y = {sigma_y:.3f} dB")
         """
     ),
     md(
         r"""
+        The training rows now have mean 0 and standard deviation 1 in every column (to
+        rounding: a `-0.` is a tiny negative mean, of order $10^{-14}$). The test rows are only
+        roughly centred, with means of up to about 0.2: they were standardised with the
+        training rows' $\mu$ and $\sigma$, as new data will be.
+
         > **Try this.** Fit the `Preprocessor` on *all* rows instead and compare the test
         > error at the end. With this much data the difference is small, but the habit
         > matters: on a small data set, or with a target-dependent transform, it is not.

@@ -1,0 +1,60 @@
+"""``glassnet demo``'s airfoil part: what each metrics line measures, and a data file it cannot find."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import shared_airfoil
+from glassnet.demo import airfoil_section
+
+
+def test_demo_airfoil_says_the_val_line_measures_the_validation_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # under refit the train and test lines measure the model retrained on train + val rows, the
+    # val line the first model: printed bare, val (1.8 dB) above test (1.3 dB) looked like a bug
+    monkeypatch.setenv("GLASSNET_DATA", str(shared_airfoil()))
+    lines = airfoil_section(tmp_path / "demo", epochs=2).splitlines()
+    assert "2 epochs per pass" in lines[0] and " s in all " in lines[0]
+    assert lines[1] == (
+        "  Trained twice: first on the 1081 training rows, validated on the 121 validation rows; "
+        "then the model kept, from the same starting weights, on both (1202 rows)."
+    )
+    train, val, test = lines[2:5]
+    assert train.startswith("  train ") and train.endswith("(1202 rows: the rows the kept model trained on)")
+    assert val.startswith("  val ") and val.endswith(
+        "(121 rows: the first model's score, on rows it did not train on)"
+    )
+    assert test.startswith("  test ") and test.endswith("(301 rows: never trained on)")
+
+
+def test_demo_airfoil_names_a_glassnet_data_that_points_at_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "nowhere.csv"
+    monkeypatch.setenv("GLASSNET_DATA", str(missing))
+    text = airfoil_section(tmp_path / "demo")
+    assert text.startswith("Airfoil self-noise: skipped, the data file is not found: ")
+    assert f"GLASSNET_DATA={missing} does not exist" in text
+    assert "--data" not in text  # the demo takes no --data option
+    assert not (tmp_path / "demo").exists()
+
+
+def test_demo_airfoil_not_found_gives_advice_the_demo_can_follow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import glassnet.data
+
+    def nothing(path: object = None) -> None:
+        raise FileNotFoundError("airfoil data not found; looked at: ... pass --data PATH")
+
+    monkeypatch.delenv("GLASSNET_DATA", raising=False)
+    monkeypatch.setattr(glassnet.data, "load_airfoil", nothing)
+    text = airfoil_section(tmp_path / "demo")
+    assert text == (
+        "Airfoil self-noise: skipped, the data file is not found; get it with "
+        "`glassnet data fetch airfoil`, or set GLASSNET_DATA to a copy you have "
+        "(`glassnet data info` shows where glassnet looks)."
+    )
