@@ -116,10 +116,24 @@ def evaluate_parts(
     RMSE/MAE/R² in the target's units for a regression loss, else accuracy (as the run's own
     metrics, :func:`run_metrics`)."""
     prediction = predict_raw(ensemble, preprocessor, x)  # (N,)
-    threshold = decision_threshold(ensemble.spec.output_activation)  # ŷ > t ↔ class 1
-    classify = loss not in REGRESSION_LOSSES
+    predicted = {name: prediction[rows] for name, rows in parts.items()}
+    return _measured(predicted, y, parts, loss=loss, output_activation=ensemble.spec.output_activation)
+
+
+def _measured(
+    predicted: Mapping[str, Array],
+    y: Array,
+    parts: Mapping[str, Any],
+    *,
+    loss: str,
+    output_activation: str | None,
+) -> dict[str, dict[str, float]]:
+    """:func:`part_metrics` of every part that has rows, its ``predicted`` values against ``y``
+    at its rows: accuracy for a classification ``loss`` (ŷ > t ↔ class 1), else RMSE/MAE/R²."""
+    threshold = decision_threshold(output_activation)
+    classify = loss not in REGRESSION_LOSSES  # the loss decides, not the task's name
     return {
-        name: part_metrics(prediction[rows], y[rows], classify=classify, threshold=threshold)
+        name: part_metrics(predicted[name], y[rows], classify=classify, threshold=threshold)
         for name, rows in parts.items()
         if len(rows) > 0
     }
@@ -236,13 +250,9 @@ def run_metrics(run: Run) -> dict[str, dict[str, float]]:
     model was trained on (training and validation rows).
     """
     parts, predicted = part_predictions(run)
-    threshold = decision_threshold(run.result.spec.output_activation)  # ŷ > t ↔ class 1
-    classify = run.config.loss not in REGRESSION_LOSSES  # the loss decides, not the task's name
-    return {
-        name: part_metrics(predicted[name], run.y[rows], classify=classify, threshold=threshold)
-        for name, rows in parts.items()
-        if len(rows) > 0
-    }
+    return _measured(
+        predicted, run.y, parts, loss=run.config.loss, output_activation=run.result.spec.output_activation
+    )
 
 
 def part_predictions(run: Run) -> tuple[dict[str, npt.NDArray[np.intp]], dict[str, Array]]:
