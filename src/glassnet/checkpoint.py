@@ -44,6 +44,7 @@ import numpy.typing as npt
 from glassnet import __version__
 from glassnet._checks import Array
 from glassnet._files import atomic_write
+from glassnet.optim._adam import SCALED_MOMENTS
 from glassnet.spec import MLPSpec, check_weights
 from glassnet.train import (
     Ensemble,
@@ -66,11 +67,9 @@ FINISHED_STATUSES = (
 # the optimizer buffers of a resume state, by optimizer: Adam's moments in either engine's form
 # (torch's m and v, glassnet's scaled u and w), none before Adam's first step; SGD's momentum
 # buffer, absent without momentum
-OPTIMIZER_BUFFERS = {
-    "sgd": ([], ["momentum_buffer"]),
-    "adam": (["exp_avg", "exp_avg_sq"], ["exp_avg_scaled", "exp_avg_sq_scaled"]),
-    "adamw": (["exp_avg", "exp_avg_sq"], ["exp_avg_scaled", "exp_avg_sq_scaled"]),
-}
+_ADAM_MOMENTS = ("exp_avg", "exp_avg_sq")  # torch's names; glassnet's are SCALED_MOMENTS'
+_ADAM_BUFFERS = (list(_ADAM_MOMENTS), sorted(SCALED_MOMENTS[name][0] for name in _ADAM_MOMENTS))
+OPTIMIZER_BUFFERS = {"sgd": ([], ["momentum_buffer"]), "adam": _ADAM_BUFFERS, "adamw": _ADAM_BUFFERS}
 
 
 @dataclass
