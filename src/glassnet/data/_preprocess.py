@@ -207,15 +207,18 @@ class Preprocessor:
         """(N, d) mask of the values ``transform_x`` refuses: those ≤ 0 in a log-transformed
         column and, once fitted, those whose standardised value z = (x̃ − μ) / σ, or the angles
         of its Fourier features, overflow."""
-        fitted = self.n_features is not None
-        array = self._features(X, fitting=not fitted)
-        return self._standardised(array)[1] if fitted else self._log_domain(array)
+        return self._outside(self._features(X, fitting=self.n_features is None))
 
     def check_domain(self, X: Any) -> None:
         """ValueError naming the first value of X (N, d) that :meth:`outside_domain` marks, by its
         row and column in X: what ``fit`` and ``transform_x`` refuse, for a caller who checks all
         its rows before it takes a part of them (``fit`` names a row by its place in that part)."""
-        self._refuse(self._features(X, fitting=self.n_features is None), self.outside_domain(X))
+        array = self._features(X, fitting=self.n_features is None)
+        self._refuse(array, self._outside(array))
+
+    def _outside(self, array: FloatArray) -> npt.NDArray[np.bool_]:
+        """:meth:`outside_domain` of checked features (N, d)."""
+        return self._standardised(array)[1] if self.n_features is not None else self._log_domain(array)
 
     def _log_domain(self, array: FloatArray) -> npt.NDArray[np.bool_]:
         outside = np.zeros(array.shape, dtype=bool)  # (N, d)
