@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from glassnet.data import Preprocessor, load_airfoil
 from glassnet.train import SplitSettings
-from glassnet.train._tasks import AIRFOIL_LOG_FEATURES
+from glassnet.train._tasks import AIRFOIL_FOURIER_SIGMA, AIRFOIL_LOG_FEATURES
 
 Array = npt.NDArray[np.float64]
 WARMUP_EPOCHS = 20  # the recipe's linear warm-up, from 0.1 η₀
@@ -198,7 +198,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--weight-decay", type=float, default=0.01)
     add("--batch-size", type=int, default=64)
     add("--fourier-features", type=int, default=8)
-    add("--fourier-sigma", type=float, default=0.2)
+    add(
+        "--fourier-sigma",
+        default=",".join(f"{sigma:g}" for sigma in AIRFOIL_FOURIER_SIGMA),
+        help="σ of the Fourier frequencies: one for every feature, or one per feature (default: the recipe's)",
+    )
     add("--fourier-per-member", action="store_true", help="a Fourier draw per member, not per split")
     add(
         "--plain-columns",
@@ -219,6 +223,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"{option} takes integers of at least {low}, got {text}")
         return values
 
+    try:
+        sigmas = tuple(float(part) for part in args.fourier_sigma.split(","))
+    except ValueError:
+        parser.error(f"--fourier-sigma takes one number or five, comma-separated, got {args.fourier_sigma!r}")
+    if len(sigmas) not in (1, 5) or not all(0 < sigma < math.inf for sigma in sigmas):
+        parser.error(f"--fourier-sigma takes one positive number or five, got {args.fourier_sigma}")
+    args.fourier_sigma = sigmas[0] if len(sigmas) == 1 else sigmas
     args.hidden = integers(args.hidden, "--hidden", 1)
     args.splits = integers(args.splits, "--splits", 0)
     repeated = sorted({seed for seed in args.splits if args.splits.count(seed) > 1})

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from conftest import load_benchmark, shared_airfoil
-from glassnet.data import load_airfoil
+from glassnet.data import Preprocessor, load_airfoil
+from glassnet.train import AIRFOIL_FOURIER_SIGMA, SplitSettings
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +155,8 @@ def test_bad_arguments_are_one_line_before_any_run(
 def test_the_recipe_is_the_train_commands(bench: ModuleType) -> None:
     config, split, log_features = bench.recipe(["--epochs", "7", "--val-fraction", "0.2"])
     assert config.epochs == 7 and split.val_fraction == 0.2 and log_features
+    assert config.fourier_sigma == AIRFOIL_FOURIER_SIGMA  # as train_airfoil fills it in, and prints it
+    assert bench.recipe(["--fourier-sigma", "0.3"])[0].fourier_sigma == 0.3
 
 
 # --- benchmarks/airfoil_search.py: the batched prototype behind docs/airfoil.md's searches ----------
@@ -198,6 +201,12 @@ def test_search_schedule_is_the_recipes_and_restarts_by_hand(search: ModuleType)
         (["--lr", "-1"], "--lr must be a positive number, got -1.0"),
         (["--weight-decay", "nan"], "--weight-decay must be a number of at least 0, got nan"),
         (["--plain-columns", "5"], "--plain-columns takes feature columns 0 to 4, got 5"),
+        (
+            ["--fourier-sigma", "0.2,x"],
+            "--fourier-sigma takes one number or five, comma-separated, got '0.2,x'",
+        ),
+        (["--fourier-sigma", "0.2,0.3"], "--fourier-sigma takes one positive number or five, got 0.2,0.3"),
+        (["--fourier-sigma", "-1"], "--fourier-sigma takes one positive number or five, got -1"),
         # a split named twice counted twice in the mean over the splits
         (["--splits", "0,1,0"], "--splits names [0] more than once"),
         # --unit-mix gave every member the same mixed layers, whatever --activations said
@@ -215,6 +224,19 @@ def test_search_refuses_impossible_settings(
         search.parse_args(options)
     assert caught.value.code == 2
     assert says in capsys.readouterr().err
+
+
+def test_search_draws_the_recipes_fourier_frequencies(search: ModuleType) -> None:
+    """Its inputs are glassnet's: by default the recipe's σ per feature, and one σ for all on request."""
+    data = load_airfoil(shared_airfoil())
+    train = SplitSettings(seed=0).split(len(data.X)).train
+    for options, sigma in (([], AIRFOIL_FOURIER_SIGMA), (["--fourier-sigma", "0.3"], 0.3)):
+        drawn = search.split_data(data.X, data.y, 0, 1, search.parse_args(options)).preprocessor.fourier
+        expected = Preprocessor(fourier_features=8, fourier_sigma=sigma, seed=0).fit(
+            data.X[train], data.y[train]
+        )
+        assert drawn.sigma == sigma and expected.fourier is not None
+        np.testing.assert_array_equal(drawn.frequencies_, expected.fourier.frequencies_)
 
 
 def test_search_plain_columns_drop_exactly_their_sines_and_cosines(search: ModuleType) -> None:

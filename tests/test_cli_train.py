@@ -643,6 +643,13 @@ def test_train_moons_plots_the_decision_boundary(tmp_path: Path, capsys: pytest.
         ("--test-fraction", "1", "--test-fraction must be a number"),
         ("--val-fraction", "-0.1", "--val-fraction must be a number"),
         ("--device", "cuda", "--device cuda needs --engine torch"),
+        ("--fourier-sigma", "0.2,x", r"--fourier-sigma must be a number in \(0, 1e\+06\], got 'x'"),
+        ("--fourier-sigma", "0.2,0", r"--fourier-sigma must be a number in \(0, 1e\+06\], got 0"),
+        (
+            "--fourier-sigma",
+            "0.2,0.3",
+            r"--fourier-sigma gives 2 values for 5 features: give one σ for all of them, or 5, comma-separated",
+        ),
     ],
 )
 def test_bad_numbers_give_one_line(
@@ -687,11 +694,14 @@ def test_the_same_options_are_taken_where_they_apply(
         "--momentum",
         "0.5",
         "--fourier-sigma",
-        "1",
+        "1,1,1.5,0.5,1",
         "--min-lr-factor",
         "0.1",
     ]
     assert main(["train", "airfoil", *options, "--out", str(tmp_path / "a")]) == 0
+    saved = load_checkpoint(tmp_path / "a" / "model.npz")
+    assert saved.config is not None and saved.config.fourier_sigma == (1.0, 1.0, 1.5, 0.5, 1.0)
+    np.testing.assert_array_equal(saved.preprocessor["fourier_sigma"], [1.0, 1.0, 1.5, 0.5, 1.0])
     stepped = ["--epochs", "2", "--hidden", "4", "--quiet", "--no-plots", "--schedule", "step"]
     assert (
         main(

@@ -134,7 +134,16 @@ def _fourier_state() -> dict[str, Any]:
             ValueError,
             r"Fourier frequencies for 4 columns but 5 features",
         ),
-        ({"fourier_sigma": np.array([0.2, 0.3])}, ValueError, r"'sigma' must be a float scalar"),
+        (
+            {"fourier_sigma": np.array([0.2, 0.3])},
+            ValueError,
+            r"'sigma' must be a float scalar or one float per column \(shape \(5,\)\)",
+        ),
+        (
+            {"fourier_sigma": np.array([0.2, 0.3, -1.0, 0.2, 0.2])},
+            ValueError,
+            r"sigma\[2\] must be > 0.0, got -1.0",
+        ),
         ({"fourier_sigma": np.array(-1.0)}, ValueError, r"sigma must be > 0.0, got -1.0"),
         ({"seed": np.array(-2)}, TypeError, r"'seed' must be a non-negative integer scalar"),
         ({"seed": np.array(1.5)}, TypeError, r"'seed' must be a non-negative integer scalar"),
@@ -156,6 +165,24 @@ def test_damaged_fourier_states_are_refused(
         (lambda: FourierFeatures(True, 0.2), TypeError, r"n_frequencies must be an integer, got True"),
         (lambda: FourierFeatures(4, 0.0), ValueError, r"sigma must be > 0.0, got 0.0"),
         (lambda: FourierFeatures(4, float("nan")), ValueError, r"sigma must be finite, got nan"),
+        (
+            lambda: FourierFeatures(4, ()),
+            ValueError,
+            r"sigma must be a number or one number per column, got an empty",
+        ),
+        (lambda: FourierFeatures(4, [0.2, 0.0]), ValueError, r"sigma\[1\] must be > 0.0, got 0.0"),
+        (lambda: FourierFeatures(4, [0.2, "0.3"]), TypeError, r"sigma\[1\] must be a number, got '0.3'"),
+        (lambda: FourierFeatures(4, "0.2"), TypeError, r"sigma must be a number, got '0.2'"),  # type: ignore[arg-type]
+        (
+            lambda: FourierFeatures(4, np.ones((2, 2))),
+            ValueError,
+            r"a 1-D sequence of them, got shape \(2, 2\)",
+        ),
+        (
+            lambda: FourierFeatures(4, (0.2, 0.3)).fit(3, np.random.default_rng(0)),
+            ValueError,
+            r"sigma has 2 values, one per column, but the inputs have 3 columns",
+        ),
         (
             lambda: FourierFeatures(4, 0.2).fit(3, 7),
             TypeError,
@@ -192,6 +219,11 @@ def test_damaged_fourier_states_are_refused(
             lambda: Preprocessor(fourier_features=3, fourier_sigma=-1.0),
             ValueError,
             r"sigma must be > 0.0, got -1.0",
+        ),
+        (
+            lambda: Preprocessor(fourier_features=3, fourier_sigma=(0.2, float("inf"))),
+            ValueError,
+            r"fourier_sigma\[1\] must be finite, got inf",
         ),
         (lambda: Preprocessor(seed=-1), TypeError, r"seed must be a non-negative integer, got -1"),
     ],
@@ -230,3 +262,32 @@ def test_fit_takes_a_column_count(n_columns: object) -> None:
     """A count, not X as scikit-learn's RBFSampler.fit takes: anything else is refused, not cast."""
     with pytest.raises(TypeError, match=r"n_columns must be a positive integer \(the inputs' column count\)"):
         FourierFeatures(2, 0.5).fit(n_columns, np.random.default_rng(0))  # type: ignore[arg-type]
+
+
+def test_one_sigma_per_column_scales_each_columns_draw() -> None:
+    """σ = (σ₁, …, σ_d): column j's frequencies are σⱼ times the standard normals that σ = 1 draws
+    from the same generator, to the bit; one σ draws as it always did, σ · N(0, 1)."""
+    sigmas = (0.2, 0.2, 0.3, 0.1, 0.2)
+    per_column = FourierFeatures(8, sigmas).fit(5, np.random.default_rng(3)).frequencies_
+    unit = FourierFeatures(8, 1.0).fit(5, np.random.default_rng(3)).frequencies_
+    assert per_column is not None and unit is not None
+    np.testing.assert_array_equal(per_column, np.array(sigmas)[:, None] * unit)
+    one = FourierFeatures(8, 0.2).fit(5, np.random.default_rng(3)).frequencies_
+    np.testing.assert_array_equal(one, np.random.default_rng(3).normal(0.0, 0.2, size=(5, 8)))
+    assert FourierFeatures(8, np.array(sigmas)).sigma == sigmas  # a 1-D array: kept as a tuple
+    assert FourierFeatures(8, np.array(0.5)).sigma == 0.5  # a 0-d array: one σ
+
+
+def test_a_preprocessor_with_one_sigma_per_column_saves_and_loads_them() -> None:
+    X, y = _data()
+    sigmas = (0.2, 0.2, 0.3, 0.1, 0.2)
+    fitted = Preprocessor(fourier_features=3, fourier_sigma=sigmas, seed=4).fit(X, y)
+    state = fitted.to_state()
+    np.testing.assert_array_equal(state["fourier_sigma"], sigmas)
+    loaded = Preprocessor.from_state(state)
+    assert loaded.fourier is not None and loaded.fourier.sigma == sigmas
+    np.testing.assert_array_equal(loaded.transform_x(X), fitted.transform_x(X))
+    with pytest.raises(
+        ValueError, match=r"sigma has 2 values, one per column, but the inputs have 5 columns"
+    ):
+        Preprocessor(fourier_features=3, fourier_sigma=[0.2, 0.3]).fit(X, y)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 import signal
@@ -388,6 +389,19 @@ def test_moons_data_has_its_own_seed_stream() -> None:
         ({"restore_best": 1}, TypeError, "restore_best must be True or False"),
         ({"cuda_graph": "yes"}, TypeError, "cuda_graph must be True or False"),
         ({"loss": "huber"}, ValueError, "loss must be one of"),
+        ({"fourier_sigma": 0.0}, ValueError, r"fourier_sigma must be in \(0, 1e\+06\], got 0.0"),
+        (
+            {"fourier_sigma": ()},
+            ValueError,
+            r"fourier_sigma must be a number or one number per input, got an empty",
+        ),
+        (
+            {"fourier_sigma": (0.2, -1.0)},
+            ValueError,
+            r"fourier_sigma\[1\] must be in \(0, 1e\+06\], got -1.0",
+        ),
+        ({"fourier_sigma": (0.2, True)}, TypeError, r"fourier_sigma\[1\] must be a number, got True"),
+        ({"fourier_sigma": "0.2"}, TypeError, r"fourier_sigma must be a number, got '0.2'"),
         (
             {"loss": "bce"},
             ValueError,
@@ -448,6 +462,9 @@ def test_logistic_loss_checks_labels() -> None:
 def test_config_round_trips_through_a_dict() -> None:
     config = small(ensemble=3, extra={"note": "x"})
     assert TrainConfig.from_dict(config.to_dict()) == config
+    per_input = small(fourier_sigma=[0.2, 0.3])  # a list is kept as a tuple, and saved as a list
+    assert per_input.fourier_sigma == (0.2, 0.3) and per_input.to_dict()["fourier_sigma"] == [0.2, 0.3]
+    assert TrainConfig.from_dict(json.loads(json.dumps(per_input.to_dict()))) == per_input
     with pytest.raises(ValueError, match="unknown training configuration field"):
         TrainConfig.from_dict({"epochz": 3})
 

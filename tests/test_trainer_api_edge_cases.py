@@ -9,8 +9,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import shared_airfoil
+from glassnet.data import load_airfoil
 from glassnet.spec import MLPSpec, build_mlp
 from glassnet.train import (
+    AIRFOIL_FOURIER_SIGMA,
+    DEFAULT_FOURIER_SIGMA,
     MOONS_CONFIG,
     SplitSettings,
     TrainConfig,
@@ -19,6 +23,7 @@ from glassnet.train import (
     fit,
     make_engine,
     moons_data,
+    train_airfoil,
     train_dataset,
     train_moons,
 )
@@ -187,3 +192,25 @@ def test_a_classifier_of_another_name_gets_a_classifiers_figures(
     y = (x[:, 0] > 0).astype(np.float64)
     run = train_dataset("churn", x, y, SMALL.replace(loss="logistic"), split=SplitSettings(), scale_y=False)
     assert sorted(write_plots(run, tmp_path)) == figures
+
+
+def test_fourier_sigma_none_is_the_data_sets_own_and_the_run_records_it() -> None:
+    """TrainConfig.fourier_sigma None: airfoil's σ per feature for train_airfoil, 0.2 for every
+    input of one's own data; the run's config holds the σ used, which the model file keeps."""
+    own = train_dataset("own", *_regression_rows(), SMALL.replace(fourier_features=2), split=SplitSettings())
+    assert own.config.fourier_sigma == DEFAULT_FOURIER_SIGMA == 0.2
+    assert own.preprocessor.fourier is not None and own.preprocessor.fourier.sigma == 0.2
+    airfoil_dataset = load_airfoil(shared_airfoil())
+    config = SMALL.replace(fourier_features=2, epochs=1, refit=False)
+    airfoil = train_airfoil(airfoil_dataset, config, split=SplitSettings(val_fraction=0.0))
+    assert airfoil.config.fourier_sigma == AIRFOIL_FOURIER_SIGMA == (0.2, 0.2, 0.3, 0.1, 0.2)
+    fourier = airfoil.preprocessor.fourier
+    assert fourier is not None and fourier.sigma == AIRFOIL_FOURIER_SIGMA
+    given = train_airfoil(
+        airfoil_dataset, config.replace(fourier_sigma=0.3), split=SplitSettings(val_fraction=0.0)
+    )
+    assert given.config.fourier_sigma == 0.3  # a σ given is taken as given
+    with pytest.raises(
+        ValueError, match=r"sigma has 2 values, one per column, but the inputs have 5 columns"
+    ):
+        train_airfoil(airfoil_dataset, config.replace(fourier_sigma=(0.2, 0.3)))

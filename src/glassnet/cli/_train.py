@@ -24,6 +24,8 @@ from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import metrics_lines
 from glassnet.data._fourier import MAX_FREQUENCIES
 from glassnet.train import (
+    AIRFOIL_FOURIER_SIGMA,
+    DEFAULT_FOURIER_SIGMA,
     MOONS_CONFIG,
     OPTIMIZERS,
     SCHEDULES,
@@ -79,6 +81,16 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return widths
 
 
+def parse_sigma(text: str) -> float | tuple[float, ...]:
+    """--fourier-sigma: "0.2" (every feature) or "0.2,0.2,0.3,0.1,0.2" (one per feature)."""
+    values = tuple(parse_float(part, "--fourier-sigma", 0.0, 1e6, low_open=True) for part in text.split(","))
+    return values[0] if len(values) == 1 else values
+
+
+def _sigma_text(sigma: float | tuple[float, ...]) -> str:
+    return ",".join(f"{value:g}" for value in (sigma if isinstance(sigma, tuple) else (sigma,)))
+
+
 # option -> (TrainConfig field, parser)
 NUMERIC_OPTIONS: dict[str, tuple[str, Any]] = {
     "epochs": ("epochs", lambda t: parse_int(t, "--epochs", 1, MAX_EPOCHS)),
@@ -100,7 +112,7 @@ NUMERIC_OPTIONS: dict[str, tuple[str, Any]] = {
         "fourier_features",
         lambda t: parse_int(t, "--fourier-features", 0, MAX_FREQUENCIES),
     ),
-    "fourier_sigma": ("fourier_sigma", lambda t: parse_float(t, "--fourier-sigma", 0.0, 1e6, low_open=True)),
+    "fourier_sigma": ("fourier_sigma", parse_sigma),
 }
 CHOICE_OPTIONS = {
     "optimizer": "optimizer",
@@ -147,7 +159,7 @@ def register(subparsers: Any) -> None:
     airfoil.add_argument(
         "--no-log-features", action="store_true", help="do not take the log of frequency and thickness"
     )
-    _add_common(airfoil, TrainConfig())
+    _add_common(airfoil, TrainConfig(), AIRFOIL_FOURIER_SIGMA)
     moons = tasks.add_parser(
         "moons",
         help="the exercise's 2→3→1 network on the 2-D moons set (logistic loss)",
@@ -155,11 +167,14 @@ def register(subparsers: Any) -> None:
     )
     moons.add_argument("--samples", metavar="N", help="points in the moons set (default 400)")
     moons.add_argument("--noise", metavar="SIGMA", help="Gaussian noise of the moons (default 0.2)")
-    _add_common(moons, MOONS_CONFIG)
+    _add_common(moons, MOONS_CONFIG, DEFAULT_FOURIER_SIGMA)
     parser.set_defaults(handler=handle_locked)
 
 
-def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
+def _add_common(
+    parser: argparse.ArgumentParser, defaults: TrainConfig, sigma: float | tuple[float, ...]
+) -> None:
+    """The options of every task; ``sigma`` is the task's σ of the Fourier frequencies."""
     d = defaults
     model = parser.add_argument_group("model")
     model.add_argument(
@@ -183,7 +198,10 @@ def _add_common(parser: argparse.ArgumentParser, defaults: TrainConfig) -> None:
     model.add_argument(
         "--fourier-sigma",
         metavar="σ",
-        help=f"spread of the Fourier frequencies, in standard deviations (default {d.fourier_sigma:g})",
+        help=(
+            "spread of the Fourier frequencies, in standard deviations: one for every feature, or "
+            f"one per feature, comma-separated (default {_sigma_text(sigma)})"
+        ),
     )
     model.add_argument("--float32", action="store_true", help="train in float32 (default float64)")
     opt = parser.add_argument_group("optimisation")
@@ -390,6 +408,12 @@ def handle(args: argparse.Namespace) -> int:
 def check_run(config: TrainConfig, split: SplitSettings, n_features: int) -> None:
     """Refuse a configuration and split that cannot train together (before any data is read)."""
     check_size(config, n_features)
+    sigma = config.fourier_sigma
+    if isinstance(sigma, tuple) and len(sigma) != n_features and config.fourier_features > 0:
+        raise ValueError(
+            f"--fourier-sigma gives {len(sigma)} values for {n_features} features: "
+            f"give one σ for all of them, or {n_features}, comma-separated"
+        )
     if split.val_fraction > 0:
         return
     # options that act on the validation part would change nothing, unsaid (both base

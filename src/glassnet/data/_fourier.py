@@ -11,7 +11,7 @@ of the preprocessing and are saved with it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,19 +22,39 @@ from glassnet.data._table import FloatArray
 
 MAX_FREQUENCIES = 1024
 
+Sigma = float | tuple[float, ...]  # one σ for every column, or one per column
+
+
+def fourier_sigma(value: Any, name: str) -> Sigma:
+    """``value`` as a σ of Fourier frequencies: one number > 0, or a non-empty list, tuple or 1-D
+    array of them (one per input column, kept as a tuple); TypeError or ValueError naming ``name``."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, np.ndarray | list | tuple):
+        if isinstance(value, np.ndarray) and value.ndim != 1:
+            raise ValueError(f"{name} must be a number or a 1-D sequence of them, got shape {value.shape}")
+        values = value.tolist() if isinstance(value, np.ndarray) else list(value)
+        if not values:
+            raise ValueError(f"{name} must be a number or one number per column, got an empty sequence")
+        return tuple(finite_float(v, f"{name}[{i}]", minimum=0.0, strict=True) for i, v in enumerate(values))
+    return finite_float(value, name, minimum=0.0, strict=True)
+
 
 class FourierFeatures:
     """z (N, d) ↦ [z, sin(2π zⱼ cⱼₖ), cos(2π zⱼ cⱼₖ)] (N, d + 2dk), per column j and k = 1…K.
 
-    ``fit(d, rng)`` draws the frequencies cⱼₖ ~ N(0, σ²), a (d, K) array; ``transform``
+    ``fit(d, rng)`` draws the frequencies cⱼₖ ~ N(0, σⱼ²), a (d, K) array; ``transform``
     appends the K sines of every column (column after column), then the K cosines. With
     standardised inputs σ is in units of the column's standard deviation: σ = 0.2 gives
     periods 1/|c| of about five standard deviations, the shortest of them about two.
+    ``sigma`` is one σ for every column, or a sequence of one σⱼ per column: a column along
+    which the target changes slowly wants a smaller one, a column along which it changes
+    sharply a larger one.
     """
 
-    def __init__(self, n_frequencies: int, sigma: float) -> None:
+    def __init__(self, n_frequencies: int, sigma: float | Sequence[float]) -> None:
         self.n_frequencies = int_in_range(n_frequencies, "n_frequencies", 1, MAX_FREQUENCIES)
-        self.sigma = finite_float(sigma, "Fourier features sigma", minimum=0.0, strict=True)
+        self.sigma: Sigma = fourier_sigma(sigma, "Fourier features sigma")
         self.frequencies_: FloatArray | None = None  # (d, K) after fit
 
     def fit(self, n_columns: int, rng: np.random.Generator) -> FourierFeatures:
@@ -45,7 +65,13 @@ class FourierFeatures:
             )
         if not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        frequencies = rng.normal(0.0, self.sigma, size=(int(n_columns), self.n_frequencies))  # (d, K)
+        if isinstance(self.sigma, tuple) and len(self.sigma) != n_columns:
+            raise ValueError(
+                f"Fourier features sigma has {len(self.sigma)} values, one per column, but the "
+                f"inputs have {n_columns} columns"
+            )
+        scale = self.sigma if isinstance(self.sigma, float) else np.array(self.sigma)[:, None]  # σ or (d, 1)
+        frequencies = rng.normal(0.0, scale, size=(int(n_columns), self.n_frequencies))  # (d, K)
         if not np.isfinite(frequencies).all():  # σ near the float64 limit: σ · N(0, 1) overflows
             raise ValueError(
                 f"Fourier features sigma = {self.sigma} is too large: frequencies drawn with it overflow float64"
@@ -87,14 +113,15 @@ class FourierFeatures:
         return n_columns * (1 + 2 * self.n_frequencies)
 
     def to_state(self) -> dict[str, FloatArray]:
-        """{"frequencies": (d, K)} and σ, as float64 arrays."""
+        """{"frequencies": (d, K)} and σ (a scalar, or (d,) for one per column), as float64 arrays."""
         if self.frequencies_ is None:
             raise ValueError("FourierFeatures.to_state called before fit")
         return {"frequencies": self.frequencies_.copy(), "sigma": np.array(self.sigma, dtype=np.float64)}
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> FourierFeatures:
-        """Rebuild from :meth:`to_state` (checked: a finite (d, K) array, d ≥ 1, K ≥ 1, σ > 0)."""
+        """Rebuild from :meth:`to_state` (checked: a finite (d, K) array, d ≥ 1, K ≥ 1, and σ > 0,
+        one or d of them)."""
         require_keys(state, ("frequencies", "sigma"), owner="FourierFeatures")
         frequencies = np.asarray(state["frequencies"])
         if frequencies.dtype.kind != "f" or frequencies.ndim != 2 or 0 in frequencies.shape:
@@ -103,9 +130,14 @@ class FourierFeatures:
                 f"got dtype {frequencies.dtype} and shape {frequencies.shape}"
             )
         sigma = np.asarray(state["sigma"])
-        if sigma.shape != () or sigma.dtype.kind != "f":
-            raise ValueError(f"FourierFeatures state 'sigma' must be a float scalar, got {sigma!r}")
-        features = cls(int(frequencies.shape[1]), float(sigma))
+        if sigma.shape not in ((), frequencies.shape[:1]) or sigma.dtype.kind != "f":
+            raise ValueError(
+                "FourierFeatures state 'sigma' must be a float scalar or one float per column "
+                f"(shape ({frequencies.shape[0]},)), got {sigma!r}"
+            )
+        features = cls(
+            int(frequencies.shape[1]), float(sigma) if sigma.shape == () else tuple(sigma.tolist())
+        )
         checked = as_float_array(frequencies, name="FourierFeatures state 'frequencies'")
         features.frequencies_ = checked.astype(np.float64)
         return features

@@ -16,11 +16,11 @@ from glassnet._checks import (
     as_float_array,
     binary_scale,
     exact_text,
-    finite_float,
     int_in_range,
     require_keys,
 )
 from glassnet.data._fourier import MAX_FREQUENCIES, FourierFeatures
+from glassnet.data._fourier import fourier_sigma as _fourier_sigma
 from glassnet.data._table import FloatArray
 
 AIRFOIL_LOG_COLUMNS = (0, 4)
@@ -138,7 +138,8 @@ class Preprocessor:
     validation and test rows never leak into them. With ``scale_y=False`` the target
     passes unchanged (classification labels). With ``fourier_features`` K > 0, z is
     followed by K sines and K cosines of every column (:class:`FourierFeatures`, σ =
-    ``fourier_sigma``, frequencies drawn by ``fit`` from ``seed``). Shapes: X (N, d) ->
+    ``fourier_sigma``, one for every column or one per column, frequencies drawn by ``fit``
+    from ``seed``). Shapes: X (N, d) ->
     (N, d), or (N, d(1 + 2K)) with Fourier features; y (N,) -> (N,).
 
     ``fit`` also keeps every feature's range over the training rows (``training_range``),
@@ -151,7 +152,7 @@ class Preprocessor:
         *,
         scale_y: bool = True,
         fourier_features: int = 0,
-        fourier_sigma: float = 0.2,
+        fourier_sigma: float | Sequence[float] = 0.2,
         seed: int = 0,
     ):
         try:
@@ -175,7 +176,7 @@ class Preprocessor:
         self.scale_y = bool(scale_y)
         self.seed = int(seed)
         int_in_range(fourier_features, "fourier_features", 0, MAX_FREQUENCIES)
-        finite_float(fourier_sigma, "fourier_sigma", minimum=0.0, strict=True)  # checked even when unused
+        fourier_sigma = _fourier_sigma(fourier_sigma, "fourier_sigma")  # checked even when unused
         self.fourier = FourierFeatures(fourier_features, fourier_sigma) if fourier_features else None
         self.x_scaler = StandardScaler()
         self.y_scaler = StandardScaler()

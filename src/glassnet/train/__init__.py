@@ -10,7 +10,9 @@ from glassnet.train._metrics import (
     regression_metrics,
 )
 from glassnet.train._tasks import (
+    AIRFOIL_FOURIER_SIGMA,
     AIRFOIL_LOG_FEATURES,
+    DEFAULT_FOURIER_SIGMA,
     MOONS_CONFIG,
     Run,
     SplitSettings,
@@ -36,7 +38,9 @@ from glassnet.train._trainer import (
 )
 
 __all__ = [
+    "AIRFOIL_FOURIER_SIGMA",
     "AIRFOIL_LOG_FEATURES",
+    "DEFAULT_FOURIER_SIGMA",
     "DTYPES",
     "ENGINES",
     "MOONS_CONFIG",

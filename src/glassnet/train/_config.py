@@ -41,7 +41,10 @@ class TrainConfig:
     # before the model: K sines and K cosines of every standardised input (glassnet.data.
     # FourierFeatures); 0: none. The Trainer itself takes the arrays it is given.
     fourier_features: int = 8
-    fourier_sigma: float = 0.2  # σ of the Fourier frequencies, in standard deviations of the input
+    # σ of the Fourier frequencies, in standard deviations of the input: one for every input,
+    # one per input (a tuple), or None for the data set's own: AIRFOIL_FOURIER_SIGMA for
+    # airfoil, DEFAULT_FOURIER_SIGMA (0.2) for every input elsewhere
+    fourier_sigma: float | tuple[float, ...] | None = None
     init: str = "torch"  # weight initialisation: torch (U(±1/√in)), he, xavier
     # mse, half_sse (regression, standardised target), logistic (labels 0/1, logit output) or
     # bce (labels 0/1, probability output: output_activation="sigmoid")
@@ -119,7 +122,8 @@ class TrainConfig:
         _integer(self.ensemble, "ensemble", low=1, high=MAX_ENSEMBLE)
         _integer(self.threads, "threads", low=0, high=1024)
         _integer(self.fourier_features, "fourier_features", low=0, high=MAX_FREQUENCIES)
-        _number(self.fourier_sigma, "fourier_sigma", low=0.0, high=1e6, low_open=True)
+        if self.fourier_sigma is not None:
+            object.__setattr__(self, "fourier_sigma", _fourier_sigma(self.fourier_sigma))
         for flag in ("restore_best", "refit", "cuda_graph"):
             if not isinstance(getattr(self, flag), bool):
                 raise TypeError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
@@ -133,6 +137,8 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["hidden"] = list(self.hidden)
+        if isinstance(self.fourier_sigma, tuple):
+            data["fourier_sigma"] = list(self.fourier_sigma)
         data["extra"] = dict(self.extra)
         return data
 
@@ -175,6 +181,18 @@ def _hidden(value: Any) -> tuple[int, ...]:
     if len(widths) > 64:
         raise ValueError(f"at most 64 hidden layers, got {len(widths)}")
     return widths
+
+
+def _fourier_sigma(value: Any) -> float | tuple[float, ...]:
+    """One σ in (0, 1e6], or a non-empty tuple (or list) of them, one per input."""
+    if isinstance(value, tuple | list):
+        if not value:
+            raise ValueError("fourier_sigma must be a number or one number per input, got an empty sequence")
+        for index, item in enumerate(value):
+            _number(item, f"fourier_sigma[{index}]", low=0.0, high=1e6, low_open=True)
+        return tuple(float(item) for item in value)
+    _number(value, "fourier_sigma", low=0.0, high=1e6, low_open=True)
+    return float(value)
 
 
 def _loss_fits_output(loss: str, output_activation: str | None) -> None:

@@ -25,6 +25,13 @@ from glassnet.train._metrics import classification_metrics, decision_threshold, 
 from glassnet.train._trainer import EpochCallback, ResumeState, Trainer, TrainResult
 
 AIRFOIL_LOG_FEATURES = AIRFOIL_LOG_COLUMNS  # frequency and displacement thickness act on log scales
+# σ of the Fourier frequencies of each airfoil feature (frequency, angle of attack, chord,
+# velocity, displacement thickness), for TrainConfig.fourier_sigma None: the sound level
+# changes sharply between the six chords and smoothly with the four velocities (the U⁵ law),
+# so chord gets 1.5 × and velocity 0.5 × the σ of the others, as a Gaussian process's
+# lengthscales suggested; measured on the benchmark's splits (docs/airfoil.md)
+AIRFOIL_FOURIER_SIGMA = (0.2, 0.2, 0.3, 0.1, 0.2)
+DEFAULT_FOURIER_SIGMA = 0.2  # every input's σ for TrainConfig.fourier_sigma None, other data
 
 MOONS_CONFIG = TrainConfig(
     hidden=(3,),
@@ -188,12 +195,15 @@ def train_dataset(
             f"loss={config.loss!r} trains on {given} as given: pass scale_y=False "
             "(standardised, they would no longer be)"
         )
+    # None: the data set's own σ (train_airfoil has given airfoil's); the run's config records it
+    sigma = DEFAULT_FOURIER_SIGMA if config.fourier_sigma is None else config.fourier_sigma
+    config = config.replace(fourier_sigma=sigma)
     parts = split.split(len(X))
     preprocessor = Preprocessor(
         log_columns=tuple(log_columns),
         scale_y=scale_y,
         fourier_features=config.fourier_features,
-        fourier_sigma=config.fourier_sigma,
+        fourier_sigma=sigma,
         seed=config.seed,
     )
     preprocessor.check_domain(X)  # every row first: fit would name a row by its place among the training rows
@@ -280,6 +290,13 @@ def model_parts(parts: Mapping[str, npt.NDArray[Any]], *, refit: bool) -> dict[s
     return {"train": np.concatenate([parts["train"], parts["val"]]), "test": parts["test"]}
 
 
+def airfoil_config(config: TrainConfig | None = None) -> TrainConfig:
+    """The configuration :func:`train_airfoil` trains: ``config`` (default: the recipe,
+    ``TrainConfig()``) with the data set's own σ of the Fourier frequencies where it has None."""
+    config = config if config is not None else TrainConfig()
+    return config if config.fourier_sigma is not None else config.replace(fourier_sigma=AIRFOIL_FOURIER_SIGMA)
+
+
 def train_airfoil(
     dataset: Dataset,
     config: TrainConfig | None = None,
@@ -292,7 +309,7 @@ def train_airfoil(
 
     The split's seed defaults to ``config.seed``; metrics are in dB.
     """
-    config = config if config is not None else TrainConfig()
+    config = airfoil_config(config)
     split = split if split is not None else SplitSettings(seed=config.seed)
     info = {
         "task": "airfoil",
