@@ -460,6 +460,7 @@ def test_a_configuration_saved_before_refit_and_cuda_graphs_means_neither(tmp_pa
     loaded = load_checkpoint(path).config
     assert loaded is not None
     assert (loaded.refit, loaded.cuda_graph, loaded.fourier_features) == (False, False, 0)
+    assert loaded.fourier_sigma == 0.2  # the σ of the time, not None (the data set's own, filled in)
     assert TrainConfig().refit and TrainConfig().cuda_graph  # while a new configuration has both
 
 

@@ -643,8 +643,15 @@ def test_train_moons_plots_the_decision_boundary(tmp_path: Path, capsys: pytest.
         ("--test-fraction", "1", "--test-fraction must be a number"),
         ("--val-fraction", "-0.1", "--val-fraction must be a number"),
         ("--device", "cuda", "--device cuda needs --engine torch"),
-        ("--fourier-sigma", "0.2,x", r"--fourier-sigma must be a number in \(0, 1e\+06\], got 'x'"),
-        ("--fourier-sigma", "0.2,0", r"--fourier-sigma must be a number in \(0, 1e\+06\], got 0"),
+        (
+            "--fourier-sigma",
+            "0.2,x",
+            r"--fourier-sigma takes one number in \(0, 1e\+06\] for every feature, or one per feature, "
+            r"comma-separated, got '0.2,x'",
+        ),
+        ("--fourier-sigma", "0.2,0", r"or one per feature, comma-separated, got '0.2,0'"),
+        ("--fourier-sigma", "0.2,", r"or one per feature, comma-separated, got '0.2,'"),
+        ("--fourier-sigma", "0.2 0.3", r"or one per feature, comma-separated, got '0.2 0.3'"),
         (
             "--fourier-sigma",
             "0.2,0.3",

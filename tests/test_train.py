@@ -402,6 +402,7 @@ def test_moons_data_has_its_own_seed_stream() -> None:
         ),
         ({"fourier_sigma": (0.2, True)}, TypeError, r"fourier_sigma\[1\] must be a number, got True"),
         ({"fourier_sigma": "0.2"}, TypeError, r"fourier_sigma must be a number, got '0.2'"),
+        ({"fourier_sigma": np.ones((2, 2))}, ValueError, r"a 1-D sequence of them, got shape \(2, 2\)"),
         (
             {"loss": "bce"},
             ValueError,
@@ -465,6 +466,8 @@ def test_config_round_trips_through_a_dict() -> None:
     per_input = small(fourier_sigma=[0.2, 0.3])  # a list is kept as a tuple, and saved as a list
     assert per_input.fourier_sigma == (0.2, 0.3) and per_input.to_dict()["fourier_sigma"] == [0.2, 0.3]
     assert TrainConfig.from_dict(json.loads(json.dumps(per_input.to_dict()))) == per_input
+    assert small(fourier_sigma=np.array([0.2, 0.3])) == per_input  # arrays, as FourierFeatures takes them
+    assert small(fourier_sigma=np.array(0.2)).fourier_sigma == 0.2
     with pytest.raises(ValueError, match="unknown training configuration field"):
         TrainConfig.from_dict({"epochz": 3})
 

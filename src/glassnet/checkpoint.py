@@ -412,6 +412,9 @@ def _group(arrays: Mapping[str, np.ndarray[Any, Any]], prefix: str) -> dict[str,
 # what a configuration saved before a field existed did, where today's default does otherwise
 BEFORE_FIELDS = {
     "fourier_features": 0,  # no Fourier features
+    # the σ of the time; None, today's default, would be filled in by the data set's own on
+    # resuming, and the resume check would refuse the run for a σ it never had
+    "fourier_sigma": 0.2,
     "refit": False,  # one pass: the model validated is the model kept
     "cuda_graph": False,  # eager steps on CUDA
 }

@@ -83,7 +83,15 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 def parse_sigma(text: str) -> float | tuple[float, ...]:
     """--fourier-sigma: "0.2" (every feature) or "0.2,0.2,0.3,0.1,0.2" (one per feature)."""
-    values = tuple(parse_float(part, "--fourier-sigma", 0.0, 1e6, low_open=True) for part in text.split(","))
+    try:
+        values = tuple(
+            parse_float(part, "--fourier-sigma", 0.0, 1e6, low_open=True) for part in text.split(",")
+        )
+    except ValueError:
+        raise ValueError(
+            "--fourier-sigma takes one number in (0, 1e+06] for every feature, or one per feature, "
+            f"comma-separated, got {text!r}"
+        ) from None
     return values[0] if len(values) == 1 else values
 
 

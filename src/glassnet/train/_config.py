@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from glassnet.data._fourier import MAX_FREQUENCIES
 from glassnet.losses import LOSSES
 from glassnet.nn import ACTIVATIONS, INITS
@@ -26,7 +28,9 @@ MAX_WIDTH = 100_000
 class TrainConfig:
     """How to train: architecture, loss, optimizer, schedule, batching, stopping, engine.
 
-    The defaults are the airfoil recipe of ``glassnet train airfoil`` (see docs/airfoil.md);
+    The defaults are the airfoil recipe of ``glassnet train airfoil`` (see docs/airfoil.md),
+    whose σ of the Fourier frequencies per feature ``train_airfoil`` fills in (``fourier_sigma``
+    None: the data set's own);
     most fields are command-line options there (not beta1, beta2, eps, warmup_start_factor,
     loss, output_activation, extra). Invalid values raise ValueError/TypeError
     naming the field, the expected range and the value received.
@@ -184,7 +188,13 @@ def _hidden(value: Any) -> tuple[int, ...]:
 
 
 def _fourier_sigma(value: Any) -> float | tuple[float, ...]:
-    """One σ in (0, 1e6], or a non-empty tuple (or list) of them, one per input."""
+    """One σ in (0, 1e6], or a non-empty tuple (or list, or 1-D array) of them, one per input."""
+    if isinstance(value, np.ndarray):  # as FourierFeatures takes them: 0-d, one σ; 1-D, one per input
+        if value.ndim > 1:
+            raise ValueError(
+                f"fourier_sigma must be a number or a 1-D sequence of them, got shape {value.shape}"
+            )
+        value = value.item() if value.ndim == 0 else tuple(value.tolist())
     if isinstance(value, tuple | list):
         if not value:
             raise ValueError("fourier_sigma must be a number or one number per input, got an empty sequence")
