@@ -11,7 +11,7 @@ of the preprocessing and are saved with it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,9 +25,18 @@ MAX_FREQUENCIES = 1024
 Sigma = float | tuple[float, ...]  # one σ for every column, or one per column
 
 
-def fourier_sigma(value: Any, name: str) -> Sigma:
-    """``value`` as a σ of Fourier frequencies: one number > 0, or a non-empty list, tuple or 1-D
-    array of them (one per input column, kept as a tuple); TypeError or ValueError naming ``name``."""
+def fourier_sigma(
+    value: Any,
+    name: str,
+    *,
+    each: Callable[[Any, str], float] | None = None,
+    per: str = "column",
+) -> Sigma:
+    """``value`` as a σ of Fourier frequencies: one number, or a non-empty list, tuple or 1-D
+    array of them (one per input ``per``, kept as a tuple); TypeError or ValueError naming
+    ``name``. ``each(v, name)`` checks one σ and returns it as a float: by default finite
+    and > 0 (TrainConfig bounds it above too)."""
+    check = each if each is not None else _positive
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value.item()
     if isinstance(value, np.ndarray | list | tuple):
@@ -35,8 +44,12 @@ def fourier_sigma(value: Any, name: str) -> Sigma:
             raise ValueError(f"{name} must be a number or a 1-D sequence of them, got shape {value.shape}")
         values = value.tolist() if isinstance(value, np.ndarray) else list(value)
         if not values:
-            raise ValueError(f"{name} must be a number or one number per column, got an empty sequence")
-        return tuple(finite_float(v, f"{name}[{i}]", minimum=0.0, strict=True) for i, v in enumerate(values))
+            raise ValueError(f"{name} must be a number or one number per {per}, got an empty sequence")
+        return tuple(check(v, f"{name}[{i}]") for i, v in enumerate(values))
+    return check(value, name)
+
+
+def _positive(value: Any, name: str) -> float:
     return finite_float(value, name, minimum=0.0, strict=True)
 
 

@@ -8,9 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from glassnet.data._fourier import MAX_FREQUENCIES
+from glassnet.data._fourier import MAX_FREQUENCIES, fourier_sigma
 from glassnet.losses import LOSSES
 from glassnet.nn import ACTIVATIONS, INITS
 
@@ -127,7 +125,8 @@ class TrainConfig:
         _integer(self.threads, "threads", low=0, high=1024)
         _integer(self.fourier_features, "fourier_features", low=0, high=MAX_FREQUENCIES)
         if self.fourier_sigma is not None:
-            object.__setattr__(self, "fourier_sigma", _fourier_sigma(self.fourier_sigma))
+            sigma = fourier_sigma(self.fourier_sigma, "fourier_sigma", each=_sigma_value, per="input")
+            object.__setattr__(self, "fourier_sigma", sigma)
         for flag in ("restore_best", "refit", "cuda_graph"):
             if not isinstance(getattr(self, flag), bool):
                 raise TypeError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
@@ -187,21 +186,9 @@ def _hidden(value: Any) -> tuple[int, ...]:
     return widths
 
 
-def _fourier_sigma(value: Any) -> float | tuple[float, ...]:
-    """One σ in (0, 1e6], or a non-empty tuple (or list, or 1-D array) of them, one per input."""
-    if isinstance(value, np.ndarray):  # as FourierFeatures takes them: 0-d, one σ; 1-D, one per input
-        if value.ndim > 1:
-            raise ValueError(
-                f"fourier_sigma must be a number or a 1-D sequence of them, got shape {value.shape}"
-            )
-        value = value.item() if value.ndim == 0 else tuple(value.tolist())
-    if isinstance(value, tuple | list):
-        if not value:
-            raise ValueError("fourier_sigma must be a number or one number per input, got an empty sequence")
-        for index, item in enumerate(value):
-            _number(item, f"fourier_sigma[{index}]", low=0.0, high=1e6, low_open=True)
-        return tuple(float(item) for item in value)
-    _number(value, "fourier_sigma", low=0.0, high=1e6, low_open=True)
+def _sigma_value(value: Any, name: str) -> float:
+    """One σ of the Fourier frequencies, in (0, 1e6]."""
+    _number(value, name, low=0.0, high=1e6, low_open=True)
     return float(value)
 
 
