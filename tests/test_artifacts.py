@@ -106,6 +106,7 @@ def test_protocol_of_a_refit_whose_final_pass_diverged(tmp_path: Path) -> None:
         hidden=(16,), epochs=15, optimizer="sgd", momentum=0.9, lr=0.6, schedule="constant",
         weight_decay=0.0, ensemble=2, batch_size=64, seed=2,
         fourier_sigma=0.2,  # the σ this divergence was found with (one for every feature)
+        activation="relu",  # and the activation of both members
     )  # fmt: skip
     with np.errstate(over="ignore", invalid="ignore"):
         run = airfoil_run(config)

@@ -31,6 +31,7 @@ def trained(engine: str = "numpy", ensemble: int = 1) -> tuple[Checkpoint, np.nd
     checkpoint = Checkpoint(
         spec=result.spec,
         members=result.weights,
+        activations=result.activations,  # relu, tanh: the default's members in turn
         config=config,
         preprocessor=prep.to_state(),
         metrics={"test": {"rmse": 1.5, "r2": float("nan")}},
@@ -143,7 +144,7 @@ _nan_weight = _resealed(_nan_at("weights/0/2.bias"))
         (_shrink_and_reseal, r"has shape \(8, 2\), the architecture \[3, 8, 8, 1\] needs \(8, 3\)"),
         (_drop_member, r"missing \['2.bias'\]"),
         (_nan_weight, "NaN or infinite"),
-        (_future_version, f"format version {FORMAT_VERSION + 1}.*reads version {FORMAT_VERSION}"),
+        (_future_version, f"format version {FORMAT_VERSION + 1}.*reads versions 1 and {FORMAT_VERSION}"),
         (_other_format, "not a glassnet checkpoint"),
     ],
 )

@@ -214,11 +214,27 @@ def test_forged_metadata_is_refused_or_harmless(
 
 def test_other_format_versions_are_refused(saved: bytes, tmp_path: Path) -> None:
     arrays, meta = _arrays_and_meta(saved)
-    for version in (0, 2, "1", 1.0001, None, 10**400):
+    for version in (0, 3, "1", 1.0, 1.0001, True, None, 10**400):
         path = tmp_path / "v.npz"
         path.write_bytes(_sealed(arrays, {**meta, "version": version}))
         with pytest.raises(ValueError, match="format version"):
             load_checkpoint(path)
+
+
+@pytest.mark.parametrize("listed", [None, "relu", ["relu", 3], ["relu", "relu"], ["rleu"]])
+def test_a_version_2_file_without_one_activation_per_member_is_refused(
+    saved: bytes, tmp_path: Path, listed: Any
+) -> None:
+    """Version 2 is version 1 with each member's activation: a list of one known name per member."""
+    arrays, meta = _arrays_and_meta(saved)
+    assert meta["version"] == 1 and meta["n_members"] == 1  # members of one activation: version 1
+    changed = {**meta, "version": 2}
+    if listed is not None:
+        changed["member_activations"] = listed
+    path = tmp_path / "v2.npz"
+    path.write_bytes(_sealed(arrays, changed))
+    with pytest.raises(ValueError, match="activation"):  # member_activations, or the activation refused
+        load_checkpoint(path)
 
 
 def test_a_pickle_payload_never_runs(saved: bytes, tmp_path: Path) -> None:

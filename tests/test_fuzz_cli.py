@@ -69,7 +69,7 @@ NUMBERS = st.one_of(
     st.text(max_size=8),
 )
 
-TRAIN_OPTIONS = [f"--{name.replace('_', '-')}" for name in train_cli.NUMERIC_OPTIONS] + [
+TRAIN_OPTIONS = [f"--{name.replace('_', '-')}" for name in train_cli.PARSED_OPTIONS] + [
     "--test-fraction",
     "--val-fraction",
 ]

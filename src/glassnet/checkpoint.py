@@ -1,12 +1,16 @@
 """Checkpoints: a trained model with everything needed to use, check and resume it, in one ``.npz``.
 
-Format (version 1), a NumPy ``.npz`` archive read with ``allow_pickle=False`` (so loading
-never runs code):
+Format (version 1, or 2 for an ensemble whose members differ in hidden activation), a NumPy
+``.npz`` archive read with ``allow_pickle=False`` (so loading never runs code):
 
 - ``__meta__``: uint8 array holding UTF-8 JSON: ``format``, ``version``, the architecture
   (:class:`~glassnet.spec.MLPSpec`), the training configuration, metrics, free-form
   ``info`` (task, feature names and units, split), the scalar parts of a resume state,
-  the name/dtype/shape of every other array, and a SHA-256 over all of it;
+  the name/dtype/shape of every other array, and a SHA-256 over all of it; version 2 adds
+  ``member_activations``, each member's hidden activation. A file is written in the lowest
+  version that holds it (as NumPy writes ``.npy`` files), so a glassnet that reads version 1
+  only still reads every model whose members share one activation, and refuses the others
+  rather than build them all with the spec's;
 - ``weights/<m>/<name>``: member m's parameters, names as in glassnet and torch
   (``0.weight`` (out, in), ``0.bias`` (out,), …);
 - ``preprocessor/<key>``: the fitted preprocessing (``Preprocessor.to_state()``);
@@ -54,10 +58,12 @@ from glassnet.train import (
     history_arrays,
     history_records,
 )
+from glassnet.train._ensemble import member_activations
 from glassnet.train._trainer import check_resume_config
 
 FORMAT = "glassnet-checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest version, written only where needed: READ_VERSIONS
+READ_VERSIONS = (1, 2)
 META_KEY = "__meta__"
 FINISHED_STATUSES = (
     "completed",
@@ -85,10 +91,13 @@ class Checkpoint:
     history: list[dict[str, float]] = field(default_factory=list)  # per-epoch records of every member
     arrays: dict[str, Array] = field(default_factory=dict)  # extra arrays (split indices, …)
     resume: ResumeState | None = None  # state of an interrupted run
+    # each member's hidden activation, where members differ (Ensemble's activations); None:
+    # spec.activation for every member
+    activations: list[str] | None = None
 
     def ensemble(self) -> Ensemble:
         """The members as glassnet models (mean prediction)."""
-        return Ensemble(self.spec, self.members)
+        return Ensemble(self.spec, self.members, activations=self.activations)
 
     def torch_modules(self, device: str = "cpu") -> list[Any]:
         """The members as ``torch.nn.Sequential`` modules."""
@@ -114,6 +123,8 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
         raise ValueError("a checkpoint needs at least one member's weights")
     for index, weights in enumerate(checkpoint.members):
         check_weights(checkpoint.spec, weights, what=f"member {index} weights")
+    activations = member_activations(checkpoint.spec, checkpoint.activations, len(checkpoint.members))
+    mixed = any(activation != checkpoint.spec.activation for activation in activations)
     resume, config = checkpoint.resume, checkpoint.config
     if resume is not None and resume.config is not None and config is not None:
         # a resume state loads with the checkpoint's configuration: it must be its run's
@@ -126,7 +137,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     _put(arrays, "arrays", checkpoint.arrays)
     meta: dict[str, Any] = {
         "format": FORMAT,
-        "version": FORMAT_VERSION,
+        "version": 2 if mixed else 1,
         "glassnet_version": __version__,
         "spec": checkpoint.spec.to_dict(),
         "n_members": len(checkpoint.members),
@@ -135,6 +146,8 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
         "info": _finite_json(checkpoint.info),
         "resume": _put_resume(arrays, checkpoint.resume) if checkpoint.resume is not None else None,
     }
+    if mixed:
+        meta["member_activations"] = list(activations)
     meta["arrays"] = {key: [array.dtype.str, list(array.shape)] for key, array in sorted(arrays.items())}
     meta["sha256"] = _digest(meta, arrays)
     text = json.dumps(meta, sort_keys=True, allow_nan=False, default=_json_default)
@@ -388,10 +401,10 @@ def _read_meta(source: Path, raw: np.ndarray[Any, Any]) -> dict[str, Any]:
             f"{source} is not a glassnet checkpoint (format {meta.get('format') if isinstance(meta, dict) else None!r})"
         )
     version = meta.get("version")
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version not in READ_VERSIONS:  # not True, not 1.0
         raise ValueError(
-            f"{source} has checkpoint format version {version!r}; this glassnet ({__version__}) reads version "
-            f"{FORMAT_VERSION}"
+            f"{source} has checkpoint format version {version!r}; this glassnet ({__version__}) reads versions "
+            f"{' and '.join(map(str, READ_VERSIONS))}"
         )
     return meta
 
@@ -452,10 +465,11 @@ def _assemble(
             raise ValueError(
                 f"damaged preprocessing: it gives {checked.n_outputs} columns, the model takes {spec.n_inputs}"
             )
+    activations = _member_activations(meta, spec, n_members)
     if config is None and meta.get("config") is not None:
         config = _config(meta["config"])
     if config is not None:
-        _config_fits(config, spec, n_members)
+        _config_fits(config, spec, activations)
     resume = (
         _assemble_resume(meta["resume"], arrays, spec, config) if meta.get("resume") is not None else None
     )
@@ -473,16 +487,31 @@ def _assemble(
         history=history_records(_group(arrays, "history")),
         arrays=_checked_split(_group(arrays, "arrays")),
         resume=resume,
+        activations=list(activations) if meta["version"] >= 2 else None,
     )
 
 
-def _config_fits(config: TrainConfig, spec: MLPSpec, n_members: int) -> None:
-    """ValueError unless ``config`` describes ``spec`` (the Trainer builds one from the other)
-    and at most its ``ensemble`` members: ``train --resume`` rebuilds the model from the
-    configuration, and evaluate reads the architecture, so the two must agree."""
+def _member_activations(meta: dict[str, Any], spec: MLPSpec, n_members: int) -> tuple[str, ...]:
+    """Each member's hidden activation: version 2's ``member_activations``, checked, or the
+    spec's for every member (version 1)."""
+    if meta["version"] < 2:
+        return member_activations(spec, None, n_members)
+    saved = meta.get("member_activations")
+    if not isinstance(saved, list) or not all(isinstance(name, str) for name in saved):
+        raise ValueError(
+            f"damaged metadata: member_activations must be a list of names, one per member, got {saved!r}"
+        )
+    return member_activations(spec, saved, n_members)
+
+
+def _config_fits(config: TrainConfig, spec: MLPSpec, activations: tuple[str, ...]) -> None:
+    """ValueError unless ``config`` describes ``spec`` and the members' ``activations`` (the
+    Trainer builds them from it) and at most its ``ensemble`` members: ``train --resume``
+    rebuilds the model from the configuration, and evaluate reads the architecture, so the
+    two must agree."""
+    n_members = len(activations)
     expected = {
         "hidden": spec.sizes[1:-1],
-        "activation": spec.activation,
         "output_activation": spec.output_activation,
         "dtype": spec.dtype,
     }
@@ -495,6 +524,18 @@ def _config_fits(config: TrainConfig, spec: MLPSpec, n_members: int) -> None:
     if n_members > config.ensemble:
         raise ValueError(
             f"the checkpoint holds {n_members} members, its configuration trains {config.ensemble}"
+        )
+    trained = tuple(config.member_activation(member) for member in range(n_members))
+    if trained != activations:
+        if len(set(activations)) == 1 and isinstance(config.activation, str):
+            raise ValueError(
+                f"the training configuration's activation {config.activation!r} does not match the "
+                f"architecture's {activations[0]!r}"
+            )
+        raise ValueError(
+            f"the training configuration's activation {config.activation!r} gives the members "
+            f"{', '.join(trained)}; the architecture's are {', '.join(activations)} (a Checkpoint "
+            "of members of different activations needs them: activations=TrainResult.activations)"
         )
 
 

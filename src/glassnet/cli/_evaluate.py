@@ -168,8 +168,10 @@ def handle(args: argparse.Namespace) -> int:
         print(json_text(metrics))  # valid JSON: a NaN R² or an infinite RMSE is null, as in metrics.json
         return 0
     unit = checkpoint.info.get("target_unit", "")
+    kinds = f" ({', '.join(checkpoint.activations)})" if checkpoint.activations else ""  # mixed members
     print(
-        f"{path}: {checkpoint.info.get('task')} model {list(checkpoint.spec.sizes)}, {len(checkpoint.members)} member(s)"
+        f"{path}: {checkpoint.info.get('task')} model {list(checkpoint.spec.sizes)}, "
+        f"{len(checkpoint.members)} member(s){kinds}"
     )
     # a refit model's "train" rows are the training and validation rows it was retrained on
     labels = {"train": "train+val"} if was_refit(checkpoint) and "train" in metrics else {}

@@ -39,6 +39,8 @@ from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS
 from glassnet.train._trainer import ctrl_c_reaches_python
 
 MAX_HIDDEN_WIDTH = 16_384
+# the hidden activations the command line offers (the library has the same ones)
+ACTIVATION_CHOICES = ("relu", "leaky_relu", "tanh", "sigmoid", "softplus", "identity")
 MAX_PARAMETERS = 50_000_000
 MAX_SEED = 2**32 - 1
 MAX_SAMPLES = 1_000_000
@@ -95,12 +97,28 @@ def parse_sigma(text: str) -> float | tuple[float, ...]:
     return values[0] if len(values) == 1 else values
 
 
+def parse_activation(text: str) -> str | tuple[str, ...]:
+    """--activation: "relu" (every member) or "relu,tanh" (the ensemble's members in turn)."""
+    names = tuple(part.strip() for part in text.split(","))
+    unknown = [name for name in names if name not in ACTIVATION_CHOICES]
+    if unknown:
+        raise ValueError(
+            f"--activation takes one of {', '.join(ACTIVATION_CHOICES)}, or several, comma-separated, "
+            f"for the ensemble's members in turn; got {text!r} ({', '.join(map(repr, unknown))} unknown)"
+        )
+    return names[0] if len(names) == 1 else names
+
+
+def _names_text(value: str | tuple[str, ...]) -> str:
+    return value if isinstance(value, str) else ",".join(value)
+
+
 def _sigma_text(sigma: float | tuple[float, ...]) -> str:
     return ",".join(f"{value:g}" for value in (sigma if isinstance(sigma, tuple) else (sigma,)))
 
 
 # option -> (TrainConfig field, parser)
-NUMERIC_OPTIONS: dict[str, tuple[str, Any]] = {
+PARSED_OPTIONS: dict[str, tuple[str, Any]] = {
     "epochs": ("epochs", lambda t: parse_int(t, "--epochs", 1, MAX_EPOCHS)),
     "lr": ("lr", lambda t: parse_float(t, "--lr", 0.0, 10.0, low_open=True)),
     "batch_size": ("batch_size", lambda t: parse_int(t, "--batch-size", 1, MAX_BATCH_SIZE)),
@@ -121,11 +139,11 @@ NUMERIC_OPTIONS: dict[str, tuple[str, Any]] = {
         lambda t: parse_int(t, "--fourier-features", 0, MAX_FREQUENCIES),
     ),
     "fourier_sigma": ("fourier_sigma", parse_sigma),
+    "activation": ("activation", parse_activation),
 }
 CHOICE_OPTIONS = {
     "optimizer": "optimizer",
     "schedule": "schedule",
-    "activation": "activation",
     "init": "init",
     "engine": "engine",
     "device": "device",
@@ -192,8 +210,11 @@ def _add_common(
     )
     model.add_argument(
         "--activation",
-        choices=("relu", "leaky_relu", "tanh", "sigmoid", "softplus", "identity"),
-        help=f"hidden activation (default {d.activation})",
+        metavar="NAME[,NAME…]",
+        help=(
+            f"hidden activation: {', '.join(ACTIVATION_CHOICES)}; several, comma-separated, go to "
+            f"the ensemble's members in turn (default {_names_text(d.activation)})"
+        ),
     )
     model.add_argument(
         "--init", choices=("torch", "he", "xavier"), help=f"weight initialisation (default {d.init})"
@@ -297,7 +318,7 @@ def _add_common(
 def given_training_options(args: argparse.Namespace) -> list[str]:
     """Training options given on the command line that --resume may not change (all but
     :data:`RESUME_OPTIONS`)."""
-    given = [name for name in (*NUMERIC_OPTIONS, *CHOICE_OPTIONS) if getattr(args, name, None) is not None]
+    given = [name for name in (*PARSED_OPTIONS, *CHOICE_OPTIONS) if getattr(args, name, None) is not None]
     given += [name for name in FLAG_OPTIONS if getattr(args, name, False)]
     given = [name for name in given if name not in RESUME_OPTIONS]
     given += [
@@ -313,7 +334,7 @@ def given_training_options(args: argparse.Namespace) -> list[str]:
 def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
     """``base`` with every option the user gave, each checked."""
     changes: dict[str, Any] = {}
-    for name, (field, parse) in NUMERIC_OPTIONS.items():
+    for name, (field, parse) in PARSED_OPTIONS.items():
         text = getattr(args, name, None)
         if text is not None:
             changes[field] = parse(text)
@@ -527,7 +548,7 @@ def resume_config(args: argparse.Namespace, saved: TrainConfig) -> TrainConfig:
     if args.no_cuda_graph:
         changes["cuda_graph"] = False
     if args.threads is not None:
-        changes["threads"] = NUMERIC_OPTIONS["threads"][1](args.threads)
+        changes["threads"] = PARSED_OPTIONS["threads"][1](args.threads)
     engine, device = changes.get("engine", saved.engine), changes.get("device", saved.device)
     if device != "cpu" and engine != "torch":
         raise ValueError(
@@ -621,8 +642,9 @@ def seconds_text(seconds: float) -> str:
 def summary(run: Run) -> str:
     """A few lines: the metrics table of every part and the training time."""
     result = run.result
+    kinds = f" ({', '.join(result.activations)})" if len(set(result.activations)) > 1 else ""
     lines = [
-        f"{run.task}: {len(result.members)} model(s), {result.spec.sizes} ({run.config.engine}), "
+        f"{run.task}: {len(result.members)} model(s){kinds}, {result.spec.sizes} ({run.config.engine}), "
         f"{seconds_text(result.seconds)}, {result.status}"
     ]
     if result.message:

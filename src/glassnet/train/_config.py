@@ -35,7 +35,11 @@ class TrainConfig:
     """
 
     hidden: tuple[int, ...] = (128, 128, 128)  # hidden layer widths; sizes = (inputs, *hidden, outputs)
-    activation: str = "relu"  # hidden activation: identity, relu, leaky_relu, sigmoid, tanh, softplus
+    # hidden activation: identity, relu, leaky_relu, sigmoid, tanh, softplus; or a tuple of them,
+    # which the ensemble's members take in turn (member m the (m mod length)-th), so that they
+    # err differently: ("relu", "tanh") trains a single ReLU model, or 5 members relu, tanh,
+    # relu, tanh, relu
+    activation: str | tuple[str, ...] = ("relu", "tanh")
     # None: identity output (a regression value, or a logit for loss="logistic");
     # "sigmoid": a probability, which loss="bce" needs
     output_activation: str | None = None
@@ -89,7 +93,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden", _hidden(self.hidden))
-        _choice(self.activation, ACTIVATIONS, "activation")
+        object.__setattr__(self, "activation", _activation(self.activation))
         if self.output_activation is not None:
             _choice(self.output_activation, ACTIVATIONS, "output_activation")
         _choice(self.init, INITS, "init")
@@ -133,6 +137,13 @@ class TrainConfig:
         if not isinstance(self.extra, Mapping):
             raise TypeError(f"extra must be a mapping, got {type(self.extra).__name__}")
 
+    def member_activation(self, member: int) -> str:
+        """The hidden activation of ensemble member m (0-based): ``activation`` itself, or its
+        (m mod length)-th entry when it is a tuple."""
+        if isinstance(self.activation, str):
+            return self.activation
+        return self.activation[member % len(self.activation)]
+
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (checked again)."""
         return dataclasses.replace(self, **changes)
@@ -140,8 +151,9 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["hidden"] = list(self.hidden)
-        if isinstance(self.fourier_sigma, tuple):
-            data["fourier_sigma"] = list(self.fourier_sigma)
+        for name in ("activation", "fourier_sigma"):
+            if isinstance(getattr(self, name), tuple):
+                data[name] = list(getattr(self, name))
         data["extra"] = dict(self.extra)
         return data
 
@@ -184,6 +196,27 @@ def _hidden(value: Any) -> tuple[int, ...]:
     if len(widths) > 64:
         raise ValueError(f"at most 64 hidden layers, got {len(widths)}")
     return widths
+
+
+def _activation(value: Any) -> str | tuple[str, ...]:
+    """One hidden activation, or a tuple of them for the ensemble's members in turn; a list
+    becomes a tuple, and a sequence of one its only name (the same configuration)."""
+    if isinstance(value, list | tuple):
+        if not value:
+            raise ValueError(
+                f"activation takes one name or a sequence of them, one per member in turn, got {value!r}"
+            )
+        for name in value:
+            _choice(name, ACTIVATIONS, "each activation of a sequence")
+        names = tuple(value)
+        return names[0] if len(names) == 1 else names
+    if isinstance(value, str) and "," in value:  # the command line's form, not the configuration's
+        raise ValueError(
+            f"activation must be one of {', '.join(ACTIVATIONS)}, or a tuple of them, got {value!r}; "
+            f"for members in turn write a tuple: {tuple(part.strip() for part in value.split(','))!r}"
+        )
+    _choice(value, ACTIVATIONS, "activation")
+    return str(value)
 
 
 def _sigma_value(value: Any, name: str) -> float:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,21 @@ class Ensemble:
 
     Shapes: X (N, d₀) -> ŷ (N, d_L). A single model is an ensemble of one. ``members`` is a
     list (any iterable) of weight dicts, one per member (``model.state_dict()``).
+
+    ``activations``, one name per member, gives member m the hidden activation
+    ``activations[m]`` in place of ``spec.activation`` (members of different activations err
+    differently, and their mean gains: ``TrainConfig.activation`` as a tuple trains them);
+    the spec's sizes, output activation and dtype are every member's. ``activations`` lists
+    each member's, given or not; ``member_spec(m)`` is member m's whole architecture.
     """
 
-    def __init__(self, spec: MLPSpec, members: Iterable[Mapping[str, npt.ArrayLike]]) -> None:
+    def __init__(
+        self,
+        spec: MLPSpec,
+        members: Iterable[Mapping[str, npt.ArrayLike]],
+        *,
+        activations: Sequence[str] | None = None,
+    ) -> None:
         if not isinstance(spec, MLPSpec):
             raise TypeError(f"spec must be an MLPSpec, got {type(spec).__name__}")
         # one member's dict (or a str) is iterable too: its keys (characters) are no members
@@ -42,11 +55,21 @@ class Ensemble:
                 )
             check_weights(spec, weights, what=f"member {index} weights")
         self.spec = spec
+        self.activations = member_activations(spec, activations, len(listed))
         self._models = []
-        for weights in listed:
-            model = build_mlp(spec, rng=np.random.default_rng(0))
+        for index, weights in enumerate(listed):
+            model = build_mlp(self.member_spec(index), rng=np.random.default_rng(0))
             model.load_state_dict(weights)
             self._models.append(model)
+
+    def member_spec(self, member: int) -> MLPSpec:
+        """Member m's architecture: the spec with its own hidden activation."""
+        activation = self.activations[member]
+        return (
+            self.spec
+            if activation == self.spec.activation
+            else dataclasses.replace(self.spec, activation=activation)
+        )
 
     @property
     def members(self) -> list[dict[str, Array]]:
@@ -75,3 +98,19 @@ class Ensemble:
         with np.errstate(under="ignore"):
             outputs = [model.forward(inputs).astype(np.float64) for model in self._models]
         return np.mean(outputs, axis=0) if len(outputs) > 1 else outputs[0]
+
+
+def member_activations(spec: MLPSpec, activations: Sequence[str] | None, k: int) -> tuple[str, ...]:
+    """The hidden activation of each of k members: ``activations`` checked (one valid name per
+    member, each as MLPSpec checks it), or ``spec.activation`` for all when None."""
+    if activations is None:
+        return (spec.activation,) * k
+    if isinstance(activations, str) or not isinstance(activations, Sequence):
+        raise TypeError(
+            f"activations must be a sequence of names, one per member, got {type(activations).__name__}"
+        )
+    if len(activations) != k:
+        raise ValueError(f"activations names {len(activations)} member(s), the ensemble has {k}")
+    for name in activations:
+        dataclasses.replace(spec, activation=name)  # refuses an unknown name, as MLPSpec does
+    return tuple(activations)

@@ -146,7 +146,7 @@ class TrainResult:
     """What ``Trainer.run`` returns: the members, the run's status, and a resume state if interrupted."""
 
     config: TrainConfig
-    spec: MLPSpec
+    spec: MLPSpec  # member 0's architecture; the others differ at most in hidden activation
     members: list[MemberResult]
     status: str  # completed (includes early stopping), diverged, interrupted
     message: str
@@ -173,13 +173,22 @@ class TrainResult:
         """The validation passes' models (refit runs), which the validation figures describe."""
         if not self.validation_members:
             return None
-        return Ensemble(self.spec, [member.weights for member in self.validation_members])
+        return self._ensemble(self.validation_members)
 
     def ensemble(self) -> Ensemble:
         """The trained members as an :class:`Ensemble` (numpy; ``.torch_modules()`` for torch)."""
         if not self.members:
             raise ValueError(f"no trained member to predict with (run {self.status})")
-        return Ensemble(self.spec, self.weights)
+        return self._ensemble(self.members)
+
+    @property
+    def activations(self) -> list[str]:
+        """The hidden activation of each member kept (``config.member_activation``)."""
+        return [self.config.member_activation(member.member) for member in self.members]
+
+    def _ensemble(self, members: list[MemberResult]) -> Ensemble:
+        activations = [self.config.member_activation(member.member) for member in members]
+        return Ensemble(self.spec, [member.weights for member in members], activations=activations)
 
     def predict(self, x: npt.ArrayLike) -> Array:
         """Mean prediction of the members, (N, d₀) -> (N, d_L), in model units."""
@@ -239,9 +248,9 @@ class Trainer:
         self.progress = progress
         self.callback = callback
         self.handle_sigint = handle_sigint
-        self.spec = MLPSpec(
+        self.spec = MLPSpec(  # member 0's; member_spec(m) is member m's
             sizes=(self.x.shape[1], *config.hidden, self.y.shape[1]),
-            activation=config.activation,
+            activation=config.member_activation(0),
             output_activation=config.output_activation,
             dtype=config.dtype,
         )
@@ -267,10 +276,14 @@ class Trainer:
         """Stop after the current batch; ``run`` then returns an interrupted result with a resume state."""
         self._stop = True
 
+    def member_spec(self, member: int) -> MLPSpec:
+        """Member m's architecture: ``spec`` with the member's hidden activation."""
+        return dataclasses.replace(self.spec, activation=self.config.member_activation(member))
+
     def initial_weights(self, member: int) -> dict[str, Array]:
         """Member m's starting weights, drawn by glassnet with ``default_rng([seed, m])``."""
         rng = np.random.default_rng([self.config.seed, member])
-        return build_mlp(self.spec, rng=rng, init=self.config.init).state_dict()
+        return build_mlp(self.member_spec(member), rng=rng, init=self.config.init).state_dict()
 
     def epoch_orders(
         self, member: int, n: int | None = None, start: int = 0
@@ -407,7 +420,7 @@ class Trainer:
     ) -> MemberResult | ResumeState:
         member, rows = self._job(job)
         weights = resume.weights if resume is not None else self.initial_weights(member)
-        engine = make_engine(self.config, self.spec, weights, rows.x, rows.y)
+        engine = make_engine(self.config, self.member_spec(member), weights, rows.x, rows.y)
         try:
             return self._train_member_with(engine, job, rows, resume, finished, bar)
         finally:

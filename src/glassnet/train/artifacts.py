@@ -105,19 +105,23 @@ def data_mismatch(checkpoint: Checkpoint, x: Any, y: Any) -> str | None:
 def run_checkpoint(run: Run, *, with_resume: bool = False) -> Checkpoint:
     """The run as a :class:`Checkpoint` (with its resume state when ``with_resume``)."""
     resume = run.result.resume if with_resume else None
-    members = run.result.weights
+    finished = run.result.members
     refit = bool(run.result.validation_members)  # with validation passes beside them, the members are refit
-    if not members and run.result.validation_members:  # stopped before any final pass ended:
-        members = [member.weights for member in run.result.validation_members]  # the finished ones
+    if not finished and run.result.validation_members:  # stopped before any final pass ended:
+        finished = run.result.validation_members  # the finished ones
         refit = False
+    members = [member.weights for member in finished]
+    numbers = [member.member for member in finished]
     if not members:  # interrupted in the first member: its weights so far stand in
         if resume is None:
             raise ValueError("the run has no trained member to save")
         members = [stand_in_weights(resume)]
+        numbers = [resume.member % run.config.ensemble]
         refit = resume.member >= run.config.ensemble  # jobs K…2K−1 are the final (refit) passes
     return Checkpoint(
         spec=run.result.spec,
         members=members,
+        activations=[run.config.member_activation(number) for number in numbers],
         config=run.config,
         preprocessor=run.preprocessor.to_state(),
         metrics=run.metrics,
