@@ -25,6 +25,7 @@ def _interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, optimizer: str
     config = TrainConfig(
         hidden=(4,), epochs=4, batch_size=8, ensemble=2, seed=1, refit=False, optimizer=optimizer,
         fourier_features=0,
+        activation="relu",  # the model saved is member 2's weights as the one member: one kind
     )  # fmt: skip
     trainer = Trainer(config, ROWS, TARGET, ROWS[:16], TARGET[:16])
     make_engine, batches = trainer_module.make_engine, [0]

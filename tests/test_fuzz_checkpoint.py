@@ -227,8 +227,9 @@ def test_a_version_2_file_without_one_activation_per_member_is_refused(
 ) -> None:
     """Version 2 is version 1 with each member's activation: a list of one known name per member."""
     arrays, meta = _arrays_and_meta(saved)
-    assert meta["version"] == 1 and meta["n_members"] == 1  # members of one activation: version 1
-    changed = {**meta, "version": 2}
+    assert meta["n_members"] == 1
+    changed = {key: value for key, value in meta.items() if key != "member_activations"}
+    changed["version"] = 2
     if listed is not None:
         changed["member_activations"] = listed
     path = tmp_path / "v2.npz"

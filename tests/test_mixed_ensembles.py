@@ -44,6 +44,7 @@ def test_members_take_the_activations_in_turn() -> None:
     assert mixed.activation == MIXED
     assert [mixed.member_activation(m) for m in range(5)] == ["relu", "tanh", "relu", "tanh", "relu"]
     assert config(activation=("tanh",)).activation == "tanh"  # one name in a sequence: that name
+    assert config(activation=["relu", "relu"]) == config(activation="relu")  # the same members
     assert config(activation="tanh").member_activation(4) == "tanh"
     assert TrainConfig.from_dict(json.loads(json.dumps(mixed.to_dict()))) == mixed
 
@@ -106,7 +107,9 @@ def test_the_engines_agree_on_a_mixed_ensemble(rows: Any, torch: Any) -> None:
             np.testing.assert_allclose(a.weights[key], b.weights[key], rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize(("engine_cls", "batches"), [(NumpyEngine, 11), (TorchEngine, 11), (NumpyEngine, 30)])
+@pytest.mark.parametrize(
+    ("engine_cls", "batches"), [(NumpyEngine, 11), (TorchEngine, 11), (NumpyEngine, 38), (TorchEngine, 38)]
+)
 def test_a_mixed_run_resumes_to_the_bit(
     engine_cls: Any,
     batches: int,
@@ -114,7 +117,9 @@ def test_a_mixed_run_resumes_to_the_bit(
     monkeypatch: pytest.MonkeyPatch,
     request: pytest.FixtureRequest,
 ) -> None:
-    """Interrupted in the tanh member's validation pass (batch 11) or its final pass (batch 30)."""
+    """Interrupted in the tanh member's validation pass (batch 11: 10 batches of 100 rows a
+    member) or its final pass (batch 38: after 20 validation-pass batches and 12 of the ReLU
+    member's final pass, whose 1120 rows make 12 batches)."""
     engine = "numpy" if engine_cls is NumpyEngine else "torch"
     if engine == "torch":
         request.getfixturevalue("torch")
@@ -171,8 +176,7 @@ def test_a_mixed_checkpoint_is_version_2_and_loads_each_member_with_its_activati
         spec=result.spec, members=result.weights, config=run_config, activations=result.activations
     )
     path = save_checkpoint(tmp_path / "mixed.npz", checkpoint)
-    with np.load(path, allow_pickle=False) as archive:
-        meta = json.loads(archive["__meta__"].tobytes())
+    meta = saved_meta(path)
     assert meta["version"] == 2 and meta["member_activations"] == ["relu", "tanh", "relu"]
     loaded = load_checkpoint(path)
     assert loaded.activations == ["relu", "tanh", "relu"] and loaded.config == run_config
@@ -184,32 +188,52 @@ def test_a_mixed_checkpoint_is_version_2_and_loads_each_member_with_its_activati
     np.testing.assert_allclose(through_torch, result.predict(xv), rtol=1e-12, atol=1e-14)
 
 
-def test_members_of_one_activation_still_write_version_1(rows: Any, tmp_path: Path) -> None:
-    x, y, xv, yv = rows
-    result = fit(config(activation=MIXED, ensemble=1), x, y, xv, yv)  # member 0 only: relu
-    checkpoint = Checkpoint(spec=result.spec, members=result.weights, activations=result.activations)
-    path = save_checkpoint(tmp_path / "one.npz", checkpoint)
+def saved_meta(path: Path) -> dict[str, Any]:
     with np.load(path, allow_pickle=False) as archive:
-        meta = json.loads(archive["__meta__"].tobytes())
-    assert meta["version"] == 1 and "member_activations" not in meta
-    assert load_checkpoint(path).activations is None
+        return dict(json.loads(archive["__meta__"].tobytes()))
 
 
-def test_a_checkpoint_whose_activations_the_configuration_does_not_give_is_refused(
-    rows: Any, tmp_path: Path
-) -> None:
+def test_version_1_unless_a_reader_of_version_1_would_misread_the_file(rows: Any, tmp_path: Path) -> None:
+    """One activation in the configuration and the members: version 1. A configuration of
+    several, even for one ReLU member: version 2, which a reader of version 1 refuses by its
+    number (it would fail on the tuple in the configuration, or build a tanh member as ReLU)."""
+    x, y, xv, yv = rows
+    for activation, version in (("relu", 1), (MIXED, 2)):
+        run_config = config(activation=activation, ensemble=1)
+        result = fit(run_config, x, y, xv, yv)
+        path = save_checkpoint(
+            tmp_path / f"v{version}.npz",
+            Checkpoint(spec=result.spec, members=result.weights, config=run_config),
+        )
+        meta = saved_meta(path)
+        assert meta["version"] == version
+        assert meta.get("member_activations") == (["relu"] if version == 2 else None)
+        loaded = load_checkpoint(path)
+        assert loaded.member_activations() == ("relu",) and loaded.config == run_config
+    spec_only = Checkpoint(spec=result.spec, members=result.weights)  # no configuration: the spec's
+    assert saved_meta(save_checkpoint(tmp_path / "bare.npz", spec_only))["version"] == 1
+
+
+def test_without_activations_a_checkpoint_takes_its_configurations(rows: Any, tmp_path: Path) -> None:
     x, y, xv, yv = rows
     run_config = config(activation=MIXED, ensemble=2)
     result = fit(run_config, x, y, xv, yv)
-    # the members' weights saved without their activations: every one would be built with ReLU
-    without = Checkpoint(spec=result.spec, members=result.weights, config=run_config)
+    implied = Checkpoint(spec=result.spec, members=result.weights, config=run_config)
+    assert implied.member_activations() == ("relu", "tanh")
+    np.testing.assert_array_equal(implied.ensemble().predict(xv), result.predict(xv))
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "m.npz", implied))
+    assert loaded.activations == ["relu", "tanh"]
+    np.testing.assert_array_equal(loaded.ensemble().predict(xv), result.predict(xv))
+    # activations that contradict the configuration: one member would be rebuilt otherwise
+    contradicting = Checkpoint(
+        spec=result.spec, members=result.weights, config=run_config, activations=["relu", "relu"]
+    )
     with pytest.raises(
         ValueError,
-        match=r"activation \('relu', 'tanh'\) gives the members relu, tanh; "
-        r"the architecture's are relu, relu",
+        match=r"activation \('relu', 'tanh'\) gives the members relu, tanh; the architecture's are relu, relu$",
     ):
-        save_checkpoint(tmp_path / "m.npz", without)
-    assert not (tmp_path / "m.npz").exists()
+        save_checkpoint(tmp_path / "c.npz", contradicting)
+    assert not (tmp_path / "c.npz").exists()
 
 
 # -- the command line -------------------------------------------------------------------
@@ -238,6 +262,19 @@ def test_train_evaluate_and_predict_a_mixed_airfoil_ensemble(
     x = checkpoint.load_preprocessor().transform_x(np.array([[800, 0, 0.3048, 71.3, 0.00266337]]))
     expected = checkpoint.load_preprocessor().inverse_transform_y(checkpoint.ensemble().predict(x)[:, 0])
     assert predicted == pytest.approx(float(expected[0]), abs=5e-7)  # written to 6 decimals
+
+
+def test_more_activations_than_members_are_refused_at_the_command_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    options = ["--activation", "relu,tanh,sigmoid", "--ensemble", "2", "--out", str(tmp_path / "r")]
+    assert main(["train", "airfoil", *options]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "--activation names 3 activations for the members in turn, but the run trains 2 member(s): "
+        "give --ensemble 3 or more, or fewer names"
+    ) in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "r").exists()
 
 
 @pytest.mark.parametrize(

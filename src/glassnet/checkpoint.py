@@ -1,16 +1,18 @@
 """Checkpoints: a trained model with everything needed to use, check and resume it, in one ``.npz``.
 
-Format (version 1, or 2 for an ensemble whose members differ in hidden activation), a NumPy
-``.npz`` archive read with ``allow_pickle=False`` (so loading never runs code):
+Format (version 1, or 2 for members of several hidden activations), a NumPy ``.npz``
+archive read with ``allow_pickle=False`` (so loading never runs code):
 
 - ``__meta__``: uint8 array holding UTF-8 JSON: ``format``, ``version``, the architecture
   (:class:`~glassnet.spec.MLPSpec`), the training configuration, metrics, free-form
   ``info`` (task, feature names and units, split), the scalar parts of a resume state,
   the name/dtype/shape of every other array, and a SHA-256 over all of it; version 2 adds
-  ``member_activations``, each member's hidden activation. A file is written in the lowest
-  version that holds it (as NumPy writes ``.npy`` files), so a glassnet that reads version 1
-  only still reads every model whose members share one activation, and refuses the others
-  rather than build them all with the spec's;
+  ``member_activations``, each member's hidden activation, and is written for members of
+  different activations and for a configuration that gives them several
+  (``TrainConfig.activation`` a tuple); other files are written as version 1 (the lowest
+  version that holds them, as NumPy writes ``.npy`` files), which a glassnet that reads
+  version 1 only still reads, while it refuses version 2 by its number rather than build
+  every member with the spec's activation;
 - ``weights/<m>/<name>``: member m's parameters, names as in glassnet and torch
   (``0.weight`` (out, in), ``0.bias`` (out,), …);
 - ``preprocessor/<key>``: the fitted preprocessing (``Preprocessor.to_state()``);
@@ -91,13 +93,20 @@ class Checkpoint:
     history: list[dict[str, float]] = field(default_factory=list)  # per-epoch records of every member
     arrays: dict[str, Array] = field(default_factory=dict)  # extra arrays (split indices, …)
     resume: ResumeState | None = None  # state of an interrupted run
-    # each member's hidden activation, where members differ (Ensemble's activations); None:
-    # spec.activation for every member
+    # each member's hidden activation (Ensemble's activations); None: the configuration's for
+    # members 0, 1, … (config.member_activation), or spec.activation for all without one
     activations: list[str] | None = None
+
+    def member_activations(self) -> tuple[str, ...]:
+        """Each member's hidden activation: ``activations``, or what None stands for."""
+        given = self.activations
+        if given is None and self.config is not None:
+            given = [self.config.member_activation(member) for member in range(len(self.members))]
+        return member_activations(self.spec, given, len(self.members))
 
     def ensemble(self) -> Ensemble:
         """The members as glassnet models (mean prediction)."""
-        return Ensemble(self.spec, self.members, activations=self.activations)
+        return Ensemble(self.spec, self.members, activations=self.member_activations())
 
     def torch_modules(self, device: str = "cpu") -> list[Any]:
         """The members as ``torch.nn.Sequential`` modules."""
@@ -123,9 +132,13 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
         raise ValueError("a checkpoint needs at least one member's weights")
     for index, weights in enumerate(checkpoint.members):
         check_weights(checkpoint.spec, weights, what=f"member {index} weights")
-    activations = member_activations(checkpoint.spec, checkpoint.activations, len(checkpoint.members))
-    mixed = any(activation != checkpoint.spec.activation for activation in activations)
+    activations = checkpoint.member_activations()
     resume, config = checkpoint.resume, checkpoint.config
+    # version 2 where a reader of version 1 would build a member with the wrong activation, or
+    # could not read the configuration
+    several = any(activation != checkpoint.spec.activation for activation in activations) or (
+        config is not None and not isinstance(config.activation, str)
+    )
     if resume is not None and resume.config is not None and config is not None:
         # a resume state loads with the checkpoint's configuration: it must be its run's
         check_resume_config(resume.config, config)
@@ -137,7 +150,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     _put(arrays, "arrays", checkpoint.arrays)
     meta: dict[str, Any] = {
         "format": FORMAT,
-        "version": 2 if mixed else 1,
+        "version": 2 if several else 1,
         "glassnet_version": __version__,
         "spec": checkpoint.spec.to_dict(),
         "n_members": len(checkpoint.members),
@@ -146,7 +159,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
         "info": _finite_json(checkpoint.info),
         "resume": _put_resume(arrays, checkpoint.resume) if checkpoint.resume is not None else None,
     }
-    if mixed:
+    if several:
         meta["member_activations"] = list(activations)
     meta["arrays"] = {key: [array.dtype.str, list(array.shape)] for key, array in sorted(arrays.items())}
     meta["sha256"] = _digest(meta, arrays)
@@ -501,7 +514,10 @@ def _member_activations(meta: dict[str, Any], spec: MLPSpec, n_members: int) -> 
         raise ValueError(
             f"damaged metadata: member_activations must be a list of names, one per member, got {saved!r}"
         )
-    return member_activations(spec, saved, n_members)
+    try:
+        return member_activations(spec, saved, n_members)
+    except ValueError as error:
+        raise ValueError(f"damaged metadata: member_activations {saved!r}: {error}") from None
 
 
 def _config_fits(config: TrainConfig, spec: MLPSpec, activations: tuple[str, ...]) -> None:
@@ -534,8 +550,7 @@ def _config_fits(config: TrainConfig, spec: MLPSpec, activations: tuple[str, ...
             )
         raise ValueError(
             f"the training configuration's activation {config.activation!r} gives the members "
-            f"{', '.join(trained)}; the architecture's are {', '.join(activations)} (a Checkpoint "
-            "of members of different activations needs them: activations=TrainResult.activations)"
+            f"{', '.join(trained)}; the architecture's are {', '.join(activations)}"
         )
 
 

@@ -106,7 +106,7 @@ def parse_activation(text: str) -> str | tuple[str, ...]:
             f"--activation takes one of {', '.join(ACTIVATION_CHOICES)}, or several, comma-separated, "
             f"for the ensemble's members in turn; got {text!r} ({', '.join(map(repr, unknown))} unknown)"
         )
-    return names[0] if len(names) == 1 else names
+    return names[0] if len(set(names)) == 1 else names
 
 
 def _names_text(value: str | tuple[str, ...]) -> str:
@@ -403,6 +403,7 @@ def handle(args: argparse.Namespace) -> int:
         return _resume(args)
     base = TrainConfig() if args.task == "airfoil" else MOONS_CONFIG
     config = config_from_args(args, base)
+    check_activations_used(args, config)
     if args.task == "airfoil":
         split = split_from_args(args, config.seed, test=0.2, val=0.1)
     else:
@@ -432,6 +433,18 @@ def handle(args: argparse.Namespace) -> int:
         print_notes(notes)
         run = train_moons(config, n_samples=samples, noise=noise, split=split, progress=not args.quiet)
     return finish(run, out, args)
+
+
+def check_activations_used(args: argparse.Namespace, config: TrainConfig) -> None:
+    """Refuse an --activation list longer than the ensemble: its last names would train no
+    member, unsaid. (The benchmark's settings share one list between a single model and an
+    ensemble, so this belongs to the command, not to ``config_from_args``.)"""
+    named = config.activation if args.activation is not None else ""  # a tuple: several names
+    if isinstance(named, tuple) and len(named) > config.ensemble:
+        raise ValueError(
+            f"--activation names {len(named)} activations for the members in turn, but the run "
+            f"trains {config.ensemble} member(s): give --ensemble {len(named)} or more, or fewer names"
+        )
 
 
 def check_run(config: TrainConfig, split: SplitSettings, n_features: int) -> None:

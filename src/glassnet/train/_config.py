@@ -200,7 +200,8 @@ def _hidden(value: Any) -> tuple[int, ...]:
 
 def _activation(value: Any) -> str | tuple[str, ...]:
     """One hidden activation, or a tuple of them for the ensemble's members in turn; a list
-    becomes a tuple, and a sequence of one its only name (the same configuration)."""
+    becomes a tuple, and a sequence of one name, once or repeated, that name (the same
+    configuration: every member gets it)."""
     if isinstance(value, list | tuple):
         if not value:
             raise ValueError(
@@ -209,7 +210,7 @@ def _activation(value: Any) -> str | tuple[str, ...]:
         for name in value:
             _choice(name, ACTIVATIONS, "each activation of a sequence")
         names = tuple(value)
-        return names[0] if len(names) == 1 else names
+        return names[0] if len(set(names)) == 1 else names
     if isinstance(value, str) and "," in value:  # the command line's form, not the configuration's
         raise ValueError(
             f"activation must be one of {', '.join(ACTIVATIONS)}, or a tuple of them, got {value!r}; "
