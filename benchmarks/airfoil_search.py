@@ -15,8 +15,8 @@ over the splits. It is a prototype, not glassnet: its initial weights and batch 
 come from torch's generator, so its figures are the recipe's up to the seed-to-seed
 spread, not glassnet's numbers. docs/airfoil.md records what it measured.
 
-    python benchmarks/airfoil_search.py                                   # the recipe, 25 models
-    python benchmarks/airfoil_search.py --activations relu,tanh,relu,tanh,relu
+    python benchmarks/airfoil_search.py                      # the recipe: 25 models, ReLU and tanh members
+    python benchmarks/airfoil_search.py --activations relu,relu,relu,relu,relu   # five ReLU members
     python benchmarks/airfoil_search.py --cycles 4                        # snapshot ensembles
 """
 
@@ -34,12 +34,15 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet.data import Preprocessor, load_airfoil
-from glassnet.train import SplitSettings
+from glassnet.train import SplitSettings, TrainConfig
 from glassnet.train._tasks import AIRFOIL_FOURIER_SIGMA, AIRFOIL_LOG_FEATURES
 
 Array = npt.NDArray[np.float64]
 WARMUP_EPOCHS = 20  # the recipe's linear warm-up, from 0.1 η₀
 ACTIVATIONS = ("relu", "tanh", "sin")
+MEMBERS = 5
+# the recipe's members, which take TrainConfig's activations in turn
+RECIPE_ACTIVATIONS = ",".join(TrainConfig().member_activation(m) for m in range(MEMBERS))
 
 
 @dataclass
@@ -188,7 +191,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add = parser.add_argument
     add("--data", help="airfoil file (default: the usual search)")
     add("--splits", default="0,1,2,3,4", help="split seeds (default 0,1,2,3,4)")
-    add("--activations", default="relu,relu,relu,relu,relu", help="one per member: relu, tanh or sin")
+    add(
+        "--activations",
+        help=f"one per member: relu, tanh or sin (default {RECIPE_ACTIVATIONS}, the recipe's; relu for all "
+        "with --unit-mix)",
+    )
     add("--unit-mix", choices=("tanh", "sin"), help="the second half of every hidden layer's units use this")
     add("--hidden", default="128,128,128", help="hidden widths (default 128,128,128)")
     add("--epochs", type=int, default=1000)
@@ -235,6 +242,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     repeated = sorted({seed for seed in args.splits if args.splits.count(seed) > 1})
     if repeated:  # a split named twice would count twice in the mean over the splits
         parser.error(f"--splits names {repeated} more than once; each split would count twice in the mean")
+    if args.activations is None:
+        args.activations = ",".join(["relu"] * MEMBERS) if args.unit_mix else RECIPE_ACTIVATIONS
     args.activations = args.activations.split(",")
     args.plain_columns = integers(args.plain_columns, "--plain-columns", 0) if args.plain_columns else []
     if args.plain_columns and max(args.plain_columns) > 4:
