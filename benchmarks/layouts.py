@@ -10,9 +10,12 @@ side, so that the difference is arithmetic and layout alone:
   each C- or F-ordered (BLAS's N and T). OpenBLAS is slow in one of the four cases only: A
   C-ordered and B F-ordered (NT), which is glassnet's forward X·Wᵀ;
 - **steps**: one training step (forward, MSE, backward, Adam on one flat buffer), written
-  three ways: with glassnet's arithmetic (row-major activations, X·Wᵀ + b, Σₙ G as 1ᵀG);
-  the same with the activations kept transposed (W·Xᵀ + b, so no NT product in the
-  forward pass, but NT in dL/dW); and the floor itself (``speed.make_floor_step``).
+  five ways: with glassnet's arithmetic (row-major activations, X·Wᵀ + b, Σₙ G as 1ᵀG);
+  the same into buffers made once, with the ReLU in place; the same as the first with the
+  activations kept transposed (W·Xᵀ + b, so no NT product in the forward pass, but NT in
+  dL/dW); the floor's [W | b] blocks and transposed activations, each layer copying its
+  input into a buffer of its own and returning fresh results, as a layer must; and the
+  floor itself (``speed.make_floor_step``), whose layers write into the next one's buffer.
 
 Timings are the minimum over repeats of many calls (µs per call or step, one BLAS thread).
 
@@ -145,6 +148,44 @@ def row_major_step(adam: FlatAdam) -> Step:
     return step
 
 
+def row_major_buffered_step(adam: FlatAdam) -> Step:
+    """``row_major_step`` with every intermediate written into a buffer made once (``out=``), and
+    the ReLU applied in place: glassnet's arithmetic and layout, without its fresh results."""
+    dtype = adam.theta.dtype
+    ones = np.ones(BATCH, dtype)
+    last = len(adam.weights) - 1
+    widths = [weight.shape[0] for weight in adam.weights]
+    outputs = [np.empty((BATCH, width), dtype) for width in widths]  # Z, then h = ReLU(Z) in place
+    input_grads = [np.empty((BATCH, weight.shape[1]), dtype) for weight in adam.weights]  # dL/dX
+    signs = [np.empty((BATCH, width), dtype) for width in widths]
+    residual = np.empty((BATCH, 1), dtype)
+
+    def step(x: Array, y: Array) -> float:
+        inputs = []
+        h = x
+        for index, (weight, bias) in enumerate(zip(adam.weights, adam.biases, strict=True)):
+            inputs.append(h)
+            z = h.dot(weight.T, out=outputs[index])  # (N, out)
+            z += bias
+            h = z if index == last else np.maximum(z, 0.0, out=z)
+        np.subtract(h, y, out=residual)  # (N, 1)
+        flat = residual.ravel()
+        loss = float(np.vdot(flat, flat)) / residual.size
+        g = residual
+        g *= 2.0 / residual.size
+        for index in range(last, -1, -1):
+            g.T.dot(inputs[index], out=adam.weight_grads[index])
+            ones.dot(g, out=adam.bias_grads[index])
+            if index > 0:
+                derivative = np.sign(inputs[index], out=signs[index - 1])
+                derivative *= g.dot(adam.weights[index], out=input_grads[index])
+                g = derivative
+        adam.step()
+        return loss
+
+    return step
+
+
 def transposed_step(adam: FlatAdam) -> Step:
     """The same with every activation kept transposed, (features, N): Zᵀ = W Xᵀ + b (NN),
     dL/dW = Δ X (NT), dL/dXᵀ = Wᵀ Δ (TN); the bias still added apart, Σₙ as Δ·1."""
@@ -178,6 +219,54 @@ def transposed_step(adam: FlatAdam) -> Step:
     return step
 
 
+def block_step(adam: FlatAdam) -> Step:
+    """The floor's layout under the layers' contract: each layer keeps [W | b] as one (out, in + 1)
+    block and copies its transposed input into a (in + 1, N) buffer of its own whose last row is
+    ones, so Zᵀ = [W | b] [Xᵀ; 1ᵀ] (NN) adds the bias inside the product and one product (NT)
+    gives dL/dW and dL/db; but every result a layer returns (Zᵀ, h, dL/dXᵀ) is a fresh array,
+    and the ReLU is not applied in place. The activations stay transposed from layer to layer
+    (an (N, features) array in Fortran order), so each copy into a buffer is contiguous."""
+    dtype = adam.theta.dtype
+    pairs = list(itertools.pairwise(SIZES))
+    blocks = [np.empty((fan_out, fan_in + 1), dtype) for fan_in, fan_out in pairs]
+    grads = [np.empty_like(block) for block in blocks]
+    for block, weight, bias in zip(blocks, adam.weights, adam.biases, strict=True):
+        block[:, :-1], block[:, -1] = weight, bias
+    # one flat θ for Adam: the blocks' data and gradients become views of adam's buffers
+    offset = 0
+    for index, block in enumerate(blocks):
+        size = block.size
+        adam.theta[offset : offset + size] = block.ravel()
+        blocks[index] = adam.theta[offset : offset + size].reshape(block.shape)
+        grads[index] = adam.grad[offset : offset + size].reshape(block.shape)
+        offset += size
+    kept = [np.ones((fan_in + 1, BATCH), dtype) for fan_in, _ in pairs]  # [Xᵀ; 1ᵀ] per layer
+    last = len(blocks) - 1
+
+    def step(x: Array, y: Array) -> float:
+        h = x.T  # (5, N), a view: the first layer's copy transposes it
+        outputs = []
+        for index, block in enumerate(blocks):
+            np.copyto(kept[index][:-1], h)
+            z = block.dot(kept[index])  # (out, N), fresh
+            h = z if index == last else np.maximum(z, 0.0)  # fresh
+            outputs.append(h)
+        residual = h - y.T  # (1, N)
+        flat = residual.ravel()
+        loss = float(np.vdot(flat, flat)) / residual.size
+        delta = residual * (2.0 / residual.size)
+        for index in range(last, -1, -1):
+            delta.dot(kept[index].T, out=grads[index])  # [dL/dW | dL/db]
+            if index > 0:
+                derivative = np.sign(outputs[index - 1])
+                derivative *= blocks[index][:, :-1].T.dot(delta)  # dL/dXᵀ, fresh
+                delta = derivative
+        adam.step()
+        return loss
+
+    return step
+
+
 def floor_step(adam: FlatAdam) -> Step:
     """``speed.make_floor_step`` from ``adam``'s initial weights (it keeps its own buffers)."""
     weights = [array.copy() for pair in zip(adam.weights, adam.biases, strict=True) for array in pair]
@@ -187,7 +276,9 @@ def floor_step(adam: FlatAdam) -> Step:
 FLOOR = "the floor: [W, b] blocks, transposed, buffers"
 STEPS: dict[str, Callable[[FlatAdam], Step]] = {
     "row-major, as glassnet's layers": row_major_step,
+    "row-major, into buffers, ReLU in place": row_major_buffered_step,
     "activations transposed, bias apart": transposed_step,
+    "[W, b] blocks, transposed, fresh results": block_step,
     FLOOR: floor_step,
 }
 

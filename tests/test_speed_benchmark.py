@@ -316,9 +316,10 @@ def test_beside_goal_in_significant_digits(speed: ModuleType) -> None:
 # --- benchmarks/layouts.py: what the floor's layout is worth ------------------------------------
 
 
-def test_the_three_layouts_train_the_same_weights() -> None:
-    """The row-major and transposed steps and the floor, from the same weights on the same batches,
-    give the same losses step after step (float64): they differ in layout, not arithmetic."""
+def test_the_layouts_train_the_same_weights() -> None:
+    """Every step of the script (row-major, into buffers, transposed, blocks with fresh results,
+    the floor), from the same weights on the same batches, gives the same losses step after
+    step (float64): they differ in layout, not arithmetic."""
     layouts = load_benchmark("layouts")
     x64, y64 = load_benchmark("speed").load_training_split()
     batches = [(x64[i : i + 32], y64[i : i + 32].reshape(-1, 1)) for i in range(0, 96, 32)]
