@@ -280,7 +280,10 @@ def test_more_activations_than_members_are_refused_at_the_command_line(
 @pytest.mark.parametrize(
     ("value", "match"),
     [
-        ("relu,gelu", r"--activation takes one of relu, .*, or several, comma-separated, .*'gelu' unknown"),
+        (
+            "relu,gelu",
+            r"--activation takes one of identity, relu, .*, or several, comma-separated, .*'gelu' unknown",
+        ),
         ("relu,", r"--activation takes one of .*got 'relu,' \('' unknown\)"),
         ("", r"--activation takes one of .*\('' unknown\)"),
     ],
@@ -293,3 +296,13 @@ def test_a_bad_activation_list_is_one_line_at_the_command_line(
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert re.search(match, err), err
     assert not (tmp_path / "r").exists()
+
+
+def test_the_members_activations_are_named_only_where_they_differ() -> None:
+    """evaluate and the train summary: a default single model (version 2, one ReLU member) is
+    "1 member(s)", as any model of one activation."""
+    from glassnet.cli._evaluate import members_text
+
+    assert members_text(("relu",), "member") == "1 member(s)"
+    assert members_text(("tanh", "tanh"), "model") == "2 model(s)"
+    assert members_text(("relu", "tanh", "relu"), "member") == "3 member(s) (relu, tanh, relu)"

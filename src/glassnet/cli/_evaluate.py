@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,15 +169,20 @@ def handle(args: argparse.Namespace) -> int:
         print(json_text(metrics))  # valid JSON: a NaN R² or an infinite RMSE is null, as in metrics.json
         return 0
     unit = checkpoint.info.get("target_unit", "")
-    kinds = f" ({', '.join(checkpoint.activations)})" if checkpoint.activations else ""  # mixed members
     print(
         f"{path}: {checkpoint.info.get('task')} model {list(checkpoint.spec.sizes)}, "
-        f"{len(checkpoint.members)} member(s){kinds}"
+        f"{members_text(checkpoint.member_activations(), 'member')}"
     )
     # a refit model's "train" rows are the training and validation rows it was retrained on
     labels = {"train": "train+val"} if was_refit(checkpoint) and "train" in metrics else {}
     print("\n".join(metrics_lines(metrics, unit, labels=labels)))
     return 0
+
+
+def members_text(activations: Sequence[str], noun: str) -> str:
+    """ "3 member(s)", followed by each one's activation where they differ: "(relu, tanh, relu)"."""
+    kinds = f" ({', '.join(activations)})" if len(set(activations)) > 1 else ""
+    return f"{len(activations)} {noun}(s){kinds}"
 
 
 def metrics_lines(

@@ -21,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from glassnet.checkpoint import Checkpoint
-from glassnet.cli._evaluate import metrics_lines
+from glassnet.cli._evaluate import members_text, metrics_lines
 from glassnet.data._fourier import MAX_FREQUENCIES
+from glassnet.nn import ACTIVATIONS
 from glassnet.train import (
     AIRFOIL_FOURIER_SIGMA,
     DEFAULT_FOURIER_SIGMA,
@@ -39,8 +40,6 @@ from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS
 from glassnet.train._trainer import ctrl_c_reaches_python
 
 MAX_HIDDEN_WIDTH = 16_384
-# the hidden activations the command line offers (the library has the same ones)
-ACTIVATION_CHOICES = ("relu", "leaky_relu", "tanh", "sigmoid", "softplus", "identity")
 MAX_PARAMETERS = 50_000_000
 MAX_SEED = 2**32 - 1
 MAX_SAMPLES = 1_000_000
@@ -100,21 +99,21 @@ def parse_sigma(text: str) -> float | tuple[float, ...]:
 def parse_activation(text: str) -> str | tuple[str, ...]:
     """--activation: "relu" (every member) or "relu,tanh" (the ensemble's members in turn)."""
     names = tuple(part.strip() for part in text.split(","))
-    unknown = [name for name in names if name not in ACTIVATION_CHOICES]
+    unknown = [name for name in names if name not in ACTIVATIONS]
     if unknown:
         raise ValueError(
-            f"--activation takes one of {', '.join(ACTIVATION_CHOICES)}, or several, comma-separated, "
+            f"--activation takes one of {', '.join(ACTIVATIONS)}, or several, comma-separated, "
             f"for the ensemble's members in turn; got {text!r} ({', '.join(map(repr, unknown))} unknown)"
         )
     return names[0] if len(set(names)) == 1 else names
 
 
-def _names_text(value: str | tuple[str, ...]) -> str:
-    return value if isinstance(value, str) else ",".join(value)
-
-
-def _sigma_text(sigma: float | tuple[float, ...]) -> str:
-    return ",".join(f"{value:g}" for value in (sigma if isinstance(sigma, tuple) else (sigma,)))
+def _comma_text(value: Any) -> str:
+    """A default shown in --help: one value, or a tuple of them comma-separated, as typed."""
+    return ",".join(
+        f"{part:g}" if isinstance(part, float) else str(part)
+        for part in (value if isinstance(value, tuple) else (value,))
+    )
 
 
 # option -> (TrainConfig field, parser)
@@ -212,8 +211,8 @@ def _add_common(
         "--activation",
         metavar="NAME[,NAME…]",
         help=(
-            f"hidden activation: {', '.join(ACTIVATION_CHOICES)}; several, comma-separated, go to "
-            f"the ensemble's members in turn (default {_names_text(d.activation)})"
+            f"hidden activation: {', '.join(ACTIVATIONS)}; several, comma-separated, go to "
+            f"the ensemble's members in turn (default {_comma_text(d.activation)})"
         ),
     )
     model.add_argument(
@@ -229,7 +228,7 @@ def _add_common(
         metavar="σ",
         help=(
             "spread of the Fourier frequencies, in standard deviations: one for every feature, or "
-            f"one per feature, comma-separated (default {_sigma_text(sigma)})"
+            f"one per feature, comma-separated (default {_comma_text(sigma)})"
         ),
     )
     model.add_argument("--float32", action="store_true", help="train in float32 (default float64)")
@@ -439,11 +438,13 @@ def check_activations_used(args: argparse.Namespace, config: TrainConfig) -> Non
     """Refuse an --activation list longer than the ensemble: its last names would train no
     member, unsaid. (The benchmark's settings share one list between a single model and an
     ensemble, so this belongs to the command, not to ``config_from_args``.)"""
-    named = config.activation if args.activation is not None else ""  # a tuple: several names
-    if isinstance(named, tuple) and len(named) > config.ensemble:
+    if args.activation is None or isinstance(config.activation, str):
+        return
+    named = len(config.activation)
+    if named > config.ensemble:
         raise ValueError(
-            f"--activation names {len(named)} activations for the members in turn, but the run "
-            f"trains {config.ensemble} member(s): give --ensemble {len(named)} or more, or fewer names"
+            f"--activation names {named} activations for the members in turn, but the run "
+            f"trains {config.ensemble} member(s): give --ensemble {named} or more, or fewer names"
         )
 
 
@@ -655,9 +656,8 @@ def seconds_text(seconds: float) -> str:
 def summary(run: Run) -> str:
     """A few lines: the metrics table of every part and the training time."""
     result = run.result
-    kinds = f" ({', '.join(result.activations)})" if len(set(result.activations)) > 1 else ""
     lines = [
-        f"{run.task}: {len(result.members)} model(s){kinds}, {result.spec.sizes} ({run.config.engine}), "
+        f"{run.task}: {members_text(result.activations, 'model')}, {result.spec.sizes} ({run.config.engine}), "
         f"{seconds_text(result.seconds)}, {result.status}"
     ]
     if result.message:

@@ -184,11 +184,14 @@ class TrainResult:
     @property
     def activations(self) -> list[str]:
         """The hidden activation of each member kept (``config.member_activation``)."""
-        return [self.config.member_activation(member.member) for member in self.members]
+        return self._activations(self.members)
+
+    def _activations(self, members: list[MemberResult]) -> list[str]:
+        return [self.config.member_activation(member.member) for member in members]
 
     def _ensemble(self, members: list[MemberResult]) -> Ensemble:
-        activations = [self.config.member_activation(member.member) for member in members]
-        return Ensemble(self.spec, [member.weights for member in members], activations=activations)
+        weights = [member.weights for member in members]
+        return Ensemble(self.spec, weights, activations=self._activations(members))
 
     def predict(self, x: npt.ArrayLike) -> Array:
         """Mean prediction of the members, (N, d₀) -> (N, d_L), in model units."""
