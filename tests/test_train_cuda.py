@@ -117,10 +117,13 @@ def cuda(torch: Any) -> Any:
     return torch
 
 
-@pytest.mark.parametrize("changes", [*OPTIMIZERS.values(), {"optimizer": "adamw", "clip_norm": 0.5}])
+@pytest.mark.parametrize(
+    "changes", [*OPTIMIZERS.values(), {"optimizer": "adamw", "clip_norm": 0.5}, {"ensemble": 2}]
+)
 def test_captured_steps_train_as_eager_ones(changes: dict[str, Any], airfoil: Any, cuda: Any) -> None:
     """float32, a cosine schedule (η changes every epoch), 1000 rows in batches of 64 (the last of
-    40): captured runs agree with eager ones and with the numpy engine to float32 rounding."""
+    40): captured runs agree with eager ones and with the numpy engine to float32 rounding, for
+    every member (with ``ensemble=2``, the default's ReLU member and its tanh one)."""
     x, y, xv, yv, _ = airfoil
     config = small(engine="torch", device="cuda", dtype="float32", batch_size=64, epochs=4, **changes)
     runs = {
@@ -130,8 +133,10 @@ def test_captured_steps_train_as_eager_ones(changes: dict[str, Any], airfoil: An
     }
     graph = runs.pop("graph")
     for other in runs.values():
-        for name, value in graph.weights[0].items():
-            np.testing.assert_allclose(value, other.weights[0][name], rtol=1e-4, atol=1e-5, err_msg=name)
+        assert other.activations == graph.activations
+        for ours, theirs in zip(graph.weights, other.weights, strict=True):
+            for name, value in ours.items():
+                np.testing.assert_allclose(value, theirs[name], rtol=1e-4, atol=1e-5, err_msg=name)
         for a, b in zip(graph.history, other.history, strict=True):
             for key in ("train_loss", "train_rmse", "val_loss"):
                 assert a[key] == pytest.approx(b[key], rel=1e-5), key
