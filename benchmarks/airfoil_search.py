@@ -18,6 +18,12 @@ spread, not glassnet's numbers. docs/airfoil.md records what it measured.
     python benchmarks/airfoil_search.py                      # the recipe: 25 models, ReLU and tanh members
     python benchmarks/airfoil_search.py --activations relu,relu,relu,relu,relu   # five ReLU members
     python benchmarks/airfoil_search.py --cycles 4                        # snapshot ensembles
+    python benchmarks/airfoil_search.py --seeds 8 --device cuda           # 8 ensembles per split, on a GPU
+
+One run's ensemble figure moves by a few percent with ``--seed`` (docs/airfoil.md), more
+than most settings change it. ``--seeds S`` trains S ensembles per split at once, each
+with its own initial weights and batch orders, and prints the mean and spread over them:
+a setting is then measured against the spread between training runs, not one draw of it.
 """
 
 from __future__ import annotations
@@ -115,25 +121,35 @@ def learning_rate(epoch: int, args: argparse.Namespace) -> float:
 
 
 def train(splits: list[SplitData], activations: list[str], args: argparse.Namespace) -> list[Array]:
-    """Train every member of every split at once; per split the (M, T) test predictions in dB,
-    each member's the mean over the snapshots taken at the end of every cycle."""
+    """Train every member of every split (``args.seeds`` times) at once; per split the (S·M, T)
+    test predictions in dB, seed by seed, each member's the mean over the snapshots taken at
+    the end of every cycle."""
     import torch
 
     torch.set_num_threads(args.threads)
-    generator = torch.Generator().manual_seed(args.seed)
-    members = len(activations)
-    x = torch.tensor(np.stack([xm for s in splits for xm in s.x_train]), dtype=torch.float32)  # (K, N, d)
-    y = torch.tensor(np.stack([s.y_train for s in splits for _ in range(members)]), dtype=torch.float32)
-    x_test = torch.tensor(np.stack([xm for s in splits for xm in s.x_test]), dtype=torch.float32)  # (K, T, d)
+    device = torch.device(args.device)
+    generator = torch.Generator(device).manual_seed(args.seed)
+    members = len(activations) * args.seeds  # per split: every seed's members in turn
+
+    def stacked(arrays: list[Array]) -> torch.Tensor:
+        return torch.tensor(np.stack(arrays), dtype=torch.float32, device=device)
+
+    x = stacked([s.x_train[m % len(activations)] for s in splits for m in range(members)])  # (K, N, d)
+    y = stacked([s.y_train for s in splits for _ in range(members)])  # (K, N)
+    x_test = stacked([s.x_test[m % len(activations)] for s in splits for m in range(members)])  # (K, T, d)
     models, rows, width = x.shape[0], x.shape[1], x.shape[2]
     sizes = [width, *args.hidden, 1]
     params: list[torch.Tensor] = []
     for fan_in, fan_out in itertools.pairwise(sizes):  # PyTorch's nn.Linear init
         bound = 1.0 / math.sqrt(fan_in)
         for shape in ((models, fan_in, fan_out), (models, 1, fan_out)):
-            params.append(((torch.rand(shape, generator=generator) * 2 - 1) * bound).requires_grad_())
-    kinds = [activations[k % members] for k in range(models)]
-    masks = {kind: torch.tensor([k == kind for k in kinds]).view(models, 1, 1) for kind in ("tanh", "sin")}
+            weights = torch.rand(shape, generator=generator, device=device)
+            params.append(((weights * 2 - 1) * bound).requires_grad_())
+    kinds = [activations[k % len(activations)] for k in range(models)]
+    masks = {
+        kind: torch.tensor([k == kind for k in kinds], device=device).view(models, 1, 1)
+        for kind in ("tanh", "sin")
+    }
     functions: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"tanh": torch.tanh, "sin": torch.sin}
 
     def hidden(z: torch.Tensor) -> torch.Tensor:
@@ -157,14 +173,15 @@ def train(splits: list[SplitData], activations: list[str], args: argparse.Namesp
 
     opt = optimizer()
     length = args.epochs // args.cycles
-    model_index = torch.arange(models).view(models, 1)
+    model_index = torch.arange(models, device=device).view(models, 1)
     snapshots: list[Array] = []
     for epoch in range(args.epochs):
         if args.restart and epoch > 0 and epoch % length == 0:
             opt = optimizer()
         for group in opt.param_groups:
             group["lr"] = learning_rate(epoch, args)
-        order = torch.argsort(torch.rand(models, rows, generator=generator), dim=1)  # a permutation per model
+        # a permutation per model
+        order = torch.argsort(torch.rand(models, rows, generator=generator, device=device), dim=1)
         for start in range(0, rows, args.batch_size):
             batch = order[:, start : start + args.batch_size]
             # Σ over models of each model's mean loss: the gradients of one model are its own
@@ -174,7 +191,7 @@ def train(splits: list[SplitData], activations: list[str], args: argparse.Namesp
             opt.step()
         if (epoch + 1) % length == 0:
             with torch.no_grad():
-                snapshots.append(forward(x_test).numpy().astype(np.float64))
+                snapshots.append(forward(x_test).cpu().numpy().astype(np.float64))
     scaled = np.mean(snapshots, axis=0)  # (K, T)
     return [
         np.stack([s.preprocessor.inverse_transform_y(scaled[i * members + m]) for m in range(members)])
@@ -218,6 +235,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add("--square-frequency", action="store_true", help="add (standardised log-frequency)² as an input")
     add("--seed", type=int, default=12345, help="torch generator: initial weights and batch orders")
+    add(
+        "--seeds",
+        type=int,
+        default=1,
+        help="ensembles trained per split, each from its own draws (default 1)",
+    )
+    add("--device", default="cpu", help="torch device: cpu (default) or cuda")
     add("--threads", type=int, default=1)
     args = parser.parse_args(argv)
 
@@ -248,7 +272,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.plain_columns = integers(args.plain_columns, "--plain-columns", 0) if args.plain_columns else []
     if args.plain_columns and max(args.plain_columns) > 4:
         parser.error(f"--plain-columns takes feature columns 0 to 4, got {max(args.plain_columns)}")
-    for option, value in (("--batch-size", args.batch_size), ("--threads", args.threads)):
+    for option, value in (
+        ("--batch-size", args.batch_size),
+        ("--threads", args.threads),
+        ("--seeds", args.seeds),
+    ):
         if value < 1:
             parser.error(f"{option} must be at least 1, got {value}")
     if not 0 < args.lr < math.inf:
@@ -284,16 +312,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"airfoil_search.py: error: {error}", file=sys.stderr)
         return 2
     predictions = train(splits, args.activations, args)
-    singles, ensembles = [], []
+    size = len(args.activations)
+    singles, ensembles = [], []  # per split: the mean over its models; each seed's ensemble (S,)
     for seed, data, members in zip(args.splits, splits, predictions, strict=True):
         each = [rmse(prediction, data.y_test) for prediction in members]
         singles.append(float(np.mean(each)))
-        ensembles.append(rmse(members.mean(axis=0), data.y_test))
+        ensembles.append(
+            [rmse(group.mean(axis=0), data.y_test) for group in members.reshape(args.seeds, size, -1)]
+        )
         listed = " ".join(f"{value:.3f}" for value in each)
-        print(f"split {seed}: single {singles[-1]:.3f} ({listed}), ensemble {ensembles[-1]:.3f}")
+        print(f"split {seed}: single {singles[-1]:.3f} ({listed}), ensemble {np.mean(ensembles[-1]):.3f}")
+    by_seed = np.mean(ensembles, axis=0)  # (S,): each seed's mean over the splits
+    spread = f" ± {np.std(by_seed, ddof=1):.3f} over {args.seeds} seeds" if args.seeds > 1 else ""
     print(
         f"mean over {len(args.splits)} splits: single {np.mean(singles):.3f} dB, ensemble of "
-        f"{len(args.activations)} {np.mean(ensembles):.3f} dB ({time.perf_counter() - start:.0f} s; "
+        f"{size} {np.mean(by_seed):.3f}{spread} dB ({time.perf_counter() - start:.0f} s; "
         f"{' '.join(sys.argv[1:] if argv is None else argv)})"
     )
     return 0

@@ -198,6 +198,7 @@ def test_search_schedule_is_the_recipes_and_restarts_by_hand(search: ModuleType)
         (["--splits", "0,-1"], "--splits takes integers of at least 0, got 0,-1"),
         (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
         (["--threads", "0"], "--threads must be at least 1, got 0"),
+        (["--seeds", "0"], "--seeds must be at least 1, got 0"),
         (["--lr", "-1"], "--lr must be a positive number, got -1.0"),
         (["--weight-decay", "nan"], "--weight-decay must be a number of at least 0, got nan"),
         (["--plain-columns", "5"], "--plain-columns takes feature columns 0 to 4, got 5"),
@@ -285,3 +286,24 @@ def test_search_short_run_prints_each_model_and_is_seeded(
     assert "ensemble of 3" in first[2]
     search.main(options)
     assert capsys.readouterr().out.splitlines()[:2] == first[:2]  # the same seed, the same numbers
+
+
+def test_search_seeds_train_an_ensemble_per_seed_and_report_their_spread(
+    search: ModuleType, torch: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--seeds 2: per split two ensembles of the members named, from draws of their own; the
+    split's figure is the mean of the two ensembles' RMSE, and the summary gives their spread."""
+    options = ["--data", str(shared_airfoil()), "--splits", "0", "--activations", "relu,tanh"]
+    options += ["--epochs", "22", "--hidden", "8", "--fourier-features", "2", "--seeds", "2"]
+    args = search.parse_args(options)
+    data = load_airfoil(shared_airfoil())
+    split = search.split_data(data.X, data.y, 0, 2, args)
+    (predictions,) = search.train([split], args.activations, args)
+    assert predictions.shape == (4, len(split.y_test))
+    first, second = (search.rmse(group.mean(axis=0), split.y_test) for group in predictions.reshape(2, 2, -1))
+    assert first != second  # each seed's members start from draws of their own
+    assert search.main(options) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines[0].split("(")[1].split(")")[0].split()) == 4
+    assert lines[0].endswith(f"ensemble {(first + second) / 2:.3f}")
+    assert f"ensemble of 2 {(first + second) / 2:.3f} ± " in lines[1] and " over 2 seeds dB" in lines[1]
