@@ -349,8 +349,7 @@ def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig
         changes["refit"] = False
     if args.no_cuda_graph:
         changes["cuda_graph"] = False
-    if changes.get("device", base.device) != "cpu" and changes.get("engine", base.engine) != "torch":
-        raise ValueError("--device cuda needs --engine torch (the numpy engine runs on the CPU)")
+    _check_engine_runs_on(changes.get("engine", base.engine), changes.get("device", base.device))
     config = base.replace(**changes)
     for name, (needs, has) in OPTIONS_THAT_NEED.items():
         if getattr(args, name, None) is not None and not has(config):
@@ -549,6 +548,15 @@ def _resume(args: argparse.Namespace) -> int:
     return finish(run, out, args)
 
 
+def _check_engine_runs_on(engine: str, device: str, context: str = "") -> None:
+    """Refuse a device other than the CPU for the numpy engine, in the options' names (TrainConfig
+    refuses it too, in its fields' names)."""
+    if device != "cpu" and engine != "torch":
+        raise ValueError(
+            f"--device {device} needs --engine torch (the numpy engine runs on the CPU{context})"
+        )
+
+
 def resume_config(args: argparse.Namespace, saved: TrainConfig) -> TrainConfig:
     """The saved run's configuration with the :data:`RESUME_OPTIONS` given: where and how fast
     the resumed run computes. ``--engine numpy`` alone moves a cuda run back to the CPU."""
@@ -563,12 +571,11 @@ def resume_config(args: argparse.Namespace, saved: TrainConfig) -> TrainConfig:
         changes["cuda_graph"] = False
     if args.threads is not None:
         changes["threads"] = PARSED_OPTIONS["threads"][1](args.threads)
-    engine, device = changes.get("engine", saved.engine), changes.get("device", saved.device)
-    if device != "cpu" and engine != "torch":
-        raise ValueError(
-            f"--device {device} needs --engine torch (the numpy engine runs on the CPU; "
-            f"the interrupted run trained with engine {saved.engine})"
-        )
+    _check_engine_runs_on(
+        changes.get("engine", saved.engine),
+        changes.get("device", saved.device),
+        f"; the interrupted run trained with engine {saved.engine}",
+    )
     config = saved.replace(**changes)
     if config.engine == "torch":
         from glassnet.torch_bridge import resolve_device
