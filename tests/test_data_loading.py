@@ -466,6 +466,18 @@ def test_cache_dir_honours_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
         assert cache_dir() == tmp_path / "home" / ".cache" / "glassnet"
 
 
+@pytest.mark.parametrize("home", ["", "relative/home"])
+def test_an_empty_or_relative_home_is_no_cache(home: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HOME="" made Path.home() the root folder, a relative HOME a folder under wherever the command
+    ran: the cache would land there. Without XDG_CACHE_HOME there is no cache, as without a home."""
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", home)
+    says = f"no cache folder: $HOME is {home!r}, not an absolute path; set XDG_CACHE_HOME or HOME to an absolute path"
+    with pytest.raises(OSError) as caught:
+        cache_dir()
+    assert str(caught.value) == says
+
+
 # --- Dataset, and the CLI -------------------------------------------------------------------------------
 
 

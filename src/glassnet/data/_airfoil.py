@@ -153,11 +153,18 @@ def cache_dir() -> Path:
 
     A relative ``XDG_CACHE_HOME`` is ignored, as the XDG specification asks. Without it and
     without a home folder (no ``$HOME`` and no user entry, as under ``docker run --user N``)
-    there is no cache: OSError, saying what to set.
+    there is no cache: OSError, saying what to set. So too for an empty or relative ``$HOME``,
+    which would put the cache under the root folder or the current one.
     """
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     if xdg and Path(xdg).is_absolute():
         return Path(xdg) / "glassnet"
+    home_variable = os.environ.get("HOME")
+    if home_variable is not None and not Path(home_variable).is_absolute():
+        raise OSError(
+            f"no cache folder: $HOME is {home_variable!r}, not an absolute path; "
+            "set XDG_CACHE_HOME or HOME to an absolute path"
+        )
     try:
         home = Path.home()
     except RuntimeError:  # pathlib's "Could not determine home directory"
