@@ -250,6 +250,63 @@ def test_a_transfer_cut_short_is_a_download_error(uci_dat: bytes, tmp_path: Path
     assert not (tmp_path / "dest").exists()
 
 
+@pytest.fixture
+def redirecting_server(uci_dat: bytes) -> Iterator[str]:
+    """A server on 127.0.0.1 whose /to/<target> answers 302 with Location <target> (the rest of
+    the path after /to/, percent-decoding not needed here), and whose /a.zip is the archive."""
+    payload = _zip({"airfoil_self_noise.dat": uci_dat})
+
+    class _RedirectHandler(_QuietHandler):
+        def do_GET(self) -> None:
+            if self.path.startswith("/to/"):
+                self.send_response(302)
+                self.send_header("Location", self.path.removeprefix("/to/"))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RedirectHandler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def test_redirects_are_followed_to_http_only(redirecting_server: str, uci_dat: bytes, tmp_path: Path) -> None:
+    """UCI's links redirect, so http(s) redirects are followed; urllib's default handler also
+    followed a redirect to ftp:, a scheme fetch_airfoil refuses when asked for it directly."""
+    url = redirecting_server
+    path = fetch_airfoil(url=f"{url}/to/{url}/a.zip", dest=tmp_path / "a", progress=False)
+    assert path.read_bytes() == uci_dat
+    target = "ftp://127.0.0.1:9/a.zip"
+    says = f"could not download {url}/to/{target}: HTTP 302 redirect to {target}, which is not followed (http and https only)."
+    with pytest.raises(DownloadError) as caught:
+        fetch_airfoil(url=f"{url}/to/{target}", dest=tmp_path / "b", progress=False)
+    assert str(caught.value).startswith(says)
+    local = (tmp_path / "a" / "airfoil_self_noise.dat").as_uri()  # urllib itself refuses file: redirects
+    with pytest.raises(DownloadError, match=f"HTTP 302 Found - Redirection to url '{local}' is not allowed"):
+        fetch_airfoil(url=f"{url}/to/{local}", dest=tmp_path / "b", progress=False)
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_missing_local_file_gets_no_advice_about_the_network(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "a.zip"
+    with pytest.raises(DownloadError) as caught:
+        fetch_airfoil(url=missing.as_uri(), dest=tmp_path / "dest", progress=False)
+    assert str(caught.value) == (
+        f"could not download {missing.as_uri()}: [Errno 2] No such file or directory: '{missing}'."
+    )
+    assert not (tmp_path / "dest").exists()
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -22,6 +22,7 @@ import urllib.request
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from tqdm import tqdm
 
@@ -109,12 +110,39 @@ def fetch_airfoil(
     return target
 
 
-def _offline_advice() -> str:
+def _offline_advice(url: str) -> str:
+    """What to do when the download failed: by hand from UCI; nothing for a file: URL, where
+    the error itself (a missing file, say) is about this machine, not the network."""
+    if urllib.parse.urlsplit(url).scheme == "file":
+        return ""
     return (
-        f"If this machine is offline or the server is down, download the archive by hand from "
+        f" If this machine is offline or the server is down, download the archive by hand from "
         f"{AIRFOIL_PAGE}, "
         f"unzip it, and pass --data PATH/{AIRFOIL_FILENAMES[0]} or set {DATA_ENV_VAR}=PATH"
     )
+
+
+class _RedirectsToHttpOnly(urllib.request.HTTPRedirectHandler):
+    """Follow redirects to http and https URLs only. urllib's own handler follows them to ftp
+    too, a scheme that ``fetch_airfoil`` refuses when it is asked for directly."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        scheme = urllib.parse.urlsplit(newurl).scheme
+        if scheme not in ("http", "https"):
+            reason = f"redirect to {newurl}, which is not followed (http and https only)"
+            raise urllib.error.HTTPError(req.full_url, code, reason, headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_RedirectsToHttpOnly)  # urlopen's handlers, but for redirects
 
 
 def _one_line(detail: object) -> str:
@@ -126,7 +154,7 @@ def _download(url: str, *, progress: bool, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "glassnet (python urllib)"})
     deadline = time.monotonic() + timeout  # the socket's timeout bounds each wait, not their sum
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length is not None and length.isdigit() else None
             if total is not None and total > MAX_DOWNLOAD_BYTES:
@@ -149,27 +177,27 @@ def _download(url: str, *, progress: bool, timeout: float) -> bytes:
                     if time.monotonic() > deadline:
                         raise DownloadError(
                             f"could not download {url}: the server is too slow, {buffer.tell()} bytes in the "
-                            f"{timeout:g} s allowed (timeout, --timeout). {_offline_advice()}"
+                            f"{timeout:g} s allowed (timeout, --timeout).{_offline_advice(url)}"
                         )
             # a connection closed early ends read() without an error: only the length tells
             if total is not None and buffer.tell() < total:
                 raise DownloadError(
-                    f"could not download {url}: the transfer stopped after {buffer.tell()} of {total} bytes. "
-                    f"{_offline_advice()}"
+                    f"could not download {url}: the transfer stopped after {buffer.tell()} of {total} bytes."
+                    f"{_offline_advice(url)}"
                 )
     except DownloadError:
         raise
     except urllib.error.HTTPError as error:
         raise DownloadError(
-            f"could not download {url}: HTTP {error.code} {_one_line(error.reason)}. {_offline_advice()}"
+            f"could not download {url}: HTTP {error.code} {_one_line(error.reason)}.{_offline_advice(url)}"
         ) from None
     except urllib.error.URLError as error:
         raise DownloadError(
-            f"could not download {url}: {_one_line(error.reason)}. {_offline_advice()}"
+            f"could not download {url}: {_one_line(error.reason)}.{_offline_advice(url)}"
         ) from None
     except (OSError, http.client.HTTPException) as error:  # timeouts, resets, malformed replies
         raise DownloadError(
-            f"could not download {url}: {_one_line(error) or type(error).__name__}. {_offline_advice()}"
+            f"could not download {url}: {_one_line(error) or type(error).__name__}.{_offline_advice(url)}"
         ) from None
     except UnicodeEncodeError:  # http.client sends the path as ASCII (a file: URL takes any path)
         raise ValueError(
