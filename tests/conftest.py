@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.server
 import importlib.util
 import json
 import os
@@ -9,6 +10,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -99,6 +101,21 @@ def shared_airfoil() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return SHARED_AIRFOIL
+
+
+@contextmanager
+def serving(handler: Any) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 in a thread, answering with ``handler`` (a request handler
+    class, or a partial of one); yields its base URL. No test touches the internet."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
 
 
 def load_benchmark(name: str) -> ModuleType:

@@ -9,7 +9,6 @@ import functools
 import http.server
 import io
 import socket
-import threading
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SHARED_AIRFOIL, shared_airfoil
+from conftest import SHARED_AIRFOIL, serving, shared_airfoil
 from glassnet.cli import main
 from glassnet.data import (
     AIRFOIL_URL,
@@ -59,16 +58,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A real HTTP server on 127.0.0.1 in a thread, serving the folder it yields with its base URL."""
     root = tmp_path / "www"
     root.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", root
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serving(functools.partial(_QuietHandler, directory=str(root))) as url:
+        yield url, root
 
 
 # no proxy (127.0.0.1 must be reached directly), no user cache or data variable
@@ -235,18 +226,10 @@ def test_a_transfer_cut_short_is_a_download_error(uci_dat: bytes, tmp_path: Path
             self.wfile.write(payload[: len(payload) // 2])
             self.close_connection = True
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HalfHandler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/a.zip"
+    with serving(_HalfHandler) as url:
         pattern = rf"the transfer stopped after {len(payload) // 2} of {len(payload)} bytes\. If this machine is offline"
         with pytest.raises(DownloadError, match=pattern):
-            fetch_airfoil(url=url, dest=tmp_path / "dest", progress=False)
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+            fetch_airfoil(url=f"{url}/a.zip", dest=tmp_path / "dest", progress=False)
     assert not (tmp_path / "dest").exists()
 
 
@@ -269,15 +252,8 @@ def redirecting_server(uci_dat: bytes) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(payload)
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RedirectHandler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with serving(_RedirectHandler) as url:
+        yield url
 
 
 def test_redirects_are_followed_to_http_only(redirecting_server: str, uci_dat: bytes, tmp_path: Path) -> None:

@@ -9,19 +9,16 @@ from __future__ import annotations
 import http.server
 import io
 import struct
-import threading
 import time
 import tracemalloc
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from conftest import shared_airfoil
+from conftest import serving, shared_airfoil
 from glassnet.data import DownloadError, fetch_airfoil
 from glassnet.plots import (
     plot_decision_boundary,
@@ -42,22 +39,16 @@ class _QuietHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
-def _serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
-    """A real HTTP server on 127.0.0.1 in a thread; yields its base URL."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
-
-
 def _files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def _figures_folder(tmp_path: Path) -> Path:
+    """A folder of tmp_path for figures alone: tmp_path also holds this module's XDG_CACHE_HOME
+    (downloads_isolated), where matplotlib makes its cache when a process draws its first figure."""
+    folder = tmp_path / "figures"
+    folder.mkdir()
+    return folder
 
 
 # -- the downloader ----------------------------------------------------------------------
@@ -83,7 +74,7 @@ def test_a_trickling_server_is_stopped_by_the_timeout(tmp_path: Path) -> None:
                     return
                 time.sleep(0.1)
 
-    with _serving(_Trickle) as url:
+    with serving(_Trickle) as url:
         started = time.monotonic()
         pattern = r"could not download .*/a\.csv: the server is too slow, \d+ bytes in the 0\.5 s allowed \(timeout, --timeout\)\. If this machine is offline"
         with pytest.raises(DownloadError, match=pattern):
@@ -134,7 +125,7 @@ def test_a_redirect_loop_is_reported_on_one_line(tmp_path: Path) -> None:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    with _serving(_Loop) as url:
+    with serving(_Loop) as url:
         pattern = r"HTTP 302 The HTTP server returned a redirect error that would lead to an infinite loop\. The last 30x error message was: Found\. If this machine is offline"
         with pytest.raises(DownloadError, match=pattern) as caught:
             fetch_airfoil(url=f"{url}/a.zip", dest=tmp_path / "dest", progress=False)
@@ -179,11 +170,12 @@ def test_predicted_vs_measured_takes_predictions_near_the_float_limit(tmp_path: 
 def test_residuals_that_are_all_nan_or_inf_still_give_a_figure(tmp_path: Path) -> None:
     """A model that overflowed on every row: the log frequency axis had no range, and matplotlib
     raised "Data cannot be log-scaled because all values are <= 0" (frequencies were positive)."""
+    out = _figures_folder(tmp_path)
     path = plot_residuals_vs_frequency(
-        {"test": np.array([500.0, 2000.0])}, {"test": np.array([np.inf, np.nan])}, tmp_path / "res.png"
+        {"test": np.array([500.0, 2000.0])}, {"test": np.array([np.inf, np.nan])}, out / "res.png"
     )
     assert path.read_bytes()[:8] == PNG
-    assert _files(tmp_path) == ["res.png"]
+    assert _files(out) == ["res.png"]
 
 
 def _predict(grid: Any) -> Any:
@@ -265,6 +257,7 @@ _LABELS = np.array([0.0, 1.0, 1.0])
     ],
 )
 def test_figures_refuse_inputs_they_cannot_draw(draw: Any, pattern: str, tmp_path: Path) -> None:
+    out = _figures_folder(tmp_path)
     with pytest.raises(ValueError, match=pattern):
-        draw(tmp_path / "figure.png")
-    assert _files(tmp_path) == []
+        draw(out / "figure.png")
+    assert _files(out) == []
