@@ -233,6 +233,33 @@ def test_figure_writes_scientific_numbers_as_maths() -> None:
         assert not any("\\" in part for part in outside_maths), text
 
 
+def _as_drawn(value: float) -> str:
+    """A number as the figure writes it: 4 significant digits, a real minus sign (U+2212)."""
+    return f"{value:.4g}".replace("-", "\u2212")
+
+
+def test_figure_writes_each_gradient_as_nabla_equals_its_value() -> None:
+    """The line under a weight or bias read "∇-2.993", nabla minus 2.993: now "∇ = −2.993", with
+    the minus sign of the weights above it, as the title's legend "∇ = ∂L/∂w or ∂L/∂b" says."""
+    e = explain_exercise(params=("w12h", "w21h", "b2h"), check_torch=False)
+    w12, w21, b2 = (e.param(name) for name in ("w12h", "w21h", "b2h"))
+    assert w12.engine > 0 and w21.engine < 0 and b2.engine < 0  # both signs are drawn
+    figure = e.figure()
+    labels = [t.get_text() for t in figure.axes[0].texts]
+    assert f"{_as_drawn(w12.value)}\n∇ = {_as_drawn(w12.engine)}" in labels
+    assert f"{_as_drawn(w21.value)}\n∇ = \u2212{_as_drawn(-w21.engine)}" in labels
+    assert f"$b_{{2}}^{{h}}$ = {_as_drawn(b2.value)}\n∇ = \u2212{_as_drawn(-b2.engine)}" in labels
+    gradient_lines = [line for label in labels for line in label.split("\n") if "∇" in line]
+    assert len(gradient_lines) == sum(layer.weight.size + layer.bias.size for layer in e.derivation.layers)
+    assert all(line.startswith("∇ = ") for line in gradient_lines), gradient_lines
+    for label in labels:  # a hyphen for a minus nowhere outside maths
+        assert "-" not in "".join(label.split("$")[0::2]), label
+    (caption,) = (t.get_text() for t in figure.texts)
+    assert caption.split("\n")[1].startswith("∇ = ∂L/∂w or ∂L/∂b, from the backward pass")
+    without = e.figure(gradients=False)
+    assert not any("∇" in t.get_text() for t in without.findobj(Text))
+
+
 def test_figure_shows_the_title_as_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The title was matplotlib mathtext: "$\\badcmd$" failed with a multi-line parser error, and
     "$5 and $6" lost its dollars."""

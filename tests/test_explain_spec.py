@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from glassnet.explain import explain_spec, load_spec, parse_spec
+from glassnet.explain._symbols import Style
 from glassnet.nn import stable_sigmoid
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -322,3 +323,34 @@ def test_loss_description_says_mean_or_sum(spec: dict[str, Any], words: str) -> 
     """A mean of half squared errors was described as "Half the sum of squared errors", a sum of
     squared errors as "Mean squared error over the outputs"."""
     assert words in explain_spec(spec, check_torch=False).to_markdown()
+
+
+@pytest.mark.parametrize(("outputs", "factor"), [(2, ""), (3, "(2/3)"), (4, "(1/2)")])
+def test_mse_mean_writes_its_factor_in_lowest_terms(outputs: int, factor: str) -> None:
+    """∂L/∂ŷₖ of a mean squared error over K outputs is (2/K)(ŷₖ − yₖ): for K = 2 it read
+    "(2/2)(ŷ₁ − y₁) = (2/2) · (…)", a quotient left unworked. Now the factor is in lowest terms,
+    and a factor of 1 is not written."""
+    spec = {
+        "layers": [
+            {
+                "weight": [[0.3, -0.2 * k] for k in range(outputs)],
+                "bias": [0.1] * outputs,
+                "activation": "tanh",
+            }
+        ],
+        "x": [1, 2],
+        "y": [0.5 - 0.25 * k for k in range(outputs)],
+        "loss": "mse",
+        "reduction": "mean",
+        "params": ["w11^1"],
+    }
+    e = explain_spec(spec, check_torch=False)
+    rec, style = e.derivation.loss, Style(6)
+    difference = f"{style.num(float(rec.prediction[0]))} − {style.par(float(rec.target[0]))}"
+    worked = f"{factor}(ŷ₁ − y₁) = {factor} · ({difference})" if factor else f"ŷ₁ − y₁ = {difference}"
+    assert f"  ∂L/∂ŷ₁ = {worked} = {style.num(float(rec.grad[0]))}" in e.to_text().splitlines()
+    unreduced = f"(2/{outputs})"
+    assert (unreduced in e.to_text()) == (factor == unreduced)
+    latex_unreduced = rf"\frac{{2}}{{{outputs}}}"
+    for rendered in (e.to_markdown(), e.to_latex()):
+        assert (latex_unreduced in rendered) == (factor == unreduced)

@@ -9,6 +9,7 @@ the :class:`~glassnet.explain._derivation.Derivation`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -252,9 +253,14 @@ class Builder:
                 symbolic = f"-{y}{s.sigma}(-{y}{yh})"
             substituted = f"{s.par(sign)}{dot}{s.sigma}({s.num(sign * pv)})"
         elif rec.name == "mse":
-            two = s.frac("2", str(K)) if (rec.reduction == "mean" and K > 1) else "2"
-            symbolic = f"{two}({yh}{s.minus}{y})"
-            substituted = f"{two}{dot}({s.num(pv)}{s.minus}{s.par(yv)})"
+            # (2/K)(ŷₖ − yₖ) in lowest terms: a mean over 2 outputs read "(2/2)(ŷ₁ − y₁)", a quotient
+            # left unworked; its factor is 1, so the difference stands alone, as half_sse writes it
+            scale = Fraction(2, K if rec.reduction == "mean" else 1)
+            symbolic, substituted = f"{yh}{s.minus}{y}", f"{s.num(pv)}{s.minus}{s.par(yv)}"
+            if scale != 1:
+                top, bottom = str(scale.numerator), str(scale.denominator)
+                two = top if bottom == "1" else s.frac(top, bottom)
+                symbolic, substituted = f"{two}({symbolic})", f"{two}{dot}({substituted})"
         elif rec.name == "half_sse":
             symbolic, substituted = f"{yh}{s.minus}{y}", f"{s.num(pv)}{s.minus}{s.par(yv)}"
             if rec.reduction == "mean" and K > 1:  # a difference, which the 1/K below multiplies

@@ -1,8 +1,9 @@
 """The network drawn like the exercise's Figure 1, with matplotlib (Agg; no Graphviz).
 
 Input, hidden and output units are circles with their values (z and h inside the hidden
-ones), edges carry their weights (and, optionally, ∂L/∂w below in red), biases sit under
-the units, the loss beside the output. The explained parameters' edges are highlighted.
+ones), edges carry their weights (and, optionally, ∂L/∂w below them, written "∇ = −2.993"),
+biases sit under the units (with ∂L/∂b), the loss beside the output. The explained
+parameters' edges and biases are in red.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ FIGURE_FORMATS = {".png": "png", ".svg": "svg"}
 COLUMN_GAP = 3.2
 ROW_GAP = 1.5
 RADIUS = 0.42
+NABLA, MINUS = "∇", "\u2212"  # text, as in the title's legend (DejaVu Sans has both)
 
 
 def _math(text: str) -> str:
@@ -29,9 +31,15 @@ def _math(text: str) -> str:
 
 def _number(s: LatexStyle, value: float) -> str:
     """``value`` for a label: maths when LatexStyle writes it as 1.2 \\times 10^{4}, which
-    matplotlib shows as its source outside $…$."""
+    matplotlib shows as its source outside $…$; else text with a real minus sign (U+2212), the
+    sign that mathtext draws, where matplotlib would show the hyphen of "-2.993"."""
     text = s.num(value)
-    return _math(text) if "\\" in text else text
+    return _math(text) if "\\" in text else text.replace("-", MINUS)
+
+
+def _gradient(s: LatexStyle, value: float) -> str:
+    """The line under a weight or bias: "∇ = −2.993", never "∇-2.993", which read as ∇ minus 2.993."""
+    return f"{NABLA} = {_number(s, value)}"
 
 
 def draw_network(
@@ -70,7 +78,7 @@ def draw_network(
                 tx, ty = x0 + RADIUS + t * (x1 - x0 - 2 * RADIUS), y0 + t * (y1 - y0)
                 label = _number(s, float(layer_record.weight[i, j]))
                 if gradients:
-                    label += "\n" + r"$\nabla$" + _number(s, float(grad_w[i, j]))
+                    label += "\n" + _gradient(s, float(grad_w[i, j]))
                 ax.text(
                     tx,
                     ty,
@@ -86,7 +94,7 @@ def draw_network(
             x, y = position(ell, i)
             bias = _math(s.sym(n.bias(ell), i + 1)) + f" = {_number(s, float(layer_record.bias[i]))}"
             if gradients:
-                bias += "\n" + r"$\nabla$" + _number(s, float(grad_b[i]))
+                bias += "\n" + _gradient(s, float(grad_b[i]))
             hot = (ell, i) in highlighted_bias
             ax.text(
                 x, y - RADIUS - 0.08, bias, ha="center", va="top", fontsize=7, color="C3" if hot else "0.25"
@@ -129,7 +137,9 @@ def draw_network(
         # the title is text, never mathtext: a spec's "$\badcmd$" failed with a parser error, "$5 and $6"
         # lost its dollars; so the legend's ∇ and ∂ are Unicode here (DejaVu Sans has them)
         caption = title + (
-            "\n∇: ∂L/∂w from the backward pass; red: the explained parameter" if gradients else ""
+            f"\n{NABLA} = ∂L/∂w or ∂L/∂b, from the backward pass; red: the explained parameter"
+            if gradients
+            else ""
         )
         fig.suptitle(caption, fontsize=9, parse_math=False)
     return fig
