@@ -653,7 +653,7 @@ def test_failed_scheduler_load_state_dict_changes_nothing(state: Any) -> None:
     assert (
         (scheduler.state_dict(), scheduler.get_last_lr())
         == before
-        == ({"last_epoch": 2, "base_lrs": [0.5]}, [0.05])
+        == ({"last_epoch": 2, "base_lrs": [0.5], "step_size": 2, "gamma": 0.1}, [0.05])
     )
 
 

@@ -1,8 +1,11 @@
-"""Schedules, metrics and ensembles at their edges: rates past float64, shapes that pair only
-when flattened, labels that are not classes, members given in the wrong form."""
+"""Schedules, metrics and ensembles at their edges: rates past float64, settings in a saved
+schedule, shapes that pair only when flattened, labels that are not classes, members given in
+the wrong form."""
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import numpy as np
@@ -70,6 +73,284 @@ def test_a_step_count_beyond_float64_gives_the_limit_of_a_rate_that_does_not_gro
     scheduler = optim.ExponentialLR(optim.SGD([Parameter(np.ones(1))], lr=0.3), gamma)
     scheduler.load_state_dict({"last_epoch": 10**400})
     assert scheduler.get_last_lr() == [expected]
+
+
+# -- schedules: settings in the saved state -------------------------------------------------
+
+
+def _sgd(lrs: tuple[float, ...] = (0.1, 0.03)) -> optim.SGD:
+    return optim.SGD([{"params": [Parameter(np.ones(1))], "lr": lr} for lr in lrs])
+
+
+def _step(o: optim.SGD, **change: Any) -> optim.StepLR:
+    return optim.StepLR(o, **{"step_size": 2, "gamma": 0.5, **change})
+
+
+def _exponential(o: optim.SGD, **change: Any) -> optim.ExponentialLR:
+    return optim.ExponentialLR(o, **{"gamma": 0.9, **change})
+
+
+def _cosine(o: optim.SGD, **change: Any) -> optim.CosineLR:
+    return optim.CosineLR(
+        o, **{"t_max": 6, "eta_min": 0.01, "warmup": 2, "warmup_start_factor": 0.2, **change}
+    )
+
+
+def _everything(scheduler: optim.LRScheduler) -> tuple[Any, ...]:
+    """What a refused state must leave as it was: state (settings included), rates, groups' lr."""
+    lrs = [group["lr"] for group in scheduler.optimizer.param_groups]
+    return scheduler.state_dict(), scheduler.get_last_lr(), lrs
+
+
+@pytest.mark.parametrize(
+    ("saving", "loading"),
+    [
+        (lambda o: _step(o, step_size=3), lambda o: _step(o, step_size=1, gamma=0.9)),
+        (lambda o: _exponential(o, gamma=0.8), lambda o: _exponential(o, gamma=1.1)),
+        (_cosine, lambda o: optim.CosineLR(o, 3)),
+    ],
+    ids=["step", "exponential", "cosine"],
+)
+def test_a_saved_schedule_goes_on_in_a_scheduler_built_with_other_settings(saving: Any, loading: Any) -> None:
+    """The state held only last_epoch and base_lrs: the loading scheduler went on with its own
+    step_size, gamma, t_max, …, another schedule, silently (torch's state holds them)."""
+    saved_opt, loaded_opt = _sgd(), _sgd((1.0, 2.0))
+    scheduler = saving(saved_opt)
+    for _ in range(4):
+        scheduler.step()
+    saved = scheduler.state_dict()
+    assert json.loads(json.dumps(saved)) == saved  # plain numbers: JSON keeps them as they are
+    resumed = loading(loaded_opt)
+    resumed.load_state_dict(json.loads(json.dumps(saved)))
+    assert resumed.state_dict() == saved
+    for epoch in range(4, 16):
+        assert resumed.get_last_lr() == scheduler.get_last_lr(), epoch
+        assert [g["lr"] for g in loaded_opt.param_groups] == scheduler.get_last_lr(), epoch
+        scheduler.step()
+        resumed.step()
+
+
+@pytest.mark.parametrize(
+    ("make", "state", "expected"),
+    [
+        (lambda o: _step(o, step_size=3), {"last_epoch": 4, "base_lrs": [0.2]}, 0.2 * 0.5),
+        (_exponential, {"last_epoch": 3}, 0.1 * 0.9**3),
+        (_cosine, {"last_epoch": 1, "base_lrs": [0.2]}, 0.2 * (0.2 + 0.8 * 1 / 2)),
+        (_cosine, {"last_epoch": 4, "base_lrs": [0.2]}, 0.01 + 0.19 * (1 + math.cos(math.pi * 2 / 6)) / 2),
+    ],
+    ids=["step", "exponential", "cosine warm-up", "cosine"],
+)
+def test_a_state_saved_without_settings_keeps_the_schedulers_own(
+    make: Any, state: dict[str, Any], expected: float
+) -> None:
+    """States saved before the settings were, and the Trainer's {last_epoch, base_lrs}."""
+    scheduler = make(_sgd((0.1,)))
+    settings = {k: v for k, v in scheduler.state_dict().items() if k not in ("last_epoch", "base_lrs")}
+    scheduler.load_state_dict(state)
+    assert scheduler.state_dict() == {
+        "last_epoch": state["last_epoch"],
+        "base_lrs": state.get("base_lrs", [0.1]),
+        **settings,
+    }
+    assert scheduler.get_last_lr() == [pytest.approx(expected, rel=1e-12)]
+
+
+def test_settings_loaded_from_numpy_are_saved_as_plain_numbers() -> None:
+    scheduler = _step(_sgd((0.1,)))
+    scheduler.load_state_dict({"last_epoch": np.int64(3), "step_size": np.int64(3), "gamma": np.float32(0.5)})
+    saved = scheduler.state_dict()
+    assert saved == {"last_epoch": 3, "base_lrs": [0.1], "step_size": 3, "gamma": 0.5}
+    assert [type(saved[k]) for k in ("last_epoch", "step_size", "gamma")] == [int, int, float]
+
+
+@pytest.mark.parametrize(
+    ("make", "key", "value", "error", "match"),
+    [
+        (_step, "step_size", 0, ValueError, r"^StepLR step_size must be a positive integer, got 0$"),
+        (
+            _step,
+            "step_size",
+            2.0,
+            TypeError,
+            r"^StepLR step_size must be a positive integer, got 2\.0 \(float\)$",
+        ),
+        (
+            _step,
+            "step_size",
+            True,
+            TypeError,
+            r"^StepLR step_size must be a positive integer, got True \(bool\)$",
+        ),
+        (_step, "gamma", "0.5", TypeError, r"^StepLR gamma must be a number, got '0\.5' \(str\)$"),
+        (_step, "gamma", 0.0, ValueError, r"^StepLR gamma must be > 0\.0, got 0\.0$"),
+        (
+            _exponential,
+            "gamma",
+            None,
+            TypeError,
+            r"^ExponentialLR gamma must be a number, got None \(NoneType\)$",
+        ),
+        (_exponential, "gamma", float("nan"), ValueError, r"^ExponentialLR gamma must be finite, got nan$"),
+        (_exponential, "gamma", -0.5, ValueError, r"^ExponentialLR gamma must be > 0\.0, got -0\.5$"),
+        (_cosine, "t_max", -3, ValueError, r"^CosineLR t_max must be a positive integer, got -3$"),
+        (_cosine, "t_max", "6", TypeError, r"^CosineLR t_max must be a positive integer, got '6' \(str\)$"),
+        (_cosine, "eta_min", -0.1, ValueError, r"^CosineLR eta_min must be >= 0\.0, got -0\.1$"),
+        (_cosine, "warmup", -1, ValueError, r"^CosineLR warmup must be a non-negative integer, got -1$"),
+        (_cosine, "warmup", 1.5, ValueError, r"^CosineLR warmup must be a non-negative integer, got 1\.5$"),
+        (
+            _cosine,
+            "warmup_start_factor",
+            1.5,
+            ValueError,
+            r"^CosineLR warmup_start_factor must be in \[0, 1\], got 1\.5$",
+        ),
+        (
+            _cosine,
+            "warmup_start_factor",
+            math.inf,
+            ValueError,
+            r"^CosineLR warmup_start_factor must be finite, got inf$",
+        ),
+    ],
+    ids=[
+        "step_size 0",
+        "step_size float",
+        "step_size bool",
+        "step gamma str",
+        "step gamma 0",
+        "exponential gamma None",
+        "exponential gamma NaN",
+        "exponential gamma < 0",
+        "t_max < 0",
+        "t_max str",
+        "eta_min < 0",
+        "warmup < 0",
+        "warmup float",
+        "warmup_start_factor > 1",
+        "warmup_start_factor inf",
+    ],
+)
+def test_a_bad_setting_in_a_state_is_refused_as_the_constructor_refuses_it(
+    make: Any, key: str, value: Any, error: type[Exception], match: str
+) -> None:
+    scheduler = make(_sgd())
+    scheduler.step()
+    before = _everything(scheduler)
+    with pytest.raises(error, match=match) as loaded:
+        scheduler.load_state_dict({"last_epoch": 5, key: value})
+    assert _everything(scheduler) == before
+    with pytest.raises(error, match=match) as built:
+        make(_sgd(), **{key: value})
+    assert str(loaded.value) == str(built.value)
+
+
+@pytest.mark.parametrize(
+    ("make", "state", "match"),
+    [
+        (
+            _step,
+            lambda: _cosine(_sgd()).state_dict(),
+            r"^scheduler state has unknown keys \['eta_min', 't_max', 'warmup', 'warmup_start_factor'\]; "
+            r"StepLR takes last_epoch, base_lrs, step_size, gamma$",
+        ),
+        (
+            _exponential,
+            lambda: _step(_sgd()).state_dict(),
+            r"^scheduler state has unknown keys \['step_size'\]; ExponentialLR takes last_epoch, base_lrs, gamma$",
+        ),
+        (
+            _cosine,
+            lambda: _exponential(_sgd()).state_dict(),
+            r"^scheduler state has unknown keys \['gamma'\]; "
+            r"CosineLR takes last_epoch, base_lrs, t_max, eta_min, warmup, warmup_start_factor$",
+        ),
+        (  # torch's spelling of t_max
+            _cosine,
+            lambda: {"last_epoch": 1, "T_max": 6},
+            r"^scheduler state has unknown keys \['T_max'\]; CosineLR takes .*, t_max,",
+        ),
+    ],
+    ids=["cosine into step", "step into exponential", "exponential into cosine", "torch's T_max"],
+)
+def test_a_state_of_another_scheduler_is_refused_naming_the_keys(make: Any, state: Any, match: str) -> None:
+    scheduler = make(_sgd())
+    scheduler.step()
+    before = _everything(scheduler)
+    with pytest.raises(ValueError, match=match):
+        scheduler.load_state_dict(state())
+    assert _everything(scheduler) == before
+
+
+@pytest.mark.parametrize(
+    ("make", "state", "match"),
+    [
+        (  # only the settings change: step 1030's rate of γ = 0.5 is 8.7e-311, of γ = 2 past 1.8e308
+            lambda o: _exponential(o, gamma=0.5),
+            {"last_epoch": 1030, "base_lrs": [1.0, 1.0], "gamma": 2.0},
+            r"ExponentialLR rate at step 1030 is beyond float64: 1\.0 · 2\.0\^1030",
+        ),
+        (  # the first group's rate can be had, the second's cannot
+            lambda o: _step(o, step_size=5),
+            {"last_epoch": 2050, "base_lrs": [0.0, 1.0], "step_size": 2, "gamma": 2.0},
+            r"StepLR rate at step 2050 is beyond float64: 1\.0 · 2\.0\^1025",
+        ),
+    ],
+    ids=["exponential", "step"],
+)
+def test_settings_that_make_the_rate_beyond_float64_change_nothing(
+    make: Any, state: dict[str, Any], match: str
+) -> None:
+    """The settings are set before the rates are computed (lr_at reads them): a refused rate
+    must put them back with base_lrs and last_epoch, and leave the groups' lr alone."""
+    scheduler, twin = make(_sgd()), make(_sgd())
+    scheduler.load_state_dict({"last_epoch": state["last_epoch"], "base_lrs": [1.0, 1.0]})
+    twin.load_state_dict({"last_epoch": state["last_epoch"], "base_lrs": [1.0, 1.0]})
+    before = _everything(scheduler)
+    with pytest.raises(ValueError, match=match):
+        scheduler.load_state_dict(state)
+    assert _everything(scheduler) == before
+    for _ in range(3):  # and it goes on with its own settings
+        scheduler.step()
+        twin.step()
+        assert _everything(scheduler) == _everything(twin)
+
+
+# glassnet's name for a setting where torch's differs: CosineLR's t_max is CosineAnnealingLR's
+# T_max (glassnet keeps its own, lower-case, parameter name); eta_min is the same in both.
+TORCH_NAMES = {"t_max": "T_max"}
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "ours_only"),
+    [
+        (lambda o: optim.StepLR(o, 3, 0.5), lambda ls, o: ls.StepLR(o, 3, 0.5), set()),
+        (lambda o: optim.ExponentialLR(o, 0.9), lambda ls, o: ls.ExponentialLR(o, 0.9), set()),
+        (  # the warm-up is torch's LinearLR's, in a SequentialLR, not CosineAnnealingLR's
+            lambda o: optim.CosineLR(o, 7, eta_min=0.01),
+            lambda ls, o: ls.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+            {"warmup", "warmup_start_factor"},
+        ),
+    ],
+    ids=["step", "exponential", "cosine"],
+)
+def test_the_settings_in_a_state_are_named_and_valued_as_torchs(
+    ours: Any, theirs: Any, ours_only: set[str], torch: Any
+) -> None:
+    ours_opt, theirs_opt = _optimizers(torch, (0.1, 0.03))
+    scheduler, reference = ours(ours_opt), theirs(torch.optim.lr_scheduler, theirs_opt)
+    for _ in range(4):
+        ours_opt.step()
+        theirs_opt.step()
+        scheduler.step()
+        reference.step()
+    saved, torch_saved = scheduler.state_dict(), reference.state_dict()
+    shared = set(saved) - ours_only
+    for key in sorted(shared):
+        theirs_key = TORCH_NAMES.get(key, key)
+        assert theirs_key in torch_saved, key
+        assert saved[key] == torch_saved[theirs_key], key
+        assert type(saved[key]) is type(torch_saved[theirs_key]), key
+    assert {"last_epoch", "base_lrs"} < shared
 
 
 # -- metrics ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -26,10 +26,15 @@ from glassnet.optim._optimizer import Optimizer
 class LRScheduler:
     """Base class: sets every group's ``lr`` to ``lr_at(base_lr, t)``; t starts at 0.
 
-    ``base_lr`` is the group's ``lr`` when the scheduler is built, and only it and t decide
-    the rate: schedulers do not chain, and a hand-set ``lr`` lasts until the next ``step()``
-    (see the module docstring).
+    ``base_lr`` is the group's ``lr`` when the scheduler is built, and only it, t and the
+    scheduler's settings decide the rate: schedulers do not chain, and a hand-set ``lr`` lasts
+    until the next ``step()`` (see the module docstring).
+
+    A subclass with settings names them in ``_SETTINGS`` and checks them in
+    ``_checked_settings``, which both its constructor and ``load_state_dict`` call.
     """
+
+    _SETTINGS: ClassVar[tuple[str, ...]] = ()  # the constructor's settings, saved by state_dict
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -47,17 +52,32 @@ class LRScheduler:
         """The rates this scheduler set last (as torch's: a hand-set ``lr`` is not one of them)."""
         return list(self._last_lr)
 
-    def _apply(self, t: int, base_lrs: list[float]) -> None:
-        """Set step t's rates from ``base_lrs``; nothing changes if one of them cannot be had.
+    def _checked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """``settings`` (one value for each name in ``_SETTINGS``) checked and made plain ints and
+        floats: the one place each check lives, for the constructor and ``load_state_dict``."""
+        return {}
 
-        ``base_lrs`` and ``last_epoch`` are set before the rates are computed, since a subclass's
-        ``lr_at`` may read them, and put back if one is refused.
+    def _set_settings(self, settings: Mapping[str, Any]) -> None:
+        for name, value in settings.items():
+            setattr(self, name, value)
+
+    def _apply(self, t: int, base_lrs: list[float], settings: Mapping[str, Any] | None = None) -> None:
+        """Set step t's rates from ``base_lrs`` (and checked ``settings``, if given); nothing
+        changes if one of the rates cannot be had.
+
+        The settings, ``base_lrs`` and ``last_epoch`` are set before the rates are computed, since
+        ``lr_at`` reads them (a subclass's may read ``base_lrs`` and ``last_epoch`` too), and put
+        back if one is refused.
         """
+        settings = settings or {}
+        before_settings = {name: getattr(self, name) for name in settings}
         before = getattr(self, "base_lrs", base_lrs), getattr(self, "last_epoch", t)  # none yet in __init__
+        self._set_settings(settings)
         self.base_lrs, self.last_epoch = base_lrs, t
         try:
             rates = [self.lr_at(base_lr, t) for base_lr in base_lrs]
         except BaseException:
+            self._set_settings(before_settings)
             self.base_lrs, self.last_epoch = before
             raise
         self._last_lr = rates
@@ -65,18 +85,38 @@ class LRScheduler:
             group["lr"] = lr
 
     def state_dict(self) -> dict[str, Any]:
-        return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs)}
+        """``last_epoch``, ``base_lrs`` and the scheduler's settings (``StepLR``'s ``step_size`` and
+        ``gamma``, ``ExponentialLR``'s ``gamma``, ``CosineLR``'s ``t_max``, ``eta_min``, ``warmup``
+        and ``warmup_start_factor``), as plain Python numbers.
+
+        As torch's, it holds the settings, so loading it into a scheduler of the same class
+        built with other settings goes on with the saved schedule. The settings' keys are the
+        constructor's argument names, which are torch's where torch has the setting
+        (``step_size``, ``gamma``, ``eta_min``); ``t_max`` is torch's ``T_max``.
+        """
+        return {
+            "last_epoch": self.last_epoch,
+            "base_lrs": list(self.base_lrs),
+            **{name: getattr(self, name) for name in self._SETTINGS},
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Take ``last_epoch`` (and ``base_lrs``, if given) and set the rates for them.
+        """Take ``last_epoch`` (and ``base_lrs`` and the settings, if given) and set the rates for them.
 
-        Everything is checked first; nothing changes unless all of it is valid.
+        A setting left out keeps this scheduler's own, so a state saved with only ``last_epoch``
+        and ``base_lrs`` still loads; one given is checked as the constructor checks it, and a
+        key of another scheduler's settings is refused. Everything is checked first, the rates
+        at ``last_epoch`` included (one beyond float64 is refused): nothing changes (settings,
+        ``base_lrs``, ``last_epoch``, the groups' ``lr``) unless all of it is valid.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"scheduler state must be a dict, got {type(state).__name__}")
-        unknown = sorted(set(state) - {"last_epoch", "base_lrs"})
+        expected = ("last_epoch", "base_lrs", *self._SETTINGS)
+        unknown = sorted(set(state) - set(expected), key=str)
         if unknown:
-            raise ValueError(f"scheduler state has unknown keys {unknown}; expected last_epoch, base_lrs")
+            raise ValueError(
+                f"scheduler state has unknown keys {unknown}; {type(self).__name__} takes {', '.join(expected)}"
+            )
         last_epoch = state.get("last_epoch")
         if isinstance(last_epoch, bool) or not isinstance(last_epoch, int | np.integer) or last_epoch < 0:
             raise ValueError(f"scheduler state last_epoch must be a non-negative integer, got {last_epoch!r}")
@@ -90,16 +130,28 @@ class LRScheduler:
         base_lrs = [
             finite_float(lr, f"scheduler state base_lrs[{i}]", minimum=0.0) for i, lr in enumerate(given)
         ]
-        self._apply(int(last_epoch), base_lrs)
+        settings = self._checked_settings(
+            {name: state[name] if name in state else getattr(self, name) for name in self._SETTINGS}
+        )
+        self._apply(int(last_epoch), base_lrs, settings)
 
 
 class StepLR(LRScheduler):
     """η_t = η₀ · γ^⌊t / step_size⌋ (``torch.optim.lr_scheduler.StepLR``)."""
 
+    _SETTINGS = ("step_size", "gamma")
+    step_size: int
+    gamma: float
+
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = positive_int(step_size, "StepLR step_size")
-        self.gamma = finite_float(gamma, "StepLR gamma", minimum=0.0, strict=True)
+        self._set_settings(self._checked_settings({"step_size": step_size, "gamma": gamma}))
         super().__init__(optimizer)
+
+    def _checked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "step_size": positive_int(settings["step_size"], "StepLR step_size"),
+            "gamma": finite_float(settings["gamma"], "StepLR gamma", minimum=0.0, strict=True),
+        }
 
     def lr_at(self, base_lr: float, t: int) -> float:
         return _decayed(base_lr, self.gamma, t // self.step_size, f"StepLR rate at step {t}")
@@ -108,9 +160,15 @@ class StepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """η_t = η₀ · γᵗ (``torch.optim.lr_scheduler.ExponentialLR``)."""
 
+    _SETTINGS = ("gamma",)
+    gamma: float
+
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self.gamma = finite_float(gamma, "ExponentialLR gamma", minimum=0.0, strict=True)
+        self._set_settings(self._checked_settings({"gamma": gamma}))
         super().__init__(optimizer)
+
+    def _checked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        return {"gamma": finite_float(settings["gamma"], "ExponentialLR gamma", minimum=0.0, strict=True)}
 
     def lr_at(self, base_lr: float, t: int) -> float:
         return _decayed(base_lr, self.gamma, t, f"ExponentialLR rate at step {t}")
@@ -128,6 +186,12 @@ class CosineLR(LRScheduler):
     ``SequentialLR([LinearLR(f, 1, W), CosineAnnealingLR(T)], milestones=[W])``.
     """
 
+    _SETTINGS = ("t_max", "eta_min", "warmup", "warmup_start_factor")
+    t_max: int
+    eta_min: float
+    warmup: int
+    warmup_start_factor: float
+
     def __init__(
         self,
         optimizer: Optimizer,
@@ -136,19 +200,25 @@ class CosineLR(LRScheduler):
         warmup: int = 0,
         warmup_start_factor: float = 1.0 / 3.0,
     ) -> None:
-        self.t_max = positive_int(t_max, "CosineLR t_max")
-        self.eta_min = finite_float(eta_min, "CosineLR eta_min", minimum=0.0)
+        settings = {
+            "t_max": t_max,
+            "eta_min": eta_min,
+            "warmup": warmup,
+            "warmup_start_factor": warmup_start_factor,
+        }
+        self._set_settings(self._checked_settings(settings))
+        super().__init__(optimizer)
+
+    def _checked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        t_max = positive_int(settings["t_max"], "CosineLR t_max")
+        eta_min = finite_float(settings["eta_min"], "CosineLR eta_min", minimum=0.0)
+        warmup = settings["warmup"]
         if isinstance(warmup, bool) or not isinstance(warmup, int | np.integer) or warmup < 0:
             raise ValueError(f"CosineLR warmup must be a non-negative integer, got {warmup!r}")
-        self.warmup = int(warmup)
-        self.warmup_start_factor = finite_float(
-            warmup_start_factor, "CosineLR warmup_start_factor", minimum=0.0
-        )
-        if self.warmup_start_factor > 1.0:
-            raise ValueError(
-                f"CosineLR warmup_start_factor must be in [0, 1], got {self.warmup_start_factor}"
-            )
-        super().__init__(optimizer)
+        factor = finite_float(settings["warmup_start_factor"], "CosineLR warmup_start_factor", minimum=0.0)
+        if factor > 1.0:
+            raise ValueError(f"CosineLR warmup_start_factor must be in [0, 1], got {factor}")
+        return {"t_max": t_max, "eta_min": eta_min, "warmup": int(warmup), "warmup_start_factor": factor}
 
     def lr_at(self, base_lr: float, t: int) -> float:
         if t < self.warmup:
