@@ -255,10 +255,10 @@ class Builder:
         elif rec.name == "mse":
             # (2/K)(ŷₖ − yₖ) in lowest terms: a mean over 2 outputs read "(2/2)(ŷ₁ − y₁)", a quotient
             # left unworked; its factor is 1, so the difference stands alone, as half_sse writes it
-            scale = Fraction(2, K if rec.reduction == "mean" else 1)
+            factor = Fraction(2, K if rec.reduction == "mean" else 1)
             symbolic, substituted = f"{yh}{s.minus}{y}", f"{s.num(pv)}{s.minus}{s.par(yv)}"
-            if scale != 1:
-                top, bottom = str(scale.numerator), str(scale.denominator)
+            if factor != 1:
+                top, bottom = str(factor.numerator), str(factor.denominator)
                 two = top if bottom == "1" else s.frac(top, bottom)
                 symbolic, substituted = f"{two}({symbolic})", f"{two}{dot}({substituted})"
         elif rec.name == "half_sse":
