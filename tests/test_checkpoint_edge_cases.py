@@ -4,6 +4,7 @@ loading with a ValueError that names the field."""
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,10 @@ import pytest
 
 import glassnet.train._trainer as trainer_module
 from conftest import reseal, rewrite_checkpoint
+from glassnet._checks import shown
 from glassnet.checkpoint import META_KEY, Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.cli import main
+from glassnet.spec import MLPSpec
 from glassnet.train import TrainConfig, Trainer
 
 ROWS = np.random.default_rng(5).normal(size=(64, 3))
@@ -206,3 +209,222 @@ def test_interrupted_states_still_load_and_resave_identically(
     path = _interrupted(tmp_path, monkeypatch, optimizer)
     again = save_checkpoint(tmp_path / "again.npz", load_checkpoint(path))
     assert again.read_bytes() == path.read_bytes()
+
+
+# -- values of any size in a forged file: refused quickly, in a message of bounded length -----
+
+MILLION = 1_000_000
+SHORT = 1000  # characters: a message a terminal shows in a few lines
+
+
+@pytest.mark.parametrize(  # the last two: 200 characters, the limit, quotes and brackets included
+    "value",
+    ["relu", [3, 8, 8, 1], ("exp_avg", "exp_avg_sq"), {"a": 1}, None, 1.5, -7, 10**150, "x" * 198, [7] * 66],
+    ids=lambda value: shown(value, limit=20),
+)
+def test_shown_keeps_a_short_value_as_repr_gives_it(value: Any) -> None:
+    assert shown(value) == repr(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "start", "size"),
+    [
+        ([3] * MILLION, "[3, 3, 3, ", "list of 1000000 items"),
+        ((3,) * 67, "(3, 3, ", "tuple of 67 items"),  # 200 characters and one more
+        ("x" * MILLION, "'xxx", "str of 1000000 characters"),
+        ({f"k{i}": i for i in range(MILLION)}, "{'k0': 0, 'k1': 1, ", "dict of 1000000 items"),
+        (["y" * MILLION], "['yyy", "list of 1 item"),  # one long item: cut all the same
+        (set(range(1000)), "{0, 1, 2, ", "set of 1000 items"),
+        (np.dtype(",".join(["f8"] * 1000)), "dtype([('f0', '<f8'), ", "16897 characters"),
+    ],
+    ids=["list", "tuple", "str", "dict", "long item", "set", "record dtype"],
+)
+def test_shown_cuts_a_long_value_and_says_how_long_it_was(value: Any, start: str, size: str) -> None:
+    text = shown(value)
+    assert text.startswith(start) and text.endswith(f"… ({size})"), text
+    assert len(text) == 200 + len(f"… ({size})")
+
+
+def test_shown_names_a_long_integer_by_its_digits() -> None:
+    """str() refuses integers past 4,300 digits (ValueError), so their digits are not written out."""
+    assert shown(10**5000) == "an integer of about 5001 digits"
+    assert shown(-(10**1000)) == "an integer of about 1001 digits"
+    assert shown(10**150) == "1" + "0" * 150
+    assert shown([1, 2], limit=3) == "[1,… (list of 2 items)"
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    """A checkpoint of one member (3 → 4 → 1, ReLU) with its configuration."""
+    spec = MLPSpec(sizes=(3, 4, 1))
+    rng = np.random.default_rng(0)
+    weights = {name: rng.normal(size=shape) for name, shape in spec.parameter_shapes().items()}
+    config = TrainConfig(hidden=(4,), activation="relu", fourier_features=0, epochs=2)
+    return save_checkpoint(tmp_path / "forged.npz", Checkpoint(spec=spec, members=[weights], config=config))
+
+
+def _set(*keys: str, value: Any, seal: bool = True) -> Any:
+    """Set ``meta[keys[0]][keys[1]]… = value``, then (``seal``) recompute the checksum, as a forger would."""
+
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        part = meta
+        for key in keys[:-1]:
+            part = part[key]
+        part[keys[-1]] = value
+        if seal:
+            reseal(arrays, meta)
+
+    return change
+
+
+def _arrays_listed(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    meta["arrays"].update({f"x{i}": ["<f8", [1]] for i in range(MILLION)})
+
+
+def _many_member_activations(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    meta["version"] = 2  # the version that lists each member's activation
+    meta["member_activations"] = ["relu"] * MILLION
+    reseal(arrays, meta)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (
+            _set("spec", "sizes", value=[3] * MILLION),
+            r"forged.npz: checkpoint member 0 weights do not match the architecture \[3, 3, 3, [3, ]*… "
+            r"\(list of 1000000 items\): missing 1999994 of its 1999998 parameters, the first 10: "
+            r"\['4.weight', '4.bias', '6.weight', .*'12.bias'\], unexpected \[\]$",
+        ),
+        (
+            _set("spec", "sizes", value=["x"] * MILLION),
+            r"MLP spec sizes must be a list of integers, got \['x', 'x', .*… \(list of 1000000 items\)$",
+        ),
+        (
+            _set("spec", "activation", value="x" * MILLION),
+            r"activation must be one of .*relu.*, got 'xxx+… \(str of 1000000 characters\)$",
+        ),
+        (
+            _set("spec", "negative_slope", value=[0.5] * MILLION),
+            r"negative_slope must be a finite number, got \[0.5, 0.5, .*… \(list of 1000000 items\)$",
+        ),
+        (
+            _set("spec", "dtype", value="x" * MILLION),
+            r"TypeError dtype must be float32 or float64, got 'xxx+… \(str of 1000000 characters\)$",
+        ),
+        (
+            _set("n_members", value="x" * MILLION),
+            r"n_members must be a positive integer, got 'xxx+… \(str of 1000000 characters\)$",
+        ),
+        (
+            _many_member_activations,
+            r"damaged metadata: member_activations \['relu', 'relu', .*… \(list of 1000000 items\): "
+            r"activations names 1000000 member\(s\), the ensemble has 1$",
+        ),
+        (
+            _set("config", "optimizer", value="x" * MILLION),
+            r"optimizer must be one of sgd, adam, adamw, got 'xxx+… \(str of 1000000 characters\)$",
+        ),
+        (
+            _set("config", "hidden", value=[4] * MILLION + ["x"]),
+            r"hidden widths must be integers, got 'x' in \[4, 4, .*… \(list of 1000001 items\)$",
+        ),
+        (
+            _set("config", "schedule", value={"nested": [[0] * 1000] * 1000}),
+            r"schedule must be one of constant, .*, got \{'nested': \[\[0, 0, .*… \(dict of 1 item\)$",
+        ),
+        (
+            _set("format", value="x" * MILLION, seal=False),
+            r"is not a glassnet checkpoint \(format 'xxx+… \(str of 1000000 characters\)\)$",
+        ),
+        (
+            _set("version", value=[1] * MILLION, seal=False),
+            r"checkpoint format version \[1, 1, .*… \(list of 1000000 items\); this glassnet",
+        ),
+        (
+            _arrays_listed,
+            r"arrays do not match the metadata \(missing \['x0', 'x1', .*… \(list of 1000000 items\), "
+            r"unexpected \[\], different dtype/shape \[\]\)$",
+        ),
+    ],
+)
+def test_a_huge_value_in_a_forged_file_is_refused_in_a_short_message(
+    change: Any, match: str, small: Path
+) -> None:
+    """Messages held the value whole: 36 MB on one line for a spec of a million layers, which the
+    loader also took 5 s and 500 MB to refuse (it listed all 2 million parameter names)."""
+    rewrite_checkpoint(small, change)
+    with pytest.raises(ValueError, match=match) as caught:
+        load_checkpoint(small)
+    assert len(str(caught.value)) < SHORT, str(caught.value)[:2000]
+
+
+def test_a_spec_of_many_layers_is_refused_without_listing_them(small: Path) -> None:
+    """Beside the 4 arrays of a 3 → 4 → 1 model, a spec of 200,000 layers was refused after its
+    400,000 parameter names and shapes were listed, sorted and written into the message (over
+    60 MB, where the file holds 0.6 MB); now in memory that grows with the file."""
+    rewrite_checkpoint(small, _set("spec", "sizes", value=[3] * 200_000))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"missing 399994 of its 399998 parameters"):
+            load_checkpoint(small)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 30e6, f"{peak / 1e6:.0f} MB"
+
+
+def test_each_of_many_members_loads_with_its_own_weights(tmp_path: Path) -> None:
+    """The arrays are sorted into groups once (each member's weights were found by reading every
+    array's name, so 8,000 members of one layer, a 5 MB file, took 25 s to save and 25 s to load)."""
+    spec = MLPSpec(sizes=(1, 1))
+    members = [{"0.weight": np.full((1, 1), float(i)), "0.bias": np.zeros(1)} for i in range(500)]
+    path = save_checkpoint(tmp_path / "many.npz", Checkpoint(spec=spec, members=members))
+    loaded = load_checkpoint(path)
+    assert [float(member["0.weight"][0, 0]) for member in loaded.members] == list(range(500))
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (
+            _resume_part("sums", [0.0] * MILLION),
+            r"resume sums must be 4 finite sums >= 0, got \[0.0, 0.0, .*… \(list of 1000000 items\)$",
+        ),
+        (
+            _resume_part("epoch", 10**4000),  # str() refuses integers past 4,300 digits
+            r"resume epoch an integer of about 4001 digits \(best 0\) is outside the run's 4 epochs$",
+        ),
+        (
+            _set_first("status", "x" * MILLION),
+            r"resume finished member 0 has status 'xxx+… \(str of 1000000 characters\), not one of",
+        ),
+        (
+            _resume_part("buffers", ["momentum_buffer", "x" * MILLION]),
+            r"resume optimizer buffer 'xxx+… \(str of 1000000 characters\) do not match the architecture "
+            r"\[3, 4, 1\]: missing \['0.bias', '0.weight', '2.bias', '2.weight'\], unexpected \[\]$",
+        ),
+    ],
+)
+def test_a_huge_value_in_a_resume_state_is_refused_in_a_short_message(
+    change: Any, match: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _interrupted(tmp_path, monkeypatch, "sgd")
+    rewrite_checkpoint(path, _resealed(change))
+    with pytest.raises(ValueError, match=match) as caught:
+        load_checkpoint(path)
+    assert len(str(caught.value)) < SHORT, str(caught.value)[:2000]
+
+
+def test_evaluate_says_in_one_short_line_that_a_spec_of_a_million_layers_does_not_fit(
+    small: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """glassnet evaluate printed the 36 MB message on one line."""
+    rewrite_checkpoint(small, _set("spec", "sizes", value=[3] * MILLION))
+    assert main(["evaluate", str(small)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < SHORT, err[:2000]
+    assert err.startswith("glassnet evaluate: error: ") and "do not match the architecture [3, 3, 3" in err, (
+        err
+    )
+    assert "(list of 1000000 items): missing 1999994 of its 1999998 parameters" in err, err

@@ -389,6 +389,10 @@ def test_moons_data_has_its_own_seed_stream() -> None:
         ({"restore_best": 1}, TypeError, "restore_best must be True or False"),
         ({"cuda_graph": "yes"}, TypeError, "cuda_graph must be True or False"),
         ({"loss": "huber"}, ValueError, "loss must be one of"),
+        # a checkpoint's configuration is JSON: a dict or list where a name belongs was
+        # "TypeError: unhashable type: 'dict'", naming no field
+        ({"loss": {"name": "mse"}}, ValueError, r"loss must be one of .*, got \{'name': 'mse'\}$"),
+        ({"optimizer": ["adam"]}, ValueError, r"optimizer must be one of sgd, adam, adamw, got \['adam'\]$"),
         ({"fourier_sigma": 0.0}, ValueError, r"fourier_sigma must be in \(0, 1e\+06\], got 0.0"),
         (
             {"fourier_sigma": ()},

@@ -6,6 +6,7 @@ expected and what was received; none uses ``assert`` (those vanish under ``pytho
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Iterable, Mapping
@@ -19,39 +20,69 @@ Array = npt.NDArray[np.floating[Any]]
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def shown(value: Any, limit: int = 200) -> str:
+    """``repr(value)`` for an error message, cut after ``limit`` characters with the size said:
+    ``[3, 3, 3, 3… (list of 1000000 items)``, ``'xxxx… (str of 1000000 characters)``.
+
+    A value read from a file (a checkpoint's metadata) can be of any size, and a message that
+    holds it whole floods the terminal it is printed on. A value whose repr fits in ``limit``
+    is shown exactly as ``repr`` gives it. A longer list, tuple, dict or string is cut before
+    it is written out, so the cost does not grow with its length; an integer of more than
+    about 0.9·limit digits is named by its length (``str`` refuses those past 4,300 digits).
+    """
+    if isinstance(value, int) and value.bit_length() > 3 * limit:
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    if isinstance(value, str | list | tuple) and len(value) > limit:
+        text = repr(value[:limit])  # longer than limit: each item takes a character at least
+    elif isinstance(value, dict) and len(value) > limit:
+        text = repr(dict(itertools.islice(value.items(), limit)))
+    else:
+        text = repr(value)
+    if len(text) <= limit:
+        return text
+    if isinstance(value, str | list | tuple | dict | set | frozenset):
+        unit = "character" if isinstance(value, str) else "item"
+        size = f"{type(value).__name__} of {len(value)} {unit}{'' if len(value) == 1 else 's'}"
+    else:
+        size = f"{len(text)} characters"
+    return f"{text[:limit]}… ({size})"
+
+
 def as_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
     """Return ``dtype`` as a NumPy dtype, accepting only float32 and float64."""
     try:
         resolved = np.dtype(dtype)
     except TypeError as error:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from error
+        raise TypeError(f"dtype must be float32 or float64, got {shown(dtype)}") from error
     if resolved not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float32 or float64, got {resolved}")
+        # str(): "int32"; a record dtype's ("f8, f8, …", or a dict of names) is as long as its fields
+        got = resolved if resolved.names is None else shown(resolved)
+        raise TypeError(f"dtype must be float32 or float64, got {got}")
     return resolved
 
 
 def positive_int(value: Any, name: str) -> int:
     """Return ``value`` if it is an integer ≥ 1 (bools are refused)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be a positive integer, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be a positive integer, got {shown(value)} ({type(value).__name__})")
     if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value}")
+        raise ValueError(f"{name} must be a positive integer, got {shown(int(value))}")
     return int(value)
 
 
 def int_in_range(value: Any, name: str, low: int, high: int) -> int:
     """Return ``value`` if it is an integer in [low, high] (bools are refused)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise TypeError(f"{name} must be an integer, got {shown(value)}")
     if not low <= value <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+        raise ValueError(f"{name} must be in [{low}, {high}], got {shown(int(value))}")
     return int(value)
 
 
 def finite_float(value: Any, name: str, *, minimum: float | None = None, strict: bool = False) -> float:
     """Return ``value`` as a finite float, optionally ≥ ``minimum`` (> when ``strict``)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be a number, got {shown(value)} ({type(value).__name__})")
     number = float(value)
     if not np.isfinite(number):
         raise ValueError(f"{name} must be finite, got {number}")

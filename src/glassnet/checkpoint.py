@@ -48,7 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet import __version__
-from glassnet._checks import Array
+from glassnet._checks import Array, shown
 from glassnet._files import atomic_write
 from glassnet.optim._adam import SCALED_MOMENTS
 from glassnet.spec import MLPSpec, check_weights
@@ -301,8 +301,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         extra = sorted(set(actual) - set(listed))
         changed = sorted(k for k in set(listed) & set(actual) if listed[k] != actual[k])
         raise ValueError(
-            f"{source}: arrays do not match the metadata (missing {missing}, unexpected {extra}, "
-            f"different dtype/shape {changed})"
+            f"{source}: arrays do not match the metadata (missing {shown(missing)}, unexpected "
+            f"{shown(extra)}, different dtype/shape {shown(changed)})"
         )
     if meta.get("sha256") != _digest(meta, arrays):
         raise ValueError(f"{source}: checksum mismatch; the file was changed or damaged after it was written")
@@ -359,13 +359,13 @@ def _read_arrays(source: Path) -> dict[str, np.ndarray[Any, Any]]:
 
 def _member_key(source: Path, info: zipfile.ZipInfo, seen: Mapping[str, Any]) -> str:
     if not info.filename.endswith(".npy") or info.is_dir():
-        raise ValueError(f"{source} holds {info.filename!r}, which is not a .npy array")
+        raise ValueError(f"{source} holds {shown(info.filename)}, which is not a .npy array")
     key = info.filename[: -len(".npy")]
     if key in seen:
-        raise ValueError(f"{source} holds the array {key!r} twice")
+        raise ValueError(f"{source} holds the array {shown(key)} twice")
     if info.compress_type != zipfile.ZIP_STORED:
         raise ValueError(
-            f"{source}: {info.filename!r} is compressed; glassnet writes checkpoints uncompressed"
+            f"{source}: {shown(info.filename)} is compressed; glassnet writes checkpoints uncompressed"
         )
     return key
 
@@ -380,21 +380,22 @@ def _read_member(source: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) 
         elif version == (2, 0):
             shape, _, dtype = fmt.read_array_header_2_0(member)
         else:
-            raise ValueError(f"{source}: {info.filename!r} has .npy format version {version}")
+            raise ValueError(f"{source}: {shown(info.filename)} has .npy format version {version}")
         if dtype.kind not in REAL_KINDS:
             if not dtype.hasobject:
                 raise ValueError(
-                    f"{source}: {info.filename!r} holds {dtype} values; a checkpoint holds real numbers only"
+                    f"{source}: {shown(info.filename)} holds {shown(dtype) if dtype.names else dtype} values; "
+                    "a checkpoint holds real numbers only"
                 )
             raise ValueError(
-                f"{source} holds pickled Python objects; refused ({info.filename!r} is an object array; "
+                f"{source} holds pickled Python objects; refused ({shown(info.filename)} is an object array; "
                 "a checkpoint holds numbers only)"
             )
         expected = math.prod(shape) * dtype.itemsize
         available = info.file_size - member.tell()
         if expected != available:
             raise ValueError(
-                f"{source}: {info.filename!r} declares {expected} bytes of data but holds {available}"
+                f"{source}: {shown(info.filename)} declares {expected} bytes of data but holds {available}"
             )
     with archive.open(info) as member:
         return np.asarray(fmt.read_array(member, allow_pickle=False))  # the header again, then the data
@@ -411,12 +412,12 @@ def _read_meta(source: Path, raw: np.ndarray[Any, Any]) -> dict[str, Any]:
         raise ValueError(f"{source}: damaged metadata (nested too deeply)") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(
-            f"{source} is not a glassnet checkpoint (format {meta.get('format') if isinstance(meta, dict) else None!r})"
+            f"{source} is not a glassnet checkpoint (format {shown(meta.get('format') if isinstance(meta, dict) else None)})"
         )
     version = meta.get("version")
     if type(version) is not int or version not in READ_VERSIONS:  # not True, not 1.0
         raise ValueError(
-            f"{source} has checkpoint format version {version!r}; this glassnet ({__version__}) reads versions "
+            f"{source} has checkpoint format version {shown(version)}; this glassnet ({__version__}) reads versions "
             f"{' and '.join(map(str, READ_VERSIONS))}"
         )
     return meta
@@ -426,13 +427,24 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"the metadata holds {name}, which glassnet never writes")
 
 
-def _group(arrays: Mapping[str, np.ndarray[Any, Any]], prefix: str) -> dict[str, np.ndarray[Any, Any]]:
-    start = prefix + "/"
-    return {
-        key[len(start) :]: value
-        for key, value in arrays.items()
-        if key.startswith(start) and "/" not in key[len(start) :]
-    }
+Groups = dict[str, dict[str, np.ndarray[Any, Any]]]
+
+
+def _groups(arrays: Mapping[str, np.ndarray[Any, Any]]) -> Groups:
+    """The arrays by group, each under its name after the last '/': ``{"weights/0": {"0.weight":
+    …, …}, "history": {…}, …}``, gathered in one pass, so that looking up each of a file's
+    members (or finished members, or buffers) does not read every array again."""
+    groups: Groups = {}
+    for key, value in arrays.items():
+        prefix, slash, name = key.rpartition("/")
+        if slash:
+            groups.setdefault(prefix, {})[name] = value
+    return groups
+
+
+def _group(groups: Groups, prefix: str) -> dict[str, np.ndarray[Any, Any]]:
+    """The arrays named ``prefix/<name>``, by name (a new dict)."""
+    return dict(groups.get(prefix, {}))
 
 
 # what a configuration saved before a field existed did, where today's default does otherwise
@@ -460,13 +472,14 @@ def _assemble(
     spec = MLPSpec.from_dict(meta["spec"])
     n_members = meta["n_members"]
     if not isinstance(n_members, int) or n_members < 1:
-        raise ValueError(f"checkpoint n_members must be a positive integer, got {n_members!r}")
+        raise ValueError(f"checkpoint n_members must be a positive integer, got {shown(n_members)}")
+    groups = _groups(arrays)
     members = []
     for index in range(n_members):
-        weights = _group(arrays, f"weights/{index}")
+        weights = _group(groups, f"weights/{index}")
         check_weights(spec, weights, what=f"checkpoint member {index} weights")
         members.append(_float_weights(weights, spec, f"member {index}"))
-    preprocessor = _group(arrays, "preprocessor")
+    preprocessor = _group(groups, "preprocessor")
     if preprocessor:
         from glassnet.data import Preprocessor
 
@@ -484,7 +497,7 @@ def _assemble(
     if config is not None:
         _config_fits(config, spec, activations)
     resume = (
-        _assemble_resume(meta["resume"], arrays, spec, config) if meta.get("resume") is not None else None
+        _assemble_resume(meta["resume"], groups, spec, config) if meta.get("resume") is not None else None
     )
     metrics, info = meta.get("metrics") or {}, meta.get("info") or {}
     for name, value in (("metrics", metrics), ("info", info)):
@@ -497,8 +510,8 @@ def _assemble(
         preprocessor=preprocessor,
         metrics=dict(metrics),
         info=dict(info),
-        history=history_records(_group(arrays, "history")),
-        arrays=_checked_split(_group(arrays, "arrays")),
+        history=history_records(_group(groups, "history")),
+        arrays=_checked_split(_group(groups, "arrays")),
         resume=resume,
         activations=list(activations) if meta["version"] >= 2 else None,
     )
@@ -512,12 +525,12 @@ def _member_activations(meta: dict[str, Any], spec: MLPSpec, n_members: int) -> 
     saved = meta.get("member_activations")
     if not isinstance(saved, list) or not all(isinstance(name, str) for name in saved):
         raise ValueError(
-            f"damaged metadata: member_activations must be a list of names, one per member, got {saved!r}"
+            f"damaged metadata: member_activations must be a list of names, one per member, got {shown(saved)}"
         )
     try:
         return member_activations(spec, saved, n_members)
     except ValueError as error:
-        raise ValueError(f"damaged metadata: member_activations {saved!r}: {error}") from None
+        raise ValueError(f"damaged metadata: member_activations {shown(saved)}: {error}") from None
 
 
 def _config_fits(config: TrainConfig, spec: MLPSpec, activations: tuple[str, ...]) -> None:
@@ -534,8 +547,8 @@ def _config_fits(config: TrainConfig, spec: MLPSpec, activations: tuple[str, ...
     for name, value in expected.items():
         if getattr(config, name) != value:
             raise ValueError(
-                f"the training configuration's {name} {getattr(config, name)!r} does not match the "
-                f"architecture's {value!r}"
+                f"the training configuration's {name} {shown(getattr(config, name))} does not match the "
+                f"architecture's {shown(value)}"
             )
     if n_members > config.ensemble:
         raise ValueError(
@@ -545,11 +558,11 @@ def _config_fits(config: TrainConfig, spec: MLPSpec, activations: tuple[str, ...
     if trained != activations:
         if len(set(activations)) == 1 and isinstance(config.activation, str):
             raise ValueError(
-                f"the training configuration's activation {config.activation!r} does not match the "
+                f"the training configuration's activation {shown(config.activation)} does not match the "
                 f"architecture's {activations[0]!r}"
             )
         raise ValueError(
-            f"the training configuration's activation {config.activation!r} gives the members "
+            f"the training configuration's activation {shown(config.activation)} gives the members "
             f"{', '.join(trained)}; the architecture's are {', '.join(activations)}"
         )
 
@@ -566,12 +579,12 @@ def _checked_split(arrays: dict[str, np.ndarray[Any, Any]]) -> dict[str, np.ndar
     for key, rows in parts.items():
         if rows.ndim != 1 or rows.dtype.kind not in "iu":
             raise ValueError(
-                f"damaged split: {key!r} must be a 1-D array of integer row indices, got {rows.dtype} {rows.shape}"
+                f"damaged split: {shown(key)} must be a 1-D array of integer row indices, got {rows.dtype} {rows.shape}"
             )
         outside = rows[(rows < 0) | (rows >= n)]
         if outside.size:
             raise ValueError(
-                f"damaged split: {key!r} holds row {outside[0]}, outside the rows 0 to {n - 1} its parts share"
+                f"damaged split: {shown(key)} holds row {outside[0]}, outside the rows 0 to {n - 1} its parts share"
             )
     if parts:
         counts = np.bincount(np.concatenate([rows.astype(np.intp) for rows in parts.values()]), minlength=n)
@@ -595,7 +608,7 @@ def _float_weights(
 
 
 def _assemble_resume(
-    state: dict[str, Any], arrays: dict[str, np.ndarray[Any, Any]], spec: MLPSpec, config: TrainConfig | None
+    state: dict[str, Any], groups: Groups, spec: MLPSpec, config: TrainConfig | None
 ) -> ResumeState:
     """The resume state, every array checked as a member's weights are (names, shapes, the
     architecture's dtype) and every count for its range. The weights a run may keep (best,
@@ -605,19 +618,19 @@ def _assemble_resume(
     resumed epoch then ends in the divergence it would have met uninterrupted."""
 
     def weights_of(prefix: str, what: str, *, finite: bool = True) -> dict[str, Array]:
-        group = _group(arrays, prefix)
+        group = _group(groups, prefix)
         check_weights(spec, group, what=what)
         return _float_weights(group, spec, what, finite=finite)
 
     if not isinstance(state, Mapping):
         raise ValueError(f"checkpoint resume must be a mapping, got {type(state).__name__}")
     if not isinstance(state["buffers"], list) or not all(isinstance(n, str) for n in state["buffers"]):
-        raise ValueError(f"resume buffers must be a list of names, got {state['buffers']!r}")
+        raise ValueError(f"resume buffers must be a list of names, got {shown(state['buffers'])}")
     if not isinstance(state["finished"], list):
-        raise ValueError(f"resume finished must be a list, got {state['finished']!r}")
+        raise ValueError(f"resume finished must be a list, got {shown(state['finished'])}")
     weights = weights_of("resume/weights", "resume weights", finite=False)
     buffers = {
-        name: weights_of(f"resume/optimizer/{name}", f"resume optimizer buffer {name!r}", finite=False)
+        name: weights_of(f"resume/optimizer/{name}", f"resume optimizer buffer {shown(name)}", finite=False)
         for name in state["buffers"]
     }
     best = weights_of("resume/best", "resume best weights") if state["has_best"] else None
@@ -635,33 +648,33 @@ def _assemble_resume(
     counts = {key: state[key] for key in ("member", "epoch", "batch", "step", "best_epoch", "bad_epochs")}
     for key, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"resume {key} must be an integer >= 0, got {value!r}")
+            raise ValueError(f"resume {key} must be an integer >= 0, got {shown(value)}")
     if config is not None:
         if counts["epoch"] >= config.epochs or counts["best_epoch"] > counts["epoch"]:
             raise ValueError(
-                f"resume epoch {counts['epoch']} (best {counts['best_epoch']}) is outside the run's "
+                f"resume epoch {shown(counts['epoch'])} (best {shown(counts['best_epoch'])}) is outside the run's "
                 f"{config.epochs} epochs"
             )
         if counts["member"] >= 2 * config.ensemble:  # a validation and a final pass per member at most
             raise ValueError(
-                f"resume member {counts['member']} is outside the run's {config.ensemble} member(s)"
+                f"resume member {shown(counts['member'])} is outside the run's {config.ensemble} member(s)"
             )
         held = sorted(set(state["buffers"]))
         allowed = OPTIMIZER_BUFFERS[config.optimizer]
         if held not in allowed and not (held == [] and counts["step"] == 0):
             raise ValueError(
-                f"resume optimizer buffers {held} are not those of {config.optimizer} after "
-                f"{counts['step']} step(s) ({' or '.join(map(str, allowed))})"
+                f"resume optimizer buffers {shown(held)} are not those of {config.optimizer} after "
+                f"{shown(counts['step'])} step(s) ({' or '.join(map(str, allowed))})"
             )
     if len(state["finished"]) != counts["member"]:  # jobs 0…member−1, each finished before the next
         raise ValueError(
-            f"resume member {counts['member']} follows {len(state['finished'])} finished member(s), "
-            f"not {counts['member']}"
+            f"resume member {shown(counts['member'])} follows {len(state['finished'])} finished member(s), "
+            f"not {shown(counts['member'])}"
         )
     if state["best_val"] is not None and not (
         isinstance(state["best_val"], float | int) and math.isfinite(state["best_val"])
     ):
-        raise ValueError(f"resume best_val must be a finite number or null, got {state['best_val']!r}")
+        raise ValueError(f"resume best_val must be a finite number or null, got {shown(state['best_val'])}")
     finished = []
     for index, entry in enumerate(state["finished"]):
         if not isinstance(entry, Mapping):
@@ -672,24 +685,24 @@ def _assemble_resume(
             or entry["member"] != index
         ):
             raise ValueError(
-                f"resume finished member {index} is numbered {entry['member']!r}; finished members are "
+                f"resume finished member {index} is numbered {shown(entry['member'])}; finished members are "
                 "numbered 0, 1, … in order"
             )
         best_epoch = entry["best_epoch"]
         if isinstance(best_epoch, bool) or not isinstance(best_epoch, int) or best_epoch < 0:
             raise ValueError(
-                f"resume finished member {index} best_epoch must be an integer >= 0, got {best_epoch!r}"
+                f"resume finished member {index} best_epoch must be an integer >= 0, got {shown(best_epoch)}"
             )
         member_weights = weights_of(f"resume/finished/{index}/weights", f"resume finished member {index}")
         if entry["status"] not in FINISHED_STATUSES:
             raise ValueError(
-                f"resume finished member {index} has status {entry['status']!r}, not one of {', '.join(FINISHED_STATUSES)}"
+                f"resume finished member {index} has status {shown(entry['status'])}, not one of {', '.join(FINISHED_STATUSES)}"
             )
         finished.append(
             MemberResult(
                 member=int(entry["member"]),
                 weights=member_weights,
-                history=history_records(_group(arrays, f"resume/finished/{index}/history")),
+                history=history_records(_group(groups, f"resume/finished/{index}/history")),
                 best_epoch=int(entry["best_epoch"]),
                 status=str(entry["status"]),
                 message=str(entry["message"]),
@@ -701,10 +714,10 @@ def _assemble_resume(
         and len(sums) == 4
         and all(isinstance(v, float | int) and not isinstance(v, bool) and 0.0 <= v < math.inf for v in sums)
     ):
-        raise ValueError(f"resume sums must be 4 finite sums >= 0, got {sums!r}")
+        raise ValueError(f"resume sums must be 4 finite sums >= 0, got {shown(sums)}")
     seconds = state.get("seconds", 0.0)  # a state saved before glassnet kept the time: not known
     if isinstance(seconds, bool) or not isinstance(seconds, float | int) or not 0.0 <= seconds < math.inf:
-        raise ValueError(f"resume seconds must be a finite number >= 0, got {seconds!r}")
+        raise ValueError(f"resume seconds must be a finite number >= 0, got {shown(seconds)}")
     return ResumeState(
         member=int(state["member"]),
         epoch=int(state["epoch"]),
@@ -712,7 +725,7 @@ def _assemble_resume(
         weights=weights,
         optimizer={"step": int(state["step"]), "buffers": buffers},
         sums=[float(v) for v in sums],
-        history=history_records(_group(arrays, "resume/history")),
+        history=history_records(_group(groups, "resume/history")),
         best_weights=best,
         best_val=float(state["best_val"]) if state["best_val"] is not None else math.inf,
         best_epoch=int(state["best_epoch"]),

@@ -8,15 +8,16 @@ turns into a ``torch.nn.Sequential`` with the same parameter names (``"0.weight"
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_dtype, positive_int
+from glassnet._checks import as_dtype, positive_int, shown
 from glassnet.nn import ACTIVATIONS, MLP, Activation, LeakyReLU, Linear, Module, flatten_modules
 
 DEFAULT_LEAKY_SLOPE = 0.01
@@ -42,7 +43,7 @@ class MLPSpec:
             sizes = tuple(self.sizes)
         except TypeError:
             raise TypeError(
-                f"MLPSpec sizes must be a sequence of layer sizes, got {self.sizes!r} ({type(self.sizes).__name__})"
+                f"MLPSpec sizes must be a sequence of layer sizes, got {shown(self.sizes)} ({type(self.sizes).__name__})"
             ) from None
         if len(sizes) < 2:
             raise ValueError(f"an MLP needs at least two sizes (inputs and outputs), got {list(sizes)}")
@@ -51,12 +52,12 @@ class MLPSpec:
             if value is None and name == "output_activation":
                 continue
             if not isinstance(value, str) or value not in ACTIVATIONS:
-                raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {value!r}")
+                raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {shown(value)}")
         object.__setattr__(self, "dtype", str(as_dtype(self.dtype)))
         slope = self.negative_slope
         numeric = int | float | np.integer | np.floating  # np.float32(0.2) too, as LeakyReLU takes it
         if isinstance(slope, bool) or not isinstance(slope, numeric) or not math.isfinite(slope):
-            raise ValueError(f"negative_slope must be a finite number, got {slope!r}")
+            raise ValueError(f"negative_slope must be a finite number, got {shown(slope)}")
         object.__setattr__(self, "negative_slope", float(slope))
 
     @property
@@ -92,10 +93,10 @@ class MLPSpec:
         known = {"sizes", "activation", "output_activation", "dtype", "negative_slope"}
         unknown = sorted(set(data) - known)
         if unknown or "sizes" not in data:
-            raise ValueError(f"bad MLP spec: unknown keys {unknown}, sizes present: {'sizes' in data}")
+            raise ValueError(f"bad MLP spec: unknown keys {shown(unknown)}, sizes present: {'sizes' in data}")
         sizes = data["sizes"]
         if not isinstance(sizes, list | tuple) or not all(isinstance(s, int) for s in sizes):
-            raise ValueError(f"MLP spec sizes must be a list of integers, got {sizes!r}")
+            raise ValueError(f"MLP spec sizes must be a list of integers, got {shown(sizes)}")
         return cls(
             sizes=tuple(sizes),
             activation=data.get("activation", "relu"),
@@ -185,17 +186,56 @@ def _kinds(layers: Sequence[Module]) -> list[str]:
 
 
 def check_weights(spec: MLPSpec, weights: Mapping[str, npt.ArrayLike], *, what: str = "weights") -> None:
-    """Raise ValueError unless ``weights`` has exactly the spec's parameter names and shapes."""
-    shapes = spec.parameter_shapes()
-    missing = sorted(set(shapes) - set(weights))
-    unexpected = sorted(set(weights) - set(shapes))
-    if missing or unexpected:
-        raise ValueError(
-            f"{what} do not match the architecture {list(spec.sizes)}: missing {missing}, unexpected {unexpected}"
+    """Raise ValueError unless ``weights`` has exactly the spec's parameter names and shapes.
+
+    The names are compared without listing all of the spec's: a spec of a million layers
+    beside the few arrays of a small model (a forged checkpoint) is refused in time and memory
+    that grow with the arrays given, not with the layers claimed.
+    """
+    n_layers = len(spec.sizes) - 1
+    unexpected = sorted((name for name in weights if not _is_parameter_name(name, n_layers)), key=str)
+    n_missing = 2 * n_layers - (len(weights) - len(unexpected))
+    if n_missing or unexpected:
+        absent = (name for name in _parameter_names(n_layers) if name not in weights)
+        first = list(itertools.islice(absent, _LISTED))  # found within len(weights) + _LISTED names
+        missing = (
+            shown(sorted(first))
+            if len(first) == n_missing
+            else f"{n_missing} of its {2 * n_layers} parameters, the first {len(first)}: {shown(first)}"
         )
-    for name, shape in shapes.items():
+        raise ValueError(
+            f"{what} do not match the architecture {shown(list(spec.sizes))}: missing {missing}, "
+            f"unexpected {shown(unexpected)}"
+        )
+    for name, shape in spec.parameter_shapes().items():  # as many as the weights given
         got = np.shape(weights[name])
         if got != shape:
             raise ValueError(
-                f"{what}[{name!r}] has shape {got}, the architecture {list(spec.sizes)} needs {shape}"
+                f"{what}[{name!r}] has shape {got}, the architecture {shown(list(spec.sizes))} needs {shape}"
             )
+
+
+_LISTED = 10  # missing parameter names listed by check_weights, at most
+
+
+def _parameter_names(n_layers: int) -> Iterator[str]:
+    """The parameter names of ``n_layers`` Linear layers, in order: "0.weight", "0.bias", "2.weight", …"""
+    for layer in range(n_layers):
+        yield f"{2 * layer}.weight"
+        yield f"{2 * layer}.bias"
+
+
+def _is_parameter_name(name: object, n_layers: int) -> bool:
+    """True if ``name`` is one of ``_parameter_names(n_layers)``, found without listing them."""
+    if not isinstance(name, str):
+        return False
+    index, _, kind = name.partition(".")
+    return (
+        kind in ("weight", "bias")
+        and index.isascii()
+        and index.isdigit()
+        and len(index) <= len(str(2 * n_layers))  # no int() of a digit string as long as the name
+        and str(int(index)) == index  # "2", not "02"
+        and int(index) % 2 == 0
+        and int(index) < 2 * n_layers
+    )

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from glassnet._checks import shown
 from glassnet.data._fourier import MAX_FREQUENCIES, fourier_sigma
 from glassnet.losses import LOSSES
 from glassnet.nn import ACTIVATIONS, INITS
@@ -106,9 +107,11 @@ class TrainConfig:
         if not isinstance(self.device, str) or not (
             self.device in ("cpu", "cuda") or self.device.startswith("cuda:")
         ):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
+            raise ValueError(f"device must be 'cpu' or 'cuda', got {shown(self.device)}")
         if self.engine == "numpy" and self.device != "cpu":
-            raise ValueError(f"device {self.device!r} needs engine='torch'; the numpy engine runs on the CPU")
+            raise ValueError(
+                f"device {shown(self.device)} needs engine='torch'; the numpy engine runs on the CPU"
+            )
         _number(self.lr, "lr", low=0.0, high=10.0, low_open=True)
         _number(self.beta1, "beta1", low=0.0, high=1.0, high_open=True)
         _number(self.beta2, "beta2", low=0.0, high=1.0, high_open=True)
@@ -133,7 +136,7 @@ class TrainConfig:
             object.__setattr__(self, "fourier_sigma", sigma)
         for flag in ("restore_best", "refit", "cuda_graph"):
             if not isinstance(getattr(self, flag), bool):
-                raise TypeError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
+                raise TypeError(f"{flag} must be True or False, got {shown(getattr(self, flag))}")
         if not isinstance(self.extra, Mapping):
             raise TypeError(f"extra must be a mapping, got {type(self.extra).__name__}")
 
@@ -170,7 +173,7 @@ class TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
-            raise ValueError(f"unknown training configuration field(s) {unknown}")
+            raise ValueError(f"unknown training configuration field(s) {shown(unknown)}")
         values = dict(data)
         if "hidden" in values and isinstance(values["hidden"], list):
             values["hidden"] = tuple(values["hidden"])
@@ -186,13 +189,15 @@ def _hidden(value: Any) -> tuple[int, ...]:
     if isinstance(value, int) and not isinstance(value, bool):
         value = (value,)
     if not isinstance(value, tuple | list):
-        raise TypeError(f"hidden must be a sequence of layer widths, got {value!r}")
+        raise TypeError(f"hidden must be a sequence of layer widths, got {shown(value)}")
     widths = tuple(value)
     for width in widths:
         if isinstance(width, bool) or not isinstance(width, int):
-            raise TypeError(f"hidden widths must be integers, got {width!r} in {list(widths)}")
+            raise TypeError(f"hidden widths must be integers, got {shown(width)} in {shown(list(widths))}")
         if not 1 <= width <= MAX_WIDTH:
-            raise ValueError(f"hidden widths must be in [1, {MAX_WIDTH}], got {width} in {list(widths)}")
+            raise ValueError(
+                f"hidden widths must be in [1, {MAX_WIDTH}], got {shown(width)} in {shown(list(widths))}"
+            )
     if len(widths) > 64:
         raise ValueError(f"at most 64 hidden layers, got {len(widths)}")
     return widths
@@ -213,8 +218,8 @@ def _activation(value: Any) -> str | tuple[str, ...]:
         return names[0] if len(set(names)) == 1 else names
     if isinstance(value, str) and "," in value:  # the command line's form, not the configuration's
         raise ValueError(
-            f"activation must be one of {', '.join(ACTIVATIONS)}, or a tuple of them, got {value!r}; "
-            f"for members in turn write a tuple: {tuple(part.strip() for part in value.split(','))!r}"
+            f"activation must be one of {', '.join(ACTIVATIONS)}, or a tuple of them, got {shown(value)}; "
+            f"for members in turn write a tuple: {shown(tuple(part.strip() for part in value.split(',')))}"
         )
     _choice(value, ACTIVATIONS, "activation")
     return str(value)
@@ -243,15 +248,15 @@ def _loss_fits_output(loss: str, output_activation: str | None) -> None:
 
 
 def _choice(value: Any, allowed: Any, name: str) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    if not isinstance(value, str) or value not in allowed:  # a dict or list is no name (nor hashable)
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {shown(value)}")
 
 
 def _number(
     value: Any, name: str, *, low: float, high: float, low_open: bool = False, high_open: bool = False
 ) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be a number, got {shown(value)} ({type(value).__name__})")
     try:
         number = float(value)
     except OverflowError:  # an int beyond float range, e.g. 10**400
@@ -272,6 +277,6 @@ def _number(
 
 def _integer(value: Any, name: str, *, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be an integer, got {shown(value)} ({type(value).__name__})")
     if not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value}")
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {shown(value)}")
