@@ -15,7 +15,7 @@ from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.cli import main
 from glassnet.nn import ReLU, Tanh
 from glassnet.spec import MLPSpec, build_mlp
-from glassnet.train import Ensemble, NumpyEngine, TorchEngine, TrainConfig, fit
+from glassnet.train import Ensemble, NumpyEngine, TorchEngine, TrainConfig, Trainer, fit
 from test_train import airfoil, assert_resume_is_exact, small  # noqa: F401 (airfoil: a fixture)
 
 Array = np.ndarray[Any, Any]
@@ -145,6 +145,19 @@ def test_an_ensemble_builds_each_member_with_its_activation() -> None:
         by_hand.append(hidden @ weights["2.weight"].T + weights["2.bias"])
     np.testing.assert_allclose(ensemble.predict(x), np.mean(by_hand, axis=0), rtol=1e-15)
     assert Ensemble(spec, members).activations == ("relu", "relu")
+
+
+def test_a_members_spec_differs_in_hidden_activation_only() -> None:
+    """MLPSpec.with_activation: what Ensemble.member_spec and Trainer.member_spec both build."""
+    spec = MLPSpec(sizes=(2, 4, 1), output_activation="sigmoid", dtype="float32", negative_slope=0.2)
+    assert spec.with_activation("relu") is spec
+    assert spec.with_activation("tanh") == MLPSpec(
+        sizes=(2, 4, 1), activation="tanh", output_activation="sigmoid", dtype="float32", negative_slope=0.2
+    )
+    with pytest.raises(ValueError, match=r"activation must be one of .*, got 'gelu'"):
+        spec.with_activation("gelu")
+    trainer = Trainer(small(ensemble=2), np.zeros((4, 2)), np.zeros(4))
+    assert [trainer.member_spec(m).activation for m in range(2)] == ["relu", "tanh"]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ turns into a ``torch.nn.Sequential`` with the same parameter names (``"0.weight"
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -67,6 +68,11 @@ class MLPSpec:
     @property
     def n_outputs(self) -> int:
         return self.sizes[-1]
+
+    def with_activation(self, activation: str) -> MLPSpec:
+        """This spec with another hidden activation (itself when it is the same): an ensemble
+        member's architecture, whose members differ in hidden activation at most."""
+        return self if activation == self.activation else dataclasses.replace(self, activation=activation)
 
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         """Name → shape of every parameter, in order: ``{"0.weight": (d₁, d₀), "0.bias": (d₁,), …}``."""

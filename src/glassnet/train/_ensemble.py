@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -64,12 +63,7 @@ class Ensemble:
 
     def member_spec(self, member: int) -> MLPSpec:
         """Member m's architecture: the spec with its own hidden activation."""
-        activation = self.activations[member]
-        return (
-            self.spec
-            if activation == self.spec.activation
-            else dataclasses.replace(self.spec, activation=activation)
-        )
+        return self.spec.with_activation(self.activations[member])
 
     @property
     def members(self) -> list[dict[str, Array]]:
@@ -112,5 +106,5 @@ def member_activations(spec: MLPSpec, activations: Sequence[str] | None, k: int)
     if len(activations) != k:
         raise ValueError(f"activations names {len(activations)} member(s), the ensemble has {k}")
     for name in activations:
-        dataclasses.replace(spec, activation=name)  # refuses an unknown name, as MLPSpec does
+        spec.with_activation(name)  # refuses an unknown name, as MLPSpec does
     return tuple(activations)

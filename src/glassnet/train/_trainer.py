@@ -281,7 +281,7 @@ class Trainer:
 
     def member_spec(self, member: int) -> MLPSpec:
         """Member m's architecture: ``spec`` with the member's hidden activation."""
-        return dataclasses.replace(self.spec, activation=self.config.member_activation(member))
+        return self.spec.with_activation(self.config.member_activation(member))
 
     def initial_weights(self, member: int) -> dict[str, Array]:
         """Member m's starting weights, drawn by glassnet with ``default_rng([seed, m])``."""
