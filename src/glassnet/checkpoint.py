@@ -1,6 +1,7 @@
 """Checkpoints: a trained model with everything needed to use, check and resume it, in one ``.npz``.
 
-Format (version 1, or 2 for members of several hidden activations), a NumPy ``.npz``
+Format (version 1, or 2 for members of several hidden activations or a configuration that
+names several), a NumPy ``.npz``
 archive read with ``allow_pickle=False`` (so loading never runs code):
 
 - ``__meta__``: uint8 array holding UTF-8 JSON: ``format``, ``version``, the architecture

@@ -328,7 +328,10 @@ class BCELoss(Loss):
     ℓ = −[y log p + (1 − y) log(1 − p)], ∂ℓ/∂p = (p − y) / (p (1 − p)).
 
     p is clipped to [ε, 1 − ε] before the logarithms, so p = 0 or 1 gives a large finite
-    loss instead of inf (PyTorch's ``BCELoss`` clamps log p at −100 to the same end, so its
+    loss instead of inf. ∂ℓ/∂p is the formula above at the clipped p, also where p lies
+    outside [ε, 1 − ε]: the derivative of the clipped loss would be 0 there, and a sigmoid
+    output saturated at the wrong end would stop learning (the torch engine passes the
+    gradient through the clip the same way) (PyTorch's ``BCELoss`` clamps log p at −100 to the same end, so its
     values differ once p saturates; the Trainer's torch engine computes this definition). ε is
     ``eps``, by default 1e-12 in float64 and 1e-7 in float32 (where 1 − 1e-12 rounds to 1).
     For a model that outputs a logit, ``LogisticLoss`` is exact and better conditioned.

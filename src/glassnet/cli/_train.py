@@ -276,7 +276,8 @@ def _add_common(
     opt.add_argument(
         "--ensemble",
         metavar="K",
-        help=f"train K models with different seeds, average them (default {d.ensemble})",
+        help=f"train K models with different seeds (and the --activation names in turn), "
+        f"average them (default {d.ensemble})",
     )
     opt.add_argument("--seed", metavar="S", help=f"seed of the split, weights and batches (default {d.seed})")
     opt.add_argument("--engine", choices=("numpy", "torch"), help=f"default {d.engine}")

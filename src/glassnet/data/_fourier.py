@@ -54,7 +54,7 @@ def _positive(value: Any, name: str) -> float:
 
 
 class FourierFeatures:
-    """z (N, d) ↦ [z, sin(2π zⱼ cⱼₖ), cos(2π zⱼ cⱼₖ)] (N, d + 2dk), per column j and k = 1…K.
+    """z (N, d) ↦ [z, sin(2π zⱼ cⱼₖ), cos(2π zⱼ cⱼₖ)] (N, d + 2dK), per column j and k = 1…K.
 
     ``fit(d, rng)`` draws the frequencies cⱼₖ ~ N(0, σⱼ²), a (d, K) array; ``transform``
     appends the K sines of every column (column after column), then the K cosines. With

@@ -83,7 +83,7 @@ class TrainConfig:
     restore_best: bool = True
     refit: bool = True  # with validation rows: validate first, then retrain on training + validation rows
     clip_norm: float = 0.0  # gradient clipping by global L2 norm (torch's clip_grad_norm_); 0: off
-    ensemble: int = 1  # number of models trained with different seeds; predictions are averaged
+    ensemble: int = 1  # models trained with different seeds (activation's names in turn), averaged
     engine: str = "numpy"  # numpy (glassnet's own engine) or torch (torch.nn + torch.optim)
     device: str = "cpu"  # torch engine only: cpu or cuda
     cuda_graph: bool = True  # torch engine on cuda, float32: capture each batch size's step in a CUDA graph
