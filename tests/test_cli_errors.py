@@ -91,3 +91,27 @@ def test_a_target_name_near_the_limit_is_written(name: str, tmp_path: Path) -> N
     target = tmp_path / name
     _files.atomic_write_text(target, "x\n")
     assert target.read_text() == "x\n" and [path.name for path in tmp_path.iterdir()] == [target.name]
+
+
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An unset "$MODEL" gave Path(""), the current folder: `evaluate ''` then evaluated the
+    model.npz found there (exit 0); other empty paths were named '.', which nobody typed."""
+    assert main(["train", "moons", *QUICK, "--out", str(tmp_path / "run")]) == 0
+    (tmp_path / "run" / "model.npz").rename(tmp_path / "model.npz")
+    (tmp_path / "rows.csv").write_text("x1,x2\n0.5,0.25\n")
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    expected = "{} is an empty path; expected a file or folder name, got ''"
+    for argv, what in [
+        (["evaluate", ""], "MODEL"),
+        (["predict", "", "rows.csv"], "MODEL"),
+        (["predict", "model.npz", ""], "input"),
+        (["predict", "model.npz", "rows.csv", "-o", ""], "-o"),
+        (["explain", ""], "spec"),
+        (["explain", "--example", "exercise", "-o", ""], "-o"),
+    ]:
+        assert main(argv) == 2, argv
+        assert capsys.readouterr().err == f"glassnet {argv[0]}: error: {expected.format(what)}\n", argv
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["model.npz", "rows.csv", "run"]

@@ -127,13 +127,23 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return atomic_write(path, write)
 
 
+def given_path(path: str | os.PathLike[str], what: str) -> Path:
+    """``path`` with ``~`` expanded. An empty one (an unset ``"$MODEL"`` in a script) is refused
+    with ValueError naming ``what``: ``Path("")`` is the current folder, which a command would
+    then read or write in the user's stead."""
+    if not os.fspath(path).strip():
+        raise ValueError(f"{what} is an empty path; expected a file or folder name, got {os.fspath(path)!r}")
+    return Path(path).expanduser()
+
+
 def refuse_overwrite(path: str | os.PathLike[str], *, force: bool, option: str) -> Path:
     """``path`` (``~`` expanded) if it may be written: absent, or ``force``; else FileExistsError
     naming ``option``.
 
-    A folder is never a valid output file (IsADirectoryError), with or without ``force``.
+    A folder is never a valid output file (IsADirectoryError), with or without ``force``; nor
+    is an empty path (ValueError, :func:`given_path`).
     """
-    target = Path(path).expanduser()
+    target = given_path(path, option)
     if target.is_dir():
         raise IsADirectoryError(f"{option} {target} is a folder; give a file name")
     if target.exists() and not force:

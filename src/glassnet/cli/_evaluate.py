@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._files import given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.train.artifacts import MODEL_FILE, RESUME_FILE, data_mismatch, json_text
 
@@ -32,7 +33,7 @@ def register(subparsers: Any) -> None:
 def model_path(text: str) -> Path:
     """MODEL as given: a file, or a run folder: its model.npz, or the checkpoint.npz of a run
     that was interrupted (whose folder holds no model.npz); ``~`` expanded, as in ``--data``."""
-    path = Path(text).expanduser()
+    path = given_path(text, "MODEL")
     if path.is_dir():
         folder = path
         path = folder / MODEL_FILE

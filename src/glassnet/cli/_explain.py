@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
+from glassnet._files import atomic_write_text, given_path, refuse_overwrite, refuse_same_file
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
 from glassnet.explain._api import MAX_STEPS
 
@@ -62,7 +62,8 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--figure must end in .png or .svg, got {args.figure!r}")
     # ~ expanded once, for the checks and the writes alike (a shell leaves "-o=~/x.tex" as it is)
     args.output, args.figure = (
-        None if path is None else str(Path(path).expanduser()) for path in (args.output, args.figure)
+        None if path is None else str(given_path(path, option))
+        for option, path in (("-o", args.output), ("--figure", args.figure))
     )
     for option, path in (("-o", args.output), ("--figure", args.figure)):
         if path is not None:

@@ -31,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from glassnet._files import given_path
 from glassnet.data._errors import DataFormatError
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -88,7 +89,7 @@ def read_table(path: str | os.PathLike[str], column_names: Sequence[str]) -> Tab
 def read_input_file(path: str | os.PathLike[str]) -> tuple[str, Path]:
     """The text of the file at ``path`` (``~`` expanded), read once (a pipe cannot be read twice),
     and its Path; FileNotFoundError naming it when it does not exist."""
-    file = Path(path).expanduser()
+    file = given_path(path, "input")
     if not file.exists():
         raise FileNotFoundError(f"input file {file} does not exist")
     return read_text(file), file

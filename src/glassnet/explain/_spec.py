@@ -29,12 +29,12 @@ import json
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from glassnet._checks import Array
+from glassnet._files import given_path
 from glassnet.explain._api import MAX_STEPS, Explanation, _check_labels, _make_loss, explain
 from glassnet.losses import LOSSES, REDUCTIONS, Loss
 from glassnet.nn import Activation, Linear, Module, Sequential, get_activation
@@ -292,7 +292,7 @@ def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = None) -> ExplainSpec:
     """Read and check a JSON spec file (see the module docstring and docs/explain.md)."""
-    file = Path(path)
+    file = given_path(path, "spec")
     if file.is_dir():
         raise IsADirectoryError(f"spec {str(file)!r} is a folder; expected a JSON file")
     if not file.is_file():
