@@ -799,6 +799,35 @@ def test_without_out_a_fresh_folder_is_printed(
     assert (tmp_path / line.removeprefix("run folder: ") / "model.npz").is_file()
 
 
+def test_runs_started_in_the_same_second_get_folders_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two trainings started together found runs/moons-DATE-TIME free, and the second was
+    refused for the first one's lock: the name is reserved when the folder is made."""
+    import datetime
+
+    from glassnet.train import artifacts
+
+    class _Frozen(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> _Frozen:
+            return cls(2026, 11, 27, 8, 41, 36)
+
+    monkeypatch.setattr(artifacts._dt, "datetime", _Frozen)
+    monkeypatch.chdir(tmp_path)
+    folders = [artifacts.fresh_run_folder("runs", "moons") for _ in range(3)]
+    assert [str(folder) for folder in folders] == [
+        "runs/moons-20261127-084136",
+        "runs/moons-20261127-084136-2",
+        "runs/moons-20261127-084136-3",
+    ]
+    assert all(folder.is_dir() and not any(folder.iterdir()) for folder in folders)
+    # the CLI takes the next free name, and trains into it
+    assert main(["train", "moons", "--epochs", "2", "--quiet", "--no-plots"]) == 0
+    assert capsys.readouterr().out.strip() == "run folder: runs/moons-20261127-084136-4"
+    assert (tmp_path / "runs" / "moons-20261127-084136-4" / "model.npz").is_file()
+
+
 def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_identically(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -344,14 +344,28 @@ def _check_resume_info(info: dict[str, Any], path: Path) -> None:
 
 
 def fresh_run_folder(base: str | os.PathLike[str], prefix: str) -> Path:
-    """A new, not yet existing folder ``base/prefix-YYYYmmdd-HHMMSS[-k]``."""
+    """A new folder ``base/prefix-YYYYmmdd-HHMMSS[-k]``, made here.
+
+    Making it is what reserves the name: two runs started in the same second (a script
+    that starts several seeds at once) both found the name free, and the second was then
+    refused for the first one's lock. ``mkdir`` fails for all but one of them, and the
+    others take the next k. Inside :func:`locked_run_folders` the folder (and ``base``,
+    if made here) is removed again when the run fails before writing into it.
+    """
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     root = Path(base)
-    candidate = root / f"{prefix}-{stamp}"
-    counter = 2
-    while candidate.exists():
-        candidate = root / f"{prefix}-{stamp}-{counter}"
-        counter += 1
+    made = list(itertools.takewhile(lambda path: not path.exists(), (root, *root.parents)))
+    root.mkdir(parents=True, exist_ok=True)
+    for counter in itertools.count(1):
+        candidate = root / (f"{prefix}-{stamp}" if counter == 1 else f"{prefix}-{stamp}-{counter}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        break
+    created = _CREATED.get()
+    if created is not None:  # deepest first, as prepare_out_folder adds its own
+        created.extend([candidate, *made])
     return candidate
 
 
