@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,3 +116,23 @@ def test_an_empty_path_is_refused_not_read_as_the_current_folder(
         assert main(argv) == 2, argv
         assert capsys.readouterr().err == f"glassnet {argv[0]}: error: {expected.format(what)}\n", argv
     assert sorted(path.name for path in tmp_path.iterdir()) == ["model.npz", "rows.csv", "run"]
+
+
+def test_a_model_file_that_cannot_be_read_says_so_not_that_it_is_damaged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """zipfile.is_zipfile answers False for a file it cannot open: a model without read
+    permission was 'not a readable checkpoint (truncated, or not an .npz archive)'. (The
+    tests run as root, whom permissions do not stop, so open itself is made to refuse.)"""
+    from glassnet import checkpoint
+
+    assert main(["train", "moons", *QUICK, "--out", str(tmp_path / "run")]) == 0
+    model = tmp_path / "run" / "model.npz"
+
+    def refused(file: object, *args: object, **kwargs: object) -> Any:
+        raise PermissionError(errno.EACCES, "Permission denied", str(file))
+
+    monkeypatch.setattr(checkpoint, "open", refused, raising=False)  # the module's own open
+    capsys.readouterr()
+    assert main(["evaluate", str(model)]) == 2
+    assert capsys.readouterr().err == f"glassnet evaluate: error: {model}: Permission denied\n"

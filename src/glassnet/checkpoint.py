@@ -340,21 +340,24 @@ def _read_arrays(source: Path) -> dict[str, np.ndarray[Any, Any]]:
     make us allocate more memory than the file holds. Object arrays (pickles) are refused
     before their bytes are looked at.
     """
-    if not zipfile.is_zipfile(source):
-        raise ValueError(f"{source} is not a readable checkpoint (truncated, or not an .npz archive)")
     arrays: dict[str, np.ndarray[Any, Any]] = {}
-    try:
-        with zipfile.ZipFile(source) as archive:
-            for info in archive.infolist():
-                key = _member_key(source, info, arrays)  # its name checked before its bytes are read
-                arrays[key] = _read_member(source, archive, info)
-    except _ZIP_ERRORS as error:
-        if isinstance(error, ValueError) and str(error).startswith(str(source)):
-            raise  # one of our own messages
-        raise ValueError(
-            f"{source} is not a readable checkpoint (truncated, damaged or not an .npz file): "
-            f"{error or type(error).__name__}"
-        ) from None
+    # opened here, once: is_zipfile says False for a file it cannot open, and a file without
+    # read permission was then "not a readable checkpoint (truncated, …)" instead of PermissionError
+    with open(source, "rb") as handle:
+        if not zipfile.is_zipfile(handle):
+            raise ValueError(f"{source} is not a readable checkpoint (truncated, or not an .npz archive)")
+        try:
+            with zipfile.ZipFile(handle) as archive:
+                for info in archive.infolist():
+                    key = _member_key(source, info, arrays)  # its name checked before its bytes are read
+                    arrays[key] = _read_member(source, archive, info)
+        except _ZIP_ERRORS as error:
+            if isinstance(error, ValueError) and str(error).startswith(str(source)):
+                raise  # one of our own messages
+            raise ValueError(
+                f"{source} is not a readable checkpoint (truncated, damaged or not an .npz file): "
+                f"{error or type(error).__name__}"
+            ) from None
     return arrays
 
 
