@@ -171,3 +171,18 @@ def test_validation_flags_without_a_validation_part_are_refused(
     assert (
         main(["train", "moons", *QUICK, *options, "--val-fraction", "0.2", "--out", str(tmp_path / "v")]) == 0
     )
+
+
+def test_ctrl_c_while_the_parser_is_built_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Building the parser imports each command's module; Ctrl-C there gave a traceback, where
+    at any later moment it gives one line and exit 130."""
+    import glassnet.cli
+
+    def interrupted() -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(glassnet.cli, "build_parser", interrupted)
+    assert main(["train", "moons"]) == 130
+    assert capsys.readouterr().err == "glassnet: interrupted\n"

@@ -106,8 +106,8 @@ def warning_printer(command: str) -> Callable[..., None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    parser = build_parser()
     try:
+        parser = build_parser()
         given = list(sys.argv[1:] if argv is None else argv)
         args, unknown = parser.parse_known_args(given)
         if unknown:  # named by the command that did not take them, as its own mistakes are
@@ -117,13 +117,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             refusing.error(f"unrecognized arguments: {' '.join(named)}")
     except SystemExit as exit_:  # argparse has printed its usage line already
         return int(exit_.code or 0)
+    except KeyboardInterrupt:  # Ctrl-C while the parser is built (its commands' modules imported)
+        return _interrupted()
     try:
         with warnings.catch_warnings():  # restores showwarning afterwards
             warnings.showwarning = warning_printer(args.command)
             status: int = args.handler(args)
     except KeyboardInterrupt:
-        print("glassnet: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
     except BrokenPipeError:  # the reader left (`glassnet data info | head -1`): no error to report
         with contextlib.suppress(OSError, ValueError):  # stdout without a file (a test's capture)
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes it at exit
@@ -134,6 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"glassnet {args.command}: error: {one_line(error_text(error))}", file=sys.stderr)
         return 2
     return status
+
+
+def _interrupted() -> int:
+    print("glassnet: interrupted", file=sys.stderr)
+    return 130  # 128 + SIGINT, as a shell reports a process that Ctrl-C ended
 
 
 def error_text(error: BaseException) -> str:
