@@ -679,6 +679,8 @@ def test_bad_numbers_give_one_line(
         (["--step-size", "10"], "--step-size has no effect in this run: it applies with --schedule step only"),
         (["--gamma", "0.5"], "--gamma has no effect in this run: it applies with --schedule step or exponential only"),
         (["--fourier-features", "0", "--fourier-sigma", "1"], "--fourier-sigma has no effect in this run: it applies with --fourier-features above 0 only"),
+        # a network without hidden layers applies no hidden activation; evaluate then named two
+        (["--hidden", "", "--activation", "tanh"], "--activation has no effect in this run: it applies with hidden layers (--hidden not empty) only"),
     ],
 )  # fmt: skip
 def test_an_option_the_run_would_ignore_is_refused(

@@ -343,6 +343,12 @@ def test_resume_takes_the_options_of_where_and_how_fast_it_computes(
             "--resume continues the saved run unchanged; drop --epochs, --lr (it may change --engine, "
             "--device, --no-cuda-graph and --threads only)",
         ),
+        # --resume writes into its own folder: --force was accepted and read by nothing
+        (
+            ["--force"],
+            "--resume continues the saved run unchanged; drop --force (it may change --engine, "
+            "--device, --no-cuda-graph and --threads only)",
+        ),
         (["--threads", "-1"], "--threads must be an integer in [0, 1024], got -1"),
         (
             ["--device", "cuda"],

@@ -313,9 +313,11 @@ def test_a_bad_activation_list_is_one_line_at_the_command_line(
 
 def test_the_members_activations_are_named_only_where_they_differ() -> None:
     """evaluate and the train summary: a default single model (version 2, one ReLU member) is
-    "1 member(s)", as any model of one activation."""
+    "1 member(s)", as any model of one activation; so is an ensemble without hidden layers,
+    whose members apply no activation at all (it was "2 member(s) (relu, tanh)")."""
     from glassnet.cli._evaluate import members_text
 
-    assert members_text(("relu",), "member") == "1 member(s)"
-    assert members_text(("tanh", "tanh"), "model") == "2 model(s)"
-    assert members_text(("relu", "tanh", "relu"), "member") == "3 member(s) (relu, tanh, relu)"
+    assert members_text(("relu",), "member", (2, 3, 1)) == "1 member(s)"
+    assert members_text(("tanh", "tanh"), "model", (2, 3, 1)) == "2 model(s)"
+    assert members_text(("relu", "tanh", "relu"), "member", (2, 3, 1)) == "3 member(s) (relu, tanh, relu)"
+    assert members_text(("relu", "tanh"), "member", (2, 1)) == "2 member(s)"

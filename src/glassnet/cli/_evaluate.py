@@ -172,7 +172,7 @@ def handle(args: argparse.Namespace) -> int:
     unit = checkpoint.info.get("target_unit", "")
     print(
         f"{path}: {checkpoint.info.get('task')} model {list(checkpoint.spec.sizes)}, "
-        f"{members_text(checkpoint.member_activations(), 'member')}"
+        f"{members_text(checkpoint.member_activations(), 'member', checkpoint.spec.sizes)}"
     )
     # a refit model's "train" rows are the training and validation rows it was retrained on
     labels = {"train": "train+val"} if was_refit(checkpoint) and "train" in metrics else {}
@@ -180,9 +180,10 @@ def handle(args: argparse.Namespace) -> int:
     return 0
 
 
-def members_text(activations: Sequence[str], noun: str) -> str:
-    """ "3 member(s)", followed by each one's activation where they differ: "(relu, tanh, relu)"."""
-    kinds = f" ({', '.join(activations)})" if len(set(activations)) > 1 else ""
+def members_text(activations: Sequence[str], noun: str, sizes: Sequence[int]) -> str:
+    """ "3 member(s)", followed by each one's activation where they differ: "(relu, tanh, relu)";
+    not for a network of ``sizes`` without hidden layers, which applies no activation."""
+    kinds = f" ({', '.join(activations)})" if len(set(activations)) > 1 and len(sizes) > 2 else ""
     return f"{len(activations)} {noun}(s){kinds}"
 
 

@@ -160,6 +160,7 @@ OPTIONS_THAT_NEED: dict[str, tuple[str, Any]] = {
     "step_size": ("--schedule step", lambda c: c.schedule == "step"),
     "gamma": ("--schedule step or exponential", lambda c: c.schedule in ("step", "exponential")),
     "fourier_sigma": ("--fourier-features above 0", lambda c: c.fourier_features > 0),
+    "activation": ("hidden layers (--hidden not empty)", lambda c: len(c.hidden) > 0),
 }
 
 
@@ -504,7 +505,7 @@ def _resume(args: argparse.Namespace) -> int:
 
     if args.out is None:
         raise ValueError("--resume needs --out FOLDER, the folder of the interrupted run")
-    given = given_training_options(args)
+    given = given_training_options(args) + (["--force"] if args.force else [])  # it writes its own folder
     if given:
         raise ValueError(
             f"--resume continues the saved run unchanged; drop {', '.join(given)} "
@@ -665,7 +666,7 @@ def summary(run: Run) -> str:
     """A few lines: the metrics table of every part and the training time."""
     result = run.result
     lines = [
-        f"{run.task}: {members_text(result.activations, 'model')}, {result.spec.sizes} ({run.config.engine}), "
+        f"{run.task}: {members_text(result.activations, 'model', result.spec.sizes)}, {result.spec.sizes} ({run.config.engine}), "
         f"{seconds_text(result.seconds)}, {result.status}"
     ]
     if result.message:
