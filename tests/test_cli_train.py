@@ -1009,3 +1009,20 @@ def test_evaluate_refuses_data_for_a_moons_model(tmp_path: Path, capsys: pytest.
         "moons, regenerated from its seed\n"
     )
     assert main(["evaluate", str(run)]) == 0
+
+
+def test_metrics_say_nothing_was_validated_when_no_rows_were(tmp_path: Path) -> None:
+    """moons trains without validation rows by default: metrics.json's protocol said "the model
+    kept is the one validated", of a model nothing validated."""
+    small = ["--epochs", "2", "--quiet", "--no-plots"]
+    for name, options in (("plain", []), ("validated", ["--val-fraction", "0.2"])):
+        assert main(["train", "moons", *small, *options, "--out", str(tmp_path / name)]) == 0
+    protocols = {
+        name: json.loads((tmp_path / name / "metrics.json").read_text())["protocol"]
+        for name in ("plain", "validated")
+    }
+    assert protocols["plain"] == (
+        "one pass on the training rows, without validation rows: no early stopping or "
+        "best-epoch restore, the model kept is the one training ended with"
+    )
+    assert protocols["validated"].startswith("refit: 'val' measures the validation pass")

@@ -23,6 +23,7 @@ two processes (two trainings) from writing into the same folder at once.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 import tempfile
@@ -134,6 +135,12 @@ def given_path(path: str | os.PathLike[str], what: str) -> Path:
     if not os.fspath(path).strip():
         raise ValueError(f"{what} is an empty path; expected a file or folder name, got {os.fspath(path)!r}")
     return Path(path).expanduser()
+
+
+def missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first: what
+    ``folder.mkdir(parents=True)`` is about to make, and a failed command then removes."""
+    return list(itertools.takewhile(lambda path: not path.exists(), (folder, *folder.parents)))
 
 
 def refuse_overwrite(path: str | os.PathLike[str], *, force: bool, option: str) -> Path:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from typing import Any
 
+from glassnet._files import missing_folders
 from glassnet.cli._train import out_folder
 from glassnet.demo import demo_sections
 
@@ -32,13 +34,15 @@ def handle(args: argparse.Namespace) -> int:
     out = out_folder(args.out) if args.out is not None else None  # as train's: ~ expanded, "" refused
     if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ValueError(f"demo --out must be a new or empty folder, got {out} (not empty, or not a folder)")
-    made = out is not None and not out.exists()
+    # the folders about to be made, deepest first: removed again if no airfoil run lands in them
+    made = [] if out is None else missing_folders(out)
     if out is not None:  # made now: a folder it cannot make fails before the tour, not after it
         out.mkdir(parents=True, exist_ok=True)
     try:
         for index, section in enumerate(demo_sections(out)):
             print(("\n" if index else "") + section, flush=True)  # each section as soon as it is computed
     finally:
-        if made and out is not None and not any(out.iterdir()):  # no airfoil run written into it
-            out.rmdir()
+        for folder in made:
+            with contextlib.suppress(OSError):  # not empty: the airfoil run's files are in it
+                folder.rmdir()
     return 0

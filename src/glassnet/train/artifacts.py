@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import Array
-from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock
+from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock, missing_folders
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._tasks import Run, part_predictions, predict_raw
@@ -169,16 +169,22 @@ def metrics_document(run: Run) -> dict[str, Any]:
             }
             for member in result.members
         ],
-        "protocol": _protocol(result),
+        "protocol": _protocol(result, validated=len(run.split.val) > 0),
         "split": split_info(run),  # not run_info(run), which hashes every row for nothing here
         "config": run.config.to_dict(),
         "data_source": run.info.get("data_source"),
     }
 
 
-def _protocol(result: TrainResult) -> str:
+def _protocol(result: TrainResult, *, validated: bool) -> str:
     """What metrics.json's parts measure: under refit, 'val' the validation passes and 'train' the
-    training and validation rows the model kept was retrained on."""
+    training and validation rows the model kept was retrained on. ``validated``: the split has
+    validation rows."""
+    if not validated:  # moons' default, --val-fraction 0: "the one validated" said what did not happen
+        return (
+            "one pass on the training rows, without validation rows: no early stopping or "
+            "best-epoch restore, the model kept is the one training ended with"
+        )
     if not result.validation_members:
         return "one pass: the model kept is the one validated"
     retrained = "for all epochs, keeping the last"
@@ -354,7 +360,7 @@ def fresh_run_folder(base: str | os.PathLike[str], prefix: str) -> Path:
     """
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     root = Path(base)
-    made = list(itertools.takewhile(lambda path: not path.exists(), (root, *root.parents)))
+    made = missing_folders(root)
     root.mkdir(parents=True, exist_ok=True)
     for counter in itertools.count(1):
         candidate = root / (f"{prefix}-{stamp}" if counter == 1 else f"{prefix}-{stamp}-{counter}")
@@ -421,7 +427,7 @@ def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
         raise ValueError(f"--out {out} exists and is not a folder")
     created = _CREATED.get()
     if created is not None:  # the folders about to be made, deepest first, for locked_run_folders
-        created.extend(itertools.takewhile(lambda path: not path.exists(), (out, *out.parents)))
+        created.extend(missing_folders(out))
     _lock_if_held(out)
     if not force and out.is_dir() and any(entry.name != LOCK_NAME for entry in out.iterdir()):
         raise ValueError(
