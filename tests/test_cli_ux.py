@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from conftest import require_torch, shared_airfoil
-from glassnet.checkpoint import load_checkpoint
+from glassnet.checkpoint import load_checkpoint, save_checkpoint
 from glassnet.cli import build_parser, main
 from glassnet.cli._predict import number_text
 from glassnet.train import MOONS_CONFIG, predict_raw, train_moons
-from glassnet.train.artifacts import save_resume
+from glassnet.train.artifacts import RESUME_FILE, load_resume, save_resume
 
 TINY = ["--hidden", "8", "--epochs", "2", "--fourier-features", "0", "--warmup-epochs", "1", "--no-plots"]
 FEATURES = "frequency, angle_of_attack, chord_length, velocity, displacement_thickness"
@@ -309,6 +309,23 @@ def _interrupted_moons_run(out: Path) -> None:
     run = train_moons(MOONS_CONFIG.replace(epochs=3), callback=stop)
     assert run.result.status == "interrupted"
     save_resume(run, out)
+
+
+@pytest.mark.parametrize(
+    "damaged", [{"split": list(range(10**6))}, {"n_samples": "x" * 10**6}], ids=["split", "n_samples"]
+)
+def test_a_damaged_run_description_is_named_in_a_short_line(damaged: dict[str, Any], tmp_path: Path) -> None:
+    """The run description (``info``) --resume reads, forged with a huge value: the message
+    held it whole."""
+    out = tmp_path / "run"
+    _interrupted_moons_run(out)
+    path = out / RESUME_FILE
+    checkpoint = load_checkpoint(path)
+    checkpoint.info = {**checkpoint.info, **damaged}
+    save_checkpoint(path, checkpoint)
+    with pytest.raises(ValueError, match=r"damaged run description \((split|n_samples) ") as caught:
+        load_resume(out)
+    assert len(str(caught.value)) < 500
 
 
 @pytest.mark.parametrize(

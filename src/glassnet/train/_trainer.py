@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, as_float_array, finite_float
+from glassnet._checks import Array, as_float_array, finite_float, shown
 from glassnet.losses import Loss, get_loss, overflow_advice
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, CosineLR, ExponentialLR, LRScheduler, StepLR
@@ -812,7 +812,7 @@ def history_records(arrays: Mapping[str, npt.ArrayLike]) -> list[dict[str, float
     columns = {name: np.asarray(values, dtype=np.float64).reshape(-1) for name, values in arrays.items()}
     lengths = {len(values) for values in columns.values()}
     if len(lengths) > 1:
-        raise ValueError(f"history columns have different lengths {sorted(lengths)}")
+        raise ValueError(f"history columns have different lengths {shown(sorted(lengths))}")
     n = lengths.pop() if lengths else 0
     return [
         {name: float(values[i]) for name, values in columns.items() if not math.isnan(values[i])}

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import Array
+from glassnet._checks import Array, shown
 from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock, missing_folders
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._engines import REGRESSION_LOSSES
@@ -341,12 +341,12 @@ def _check_resume_info(info: dict[str, Any], path: Path) -> None:
     if not isinstance(split, dict) or any(
         isinstance(split.get(key), bool) or not isinstance(split.get(key), int | float) for key in fields
     ):
-        raise ValueError(f"{path}: damaged run description (split {split!r})")
+        raise ValueError(f"{path}: damaged run description (split {shown(split)})")
     if info.get("task") == "moons":
         for key in ("n_samples", "noise"):
             value = info.get(key)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise ValueError(f"{path}: damaged run description ({key} {value!r})")
+                raise ValueError(f"{path}: damaged run description ({key} {shown(value)})")
 
 
 def fresh_run_folder(base: str | os.PathLike[str], prefix: str) -> Path:
