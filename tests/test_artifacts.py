@@ -18,7 +18,7 @@ from conftest import shared_airfoil
 from glassnet import plots
 from glassnet.checkpoint import load_checkpoint
 from glassnet.data import load_airfoil
-from glassnet.train import TrainConfig, train_airfoil
+from glassnet.train import MOONS_CONFIG, TrainConfig, train_airfoil, train_moons
 from glassnet.train._tasks import Run
 from glassnet.train.artifacts import PLOT_FILES, RESUME_FILE, write_run
 
@@ -155,3 +155,31 @@ def test_a_resumed_run_that_fails_while_writing_keeps_its_checkpoint(
         write_run(airfoil_run(SMALL), tmp_path)
     left = sorted(path.name for path in tmp_path.iterdir())
     assert left == [RESUME_FILE, "history.csv", "metrics.json", "model.npz"]
+
+
+def test_protocol_of_a_run_without_validation_rows(tmp_path: Path) -> None:
+    """moons' default has no validation rows: the protocol said "the model kept is the one
+    validated" of a model nothing validated, and, once that was mended, "the one training ended
+    with" of a diverged run, which keeps the weights its message names."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        runs = {
+            "completed": train_moons(MOONS_CONFIG.replace(epochs=2)),
+            "diverged": train_moons(
+                MOONS_CONFIG.replace(
+                    optimizer="sgd", lr=10.0, momentum=0.999, hidden=(256, 256, 256), init="he", epochs=3,
+                    schedule="constant",
+                )
+            ),
+        }  # fmt: skip
+    start = (
+        "one pass on the training rows, without validation rows: no early stopping or best-epoch restore, "
+    )
+    kept = {
+        "completed": "the model kept is the one training ended with",
+        "diverged": "the model kept is the weights 'message' names (training diverged)",
+    }
+    for status, run in runs.items():
+        assert run.result.status == status and len(run.split.val) == 0
+        write_run(run, tmp_path / status, plots=False)
+        document = json.loads((tmp_path / status / "metrics.json").read_text())
+        assert document["protocol"] == start + kept[status]

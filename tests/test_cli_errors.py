@@ -116,6 +116,10 @@ def test_an_empty_path_is_refused_not_read_as_the_current_folder(
         assert main(argv) == 2, argv
         assert capsys.readouterr().err == f"glassnet {argv[0]}: error: {expected.format(what)}\n", argv
     assert sorted(path.name for path in tmp_path.iterdir()) == ["model.npz", "rows.csv", "run"]
+    assert main(["evaluate", " "]) == 2  # blank: not a name anyone means either
+    assert capsys.readouterr().err == (
+        "glassnet evaluate: error: MODEL is a blank path; expected a file or folder name, got ' '\n"
+    )
 
 
 def test_a_model_file_that_cannot_be_read_says_so_not_that_it_is_damaged(

@@ -360,8 +360,9 @@ def test_an_empty_dest_is_refused_not_the_current_folder(
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    with pytest.raises(ValueError, match=r"^dest is empty; give a folder, or leave it out for the cache"):
-        fetch_airfoil(url=f"{url}/a.zip", dest="", progress=False)
+    for blank in ("", " "):
+        with pytest.raises(ValueError, match=r"^dest is empty; give a folder, or leave it out for the cache"):
+            fetch_airfoil(url=f"{url}/a.zip", dest=blank, progress=False)
     assert main(["data", "fetch", "airfoil", "--url", f"{url}/a.zip", "--dest", "", "--quiet"]) == 2
     assert _files(work) == []
 

@@ -420,6 +420,7 @@ def test_explicit_path_beats_environment_beats_cache(monkeypatch: pytest.MonkeyP
             r"folder holding it, or unset it to use the cache, which `glassnet data fetch airfoil` fills$",
         ),
         ("empty-path", r"^data path is empty; get it with `glassnet data fetch airfoil`"),
+        ("blank-path", r"^data path is empty; get it with `glassnet data fetch airfoil`"),
     ],
 )
 def test_a_path_that_points_at_nothing_is_an_error(
@@ -430,8 +431,8 @@ def test_a_path_that_points_at_nothing_is_an_error(
     if setup == "env-missing":
         monkeypatch.setenv(DATA_ENV_VAR, str(tmp_path / "nowhere"))
         path = None
-    elif setup == "empty-path":
-        path = ""  # Path("") would be the current folder
+    elif setup in ("empty-path", "blank-path"):
+        path = "" if setup == "empty-path" else "  "  # Path("") would be the current folder
     else:
         path = tmp_path / ("nowhere" if setup == "missing" else "empty")
     with pytest.raises(FileNotFoundError, match=pattern):

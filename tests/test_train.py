@@ -393,6 +393,9 @@ def test_moons_data_has_its_own_seed_stream() -> None:
         # "TypeError: unhashable type: 'dict'", naming no field
         ({"loss": {"name": "mse"}}, ValueError, r"loss must be one of .*, got \{'name': 'mse'\}$"),
         ({"optimizer": ["adam"]}, ValueError, r"optimizer must be one of sgd, adam, adamw, got \['adam'\]$"),
+        ({"dtype": np.int32}, ValueError, r"dtype must be one of float64, float32, got 'int32'$"),
+        ({"hidden": [4, 10**5000]}, ValueError, r"got an integer of about 5001 digits in a list holding an"),
+        ({"lr": 10**400}, ValueError, r"^lr must be a finite number, got an integer of about 401 digits$"),
         ({"fourier_sigma": 0.0}, ValueError, r"fourier_sigma must be in \(0, 1e\+06\], got 0.0"),
         (
             {"fourier_sigma": ()},
@@ -462,6 +465,14 @@ def test_patience_without_validation_rows_is_refused() -> None:
 def test_logistic_loss_checks_labels() -> None:
     with pytest.raises(ValueError, match="expects labels in"):
         Trainer(MOONS_CONFIG, np.ones((4, 2)), np.array([0.0, 1.0, 2.0, 1.0]))
+
+
+def test_a_numpy_dtype_is_taken_as_its_name() -> None:
+    """As MLPSpec takes them; the value kept is the name, which a checkpoint's JSON holds."""
+    for dtype in (np.float32, np.dtype("float32")):
+        config = TrainConfig(dtype=dtype)  # type: ignore[arg-type]
+        assert config.dtype == "float32" and config == TrainConfig(dtype="float32")
+        assert TrainConfig.from_dict(config.to_dict()) == config
 
 
 def test_config_round_trips_through_a_dict() -> None:

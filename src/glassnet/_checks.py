@@ -32,12 +32,15 @@ def shown(value: Any, limit: int = 200) -> str:
     """
     if isinstance(value, int) and value.bit_length() > 3 * limit:
         return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
-    if isinstance(value, str | list | tuple) and len(value) > limit:
-        text = repr(value[:limit])  # longer than limit: each item takes a character at least
-    elif isinstance(value, dict) and len(value) > limit:
-        text = repr(dict(itertools.islice(value.items(), limit)))
-    else:
-        text = repr(value)
+    try:
+        if isinstance(value, str | list | tuple) and len(value) > limit:
+            text = repr(value[:limit])  # longer than limit: each item takes a character at least
+        elif isinstance(value, dict) and len(value) > limit:
+            text = repr(dict(itertools.islice(value.items(), limit)))
+        else:
+            text = repr(value)
+    except ValueError:  # an integer past 4,300 digits inside a container: repr refuses it too
+        text = f"a {type(value).__name__} holding an integer too long to write"
     if len(text) <= limit:
         return text
     if isinstance(value, str | list | tuple | dict | set | frozenset):

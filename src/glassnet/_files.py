@@ -132,8 +132,10 @@ def given_path(path: str | os.PathLike[str], what: str) -> Path:
     """``path`` with ``~`` expanded. An empty one (an unset ``"$MODEL"`` in a script) is refused
     with ValueError naming ``what``: ``Path("")`` is the current folder, which a command would
     then read or write in the user's stead."""
-    if not os.fspath(path).strip():
-        raise ValueError(f"{what} is an empty path; expected a file or folder name, got {os.fspath(path)!r}")
+    text = os.fspath(path)
+    if not text.strip():
+        kind = "an empty" if not text else "a blank"
+        raise ValueError(f"{what} is {kind} path; expected a file or folder name, got {text!r}")
     return Path(path).expanduser()
 
 

@@ -281,7 +281,8 @@ def _write_atomically(path: Path, arrays: Mapping[str, np.ndarray[Any, Any]]) ->
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`, checking everything.
 
-    Raises FileNotFoundError for a missing file and ValueError for a file that is not a
+    Raises FileNotFoundError for a missing file, PermissionError (an OSError) for one that
+    cannot be read, and ValueError for a file that is not a
     readable ``.npz`` (truncated, corrupt), holds pickled objects, is not a glassnet
     checkpoint, has an unknown format version, fails its checksum, or whose arrays do
     not match its architecture.

@@ -159,8 +159,8 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     if xdg and Path(xdg).is_absolute():
         return Path(xdg) / "glassnet"
-    home_variable = os.environ.get("HOME")
-    if home_variable is not None and not Path(home_variable).is_absolute():
+    home_variable = os.environ.get("HOME")  # Windows' Path.home() reads USERPROFILE instead
+    if os.name == "posix" and home_variable is not None and not Path(home_variable).is_absolute():
         raise OSError(
             f"no cache folder: $HOME is {home_variable!r}, not an absolute path; "
             "set XDG_CACHE_HOME or HOME to an absolute path"
@@ -222,7 +222,7 @@ def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
     looked at and how to get the file.
     """
     if path is not None:
-        if not os.fspath(path):  # Path("") is the current folder, which nobody meant
+        if not os.fspath(path).strip():  # Path("") is the current folder, which nobody meant
             raise FileNotFoundError(f"data path is empty; {HOW_TO_GET}")
         return _resolve(Path(path).expanduser(), "data path ")
     env = os.environ.get(DATA_ENV_VAR, "")

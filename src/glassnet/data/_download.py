@@ -81,7 +81,7 @@ def fetch_airfoil(
         raise ValueError(
             f"timeout must be a positive number of seconds, got {timeout!r} (at most {MAX_TIMEOUT:g})"
         )
-    if dest is not None and not os.fspath(dest):  # Path("") is the current folder, which nobody meant
+    if dest is not None and not os.fspath(dest).strip():  # Path("") is the current folder, which nobody meant
         raise ValueError("dest is empty; give a folder, or leave it out for the cache")
     if dest is not None:
         folder = Path(dest).expanduser()

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from glassnet._checks import shown
 from glassnet.data._fourier import MAX_FREQUENCIES, fourier_sigma
 from glassnet.losses import LOSSES
@@ -103,6 +105,9 @@ class TrainConfig:
         _choice(self.optimizer, OPTIMIZERS, "optimizer")
         _choice(self.schedule, SCHEDULES, "schedule")
         _choice(self.engine, ENGINES, "engine")
+        dtype: Any = self.dtype  # np.float32 or np.dtype("float32") too, as MLPSpec takes them
+        if isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
+            object.__setattr__(self, "dtype", np.dtype(dtype).name)
         _choice(self.dtype, DTYPES, "dtype")
         if not isinstance(self.device, str) or not (
             self.device in ("cpu", "cuda") or self.device.startswith("cuda:")
@@ -260,9 +265,7 @@ def _number(
     try:
         number = float(value)
     except OverflowError:  # an int beyond float range, e.g. 10**400
-        raise ValueError(
-            f"{name} must be a finite number, got an integer with {len(str(value))} digits"
-        ) from None
+        raise ValueError(f"{name} must be a finite number, got {shown(value)}") from None
     bad = (
         not math.isfinite(number)
         or number < low

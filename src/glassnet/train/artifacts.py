@@ -18,7 +18,6 @@ import csv
 import datetime as _dt
 import hashlib
 import io
-import itertools
 import json
 import math
 import os
@@ -181,9 +180,14 @@ def _protocol(result: TrainResult, *, validated: bool) -> str:
     training and validation rows the model kept was retrained on. ``validated``: the split has
     validation rows."""
     if not validated:  # moons' default, --val-fraction 0: "the one validated" said what did not happen
+        kept = (
+            "the weights 'message' names (training diverged)"
+            if result.status == "diverged"
+            else "the one training ended with"
+        )
         return (
             "one pass on the training rows, without validation rows: no early stopping or "
-            "best-epoch restore, the model kept is the one training ended with"
+            f"best-epoch restore, the model kept is {kept}"
         )
     if not result.validation_members:
         return "one pass: the model kept is the one validated"
@@ -360,19 +364,21 @@ def fresh_run_folder(base: str | os.PathLike[str], prefix: str) -> Path:
     """
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     root = Path(base)
-    made = missing_folders(root)
+    created = _CREATED.get()
+    if created is None:  # outside locked_run_folders nothing is removed
+        created = []
+    created.extend(missing_folders(root))  # registered first: removed even if a mkdir below fails
     root.mkdir(parents=True, exist_ok=True)
-    for counter in itertools.count(1):
-        candidate = root / (f"{prefix}-{stamp}" if counter == 1 else f"{prefix}-{stamp}-{counter}")
+    candidate, counter = root / f"{prefix}-{stamp}", 1
+    while True:
         try:
             candidate.mkdir()
-        except FileExistsError:
+        except FileExistsError:  # another run took this name first
+            counter += 1
+            candidate = root / f"{prefix}-{stamp}-{counter}"
             continue
-        break
-    created = _CREATED.get()
-    if created is not None:  # deepest first, as prepare_out_folder adds its own
-        created.extend([candidate, *made])
-    return candidate
+        created.insert(0, candidate)  # deepest first, before base's
+        return candidate
 
 
 _HELD_LOCKS: ContextVar[contextlib.ExitStack | None] = ContextVar("glassnet_run_locks", default=None)
@@ -386,9 +392,10 @@ def locked_run_folders() -> Iterator[None]:
     Each folder stays locked (:func:`glassnet._files.folder_lock`) until the scope ends,
     so two trainings into one folder cannot interleave: the second is refused with a
     message naming the folder and the first one's pid. ``glassnet train`` runs inside it.
-    A folder that :func:`prepare_out_folder` created here (with its parents) is removed
-    again when the scope ends with an error while the folder is still empty, a run that
-    failed before writing anything; a folder that existed before is never removed.
+    A folder that :func:`prepare_out_folder` or :func:`fresh_run_folder` created here (with
+    its parents) is removed again when the scope ends with an error while the folder is
+    still empty, a run that failed before writing anything; a folder that existed before is
+    never removed.
     """
     created: list[Path] = []
     created_token = _CREATED.set(created)
