@@ -395,7 +395,6 @@ def test_moons_data_has_its_own_seed_stream() -> None:
         ({"optimizer": ["adam"]}, ValueError, r"optimizer must be one of sgd, adam, adamw, got \['adam'\]$"),
         ({"dtype": np.int32}, ValueError, r"dtype must be one of float64, float32, got 'int32'$"),
         ({"hidden": [4, 10**5000]}, ValueError, r"got an integer of about 5001 digits in a list holding an"),
-        ({"lr": 10**400}, ValueError, r"^lr must be a finite number, got an integer of about 401 digits$"),
         ({"fourier_sigma": 0.0}, ValueError, r"fourier_sigma must be in \(0, 1e\+06\], got 0.0"),
         (
             {"fourier_sigma": ()},
