@@ -186,6 +186,15 @@ def _resume_part(key: str | None, value: Any) -> Any:
         (_resume_part("sums", None), r"resume sums must be 4 finite sums >= 0, got None"),
         (_resume_part("sums", "abcd"), r"resume sums must be 4 finite sums >= 0, got 'abcd'"),
         (_resume_part("sums", ["1", "2", "3", "4"]), r"resume sums must be 4 finite sums >= 0"),
+        (
+            _resume_part("rows", [10, -1]),
+            r"resume rows must be 2 row counts \(training, validation\), got \[10, -1\]",
+        ),
+        (
+            _resume_part("rows", [10, True]),
+            r"resume rows must be 2 row counts \(training, validation\), got \[10, True\]",
+        ),
+        (_resume_part("rows", 10), r"resume rows must be 2 row counts \(training, validation\), got 10"),
         (_resume_part("finished", None), r"resume finished must be a list, got None"),
         (_resume_part("finished", "x"), r"resume finished must be a list, got 'x'"),
     ],

@@ -290,14 +290,22 @@ def test_torch_optims_own_state_dict_is_refused_saying_how_to_convert(name: str)
             TypeError,
             r"group 0's settings and state must be dicts, got NoneType and dict",
         ),
+        # loaded, the next step() failed with KeyError: 'step'
+        ({"param_groups": [{}], "state": [{}]}, ValueError, r"state of group 0 has no 'step' \(the number"),
     ],
-    ids=["list", "state None", "settings None"],
+    ids=["list", "state None", "settings None", "no step"],
 )
 def test_a_malformed_state_dict_is_refused_in_one_line(
     name: str, saved: Any, error: type[Exception], match: str
 ) -> None:
+    params = _pair()[0]
+    opt = getattr(optim, name)(params)
     with pytest.raises(error, match=match):
-        getattr(optim, name)(_pair()[0]).load_state_dict(saved)
+        opt.load_state_dict(saved)
+    for parameter in params:
+        parameter.grad = np.ones_like(parameter.data)
+    opt.step()  # refused, the state is the optimizer's own, which steps
+    assert opt.state[0]["step"] == 1
 
 
 def test_a_loaded_state_shares_no_settings_with_the_saved_one() -> None:

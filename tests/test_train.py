@@ -1079,3 +1079,27 @@ def test_a_resume_state_outside_the_run_is_refused(epoch: int, batch: int) -> No
         match=rf"resume state is at epoch {epoch + 1}, batch {batch}; the run has 3 epochs of 7 batches",
     ):
         Trainer(config, x, y).run(state)
+
+
+@pytest.mark.parametrize("through_file", [False, True], ids=["in memory", "through a checkpoint file"])
+def test_a_resume_state_of_other_rows_is_refused(through_file: bool, airfoil: Any, tmp_path: Any) -> None:
+    """Resumed without its validation rows, a run went on without them and its final passes
+    (no refit), and with fewer rows it went on with other batches: both 'completed', silently."""
+    x, y, xv, yv, _ = airfoil
+    config = small(refit=True, ensemble=2)
+    trainer = Trainer(config, x, y, xv, yv, callback=_stop_after_epoch_2)
+    state = trainer.run().resume
+    assert state is not None and state.rows == (1000, 120)
+    if through_file:
+        state = _through_file(trainer.spec, state, tmp_path)
+        assert state.rows == (1000, 120)
+    for args, here in (((x, y), "1000 and 0"), ((x[:20], y[:20], xv, yv), "20 and 120")):
+        with pytest.raises(
+            ValueError,
+            match=rf"^the resume state comes from a run on 1000 training and 120 validation rows, this "
+            rf"trainer has {here}; resume with the data the run was trained on$",
+        ):
+            Trainer(config, *args).run(state)
+    assert Trainer(config, x, y, xv, yv).run(state).status == "completed"
+    state.rows = None  # a state saved before glassnet kept its rows: not checked, as before
+    assert Trainer(config, x[:20], y[:20], xv, yv).run(state).status == "completed"

@@ -223,6 +223,7 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         "bad_epochs": state.bad_epochs,
         "finished": finished,
         "seconds": float(state.seconds),
+        "rows": None if state.rows is None else [int(n) for n in state.rows],
     }
 
 
@@ -723,6 +724,13 @@ def _assemble_resume(
     seconds = state.get("seconds", 0.0)  # a state saved before glassnet kept the time: not known
     if isinstance(seconds, bool) or not isinstance(seconds, float | int) or not 0.0 <= seconds < math.inf:
         raise ValueError(f"resume seconds must be a finite number >= 0, got {shown(seconds)}")
+    rows = state.get("rows")  # a state saved before glassnet kept the rows: not known
+    if rows is not None and not (
+        isinstance(rows, list)
+        and len(rows) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in rows)
+    ):
+        raise ValueError(f"resume rows must be 2 row counts (training, validation), got {shown(rows)}")
     return ResumeState(
         member=int(state["member"]),
         epoch=int(state["epoch"]),
@@ -740,4 +748,5 @@ def _assemble_resume(
         previous_epoch_start_weights=previous_start,
         seconds=float(seconds),
         config=config,  # the checkpoint's: the run's settings, which resuming must keep
+        rows=None if rows is None else (rows[0], rows[1]),
     )

@@ -103,7 +103,8 @@ class Optimizer:
 
         A group none of whose parameters has a gradient (no backward since ``zero_grad``, or
         since the optimizer was built) is left as it is, state and step count included, as
-        torch skips parameters whose ``grad`` is None. Within a group that has gradients, a
+        torch skips parameters whose ``grad`` is None. Reading ``p.grad`` counts as having
+        one, zeros included: the array read may have been written to (Parameter.grad). Within a group that has gradients, a
         parameter without one is updated with a zero gradient (weight decay and momentum
         still move it), where torch would skip it.
         """
@@ -157,6 +158,11 @@ class Optimizer:
                 raise ValueError(
                     f"{name} state of group {index} has unknown key(s) {unknown}; "
                     f"expected 'step' and {sorted(self.state_keys)}"
+                )
+            if "step" not in state:  # step() counts on it: a state without one broke the next step
+                raise ValueError(
+                    f"{name} state of group {index} has no 'step' (the number of updates made); "
+                    f"expected 'step' and any of {sorted(self.state_keys)}"
                 )
             self.check_group({**self.defaults, **settings})
             restored: dict[str, Any] = {}

@@ -108,6 +108,9 @@ class ResumeState:
     # the settings of the run it was taken from, which a resumed run must have too (see
     # RESUME_MAY_CHANGE); None: not known (a state built by hand), nothing checked
     config: TrainConfig | None = None
+    # (training rows, validation rows) of the run it was taken from, which a resumed run must
+    # have too; None: not known (a state built by hand or saved before glassnet kept them)
+    rows: tuple[int, int] | None = None
 
 
 def ctrl_c_reaches_python() -> bool:
@@ -334,6 +337,10 @@ class Trainer:
 
     # -- internals ------------------------------------------------------------------
 
+    def _rows(self) -> tuple[int, int]:
+        """(training rows, validation rows): what a resume state records and checks."""
+        return len(self.x), 0 if self.x_val is None else len(self.x_val)
+
     def _install_sigint(self) -> Any:
         if not self.handle_sigint or not ctrl_c_reaches_python():
             return None
@@ -353,6 +360,14 @@ class Trainer:
         first_member = resume.member if resume is not None else 0
         if resume is not None and resume.config is not None:
             check_resume_config(resume.config, self.config)
+        if resume is not None and resume.rows is not None and tuple(resume.rows) != self._rows():
+            # other data would not fail, it would silently train another run (without its
+            # validation passes, say); the CLI compares the data themselves (a fingerprint)
+            (n, n_val), (here, here_val) = resume.rows, self._rows()
+            raise ValueError(
+                f"the resume state comes from a run on {n} training and {n_val} validation rows, this "
+                f"trainer has {here} and {here_val}; resume with the data the run was trained on"
+            )
         if resume is not None and not 0 <= resume.member < self.jobs:
             raise ValueError(f"resume state is for job {resume.member}, the run has {self.jobs}")
         if resume is not None:  # the clock goes on from the time the run had taken before
@@ -477,6 +492,7 @@ class Trainer:
                 epoch_start_weights=last_good if batch > 0 else None,
                 previous_epoch_start_weights=previous_good if batch > 0 else last_good,
                 config=config,
+                rows=self._rows(),
             )
 
         def diverged(epoch: int, lr: float, value: float) -> MemberResult:
