@@ -474,6 +474,19 @@ def test_a_numpy_dtype_is_taken_as_its_name() -> None:
         assert TrainConfig.from_dict(config.to_dict()) == config
 
 
+def test_numpy_numbers_are_taken_as_the_python_numbers_they_hold() -> None:
+    """np.int64(5) epochs was "epochs must be an integer, got np.int64(5)", where the rest of
+    glassnet (Linear, SGD, Preprocessor) takes NumPy numbers; kept as Python ones, for JSON."""
+    config = TrainConfig(
+        epochs=np.int64(5), lr=np.float32(0.5), hidden=np.array([4, 3]), seed=np.uint32(3), refit=np.True_
+    )
+    assert config == TrainConfig(epochs=5, lr=float(np.float32(0.5)), hidden=(4, 3), seed=3, refit=True)
+    assert [type(v) for v in (config.epochs, config.lr, config.seed, config.refit)] == [int, float, int, bool]
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    with pytest.raises(TypeError, match=r"^hidden widths must be integers, got 4.5 in \[4.5\]$"):
+        TrainConfig(hidden=np.array([4.5]))
+
+
 def test_config_round_trips_through_a_dict() -> None:
     config = small(ensemble=3, extra={"note": "x"})
     assert TrainConfig.from_dict(config.to_dict()) == config

@@ -95,6 +95,8 @@ class TrainConfig:
     extra: Mapping[str, Any] = field(default_factory=dict)  # free-form notes kept with the run
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # np.int64(5) as 5: checked, and saved to JSON, as one
+            object.__setattr__(self, f.name, _plain(getattr(self, f.name)))
         object.__setattr__(self, "hidden", _hidden(self.hidden))
         object.__setattr__(self, "activation", _activation(self.activation))
         if self.output_activation is not None:
@@ -190,12 +192,26 @@ class TrainConfig:
             ) from None
 
 
+def _plain(value: Any) -> Any:
+    """A NumPy scalar as the Python number it holds (np.int64(5) as 5, np.float32(0.5) as 0.5,
+    np.True_ as True), as the rest of glassnet takes them; anything else as it is."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
 def _hidden(value: Any) -> tuple[int, ...]:
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()  # np.array([64, 64]): Python ints (floats stay floats, refused below)
     if isinstance(value, int) and not isinstance(value, bool):
         value = (value,)
     if not isinstance(value, tuple | list):
         raise TypeError(f"hidden must be a sequence of layer widths, got {shown(value)}")
-    widths = tuple(value)
+    widths = tuple(_plain(width) for width in value)
     for width in widths:
         if isinstance(width, bool) or not isinstance(width, int):
             raise TypeError(f"hidden widths must be integers, got {shown(width)} in {shown(list(widths))}")
