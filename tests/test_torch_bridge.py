@@ -291,6 +291,20 @@ def test_to_torch_refuses_layers_of_two_dtypes(torch: Any) -> None:
         to_torch(model)
 
 
+@pytest.mark.parametrize("tie", ["weight", "bias"])
+def test_to_torch_refuses_shared_parameters_as_from_torch_does(tie: str, torch: Any) -> None:
+    """glassnet's parameters() and optimizers keep a tied weight one; torch's copies of it,
+    made layer by layer, trained apart, silently. (A layer used twice Sequential refuses.)"""
+    first, second = Linear(3, 3, rng=np.random.default_rng(0)), Linear(3, 3, rng=np.random.default_rng(1))
+    setattr(second, tie, getattr(first, tie))
+    with pytest.raises(
+        ValueError,
+        match=r"^to_torch: the Linear layers at positions 0 and 2 share a Parameter \(tied weights\), "
+        r"which to_torch does not carry over: torch's copies would train apart$",
+    ):
+        to_torch(Sequential(first, Tanh(), second))
+
+
 def test_to_torch_refuses_glassnet_layers_with_their_own_forward(torch: Any) -> None:
     class Doubled(Linear):
         def forward(self, x: Any) -> Any:

@@ -138,10 +138,19 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
     _refuse_own_forward(model)
     layers: list[Any] = []
     dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
+    owners: dict[int, int] = {}  # id of a Parameter -> position of the first Linear holding it
     for position, layer in enumerate(flatten_modules([model])):
         # a subclass with a forward of its own computes something nn.Linear would not
         if isinstance(layer, Linear) and type(layer).forward is Linear.forward:
             _same_dtype(dtypes, layer.dtype, position)  # one torch dtype for all would round some weights
+            for parameter in (layer.weight, layer.bias):
+                first = owners.setdefault(id(parameter), position)
+                if first != position:  # copies would train apart where glassnet's stay one
+                    raise ValueError(
+                        f"to_torch: the Linear layers at positions {first} and {position} share a "
+                        "Parameter (tied weights), which to_torch does not carry over: torch's copies "
+                        "would train apart"
+                    )
             # skip_init: no draw from torch's global generator, whose stream the caller may have seeded
             linear = torch.nn.utils.skip_init(
                 torch.nn.Linear, layer.in_features, layer.out_features, dtype=torch_dtype(dtype)
@@ -235,8 +244,8 @@ def from_torch(module: Any) -> Sequential:
                 if first != position:  # copies would train apart where torch's stay one
                     raise ValueError(
                         f"from_torch: the Linear layers at positions {first} and {position} share "
-                        "parameters (one module used twice, or tied weights), which glassnet cannot "
-                        "represent: each of its layers owns its parameters"
+                        "parameters (one module used twice, or tied weights), which from_torch does "
+                        "not carry over: glassnet's copies would train apart"
                     )
             dtypes = (weight_tensor.dtype, bias_tensor.dtype)
             if dtypes[0] != dtypes[1] or dtypes[0] not in (torch.float32, torch.float64):
