@@ -372,6 +372,16 @@ def test_accuracy_refuses_shapes_that_pair_only_when_flattened(
         classification_metrics(prediction, labels, threshold=0.5)
 
 
+def test_a_nan_prediction_makes_the_accuracy_nan_not_a_class_0_vote() -> None:
+    """NaN > t is False: [nan, -1, 2] against [1, 0, 1] measured 2/3, as if NaN were a
+    confident class 0; an RMSE of the same predictions is NaN."""
+    accuracy = classification_metrics([np.nan, -1.0, 2.0], [1.0, 0.0, 1.0], threshold=0.0)["accuracy"]
+    assert np.isnan(accuracy)
+    assert classification_metrics([-np.inf, -1.0, np.inf], [0.0, 0.0, 1.0], threshold=0.0) == {
+        "accuracy": 1.0
+    }
+
+
 def test_accuracy_takes_a_column_against_a_vector_and_two_outputs_against_two() -> None:
     """What the shape check must keep (passed before the fix too)."""
     labels = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])

@@ -117,7 +117,8 @@ def classification_metrics(
     prediction: npt.ArrayLike, target: npt.ArrayLike, *, threshold: float
 ) -> dict[str, float]:
     """Accuracy of a binary classifier, ŷ > t ↔ class 1, against labels 0/1 (soft labels in
-    [0, 1] read as y > 0.5; others, NaN too, are refused).
+    [0, 1] read as y > 0.5; others, NaN too, are refused). A NaN prediction (a model that
+    overflowed) makes the accuracy NaN, as it makes an RMSE NaN, rather than a class-0 vote.
 
     Shapes: ŷ and the labels both (N,) or (N, K), the mean over all N·K; (N,) and (N, 1) go together.
 
@@ -144,4 +145,6 @@ def classification_metrics(
             f"labels must be 0/1 (or probabilities in [0, 1]), got {exact_text(y.flat[first])} at index "
             f"{index[0] if len(index) == 1 else index}"
         )
+    if np.isnan(p).any():  # NaN > t is False: it counted as class 0, right half the time
+        return {"accuracy": math.nan}
     return {"accuracy": float(correct(p, y, t).mean())}
