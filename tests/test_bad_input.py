@@ -572,8 +572,42 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         lambda: optim.CosineLR(_sgd(), 5, warmup=2, warmup_start_factor=-0.1),
         ValueError,
         r"CosineLR warmup_start_factor must be >= 0.0, got -0.1",
+    ),  # each of these failed deep inside, with an error that named nothing the user gave
+    (
+        "Adam betas one number",
+        lambda: optim.Adam(_params(), betas=0.9),  # type: ignore[arg-type]
+        ValueError,
+        r"^Adam betas must be a pair \(beta1, beta2\), got 0.9$",
+    ),
+    (
+        "gradcheck without a model",
+        lambda: gradcheck(None, MSELoss(), np.ones((2, 2)), np.ones(2)),  # type: ignore[arg-type]
+        TypeError,
+        r"^gradcheck takes a glassnet Module as model, got NoneType$",
+    ),
+    (
+        "gradcheck given the Loss class",
+        lambda: gradcheck(_model(), MSELoss, np.ones((2, 2)), np.ones(2)),  # type: ignore[arg-type]
+        TypeError,
+        r"^gradcheck takes a glassnet Loss as loss, got type \(the class itself: give an instance, MSELoss\(\)\)$",
     ),
 ]
+
+
+def test_linear_backward_takes_a_nested_list_as_the_activations_do() -> None:
+    """``.T`` of a list failed with AttributeError; a list of the wrong shape is named as an array's."""
+    model = _model()
+    model(np.ones((5, 2)))
+    np.testing.assert_array_equal(model.backward([[1.0]] * 5), model.backward(np.ones((5, 1))))
+    with pytest.raises(ValueError, match=r"expects dL/dY of shape \(5, 1\) .* got shape \(4, 1\)"):
+        model.backward([[1.0]] * 4)
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_an_ndarray_subclass_is_read_as_the_array_it_holds() -> None:
+    """np.matrix passed the fast path as it was and failed with 'only 0-dimensional arrays can be
+    converted to Python scalars'."""
+    assert MSELoss()(np.matrix([[1.0], [2.0]]), [1.0, 3.0]) == MSELoss()(np.array([[1.0], [2.0]]), [1.0, 3.0])
 
 
 @pytest.mark.parametrize(("case", "call", "error", "message"), BAD, ids=[b[0] for b in BAD])

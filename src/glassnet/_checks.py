@@ -153,7 +153,7 @@ def as_float_array(
     that check to a caller who finds them more cheaply later).
     """
     if (
-        isinstance(values, np.ndarray)
+        type(values) is np.ndarray  # not a subclass: np.matrix keeps 2-D rows where (N,) is asked for
         and values.dtype.char in "fd"  # float32, float64: FLOAT_DTYPES, a fifth of the time of `in`
         and (dtype is None or values.dtype == dtype)
     ):

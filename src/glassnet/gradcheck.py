@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -72,6 +73,16 @@ class GradcheckReport:
         return "\n".join(lines)
 
 
+def _refuse_other_kinds(model: Any, loss: Any) -> None:
+    """TypeError for a model that is no glassnet Module or a loss that is no Loss instance
+    (None failed with AttributeError deep inside, a Loss class with a puzzling TypeError)."""
+    if not isinstance(model, Module):
+        raise TypeError(f"gradcheck takes a glassnet Module as model, got {type(model).__name__}")
+    if not isinstance(loss, Loss):
+        hint = f" (the class itself: give an instance, {loss.__name__}())" if isinstance(loss, type) else ""
+        raise TypeError(f"gradcheck takes a glassnet Loss as loss, got {type(loss).__name__}{hint}")
+
+
 def gradcheck(
     model: Module,
     loss: Loss,
@@ -93,6 +104,7 @@ def gradcheck(
     Shapes: x (N, in), y as the loss expects (the model's output shape, or (N,)).
     Cost: 2 forward passes per parameter element (and per input element): small models.
     """
+    _refuse_other_kinds(model, loss)
     eps = finite_float(eps, "gradcheck eps", minimum=0.0, strict=True)
     rtol = finite_float(rtol, "gradcheck rtol", minimum=0.0)
     atol = finite_float(atol, "gradcheck atol", minimum=0.0)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, as_dtype, positive_int
+from glassnet._checks import Array, as_dtype, as_float_array, positive_int
 from glassnet.nn._module import Module
 from glassnet.nn._parameter import Parameter
 
@@ -114,17 +114,21 @@ class Linear(Module):
             f"(N, {self.in_features}), got shape {x.shape}"
         )
 
-    def backward(self, grad_out: Array) -> Array:
+    def backward(self, grad_out: npt.ArrayLike) -> Array:
         """Add dL/dW = Gᵀ X and dL/db = Σₙ G to the gradients; return dL/dX = G W."""
+        if not isinstance(grad_out, np.ndarray):  # a nested list, as the activations take
+            grad_out = self._grad_array(grad_out)
         self.backward_params(grad_out)  # refuses a dL/dY of the wrong shape
         grad_in: Array = grad_out.dot(self.weight.data)  # (N, in)
         return grad_in
 
-    def backward_params(self, grad_out: Array) -> None:
+    def backward_params(self, grad_out: npt.ArrayLike) -> None:
         """The parameters' half of :meth:`backward`: add dL/dW = Gᵀ X and dL/db = Σₙ G to the
         gradients, without the product dL/dX = G W (see :meth:`Module.backward_params`)."""
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
+        if not isinstance(grad_out, np.ndarray):
+            grad_out = self._grad_array(grad_out)
         try:
             self.weight.add_grad_product(grad_out.T, self._x)  # (out, in)
             ones = self._ones
@@ -135,6 +139,11 @@ class Linear(Module):
         except ValueError:
             self._refuse_grad_shape(grad_out)
             raise
+
+    def _grad_array(self, grad_out: Any) -> Array:
+        """dL/dY given as a nested list (or another array-like) as an array of the layer's dtype;
+        ``.T`` and ``.dot`` of a list failed with AttributeError."""
+        return as_float_array(grad_out, name=f"{self!r}.backward's dL/dY", dtype=self.dtype, finite=False)
 
     def _refuse_grad_shape(self, grad_out: Array) -> None:
         """ValueError if dL/dY is not (N, out) for the N rows of the last forward; called once a

@@ -162,7 +162,8 @@ class Adam(Optimizer):
     ) -> None:
         defaults = {
             "lr": lr,
-            "betas": tuple(betas),
+            # a tuple, as torch keeps them; anything else as it is, for check_group to refuse
+            "betas": tuple(betas) if isinstance(betas, list | tuple | np.ndarray) else betas,
             "eps": eps,
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
