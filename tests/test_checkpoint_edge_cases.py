@@ -440,3 +440,9 @@ def test_evaluate_says_in_one_short_line_that_a_spec_of_a_million_layers_does_no
         err
     )
     assert "(list of 1000000 items): missing 1999994 of its 1999998 parameters" in err, err
+
+
+def test_a_folder_is_named_as_one_not_as_a_missing_file(tmp_path: Path) -> None:
+    """It was "no checkpoint file at FOLDER", of a folder that is there."""
+    with pytest.raises(IsADirectoryError, match=r" is a folder; expected a checkpoint file \(\.npz\)$"):
+        load_checkpoint(tmp_path)

@@ -486,6 +486,7 @@ def test_dataset_subset_and_checks() -> None:
     data = Dataset(np.arange(10.0).reshape(5, 2), np.arange(5.0), ("a", "b"), ("m", "s"), "t", "dB", None)
     part = data.subset(np.array([4, 1]))
     np.testing.assert_array_equal(part.X, [[8, 9], [2, 3]])
+    assert data.subset([]).X.shape == (0, 2)  # [] is float64 to NumPy: it was refused as a float index
     np.testing.assert_array_equal(part.y, [4, 1])
     assert part.feature_names == ("a", "b") and len(part) == 2 and part.n_features == 2
     with pytest.raises(TypeError, match="indices must be a 1-D integer array"):

@@ -112,3 +112,22 @@ def test_the_leaky_relu_slope_is_stated() -> None:
     assert r"then $\operatorname{LeakyReLU}$, $\alpha = 0.2$)" in e.to_latex()
     assert e.to_dict()["derivation"]["layers"][0]["negative_slope"] == 0.2
     assert "negative_slope" not in e.to_dict()["derivation"]["layers"][1]
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"labels": "pm1"}, "labels"),
+        ({"reduction": "sum", "literal_labels": True}, "literal_labels, reduction"),
+    ],
+)
+def test_options_the_loss_instance_would_ignore_are_refused(options: dict[str, object], named: str) -> None:
+    """explain(…, loss=LogisticLoss("pm1"), labels="01") used pm1 without a word: an instance keeps
+    its own settings, so the options that would set them are refused, as get_loss refuses them."""
+    from glassnet.exercise import exercise_network
+    from glassnet.losses import LogisticLoss
+
+    loss = LogisticLoss("01")
+    with pytest.raises(TypeError, match=rf"^explain got {named} with a Loss instance \(LogisticLoss"):
+        explain(exercise_network(), [1.0, -1.0], 0.0, loss=loss, **options)  # type: ignore[arg-type]
+    assert explain(exercise_network(), [1.0, -1.0], 0.0, loss=loss).derivation.loss.value > 0

@@ -289,6 +289,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     not match its architecture.
     """
     source = Path(path)
+    if source.is_dir():  # "no checkpoint file at" a folder that is there read as if it were not
+        raise IsADirectoryError(f"{source} is a folder; expected a checkpoint file (.npz)")
     if not source.is_file():
         raise FileNotFoundError(f"no checkpoint file at {source}")
     arrays = _read_arrays(source)

@@ -133,6 +133,8 @@ class Dataset:
     def subset(self, indices: np.ndarray) -> Dataset:
         """The rows ``indices`` (an integer index array, e.g. a split's ``train``) as a new Dataset."""
         index = np.asarray(indices)
+        if index.shape == (0,):  # [] is float64 to NumPy: no rows, not a float index
+            index = index.astype(np.intp)
         if index.ndim != 1 or not np.issubdtype(index.dtype, np.integer):
             raise TypeError(
                 f"indices must be a 1-D integer array, got dtype {index.dtype} shape {index.shape}"

@@ -183,6 +183,21 @@ def _make_loss(
     loss: Loss | str, labels: LabelConvention, literal_labels: bool, reduction: Reduction | None
 ) -> Loss:
     if isinstance(loss, Loss):
+        # an instance keeps its own settings: pm1 labels asked for were dropped, silently
+        given = [
+            name
+            for name, changed in (
+                ("labels", labels != "01"),
+                ("literal_labels", literal_labels),
+                ("reduction", reduction is not None),
+            )
+            if changed
+        ]
+        if given:
+            raise TypeError(
+                f"explain got {', '.join(given)} with a Loss instance ({loss!r}); set them when "
+                "making the instance, or pass the loss's name"
+            )
         return loss
     if not isinstance(loss, str):
         raise TypeError(f"loss must be a name or a glassnet Loss, got {type(loss).__name__}")
@@ -240,7 +255,8 @@ def explain(
 
     ``loss`` is a Loss or a name ("logistic", "mse", "half_sse", "bce"); for a name,
     ``labels`` ('01' or 'pm1') and ``literal_labels`` (apply the logistic formula to a
-    label outside the convention, as the exercise's sheet does) and ``reduction`` apply.
+    label outside the convention, as the exercise's sheet does) and ``reduction`` apply
+    (a Loss instance keeps its own: with one, they are refused).
     ``params`` names the parameters to explain (w12h, w12^1, 0.weight[0,1], …; see
     :mod:`glassnet.explain._notation`); the first weight when None. ``all_params`` adds
     a table of every gradient and updated value, ``steps`` = k ≥ 1 adds k steps of
