@@ -336,6 +336,19 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         for loss in (MSELoss(), HalfSquaredError(), LogisticLoss(), BCELoss())
         for value in ("nan", "inf", "-inf")
     ],
+    (  # a NaN given in was put down to an overflow alone
+        "NaN prediction: both causes",
+        lambda: MSELoss()(np.array([[np.nan], [0.0]]), np.array([0.0, 0.0])),
+        ValueError,
+        r"^MSELoss prediction must be finite, got nan at index \(0, 0\); a NaN comes from a NaN in the inputs "
+        r"or weights, or from an overflow: the numbers overflow float64",
+    ),
+    (
+        "inf prediction: an overflow",
+        lambda: MSELoss()(np.array([[np.inf], [0.0]]), np.array([0.0, 0.0])),
+        ValueError,
+        r"^MSELoss prediction must be finite, got inf at index \(0, 0\); the numbers overflow float64",
+    ),
     (
         "NaN target and NaN prediction: the target is named",
         lambda: MSELoss()(np.array([[np.nan], [0.0]]), np.array([0.0, np.nan])),

@@ -175,7 +175,10 @@ class Loss:
             dtype = getattr(prediction, "dtype", None)
             if dtype is None or np.dtype(dtype) not in (np.float32, np.float64):
                 raise
-            raise ValueError(f"{error}; {overflow_advice(np.dtype(dtype))}") from None
+            # a NaN may also have been given in: the overflow is one cause of two
+            cause = "a NaN comes from a NaN in the inputs or weights, or from an overflow: "
+            cause = cause if np.isnan(prediction).any() else ""
+            raise ValueError(f"{error}; {cause}{overflow_advice(np.dtype(dtype))}") from None
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
