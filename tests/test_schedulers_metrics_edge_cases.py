@@ -480,3 +480,14 @@ def test_a_schedule_of_ones_own_may_read_base_lrs_and_last_epoch_in_lr_at() -> N
     scheduler = HalveFirstRate(opt)
     scheduler.step()
     assert scheduler.get_last_lr() == [0.05, 0.3] and scheduler.last_epoch == 1
+
+
+def test_predict_raw_refuses_a_model_of_several_outputs() -> None:
+    """It returned the first output alone, the others dropped without a word."""
+    from glassnet.spec import MLPSpec, build_mlp
+    from glassnet.train import Ensemble, predict_raw
+
+    spec = MLPSpec(sizes=(2, 3, 2))
+    ensemble = Ensemble(spec, [build_mlp(spec, rng=np.random.default_rng(0)).state_dict()])
+    with pytest.raises(ValueError, match=r"^predict_raw takes a model of one output, got 2; use Ensemble"):
+        predict_raw(ensemble, None, np.ones((4, 2)))

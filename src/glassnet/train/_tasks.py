@@ -102,7 +102,13 @@ class Run:
 
 
 def predict_raw(ensemble: Ensemble, preprocessor: Preprocessor | None, x: Array) -> Array:
-    """Model output in the target's units for raw feature rows: (N, d) -> (N,)."""
+    """Model output in the target's units for raw feature rows: (N, d) -> (N,), for a model of
+    one output (a task's: airfoil's level, moons' class); ValueError for one of several."""
+    if ensemble.spec.n_outputs != 1:  # [:, 0] would drop the other outputs, silently
+        raise ValueError(
+            f"predict_raw takes a model of one output, got {ensemble.spec.n_outputs}; "
+            "use Ensemble.predict for several"
+        )
     features = preprocessor.transform_x(x) if preprocessor is not None else np.asarray(x, dtype=np.float64)
     output = ensemble.predict(features)[:, 0]  # (N,)
     if preprocessor is not None and preprocessor.scale_y:
