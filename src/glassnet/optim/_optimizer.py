@@ -104,9 +104,9 @@ class Optimizer:
         A group none of whose parameters has a gradient (no backward since ``zero_grad``, or
         since the optimizer was built) is left as it is, state and step count included, as
         torch skips parameters whose ``grad`` is None. Reading ``p.grad`` counts as having
-        one, zeros included: the array read may have been written to (Parameter.grad). Within a group that has gradients, a
-        parameter without one is updated with a zero gradient (weight decay and momentum
-        still move it), where torch would skip it.
+        one, zeros included: the array read may have been written to (Parameter.grad).
+        Within a group that has gradients, a parameter without one is updated with a zero
+        gradient (weight decay and momentum still move it), where torch would skip it.
         """
         for group, data, grad, state, views in zip(
             self.param_groups, self._flat_data, self._flat_grad, self.state, self._views, strict=True

@@ -145,6 +145,6 @@ def classification_metrics(
             f"labels must be 0/1 (or probabilities in [0, 1]), got {exact_text(y.flat[first])} at index "
             f"{index[0] if len(index) == 1 else index}"
         )
-    if np.isnan(p).any():  # NaN > t is False: it counted as class 0, right half the time
+    if np.isnan(p).any():  # NaN > t is False: each NaN was read as a vote for class 0
         return {"accuracy": math.nan}
     return {"accuracy": float(correct(p, y, t).mean())}
