@@ -19,6 +19,7 @@ one of these functions is called.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -143,14 +144,13 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
         # a subclass with a forward of its own computes something nn.Linear would not
         if isinstance(layer, Linear) and type(layer).forward is Linear.forward:
             _same_dtype(dtypes, layer.dtype, position)  # one torch dtype for all would round some weights
-            for parameter in (layer.weight, layer.bias):
-                first = owners.setdefault(id(parameter), position)
-                if first != position:  # copies would train apart where glassnet's stay one
-                    raise ValueError(
-                        f"to_torch: the Linear layers at positions {first} and {position} share a "
-                        "Parameter (tied weights), which to_torch does not carry over: torch's copies "
-                        "would train apart"
-                    )
+            first = _shared_with(owners, (layer.weight, layer.bias), position)
+            if first is not None:  # copies would train apart where glassnet's stay one
+                raise ValueError(
+                    f"to_torch: the Linear layers at positions {first} and {position} share a "
+                    "Parameter (tied weights), which to_torch does not carry over: torch's copies "
+                    "would train apart"
+                )
             # skip_init: no draw from torch's global generator, whose stream the caller may have seeded
             linear = torch.nn.utils.skip_init(
                 torch.nn.Linear, layer.in_features, layer.out_features, dtype=torch_dtype(dtype)
@@ -164,6 +164,16 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
         else:
             raise ValueError(f"to_torch cannot convert {type(layer).__name__} at position {position}")
     return torch.nn.Sequential(*layers).to(target).train(model.training)
+
+
+def _shared_with(owners: dict[int, int], parameters: Iterable[object], position: int) -> int | None:
+    """The position of an earlier Linear that holds one of ``parameters`` (tied weights), or
+    None; records the others as the Linear's at ``position``. ``owners``: id -> first position."""
+    for parameter in parameters:
+        first = owners.setdefault(id(parameter), position)
+        if first != position:
+            return first
+    return None
 
 
 def _refuse_own_forward(module: Module) -> None:
@@ -239,14 +249,13 @@ def from_torch(module: Any) -> Sequential:
                 raise ValueError(f"from_torch needs Linear layers with a bias (position {position} has none)")
             # the layer's own parameters, which live as long as the module: a parametrized weight
             # is a new tensor at each read, whose id a later one may take once it is freed
-            for tensor in layer.parameters():
-                first = owners.setdefault(id(tensor), position)
-                if first != position:  # copies would train apart where torch's stay one
-                    raise ValueError(
-                        f"from_torch: the Linear layers at positions {first} and {position} share "
-                        "parameters (one module used twice, or tied weights), which from_torch does "
-                        "not carry over: glassnet's copies would train apart"
-                    )
+            first = _shared_with(owners, layer.parameters(), position)
+            if first is not None:  # copies would train apart where torch's stay one
+                raise ValueError(
+                    f"from_torch: the Linear layers at positions {first} and {position} share "
+                    "parameters (one module used twice, or tied weights), which from_torch does "
+                    "not carry over: glassnet's copies would train apart"
+                )
             dtypes = (weight_tensor.dtype, bias_tensor.dtype)
             if dtypes[0] != dtypes[1] or dtypes[0] not in (torch.float32, torch.float64):
                 got = dtypes[0] if dtypes[0] == dtypes[1] else f"weight {dtypes[0]}, bias {dtypes[1]}"
