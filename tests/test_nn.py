@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -413,9 +414,72 @@ def test_adam_refuses_a_state_with_both_forms_of_a_moment_and_keeps_its_own() ->
 def test_optimizer_refuses_a_mismatched_state() -> None:
     model = MLP([3, 6, 1], rng=np.random.default_rng(0))
     state = optim.Adam(MLP([3, 5, 1], rng=np.random.default_rng(0)).parameters()).state_dict()
+    del state["param_groups"][0]["param_shapes"]  # a state built by hand: its buffers' length is checked
     state["state"][0]["exp_avg"] = np.zeros(3)
     with pytest.raises(ValueError, match=r"'exp_avg' of group 0 has shape \(3,\), expected \(31,\)"):
         optim.Adam(model.parameters()).load_state_dict(state)
+
+
+@pytest.mark.parametrize(
+    ("make", "saved_on", "loaded_on", "shapes"),
+    [
+        # as many values (15), other shapes: the moments would land on other weights
+        (
+            lambda p: optim.Adam(p, lr=0.1),
+            Linear(4, 3),
+            Linear(2, 5),
+            r"\[\(3, 4\), \(3,\)\].*\[\(5, 2\), \(5,\)\]",
+        ),
+        # 4 parameters against 2, the same 13 values
+        (
+            lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+            MLP([2, 3, 1], rng=np.random.default_rng(0)),
+            Linear(12, 1),
+            r"\[\(3, 2\), \(3,\), \(1, 3\), \(1,\)\] in group 0; this optimizer's group 0 holds \[\(1, 12\), \(1,\)\]",
+        ),
+    ],
+    ids=["adam same size", "sgd same size"],
+)
+def test_optimizer_refuses_the_state_of_parameters_of_other_shapes(
+    make: Any, saved_on: Module, loaded_on: Module, shapes: str
+) -> None:
+    """A group's buffers are flat: a state of as many values from another model loaded onto the
+    wrong weights before the state named its parameters' shapes (torch fails at the next step)."""
+    saved = make(saved_on.parameters())
+    for parameter in saved_on.parameters():
+        parameter.grad = np.ones_like(parameter.data)
+    saved.step()
+    opt = make(loaded_on.parameters())
+    with pytest.raises(ValueError, match=r"state_dict was saved for parameters of shapes " + shapes):
+        opt.load_state_dict(saved.state_dict())
+    assert opt.state == [{"step": 0}]  # refused, nothing loaded
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [5, [[3, "x"], [3], [1, 3], [1]], [[3, 2.0], [3], [1, 3], [1]], [[3, True], [3], [1, 3], [1]], [[3, -2]]],
+    ids=["not a list", "str size", "float size", "bool size", "negative size"],
+)
+def test_optimizer_refuses_param_shapes_that_are_not_shapes(shapes: Any) -> None:
+    opt = optim.SGD(MLP([2, 3, 1], rng=np.random.default_rng(0)).parameters(), lr=0.1, momentum=0.9)
+    saved = opt.state_dict()
+    saved["param_groups"][0]["param_shapes"] = shapes
+    with pytest.raises(
+        ValueError, match=r"^SGD state_dict: group 0's param_shapes must be a list of shapes \(lists"
+    ):
+        opt.load_state_dict(saved)
+
+
+def test_optimizer_state_names_the_shapes_of_its_parameters_and_loads_them_back() -> None:
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    opt = optim.Adam(model.parameters())
+    saved = opt.state_dict()
+    assert saved["param_groups"][0]["param_shapes"] == [[3, 2], [3], [1, 3], [1]]
+    saved["param_groups"][0]["param_shapes"] = [
+        tuple(shape) for shape in saved["param_groups"][0]["param_shapes"]
+    ]
+    opt.load_state_dict(saved)  # tuples, as a pickle or a hand-made state may hold them
+    assert "param_shapes" not in opt.param_groups[0]  # a record of the saved state, not a setting
 
 
 def _stepped_adam_state() -> dict:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import Array, as_float_array, finite_float
+from glassnet._checks import Array, as_float_array, finite_float, shown
 from glassnet.nn import Parameter
 
 ParamsLike = Iterable[Parameter] | Iterable[Mapping[str, Any]]
@@ -132,10 +132,15 @@ class Optimizer:
                 parameter.zero_grad()
 
     def state_dict(self) -> dict[str, Any]:
-        """Settings and buffers (copies), without the parameters themselves."""
+        """Settings and buffers (copies), without the parameters themselves; each group's
+        settings name the shapes of its parameters (``param_shapes``), which a load checks."""
         return {
             "param_groups": [
-                {k: v for k, v in group.items() if k != "params"} for group in self.param_groups
+                {
+                    **{k: v for k, v in group.items() if k != "params"},
+                    "param_shapes": [list(parameter.data.shape) for parameter in group["params"]],
+                }
+                for group in self.param_groups
             ],
             "state": [
                 {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
@@ -144,15 +149,21 @@ class Optimizer:
         }
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore settings and buffers saved by ``state_dict`` of the same optimizer type."""
+        """Restore settings and buffers saved by ``state_dict`` of the same optimizer type, on
+        parameters of the same shapes (a state without ``param_shapes``, built by hand, is
+        checked by the length of each group's buffers alone)."""
         groups, states = self._saved_parts(state_dict)
         name = type(self).__name__
         new_states: list[dict[str, Any]] = []
         for index, (settings, state, data) in enumerate(zip(groups, states, self._flat_data, strict=True)):
             # another optimizer's state (SGD's into Adam, say) would load half-right
-            unknown = sorted(set(settings) - set(self.defaults) - {"params"})
+            unknown = sorted(set(settings) - set(self.defaults) - {"params", "param_shapes"})
             if unknown:
                 raise ValueError(f"{name} has no setting(s) {unknown}; known: {sorted(self.defaults)}")
+            if "param_shapes" in settings:
+                # buffers are flat: another model's state of as many values would load onto the
+                # wrong weights, silently
+                self._check_shapes(settings["param_shapes"], index)
             unknown = sorted(set(state) - self.state_keys - {"step"})
             if unknown:
                 raise ValueError(
@@ -185,6 +196,21 @@ class Optimizer:
             # copies, as torch's: a list of betas changed in place must not change the saved dict
             group.update({k: copy.deepcopy(v) for k, v in settings.items() if k in self.defaults})
         self.state = new_states
+
+    def _check_shapes(self, saved: Any, index: int) -> None:
+        """Refuse a state saved for parameters of other shapes than group ``index``'s."""
+        here = [tuple(parameter.data.shape) for parameter in self.param_groups[index]["params"]]
+        if not isinstance(saved, list | tuple) or not all(_is_shape(shape) for shape in saved):
+            raise ValueError(
+                f"{type(self).__name__} state_dict: group {index}'s param_shapes must be a list of shapes "
+                f"(lists of non-negative integers), got {shown(saved)}"
+            )
+        shapes = [tuple(int(size) for size in shape) for shape in saved]
+        if shapes != here:
+            raise ValueError(
+                f"{type(self).__name__} state_dict was saved for parameters of shapes {shown(shapes)} in "
+                f"group {index}; this optimizer's group {index} holds {shown(here)}"
+            )
 
     def _saved_parts(self, state_dict: Any) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
         """The settings and the state of each group in ``state_dict``, refused unless there is one
@@ -239,6 +265,13 @@ def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:
                 raise ValueError("every parameter group must have a 'params' entry")
         return items  # type: ignore[return-value]
     return [{"params": items}]
+
+
+def _is_shape(shape: Any) -> bool:
+    """Whether ``shape`` is a list (or tuple) of sizes, integers ≥ 0 (bools are not sizes)."""
+    return isinstance(shape, list | tuple) and all(
+        isinstance(size, int | np.integer) and not isinstance(size, bool) and size >= 0 for size in shape
+    )
 
 
 def _saved_step(value: Any) -> int:
