@@ -577,8 +577,8 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     (
         "CosineLR warmup bool",
         lambda: optim.CosineLR(_sgd(), 5, warmup=True),
-        ValueError,
-        r"warmup must be a non-negative integer, got True",
+        TypeError,
+        r"warmup must be a non-negative integer, got True \(bool\)",
     ),
     (
         "CosineLR start factor",

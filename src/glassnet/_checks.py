@@ -73,6 +73,15 @@ def positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def nonnegative_int(value: Any, name: str) -> int:
+    """Return ``value`` if it is an integer ≥ 0 (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be a non-negative integer, got {shown(value)} ({type(value).__name__})")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {shown(int(value))}")
+    return int(value)
+
+
 def int_in_range(value: Any, name: str, low: int, high: int) -> int:
     """Return ``value`` if it is an integer in [low, high] (bools are refused)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet._checks import finite_float, positive_int
+from glassnet._checks import finite_float, nonnegative_int, positive_int
 from glassnet.optim._optimizer import Optimizer
 
 
@@ -212,13 +212,11 @@ class CosineLR(LRScheduler):
     def _checked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         t_max = positive_int(settings["t_max"], "CosineLR t_max")
         eta_min = finite_float(settings["eta_min"], "CosineLR eta_min", minimum=0.0)
-        warmup = settings["warmup"]
-        if isinstance(warmup, bool) or not isinstance(warmup, int | np.integer) or warmup < 0:
-            raise ValueError(f"CosineLR warmup must be a non-negative integer, got {warmup!r}")
+        warmup = nonnegative_int(settings["warmup"], "CosineLR warmup")
         factor = finite_float(settings["warmup_start_factor"], "CosineLR warmup_start_factor", minimum=0.0)
         if factor > 1.0:
             raise ValueError(f"CosineLR warmup_start_factor must be in [0, 1], got {factor}")
-        return {"t_max": t_max, "eta_min": eta_min, "warmup": int(warmup), "warmup_start_factor": factor}
+        return {"t_max": t_max, "eta_min": eta_min, "warmup": warmup, "warmup_start_factor": factor}
 
     def lr_at(self, base_lr: float, t: int) -> float:
         if t < self.warmup:
