@@ -499,6 +499,16 @@ def test_config_round_trips_through_a_dict() -> None:
         TrainConfig.from_dict({"epochz": 3})
 
 
+def test_configurations_hash_as_they_compare() -> None:
+    """A frozen dataclass hashes its fields, and ``extra`` is a dict: TrainConfig was unhashable,
+    so a sweep could not de-duplicate its configurations in a set."""
+    lists = small(hidden=[8, 8], activation=["relu", "tanh"], fourier_sigma=[0.2, 0.3], extra={"note": "x"})
+    tuples = small(hidden=(8, 8), activation=("relu", "tanh"), fourier_sigma=(0.2, 0.3), extra={"note": "x"})
+    assert lists == tuples and hash(lists) == hash(tuples)
+    assert len({lists, tuples, small(), small(extra={"note": "y"})}) == 3  # extra still tells them apart
+    assert {lists: "run"}[tuples] == "run"
+
+
 def test_a_saved_configuration_refused_since_says_so() -> None:
     """BCE without a sigmoid output was accepted before; a saved one is refused on loading."""
     saved = {**MOONS_CONFIG.to_dict(), "loss": "bce"}

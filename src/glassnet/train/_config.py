@@ -92,7 +92,9 @@ class TrainConfig:
     dtype: str = "float64"  # float64 or float32, for weights, data and arithmetic
     threads: int = 1  # CPU threads while training (BLAS for numpy, intra-op for torch); 0: leave as is
 
-    extra: Mapping[str, Any] = field(default_factory=dict)  # free-form notes kept with the run
+    # free-form notes kept with the run; compared, not hashed (a dict is not hashable), so that
+    # configurations can be set members and dict keys (a sweep's de-duplication, a cache)
+    extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):  # np.int64(5) as 5: checked, and saved to JSON, as one
