@@ -6,6 +6,7 @@ import copy
 import json
 import math
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -313,6 +314,42 @@ def test_bad_arguments(kwargs, error, match) -> None:  # type: ignore[no-untyped
     model, x, y = arguments.pop("model"), arguments.pop("x"), arguments.pop("y")
     with pytest.raises(error, match=match):
         explain(model, x, y, **arguments)
+
+
+@pytest.mark.parametrize("loss", ["mse", "half_sse", "bce", "MSE"])
+@pytest.mark.parametrize("literal_labels", [True, np.True_], ids=["True", "np.True_"])
+def test_literal_labels_is_refused_with_another_loss(loss: str, literal_labels: bool) -> None:
+    """explain(…, loss="mse", literal_labels=True) gave the mse explanation without a word: only the
+    logistic loss checks labels, so the flag is refused with any other loss, as a spec's is."""
+    with pytest.raises(
+        ValueError, match=rf"^literal_labels applies to the logistic loss only, got loss '{loss}'$"
+    ):
+        explain(exercise_network(), [1, 2], 0, loss=loss, literal_labels=literal_labels, check_torch=False)
+
+
+@pytest.mark.parametrize(
+    ("given", "match"),
+    [
+        ({"labels": "pm1"}, r"^labels applies to the logistic loss only, got loss 'mse'$"),
+        (
+            {"labels": "pm1", "literal_labels": True},
+            r"^labels and literal_labels apply to the logistic loss only, got loss 'mse'$",
+        ),
+    ],
+    ids=["labels", "both"],
+)
+def test_labels_are_refused_with_another_loss(given: dict[str, Any], match: str) -> None:
+    """labels="pm1" with the mse was dropped without a word, as a spec's labels field is not."""
+    with pytest.raises(ValueError, match=match):
+        explain(exercise_network(), [1, 2], 0, loss="mse", check_torch=False, **given)
+
+
+@pytest.mark.parametrize("loss", ["mse", "half_sse"])
+def test_literal_labels_false_is_accepted_with_another_loss(loss: str) -> None:
+    model = exercise_network()
+    plain = explain(model, [1, 2], 0, loss=loss, check_torch=False).to_text()
+    literal_off = explain(model, [1, 2], 0, loss=loss, literal_labels=False, check_torch=False)
+    assert literal_off.to_text() == plain
 
 
 def test_literal_labels_flag() -> None:

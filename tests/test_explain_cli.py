@@ -87,6 +87,47 @@ def test_literal_labels_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 @pytest.mark.parametrize(
+    ("fields", "flags", "given"),
+    [
+        ({}, ["--literal-labels"], "literal_labels (--literal-labels)"),
+        ({"literal_labels": True}, [], "literal_labels"),
+        ({"literal_labels": True}, ["--literal-labels"], "literal_labels (--literal-labels)"),
+        ({"labels": "01"}, [], "labels"),
+    ],
+    ids=["flag", "field", "flag and field", "labels field"],
+)
+def test_label_options_of_an_mse_spec_are_refused(
+    fields: dict[str, object],
+    flags: list[str],
+    given: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`explain three_layers_mse.json --literal-labels` printed the same as without it, exit 0."""
+    spec = tmp_path / "mse.json"
+    data = json.loads((EXAMPLES / "three_layers_mse.json").read_text(encoding="utf-8"))
+    spec.write_text(json.dumps({**data, **fields}), encoding="utf-8")
+    assert main(["explain", str(spec), *flags, "--no-torch"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"glassnet explain: error: {spec}: {given} applies to the logistic loss only, got loss 'mse'\n"
+    )
+
+
+def test_literal_labels_false_in_an_mse_spec_is_accepted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = tmp_path / "mse.json"
+    data = json.loads((EXAMPLES / "three_layers_mse.json").read_text(encoding="utf-8"))
+    spec.write_text(json.dumps({**data, "literal_labels": False}), encoding="utf-8")
+    assert main(["explain", str(EXAMPLES / "three_layers_mse.json"), "--no-torch"]) == 0
+    plain = capsys.readouterr().out
+    assert main(["explain", str(spec), "--no-torch"]) == 0
+    assert capsys.readouterr().out == plain
+
+
+@pytest.mark.parametrize(
     "argv, match",
     [
         ([], "give either --example exercise or a SPEC.json"),

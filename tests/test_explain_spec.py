@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,52 @@ def test_bad_spec(path: str, value: Any, error: type[Exception], match: str) -> 
         explain_spec(_mutate(path, value), check_torch=False)
     assert "\n" not in str(info.value)
     assert str(info.value).startswith("spec: ")
+
+
+@pytest.mark.parametrize("loss", ["mse", "half_sse", "bce"])
+@pytest.mark.parametrize(
+    ("fields", "override", "given"),
+    [
+        ({"labels": "01"}, None, "labels"),
+        ({"literal_labels": True}, None, "literal_labels"),
+        ({}, True, "literal_labels (--literal-labels)"),
+        ({"literal_labels": False}, True, "literal_labels (--literal-labels)"),
+    ],
+    ids=["labels field", "literal_labels field", "literal_labels keyword", "keyword over a false field"],
+)
+def test_label_options_of_another_loss_are_refused(
+    loss: str, fields: dict[str, Any], override: bool | None, given: str
+) -> None:
+    """An mse spec with literal_labels true (or the CLI's --literal-labels) was explained as if it
+    were absent: only the logistic loss checks labels, so it is refused, as labels is."""
+    spec = {**VALID, "loss": loss, **fields}
+    expected = rf"^spec: {re.escape(given)} applies to the logistic loss only, got loss '{loss}'$"
+    with pytest.raises(ValueError, match=expected):
+        parse_spec(spec, literal_labels=override)
+    with pytest.raises(ValueError, match=expected):
+        explain_spec(spec, literal_labels=override, check_torch=False)
+
+
+@pytest.mark.parametrize("loss", ["mse", "half_sse"])
+def test_literal_labels_false_is_accepted_with_any_loss(loss: str) -> None:
+    plain = explain_spec({**VALID, "loss": loss}, check_torch=False).to_text()
+    assert (
+        explain_spec({**VALID, "loss": loss, "literal_labels": False}, check_torch=False).to_text() == plain
+    )
+    assert explain_spec({**VALID, "loss": loss}, literal_labels=False, check_torch=False).to_text() == plain
+
+
+@pytest.mark.parametrize("literal_labels", [True, False])
+def test_a_parsed_spec_refuses_the_literal_labels_keyword(literal_labels: bool) -> None:
+    """Its loss is made at parsing: explain_spec dropped the keyword, silently."""
+    parsed = parse_spec(VALID)
+    with pytest.raises(
+        TypeError, match=r"^explain_spec takes literal_labels with a spec's file or dict only; a parsed"
+    ):
+        explain_spec(parsed, literal_labels=literal_labels, check_torch=False)
+    assert (
+        explain_spec(parsed, check_torch=False).to_text() == explain_spec(VALID, check_torch=False).to_text()
+    )
 
 
 def test_spec_must_be_an_object() -> None:

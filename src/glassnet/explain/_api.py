@@ -203,7 +203,15 @@ def _make_loss(
         raise TypeError(f"loss must be a name or a glassnet Loss, got {type(loss).__name__}")
     if loss.lower() == "logistic":
         return LogisticLoss(labels=labels, reduction=reduction, strict_labels=not literal_labels)
-    return get_loss(loss, reduction=reduction)
+    made = get_loss(loss, reduction=reduction)  # an unknown name is refused first, as such
+    # only the logistic loss reads labels: pm1 or True were ignored, silently
+    given = [
+        name for name, changed in (("labels", labels != "01"), ("literal_labels", literal_labels)) if changed
+    ]
+    if given:
+        verb = "apply" if len(given) > 1 else "applies"
+        raise ValueError(f"{' and '.join(given)} {verb} to the logistic loss only, got loss {loss!r}")
+    return made
 
 
 def _check_labels(loss: Loss, y: Array) -> None:
@@ -255,7 +263,8 @@ def explain(
 
     ``loss`` is a Loss or a name ("logistic", "mse", "half_sse", "bce"); for a name,
     ``labels`` ('01' or 'pm1') and ``literal_labels`` (apply the logistic formula to a
-    label outside the convention, as the exercise's sheet does) and ``reduction`` apply
+    label outside the convention, as the exercise's sheet does), both refused with any other
+    loss, and ``reduction`` apply
     (a Loss instance keeps its own: with one, they are refused).
     ``params`` names the parameters to explain (w12h, w12^1, 0.weight[0,1], …; see
     :mod:`glassnet.explain._notation`); the first weight when None. ``all_params`` adds

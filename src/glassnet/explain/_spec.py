@@ -17,7 +17,7 @@ The format (documented with examples in ``docs/explain.md``)::
 
 Required: ``layers`` (each with ``weight`` (out × in rows) and ``bias`` (out values);
 ``activation`` is optional, "identity" by default), ``x``, ``y`` and ``loss``. Optional:
-``labels`` ("01" or "pm1", logistic loss), ``literal_labels``, ``reduction``,
+``labels`` ("01" or "pm1") and ``literal_labels`` (logistic loss only), ``reduction``,
 ``learning_rate`` (or ``eta``; 0.1), ``params``, ``all_params``, ``steps``, ``digits``,
 ``notation``, ``deltas``, ``title``, ``description`` (ignored). Unknown fields are errors,
 so a misspelt one does not pass silently.
@@ -237,8 +237,11 @@ def _parse(data: Any, literal_override: bool | None) -> ExplainSpec:
     if "labels" in data and loss_name.lower() != "logistic":
         raise ValueError(f"labels applies to the logistic loss only, got loss {loss_name!r}")
     literal = _bool(data.get("literal_labels", False), "literal_labels")
+    given = "literal_labels"
     if literal_override is not None:
-        literal = literal_override
+        literal, given = literal_override, "literal_labels (--literal-labels)"
+    if literal and loss_name.lower() != "logistic":  # only the logistic loss checks labels: it was ignored
+        raise ValueError(f"{given} applies to the logistic loss only, got loss {loss_name!r}")
     reduction = data.get("reduction")
     if reduction is not None:
         reduction = _string(reduction, "reduction", REDUCTIONS)
@@ -326,6 +329,12 @@ def explain_spec(
 ) -> Explanation:
     """The explanation a spec describes; the keyword arguments override the spec's options."""
     source = "spec"
+    if isinstance(spec, ExplainSpec) and literal_labels is not None:
+        # a parsed spec's loss is made: the keyword would be dropped, silently
+        raise TypeError(
+            "explain_spec takes literal_labels with a spec's file or dict only; a parsed ExplainSpec has "
+            "its loss made already: pass literal_labels to parse_spec or load_spec"
+        )
     if isinstance(spec, dict):
         spec = parse_spec(spec, literal_labels=literal_labels)
     elif not isinstance(spec, ExplainSpec):
