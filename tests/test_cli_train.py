@@ -18,9 +18,9 @@ import pytest
 
 from conftest import reseal, rewrite_checkpoint, shared_airfoil
 from glassnet.checkpoint import load_checkpoint, save_checkpoint
-from glassnet.cli import main
-from glassnet.cli._train import seconds_text
-from glassnet.train import NumpyEngine
+from glassnet.cli import build_parser, main
+from glassnet.cli._train import config_from_args, seconds_text
+from glassnet.train import NumpyEngine, TrainConfig
 
 QUICK = ["--hidden", "32,32", "--epochs", "40", "--batch-size", "64", "--lr", "5e-3", "--warmup-epochs", "2"]
 
@@ -674,6 +674,9 @@ def test_bad_numbers_give_one_line(
     ("options", "message"),
     [
         (["--momentum", "0.5"], "--momentum has no effect in this run: it applies with --optimizer sgd only"),
+        # no step is captured off CUDA, nor in float64: the flag changed nothing, unsaid
+        (["--no-cuda-graph"], "--no-cuda-graph has no effect in this run: it applies with --engine torch --device cuda --float32 only (every other run steps eagerly)"),
+        (["--engine", "torch", "--no-cuda-graph", "--float32"], "--no-cuda-graph has no effect in this run: it applies with --engine torch --device cuda --float32 only (every other run steps eagerly)"),
         (["--schedule", "step", "--warmup-epochs", "3"], "--warmup-epochs has no effect in this run: it applies with --schedule cosine only"),
         (["--min-lr-factor", "0.1", "--schedule", "constant"], "--min-lr-factor has no effect in this run: it applies with --schedule cosine only"),
         (["--step-size", "10"], "--step-size has no effect in this run: it applies with --schedule step only"),
@@ -719,6 +722,14 @@ def test_the_same_options_are_taken_where_they_apply(
         == 0
     )
     assert capsys.readouterr().err == ""
+
+
+def test_no_cuda_graph_is_taken_where_steps_are_captured() -> None:
+    """The one configuration that captures steps (torch on cuda, float32) takes --no-cuda-graph;
+    built from the options alone, as this machine may have no GPU to train on."""
+    options = ["train", "airfoil", "--engine", "torch", "--device", "cuda", "--float32", "--no-cuda-graph"]
+    config = config_from_args(build_parser().parse_args(options), TrainConfig())
+    assert (config.device, config.dtype, config.cuda_graph) == ("cuda", "float32", False)
 
 
 def test_existing_out_folder_needs_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -850,8 +861,10 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_identically(
     err = capsys.readouterr().err
     assert "interrupted in validation pass, member 2/2, epoch 3 after 14 batch(es)" in err
     assert (
-        f"continue with: glassnet train airfoil --out {tmp_path / 'a'} --data {shared_airfoil()} --resume"
-        in err
+        # the output options are not in the checkpoint: the line gives them again (the plots
+        # asked to be skipped were drawn by the resumed run)
+        f"continue with: glassnet train airfoil --out {tmp_path / 'a'} --data {shared_airfoil()} "
+        "--resume --quiet --no-plots\n" in err
     )
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["checkpoint.npz"]
     assert main(["train", "airfoil", "--out", str(tmp_path / "a"), "--resume", "--epochs", "7"]) == 2
@@ -903,7 +916,6 @@ def test_torch_engine_from_the_command_line(
                 "torch",
                 "--threads",
                 "1",
-                "--no-cuda-graph",  # a CUDA-only setting: kept in the run's configuration, no effect on the CPU
                 "--epochs",
                 "20",
                 "--out",
@@ -917,7 +929,7 @@ def test_torch_engine_from_the_command_line(
     numpy_out = tmp_path / "n"
     assert main(["train", "moons", "--epochs", "20", "--out", str(numpy_out), "--no-plots", "--quiet"]) == 0
     a, b = load_checkpoint(out / "model.npz"), load_checkpoint(numpy_out / "model.npz")
-    assert a.config is not None and a.config.cuda_graph is False
+    assert a.config is not None and a.config.engine == "torch"
     for name, value in a.members[0].items():
         np.testing.assert_allclose(value, b.members[0][name], atol=1e-9)
 

@@ -333,7 +333,6 @@ def test_a_damaged_run_description_is_named_in_a_short_line(damaged: dict[str, A
     [
         (["--threads", "2"], {"threads": 2}),
         (["--engine", "torch", "--device", "cpu"], {"engine": "torch", "device": "cpu"}),
-        (["--engine", "torch", "--no-cuda-graph"], {"engine": "torch", "cuda_graph": False}),
     ],
 )
 def test_resume_takes_the_options_of_where_and_how_fast_it_computes(
@@ -367,6 +366,12 @@ def test_resume_takes_the_options_of_where_and_how_fast_it_computes(
             "--device, --no-cuda-graph and --threads only)",
         ),
         (["--threads", "-1"], "--threads must be an integer in [0, 1024], got -1"),
+        # the resumed run steps on the CPU, where nothing is captured
+        (
+            ["--engine", "torch", "--no-cuda-graph"],
+            "--no-cuda-graph has no effect in this run: it applies with --engine torch --device cuda "
+            "--float32 only (every other run steps eagerly)",
+        ),
         (
             ["--device", "cuda"],
             "--device cuda needs --engine torch (the numpy engine runs on the CPU; the interrupted run "

@@ -307,7 +307,7 @@ def _add_common(
         "--resume",
         action="store_true",
         help="continue the interrupted run in --out, unchanged but for --engine, --device, "
-        "--no-cuda-graph and --threads",
+        "--no-cuda-graph and --threads (--quiet and --no-plots are read anew)",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar and only the folder line")
     run.add_argument("--no-plots", action="store_true", help="skip the figures")
@@ -357,7 +357,18 @@ def config_from_args(args: argparse.Namespace, base: TrainConfig) -> TrainConfig
         if getattr(args, name, None) is not None and not has(config):
             option = "--" + name.replace("_", "-")
             raise ValueError(f"{option} has no effect in this run: it applies with {needs} only")
+    _check_cuda_graph_read(args, config)
     return config
+
+
+def _check_cuda_graph_read(args: argparse.Namespace, config: TrainConfig) -> None:
+    """Refuse --no-cuda-graph where no step would be captured anyway (a flag, so not in
+    :data:`OPTIONS_THAT_NEED`, whose options are None when not given)."""
+    if args.no_cuda_graph and not (config.device.startswith("cuda") and config.dtype == "float32"):
+        raise ValueError(
+            "--no-cuda-graph has no effect in this run: it applies with --engine torch --device cuda "
+            "--float32 only (every other run steps eagerly)"
+        )
 
 
 def check_size(config: TrainConfig, n_features: int) -> None:
@@ -579,6 +590,7 @@ def resume_config(args: argparse.Namespace, saved: TrainConfig) -> TrainConfig:
         f"; the interrupted run trained with engine {saved.engine}",
     )
     config = saved.replace(**changes)
+    _check_cuda_graph_read(args, config)
     if config.engine == "torch":
         from glassnet.torch_bridge import resolve_device
 
@@ -635,8 +647,12 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
             path = save_resume(run, out)
         print(f"{result.message}; saved {path}", file=sys.stderr)
         data = f" --data {shlex.quote(args.data)}" if getattr(args, "data", None) else ""
+        # the output options are not in the checkpoint: the line asks for them again
+        output_flags = "".join(
+            f" {flag}" for flag, given in (("--quiet", args.quiet), ("--no-plots", args.no_plots)) if given
+        )
         print(
-            f"continue with: glassnet train {run.task} --out {shlex.quote(str(out))}{data} --resume",
+            f"continue with: glassnet train {run.task} --out {shlex.quote(str(out))}{data} --resume{output_flags}",
             file=sys.stderr,
         )
         return INTERRUPTED
