@@ -18,9 +18,9 @@ from conftest import shared_airfoil
 from glassnet import plots
 from glassnet.checkpoint import load_checkpoint
 from glassnet.data import load_airfoil
-from glassnet.train import MOONS_CONFIG, TrainConfig, train_airfoil, train_moons
+from glassnet.train import MOONS_CONFIG, TrainConfig, artifacts, train_airfoil, train_moons
 from glassnet.train._tasks import Run
-from glassnet.train.artifacts import PLOT_FILES, RESUME_FILE, write_run
+from glassnet.train.artifacts import PLOT_FILES, RESUME_FILE, IncompleteRunError, write_run
 
 SMALL = TrainConfig(hidden=(8,), epochs=4, batch_size=128, fourier_features=0, warmup_epochs=1, seed=3)
 
@@ -128,15 +128,39 @@ def test_a_failure_while_writing_leaves_no_mixture_of_two_runs(
     assert all((tmp_path / name).is_file() for name in PLOT_FILES[:3])
     second = airfoil_run(TrainConfig(**{**SMALL.to_dict(), "hidden": (8,), "seed": 4}))
 
-    def full_disk(*args: Any, **kwargs: Any) -> Path:
-        raise OSError(28, "No space left on device")
+    def full_disk(measured: Any, predicted: Any, path: Path, **kwargs: Any) -> Path:
+        raise OSError(28, "No space left on device", str(path))  # as atomic_write names it
 
     monkeypatch.setattr(plots, "plot_predicted_vs_measured", full_disk)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(IncompleteRunError) as caught:
         write_run(second, tmp_path)
+    # the message says what the folder holds: a retry is refused as "not empty", and the figures
+    # are missing, which the error alone did not say
+    assert str(caught.value) == (
+        f"{tmp_path / 'predicted_vs_measured.png'}: No space left on device; {tmp_path} holds the run's model.npz, metrics.json and history.csv, "
+        "written before it, and not the rest"
+    )
+    assert caught.value.written == [tmp_path / name for name in ("model.npz", "metrics.json", "history.csv")]
     assert json.loads((tmp_path / "metrics.json").read_text())["split"]["seed"] == 4  # the new run's
     left = sorted(path.name for path in tmp_path.iterdir())
     assert left == ["history.csv", "metrics.json", "model.npz"]  # no figure of the previous run
+
+
+def test_a_full_disk_in_the_first_file_is_the_systems_error_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing of the new run was written: the previous run's files stand, unnamed by the error."""
+    write_run(airfoil_run(SMALL), tmp_path)
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+
+    def full_disk(path: Any, checkpoint: Any) -> Path:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(artifacts, "save_checkpoint", full_disk)
+    with pytest.raises(OSError, match=r"No space left on device") as caught:
+        write_run(airfoil_run(SMALL), tmp_path)
+    assert not isinstance(caught.value, IncompleteRunError)
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
 
 
 def test_a_resumed_run_that_fails_while_writing_keeps_its_checkpoint(

@@ -44,6 +44,26 @@ def test_ctrl_c_while_the_run_files_are_written_leaves_one_whole_run(
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back as it was
 
 
+def test_a_full_disk_while_the_figures_are_drawn_names_the_file_and_what_the_folder_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "[Errno 28] No space left on device" alone, and a retry was then refused as
+    "not empty" without a word about what the folder held."""
+    from matplotlib.figure import Figure
+
+    def full_disk(self: Figure, *args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")  # as Pillow writing into an open file says it
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    out = tmp_path / "run"
+    assert main(["train", "moons", *QUICK, "--hidden", "3", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet train: error: {out / 'loss_curves.png'}: No space left on device; {out} holds the run's "
+        "model.npz, metrics.json and history.csv, written before it, and not the rest\n"
+    )
+    assert sorted(path.name for path in out.iterdir()) == ["history.csv", "metrics.json", "model.npz"]
+
+
 def test_a_tilde_in_out_and_model_is_the_home_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -29,6 +29,7 @@ from glassnet._files import (
     atomic_write_bytes,
     atomic_write_text,
     folder_lock,
+    os_error_text,
     refuse_overwrite,
 )
 from glassnet.checkpoint import load_checkpoint
@@ -61,6 +62,33 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        # Pillow writing a PNG into an open file: a full disk without a path
+        (lambda temporary: OSError(28, "No space left on device"), "{target}: No space left on device"),
+        # a failed fsync or write names the temporary file, which the caller never asked for
+        (lambda temporary: OSError(5, "Input/output error", str(temporary)), "{target}: Input/output error"),
+        # another file named by the writer keeps its name; a message without errno stays as it is
+        (lambda temporary: FileNotFoundError(2, "No such file or directory", "/elsewhere"), "/elsewhere: No such file or directory"),
+        (lambda temporary: OSError("cannot write mode P as JPEG"), "cannot write mode P as JPEG"),
+    ],
+    ids=["no path", "temporary path", "other path", "no errno"],
+)  # fmt: skip
+def test_a_failed_write_names_the_file_asked_for(raised: Any, expected: str, tmp_path: Path) -> None:
+    """glassnet train on a full disk said "[Errno 28] No space left on device", naming no file."""
+    target = tmp_path / "figure.png"
+
+    def failing(temporary: Path) -> None:
+        raise raised(temporary)
+
+    with pytest.raises(OSError) as caught:
+        atomic_write(target, failing)
+    assert type(caught.value) is type(raised(target))
+    assert os_error_text(caught.value) == expected.format(target=target)
+    assert list(tmp_path.iterdir()) == []  # the temporary file removed, nothing written
 
 
 @pytest.mark.parametrize(

@@ -102,11 +102,27 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
         finally:
             os.close(descriptor)
         os.replace(temporary, target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        # a writer into an open file (Pillow, say) reports a full disk without a path, and a
+        # failed fsync names the temporary file: the error names the file asked for instead
+        if error.errno is not None and error.filename in (None, str(temporary)):
+            raise type(error)(error.errno, error.strerror, str(target)) from error
+        raise
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     fsync_folder(folder)
     return target
+
+
+def os_error_text(error: OSError) -> str:
+    """An OSError as a shell writes it, path first ("runs: Permission denied"), where it has a
+    path and the system's words for what failed; its own message otherwise."""
+    if error.strerror and error.filename is not None:
+        paths = [error.filename] + ([error.filename2] if error.filename2 is not None else [])
+        return f"{' -> '.join(map(str, paths))}: {error.strerror}"
+    return str(error)
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

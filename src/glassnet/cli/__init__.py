@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from glassnet import __version__
+from glassnet._files import os_error_text
 from glassnet.cli import _data, _demo, _evaluate, _explain, _predict, _train
 from glassnet.torch_bridge import TorchMissingError
 
@@ -145,7 +146,4 @@ def _interrupted() -> int:
 def error_text(error: BaseException) -> str:
     """What a user mistake says. An OSError straight from the system ("[Errno 13] Permission
     denied: 'runs'") is written as the shell writes it, path first: "runs: Permission denied"."""
-    if isinstance(error, OSError) and error.strerror and error.filename is not None:
-        paths = [error.filename] + ([error.filename2] if error.filename2 is not None else [])
-        return f"{' -> '.join(map(str, paths))}: {error.strerror}"
-    return str(error)
+    return os_error_text(error) if isinstance(error, OSError) else str(error)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import Array, shown
-from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock, missing_folders
+from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock, missing_folders, os_error_text
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._tasks import Run, part_predictions, predict_raw
@@ -248,13 +248,30 @@ def write_run(run: Run, folder: str | os.PathLike[str], *, plots: bool = True) -
         written["history"] = write_text_atomically(out / HISTORY_FILE, history_csv(run.result.history))
         if plots:
             written.update(write_plots(run, out))
-    except BaseException:
-        if written:  # the new model stands: the previous run's files would describe another model;
-            # an interrupted run's checkpoint stays, so that --resume can finish the writing
-            remove_other_run_files(out, [*written.values(), out / RESUME_FILE])
+    except BaseException as error:
+        if not written:
+            raise
+        # the new model stands: the previous run's files would describe another model; an
+        # interrupted run's checkpoint stays, so that --resume can finish the writing
+        remove_other_run_files(out, [*written.values(), out / RESUME_FILE])
+        if isinstance(error, OSError):  # a full disk, say: the folder holds part of the run
+            raise IncompleteRunError(error, out, list(written.values())) from error
         raise
     remove_other_run_files(out, written.values())
     return written
+
+
+class IncompleteRunError(OSError):
+    """Writing a run's files failed after some were written: the folder holds those, whole
+    (each was written atomically), and not the rest. The message says which."""
+
+    def __init__(self, cause: OSError, folder: Path, written: list[Path]) -> None:
+        names = [path.name for path in written]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        super().__init__(
+            f"{os_error_text(cause)}; {folder} holds the run's {listed}, written before it, and not the rest"
+        )
+        self.written = written
 
 
 def write_plots(run: Run, out: Path) -> dict[str, Path]:
