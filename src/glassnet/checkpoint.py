@@ -38,6 +38,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import struct
 import zipfile
 from collections.abc import Mapping
@@ -224,6 +225,7 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         "finished": finished,
         "seconds": float(state.seconds),
         "rows": None if state.rows is None else [int(n) for n in state.rows],
+        "data_sha256": state.data_sha256,
     }
 
 
@@ -733,6 +735,13 @@ def _assemble_resume(
         and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in rows)
     ):
         raise ValueError(f"resume rows must be 2 row counts (training, validation), got {shown(rows)}")
+    data_sha256 = state.get("data_sha256")  # a state saved before glassnet kept it: not known
+    if data_sha256 is not None and not (
+        isinstance(data_sha256, str) and re.fullmatch(r"[0-9a-f]{64}(\+[0-9a-f]{64})?", data_sha256)
+    ):
+        raise ValueError(
+            f"resume data_sha256 must be one or two SHA-256 hex digests joined by '+', got {shown(data_sha256)}"
+        )
     return ResumeState(
         member=int(state["member"]),
         epoch=int(state["epoch"]),
@@ -751,4 +760,5 @@ def _assemble_resume(
         seconds=float(seconds),
         config=config,  # the checkpoint's: the run's settings, which resuming must keep
         rows=None if rows is None else (rows[0], rows[1]),
+        data_sha256=data_sha256,
     )

@@ -601,7 +601,7 @@ def resume_config(args: argparse.Namespace, saved: TrainConfig) -> TrainConfig:
 def _check_same_data(checkpoint: Checkpoint, split: SplitSettings, x: Any, y: Any) -> None:
     """ValueError unless (x, y) are the interrupted run's rows: one run, one data set.
 
-    The data's fingerprint (see :func:`glassnet.train.artifacts.data_fingerprint`) tells other
+    The data's fingerprint (see :func:`glassnet.train._fingerprint.data_fingerprint`) tells other
     values or another row order apart; a checkpoint saved before fingerprints has only its
     row count. The regenerated split must match the saved one too, or the run's parts change.
     """

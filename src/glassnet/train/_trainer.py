@@ -44,6 +44,7 @@ from glassnet.spec import MLPSpec, build_mlp
 from glassnet.train._config import TrainConfig
 from glassnet.train._engines import REGRESSION_LOSSES, Engine, make_engine
 from glassnet.train._ensemble import Ensemble
+from glassnet.train._fingerprint import data_fingerprint
 from glassnet.train._metrics import (
     classification_metrics,
     decision_threshold,
@@ -111,6 +112,9 @@ class ResumeState:
     # (training rows, validation rows) of the run it was taken from, which a resumed run must
     # have too; None: not known (a state built by hand or saved before glassnet kept them)
     rows: tuple[int, int] | None = None
+    # SHA-256 of those rows (Trainer.data_fingerprint): the same counts of other values, or of
+    # the same rows in another order, would train another run; None: not known, as for rows
+    data_sha256: str | None = None
 
 
 def ctrl_c_reaches_python() -> bool:
@@ -341,6 +345,15 @@ class Trainer:
         """(training rows, validation rows): what a resume state records and checks."""
         return len(self.x), 0 if self.x_val is None else len(self.x_val)
 
+    def data_fingerprint(self) -> str:
+        """SHA-256 of the training rows (:func:`~glassnet.train._fingerprint.data_fingerprint`),
+        then ``+`` and that of the validation rows if there are any: what a resume state
+        records and checks."""
+        parts = [data_fingerprint(self.x, self.y)]
+        if self.x_val is not None:
+            parts.append(data_fingerprint(self.x_val, self.y_val))
+        return "+".join(parts)
+
     def _install_sigint(self) -> Any:
         if not self.handle_sigint or not ctrl_c_reaches_python():
             return None
@@ -367,6 +380,15 @@ class Trainer:
             raise ValueError(
                 f"the resume state comes from a run on {n} training and {n_val} validation rows, this "
                 f"trainer has {here} and {here_val}; resume with the data the run was trained on"
+            )
+        if (
+            resume is not None
+            and resume.data_sha256 is not None
+            and resume.data_sha256 != self.data_fingerprint()
+        ):
+            raise ValueError(
+                "the resume state comes from a run on other rows (as many, but other values or another "
+                "order: their SHA-256 differs); resume with the data the run was trained on"
             )
         if resume is not None and not 0 <= resume.member < self.jobs:
             raise ValueError(f"resume state is for job {resume.member}, the run has {self.jobs}")
@@ -493,6 +515,7 @@ class Trainer:
                 previous_epoch_start_weights=previous_good if batch > 0 else last_good,
                 config=config,
                 rows=self._rows(),
+                data_sha256=self.data_fingerprint(),
             )
 
         def diverged(epoch: int, lr: float, value: float) -> MemberResult:

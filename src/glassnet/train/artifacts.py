@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
-import hashlib
 import io
 import json
 import math
@@ -32,6 +31,7 @@ from glassnet._checks import Array, shown
 from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock, missing_folders, os_error_text
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._engines import REGRESSION_LOSSES
+from glassnet.train._fingerprint import data_fingerprint
 from glassnet.train._tasks import Run, part_predictions, predict_raw
 from glassnet.train._trainer import MemberResult, ResumeState, TrainResult, history_columns
 
@@ -69,21 +69,6 @@ def split_info(run: Run) -> dict[str, Any]:
         "test_fraction": settings.test_fraction,
         "val_fraction": settings.val_fraction,
     }
-
-
-def data_fingerprint(x: Any, y: Any) -> str:
-    """SHA-256 of a run's rows: the shapes of X and y, then their float64 bytes in C order.
-
-    The split depends only on the row count and the seed, so the count cannot tell a run's
-    data from other data of the same size (its rows shuffled, its targets shifted): the
-    fingerprint can, and ``evaluate`` and ``train --resume`` compare it.
-    """
-    features = np.ascontiguousarray(x, dtype=np.float64)  # (N, d)
-    target = np.ascontiguousarray(y, dtype=np.float64)  # (N,)
-    sha = hashlib.sha256(f"X{features.shape}|y{target.shape}|".encode())
-    sha.update(features.tobytes())
-    sha.update(target.tobytes())
-    return sha.hexdigest()
 
 
 def data_mismatch(checkpoint: Checkpoint, x: Any, y: Any) -> str | None:
