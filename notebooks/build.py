@@ -860,7 +860,7 @@ AIRFOIL: list[Cell] = [
         HIDDEN = 64  # units per hidden layer
         LR = 2e-3  # Adam's learning rate
         BATCH = 64  # rows per mini-batch
-        EPOCHS = 60  # passes over the training rows; try 1000 (a minute or two)
+        EPOCHS = 60  # passes over the training rows; try 1000 (under a minute)
         """
     ),
     code(
