@@ -14,9 +14,10 @@ from matplotlib.text import Text
 
 from glassnet.exercise import exercise_network
 from glassnet.explain import explain, explain_exercise, explain_spec
+from glassnet.explain._derivation import _finite_loss
 from glassnet.explain._symbols import LatexStyle, Style
 from glassnet.losses import HalfSquaredError, LogisticLoss, MSELoss
-from glassnet.nn import ACTIVATIONS, MLP, Linear, ReLU, Sequential, Tanh, stable_sigmoid
+from glassnet.nn import ACTIVATIONS, MLP, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh, stable_sigmoid
 
 
 def sigmoid(z: float) -> float:
@@ -442,6 +443,59 @@ def test_overflow_is_refused_by_explain_as_by_explain_spec() -> None:
             explain_spec(spec, check_torch=False)
 
 
+@pytest.mark.parametrize(
+    ("loss", "learning_rate", "weight", "where"),
+    [
+        ("mse", 10.0, 3.0, "training step 40: L is inf"),  # the reviewer's spec: (ŷ − y)² overflows
+        ("half_sse", 10.0, 3.0, "training step 43: L is inf"),
+        ("mse", 1e250, 1e100, "training step 1: overflow encountered in multiply"),  # NumPy's, in the update
+    ],
+)
+def test_training_steps_that_diverge_say_the_numbers_overflow(
+    loss: str, learning_rate: float, weight: float, where: str
+) -> None:
+    """--steps that diverged ended in the loss's own "MSELoss value is inf for finite predictions:
+    …", not the documented overflow message; now that message, naming the step."""
+    model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)))
+    model.load_state_dict({"0.weight": np.array([[weight, weight / 3]]), "0.bias": np.array([0.0])})
+    expected = f"the numbers overflow float64 ({where}); use smaller weights, inputs or learning rate"
+    with pytest.raises(ValueError) as caught:
+        explain(model, [10, 20], 0.0, loss=loss, learning_rate=learning_rate, steps=1000, check_torch=False)
+    assert str(caught.value) == expected
+    spec = {
+        "layers": [{"weight": [[weight, weight / 3]], "bias": [0]}],
+        "x": [10, 20],
+        "y": 0,
+        "loss": loss,
+        "learning_rate": learning_rate,
+        "steps": 1000,
+    }
+    with pytest.raises(ValueError) as caught:
+        explain_spec(spec, check_torch=False)
+    assert str(caught.value) == f"spec: {expected}"
+
+
+def test_a_bce_prediction_that_steps_leave_0_1_is_not_called_an_overflow() -> None:
+    """Only an inf or NaN in the steps is an overflow: a BCE ŷ that leaves [0, 1] (no sigmoid) is refused as such."""
+    model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)))
+    model.load_state_dict({"0.weight": np.array([[0.1, 0.1]]), "0.bias": np.array([0.2])})
+    with pytest.raises(ValueError, match=r"^BCELoss expects probabilities in \[0, 1\], got 120\.5"):
+        explain(model, [1, 2], 1.0, loss="bce", learning_rate=10.0, steps=5, check_torch=False)
+
+
+@pytest.mark.parametrize(
+    ("prediction", "message"),
+    [([[np.inf]], "ŷ is inf"), ([[1.0, np.nan]], "ŷ is nan"), ([[1e200]], "L is inf")],
+)
+def test_a_step_loss_that_is_not_finite_is_a_floating_point_error(
+    prediction: list[list[float]], message: str
+) -> None:
+    y = np.zeros(np.shape(prediction)[1])
+    with pytest.raises(FloatingPointError) as caught:
+        _finite_loss(MSELoss(), np.array(prediction), y)
+    assert str(caught.value) == message
+
+
 def _kinked_exercise() -> Sequential:
     """The exercise's network with b₁ʰ = −1, so z₁ = 0.2·1 + 0.4·2 − 1 = 0 exactly: ReLU's kink."""
     model = exercise_network()
@@ -462,7 +516,7 @@ def test_unit_at_the_relu_kink_is_explained(torch) -> None:  # type: ignore[no-u
     assert w22.numeric == pytest.approx(w22.engine, abs=1e-8)  # not through the kink
     assert w22.engine == pytest.approx(sigmoid(1.0) * -1.0 * 2.0, abs=1e-12)
     text = " ".join(e.to_text().split())  # the paragraphs, line breaks aside
-    assert "At a kink: z₁ = 0 is at (or within the finite-difference step ε of) the activation's kink" in text
+    assert "At a kink: z₁ = 0 is at the activation's kink at 0, where it has no derivative." in text
     assert "takes ReLU′(0) = 0, the slope on the left; a central finite difference across the kink" in text
     assert (
         r"$z_{1} = 0$ is at" in e.to_markdown() and r"\operatorname{ReLU}'\left(0\right) = 0" in e.to_latex()
@@ -473,6 +527,143 @@ def test_unit_at_the_relu_kink_is_explained(torch) -> None:  # type: ignore[no-u
     plain = explain_exercise(check_torch=False)
     assert plain.derivation.kinks == () and "At a kink" not in plain.to_text()
     assert "kinks" not in json.loads(plain.to_json())["derivation"]["checks"]
+
+
+def _relu_behind_tanh(offset: float) -> Sequential:
+    """x = 1 → tanh(w₁₁⁽¹⁾ x) → ReLU(100 a⁽¹⁾ − 100 tanh 1 + offset) → ŷ: z⁽²⁾ = offset (to rounding).
+
+    A step ε on w₁₁⁽¹⁾ moves z⁽²⁾ by 100 · tanh′(1) · ε ≈ 42 ε, on w₁₁⁽²⁾ by tanh(1) ε only.
+    """
+    model = Sequential(Linear(1, 1), Tanh(), Linear(1, 1), ReLU(), Linear(1, 1))
+    model[0].weight.data[...], model[0].bias.data[...] = 1.0, 0.0
+    model[2].weight.data[...], model[2].bias.data[...] = 100.0, -100.0 * np.tanh(1.0) + offset
+    model[4].weight.data[...], model[4].bias.data[...] = 1.0, 0.0
+    return model
+
+
+NEAR_KINK_NOTE = (
+    "Near a kink: z₁⁽²⁾ = 1e-05 is so close to the activation's kink at 0 that a finite-difference step ε "
+    "of a parameter moves it across. The loss has a derivative here, which the backward pass (like "
+    "PyTorch) gives; a central finite difference across the kink mixes the two one-sided slopes, so for "
+    "a parameter whose gradient passes through this unit it may differ from the backward pass by a large "
+    "amount."
+)
+
+
+@pytest.mark.parametrize(("offset", "crossed"), [(1e-5, True), (1e-3, False)])
+def test_a_kink_crossed_through_an_earlier_layer_is_noted(offset: float, crossed: bool) -> None:
+    """Only the unit's own layer was checked (|z| ≤ ε max(1, max|a|)): z⁽²⁾ = 1e-5, crossed by a
+    step on w₁₁⁽¹⁾ scaled by W⁽²⁾ = 100, had no note while the finite difference was 61 % off."""
+    e = explain(_relu_behind_tanh(offset), [1.0], 0.0, loss="half_sse", params=["w11^1"], check_torch=False)
+    d, record = e.derivation, e.param("w11^1")
+    text = " ".join(e.to_text().split())
+    checks = json.loads(e.to_json())["derivation"]["checks"]
+    if crossed:
+        z = float(d.layers[1].z[0])
+        assert z == pytest.approx(1e-5, rel=1e-6)
+        assert [(k.layer, k.unit, k.z, k.activation, k.derivative) for k in d.kinks] == [
+            (2, 0, z, "relu", 1.0)
+        ]
+        assert record.numeric == pytest.approx(0.000675932, rel=1e-5)  # the secant across the kink
+        assert record.engine == pytest.approx(0.000419974, rel=1e-5)  # the derivative: right here
+        assert NEAR_KINK_NOTE in text and "At a kink" not in text
+        assert checks["kinks"] == [{"layer": 2, "unit": 1, "z": z, "activation": "relu", "derivative": 1.0}]
+        assert r"$z_{1}^{(2)} = 1 \times 10^{-5}$ is so close" in e.to_latex()
+    else:  # 42 ε ≈ 4e-5 falls short of 1e-3: no step crosses, and the finite difference agrees
+        assert d.kinks == () and "kink" not in text and "kinks" not in checks
+        assert record.numeric == pytest.approx(record.engine, rel=1e-6)
+
+
+def _two_leaky_layers(first: float, second: float) -> Sequential:
+    """z₁⁽¹⁾ = 0 with LeakyReLU(first); z₁⁽²⁾ = z₂⁽²⁾ = 0 with LeakyReLU(second), for x = (1, 2)."""
+    model = Sequential(Linear(2, 2), LeakyReLU(first), Linear(2, 2), LeakyReLU(second), Linear(2, 1))
+    model[0].weight.data[...], model[0].bias.data[...] = [[1.0, -0.5], [1.0, 1.0]], 0.0
+    model[2].weight.data[...], model[2].bias.data[...] = [[1.0, 0.0], [0.0, 1.0]], [0.0, -3.0]
+    model[4].weight.data[...], model[4].bias.data[...] = [[1.0, 1.0]], 0.0
+    return model
+
+
+@pytest.mark.parametrize(
+    ("slopes", "stated", "latex"),
+    [
+        (
+            (0.1, 0.3),
+            "takes LeakyReLU′(0) = 0.1 (for z₁⁽¹⁾) and LeakyReLU′(0) = 0.3 (for z₁⁽²⁾, z₂⁽²⁾), the slope on the left;",
+            r"$\operatorname{LeakyReLU}'\left(0\right) = 0.1$ (for $z_{1}^{(1)}$) and "
+            r"$\operatorname{LeakyReLU}'\left(0\right) = 0.3$ (for $z_{1}^{(2)}, z_{2}^{(2)}$), the slope",
+        ),
+        (
+            (0.2, 0.2),
+            "takes LeakyReLU′(0) = 0.2, the slope on the left;",
+            r"$\operatorname{LeakyReLU}'\left(0\right) = 0.2$, the slope",
+        ),
+    ],
+)
+def test_the_kink_note_states_each_slope_for_its_units(
+    slopes: tuple[float, float], stated: str, latex: str
+) -> None:
+    """LeakyReLU(0.1) in layer 1 and LeakyReLU(0.3) in layer 2: the note said LeakyReLU′(0) = 0.1 for all."""
+    e = explain(_two_leaky_layers(*slopes), [1, 2], 1, loss="half_sse", params=["w11^1"], check_torch=False)
+    text = " ".join(e.to_text().split())
+    assert "At a kink: z₁⁽¹⁾ = 0, z₁⁽²⁾ = 0, z₂⁽²⁾ = 0 are at the activation's kink at 0" in text
+    assert stated in text and latex in e.to_latex()
+    assert [k.derivative for k in e.derivation.kinks] == [slopes[0], slopes[1], slopes[1]]
+
+
+ROUNDING_NOTE = (
+    "Rounding: σ′(z₁) = 1.77636e-15 is computed as the backward pass (and PyTorch) computes it, "
+    "σ(z)(1 − σ(z)), which subtracts from 1 a number rounded to float64. It is accurate to about 1e-16 "
+    "absolute only, a large relative error below 1e-08: even the leading digits shown may be off (a 0 may "
+    "stand for a tiny positive number), and a gradient through this unit carries the same relative error."
+)
+
+
+@pytest.mark.parametrize(
+    ("activation", "z", "params", "start"),
+    [
+        ("sigmoid", 34.0, "w11h", "Rounding: σ′(z₁) = 1.77636e-15 is computed"),  # exact 1.71391e-15
+        ("sigmoid", 40.0, "w11h", "Rounding: σ′(z₁) = 0 is computed"),  # exact 4.24835e-18
+        ("tanh", 17.0, "w11h", "Rounding: tanh′(z₁) = 6.88338e-15 is computed"),  # exact 6.85563e-15
+        ("sigmoid", -34.0, "w11h", None),  # σ(z)(1 − σ(z)) ≈ σ(z): nothing cancels
+        ("sigmoid", 17.0, "w11h", None),  # 4.13994e-08: above 1e-8
+        ("tanh", 17.0, "b1o", None),  # the path of b₁ᵒ has no tanh′
+    ],
+)
+def test_a_derivative_that_rounding_dominates_is_noted(
+    activation: str, z: float, params: str, start: str | None
+) -> None:
+    """σ′(34) was shown 1.77636e-15 (exactly 1.71391e-15) without a word: the engine's (and
+    PyTorch's) s(1 − s) is kept, and a note says how far to trust it."""
+    model = Sequential(Linear(1, 1), Sigmoid() if activation == "sigmoid" else Tanh(), Linear(1, 1))
+    model[0].weight.data[...], model[0].bias.data[...] = z, 0.0
+    model[2].weight.data[...], model[2].bias.data[...] = 1.0, 0.0
+    e = explain(model, [1.0], 0.0, loss="half_sse", params=[params], check_torch=False)
+    text = " ".join(e.to_text().split())
+    if start is None:
+        assert "Rounding:" not in text
+        return
+    formula = "σ(z)(1 − σ(z))" if activation == "sigmoid" else "1 − tanh²(z)"
+    assert f"{start} as the backward pass (and PyTorch) computes it, {formula}, which subtracts" in text
+    if z == 34.0:
+        assert ROUNDING_NOTE in text
+        assert r"Rounding: $\sigma'\left(z_{1}\right) = 1.77636 \times 10^{-15}$ is computed" in e.to_latex()
+        assert r"relative error below $1 \times 10^{-8}$" in e.to_latex()
+
+
+def test_the_rounding_note_names_every_unit_of_the_delta_form() -> None:
+    """Several units, both activations: each value, and each formula once."""
+    model = Sequential(Linear(1, 2), Sigmoid(), Linear(2, 1), Tanh(), Linear(1, 1))
+    model[0].weight.data[...], model[0].bias.data[...] = [[34.0], [40.0]], 0.0
+    model[2].weight.data[...], model[2].bias.data[...] = [[10.0, 10.0]], 0.0
+    model[4].weight.data[...], model[4].bias.data[...] = 1.0, 0.0
+    e = explain(model, [1.0], 0.0, loss="half_sse", params=["w11^1"], deltas=True, check_torch=False)
+    text = " ".join(e.to_text().split())
+    assert (
+        "Rounding: σ′(z₁⁽¹⁾) = 1.77636e-15, σ′(z₂⁽¹⁾) = 0, tanh′(z₁⁽²⁾) = 0 are computed as the backward pass "
+        "(and PyTorch) computes them, σ(z)(1 − σ(z)) and 1 − tanh²(z), which subtracts from 1 a number "
+        "rounded to float64. They are accurate to about 1e-16 absolute only"
+    ) in text
+    assert "a gradient through these units carries the same relative error." in text
 
 
 def test_bce_at_one_skips_finite_differences_and_says_it_clips() -> None:
@@ -495,6 +686,57 @@ def test_bce_at_one_skips_finite_differences_and_says_it_clips() -> None:
     assert data["params"][0]["differences_to_backward"]["finite_difference"] is None
     assert "BCELoss expects probabilities" in data["checks"]["finite_difference_skipped"]
     e.to_markdown(), e.to_latex()  # every format renders
+
+
+def _sigmoid_output(weight: list[list[float]]) -> Sequential:
+    model = Sequential(Linear(len(weight[0]), len(weight)), Sigmoid())
+    model[0].weight.data[...], model[0].bias.data[...] = weight, 0.0
+    return model
+
+
+@pytest.mark.parametrize(
+    ("weight", "y", "digits", "sentence"),
+    [
+        (  # ŷ = σ(16) = 0.99999988746
+            [[8.0, 4.0]],
+            0.0,
+            6,
+            "Binary cross-entropy of a probability ŷ. Here ŷ = 1 − 1.12535e-07 (shown rounded to 1): 1 − ŷ "
+            "below is small, not 0.",
+        ),
+        (  # σ(4) = 0.982 at one digit
+            [[2.0, 1.0]],
+            0.0,
+            1,
+            "Binary cross-entropy of a probability ŷ. Here ŷ = 1 − 0.02 (shown rounded to 1): 1 − ŷ below is "
+            "small, not 0.",
+        ),
+        (
+            [[8.0, 4.0], [9.0, 9.0], [0.1, 0.0]],
+            [0.0, 1.0, 0.0],
+            6,
+            "Binary cross-entropy of a probability ŷ. Here ŷ₁ = 1 − 1.12535e-07, ŷ₂ = 1 − 1.87961e-12 (shown "
+            "rounded to 1): 1 − ŷₖ below is small, not 0.",
+        ),
+        ([[1.0, 0.5]], 0.0, 6, None),  # σ(2) = 0.880797
+    ],
+)
+def test_a_bce_prediction_shown_rounded_to_one_is_written_out(
+    weight: list[list[float]], y: float | list[float], digits: int, sentence: str | None
+) -> None:
+    """ŷ = 0.99999988746 read "σ(16) = 1", "log(1 − 1)" and "1 · (1 − 1)" without a word: log 0 and 0/0."""
+    e = explain(_sigmoid_output(weight), [1, 2], y, loss="bce", digits=digits, check_torch=False)
+    text = " ".join(e.to_text().split())
+    if sentence is None:
+        assert "shown rounded" not in text
+        return
+    assert sentence in text
+    if digits == 6 and len(weight) == 1:
+        assert "log(1 − 1)" in text  # the formula as the digits give it, which the note explains
+        assert (
+            r"Here $\hat{y} = 1 - 1.12535 \times 10^{-7}$ (shown rounded to 1): $1 - \hat{y}$ below"
+            in e.to_latex()
+        )
 
 
 def test_param_accepts_every_spelling_that_params_does() -> None:

@@ -9,9 +9,11 @@ give is compared with ``model.backward`` (the engine), with central finite diffe
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -169,13 +171,32 @@ KINKED = ("relu", "leaky_relu")
 """Activations with a kink at z = 0, where f′ is taken as its value on the left (as PyTorch does)."""
 
 
+ROUNDED_BELOW = 1e-8
+"""σ′(z) (z > 0) or tanh′(z) below this is said to be mostly rounding: see :func:`rounded_derivative`."""
+
+
+def rounded_derivative(layer: LayerRecord, unit: int) -> bool:
+    """Whether f′(z) of ``unit`` is dominated by rounding: σ(z)(1 − σ(z)) with z > 0 or
+    1 − tanh²(z), computed so by the engine (and PyTorch), below ``ROUNDED_BELOW``.
+
+    σ(z) and tanh(z) are rounded to float64 (an error up to 2⁻⁵³ ≈ 1.1e-16 near 1), so
+    1 − σ(z) and 1 − tanh²(z) are accurate to a few 1e-16 absolute only: below 1e-8 that is
+    a relative error above about 1e-8, and 0 for z past about 37 (σ) or 19 (tanh). For
+    z < 0, σ(z)(1 − σ(z)) ≈ σ(z) is accurate to the last digit: nothing cancels.
+    """
+    name = layer.activation_name
+    cancels = name == "tanh" or (name == "sigmoid" and layer.z[unit] > 0)
+    return cancels and bool(layer.derivative[unit] < ROUNDED_BELOW)
+
+
 @dataclass(frozen=True)
 class Kink:
-    """Unit ``unit`` (0-based) of layer ``layer``, whose z is at the kink of its activation at 0.
+    """Unit ``unit`` (0-based) of layer ``layer``, whose z is at its activation's kink at 0
+    (z = 0) or is moved across it by a finite-difference step (see :func:`_kinks`).
 
-    "At" means |z| ≤ ε · max(1, max|a⁽ˡ⁻¹⁾|): a central finite difference of a weight of
-    that layer may then step across the kink, where the derivative ``derivative`` (the one
-    the backward pass and PyTorch use) is only one of the two one-sided slopes.
+    ``z`` and ``derivative`` (f′(z), the one the backward pass and PyTorch use) are those at
+    θ. At z = 0 the derivative is one of the two one-sided slopes; a central difference
+    across the kink mixes the two, also where z ≠ 0 and f′(z) is the exact derivative.
     """
 
     layer: int
@@ -490,39 +511,113 @@ def derive(
 
 
 def _kinks(layers: list[LayerRecord], fd_eps: float) -> tuple[Kink, ...]:
-    """The units whose z lies at (or within a finite-difference step of) a ReLU-type kink."""
+    """The ReLU-type units at z = 0, or whose z a central finite difference moves across 0.
+
+    The finite differences evaluate the loss at θᵢ + ε and θᵢ − ε for every parameter θᵢ
+    (:func:`glassnet.gradcheck`). A unit is crossed when sign z(θᵢ + ε) · sign z(θᵢ − ε) ≤ 0
+    for some i: then (L(θᵢ + ε) − L(θᵢ − ε))/2ε mixes the slopes on both sides of the kink. Checking
+    every parameter, not only the weights of the unit's own layer, matters: a step on an
+    earlier weight reaches z through the later weights, scaled by them (W = 100 moves z a
+    hundred times as far).
+    """
+    if not any(layer.activation_name in KINKED for layer in layers):
+        return ()  # nothing to cross: spare the 2 forward passes per parameter
+    crossed = [layer.z == 0 for layer in layers]  # (out,) per layer; z = 0 is at the kink itself
+    for start, layer in enumerate(layers):
+        for kind in ("weight", "bias"):
+            for index in np.ndindex(getattr(layer, kind).shape):
+                # an inf z keeps its sign; overflow is not this check's to report (gradcheck, which
+                # runs the same passes, may have stopped early, at a step out of BCE's domain)
+                with np.errstate(all="ignore"):
+                    plus = _pre_activations(layers, start, kind, index, fd_eps)
+                    minus = _pre_activations(layers, start, kind, index, -fd_eps)
+                for above, (z_plus, z_minus) in enumerate(zip(plus, minus, strict=True), start=start):
+                    # signs, not z₊ · z₋: the product of two tiny z underflows to 0
+                    crossed[above] |= np.sign(z_plus) * np.sign(z_minus) <= 0
     kinks = []
-    for layer in layers:
-        if layer.activation is None or layer.activation.name not in KINKED:
-            continue
-        reach = fd_eps * max(1.0, float(np.max(np.abs(layer.inputs))))  # how far ±ε on a weight moves z
-        for unit, z in enumerate(layer.z):
-            if abs(z) <= reach:
-                kinks.append(
-                    Kink(layer.index, unit, float(z), layer.activation.name, float(layer.derivative[unit]))
-                )
+    for layer, hit in zip(layers, crossed, strict=True):
+        if layer.activation_name in KINKED:
+            name = layer.activation_name
+            kinks += [
+                Kink(layer.index, int(k), float(layer.z[k]), name, float(layer.derivative[k]))
+                for k in np.flatnonzero(hit)
+            ]
     return tuple(kinks)
+
+
+def _pre_activations(
+    layers: list[LayerRecord], start: int, kind: str, index: tuple[int, ...], step: float
+) -> list[Array]:
+    """z of layers ``start``, ``start`` + 1, … (0-based) with one entry of layer ``start``'s
+    weight or bias (``kind``) moved by ``step``, as gradcheck moves it: θᵢ ← θᵢ + step.
+
+    The same operations as :func:`_forward_records` (and Linear.forward), on (1, n) rows,
+    so the z are the ones the finite differences see, to the last bit.
+    """
+    first = layers[start]
+    weight, bias = first.weight.copy(), first.bias.copy()
+    (weight if kind == "weight" else bias)[index] += step  # θᵢ + step, rounded as gradcheck rounds it
+    params = [(weight, bias), *((layer.weight, layer.bias) for layer in layers[start + 1 :])]
+    inputs = first.inputs[None, :]  # (1, in): the layers below are unchanged
+    zs = []
+    for layer, (w, b) in zip(layers[start:], params, strict=True):
+        z = inputs @ w.T + b  # (1, out)
+        zs.append(z[0])
+        inputs = z if layer.activation is None else layer.activation.function(z)
+    return zs
 
 
 def _train(
     net: Network, loss: Loss, x: Array, y: Array, refs: list[ParamRef], learning_rate: float, steps: int
 ) -> tuple[list[StepRecord], AfterSteps]:
-    """k steps of plain gradient descent, θ ← θ − η ∇L, on a copy of ``net``; then ŷ and L after them."""
+    """k steps of plain gradient descent, θ ← θ − η ∇L, on a copy of ``net``; then ŷ and L after them.
+
+    A step that overflows raises FloatingPointError naming it (e.g. "training step 37: L is
+    inf"), which :func:`~glassnet.explain.explain` reports as the numbers overflowing float64.
+    """
     trained = copy.deepcopy(net.model)
     names = dict(trained.named_parameters())
     optimizer = SGD(trained.parameters(), lr=learning_rate)
     records = []
     for step in range(1, steps + 1):
-        optimizer.zero_grad()
-        prediction = trained(x[None, :])
-        value = loss(prediction, y[None, :])
-        trained.backward(loss.backward())
-        before = {ref: float(names[ref.array_name].data[ref.index]) for ref in refs}
-        grads = {ref: float(names[ref.array_name].grad[ref.index]) for ref in refs}
-        optimizer.step()
+        with _naming(f"training step {step}"):
+            optimizer.zero_grad()
+            prediction = trained(x[None, :])
+            value = _finite_loss(loss, prediction, y)
+            trained.backward(loss.backward())
+            before = {ref: float(names[ref.array_name].data[ref.index]) for ref in refs}
+            grads = {ref: float(names[ref.array_name].grad[ref.index]) for ref in refs}
+            optimizer.step()
         chosen = tuple(
             (ref, before[ref], grads[ref], float(names[ref.array_name].data[ref.index])) for ref in refs
         )
         records.append(StepRecord(step, prediction[0].copy(), value, chosen))
-    prediction = trained(x[None, :])  # (1, K), with the parameters of the last update
-    return records, AfterSteps(steps, prediction[0].copy(), loss(prediction, y[None, :]))
+    with _naming(f"after training step {steps}"):
+        prediction = trained(x[None, :])  # (1, K), with the parameters of the last update
+        after = AfterSteps(steps, prediction[0].copy(), _finite_loss(loss, prediction, y))
+    return records, after
+
+
+def _finite_loss(loss: Loss, prediction: Array, y: Array) -> float:
+    """L(ŷ, y) during the training steps; FloatingPointError when ŷ or L is inf or NaN.
+
+    x, y and the first θ were finite, so an inf or NaN here means the steps diverged: the
+    loss's own ValueError ("MSELoss value is inf for finite predictions") would read as a
+    different kind of mistake, and a BCE ŷ outside [0, 1] must still be refused as such.
+    """
+    bad = prediction[~np.isfinite(prediction)]
+    if bad.size:
+        raise FloatingPointError(f"ŷ is {bad[0]}")
+    value = loss.forward(*loss.prepare(prediction, y[None, :]))
+    if not math.isfinite(value):
+        raise FloatingPointError(f"L is {value}")
+    return value
+
+
+@contextlib.contextmanager
+def _naming(where: str) -> Iterator[None]:
+    """Put ``where`` in front of a FloatingPointError (NumPy's, or :func:`_finite_loss`'s)."""
+    try:
+        yield
+    except FloatingPointError as error:
+        raise FloatingPointError(f"{where}: {error}") from None

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from glassnet._checks import Array
-from glassnet.explain._derivation import Derivation, Factor, LayerRecord, ParamRecord
+from glassnet.explain._derivation import (
+    ROUNDED_BELOW,
+    Derivation,
+    Factor,
+    Kink,
+    LayerRecord,
+    ParamRecord,
+    rounded_derivative,
+)
 from glassnet.explain._symbols import Expr, Mat, Style, Sym
 
 if TYPE_CHECKING:
@@ -326,10 +334,26 @@ class Builder:
                         "differ there."
                     ),
                 ]
-            return words
+            return words + self.rounded_to_one()
         if rec.name == "mse":
             return [T("Squared error of each output." if self.n.outputs > 1 else "Mean squared error.")]
         return [T(f"Loss {rec.name}.")]
+
+    def rounded_to_one(self) -> Inline:
+        """BCE: a ŷ < 1 that the shown digits round to 1 (σ(16) = 0.99999989 at 6 digits) would
+        make log(1 − ŷ) and ŷ(1 − ŷ) below read as log 0 and 0: write it as 1 − (1 − ŷ)."""
+        s, rec = self.s, self.d.loss
+        rounded = [k for k, p in enumerate(rec.prediction) if p != 1.0 and s.num(float(p)) == s.num(1.0)]
+        if not rounded:
+            return []
+        words: Inline = [T(" Here ")]
+        for number, k in enumerate(rounded):
+            if number:
+                words.append(T(", "))
+            at = self.post(self.n.depth, *(() if self.n.outputs == 1 else (k + 1,)))
+            words.append(M(f"{at} = 1{s.minus}{s.num(1.0 - float(rec.prediction[k]))}"))
+        yh = self.post(self.n.depth, *(() if self.n.outputs == 1 else ("k",)))
+        return [*words, T(" (shown rounded to 1): "), M(f"1{s.minus}{yh}"), T(" below is small, not 0.")]
 
     def reduction_words(self) -> Inline:
         """How the K > 1 per-output losses make L: their mean or their sum (nothing for one output)."""
@@ -452,11 +476,19 @@ class Builder:
             return [("=", ["1"])]
         return [("=", [self.post(f.layer - 1, f.prev + 1)]), ("=", [value])]
 
+    @staticmethod
+    def shows_paths(record: ParamRecord) -> bool:
+        """Whether the chain rule of ``record`` is written path by path (else in δ form only)."""
+        return record.paths is not None and record.path_count <= PATH_SHOW_LIMIT
+
+    def shows_deltas(self, record: ParamRecord) -> bool:
+        return self.d.show_deltas or not self.shows_paths(record)
+
     def chain(self, record: ParamRecord) -> list[Block]:
         s, name = self.s, self.param(record)
         heading = [T("3. Chain rule for "), M(name), T(f" (glassnet: {record.ref.dotted})")]
         blocks: list[Block] = [Heading(2, heading)]
-        show_paths = record.paths is not None and record.path_count <= PATH_SHOW_LIMIT
+        show_paths = self.shows_paths(record)
         if show_paths and record.paths is not None:
             paths = record.paths
             if len(paths) > 1:
@@ -504,7 +536,7 @@ class Builder:
                     ]
                 )
             )
-        if self.d.show_deltas or not show_paths:
+        if self.shows_deltas(record):
             blocks += self.deltas(record)
         return blocks
 
@@ -727,8 +759,10 @@ class Builder:
                 ]
             ),
         ]
-        if d.kinks:
-            blocks.append(Para(self.kink_note()))
+        blocks += [Para(note) for note in self.kink_notes()]
+        rounded = [unit for unit in self.shown_derivatives() if rounded_derivative(*unit)]
+        if rounded:
+            blocks.append(Para(self.rounding_note(rounded)))
         for record in d.params:
             name = self.param(record)
             header = [
@@ -773,38 +807,124 @@ class Builder:
             blocks.append(Para([T(f"PyTorch check skipped: {d.torch_note}.")]))
         return blocks
 
-    def kink_note(self) -> Inline:
-        """Why finite differences may disagree at a ReLU-type kink: z exactly (or almost) 0."""
-        s, d = self.s, self.d
+    def kink_notes(self) -> list[Inline]:
+        """Why finite differences may disagree at a ReLU-type kink: one note for the units at
+        z = 0, one for those a finite-difference step moves across 0 (see ``Derivation.kinks``)."""
+        at = [k for k in self.d.kinks if k.z == 0]
+        crossed = [k for k in self.d.kinks if k.z != 0]
+        return ([self.at_kink_note(at)] if at else []) + (
+            [self.crossed_kink_note(crossed)] if crossed else []
+        )
+
+    def kink_units(self, kinks: list[Kink]) -> Inline:
+        """z₁⁽²⁾ = 0, z₂⁽²⁾ = 1e-05, …: the units named with their z."""
         units: Inline = []
-        for number, kink in enumerate(d.kinks):
+        for number, kink in enumerate(kinks):
             if number:
                 units.append(T(", "))
-            units.append(M(f"{self.pre(kink.layer, kink.unit + 1)} = {s.num(kink.z)}"))
-        names = sorted({k.activation for k in d.kinks})
+            units.append(M(f"{self.pre(kink.layer, kink.unit + 1)} = {self.s.num(kink.z)}"))
+        return units
+
+    def at_kink_note(self, kinks: list[Kink]) -> Inline:
+        """z = 0: the loss has no derivative; the backward pass takes f′(0), the left slope."""
+        s = self.s
+        # one f′(0) per slope: LeakyReLU(0.1) and LeakyReLU(0.3) differ there, so each names its units
+        groups: dict[tuple[str, float], list[Kink]] = {}
+        for kink in kinks:
+            groups.setdefault((kink.activation, kink.derivative), []).append(kink)
         derivatives: Inline = []
-        for number, name in enumerate(names):
+        for number, ((name, value), units) in enumerate(groups.items()):
             if number:
                 derivatives.append(T(" and "))
-            value = next(k.derivative for k in d.kinks if k.activation == name)
             derivatives.append(M(f"{s.func(s.act(name, derivative=True), '0')} = {s.num(value)}"))
-        eps = "ε" if s.kind == "text" else r"\varepsilon"
+            if len(groups) > 1:
+                units_named = ", ".join(self.pre(k.layer, k.unit + 1) for k in units)
+                derivatives += [T(" (for "), M(units_named), T(")")]
+        one = len(kinks) == 1
         return [
             T("At a kink: "),
-            *units,
-            T(f" {'is' if len(d.kinks) == 1 else 'are'} at (or within the finite-difference step "),
-            M(eps),
-            T(
-                " of) the activation's kink at 0, where it has no derivative. The backward pass (like PyTorch) "
-            ),
-            T("takes "),
+            *self.kink_units(kinks),
+            T(f" {'is' if one else 'are'} at the activation's kink at 0, where it has no derivative. "),
+            T("The backward pass (like PyTorch) takes "),
             *derivatives,
             T(
                 ", the slope on the left; a central finite difference across the kink measures the mean of "
                 "the two one-sided slopes. So for a parameter whose gradient passes through "
-                + ("this unit" if len(d.kinks) == 1 else "these units")
+                + ("this unit" if one else "these units")
                 + " the finite difference may differ from the backward pass by a large amount, and both are "
                 "right: the loss has no derivative there."
+            ),
+        ]
+
+    def crossed_kink_note(self, kinks: list[Kink]) -> Inline:
+        """z ≠ 0 but within a step's reach of 0: the backward pass is exact, the secant is not."""
+        eps = "ε" if self.s.kind == "text" else r"\varepsilon"
+        one = len(kinks) == 1
+        return [
+            T("Near a kink: "),
+            *self.kink_units(kinks),
+            T(
+                f" {'is' if one else 'are'} so close to the activation's kink at 0 that a finite-difference step "
+            ),
+            M(eps),
+            T(
+                f" of a parameter moves {'it' if one else 'them'} across. The loss has a derivative here, which "
+                "the backward pass (like PyTorch) gives; a central finite difference across the kink mixes the "
+                "two one-sided slopes, so for a parameter whose gradient passes through "
+                + ("this unit" if one else "these units")
+                + " it may differ from the backward pass by a large amount."
+            ),
+        ]
+
+    def shown_derivatives(self) -> list[tuple[LayerRecord, int]]:
+        """(layer, unit) of every f′(z) the chain-rule sections write out, in layer order:
+        the path factors' and, in the δ form, every unit of the layers from the parameter's up."""
+        d, shown = self.d, set()
+        for record in d.params:
+            if self.shows_paths(record) and record.paths is not None:
+                shown |= {(f.layer, f.unit) for path in record.paths for f in path.factors if f.kind == "act"}
+            if self.shows_deltas(record):
+                shown |= {
+                    (layer.index, unit)
+                    for layer in d.layers[record.ref.layer - 1 :]
+                    if layer.activation is not None
+                    for unit in range(layer.z.size)
+                }
+        return [(d.layers[index - 1], unit) for index, unit in sorted(shown)]
+
+    def rounding_note(self, units: list[tuple[LayerRecord, int]]) -> Inline:
+        """σ′ or tanh′ of a saturated unit: the engine's s(1 − s) or 1 − t², noise below 1e-8."""
+        s = self.s
+        values: Inline = []
+        for number, (layer, unit) in enumerate(units):
+            if number:
+                values.append(T(", "))
+            fprime = s.func(s.act(layer.activation_name, derivative=True), self.pre(layer.index, unit + 1))
+            values.append(M(f"{fprime} = {s.num(float(layer.derivative[unit]))}"))
+        square = "²" if s.kind == "text" else "^{2}"
+        formulas = {
+            "sigmoid": f"{s.sigma}(z)(1{s.minus}{s.sigma}(z))",
+            "tanh": f"1{s.minus}{s.act('tanh')}{square}(z)",
+        }
+        names = sorted({layer.activation_name for layer, _ in units})  # "sigmoid" before "tanh"
+        products: Inline = []
+        for number, name in enumerate(names):
+            if number:
+                products.append(T(" and "))
+            products.append(M(formulas[name]))
+        one = len(units) == 1
+        it, they = ("it", "It is") if one else ("them", "They are")
+        return [
+            T("Rounding: "),
+            *values,
+            T(f" {'is' if one else 'are'} computed as the backward pass (and PyTorch) computes {it}, "),
+            *products,
+            T(f", which subtracts from 1 a number rounded to float64. {they} accurate to about 1e-16 "),
+            T("absolute only, a large relative error below "),
+            M(s.num(ROUNDED_BELOW)),
+            T(
+                ": even the leading digits shown may be off (a 0 may stand for a tiny positive number), and a "
+                f"gradient through {'this unit' if one else 'these units'} carries the same relative error."
             ),
         ]
 
