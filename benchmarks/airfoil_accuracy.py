@@ -32,18 +32,24 @@ import numpy.typing as npt
 from glassnet.cli import build_parser
 from glassnet.cli._train import MAX_SEED, check_run, config_from_args, parse_int, split_from_args
 from glassnet.data import FEATURE_NAMES, Dataset, load_airfoil
+from glassnet.torch_bridge import TorchMissingError, resolve_device
 from glassnet.train import SplitSettings, TrainConfig, model_parts, train_airfoil
 from glassnet.train._config import MAX_ENSEMBLE
 from glassnet.train._tasks import airfoil_config
 
 FREQUENCY = 0  # the column of X the spectra run along; the others name a configuration
+ENSEMBLE_SIZE = 5  # the ensemble setting's members, unless --ensemble-size says otherwise
 
 
-def recipe(options: list[str]) -> tuple[TrainConfig, SplitSettings, bool]:
+def recipe(options: list[str], ensemble: int | None = None) -> tuple[TrainConfig, SplitSettings, bool]:
     """The configuration, split fractions and log-features flag of `glassnet train airfoil OPTIONS`.
 
     Parsed by the CLI's own code, so the benchmark measures exactly what the command runs;
-    the data set's own settings filled in as train_airfoil fills them (the Fourier σ).
+    the data set's own settings filled in as train_airfoil fills them (the Fourier σ). With
+    ``ensemble`` (the members of the ensemble setting, when it runs) an --activation list
+    longer than it is refused, as ``glassnet train`` refuses one longer than --ensemble; the
+    single setting shares the list and takes its first name. ``--engine torch`` needs torch
+    and the device named: checked here, as the command checks it, before any data is read.
     """
     args = build_parser().parse_args(["train", "airfoil", *options])
     # the run-folder options of `glassnet train` would be read by nothing here: refused, not ignored
@@ -65,6 +71,14 @@ def recipe(options: list[str]) -> tuple[TrainConfig, SplitSettings, bool]:
     config = config_from_args(args, TrainConfig())
     split = split_from_args(args, config.seed, test=0.2, val=0.1)
     check_run(config, split, len(FEATURE_NAMES))
+    named = 1 if args.activation is None or isinstance(config.activation, str) else len(config.activation)
+    if ensemble is not None and named > ensemble:  # its last names would train no member, unsaid
+        raise ValueError(
+            f"--activation names {named} activations for the ensemble's members in turn, but "
+            f"--ensemble-size is {ensemble}: give --ensemble-size {named} or more, or fewer names"
+        )
+    if config.engine == "torch":
+        resolve_device(config.device)  # no torch, or no such device: one line, before the runs
     return airfoil_config(config), split, not args.no_log_features
 
 
@@ -207,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="0,1,2,3,4", help="split/training seeds (default 0,1,2,3,4)")
     parser.add_argument("--only", choices=("single", "ensemble"), help="run one of the two settings")
     parser.add_argument(
-        "--ensemble-size", type=int, default=5, help="members of the ensemble setting (default 5)"
+        "--ensemble-size", type=int, help=f"members of the ensemble setting (default {ENSEMBLE_SIZE})"
     )
     parser.add_argument("--data", help="airfoil file (default: the usual search)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
@@ -215,15 +229,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:  # every argument checked, and the data read, before the first run
         seeds = parse_seeds(args.seeds)
+        if args.ensemble_size is None:
+            args.ensemble_size = ENSEMBLE_SIZE
+        elif args.only == "single":  # read by nothing: refused, as glassnet train refuses such options
+            raise ValueError(
+                "--ensemble-size has no effect in this run: it applies with the ensemble setting only "
+                "(not with --only single)"
+            )
         if not 1 <= args.ensemble_size <= MAX_ENSEMBLE:
             raise ValueError(
                 f"--ensemble-size must be an integer in [1, {MAX_ENSEMBLE}], got {args.ensemble_size}"
             )
-        base, split, log_features = recipe(args.options)
+        base, split, log_features = recipe(
+            args.options, None if args.only == "single" else args.ensemble_size
+        )
         if args.json:
             check_output_file(args.json, "--json")
         dataset = load_airfoil(args.data)
-    except (ValueError, TypeError, OSError) as error:
+    except (ValueError, TypeError, OSError, TorchMissingError) as error:
         parser.error(str(error))
     print(
         f"glassnet airfoil benchmark: {platform.processor() or platform.machine()}, python {platform.python_version()}"

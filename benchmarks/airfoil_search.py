@@ -40,6 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet.data import Preprocessor, load_airfoil
+from glassnet.torch_bridge import TorchMissingError, resolve_device
 from glassnet.train import SplitSettings, TrainConfig
 from glassnet.train._tasks import AIRFOIL_FOURIER_SIGMA, AIRFOIL_LOG_FEATURES
 
@@ -47,6 +48,7 @@ Array = npt.NDArray[np.float64]
 WARMUP_EPOCHS = 20  # the recipe's linear warm-up, from 0.1 η₀
 ACTIVATIONS = ("relu", "tanh", "sin")
 MEMBERS = 5
+MAX_TORCH_SEED = 2**64 - 1  # torch's manual_seed takes a 64-bit seed
 # the recipe's members, which take TrainConfig's activations in turn
 RECIPE_ACTIVATIONS = ",".join(TrainConfig().member_activation(m) for m in range(MEMBERS))
 
@@ -216,7 +218,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--unit-mix", choices=("tanh", "sin"), help="the second half of every hidden layer's units use this")
     add("--hidden", default="128,128,128", help="hidden widths (default 128,128,128)")
     add("--epochs", type=int, default=1000)
-    add("--cycles", type=int, default=1, help="cosine cycles; the end of each is a snapshot (default 1)")
+    add("--cycles", type=int, help="cosine cycles; the end of each is a snapshot (default 1)")
     add("--restart", action="store_true", help="a fresh AdamW state and warm-up at every cycle")
     add("--lr", type=float, default=1e-3)
     add("--weight-decay", type=float, default=0.01)
@@ -291,6 +293,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             f"--unit-mix {args.unit_mix} gives every member ReLU units and {args.unit_mix} units; "
             f"it takes no --activations other than relu, got {','.join(args.activations)}"
         )
+    if not 0 <= args.seed <= MAX_TORCH_SEED:  # torch's generator would refuse it after the data is prepared
+        parser.error(f"--seed must be an integer in [0, {MAX_TORCH_SEED}], got {args.seed}")
+    if args.cycles is None:  # one cosine over all the epochs, which must outlast the warm-up
+        args.cycles = 1
+        if args.epochs <= WARMUP_EPOCHS:
+            parser.error(f"--epochs must be more than the {WARMUP_EPOCHS} of the warm-up, got {args.epochs}")
     if args.cycles < 1:
         parser.error(f"--cycles must be at least 1, got {args.cycles}")
     if args.epochs % args.cycles:  # the last epochs would train after the last snapshot, unused
@@ -299,16 +307,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(
             f"--cycles {args.cycles}: each cycle needs more than {WARMUP_EPOCHS} of the {args.epochs} epochs"
         )
+    # options this run would not read: refused, as glassnet train refuses them, not ignored
+    fourier = args.fourier_features != 0  # below 0: refused by glassnet's Preprocessor in main
+    for option, given, needs, used in (
+        ("--plain-columns", args.plain_columns, "--fourier-features above 0", fourier),
+        ("--fourier-per-member", args.fourier_per_member, "--fourier-features above 0", fourier),
+        ("--restart", args.restart, "--cycles 2 or more", args.cycles > 1),
+    ):
+        if given and not used:
+            parser.error(f"{option} has no effect in this run: it applies with {needs} only")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:  # a missing or bad file, a Fourier setting glassnet refuses: one line, as parse_args says it
+    try:  # a missing or bad file, no torch, a device it has not, a Fourier setting glassnet refuses:
+        # one line, as parse_args says it, before the data is prepared
         dataset = load_airfoil(args.data)
+        resolve_device(args.device)
         start = time.perf_counter()
         splits = [split_data(dataset.X, dataset.y, seed, len(args.activations), args) for seed in args.splits]
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, TorchMissingError) as error:
         print(f"airfoil_search.py: error: {error}", file=sys.stderr)
         return 2
     predictions = train(splits, args.activations, args)

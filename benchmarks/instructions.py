@@ -29,16 +29,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import speed  # the floor, the bare loop and the data: one definition of each
+
 LOOPS = ("floor", "glassnet")
 DTYPES = ("float32", "float64")
 
 
-def run_steps(loop: str, dtype: str, steps: int) -> None:
-    """``steps`` training steps of ``loop`` on the first 32 rows of speed.py's training split."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import speed
-
-    x64, y64 = speed.load_training_split()
+def run_steps(loop: str, dtype: str, steps: int, data: Path | None = None) -> None:
+    """``steps`` training steps of ``loop`` on the first 32 rows of speed.py's training split
+    of the airfoil file ``data`` (None: the usual search)."""
+    x64, y64 = speed.load_training_split(data=data)
     x, y = x64[:32].astype(dtype), y64[:32].astype(dtype)
     sizes = (5, 64, 64, 1)
     if loop == "floor":
@@ -49,8 +50,8 @@ def run_steps(loop: str, dtype: str, steps: int) -> None:
         step(x, y)
 
 
-def count_instructions(loop: str, dtype: str, steps: int) -> int:
-    """Instructions valgrind counts for a whole ``--run loop dtype steps`` process."""
+def count_instructions(loop: str, dtype: str, steps: int, data: Path) -> int:
+    """Instructions valgrind counts for a whole ``--run loop dtype steps --data data`` process."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
     command = [
         "valgrind",
@@ -62,6 +63,8 @@ def count_instructions(loop: str, dtype: str, steps: int) -> int:
         loop,
         dtype,
         str(steps),
+        "--data",
+        str(data),
     ]
     completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     found = re.search(r"Collected : (\d+)", completed.stderr)
@@ -70,10 +73,10 @@ def count_instructions(loop: str, dtype: str, steps: int) -> int:
     return int(found.group(1))
 
 
-def per_step(loop: str, dtype: str, steps: int) -> float:
+def per_step(loop: str, dtype: str, steps: int, data: Path) -> float:
     """Instructions per step: the long run's count less the short one's, over 5 × ``steps``."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:  # the two runs side by side
-        short, long = pool.map(lambda n: count_instructions(loop, dtype, n), (steps, 6 * steps))
+        short, long = pool.map(lambda n: count_instructions(loop, dtype, n, data), (steps, 6 * steps))
     return (long - short) / (5 * steps)
 
 
@@ -81,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--steps", type=int, default=200, help="steps of the shorter run (default 200)")
     parser.add_argument("--run", nargs=3, metavar=("LOOP", "DTYPE", "STEPS"), help=argparse.SUPPRESS)
+    speed.add_data_option(parser)
     args = parser.parse_args(argv)
     if args.run:  # what valgrind runs: a misspelt loop must not count the other one
         loop, dtype, steps = args.run
@@ -90,16 +94,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"--run: the dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
         if not steps.isdecimal() or int(steps) < 1:
             parser.error(f"--run: the steps must be an integer of at least 1, got {steps!r}")
-        run_steps(loop, dtype, int(steps))
+        run_steps(loop, dtype, int(steps), speed.data_or_exit(parser, args.data))
         return 0
     if args.steps < 1:  # the count divides by 5 × steps
         parser.error(f"--steps must be at least 1, got {args.steps}")
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (Debian: apt install valgrind)")
+    data = speed.data_or_exit(parser, args.data)  # read by the processes valgrind runs: checked here first
     print("| dtype | floor | glassnet | glassnet − floor | × floor |")
     print("|---|---:|---:|---:|---:|")
     for dtype in DTYPES:
-        floor, ours = (per_step(loop, dtype, args.steps) for loop in LOOPS)
+        floor, ours = (per_step(loop, dtype, args.steps, data) for loop in LOOPS)
         print(f"| {dtype} | {floor:,.0f} | {ours:,.0f} | {ours - floor:,.0f} | {ours / floor:.3f} |")
     return 0
 

@@ -283,9 +283,10 @@ STEPS: dict[str, Callable[[FlatAdam], Step]] = {
 }
 
 
-def step_times(dtype: np.dtype[Any], repeats: int) -> dict[str, float]:
-    """µs per step of each way in STEPS on the airfoil training rows, the ways taking turns."""
-    x64, y64 = speed.load_training_split()
+def step_times(dtype: np.dtype[Any], repeats: int, data: Path | None = None) -> dict[str, float]:
+    """µs per step of each way in STEPS on the airfoil training rows of the file ``data`` (None:
+    the usual search), the ways taking turns."""
+    x64, y64 = speed.load_training_split(data=data)
     x, y = x64.astype(dtype), y64.astype(dtype).reshape(-1, 1)
     batches = [(x[i : i + BATCH], y[i : i + BATCH]) for i in range(0, len(x) - BATCH + 1, BATCH)]
     steps = {name: make(FlatAdam(dtype, SIZES)) for name, make in STEPS.items()}
@@ -304,7 +305,7 @@ def step_times(dtype: np.dtype[Any], repeats: int) -> dict[str, float]:
     return best
 
 
-def report(dtype: np.dtype[Any], repeats: int) -> str:
+def report(dtype: np.dtype[Any], repeats: int, data: Path | None = None) -> str:
     lines = [
         f"{dtype} (µs; NT: A C-ordered, B F-ordered, as X·Wᵀ)",
         "",
@@ -314,7 +315,7 @@ def report(dtype: np.dtype[Any], repeats: int) -> str:
     for shape, times in product_times(dtype, repeats):
         lines.append(f"| {shape} | " + " | ".join(f"{times[o]:.2f}" for o in ("NN", "NT", "TN", "TT")) + " |")
     lines += ["", "| step | µs | × floor |", "|---|---:|---:|"]
-    times = step_times(dtype, repeats)
+    times = step_times(dtype, repeats, data)
     floor = times[FLOOR]
     lines += [f"| {name} | {value:.1f} | {value / floor:.2f} |" for name, value in times.items()]
     return "\n".join(lines)
@@ -326,14 +327,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--repeats", type=int, default=7, help="rounds of timings; the best is kept (default 7)"
     )
+    speed.add_data_option(parser)
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    data = speed.data_or_exit(parser, args.data)  # before the first timing, not after the products
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1, user_api="blas"):  # as the Trainer trains (speed.py leaves BLAS as it is)
         for name in [args.dtype] if args.dtype else ["float32", "float64"]:
-            print(report(np.dtype(name), args.repeats), end="\n\n")
+            print(report(np.dtype(name), args.repeats, data), end="\n\n")
     return 0
 
 

@@ -83,8 +83,39 @@ DTYPES = ("float32", "float64")
 # -- data -------------------------------------------------------------------------------
 
 
-def load_training_split(seed: int = SEED) -> tuple[Array, Array]:
-    """The airfoil training rows, preprocessed: X (N, 5) and y (N, 1), float64.
+def add_data_option(parser: argparse.ArgumentParser) -> None:
+    """``--data PATH``, as airfoil_accuracy.py and airfoil_search.py take it; read it with
+    :func:`airfoil_file` or :func:`data_or_exit`."""
+    parser.add_argument(
+        "--data", metavar="PATH", help="airfoil file (default: $GLASSNET_DATA, cache, ../shared/data)"
+    )
+
+
+def airfoil_file(path: str | None) -> Path:
+    """The airfoil file ``--data`` names (None: the usual search), read once now so that a
+    missing or malformed file is refused before any timing starts; as an absolute path, which
+    a child process finds too. Raises the OSError or ValueError of ``glassnet.data``, and a
+    ValueError for a pipe (``--data <(…)``), which glassnet reads but only once."""
+    from glassnet.data import find_airfoil, load_airfoil
+
+    found = find_airfoil(path).resolve()
+    if not found.is_file():  # read here, it would be empty for the timings and the child processes
+        raise ValueError(f"data path {found} is not a regular file; the benchmark reads it more than once")
+    load_airfoil(found)
+    return found
+
+
+def data_or_exit(parser: argparse.ArgumentParser, path: str | None) -> Path:
+    """:func:`airfoil_file`, or one ``SCRIPT: error: …`` line and exit status 2 (``parser.error``)."""
+    try:
+        return airfoil_file(path)
+    except (OSError, ValueError) as error:
+        parser.error(str(error))
+
+
+def load_training_split(seed: int = SEED, data: Path | None = None) -> tuple[Array, Array]:
+    """The airfoil training rows of the file ``data`` (None: the usual search), preprocessed:
+    X (N, 5) and y (N, 1), float64.
 
     ``train_val_test_split`` with ``default_rng(seed)`` (1081 of 1503 rows); the
     ``Preprocessor`` (log of frequency and thickness, then standardise; target
@@ -92,9 +123,9 @@ def load_training_split(seed: int = SEED) -> tuple[Array, Array]:
     """
     from glassnet.data import Preprocessor, load_airfoil, train_val_test_split
 
-    data = load_airfoil()
-    split = train_val_test_split(len(data), rng=np.random.default_rng(seed))
-    x, y = Preprocessor().fit_transform(data.X[split.train], data.y[split.train])
+    dataset = load_airfoil(data)
+    split = train_val_test_split(len(dataset), rng=np.random.default_rng(seed))
+    x, y = Preprocessor().fit_transform(dataset.X[split.train], dataset.y[split.train])
     return x, y[:, None]  # (N, 5), (N, 1)
 
 
@@ -618,19 +649,21 @@ def ratios_in_this_process(x64: Array, y64: Array, dtype: str, settings: Setting
     return {loop: timing.median_ms(loop) / timing.median_ms("floor") for loop in RATIO_LOOPS}
 
 
-def ratios_in_fresh_processes(settings: Settings, quick: bool) -> dict[str, dict[str, list[float]]]:
+def ratios_in_fresh_processes(
+    settings: Settings, quick: bool, data: Path | None = None
+) -> dict[str, dict[str, list[float]]]:
     """{dtype: {loop: [ratio to the floor in each process]}}, from ``settings.processes`` fresh
     Python processes per dtype (``speed.py --ratios-only DTYPE``), float32 and float64 taking
-    turns; each times with the settings of ``--quick`` when ``quick``, else of the full run.
+    turns; each times with the settings of ``--quick`` when ``quick``, else of the full run,
+    on the airfoil file ``data`` (None: the usual search).
     A process draws its own memory layout and hash seed, which moves a small loop's time by
     a percent or so: the spread says how far one run's ratio can be trusted."""
     found: dict[str, dict[str, list[float]]] = {d: {loop: [] for loop in RATIO_LOOPS} for d in DTYPES}
     for _ in range(settings.processes):
         for dtype in DTYPES:
             command = [sys.executable, str(Path(__file__).resolve()), "--ratios-only", dtype]
-            completed = subprocess.run(
-                [*command, *(["--quick"] if quick else [])], capture_output=True, text=True, check=False
-            )
+            options = [*(["--quick"] if quick else []), *(["--data", str(data)] if data is not None else [])]
+            completed = subprocess.run([*command, *options], capture_output=True, text=True, check=False)
             if completed.returncode != 0:
                 raise RuntimeError(f"{' '.join(command)} failed:\n{completed.stderr.strip()}")
             for loop, ratio in json.loads(completed.stdout).items():
@@ -1088,6 +1121,18 @@ def check_output_file(path: Path, option: str) -> None:
         raise ValueError(f"{option} {path}: the folder {path.parent} does not exist")
 
 
+PLOT_FORMATS = (".png", ".svg", ".pdf")  # what --plot's help promises; matplotlib picks it by the suffix
+
+
+def check_plot_file(path: Path) -> None:
+    """Refuse a --plot name matplotlib would not write, before the timings rather than after them."""
+    if path.suffix.lower() not in PLOT_FORMATS:
+        raise ValueError(
+            f"--plot {path}: the plot is written as PNG, SVG or PDF, by its suffix; "
+            f"give a file name ending in {', '.join(PLOT_FORMATS[:-1])} or {PLOT_FORMATS[-1]}"
+        )
+
+
 def results_block_page(path: Path | None = None) -> str:
     """The text of ``path`` (default ``DOCS``), refused unless it has the results block's markers."""
     path = DOCS if path is None else path
@@ -1127,14 +1172,15 @@ def to_json(results: dict[str, Any]) -> dict[str, Any]:
     return {key: plain(value) for key, value in results.items()}
 
 
-def run(settings: Settings) -> dict[str, Any]:
+def run(settings: Settings, data: Path | None = None) -> dict[str, Any]:
+    """Every table, on the airfoil file ``data`` (None: the usual search)."""
     start = time.perf_counter()
     info = machine()  # also sets torch's thread count
-    x, y = load_training_split()
+    x, y = load_training_split(data=data)
     print(f"data: {x.shape[0]} training rows; timing...", file=sys.stderr)
     results: dict[str, Any] = {"machine": info, "rows": len(x), "memory_steps": settings.memory_steps}
     results["main"] = main_table(x, y, settings)
-    results["processes"] = ratios_in_fresh_processes(settings, quick=settings is QUICK)
+    results["processes"] = ratios_in_fresh_processes(settings, quick=settings is QUICK, data=data)
     progress("fresh processes")
     results["by_batch"], results["by_width"] = sweeps(x, y, settings)
     results["inference"] = inference(x, settings)
@@ -1159,7 +1205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="rewrite the results block of docs/benchmarks.md and the plot",
     )
-    parser.add_argument("--plot", type=Path, default=None, help="write the plot here (PNG)")
+    parser.add_argument(
+        "--plot", type=Path, default=None, help="write the plot here (a .png, .svg or .pdf file)"
+    )
     parser.add_argument(
         "--json",
         type=Path,
@@ -1173,6 +1221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="time only the floor, the bare loop and the Trainer (5→64→64→1, batch 32) in this "
         "dtype, and print the loops' ratios to the floor as JSON",
     )
+    add_data_option(parser)
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     if args.ratios_only is not None and (args.write_docs or args.plot or args.json):
@@ -1181,6 +1230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if path is not None:
             try:
                 check_output_file(path, option)
+                if option == "--plot":
+                    check_plot_file(path)
             except ValueError as error:
                 parser.error(str(error))
     if args.write_docs:  # the page it rewrites, checked before minutes of timings
@@ -1188,16 +1239,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             results_block_page()
         except (OSError, ValueError) as error:
             parser.error(f"--write-docs: {error}")
+    data = data_or_exit(parser, args.data)
     if args.ratios_only is not None:
-        x, y = load_training_split()
+        x, y = load_training_split(data=data)
         print(json.dumps(ratios_in_this_process(x, y, args.ratios_only, settings)))
         return 0
     command = (
         "python benchmarks/speed.py"
         + (" --quick" if args.quick else "")
         + (" --write-docs" if args.write_docs else "")
+        + (f" --data {args.data}" if args.data is not None else "")
     )
-    results = run(settings)
+    results = run(settings, data)
     text = report(results, command)
     print(text)
     if args.json is not None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 
-from conftest import load_benchmark, shared_airfoil
+from conftest import load_benchmark, require_torch, shared_airfoil
 from glassnet.data import Preprocessor, load_airfoil
 from glassnet.train import AIRFOIL_FOURIER_SIGMA, SplitSettings
 
@@ -130,6 +131,21 @@ def test_train_options_the_benchmark_would_not_read_are_refused(
         (["--", "--ensemble", "3"], "give --ensemble-size before --"),
         (["--json", "/nonexistent/folder/out.json"], "the folder /nonexistent/folder does not exist"),
         (["--data", "/nonexistent/airfoil.csv"], "/nonexistent/airfoil.csv does not exist"),
+        # --ensemble-size was read by nothing without the ensemble setting
+        (
+            ["--only", "single", "--ensemble-size", "7"],
+            "--ensemble-size has no effect in this run: it applies with the ensemble setting only "
+            "(not with --only single)",
+        ),
+        # the ensemble trained relu, tanh and dropped sigmoid, unsaid (glassnet train refuses it)
+        *(
+            (
+                [*only, "--ensemble-size", "2", "--", "--activation", "relu,tanh,sigmoid"],
+                "--activation names 3 activations for the ensemble's members in turn, but --ensemble-size "
+                "is 2: give --ensemble-size 3 or more, or fewer names",
+            )
+            for only in (["--only", "ensemble"], [])
+        ),
     ],
 )
 def test_bad_arguments_are_one_line_before_any_run(
@@ -148,8 +164,49 @@ def test_bad_arguments_are_one_line_before_any_run(
     with pytest.raises(SystemExit) as caught:
         bench.main(arguments)
     assert caught.value.code == 2
-    last = capsys.readouterr().err.strip().splitlines()[-1]  # after argparse's usage lines
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err  # not even the header
+    last = captured.err.strip().splitlines()[-1]  # after argparse's usage lines
     assert "error: " in last and says in last
+
+
+NO_TORCH = "PyTorch is not installed; install the extra with: pip install 'glassnet[torch]'"
+
+
+def test_the_single_setting_shares_a_longer_activation_list(bench: ModuleType) -> None:
+    """One list for both settings: the single model takes its first name, so only the ensemble checks it."""
+    names = ["--activation", "relu,tanh,sigmoid"]
+    assert bench.recipe(names)[0].activation == ("relu", "tanh", "sigmoid")
+    assert bench.recipe(names, ensemble=3)[0].activation == ("relu", "tanh", "sigmoid")
+    bench.recipe([], ensemble=1)  # the recipe's own two names were not given: not refused
+    with pytest.raises(ValueError, match="--ensemble-size is 2: give --ensemble-size 3 or more"):
+        bench.recipe(names, ensemble=2)
+
+
+def test_torch_engine_without_torch_is_one_line_before_any_run(
+    bench: ModuleType, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError, as without it
+    with pytest.raises(SystemExit) as caught:
+        bench.main(["--seeds", "0", "--", "--engine", "torch"])
+    assert caught.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.splitlines()[-1].endswith(f": error: {NO_TORCH}")
+
+
+def test_torch_engine_on_cuda_without_a_gpu_is_one_line_before_any_run(
+    bench: ModuleType, torch: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(SystemExit) as caught:
+        bench.main(["--seeds", "0", "--", "--engine", "torch", "--device", "cuda"])
+    assert caught.value.code == 2
+    captured = capsys.readouterr()
+    last = captured.err.splitlines()[-1]
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert ": error: device 'cuda' requested but no CUDA GPU is available (torch " in last
+    assert last.endswith("; use device 'cpu' (--device cpu on the command line)")
 
 
 def test_the_recipe_is_the_train_commands(bench: ModuleType) -> None:
@@ -185,6 +242,9 @@ def test_search_schedule_is_the_recipes_and_restarts_by_hand(search: ModuleType)
     )
 
 
+MAX_TORCH_SEED = 2**64 - 1
+
+
 @pytest.mark.parametrize(
     ("options", "says"),
     [
@@ -209,13 +269,40 @@ def test_search_schedule_is_the_recipes_and_restarts_by_hand(search: ModuleType)
         (["--fourier-sigma", "0.2,0.3"], "--fourier-sigma takes one positive number or five, got 0.2,0.3"),
         (["--fourier-sigma", "-1"], "--fourier-sigma takes one positive number or five, got -1"),
         # a split named twice counted twice in the mean over the splits
-        (["--splits", "0,1,0"], "--splits names [0] more than once"),
+        (
+            ["--splits", "0,1,0"],
+            "--splits names [0] more than once; each split would count twice in the mean",
+        ),
         # --unit-mix gave every member the same mixed layers, whatever --activations said
         (
             ["--unit-mix", "sin", "--activations", "relu,tanh"],
             "--unit-mix sin gives every member ReLU units and sin units; "
             "it takes no --activations other than relu, got relu,tanh",
         ),
+        # torch's generator refused it with a traceback, after the data was prepared
+        (
+            ["--seed", "99999999999999999999999"],
+            f"--seed must be an integer in [0, {MAX_TORCH_SEED}], got 99999999999999999999999",
+        ),
+        (["--seed", "-1"], f"--seed must be an integer in [0, {MAX_TORCH_SEED}], got -1"),
+        (
+            ["--seed", str(MAX_TORCH_SEED + 1)],
+            f"--seed must be an integer in [0, {MAX_TORCH_SEED}], got {MAX_TORCH_SEED + 1}",
+        ),
+        # --cycles was not given: the message named it all the same
+        (["--epochs", "0"], "--epochs must be more than the 20 of the warm-up, got 0"),
+        (["--epochs", "20"], "--epochs must be more than the 20 of the warm-up, got 20"),
+        (["--epochs", "20", "--cycles", "1"], "--cycles 1: each cycle needs more than 20 of the 20 epochs"),
+        # options the run would not read, refused as glassnet train refuses them
+        (
+            ["--fourier-features", "0", "--plain-columns", "0"],
+            "--plain-columns has no effect in this run: it applies with --fourier-features above 0 only",
+        ),
+        (
+            ["--fourier-features", "0", "--fourier-per-member"],
+            "--fourier-per-member has no effect in this run: it applies with --fourier-features above 0 only",
+        ),
+        (["--restart"], "--restart has no effect in this run: it applies with --cycles 2 or more only"),
     ],
 )
 def test_search_refuses_impossible_settings(
@@ -224,7 +311,51 @@ def test_search_refuses_impossible_settings(
     with pytest.raises(SystemExit) as caught:
         search.parse_args(options)
     assert caught.value.code == 2
-    assert says in capsys.readouterr().err
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f": error: {says}")  # after argparse's usage
+
+
+def test_search_accepts_the_largest_seed_and_a_restart_with_cycles(search: ModuleType) -> None:
+    assert search.parse_args(["--seed", str(MAX_TORCH_SEED)]).seed == MAX_TORCH_SEED
+    args = search.parse_args(["--cycles", "4", "--restart", "--plain-columns", "0"])
+    assert args.cycles == 4 and args.restart and args.plain_columns == [0]
+    assert search.parse_args([]).cycles == 1
+
+
+def _search_refused(
+    search: ModuleType,
+    options: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> str:
+    """search.main's stderr for ``options`` on a tiny run, which must be refused before the data is prepared."""
+    monkeypatch.setattr(search, "split_data", lambda *_: pytest.fail("the data was prepared"))
+    base = ["--data", str(shared_airfoil()), "--splits", "0", "--epochs", "22", "--hidden", "4"]
+    assert search.main([*base, *options]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    return captured.err
+
+
+def test_search_without_torch_is_one_line_before_the_data_is_prepared(
+    search: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError, as without it
+    assert _search_refused(search, [], monkeypatch, capsys) == f"airfoil_search.py: error: {NO_TORCH}\n"
+
+
+def test_search_refuses_a_device_torch_has_not_before_the_data_is_prepared(
+    search: ModuleType, torch: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = _search_refused(search, ["--device", "bogus"], monkeypatch, capsys)
+    assert err == "airfoil_search.py: error: device must be 'cpu' or 'cuda' (or 'cuda:N'), got 'bogus'\n"
+    if not torch.cuda.is_available():
+        err = _search_refused(search, ["--device", "cuda"], monkeypatch, capsys)
+        assert err.startswith(
+            "airfoil_search.py: error: device 'cuda' requested but no CUDA GPU is available"
+        )
+        assert (
+            err.endswith("; use device 'cpu' (--device cpu on the command line)\n") and err.count("\n") == 1
+        )
 
 
 def test_search_draws_the_recipes_fourier_frequencies(search: ModuleType) -> None:
@@ -268,6 +399,8 @@ def test_search_refuses_bad_data_and_features_in_one_line(
     search: ModuleType, options: list[str], says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = [] if "--data" in options else ["--data", str(shared_airfoil())]
+    if "--fourier-features" in options:  # torch is checked before the data is prepared, which refuses these
+        require_torch()
     assert search.main([*data, *options, "--splits", "0", "--epochs", "22", "--hidden", "4"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("airfoil_search.py: error: ") and says in err and err.count("\n") == 1

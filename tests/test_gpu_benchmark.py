@@ -10,8 +10,9 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from conftest import load_benchmark
+from conftest import load_benchmark, shared_airfoil
 from glassnet import losses, nn, optim
+from glassnet.data import find_airfoil
 
 
 @pytest.fixture(scope="module")
@@ -66,18 +67,36 @@ def test_smoke_run_on_the_cpu(gpu: ModuleType, tmp_path: Path, capsys: pytest.Ca
     assert all(row["rows_per_s"] > 0 and row["width"] == 64 for row in results["throughput"])
 
 
-def test_an_unwritable_json_is_refused_before_the_run(
-    gpu: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    def no_run(*_: object, **__: object) -> None:
-        raise AssertionError("the run started")
+def missing_data_says(path: str) -> str:
+    """What glassnet.data says of a missing airfoil file ``path``: gpu.py prints it as it is."""
+    with pytest.raises(FileNotFoundError) as caught:
+        find_airfoil(path)
+    return str(caught.value)
 
-    monkeypatch.setattr(gpu, "airfoil", no_run)
-    assert gpu.main(["--device", "cpu", "--quick", "--json", "/nonexistent/folder/gpu.json"]) == 2
-    err = capsys.readouterr().err
-    assert (
-        err == "gpu.py: --json /nonexistent/folder/gpu.json: the folder /nonexistent/folder does not exist\n"
-    )
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        (
+            ["--json", "/nonexistent/folder/gpu.json"],
+            "--json /nonexistent/folder/gpu.json: the folder /nonexistent/folder does not exist",
+        ),
+        # a traceback from the airfoil table, after the device was set up
+        (["--data", "/nonexistent/airfoil.csv"], None),
+    ],
+)
+def test_a_bad_output_or_data_file_is_one_line_before_the_run(
+    gpu: ModuleType,
+    arguments: list[str],
+    says: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(gpu, "airfoil", lambda *_, **__: pytest.fail("the run started"))
+    assert gpu.main(["--device", "cpu", "--quick", *arguments]) == 2
+    captured = capsys.readouterr()
+    expected = missing_data_says(arguments[-1]) if says is None else says
+    assert captured.out == "" and captured.err == f"gpu.py: error: {expected}\n"
 
 
 def test_cuda_without_a_gpu_is_one_line(
@@ -88,6 +107,25 @@ def test_cuda_without_a_gpu_is_one_line(
     assert gpu.main(["--device", "cuda"]) == 2
     err = capsys.readouterr().err
     assert (
-        err.startswith("gpu.py: device 'cuda' requested but no CUDA GPU is available")
+        err.startswith("gpu.py: error: device 'cuda' requested but no CUDA GPU is available")
         and err.count("\n") == 1
     )
+
+
+class Stop(Exception):
+    """Raised by a stand-in to end a run where the test has seen what it needs."""
+
+
+def test_the_airfoil_table_reads_the_data_file_given(
+    gpu: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    given: list[object] = []
+
+    def airfoil(device: object, epochs: int, capture: bool, data: object = None) -> None:
+        given.append(data)
+        raise Stop  # the timings are not under test
+
+    monkeypatch.setattr(gpu, "airfoil", airfoil)
+    with pytest.raises(Stop):
+        gpu.main(["--device", "cpu", "--quick", "--data", str(shared_airfoil())])
+    assert given == [shared_airfoil().resolve()]

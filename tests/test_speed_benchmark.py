@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import subprocess
 import tracemalloc
 from pathlib import Path
 from types import ModuleType
@@ -12,13 +14,25 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from conftest import load_benchmark
+from conftest import load_benchmark, shared_airfoil
 from glassnet import losses, nn, optim
+from glassnet.data import find_airfoil
 
 
 @pytest.fixture(scope="module")
 def speed() -> ModuleType:
     return load_benchmark("speed")
+
+
+MISSING = "/nonexistent/airfoil.csv"
+PLOT_NAMES = "give a file name ending in .png, .svg or .pdf"
+
+
+def missing_data_says(path: str) -> str:
+    """What glassnet.data says of a missing airfoil file ``path``: the scripts print it as it is."""
+    with pytest.raises(FileNotFoundError) as caught:
+        find_airfoil(path)
+    return str(caught.value)
 
 
 @pytest.mark.parametrize(("dtype", "rtol", "atol"), [(np.float64, 1e-10, 1e-12), (np.float32, 2e-4, 2e-6)])
@@ -99,7 +113,7 @@ def test_write_docs_checks_its_page_before_timing(
         docs.write_text(page.format(BEGIN=speed.BEGIN, END=speed.END), encoding="utf-8")
     monkeypatch.setattr(speed, "DOCS", docs)
 
-    def no_timing(settings: object) -> None:
+    def no_timing(*_: object) -> None:
         raise AssertionError("the timings started")
 
     monkeypatch.setattr(speed, "run", no_timing)
@@ -167,6 +181,17 @@ def test_ratios_only_takes_no_report_options(speed: ModuleType, capsys: pytest.C
             "--plot /nonexistent/folder/s.png: the folder /nonexistent/folder",
         ),
         (["--json", "."], "--json . is a folder; give a file name"),
+        # matplotlib refused these in savefig, after the whole benchmark
+        *(
+            (
+                ["--plot", name],
+                f"--plot {name}: the plot is written as PNG, SVG or PDF, by its suffix; {PLOT_NAMES}",
+            )
+            for name in ("speed.txt", "speed", "speed.png.bak")
+        ),
+        # a missing data file: a traceback from the first timing
+        (["--data", MISSING], missing_data_says(MISSING)),
+        (["--ratios-only", "float32", "--data", MISSING], missing_data_says(MISSING)),
     ],
 )
 def test_an_output_that_cannot_be_written_is_refused_before_timing(
@@ -176,14 +201,62 @@ def test_an_output_that_cannot_be_written_is_refused_before_timing(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    def no_timing(settings: object) -> None:
+    def no_timing(*_: object) -> None:
         raise AssertionError("the timings started")
 
     monkeypatch.setattr(speed, "run", no_timing)
+    monkeypatch.setattr(speed, "ratios_in_this_process", no_timing)
     with pytest.raises(SystemExit) as caught:
         speed.main(["--quick", *arguments])
     assert caught.value.code == 2
-    assert says in capsys.readouterr().err.strip().splitlines()[-1]
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err
+    assert says in captured.err.strip().splitlines()[-1]
+
+
+def recording_run(monkeypatch: pytest.MonkeyPatch, **output: str) -> list[list[str]]:
+    """Replace ``subprocess.run`` by a stand-in that records every command and answers ``output``
+    (``stdout``, ``stderr``) with exit status 0; returns the list it records into."""
+    commands: list[list[str]] = []
+
+    def run(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        commands.append(command)
+        return subprocess.CompletedProcess(command, 0, **{"stdout": "", "stderr": "", **output})
+
+    monkeypatch.setattr(subprocess, "run", run)
+    return commands
+
+
+def test_the_fresh_processes_read_the_parents_data_file(
+    speed: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--data reaches the child processes: they time the file the parent checked, not the usual search's."""
+    commands = recording_run(monkeypatch, stdout='{"glassnet": 1.1, "Trainer": 1.2}')
+    data = speed.airfoil_file(str(shared_airfoil()))
+    assert data.is_absolute()
+    found = speed.ratios_in_fresh_processes(
+        dataclasses.replace(speed.QUICK, processes=1), quick=True, data=data
+    )
+    assert found["float64"] == {"glassnet": [1.1], "Trainer": [1.2]}
+    assert [command[-5:] for command in commands] == [
+        ["--ratios-only", dtype, "--quick", "--data", str(data)] for dtype in ("float32", "float64")
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_a_pipe_is_refused_as_data_read_more_than_once(speed: ModuleType, tmp_path: Path) -> None:
+    """glassnet reads --data <(…) as a file, once: the check would leave nothing for the timings."""
+    pipe = tmp_path / "airfoil.csv"
+    os.mkfifo(pipe)  # never opened: the check refuses it first, so nothing waits for a writer
+    with pytest.raises(
+        ValueError, match=r"airfoil.csv is not a regular file; the benchmark reads it more than once"
+    ):
+        speed.airfoil_file(str(pipe))
+
+
+@pytest.mark.parametrize("name", ["speed.png", "speed.svg", "speed.PDF"])
+def test_the_plot_formats_the_help_promises_are_taken(speed: ModuleType, name: str, tmp_path: Path) -> None:
+    speed.check_plot_file(tmp_path / name)
 
 
 def test_a_failed_process_is_reported_with_its_error(
@@ -270,6 +343,7 @@ def test_instruction_count_refuses_steps_below_one(
         (["floor", "float16", "200"], "--run: the dtype must be one of float32, float64, got 'float16'"),
         (["glassnet", "float32", "2e2"], "--run: the steps must be an integer of at least 1, got '2e2'"),
         (["glassnet", "float32", "-5"], "--run: the steps must be an integer of at least 1, got '-5'"),
+        (["floor", "float32", "2", "--data", MISSING], missing_data_says(MISSING)),
     ],
 )
 def test_instruction_run_refuses_what_it_cannot_run(
@@ -290,6 +364,41 @@ def test_instruction_run_refuses_what_it_cannot_run(
         instructions.main(["--run", *run])
     assert caught.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1].endswith(f": error: {says}")
+
+
+def test_instruction_count_checks_the_data_file_before_valgrind_reads_it(
+    instructions: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The data is read in the processes valgrind runs: a missing file came back as a RuntimeError
+    wrapping valgrind's output. The parent checks it first."""
+    monkeypatch.setattr(instructions.shutil, "which", lambda _: "/usr/bin/valgrind")
+    monkeypatch.setattr(instructions, "count_instructions", lambda *_: pytest.fail("valgrind ran"))
+    with pytest.raises(SystemExit) as caught:
+        instructions.main(["--data", MISSING])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f": error: {missing_data_says(MISSING)}")
+
+
+def test_instruction_count_gives_valgrinds_processes_the_checked_file(
+    instructions: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commands = recording_run(monkeypatch, stderr="==1== Collected : 1234\n")
+    data = shared_airfoil()
+    assert instructions.count_instructions("floor", "float32", 3, data) == 1234
+    (command,) = commands
+    assert command[-6:] == ["--run", "floor", "float32", "3", "--data", str(data)]
+
+
+def test_layouts_refuse_a_missing_data_file_before_timing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It was a traceback after the product timings, from the first step timing."""
+    layouts = load_benchmark("layouts")
+    monkeypatch.setattr(layouts, "report", lambda *_: pytest.fail("the timings started"))
+    with pytest.raises(SystemExit) as caught:
+        layouts.main(["--dtype", "float32", "--data", MISSING])
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(f": error: {missing_data_says(MISSING)}")
 
 
 def test_json_keeps_every_timing(speed: ModuleType) -> None:
