@@ -9,10 +9,14 @@ import functools
 import http.server
 import io
 import socket
+import threading
+import time
+import urllib.request
 import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -24,6 +28,7 @@ from glassnet.data import (
     DATA_ENV_VAR,
     DataWarning,
     DownloadError,
+    _download,
     cache_dir,
     fetch_airfoil,
     find_airfoil,
@@ -302,6 +307,88 @@ def test_a_silent_server_times_out(tmp_path: Path) -> None:
         port = listener.getsockname()[1]
         with pytest.raises(DownloadError, match=r"could not download .*timed out.*GLASSNET_DATA"):
             fetch_airfoil(url=f"http://127.0.0.1:{port}/a.zip", dest=tmp_path / "dest", timeout=0.3)
+
+
+def test_a_server_that_trickles_its_headers_is_given_up_at_the_timeout(tmp_path: Path) -> None:
+    """The deadline was checked while the body was read only: headers sent a byte every 0.1 s
+    (each wait within the socket's timeout) held a 2-s download for 44 s, then it was called
+    "5 bytes in the 2 s allowed"."""
+    stop = threading.Event()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def trickle() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nX-Slow: " + b"a" * 200:
+                    if stop.wait(0.1):
+                        return
+                    connection.sendall(bytes([byte]))
+
+        server = threading.Thread(target=trickle, daemon=True)
+        server.start()
+        start = time.monotonic()
+        try:
+            with pytest.raises(
+                DownloadError, match=r"timed out, no reply in the 0\.5 s allowed \(timeout, --timeout\)\. If"
+            ):
+                fetch_airfoil(
+                    url=f"http://127.0.0.1:{listener.getsockname()[1]}/a.zip",
+                    dest=tmp_path / "d",
+                    timeout=0.5,
+                )
+            assert time.monotonic() - start < 3.0
+        finally:
+            stop.set()
+            server.join(timeout=5)
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_name_lookup_that_hangs_is_given_up_at_the_timeout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """No socket timeout bounds the name lookup (getaddrinfo): a resolver that did not answer held
+    the download for as long as it waited."""
+    release = threading.Event()
+
+    def hanging(*args: Any, **kwargs: Any) -> Any:
+        release.wait(10)
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    start = time.monotonic()
+    try:
+        with pytest.raises(
+            DownloadError,
+            match=r"could not download http://airfoil\.invalid/a\.zip: timed out, no reply in the 0\.3 s",
+        ):
+            fetch_airfoil(
+                url="http://airfoil.invalid/a.zip", dest=tmp_path / "d", progress=False, timeout=0.3
+            )
+        assert time.monotonic() - start < 3.0
+    finally:
+        release.set()
+
+
+def test_a_reply_that_comes_after_the_deadline_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The open given up goes on in its thread: the reply it gets at last is closed, not leaked."""
+    arrived, closed = threading.Event(), threading.Event()
+
+    class _Reply:
+        def close(self) -> None:
+            closed.set()
+
+    def late_open(request: Any, timeout: float) -> _Reply:
+        arrived.wait(10)
+        return _Reply()
+
+    monkeypatch.setattr(_download._OPENER, "open", late_open)
+    request = urllib.request.Request("http://127.0.0.1:9/a.zip")
+    with pytest.raises(TimeoutError, match=r"^timed out, no reply in the 0\.2 s allowed"):
+        _download._open_by(request, 0.2, time.monotonic() + 0.2)
+    arrived.set()
+    assert closed.wait(5)
 
 
 @pytest.mark.parametrize(

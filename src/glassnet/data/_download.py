@@ -15,6 +15,7 @@ import http.client
 import io
 import os
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -150,11 +151,45 @@ def _one_line(detail: object) -> str:
     return " ".join(str(detail).split())
 
 
+def _open_by(request: urllib.request.Request, timeout: float, deadline: float) -> Any:
+    """``_OPENER.open(request)``, the name lookup, the connection and the reply's headers, given
+    up at ``deadline``: the socket's timeout bounds each wait only (a server that trickles its
+    headers a byte at a time held it for minutes), and none bounds the name lookup. The open
+    runs in a daemon thread, which a late reply closes as it arrives; TimeoutError past the
+    deadline, or what the open raised."""
+    done = threading.Event()
+    lock = threading.Lock()
+    outcome: dict[str, Any] = {}
+
+    def open_now() -> None:
+        try:
+            response = _OPENER.open(request, timeout=timeout)
+        except BaseException as error:  # handed to the caller, as the open's own
+            outcome["error"] = error
+        else:
+            with lock:
+                if "abandoned" in outcome:  # too late: nobody reads it
+                    response.close()
+                else:
+                    outcome["response"] = response
+        done.set()
+
+    threading.Thread(target=open_now, name="glassnet-download", daemon=True).start()
+    if not done.wait(max(0.0, deadline - time.monotonic())):
+        with lock:
+            if "response" not in outcome:
+                outcome["abandoned"] = True
+                raise TimeoutError(f"timed out, no reply in the {timeout:g} s allowed (timeout, --timeout)")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
+
+
 def _download(url: str, *, progress: bool, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": "glassnet (python urllib)"})
     deadline = time.monotonic() + timeout  # the socket's timeout bounds each wait, not their sum
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with _open_by(request, timeout, deadline) as response:
             length = response.headers.get("Content-Length")
             total = int(length) if length is not None and length.isdigit() else None
             if total is not None and total > MAX_DOWNLOAD_BYTES:
