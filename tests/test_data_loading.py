@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -448,6 +449,50 @@ def test_not_found_lists_every_place(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert str(tmp_path / "xdg-cache" / "glassnet") in message
     assert str(tmp_path / "shared-data") in message
     assert "glassnet data fetch airfoil" in message and "--data PATH" in message
+
+
+def _unsearchable(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``folder`` without x permission, as a user (not root, which may search anything) meets it:
+    Python 3.11's is_file raises PermissionError for a file inside it."""
+    is_file = Path.is_file
+
+    def refusing(path: Path) -> bool:
+        if path.parent == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return is_file(path)
+
+    monkeypatch.setattr(Path, "is_file", refusing)
+
+
+def test_a_cache_folder_that_cannot_be_searched_is_passed_over(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """It raised "Permission denied: …/airfoil_self_noise.dat", a file that was not there, and the
+    checkout's copy behind it was never tried."""
+    shared = _airfoil_copy(tmp_path / "shared-data")
+    monkeypatch.setattr(_airfoil, "source_checkout_data_dir", lambda: shared.parent)
+    _unsearchable(cache_dir(), monkeypatch)
+    assert find_airfoil() == shared
+    shared.unlink()
+    with pytest.raises(
+        FileNotFoundError, match=rf"looked at: .*; {re.escape(str(cache_dir()))} \(Permission denied\); "
+    ):
+        find_airfoil()
+
+
+def test_a_folder_given_that_cannot_be_searched_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    _unsearchable(folder, monkeypatch)
+    with pytest.raises(PermissionError) as caught:
+        find_airfoil(folder)
+    assert caught.value.filename == str(folder)  # not the .dat it never held
+    monkeypatch.setenv(DATA_ENV_VAR, str(folder))
+    with pytest.raises(PermissionError) as caught:
+        find_airfoil()
+    assert caught.value.filename == str(folder)
 
 
 def test_source_checkout_falls_back_to_shared_data(shared: Path) -> None:

@@ -190,10 +190,16 @@ def source_checkout_data_dir() -> Path | None:
 
 
 def _in_folder(folder: Path) -> Path | None:
+    """The airfoil file in ``folder``, or None; an OSError naming the folder when it cannot be
+    searched (no x permission: Python 3.11's ``is_file`` raises it, naming a file that may not
+    be there)."""
     for name in AIRFOIL_FILENAMES:
         candidate = folder / name
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError as error:
+            raise type(error)(error.errno, error.strerror, str(folder)) from None
     return None
 
 
@@ -245,7 +251,11 @@ def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
     if shared is not None:
         folders.append(shared)
     for folder in folders:
-        found = _in_folder(folder)
+        try:
+            found = _in_folder(folder)
+        except OSError as error:  # a cache folder we may not search: the next place may still hold it
+            looked.append(f"{folder} ({error.strerror or error})")
+            continue
         if found is not None:
             return found
         looked.append(str(folder / f"{{{','.join(AIRFOIL_FILENAMES)}}}"))
