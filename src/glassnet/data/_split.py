@@ -36,7 +36,12 @@ def _check_rng(rng: np.random.Generator) -> np.random.Generator:
     return rng
 
 
-def _fraction(value: float, name: str) -> float:
+def _fraction(value: object, name: str) -> float:
+    if isinstance(value, np.floating) and np.finfo(value.dtype).bits < 64:
+        # np.float32(0.2) is 0.20000000298…: as a float64 its ceiling took a row more than 0.2
+        # does (:func:`_ceil`'s rounding absorbs float64's error only). Its shortest decimal
+        # form is the number the caller wrote.
+        value = float(str(value))
     fraction = finite_float(value, name, minimum=0.0)
     if fraction >= 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {fraction}")

@@ -50,15 +50,22 @@ def make_moons(
 def make_xor(
     n_samples: int = 200, *, noise: float = 0.1, rng: np.random.Generator
 ) -> tuple[FloatArray, FloatArray]:
-    """The XOR pattern: points uniform in [−1, 1]², class 1 where x₁·x₂ < 0 (opposite signs).
+    """The XOR pattern in [−1, 1]²: class 0 where x₁ and x₂ have the same sign, class 1 where
+    their signs differ (x₁·x₂ < 0).
 
-    The label is taken before Gaussian noise of standard deviation ``noise`` moves the
-    points, so with noise > 0 a few cross the axes. Shapes: X (N, 2), y (N,).
+    Each class's points are uniform over its two quadrants (magnitudes uniform in [0, 1),
+    signs drawn), then Gaussian noise of standard deviation ``noise`` moves every point, so
+    with noise > 0 a few cross the axes. Shapes: X (N, 2), y (N,); ⌈N/2⌉ points in class 0,
+    ⌊N/2⌋ in class 1, as in the other sets (drawing the points first and labelling them
+    after left a small set with one class only).
     """
     n, sigma = _check(n_samples, noise, rng)
-    X = rng.uniform(-1.0, 1.0, size=(n, 2))  # (N, 2)
-    y = (X[:, 0] * X[:, 1] < 0.0).astype(np.float64)  # (N,)
-    return X + sigma * rng.standard_normal(X.shape), y
+    y = np.concatenate([np.zeros(n - n // 2), np.ones(n // 2)])  # (N,)
+    first = rng.choice([-1.0, 1.0], size=n)  # (N,): the sign of x₁
+    second = np.where(y == 1.0, -first, first)  # (N,): x₂'s, the same for class 0, the other for 1
+    X = rng.uniform(0.0, 1.0, size=(n, 2)) * np.stack([first, second], axis=1)  # (N, 2)
+    X = X + sigma * rng.standard_normal(X.shape)
+    return _shuffled(X, y, rng)
 
 
 def make_circles(
