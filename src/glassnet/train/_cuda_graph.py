@@ -55,12 +55,16 @@ def capture_step(step: Step, x: Any, y: Any, warmup_steps: int = WARMUP_STEPS) -
     static_x, static_y = x.clone(), y.clone()
     side = torch.cuda.Stream(x.device)  # type: ignore[no-untyped-call]
     side.wait_stream(torch.cuda.current_stream(x.device))
-    with torch.cuda.stream(side), warnings.catch_warnings():
-        # a capturable optimizer warns when it runs uncaptured, which a warm-up has to
-        warnings.filterwarnings("ignore", message=r".*capturable=True.*without CUDA graph capture")
-        for _ in range(warmup_steps):
-            step(static_x, static_y)
-    torch.cuda.current_stream(x.device).wait_stream(side)
+    try:
+        with torch.cuda.stream(side), warnings.catch_warnings():
+            # a capturable optimizer warns when it runs uncaptured, which a warm-up has to
+            warnings.filterwarnings("ignore", message=r".*capturable=True.*without CUDA graph capture")
+            for _ in range(warmup_steps):
+                step(static_x, static_y)
+    finally:
+        # also when a warm-up step fails: warm_up_undone's copies, on the current stream, must
+        # come after the warm-up's work queued on the side stream, or they race with it
+        torch.cuda.current_stream(x.device).wait_stream(side)
     graph = torch.cuda.CUDAGraph()
     # on the warm-up's stream, whose cuBLAS handle and workspace the warm-up created
     with torch.cuda.graph(graph, stream=side):

@@ -218,7 +218,10 @@ class Trainer:
     of y before standardisation) for the reported RMSE and MAE. ``progress`` shows a
     tqdm bar on a terminal. ``callback(trainer, record)`` runs after every epoch;
     ``trainer.request_stop()`` (or Ctrl-C while ``run`` is active, with
-    ``handle_sigint``) stops after the current batch with a :class:`ResumeState`.
+    ``handle_sigint``) stops after the current batch with a :class:`ResumeState`. Ctrl-C
+    reaches the Trainer only when ``run`` is in the main thread (see
+    :func:`ctrl_c_reaches_python`); in another thread it raises KeyboardInterrupt in the
+    main thread as usual, and ``request_stop()`` from there stops the run.
     """
 
     def __init__(
