@@ -93,6 +93,19 @@ if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
 SHARED_AIRFOIL = Path(__file__).resolve().parents[2] / "shared" / "data" / "airfoil_self_noise.csv"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _shared_data_found_as_in_a_checkout() -> Iterator[None]:
+    """glassnet looks in ../shared/data beside a source checkout only, found from the package's
+    own location (``source_checkout_data_dir``): a wheel installed in site-packages has none,
+    and the tests that read the data without a path failed there (a packager testing the sdist
+    against its wheel). They find it beside these tests instead, however glassnet is installed;
+    tests/test_data_loading.py checks the real lookup from a checkout. Session-wide, so that
+    module fixtures, set up before any test's own, find it too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("glassnet.data._airfoil.source_checkout_data_dir", lambda: SHARED_AIRFOIL.parent)
+        yield
+
+
 def shared_airfoil() -> Path:
     """The shared copy of the airfoil data beside the checkout; missing, it fails in CI and skips elsewhere."""
     if not SHARED_AIRFOIL.is_file():

@@ -35,6 +35,7 @@ from glassnet.data import (
     read_feature_rows,
 )
 from glassnet.data._airfoil import COLUMN_NAMES
+from glassnet.data._airfoil import source_checkout_data_dir as REAL_SOURCE_CHECKOUT_DATA_DIR
 from glassnet.data._table import parse_table
 
 SHARED = SHARED_AIRFOIL
@@ -495,11 +496,13 @@ def test_a_folder_given_that_cannot_be_searched_is_named(
     assert caught.value.filename == str(folder)
 
 
-def test_source_checkout_falls_back_to_shared_data(shared: Path) -> None:
+def test_source_checkout_falls_back_to_shared_data(shared: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     checkout_src = Path(__file__).resolve().parents[1] / "src"
     if not Path(glassnet.__file__).resolve().is_relative_to(checkout_src):
         # a packager testing an installed wheel: no checkout around it, so no fallback (as designed)
         pytest.skip("glassnet is imported from an installed copy, not from this checkout's src/")
+    # the real lookup, which conftest replaces for every other test (installed copies have none)
+    monkeypatch.setattr(_airfoil, "source_checkout_data_dir", REAL_SOURCE_CHECKOUT_DATA_DIR)
     assert find_airfoil() == shared
 
 

@@ -19,7 +19,8 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.notebooknode import NotebookNode
 
-from conftest import require_torch
+from conftest import require_torch, shared_airfoil
+from glassnet.data import DATA_ENV_VAR
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 BACKPROP = "01_backprop_numpy.ipynb"
@@ -180,8 +181,11 @@ def test_backprop_notebook_runs_and_agrees_with_glassnet() -> None:
 
 
 @pytest.mark.slow
-def test_airfoil_notebook_runs_and_engines_agree() -> None:
+def test_airfoil_notebook_runs_and_engines_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     require_torch()  # the notebook trains with PyTorch; in CI a missing torch fails, never skips
+    # the kernel finds the data as a user's does (README: GLASSNET_DATA), not beside a checkout,
+    # which an installed glassnet has not
+    monkeypatch.setenv(DATA_ENV_VAR, str(shared_airfoil()))
     notebook = _execute(AIRFOIL)
     text = _stdout(notebook)
     _check_kernel(text)
