@@ -196,16 +196,16 @@ def _resume_part(key: str | None, value: Any) -> Any:
         ),
         (_resume_part("rows", 10), r"resume rows must be 2 row counts \(training, validation\), got 10"),
         (
-            _resume_part("data_sha256", "ab" * 31),
-            r"resume data_sha256 must be one or two SHA-256 hex digests joined by '\+', got 'abab",
+            _resume_part("rows_sha256", "ab" * 31),
+            r"resume rows_sha256 must be one or two SHA-256 hex digests joined by '\+', got 'abab",
         ),
         (
-            _resume_part("data_sha256", "AB" * 32),
-            r"resume data_sha256 must be one or two SHA-256 hex digests joined by '\+', got 'ABAB",
+            _resume_part("rows_sha256", "AB" * 32),
+            r"resume rows_sha256 must be one or two SHA-256 hex digests joined by '\+', got 'ABAB",
         ),
         (
-            _resume_part("data_sha256", ["ab" * 32]),
-            r"resume data_sha256 must be one or two SHA-256 hex digests joined by '\+', got \['abab",
+            _resume_part("rows_sha256", ["ab" * 32]),
+            r"resume rows_sha256 must be one or two SHA-256 hex digests joined by '\+', got \['abab",
         ),
         (_resume_part("finished", None), r"resume finished must be a list, got None"),
         (_resume_part("finished", "x"), r"resume finished must be a list, got 'x'"),

@@ -192,6 +192,14 @@ def test_a_parsed_spec_refuses_the_literal_labels_keyword(literal_labels: bool) 
     )
 
 
+def test_an_empty_params_list_is_refused_not_replaced_by_the_specs() -> None:
+    """explain_spec(spec, params=[]) explained the spec's own params, silently; explain() refuses []."""
+    with pytest.raises(
+        ValueError, match=r"^spec: params must name at least one parameter, got an empty list$"
+    ):
+        explain_spec({**VALID, "params": ["w11h"]}, params=[], check_torch=False)
+
+
 def test_spec_must_be_an_object() -> None:
     with pytest.raises(TypeError, match="a spec must be a JSON object, got list"):
         parse_spec([1, 2])

@@ -379,6 +379,13 @@ def test_moons_data_has_its_own_seed_stream() -> None:
         ({"schedule": "linear"}, ValueError, "schedule must be one of"),
         ({"engine": "jax"}, ValueError, "engine must be one of numpy, torch"),
         ({"device": "cuda"}, ValueError, "needs engine='torch'"),
+        # taken here and refused by torch_bridge.resolve_device when the run started
+        (
+            {"engine": "torch", "device": "cuda:abc"},
+            ValueError,
+            r"^device must be 'cpu' or 'cuda' \(or 'cuda:N'\), got 'cuda:abc'$",
+        ),
+        ({"engine": "torch", "device": "cuda:"}, ValueError, r"got 'cuda:'$"),
         ({"dtype": "float16"}, ValueError, "dtype must be one of float64, float32"),
         ({"beta1": 1.0}, ValueError, r"beta1 must be in \[0, 1\)"),
         # 0/0 for a gradient still 0 (a constant input column's weights): NaN weights, reported
@@ -1125,7 +1132,7 @@ def test_a_resume_state_of_other_rows_is_refused(through_file: bool, airfoil: An
             Trainer(config, *args).run(state)
     assert Trainer(config, x, y, xv, yv).run(state).status == "completed"
     # a state saved before glassnet kept its rows and their fingerprint: not checked, as before
-    state.rows = state.data_sha256 = None
+    state.rows = state.rows_sha256 = None
     assert Trainer(config, x[:20], y[:20], xv, yv).run(state).status == "completed"
 
 
@@ -1139,10 +1146,10 @@ def test_a_resume_state_of_as_many_other_rows_is_refused(
     config = small(refit=True, ensemble=2)
     trainer = Trainer(config, x, y, xv, yv, callback=_stop_after_epoch_2)
     state = trainer.run().resume
-    assert state is not None and state.data_sha256 == trainer.data_fingerprint()
+    assert state is not None and state.rows_sha256 == trainer.rows_fingerprint()
     if through_file:
         state = _through_file(trainer.spec, state, tmp_path)
-        assert state.data_sha256 == trainer.data_fingerprint()
+        assert state.rows_sha256 == trainer.rows_fingerprint()
     others = {
         "targets shifted": (x, y + 0.5, xv, yv),
         "rows reversed": (x[::-1], y[::-1], xv, yv),

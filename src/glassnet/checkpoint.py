@@ -66,8 +66,8 @@ from glassnet.train._ensemble import member_activations
 from glassnet.train._trainer import check_resume_config
 
 FORMAT = "glassnet-checkpoint"
-FORMAT_VERSION = 2  # the newest version, written only where needed: READ_VERSIONS
-READ_VERSIONS = (1, 2)
+FORMAT_VERSION = 2  # the newest version, written only where needed (see save_checkpoint)
+READ_VERSIONS = tuple(range(1, FORMAT_VERSION + 1))
 META_KEY = "__meta__"
 FINISHED_STATUSES = (
     "completed",
@@ -152,7 +152,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     _put(arrays, "arrays", checkpoint.arrays)
     meta: dict[str, Any] = {
         "format": FORMAT,
-        "version": 2 if several else 1,
+        "version": FORMAT_VERSION if several else 1,
         "glassnet_version": __version__,
         "spec": checkpoint.spec.to_dict(),
         "n_members": len(checkpoint.members),
@@ -225,7 +225,7 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         "finished": finished,
         "seconds": float(state.seconds),
         "rows": None if state.rows is None else [int(n) for n in state.rows],
-        "data_sha256": state.data_sha256,
+        "rows_sha256": state.rows_sha256,
     }
 
 
@@ -735,12 +735,12 @@ def _assemble_resume(
         and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in rows)
     ):
         raise ValueError(f"resume rows must be 2 row counts (training, validation), got {shown(rows)}")
-    data_sha256 = state.get("data_sha256")  # a state saved before glassnet kept it: not known
-    if data_sha256 is not None and not (
-        isinstance(data_sha256, str) and re.fullmatch(r"[0-9a-f]{64}(\+[0-9a-f]{64})?", data_sha256)
+    rows_sha256 = state.get("rows_sha256")  # a state saved before glassnet kept it: not known
+    if rows_sha256 is not None and not (
+        isinstance(rows_sha256, str) and re.fullmatch(r"[0-9a-f]{64}(\+[0-9a-f]{64})?", rows_sha256)
     ):
         raise ValueError(
-            f"resume data_sha256 must be one or two SHA-256 hex digests joined by '+', got {shown(data_sha256)}"
+            f"resume rows_sha256 must be one or two SHA-256 hex digests joined by '+', got {shown(rows_sha256)}"
         )
     return ResumeState(
         member=int(state["member"]),
@@ -760,5 +760,5 @@ def _assemble_resume(
         seconds=float(seconds),
         config=config,  # the checkpoint's: the run's settings, which resuming must keep
         rows=None if rows is None else (rows[0], rows[1]),
-        data_sha256=data_sha256,
+        rows_sha256=rows_sha256,
     )

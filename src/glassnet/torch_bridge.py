@@ -44,7 +44,6 @@ from glassnet.spec import MLPSpec, build_mlp
 # log1p(e^-20) = 2.1e-9 or less away from glassnet's exact log(1 + e^z)
 SOFTPLUS_MIN_THRESHOLD = 20.0
 TORCH_MISSING = "PyTorch is not installed; install the extra with: pip install 'glassnet[torch]'"
-DEVICES = ("cpu", "cuda")
 
 
 class TorchMissingError(ImportError):

@@ -361,7 +361,7 @@ def _explain_parsed(
         spec.y,
         loss=spec.loss,
         learning_rate=spec.learning_rate,
-        params=params if params else spec.params,
+        params=spec.params if params is None else params,
         all_params=spec.all_params if all_params is None else all_params,
         steps=spec.steps if steps is None else steps,
         digits=spec.digits if digits is None else digits,

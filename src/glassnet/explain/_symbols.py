@@ -230,8 +230,3 @@ class LatexStyle(Style):
 
     def transposed(self, symbol: str) -> str:
         return f"({symbol}){self.transpose}"
-
-
-def make_style(kind: str, digits: int) -> Style:
-    """``"text"`` → :class:`Style`, ``"latex"`` → :class:`LatexStyle`."""
-    return LatexStyle(digits) if kind == "latex" else Style(digits)

@@ -15,7 +15,7 @@ from glassnet.nn._activations import (
 )
 from glassnet.nn._linear import INITS, Init, Linear, init_linear
 from glassnet.nn._mlp import MLP
-from glassnet.nn._module import Module, Sequential, flatten_modules
+from glassnet.nn._module import IncompatibleKeys, Module, Sequential, flatten_modules
 from glassnet.nn._parameter import Parameter
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "MLP",
     "Activation",
     "Identity",
+    "IncompatibleKeys",
     "Init",
     "LeakyReLU",
     "Linear",

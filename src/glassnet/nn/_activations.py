@@ -1,8 +1,9 @@
 """Element-wise activations: f(z) and f′(z) side by side, forward and backward in each class.
 
-Every activation maps an array of any shape to one of the same shape. ``function`` and
-``derivative`` are pure (no state), so explanations and tests can call them on their own;
-``forward`` keeps what ``backward`` needs.
+``function`` and ``derivative`` map an array of any shape to one of the same shape and are
+pure (no state), so explanations and tests can call them on their own; called as a module,
+an activation takes a batch, (N, d) -> (N, d), as every module does, and ``forward`` keeps
+what ``backward`` needs.
 """
 
 from __future__ import annotations

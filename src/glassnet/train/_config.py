@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,10 +114,9 @@ class TrainConfig:
         if isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
             object.__setattr__(self, "dtype", np.dtype(dtype).name)
         _choice(self.dtype, DTYPES, "dtype")
-        if not isinstance(self.device, str) or not (
-            self.device in ("cpu", "cuda") or self.device.startswith("cuda:")
-        ):
-            raise ValueError(f"device must be 'cpu' or 'cuda', got {shown(self.device)}")
+        if not isinstance(self.device, str) or not re.fullmatch(r"cpu|cuda(:[0-9]+)?", self.device):
+            # as torch_bridge.resolve_device takes them: "cuda:abc" passed here, refused there
+            raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {shown(self.device)}")
         if self.engine == "numpy" and self.device != "cpu":
             raise ValueError(
                 f"device {shown(self.device)} needs engine='torch'; the numpy engine runs on the CPU"

@@ -16,7 +16,7 @@ def data_fingerprint(x: Any, y: Any) -> str:
     fingerprint can, and ``evaluate``, ``train --resume`` and a Trainer's resume compare it.
     """
     features = np.ascontiguousarray(x, dtype=np.float64)  # (N, d)
-    target = np.ascontiguousarray(y, dtype=np.float64)  # (N,)
+    target = np.ascontiguousarray(y, dtype=np.float64)  # (N,) or (N, K)
     sha = hashlib.sha256(f"X{features.shape}|y{target.shape}|".encode())
     sha.update(features.tobytes())
     sha.update(target.tobytes())

@@ -7,7 +7,6 @@ disk here; ``glassnet.cli`` and the benchmark save what they need.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -377,7 +376,3 @@ def train_moons(
     return train_dataset(
         "moons", X, y, config, split=split, log_columns=(), scale_y=False, info=info, **options
     )
-
-
-def is_finite_metrics(metrics: dict[str, dict[str, float]]) -> bool:
-    return all(math.isfinite(v) for part in metrics.values() for v in part.values())

@@ -52,7 +52,6 @@ from glassnet.train._metrics import (
     regression_metrics,
 )
 
-STATUSES = ("completed", "early_stopped", "diverged", "interrupted")
 # The seed stream of the batch order, [seed, member, ORDER_STREAM]: apart from the streams of
 # the initial weights, [seed, member], and of the Fourier frequencies, [seed, FOURIER_STREAM].
 ORDER_STREAM = 0x4F52444552  # "ORDER"
@@ -73,7 +72,9 @@ class _Rows:
 class MemberResult:
     """One trained member: its final weights, per-epoch history and how training ended."""
 
-    member: int  # index m in the ensemble (its seed key is [seed, m])
+    # index m in the ensemble (its seed key is [seed, m]); while a refit run trains, the job
+    # number (K…2K−1 for the final pass, see Trainer._job), renumbered m in the TrainResult
+    member: int
     weights: dict[str, Array]  # the weights kept (best validation epoch when restore_best)
     history: list[dict[str, float]]  # one record per epoch run
     best_epoch: int  # 1-based epoch whose weights were kept (0: the initial ones)
@@ -85,7 +86,7 @@ class MemberResult:
 class ResumeState:
     """Everything needed to continue an interrupted run exactly where it stopped."""
 
-    member: int  # member in progress
+    member: int  # job in progress: the member, or K + m for member m's final pass under refit
     epoch: int  # 0-based epoch in progress
     batch: int  # batches of that epoch already done
     weights: dict[str, Array]  # current weights
@@ -112,9 +113,9 @@ class ResumeState:
     # (training rows, validation rows) of the run it was taken from, which a resumed run must
     # have too; None: not known (a state built by hand or saved before glassnet kept them)
     rows: tuple[int, int] | None = None
-    # SHA-256 of those rows (Trainer.data_fingerprint): the same counts of other values, or of
+    # SHA-256 of those rows (Trainer.rows_fingerprint): the same counts of other values, or of
     # the same rows in another order, would train another run; None: not known, as for rows
-    data_sha256: str | None = None
+    rows_sha256: str | None = None
 
 
 def ctrl_c_reaches_python() -> bool:
@@ -348,7 +349,7 @@ class Trainer:
         """(training rows, validation rows): what a resume state records and checks."""
         return len(self.x), 0 if self.x_val is None else len(self.x_val)
 
-    def data_fingerprint(self) -> str:
+    def rows_fingerprint(self) -> str:
         """SHA-256 of the training rows (:func:`~glassnet.train._fingerprint.data_fingerprint`),
         then ``+`` and that of the validation rows if there are any: what a resume state
         records and checks."""
@@ -386,8 +387,8 @@ class Trainer:
             )
         if (
             resume is not None
-            and resume.data_sha256 is not None
-            and resume.data_sha256 != self.data_fingerprint()
+            and resume.rows_sha256 is not None
+            and resume.rows_sha256 != self.rows_fingerprint()
         ):
             raise ValueError(
                 "the resume state comes from a run on other rows (as many, but other values or another "
@@ -518,7 +519,7 @@ class Trainer:
                 previous_epoch_start_weights=previous_good if batch > 0 else last_good,
                 config=config,
                 rows=self._rows(),
-                data_sha256=self.data_fingerprint(),
+                rows_sha256=self.rows_fingerprint(),
             )
 
         def diverged(epoch: int, lr: float, value: float) -> MemberResult:
@@ -800,8 +801,8 @@ def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str, dtype: str = "float
 
 
 def _learning_rates(config: TrainConfig) -> Callable[[int], float]:
-    """η_e for 0-based epoch e, from glassnet's schedulers (pure functions of e)."""
-    holder = SGD([Parameter(np.zeros(1))], lr=config.lr)
+    """η_e for 0-based epoch e, from glassnet's schedulers (pure functions of e: ``lr_at``)."""
+    holder = SGD([Parameter(np.zeros(1))], lr=config.lr)  # a scheduler is built on an optimizer
     scheduler: LRScheduler | None
     if config.schedule == "cosine":
         warmup = min(config.warmup_epochs, config.epochs - 1)
@@ -820,10 +821,7 @@ def _learning_rates(config: TrainConfig) -> Callable[[int], float]:
         scheduler = None
 
     def rate(epoch: int) -> float:
-        if scheduler is None:
-            return config.lr
-        scheduler.load_state_dict({"last_epoch": epoch, "base_lrs": [config.lr]})
-        return scheduler.get_last_lr()[0]
+        return config.lr if scheduler is None else scheduler.lr_at(config.lr, epoch)
 
     return rate
 
