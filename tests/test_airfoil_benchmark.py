@@ -122,9 +122,9 @@ def test_train_options_the_benchmark_would_not_read_are_refused(
 @pytest.mark.parametrize(
     ("arguments", "says"),
     [
-        (["--seeds", "0,a"], "--seeds must be an integer in [0, 4294967295], got 'a'"),
-        (["--seeds", ""], "--seeds must be an integer in [0, 4294967295], got ''"),
-        (["--seeds", "-1"], "--seeds must be an integer in [0, 4294967295], got -1"),
+        (["--seeds", "0,a"], "--seeds must be an integer in [0, 9223372036854775807], got 'a'"),
+        (["--seeds", ""], "--seeds must be an integer in [0, 9223372036854775807], got ''"),
+        (["--seeds", "-1"], "--seeds must be an integer in [0, 9223372036854775807], got -1"),
         (["--seeds", "1,2,1"], "--seeds names [1] more than once"),
         (["--ensemble-size", "0"], "--ensemble-size must be an integer in [1, 1000], got 0"),
         (["--seeds", "0", "--", "--seed", "3"], "give --seeds before --"),

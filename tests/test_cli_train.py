@@ -633,6 +633,12 @@ def test_train_moons_plots_the_decision_boundary(tmp_path: Path, capsys: pytest.
         ("--ensemble", "0", "--ensemble must be an integer"),
         ("--ensemble", "5000", "--ensemble must be an integer"),
         ("--seed", "-1", "--seed must be an integer"),
+        (
+            "--seed",
+            str(2**63),
+            r"--seed must be an integer in \[0, 9223372036854775807\], got 9223372036854775808",
+        ),
+        ("--momentum", "1", r"--momentum must be a number in \[0, 1\), got 1$"),
         ("--hidden", "128,0", "--hidden widths must be an integer"),
         ("--hidden", "12x", "--hidden widths must be an integer"),
         ("--hidden", "16384,16384,16384", "parameters"),
@@ -722,6 +728,14 @@ def test_the_same_options_are_taken_where_they_apply(
         == 0
     )
     assert capsys.readouterr().err == ""
+
+
+def test_the_options_ranges_are_the_configurations() -> None:
+    """The command line refused seeds above 2³² − 1, widths above 16,384 and momentum above
+    0.999999, which TrainConfig takes: one set of bounds, TrainConfig's."""
+    options = ["train", "airfoil", "--seed", str(2**63 - 1), "--hidden", "100000", "--optimizer", "sgd"]
+    config = config_from_args(build_parser().parse_args([*options, "--momentum", "0.9999999"]), TrainConfig())
+    assert (config.seed, config.hidden, config.momentum) == (2**63 - 1, (100000,), 0.9999999)
 
 
 def test_no_cuda_graph_is_taken_where_steps_are_captured() -> None:

@@ -36,12 +36,11 @@ from glassnet.train import (
     train_airfoil,
     train_moons,
 )
-from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS
+from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS, MAX_SEED, MAX_WIDTH
 from glassnet.train._trainer import ctrl_c_reaches_python
 
-MAX_HIDDEN_WIDTH = 16_384
+# the options' ranges are TrainConfig's (the same names), and the size of the whole network:
 MAX_PARAMETERS = 50_000_000
-MAX_SEED = 2**32 - 1
 MAX_SAMPLES = 1_000_000
 INTERRUPTED = 130
 
@@ -60,14 +59,22 @@ def parse_int(text: str, option: str, low: int, high: int) -> int:
     return value
 
 
-def parse_float(text: str, option: str, low: float, high: float, *, low_open: bool = False) -> float:
-    """A finite float in [low, high] (or (low, high] when ``low_open``), or ValueError naming ``option``."""
-    interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+def parse_float(
+    text: str, option: str, low: float, high: float, *, low_open: bool = False, high_open: bool = False
+) -> float:
+    """A finite float in [low, high] (either end left out with ``low_open``/``high_open``), or
+    ValueError naming ``option``."""
+    interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
     try:
         value = float(text)
     except (ValueError, TypeError):
         raise ValueError(f"{option} must be a number in {interval}, got {text!r}") from None
-    if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
+    if (
+        not math.isfinite(value)
+        or not low <= value <= high
+        or (low_open and value == low)
+        or (high_open and value == high)
+    ):
         raise ValueError(f"{option} must be a number in {interval}, got {text}")
     return value
 
@@ -76,7 +83,7 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     """Hidden widths "128,128,128" -> (128, 128, 128); empty means no hidden layer."""
     if text.strip() == "":
         return ()
-    widths = tuple(parse_int(part, "--hidden widths", 1, MAX_HIDDEN_WIDTH) for part in text.split(","))
+    widths = tuple(parse_int(part, "--hidden widths", 1, MAX_WIDTH) for part in text.split(","))
     if len(widths) > 64:
         raise ValueError(f"--hidden takes at most 64 layers, got {len(widths)}")
     return widths
@@ -124,7 +131,7 @@ PARSED_OPTIONS: dict[str, tuple[str, Any]] = {
     "ensemble": ("ensemble", lambda t: parse_int(t, "--ensemble", 1, MAX_ENSEMBLE)),
     "seed": ("seed", lambda t: parse_int(t, "--seed", 0, MAX_SEED)),
     "weight_decay": ("weight_decay", lambda t: parse_float(t, "--weight-decay", 0.0, 10.0)),
-    "momentum": ("momentum", lambda t: parse_float(t, "--momentum", 0.0, 0.999999)),
+    "momentum": ("momentum", lambda t: parse_float(t, "--momentum", 0.0, 1.0, high_open=True)),
     "warmup_epochs": ("warmup_epochs", lambda t: parse_int(t, "--warmup-epochs", 0, MAX_EPOCHS)),
     "min_lr_factor": ("min_lr_factor", lambda t: parse_float(t, "--min-lr-factor", 0.0, 1.0)),
     "step_size": ("step_size", lambda t: parse_int(t, "--step-size", 1, MAX_EPOCHS)),

@@ -24,6 +24,7 @@ MAX_EPOCHS = 1_000_000
 MAX_BATCH_SIZE = 10_000_000
 MAX_ENSEMBLE = 1000
 MAX_WIDTH = 100_000
+MAX_SEED = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ class TrainConfig:
         _integer(self.step_size, "step_size", low=1, high=MAX_EPOCHS)
         _integer(self.batch_size, "batch_size", low=1, high=MAX_BATCH_SIZE)
         _integer(self.epochs, "epochs", low=1, high=MAX_EPOCHS)
-        _integer(self.seed, "seed", low=0, high=2**63 - 1)
+        _integer(self.seed, "seed", low=0, high=MAX_SEED)
         _integer(self.patience, "patience", low=0, high=MAX_EPOCHS)
         _integer(self.ensemble, "ensemble", low=1, high=MAX_ENSEMBLE)
         _integer(self.threads, "threads", low=0, high=1024)
