@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from matplotlib.text import Text
 
+from conftest import require_torch
 from glassnet.exercise import exercise_network
 from glassnet.explain import explain, explain_exercise, explain_spec
 from glassnet.explain._derivation import _finite_loss
@@ -785,3 +786,21 @@ def test_without_pytorch_the_skipped_check_says_how_to_install_it(monkeypatch: p
     text = explain_exercise(check_torch=True).render("text")
     assert "PyTorch check skipped: PyTorch is not installed; install the extra with:" in text
     assert "pip install 'glassnet[torch]'" in " ".join(text.split())
+
+
+def test_a_subclass_of_an_activation_gets_no_pytorch_function_to_be_checked_against() -> None:
+    """A subclass may compute something else: PyTorch's function of its parent would have made the
+    check report a disagreement (or an agreement) about another function; torch_bridge refuses
+    subclasses too."""
+    torch = require_torch()
+    import torch.nn.functional as F
+
+    from glassnet.explain._torch import _torch_activation
+
+    class Doubled(Tanh):
+        def function(self, z: Any) -> Any:
+            return 2.0 * np.tanh(z)
+
+    assert _torch_activation(Doubled(), torch, F) is None
+    assert _torch_activation(Tanh(), torch, F) is torch.tanh
+    assert _torch_activation(ReLU(), torch, F) is F.relu

@@ -64,20 +64,17 @@ def _grad(tensor: Any) -> Array:
 
 
 def _torch_activation(activation: Activation | None, torch: Any, F: Any) -> Any:
-    if activation is None or isinstance(activation, Identity):
+    """PyTorch's function for a glassnet activation, or None (no check) for any other, a
+    subclass included: it may compute something else, as torch_bridge reasons too."""
+    if activation is None or type(activation) is Identity:
         return lambda z: z
-    if isinstance(activation, ReLU):
-        return F.relu
-    if isinstance(activation, LeakyReLU):
+    if type(activation) is LeakyReLU:
         slope = activation.negative_slope
         return lambda z: F.leaky_relu(z, negative_slope=slope)
-    if isinstance(activation, Sigmoid):
-        return torch.sigmoid
-    if isinstance(activation, Tanh):
-        return torch.tanh
-    if isinstance(activation, Softplus):
+    if type(activation) is Softplus:
         return lambda z: torch.logaddexp(z, torch.zeros_like(z))  # exact, like glassnet's
-    return None
+    simple: dict[type[Activation], Any] = {ReLU: F.relu, Sigmoid: torch.sigmoid, Tanh: torch.tanh}
+    return simple.get(type(activation))
 
 
 def _torch_loss(loss: Loss, prediction: Any, target: Any, torch: Any, F: Any) -> Any:
