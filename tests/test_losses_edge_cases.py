@@ -197,3 +197,19 @@ def test_demo_moons_table_columns_line_up() -> None:
     header, row = lines[1], lines[2]
     starts = [match.start() for match in re.finditer(r"\S+", row)]  # epoch, ours, theirs, difference
     assert starts[1:] == [header.index(name) for name in ("glassnet loss", "torch loss", "|difference|")]
+
+
+@pytest.mark.parametrize(
+    ("labels", "values", "text", "outside"),
+    [
+        ("01", (0.0, 1.0), "{0, 1}", [False, False, True, True]),
+        ("pm1", (-1.0, 1.0), "{-1, +1}", [True, False, False, True]),
+    ],
+)
+def test_the_label_convention_is_told_by_the_loss(
+    labels: str, values: tuple[float, float], text: str, outside: list[bool]
+) -> None:
+    """One place for the convention: the loss's own check, and explain's, ask it."""
+    loss = LogisticLoss(labels=labels)  # type: ignore[arg-type]
+    assert (loss.label_values, loss.label_set_text) == (values, text)
+    np.testing.assert_array_equal(loss.outside_labels(np.array([0.0, 1.0, -1.0, 0.5])), outside)

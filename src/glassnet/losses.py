@@ -222,6 +222,22 @@ class LogisticLoss(Loss):
         self.labels: LabelConvention = labels
         self.strict_labels = bool(strict_labels)
 
+    @property
+    def label_values(self) -> tuple[float, float]:
+        """The two labels of the convention: (0, 1) for '01', (−1, +1) for 'pm1'."""
+        return (0.0, 1.0) if self.labels == "01" else (-1.0, 1.0)
+
+    @property
+    def label_set_text(self) -> str:
+        """The convention's labels as a set, for messages: "{0, 1}" or "{-1, +1}"."""
+        return "{0, 1}" if self.labels == "01" else "{-1, +1}"
+
+    def outside_labels(self, target: Array) -> npt.NDArray[np.bool_]:
+        """Where ``target`` holds a value other than the convention's two labels."""
+        low, high = self.label_values
+        outside: npt.NDArray[np.bool_] = (target != low) & (target != high)
+        return outside
+
     def sign(self, target: Array) -> Array:
         """s(y): the factor in front of ŷ, (1 − 2y) for labels '01' and −y for 'pm1'."""
         return 1.0 - 2.0 * target if self.labels == "01" else -target
@@ -243,12 +259,13 @@ class LogisticLoss(Loss):
     def target_refusal(self, target: Array) -> str | None:
         if not self.strict_labels:
             return None
-        allowed = (0.0, 1.0) if self.labels == "01" else (-1.0, 1.0)
-        bad = (target != allowed[0]) & (target != allowed[1])
+        bad = self.outside_labels(target)
         if not bad.any():
             return None
-        shown = "{0, 1}" if self.labels == "01" else "{-1, +1}"
-        return f"LogisticLoss(labels={self.labels!r}) expects labels in {shown}, got {exact_text(target[bad].flat[0])}"
+        return (
+            f"LogisticLoss(labels={self.labels!r}) expects labels in {self.label_set_text}, "
+            f"got {exact_text(target[bad].flat[0])}"
+        )
 
     def extra_repr(self) -> str:
         return f"labels={self.labels!r}, reduction={self.reduction!r}"

@@ -223,13 +223,11 @@ def _check_labels(loss: Loss, y: Array) -> None:
         return
     if not loss.strict_labels:
         return
-    allowed = (0.0, 1.0) if loss.labels == "01" else (-1.0, 1.0)
-    bad = y[(y != allowed[0]) & (y != allowed[1])]
+    bad = y[loss.outside_labels(y)]
     if bad.size:
-        shown = "{0, 1}" if loss.labels == "01" else "{-1, +1}"
         other = "'pm1' for y in {-1, +1}" if loss.labels == "01" else "'01' for y in {0, 1}"
         raise ValueError(
-            f"label y = {bad[0]:g} is outside {shown}, the convention of the logistic loss with labels "
+            f"label y = {bad[0]:g} is outside {loss.label_set_text}, the convention of the logistic loss with labels "
             f"{loss.labels!r}; use labels {other}, or literal_labels (--literal-labels) to apply the "
             "formula to y as written"
         )
@@ -332,11 +330,10 @@ def explain(
         ) from None
     notes = []
     rec = derivation.loss
-    if rec.outside and rec.literal:
-        shown = "{0, 1}" if rec.labels == "01" else "{-1, +1}"
+    if rec.outside and rec.literal and isinstance(rec.loss, LogisticLoss):  # only its labels are outside
+        shown = rec.loss.label_set_text
         shown_latex = shown.replace("{", "\\lbrace ").replace("}", " \\rbrace")
-        allowed = (0.0, 1.0) if rec.labels == "01" else (-1.0, 1.0)
-        outside = [k for k, v in enumerate(rec.target) if v not in allowed]  # only these, not every label
+        outside = [int(k) for k in np.flatnonzero(rec.loss.outside_labels(rec.target))]  # only these
         t_style, l_style = Style(digits), LatexStyle(digits)
         target = written.target()
         index = (lambda k: ()) if rec.target.size == 1 else (lambda k: (k + 1,))

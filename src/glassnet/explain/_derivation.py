@@ -336,8 +336,7 @@ def _loss_record(loss: Loss, prediction: Array, y: Array, value: float, grad: Ar
     literal = False
     if isinstance(loss, LogisticLoss):
         sign = loss.sign(target)[0]
-        allowed = (0.0, 1.0) if loss.labels == "01" else (-1.0, 1.0)
-        outside = bool(((target != allowed[0]) & (target != allowed[1])).any())
+        outside = bool(loss.outside_labels(target).any())
         literal = not loss.strict_labels
     return LossRecord(
         loss,

@@ -25,6 +25,7 @@ from glassnet.explain._derivation import (
     rounded_derivative,
 )
 from glassnet.explain._symbols import Expr, Mat, Style, Sym
+from glassnet.losses import LogisticLoss
 
 if TYPE_CHECKING:
     from glassnet.explain._api import Explanation
@@ -291,8 +292,8 @@ class Builder:
     def loss_description(self) -> Inline:
         s, rec = self.s, self.d.loss
         yh, latex = self.post(self.n.depth), s.kind == "latex"
-        if rec.name == "logistic":
-            shown = "{0, 1}" if rec.labels == "01" else "{-1, +1}"
+        if isinstance(rec.loss, LogisticLoss):
+            shown = rec.loss.label_set_text
             if latex:
                 shown = shown.replace("{", r"\lbrace ").replace("}", r" \rbrace")
             inside = r"\in" if latex else "∈"
