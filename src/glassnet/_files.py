@@ -17,18 +17,23 @@ the rename removes the temporary file and leaves the target as it was.
 
 :func:`refuse_overwrite` is the check behind ``--force``, :func:`refuse_same_file` keeps an
 output off a file the same command reads or writes, and :func:`folder_lock` keeps
-two processes (two trainings) from writing into the same folder at once.
+two processes (two trainings) from writing into the same folder at once. :func:`finite_json`
+readies what glassnet writes as JSON (a checkpoint's metadata, metrics.json).
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 LOCK_NAME = ".glassnet.lock"
 """The lock file :func:`folder_lock` keeps in a folder while a process writes into it."""
@@ -123,6 +128,25 @@ def os_error_text(error: OSError) -> str:
         paths = [error.filename] + ([error.filename2] if error.filename2 is not None else [])
         return f"{' -> '.join(map(str, paths))}: {error.strerror}"
     return str(error)
+
+
+def finite_json(value: Any) -> Any:
+    """``value`` ready for ``json.dumps(..., allow_nan=False)``: NaN/±inf floats as None (JSON has
+    no such numbers), NumPy scalars and arrays as Python numbers and lists, paths as strings, keys
+    as strings; a checkpoint's metadata and a run's metrics.json."""
+    if isinstance(value, Mapping):
+        return {str(key): finite_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return finite_json(value.tolist())
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

@@ -51,7 +51,7 @@ import numpy.typing as npt
 
 from glassnet import __version__
 from glassnet._checks import Array, shown
-from glassnet._files import atomic_write
+from glassnet._files import atomic_write, finite_json
 from glassnet.optim._adam import SCALED_MOMENTS
 from glassnet.spec import MLPSpec, check_weights
 from glassnet.train import (
@@ -156,9 +156,9 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
         "glassnet_version": __version__,
         "spec": checkpoint.spec.to_dict(),
         "n_members": len(checkpoint.members),
-        "config": _finite_json(checkpoint.config.to_dict()) if checkpoint.config is not None else None,
-        "metrics": _finite_json(checkpoint.metrics),
-        "info": _finite_json(checkpoint.info),
+        "config": finite_json(checkpoint.config.to_dict()) if checkpoint.config is not None else None,
+        "metrics": finite_json(checkpoint.metrics),
+        "info": finite_json(checkpoint.info),
         "resume": _put_resume(arrays, checkpoint.resume) if checkpoint.resume is not None else None,
     }
     if several:
@@ -227,23 +227,6 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         "rows": None if state.rows is None else [int(n) for n in state.rows],
         "rows_sha256": state.rows_sha256,
     }
-
-
-def _finite_json(value: Any) -> Any:
-    """``value`` with NaN/±inf floats replaced by None (JSON has no such numbers)."""
-    if isinstance(value, Mapping):
-        return {str(key): _finite_json(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite_json(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return _finite_json(value.tolist())
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def _json_default(value: Any) -> Any:

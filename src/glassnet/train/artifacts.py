@@ -28,7 +28,14 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import Array, shown
-from glassnet._files import LOCK_NAME, atomic_write_text, folder_lock, missing_folders, os_error_text
+from glassnet._files import (
+    LOCK_NAME,
+    atomic_write_text,
+    finite_json,
+    folder_lock,
+    missing_folders,
+    os_error_text,
+)
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._fingerprint import data_fingerprint
@@ -449,16 +456,4 @@ def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
 def json_text(document: Any) -> str:
     """``document`` as indented JSON, as metrics.json holds it: NaN and ±inf (an R² of constant
     targets, an RMSE that overflows) written as null, since JSON has no such numbers."""
-    return json.dumps(_finite(document), indent=2, allow_nan=False)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+    return json.dumps(finite_json(document), indent=2, allow_nan=False)
