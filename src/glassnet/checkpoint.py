@@ -65,6 +65,15 @@ from glassnet.train import (
 from glassnet.train._ensemble import member_activations
 from glassnet.train._trainer import check_resume_config
 
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "META_KEY",
+    "Checkpoint",
+    "load_checkpoint",
+    "save_checkpoint",
+]
+
 FORMAT = "glassnet-checkpoint"
 FORMAT_VERSION = 2  # the newest version, written only where needed (see save_checkpoint)
 READ_VERSIONS = tuple(range(1, FORMAT_VERSION + 1))
@@ -74,6 +83,7 @@ FINISHED_STATUSES = (
     "early_stopped",
     "diverged",
 )  # how a finished member of a resume state ended
+
 # the optimizer buffers of a resume state, by optimizer: Adam's moments in either engine's form
 # (torch's m and v, glassnet's scaled u and w), none before Adam's first step; SGD's momentum
 # buffer, absent without momentum

@@ -17,6 +17,14 @@ import numpy as np
 
 from glassnet.explain import explain_exercise
 
+__all__ = [
+    "airfoil_section",
+    "demo_sections",
+    "explanation_section",
+    "moons_section",
+    "run_demo",
+]
+
 
 def explanation_section() -> str:
     """The exercise's step worked out: forward pass, loss, chain rule for w₁₂ʰ, update, checks."""

@@ -14,6 +14,18 @@ import numpy as np
 from glassnet._checks import Array
 from glassnet.nn import MLP
 
+__all__ = [
+    "HIDDEN_BIAS",
+    "HIDDEN_WEIGHT",
+    "INPUT",
+    "LEARNING_RATE",
+    "OUTPUT_BIAS",
+    "OUTPUT_WEIGHT",
+    "SHEET_LABEL",
+    "exercise_input",
+    "exercise_network",
+]
+
 HIDDEN_WEIGHT = ((0.2, 0.4), (0.8, 0.1), (2.0, 0.5))
 HIDDEN_BIAS = (1.0, 1.0, -4.0)
 OUTPUT_WEIGHT = ((0.5, -1.0, 0.0),)

@@ -13,6 +13,12 @@ from glassnet._checks import Array, as_float_array, finite_float
 from glassnet.losses import Loss
 from glassnet.nn import Module
 
+__all__ = [
+    "GradcheckReport",
+    "GradientComparison",
+    "gradcheck",
+]
+
 
 @dataclass(frozen=True)
 class GradientComparison:

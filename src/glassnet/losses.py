@@ -25,6 +25,19 @@ import numpy.typing as npt
 from glassnet._checks import Array, as_float_array, exact_text, finite_float
 from glassnet.nn import stable_sigmoid, stable_softplus
 
+__all__ = [
+    "LOSSES",
+    "REDUCTIONS",
+    "BCELoss",
+    "HalfSquaredError",
+    "LabelConvention",
+    "LogisticLoss",
+    "Loss",
+    "MSELoss",
+    "Reduction",
+    "get_loss",
+]
+
 Reduction = Literal["mean", "sum"]
 REDUCTIONS: tuple[Reduction, ...] = ("mean", "sum")
 LabelConvention = Literal["01", "pm1"]

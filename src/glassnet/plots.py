@@ -17,6 +17,13 @@ import numpy.typing as npt
 
 from glassnet._files import atomic_write
 
+__all__ = [
+    "plot_decision_boundary",
+    "plot_loss_curves",
+    "plot_predicted_vs_measured",
+    "plot_residuals_vs_frequency",
+]
+
 Array = npt.NDArray[np.float64]
 PART_COLOURS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c"}
 

@@ -21,6 +21,14 @@ import numpy.typing as npt
 from glassnet._checks import as_dtype, positive_int, shown
 from glassnet.nn import ACTIVATIONS, MLP, Activation, LeakyReLU, Linear, Module, flatten_modules
 
+__all__ = [
+    "DEFAULT_LEAKY_SLOPE",
+    "MLPSpec",
+    "build_mlp",
+    "check_weights",
+    "spec_of",
+]
+
 DEFAULT_LEAKY_SLOPE = 0.01
 
 

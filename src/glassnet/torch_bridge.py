@@ -40,6 +40,16 @@ from glassnet.nn import (
 )
 from glassnet.spec import MLPSpec, build_mlp
 
+__all__ = [
+    "TorchMissingError",
+    "build_torch_mlp",
+    "from_torch",
+    "import_torch",
+    "resolve_device",
+    "to_torch",
+    "torch_dtype",
+]
+
 # torch's Softplus returns z where z > threshold: from 20 (its default) up, that is
 # log1p(e^-20) = 2.1e-9 or less away from glassnet's exact log(1 + e^z)
 SOFTPLUS_MIN_THRESHOLD = 20.0
