@@ -118,6 +118,58 @@ class ResumeState:
     rows_sha256: str | None = None
 
 
+@dataclass
+class _Progress:
+    """What one job has done so far, which a resume state carries and the end of its run reads:
+    the records of its finished epochs, its best validation epoch, and the weights the epoch in
+    progress and the one before it started from (what a divergence falls back to)."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_weights: dict[str, Array] | None = None  # kept only with restore_best
+    best_val: float = math.inf
+    best_epoch: int = 0  # 1-based (0: none)
+    bad_epochs: int = 0  # epochs since the last improvement
+    last_good: dict[str, Array] | None = None  # weights at the start of the epoch in progress
+    previous_good: dict[str, Array] | None = None  # and of the epoch before it
+
+    @classmethod
+    def resumed(cls, state: ResumeState) -> _Progress:
+        return cls(
+            list(state.history), state.best_weights, state.best_val, state.best_epoch, state.bad_epochs
+        )
+
+    def start_epoch(self, engine: Engine, resume: ResumeState | None, start_batch: int) -> None:
+        """Record the weights an epoch starts from; ``resume`` for the first epoch of a resumed
+        run, whose start (mid-epoch) and the epoch before's come from the state."""
+        self.previous_good = self.last_good if resume is None else resume.previous_epoch_start_weights
+        resumed_start = resume.epoch_start_weights if resume is not None and start_batch > 0 else None
+        self.last_good = resumed_start if resumed_start is not None else engine.get_weights()
+
+    def validated(self, val_loss: float, epoch: int, engine: Engine, *, restore: bool, patience: int) -> bool:
+        """Keep 0-based ``epoch``'s validation loss (and weights, with ``restore``) if it is the
+        best so far; return whether ``patience`` epochs without one ask to stop early."""
+        if val_loss < self.best_val:
+            self.best_val, self.best_epoch, self.bad_epochs = val_loss, epoch + 1, 0
+            if restore:
+                self.best_weights = engine.get_weights()
+            return False
+        self.bad_epochs += 1
+        return patience > 0 and self.bad_epochs >= patience
+
+
+def _show_epoch(bar: Any, record: dict[str, float]) -> None:
+    """Advance the progress bar (None: none) by one epoch, with its loss and validation metric."""
+    if bar is None:
+        return
+    bar.update(1)
+    shown = {"loss": f"{record['train_loss']:.4g}"}
+    if "val_rmse" in record:
+        shown["val_rmse"] = f"{record['val_rmse']:.4g}"
+    elif "val_accuracy" in record:
+        shown["val_acc"] = f"{record['val_accuracy']:.3f}"
+    bar.set_postfix(shown, refresh=False)
+
+
 def ctrl_c_reaches_python() -> bool:
     """Whether Ctrl-C (SIGINT) comes to this thread through a handler Python may replace and put
     back: not outside the main thread, not in a process that ignores it (a background job,
@@ -479,9 +531,9 @@ class Trainer:
         finished: list[MemberResult],
         bar: Any,
     ) -> MemberResult | ResumeState:
+        """Train one job's epochs on ``engine``: a MemberResult when it ends (completed, early
+        stopped or diverged), a ResumeState when a stop was asked."""
         config = self.config
-        member = job  # results and resume states are numbered by job; _result renumbers refit members
-        validating = rows.x_val is not None
         n = len(rows.x)
         batch_size = min(config.batch_size, n)
         n_batches = -(-n // batch_size)
@@ -492,49 +544,18 @@ class Trainer:
                     f"{config.epochs} epochs of {n_batches} batches"
                 )
             engine.load_optimizer_state(resume.optimizer)
-            history = list(resume.history)
-            best_weights, best_val = resume.best_weights, resume.best_val
-            best_epoch, bad_epochs = resume.best_epoch, resume.bad_epochs
+            progress = _Progress.resumed(resume)
             first_epoch, first_batch, sums = resume.epoch, resume.batch, list(resume.sums)
         else:
-            history, best_weights, best_val, best_epoch, bad_epochs = [], None, math.inf, 0, 0
+            progress = _Progress()
             first_epoch, first_batch, sums = 0, 0, [0.0, 0.0, 0.0, 0.0]
-        restore = config.restore_best and validating
+        restore = config.restore_best and rows.x_val is not None
 
         def snapshot(epoch: int, batch: int, sums: list[float]) -> ResumeState:
-            return ResumeState(
-                member=member,
-                epoch=epoch,
-                batch=batch,
-                weights=engine.get_weights(),
-                optimizer=engine.optimizer_state(),
-                sums=list(sums),
-                history=list(history),
-                best_weights=best_weights,
-                best_val=best_val,
-                best_epoch=best_epoch,
-                bad_epochs=bad_epochs,
-                finished=list(finished),
-                epoch_start_weights=last_good if batch > 0 else None,
-                previous_epoch_start_weights=previous_good if batch > 0 else last_good,
-                config=config,
-                rows=self._rows(),
-                rows_sha256=self.rows_fingerprint(),
-            )
+            return self._snapshot(job, epoch, batch, sums, engine, progress, finished)
 
         def diverged(epoch: int, lr: float, value: float) -> MemberResult:
-            # the weights each finished epoch ended with, latest first; the initial weights stand
-            # in for an epoch start that a resume state saved before glassnet kept it lacks
-            ends = [(last_good, epoch), (previous_good, epoch - 1)]
-            candidates = [(weights, done) for weights, done in ends if weights is not None and done >= 0]
-            if not any(done == 0 for _, done in candidates):
-                candidates.append((self.initial_weights(job % config.ensemble), 0))
-            return self._diverged(
-                member, epoch, lr, value, engine, rows, candidates, best_weights, best_epoch, history
-            )
-
-        last_good: dict[str, Array] | None = None  # weights at the start of the epoch in progress
-        previous_good: dict[str, Array] | None = None  # and of the epoch before it
+            return self._diverged_job(job, epoch, lr, value, engine, rows, progress)
 
         if self._stop and resume is None:
             # asked to stop in the last batch of the job before: stop before this one trains a batch
@@ -547,11 +568,7 @@ class Trainer:
                 start_batch = first_batch if epoch == first_epoch else 0
                 # resuming mid-epoch, the sums go on from those of the batches before the interruption
                 engine.begin_epoch(next(orders), sums[:3] if start_batch > 0 else None)
-                resumed_start = resume.epoch_start_weights if resume is not None and start_batch > 0 else None
-                previous_good = last_good
-                if epoch == first_epoch and resume is not None:
-                    previous_good = resume.previous_epoch_start_weights
-                last_good = resumed_start if resumed_start is not None else engine.get_weights()
+                progress.start_epoch(engine, resume if epoch == first_epoch else None, start_batch)
                 for batch in range(start_batch, n_batches):
                     lo = batch * batch_size
                     hi = min(n, lo + batch_size)
@@ -572,51 +589,83 @@ class Trainer:
                 if not math.isfinite(sums[0]):
                     return diverged(epoch, lr, sums[0] / sums[3])  # the epoch's mean loss: inf or nan
                 record = self._epoch_record(job, rows, epoch, lr, sums, engine)
-                history.append(record)
-                stop_early = False
-                if validating:
-                    if record["val_loss"] < best_val:
-                        best_val, best_epoch, bad_epochs = record["val_loss"], epoch + 1, 0
-                        if restore:
-                            best_weights = engine.get_weights()
-                    else:
-                        bad_epochs += 1
-                        stop_early = config.patience > 0 and bad_epochs >= config.patience
-                if bar is not None:
-                    bar.update(1)
-                    shown = {"loss": f"{record['train_loss']:.4g}"}
-                    if "val_rmse" in record:
-                        shown["val_rmse"] = f"{record['val_rmse']:.4g}"
-                    elif "val_accuracy" in record:
-                        shown["val_acc"] = f"{record['val_accuracy']:.3f}"
-                    bar.set_postfix(shown, refresh=False)
+                progress.history.append(record)
+                stop_early = rows.x_val is not None and progress.validated(
+                    record["val_loss"], epoch, engine, restore=restore, patience=config.patience
+                )
+                _show_epoch(bar, record)
                 if self.callback is not None:
                     self.callback(self, record)
                 if stop_early:
                     if bar is not None:
                         bar.update(config.epochs - epoch - 1)
-                    if not (restore and best_weights is not None) and not math.isfinite(
-                        end := self._training_loss(engine, rows)
-                    ):
-                        return diverged(epoch, lr, end)
-                    kept = best_weights if restore and best_weights is not None else engine.get_weights()
-                    return MemberResult(
-                        member=member,
-                        weights=kept,
-                        history=history,
-                        best_epoch=best_epoch if restore and best_weights is not None else epoch + 1,
-                        status="early_stopped",
-                        message="",
-                    )
+                    return self._stopped_early(job, epoch, lr, engine, rows, progress, restore)
                 if self._stop and epoch + 1 < config.epochs:
                     return snapshot(epoch + 1, 0, [0.0, 0.0, 0.0, 0.0])
-        if restore and best_weights is not None:
-            return MemberResult(member, best_weights, history, best_epoch, "completed")
-        if not math.isfinite(
-            end := self._training_loss(engine, rows)
-        ):  # the last step of the last epoch went out of range
+        if restore and progress.best_weights is not None:
+            return MemberResult(
+                job, progress.best_weights, progress.history, progress.best_epoch, "completed"
+            )
+        if not math.isfinite(end := self._training_loss(engine, rows)):  # the last step went out of range
             return diverged(config.epochs - 1, self._rates(config.epochs - 1), end)
-        return MemberResult(member, engine.get_weights(), history, config.epochs, "completed")
+        return MemberResult(job, engine.get_weights(), progress.history, config.epochs, "completed")
+
+    def _snapshot(
+        self,
+        job: int,
+        epoch: int,
+        batch: int,
+        sums: list[float],
+        engine: Engine,
+        progress: _Progress,
+        finished: list[MemberResult],
+    ) -> ResumeState:
+        """The resume state of ``job`` stopped before batch ``batch`` of 0-based ``epoch``."""
+        return ResumeState(
+            member=job,  # results and resume states are numbered by job; _result renumbers refit members
+            epoch=epoch,
+            batch=batch,
+            weights=engine.get_weights(),
+            optimizer=engine.optimizer_state(),
+            sums=list(sums),
+            history=list(progress.history),
+            best_weights=progress.best_weights,
+            best_val=progress.best_val,
+            best_epoch=progress.best_epoch,
+            bad_epochs=progress.bad_epochs,
+            finished=list(finished),
+            epoch_start_weights=progress.last_good if batch > 0 else None,
+            previous_epoch_start_weights=progress.previous_good if batch > 0 else progress.last_good,
+            config=self.config,
+            rows=self._rows(),
+            rows_sha256=self.rows_fingerprint(),
+        )
+
+    def _diverged_job(
+        self, job: int, epoch: int, lr: float, value: float, engine: Engine, rows: _Rows, progress: _Progress
+    ) -> MemberResult:
+        """:meth:`_diverged` with the weights ``progress`` holds as candidates: those each
+        finished epoch ended with, latest first; the initial weights stand in for an epoch start
+        that a resume state saved before glassnet kept it lacks."""
+        ends = [(progress.last_good, epoch), (progress.previous_good, epoch - 1)]
+        candidates = [(weights, done) for weights, done in ends if weights is not None and done >= 0]
+        if not any(done == 0 for _, done in candidates):
+            candidates.append((self.initial_weights(job % self.config.ensemble), 0))
+        best = progress.best_weights, progress.best_epoch
+        return self._diverged(job, epoch, lr, value, engine, rows, candidates, *best, progress.history)
+
+    def _stopped_early(
+        self, job: int, epoch: int, lr: float, engine: Engine, rows: _Rows, progress: _Progress, restore: bool
+    ) -> MemberResult:
+        """The result of ``job`` stopped early after 0-based ``epoch``: the best validation
+        epoch's weights when restored, else the last ones (diverged if their loss is not finite)."""
+        if restore and progress.best_weights is not None:
+            kept, best_epoch = progress.best_weights, progress.best_epoch
+        else:
+            if not math.isfinite(end := self._training_loss(engine, rows)):
+                return self._diverged_job(job, epoch, lr, end, engine, rows, progress)
+            kept, best_epoch = engine.get_weights(), epoch + 1
+        return MemberResult(job, kept, progress.history, best_epoch, "early_stopped", "")
 
     def _diverged(
         self,
