@@ -41,7 +41,7 @@ import os
 import re
 import struct
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -648,6 +648,41 @@ def _assemble_resume(
         if state.get("has_previous_start")
         else None
     )
+    counts = _resume_counts(state, config)
+    if state["best_val"] is not None and not (
+        isinstance(state["best_val"], float | int) and math.isfinite(state["best_val"])
+    ):
+        raise ValueError(f"resume best_val must be a finite number or null, got {shown(state['best_val'])}")
+    finished = [
+        _finished_member(index, entry, groups, weights_of) for index, entry in enumerate(state["finished"])
+    ]
+    sums, seconds, rows, rows_sha256 = _resume_tallies(state)
+    return ResumeState(
+        member=counts["member"],
+        epoch=counts["epoch"],
+        batch=counts["batch"],
+        weights=weights,
+        optimizer={"step": counts["step"], "buffers": buffers},
+        sums=sums,
+        history=history_records(_group(groups, "resume/history")),
+        best_weights=best,
+        best_val=float(state["best_val"]) if state["best_val"] is not None else math.inf,
+        best_epoch=counts["best_epoch"],
+        bad_epochs=counts["bad_epochs"],
+        finished=finished,
+        epoch_start_weights=epoch_start,
+        previous_epoch_start_weights=previous_start,
+        seconds=seconds,
+        config=config,  # the checkpoint's: the run's settings, which resuming must keep
+        rows=rows,
+        rows_sha256=rows_sha256,
+    )
+
+
+def _resume_counts(state: Mapping[str, Any], config: TrainConfig | None) -> dict[str, int]:
+    """A resume state's counts (member, epoch, batch, step, best_epoch, bad_epochs), each an
+    integer ≥ 0 within the run's ranges, with the optimizer buffers and the finished members
+    that go with them."""
     counts = {key: state[key] for key in ("member", "epoch", "batch", "step", "best_epoch", "bad_epochs")}
     for key, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -674,43 +709,47 @@ def _assemble_resume(
             f"resume member {shown(counts['member'])} follows {len(state['finished'])} finished member(s), "
             f"not {shown(counts['member'])}"
         )
-    if state["best_val"] is not None and not (
-        isinstance(state["best_val"], float | int) and math.isfinite(state["best_val"])
-    ):
-        raise ValueError(f"resume best_val must be a finite number or null, got {shown(state['best_val'])}")
-    finished = []
-    for index, entry in enumerate(state["finished"]):
-        if not isinstance(entry, Mapping):
-            raise ValueError(f"resume finished member {index} must be a mapping, got {type(entry).__name__}")
-        if (
-            isinstance(entry["member"], bool)
-            or not isinstance(entry["member"], int)
-            or entry["member"] != index
-        ):
-            raise ValueError(
-                f"resume finished member {index} is numbered {shown(entry['member'])}; finished members are "
-                "numbered 0, 1, … in order"
-            )
-        best_epoch = entry["best_epoch"]
-        if isinstance(best_epoch, bool) or not isinstance(best_epoch, int) or best_epoch < 0:
-            raise ValueError(
-                f"resume finished member {index} best_epoch must be an integer >= 0, got {shown(best_epoch)}"
-            )
-        member_weights = weights_of(f"resume/finished/{index}/weights", f"resume finished member {index}")
-        if entry["status"] not in FINISHED_STATUSES:
-            raise ValueError(
-                f"resume finished member {index} has status {shown(entry['status'])}, not one of {', '.join(FINISHED_STATUSES)}"
-            )
-        finished.append(
-            MemberResult(
-                member=int(entry["member"]),
-                weights=member_weights,
-                history=history_records(_group(groups, f"resume/finished/{index}/history")),
-                best_epoch=int(entry["best_epoch"]),
-                status=str(entry["status"]),
-                message=str(entry["message"]),
-            )
+    return counts
+
+
+def _finished_member(
+    index: int, entry: Any, groups: Groups, weights_of: Callable[[str, str], dict[str, Array]]
+) -> MemberResult:
+    """Finished member ``index`` of a resume state: numbered ``index``, a status a finished
+    member can have, finite weights of the architecture (``weights_of``)."""
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"resume finished member {index} must be a mapping, got {type(entry).__name__}")
+    if isinstance(entry["member"], bool) or not isinstance(entry["member"], int) or entry["member"] != index:
+        raise ValueError(
+            f"resume finished member {index} is numbered {shown(entry['member'])}; finished members are "
+            "numbered 0, 1, … in order"
         )
+    best_epoch = entry["best_epoch"]
+    if isinstance(best_epoch, bool) or not isinstance(best_epoch, int) or best_epoch < 0:
+        raise ValueError(
+            f"resume finished member {index} best_epoch must be an integer >= 0, got {shown(best_epoch)}"
+        )
+    weights = weights_of(f"resume/finished/{index}/weights", f"resume finished member {index}")
+    if entry["status"] not in FINISHED_STATUSES:
+        raise ValueError(
+            f"resume finished member {index} has status {shown(entry['status'])}, not one of {', '.join(FINISHED_STATUSES)}"
+        )
+    return MemberResult(
+        member=index,
+        weights=weights,
+        history=history_records(_group(groups, f"resume/finished/{index}/history")),
+        best_epoch=best_epoch,
+        status=str(entry["status"]),
+        message=str(entry["message"]),
+    )
+
+
+def _resume_tallies(
+    state: Mapping[str, Any],
+) -> tuple[list[float], float, tuple[int, int] | None, str | None]:
+    """A resume state's running sums of the epoch in progress, seconds trained, row counts and
+    rows' SHA-256, each checked; the last three may be absent (a state saved before glassnet kept
+    them: not known)."""
     sums = state["sums"]
     if not (
         isinstance(sums, list)
@@ -718,40 +757,26 @@ def _assemble_resume(
         and all(isinstance(v, float | int) and not isinstance(v, bool) and 0.0 <= v < math.inf for v in sums)
     ):
         raise ValueError(f"resume sums must be 4 finite sums >= 0, got {shown(sums)}")
-    seconds = state.get("seconds", 0.0)  # a state saved before glassnet kept the time: not known
+    seconds = state.get("seconds", 0.0)
     if isinstance(seconds, bool) or not isinstance(seconds, float | int) or not 0.0 <= seconds < math.inf:
         raise ValueError(f"resume seconds must be a finite number >= 0, got {shown(seconds)}")
-    rows = state.get("rows")  # a state saved before glassnet kept the rows: not known
+    rows = state.get("rows")
     if rows is not None and not (
         isinstance(rows, list)
         and len(rows) == 2
         and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in rows)
     ):
         raise ValueError(f"resume rows must be 2 row counts (training, validation), got {shown(rows)}")
-    rows_sha256 = state.get("rows_sha256")  # a state saved before glassnet kept it: not known
+    rows_sha256 = state.get("rows_sha256")
     if rows_sha256 is not None and not (
         isinstance(rows_sha256, str) and re.fullmatch(r"[0-9a-f]{64}(\+[0-9a-f]{64})?", rows_sha256)
     ):
         raise ValueError(
             f"resume rows_sha256 must be one or two SHA-256 hex digests joined by '+', got {shown(rows_sha256)}"
         )
-    return ResumeState(
-        member=int(state["member"]),
-        epoch=int(state["epoch"]),
-        batch=int(state["batch"]),
-        weights=weights,
-        optimizer={"step": int(state["step"]), "buffers": buffers},
-        sums=[float(v) for v in sums],
-        history=history_records(_group(groups, "resume/history")),
-        best_weights=best,
-        best_val=float(state["best_val"]) if state["best_val"] is not None else math.inf,
-        best_epoch=int(state["best_epoch"]),
-        bad_epochs=int(state["bad_epochs"]),
-        finished=finished,
-        epoch_start_weights=epoch_start,
-        previous_epoch_start_weights=previous_start,
-        seconds=float(seconds),
-        config=config,  # the checkpoint's: the run's settings, which resuming must keep
-        rows=None if rows is None else (rows[0], rows[1]),
-        rows_sha256=rows_sha256,
+    return (
+        [float(v) for v in sums],
+        float(seconds),
+        None if rows is None else (rows[0], rows[1]),
+        rows_sha256,
     )
