@@ -15,9 +15,9 @@ import numpy.typing as npt
 from glassnet._checks import Array, as_float_array, finite_float, positive_int
 from glassnet._files import atomic_write_text
 from glassnet.exercise import INPUT, LEARNING_RATE, SHEET_LABEL, exercise_network
-from glassnet.explain._derivation import Derivation, ParamRecord, derive, read_network
+from glassnet.explain._derivation import Derivation, LossRecord, ParamRecord, derive, read_network
 from glassnet.explain._document import PATH_SHOW_LIMIT, build_document
-from glassnet.explain._notation import ParamRef, all_params, make_notation, parse_param
+from glassnet.explain._notation import Notation, ParamRef, all_params, make_notation, parse_param
 from glassnet.explain._symbols import LatexStyle, Style
 from glassnet.losses import LabelConvention, LogisticLoss, Loss, Reduction, get_loss
 from glassnet.nn import Module
@@ -273,27 +273,9 @@ def explain(
     the vectorised δ form (default: for three or more layers, or too many paths).
     ``check_torch`` adds PyTorch autograd to the checks when torch is installed.
     """
-    # a string such as "no" is truthy: unchecked, literal_labels="no" applied the literal formula
-    for flag, value in (
-        ("literal_labels", literal_labels),
-        ("all_params", all_params),
-        ("check_torch", check_torch),
-    ):
-        if not isinstance(value, bool | np.bool_):
-            raise TypeError(f"{flag} must be True or False, got {value!r} ({type(value).__name__})")
-    if deltas is not None and not isinstance(deltas, bool | np.bool_):
-        raise TypeError(f"deltas must be True, False or None, got {deltas!r} ({type(deltas).__name__})")
-    if title is not None and not isinstance(title, str):
-        raise TypeError(f"title must be a string or None, got {title!r} ({type(title).__name__})")
-    digits = positive_int(digits, "digits")
-    if digits > 17:
-        raise ValueError(f"digits must be between 1 and 17, got {digits}")
-    if steps is not None:
-        steps = positive_int(steps, "steps")
-        if steps > MAX_STEPS:  # each step renders a full block: keep the document (and the wait) bounded
-            raise ValueError(f"steps must be at most {MAX_STEPS}, got {steps}")
-    learning_rate = finite_float(learning_rate, "learning_rate", minimum=0.0)
-    fd_eps = finite_float(fd_eps, "fd_eps", minimum=0.0, strict=True)
+    digits, steps, learning_rate, fd_eps = _checked_options(
+        literal_labels, all_params, check_torch, deltas, title, digits, steps, learning_rate, fd_eps
+    )
     net = read_network(model)
     sizes = net.sizes
     x_vec = _as_vector(x, "x", sizes[0], "one per input")
@@ -328,35 +310,74 @@ def explain(
         raise ValueError(
             f"the numbers overflow float64 ({where}); use smaller weights, inputs or learning rate"
         ) from None
-    notes = []
     rec = derivation.loss
-    if rec.outside and rec.literal and isinstance(rec.loss, LogisticLoss):  # only its labels are outside
-        shown = rec.loss.label_set_text
-        shown_latex = shown.replace("{", "\\lbrace ").replace("}", " \\rbrace")
-        outside = [int(k) for k in np.flatnonzero(rec.loss.outside_labels(rec.target))]  # only these
-        t_style, l_style = Style(digits), LatexStyle(digits)
-        target = written.target()
-        index = (lambda k: ()) if rec.target.size == 1 else (lambda k: (k + 1,))
-        bad_text = ", ".join(
-            f"{t_style.sym(target, *index(k))} = {t_style.num(rec.target[k])}" for k in outside
-        )
-        bad_latex = ", ".join(
-            f"${l_style.sym(target, *index(k))} = {l_style.num(rec.target[k])}$" for k in outside
-        )
-        many = len(outside) > 1
-        label, lies, it = ("labels", "lie", "them") if many else ("label", "lies", "it")
-        notes.append(
-            Note(
-                f"The {label} {bad_text} {lies} outside {shown}; the logistic formula is applied to {it} as "
-                "written (literal labels), so the loss is not a negative log-likelihood.",
-                f"The {label} {bad_latex} {lies} outside ${shown_latex}$; "
-                f"the logistic formula is applied to {it} as written (literal labels), so the loss is not a "
-                "negative log-likelihood.",
-            )
-        )
+    note = _literal_label_note(rec, written, digits)
     if title is None:
         title = f"Worked solution: a {'-'.join(map(str, sizes))} network, {rec.name} loss"
-    return Explanation(title, derivation, tuple(notes), None, digits)
+    return Explanation(title, derivation, () if note is None else (note,), None, digits)
+
+
+def _checked_options(
+    literal_labels: Any,
+    all_params: Any,
+    check_torch: Any,
+    deltas: Any,
+    title: Any,
+    digits: Any,
+    steps: Any,
+    learning_rate: Any,
+    fd_eps: Any,
+) -> tuple[int, int | None, float, float]:
+    """:func:`explain`'s options checked: the flags are bools (a string such as "no" is truthy:
+    unchecked, literal_labels="no" applied the literal formula), the title a string; returns
+    ``digits``, ``steps``, ``learning_rate`` and ``fd_eps`` as plain numbers."""
+    for flag, value in (
+        ("literal_labels", literal_labels),
+        ("all_params", all_params),
+        ("check_torch", check_torch),
+    ):
+        if not isinstance(value, bool | np.bool_):
+            raise TypeError(f"{flag} must be True or False, got {value!r} ({type(value).__name__})")
+    if deltas is not None and not isinstance(deltas, bool | np.bool_):
+        raise TypeError(f"deltas must be True, False or None, got {deltas!r} ({type(deltas).__name__})")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {title!r} ({type(title).__name__})")
+    digits = positive_int(digits, "digits")
+    if digits > 17:
+        raise ValueError(f"digits must be between 1 and 17, got {digits}")
+    if steps is not None:
+        steps = positive_int(steps, "steps")
+        if steps > MAX_STEPS:  # each step renders a full block: keep the document (and the wait) bounded
+            raise ValueError(f"steps must be at most {MAX_STEPS}, got {steps}")
+    learning_rate = finite_float(learning_rate, "learning_rate", minimum=0.0)
+    fd_eps = finite_float(fd_eps, "fd_eps", minimum=0.0, strict=True)
+    return digits, steps, learning_rate, fd_eps
+
+
+def _literal_label_note(rec: LossRecord, written: Notation, digits: int) -> Note | None:
+    """The note on labels outside the logistic loss's convention, applied as written (literal
+    labels): the loss is then no negative log-likelihood. None for any other loss or label."""
+    if not (rec.outside and rec.literal and isinstance(rec.loss, LogisticLoss)):
+        return None
+    shown = rec.loss.label_set_text
+    shown_latex = shown.replace("{", "\\lbrace ").replace("}", " \\rbrace")
+    outside = [int(k) for k in np.flatnonzero(rec.loss.outside_labels(rec.target))]  # only these
+    t_style, l_style = Style(digits), LatexStyle(digits)
+    target = written.target()
+    index = (lambda k: ()) if rec.target.size == 1 else (lambda k: (k + 1,))
+    bad_text = ", ".join(f"{t_style.sym(target, *index(k))} = {t_style.num(rec.target[k])}" for k in outside)
+    bad_latex = ", ".join(
+        f"${l_style.sym(target, *index(k))} = {l_style.num(rec.target[k])}$" for k in outside
+    )
+    many = len(outside) > 1
+    label, lies, it = ("labels", "lie", "them") if many else ("label", "lies", "it")
+    return Note(
+        f"The {label} {bad_text} {lies} outside {shown}; the logistic formula is applied to {it} as "
+        "written (literal labels), so the loss is not a negative log-likelihood.",
+        f"The {label} {bad_latex} {lies} outside ${shown_latex}$; "
+        f"the logistic formula is applied to {it} as written (literal labels), so the loss is not a "
+        "negative log-likelihood.",
+    )
 
 
 def _not_finite(value: Any, where: str) -> str | None:
