@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 import signal
@@ -19,6 +20,7 @@ import pytest
 from conftest import reseal, rewrite_checkpoint, shared_airfoil
 from glassnet.checkpoint import load_checkpoint, save_checkpoint
 from glassnet.cli import build_parser, main
+from glassnet.cli._evaluate import _fixed
 from glassnet.cli._train import config_from_args, seconds_text
 from glassnet.train import NumpyEngine, TrainConfig
 
@@ -341,6 +343,43 @@ def test_an_interrupted_runs_checkpoint_is_used_with_a_warning_that_it_is_unfini
         "(interrupted in validation pass, epoch 2 after 0 batch(es)), not a finished model; "
         f"`glassnet train airfoil --out {run} --data {shared_airfoil()} --resume` finishes it\n"
     )
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+def test_a_diverged_runs_model_is_used_with_a_warning_that_it_diverged(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its numbers (a level of 4.9e75 dB, say) were printed without a word; an RMSE past a million
+    is printed in four significant digits, not seventy-six."""
+    out = tmp_path / "dv"
+    assert main(["train", "airfoil", *DIVERGING, "--out", str(out)]) == 1
+    message = load_checkpoint(out / "model.npz").info["message"]
+    rows = tmp_path / "rows.csv"
+    rows.write_text("800,0,0.3048,71.3,0.00266337\n")
+    capsys.readouterr()
+    assert main([command, str(out), *([str(rows)] if command == "predict" else [])]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"glassnet {command}: warning: {out / 'model.npz'} is the model of a run that diverged ({message})\n"
+    )
+    if command == "evaluate":
+        assert all(len(number) < 12 for number in re.findall(r"(?:RMSE|MAE|R²) (\S+)", captured.out))
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "text"),
+    [
+        (0.9781, 3, "0.978"),
+        (-0.25, 4, "-0.2500"),
+        (4.9e75, 3, "4.9e+75"),
+        (-3.2e150, 4, "-3.2e+150"),
+        (math.nan, 3, "nan"),
+    ],
+)
+def test_a_metric_is_printed_in_fixed_decimals_up_to_a_million(
+    value: float, decimals: int, text: str
+) -> None:
+    assert _fixed(value, decimals) == text
 
 
 @pytest.mark.parametrize("refit", [True, False])

@@ -123,9 +123,10 @@ def test_decision_boundary_of_probabilities_refuses_other_outputs(tmp_path: Path
 def test_run_figures_show_the_parts_and_models_metrics_json_measures(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A refit model has trained on the validation rows: its figures show "train" as the
-    training and validation rows, "val" as the validation pass's predictions and "test", so
-    each part's RMSE in the legend is the one in metrics.json."""
+    """A refit model has trained on the validation rows: its figures show it alone, on the
+    training and validation rows ("train", named train+val, as evaluate names it) and "test", so
+    each part's RMSE in the legend is the one in metrics.json. They showed the validation rows
+    twice, once as "train" and once predicted by the validation pass's model, another model."""
     config = TrainConfig(hidden=(8,), epochs=3, batch_size=128, fourier_features=0, warmup_epochs=1, seed=3)
     run = train_airfoil(load_airfoil(shared_airfoil()), config)
     assert run.result.validation_members  # refit happened
@@ -134,6 +135,7 @@ def test_run_figures_show_the_parts_and_models_metrics_json_measures(
     def record(name: str, original: Any) -> Any:
         def wrapper(first: Any, second: Any, path: Path, **kwargs: Any) -> Path:
             drawn[name] = (first, second)
+            drawn[f"{name} labels"] = kwargs.get("labels")
             return original(first, second, path, **kwargs)
 
         return wrapper
@@ -145,8 +147,9 @@ def test_run_figures_show_the_parts_and_models_metrics_json_measures(
     write_plots(run, tmp_path)
     measured, predicted = drawn["pvm"]
     frequency, residual = drawn["res"]
-    assert list(measured) == list(frequency) == ["train", "val", "test"]
-    for part in ("train", "val", "test"):
+    assert list(measured) == list(frequency) == ["train", "test"]
+    assert drawn["pvm labels"] == drawn["res labels"] == {"train": "train+val"}
+    for part in ("train", "test"):
         rmse = float(np.sqrt(np.mean((predicted[part] - measured[part]) ** 2)))
         assert len(measured[part]) == len(frequency[part]) == run.metrics[part]["n"]
         assert rmse == pytest.approx(run.metrics[part]["rmse"], rel=1e-12)
@@ -157,18 +160,15 @@ def test_run_figures_show_the_parts_and_models_metrics_json_measures(
     ("members", "labels"),
     [
         (1, ["train", "validation", "refit on train+val"]),
-        (
-            2,
-            [f"{curve} (member {m})" for m in (1, 2) for curve in ("train", "validation")]
-            + [f"refit on train+val (member {m})" for m in (1, 2)],
-        ),
+        # one colour per kind for every member: entries per member named lines no one could tell apart
+        (2, ["train (2 members)", "validation (2 members)", "refit on train+val (2 members)"]),
         (5, ["train (5 members)", "validation (5 members)", "refit on train+val (5 members)"]),
     ],
 )
 def test_loss_curve_legend_names_the_members_each_line_stands_for(
     members: int, labels: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past three members one legend entry stands for the lines of every member, so it names them all."""
+    """With several members one legend entry stands for the lines of every member, so it names them all."""
     validation = [
         {"member": float(m), "epoch": float(e), "train_loss": 1.0 / e, "val_loss": 1.2 / e}
         for m in range(members)
@@ -253,3 +253,49 @@ def test_predicted_vs_measured_draws_y_equals_x_past_an_infinite_prediction(
     monkeypatch.setattr(plots, "_save", record)
     plot_predicted_vs_measured(measured, predicted, tmp_path / "pvm.png")
     assert drawn["line"] == [[[100.0, 100.0], [120.0, 120.0]]]
+
+
+def test_a_huge_rmse_is_written_in_significant_digits_in_the_legend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A diverged run's RMSE of 1e75 was written with two decimals: 76 digits ran the legend off
+    the figure and squeezed the plot to a sliver."""
+    drawn: list[str] = []
+    save = plots._save
+
+    def legend_of(figure: Any, path: Any, axes: Any, title: str, **kwargs: Any) -> Path:
+        written = save(figure, path, axes, title, **kwargs)
+        drawn.extend(text.get_text() for text in axes.get_legend().get_texts())
+        return written
+
+    monkeypatch.setattr(plots, "_save", legend_of)
+    plot_predicted_vs_measured(
+        {"train": np.array([70.0, 80.0]), "test": np.array([75.0])},
+        {"train": np.array([70.5, 79.0]), "test": np.array([4.9e75])},
+        tmp_path / "p.png",
+    )
+    assert drawn[:2] == ["train (RMSE 0.79 dB)", "test (RMSE 4.9e+75 dB)"]
+
+
+def test_a_short_run_has_whole_epochs_on_its_axis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    history = [{"member": 0.0, "epoch": float(e), "train_loss": 1.0 / e} for e in (1, 2, 3, 4, 5)]
+    ticks: list[float] = []
+    save = plots._save
+
+    def ticks_of(figure: Any, path: Any, axes: Any, title: str, **kwargs: Any) -> Path:
+        written = save(figure, path, axes, title, **kwargs)
+        ticks.extend(axes.get_xticks())
+        return written
+
+    monkeypatch.setattr(plots, "_save", ticks_of)
+    plot_loss_curves(history, tmp_path / "l.png")
+    assert ticks and all(float(tick).is_integer() for tick in ticks)  # 1.0, 1.5, 2.0, … before
+
+
+@pytest.mark.parametrize("suffix", [".svg", ".pdf", ".png"])
+def test_the_same_figure_is_the_same_bytes(suffix: str, tmp_path: Path) -> None:
+    """An SVG held its date and random clip-path ids, a PDF its date: two runs differed."""
+    history = [{"member": 0.0, "epoch": float(e), "train_loss": 1.0 / e} for e in (1, 2, 3)]
+    first = plot_loss_curves(history, tmp_path / f"a{suffix}").read_bytes()
+    second = plot_loss_curves(history, tmp_path / f"b{suffix}").read_bytes()
+    assert first == second

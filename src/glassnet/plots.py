@@ -1,4 +1,5 @@
-"""Figures of a training run, drawn with Matplotlib's Agg canvas (no display, no global state).
+"""Figures of a training run, drawn with Matplotlib's Agg canvas (no display, no pyplot state;
+an SVG is saved with ``svg.hashsalt`` set for the save alone, so its ids do not change).
 
 Each function writes one figure (PNG, or SVG/PDF by the suffix) atomically and returns its path: loss curves, predicted vs measured,
 residuals vs frequency, and the decision boundary of a 2-D classifier.
@@ -40,6 +41,24 @@ def _figure(width: float = 6.0, height: float = 4.5) -> Any:
 SAVE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 
 
+def write_figure(figure: Any, target: Path, fmt: str, **options: Any) -> Path:
+    """Draw ``figure`` into ``target`` atomically, in ``fmt``, the same bytes for the same figure:
+    an SVG's date and the ids of its clip paths (random by default) and a PDF's date are fixed."""
+    import matplotlib
+
+    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
+    with matplotlib.rc_context({"svg.hashsalt": "glassnet"}):  # SVG ids: from the salt, not uuid4
+        return atomic_write(
+            target, lambda temporary: figure.savefig(temporary, format=fmt, metadata=metadata, **options)
+        )
+
+
+def _number_text(value: float) -> str:
+    """A metric for a legend: two decimals, or three significant digits where two decimals would
+    print a number of dozens of digits (a diverged run's RMSE of 1e75)."""
+    return f"{value:.2f}" if abs(value) < 1e6 else f"{value:.3g}"
+
+
 def _save(
     figure: Any,
     path: str | os.PathLike[str],
@@ -60,7 +79,7 @@ def _save(
     if fmt is None:
         raise ValueError(f"a figure file must end in {', '.join(SAVE_FORMATS)}, got {str(target)!r}")
     figure.tight_layout()
-    return atomic_write(target, lambda temporary: figure.savefig(temporary, format=fmt))
+    return write_figure(figure, target, fmt)
 
 
 def plot_loss_curves(
@@ -71,6 +90,8 @@ def plot_loss_curves(
         raise ValueError("plot_loss_curves needs at least one epoch of history")
     # a NaN stands for a value the record lacks, as history.csv writes it (the validation pass's refit)
     history = [{key: value for key, value in record.items() if not math.isnan(value)} for record in history]
+    from matplotlib.ticker import MaxNLocator
+
     figure = _figure()
     axes = figure.add_subplot()
     # one curve per member and pass; a final (refit) pass trains on training + validation rows
@@ -79,11 +100,10 @@ def plot_loss_curves(
     for refit, member in curves:
         rows = [r for r in history if (int(r.get("refit", 0)), int(r.get("member", 0))) == (refit, member)]
         epochs = [record["epoch"] for record in rows]
-        # up to three members, one legend entry each; past that, the first one's stands for all
+        # members share a colour per kind: the first one's entry stands for all (entries per
+        # member would name lines the reader cannot tell apart)
         if len(members) == 1:
             suffix: str | None = ""
-        elif len(members) <= 3:
-            suffix = f" (member {member + 1})"
         else:
             suffix = f" ({len(members)} members)" if member == members[0] else None
         alpha = 1.0 if len(members) == 1 else 0.6
@@ -110,6 +130,7 @@ def plot_loss_curves(
     if values and min(values) > 0:
         axes.set_yscale("log")
     axes.set_xlabel("epoch")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 in a short run
     axes.set_ylabel("loss (model units)")
     return _save(figure, path, axes, title)
 
@@ -145,8 +166,11 @@ def plot_predicted_vs_measured(
     *,
     unit: str = "dB",
     title: str = "Predicted vs measured",
+    labels: Mapping[str, str] | None = None,
 ) -> Path:
-    """Scatter of prediction against measurement for each part (train/val/test), with y = x."""
+    """Scatter of prediction against measurement for each part (train/val/test), with y = x;
+    ``labels`` names a part otherwise than its key in the legend ("train+val")."""
+    labels = labels or {}
     parts = _parts(measured, predicted, ("measured values", "predictions"), "plot_predicted_vs_measured")
     figure = _figure(5.5, 5.5)
     axes = figure.add_subplot()
@@ -156,9 +180,8 @@ def plot_predicted_vs_measured(
             continue
         with np.errstate(over="ignore"):  # a prediction near the float64 limit: its RMSE is inf
             rmse = float(np.sqrt(np.mean((p - y) ** 2)))
-        axes.scatter(
-            y, p, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=f"{part} (RMSE {rmse:.2f} {unit})"
-        )
+        label = f"{labels.get(part, part)} (RMSE {_number_text(rmse)} {unit})"
+        axes.scatter(y, p, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=label)
         both = np.concatenate([y, p])  # (2n,)
         finite = both[np.isfinite(both)]  # an overflowed ŷ (±inf) would take the y = x line off the figure
         if finite.size:
@@ -177,15 +200,18 @@ def plot_residuals_vs_frequency(
     *,
     unit: str = "dB",
     title: str = "Residuals vs frequency",
+    labels: Mapping[str, str] | None = None,
 ) -> Path:
-    """Residual (predicted − measured) against frequency on a log axis, for each part."""
+    """Residual (predicted − measured) against frequency on a log axis, for each part;
+    ``labels`` names a part otherwise than its key in the legend ("train+val")."""
+    labels = labels or {}
     parts = _parts(frequency, residual, ("frequencies", "residuals"), "plot_residuals_vs_frequency")
     figure = _figure(6.5, 4.5)
     axes = figure.add_subplot()
     drawn = False
     for part, (f, r) in parts.items():
         if f.size:
-            axes.scatter(f, r, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=part)
+            axes.scatter(f, r, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=labels.get(part, part))
             drawn = drawn or bool((np.isfinite(r) & (f > 0)).any())
     axes.axhline(0.0, color="black", linewidth=1)
     if drawn:  # with no point to show (every residual NaN or inf), a log axis has no range to take

@@ -47,10 +47,14 @@ def model_path(text: str) -> Path:
 
 
 def warn_unfinished(checkpoint: Checkpoint, path: Path) -> None:
-    """A warning when ``path`` is an interrupted run's checkpoint: a model stopped part-way."""
-    if checkpoint.resume is None:
-        return
+    """A warning when ``path`` is an interrupted run's checkpoint (a model stopped part-way) or
+    a diverged run's model (the weights its message names, not those of a finished run)."""
     info = checkpoint.info
+    if checkpoint.resume is None:
+        if info.get("status") == "diverged":  # it printed the numbers of such a model without a word
+            why = info.get("message") or "training diverged"
+            warnings.warn(f"{path} is the model of a run that diverged ({why})", UserWarning, stacklevel=2)
+        return
     how = info.get("message") or "interrupted"
     source = info.get("data_source")  # the file the run read: resuming needs the same rows
     data = f" --data {shlex.quote(source)}" if isinstance(source, str) else ""
@@ -187,6 +191,12 @@ def members_text(activations: Sequence[str], noun: str, sizes: Sequence[int]) ->
     return f"{len(activations)} {noun}(s){kinds}"
 
 
+def _fixed(value: float, decimals: int) -> str:
+    """``value`` with ``decimals`` decimals, or four significant digits past a million, where
+    fixed decimals would print a diverged run's RMSE of 1e75 as 76 digits."""
+    return f"{value:.{decimals}f}" if abs(value) < 1e6 else f"{value:.4g}"
+
+
 def metrics_lines(
     metrics: dict[str, dict[str, float]],
     unit: str,
@@ -204,9 +214,10 @@ def metrics_lines(
         if "accuracy" in values:
             measured = f"accuracy {values['accuracy']:.3f}"
         else:
-            measured = (
-                f"RMSE {values['rmse']:.3f} {unit}  MAE {values['mae']:.3f} {unit}  R² {values['r2']:.4f}"
+            rmse, mae, r2 = (
+                _fixed(values[key], decimals) for key, decimals in (("rmse", 3), ("mae", 3), ("r2", 4))
             )
+            measured = f"RMSE {rmse} {unit}  MAE {mae} {unit}  R² {r2}"
         note = f", {notes[part]}" if part in notes else ""
         lines.append(f"  {labels.get(part, part):{width}s}  {measured}  (n={int(values['n'])}{note})")
     return lines

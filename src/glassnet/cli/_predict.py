@@ -45,8 +45,8 @@ def register(subparsers: Any) -> None:
             "Read INPUT (rows of the model's features in its order, by position; header optional, "
             "one that lists the model's feature names in another order is refused; comma, semicolon or tab), "
             "predict with MODEL, and write the rows with the prediction appended (stdout without -o; "
-            "a level in dB with 6 decimals, in scientific notation below 1e-4 and from 1e9 on; a logit "
-            "and a probability in full). "
+            "a level in dB with 6 decimals, in scientific notation below 1e-4 and from 1e9 on; a "
+            "classifier's logit and probability in full, and its label, 1 where the probability is above ½, else 0). "
             "INPUT - reads standard input, so rows can be piped in."
         ),
     )

@@ -290,10 +290,16 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
             )
         return written
     parts, predicted = part_predictions(run)
+    labels: dict[str, str] = {}
+    if run.result.validation_members:
+        # refit: the model kept was trained on the validation rows, which its "train" covers; its
+        # figures show it alone (the validation pass's model measured them, in metrics.json)
+        parts.pop("val", None)
+        labels["train"] = "train+val"
     unit = str(run.info.get("target_unit", "dB"))
     measured = {name: run.y[rows] for name, rows in parts.items()}
     written["predicted_vs_measured"] = plots.plot_predicted_vs_measured(
-        measured, predicted, out / "predicted_vs_measured.png", unit=unit
+        measured, predicted, out / "predicted_vs_measured.png", unit=unit, labels=labels
     )
     if run.task == "airfoil":  # its first column is the frequency
         written["residuals_vs_frequency"] = plots.plot_residuals_vs_frequency(
@@ -301,6 +307,7 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
             {name: predicted[name] - measured[name] for name in parts},
             out / "residuals_vs_frequency.png",
             unit=unit,
+            labels=labels,
         )
     return written
 
