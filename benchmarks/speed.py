@@ -47,6 +47,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -1248,7 +1249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "python benchmarks/speed.py"
         + (" --quick" if args.quick else "")
         + (" --write-docs" if args.write_docs else "")
-        + (f" --data {args.data}" if args.data is not None else "")
+        + (f" --data {shlex.quote(args.data)}" if args.data is not None else "")
     )
     results = run(settings, data)
     text = report(results, command)

@@ -141,6 +141,7 @@ def test_a_failure_while_writing_leaves_no_mixture_of_two_runs(
         "written before it, and not the rest"
     )
     assert caught.value.written == [tmp_path / name for name in ("model.npz", "metrics.json", "history.csv")]
+    assert caught.value.errno == 28  # the cause's, for a caller who tells a full disk from the rest
     assert json.loads((tmp_path / "metrics.json").read_text())["split"]["seed"] == 4  # the new run's
     left = sorted(path.name for path in tmp_path.iterdir())
     assert left == ["history.csv", "metrics.json", "model.npz"]  # no figure of the previous run

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from conftest import reseal, rewrite_checkpoint, shared_airfoil
+from glassnet._checks import metric_text
 from glassnet.checkpoint import load_checkpoint, save_checkpoint
 from glassnet.cli import build_parser, main
-from glassnet.cli._evaluate import _fixed
 from glassnet.cli._train import config_from_args, seconds_text
 from glassnet.train import NumpyEngine, TrainConfig
 
@@ -379,7 +379,7 @@ def test_a_diverged_runs_model_is_used_with_a_warning_that_it_diverged(
 def test_a_metric_is_printed_in_fixed_decimals_up_to_a_million(
     value: float, decimals: int, text: str
 ) -> None:
-    assert _fixed(value, decimals) == text
+    assert metric_text(value, decimals) == text
 
 
 @pytest.mark.parametrize("refit", [True, False])

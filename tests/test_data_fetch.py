@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 import http.server
 import io
+import os
+import signal
 import socket
 import threading
 import time
@@ -371,8 +373,29 @@ def test_a_name_lookup_that_hangs_is_given_up_at_the_timeout(
         release.set()
 
 
-def test_a_reply_that_comes_after_the_deadline_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The open given up goes on in its thread: the reply it gets at last is closed, not leaked."""
+def _give_up_on_a_late_reply() -> None:
+    """_open_by given up at a deadline of 0.2 s."""
+    request = urllib.request.Request("http://127.0.0.1:9/a.zip")
+    with pytest.raises(TimeoutError, match=r"^timed out, no reply in the 0\.2 s allowed"):
+        _download._open_by(request, 0.2, time.monotonic() + 0.2)
+
+
+def _interrupt_the_wait_for_a_reply() -> None:
+    """Ctrl-C while _open_by waits (its deadline 30 s away)."""
+    request = urllib.request.Request("http://127.0.0.1:9/a.zip")
+    threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        _download._open_by(request, 30.0, time.monotonic() + 30.0)
+
+
+@pytest.mark.parametrize(
+    "give_up", [_give_up_on_a_late_reply, _interrupt_the_wait_for_a_reply], ids=["deadline", "ctrl-c"]
+)
+def test_a_reply_that_comes_after_the_caller_gave_up_is_closed(
+    give_up: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The open given up goes on in its thread: the reply it gets at last is closed, not leaked
+    (after Ctrl-C it stayed open until garbage collection)."""
     arrived, closed = threading.Event(), threading.Event()
 
     class _Reply:
@@ -384,9 +407,7 @@ def test_a_reply_that_comes_after_the_deadline_is_closed(monkeypatch: pytest.Mon
         return _Reply()
 
     monkeypatch.setattr(_download._OPENER, "open", late_open)
-    request = urllib.request.Request("http://127.0.0.1:9/a.zip")
-    with pytest.raises(TimeoutError, match=r"^timed out, no reply in the 0\.2 s allowed"):
-        _download._open_by(request, 0.2, time.monotonic() + 0.2)
+    give_up()
     arrived.set()
     assert closed.wait(5)
 

@@ -299,3 +299,27 @@ def test_the_same_figure_is_the_same_bytes(suffix: str, tmp_path: Path) -> None:
     first = plot_loss_curves(history, tmp_path / f"a{suffix}").read_bytes()
     second = plot_loss_curves(history, tmp_path / f"b{suffix}").read_bytes()
     assert first == second
+
+
+def test_an_svg_save_leaves_matplotlibs_settings_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The salt that fixes an SVG's ids is Matplotlib's global setting: set for the save only,
+    a failed save included."""
+    import matplotlib
+
+    before = matplotlib.rcParams["svg.hashsalt"]
+    history = [{"member": 0.0, "epoch": float(e), "train_loss": 1.0 / e} for e in (1, 2, 3)]
+    plot_loss_curves(history, tmp_path / "a.svg")
+    assert matplotlib.rcParams["svg.hashsalt"] == before
+
+    def full_disk(*args: Any, **kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    from matplotlib.figure import Figure
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
+    with pytest.raises(OSError, match="No space left on device"):
+        plot_loss_curves(history, tmp_path / "b.svg")
+    assert matplotlib.rcParams["svg.hashsalt"] == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.svg"]

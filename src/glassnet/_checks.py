@@ -119,6 +119,12 @@ def binary_scale(magnitude: npt.ArrayLike) -> Any:
     return float(scale) if scale.ndim == 0 else scale
 
 
+def metric_text(value: float, decimals: int) -> str:
+    """A metric for people: ``decimals`` decimals, or four significant digits past a million,
+    where fixed decimals would print a diverged run's RMSE of 1e75 as 76 digits."""
+    return f"{value:.{decimals}f}" if abs(value) < 1e6 else f"{value:.4g}"
+
+
 def exact_text(value: Any) -> str:
     """A number as briefly as it can be written and still read back as itself: 2, -1, 0.5,
     1.000001 (which ``:g`` would print as 1), 1e+300; float32 values with float32's digits.

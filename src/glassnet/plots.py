@@ -1,5 +1,6 @@
-"""Figures of a training run, drawn with Matplotlib's Agg canvas (no display, no pyplot state;
-an SVG is saved with ``svg.hashsalt`` set for the save alone, so its ids do not change).
+"""Figures of a training run, drawn with Matplotlib's Agg canvas (no display, no pyplot state).
+An SVG is saved with Matplotlib's global ``svg.hashsalt`` set while it is written (one such save
+at a time), so its ids do not change; a save by other code meanwhile would see that salt.
 
 Each function writes one figure (PNG, or SVG/PDF by the suffix) atomically and returns its path: loss curves, predicted vs measured,
 residuals vs frequency, and the decision boundary of a 2-D classifier.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from glassnet._checks import metric_text
 from glassnet._files import atomic_write
 
 __all__ = [
@@ -39,24 +42,27 @@ def _figure(width: float = 6.0, height: float = 4.5) -> Any:
 
 
 SAVE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+_SVG_SALT_LOCK = threading.Lock()
 
 
 def write_figure(figure: Any, target: Path, fmt: str, **options: Any) -> Path:
     """Draw ``figure`` into ``target`` atomically, in ``fmt``, the same bytes for the same figure:
     an SVG's date and the ids of its clip paths (random by default) and a PDF's date are fixed."""
+
+    def save(temporary: Path) -> None:
+        metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
+        figure.savefig(temporary, format=fmt, metadata=metadata, **options)
+
+    if fmt != "svg":
+        return atomic_write(target, save)
     import matplotlib
 
-    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
-    with matplotlib.rc_context({"svg.hashsalt": "glassnet"}):  # SVG ids: from the salt, not uuid4
-        return atomic_write(
-            target, lambda temporary: figure.savefig(temporary, format=fmt, metadata=metadata, **options)
-        )
-
-
-def _number_text(value: float) -> str:
-    """A metric for a legend: two decimals, or three significant digits where two decimals would
-    print a number of dozens of digits (a diverged run's RMSE of 1e75)."""
-    return f"{value:.2f}" if abs(value) < 1e6 else f"{value:.3g}"
+    # the SVG's ids come from the salt, not uuid4, where the salt is set: Matplotlib reads it
+    # from its global rcParams. The lock keeps it to one glassnet save at a time, so that one
+    # save's rc_context does not put back settings another set (Matplotlib itself is not
+    # thread-safe: figures drawn in threads at once fail in its text layout before this)
+    with _SVG_SALT_LOCK, matplotlib.rc_context({"svg.hashsalt": "glassnet"}):
+        return atomic_write(target, save)
 
 
 def _save(
@@ -180,7 +186,7 @@ def plot_predicted_vs_measured(
             continue
         with np.errstate(over="ignore"):  # a prediction near the float64 limit: its RMSE is inf
             rmse = float(np.sqrt(np.mean((p - y) ** 2)))
-        label = f"{labels.get(part, part)} (RMSE {_number_text(rmse)} {unit})"
+        label = f"{labels.get(part, part)} (RMSE {metric_text(rmse, 2)} {unit})"
         axes.scatter(y, p, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=label)
         both = np.concatenate([y, p])  # (2n,)
         finite = both[np.isfinite(both)]  # an overflowed ŷ (±inf) would take the y = x line off the figure

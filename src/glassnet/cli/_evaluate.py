@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._checks import metric_text
 from glassnet._files import given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.train.artifacts import MODEL_FILE, RESUME_FILE, data_mismatch, json_text
@@ -191,12 +192,6 @@ def members_text(activations: Sequence[str], noun: str, sizes: Sequence[int]) ->
     return f"{len(activations)} {noun}(s){kinds}"
 
 
-def _fixed(value: float, decimals: int) -> str:
-    """``value`` with ``decimals`` decimals, or four significant digits past a million, where
-    fixed decimals would print a diverged run's RMSE of 1e75 as 76 digits."""
-    return f"{value:.{decimals}f}" if abs(value) < 1e6 else f"{value:.4g}"
-
-
 def metrics_lines(
     metrics: dict[str, dict[str, float]],
     unit: str,
@@ -215,7 +210,7 @@ def metrics_lines(
             measured = f"accuracy {values['accuracy']:.3f}"
         else:
             rmse, mae, r2 = (
-                _fixed(values[key], decimals) for key, decimals in (("rmse", 3), ("mae", 3), ("r2", 4))
+                metric_text(values[key], decimals) for key, decimals in (("rmse", 3), ("mae", 3), ("r2", 4))
             )
             measured = f"RMSE {rmse} {unit}  MAE {mae} {unit}  R² {r2}"
         note = f", {notes[part]}" if part in notes else ""

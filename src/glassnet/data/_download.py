@@ -174,12 +174,27 @@ def _open_by(request: urllib.request.Request, timeout: float, deadline: float) -
                     outcome["response"] = response
         done.set()
 
-    threading.Thread(target=open_now, name="glassnet-download", daemon=True).start()
-    if not done.wait(max(0.0, deadline - time.monotonic())):
+    def give_up() -> None:
+        """Leave the open to its thread, which closes a reply that comes after this; close one
+        that came already."""
         with lock:
-            if "response" not in outcome:
-                outcome["abandoned"] = True
-                raise TimeoutError(f"timed out, no reply in the {timeout:g} s allowed (timeout, --timeout)")
+            outcome["abandoned"] = True
+            late = outcome.pop("response", None)
+        if late is not None:
+            late.close()
+
+    threading.Thread(target=open_now, name="glassnet-download", daemon=True).start()
+    try:
+        finished = done.wait(max(0.0, deadline - time.monotonic()))
+    except BaseException:  # Ctrl-C while waiting: the reply the thread gets must not stay open
+        give_up()
+        raise
+    if not finished:
+        with lock:
+            answered = "response" in outcome
+        if not answered:
+            give_up()
+            raise TimeoutError(f"timed out, no reply in the {timeout:g} s allowed (timeout, --timeout)")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["response"]

@@ -263,6 +263,7 @@ class IncompleteRunError(OSError):
         super().__init__(
             f"{os_error_text(cause)}; {folder} holds the run's {listed}, written before it, and not the rest"
         )
+        self.errno = cause.errno  # ENOSPC, say, for a caller who tells causes apart (the message is the text)
         self.written = written
 
 
