@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from glassnet import optim
+from glassnet import gradcheck, optim
+from glassnet.losses import MSELoss
 from glassnet.nn import MLP, LeakyReLU, Linear, Module, ReLU, Sequential, Tanh
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 from glassnet.torch_bridge import to_torch
@@ -243,3 +244,39 @@ def test_sequential_refuses_a_bad_insert_or_extend_and_stays_as_it_was(
     with pytest.raises(error, match=match):
         change(model)
     assert list(model) == before
+
+
+class _WithHead(Sequential):
+    """A Sequential holding one more module as an attribute, and an alias of one of its layers."""
+
+    def __init__(self) -> None:
+        super().__init__(Linear(2, 2, rng=np.random.default_rng(0)))
+        self.head = Linear(2, 1, rng=np.random.default_rng(1))
+        self.first = self.layers[0]  # the same module: counted once, by its place
+
+    def forward(self, x: Any) -> Any:
+        return self.head.forward(super().forward(x))
+
+    def backward(self, grad_out: Any) -> Any:
+        return super().backward(self.head.backward(grad_out))
+
+
+def test_a_module_a_sequential_subclass_holds_is_one_of_its_children_as_in_torch() -> None:
+    """It was left out of parameters, state_dict, train/eval and gradcheck, which said 'all ok'
+    of a model whose head it never checked."""
+    model = _WithHead()
+    assert [name for name, _ in model.named_parameters()] == [
+        "0.weight",
+        "0.bias",
+        "head.weight",
+        "head.bias",
+    ]
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "head.weight", "head.bias"]
+    model.eval()
+    assert model.head.training is False
+    x = np.random.default_rng(2).normal(size=(4, 2))
+    report = gradcheck(model, MSELoss(), x, np.zeros((4, 1)))
+    assert report.ok and [comparison.name for comparison in report.comparisons][-2:] == [
+        "head.weight",
+        "head.bias",
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from glassnet.nn import ACTIVATIONS, MLP, LeakyReLU, Linear, Sequential, Sigmoid, Tanh
+from glassnet.nn import ACTIVATIONS, MLP, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
 from glassnet.spec import MLPSpec, build_mlp, spec_of
 from glassnet.torch_bridge import (
     TORCH_MISSING,
@@ -179,7 +179,7 @@ def test_missing_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     ("layers", "match"),
     [
         ([Tanh()], "starts with a Linear"),
-        ([Linear(2, 3), Linear(3, 1)], "expected an activation"),
+        ([Linear(2, 3), Linear(3, 1)], "expected one of glassnet's activations .* at position 1, got Linear"),
         ([Linear(2, 3), Tanh(), Linear(4, 1)], "takes 4 inputs"),
         ([Linear(2, 3), Tanh(), Linear(3, 3), Sigmoid(), Linear(3, 1)], "one hidden activation"),
     ],
@@ -353,3 +353,36 @@ def test_cuda_index_beyond_the_gpus_is_a_clear_error(torch: Any, monkeypatch: py
     with pytest.raises(ValueError, match=r"device 'cuda:2' requested but this machine has 2 CUDA GPUs"):
         resolve_device("cuda:2")
     assert resolve_device("cuda:1") == torch.device("cuda:1")
+
+
+class _Doubled(Linear):
+    """A Linear whose output is twice its product: the same weights, another function."""
+
+    def forward(self, x: Any) -> Any:
+        return 2.0 * super().forward(x)
+
+
+class _Clipped(ReLU):
+    name = "relu"
+
+    def function(self, z: Any) -> Any:
+        return np.clip(z, 0.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("layers", "match"),
+    [
+        ([_Doubled(2, 1)], r"starts with a Linear layer, got \['_Doubled'\]"),
+        ([Linear(2, 3), _Clipped(), Linear(3, 1)], r"activations .* at position 1, got _Clipped"),
+        (
+            [Linear(2, 3), Tanh(), Linear(3, 1, dtype=np.float32)],
+            r"Linear at position 2 is float32, the first one float64; an MLPSpec has one dtype",
+        ),
+    ],
+    ids=["linear subclass", "activation subclass", "two dtypes"],
+)
+def test_spec_of_refuses_what_a_spec_would_describe_as_another_model(layers: list[Any], match: str) -> None:
+    """spec_of took subclasses for their parents (a model rebuilt from the spec computed other
+    outputs) and called a float32-after-float64 model float32."""
+    with pytest.raises(ValueError, match=match):
+        spec_of(Sequential(*layers))

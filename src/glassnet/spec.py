@@ -141,10 +141,12 @@ def spec_of(model: Module) -> MLPSpec:
     """The :class:`MLPSpec` of a glassnet model made of Linear layers with activations between.
 
     Accepts an MLP or any Sequential (nested ones are opened up) of the form
-    Linear, f, Linear, f, …, Linear[, g] with one hidden activation f throughout.
+    Linear, f, Linear, f, …, Linear[, g] with one hidden activation f throughout, every layer
+    glassnet's own class (a subclass may compute something else, which a spec cannot say, as
+    torch_bridge reasons) and of one dtype.
     """
     layers = flatten_modules([model])
-    if not layers or not isinstance(layers[0], Linear):
+    if not layers or type(layers[0]) is not Linear:
         raise ValueError(f"expected a model that starts with a Linear layer, got {_kinds(layers)}")
     sizes = [layers[0].in_features]
     hidden: set[tuple[str, float]] = set()
@@ -152,8 +154,13 @@ def spec_of(model: Module) -> MLPSpec:
     expect_linear = True
     for position, layer in enumerate(layers):
         if expect_linear:
-            if not isinstance(layer, Linear):
+            if type(layer) is not Linear:
                 raise ValueError(f"expected Linear at position {position}, got {type(layer).__name__}")
+            if layer.dtype != layers[0].dtype:
+                raise ValueError(
+                    f"Linear at position {position} is {layer.dtype}, the first one {layers[0].dtype}; an "
+                    "MLPSpec has one dtype (model.astype makes them one)"
+                )
             if layer.in_features != sizes[-1]:
                 raise ValueError(
                     f"Linear at position {position} takes {layer.in_features} inputs, previous layer gives {sizes[-1]}"
@@ -161,8 +168,11 @@ def spec_of(model: Module) -> MLPSpec:
             sizes.append(layer.out_features)
             expect_linear = False
         else:
-            if not isinstance(layer, Activation):
-                raise ValueError(f"expected an activation at position {position}, got {type(layer).__name__}")
+            if not isinstance(layer, Activation) or type(layer) not in ACTIVATIONS.values():
+                raise ValueError(
+                    f"expected one of glassnet's activations ({', '.join(ACTIVATIONS)}) at position "
+                    f"{position}, got {type(layer).__name__}"
+                )
             if position == len(layers) - 1:
                 output = layer
             else:

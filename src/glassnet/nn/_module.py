@@ -242,11 +242,19 @@ class Sequential(Module):
         return None
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The layers, named by position, then any module a subclass holds as an attribute (a
+        head, say), by its name, as torch counts it: its parameters, state and mode with the
+        rest (they were left out of parameters, state_dict, train/eval and gradcheck)."""
         for index, layer in enumerate(self.layers):
             yield str(index), layer
+        held = {id(layer) for layer in self.layers}
+        for name, child in super().named_children():
+            if id(child) not in held:  # an attribute naming one of the layers is that layer
+                yield name, child
 
     def children(self) -> Iterator[Module]:
-        return iter(self.layers)  # the same order as named_children, without building names
+        for _, child in self.named_children():
+            yield child
 
     def append(self, layer: Module) -> Self:
         """Add ``layer`` at the end; return self (as ``torch.nn.Sequential.append``)."""
