@@ -11,7 +11,7 @@ import pytest
 from glassnet import gradcheck, optim
 from glassnet.losses import MSELoss
 from glassnet.nn import MLP, LeakyReLU, Linear, Module, ReLU, Sequential, Tanh
-from glassnet.spec import MLPSpec, build_mlp, check_weights
+from glassnet.spec import MLPSpec, build_mlp, check_weights, spec_of
 from glassnet.torch_bridge import to_torch
 
 
@@ -280,3 +280,11 @@ def test_a_module_a_sequential_subclass_holds_is_one_of_its_children_as_in_torch
         "head.weight",
         "head.bias",
     ]
+
+
+def test_an_identity_output_is_the_spec_without_one() -> None:
+    """MLPSpec(output_activation="identity") and the spec spec_of reads back from its model (None)
+    compared unequal, and hashed apart, for one network."""
+    spec = MLPSpec((2, 3, 1), output_activation="identity")
+    assert spec == MLPSpec((2, 3, 1)) and hash(spec) == hash(MLPSpec((2, 3, 1)))
+    assert spec_of(build_mlp(spec, rng=np.random.default_rng(0))) == spec

@@ -34,7 +34,8 @@ DEFAULT_LEAKY_SLOPE = 0.01
 
 @dataclass(frozen=True)
 class MLPSpec:
-    """Layer sizes (d₀, …, d_L), hidden activation f, output activation g (None: identity), dtype.
+    """Layer sizes (d₀, …, d_L), hidden activation f, output activation g (None: identity, which
+    "identity" is taken as), dtype.
 
     Layers, in order: Linear(d₀→d₁), f, Linear(d₁→d₂), f, …, Linear(d_{L−1}→d_L)[, g], named
     ``"0"``, ``"1"``, … as in ``MLP`` and in a flat ``torch.nn.Sequential``.
@@ -62,6 +63,8 @@ class MLPSpec:
                 continue
             if not isinstance(value, str) or value not in ACTIVATIONS:
                 raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {shown(value)}")
+        if self.output_activation == "identity":  # the same network as None, which spec_of reports
+            object.__setattr__(self, "output_activation", None)
         object.__setattr__(self, "dtype", str(as_dtype(self.dtype)))
         slope = self.negative_slope
         numeric = int | float | np.integer | np.floating  # np.float32(0.2) too, as LeakyReLU takes it
