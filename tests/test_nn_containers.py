@@ -288,3 +288,32 @@ def test_an_identity_output_is_the_spec_without_one() -> None:
     spec = MLPSpec((2, 3, 1), output_activation="identity")
     assert spec == MLPSpec((2, 3, 1)) and hash(spec) == hash(MLPSpec((2, 3, 1)))
     assert spec_of(build_mlp(spec, rng=np.random.default_rng(0))) == spec
+
+
+class _Scaled(Linear):
+    """Twice Linear's output, with the backward that goes with it."""
+
+    def forward(self, x: Any) -> Any:
+        return 2.0 * super().forward(x)
+
+    def backward(self, grad_out: Any) -> Any:
+        return super().backward(2.0 * np.asarray(grad_out))
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: _Scaled(2, 1, rng=np.random.default_rng(0)), _WithHead], ids=["linear", "sequential"]
+)
+def test_backward_params_of_a_subclass_with_its_own_backward_runs_it(make: Any) -> None:
+    """A training step calls backward_params, which subclasses inherited from Linear and
+    Sequential: it skipped their backward (half the gradient for the doubled Linear, none for
+    the head), while gradcheck, which calls backward, said all was well."""
+    x = np.random.default_rng(3).normal(size=(4, 2))
+    grads = []
+    for call in ("backward", "backward_params"):
+        model = make()
+        model(x)
+        getattr(model, call)(np.ones((4, 1)))
+        grads.append({name: p.grad.copy() for name, p in model.named_parameters()})
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[0]:
+        np.testing.assert_array_equal(grads[0][name], grads[1][name])

@@ -118,13 +118,19 @@ class Linear(Module):
         """Add dL/dW = Gᵀ X and dL/db = Σₙ G to the gradients; return dL/dX = G W."""
         if not isinstance(grad_out, np.ndarray):  # a nested list, as the activations take
             grad_out = self._grad_array(grad_out)
-        self.backward_params(grad_out)  # refuses a dL/dY of the wrong shape
+        self._add_param_grads(grad_out)  # refuses a dL/dY of the wrong shape
         grad_in: Array = grad_out.dot(self.weight.data)  # (N, in)
         return grad_in
 
     def backward_params(self, grad_out: npt.ArrayLike) -> None:
         """The parameters' half of :meth:`backward`: add dL/dW = Gᵀ X and dL/db = Σₙ G to the
         gradients, without the product dL/dX = G W (see :meth:`Module.backward_params`)."""
+        self._add_param_grads(grad_out)
+
+    def _add_param_grads(self, grad_out: npt.ArrayLike) -> None:
+        # backward and backward_params share it, so that a subclass's backward, which calls
+        # Linear.backward, does not come back to itself through backward_params (a subclass
+        # with its own backward runs it for backward_params: Module.__init_subclass__)
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
         if not isinstance(grad_out, np.ndarray):

@@ -41,6 +41,12 @@ class Module:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._input_name = f"{cls.__name__} input"
+        # a subclass with a backward of its own and no backward_params would inherit one that
+        # skips its backward (Linear's, Sequential's: a training step's gradients were the
+        # parent's, while gradcheck, which calls backward, said all was well); it takes the
+        # default, which runs its backward
+        if "backward" in vars(cls) and "backward_params" not in vars(cls):
+            cls.backward_params = Module.backward_params  # type: ignore[method-assign]
 
     def forward(self, x: Array) -> Array:
         raise NotImplementedError(f"{type(self).__name__} does not define forward")
