@@ -59,7 +59,8 @@ class Module:
         ``grad`` and return nothing. A training step is one: its input is data (PyTorch does
         not compute dL/dx either, for an input that does not require a gradient). By default
         this runs ``backward``; modules whose dL/dx is work of its own skip it (``Linear``,
-        and ``Sequential``, which passes the call on to its first layer)."""
+        and ``Sequential``, which passes the call on to its first layer). A subclass that
+        defines ``backward`` and not ``backward_params`` gets this default, its own backward."""
         self.backward(grad_out)
 
     def __call__(self, x: npt.ArrayLike) -> Array:
