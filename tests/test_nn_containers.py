@@ -317,3 +317,12 @@ def test_backward_params_of_a_subclass_with_its_own_backward_runs_it(make: Any) 
     assert grads[0].keys() == grads[1].keys()
     for name in grads[0]:
         np.testing.assert_array_equal(grads[0][name], grads[1][name])
+
+
+def test_a_sequential_of_its_own_is_not_read_as_its_layers() -> None:
+    """spec_of described a Sequential subclass with a head as its layers alone: another model."""
+    with pytest.raises(
+        ValueError, match=r"^_WithHead is a Sequential of its own and holds head besides its layers"
+    ):
+        spec_of(_WithHead())
+    assert spec_of(Sequential(MLP([2, 3, 1]))) == MLPSpec((2, 3, 1))  # plain ones are opened up

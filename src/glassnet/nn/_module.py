@@ -325,10 +325,23 @@ class Sequential(Module):
 
 
 def flatten_modules(modules: Iterable[Module]) -> list[Module]:
-    """Leaf modules in forward order (Sequentials opened up)."""
+    """Leaf modules in forward order (Sequentials opened up).
+
+    ValueError for a Sequential subclass that computes more than its layers in order (its own
+    forward or backward, or modules held besides its layers): a list of its layers would
+    describe another model (spec_of, to_torch and explain read them)."""
     leaves: list[Module] = []
     for module in modules:
         if isinstance(module, Sequential):
+            kind = type(module)
+            extra = [name for name, _ in module.named_children() if not name.isdigit()]
+            if extra or kind.forward is not Sequential.forward or kind.backward is not Sequential.backward:
+                held = f" and holds {', '.join(extra)} besides its layers" if extra else ""
+                raise ValueError(
+                    f"{kind.__name__} is a Sequential of its own{held}: its layers in order are not "
+                    "the model it computes, which a list of layers (an MLPSpec, a torch.nn.Sequential, "
+                    "an explanation) cannot describe"
+                )
             leaves.extend(flatten_modules(module.layers))
         else:
             leaves.append(module)
