@@ -270,17 +270,20 @@ def run_metrics(run: Run) -> dict[str, dict[str, float]]:
     )
 
 
-def part_predictions(run: Run) -> tuple[dict[str, npt.NDArray[np.intp]], dict[str, Array]]:
+def part_predictions(
+    run: Run, *, validation_pass: bool = True
+) -> tuple[dict[str, npt.NDArray[np.intp]], dict[str, Array]]:
     """The rows of each part ("train", "val", "test", in that order) and the predictions they are
     measured with (:func:`run_metrics`, the run's plots): a refit model has trained on the
     validation rows, so its "train" covers the training and validation rows, and "val" is
-    predicted by the validation pass's models."""
+    predicted by the validation pass's models (not at all with ``validation_pass`` False: the
+    model kept's parts alone, as its figures show it)."""
     parts = run.parts()
     validation = run.result.validation_ensemble()
     kept = model_parts(parts, refit=validation is not None)
     prediction = run.predict(run.X)  # (N,)
     predicted = {name: prediction[rows] for name, rows in kept.items()}
-    if validation is not None:
+    if validation is not None and validation_pass:
         kept["val"] = parts["val"]
         predicted["val"] = predict_raw(validation, run.preprocessor, run.X)[parts["val"]]
     order = [name for name in ("train", "val", "test") if name in kept]

@@ -290,13 +290,11 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
                 title=f"2→{'→'.join(map(str, run.config.hidden))}→1 network on the {run.task} set",
             )
         return written
-    parts, predicted = part_predictions(run)
-    labels: dict[str, str] = {}
-    if run.result.validation_members:
-        # refit: the model kept was trained on the validation rows, which its "train" covers; its
-        # figures show it alone (the validation pass's model measured them, in metrics.json)
-        parts.pop("val", None)
-        labels["train"] = "train+val"
+    # refit: the model kept was trained on the validation rows, which its "train" covers; its
+    # figures show it alone (the validation pass's models measured them, in metrics.json), so
+    # those models predict nothing here
+    parts, predicted = part_predictions(run, validation_pass=False)
+    labels = {"train": "train+val"} if run.result.validation_ensemble() is not None else {}
     unit = str(run.info.get("target_unit", "dB"))
     measured = {name: run.y[rows] for name, rows in parts.items()}
     written["predicted_vs_measured"] = plots.plot_predicted_vs_measured(
