@@ -182,17 +182,13 @@ def _as_vector(values: npt.ArrayLike, name: str, size: int, what: str) -> Array:
 def _make_loss(
     loss: Loss | str, labels: LabelConvention, literal_labels: bool, reduction: Reduction | None
 ) -> Loss:
+    # the logistic loss's options given (not at their defaults), which another loss would drop
+    label_options = [
+        name for name, given in (("labels", labels != "01"), ("literal_labels", literal_labels)) if given
+    ]
     if isinstance(loss, Loss):
         # an instance keeps its own settings: pm1 labels asked for were dropped, silently
-        given = [
-            name
-            for name, changed in (
-                ("labels", labels != "01"),
-                ("literal_labels", literal_labels),
-                ("reduction", reduction is not None),
-            )
-            if changed
-        ]
+        given = label_options + (["reduction"] if reduction is not None else [])
         if given:
             raise TypeError(
                 f"explain got {', '.join(given)} with a Loss instance ({loss!r}); set them when "
@@ -204,13 +200,9 @@ def _make_loss(
     if loss.lower() == "logistic":
         return LogisticLoss(labels=labels, reduction=reduction, strict_labels=not literal_labels)
     made = get_loss(loss, reduction=reduction)  # an unknown name is refused first, as such
-    # only the logistic loss reads labels: pm1 or True were ignored, silently
-    given = [
-        name for name, changed in (("labels", labels != "01"), ("literal_labels", literal_labels)) if changed
-    ]
-    if given:
-        verb = "apply" if len(given) > 1 else "applies"
-        raise ValueError(f"{' and '.join(given)} {verb} to the logistic loss only, got loss {loss!r}")
+    if label_options:  # only the logistic loss reads them: pm1 or True were ignored, silently
+        verb = "apply" if len(label_options) > 1 else "applies"
+        raise ValueError(f"{' and '.join(label_options)} {verb} to the logistic loss only, got loss {loss!r}")
     return made
 
 
