@@ -227,6 +227,8 @@ def test_assigning_a_gradient_writes_it_where_the_optimizer_reads_it() -> None:
         (np.ones(3), ValueError, r"Parameter.grad must have the parameter's shape \(2,\), got shape \(3,\)"),
         (np.ones((2, 1)), ValueError, r"shape \(2,\), got shape \(2, 1\)"),
         ("abc", TypeError, r"Parameter.grad must be an array of numbers"),
+        # torch's way to clear a gradient; the message named an object array holding NoneType
+        (None, TypeError, r"^Parameter.grad cannot be None: .* call zero_grad\(\)"),
     ],
 )
 def test_assigning_a_gradient_of_the_wrong_shape_or_kind_is_refused(
@@ -244,7 +246,7 @@ def test_an_optimizer_refuses_to_step_a_parameter_whose_data_was_replaced(replac
     model = MLP([3, 4, 1], rng=np.random.default_rng(10))
     opt = optim.Adam(model.parameters(), lr=0.1)
     if replace == "astype":
-        model.astype(np.float64)  # new arrays, even of the same dtype
+        model.astype(np.float32)  # new arrays
     elif replace == "assign data":
         model[0].weight.data = np.zeros((4, 3))
     else:
@@ -253,6 +255,19 @@ def test_an_optimizer_refuses_to_step_a_parameter_whose_data_was_replaced(replac
         RuntimeError, match=r"Adam cannot step Parameter\(shape=\(4, 3\).*build the optimizer"
     ):
         opt.step()
+
+
+def test_astype_to_the_dtype_a_model_has_keeps_its_arrays_and_optimizer() -> None:
+    # it copied every array, so an optimizer built before refused to step, where torch's
+    # .double() of a float64 model changes nothing
+    model = MLP([3, 4, 1], rng=np.random.default_rng(10))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    weight = model[0].weight.data
+    assert model.astype(np.float64) is model and model[0].weight.data is weight
+    model[0].weight.grad = np.ones((4, 3))
+    before = weight.copy()
+    opt.step()
+    np.testing.assert_allclose(model[0].weight.data, before - 0.1, rtol=1e-12)
 
 
 def test_an_optimizer_built_after_astype_steps_the_converted_model() -> None:

@@ -71,13 +71,24 @@ def test_a_tied_parameter_is_listed_once_so_an_optimizer_takes_it_as_torch(torch
     # num_parameters counted 9 weights twice
     model = TiedAutoencoder()
     names = ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
-    assert [name for name, _ in model.named_parameters()] == list(model.state_dict()) == names  # as torch's
+    assert list(model.state_dict()) == names
+    assert [name for name, _ in model.named_parameters(remove_duplicate=False)] == names
     assert model.parameters() == [model.enc.weight, model.enc.bias, model.dec.bias]
     assert model.num_parameters() == 9 + 3 + 3
 
     enc, dec = torch.nn.Linear(3, 3, dtype=torch.float64), torch.nn.Linear(3, 3, dtype=torch.float64)
     dec.weight = enc.weight
     reference = torch.nn.Sequential(enc, torch.nn.Tanh(), dec)
+    # named_parameters lists the tied weight once, at its first name, as torch's does (it was
+    # listed twice, so gradcheck reported it twice); state_dict keeps both names, as torch's
+    position = {"0": "enc", "2": "dec"}
+    in_torch = [position[name[0]] + name[1:] for name, _ in reference.named_parameters()]
+    assert (
+        [name for name, _ in model.named_parameters()] == in_torch == ["enc.weight", "enc.bias", "dec.bias"]
+    )
+    assert [position[name[0]] + name[1:] for name in reference.state_dict()] == names
+    report = gradcheck(model, MSELoss(), np.ones((2, 3)), np.zeros((2, 3)))
+    assert [comparison.name for comparison in report.comparisons] == in_torch and report.ok
     with torch.no_grad():
         for name, values in model.state_dict().items():
             getattr(reference, {"enc": "0", "dec": "2"}[name[:3]]).get_parameter(name[4:]).copy_(
@@ -148,6 +159,32 @@ def test_a_slice_is_a_sequential_of_the_same_modules_as_torch() -> None:
     head = model[0:2]
     assert type(head) is Sequential and all(a is b for a, b in zip(head, model.layers[:2], strict=True))
     assert len(model[5:]) == 0 and model[5:](np.ones((2, 2))).shape == (2, 2)  # empty: the identity
+    assert model[-5] is model[0]
+    # list's own message named no index and no length
+    for index in (5, -6):
+        with pytest.raises(
+            IndexError, match=rf"^index {index} is out of range for a Sequential of 5 layers$"
+        ):
+            model[index]
+
+
+@pytest.mark.parametrize("sizes", [3, "23", None])
+def test_mlp_refuses_sizes_that_are_not_a_sequence(sizes: Any) -> None:
+    # MLP(3) failed with Python's "'int' object is not iterable"; a string was read digit by digit
+    with pytest.raises(
+        TypeError, match=r"^MLP sizes must be a sequence of layer sizes \[in, hidden…, out\], got "
+    ):
+        MLP(sizes)
+
+
+def test_mlp_sizes_follow_layers_appended_after_it_was_built() -> None:
+    # sizes (and the repr) stayed [2, 3, 1] while the model returned 4 columns
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    model.append(Tanh()).append(Linear(1, 4, rng=np.random.default_rng(1)))
+    assert model.sizes == [2, 3, 1, 4] and model(np.ones((1, 2))).shape == (1, 4)
+    assert repr(model).splitlines()[1] == "  sizes=[2, 3, 1, 4]"
+    model.insert(0, Linear(5, 2, rng=np.random.default_rng(2)))
+    assert model.sizes == [5, 2, 3, 1, 4]
 
 
 def test_nested_sequential_names_and_gradients_match_torch(torch: Any) -> None:

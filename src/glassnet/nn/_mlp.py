@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
+from glassnet._checks import shown
 from glassnet.nn._activations import Activation, get_activation
 from glassnet.nn._linear import Init, Linear
 from glassnet.nn._module import Module, Sequential
@@ -37,6 +38,10 @@ class MLP(Sequential):
         rng: np.random.Generator | None = None,
         dtype: npt.DTypeLike = np.float64,
     ) -> None:
+        if not isinstance(sizes, Iterable) or isinstance(sizes, str):  # type: ignore[unreachable]
+            raise TypeError(
+                f"MLP sizes must be a sequence of layer sizes [in, hidden…, out], got {shown(sizes)}"
+            )
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"MLP needs at least two sizes (inputs and outputs), got {sizes}")
@@ -51,7 +56,15 @@ class MLP(Sequential):
             elif output_activation is not None:
                 layers.append(_make_activation(output_activation))
         super().__init__(*layers)
-        self.sizes = [int(size) for size in sizes]  # checked by Linear; np.int64(3) shown as 3
+
+    @property
+    def sizes(self) -> list[int]:
+        """(d₀, d₁, …, d_L) of the Linear layers as they are now: ``append``, ``insert`` and
+        ``extend`` change them, as they change the network."""
+        linears = [layer for layer in self.layers if isinstance(layer, Linear)]
+        if not linears:
+            return []
+        return [linears[0].in_features, *(layer.out_features for layer in linears)]
 
     def extra_repr(self) -> str:
         return f"sizes={self.sizes}"

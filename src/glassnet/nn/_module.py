@@ -83,18 +83,35 @@ class Module:
         for child in self.children():
             yield from child.modules()
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+    def named_parameters(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs: the module's own parameters, then its children's.
+
+        A parameter reached by two names (tied weights, ``dec.weight = enc.weight``) is listed
+        once, at the first, unless ``remove_duplicate`` is False, as in PyTorch; ``state_dict``
+        lists it under both, as PyTorch's does.
+        """
+        seen: set[int] = set()
+        for name, parameter in self._named_parameters(prefix):
+            if remove_duplicate:
+                if id(parameter) in seen:
+                    continue
+                seen.add(id(parameter))
+            yield name, parameter
+
+    def _named_parameters(self, prefix: str) -> Iterator[tuple[str, Parameter]]:
         for name, value in vars(self).items():
             if isinstance(value, Parameter):
                 yield prefix + name, value
         for name, child in self.named_children():
-            yield from child.named_parameters(prefix=f"{prefix}{name}.")
+            yield from child._named_parameters(f"{prefix}{name}.")
 
     def parameters(self) -> list[Parameter]:
         """Every parameter once, in ``named_parameters()`` order: one reached by two names
-        (tied weights, ``dec.weight = enc.weight``) is listed at the first, as in PyTorch, so
-        an optimizer steps it once and ``num_parameters`` counts it once."""
-        return list({id(parameter): parameter for _, parameter in self.named_parameters()}.values())
+        (tied weights) is listed at the first, as in PyTorch, so an optimizer steps it once
+        and ``num_parameters`` counts it once."""
+        return [parameter for _, parameter in self.named_parameters()]
 
     def num_parameters(self) -> int:
         return sum(parameter.size for parameter in self.parameters())
@@ -120,12 +137,15 @@ class Module:
     def astype(self, dtype: npt.DTypeLike) -> Self:
         """Convert every parameter (and its gradient) to ``dtype``; return self.
 
-        Each parameter gets new arrays, so build optimizers after this: one built before holds
-        views of the old arrays and refuses to step.
+        A parameter of another dtype gets new arrays, so build optimizers after a conversion:
+        one built before holds views of the old arrays and refuses to step. A parameter already
+        of ``dtype`` keeps its arrays, as torch's ``.double()`` of a float64 model changes
+        nothing, and an optimizer built before still steps it.
         """
         resolved = as_dtype(dtype)
         for parameter in self.parameters():
-            parameter.use_arrays(parameter.data.astype(resolved), parameter.grad.astype(resolved))
+            if parameter.data.dtype != resolved:
+                parameter.use_arrays(parameter.data.astype(resolved), parameter.grad.astype(resolved))
         return self
 
     # -- modes -------------------------------------------------------------------------
@@ -145,7 +165,9 @@ class Module:
 
     def state_dict(self) -> dict[str, Array]:
         """A copy of every parameter's values, by dotted name."""
-        return {name: parameter.data.copy() for name, parameter in self.named_parameters()}
+        return {
+            name: parameter.data.copy() for name, parameter in self.named_parameters(remove_duplicate=False)
+        }
 
     def load_state_dict(self, state: Mapping[str, npt.ArrayLike], strict: bool = True) -> IncompatibleKeys:
         """Copy values into the parameters (kept in place, so optimizers still see them).
@@ -163,7 +185,7 @@ class Module:
             raise TypeError(
                 f"{type(self).__name__}.load_state_dict strict must be True or False, got {strict!r}"
             )
-        own = dict(self.named_parameters())
+        own = dict(self.named_parameters(remove_duplicate=False))
         missing = sorted(set(own) - set(state))
         unexpected = sorted(map(str, set(state) - set(own)))
         if strict and (missing or unexpected):
@@ -321,7 +343,12 @@ class Sequential(Module):
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
             return Sequential(*self.layers[index])
-        return self.layers[index]
+        try:
+            return self.layers[index]
+        except IndexError:
+            raise IndexError(
+                f"index {index} is out of range for a Sequential of {len(self.layers)} layers"
+            ) from None
 
 
 def flatten_modules(modules: Iterable[Module]) -> list[Module]:

@@ -52,6 +52,13 @@ class Parameter:
     @grad.setter
     def grad(self, value: npt.ArrayLike) -> None:
         """Write ``value`` (of the parameter's shape) into the gradient array, in place."""
+        if value is None:
+            # torch's way to clear a gradient; here every parameter keeps a gradient array, and
+            # zeros are not None's meaning either (torch's optimizers skip such a parameter)
+            raise TypeError(
+                "Parameter.grad cannot be None: every glassnet parameter keeps a gradient array; "
+                "call zero_grad() (on the parameter, its module or the optimizer) to clear it"
+            )
         array = as_float_array(value, name="Parameter.grad", finite=False)
         if array.shape != self._grad.shape:
             raise ValueError(
