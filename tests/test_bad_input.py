@@ -143,6 +143,20 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         ValueError,
         r"must be finite, got inf at index \(0, 0\)",
     ),
+    # an int past float64's range named, where float() raised a bare OverflowError
+    *[
+        (
+            f"{what} of 10**400",
+            make,
+            ValueError,
+            rf"^{name} must be a finite number, got an integer of about 401 digits$",
+        )
+        for what, make, name in [
+            ("LeakyReLU slope", lambda: LeakyReLU(10**400), "LeakyReLU negative_slope"),
+            ("SGD lr", lambda: optim.SGD(_params(), lr=10**400), "SGD lr"),
+            ("Adam eps", lambda: optim.Adam(_params(), eps=10**400), "Adam eps"),
+        ]
+    ],
     # sizes and settings of layers
     ("zero size", lambda: Linear(0, 3), ValueError, r"in_features must be a positive integer, got 0"),
     ("negative size", lambda: Linear(2, -1), ValueError, r"out_features must be a positive integer, got -1"),

@@ -24,6 +24,17 @@ def test_scaler_fit_of_a_column_spanning_the_float64_range_does_not_overflow() -
     np.testing.assert_array_equal(scaler.transform(X), [[-1.0, 0.0], [1.0, 0.0]])
 
 
+def test_a_column_constant_up_to_rounding_is_scaled_as_constant_as_sklearn_does() -> None:
+    # 0.1 · 3 beside 0.3 gave a scale of 4.8e-17, and a later 0.31 was standardised to 2e14
+    X = np.array([[0.1 * 3, 1.0], [0.3, 2.0], [0.3, 3.0], [0.3, 4.0]])
+    scaler = StandardScaler().fit(X)
+    np.testing.assert_allclose(scaler.scale_, [1.0, np.sqrt(1.25)], rtol=1e-15)  # type: ignore[arg-type]
+    np.testing.assert_allclose(scaler.transform([[0.31, 1.0]]), [[0.01, -1.5 / np.sqrt(1.25)]], rtol=1e-12)
+    # a spread of a few units far from 0 is no rounding: 1e15 + (3, 4, 5)
+    far = StandardScaler().fit(np.array([[1e15 + 3], [1e15 + 4], [1e15 + 5]]))
+    np.testing.assert_allclose(far.scale_, [np.sqrt(2 / 3)], rtol=1e-12)  # type: ignore[arg-type]
+
+
 def _tiny_target() -> Preprocessor:
     """σ_y = 5e-301: a target of 1e10 is 2e310 standard deviations away."""
     return Preprocessor(()).fit(np.array([[0.0], [1.0]]), np.array([0.0, 1e-300]))

@@ -95,7 +95,10 @@ def finite_float(value: Any, name: str, *, minimum: float | None = None, strict:
     """Return ``value`` as a finite float, optionally ≥ ``minimum`` (> when ``strict``)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"{name} must be a number, got {shown(value)} ({type(value).__name__})")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int past float's range, 10**400
+        raise ValueError(f"{name} must be a finite number, got {shown(value)}") from None
     if not np.isfinite(number):
         raise ValueError(f"{name} must be finite, got {number}")
     if minimum is not None:

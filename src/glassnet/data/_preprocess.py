@@ -70,11 +70,15 @@ class StandardScaler:
         # would round x/m and lose the spread of a column far from 0, such as 1e15 + (3, 4, 5)),
         # and |x/p| < 2, so neither the sum nor the squares overflow for values near 1e308
         power = binary_scale(np.abs(array).max(axis=0))  # (d,) or ()
-        mean = (array / power).mean(axis=0) * power  # (d,) or ()
-        scale = (array / power).std(axis=0) * power  # (d,) or ()
-        # exactly equal values (std may still round to ~1e-17); not np.ptp, whose max − min
-        # overflows for a column spanning (−1.7e308, 1.7e308)
-        constant = array.max(axis=0) == array.min(axis=0)  # (d,) or ()
+        mean_p = (array / power).mean(axis=0)  # (d,) or (), in units of power
+        std_p = (array / power).std(axis=0)
+        mean, scale = mean_p * power, std_p * power
+        # A column is constant when its spread is no more than the rounding of its values,
+        # scikit-learn's test: var ≤ N ε var + (N ε mean)². Equal values up to rounding (0.1 · 3
+        # beside 0.3) have a std of ~1e-17, and dividing by it would blow a later 0.31 up to 2e14.
+        n, eps = len(array), np.finfo(np.float64).eps
+        var_p = std_p**2
+        constant = var_p <= n * eps * var_p + (n * eps * mean_p) ** 2  # (d,) or ()
         self.mean_ = np.asarray(mean, dtype=np.float64)
         self.scale_ = np.asarray(np.where(constant | (scale == 0.0), 1.0, scale), dtype=np.float64)
         return self
