@@ -301,6 +301,10 @@ def test_a_header_naming_the_columns_in_another_order_is_refused(
         "AOA,Freq,Chord,Velocity,Displacement,Target(dB)",  # a published copy's names, two swapped
         "Angle of attack,Frequency,Chord length,Free-stream velocity,Suction side displacement thickness,"
         "Scaled sound pressure level",  # UCI's
+        # with units, which hid the names: the file was read with angle and frequency swapped
+        "AOA (deg),Freq (Hz),Chord,Velocity,Displacement,SSPL (dB)",
+        "aoa_deg,freq_hz,chord_m,velocity_m_s,thickness_m,spl_db",
+        "Angle [deg],Frequency [Hz],Chord [m],Velocity [m/s],Thickness [m],Level [dB]",
     ],
 )
 def test_a_header_of_other_known_names_in_another_order_is_refused(
@@ -312,8 +316,17 @@ def test_a_header_of_other_known_names_in_another_order_is_refused(
         load_airfoil(path)
 
 
-def test_a_header_of_other_known_names_in_order_is_read(reference: np.ndarray, tmp_path: Path) -> None:
-    header = "Freq,AOA,Chord,Velocity,Displacement,Target(dB)"
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Freq,AOA,Chord,Velocity,Displacement,Target(dB)",
+        "Freq (Hz),AOA (deg),Chord [m],Velocity [m/s],Displacement thickness (m),SSPL (dB)",
+        "delta_freq,x2,x3,x4,x5,y",  # a name that only begins like one is no alias: not read
+    ],
+)
+def test_a_header_of_other_known_names_in_order_is_read(
+    header: str, reference: np.ndarray, tmp_path: Path
+) -> None:
     path = _write(tmp_path / "aliases.csv", "\n".join([header, *(",".join(row) for row in _rows(reference))]))
     np.testing.assert_array_equal(load_airfoil(path).X, reference[:, :5])
 

@@ -288,6 +288,26 @@ def column_alias(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+# Unit words a header may append to a column's name ("freq_hz", "Velocity m/s"): dropped from
+# its end before the name is looked up among the aliases.
+_UNIT_WORDS = frozenset(
+    {"hz", "khz", "deg", "degree", "degrees", "rad", "m", "s", "ms", "mps", "cm", "mm", "db", "dba"}
+)
+
+
+def known_column(name: str, aliases: Mapping[str, str]) -> str | None:
+    """The column of ``aliases`` that a header's ``name`` stands for, or None: looked up as
+    :func:`column_alias` writes it, then without its unit, a part in brackets ("AOA (deg)",
+    "Velocity [m/s]") or unit words at its end ("aoa_deg", "Freq Hz")."""
+    found = aliases.get(column_alias(name))
+    if found is not None:
+        return found
+    words = re.findall(r"[a-z0-9]+", re.sub(r"\(.*?\)|\[.*?\]|\{.*?\}", " ", name.lower()))
+    while words and words[-1] in _UNIT_WORDS:
+        words.pop()
+    return aliases.get("".join(words)) if words else None
+
+
 def refuse_reordered_header(
     table: Table,
     names: Sequence[str],
@@ -305,14 +325,15 @@ def refuse_reordered_header(
     file's own columns. One name of ``names`` over another column is enough (the target
     named "y", say, and two features swapped). ``aliases`` ({:func:`column_alias` of
     another name: the name in ``names``}) lets a header of other known names (the published
-    copies' abbreviations) be checked too; names it does not know are not read. ``listing`` names the
+    copies' abbreviations, with or without a unit: :func:`known_column`) be checked too; names
+    it does not know are not read. ``listing`` names the
     columns ("the model's features"), ``reader`` who reads them ("the model"); the error names
     ``source`` and the header's line, and keeps ``path``, the line and the first column out of place.
     """
     if table.header is None:
         return
     known = aliases or {}
-    given = [known.get(column_alias(name), name.strip()).lower() for name in table.header]
+    given = [(known_column(name, known) or name.strip()).lower() for name in table.header]
     expected = [name.lower() for name in names]
     # one known name over another column is enough: the other names may be ones it does not know
     misplaced = [
