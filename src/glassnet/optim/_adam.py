@@ -57,6 +57,10 @@ def adam_update(
         θ ← θ − (η (1 − β₁) / ((1 − β₁ᵗ) c)) · u / (√ŵ + ε / c)
 
     the same number as torch's up to rounding. :func:`moments_in_torch_form` converts.
+    The price of the scaled form: w is 1/(1 − β₂) times torch's v (1000 times, by default),
+    so it overflows to inf that much sooner, in float32 for gradients of about 6e17 held
+    over many steps (torch's v at about 2e19), and a weight whose w is inf stops moving,
+    as torch's does once its v is. Gradients that large mean the run has diverged already.
     With amsgrad turned on after the first step, v̂ starts at zero then, so v̂ is the maximum
     of v since then (``torch.optim.Adam`` raises KeyError there).
     A scratch buffer is allocated once, so a step allocates nothing that grows.
