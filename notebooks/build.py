@@ -57,7 +57,7 @@ BACKPROP: list[Cell] = [
         (3) the gradient of $w^h_{12}$ by the chain rule and one step of gradient descent are
         sections 3 and 5 (section 4 checks the gradient); (4) the backward pass and training of a
         feedforward network are sections 3, 6 and 7 in NumPy, and the second notebook
-        (`02_pytorch_airfoil.ipynb`) in PyTorch on the airfoil data.
+        (`02_pytorch_airfoil.ipynb`) on the airfoil data: by hand in NumPy, then in PyTorch.
 
         Every number printed here comes from the code above it: change a value and run the
         cells again (*Run → Run All Cells*). The cells marked **Try this** suggest what to change.
@@ -69,10 +69,11 @@ BACKPROP: list[Cell] = [
 
         import matplotlib.pyplot as plt
         import numpy as np
+        from IPython.display import Markdown, display
 
         from glassnet import exercise, gradcheck
         from glassnet.data import make_moons, train_val_test_split
-        from glassnet.explain import explain_exercise
+        from glassnet.explain import explain, explain_exercise
         from glassnet.losses import LogisticLoss
         from glassnet.train import ORDER_STREAM, TrainConfig, Trainer, classification_metrics, decision_threshold
 
@@ -188,10 +189,11 @@ BACKPROP: list[Cell] = [
 
 
         y = exercise.SHEET_LABEL  # the sheet's label, -1
-        s = 1.0 - 2.0 * y  # the factor (1 - 2y) = 3
+        s = 1.0 - 2.0 * y  # the factor (1 - 2y)
 
-        L = np.log1p(np.exp(s * y_hat))  # (1,) log(1 + e^{sŷ}) = log(1 + e^6)
-        dL_dyhat = s * sigmoid(s * y_hat)  # (1,) = 3 σ(6)
+        L = np.log1p(np.exp(s * y_hat))  # (1,) log(1 + e^{sŷ})
+        dL_dyhat = s * sigmoid(s * y_hat)  # (1,) s σ(sŷ)
+        print(f"s     = 1 - 2y = {s:g}, sŷ = {s * y_hat[0]:g}")
         print(f"L     = {L[0]:.6f}")
         print(f"dL/dŷ = {dL_dyhat[0]:.6f}")
         """
@@ -216,10 +218,11 @@ BACKPROP: list[Cell] = [
         > and `y = 1.0`. How do $L$ and $\partial L / \partial \hat y$ change, and why is the
         > sign of the derivative different for the two classes?
         >
-        > Section 3's `max |hand - explain|` will then (rightly) be non-zero: the gradients it
-        > compares with are those of `explain_exercise()`'s main derivation, the sheet's
-        > $y = -1$. For `y = 0.0`, compare with its second part instead, the consistent reading:
-        > `explanation.alternative.derivation.gradients`.
+        > Section 3 compares your gradients with the worked solution for your $y$: for the sheet's
+        > $y = -1$ with `explain_exercise()`'s main derivation, for `y = 0.0` with its second part,
+        > the consistent reading (`explanation.alternative`). The sheet has no $y = 1$, so for
+        > that (or any other $y$) there is no sheet reference: the cell explains the step itself,
+        > `explain(model, exercise.INPUT, y, loss=loss)`, and says so.
         >
         > `np.log1p(np.exp(t))` overflows for large `t` (try `t = 1000`);
         > `np.logaddexp(0.0, t)` computes the same value safely. The training loop below uses it.
@@ -290,14 +293,19 @@ BACKPROP: list[Cell] = [
 
         `glassnet.explain` writes out the worked solution with the engine's own numbers:
         forward pass, loss, the chain rule for $w^h_{12}$, the update, and a table that
-        checks the gradient in four independent ways. It follows the sheet as written, then
-        the consistent reading $y = 0$.
+        compares the gradient by each route: the chain rule, glassnet's backward pass, and two
+        checks independent of both, finite differences and PyTorch (when it is installed). It
+        follows the sheet as written, then the consistent reading $y = 0$.
+
+        Below it is shown as embedded material: its headings sit under this one, and its
+        numbered sections (1. to 5.) are its own, not this notebook's. (On its own,
+        `explanation` as the last line of a cell shows it with full-size headings.)
         """
     ),
     code(
         """
         explanation = explain_exercise()
-        explanation  # Jupyter shows it as Markdown with LaTeX
+        display(Markdown(explanation.to_markdown(heading_level=4)))  # Markdown with LaTeX; title at ####
         """
     ),
     md(
@@ -324,10 +332,20 @@ BACKPROP: list[Cell] = [
     ),
     code(
         """
-        derived = [grad for pair in explanation.derivation.gradients for grad in pair]  # W_h, b_h, W_o, b_o
+        # the worked solution for your y: explain_exercise() works the sheet's y = -1 and, in its second
+        # part, y = 0; for another y the sheet has none, so we explain that step ourselves
+        if y == exercise.SHEET_LABEL:
+            reference, which = explanation.derivation, f"explain_exercise(), the sheet's y = {y:g}"
+        elif y == 0.0:
+            reference, which = explanation.alternative.derivation, "explain_exercise().alternative, y = 0"
+        else:
+            reference = explain(model, exercise.INPUT, y, loss=loss, params="w12h").derivation
+            which = f"explain(model, exercise.INPUT, {y:g}): no sheet reference for y = {y:g}"
+        derived = [grad for pair in reference.gradients for grad in pair]  # W_h, b_h, W_o, b_o
         gap_explain = max(float(np.abs(a - b).max()) for a, b in zip(hand.values(), derived, strict=True))
+        print(f"compared with {which}")
         print(f"max |hand - explain| = {gap_explain}")
-        print(f"explain: dL/dw12h = {explanation.param('w12h').engine:.6f}")
+        print(f"explain: dL/dw12h = {reference.params[0].engine:.6f}")  # its one explained parameter, w12h
         """
     ),
     md(
@@ -413,8 +431,8 @@ BACKPROP: list[Cell] = [
         \cdot 3\sigma(6) \approx 0.299$.
 
         **A full step of gradient descent**, as training does it, moves *every* parameter at
-        once: all 13 ($W^h$ 6, $b^h$ 3, $W^o$ 3, $b^o$ 1), of which the four that belong to
-        the switched-off unit 3 have zero gradient and stay where they are.
+        once: all 13 ($W^h$ 6, $b^h$ 3, $W^o$ 3, $b^o$ 1), except those with zero gradient (with
+        the sheet's $x$, the four that belong to the switched-off unit 3), which stay where they are.
         """
     ),
     code(
@@ -426,14 +444,17 @@ BACKPROP: list[Cell] = [
         L_new = np.log1p(np.exp(s * y_hat_new))  # (1,)
         print(f"full step (all 13): ŷ {y_hat[0]:.6f} -> {y_hat_new[0]:.6f}")
         print(f"full step (all 13): L {L[0]:.6f} -> {L_new[0]:.6f}")
+        moved = sum(int(np.count_nonzero(grad)) for grad in (dL_dW_h, dL_db_h, dL_dW_o, dL_db_o))
+        print(f"parameters moved (non-zero gradient): {moved} of 13")
         """
     ),
     md(
         r"""
-        Nine parameters moving together, each against its own gradient, push $\hat y$ much
-        further, from 2 to -3.475093, and the loss drops from 6.002476 to 0.000030: almost
-        zero. The sheet's step is the one to check by hand; the full step is what an
-        optimizer's `step()` does, and what the training loop below repeats, batch after batch.
+        The parameters moving together, each against its own gradient, push $\hat y$ much
+        further than the sheet's single weight did: compare the `ŷ` and `L` lines of the two
+        cells above (with the sheet's $x$ and $y$, the loss drops almost to zero). The sheet's
+        step is the one to check by hand; the full step is what an optimizer's `step()` does, and
+        what the training loop below repeats, batch after batch.
         """
     ),
     md(
@@ -685,7 +706,8 @@ BACKPROP: list[Cell] = [
         `glassnet explain --example exercise --all-params` (add `-o step.tex` for LaTeX).
 
         **Next:** part 2 (`02_pytorch_airfoil.ipynb`) trains a regression network on real
-        measurements with PyTorch, and compares it with glassnet's two engines.
+        measurements, by hand in NumPy and then with PyTorch, and compares them with glassnet's
+        two engines.
         """
     ),
 ]
@@ -700,14 +722,18 @@ AIRFOIL: list[Cell] = [
         r"""
         # Part 2: PyTorch on the airfoil data
 
-        Part 1 wrote backpropagation by hand. Here PyTorch's autograd does it, and we spend
-        our effort on the rest of a real regression project:
+        Part 1 wrote backpropagation by hand, for a classifier on generated data. Here we write
+        it once more for regression on real measurements, then let PyTorch's autograd do it,
+        and spend our effort on the rest of a real regression project:
 
         1. **look** at the data: a table and a few plots;
         2. **split** it and **standardise** it without leaking the test set into training;
-        3. a `torch.nn` model and a **hand-written PyTorch training loop**;
-        4. **evaluate** in decibels (RMSE, MAE, $R^2$) with plots;
-        5. the same training with glassnet's **torch engine** and its **NumPy engine**: do they
+        3. a **hand-written NumPy training loop** for regression: forward pass (Linear, ReLU),
+           mean squared error and its gradient, backward pass layer by layer, SGD, and the test
+           error in dB;
+        4. a `torch.nn` model and a **hand-written PyTorch training loop**;
+        5. **evaluate** in decibels (RMSE, MAE, $R^2$) with plots;
+        6. the same training with glassnet's **torch engine** and its **NumPy engine**: do they
            agree, and how fast is each?
 
         Training is kept short (`EPOCHS` below) so the notebook runs in seconds; raise it to
@@ -849,7 +875,116 @@ AIRFOIL: list[Cell] = [
     ),
     md(
         r"""
-        ## 3. A `torch.nn` model and a hand-written training loop
+        ## 3. Training by hand in NumPy
+
+        Before PyTorch, the whole of training once more in NumPy, as in part 1 but for
+        regression: a network of `Linear` layers with ReLU between them, $\hat y = W_3
+        \operatorname{ReLU}(W_2 \operatorname{ReLU}(W_1 x + b_1) + b_2) + b_3$, trained on the
+        mean squared error of the standardised target,
+
+        $$
+        L = \frac{1}{B} \sum_{i=1}^{B} (\hat y_i - t_i)^2, \qquad
+        \frac{\partial L}{\partial \hat y_i} = \frac{2}{B} (\hat y_i - t_i).
+        $$
+
+        The backward pass runs from the output down: each `Linear` layer turns the gradient with
+        respect to its output, $G$ (one row per example), into $\partial L / \partial W = G^\top A$
+        and $\partial L / \partial b = \sum_i G_i$ ($A$ is the layer's input) and hands $G W$ down,
+        through the ReLU below it, which passes it where its unit was on. Every random choice (the
+        starting weights, the shuffles) comes from one seeded NumPy generator.
+        """
+    ),
+    code(
+        """
+        NP_HIDDEN = 32  # units in each of the two hidden layers
+        NP_LR = 0.1  # η, the SGD step size
+        NP_BATCH = 32  # rows per mini-batch
+        NP_EPOCHS = 60  # passes over the training rows
+
+
+        def init_layers(sizes, rng):
+            \"\"\"One {"W", "b"} per Linear layer, PyTorch's default: U(-1/√fan_in, 1/√fan_in).\"\"\"
+            layers = []
+            for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+                bound = 1.0 / np.sqrt(fan_in)
+                W = rng.uniform(-bound, bound, size=(fan_out, fan_in))  # (out, in)
+                b = rng.uniform(-bound, bound, size=fan_out)  # (out,)
+                layers.append({"W": W, "b": b})
+            return layers
+
+
+        def forward(layers, X):
+            \"\"\"Linear, ReLU, Linear, ReLU, Linear: the output (N, 1) and each layer's input, for backward.\"\"\"
+            inputs = []
+            A = X  # (N, 5)
+            for k, layer in enumerate(layers):
+                inputs.append(A)
+                Z = A @ layer["W"].T + layer["b"]  # (N, out)
+                A = np.maximum(Z, 0.0) if k < len(layers) - 1 else Z  # ReLU on the hidden layers only
+            return A, inputs
+
+
+        def backward(layers, inputs, G):
+            \"\"\"dL/dW, dL/db of every layer, from the output's G = dL/dŶ (N, 1) down.\"\"\"
+            grads = [None] * len(layers)
+            for k in reversed(range(len(layers))):
+                grads[k] = {"W": G.T @ inputs[k], "b": G.sum(axis=0)}  # (out, in), (out,)
+                if k > 0:  # back through W, then the ReLU below: its input is on where ReLU(z) > 0
+                    G = (G @ layers[k]["W"]) * (inputs[k] > 0)  # (N, in)
+            return grads
+
+
+        def mse(layers, X, t):
+            return float(np.mean((forward(layers, X)[0][:, 0] - t) ** 2))
+        """
+    ),
+    md(
+        r"""
+        The loop: shuffle, cut into mini-batches, and for each batch forward, loss gradient,
+        backward and the SGD update $\theta \leftarrow \theta - \eta\,\partial L / \partial \theta$.
+        """
+    ),
+    code(
+        """
+        rng = np.random.default_rng(SEED)  # the starting weights, then the shuffles
+        layers = init_layers([X_train.shape[1], NP_HIDDEN, NP_HIDDEN, 1], rng)
+        mse_before = mse(layers, X_train, y_train)
+
+        start = time.perf_counter()
+        for epoch in range(NP_EPOCHS):
+            order = rng.permutation(len(X_train))
+            for lo in range(0, len(order), NP_BATCH):
+                rows = order[lo : lo + NP_BATCH]
+                Y_hat, inputs = forward(layers, X_train[rows])  # (B, 1)
+                G = 2.0 * (Y_hat - y_train[rows, None]) / len(rows)  # (B, 1) dL/dŶ of the mean squared error
+                grads = backward(layers, inputs, G)
+                for layer, grad in zip(layers, grads, strict=True):
+                    for name in ("W", "b"):
+                        layer[name] -= NP_LR * grad[name]  # SGD
+        numpy_seconds = time.perf_counter() - start
+
+        print(f"NumPy loop: {NP_EPOCHS} epochs in {numpy_seconds:.2f} s")
+        print(f"NumPy loop: training MSE {mse_before:.4f} -> {mse(layers, X_train, y_train):.4f} (standardised)")
+        numpy_db = prep.inverse_transform_y(forward(layers, X_test)[0][:, 0])  # back to dB
+        numpy_rmse = np.sqrt(np.mean((numpy_db - data.y[split.test]) ** 2))
+        print(f"NumPy loop: test RMSE {numpy_rmse:.3f} dB")
+        """
+    ),
+    md(
+        r"""
+        `prep.inverse_transform_y` undoes the target's scaling, $y = \sigma_y t + \mu_y$, so the
+        error is in dB. From here on PyTorch's autograd does the backward pass; section 6 comes
+        back to NumPy with glassnet's NumPy engine, whose layers do what `forward` and `backward`
+        do here, and times it against PyTorch.
+
+        > **Try this.** Set `NP_LR = 1.0` (what happens to the training MSE?), or replace SGD by
+        > Adam: keep a running mean of each gradient and of its square, as section 6's
+        > `engine="numpy"` does.
+        """
+    ),
+    md(
+        r"""
+        ## 4. A `torch.nn` model and a hand-written training loop
 
         A multilayer perceptron with two hidden ReLU layers, trained on the mean squared
         error of the standardised target with Adam. The settings are in one cell:
@@ -891,7 +1026,7 @@ AIRFOIL: list[Cell] = [
     ),
     md(
         r"""
-        The loop is part 1's loop with autograd doing the backward pass: `loss.backward()`
+        The loop is the NumPy loop above with autograd doing the backward pass: `loss.backward()`
         fills every parameter's `.grad`, `optimizer.step()` applies the update. PyTorch
         *adds* to `.grad`, so each step starts with `optimizer.zero_grad()`.
 
@@ -944,7 +1079,7 @@ AIRFOIL: list[Cell] = [
     ),
     md(
         r"""
-        ## 4. Evaluation in decibels
+        ## 5. Evaluation in decibels
 
         The model predicts standardised values; errors that mean something are in dB. With
         $n$ test rows, predictions $\hat y_i$ and measurements $y_i$ (both in dB):
@@ -1001,7 +1136,7 @@ AIRFOIL: list[Cell] = [
     ),
     md(
         r"""
-        ## 5. The same with glassnet: torch engine and NumPy engine
+        ## 6. The same with glassnet: torch engine and NumPy engine
 
         glassnet's `Trainer` runs the same recipe (Adam, constant learning rate, mini-batches
         of 64) with either engine:

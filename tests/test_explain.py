@@ -113,6 +113,109 @@ def test_exercise_steps_and_table() -> None:
             p.data -= 0.1 * p.grad
 
 
+def _verification_rows(text: str) -> list[str]:
+    """The method column of every verification table in a text explanation."""
+    methods = ("chain rule", "δ form", "backward pass", "finite differences", "PyTorch autograd")
+    rows = []
+    for section in text.split("5. Verification")[1:]:
+        rows += [line.strip() for line in section.splitlines() if line.strip().startswith(methods)]
+    return rows
+
+
+def test_verification_names_the_delta_form_only_where_it_is_shown() -> None:
+    """A two-layer network's explanation never shows the δ form, yet its table had a δ form row and
+    its first sentence named it; a three-layer one shows it, and keeps the row."""
+    two = explain(exercise_network(), [1, 2], 0, params="w12h", check_torch=False).to_text()
+    assert "Vectorised" not in two
+    rows = _verification_rows(two)
+    assert rows and not any(row.startswith("δ form") for row in rows), rows
+    assert " ".join(two.split()).count("δ form") == 0
+    three = explain_spec(
+        Path(__file__).resolve().parents[1] / "examples" / "three_layers_mse.json", check_torch=False
+    ).to_text()
+    assert "Vectorised (backpropagation)" in three
+    rows = _verification_rows(three)
+    assert sum(row.startswith("δ form") for row in rows) == 3, rows  # one per explained parameter
+    assert "the chain rule and the δ form above" in " ".join(three.split())
+
+
+@pytest.mark.parametrize("check_torch", [False, True])
+def test_verification_says_which_checks_are_independent(check_torch: bool) -> None:
+    """The sentence read "computed independently", not true of the chain rule and the δ form: they read
+    the backward pass's own forward values and derivatives. Only finite differences and PyTorch are."""
+    if check_torch:
+        require_torch()
+    e = explain(exercise_network(), [1, 2], 0, params="w12h", check_torch=check_torch)
+    for text in (" ".join(e.to_text().split()), e.to_markdown(), e.to_latex()):
+        assert "independently" not in text
+        assert "from the same forward values and derivatives as the backward pass" in text
+    text = " ".join(e.to_text().split())
+    if check_torch:
+        assert (
+            "and two independent checks: central finite differences (ε = 1e-06, float64) and PyTorch "
+            "autograd (float64). |Δ|" in text
+        )
+    else:
+        assert "and one independent check: central finite differences (ε = 1e-06, float64). |Δ|" in text
+
+
+def test_all_params_summary_names_the_delta_form_only_where_it_is_shown() -> None:
+    two = " ".join(explain_exercise(all_params=True, check_torch=False).to_text().split())
+    assert "Largest difference to the backward pass over all parameters: finite differences" in two
+    deep = explain(
+        MLP([2, 2, 2, 1], rng=np.random.default_rng(0)), [1, 2], 0, all_params=True, check_torch=False
+    ).to_text()
+    assert "Largest difference to the backward pass over all parameters: δ form" in " ".join(deep.split())
+
+
+def test_the_exercise_notes_say_which_rounding_the_steps_below_use(exercise) -> None:  # type: ignore[no-untyped-def]
+    """The notes quote six decimals (L ≈ 6.002476), the derivation 6 significant digits
+    (L = 6.00248): the notes now say so, with the derivation's own spelling."""
+    d, alt, t = exercise.derivation, exercise.alternative.derivation, Style(6)
+    text = " ".join(exercise.to_text().split())
+    w12, c12 = exercise.param("w12h"), alt.params[0]
+    assert (
+        f"≈ {w12.updated:.6f} (the steps below show 6 significant digits: L = {t.num(d.loss.value)}, "
+        f"w₁₂ʰ = {t.num(w12.updated)})." in text
+    )
+    assert (
+        f"≈ {c12.updated:.6f} (six decimals; the steps below show 6 significant digits: "
+        f"L = {t.num(alt.loss.value)}, w₁₂ʰ = {t.num(c12.updated)})." in text
+    )
+    assert f"= {t.num(c12.updated)}" in text  # the update as the derivation shows it
+    eight = " ".join(explain_exercise(digits=8, check_torch=False).to_text().split())
+    assert "the steps below show 8 significant digits" in eight
+
+
+def test_markdown_headings_can_start_lower_for_a_notebook(exercise) -> None:  # type: ignore[no-untyped-def]
+    """In a notebook the explanation's "# The exercise" and "## 1. Forward pass" read as the
+    notebook's own sections; heading_level puts them below a notebook's ### heading."""
+    default, embedded = exercise.to_markdown(), exercise.to_markdown(heading_level=4)
+    heads = [line for line in default.splitlines() if line.startswith("#")]
+    moved = [line for line in embedded.splitlines() if line.startswith("#")]
+    assert [line.lstrip("#") for line in heads] == [line.lstrip("#") for line in moved]
+    assert [len(line) - len(line.lstrip("#")) + 3 for line in heads] == [
+        len(line) - len(line.lstrip("#")) for line in moved
+    ]
+    assert min(len(line) - len(line.lstrip("#")) for line in moved) == 4
+    assert embedded.replace("#", "") == default.replace("#", "")  # nothing else changes
+    assert exercise.to_markdown(heading_level=1) == default == exercise._repr_markdown_()
+
+
+@pytest.mark.parametrize(
+    ("level", "error", "match"),
+    [
+        (0, ValueError, r"heading_level must be between 1 and 4 .*got 0"),
+        (5, ValueError, r"heading_level must be between 1 and 4 .*got 5"),
+        (2.0, TypeError, r"heading_level must be an integer, got 2\.0 \(float\)"),
+        (True, TypeError, r"heading_level must be an integer, got True \(bool\)"),
+    ],
+)
+def test_markdown_heading_level_bad_values(exercise, level: object, error: type, match: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(error, match=match):
+        exercise.to_markdown(heading_level=level)
+
+
 # -- random networks: every activation, every loss, depth 1–3 ----------------------------
 
 LOSS_CASES = ["logistic01", "logisticpm1", "mse", "half_sse", "bce"]
@@ -263,6 +366,29 @@ def test_figure_writes_each_gradient_as_nabla_equals_its_value() -> None:
     assert caption.split("\n")[1].startswith("∇ = ∂L/∂w or ∂L/∂b, from the backward pass")
     without = e.figure(gradients=False)
     assert not any("∇" in t.get_text() for t in without.findobj(Text))
+
+
+def test_figure_names_the_target_and_the_reading_it_draws() -> None:
+    """The exercise's figure showed L = 6.002 and ∇ = 2.993 without y = −1, nor which of the text's
+    two readings it draws. Now the loss box gives y and L, and a line under the title the reading."""
+    e = explain_exercise(check_torch=False)
+    figure = e.figure()
+    boxes = [t.get_text() for t in figure.axes[0].texts if "$L$" in t.get_text()]
+    assert boxes == [f"$y$ = \u22121\n$L$ = {_as_drawn(e.derivation.loss.value)}"]
+    (caption,) = (t.get_text() for t in figure.texts)
+    assert caption.split("\n")[2] == (
+        "y = \u22121: the logistic formula applied as written to a label outside {0, 1}; the text's second "
+        "reading (y = 0) is not drawn"
+    )
+    # an ordinary explanation: y in the box, no reading line; several outputs, one yₖ each
+    plain = explain(exercise_network(), [1, 2], 0, check_torch=False).figure()
+    assert len(next(t.get_text() for t in plain.texts).split("\n")) == 2
+    assert any(t.get_text() == "$y$ = 0\n$L$ = 2.127" for t in plain.axes[0].texts)
+    model = MLP([2, 2, 2], rng=np.random.default_rng(0))
+    two = explain(model, [1, 2], [0.5, -1.5], loss="mse", check_torch=False).figure()
+    assert any(
+        t.get_text().startswith("$y_{1}$ = 0.5\n$y_{2}$ = \u22121.5\n$L$ = ") for t in two.axes[0].texts
+    )
 
 
 def test_figure_shows_the_title_as_written(tmp_path) -> None:  # type: ignore[no-untyped-def]

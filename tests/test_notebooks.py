@@ -3,12 +3,14 @@
 The execution tests run each notebook in a fresh ``python3`` kernel (ipykernel, from the
 ``dev`` extra) of the interpreter running pytest, fail on any cell error, and read back
 numbers the notebooks print: the exercise's ŷ = 2, the hand-written gradients equal to
-glassnet's, the hand-written training loop equal to the Trainer, the two engines equal.
+glassnet's and to the worked solution for the label in use, the hand-written training loop equal
+to the Trainer, the NumPy regression loop on the airfoil data, the two engines equal.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import re
 import sys
 from pathlib import Path
@@ -39,9 +41,11 @@ def _build_script() -> ModuleType:
     return module
 
 
-def _execute(name: str) -> NotebookNode:
-    """Run every cell of the committed notebook in a new python3 kernel; a cell error raises."""
-    notebook = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
+def _execute(name: str, notebook: NotebookNode | None = None) -> NotebookNode:
+    """Run every cell of the committed notebook (or of ``notebook``, a changed copy of it) in a new
+    python3 kernel; a cell error raises."""
+    if notebook is None:
+        notebook = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
     # One extra cell, in memory only: which interpreter did the kernel run?
     notebook.cells.append(
         nbformat.v4.new_code_cell(f"import sys\nprint({EXECUTABLE_MARK!r} + sys.executable)")
@@ -155,9 +159,11 @@ def test_backprop_notebook_runs_and_agrees_with_glassnet() -> None:
     text = _stdout(notebook)
     _check_kernel(text)
     assert re.search(r"^ŷ = 2\.0$", text, flags=re.MULTILINE), text  # the exercise's output
+    assert re.search(r"^s     = 1 - 2y = 3, sŷ = 6$", text, flags=re.MULTILINE), text
     assert _number(text, r"^L     = (\S+)$") == pytest.approx(6.002476, abs=1e-6)  # log(1 + e⁶)
     assert _number(text, r"^dL/dw12h = (\S+)$") == pytest.approx(2.992582, abs=1e-6)  # 3σ(6)
     assert _number(text, r"^max \|hand - glassnet\| = (\S+)$") <= 1e-12
+    assert re.search(r"^compared with explain_exercise\(\), the sheet's y = -1$", text, flags=re.MULTILINE)
     assert _number(text, r"^max \|hand - explain\| = (\S+)$") <= 1e-12
     assert _number(text, r"^explain: dL/dw12h = (\S+)$") == pytest.approx(2.992582, abs=1e-6)
     assert re.search(r"^all ok \(central differences", text, flags=re.MULTILINE), text
@@ -173,11 +179,42 @@ def test_backprop_notebook_runs_and_agrees_with_glassnet() -> None:
         -3.475093, abs=1e-6
     )
     assert _number(text, r"^full step \(all 13\): L 6\.002476 -> (\S+)$") == pytest.approx(0.000030, abs=1e-6)
+    assert _number(text, r"^parameters moved \(non-zero gradient\): (\d+) of 13$") == 9  # unit 3's four stay
     assert _number(text, r"^max \|hand loop - Trainer\| over all weights = (\S+)$") <= 1e-9
     assert _number(text, r"^test accuracy  (\S+)$") >= 0.9
     assert _number(text, r"^test: \{'accuracy': (\S+)\}$") >= 0.9
     assert _count_outputs(notebook, "text/markdown") >= 1  # the explanation, shown as Markdown
+    # embedded under the notebook's "### The same, worked by glassnet": no heading above ####
+    explanation = _markdown(notebook)
+    assert "#### The exercise (Figure 1)" in explanation and "##### 1. Forward pass" in explanation
+    assert not re.search(r"^#{1,3} ", explanation, flags=re.MULTILINE), explanation
     assert _count_outputs(notebook, "image/png") >= 4  # data, loss curve, boundary, two runs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("label", "reference", "gradient"),
+    [
+        ("0.0", r"explain_exercise\(\)\.alternative, y = 0", 0.880797),  # σ(2)
+        ("1.0", r"explain\(model, exercise\.INPUT, 1\): no sheet reference for y = 1", -0.119203),  # -σ(-2)
+    ],
+)
+def test_backprop_notebook_try_this_label_compares_with_the_matching_explanation(
+    label: str, reference: str, gradient: float
+) -> None:
+    """The Try-this on y: with y = 0 the comparison took the consistent reading's gradients but
+    printed the sheet's dL/dw12h (y = -1); with y = 1 there was no reference at all. Sections 1 to 3
+    only, with the student's change made."""
+    notebook = nbformat.read(NOTEBOOK_DIR / BACKPROP, as_version=4)
+    end = next(i for i, cell in enumerate(notebook.cells) if cell.source.startswith("## 4. Gradient check"))
+    notebook.cells = notebook.cells[:end]
+    (cell,) = (cell for cell in notebook.cells if "y = exercise.SHEET_LABEL" in cell.source)
+    cell.source = cell.source.replace("y = exercise.SHEET_LABEL", f"y = {label}")
+    text = _stdout(_execute(BACKPROP, notebook))
+    assert re.search(rf"^compared with {reference}$", text, flags=re.MULTILINE), text
+    assert _number(text, r"^max \|hand - explain\| = (\S+)$") <= 1e-12
+    assert _number(text, r"^explain: dL/dw12h = (\S+)$") == pytest.approx(gradient, abs=1e-6)
+    assert _number(text, r"^dL/dw12h = (\S+)$") == pytest.approx(gradient, abs=1e-6)  # the hand value
 
 
 @pytest.mark.slow
@@ -191,6 +228,13 @@ def test_airfoil_notebook_runs_and_engines_agree(monkeypatch: pytest.MonkeyPatch
     _check_kernel(text)
     assert re.search(r"^1503 rows from airfoil_self_noise", text, flags=re.MULTILINE), text
     assert re.search(r"^train 1081, validation 121, test 301 rows$", text, flags=re.MULTILINE), text
+    # the hand-written NumPy loop: it lowers the training loss, and its test error is a real fit
+    match = re.search(r"^NumPy loop: training MSE (\S+) -> (\S+) \(standardised\)$", text, flags=re.MULTILINE)
+    assert match is not None, text
+    before, after = float(match.group(1)), float(match.group(2))
+    assert after < 0.5 * before, (before, after)
+    numpy_rmse = _number(text, r"^NumPy loop: test RMSE (\S+) dB$")
+    assert math.isfinite(numpy_rmse) and numpy_rmse < 4.0  # σ_y is about 7 dB; 60 epochs of SGD: about 2
     assert _number(text, r"^test: RMSE (\S+) dB") < 4.0  # 60 short epochs: about 2 dB
     assert _number(text, r"R² (\S+)$") > 0.8
     assert _number(text, r"^max \|torch - numpy\| over all weights: +(\S+)$") <= 1e-9

@@ -74,11 +74,19 @@ class Explanation:
 
         return render_text(build_document(self, Style(self.digits)), width)
 
-    def to_markdown(self) -> str:
-        """Markdown with LaTeX maths ($…$, $$…$$), for GitHub and Jupyter."""
+    def to_markdown(self, *, heading_level: int = 1) -> str:
+        """Markdown with LaTeX maths ($…$, $$…$$), for GitHub and Jupyter.
+
+        ``heading_level`` is the level of the title's heading (1: ``#``), its sections one level
+        below it; e.g. 4 to show the explanation inside a notebook section (``###``) as
+        embedded material, its numbered sections under the notebook's own (1 to 4)."""
         from glassnet.explain._markdown import render_markdown
 
-        return render_markdown(build_document(self, LatexStyle(self.digits)))
+        if isinstance(heading_level, bool) or not isinstance(heading_level, int | np.integer):
+            raise TypeError(
+                f"heading_level must be an integer, got {heading_level!r} ({type(heading_level).__name__})"
+            )
+        return render_markdown(build_document(self, LatexStyle(self.digits)), int(heading_level))
 
     def to_latex(self) -> str:
         """A standalone LaTeX document (article class; pdflatex or lualatex compile it)."""
@@ -119,7 +127,29 @@ class Explanation:
         """The network drawn like the exercise's Figure 1 (see :func:`draw_network`)."""
         from glassnet.explain._figure import draw_network
 
-        return draw_network(self.derivation, gradients=gradients, title=self.title)
+        return draw_network(self.derivation, gradients=gradients, title=self.title, reading=self._reading())
+
+    def _reading(self) -> str | None:
+        """The figure's line on what it draws: the labels applied as written, and that the second
+        reading (``alternative``) is in the text only; None when there is nothing to say."""
+        rec, t = self.derivation.loss, Style(4)
+
+        def targets(values: Array) -> str:  # as the figure writes numbers: a real minus sign
+            shown = ", ".join(t.num(float(v)).replace("-", "\u2212") for v in values)
+            return f"y = {shown}" if values.size == 1 else f"y = ({shown})"
+
+        words = []
+        if rec.outside and rec.literal and isinstance(rec.loss, LogisticLoss):
+            words.append(
+                f"{targets(rec.target)}: the logistic formula applied as written to a label outside "
+                f"{rec.loss.label_set_text}"
+            )
+        if self.alternative is not None:
+            if not words:
+                words.append(f"Drawn for {targets(rec.target)}")
+            other = targets(self.alternative.derivation.loss.target)
+            words.append(f"the text's second reading ({other}) is not drawn")
+        return "; ".join(words) if words else None
 
     def save_figure(self, path: str | os.PathLike[str], *, gradients: bool = True) -> Path:
         """Write the figure as PNG or SVG (by suffix), atomically."""
@@ -415,6 +445,20 @@ def _resolve(
     return refs
 
 
+def _shown_below(loss: float, w12: ParamRecord | None, digits: int) -> tuple[str, str]:
+    """The notes' clause "the steps below show 6 significant digits: L = 6.00248, w₁₂ʰ = 0.100742", as
+    text and LaTeX. The notes quote six decimals, the derivation ``digits`` significant digits, so one
+    number reads 6.002476 in a note and 6.00248 below it; this says which is which."""
+    t, x = Style(digits), LatexStyle(digits)
+    text = [f"$L = {t.num(loss)}$"]
+    latex = [f"$L = {x.num(loss)}$"]
+    if w12 is not None:
+        text.append(f"$w₁₂ʰ = {t.num(w12.updated)}$")
+        latex.append(rf"$w_{{12}}^{{h}} = {x.num(w12.updated)}$")
+    words = f"the steps below show {digits} significant digit{'s' if digits != 1 else ''}: "
+    return words + ", ".join(text), words + ", ".join(latex)
+
+
 def explain_exercise(
     *,
     params: str | Sequence[str] | None = ("w12h",),
@@ -489,7 +533,8 @@ def explain_exercise(
             rf", $\partial L/\partial w_{{12}}^{{h}} \approx {w12.engine:.6f}$ and "
             rf"$w_{{12}}^{{h}} \approx {w12.updated:.6f}$"
         )
-    notes.append(Note(rounding_text + ".", rounding_latex + "."))
+    shown_text, shown_latex = _shown_below(d.loss.value, w12, digits)
+    notes.append(Note(f"{rounding_text} ({shown_text}).", f"{rounding_latex} ({shown_latex})."))
     c_exponent = float(c.loss.sign[0]) * pred if c.loss.sign is not None else pred
     alt_text = (
         "Label -1 in the ±1 convention is y = 0 in {0, 1}; the ±1 formula $L = log(1 + exp(−yŷ))$ with "
@@ -508,7 +553,11 @@ def explain_exercise(
             rf", $\partial L/\partial w_{{12}}^{{h}} \approx {c12.engine:.6f}$ and "
             rf"$w_{{12}}^{{h}} \approx {c12.updated:.6f}$"
         )
-    alt_text, alt_latex = alt_text + " (six decimals).", alt_latex + " (six decimals)."
+    shown_text, shown_latex = _shown_below(c.loss.value, c12, digits)
+    alt_text, alt_latex = (
+        f"{alt_text} (six decimals; {shown_text}).",
+        f"{alt_latex} (six decimals; {shown_latex}).",
+    )
     alternative = Alternative(
         Note(
             "The consistent reading: y = 0 in {0, 1}",

@@ -73,16 +73,34 @@ def _column_gap(sizes: Sequence[int]) -> float:
 
 
 def draw_network(
-    d: Derivation, *, gradients: bool = True, title: str | None = None, digits: int = 4
+    d: Derivation,
+    *,
+    gradients: bool = True,
+    title: str | None = None,
+    digits: int = 4,
+    reading: str | None = None,
 ) -> Figure:
     """A Figure of the network with the derivation's values (``digits`` significant digits).
 
-    Edge labels have the gid ``weight-ℓ-i-j`` (their lines ``edge-ℓ-i-j``), i and j from 1."""
+    The loss box names the target y and the loss L; ``reading``, a line under the title, may say
+    which reading of the loss is drawn (when a text derives two). Edge labels have the gid
+    ``weight-ℓ-i-j`` (their lines ``edge-ℓ-i-j``), i and j from 1."""
     s, n = LatexStyle(digits), d.notation
     sizes = n.sizes
     height, gap = max(sizes), _column_gap(sizes)
     fig = Figure(figsize=(gap * len(sizes) + 1.5, ROW_GAP * height + 2.2))
-    ax = fig.add_axes((0.02, 0.02, 0.96, 0.88 if title else 0.96))
+    caption = None
+    if title:
+        # the title is text, never mathtext: a spec's "$\badcmd$" failed with a parser error, "$5 and $6"
+        # lost its dollars; so the legend's ∇ and ∂ are Unicode here (DejaVu Sans has them)
+        lines = [title]
+        if gradients:
+            lines.append(f"{NABLA} = ∂L/∂w or ∂L/∂b, from the backward pass; red: the explained parameter")
+        if reading:
+            lines.append(reading)
+        caption = "\n".join(lines)
+    top = 0.96 if caption is None else 0.88 - 0.04 * max(0, caption.count("\n") - 1)  # room for its lines
+    ax = fig.add_axes((0.02, 0.02, 0.96, top))
     ax.set_axis_off()
     ax.set_aspect("equal")
 
@@ -159,10 +177,16 @@ def draw_network(
                 )
             ax.text(x, y, "\n".join(lines), ha="center", va="center", fontsize=7.5, zorder=4)
     last_x = n.depth * gap
+    target = n.target()
+    one = d.loss.target.size == 1
+    targets = [
+        _math(s.sym(target) if one else s.sym(target, k + 1)) + f" = {_number(s, float(value))}"
+        for k, value in enumerate(d.loss.target)
+    ]
     ax.text(
         last_x + RADIUS + 0.35,
         0,
-        f"$L$ = {_number(s, d.loss.value)}",
+        "\n".join([*targets, f"$L$ = {_number(s, d.loss.value)}"]),  # the target beside its loss
         ha="left",
         va="center",
         fontsize=9,
@@ -171,14 +195,7 @@ def draw_network(
     half = (height - 1) / 2 * ROW_GAP
     ax.set_xlim(-RADIUS - 0.5, last_x + RADIUS + 2.2)
     ax.set_ylim(-half - RADIUS - 0.9, half + RADIUS + 0.3)
-    if title:
-        # the title is text, never mathtext: a spec's "$\badcmd$" failed with a parser error, "$5 and $6"
-        # lost its dollars; so the legend's ∇ and ∂ are Unicode here (DejaVu Sans has them)
-        caption = title + (
-            f"\n{NABLA} = ∂L/∂w or ∂L/∂b, from the backward pass; red: the explained parameter"
-            if gradients
-            else ""
-        )
+    if caption is not None:
         fig.suptitle(caption, fontsize=9, parse_math=False)
     _place_edge_labels(fig, ax, edge_labels, np.array(segments, dtype=float), np.array(centres, dtype=float))
     return fig

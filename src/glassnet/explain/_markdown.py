@@ -27,11 +27,22 @@ def table_markdown(table: Table) -> list[str]:
     return lines
 
 
-def render_markdown(blocks: list[Block]) -> str:
+MAX_LEVEL = 6  # Markdown's headings: # to ######
+
+
+def render_markdown(blocks: list[Block], heading_level: int = 1) -> str:
+    """The blocks as Markdown; the document's level-1 headings at ``heading_level``, the others
+    below them (3: ### for the title, #### for its sections, to sit inside a notebook's section)."""
+    deepest = max((block.level for block in blocks if isinstance(block, Heading)), default=1)
+    if not 1 <= heading_level <= MAX_LEVEL - deepest + 1:
+        raise ValueError(
+            f"heading_level must be between 1 and {MAX_LEVEL - deepest + 1} (this document's headings "
+            f"go {deepest} levels deep; Markdown has {MAX_LEVEL}), got {heading_level}"
+        )
     out: list[str] = []
     for block in blocks:
         if isinstance(block, Heading):
-            out.append("#" * block.level + " " + inline_markdown(block.inline))
+            out.append("#" * (block.level + heading_level - 1) + " " + inline_markdown(block.inline))
         elif isinstance(block, Para):
             out.append(inline_markdown(block.inline))
         elif isinstance(block, Equations):
