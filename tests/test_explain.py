@@ -985,6 +985,18 @@ def test_without_pytorch_the_skipped_check_says_how_to_install_it(monkeypatch: p
     assert "pip install 'glassnet[torch]'" in " ".join(text.split())
 
 
+def test_a_check_turned_off_says_how_it_was_turned_off() -> None:
+    # it read "PyTorch check skipped: PyTorch check not requested."
+    explanation = explain_exercise(check_torch=False)
+    assert "PyTorch check skipped: turned off (check_torch=False, or --no-torch)." in explanation.render(
+        "text"
+    )
+    assert (
+        explanation.to_dict()["derivation"]["checks"]["torch_skipped"]
+        == "turned off (check_torch=False, or --no-torch)"
+    )
+
+
 def test_a_subclass_of_an_activation_gets_no_pytorch_function_to_be_checked_against() -> None:
     """A subclass may compute something else: PyTorch's function of its parent would have made the
     check report a disagreement (or an agreement) about another function; torch_bridge refuses

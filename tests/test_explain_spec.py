@@ -112,7 +112,25 @@ BAD = [
     ("y", None, TypeError, r"y must be a number or a non-empty list"),
     ("layers.0.activation", "relux", ValueError, r"layers\[0\]\.activation: unknown activation 'relux'"),
     ("layers.0.activation", 3, TypeError, r"layers\[0\]\.activation must be a name"),
-    ("layers.0.activation", {"name": "leaky_relu", "slope": 2}, TypeError, r"bad options"),
+    # the options the activation takes named, not Python's "__init__() got an unexpected keyword"
+    (
+        "layers.0.activation",
+        {"name": "leaky_relu", "slope": 2},
+        TypeError,
+        r"^spec: layers\[0\]\.activation: 'leaky_relu' takes negative_slope, got \[\"slope\"\]$",
+    ),
+    (
+        "layers.0.activation",
+        {"name": "relu", "slope": 2},
+        TypeError,
+        r"^spec: layers\[0\]\.activation: 'relu' takes no options, got \[\"slope\"\]$",
+    ),
+    (
+        "layers.0.activation",
+        {"name": "leaky_relu", "negative_slope": "x"},
+        TypeError,
+        r"^spec: layers\[0\]\.activation: LeakyReLU negative_slope must be a number, got 'x' \(str\)$",
+    ),
     ("layers.0.colour", "red", ValueError, r"layers\[0\]: unknown field 'colour'"),
     ("loss", "hinge", ValueError, r"unknown loss 'hinge'"),
     ("loss", 3, TypeError, r"loss must be a string"),

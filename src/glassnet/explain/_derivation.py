@@ -437,7 +437,7 @@ def derive(
             for prefix, (gw, gb) in zip(net.prefixes, result, strict=True):
                 torch_grads[f"{prefix}.weight"], torch_grads[f"{prefix}.bias"] = gw, gb
     else:
-        torch_note = "PyTorch check not requested"
+        torch_note = "turned off (check_torch=False, or --no-torch)"
 
     def delta_parts(ref: ParamRef) -> tuple[float, float]:
         delta = float(deltas[ref.layer - 1][ref.row])

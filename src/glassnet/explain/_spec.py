@@ -25,6 +25,7 @@ so a misspelt one does not pass silently.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -158,11 +159,18 @@ def _activation(value: Any, where: str) -> Activation:
         name = value["name"]
         try:
             cls = type(get_activation(name))
-            return cls(**options)
-        except TypeError as error:
-            raise TypeError(f"{where}: bad options {_show(options)} for {name!r}: {error}") from None
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
+        # the options the class takes, named, rather than Python's "__init__() got an unexpected keyword"
+        accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        unknown = sorted(set(options) - set(accepted), key=str)
+        if unknown:
+            takes = f"takes {', '.join(accepted)}" if accepted else "takes no options"
+            raise TypeError(f"{where}: {name!r} {takes}, got {_show(unknown)}")
+        try:
+            return cls(**options)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{where}: {error}") from None
     raise TypeError(
         f'{where} must be a name ("relu") or an object {{"name": ..., options}}, got {_show(value)}'
     )
