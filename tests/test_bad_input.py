@@ -736,3 +736,50 @@ def test_a_failed_loss_call_leaves_no_gradient_of_the_previous_batch(loss: Any, 
         RuntimeError, match=r"backward called before the loss was computed \(or after a call that failed\)"
     ):
         loss.backward()
+
+
+# -- torch tensors that require grad, given as data ------------------------------------------
+
+
+def _trainer_with(x: Any, y: Any) -> Any:
+    from glassnet.train import TrainConfig, Trainer
+
+    return Trainer(TrainConfig(hidden=(2,), epochs=1, fourier_features=0), x, y)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda t: _model()(t(np.ones((3, 2)), requires_grad=True)),
+            r"MLP input must be an array of numbers, got a torch Tensor that requires grad; "
+            r"pass tensor\.detach\(\)",
+        ),
+        (
+            lambda t: _trainer_with(t(np.ones((8, 2)), requires_grad=True), np.zeros(8)),
+            r"training inputs must be an array of numbers, got a torch Tensor that requires grad; "
+            r"pass tensor\.detach\(\)",
+        ),
+        (
+            lambda t: _trainer_with(np.ones((8, 2)), t(np.zeros(8), requires_grad=True)),
+            r"got a torch Tensor that requires grad; pass tensor\.detach\(\)",
+        ),
+        (  # inside a list: torch's RuntimeError from np.asarray, as glassnet's TypeError
+            lambda t: _model()([t(np.ones(2), requires_grad=True)]),
+            r"MLP input must be an array of numbers, got list: .*requires grad",
+        ),
+    ],
+    ids=["model", "trainer inputs", "trainer targets", "in a list"],
+)
+def test_a_torch_tensor_that_requires_grad_is_refused_saying_to_detach_it(call: Any, match: str) -> None:
+    """np.asarray refuses such a tensor (its values belong to an autograd graph), and glassnet
+    passed on torch's raw RuntimeError "Can't call numpy() on Tensor that requires grad"."""
+    torch = pytest.importorskip("torch")
+
+    def tensor(values: Any, requires_grad: bool) -> Any:
+        return torch.tensor(values, requires_grad=requires_grad)
+
+    with pytest.raises(TypeError, match=match):
+        call(tensor)
+    # detached, as the message says, the same values are taken
+    np.testing.assert_array_equal(_model()(tensor(np.ones((3, 2)), True).detach()), _model()(np.ones((3, 2))))

@@ -347,7 +347,7 @@ def _finished_status(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
         (_resume_field("member", 4), r"resume member 4 is outside the run's 2 member\(s\)"),
         (_resume_field("step", -1), r"resume step must be an integer >= 0"),
         (_resume_field("bad_epochs", 1.5), r"resume bad_epochs must be an integer >= 0"),
-        (_resume_field("sums", [-1.0, 0.0, 0.0, 0.0]), r"resume sums must be 4 finite sums >= 0"),
+        (_resume_field("sums", [-1.0, 0.0, 0.0, 0.0]), r"resume sums must be 4 sums >= 0"),
         (_finished_status, r"finished member 0 has status 'great'"),
     ],
 )

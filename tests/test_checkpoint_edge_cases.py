@@ -4,6 +4,7 @@ loading with a ValueError that names the field."""
 
 from __future__ import annotations
 
+import math
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,30 @@ ROWS = np.random.default_rng(5).normal(size=(64, 3))
 TARGET = np.sin(ROWS[:, 0]) + ROWS[:, 2]
 
 
+def _run_stopped_after(trainer: Trainer, batches: int, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``trainer.run()`` with a stop requested after its ``batches``-th training batch, as Ctrl-C does."""
+    make_engine, done = trainer_module.make_engine, [0]
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        engine = make_engine(*args, **kwargs)
+        train_batch = engine.train_batch
+
+        def counted(start: int, stop: int) -> None:
+            train_batch(start, stop)
+            done[0] += 1
+            if done[0] == batches:
+                trainer.request_stop()
+
+        engine.train_batch = counted
+        return engine
+
+    monkeypatch.setattr(trainer_module, "make_engine", counting)
+    try:
+        return trainer.run()
+    finally:
+        monkeypatch.undo()
+
+
 def _interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, optimizer: str) -> Path:
     """A run of 2 members (4 epochs of 8 batches each) stopped mid-epoch 1 of member 2."""
     config = TrainConfig(
@@ -31,24 +56,7 @@ def _interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, optimizer: str
         activation="relu",  # the model saved is member 2's weights as the one member: one kind
     )  # fmt: skip
     trainer = Trainer(config, ROWS, TARGET, ROWS[:16], TARGET[:16])
-    make_engine, batches = trainer_module.make_engine, [0]
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        engine = make_engine(*args, **kwargs)
-        train_batch = engine.train_batch
-
-        def counted(start: int, stop: int) -> None:
-            train_batch(start, stop)
-            batches[0] += 1
-            if batches[0] == 4 * 8 + 3:
-                trainer.request_stop()
-
-        engine.train_batch = counted
-        return engine
-
-    monkeypatch.setattr(trainer_module, "make_engine", counting)
-    run = trainer.run()
-    monkeypatch.undo()
+    run = _run_stopped_after(trainer, 4 * 8 + 3, monkeypatch)
     assert run.resume is not None and run.resume.member == 1 and run.resume.batch == 3
     checkpoint = Checkpoint(spec=run.spec, members=[run.resume.weights], config=config, resume=run.resume)
     return save_checkpoint(tmp_path / "checkpoint.npz", checkpoint)
@@ -183,9 +191,15 @@ def _resume_part(key: str | None, value: Any) -> Any:
         (_resume_part(None, "x"), r"checkpoint resume must be a mapping, got str"),
         (_resume_part("buffers", 5), r"resume buffers must be a list of names, got 5"),
         (_resume_part("buffers", [5]), r"resume buffers must be a list of names, got \[5\]"),
-        (_resume_part("sums", None), r"resume sums must be 4 finite sums >= 0, got None"),
-        (_resume_part("sums", "abcd"), r"resume sums must be 4 finite sums >= 0, got 'abcd'"),
-        (_resume_part("sums", ["1", "2", "3", "4"]), r"resume sums must be 4 finite sums >= 0"),
+        (
+            _resume_part("sums", None),
+            r"resume sums must be 4 sums >= 0, each finite or null \(\+inf, one that overflowed\), got None",
+        ),
+        (
+            _resume_part("sums", "abcd"),
+            r"resume sums must be 4 sums >= 0, each finite or null .*, got 'abcd'",
+        ),
+        (_resume_part("sums", ["1", "2", "3", "4"]), r"resume sums must be 4 sums >= 0"),
         (
             _resume_part("rows", [10, -1]),
             r"resume rows must be 2 row counts \(training, validation\), got \[10, -1\]",
@@ -413,7 +427,7 @@ def test_each_of_many_members_loads_with_its_own_weights(tmp_path: Path) -> None
     [
         (
             _resume_part("sums", [0.0] * MILLION),
-            r"resume sums must be 4 finite sums >= 0, got \[0.0, 0.0, .*… \(list of 1000000 items\)$",
+            r"resume sums must be 4 sums >= 0, each finite or null .*, got \[0.0, 0.0, .*… \(list of 1000000 items\)$",
         ),
         (
             _resume_part("epoch", 10**4000),  # str() refuses integers past 4,300 digits
@@ -458,3 +472,68 @@ def test_a_folder_is_named_as_one_not_as_a_missing_file(tmp_path: Path) -> None:
     """It was "no checkpoint file at FOLDER", of a folder that is there."""
     with pytest.raises(IsADirectoryError, match=r" is a folder; expected a checkpoint file \(\.npz\)$"):
         load_checkpoint(tmp_path)
+
+
+# -- a float32 half_sse run whose Σ r² overflowed while its loss ½ Σ r² did not ---------------
+
+# targets of 4e18: each batch's Σ r² (32 × 1.6e37 = 5.1e38) is past float32's largest number
+# (3.4e38), its ½ Σ r² (2.6e38) not; lr 1e-30 keeps the weights where they are
+HALF_SSE_CONFIG = TrainConfig(
+    hidden=(2,), epochs=2, batch_size=32, fourier_features=0, dtype="float32", loss="half_sse",
+    refit=False, lr=1e-30, optimizer="sgd", momentum=0.0, weight_decay=0.0,
+)  # fmt: skip
+HALF_SSE_ROWS = np.linspace(-1.0, 1.0, 64).reshape(-1, 1)
+HALF_SSE_TARGET = np.full(64, 4e18)
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_a_state_whose_squared_error_sum_overflowed_saves_and_resumes_as_if_uninterrupted(
+    engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """Stopped after the first batch, the state's Σ r² is +inf (its train_rmse is inf
+    uninterrupted too): save_checkpoint failed with json's raw "Out of range float values are
+    not JSON compliant". The sum is saved as null (JSON has no infinity), read back as +inf,
+    and the resumed run ends where the uninterrupted one does, history and weights alike."""
+    if engine == "torch":
+        request.getfixturevalue("torch")
+    config = HALF_SSE_CONFIG.replace(engine=engine)
+    whole = Trainer(config, HALF_SSE_ROWS, HALF_SSE_TARGET).run()
+    assert whole.status == "completed" and math.isinf(whole.history[-1]["train_rmse"])
+    part = _run_stopped_after(Trainer(config, HALF_SSE_ROWS, HALF_SSE_TARGET), 1, monkeypatch)
+    assert part.resume is not None and part.resume.batch == 1
+    assert math.isfinite(part.resume.sums[0]) and part.resume.sums[1] == math.inf
+    checkpoint = Checkpoint(spec=part.spec, members=[part.resume.weights], config=config, resume=part.resume)
+    path = save_checkpoint(tmp_path / "checkpoint.npz", checkpoint)
+    loaded = load_checkpoint(path).resume
+    assert loaded is not None and loaded.sums == part.resume.sums  # +inf read back as +inf
+    # it re-saves to the same bytes, as any other state does
+    again = save_checkpoint(tmp_path / "again.npz", load_checkpoint(path))
+    assert again.read_bytes() == path.read_bytes()
+    resumed = Trainer(config, HALF_SSE_ROWS, HALF_SSE_TARGET).run(loaded)
+    assert resumed.status == whole.status
+    assert resumed.history == whole.history
+    for name, values in whole.weights[0].items():
+        np.testing.assert_array_equal(resumed.weights[0][name], values)
+
+
+@pytest.mark.parametrize(
+    ("sums", "shown_sums"),
+    [
+        ([1.0, math.nan, 0.0, 8.0], r"\[1.0, nan, 0.0, 8.0\]"),
+        ([1.0, -math.inf, 0.0, 8.0], r"\[1.0, -inf, 0.0, 8.0\]"),
+        ([-1.0, 0.0, 0.0, 8.0], r"\[-1.0, 0.0, 0.0, 8.0\]"),
+    ],
+)
+def test_resume_sums_no_run_gives_are_refused_when_saving(
+    sums: list[float], shown_sums: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only +inf is saved (as null): a NaN, which null would bring back as +inf, or a negative
+    sum comes from no run, and is refused by name rather than written as something else."""
+    state = load_checkpoint(_interrupted(tmp_path, monkeypatch, "sgd"))
+    assert state.resume is not None
+    state.resume.sums = sums
+    with pytest.raises(
+        ValueError,
+        match=r"resume sums must be 4 sums >= 0 \(finite, or \+inf where one overflowed\), got " + shown_sums,
+    ):
+        save_checkpoint(tmp_path / "again.npz", state)

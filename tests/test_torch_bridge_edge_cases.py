@@ -1,5 +1,6 @@
 """to_torch / from_torch as a PyTorch user calls them: torch.device objects, parametrized layers,
-a seeded torch generator left alone."""
+a seeded torch generator left alone; Linear sizes that do not chain, global forward hooks, torch's
+own dtypes, a dict for an MLPSpec and GPU numbers with a leading zero, refused or taken clearly."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from glassnet.nn import MLP
+from glassnet.nn import MLP, Linear, Sequential, Tanh
 from glassnet.spec import MLPSpec
-from glassnet.torch_bridge import build_torch_mlp, from_torch, resolve_device, to_torch
+from glassnet.torch_bridge import build_torch_mlp, from_torch, resolve_device, to_torch, torch_dtype
+from glassnet.train import TrainConfig
 
 
 @pytest.mark.parametrize("device", ["cpu", ("cpu",), ("cpu", 0)], ids=["str", "device", "device-index"])
@@ -122,3 +124,132 @@ def test_to_torch_leaves_torchs_global_generator_alone(torch: Any) -> None:
     to_torch(model)
     build_torch_mlp(MLPSpec(sizes=(3, 5, 1)), rng=np.random.default_rng(0))
     torch.testing.assert_close(torch.rand(4), expected, rtol=0, atol=0)
+
+
+# -- Linear sizes that do not chain, both ways -------------------------------------------------
+
+
+def test_from_torch_refuses_linear_sizes_that_do_not_chain(torch: Any) -> None:
+    """Taken, the model failed at its first forward pass ("Linear(5, 2) expects input of shape
+    (N, 5), got shape (2, 4)"), and to_torch passed it on."""
+    nn = torch.nn
+    with pytest.raises(
+        ValueError,
+        match=r"^from_torch: the layer sizes do not chain: Linear\(5, 2\) at position 2 takes 5 inputs, "
+        r"but Linear\(3, 4\) at position 0 gives 4$",
+    ):
+        from_torch(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Sequential(nn.Linear(5, 2))))
+    # chaining ones, activations between them or not, still convert
+    assert len(from_torch(nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 1), nn.ReLU())).layers) == 3
+
+
+def test_to_torch_refuses_linear_sizes_that_do_not_chain(torch: Any) -> None:
+    layers = (Linear(3, 4, rng=np.random.default_rng(0)), Tanh(), Linear(5, 1, rng=np.random.default_rng(1)))
+    with pytest.raises(
+        ValueError,
+        match=r"^to_torch: the layer sizes do not chain: Linear\(5, 1\) at position 2 takes 5 inputs, "
+        r"but Linear\(3, 4\) at position 0 gives 4$",
+    ):
+        to_torch(Sequential(*layers))
+    with pytest.raises(ValueError, match=r"Linear\(1, 2\) at position 1 takes 1 input, but Linear\(3, 4\)"):
+        to_torch(
+            Sequential(Linear(3, 4, rng=np.random.default_rng(0)), Linear(1, 2, rng=np.random.default_rng(0)))
+        )
+
+
+# -- global forward hooks ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["forward", "forward_pre"])
+def test_from_torch_refuses_while_global_forward_hooks_are_registered(kind: str, torch: Any) -> None:
+    """A global hook runs on every module's forward: this one doubles every Linear's output (or
+    input), and from_torch copied the layers as if it did not, into a model computing half."""
+    registry = torch.nn.modules.module
+    module = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh()).double()
+
+    def doubled(layer: Any, *values: Any) -> Any:
+        if not isinstance(layer, torch.nn.Linear):
+            return None
+        return tuple(2 * v for v in values[0]) if kind == "forward_pre" else 2 * values[1]
+
+    handle = getattr(registry, f"register_module_{kind}_hook")(doubled)
+    try:
+        with pytest.raises(
+            ValueError,
+            match=rf"^from_torch cannot convert while global forward hooks are registered \(1 by "
+            rf"torch\.nn\.modules\.module\.register_module_{kind}_hook\): .*remove them first \(handle\.remove\(\)",
+        ):
+            from_torch(module)
+    finally:
+        handle.remove()
+    x = np.ones((1, 2))
+    with torch.no_grad():  # removed, the module computes what its layers do, and converts
+        np.testing.assert_allclose(from_torch(module)(x), module(torch.from_numpy(x)).numpy(), rtol=1e-12)
+
+
+def test_from_torch_reads_torchs_private_hook_registries_defensively(
+    torch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They are private: a torch without them (renamed, or gone) has no global hooks to refuse."""
+    for name in ("_global_forward_hooks", "_global_forward_pre_hooks"):
+        monkeypatch.delattr(torch.nn.modules.module, name)
+    assert len(from_torch(torch.nn.Linear(2, 1)).layers) == 1
+
+
+# -- torch_dtype, build_torch_mlp, devices ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["float32", "float64"])
+def test_torch_dtype_takes_torchs_own_float_dtypes(name: str, torch: Any) -> None:
+    """NumPy failed on them: "Cannot interpret 'torch.float32' as a data type"."""
+    dtype = getattr(torch, name)
+    assert torch_dtype(dtype) is dtype
+    assert torch_dtype(name) is dtype and torch_dtype(np.dtype(name)) is dtype
+
+
+@pytest.mark.parametrize(
+    ("dtype", "match"),
+    [
+        ("float16", r"^dtype must be float32 or float64, got float16$"),
+        ("bogus", r"^dtype must be float32 or float64, got 'bogus'$"),
+        ("torch.float16", r"^dtype must be float32 or float64, got torch\.float16$"),
+        ("torch.int64", r"^dtype must be float32 or float64, got torch\.int64$"),
+    ],
+)
+def test_torch_dtype_refuses_other_dtypes_naming_the_two_it_takes(dtype: str, match: str, torch: Any) -> None:
+    given = getattr(torch, dtype.split(".")[1]) if dtype.startswith("torch.") else dtype
+    with pytest.raises(TypeError, match=match):
+        torch_dtype(given)
+
+
+def test_build_torch_mlp_refuses_a_dict_naming_mlpspec(torch: Any) -> None:
+    """It failed deep inside with AttributeError "'dict' object has no attribute 'sizes'"."""
+    data = MLPSpec(sizes=(3, 4, 1)).to_dict()
+    with pytest.raises(
+        TypeError,
+        match=r"^build_torch_mlp takes an MLPSpec, got dict; for a dict such as MLPSpec\.to_dict\(\) gives, "
+        r"pass MLPSpec\.from_dict\(it\)$",
+    ):
+        build_torch_mlp(data)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^build_torch_mlp takes an MLPSpec, got tuple$"):
+        build_torch_mlp((3, 4, 1))  # type: ignore[arg-type]
+    assert len(build_torch_mlp(MLPSpec.from_dict(data), rng=np.random.default_rng(0))) == 3
+
+
+@pytest.mark.parametrize(
+    ("device", "written"), [("cuda:01", "cuda:1"), ("cuda:00", "cuda:0"), ("cuda:010", "cuda:10")]
+)
+def test_a_gpu_number_with_a_leading_zero_is_refused_saying_how_to_write_it(
+    device: str, written: str, torch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The configuration and resolve_device took "cuda:01", which torch.device refuses as an
+    "Invalid device string" (a RuntimeError, not glassnet's ValueError)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a machine of 11 GPUs, as far as asked
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 11)
+    match = rf"^device must be 'cpu' or 'cuda' \(or 'cuda:N'\), got '{device}': write the GPU number without leading zeros, '{written}'$"
+    with pytest.raises(ValueError, match=match):
+        resolve_device(device)
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(engine="torch", device=device)
+    assert resolve_device(written) == torch.device(written)
+    assert TrainConfig(engine="torch", device=written).device == written

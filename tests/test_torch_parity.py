@@ -17,7 +17,7 @@ from glassnet import optim
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
 from glassnet.nn import ACTIVATIONS, MLP, Linear, Module, Sequential, Tanh
 from glassnet.spec import MLPSpec, build_mlp
-from glassnet.train import NumpyEngine, TorchEngine, TrainConfig
+from glassnet.train import NumpyEngine, TorchEngine, TrainConfig, Trainer
 
 torch = require_torch()
 F = torch.nn.functional
@@ -541,3 +541,33 @@ def test_torch_engine_that_fails_to_start_gives_the_thread_setting_back() -> Non
     with pytest.raises(ValueError, match=r"has shape \(1,\)"):
         TorchEngine(ENGINE_SPEC, weights, config, np.zeros((4, 3)), np.zeros((4, 1)))
     assert torch.get_num_threads() == before
+
+
+def test_float32_half_sse_is_a_sum_of_halves_in_both_engines() -> None:
+    """½ r² per element, then summed, as glassnet's HalfSquaredError: the torch engine took
+    ½ (Σ r²), whose Σ r² overflows float32 where the sum of halves is finite (targets of 3.4e18:
+    the numpy engine trained, train_loss 5.8e36, the torch one refused "training loss is inf at
+    the initial weights"). Σ r² itself (train_rmse) is inf in both."""
+    spec = MLPSpec(sizes=(1, 2, 1), dtype="float32")
+    config = TrainConfig(
+        hidden=(2,), dtype="float32", loss="half_sse", batch_size=32, optimizer="sgd",
+        momentum=0.0, weight_decay=0.0, lr=1e-30, fourier_features=0,
+    )  # fmt: skip
+    x, y = np.linspace(-1.0, 1.0, 32).reshape(-1, 1), np.full((32, 1), 3.4e18)
+    weights = build_mlp(spec, rng=np.random.default_rng(0)).state_dict()
+    sums = []
+    for cls in (NumpyEngine, TorchEngine):
+        engine = cls(spec, weights, config, x, y)
+        engine.begin_epoch(np.arange(32))
+        engine.train_batch(0, 32)
+        sums.append(engine.epoch_sums())
+    (loss, squares, _), (torch_loss, torch_squares, _) = sums
+    assert np.isfinite(loss) and loss > 1.8e38  # half of a Σ r² past float32's 3.4e38
+    assert torch_loss == pytest.approx(loss, rel=1e-6)  # summed in another order: rounding apart
+    assert squares == torch_squares == np.inf
+    runs = [
+        Trainer(config.replace(engine=engine, epochs=2, refit=False), x, y[:, 0]).run()
+        for engine in ("numpy", "torch")
+    ]
+    assert [run.status for run in runs] == ["completed", "completed"]
+    assert runs[1].history[-1]["train_loss"] == pytest.approx(runs[0].history[-1]["train_loss"], rel=1e-6)

@@ -206,10 +206,21 @@ def _convert_numbers(values: Any, name: str, dtype: np.dtype[Any] | None) -> Arr
 
     Everything else is refused, since a cast would give silently wrong numbers: complex
     numbers lose their imaginary part, strings are parsed, None becomes NaN.
+
+    A torch tensor that requires grad is refused, as ``np.asarray`` refuses it: its values
+    belong to an autograd graph, and a copy would cut the gradient silently; the message says
+    to pass ``tensor.detach()``.
     """
+    if getattr(values, "requires_grad", False) is True and callable(getattr(values, "detach", None)):
+        # checked here, without importing torch: np.asarray would raise torch's own RuntimeError
+        raise TypeError(
+            f"{name} must be an array of numbers, got a torch {type(values).__name__} that requires grad; "
+            "pass tensor.detach() (NumPy does not read a tensor that is part of an autograd graph)"
+        )
     try:
         raw = np.asarray(values)
-    except (TypeError, ValueError) as error:
+    # RuntimeError: torch's for such a tensor inside a list ("Can't call numpy() on Tensor that requires grad")
+    except (TypeError, ValueError, RuntimeError) as error:
         raise TypeError(f"{name} must be an array of numbers, got {type(values).__name__}: {error}") from None
     expected = f"{name} must be an array of numbers (bool, int or float)"
     if raw.dtype.kind == "O":  # Python objects: numbers are fine, anything else is named

@@ -225,7 +225,7 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         "batch": state.batch,
         "step": int(state.optimizer["step"]),
         "buffers": sorted(state.optimizer["buffers"]),
-        "sums": [float(s) for s in state.sums],
+        "sums": _sums_json(state.sums),
         "has_best": state.best_weights is not None,
         "has_epoch_start": state.epoch_start_weights is not None,
         "has_previous_start": state.previous_epoch_start_weights is not None,
@@ -237,6 +237,25 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         "rows": None if state.rows is None else [int(n) for n in state.rows],
         "rows_sha256": state.rows_sha256,
     }
+
+
+def _sums_json(sums: Any) -> list[float | None]:
+    """A resume state's running sums for the JSON metadata: +inf as None, as :func:`finite_json`
+    writes it (JSON has no infinity), which :func:`_resume_tallies` reads back as +inf.
+
+    Each sum adds terms >= 0 (row losses, r², |r|, counts), so it overflows to +inf and to
+    nothing else: a float32 run's Σ r² overflows where its ½ Σ r² (half_sse) is still finite,
+    and a run interrupted there must save that state to resume as it would have gone on. A NaN
+    or a negative sum comes from no run (a NaN loss ends the run as diverged before any state
+    is taken) and is refused rather than read back as something else.
+    """
+    values = [float(value) for value in sums]
+    if any(math.isnan(value) or value < 0.0 for value in values):
+        raise ValueError(
+            f"resume sums must be 4 sums >= 0 (finite, or +inf where one overflowed), got {shown(values)}"
+        )
+    encoded: list[float | None] = finite_json(values)
+    return encoded
 
 
 def _json_default(value: Any) -> Any:
@@ -747,16 +766,21 @@ def _finished_member(
 def _resume_tallies(
     state: Mapping[str, Any],
 ) -> tuple[list[float], float, tuple[int, int] | None, str | None]:
-    """A resume state's running sums of the epoch in progress, seconds trained, row counts and
-    rows' SHA-256, each checked; the last three may be absent (a state saved before glassnet kept
-    them: not known)."""
+    """A resume state's running sums of the epoch in progress (null for a sum that overflowed to
+    +inf, see :func:`_sums_json`), seconds trained, row counts and rows' SHA-256, each checked;
+    the last three may be absent (a state saved before glassnet kept them: not known)."""
     sums = state["sums"]
     if not (
         isinstance(sums, list)
         and len(sums) == 4
-        and all(isinstance(v, float | int) and not isinstance(v, bool) and 0.0 <= v < math.inf for v in sums)
+        and all(
+            v is None or (isinstance(v, float | int) and not isinstance(v, bool) and 0.0 <= v < math.inf)
+            for v in sums
+        )
     ):
-        raise ValueError(f"resume sums must be 4 finite sums >= 0, got {shown(sums)}")
+        raise ValueError(
+            f"resume sums must be 4 sums >= 0, each finite or null (+inf, one that overflowed), got {shown(sums)}"
+        )
     seconds = state.get("seconds", 0.0)
     if isinstance(seconds, bool) or not isinstance(seconds, float | int) or not 0.0 <= seconds < math.inf:
         raise ValueError(f"resume seconds must be a finite number >= 0, got {shown(seconds)}")
@@ -775,7 +799,7 @@ def _resume_tallies(
             f"resume rows_sha256 must be one or two SHA-256 hex digests joined by '+', got {shown(rows_sha256)}"
         )
     return (
-        [float(v) for v in sums],
+        [math.inf if v is None else float(v) for v in sums],  # None: +inf, as _sums_json writes it
         float(seconds),
         None if rows is None else (rows[0], rows[1]),
         rows_sha256,

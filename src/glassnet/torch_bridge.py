@@ -10,8 +10,11 @@ Activations map one to one: identity ↔ ``nn.Identity``, relu ↔ ``nn.ReLU``, 
 ``from_torch`` refuses a Softplus whose ``beta`` is not 1 or whose ``threshold`` is below 20).
 
 A layer is converted only when it computes what its class computes: a subclass with a
-forward of its own, or a torch module with forward hooks, is refused rather than copied
-into a layer that would compute something else. The train/eval mode is kept.
+forward of its own, or a torch module with forward hooks (its own, or global ones that run on
+every module), is refused rather than copied into a layer that would compute something else.
+A model whose Linear sizes do not chain (Linear(3, 4) then Linear(5, 2)) is refused both ways,
+naming the two layers, rather than converted into one that fails at its first forward pass.
+The train/eval mode is kept.
 
 PyTorch is an optional dependency (``pip install 'glassnet[torch]'``), imported only when
 one of these functions is called.
@@ -19,12 +22,12 @@ one of these functions is called.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from glassnet._checks import as_float_array
+from glassnet._checks import as_dtype, as_float_array
 from glassnet.nn import (
     Activation,
     Identity,
@@ -83,6 +86,11 @@ def resolve_device(device: Any) -> Any:
         device == "cpu" or device == "cuda" or (index is not None and index.isascii() and index.isdigit())
     ):
         raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {given!r}")
+    if index is not None and index.startswith("0") and index != "0":  # torch.device: "Invalid device string"
+        raise ValueError(
+            f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {given!r}: write the GPU number without "
+            f"leading zeros, 'cuda:{index.lstrip('0') or '0'}'"
+        )
     if device.startswith("cuda") and not torch.cuda.is_available():
         build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
         raise ValueError(
@@ -98,14 +106,15 @@ def resolve_device(device: Any) -> Any:
 
 
 def torch_dtype(dtype: Any) -> Any:
-    """The torch dtype for a NumPy float32/float64 dtype (or its name)."""
+    """The torch dtype for a NumPy float32/float64 dtype (or its name), or for torch.float32 /
+    torch.float64 themselves (returned as they are); TypeError for any other."""
     torch = import_torch()
-    resolved = np.dtype(dtype)
-    if resolved == np.float64:
-        return torch.float64
-    if resolved == np.float32:
-        return torch.float32
-    raise TypeError(f"dtype must be float32 or float64, got {resolved}")
+    if isinstance(dtype, torch.dtype):  # NumPy cannot interpret one ("Cannot interpret 'torch.float32'")
+        if dtype in (torch.float32, torch.float64):
+            return dtype
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    resolved = as_dtype(dtype)  # TypeError naming both for any other (NumPy's "not understood" names none)
+    return torch.float64 if resolved == np.float64 else torch.float32
 
 
 def _torch_activation(layer: Activation) -> Any:
@@ -133,7 +142,8 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
     """A ``torch.nn.Sequential`` computing the same function as ``model``, with copies of its weights.
 
     ``model`` is a glassnet MLP or Sequential (nested ones are flattened) of Linear layers
-    and activations, all in one dtype. The torch module has that dtype, the model's
+    and activations, all in one dtype, each Linear taking as many inputs as the one before it
+    gives (ValueError otherwise). The torch module has that dtype, the model's
     train/eval mode, and lives on ``device`` ("cpu", "cuda", "cuda:N" or a ``torch.device``).
     """
     torch = import_torch()
@@ -149,10 +159,12 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
     layers: list[Any] = []
     dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
     owners: dict[int, int] = {}  # id of a Parameter -> position of the first Linear holding it
+    chain: list[tuple[int, int, int]] = []  # (position, in, out) of the last Linear
     for position, layer in enumerate(flatten_modules([model])):
         # a subclass with a forward of its own computes something nn.Linear would not
         if isinstance(layer, Linear) and type(layer).forward is Linear.forward:
             _same_dtype(dtypes, layer.dtype, position)  # one torch dtype for all would round some weights
+            _sizes_chain(chain, layer.in_features, layer.out_features, position, "to_torch")
             first = _shared_with(owners, (layer.weight, layer.bias), position)
             if first is not None:  # copies would train apart where glassnet's stay one
                 raise ValueError(
@@ -173,6 +185,24 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
         else:
             raise ValueError(f"to_torch cannot convert {type(layer).__name__} at position {position}")
     return torch.nn.Sequential(*layers).to(target).train(model.training)
+
+
+def _sizes_chain(
+    chain: list[tuple[int, int, int]], in_features: int, out_features: int, position: int, caller: str
+) -> None:
+    """ValueError unless the Linear(``in_features``, ``out_features``) at ``position`` takes as many
+    inputs as the Linear before it gives; ``chain`` holds (position, in, out) of that one and is
+    updated here. Activations keep the width, so only Linear layers are compared. A model whose
+    sizes do not chain fails at its first forward pass, in torch's words ("mat1 and mat2 shapes
+    cannot be multiplied") or glassnet's: it is refused when converted, naming both layers."""
+    if chain and chain[0][2] != in_features:
+        before, before_in, width = chain[0]
+        raise ValueError(
+            f"{caller}: the layer sizes do not chain: Linear({in_features}, {out_features}) at position "
+            f"{position} takes {in_features} input{'s' if in_features != 1 else ''}, but "
+            f"Linear({before_in}, {width}) at position {before} gives {width}"
+        )
+    chain[:] = [(position, in_features, out_features)]
 
 
 def _shared_with(owners: dict[int, int], parameters: Iterable[object], position: int) -> int | None:
@@ -199,13 +229,41 @@ def _refuse_own_forward(module: Module) -> None:
 
 def _computes_as(module: Any, cls: Any) -> bool:
     """Whether ``module`` is a ``cls`` that computes what ``cls`` does: its forward is ``cls``'s own
-    (a subclass may change it) and no forward hook changes its input or output."""
+    (a subclass may change it) and no forward hook changes its input or output. Global hooks,
+    which run on every module, are refused once for the whole module (:func:`_refuse_global_hooks`)."""
     return (
         isinstance(module, cls)
         and type(module).forward is cls.forward
         and not module._forward_hooks
         and not module._forward_pre_hooks
     )
+
+
+# torch's registries of the hooks that run on every module's forward
+# (torch.nn.modules.module.register_module_forward_hook / _pre_hook), by the function that adds to each
+GLOBAL_FORWARD_HOOKS = {
+    "_global_forward_hooks": "register_module_forward_hook",
+    "_global_forward_pre_hooks": "register_module_forward_pre_hook",
+}
+
+
+def _refuse_global_hooks(torch: Any) -> None:
+    """ValueError while global forward hooks or pre-hooks are registered: they run on every
+    module's forward, so each layer may compute something other than its class, as with a
+    layer's own hooks (see :func:`_computes_as`). The registries are private to torch: read
+    with getattr, and a torch without them (or with them renamed) has none to refuse."""
+    home = getattr(getattr(torch.nn, "modules", None), "module", None)  # torch.nn.modules.module
+    found = []
+    for name, register in GLOBAL_FORWARD_HOOKS.items():
+        hooks = getattr(home, name, None)  # an OrderedDict of hooks, by handle id
+        if hooks and hasattr(hooks, "__len__"):
+            found.append(f"{len(hooks)} by torch.nn.modules.module.{register}")
+    if found:
+        raise ValueError(
+            f"from_torch cannot convert while global forward hooks are registered ({', '.join(found)}): "
+            "they run on every module's forward and may change what each layer computes; remove them "
+            "first (handle.remove() on the handle the register function returned)"
+        )
 
 
 def _flatten_torch(module: Any) -> list[Any]:
@@ -236,7 +294,9 @@ def from_torch(module: Any) -> Sequential:
     """A glassnet Sequential with copies of the weights of a torch Sequential (or single layer).
 
     Supported layers: ``nn.Linear`` (with bias) and the six activations above, each
-    computing what its torch class does (no subclass forward, no forward hooks); nested
+    computing what its torch class does (no subclass forward, no forward hooks, and no global
+    ones registered with ``torch.nn.modules.module.register_module_forward_hook`` or
+    ``register_module_forward_pre_hook``), the Linear sizes chaining (ValueError otherwise); nested
     Sequentials are flattened and layers named by position, so a flat torch Sequential keeps
     its parameter names if it has torch's own ("0.weight", …; not those of an OrderedDict).
     The dtype (float32/float64, one for all layers) and the train/eval mode are kept;
@@ -246,12 +306,15 @@ def from_torch(module: Any) -> Sequential:
     torch = import_torch()
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch takes a torch.nn.Module, got {type(module).__name__}")
+    _refuse_global_hooks(torch)
     nn = torch.nn
     layers: list[Module] = []
     owners: dict[int, int] = {}  # id of a weight or bias tensor -> position of the first Linear holding it
     linear_dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
+    chain: list[tuple[int, int, int]] = []  # (position, in, out) of the last Linear
     for position, layer in enumerate(_flatten_torch(module)):
         if _computes_as(layer, nn.Linear):
+            _sizes_chain(chain, layer.in_features, layer.out_features, position, "from_torch")
             # read once: a parametrized layer (torch.nn.utils.parametrize) computes them at each read
             weight_tensor, bias_tensor = layer.weight, layer.bias
             if bias_tensor is None:
@@ -327,4 +390,12 @@ def build_torch_mlp(
     spec: MLPSpec, *, device: Any = "cpu", rng: np.random.Generator | None = None, init: str = "torch"
 ) -> Any:
     """A torch Sequential for ``spec``, weights drawn by glassnet from ``rng`` (so both engines start alike)."""
+    # typed MLPSpec, but called without a type checker too: a dict failed deep inside with
+    # AttributeError "'dict' object has no attribute 'sizes'"
+    given: object = spec
+    if not isinstance(given, MLPSpec):
+        hint = ""
+        if isinstance(given, Mapping):
+            hint = "; for a dict such as MLPSpec.to_dict() gives, pass MLPSpec.from_dict(it)"
+        raise TypeError(f"build_torch_mlp takes an MLPSpec, got {type(given).__name__}{hint}")
     return to_torch(build_mlp(spec, rng=rng, init=init), device=device)

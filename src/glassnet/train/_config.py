@@ -118,6 +118,11 @@ class TrainConfig:
         if not isinstance(self.device, str) or not re.fullmatch(r"cpu|cuda(:[0-9]+)?", self.device):
             # as torch_bridge.resolve_device takes them: "cuda:abc" passed here, refused there
             raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {shown(self.device)}")
+        if re.fullmatch(r"cuda:0[0-9]+", self.device):  # torch.device: "Invalid device string"
+            raise ValueError(
+                f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {shown(self.device)}: write the GPU "
+                f"number without leading zeros, 'cuda:{self.device[len('cuda:') :].lstrip('0') or '0'}'"
+            )
         if self.engine == "numpy" and self.device != "cpu":
             raise ValueError(
                 f"device {shown(self.device)} needs engine='torch'; the numpy engine runs on the CPU"

@@ -300,7 +300,9 @@ class TorchEngine:
         bce_eps = BCELoss().eps_for(spec.dtype)
         losses = {
             "mse": lambda p, t: functional.mse_loss(p, t),
-            "half_sse": lambda p, t: 0.5 * ((p - t) ** 2).sum(),
+            # ½ r² per element, then the sum, as glassnet's HalfSquaredError: ½ Σ r² would
+            # overflow a float32 Σ r² up to twice the largest float where glassnet's is finite
+            "half_sse": lambda p, t: (0.5 * (p - t) ** 2).sum(),
             "logistic": lambda p, t: functional.binary_cross_entropy_with_logits(p, t),
             "bce": lambda p, t: _glassnet_bce(p, t, bce_eps),
         }
