@@ -533,8 +533,8 @@ def _with(state: dict, **changes: object) -> dict:
         (lambda: _with(_stepped_adam_state(), step=2.5), r"non-negative integer, got 2.5"),
         (lambda: _with(_stepped_adam_state(), step=-1), r"non-negative integer, got -1"),
         (
-            lambda: _with(_stepped_adam_state(), exp_avg_sq_scaled=np.full(31, -1.0)),
-            r"Adam state 'exp_avg_sq_scaled' of group 0 must be >= 0 \(a mean of squares\), got -1.0",
+            lambda: _with(_stepped_adam_state(), exp_avg_sq=np.full(31, -1.0)),
+            r"Adam state 'exp_avg_sq' of group 0 must be >= 0 \(a mean of squares\), got -1.0",
         ),
     ],
     ids=["sgd settings", "sgd buffers", "step None", "step nan", "step 2.5", "step -1", "negative squares"],

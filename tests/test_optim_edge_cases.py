@@ -97,6 +97,51 @@ def test_every_setting_follows_torch_and_resumes_from_a_saved_state(
     assert _run(ours, theirs, steps=40, reload_at=17) < 1e-12
 
 
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_float32_adam_follows_torch_under_gradients_near_the_float32_limit(name: str, amsgrad: bool) -> None:
+    """The second moment was kept as v / (1 − β₂), a thousand times torch's v: under gradients
+    of 2e18 it overflowed at step 1 and the weight stopped moving (−0.88 after 200 steps, torch
+    −2.0). Kept as v, it overflows where torch's does (|g| about 1.8e19)."""
+    ours = [Parameter(np.zeros(3, dtype=np.float32))]
+    theirs = [torch.nn.Parameter(torch.zeros(3, dtype=torch.float32))]
+    opt = getattr(optim, name)(ours, lr=0.01, amsgrad=amsgrad)
+    reference = getattr(torch.optim, name)(theirs, lr=0.01, amsgrad=amsgrad)
+    gradient = np.array([2e18, -1e18, 1.0], dtype=np.float32)
+    with np.errstate(over="raise"):  # not even a warning on the way
+        for _ in range(200):
+            ours[0].grad = gradient
+            theirs[0].grad = torch.from_numpy(gradient.copy())
+            opt.step()
+            reference.step()
+    np.testing.assert_allclose(ours[0].data, theirs[0].detach().numpy(), rtol=1e-5)
+    assert ours[0].data[0] < -1.9 and np.isfinite(opt.state_dict()["state"][0]["exp_avg_sq"]).all()
+
+
+def test_a_state_an_earlier_glassnet_saved_with_a_scaled_second_moment_loads_as_v() -> None:
+    """Earlier versions saved exp_avg_sq_scaled = v / (1 − β₂) (and max_exp_avg_sq_scaled): such
+    a state, in a checkpoint from then, resumes the run as the current form does."""
+    current = _stepped_adam(amsgrad=True)
+    saved = current.state_dict()
+    beta2 = saved["param_groups"][0]["betas"][1]
+    legacy = copy.deepcopy(saved)
+    state = legacy["state"][0]
+    for name in ("exp_avg_sq", "max_exp_avg_sq"):
+        state[f"{name}_scaled"] = state.pop(name) / (1.0 - beta2)
+    params, _ = _pair()
+    resumed = optim.Adam(params, amsgrad=True)
+    resumed.load_state_dict(legacy)
+    np.testing.assert_allclose(
+        resumed.state_dict()["state"][0]["exp_avg_sq"], saved["state"][0]["exp_avg_sq"], rtol=1e-15
+    )
+    both = copy.deepcopy(legacy)
+    both["state"][0]["exp_avg_sq"] = saved["state"][0]["exp_avg_sq"]
+    with pytest.raises(
+        ValueError, match=r"^Adam state has both 'exp_avg_sq' and 'exp_avg_sq_scaled'; expected one"
+    ):
+        optim.Adam(_pair()[0], amsgrad=True).load_state_dict(both)
+
+
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
 def test_groups_of_their_own_settings_one_often_without_gradients_follow_torch(name: str) -> None:
     extra = {"momentum": 0.9} if name == "SGD" else {"betas": (0.8, 0.9), "amsgrad": True}
@@ -188,7 +233,7 @@ def _without(saved: dict[str, Any], *keys: str) -> dict[str, Any]:
     ("make", "match"),
     [
         (
-            lambda: _without(_stepped_adam().state_dict(), "exp_avg_sq_scaled"),
+            lambda: _without(_stepped_adam().state_dict(), "exp_avg_sq"),
             r"Adam state of group 0 holds \['exp_avg_scaled'\] but not \['exp_avg_sq'\]",
         ),
         (

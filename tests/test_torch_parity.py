@@ -515,8 +515,8 @@ def test_engines_refuse_optimizer_buffers_of_the_wrong_shape_alike() -> None:
 
 @pytest.mark.filterwarnings("error")
 def test_a_torch_engines_infinite_adam_moments_resume_in_the_numpy_engine() -> None:
-    """torch's m and v, infinite after an overflowing step, become glassnet's scaled moments:
-    still infinite, without an overflow warning from scaling their finite stand-ins."""
+    """torch's m and v, infinite after an overflowing step, become glassnet's u and v: still
+    infinite, without an overflow warning from scaling their finite stand-ins."""
     numpy_engine, torch_engine = make_engines()
     torch_engine.train_batch(0, 5)
     state = torch_engine.optimizer_state()
@@ -525,12 +525,30 @@ def test_a_torch_engines_infinite_adam_moments_resume_in_the_numpy_engine() -> N
         state["buffers"][key]["0.bias"][1] = sign * np.inf
     numpy_engine.load_optimizer_state(state)
     loaded = numpy_engine.optimizer_state()["buffers"]
-    assert (
-        loaded["exp_avg_scaled"]["0.bias"][1] == -np.inf
-        and loaded["exp_avg_sq_scaled"]["0.bias"][1] == np.inf
-    )
+    assert loaded["exp_avg_scaled"]["0.bias"][1] == -np.inf and loaded["exp_avg_sq"]["0.bias"][1] == np.inf
     finite = state["buffers"]["exp_avg"]["2.weight"]
     np.testing.assert_allclose(loaded["exp_avg_scaled"]["2.weight"], finite / (1 - 0.9), rtol=1e-12)
+    np.testing.assert_array_equal(
+        loaded["exp_avg_sq"]["2.weight"], state["buffers"]["exp_avg_sq"]["2.weight"]
+    )
+
+
+def test_both_engines_resume_an_earlier_glassnets_scaled_second_moment() -> None:
+    """A resume state from an earlier glassnet holds exp_avg_sq_scaled = v / (1 − β₂): each
+    engine loads it as the v it is, and the two go on alike."""
+    numpy_engine, torch_engine = make_engines()
+    for engine in (numpy_engine, torch_engine):
+        engine.train_batch(0, 5)
+    state = numpy_engine.optimizer_state()
+    buffers = dict(state["buffers"])
+    buffers["exp_avg_sq_scaled"] = {name: v / (1 - 0.999) for name, v in buffers.pop("exp_avg_sq").items()}
+    for engine in (numpy_engine, torch_engine):
+        engine.load_optimizer_state({"step": state["step"], "buffers": buffers})
+        engine.train_batch(5, 10)
+    for name, values in numpy_engine.get_weights().items():
+        np.testing.assert_allclose(values, torch_engine.get_weights()[name], rtol=1e-12, atol=1e-15)
+    loaded = numpy_engine.optimizer_state()["buffers"]
+    assert sorted(loaded) == ["exp_avg_scaled", "exp_avg_sq"]
 
 
 def test_torch_engine_that_fails_to_start_gives_the_thread_setting_back() -> None:

@@ -52,7 +52,6 @@ import numpy.typing as npt
 from glassnet import __version__
 from glassnet._checks import Array, shown
 from glassnet._files import atomic_write, finite_json
-from glassnet.optim._adam import SCALED_MOMENTS
 from glassnet.spec import MLPSpec, check_weights
 from glassnet.train import (
     Ensemble,
@@ -85,10 +84,13 @@ FINISHED_STATUSES = (
 )  # how a finished member of a resume state ended
 
 # the optimizer buffers of a resume state, by optimizer: Adam's moments in either engine's form
-# (torch's m and v, glassnet's scaled u and w), none before Adam's first step; SGD's momentum
-# buffer, absent without momentum
-_ADAM_MOMENTS = ("exp_avg", "exp_avg_sq")  # torch's names; glassnet's are SCALED_MOMENTS'
-_ADAM_BUFFERS = (list(_ADAM_MOMENTS), sorted(SCALED_MOMENTS[name][0] for name in _ADAM_MOMENTS))
+# (torch's m and v, glassnet's scaled u and v) or an earlier glassnet's (u and a scaled w = v /
+# (1 − β₂)), none before Adam's first step; SGD's momentum buffer, absent without momentum
+_ADAM_BUFFERS = (
+    ["exp_avg", "exp_avg_sq"],  # torch's (sorted, as the check compares them)
+    ["exp_avg_scaled", "exp_avg_sq"],  # glassnet's
+    ["exp_avg_scaled", "exp_avg_sq_scaled"],  # an earlier glassnet's
+)
 OPTIMIZER_BUFFERS = {"sgd": ([], ["momentum_buffer"]), "adam": _ADAM_BUFFERS, "adamw": _ADAM_BUFFERS}
 
 

@@ -11,21 +11,29 @@ import numpy as np
 from glassnet._checks import Array, finite_float
 from glassnet.optim._optimizer import Optimizer, ParamsLike
 
-# Torch's name of each moment buffer -> glassnet's name for it and the β it is divided by:
-# glassnet keeps u = m / (1 − β₁), w = v / (1 − β₂) (and the running max of w for amsgrad).
-SCALED_MOMENTS: dict[str, tuple[str, int]] = {
-    "exp_avg": ("exp_avg_scaled", 0),
-    "exp_avg_sq": ("exp_avg_sq_scaled", 1),
-    "max_exp_avg_sq": ("max_exp_avg_sq_scaled", 1),
+# Torch's name of a moment buffer -> the name glassnet keeps it under and the β it is divided
+# by there: u = m / (1 − β₁) (one NumPy pass fewer per step, see adam_update). The second
+# moment v is kept as torch keeps it: in the same scaled form it overflowed float32 1/(1 − β₂)
+# times sooner than torch's v (gradients of about 6e17), and the weight stopped moving.
+SCALED_MOMENTS: dict[str, tuple[str, int]] = {"exp_avg": ("exp_avg_scaled", 0)}
+
+# Second moments as glassnet kept them before, v / (1 − β₂), by name -> torch's name: states
+# and checkpoints saved then still load, converted to v (as each form's own name says).
+LEGACY_SCALED_MOMENTS: dict[str, str] = {
+    "exp_avg_sq_scaled": "exp_avg_sq",
+    "max_exp_avg_sq_scaled": "max_exp_avg_sq",
 }
 
-# The second-moment buffers, in either form: means of squares, never negative.
-SECOND_MOMENTS = frozenset(
-    name
-    for torch_name, (scaled, index) in SCALED_MOMENTS.items()
-    if index == 1
-    for name in (torch_name, scaled)
-)
+# The second-moment buffers, in any form: means of squares, never negative.
+SECOND_MOMENTS = frozenset({"exp_avg_sq", "max_exp_avg_sq", *LEGACY_SCALED_MOMENTS})
+
+
+def held_name(name: str) -> str:
+    """The name glassnet's Adam keeps a buffer under, given any name it loads it by (torch's,
+    glassnet's, or an earlier glassnet's)."""
+    if name in SCALED_MOMENTS:
+        return SCALED_MOMENTS[name][0]
+    return LEGACY_SCALED_MOMENTS.get(name, name)
 
 
 def adam_update(
@@ -49,18 +57,15 @@ def adam_update(
         v̂ ← max(v̂, v) with amsgrad, else v̂ = v
         θ ← θ − (η / (1 − β₁ᵗ)) · m / (√v̂ / √(1 − β₂ᵗ) + ε)
 
-    The state keeps the moments divided by (1 − β): u = m / (1 − β₁) (``exp_avg_scaled``)
-    and w = v / (1 − β₂) (``exp_avg_sq_scaled``, and ``max_exp_avg_sq_scaled`` for
-    amsgrad). Then u ← β₁ u + g and w ← β₂ w + g² take one pass fewer each than torch's
-    form, and the constants fold into the last line, with c = √((1 − β₂) / (1 − β₂ᵗ)):
+    The state keeps the first moment divided by (1 − β₁), u = m / (1 − β₁)
+    (``exp_avg_scaled``), so that u ← β₁ u + g takes one pass fewer than torch's form, and
+    v as torch does (``exp_avg_sq``, and ``max_exp_avg_sq`` for amsgrad; kept as v / (1 − β₂)
+    it would save a pass too, but overflow float32 a thousand times sooner). The constants
+    fold into the last line, with c = 1 / √(1 − β₂ᵗ):
 
-        θ ← θ − (η (1 − β₁) / ((1 − β₁ᵗ) c)) · u / (√ŵ + ε / c)
+        θ ← θ − (η (1 − β₁) / ((1 − β₁ᵗ) c)) · u / (√v̂ + ε / c)
 
     the same number as torch's up to rounding. :func:`moments_in_torch_form` converts.
-    The price of the scaled form: w is 1/(1 − β₂) times torch's v (1000 times, by default),
-    so it overflows to inf that much sooner, in float32 for gradients of about 6e17 held
-    over many steps (torch's v at about 2e19), and a weight whose w is inf stops moving,
-    as torch's does once its v is. Gradients that large mean the run has diverged already.
     With amsgrad turned on after the first step, v̂ starts at zero then, so v̂ is the maximum
     of v since then (``torch.optim.Adam`` raises KeyError there).
     A scratch buffer is allocated once, so a step allocates nothing that grows.
@@ -68,10 +73,10 @@ def adam_update(
     step = state["step"]
     if "exp_avg_scaled" not in state:
         state["exp_avg_scaled"] = np.zeros_like(param)
-        state["exp_avg_sq_scaled"] = np.zeros_like(param)
+        state["exp_avg_sq"] = np.zeros_like(param)
         if amsgrad:
-            state["max_exp_avg_sq_scaled"] = np.zeros_like(param)
-    u, w = state["exp_avg_scaled"], state["exp_avg_sq_scaled"]
+            state["max_exp_avg_sq"] = np.zeros_like(param)
+    u, v = state["exp_avg_scaled"], state["exp_avg_sq"]
     scratch = state.get("_scratch")
     if scratch is None or scratch.shape != param.shape:
         scratch = state["_scratch"] = np.empty_like(param)
@@ -84,17 +89,18 @@ def adam_update(
     u *= beta1
     u += grad
     np.multiply(grad, grad, out=scratch)
-    w *= beta2
-    w += scratch
+    scratch *= 1.0 - beta2
+    v *= beta2
+    v += scratch
     if amsgrad:
         try:  # costs nothing until it raises
-            maximum = state["max_exp_avg_sq_scaled"]
+            maximum = state["max_exp_avg_sq"]
         except KeyError:  # amsgrad turned on after the first step: the maximum starts now
-            maximum = state["max_exp_avg_sq_scaled"] = np.zeros_like(param)
-        w = np.maximum(maximum, w, out=maximum)
+            maximum = state["max_exp_avg_sq"] = np.zeros_like(param)
+        v = np.maximum(maximum, v, out=maximum)
 
-    c = math.sqrt((1.0 - beta2) / (1.0 - beta2**step))
-    np.sqrt(w, out=scratch)
+    c = 1.0 / math.sqrt(1.0 - beta2**step)
+    np.sqrt(v, out=scratch)
     scratch += eps / c
     np.divide(u, scratch, out=scratch)
     scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**step) * c)
@@ -102,8 +108,8 @@ def adam_update(
 
 
 def _rescale_moments(state: dict[str, Any], old: tuple[float, float], new: tuple[float, float]) -> None:
-    """Moments kept in the scale of betas ``old`` (u = m / (1 − β₁), w = v / (1 − β₂)) put in
-    the scale of ``new``, in place: torch keeps m and v as they are when the betas change."""
+    """The first moment kept in the scale of betas ``old`` (u = m / (1 − β₁)) put in the scale
+    of ``new``, in place: torch keeps m as it is when the betas change."""
     if tuple(old) == tuple(new):
         return
     for scaled, index in SCALED_MOMENTS.values():
@@ -112,11 +118,13 @@ def _rescale_moments(state: dict[str, Any], old: tuple[float, float], new: tuple
 
 
 def moments_in_torch_form(buffers: Mapping[str, Any], betas: tuple[float, float]) -> dict[str, Any]:
-    """Adam's buffers with glassnet's scaled moments turned into torch's m and v.
+    """Adam's buffers with glassnet's scaled first moment (and second moments an earlier
+    glassnet kept scaled) turned into torch's m and v.
 
     Values are arrays or ``{parameter name: array}`` mappings; other buffers pass unchanged.
     """
     scaled_names = {scaled: (torch_name, index) for torch_name, (scaled, index) in SCALED_MOMENTS.items()}
+    scaled_names.update({legacy: (torch_name, 1) for legacy, torch_name in LEGACY_SCALED_MOMENTS.items()})
     converted: dict[str, Any] = {}
     for key, value in buffers.items():
         if key in scaled_names:
@@ -128,12 +136,15 @@ def moments_in_torch_form(buffers: Mapping[str, Any], betas: tuple[float, float]
 
 
 def moments_in_scaled_form(buffers: Mapping[str, Any], betas: tuple[float, float]) -> dict[str, Any]:
-    """The inverse of :func:`moments_in_torch_form`: torch's m and v turned into u and w."""
+    """The inverse of :func:`moments_in_torch_form`: Adam's buffers as glassnet keeps them,
+    torch's m as u = m / (1 − β₁), and an earlier glassnet's v / (1 − β₂) as v."""
     converted: dict[str, Any] = {}
     for key, value in buffers.items():
         if key in SCALED_MOMENTS:
             scaled, index = SCALED_MOMENTS[key]
             converted[scaled] = _scale(value, 1.0 / (1.0 - betas[index]))
+        elif key in LEGACY_SCALED_MOMENTS:
+            converted[LEGACY_SCALED_MOMENTS[key]] = _scale(value, 1.0 - betas[1])
         else:
             converted[key] = value
     return converted
@@ -152,8 +163,10 @@ class Adam(Optimizer):
     """
 
     decoupled_weight_decay = False
-    # glassnet's scaled moments, and torch's, which load_state_dict converts
-    state_keys = frozenset(SCALED_MOMENTS) | {scaled for scaled, _ in SCALED_MOMENTS.values()}
+    # glassnet's buffers, and torch's and an earlier glassnet's, which load_state_dict converts
+    state_keys = (
+        frozenset(SCALED_MOMENTS) | {scaled for scaled, _ in SCALED_MOMENTS.values()} | SECOND_MOMENTS
+    )
 
     def __init__(
         self,
@@ -200,11 +213,8 @@ class Adam(Optimizer):
         # A step reads both moments: both, or neither (a fresh start, at step 0). amsgrad's maximum, when
         # missing, starts at the next step, as when amsgrad is turned on mid-run.
         held = sorted(key for key in state if key != "step")
-        missing = [
-            key
-            for key in ("exp_avg", "exp_avg_sq")
-            if key not in state and SCALED_MOMENTS[key][0] not in state
-        ]
+        names = {held_name(key) for key in state}
+        missing = [key for key in ("exp_avg", "exp_avg_sq") if held_name(key) not in names]
         if held and missing:
             raise ValueError(
                 f"{type(self).__name__} state of group {group} holds {held} but not {missing} "
@@ -237,7 +247,7 @@ class Adam(Optimizer):
         )
 
     def state_dict(self) -> dict[str, Any]:
-        """Settings and buffers; the moments in glassnet's scaled form (see :func:`adam_update`)."""
+        """Settings and buffers; the first moment in glassnet's scaled form (see :func:`adam_update`)."""
         saved = super().state_dict()
         for state, group in zip(saved["state"], self.param_groups, strict=True):
             state.pop("_scratch", None)  # working memory, not state
@@ -246,14 +256,17 @@ class Adam(Optimizer):
         return saved
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore a state saved by ``state_dict``; torch's m and v (``exp_avg``, ``exp_avg_sq``,
-        ``max_exp_avg_sq``) are accepted too and converted to the scaled form."""
+        """Restore a state saved by ``state_dict``; torch's m (``exp_avg``) is accepted too and
+        converted to the scaled form, as are an earlier glassnet's scaled second moments
+        (``exp_avg_sq_scaled``, ``max_exp_avg_sq_scaled``: v / (1 − β₂)) to v."""
         _, states = self._saved_parts(state_dict)
         for state in states:
-            both = [key for key, (scaled, _) in SCALED_MOMENTS.items() if key in state and scaled in state]
-            if both:  # checked first, so that a refused state changes nothing
-                scaled = SCALED_MOMENTS[both[0]][0]
-                raise ValueError(f"Adam state has both {both[0]!r} and {scaled!r}; expected one of them")
+            by_held: dict[str, str] = {}
+            for key in state:  # checked first, so that a refused state changes nothing
+                other = by_held.setdefault(held_name(key), key)
+                if other != key:  # one buffer by two names: 'exp_avg' and 'exp_avg_scaled', say
+                    first, second = sorted((other, key))
+                    raise ValueError(f"Adam state has both {first!r} and {second!r}; expected one of them")
         super().load_state_dict(state_dict)
         for state, group in zip(self.state, self.param_groups, strict=True):
             converted = moments_in_scaled_form(state, tuple(group["betas"]))

@@ -38,7 +38,7 @@ from glassnet._checks import Array
 from glassnet.losses import BCELoss, Loss, MSELoss, get_loss
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, Adam, AdamW, Optimizer, moments_in_torch_form
-from glassnet.optim._adam import SCALED_MOMENTS
+from glassnet.optim._adam import held_name
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 from glassnet.train._config import TrainConfig
 from glassnet.train._cuda_graph import CapturedStep, capture_step, warm_up_undone
@@ -238,7 +238,7 @@ class NumpyEngine:
             self.optimizer.load_state_dict({"param_groups": groups, "state": [stand_ins]})
         for key, value in flat_state.items():
             if key != "step":
-                buffer = self.optimizer.state[0][SCALED_MOMENTS.get(key, (key, 0))[0]]
+                buffer = self.optimizer.state[0][held_name(key)]
                 bad = ~np.isfinite(value)
                 buffer[bad] = value[bad]
 
@@ -429,7 +429,7 @@ class TorchEngine:
         # before anything changes: torch would take a buffer of another shape and broadcast
         # it in the update, or fail at the next step
         check_buffers(self.spec, buffers)
-        if uses_step:  # Adam: the numpy engine's moments are scaled (see adam_update)
+        if uses_step:  # Adam: the numpy engine's first moment is scaled (see adam_update)
             buffers = moments_in_torch_form(buffers, tuple(self.optimizer.param_groups[0]["betas"]))
         # Adam's step count as torch keeps it: on the host in the default dtype, or, fused, on the device in float32
         step_dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
