@@ -742,6 +742,7 @@ AIRFOIL: list[Cell] = [
     ),
     code(
         """
+        import itertools
         import time
 
         import matplotlib.pyplot as plt
@@ -905,7 +906,7 @@ AIRFOIL: list[Cell] = [
         def init_layers(sizes, rng):
             \"\"\"One {"W", "b"} per Linear layer, PyTorch's default: U(-1/√fan_in, 1/√fan_in).\"\"\"
             layers = []
-            for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            for fan_in, fan_out in itertools.pairwise(sizes):
                 bound = 1.0 / np.sqrt(fan_in)
                 W = rng.uniform(-bound, bound, size=(fan_out, fan_in))  # (out, in)
                 b = rng.uniform(-bound, bound, size=fan_out)  # (out,)
@@ -951,7 +952,7 @@ AIRFOIL: list[Cell] = [
         mse_before = mse(layers, X_train, y_train)
 
         start = time.perf_counter()
-        for epoch in range(NP_EPOCHS):
+        for _ in range(NP_EPOCHS):
             order = rng.permutation(len(X_train))
             for lo in range(0, len(order), NP_BATCH):
                 rows = order[lo : lo + NP_BATCH]
