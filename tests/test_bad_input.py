@@ -771,10 +771,11 @@ def _trainer_with(x: Any, y: Any) -> Any:
     ],
     ids=["model", "trainer inputs", "trainer targets", "in a list"],
 )
-def test_a_torch_tensor_that_requires_grad_is_refused_saying_to_detach_it(call: Any, match: str) -> None:
+def test_a_torch_tensor_that_requires_grad_is_refused_saying_to_detach_it(
+    call: Any, match: str, torch: Any
+) -> None:
     """np.asarray refuses such a tensor (its values belong to an autograd graph), and glassnet
     passed on torch's raw RuntimeError "Can't call numpy() on Tensor that requires grad"."""
-    torch = pytest.importorskip("torch")
 
     def tensor(values: Any, requires_grad: bool) -> Any:
         return torch.tensor(values, requires_grad=requires_grad)
