@@ -99,6 +99,22 @@ def test_history_csv_holds_the_trainers_history(tmp_path: Path) -> None:
             assert value == record[column] if column in record else math.isnan(value), column
 
 
+def test_history_records_count_members_and_epochs_in_ints(tmp_path: Path) -> None:
+    """``result.history`` showed {'member': 0.0, 'epoch': 1.0, …}: they count, so they are ints,
+    in the Trainer's records, in a checkpoint's read back, and as history.csv writes them."""
+    run = airfoil_run(TrainConfig(**{**SMALL.to_dict(), "hidden": (4,), "epochs": 2}))
+    history = run.result.history
+    assert [(record["member"], record["epoch"]) for record in history[:2]] == [(0, 1), (0, 2)]
+    assert all(type(record["member"]) is int and type(record["epoch"]) is int for record in history)
+    assert all(type(record["lr"]) is float for record in history)
+    write_run(run, tmp_path, plots=False)
+    lines = (tmp_path / "history.csv").read_text().splitlines()
+    assert lines[1].startswith("0,1,") and lines[2].startswith("0,2,")
+    saved = load_checkpoint(tmp_path / "model.npz").history
+    assert saved == history
+    assert all(type(record["member"]) is int and type(record["epoch"]) is int for record in saved)
+
+
 def test_protocol_of_a_refit_whose_final_pass_diverged(tmp_path: Path) -> None:
     """The final pass of member 1 diverges in its second epoch and keeps its initial weights:
     metrics.json must not say it trained for all epochs and kept the last."""

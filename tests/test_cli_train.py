@@ -500,11 +500,11 @@ def test_predict_writes_one_prediction_per_row(airfoil_run: Path, tmp_path: Path
         ),
         (  # physical magnitudes must be > 0, as load_airfoil asks of a data file: named by file line
             "f,a,c,v,t\n800,0,0.3,71,0.002\n0,0,0.3,71,0.002\n800,0,0.3,71,-1\n",
-            "line 3, column 1 (frequency): must be > 0 (a physical magnitude), got 0; 1 more bad row, at line 4",
+            "line 3, column 1 (frequency): must be > 0 (a physical magnitude), got 0; 1 more bad line, at line 4",
         ),
         (  # velocity and chord too, though the model takes no logarithm of them
             "f,a,c,v,t\n800,0,0.3,71,0.002\n800,0,0.3,-71,0.002\n800,0,0,71,0.002\n",
-            "line 3, column 4 (velocity): must be > 0 (a physical magnitude), got -71; 1 more bad row, at line 4",
+            "line 3, column 4 (velocity): must be > 0 (a physical magnitude), got -71; 1 more bad line, at line 4",
         ),
         (  # the model's own names in another order: read by position, the columns would be swapped
             "velocity,frequency,angle_of_attack,chord_length,displacement_thickness\n71.3,800,0,0.3048,0.0026\n",
@@ -519,7 +519,7 @@ def test_predict_writes_one_prediction_per_row(airfoil_run: Path, tmp_path: Path
         (  # values whose standardised form (x − μ) / σ, or its Fourier angles, overflow
             "f,a,c,v,t\n800,0,0.3,71,0.002\n800,0,1e308,71,0.002\n800,0,1e307,71,0.002\n",
             "line 3, column 3 (chord_length): 1e+308 is too far from the training data: "
-            "its scaled features overflow float64; 1 more bad row, at line 4",
+            "its scaled features overflow float64; 1 more bad line, at line 4",
         ),
     ],
 )

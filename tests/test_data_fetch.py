@@ -217,7 +217,11 @@ def test_http_404_is_a_clear_error(server: tuple[str, Path], tmp_path: Path) -> 
         fetch_airfoil(url=f"{url}/missing.zip", dest=tmp_path / "dest", progress=False)
     message = str(caught.value)
     assert "download the archive by hand from https://archive.ics.uci.edu/dataset/291" in message
-    assert "--data PATH/airfoil_self_noise.dat or set GLASSNET_DATA=PATH" in message
+    # data fetch takes no --data: the advice fills the cache from the archive, or names the
+    # commands that take --data
+    assert "`glassnet data fetch airfoil --url file:///PATH/airfoil+self+noise.zip`" in message
+    assert "set GLASSNET_DATA=PATH/airfoil_self_noise.dat" in message
+    assert "`glassnet train airfoil`, `glassnet evaluate` or `glassnet data info` as --data" in message
     assert not (tmp_path / "dest").exists()
 
 
@@ -423,6 +427,18 @@ def test_a_reply_that_comes_after_the_caller_gave_up_is_closed(
         ({"url": "archive.zip"}, ValueError, r"url must be an http, https or file URL"),
         ({"timeout": 0}, ValueError, r"timeout must be a positive number of seconds, got 0"),
         ({"timeout": True}, ValueError, r"timeout must be a positive number of seconds, got True"),
+        (  # "good.zip" read as a host: it said "No such file or directory: ''"
+            {"url": "file://good.zip"},
+            ValueError,
+            r"^url must be a file URL of an absolute path, file:///PATH \(three slashes\), got 'file://good\.zip'; "
+            r"for good\.zip here: file:///.*/good\.zip$",
+        ),
+        ({"url": "file:good.zip"}, ValueError, r"^url must be a file URL of an absolute path"),
+        (
+            {"url": "https:///a.zip"},
+            ValueError,
+            r"^url must name a server, https://HOST/PATH, got 'https:///a\.zip'$",
+        ),
     ],
 )
 def test_bad_arguments(
@@ -455,7 +471,7 @@ def test_cli_fetch(
         main(["data", "fetch", "airfoil", "--url", f"{url}/nothing.zip", "--dest", str(dest), "--quiet"]) == 2
     )
     err = capsys.readouterr().err
-    assert err.startswith("glassnet data: error: could not download") and err.count("\n") == 1
+    assert err.startswith("glassnet data fetch: error: could not download") and err.count("\n") == 1
     assert main(["data", "fetch", "iris"]) == 2  # argparse refuses unknown data sets
 
 
@@ -515,7 +531,7 @@ def test_a_home_that_cannot_be_found_does_not_break_the_cli(
         cache_dir()
     assert main(["data", "fetch", "airfoil", "--url", "http://127.0.0.1:9/a.zip", "--quiet"]) == 2
     assert capsys.readouterr().err.endswith(
-        "set XDG_CACHE_HOME or HOME to an absolute path, or give a folder with dest (--dest)\n"
+        "set XDG_CACHE_HOME or HOME to an absolute path, or give a folder with --dest\n"
     )
     assert find_airfoil() == SHARED  # the cache is skipped; the checkout's copy is still found
     monkeypatch.setattr("glassnet.data._airfoil.source_checkout_data_dir", lambda: None)
@@ -539,7 +555,7 @@ def test_cli_fetch_into_the_cache_says_when_the_data_variable_wins(
     assert main(["data", "fetch", "airfoil", "--url", f"{url}/a.zip", "--quiet"]) == 0
     err = capsys.readouterr().err
     assert err == (
-        f"glassnet data: note: {DATA_ENV_VAR}={tmp_path / 'nowhere'} is set and is looked at before "
+        f"glassnet data fetch: note: {DATA_ENV_VAR}={tmp_path / 'nowhere'} is set and is looked at before "
         f"the cache, so commands will not use {cache_dir() / 'airfoil_self_noise.dat'}; unset it to use that file\n"
     )
     for value in (str(cache_dir()), str(cache_dir() / "airfoil_self_noise.dat")):  # it names this file

@@ -166,7 +166,7 @@ REJECTED = {
     ),
     "negative-magnitudes": (  # angle of attack and the dB target may be ≤ 0; the magnitudes may not
         "1,-2,3,4,5,-6\n" + GOOD + "1,2,3,-4,5,6\n1,2,0,4,5,6\n1,2,3,4,-1e-9,6\n",
-        r"line 3, column 4 \(velocity\): must be > 0 .*, got -4; 2 more bad rows, at lines 4 and 5$",
+        r"line 3, column 4 \(velocity\): must be > 0 .*, got -4; 2 more bad lines, at lines 4 and 5$",
     ),
     "empty-file": ("", r"has no data \(the file is empty\)"),
     "blank-lines-only": ("\n  \n\r\n", r"has no data \(the file is empty\)"),
@@ -208,6 +208,66 @@ def test_one_error_names_every_bad_line(bad_lines: list[int], note: str, tmp_pat
     ) as caught:
         load_airfoil(path)
     assert (caught.value.line, caught.value.column) == (3, 3)  # the first one
+
+
+@pytest.mark.parametrize("reader", ["load_airfoil", "read_feature_rows"])
+def test_values_out_of_range_are_named_with_the_lines_that_do_not_parse(reader: str, tmp_path: Path) -> None:
+    """docs/data.md promises that one error names every bad line: a negative velocity after a
+    line with 'abc' went unnamed (the magnitudes were checked once the parse had passed)."""
+    target = ",125" if reader == "load_airfoil" else ""
+    rows = [f"800,0,0.3048,71.3,0.00266{target}", f"1000,0,abc,71.3,0.0026{target}"]
+    rows += [f"1250,0,0.3048,-71.3,0.0026{target}", f"0,0,0.3048,71.3,0.0026{target}"]
+    path = _write(tmp_path / "two_bad.csv", "\n".join(rows) + "\n")
+    read = load_airfoil if reader == "load_airfoil" else read_feature_rows
+    with pytest.raises(DataFormatError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        read(path)
+    assert str(caught.value) == (
+        f"{path}: line 2, column 3 (chord_length): expected a number, got 'abc'; 2 more bad lines, at lines 3 and 4"
+    )
+    assert (caught.value.line, caught.value.column, caught.value.path) == (2, 3, path)
+    # the first bad line is described, whichever check refused it
+    path.write_text("\n".join([rows[2], rows[1]]) + "\n")
+    with pytest.raises(
+        DataFormatError,
+        match=r": line 1, column 4 \(velocity\): must be > 0 .*, got -71\.3; "
+        r"1 more bad line, at line 2$",
+    ):
+        read(path)
+    # a header of the columns in another order is the whole file's fault: named alone, first
+    header = "velocity,frequency,angle_of_attack,chord_length,displacement_thickness" + (
+        ",spl" if target else ""
+    )
+    path.write_text("\n".join([header, *rows]) + "\n")
+    with pytest.raises(
+        DataFormatError, match=r": line 1: the header lists the airfoil (columns|features) in another order"
+    ):
+        read(path)
+
+
+def test_a_model_file_given_as_data_is_named_as_a_model(tmp_path: Path) -> None:
+    """A model.npz is a zip archive, but "unzip it first" sent the user the wrong way."""
+    from glassnet.checkpoint import Checkpoint, save_checkpoint
+    from glassnet.spec import MLPSpec
+
+    spec = MLPSpec(sizes=(5, 1))
+    rng = np.random.default_rng(0)
+    model = tmp_path / "model.npz"
+    save_checkpoint(
+        model, Checkpoint(spec=spec, members=[{"0.weight": rng.normal(size=(1, 5)), "0.bias": np.zeros(1)}])
+    )
+    with pytest.raises(
+        DataFormatError,
+        match=r"model\.npz: is a glassnet model file \(a checkpoint\), not a data file; "
+        r"a model is read by `glassnet evaluate .*model\.npz` \(its metrics\)",
+    ):
+        load_airfoil(model)
+    arrays = tmp_path / "arrays.npz"
+    np.savez(arrays, x=np.zeros(3))
+    with pytest.raises(
+        DataFormatError, match=r"arrays\.npz: is a NumPy \.npz archive of arrays, expected a text file"
+    ):
+        load_airfoil(arrays)
 
 
 def test_error_carries_line_and_column(tmp_path: Path) -> None:
@@ -574,7 +634,7 @@ def test_cli_data_info_reports_differences_and_errors(
     bad = _write(tmp_path / "bad.csv", "1,2,3\n")
     assert main(["data", "info", "--data", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("glassnet data: error: ") and "line 1: expected 6 columns" in err
+    assert err.startswith("glassnet data info: error: ") and "line 1: expected 6 columns" in err
     assert err.count("\n") == 1
 
 

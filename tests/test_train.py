@@ -1161,3 +1161,22 @@ def test_a_resume_state_of_as_many_other_rows_is_refused(
         ):
             Trainer(config, *args).run(state)
     assert Trainer(config, x.copy(), y.copy(), xv.copy(), yv.copy()).run(state).status == "completed"
+
+
+def test_the_preprocessor_example_in_the_docs_runs() -> None:
+    """docs/training.md sent users to "a Preprocessor fitted on the training rows" with no page
+    naming its methods (``pp.transform(X)``: AttributeError). docs/data.md's example runs as shown."""
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "data.md").read_text(encoding="utf-8")
+    section = text.split("### The Preprocessor", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    names: dict[str, Any] = {}
+    exec(compile(code, "docs/data.md", "exec"), names)
+    pp, x, result = names["pp"], names["x"], names["result"]
+    assert x.shape == (1081, 85) and names["predicted_db"].shape == (301,)
+    assert regression_metrics(names["predicted_db"], names["data"].y[names["split"].test])["r2"] > 0.5
+    rows = names["data"].X[:3]
+    assert np.array_equal(names["again"].transform_x(rows), pp.transform_x(rows))
+    assert not hasattr(pp, "transform")  # as the page says
+    assert (result.history[0]["member"], result.history[0]["epoch"]) == (0, 1)

@@ -4,6 +4,10 @@ The tour is a sequence of sections, each a function returning text; the first is
 exercise's worked solution (:func:`glassnet.explain.explain_exercise`). ``demo_sections()``
 yields them one by one, as each is computed (the command prints each as it comes);
 ``run_demo()`` joins them.
+
+Ctrl-C while the airfoil run's files are written is held back until they are all written
+(as ``glassnet train`` does), then raised as :class:`InterruptedAfterWriting`, a
+``KeyboardInterrupt`` that carries the section's text and the folder holding the files.
 """
 
 from __future__ import annotations
@@ -18,12 +22,27 @@ import numpy as np
 from glassnet.explain import explain_exercise
 
 __all__ = [
+    "InterruptedAfterWriting",
     "airfoil_section",
     "demo_sections",
     "explanation_section",
     "moons_section",
     "run_demo",
 ]
+
+
+class InterruptedAfterWriting(KeyboardInterrupt):
+    """Ctrl-C came while the airfoil run's files were written; they were finished first, whole.
+
+    ``section``: the airfoil section's text (its metrics, where the files are); ``folder``:
+    the folder holding the run's files; ``files``: their names.
+    """
+
+    def __init__(self, section: str, folder: Path, files: list[str]) -> None:
+        super().__init__(f"interrupted while the airfoil run's files were written; {folder} holds them all")
+        self.section = section
+        self.folder = folder
+        self.files = files
 
 
 def explanation_section() -> str:
@@ -73,7 +92,7 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
     """A short airfoil training (64 → 64 hidden units) with its metrics and plots, when the data file is found."""
     from glassnet.data import DATA_ENV_VAR, load_airfoil
     from glassnet.train import TrainConfig, train_airfoil
-    from glassnet.train.artifacts import write_run
+    from glassnet.train.artifacts import interrupts_held, write_run
 
     try:
         dataset = load_airfoil()
@@ -93,7 +112,8 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
     except ValueError as error:  # a file too small to split, say
         return f"Airfoil self-noise: cannot train on {dataset.source}: {error}"
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="glassnet-demo-airfoil-"))
-    written = write_run(run, folder)
+    with interrupts_held() as interrupts:  # a model without its plots is no run: finish the files first
+        written = write_run(run, folder)
     sizes, features = run.result.spec.sizes, dataset.X.shape[1]
     inputs = (
         f" (the {features} features and {sizes[0] - features} Fourier features)"
@@ -124,7 +144,10 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
             f"  {part:5s}  RMSE {values['rmse']:.2f} dB   MAE {values['mae']:.2f} dB   R² {values['r2']:.3f}"
             f"   ({n} row{'' if n == 1 else 's'}: {rows_note[part]})"
         )
-    lines.append(f"  plots and metrics in {folder}: " + ", ".join(p.name for p in written.values()))
+    files = [path.name for path in written.values()]
+    lines.append(f"  plots and metrics in {folder}: " + ", ".join(files))
+    if interrupts:  # Ctrl-C came while they were written: passed on, now that they are whole
+        raise InterruptedAfterWriting("\n".join(lines), folder, files)
     return "\n".join(lines)
 
 

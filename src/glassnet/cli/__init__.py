@@ -120,9 +120,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exit_.code or 0)
     except KeyboardInterrupt:  # Ctrl-C while the parser is built (its commands' modules imported)
         return _interrupted()
+    # what messages are prefixed with: the command, or its action where it has them ("data fetch")
+    command = getattr(args, "command_name", args.command)
     try:
         with warnings.catch_warnings():  # restores showwarning afterwards
-            warnings.showwarning = warning_printer(args.command)
+            warnings.showwarning = warning_printer(command)
             status: int = args.handler(args)
     except KeyboardInterrupt:
         return _interrupted()
@@ -133,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as error:
         if args.traceback:
             raise
-        print(f"glassnet {args.command}: error: {one_line(error_text(error))}", file=sys.stderr)
+        print(f"glassnet {command}: error: {one_line(error_text(error))}", file=sys.stderr)
         return 2
     return status
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.cli._train import parse_float
 from glassnet.data import (
     AIRFOIL_URL,
     DATA_ENV_VAR,
@@ -21,6 +22,7 @@ from glassnet.data import (
     fetch_airfoil,
     load_airfoil,
 )
+from glassnet.data._download import MAX_TIMEOUT, check_url, dest_folder
 
 
 def _cache_text() -> str:
@@ -51,17 +53,22 @@ def register(subparsers: Any) -> None:
     )
     fetch.add_argument("dataset", choices=["airfoil"], help="the data set to fetch")
     fetch.add_argument(
-        "--dest", default=None, help=f"folder to write into (default {cache})"
+        "--dest", metavar="FOLDER", default=None, help=f"folder to write into (default {cache})"
     )  # a str, not a Path: Path("") would be the current folder
-    fetch.add_argument("--url", default=AIRFOIL_URL, help="where to download from (default: the UCI archive)")
+    fetch.add_argument(
+        "--url",
+        default=AIRFOIL_URL,
+        help="where to download from (default: the UCI archive); file:///PATH/airfoil+self+noise.zip "
+        "takes an archive downloaded by hand",
+    )
     fetch.add_argument(
         "--timeout",
-        type=float,
-        default=30.0,
-        help="seconds allowed for each network wait and for the whole download (default 30)",
+        metavar="SECONDS",
+        default="30",
+        help=f"seconds allowed for each network wait and for the whole download (default 30, at most {MAX_TIMEOUT:g})",
     )
     fetch.add_argument("--quiet", action="store_true", help="no progress bar")
-    fetch.set_defaults(handler=handle_fetch)
+    fetch.set_defaults(handler=handle_fetch, command_name="data fetch")
 
     info = actions.add_parser(
         "info",
@@ -71,11 +78,15 @@ def register(subparsers: Any) -> None:
     info.add_argument(
         "--data", default=None, help=f"the data file or its folder (default: ${DATA_ENV_VAR}, the cache, ...)"
     )
-    info.set_defaults(handler=handle_info)
+    info.set_defaults(handler=handle_info, command_name="data info")
 
 
 def handle_fetch(args: argparse.Namespace) -> int:
-    path = fetch_airfoil(url=args.url, dest=args.dest, progress=not args.quiet, timeout=args.timeout)
+    # checked here, so that a mistake names the option as typed (the library names its parameters)
+    check_url(args.url, "--url")
+    timeout = parse_float(args.timeout, "--timeout", 0.0, MAX_TIMEOUT, low_open=True)
+    dest_folder(args.dest, "--dest")
+    path = fetch_airfoil(url=args.url, dest=args.dest, progress=not args.quiet, timeout=timeout)
     print(f"airfoil data written to {path} (1503 rows, content checked)")
     env = os.environ.get(DATA_ENV_VAR, "")
     # find_airfoil looks at the variable first: say so unless it names this file or its folder
@@ -85,7 +96,7 @@ def handle_fetch(args: argparse.Namespace) -> int:
         and Path(env).expanduser().resolve() not in (path.resolve(), path.parent.resolve())
     ):
         print(
-            f"glassnet data: note: {DATA_ENV_VAR}={env} is set and is looked at before the cache, "
+            f"glassnet data fetch: note: {DATA_ENV_VAR}={env} is set and is looked at before the cache, "
             f"so commands will not use {path}; unset it to use that file",
             file=sys.stderr,
         )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
+from pathlib import Path
 from typing import Any
 
 from glassnet._files import missing_folders
-from glassnet.cli._train import out_folder
-from glassnet.demo import demo_sections
+from glassnet.cli._train import INTERRUPTED, out_folder
+from glassnet.demo import InterruptedAfterWriting, demo_sections
 
 
 def register(subparsers: Any) -> None:
@@ -33,7 +35,10 @@ def register(subparsers: Any) -> None:
 def handle(args: argparse.Namespace) -> int:
     out = out_folder(args.out) if args.out is not None else None  # as train's: ~ expanded, "" refused
     if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ValueError(f"demo --out must be a new or empty folder, got {out} (not empty, or not a folder)")
+        raise ValueError(
+            f"demo --out must be a new or empty folder, got {out} (not empty, or not a folder); "
+            "give another folder"
+        )
     # the folders about to be made, deepest first: removed again if no airfoil run lands in them
     made = [] if out is None else missing_folders(out)
     if out is not None:  # made now: a folder it cannot make fails before the tour, not after it
@@ -41,8 +46,34 @@ def handle(args: argparse.Namespace) -> int:
     try:
         for index, section in enumerate(demo_sections(out)):
             print(("\n" if index else "") + section, flush=True)  # each section as soon as it is computed
+    except InterruptedAfterWriting as stop:  # the airfoil run's files were finished first, as train's
+        print("\n" + stop.section, flush=True)
+        print(f"glassnet demo: {stop}", file=sys.stderr)
+        return INTERRUPTED
+    except KeyboardInterrupt:  # before any file was written: say what --out holds
+        _remove(made)
+        print(f"glassnet demo: interrupted{_left_behind(out)}", file=sys.stderr)
+        return INTERRUPTED
     finally:
-        for folder in made:
-            with contextlib.suppress(OSError):  # not empty: the airfoil run's files are in it
-                folder.rmdir()
+        _remove(made)
     return 0
+
+
+def _remove(made: list[Path]) -> None:
+    """Remove the folders the demo made (deepest first) that stayed empty."""
+    for folder in made:
+        with contextlib.suppress(OSError):  # not empty: the airfoil run's files are in it
+            folder.rmdir()
+
+
+def _left_behind(out: Path | None) -> str:
+    """What --out holds after a Ctrl-C outside the writing of the airfoil run's files (which is
+    held back until they are all written): nothing, or, just after it, the whole run."""
+    if out is None:
+        return ""
+    if not out.exists():
+        return f"; nothing was written, and {out}, made by the demo, is removed"
+    files = sorted(path.name for path in out.iterdir())
+    if not files:
+        return f"; nothing was written, {out} is left empty"
+    return f"; {out} holds the airfoil run's files, all of them: {', '.join(files)}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ import numpy as np
 from glassnet._checks import metric_text
 from glassnet._files import given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
-from glassnet.train.artifacts import MODEL_FILE, RESUME_FILE, data_mismatch, json_text
+from glassnet.train.artifacts import MODEL_FILE, RESUME_FILE, data_mismatch, json_text, resume_command
 
 MODEL_HELP = f"model file, or run folder (its {MODEL_FILE}, or the {RESUME_FILE} of an interrupted run)"
 
@@ -57,11 +56,11 @@ def warn_unfinished(checkpoint: Checkpoint, path: Path) -> None:
             warnings.warn(f"{path} is the model of a run that diverged ({why})", UserWarning, stacklevel=2)
         return
     how = info.get("message") or "interrupted"
-    source = info.get("data_source")  # the file the run read: resuming needs the same rows
-    data = f" --data {shlex.quote(source)}" if isinstance(source, str) else ""
+    # the line `glassnet train` printed when it was interrupted: the file the run read, since
+    # resuming needs the same rows
+    command = resume_command(info.get("task"), path.parent, info.get("data_source"))
     warnings.warn(
-        f"{path} is the checkpoint of an interrupted run ({how}), not a finished model; "
-        f"`glassnet train {info.get('task')} --out {shlex.quote(str(path.parent))}{data} --resume` finishes it",
+        f"{path} is the checkpoint of an interrupted run ({how}), not a finished model; `{command}` finishes it",
         UserWarning,
         stacklevel=2,
     )

@@ -18,9 +18,10 @@ from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_fil
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli._evaluate import MODEL_HELP, model_path, warn_unfinished
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
-from glassnet.data._airfoil import COLUMN_ALIASES, check_positive_magnitudes
+from glassnet.data._airfoil import COLUMN_ALIASES, positive_magnitude_errors
 from glassnet.data._table import (
     STDIN_NAME,
+    Check,
     Table,
     bad_lines_note,
     first_bad_value,
@@ -28,6 +29,7 @@ from glassnet.data._table import (
     read_input_file,
     read_stdin_text,
     refuse_reordered_header,
+    value_errors,
 )
 
 STDIN = STDOUT = "-"  # the usual name of the standard streams in place of a file
@@ -73,8 +75,11 @@ def number_text(value: float) -> str:
     return f"{value:.6e}"
 
 
-def read_input_rows(input_name: str, names: list[str], *, model: str, airfoil: bool) -> Table:
-    """The rows of INPUT (``-``: standard input) as a table of the model's ``names``.
+def read_input_rows(
+    input_name: str, names: list[str], *, model: str, airfoil: bool, check: Check | None = None
+) -> Table:
+    """The rows of INPUT (``-``: standard input) as a table of the model's ``names``, ``check``ed
+    (:func:`input_check`: its bad rows are named with the lines that do not parse).
 
     A file whose every row holds exactly one column more than the features is refused all
     the same (predict reads feature rows only), with a note: it reads as a data set, its
@@ -89,11 +94,11 @@ def read_input_rows(input_name: str, names: list[str], *, model: str, airfoil: b
         text, path = read_input_file(input_name)
         source = str(path)
 
-    def parse(columns: list[str]) -> Table:
-        return parse_table(text, source=source, column_names=columns, path=path)
+    def parse(columns: list[str], check: Check | None = None) -> Table:
+        return parse_table(text, source=source, column_names=columns, path=path, check=check)
 
     try:
-        return parse(names)
+        return parse(names, check)
     except DataFormatError as error:
         refused = error
     try:
@@ -116,24 +121,54 @@ def read_input_rows(input_name: str, names: list[str], *, model: str, airfoil: b
     ) from None
 
 
-def check_domain(table: Table, preprocessor: Preprocessor | None, names: list[str], source: str) -> None:
-    """DataFormatError naming the file lines whose values the preprocessing refuses: x ≤ 0 where it
+def input_check(
+    preprocessor: Preprocessor | None, names: list[str], source: str, *, airfoil: bool, path: Path | None
+) -> Check:
+    """The checks of the rows ``predict`` reads, for :func:`parse_table`: a header that lists the
+    model's features in another order is refused; a row is bad where an airfoil magnitude is
+    ≤ 0 (as ``load_airfoil`` refuses it), and where the preprocessing refuses a value
+    (:func:`domain_errors`). Each bad row is named, with the lines that do not parse."""
+
+    def check(table: Table) -> list[DataFormatError]:
+        refuse_reordered_header(
+            table,
+            names,
+            source=source,
+            listing="the model's features",
+            reader="the model",
+            aliases=COLUMN_ALIASES if airfoil else None,  # "AOA,Freq,…" is the airfoil columns reordered too
+        )
+        errors = positive_magnitude_errors(table, source=source, path=path, names=names) if airfoil else []
+        checked = {error.line for error in errors}  # a row is named once, at its first fault
+        return errors + [
+            error
+            for error in domain_errors(table, preprocessor, names, source, path=path)
+            if error.line not in checked
+        ]
+
+    return check
+
+
+def domain_errors(
+    table: Table,
+    preprocessor: Preprocessor | None,
+    names: list[str],
+    source: str,
+    *,
+    path: Path | None = None,
+) -> list[DataFormatError]:
+    """A DataFormatError for each row whose values the preprocessing refuses: x ≤ 0 where it
     takes a logarithm, or a value so large that standardising it overflows."""
-    if preprocessor is None:
-        return
-    found = first_bad_value(table, preprocessor.outside_domain(table.values))
-    if found is None:
-        return
-    value = table.values[found.row, found.column]
-    if found.column in preprocessor.log_columns and value <= 0.0:
-        reason = "must be > 0, since the model takes its logarithm"
-    else:
-        reason = "is too far from the training data: its scaled features overflow float64"
-    raise DataFormatError(
-        f"{found.where(source, names)}: {value:g} {reason}" + bad_lines_note(found.other_lines),
-        line=found.line,
-        column=found.column + 1,
-    )
+    if preprocessor is None or len(table.values) == 0:
+        return []
+
+    def reason(value: float, column: int) -> str:
+        if column in preprocessor.log_columns and value <= 0.0:
+            return f"{value:g} must be > 0, since the model takes its logarithm"
+        return f"{value:g} is too far from the training data: its scaled features overflow float64"
+
+    outside = preprocessor.outside_domain(table.values)  # (N, d)
+    return value_errors(table, outside, reason, source=source, names=names, path=path)
 
 
 def warn_extrapolation(
@@ -144,12 +179,24 @@ def warn_extrapolation(
         return
     bounds, outside = preprocessor.training_range, preprocessor.outside_training_range(table.values)
     found = None if outside is None else first_bad_value(table, outside)
-    if bounds is None or found is None:  # no range saved (an older model), or every row inside it
+    # no range saved (an older model), or every row inside it
+    if bounds is None or outside is None or found is None:
         return
-    low, high = bounds[0][found.column], bounds[1][found.column]
+    row = table.values[found.row]  # (d,)
+    columns = np.flatnonzero(outside[found.row]).tolist()  # every feature of that row outside its range
+    if len(columns) == 1:
+        low, high = bounds[0][found.column], bounds[1][found.column]
+        where = f"{found.where(source, names)}: {row[found.column]:g} is"
+        ranges = f" ({low:g} to {high:g})"
+    else:  # each named: one of them alone would leave the others unsaid
+        each = [
+            f"{names[c]} {row[c]:g} (column {c + 1}, trained on {bounds[0][c]:g} to {bounds[1][c]:g})"
+            for c in columns
+        ]
+        where = f"{source}: line {found.line}: {', '.join(each[:-1])} and {each[-1]} are"
+        ranges = ""
     warnings.warn(
-        f"{found.where(source, names)}: {table.values[found.row, found.column]:g} is outside the training "
-        f"data ({low:g} to {high:g}), so its prediction is an extrapolation"
+        f"{where} outside the training data{ranges}, so its prediction is an extrapolation"
         + bad_lines_note(found.other_lines, "such row"),
         DataWarning,
         stacklevel=2,
@@ -188,21 +235,11 @@ def handle(args: argparse.Namespace) -> int:
     if len(names) != n_features:
         names = [f"x{i + 1}" for i in range(n_features)]
     airfoil = checkpoint.info.get("task") == "airfoil"
-    table = read_input_rows(args.input, names, model=args.model, airfoil=airfoil)
-    rows = table.values  # (N, d)
-    refuse_reordered_header(
-        table,
-        names,
-        source=source,
-        listing="the model's features",
-        reader="the model",
-        aliases=COLUMN_ALIASES if airfoil else None,  # "AOA,Freq,…" is the airfoil columns reordered too
+    check = input_check(
+        preprocessor, names, source, airfoil=airfoil, path=None if from_stdin else Path(args.input)
     )
-    if airfoil:  # what load_airfoil refuses: x ≤ 0 for a magnitude
-        check_positive_magnitudes(
-            table, source=source, path=None if from_stdin else Path(args.input), names=names
-        )
-    check_domain(table, preprocessor, names, source)
+    table = read_input_rows(args.input, names, model=args.model, airfoil=airfoil, check=check)
+    rows = table.values  # (N, d)
     warn_extrapolation(table, preprocessor, names, source)
     with np.errstate(over="ignore", invalid="ignore"):
         prediction = predict_raw(checkpoint.ensemble(), preprocessor, rows)  # (N,)

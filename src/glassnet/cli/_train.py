@@ -8,13 +8,9 @@ Numbers are checked here so that a bad value gives one line naming the option.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import math
-import shlex
-import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +33,14 @@ from glassnet.train import (
     train_moons,
 )
 from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS, MAX_SEED, MAX_WIDTH
-from glassnet.train._trainer import ctrl_c_reaches_python
+from glassnet.train.artifacts import interrupts_held, resume_command
 
 # the options' ranges are TrainConfig's (the same names), and the size of the whole network:
 MAX_PARAMETERS = 50_000_000
 MAX_SAMPLES = 1_000_000
 INTERRUPTED = 130
+# each task's split: (test fraction, validation fraction of the rest); moons has no validation part
+SPLIT_DEFAULTS = {"airfoil": (0.2, 0.1), "moons": (0.25, 0.0)}
 
 
 # -- parsing of numbers: one line per mistake -----------------------------------------
@@ -192,7 +190,7 @@ def register(subparsers: Any) -> None:
     airfoil.add_argument(
         "--no-log-features", action="store_true", help="do not take the log of frequency and thickness"
     )
-    _add_common(airfoil, TrainConfig(), AIRFOIL_FOURIER_SIGMA)
+    _add_common(airfoil, TrainConfig(), AIRFOIL_FOURIER_SIGMA, SPLIT_DEFAULTS["airfoil"])
     moons = tasks.add_parser(
         "moons",
         help="the exercise's 2→3→1 network on the 2-D moons set (logistic loss)",
@@ -200,15 +198,20 @@ def register(subparsers: Any) -> None:
     )
     moons.add_argument("--samples", metavar="N", help="points in the moons set (default 400)")
     moons.add_argument("--noise", metavar="SIGMA", help="Gaussian noise of the moons (default 0.2)")
-    _add_common(moons, MOONS_CONFIG, DEFAULT_FOURIER_SIGMA)
+    _add_common(moons, MOONS_CONFIG, DEFAULT_FOURIER_SIGMA, SPLIT_DEFAULTS["moons"])
     parser.set_defaults(handler=handle_locked)
 
 
 def _add_common(
-    parser: argparse.ArgumentParser, defaults: TrainConfig, sigma: float | tuple[float, ...]
+    parser: argparse.ArgumentParser,
+    defaults: TrainConfig,
+    sigma: float | tuple[float, ...],
+    split: tuple[float, float],
 ) -> None:
-    """The options of every task; ``sigma`` is the task's σ of the Fourier frequencies."""
+    """The options of every task, their help showing the task's defaults: ``sigma`` is its σ of
+    the Fourier frequencies, ``split`` its test and validation fractions."""
     d = defaults
+    test_fraction, val_fraction = split
     model = parser.add_argument_group("model")
     model.add_argument(
         "--hidden",
@@ -220,7 +223,13 @@ def _add_common(
         metavar="NAME[,NAME…]",
         help=(
             f"hidden activation: {', '.join(ACTIVATIONS)}; several, comma-separated, go to "
-            f"the ensemble's members in turn (default {_comma_text(d.activation)})"
+            "the ensemble's members in turn, and a single model takes the first "
+            f"(default {_comma_text(d.activation)}"
+            + (
+                f": {d.activation[0]} for the single model of --ensemble 1)"
+                if isinstance(d.activation, tuple) and d.ensemble == 1
+                else ")"
+            )
         ),
     )
     model.add_argument(
@@ -260,23 +269,26 @@ def _add_common(
     opt.add_argument("--gamma", metavar="G", help=f"step/exponential decay factor (default {d.gamma:g})")
     opt.add_argument("--batch-size", metavar="B", help=f"rows per batch (default {d.batch_size})")
     opt.add_argument("--epochs", metavar="N", help=f"maximum epochs (default {d.epochs})")
+    # moons has no validation part unless asked for, and these three options act on it
+    needs = "" if val_fraction > 0 else "; needs --val-fraction > 0 (no validation part by default)"
+    refit = "under refit (the default)" if val_fraction > 0 else "under refit"
     opt.add_argument(
         "--patience",
         metavar="N",
-        help="early stopping patience in epochs, 0 = off; under refit (the default) it stops the "
+        help=f"early stopping patience in epochs, 0 = off{needs}; {refit} it stops the "
         f"validation pass only, the final pass trains all --epochs (default {d.patience})",
     )
     opt.add_argument(
         "--no-restore-best",
         action="store_true",
-        help="keep the last weights, not the best validation ones; under refit this is the "
-        "validation pass's choice, the final pass always keeps its last epoch",
+        help=f"keep the last weights, not the best validation ones{needs}; {refit} this is "
+        "the validation pass's choice, the final pass always keeps its last epoch",
     )
     opt.add_argument(
         "--no-refit",
         action="store_true",
         help="keep the validation pass's model (early-stopped, best epoch restored) instead of "
-        "retraining on training + validation rows for all --epochs",
+        f"retraining on training + validation rows for all --epochs{needs}",
     )
     opt.add_argument(
         "--clip-norm", metavar="C", help=f"clip the gradient's global norm, 0 = off (default {d.clip_norm:g})"
@@ -302,10 +314,13 @@ def _add_common(
     )
     data = parser.add_argument_group("split")
     data.add_argument(
-        "--test-fraction", metavar="F", help="share of rows held out for testing (default 0.2 / 0.25 moons)"
+        "--test-fraction", metavar="F", help=f"share of rows held out for testing (default {test_fraction:g})"
     )
     data.add_argument(
-        "--val-fraction", metavar="F", help="share of the rest used for validation (default 0.1 / 0 moons)"
+        "--val-fraction",
+        metavar="F",
+        help=f"share of the rest used for validation (default {val_fraction:g}"
+        + (": no validation part)" if val_fraction == 0 else ")"),
     )
     run = parser.add_argument_group("run")
     run.add_argument("--out", metavar="FOLDER", help="run folder (default: a fresh runs/TASK-DATE-TIME)")
@@ -421,13 +436,12 @@ def handle(args: argparse.Namespace) -> int:
         return _resume(args)
     base = TrainConfig() if args.task == "airfoil" else MOONS_CONFIG
     config = config_from_args(args, base)
-    check_activations_used(args, config)
-    if args.task == "airfoil":
-        split = split_from_args(args, config.seed, test=0.2, val=0.1)
-    else:
-        split = split_from_args(args, config.seed, test=0.25, val=0.0)
+    activation_notes = check_activations_used(args, config)
+    test, val = SPLIT_DEFAULTS[args.task]
+    split = split_from_args(args, config.seed, test=test, val=val)
     check_run(config, split, 5 if args.task == "airfoil" else 2)
-    notes = run_notes(config)  # printed once every check has passed: an error stays one line
+    # printed once every check has passed: an error stays one line
+    notes = activation_notes + run_notes(config)
     if config.engine == "torch":
         from glassnet.torch_bridge import resolve_device
 
@@ -453,18 +467,29 @@ def handle(args: argparse.Namespace) -> int:
     return finish(run, out, args)
 
 
-def check_activations_used(args: argparse.Namespace, config: TrainConfig) -> None:
-    """Refuse an --activation list longer than the ensemble: its last names would train no
+def check_activations_used(args: argparse.Namespace, config: TrainConfig) -> list[str]:
+    """The note for an --activation list longer than the ensemble, or a refusal.
+
+    A single model takes the first name, as the default list ``relu,tanh`` gives one ReLU
+    model: typing the default that --help shows must not be an error, so it is accepted with a
+    note. An ensemble of fewer members than names is refused: its last names would train no
     member, unsaid. (The benchmark's settings share one list between a single model and an
     ensemble, so this belongs to the command, not to ``config_from_args``.)"""
     if args.activation is None or isinstance(config.activation, str):
-        return
+        return []
     named = len(config.activation)
-    if named > config.ensemble:
-        raise ValueError(
-            f"--activation names {named} activations for the members in turn, but the run "
-            f"trains {config.ensemble} member(s): give --ensemble {named} or more, or fewer names"
-        )
+    if named <= config.ensemble:
+        return []
+    if config.ensemble == 1:
+        return [
+            f"--activation {','.join(config.activation)} names the activations of an ensemble's "
+            f"members in turn; the run trains a single model, which takes the first, "
+            f"{config.activation[0]} (--ensemble {named} trains one member of each)"
+        ]
+    raise ValueError(
+        f"--activation names {named} activations for the members in turn, but the run "
+        f"trains {config.ensemble} member(s): give --ensemble {named} or more, or fewer names"
+    )
 
 
 def check_run(config: TrainConfig, split: SplitSettings, n_features: int) -> None:
@@ -626,24 +651,6 @@ def _check_same_data(checkpoint: Checkpoint, split: SplitSettings, x: Any, y: An
         )
 
 
-@contextlib.contextmanager
-def interrupts_held() -> Iterator[list[int]]:
-    """Ctrl-C held back until the block ends; yields the list of the signals received meanwhile.
-
-    For the writing of a run's files (a second or so): an interruption half-way would leave
-    a ``--force`` folder with the new model beside the previous run's plots.
-    """
-    received: list[int] = []
-    if not ctrl_c_reaches_python():  # a process that ignores Ctrl-C (a background job) goes on ignoring it
-        yield received
-        return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield received
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     """Write the run's files (or its resume checkpoint) and print a summary; return the exit status."""
     from glassnet.train.artifacts import save_resume, write_run
@@ -653,15 +660,13 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
         with interrupts_held():  # the run has stopped already: its checkpoint is written whole
             path = save_resume(run, out)
         print(f"{result.message}; saved {path}", file=sys.stderr)
-        data = f" --data {shlex.quote(args.data)}" if getattr(args, "data", None) else ""
-        # the output options are not in the checkpoint: the line asks for them again
+        # the output options are not in the checkpoint: the line asks for them again; the data
+        # file is the one the run read, as evaluate and predict name it for this checkpoint
         output_flags = "".join(
             f" {flag}" for flag, given in (("--quiet", args.quiet), ("--no-plots", args.no_plots)) if given
         )
-        print(
-            f"continue with: glassnet train {run.task} --out {shlex.quote(str(out))}{data} --resume{output_flags}",
-            file=sys.stderr,
-        )
+        command = resume_command(run.task, out, run.info.get("data_source"), output_flags)
+        print(f"continue with: {command}", file=sys.stderr)
         return INTERRUPTED
     with interrupts_held() as interrupts:
         write_run(run, out, plots=not args.no_plots)

@@ -17,14 +17,14 @@ import numpy as np
 
 from glassnet.data._errors import DataFormatError, DataWarning
 from glassnet.data._table import (
+    Check,
     FloatArray,
     Table,
-    bad_lines_note,
-    first_bad_value,
     parse_table,
     read_table,
     read_text,
     refuse_reordered_header,
+    value_errors,
 )
 
 DATA_ENV_VAR = "GLASSNET_DATA"
@@ -299,39 +299,42 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
 
 def parse_airfoil_text(text: str, *, source: str, path: Path | None = None) -> FloatArray:
     """Parse airfoil text into a (N, 6) float64 table: 5 features, then the target."""
-    table = parse_table(text, source=source, column_names=COLUMN_NAMES, path=path)
-    refuse_reordered_header(
-        table,
-        COLUMN_NAMES,
-        source=source,
-        listing="the airfoil columns",
-        reader="glassnet",
-        aliases=COLUMN_ALIASES,
-        path=path,
-    )
-    return check_positive_magnitudes(table, source=source, path=path, names=COLUMN_NAMES)
+    check = airfoil_check(COLUMN_NAMES, source=source, path=path, listing="the airfoil columns")
+    return parse_table(text, source=source, column_names=COLUMN_NAMES, path=path, check=check).values
 
 
-def check_positive_magnitudes(
+def airfoil_check(names: Sequence[str], *, source: str, path: Path | None, listing: str) -> Check:
+    """The checks of a table of airfoil columns (``names``: the features, the target too for a
+    data file), for :func:`parse_table`: a header that lists them in another order is refused;
+    each row with a magnitude ≤ 0 is a bad row (:func:`positive_magnitude_errors`), named
+    with the lines that do not parse."""
+
+    def check(table: Table) -> list[DataFormatError]:
+        refuse_reordered_header(
+            table, names, source=source, listing=listing, reader="glassnet", aliases=COLUMN_ALIASES, path=path
+        )
+        return positive_magnitude_errors(table, source=source, path=path, names=names)
+
+    return check
+
+
+def positive_magnitude_errors(
     table: Table, *, source: str, path: Path | None, names: Sequence[str]
-) -> FloatArray:
-    """The table's values, once every entry of :data:`POSITIVE_COLUMNS` is checked to be > 0;
-    a DataFormatError names the first bad line and column and lists the other bad lines.
+) -> list[DataFormatError]:
+    """One DataFormatError per row with an entry of :data:`POSITIVE_COLUMNS` ≤ 0, at the first.
 
     For tables whose first 5 columns are the airfoil features in order: a data file's, or
     the rows ``glassnet predict`` reads for an airfoil model."""
     values = table.values  # (N, columns)
     bad = np.zeros(values.shape, dtype=bool)
     bad[:, POSITIVE_COLUMNS] = values[:, POSITIVE_COLUMNS] <= 0.0
-    found = first_bad_value(table, bad)
-    if found is None:
-        return values
-    raise DataFormatError(
-        f"{found.where(source, names)}: must be > 0 (a physical magnitude), "
-        f"got {values[found.row, found.column]:g}" + bad_lines_note(found.other_lines),
+    return value_errors(
+        table,
+        bad,
+        lambda value, _: f"must be > 0 (a physical magnitude), got {value:g}",
+        source=source,
+        names=names,
         path=path,
-        line=found.line,
-        column=found.column + 1,
     )
 
 
@@ -362,14 +365,5 @@ def read_feature_rows(path: str | os.PathLike[str]) -> FloatArray:
     returns (N, 5) float64.
     """
     file = Path(path).expanduser()
-    table = read_table(file, FEATURE_NAMES)
-    refuse_reordered_header(
-        table,
-        FEATURE_NAMES,
-        source=str(file),
-        listing="the airfoil features",
-        reader="glassnet",
-        aliases=COLUMN_ALIASES,
-        path=file,
-    )
-    return check_positive_magnitudes(table, source=str(file), path=file, names=FEATURE_NAMES)  # (N, 5)
+    check = airfoil_check(FEATURE_NAMES, source=str(file), path=file, listing="the airfoil features")
+    return read_table(file, FEATURE_NAMES, check=check).values  # (N, 5)

@@ -45,6 +45,9 @@ AIRFOIL_URL = "https://archive.ics.uci.edu/static/public/291/airfoil+self+noise.
 
 AIRFOIL_PAGE = "https://archive.ics.uci.edu/dataset/291/airfoil+self+noise"
 
+AIRFOIL_ARCHIVE = "airfoil+self+noise.zip"
+"""The archive's name, as the UCI page downloads it."""
+
 MAX_DOWNLOAD_BYTES = 16 * 1024 * 1024
 """Refuse larger downloads and archive members: the real archive is about 30 kB."""
 
@@ -71,28 +74,9 @@ def fetch_airfoil(
     DownloadError (an OSError) when the download fails, ValueError when the content is not
     the airfoil data, OSError naming the folder when it cannot be written.
     """
-    scheme = urllib.parse.urlsplit(url).scheme
-    if scheme not in ("http", "https", "file"):
-        raise ValueError(f"url must be an http, https or file URL, got {url!r}")
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not 0 < timeout <= MAX_TIMEOUT  # also refuses NaN and inf, which sockets cannot take
-    ):
-        raise ValueError(
-            f"timeout must be a positive number of seconds, got {timeout!r} (at most {MAX_TIMEOUT:g})"
-        )
-    if dest is not None and not os.fspath(dest).strip():  # Path("") is the current folder, which nobody meant
-        raise ValueError("dest is empty; give a folder, or leave it out for the cache")
-    if dest is not None:
-        folder = Path(dest).expanduser()
-    else:
-        try:
-            folder = cache_dir()
-        except OSError as error:  # no home folder
-            raise OSError(f"{error}, or give a folder with dest (--dest)") from None
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"dest must be a folder, got the file {folder}")
+    check_url(url)
+    check_timeout(timeout)
+    folder = dest_folder(dest)
 
     payload = _download(url, progress=progress, timeout=float(timeout))
     data = _extract(payload, url=url)
@@ -111,6 +95,56 @@ def fetch_airfoil(
     return target
 
 
+def check_url(url: str, name: str = "url") -> None:
+    """ValueError unless ``url`` is an http, https or file URL that names a place; ``name`` is
+    what the message calls it (``--url`` at the command line)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https", "file"):
+        raise ValueError(f"{name} must be an http, https or file URL, got {url!r}")
+    if parts.scheme == "file" and (parts.netloc not in ("", "localhost") or not parts.path.startswith("/")):
+        # file://good.zip reads "good.zip" as a host and opens the empty path
+        given = parts.netloc + parts.path
+        here = ""
+        if given:  # the file it was meant to name, from the current folder
+            here = f"; for {given} here: {Path(urllib.parse.unquote(given)).expanduser().absolute().as_uri()}"
+        raise ValueError(
+            f"{name} must be a file URL of an absolute path, file:///PATH (three slashes), got {url!r}{here}"
+        )
+    if parts.scheme in ("http", "https") and not parts.netloc:
+        raise ValueError(f"{name} must name a server, {parts.scheme}://HOST/PATH, got {url!r}")
+
+
+def check_timeout(timeout: object, name: str = "timeout") -> float:
+    """``timeout`` as seconds, in (0, :data:`MAX_TIMEOUT`]; ValueError naming ``name`` else."""
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not 0 < timeout <= MAX_TIMEOUT  # also refuses NaN and inf, which sockets cannot take
+    ):
+        raise ValueError(
+            f"{name} must be a positive number of seconds, got {timeout!r} (at most {MAX_TIMEOUT:g})"
+        )
+    return float(timeout)
+
+
+def dest_folder(dest: str | os.PathLike[str] | None, name: str = "dest") -> Path:
+    """The folder ``fetch_airfoil`` writes into: ``dest`` (``~`` expanded), else the cache;
+    ValueError or NotADirectoryError naming ``name`` when it is empty or a file."""
+    option = "dest (--dest)" if name == "dest" else name
+    if dest is not None and not os.fspath(dest).strip():  # Path("") is the current folder, which nobody meant
+        raise ValueError(f"{name} is empty; give a folder, or leave it out for the cache")
+    if dest is not None:
+        folder = Path(dest).expanduser()
+    else:
+        try:
+            folder = cache_dir()
+        except OSError as error:  # no home folder
+            raise OSError(f"{error}, or give a folder with {option}") from None
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{name} must be a folder, got the file {folder}")
+    return folder
+
+
 def _offline_advice(url: str) -> str:
     """What to do when the download failed: by hand from UCI; nothing for a file: URL, where
     the error itself (a missing file, say) is about this machine, not the network."""
@@ -118,8 +152,10 @@ def _offline_advice(url: str) -> str:
         return ""
     return (
         f" If this machine is offline or the server is down, download the archive by hand from "
-        f"{AIRFOIL_PAGE}, "
-        f"unzip it, and pass --data PATH/{AIRFOIL_FILENAMES[0]} or set {DATA_ENV_VAR}=PATH"
+        f"{AIRFOIL_PAGE}, then fill the cache from it with "
+        f"`glassnet data fetch airfoil --url file:///PATH/{AIRFOIL_ARCHIVE}`, or unzip it and "
+        f"set {DATA_ENV_VAR}=PATH/{AIRFOIL_FILENAMES[0]} (or give that file to `glassnet train "
+        "airfoil`, `glassnet evaluate` or `glassnet data info` as --data)"
     )
 
 

@@ -14,17 +14,22 @@ The rules, shared by the airfoil loader and by ``glassnet predict``:
 
 Errors are ``DataFormatError`` naming the file, the 1-based line and column, what was
 expected and what was found. Every data line is read before the error is raised, so it
-describes the first bad line and lists the lines of the others (see :func:`bad_lines_note`).
+describes the first bad line and lists the lines of the others (see :func:`bad_lines_note`);
+a reader's own checks of the values (``check``: a magnitude that must be > 0, say) count
+among them, so one message names every bad line, whatever is wrong with it.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
+import shlex
 import sys
-from collections.abc import Mapping, Sequence
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -80,10 +85,61 @@ def first_bad_value(table: Table, bad: npt.NDArray[np.bool_]) -> BadValue | None
     return BadValue(row, column, int(table.lines[row]), table.lines[rows[1:]].tolist())
 
 
-def read_table(path: str | os.PathLike[str], column_names: Sequence[str]) -> Table:
+Check = Callable[[Table], list[DataFormatError]]
+"""A reader's check of a parsed table (the rows that parsed): one DataFormatError per bad row,
+at its first bad value (see :func:`value_errors`); it may raise one for the whole table (a
+header naming the columns in another order)."""
+
+
+def value_errors(
+    table: Table,
+    bad: npt.NDArray[np.bool_],
+    reason: Callable[[float, int], str],
+    *,
+    source: str,
+    names: Sequence[str],
+    path: Path | None = None,
+) -> list[DataFormatError]:
+    """One DataFormatError per row of ``table`` that the (N, columns) mask ``bad`` marks, at its
+    first marked value: ``source: line L, column C (name): REASON``, the reason being
+    ``reason(value, column)`` (0-based column)."""
+    errors = []
+    for row in np.flatnonzero(bad.any(axis=1)):
+        column = int(np.flatnonzero(bad[row])[0])
+        line = int(table.lines[row])
+        value = float(table.values[row, column])
+        errors.append(
+            DataFormatError(
+                f"{source}: line {line}, column {column + 1} ({names[column]}): {reason(value, column)}",
+                path=path,
+                line=line,
+                column=column + 1,
+            )
+        )
+    return errors
+
+
+def raise_bad_lines(errors: Sequence[DataFormatError], noun: str = "bad line") -> None:
+    """Raise the first of ``errors`` (one per line) by line, its message followed by the lines of
+    the others (:func:`bad_lines_note`); nothing when there are none."""
+    if not errors:
+        return
+    ordered = sorted(errors, key=lambda error: error.line or 0)
+    first = ordered[0]
+    raise DataFormatError(
+        f"{first}{bad_lines_note([error.line or 0 for error in ordered[1:]], noun)}",
+        path=first.path,
+        line=first.line,
+        column=first.column,
+    )
+
+
+def read_table(
+    path: str | os.PathLike[str], column_names: Sequence[str], *, check: Check | None = None
+) -> Table:
     """:func:`parse_table` of the file at ``path`` (``~`` expanded), named in every error."""
     text, file = read_input_file(path)
-    return parse_table(text, source=str(file), column_names=column_names, path=file)
+    return parse_table(text, source=str(file), column_names=column_names, path=file, check=check)
 
 
 def read_input_file(path: str | os.PathLike[str]) -> tuple[str, Path]:
@@ -130,9 +186,7 @@ def read_text(path: Path) -> str:
 def decode_text(raw: bytes, *, source: str, path: Path | None = None) -> str:
     """Decode ``raw`` as UTF-8 (BOM dropped); errors name ``source`` and the line."""
     if raw.startswith(_ZIP_MAGIC):
-        raise DataFormatError(
-            f"{source}: is a zip archive, expected a text file of numbers; unzip it first", path=path
-        )
+        raise DataFormatError(f"{source}: {_zip_text(raw, path)}", path=path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -153,23 +207,50 @@ def decode_text(raw: bytes, *, source: str, path: Path | None = None) -> str:
     return text
 
 
+def _zip_text(raw: bytes, path: Path | None) -> str:
+    """What a zip archive given as a data file is: a glassnet model (a checkpoint, an .npz
+    holding ``__meta__.npy``), another NumPy .npz archive, or a zip to unzip."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):
+        names = []
+    if "__meta__.npy" in names:
+        model = "MODEL" if path is None else shlex.quote(str(path))
+        return (
+            "is a glassnet model file (a checkpoint), not a data file; a model is read by "
+            f"`glassnet evaluate {model}` (its metrics) and `glassnet predict {model} ROWS.csv`"
+        )
+    if names and all(name.endswith(".npy") for name in names):
+        return "is a NumPy .npz archive of arrays, expected a text file of numbers"
+    return "is a zip archive, expected a text file of numbers; unzip it first"
+
+
 def _line_at(text: str, index: int) -> int:
     """The 1-based line of ``text[index]``, counting LF, CRLF and CR as line ends."""
     return len(_LINE_END.findall(text, 0, index)) + 1
 
 
-def parse_table(text: str, *, source: str, column_names: Sequence[str], path: Path | None = None) -> Table:
+def parse_table(
+    text: str,
+    *,
+    source: str,
+    column_names: Sequence[str],
+    path: Path | None = None,
+    check: Check | None = None,
+) -> Table:
     """Parse ``text`` into a (N, len(column_names)) float64 table, its header and row lines.
 
     ``source`` names the file in error messages; ``column_names`` are the expected
-    columns, used for the count and to name a column at fault.
+    columns, used for the count and to name a column at fault. ``check`` (see :data:`Check`)
+    is called with the rows that parse; the bad rows it finds are named with the lines that do
+    not parse, in one error.
     """
     n_columns = len(column_names)
     expected = f"{n_columns} columns ({', '.join(column_names)})"
     rows: list[list[float]] = []
     lines: list[int] = []
-    first_error: DataFormatError | None = None
-    other_bad_lines: list[int] = []
+    errors: list[DataFormatError] = []  # one per bad line
     header: tuple[str, ...] | None = None
     header_line: int | None = None
     separator: str | None = None
@@ -210,25 +291,19 @@ def parse_table(text: str, *, source: str, column_names: Sequence[str], path: Pa
                 for col, field in enumerate(fields, start=1)
             ]
         except DataFormatError as error:  # read on, so that one error names every bad line
-            if first_error is None:
-                first_error = error
-            else:
-                other_bad_lines.append(line_number)
+            errors.append(error)
             continue
         rows.append(row)
         lines.append(line_number)
-    if first_error is not None:
-        raise DataFormatError(
-            f"{first_error}{bad_lines_note(other_bad_lines, 'bad line')}",
-            path=path,
-            line=first_error.line,
-            column=first_error.column,
-        )
+    values = np.array(rows, dtype=np.float64).reshape(len(rows), n_columns)  # (N, n_columns)
+    table = Table(values, header, np.array(lines, dtype=np.intp), header_line)
+    if check is not None:  # the values out of range count among the bad lines
+        errors += check(table)
+    raise_bad_lines(errors)
     if not rows:
         what = "only a header" if header is not None else "no data (the file is empty)"
         raise DataFormatError(f"{source}: has {what}; expected at least one row of {expected}", path=path)
-    values = np.array(rows, dtype=np.float64)  # (N, n_columns)
-    return Table(values, header, np.array(lines, dtype=np.intp), header_line)
+    return table
 
 
 def _count(n: int, noun: str) -> str:

@@ -722,8 +722,8 @@ class Trainer:
         rows = sums[3]
         member, _ = self._job(job)
         record: dict[str, float] = {
-            "member": float(member),
-            "epoch": float(epoch + 1),
+            "member": member,  # ints, as history.csv writes them; the metrics are floats
+            "epoch": epoch + 1,
             "lr": lr,
             "train_loss": sums[0] / rows,
         }
@@ -875,6 +875,10 @@ def _learning_rates(config: TrainConfig) -> Callable[[int], float]:
     return rate
 
 
+INTEGER_COLUMNS = ("member", "epoch")
+"""The history's columns that count (a member's number, an epoch's): ints in its records."""
+
+
 def history_columns(history: list[dict[str, float]]) -> list[str]:
     """Column names of a history, in a stable order (member, epoch, lr, train_*, val_*)."""
     columns: list[str] = []
@@ -904,6 +908,16 @@ def history_records(arrays: Mapping[str, npt.ArrayLike]) -> list[dict[str, float
         raise ValueError(f"history columns have different lengths {shown(sorted(lengths))}")
     n = lengths.pop() if lengths else 0
     return [
-        {name: float(values[i]) for name, values in columns.items() if not math.isnan(values[i])}
+        {
+            name: _record_value(name, float(values[i]))
+            for name, values in columns.items()
+            if not math.isnan(values[i])
+        }
         for i in range(n)
     ]
+
+
+def _record_value(column: str, value: float) -> float:
+    """A history value as the Trainer's records hold it: an int in :data:`INTEGER_COLUMNS`
+    (a whole number; a damaged file's 1.5 or inf stays as it is read), a float elsewhere."""
+    return int(value) if column in INTEGER_COLUMNS and value.is_integer() else value

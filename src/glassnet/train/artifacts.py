@@ -20,6 +20,8 @@ import io
 import json
 import math
 import os
+import shlex
+import signal
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
@@ -40,7 +42,13 @@ from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._fingerprint import data_fingerprint
 from glassnet.train._tasks import Run, part_predictions, predict_raw
-from glassnet.train._trainer import MemberResult, ResumeState, TrainResult, history_columns
+from glassnet.train._trainer import (
+    MemberResult,
+    ResumeState,
+    TrainResult,
+    ctrl_c_reaches_python,
+    history_columns,
+)
 
 MODEL_FILE = "model.npz"
 RESUME_FILE = "checkpoint.npz"
@@ -452,9 +460,11 @@ def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
         created.extend(missing_folders(out))
     _lock_if_held(out)
     if not force and out.is_dir() and any(entry.name != LOCK_NAME for entry in out.iterdir()):
-        raise ValueError(
-            f"--out {out} is not empty; use --force to overwrite it (or --resume to continue a run)"
+        # --resume only where there is an interrupted run to continue (its checkpoint.npz)
+        resume = (
+            " (or --resume to continue the interrupted run it holds)" if (out / RESUME_FILE).is_file() else ""
         )
+        raise ValueError(f"--out {out} is not empty; use --force to overwrite it{resume}")
     out.mkdir(parents=True, exist_ok=True)
     return out
 
@@ -463,3 +473,36 @@ def json_text(document: Any) -> str:
     """``document`` as indented JSON, as metrics.json holds it: NaN and ±inf (an R² of constant
     targets, an RMSE that overflows) written as null, since JSON has no such numbers."""
     return json.dumps(finite_json(document), indent=2, allow_nan=False)
+
+
+def resume_command(
+    task: object, folder: str | os.PathLike[str], data_source: object = None, options: str = ""
+) -> str:
+    """The command that finishes the interrupted ``task`` run in ``folder``, as ``glassnet train``
+    prints it after Ctrl-C and ``evaluate``/``predict`` name it for its checkpoint: the same
+    line from both. ``data_source``: the file the run read (its ``info["data_source"]``), given
+    as ``--data`` so the resumed run reads the same rows; ``options``: output flags to repeat
+    (" --quiet --no-plots"), which the checkpoint does not keep."""
+    data = f" --data {shlex.quote(data_source)}" if isinstance(data_source, str) and data_source else ""
+    return f"glassnet train {task} --out {shlex.quote(os.fspath(folder))}{data} --resume{options}"
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[list[int]]:
+    """Ctrl-C held back until the block ends; yields the list of the signals received meanwhile.
+
+    For the writing of a run's files (a second or so): an interruption half-way would leave
+    a ``--force`` folder with the new model beside the previous run's plots, or a folder with
+    a model and no plots. The caller says, once the block ends, that the files were finished
+    (``glassnet train``, ``glassnet demo``). Outside the main thread, or in a process that
+    ignores Ctrl-C (a background job), nothing is changed and the list stays empty.
+    """
+    received: list[int] = []
+    if not ctrl_c_reaches_python():  # a process that ignores Ctrl-C goes on ignoring it
+        yield received
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous)
