@@ -246,6 +246,20 @@ def test_predict_names_a_bad_number_and_a_bad_magnitude_in_one_error(
     )
 
 
+def test_predict_refuses_a_column_whose_header_names_another_unit(
+    tiny_airfoil_model: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An angle in radians lies inside the degrees the model was trained on: it was predicted
+    as degrees (132.5 dB for 7.3°, against 128.2), with no warning."""
+    rows = tmp_path / "rad.csv"
+    rows.write_text("Freq,AOA (rad),Chord,Velocity,Displacement\n800,0.1274,0.3048,71.3,0.00266337\n")
+    assert main(["predict", str(tiny_airfoil_model), str(rows)]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet predict: error: {rows}: line 1: column 2 (AOA (rad)) names a unit other than deg, the unit "
+        "the model reads angle_of_attack in: convert the column to deg\n"
+    )
+
+
 # -- predict: every feature of a row outside the training range is named ----------------
 
 

@@ -144,6 +144,19 @@ def _bad_payloads(uci_dat: bytes) -> dict[str, tuple[bytes, str]]:
             _zip({"airfoil_self_noise.dat": "\n".join(edited).encode()}),
             r"is not the published airfoil data \(column means differ: sound_pressure_level .*nothing was written",
         ),
+        "target-sorted-alone": (  # the published means, on rows that no longer belong together
+            _zip(
+                {
+                    "airfoil_self_noise.dat": "\n".join(
+                        "\t".join([*line.split("\t")[:5], level])
+                        for line, level in zip(
+                            lines, sorted((line.split("\t")[5] for line in lines), key=float), strict=True
+                        )
+                    ).encode()
+                }
+            ),
+            r"is not the published airfoil data \(rows differ \(correlation with the target\): .*nothing was written",
+        ),
         "missing-rows": (
             _zip({"airfoil_self_noise.dat": "\n".join(lines[:1000]).encode()}),
             r"1000 rows, expected 1503; .*nothing was written",

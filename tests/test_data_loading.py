@@ -34,9 +34,9 @@ from glassnet.data import (
     load_airfoil,
     read_feature_rows,
 )
-from glassnet.data._airfoil import COLUMN_NAMES
+from glassnet.data._airfoil import COLUMN_ALIASES, COLUMN_NAMES
 from glassnet.data._airfoil import source_checkout_data_dir as REAL_SOURCE_CHECKOUT_DATA_DIR
-from glassnet.data._table import parse_table
+from glassnet.data._table import header_name, parse_table
 
 SHARED = SHARED_AIRFOIL
 README_MEANS = [
@@ -341,6 +341,25 @@ def test_changed_values_load_with_a_warning_naming_the_column(reference: np.ndar
     assert record[0].filename == __file__  # stacklevel points at the caller
 
 
+def test_a_column_sorted_on_its_own_loads_with_a_warning_and_shuffled_rows_without(
+    reference: np.ndarray, tmp_path: Path
+) -> None:
+    """Its row count and column means are the published ones, which was all compared: the file
+    was said to match the published data, and a model trained on rows that no longer belong
+    together. The rows in another order are the same data."""
+    rows = _rows(reference)
+    target = sorted(rows, key=lambda row: float(row[5]))
+    sorted_target = [[*row[:5], other[5]] for row, other in zip(rows, target, strict=True)]
+    path = _write(tmp_path / "sorted.csv", "\n".join(",".join(row) for row in sorted_target))
+    with pytest.warns(DataWarning, match=r"rows differ \(correlation with the target\): frequency -0\.07"):
+        load_airfoil(path)
+    order = np.random.default_rng(0).permutation(len(rows))
+    shuffled = _write(tmp_path / "shuffled.csv", "\n".join(",".join(rows[i]) for i in order))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(load_airfoil(shuffled).X, reference[order, :5])
+
+
 def test_a_header_naming_the_columns_in_another_order_is_refused(
     reference: np.ndarray, tmp_path: Path
 ) -> None:
@@ -446,6 +465,60 @@ def test_read_feature_rows(tmp_path: Path) -> None:
 def test_read_feature_rows_rejects_bad_rows(text: str, pattern: str, tmp_path: Path) -> None:
     with pytest.raises(DataFormatError, match=pattern):
         read_feature_rows(_write(tmp_path / "in.csv", text))
+
+
+@pytest.mark.parametrize(
+    ("header", "pattern"),
+    [
+        # an angle in radians lies inside the training range of degrees: read as degrees, silently
+        (
+            "Freq,AOA (rad),Chord,Velocity,Displacement",
+            r"in\.csv: line 1: column 2 \(AOA \(rad\)\) names a unit other than deg, the unit glassnet reads "
+            r"angle_of_attack in: convert the column to deg$",
+        ),
+        (
+            "Frequency (rad/s),AOA,Chord,Velocity,Thickness",
+            r"column 1 \(Frequency \(rad/s\)\) names a unit other than Hz",
+        ),
+        ("freq_khz,aoa,chord,velocity,thickness", r"column 1 \(freq_khz\) names a unit other than Hz"),
+        ("Freq,AOA,Chord [cm],Velocity,Thickness", r"column 3 \(Chord \[cm\]\) names a unit other than m"),
+        # numpy.savetxt's header is a comment: names in another order there swapped the columns
+        (
+            "# frequency,angle_of_attack,displacement_thickness,velocity,chord_length",
+            r"in\.csv: line 1: the header lists the airfoil features in another order",
+        ),
+    ],
+)
+def test_read_feature_rows_refuses_a_header_in_other_units_or_a_commented_one_in_another_order(
+    header: str, pattern: str, tmp_path: Path
+) -> None:
+    with pytest.raises(DataFormatError, match=pattern):
+        read_feature_rows(_write(tmp_path / "in.csv", f"{header}\n800,0.1274,0.3048,71.3,0.00266337\n"))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Freq (Hz),AOA (degrees),Chord [m],Velocity [m/s],Displacement thickness (m)",
+        "freq_hz,aoa_deg,chord_m,velocity_m_s,thickness_m",
+        "# frequency,angle_of_attack,chord_length,velocity,displacement_thickness",  # savetxt's, in order
+        "# written by a script, 2026, five columns, no names, here",  # a comment of five fields, not names
+    ],
+)
+def test_read_feature_rows_reads_a_header_in_the_columns_units(header: str, tmp_path: Path) -> None:
+    rows = read_feature_rows(_write(tmp_path / "in.csv", f"{header}\n800,0,0.3048,71.3,0.00266337\n"))
+    np.testing.assert_array_equal(rows, [[800, 0, 0.3048, 71.3, 0.00266337]])
+
+
+def test_the_unit_words_in_brackets_are_read_only_when_they_are_units() -> None:
+    # "(suction side)" is no unit: the name is displacement thickness's, out of place, refused as such
+    assert header_name("Displacement (suction side)", COLUMN_ALIASES) == ("displacement_thickness", None)
+    assert header_name("Velocity [m/s]", COLUMN_ALIASES) == ("velocity", None)  # a published name itself
+    assert header_name("velocity_m_s", COLUMN_ALIASES) == ("velocity", None)  # "velocityms", one too
+    assert header_name("Velocity (km/h)", COLUMN_ALIASES) == ("velocity", "kmh")
+    assert header_name("U_infinity mph", COLUMN_ALIASES) == ("velocity", "mph")
+    assert header_name("AOA (Degrees)", COLUMN_ALIASES) == ("angle_of_attack", "deg")
+    assert header_name("Level [dB]", COLUMN_ALIASES) == (None, None)
 
 
 def test_read_feature_rows_missing_file(tmp_path: Path) -> None:

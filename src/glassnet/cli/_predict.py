@@ -18,7 +18,7 @@ from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_fil
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli._evaluate import MODEL_HELP, model_path, warn_unfinished
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
-from glassnet.data._airfoil import COLUMN_ALIASES, positive_magnitude_errors
+from glassnet.data._airfoil import COLUMN_ALIASES, COLUMN_UNITS, positive_magnitude_errors
 from glassnet.data._table import (
     STDIN_NAME,
     Check,
@@ -137,6 +137,7 @@ def input_check(
             listing="the model's features",
             reader="the model",
             aliases=COLUMN_ALIASES if airfoil else None,  # "AOA,Freq,…" is the airfoil columns reordered too
+            units=[COLUMN_UNITS.get(name) for name in names] if airfoil else None,  # "AOA (rad)" refused
         )
         errors = positive_magnitude_errors(table, source=source, path=path, names=names) if airfoil else []
         checked = {error.line for error in errors}  # a row is named once, at its first fault

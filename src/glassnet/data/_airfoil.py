@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from glassnet.data._errors import DataFormatError, DataWarning
 from glassnet.data._table import (
@@ -38,6 +39,7 @@ FEATURE_UNITS = ("Hz", "deg", "m", "m/s", "m")
 TARGET_NAME = "sound_pressure_level"
 TARGET_UNIT = "dB"
 COLUMN_NAMES = (*FEATURE_NAMES, TARGET_NAME)
+COLUMN_UNITS = dict(zip(COLUMN_NAMES, (*FEATURE_UNITS, TARGET_UNIT), strict=True))
 
 # Other names the columns go by (the UCI description's and repository's, OpenML's, the copies'
 # headers such as "Freq,AOA,Chord,Velocity,Displacement,Target(dB)" or "f,alpha,c,U_infinity,
@@ -89,6 +91,13 @@ published numbers; the shared README gives them rounded: 2886.38, 6.7823, 0.1365
 
 MEANS_RTOL = 1e-6
 """Relative tolerance on each column mean when a file is compared with the published data."""
+
+AIRFOIL_TARGET_CORRELATIONS = np.array([-0.390711412, -0.156107529, -0.236161512, 0.125102801, -0.312669506])
+"""Pearson correlation of each feature with the target in the published data set: the means
+say nothing of which values share a row (a column sorted on its own keeps its mean), these do."""
+
+CORRELATIONS_ATOL = 1e-6
+"""Absolute tolerance on each correlation when a file is compared with the published data."""
 
 HOW_TO_GET = (
     "get it with `glassnet data fetch airfoil` (downloads the UCI archive into the cache), "
@@ -305,13 +314,23 @@ def parse_airfoil_text(text: str, *, source: str, path: Path | None = None) -> F
 
 def airfoil_check(names: Sequence[str], *, source: str, path: Path | None, listing: str) -> Check:
     """The checks of a table of airfoil columns (``names``: the features, the target too for a
-    data file), for :func:`parse_table`: a header that lists them in another order is refused;
+    data file), for :func:`parse_table`: a header that lists them in another order, or names
+    another unit for one (:func:`refuse_reordered_header`), is refused;
     each row with a magnitude ≤ 0 is a bad row (:func:`positive_magnitude_errors`), named
     with the lines that do not parse."""
 
+    units = [COLUMN_UNITS[name] for name in names]
+
     def check(table: Table) -> list[DataFormatError]:
         refuse_reordered_header(
-            table, names, source=source, listing=listing, reader="glassnet", aliases=COLUMN_ALIASES, path=path
+            table,
+            names,
+            source=source,
+            listing=listing,
+            reader="glassnet",
+            aliases=COLUMN_ALIASES,
+            units=units,
+            path=path,
         )
         return positive_magnitude_errors(table, source=source, path=path, names=names)
 
@@ -339,21 +358,33 @@ def positive_magnitude_errors(
 
 
 def compare_with_published(table: FloatArray) -> list[str]:
-    """How a (N, 6) table differs from the published data (row count, column means); empty if it matches."""
+    """How a (N, 6) table differs from the published data (row count, column means, each
+    feature's correlation with the target); empty if it matches. The rows may come in any order."""
     problems = []
     if table.shape[0] != AIRFOIL_ROWS:
         problems.append(f"{table.shape[0]} rows, expected {AIRFOIL_ROWS}")
     means = table.mean(axis=0)  # (6,)
     off = ~np.isclose(means, AIRFOIL_MEANS, rtol=MEANS_RTOL, atol=0.0)
     if off.any():
+        problems.append(f"column means differ: {_differing(off, means, AIRFOIL_MEANS, '.6g')}")
+    if problems:  # another data set: the correlations would only say so again
+        return problems
+    # the published values, each column's, but on other rows (a column sorted on its own, say)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a constant column's is NaN: differs too
+        correlations = np.asarray(np.corrcoef(table, rowvar=False))[:5, 5]  # (5,)
+    off = ~np.isclose(correlations, AIRFOIL_TARGET_CORRELATIONS, rtol=0.0, atol=CORRELATIONS_ATOL)
+    if off.any():
         problems.append(
-            "column means differ: "
-            + ", ".join(
-                f"{COLUMN_NAMES[i]} {means[i]:.6g} (published {AIRFOIL_MEANS[i]:.6g})"
-                for i in np.flatnonzero(off)
-            )
+            f"rows differ (correlation with the target): {_differing(off, correlations, AIRFOIL_TARGET_CORRELATIONS, '.6f')}"
         )
     return problems
+
+
+def _differing(off: npt.NDArray[np.bool_], values: FloatArray, published: FloatArray, spec: str) -> str:
+    """ "frequency 800 (published 2886.38), …": each column where ``off``, by name."""
+    return ", ".join(
+        f"{COLUMN_NAMES[i]} {values[i]:{spec}} (published {published[i]:{spec}})" for i in np.flatnonzero(off)
+    )
 
 
 def read_feature_rows(path: str | os.PathLike[str]) -> FloatArray:

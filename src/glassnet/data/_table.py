@@ -255,9 +255,12 @@ def parse_table(
     header_line: int | None = None
     separator: str | None = None
     separator_known = False
+    commented: tuple[int, str] | None = None  # the last comment line before the first row
     for line_number, line in enumerate(_LINE_END.split(text), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
+            if stripped and not separator_known:
+                commented = line_number, stripped.lstrip("#").strip()
             continue
         first_line = not separator_known
         if first_line:
@@ -295,6 +298,14 @@ def parse_table(
             continue
         rows.append(row)
         lines.append(line_number)
+    if header is None and commented is not None:
+        # np.savetxt writes its header as a comment ("# frequency,angle_of_attack,…"): names in
+        # another order there would swap columns as silently as a plain header's
+        fields = _split(commented[1], separator)
+        if len(fields) == n_columns and all(
+            _NUMBER.fullmatch(field) is None and _NON_FINITE.fullmatch(field) is None for field in fields
+        ):
+            header, header_line = tuple(fields), commented[0]
     values = np.array(rows, dtype=np.float64).reshape(len(rows), n_columns)  # (N, n_columns)
     table = Table(values, header, np.array(lines, dtype=np.intp), header_line)
     if check is not None:  # the values out of range count among the bad lines
@@ -363,24 +374,47 @@ def column_alias(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-# Unit words a header may append to a column's name ("freq_hz", "Velocity m/s"): dropped from
-# its end before the name is looked up among the aliases.
-_UNIT_WORDS = frozenset(
-    {"hz", "khz", "deg", "degree", "degrees", "rad", "m", "s", "ms", "mps", "cm", "mm", "db", "dba"}
-)
+# Unit words a header may give with a column's name ("freq_hz", "Velocity [m/s]", "AOA (deg)"),
+# each as unit_text spells it: dropped before the name is looked up among the aliases, and
+# compared with the unit the column is read in.
+_UNIT_SPELLING = {
+    "hz": "hz", "khz": "khz", "mhz": "mhz", "rad": "rad",
+    "deg": "deg", "degree": "deg", "degrees": "deg",
+    "m": "m", "s": "s", "ms": "ms", "mps": "ms", "cm": "cm", "mm": "mm", "in": "in", "ft": "ft",
+    "km": "km", "h": "h", "kmh": "kmh", "kph": "kmh", "mph": "mph", "kn": "kn", "knot": "kn", "knots": "kn",
+    "db": "db",
+}  # fmt: skip
 
 
-def known_column(name: str, aliases: Mapping[str, str]) -> str | None:
-    """The column of ``aliases`` that a header's ``name`` stands for, or None: looked up as
-    :func:`column_alias` writes it, then without its unit, a part in brackets ("AOA (deg)",
-    "Velocity [m/s]") or unit words at its end ("aoa_deg", "Freq Hz")."""
+def unit_text(unit: str) -> str:
+    """A unit as header names are compared by: "m/s", "[m s]" and "mps" as "ms", "Degrees" as
+    "deg", "Hz" as "hz"."""
+    words = re.findall(r"[a-z0-9]+", unit.lower())
+    return "".join(_UNIT_SPELLING.get(word, word) for word in words)
+
+
+def header_name(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(the column of ``aliases`` a header's ``name`` stands for, or None; the unit it gives, as
+    :func:`unit_text` spells it, or None). The name is looked up as :func:`column_alias` writes
+    it, then without its unit: a part in brackets made of unit words ("AOA (deg)", "Velocity
+    [m/s]"), or unit words at its end ("aoa_deg", "Freq Hz")."""
     found = aliases.get(column_alias(name))
     if found is not None:
-        return found
-    words = re.findall(r"[a-z0-9]+", re.sub(r"\(.*?\)|\[.*?\]|\{.*?\}", " ", name.lower()))
-    while words and words[-1] in _UNIT_WORDS:
-        words.pop()
-    return aliases.get("".join(words)) if words else None
+        return found, None
+    lowered = name.lower()
+    unit: str | None = None
+    for bracketed in re.findall(r"\((.*?)\)|\[(.*?)\]|\{(.*?)\}", lowered):
+        words = re.findall(r"[a-z0-9]+", "".join(bracketed))
+        if words and all(word in _UNIT_SPELLING for word in words):
+            unit = unit_text(" ".join(words))
+    words = re.findall(r"[a-z0-9]+", re.sub(r"\(.*?\)|\[.*?\]|\{.*?\}", " ", lowered))
+    trailing: list[str] = []
+    while words and words[-1] in _UNIT_SPELLING:
+        trailing.insert(0, words.pop())
+    if unit is None and trailing:
+        unit = unit_text(" ".join(trailing))
+    column = aliases.get("".join(words)) if words else None
+    return column, unit if column is not None else None
 
 
 def refuse_reordered_header(
@@ -391,24 +425,28 @@ def refuse_reordered_header(
     listing: str,
     reader: str,
     aliases: Mapping[str, str] | None = None,
+    units: Sequence[str | None] | None = None,
     path: Path | None = None,
 ) -> None:
-    """DataFormatError when the header lists ``names`` in another order.
+    """DataFormatError when the header lists ``names`` in another order, or in other units.
 
     Rows are read by position, so such a file would be read with its columns swapped,
     silently wrong; it is refused rather than reordered, so that every message keeps the
     file's own columns. One name of ``names`` over another column is enough (the target
     named "y", say, and two features swapped). ``aliases`` ({:func:`column_alias` of
     another name: the name in ``names``}) lets a header of other known names (the published
-    copies' abbreviations, with or without a unit: :func:`known_column`) be checked too; names
-    it does not know are not read. ``listing`` names the
+    copies' abbreviations, with or without a unit: :func:`header_name`) be checked too; names
+    it does not know are not read. ``units`` (one per name, None where not known) are the units
+    the columns are read in: a known name that gives another unit ("AOA (rad)" for degrees, "Freq (kHz)" for Hz) is
+    refused too, since its numbers would be read in the wrong unit. ``listing`` names the
     columns ("the model's features"), ``reader`` who reads them ("the model"); the error names
     ``source`` and the header's line, and keeps ``path``, the line and the first column out of place.
     """
     if table.header is None:
         return
     known = aliases or {}
-    given = [(known_column(name, known) or name.strip()).lower() for name in table.header]
+    read = [header_name(name, known) for name in table.header]
+    given = [(column or name.strip()).lower() for (column, _), name in zip(read, table.header, strict=True)]
     expected = [name.lower() for name in names]
     # one known name over another column is enough: the other names may be ones it does not know
     misplaced = [
@@ -425,3 +463,14 @@ def refuse_reordered_header(
             line=table.header_line,
             column=misplaced[0],
         )
+    for column, (name, (_, unit), want) in enumerate(
+        zip(table.header, read, units or (), strict=False), start=1
+    ):
+        if unit is not None and want is not None and unit != unit_text(want):
+            raise DataFormatError(
+                f"{source}: line {table.header_line}: column {column} ({name}) names a unit other than "
+                f"{want}, the unit {reader} reads {names[column - 1]} in: convert the column to {want}",
+                path=path,
+                line=table.header_line,
+                column=column,
+            )
