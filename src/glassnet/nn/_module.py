@@ -26,7 +26,9 @@ class Module:
     ``backward`` adds dL/dθ to every parameter's ``grad`` and returns the gradient with
     respect to the module's input, using what ``forward`` kept: references to its input
     or output, not copies (as PyTorch saves tensors for backward), so change neither in
-    place between ``forward`` and ``backward``. Parameters and sub-modules
+    place between ``forward`` and ``backward``. There is no graph per call: ``backward``
+    differentiates the *last* forward, so another forward in between (a validation batch)
+    makes it that batch's, silently where the shapes agree. Parameters and sub-modules
     are found among the instance attributes, in the order they were assigned, which gives
     stable dotted names (``"0.weight"``, ``"hidden.bias"``) as in PyTorch.
 
