@@ -88,8 +88,9 @@ def adam_update(
             grad = grad + weight_decay * param
     u *= beta1
     u += grad
-    np.multiply(grad, grad, out=scratch)
-    scratch *= 1.0 - beta2
+    # (1 − β₂) g first, then times g, as torch's addcmul: g² alone overflows float32 from 1.8e19
+    np.multiply(grad, 1.0 - beta2, out=scratch)
+    scratch *= grad
     v *= beta2
     v += scratch
     if amsgrad:

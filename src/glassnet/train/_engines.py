@@ -21,8 +21,8 @@ rounding. The Trainer drives them through a handful of methods:
 - ``predict(X)``, ``get_weights()``, ``set_weights()``, ``set_lr()``;
 - ``optimizer_state()`` / ``load_optimizer_state()`` in an engine-neutral form
   ``{"step": t, "buffers": {"exp_avg": {name: array}, …}}``, so a run can resume in either engine
-  (each engine keeps its own form of Adam's moments, torch's m and v or glassnet's scaled
-  u and w, and converts the other's on load).
+  (each engine keeps its own form of Adam's first moment, torch's m or glassnet's scaled u,
+  both keep torch's v, and each converts the other's on load).
 """
 
 from __future__ import annotations
