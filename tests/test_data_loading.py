@@ -503,6 +503,9 @@ def test_read_feature_rows_refuses_a_header_in_other_units_or_a_commented_one_in
         "freq_hz,aoa_deg,chord_m,velocity_m_s,thickness_m",
         "# frequency,angle_of_attack,chord_length,velocity,displacement_thickness",  # savetxt's, in order
         "# written by a script, 2026, five columns, no names, here",  # a comment of five fields, not names
+        # "in" before the unit is a word of the name, not inches: these were refused as other units
+        "Frequency in Hz,aoa_in_deg,chord,velocity in m/s,thickness",
+        '"Frequency, in Hertzs","Angle of attack, in degrees",Chord length,Free-stream velocity,Thickness',
     ],
 )
 def test_read_feature_rows_reads_a_header_in_the_columns_units(header: str, tmp_path: Path) -> None:
@@ -517,6 +520,8 @@ def test_the_unit_words_in_brackets_are_read_only_when_they_are_units() -> None:
     assert header_name("velocity_m_s", COLUMN_ALIASES) == ("velocity", None)  # "velocityms", one too
     assert header_name("Velocity (km/h)", COLUMN_ALIASES) == ("velocity", "kmh")
     assert header_name("U_infinity mph", COLUMN_ALIASES) == ("velocity", "mph")
+    assert header_name("Angle of attack, in degrees", COLUMN_ALIASES) == ("angle_of_attack", "deg")
+    assert header_name("velocity in km/h", COLUMN_ALIASES) == ("velocity", "kmh")
     assert header_name("AOA (Degrees)", COLUMN_ALIASES) == ("angle_of_attack", "deg")
     assert header_name("Level [dB]", COLUMN_ALIASES) == (None, None)
 

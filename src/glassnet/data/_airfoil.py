@@ -281,7 +281,8 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
     finite columns, at least one row, and frequency, chord length, velocity and
     displacement thickness > 0; a DataFormatError (a ValueError) names the file, line and
     column at fault. A file that parses but differs from the published data (1503 rows,
-    :data:`AIRFOIL_MEANS`) gets a :class:`DataWarning`, not a refusal.
+    :data:`AIRFOIL_MEANS`, :data:`AIRFOIL_TARGET_CORRELATIONS`: :func:`compare_with_published`)
+    gets a :class:`DataWarning`, not a refusal.
 
     Shapes: X (N, 5), y (N,), both float64.
     """

@@ -380,7 +380,7 @@ def column_alias(name: str) -> str:
 _UNIT_SPELLING = {
     "hz": "hz", "khz": "khz", "mhz": "mhz", "rad": "rad",
     "deg": "deg", "degree": "deg", "degrees": "deg",
-    "m": "m", "s": "s", "ms": "ms", "mps": "ms", "cm": "cm", "mm": "mm", "in": "in", "ft": "ft",
+    "m": "m", "s": "s", "ms": "ms", "mps": "ms", "cm": "cm", "mm": "mm", "ft": "ft",
     "km": "km", "h": "h", "kmh": "kmh", "kph": "kmh", "mph": "mph", "kn": "kn", "knot": "kn", "knots": "kn",
     "db": "db",
 }  # fmt: skip
@@ -411,6 +411,8 @@ def header_name(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str 
     trailing: list[str] = []
     while words and words[-1] in _UNIT_SPELLING:
         trailing.insert(0, words.pop())
+    if trailing and words and words[-1] == "in":  # "Frequency in Hz", "Angle of attack, in degrees"
+        words.pop()
     if unit is None and trailing:
         unit = unit_text(" ".join(trailing))
     column = aliases.get("".join(words)) if words else None
