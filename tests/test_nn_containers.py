@@ -185,6 +185,8 @@ def test_mlp_sizes_follow_layers_appended_after_it_was_built() -> None:
     assert repr(model).splitlines()[1] == "  sizes=[2, 3, 1, 4]"
     model.insert(0, Linear(5, 2, rng=np.random.default_rng(2)))
     assert model.sizes == [5, 2, 3, 1, 4]
+    model.append(Sequential(Tanh(), Linear(4, 6, rng=np.random.default_rng(3))))  # a block: its layers too
+    assert model.sizes == [5, 2, 3, 1, 4, 6] and model(np.ones((1, 5))).shape == (1, 6)
 
 
 def test_nested_sequential_names_and_gradients_match_torch(torch: Any) -> None:

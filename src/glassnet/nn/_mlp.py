@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -59,15 +59,24 @@ class MLP(Sequential):
 
     @property
     def sizes(self) -> list[int]:
-        """(d₀, d₁, …, d_L) of the Linear layers as they are now: ``append``, ``insert`` and
-        ``extend`` change them, as they change the network."""
-        linears = [layer for layer in self.layers if isinstance(layer, Linear)]
+        """(d₀, d₁, …, d_L) of the Linear layers as they are now, those of Sequentials within
+        included: ``append``, ``insert`` and ``extend`` change them, as they change the network."""
+        linears = list(_linears(self.layers))
         if not linears:
             return []
         return [linears[0].in_features, *(layer.out_features for layer in linears)]
 
     def extra_repr(self) -> str:
         return f"sizes={self.sizes}"
+
+
+def _linears(layers: Iterable[Module]) -> Iterator[Linear]:
+    """The Linear layers among ``layers``, in order, those of Sequentials within included."""
+    for layer in layers:
+        if isinstance(layer, Linear):
+            yield layer
+        elif isinstance(layer, Sequential):
+            yield from _linears(layer.layers)
 
 
 def _make_activation(spec: str | type[Activation] | Activation) -> Activation:
