@@ -91,6 +91,23 @@ def int_in_range(value: Any, name: str, low: int, high: int) -> int:
     return int(value)
 
 
+def check_device_name(device: object, shown_as: str) -> None:
+    """ValueError unless ``device`` is "cpu", "cuda" or "cuda:N", N a GPU number without leading
+    zeros (torch.device refuses "cuda:01" as an invalid device string); ``shown_as`` is the value
+    as the message names it. Whether the machine has that GPU is the caller's to check."""
+    index = device.removeprefix("cuda:") if isinstance(device, str) else ""
+    if device in ("cpu", "cuda") or (index != device and index == "0"):
+        return
+    if index != device and index.isascii() and index.isdigit():
+        if not index.startswith("0"):
+            return
+        raise ValueError(
+            f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {shown_as}: write the GPU number without "
+            f"leading zeros, 'cuda:{index.lstrip('0') or '0'}'"
+        )
+    raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {shown_as}")
+
+
 def finite_float(value: Any, name: str, *, minimum: float | None = None, strict: bool = False) -> float:
     """Return ``value`` as a finite float, optionally ≥ ``minimum`` (> when ``strict``)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import as_dtype, as_float_array
+from glassnet._checks import as_dtype, as_float_array, check_device_name
 from glassnet.nn import (
     Activation,
     Identity,
@@ -81,16 +81,8 @@ def resolve_device(device: Any) -> Any:
     given = device
     if isinstance(device, torch.device):  # the same checks on its name: "cuda:1", "mps", …
         device = "cpu" if device.type == "cpu" else str(device)  # torch's cpu:N is the one cpu
-    index = device[len("cuda:") :] if isinstance(device, str) and device.startswith("cuda:") else None
-    if not isinstance(device, str) or not (
-        device == "cpu" or device == "cuda" or (index is not None and index.isascii() and index.isdigit())
-    ):
-        raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {given!r}")
-    if index is not None and index.startswith("0") and index != "0":  # torch.device: "Invalid device string"
-        raise ValueError(
-            f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {given!r}: write the GPU number without "
-            f"leading zeros, 'cuda:{index.lstrip('0') or '0'}'"
-        )
+    check_device_name(device, repr(given))
+    index = device[len("cuda:") :] if device.startswith("cuda:") else None
     if device.startswith("cuda") and not torch.cuda.is_available():
         build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
         raise ValueError(

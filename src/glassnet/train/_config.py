@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from glassnet._checks import shown
+from glassnet._checks import check_device_name, shown
 from glassnet.data._fourier import MAX_FREQUENCIES, fourier_sigma
 from glassnet.losses import LOSSES
 from glassnet.nn import ACTIVATIONS, INITS
@@ -115,14 +114,7 @@ class TrainConfig:
         if isinstance(dtype, np.dtype) or (isinstance(dtype, type) and issubclass(dtype, np.generic)):
             object.__setattr__(self, "dtype", np.dtype(dtype).name)
         _choice(self.dtype, DTYPES, "dtype")
-        if not isinstance(self.device, str) or not re.fullmatch(r"cpu|cuda(:[0-9]+)?", self.device):
-            # as torch_bridge.resolve_device takes them: "cuda:abc" passed here, refused there
-            raise ValueError(f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {shown(self.device)}")
-        if re.fullmatch(r"cuda:0[0-9]+", self.device):  # torch.device: "Invalid device string"
-            raise ValueError(
-                f"device must be 'cpu' or 'cuda' (or 'cuda:N'), got {shown(self.device)}: write the GPU "
-                f"number without leading zeros, 'cuda:{self.device[len('cuda:') :].lstrip('0') or '0'}'"
-            )
+        check_device_name(self.device, shown(self.device))  # as torch_bridge.resolve_device does
         if self.engine == "numpy" and self.device != "cpu":
             raise ValueError(
                 f"device {shown(self.device)} needs engine='torch'; the numpy engine runs on the CPU"
