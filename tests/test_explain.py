@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import sys
@@ -389,6 +390,14 @@ def test_figure_names_the_target_and_the_reading_it_draws() -> None:
     assert any(
         t.get_text().startswith("$y_{1}$ = 0.5\n$y_{2}$ = \u22121.5\n$L$ = ") for t in two.axes[0].texts
     )
+
+
+def test_a_figure_without_a_title_keeps_its_legend_and_reading() -> None:
+    # the caption was built only under a title: title="" dropped the line saying which reading is drawn
+    e = explain_exercise(check_torch=False)
+    untitled = dataclasses.replace(e, title="")
+    (caption,) = (t.get_text() for t in untitled.figure().texts)
+    assert caption.split("\n") == next(t.get_text() for t in e.figure().texts).split("\n")[1:]
 
 
 def test_figure_shows_the_title_as_written(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -89,16 +89,15 @@ def draw_network(
     sizes = n.sizes
     height, gap = max(sizes), _column_gap(sizes)
     fig = Figure(figsize=(gap * len(sizes) + 1.5, ROW_GAP * height + 2.2))
-    caption = None
-    if title:
-        # the title is text, never mathtext: a spec's "$\badcmd$" failed with a parser error, "$5 and $6"
-        # lost its dollars; so the legend's ∇ and ∂ are Unicode here (DejaVu Sans has them)
-        lines = [title]
-        if gradients:
-            lines.append(f"{NABLA} = ∂L/∂w or ∂L/∂b, from the backward pass; red: the explained parameter")
-        if reading:
-            lines.append(reading)
-        caption = "\n".join(lines)
+    # the caption is text, never mathtext: a spec's "$\badcmd$" failed with a parser error, "$5 and
+    # $6" lost its dollars; so the legend's ∇ and ∂ are Unicode here (DejaVu Sans has them). Without
+    # a title the legend and the reading still say what the figure shows.
+    lines = [title] if title else []
+    if gradients:
+        lines.append(f"{NABLA} = ∂L/∂w or ∂L/∂b, from the backward pass; red: the explained parameter")
+    if reading:
+        lines.append(reading)
+    caption = "\n".join(lines) if lines else None
     top = 0.96 if caption is None else 0.88 - 0.04 * max(0, caption.count("\n") - 1)  # room for its lines
     ax = fig.add_axes((0.02, 0.02, 0.96, top))
     ax.set_axis_off()
