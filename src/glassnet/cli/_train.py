@@ -1,7 +1,9 @@
 """``glassnet train airfoil|moons``: split, train, and write the run folder.
 
-Every training knob of :class:`glassnet.train.TrainConfig` is an option; options left out
-take the recipe's default (``TrainConfig()`` for airfoil, ``MOONS_CONFIG`` for moons).
+The training knobs of :class:`glassnet.train.TrainConfig` are options, but for Adam's β and
+ε, the warm-up's starting factor, and the loss and output activation, which each task fixes;
+options left out take the recipe's default (``TrainConfig()`` for airfoil, ``MOONS_CONFIG``
+for moons).
 Numbers are checked here so that a bad value gives one line naming the option.
 """
 
