@@ -326,6 +326,11 @@ def _resume_field(name: str, value: Any) -> Any:
     return change
 
 
+def _patience_reached(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    meta["config"]["patience"] = 2
+    meta["resume"]["bad_epochs"] = 2
+
+
 def _finished_status(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
     meta["resume"]["finished"][0]["status"] = "great"
 
@@ -347,6 +352,16 @@ def _finished_status(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
         (_resume_field("member", 4), r"resume member 4 is outside the run's 2 member\(s\)"),
         (_resume_field("step", -1), r"resume step must be an integer >= 0"),
         (_resume_field("bad_epochs", 1.5), r"resume bad_epochs must be an integer >= 0"),
+        # counts no run writes, that went on as another run (a reviewer's resealed edits)
+        (_resume_field("bad_epochs", 3), r"resume bad_epochs 3 is more than the run's 2 epoch\(s\) done$"),
+        (
+            _patience_reached,
+            r"resume bad_epochs 2 is more than the run's 2 epoch\(s\) done or reaches its patience 2$",
+        ),
+        (
+            _resume_field("best_val", -1.0),
+            r"resume best_val must be a finite number >= 0 \(a loss\) or null, got -1",
+        ),
         (_resume_field("sums", [-1.0, 0.0, 0.0, 0.0]), r"resume sums must be 4 sums >= 0"),
         (_finished_status, r"finished member 0 has status 'great'"),
     ],

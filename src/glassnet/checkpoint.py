@@ -671,9 +671,13 @@ def _assemble_resume(
     )
     counts = _resume_counts(state, config)
     if state["best_val"] is not None and not (
-        isinstance(state["best_val"], float | int) and math.isfinite(state["best_val"])
-    ):
-        raise ValueError(f"resume best_val must be a finite number or null, got {shown(state['best_val'])}")
+        isinstance(state["best_val"], float | int)
+        and math.isfinite(state["best_val"])
+        and state["best_val"] >= 0
+    ):  # a validation loss: every glassnet loss is >= 0
+        raise ValueError(
+            f"resume best_val must be a finite number >= 0 (a loss) or null, got {shown(state['best_val'])}"
+        )
     finished = [
         _finished_member(index, entry, groups, weights_of) for index, entry in enumerate(state["finished"])
     ]
@@ -713,6 +717,13 @@ def _resume_counts(state: Mapping[str, Any], config: TrainConfig | None) -> dict
             raise ValueError(
                 f"resume epoch {shown(counts['epoch'])} (best {shown(counts['best_epoch'])}) is outside the run's "
                 f"{config.epochs} epochs"
+            )
+        if counts["bad_epochs"] > counts["epoch"] or 0 < config.patience <= counts["bad_epochs"]:
+            # epochs since the best, of those done; a run stops once they reach its patience
+            raise ValueError(
+                f"resume bad_epochs {shown(counts['bad_epochs'])} is more than the run's "
+                f"{shown(counts['epoch'])} epoch(s) done"
+                + (f" or reaches its patience {config.patience}" if config.patience > 0 else "")
             )
         if counts["member"] >= 2 * config.ensemble:  # a validation and a final pass per member at most
             raise ValueError(
