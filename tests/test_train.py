@@ -35,6 +35,7 @@ from glassnet.train import (
     train_moons,
 )
 from glassnet.train._tasks import MOONS_STREAM
+from glassnet.train._trainer import StopSignals
 
 Array = np.ndarray[Any, Any]
 
@@ -295,6 +296,65 @@ def test_request_stop_from_callback_stops_between_epochs(airfoil: Any) -> None:
     assert result.status == "interrupted"
     assert result.resume is not None and (result.resume.epoch, result.resume.batch) == (3, 0)
     assert "epoch 4 after 0 batch" in result.message
+
+
+class _SignalReachedTheTest(BaseException):
+    """Raised by the test's own SIGTERM handler: the Trainer did not catch the signal."""
+
+
+def test_sigterm_stops_the_trainer_as_ctrl_c_does_and_a_second_stops_at_once() -> None:
+    """SIGTERM (a scheduler, `timeout`) killed the command's run: nothing saved, nothing to
+    resume. Inside the command's StopSignals scope it stops the run as Ctrl-C does; outside it,
+    in a script, it is the program's (it ends it), and only Ctrl-C stops the run."""
+
+    def reached(signum: int, frame: Any) -> None:
+        raise _SignalReachedTheTest
+
+    previous = signal.signal(signal.SIGTERM, reached)  # not the default: it would kill pytest
+    try:
+        x = np.random.default_rng(0).normal(size=(40, 2))
+        config = TrainConfig(hidden=(4,), epochs=3, batch_size=8, fourier_features=0)
+        sent: list[int] = []
+        original = NumpyEngine.train_batch
+
+        def batch(self: NumpyEngine, start: int, stop: int, twice: bool = False) -> None:
+            sent.append(1)
+            if len(sent) == 7:
+                signal.raise_signal(signal.SIGTERM)
+                if twice:  # a second before the batch is over
+                    signal.raise_signal(signal.SIGTERM)
+            original(self, start, stop)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(NumpyEngine, "train_batch", batch)
+            with pytest.raises(_SignalReachedTheTest):  # a script's own handler gets it
+                Trainer(config, x, x[:, 0]).run()
+            sent.clear()
+            with StopSignals():
+                result = Trainer(config, x, x[:, 0]).run()
+        assert result.status == "interrupted" and result.stop_signal == signal.SIGTERM
+        assert result.message == "interrupted by SIGTERM in epoch 2 after 2 batch(es)"
+        assert result.resume is not None and signal.getsignal(signal.SIGTERM) is reached
+        sent.clear()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(NumpyEngine, "train_batch", lambda *args: batch(*args, twice=True))
+            with pytest.raises(KeyboardInterrupt) as stopped, StopSignals():
+                Trainer(config, x, x[:, 0]).run()
+        assert getattr(stopped.value, "signum", None) == signal.SIGTERM
+        assert signal.getsignal(signal.SIGTERM) is reached
+        # Ctrl-C's message and status are unchanged; request_stop() names no signal
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(
+                NumpyEngine,
+                "train_batch",
+                lambda self, a, b: (signal.raise_signal(signal.SIGINT), original(self, a, b)),
+            )
+            by_ctrl_c = Trainer(config, x, x[:, 0]).run()
+        assert by_ctrl_c.stop_signal == signal.SIGINT and by_ctrl_c.message.startswith(
+            "interrupted in epoch 1"
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def test_divergence_stops_with_a_clear_message_and_keeps_good_weights(airfoil: Any) -> None:

@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import math
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -119,6 +120,21 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
         raise
     fsync_folder(folder)
     return target
+
+
+# atomic_write's temporary names: "." + the target's name + "." + mkstemp's 8 random characters
+# (lower-case letters, digits, "_") + ".tmp"
+_TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp")
+
+
+def temporary_file_target(name: str) -> str | None:
+    """The name of the file that ``name`` was the temporary file of, if ``name`` has the form of
+    :func:`atomic_write`'s temporary files (``.model.npz.hdfpgzhs.tmp`` -> ``model.npz``); else
+    None. Such a file outlives its write only when the process was killed during it (SIGKILL,
+    a power cut): a leftover that no reader opens. (The target's name, if longer than 100
+    bytes, is cut, as the temporary name holds it.)"""
+    match = _TEMPORARY_NAME.fullmatch(name)
+    return match.group("target") if match else None
 
 
 def os_error_text(error: OSError) -> str:

@@ -5,7 +5,7 @@ exercise's worked solution (:func:`glassnet.explain.explain_exercise`). ``demo_s
 yields them one by one, as each is computed (the command prints each as it comes);
 ``run_demo()`` joins them.
 
-Ctrl-C while the airfoil run's files are written is held back until they are all written
+Ctrl-C (SIGTERM, SIGHUP) while the airfoil run's files are written is held back until they are all written
 (as ``glassnet train`` does), then raised as :class:`InterruptedAfterWriting`, a
 ``KeyboardInterrupt`` that carries the section's text and the folder holding the files.
 """
@@ -13,6 +13,7 @@ Ctrl-C while the airfoil run's files are written is held back until they are all
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,17 +33,23 @@ __all__ = [
 
 
 class InterruptedAfterWriting(KeyboardInterrupt):
-    """Ctrl-C came while the airfoil run's files were written; they were finished first, whole.
+    """Ctrl-C (or SIGTERM, SIGHUP) came while the airfoil run's files were written; they were
+    finished first, whole.
 
     ``section``: the airfoil section's text (its metrics, where the files are); ``folder``:
-    the folder holding the run's files; ``files``: their names.
+    the folder holding the run's files; ``files``: their names; ``signum``: the signal.
     """
 
-    def __init__(self, section: str, folder: Path, files: list[str]) -> None:
-        super().__init__(f"interrupted while the airfoil run's files were written; {folder} holds them all")
+    def __init__(self, section: str, folder: Path, files: list[str], signum: int = signal.SIGINT) -> None:
+        from glassnet.train._trainer import interrupted_text
+
+        super().__init__(
+            f"{interrupted_text(signum)} while the airfoil run's files were written; {folder} holds them all"
+        )
         self.section = section
         self.folder = folder
         self.files = files
+        self.signum = signum
 
 
 def explanation_section() -> str:
@@ -147,7 +154,7 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
     files = [path.name for path in written.values()]
     lines.append(f"  plots and metrics in {folder}: " + ", ".join(files))
     if interrupts:  # Ctrl-C came while they were written: passed on, now that they are whole
-        raise InterruptedAfterWriting("\n".join(lines), folder, files)
+        raise InterruptedAfterWriting("\n".join(lines), folder, files, interrupts[0])
     return "\n".join(lines)
 
 

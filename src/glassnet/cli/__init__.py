@@ -3,7 +3,8 @@
 Each sub-command lives in its own module with a ``register(subparsers)`` function that
 adds its parser and sets ``handler``. A user mistake (``ValueError``, ``TypeError``,
 ``OSError``, ``KeyboardInterrupt``, and a PyTorch option without PyTorch installed) becomes
-one line on stderr and exit status 2 (130 for Ctrl-C); ``--traceback`` shows the full
+one line on stderr and exit status 2 (130 for Ctrl-C, 128 + N for another stop signal a
+command catches: 143 for SIGTERM); ``--traceback`` shows the full
 traceback instead, for bug reports. A warning (e.g. a data file that differs from the
 published one) is one line on stderr too,
 ``glassnet COMMAND: warning: …``, without Python's file and source line.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -118,16 +120,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             refusing.error(f"unrecognized arguments: {' '.join(named)}")
     except SystemExit as exit_:  # argparse has printed its usage line already
         return int(exit_.code or 0)
-    except KeyboardInterrupt:  # Ctrl-C while the parser is built (its commands' modules imported)
-        return _interrupted()
+    except KeyboardInterrupt as stop:  # Ctrl-C while the parser is built (its commands' modules imported)
+        return _interrupted(stop)
     # what messages are prefixed with: the command, or its action where it has them ("data fetch")
     command = getattr(args, "command_name", args.command)
     try:
         with warnings.catch_warnings():  # restores showwarning afterwards
             warnings.showwarning = warning_printer(command)
             status: int = args.handler(args)
-    except KeyboardInterrupt:
-        return _interrupted()
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP where a command catches them
+        return _interrupted(stop)
     except BrokenPipeError:  # the reader left (`glassnet data info | head -1`): no error to report
         with contextlib.suppress(OSError, ValueError):  # stdout without a file (a test's capture)
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes it at exit
@@ -140,9 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _interrupted() -> int:
-    print("glassnet: interrupted", file=sys.stderr)
-    return 130  # 128 + SIGINT, as a shell reports a process that Ctrl-C ended
+def _interrupted(stop: KeyboardInterrupt) -> int:
+    """Say so, and return 128 + the signal's number, as a shell reports a process the signal
+    ended: 130 for Ctrl-C, 143 for a SIGTERM that a command caught (``train``, ``demo``)."""
+    signum = getattr(stop, "signum", signal.SIGINT)
+    text = "interrupted" if signum == signal.SIGINT else f"interrupted by {signal.Signals(signum).name}"
+    print(f"glassnet: {text}", file=sys.stderr)
+    return 128 + int(signum)
 
 
 def error_text(error: BaseException) -> str:

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from glassnet._files import missing_folders
-from glassnet.cli._train import INTERRUPTED, out_folder
+from glassnet.cli._train import interrupted_status, out_folder
 from glassnet.demo import InterruptedAfterWriting, demo_sections
+from glassnet.train._trainer import StopSignals, interrupted_text
 
 
 def register(subparsers: Any) -> None:
@@ -44,16 +45,20 @@ def handle(args: argparse.Namespace) -> int:
     if out is not None:  # made now: a folder it cannot make fails before the tour, not after it
         out.mkdir(parents=True, exist_ok=True)
     try:
-        for index, section in enumerate(demo_sections(out)):
-            print(("\n" if index else "") + section, flush=True)  # each section as soon as it is computed
+        # SIGTERM and SIGHUP as Ctrl-C: they unwind (the folders made taken away again), or are
+        # held back while the airfoil run's files are written
+        with StopSignals():
+            for index, section in enumerate(demo_sections(out)):
+                print(("\n" if index else "") + section, flush=True)  # each section as soon as it is computed
     except InterruptedAfterWriting as stop:  # the airfoil run's files were finished first, as train's
         print("\n" + stop.section, flush=True)
         print(f"glassnet demo: {stop}", file=sys.stderr)
-        return INTERRUPTED
-    except KeyboardInterrupt:  # before any file was written: say what --out holds
+        return interrupted_status(stop.signum)
+    except KeyboardInterrupt as stop:  # before any file was written: say what --out holds
         _remove(made)
-        print(f"glassnet demo: interrupted{_left_behind(out)}", file=sys.stderr)
-        return INTERRUPTED
+        signum = getattr(stop, "signum", None)
+        print(f"glassnet demo: {interrupted_text(signum)}{_left_behind(out)}", file=sys.stderr)
+        return interrupted_status(signum)
     finally:
         _remove(made)
     return 0

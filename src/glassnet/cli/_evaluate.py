@@ -13,7 +13,14 @@ import numpy as np
 from glassnet._checks import metric_text
 from glassnet._files import given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
-from glassnet.train.artifacts import MODEL_FILE, RESUME_FILE, data_mismatch, json_text, resume_command
+from glassnet.train.artifacts import (
+    MODEL_FILE,
+    RESUME_FILE,
+    data_mismatch,
+    json_text,
+    resume_command,
+    unprintable_note,
+)
 
 MODEL_HELP = f"model file, or run folder (its {MODEL_FILE}, or the {RESUME_FILE} of an interrupted run)"
 
@@ -37,13 +44,31 @@ def model_path(text: str) -> Path:
     if path.is_dir():
         folder = path
         path = folder / MODEL_FILE
-        if not path.is_file() and (folder / RESUME_FILE).is_file():
+        if not path.exists() and (folder / RESUME_FILE).is_file():
             path = folder / RESUME_FILE
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"no model file in {folder} (neither {MODEL_FILE} nor {RESUME_FILE})")
+    if path.exists() and not path.is_file():  # a FIFO (reading it would wait), /dev/zero, a socket
+        raise ValueError(
+            f"{path} is not a regular file ({_file_kind(path)}); give a model file or a run folder"
+        )
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     return path
+
+
+def _file_kind(path: Path) -> str:
+    """What a path that is not a regular file is, for messages."""
+    for test, kind in (
+        (path.is_dir, "a folder"),
+        (path.is_fifo, "a FIFO"),
+        (path.is_char_device, "a character device"),
+        (path.is_block_device, "a block device"),
+        (path.is_socket, "a socket"),
+    ):
+        if test():
+            return kind
+    return "not a file"
 
 
 def warn_unfinished(checkpoint: Checkpoint, path: Path) -> None:
@@ -58,9 +83,14 @@ def warn_unfinished(checkpoint: Checkpoint, path: Path) -> None:
     how = info.get("message") or "interrupted"
     # the line `glassnet train` printed when it was interrupted: the file the run read, since
     # resuming needs the same rows
-    command = resume_command(info.get("task"), path.parent, info.get("data_source"))
+    source = info.get("data_source")
+    command = resume_command(info.get("task"), path.parent, source)
+    note = unprintable_note(path.parent, source)
+    finish = f"`{command}` finishes it{note}"
+    if path.name != RESUME_FILE:  # renamed: --resume reads FOLDER/checkpoint.npz only
+        finish = f"to finish it, put it back as {path.parent / RESUME_FILE} and run `{command}`{note}"
     warnings.warn(
-        f"{path} is the checkpoint of an interrupted run ({how}), not a finished model; `{command}` finishes it",
+        f"{path} is the checkpoint of an interrupted run ({how}), not a finished model; {finish}",
         UserWarning,
         stacklevel=2,
     )

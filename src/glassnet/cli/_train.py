@@ -35,12 +35,13 @@ from glassnet.train import (
     train_moons,
 )
 from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS, MAX_SEED, MAX_WIDTH
-from glassnet.train.artifacts import interrupts_held, resume_command
+from glassnet.train._trainer import StopSignals, interrupted_text
+from glassnet.train.artifacts import interrupts_held, resume_command, shell_word, unprintable_note
 
 # the options' ranges are TrainConfig's (the same names), and the size of the whole network:
 MAX_PARAMETERS = 50_000_000
 MAX_SAMPLES = 1_000_000
-INTERRUPTED = 130
+INTERRUPTED = 130  # 128 + SIGINT: the exit status after Ctrl-C (interrupted_status for the others)
 # each task's split: (test fraction, validation fraction of the rest); moons has no validation part
 SPLIT_DEFAULTS = {"airfoil": (0.2, 0.1), "moons": (0.25, 0.0)}
 
@@ -424,10 +425,13 @@ def split_from_args(args: argparse.Namespace, seed: int, *, test: float, val: fl
 
 
 def handle_locked(args: argparse.Namespace) -> int:
-    """:func:`handle` with the run folder locked from its preparation to its last file (one run at a time)."""
+    """:func:`handle` with the run folder locked from its preparation to its last file (one run at
+    a time), and the stop signals caught (:class:`~glassnet.train._trainer.StopSignals`): Ctrl-C,
+    SIGTERM or SIGHUP stops the training after its batch and saves the checkpoint; once the
+    training has ended, one is held back until the run's files are written."""
     from glassnet.train.artifacts import locked_run_folders
 
-    with locked_run_folders():
+    with StopSignals(), locked_run_folders():
         return handle(args)
 
 
@@ -546,7 +550,7 @@ def print_notes(notes: list[str]) -> None:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from glassnet.train.artifacts import load_resume
+    from glassnet.train.artifacts import load_resume, refuse_folders_named_as_run_files
 
     if args.out is None:
         raise ValueError("--resume needs --out FOLDER, the folder of the interrupted run")
@@ -558,6 +562,7 @@ def _resume(args: argparse.Namespace) -> int:
         )
     out = out_folder(args.out)
     checkpoint = load_resume(out)
+    refuse_folders_named_as_run_files(out)  # before training, not when its files are written
     info, saved, state = checkpoint.info, checkpoint.config, checkpoint.resume
     if saved is None or state is None:  # pragma: no cover - load_resume checks both
         raise ValueError(f"{out} holds no resume state")
@@ -661,15 +666,20 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     if result.status == "interrupted":
         with interrupts_held():  # the run has stopped already: its checkpoint is written whole
             path = save_resume(run, out)
-        print(f"{result.message}; saved {path}", file=sys.stderr)
+        # a folder name no line prints faithfully is the FOLDER that the next line describes
+        saved = path if shell_word(str(out)) is not None else f"FOLDER/{path.name}"
+        print(f"{result.message}; saved {saved}", file=sys.stderr)
         # the output options are not in the checkpoint: the line asks for them again; the data
         # file is the one the run read, as evaluate and predict name it for this checkpoint
         output_flags = "".join(
             f" {flag}" for flag, given in (("--quiet", args.quiet), ("--no-plots", args.no_plots)) if given
         )
-        command = resume_command(run.task, out, run.info.get("data_source"), output_flags)
-        print(f"continue with: {command}", file=sys.stderr)
-        return INTERRUPTED
+        source = run.info.get("data_source")
+        command = resume_command(run.task, out, source, output_flags)
+        print(f"continue with: {command}{unprintable_note(out, source)}", file=sys.stderr)
+        return interrupted_status(result.stop_signal)
+    # inside StopSignals a signal has been held since the training ended (in its last batch,
+    # say): the run is finished, so its files are written first, then the signal is reported
     with interrupts_held() as interrupts:
         write_run(run, out, plots=not args.no_plots)
     if not args.quiet:
@@ -679,11 +689,19 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
         print(f"glassnet train: {result.message}", file=sys.stderr)
     if interrupts:
         print(
-            f"glassnet train: interrupted while the run's files were written; {out} holds them all",
+            f"glassnet train: {interrupted_text(interrupts[0])} while the run's files were written; "
+            f"{out} holds them all",
             file=sys.stderr,
         )
-        return INTERRUPTED
+        return interrupted_status(interrupts[0])
     return 1 if result.status == "diverged" else 0
+
+
+def interrupted_status(signum: int | None) -> int:
+    """The exit status of a command a stop signal ended: 128 + its number, as a shell reports a
+    process the signal ended (130 for Ctrl-C, 143 for SIGTERM); 130 for None (a stop asked for
+    in code)."""
+    return INTERRUPTED if signum is None else 128 + int(signum)
 
 
 def seconds_text(seconds: float) -> str:

@@ -23,6 +23,7 @@ in either pass.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import signal
@@ -30,6 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -170,13 +172,140 @@ def _show_epoch(bar: Any, record: dict[str, float]) -> None:
     bar.set_postfix(shown, refresh=False)
 
 
-def ctrl_c_reaches_python() -> bool:
-    """Whether Ctrl-C (SIGINT) comes to this thread through a handler Python may replace and put
-    back: not outside the main thread, not in a process that ignores it (a background job,
-    which Python itself leaves so), not under a handler installed outside Python."""
+# The signals that stop a training as Ctrl-C does: SIGINT (Ctrl-C), SIGTERM (`kill`, `timeout`,
+# a job scheduler) and, where the platform has it, SIGHUP (the terminal closed)
+STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+def catchable_stop_signals() -> list[signal.Signals]:
+    """Those of :data:`STOP_SIGNALS` that come to this thread through a handler Python may replace
+    and put back: none outside the main thread; not one the process ignores (SIGINT in a
+    background job, SIGHUP under ``nohup``), which it goes on ignoring; not one under a handler
+    installed outside Python."""
     if threading.current_thread() is not threading.main_thread():
-        return False
-    return signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None)
+        return []
+    return [signum for signum in STOP_SIGNALS if signal.getsignal(signum) not in (signal.SIG_IGN, None)]
+
+
+def signal_name(signum: int) -> str:
+    """ "SIGTERM" for 15, say; "signal N" for a number the platform does not name."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def interrupted_text(signum: int | None) -> str:
+    """How a message says the run was stopped: "interrupted" for Ctrl-C (SIGINT) or a stop asked
+    for in code (None), "interrupted by SIGTERM" for another stop signal."""
+    return (
+        "interrupted"
+        if signum is None or signum == signal.SIGINT
+        else f"interrupted by {signal_name(signum)}"
+    )
+
+
+class StopSignalInterrupt(KeyboardInterrupt):
+    """A stop signal that ends the work at once, raised where it lands as Ctrl-C raises
+    KeyboardInterrupt (which it is); ``signum`` says which signal, for the exit status
+    (128 + signum, as a shell reports a process the signal ended)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal_name(signum))
+        self.signum = signum
+
+
+_STOP_SIGNALS_SCOPE: ContextVar[StopSignals | None] = ContextVar("glassnet_stop_signals", default=None)
+
+
+class StopSignals:
+    """The stop signals (:data:`STOP_SIGNALS`) of a command that trains, then writes what it trained.
+
+    As a context manager in the main thread it catches every stop signal that reaches Python
+    (:func:`catchable_stop_signals`) and puts the previous handlers back on exit. A signal
+
+    - before any training raises :class:`StopSignalInterrupt` at once, as Ctrl-C raises
+      KeyboardInterrupt (a SIGTERM then unwinds as Ctrl-C does, what was set up taken down,
+      instead of killing the process);
+    - while a ``Trainer(handle_sigint=True)`` runs inside the scope asks it to stop after the
+      current batch (its result then names the signal); a second one raises at once;
+    - from the end of that training on is held back and recorded in :attr:`held`: a run that has
+      finished is never lost to a signal in the moment between its last batch and its files,
+      which the caller writes before it reports the signal. A training that raises puts the
+      scope back to raising.
+
+    Outside the main thread it does nothing (no signal reaches it there).
+    """
+
+    def __init__(self) -> None:
+        self.held: list[int] = []  # signals held back since training ended, in order
+        self._mode = "raise"  # "raise", "train" or "hold"
+        self._trainer: Trainer | None = None
+        self._training: list[int] = []  # signals received while the trainer ran
+        self._previous: dict[int, Any] = {}
+        self._token: Token[StopSignals | None] | None = None
+
+    def __enter__(self) -> StopSignals:
+        for signum in catchable_stop_signals():
+            self._previous[signum] = signal.signal(signum, self._on_signal)
+        if self._previous:
+            self._token = _STOP_SIGNALS_SCOPE.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            _STOP_SIGNALS_SCOPE.reset(self._token)
+            self._token = None
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
+
+    @property
+    def active(self) -> bool:
+        """Whether the scope catches any signal (it was entered in the main thread, and not every
+        stop signal is ignored)."""
+        return bool(self._previous)
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[list[int]]:
+        """Hold the signals back while the block runs (files being written); yields :attr:`held`."""
+        mode, self._mode = self._mode, "hold"
+        try:
+            yield self.held
+        finally:
+            self._mode = mode
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        if self._mode == "raise":
+            raise StopSignalInterrupt(signum)
+        if self._mode == "train" and self._trainer is not None:
+            if self._training:  # a second one: stop at once
+                raise StopSignalInterrupt(signum)
+            self._training.append(signum)
+            self._trainer._stop_for(signum)
+            return
+        self.held.append(signum)
+
+    def _start_training(self, trainer: Trainer) -> None:
+        self._trainer, self._training = trainer, []
+        self._mode = "train"
+
+    def _end_training(self, result: TrainResult | None) -> None:
+        """After ``Trainer.run``: ``result`` None when it raised."""
+        self._mode = "hold" if result is not None else "raise"  # first: a signal from now on is held
+        self._trainer = None
+        if result is not None and result.status != "interrupted":
+            # received in the last batch, or after it: the run finished all the same
+            self.held.extend(self._training)
+        self._training = []
+
+
+def active_stop_signals() -> StopSignals | None:
+    """The :class:`StopSignals` scope this code runs in (main thread), or None."""
+    scope = _STOP_SIGNALS_SCOPE.get()
+    return scope if scope is not None and scope.active else None
 
 
 # What a resumed run may set otherwise: where and how fast it computes, not what. The CLI's
@@ -213,6 +342,9 @@ class TrainResult:
     seconds: float
     resume: ResumeState | None = None  # set when status == "interrupted"
     validation_members: list[MemberResult] = field(default_factory=list)  # refit: the validation passes
+    # the stop signal that interrupted the run (SIGINT, SIGTERM, SIGHUP); None when it was not
+    # interrupted, or was stopped by request_stop()
+    stop_signal: int | None = None
 
     @property
     def weights(self) -> list[dict[str, Array]]:
@@ -270,11 +402,11 @@ class Trainer:
     ``target_scale`` converts the model's units to the target's (the standard deviation
     of y before standardisation) for the reported RMSE and MAE. ``progress`` shows a
     tqdm bar on a terminal. ``callback(trainer, record)`` runs after every epoch;
-    ``trainer.request_stop()`` (or Ctrl-C while ``run`` is active, with
-    ``handle_sigint``) stops after the current batch with a :class:`ResumeState`. Ctrl-C
-    reaches the Trainer only when ``run`` is in the main thread (see
-    :func:`ctrl_c_reaches_python`); in another thread it raises KeyboardInterrupt in the
-    main thread as usual, and ``request_stop()`` from there stops the run.
+    ``trainer.request_stop()`` (or, with ``handle_sigint``, Ctrl-C while ``run`` is active;
+    inside a :class:`StopSignals` scope SIGTERM and SIGHUP too) stops after the current batch
+    with a :class:`ResumeState`. A signal reaches the Trainer only when ``run`` is in the main thread
+    (see :func:`catchable_stop_signals`); in another thread Ctrl-C raises KeyboardInterrupt in
+    the main thread as usual, and ``request_stop()`` from there stops the run.
     """
 
     def __init__(
@@ -334,6 +466,7 @@ class Trainer:
             self._passes.append(_Rows(x_all, y_all, None, None, _sst(y_all)))
         self.jobs = config.ensemble * len(self._passes)  # one job per member and pass
         self._stop = False
+        self._stop_signal: int | None = None  # the stop signal that asked to stop, if one did
         self._rates = _learning_rates(config)
 
     # -- public ---------------------------------------------------------------------
@@ -385,15 +518,32 @@ class Trainer:
         return self._rates(epoch)
 
     def run(self, resume: ResumeState | None = None) -> TrainResult:
-        """Train every member (continuing from ``resume`` if given) and return the result."""
+        """Train every member (continuing from ``resume`` if given) and return the result.
+
+        With ``handle_sigint``, Ctrl-C stops the run after the current batch, and a second one
+        at once: the run installs its handler and puts the previous one back. Inside a
+        :class:`StopSignals` scope (the ``glassnet train`` command's) every stop signal
+        (:data:`STOP_SIGNALS`: Ctrl-C, SIGTERM, SIGHUP) does so, through the scope's handlers,
+        which hold the signals back once the run has ended.
+        """
         self._stop = False
+        self._stop_signal = None
         start = time.perf_counter()
-        previous_handler = self._install_sigint()
+        scope = active_stop_signals() if self.handle_sigint else None
+        if scope is not None:
+            scope._start_training(self)
+            result: TrainResult | None = None
+            try:
+                result = self._run(resume, start)
+                return result
+            finally:
+                scope._end_training(result)
+        previous_handlers = self._install_stop_handlers()
         try:
             return self._run(resume, start)
         finally:
-            if previous_handler is not None:
-                signal.signal(signal.SIGINT, previous_handler)
+            for signum, handler in previous_handlers.items():
+                signal.signal(signum, handler)
 
     # -- internals ------------------------------------------------------------------
 
@@ -410,18 +560,29 @@ class Trainer:
             parts.append(data_fingerprint(self.x_val, self.y_val))
         return "+".join(parts)
 
-    def _install_sigint(self) -> Any:
-        if not self.handle_sigint or not ctrl_c_reaches_python():
-            return None
-        previous = signal.getsignal(signal.SIGINT)
+    def _stop_for(self, signum: int) -> None:
+        """Stop after the current batch, for the stop signal ``signum`` (named in the result)."""
+        self._stop_signal = signum
+        self._stop = True
 
-        def on_sigint(signum: int, frame: Any) -> None:
-            if self._stop:  # a second Ctrl-C: stop at once
-                signal.signal(signal.SIGINT, previous)
-                raise KeyboardInterrupt
-            self._stop = True
+    def _install_stop_handlers(self) -> dict[int, Any]:
+        """Catch Ctrl-C (SIGINT), if it reaches Python; return the handler it replaced. Outside a
+        :class:`StopSignals` scope, SIGTERM and SIGHUP are left to the program: in a script
+        they end it, as a library must not keep a process alive that was told to end."""
+        if not self.handle_sigint:
+            return {}
+        previous: dict[int, Any] = {}
 
-        signal.signal(signal.SIGINT, on_sigint)
+        def on_signal(signum: int, frame: Any) -> None:
+            if self._stop_signal is not None:  # a second one: stop at once
+                for caught, handler in previous.items():
+                    signal.signal(caught, handler)
+                raise StopSignalInterrupt(signum)
+            self._stop_for(signum)
+
+        for signum in catchable_stop_signals():
+            if signum == signal.SIGINT:
+                previous[signum] = signal.signal(signum, on_signal)
         return previous
 
     def _run(self, resume: ResumeState | None, start: float) -> TrainResult:
@@ -494,6 +655,7 @@ class Trainer:
             seconds=seconds,
             resume=resume,
             validation_members=validation,
+            stop_signal=self._stop_signal if status == "interrupted" else None,
         )
 
     def _interrupt_message(self, state: ResumeState) -> str:
@@ -501,7 +663,7 @@ class Trainer:
         where = f"member {member + 1}/{self.config.ensemble}, " if self.config.ensemble > 1 else ""
         if self.refit:
             where = ("final pass, " if rows.x_val is None else "validation pass, ") + where
-        return f"interrupted in {where}epoch {state.epoch + 1} after {state.batch} batch(es)"
+        return f"{interrupted_text(self._stop_signal)} in {where}epoch {state.epoch + 1} after {state.batch} batch(es)"
 
     def _progress_bar(self, first_member: int, resume: ResumeState | None) -> Any:
         if not self.progress or not sys.stderr.isatty():

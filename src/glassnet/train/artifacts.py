@@ -22,6 +22,7 @@ import math
 import os
 import shlex
 import signal
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
@@ -37,6 +38,7 @@ from glassnet._files import (
     folder_lock,
     missing_folders,
     os_error_text,
+    temporary_file_target,
 )
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._engines import REGRESSION_LOSSES
@@ -46,7 +48,8 @@ from glassnet.train._trainer import (
     MemberResult,
     ResumeState,
     TrainResult,
-    ctrl_c_reaches_python,
+    active_stop_signals,
+    catchable_stop_signals,
     history_columns,
 )
 
@@ -339,8 +342,55 @@ def remove_other_run_files(out: Path, kept: Iterable[Path]) -> None:
     what it wrote and an interrupted run's checkpoint (:func:`write_run`)."""
     keep = {path.name for path in kept}
     for name in RUN_FILES:
-        if name not in keep:
-            (out / name).unlink(missing_ok=True)
+        path = out / name
+        if name in keep or (path.is_dir() and not path.is_symlink()):
+            # a folder of that name is no run's file (refused before a run starts:
+            # refuse_folders_named_as_run_files): left as it is, its error never hiding the real one
+            continue
+        path.unlink(missing_ok=True)
+    for leftover in leftover_temporary_files(out):  # a killed save's, never read: see prepare_out_folder
+        leftover.unlink(missing_ok=True)
+
+
+def leftover_temporary_files(out: Path) -> list[Path]:
+    """The temporary files of run files that a save cut short left in ``out``: regular files
+    named as :func:`glassnet._files.atomic_write` names them for a run file
+    (``.model.npz.hdfpgzhs.tmp``), which a killed process (SIGKILL, a power cut) leaves behind
+    and nothing ever reads. Other files are never among them."""
+    try:
+        entries = list(out.iterdir())
+    except OSError:  # not there (yet), or not a folder
+        return []
+    return sorted(
+        entry
+        for entry in entries
+        if temporary_file_target(entry.name) in RUN_FILES and entry.is_file() and not entry.is_symlink()
+    )
+
+
+def refuse_folders_named_as_run_files(out: Path) -> None:
+    """ValueError naming an entry of ``out`` with a run file's name (:data:`RUN_FILES`) that is a
+    folder (or a link to one): the run could neither write its file there nor remove it as a
+    previous run's, after training for nothing. Checked before the run starts."""
+    for name in RUN_FILES:
+        if (out / name).is_dir():
+            raise ValueError(
+                f"{out / name} is a folder, where the run writes (or removes) its {name} file; "
+                "move it away, or choose another --out"
+            )
+
+
+def refuse_dangling_links(folder: Path, label: str) -> None:
+    """ValueError when ``folder``, or one of the parents about to be made with it, is a symbolic
+    link to nothing: ``mkdir`` would fail with a bare "File exists". ``label`` names ``folder``
+    in the message ("--out runs/a")."""
+    for path in missing_folders(folder):
+        if path.is_symlink():
+            where = label if path == folder else f"{label}: {path}"
+            raise ValueError(
+                f"{where} is a symbolic link to {os.readlink(path)}, which does not exist; "
+                "make that folder first, or give another one"
+            )
 
 
 def load_resume(folder: str | os.PathLike[str]) -> Checkpoint:
@@ -387,6 +437,7 @@ def fresh_run_folder(base: str | os.PathLike[str], prefix: str) -> Path:
     """
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     root = Path(base)
+    refuse_dangling_links(root, str(root))
     created = _CREATED.get()
     if created is None:  # outside locked_run_folders nothing is removed
         created = []
@@ -448,25 +499,62 @@ def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
     """Check that ``folder`` may receive a run: absent or empty, or ``force``.
 
     With ``force`` a previous run's files stay until the new run has written its own
-    (:func:`write_run`, :func:`save_resume`), so a run that fails does not empty the folder.
+    (:func:`write_run`, :func:`save_resume`), so a run that fails does not empty the folder;
+    a killed save's temporary files (:func:`leftover_temporary_files`) go with them.
     Inside :func:`locked_run_folders` the folder is locked first (refused if another
-    process holds it); the lock file itself does not make a folder "not empty".
+    process holds it); the lock file itself does not make a folder "not empty". Refused too,
+    before any training: a symbolic link to nothing (:func:`refuse_dangling_links`), and a
+    folder holding a folder of a run file's name (:func:`refuse_folders_named_as_run_files`).
     """
     out = Path(folder)
+    refuse_dangling_links(out, f"--out {out}")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder")
     created = _CREATED.get()
     if created is not None:  # the folders about to be made, deepest first, for locked_run_folders
         created.extend(missing_folders(out))
     _lock_if_held(out)
-    if not force and out.is_dir() and any(entry.name != LOCK_NAME for entry in out.iterdir()):
-        # --resume only where there is an interrupted run to continue (its checkpoint.npz)
-        resume = (
-            " (or --resume to continue the interrupted run it holds)" if (out / RESUME_FILE).is_file() else ""
-        )
-        raise ValueError(f"--out {out} is not empty; use --force to overwrite it{resume}")
+    if out.is_dir():
+        if not force:
+            refuse_not_empty(out)
+        refuse_folders_named_as_run_files(out)
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def refuse_not_empty(out: Path) -> None:
+    """ValueError when the folder ``out`` holds anything but its lock file. Where ``ls`` would show
+    nothing (hidden files only) the message names them, a killed save's temporary files as such;
+    it points to ``--resume`` only where the folder's checkpoint.npz reads as an interrupted
+    run's."""
+    entries = sorted(entry.name for entry in out.iterdir() if entry.name != LOCK_NAME)
+    if not entries:
+        return
+    detail = ""
+    if all(name.startswith(".") for name in entries):
+        listed = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+        leftovers = {path.name for path in leftover_temporary_files(out)}
+        if set(entries) <= leftovers:
+            what = "a temporary file" if len(entries) == 1 else "temporary files"
+            detail = f": it holds {listed}, {what} left by a save that was cut short (a killed run)"
+        else:
+            detail = f": it holds hidden files, {listed}"
+    raise ValueError(f"--out {out} is not empty{detail}; use --force to overwrite it{_resume_hint(out)}")
+
+
+def _resume_hint(out: Path) -> str:
+    """The pointer to ``--resume`` of a refused non-empty ``out``: only where its checkpoint.npz
+    reads as an interrupted run's (a truncated one does not: --resume would fail on it)."""
+    path = out / RESUME_FILE
+    if not path.is_file():  # not a FIFO either, which reading would wait on
+        return ""
+    try:
+        checkpoint = load_checkpoint(path)
+    except (OSError, ValueError):
+        return f" ({RESUME_FILE} there is not a readable checkpoint, so --resume cannot continue it)"
+    if checkpoint.resume is None or checkpoint.config is None:
+        return ""
+    return " (or --resume to continue the interrupted run it holds)"
 
 
 def json_text(document: Any) -> str:
@@ -482,27 +570,81 @@ def resume_command(
     prints it after Ctrl-C and ``evaluate``/``predict`` name it for its checkpoint: the same
     line from both. ``data_source``: the file the run read (its ``info["data_source"]``), given
     as ``--data`` so the resumed run reads the same rows; ``options``: output flags to repeat
-    (" --quiet --no-plots"), which the checkpoint does not keep."""
-    data = f" --data {shlex.quote(data_source)}" if isinstance(data_source, str) and data_source else ""
-    return f"glassnet train {task} --out {shlex.quote(os.fspath(folder))}{data} --resume{options}"
+    (" --quiet --no-plots"), which the checkpoint does not keep.
+
+    A folder whose name starts with "-" is given as ``--out=NAME`` (``--out -r`` would read as
+    an option); a folder or data file whose name no printed line gives back (:func:`shell_word`)
+    stands as FOLDER or FILE, which :func:`unprintable_note` then describes."""
+    folder_text = os.fspath(folder)
+    word = shell_word(folder_text)
+    if word is None:
+        out = "--out FOLDER"
+    else:
+        out = f"--out={word}" if folder_text.startswith("-") else f"--out {word}"
+    data = ""
+    if isinstance(data_source, str) and data_source:
+        data = f" --data {shell_word(data_source) or 'FILE'}"
+    return f"glassnet train {task} {out}{data} --resume{options}"
+
+
+def unprintable_note(folder: str | os.PathLike[str], data_source: object = None) -> str:
+    """What the FOLDER and FILE of :func:`resume_command` stand for (" (FOLDER is the run folder
+    b'bad\\xffname', whose name cannot be printed as typed)"), or "" where it printed them."""
+    notes = []
+    if shell_word(os.fspath(folder)) is None:
+        notes.append(f"FOLDER is the run folder {_raw_name(os.fspath(folder))}")
+    if isinstance(data_source, str) and data_source and shell_word(data_source) is None:
+        notes.append(f"FILE is the data file {_raw_name(data_source)}")
+    if not notes:
+        return ""
+    whose = "whose names" if len(notes) > 1 else "whose name"
+    return f" ({' and '.join(notes)}, {whose} cannot be printed as typed)"
+
+
+def shell_word(text: str) -> str | None:
+    """``text`` as one word a POSIX shell reads back unchanged (:func:`shlex.quote`), or None
+    where no printed line gives it back faithfully: a name that is not valid UTF-8 (its bytes
+    stand as surrogate escapes in Python's str, printed as "\\udcff" or "?"), or one holding a
+    control or format character (a line break, a right-to-left mark)."""
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") for char in text):
+        return None
+    return shlex.quote(text)
+
+
+def _raw_name(text: str) -> str:
+    """A file name as its bytes (b'bad\\xffname'), which show what no printed str does."""
+    try:
+        return repr(os.fsencode(text))
+    except UnicodeError:  # a surrogate that does not stand for a byte
+        return ascii(text)
 
 
 @contextlib.contextmanager
 def interrupts_held() -> Iterator[list[int]]:
-    """Ctrl-C held back until the block ends; yields the list of the signals received meanwhile.
+    """Ctrl-C, SIGTERM and SIGHUP (:data:`~glassnet.train._trainer.STOP_SIGNALS`) held back until
+    the block ends; yields the list of the signals received meanwhile.
 
     For the writing of a run's files (a second or so): an interruption half-way would leave
     a ``--force`` folder with the new model beside the previous run's plots, or a folder with
     a model and no plots. The caller says, once the block ends, that the files were finished
-    (``glassnet train``, ``glassnet demo``). Outside the main thread, or in a process that
-    ignores Ctrl-C (a background job), nothing is changed and the list stays empty.
+    (``glassnet train``, ``glassnet demo``), and exits with 128 + the first signal's number.
+    Inside a :class:`~glassnet.train._trainer.StopSignals` scope the scope holds them, and the
+    list is its :attr:`~glassnet.train._trainer.StopSignals.held`: the signals held since its
+    training ended too. Outside the main thread nothing is changed and the list stays empty;
+    a signal the process ignores (SIGINT in a background job, SIGHUP under ``nohup``) stays
+    ignored.
     """
-    received: list[int] = []
-    if not ctrl_c_reaches_python():  # a process that ignores Ctrl-C goes on ignoring it
-        yield received
+    scope = active_stop_signals()
+    if scope is not None:
+        with scope.holding() as held:
+            yield held
         return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    received: list[int] = []
+    previous: dict[int, Any] = {}
     try:
+        for signum in catchable_stop_signals():
+            previous[signum] = signal.signal(signum, lambda caught, frame: received.append(caught))
         yield received
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for caught, handler in previous.items():
+            signal.signal(caught, handler)
