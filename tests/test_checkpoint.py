@@ -356,7 +356,7 @@ def _finished_status(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
         (_resume_field("bad_epochs", 3), r"resume bad_epochs 3 is more than the run's 2 epoch\(s\) done$"),
         (
             _patience_reached,
-            r"resume bad_epochs 2 is more than the run's 2 epoch\(s\) done or reaches its patience 2$",
+            r"resume bad_epochs 2 reaches the run's patience 2, where it would have stopped$",
         ),
         (
             _resume_field("best_val", -1.0),

@@ -37,7 +37,7 @@ def test_ctrl_c_while_the_run_files_are_written_leaves_one_whole_run(
     capsys.readouterr()
     assert main(["train", "moons", *QUICK, "--hidden", "5", "--out", str(out), "--force"]) == 130
     err = capsys.readouterr().err
-    assert err == f"glassnet train: interrupted while the run's files were written; {out} holds them all\n"
+    assert err == f"glassnet train: interrupted after the training ended; {out} holds the whole run\n"
     assert load_checkpoint(out / "model.npz").spec.sizes == (2, 5, 1)
     for name, previous in before.items():
         assert (out / name).read_bytes() != previous, name  # the new run's, not the previous one's

@@ -718,12 +718,16 @@ def _resume_counts(state: Mapping[str, Any], config: TrainConfig | None) -> dict
                 f"resume epoch {shown(counts['epoch'])} (best {shown(counts['best_epoch'])}) is outside the run's "
                 f"{config.epochs} epochs"
             )
-        if counts["bad_epochs"] > counts["epoch"] or 0 < config.patience <= counts["bad_epochs"]:
-            # epochs since the best, of those done; a run stops once they reach its patience
+        # epochs since the best, of those done; a run stops once they reach its patience
+        if counts["bad_epochs"] > counts["epoch"]:
             raise ValueError(
                 f"resume bad_epochs {shown(counts['bad_epochs'])} is more than the run's "
                 f"{shown(counts['epoch'])} epoch(s) done"
-                + (f" or reaches its patience {config.patience}" if config.patience > 0 else "")
+            )
+        if 0 < config.patience <= counts["bad_epochs"]:
+            raise ValueError(
+                f"resume bad_epochs {shown(counts['bad_epochs'])} reaches the run's patience "
+                f"{config.patience}, where it would have stopped"
             )
         if counts["member"] >= 2 * config.ensemble:  # a validation and a final pass per member at most
             raise ValueError(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -25,6 +24,7 @@ from glassnet import __version__
 from glassnet._files import os_error_text
 from glassnet.cli import _data, _demo, _evaluate, _explain, _predict, _train
 from glassnet.torch_bridge import TorchMissingError
+from glassnet.train._trainer import interrupted_status, interrupted_text
 
 COMMANDS = (_demo, _data, _train, _evaluate, _predict, _explain)
 
@@ -145,10 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _interrupted(stop: KeyboardInterrupt) -> int:
     """Say so, and return 128 + the signal's number, as a shell reports a process the signal
     ended: 130 for Ctrl-C, 143 for a SIGTERM that a command caught (``train``, ``demo``)."""
-    signum = getattr(stop, "signum", signal.SIGINT)
-    text = "interrupted" if signum == signal.SIGINT else f"interrupted by {signal.Signals(signum).name}"
-    print(f"glassnet: {text}", file=sys.stderr)
-    return 128 + int(signum)
+    signum = getattr(stop, "signum", None)
+    with contextlib.suppress(OSError):  # a SIGHUP's terminal may be gone
+        print(f"glassnet: {interrupted_text(signum)}", file=sys.stderr)
+    return interrupted_status(signum)
 
 
 def error_text(error: BaseException) -> str:

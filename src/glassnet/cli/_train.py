@@ -10,6 +10,7 @@ Numbers are checked here so that a bad value gives one line naming the option.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import math
 import sys
@@ -35,13 +36,12 @@ from glassnet.train import (
     train_moons,
 )
 from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS, MAX_SEED, MAX_WIDTH
-from glassnet.train._trainer import StopSignals, interrupted_text
+from glassnet.train._trainer import StopSignals, interrupted_status, interrupted_text
 from glassnet.train.artifacts import interrupts_held, resume_command, shell_word, unprintable_note
 
 # the options' ranges are TrainConfig's (the same names), and the size of the whole network:
 MAX_PARAMETERS = 50_000_000
 MAX_SAMPLES = 1_000_000
-INTERRUPTED = 130  # 128 + SIGINT: the exit status after Ctrl-C (interrupted_status for the others)
 # each task's split: (test fraction, validation fraction of the rest); moons has no validation part
 SPLIT_DEFAULTS = {"airfoil": (0.2, 0.1), "moons": (0.25, 0.0)}
 
@@ -664,11 +664,11 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
 
     result = run.result
     if result.status == "interrupted":
-        with interrupts_held():  # the run has stopped already: its checkpoint is written whole
+        with interrupts_held() as interrupts:  # the run has stopped already: its checkpoint is written whole
             path = save_resume(run, out)
+        interrupts.clear()  # the stop this reports
         # a folder name no line prints faithfully is the FOLDER that the next line describes
         saved = path if shell_word(str(out)) is not None else f"FOLDER/{path.name}"
-        print(f"{result.message}; saved {saved}", file=sys.stderr)
         # the output options are not in the checkpoint: the line asks for them again; the data
         # file is the one the run read, as evaluate and predict name it for this checkpoint
         output_flags = "".join(
@@ -676,32 +676,32 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
         )
         source = run.info.get("data_source")
         command = resume_command(run.task, out, source, output_flags)
-        print(f"continue with: {command}{unprintable_note(out, source)}", file=sys.stderr)
+        with contextlib.suppress(
+            OSError
+        ):  # a SIGHUP's terminal is gone: the checkpoint is saved all the same
+            print(f"{result.message}; saved {saved}", file=sys.stderr)
+            print(f"continue with: {command}{unprintable_note(out, source)}", file=sys.stderr)
         return interrupted_status(result.stop_signal)
     # inside StopSignals a signal has been held since the training ended (in its last batch,
     # say): the run is finished, so its files are written first, then the signal is reported
     with interrupts_held() as interrupts:
         write_run(run, out, plots=not args.no_plots)
-    if not args.quiet:
-        print(summary(run))
-    print(f"run folder: {out}")
-    if result.status == "diverged":
-        print(f"glassnet train: {result.message}", file=sys.stderr)
-    if interrupts:
-        print(
-            f"glassnet train: {interrupted_text(interrupts[0])} while the run's files were written; "
-            f"{out} holds them all",
-            file=sys.stderr,
-        )
-        return interrupted_status(interrupts[0])
+    stopped, interrupts[:] = list(interrupts), []  # reported below
+    with contextlib.suppress(OSError) if stopped else contextlib.nullcontext():
+        if not args.quiet:
+            print(summary(run))
+        print(f"run folder: {out}")
+        if result.status == "diverged":
+            print(f"glassnet train: {result.message}", file=sys.stderr)
+        if stopped:
+            print(
+                f"glassnet train: {interrupted_text(stopped[0])} after the training ended; {out} holds the "
+                "whole run",
+                file=sys.stderr,
+            )
+    if stopped:
+        return interrupted_status(stopped[0])
     return 1 if result.status == "diverged" else 0
-
-
-def interrupted_status(signum: int | None) -> int:
-    """The exit status of a command a stop signal ended: 128 + its number, as a shell reports a
-    process the signal ended (130 for Ctrl-C, 143 for SIGTERM); 130 for None (a stop asked for
-    in code)."""
-    return INTERRUPTED if signum is None else 128 + int(signum)
 
 
 def seconds_text(seconds: float) -> str:

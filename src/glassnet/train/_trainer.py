@@ -248,19 +248,45 @@ class StopSignals:
         self._token: Token[StopSignals | None] | None = None
 
     def __enter__(self) -> StopSignals:
-        for signum in catchable_stop_signals():
-            self._previous[signum] = signal.signal(signum, self._on_signal)
+        # held while the handlers go in: one signal between two of them must not raise with
+        # the first installed and nothing to put it back
+        self._mode = "hold"
+        try:
+            for signum in catchable_stop_signals():
+                self._previous[signum] = signal.signal(signum, self._on_signal)
+        except BaseException:
+            self._restore()
+            raise
         if self._previous:
             self._token = _STOP_SIGNALS_SCOPE.set(self)
+        self._mode = "raise"
+        if self.held:  # one came while they went in: as it would have, now, with them back out
+            first = self.take_held()[0]
+            self.__exit__()
+            raise StopSignalInterrupt(first)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._token is not None:
             _STOP_SIGNALS_SCOPE.reset(self._token)
             self._token = None
+        self._mode = "hold"  # one coming while the handlers go back is held, not raised half-way
+        self._restore()
+        # a signal held and not reported (its caller took it with take_held): delivered now to
+        # the handler it would have met, so a process told to end ends
+        for signum in self.take_held():
+            signal.raise_signal(signum)
+
+    def _restore(self) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous = {}
+
+    def take_held(self) -> list[int]:
+        """The signals held so far, which the caller reports (and so takes: they are not
+        delivered again when the scope ends)."""
+        taken, self.held[:] = list(self.held), []
+        return taken
 
     @property
     def active(self) -> bool:
@@ -303,9 +329,19 @@ class StopSignals:
 
 
 def active_stop_signals() -> StopSignals | None:
-    """The :class:`StopSignals` scope this code runs in (main thread), or None."""
+    """The :class:`StopSignals` scope this code runs in, or None; always None outside the main
+    thread, which a context copied into a worker thread (``asyncio.to_thread``) would carry."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
     scope = _STOP_SIGNALS_SCOPE.get()
     return scope if scope is not None and scope.active else None
+
+
+def interrupted_status(signum: int | None) -> int:
+    """The exit status of a command a stop signal ended: 128 + its number, as a shell reports a
+    process the signal ended (130 for Ctrl-C, 143 for SIGTERM); 130 for None (a stop asked for
+    in code)."""
+    return 128 + int(signal.SIGINT if signum is None else signum)
 
 
 # What a resumed run may set otherwise: where and how fast it computes, not what. The CLI's

@@ -630,7 +630,10 @@ def interrupts_held() -> Iterator[list[int]]:
     (``glassnet train``, ``glassnet demo``), and exits with 128 + the first signal's number.
     Inside a :class:`~glassnet.train._trainer.StopSignals` scope the scope holds them, and the
     list is its :attr:`~glassnet.train._trainer.StopSignals.held`: the signals held since its
-    training ended too. Outside the main thread nothing is changed and the list stays empty;
+    training ended too; the caller clears the list once it has reported them (a signal left
+    in it reaches its handler when the scope ends). Outside a scope (a program calling the
+    library) only Ctrl-C is held, as a Trainer catches only Ctrl-C there: SIGTERM and SIGHUP
+    are the program's. Outside the main thread nothing is changed and the list stays empty;
     a signal the process ignores (SIGINT in a background job, SIGHUP under ``nohup``) stays
     ignored.
     """
@@ -643,7 +646,8 @@ def interrupts_held() -> Iterator[list[int]]:
     previous: dict[int, Any] = {}
     try:
         for signum in catchable_stop_signals():
-            previous[signum] = signal.signal(signum, lambda caught, frame: received.append(caught))
+            if signum == signal.SIGINT:
+                previous[signum] = signal.signal(signum, lambda caught, frame: received.append(caught))
         yield received
     finally:
         for caught, handler in previous.items():
