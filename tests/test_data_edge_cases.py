@@ -117,3 +117,26 @@ def test_a_quoted_field_may_hold_the_separator(separator: str, tmp_path: Path) -
         dataset = load_airfoil(path)
     np.testing.assert_array_equal(dataset.y, [126.201, 125.201])
     assert dataset.X[1, 0] == 1000.0
+
+
+def test_fetch_airfoil_refuses_a_path_as_url_naming_a_url_string(tmp_path: Path) -> None:
+    """url=Path(...) failed with AttributeError from urllib; nothing is fetched nor written."""
+    from glassnet.data import fetch_airfoil
+
+    archive = tmp_path / "airfoil.zip"
+    with pytest.raises(TypeError, match=r"url must be a URL string .*got PosixPath.*file:///"):
+        fetch_airfoil(dest=tmp_path / "out", url=archive)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"url must be a URL string .*got bytes"):
+        fetch_airfoil(dest=tmp_path / "out", url=b"https://example.org/a.zip")  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("shape", [(1503, 5), (1503,), (2, 3, 6), (1503, 7)])
+def test_compare_with_published_refuses_another_shape_naming_n_6(shape: tuple[int, ...]) -> None:
+    from glassnet.data import compare_with_published
+
+    with pytest.raises(
+        ValueError,
+        match=re.escape("takes an (N, 6) table (frequency, ") + ".*" + re.escape(f"got shape {shape}"),
+    ):
+        compare_with_published(np.ones(shape))

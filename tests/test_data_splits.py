@@ -577,3 +577,17 @@ def test_target_scale_keeps_its_digits_when_the_mean_dwarfs_it() -> None:
     y = 1e17 + 16.0 * np.arange(20.0) + np.linspace(0.0, 5.0, 20)
     preprocessor = Preprocessor(log_columns=()).fit(np.arange(20.0).reshape(-1, 1), y)
     assert target_scale(preprocessor) == float(preprocessor.y_scaler.scale_) != 0.0
+
+
+def test_split_to_state_gives_copies() -> None:
+    """to_state() shared the Split's own index arrays: writing to the state changed the split."""
+    from glassnet.data import train_val_test_split as split_rows
+
+    split = split_rows(20, rng=np.random.default_rng(0))
+    kept = {name: getattr(split, name).copy() for name in ("train", "val", "test")}
+    state = split.to_state()
+    for name, rows in state.items():
+        assert rows is not getattr(split, name)
+        rows[...] = -1
+    for name, rows in kept.items():
+        np.testing.assert_array_equal(getattr(split, name), rows)

@@ -110,3 +110,20 @@ def test_split_indices_are_pinned() -> None:
 
 
 PINNED_SPLIT = ([0, 1, 3, 5, 8, 9], [2, 7], [4, 6])  # default_rng(0).permutation(10) = 4 6 | 2 7 | ...
+
+
+def test_training_range_gives_copies() -> None:
+    """training_range returned the Preprocessor's own arrays: writing to them moved the range
+    that outside_training_range flags extrapolation by."""
+    X = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
+    p = Preprocessor(log_columns=(), fourier_features=0).fit(X, np.array([1.0, 2.0, 3.0]))
+    bounds = p.training_range
+    assert bounds is not None
+    low, high = bounds
+    low[...] = -100.0
+    high[...] = 100.0
+    again = p.training_range
+    assert again is not None
+    np.testing.assert_array_equal(again[0], [1.0, 10.0])
+    np.testing.assert_array_equal(again[1], [3.0, 30.0])
+    assert p.outside_training_range(np.array([[0.0, 10.0]])).tolist() == [[True, False]]  # type: ignore[union-attr]

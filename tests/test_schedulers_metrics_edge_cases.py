@@ -505,3 +505,47 @@ def test_predict_raw_refuses_a_model_of_several_outputs() -> None:
     ensemble = Ensemble(spec, [build_mlp(spec, rng=np.random.default_rng(0)).state_dict()])
     with pytest.raises(ValueError, match=r"^predict_raw takes a model of one output, got 2; use Ensemble"):
         predict_raw(ensemble, None, np.ones((4, 2)))
+
+
+# -- names: a typo is refused, not read as another activation or loss --------------------------
+
+
+@pytest.mark.parametrize("name", ["Sigmoid", "sigmod", "", 1, ["sigmoid"]])
+def test_unknown_output_activation_is_refused(name: Any) -> None:
+    from glassnet.train import class_probability, decision_threshold
+
+    with pytest.raises(ValueError, match=r"output_activation must be None or one of .*sigmoid.*got"):
+        class_probability([0.9], name)
+    with pytest.raises(ValueError, match=r"output_activation must be None or one of .*sigmoid.*got"):
+        decision_threshold(name)
+
+
+def test_known_output_activations_keep_their_meaning() -> None:
+    from glassnet.train import class_probability, decision_threshold
+
+    assert decision_threshold("sigmoid") == 0.5
+    assert decision_threshold(None) == 0.0
+    assert decision_threshold("identity") == 0.0
+    np.testing.assert_allclose(class_probability([0.0], None), [0.5])
+    np.testing.assert_array_equal(class_probability([0.9], "sigmoid"), [0.9])
+
+
+def test_class_probability_of_a_probability_is_a_new_array() -> None:
+    from glassnet.train import class_probability
+
+    given = np.array([0.2, 0.9])
+    probability = class_probability(given, "sigmoid")
+    assert probability is not given
+    probability[0] = 7.0
+    np.testing.assert_array_equal(given, [0.2, 0.9])
+
+
+@pytest.mark.parametrize("loss", ["MSE", "mse ", "l2", None])
+def test_evaluate_parts_refuses_an_unknown_loss(loss: Any) -> None:
+    from glassnet.train import evaluate_parts
+
+    ensemble = Ensemble(SPEC, [_weights(0)])
+    x, y = np.zeros((4, 2)), np.zeros(4)
+    with pytest.raises(ValueError, match=r"loss must be one of .*mse.*got"):
+        evaluate_parts(ensemble, None, x, y, {"train": np.arange(4)}, loss=loss)
+    assert "rmse" in evaluate_parts(ensemble, None, x, y, {"train": np.arange(4)}, loss="mse")["train"]

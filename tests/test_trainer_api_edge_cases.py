@@ -214,3 +214,147 @@ def test_fourier_sigma_none_is_the_data_sets_own_and_the_run_records_it() -> Non
         ValueError, match=r"sigma has 2 values, one per column, but the inputs have 5 columns"
     ):
         train_airfoil(airfoil_dataset, config.replace(fourier_sigma=(0.2, 0.3)))
+
+
+# -- results compared by identity, copies out, a short repr ----------------------------------
+
+
+def _small_run() -> Any:
+    x, y = _regression_rows()
+    return Trainer(SMALL.replace(ensemble=2), x, y).run()
+
+
+def test_results_and_resume_states_compare_by_identity() -> None:
+    """== on a TrainResult or MemberResult compared dicts of arrays: 'truth value of an array
+    is ambiguous', which broke `in` and list.remove."""
+    first, second = _small_run(), _small_run()
+    assert first == first and first != second
+    assert first in [second, first]
+    members = list(first.members)
+    members.remove(first.members[1])
+    assert members == [first.members[0]]
+    assert first.members[0] != second.members[0]
+    from glassnet.train import ResumeState
+
+    state = ResumeState(0, 0, 0, first.weights[0], {}, [], [], None, np.inf, 0, 0)
+    other = ResumeState(0, 0, 0, first.weights[0], {}, [], [], None, np.inf, 0, 0)
+    assert state == state and state != other and state in [other, state]
+
+
+def test_train_result_weights_are_copies() -> None:
+    """Writing into result.weights changed the members' own weights, and so what it predicted."""
+    run = _small_run()
+    x = _regression_rows()[0]
+    before = run.ensemble().predict(x)
+    for weights in run.weights:
+        for value in weights.values():
+            value[...] = 0.0
+    np.testing.assert_array_equal(run.ensemble().predict(x), before)
+    assert any(np.any(value != 0.0) for value in run.members[0].weights.values())
+
+
+def test_train_result_repr_is_short() -> None:
+    """repr printed every weight and history record (about 1 MB for a default run)."""
+    run = _small_run()
+    text = repr(run)
+    assert len(text) < 300, text
+    assert text.startswith("TrainResult(status='completed', members=2, epochs=3,")
+    assert "sizes=(2, 4, 1)" in text and "array" not in text
+    assert run.history and run.members[0].weights  # the fields themselves are as they were
+
+
+def test_train_config_extra_is_its_own_dict() -> None:
+    """TrainConfig(extra=d) kept the caller's dict, and replace() shared it."""
+    notes: dict[str, Any] = {"who": "me", "nested": [1]}
+    config = TrainConfig(extra=notes)
+    notes["who"] = "someone else"
+    assert config.extra == {"who": "me", "nested": [1]}
+    changed = config.replace(lr=0.01)
+    assert changed.extra == config.extra and changed.extra is not config.extra
+
+
+# -- public Trainer helpers refuse impossible arguments --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda t: t.learning_rate(-1), ValueError, r"epoch must be in \[0, 2\], got -1"),
+        (lambda t: t.learning_rate(3), ValueError, r"epoch must be in \[0, 2\], got 3"),
+        (lambda t: t.learning_rate(100), ValueError, r"epoch must be in \[0, 2\], got 100"),
+        (lambda t: t.learning_rate(2.5), TypeError, r"epoch must be an integer, got 2\.5"),
+        (lambda t: t.learning_rate(True), TypeError, r"epoch must be an integer"),
+        (lambda t: t.epoch_order(0, -1), ValueError, r"epoch must be a non-negative integer, got -1"),
+        (lambda t: t.epoch_order(-1, 0), ValueError, r"member must be a non-negative integer, got -1"),
+        (lambda t: t.epoch_order(0, 0, n=0), ValueError, r"n \(rows\) must be a positive integer, got 0"),
+        (lambda t: t.epoch_orders(0, start=-2), ValueError, r"start \(epoch\) must be a non-negative"),
+        (lambda t: t.epoch_orders(0.5), TypeError, r"member must be a non-negative integer, got 0\.5"),
+        (lambda t: t.initial_weights(-1), ValueError, r"member must be a non-negative integer, got -1"),
+        (lambda t: t.initial_weights(None), TypeError, r"member must be a non-negative integer, got None"),
+    ],
+)
+def test_trainer_helpers_refuse_impossible_arguments(call: Any, error: type[Exception], match: str) -> None:
+    x, y = _regression_rows()
+    trainer = Trainer(SMALL, x, y)
+    with pytest.raises(error, match=match):
+        call(trainer)
+
+
+def test_trainer_helpers_still_take_every_epoch_of_the_run() -> None:
+    x, y = _regression_rows()
+    trainer = Trainer(SMALL, x, y)
+    assert all(0.0 < trainer.learning_rate(e) <= SMALL.lr for e in range(3))
+    assert trainer.learning_rate(np.int64(2)) == trainer.learning_rate(2)
+    assert sorted(trainer.epoch_order(np.int64(1), 5)) == list(range(len(x)))
+    assert set(trainer.initial_weights(3)) == set(trainer.initial_weights(0))
+
+
+@pytest.mark.parametrize(
+    ("seed", "error", "match"),
+    [
+        (-1, ValueError, r"seed must be in \[0, \d+\], got -1"),
+        (None, TypeError, r"seed must be an integer, got None"),
+    ],
+)
+def test_moons_data_refuses_a_seed_out_of_range(seed: Any, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        moons_data(seed=seed)
+
+
+# -- split settings checked when built -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "match"),
+    [
+        ({"test_fraction": 2.0}, ValueError, r"SplitSettings test_fraction must be in \[0, 1\), got 2\.0"),
+        ({"test_fraction": -0.1}, ValueError, r"SplitSettings test_fraction"),
+        ({"val_fraction": 1.0}, ValueError, r"SplitSettings val_fraction must be in \[0, 1\), got 1\.0"),
+        ({"val_fraction": "x"}, TypeError, r"SplitSettings val_fraction must be a number, got 'x'"),
+        ({"val_fraction": float("nan")}, ValueError, r"SplitSettings val_fraction"),
+    ],
+)
+def test_split_settings_refuse_fractions_when_built(
+    changes: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        SplitSettings(**changes)
+
+
+def test_split_settings_take_numpy_fractions_as_the_split_does() -> None:
+    settings = SplitSettings(test_fraction=np.float32(0.2), val_fraction=np.float64(0.1))
+    assert settings.test_fraction == 0.2 and type(settings.test_fraction) is float
+    assert len(settings.split(1503).test) == 301
+
+
+# -- raw errors: a Dataset and a TrainConfig named -------------------------------------------
+
+
+def test_train_airfoil_refuses_an_array_or_a_dict_naming_what_it_takes() -> None:
+    dataset = load_airfoil(shared_airfoil())
+    with pytest.raises(TypeError, match=r"train_airfoil takes a glassnet\.data\.Dataset .*got ndarray"):
+        train_airfoil(dataset.X)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"takes a TrainConfig or None as config, got dict"):
+        train_airfoil(dataset, {"epochs": 1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"train_moons takes a TrainConfig or None as config, got dict"):
+        train_moons({"epochs": 1})  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from glassnet._checks import as_float_array
 from glassnet.data._errors import DataFormatError, DataWarning
 from glassnet.data._table import (
     Check,
@@ -358,9 +359,16 @@ def positive_magnitude_errors(
     )
 
 
-def compare_with_published(table: FloatArray) -> list[str]:
+def compare_with_published(given: npt.ArrayLike) -> list[str]:
     """How a (N, 6) table differs from the published data (row count, column means, each
-    feature's correlation with the target); empty if it matches. The rows may come in any order."""
+    feature's correlation with the target); empty if it matches. The rows may come in any order.
+    Another shape (the 5 features alone) raises ValueError."""
+    table: FloatArray = np.asarray(as_float_array(given, name="table", finite=False), dtype=np.float64)
+    if table.ndim != 2 or table.shape[1] != len(COLUMN_NAMES):  # the 5 features alone: no target
+        raise ValueError(
+            f"compare_with_published takes an (N, {len(COLUMN_NAMES)}) table ({', '.join(COLUMN_NAMES)}), "
+            f"got shape {table.shape}"
+        )
     problems = []
     if table.shape[0] != AIRFOIL_ROWS:
         problems.append(f"{table.shape[0]} rows, expected {AIRFOIL_ROWS}")

@@ -27,6 +27,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from glassnet._checks import shown
 from glassnet._files import atomic_write_bytes
 from glassnet.data._airfoil import (
     AIRFOIL_FILENAMES,
@@ -93,9 +94,15 @@ def fetch_airfoil(
     return target
 
 
-def check_url(url: str, name: str = "url") -> None:
+def check_url(url: object, name: str = "url") -> None:
     """ValueError unless ``url`` is an http, https or file URL that names a place; ``name`` is
-    what the message calls it (``--url`` at the command line)."""
+    what the message calls it (``--url`` at the command line); TypeError for what is not a
+    string (a Path: its ``.as_uri()`` is the file URL)."""
+    if not isinstance(url, str):
+        hint = (
+            f"; for that file: {shown(url.expanduser().absolute().as_uri())}" if isinstance(url, Path) else ""
+        )
+        raise TypeError(f"{name} must be a URL string (http, https or file), got {type(url).__name__}{hint}")
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https", "file"):
         raise ValueError(f"{name} must be an http, https or file URL, got {url!r}")

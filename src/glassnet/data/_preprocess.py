@@ -289,7 +289,7 @@ class Preprocessor:
         when unknown (before fit, or a state saved before glassnet kept it)."""
         if self.x_min_ is None or self.x_max_ is None:
             return None
-        return self.x_min_, self.x_max_
+        return self.x_min_.copy(), self.x_max_.copy()  # copies: writing to them leaves the fit as it was
 
     def outside_training_range(self, X: Any) -> npt.NDArray[np.bool_] | None:
         """(N, d) mask of the values outside :attr:`training_range`, where a prediction is an

@@ -26,8 +26,8 @@ class Split:
     test: IndexArray  # (n_test,) rows held out for the final figures
 
     def to_state(self) -> dict[str, IndexArray]:
-        """The indices as plain arrays (for an ``.npz`` saved with ``allow_pickle=False``)."""
-        return {"train": self.train, "val": self.val, "test": self.test}
+        """Copies of the indices as plain arrays (for an ``.npz`` saved with ``allow_pickle=False``)."""
+        return {"train": self.train.copy(), "val": self.val.copy(), "test": self.test.copy()}
 
 
 def _check_rng(rng: np.random.Generator) -> np.random.Generator:

@@ -146,6 +146,9 @@ class TrainConfig:
                 raise TypeError(f"{flag} must be True or False, got {shown(getattr(self, flag))}")
         if not isinstance(self.extra, Mapping):
             raise TypeError(f"extra must be a mapping, got {type(self.extra).__name__}")
+        # a dict of its own: the caller's, kept, would change this configuration when written to
+        # (and replace() would share it); values nested inside are kept as given
+        object.__setattr__(self, "extra", dict(self.extra))
 
     def member_activation(self, member: int) -> str:
         """The hidden activation of ensemble member m (0-based): ``activation`` itself, or its

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, as_float_array, binary_scale, exact_text, finite_float
+from glassnet._checks import Array, as_float_array, binary_scale, exact_text, finite_float, shown
+from glassnet.nn import ACTIVATIONS
 
 
 def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict[str, float]:
@@ -90,19 +91,32 @@ def decision_threshold(output_activation: str | None) -> float:
     loss), 0 for one that outputs a logit z (no output activation, trained with the logistic
     loss). Both mean P(class 1) > ½, since σ(z) > ½ ↔ z > 0. Every accuracy and predicted
     label in glassnet takes its threshold from here.
+
+    ``output_activation`` is None or one of TrainConfig's names (``glassnet.nn.ACTIVATIONS``);
+    another (a typo, "Sigmoid") raises ValueError rather than being read as a logit.
     """
-    return 0.5 if output_activation == "sigmoid" else 0.0
+    return 0.5 if _output_activation(output_activation) == "sigmoid" else 0.0
 
 
 def class_probability(output: npt.ArrayLike, output_activation: str | None) -> Array:
     """P(class 1) from a binary classifier's output: ŷ itself for a probability (sigmoid
     output), σ(ŷ) = 1 / (1 + e^(−ŷ)) for a logit. Same shape as ``output``, float64."""
+    sigmoid = _output_activation(output_activation) == "sigmoid"
     y = np.asarray(output, dtype=np.float64)
-    if output_activation == "sigmoid":
-        return y
+    if sigmoid:
+        return y.copy()  # a new array, never the caller's own
     with np.errstate(over="ignore", under="ignore"):
         probability: Array = 1.0 / (1.0 + np.exp(-np.clip(y, -700.0, 700.0)))
     return probability
+
+
+def _output_activation(name: Any) -> str | None:
+    """``name`` if it is None or an activation TrainConfig takes; else ValueError listing them."""
+    if name is not None and (not isinstance(name, str) or name not in ACTIVATIONS):
+        raise ValueError(
+            f"output_activation must be None or one of {', '.join(ACTIVATIONS)}, got {shown(name)}"
+        )
+    return name
 
 
 def correct(prediction: Any, target: Any, threshold: float) -> Any:

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, as_float_array, int_in_range
+from glassnet._checks import Array, as_float_array, int_in_range, shown
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
+from glassnet.data._split import _fraction
+from glassnet.losses import LOSSES
 from glassnet.train._config import TrainConfig
 from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._ensemble import Ensemble
@@ -60,6 +62,9 @@ class SplitSettings:
         # None would draw another split at every run, True would be 1; numpy's own refusal of a
         # negative seed does not say which setting it is
         self.seed = int_in_range(self.seed, "SplitSettings seed", 0, 2**63 - 1)
+        # checked now, as train_val_test_split checks them, not at the first split
+        self.test_fraction = _fraction(self.test_fraction, "SplitSettings test_fraction")
+        self.val_fraction = _fraction(self.val_fraction, "SplitSettings val_fraction")
 
     def split(self, n: int) -> Split:
         return train_val_test_split(
@@ -142,6 +147,8 @@ def _measured(
 ) -> dict[str, dict[str, float]]:
     """:func:`part_metrics` of every part that has rows, its ``predicted`` values against ``y``
     at its rows: accuracy for a classification ``loss`` (ŷ > t ↔ class 1), else RMSE/MAE/R²."""
+    if not isinstance(loss, str) or loss not in LOSSES:  # "MSE" is no name: not a classifier
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {shown(loss)}")
     threshold = decision_threshold(output_activation)
     classify = loss not in REGRESSION_LOSSES  # the loss decides, not the task's name
     return {
@@ -298,6 +305,13 @@ def model_parts(parts: Mapping[str, npt.NDArray[Any]], *, refit: bool) -> dict[s
     return {"train": np.concatenate([parts["train"], parts["val"]]), "test": parts["test"]}
 
 
+def _check_config(config: object, caller: str) -> None:
+    """TypeError unless ``config`` is a TrainConfig or None (a dict of settings is not one)."""
+    if config is not None and not isinstance(config, TrainConfig):
+        hint = ": build one, TrainConfig(**settings)" if isinstance(config, Mapping) else ""
+        raise TypeError(f"{caller} takes a TrainConfig or None as config, got {type(config).__name__}{hint}")
+
+
 def airfoil_config(config: TrainConfig | None = None) -> TrainConfig:
     """The configuration :func:`train_airfoil` trains: ``config`` (default: the recipe,
     ``TrainConfig()``) with the data set's own σ of the Fourier frequencies where it has None."""
@@ -317,6 +331,11 @@ def train_airfoil(
 
     The split's seed defaults to ``config.seed``; metrics are in dB.
     """
+    if not isinstance(dataset, Dataset):  # ds.X, an array, has no feature names nor target
+        raise TypeError(
+            f"train_airfoil takes a glassnet.data.Dataset (load_airfoil's), got {type(dataset).__name__}"
+        )
+    _check_config(config, "train_airfoil")
     config = airfoil_config(config)
     split = split if split is not None else SplitSettings(seed=config.seed)
     info = {
@@ -349,6 +368,7 @@ MOONS_STREAM = 0x4D4F4F4E53  # "MOONS"
 def moons_data(n_samples: int = 400, noise: float = 0.2, seed: int = 0) -> tuple[Array, Array]:
     """The 2-D moons set for the exercise's network: X (N, 2), y (N,) in {0, 1}, drawn from
     ``default_rng([seed, MOONS_STREAM])``."""
+    seed = int_in_range(seed, "seed", 0, 2**63 - 1)  # None would draw another set at every call
     return make_moons(n_samples, noise=noise, rng=np.random.default_rng([seed, MOONS_STREAM]))
 
 
@@ -361,6 +381,7 @@ def train_moons(
     **options: Any,
 ) -> Run:
     """The exercise's 2→3→1 network (logistic loss) on the moons set; metrics are accuracies."""
+    _check_config(config, "train_moons")
     config = config if config is not None else MOONS_CONFIG
     split = (
         split if split is not None else SplitSettings(seed=config.seed, test_fraction=0.25, val_fraction=0.0)

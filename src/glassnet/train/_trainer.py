@@ -38,7 +38,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, as_float_array, finite_float, shown
+from glassnet._checks import (
+    Array,
+    as_float_array,
+    finite_float,
+    int_in_range,
+    nonnegative_int,
+    positive_int,
+    shown,
+)
 from glassnet.losses import Loss, get_loss, overflow_advice
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, CosineLR, ExponentialLR, LRScheduler, StepLR
@@ -70,7 +78,7 @@ class _Rows:
     sst: float  # Σ (y − ȳ)², for the training R²
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: its weights are arrays, which == cannot compare to one bool
 class MemberResult:
     """One trained member: its final weights, per-epoch history and how training ended."""
 
@@ -84,7 +92,7 @@ class MemberResult:
     message: str = ""  # human-readable note of a divergence; empty otherwise (status says the rest)
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: it holds arrays, which == cannot compare to one bool
 class ResumeState:
     """Everything needed to continue an interrupted run exactly where it stopped."""
 
@@ -366,7 +374,7 @@ def check_resume_config(saved: TrainConfig, config: TrainConfig) -> None:
         )
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: it holds arrays, which == cannot compare to one bool
 class TrainResult:
     """What ``Trainer.run`` returns: the members, the run's status, and a resume state if interrupted."""
 
@@ -384,7 +392,21 @@ class TrainResult:
 
     @property
     def weights(self) -> list[dict[str, Array]]:
-        return [member.weights for member in self.members]
+        """Copies of each member's weights (as ``Ensemble.members``): writing to them leaves the
+        result, and what it predicts, as it was."""
+        return [
+            {name: np.array(value, copy=True) for name, value in member.weights.items()}
+            for member in self.members
+        ]
+
+    def __repr__(self) -> str:
+        """A line, not every weight and history record (a default run's would be about 1 MB)."""
+        epochs = [member.best_epoch for member in self.members]
+        return (
+            f"TrainResult(status={self.status!r}, members={len(self.members)}, "
+            f"epochs={self.config.epochs}, best_epochs={epochs if len(epochs) <= 10 else f'{len(epochs)} values'}, "
+            f"seconds={self.seconds:.3g}, sizes={self.spec.sizes}, records={len(self.history)})"
+        )
 
     @property
     def history(self) -> list[dict[str, float]]:
@@ -517,6 +539,7 @@ class Trainer:
 
     def initial_weights(self, member: int) -> dict[str, Array]:
         """Member m's starting weights, drawn by glassnet with ``default_rng([seed, m])``."""
+        member = nonnegative_int(member, "member")  # numpy's own refusal does not name it
         rng = np.random.default_rng([self.config.seed, member])
         return build_mlp(self.member_spec(member), rng=rng, init=self.config.init).state_dict()
 
@@ -534,7 +557,13 @@ class Trainer:
         pass has N + N_val rows, and the same key: it is the run a validation-free Trainer
         would make on those rows).
         """
-        rows = len(self.x) if n is None else n
+        # checked here, not at the first next(): a generator's body runs only then
+        member = nonnegative_int(member, "member")
+        rows = len(self.x) if n is None else positive_int(n, "n (rows)")
+        start = nonnegative_int(start, "start (epoch)")
+        return self._epoch_orders(member, rows, start)
+
+    def _epoch_orders(self, member: int, rows: int, start: int) -> Iterator[npt.NDArray[np.intp]]:
         rng = np.random.default_rng([self.config.seed, member, ORDER_STREAM])
         for _ in range(start):
             rng.permutation(rows)
@@ -543,6 +572,7 @@ class Trainer:
 
     def epoch_order(self, member: int, epoch: int, n: int | None = None) -> npt.NDArray[np.intp]:
         """The row order of 0-based ``epoch`` for member m (see :meth:`epoch_orders`)."""
+        epoch = nonnegative_int(epoch, "epoch")
         return next(self.epoch_orders(member, n, start=epoch))
 
     def _job(self, job: int) -> tuple[int, _Rows]:
@@ -550,7 +580,9 @@ class Trainer:
         return job % self.config.ensemble, self._passes[job // self.config.ensemble]
 
     def learning_rate(self, epoch: int) -> float:
-        """η of 0-based ``epoch`` under the configured schedule."""
+        """η of 0-based ``epoch`` under the configured schedule: an integer in [0, epochs − 1]
+        (a rate between epochs, or after the last, is none the run uses)."""
+        epoch = int_in_range(epoch, "epoch", 0, self.config.epochs - 1)
         return self._rates(epoch)
 
     def run(self, resume: ResumeState | None = None) -> TrainResult:
