@@ -86,13 +86,14 @@ class Module:
             yield from child.modules()
 
     def named_parameters(
-        self, prefix: str = "", remove_duplicate: bool = True
+        self, prefix: str = "", *, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs: the module's own parameters, then its children's.
 
         A parameter reached by two names (tied weights, ``dec.weight = enc.weight``) is listed
         once, at the first, unless ``remove_duplicate`` is False, as in PyTorch; ``state_dict``
-        lists it under both, as PyTorch's does.
+        lists it under both, as PyTorch's does. (``remove_duplicate`` is a keyword: torch's second
+        positional argument is ``recurse``, which glassnet does not take.)
         """
         seen: set[int] = set()
         for name, parameter in self._named_parameters(prefix):
