@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from conftest import reseal, rewrite_checkpoint
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import main
 from glassnet.train import MOONS_CONFIG, moons_data, predict_raw, train_moons
@@ -93,3 +95,23 @@ def test_a_saved_configuration_refused_now_fails_in_one_line(
         assert len(lines) == 1 and lines[0].startswith(
             f"glassnet {argv[0]}: error: {out / 'model.npz'}: {expected}"
         )
+
+
+def test_a_moons_model_whose_data_seed_is_past_the_largest_is_named_out_of_range(
+    probability_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A resealed data_seed of 2**63 reached moons_data's own check, a bare "seed must be in …"
+    that named neither the model nor its settings."""
+    model = tmp_path / "model.npz"
+    model.write_bytes((probability_run / "model.npz").read_bytes())
+
+    def past_the_largest(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        meta["info"]["data_seed"] = 2**63
+        reseal(arrays, meta)
+
+    rewrite_checkpoint(model, past_the_largest)
+    assert main(["evaluate", str(model)]) == 2
+    assert capsys.readouterr().err == (
+        "glassnet evaluate: error: the model's moons settings are out of range: 400 samples, noise 0.2, "
+        f"seed {2**63}\n"
+    )

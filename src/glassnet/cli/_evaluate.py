@@ -13,6 +13,7 @@ import numpy as np
 from glassnet._checks import metric_text
 from glassnet._files import given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
+from glassnet.train._config import MAX_SEED
 from glassnet.train.artifacts import (
     MODEL_FILE,
     RESUME_FILE,
@@ -127,9 +128,9 @@ def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any,
             raise ValueError(
                 f"the model's moons settings are damaged ({type(error).__name__}: {error})"
             ) from None
-        if not (4 <= n_samples <= 1_000_000 and 0.0 <= noise <= 10.0 and seed >= 0):
+        if not (4 <= n_samples <= 1_000_000 and 0.0 <= noise <= 10.0 and 0 <= seed <= MAX_SEED):
             raise ValueError(
-                f"the model's moons settings are out of range: {n_samples} samples, noise {noise}"
+                f"the model's moons settings are out of range: {n_samples} samples, noise {noise}, seed {seed}"
             )
         return moons_data(n_samples, noise, seed)
     raise ValueError(f"the model's task {task!r} is not one glassnet can load data for (airfoil, moons)")
