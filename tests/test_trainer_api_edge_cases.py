@@ -19,6 +19,7 @@ from glassnet.train import (
     SplitSettings,
     TrainConfig,
     Trainer,
+    TrainResult,
     evaluate_parts,
     fit,
     make_engine,
@@ -261,6 +262,12 @@ def test_train_result_repr_is_short() -> None:
     assert text.startswith("TrainResult(status='completed', members=2, epochs=3,")
     assert "sizes=(2, 4, 1)" in text and "array" not in text
     assert run.history and run.members[0].weights  # the fields themselves are as they were
+    # as robust as the generated repr: a result built by hand may hold anything
+    odd = TrainResult(config=None, spec=None, members=[], status="x", message="", seconds=None)  # type: ignore[arg-type]
+    assert (
+        repr(odd)
+        == "TrainResult(status='x', members=0, epochs=None, best_epochs=[], seconds=None, sizes=None, records=0)"
+    )
 
 
 def test_train_config_extra_is_its_own_dict() -> None:

@@ -401,11 +401,14 @@ class TrainResult:
 
     def __repr__(self) -> str:
         """A line, not every weight and history record (a default run's would be about 1 MB)."""
-        epochs = [member.best_epoch for member in self.members]
+        # as robust as the generated repr was: a result built by hand may hold anything
+        epochs = [getattr(member, "best_epoch", None) for member in self.members]
+        seconds = f"{self.seconds:.3g}" if isinstance(self.seconds, int | float) else repr(self.seconds)
         return (
             f"TrainResult(status={self.status!r}, members={len(self.members)}, "
-            f"epochs={self.config.epochs}, best_epochs={epochs if len(epochs) <= 10 else f'{len(epochs)} values'}, "
-            f"seconds={self.seconds:.3g}, sizes={self.spec.sizes}, records={len(self.history)})"
+            f"epochs={getattr(self.config, 'epochs', None)}, "
+            f"best_epochs={epochs if len(epochs) <= 10 else f'{len(epochs)} values'}, "
+            f"seconds={seconds}, sizes={getattr(self.spec, 'sizes', None)}, records={len(self.history)})"
         )
 
     @property
