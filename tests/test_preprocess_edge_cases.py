@@ -127,3 +127,18 @@ def test_training_range_gives_copies() -> None:
     np.testing.assert_array_equal(again[0], [1.0, 10.0])
     np.testing.assert_array_equal(again[1], [3.0, 30.0])
     assert p.outside_training_range(np.array([[0.0, 10.0]])).tolist() == [[True, False]]  # type: ignore[union-attr]
+
+
+def test_preprocessing_objects_show_their_settings_as_scikit_learns_estimators_do() -> None:
+    # they showed <glassnet.data._preprocess.Preprocessor object at 0x…> in a notebook
+    preprocessor = Preprocessor(fourier_features=8)
+    assert repr(preprocessor) == (
+        "Preprocessor(log_columns=(0, 4), scale_y=True, fourier_features=8, fourier_sigma=0.2, seed=0)"
+    )
+    assert repr(StandardScaler()) == "StandardScaler()"
+    rows = np.random.default_rng(0).uniform(1.0, 2.0, size=(20, 5))
+    preprocessor.fit(rows, rows[:, 0])
+    assert repr(preprocessor).endswith("seed=0; fitted on 5 features)")
+    assert repr(preprocessor.x_scaler) == "StandardScaler(fitted on 5 columns)"
+    assert repr(preprocessor.fourier) == "FourierFeatures(n_frequencies=8, sigma=0.2; fitted on 5 columns)"
+    assert repr(FourierFeatures(2, (0.1, 0.3))) == "FourierFeatures(n_frequencies=2, sigma=(0.1, 0.3))"

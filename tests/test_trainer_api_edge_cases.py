@@ -270,6 +270,21 @@ def test_train_result_repr_is_short() -> None:
     )
 
 
+def test_an_ensemble_shows_its_members_not_their_weights() -> None:
+    # it showed <glassnet.train._ensemble.Ensemble object at 0x…>
+    assert (
+        repr(_small_run().ensemble())
+        == "Ensemble(2 members of [2, 4, 1], activations ['relu', 'tanh'], float64)"
+    )
+
+
+def test_a_float32_setting_is_taken_as_written_as_the_split_takes_its_fractions() -> None:
+    # np.float32(0.1) was kept (and saved) as 0.10000000149011612
+    config = TrainConfig(lr=np.float32(0.1), weight_decay=np.float32(0.01), momentum=np.float16(0.5))
+    assert (config.lr, config.weight_decay, config.momentum) == (0.1, 0.01, 0.5)
+    assert TrainConfig(lr=np.float64(0.1)).lr == 0.1 and type(config.lr) is float
+
+
 def test_train_config_extra_is_its_own_dict() -> None:
     """TrainConfig(extra=d) kept the caller's dict, and replace() shared it."""
     notes: dict[str, Any] = {"who": "me", "nested": [1]}

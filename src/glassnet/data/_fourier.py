@@ -70,6 +70,10 @@ class FourierFeatures:
         self.sigma: Sigma = fourier_sigma(sigma, "Fourier features sigma")
         self.frequencies_: FloatArray | None = None  # (d, K) after fit
 
+    def __repr__(self) -> str:
+        fitted = "" if self.frequencies_ is None else f"; fitted on {self.frequencies_.shape[0]} columns"
+        return f"FourierFeatures(n_frequencies={self.n_frequencies}, sigma={self.sigma!r}{fitted})"
+
     def fit(self, n_columns: int, rng: np.random.Generator) -> FourierFeatures:
         """Draw the (n_columns, K) frequencies from ``rng``."""
         if isinstance(n_columns, bool) or not isinstance(n_columns, int | np.integer) or n_columns < 1:

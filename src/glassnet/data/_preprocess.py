@@ -58,6 +58,12 @@ class StandardScaler:
         self.mean_: FloatArray | None = None
         self.scale_: FloatArray | None = None
 
+    def __repr__(self) -> str:
+        """``StandardScaler()``, as scikit-learn's; fitted, the columns it was fitted on."""
+        if self.mean_ is None:
+            return "StandardScaler()"
+        return f"StandardScaler(fitted on {self.mean_.size} column{'s' if self.mean_.size != 1 else ''})"
+
     def fit(self, X: Any) -> StandardScaler:
         """Take mean and scale from ``X`` (N, d) or (N,), N ≥ 1, d ≥ 1, finite."""
         array = _as_f64(X, name="X", dtype=np.dtype(np.float64))
@@ -186,6 +192,19 @@ class Preprocessor:
         self.y_scaler = StandardScaler()
         self.x_min_: FloatArray | None = None  # (d,) each feature's range over the training rows
         self.x_max_: FloatArray | None = None
+
+    def __repr__(self) -> str:
+        """The settings it was made with, as scikit-learn shows an estimator, and whether fitted."""
+        fourier = (
+            ""
+            if self.fourier is None
+            else f", fourier_features={self.fourier.n_frequencies}, fourier_sigma={self.fourier.sigma!r}"
+        )
+        fitted = "" if self.n_features is None else f"; fitted on {self.n_features} features"
+        return (
+            f"Preprocessor(log_columns={self.log_columns!r}, scale_y={self.scale_y}{fourier}, "
+            f"seed={self.seed}{fitted})"
+        )
 
     @property
     def n_features(self) -> int | None:

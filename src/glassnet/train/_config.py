@@ -197,13 +197,15 @@ class TrainConfig:
 
 def _plain(value: Any) -> Any:
     """A NumPy scalar as the Python number it holds (np.int64(5) as 5, np.float32(0.5) as 0.5,
-    np.True_ as True), as the rest of glassnet takes them; anything else as it is."""
+    np.True_ as True), as the rest of glassnet takes them; anything else as it is. A float
+    narrower than float64 is taken as its shortest decimal form, the number its writer wrote
+    (np.float32(0.1) as 0.1, not 0.10000000149011612), as the split's fractions are."""
     if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
-        return float(value)
+        return float(str(value)) if np.finfo(value.dtype).bits < 64 else float(value)
     return value
 
 

@@ -80,6 +80,15 @@ class Ensemble:
 
         return [to_torch(model, device=device) for model in self._models]
 
+    def __repr__(self) -> str:
+        """The members' count and kinds and the shared architecture, not their weights."""
+        spec = self.spec
+        output = "" if spec.output_activation is None else f", output {spec.output_activation}"
+        return (
+            f"Ensemble({len(self)} member{'s' if len(self) != 1 else ''} of {list(spec.sizes)}, "
+            f"activations {list(self.activations)}{output}, {spec.dtype})"
+        )
+
     def __len__(self) -> int:
         return len(self._models)
 
