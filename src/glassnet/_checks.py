@@ -19,6 +19,9 @@ Array = npt.NDArray[np.floating[Any]]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+MAX_SEED = 2**63 - 1
+"""The largest seed glassnet takes: a saved state (a checkpoint's int64, a run's JSON) holds it."""
+
 
 def shown(value: Any, limit: int = 200) -> str:
     """``repr(value)`` for an error message, cut after ``limit`` characters with the size said:

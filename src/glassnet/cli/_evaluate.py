@@ -10,10 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import metric_text
+from glassnet._checks import MAX_SEED, metric_text
 from glassnet._files import given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
-from glassnet.train._config import MAX_SEED
 from glassnet.train.artifacts import (
     MODEL_FILE,
     RESUME_FILE,

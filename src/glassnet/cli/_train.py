@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._checks import MAX_SEED
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
 from glassnet.data._fourier import MAX_FREQUENCIES
@@ -35,7 +36,7 @@ from glassnet.train import (
     train_airfoil,
     train_moons,
 )
-from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS, MAX_SEED, MAX_WIDTH
+from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS, MAX_WIDTH
 from glassnet.train._trainer import StopSignals, interrupted_status, interrupted_text
 from glassnet.train.artifacts import interrupts_held, resume_command, shell_word, unprintable_note
 

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import (
+    MAX_SEED,
     as_float_array,
     binary_scale,
     exact_text,
@@ -25,9 +26,6 @@ from glassnet.data._table import FloatArray
 
 AIRFOIL_LOG_COLUMNS = (0, 4)
 """Frequency and displacement thickness: quantities that act on log scales (both > 0)."""
-
-
-MAX_SEED = 2**63 - 1  # the largest seed a saved state (int64) holds
 
 
 def _as_f64(values: Any, *, name: str, dtype: np.dtype[Any], ndim: int | None = None) -> FloatArray:

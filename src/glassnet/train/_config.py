@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import check_device_name, shown
+from glassnet._checks import MAX_SEED, check_device_name, shown
 from glassnet.data._fourier import MAX_FREQUENCIES, fourier_sigma
 from glassnet.losses import LOSSES
 from glassnet.nn import ACTIVATIONS, INITS
@@ -23,7 +23,6 @@ MAX_EPOCHS = 1_000_000
 MAX_BATCH_SIZE = 10_000_000
 MAX_ENSEMBLE = 1000
 MAX_WIDTH = 100_000
-MAX_SEED = 2**63 - 1
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, as_float_array, int_in_range, shown
+from glassnet._checks import MAX_SEED, Array, as_float_array, int_in_range
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
 from glassnet.data._split import _fraction
 from glassnet.losses import LOSSES
-from glassnet.train._config import TrainConfig
+from glassnet.train._config import TrainConfig, _choice
 from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import classification_metrics, decision_threshold, regression_metrics
@@ -61,7 +61,7 @@ class SplitSettings:
     def __post_init__(self) -> None:
         # None would draw another split at every run, True would be 1; numpy's own refusal of a
         # negative seed does not say which setting it is
-        self.seed = int_in_range(self.seed, "SplitSettings seed", 0, 2**63 - 1)
+        self.seed = int_in_range(self.seed, "SplitSettings seed", 0, MAX_SEED)
         # checked now, as train_val_test_split checks them, not at the first split
         self.test_fraction = _fraction(self.test_fraction, "SplitSettings test_fraction")
         self.val_fraction = _fraction(self.val_fraction, "SplitSettings val_fraction")
@@ -147,8 +147,7 @@ def _measured(
 ) -> dict[str, dict[str, float]]:
     """:func:`part_metrics` of every part that has rows, its ``predicted`` values against ``y``
     at its rows: accuracy for a classification ``loss`` (ŷ > t ↔ class 1), else RMSE/MAE/R²."""
-    if not isinstance(loss, str) or loss not in LOSSES:  # "MSE" is no name: not a classifier
-        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {shown(loss)}")
+    _choice(loss, LOSSES, "loss")  # "MSE" is no name: not a classifier
     threshold = decision_threshold(output_activation)
     classify = loss not in REGRESSION_LOSSES  # the loss decides, not the task's name
     return {
@@ -368,7 +367,7 @@ MOONS_STREAM = 0x4D4F4F4E53  # "MOONS"
 def moons_data(n_samples: int = 400, noise: float = 0.2, seed: int = 0) -> tuple[Array, Array]:
     """The 2-D moons set for the exercise's network: X (N, 2), y (N,) in {0, 1}, drawn from
     ``default_rng([seed, MOONS_STREAM])``."""
-    seed = int_in_range(seed, "seed", 0, 2**63 - 1)  # None would draw another set at every call
+    seed = int_in_range(seed, "seed", 0, MAX_SEED)  # None would draw another set at every call
     return make_moons(n_samples, noise=noise, rng=np.random.default_rng([seed, MOONS_STREAM]))
 
 
