@@ -154,7 +154,8 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
     files = [path.name for path in written.values()]
     lines.append(f"  plots and metrics in {folder}: " + ", ".join(files))
     if interrupts:  # Ctrl-C came while they were written: passed on, now that they are whole
-        signum, interrupts[:] = interrupts[0], []  # reported by the exception, not delivered again
+        signum = interrupts[0]
+        interrupts.clear()  # reported by the exception, not delivered again
         raise InterruptedAfterWriting("\n".join(lines), folder, files, signum)
     return "\n".join(lines)
 

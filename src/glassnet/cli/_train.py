@@ -687,7 +687,8 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     # say): the run is finished, so its files are written first, then the signal is reported
     with interrupts_held() as interrupts:
         write_run(run, out, plots=not args.no_plots)
-    stopped, interrupts[:] = list(interrupts), []  # reported below
+    stopped = list(interrupts)
+    interrupts.clear()  # reported below
     with contextlib.suppress(OSError) if stopped else contextlib.nullcontext():
         if not args.quiet:
             print(summary(run))

@@ -651,9 +651,8 @@ class Trainer:
                 raise StopSignalInterrupt(signum)
             self._stop_for(signum)
 
-        for signum in catchable_stop_signals():
-            if signum == signal.SIGINT:
-                previous[signum] = signal.signal(signum, on_signal)
+        if signal.SIGINT in catchable_stop_signals():
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, on_signal)
         return previous
 
     def _run(self, resume: ResumeState | None, start: float) -> TrainResult:

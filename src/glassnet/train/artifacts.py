@@ -645,9 +645,10 @@ def interrupts_held() -> Iterator[list[int]]:
     received: list[int] = []
     previous: dict[int, Any] = {}
     try:
-        for signum in catchable_stop_signals():
-            if signum == signal.SIGINT:
-                previous[signum] = signal.signal(signum, lambda caught, frame: received.append(caught))
+        if signal.SIGINT in catchable_stop_signals():
+            previous[signal.SIGINT] = signal.signal(
+                signal.SIGINT, lambda caught, frame: received.append(caught)
+            )
         yield received
     finally:
         for caught, handler in previous.items():
