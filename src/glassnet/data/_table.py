@@ -386,10 +386,14 @@ _UNIT_SPELLING = {
 }  # fmt: skip
 
 
+_WORD = re.compile(r"[a-z0-9]+")  # a word of a lower-cased header name
+_BRACKETED = re.compile(r"\((.*?)\)|\[(.*?)\]|\{(.*?)\}")  # a part in brackets, its inside grouped
+
+
 def unit_text(unit: str) -> str:
     """A unit as header names are compared by: "m/s", "[m s]" and "mps" as "ms", "Degrees" as
     "deg", "Hz" as "hz"."""
-    words = re.findall(r"[a-z0-9]+", unit.lower())
+    words = _WORD.findall(unit.lower())
     return "".join(_UNIT_SPELLING.get(word, word) for word in words)
 
 
@@ -403,11 +407,11 @@ def header_name(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str 
         return found, None
     lowered = name.lower()
     unit: str | None = None
-    for bracketed in re.findall(r"\((.*?)\)|\[(.*?)\]|\{(.*?)\}", lowered):
-        words = re.findall(r"[a-z0-9]+", "".join(bracketed))
+    for bracketed in _BRACKETED.findall(lowered):
+        words = _WORD.findall("".join(bracketed))
         if words and all(word in _UNIT_SPELLING for word in words):
             unit = unit_text(" ".join(words))
-    words = re.findall(r"[a-z0-9]+", re.sub(r"\(.*?\)|\[.*?\]|\{.*?\}", " ", lowered))
+    words = _WORD.findall(_BRACKETED.sub(" ", lowered))
     trailing: list[str] = []
     while words and words[-1] in _UNIT_SPELLING:
         trailing.insert(0, words.pop())
