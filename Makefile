@@ -8,15 +8,18 @@ STAMP := $(VENV)/.installed
 #   make test TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
 TORCH_PIP_ARGS ?=
 
-.PHONY: demo test lint notebooks clean
+.PHONY: demo test lint venv notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	# pinned like the linters: a new pip can change what every install below resolves or accepts
+	$(BIN)/python -m pip install --quiet "pip==26.3"
 	# torch==2.13.0 first (see TORCH_PIP_ARGS); an unpinned torch would pull a multi-GB CUDA build
 	$(BIN)/python -m pip install --quiet "torch==2.13.0" $(TORCH_PIP_ARGS)
 	$(BIN)/python -m pip install --quiet -e ".[torch,dev]"
 	touch $(STAMP)
+
+venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/glassnet demo

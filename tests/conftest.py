@@ -106,6 +106,20 @@ def _shared_data_found_as_in_a_checkout() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_user_data_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The tests that read the airfoil data without a path read the shared copy, here as in CI
+    (.ci/run): $GLASSNET_DATA and the user cache (``$XDG_CACHE_HOME/glassnet``, else
+    ``~/.cache/glassnet``, which `glassnet data fetch` fills) come before it in the search, so the
+    variable is unset and the cache is an empty folder. Tests of that search set their own."""
+    from glassnet.data import DATA_ENV_VAR
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(DATA_ENV_VAR, raising=False)
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
 def shared_airfoil() -> Path:
     """The shared copy of the airfoil data beside the checkout; missing, it fails in CI and skips elsewhere."""
     if not SHARED_AIRFOIL.is_file():

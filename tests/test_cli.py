@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import shared_airfoil
-from glassnet.cli import build_parser, main
+from glassnet.cli import _subcommand_parsers, build_parser, main
 
 
 def subcommands() -> list[str]:
@@ -98,10 +98,40 @@ def test_usage_mistake_exits_2_with_one_line(capsys: pytest.CaptureFixture[str])
 def test_an_option_given_double_dash_is_a_usage_mistake(
     argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """argparse before 3.12 reads "--option=--" as an empty list (no value at all): one line, exit 2."""
+    """`--option=--` is refused as `--option --` is, in one line with exit status 2, whether argparse
+    reads it as an empty list (up to Python 3.12) or as the value "--" (3.13), for a single-value
+    option and an append one (--param)."""
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "'--'" in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_every_single_value_option_refuses_double_dash(capsys: pytest.CaptureFixture[str]) -> None:
+    """The same for every option of every command that takes one value, so that no option takes
+    "--" as a file name. Only parsed, never run: an accepted option must not start its command."""
+    parser = build_parser()
+    accepted = []
+    for command in _subcommand_parsers(parser):
+        if command._subparsers is not None:  # `train`: its commands (`train moons`) have the options
+            continue
+        words = command.prog.split()[1:]  # "glassnet train moons" -> ["train", "moons"]
+        positionals = [  # a valid value for each, so that only the option can be at fault
+            str(next(iter(action.choices))) if action.choices else "x"
+            for action in command._actions
+            if not action.option_strings
+        ]
+        for action in command._actions:
+            if not action.option_strings or action.nargs is not None:
+                continue
+            option = action.option_strings[-1]  # the long form
+            try:
+                parser.parse_args([*words, *positionals, f"{option}=--"])
+            except SystemExit as stop:
+                err = capsys.readouterr().err
+                assert stop.code == 2 and "'--'" in err and err.count("\n") == 1, err
+            else:
+                accepted.append(f"{' '.join(words)} {option}")
+    assert accepted == []
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -57,20 +57,34 @@ __all__ = [
 # log1p(e^-20) = 2.1e-9 or less away from glassnet's exact log(1 + e^z)
 SOFTPLUS_MIN_THRESHOLD = 20.0
 TORCH_MISSING = "PyTorch is not installed; install the extra with: pip install 'glassnet[torch]'"
+TORCH_BROKEN = "PyTorch is installed but cannot be imported: {error}"
 
 
 class TorchMissingError(ImportError):
-    """PyTorch is not installed (the optional ``torch`` extra): a setup to change, not a bug,
-    so the command line reports it in one line like any other user error."""
+    """PyTorch cannot be imported: not installed (the optional ``torch`` extra), or installed but
+    failing to import (a missing shared library or dependency). A setup to change, not a bug, so
+    the command line reports it in one line like any other user error."""
 
 
 def import_torch() -> Any:
-    """Import and return the ``torch`` module, or raise TorchMissingError naming the extra to install."""
+    """Import and return the ``torch`` module, or raise TorchMissingError: naming the extra to
+    install when torch is not there, or torch's own error, in one line, when it is there but fails."""
     try:
         import torch
-    except ImportError as error:
+    except ModuleNotFoundError as error:
+        if error.name != "torch":  # torch was found; a module it imports was not
+            raise TorchMissingError(TORCH_BROKEN.format(error=_one_line(error))) from error
         raise TorchMissingError(TORCH_MISSING) from error
+    except (ImportError, OSError) as error:  # OSError: a shared library that ctypes cannot load
+        # "install the extra" would not help: pip sees torch installed and does nothing
+        raise TorchMissingError(TORCH_BROKEN.format(error=_one_line(error))) from error
     return torch
+
+
+def _one_line(error: BaseException) -> str:
+    """``Type: message``, its whitespace and line breaks collapsed to single spaces."""
+    message = " ".join(str(error).split())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 def resolve_device(device: Any) -> Any:
