@@ -332,8 +332,13 @@ def test_a_silent_server_times_out(tmp_path: Path) -> None:
 def test_a_server_that_trickles_its_headers_is_given_up_at_the_timeout(tmp_path: Path) -> None:
     """The deadline was checked while the body was read only: headers sent a byte every 0.1 s
     (each wait within the socket's timeout) held a 2-s download for 44 s, then it was called
-    "5 bytes in the 2 s allowed"."""
+    "5 bytes in the 2 s allowed". How long the download held on is read from the bytes the
+    server had sent when it was given up, not from the wall clock: at most 20 (2 s, four
+    times the 0.5-s timeout) where the server has 255 to send. A loaded machine slows the
+    server's clock as much as the download's, so the count stays a measure of the timeout."""
     stop = threading.Event()
+    headers = b"HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nX-Slow: " + b"a" * 200  # never ends
+    sent = [0]
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
@@ -341,14 +346,14 @@ def test_a_server_that_trickles_its_headers_is_given_up_at_the_timeout(tmp_path:
         def trickle() -> None:
             connection, _ = listener.accept()
             with connection:
-                for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nX-Slow: " + b"a" * 200:
+                for byte in headers:
                     if stop.wait(0.1):
                         return
                     connection.sendall(bytes([byte]))
+                    sent[0] += 1
 
         server = threading.Thread(target=trickle, daemon=True)
         server.start()
-        start = time.monotonic()
         try:
             with pytest.raises(
                 DownloadError, match=r"timed out, no reply in the 0\.5 s allowed \(timeout, --timeout\)\. If"
@@ -358,10 +363,11 @@ def test_a_server_that_trickles_its_headers_is_given_up_at_the_timeout(tmp_path:
                     dest=tmp_path / "d",
                     timeout=0.5,
                 )
-            assert time.monotonic() - start < 3.0
+            sent_by_then = sent[0]
         finally:
             stop.set()
             server.join(timeout=5)
+    assert sent_by_then <= 20 < len(headers)
     assert not (tmp_path / "d").exists()
 
 
@@ -369,15 +375,20 @@ def test_a_name_lookup_that_hangs_is_given_up_at_the_timeout(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """No socket timeout bounds the name lookup (getaddrinfo): a resolver that did not answer held
-    the download for as long as it waited."""
+    the download for as long as it waited. The stand-in resolver counts 0.1-s ticks for up to
+    10 s; when the download gives up it must still be waiting, at most 12 ticks in (1.2 s, four
+    times the 0.3-s timeout). Ticks rather than the wall clock: a loaded machine slows both."""
     release = threading.Event()
+    ticks = [0]
+    answered = threading.Event()
 
     def hanging(*args: Any, **kwargs: Any) -> Any:
-        release.wait(10)
+        while ticks[0] < 100 and not release.wait(0.1):
+            ticks[0] += 1
+        answered.set()
         raise socket.gaierror(-2, "Name or service not known")
 
     monkeypatch.setattr(socket, "getaddrinfo", hanging)
-    start = time.monotonic()
     try:
         with pytest.raises(
             DownloadError,
@@ -386,9 +397,11 @@ def test_a_name_lookup_that_hangs_is_given_up_at_the_timeout(
             fetch_airfoil(
                 url="http://airfoil.invalid/a.zip", dest=tmp_path / "d", progress=False, timeout=0.3
             )
-        assert time.monotonic() - start < 3.0
+        ticks_by_then, still_waiting = ticks[0], not answered.is_set()
     finally:
         release.set()
+    assert still_waiting
+    assert ticks_by_then <= 12
 
 
 def _give_up_on_a_late_reply() -> None:

@@ -73,29 +73,43 @@ def test_same_seed_same_weights_and_different_seed_different_weights() -> None:
 
 
 @pytest.mark.parametrize(
-    ("init", "check"),
+    ("init", "bound", "std", "bias_bound"),
     [
-        (
-            "torch",
-            lambda w, b, n_in, n_out: (
-                np.abs(w).max() <= 1 / math.sqrt(n_in) and np.abs(b).max() <= 1 / math.sqrt(n_in)
-            ),
-        ),
-        (
-            "he",
-            lambda w, b, n_in, n_out: (
-                abs(w.std() - math.sqrt(2 / n_in)) < 0.05 * math.sqrt(2 / n_in) and not b.any()
-            ),
-        ),
-        (
-            "xavier",
-            lambda w, b, n_in, n_out: np.abs(w).max() <= math.sqrt(6 / (n_in + n_out)) and not b.any(),
-        ),
+        # torch's default: W, b ~ U(−1/√in, 1/√in), standard deviation bound / √3
+        ("torch", 1 / math.sqrt(400), 1 / math.sqrt(400) / math.sqrt(3), 1 / math.sqrt(400)),
+        # Glorot uniform: W ~ U(−a, a), a = √(6 / (in + out)), standard deviation √(2 / (in + out)); b = 0
+        ("xavier", math.sqrt(6 / 700), math.sqrt(2 / 700), 0.0),
+        # He normal: W ~ N(0, 2 / in), unbounded; b = 0
+        ("he", None, math.sqrt(2 / 400), 0.0),
     ],
+    ids=["torch", "xavier", "he"],
 )
-def test_initialisations(init: str, check: object) -> None:
+def test_initialisations_draw_from_their_distributions(
+    init: str, bound: float | None, std: float, bias_bound: float
+) -> None:
+    """Linear(400, 300), seed 0: 120,000 weights, enough that the sample's extremes, mean and
+    standard deviation are within 1 % of the distribution's (extremes of N uniform draws lie
+    about 2/N of the range inside its ends; the sample's standard deviation is within ~0.2 %;
+    its mean within ~0.3 % of a standard deviation of 0). So a bound too small or too large, a
+    one-sided U(0, a), or a wrong variance each fail. The 300 biases of torch's scheme come
+    from U(−1/√in, 1/√in) too: fewer draws, so looser."""
     layer = Linear(400, 300, init=init, rng=np.random.default_rng(0))  # type: ignore[arg-type]
-    assert check(layer.weight.data, layer.bias.data, 400, 300)  # type: ignore[operator]
+    w, b = layer.weight.data, layer.bias.data
+    assert w.shape == (300, 400) and b.shape == (300,)
+    assert abs(w.mean()) < 0.02 * std
+    assert w.std() == pytest.approx(std, rel=0.01)
+    if bound is not None:  # uniform on (−bound, bound): reaches both ends, never past them
+        assert -bound <= w.min() <= -0.99 * bound
+        assert 0.99 * bound <= w.max() <= bound
+    else:  # normal: 68.27 % of draws within one standard deviation, 95.45 % within two
+        assert np.mean(np.abs(w) < std) == pytest.approx(0.6827, abs=0.005)
+        assert np.mean(np.abs(w) < 2 * std) == pytest.approx(0.9545, abs=0.005)
+    if bias_bound == 0.0:
+        assert not b.any()
+    else:
+        assert -bias_bound <= b.min() <= -0.95 * bias_bound
+        assert 0.95 * bias_bound <= b.max() <= bias_bound
+        assert b.std() == pytest.approx(bias_bound / math.sqrt(3), rel=0.1)
 
 
 def test_state_dict_round_trip_keeps_optimizer_views() -> None:

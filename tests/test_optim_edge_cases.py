@@ -473,3 +473,148 @@ def test_integers_from_numpy_are_integers_to_the_schedules() -> None:
     plain = optim.CosineLR(optim.SGD([Parameter(np.ones(1))], lr=1.0), 10, warmup=3)
     plain.load_state_dict({"last_epoch": 5})
     assert with_numpy.get_last_lr() == plain.get_last_lr()
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_a_state_holding_one_buffer_under_two_names_is_refused_naming_the_optimizer(name: str) -> None:
+    """torch's m (exp_avg) beside glassnet's u = m / (1 − β₁) (exp_avg_scaled): which one to step
+    from is not for the optimizer to guess. The message names the optimizer loading it."""
+    saved = getattr(optim, name)(_pair()[0]).state_dict()
+    stepped = _stepped_adam().state_dict()["state"][0]
+    saved["state"][0] = {**stepped, "exp_avg": stepped["exp_avg_scaled"] * 0.1}
+    with pytest.raises(
+        ValueError, match=rf"^{name} state has both 'exp_avg' and 'exp_avg_scaled'; expected one of them$"
+    ):
+        getattr(optim, name)(_pair()[0]).load_state_dict(saved)
+
+
+def test_the_checkpoints_adam_buffer_names_are_those_the_optimizers_write_and_load() -> None:
+    """A checkpoint's resume state is refused unless its buffers are one of Adam's forms: torch's
+    (the torch engine's), glassnet's (the numpy engine's) or an earlier glassnet's. Each form
+    must be one that glassnet's Adam loads (as its own), and the two engines' must be the
+    names Adam and torch.optim.Adam hold after a step."""
+    from glassnet.checkpoint import OPTIMIZER_BUFFERS
+
+    torch_form, held_form, legacy_form = OPTIMIZER_BUFFERS["adam"]
+    assert OPTIMIZER_BUFFERS["adamw"] == OPTIMIZER_BUFFERS["adam"]
+    saved = _stepped_adam().state_dict()
+    assert sorted(set(saved["state"][0]) - {"step"}) == held_form
+    _, theirs = _pair()
+    reference = torch.optim.Adam(theirs)
+    for q in theirs:
+        q.grad = torch.ones_like(q)
+    reference.step()
+    assert sorted(set(reference.state[theirs[0]]) - {"step"}) == torch_form
+    v = saved["state"][0]["exp_avg_sq"]  # ≥ 0, as every form's second moment must be
+    for form in (torch_form, held_form, legacy_form):
+        loaded = optim.Adam(_pair()[0])
+        loaded.load_state_dict({**saved, "state": [{"step": 1, **{key: v.copy() for key in form}}]})
+        assert sorted(set(loaded.state[0]) - {"step"}) == held_form, form
+
+
+GOOD_SETTINGS: dict[str, dict[str, Any]] = {
+    "adam_update": {
+        "lr": 0.1,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "eps": 1e-8,
+        "weight_decay": 0.0,
+        "decoupled": False,
+        "amsgrad": False,
+    },
+    "sgd_update": {"lr": 0.1, "momentum": 0.9, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0},
+}
+
+
+def _after_one_update(update: str) -> dict[str, Any]:
+    """The state of a param of shape (3,) after one update, ready for the next (Adam's step 2)."""
+    state: dict[str, Any] = {"step": 1} if update == "adam_update" else {}
+    getattr(optim, update)(np.ones(3), np.full(3, 0.5), state, **GOOD_SETTINGS[update])
+    if update == "adam_update":
+        state["step"] = 2
+    return state
+
+
+def _adam_state(**change: Any) -> dict[str, Any]:
+    state = _after_one_update("adam_update")
+    for key, value in change.items():
+        if value is None:
+            del state[key]
+        else:
+            state[key] = value
+    return state
+
+
+def _read_only(array: Any) -> Any:
+    array.flags.writeable = False
+    return array
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy that keeps an array read-only where it was (copy.deepcopy makes it writeable)."""
+    if isinstance(value, np.ndarray):
+        out = value.copy()
+        out.flags.writeable = value.flags.writeable
+        return out
+    if isinstance(value, dict):
+        return {key: _copied(item) for key, item in value.items()}
+    return copy.deepcopy(value)
+
+
+BAD_UPDATES = [
+    # (update, param, grad, a function giving the state, settings changed, error, match)
+    ("adam_update", np.ones(3), np.ones(3), lambda: {}, {}, ValueError, r"^adam_update state needs 'step', this update's number \(1 for the first\), got a state with keys \[\]$"),
+    ("adam_update", np.ones(3), np.ones(3), lambda: {"step": 0}, {}, ValueError, r"^adam_update state\['step'\] must be >= 1 \(this update's number, 1 for the first\), got 0$"),
+    ("adam_update", np.ones(3), np.ones(3), lambda: {"step": 1.0}, {}, TypeError, r"^adam_update state\['step'\] must be an integer .*, got 1\.0 \(float\)$"),
+    ("adam_update", np.ones(3), np.ones((2, 3)), _adam_state, {}, ValueError, r"^adam_update grad must have param's shape \(3,\), got \(2, 3\)$"),
+    ("adam_update", np.ones(3), np.ones(1), _adam_state, {}, ValueError, r"^adam_update grad must have param's shape \(3,\), got \(1,\)$"),
+    ("adam_update", np.ones(3), [1.0, 1.0, 1.0], _adam_state, {}, TypeError, r"^adam_update grad must be a NumPy array of floats, got list$"),
+    ("adam_update", np.ones(3, dtype=int), np.ones(3), lambda: {"step": 1}, {}, TypeError, r"^adam_update param must be a NumPy array of floats, got an array of int64$"),
+    ("adam_update", np.ones(3), np.ones(3), lambda: [("step", 1)], {}, TypeError, r"^adam_update state must be a dict \(updated in place\), got list$"),
+    ("adam_update", np.ones(3), np.ones(3), lambda: _adam_state(exp_avg_sq=None), {}, ValueError, r"^adam_update state holds \['exp_avg_scaled'\] but not \['exp_avg_sq'\]: an update reads both moments"),
+    ("adam_update", np.ones(3), np.ones(3), lambda: _adam_state(exp_avg_sq=np.ones(4)), {}, ValueError, r"^adam_update state\['exp_avg_sq'\] must have param's shape \(3,\), got \(4,\)$"),
+    ("adam_update", np.ones(3), np.ones(3), lambda: _adam_state(exp_avg_scaled=[0.0, 0.0, 0.0]), {}, TypeError, r"^adam_update state\['exp_avg_scaled'\] must be a NumPy array of floats, got list$"),
+    ("adam_update", np.ones(3), np.ones(3), lambda: _adam_state(exp_avg=np.zeros(3), exp_avg_scaled=None), {}, ValueError, r"^adam_update state holds \['exp_avg'\], buffers in a form it does not update; .*moments_in_scaled_form"),
+    ("adam_update", np.ones(3), np.ones(3), lambda: {"step": 3}, {}, ValueError, r"^adam_update state is at step 3 but holds no moments \['exp_avg_scaled', 'exp_avg_sq'\]; a first update is step 1$"),
+    ("adam_update", np.ones(3), np.ones(3), lambda: {"step": 1, "max_exp_avg_sq": np.zeros(3)}, {"amsgrad": True}, ValueError, r"^adam_update state holds 'max_exp_avg_sq' but not the moments"),
+    ("adam_update", np.ones(3), np.ones(3), _adam_state, {"beta2": 1.0}, ValueError, r"^adam_update beta2 must be in \[0, 1\), got 1\.0$"),
+    ("adam_update", np.ones(3), np.ones(3), _adam_state, {"lr": float("nan")}, ValueError, r"^adam_update lr must be finite, got nan$"),
+    ("adam_update", np.ones(3), np.ones(3), _adam_state, {"decoupled": "yes"}, TypeError, r"^adam_update decoupled must be True or False, got 'yes'$"),
+    ("adam_update", np.ones(3), np.ones(3), lambda: _adam_state(exp_avg_sq=_read_only(np.ones(3))), {}, ValueError, r"^adam_update state\['exp_avg_sq'\] must be writeable: it is updated in place$"),
+    ("adam_update", _read_only(np.ones(3)), np.ones(3), _adam_state, {}, ValueError, r"^adam_update param must be writeable: it is updated in place$"),
+    ("sgd_update", np.ones(3), np.ones((2, 3)), lambda: _after_one_update("sgd_update"), {}, ValueError, r"^sgd_update grad must have param's shape \(3,\), got \(2, 3\)$"),
+    ("sgd_update", np.ones(3), np.ones((2, 3)), lambda: {}, {"momentum": 0.0}, ValueError, r"^sgd_update grad must have param's shape \(3,\), got \(2, 3\)$"),
+    ("sgd_update", np.ones(3), np.ones(3), lambda: {"momentum_buffer": np.ones(4)}, {}, ValueError, r"^sgd_update state\['momentum_buffer'\] must have param's shape \(3,\), got \(4,\)$"),
+    ("sgd_update", (1.0, 1.0, 1.0), np.ones(3), lambda: {}, {}, TypeError, r"^sgd_update param must be a NumPy array of floats, got tuple$"),
+    ("sgd_update", np.ones(3), np.ones(3), lambda: _after_one_update("sgd_update"), {"nesterov": True, "dampening": 0.5}, ValueError, r"^sgd_update nesterov needs momentum > 0 and dampening = 0, got momentum=0\.9, dampening=0\.5$"),
+    ("sgd_update", np.ones(3), np.ones(3), lambda: _after_one_update("sgd_update"), {"momentum": -0.9}, ValueError, r"^sgd_update momentum must be >= 0\.0, got -0\.9$"),
+    ("sgd_update", np.ones(3), np.ones(3), lambda: {}, {"lr": "0.1"}, TypeError, r"^sgd_update lr must be a number, got '0\.1' \(str\)$"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("update", "param", "grad", "make_state", "changes", "error", "match"),
+    BAD_UPDATES,
+    ids=[f"{case[0]}-{index}" for index, case in enumerate(BAD_UPDATES)],
+)
+def test_the_update_functions_refuse_bad_arguments_and_change_nothing(
+    update: str,
+    param: Any,
+    grad: Any,
+    make_state: Any,
+    changes: dict[str, Any],
+    error: type[Exception],
+    match: str,
+) -> None:
+    """adam_update and sgd_update are public: what a caller can get wrong is refused in one line
+    naming what was expected and what was given, before the param or any buffer changes (a
+    gradient of another shape used to be refused by NumPy after the first moment had moved)."""
+    param, state = _copied(param), make_state()  # the table's param stays as it is
+    param_before, state_before = _copied(param), _copied(state)
+    with pytest.raises(error, match=match):
+        getattr(optim, update)(param, grad, state, **{**GOOD_SETTINGS[update], **changes})
+    np.testing.assert_array_equal(param, param_before)
+    if isinstance(state, dict):
+        assert state.keys() == state_before.keys()
+        for key, value in state_before.items():
+            np.testing.assert_array_equal(state[key], value, err_msg=key)

@@ -52,6 +52,7 @@ import numpy.typing as npt
 from glassnet import __version__
 from glassnet._checks import Array, shown
 from glassnet._files import atomic_write, finite_json
+from glassnet.optim._adam import LEGACY_SCALED_MOMENTS, MOMENTS, held_name
 from glassnet.spec import MLPSpec, check_weights
 from glassnet.train import (
     Ensemble,
@@ -85,11 +86,15 @@ FINISHED_STATUSES = (
 
 # the optimizer buffers of a resume state, by optimizer: Adam's moments in either engine's form
 # (torch's m and v, glassnet's scaled u and v) or an earlier glassnet's (u and a scaled w = v /
-# (1 − β₂)), none before Adam's first step; SGD's momentum buffer, absent without momentum
+# (1 − β₂)), none before Adam's first step; SGD's momentum buffer, absent without momentum.
+# Adam's names are taken from glassnet.optim, which loads every form: a buffer renamed there is
+# renamed here, where a copy would refuse every resume state the optimizer writes.
+_HELD_ADAM_MOMENTS = [held_name(name) for name in MOMENTS]
+_LEGACY_NAME = {held: legacy for legacy, held in LEGACY_SCALED_MOMENTS.items()}
 _ADAM_BUFFERS = (
-    ["exp_avg", "exp_avg_sq"],  # torch's (sorted, as the check compares them)
-    ["exp_avg_scaled", "exp_avg_sq"],  # glassnet's
-    ["exp_avg_scaled", "exp_avg_sq_scaled"],  # an earlier glassnet's
+    sorted(MOMENTS),  # torch's (sorted, as the check compares them)
+    sorted(_HELD_ADAM_MOMENTS),  # glassnet's
+    sorted(_LEGACY_NAME.get(name, name) for name in _HELD_ADAM_MOMENTS),  # an earlier glassnet's
 )
 OPTIMIZER_BUFFERS = {"sgd": ([], ["momentum_buffer"]), "adam": _ADAM_BUFFERS, "adamw": _ADAM_BUFFERS}
 
@@ -110,6 +115,9 @@ class Checkpoint:
     # each member's hidden activation (Ensemble's activations); None: the configuration's for
     # members 0, 1, … (config.member_activation), or spec.activation for all without one
     activations: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        _check_members(self.members)
 
     def member_activations(self) -> tuple[str, ...]:
         """Each member's hidden activation: ``activations``, or what None stands for."""
@@ -142,6 +150,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     """Write ``checkpoint`` to ``path`` atomically; return the path."""
     if not isinstance(checkpoint, Checkpoint):
         raise TypeError(f"save_checkpoint takes a Checkpoint, got {type(checkpoint).__name__}")
+    _check_members(checkpoint.members)  # members may have been set after the checkpoint was made
     if not checkpoint.members:
         raise ValueError("a checkpoint needs at least one member's weights")
     for index, weights in enumerate(checkpoint.members):
@@ -183,6 +192,22 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     _assemble(json.loads(text), arrays, config=checkpoint.config)
     arrays[META_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     return _write_atomically(Path(path), arrays)
+
+
+def _check_members(members: Any) -> None:
+    """TypeError unless ``members`` is a list (or tuple) of state dicts, one per member. A
+    single state dict, iterated, gives its parameter names, which the checks further on would
+    refuse as weights spelt letter by letter."""
+    expected = "Checkpoint members must be a list of state dicts (one per member)"
+    if isinstance(members, Mapping):
+        raise TypeError(f"{expected}, got a {type(members).__name__}; wrap it: members=[state]")
+    if not isinstance(members, list | tuple):
+        raise TypeError(f"{expected}, got {type(members).__name__}")
+    for index, weights in enumerate(members):
+        if not isinstance(weights, Mapping):
+            raise TypeError(
+                f"{expected}, got a {type(members).__name__} holding {type(weights).__name__} at index {index}"
+            )
 
 
 def _put(arrays: dict[str, np.ndarray[Any, Any]], prefix: str, values: Mapping[str, npt.ArrayLike]) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import Array, finite_float
-from glassnet.optim._optimizer import Optimizer, ParamsLike
+from glassnet._checks import Array, finite_float, shown
+from glassnet.optim._optimizer import Optimizer, ParamsLike, check_update_arrays, check_update_buffer
 
 # Torch's name of a moment buffer -> the name glassnet keeps it under and the β it is divided
 # by there: u = m / (1 − β₁) (one NumPy pass fewer per step, see adam_update). The second
@@ -26,6 +26,9 @@ LEGACY_SCALED_MOMENTS: dict[str, str] = {
 
 # The second-moment buffers, in any form: means of squares, never negative.
 SECOND_MOMENTS = frozenset({"exp_avg_sq", "max_exp_avg_sq", *LEGACY_SCALED_MOMENTS})
+
+# The moments every step reads and writes, by torch's names (amsgrad's maximum besides).
+MOMENTS = ("exp_avg", "exp_avg_sq")
 
 
 def held_name(name: str) -> str:
@@ -69,7 +72,53 @@ def adam_update(
     With amsgrad turned on after the first step, v̂ starts at zero then, so v̂ is the maximum
     of v since then (``torch.optim.Adam`` raises KeyError there).
     A scratch buffer is allocated once, so a step allocates nothing that grows.
+
+    Shapes: param, grad and every buffer alike, any shape.
+
+    The arguments are checked first, so that a refused call changes nothing (TypeError or
+    ValueError naming what was expected): ``param`` and ``grad`` float arrays of one shape;
+    ``state["step"]`` this update's number, an integer ≥ 1 (1 for the first); both moments
+    or neither (a first update), each a float array of ``param``'s shape, in glassnet's form
+    (:func:`moments_in_scaled_form` converts torch's); the settings as :class:`Adam` takes
+    them. :class:`Adam` steps with the same update unchecked: its arrays and state are its
+    own, checked when built or loaded.
     """
+    check_update_arrays("adam_update", param, grad, state)
+    _check_state(param, state)
+    _check_settings(
+        "adam_update",
+        {"lr": lr, "betas": (beta1, beta2), "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad},
+    )
+    if not isinstance(decoupled, bool | np.bool_):
+        raise TypeError(f"adam_update decoupled must be True or False, got {decoupled!r}")
+    _adam_step(
+        param,
+        grad,
+        state,
+        lr=lr,
+        beta1=beta1,
+        beta2=beta2,
+        eps=eps,
+        weight_decay=weight_decay,
+        decoupled=decoupled,
+        amsgrad=amsgrad,
+    )
+
+
+def _adam_step(
+    param: Array,
+    grad: Array,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    weight_decay: float,
+    decoupled: bool,
+    amsgrad: bool,
+) -> None:
+    """:func:`adam_update` without its checks, for :class:`Adam`'s every step."""
     step = state["step"]
     if "exp_avg_scaled" not in state:
         state["exp_avg_scaled"] = np.zeros_like(param)
@@ -106,6 +155,67 @@ def adam_update(
     np.divide(u, scratch, out=scratch)
     scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**step) * c)
     param -= scratch
+
+
+def _check_state(param: Array, state: dict[str, Any]) -> None:
+    """Refuse a state :func:`adam_update` cannot take a step from, before it changes anything."""
+    if "step" not in state:
+        raise ValueError(
+            "adam_update state needs 'step', this update's number (1 for the first), "
+            f"got a state with keys {sorted(state)}"
+        )
+    step = state["step"]
+    if isinstance(step, bool) or not isinstance(step, int | np.integer):
+        raise TypeError(
+            f"adam_update state['step'] must be an integer (this update's number, 1 for the first), "
+            f"got {shown(step)} ({type(step).__name__})"
+        )
+    if step < 1:
+        raise ValueError(
+            f"adam_update state['step'] must be >= 1 (this update's number, 1 for the first), got {step}"
+        )
+    other_forms = sorted(key for key in state if key in SCALED_MOMENTS or key in LEGACY_SCALED_MOMENTS)
+    if other_forms:
+        raise ValueError(
+            f"adam_update state holds {other_forms}, buffers in a form it does not update; expected "
+            f"{sorted(held_name(name) for name in MOMENTS)}: convert the state with "
+            "moments_in_scaled_form(state, (beta1, beta2))"
+        )
+    held = [held_name(name) for name in MOMENTS]
+    present = [key for key in held if key in state]
+    if present and len(present) < len(held):
+        missing = [key for key in held if key not in state]
+        raise ValueError(
+            f"adam_update state holds {present} but not {missing}: an update reads both moments; "
+            "give both, or neither for a first update"
+        )
+    if not present and "max_exp_avg_sq" in state:
+        raise ValueError(
+            f"adam_update state holds 'max_exp_avg_sq' but not the moments {held}: give them too, "
+            "or none of the three for a first update"
+        )
+    if not present and step > 1:
+        raise ValueError(
+            f"adam_update state is at step {step} but holds no moments {held}; a first update is step 1"
+        )
+    for key in (*held, "max_exp_avg_sq", "_scratch"):
+        check_update_buffer("adam_update", state, key, param)
+
+
+def _check_settings(owner: str, settings: Mapping[str, Any]) -> None:
+    """Adam's settings, as torch.optim.Adam takes them; ``owner`` names the caller in the message."""
+    finite_float(settings["lr"], f"{owner} lr", minimum=0.0)
+    betas = settings["betas"]
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise ValueError(f"{owner} betas must be a pair (beta1, beta2), got {betas!r}")
+    for index, beta in enumerate(betas):
+        value = finite_float(beta, f"{owner} beta{index + 1}", minimum=0.0)
+        if value >= 1.0:
+            raise ValueError(f"{owner} beta{index + 1} must be in [0, 1), got {value}")
+    finite_float(settings["eps"], f"{owner} eps", minimum=0.0)
+    finite_float(settings["weight_decay"], f"{owner} weight_decay", minimum=0.0)
+    if not isinstance(settings["amsgrad"], bool | np.bool_):
+        raise TypeError(f"{owner} amsgrad must be True or False, got {settings['amsgrad']!r}")
 
 
 def _rescale_moments(state: dict[str, Any], old: tuple[float, float], new: tuple[float, float]) -> None:
@@ -189,19 +299,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def check_group(self, settings: dict[str, Any]) -> None:
-        super().check_group(settings)
-        name = type(self).__name__
-        betas = settings["betas"]
-        if not isinstance(betas, tuple | list) or len(betas) != 2:
-            raise ValueError(f"{name} betas must be a pair (beta1, beta2), got {betas!r}")
-        for index, beta in enumerate(betas):
-            value = finite_float(beta, f"{name} beta{index + 1}", minimum=0.0)
-            if value >= 1.0:
-                raise ValueError(f"{name} beta{index + 1} must be in [0, 1), got {value}")
-        finite_float(settings["eps"], f"{name} eps", minimum=0.0)
-        finite_float(settings["weight_decay"], f"{name} weight_decay", minimum=0.0)
-        if not isinstance(settings["amsgrad"], bool | np.bool_):
-            raise TypeError(f"{name} amsgrad must be True or False, got {settings['amsgrad']!r}")
+        _check_settings(type(self).__name__, settings)
 
     def check_state(self, key: str, array: Array, group: int) -> None:
         if key in SECOND_MOMENTS and bool((array < 0).any()):
@@ -215,11 +313,11 @@ class Adam(Optimizer):
         # missing, starts at the next step, as when amsgrad is turned on mid-run.
         held = sorted(key for key in state if key != "step")
         names = {held_name(key) for key in state}
-        missing = [key for key in ("exp_avg", "exp_avg_sq") if held_name(key) not in names]
+        missing = [key for key in MOMENTS if held_name(key) not in names]
         if held and missing:
             raise ValueError(
                 f"{type(self).__name__} state of group {group} holds {held} but not {missing} "
-                "(or its _scaled form): a step needs exp_avg and exp_avg_sq; give both, or "
+                f"(or its _scaled form): a step needs {' and '.join(MOMENTS)}; give both, or "
                 "neither to start afresh"
             )
         if not held and state.get("step", 0) > 0:  # every step writes both moments
@@ -234,7 +332,7 @@ class Adam(Optimizer):
             _rescale_moments(state, state.get("_betas", betas), betas)
             state["_betas"] = betas
         beta1, beta2 = betas
-        adam_update(
+        _adam_step(
             data,
             grad,
             state,
@@ -267,7 +365,9 @@ class Adam(Optimizer):
                 other = by_held.setdefault(held_name(key), key)
                 if other != key:  # one buffer by two names: 'exp_avg' and 'exp_avg_scaled', say
                     first, second = sorted((other, key))
-                    raise ValueError(f"Adam state has both {first!r} and {second!r}; expected one of them")
+                    raise ValueError(
+                        f"{type(self).__name__} state has both {first!r} and {second!r}; expected one of them"
+                    )
         super().load_state_dict(state_dict)
         for state, group in zip(self.state, self.param_groups, strict=True):
             converted = moments_in_scaled_form(state, tuple(group["betas"]))

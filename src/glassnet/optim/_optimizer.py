@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
 import numpy as np
@@ -248,6 +248,36 @@ class Optimizer:
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in self.defaults.items())
         return f"{type(self).__name__}({settings})"
+
+
+def check_update_arrays(owner: str, param: Any, grad: Any, state: Any) -> None:
+    """Refuse what a pure update function (``adam_update``, ``sgd_update``) cannot step in place:
+    a ``param`` that is not a NumPy float array, a ``grad`` that is not one of ``param``'s shape
+    (NumPy would broadcast it, or fail halfway through the update), a ``state`` not a dict."""
+    for role, array in (("param", param), ("grad", grad)):
+        if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+            got = f"an array of {array.dtype}" if isinstance(array, np.ndarray) else type(array).__name__
+            raise TypeError(f"{owner} {role} must be a NumPy array of floats, got {got}")
+    if grad.shape != param.shape:
+        raise ValueError(f"{owner} grad must have param's shape {param.shape}, got {grad.shape}")
+    if not param.flags.writeable:
+        raise ValueError(f"{owner} param must be writeable: it is updated in place")
+    if not isinstance(state, MutableMapping):
+        raise TypeError(f"{owner} state must be a dict (updated in place), got {type(state).__name__}")
+
+
+def check_update_buffer(owner: str, state: Mapping[str, Any], key: str, param: Array) -> None:
+    """Refuse ``state[key]``, when present, unless it is a writeable float array of ``param``'s shape."""
+    if key not in state:
+        return
+    buffer = state[key]
+    if not isinstance(buffer, np.ndarray) or buffer.dtype.kind != "f":
+        got = f"an array of {buffer.dtype}" if isinstance(buffer, np.ndarray) else type(buffer).__name__
+        raise TypeError(f"{owner} state[{key!r}] must be a NumPy array of floats, got {got}")
+    if buffer.shape != param.shape:
+        raise ValueError(f"{owner} state[{key!r}] must have param's shape {param.shape}, got {buffer.shape}")
+    if not buffer.flags.writeable:
+        raise ValueError(f"{owner} state[{key!r}] must be writeable: it is updated in place")
 
 
 def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from glassnet._checks import Array, finite_float
-from glassnet.optim._optimizer import Optimizer, ParamsLike
+from glassnet.optim._optimizer import Optimizer, ParamsLike, check_update_arrays, check_update_buffer
 
 
 def sgd_update(
@@ -29,7 +30,51 @@ def sgd_update(
         θ ← θ − η g
 
     ``state`` holds the momentum buffer ``"momentum_buffer"`` once momentum is used.
+    Shapes: param, grad and the buffer alike, any shape.
+
+    The arguments are checked first, so that a refused call changes nothing (TypeError or
+    ValueError naming what was expected): ``param`` and ``grad`` float arrays of one shape,
+    the buffer, when present, one too, the settings as :class:`SGD` takes them. :class:`SGD`
+    steps with the same update unchecked: its arrays and state are its own, checked when
+    built or loaded.
     """
+    check_update_arrays("sgd_update", param, grad, state)
+    if state.get("momentum_buffer") is not None:
+        check_update_buffer("sgd_update", state, "momentum_buffer", param)
+    _check_settings(
+        "sgd_update",
+        {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "nesterov": nesterov,
+            "weight_decay": weight_decay,
+        },
+    )
+    _sgd_step(
+        param,
+        grad,
+        state,
+        lr=lr,
+        momentum=momentum,
+        dampening=dampening,
+        nesterov=nesterov,
+        weight_decay=weight_decay,
+    )
+
+
+def _sgd_step(
+    param: Array,
+    grad: Array,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    nesterov: bool,
+    weight_decay: float,
+) -> None:
+    """:func:`sgd_update` without its checks, for :class:`SGD`'s every step."""
     if weight_decay != 0:
         grad = grad + weight_decay * param
     if momentum != 0:
@@ -41,6 +86,20 @@ def sgd_update(
             buffer += (1.0 - dampening) * grad
         grad = grad + momentum * buffer if nesterov else buffer
     param -= lr * grad
+
+
+def _check_settings(owner: str, settings: Mapping[str, Any]) -> None:
+    """SGD's settings, as torch.optim.SGD takes them; ``owner`` names the caller in the message."""
+    finite_float(settings["lr"], f"{owner} lr", minimum=0.0)
+    momentum = finite_float(settings["momentum"], f"{owner} momentum", minimum=0.0)
+    dampening = finite_float(settings["dampening"], f"{owner} dampening")
+    finite_float(settings["weight_decay"], f"{owner} weight_decay", minimum=0.0)
+    if not isinstance(settings["nesterov"], bool | np.bool_):
+        raise TypeError(f"{owner} nesterov must be True or False, got {settings['nesterov']!r}")
+    if settings["nesterov"] and (momentum <= 0 or dampening != 0):
+        raise ValueError(
+            f"{owner} nesterov needs momentum > 0 and dampening = 0, got momentum={momentum}, dampening={dampening}"
+        )
 
 
 class SGD(Optimizer):
@@ -70,19 +129,10 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def check_group(self, settings: dict[str, Any]) -> None:
-        super().check_group(settings)
-        momentum = finite_float(settings["momentum"], "SGD momentum", minimum=0.0)
-        dampening = finite_float(settings["dampening"], "SGD dampening")
-        finite_float(settings["weight_decay"], "SGD weight_decay", minimum=0.0)
-        if not isinstance(settings["nesterov"], bool | np.bool_):
-            raise TypeError(f"SGD nesterov must be True or False, got {settings['nesterov']!r}")
-        if settings["nesterov"] and (momentum <= 0 or dampening != 0):
-            raise ValueError(
-                f"SGD nesterov needs momentum > 0 and dampening = 0, got momentum={momentum}, dampening={dampening}"
-            )
+        _check_settings(type(self).__name__, settings)
 
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
-        sgd_update(
+        _sgd_step(
             data,
             grad,
             state,
