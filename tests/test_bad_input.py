@@ -305,13 +305,19 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         "label 2 in 01",
         lambda: LogisticLoss("01")(np.zeros((2, 1)), np.array([0.0, 2.0])),
         ValueError,
-        r"expects labels in \{0, 1\}, got 2; use labels='pm1'",
+        r"expects labels in \{0, 1\}, got 2$",  # in neither convention: no advice to switch
     ),
     (
         "label -1 in 01",
-        lambda: LogisticLoss("01")(np.zeros((1, 1)), np.array([-1.0])),
+        lambda: LogisticLoss("01")(np.zeros((2, 1)), np.array([-1.0, 1.0])),
         ValueError,
-        r"expects labels in \{0, 1\}, got -1",
+        r"expects labels in \{0, 1\}, got -1; use labels='pm1' for the other convention$",
+    ),
+    (
+        "soft label in 01",
+        lambda: LogisticLoss("01")(np.zeros((2, 1)), np.array([0.0, 0.5])),
+        ValueError,
+        r"expects labels in \{0, 1\}, got 0.5$",
     ),
     (
         "label 0 in pm1",
@@ -404,7 +410,7 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         "label just below 1",  # every digit, or the message would read "got 1"
         lambda: LogisticLoss()(np.array([0.3]), np.array([0.9999999])),
         ValueError,
-        r"expects labels in \{0, 1\}, got 0.9999999; use labels='pm1'",
+        r"expects labels in \{0, 1\}, got 0.9999999$",
     ),
     (
         "BCE target just above 1",

@@ -494,8 +494,18 @@ def test_figure_is_the_same_for_the_same_network(tmp_path) -> None:  # type: ign
         ({"params": []}, ValueError, "at least one parameter"),
         ({"x": [1, 2, 3]}, ValueError, r"x must have 2 values"),
         ({"y": [0, 1]}, ValueError, r"y must have 1 value"),
-        ({"y": -1}, ValueError, r"label y = -1 is outside \{0, 1\}.*literal_labels"),
-        ({"y": 0, "labels": "pm1"}, ValueError, r"outside \{-1, \+1\}"),
+        (
+            {"y": -1},
+            ValueError,
+            r"^y: LogisticLoss\(labels='01'\) expects labels in \{0, 1\}, got -1; use labels='pm1' for the "
+            r"other convention, or literal_labels \(--literal-labels\) to apply the formula to y as written$",
+        ),
+        (
+            {"y": 0, "labels": "pm1"},
+            ValueError,
+            r"^y: LogisticLoss\(labels='pm1'\) expects labels in \{-1, \+1\}, got 0; use labels='01' for the "
+            r"other convention, or literal_labels",
+        ),
         ({"loss": "hinge"}, ValueError, "unknown loss 'hinge'"),
         ({"digits": 0}, ValueError, "digits must be a positive integer"),
         ({"digits": 30}, ValueError, "digits must be between 1 and 17"),

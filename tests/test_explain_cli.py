@@ -80,7 +80,11 @@ def test_literal_labels_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     data = json.loads((EXAMPLES / "exercise.json").read_text(encoding="utf-8"))
     spec.write_text(json.dumps({**data, "y": -1}), encoding="utf-8")
     assert main(["explain", str(spec), "--no-torch"]) == 2
-    assert "outside {0, 1}" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"glassnet explain: error: {spec}: y: LogisticLoss(labels='01') expects labels in {{0, 1}}, got -1; "
+        "use labels='pm1' for the other convention, or literal_labels (--literal-labels) to apply the "
+        "formula to y as written\n"
+    )
     assert main(["explain", str(spec), "--literal-labels", "--no-torch", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["derivation"]["loss"]["literal_labels"] is True

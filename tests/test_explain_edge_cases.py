@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -94,6 +95,22 @@ def test_a_spec_with_a_bce_target_outside_0_1_names_y(
     assert main(["explain", str(spec), "--no-torch"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "y: BCELoss expects targets" in err
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize(("z", "target"), [(28.0, 0.0), (33.0, 0.0), (-30.0, 1.0)])
+def test_pytorch_agrees_on_bce_where_the_probability_saturates(
+    z: float, target: float, reduction: str, torch: Any
+) -> None:
+    """p = σ(z) beyond [ε, 1 − ε]: PyTorch's check computes glassnet's clipped BCE, the engine's,
+    as the Trainer's torch engine does. torch's own binary_cross_entropy divides by
+    max(p (1 − p), 1e-12) rather than p̃ (1 − p̃), 2.2e-5 apart (relative) at z = 28 or 33."""
+    model = Sequential(Linear(1, 1), Sigmoid())
+    model.load_state_dict({"0.weight": [[z]], "0.bias": [0.0]})
+    e = explain(model, [1.0], target, loss="bce", reduction=reduction, params=["w11^1", "b1^1"])
+    assert e.derivation.torch_available
+    for record in e.derivation.params:
+        assert record.torch == pytest.approx(record.engine, rel=1e-14, abs=0), record.ref.dotted
 
 
 def leaky_network() -> Sequential:

@@ -135,8 +135,14 @@ BAD = [
     ("loss", "hinge", ValueError, r"unknown loss 'hinge'"),
     ("loss", 3, TypeError, r"loss must be a string"),
     ("labels", "pm2", ValueError, r"labels must be one of 01, pm1"),
-    ("y", -1, ValueError, r"label y = -1 is outside \{0, 1\}.*literal_labels"),
-    ("y", 0.5, ValueError, r"label y = 0\.5 is outside \{0, 1\}"),
+    (
+        "y",
+        -1,
+        ValueError,
+        r"^spec: y: LogisticLoss\(labels='01'\) expects labels in \{0, 1\}, got -1; use labels='pm1' for "
+        r"the other convention, or literal_labels \(--literal-labels\) to apply the formula to y as written$",
+    ),
+    ("y", 0.5, ValueError, r"^spec: y: LogisticLoss\(labels='01'\) expects labels in \{0, 1\}, got 0\.5; "),
     ("lerning_rate", 0.1, ValueError, r"unknown field 'lerning_rate'"),
     ("learning_rate", -0.1, ValueError, r"learning_rate must be >= 0"),
     ("learning_rate", "fast", TypeError, r"learning_rate must be a number"),

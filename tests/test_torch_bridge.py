@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from glassnet.cli import main
 from glassnet.nn import ACTIVATIONS, MLP, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
 from glassnet.spec import MLPSpec, build_mlp, spec_of
 from glassnet.torch_bridge import (
     TORCH_MISSING,
+    TorchMissingError,
     build_torch_mlp,
     from_torch,
     import_torch,
@@ -169,10 +172,64 @@ def test_unknown_device_is_refused(device: str, torch: Any) -> None:
 
 
 def test_missing_torch_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """torch itself not found (ModuleNotFoundError for "torch"): the extra to install."""
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(ImportError, match=r"pip install 'glassnet\[torch\]'"):
+    with pytest.raises(TorchMissingError) as caught:
         import_torch()
-    assert "glassnet[torch]" in TORCH_MISSING
+    assert str(caught.value) == TORCH_MISSING
+    assert "pip install 'glassnet[torch]'" in TORCH_MISSING
+
+
+BROKEN_TORCH = [  # (torch/__init__.py of a torch that is there but fails, what the error says)
+    (
+        'raise ImportError("libtorch_cpu.so: cannot open shared object file: No such file or directory")',
+        "ImportError: libtorch_cpu.so: cannot open shared object file: No such file or directory",
+    ),
+    (  # a dependency of torch missing: not torch itself
+        "import glassnet_test_no_such_dependency_of_torch",
+        "ModuleNotFoundError: No module named 'glassnet_test_no_such_dependency_of_torch'",
+    ),
+    (  # as ctypes raises it for a library torch loads; the message's line break becomes a space
+        'raise OSError("libcudnn.so.9: cannot open shared object file:\\nNo such file or directory")',
+        "OSError: libcudnn.so.9: cannot open shared object file: No such file or directory",
+    ),
+]
+
+
+def broken_torch(source: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``torch`` package in ``folder`` whose import runs ``source``, found before any real torch
+    (which is taken out of sys.modules for the test and put back after it)."""
+    (folder / "torch").mkdir(parents=True)
+    (folder / "torch" / "__init__.py").write_text(source + "\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+
+
+@pytest.mark.parametrize(("source", "says"), BROKEN_TORCH, ids=["ImportError", "dependency", "OSError"])
+def test_a_torch_that_fails_to_import_is_not_called_missing(
+    source: str, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installed but failing to import: said so, with torch's own error in one line, and not the
+    advice to install the extra (pip would find torch installed and do nothing)."""
+    broken_torch(source, tmp_path, monkeypatch)
+    with pytest.raises(TorchMissingError) as caught:
+        import_torch()
+    assert str(caught.value) == f"PyTorch is installed but cannot be imported: {says}"
+    assert isinstance(caught.value.__cause__, ImportError | OSError)  # kept, for --traceback
+
+
+def test_the_command_line_reports_a_broken_torch_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`glassnet train moons --engine torch` with a torch that fails to import: one line on
+    stderr naming the failure, exit status 2, no traceback, nothing written."""
+    source, says = BROKEN_TORCH[0]
+    broken_torch(source, tmp_path / "site", monkeypatch)
+    out = tmp_path / "run"
+    assert main(["train", "moons", "--engine", "torch", "--epochs", "1", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == f"glassnet train: error: PyTorch is installed but cannot be imported: {says}\n"
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(
@@ -386,3 +443,14 @@ def test_spec_of_refuses_what_a_spec_would_describe_as_another_model(layers: lis
     outputs) and called a float32-after-float64 model float32."""
     with pytest.raises(ValueError, match=match):
         spec_of(Sequential(*layers))
+
+
+def test_explain_says_a_broken_torch_is_broken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The explanation's PyTorch check, skipped for a torch that fails to import, says why in
+    torch's words, as the engines do, not that PyTorch is not installed."""
+    from glassnet.explain import explain_exercise
+
+    source, says = BROKEN_TORCH[2]  # a shared library that cannot be loaded: an OSError
+    broken_torch(source, tmp_path, monkeypatch)
+    text = " ".join(explain_exercise(check_torch=True).render("text").split())
+    assert f"PyTorch check skipped: PyTorch is installed but cannot be imported: {says}" in text

@@ -80,8 +80,8 @@ class GradcheckReport:
 
 
 def _refuse_other_kinds(model: Any, loss: Any) -> None:
-    """TypeError for a model that is no glassnet Module or a loss that is no Loss instance
-    (None failed with AttributeError deep inside, a Loss class with a puzzling TypeError)."""
+    """TypeError for a model that is no glassnet Module or a loss that is no Loss instance, named
+    here rather than as an AttributeError or TypeError from deep inside the check."""
     if not isinstance(model, Module):
         raise TypeError(f"gradcheck takes a glassnet Module as model, got {type(model).__name__}")
     if not isinstance(loss, Loss):
@@ -158,7 +158,7 @@ def _compare(name: str, analytic: Array, numeric: Array, *, rtol: float, atol: f
     max_abs = float(difference.max(initial=0.0))  # NaN if the backward gave a NaN
     scale = max(float(np.abs(analytic).max(initial=0.0)), float(np.abs(numeric).max(initial=0.0)), atol)
     rel = max_abs / scale if scale != 0 else 0.0  # NaN / NaN with a NaN gradient (max() keeps it first)
-    # not (|a − n| ≤ tol) rather than |a − n| > tol, which is False for a NaN gradient: it passed
+    # not (|a − n| ≤ tol) rather than |a − n| > tol, which is False for a NaN gradient and would pass it
     bad = np.argwhere(~(difference <= atol + rtol * np.abs(numeric)))
     first = tuple(int(i) for i in bad[0]) if len(bad) else None
     return GradientComparison(name, analytic, numeric, max_abs, rel, first)

@@ -264,10 +264,17 @@ class LogisticLoss(Loss):
 
     def check_target(self, target: Array) -> None:
         reason = self.target_refusal(target)
-        if reason is not None:  # with the other convention, for a caller who may choose it
-            raise ValueError(
-                f"{reason}; use labels={'pm1' if self.labels == '01' else '01'!r} for the other convention"
-            )
+        if reason is not None:
+            raise ValueError(reason + self.other_convention_hint(target))
+
+    def other_convention_hint(self, target: Array) -> str:
+        """ "; use labels='pm1' for the other convention" where every label of ``target`` is one
+        of the other convention's (0/1 given to 'pm1', ±1 to '01'), else "": a label such as 0.5
+        or 2 is in neither, and choosing the other would not take it either."""
+        other = LogisticLoss("pm1" if self.labels == "01" else "01")
+        if other.outside_labels(target).any():
+            return ""
+        return f"; use labels={other.labels!r} for the other convention"
 
     def target_refusal(self, target: Array) -> str | None:
         if not self.strict_labels:

@@ -210,14 +210,25 @@ def _as_vector(values: npt.ArrayLike, name: str, size: int, what: str) -> Array:
 
 
 def _make_loss(
-    loss: Loss | str, labels: LabelConvention, literal_labels: bool, reduction: Reduction | None
+    loss: Loss | str,
+    labels: LabelConvention | None,
+    literal_labels: bool,
+    reduction: Reduction | None,
+    *,
+    literal_name: str = "literal_labels",
 ) -> Loss:
-    # the logistic loss's options given (not at their defaults), which another loss would drop
+    """The loss to explain: ``loss`` itself, or the loss of that name made with ``labels`` ('01'
+    when None), ``literal_labels`` and ``reduction``.
+
+    ``labels`` (when not None) and ``literal_labels`` (when True) apply to the logistic loss only:
+    ValueError with the name of another loss, which would not read them. A Loss instance keeps its
+    own settings: TypeError when any of the three is given with one. ``literal_name`` is how the
+    caller spells ``literal_labels`` in the message (a spec adds "(--literal-labels)").
+    """
     label_options = [
-        name for name, given in (("labels", labels != "01"), ("literal_labels", literal_labels)) if given
+        name for name, given in (("labels", labels is not None), (literal_name, literal_labels)) if given
     ]
     if isinstance(loss, Loss):
-        # an instance keeps its own settings: pm1 labels asked for were dropped, silently
         given = label_options + (["reduction"] if reduction is not None else [])
         if given:
             raise TypeError(
@@ -228,31 +239,26 @@ def _make_loss(
     if not isinstance(loss, str):
         raise TypeError(f"loss must be a name or a glassnet Loss, got {type(loss).__name__}")
     if loss.lower() == "logistic":
+        labels = "01" if labels is None else labels
         return LogisticLoss(labels=labels, reduction=reduction, strict_labels=not literal_labels)
     made = get_loss(loss, reduction=reduction)  # an unknown name is refused first, as such
-    if label_options:  # only the logistic loss reads them: pm1 or True were ignored, silently
+    if label_options:
         verb = "apply" if len(label_options) > 1 else "applies"
         raise ValueError(f"{' and '.join(label_options)} {verb} to the logistic loss only, got loss {loss!r}")
     return made
 
 
 def _check_labels(loss: Loss, y: Array) -> None:
-    if not isinstance(loss, LogisticLoss):
-        try:  # e.g. BCE's targets in [0, 1]: named here, as the field y, not later by the loss
-            loss.check_target(y[None, :])
-        except ValueError as error:
-            raise ValueError(f"y: {error}") from None
+    """ValueError naming the field y when it lies outside the loss's domain (the logistic loss's
+    labels, BCE's [0, 1]): here, not later inside the loss, with the logistic loss's two ways on."""
+    reason = loss.target_refusal(y[None, :])
+    if reason is None:
         return
-    if not loss.strict_labels:
-        return
-    bad = y[loss.outside_labels(y)]
-    if bad.size:
-        other = "'pm1' for y in {-1, +1}" if loss.labels == "01" else "'01' for y in {0, 1}"
-        raise ValueError(
-            f"label y = {bad[0]:g} is outside {loss.label_set_text}, the convention of the logistic loss with labels "
-            f"{loss.labels!r}; use labels {other}, or literal_labels (--literal-labels) to apply the "
-            "formula to y as written"
-        )
+    if isinstance(loss, LogisticLoss):
+        hint = loss.other_convention_hint(y[None, :])
+        literal = "literal_labels (--literal-labels) to apply the formula to y as written"
+        reason += f"{hint}, or {literal}" if hint else f"; use {literal}"
+    raise ValueError(f"y: {reason}")
 
 
 def explain(
@@ -281,11 +287,11 @@ def explain(
     activation (or a single Linear); it is read, never changed. Shapes: x (in,) or (1, in),
     y (K,) or a number when K = 1.
 
-    ``loss`` is a Loss or a name ("logistic", "mse", "half_sse", "bce"); for a name,
-    ``labels`` ('01' or 'pm1') and ``literal_labels`` (apply the logistic formula to a
-    label outside the convention, as the exercise's sheet does), both refused with any other
-    loss, and ``reduction`` apply
-    (a Loss instance keeps its own: with one, they are refused).
+    ``loss`` is a Loss or a name ("logistic", "mse", "half_sse", "bce"). With a name, the loss is
+    made with ``reduction``; ``labels`` ('01' or 'pm1') and ``literal_labels`` (apply the logistic
+    formula to a label outside the convention, as the exercise's sheet does) are the logistic
+    loss's: 'pm1' or True is refused with any other loss. A Loss instance keeps its own settings,
+    so any of the three given (not at its default) is refused with one.
     ``params`` names the parameters to explain (w12h, w12^1, 0.weight[0,1], …; see
     :mod:`glassnet.explain._notation`); the first weight when None. ``all_params`` adds
     a table of every gradient and updated value, ``steps`` = k ≥ 1 adds k steps of
@@ -302,7 +308,7 @@ def explain(
     sizes = net.sizes
     x_vec = _as_vector(x, "x", sizes[0], "one per input")
     y_vec = _as_vector(y, "y", sizes[-1], "one per output")
-    loss_object = _make_loss(loss, labels, literal_labels, reduction)
+    loss_object = _make_loss(loss, None if labels == "01" else labels, literal_labels, reduction)
     _check_labels(loss_object, y_vec)
     written = make_notation(notation, sizes, net.plain)
     refs = _resolve(params, written, net.prefixes, net.shapes)
@@ -350,8 +356,8 @@ def _checked_options(
     learning_rate: Any,
     fd_eps: Any,
 ) -> tuple[int, int | None, float, float]:
-    """:func:`explain`'s options checked: the flags are bools (a string such as "no" is truthy:
-    unchecked, literal_labels="no" applied the literal formula), the title a string; returns
+    """:func:`explain`'s options checked: the flags are bools (a string such as "no" is truthy, so
+    literal_labels="no" would apply the literal formula), the title a string; returns
     ``digits``, ``steps``, ``learning_rate`` and ``fd_eps`` as plain numbers."""
     for flag, value in (
         ("literal_labels", literal_labels),

@@ -424,9 +424,6 @@ def derive(
     except ValueError as error:  # e.g. BCE at ŷ = 1: ŷ + ε is no probability
         fd_note = f"a step of ε = {fd_eps:g} leaves the loss's domain ({error})"
 
-    def finite_difference(ref: ParamRef) -> float | None:
-        return None if numeric is None else float(numeric[ref.array_name][ref.index])
-
     torch_grads: dict[str, Array] | None = None
     if check_torch:
         result, torch_note = torch_gradients(
@@ -444,48 +441,45 @@ def derive(
         a_in = 1.0 if ref.col is None else float(layers[ref.layer - 1].inputs[ref.col])
         return delta, a_in
 
-    def current(ref: ParamRef) -> float:
+    def numbers(ref: ParamRef) -> TableRow:
+        """θ, its gradient from the engine, the δ form, the finite difference and PyTorch, and
+        θ − η g: the numbers a ParamRecord and a TableRow share."""
         layer = layers[ref.layer - 1]
-        return float((layer.weight if ref.kind == "weight" else layer.bias)[ref.index])
+        value = float((layer.weight if ref.kind == "weight" else layer.bias)[ref.index])
+        delta, a_in = delta_parts(ref)
+        g = float(engine[ref.array_name][ref.index])
+        return TableRow(
+            ref=ref,
+            value=value,
+            engine=g,
+            delta_form=delta * a_in,
+            numeric=None if numeric is None else float(numeric[ref.array_name][ref.index]),
+            torch=None if torch_grads is None else float(torch_grads[ref.array_name][ref.index]),
+            updated=value - learning_rate * g,
+        )
 
     records = []
     for ref in refs:
         paths, count = _paths(layers, loss_record.grad, ref)
         delta, a_in = delta_parts(ref)
-        engine_value = float(engine[ref.array_name][ref.index])
+        shared = numbers(ref)
         records.append(
             ParamRecord(
                 ref=ref,
-                value=current(ref),
+                value=shared.value,
                 paths=paths,
                 path_count=count,
                 chain=None if paths is None else math.fsum(p.product for p in paths),
                 delta=delta,
                 delta_input=a_in,
-                delta_form=delta * a_in,
-                engine=engine_value,
-                numeric=finite_difference(ref),
-                torch=None if torch_grads is None else float(torch_grads[ref.array_name][ref.index]),
-                updated=current(ref) - learning_rate * engine_value,
+                delta_form=shared.delta_form,
+                engine=shared.engine,
+                numeric=shared.numeric,
+                torch=shared.torch,
+                updated=shared.updated,
             )
         )
-    rows = None
-    if table:
-        rows = []
-        for ref in all_params(net.prefixes, net.shapes):
-            delta, a_in = delta_parts(ref)
-            g = float(engine[ref.array_name][ref.index])
-            rows.append(
-                TableRow(
-                    ref,
-                    current(ref),
-                    g,
-                    delta * a_in,
-                    finite_difference(ref),
-                    None if torch_grads is None else float(torch_grads[ref.array_name][ref.index]),
-                    current(ref) - learning_rate * g,
-                )
-            )
+    rows = None if not table else [numbers(ref) for ref in all_params(net.prefixes, net.shapes)]
     step_records, after = _train(net, loss, x, y, refs, learning_rate, steps) if steps else ([], None)
     return Derivation(
         notation=notation,

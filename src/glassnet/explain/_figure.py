@@ -89,9 +89,9 @@ def draw_network(
     sizes = n.sizes
     height, gap = max(sizes), _column_gap(sizes)
     fig = Figure(figsize=(gap * len(sizes) + 1.5, ROW_GAP * height + 2.2))
-    # the caption is text, never mathtext: a spec's "$\badcmd$" failed with a parser error, "$5 and
-    # $6" lost its dollars; so the legend's ∇ and ∂ are Unicode here (DejaVu Sans has them). Without
-    # a title the legend and the reading still say what the figure shows.
+    # the caption is text, never mathtext, so that a title's "$" stays a dollar sign ("$5 and $6")
+    # and a "$\badcmd$" draws as written; the legend's ∇ and ∂ are Unicode here (DejaVu Sans has
+    # them). Without a title the legend and the reading still say what the figure shows.
     lines = [title] if title else []
     if gradients:
         lines.append(f"{NABLA} = ∂L/∂w or ∂L/∂b, from the backward pass; red: the explained parameter")

@@ -241,19 +241,16 @@ def _parse(data: Any, literal_override: bool | None) -> ExplainSpec:
     loss_name = _string(data["loss"], "loss")
     if loss_name.lower() not in LOSSES:
         raise ValueError(f"unknown loss {loss_name!r}; expected one of {', '.join(LOSSES)}")
-    labels = _string(data.get("labels", "01"), "labels", ("01", "pm1"))
-    if "labels" in data and loss_name.lower() != "logistic":
-        raise ValueError(f"labels applies to the logistic loss only, got loss {loss_name!r}")
+    labels = _string(data["labels"], "labels", ("01", "pm1")) if "labels" in data else None
     literal = _bool(data.get("literal_labels", False), "literal_labels")
-    given = "literal_labels"
+    literal_name = "literal_labels"
     if literal_override is not None:
-        literal, given = literal_override, "literal_labels (--literal-labels)"
-    if literal and loss_name.lower() != "logistic":  # only the logistic loss checks labels: it was ignored
-        raise ValueError(f"{given} applies to the logistic loss only, got loss {loss_name!r}")
+        literal, literal_name = literal_override, "literal_labels (--literal-labels)"
     reduction = data.get("reduction")
     if reduction is not None:
         reduction = _string(reduction, "reduction", REDUCTIONS)
-    loss = _make_loss(loss_name, labels, literal, reduction)  # type: ignore[arg-type]
+    # refuses labels (given at all) and literal_labels (true) with any loss but the logistic
+    loss = _make_loss(loss_name, labels, literal, reduction, literal_name=literal_name)  # type: ignore[arg-type]
     _check_labels(loss, y)
     if "learning_rate" in data and "eta" in data:
         raise ValueError("give learning_rate or eta, not both")

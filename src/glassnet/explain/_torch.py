@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import Array
+from glassnet._torch_losses import glassnet_bce
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
 from glassnet.nn import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
-from glassnet.torch_bridge import TORCH_MISSING
+from glassnet.torch_bridge import TorchMissingError, import_torch
 
 
 def torch_gradients(
@@ -23,15 +24,17 @@ def torch_gradients(
     """dL/dW, dL/db for every layer from ``torch.autograd`` in float64, or None and the reason.
 
     Shapes: weights [(W (out, in), b (out,))], x (in,), y (K,). The loss is PyTorch's own
-    where one exists (``binary_cross_entropy_with_logits``, ``mse_loss``,
-    ``binary_cross_entropy``); the logistic loss applied literally to a label outside its
-    convention, and ½Σ(ŷ − y)², are written out with torch operations.
+    where it is glassnet's (``binary_cross_entropy_with_logits``, ``mse_loss``); the logistic
+    loss applied literally to a label outside its convention, and ½Σ(ŷ − y)², are written out
+    with torch operations, and BCE is glassnet's clipped one, as the Trainer's torch engine
+    computes it (:func:`glassnet._torch_losses.glassnet_bce`; torch's ``binary_cross_entropy``
+    gives other gradients once a probability saturates).
     """
     try:
-        import torch
-        import torch.nn.functional as F
-    except ImportError:
-        return None, TORCH_MISSING  # with the install hint
+        torch = import_torch()
+    except TorchMissingError as error:  # not installed (with the install hint), or failing to import
+        return None, str(error)
+    F = torch.nn.functional
     functions: list[Any] = []
     for activation in activations:
         function = _torch_activation(activation, torch, F)
@@ -93,5 +96,5 @@ def _torch_loss(loss: Loss, prediction: Any, target: Any, torch: Any, F: Any) ->
         values = 0.5 * (prediction - target) ** 2
         return values.mean() if reduction == "mean" else values.sum()
     if isinstance(loss, BCELoss):
-        return F.binary_cross_entropy(prediction, target, reduction=reduction)
+        return glassnet_bce(prediction, target, loss.eps_for(np.float64), reduction)
     return None

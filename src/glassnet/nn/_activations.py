@@ -28,7 +28,10 @@ def stable_softplus(z: Array) -> Array:
 
 
 class Activation(Module):
-    """Base of the element-wise activations: y = f(z), dL/dz = dL/dy ⊙ f′(z)."""
+    """Base of the element-wise activations: y = f(z), dL/dz = dL/dy ⊙ f′(z).
+
+    Shapes: Z (N, d) -> Y (N, d), and dL/dY (N, d) -> dL/dZ (N, d), as for every subclass.
+    """
 
     name: ClassVar[str]
 
@@ -46,24 +49,28 @@ class Activation(Module):
         return self.function(x)
 
     def backward(self, grad_out: Array) -> Array:
-        if self._z is None:
-            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
-        if getattr(grad_out, "shape", None) != self._z.shape:  # the product would broadcast it
-            self._check_grad_shape(grad_out, self._z)  # raises, unless a nested list of that shape
-        return grad_out * self.derivative(self._z)
+        z = self._z
+        if z is None or getattr(grad_out, "shape", None) != z.shape:  # the product would broadcast it
+            z = self._checked_kept(grad_out, z)  # raises, unless a nested list of z's shape
+        return grad_out * self.derivative(z)
 
-    def _check_grad_shape(self, grad_out: Array, kept: Array) -> None:
-        """ValueError unless dL/dy has the shape of the last forward's output: the product would
-        broadcast an (N,) or (N, 1) gradient against (N, k) into wrong numbers, silently."""
+    def _checked_kept(self, grad_out: Array, kept: Array | None) -> Array:
+        """``kept`` (what forward kept for backward), checked against dL/dy: RuntimeError when None
+        (no forward yet); ValueError unless dL/dy has the shape of the last forward's output, which
+        the product would broadcast an (N,) or (N, 1) gradient against into wrong numbers, silently.
+        Called only once the backward's own quick test fails, so a backward pays no call for it."""
+        if kept is None:
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         if np.shape(grad_out) != kept.shape:
             raise ValueError(
                 f"{type(self).__name__}.backward expects dL/dy of shape {kept.shape}, the shape of "
                 f"its last forward's output, got shape {np.shape(grad_out)}"
             )
+        return kept  # a nested list of the right shape
 
 
 class Identity(Activation):
-    """f(z) = z, f′(z) = 1."""
+    """f(z) = z, f′(z) = 1. Shapes: (N, d) -> (N, d)."""
 
     name = "identity"
 
@@ -74,15 +81,14 @@ class Identity(Activation):
         return np.ones_like(z)
 
     def backward(self, grad_out: Array) -> Array:
-        if self._z is None:
-            raise RuntimeError("Identity.backward called before forward")
-        if getattr(grad_out, "shape", None) != self._z.shape:
-            self._check_grad_shape(grad_out, self._z)
+        z = self._z
+        if z is None or getattr(grad_out, "shape", None) != z.shape:
+            self._checked_kept(grad_out, z)  # raises, unless a nested list of z's shape
         return grad_out
 
 
 class ReLU(Activation):
-    """f(z) = max(z, 0); f′(z) = 1 if z > 0 else 0 (0 at z = 0, as PyTorch)."""
+    """f(z) = max(z, 0); f′(z) = 1 if z > 0 else 0 (0 at z = 0, as PyTorch). Shapes: (N, d) -> (N, d)."""
 
     name = "relu"
 
@@ -112,20 +118,22 @@ class ReLU(Activation):
         return self._y
 
     def backward(self, grad_out: Array) -> Array:
-        if self._y is None:
-            raise RuntimeError("ReLU.backward called before forward")
+        y = self._y
+        if y is None or getattr(grad_out, "shape", None) != y.shape:  # *= would broadcast an (N, 1) one
+            y = self._checked_kept(grad_out, y)  # raises, unless a nested list of y's shape
         # f′(z) = sign(y) for y = max(z, 0) ≥ 0: a float array, so the product is float by
-        # float; multiplying by the boolean mask z > 0 casts it and takes half as long again.
+        # float, where multiplying by the boolean mask z > 0 would cast it first.
         # The product goes into that fresh array rather than a second one.
-        grad_in = np.sign(self._y)  # (N, features)
-        if getattr(grad_out, "shape", None) != grad_in.shape:  # *= would broadcast an (N, 1) one
-            self._check_grad_shape(grad_out, self._y)  # raises, unless a nested list of that shape
+        grad_in = np.sign(y)  # (N, features)
         grad_in *= grad_out
         return grad_in
 
 
 class LeakyReLU(Activation):
-    """f(z) = z if z > 0 else α z; f′(z) = 1 if z > 0 else α (α = negative_slope = 0.01)."""
+    """f(z) = z if z > 0 else α z; f′(z) = 1 if z > 0 else α (α = negative_slope = 0.01).
+
+    Shapes: (N, d) -> (N, d).
+    """
 
     name = "leaky_relu"
 
@@ -144,7 +152,7 @@ class LeakyReLU(Activation):
 
 
 class Sigmoid(Activation):
-    """f(z) = σ(z) = 1 / (1 + e^(−z)); f′(z) = σ(z)(1 − σ(z))."""
+    """f(z) = σ(z) = 1 / (1 + e^(−z)); f′(z) = σ(z)(1 − σ(z)). Shapes: (N, d) -> (N, d)."""
 
     name = "sigmoid"
 
@@ -157,7 +165,7 @@ class Sigmoid(Activation):
 
 
 class Tanh(Activation):
-    """f(z) = tanh z; f′(z) = 1 − tanh² z."""
+    """f(z) = tanh z; f′(z) = 1 − tanh² z. Shapes: (N, d) -> (N, d)."""
 
     name = "tanh"
 
@@ -169,7 +177,7 @@ class Tanh(Activation):
 
 
 class Softplus(Activation):
-    """f(z) = log(1 + e^z); f′(z) = σ(z).
+    """f(z) = log(1 + e^z); f′(z) = σ(z). Shapes: (N, d) -> (N, d).
 
     Exact for every z (PyTorch's ``nn.Softplus`` switches to f(z) = z above z = 20, a
     difference below 2.1e-9).

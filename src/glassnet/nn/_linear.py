@@ -51,8 +51,9 @@ def init_linear(
 def _ones(n: int, dtype: np.dtype[Any]) -> Array:
     """A read-only vector of n ones, kept between calls.
 
-    Σₙ G written as 1ᵀG is one BLAS call, about twice as fast as ``G.sum(axis=0)`` at the
-    batch sizes of this package (the sum's reduction machinery costs more than the sum).
+    Σₙ G written as 1ᵀG is one BLAS call, faster than ``G.sum(axis=0)`` at the batch sizes of
+    this package, where the sum's reduction machinery costs more than the sum (timings:
+    docs/benchmarks.md, "What the engine does for speed").
     """
     ones = np.ones(n, dtype=dtype)
     ones.flags.writeable = False
@@ -96,10 +97,10 @@ class Linear(Module):
 
     def forward(self, x: Array) -> Array:
         # ndarray.dot, here and in backward, is the same BLAS product as @ and np.dot with the
-        # least overhead per call: @ costs about 0.4 µs more, np.dot 0.2 µs (it first runs
-        # NumPy's __array_function__ dispatch in Python). That adds up over the nine products
-        # of a small network's step. For the same reason the product itself finds a 2-D x
-        # with the wrong number of features: no test of x.shape on every call.
+        # least overhead per call (np.dot first runs NumPy's __array_function__ dispatch in
+        # Python; timings: docs/benchmarks.md, "What the engine does for speed"), which adds
+        # up over the products of a small network's step. For the same reason the product
+        # itself finds a 2-D x with the wrong number of features: no test of x.shape per call.
         if x.ndim == 2:
             try:
                 out: Array = x.dot(self.weight.data.T)  # (N, out)
@@ -147,8 +148,8 @@ class Linear(Module):
             raise
 
     def _grad_array(self, grad_out: Any) -> Array:
-        """dL/dY given as a nested list (or another array-like) as an array of the layer's dtype;
-        ``.T`` and ``.dot`` of a list failed with AttributeError."""
+        """dL/dY given as a nested list (or another array-like) as an array of the layer's dtype,
+        for the ``.T`` and ``.dot`` that backward takes of it."""
         return as_float_array(grad_out, name=f"{self!r}.backward's dL/dY", dtype=self.dtype, finite=False)
 
     def _refuse_grad_shape(self, grad_out: Array) -> None:

@@ -43,10 +43,9 @@ class Module:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._input_name = f"{cls.__name__} input"
-        # a subclass with a backward of its own and no backward_params would inherit one that
-        # skips its backward (Linear's, Sequential's: a training step's gradients were the
-        # parent's, while gradcheck, which calls backward, said all was well); it takes the
-        # default, which runs its backward
+        # a subclass that defines backward and not backward_params gets the default, which runs
+        # that backward: an inherited backward_params (Linear's, Sequential's) would skip it and
+        # give a training step the parent's gradients
         if "backward" in vars(cls) and "backward_params" not in vars(cls):
             cls.backward_params = Module.backward_params  # type: ignore[method-assign]
 
@@ -232,7 +231,10 @@ class Module:
 
 
 class Sequential(Module):
-    """Modules applied one after the other; backward runs them in reverse.
+    """Modules applied one after the other, y = fₖ(… f₂(f₁(x))); backward runs them in reverse,
+    dL/dx = J₁ᵀ(… Jₖᵀ dL/dy).
+
+    Shapes: X (N, in of the first layer) -> Y (N, out of the last); no layers: Y = X.
 
     Indexable like a list (``model[0]`` is the first layer, ``model[-1]`` the last,
     ``model[1:]`` a Sequential of the rest) and grown as torch's is, with ``append``,
@@ -267,7 +269,9 @@ class Sequential(Module):
 
     @property
     def dtype(self) -> np.dtype[Any] | None:
-        for layer in self.layers:  # the first layer with parameters, as Module.dtype finds it
+        """The dtype of the first layer with parameters, found without Module.dtype's walk through
+        named_children, which costs more: this runs on every model(x)."""
+        for layer in self.layers:
             dtype = layer.dtype
             if dtype is not None:
                 return dtype
@@ -275,18 +279,14 @@ class Sequential(Module):
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The layers, named by position, then any module a subclass holds as an attribute (a
-        head, say), by its name, as torch counts it: its parameters, state and mode with the
-        rest (they were left out of parameters, state_dict, train/eval and gradcheck)."""
+        head, say), by its name, as torch counts it: parameters, state_dict, train/eval and
+        gradcheck reach it through here, with the layers."""
         for index, layer in enumerate(self.layers):
             yield str(index), layer
         held = {id(layer) for layer in self.layers}
         for name, child in super().named_children():
             if id(child) not in held:  # an attribute naming one of the layers is that layer
                 yield name, child
-
-    def children(self) -> Iterator[Module]:
-        for _, child in self.named_children():
-            yield child
 
     def append(self, layer: Module) -> Self:
         """Add ``layer`` at the end; return self (as ``torch.nn.Sequential.append``)."""

@@ -35,6 +35,7 @@ import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 from glassnet._checks import Array
+from glassnet._torch_losses import glassnet_bce
 from glassnet.losses import BCELoss, Loss, MSELoss, get_loss
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, Adam, AdamW, Optimizer, moments_in_torch_form
@@ -147,7 +148,7 @@ class NumpyEngine:
         self._blas_limit = threadpool_limits(config.threads, user_api="blas") if config.threads > 0 else None
 
     def begin_epoch(self, order: IntArray, sums: Sequence[float] | None = None) -> None:
-        # np.take: the same rows as x[order] in half the time
+        # np.take: the same rows as x[order], faster (docs/benchmarks.md, "What the engine does for speed")
         self.xe = np.take(self.x, order, axis=0)  # (N, in), rows in this epoch's order
         self.ye = np.take(self.y, order, axis=0)  # (N, out)
         self._sums = [0.0, 0.0, 0.0] if sums is None else [float(v) for v in sums]
@@ -304,7 +305,7 @@ class TorchEngine:
             # overflow a float32 Σ r² up to twice the largest float where glassnet's is finite
             "half_sse": lambda p, t: (0.5 * (p - t) ** 2).sum(),
             "logistic": lambda p, t: functional.binary_cross_entropy_with_logits(p, t),
-            "bce": lambda p, t: _glassnet_bce(p, t, bce_eps),
+            "bce": lambda p, t: glassnet_bce(p, t, bce_eps),  # glassnet's BCE, not torch's
         }
         self.loss_fn: Any = losses[config.loss]
         self.reduction = get_loss(config.loss).reduction  # glassnet's, which the functions above follow
@@ -454,21 +455,6 @@ class TorchEngine:
         if self._threads_before is not None:
             self.torch.set_num_threads(self._threads_before)
             self._threads_before = None
-
-
-def _glassnet_bce(p: Any, t: Any, eps: float) -> Any:
-    """glassnet's BCELoss on torch tensors, its value and its gradient: mean over elements of
-    −[y log p̃ + (1 − y) log(1 − p̃)], p̃ = p clipped to [ε, 1 − ε], with dℓ/dp = (p̃ − y) / (p̃ (1 − p̃))
-    at every p, as glassnet.losses.BCELoss.elementwise_grad.
-
-    Not torch's binary_cross_entropy: it caps each term at 100 where glassnet's clip caps it at
-    −log ε (27.6 in float64), so a saturated sigmoid gave train_loss ~35 apart, and its gradient
-    divides by max(p (1 − p), 1e-12) in float32 too, where glassnet's ε is 1e-7 (the float32
-    weights came apart). p̃ is the clipped value with p's gradient passed through it unchanged
-    (p − p.detach() is 0 with the derivative 1): torch's clamp would make the gradient 0 outside.
-    """
-    clipped = p.detach().clamp(eps, 1.0 - eps) + (p - p.detach())
-    return -(t * clipped.log() + (1.0 - t) * (-clipped).log1p()).mean()
 
 
 def make_engine(

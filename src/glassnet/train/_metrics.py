@@ -58,7 +58,7 @@ def output_deviations(y: Array) -> Array:
     # deviations of exactly 0 (its computed mean may round: 0.1 three times has 0.10000000000000002),
     # so that its R² is undefined rather than −1e32. Deviations beyond float64 are inf.
     constant = y.max(axis=0) == y.min(axis=0)  # (K,); not ptp, whose difference may overflow
-    if y.shape[1] == 1:  # one output: the mean of the flat column, the bits R² always had
+    if y.shape[1] == 1:  # one output: the flat column's mean, so R² has the bits of its textbook formula
         flat = y.reshape(-1)
         power = binary_scale(float(np.max(np.abs(flat))))
         means = np.array([(flat / power).mean() * power])  # (1,)
@@ -159,6 +159,6 @@ def classification_metrics(
             f"labels must be 0/1 (or probabilities in [0, 1]), got {exact_text(y.flat[first])} at index "
             f"{index[0] if len(index) == 1 else index}"
         )
-    if np.isnan(p).any():  # NaN > t is False: each NaN was read as a vote for class 0
+    if np.isnan(p).any():  # NaN > t is False: a NaN would count as a vote for class 0
         return {"accuracy": math.nan}
     return {"accuracy": float(correct(p, y, t).mean())}
