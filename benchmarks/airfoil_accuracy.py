@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from glassnet._checks import MAX_SEED
 from glassnet.cli import build_parser
-from glassnet.cli._train import MAX_SEED, check_run, config_from_args, parse_int, split_from_args
+from glassnet.cli._train import check_run, config_from_args, parse_int, split_from_args
 from glassnet.data import FEATURE_NAMES, Dataset, load_airfoil
 from glassnet.torch_bridge import TorchMissingError, resolve_device
 from glassnet.train import SplitSettings, TrainConfig, model_parts, train_airfoil

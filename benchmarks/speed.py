@@ -122,11 +122,12 @@ def load_training_split(seed: int = SEED, data: Path | None = None) -> tuple[Arr
     ``Preprocessor`` (log of frequency and thickness, then standardise; target
     standardised) is fitted on those rows.
     """
-    from glassnet.data import Preprocessor, load_airfoil, train_val_test_split
+    from glassnet.data import AIRFOIL_LOG_COLUMNS, Preprocessor, load_airfoil, train_val_test_split
 
     dataset = load_airfoil(data)
     split = train_val_test_split(len(dataset), rng=np.random.default_rng(seed))
-    x, y = Preprocessor().fit_transform(dataset.X[split.train], dataset.y[split.train])
+    preprocessor = Preprocessor(log_columns=AIRFOIL_LOG_COLUMNS)
+    x, y = preprocessor.fit_transform(dataset.X[split.train], dataset.y[split.train])
     return x, y[:, None]  # (N, 5), (N, 1)
 
 

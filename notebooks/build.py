@@ -750,7 +750,7 @@ AIRFOIL: list[Cell] = [
         import torch
         from IPython.display import Markdown, display
 
-        from glassnet.data import Preprocessor, load_airfoil, train_val_test_split
+        from glassnet.data import AIRFOIL_LOG_COLUMNS, Preprocessor, load_airfoil, train_val_test_split
         from glassnet.train import TrainConfig, Trainer, regression_metrics, target_scale
 
         np.set_printoptions(precision=4, suppress=True)
@@ -852,7 +852,8 @@ AIRFOIL: list[Cell] = [
         split = train_val_test_split(len(data), test_fraction=0.2, val_fraction=0.1, rng=np.random.default_rng(SEED))
         print(f"train {len(split.train)}, validation {len(split.val)}, test {len(split.test)} rows")
 
-        prep = Preprocessor().fit(data.X[split.train], data.y[split.train])  # μ, σ from the training rows only
+        # logs of frequency and displacement thickness (columns 0 and 4), then μ, σ from the training rows only
+        prep = Preprocessor(log_columns=AIRFOIL_LOG_COLUMNS).fit(data.X[split.train], data.y[split.train])
         X_train, y_train = prep.transform_x(data.X[split.train]), prep.transform_y(data.y[split.train])
         X_val, y_val = prep.transform_x(data.X[split.val]), prep.transform_y(data.y[split.val])
         X_test, y_test = prep.transform_x(data.X[split.test]), prep.transform_y(data.y[split.test])

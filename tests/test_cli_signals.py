@@ -21,7 +21,7 @@ from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import _train, main
 from glassnet.train import NumpyEngine, artifacts
 from glassnet.train import _tasks as tasks
-from glassnet.train._trainer import STOP_SIGNALS, StopSignals, active_stop_signals
+from glassnet.train._signals import STOP_SIGNALS, StopSignals, active_stop_signals, interrupts_held
 
 QUICK = ["--epochs", "3", "--quiet"]
 # the moons run of QUICK: 300 training rows in batches of 32, 10 batches an epoch
@@ -198,7 +198,7 @@ def test_stop_signals_change_nothing_outside_the_main_thread_or_where_ignored() 
     try:
         with StopSignals() as scope:
             assert scope.active and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
-            with artifacts.interrupts_held() as held:
+            with interrupts_held() as held:
                 os.kill(os.getpid(), signal.SIGHUP)
             assert held == []
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
@@ -212,9 +212,9 @@ def test_interrupts_held_outside_a_command_leaves_sigterm_to_the_program(
     """Outside the command's scope (a program calling the library, the demo's airfoil_section)
     only Ctrl-C is held, as a Trainer there catches only Ctrl-C: the program's own SIGTERM
     handler was never called."""
-    with pytest.raises(UnhandledSignal, match="SIGTERM"), artifacts.interrupts_held():
+    with pytest.raises(UnhandledSignal, match="SIGTERM"), interrupts_held():
         os.kill(os.getpid(), signal.SIGTERM)
-    with artifacts.interrupts_held() as received:
+    with interrupts_held() as received:
         os.kill(os.getpid(), signal.SIGINT)
     assert received == [signal.SIGINT]
     assert signal.getsignal(signal.SIGTERM) is _signals_reach_the_test[signal.SIGTERM]

@@ -436,32 +436,45 @@ EARLY_STOPPING = [  # a learning rate this high stops the validation pass at epo
 ]
 STOPPED = {"epochs_run": 10, "best_epoch": 8, "status": "early_stopped"}
 ALL_EPOCHS = {"epochs_run": 30, "best_epoch": 30, "status": "completed"}  # the final pass keeps its last
-NOTE = (
-    "glassnet train: note: --patience 2 stops the validation pass only; the final (refit) pass "
-    "trains all 30 epochs and keeps the last; --no-refit keeps the early-stopped model\n"
-)
+BEST_EPOCHS = {"epochs_run": 8, "best_epoch": 8, "status": "completed"}  # as many as the validation pass kept
 
 
 @pytest.mark.parametrize(
-    ("options", "note", "member"),
+    ("options", "member"),
     [
-        (["--patience", "2"], NOTE, {**ALL_EPOCHS, "validation_pass": STOPPED}),
-        (["--patience", "2", "--no-refit"], "", STOPPED),  # the early-stopped model is the one kept
-        ([], "", {**ALL_EPOCHS, "validation_pass": {**ALL_EPOCHS, "best_epoch": 23}}),  # restore_best
+        (["--patience", "2"], {**BEST_EPOCHS, "validation_pass": STOPPED}),
+        # without restore the validation pass kept its 10th epoch, and so many the final pass trains
+        (
+            ["--patience", "2", "--no-restore-best"],
+            {
+                **BEST_EPOCHS,
+                "epochs_run": 10,
+                "best_epoch": 10,
+                "validation_pass": {**STOPPED, "best_epoch": 10},
+            },
+        ),
+        (["--patience", "2", "--no-refit"], STOPPED),  # the early-stopped model is the one kept
+        (
+            [],
+            {**ALL_EPOCHS, "validation_pass": {**ALL_EPOCHS, "best_epoch": 23}},
+        ),  # restore_best, no patience
     ],
 )
-def test_patience_under_refit_is_noted_and_metrics_report_the_validation_pass(
-    options: list[str], note: str, member: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_under_refit_the_final_pass_trains_the_epochs_early_stopping_chose(
+    options: list[str], member: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     assert main(["train", "airfoil", *EARLY_STOPPING, *options, "--out", str(tmp_path)]) == 0
-    assert capsys.readouterr().err == note
-    assert json.loads((tmp_path / "metrics.json").read_text())["members"] == [{"member": 0, **member}]
+    assert capsys.readouterr().err == ""
+    document = json.loads((tmp_path / "metrics.json").read_text())
+    assert document["members"] == [{"member": 0, **member}]
+    cut = "retrained on the training and validation rows for as many epochs as its validation pass kept"
+    assert (cut in document["protocol"]) == ("--patience" in options and "--no-refit" not in options)
     with open(tmp_path / "history.csv") as handle:  # the epochs reported are the history's
         passes = [row.get("refit", "nan") for row in csv.DictReader(handle)]
     validated = member.get("validation_pass", member)["epochs_run"]
     assert passes == ["nan"] * validated + ["1.0"] * (len(passes) - validated)
-    assert len(passes) == validated + (30 if "validation_pass" in member else 0)
+    assert len(passes) == validated + (member["epochs_run"] if "validation_pass" in member else 0)
 
 
 def test_predict_writes_one_prediction_per_row(airfoil_run: Path, tmp_path: Path) -> None:

@@ -225,7 +225,7 @@ def test_damaged_fourier_states_are_refused(
             ValueError,
             r"fourier_sigma\[1\] must be finite, got inf",
         ),
-        (lambda: Preprocessor(seed=-1), TypeError, r"seed must be a non-negative integer, got -1"),
+        (lambda: Preprocessor(seed=-1), ValueError, r"seed must be in \[0, 9223372036854775807\], got -1"),
     ],
 )
 def test_bad_fourier_settings(make: Any, error: type[Exception], pattern: str) -> None:

@@ -262,7 +262,7 @@ def _airfoil_like(rng: np.random.Generator, n: int = 200) -> tuple[np.ndarray, n
 def test_preprocessor_is_fitted_on_training_rows_only() -> None:
     X, y = _airfoil_like(np.random.default_rng(0))
     split = train_val_test_split(len(y), rng=np.random.default_rng(1))
-    pre = Preprocessor().fit(X[split.train], y[split.train])
+    pre = Preprocessor(AIRFOIL_LOG_COLUMNS).fit(X[split.train], y[split.train])
     assert pre.log_columns == AIRFOIL_LOG_COLUMNS == (0, 4)
     logged_train = X[split.train].copy()
     logged_train[:, [0, 4]] = np.log(logged_train[:, [0, 4]])
@@ -286,7 +286,7 @@ def test_preprocessor_is_fitted_on_training_rows_only() -> None:
 
 def test_preprocessor_round_trips_and_undoes_the_target_scaling(tmp_path: Path) -> None:
     X, y = _airfoil_like(np.random.default_rng(2))
-    pre = Preprocessor().fit(X, y)
+    pre = Preprocessor(AIRFOIL_LOG_COLUMNS).fit(X, y)
     np.testing.assert_allclose(pre.inverse_transform_y(pre.transform_y(y)), y, rtol=1e-14)
     np.testing.assert_allclose(pre.inverse_transform_x(pre.transform_x(X)), X, rtol=1e-12)
     column = pre.transform_y(y)[:, None]  # (N, 1) model outputs are accepted too
@@ -304,7 +304,7 @@ def test_preprocessor_keeps_the_training_range_to_flag_extrapolation() -> None:
     """x_min_ and x_max_ are the raw (not logged) ranges of the rows fit saw; values outside
     them are flagged; a state saved before the range was kept loads without one."""
     X, y = _airfoil_like(np.random.default_rng(5), n=30)
-    pre = Preprocessor().fit(X[:20], y[:20])
+    pre = Preprocessor(AIRFOIL_LOG_COLUMNS).fit(X[:20], y[:20])
     bounds = pre.training_range
     assert bounds is not None
     np.testing.assert_array_equal(bounds[0], X[:20].min(axis=0))
@@ -366,7 +366,12 @@ def test_preprocessor_outside_domain_marks_what_transform_refuses() -> None:
         (
             lambda p: p.fit(np.ones((2, 5)), np.ones(3)),
             ValueError,
-            r"y must have shape \(2,\) to match X, got \(3,\)",
+            r"y must have shape \(2,\) or \(2, 1\) to match X \(one target column\), got \(3,\)",
+        ),
+        (
+            lambda p: p.fit(np.ones((2, 5)), np.ones((2, 2))),
+            ValueError,
+            r"y must have shape \(2,\) or \(2, 1\) to match X \(one target column\), got \(2, 2\)",
         ),
         (
             lambda p: p.fit(np.ones(5), np.ones(1)),
@@ -403,7 +408,7 @@ def test_preprocessor_outside_domain_marks_what_transform_refuses() -> None:
 )
 def test_preprocessor_bad_input(call: Any, error: type[Exception], pattern: str) -> None:
     with pytest.raises(error, match=pattern):
-        call(Preprocessor())
+        call(Preprocessor(AIRFOIL_LOG_COLUMNS))
 
 
 @pytest.mark.parametrize(
@@ -415,7 +420,12 @@ def test_preprocessor_bad_input(call: Any, error: type[Exception], pattern: str)
         ((0,), {}, TypeError, r"log_columns must be a sequence of column indices, got 0"),
         ((None,), {}, TypeError, r"log_columns must be a sequence of column indices, got None"),
         ((), {"scale_y": 1}, TypeError, r"scale_y must be a bool, got 1"),
-        ((), {"seed": 2**63}, ValueError, r"seed must be at most 2\*\*63 - 1, got 9223372036854775808"),
+        (
+            (),
+            {"seed": 2**63},
+            ValueError,
+            r"seed must be in \[0, 9223372036854775807\], got 9223372036854775808",
+        ),
         (
             (),
             {"fourier_features": 0, "fourier_sigma": -1.0},
@@ -434,7 +444,7 @@ def test_preprocessor_bad_settings(
 
 def _state() -> dict[str, np.ndarray]:
     X, y = _airfoil_like(np.random.default_rng(4), n=20)
-    return Preprocessor().fit(X, y).to_state()
+    return Preprocessor(AIRFOIL_LOG_COLUMNS).fit(X, y).to_state()
 
 
 @pytest.mark.parametrize(

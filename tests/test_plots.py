@@ -273,8 +273,30 @@ def test_a_huge_rmse_is_written_in_significant_digits_in_the_legend(
         {"train": np.array([70.0, 80.0]), "test": np.array([75.0])},
         {"train": np.array([70.5, 79.0]), "test": np.array([4.9e75])},
         tmp_path / "p.png",
+        unit="dB",
     )
     assert drawn[:2] == ["train (RMSE 0.79 dB)", "test (RMSE 4.9e+75 dB)"]
+
+
+def test_a_target_without_a_unit_is_plotted_without_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's own target, with no unit: no "dB" (the airfoil's) on its axes or in its legend."""
+    texts: list[str] = []
+    save = plots._save
+
+    def texts_of(figure: Any, path: Any, axes: Any, title: str, **kwargs: Any) -> Path:
+        written = save(figure, path, axes, title, **kwargs)
+        texts.extend(
+            [axes.get_xlabel(), axes.get_ylabel(), *(t.get_text() for t in axes.get_legend().get_texts())]
+        )
+        return written
+
+    monkeypatch.setattr(plots, "_save", texts_of)
+    plot_predicted_vs_measured(
+        {"test": np.array([1.0, 2.0])}, {"test": np.array([1.5, 2.0])}, tmp_path / "p.png"
+    )
+    assert texts[:3] == ["measured", "predicted", "test (RMSE 0.35)"]
 
 
 def test_a_short_run_has_whole_epochs_on_its_axis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -130,8 +130,8 @@ def test_training_range_gives_copies() -> None:
 
 
 def test_preprocessing_objects_show_their_settings_as_scikit_learns_estimators_do() -> None:
-    # they showed <glassnet.data._preprocess.Preprocessor object at 0x…> in a notebook
-    preprocessor = Preprocessor(fourier_features=8)
+    assert repr(Preprocessor()) == "Preprocessor(log_columns=(), scale_y=True, seed=0)"
+    preprocessor = Preprocessor((0, 4), fourier_features=8)
     assert repr(preprocessor) == (
         "Preprocessor(log_columns=(0, 4), scale_y=True, fourier_features=8, fourier_sigma=0.2, seed=0)"
     )
@@ -142,3 +142,20 @@ def test_preprocessing_objects_show_their_settings_as_scikit_learns_estimators_d
     assert repr(preprocessor.x_scaler) == "StandardScaler(fitted on 5 columns)"
     assert repr(preprocessor.fourier) == "FourierFeatures(n_frequencies=8, sigma=0.2; fitted on 5 columns)"
     assert repr(FourierFeatures(2, (0.1, 0.3))) == "FourierFeatures(n_frequencies=2, sigma=(0.1, 0.3))"
+
+
+def test_a_default_preprocessor_takes_no_logs_of_anyones_features() -> None:
+    """Log columns are the caller's choice: the default standardises any number of columns as
+    they are, where the airfoil's (0, 4) logged two columns of other data silently."""
+    rows = np.random.default_rng(1).normal(size=(30, 3))  # negative values: no log would take them
+    z = Preprocessor().fit(rows, rows[:, 0]).transform_x(rows)
+    np.testing.assert_allclose(z, (rows - rows.mean(axis=0)) / rows.std(axis=0), rtol=1e-13)
+
+
+def test_a_target_column_fits_as_the_same_target_as_a_vector() -> None:
+    """y of shape (N, 1), as the Trainer and train_dataset take it, fits as y (N,) does."""
+    rows = np.random.default_rng(2).uniform(1.0, 2.0, size=(12, 2))
+    target = rows @ np.array([3.0, -1.0])
+    column = Preprocessor().fit(rows, target[:, None])
+    vector = Preprocessor().fit(rows, target)
+    assert (column.y_scaler.mean_, column.y_scaler.scale_) == (vector.y_scaler.mean_, vector.y_scaler.scale_)

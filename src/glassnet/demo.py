@@ -41,7 +41,7 @@ class InterruptedAfterWriting(KeyboardInterrupt):
     """
 
     def __init__(self, section: str, folder: Path, files: list[str], signum: int = signal.SIGINT) -> None:
-        from glassnet.train._trainer import interrupted_text
+        from glassnet.train._signals import interrupted_text
 
         super().__init__(
             f"{interrupted_text(signum)} while the airfoil run's files were written; {folder} holds them all"
@@ -99,7 +99,8 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
     """A short airfoil training (64 → 64 hidden units) with its metrics and plots, when the data file is found."""
     from glassnet.data import DATA_ENV_VAR, load_airfoil
     from glassnet.train import TrainConfig, train_airfoil
-    from glassnet.train.artifacts import interrupts_held, write_run
+    from glassnet.train._signals import interrupts_held
+    from glassnet.train.artifacts import write_run
 
     try:
         dataset = load_airfoil()

@@ -170,11 +170,12 @@ def plot_predicted_vs_measured(
     predicted: Mapping[str, npt.ArrayLike],
     path: str | os.PathLike[str],
     *,
-    unit: str = "dB",
+    unit: str = "",
     title: str = "Predicted vs measured",
     labels: Mapping[str, str] | None = None,
 ) -> Path:
     """Scatter of prediction against measurement for each part (train/val/test), with y = x;
+    ``unit`` is the target's ("dB" for airfoil; "" for none: the axes and RMSE carry no unit),
     ``labels`` names a part otherwise than its key in the legend ("train+val")."""
     labels = labels or {}
     parts = _parts(measured, predicted, ("measured values", "predictions"), "plot_predicted_vs_measured")
@@ -186,7 +187,7 @@ def plot_predicted_vs_measured(
             continue
         with np.errstate(over="ignore"):  # a prediction near the float64 limit: its RMSE is inf
             rmse = float(np.sqrt(np.mean((p - y) ** 2)))
-        label = f"{labels.get(part, part)} (RMSE {metric_text(rmse, 2)} {unit})"
+        label = f"{labels.get(part, part)} (RMSE {metric_text(rmse, 2)}{' ' + unit if unit else ''})"
         axes.scatter(y, p, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=label)
         both = np.concatenate([y, p])  # (2n,)
         finite = both[np.isfinite(both)]  # an overflowed ŷ (±inf) would take the y = x line off the figure
@@ -194,8 +195,8 @@ def plot_predicted_vs_measured(
             low, high = min(low, finite.min()), max(high, finite.max())
     if np.isfinite(low):
         axes.plot([low, high], [low, high], color="black", linewidth=1, label="y = x")
-    axes.set_xlabel(f"measured [{unit}]")
-    axes.set_ylabel(f"predicted [{unit}]")
+    axes.set_xlabel(f"measured [{unit}]" if unit else "measured")
+    axes.set_ylabel(f"predicted [{unit}]" if unit else "predicted")
     return _save(figure, path, axes, title)
 
 

@@ -24,7 +24,7 @@ from glassnet import __version__
 from glassnet._files import os_error_text
 from glassnet.cli import _data, _demo, _evaluate, _explain, _predict, _train
 from glassnet.torch_bridge import TorchMissingError
-from glassnet.train._trainer import interrupted_status, interrupted_text
+from glassnet.train._signals import interrupted_status, interrupted_text
 
 COMMANDS = (_demo, _data, _train, _evaluate, _predict, _explain)
 
@@ -52,16 +52,14 @@ class OneLineParser(argparse.ArgumentParser):
         # main() reports arguments none of them knows in that command's name
         if not hasattr(parsed, "_parser"):
             parsed._parser = self
-        # argparse before Python 3.12 reads "--option=--" as an empty list, not a value (and
-        # appends that list for an action="append" option)
+        # "--option=--" is refused, as "--option --" is: argparse up to Python 3.12 reads it as an
+        # empty list (appended as [] for an action="append" option), 3.13 as the value "--" itself
         for action in self._actions:
+            if not action.option_strings or action.nargs is not None:
+                continue
             value = getattr(parsed, action.dest, None)
-            if (
-                action.option_strings
-                and action.nargs is None
-                and isinstance(value, list)
-                and [] in [value, *value]
-            ):
+            given = (value or []) if isinstance(action, argparse._AppendAction) else [value]
+            if any(item == [] or item == "--" for item in given):
                 self.error(f"argument {'/'.join(action.option_strings)}: expected one value, got '--'")
         return parsed, extras
 

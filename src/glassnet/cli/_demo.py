@@ -11,7 +11,7 @@ from typing import Any
 from glassnet._files import missing_folders
 from glassnet.cli._train import out_folder
 from glassnet.demo import InterruptedAfterWriting, demo_sections
-from glassnet.train._trainer import StopSignals, interrupted_status, interrupted_text
+from glassnet.train._signals import StopSignals, interrupted_status, interrupted_text
 
 
 def register(subparsers: Any) -> None:

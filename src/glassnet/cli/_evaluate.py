@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import MAX_SEED, metric_text
+from glassnet._checks import metric_text
 from glassnet._files import given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.train.artifacts import (
@@ -32,7 +32,12 @@ def register(subparsers: Any) -> None:
         description="Load MODEL (a model.npz or a run folder) and measure it on its data.",
     )
     parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
-    parser.add_argument("--data", metavar="PATH", help="airfoil file (default: the usual search)")
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help="airfoil file (default: the usual search); for a model of your own data, its file: "
+        "the features in the model's order, then the target",
+    )
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.set_defaults(handler=handle)
 
@@ -97,7 +102,8 @@ def warn_unfinished(checkpoint: Checkpoint, path: Path) -> None:
 
 
 def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """The raw (X, y) the model was trained on: the airfoil file, or the regenerated moons set."""
+    """The raw (X, y) the model was trained on: the airfoil file, the regenerated moons set, or
+    the file ``data`` of a model of data of the user's own (:func:`own_data`)."""
     task = checkpoint.info.get("task")
     if task == "airfoil":
         from glassnet.data import load_airfoil
@@ -115,24 +121,41 @@ def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any,
         return dataset.X, dataset.y
     if task == "moons":
         from glassnet.train import moons_data
+        from glassnet.train._tasks import saved_moons
 
         if data is not None:  # it would be ignored, and the figures taken for that file's
             raise ValueError(
                 "--data is for airfoil models; a moons model is measured on its moons, regenerated from its seed"
             )
-        info = checkpoint.info
-        try:
-            n_samples, noise, seed = int(info["n_samples"]), float(info["noise"]), int(info["data_seed"])
-        except (KeyError, TypeError, ValueError, OverflowError) as error:
-            raise ValueError(
-                f"the model's moons settings are damaged ({type(error).__name__}: {error})"
-            ) from None
-        if not (4 <= n_samples <= 1_000_000 and 0.0 <= noise <= 10.0 and 0 <= seed <= MAX_SEED):
-            raise ValueError(
-                f"the model's moons settings are out of range: {n_samples} samples, noise {noise}, seed {seed}"
-            )
+        n_samples, noise, seed = saved_moons(checkpoint.info)
         return moons_data(n_samples, noise, seed)
-    raise ValueError(f"the model's task {task!r} is not one glassnet can load data for (airfoil, moons)")
+    return own_data(checkpoint, data)
+
+
+def own_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """The (X, y) of a model trained on data of the user's own (``train_dataset`` from Python):
+    the file ``data``, read as the airfoil file is (comma, semicolon or tab, header optional),
+    its columns the model's features in order and then the target."""
+    from glassnet.data._table import read_table
+
+    preprocessor = checkpoint.load_preprocessor()
+    n_features = (preprocessor.n_features if preprocessor is not None else None) or checkpoint.spec.n_inputs
+    info = checkpoint.info
+    names = [str(name) for name in info.get("feature_names", [])]
+    if len(names) != n_features:
+        names = [f"x{i + 1}" for i in range(n_features)]
+    columns = [*names, str(info.get("target_name") or "target")]
+    if data is None:
+        task = info.get("task")
+        trained = (
+            f"data of its own ({task!r})" if isinstance(task, str) else "data glassnet cannot load by itself"
+        )
+        raise ValueError(
+            f"the model was trained on {trained}: give that data with --data FILE, rows of its "
+            f"{n_features} feature(s) then the target ({len(columns)} columns: {', '.join(columns)})"
+        )
+    table = read_table(data, columns)
+    return table.values[:, :n_features], table.values[:, n_features]
 
 
 def was_refit(checkpoint: Checkpoint) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
-from glassnet.checkpoint import load_checkpoint
+from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.cli._evaluate import MODEL_HELP, model_path, warn_unfinished
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import COLUMN_ALIASES, COLUMN_UNITS, positive_magnitude_errors
@@ -47,8 +47,9 @@ def register(subparsers: Any) -> None:
             "Read INPUT (rows of the model's features in its order, by position; header optional, "
             "one that lists the model's feature names in another order is refused; comma, semicolon or tab), "
             "predict with MODEL, and write the rows with the prediction appended (stdout without -o; "
-            "a level in dB with 6 decimals, in scientific notation below 1e-4 and from 1e9 on; a "
-            "classifier's logit and probability in full, and its label, 1 where the probability is above ½, else 0). "
+            "a level in dB with 6 decimals, in scientific notation below 1e-4 and from 1e9 on; another "
+            "target in full; a classifier's logit and probability in full, and its label, 1 where the "
+            "probability is above ½, else 0). "
             "INPUT - reads standard input, so rows can be piped in."
         ),
     )
@@ -73,6 +74,16 @@ def number_text(value: float) -> str:
     if magnitude == 0.0 or FIXED_LOW <= magnitude < FIXED_HIGH or not math.isfinite(value):
         return f"{value:.6f}"
     return f"{value:.6e}"
+
+
+def is_classifier(checkpoint: Checkpoint) -> bool:
+    """Whether the model outputs a class (a logit, or a probability): by the loss it was trained
+    with, whatever its task's name; a checkpoint without its configuration, by its task."""
+    from glassnet.train._engines import REGRESSION_LOSSES
+
+    if checkpoint.config is not None:
+        return checkpoint.config.loss not in REGRESSION_LOSSES
+    return checkpoint.info.get("task") == "moons" or checkpoint.spec.output_activation == "sigmoid"
 
 
 def read_input_rows(
@@ -229,6 +240,12 @@ def handle(args: argparse.Namespace) -> int:
             )
     checkpoint = load_checkpoint(model)
     warn_unfinished(checkpoint, model)
+    if checkpoint.spec.n_outputs != 1:  # one prediction per row: the other outputs would be dropped
+        raise ValueError(
+            f"{model} is a model of {checkpoint.spec.n_outputs} outputs; glassnet predict writes one "
+            "prediction per row (models of one output): predict from Python, "
+            "load_checkpoint(MODEL).ensemble().predict(rows), with the model's preprocessing"
+        )
     preprocessor = checkpoint.load_preprocessor()  # built once, for the count, the checks and the prediction
     # columns of the raw rows: the preprocessing's input, else the model's
     n_features = (preprocessor.n_features if preprocessor is not None else None) or checkpoint.spec.n_inputs
@@ -253,7 +270,7 @@ def handle(args: argparse.Namespace) -> int:
         )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    if checkpoint.info.get("task") == "moons":
+    if is_classifier(checkpoint):
         # a logit model: logit, P(class 1), label; a probability (sigmoid output) model: P, label
         output_activation = checkpoint.spec.output_activation
         probability = class_probability(prediction, output_activation)  # (N,)
@@ -269,8 +286,11 @@ def handle(args: argparse.Namespace) -> int:
             "_"
         )
         writer.writerow([*names, target])
+        # a level in dB to 6 decimals (a millionth of a dB is far below what was measured);
+        # a target of other units in full: 6 decimals of 1.5e-4 would keep 3 digits of it
+        text = number_text if airfoil else lambda value: repr(float(value))
         for row, value in zip(rows, prediction, strict=True):
-            writer.writerow([*map(repr, row.tolist()), number_text(float(value))])
+            writer.writerow([*map(repr, row.tolist()), text(float(value))])
     if out is None:
         sys.stdout.write(buffer.getvalue())
     else:

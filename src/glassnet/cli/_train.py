@@ -19,14 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import MAX_SEED
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
-from glassnet.data._fourier import MAX_FREQUENCIES
-from glassnet.nn import ACTIVATIONS
+from glassnet.nn import ACTIVATIONS, INITS
 from glassnet.train import (
     AIRFOIL_FOURIER_SIGMA,
     DEFAULT_FOURIER_SIGMA,
+    ENGINES,
     MOONS_CONFIG,
     OPTIMIZERS,
     SCHEDULES,
@@ -36,13 +35,14 @@ from glassnet.train import (
     train_airfoil,
     train_moons,
 )
-from glassnet.train._config import MAX_BATCH_SIZE, MAX_ENSEMBLE, MAX_EPOCHS, MAX_WIDTH
-from glassnet.train._trainer import StopSignals, interrupted_status, interrupted_text
-from glassnet.train.artifacts import interrupts_held, resume_command, shell_word, unprintable_note
+from glassnet.train._config import FIELD_BOUNDS, MAX_HIDDEN_LAYERS, MAX_WIDTH, SIGMA_BOUNDS
+from glassnet.train._signals import StopSignals, interrupted_status, interrupted_text, interrupts_held
+from glassnet.train._tasks import MOONS_NOISE, MOONS_SAMPLES, saved_moons
+from glassnet.train.artifacts import resume_command, shell_word, unprintable_note
 
-# the options' ranges are TrainConfig's (the same names), and the size of the whole network:
+# the options' bounds are TrainConfig's (FIELD_BOUNDS, the same names); the size of the whole
+# network is the command's own limit:
 MAX_PARAMETERS = 50_000_000
-MAX_SAMPLES = 1_000_000
 # each task's split: (test fraction, validation fraction of the rest); moons has no validation part
 SPLIT_DEFAULTS = {"airfoil": (0.2, 0.1), "moons": (0.25, 0.0)}
 
@@ -86,20 +86,22 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     if text.strip() == "":
         return ()
     widths = tuple(parse_int(part, "--hidden widths", 1, MAX_WIDTH) for part in text.split(","))
-    if len(widths) > 64:
-        raise ValueError(f"--hidden takes at most 64 layers, got {len(widths)}")
+    if len(widths) > MAX_HIDDEN_LAYERS:
+        raise ValueError(f"--hidden takes at most {MAX_HIDDEN_LAYERS} layers, got {len(widths)}")
     return widths
 
 
 def parse_sigma(text: str) -> float | tuple[float, ...]:
     """--fourier-sigma: "0.2" (every feature) or "0.2,0.2,0.3,0.1,0.2" (one per feature)."""
+    bounds = SIGMA_BOUNDS
     try:
         values = tuple(
-            parse_float(part, "--fourier-sigma", 0.0, 1e6, low_open=True) for part in text.split(",")
+            parse_float(part, "--fourier-sigma", bounds.low, bounds.high, low_open=bounds.low_open)
+            for part in text.split(",")
         )
     except ValueError:
         raise ValueError(
-            "--fourier-sigma takes one number in (0, 1e+06] for every feature, or one per feature, "
+            f"--fourier-sigma takes one number in {bounds.text()} for every feature, or one per feature, "
             f"comma-separated, got {text!r}"
         ) from None
     return values[0] if len(values) == 1 else values
@@ -125,27 +127,25 @@ def _comma_text(value: Any) -> str:
     )
 
 
+def bounded(field: str) -> Any:
+    """The parser of the option of TrainConfig's numeric ``field`` (``--field-name``), in the
+    field's own bounds (``FIELD_BOUNDS``)."""
+    bounds, option = FIELD_BOUNDS[field], "--" + field.replace("_", "-")
+    if bounds.integer:
+        return lambda text: parse_int(text, option, int(bounds.low), int(bounds.high))
+    return lambda text: parse_float(
+        text, option, bounds.low, bounds.high, low_open=bounds.low_open, high_open=bounds.high_open
+    )
+
+
+NUMERIC_OPTIONS = (
+    *("epochs", "lr", "batch_size", "ensemble", "seed", "weight_decay", "momentum", "warmup_epochs"),
+    *("min_lr_factor", "step_size", "gamma", "patience", "clip_norm", "threads", "fourier_features"),
+)
 # option -> (TrainConfig field, parser)
 PARSED_OPTIONS: dict[str, tuple[str, Any]] = {
-    "epochs": ("epochs", lambda t: parse_int(t, "--epochs", 1, MAX_EPOCHS)),
-    "lr": ("lr", lambda t: parse_float(t, "--lr", 0.0, 10.0, low_open=True)),
-    "batch_size": ("batch_size", lambda t: parse_int(t, "--batch-size", 1, MAX_BATCH_SIZE)),
-    "ensemble": ("ensemble", lambda t: parse_int(t, "--ensemble", 1, MAX_ENSEMBLE)),
-    "seed": ("seed", lambda t: parse_int(t, "--seed", 0, MAX_SEED)),
-    "weight_decay": ("weight_decay", lambda t: parse_float(t, "--weight-decay", 0.0, 10.0)),
-    "momentum": ("momentum", lambda t: parse_float(t, "--momentum", 0.0, 1.0, high_open=True)),
-    "warmup_epochs": ("warmup_epochs", lambda t: parse_int(t, "--warmup-epochs", 0, MAX_EPOCHS)),
-    "min_lr_factor": ("min_lr_factor", lambda t: parse_float(t, "--min-lr-factor", 0.0, 1.0)),
-    "step_size": ("step_size", lambda t: parse_int(t, "--step-size", 1, MAX_EPOCHS)),
-    "gamma": ("gamma", lambda t: parse_float(t, "--gamma", 0.0, 1.0, low_open=True)),
-    "patience": ("patience", lambda t: parse_int(t, "--patience", 0, MAX_EPOCHS)),
-    "clip_norm": ("clip_norm", lambda t: parse_float(t, "--clip-norm", 0.0, 1e12)),
-    "threads": ("threads", lambda t: parse_int(t, "--threads", 0, 1024)),
+    **{name: (name, bounded(name)) for name in NUMERIC_OPTIONS},
     "hidden": ("hidden", parse_hidden),
-    "fourier_features": (
-        "fourier_features",
-        lambda t: parse_int(t, "--fourier-features", 0, MAX_FREQUENCIES),
-    ),
     "fourier_sigma": ("fourier_sigma", parse_sigma),
     "activation": ("activation", parse_activation),
 }
@@ -236,9 +236,7 @@ def _add_common(
             )
         ),
     )
-    model.add_argument(
-        "--init", choices=("torch", "he", "xavier"), help=f"weight initialisation (default {d.init})"
-    )
+    model.add_argument("--init", choices=INITS, help=f"weight initialisation (default {d.init})")
     model.add_argument(
         "--fourier-features",
         metavar="K",
@@ -280,7 +278,8 @@ def _add_common(
         "--patience",
         metavar="N",
         help=f"early stopping patience in epochs, 0 = off{needs}; {refit} it stops the "
-        f"validation pass only, the final pass trains all --epochs (default {d.patience})",
+        "validation pass, and the final pass trains as many epochs as that pass kept "
+        f"(default {d.patience})",
     )
     opt.add_argument(
         "--no-restore-best",
@@ -292,7 +291,7 @@ def _add_common(
         "--no-refit",
         action="store_true",
         help="keep the validation pass's model (early-stopped, best epoch restored) instead of "
-        f"retraining on training + validation rows for all --epochs{needs}",
+        f"retraining on training + validation rows{needs}",
     )
     opt.add_argument(
         "--clip-norm", metavar="C", help=f"clip the gradient's global norm, 0 = off (default {d.clip_norm:g})"
@@ -304,7 +303,7 @@ def _add_common(
         f"average them (default {d.ensemble})",
     )
     opt.add_argument("--seed", metavar="S", help=f"seed of the split, weights and batches (default {d.seed})")
-    opt.add_argument("--engine", choices=("numpy", "torch"), help=f"default {d.engine}")
+    opt.add_argument("--engine", choices=ENGINES, help=f"default {d.engine}")
     opt.add_argument("--device", choices=("cpu", "cuda"), help="torch engine: cpu or cuda (default cpu)")
     opt.add_argument(
         "--no-cuda-graph",
@@ -427,7 +426,7 @@ def split_from_args(args: argparse.Namespace, seed: int, *, test: float, val: fl
 
 def handle_locked(args: argparse.Namespace) -> int:
     """:func:`handle` with the run folder locked from its preparation to its last file (one run at
-    a time), and the stop signals caught (:class:`~glassnet.train._trainer.StopSignals`): Ctrl-C,
+    a time), and the stop signals caught (:class:`~glassnet.train._signals.StopSignals`): Ctrl-C,
     SIGTERM or SIGHUP stops the training after its batch and saves the checkpoint; once the
     training has ended, one is held back until the run's files are written."""
     from glassnet.train.artifacts import locked_run_folders
@@ -465,8 +464,8 @@ def handle(args: argparse.Namespace) -> int:
             dataset, config, split=split, log_features=not args.no_log_features, progress=not args.quiet
         )
     else:
-        samples = parse_int(args.samples, "--samples", 4, MAX_SAMPLES) if args.samples is not None else 400
-        noise = parse_float(args.noise, "--noise", 0.0, 10.0) if args.noise is not None else 0.2
+        samples = parse_int(args.samples, "--samples", *MOONS_SAMPLES) if args.samples is not None else 400
+        noise = parse_float(args.noise, "--noise", *MOONS_NOISE) if args.noise is not None else 0.2
         split.split(samples)
         prepare_out_folder(out, force=args.force)
         print_notes(notes)
@@ -527,13 +526,6 @@ def check_run(config: TrainConfig, split: SplitSettings, n_features: int) -> Non
 def run_notes(config: TrainConfig) -> list[str]:
     """Settings that do something other than their names suggest, each said in a line."""
     notes = []
-    if config.patience > 0 and config.refit:
-        # the final (refit) pass has no validation rows to stop on: say so, since the option's
-        # name suggests the model kept is an early-stopped one
-        notes.append(
-            f"--patience {config.patience} stops the validation pass only; the final (refit) pass "
-            f"trains all {config.epochs} epochs and keeps the last; --no-refit keeps the early-stopped model"
-        )
     if config.schedule == "cosine" and config.warmup_epochs >= config.epochs > 1:
         # the warm-up is cut to all epochs but the last, so the cosine never gets to decay
         rising = config.epochs - 1
@@ -590,10 +582,11 @@ def _resume(args: argparse.Namespace) -> int:
             resume=state,
         )
     else:
+        n_samples, noise, _ = saved_moons(info)
         run = train_moons(
             config,
-            n_samples=int(info["n_samples"]),
-            noise=float(info["noise"]),
+            n_samples=n_samples,
+            noise=noise,
             split=split,
             progress=not args.quiet,
             resume=state,

@@ -20,6 +20,7 @@ from glassnet._checks import (
     int_in_range,
     require_keys,
 )
+from glassnet._seeds import FOURIER_STREAM
 from glassnet.data._fourier import MAX_FREQUENCIES, FourierFeatures
 from glassnet.data._fourier import fourier_sigma as _fourier_sigma
 from glassnet.data._table import FloatArray
@@ -132,16 +133,12 @@ class StandardScaler:
         return scaler
 
 
-# The seed stream of the Fourier frequencies, [seed, FOURIER_STREAM]: apart from the streams
-# of the initial weights, [seed, member], and of the batch orders, [seed, member, ORDER_STREAM].
-FOURIER_STREAM = 0x464F55524945
-
-
 class Preprocessor:
     """Features: log of ``log_columns``, standardise every column, optionally Fourier features.
     Target: standardise.
 
-    x̃ⱼ = ln xⱼ for j in log_columns, else xⱼ;  z = (x̃ − μₓ) / σₓ;  t = (y − μ_y) / σ_y.
+    x̃ⱼ = ln xⱼ for j in log_columns (none by default; airfoil's are ``AIRFOIL_LOG_COLUMNS``,
+    frequency and displacement thickness), else xⱼ;  z = (x̃ − μₓ) / σₓ;  t = (y − μ_y) / σ_y.
     μ and σ come from ``fit``, which the caller runs on the training rows only, so
     validation and test rows never leak into them. With ``scale_y=False`` the target
     passes unchanged (classification labels). With ``fourier_features`` K > 0, z is
@@ -156,7 +153,7 @@ class Preprocessor:
 
     def __init__(
         self,
-        log_columns: Sequence[int] = AIRFOIL_LOG_COLUMNS,
+        log_columns: Sequence[int] = (),
         *,
         scale_y: bool = True,
         fourier_features: int = 0,
@@ -176,10 +173,7 @@ class Preprocessor:
             raise ValueError(f"log_columns must not repeat a column, got {columns!r}")
         if not isinstance(scale_y, bool | np.bool_):
             raise TypeError(f"scale_y must be a bool, got {scale_y!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-            raise TypeError(f"seed must be a non-negative integer, got {seed!r}")
-        if seed > MAX_SEED:  # to_state keeps it as an int64
-            raise ValueError(f"seed must be at most 2**63 - 1, got {seed}")
+        seed = int_in_range(seed, "seed", 0, MAX_SEED)  # to_state keeps it as an int64
         self.log_columns: tuple[int, ...] = tuple(sorted(int(c) for c in columns))
         self.scale_y = bool(scale_y)
         self.seed = int(seed)
@@ -281,13 +275,18 @@ class Preprocessor:
         return _as_f64(y, name=name, dtype=np.dtype(np.float64))
 
     def fit(self, X: Any, y: Any) -> Preprocessor:
-        """Fit on the training rows only: X (N, d), y (N,), N ≥ 1."""
+        """Fit on the training rows only: X (N, d), y (N,) or (N, 1) (one target), N ≥ 1."""
         array = self._features(X, fitting=True)  # (N, d)
         self._refuse(array, self._log_domain(array))
         features = self._log(array)  # (N, d)
-        target = self._y(y)  # (N,)
+        target = self._y(y)  # (N,) or (N, 1)
+        if target.ndim == 2 and target.shape[1] == 1:  # a column, as the Trainer takes one
+            target = target[:, 0]
         if target.ndim != 1 or target.shape[0] != features.shape[0]:
-            raise ValueError(f"y must have shape ({features.shape[0]},) to match X, got {target.shape}")
+            raise ValueError(
+                f"y must have shape ({features.shape[0]},) or ({features.shape[0]}, 1) to match X "
+                f"(one target column), got {target.shape}"
+            )
         x_scaler = StandardScaler().fit(features)
         y_scaler = (
             StandardScaler().fit(target)

@@ -1,5 +1,6 @@
 """Training: a configuration dataclass, a resumable Trainer for both engines, ensembles, metrics."""
 
+from glassnet._seeds import ORDER_STREAM
 from glassnet.train._config import DTYPES, ENGINES, OPTIMIZERS, SCHEDULES, TrainConfig
 from glassnet.train._engines import NumpyEngine, TorchEngine, make_engine, make_glassnet_optimizer
 from glassnet.train._ensemble import Ensemble
@@ -26,7 +27,6 @@ from glassnet.train._tasks import (
     train_moons,
 )
 from glassnet.train._trainer import (
-    ORDER_STREAM,
     MemberResult,
     ResumeState,
     Trainer,

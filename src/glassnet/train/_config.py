@@ -23,6 +23,57 @@ MAX_EPOCHS = 1_000_000
 MAX_BATCH_SIZE = 10_000_000
 MAX_ENSEMBLE = 1000
 MAX_WIDTH = 100_000
+MAX_HIDDEN_LAYERS = 64
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The values a numeric field takes: [low, high], either end left out when open; integers
+    only when ``integer``."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+
+    def holds(self, number: float) -> bool:
+        return (
+            math.isfinite(number)
+            and (self.low < number if self.low_open else self.low <= number)
+            and (number < self.high if self.high_open else number <= self.high)
+        )
+
+    def text(self) -> str:
+        """The interval as messages write it: "(0, 10]", "[0, 1000000]"."""
+        low, high = (f"{int(end)}" if self.integer else f"{end:g}" for end in (self.low, self.high))
+        return f"{'(' if self.low_open else '['}{low}, {high}{')' if self.high_open else ']'}"
+
+
+# every numeric field's values: TrainConfig checks them, and `glassnet train` parses its options
+# with them, so that the two cannot disagree
+FIELD_BOUNDS: dict[str, Bounds] = {
+    "lr": Bounds(0.0, 10.0, low_open=True),
+    "beta1": Bounds(0.0, 1.0, high_open=True),
+    "beta2": Bounds(0.0, 1.0, high_open=True),
+    "eps": Bounds(0.0, 1.0, low_open=True),  # 0: 0/0 for a gradient still 0
+    "momentum": Bounds(0.0, 1.0, high_open=True),
+    "weight_decay": Bounds(0.0, 10.0),
+    "warmup_start_factor": Bounds(0.0, 1.0),
+    "min_lr_factor": Bounds(0.0, 1.0),
+    "gamma": Bounds(0.0, 1.0, low_open=True),
+    "clip_norm": Bounds(0.0, 1e12),
+    "warmup_epochs": Bounds(0, MAX_EPOCHS, integer=True),
+    "step_size": Bounds(1, MAX_EPOCHS, integer=True),
+    "batch_size": Bounds(1, MAX_BATCH_SIZE, integer=True),
+    "epochs": Bounds(1, MAX_EPOCHS, integer=True),
+    "seed": Bounds(0, MAX_SEED, integer=True),
+    "patience": Bounds(0, MAX_EPOCHS, integer=True),
+    "ensemble": Bounds(1, MAX_ENSEMBLE, integer=True),
+    "threads": Bounds(0, 1024, integer=True),
+    "fourier_features": Bounds(0, MAX_FREQUENCIES, integer=True),
+}
+SIGMA_BOUNDS = Bounds(0.0, 1e6, low_open=True)  # each σ of the Fourier frequencies
 
 
 @dataclass(frozen=True)
@@ -75,10 +126,13 @@ class TrainConfig:
     gamma: float = 0.5  # step/exponential schedules: decay factor
     batch_size: int = 64  # rows per mini-batch (the last batch of an epoch may be smaller)
     epochs: int = 1000  # maximum number of epochs (passes over the training rows)
-    seed: int = 0  # seeds initial weights ([seed, member]) and batch orders ([seed, member, ORDER_STREAM])
+    # seeds the initial weights, the batch orders, the Fourier frequencies and, unless the split is
+    # given its own, the split (the streams: glassnet._seeds)
+    seed: int = 0
     # early stopping: stop after this many epochs without a better val loss; 0: off. Needs
     # validation rows (the Trainer refuses it without). Under refit it stops the validation
-    # pass only: the final pass trains all epochs
+    # pass, and the final pass trains as many epochs as that pass kept (its best epoch, or
+    # the one it stopped at without restore_best)
     patience: int = 0
     # at the end, go back to the weights of the best validation epoch (under refit: of the
     # validation pass; the final pass has no validation rows and keeps its last epoch)
@@ -118,25 +172,8 @@ class TrainConfig:
             raise ValueError(
                 f"device {shown(self.device)} needs engine='torch'; the numpy engine runs on the CPU"
             )
-        _number(self.lr, "lr", low=0.0, high=10.0, low_open=True)
-        _number(self.beta1, "beta1", low=0.0, high=1.0, high_open=True)
-        _number(self.beta2, "beta2", low=0.0, high=1.0, high_open=True)
-        _number(self.eps, "eps", low=0.0, high=1.0, low_open=True)  # 0: 0/0 for a gradient still 0
-        _number(self.momentum, "momentum", low=0.0, high=1.0, high_open=True)
-        _number(self.weight_decay, "weight_decay", low=0.0, high=10.0)
-        _number(self.warmup_start_factor, "warmup_start_factor", low=0.0, high=1.0)
-        _number(self.min_lr_factor, "min_lr_factor", low=0.0, high=1.0)
-        _number(self.gamma, "gamma", low=0.0, high=1.0, low_open=True)
-        _number(self.clip_norm, "clip_norm", low=0.0, high=1e12)
-        _integer(self.warmup_epochs, "warmup_epochs", low=0, high=MAX_EPOCHS)
-        _integer(self.step_size, "step_size", low=1, high=MAX_EPOCHS)
-        _integer(self.batch_size, "batch_size", low=1, high=MAX_BATCH_SIZE)
-        _integer(self.epochs, "epochs", low=1, high=MAX_EPOCHS)
-        _integer(self.seed, "seed", low=0, high=MAX_SEED)
-        _integer(self.patience, "patience", low=0, high=MAX_EPOCHS)
-        _integer(self.ensemble, "ensemble", low=1, high=MAX_ENSEMBLE)
-        _integer(self.threads, "threads", low=0, high=1024)
-        _integer(self.fourier_features, "fourier_features", low=0, high=MAX_FREQUENCIES)
+        for name, bounds in FIELD_BOUNDS.items():
+            (_integer if bounds.integer else _number)(getattr(self, name), name, bounds)
         if self.fourier_sigma is not None:
             sigma = fourier_sigma(self.fourier_sigma, "fourier_sigma", each=_sigma_value, per="input")
             object.__setattr__(self, "fourier_sigma", sigma)
@@ -223,8 +260,8 @@ def _hidden(value: Any) -> tuple[int, ...]:
             raise ValueError(
                 f"hidden widths must be in [1, {MAX_WIDTH}], got {shown(width)} in {shown(list(widths))}"
             )
-    if len(widths) > 64:
-        raise ValueError(f"at most 64 hidden layers, got {len(widths)}")
+    if len(widths) > MAX_HIDDEN_LAYERS:
+        raise ValueError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(widths)}")
     return widths
 
 
@@ -252,7 +289,7 @@ def _activation(value: Any) -> str | tuple[str, ...]:
 
 def _sigma_value(value: Any, name: str) -> float:
     """One σ of the Fourier frequencies, in (0, 1e6]."""
-    _number(value, name, low=0.0, high=1e6, low_open=True)
+    _number(value, name, SIGMA_BOUNDS)
     return float(value)
 
 
@@ -277,29 +314,19 @@ def _choice(value: Any, allowed: Any, name: str) -> None:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {shown(value)}")
 
 
-def _number(
-    value: Any, name: str, *, low: float, high: float, low_open: bool = False, high_open: bool = False
-) -> None:
+def _number(value: Any, name: str, bounds: Bounds) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number, got {shown(value)} ({type(value).__name__})")
     try:
         number = float(value)
     except OverflowError:  # an int beyond float range, e.g. 10**400
         raise ValueError(f"{name} must be a finite number, got {shown(value)}") from None
-    bad = (
-        not math.isfinite(number)
-        or number < low
-        or number > high
-        or (low_open and number == low)
-        or (high_open and number == high)
-    )
-    if bad:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be in {interval}, got {value}")
+    if not bounds.holds(number):
+        raise ValueError(f"{name} must be in {bounds.text()}, got {value}")
 
 
-def _integer(value: Any, name: str, *, low: int, high: int) -> None:
+def _integer(value: Any, name: str, bounds: Bounds) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an integer, got {shown(value)} ({type(value).__name__})")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {shown(value)}")
+    if not bounds.holds(value):
+        raise ValueError(f"{name} must be an integer in {bounds.text()}, got {shown(value)}")

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import MAX_SEED, Array, as_float_array, int_in_range
+from glassnet._seeds import MOONS_STREAM
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
 from glassnet.data._split import _fraction
 from glassnet.losses import LOSSES
@@ -359,9 +360,28 @@ def train_airfoil(
     )
 
 
-# The seed stream of the generated moons, [seed, MOONS_STREAM]: apart from the streams of the
-# initial weights, [seed, member], and of the batch orders, [seed, member, ORDER_STREAM].
-MOONS_STREAM = 0x4D4F4F4E53  # "MOONS"
+MOONS_SAMPLES = (4, 1_000_000)  # the rows `glassnet train moons` draws: enough for every part
+MOONS_NOISE = (0.0, 10.0)  # the noise it takes, in the moons' units (their radius is 1)
+
+
+def saved_moons(info: Mapping[str, Any]) -> tuple[int, float, int]:
+    """(n_samples, noise, seed) of the moons a moons run's ``info`` records (the checkpoint's),
+    each checked, as the command line checks them: a run regenerates its data from them."""
+    try:
+        n_samples, noise, seed = int(info["n_samples"]), float(info["noise"]), int(info["data_seed"])
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
+        raise ValueError(
+            f"the model's moons settings are damaged ({type(error).__name__}: {error})"
+        ) from None
+    if not (
+        MOONS_SAMPLES[0] <= n_samples <= MOONS_SAMPLES[1]
+        and MOONS_NOISE[0] <= noise <= MOONS_NOISE[1]
+        and 0 <= seed <= MAX_SEED
+    ):
+        raise ValueError(
+            f"the model's moons settings are out of range: {n_samples} samples, noise {noise}, seed {seed}"
+        )
+    return n_samples, noise, seed
 
 
 def moons_data(n_samples: int = 400, noise: float = 0.2, seed: int = 0) -> tuple[Array, Array]:

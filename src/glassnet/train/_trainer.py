@@ -16,22 +16,21 @@ With ``config.refit`` and a validation set, every member is trained twice, as
 scikit-learn's ``refit``: a validation pass on the training rows (its curves and
 validation figures are what the run reports about generalisation), then a final pass
 from the same initial weights on the training and validation rows together, with the
-same schedule and no early stopping; the final pass gives the model. Internally the
-passes are jobs 0…K−1 (validation) and K…2K−1 (final), so an interrupted run resumes
-in either pass.
+same schedule and no validation rows; the final pass gives the model. It trains all the
+epochs, or, under early stopping (``patience`` > 0), as many as its validation pass kept
+(the pass's best epoch, or the one it stopped at without ``restore_best``): the number of
+epochs is what early stopping chose, and the final pass applies that choice to all the
+rows. Internally the passes are jobs 0…K−1 (validation) and K…2K−1 (final), so an
+interrupted run resumes in either pass.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +46,7 @@ from glassnet._checks import (
     positive_int,
     shown,
 )
+from glassnet._seeds import ORDER_STREAM
 from glassnet.losses import Loss, get_loss, overflow_advice
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, CosineLR, ExponentialLR, LRScheduler, StepLR
@@ -61,10 +61,13 @@ from glassnet.train._metrics import (
     output_deviations,
     regression_metrics,
 )
-
-# The seed stream of the batch order, [seed, member, ORDER_STREAM]: apart from the streams of
-# the initial weights, [seed, member], and of the Fourier frequencies, [seed, FOURIER_STREAM].
-ORDER_STREAM = 0x4F52444552  # "ORDER"
+from glassnet.train._signals import (
+    StopSignalInterrupt,
+    active_stop_signals,
+    catch_sigint,
+    interrupted_text,
+    restore_handlers,
+)
 
 
 @dataclass(frozen=True)
@@ -139,8 +142,8 @@ class _Progress:
     best_val: float = math.inf
     best_epoch: int = 0  # 1-based (0: none)
     bad_epochs: int = 0  # epochs since the last improvement
-    last_good: dict[str, Array] | None = None  # weights at the start of the epoch in progress
-    previous_good: dict[str, Array] | None = None  # and of the epoch before it
+    epoch_start: dict[str, Array] | None = None  # weights at the start of the epoch in progress
+    previous_epoch_start: dict[str, Array] | None = None  # and of the epoch before it
 
     @classmethod
     def resumed(cls, state: ResumeState) -> _Progress:
@@ -151,9 +154,11 @@ class _Progress:
     def start_epoch(self, engine: Engine, resume: ResumeState | None, start_batch: int) -> None:
         """Record the weights an epoch starts from; ``resume`` for the first epoch of a resumed
         run, whose start (mid-epoch) and the epoch before's come from the state."""
-        self.previous_good = self.last_good if resume is None else resume.previous_epoch_start_weights
+        self.previous_epoch_start = (
+            self.epoch_start if resume is None else resume.previous_epoch_start_weights
+        )
         resumed_start = resume.epoch_start_weights if resume is not None and start_batch > 0 else None
-        self.last_good = resumed_start if resumed_start is not None else engine.get_weights()
+        self.epoch_start = resumed_start if resumed_start is not None else engine.get_weights()
 
     def validated(self, val_loss: float, epoch: int, engine: Engine, *, restore: bool, patience: int) -> bool:
         """Keep 0-based ``epoch``'s validation loss (and weights, with ``restore``) if it is the
@@ -178,178 +183,6 @@ def _show_epoch(bar: Any, record: dict[str, float]) -> None:
     elif "val_accuracy" in record:
         shown["val_acc"] = f"{record['val_accuracy']:.3f}"
     bar.set_postfix(shown, refresh=False)
-
-
-# The signals that stop a training as Ctrl-C does: SIGINT (Ctrl-C), SIGTERM (`kill`, `timeout`,
-# a job scheduler) and, where the platform has it, SIGHUP (the terminal closed)
-STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-
-
-def catchable_stop_signals() -> list[signal.Signals]:
-    """Those of :data:`STOP_SIGNALS` that come to this thread through a handler Python may replace
-    and put back: none outside the main thread; not one the process ignores (SIGINT in a
-    background job, SIGHUP under ``nohup``), which it goes on ignoring; not one under a handler
-    installed outside Python."""
-    if threading.current_thread() is not threading.main_thread():
-        return []
-    return [signum for signum in STOP_SIGNALS if signal.getsignal(signum) not in (signal.SIG_IGN, None)]
-
-
-def signal_name(signum: int) -> str:
-    """ "SIGTERM" for 15, say; "signal N" for a number the platform does not name."""
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
-
-
-def interrupted_text(signum: int | None) -> str:
-    """How a message says the run was stopped: "interrupted" for Ctrl-C (SIGINT) or a stop asked
-    for in code (None), "interrupted by SIGTERM" for another stop signal."""
-    return (
-        "interrupted"
-        if signum is None or signum == signal.SIGINT
-        else f"interrupted by {signal_name(signum)}"
-    )
-
-
-class StopSignalInterrupt(KeyboardInterrupt):
-    """A stop signal that ends the work at once, raised where it lands as Ctrl-C raises
-    KeyboardInterrupt (which it is); ``signum`` says which signal, for the exit status
-    (128 + signum, as a shell reports a process the signal ended)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal_name(signum))
-        self.signum = signum
-
-
-_STOP_SIGNALS_SCOPE: ContextVar[StopSignals | None] = ContextVar("glassnet_stop_signals", default=None)
-
-
-class StopSignals:
-    """The stop signals (:data:`STOP_SIGNALS`) of a command that trains, then writes what it trained.
-
-    As a context manager in the main thread it catches every stop signal that reaches Python
-    (:func:`catchable_stop_signals`) and puts the previous handlers back on exit. A signal
-
-    - before any training raises :class:`StopSignalInterrupt` at once, as Ctrl-C raises
-      KeyboardInterrupt (a SIGTERM then unwinds as Ctrl-C does, what was set up taken down,
-      instead of killing the process);
-    - while a ``Trainer(handle_sigint=True)`` runs inside the scope asks it to stop after the
-      current batch (its result then names the signal); a second one raises at once;
-    - from the end of that training on is held back and recorded in :attr:`held`: a run that has
-      finished is never lost to a signal in the moment between its last batch and its files,
-      which the caller writes before it reports the signal. A training that raises puts the
-      scope back to raising.
-
-    Outside the main thread it does nothing (no signal reaches it there).
-    """
-
-    def __init__(self) -> None:
-        self.held: list[int] = []  # signals held back since training ended, in order
-        self._mode = "raise"  # "raise", "train" or "hold"
-        self._trainer: Trainer | None = None
-        self._training: list[int] = []  # signals received while the trainer ran
-        self._previous: dict[int, Any] = {}
-        self._token: Token[StopSignals | None] | None = None
-
-    def __enter__(self) -> StopSignals:
-        # held while the handlers go in: one signal between two of them must not raise with
-        # the first installed and nothing to put it back
-        self._mode = "hold"
-        try:
-            for signum in catchable_stop_signals():
-                self._previous[signum] = signal.signal(signum, self._on_signal)
-        except BaseException:
-            self._restore()
-            raise
-        if self._previous:
-            self._token = _STOP_SIGNALS_SCOPE.set(self)
-        self._mode = "raise"
-        if self.held:  # one came while they went in: as it would have, now, with them back out
-            first = self.take_held()[0]
-            self.__exit__()
-            raise StopSignalInterrupt(first)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._token is not None:
-            _STOP_SIGNALS_SCOPE.reset(self._token)
-            self._token = None
-        self._mode = "hold"  # one coming while the handlers go back is held, not raised half-way
-        self._restore()
-        # a signal held and not reported (its caller took it with take_held): delivered now to
-        # the handler it would have met, so a process told to end ends
-        for signum in self.take_held():
-            signal.raise_signal(signum)
-
-    def _restore(self) -> None:
-        for signum, handler in self._previous.items():
-            signal.signal(signum, handler)
-        self._previous = {}
-
-    def take_held(self) -> list[int]:
-        """The signals held so far, which the caller reports (and so takes: they are not
-        delivered again when the scope ends)."""
-        taken, self.held[:] = list(self.held), []
-        return taken
-
-    @property
-    def active(self) -> bool:
-        """Whether the scope catches any signal (it was entered in the main thread, and not every
-        stop signal is ignored)."""
-        return bool(self._previous)
-
-    @contextlib.contextmanager
-    def holding(self) -> Iterator[list[int]]:
-        """Hold the signals back while the block runs (files being written); yields :attr:`held`."""
-        mode, self._mode = self._mode, "hold"
-        try:
-            yield self.held
-        finally:
-            self._mode = mode
-
-    def _on_signal(self, signum: int, frame: Any) -> None:
-        if self._mode == "raise":
-            raise StopSignalInterrupt(signum)
-        if self._mode == "train" and self._trainer is not None:
-            if self._training:  # a second one: stop at once
-                raise StopSignalInterrupt(signum)
-            self._training.append(signum)
-            self._trainer._stop_for(signum)
-            return
-        self.held.append(signum)
-
-    def _start_training(self, trainer: Trainer) -> None:
-        self._trainer, self._training = trainer, []
-        self._mode = "train"
-
-    def _end_training(self, result: TrainResult | None) -> None:
-        """After ``Trainer.run``: ``result`` None when it raised."""
-        self._mode = "hold" if result is not None else "raise"  # first: a signal from now on is held
-        self._trainer = None
-        if result is not None and result.status != "interrupted":
-            # received in the last batch, or after it: the run finished all the same
-            self.held.extend(self._training)
-        self._training = []
-
-
-def active_stop_signals() -> StopSignals | None:
-    """The :class:`StopSignals` scope this code runs in, or None; always None outside the main
-    thread, which a context copied into a worker thread (``asyncio.to_thread``) would carry."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    scope = _STOP_SIGNALS_SCOPE.get()
-    return scope if scope is not None and scope.active else None
-
-
-def interrupted_status(signum: int | None) -> int:
-    """The exit status of a command a stop signal ended: 128 + its number, as a shell reports a
-    process the signal ended (130 for Ctrl-C, 143 for SIGTERM); 130 for None (a stop asked for
-    in code)."""
-    return 128 + int(signal.SIGINT if signum is None else signum)
 
 
 # What a resumed run may set otherwise: where and how fast it computes, not what. The CLI's
@@ -613,8 +446,7 @@ class Trainer:
         try:
             return self._run(resume, start)
         finally:
-            for signum, handler in previous_handlers.items():
-                signal.signal(signum, handler)
+            restore_handlers(previous_handlers)
 
     # -- internals ------------------------------------------------------------------
 
@@ -646,13 +478,11 @@ class Trainer:
 
         def on_signal(signum: int, frame: Any) -> None:
             if self._stop_signal is not None:  # a second one: stop at once
-                for caught, handler in previous.items():
-                    signal.signal(caught, handler)
+                restore_handlers(previous)
                 raise StopSignalInterrupt(signum)
             self._stop_for(signum)
 
-        if signal.SIGINT in catchable_stop_signals():
-            previous[signal.SIGINT] = signal.signal(signal.SIGINT, on_signal)
+        previous.update(catch_sigint(on_signal))
         return previous
 
     def _run(self, resume: ResumeState | None, start: float) -> TrainResult:
@@ -769,11 +599,12 @@ class Trainer:
         n = len(rows.x)
         batch_size = min(config.batch_size, n)
         n_batches = -(-n // batch_size)
+        epochs = self._epochs(job, finished)
         if resume is not None:
-            if not (0 <= resume.epoch < config.epochs and 0 <= resume.batch < n_batches):
+            if not (0 <= resume.epoch < epochs and 0 <= resume.batch < n_batches):
                 raise ValueError(
                     f"resume state is at epoch {resume.epoch + 1}, batch {resume.batch}; the run has "
-                    f"{config.epochs} epochs of {n_batches} batches"
+                    f"{epochs} epochs of {n_batches} batches"
                 )
             engine.load_optimizer_state(resume.optimizer)
             progress = _Progress.resumed(resume)
@@ -794,7 +625,7 @@ class Trainer:
             return snapshot(0, 0, sums)
         orders = self.epoch_orders(job % config.ensemble, n, start=first_epoch)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            for epoch in range(first_epoch, config.epochs):
+            for epoch in range(first_epoch, epochs):
                 lr = self._rates(epoch)
                 engine.set_lr(lr)
                 start_batch = first_batch if epoch == first_epoch else 0
@@ -816,7 +647,7 @@ class Trainer:
                         return snapshot(epoch, batch + 1, sums)
                 # Divergence is read once per epoch, with the sums: reading the loss of every
                 # batch would wait for the device after every step (the torch engine on CUDA).
-                # A diverged epoch ends with NaN weights; the epoch's starting weights are kept.
+                # A diverged epoch ends with NaN weights: which weights are kept, see _diverged.
                 sums = _epoch_sums(engine, n)
                 if not math.isfinite(sums[0]):
                     return diverged(epoch, lr, sums[0] / sums[3])  # the epoch's mean loss: inf or nan
@@ -832,15 +663,32 @@ class Trainer:
                     if bar is not None:
                         bar.update(config.epochs - epoch - 1)
                     return self._stopped_early(job, epoch, lr, engine, rows, progress, restore)
-                if self._stop and epoch + 1 < config.epochs:
+                if self._stop and epoch + 1 < epochs:
                     return snapshot(epoch + 1, 0, [0.0, 0.0, 0.0, 0.0])
+        if bar is not None and epochs < config.epochs:  # a final pass cut to its validation pass's epochs
+            bar.update(config.epochs - epochs)
         if restore and progress.best_weights is not None:
             return MemberResult(
                 job, progress.best_weights, progress.history, progress.best_epoch, "completed"
             )
         if not math.isfinite(end := self._training_loss(engine, rows)):  # the last step went out of range
-            return diverged(config.epochs - 1, self._rates(config.epochs - 1), end)
-        return MemberResult(job, engine.get_weights(), progress.history, config.epochs, "completed")
+            return diverged(epochs - 1, self._rates(epochs - 1), end)
+        return MemberResult(job, engine.get_weights(), progress.history, epochs, "completed")
+
+    def _epochs(self, job: int, finished: list[MemberResult]) -> int:
+        """The epochs ``job`` trains: all of them, except a final (refit) pass under early
+        stopping, which trains as many as its member's validation pass kept (its best epoch, or
+        the epoch it stopped at): the validation rows chose that number, as they chose the
+        weights of the validation pass's model."""
+        member, rows = self._job(job)
+        if not (self.refit and rows.x_val is None and self.config.patience > 0):
+            return self.config.epochs
+        validated = next((result for result in finished if result.member == member), None)
+        if validated is None:  # a resume state built by hand can lack it; a run never does
+            raise ValueError(
+                f"member {member + 1}'s final pass needs its validation pass, which is not among the finished"
+            )
+        return max(1, validated.best_epoch)  # 0 would be the initial weights: no epoch improved on them
 
     def _snapshot(
         self,
@@ -866,8 +714,8 @@ class Trainer:
             best_epoch=progress.best_epoch,
             bad_epochs=progress.bad_epochs,
             finished=list(finished),
-            epoch_start_weights=progress.last_good if batch > 0 else None,
-            previous_epoch_start_weights=progress.previous_good if batch > 0 else progress.last_good,
+            epoch_start_weights=progress.epoch_start if batch > 0 else None,
+            previous_epoch_start_weights=progress.previous_epoch_start if batch > 0 else progress.epoch_start,
             config=self.config,
             rows=self._rows(),
             rows_sha256=self.rows_fingerprint(),
@@ -879,7 +727,7 @@ class Trainer:
         """:meth:`_diverged` with the weights ``progress`` holds as candidates: those each
         finished epoch ended with, latest first; the initial weights stand in for an epoch start
         that a resume state saved before glassnet kept it lacks."""
-        ends = [(progress.last_good, epoch), (progress.previous_good, epoch - 1)]
+        ends = [(progress.epoch_start, epoch), (progress.previous_epoch_start, epoch - 1)]
         candidates = [(weights, done) for weights, done in ends if weights is not None and done >= 0]
         if not any(done == 0 for _, done in candidates):
             candidates.append((self.initial_weights(job % self.config.ensemble), 0))
@@ -901,7 +749,7 @@ class Trainer:
 
     def _diverged(
         self,
-        member: int,
+        job: int,
         epoch: int,
         lr: float,
         value: float,
@@ -921,8 +769,8 @@ class Trainer:
         the weights its last step made are first read by the next epoch (with one batch per
         epoch, they are the very weights whose loss became inf).
         """
-        index, _ = self._job(member)  # member is the job number here
-        who = f" (member {index + 1})" if self.config.ensemble > 1 else ""
+        member, _ = self._job(job)
+        who = f" (member {member + 1})" if self.config.ensemble > 1 else ""
         if self.refit:
             who += " in the final pass" if rows.x_val is None else " in the validation pass"
         if best_weights is not None:
@@ -946,7 +794,7 @@ class Trainer:
             f"kept {which}; try a smaller learning rate than {lr:g}"
         )
         engine.set_weights(kept)
-        return MemberResult(member, engine.get_weights(), history, kept_epoch, "diverged", message)
+        return MemberResult(job, engine.get_weights(), history, kept_epoch, "diverged", message)
 
     def _epoch_record(
         self, job: int, data: _Rows, epoch: int, lr: float, sums: list[float], engine: Engine

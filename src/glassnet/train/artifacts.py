@@ -21,7 +21,6 @@ import json
 import math
 import os
 import shlex
-import signal
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
@@ -48,8 +47,6 @@ from glassnet.train._trainer import (
     MemberResult,
     ResumeState,
     TrainResult,
-    active_stop_signals,
-    catchable_stop_signals,
     history_columns,
 )
 
@@ -69,6 +66,7 @@ RUN_FILES = (MODEL_FILE, RESUME_FILE, METRICS_FILE, HISTORY_FILE, *PLOT_FILES)
 def run_info(run: Run) -> dict[str, Any]:
     """What a checkpoint records about the run besides weights and configuration."""
     return {
+        "task": run.task,  # what evaluate, predict and --resume read the data by
         **run.info,
         "split": split_info(run),
         "log_columns": list(run.preprocessor.log_columns),
@@ -194,7 +192,11 @@ def _protocol(result: TrainResult, *, validated: bool) -> str:
         )
     if not result.validation_members:
         return "one pass: the model kept is the one validated"
-    retrained = "for all epochs, keeping the last"
+    retrained = (
+        "for as many epochs as its validation pass kept (early stopping), keeping the last"
+        if result.config.patience > 0
+        else "for all epochs, keeping the last"
+    )
     if result.status == "diverged":  # only a final pass can diverge beside validation passes
         retrained = (
             f"until a final pass diverged (see 'message'): the model kept holds {len(result.members)} of the "
@@ -306,7 +308,7 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
     # those models predict nothing here
     parts, predicted = part_predictions(run, validation_pass=False)
     labels = {"train": "train+val"} if run.result.validation_ensemble() is not None else {}
-    unit = str(run.info.get("target_unit", "dB"))
+    unit = str(run.info.get("target_unit", ""))  # as metrics.json's "unit": none unless the data names one
     measured = {name: run.y[rows] for name, rows in parts.items()}
     written["predicted_vs_measured"] = plots.plot_predicted_vs_measured(
         measured, predicted, out / "predicted_vs_measured.png", unit=unit, labels=labels
@@ -617,39 +619,3 @@ def _raw_name(text: str) -> str:
         return repr(os.fsencode(text))
     except UnicodeError:  # a surrogate that does not stand for a byte
         return ascii(text)
-
-
-@contextlib.contextmanager
-def interrupts_held() -> Iterator[list[int]]:
-    """Ctrl-C, SIGTERM and SIGHUP (:data:`~glassnet.train._trainer.STOP_SIGNALS`) held back until
-    the block ends; yields the list of the signals received meanwhile.
-
-    For the writing of a run's files (a second or so): an interruption half-way would leave
-    a ``--force`` folder with the new model beside the previous run's plots, or a folder with
-    a model and no plots. The caller says, once the block ends, that the files were finished
-    (``glassnet train``, ``glassnet demo``), and exits with 128 + the first signal's number.
-    Inside a :class:`~glassnet.train._trainer.StopSignals` scope the scope holds them, and the
-    list is its :attr:`~glassnet.train._trainer.StopSignals.held`: the signals held since its
-    training ended too; the caller clears the list once it has reported them (a signal left
-    in it reaches its handler when the scope ends). Outside a scope (a program calling the
-    library) only Ctrl-C is held, as a Trainer catches only Ctrl-C there: SIGTERM and SIGHUP
-    are the program's. Outside the main thread nothing is changed and the list stays empty;
-    a signal the process ignores (SIGINT in a background job, SIGHUP under ``nohup``) stays
-    ignored.
-    """
-    scope = active_stop_signals()
-    if scope is not None:
-        with scope.holding() as held:
-            yield held
-        return
-    received: list[int] = []
-    previous: dict[int, Any] = {}
-    try:
-        if signal.SIGINT in catchable_stop_signals():
-            previous[signal.SIGINT] = signal.signal(
-                signal.SIGINT, lambda caught, frame: received.append(caught)
-            )
-        yield received
-    finally:
-        for caught, handler in previous.items():
-            signal.signal(caught, handler)

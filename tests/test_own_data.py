@@ -1,0 +1,151 @@
+"""glassnet on data of the user's own: shapes other than airfoil's, the user's own scalers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glassnet._checks import finite_float
+from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from glassnet.cli import main
+from glassnet.data import StandardScaler
+from glassnet.train import SplitSettings, TrainConfig, Trainer, fit, predict_raw, train_dataset
+from glassnet.train.artifacts import write_run
+
+
+def test_the_target_scale_of_a_fitted_scaler_is_taken_as_it_comes() -> None:
+    """StandardScaler.scale_ of a target is a 0-d array: target_scale takes it as its number."""
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(40, 3)), 10.0 * rng.normal(size=40)
+    scaler = StandardScaler().fit(y)
+    assert isinstance(scaler.scale_, np.ndarray) and scaler.scale_.ndim == 0
+    config = TrainConfig(hidden=(4,), epochs=1, fourier_features=0)
+    trainer = Trainer(config, x, scaler.transform(y), target_scale=scaler.scale_)
+    assert trainer.target_scale == float(scaler.scale_)
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "match"),
+    [
+        (np.array([1.0]), TypeError, r"^scale must be a number, got array\(\[1\.\]\) \(ndarray\)"),
+        (np.array(np.nan), ValueError, r"^scale must be finite, got nan"),
+        (np.array("1.0"), TypeError, r"^scale must be a number"),
+        (np.array(True), TypeError, r"^scale must be a number"),
+    ],
+)
+def test_only_a_0d_array_of_one_finite_number_counts_as_a_number(
+    value: np.ndarray, error: type, match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        finite_float(value, "scale")
+
+
+# --- the CLI on a model trained from Python on data of the user's own ---------------------
+
+
+def _own_run(tmp_path: Path, loss: str = "mse") -> tuple[Path, np.ndarray, np.ndarray]:
+    """A run folder of a model of 3 features trained by train_dataset, and its rows."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(120, 3))
+    if loss == "mse":
+        y = 1e-4 * (x[:, 0] + x[:, 1] * x[:, 2])  # small: written in full, not to 6 decimals
+        config, scale_y = TrainConfig(hidden=(8,), epochs=4, fourier_features=0), True
+    else:
+        y = (x[:, 0] + x[:, 1] > 0).astype(np.float64)
+        config = TrainConfig(hidden=(8,), epochs=4, fourier_features=0, loss="logistic")
+        scale_y = False
+    run = train_dataset("mine", x, y, config, split=SplitSettings(seed=1), scale_y=scale_y)
+    folder = tmp_path / f"run-{loss}"
+    write_run(run, folder, plots=False)
+    return folder, x, y
+
+
+def test_evaluate_measures_a_model_of_own_data_on_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, x, y = _own_run(tmp_path)
+    data = tmp_path / "mine.csv"
+    np.savetxt(data, np.column_stack([x, y]), delimiter=",", fmt="%.17g")
+    assert main(["evaluate", str(folder), "--data", str(data), "--json"]) == 0
+    measured = json.loads(capsys.readouterr().out)
+    saved = json.loads((folder / "metrics.json").read_text())
+    assert measured["test"]["rmse"] == pytest.approx(saved["test"]["rmse"], rel=1e-12)
+    assert set(measured) == {"train", "test", "all"}  # refit: train+val, test, and every row
+
+
+def test_evaluate_of_own_data_without_its_file_says_what_to_give(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, _, _ = _own_run(tmp_path)
+    assert main(["evaluate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "glassnet evaluate: error: the model was trained on data of its own ('mine'): give that data "
+        "with --data FILE, rows of its 3 feature(s) then the target (4 columns: x1, x2, x3, target)\n"
+    )
+
+
+def test_predict_writes_a_small_target_in_full(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, x, _ = _own_run(tmp_path)
+    rows = tmp_path / "rows.csv"
+    np.savetxt(rows, x[:3], delimiter=",", fmt="%.17g")
+    assert main(["predict", str(folder), str(rows)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "x1,x2,x3,prediction"
+    checkpoint = load_checkpoint(folder / "model.npz")
+    expected = predict_raw(checkpoint.ensemble(), checkpoint.load_preprocessor(), x[:3])
+    assert [float(line.split(",")[-1]) for line in lines[1:]] == expected.tolist()  # to the last bit
+
+
+def test_predict_writes_a_classifier_of_own_data_as_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its logit, probability and label, whatever its task's name (not a bare logit)."""
+    folder, x, _ = _own_run(tmp_path, loss="logistic")
+    rows = tmp_path / "rows.csv"
+    np.savetxt(rows, x[:2], delimiter=",", fmt="%.17g")
+    assert main(["predict", str(folder), str(rows)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "x1,x2,x3,logit,probability,label"
+    for line in lines[1:]:
+        logit, probability, label = line.split(",")[-3:]
+        assert float(probability) == pytest.approx(1.0 / (1.0 + np.exp(-float(logit))), rel=1e-15)
+        assert int(label) == int(float(logit) > 0.0)
+
+
+def test_predict_refuses_a_model_of_several_outputs_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 2))
+    result = fit(
+        TrainConfig(hidden=(4,), epochs=1, fourier_features=0), x, np.column_stack([x[:, 0], x[:, 1]])
+    )
+    model = save_checkpoint(tmp_path / "two.npz", Checkpoint(spec=result.spec, members=result.weights))
+    rows = tmp_path / "rows.csv"
+    np.savetxt(rows, x[:2], delimiter=",")
+    assert main(["predict", str(model), str(rows)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"glassnet predict: error: {model} is a model of 2 outputs; glassnet predict writes one"
+    )
+    assert err.count("\n") == 1
+
+
+def test_the_own_data_example_in_the_docs_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/training.md, "Your own data": the example runs as shown and writes a run folder that
+    `glassnet evaluate` measures from the rows it was trained on."""
+    text = (Path(__file__).parents[1] / "docs" / "training.md").read_text(encoding="utf-8")
+    section = text.split("### Your own data", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    names: dict[str, object] = {}
+    exec(compile(code, "docs/training.md", "exec"), names)
+    run = names["run"]
+    assert set(run.metrics["test"]) == {"rmse", "mae", "r2", "n"}  # type: ignore[attr-defined]
+    data = tmp_path / "mine.csv"
+    np.savetxt(data, np.column_stack([names["X"], names["y"]]), delimiter=",", fmt="%.17g")  # type: ignore[call-overload]
+    assert main(["evaluate", "runs/mine", "--data", str(data), "--json"]) == 0

@@ -1,0 +1,104 @@
+"""Under refit, early stopping chooses the final pass's number of epochs.
+
+The validation pass stops early and keeps its best epoch (or the epoch it stopped at); the
+final pass, on the training and validation rows together, then trains that many epochs, so
+that the model kept is the early-stopped recipe applied to all the rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet.train import TrainConfig, Trainer
+
+
+def _rows() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    x, x_val = rng.normal(size=(60, 4)), rng.normal(size=(20, 4))
+    noise = 0.5  # enough that the validation loss turns up within a few epochs at this rate
+    y = np.sin(x[:, 0]) + noise * rng.normal(size=60)
+    y_val = np.sin(x_val[:, 0]) + noise * rng.normal(size=20)
+    return x, y, x_val, y_val
+
+
+# a constant rate, so that a run cut after e epochs is the run of e epochs
+CONFIG = TrainConfig(
+    hidden=(32,), epochs=60, batch_size=16, lr=0.03, schedule="constant", weight_decay=0.0,
+    fourier_features=0, patience=3, ensemble=2,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("restore_best", [True, False])
+def test_the_final_pass_trains_the_epochs_its_validation_pass_kept(restore_best: bool) -> None:
+    x, y, x_val, y_val = _rows()
+    config = CONFIG.replace(restore_best=restore_best)
+    result = Trainer(config, x, y, x_val, y_val).run()
+    assert result.status == "completed"
+    for validated, kept in zip(result.validation_members, result.members, strict=True):
+        assert validated.status == "early_stopped"
+        stopped_at = len(validated.history)
+        chosen = validated.best_epoch if restore_best else stopped_at
+        assert 1 < chosen <= stopped_at < config.epochs  # the validation pass did stop early
+        assert (kept.status, kept.best_epoch, len(kept.history)) == ("completed", chosen, chosen)
+        assert all(record["refit"] == 1.0 for record in kept.history)
+
+
+def test_the_final_pass_is_the_run_of_that_many_epochs_on_all_the_rows() -> None:
+    """The same weights, to the bit, as a validation-free run of the chosen epochs on the
+    training and validation rows together (the same initial weights and batch orders)."""
+    x, y, x_val, y_val = _rows()
+    result = Trainer(CONFIG, x, y, x_val, y_val).run()
+    x_all, y_all = np.concatenate([x, x_val]), np.concatenate([y, y_val])
+    for member, kept in enumerate(result.members):
+        alone = CONFIG.replace(epochs=kept.best_epoch, patience=0, ensemble=member + 1)
+        direct = Trainer(alone, x_all, y_all).run().members[member]
+        assert direct.weights.keys() == kept.weights.keys()
+        for name, values in kept.weights.items():
+            np.testing.assert_array_equal(values, direct.weights[name])
+
+
+def test_without_patience_the_final_pass_trains_every_epoch() -> None:
+    """restore_best alone keeps the validation pass's best epoch, and leaves the final pass all
+    of its epochs (the airfoil recipe: its cosine schedule ends at a rate of 0)."""
+    x, y, x_val, y_val = _rows()
+    config = CONFIG.replace(patience=0, epochs=12, ensemble=1)
+    result = Trainer(config, x, y, x_val, y_val).run()
+    assert result.validation_members[0].best_epoch < config.epochs
+    assert (result.members[0].best_epoch, len(result.members[0].history)) == (12, 12)
+
+
+def test_a_run_interrupted_in_the_cut_final_pass_resumes_to_the_same_weights() -> None:
+    x, y, x_val, y_val = _rows()
+    straight = Trainer(CONFIG, x, y, x_val, y_val).run()
+
+    def stop_in_the_final_pass(trainer: Trainer, record: dict[str, Any]) -> None:
+        if record.get("refit") == 1.0 and record["epoch"] == 2:
+            trainer.request_stop()
+
+    interrupted = Trainer(CONFIG, x, y, x_val, y_val, callback=stop_in_the_final_pass).run()
+    assert interrupted.status == "interrupted" and interrupted.resume is not None
+    resumed = Trainer(CONFIG, x, y, x_val, y_val).run(interrupted.resume)
+    assert [m.best_epoch for m in resumed.members] == [m.best_epoch for m in straight.members]
+    for ours, theirs in zip(straight.members, resumed.members, strict=True):
+        assert ours.history == theirs.history
+        for name, values in ours.weights.items():
+            np.testing.assert_array_equal(values, theirs.weights[name])
+
+
+def test_a_hand_built_resume_state_without_the_validation_pass_is_refused() -> None:
+    x, y, x_val, y_val = _rows()
+
+    def stop_in_the_final_pass(trainer: Trainer, record: dict[str, Any]) -> None:
+        if record.get("refit") == 1.0:
+            trainer.request_stop()
+
+    interrupted = Trainer(
+        CONFIG.replace(ensemble=1), x, y, x_val, y_val, callback=stop_in_the_final_pass
+    ).run()
+    assert interrupted.resume is not None
+    interrupted.resume.finished = []
+    with pytest.raises(ValueError, match=r"^member 1's final pass needs its validation pass"):
+        Trainer(CONFIG.replace(ensemble=1), x, y, x_val, y_val).run(interrupted.resume)
