@@ -1245,8 +1245,8 @@ AIRFOIL: list[Cell] = [
         > validation rows together), so it trains twice. A `Trainer` on this notebook's arrays
         > is still not `glassnet train airfoil`: the command line's data pipeline also adds
         > Fourier features (8 sines and 8 cosines of every standardised input: 5 inputs become
-        > 85), which these arrays lack. Add them with `Preprocessor(fourier_features=8,
-        > fourier_sigma=AIRFOIL_FOURIER_SIGMA)` in section 2 (the recipe's σ per feature,
+        > 85), which these arrays lack. Add them with `Preprocessor(log_columns=AIRFOIL_LOG_COLUMNS,
+        > fourier_features=8, fourier_sigma=AIRFOIL_FOURIER_SIGMA)` in section 2 (the recipe's σ per feature,
         > imported from `glassnet.train`; every model here then takes 85 inputs), or run the whole recipe, split and
         > features included: `from glassnet.train import train_airfoil`, then
         > `run = train_airfoil(data)`, and compare `run.metrics["test"]` with the table above

@@ -1083,7 +1083,7 @@ def test_evaluate_refuses_data_for_a_moons_model(tmp_path: Path, capsys: pytest.
     capsys.readouterr()
     assert main(["evaluate", str(run), "--data", str(shared_airfoil())]) == 2
     assert capsys.readouterr().err == (
-        "glassnet evaluate: error: --data is for airfoil models; a moons model is measured on its "
+        "glassnet evaluate: error: --data is for models of a data file (airfoil, or data of your own); a moons model is measured on its "
         "moons, regenerated from its seed\n"
     )
     assert main(["evaluate", str(run)]) == 0

@@ -51,3 +51,12 @@ def test_every_numeric_field_has_its_bounds() -> None:
         if isinstance(value, int | float) and not isinstance(value, bool)
     }
     assert numeric == set(FIELD_BOUNDS)
+
+
+@pytest.mark.parametrize("name", [name for name, bounds in FIELD_BOUNDS.items() if bounds.integer])
+def test_an_integer_past_any_float_is_out_of_bounds_in_words(name: str) -> None:
+    """10**400 has no float: refused as out of range (ValueError), not with an OverflowError."""
+    with pytest.raises(
+        ValueError, match=rf"^{name} must be an integer in .*, got an integer of about 401 digits$"
+    ):
+        TrainConfig(**{name: 10**400})

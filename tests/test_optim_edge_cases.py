@@ -565,7 +565,7 @@ BAD_UPDATES = [
     # (update, param, grad, a function giving the state, settings changed, error, match)
     ("adam_update", np.ones(3), np.ones(3), lambda: {}, {}, ValueError, r"^adam_update state needs 'step', this update's number \(1 for the first\), got a state with keys \[\]$"),
     ("adam_update", np.ones(3), np.ones(3), lambda: {"step": 0}, {}, ValueError, r"^adam_update state\['step'\] must be >= 1 \(this update's number, 1 for the first\), got 0$"),
-    ("adam_update", np.ones(3), np.ones(3), lambda: {"step": 1.0}, {}, TypeError, r"^adam_update state\['step'\] must be an integer .*, got 1\.0 \(float\)$"),
+    ("adam_update", np.ones(3), np.ones(3), lambda: {"step": 1.5}, {}, TypeError, r"^adam_update state\['step'\] must be an integer .*, got 1\.5 \(float\)$"),
     ("adam_update", np.ones(3), np.ones((2, 3)), _adam_state, {}, ValueError, r"^adam_update grad must have param's shape \(3,\), got \(2, 3\)$"),
     ("adam_update", np.ones(3), np.ones(1), _adam_state, {}, ValueError, r"^adam_update grad must have param's shape \(3,\), got \(1,\)$"),
     ("adam_update", np.ones(3), [1.0, 1.0, 1.0], _adam_state, {}, TypeError, r"^adam_update grad must be a NumPy array of floats, got list$"),
@@ -618,3 +618,24 @@ def test_the_update_functions_refuse_bad_arguments_and_change_nothing(
         assert state.keys() == state_before.keys()
         for key, value in state_before.items():
             np.testing.assert_array_equal(state[key], value, err_msg=key)
+
+
+def test_adam_update_takes_a_whole_float_step_and_remakes_a_scratch_that_does_not_fit() -> None:
+    """torch keeps its step as a float, which a state converted from torch's keeps: a whole
+    float steps as the integer does; the scratch buffer is working memory, made anew."""
+
+    def state(step: float) -> dict[str, Any]:
+        return {
+            "step": step,
+            "exp_avg_scaled": np.full(3, 0.5),
+            "exp_avg_sq": np.full(3, 0.25),
+            "_scratch": np.ones(5),
+        }
+
+    settings: dict[str, Any] = {
+        "lr": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0, "decoupled": False, "amsgrad": False,
+    }  # fmt: skip
+    by_int, by_float = np.ones(3), np.ones(3)
+    optim.adam_update(by_int, np.full(3, 0.1), state(2), **settings)
+    optim.adam_update(by_float, np.full(3, 0.1), state(np.float64(2.0)), **settings)
+    np.testing.assert_array_equal(by_int, by_float)

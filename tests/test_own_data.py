@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from glassnet._checks import finite_float
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.cli import main
+from glassnet.cli._evaluate import warn_unfinished
 from glassnet.data import StandardScaler
 from glassnet.train import SplitSettings, TrainConfig, Trainer, fit, predict_raw, train_dataset
-from glassnet.train.artifacts import write_run
+from glassnet.train.artifacts import run_checkpoint, write_run
 
 
 def test_the_target_scale_of_a_fitted_scaler_is_taken_as_it_comes() -> None:
@@ -30,17 +32,18 @@ def test_the_target_scale_of_a_fitted_scaler_is_taken_as_it_comes() -> None:
 @pytest.mark.parametrize(
     ("value", "error", "match"),
     [
-        (np.array([1.0]), TypeError, r"^scale must be a number, got array\(\[1\.\]\) \(ndarray\)"),
-        (np.array(np.nan), ValueError, r"^scale must be finite, got nan"),
-        (np.array("1.0"), TypeError, r"^scale must be a number"),
-        (np.array(True), TypeError, r"^scale must be a number"),
+        (np.array([1.0]), TypeError, r"^target_scale must be a number, got array\(\[1\.\]\) \(ndarray\)"),
+        (np.array(np.nan), ValueError, r"^target_scale must be finite, got nan"),
+        (np.array("1.0"), TypeError, r"^target_scale must be a number"),
+        (np.array(True), TypeError, r"^target_scale must be a number"),
     ],
 )
-def test_only_a_0d_array_of_one_finite_number_counts_as_a_number(
+def test_only_a_0d_array_of_one_finite_number_is_a_target_scale(
     value: np.ndarray, error: type, match: str
 ) -> None:
+    x = np.zeros((4, 2))
     with pytest.raises(error, match=match):
-        finite_float(value, "scale")
+        Trainer(TrainConfig(hidden=(2,), epochs=1, fourier_features=0), x, x[:, 0], target_scale=value)  # type: ignore[arg-type]
 
 
 # --- the CLI on a model trained from Python on data of the user's own ---------------------
@@ -63,12 +66,18 @@ def _own_run(tmp_path: Path, loss: str = "mse") -> tuple[Path, np.ndarray, np.nd
     return folder, x, y
 
 
+def _data_file(tmp_path: Path, x: np.ndarray, y: np.ndarray) -> Path:
+    """The rows as a data file of one's own: the features, then the target, every digit kept."""
+    data = tmp_path / "mine.csv"
+    np.savetxt(data, np.column_stack([x, y]), delimiter=",", fmt="%.17g")
+    return data
+
+
 def test_evaluate_measures_a_model_of_own_data_on_its_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder, x, y = _own_run(tmp_path)
-    data = tmp_path / "mine.csv"
-    np.savetxt(data, np.column_stack([x, y]), delimiter=",", fmt="%.17g")
+    data = _data_file(tmp_path, x, y)
     assert main(["evaluate", str(folder), "--data", str(data), "--json"]) == 0
     measured = json.loads(capsys.readouterr().out)
     saved = json.loads((folder / "metrics.json").read_text())
@@ -146,6 +155,60 @@ def test_the_own_data_example_in_the_docs_runs(tmp_path: Path, monkeypatch: pyte
     exec(compile(code, "docs/training.md", "exec"), names)
     run = names["run"]
     assert set(run.metrics["test"]) == {"rmse", "mae", "r2", "n"}  # type: ignore[attr-defined]
-    data = tmp_path / "mine.csv"
-    np.savetxt(data, np.column_stack([names["X"], names["y"]]), delimiter=",", fmt="%.17g")  # type: ignore[call-overload]
+    data = _data_file(tmp_path, names["X"], names["y"])  # type: ignore[arg-type]
     assert main(["evaluate", "runs/mine", "--data", str(data), "--json"]) == 0
+
+
+def test_evaluate_prints_a_target_without_a_unit_without_a_gap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, x, y = _own_run(tmp_path)
+    data = _data_file(tmp_path, x, y)
+    assert main(["evaluate", str(folder), "--data", str(data)]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    assert lines and all(re.search(r"RMSE \S+  MAE \S+  R² \S+  \(n=\d+\)$", line) for line in lines), lines
+
+
+def test_an_interrupted_run_of_own_data_is_told_to_resume_from_python(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No `glassnet train mine --resume` (the command trains airfoil and moons only)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 2))
+    config = TrainConfig(hidden=(4,), epochs=3, fourier_features=0)
+    run = train_dataset(
+        "mine",
+        x,
+        x[:, 0],
+        config,
+        split=SplitSettings(),
+        callback=lambda trainer, record: trainer.request_stop(),
+    )
+    assert run.result.status == "interrupted"
+    path = save_checkpoint(tmp_path / "checkpoint.npz", run_checkpoint(run, with_resume=True))
+    with pytest.warns(UserWarning) as caught:
+        warn_unfinished(load_checkpoint(path), path)
+    text = str(caught[-1].message)
+    assert "glassnet train" not in text
+    assert (
+        f"it resumes from Python: train_dataset('mine', …) with the run's rows and settings and resume=load_checkpoint('{path}').resume"
+        in text
+    )
+
+
+def test_evaluate_and_predict_read_a_model_saved_without_its_configuration_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sigmoid-output (BCE) model of own data, its configuration left out: a classifier to both."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(80, 3))
+    y = (x[:, 0] > 0).astype(np.float64)
+    config = TrainConfig(hidden=(4,), epochs=3, fourier_features=0, loss="bce", output_activation="sigmoid")
+    run = train_dataset("mine", x, y, config, split=SplitSettings(), scale_y=False)
+    model = save_checkpoint(tmp_path / "model.npz", dataclasses.replace(run_checkpoint(run), config=None))
+    data, rows = _data_file(tmp_path, x, y), tmp_path / "rows.csv"
+    np.savetxt(rows, x[:2], delimiter=",", fmt="%.17g")
+    assert main(["evaluate", str(model), "--data", str(data), "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)["all"]) == {"accuracy", "n"}
+    assert main(["predict", str(model), str(rows)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "x1,x2,x3,probability,label"

@@ -7,11 +7,14 @@ that the model kept is the early-stopped recipe applied to all the rows.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from conftest import reseal, rewrite_checkpoint
+from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train import TrainConfig, Trainer
 
 
@@ -102,3 +105,58 @@ def test_a_hand_built_resume_state_without_the_validation_pass_is_refused() -> N
     interrupted.resume.finished = []
     with pytest.raises(ValueError, match=r"^member 1's final pass needs its validation pass"):
         Trainer(CONFIG.replace(ensemble=1), x, y, x_val, y_val).run(interrupted.resume)
+
+
+def test_a_state_saved_before_the_final_pass_was_cut_resumes_by_its_own_rule(tmp_path: Path) -> None:
+    """A checkpoint without final_pass_cut comes from a glassnet whose final passes trained every
+    epoch: its run goes on so, even past the epoch the validation pass kept, as it was started."""
+    x, y, x_val, y_val = _rows()
+    config = CONFIG.replace(ensemble=1, epochs=30)
+
+    def stop_late_in_the_final_pass(trainer: Trainer, record: dict[str, Any]) -> None:
+        if record.get("refit") == 1.0 and record["epoch"] == 2:
+            trainer.request_stop()
+
+    interrupted = Trainer(config, x, y, x_val, y_val, callback=stop_late_in_the_final_pass).run()
+    assert interrupted.resume is not None and interrupted.resume.final_pass_cut
+    path = save_checkpoint(
+        tmp_path / "c.npz",
+        Checkpoint(
+            spec=interrupted.spec,
+            members=[interrupted.resume.weights],
+            config=config,
+            resume=interrupted.resume,
+        ),
+    )
+    assert load_checkpoint(path).resume.final_pass_cut  # type: ignore[union-attr]
+
+    def older(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        del meta["resume"]["final_pass_cut"]
+        reseal(arrays, meta)
+
+    rewrite_checkpoint(path, older)
+    state = load_checkpoint(path).resume
+    assert state is not None and not state.final_pass_cut
+    resumed = Trainer(config, x, y, x_val, y_val).run(state)
+    assert resumed.validation_members[0].best_epoch < config.epochs
+    assert (resumed.members[0].best_epoch, len(resumed.members[0].history)) == (30, 30)  # every epoch
+    whole = Trainer(config.replace(patience=0), x, y, x_val, y_val).run()  # the old rule's final pass
+    for name, values in whole.members[0].weights.items():
+        np.testing.assert_array_equal(resumed.members[0].weights[name], values)
+
+
+def test_a_finished_member_past_the_runs_epochs_cuts_nothing_beyond_them() -> None:
+    """A state built by hand whose validation pass claims more epochs than the run has: the
+    final pass trains the run's epochs, not more at a rate of 0."""
+    x, y, x_val, y_val = _rows()
+    config = CONFIG.replace(ensemble=1)
+
+    def stop_in_the_final_pass(trainer: Trainer, record: dict[str, Any]) -> None:
+        if record.get("refit") == 1.0:
+            trainer.request_stop()
+
+    interrupted = Trainer(config, x, y, x_val, y_val, callback=stop_in_the_final_pass).run()
+    assert interrupted.resume is not None
+    interrupted.resume.finished[0].best_epoch = config.epochs + 25
+    resumed = Trainer(config, x, y, x_val, y_val).run(interrupted.resume)
+    assert len(resumed.members[0].history) == config.epochs

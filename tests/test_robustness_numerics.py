@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from glassnet.data import Preprocessor, StandardScaler, load_airfoil
+from glassnet.data import AIRFOIL_LOG_COLUMNS, Preprocessor, StandardScaler, load_airfoil
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, MSELoss
 from glassnet.nn import MLP
 from glassnet.train import TrainConfig, fit, train_airfoil
@@ -124,7 +124,7 @@ def test_trainer_refuses_inputs_that_overflow_float32(engine: str, torch: Any) -
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_a_diverging_learning_rate_is_caught_in_both_engines(engine: str, dtype: str, torch: Any) -> None:
     data = load_airfoil()
-    prep = Preprocessor().fit(data.X, data.y)
+    prep = Preprocessor(AIRFOIL_LOG_COLUMNS).fit(data.X, data.y)
     x, y = prep.transform_x(data.X)[:1000] * 100.0, prep.transform_y(data.y)[:1000]
     config = TrainConfig(
         hidden=(16, 16),

@@ -112,12 +112,7 @@ def check_device_name(device: object, shown_as: str) -> None:
 
 
 def finite_float(value: Any, name: str, *, minimum: float | None = None, strict: bool = False) -> float:
-    """Return ``value`` as a finite float, optionally ≥ ``minimum`` (> when ``strict``).
-
-    A 0-d array of a number counts as that number, as NumPy's reductions and a fitted
-    scaler's ``scale_`` give one."""
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
-        value = value[()]  # the NumPy scalar inside
+    """Return ``value`` as a finite float, optionally ≥ ``minimum`` (> when ``strict``)."""
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise TypeError(f"{name} must be a number, got {shown(value)} ({type(value).__name__})")
     try:

@@ -263,6 +263,7 @@ def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> 
         "seconds": float(state.seconds),
         "rows": None if state.rows is None else [int(n) for n in state.rows],
         "rows_sha256": state.rows_sha256,
+        "final_pass_cut": state.final_pass_cut,
     }
 
 
@@ -707,6 +708,11 @@ def _assemble_resume(
         _finished_member(index, entry, groups, weights_of) for index, entry in enumerate(state["finished"])
     ]
     sums, seconds, rows, rows_sha256 = _resume_tallies(state)
+    # absent from checkpoints saved before a final pass under early stopping was cut to the
+    # epochs its validation pass kept: their runs go on as they started, every final pass whole
+    final_pass_cut = state.get("final_pass_cut", False)
+    if not isinstance(final_pass_cut, bool):
+        raise ValueError(f"resume final_pass_cut must be true or false, got {shown(final_pass_cut)}")
     return ResumeState(
         member=counts["member"],
         epoch=counts["epoch"],
@@ -726,6 +732,7 @@ def _assemble_resume(
         config=config,  # the checkpoint's: the run's settings, which resuming must keep
         rows=rows,
         rows_sha256=rows_sha256,
+        final_pass_cut=final_pass_cut,
     )
 
 

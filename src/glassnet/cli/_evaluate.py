@@ -22,13 +22,14 @@ from glassnet.train.artifacts import (
     unprintable_note,
 )
 
+TRAIN_TASKS = ("airfoil", "moons")  # the tasks `glassnet train` trains and reads the data of
 MODEL_HELP = f"model file, or run folder (its {MODEL_FILE}, or the {RESUME_FILE} of an interrupted run)"
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "evaluate",
-        help="metrics of a saved model (RMSE, MAE, R² in dB; accuracy for moons)",
+        help="metrics of a saved model (RMSE, MAE, R² in the target's units, dB for airfoil; accuracy for a classifier)",
         description="Load MODEL (a model.npz or a run folder) and measure it on its data.",
     )
     parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
@@ -86,14 +87,21 @@ def warn_unfinished(checkpoint: Checkpoint, path: Path) -> None:
             warnings.warn(f"{path} is the model of a run that diverged ({why})", UserWarning, stacklevel=2)
         return
     how = info.get("message") or "interrupted"
-    # the line `glassnet train` printed when it was interrupted: the file the run read, since
-    # resuming needs the same rows
-    source = info.get("data_source")
-    command = resume_command(info.get("task"), path.parent, source)
-    note = unprintable_note(path.parent, source)
-    finish = f"`{command}` finishes it{note}"
-    if path.name != RESUME_FILE:  # renamed: --resume reads FOLDER/checkpoint.npz only
-        finish = f"to finish it, put it back as {path.parent / RESUME_FILE} and run `{command}`{note}"
+    task = info.get("task")
+    if task not in TRAIN_TASKS:  # trained from Python (train_dataset): no command resumes it
+        finish = (
+            f"it resumes from Python: train_dataset({task!r}, …) with the run's rows and settings and "
+            f"resume=load_checkpoint({str(path)!r}).resume"
+        )
+    else:
+        # the line `glassnet train` printed when it was interrupted: the file the run read, since
+        # resuming needs the same rows
+        source = info.get("data_source")
+        command = resume_command(task, path.parent, source)
+        note = unprintable_note(path.parent, source)
+        finish = f"`{command}` finishes it{note}"
+        if path.name != RESUME_FILE:  # renamed: --resume reads FOLDER/checkpoint.npz only
+            finish = f"to finish it, put it back as {path.parent / RESUME_FILE} and run `{command}`{note}"
     warnings.warn(
         f"{path} is the checkpoint of an interrupted run ({how}), not a finished model; {finish}",
         UserWarning,
@@ -125,7 +133,8 @@ def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any,
 
         if data is not None:  # it would be ignored, and the figures taken for that file's
             raise ValueError(
-                "--data is for airfoil models; a moons model is measured on its moons, regenerated from its seed"
+                "--data is for models of a data file (airfoil, or data of your own); a moons model is measured on "
+                "its moons, regenerated from its seed"
             )
         n_samples, noise, seed = saved_moons(checkpoint.info)
         return moons_data(n_samples, noise, seed)
@@ -207,15 +216,21 @@ def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[
     elif split:
         parts.update(model_parts(split, refit=was_refit(checkpoint)))
     parts["all"] = np.arange(len(X))
-    # the loss the model was trained with decides the metrics, as for the run's own; a checkpoint
-    # without its configuration is told apart by its task (moons: a classifier)
-    config = checkpoint.config
-    loss = (
-        config.loss
-        if config is not None
-        else ("logistic" if checkpoint.info.get("task") == "moons" else "mse")
-    )
+    # the loss the model was trained with decides the metrics, as for the run's own
+    loss = trained_loss(checkpoint)
     return evaluate_parts(checkpoint.ensemble(), checkpoint.load_preprocessor(), X, y, parts, loss=loss)
+
+
+def trained_loss(checkpoint: Checkpoint) -> str:
+    """The loss the model was trained with, which decides how evaluate measures it and predict
+    writes it: its configuration's; for a checkpoint saved without one, told by the model: "bce"
+    for a sigmoid output (a probability), "logistic" for a moons model (a logit), else "mse" (a
+    logit classifier of other data saved without its configuration reads as a regression)."""
+    if checkpoint.config is not None:
+        return checkpoint.config.loss
+    if checkpoint.spec.output_activation == "sigmoid":
+        return "bce"
+    return "logistic" if checkpoint.info.get("task") == "moons" else "mse"
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -264,7 +279,8 @@ def metrics_lines(
             rmse, mae, r2 = (
                 metric_text(values[key], decimals) for key, decimals in (("rmse", 3), ("mae", 3), ("r2", 4))
             )
-            measured = f"RMSE {rmse} {unit}  MAE {mae} {unit}  R² {r2}"
+            units = f" {unit}" if unit else ""  # a target without a unit: no gap where it would be
+            measured = f"RMSE {rmse}{units}  MAE {mae}{units}  R² {r2}"
         note = f", {notes[part]}" if part in notes else ""
         lines.append(f"  {labels.get(part, part):{width}s}  {measured}  (n={int(values['n'])}{note})")
     return lines

@@ -16,7 +16,7 @@ import numpy as np
 
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
 from glassnet.checkpoint import Checkpoint, load_checkpoint
-from glassnet.cli._evaluate import MODEL_HELP, model_path, warn_unfinished
+from glassnet.cli._evaluate import MODEL_HELP, model_path, trained_loss, warn_unfinished
 from glassnet.data import DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import COLUMN_ALIASES, COLUMN_UNITS, positive_magnitude_errors
 from glassnet.data._table import (
@@ -78,12 +78,10 @@ def number_text(value: float) -> str:
 
 def is_classifier(checkpoint: Checkpoint) -> bool:
     """Whether the model outputs a class (a logit, or a probability): by the loss it was trained
-    with, whatever its task's name; a checkpoint without its configuration, by its task."""
+    with (:func:`trained_loss`), whatever its task's name, as evaluate measures it."""
     from glassnet.train._engines import REGRESSION_LOSSES
 
-    if checkpoint.config is not None:
-        return checkpoint.config.loss not in REGRESSION_LOSSES
-    return checkpoint.info.get("task") == "moons" or checkpoint.spec.output_activation == "sigmoid"
+    return trained_loss(checkpoint) not in REGRESSION_LOSSES
 
 
 def read_input_rows(

@@ -285,7 +285,8 @@ def _add_common(
         "--no-restore-best",
         action="store_true",
         help=f"keep the last weights, not the best validation ones{needs}; {refit} this is "
-        "the validation pass's choice, the final pass always keeps its last epoch",
+        "the validation pass's choice (with --patience, the epochs the final pass trains), "
+        "the final pass always keeps its last epoch",
     )
     opt.add_argument(
         "--no-refit",

@@ -165,7 +165,12 @@ def _check_state(param: Array, state: dict[str, Any]) -> None:
             f"got a state with keys {sorted(state)}"
         )
     step = state["step"]
-    if isinstance(step, bool) or not isinstance(step, int | np.integer):
+    # a whole float is a count too: torch keeps its step as a float tensor, and a state taken
+    # from it (moments_in_scaled_form) keeps the number as it came
+    whole = isinstance(step, int | np.integer) or (
+        isinstance(step, float | np.floating) and math.isfinite(step) and float(step).is_integer()
+    )
+    if isinstance(step, bool) or not whole:
         raise TypeError(
             f"adam_update state['step'] must be an integer (this update's number, 1 for the first), "
             f"got {shown(step)} ({type(step).__name__})"
@@ -198,7 +203,7 @@ def _check_state(param: Array, state: dict[str, Any]) -> None:
         raise ValueError(
             f"adam_update state is at step {step} but holds no moments {held}; a first update is step 1"
         )
-    for key in (*held, "max_exp_avg_sq", "_scratch"):
+    for key in (*held, "max_exp_avg_sq"):  # not _scratch: working memory, made anew when it does not fit
         check_update_buffer("adam_update", state, key, param)
 
 

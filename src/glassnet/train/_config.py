@@ -39,7 +39,7 @@ class Bounds:
 
     def holds(self, number: float) -> bool:
         return (
-            math.isfinite(number)
+            (isinstance(number, int) or math.isfinite(number))  # an int of 400 digits has no float
             and (self.low < number if self.low_open else self.low <= number)
             and (number < self.high if self.high_open else number <= self.high)
         )
@@ -135,7 +135,8 @@ class TrainConfig:
     # the one it stopped at without restore_best)
     patience: int = 0
     # at the end, go back to the weights of the best validation epoch (under refit: of the
-    # validation pass; the final pass has no validation rows and keeps its last epoch)
+    # validation pass, whose kept epoch is then the final pass's length when patience > 0; the
+    # final pass has no validation rows and keeps its last epoch)
     restore_best: bool = True
     refit: bool = True  # with validation rows: validate first, then retrain on training + validation rows
     clip_norm: float = 0.0  # gradient clipping by global L2 norm (torch's clip_grad_norm_); 0: off

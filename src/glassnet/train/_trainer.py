@@ -129,6 +129,10 @@ class ResumeState:
     # SHA-256 of those rows (Trainer.rows_fingerprint): the same counts of other values, or of
     # the same rows in another order, would train another run; None: not known, as for rows
     rows_sha256: str | None = None
+    # whether the run's final (refit) passes under early stopping train the epochs their validation
+    # passes kept; False for a state saved before glassnet did so, whose final passes train all
+    # epochs, as its run was started to (a resumed run keeps the rule it started with)
+    final_pass_cut: bool = True
 
 
 @dataclass
@@ -336,7 +340,10 @@ class Trainer:
                     f"validation data has {self.x_val.shape[1]} features and {self.y_val.shape[1]} outputs, "
                     f"training data {self.x.shape[1]} and {self.y.shape[1]}"
                 )
-        self.target_scale = finite_float(target_scale, "target_scale", minimum=0.0, strict=True)
+        scale: Any = target_scale
+        if isinstance(scale, np.ndarray) and scale.ndim == 0:  # a StandardScaler's scale_
+            scale = scale[()]  # its number, refused below if it is none
+        self.target_scale = finite_float(scale, "target_scale", minimum=0.0, strict=True)
         self.progress = progress
         self.callback = callback
         self.handle_sigint = handle_sigint
@@ -362,6 +369,7 @@ class Trainer:
         self._stop = False
         self._stop_signal: int | None = None  # the stop signal that asked to stop, if one did
         self._rates = _learning_rates(config)
+        self._final_pass_cut = True  # the rule of the run in progress: see ResumeState.final_pass_cut
 
     # -- public ---------------------------------------------------------------------
 
@@ -432,6 +440,7 @@ class Trainer:
         """
         self._stop = False
         self._stop_signal = None
+        self._final_pass_cut = resume.final_pass_cut if resume is not None else True
         start = time.perf_counter()
         scope = active_stop_signals() if self.handle_sigint else None
         if scope is not None:
@@ -681,14 +690,16 @@ class Trainer:
         the epoch it stopped at): the validation rows chose that number, as they chose the
         weights of the validation pass's model."""
         member, rows = self._job(job)
-        if not (self.refit and rows.x_val is None and self.config.patience > 0):
+        if not (self.refit and rows.x_val is None and self.config.patience > 0 and self._final_pass_cut):
             return self.config.epochs
         validated = next((result for result in finished if result.member == member), None)
         if validated is None:  # a resume state built by hand can lack it; a run never does
             raise ValueError(
                 f"member {member + 1}'s final pass needs its validation pass, which is not among the finished"
             )
-        return max(1, validated.best_epoch)  # 0 would be the initial weights: no epoch improved on them
+        # 0 would be the initial weights (no epoch improved on them); past the run's epochs, a
+        # state built by hand
+        return min(max(1, validated.best_epoch), self.config.epochs)
 
     def _snapshot(
         self,
@@ -719,6 +730,7 @@ class Trainer:
             config=self.config,
             rows=self._rows(),
             rows_sha256=self.rows_fingerprint(),
+            final_pass_cut=self._final_pass_cut,
         )
 
     def _diverged_job(
