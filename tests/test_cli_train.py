@@ -374,9 +374,13 @@ def test_a_diverged_runs_model_is_used_with_a_warning_that_it_diverged(
         (4.9e75, 3, "4.9e+75"),
         (-3.2e150, 4, "-3.2e+150"),
         (math.nan, 3, "nan"),
+        (0.0, 3, "0.000"),
+        (0.0123, 3, "0.012"),  # from 10^(1 − decimals) on: fixed decimals
+        (1.2447e-05, 3, "1.245e-05"),  # below: significant digits, not 0.000
+        (-0.00042, 4, "-0.00042"),
     ],
 )
-def test_a_metric_is_printed_in_fixed_decimals_up_to_a_million(
+def test_a_metric_is_printed_in_fixed_decimals_from_a_hundredth_up_to_a_million(
     value: float, decimals: int, text: str
 ) -> None:
     assert metric_text(value, decimals) == text
@@ -468,7 +472,7 @@ def test_under_refit_the_final_pass_trains_the_epochs_early_stopping_chose(
     assert capsys.readouterr().err == ""
     document = json.loads((tmp_path / "metrics.json").read_text())
     assert document["members"] == [{"member": 0, **member}]
-    cut = "retrained on the training and validation rows for as many epochs as its validation pass kept"
+    cut = "retrained on the training and validation rows for as many epochs as its validation pass kept (patience > 0"
     assert (cut in document["protocol"]) == ("--patience" in options and "--no-refit" not in options)
     with open(tmp_path / "history.csv") as handle:  # the epochs reported are the history's
         passes = [row.get("refit", "nan") for row in csv.DictReader(handle)]

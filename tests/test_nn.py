@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from glassnet import optim
-from glassnet.gradcheck import gradcheck
+from glassnet import gradcheck, optim
 from glassnet.losses import LogisticLoss, MSELoss
 from glassnet.nn import (
     MLP,

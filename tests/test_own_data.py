@@ -14,8 +14,8 @@ from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.cli import main
 from glassnet.cli._evaluate import warn_unfinished
 from glassnet.data import StandardScaler
-from glassnet.train import SplitSettings, TrainConfig, Trainer, fit, predict_raw, train_dataset
-from glassnet.train.artifacts import run_checkpoint, write_run
+from glassnet.train import Run, SplitSettings, TrainConfig, Trainer, fit, predict_raw, train_dataset
+from glassnet.train.artifacts import run_checkpoint, save_resume, write_run
 
 
 def test_the_target_scale_of_a_fitted_scaler_is_taken_as_it_comes() -> None:
@@ -169,21 +169,24 @@ def test_evaluate_prints_a_target_without_a_unit_without_a_gap(
     assert lines and all(re.search(r"RMSE \S+  MAE \S+  R² \S+  \(n=\d+\)$", line) for line in lines), lines
 
 
+def _interrupted_run() -> Run:
+    """A run of one's own data stopped after its first epoch (the callback asks it to stop)."""
+    x = np.random.default_rng(3).normal(size=(60, 2))
+    config = TrainConfig(hidden=(4,), epochs=3, fourier_features=0)
+
+    def stop(trainer: Trainer, record: dict[str, float]) -> None:
+        trainer.request_stop()
+
+    run = train_dataset("mine", x, x[:, 0], config, split=SplitSettings(), callback=stop)
+    assert run.result.status == "interrupted"
+    return run
+
+
 def test_an_interrupted_run_of_own_data_is_told_to_resume_from_python(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No `glassnet train mine --resume` (the command trains airfoil and moons only)."""
-    rng = np.random.default_rng(3)
-    x = rng.normal(size=(60, 2))
-    config = TrainConfig(hidden=(4,), epochs=3, fourier_features=0)
-    run = train_dataset(
-        "mine",
-        x,
-        x[:, 0],
-        config,
-        split=SplitSettings(),
-        callback=lambda trainer, record: trainer.request_stop(),
-    )
+    run = _interrupted_run()
     assert run.result.status == "interrupted"
     path = save_checkpoint(tmp_path / "checkpoint.npz", run_checkpoint(run, with_resume=True))
     with pytest.warns(UserWarning) as caught:
@@ -212,3 +215,69 @@ def test_evaluate_and_predict_read_a_model_saved_without_its_configuration_alike
     assert set(json.loads(capsys.readouterr().out)["all"]) == {"accuracy", "n"}
     assert main(["predict", str(model), str(rows)]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "x1,x2,x3,probability,label"
+
+
+@pytest.mark.parametrize("output", ["relu", "tanh", "softplus", "leaky_relu"])
+def test_the_logistic_loss_refuses_an_output_that_cannot_reach_every_logit(output: str) -> None:
+    """relu's outputs ≥ 0 left every probability at ½ or more; tanh's kept them in (0.27, 0.73)."""
+    with pytest.raises(
+        ValueError,
+        match=rf"^loss='logistic' takes logits, any real number: .*got output_activation='{output}'",
+    ):
+        TrainConfig(loss="logistic", output_activation=output)
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "relu", "tanh", "softplus"])
+def test_a_bounded_output_refuses_a_standardised_target(output: str) -> None:
+    """A sigmoid output of a standardised target floored every prediction at the training mean."""
+    x = np.random.default_rng(6).uniform(size=(50, 2))
+    config = TrainConfig(hidden=(4,), epochs=1, fourier_features=0, output_activation=output)
+    with pytest.raises(
+        ValueError, match=rf"^output_activation='{output}' cannot reach the standardised target"
+    ):
+        train_dataset("mine", x, x[:, 0], config, split=SplitSettings())
+    run = train_dataset("mine", x, x[:, 0], config, split=SplitSettings(), scale_y=False)  # in range: taken
+    assert run.result.status == "completed"
+
+
+def test_evaluate_refuses_a_file_whose_header_swaps_the_models_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Read by position, the swapped columns measured an R² of −2 with no more than the warning
+    every new file gets; predict refuses such a header, and so does evaluate."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(80, 3))
+    config = TrainConfig(hidden=(4,), epochs=2, fourier_features=0)
+    info = {"feature_names": ["a", "b", "c"], "target_name": "y"}
+    run = train_dataset("mine", x, x[:, 0], config, split=SplitSettings(), info=info)
+    write_run(run, tmp_path / "run", plots=False)
+    data = tmp_path / "swapped.csv"
+    data.write_text("b,a,c,y\n" + "".join(f"{r[1]!r},{r[0]!r},{r[2]!r},{r[0]!r}\n" for r in x.tolist()))
+    assert main(["evaluate", str(tmp_path / "run"), "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"glassnet evaluate: error: {data}: line 1: ") and err.count("\n") == 1
+    assert "another order" in err
+
+
+def test_write_run_refuses_an_interrupted_run_naming_save_resume(tmp_path: Path) -> None:
+    """It wrote the validation pass's model as model.npz and metrics of no member, and the
+    resume state was lost; or, stopped in the first pass, failed with 'no trained member'."""
+    run = _interrupted_run()
+    with pytest.raises(
+        ValueError,
+        match=r"^the run was interrupted \(.*\): it has no finished model to write; save_resume\(run, folder\)",
+    ):
+        write_run(run, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    assert save_resume(run, tmp_path / "run").name == "checkpoint.npz"
+
+
+def test_predict_given_a_data_set_of_own_data_names_evaluate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rows with the target as a last column: refused, and evaluate --data named, as for airfoil."""
+    folder, x, y = _own_run(tmp_path)
+    data = _data_file(tmp_path, x, y)
+    assert main(["predict", str(folder), str(data)]) == 2
+    err = capsys.readouterr().err
+    assert f"and `glassnet evaluate {folder} --data {data}` measures the model on it" in err

@@ -1,4 +1,6 @@
-"""The seed streams: every random draw of a run is a function of its seed and of one of these.
+"""The seed streams: every random draw of a run's training is a function of its seed and of
+one of these (the split has its own seed, ``SplitSettings.seed``, the run's by default, drawn
+with ``default_rng(seed)``).
 
 NumPy's ``default_rng`` takes a sequence of integers as its seed, so draws for different
 purposes get independent generators from one user seed by a key per purpose:

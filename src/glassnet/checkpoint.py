@@ -44,7 +44,7 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +64,9 @@ from glassnet.train import (
 )
 from glassnet.train._ensemble import member_activations
 from glassnet.train._trainer import check_resume_config
+
+if TYPE_CHECKING:  # for the annotation only: load_preprocessor imports it when it is called
+    from glassnet.data import Preprocessor
 
 __all__ = [
     "FORMAT",
@@ -134,7 +137,7 @@ class Checkpoint:
         """The members as ``torch.nn.Sequential`` modules."""
         return self.ensemble().torch_modules(device=device)
 
-    def load_preprocessor(self) -> Any:
+    def load_preprocessor(self) -> Preprocessor | None:
         """The fitted :class:`glassnet.data.Preprocessor`, or None if the model has none."""
         if not self.preprocessor:
             return None

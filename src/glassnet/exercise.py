@@ -10,8 +10,9 @@ The sheet trains it with the logistic loss L = log(1 + exp((1 − 2y) ŷ)) and �
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
-from glassnet._checks import Array
+from glassnet._checks import Array, as_dtype
 from glassnet.nn import MLP
 
 __all__ = [
@@ -35,8 +36,11 @@ SHEET_LABEL = -1.0  # the sheet's y; outside {0, 1}, see glassnet.explain
 LEARNING_RATE = 0.1
 
 
-def exercise_network(dtype: type[np.floating] = np.float64) -> MLP:
-    """The sheet's 2→3→1 ReLU network with its weights: ``model[0]`` is (Wʰ, bʰ), ``model[2]`` (Wᵒ, bᵒ)."""
+def exercise_network(dtype: npt.DTypeLike = np.float64) -> MLP:
+    """The sheet's 2→3→1 ReLU network with its weights: ``model[0]`` is (Wʰ, bʰ), ``model[2]`` (Wᵒ, bᵒ).
+
+    ``dtype``: float32 or float64, as a dtype, a type or a name (``np.float32``, ``"float64"``).
+    """
     model = MLP([2, 3, 1], activation="relu", rng=np.random.default_rng(0), dtype=dtype)
     model.load_state_dict(
         {"0.weight": HIDDEN_WEIGHT, "0.bias": HIDDEN_BIAS, "2.weight": OUTPUT_WEIGHT, "2.bias": OUTPUT_BIAS}
@@ -44,6 +48,6 @@ def exercise_network(dtype: type[np.floating] = np.float64) -> MLP:
     return model
 
 
-def exercise_input(dtype: type[np.floating] = np.float64) -> Array:
-    """x = (1, 2) as a batch of one row, shape (1, 2)."""
-    return np.array([INPUT], dtype=dtype)
+def exercise_input(dtype: npt.DTypeLike = np.float64) -> Array:
+    """x = (1, 2) as a batch of one row, shape (1, 2), of ``dtype`` (float32 or float64)."""
+    return np.array([INPUT], dtype=as_dtype(dtype))

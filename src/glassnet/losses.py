@@ -154,10 +154,12 @@ class Loss:
         return grad
 
     def value_and_grad(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> tuple[float, Array]:
+        """(L, dL/dŷ): ``loss(ŷ, y)`` then ``backward()``, a float and an array of ŷ's shape (N, K)."""
         value = self(prediction, target)
         return value, self.backward()
 
     def reduce(self, losses: Array) -> float:
+        """L from the element-wise losses ℓ (any shape, M elements): Σ ℓ / M ("mean") or Σ ℓ ("sum")."""
         total = losses.sum()  # mean as sum / M: the same number as losses.mean(), in half the time
         return float(total / losses.size if self.reduction == "mean" else total)
 
@@ -288,7 +290,9 @@ class LogisticLoss(Loss):
         )
 
     def extra_repr(self) -> str:
-        return f"labels={self.labels!r}, reduction={self.reduction!r}"
+        # strict_labels only when off, as torch's extra_repr shows what differs from the usual
+        literal = "" if self.strict_labels else ", strict_labels=False"
+        return f"labels={self.labels!r}, reduction={self.reduction!r}{literal}"
 
 
 class MSELoss(Loss):
@@ -388,6 +392,10 @@ class BCELoss(Loss):
         self.eps = eps
         # (ε, dtype) pairs found usable, so that eps_for, which runs every step, checks each once
         self._eps_shown: set[tuple[float, np.dtype[Any]]] = set()
+
+    def extra_repr(self) -> str:
+        # eps only when given: None means the dtype's default (eps_for)
+        return super().extra_repr() + ("" if self.eps is None else f", eps={self.eps!r}")
 
     def eps_for(self, dtype: npt.DTypeLike) -> float:
         """ε for probabilities in ``dtype``: ``eps`` when given, else 1e-7 (float32) or 1e-12.

@@ -209,7 +209,8 @@ def plot_residuals_vs_frequency(
     title: str = "Residuals vs frequency",
     labels: Mapping[str, str] | None = None,
 ) -> Path:
-    """Residual (predicted − measured) against frequency on a log axis, for each part;
+    """Residual (predicted − measured) against frequency on a log axis, for each part, in the
+    target's ``unit`` (airfoil's dB by default, the figure being airfoil's; "" for none);
     ``labels`` names a part otherwise than its key in the legend ("train+val")."""
     labels = labels or {}
     parts = _parts(frequency, residual, ("frequencies", "residuals"), "plot_residuals_vs_frequency")
@@ -224,7 +225,7 @@ def plot_residuals_vs_frequency(
     if drawn:  # with no point to show (every residual NaN or inf), a log axis has no range to take
         axes.set_xscale("log")
     axes.set_xlabel("frequency [Hz]")
-    axes.set_ylabel(f"predicted − measured [{unit}]")
+    axes.set_ylabel(f"predicted − measured [{unit}]" if unit else "predicted − measured")
     return _save(figure, path, axes, title)
 
 

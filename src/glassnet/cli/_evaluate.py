@@ -145,7 +145,8 @@ def own_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any, 
     """The (X, y) of a model trained on data of the user's own (``train_dataset`` from Python):
     the file ``data``, read as the airfoil file is (comma, semicolon or tab, header optional),
     its columns the model's features in order and then the target."""
-    from glassnet.data._table import read_table
+    from glassnet.data import DataFormatError
+    from glassnet.data._table import Table, read_table, refuse_reordered_header
 
     preprocessor = checkpoint.load_preprocessor()
     n_features = (preprocessor.n_features if preprocessor is not None else None) or checkpoint.spec.n_inputs
@@ -163,7 +164,25 @@ def own_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any, 
             f"the model was trained on {trained}: give that data with --data FILE, rows of its "
             f"{n_features} feature(s) then the target ({len(columns)} columns: {', '.join(columns)})"
         )
-    table = read_table(data, columns)
+    path = given_path(data, "--data")
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"--data {path} is not a file" if path.exists() else f"--data {path} does not exist"
+        )
+
+    def check(table: Table) -> list[DataFormatError]:
+        # rows are read by position: a header naming the columns in another order is refused, as
+        # predict refuses one, rather than measured with its columns swapped
+        refuse_reordered_header(
+            table,
+            columns,
+            source=str(path),
+            listing="the model's features and its target",
+            reader="the model",
+        )
+        return []
+
+    table = read_table(path, columns, check=check)
     return table.values[:, :n_features], table.values[:, n_features]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
 from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.cli._evaluate import MODEL_HELP, model_path, trained_loss, warn_unfinished
-from glassnet.data import DataFormatError, DataWarning, Preprocessor
+from glassnet.data import FEATURE_NAMES, DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import COLUMN_ALIASES, COLUMN_UNITS, positive_magnitude_errors
 from glassnet.data._table import (
     STDIN_NAME,
@@ -48,8 +48,8 @@ def register(subparsers: Any) -> None:
             "one that lists the model's feature names in another order is refused; comma, semicolon or tab), "
             "predict with MODEL, and write the rows with the prediction appended (stdout without -o; "
             "a level in dB with 6 decimals, in scientific notation below 1e-4 and from 1e9 on; another "
-            "target in full; a classifier's logit and probability in full, and its label, 1 where the "
-            "probability is above ½, else 0). "
+            "target in full; a classifier's logit (none for a sigmoid output) and probability in full, "
+            "and its label, 1 where the probability is above ½, else 0). "
             "INPUT - reads standard input, so rows can be piped in."
         ),
     )
@@ -85,16 +85,16 @@ def is_classifier(checkpoint: Checkpoint) -> bool:
 
 
 def read_input_rows(
-    input_name: str, names: list[str], *, model: str, airfoil: bool, check: Check | None = None
+    input_name: str, names: list[str], *, model: str, by_data_file: bool, check: Check | None = None
 ) -> Table:
     """The rows of INPUT (``-``: standard input) as a table of the model's ``names``, ``check``ed
     (:func:`input_check`: its bad rows are named with the lines that do not parse).
 
     A file whose every row holds exactly one column more than the features is refused all
     the same (predict reads feature rows only), with a note: it reads as a data set, its
-    measured target last, which ``glassnet evaluate MODEL --data FILE`` takes (airfoil models;
-    a moons model is evaluated on its regenerated moons). INPUT is read once and parsed
-    twice at most: a pipe cannot be read again.
+    measured target last, which ``glassnet evaluate MODEL --data FILE`` takes where
+    ``by_data_file`` (every model but a moons one, which is evaluated on its regenerated
+    moons). INPUT is read once and parsed twice at most: a pipe cannot be read again.
     """
     path: Path | None = None
     if input_name == STDIN:
@@ -118,7 +118,7 @@ def read_input_rows(
         f"; its rows have one column more than the model's {len(names)} features: a file holding the "
         "measured target as its last column is a data set"
     )
-    if airfoil:
+    if by_data_file:
         piped = path is None or not path.is_file()  # standard input or a pipe: gone once read
         data = "FILE" if piped else shlex.quote(input_name)
         saved = " once its rows are saved as FILE" if piped else ""
@@ -250,11 +250,13 @@ def handle(args: argparse.Namespace) -> int:
     names = [str(name) for name in checkpoint.info.get("feature_names", [])]
     if len(names) != n_features:
         names = [f"x{i + 1}" for i in range(n_features)]
-    airfoil = checkpoint.info.get("task") == "airfoil"
+    # airfoil's checks (magnitudes > 0, its column names and units) on its 5 columns only
+    airfoil = checkpoint.info.get("task") == "airfoil" and n_features == len(FEATURE_NAMES)
     check = input_check(
         preprocessor, names, source, airfoil=airfoil, path=None if from_stdin else Path(args.input)
     )
-    table = read_input_rows(args.input, names, model=args.model, airfoil=airfoil, check=check)
+    by_data_file = checkpoint.info.get("task") != "moons"
+    table = read_input_rows(args.input, names, model=args.model, by_data_file=by_data_file, check=check)
     rows = table.values  # (N, d)
     warn_extrapolation(table, preprocessor, names, source)
     with np.errstate(over="ignore", invalid="ignore"):

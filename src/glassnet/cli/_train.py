@@ -303,7 +303,11 @@ def _add_common(
         help=f"train K models with different seeds (and the --activation names in turn), "
         f"average them (default {d.ensemble})",
     )
-    opt.add_argument("--seed", metavar="S", help=f"seed of the split, weights and batches (default {d.seed})")
+    opt.add_argument(
+        "--seed",
+        metavar="S",
+        help=f"seed of the split, weights, batches and Fourier frequencies (default {d.seed})",
+    )
     opt.add_argument("--engine", choices=ENGINES, help=f"default {d.engine}")
     opt.add_argument("--device", choices=("cpu", "cuda"), help="torch engine: cpu or cuda (default cpu)")
     opt.add_argument(

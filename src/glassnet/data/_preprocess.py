@@ -145,7 +145,7 @@ class Preprocessor:
     followed by K sines and K cosines of every column (:class:`FourierFeatures`, σ =
     ``fourier_sigma``, one for every column or one per column, frequencies drawn by ``fit``
     from ``seed``). Shapes: X (N, d) ->
-    (N, d), or (N, d(1 + 2K)) with Fourier features; y (N,) -> (N,).
+    (N, d), or (N, d(1 + 2K)) with Fourier features; y (N,) or, to fit, (N, 1) -> (N,).
 
     ``fit`` also keeps every feature's range over the training rows (``training_range``),
     so that inputs outside it can be flagged as extrapolation (``outside_training_range``).

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from glassnet._checks import Array, as_float_array, finite_float, positive_int
 from glassnet._files import atomic_write_text
 from glassnet.exercise import INPUT, LEARNING_RATE, SHEET_LABEL, exercise_network
-from glassnet.explain._derivation import Derivation, LossRecord, ParamRecord, derive, read_network
+from glassnet.explain._derivation import Derivation, LossRecord, ParamRecord, TableRow, derive, read_network
 from glassnet.explain._document import PATH_SHOW_LIMIT, build_document
 from glassnet.explain._notation import Notation, ParamRef, all_params, make_notation, parse_param
 from glassnet.explain._symbols import LatexStyle, Style
@@ -50,7 +50,7 @@ class Alternative:
     derivation: Derivation
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Explanation:
     """A worked solution: the derivation's numbers and the ways to show them.
 
@@ -101,6 +101,7 @@ class Explanation:
         return explanation_dict(self)
 
     def to_json(self, indent: int | None = 2) -> str:
+        """``to_dict()`` as JSON text, ``indent`` spaces per level (None: one line), ending in a newline."""
         import json
 
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
@@ -163,6 +164,34 @@ class Explanation:
     def __str__(self) -> str:
         return self.to_text()
 
+    def __repr__(self) -> str:
+        """One line on what is explained, not every number (the exercise's would be 6,800
+        characters): the sizes, the loss, the parameters (as ``params`` names them), η, each
+        check's largest |Δ| to the backward pass (``'skipped'`` when it did not run), and
+        whether a second reading follows; ``str()``, ``render()`` show the solution itself."""
+        d = self.derivation
+        try:
+            records: list[ParamRecord | TableRow] = [*d.params, *(d.table or ())]
+            fd = [abs(r.numeric - r.engine) for r in records if r.numeric is not None]
+            tv = [abs(r.torch - r.engine) for r in records if r.torch is not None]
+            checks = {
+                "finite_difference": _largest(fd) if d.fd_note is None else "skipped",
+                "torch": _largest(tv) if d.torch_available else "skipped",
+            }
+            shown = [
+                f"sizes={list(d.notation.sizes)}",
+                f"loss={d.loss.loss!r}",
+                f"params={[r.ref.short_name(d.notation) for r in d.params]}",
+                *(["all_params=True"] if d.table is not None else []),
+                *([f"steps={len(d.steps)}"] if d.steps else []),
+                f"learning_rate={d.learning_rate!r}",
+                f"checks={checks}",
+                f"alternative={self.alternative is not None}",
+            ]
+        except (AttributeError, TypeError):  # built by hand from something else: say what it holds
+            shown = [f"title={self.title!r}", f"derivation={type(d).__name__}"]
+        return f"Explanation({', '.join(shown)})"
+
     # -- numbers -----------------------------------------------------------------------
 
     def param(self, name: str | None = None) -> ParamRecord:
@@ -193,7 +222,13 @@ def _power_e(exponent: str) -> str:
 
 
 def format_for(path: str | os.PathLike[str]) -> Format:
+    """The format ``save`` picks for ``path``: .txt text, .md markdown, .tex latex, .json json, else text."""
     return SUFFIXES.get(Path(path).suffix.lower(), "text")
+
+
+def _largest(differences: list[float]) -> float | None:
+    """The largest of ``differences`` to two significant digits (a check's |Δ|), None when empty."""
+    return float(f"{max(differences):.2g}") if differences else None
 
 
 def _as_vector(values: npt.ArrayLike, name: str, size: int, what: str) -> Array:

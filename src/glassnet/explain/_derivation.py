@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from glassnet._checks import Array
+from glassnet._gradcheck import gradcheck
 from glassnet.explain._notation import Notation, ParamRef, all_params
 from glassnet.explain._torch import torch_gradients
-from glassnet.gradcheck import gradcheck
 from glassnet.losses import LogisticLoss, Loss
 from glassnet.nn import Activation, Identity, Linear, Module, Sequential, flatten_modules
 from glassnet.optim import SGD

@@ -29,6 +29,7 @@ import inspect
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -325,7 +326,7 @@ def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = Non
 def explain_spec(
     spec: ExplainSpec | str | os.PathLike[str] | dict[str, Any],
     *,
-    params: list[str] | tuple[str, ...] | None = None,
+    params: str | Sequence[str] | None = None,
     all_params: bool | None = None,
     steps: int | None = None,
     digits: int | None = None,
@@ -353,7 +354,7 @@ def explain_spec(
 
 def _explain_parsed(
     spec: ExplainSpec,
-    params: list[str] | tuple[str, ...] | None,
+    params: str | Sequence[str] | None,
     all_params: bool | None,
     steps: int | None,
     digits: int | None,

@@ -22,14 +22,18 @@ def init_linear(
     out_features: int,
     init: Init,
     rng: np.random.Generator,
-    dtype: np.dtype[np.floating],
+    dtype: npt.DTypeLike,
 ) -> tuple[Array, Array]:
-    """Draw (W, b) for a layer with ``in_features`` inputs and ``out_features`` outputs.
+    """Draw (W, b) for a layer with ``in_features`` inputs and ``out_features`` outputs, of
+    ``dtype`` (float32 or float64, as a dtype, a type or a name: ``np.float32``, ``"float64"``).
+
+    Shapes: W (out, in), b (out,).
 
     - ``"torch"``: PyTorch's default for ``nn.Linear``, W, b ~ U(−1/√in, 1/√in).
     - ``"he"``: He (Kaiming) normal for ReLU nets, W ~ N(0, 2/in), b = 0.
     - ``"xavier"``: Glorot uniform for tanh/sigmoid nets, W ~ U(−a, a), a = √(6/(in+out)), b = 0.
     """
+    resolved = as_dtype(dtype)  # TypeError for an integer dtype, before any draw
     shape = (out_features, in_features)
     if init == "torch":
         bound = 1.0 / math.sqrt(in_features)
@@ -44,7 +48,7 @@ def init_linear(
         bias = np.zeros(out_features)
     else:
         raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
-    return weight.astype(dtype), bias.astype(dtype)
+    return weight.astype(resolved), bias.astype(resolved)
 
 
 @functools.lru_cache(maxsize=16)
@@ -84,7 +88,7 @@ class Linear(Module):
         if rng is not None and not isinstance(rng, np.random.Generator):
             raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
         weight, bias = init_linear(
-            self.in_features, self.out_features, init, rng or np.random.default_rng(), as_dtype(dtype)
+            self.in_features, self.out_features, init, rng or np.random.default_rng(), dtype
         )
         self.weight = Parameter(weight)
         self.bias = Parameter(bias)
@@ -96,6 +100,7 @@ class Linear(Module):
         return self.weight.data.dtype
 
     def forward(self, x: Array) -> Array:
+        """Y = X Wᵀ + b, keeping X for backward. Shapes: X (N, in) -> Y (N, out)."""
         # ndarray.dot, here and in backward, is the same BLAS product as @ and np.dot with the
         # least overhead per call (np.dot first runs NumPy's __array_function__ dispatch in
         # Python; timings: docs/benchmarks.md, "What the engine does for speed"), which adds

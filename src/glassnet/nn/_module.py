@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NamedTuple, Self
+from typing import Any, NamedTuple, Self, SupportsIndex, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -50,9 +50,11 @@ class Module:
             cls.backward_params = Module.backward_params  # type: ignore[method-assign]
 
     def forward(self, x: Array) -> Array:
+        """Y = f(X) without ``__call__``'s checks, keeping what backward needs: (N, in) -> (N, out)."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward")
 
     def backward(self, grad_out: Array) -> Array:
+        """Add dL/dθ to every parameter's grad; return dL/dX. Shapes: dL/dY (N, out) -> dL/dX (N, in)."""
         raise NotImplementedError(f"{type(self).__name__} does not define backward")
 
     def backward_params(self, grad_out: Array) -> None:
@@ -65,6 +67,7 @@ class Module:
         self.backward(grad_out)
 
     def __call__(self, x: npt.ArrayLike) -> Array:
+        """``forward`` of x checked (2-D, finite) and cast to the parameters' dtype: (N, in) -> (N, out)."""
         return self.forward(as_float_array(x, name=self._input_name, dtype=self.dtype, ndim=2))
 
     # -- parameters and children -------------------------------------------------------
@@ -116,6 +119,7 @@ class Module:
         return [parameter for _, parameter in self.named_parameters()]
 
     def num_parameters(self) -> int:
+        """The number of scalar parameters (elements of every array; tied ones counted once)."""
         return sum(parameter.size for parameter in self.parameters())
 
     @property
@@ -133,6 +137,7 @@ class Module:
         return None
 
     def zero_grad(self) -> None:
+        """Set every parameter's gradient to zero, before the next backward accumulates into it."""
         for parameter in self.parameters():
             parameter.zero_grad()
 
@@ -153,6 +158,7 @@ class Module:
     # -- modes -------------------------------------------------------------------------
 
     def train(self, mode: bool = True) -> Self:
+        """Set ``training`` to ``mode`` on this module and every module below it; return self."""
         if not isinstance(mode, bool | np.bool_):  # "eval" or 0 would be kept as they are
             raise TypeError(f"{type(self).__name__}.train mode must be True or False, got {mode!r}")
         mode = bool(mode)
@@ -161,6 +167,7 @@ class Module:
         return self
 
     def eval(self) -> Self:
+        """``train(False)``: evaluation mode for this module and every module below it; return self."""
         return self.train(False)
 
     # -- state -------------------------------------------------------------------------
@@ -343,7 +350,12 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self.layers)
 
-    def __getitem__(self, index: int | slice) -> Any:
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Module: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequential: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> Module:
+        """The layer at ``index`` (negative from the end), or a Sequential of the layers in a slice."""
         if isinstance(index, slice):
             return Sequential(*self.layers[index])
         try:

@@ -127,6 +127,7 @@ class Optimizer:
             self.update_group(data, grad, state, group)
 
     def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` (its ``data``'s shape) to zeros, ready for the next backward."""
         for group in self.param_groups:
             for parameter in group["params"]:
                 parameter.zero_grad()
@@ -246,8 +247,18 @@ class Optimizer:
         return groups, states
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.defaults.items())
-        return f"{type(self).__name__}({settings})"
+        """The settings each group is stepped with, read from ``param_groups`` (as torch's repr
+        lists them per group), not ``defaults``: a scheduler, a group's own settings or
+        ``load_state_dict`` change them. One group: one line, ``Adam(lr=0.0125, betas=…)``;
+        several: one ``(group i): lr=…, …`` line each, as a Module lists its children."""
+        name = type(self).__name__
+        groups = [
+            ", ".join(f"{key}={_setting_text(value)}" for key, value in group.items() if key != "params")
+            for group in self.param_groups
+        ]
+        if len(groups) <= 1:
+            return f"{name}({''.join(groups)})"
+        return f"{name}(\n" + "".join(f"  (group {i}): {text}\n" for i, text in enumerate(groups)) + ")"
 
 
 def check_update_arrays(owner: str, param: Any, grad: Any, state: Any) -> None:
@@ -295,6 +306,13 @@ def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:
                 raise ValueError("every parameter group must have a 'params' entry")
         return items  # type: ignore[return-value]
     return [{"params": items}]
+
+
+def _setting_text(value: Any) -> str:
+    """A setting as Python writes it, NumPy scalars as plain numbers (0.9, not np.float64(0.9))."""
+    if isinstance(value, tuple):
+        return repr(tuple(item.item() if isinstance(item, np.generic) else item for item in value))
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _is_shape(shape: Any) -> bool:

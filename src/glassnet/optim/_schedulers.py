@@ -46,11 +46,23 @@ class LRScheduler:
         raise NotImplementedError
 
     def step(self) -> None:
+        """t ← t + 1 (``last_epoch``); each group's ``lr`` ← ``lr_at(base_lr, t)`` (``base_lrs``: (G,))."""
         self._apply(self.last_epoch + 1, self.base_lrs)
 
     def get_last_lr(self) -> list[float]:
         """The rates this scheduler set last (as torch's: a hand-set ``lr`` is not one of them)."""
         return list(self._last_lr)
+
+    def __repr__(self) -> str:
+        """The settings (``_SETTINGS``), then ``base_lr``, t (``last_epoch``) and the rate this
+        scheduler set at t (``get_last_lr``): numbers for one parameter group, lists for several,
+        e.g. ``StepLR(step_size=1, gamma=0.5, base_lr=0.1, last_epoch=3, last_lr=0.0125)``."""
+        parts = [f"{name}={getattr(self, name)!r}" for name in self._SETTINGS]
+        one = len(self.base_lrs) == 1
+        parts.append(f"base_lr={self.base_lrs[0]!r}" if one else f"base_lrs={list(self.base_lrs)!r}")
+        parts.append(f"last_epoch={self.last_epoch}")
+        parts.append(f"last_lr={self._last_lr[0] if one else self._last_lr!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
     def _checked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """``settings`` (one value for each name in ``_SETTINGS``) checked and made plain ints and

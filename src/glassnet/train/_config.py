@@ -308,6 +308,12 @@ def _loss_fits_output(loss: str, output_activation: str | None) -> None:
             "loss='logistic' takes logits (it applies the sigmoid itself): it needs no output "
             "activation, got output_activation='sigmoid'; for a sigmoid output use loss='bce'"
         )
+    if loss == "logistic" and output_activation not in (None, "identity"):
+        # a logit of any sign and size: relu's ≥ 0 leaves P(class 1) ≥ ½, tanh's |ŷ| < 1 keeps it in (0.27, 0.73)
+        raise ValueError(
+            "loss='logistic' takes logits, any real number: it needs no output activation, "
+            f"got output_activation={output_activation!r}, whose outputs cannot reach every logit"
+        )
 
 
 def _choice(value: Any, allowed: Any, name: str) -> None:

@@ -23,6 +23,10 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
     constant: scikit-learn leaves a constant output's squared errors out, this R² counts
     them; the Trainer's ``train_r2`` is the same). One output: the usual
     R² = 1 − Σ (ŷ − y)² / Σ (y − ȳ)².
+
+    Argument order: prediction first, as glassnet's losses take ``loss(ŷ, y)``; the reverse of
+    scikit-learn's ``r2_score(y_true, y_pred)``. RMSE and MAE do not mind the order, R² does
+    (ȳ and SST are the target's): swapped arguments give another R², with no error.
     """
     p, y = _columns(prediction, "predictions"), _columns(target, "targets")  # (N, K)
     if p.shape != y.shape or p.size == 0:

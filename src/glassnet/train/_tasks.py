@@ -81,9 +81,9 @@ class Run:
     """A finished (or interrupted) run with everything needed to report and save it."""
 
     task: str  # "airfoil", "moons", or a caller's name for its own data (train_dataset)
-    X: Array  # (N, d) raw features
-    y: Array  # (N,) raw target (dB for airfoil) or labels 0/1
-    split: Split
+    X: Array = field(repr=False)  # (N, d) raw features
+    y: Array = field(repr=False)  # (N,) raw target (dB for airfoil) or labels 0/1
+    split: Split = field(repr=False)
     split_settings: SplitSettings
     preprocessor: Preprocessor
     result: TrainResult
@@ -95,20 +95,22 @@ class Run:
         return self.result.config
 
     def ensemble(self) -> Ensemble:
+        """The members, taking preprocessed rows (``preprocessor.transform_x``) and predicting in the
+        model's units; :meth:`predict` takes raw rows and answers in the target's."""
         return self.result.ensemble()
 
-    def predict(self, x: Array) -> Array:
-        """Predictions for raw features: dB for airfoil; for moons the model's output, a logit
-        (or a probability, with a sigmoid output). (N, d) -> (N,)."""
+    def predict(self, x: npt.ArrayLike) -> Array:
+        """Predictions for raw features, in the target's units (dB for airfoil); for a classifier
+        the model's output, a logit (or a probability, with a sigmoid output). (N, d) -> (N,)."""
         return predict_raw(self.ensemble(), self.preprocessor, x)
 
     def parts(self) -> dict[str, np.ndarray[Any, Any]]:
         return {"train": self.split.train, "val": self.split.val, "test": self.split.test}
 
 
-def predict_raw(ensemble: Ensemble, preprocessor: Preprocessor | None, x: Array) -> Array:
+def predict_raw(ensemble: Ensemble, preprocessor: Preprocessor | None, x: npt.ArrayLike) -> Array:
     """Model output in the target's units for raw feature rows: (N, d) -> (N,), for a model of
-    one output (a task's: airfoil's level, moons' class); ValueError for one of several."""
+    one output (a level, say, or a classifier's logit or probability); ValueError for one of several."""
     if ensemble.spec.n_outputs != 1:  # [:, 0] would drop the other outputs, silently
         raise ValueError(
             f"predict_raw takes a model of one output, got {ensemble.spec.n_outputs}; "
@@ -178,10 +180,13 @@ def target_scale(preprocessor: Preprocessor) -> float:
     return float(scale)
 
 
+TASKS = ("airfoil", "moons")  # the names of glassnet's own data sets, which their runs are read back by
+
+
 def train_dataset(
     task: str,
-    X: Array,
-    y: Array,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
     config: TrainConfig,
     *,
     split: SplitSettings,
@@ -198,14 +203,61 @@ def train_dataset(
     X (N, d) and y (N,) or (N, 1) are checked whole before the split, so that an error names
     a row as the caller numbers it. The metrics follow the loss, whatever the ``task`` name:
     accuracy for a classifier (labels 0/1, taken as given: ``scale_y=False``), else RMSE,
-    MAE and R² in the target's units.
+    MAE and R² in the target's units. ``task`` names the data in the run's files; "airfoil"
+    and "moons" are glassnet's own data sets (:func:`train_airfoil`, :func:`train_moons`),
+    whose runs ``glassnet evaluate`` and ``predict`` read back as such, and are refused here.
     """
+    if task in TASKS:
+        raise ValueError(
+            f"task {task!r} is glassnet's own data set: train it with train_{task}, or give your data another name"
+        )
+    return _train_dataset(
+        task,
+        X,
+        y,
+        config,
+        split=split,
+        log_columns=log_columns,
+        scale_y=scale_y,
+        progress=progress,
+        resume=resume,
+        callback=callback,
+        handle_sigint=handle_sigint,
+        info=info,
+    )
+
+
+def _train_dataset(
+    task: str,
+    X: npt.ArrayLike,
+    y: npt.ArrayLike,
+    config: TrainConfig,
+    *,
+    split: SplitSettings,
+    log_columns: Sequence[int] = (),
+    scale_y: bool = True,
+    progress: bool = False,
+    resume: ResumeState | None = None,
+    callback: EpochCallback | None = None,
+    handle_sigint: bool = True,
+    info: dict[str, Any] | None = None,
+) -> Run:
+    """:func:`train_dataset` for any task, glassnet's own included."""
     X, y = _dataset_rows(X, y)
     if scale_y and config.loss not in REGRESSION_LOSSES:
         given = "labels 0/1" if config.loss == "logistic" else "targets in [0, 1]"
         raise ValueError(
             f"loss={config.loss!r} trains on {given} as given: pass scale_y=False "
             "(standardised, they would no longer be)"
+        )
+    bounded = config.output_activation not in (None, "identity", "leaky_relu")
+    if scale_y and config.loss in REGRESSION_LOSSES and bounded:
+        # a standardised target is below 0 for about half the rows and beyond ±1 for a third:
+        # such an output would floor (or cap) every prediction, silently
+        raise ValueError(
+            f"output_activation={config.output_activation!r} cannot reach the standardised target "
+            "(scale_y=True: mean 0, standard deviation 1, negative for about half the rows); pass "
+            "scale_y=False for a target already in the output's range, or no output activation"
         )
     # None: the data set's own σ (train_airfoil has given airfoil's); the run's config records it
     sigma = DEFAULT_FOURIER_SIGMA if config.fourier_sigma is None else config.fourier_sigma
@@ -348,7 +400,7 @@ def train_airfoil(
         "data_source": os.path.abspath(dataset.source) if dataset.source is not None else None,
         "n_rows": len(dataset),
     }
-    return train_dataset(
+    return _train_dataset(
         "airfoil",
         dataset.X,
         dataset.y,
@@ -416,6 +468,6 @@ def train_moons(
         "noise": noise,
         "data_seed": config.seed,
     }
-    return train_dataset(
+    return _train_dataset(
         "moons", X, y, config, split=split, log_columns=(), scale_y=False, info=info, **options
     )

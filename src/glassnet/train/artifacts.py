@@ -50,6 +50,34 @@ from glassnet.train._trainer import (
     history_columns,
 )
 
+# what the CLI, the demo and the tests use from here, and the file names of the layout above;
+# the other functions are this module's helpers
+__all__ = [
+    "HISTORY_FILE",
+    "METRICS_FILE",
+    "MODEL_FILE",
+    "PLOT_FILES",
+    "RESUME_FILE",
+    "RUN_FILES",
+    "IncompleteRunError",
+    "data_mismatch",
+    "fresh_run_folder",
+    "history_csv",
+    "json_text",
+    "load_resume",
+    "locked_run_folders",
+    "prepare_out_folder",
+    "refuse_folders_named_as_run_files",
+    "remove_other_run_files",
+    "resume_command",
+    "run_checkpoint",
+    "save_resume",
+    "shell_word",
+    "unprintable_note",
+    "write_plots",
+    "write_run",
+]
+
 MODEL_FILE = "model.npz"
 RESUME_FILE = "checkpoint.npz"
 METRICS_FILE = "metrics.json"
@@ -193,7 +221,8 @@ def _protocol(result: TrainResult, *, validated: bool) -> str:
     if not result.validation_members:
         return "one pass: the model kept is the one validated"
     retrained = (
-        "for as many epochs as its validation pass kept (early stopping), keeping the last"
+        "for as many epochs as its validation pass kept (patience > 0: its best epoch, or without "
+        "restore_best the one it stopped at), keeping the last"
         if result.config.patience > 0
         else "for all epochs, keeping the last"
     )
@@ -241,7 +270,16 @@ def write_text_atomically(path: Path, text: str) -> Path:
 
 
 def write_run(run: Run, folder: str | os.PathLike[str], *, plots: bool = True) -> dict[str, Path]:
-    """Write the model, metrics, history and plots of a finished run into ``folder``; return the paths."""
+    """Write the model, metrics, history and plots of a finished run into ``folder``; return the paths.
+
+    An interrupted run is refused: it has no model to write, and its state is what
+    :func:`save_resume` keeps, for ``resume=`` to finish it."""
+    if run.result.status == "interrupted":
+        raise ValueError(
+            f"the run was interrupted ({run.result.message}): it has no finished model to write; "
+            "save_resume(run, folder) keeps its state, which resume=load_checkpoint(folder/checkpoint.npz).resume "
+            "finishes"
+        )
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

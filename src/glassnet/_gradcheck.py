@@ -1,4 +1,8 @@
-"""Gradient checking: the model's backward pass against central finite differences in float64."""
+"""Gradient checking: the model's backward pass against central finite differences in float64.
+
+Private module: the public names are :func:`glassnet.gradcheck`, :class:`glassnet.GradcheckReport`
+and :class:`glassnet.GradientComparison`, re-exported by the package.
+"""
 
 from __future__ import annotations
 
