@@ -375,12 +375,13 @@ def test_a_diverged_runs_model_is_used_with_a_warning_that_it_diverged(
         (-3.2e150, 4, "-3.2e+150"),
         (math.nan, 3, "nan"),
         (0.0, 3, "0.000"),
-        (0.0123, 3, "0.012"),  # from 10^(1 − decimals) on: fixed decimals
-        (1.2447e-05, 3, "1.245e-05"),  # below: significant digits, not 0.000
-        (-0.00042, 4, "-0.00042"),
+        (0.0123, 3, "0.012"),
+        (0.004, 3, "0.004"),  # a digit shown: fixed decimals still, as the rest of a table
+        (1.2447e-05, 3, "1.245e-05"),  # fixed decimals would print 0.000
+        (-0.000042, 4, "-4.2e-05"),
     ],
 )
-def test_a_metric_is_printed_in_fixed_decimals_from_a_hundredth_up_to_a_million(
+def test_a_metric_is_printed_in_fixed_decimals_unless_they_show_no_digit_or_a_million(
     value: float, decimals: int, text: str
 ) -> None:
     assert metric_text(value, decimals) == text

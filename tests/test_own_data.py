@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,8 @@ from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.cli import main
 from glassnet.cli._evaluate import warn_unfinished
 from glassnet.data import StandardScaler
+from glassnet.nn import MLP
+from glassnet.spec import MLPSpec
 from glassnet.train import Run, SplitSettings, TrainConfig, Trainer, fit, predict_raw, train_dataset
 from glassnet.train.artifacts import run_checkpoint, save_resume, write_run
 
@@ -217,14 +221,37 @@ def test_evaluate_and_predict_read_a_model_saved_without_its_configuration_alike
     assert capsys.readouterr().out.splitlines()[0] == "x1,x2,x3,probability,label"
 
 
-@pytest.mark.parametrize("output", ["relu", "tanh", "softplus", "leaky_relu"])
-def test_the_logistic_loss_refuses_an_output_that_cannot_reach_every_logit(output: str) -> None:
-    """relu's outputs ≥ 0 left every probability at ½ or more; tanh's kept them in (0.27, 0.73)."""
+@pytest.mark.parametrize("output", ["relu", "tanh", "softplus"])
+def test_the_logistic_loss_trains_no_output_that_cannot_reach_every_logit(
+    output: str, tmp_path: Path
+) -> None:
+    """relu's outputs ≥ 0 left every probability at ½ or more; tanh's kept them in (0.27, 0.73).
+    Refused by the Trainer: a configuration saved with one still loads, with its model."""
+    x = np.random.default_rng(9).normal(size=(20, 2))
+    labels = (x[:, 0] > 0).astype(np.float64)
+    config = TrainConfig(hidden=(3,), epochs=1, fourier_features=0, loss="logistic", output_activation=output)
     with pytest.raises(
         ValueError,
         match=rf"^loss='logistic' takes logits, any real number: .*got output_activation='{output}'",
     ):
-        TrainConfig(loss="logistic", output_activation=output)
+        Trainer(config, x, labels)
+    model = Checkpoint(
+        spec=MLPSpec((2, 3, 1), output_activation=output), members=[_weights(output)], config=config
+    )
+    assert load_checkpoint(save_checkpoint(tmp_path / "model.npz", model)).config == config
+
+
+def _weights(output: str) -> dict[str, np.ndarray]:
+    """Weights of a 2 → 3 → 1 network (its output activation has none)."""
+    return MLP([2, 3, 1], output_activation=output, rng=np.random.default_rng(0)).state_dict()
+
+
+def test_the_logistic_loss_takes_a_leaky_relu_output_which_reaches_every_logit() -> None:
+    x = np.random.default_rng(9).normal(size=(20, 2))
+    config = TrainConfig(
+        hidden=(3,), epochs=1, fourier_features=0, loss="logistic", output_activation="leaky_relu"
+    )
+    assert Trainer(config, x, (x[:, 0] > 0).astype(np.float64)).run().status == "completed"
 
 
 @pytest.mark.parametrize("output", ["sigmoid", "relu", "tanh", "softplus"])
@@ -281,3 +308,26 @@ def test_predict_given_a_data_set_of_own_data_names_evaluate(
     assert main(["predict", str(folder), str(data)]) == 2
     err = capsys.readouterr().err
     assert f"and `glassnet evaluate {folder} --data {data}` measures the model on it" in err
+
+
+def test_evaluate_reads_own_data_from_a_pipe(tmp_path: Path) -> None:
+    """--data /dev/stdin (or <(…)), as airfoil's --data takes it: a pipe is no regular file."""
+    folder, x, y = _own_run(tmp_path)
+    rows = _data_file(tmp_path, x, y).read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-m", "glassnet", "evaluate", str(folder), "--data", "/dev/stdin", "--json"],
+        input=rows,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["all"]["n"] == len(x)
+
+
+def test_evaluate_refuses_a_folder_as_own_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder, _, _ = _own_run(tmp_path)
+    assert main(["evaluate", str(folder), "--data", str(tmp_path)]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"glassnet evaluate: error: --data {tmp_path} is a folder; give the data file\n"
+    )

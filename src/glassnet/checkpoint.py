@@ -104,19 +104,36 @@ OPTIMIZER_BUFFERS = {"sgd": ([], ["momentum_buffer"]), "adam": _ADAM_BUFFERS, "a
 
 @dataclass
 class Checkpoint:
-    """A trained model (one member or an ensemble) with its context."""
+    """A trained model (one member or an ensemble) with its context.
 
-    spec: MLPSpec  # architecture
-    members: list[dict[str, Array]]  # weights of each member, by parameter name
-    config: TrainConfig | None = None  # how it was trained
-    preprocessor: dict[str, Array] = field(default_factory=dict)  # Preprocessor.to_state(); empty: none
-    metrics: dict[str, Any] = field(default_factory=dict)  # e.g. {"test": {"rmse": …}, …}
-    info: dict[str, Any] = field(default_factory=dict)  # task, names, units, data source, split settings
-    history: list[dict[str, float]] = field(default_factory=list)  # per-epoch records of every member
-    arrays: dict[str, Array] = field(default_factory=dict)  # extra arrays (split indices, …)
-    resume: ResumeState | None = None  # state of an interrupted run
-    # each member's hidden activation (Ensemble's activations); None: the configuration's for
-    # members 0, 1, … (config.member_activation), or spec.activation for all without one
+    Attributes:
+        spec: The architecture; a member differs from it at most in its hidden activation
+            (``activations``).
+        members: Each member's weights, by parameter name.
+        config: How it was trained; None: not known.
+        preprocessor: The fitted preprocessing as ``Preprocessor.to_state()`` gives it
+            (:meth:`load_preprocessor` rebuilds it); empty: none.
+        metrics: Metrics by part, e.g. ``{"test": {"rmse": …}, …}``.
+        info: The run's context: task, feature and target names and units, data source,
+            split settings, ….
+        history: Per-epoch records of every member.
+        arrays: Extra arrays (the split's row indices, …).
+        resume: The state of an interrupted run, which ``glassnet train --resume``
+            continues from; None: none kept.
+        activations: Each member's hidden activation (``Ensemble``'s activations); None: the
+            configuration's for members 0, 1, … (``config.member_activation``), or
+            ``spec.activation`` for all without one.
+    """
+
+    spec: MLPSpec
+    members: list[dict[str, Array]]
+    config: TrainConfig | None = None
+    preprocessor: dict[str, Array] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, float]] = field(default_factory=list)
+    arrays: dict[str, Array] = field(default_factory=dict)
+    resume: ResumeState | None = None
     activations: list[str] | None = None
 
     def __post_init__(self) -> None:

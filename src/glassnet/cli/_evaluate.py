@@ -164,11 +164,11 @@ def own_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any, 
             f"the model was trained on {trained}: give that data with --data FILE, rows of its "
             f"{n_features} feature(s) then the target ({len(columns)} columns: {', '.join(columns)})"
         )
-    path = given_path(data, "--data")
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"--data {path} is not a file" if path.exists() else f"--data {path} does not exist"
-        )
+    path = given_path(data, "--data")  # a file, or a pipe (<(…), /dev/stdin), as airfoil's --data
+    if not path.exists():
+        raise FileNotFoundError(f"--data {path} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"--data {path} is a folder; give the data file")
 
     def check(table: Table) -> list[DataFormatError]:
         # rows are read by position: a header naming the columns in another order is refused, as

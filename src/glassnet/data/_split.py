@@ -19,11 +19,17 @@ IndexArray = npt.NDArray[np.intp]
 
 @dataclass(frozen=True, eq=False)
 class Split:
-    """Disjoint row indices that together cover range(n)."""
+    """Disjoint row indices that together cover range(n).
 
-    train: IndexArray  # (n_train,) rows to fit on (model and preprocessing)
-    val: IndexArray  # (n_val,) rows for early stopping and model choice
-    test: IndexArray  # (n_test,) rows held out for the final figures
+    Attributes:
+        train: (n_train,) rows to fit on (model and preprocessing).
+        val: (n_val,) rows for early stopping and model choice; may be empty.
+        test: (n_test,) rows held out for the final figures; may be empty.
+    """
+
+    train: IndexArray
+    val: IndexArray
+    test: IndexArray
 
     def to_state(self) -> dict[str, IndexArray]:
         """Copies of the indices as plain arrays (for an ``.npz`` saved with ``allow_pickle=False``)."""

@@ -350,11 +350,13 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self.layers)
 
+    # a layer is typed Any, as the attribute access of torch's Module is: model[0].weight is a
+    # Linear's, which the type Module does not know
     @overload
-    def __getitem__(self, index: SupportsIndex) -> Module: ...
+    def __getitem__(self, index: SupportsIndex) -> Any: ...
     @overload
     def __getitem__(self, index: slice) -> Sequential: ...
-    def __getitem__(self, index: SupportsIndex | slice) -> Module:
+    def __getitem__(self, index: SupportsIndex | slice) -> Any:
         """The layer at ``index`` (negative from the end), or a Sequential of the layers in a slice."""
         if isinstance(index, slice):
             return Sequential(*self.layers[index])

@@ -253,7 +253,7 @@ class Optimizer:
         several: one ``(group i): lr=…, …`` line each, as a Module lists its children."""
         name = type(self).__name__
         groups = [
-            ", ".join(f"{key}={_setting_text(value)}" for key, value in group.items() if key != "params")
+            ", ".join(f"{key}={setting_text(value)}" for key, value in group.items() if key != "params")
             for group in self.param_groups
         ]
         if len(groups) <= 1:
@@ -308,7 +308,7 @@ def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:
     return [{"params": items}]
 
 
-def _setting_text(value: Any) -> str:
+def setting_text(value: Any) -> str:
     """A setting as Python writes it, NumPy scalars as plain numbers (0.9, not np.float64(0.9))."""
     if isinstance(value, tuple):
         return repr(tuple(item.item() if isinstance(item, np.generic) else item for item in value))

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from glassnet._checks import finite_float, nonnegative_int, positive_int
-from glassnet.optim._optimizer import Optimizer
+from glassnet.optim._optimizer import Optimizer, setting_text
 
 
 class LRScheduler:
@@ -57,11 +57,12 @@ class LRScheduler:
         """The settings (``_SETTINGS``), then ``base_lr``, t (``last_epoch``) and the rate this
         scheduler set at t (``get_last_lr``): numbers for one parameter group, lists for several,
         e.g. ``StepLR(step_size=1, gamma=0.5, base_lr=0.1, last_epoch=3, last_lr=0.0125)``."""
-        parts = [f"{name}={getattr(self, name)!r}" for name in self._SETTINGS]
+        parts = [f"{name}={setting_text(getattr(self, name))}" for name in self._SETTINGS]
         one = len(self.base_lrs) == 1
-        parts.append(f"base_lr={self.base_lrs[0]!r}" if one else f"base_lrs={list(self.base_lrs)!r}")
+        base, last = (list(map(setting_text, rates)) for rates in (self.base_lrs, self._last_lr))
+        parts.append(f"base_lr={base[0]}" if one else f"base_lrs=[{', '.join(base)}]")
         parts.append(f"last_epoch={self.last_epoch}")
-        parts.append(f"last_lr={self._last_lr[0] if one else self._last_lr!r}")
+        parts.append(f"last_lr={last[0]}" if one else f"last_lr=[{', '.join(last)}]")
         return f"{type(self).__name__}({', '.join(parts)})"
 
     def _checked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,9 @@ MAX_BATCH_SIZE = 10_000_000
 MAX_ENSEMBLE = 1000
 MAX_WIDTH = 100_000
 MAX_HIDDEN_LAYERS = 64
+# output activations whose outputs are not every real number: sigmoid's (0, 1), relu's and
+# softplus's ≥ 0, tanh's (−1, 1); a logit, or a standardised target, takes any sign and size
+BOUNDED_OUTPUTS = ("sigmoid", "relu", "softplus", "tanh")
 
 
 @dataclass(frozen=True)
@@ -82,73 +85,146 @@ class TrainConfig:
 
     The defaults are the airfoil recipe of ``glassnet train airfoil`` (see docs/airfoil.md),
     whose σ of the Fourier frequencies per feature ``train_airfoil`` fills in (``fourier_sigma``
-    None: the data set's own);
-    most fields are command-line options there (not beta1, beta2, eps, warmup_start_factor,
-    loss, output_activation, extra). Invalid values raise ValueError/TypeError
-    naming the field, the expected range and the value received.
+    None: the data set's own). Most fields are options of ``glassnet train`` (named below),
+    all but beta1, beta2, eps, warmup_start_factor, loss, output_activation and extra.
+    Invalid values raise ValueError/TypeError naming the field, the expected range and the
+    value received. The range of each numeric field is ``FIELD_BOUNDS[name]``, which its
+    ``glassnet train`` option is parsed with too; of each σ of ``fourier_sigma``,
+    ``SIGMA_BOUNDS``.
+
+    Attributes:
+        hidden: Hidden layer widths: the network's sizes are ``(inputs, *hidden, outputs)``
+            (inputs counting the Fourier features); ``()`` is a linear model. Each width in
+            [1, MAX_WIDTH], at most MAX_HIDDEN_LAYERS of them. Default (128, 128, 128).
+            ``--hidden``.
+        activation: Hidden activation: identity, relu, leaky_relu, sigmoid, tanh or softplus;
+            or a tuple of them, which the ensemble's members take in turn (member m the
+            (m mod length)-th, :meth:`member_activation`), so that they err differently: the
+            default trains a single ReLU model, or with ensemble=5 the members relu, tanh,
+            relu, tanh, relu (the airfoil recipe: the two families' errors are less alike, and
+            their average gains). A list is taken as a tuple, a sequence of one name as that
+            name. Default ("relu", "tanh"). ``--activation`` (comma-separated).
+        output_activation: None: identity output (a regression value, or a logit for
+            loss="logistic"); "sigmoid": a probability, which loss="bce" needs. Any hidden
+            activation's name is taken; a Trainer refuses loss="logistic" with an output that
+            cannot reach every logit (relu, softplus, tanh).
+            Default None.
+        fourier_features: K: the data pipeline (``train_dataset``, ``train_airfoil``,
+            ``train_moons``, and so ``glassnet train``) puts K sines and K cosines of every
+            standardised input beside it before the model (``glassnet.data.FourierFeatures``:
+            d inputs become d(1 + 2K)); 0: none. The Trainer itself takes the arrays it is
+            given. Default 8 (the airfoil recipe: periodic functions to build the noise
+            spectrum's sharp peaks from). ``--fourier-features``.
+        fourier_sigma: σ of the Fourier frequencies, in standard deviations of the input:
+            one for every input, one per input (a tuple), or None for the data set's own:
+            AIRFOIL_FOURIER_SIGMA for airfoil, DEFAULT_FOURIER_SIGMA for every input elsewhere
+            (the run's configuration records the σ used). Default None. ``--fourier-sigma``.
+        init: Weight initialisation: "torch" (U(±1/√in), PyTorch's default), "he" or
+            "xavier". Default "torch". ``--init``.
+        loss: "mse" or "half_sse" (regression, standardised target), "logistic" (labels 0/1,
+            logit output) or "bce" (labels 0/1, probability output:
+            output_activation="sigmoid"). Default "mse".
+        optimizer: "sgd", "adam" or "adamw", by PyTorch's update rules. Default "adamw".
+            ``--optimizer``.
+        lr: Peak learning rate η₀, which the schedule scales. Default 1e-3. ``--lr``.
+        beta1: Adam's β₁ (adam and adamw). Default 0.9.
+        beta2: Adam's β₂ (adam and adamw). Default 0.999.
+        eps: Adam's ε > 0 (adam and adamw). Default 1e-8.
+        momentum: SGD's momentum μ (optimizer="sgd" only). Default 0.9. ``--momentum``.
+        weight_decay: λ, on every weight and bias: an L2 term λθ in the gradient for sgd and
+            adam, decoupled θ ← θ(1 − ηλ) for adamw. Default 0.01 (the airfoil recipe: the
+            best ensemble of its benchmark; a weak decay lets the members differ).
+            ``--weight-decay``.
+        schedule: Learning-rate schedule, set per epoch: "constant", "cosine" (linear
+            warm-up, then cosine annealing to η₀·min_lr_factor), "step" (× gamma every
+            step_size epochs) or "exponential" (× gamma every epoch). Default "cosine".
+            ``--schedule``.
+        warmup_epochs: Linear warm-up epochs (cosine only), from η₀·warmup_start_factor up
+            to η₀; a run of no more epochs than this warms up over all but its last epoch and
+            does not decay. Default 20. ``--warmup-epochs``.
+        warmup_start_factor: The first warm-up epoch's rate as a fraction of η₀. Default 0.1.
+        min_lr_factor: The cosine floor η_min as a fraction of η₀ (cosine only). Default 0.0.
+            ``--min-lr-factor``.
+        step_size: Step schedule: epochs between decays. Default 100. ``--step-size``.
+        gamma: Decay factor of the step and exponential schedules. Default 0.5. ``--gamma``.
+        batch_size: Rows per mini-batch (the last batch of an epoch may be smaller), in a new
+            order every epoch. Default 64. ``--batch-size``.
+        epochs: Maximum number of epochs (passes over the training rows). Default 1000.
+            ``--epochs``.
+        seed: Seeds the initial weights, the batch orders, the Fourier frequencies, the
+            points of ``train_moons`` and, unless the split is given its own
+            (``SplitSettings.seed``), the split, each from a stream of its own
+            (glassnet._seeds). Default 0. ``--seed``.
+        patience: Early stopping: stop after this many epochs without a better validation
+            loss; 0: off. Needs validation rows (the Trainer refuses it without). Under refit
+            it stops the validation pass, and the final pass trains as many epochs as that
+            pass kept (its best epoch, or the one it stopped at without restore_best).
+            Default 0. ``--patience``.
+        restore_best: At the end, go back to the weights of the best validation epoch (under
+            refit: of the validation pass, whose kept epoch is then the final pass's length
+            when patience > 0; the final pass has no validation rows and keeps its last
+            epoch). Default True; ``--no-restore-best`` sets False.
+        refit: With validation rows: train first with them held out (the validation pass),
+            then again from the same initial weights, with the same schedule, on the
+            training and validation rows together, and keep that model. Default True (the
+            airfoil recipe: its validation rows are worth more than any knob tried);
+            ``--no-refit`` sets False.
+        clip_norm: Clip the gradient to this global L2 norm before each step (torch's
+            clip_grad_norm_); 0: off. Default 0.0. ``--clip-norm``.
+        ensemble: Models trained with different seeds (member m's weights and batch orders
+            come from streams keyed ``[seed, m]``) and activation's names in turn, their
+            predictions averaged. Default 1. ``--ensemble``.
+        engine: "numpy" (glassnet's own engine) or "torch" (torch.nn + torch.optim).
+            Default "numpy". ``--engine``.
+        device: Torch engine only: "cpu", "cuda" or "cuda:N"; the numpy engine runs on the
+            CPU. Default "cpu". ``--device`` (cpu or cuda).
+        cuda_graph: Torch engine on cuda, float32: capture each batch size's step in a CUDA
+            graph and replay it (every other run steps eagerly). Default True;
+            ``--no-cuda-graph`` sets False.
+        dtype: "float64" or "float32", for weights, data and arithmetic. Default "float64";
+            ``--float32`` sets "float32".
+        threads: CPU threads while training (BLAS for numpy, intra-op for torch); 0: leave as
+            is. Default 1 (the airfoil recipe: on batches of tens of rows a second thread
+            costs more than it gives). ``--threads``.
+        extra: Free-form notes kept with the run (saved with the configuration). Compared,
+            not hashed.
     """
 
-    hidden: tuple[int, ...] = (128, 128, 128)  # hidden layer widths; sizes = (inputs, *hidden, outputs)
-    # hidden activation: identity, relu, leaky_relu, sigmoid, tanh, softplus; or a tuple of them,
-    # which the ensemble's members take in turn (member m the (m mod length)-th), so that they
-    # err differently: ("relu", "tanh") trains a single ReLU model, or 5 members relu, tanh,
-    # relu, tanh, relu
+    hidden: tuple[int, ...] = (128, 128, 128)
     activation: str | tuple[str, ...] = ("relu", "tanh")
-    # None: identity output (a regression value, or a logit for loss="logistic");
-    # "sigmoid": a probability, which loss="bce" needs
     output_activation: str | None = None
-    # Fourier features made by the data pipeline (train_dataset: glassnet train, train_airfoil)
-    # before the model: K sines and K cosines of every standardised input (glassnet.data.
-    # FourierFeatures); 0: none. The Trainer itself takes the arrays it is given.
     fourier_features: int = 8
-    # σ of the Fourier frequencies, in standard deviations of the input: one for every input,
-    # one per input (a tuple), or None for the data set's own: AIRFOIL_FOURIER_SIGMA for
-    # airfoil, DEFAULT_FOURIER_SIGMA (0.2) for every input elsewhere
     fourier_sigma: float | tuple[float, ...] | None = None
-    init: str = "torch"  # weight initialisation: torch (U(±1/√in)), he, xavier
-    # mse, half_sse (regression, standardised target), logistic (labels 0/1, logit output) or
-    # bce (labels 0/1, probability output: output_activation="sigmoid")
+    init: str = "torch"
     loss: str = "mse"
-    optimizer: str = "adamw"  # sgd, adam or adamw (PyTorch's rules)
-    lr: float = 1e-3  # peak learning rate η₀
-    beta1: float = 0.9  # Adam β₁
-    beta2: float = 0.999  # Adam β₂
-    eps: float = 1e-8  # Adam ε > 0
-    momentum: float = 0.9  # SGD momentum μ (SGD only)
-    weight_decay: float = 0.01  # λ: L2 in the gradient for sgd/adam, decoupled θ ← θ(1 − ηλ) for adamw
-    schedule: str = "cosine"  # learning-rate schedule per epoch: constant, cosine, step, exponential
-    # linear warm-up epochs (cosine only), from η₀·warmup_start_factor up to η₀; a run of no more
-    # epochs than this warms up over all but its last epoch and does not decay
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    momentum: float = 0.9
+    weight_decay: float = 0.01
+    schedule: str = "cosine"
     warmup_epochs: int = 20
-    warmup_start_factor: float = 0.1  # first warm-up rate as a fraction of η₀
-    min_lr_factor: float = 0.0  # cosine floor η_min as a fraction of η₀
-    step_size: int = 100  # step schedule: epochs between decays
-    gamma: float = 0.5  # step/exponential schedules: decay factor
-    batch_size: int = 64  # rows per mini-batch (the last batch of an epoch may be smaller)
-    epochs: int = 1000  # maximum number of epochs (passes over the training rows)
-    # seeds the initial weights, the batch orders, the Fourier frequencies and, unless the split is
-    # given its own, the split (the streams: glassnet._seeds)
+    warmup_start_factor: float = 0.1
+    min_lr_factor: float = 0.0
+    step_size: int = 100
+    gamma: float = 0.5
+    batch_size: int = 64
+    epochs: int = 1000
     seed: int = 0
-    # early stopping: stop after this many epochs without a better val loss; 0: off. Needs
-    # validation rows (the Trainer refuses it without). Under refit it stops the validation
-    # pass, and the final pass trains as many epochs as that pass kept (its best epoch, or
-    # the one it stopped at without restore_best)
     patience: int = 0
-    # at the end, go back to the weights of the best validation epoch (under refit: of the
-    # validation pass, whose kept epoch is then the final pass's length when patience > 0; the
-    # final pass has no validation rows and keeps its last epoch)
     restore_best: bool = True
-    refit: bool = True  # with validation rows: validate first, then retrain on training + validation rows
-    clip_norm: float = 0.0  # gradient clipping by global L2 norm (torch's clip_grad_norm_); 0: off
-    ensemble: int = 1  # models trained with different seeds (activation's names in turn), averaged
-    engine: str = "numpy"  # numpy (glassnet's own engine) or torch (torch.nn + torch.optim)
-    device: str = "cpu"  # torch engine only: cpu or cuda
-    cuda_graph: bool = True  # torch engine on cuda, float32: capture each batch size's step in a CUDA graph
-    dtype: str = "float64"  # float64 or float32, for weights, data and arithmetic
-    threads: int = 1  # CPU threads while training (BLAS for numpy, intra-op for torch); 0: leave as is
-
-    # free-form notes kept with the run; compared, not hashed (a dict is not hashable), so that
-    # configurations can be set members and dict keys (a sweep's de-duplication, a cache)
+    refit: bool = True
+    clip_norm: float = 0.0
+    ensemble: int = 1
+    engine: str = "numpy"
+    device: str = "cpu"
+    cuda_graph: bool = True
+    dtype: str = "float64"
+    threads: int = 1
+    # not hashed, since a dict is not hashable: so that configurations can be set members and
+    # dict keys (a sweep's de-duplication, a cache); compared all the same
     extra: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -307,12 +383,6 @@ def _loss_fits_output(loss: str, output_activation: str | None) -> None:
         raise ValueError(
             "loss='logistic' takes logits (it applies the sigmoid itself): it needs no output "
             "activation, got output_activation='sigmoid'; for a sigmoid output use loss='bce'"
-        )
-    if loss == "logistic" and output_activation not in (None, "identity"):
-        # a logit of any sign and size: relu's ≥ 0 leaves P(class 1) ≥ ½, tanh's |ŷ| < 1 keeps it in (0.27, 0.73)
-        raise ValueError(
-            "loss='logistic' takes logits, any real number: it needs no output activation, "
-            f"got output_activation={output_activation!r}, whose outputs cannot reach every logit"
         )
 
 

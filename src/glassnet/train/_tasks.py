@@ -20,7 +20,7 @@ from glassnet._seeds import MOONS_STREAM
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
 from glassnet.data._split import _fraction
 from glassnet.losses import LOSSES
-from glassnet.train._config import TrainConfig, _choice
+from glassnet.train._config import BOUNDED_OUTPUTS, TrainConfig, _choice
 from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import classification_metrics, decision_threshold, regression_metrics
@@ -78,16 +78,31 @@ class SplitSettings:
 
 @dataclass
 class Run:
-    """A finished (or interrupted) run with everything needed to report and save it."""
+    """A finished (or interrupted) run with everything needed to report and save it.
 
-    task: str  # "airfoil", "moons", or a caller's name for its own data (train_dataset)
-    X: Array = field(repr=False)  # (N, d) raw features
-    y: Array = field(repr=False)  # (N,) raw target (dB for airfoil) or labels 0/1
+    Attributes:
+        task: "airfoil", "moons", or a caller's name for its own data (``train_dataset``).
+        X: (N, d) raw features, every row of every part.
+        y: (N,) raw target (dB for airfoil) or labels 0/1.
+        split: The rows of the training, validation and test parts (indices into X and y).
+        split_settings: The seed and fractions that drew ``split``.
+        preprocessor: The preprocessing, fitted on the training rows; the model takes its
+            ``transform_x`` of the raw rows.
+        result: What the Trainer returned: the members, their history, the run's status.
+        metrics: Part -> metric -> value (:func:`run_metrics`); empty when no member
+            finished.
+        info: What the run's checkpoint records about its data besides the rows: feature and
+            target names and units, data source, … (``train_dataset``: its ``info``).
+    """
+
+    task: str
+    X: Array = field(repr=False)
+    y: Array = field(repr=False)
     split: Split = field(repr=False)
     split_settings: SplitSettings
     preprocessor: Preprocessor
     result: TrainResult
-    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # part -> metric -> value
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -250,8 +265,7 @@ def _train_dataset(
             f"loss={config.loss!r} trains on {given} as given: pass scale_y=False "
             "(standardised, they would no longer be)"
         )
-    bounded = config.output_activation not in (None, "identity", "leaky_relu")
-    if scale_y and config.loss in REGRESSION_LOSSES and bounded:
+    if scale_y and config.loss in REGRESSION_LOSSES and config.output_activation in BOUNDED_OUTPUTS:
         # a standardised target is below 0 for about half the rows and beyond ±1 for a third:
         # such an output would floor (or cap) every prediction, silently
         raise ValueError(

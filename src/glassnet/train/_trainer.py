@@ -51,7 +51,7 @@ from glassnet.losses import Loss, get_loss, overflow_advice
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, CosineLR, ExponentialLR, LRScheduler, StepLR
 from glassnet.spec import MLPSpec, build_mlp
-from glassnet.train._config import TrainConfig
+from glassnet.train._config import BOUNDED_OUTPUTS, TrainConfig
 from glassnet.train._engines import REGRESSION_LOSSES, Engine, make_engine
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._fingerprint import data_fingerprint
@@ -356,6 +356,12 @@ class Trainer:
         self.regression = config.loss in REGRESSION_LOSSES
         self.threshold = decision_threshold(self.spec.output_activation)  # accuracy: ŷ > t ↔ class 1
         self.loss = get_loss(config.loss)
+        if config.loss == "logistic" and config.output_activation in BOUNDED_OUTPUTS:
+            # refused here, not by TrainConfig, so that a checkpoint saved with such a model loads
+            raise ValueError(
+                "loss='logistic' takes logits, any real number: it needs no output activation, got "
+                f"output_activation={config.output_activation!r}, whose outputs cannot reach every logit"
+            )
         if not self.regression:  # labels 0/1 (logistic) or in [0, 1] (bce), validation ones too
             for what, labels in (("training", self.y), ("validation", self.y_val)):
                 if labels is not None:
