@@ -7,6 +7,7 @@ import ast
 import dataclasses
 import inspect
 import re
+import sys
 from typing import Any
 
 import pytest
@@ -15,6 +16,9 @@ from glassnet.checkpoint import Checkpoint
 from glassnet.cli import _subcommand_parsers, build_parser
 from glassnet.data import Split
 from glassnet.train import Run, TrainConfig
+
+# python -OO strips docstrings, which these tests read
+pytestmark = pytest.mark.skipif(sys.flags.optimize >= 2, reason="docstrings stripped (python -OO)")
 
 DOCUMENTED = (TrainConfig, Checkpoint, Run, Split)
 ENTRY = re.compile(r"    (\w+): (\S.*)")  # "    name: text", under "Attributes:"

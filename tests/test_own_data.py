@@ -331,3 +331,12 @@ def test_evaluate_refuses_a_folder_as_own_data(tmp_path: Path, capsys: pytest.Ca
         capsys.readouterr().err
         == f"glassnet evaluate: error: --data {tmp_path} is a folder; give the data file\n"
     )
+
+
+def test_the_runs_task_is_saved_whatever_its_info_says(tmp_path: Path) -> None:
+    """info={"task": "airfoil"} made a model of one's own data read back, and measured, as airfoil's."""
+    x = np.random.default_rng(10).normal(size=(40, 5))
+    config = TrainConfig(hidden=(3,), epochs=1, fourier_features=0)
+    run = train_dataset("mine", x, x[:, 0], config, split=SplitSettings(), info={"task": "airfoil"})
+    write_run(run, tmp_path / "run", plots=False)
+    assert load_checkpoint(tmp_path / "run" / "model.npz").info["task"] == "mine"

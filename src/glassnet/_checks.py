@@ -146,8 +146,9 @@ def metric_text(value: float, decimals: int) -> str:
     """A metric for people: ``decimals`` decimals, or four significant digits past a million,
     where fixed decimals would print a diverged run's RMSE of 1e75 as 76 digits, and where they
     would round a value other than 0 to 0 (an RMSE of 1.2e-5, a target of small units)."""
-    if value == 0 or 0.5 * 10.0**-decimals <= abs(value) < 1e6 or value != value:  # NaN: "nan"
-        return f"{value:.{decimals}f}"
+    text = f"{value:.{decimals}f}"
+    if abs(value) < 1e6 and (value == 0 or float(text) != 0):  # NaN: "nan", not < 1e6
+        return text
     return f"{value:.4g}"
 
 

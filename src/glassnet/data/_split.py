@@ -22,8 +22,10 @@ class Split:
     """Disjoint row indices that together cover range(n).
 
     Attributes:
-        train: (n_train,) rows to fit on (model and preprocessing).
-        val: (n_val,) rows for early stopping and model choice; may be empty.
+        train: (n_train,) rows to fit on: the preprocessing, and the model (under refit, the
+            default, the model kept is trained on the train and val rows together).
+        val: (n_val,) rows for validation: early stopping, the best epoch, model choice; may
+            be empty.
         test: (n_test,) rows held out for the final figures; may be empty.
     """
 

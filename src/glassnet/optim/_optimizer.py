@@ -309,9 +309,17 @@ def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:
 
 
 def setting_text(value: Any) -> str:
-    """A setting as Python writes it, NumPy scalars as plain numbers (0.9, not np.float64(0.9))."""
-    if isinstance(value, tuple):
-        return repr(tuple(item.item() if isinstance(item, np.generic) else item for item in value))
+    """A setting as Python writes it, NumPy scalars as plain numbers (0.9, not np.float64(0.9);
+    a float32 with its own digits, 0.1, not 0.10000000149011612), in a tuple or list too."""
+    if isinstance(value, tuple | list):
+        items = ", ".join(map(setting_text, value))
+        return (
+            f"({items},)"
+            if isinstance(value, tuple) and len(value) == 1
+            else (f"({items})" if isinstance(value, tuple) else f"[{items}]")
+        )
+    if isinstance(value, np.floating):
+        return repr(float(str(value)))  # str gives the shortest digits of the value's own type
     return repr(value.item() if isinstance(value, np.generic) else value)
 
 

@@ -107,7 +107,8 @@ class TrainConfig:
         output_activation: None: identity output (a regression value, or a logit for
             loss="logistic"); "sigmoid": a probability, which loss="bce" needs. Any hidden
             activation's name is taken; a Trainer refuses loss="logistic" with an output that
-            cannot reach every logit (relu, softplus, tanh).
+            cannot reach every logit (relu, softplus, tanh), and ``train_dataset`` a
+            regression with one of ``BOUNDED_OUTPUTS`` of a standardised target (``scale_y``).
             Default None.
         fourier_features: K: the data pipeline (``train_dataset``, ``train_airfoil``,
             ``train_moons``, and so ``glassnet train``) puts K sines and K cosines of every
@@ -122,8 +123,8 @@ class TrainConfig:
         init: Weight initialisation: "torch" (U(±1/√in), PyTorch's default), "he" or
             "xavier". Default "torch". ``--init``.
         loss: "mse" or "half_sse" (regression, standardised target), "logistic" (labels 0/1,
-            logit output) or "bce" (labels 0/1, probability output:
-            output_activation="sigmoid"). Default "mse".
+            logit output) or "bce" (targets in [0, 1], labels 0/1 among them; probability
+            output: output_activation="sigmoid"). Default "mse".
         optimizer: "sgd", "adam" or "adamw", by PyTorch's update rules. Default "adamw".
             ``--optimizer``.
         lr: Peak learning rate η₀, which the schedule scales. Default 1e-3. ``--lr``.
@@ -151,10 +152,11 @@ class TrainConfig:
             order every epoch. Default 64. ``--batch-size``.
         epochs: Maximum number of epochs (passes over the training rows). Default 1000.
             ``--epochs``.
-        seed: Seeds the initial weights, the batch orders, the Fourier frequencies, the
-            points of ``train_moons`` and, unless the split is given its own
-            (``SplitSettings.seed``), the split, each from a stream of its own
-            (glassnet._seeds). Default 0. ``--seed``.
+        seed: Seeds the initial weights, the batch orders, the Fourier frequencies and the
+            points of ``train_moons``, each from a stream of its own (glassnet._seeds); and the
+            split of ``train_airfoil`` and ``train_moons`` unless they are given a
+            ``SplitSettings`` (``train_dataset`` always is: its ``SplitSettings.seed``).
+            Default 0. ``--seed`` (the split's too).
         patience: Early stopping: stop after this many epochs without a better validation
             loss; 0: off. Needs validation rows (the Trainer refuses it without). Under refit
             it stops the validation pass, and the final pass trains as many epochs as that
@@ -172,8 +174,8 @@ class TrainConfig:
         clip_norm: Clip the gradient to this global L2 norm before each step (torch's
             clip_grad_norm_); 0: off. Default 0.0. ``--clip-norm``.
         ensemble: Models trained with different seeds (member m's weights and batch orders
-            come from streams keyed ``[seed, m]``) and activation's names in turn, their
-            predictions averaged. Default 1. ``--ensemble``.
+            come from streams keyed ``[seed, m]`` and ``[seed, m, ORDER_STREAM]``) and
+            activation's names in turn, their predictions averaged. Default 1. ``--ensemble``.
         engine: "numpy" (glassnet's own engine) or "torch" (torch.nn + torch.optim).
             Default "numpy". ``--engine``.
         device: Torch engine only: "cpu", "cuda" or "cuda:N"; the numpy engine runs on the

@@ -83,14 +83,15 @@ class Run:
     Attributes:
         task: "airfoil", "moons", or a caller's name for its own data (``train_dataset``).
         X: (N, d) raw features, every row of every part.
-        y: (N,) raw target (dB for airfoil) or labels 0/1.
+        y: (N,) raw target (dB for airfoil), labels 0/1, or BCE's targets in [0, 1].
         split: The rows of the training, validation and test parts (indices into X and y).
         split_settings: The seed and fractions that drew ``split``.
         preprocessor: The preprocessing, fitted on the training rows; the model takes its
             ``transform_x`` of the raw rows.
         result: What the Trainer returned: the members, their history, the run's status.
-        metrics: Part -> metric -> value (:func:`run_metrics`); empty when no member
-            finished.
+        metrics: Part -> metric -> value (:func:`run_metrics`); empty when the run kept no
+            member: interrupted before its first member finished (under refit, its first
+            final pass).
         info: What the run's checkpoint records about its data besides the rows: feature and
             target names and units, data source, … (``train_dataset``: its ``info``).
     """

@@ -94,8 +94,8 @@ RUN_FILES = (MODEL_FILE, RESUME_FILE, METRICS_FILE, HISTORY_FILE, *PLOT_FILES)
 def run_info(run: Run) -> dict[str, Any]:
     """What a checkpoint records about the run besides weights and configuration."""
     return {
-        "task": run.task,  # what evaluate, predict and --resume read the data by
         **run.info,
+        "task": run.task,  # what evaluate, predict and --resume read the data by: the run's, not info's
         "split": split_info(run),
         "log_columns": list(run.preprocessor.log_columns),
         "data_sha256": data_fingerprint(run.X, run.y),
