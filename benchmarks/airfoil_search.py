@@ -39,10 +39,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from glassnet.data import Preprocessor, load_airfoil
+from glassnet.data import AIRFOIL_LOG_COLUMNS, Preprocessor, load_airfoil
 from glassnet.torch_bridge import TorchMissingError, resolve_device
 from glassnet.train import SplitSettings, TrainConfig
-from glassnet.train._tasks import AIRFOIL_FOURIER_SIGMA, AIRFOIL_LOG_FEATURES
+from glassnet.train._tasks import AIRFOIL_FOURIER_SIGMA
 
 Array = npt.NDArray[np.float64]
 WARMUP_EPOCHS = 20  # the recipe's linear warm-up, from 0.1 η₀
@@ -72,7 +72,7 @@ def split_data(X: Array, y: Array, seed: int, members: int, args: argparse.Names
     fourier_seeds = [1000 * seed + 7 + m if args.fourier_per_member else seed for m in range(members)]
     preprocessors = [
         Preprocessor(
-            log_columns=AIRFOIL_LOG_FEATURES,
+            log_columns=AIRFOIL_LOG_COLUMNS,
             fourier_features=args.fourier_features,
             fourier_sigma=args.fourier_sigma,
             seed=fourier_seed,

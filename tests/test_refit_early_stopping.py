@@ -138,6 +138,7 @@ def test_a_state_saved_before_the_final_pass_was_cut_resumes_by_its_own_rule(tmp
     state = load_checkpoint(path).resume
     assert state is not None and not state.final_pass_cut
     resumed = Trainer(config, x, y, x_val, y_val).run(state)
+    assert not resumed.final_pass_cut  # what metrics.json's protocol reads
     assert resumed.validation_members[0].best_epoch < config.epochs
     assert (resumed.members[0].best_epoch, len(resumed.members[0].history)) == (30, 30)  # every epoch
     whole = Trainer(config.replace(patience=0), x, y, x_val, y_val).run()  # the old rule's final pass
@@ -160,3 +161,17 @@ def test_a_finished_member_past_the_runs_epochs_cuts_nothing_beyond_them() -> No
     interrupted.resume.finished[0].best_epoch = config.epochs + 25
     resumed = Trainer(config, x, y, x_val, y_val).run(interrupted.resume)
     assert len(resumed.members[0].history) == config.epochs
+
+
+def test_the_protocol_says_which_rule_the_final_passes_followed(tmp_path: Path) -> None:
+    """A run resumed from an older state trained every epoch of its final passes: its
+    metrics.json says so, not that they were cut to the validation pass's epochs."""
+    from glassnet.train import SplitSettings, train_dataset
+    from glassnet.train.artifacts import metrics_document
+
+    x, y, _, _ = _rows()
+    config = CONFIG.replace(ensemble=1)
+    run = train_dataset("mine", x, y, config, split=SplitSettings(val_fraction=0.25))
+    assert "as many epochs as its validation pass kept" in metrics_document(run)["protocol"]
+    run.result.final_pass_cut = False
+    assert "for all epochs, keeping the last" in metrics_document(run)["protocol"]

@@ -13,6 +13,7 @@ import numpy as np
 from glassnet._checks import metric_text
 from glassnet._files import given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
+from glassnet.train._tasks import TASKS
 from glassnet.train.artifacts import (
     MODEL_FILE,
     RESUME_FILE,
@@ -22,7 +23,6 @@ from glassnet.train.artifacts import (
     unprintable_note,
 )
 
-TRAIN_TASKS = ("airfoil", "moons")  # the tasks `glassnet train` trains and reads the data of
 MODEL_HELP = f"model file, or run folder (its {MODEL_FILE}, or the {RESUME_FILE} of an interrupted run)"
 
 
@@ -88,7 +88,7 @@ def warn_unfinished(checkpoint: Checkpoint, path: Path) -> None:
         return
     how = info.get("message") or "interrupted"
     task = info.get("task")
-    if task not in TRAIN_TASKS:  # trained from Python (train_dataset): no command resumes it
+    if task not in TASKS:  # trained from Python (train_dataset): no command resumes it
         finish = (
             f"it resumes from Python: train_dataset({task!r}, …) with the run's rows and settings and "
             f"resume=load_checkpoint({str(path)!r}).resume"

@@ -12,7 +12,6 @@ from glassnet.train._metrics import (
 )
 from glassnet.train._tasks import (
     AIRFOIL_FOURIER_SIGMA,
-    AIRFOIL_LOG_FEATURES,
     DEFAULT_FOURIER_SIGMA,
     MOONS_CONFIG,
     Run,
@@ -39,7 +38,6 @@ from glassnet.train._trainer import (
 
 __all__ = [
     "AIRFOIL_FOURIER_SIGMA",
-    "AIRFOIL_LOG_FEATURES",
     "DEFAULT_FOURIER_SIGMA",
     "DTYPES",
     "ENGINES",

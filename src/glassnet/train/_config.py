@@ -106,9 +106,10 @@ class TrainConfig:
             name. Default ("relu", "tanh"). ``--activation`` (comma-separated).
         output_activation: None: identity output (a regression value, or a logit for
             loss="logistic"); "sigmoid": a probability, which loss="bce" needs. Any hidden
-            activation's name is taken; a Trainer refuses loss="logistic" with an output that
-            cannot reach every logit (relu, softplus, tanh), and ``train_dataset`` a
-            regression with one of ``BOUNDED_OUTPUTS`` of a standardised target (``scale_y``).
+            activation's name is taken, but TrainConfig refuses loss="bce" without "sigmoid" and
+            loss="logistic" with it; a Trainer refuses loss="logistic" with another output that
+            cannot reach every logit (relu, softplus, tanh), and ``train_dataset`` a regression
+            with one of ``BOUNDED_OUTPUTS`` of a standardised target (``scale_y``).
             Default None.
         fourier_features: K: the data pipeline (``train_dataset``, ``train_airfoil``,
             ``train_moons``, and so ``glassnet train``) puts K sines and K cosines of every

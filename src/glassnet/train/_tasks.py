@@ -26,7 +26,6 @@ from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import classification_metrics, decision_threshold, regression_metrics
 from glassnet.train._trainer import EpochCallback, ResumeState, Trainer, TrainResult
 
-AIRFOIL_LOG_FEATURES = AIRFOIL_LOG_COLUMNS  # frequency and displacement thickness act on log scales
 # σ of the Fourier frequencies of each airfoil feature (frequency, angle of attack, chord,
 # velocity, displacement thickness), for TrainConfig.fourier_sigma None: the sound level
 # changes sharply between the six chords and smoothly with the four velocities (the U⁵ law),
@@ -421,7 +420,7 @@ def train_airfoil(
         dataset.y,
         config,
         split=split,
-        log_columns=AIRFOIL_LOG_FEATURES if log_features else (),
+        log_columns=AIRFOIL_LOG_COLUMNS if log_features else (),  # they act on log scales
         info=info,
         **options,
     )

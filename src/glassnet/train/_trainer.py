@@ -226,6 +226,9 @@ class TrainResult:
     # the stop signal that interrupted the run (SIGINT, SIGTERM, SIGHUP); None when it was not
     # interrupted, or was stopped by request_stop()
     stop_signal: int | None = None
+    # the rule its final passes followed under patience: cut to the validation pass's epochs, or
+    # (a run resumed from a state saved before glassnet cut them) all epochs; ResumeState's
+    final_pass_cut: bool = True
 
     @property
     def weights(self) -> list[dict[str, Array]]:
@@ -441,7 +444,7 @@ class Trainer:
         With ``handle_sigint``, Ctrl-C stops the run after the current batch, and a second one
         at once: the run installs its handler and puts the previous one back. Inside a
         :class:`~glassnet.train._signals.StopSignals` scope (the ``glassnet train`` command's) every stop signal
-        (:data:`STOP_SIGNALS`: Ctrl-C, SIGTERM, SIGHUP) does so, through the scope's handlers,
+        (:data:`~glassnet.train._signals.STOP_SIGNALS`: Ctrl-C, SIGTERM, SIGHUP) does so, through the scope's handlers,
         which hold the signals back once the run has ended.
         """
         self._stop = False
@@ -571,6 +574,7 @@ class Trainer:
             resume=resume,
             validation_members=validation,
             stop_signal=self._stop_signal if status == "interrupted" else None,
+            final_pass_cut=self._final_pass_cut,
         )
 
     def _interrupt_message(self, state: ResumeState) -> str:

@@ -223,7 +223,7 @@ def _protocol(result: TrainResult, *, validated: bool) -> str:
     retrained = (
         "for as many epochs as its validation pass kept (patience > 0: its best epoch, or without "
         "restore_best the one it stopped at), keeping the last"
-        if result.config.patience > 0
+        if result.config.patience > 0 and result.final_pass_cut
         else "for all epochs, keeping the last"
     )
     if result.status == "diverged":  # only a final pass can diverge beside validation passes
