@@ -695,10 +695,11 @@ class Trainer:
         return MemberResult(job, engine.get_weights(), progress.history, epochs, "completed")
 
     def _epochs(self, job: int, finished: list[MemberResult]) -> int:
-        """The epochs ``job`` trains: all of them, except a final (refit) pass under early
-        stopping, which trains as many as its member's validation pass kept (its best epoch, or
-        the epoch it stopped at): the validation rows chose that number, as they chose the
-        weights of the validation pass's model."""
+        """The epochs ``job`` trains: all of them, except a final (refit) pass with patience > 0,
+        which trains as many as its member's validation pass kept (its best epoch, or the epoch
+        it stopped at without restore_best): the validation rows chose that number, as they
+        chose the weights of the validation pass's model. A run resumed from a state saved
+        before glassnet cut final passes (``final_pass_cut`` False) trains them whole."""
         member, rows = self._job(job)
         if not (self.refit and rows.x_val is None and self.config.patience > 0 and self._final_pass_cut):
             return self.config.epochs
