@@ -13,6 +13,7 @@ import numpy as np
 from glassnet._checks import metric_text
 from glassnet._files import given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
+from glassnet.data import Preprocessor
 from glassnet.train._tasks import TASKS
 from glassnet.train.artifacts import (
     MODEL_FILE,
@@ -109,9 +110,12 @@ def warn_unfinished(checkpoint: Checkpoint, path: Path) -> None:
     )
 
 
-def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+def task_data(
+    checkpoint: Checkpoint, preprocessor: Preprocessor | None, data: str | None
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """The raw (X, y) the model was trained on: the airfoil file, the regenerated moons set, or
-    the file ``data`` of a model of data of the user's own (:func:`own_data`)."""
+    the file ``data`` of a model of data of the user's own (:func:`own_data`; ``preprocessor``,
+    the checkpoint's, gives its columns)."""
     task = checkpoint.info.get("task")
     if task == "airfoil":
         from glassnet.data import load_airfoil
@@ -138,22 +142,30 @@ def task_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any,
             )
         n_samples, noise, seed = saved_moons(checkpoint.info)
         return moons_data(n_samples, noise, seed)
-    return own_data(checkpoint, data)
+    return own_data(checkpoint, preprocessor, data)
 
 
-def own_data(checkpoint: Checkpoint, data: str | None) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+def feature_columns(checkpoint: Checkpoint, preprocessor: Preprocessor | None) -> list[str]:
+    """The names of the model's raw feature columns, in order: those its run recorded, or x1,
+    x2, … where it recorded none, or not one per column (the preprocessing's input columns,
+    else the model's inputs)."""
+    n_features = (preprocessor.n_features if preprocessor is not None else None) or checkpoint.spec.n_inputs
+    names = [str(name) for name in checkpoint.info.get("feature_names", [])]
+    return names if len(names) == n_features else [f"x{i + 1}" for i in range(n_features)]
+
+
+def own_data(
+    checkpoint: Checkpoint, preprocessor: Preprocessor | None, data: str | None
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """The (X, y) of a model trained on data of the user's own (``train_dataset`` from Python):
     the file ``data``, read as the airfoil file is (comma, semicolon or tab, header optional),
     its columns the model's features in order and then the target."""
     from glassnet.data import DataFormatError
     from glassnet.data._table import Table, read_table, refuse_reordered_header
 
-    preprocessor = checkpoint.load_preprocessor()
-    n_features = (preprocessor.n_features if preprocessor is not None else None) or checkpoint.spec.n_inputs
+    names = feature_columns(checkpoint, preprocessor)
+    n_features = len(names)
     info = checkpoint.info
-    names = [str(name) for name in info.get("feature_names", [])]
-    if len(names) != n_features:
-        names = [f"x{i + 1}" for i in range(n_features)]
     columns = [*names, str(info.get("target_name") or "target")]
     if data is None:
         task = info.get("task")
@@ -215,7 +227,8 @@ def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[
     from glassnet.data import DataWarning
     from glassnet.train import evaluate_parts, model_parts
 
-    X, y = task_data(checkpoint, data)
+    preprocessor = checkpoint.load_preprocessor()  # built once: the data's columns, then the prediction
+    X, y = task_data(checkpoint, preprocessor, data)
     parts: dict[str, Any] = {}
     split = {
         name: checkpoint.arrays[f"split_{name}"]
@@ -237,7 +250,7 @@ def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[
     parts["all"] = np.arange(len(X))
     # the loss the model was trained with decides the metrics, as for the run's own
     loss = trained_loss(checkpoint)
-    return evaluate_parts(checkpoint.ensemble(), checkpoint.load_preprocessor(), X, y, parts, loss=loss)
+    return evaluate_parts(checkpoint.ensemble(), preprocessor, X, y, parts, loss=loss)
 
 
 def trained_loss(checkpoint: Checkpoint) -> str:

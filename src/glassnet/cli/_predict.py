@@ -16,7 +16,7 @@ import numpy as np
 
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
 from glassnet.checkpoint import Checkpoint, load_checkpoint
-from glassnet.cli._evaluate import MODEL_HELP, model_path, trained_loss, warn_unfinished
+from glassnet.cli._evaluate import MODEL_HELP, feature_columns, model_path, trained_loss, warn_unfinished
 from glassnet.data import FEATURE_NAMES, DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import COLUMN_ALIASES, COLUMN_UNITS, positive_magnitude_errors
 from glassnet.data._table import (
@@ -245,13 +245,9 @@ def handle(args: argparse.Namespace) -> int:
             "load_checkpoint(MODEL).ensemble().predict(rows), with the model's preprocessing"
         )
     preprocessor = checkpoint.load_preprocessor()  # built once, for the count, the checks and the prediction
-    # columns of the raw rows: the preprocessing's input, else the model's
-    n_features = (preprocessor.n_features if preprocessor is not None else None) or checkpoint.spec.n_inputs
-    names = [str(name) for name in checkpoint.info.get("feature_names", [])]
-    if len(names) != n_features:
-        names = [f"x{i + 1}" for i in range(n_features)]
+    names = feature_columns(checkpoint, preprocessor)
     # airfoil's checks (magnitudes > 0, its column names and units) on its 5 columns only
-    airfoil = checkpoint.info.get("task") == "airfoil" and n_features == len(FEATURE_NAMES)
+    airfoil = checkpoint.info.get("task") == "airfoil" and len(names) == len(FEATURE_NAMES)
     check = input_check(
         preprocessor, names, source, airfoil=airfoil, path=None if from_stdin else Path(args.input)
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from glassnet.train import (
     train_airfoil,
     train_moons,
 )
-from glassnet.train._config import FIELD_BOUNDS, MAX_HIDDEN_LAYERS, MAX_WIDTH, SIGMA_BOUNDS
+from glassnet.train._config import FIELD_BOUNDS, MAX_HIDDEN_LAYERS, MAX_WIDTH, SIGMA_BOUNDS, Bounds
 from glassnet.train._signals import StopSignals, interrupted_status, interrupted_text, interrupts_held
 from glassnet.train._tasks import MOONS_NOISE, MOONS_SAMPLES, saved_moons
 from glassnet.train.artifacts import resume_command, shell_word, unprintable_note
@@ -65,19 +64,14 @@ def parse_float(
     text: str, option: str, low: float, high: float, *, low_open: bool = False, high_open: bool = False
 ) -> float:
     """A finite float in [low, high] (either end left out with ``low_open``/``high_open``), or
-    ValueError naming ``option``."""
-    interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    ValueError naming ``option``; the interval is TrainConfig's kind (:class:`Bounds`)."""
+    bounds = Bounds(low, high, low_open=low_open, high_open=high_open)
     try:
         value = float(text)
     except (ValueError, TypeError):
-        raise ValueError(f"{option} must be a number in {interval}, got {text!r}") from None
-    if (
-        not math.isfinite(value)
-        or not low <= value <= high
-        or (low_open and value == low)
-        or (high_open and value == high)
-    ):
-        raise ValueError(f"{option} must be a number in {interval}, got {text}")
+        raise ValueError(f"{option} must be a number in {bounds.text()}, got {text!r}") from None
+    if not bounds.holds(value):
+        raise ValueError(f"{option} must be a number in {bounds.text()}, got {text}")
     return value
 
 

@@ -265,30 +265,30 @@ def check_update_arrays(owner: str, param: Any, grad: Any, state: Any) -> None:
     """Refuse what a pure update function (``adam_update``, ``sgd_update``) cannot step in place:
     a ``param`` that is not a NumPy float array, a ``grad`` that is not one of ``param``'s shape
     (NumPy would broadcast it, or fail halfway through the update), a ``state`` not a dict."""
-    for role, array in (("param", param), ("grad", grad)):
-        if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
-            got = f"an array of {array.dtype}" if isinstance(array, np.ndarray) else type(array).__name__
-            raise TypeError(f"{owner} {role} must be a NumPy array of floats, got {got}")
-    if grad.shape != param.shape:
-        raise ValueError(f"{owner} grad must have param's shape {param.shape}, got {grad.shape}")
-    if not param.flags.writeable:
-        raise ValueError(f"{owner} param must be writeable: it is updated in place")
+    _check_float_array(f"{owner} param", param, writeable=True)
+    _check_float_array(f"{owner} grad", grad, shape=param.shape)
     if not isinstance(state, MutableMapping):
         raise TypeError(f"{owner} state must be a dict (updated in place), got {type(state).__name__}")
 
 
 def check_update_buffer(owner: str, state: Mapping[str, Any], key: str, param: Array) -> None:
     """Refuse ``state[key]``, when present, unless it is a writeable float array of ``param``'s shape."""
-    if key not in state:
-        return
-    buffer = state[key]
-    if not isinstance(buffer, np.ndarray) or buffer.dtype.kind != "f":
-        got = f"an array of {buffer.dtype}" if isinstance(buffer, np.ndarray) else type(buffer).__name__
-        raise TypeError(f"{owner} state[{key!r}] must be a NumPy array of floats, got {got}")
-    if buffer.shape != param.shape:
-        raise ValueError(f"{owner} state[{key!r}] must have param's shape {param.shape}, got {buffer.shape}")
-    if not buffer.flags.writeable:
-        raise ValueError(f"{owner} state[{key!r}] must be writeable: it is updated in place")
+    if key in state:
+        _check_float_array(f"{owner} state[{key!r}]", state[key], shape=param.shape, writeable=True)
+
+
+def _check_float_array(
+    name: str, array: Any, *, shape: tuple[int, ...] | None = None, writeable: bool = False
+) -> None:
+    """TypeError unless ``array`` is a NumPy float array; ValueError unless it has ``shape``
+    (param's, when given) and, with ``writeable``, can be updated in place."""
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+        got = f"an array of {array.dtype}" if isinstance(array, np.ndarray) else type(array).__name__
+        raise TypeError(f"{name} must be a NumPy array of floats, got {got}")
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"{name} must have param's shape {shape}, got {array.shape}")
+    if writeable and not array.flags.writeable:
+        raise ValueError(f"{name} must be writeable: it is updated in place")
 
 
 def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:
