@@ -18,7 +18,8 @@ from conftest import shared_airfoil
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import _demo, main
 from glassnet.demo import airfoil_section
-from glassnet.train import NumpyEngine, artifacts
+from glassnet.train import artifacts
+from glassnet.train._engines import NumpyEngine
 
 TINY_AIRFOIL = ["--hidden", "4", "--fourier-features", "0", "--quiet", "--no-plots"]
 AIRFOIL_RUN_FILES = [

@@ -22,7 +22,8 @@ from glassnet._checks import metric_text
 from glassnet.checkpoint import load_checkpoint, save_checkpoint
 from glassnet.cli import build_parser, main
 from glassnet.cli._train import config_from_args, seconds_text
-from glassnet.train import NumpyEngine, TrainConfig
+from glassnet.train import TrainConfig
+from glassnet.train._engines import NumpyEngine
 
 QUICK = ["--hidden", "32,32", "--epochs", "40", "--batch-size", "64", "--lr", "5e-3", "--warmup-epochs", "2"]
 

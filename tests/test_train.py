@@ -19,9 +19,7 @@ from glassnet.train import (
     MOONS_CONFIG,
     ORDER_STREAM,
     Ensemble,
-    NumpyEngine,
     SplitSettings,
-    TorchEngine,
     TrainConfig,
     Trainer,
     TrainResult,
@@ -29,11 +27,11 @@ from glassnet.train import (
     classification_metrics,
     decision_threshold,
     fit,
-    make_glassnet_optimizer,
     moons_data,
     regression_metrics,
     train_moons,
 )
+from glassnet.train._engines import NumpyEngine, TorchEngine, make_glassnet_optimizer
 from glassnet.train._signals import StopSignals
 from glassnet.train._tasks import MOONS_STREAM
 

@@ -22,12 +22,12 @@ from glassnet.train import (
     TrainResult,
     evaluate_parts,
     fit,
-    make_engine,
     moons_data,
     train_airfoil,
     train_dataset,
     train_moons,
 )
+from glassnet.train._engines import make_engine
 from glassnet.train.artifacts import write_plots
 
 SMALL = TrainConfig(hidden=(4,), epochs=3, batch_size=8, warmup_epochs=0, fourier_features=0)

@@ -2,7 +2,6 @@
 
 from glassnet._seeds import ORDER_STREAM
 from glassnet.train._config import DTYPES, ENGINES, OPTIMIZERS, SCHEDULES, TrainConfig
-from glassnet.train._engines import NumpyEngine, TorchEngine, make_engine, make_glassnet_optimizer
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import (
     class_probability,
@@ -47,11 +46,9 @@ __all__ = [
     "SCHEDULES",
     "Ensemble",
     "MemberResult",
-    "NumpyEngine",
     "ResumeState",
     "Run",
     "SplitSettings",
-    "TorchEngine",
     "TrainConfig",
     "TrainResult",
     "Trainer",
@@ -63,8 +60,6 @@ __all__ = [
     "history_arrays",
     "history_columns",
     "history_records",
-    "make_engine",
-    "make_glassnet_optimizer",
     "model_parts",
     "moons_data",
     "predict_raw",
