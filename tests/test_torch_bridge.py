@@ -267,7 +267,7 @@ def _hooked(torch: Any) -> Any:
     [
         (
             lambda torch: _with_forward(torch, torch.nn.Linear, 2, 2),
-            r"Doubled at position 0 \(a subclass with a forward of its own\)",
+            r"Doubled at position 0 \(a forward or __call__ of its own\)",
         ),
         (lambda torch: _with_forward(torch, torch.nn.LeakyReLU, 0.1), "Doubled at position 0"),
         (lambda torch: _with_forward(torch, torch.nn.Softplus), "Doubled at position 0"),
@@ -284,6 +284,50 @@ def test_from_torch_refuses_layers_that_compute_something_else(make: Any, match:
     """A subclass with its own forward, or a forward hook, computes something the copy would not."""
     with pytest.raises(ValueError, match=match):
         from_torch(make(torch))
+
+
+def _forward_set_on(module: Any, position: int | None = None) -> Any:
+    """``module`` (or its layer at ``position``) with a forward set on the object, as wrappers
+    such as accelerate's hooks set it: calling it doubles what the class computes."""
+    layer = module if position is None else module[position]
+    original = layer.forward
+    layer.forward = lambda x: 2 * original(x)
+    return module
+
+
+def _with_call(torch: Any, base: Any, *args: Any) -> Any:
+    class Scaled(base):  # type: ignore[misc]
+        def __call__(self, x: Any) -> Any:
+            return 10 * super().__call__(x)
+
+    return Scaled(*args)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (
+            lambda torch: _forward_set_on(torch.nn.Sequential(torch.nn.Linear(2, 2)), 0),
+            "Linear at position 0",
+        ),
+        (
+            lambda torch: _forward_set_on(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU()), 1),
+            "ReLU at position 1",
+        ),
+        (
+            lambda torch: _forward_set_on(torch.nn.Sequential(torch.nn.Linear(2, 2))),
+            "Sequential at position 0",
+        ),
+        (lambda torch: _with_call(torch, torch.nn.Linear, 2, 2), "Scaled at position 0"),
+        (lambda torch: _with_call(torch, torch.nn.Tanh), "Scaled at position 0"),
+    ],
+    ids=["Linear", "ReLU", "Sequential", "Linear-__call__", "Tanh-__call__"],
+)
+def test_from_torch_refuses_a_forward_or_call_of_its_own(make: Any, match: str, torch: Any) -> None:
+    """A forward set on the object replaces its class's, and a subclass's __call__ may skip forward
+    altogether: either computes something the copy would not."""
+    with pytest.raises(ValueError, match=rf"{match} \(a forward or __call__ of its own\)"):
+        from_torch(make(torch).double())
 
 
 def test_from_torch_takes_subclasses_that_keep_torchs_forward(torch: Any) -> None:
@@ -310,21 +354,40 @@ def _wrong_bias(torch: Any) -> Any:
     return linear
 
 
+def _sparse_weight(torch: Any) -> Any:
+    linear = torch.nn.Linear(3, 2)
+    linear.weight = torch.nn.Parameter(linear.weight.detach().to_sparse())
+    return linear
+
+
 @pytest.mark.parametrize(
     ("make", "match"),
     [
         (_nan_weight, r"weight at position 1 must be finite, got nan at index \(1, 0\)"),
+        (_sparse_weight, r"the weight at position 0 is a torch\.sparse_coo tensor; make it dense first"),
         (_wrong_bias, r"bias at position 0 has shape \(5,\), Linear\(3, 2\) needs \(2,\)"),
         (
             lambda torch: torch.nn.Linear(2, 2, device="meta"),
             "Linear at position 0 is on the meta device",
         ),
     ],
-    ids=["nan", "bias-shape", "meta"],
+    ids=["nan", "bias-shape", "sparse", "meta"],
 )
 def test_from_torch_refuses_weights_glassnet_would_refuse(make: Any, match: str, torch: Any) -> None:
     with pytest.raises(ValueError, match=match):
         from_torch(make(torch))
+
+
+def test_from_torch_copies_a_weight_with_torchs_lazy_negation(torch: Any) -> None:
+    """The imaginary part of a conjugate is a view with torch's negative bit set, which .numpy()
+    refuses: the copy takes the values the layer computes with."""
+    linear = torch.nn.Linear(3, 2).double()
+    linear.weight = torch.nn.Parameter(torch.randn(2, 3, dtype=torch.complex128).conj().imag)
+    assert linear.weight.is_neg()
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    with torch.no_grad():
+        expected = linear(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(from_torch(linear)(x), expected, rtol=1e-12)
 
 
 def test_from_torch_refuses_layers_of_two_dtypes(torch: Any) -> None:
@@ -377,10 +440,30 @@ def test_to_torch_refuses_glassnet_layers_with_their_own_forward(torch: Any) -> 
     inner = Doubling(Linear(2, 2, rng=np.random.default_rng(0)))
     for model in (inner, Sequential(Sequential(inner))):
         with pytest.raises(
-            ValueError, match=r"cannot convert Doubling \(a Sequential subclass with a forward of its own\)"
+            ValueError,
+            match=r"cannot convert Doubling \(a Sequential with a forward or __call__ of its own\)",
         ):
             to_torch(model)
     to_torch(MLP([2, 3, 1], rng=np.random.default_rng(0)))  # MLP keeps Sequential's forward
+
+
+@pytest.mark.parametrize("position", [0, 1, None], ids=["Linear", "ReLU", "Sequential"])
+def test_to_torch_refuses_a_forward_set_on_the_object(position: int | None, torch: Any) -> None:
+    model = _forward_set_on(MLP([2, 3, 1], rng=np.random.default_rng(0)), position)
+    where = "MLP" if position is None else f"{type(model[position]).__name__} at position {position}"
+    with pytest.raises(ValueError, match=rf"cannot convert {where} \(a .*forward or __call__ of its own\)"):
+        to_torch(model)
+
+
+def test_to_torch_refuses_a_glassnet_layer_with_a_call_of_its_own(torch: Any) -> None:
+    class Scaled(Linear):
+        def __call__(self, x: Any) -> Any:
+            return 10 * super().__call__(x)
+
+    with pytest.raises(
+        ValueError, match=r"cannot convert Scaled at position 0 \(a forward or __call__ of its own\)"
+    ):
+        to_torch(Sequential(Scaled(2, 2, rng=np.random.default_rng(0))))
 
 
 @pytest.mark.parametrize("model", ["not a model", np.zeros((2, 2)), None])

@@ -10,8 +10,10 @@ Activations map one to one: identity ↔ ``nn.Identity``, relu ↔ ``nn.ReLU``, 
 ``from_torch`` refuses a Softplus whose ``beta`` is not 1 or whose ``threshold`` is below 20).
 
 A layer is converted only when it computes what its class computes: a subclass with a
-forward of its own, or a torch module with forward hooks (its own, or global ones that run on
-every module), is refused rather than copied into a layer that would compute something else.
+forward or ``__call__`` of its own, a module whose forward was set on the object (as wrappers
+such as accelerate's hooks do), or a torch module with forward hooks (its own, or global ones
+that run on every module), is refused rather than copied into a layer that would compute
+something else.
 A model whose Linear sizes do not chain (Linear(3, 4) then Linear(5, 2)) is refused both ways,
 naming the two layers, rather than converted into one that fails at its first forward pass.
 The train/eval mode is kept.
@@ -167,6 +169,13 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
     owners: dict[int, int] = {}  # id of a Parameter -> position of the first Linear holding it
     chain: list[tuple[int, int, int]] = []  # (position, in, out) of the last Linear
     for position, layer in enumerate(flatten_modules([model])):
+        if _own_call(
+            layer, Module
+        ):  # set on the object, or a subclass's __call__: torch's copy would not do it
+            raise ValueError(
+                f"to_torch cannot convert {type(layer).__name__} at position {position} "
+                "(a forward or __call__ of its own)"
+            )
         # a subclass with a forward of its own computes something nn.Linear would not
         if isinstance(layer, Linear) and type(layer).forward is Linear.forward:
             _same_dtype(dtypes, layer.dtype, position)  # one torch dtype for all would round some weights
@@ -222,24 +231,34 @@ def _shared_with(owners: dict[int, int], parameters: Iterable[object], position:
 
 
 def _refuse_own_forward(module: Module) -> None:
-    """ValueError for a Sequential subclass, at any depth, with a forward of its own: flattened
-    into its layers, it would lose what that forward adds (MLP keeps Sequential's)."""
+    """ValueError for a Sequential, at any depth, with a forward or ``__call__`` of its own (a
+    subclass's, or a forward set on the object): flattened into its layers, it would lose what
+    that forward adds (MLP keeps Sequential's)."""
     if isinstance(module, Sequential):
-        if type(module).forward is not Sequential.forward:
+        if type(module).forward is not Sequential.forward or _own_call(module, Module):
             raise ValueError(
-                f"to_torch cannot convert {type(module).__name__} (a Sequential subclass with a forward of its own)"
+                f"to_torch cannot convert {type(module).__name__} (a Sequential with a forward or __call__ of its own)"
             )
         for layer in module.layers:
             _refuse_own_forward(layer)
 
 
+def _own_call(module: Any, cls: Any) -> bool:
+    """Whether calling ``module`` may run something other than its class's forward: a forward set
+    on the object itself (as wrappers such as accelerate's hooks do), or a ``__call__`` other
+    than ``cls``'s, the base class's that runs forward."""
+    return "forward" in vars(module) or type(module).__call__ is not cls.__call__
+
+
 def _computes_as(module: Any, cls: Any) -> bool:
-    """Whether ``module`` is a ``cls`` that computes what ``cls`` does: its forward is ``cls``'s own
-    (a subclass may change it) and no forward hook changes its input or output. Global hooks,
-    which run on every module, are refused once for the whole module (:func:`_refuse_global_hooks`)."""
+    """Whether ``module`` is a ``cls`` that computes what ``cls`` does: its forward and ``__call__``
+    are ``cls``'s own (a subclass may change them, and a forward set on the object replaces its
+    class's) and no forward hook changes its input or output. Global hooks, which run on every
+    module, are refused once for the whole module (:func:`_refuse_global_hooks`)."""
     return (
         isinstance(module, cls)
         and type(module).forward is cls.forward
+        and not _own_call(module, cls)
         and not module._forward_hooks
         and not module._forward_pre_hooks
     )
@@ -287,8 +306,11 @@ def _flatten_torch(module: Any) -> list[Any]:
 def _linear_values(tensor: Any, what: str, shape: tuple[int, ...], layer: Any, position: int) -> Any:
     """A NumPy copy of a Linear's weight or bias, checked as glassnet checks a state_dict:
     its shape (out, in) or (out,) and finite values."""
-    values = tensor.detach().cpu().numpy().copy()
     name = f"from_torch: the {what} at position {position}"
+    if tensor.layout != import_torch().strided:  # nn.Linear's forward fails on a sparse weight
+        raise ValueError(f"{name} is a {tensor.layout} tensor; make it dense first (.to_dense())")
+    # resolve_neg: a view with torch's lazy negation (the imaginary part of a conjugate) has it applied
+    values = tensor.detach().cpu().resolve_neg().numpy().copy()
     if values.shape != shape:
         raise ValueError(
             f"{name} has shape {values.shape}, Linear({layer.in_features}, {layer.out_features}) needs {shape}"
@@ -314,6 +336,13 @@ def from_torch(module: Any) -> Sequential:
         raise TypeError(f"from_torch takes a torch.nn.Module, got {type(module).__name__}")
     _refuse_global_hooks(torch)
     nn = torch.nn
+    # torch's activations without settings, by glassnet's: the type itself, not a subclass
+    simple: dict[type, type[Activation]] = {
+        nn.Identity: Identity,
+        nn.ReLU: ReLU,
+        nn.Sigmoid: Sigmoid,
+        nn.Tanh: Tanh,
+    }
     layers: list[Module] = []
     owners: dict[int, int] = {}  # id of a weight or bias tensor -> position of the first Linear holding it
     linear_dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
@@ -366,13 +395,7 @@ def from_torch(module: Any) -> Sequential:
                     f"threshold={layer.threshold} at position {position}"
                 )
             layers.append(Softplus())
-        elif type(layer) in (nn.Identity, nn.ReLU, nn.Sigmoid, nn.Tanh) and _computes_as(layer, type(layer)):
-            simple: dict[type, type[Activation]] = {
-                nn.Identity: Identity,
-                nn.ReLU: ReLU,
-                nn.Sigmoid: Sigmoid,
-                nn.Tanh: Tanh,
-            }
+        elif type(layer) in simple and _computes_as(layer, type(layer)):
             layers.append(simple[type(layer)]())
         else:
             why = ""
@@ -384,8 +407,8 @@ def from_torch(module: Any) -> Sequential:
                     "handle.remove(), torch.nn.utils.prune.remove(m, 'weight') for pruning, "
                     "torch.nn.utils.remove_weight_norm(m) for the old weight norm)"
                 )
-            elif isinstance(layer, (nn.Linear, nn.LeakyReLU, nn.Softplus, nn.Sequential)):
-                why = " (a subclass with a forward of its own)"
+            elif isinstance(layer, (nn.Linear, nn.LeakyReLU, nn.Softplus, nn.Sequential, *simple)):
+                why = " (a forward or __call__ of its own)"
             raise ValueError(f"from_torch cannot convert {type(layer).__name__} at position {position}{why}")
     if not layers:
         raise ValueError("from_torch got an empty module")
