@@ -160,6 +160,30 @@ REJECTED = {
     "overflow": ("1,2,3,4,5,1e999\n", r"line 1, column 6 \(sound_pressure_level\): '1e999' overflows"),
     "underscore": ("1_000,2,3,4,5,6\n", r"line 1, column 1 \(frequency\): expected a number, got '1_000'"),
     "decimal-comma": ("800;0;0,3048;71.3;0.002;126\n", r"line 1, column 3 .*write decimals with a point"),
+    # a first line of numbers that do not parse is a row, not a header silently dropped
+    "decimal-comma-first-line": (
+        "800;0;0,3048;71,3;0,002;126,2\n" + GOOD.replace(",", ";"),
+        r"line 1, column 3 \(chord_length\): expected a number, got '0,3048'; write decimals with a point, "
+        r"not a comma$",
+    ),
+    "units-first-line": (
+        "800 Hz,0 deg,0.3048 m,71.3 m/s,0.002 m,126 dB\n" + GOOD,
+        r"line 1, column 1 \(frequency\): expected a number, got '800 Hz'$",
+    ),
+    "empty-first-line": (",,,,,\n" + GOOD, r"line 1, column 1 \(frequency\): the field is empty"),
+    "thousands": (
+        '"1,000",0,0.3048,71.3,0.002,126\n',
+        r"got '1,000'; write numbers without thousands separators \(1,000 as 1000\) and decimals with a "
+        r"point, not a comma \(0,5 as 0\.5\)$",
+    ),
+    "thousands-and-point": (
+        '"1,000.5",0,0.3048,71.3,0.002,126\n',
+        r"got '1,000\.5'; write numbers without thousands separators \(1,000\.5 as 1000\.5\)$",
+    ),
+    "long-field": (
+        "1," + "x" * 100_000 + ",3,4,5,6\n",
+        r"column 2 \(angle_of_attack\): expected a number, got 'x{59}… \(str of 100000 characters\)$",
+    ),
     "zero-frequency": (
         GOOD + "0,2,3,4,5,6\n",
         r"line 2, column 1 \(frequency\): must be > 0 \(a physical magnitude\), got 0$",

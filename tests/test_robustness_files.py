@@ -105,6 +105,61 @@ def test_atomic_write_refuses_bad_targets(
         atomic_write_text(make(tmp_path), "x")
 
 
+def _special_files(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Files the rename of an atomic write would replace with a regular file: name -> (path, kind)."""
+    (folder / "real.txt").write_text("mine")
+    (folder / "link").symlink_to("real.txt")
+    os.mkfifo(folder / "fifo")
+    return {
+        "link": (folder / "link", r"symbolic link \(to real\.txt\)"),
+        "fifo": (folder / "fifo", r"named pipe \(FIFO\)"),
+        "device": (Path("/dev/null"), "character device"),
+        "stdout": (Path("/dev/stdout"), r"symbolic link \(to /proc/self/fd/1\)"),
+    }
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not Path("/dev/stdout").is_symlink(), reason="POSIX files")
+@pytest.mark.parametrize("name", ["link", "fifo", "device", "stdout"])
+def test_no_write_puts_a_file_in_place_of_a_link_a_fifo_or_a_device(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rename onto /dev/stdout (a link to the shell's own output) would replace it, and the
+    rest of the output be lost; onto /dev/null, run as root, the device itself."""
+    path, kind = _special_files(tmp_path)[name]
+    before = os.lstat(path)
+    with pytest.raises(
+        ValueError, match=rf"cannot write '{re.escape(str(path))}': it is a {kind}, not a regular file"
+    ):
+        atomic_write_text(path, "x")
+    for force in (False, True):
+        with pytest.raises(
+            ValueError,
+            match=rf"^-o {re.escape(str(path))} is a {kind}, not a regular file; .*give the name of a file; -o - writes to standard output$",
+        ):
+            refuse_overwrite(path, force=force, option="-o")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("0.5,0.2\n")
+    model = tmp_path / "run"
+    assert main(["train", "moons", "--epochs", "2", "--out", str(model), "--quiet", "--no-plots"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(model), str(rows), "-o", str(path), "--force"]) == 2
+    assert f"is a {kind.replace(chr(92), '')}" in capsys.readouterr().err
+    after = os.lstat(path)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    assert (tmp_path / "real.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("name", ["new/", "new//"])
+def test_a_name_ending_in_a_separator_is_a_folder_not_a_file(name: str, tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError, match="a name ending in a separator names a folder"):
+        atomic_write_text(f"{tmp_path}/{name}", "x")
+    with pytest.raises(
+        IsADirectoryError, match=r"ends in a separator, which names a folder; give a file name$"
+    ):
+        refuse_overwrite(f"{tmp_path}/{name}", force=True, option="-o")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_every_writer_goes_through_files_module() -> None:
     """Outside glassnet._files, no module renames or creates temporary files, and every write fills a temporary."""
     source = Path(__file__).resolve().parents[1] / "src" / "glassnet"

@@ -28,6 +28,7 @@ import itertools
 import math
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -72,6 +73,33 @@ def fsync_folder(folder: str | os.PathLike[str]) -> None:
         os.close(handle)
 
 
+def unwritable_kind(path: Path) -> str | None:
+    """What ``path`` is, in words, when it exists and :func:`atomic_write` must not put a file in
+    its place: a symbolic link (the link would become a file; ``/dev/stdout`` is one, to the
+    shell's own output, which would be replaced and the rest of the output lost), a FIFO, a
+    device or a socket. None for an absent path, a regular file or a folder."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError:  # absent
+        return None
+    if stat.S_ISLNK(mode):
+        return f"symbolic link (to {os.readlink(path)})"
+    kinds = {
+        stat.S_ISFIFO: "named pipe (FIFO)",
+        stat.S_ISCHR: "character device",
+        stat.S_ISBLK: "block device",
+        stat.S_ISSOCK: "socket",
+    }
+    return next((kind for test, kind in kinds.items() if test(mode)), None)
+
+
+def _names_a_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether the name ends in a separator ("runs/"), which names a folder, existing or not:
+    Path drops it, and the write would make a file of that name."""
+    text = os.fspath(path)
+    return text.endswith(("/", os.sep)) and text.strip("/" + os.sep) != ""
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
     """Call ``write(temporary)`` to fill a temporary file, then move it onto ``path`` in one step.
 
@@ -80,16 +108,25 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     explicitly, the temporary name ends in ``.tmp``). The file gets the permissions a new
     file would (0666 less the umask). Returns ``path`` as a Path.
 
-    Raises FileNotFoundError when the folder does not exist and IsADirectoryError when
-    ``path`` is a folder; whatever ``write`` raises is raised again after the temporary
+    Raises FileNotFoundError when the folder does not exist, IsADirectoryError when ``path``
+    is a folder or a name ending in a separator, and ValueError when it is a symbolic link, a
+    FIFO, a device or a socket, which the rename would replace with a file (see
+    :func:`unwritable_kind`); whatever ``write`` raises is raised again after the temporary
     file is removed, with ``path`` unchanged.
     """
     target = Path(path)
+    if _names_a_folder(path) and not target.is_dir():
+        raise IsADirectoryError(
+            f"cannot write {os.fspath(path)!r}: a name ending in a separator names a folder"
+        )
     folder = target.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {str(target)!r}: folder {str(folder)!r} does not exist")
     if target.is_dir():
         raise IsADirectoryError(f"cannot write {str(target)!r}: it is a folder")
+    kind = unwritable_kind(target)
+    if kind is not None:
+        raise ValueError(f"cannot write {str(target)!r}: it is a {kind}, not a regular file")
     try:
         # the name cut to 100 bytes (the limit is 255 bytes, not characters): a legal target name
         # near the limit must not give a temporary name past it
@@ -205,12 +242,24 @@ def refuse_overwrite(path: str | os.PathLike[str], *, force: bool, option: str) 
     """``path`` (``~`` expanded) if it may be written: absent, or ``force``; else FileExistsError
     naming ``option``.
 
-    A folder is never a valid output file (IsADirectoryError), with or without ``force``; nor
-    is an empty path (ValueError, :func:`given_path`).
+    A folder is never a valid output file (IsADirectoryError), with or without ``force``, nor
+    a name ending in a separator ("out/"); nor is an empty path (ValueError, :func:`given_path`),
+    nor a symbolic link, a FIFO, a device or a socket (ValueError, :func:`unwritable_kind`).
     """
     target = given_path(path, option)
     if target.is_dir():
         raise IsADirectoryError(f"{option} {target} is a folder; give a file name")
+    if _names_a_folder(path):
+        raise IsADirectoryError(
+            f"{option} {os.fspath(path)} ends in a separator, which names a folder; give a file name"
+        )
+    kind = unwritable_kind(target)
+    if kind is not None:
+        stdout = "; -o - writes to standard output" if option == "-o" else ""
+        raise ValueError(
+            f"{option} {target} is a {kind}, not a regular file; glassnet writes a file whole, through "
+            f"a temporary file renamed onto it: give the name of a file{stdout}"
+        )
     if target.exists() and not force:
         raise FileExistsError(f"{option} {target} exists; use --force to overwrite it")
     return target

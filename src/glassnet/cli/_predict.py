@@ -219,14 +219,10 @@ def handle(args: argparse.Namespace) -> int:
     model = model_path(args.model)
     from_stdin = args.input == STDIN
     source = STDIN_NAME if from_stdin else args.input  # what errors name
-    out = (
-        None
-        if args.output in (None, STDOUT)
-        else refuse_overwrite(args.output, force=args.force, option="-o")
-    )
-    if out is not None:  # before any work
-        if not out.parent.is_dir():
-            raise FileNotFoundError(f"folder {out.parent} does not exist (cannot write {out})")
+    out = None
+    if args.output not in (None, STDOUT):  # checked before any work
+        # first the files this command reads, which --force (meant for a previous output) must
+        # not let it replace, and which a link to one is named as
         refuse_same_file(
             args.output, model, f"-o {args.output} is the model file {model}; give another file name"
         )
@@ -236,6 +232,9 @@ def handle(args: argparse.Namespace) -> int:
                 args.input,
                 f"-o {args.output} is the input file {args.input}; give another file name",
             )
+        out = refuse_overwrite(args.output, force=args.force, option="-o")
+        if not out.parent.is_dir():
+            raise FileNotFoundError(f"folder {out.parent} does not exist (cannot write {out})")
     checkpoint = load_checkpoint(model)
     warn_unfinished(checkpoint, model)
     if checkpoint.spec.n_outputs != 1:  # one prediction per row: the other outputs would be dropped

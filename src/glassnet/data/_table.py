@@ -36,6 +36,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from glassnet._checks import shown
 from glassnet._files import given_path
 from glassnet.data._errors import DataFormatError
 
@@ -267,9 +268,7 @@ def parse_table(
             separator = _detect_separator(stripped)
             separator_known = True
         fields = _split(stripped, separator)
-        if first_line and all(
-            _NUMBER.fullmatch(field) is None and _NON_FINITE.fullmatch(field) is None for field in fields
-        ):
+        if first_line and _is_header(fields):
             if len(fields) != n_columns:
                 raise DataFormatError(
                     f"{source}: line {line_number}: the header has {_count(len(fields), 'column')} "
@@ -348,6 +347,35 @@ def _unquoted(field: str) -> str:
     return field
 
 
+# A field that begins as a number does ("0,5", "800 Hz", "1,000", "-.5e"), which no column name
+# does: a first line with one is a row to read, and its fields that do not parse are named as
+# errors, rather than the line being dropped as a header.
+_NUMBER_START = re.compile(r"[+-]?\.?\d")
+
+
+def _is_header(fields: Sequence[str]) -> bool:
+    """Whether a file's first line is a header: names, not numbers. Every field neither a number
+    nor begins as one (a decimal comma or a unit would otherwise make a row of data a header,
+    silently dropped), and not every field empty."""
+    return any(fields) and all(
+        _NUMBER_START.match(field) is None and _NON_FINITE.fullmatch(field) is None for field in fields
+    )
+
+
+def _number_hint(field: str) -> str:
+    """A hint for a field that is a number written with a comma, or "" for any other."""
+    if re.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+\.\d*", field):  # 1,000.5: commas group thousands
+        return "; write numbers without thousands separators (1,000.5 as 1000.5)"
+    if re.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+", field):  # 1,000: thousands, or a decimal comma
+        return (
+            "; write numbers without thousands separators (1,000 as 1000) and decimals with a "
+            "point, not a comma (0,5 as 0.5)"
+        )
+    if re.fullmatch(r"[+-]?\d*,\d+", field):
+        return "; write decimals with a point, not a comma"
+    return ""
+
+
 def _parse_number(
     field: str, *, source: str, path: Path | None, line: int, column: int, names: Sequence[str]
 ) -> float:
@@ -357,14 +385,13 @@ def _parse_number(
             return value
     where = f"{source}: line {line}, column {column} ({names[column - 1]})"
     if _NUMBER.fullmatch(field) is not None:
-        message = f"{where}: {field!r} overflows to infinity; every value must be a finite number"
+        message = f"{where}: {shown(field, 60)} overflows to infinity; every value must be a finite number"
     elif _NON_FINITE.fullmatch(field) is not None:
         message = f"{where}: {field!r} is not finite; every value must be a finite number"
     elif not field:
         message = f"{where}: the field is empty, expected a number"
     else:
-        hint = "; write decimals with a point, not a comma" if re.fullmatch(r"[+-]?\d*,\d+", field) else ""
-        message = f"{where}: expected a number, got {field!r}{hint}"
+        message = f"{where}: expected a number, got {shown(field, 60)}{_number_hint(field)}"
     raise DataFormatError(message, path=path, line=line, column=column)
 
 
