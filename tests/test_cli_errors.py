@@ -122,6 +122,31 @@ def test_an_empty_path_is_refused_not_read_as_the_current_folder(
     )
 
 
+@pytest.mark.parametrize(
+    ("argv", "prefix"),
+    [
+        (["data", "info", "--data", "-"], "glassnet data info: error: data path -"),
+        (["train", "airfoil", "--data", "-", *QUICK], "glassnet train: error: data path -"),
+    ],
+    ids=["data-info", "train-airfoil"],
+)
+def test_a_dash_for_data_says_it_is_not_standard_input_here(
+    argv: list[str],
+    prefix: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """predict reads "-" as standard input; a data path does not, and the advice to download the
+    data set, which its "does not exist" gave, would not help."""
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"{prefix} does not exist; - is not standard input here: give a file, or /dev/stdin for a pipe\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_model_file_that_cannot_be_read_says_so_not_that_it_is_damaged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

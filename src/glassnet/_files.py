@@ -232,6 +232,12 @@ def given_path(path: str | os.PathLike[str], what: str) -> Path:
     return Path(path).expanduser()
 
 
+def dash_hint(path: Path) -> str:
+    """For the message that a path does not exist: what to give instead when it is "-", which
+    some commands read as standard input (``glassnet predict MODEL -``) and a data path does not."""
+    return "; - is not standard input here: give a file, or /dev/stdin for a pipe" if str(path) == "-" else ""
+
+
 def missing_folders(folder: Path) -> list[Path]:
     """``folder`` and those of its parents that do not exist yet, deepest first: what
     ``folder.mkdir(parents=True)`` is about to make, and a failed command then removes."""

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import metric_text
-from glassnet._files import given_path
+from glassnet._files import dash_hint, given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.data import Preprocessor
 from glassnet.train._tasks import TASKS
@@ -178,7 +178,7 @@ def own_data(
         )
     path = given_path(data, "--data")  # a file, or a pipe (<(…), /dev/stdin), as airfoil's --data
     if not path.exists():
-        raise FileNotFoundError(f"--data {path} does not exist")
+        raise FileNotFoundError(f"--data {path} does not exist{dash_hint(path)}")
     if path.is_dir():
         raise IsADirectoryError(f"--data {path} is a folder; give the data file")
 

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import as_float_array
+from glassnet._files import dash_hint
 from glassnet.data._errors import DataFormatError, DataWarning
 from glassnet.data._table import (
     Check,
@@ -226,7 +227,8 @@ def _resolve(path: Path, what: str, advice: str = HOW_TO_GET) -> Path:
         raise FileNotFoundError(
             f"{what}{path} is a folder without {' or '.join(AIRFOIL_FILENAMES)}; {advice}"
         )
-    raise FileNotFoundError(f"{what}{path} does not exist; {advice}")
+    # for "-", what to give instead: the advice to download would not help
+    raise FileNotFoundError(f"{what}{path} does not exist{dash_hint(path) or '; ' + advice}")
 
 
 def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
