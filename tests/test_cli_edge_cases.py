@@ -13,7 +13,8 @@ import pytest
 
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import _demo, _train, main
-from glassnet.train import NumpyEngine, TrainConfig, Trainer, artifacts
+from glassnet.train import TrainConfig, Trainer, artifacts
+from glassnet.train._engines import NumpyEngine
 
 QUICK = ["--epochs", "2", "--quiet"]
 

@@ -19,8 +19,9 @@ import pytest
 
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import _train, main
-from glassnet.train import NumpyEngine, artifacts
 from glassnet.train import _tasks as tasks
+from glassnet.train import artifacts
+from glassnet.train._engines import NumpyEngine
 from glassnet.train._signals import STOP_SIGNALS, StopSignals, active_stop_signals, interrupts_held
 
 QUICK = ["--epochs", "3", "--quiet"]
@@ -157,7 +158,7 @@ def test_a_killed_cli_run_exits_143_with_its_checkpoint(tmp_path: Path) -> None:
     """The process as a shell sees it: a real SIGTERM, exit status 143, the checkpoint saved."""
     script = (
         "import os, signal, sys\n"
-        "from glassnet.train import NumpyEngine\n"
+        "from glassnet.train._engines import NumpyEngine\n"
         "original, count = NumpyEngine.train_batch, [0]\n"
         "def batch(self, start, stop):\n"
         "    count[0] += 1\n"

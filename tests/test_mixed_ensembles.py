@@ -15,7 +15,8 @@ from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.cli import main
 from glassnet.nn import ReLU, Tanh
 from glassnet.spec import MLPSpec, build_mlp
-from glassnet.train import Ensemble, NumpyEngine, TorchEngine, TrainConfig, Trainer, fit
+from glassnet.train import Ensemble, TrainConfig, Trainer, fit
+from glassnet.train._engines import NumpyEngine, TorchEngine
 from test_train import airfoil, assert_resume_is_exact, small  # noqa: F401 (airfoil: a fixture)
 
 Array = np.ndarray[Any, Any]

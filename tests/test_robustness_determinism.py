@@ -17,7 +17,7 @@ import pytest
 
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import main
-from glassnet.train import NumpyEngine, TorchEngine
+from glassnet.train._engines import NumpyEngine, TorchEngine
 
 SHORT = ["--hidden", "16,16", "--epochs", "4", "--batch-size", "64", "--warmup-epochs", "1", "--seed", "11"]
 SHORT += ["--quiet", "--no-plots"]

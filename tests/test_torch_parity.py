@@ -17,7 +17,8 @@ from glassnet import optim
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
 from glassnet.nn import ACTIVATIONS, MLP, Linear, Module, Sequential, Tanh
 from glassnet.spec import MLPSpec, build_mlp
-from glassnet.train import NumpyEngine, TorchEngine, TrainConfig, Trainer
+from glassnet.train import TrainConfig, Trainer
+from glassnet.train._engines import NumpyEngine, TorchEngine
 
 torch = require_torch()
 F = torch.nn.functional

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import reseal, rewrite_checkpoint
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from glassnet.train import NumpyEngine, TorchEngine, TrainConfig, Trainer, TrainResult, regression_metrics
+from glassnet.train import TrainConfig, Trainer, TrainResult, regression_metrics
+from glassnet.train._engines import NumpyEngine, TorchEngine
 
 TINY = TrainConfig(hidden=(4,), epochs=2, batch_size=8, fourier_features=0)
 
