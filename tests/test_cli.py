@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import shared_airfoil
+from glassnet._files import folder_lock
 from glassnet.cli import _subcommand_parsers, build_parser, main
 
 
@@ -71,6 +72,20 @@ def test_demo_refuses_an_out_folder_that_is_not_empty(
     assert captured.out == ""
     assert f"demo --out must be a new or empty folder, got {tmp_path}" in captured.err
     assert captured.err.count("\n") == 1
+
+
+def test_demo_refuses_an_out_folder_in_use_before_the_tour(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--out is locked as train locks its run folder: a folder another run holds (or one the demo
+    cannot write into) fails at once, not after the tour has run for a minute."""
+    folder = tmp_path / "demo"
+    with folder_lock(folder):  # flock: a second open file of the lock conflicts, even in this process
+        assert main(["demo", "--out", str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"{folder} is in use by another glassnet process" in captured.err
+    assert list(folder.iterdir()) == []
 
 
 @pytest.mark.parametrize("command", subcommands())

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from glassnet._files import missing_folders
+from glassnet._files import LOCK_NAME, folder_lock, missing_folders
 from glassnet.cli._train import out_folder
 from glassnet.demo import InterruptedAfterWriting, demo_sections
 from glassnet.train._signals import StopSignals, interrupted_status, interrupted_text
@@ -35,7 +35,12 @@ def register(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     out = out_folder(args.out) if args.out is not None else None  # as train's: ~ expanded, "" refused
-    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+    # a lock file alone is no content: its holder, if alive, is named when the demo takes the lock
+    if (
+        out is not None
+        and out.exists()
+        and (not out.is_dir() or any(e.name != LOCK_NAME for e in out.iterdir()))
+    ):
         raise ValueError(
             f"demo --out must be a new or empty folder, got {out} (not empty, or not a folder); "
             "give another folder"
@@ -44,10 +49,13 @@ def handle(args: argparse.Namespace) -> int:
     made = [] if out is None else missing_folders(out)
     if out is not None:  # made now: a folder it cannot make fails before the tour, not after it
         out.mkdir(parents=True, exist_ok=True)
+    # --out locked before the tour, as train locks its run folder: a folder it cannot write into
+    # fails now, not after the tour, and no other process writes into it meanwhile
+    lock = folder_lock(out) if out is not None else contextlib.nullcontext()
     try:
         # SIGTERM and SIGHUP as Ctrl-C: they unwind (the folders made taken away again), or are
         # held back while the airfoil run's files are written
-        with StopSignals():
+        with StopSignals(), lock:
             for index, section in enumerate(demo_sections(out)):
                 print(("\n" if index else "") + section, flush=True)  # each section as soon as it is computed
     except InterruptedAfterWriting as stop:  # the airfoil run's files were finished first, as train's
