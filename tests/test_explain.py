@@ -22,6 +22,7 @@ from glassnet.explain._derivation import _finite_loss
 from glassnet.explain._symbols import LatexStyle, Style
 from glassnet.losses import HalfSquaredError, LogisticLoss, MSELoss
 from glassnet.nn import ACTIVATIONS, MLP, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh, stable_sigmoid
+from glassnet.nn._activations import BOUNDED_OUTPUTS
 
 
 def sigmoid(z: float) -> float:
@@ -226,8 +227,13 @@ def _case(activation: str, loss_case: str, depth: int, rng: np.random.Generator)
     sizes = [int(rng.integers(1, 4)) for _ in range(depth)] + [int(rng.integers(1, 3))]
     output = "sigmoid" if loss_case == "bce" else None
     model = MLP(sizes, activation=activation, output_activation=output, rng=rng)
-    if depth == 1 and loss_case != "bce":
-        model.append(ACTIVATIONS[activation]())  # a one-layer net still gets the activation
+    # a one-layer net still gets the activation, unless the loss takes logits that it cannot reach
+    if (
+        depth == 1
+        and loss_case != "bce"
+        and not (loss_case.startswith("logistic") and activation in BOUNDED_OUTPUTS)
+    ):
+        model.append(ACTIVATIONS[activation]())
     x = rng.normal(size=sizes[0])
     k = sizes[-1]
     if loss_case == "logistic01":
@@ -515,7 +521,42 @@ def test_figure_is_the_same_for_the_same_network(tmp_path) -> None:  # type: ign
         ({"params": "w11h", "model": MLP([2, 1])}, ValueError, r"this one has 1 layer, named 1 \(e\.g\."),
         ({"notation": "greek"}, ValueError, "notation must be 'auto', 'ho' or 'numbered'"),
         ({"model": Sequential(ReLU(), Linear(2, 1))}, TypeError, "starting with a Linear"),
-        ({"model": "net"}, TypeError, "needs a glassnet Module"),
+        (
+            {"model": "net"},
+            TypeError,
+            r"needs a glassnet Module \(glassnet\.nn\.Sequential, MLP or Linear\), got str$",
+        ),
+        (  # a PyTorch model, told by its class's module without importing torch: named in full
+            {"model": type("Sequential", (), {"__module__": "torch.nn.modules.container"})()},
+            TypeError,
+            r"got torch\.nn\.modules\.container\.Sequential; convert a PyTorch model with "
+            r"glassnet\.torch_bridge\.from_torch\(model\)$",
+        ),
+        (  # σ(σ(z)): the logistic loss reads ŷ as a logit
+            {
+                "model": MLP(
+                    [2, 3, 1], activation="relu", output_activation="sigmoid", rng=np.random.default_rng(0)
+                ),
+                "y": 1,
+            },
+            ValueError,
+            r"^LogisticLoss expects logits, any real number, got the output activation 'sigmoid', whose outputs "
+            r"cannot reach every logit; for a sigmoid output's probabilities use BCELoss \(loss 'bce'\)$",
+        ),
+        (
+            {
+                "model": MLP([2, 3, 1], output_activation="relu", rng=np.random.default_rng(0)),
+                "loss": LogisticLoss(),
+            },
+            ValueError,
+            r"got the output activation 'relu', whose outputs cannot reach every logit; for logits give the "
+            r"last layer no activation \(identity\)$",
+        ),
+        (
+            {"model": Sequential(Linear(2, 1), LeakyReLU(0.0))},
+            ValueError,
+            r"got the output activation 'leaky_relu' with negative_slope 0, whose outputs cannot reach every logit",
+        ),
         (
             {"y": 2, "literal_labels": "no"},
             TypeError,
@@ -960,13 +1001,104 @@ def test_param_accepts_every_spelling_that_params_does() -> None:
     model = MLP([3, 4, 1], activation="tanh", rng=np.random.default_rng(0))
     e = explain(model, [0.5, -1, 2], 1, params=["w21^1", "b1^2"], check_torch=False)
     first = e.derivation.params[0]
-    for name in ("w21^1", "w21h", "w₂₁ʰ", "w_{21}^{h}", "0.weight[1,0]"):
+    for name in ("w21^1", "w21h", "w₂₁ʰ", "w_{21}^{h}", "w^h_{21}", "w^{h}_{21}", "wʰ₂₁", "0.weight[1,0]"):
         assert e.param(name) is first
-    assert e.param("b1^2") is e.derivation.params[1]
+    for name in ("b1^2", "b^o_1", "b^{(2)}_{1}", "b^2_1"):
+        assert e.param(name) is e.derivation.params[1]
     with pytest.raises(KeyError, match=r"parameter 'w11\^1' was not explained; explained: w21h, b1o"):
         e.param("w11^1")
     with pytest.raises(KeyError, match=r"parameter 'w99h' was not explained \(no parameter 'w99h'"):
         e.param("w99h")
+
+
+@pytest.mark.parametrize(
+    ("written", "dotted"),
+    [
+        # the superscript first, as the notebook writes w₁₂ʰ in LaTeX (w^h_{12}): "unknown parameter name"
+        ("w^h_{12}", "0.weight[0,1]"),
+        ("w^{h}_{31}", "0.weight[2,0]"),
+        ("b^o_1", "2.bias[0]"),
+        ("b^{o}_{1}", "2.bias[0]"),
+        ("wʰ₁₂", "0.weight[0,1]"),
+        ("w^{(1)}_{12}", "0.weight[0,1]"),
+        ("w^(1)12", "0.weight[0,1]"),
+        ("w^1_{12}", "0.weight[0,1]"),
+        ("w⁽²⁾₁₃", "2.weight[0,2]"),
+        ("w²₁₃", "2.weight[0,2]"),
+        ("b^2_1", "2.bias[0]"),
+    ],
+)
+def test_a_superscript_may_come_first(written: str, dotted: str) -> None:
+    e = explain(exercise_network(), [1, 2], 0, params=written, check_torch=False)
+    assert [r.ref.dotted for r in e.derivation.params] == [dotted]
+
+
+@pytest.mark.parametrize(
+    ("written", "match"),
+    [
+        # w^112: layer 1, entry (1, 2), or layer 11, entry 2? A bare layer number needs its "_"
+        ("w^112", r"unknown parameter name 'w\^112'; .*either with the superscript first \(w\^h_\{12\}\)"),
+        ("w^h_{123}", r"parameter 'w\^h_\{123\}': a weight needs two indices"),
+        ("b^o_{1,2}", r"parameter 'b\^o_\{1,2\}': a bias has one index"),
+        ("w^h_{12}^o", r"unknown parameter name"),
+    ],
+)
+def test_a_superscript_first_that_is_not_a_parameter(written: str, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        explain(exercise_network(), [1, 2], 0, params=written, check_torch=False)
+
+
+def test_param_of_a_whole_array_asks_for_one_entry() -> None:
+    """params takes 0.weight for every entry; param("0.weight") said it "was not explained"."""
+    e = explain_exercise(params=["0.weight"], check_torch=False)
+    with pytest.raises(
+        KeyError,
+        match=r"parameter '0\.weight' names a whole array \(6 entries\); name one entry; explained: "
+        r"w11h \(0\.weight\[0,0\]\), w12h \(0\.weight\[0,1\]\), .*, w32h \(0\.weight\[2,1\]\)\"$",
+    ):
+        e.param("0.weight")
+    assert e.param("0.weight[2,1]") is e.derivation.params[-1]
+    # an array none of whose entries was explained is just not explained
+    with pytest.raises(KeyError, match=r"parameter '2\.bias' was not explained; explained: w11h, "):
+        e.param("2.bias")
+    one = explain_exercise(check_torch=False)  # w12h only: the entries explained are named
+    with pytest.raises(
+        KeyError, match=r"whole array \(6 entries\); name one entry; explained: w12h \(0\.weight\[0,1\]\)\"$"
+    ):
+        one.param("0.weight")
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu", "tanh", "softplus"])
+def test_the_logistic_loss_of_an_output_that_cannot_be_a_logit_is_refused(activation: str) -> None:
+    """The Trainer refuses loss='logistic' on these outputs (BOUNDED_OUTPUTS); explain explained
+    σ(σ(z)) for a sigmoid. Other losses and a LeakyReLU output (every real number) are explained."""
+    model = MLP([2, 3, 1], activation="relu", output_activation=activation, rng=np.random.default_rng(0))
+    assert activation in BOUNDED_OUTPUTS
+    for loss in ("logistic", LogisticLoss("pm1")):
+        with pytest.raises(
+            ValueError, match=f"got the output activation '{activation}', whose outputs cannot"
+        ):
+            explain(model, [1, 2], 1, loss=loss, check_torch=False)
+    explain(model, [1, 2], 0.5, loss="mse", check_torch=False)
+    leaky = MLP([2, 3, 1], activation="relu", output_activation="leaky_relu", rng=np.random.default_rng(0))
+    explain(leaky, [1, 2], 1, check_torch=False)
+
+
+def test_a_pytorch_model_is_named_in_full_and_pointed_to_from_torch(torch) -> None:  # type: ignore[no-untyped-def]
+    """ "needs a glassnet Module (Sequential, …), got Sequential" contradicted itself."""
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    with pytest.raises(
+        TypeError,
+        match=r"got torch\.nn\.modules\.container\.Sequential; convert a PyTorch model with "
+        r"glassnet\.torch_bridge\.from_torch\(model\)$",
+    ):
+        explain(model, [1, 2], 0)
+
+    class Net(torch.nn.Module):  # a subclass of the user's own: still a PyTorch model
+        pass
+
+    with pytest.raises(TypeError, match=r"got .*Net; convert a PyTorch model with glassnet\.torch_bridge"):
+        explain(Net(), [1, 2], 0)
 
 
 @pytest.mark.parametrize("params", [5, ["w12h", 3], {"w12h": 1}])

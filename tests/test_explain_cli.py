@@ -151,6 +151,46 @@ def test_errors_are_one_line(argv: list[str], match: str, capsys: pytest.Capture
     assert re.search(match, err), err
 
 
+def test_the_logistic_loss_of_a_sigmoid_output_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A spec with a sigmoid output and the logistic loss explained σ(σ(z)) without a word."""
+    spec = tmp_path / "sigmoid.json"
+    data = json.loads((EXAMPLES / "exercise.json").read_text(encoding="utf-8"))
+    data["layers"][1]["activation"] = "sigmoid"
+    spec.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["explain", str(spec), "--no-torch"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"glassnet explain: error: {spec}: LogisticLoss expects logits, any real number, got the output "
+        "activation 'sigmoid', whose outputs cannot reach every logit; for a sigmoid output's probabilities "
+        "use BCELoss (loss 'bce')\n"
+    )
+    del data["labels"]  # the logistic loss's
+    spec.write_text(json.dumps({**data, "loss": "bce", "y": 0}), encoding="utf-8")
+    assert main(["explain", str(spec), "--no-torch"]) == 0
+
+
+@pytest.mark.parametrize("fmt", [None, "markdown"])
+def test_output_dash_is_stdout(
+    fmt: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-o - wrote a file named "-"; it means stdout, as in glassnet predict -o -."""
+    monkeypatch.chdir(tmp_path)
+    flags = [] if fmt is None else ["--format", fmt]
+    assert main(["explain", "--example", "exercise", "--no-torch", *flags]) == 0
+    plain = capsys.readouterr().out
+    assert main(["explain", "--example", "exercise", "--no-torch", "-o", "-", *flags]) == 0
+    assert capsys.readouterr().out == plain
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_dash_is_in_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "--help"]) == 0
+    assert "(- is stdout)" in " ".join(capsys.readouterr().out.split())
+
+
 def test_a_failing_output_leaves_no_other_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """-o in a folder that does not exist: the command fails before it writes the figure."""
     figure, missing = tmp_path / "net.svg", tmp_path / "no-such-folder" / "ex.md"

@@ -30,6 +30,10 @@ FILES = {"text": "exercise.txt", "markdown": "exercise.md", "latex": "exercise.t
 MASKS = [
     re.compile(r"\d\.\de[-+]\d{2,3}"),  # text: 1.5e-11
     re.compile(r"\d\.\d \\times 10\^\{-?\d+\}"),  # LaTeX: 1.5 \times 10^{-11}
+    # a |Δ| of exactly 0 (here, 1.1e-16 elsewhere): the last cell of a table row, right-aligned
+    # under 1.5e-11 in the text, $0$ in Markdown and LaTeX
+    re.compile(r"(?m) {6}0$"),
+    re.compile(r"(?m)(?<=\$)0(?=\$ (?:\||\\\\)$)"),
 ]
 
 

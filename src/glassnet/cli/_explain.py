@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from glassnet._files import atomic_write_text, given_path, refuse_overwrite, refuse_same_file
+from glassnet.cli._predict import STDOUT
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
 from glassnet.explain._api import MAX_STEPS
 
@@ -35,7 +36,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--format", choices=FORMATS, help="output format (default: from -o's suffix, else text)"
     )
-    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout")
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout (- is stdout)"
+    )
     parser.add_argument("--force", action="store_true", help="overwrite an existing -o or --figure file")
     parser.add_argument("--digits", type=int, metavar="N", help="significant digits (default 6)")
     parser.add_argument(
@@ -60,6 +63,8 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError("give either --example exercise or a SPEC.json file (one of them)")
     if args.figure is not None and not args.figure.lower().endswith((".png", ".svg")):
         raise ValueError(f"--figure must end in .png or .svg, got {args.figure!r}")
+    if args.output == STDOUT:  # -o -: standard output, as without -o (and as glassnet predict -o -)
+        args.output = None
     # ~ expanded once, for the checks and the writes alike (a shell leaves "-o=~/x.tex" as it is)
     args.output, args.figure = (
         None if path is None else str(given_path(path, option))

@@ -15,12 +15,21 @@ import numpy.typing as npt
 from glassnet._checks import Array, as_float_array, finite_float, positive_int
 from glassnet._files import atomic_write_text
 from glassnet.exercise import INPUT, LEARNING_RATE, SHEET_LABEL, exercise_network
-from glassnet.explain._derivation import Derivation, LossRecord, ParamRecord, TableRow, derive, read_network
+from glassnet.explain._derivation import (
+    Derivation,
+    LossRecord,
+    Network,
+    ParamRecord,
+    TableRow,
+    derive,
+    read_network,
+)
 from glassnet.explain._document import PATH_SHOW_LIMIT, build_document
 from glassnet.explain._notation import Notation, ParamRef, all_params, make_notation, parse_param
 from glassnet.explain._symbols import LatexStyle, Style
 from glassnet.losses import LabelConvention, LogisticLoss, Loss, Reduction, get_loss
 from glassnet.nn import Module
+from glassnet.nn._activations import BOUNDED_OUTPUTS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -195,8 +204,13 @@ class Explanation:
     # -- numbers -----------------------------------------------------------------------
 
     def param(self, name: str | None = None) -> ParamRecord:
-        """The explained parameter ``name``, in any spelling ``params`` accepts (w12h, w₁₂ʰ,
-        w12^1, 0.weight[0,1]); the first when None."""
+        """The explained parameter ``name``, one entry in any spelling ``params`` accepts for one
+        (w12h, w₁₂ʰ, w^h_{12}, w12^1, 0.weight[0,1]); the first when None.
+
+        KeyError when it was not explained, and for a whole array's name (0.weight), which
+        ``params`` takes for every entry: the message lists the explained entries to name one of
+        (``derivation.params`` holds them all, ``derivation.gradients`` the whole gradients).
+        """
         d = self.derivation
         records = d.params
         if name is None:
@@ -208,6 +222,14 @@ class Explanation:
             wanted = parse_param(name, d.notation, prefixes, shapes)
         except (TypeError, ValueError) as error:
             raise KeyError(f"parameter {name!r} was not explained ({error}); explained: {known}") from None
+        if len(wanted) > 1:  # a whole array: one record cannot stand for its entries
+            entries = [r for r in records if r.ref in wanted]
+            if entries:
+                listed = ", ".join(f"{r.ref.short_name(d.notation)} ({r.ref.dotted})" for r in entries)
+                raise KeyError(
+                    f"parameter {name!r} names a whole array ({len(wanted)} entries); name one entry; "
+                    f"explained: {listed}"
+                )
         for record in records:
             if len(wanted) == 1 and record.ref == wanted[0]:
                 return record
@@ -283,6 +305,33 @@ def _make_loss(
     return made
 
 
+def _check_output(loss: Loss, net: Network) -> None:
+    """ValueError for the logistic loss on an output activation whose outputs cannot reach every
+    logit: sigmoid's (0, 1), relu's and softplus's ≥ 0, tanh's (−1, 1) (``BOUNDED_OUTPUTS``, which the
+    Trainer refuses too), or a LeakyReLU's with α ≤ 0. With a sigmoid the explanation would read
+    σ(ŷ) as the probability of a ŷ that is one already, σ(σ(z)). The other mistake, BCE of a logit,
+    BCELoss refuses itself ("for logits use LogisticLoss")."""
+    last = net.activations[-1]
+    if not isinstance(loss, LogisticLoss) or last is None:
+        return
+    slope = getattr(last, "negative_slope", None)
+    if last.name in BOUNDED_OUTPUTS:
+        shown = repr(last.name)
+    elif last.name == "leaky_relu" and slope is not None and slope <= 0:
+        shown = f"'leaky_relu' with negative_slope {slope:g}"
+    else:
+        return
+    way = (
+        "for a sigmoid output's probabilities use BCELoss (loss 'bce')"
+        if last.name == "sigmoid"
+        else "for logits give the last layer no activation (identity)"
+    )
+    raise ValueError(
+        f"LogisticLoss expects logits, any real number, got the output activation {shown}, whose outputs "
+        f"cannot reach every logit; {way}"
+    )
+
+
 def _check_labels(loss: Loss, y: Array) -> None:
     """ValueError naming the field y when it lies outside the loss's domain (the logistic loss's
     labels, BCE's [0, 1]): here, not later inside the loss, with the logistic loss's two ways on."""
@@ -344,6 +393,7 @@ def explain(
     x_vec = _as_vector(x, "x", sizes[0], "one per input")
     y_vec = _as_vector(y, "y", sizes[-1], "one per output")
     loss_object = _make_loss(loss, None if labels == "01" else labels, literal_labels, reduction)
+    _check_output(loss_object, net)
     _check_labels(loss_object, y_vec)
     written = make_notation(notation, sizes, net.plain)
     refs = _resolve(params, written, net.prefixes, net.shapes)

@@ -252,12 +252,23 @@ class Network:
         return tuple(activation is None for activation in self.activations)
 
 
+def _not_a_module(model: object) -> str:
+    """Why ``model`` is refused, its type named in full: a torch.nn.Sequential is no glassnet
+    Sequential ("got Sequential" read as one); a PyTorch model (its class, or one it derives
+    from, is torch's, told without importing torch) is pointed to ``from_torch``."""
+    given = type(model)
+    name = (
+        given.__qualname__ if given.__module__ == "builtins" else f"{given.__module__}.{given.__qualname__}"
+    )
+    from_torch = any(cls.__module__.partition(".")[0] == "torch" for cls in given.__mro__)
+    hint = "; convert a PyTorch model with glassnet.torch_bridge.from_torch(model)" if from_torch else ""
+    return f"explain needs a glassnet Module (glassnet.nn.Sequential, MLP or Linear), got {name}{hint}"
+
+
 def read_network(model: Module) -> Network:
     """A float64 copy of ``model`` split into layers; the model itself is not touched."""
     if not isinstance(model, Module):
-        raise TypeError(
-            f"explain needs a glassnet Module (Sequential, MLP or Linear), got {type(model).__name__}"
-        )
+        raise TypeError(_not_a_module(model))
     copied = copy.deepcopy(model)
     if copied.dtype is None:
         raise ValueError("explain needs a model with at least one Linear layer, got one without parameters")

@@ -8,6 +8,7 @@ the :class:`~glassnet.explain._derivation.Derivation`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
@@ -94,10 +95,12 @@ class Builder:
 
     # -- small helpers -------------------------------------------------------------------
 
-    def col(self, values: Array) -> Expr:
-        """A column vector, or a plain number when it has one element."""
+    def col(self, values: Array, *, term: bool = False) -> Expr:
+        """A column vector, or a plain number when it has one element; ``term``: one written after an
+        operator (+ b, ⊙ f′), whose negative number is bracketed, + (-3), as ``par`` writes it."""
         if values.size == 1:
-            return [self.s.num(float(values[0]))]
+            value = float(values[0])
+            return [self.s.par(value) if term else self.s.num(value)]
         return [Mat(tuple((self.s.num(float(v)),) for v in values))]
 
     def matrix(self, values: Array) -> Expr:
@@ -126,8 +129,9 @@ class Builder:
         return record.ref.write(self.n, self.s)
 
     def expandable(self, layer: LayerRecord) -> bool:
-        """Write W a term by term when it stays short (judged on the text spelling, for every format)."""
-        if layer.weight.shape[1] > EXPAND_LIMIT:
+        """Write W a term by term when it stays short (judged on the text spelling, for every format)
+        and says something new: of a 1 × 1 layer it would repeat the row above, "w · a + b"."""
+        if layer.weight.size == 1 or layer.weight.shape[1] > EXPAND_LIMIT:
             return False
         t = Style(self.s.digits)
         longest = max(
@@ -139,6 +143,50 @@ class Builder:
             for row in layer.weight
         )
         return longest <= EXPAND_WIDTH
+
+    def cancels(self, result: float, terms: Iterable[float]) -> bool:
+        """Whether a shown sum cancels: its result, not 0, lies within the rounding of its terms as
+        shown (|result| < 10^(1 − digits) · max |term|), so the shown terms need not add up to it
+        (0.1 + 0.2 + (-0.3) is 5.55e-17 in float64)."""
+        largest = max((abs(term) for term in terms), default=0.0)
+        return result != 0 and abs(result) < largest * 10.0 ** (1 - self.s.digits)
+
+    def cancellation_note(self, results: list[Inline]) -> Para:
+        """The sums that cancel (each "z₁ = 5.55112e-17"): their terms are shown rounded, the result
+        is computed from the unrounded floats."""
+        named: Inline = []
+        for number, result in enumerate(results):
+            named += ([T(", ")] if number else []) + result
+        one, digits = len(results) == 1, self.s.digits
+        return Para(
+            [
+                T("Cancellation: "),
+                *named,
+                T(
+                    f" {'is' if one else 'are'} far smaller than the terms that make {'it' if one else 'them'} "
+                    f"up. The terms are shown rounded to {digits} significant digit{'s' if digits != 1 else ''}, "
+                    f"but {'the' if one else 'each'} result is computed from their unrounded float64 values, so "
+                    "the terms as shown need not add up to it (in float64, 0.1 + 0.2 is 0.30000000000000004, "
+                    "shown 0.3)."
+                ),
+            ]
+        )
+
+    def forward_cancellations(self, layer: LayerRecord) -> list[Inline]:
+        """The layer's shown sums that cancel: z = W a + b of a unit, and W a itself where it is
+        written out term by term."""
+        s, ell = self.s, layer.index
+        # (W a)ᵢ, named as a row of the product, (Wʰx)₁, indexed as z is
+        product = Sym(f"({s.sym(self.n.weight(ell))}{self.post(ell - 1)})", scalar=self.n.pre(ell).scalar)
+        written_out = self.expandable(layer)
+        found: list[Inline] = []
+        for i in range(layer.weight.shape[0]):
+            terms = layer.weight[i] * layer.inputs  # (in,), magnitudes only: none of them is shown alone
+            if written_out and self.cancels(float(layer.product[i]), terms):
+                found.append([M(f"{s.sym(product, i + 1)} = {s.num(float(layer.product[i]))}")])
+            if self.cancels(float(layer.z[i]), [layer.product[i], layer.bias[i], *terms]):
+                found.append([M(f"{self.pre(ell, i + 1)} = {s.num(float(layer.z[i]))}")])
+        return found
 
     # -- 1. forward pass ---------------------------------------------------------------
 
@@ -166,9 +214,8 @@ class Builder:
                 alpha = "α" if s.kind == "text" else r"\alpha"
                 title[-1:] = [T(", "), M(f"{alpha} = {s.num(float(slope))}"), T(")")]
         blocks: list[Block] = [Heading(3, title)]
-        steps: list[tuple[str, Expr]] = [
-            ("=", [*self.product(layer.weight, layer.inputs), s.plus, *self.col(layer.bias)])
-        ]
+        bias = self.col(layer.bias, term=True)
+        steps: list[tuple[str, Expr]] = [("=", [*self.product(layer.weight, layer.inputs), s.plus, *bias])]
         if self.expandable(layer):
             terms = [
                 s.plus.join(
@@ -178,10 +225,13 @@ class Builder:
                 for row in layer.weight
             ]
             expanded: Expr = [terms[0]] if len(terms) == 1 else [Mat(tuple((t,) for t in terms))]
-            steps.append(("=", [*expanded, s.plus, *self.col(layer.bias)]))
-        steps.append(("=", [*self.col(layer.product), s.plus, *self.col(layer.bias)]))
+            steps.append(("=", [*expanded, s.plus, *bias]))
+        steps.append(("=", [*self.col(layer.product), s.plus, *bias]))
         steps.append(("=", self.col(layer.z)))
         blocks.append(Equations([Equation([f"{z} = {W}{a_in} + {b}"], steps, multiline=True)]))
+        cancelled = self.forward_cancellations(layer)
+        if cancelled:
+            blocks.append(self.cancellation_note(cancelled))
         if layer.activation is None:
             return blocks
         f = s.act(layer.activation_name)
@@ -397,7 +447,24 @@ class Builder:
                 )
             )
         blocks.append(Equations(rows))
+        cancelled = self.loss_cancellations()
+        if cancelled:
+            blocks.append(self.cancellation_note(cancelled))
         return blocks
+
+    def loss_cancellations(self) -> list[Inline]:
+        """The differences ŷₖ − yₖ that the loss and its derivative write (MSE, half SSE, BCE) and
+        that cancel, each with its value (as the loss computes it, ŷₖ − yₖ in float64)."""
+        s, rec, K = self.s, self.d.loss, self.n.outputs
+        if rec.name not in ("mse", "half_sse", "bce"):
+            return []
+        found: list[Inline] = []
+        for k, (p, t) in enumerate(zip(rec.prediction, rec.target, strict=True)):
+            idx = () if K == 1 else (k + 1,)
+            if self.cancels(float(p - t), [p, t]):
+                yh, y = self.post(self.n.depth, *idx), s.sym(self.n.target(), *idx)
+                found.append([M(f"{yh}{s.minus}{y} = {s.num(float(p - t))}")])
+        return found
 
     def output_losses(self) -> list[tuple[str, list[tuple[str, Expr]]]]:
         """(ℓₖ, [= substituted, (= simplified,) = value]) for each output k."""
@@ -485,9 +552,10 @@ class Builder:
     def shows_deltas(self, record: ParamRecord) -> bool:
         return self.d.show_deltas or not self.shows_paths(record)
 
-    def chain(self, record: ParamRecord) -> list[Block]:
+    def chain(self, record: ParamRecord, section: str = "3") -> list[Block]:
+        """Section ``section`` (3, or 3a, 3b, … for several parameters): the chain rule for ``record``."""
         s, name = self.s, self.param(record)
-        heading = [T("3. Chain rule for "), M(name), T(f" (glassnet: {record.ref.dotted})")]
+        heading = [T(f"{section}. Chain rule for "), M(name), T(f" (glassnet: {record.ref.dotted})")]
         blocks: list[Block] = [Heading(2, heading)]
         show_paths = self.shows_paths(record)
         if show_paths and record.paths is not None:
@@ -526,6 +594,8 @@ class Builder:
             )
             blocks.append(Para([T("The product" + (" sum" if len(paths) > 1 else "") + ":")]))
             blocks.append(Equations([Equation([self.dl(name)], result_steps, multiline=len(paths) > 1)]))
+            if record.chain is not None and self.cancels(record.chain, [p.product for p in paths]):
+                blocks.append(self.cancellation_note([[M(f"{self.dl(name)} = {s.num(record.chain)}")]]))
         else:
             blocks.append(
                 Para(
@@ -582,7 +652,7 @@ class Builder:
                     [s.sym(n.delta(L))],
                     [
                         ("=", [f"{dyhat}{s.odot}{s.func(gprime, self.pre(L))}"]),
-                        ("=", [*self.col(d.loss.grad), s.odot, *self.col(top.derivative)]),
+                        ("=", [*self.col(d.loss.grad), s.odot, *self.col(top.derivative, term=True)]),
                         ("=", self.col(d.deltas[-1])),
                     ],
                 )
@@ -595,7 +665,7 @@ class Builder:
             if layer.activation is not None:
                 fprime = s.act(layer.activation_name, derivative=True)
                 symbolic += f"{s.odot}{s.func(fprime, self.pre(ell))}"
-                values += [s.odot, *self.col(layer.derivative)]
+                values += [s.odot, *self.col(layer.derivative, term=True)]
             rows.append(
                 Equation(
                     [s.sym(n.delta(ell))],
@@ -653,6 +723,13 @@ class Builder:
                 )
             )
         blocks.append(Equations(rows))
+        cancelled = [
+            self.updated(self.param(r), r.updated)
+            for r in d.params
+            if self.update_cancels(r.value, r.engine, r.updated)
+        ]
+        if cancelled:
+            blocks.append(self.cancellation_note(cancelled))
         if d.table is not None:
             blocks.append(
                 Para([T("Every parameter, its gradient (from the backward pass) and its updated value:")])
@@ -727,6 +804,13 @@ class Builder:
                         )
                     )
                 blocks.append(Equations(rows))
+                cancelled = [
+                    self.updated(ref.write(self.n, s), after)
+                    for ref, before, grad, after in step.params
+                    if self.update_cancels(before, grad, after)
+                ]
+                if cancelled:
+                    blocks.append(self.cancellation_note(cancelled))
             if d.after_steps is not None:
                 final = d.after_steps
                 pred = ", ".join(s.num(float(v)) for v in final.prediction)
@@ -743,6 +827,14 @@ class Builder:
                     )
                 )
         return blocks
+
+    def update_cancels(self, value: float, grad: float, updated: float) -> bool:
+        """Whether the shown θ − η g = θ′ cancels (see :meth:`cancels`)."""
+        return self.cancels(updated, [value, self.d.learning_rate * grad])
+
+    def updated(self, name: str, updated: float) -> Inline:
+        """ "the updated w₁₂ʰ = 5.55112e-17", for the cancellation note."""
+        return [T("the updated "), M(f"{name} = {self.s.num(updated)}")]
 
     # -- 5. verification ---------------------------------------------------------------
 
@@ -942,6 +1034,16 @@ class Builder:
         ]
 
 
+def _letters(number: int) -> str:
+    """a, b, …, z, aa, ab, … for number = 0, 1, …: the chain-rule sections 3a, 3b, …"""
+    letters = ""
+    number += 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
+
+
 def _split_math(text: str) -> Inline:
     """Plain text with $…$ spans (used for prose written once for both styles)."""
     parts = text.split("$")
@@ -966,8 +1068,8 @@ def derivation_blocks(d: Derivation, s: Style, *, with_forward: bool = True) -> 
             )
         )
     blocks += b.loss()
-    for record in d.params:
-        blocks += b.chain(record)
+    for number, record in enumerate(d.params):
+        blocks += b.chain(record, "3" if len(d.params) == 1 else f"3{_letters(number)}")
     blocks += b.update()
     blocks += b.verification()
     return blocks

@@ -10,6 +10,8 @@ Parameter names accepted by :func:`parse_param`:
 
 - ``w12h``, ``b1o``, ``w_{12}^{h}``, ``w₁₂ʰ`` (two-layer h/o notation);
 - ``w12^1``, ``b3^(2)``, ``w10,3^2`` (layers 1 … L; a comma when an index has two digits);
+- either with the superscript first, as LaTeX allows: ``w^h_{12}``, ``b^o_1``, ``wʰ₁₂``,
+  ``w^{(1)}_{12}``, ``w^1_{12}`` (the ``_`` is needed after a layer number without parentheses);
 - ``0.weight[0,1]``, ``2.bias[0]`` (0-based dotted names), or ``0.weight`` for every entry.
 """
 
@@ -28,6 +30,11 @@ _FROM_SUP = str.maketrans(_SUPERSCRIPTS, "0123456789()ho")
 _FROM_SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _DOTTED = re.compile(r"^(?P<prefix>[\w.]+)\.(?P<kind>weight|bias)(?:\[(?P<i>\d+)(?:\s*,\s*(?P<j>\d+))?\])?$")
 _MATH = re.compile(r"^(?P<kind>[wb])(?P<idx>\d+(?:,\d+)?)(?:\^?(?P<ho>[ho])|\^\(?(?P<num>\d+)\)?)$")
+# the superscript first (w^h_12, w^(1)_12, w^1_12): "_" ends a bare layer number, else w^112 could be
+# layer 1, entry (1, 2) or layer 11, entry 2; (?(paren)…) closes the parenthesis it opened
+_MATH_SUP_FIRST = re.compile(
+    r"^(?P<kind>[wb])\^(?:(?P<ho>[ho])_?|(?P<paren>\()?(?P<num>\d+)(?(paren)\)_?|_))(?P<idx>\d+(?:,\d+)?)$"
+)
 
 
 @dataclass(frozen=True)
@@ -161,10 +168,14 @@ def all_params(prefixes: tuple[str, ...], shapes: tuple[tuple[int, int], ...]) -
     return refs
 
 
-def _normalise(name: str) -> str:
-    text = name.strip().translate(_FROM_SUB)
+def _normalise(name: str, *, keep_subscript: bool = False) -> str:
+    """``name`` in ASCII without spaces and braces: w₁₂ʰ and w_{12}^{h} become w12^h. With
+    ``keep_subscript`` a subscript keeps its "_" (w^1_12, and wʰ₁₂ becomes w^h_12), which tells
+    a layer number written first from the indices after it."""
+    text = name.strip()
+    text = re.sub("[₀-₉]+(?:,[₀-₉]+)?", lambda m: "_" + m.group(0).translate(_FROM_SUB), text)
     text = re.sub(f"[{_SUPERSCRIPTS}]+", lambda m: "^" + m.group(0).translate(_FROM_SUP), text)
-    return re.sub(r"[\s{}_]", "", text).lower()
+    return re.sub(r"[\s{}]" if keep_subscript else r"[\s{}_]", "", text).lower()
 
 
 def parse_param(
@@ -188,11 +199,12 @@ def parse_param(
             return [r for r in every if r.layer == layer and r.kind == kind]
         given = (int(i),) if j is None else (int(i), int(j))
         return [_checked(name, layer, kind, given, prefixes, shapes, notation, one_based=False)]
-    match = _MATH.match(_normalise(name))
+    match = _MATH.match(_normalise(name)) or _MATH_SUP_FIRST.match(_normalise(name, keep_subscript=True))
     if not match:
         raise ValueError(
             f"unknown parameter name {name!r}; expected e.g. w12h or b1o (two layers, superscripts h, o), "
-            "w12^1 or b3^2 (layers 1..L), or glassnet's dotted 0.weight[0,1]"
+            "w12^1 or b3^2 (layers 1..L), either with the superscript first (w^h_{12}), or glassnet's "
+            "dotted 0.weight[0,1]"
         )
     kind = "weight" if match.group("kind") == "w" else "bias"
     raw = match.group("idx")

@@ -86,7 +86,9 @@ class Style:
         return f"({text})" if text.startswith("-") else text
 
     def diff(self, value: float) -> str:
-        """A (small) difference in scientific notation with two significant digits."""
+        """A (small) difference in scientific notation with two significant digits; 0 is written 0."""
+        if value == 0:  # not 0.0e+00 (0.0 × 10⁰): an exact agreement, said as such
+            return "0"
         mantissa, exponent = f"{value:.1e}".split("e")
         return self._sci(mantissa, int(exponent))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from glassnet.explain._document import Block, Equations, Heading, Inline, Para, Table
-from glassnet.explain._symbols import Expr, Mat
+from glassnet.explain._symbols import Expr, Mat, Style
 
 Box = list[str]  # lines of one width
 
@@ -59,8 +59,28 @@ def expr_boxes(expr: Expr) -> list[Box]:
     return boxes
 
 
+OPERATORS = frozenset({Style.plus, Style.minus, Style.times, Style.odot, " "})  # " ": W x, see expr_boxes
+
+
+def _terms(step: list[Box]) -> list[list[Box]]:
+    """The boxes of one step (relation, then the pieces of its right-hand side) in groups that a
+    line may break between: the relation and each operator (or the space between two matrices)
+    stay with the piece after them, so a continuation line starts with its operator ("+ (-0.47)")
+    and no term is split from its sign."""
+    groups: list[list[Box]] = []
+    glued = False
+    for position, box in enumerate(step):
+        if glued:
+            groups[-1].append(box)
+        else:
+            groups.append([box])
+        glued = position == 0 or (len(box) == 1 and box[0] in OPERATORS)
+    return groups
+
+
 def _rows_for(lhs: Box, steps: list[tuple[str, Expr]], width: int, multiline: bool) -> list[Box]:
-    """Lay out lhs rel rhs rel rhs …, breaking lines before a relation (or inside a long rhs)."""
+    """Lay out lhs rel rhs rel rhs …, breaking lines before a relation (or, inside a long rhs,
+    before an operator)."""
     indent = " " * _width(lhs)
     lines: list[Box] = []
     current: list[Box] = [lhs]
@@ -69,11 +89,11 @@ def _rows_for(lhs: Box, steps: list[tuple[str, Expr]], width: int, multiline: bo
         if number and (multiline or _width(hcat(current + step)) > width):
             lines.append(hcat(current))
             current = [[indent]]
-        for position, piece in enumerate(step):
-            if position and len(current) > 2 and _width(hcat([*current, piece])) > width:
+        for position, group in enumerate(_terms(step)):
+            if position and _width(hcat([*current, *group])) > width:
                 lines.append(hcat(current))  # a right-hand side too wide for one line
                 current = [[indent + "    "]]
-            current.append(piece)
+            current += group
     lines.append(hcat(current))
     return lines
 

@@ -196,6 +196,11 @@ ACTIVATIONS: dict[str, type[Activation]] = {
     cls.name: cls for cls in (Identity, ReLU, LeakyReLU, Sigmoid, Tanh, Softplus)
 }
 
+# activations whose outputs are not every real number: sigmoid's (0, 1), relu's and softplus's
+# ≥ 0, tanh's (−1, 1); as a network's output they cannot give a logit, or a standardised target,
+# which take any sign and size
+BOUNDED_OUTPUTS = ("sigmoid", "relu", "softplus", "tanh")
+
 
 def get_activation(name: str | Activation) -> Activation:
     """An activation from its name (``"relu"``, ``"tanh"``, …) or an instance (returned as is)."""

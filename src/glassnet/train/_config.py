@@ -24,9 +24,6 @@ MAX_BATCH_SIZE = 10_000_000
 MAX_ENSEMBLE = 1000
 MAX_WIDTH = 100_000
 MAX_HIDDEN_LAYERS = 64
-# output activations whose outputs are not every real number: sigmoid's (0, 1), relu's and
-# softplus's ≥ 0, tanh's (−1, 1); a logit, or a standardised target, takes any sign and size
-BOUNDED_OUTPUTS = ("sigmoid", "relu", "softplus", "tanh")
 
 
 @dataclass(frozen=True)
@@ -109,7 +106,8 @@ class TrainConfig:
             activation's name is taken, but TrainConfig refuses loss="bce" without "sigmoid" and
             loss="logistic" with it; a Trainer refuses loss="logistic" with another output that
             cannot reach every logit (relu, softplus, tanh), and ``train_dataset`` a regression
-            with one of ``BOUNDED_OUTPUTS`` of a standardised target (``scale_y``).
+            with one of these bounded outputs (``glassnet.nn._activations.BOUNDED_OUTPUTS``) of a
+            standardised target (``scale_y``).
             Default None.
         fourier_features: K: the data pipeline (``train_dataset``, ``train_airfoil``,
             ``train_moons``, and so ``glassnet train``) puts K sines and K cosines of every

@@ -20,7 +20,8 @@ from glassnet._seeds import MOONS_STREAM
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
 from glassnet.data._split import _fraction
 from glassnet.losses import LOSSES
-from glassnet.train._config import BOUNDED_OUTPUTS, TrainConfig, _choice
+from glassnet.nn._activations import BOUNDED_OUTPUTS
+from glassnet.train._config import TrainConfig, _choice
 from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import classification_metrics, decision_threshold, regression_metrics

@@ -49,9 +49,10 @@ from glassnet._checks import (
 from glassnet._seeds import ORDER_STREAM
 from glassnet.losses import Loss, get_loss, overflow_advice
 from glassnet.nn import Parameter
+from glassnet.nn._activations import BOUNDED_OUTPUTS
 from glassnet.optim import SGD, CosineLR, ExponentialLR, LRScheduler, StepLR
 from glassnet.spec import MLPSpec, build_mlp
-from glassnet.train._config import BOUNDED_OUTPUTS, TrainConfig
+from glassnet.train._config import TrainConfig
 from glassnet.train._engines import REGRESSION_LOSSES, Engine, make_engine
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._fingerprint import data_fingerprint
