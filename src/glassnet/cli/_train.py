@@ -333,7 +333,11 @@ def _add_common(
         help="continue the interrupted run in --out, unchanged but for --engine, --device, "
         "--no-cuda-graph and --threads (--quiet and --no-plots are read anew)",
     )
-    run.add_argument("--quiet", action="store_true", help="no progress bar and only the folder line")
+    run.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar, and only the folder line on standard output (notes and warnings still on standard error)",
+    )
     run.add_argument("--no-plots", action="store_true", help="skip the figures")
 
 
