@@ -38,7 +38,7 @@ def test_ctrl_c_while_the_run_files_are_written_leaves_one_whole_run(
     capsys.readouterr()
     assert main(["train", "moons", *QUICK, "--hidden", "5", "--out", str(out), "--force"]) == 130
     err = capsys.readouterr().err
-    assert err == f"glassnet train: interrupted after the training ended; {out} holds the whole run\n"
+    assert err == f"glassnet train moons: interrupted after the training ended; {out} holds the whole run\n"
     assert load_checkpoint(out / "model.npz").spec.sizes == (2, 5, 1)
     for name, previous in before.items():
         assert (out / name).read_bytes() != previous, name  # the new run's, not the previous one's
@@ -59,7 +59,7 @@ def test_a_full_disk_while_the_figures_are_drawn_names_the_file_and_what_the_fol
     out = tmp_path / "run"
     assert main(["train", "moons", *QUICK, "--hidden", "3", "--out", str(out)]) == 2
     assert capsys.readouterr().err == (
-        f"glassnet train: error: {out / 'loss_curves.png'}: No space left on device; {out} holds the run's "
+        f"glassnet train moons: error: {out / 'loss_curves.png'}: No space left on device; {out} holds the run's "
         "model.npz, metrics.json and history.csv, written before it, and not the rest\n"
     )
     assert sorted(path.name for path in out.iterdir()) == ["history.csv", "metrics.json", "model.npz"]
@@ -120,7 +120,7 @@ def test_too_few_rows_for_the_split_is_one_line_without_the_notes(
     argv = ["train", "moons", "--samples", "4", "--test-fraction", "0.9", "--val-fraction", "0.5"]
     assert main([*argv, "--patience", "2", *QUICK, "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("glassnet train: error: no training rows left: n=4") and err.count("\n") == 1
+    assert err.startswith("glassnet train moons: error: no training rows left: n=4") and err.count("\n") == 1
     assert not out.exists()
 
 
@@ -133,7 +133,7 @@ def test_an_airfoil_file_too_small_for_its_split_is_refused_before_the_notes(
     assert main(["train", "airfoil", "--data", str(data), "--epochs", "3", "--out", str(out)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert [line.split(":")[1] for line in err] == [" warning", " error"]  # the data warning, the error
-    assert err[-1].startswith("glassnet train: error: no training rows left: n=1")
+    assert err[-1].startswith("glassnet train airfoil: error: no training rows left: n=1")
     assert not out.exists()
 
 
@@ -186,7 +186,7 @@ def test_validation_flags_without_a_validation_part_are_refused(
     """moons has no validation part unless asked: the flags changed nothing, unsaid (--patience was refused)."""
     assert main(["train", "moons", *QUICK, *options, "--out", str(tmp_path / "m")]) == 2
     assert capsys.readouterr().err == (
-        f"glassnet train: error: {said} on the validation part; give --val-fraction > 0\n"
+        f"glassnet train moons: error: {said} on the validation part; give --val-fraction > 0\n"
     )
     assert not (tmp_path / "m").exists()
     assert (

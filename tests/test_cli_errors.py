@@ -49,7 +49,7 @@ def test_an_error_from_the_system_names_the_users_path_shell_style(
     (tmp_path / "file.csv").write_text("x\n")
     out = tmp_path / "file.csv" / "run"
     assert main(["train", "moons", *QUICK, "--out", str(out)]) == 2
-    assert capsys.readouterr().err == f"glassnet train: error: {out}: Not a directory\n"
+    assert capsys.readouterr().err == f"glassnet train moons: error: {out}: Not a directory\n"
     assert error_text(OSError(errno.EXDEV, "Invalid cross-device link", "a", None, "b")) == (
         "a -> b: Invalid cross-device link"
     )
@@ -126,7 +126,7 @@ def test_an_empty_path_is_refused_not_read_as_the_current_folder(
     ("argv", "prefix"),
     [
         (["data", "info", "--data", "-"], "glassnet data info: error: data path -"),
-        (["train", "airfoil", "--data", "-", *QUICK], "glassnet train: error: data path -"),
+        (["train", "airfoil", "--data", "-", *QUICK], "glassnet train airfoil: error: data path -"),
     ],
     ids=["data-info", "train-airfoil"],
 )

@@ -110,7 +110,7 @@ def test_the_activation_default_shown_in_help_is_accepted_for_a_single_model(
     argv = ["train", "airfoil", *TINY_AIRFOIL, *data, "--epochs", "1", "--activation", "relu,tanh"]
     assert main([*argv, "--out", str(out)]) == 0
     assert capsys.readouterr().err == (
-        "glassnet train: note: --activation relu,tanh names the activations of an ensemble's members in "
+        "glassnet train airfoil: note: --activation relu,tanh names the activations of an ensemble's members in "
         "turn; the run trains a single model, which takes the first, relu (--ensemble 2 trains one member "
         "of each)\n"
     )
@@ -169,7 +169,7 @@ def test_a_finished_run_folder_does_not_suggest_resume(
     assert main(argv) == 2
     assert (
         capsys.readouterr().err
-        == f"glassnet train: error: --out {out} is not empty; use --force to overwrite it\n"
+        == f"glassnet train moons: error: --out {out} is not empty; use --force to overwrite it\n"
     )
     # a finished model under the checkpoint's name holds no resume state: --resume would fail on
     # it, so it is not suggested (an interrupted run's checkpoint is: tests/test_cli_signals.py)
@@ -177,7 +177,7 @@ def test_a_finished_run_folder_does_not_suggest_resume(
     assert main(argv) == 2
     assert (
         capsys.readouterr().err
-        == f"glassnet train: error: --out {out} is not empty; use --force to overwrite it\n"
+        == f"glassnet train moons: error: --out {out} is not empty; use --force to overwrite it\n"
     )
 
 

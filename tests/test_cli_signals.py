@@ -128,7 +128,7 @@ def test_sigterm_while_the_files_of_a_forced_run_are_written_leaves_one_whole_ru
     assert main(["train", "moons", *QUICK, "--hidden", "5", "--out", str(out), "--force"]) == 143
     captured = capsys.readouterr()
     assert captured.err == (
-        f"glassnet train: interrupted by SIGTERM after the training ended; {out} holds the whole run\n"
+        f"glassnet train moons: interrupted by SIGTERM after the training ended; {out} holds the whole run\n"
     )
     assert captured.out == f"run folder: {out}\n"
     assert names(out) == RUN_FILES
@@ -143,14 +143,14 @@ def test_sigterm_before_training_unwinds_and_takes_the_new_folder_away(
     Ctrl-C, instead of staying behind with the lock file alone."""
     print_notes = _train.print_notes
 
-    def terminated(notes: list[str]) -> None:  # the folder is made and locked by now
+    def terminated(notes: list[str], task: str) -> None:  # the folder is made and locked by now
         os.kill(os.getpid(), signal.SIGTERM)
-        print_notes(notes)
+        print_notes(notes, task)
 
     monkeypatch.setattr(_train, "print_notes", terminated)
     out = tmp_path / "new" / "run"
     assert main(["train", "moons", *QUICK, "--out", str(out)]) == 143
-    assert capsys.readouterr().err == "glassnet: interrupted by SIGTERM\n"
+    assert capsys.readouterr().err == "glassnet train moons: interrupted by SIGTERM\n"
     assert not (tmp_path / "new").exists()
 
 
@@ -276,7 +276,7 @@ def test_a_signal_after_the_last_batch_keeps_the_finished_run(
     assert main(["train", "moons", *QUICK, "--ensemble", "2", "--out", str(out)]) == 128 + signum
     said = "interrupted" if signum == signal.SIGINT else "interrupted by SIGTERM"
     assert capsys.readouterr().err == (
-        f"glassnet train: {said} after the training ended; {out} holds the whole run\n"
+        f"glassnet train moons: {said} after the training ended; {out} holds the whole run\n"
     )
     assert names(out) == RUN_FILES
     assert load_checkpoint(out / "model.npz").info["status"] == "completed"
@@ -406,7 +406,7 @@ def test_a_killed_saves_temporary_file_is_named_and_force_removes_it(
     stale = leftover(out)
     assert main(["train", "moons", *QUICK, "--out", str(out)]) == 2
     assert capsys.readouterr().err == (
-        f"glassnet train: error: --out {out} is not empty: it holds {stale.name}, a temporary file left "
+        f"glassnet train moons: error: --out {out} is not empty: it holds {stale.name}, a temporary file left "
         "by a save that was cut short (a killed run); use --force to overwrite it\n"
     )
     mine = [out / ".notes.tmp", out / ".model.npz.NOTOURS1.tmp", out / ".model.npz.abcdefgh.tmp.bak"]
@@ -446,7 +446,7 @@ def test_a_folder_named_as_a_run_file_is_refused_before_training(
     monkeypatch.setattr(NumpyEngine, "train_batch", lambda *args: trained.append(args))
     assert main(["train", "moons", *QUICK, *options, "--out", str(out), "--force"]) == 2
     assert capsys.readouterr().err == (
-        f"glassnet train: error: {out / entry} is a folder, where the run writes (or removes) its "
+        f"glassnet train moons: error: {out / entry} is a folder, where the run writes (or removes) its "
         f"{entry} file; move it away, or choose another --out\n"
     )
     assert trained == [] and names(out) == [entry]
@@ -460,7 +460,9 @@ def test_resume_into_a_folder_holding_a_folder_named_as_a_run_file_is_refused(
     (out / "history.csv").mkdir()
     capsys.readouterr()
     assert main(["train", "moons", "--out", str(out), "--resume", "--quiet"]) == 2
-    assert capsys.readouterr().err.startswith(f"glassnet train: error: {out / 'history.csv'} is a folder")
+    assert capsys.readouterr().err.startswith(
+        f"glassnet train moons: error: {out / 'history.csv'} is a folder"
+    )
     assert names(out) == ["checkpoint.npz", "history.csv"]
 
 
@@ -481,12 +483,12 @@ def test_a_dangling_link_as_out_is_named_as_such(tmp_path: Path, capsys: pytest.
     link.symlink_to(tmp_path / "gone")
     assert main(["train", "moons", *QUICK, "--out", str(link)]) == 2
     assert capsys.readouterr().err == (
-        f"glassnet train: error: --out {link} is a symbolic link to {tmp_path / 'gone'}, which does not "
+        f"glassnet train moons: error: --out {link} is a symbolic link to {tmp_path / 'gone'}, which does not "
         "exist; make that folder first, or give another one\n"
     )
     assert main(["train", "moons", *QUICK, "--out", str(link / "sub")]) == 2
     assert capsys.readouterr().err.startswith(
-        f"glassnet train: error: --out {link / 'sub'}: {link} is a symbolic link to"
+        f"glassnet train moons: error: --out {link / 'sub'}: {link} is a symbolic link to"
     )
     assert link.is_symlink() and not link.exists()
 

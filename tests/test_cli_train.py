@@ -624,7 +624,7 @@ def test_predict_warns_in_one_line_about_rows_outside_the_training_range(
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate"])
+@pytest.mark.parametrize("command", ["train airfoil", "evaluate"])
 def test_a_data_file_with_a_zero_frequency_is_named_by_line(
     command: str, airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -729,7 +729,7 @@ def test_bad_numbers_give_one_line(
     assert main(["train", "airfoil", option, value, "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith("glassnet train: error: ")
+    assert err.startswith("glassnet train airfoil: error: ")
     assert re.search(match, err), err
     assert not (tmp_path / "x").exists()
 
@@ -755,7 +755,7 @@ def test_an_option_the_run_would_ignore_is_refused(
 ) -> None:
     """--momentum with AdamW (the default), say, would change nothing: refused, not ignored."""
     assert main(["train", "airfoil", *options, "--out", str(tmp_path / "x")]) == 2
-    assert capsys.readouterr().err == f"glassnet train: error: {message}\n"
+    assert capsys.readouterr().err == f"glassnet train airfoil: error: {message}\n"
     assert not (tmp_path / "x").exists()
 
 
@@ -1062,7 +1062,7 @@ def test_a_warm_up_as_long_as_the_run_is_noted(
     argv = ["train", "airfoil", "--epochs", str(epochs), *TINY_AIRFOIL, *options, "--out", str(tmp_path)]
     assert main(argv) == 0
     note = (
-        f"glassnet train: note: the warm-up of 20 epochs is not shorter than the run of {epochs}: the rate "
+        f"glassnet train airfoil: note: the warm-up of 20 epochs is not shorter than the run of {epochs}: the rate "
         f"rises to --lr over {over} and does not decay; give --warmup-epochs a smaller number\n"
     )
     assert capsys.readouterr().err == (note if over is not None else "")

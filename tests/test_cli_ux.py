@@ -385,7 +385,7 @@ def test_resume_refuses_the_other_options_and_bad_values(
     out = tmp_path / "run"
     _interrupted_moons_run(out)
     assert main(["train", "moons", "--out", str(out), "--resume", *options]) == 2
-    assert capsys.readouterr().err == f"glassnet train: error: {error}\n"
+    assert capsys.readouterr().err == f"glassnet train moons: error: {error}\n"
     assert sorted(path.name for path in out.iterdir()) == ["checkpoint.npz"]
 
 

@@ -228,7 +228,9 @@ def test_the_command_line_reports_a_broken_torch_in_one_line(
     out = tmp_path / "run"
     assert main(["train", "moons", "--engine", "torch", "--epochs", "1", "--out", str(out)]) == 2
     captured = capsys.readouterr()
-    assert captured.err == f"glassnet train: error: PyTorch is installed but cannot be imported: {says}\n"
+    assert (
+        captured.err == f"glassnet train moons: error: PyTorch is installed but cannot be imported: {says}\n"
+    )
     assert not out.exists()
 
 

@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = warning_printer(command)
             status: int = args.handler(args)
     except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP where a command catches them
-        return _interrupted(stop)
+        return _interrupted(stop, command)
     except BrokenPipeError:  # the reader left (`glassnet data info | head -1`): no error to report
         with contextlib.suppress(OSError, ValueError):  # stdout without a file (a test's capture)
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes it at exit
@@ -140,12 +140,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _interrupted(stop: KeyboardInterrupt) -> int:
-    """Say so, and return 128 + the signal's number, as a shell reports a process the signal
-    ended: 130 for Ctrl-C, 143 for a SIGTERM that a command caught (``train``, ``demo``)."""
+def _interrupted(stop: KeyboardInterrupt, command: str | None = None) -> int:
+    """Say so, naming the command once it is known, and return 128 + the signal's number, as a
+    shell reports a process the signal ended: 130 for Ctrl-C, 143 for a SIGTERM that a command
+    caught (``train``, ``demo``)."""
     signum = getattr(stop, "signum", None)
     with contextlib.suppress(OSError):  # a SIGHUP's terminal may be gone
-        print(f"glassnet: {interrupted_text(signum)}", file=sys.stderr)
+        print(
+            f"glassnet{'' if command is None else ' ' + command}: {interrupted_text(signum)}", file=sys.stderr
+        )
     return interrupted_status(signum)
 
 

@@ -189,6 +189,8 @@ def register(subparsers: Any) -> None:
         "--no-log-features", action="store_true", help="do not take the log of frequency and thickness"
     )
     _add_common(airfoil, TrainConfig(), AIRFOIL_FOURIER_SIGMA, SPLIT_DEFAULTS["airfoil"])
+    # messages name the task, as argparse's own do ("glassnet train moons: error: …")
+    airfoil.set_defaults(command_name="train airfoil")
     moons = tasks.add_parser(
         "moons",
         help="the exercise's 2→3→1 network on the 2-D moons set (logistic loss)",
@@ -197,6 +199,7 @@ def register(subparsers: Any) -> None:
     moons.add_argument("--samples", metavar="N", help="points in the moons set (default 400)")
     moons.add_argument("--noise", metavar="SIGMA", help="Gaussian noise of the moons (default 0.2)")
     _add_common(moons, MOONS_CONFIG, DEFAULT_FOURIER_SIGMA, SPLIT_DEFAULTS["moons"])
+    moons.set_defaults(command_name="train moons")
     parser.set_defaults(handler=handle_locked)
 
 
@@ -462,7 +465,7 @@ def handle(args: argparse.Namespace) -> int:
         dataset = load_airfoil(args.data)
         split.split(len(dataset))  # too few rows for the split: refused before the notes, in one line
         prepare_out_folder(out, force=args.force)
-        print_notes(notes)
+        print_notes(notes, args.task)
         run = train_airfoil(
             dataset, config, split=split, log_features=not args.no_log_features, progress=not args.quiet
         )
@@ -471,7 +474,7 @@ def handle(args: argparse.Namespace) -> int:
         noise = parse_float(args.noise, "--noise", *MOONS_NOISE) if args.noise is not None else 0.2
         split.split(samples)
         prepare_out_folder(out, force=args.force)
-        print_notes(notes)
+        print_notes(notes, args.task)
         run = train_moons(config, n_samples=samples, noise=noise, split=split, progress=not args.quiet)
     return finish(run, out, args)
 
@@ -540,9 +543,9 @@ def run_notes(config: TrainConfig) -> list[str]:
     return notes
 
 
-def print_notes(notes: list[str]) -> None:
+def print_notes(notes: list[str], task: str) -> None:
     for note in notes:
-        print(f"glassnet train: note: {note}", file=sys.stderr)
+        print(f"glassnet train {task}: note: {note}", file=sys.stderr)
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -690,10 +693,10 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
             print(summary(run))
         print(f"run folder: {out}")
         if result.status == "diverged":
-            print(f"glassnet train: {result.message}", file=sys.stderr)
+            print(f"glassnet train {args.task}: {result.message}", file=sys.stderr)
         if stopped:
             print(
-                f"glassnet train: {interrupted_text(stopped[0])} after the training ended; {out} holds the "
+                f"glassnet train {args.task}: {interrupted_text(stopped[0])} after the training ended; {out} holds the "
                 "whole run",
                 file=sys.stderr,
             )
