@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import warnings
@@ -177,4 +178,24 @@ def test_a_reader_that_leaves_early_is_not_an_error(
 
     monkeypatch.setattr(_data, "handle_info", closed_pipe)
     assert main(["data", "info"]) == 141
+    assert capsys.readouterr().err == ""
+
+
+def test_predict_to_a_reader_that_left_is_reported_as_the_others_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`glassnet predict MODEL ROWS | head -1`: predict writes its rows in one piece, which a
+    pipe may take whole; the flush that finds the reader gone comes inside the command (exit
+    141, as for the others), not at the interpreter's exit, where it went unreported (exit 0)."""
+    run, rows = tmp_path / "run", tmp_path / "rows.csv"
+    assert main(["train", "moons", "--epochs", "2", "--no-plots", "--quiet", "--out", str(run)]) == 0
+    rows.write_text("0.5,0.2\n")
+    capsys.readouterr()
+
+    class LeftPipe(io.StringIO):
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", LeftPipe())
+    assert main(["predict", str(run), str(rows)]) == 141
     assert capsys.readouterr().err == ""

@@ -288,6 +288,9 @@ def handle(args: argparse.Namespace) -> int:
             writer.writerow([*map(repr, row.tolist()), text(float(value))])
     if out is None:
         sys.stdout.write(buffer.getvalue())
+        # now, not at exit: a reader that left (`| head -1`) is then reported as the other
+        # commands report it (exit 141), where Python's flush at exit would go unseen
+        sys.stdout.flush()
     else:
         atomic_write_text(out, buffer.getvalue())
         print(f"wrote {len(rows)} prediction(s) to {out}", file=sys.stderr)
