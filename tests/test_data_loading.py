@@ -83,6 +83,8 @@ FORMATS = {
     "csv-header": ("a.csv", ",", "Freq,AOA,Chord,Velocity,Displacement,Target(dB)", "\n", False),
     "csv-no-header": ("a.csv", ",", None, "\n", False),
     "csv-any-header-names": ("a.csv", ",", "f, a, c, v, d, spl", "\n", False),
+    # names that begin with digits or signs are names: a letter, not a separator, follows the digits
+    "header-names-with-digits": ("a.csv", ",", "1st_f,2theta,3D_c,10m_v,.d,-spl", "\n", False),
     "semicolon-header": ("a.csv", ";", "f;a;c;v;d;spl", "\n", False),
     "tab-header": ("a.tsv", "\t", "f\ta\tc\tv\td\tspl", "\n", False),
     "crlf": ("a.csv", ",", "f,a,c,v,d,spl", "\r\n", False),
@@ -161,9 +163,9 @@ REJECTED = {
     "underscore": ("1_000,2,3,4,5,6\n", r"line 1, column 1 \(frequency\): expected a number, got '1_000'"),
     "decimal-comma": ("800;0;0,3048;71.3;0.002;126\n", r"line 1, column 3 .*write decimals with a point"),
     # a first line of numbers that do not parse is a row, not a header silently dropped
-    "decimal-comma-first-line": (
-        "800;0;0,3048;71,3;0,002;126,2\n" + GOOD.replace(",", ";"),
-        r"line 1, column 3 \(chord_length\): expected a number, got '0,3048'; write decimals with a point, "
+    "decimal-comma-first-line": (  # no field a number as written: read as a header until this change
+        "800,5;0,5;0,3048;71,3;0,002;126,2\n" + GOOD.replace(",", ";"),
+        r"line 1, column 1 \(frequency\): expected a number, got '800,5'; write decimals with a point, "
         r"not a comma$",
     ),
     "units-first-line": (

@@ -6,8 +6,9 @@ The rules, shared by the airfoil loader and by ``glassnet predict``:
 - blank lines and lines starting with ``#`` are skipped;
 - the separator is read from the first line with content: a tab if it has one, else a
   semicolon, else a comma, else runs of spaces;
-- that first line is a header when none of its fields is a number (any names are
-  accepted); a line mixing names and numbers is an error, not a header;
+- that first line is a header when none of its fields is a number, nor one written with
+  commas or a unit ("0,5", "1,000", "800 Hz"), and not all are empty (any names are
+  accepted, "2theta" too); a line mixing names and numbers is an error, not a header;
 - every data line has exactly the expected number of fields, each a finite decimal
   number (``1``, ``-0.5``, ``2.5e-3``; not ``nan``, ``inf``, ``1,5`` or ``1_000``);
 - there is at least one data line.
@@ -347,18 +348,20 @@ def _unquoted(field: str) -> str:
     return field
 
 
-# A field that begins as a number does ("0,5", "800 Hz", "1,000", "-.5e"), which no column name
-# does: a first line with one is a row to read, and its fields that do not parse are named as
-# errors, rather than the line being dropped as a header.
-_NUMBER_START = re.compile(r"[+-]?\.?\d")
+# A number written otherwise than the table takes it: digits grouped or split by commas or
+# points ("0,5", "1,000", "1,000.5"), with an exponent, and then a space and anything (a unit:
+# "800 Hz", "0.3 m"). No column name looks so ("2theta", "10m_wind", "3D_x" have a letter right
+# after the digits): a first line with such a field is a row to read, its fields that do not
+# parse named as errors, rather than the line dropped as a header.
+_NUMBER_LIKE = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)*|[.,]\d+)(?:[eE][+-]?\d+)?(?:\s.*)?")
 
 
 def _is_header(fields: Sequence[str]) -> bool:
-    """Whether a file's first line is a header: names, not numbers. Every field neither a number
-    nor begins as one (a decimal comma or a unit would otherwise make a row of data a header,
-    silently dropped), and not every field empty."""
+    """Whether a file's first line is a header: names, not numbers. No field a number, nor one
+    written otherwise (a decimal comma, thousands separators or a unit would make a row of data
+    a header, silently dropped), and not every field empty."""
     return any(fields) and all(
-        _NUMBER_START.match(field) is None and _NON_FINITE.fullmatch(field) is None for field in fields
+        _NUMBER_LIKE.fullmatch(field) is None and _NON_FINITE.fullmatch(field) is None for field in fields
     )
 
 
