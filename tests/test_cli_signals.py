@@ -452,6 +452,34 @@ def test_a_folder_named_as_a_run_file_is_refused_before_training(
     assert trained == [] and names(out) == [entry]
 
 
+@pytest.mark.parametrize("kind", ["link", "dangling link", "fifo"])
+def test_a_link_or_fifo_named_as_a_run_file_is_refused_before_training(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A write would put a regular file in its place, so every write refuses it: --force trained,
+    then removed the link as a previous run's file and failed to write, leaving half a run."""
+    out, shared = tmp_path / "run", tmp_path / "shared.json"
+    out.mkdir()
+    shared.write_text("{}")
+    entry = out / "metrics.json"
+    if kind == "fifo":
+        os.mkfifo(entry)
+        said = "named pipe (FIFO)"
+    else:
+        target = shared if kind == "link" else tmp_path / "gone.json"
+        entry.symlink_to(target)
+        said = f"symbolic link (to {target})"
+    trained: list[Any] = []
+    monkeypatch.setattr(NumpyEngine, "train_batch", lambda *args: trained.append(args))
+    assert main(["train", "moons", *QUICK, "--out", str(out), "--force"]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet train moons: error: {entry} is a {said}, where the run writes (or removes) its "
+        "metrics.json file, a regular file; move it away, or choose another --out\n"
+    )
+    assert trained == [] and names(out) == ["metrics.json"] and shared.read_text() == "{}"
+    assert os.path.lexists(entry)
+
+
 def test_resume_into_a_folder_holding_a_folder_named_as_a_run_file_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -9,6 +9,7 @@ import functools
 import http.server
 import io
 import os
+import re
 import signal
 import socket
 import threading
@@ -480,6 +481,21 @@ def test_dest_must_be_a_folder(tmp_path: Path) -> None:
     file.write_text("x")
     with pytest.raises(NotADirectoryError, match=r"dest must be a folder, got the file .*a-file"):
         fetch_airfoil(url="http://127.0.0.1:9/a.zip", dest=file)
+
+
+def test_a_data_file_that_is_a_link_is_refused_before_the_download(tmp_path: Path) -> None:
+    """A cache holding a link to a shared copy: the write would replace the link with a file, so
+    it is refused, before the download (the port is closed: no download is tried)."""
+    shared = tmp_path / "shared.dat"
+    shared.write_text("mine")
+    (tmp_path / "airfoil_self_noise.dat").symlink_to(shared)
+    with pytest.raises(
+        ValueError,
+        match=rf"airfoil_self_noise\.dat is a symbolic link \(to {re.escape(str(shared))}\), where the download "
+        r"writes the data file, a regular file; remove it, or choose another folder with dest \(--dest\)$",
+    ):
+        fetch_airfoil(url="http://127.0.0.1:9/a.zip", dest=tmp_path)
+    assert shared.read_text() == "mine" and (tmp_path / "airfoil_self_noise.dat").is_symlink()
 
 
 def test_default_url_is_the_uci_archive() -> None:

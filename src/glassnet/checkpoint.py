@@ -167,7 +167,11 @@ class Checkpoint:
 
 
 def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Path:
-    """Write ``checkpoint`` to ``path`` atomically; return the path."""
+    """Write ``checkpoint`` to ``path`` atomically; return the path.
+
+    ValueError for a checkpoint that loading would refuse, and for a ``path`` that is a symbolic
+    link, a FIFO or a device, which the atomic write would replace with a regular file
+    (:func:`glassnet._files.atomic_write`)."""
     if not isinstance(checkpoint, Checkpoint):
         raise TypeError(f"save_checkpoint takes a Checkpoint, got {type(checkpoint).__name__}")
     _check_members(checkpoint.members)  # members may have been set after the checkpoint was made

@@ -549,7 +549,7 @@ def print_notes(notes: list[str], task: str) -> None:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from glassnet.train.artifacts import load_resume, refuse_folders_named_as_run_files
+    from glassnet.train.artifacts import load_resume, refuse_unwritable_run_files
 
     if args.out is None:
         raise ValueError("--resume needs --out FOLDER, the folder of the interrupted run")
@@ -561,7 +561,7 @@ def _resume(args: argparse.Namespace) -> int:
         )
     out = out_folder(args.out)
     checkpoint = load_resume(out)
-    refuse_folders_named_as_run_files(out)  # before training, not when its files are written
+    refuse_unwritable_run_files(out)  # before training, not when its files are written
     info, saved, state = checkpoint.info, checkpoint.config, checkpoint.resume
     if saved is None or state is None:  # pragma: no cover - load_resume checks both
         raise ValueError(f"{out} holds no resume state")

@@ -28,7 +28,7 @@ from typing import Any
 from tqdm import tqdm
 
 from glassnet._checks import shown
-from glassnet._files import atomic_write_bytes
+from glassnet._files import atomic_write_bytes, unwritable_kind
 from glassnet.data._airfoil import (
     AIRFOIL_FILENAMES,
     DATA_ENV_VAR,
@@ -71,22 +71,29 @@ def fetch_airfoil(
     progress bar on stderr when it is a terminal. ``timeout`` bounds each wait on the network
     and the whole download, so a server that trickles bytes cannot hold it for hours. Raises
     DownloadError (an OSError) when the download fails, ValueError when the content is not
-    the airfoil data, OSError naming the folder when it cannot be written.
+    the airfoil data or the file to write is a symbolic link, a FIFO or a device (refused
+    before the download), OSError naming the folder when it cannot be written.
     """
     check_url(url)
     check_timeout(timeout)
     folder = dest_folder(dest)
+    target = folder / AIRFOIL_FILENAMES[0]
+    hint = "dest (--dest)" if dest is not None else "dest (--dest) or XDG_CACHE_HOME"
+    kind = unwritable_kind(target)
+    if kind is not None:  # the write would refuse it: said before the download, not after
+        raise ValueError(
+            f"{target} is a {kind}, where the download writes the data file, a regular file; "
+            f"remove it, or choose another folder with {hint}"
+        )
 
     payload = _download(url, progress=progress, timeout=float(timeout))
     data = _extract(payload, url=url)
     _verify(data, url=url)
 
-    target = folder / AIRFOIL_FILENAMES[0]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(target, data)  # nothing else is written, and only this fixed name
     except OSError as error:  # read-only, a parent that is a file, a full disk
-        hint = "dest (--dest)" if dest is not None else "dest (--dest) or XDG_CACHE_HOME"
         raise OSError(
             f"cannot write the airfoil data into {folder} ({error.strerror or error}); "
             f"choose a folder you can write to with {hint}"

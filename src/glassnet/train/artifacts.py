@@ -38,6 +38,7 @@ from glassnet._files import (
     missing_folders,
     os_error_text,
     temporary_file_target,
+    unwritable_kind,
 )
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train._engines import REGRESSION_LOSSES
@@ -67,7 +68,7 @@ __all__ = [
     "load_resume",
     "locked_run_folders",
     "prepare_out_folder",
-    "refuse_folders_named_as_run_files",
+    "refuse_unwritable_run_files",
     "remove_other_run_files",
     "resume_command",
     "run_checkpoint",
@@ -385,7 +386,7 @@ def remove_other_run_files(out: Path, kept: Iterable[Path]) -> None:
         path = out / name
         if name in keep or (path.is_dir() and not path.is_symlink()):
             # a folder of that name is no run's file (refused before a run starts:
-            # refuse_folders_named_as_run_files): left as it is, its error never hiding the real one
+            # refuse_unwritable_run_files): left as it is, its error never hiding the real one
             continue
         path.unlink(missing_ok=True)
     for leftover in leftover_temporary_files(out):  # a killed save's, never read: see prepare_out_folder
@@ -408,14 +409,23 @@ def leftover_temporary_files(out: Path) -> list[Path]:
     )
 
 
-def refuse_folders_named_as_run_files(out: Path) -> None:
-    """ValueError naming an entry of ``out`` with a run file's name (:data:`RUN_FILES`) that is a
-    folder (or a link to one): the run could neither write its file there nor remove it as a
-    previous run's, after training for nothing. Checked before the run starts."""
+def refuse_unwritable_run_files(out: Path) -> None:
+    """ValueError naming an entry of ``out`` with a run file's name (:data:`RUN_FILES`) that the
+    run could not write, after training for nothing: a folder (or a link to one), which it could
+    neither replace nor remove as a previous run's; a symbolic link, a FIFO or a device, which
+    its atomic writes refuse (:func:`glassnet._files.unwritable_kind`). Checked before the run
+    starts."""
     for name in RUN_FILES:
-        if (out / name).is_dir():
+        path = out / name
+        if path.is_dir():
             raise ValueError(
-                f"{out / name} is a folder, where the run writes (or removes) its {name} file; "
+                f"{path} is a folder, where the run writes (or removes) its {name} file; "
+                "move it away, or choose another --out"
+            )
+        kind = unwritable_kind(path)
+        if kind is not None:
+            raise ValueError(
+                f"{path} is a {kind}, where the run writes (or removes) its {name} file, a regular file; "
                 "move it away, or choose another --out"
             )
 
@@ -544,7 +554,8 @@ def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
     Inside :func:`locked_run_folders` the folder is locked first (refused if another
     process holds it); the lock file itself does not make a folder "not empty". Refused too,
     before any training: a symbolic link to nothing (:func:`refuse_dangling_links`), and a
-    folder holding a folder of a run file's name (:func:`refuse_folders_named_as_run_files`).
+    folder holding a folder, a symbolic link, a FIFO or a device of a run file's name
+    (:func:`refuse_unwritable_run_files`).
     """
     out = Path(folder)
     refuse_dangling_links(out, f"--out {out}")
@@ -557,7 +568,7 @@ def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
     if out.is_dir():
         if not force:
             refuse_not_empty(out)
-        refuse_folders_named_as_run_files(out)
+        refuse_unwritable_run_files(out)
     out.mkdir(parents=True, exist_ok=True)
     return out
 
