@@ -160,6 +160,32 @@ def test_a_name_ending_in_a_separator_is_a_folder_not_a_file(name: str, tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
+def test_explain_takes_a_name_ending_in_a_separator_as_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """explain expanded ~ in its outputs before checking them, which dropped the separator: the
+    file "new" was written."""
+    name = f"{tmp_path}/new/"
+    assert main(["explain", "--example", "exercise", "--no-torch", "-o", name]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet explain: error: -o {name} ends in a separator, which names a folder; give a file name\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_explain_names_its_spec_before_saying_the_file_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`explain SPEC -o SPEC` said "exists; use --force", and with --force that it was the spec."""
+    spec = tmp_path / "spec.json"
+    spec.write_text(Path(__file__).resolve().parents[1].joinpath("examples", "exercise.json").read_text())
+    for force in ([], ["--force"]):
+        assert main(["explain", str(spec), "--no-torch", "-o", str(spec), *force]) == 2
+        assert capsys.readouterr().err == (
+            f"glassnet explain: error: -o {spec} is the spec file {spec}; give another name\n"
+        )
+
+
 def test_every_writer_goes_through_files_module() -> None:
     """Outside glassnet._files, no module renames or creates temporary files, and every write fills a temporary."""
     source = Path(__file__).resolve().parents[1] / "src" / "glassnet"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from glassnet._files import atomic_write_text, given_path, refuse_overwrite, refuse_same_file
+from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
 from glassnet.cli._predict import STDOUT
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
 from glassnet.explain._api import MAX_STEPS
@@ -65,29 +64,31 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--figure must end in .png or .svg, got {args.figure!r}")
     if args.output == STDOUT:  # -o -: standard output, as without -o (and as glassnet predict -o -)
         args.output = None
-    # ~ expanded once, for the checks and the writes alike (a shell leaves "-o=~/x.tex" as it is)
-    args.output, args.figure = (
-        None if path is None else str(given_path(path, option))
+    outputs = [
+        (option, path)
         for option, path in (("-o", args.output), ("--figure", args.figure))
-    )
-    for option, path in (("-o", args.output), ("--figure", args.figure)):
-        if path is not None:
-            refuse_overwrite(path, force=args.force, option=option)
-            # checked before anything is written: a missing folder for -o must not leave the
-            # figure written (or the other way round) by a command that then fails
-            folder = Path(path).parent
-            if not folder.is_dir():
-                raise FileNotFoundError(f"{option} {path}: folder {str(folder)!r} does not exist")
-    # an output must replace neither the other output nor the spec it is made from
+        if path is not None
+    ]
+    # first the clashes, which --force (meant for a previous output) must not let through: an
+    # output must replace neither the other output nor the spec it is made from
     if args.output is not None and args.figure is not None:
         refuse_same_file(
             args.output, args.figure, f"-o and --figure name the same file ({args.output}); give two names"
         )
-    for option, path in (("-o", args.output), ("--figure", args.figure)):
-        if path is not None and args.spec is not None:
+    for option, path in outputs:
+        if args.spec is not None:
             refuse_same_file(
                 path, args.spec, f"{option} {path} is the spec file {args.spec}; give another name"
             )
+    for option, path in outputs:
+        # on the name as given, which keeps a trailing separator ("out/" names a folder); then ~
+        # expanded once, for the checks and the writes alike (a shell leaves "-o=~/x.tex" as it is)
+        target = refuse_overwrite(path, force=args.force, option=option)
+        # checked before anything is written: a missing folder for -o must not leave the
+        # figure written (or the other way round) by a command that then fails
+        if not target.parent.is_dir():
+            raise FileNotFoundError(f"{option} {target}: folder {str(target.parent)!r} does not exist")
+        setattr(args, "output" if option == "-o" else "figure", str(target))
     if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
         raise ValueError(f"--steps must be a positive integer (at most {MAX_STEPS}), got {args.steps}")
     if args.digits is not None and not 1 <= args.digits <= 17:
