@@ -332,6 +332,21 @@ def test_from_torch_refuses_a_forward_or_call_of_its_own(make: Any, match: str, 
         from_torch(make(torch).double())
 
 
+def test_a_forward_set_back_to_the_class_own_is_taken(torch: Any) -> None:
+    """accelerate's remove_hook_from_module leaves module.forward = the class's forward bound to
+    the module: it computes what the class does, both ways."""
+    module = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh()).double()
+    for layer in module:
+        layer.forward = layer.forward  # bound to the layer: its class's own
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(from_torch(module)(x), expected, rtol=1e-12)
+    model = MLP([3, 2, 1], rng=np.random.default_rng(0))
+    model[0].forward = model[0].forward
+    np.testing.assert_allclose(to_torch(model)(torch.from_numpy(x)).detach().numpy(), model(x), rtol=1e-12)
+
+
 def test_from_torch_takes_subclasses_that_keep_torchs_forward(torch: Any) -> None:
     class Named(torch.nn.Linear):  # type: ignore[misc]
         pass  # e.g. a subclass for its own initialisation

@@ -246,8 +246,14 @@ def _refuse_own_forward(module: Module) -> None:
 def _own_call(module: Any, cls: Any) -> bool:
     """Whether calling ``module`` may run something other than its class's forward: a forward set
     on the object itself (as wrappers such as accelerate's hooks do), or a ``__call__`` other
-    than ``cls``'s, the base class's that runs forward."""
-    return "forward" in vars(module) or type(module).__call__ is not cls.__call__
+    than ``cls``'s, the base class's that runs forward. A forward set on the object that is its
+    class's own, bound to it (what accelerate's ``remove_hook_from_module`` leaves), is none."""
+    own = vars(module).get("forward")
+    if own is not None and not (
+        getattr(own, "__func__", None) is type(module).forward and getattr(own, "__self__", None) is module
+    ):
+        return True
+    return type(module).__call__ is not cls.__call__
 
 
 def _computes_as(module: Any, cls: Any) -> bool:
