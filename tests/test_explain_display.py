@@ -102,6 +102,31 @@ def test_no_cancellation_note_where_a_sum_is_exact_or_does_not_cancel() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("weight", "bias", "x", "digits"),
+    [([3.0, -4.0], 0.0, [1, 1], 1), ([1.0, -0.95], 0.0, [1, 1], 2), ([0.5, 0.25], -0.75, [1, 1], 1)],
+    ids=["3-4", "1-0.95", "0.5+0.25-0.75-exact"],
+)
+def test_no_cancellation_note_where_the_terms_as_shown_add_up(
+    weight: list[float], bias: float, x: list[float], digits: int
+) -> None:
+    """At few digits a small result is no cancellation when the terms as shown add up to it:
+    3 + (-4) = -1 at one digit, 1 + (-0.95) = 0.05 at two."""
+    e = explain(_cancelling_relu(weight, bias), x, 1, loss="mse", digits=digits, check_torch=False)
+    assert "Cancellation" not in e.to_text()
+    assert "Cancellation" not in explain_exercise(digits=1, check_torch=False).to_text()
+
+
+def test_a_row_that_cancels_is_noted_once_not_again_for_its_z() -> None:
+    """z = (W a)ᵢ + 0 adds up as shown once (W a)ᵢ is: only the row is noted."""
+    e = explain(_cancelling_relu([0.1, -0.3], 0.0), [3, 1], 1, loss="mse", check_torch=False)
+    words = _words(e.to_text())
+    assert "Cancellation: (Wʰx)₁ = 5.55112e-17 is far smaller" in words
+    assert words.count("Cancellation") == 1
+    named = words[words.index("Cancellation:") : words.index("far smaller")]
+    assert named == "Cancellation: (Wʰx)₁ = 5.55112e-17 is "  # not ", z₁ = 5.55112e-17 are"
+
+
 def test_a_path_sum_that_cancels_is_noted() -> None:
     """Two paths whose products are g·0.3 and g·(-3)(0.1), the second 0.30000000000000004·(−g)."""
     model = Sequential(Linear(1, 1), Linear(1, 2), Linear(2, 1))

@@ -8,6 +8,7 @@ the :class:`~glassnet.explain._derivation.Derivation`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -145,11 +146,19 @@ class Builder:
         return longest <= EXPAND_WIDTH
 
     def cancels(self, result: float, terms: Iterable[float]) -> bool:
-        """Whether a shown sum cancels: its result, not 0, lies within the rounding of its terms as
-        shown (|result| < 10^(1 − digits) · max |term|), so the shown terms need not add up to it
-        (0.1 + 0.2 + (-0.3) is 5.55e-17 in float64)."""
-        largest = max((abs(term) for term in terms), default=0.0)
-        return result != 0 and abs(result) < largest * 10.0 ** (1 - self.s.digits)
+        """Whether a shown sum of ``terms`` (signed: θ − ηg gives θ and −ηg) cancels: its result,
+        not 0, lies within the rounding of its terms as shown (|result| < 10^(1 − digits) ·
+        max |term|), and the terms as shown do not add up to the result as shown (0.3 + (-0.3)
+        is 5.55e-17 in float64, where 0.1 + 0.2 is 0.30000000000000004; 3 + (-4) = -1 adds up)."""
+        addends = [float(term) for term in terms]
+        largest = max((abs(term) for term in addends), default=0.0)
+        if result == 0 or abs(result) >= largest * 10.0 ** (1 - self.s.digits):
+            return False
+
+        def shown(value: float) -> float:  # as Style.num writes it: digits significant digits
+            return float(f"{value:.{self.s.digits}g}")
+
+        return shown(math.fsum(shown(term) for term in addends)) != shown(result)
 
     def cancellation_note(self, results: list[Inline]) -> Para:
         """The sums that cancel (each "z₁ = 5.55112e-17"): their terms are shown rounded, the result
@@ -181,10 +190,11 @@ class Builder:
         written_out = self.expandable(layer)
         found: list[Inline] = []
         for i in range(layer.weight.shape[0]):
-            terms = layer.weight[i] * layer.inputs  # (in,), magnitudes only: none of them is shown alone
+            terms = layer.weight[i] * layer.inputs  # (in,): the addends of (W a)ᵢ, each shown as w·a
             if written_out and self.cancels(float(layer.product[i]), terms):
                 found.append([M(f"{s.sym(product, i + 1)} = {s.num(float(layer.product[i]))}")])
-            if self.cancels(float(layer.z[i]), [layer.product[i], layer.bias[i], *terms]):
+            # judged on the line z = (W a)ᵢ + bᵢ; a W a written out that cancels is noted above
+            if self.cancels(float(layer.z[i]), [layer.product[i], layer.bias[i]]):
                 found.append([M(f"{self.pre(ell, i + 1)} = {s.num(float(layer.z[i]))}")])
         return found
 
@@ -461,7 +471,7 @@ class Builder:
         found: list[Inline] = []
         for k, (p, t) in enumerate(zip(rec.prediction, rec.target, strict=True)):
             idx = () if K == 1 else (k + 1,)
-            if self.cancels(float(p - t), [p, t]):
+            if self.cancels(float(p - t), [p, -t]):
                 yh, y = self.post(self.n.depth, *idx), s.sym(self.n.target(), *idx)
                 found.append([M(f"{yh}{s.minus}{y} = {s.num(float(p - t))}")])
         return found
@@ -830,7 +840,7 @@ class Builder:
 
     def update_cancels(self, value: float, grad: float, updated: float) -> bool:
         """Whether the shown θ − η g = θ′ cancels (see :meth:`cancels`)."""
-        return self.cancels(updated, [value, self.d.learning_rate * grad])
+        return self.cancels(updated, [value, -self.d.learning_rate * grad])
 
     def updated(self, name: str, updated: float) -> Inline:
         """ "the updated w₁₂ʰ = 5.55112e-17", for the cancellation note."""
