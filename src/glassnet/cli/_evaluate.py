@@ -158,7 +158,7 @@ def own_data(
     checkpoint: Checkpoint, preprocessor: Preprocessor | None, data: str | None
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """The (X, y) of a model trained on data of the user's own (``train_dataset`` from Python):
-    the file ``data``, read as the airfoil file is (comma, semicolon or tab, header optional),
+    the file ``data``, read as the airfoil file is (comma, semicolon, tab or spaces, header optional),
     its columns the model's features in order and then the target."""
     from glassnet.data import DataFormatError
     from glassnet.data._table import Table, read_table, refuse_reordered_header

@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
         help="predict for rows of features in a CSV file",
         description=(
             "Read INPUT (rows of the model's features in its order, by position; header optional, "
-            "one that lists the model's feature names in another order is refused; comma, semicolon or tab), "
+            "one that lists the model's feature names in another order is refused; comma, semicolon, tab or spaces), "
             "predict with MODEL, and write the rows with the prediction appended (stdout without -o; "
             "a level in dB with 6 decimals, in scientific notation below 1e-4 and from 1e9 on; another "
             "target in full; a classifier's logit (none for a sigmoid output) and probability in full, "

@@ -225,7 +225,10 @@ def _zip_text(raw: bytes, path: Path | None) -> str:
         )
     if names and all(name.endswith(".npy") for name in names):
         return "is a NumPy .npz archive of arrays, expected a text file of numbers"
-    return "is a zip archive, expected a text file of numbers; unzip it first"
+    return (
+        "is a zip archive, expected a text file of numbers; unzip it first, or, for the UCI archive, "
+        "give it to `glassnet data fetch airfoil --url file:///PATH`"
+    )
 
 
 def _line_at(text: str, index: int) -> int:
