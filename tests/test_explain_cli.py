@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from glassnet.cli import main
+from glassnet.exercise import INPUT, exercise_network
+from glassnet.explain import explain, explain_spec
 from glassnet.nn import stable_sigmoid
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -141,7 +143,21 @@ def test_literal_labels_false_in_an_mse_spec_is_accepted(
         (["--example", "exercise", "--figure", "net.pdf"], r"--figure must end in \.png or \.svg"),
         (["--example", "exercise", "--digits", "0"], "digits must be a positive integer"),
         (["--example", "exercise", "-o", "/nonexistent-folder/x.txt"], "does not exist"),
-        (["--example", "exercise", "--literal-labels"], "--literal-labels applies to spec files"),
+        (
+            ["--example", "exercise", "--literal-labels"],
+            r"--literal-labels applies to spec files and to the exercise with --x, --y or --lr",
+        ),
+        (["--example", "exercise", "--x", "1,a"], r"--x takes comma-separated numbers, got '1,a'$"),
+        (["--example", "exercise", "--lr", "0.1,0.2"], r"--lr takes one number, got '0\.1,0\.2'$"),
+        (["--example", "exercise", "--lr", "nan"], r"learning_rate must be finite, got nan$"),
+        (
+            ["--example", "exercise", "--x", "1,2,3"],
+            r"x must have 2 values \(one per input\), got shape \(3,\)$",
+        ),
+        (
+            ["--example", "exercise", "--y=-1"],
+            r"y: LogisticLoss\(labels='01'\) expects labels in \{0, 1\}, got -1; .*--literal-labels",
+        ),
     ],
 )
 def test_errors_are_one_line(argv: list[str], match: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -149,6 +165,36 @@ def test_errors_are_one_line(argv: list[str], match: str, capsys: pytest.Capture
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("glassnet explain: error:")
     assert re.search(match, err), err
+
+
+def test_a_variant_of_the_exercise_is_the_exercise_network_on_that_step(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--x, --y and --lr: the exercise's network on another example and rate, one reading (the
+    consistent labels), as explain() gives it; a value left out is the exercise's (y: 0)."""
+    argv = ["explain", "--example", "exercise", "--x=2,-1", "--y", "1", "--lr", "0.5", "--no-torch"]
+    assert main(argv) == 0
+    expected = explain(exercise_network(), [2, -1], 1, learning_rate=0.5, params="w12h", check_torch=False)
+    out = capsys.readouterr().out
+    assert out == expected.to_text()
+    assert "Input x = [2, -1]" in out and "η = 0.5" in out
+    assert main(["explain", "--example", "exercise", "--lr", "0.5", "--no-torch"]) == 0
+    step = explain(exercise_network(), INPUT, 0, learning_rate=0.5, params="w12h", check_torch=False)
+    assert capsys.readouterr().out == step.to_text()
+    assert main(["explain", "--example", "exercise", "--y=-1", "--literal-labels", "--no-torch"]) == 0
+    assert "(1 − 2·(-1))" in capsys.readouterr().out
+
+
+def test_a_spec_takes_another_step(capsys: pytest.CaptureFixture[str]) -> None:
+    """--x, --y and --lr override a spec's example and η, as explain_spec's keywords do."""
+    spec = EXAMPLES / "three_layers_mse.json"
+    assert main(["explain", str(spec), "--y", "0.5,-1", "--lr", "0.05", "--no-torch"]) == 0
+    out = capsys.readouterr().out
+    assert out == explain_spec(spec, y=[0.5, -1], learning_rate=0.05, check_torch=False).to_text()
+    edited = {**json.loads(spec.read_text(encoding="utf-8")), "y": [0.5, -1], "learning_rate": 0.05}
+    assert out == explain_spec(edited, check_torch=False).to_text()  # the spec as if written so
+    assert main(["explain", str(spec), "--no-torch"]) == 0
+    assert capsys.readouterr().out != out
 
 
 def test_the_logistic_loss_of_a_sigmoid_output_is_one_line(

@@ -7,7 +7,8 @@ from typing import Any
 
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
 from glassnet.cli._predict import STDOUT
-from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
+from glassnet.exercise import INPUT, LEARNING_RATE, exercise_network
+from glassnet.explain import FORMATS, explain, explain_exercise, explain_spec, format_for
 from glassnet.explain._api import MAX_STEPS
 
 EXAMPLES = ("exercise",)
@@ -54,7 +55,26 @@ def register(subparsers: Any) -> None:
         help="apply the logistic formula to a label outside its convention, as written",
     )
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch autograd check")
+    # a variant of the step, for an exercise sheet of one's own: the same network, other numbers
+    parser.add_argument(
+        "--x",
+        metavar="X1,X2,...",
+        help="the input instead of the spec's or the exercise's (--x=-1,2 below 0)",
+    )
+    parser.add_argument("--y", metavar="Y", help="the target (one per output, comma-separated)")
+    parser.add_argument("--lr", metavar="ETA", help="the learning rate η of the update")
     parser.set_defaults(handler=handle)
+
+
+def _numbers(text: str | None, option: str) -> list[float] | None:
+    """The comma-separated numbers of ``option``'s value, or None when it was not given; how many
+    and which values explain takes, it checks and names itself (the field x, y or learning_rate)."""
+    if text is None:
+        return None
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{option} takes comma-separated numbers, got {text!r}") from None
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -93,10 +113,30 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--steps must be a positive integer (at most {MAX_STEPS}), got {args.steps}")
     if args.digits is not None and not 1 <= args.digits <= 17:
         raise ValueError(f"--digits must be a positive integer (at most 17), got {args.digits}")
-    if args.example is not None:
+    x, y, lr = (_numbers(getattr(args, name), f"--{name}") for name in ("x", "y", "lr"))
+    if lr is not None and len(lr) != 1:
+        raise ValueError(f"--lr takes one number, got {args.lr!r}")
+    learning_rate = None if lr is None else lr[0]
+    if args.example is not None and (x, y, learning_rate) != (None, None, None):
+        # the exercise's network on another step: one reading, the consistent labels (y in {0, 1})
+        explanation = explain(
+            exercise_network(),
+            INPUT if x is None else x,
+            0.0 if y is None else y,
+            loss="logistic",
+            literal_labels=args.literal_labels,
+            learning_rate=LEARNING_RATE if learning_rate is None else learning_rate,
+            params=args.param or ("w12h",),
+            all_params=args.all_params,
+            steps=args.steps,
+            digits=6 if args.digits is None else args.digits,
+            check_torch=not args.no_torch,
+        )
+    elif args.example is not None:
         if args.literal_labels:
             raise ValueError(
-                "--literal-labels applies to spec files; the exercise shows both readings already"
+                "--literal-labels applies to spec files and to the exercise with --x, --y or --lr; the "
+                "exercise as the sheet gives it shows both readings already"
             )
         explanation = explain_exercise(
             params=args.param or ("w12h",),
@@ -114,6 +154,9 @@ def handle(args: argparse.Namespace) -> int:
             digits=args.digits,
             literal_labels=True if args.literal_labels else None,
             check_torch=not args.no_torch,
+            x=x,
+            y=y,
+            learning_rate=learning_rate,
         )
     fmt = args.format or (format_for(args.output) if args.output else "text")
     text = explanation.render(fmt)

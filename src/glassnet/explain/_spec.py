@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from glassnet._checks import Array
 from glassnet._files import given_path
@@ -332,8 +333,13 @@ def explain_spec(
     digits: int | None = None,
     literal_labels: bool | None = None,
     check_torch: bool = True,
+    x: npt.ArrayLike | None = None,
+    y: npt.ArrayLike | None = None,
+    learning_rate: float | None = None,
 ) -> Explanation:
-    """The explanation a spec describes; the keyword arguments override the spec's options."""
+    """The explanation a spec describes; the keyword arguments override the spec's options, and
+    ``x``, ``y`` and ``learning_rate`` its example and η (one spec, another step: a variant of
+    an exercise)."""
     source = "spec"
     if isinstance(spec, ExplainSpec) and literal_labels is not None:
         # a parsed spec's loss is made: the keyword would be dropped, silently
@@ -347,7 +353,9 @@ def explain_spec(
         source = str(spec)
         spec = load_spec(spec, literal_labels=literal_labels)
     try:  # explain refuses numbers that overflow float64
-        return _explain_parsed(spec, params, all_params, steps, digits, check_torch)
+        return _explain_parsed(
+            spec, params, all_params, steps, digits, check_torch, x=x, y=y, learning_rate=learning_rate
+        )
     except (TypeError, ValueError) as error:
         raise type(error)(f"{source}: {error}") from None
 
@@ -359,14 +367,18 @@ def _explain_parsed(
     steps: int | None,
     digits: int | None,
     check_torch: bool,
+    *,
+    x: npt.ArrayLike | None = None,
+    y: npt.ArrayLike | None = None,
+    learning_rate: float | None = None,
 ) -> Explanation:
     """``explain`` with the spec's options, each overridden by an argument that is not None."""
     return explain(
         spec.model,
-        spec.x,
-        spec.y,
+        spec.x if x is None else x,
+        spec.y if y is None else y,
         loss=spec.loss,
-        learning_rate=spec.learning_rate,
+        learning_rate=spec.learning_rate if learning_rate is None else learning_rate,
         params=spec.params if params is None else params,
         all_params=spec.all_params if all_params is None else all_params,
         steps=spec.steps if steps is None else steps,
