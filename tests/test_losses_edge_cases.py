@@ -19,7 +19,7 @@ from conftest import require_torch
 from glassnet import gradcheck
 from glassnet.exercise import exercise_input, exercise_network
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss, get_loss
-from glassnet.nn import Sequential, Tanh
+from glassnet.nn import Sequential, Sigmoid, Tanh
 from glassnet.spec import MLPSpec
 
 # -- PyTorch oracle ---------------------------------------------------------------------
@@ -117,6 +117,23 @@ def test_bce_refuses_an_eps_too_small_for_the_dtype(eps: float, dtype: type, sma
         match=rf"BCELoss eps={eps:g} is too small for {np.dtype(dtype)}: 1 − eps rounds to 1 .*at least {smallest}",
     ):
         loss(np.array([1.0], dtype=dtype), np.array([0.0]))
+
+
+@pytest.mark.parametrize("z", [-17.0, -20.0, -25.0])
+def test_float32_bce_of_a_small_probability_is_float64s(z: float) -> None:
+    """float32 clipped p to [1e-7, 1 − 1e-7], although it holds p down to 1e-38: a sigmoid output
+    of e^z, z < −16.1, read 16.12 where the loss is −z, and its gradient vanished (−0.02 at
+    z = −20 where it is −1), for the confidently wrong outputs the pass-through is for."""
+    losses = {}
+    for dtype in (np.float32, np.float64):
+        sigmoid, loss = Sigmoid(), BCELoss("sum")
+        p = sigmoid.forward(np.array([[z]], dtype=dtype))
+        value = loss(p, np.ones((1, 1), dtype=dtype))
+        losses[dtype] = (value, float(sigmoid.backward(loss.backward())[0, 0]))
+    assert losses[np.float32][0] == pytest.approx(-z, rel=1e-6)
+    assert losses[np.float32][1] == pytest.approx(-1.0, rel=1e-6)
+    assert losses[np.float32] == pytest.approx(losses[np.float64], rel=1e-6)
+    assert BCELoss().bounds_for(np.float32) == (1e-12, 1.0 - 1e-7)  # next to 1 float32 has steps of 6e-8
 
 
 def test_bce_keeps_an_eps_the_dtype_can_show() -> None:

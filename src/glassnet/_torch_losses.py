@@ -12,17 +12,19 @@ from typing import Any
 from glassnet.losses import Reduction
 
 
-def glassnet_bce(p: Any, t: Any, eps: float, reduction: Reduction = "mean") -> Any:
+def glassnet_bce(p: Any, t: Any, bounds: tuple[float, float], reduction: Reduction = "mean") -> Any:
     """glassnet's BCELoss on torch tensors, its value and its gradient: −[y log p̃ + (1 − y) log(1 − p̃)]
-    per element, p̃ = p clipped to [ε, 1 − ε], reduced by mean or sum, with dℓ/dp = (p̃ − y) / (p̃ (1 − p̃))
-    at every p, as glassnet.losses.BCELoss.elementwise_grad.
+    per element, p̃ = p clipped to ``bounds`` = [low, high] (``BCELoss.bounds_for`` p's dtype),
+    reduced by mean or sum, with dℓ/dp = (p̃ − y) / (p̃ (1 − p̃)) at every p, as
+    glassnet.losses.BCELoss.elementwise_grad.
 
     Not torch's binary_cross_entropy: it caps each term at 100 where glassnet's clip caps it at
-    −log ε (27.6 in float64), and its gradient divides by max(p (1 − p), 1e-12), in float32 too,
-    where glassnet's ε is 1e-7; so its loss and gradients differ from glassnet's once p saturates.
+    −log 1e-12 = 27.6 (at 16.1 next to 1 in float32), and its gradient divides by
+    max(p (1 − p), 1e-12); so its loss and gradients differ from glassnet's once p saturates.
     p̃ is the clipped value with p's gradient passed through it unchanged (p − p.detach() is 0
-    with the derivative 1): torch's clamp would make the gradient 0 outside [ε, 1 − ε].
+    with the derivative 1): torch's clamp would make the gradient 0 outside [low, high].
     """
-    clipped = p.detach().clamp(eps, 1.0 - eps) + (p - p.detach())
+    low, high = bounds
+    clipped = p.detach().clamp(low, high) + (p - p.detach())
     values = -(t * clipped.log() + (1.0 - t) * (-clipped).log1p())
     return values.mean() if reduction == "mean" else values.sum()

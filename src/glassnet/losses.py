@@ -317,12 +317,12 @@ class MSELoss(Loss):
     # the pair above up to rounding (tests/test_gradients.py).
 
     def forward(self, prediction: Array, target: Array) -> float:
-        # No errstate needed (it would cost a fifth of the loss): r is NaN or inf only where
-        # ŷ or y is (no warning for that, except inf − inf where both are infinite), the
-        # subtraction of finite numbers overflows only past half the dtype's largest number,
-        # and np.vdot (one BLAS call) returns inf for an overflowing Σ r² without a
-        # floating-point warning. __call__ turns a value that is not finite into the
-        # ValueError naming the cause.
+        # No errstate (it would cost a fifth of the loss): r is NaN or inf only where ŷ or y
+        # is (no warning for that, except inf − inf where both are infinite), and np.vdot (one
+        # BLAS call) returns inf for an overflowing Σ r² without a floating-point warning. The
+        # one warning left: a subtraction of finite numbers that overflows, past half the
+        # dtype's largest number, where NumPy warns "overflow encountered in subtract" before
+        # __call__ raises the ValueError naming the cause of a value that is not finite.
         residual = prediction - target
         flat = residual.ravel()
         total = float(np.vdot(flat, flat))
@@ -366,18 +366,24 @@ class HalfSquaredError(Loss):
         return prediction - target
 
 
+DEFAULT_BCE_EPS = 1e-12
+"""BCELoss's default ε, the lower end of the interval it clips probabilities to (see
+:meth:`BCELoss.bounds_for`)."""
+
+
 class BCELoss(Loss):
     """Binary cross-entropy of a probability p ∈ [0, 1] and a target y ∈ [0, 1].
 
     ℓ = −[y log p + (1 − y) log(1 − p)], ∂ℓ/∂p = (p − y) / (p (1 − p)).
 
-    p is clipped to [ε, 1 − ε] before the logarithms, so p = 0 or 1 gives a large finite
-    loss instead of inf. ∂ℓ/∂p is the formula above at the clipped p, also where p lies
-    outside [ε, 1 − ε]: the derivative of the clipped loss would be 0 there, and a sigmoid
-    output saturated at the wrong end would stop learning (the torch engine passes the
-    gradient through the clip the same way) (PyTorch's ``BCELoss`` clamps log p at −100 to the same end, so its
-    values differ once p saturates; the Trainer's torch engine computes this definition). ε is
-    ``eps``, by default 1e-12 in float64 and 1e-7 in float32 (where 1 − 1e-12 rounds to 1).
+    p is clipped to [ε, 1 − ε] before the logarithms (:meth:`bounds_for`), so p = 0 or 1 gives
+    a large finite loss instead of inf. ∂ℓ/∂p is the formula above at the clipped p, also where
+    p lies outside the interval: the derivative of the clipped loss would be 0 there, and a
+    sigmoid output saturated at the wrong end would stop learning (the torch engine passes the
+    gradient through the clip the same way; PyTorch's ``BCELoss`` clamps log p at −100 to the
+    same end, so its values differ once p saturates, and the Trainer's torch engine computes
+    this definition). ε is ``eps``, by default 1e-12; in float32 the upper end is 1 − 1e-7, where
+    1 − 1e-12 rounds to 1, and the lower end stays 1e-12, which float32 holds.
     For a model that outputs a logit, ``LogisticLoss`` is exact and better conditioned.
     """
 
@@ -390,22 +396,25 @@ class BCELoss(Loss):
             if eps >= 0.5:
                 raise ValueError(f"BCELoss eps must be < 0.5, got {eps}")
         self.eps = eps
-        # (ε, dtype) pairs found usable, so that eps_for, which runs every step, checks each once
+        # (ε, dtype) pairs found usable, so that bounds_for, which runs every step, checks each once
         self._eps_shown: set[tuple[float, np.dtype[Any]]] = set()
 
     def extra_repr(self) -> str:
-        # eps only when given: None means the dtype's default (eps_for)
+        # eps only when given: None means the dtype's default (bounds_for)
         return super().extra_repr() + ("" if self.eps is None else f", eps={self.eps!r}")
 
-    def eps_for(self, dtype: npt.DTypeLike) -> float:
-        """ε for probabilities in ``dtype``: ``eps`` when given, else 1e-7 (float32) or 1e-12.
+    def bounds_for(self, dtype: npt.DTypeLike) -> tuple[float, float]:
+        """The interval [low, high] that probabilities in ``dtype`` are clipped to: [ε, 1 − ε] for
+        a given ``eps``; by default [1e-12, 1 − 1e-12], and [1e-12, 1 − 1e-7] in float32, whose
+        steps next to 1 are 6e-8 (1 − 1e-12 rounds to 1) while it holds p down to 1e-38, so
+        that a sigmoid output of 1e-10 keeps its loss of 23 rather than 16.1 at 1e-7.
 
         ValueError for a given ``eps`` that ``dtype`` cannot show next to 1 (1 − ε rounds to 1,
         so p = 1 would give log 0).
         """
         resolved = np.dtype(dtype)
         if self.eps is None:
-            return 1e-7 if resolved == np.float32 else 1e-12
+            return (DEFAULT_BCE_EPS, 1.0 - (1e-7 if resolved == np.float32 else DEFAULT_BCE_EPS))
         if (self.eps, resolved) not in self._eps_shown:
             if np.array(1.0 - self.eps, dtype=resolved) == 1.0:
                 raise ValueError(
@@ -413,11 +422,11 @@ class BCELoss(Loss):
                     f"use an eps of at least {float(np.finfo(resolved).epsneg):.3g}"
                 )
             self._eps_shown.add((self.eps, resolved))
-        return self.eps
+        return (self.eps, 1.0 - self.eps)
 
     def _clipped(self, prediction: Array) -> Array:
-        eps = self.eps_for(prediction.dtype)
-        return np.clip(prediction, eps, 1.0 - eps)
+        low, high = self.bounds_for(prediction.dtype)
+        return np.clip(prediction, low, high)
 
     def elementwise(self, prediction: Array, target: Array) -> Array:
         p = self._clipped(prediction)

@@ -374,8 +374,9 @@ class Builder:
             return [T("Half the squared error" + (" of each output." if self.n.outputs > 1 else "."))]
         if rec.name == "bce":
             words = [T("Binary cross-entropy of a probability "), M(yh), T(".")]
-            eps_for = getattr(rec.loss, "eps_for", None)
-            eps = float(eps_for(rec.prediction.dtype)) if eps_for is not None else 0.0
+            bounds_for = getattr(rec.loss, "bounds_for", None)
+            # [ε, 1 − ε]: explain computes in float64, where the interval is symmetric
+            eps = float(bounds_for(rec.prediction.dtype)[0]) if bounds_for is not None else 0.0
             clipped = (rec.prediction < eps) | (rec.prediction > 1.0 - eps)
             if clipped.any():  # the formula below would read log 0: say what the engine computes
                 k = int(np.flatnonzero(clipped)[0])

@@ -96,5 +96,5 @@ def _torch_loss(loss: Loss, prediction: Any, target: Any, torch: Any, F: Any) ->
         values = 0.5 * (prediction - target) ** 2
         return values.mean() if reduction == "mean" else values.sum()
     if isinstance(loss, BCELoss):
-        return glassnet_bce(prediction, target, loss.eps_for(np.float64), reduction)
+        return glassnet_bce(prediction, target, loss.bounds_for(np.float64), reduction)
     return None

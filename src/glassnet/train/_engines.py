@@ -298,14 +298,14 @@ class TorchEngine:
                 **fused,
             )
         functional = torch.nn.functional
-        bce_eps = BCELoss().eps_for(spec.dtype)
+        bce_bounds = BCELoss().bounds_for(spec.dtype)
         losses = {
             "mse": lambda p, t: functional.mse_loss(p, t),
             # ½ r² per element, then the sum, as glassnet's HalfSquaredError: ½ Σ r² would
             # overflow a float32 Σ r² up to twice the largest float where glassnet's is finite
             "half_sse": lambda p, t: (0.5 * (p - t) ** 2).sum(),
             "logistic": lambda p, t: functional.binary_cross_entropy_with_logits(p, t),
-            "bce": lambda p, t: glassnet_bce(p, t, bce_eps),  # glassnet's BCE, not torch's
+            "bce": lambda p, t: glassnet_bce(p, t, bce_bounds),  # glassnet's BCE, not torch's
         }
         self.loss_fn: Any = losses[config.loss]
         self.reduction = get_loss(config.loss).reduction  # glassnet's, which the functions above follow
