@@ -140,6 +140,25 @@ def test_gradcheck_reports_a_wrong_backward() -> None:
     assert "MISMATCH" in str(report)
 
 
+@pytest.mark.parametrize("scale", [1e3, 2e4, 1e5])
+def test_gradcheck_passes_a_correct_backward_under_a_large_loss(scale: float) -> None:
+    """With unscaled inputs L is about 1e6 and rounding it leaves about 1e-4 in each finite
+    difference, above rtol: a correct Linear failed (torch.autograd.gradcheck passes it). A
+    backward wrong by 1 % still fails at that scale."""
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(4, 2)) * scale, rng.normal(size=(4, 1))
+    model = Sequential(Linear(2, 1, rng=np.random.default_rng(1)))
+    report = gradcheck(model, MSELoss(), x, y, check_input=True)
+    assert report.ok, str(report)
+
+    class OffByOnePercent(Linear):
+        def backward(self, grad_out: np.ndarray) -> np.ndarray:
+            return super().backward(1.01 * grad_out)
+
+    broken = Sequential(OffByOnePercent(2, 1, rng=np.random.default_rng(1)))
+    assert not gradcheck(broken, MSELoss(), x, y, check_input=True).ok
+
+
 def test_gradcheck_reports_a_nan_gradient() -> None:
     # |a − n| > tol is False for a NaN a: a backward that gave NaN passed, "all ok"
     class NaNLinear(Linear):

@@ -17,6 +17,11 @@ from glassnet._checks import Array, as_float_array, finite_float
 from glassnet.losses import Loss
 from glassnet.nn import Module
 
+FLOAT64_EPS = float(np.finfo(np.float64).eps)  # u, the spacing of float64 next to 1
+# How many units of |L| the rounding of a forward pass and loss may leave in L: a few ulp per
+# operation, of which a central difference sees the two evaluations' (gradcheck's docstring)
+ROUNDOFF_UNITS = 8
+
 __all__ = [
     "GradcheckReport",
     "GradientComparison",
@@ -111,6 +116,11 @@ def gradcheck(
     model, so the model itself is never changed and a float32 model is checked in float64.
     With ``check_input`` the gradient with respect to x is compared too (named ``"input"``).
 
+    aᵢ passes when |aᵢ − nᵢ| ≤ atol + rtol |nᵢ| + rᵢ, where rᵢ = 8 u max |L(θ ± ε eᵢ)| / ε
+    (u = 2.2e-16) bounds what rounding L leaves in nᵢ: with a loss of 1e6 and ε = 1e-6 that
+    is about 1e-3, far above rtol and atol, and a correct backward failed on it; with a loss
+    near 1 it is about 1e-9, below atol, and changes nothing.
+
     Shapes: x (N, in), y as the loss expects (the model's output shape, or (N,)).
     Cost: 2 forward passes per parameter element (and per input element): small models.
     """
@@ -142,7 +152,7 @@ def gradcheck(
         )
     comparisons = []
     for name, values in targets:
-        numeric = np.empty(values.shape)
+        numeric, roundoff = np.empty(values.shape), np.empty(values.shape)
         # by index, not through values.reshape(-1): that is a copy for an array that is not
         # C-contiguous (Fortran order, a strided view), which the model would never see
         for i in np.ndindex(values.shape):
@@ -153,16 +163,19 @@ def gradcheck(
             minus = loss_value()
             values[i] = original
             numeric[i] = (plus - minus) / (2.0 * eps)
-        comparisons.append(_compare(name, analytic[name], numeric, rtol=rtol, atol=atol))
+            roundoff[i] = ROUNDOFF_UNITS * FLOAT64_EPS * max(abs(plus), abs(minus)) / eps
+        comparisons.append(_compare(name, analytic[name], numeric, rtol=rtol, atol=atol, roundoff=roundoff))
     return GradcheckReport(comparisons, eps)
 
 
-def _compare(name: str, analytic: Array, numeric: Array, *, rtol: float, atol: float) -> GradientComparison:
+def _compare(
+    name: str, analytic: Array, numeric: Array, *, rtol: float, atol: float, roundoff: Array
+) -> GradientComparison:
     difference = np.abs(analytic - numeric)
     max_abs = float(difference.max(initial=0.0))  # NaN if the backward gave a NaN
     scale = max(float(np.abs(analytic).max(initial=0.0)), float(np.abs(numeric).max(initial=0.0)), atol)
     rel = max_abs / scale if scale != 0 else 0.0  # NaN / NaN with a NaN gradient (max() keeps it first)
     # not (|a − n| ≤ tol) rather than |a − n| > tol, which is False for a NaN gradient and would pass it
-    bad = np.argwhere(~(difference <= atol + rtol * np.abs(numeric)))
+    bad = np.argwhere(~(difference <= atol + rtol * np.abs(numeric) + roundoff))
     first = tuple(int(i) for i in bad[0]) if len(bad) else None
     return GradientComparison(name, analytic, numeric, max_abs, rel, first)
