@@ -5,8 +5,10 @@ folder that never mixes two runs."""
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +22,13 @@ from glassnet.checkpoint import load_checkpoint
 from glassnet.data import load_airfoil
 from glassnet.train import MOONS_CONFIG, TrainConfig, artifacts, train_airfoil, train_moons
 from glassnet.train._tasks import Run
-from glassnet.train.artifacts import PLOT_FILES, RESUME_FILE, IncompleteRunError, write_run
+from glassnet.train.artifacts import PLOT_FILES, RESUME_FILE, IncompleteRunError, save_resume, write_run
 
 SMALL = TrainConfig(hidden=(8,), epochs=4, batch_size=128, fourier_features=0, warmup_epochs=1, seed=3)
 
 
-def airfoil_run(config: TrainConfig) -> Run:
-    return train_airfoil(load_airfoil(shared_airfoil()), config)
+def airfoil_run(config: TrainConfig, **options: Any) -> Run:
+    return train_airfoil(load_airfoil(shared_airfoil()), config, **options)
 
 
 def sklearn_metrics(measured: np.ndarray[Any, Any], predicted: np.ndarray[Any, Any]) -> dict[str, float]:
@@ -149,7 +151,7 @@ def test_a_failure_while_writing_leaves_no_mixture_of_two_runs(
 
     monkeypatch.setattr(plots, "plot_predicted_vs_measured", full_disk)
     with pytest.raises(IncompleteRunError) as caught:
-        write_run(second, tmp_path)
+        write_run(second, tmp_path, force=True)  # over the previous run, as train --force
     # the message says what the folder holds: a retry is refused as "not empty", and the figures
     # are missing, which the error alone did not say
     assert str(caught.value) == (
@@ -175,7 +177,7 @@ def test_a_full_disk_in_the_first_file_is_the_systems_error_alone(
 
     monkeypatch.setattr(artifacts, "save_checkpoint", full_disk)
     with pytest.raises(OSError, match=r"No space left on device") as caught:
-        write_run(airfoil_run(SMALL), tmp_path)
+        write_run(airfoil_run(SMALL), tmp_path, force=True)
     assert not isinstance(caught.value, IncompleteRunError)
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
 
@@ -193,7 +195,7 @@ def test_a_resumed_run_that_fails_while_writing_keeps_its_checkpoint(
 
     monkeypatch.setattr(plots, "plot_predicted_vs_measured", full_disk)
     with pytest.raises(OSError, match="No space left"):
-        write_run(airfoil_run(SMALL), tmp_path)
+        write_run(airfoil_run(SMALL), tmp_path, force=True)
     left = sorted(path.name for path in tmp_path.iterdir())
     assert left == [RESUME_FILE, "history.csv", "metrics.json", "model.npz"]
 
@@ -224,3 +226,37 @@ def test_protocol_of_a_run_without_validation_rows(tmp_path: Path) -> None:
         write_run(run, tmp_path / status, plots=False)
         document = json.loads((tmp_path / status / "metrics.json").read_text())
         assert document["protocol"] == start + kept[status]
+
+
+@pytest.mark.parametrize("writer", ["write_run", "save_resume"])
+def test_writing_a_run_into_a_folder_of_another_refuses_without_force(
+    writer: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From Python the folder was always forced: a previous run's model, or the user's own
+    checkpoint.npz, was removed without a word (the command line checks --out first)."""
+    (tmp_path / "checkpoint.npz").write_bytes(b"mine")  # no glassnet checkpoint: the user's own
+    (tmp_path / "notes.txt").write_text("mine")
+    if writer == "write_run":
+        run = airfoil_run(SMALL)
+        write = functools.partial(write_run, run, tmp_path, plots=False)
+    else:
+        run = airfoil_run(SMALL, callback=lambda trainer, record: trainer.request_stop())
+        write = functools.partial(save_resume, run, tmp_path)
+    with pytest.raises(
+        FileExistsError,
+        match=rf"^{re.escape(str(tmp_path))} holds checkpoint\.npz, of another run or of your own, which {writer} "
+        r"would replace or remove so that the folder holds one run: pass force=True to let it, or choose another folder$",
+    ):
+        write()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["checkpoint.npz", "notes.txt"]
+    write(force=True)
+    assert (tmp_path / "notes.txt").read_text() == "mine"  # other names are never touched
+
+
+def test_a_run_finishing_an_interrupted_one_in_its_folder_needs_no_force(tmp_path: Path) -> None:
+    """The interrupted run's checkpoint.npz is the state the finished run replaces."""
+    interrupted = airfoil_run(SMALL, callback=lambda trainer, record: trainer.request_stop())
+    save_resume(interrupted, tmp_path)
+    save_resume(interrupted, tmp_path)  # a second interruption saves again
+    write_run(airfoil_run(SMALL), tmp_path, plots=False)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["history.csv", "metrics.json", "model.npz"]

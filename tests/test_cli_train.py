@@ -254,7 +254,7 @@ def interrupted_airfoil_run(out: Path, *, in_final_pass: bool = False) -> None:
     config = TrainConfig(hidden=(8,), epochs=3, fourier_features=0, warmup_epochs=1)
     run = train_airfoil(load_airfoil(shared_airfoil()), config, callback=stop)
     assert run.result.status == "interrupted"
-    save_resume(run, out)
+    save_resume(run, out, force=True)  # as train --force would, over a run in ``out``
 
 
 @pytest.mark.parametrize("change", ["reversed", "louder"])

@@ -665,7 +665,7 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     result = run.result
     if result.status == "interrupted":
         with interrupts_held() as interrupts:  # the run has stopped already: its checkpoint is written whole
-            path = save_resume(run, out)
+            path = save_resume(run, out, force=True)  # --out checked (prepare_out_folder)
         interrupts.clear()  # the stop this reports
         # a folder name no line prints faithfully is the FOLDER that the next line describes
         saved = path if shell_word(str(out)) is not None else f"FOLDER/{path.name}"
@@ -685,7 +685,7 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     # inside StopSignals a signal has been held since the training ended (in its last batch,
     # say): the run is finished, so its files are written first, then the signal is reported
     with interrupts_held() as interrupts:
-        write_run(run, out, plots=not args.no_plots)
+        write_run(run, out, plots=not args.no_plots, force=True)  # --out checked, as above
     stopped = list(interrupts)
     interrupts.clear()  # reported below
     with contextlib.suppress(OSError) if stopped else contextlib.nullcontext():

@@ -68,6 +68,7 @@ __all__ = [
     "load_resume",
     "locked_run_folders",
     "prepare_out_folder",
+    "refuse_replacing",
     "refuse_unwritable_run_files",
     "remove_other_run_files",
     "resume_command",
@@ -270,11 +271,17 @@ def write_text_atomically(path: Path, text: str) -> Path:
     return atomic_write_text(path, text)
 
 
-def write_run(run: Run, folder: str | os.PathLike[str], *, plots: bool = True) -> dict[str, Path]:
+def write_run(
+    run: Run, folder: str | os.PathLike[str], *, plots: bool = True, force: bool = False
+) -> dict[str, Path]:
     """Write the model, metrics, history and plots of a finished run into ``folder``; return the paths.
 
-    An interrupted run is refused: it has no model to write, and its state is what
-    :func:`save_resume` keeps, for ``resume=`` to finish it."""
+    The run's files replace any of those names in ``folder``, and the others of those names
+    (a previous run's plots, say) are removed, so that the folder never mixes two runs: a
+    folder that holds such files is refused unless ``force`` (:func:`refuse_replacing`; an
+    interrupted run's checkpoint.npz, which this run finishes, is no such file). Files of
+    other names are never touched. An interrupted run is refused: it has no model to write,
+    and its state is what :func:`save_resume` keeps, for ``resume=`` to finish it."""
     if run.result.status == "interrupted":
         raise ValueError(
             f"the run was interrupted ({run.result.message}): it has no finished model to write; "
@@ -282,6 +289,7 @@ def write_run(run: Run, folder: str | os.PathLike[str], *, plots: bool = True) -
             "finishes"
         )
     out = Path(folder)
+    refuse_replacing(out, force=force, caller="write_run")
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     try:
@@ -363,15 +371,49 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
     return written
 
 
-def save_resume(run: Run, folder: str | os.PathLike[str]) -> Path:
-    """Save an interrupted run's state to ``folder/checkpoint.npz``."""
+def save_resume(run: Run, folder: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Save an interrupted run's state to ``folder/checkpoint.npz``; the other run files there are
+    removed (they would describe another model), and so a folder holding any is refused
+    unless ``force``, as by :func:`write_run`."""
     if run.result.resume is None:
         raise ValueError("only an interrupted run has a resume state to save")
     out = Path(folder)
+    refuse_replacing(out, force=force, caller="save_resume")
     out.mkdir(parents=True, exist_ok=True)
     path = save_checkpoint(out / RESUME_FILE, run_checkpoint(run, with_resume=True))
     remove_other_run_files(out, [path])
     return path
+
+
+def refuse_replacing(out: Path, *, force: bool, caller: str) -> None:
+    """FileExistsError, unless ``force``, when ``out`` holds files of the run files' names
+    (:data:`RUN_FILES`), which ``caller`` would replace or remove: another run's, or the user's
+    own of those names. A checkpoint.npz that reads as an interrupted run's is the state a run
+    finishes (or saves again), and is no such file. The command line checks its ``--out`` first
+    (:func:`prepare_out_folder`) and passes ``force``."""
+    if force or not out.is_dir():
+        return
+    found = [
+        name
+        for name in RUN_FILES
+        if os.path.lexists(out / name) and not (name == RESUME_FILE and _holds_a_resume_state(out / name))
+    ]
+    if found:
+        listed = found[0] if len(found) == 1 else f"{', '.join(found[:-1])} and {found[-1]}"
+        raise FileExistsError(
+            f"{out} holds {listed}, of another run or of your own, which {caller} would replace or remove "
+            "so that the folder holds one run: pass force=True to let it, or choose another folder"
+        )
+
+
+def _holds_a_resume_state(path: Path) -> bool:
+    """Whether ``path`` is a checkpoint that holds an interrupted run's state."""
+    if not path.is_file():  # not a FIFO either, which reading would wait on
+        return False
+    try:
+        return load_checkpoint(path).resume is not None
+    except (OSError, ValueError):
+        return False
 
 
 def remove_other_run_files(out: Path, kept: Iterable[Path]) -> None:
