@@ -708,8 +708,11 @@ def test_an_empty_or_relative_home_is_no_cache(home: str, monkeypatch: pytest.Mo
 
 
 def test_dataset_subset_and_checks() -> None:
-    data = Dataset(np.arange(10.0).reshape(5, 2), np.arange(5.0), ("a", "b"), ("m", "s"), "t", "dB", None)
+    data = Dataset(
+        np.arange(10.0).reshape(5, 2), np.arange(5.0), ("a", "b"), ("m", "s"), "t", "dB", Path("data.csv")
+    )
     part = data.subset(np.array([4, 1]))
+    assert part.source is None  # two rows of data.csv are not data.csv: evaluate would send one back to it
     np.testing.assert_array_equal(part.X, [[8, 9], [2, 3]])
     assert data.subset([]).X.shape == (0, 2)  # [] is float64 to NumPy: it was refused as a float index
     np.testing.assert_array_equal(part.y, [4, 1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import re
 import subprocess
@@ -19,6 +20,7 @@ from glassnet.data import StandardScaler
 from glassnet.nn import MLP
 from glassnet.spec import MLPSpec
 from glassnet.train import Run, SplitSettings, TrainConfig, Trainer, fit, predict_raw, train_dataset
+from glassnet.train._tasks import run_metrics
 from glassnet.train.artifacts import run_checkpoint, save_resume, write_run
 
 
@@ -340,3 +342,58 @@ def test_the_runs_task_is_saved_whatever_its_info_says(tmp_path: Path) -> None:
     run = train_dataset("mine", x, x[:, 0], config, split=SplitSettings(), info={"task": "airfoil"})
     write_run(run, tmp_path / "run", plots=False)
     assert load_checkpoint(tmp_path / "run" / "model.npz").info["task"] == "mine"
+
+
+def test_a_run_keeps_copies_of_the_callers_rows() -> None:
+    """Run.X was the caller's X: a caller that reused the array after training changed the run's
+    metrics (a test RMSE of 2.65 became 46.8) and the fingerprint its file records."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = 5 + 2 * X[:, 0]
+    config = TrainConfig(hidden=(8,), epochs=2, fourier_features=0, refit=False)
+    run = train_dataset("mine", X, y, config, split=SplitSettings(), handle_sigint=False)
+    before = run_metrics(run)
+    X *= 100
+    y[:] = 0
+    assert run.X is not X and run.y is not y
+    assert run_metrics(run) == before
+
+
+@pytest.mark.parametrize(
+    ("config", "says"),
+    [
+        (None, "train_dataset takes a TrainConfig as config, got NoneType$"),
+        (
+            {"epochs": 1},
+            r"train_dataset takes a TrainConfig as config, got dict: build one, TrainConfig\(\*\*settings\)$",
+        ),
+    ],
+)
+def test_train_dataset_refuses_what_is_no_config(config: object, says: str) -> None:
+    """It failed inside with "'NoneType' object has no attribute 'loss'"."""
+    X, y = np.zeros((10, 2)), np.zeros(10)
+    with pytest.raises(TypeError, match=says):
+        train_dataset("mine", X, y, config, split=SplitSettings())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "value", [{1, 2}, datetime.date(2026, 11, 27), object()], ids=["set", "date", "object"]
+)
+def test_what_a_checkpoint_cannot_store_is_refused_where_it_is_given(value: object) -> None:
+    """extra and info were taken, the run trained, and write_run then failed: "cannot store set
+    in checkpoint metadata", the training lost."""
+    kind = type(value).__name__
+    with pytest.raises(
+        TypeError, match=rf"^extra must hold what a checkpoint stores .*: cannot store {kind} in"
+    ):
+        TrainConfig(extra={"w": value})
+    X, y = np.zeros((10, 2)), np.arange(10.0)
+    config = TrainConfig(hidden=(4,), epochs=1, fourier_features=0)
+    trained: list[object] = []
+    with pytest.raises(
+        TypeError, match=rf"^info must hold what a checkpoint stores .*: cannot store {kind} in"
+    ):
+        train_dataset(
+            "mine", X, y, config, split=SplitSettings(), info={"when": value}, callback=trained.append
+        )
+    assert trained == []

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import math
 import os
 import re
@@ -200,6 +201,31 @@ def finite_json(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def json_default(value: Any) -> Any:
+    """``json.dumps``'s ``default`` for a checkpoint's metadata: NumPy numbers and arrays as
+    Python ones, paths as strings; TypeError for anything else (a set, a date, an object)."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in checkpoint metadata")
+
+
+def check_storable(value: Any, name: str) -> None:
+    """TypeError naming ``name`` when ``value`` holds what a checkpoint's metadata (JSON) cannot
+    store: said where it is given, rather than by the save at the end of a training."""
+    try:
+        json.dumps(finite_json(value), allow_nan=False, default=json_default)
+    except (TypeError, ValueError) as error:  # ValueError: a circular reference
+        raise TypeError(
+            f"{name} must hold what a checkpoint stores (numbers, strings, lists, dicts, None): {error}"
+        ) from None
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

@@ -51,7 +51,7 @@ import numpy.typing as npt
 
 from glassnet import __version__
 from glassnet._checks import Array, shown
-from glassnet._files import atomic_write, finite_json
+from glassnet._files import atomic_write, finite_json, json_default
 from glassnet.optim._adam import LEGACY_SCALED_MOMENTS, MOMENTS, held_name
 from glassnet.spec import MLPSpec, check_weights
 from glassnet.train import (
@@ -210,7 +210,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
         meta["member_activations"] = list(activations)
     meta["arrays"] = {key: [array.dtype.str, list(array.shape)] for key, array in sorted(arrays.items())}
     meta["sha256"] = _digest(meta, arrays)
-    text = json.dumps(meta, sort_keys=True, allow_nan=False, default=_json_default)
+    text = json.dumps(meta, sort_keys=True, allow_nan=False, default=json_default)
     # the content as load_checkpoint assembles it (the architecture's dtype, finite weights, the
     # configuration, preprocessing, split, resume state): never write a file that it refuses
     _assemble(json.loads(text), arrays, config=checkpoint.config)
@@ -310,23 +310,11 @@ def _sums_json(sums: Any) -> list[float | None]:
     return encoded
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot store {type(value).__name__} in checkpoint metadata")
-
-
 def _digest(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]]) -> str:
     """SHA-256 over the metadata (without the digest) and every array's name, dtype, shape and bytes."""
     sha = hashlib.sha256()
     body = {key: value for key, value in meta.items() if key != "sha256"}
-    sha.update(json.dumps(body, sort_keys=True, allow_nan=False, default=_json_default).encode("utf-8"))
+    sha.update(json.dumps(body, sort_keys=True, allow_nan=False, default=json_default).encode("utf-8"))
     for key in sorted(arrays):
         array = np.asarray(arrays[key], order="C")
         sha.update(f"{key}|{array.dtype.str}|{array.shape}|".encode())

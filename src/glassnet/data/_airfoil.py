@@ -142,7 +142,9 @@ class Dataset:
         return int(self.X.shape[1])
 
     def subset(self, indices: np.ndarray) -> Dataset:
-        """The rows ``indices`` (an integer index array, e.g. a split's ``train``) as a new Dataset."""
+        """The rows ``indices`` (an integer index array, e.g. a split's ``train``) as a new Dataset,
+        whose ``source`` is None: those rows are not the file's, and a run of them that named
+        the file would send ``glassnet evaluate`` back to it for rows it does not hold alone."""
         index = np.asarray(indices)
         if index.shape == (0,):  # [] is float64 to NumPy: no rows, not a float index
             index = index.astype(np.intp)
@@ -157,7 +159,7 @@ class Dataset:
             feature_units=self.feature_units,
             target_name=self.target_name,
             target_unit=self.target_unit,
-            source=self.source,
+            source=None,
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import MAX_SEED, check_device_name, shown
+from glassnet._files import check_storable
 from glassnet.data._fourier import MAX_FREQUENCIES, fourier_sigma
 from glassnet.losses import LOSSES
 from glassnet.nn import ACTIVATIONS, INITS
@@ -260,6 +261,7 @@ class TrainConfig:
                 raise TypeError(f"{flag} must be True or False, got {shown(getattr(self, flag))}")
         if not isinstance(self.extra, Mapping):
             raise TypeError(f"extra must be a mapping, got {type(self.extra).__name__}")
+        check_storable(self.extra, "extra")  # saved with the run: refused now, not after training
         # a dict of its own: the caller's, kept, would change this configuration when written to
         # (and replace() would share it); values nested inside are kept as given
         object.__setattr__(self, "extra", dict(self.extra))

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import MAX_SEED, Array, as_float_array, int_in_range
+from glassnet._files import check_storable
 from glassnet._seeds import MOONS_STREAM
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
 from glassnet.data._split import _fraction
@@ -227,6 +228,7 @@ def train_dataset(
         raise ValueError(
             f"task {task!r} is glassnet's own data set: train it with train_{task}, or give your data another name"
         )
+    _check_config(config, "train_dataset", optional=False)  # else an AttributeError, on .loss
     return _train_dataset(
         task,
         X,
@@ -259,6 +261,7 @@ def _train_dataset(
     info: dict[str, Any] | None = None,
 ) -> Run:
     """:func:`train_dataset` for any task, glassnet's own included."""
+    check_storable(info, "info")  # written into the run's checkpoint: refused now, not after training
     X, y = _dataset_rows(X, y)
     if scale_y and config.loss not in REGRESSION_LOSSES:
         given = "labels 0/1" if config.loss == "logistic" else "targets in [0, 1]"
@@ -318,9 +321,11 @@ def _train_dataset(
 
 
 def _dataset_rows(X: Any, y: Any) -> tuple[Array, Array]:
-    """X as a finite (N, d) float array and y as a finite (N,) one, (N, 1) taken as (N,)."""
-    features = as_float_array(X, name="X", ndim=2)  # (N, d)
-    target = as_float_array(y, name="y")
+    """X as a finite (N, d) float array and y as a finite (N,) one, (N, 1) taken as (N,): copies,
+    never the caller's arrays, which a Run keeps (its file's fingerprint and plots, the metrics
+    run_metrics recomputes) and the caller may change after training."""
+    features = np.array(as_float_array(X, name="X", ndim=2))  # (N, d)
+    target = np.array(as_float_array(y, name="y"))
     if target.ndim == 2 and target.shape[1] == 1:
         target = target.reshape(-1)  # (N, 1) -> (N,)
     if target.shape != (len(features),):
@@ -372,11 +377,13 @@ def model_parts(parts: Mapping[str, npt.NDArray[Any]], *, refit: bool) -> dict[s
     return {"train": np.concatenate([parts["train"], parts["val"]]), "test": parts["test"]}
 
 
-def _check_config(config: object, caller: str) -> None:
-    """TypeError unless ``config`` is a TrainConfig or None (a dict of settings is not one)."""
-    if config is not None and not isinstance(config, TrainConfig):
+def _check_config(config: object, caller: str, *, optional: bool = True) -> None:
+    """TypeError unless ``config`` is a TrainConfig, or None where ``optional`` (the caller then
+    has a recipe of its own); a dict of settings is not one."""
+    if not isinstance(config, TrainConfig) and not (optional and config is None):
         hint = ": build one, TrainConfig(**settings)" if isinstance(config, Mapping) else ""
-        raise TypeError(f"{caller} takes a TrainConfig or None as config, got {type(config).__name__}{hint}")
+        takes = "a TrainConfig or None" if optional else "a TrainConfig"
+        raise TypeError(f"{caller} takes {takes} as config, got {type(config).__name__}{hint}")
 
 
 def airfoil_config(config: TrainConfig | None = None) -> TrainConfig:

@@ -217,7 +217,9 @@ class TrainResult:
     """What ``Trainer.run`` returns: the members, the run's status, and a resume state if interrupted."""
 
     config: TrainConfig
-    spec: MLPSpec  # member 0's architecture; the others differ at most in hidden activation
+    # member 0's architecture; the others differ at most in hidden activation (``activations``):
+    # Ensemble(spec, weights) alone would run every member with member 0's, use ensemble()
+    spec: MLPSpec
     members: list[MemberResult]
     status: str  # completed (includes early stopping), diverged, interrupted
     message: str
@@ -234,7 +236,10 @@ class TrainResult:
     @property
     def weights(self) -> list[dict[str, Array]]:
         """Copies of each member's weights (as ``Ensemble.members``): writing to them leaves the
-        result, and what it predicts, as it was."""
+        result, and what it predicts, as it was. Members of several activations (the default
+        ``activation=("relu", "tanh")`` of an ensemble) need theirs beside the weights:
+        ``Ensemble(result.spec, result.weights, activations=result.activations)``, which
+        :meth:`ensemble` builds; without them every member would compute with member 0's."""
         return [
             {name: np.array(value, copy=True) for name, value in member.weights.items()}
             for member in self.members
