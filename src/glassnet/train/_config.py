@@ -187,7 +187,9 @@ class TrainConfig:
             ``--float32`` sets "float32".
         threads: CPU threads while training (BLAS for numpy, intra-op for torch); 0: leave as
             is. Default 1 (the airfoil recipe: on batches of tens of rows a second thread
-            costs more than it gives). ``--threads``.
+            costs more than it gives). ``--threads``. The setting is the process's, not the
+            Trainer's: it is given back when the run ends, and Trainers run at once in threads
+            of one process share it (give them ``threads=0``, and set it once around them).
         extra: Free-form notes kept with the run (saved with the configuration). Compared,
             not hashed.
     """
