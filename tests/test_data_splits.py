@@ -119,7 +119,11 @@ def test_kfold_folds_are_disjoint_covering_and_balanced() -> None:
 
 @pytest.mark.parametrize(
     ("n", "k", "pattern"),
-    [(10, 1, r"k must be between 2 and n=10, got 1"), (3, 4, r"between 2 and n=3, got 4")],
+    [
+        (10, 1, r"k must be between 2 and n=10, got 1"),
+        (3, 4, r"between 2 and n=3, got 4"),
+        (1, 2, r"^K-fold needs n ≥ 2 rows \(two folds at least\), got n=1$"),  # not "between 2 and n=1"
+    ],
 )
 def test_kfold_bad_k(n: int, k: int, pattern: str) -> None:
     with pytest.raises(ValueError, match=pattern):

@@ -24,6 +24,39 @@ def test_scaler_fit_of_a_column_spanning_the_float64_range_does_not_overflow() -
     np.testing.assert_array_equal(scaler.transform(X), [[-1.0, 0.0], [1.0, 0.0]])
 
 
+def test_every_row_a_scaler_was_fitted_on_transforms_near_the_float64_limit() -> None:
+    """x − μ overflowed for values of both signs near 1.7e308, whose z is finite (about ±1.4):
+    fit succeeded on rows that transform then refused."""
+    X = np.array([[-1.7e308], [1.7e308], [1.7e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scaler = StandardScaler().fit(X)
+        z = scaler.transform(X)
+        Preprocessor().fit(X, [0.0, 1.0, 2.0]).transform_x(X)
+    np.testing.assert_allclose(z.ravel(), [-np.sqrt(2.0), np.sqrt(0.5), np.sqrt(0.5)], rtol=1e-15)
+
+
+def test_an_inverse_transform_beyond_float64_is_inf_without_a_warning() -> None:
+    """A prediction beyond float64 in the target's units: inf, as the metrics report it, and no
+    NumPy RuntimeWarning beside it."""
+    preprocessor = Preprocessor(log_columns=(0,)).fit(np.array([[1.0], [2.0]]), np.array([0.0, 1e5]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isposinf(preprocessor.inverse_transform_y(np.array([1e306]))).all()
+        assert np.isposinf(preprocessor.inverse_transform_x(np.array([[1e300]]))).all()
+
+
+def test_a_refused_split_leaves_the_generator_as_it_was() -> None:
+    """The permutation was drawn before the refusal: a caller retrying with other fractions got
+    another split than a fresh generator gives."""
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="no training rows left"):
+        train_val_test_split(100, test_fraction=0.5, val_fraction=0.99, rng=rng)
+    again = train_val_test_split(10, rng=rng)
+    fresh = train_val_test_split(10, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(again.test, fresh.test)
+
+
 def test_a_column_constant_up_to_rounding_is_scaled_as_constant_as_sklearn_does() -> None:
     # 0.1 · 3 beside 0.3 gave a scale of 4.8e-17, and a later 0.31 was standardised to 2e14
     X = np.array([[0.1 * 3, 1.0], [0.3, 2.0], [0.3, 3.0], [0.3, 4.0]])

@@ -100,12 +100,22 @@ class StandardScaler:
     def transform(self, X: Any) -> FloatArray:
         """z = (X − mean_) / scale_; same shape as X."""
         array, mean, scale = self._fitted(X, "transform")
-        return (array - mean) / scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            z: FloatArray = (array - mean) / scale
+        if not np.isfinite(z).all():
+            # X − mean overflows for values of both signs near ±1.8e308, whose z is finite: in
+            # units of a power of two near the column's size, as fit took mean and scale (a z
+            # that overflows even so stays inf, for the caller to refuse)
+            power = binary_scale(np.maximum(np.abs(mean), scale))
+            with np.errstate(over="ignore", invalid="ignore"):
+                z = (array / power - mean / power) / (scale / power)
+        return z
 
     def inverse_transform(self, Z: Any) -> FloatArray:
-        """X = Z · scale_ + mean_; same shape as Z."""
+        """X = Z · scale_ + mean_; same shape as Z (±inf, without a warning, beyond float64)."""
         array, mean, scale = self._fitted(Z, "inverse_transform")
-        return array * scale + mean
+        with np.errstate(over="ignore"):
+            return array * scale + mean
 
     def fit_transform(self, X: Any) -> FloatArray:
         return self.fit(X).transform(X)
@@ -144,8 +154,8 @@ class Preprocessor:
     passes unchanged (classification labels). With ``fourier_features`` K > 0, z is
     followed by K sines and K cosines of every column (:class:`FourierFeatures`, σ =
     ``fourier_sigma``, one for every column or one per column, frequencies drawn by ``fit``
-    from ``seed``). Shapes: X (N, d) ->
-    (N, d), or (N, d(1 + 2K)) with Fourier features; y (N,) or, to fit, (N, 1) -> (N,).
+    from ``seed``). Shapes: X (N, d) -> (N, d), or (N, d(1 + 2K)) with Fourier features; y of
+    any shape ((N,) or (N, 1)) -> the same shape.
 
     ``fit`` also keeps every feature's range over the training rows (``training_range``),
     so that inputs outside it can be flagged as extrapolation (``outside_training_range``).
@@ -346,8 +356,9 @@ class Preprocessor:
                 f"Preprocessor.inverse_transform_x expects Z of shape (N, {d}){fourier}, got {array.shape}"
             )
         out = self.x_scaler.inverse_transform(array)
-        for column in self.log_columns:
-            out[:, column] = np.exp(out[:, column])
+        with np.errstate(over="ignore"):  # a value beyond float64 is inf, as the model's own would be
+            for column in self.log_columns:
+                out[:, column] = np.exp(out[:, column])
         return out
 
     def transform_y(self, y: Any) -> FloatArray:
@@ -368,9 +379,12 @@ class Preprocessor:
         return t
 
     def inverse_transform_y(self, y_scaled: Any) -> FloatArray:
-        """y = t σ_y + μ_y, elementwise: model outputs back to the target's units (dB)."""
+        """y = t σ_y + μ_y, elementwise: model outputs back to the target's units (dB). A y beyond
+        float64 is ±inf, without a warning: a prediction, which the metrics then report as inf,
+        where transform_y refuses a target it cannot standardise."""
         mean, scale = self._y_parameters("inverse_transform_y")
-        return self._y(y_scaled, "y_scaled") * scale + mean
+        with np.errstate(over="ignore"):
+            return self._y(y_scaled, "y_scaled") * scale + mean
 
     def fit_transform(self, X: Any, y: Any) -> tuple[FloatArray, FloatArray]:
         self.fit(X, y)

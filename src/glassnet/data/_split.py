@@ -77,14 +77,15 @@ def train_val_test_split(
     rows = positive_int(n, "n")
     test_f = _fraction(test_fraction, "test_fraction")
     val_f = _fraction(val_fraction, "val_fraction")
-    order = _check_rng(rng).permutation(rows)  # (n,)
+    generator = _check_rng(rng)
     n_test = _ceil(test_f * rows)
     n_val = _ceil(val_f * (rows - n_test))
-    if rows - n_test - n_val < 1:
+    if rows - n_test - n_val < 1:  # before the draw: a refused split leaves the generator as it was
         raise ValueError(
             f"no training rows left: n={rows}, test_fraction={test_f} takes {n_test}, "
             f"val_fraction={val_f} takes {n_val}"
         )
+    order = generator.permutation(rows)  # (n,)
     test = np.sort(order[:n_test])
     val = np.sort(order[n_test : n_test + n_val])
     train = np.sort(order[n_test + n_val :])
@@ -100,6 +101,8 @@ def kfold_indices(n: int, k: int, *, rng: np.random.Generator) -> list[tuple[Ind
     """
     rows = positive_int(n, "n")
     folds = positive_int(k, "k")
+    if rows < 2:
+        raise ValueError(f"K-fold needs n ≥ 2 rows (two folds at least), got n={rows}")
     if not 2 <= folds <= rows:
         raise ValueError(f"k must be between 2 and n={rows}, got {folds}")
     order = _check_rng(rng).permutation(rows)  # (n,)
