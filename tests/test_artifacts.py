@@ -260,3 +260,25 @@ def test_a_run_finishing_an_interrupted_one_in_its_folder_needs_no_force(tmp_pat
     save_resume(interrupted, tmp_path)  # a second interruption saves again
     write_run(airfoil_run(SMALL), tmp_path, plots=False)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["history.csv", "metrics.json", "model.npz"]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"hidden": (6,)},  # another run's settings
+        {"seed": 5},  # another split of the same rows: other rows in each part, another run
+    ],
+    ids=["settings", "seed"],
+)
+def test_another_runs_interrupted_state_is_not_replaced_without_force(
+    other: dict[str, Any], tmp_path: Path
+) -> None:
+    """Any readable resume state was taken for the one the run finishes: a run of other settings
+    removed hours of another's training without a word."""
+    interrupted = airfoil_run(SMALL, callback=lambda trainer, record: trainer.request_stop())
+    save_resume(interrupted, tmp_path)
+    before = (tmp_path / RESUME_FILE).read_bytes()
+    finished = airfoil_run(TrainConfig(**{**SMALL.to_dict(), **other}))
+    with pytest.raises(FileExistsError, match=r"holds checkpoint\.npz, of another run or of your own"):
+        write_run(finished, tmp_path, plots=False)
+    assert (tmp_path / RESUME_FILE).read_bytes() == before

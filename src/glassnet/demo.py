@@ -121,7 +121,8 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
         return f"Airfoil self-noise: cannot train on {dataset.source}: {error}"
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="glassnet-demo-airfoil-"))
     with interrupts_held() as interrupts:  # a model without its plots is no run: finish the files first
-        written = write_run(run, folder)
+        # force: the folder is the demo's (``glassnet demo`` refuses a --out that is not empty)
+        written = write_run(run, folder, force=True)
     sizes, features = run.result.spec.sizes, dataset.X.shape[1]
     inputs = (
         f" (the {features} features and {sizes[0] - features} Fourier features)"

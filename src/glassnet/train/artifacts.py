@@ -48,6 +48,7 @@ from glassnet.train._trainer import (
     MemberResult,
     ResumeState,
     TrainResult,
+    check_resume_config,
     history_columns,
 )
 
@@ -289,7 +290,7 @@ def write_run(
             "finishes"
         )
     out = Path(folder)
-    refuse_replacing(out, force=force, caller="write_run")
+    refuse_replacing(out, run, force=force, caller="write_run")
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     try:
@@ -378,25 +379,27 @@ def save_resume(run: Run, folder: str | os.PathLike[str], *, force: bool = False
     if run.result.resume is None:
         raise ValueError("only an interrupted run has a resume state to save")
     out = Path(folder)
-    refuse_replacing(out, force=force, caller="save_resume")
+    refuse_replacing(out, run, force=force, caller="save_resume")
     out.mkdir(parents=True, exist_ok=True)
     path = save_checkpoint(out / RESUME_FILE, run_checkpoint(run, with_resume=True))
     remove_other_run_files(out, [path])
     return path
 
 
-def refuse_replacing(out: Path, *, force: bool, caller: str) -> None:
+def refuse_replacing(out: Path, run: Run, *, force: bool, caller: str) -> None:
     """FileExistsError, unless ``force``, when ``out`` holds files of the run files' names
     (:data:`RUN_FILES`), which ``caller`` would replace or remove: another run's, or the user's
-    own of those names. A checkpoint.npz that reads as an interrupted run's is the state a run
-    finishes (or saves again), and is no such file. The command line checks its ``--out`` first
-    (:func:`prepare_out_folder`) and passes ``force``."""
+    own of those names. A checkpoint.npz holding the interrupted state of this run (its task,
+    on its rows) is the state ``run`` finishes, or saves again, and is no such file; another
+    run's state is. The command line checks its ``--out`` first (:func:`prepare_out_folder`)
+    and passes ``force``. A retry of a write that failed part-way (:class:`IncompleteRunError`)
+    finds the run's first files there, and needs ``force`` too."""
     if force or not out.is_dir():
         return
     found = [
         name
         for name in RUN_FILES
-        if os.path.lexists(out / name) and not (name == RESUME_FILE and _holds_a_resume_state(out / name))
+        if os.path.lexists(out / name) and not (name == RESUME_FILE and _holds_the_state_of(out / name, run))
     ]
     if found:
         listed = found[0] if len(found) == 1 else f"{', '.join(found[:-1])} and {found[-1]}"
@@ -406,14 +409,20 @@ def refuse_replacing(out: Path, *, force: bool, caller: str) -> None:
         )
 
 
-def _holds_a_resume_state(path: Path) -> bool:
-    """Whether ``path`` is a checkpoint that holds an interrupted run's state."""
+def _holds_the_state_of(path: Path, run: Run) -> bool:
+    """Whether ``path`` is a checkpoint holding the interrupted state of ``run``: its task, its
+    settings (those a resume must keep), on its rows (the fingerprint :func:`data_mismatch`
+    compares)."""
     if not path.is_file():  # not a FIFO either, which reading would wait on
         return False
     try:
-        return load_checkpoint(path).resume is not None
+        checkpoint = load_checkpoint(path)
+        if checkpoint.resume is None or checkpoint.config is None:
+            return False
+        check_resume_config(checkpoint.config, run.config)
     except (OSError, ValueError):
         return False
+    return checkpoint.info.get("task") == run.task and data_mismatch(checkpoint, run.X, run.y) is None
 
 
 def remove_other_run_files(out: Path, kept: Iterable[Path]) -> None:
