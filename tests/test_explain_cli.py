@@ -154,6 +154,11 @@ def test_literal_labels_false_in_an_mse_spec_is_accepted(
             ["--example", "exercise", "--x", "1,2,3"],
             r"x must have 2 values \(one per input\), got shape \(3,\)$",
         ),
+        # a fault of the option, not of the file
+        (
+            [str(EXAMPLES / "exercise.json"), "--x=1"],
+            r"exercise\.json with the x given: x must have 2 values",
+        ),
         (
             ["--example", "exercise", "--y=-1"],
             r"y: LogisticLoss\(labels='01'\) expects labels in \{0, 1\}, got -1; .*--literal-labels",

@@ -397,3 +397,15 @@ def test_what_a_checkpoint_cannot_store_is_refused_where_it_is_given(value: obje
             "mine", X, y, config, split=SplitSettings(), info={"when": value}, callback=trained.append
         )
     assert trained == []
+
+
+def test_numpy_booleans_are_stored_and_a_dict_holding_itself_is_refused_in_words() -> None:
+    """np.bool_ read "cannot store bool", which Python's bool is not; a dict holding itself gave a
+    bare RecursionError."""
+    assert TrainConfig(extra={"flag": np.bool_(True)}).extra == {"flag": np.bool_(True)}
+    looped: dict[str, object] = {}
+    looped["self"] = looped
+    with pytest.raises(
+        TypeError, match=r"^extra must hold what a checkpoint stores .*: it holds itself, or nests too deep$"
+    ):
+        TrainConfig(extra=looped)

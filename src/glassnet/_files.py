@@ -198,6 +198,8 @@ def finite_json(value: Any) -> Any:
         return float(value) if math.isfinite(value) else None
     if isinstance(value, np.integer):
         return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
     if isinstance(value, Path):
         return str(value)
     return value
@@ -206,6 +208,8 @@ def finite_json(value: Any) -> Any:
 def json_default(value: Any) -> Any:
     """``json.dumps``'s ``default`` for a checkpoint's metadata: NumPy numbers and arrays as
     Python ones, paths as strings; TypeError for anything else (a set, a date, an object)."""
+    if isinstance(value, np.bool_):
+        return bool(value)
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
@@ -222,9 +226,11 @@ def check_storable(value: Any, name: str) -> None:
     store: said where it is given, rather than by the save at the end of a training."""
     try:
         json.dumps(finite_json(value), allow_nan=False, default=json_default)
-    except (TypeError, ValueError) as error:  # ValueError: a circular reference
+    except (TypeError, ValueError, RecursionError) as error:
+        # RecursionError: a dict that holds itself, or nests thousands deep, which finite_json walks
+        why = "it holds itself, or nests too deep" if isinstance(error, RecursionError) else str(error)
         raise TypeError(
-            f"{name} must hold what a checkpoint stores (numbers, strings, lists, dicts, None): {error}"
+            f"{name} must hold what a checkpoint stores (numbers, strings, lists, dicts, None): {why}"
         ) from None
 
 

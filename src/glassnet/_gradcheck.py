@@ -35,7 +35,8 @@ class GradientComparison:
 
     ``max_abs_error`` = maxᵢ |aᵢ − nᵢ|; ``rel_error`` = max_abs_error / max(‖a‖∞, ‖n‖∞, atol),
     the error relative to the size of the gradient. ``first_mismatch`` is the first index
-    (row-major) where |aᵢ − nᵢ| > atol + rtol·|nᵢ| or aᵢ is NaN, or None.
+    (row-major) where |aᵢ − nᵢ| > atol + rtol·|nᵢ| + rᵢ (rᵢ: what rounding L leaves in nᵢ, see
+    :func:`gradcheck`) or aᵢ is NaN, or None.
     """
 
     name: str

@@ -19,7 +19,8 @@ def glassnet_bce(p: Any, t: Any, bounds: tuple[float, float], reduction: Reducti
     glassnet.losses.BCELoss.elementwise_grad.
 
     Not torch's binary_cross_entropy: it caps each term at 100 where glassnet's clip caps it at
-    −log 1e-12 = 27.6 (at 16.1 next to 1 in float32), and its gradient divides by
+    −log 1e-12 = 27.6 (at 15.9 next to 1 in float32, where 1 − 1e-7 rounds to 1 − 1.19e-7), and its
+    gradient divides by
     max(p (1 − p), 1e-12); so its loss and gradients differ from glassnet's once p saturates.
     p̃ is the clipped value with p's gradient passed through it unchanged (p − p.detach() is 0
     with the derivative 1): torch's clamp would make the gradient 0 outside [low, high].

@@ -352,6 +352,11 @@ def explain_spec(
     elif not isinstance(spec, ExplainSpec):
         source = str(spec)
         spec = load_spec(spec, literal_labels=literal_labels)
+    given = [
+        name for name, value in (("x", x), ("y", y), ("learning_rate", learning_rate)) if value is not None
+    ]
+    if given:  # a fault in them is not the file's
+        source += f" with the {', '.join(given)} given"
     try:  # explain refuses numbers that overflow float64
         return _explain_parsed(
             spec, params, all_params, steps, digits, check_torch, x=x, y=y, learning_rate=learning_rate
