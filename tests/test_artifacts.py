@@ -20,7 +20,15 @@ from conftest import shared_airfoil
 from glassnet import plots
 from glassnet.checkpoint import load_checkpoint
 from glassnet.data import load_airfoil
-from glassnet.train import MOONS_CONFIG, TrainConfig, artifacts, train_airfoil, train_moons
+from glassnet.train import (
+    MOONS_CONFIG,
+    SplitSettings,
+    TrainConfig,
+    artifacts,
+    train_airfoil,
+    train_dataset,
+    train_moons,
+)
 from glassnet.train._tasks import Run
 from glassnet.train.artifacts import PLOT_FILES, RESUME_FILE, IncompleteRunError, save_resume, write_run
 
@@ -262,23 +270,66 @@ def test_a_run_finishing_an_interrupted_one_in_its_folder_needs_no_force(tmp_pat
     assert sorted(path.name for path in tmp_path.iterdir()) == ["history.csv", "metrics.json", "model.npz"]
 
 
+def _own_rows_run(**options: Any) -> Run:
+    """A small run of one's own rows (``options`` for train_dataset: split, task, rows …)."""
+    rng = np.random.default_rng(0)
+    X = options.pop("X", rng.normal(size=(40, 3)))
+    config = options.pop("config", TrainConfig(hidden=(4,), epochs=2, fourier_features=0, warmup_epochs=1))
+    task, split = options.pop("task", "mine"), options.pop("split", SplitSettings())
+    return train_dataset(task, X, X[:, 0] * 2.0, config, split=split, **options)
+
+
 @pytest.mark.parametrize(
     "other",
     [
-        {"hidden": (6,)},  # another run's settings
-        {"seed": 5},  # another split of the same rows: other rows in each part, another run
+        {"config": TrainConfig(hidden=(6,), epochs=2, fourier_features=0, warmup_epochs=1)},  # its settings
+        {"split": SplitSettings(seed=7)},  # the same rows in other parts
+        {"X": np.random.default_rng(1).normal(size=(40, 3))},  # other rows
+        {"task": "theirs"},  # another task's name
     ],
-    ids=["settings", "seed"],
+    ids=["settings", "split", "rows", "task"],
 )
 def test_another_runs_interrupted_state_is_not_replaced_without_force(
     other: dict[str, Any], tmp_path: Path
 ) -> None:
-    """Any readable resume state was taken for the one the run finishes: a run of other settings
-    removed hours of another's training without a word."""
-    interrupted = airfoil_run(SMALL, callback=lambda trainer, record: trainer.request_stop())
+    """Any readable resume state was taken for the one the run finishes: a run of other settings,
+    or of the same settings on another split, removed another's training without a word."""
+    interrupted = _own_rows_run(callback=lambda trainer, record: trainer.request_stop())
     save_resume(interrupted, tmp_path)
     before = (tmp_path / RESUME_FILE).read_bytes()
-    finished = airfoil_run(TrainConfig(**{**SMALL.to_dict(), **other}))
     with pytest.raises(FileExistsError, match=r"holds checkpoint\.npz, of another run or of your own"):
-        write_run(finished, tmp_path, plots=False)
+        write_run(_own_rows_run(**other), tmp_path, plots=False)
     assert (tmp_path / RESUME_FILE).read_bytes() == before
+    write_run(_own_rows_run(), tmp_path, plots=False)  # the run itself, finished: replaces its state
+    assert not (tmp_path / RESUME_FILE).exists()
+
+
+def test_force_does_not_write_in_place_of_a_linked_run_file(tmp_path: Path) -> None:
+    """With force the link was removed as a previous run's file, after the model was written, and
+    the write of metrics.json failed: half a run, the user's link gone."""
+    shared = tmp_path / "shared.json"
+    shared.write_text("{}")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "metrics.json").symlink_to(shared)
+    with pytest.raises(
+        ValueError, match=r"metrics\.json is a symbolic link .*move it away, or choose another folder"
+    ):
+        write_run(_own_rows_run(), tmp_path / "run", plots=False, force=True)
+    assert sorted(path.name for path in (tmp_path / "run").iterdir()) == ["metrics.json"]
+    assert shared.read_text() == "{}"
+
+
+def test_the_demos_airfoil_run_refuses_a_folder_of_another_run_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glassnet import demo
+
+    monkeypatch.setenv("GLASSNET_DATA", str(shared_airfoil()))
+    (tmp_path / "model.npz").write_bytes(b"mine")
+    trained: list[object] = []
+    monkeypatch.setattr("glassnet.train.train_airfoil", lambda *args, **kwargs: trained.append(args))
+    with pytest.raises(
+        FileExistsError, match=r"holds model\.npz, .* which the demo would replace .*: choose another folder$"
+    ):
+        demo.airfoil_section(tmp_path, epochs=1)
+    assert trained == [] and (tmp_path / "model.npz").read_bytes() == b"mine"

@@ -143,9 +143,9 @@ def test_sigterm_before_training_unwinds_and_takes_the_new_folder_away(
     Ctrl-C, instead of staying behind with the lock file alone."""
     print_notes = _train.print_notes
 
-    def terminated(notes: list[str], task: str) -> None:  # the folder is made and locked by now
+    def terminated(notes: list[str], command: str) -> None:  # the folder is made and locked by now
         os.kill(os.getpid(), signal.SIGTERM)
-        print_notes(notes, task)
+        print_notes(notes, command)
 
     monkeypatch.setattr(_train, "print_notes", terminated)
     out = tmp_path / "new" / "run"
@@ -447,7 +447,7 @@ def test_a_folder_named_as_a_run_file_is_refused_before_training(
     assert main(["train", "moons", *QUICK, *options, "--out", str(out), "--force"]) == 2
     assert capsys.readouterr().err == (
         f"glassnet train moons: error: {out / entry} is a folder, where the run writes (or removes) its "
-        f"{entry} file; move it away, or choose another --out\n"
+        f"{entry} file; move it away, or choose another folder (--out)\n"
     )
     assert trained == [] and names(out) == [entry]
 
@@ -474,7 +474,7 @@ def test_a_link_or_fifo_named_as_a_run_file_is_refused_before_training(
     assert main(["train", "moons", *QUICK, "--out", str(out), "--force"]) == 2
     assert capsys.readouterr().err == (
         f"glassnet train moons: error: {entry} is a {said}, where the run writes (or removes) its "
-        "metrics.json file, a regular file; move it away, or choose another --out\n"
+        "metrics.json file, a regular file; move it away, or choose another folder (--out)\n"
     )
     assert trained == [] and names(out) == ["metrics.json"] and shared.read_text() == "{}"
     assert os.path.lexists(entry)

@@ -96,11 +96,18 @@ def moons_section(epochs: int = 200) -> str:
 
 
 def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60) -> str:
-    """A short airfoil training (64 → 64 hidden units) with its metrics and plots, when the data file is found."""
+    """A short airfoil training (64 → 64 hidden units) with its metrics and plots, when the data file is found.
+
+    ``out``: the folder its run is written into (default: a fresh temporary one); one that
+    holds another run's files is refused before the training (FileExistsError), as
+    :func:`glassnet.train.artifacts.write_run` refuses it."""
     from glassnet.data import DATA_ENV_VAR, load_airfoil
     from glassnet.train import TrainConfig, train_airfoil
     from glassnet.train._signals import interrupts_held
-    from glassnet.train.artifacts import write_run
+    from glassnet.train.artifacts import refuse_replacing, write_run
+
+    if out is not None:  # before the training, which the refusal would otherwise follow
+        refuse_replacing(Path(out), None, force=False, caller="the demo", remedy="choose another folder")
 
     try:
         dataset = load_airfoil()
@@ -121,8 +128,7 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
         return f"Airfoil self-noise: cannot train on {dataset.source}: {error}"
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="glassnet-demo-airfoil-"))
     with interrupts_held() as interrupts:  # a model without its plots is no run: finish the files first
-        # force: the folder is the demo's (``glassnet demo`` refuses a --out that is not empty)
-        written = write_run(run, folder, force=True)
+        written = write_run(run, folder)
     sizes, features = run.result.spec.sizes, dataset.X.shape[1]
     inputs = (
         f" (the {features} features and {sizes[0] - features} Fourier features)"

@@ -291,6 +291,7 @@ def write_run(
         )
     out = Path(folder)
     refuse_replacing(out, run, force=force, caller="write_run")
+    refuse_unwritable_run_files(out)  # with force too: no file is written in place of a link
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     try:
@@ -380,18 +381,27 @@ def save_resume(run: Run, folder: str | os.PathLike[str], *, force: bool = False
         raise ValueError("only an interrupted run has a resume state to save")
     out = Path(folder)
     refuse_replacing(out, run, force=force, caller="save_resume")
+    refuse_unwritable_run_files(out)
     out.mkdir(parents=True, exist_ok=True)
     path = save_checkpoint(out / RESUME_FILE, run_checkpoint(run, with_resume=True))
     remove_other_run_files(out, [path])
     return path
 
 
-def refuse_replacing(out: Path, run: Run, *, force: bool, caller: str) -> None:
+def refuse_replacing(
+    out: Path,
+    run: Run | None,
+    *,
+    force: bool,
+    caller: str,
+    remedy: str = "pass force=True to let it, or choose another folder",
+) -> None:
     """FileExistsError, unless ``force``, when ``out`` holds files of the run files' names
     (:data:`RUN_FILES`), which ``caller`` would replace or remove: another run's, or the user's
-    own of those names. A checkpoint.npz holding the interrupted state of this run (its task,
-    on its rows) is the state ``run`` finishes, or saves again, and is no such file; another
-    run's state is. The command line checks its ``--out`` first (:func:`prepare_out_folder`)
+    own of those names; the message ends with ``remedy``. A checkpoint.npz holding the
+    interrupted state of ``run`` (its task and settings, on its rows and its split) is the
+    state it finishes, or saves again, and is no such file; another run's state is (and every
+    one, for ``run`` None: a run not trained yet). The command line checks its ``--out`` first (:func:`prepare_out_folder`)
     and passes ``force``. A retry of a write that failed part-way (:class:`IncompleteRunError`)
     finds the run's first files there, and needs ``force`` too."""
     if force or not out.is_dir():
@@ -399,13 +409,14 @@ def refuse_replacing(out: Path, run: Run, *, force: bool, caller: str) -> None:
     found = [
         name
         for name in RUN_FILES
-        if os.path.lexists(out / name) and not (name == RESUME_FILE and _holds_the_state_of(out / name, run))
+        if os.path.lexists(out / name)
+        and not (run is not None and name == RESUME_FILE and _holds_the_state_of(out / name, run))
     ]
     if found:
         listed = found[0] if len(found) == 1 else f"{', '.join(found[:-1])} and {found[-1]}"
         raise FileExistsError(
             f"{out} holds {listed}, of another run or of your own, which {caller} would replace or remove "
-            "so that the folder holds one run: pass force=True to let it, or choose another folder"
+            f"so that the folder holds one run: {remedy}"
         )
 
 
@@ -422,7 +433,14 @@ def _holds_the_state_of(path: Path, run: Run) -> bool:
         check_resume_config(checkpoint.config, run.config)
     except (OSError, ValueError):
         return False
-    return checkpoint.info.get("task") == run.task and data_mismatch(checkpoint, run.X, run.y) is None
+    saved = {key: rows for key, rows in checkpoint.arrays.items() if key.startswith("split_")}
+    parts = {f"split_{name}": rows for name, rows in run.parts().items()}
+    return (
+        checkpoint.info.get("task") == run.task
+        and data_mismatch(checkpoint, run.X, run.y) is None
+        and saved.keys() == parts.keys()
+        and all(np.array_equal(saved[key], rows) for key, rows in parts.items())  # its split, not another's
+    )
 
 
 def remove_other_run_files(out: Path, kept: Iterable[Path]) -> None:
@@ -471,13 +489,13 @@ def refuse_unwritable_run_files(out: Path) -> None:
         if path.is_dir():
             raise ValueError(
                 f"{path} is a folder, where the run writes (or removes) its {name} file; "
-                "move it away, or choose another --out"
+                "move it away, or choose another folder (--out)"
             )
         kind = unwritable_kind(path)
         if kind is not None:
             raise ValueError(
                 f"{path} is a {kind}, where the run writes (or removes) its {name} file, a regular file; "
-                "move it away, or choose another --out"
+                "move it away, or choose another folder (--out)"
             )
 
 
