@@ -85,6 +85,13 @@ FORMATS = {
     "csv-any-header-names": ("a.csv", ",", "f, a, c, v, d, spl", "\n", False),
     # names that begin with digits or signs are names: a letter, not a separator, follows the digits
     "header-names-with-digits": ("a.csv", ",", "1st_f,2theta,3D_c,10m_v,.d,-spl", "\n", False),
+    "header-names-of-words-after-a-number": (
+        "a.csv",
+        ",",
+        "1 frequency,2 angle of attack,3 chord length,4 velocity,5 thickness,6 sound level",
+        "\n",
+        False,
+    ),
     "semicolon-header": ("a.csv", ";", "f;a;c;v;d;spl", "\n", False),
     "tab-header": ("a.tsv", "\t", "f\ta\tc\tv\td\tspl", "\n", False),
     "crlf": ("a.csv", ",", "f,a,c,v,d,spl", "\r\n", False),
