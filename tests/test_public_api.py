@@ -22,7 +22,7 @@ import pytest
 
 import glassnet
 from glassnet import GradcheckReport, GradientComparison, gradcheck
-from glassnet.losses import MSELoss
+from glassnet.losses import BCELoss, MSELoss
 from glassnet.nn import Linear
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -145,3 +145,28 @@ def test_the_run_files_module_exports_its_api_not_its_imports() -> None:
     assert exported == set(artifacts.__all__)
     assert {"write_run", "write_plots", "save_resume", "load_resume", "MODEL_FILE", "RESUME_FILE"} <= exported
     assert not {"np", "os", "json", "Path", "Checkpoint", "save_checkpoint", "run_info"} & exported
+
+
+@pytest.mark.parametrize("name", ["NumpyEngine", "TorchEngine", "make_engine", "make_glassnet_optimizer"])
+def test_the_engines_are_reached_from_glassnet_train_with_a_deprecation_warning(name: str) -> None:
+    """No longer exported (make_engine lets a caller past the Trainer's checks), they still import,
+    with a warning that says where they live, rather than failing with a bare ImportError."""
+    import glassnet.train
+    from glassnet.train import _engines
+
+    with pytest.warns(
+        DeprecationWarning,
+        match=rf"glassnet\.train\.{name} is the Trainer's plumbing.*glassnet\.train\._engines",
+    ):
+        assert getattr(glassnet.train, name) is getattr(_engines, name)
+    assert name not in glassnet.train.__all__
+    with pytest.raises(AttributeError, match=r"module 'glassnet\.train' has no attribute 'Nothing'"):
+        glassnet.train.Nothing  # noqa: B018
+
+
+def test_bce_eps_for_says_what_replaced_it() -> None:
+    with pytest.raises(
+        AttributeError,
+        match=r"BCELoss\.eps_for is gone: .*bounds_for\(dtype\) gives it as \(low, high\), \(1e-12, 0\.9999999\) here",
+    ):
+        BCELoss().eps_for(np.float32)

@@ -424,6 +424,13 @@ class BCELoss(Loss):
             self._eps_shown.add((self.eps, resolved))
         return (self.eps, 1.0 - self.eps)
 
+    def eps_for(self, dtype: npt.DTypeLike) -> float:
+        """Replaced by :meth:`bounds_for`: in float32 the interval is no longer [ε, 1 − ε]."""
+        raise AttributeError(
+            "BCELoss.eps_for is gone: the interval p is clipped to is not [ε, 1 − ε] in float32; "
+            f"bounds_for(dtype) gives it as (low, high), {self.bounds_for(dtype)} here"
+        )
+
     def _clipped(self, prediction: Array) -> Array:
         low, high = self.bounds_for(prediction.dtype)
         return np.clip(prediction, low, high)

@@ -1,5 +1,7 @@
 """Training: a configuration dataclass, a resumable Trainer for both engines, ensembles, metrics."""
 
+from typing import TYPE_CHECKING, Any
+
 from glassnet._seeds import ORDER_STREAM
 from glassnet.train._config import DTYPES, ENGINES, OPTIMIZERS, SCHEDULES, TrainConfig
 from glassnet.train._ensemble import Ensemble
@@ -69,3 +71,25 @@ __all__ = [
     "train_dataset",
     "train_moons",
 ]
+
+# The Trainer's plumbing, which this module once exported: still reachable here, with a
+# DeprecationWarning that says where it lives (``make_engine`` lets a caller past the Trainer's
+# checks). At run time only: for a type checker a module __getattr__ would let any name pass.
+_ENGINE_PLUMBING = frozenset({"NumpyEngine", "TorchEngine", "make_engine", "make_glassnet_optimizer"})
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        if name in _ENGINE_PLUMBING:
+            import warnings
+
+            warnings.warn(
+                f"glassnet.train.{name} is the Trainer's plumbing, not public API: import it from "
+                "glassnet.train._engines, or train through Trainer/fit (which check the configuration)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            from glassnet.train import _engines
+
+            return getattr(_engines, name)
+        raise AttributeError(f"module 'glassnet.train' has no attribute {name!r}")
