@@ -12,7 +12,7 @@ import pytest
 
 from glassnet.cli import main
 from glassnet.exercise import INPUT, exercise_network
-from glassnet.explain import explain, explain_spec
+from glassnet.explain import explain, explain_exercise, explain_spec
 from glassnet.nn import stable_sigmoid
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -188,6 +188,13 @@ def test_a_variant_of_the_exercise_is_the_exercise_network_on_that_step(
     assert capsys.readouterr().out == step.to_text()
     assert main(["explain", "--example", "exercise", "--y=-1", "--literal-labels", "--no-torch"]) == 0
     assert "(1 − 2·(-1))" in capsys.readouterr().out
+    # the same from Python
+    variant = explain_exercise(x=[2, -1], y=1, learning_rate=0.5, check_torch=False)
+    assert variant.to_text() == expected.to_text()
+    with pytest.raises(
+        ValueError, match=r"^literal_labels applies to the exercise with x, y or learning_rate given"
+    ):
+        explain_exercise(literal_labels=True, check_torch=False)
 
 
 def test_a_spec_takes_another_step(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,8 +7,7 @@ from typing import Any
 
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
 from glassnet.cli._predict import STDOUT
-from glassnet.exercise import INPUT, LEARNING_RATE, exercise_network
-from glassnet.explain import FORMATS, explain, explain_exercise, explain_spec, format_for
+from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
 from glassnet.explain._api import MAX_STEPS
 
 EXAMPLES = ("exercise",)
@@ -117,23 +116,8 @@ def handle(args: argparse.Namespace) -> int:
     if lr is not None and len(lr) != 1:
         raise ValueError(f"--lr takes one number, got {args.lr!r}")
     learning_rate = None if lr is None else lr[0]
-    if args.example is not None and (x, y, learning_rate) != (None, None, None):
-        # the exercise's network on another step: one reading, the consistent labels (y in {0, 1})
-        explanation = explain(
-            exercise_network(),
-            INPUT if x is None else x,
-            0.0 if y is None else y,
-            loss="logistic",
-            literal_labels=args.literal_labels,
-            learning_rate=LEARNING_RATE if learning_rate is None else learning_rate,
-            params=args.param or ("w12h",),
-            all_params=args.all_params,
-            steps=args.steps,
-            digits=6 if args.digits is None else args.digits,
-            check_torch=not args.no_torch,
-        )
-    elif args.example is not None:
-        if args.literal_labels:
+    if args.example is not None:
+        if args.literal_labels and (x, y, learning_rate) == (None, None, None):
             raise ValueError(
                 "--literal-labels applies to spec files and to the exercise with --x, --y or --lr; the "
                 "exercise as the sheet gives it shows both readings already"
@@ -144,6 +128,10 @@ def handle(args: argparse.Namespace) -> int:
             steps=args.steps,
             digits=6 if args.digits is None else args.digits,
             check_torch=not args.no_torch,
+            x=x,
+            y=y,
+            learning_rate=learning_rate,
+            literal_labels=args.literal_labels,
         )
     else:
         explanation = explain_spec(

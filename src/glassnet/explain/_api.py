@@ -310,7 +310,8 @@ def _check_output(loss: Loss, net: Network) -> None:
     logit: sigmoid's (0, 1), relu's and softplus's ≥ 0, tanh's (−1, 1) (``BOUNDED_OUTPUTS``, which the
     Trainer refuses too), or a LeakyReLU's with α ≤ 0. With a sigmoid the explanation would read
     σ(ŷ) as the probability of a ŷ that is one already, σ(σ(z)). The other mistake, BCE of a logit,
-    BCELoss refuses itself ("for logits use LogisticLoss")."""
+    BCELoss refuses where the logit lies outside [0, 1] ("for logits use LogisticLoss"); one inside
+    it is explained as the probability it would be."""
     last = net.activations[-1]
     if not isinstance(loss, LogisticLoss) or last is None:
         return
@@ -558,13 +559,42 @@ def explain_exercise(
     digits: int = 6,
     deltas: bool | None = None,
     check_torch: bool = True,
+    x: npt.ArrayLike | None = None,
+    y: npt.ArrayLike | None = None,
+    learning_rate: float | None = None,
+    literal_labels: bool = False,
 ) -> Explanation:
     """The exercise's step (Figure 1 of the sheet), as written and in its consistent reading.
 
     The sheet applies L = log(1 + exp((1 − 2y)ŷ)) with y = −1, outside {0, 1}; the main
     derivation follows it as written (ŷ = 2, L = log(1 + e⁶), ∂L/∂w₁₂ʰ = 3σ(6)), the
     alternative takes the consistent label y = 0 (label −1 in the ±1 convention).
+
+    With ``x``, ``y`` or ``learning_rate`` given, another step on the same network, for a sheet
+    of one's own: one reading, the logistic loss of labels in {0, 1} (``y`` 0 unless given,
+    x = (1, 2) and η = 0.1 unless given; ``literal_labels`` to apply the formula to a label
+    outside them, which the sheet's own step shows already).
     """
+    if (x, y, learning_rate) != (None, None, None):
+        return explain(
+            exercise_network(),
+            INPUT if x is None else x,
+            0.0 if y is None else y,
+            loss="logistic",
+            literal_labels=literal_labels,
+            learning_rate=LEARNING_RATE if learning_rate is None else learning_rate,
+            params=params,
+            all_params=all_params,
+            steps=steps,
+            digits=digits,
+            deltas=deltas,
+            check_torch=check_torch,
+        )
+    if literal_labels:
+        raise ValueError(
+            "literal_labels applies to the exercise with x, y or learning_rate given; the sheet's own "
+            "step shows both readings already"
+        )
     options: dict[str, Any] = {
         "learning_rate": LEARNING_RATE,
         "params": params,
@@ -579,7 +609,7 @@ def explain_exercise(
     )
     consistent = explain(exercise_network(), INPUT, 0.0, loss=LogisticLoss("01"), **options)
     d, c = sheet.derivation, consistent.derivation
-    t, x = Style(digits), LatexStyle(digits)
+    t, tex = Style(digits), LatexStyle(digits)
     s_sheet = float(d.loss.sign[0]) if d.loss.sign is not None else 1.0
     pred = float(d.loss.prediction[0])
     pm1 = LogisticLoss("pm1")(d.loss.prediction[None, :], np.array([[-1.0]]))  # the ±1 reading of label −1
@@ -592,10 +622,10 @@ def explain_exercise(
             f"(1 − 2y) is {t.num(s_sheet)}. The solution below follows the sheet as written; the consistent "
             "reading (y = 0) follows after it.",
             "The exercise's network (Figure 1 of the sheet): 2 inputs, 3 ReLU units, 1 output (a logit), "
-            rf"$x = (1, 2)$, $\eta = {x.num(LEARNING_RATE)}$. The sheet takes $y = {x.num(SHEET_LABEL)}$ with "
+            rf"$x = (1, 2)$, $\eta = {tex.num(LEARNING_RATE)}$. The sheet takes $y = {tex.num(SHEET_LABEL)}$ with "
             r"the $\lbrace 0, 1 \rbrace$ formula $L = \log(1 + \exp((1 - 2y)\hat{y}))$. But $y = -1$ lies "
             r"outside $\lbrace 0, 1 \rbrace$, the labels for which that formula is the Bernoulli negative "
-            rf"log-likelihood; applied as written its factor $(1 - 2y)$ is ${x.num(s_sheet)}$. The solution "
+            rf"log-likelihood; applied as written its factor $(1 - 2y)$ is ${tex.num(s_sheet)}$. The solution "
             "below follows the sheet as written; the consistent reading ($y = 0$) follows after it.",
         )
     ]
@@ -615,8 +645,8 @@ def explain_exercise(
     rounding_latex = (
         r"The sheet rounds $L \approx 6$, $\partial L/\partial\hat{y} \approx 3$"
         + (r" and the new $w_{12}^{h} = 0.1$" if w12 else "")
-        + rf"; to six decimals $L = \log(1 + e^{{{x.num(s_sheet * pred)}}}) \approx {d.loss.value:.6f}$, "
-        rf"$\partial L/\partial\hat{{y}} = {x.num(s_sheet)}\sigma({x.num(s_sheet * pred)}) \approx {grad:.6f}$"
+        + rf"; to six decimals $L = \log(1 + e^{{{tex.num(s_sheet * pred)}}}) \approx {d.loss.value:.6f}$, "
+        rf"$\partial L/\partial\hat{{y}} = {tex.num(s_sheet)}\sigma({tex.num(s_sheet * pred)}) \approx {grad:.6f}$"
     )
     if w12 is not None:
         rounding_text += f", $∂L/∂w₁₂ʰ ≈ {w12.engine:.6f}$ and $w₁₂ʰ ≈ {w12.updated:.6f}$"
@@ -634,8 +664,8 @@ def explain_exercise(
     )
     alt_latex = (
         r"Label $-1$ in the $\pm 1$ convention is $y = 0$ in $\lbrace 0, 1 \rbrace$; the $\pm 1$ formula "
-        rf"$L = \log(1 + \exp(-y\hat{{y}}))$ with $y = -1$ gives the same $L = {x.num(pm1)}$. The forward pass "
-        rf"is unchanged; the loss is now $L = \log(1 + e^{{{x.num(c_exponent)}}}) \approx {c.loss.value:.6f}$"
+        rf"$L = \log(1 + \exp(-y\hat{{y}}))$ with $y = -1$ gives the same $L = {tex.num(pm1)}$. The forward pass "
+        rf"is unchanged; the loss is now $L = \log(1 + e^{{{tex.num(c_exponent)}}}) \approx {c.loss.value:.6f}$"
     )
     c12 = next((r for r in c.params if r.ref.dotted == "0.weight[0,1]"), None)
     if c12 is not None:
