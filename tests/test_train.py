@@ -882,12 +882,13 @@ def test_bce_engines_agree_on_accuracy(torch: Any) -> None:
 def test_a_saturating_bce_run_has_one_loss_in_both_engines(
     dtype: str, saturated: float, loss_tolerance: float, weight_tolerance: float, torch: Any
 ) -> None:
-    """η = 5 saturates the sigmoid: probabilities of 0 or 1, whose terms glassnet's clip caps at
-    −log ε (ε = 1e-12 in float64: 27.6; 1e-7 in float32: 16.1) and torch's binary_cross_entropy
-    at 100. The torch engine reports glassnet's loss (its train_loss was ~35 above the numpy
-    engine's), and trains the same weights. In float32 the torch engine must clip at float32's
-    ε too: 1 − 1e-12 rounds to 1 there, log(1 − p) is −inf, and the run diverged at once. The
-    float32 tolerances are float32 rounding over 5 epochs of weights of size ~80."""
+    """η = 5 saturates the sigmoid: probabilities of 0 or 1, whose terms glassnet's clip caps (at
+    −log 1e-12 = 27.6, and next to 1 in float32, whose interval ends at 1 − 1e-7, at 15.9) and
+    torch's binary_cross_entropy at 100. The torch engine reports glassnet's loss (its
+    train_loss was ~35 above the numpy engine's), and trains the same weights. In float32 the
+    torch engine must clip at float32's interval too: 1 − 1e-12 rounds to 1 there, log(1 − p)
+    is −inf, and the run diverged at once. The float32 tolerances are float32 rounding over 5
+    epochs of weights of size ~80."""
     config = BCE_MOONS.replace(epochs=5, lr=5.0, hidden=(16,), dtype=dtype)
     ours = train_moons(config).result
     theirs = train_moons(config.replace(engine="torch")).result
@@ -904,10 +905,10 @@ def test_a_saturating_bce_run_has_one_loss_in_both_engines(
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_the_torch_engines_bce_is_glassnets_in_value_and_gradient(dtype: str, torch: Any) -> None:
-    """At probabilities inside [ε, 1 − ε] and outside it (0, 1e-20, 1 − 1e-13, 1), against
-    glassnet's BCELoss: the value, and the gradient (p̃ − y) / (p̃ (1 − p̃)) / M taken at the
-    clipped p̃ also where p is outside. torch's own loss was 100 per capped term and, in
-    float32, divided by 1e-12 rather than by ε = 1e-7."""
+    """At probabilities inside the clip interval (BCELoss.bounds_for) and outside it (0, 1e-20,
+    1 − 1e-13, 1), against glassnet's BCELoss: the value, and the gradient (p̃ − y) / (p̃ (1 − p̃))
+    / M taken at the clipped p̃ also where p is outside. torch's own loss was 100 per capped term,
+    and its gradient divided by max(p (1 − p), 1e-12) rather than by p̃ (1 − p̃)."""
     from glassnet._torch_losses import glassnet_bce
     from glassnet.losses import BCELoss
 

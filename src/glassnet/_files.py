@@ -15,10 +15,14 @@ process killed at any moment (even by SIGKILL) leaves the old or the new file in
 it may leave its temporary file behind, which no reader ever opens. Any failure before
 the rename removes the temporary file and leaves the target as it was.
 
+:func:`atomic_write` never puts a file in place of a symbolic link, a FIFO, a device or a socket
+(:func:`unwritable_kind` names what a path is), nor makes a file of a name ending in a separator.
 :func:`refuse_overwrite` is the check behind ``--force``, :func:`refuse_same_file` keeps an
 output off a file the same command reads or writes, and :func:`folder_lock` keeps
 two processes (two trainings) from writing into the same folder at once. :func:`finite_json`
-readies what glassnet writes as JSON (a checkpoint's metadata, metrics.json).
+and :func:`json_default` ready what glassnet writes as JSON (a checkpoint's metadata,
+metrics.json), and :func:`check_storable` refuses, where it is given, what that JSON cannot
+hold. :func:`given_path` and :func:`dash_hint` read the paths users give.
 """
 
 from __future__ import annotations

@@ -118,9 +118,10 @@ def gradcheck(
     With ``check_input`` the gradient with respect to x is compared too (named ``"input"``).
 
     aᵢ passes when |aᵢ − nᵢ| ≤ atol + rtol |nᵢ| + rᵢ, where rᵢ = 8 u max |L(θ ± ε eᵢ)| / ε
-    (u = 2.2e-16) bounds what rounding L leaves in nᵢ: with a loss of 1e6 and ε = 1e-6 that
-    is about 1e-3, far above rtol and atol, and a correct backward failed on it; with a loss
-    near 1 it is about 1e-9, below atol, and changes nothing.
+    (u = 2.2e-16) bounds what rounding L leaves in nᵢ: with a loss of 1e6 and ε = 1e-6 it is
+    about 1e-3, far above rtol and atol, where a correct backward would otherwise fail; with a
+    loss near 1 it is about 1e-9, below atol. So atol = rtol = 0 still allows rᵢ: finite
+    differences tell nothing finer (the report's errors are the plain |aᵢ − nᵢ|).
 
     Shapes: x (N, in), y as the loss expects (the model's output shape, or (N,)).
     Cost: 2 forward passes per parameter element (and per input element): small models.

@@ -465,7 +465,7 @@ def handle(args: argparse.Namespace) -> int:
         dataset = load_airfoil(args.data)
         split.split(len(dataset))  # too few rows for the split: refused before the notes, in one line
         prepare_out_folder(out, force=args.force)
-        print_notes(notes, args.task)
+        print_notes(notes, args.command_name)
         run = train_airfoil(
             dataset, config, split=split, log_features=not args.no_log_features, progress=not args.quiet
         )
@@ -474,7 +474,7 @@ def handle(args: argparse.Namespace) -> int:
         noise = parse_float(args.noise, "--noise", *MOONS_NOISE) if args.noise is not None else 0.2
         split.split(samples)
         prepare_out_folder(out, force=args.force)
-        print_notes(notes, args.task)
+        print_notes(notes, args.command_name)
         run = train_moons(config, n_samples=samples, noise=noise, split=split, progress=not args.quiet)
     return finish(run, out, args)
 
@@ -543,9 +543,10 @@ def run_notes(config: TrainConfig) -> list[str]:
     return notes
 
 
-def print_notes(notes: list[str], task: str) -> None:
+def print_notes(notes: list[str], command: str) -> None:
+    """Each note as a line, prefixed as the command's messages are ("glassnet train moons: note: …")."""
     for note in notes:
-        print(f"glassnet train {task}: note: {note}", file=sys.stderr)
+        print(f"glassnet {command}: note: {note}", file=sys.stderr)
 
 
 def _resume(args: argparse.Namespace) -> int:
@@ -693,10 +694,10 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
             print(summary(run))
         print(f"run folder: {out}")
         if result.status == "diverged":
-            print(f"glassnet train {args.task}: {result.message}", file=sys.stderr)
+            print(f"glassnet {args.command_name}: {result.message}", file=sys.stderr)
         if stopped:
             print(
-                f"glassnet train {args.task}: {interrupted_text(stopped[0])} after the training ended; {out} holds the "
+                f"glassnet {args.command_name}: {interrupted_text(stopped[0])} after the training ended; {out} holds the "
                 "whole run",
                 file=sys.stderr,
             )

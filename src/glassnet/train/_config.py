@@ -107,8 +107,8 @@ class TrainConfig:
             activation's name is taken, but TrainConfig refuses loss="bce" without "sigmoid" and
             loss="logistic" with it; a Trainer refuses loss="logistic" with another output that
             cannot reach every logit (relu, softplus, tanh), and ``train_dataset`` a regression
-            with one of these bounded outputs (``glassnet.nn._activations.BOUNDED_OUTPUTS``) of a
-            standardised target (``scale_y``).
+            with one of these bounded outputs (sigmoid, relu, softplus, tanh) of a standardised
+            target (``scale_y``).
             Default None.
         fourier_features: K: the data pipeline (``train_dataset``, ``train_airfoil``,
             ``train_moons``, and so ``glassnet train``) puts K sines and K cosines of every
