@@ -425,7 +425,7 @@ class BCELoss(Loss):
         return (self.eps, 1.0 - self.eps)
 
     def eps_for(self, dtype: npt.DTypeLike) -> float:
-        """Replaced by :meth:`bounds_for`: in float32 the interval is no longer [ε, 1 − ε]."""
+        """Refused, naming :meth:`bounds_for`: in float32 the interval is not [ε, 1 − ε], which one ε described."""
         raise AttributeError(
             "BCELoss.eps_for is gone: the interval p is clipped to is not [ε, 1 − ε] in float32; "
             f"bounds_for(dtype) gives it as (low, high), {self.bounds_for(dtype)} here"

@@ -401,8 +401,8 @@ def refuse_replacing(
     own of those names; the message ends with ``remedy``. A checkpoint.npz holding the
     interrupted state of ``run`` (its task and settings, on its rows and its split) is the
     state it finishes, or saves again, and is no such file; another run's state is (and every
-    one, for ``run`` None: a run not trained yet). The command line checks its ``--out`` first (:func:`prepare_out_folder`)
-    and passes ``force``. A retry of a write that failed part-way (:class:`IncompleteRunError`)
+    one, for ``run`` None: a run not trained yet). The command line checks its ``--out`` first
+    (:func:`prepare_out_folder`) and passes ``force``. A retry of a write that failed part-way (:class:`IncompleteRunError`)
     finds the run's first files there, and needs ``force`` too."""
     if force or not out.is_dir():
         return
@@ -423,7 +423,7 @@ def refuse_replacing(
 def _holds_the_state_of(path: Path, run: Run) -> bool:
     """Whether ``path`` is a checkpoint holding the interrupted state of ``run``: its task, its
     settings (those a resume must keep), on its rows (the fingerprint :func:`data_mismatch`
-    compares)."""
+    compares) and in its split's parts."""
     if not path.is_file():  # not a FIFO either, which reading would wait on
         return False
     try:
