@@ -333,3 +333,39 @@ def test_the_demos_airfoil_run_refuses_a_folder_of_another_run_before_training(
     ):
         demo.airfoil_section(tmp_path, epochs=1)
     assert trained == [] and (tmp_path / "model.npz").read_bytes() == b"mine"
+    with pytest.raises(
+        FileExistsError, match="which the demo would replace"
+    ):  # before the tour's first section
+        next(demo.demo_sections(tmp_path))
+
+
+def test_a_linked_run_file_is_named_before_the_force_it_would_not_help(tmp_path: Path) -> None:
+    """Without force the link was reported as another run's file, "pass force=True", which then
+    failed on the link."""
+    (tmp_path / "shared.json").write_text("{}")
+    (tmp_path / "metrics.json").symlink_to(tmp_path / "shared.json")
+    with pytest.raises(ValueError, match=r"metrics\.json is a symbolic link"):
+        write_run(_own_rows_run(), tmp_path, plots=False)
+
+
+def test_a_state_further_on_is_not_replaced_by_a_new_training_stopped_sooner(tmp_path: Path) -> None:
+    """A training of the same run started afresh and stopped sooner would have lost the saved
+    state's progress without force."""
+    epochs: list[int] = []
+
+    def stop_after(count: int) -> Any:
+        def stop(trainer: Any, record: dict[str, float]) -> None:
+            epochs.append(1)
+            if len(epochs) >= count:
+                trainer.request_stop()
+
+        return stop
+
+    config = TrainConfig(hidden=(4,), epochs=6, fourier_features=0, warmup_epochs=1)
+    further = _own_rows_run(config=config, callback=stop_after(4))
+    save_resume(further, tmp_path)
+    epochs.clear()
+    sooner = _own_rows_run(config=config, callback=stop_after(1))
+    with pytest.raises(FileExistsError, match=r"holds checkpoint\.npz, of another run or of your own"):
+        save_resume(sooner, tmp_path)
+    save_resume(further, tmp_path)  # the same state again: its own

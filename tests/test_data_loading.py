@@ -180,6 +180,10 @@ REJECTED = {
         r"line 1, column 1 \(frequency\): expected a number, got '800 Hz'$",
     ),
     "empty-first-line": (",,,,,\n" + GOOD, r"line 1, column 1 \(frequency\): the field is empty"),
+    "digits-grouped-by-spaces-first-line": (
+        "1 000;0;0,3;71,3;0,002;126\n" + GOOD.replace(",", ";"),
+        r"line 1, column 1 \(frequency\): expected a number, got '1 000'",
+    ),
     "thousands": (
         '"1,000",0,0.3048,71.3,0.002,126\n',
         r"got '1,000'; write numbers without thousands separators \(1,000 as 1000\) and decimals with a "

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from glassnet.cli import main
@@ -189,8 +190,8 @@ def test_a_variant_of_the_exercise_is_the_exercise_network_on_that_step(
     assert main(["explain", "--example", "exercise", "--y=-1", "--literal-labels", "--no-torch"]) == 0
     assert "(1 − 2·(-1))" in capsys.readouterr().out
     # the same from Python
-    variant = explain_exercise(x=[2, -1], y=1, learning_rate=0.5, check_torch=False)
-    assert variant.to_text() == expected.to_text()
+    variant = explain_exercise(x=np.array([2.0, -1.0]), y=1, learning_rate=0.5, check_torch=False)
+    assert variant.to_text() == expected.to_text()  # an array x: not compared with None by ==
     with pytest.raises(
         ValueError, match=r"^literal_labels applies to the exercise with x, y or learning_rate given"
     ):

@@ -104,10 +104,10 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
     from glassnet.data import DATA_ENV_VAR, load_airfoil
     from glassnet.train import TrainConfig, train_airfoil
     from glassnet.train._signals import interrupts_held
-    from glassnet.train.artifacts import refuse_replacing, write_run
+    from glassnet.train.artifacts import write_run
 
     if out is not None:  # before the training, which the refusal would otherwise follow
-        refuse_replacing(Path(out), None, force=False, caller="the demo", remedy="choose another folder")
+        _refuse_another_run(out)
 
     try:
         dataset = load_airfoil()
@@ -168,9 +168,19 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
     return "\n".join(lines)
 
 
+def _refuse_another_run(out: str | os.PathLike[str]) -> None:
+    """FileExistsError when ``out`` holds files of a run's names, which the demo's run would replace."""
+    from glassnet.train.artifacts import refuse_replacing
+
+    refuse_replacing(Path(out), None, force=False, caller="the demo", remedy="choose another folder")
+
+
 def demo_sections(out: str | os.PathLike[str] | None = None) -> Iterator[str]:
     """The tour's sections, each computed when asked for; ``out``: where the airfoil run writes
-    its plots and metrics (default: a fresh temporary folder, named in the section)."""
+    its plots and metrics (default: a fresh temporary folder, named in the section); one that
+    holds another run's files is refused before the first section (FileExistsError)."""
+    if out is not None:
+        _refuse_another_run(out)
     yield explanation_section().rstrip("\n")
     yield moons_section()
     yield airfoil_section(out)

@@ -17,7 +17,7 @@ Targets have the prediction's shape, or shape (N,) for a prediction of shape (N,
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NoReturn
 
 import numpy as np
 import numpy.typing as npt
@@ -424,11 +424,12 @@ class BCELoss(Loss):
             self._eps_shown.add((self.eps, resolved))
         return (self.eps, 1.0 - self.eps)
 
-    def eps_for(self, dtype: npt.DTypeLike) -> float:
-        """Refused, naming :meth:`bounds_for`: in float32 the interval is not [ε, 1 − ε], which one ε described."""
+    def eps_for(self, dtype: npt.DTypeLike) -> NoReturn:
+        """Refused, naming :meth:`bounds_for`: the interval p is clipped to is given as (low, high),
+        which by default in float32, [1e-12, 1 − 1e-7], one ε does not describe."""
         raise AttributeError(
-            "BCELoss.eps_for is gone: the interval p is clipped to is not [ε, 1 − ε] in float32; "
-            f"bounds_for(dtype) gives it as (low, high), {self.bounds_for(dtype)} here"
+            "BCELoss.eps_for is gone: bounds_for(dtype) gives the interval p is clipped to as (low, high) "
+            "(by default [1e-12, 1 − 1e-12], and [1e-12, 1 − 1e-7] in float32)"
         )
 
     def _clipped(self, prediction: Array) -> Array:

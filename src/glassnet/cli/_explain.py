@@ -117,7 +117,7 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--lr takes one number, got {args.lr!r}")
     learning_rate = None if lr is None else lr[0]
     if args.example is not None:
-        if args.literal_labels and (x, y, learning_rate) == (None, None, None):
+        if args.literal_labels and x is None and y is None and learning_rate is None:
             raise ValueError(
                 "--literal-labels applies to spec files and to the exercise with --x, --y or --lr; the "
                 "exercise as the sheet gives it shows both readings already"

@@ -351,13 +351,15 @@ def _unquoted(field: str) -> str:
     return field
 
 
-# A number written otherwise than the table takes it: digits grouped or split by commas or
-# points ("0,5", "1,000", "1,000.5"), with an exponent, then perhaps a space and one short word
-# of a unit ("800 Hz", "0.3 m", "39.7 m/s"). Column names seldom look so ("2theta", "10m_wind",
+# A number written otherwise than the table takes it: digits grouped or split by commas, points
+# or spaces ("0,5", "1,000", "1,000.5", "1 000"), with an exponent, then perhaps a space and one
+# short word of a unit ("800 Hz", "0.3 m", "39.7 m/s"). Column names seldom look so ("2theta", "10m_wind",
 # "3D_x" have a letter right after the digits; "2 metre temperature" has more than a unit after
 # its number): a first line with such a field is a row to read, its fields that do not parse
 # named as errors, rather than the line dropped as a header.
-_NUMBER_LIKE = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)*|[.,]\d+)(?:[eE][+-]?\d+)?(?:\s+[^\s\d]\S{0,4})?")
+_NUMBER_LIKE = re.compile(
+    r"[+-]?(?:\d+(?:(?:[.,]|\s(?=\d))\d*)*|[.,]\d+)(?:[eE][+-]?\d+)?(?:\s+[^\s\d]\S{0,4})?"
+)
 
 
 def _is_header(fields: Sequence[str]) -> bool:

@@ -575,7 +575,7 @@ def explain_exercise(
     x = (1, 2) and η = 0.1 unless given; ``literal_labels`` to apply the formula to a label
     outside them, which the sheet's own step shows already).
     """
-    if (x, y, learning_rate) != (None, None, None):
+    if x is not None or y is not None or learning_rate is not None:  # not ==: x may be an array
         return explain(
             exercise_network(),
             INPUT if x is None else x,

@@ -290,8 +290,8 @@ def write_run(
             "finishes"
         )
     out = Path(folder)
-    refuse_replacing(out, run, force=force, caller="write_run")
     refuse_unwritable_run_files(out)  # with force too: no file is written in place of a link
+    refuse_replacing(out, run, force=force, caller="write_run")
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     try:
@@ -380,8 +380,8 @@ def save_resume(run: Run, folder: str | os.PathLike[str], *, force: bool = False
     if run.result.resume is None:
         raise ValueError("only an interrupted run has a resume state to save")
     out = Path(folder)
-    refuse_replacing(out, run, force=force, caller="save_resume")
     refuse_unwritable_run_files(out)
+    refuse_replacing(out, run, force=force, caller="save_resume")
     out.mkdir(parents=True, exist_ok=True)
     path = save_checkpoint(out / RESUME_FILE, run_checkpoint(run, with_resume=True))
     remove_other_run_files(out, [path])
@@ -423,7 +423,8 @@ def refuse_replacing(
 def _holds_the_state_of(path: Path, run: Run) -> bool:
     """Whether ``path`` is a checkpoint holding the interrupted state of ``run``: its task, its
     settings (those a resume must keep), on its rows (the fingerprint :func:`data_mismatch`
-    compares) and in its split's parts."""
+    compares) and in its split's parts, no further on than ``run`` (a training of the same run
+    started afresh and stopped sooner would lose the state's progress)."""
     if not path.is_file():  # not a FIFO either, which reading would wait on
         return False
     try:
@@ -435,8 +436,15 @@ def _holds_the_state_of(path: Path, run: Run) -> bool:
         return False
     saved = {key: rows for key, rows in checkpoint.arrays.items() if key.startswith("split_")}
     parts = {f"split_{name}": rows for name, rows in run.parts().items()}
+    now = run.result.resume  # None: finished, past any saved state
+    behind = now is not None and (now.member, now.epoch, now.batch) < (
+        checkpoint.resume.member,
+        checkpoint.resume.epoch,
+        checkpoint.resume.batch,
+    )
     return (
-        checkpoint.info.get("task") == run.task
+        not behind  # a new training of the same run, stopped sooner: the state saved is further on
+        and checkpoint.info.get("task") == run.task
         and data_mismatch(checkpoint, run.X, run.y) is None
         and saved.keys() == parts.keys()
         and all(np.array_equal(saved[key], rows) for key, rows in parts.items())  # its split, not another's
