@@ -169,9 +169,8 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
     owners: dict[int, int] = {}  # id of a Parameter -> position of the first Linear holding it
     chain: list[tuple[int, int, int]] = []  # (position, in, out) of the last Linear
     for position, layer in enumerate(flatten_modules([model])):
-        if _own_call(
-            layer, Module
-        ):  # set on the object, or a subclass's __call__: torch's copy would not do it
+        # a forward set on the object, or a subclass's __call__: torch's copy would not run it
+        if _own_call(layer, Module):
             raise ValueError(
                 f"to_torch cannot convert {type(layer).__name__} at position {position} "
                 "(a forward or __call__ of its own)"
