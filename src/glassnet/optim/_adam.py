@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import Array, finite_float, shown
-from glassnet.optim._optimizer import Optimizer, ParamsLike, check_update_arrays, check_update_buffer
+from glassnet.optim._optimizer import (
+    Optimizer,
+    ParamsLike,
+    check_update_arrays,
+    check_update_buffer,
+    flush_subnormals,
+)
 
 # Torch's name of a moment buffer -> the name glassnet keeps it under and the β it is divided
 # by there: u = m / (1 − β₁) (one NumPy pass fewer per step, see adam_update). The second
@@ -330,6 +336,20 @@ class Adam(Optimizer):
                 f"{type(self).__name__} state of group {group} has taken {state['step']} step(s) but holds "
                 "no moments; give exp_avg and exp_avg_sq, or step 0 to start afresh"
             )
+
+    def flush_group(self, state: dict[str, Any], settings: dict[str, Any]) -> None:
+        u = state.get("exp_avg_scaled")
+        if u is None:
+            return
+        flush_subnormals(u)
+        # v̂ enters the step as √v̂ + ε/c, with ε/c ≥ ε √(1 − β₂): where √tiny is below a quarter
+        # of that times the dtype's epsilon, a subnormal v̂ adds less than half a unit in the last
+        # place to it, and zero gives the same sum (not so with ε = 0: u / 0).
+        info = np.finfo(u.dtype)
+        if settings["eps"] * math.sqrt(1.0 - settings["betas"][1]) * info.eps > 4.0 * math.sqrt(info.tiny):
+            for key in ("exp_avg_sq", "max_exp_avg_sq"):
+                if key in state:
+                    flush_subnormals(state[key])
 
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
         betas = tuple(settings["betas"])  # by value: a list may have been changed in place

@@ -14,6 +14,26 @@ from glassnet.nn import Parameter
 
 ParamsLike = Iterable[Parameter] | Iterable[Mapping[str, Any]]
 
+# How often (in steps of a group) an optimizer sets its buffers' subnormal entries to zero: see
+# flush_subnormals. Every 128 steps the pass costs under 1 % of a step's time at the airfoil
+# network's size; the subnormals it removes had made the recipe's last epochs 60 % slower.
+SUBNORMAL_FLUSH_EVERY = 128
+
+
+def flush_subnormals(buffer: Array) -> None:
+    """Set the entries of ``buffer`` smaller in magnitude than the dtype's smallest normal
+    number (``np.finfo(dtype).tiny``: 2.2e-308 in float64, 1.2e-38 in float32) to zero.
+
+    A moment of a parameter whose gradient has become exactly zero (the weights into a ReLU
+    unit that no longer fires) decays as βᵗ into the subnormal range and stays there, since
+    β times the smallest subnormals rounds back to them. x86 CPUs take tens of times longer
+    for arithmetic on subnormals, and NumPy has no flush-to-zero mode, so the optimizers
+    flush their buffers every ``SUBNORMAL_FLUSH_EVERY`` steps. What a flushed entry would
+    still have added to its weight is below the weight's rounding unless the weight is itself
+    below about 1e-280 (float64) or 1e-25 (float32) at the default settings.
+    """
+    buffer[np.abs(buffer) < np.finfo(buffer.dtype).tiny] = 0  # rare: two temporary arrays are fine
+
 
 class Optimizer:
     """Base class: holds ``param_groups`` (as PyTorch) and one flat buffer per group.
@@ -96,6 +116,11 @@ class Optimizer:
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def flush_group(self, state: dict[str, Any], settings: dict[str, Any]) -> None:
+        """Flush the subnormal entries of a group's buffers (:func:`flush_subnormals`), where that
+        cannot change an update beyond rounding; ``step`` runs it every ``SUBNORMAL_FLUSH_EVERY``
+        steps. A subclass with buffers overrides it."""
+
     # -- public ------------------------------------------------------------------------
 
     def step(self) -> None:
@@ -125,6 +150,8 @@ class Optimizer:
                 continue
             state["step"] += 1
             self.update_group(data, grad, state, group)
+            if state["step"] % SUBNORMAL_FLUSH_EVERY == 0:  # by the count, so a resumed run flushes alike
+                self.flush_group(state, group)
 
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` (its ``data``'s shape) to zeros, ready for the next backward."""

@@ -8,7 +8,13 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import Array, finite_float
-from glassnet.optim._optimizer import Optimizer, ParamsLike, check_update_arrays, check_update_buffer
+from glassnet.optim._optimizer import (
+    Optimizer,
+    ParamsLike,
+    check_update_arrays,
+    check_update_buffer,
+    flush_subnormals,
+)
 
 
 def sgd_update(
@@ -130,6 +136,11 @@ class SGD(Optimizer):
 
     def check_group(self, settings: dict[str, Any]) -> None:
         _check_settings(type(self).__name__, settings)
+
+    def flush_group(self, state: dict[str, Any], settings: dict[str, Any]) -> None:
+        buffer = state.get("momentum_buffer")
+        if buffer is not None:  # θ moves by η times it: a subnormal entry moves no normal weight
+            flush_subnormals(buffer)
 
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
         _sgd_step(

@@ -1,0 +1,120 @@
+"""The optimizers' buffers hold no subnormal numbers after a flush, and the flush changes no weight.
+
+A parameter whose gradient becomes exactly zero (the weights into a ReLU unit that stopped
+firing) has its moments decay into the subnormal range, where they stay: β times the smallest
+subnormals rounds back to them, and x86 arithmetic on them is tens of times slower. Every
+``SUBNORMAL_FLUSH_EVERY`` steps the optimizers set such entries to zero (glassnet.optim._optimizer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import require_torch
+from glassnet import optim
+from glassnet.nn import Parameter
+from glassnet.optim import _optimizer
+
+torch = require_torch()
+
+EVERY = _optimizer.SUBNORMAL_FLUSH_EVERY
+# β = 0.6 takes a moment of about 1 to the smallest subnormal in about 1460 steps in float64 (200
+# in float32), and keeps it there: 0.6 times it rounds back to it
+STEPS = 16 * EVERY
+
+
+def _subnormal(array: np.ndarray) -> int:
+    return int(np.count_nonzero((array != 0) & (np.abs(array) < np.finfo(array.dtype).tiny)))
+
+
+def _train(make: Callable[[list[Parameter]], optim.Optimizer], dtype: Any, steps: int = STEPS) -> tuple:
+    """Two parameters: one with a gradient at every step, one whose gradient is zero after the
+    first 10 steps (a unit that stopped firing). Returns (the weights, the optimizer)."""
+    rng = np.random.default_rng(0)
+    live, dead = Parameter(rng.normal(size=6).astype(dtype)), Parameter(rng.normal(size=4).astype(dtype))
+    opt = make([live, dead])
+    for step in range(steps):
+        opt.zero_grad()
+        live.grad = rng.normal(size=6).astype(dtype)
+        dead.grad = rng.normal(size=4).astype(dtype) if step < 10 else np.zeros(4, dtype)
+        opt.step()
+    return np.concatenate([live.data, dead.data]), opt
+
+
+OPTIMIZERS = {
+    "adam": lambda params: optim.Adam(params, lr=1e-3, betas=(0.6, 0.6)),
+    "adamw amsgrad": lambda params: optim.AdamW(params, lr=1e-3, betas=(0.6, 0.6), amsgrad=True),
+    "sgd momentum": lambda params: optim.SGD(params, lr=1e-3, momentum=0.6),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_buffers_hold_no_subnormals_after_a_flush(name: str, dtype: Any) -> None:
+    _, opt = _train(OPTIMIZERS[name], dtype)
+    buffers = {
+        key: value for key, value in opt.state[0].items() if isinstance(value, np.ndarray) and key[0] != "_"
+    }
+    assert buffers
+    assert {key: _subnormal(value) for key, value in buffers.items()} == dict.fromkeys(buffers, 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_without_the_flush_they_would(name: str, dtype: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the condition the flush is for: without it, subnormals stay in the buffers
+    monkeypatch.setattr(_optimizer, "SUBNORMAL_FLUSH_EVERY", 10**9)
+    _, opt = _train(OPTIMIZERS[name], dtype)
+    assert any(_subnormal(value) for value in opt.state[0].values() if isinstance(value, np.ndarray))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_the_flush_changes_no_weight(name: str, dtype: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    flushed, _ = _train(OPTIMIZERS[name], dtype)
+    monkeypatch.setattr(_optimizer, "SUBNORMAL_FLUSH_EVERY", 10**9)
+    kept, _ = _train(OPTIMIZERS[name], dtype)
+    np.testing.assert_array_equal(flushed, kept)
+
+
+def test_adam_against_torch_across_flushes() -> None:
+    # float64, the default settings: the same weights as torch.optim.Adam, which flushes nothing
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=5)
+    ours, theirs = Parameter(start.copy()), torch.nn.Parameter(torch.tensor(start))
+    opt, reference = optim.Adam([ours], lr=1e-2), torch.optim.Adam([theirs], lr=1e-2)
+    for step in range(3 * EVERY):
+        g = rng.normal(size=5) * (step < 5)
+        opt.zero_grad()
+        reference.zero_grad()
+        ours.grad, theirs.grad = g, torch.tensor(g)
+        opt.step()
+        reference.step()
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(("eps", "flushed"), [(1e-8, True), (0.0, False)])
+def test_the_second_moment_is_flushed_only_where_zero_gives_the_same_step(eps: float, flushed: bool) -> None:
+    # with ε = 0 the step divides by √v̂ alone: a subnormal v̂ is then a number the step uses
+    param = Parameter(np.ones(3))
+    opt = optim.Adam([param], eps=eps)
+    param.grad = np.ones(3)
+    opt.step()
+    state = opt.state[0]
+    tiny = np.finfo(np.float64).tiny
+    state["exp_avg_sq"][:] = tiny / 4  # subnormal
+    state["exp_avg_scaled"][:] = 1e-3
+    opt.flush_group(state, opt.param_groups[0])
+    assert np.all(state["exp_avg_sq"] == (0.0 if flushed else tiny / 4))
+    assert np.all(state["exp_avg_scaled"] == 1e-3)  # a normal number is left alone
+
+
+def test_flush_subnormals_keeps_normal_numbers_and_signs() -> None:
+    tiny = np.finfo(np.float32).tiny
+    buffer = np.array([tiny, -tiny, tiny / 2, -tiny / 8, 0.0, 1.0, -3.0], dtype=np.float32)
+    _optimizer.flush_subnormals(buffer)
+    np.testing.assert_array_equal(buffer, np.array([tiny, -tiny, 0, 0, 0, 1, -3], dtype=np.float32))
