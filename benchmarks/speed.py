@@ -4,9 +4,10 @@ Everything runs in this one process, on the same data (the airfoil training spli
 log-features and standardised as ``glassnet.data.Preprocessor`` does it), the same
 network (5 → w → w → 1, ReLU, MSE) and the same optimizer (Adam, lr 1e-3, β = (0.9,
 0.999), ε = 1e-8, no weight decay), in float32 and float64. Each method runs whole
-epochs (a fresh shuffle, then mini-batches in order; the last batch may be smaller);
-the methods take turns, round after round, and a table entry is the median over the
-rounds of the time per epoch.
+epochs (a fresh shuffle, then mini-batches in order; the last batch may be smaller), in
+short runs from fresh weights whose first epoch is not timed, so that every method is
+timed at the same stage of training; the methods take turns, round after round, and a
+table entry is the median over the rounds of the time per epoch.
 
 The methods:
 
@@ -17,8 +18,8 @@ The methods:
   ``model.backward(loss.backward())``, ``opt.step()``, ``opt.zero_grad()``.
 - ``Trainer``: ``glassnet.train.Trainer(config, x, y).run()`` as a user calls it (no
   validation set, constant rate), timed by its epoch callback from the end of the first
-  epoch to the end of the last: an epoch of a long run. The setup a run pays once
-  (Trainer, engine, initial weights) and the first epoch are reported on their own.
+  epoch to the end of the last. The setup a run pays once (Trainer, engine, initial
+  weights) and the first epoch are reported on their own, for every method.
 - ``Trainer (torch)``: the same with ``engine="torch"``.
 - ``torch eager``: ``torch.nn.Sequential`` + ``torch.optim.Adam`` (default settings),
   threads = CPU cores; ``torch eager (fused)`` with ``Adam(fused=True)``, and
@@ -65,6 +66,7 @@ import numpy.typing as npt
 import glassnet
 from glassnet import losses, nn, optim
 from glassnet._checks import as_float_array
+from glassnet.optim._optimizer import SUBNORMAL_FLUSH_EVERY
 
 Array = npt.NDArray[np.floating[Any]]
 Step = Callable[[Array, Array], float]
@@ -164,7 +166,11 @@ def make_floor_step(
     - Adam keeps u = m / (1 − β₁) and w = v / (1 − β₂), so u ← β₁u + g and
       w ← β₂w + g² take two and three calls, and the constants fold into
       θ ← θ − c · u / (√w + ε′): ten NumPy calls for the whole update. The same
-      numbers as ``torch.optim.Adam`` up to rounding.
+      numbers as ``torch.optim.Adam`` up to rounding;
+    - every ``SUBNORMAL_FLUSH_EVERY`` steps the moments' subnormal entries are set to zero,
+      as glassnet's optimizers do (``glassnet.optim._optimizer.flush_subnormals``): the
+      moments of weights whose gradient has become zero decay into them and stay, and
+      NumPy's arithmetic on them is tens of times slower.
     """
     dtype = weights[0].dtype
     pairs = list(zip(weights[0::2], weights[1::2], strict=True))  # [(W, b)] per layer
@@ -185,6 +191,7 @@ def make_floor_step(
     params = [view for block in blocks for view in (block[:, :-1], block[:, -1])]
     u, w2, scratch = np.zeros_like(theta), np.zeros_like(theta), np.empty_like(theta)
     beta1, beta2 = betas
+    tiny = np.finfo(dtype).tiny
     buffers: dict[int, tuple[Array, ...]] = {}
     t = 0
 
@@ -239,6 +246,9 @@ def make_floor_step(
         np.divide(u, scratch, out=scratch)
         scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**t) * k)
         theta -= scratch
+        if t % SUBNORMAL_FLUSH_EVERY == 0:
+            for moment in (u, w2):
+                moment[np.abs(moment) < tiny] = 0
         return loss
 
     return step, params
@@ -306,6 +316,29 @@ def glassnet_epoch(x: Array, y: Array, sizes: Sequence[int], batch_size: int) ->
     return make_epoch(make_glassnet_step(*glassnet_parts(sizes, x.dtype)), x, y, batch_size)
 
 
+def fresh_run(make: Callable[[], Epoch], epochs: int) -> Epoch:
+    """A run of ``epochs`` + 1 epochs of the loop ``make()`` builds afresh (model, optimizer and
+    batch order from the seed), timed from the end of the first epoch to the end of the last,
+    as :func:`trainer_run` times the Trainer.
+
+    Every method is timed this way, so that all are measured at the same stage of training: a
+    loop trained on for thousands of epochs, round after round, ends up slower than a fresh one
+    where its optimizer's moments hold subnormal numbers (torch's and scikit-learn's too, which
+    flush none), and the floor and the bare loop used to be timed so, against fresh Trainers.
+    """
+
+    def run() -> SelfTimed:
+        start = time.perf_counter()
+        epoch = make()
+        epoch()
+        wall_0, cpu_0 = time.perf_counter(), time.process_time()
+        for _ in range(epochs):
+            epoch()
+        return SelfTimed(time.perf_counter() - wall_0, time.process_time() - cpu_0, epochs, wall_0 - start)
+
+    return run
+
+
 def trainer_config(
     sizes: Sequence[int], batch_size: int, dtype: npt.DTypeLike, engine: str, epochs: int
 ) -> Any:
@@ -340,12 +373,11 @@ class SelfTimed:
 
 def trainer_run(x: Array, y: Array, sizes: Sequence[int], batch_size: int, engine: str, epochs: int) -> Epoch:
     """A whole ``Trainer.run()`` of ``epochs`` + 1 epochs, timed by its epoch callback from the
-    end of the first epoch to the end of the last.
+    end of the first epoch to the end of the last, as :func:`fresh_run` times the other loops.
 
-    The floor and the bare loop are timed per epoch without building their model and
-    optimizer; so is the Trainer: its setup, paid once per run (a thousand epochs in the
-    airfoil recipe), would otherwise weigh on each epoch of this short run as if it were
-    paid every few epochs. ``SelfTimed.first`` keeps it, with the first epoch.
+    Its setup, paid once per run (a thousand epochs in the airfoil recipe), would otherwise
+    weigh on each epoch of this short run as if it were paid every few epochs.
+    ``SelfTimed.first`` keeps it, with the first epoch.
     """
     config = trainer_config(sizes, batch_size, x.dtype, engine, epochs + 1)
 
@@ -545,7 +577,8 @@ class Settings:
     rounds: int
     sweep_rounds: int
     min_seconds: float
-    trainer_epochs: int
+    trainer_epochs: int  # timed epochs of a run, after its first, in the main table and the ratios
+    sweep_epochs: int  # the same in the batch-size and width sweeps
     memory_steps: int
     profile_seconds: float
     batch_sizes: tuple[int | None, ...]  # None: the whole training split
@@ -559,6 +592,7 @@ QUICK = Settings(
     sweep_rounds=2,
     min_seconds=0.02,
     trainer_epochs=5,
+    sweep_epochs=1,
     memory_steps=10_000,
     profile_seconds=1.0,
     batch_sizes=(1, 32, 256, 1024, None),
@@ -571,6 +605,7 @@ FULL = Settings(
     sweep_rounds=5,
     min_seconds=0.2,
     trainer_epochs=30,
+    sweep_epochs=3,
     memory_steps=10_000,
     profile_seconds=3.0,
     batch_sizes=(1, 32, 256, 1024, None),
@@ -597,26 +632,30 @@ def available(module: str) -> bool:
 
 
 def training_methods(
-    x: Array, y: Array, sizes: Sequence[int], batch_size: int, settings: Settings, *, everything: bool
+    x: Array, y: Array, sizes: Sequence[int], batch_size: int, epochs: int, *, everything: bool
 ) -> dict[str, tuple[Epoch, int]]:
-    """The methods to time at one setting; ``everything`` adds the Trainers and fused Adam."""
+    """The methods to time at one setting, each as fresh runs of ``epochs`` timed epochs (the
+    torch Trainer half as many); ``everything`` adds the Trainers and fused Adam."""
+
+    def fresh(make: Callable[[], Epoch]) -> tuple[Epoch, int]:
+        return fresh_run(make, epochs), epochs
+
     methods: dict[str, tuple[Epoch, int]] = {
-        "floor": (floor_epoch(x, y, sizes, batch_size), 1),
-        "glassnet": (glassnet_epoch(x, y, sizes, batch_size), 1),
+        "floor": fresh(lambda: floor_epoch(x, y, sizes, batch_size)),
+        "glassnet": fresh(lambda: glassnet_epoch(x, y, sizes, batch_size)),
     }
     if everything and available("glassnet.train"):
-        epochs = settings.trainer_epochs
         methods["Trainer"] = (trainer_run(x, y, sizes, batch_size, "numpy", epochs), epochs)
     if available("torch"):
         if everything and available("glassnet.train"):
-            epochs = max(1, settings.trainer_epochs // 2)
-            methods["Trainer (torch)"] = (trainer_run(x, y, sizes, batch_size, "torch", epochs), epochs)
-        methods["torch eager"] = (torch_epoch(x, y, sizes, batch_size), 1)
+            half = max(1, epochs // 2)
+            methods["Trainer (torch)"] = (trainer_run(x, y, sizes, batch_size, "torch", half), half)
+        methods["torch eager"] = fresh(lambda: torch_epoch(x, y, sizes, batch_size))
         if everything:
-            methods["torch eager (fused)"] = (torch_epoch(x, y, sizes, batch_size, fused=True), 1)
-            methods["torch eager (1 thread)"] = (torch_epoch(x, y, sizes, batch_size, threads=1), 1)
+            methods["torch eager (fused)"] = fresh(lambda: torch_epoch(x, y, sizes, batch_size, fused=True))
+            methods["torch eager (1 thread)"] = fresh(lambda: torch_epoch(x, y, sizes, batch_size, threads=1))
     if available("sklearn"):
-        methods["sklearn"] = (sklearn_epoch(x, y, sizes, batch_size), 1)
+        methods["sklearn"] = fresh(lambda: sklearn_epoch(x, y, sizes, batch_size))
     return methods
 
 
@@ -628,7 +667,7 @@ def main_table(x64: Array, y64: Array, settings: Settings) -> dict[str, Timing]:
     results: dict[str, Timing] = {}
     for dtype in DTYPES:
         x, y = x64.astype(dtype), y64.astype(dtype)
-        methods = training_methods(x, y, (5, 64, 64, 1), 32, settings, everything=True)
+        methods = training_methods(x, y, (5, 64, 64, 1), 32, settings.trainer_epochs, everything=True)
         results[dtype] = time_methods(methods, rounds=settings.rounds, min_seconds=settings.min_seconds)
         progress(f"main table {dtype}")
     return results
@@ -642,10 +681,11 @@ def ratios_in_this_process(x64: Array, y64: Array, dtype: str, settings: Setting
     5→64→64→1, batch 32: the main table's target ratios, timed alone in this process."""
     x, y = x64.astype(dtype), y64.astype(dtype)
     sizes = (5, 64, 64, 1)
+    epochs = settings.trainer_epochs
     methods: dict[str, tuple[Epoch, int]] = {
-        "floor": (floor_epoch(x, y, sizes, 32), 1),
-        "glassnet": (glassnet_epoch(x, y, sizes, 32), 1),
-        "Trainer": (trainer_run(x, y, sizes, 32, "numpy", settings.trainer_epochs), settings.trainer_epochs),
+        "floor": (fresh_run(lambda: floor_epoch(x, y, sizes, 32), epochs), epochs),
+        "glassnet": (fresh_run(lambda: glassnet_epoch(x, y, sizes, 32), epochs), epochs),
+        "Trainer": (trainer_run(x, y, sizes, 32, "numpy", epochs), epochs),
     }
     timing = time_methods(methods, rounds=settings.process_rounds, min_seconds=settings.min_seconds)
     return {loop: timing.median_ms(loop) / timing.median_ms("floor") for loop in RATIO_LOOPS}
@@ -679,14 +719,14 @@ def sweeps(x64: Array, y64: Array, settings: Settings) -> tuple[dict[str, Timing
     by_batch: dict[str, Timing] = {}
     for batch in settings.batch_sizes:
         size = len(x) if batch is None else batch
-        methods = training_methods(x, y, (5, 64, 64, 1), size, settings, everything=False)
+        methods = training_methods(x, y, (5, 64, 64, 1), size, settings.sweep_epochs, everything=False)
         by_batch[batch_label(batch, len(x))] = time_methods(
             methods, rounds=settings.sweep_rounds, min_seconds=settings.min_seconds
         )
         progress(f"batch {size}")
     by_width: dict[int, Timing] = {}
     for width in settings.widths:
-        methods = training_methods(x, y, (5, width, width, 1), 32, settings, everything=False)
+        methods = training_methods(x, y, (5, width, width, 1), 32, settings.sweep_epochs, everything=False)
         by_width[width] = time_methods(
             methods, rounds=settings.sweep_rounds, min_seconds=settings.min_seconds
         )
