@@ -424,7 +424,9 @@ def make_engines(**changes: Any) -> list[Any]:
     """Both engines on 20 rows of a 3→4→1 tanh net, from the same weights."""
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
-    config = TrainConfig(hidden=(4,), activation="tanh", batch_size=5, optimizer="adam", **changes)
+    config = TrainConfig(
+        **{"hidden": (4,), "activation": "tanh", "batch_size": 5, "optimizer": "adam", **changes}
+    )
     weights = build_mlp(ENGINE_SPEC, rng=rng).state_dict()
     return [cls(ENGINE_SPEC, weights, config, x, y) for cls in (NumpyEngine, TorchEngine)]
 
@@ -512,6 +514,23 @@ def test_engines_refuse_optimizer_buffers_of_the_wrong_shape_alike() -> None:
         with pytest.raises(ValueError, match=r"optimizer buffer 'exp_avg' has no values for \['0\.weight'\]"):
             engine.load_optimizer_state({"step": 3, "buffers": buffers})
         np.testing.assert_equal(engine.optimizer_state(), state)  # nothing loaded
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_engines_count_the_steps_alike(optimizer: str) -> None:
+    """torch's SGD keeps no step count: the torch engine reported 0 where the numpy engine, and
+    the step after a resume in either, counted 4."""
+    engines = make_engines(optimizer=optimizer, momentum=0.9) if optimizer == "sgd" else make_engines()
+    for engine in engines:
+        engine.begin_epoch(np.arange(20))
+        for start in range(0, 20, 5):
+            engine.train_batch(start, start + 5)
+    states = [engine.optimizer_state() for engine in engines]
+    assert [state["step"] for state in states] == [4, 4]
+    for engine, state in zip(reversed(engines), states, strict=True):  # each takes the other's state
+        engine.load_optimizer_state(state)
+        engine.train_batch(0, 5)
+        assert engine.optimizer_state()["step"] == 5
 
 
 @pytest.mark.filterwarnings("error")

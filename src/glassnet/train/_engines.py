@@ -317,6 +317,8 @@ class TorchEngine:
         self.xe, self.ye = self.x, self.y
         # this epoch's (Σ row loss, Σ r² or correct, Σ |r|), summed on the device in float64
         self._sums = torch.zeros(3, dtype=torch.float64, device=self.device)
+        # steps taken, counted here: torch's SGD keeps no count, and Adam's, fused, is on the device
+        self._steps = 0
         self._threads_before: int | None = None
         if config.threads > 0:  # last, so that an engine that failed to start changed nothing
             self._threads_before = torch.get_num_threads()
@@ -340,6 +342,7 @@ class TorchEngine:
 
     def train_batch(self, start: int, stop: int) -> None:
         xb, yb = self.xe[start:stop], self.ye[start:stop]
+        self._steps += 1
         if self._graphs is None:
             self._step(xb, yb)
             return
@@ -412,16 +415,12 @@ class TorchEngine:
                 group["lr"] = lr
 
     def optimizer_state(self) -> dict[str, Any]:
-        step = 0
         buffers: dict[str, dict[str, Array]] = {}
         for name, parameter in self.named:
-            state = self.optimizer.state.get(parameter, {})
-            for key, value in state.items():
-                if key == "step":
-                    step = int(value)
-                elif value is not None and hasattr(value, "detach"):
+            for key, value in self.optimizer.state.get(parameter, {}).items():
+                if key != "step" and value is not None and hasattr(value, "detach"):
                     buffers.setdefault(key, {})[name] = value.detach().cpu().numpy().copy()
-        return {"step": step, "buffers": buffers}
+        return {"step": self._steps, "buffers": buffers}
 
     def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
         torch = self.torch
@@ -439,6 +438,7 @@ class TorchEngine:
             self._graphs.clear()  # they update the state tensors replaced here
             step_dtype, step_device = torch.float32, self.device
         self.optimizer.state.clear()
+        self._steps = int(state["step"])
         for name, parameter in self.named:
             entry: dict[str, Any] = {}
             for key, per_name in buffers.items():
