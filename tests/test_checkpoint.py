@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,65 @@ def test_tampered_or_mismatched_files_are_refused(change: Any, match: str, tmp_p
     path = save_checkpoint(tmp_path / "m.npz", checkpoint)
     rewrite_checkpoint(path, change)
     with pytest.raises(ValueError, match=match):
+        load_checkpoint(path)
+
+
+def _one_member_fewer(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+    meta["n_members"] = 1  # member 1's weights stay in the file
+    meta["member_activations"] = meta["member_activations"][:1]
+
+
+def _add(key: str) -> Any:
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        arrays[key] = np.zeros(3)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "unread"),
+    [
+        (_one_member_fewer, "'weights/1/0.bias', 'weights/1/0.weight'"),
+        (_add("weights/7/0.bias"), "'weights/7/0.bias'"),
+        (_add("resume/weights/0.bias"), "'resume/weights/0.bias'"),  # the file has no resume state
+        (_add("junk"), "'junk'"),
+    ],
+    ids=["member-beyond-n_members", "member-7", "resume-without-state", "top-level"],
+)
+def test_arrays_the_metadata_does_not_describe_are_refused(change: Any, unread: str, tmp_path: Path) -> None:
+    """They loaded, ignored: a file re-sealed with n_members 1 evaluated as its first member
+    alone, the second dropped without a word."""
+    checkpoint, _ = trained(ensemble=2)
+    path = save_checkpoint(tmp_path / "m.npz", checkpoint)
+    rewrite_checkpoint(path, _resealed(change))
+    with pytest.raises(ValueError, match=r"arrays its metadata does not describe: \[" + re.escape(unread)):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize(
+    ("changes", "shown_as"),
+    [
+        ({"loss": "logistic"}, "loss 'logistic', output_activation None"),
+        ({"output_activation": "sigmoid"}, "'sigmoid'"),
+    ],
+)
+def test_a_configuration_that_could_not_train_on_the_standardised_target_is_refused(
+    changes: dict[str, Any], shown_as: str, tmp_path: Path
+) -> None:
+    """train_dataset refuses to train them; such a file loaded, and predict wrote its dB as
+    logits, probabilities and labels."""
+    checkpoint, _ = trained()
+    path = save_checkpoint(tmp_path / "m.npz", checkpoint)
+
+    def change(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        meta["config"].update(changes)
+        if "output_activation" in changes:
+            meta["spec"]["output_activation"] = changes["output_activation"]
+
+    rewrite_checkpoint(path, _resealed(change))
+    with pytest.raises(
+        ValueError, match=re.escape(shown_as) + r".*cannot have trained on the standardised target"
+    ):
         load_checkpoint(path)
 
 

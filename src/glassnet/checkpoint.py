@@ -52,6 +52,7 @@ import numpy.typing as npt
 from glassnet import __version__
 from glassnet._checks import Array, shown
 from glassnet._files import atomic_write, finite_json, json_default
+from glassnet.nn._activations import BOUNDED_OUTPUTS
 from glassnet.optim._adam import LEGACY_SCALED_MOMENTS, MOMENTS, held_name
 from glassnet.spec import MLPSpec, check_weights
 from glassnet.train import (
@@ -62,6 +63,7 @@ from glassnet.train import (
     history_arrays,
     history_records,
 )
+from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._ensemble import member_activations
 from glassnet.train._trainer import check_resume_config
 
@@ -489,14 +491,19 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"the metadata holds {name}, which glassnet never writes")
 
 
-Groups = dict[str, dict[str, np.ndarray[Any, Any]]]
+class Groups(dict[str, dict[str, np.ndarray[Any, Any]]]):
+    """A file's arrays by group (see :func:`_groups`), and the groups read so far (``read``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: set[str] = set()
 
 
 def _groups(arrays: Mapping[str, np.ndarray[Any, Any]]) -> Groups:
     """The arrays by group, each under its name after the last '/': ``{"weights/0": {"0.weight":
     …, …}, "history": {…}, …}``, gathered in one pass, so that looking up each of a file's
     members (or finished members, or buffers) does not read every array again."""
-    groups: Groups = {}
+    groups = Groups()
     for key, value in arrays.items():
         prefix, slash, name = key.rpartition("/")
         if slash:
@@ -505,8 +512,20 @@ def _groups(arrays: Mapping[str, np.ndarray[Any, Any]]) -> Groups:
 
 
 def _group(groups: Groups, prefix: str) -> dict[str, np.ndarray[Any, Any]]:
-    """The arrays named ``prefix/<name>``, by name (a new dict)."""
+    """The arrays named ``prefix/<name>``, by name (a new dict); the group counts as read."""
+    groups.read.add(prefix)
     return dict(groups.get(prefix, {}))
+
+
+def _refuse_unread(arrays: Mapping[str, np.ndarray[Any, Any]], groups: Groups) -> None:
+    """ValueError naming the arrays no part of the metadata asked for: a member beyond its
+    ``n_members``, the resume weights of a file without a resume state, a name glassnet never
+    writes. Ignored, they would drop a trained member without a word."""
+    unread = sorted(key for key in arrays if key.rpartition("/")[0] not in groups.read)
+    if unread:
+        raise ValueError(
+            f"damaged checkpoint: it holds arrays its metadata does not describe: {shown(unread)}"
+        )
 
 
 # what a configuration saved before a field existed did, where today's default does otherwise
@@ -542,6 +561,7 @@ def _assemble(
         check_weights(spec, weights, what=f"checkpoint member {index} weights")
         members.append(_float_weights(weights, spec, f"member {index}"))
     preprocessor = _group(groups, "preprocessor")
+    scales_y = False
     if preprocessor:
         from glassnet.data import Preprocessor
 
@@ -553,11 +573,20 @@ def _assemble(
             raise ValueError(
                 f"damaged preprocessing: it gives {checked.n_outputs} columns, the model takes {spec.n_inputs}"
             )
+        scales_y = checked.scale_y
     activations = _member_activations(meta, spec, n_members)
     if config is None and meta.get("config") is not None:
         config = _config(meta["config"])
     if config is not None:
         _config_fits(config, spec, activations)
+        # as train_dataset refuses to train them: predict would read such a model's output as
+        # labels or probabilities, or undo the scaling of an output that could not reach it
+        if scales_y and (config.loss not in REGRESSION_LOSSES or config.output_activation in BOUNDED_OUTPUTS):
+            raise ValueError(
+                f"the training configuration (loss {config.loss!r}, output_activation "
+                f"{shown(config.output_activation)}) cannot have trained on the standardised target "
+                "that its preprocessing holds"
+            )
     resume = (
         _assemble_resume(meta["resume"], groups, spec, config) if meta.get("resume") is not None else None
     )
@@ -565,7 +594,7 @@ def _assemble(
     for name, value in (("metrics", metrics), ("info", info)):
         if not isinstance(value, Mapping):
             raise ValueError(f"checkpoint {name} must be a mapping, got {type(value).__name__}")
-    return Checkpoint(
+    checkpoint = Checkpoint(
         spec=spec,
         members=members,
         config=config,
@@ -577,6 +606,8 @@ def _assemble(
         resume=resume,
         activations=list(activations) if meta["version"] >= 2 else None,
     )
+    _refuse_unread(arrays, groups)
+    return checkpoint
 
 
 def _member_activations(meta: dict[str, Any], spec: MLPSpec, n_members: int) -> tuple[str, ...]:
