@@ -552,6 +552,34 @@ def test_predict_reports_bad_rows_by_line(
     assert err.count("\n") == 1 and match in err
 
 
+def test_predict_and_evaluate_name_the_values_that_overflow_a_float32_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The check was float64's: the row reached the model, and its float32 input was refused
+    as 'ensemble input holds 6.4e+38 at index (2, 3)', a standardised value at a 0-based index."""
+    run = tmp_path / "run32"
+    assert main(["train", "airfoil", *QUICK, "--float32", "--out", str(run), "--quiet"]) == 0
+    rows = tmp_path / "big.csv"
+    rows.write_text(
+        "f,a,c,v,t\n800,0,0.3,71,0.002\n800,0,0.3,1e40,0.002\n800,0,0.3,71,0.002\n800,0,0.3,-1e39,0.002\n"
+    )
+    capsys.readouterr()
+    assert main(["predict", str(run), str(rows)]) == 2
+    err = capsys.readouterr().err
+    expected = (
+        "line 3, column 4 (velocity): 1e+40 is too far from the training data: its scaled features "
+        "overflow float32; 1 more bad line, at line 5"
+    )
+    assert err.count("\n") == 1 and expected in err, err
+    data = tmp_path / "big_data.csv"  # evaluate: the same row in a data file, by its place in the data
+    data.write_text("800,0,0.3048,71.3,0.00266337,126.2\n1000,0,0.3048,1e40,0.00266337,125.2\n")
+    assert main(["evaluate", str(run), "--data", str(data)]) == 2
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.endswith(
+        "error: X[1, 3] = 1e+40 is too large: its standardised value or Fourier angles overflow float32"
+    )
+
+
 @pytest.mark.parametrize(
     "header",
     [

@@ -131,12 +131,19 @@ def read_input_rows(
 
 
 def input_check(
-    preprocessor: Preprocessor | None, names: list[str], source: str, *, airfoil: bool, path: Path | None
+    preprocessor: Preprocessor | None,
+    names: list[str],
+    source: str,
+    *,
+    airfoil: bool,
+    path: Path | None,
+    dtype: str = "float64",
 ) -> Check:
     """The checks of the rows ``predict`` reads, for :func:`parse_table`: a header that lists the
     model's features in another order is refused; a row is bad where an airfoil magnitude is
     ≤ 0 (as ``load_airfoil`` refuses it), and where the preprocessing refuses a value
-    (:func:`domain_errors`). Each bad row is named, with the lines that do not parse."""
+    (:func:`domain_errors`) for a model of ``dtype``. Each bad row is named, with the lines
+    that do not parse."""
 
     def check(table: Table) -> list[DataFormatError]:
         refuse_reordered_header(
@@ -152,7 +159,7 @@ def input_check(
         checked = {error.line for error in errors}  # a row is named once, at its first fault
         return errors + [
             error
-            for error in domain_errors(table, preprocessor, names, source, path=path)
+            for error in domain_errors(table, preprocessor, names, source, path=path, dtype=dtype)
             if error.line not in checked
         ]
 
@@ -166,18 +173,20 @@ def domain_errors(
     source: str,
     *,
     path: Path | None = None,
+    dtype: str = "float64",
 ) -> list[DataFormatError]:
     """A DataFormatError for each row whose values the preprocessing refuses: x ≤ 0 where it
-    takes a logarithm, or a value so large that standardising it overflows."""
+    takes a logarithm, or a value so large that its scaled features overflow ``dtype``, the
+    model's."""
     if preprocessor is None or len(table.values) == 0:
         return []
 
     def reason(value: float, column: int) -> str:
         if column in preprocessor.log_columns and value <= 0.0:
             return f"{value:g} must be > 0, since the model takes its logarithm"
-        return f"{value:g} is too far from the training data: its scaled features overflow float64"
+        return f"{value:g} is too far from the training data: its scaled features overflow {dtype}"
 
-    outside = preprocessor.outside_domain(table.values)  # (N, d)
+    outside = preprocessor.outside_domain(table.values, dtype)  # (N, d)
     return value_errors(table, outside, reason, source=source, names=names, path=path)
 
 
@@ -248,7 +257,12 @@ def handle(args: argparse.Namespace) -> int:
     # airfoil's checks (magnitudes > 0, its column names and units) on its 5 columns only
     airfoil = checkpoint.info.get("task") == "airfoil" and len(names) == len(FEATURE_NAMES)
     check = input_check(
-        preprocessor, names, source, airfoil=airfoil, path=None if from_stdin else Path(args.input)
+        preprocessor,
+        names,
+        source,
+        airfoil=airfoil,
+        path=None if from_stdin else Path(args.input),
+        dtype=checkpoint.spec.dtype,
     )
     by_data_file = checkpoint.info.get("task") != "moons"
     table = read_input_rows(args.input, names, model=args.model, by_data_file=by_data_file, check=check)
@@ -260,7 +274,7 @@ def handle(args: argparse.Namespace) -> int:
     if bad.size:
         raise ValueError(
             f"{source}: line {table.lines[bad[0]]}: the prediction is {prediction[bad[0]]}: the row's values "
-            "are far outside what the model was trained on (the numbers overflow float64)"
+            f"are far outside what the model was trained on (the numbers overflow {checkpoint.spec.dtype})"
             + bad_lines_note(table.lines[bad[1:]].tolist())
         )
     buffer = io.StringIO()

@@ -229,22 +229,30 @@ class Preprocessor:
             raise ValueError(f"log_columns {self.log_columns} do not exist in X of shape {array.shape}")
         return array
 
-    def outside_domain(self, X: Any) -> npt.NDArray[np.bool_]:
+    def outside_domain(self, X: Any, dtype: npt.DTypeLike = np.float64) -> npt.NDArray[np.bool_]:
         """(N, d) mask of the values ``transform_x`` refuses: those ≤ 0 in a log-transformed
         column and, once fitted, those whose standardised value z = (x̃ − μ) / σ, or the angles
-        of its Fourier features, overflow."""
-        return self._outside(self._features(X, fitting=self.n_features is None))
+        of its Fourier features, overflow; with ``dtype`` float32 (a float32 model's, which
+        takes the features in it), also those whose z lies beyond float32's range."""
+        return self._outside(self._features(X, fitting=self.n_features is None), dtype)
 
-    def check_domain(self, X: Any) -> None:
+    def check_domain(self, X: Any, dtype: npt.DTypeLike = np.float64) -> None:
         """ValueError naming the first value of X (N, d) that :meth:`outside_domain` marks, by its
-        row and column in X: what ``fit`` and ``transform_x`` refuse, for a caller who checks all
-        its rows before it takes a part of them (``fit`` names a row by its place in that part)."""
+        row and column in X: what ``fit`` and ``transform_x`` refuse (and, with ``dtype``
+        float32, what a float32 model cannot take), for a caller who checks all its rows
+        before it takes a part of them (``fit`` names a row by its place in that part)."""
         array = self._features(X, fitting=self.n_features is None)
-        self._refuse(array, self._outside(array))
+        self._refuse(array, self._outside(array, dtype), np.dtype(dtype).name)
 
-    def _outside(self, array: FloatArray) -> npt.NDArray[np.bool_]:
+    def _outside(self, array: FloatArray, dtype: npt.DTypeLike = np.float64) -> npt.NDArray[np.bool_]:
         """:meth:`outside_domain` of checked features (N, d)."""
-        return self._standardised(array)[1] if self.n_features is not None else self._log_domain(array)
+        if self.n_features is None:
+            return self._log_domain(array)
+        z, outside = self._standardised(array)
+        limit = np.finfo(np.dtype(dtype)).max
+        if limit < np.finfo(np.float64).max:
+            outside |= np.abs(z) > limit  # the sines and cosines are in [-1, 1]: z alone can overflow
+        return outside
 
     def _log_domain(self, array: FloatArray) -> npt.NDArray[np.bool_]:
         outside = np.zeros(array.shape, dtype=bool)  # (N, d)
@@ -269,7 +277,7 @@ class Preprocessor:
             outside |= self.fourier.overflows(z)
         return z, outside
 
-    def _refuse(self, array: FloatArray, outside: npt.NDArray[np.bool_]) -> None:
+    def _refuse(self, array: FloatArray, outside: npt.NDArray[np.bool_], dtype: str = "float64") -> None:
         """ValueError naming the first value of ``array`` that ``outside`` marks, if any."""
         if not outside.any():
             return
@@ -278,7 +286,7 @@ class Preprocessor:
         if column in self.log_columns and value <= 0.0:
             raise ValueError(f"column {column} is log-transformed and must be > 0, got {value} at row {row}")
         raise ValueError(
-            f"X[{row}, {column}] = {value} is too large: its standardised value or Fourier angles overflow float64"
+            f"X[{row}, {column}] = {value} is too large: its standardised value or Fourier angles overflow {dtype}"
         )
 
     def _y(self, y: Any, name: str = "y") -> FloatArray:
