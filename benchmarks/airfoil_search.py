@@ -195,8 +195,15 @@ def train(splits: list[SplitData], activations: list[str], args: argparse.Namesp
             with torch.no_grad():
                 snapshots.append(forward(x_test).cpu().numpy().astype(np.float64))
     scaled = np.mean(snapshots, axis=0)  # (K, T)
+    finite = np.isfinite(scaled).all(axis=1, keepdims=True)  # (K, 1): a model that diverged predicts NaN
+    in_db = np.where(finite, scaled, 0.0)  # inverse_transform_y refuses what is not finite
     return [
-        np.stack([s.preprocessor.inverse_transform_y(scaled[i * members + m]) for m in range(members)])
+        np.stack(
+            [
+                np.where(finite[k], s.preprocessor.inverse_transform_y(in_db[k]), np.nan)
+                for k in range(i * members, (i + 1) * members)
+            ]
+        )
         for i, s in enumerate(splits)
     ]
 
@@ -281,10 +288,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ):
         if value < 1:
             parser.error(f"{option} must be at least 1, got {value}")
-    if not 0 < args.lr < math.inf:
-        parser.error(f"--lr must be a positive number, got {args.lr}")
-    if not 0 <= args.weight_decay < math.inf:
-        parser.error(f"--weight-decay must be a number of at least 0, got {args.weight_decay}")
+    largest = float(np.finfo(np.float32).max)  # the models train in float32
+    if not 0 < args.lr <= largest:
+        parser.error(
+            f"--lr must be a positive number of float32's range (up to {largest:.3g}), got {args.lr}"
+        )
+    if not 0 <= args.weight_decay <= largest:
+        parser.error(
+            f"--weight-decay must be a number of at least 0 in float32's range (up to {largest:.3g}), "
+            f"got {args.weight_decay}"
+        )
     unknown = sorted(set(args.activations) - set(ACTIVATIONS))
     if unknown:
         parser.error(f"--activations: unknown {unknown}; choose from {', '.join(ACTIVATIONS)}")
@@ -341,6 +354,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         listed = " ".join(f"{value:.3f}" for value in each)
         print(f"split {seed}: single {singles[-1]:.3f} ({listed}), ensemble {np.mean(ensembles[-1]):.3f}")
+    diverged = sum(int(np.isnan(members[:, 0]).sum()) for members in predictions)
+    if diverged:  # their figures, and their splits' means, read nan
+        print(
+            f"{diverged} of {sum(len(members) for members in predictions)} models diverged (non-finite predictions)"
+        )
     by_seed = np.mean(ensembles, axis=0)  # (S,): each seed's mean over the splits
     spread = f" ± {np.std(by_seed, ddof=1):.3f} over {args.seeds} seeds" if args.seeds > 1 else ""
     print(
@@ -348,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{size} {np.mean(by_seed):.3f}{spread} dB ({time.perf_counter() - start:.0f} s; "
         f"{' '.join(sys.argv[1:] if argv is None else argv)})"
     )
-    return 0
+    return 1 if diverged else 0
 
 
 if __name__ == "__main__":

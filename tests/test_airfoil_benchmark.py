@@ -259,8 +259,17 @@ MAX_TORCH_SEED = 2**64 - 1
         (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
         (["--threads", "0"], "--threads must be at least 1, got 0"),
         (["--seeds", "0"], "--seeds must be at least 1, got 0"),
-        (["--lr", "-1"], "--lr must be a positive number, got -1.0"),
-        (["--weight-decay", "nan"], "--weight-decay must be a number of at least 0, got nan"),
+        (["--lr", "-1"], "--lr must be a positive number of float32's range (up to 3.4e+38), got -1.0"),
+        # float32's range: torch failed with a traceback at the first step, after the data was prepared
+        (["--lr", "1e39"], "--lr must be a positive number of float32's range (up to 3.4e+38), got 1e+39"),
+        (
+            ["--weight-decay", "nan"],
+            "--weight-decay must be a number of at least 0 in float32's range (up to 3.4e+38), got nan",
+        ),
+        (
+            ["--weight-decay", "1e39"],
+            "--weight-decay must be a number of at least 0 in float32's range (up to 3.4e+38), got 1e+39",
+        ),
         (["--plain-columns", "5"], "--plain-columns takes feature columns 0 to 4, got 5"),
         (
             ["--fourier-sigma", "0.2,x"],
@@ -319,6 +328,28 @@ def test_search_accepts_the_largest_seed_and_a_restart_with_cycles(search: Modul
     args = search.parse_args(["--cycles", "4", "--restart", "--plain-columns", "0"])
     assert args.cycles == 4 and args.restart and args.plain_columns == [0]
     assert search.parse_args([]).cycles == 1
+
+
+def test_search_reports_models_that_diverged(search: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    """A traceback from inverse_transform_y (the predictions NaN), after the whole training, and
+    no figures for the other splits and models."""
+    options = [
+        "--data",
+        str(shared_airfoil()),
+        "--splits",
+        "0",
+        "--epochs",
+        "21",
+        "--hidden",
+        "4",
+        "--lr",
+        "1000",
+    ]
+    assert search.main(options) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "split 0: single nan (nan nan nan nan nan), ensemble nan"
+    assert out[1] == "5 of 5 models diverged (non-finite predictions)"
+    assert out[2].startswith("mean over 1 splits: single nan dB, ensemble of 5 nan dB")
 
 
 def _search_refused(
