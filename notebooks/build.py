@@ -92,8 +92,9 @@ BACKPROP: list[Cell] = [
         $$
 
         $W^h$ is $3 \times 2$: row $i$ holds the weights *into* hidden unit $i$, so $w^h_{12}$
-        connects input $x_2$ to hidden unit $h_1$. The exercise's weights and input are stored
-        in `glassnet.exercise`.
+        connects input $x_2$ to hidden unit $h_1$. The maths counts rows and columns from 1,
+        NumPy from 0: $w^h_{12}$ is `W_h[0, 1]` in the code below. The exercise's weights and
+        input are stored in `glassnet.exercise`.
         """
     ),
     code(
@@ -214,8 +215,8 @@ BACKPROP: list[Cell] = [
     ),
     md(
         r"""
-        > **Try this.** Set `y = 0.0` (the consistent reading of the sheet's label: class 0)
-        > and `y = 1.0`. How do $L$ and $\partial L / \partial \hat y$ change, and why is the
+        > **Try this.** In the cell above, set `y = 0.0` (the consistent reading of the sheet's
+        > label: class 0) and then `y = 1.0`. How do $L$ and $\partial L / \partial \hat y$ change, and why is the
         > sign of the derivative different for the two classes?
         >
         > Section 3 compares your gradients with the worked solution for your $y$: for the sheet's
@@ -521,6 +522,10 @@ BACKPROP: list[Cell] = [
     ),
     code(
         """
+        def sigmoid(t):  # section 2's, again: this section also runs after the first cell alone
+            return 1.0 / (1.0 + np.exp(-t))
+
+
         def init_params(hidden, rng):
             \"\"\"PyTorch's default initialisation: W, b ~ U(-1/√fan_in, 1/√fan_in), layer by layer.\"\"\"
             params = {}
@@ -1039,9 +1044,9 @@ AIRFOIL: list[Cell] = [
     code(
         """
         torch.manual_seed(SEED)  # the starting weights come from torch's global generator
-        net = make_net(X_train.shape[1], HIDDEN)  # 5 inputs
+        net = make_net(X_train.shape[1], HIDDEN)  # one input per feature column
         optimizer = torch.optim.Adam(net.parameters(), lr=LR)
-        mse = torch.nn.MSELoss()
+        criterion = torch.nn.MSELoss()  # not `mse`: the NumPy loop above has a function of that name
         shuffle = torch.Generator().manual_seed(SEED)
         curves = {"train": [], "val": []}
 
@@ -1053,13 +1058,13 @@ AIRFOIL: list[Cell] = [
             for lo in range(0, len(order), BATCH):
                 rows = order[lo : lo + BATCH]
                 optimizer.zero_grad()
-                loss = mse(net(Xt[rows]), yt[rows])
+                loss = criterion(net(Xt[rows]), yt[rows])
                 loss.backward()  # autograd: dL/dθ for every parameter
                 optimizer.step()
                 total += loss.item() * len(rows)
             net.eval()
             with torch.no_grad():
-                curves["val"].append(mse(net(Xv), yv).item())
+                curves["val"].append(criterion(net(Xv), yv).item())
             curves["train"].append(total / len(Xt))
             if (epoch + 1) % 20 == 0:
                 print(f"epoch {epoch + 1:4}: MSE train {curves['train'][-1]:.4f}, val {curves['val'][-1]:.4f}")
