@@ -52,7 +52,6 @@ import numpy.typing as npt
 from glassnet import __version__
 from glassnet._checks import Array, shown
 from glassnet._files import atomic_write, finite_json, json_default
-from glassnet.nn._activations import BOUNDED_OUTPUTS
 from glassnet.optim._adam import LEGACY_SCALED_MOMENTS, MOMENTS, held_name
 from glassnet.spec import MLPSpec, check_weights
 from glassnet.train import (
@@ -579,13 +578,13 @@ def _assemble(
         config = _config(meta["config"])
     if config is not None:
         _config_fits(config, spec, activations)
-        # as train_dataset refuses to train them: predict would read such a model's output as
-        # labels or probabilities, or undo the scaling of an output that could not reach it
-        if scales_y and (config.loss not in REGRESSION_LOSSES or config.output_activation in BOUNDED_OUTPUTS):
+        # as train_dataset refuses to train it (and always has: the Trainer refused standardised
+        # labels before that); predict would write such a model's output as logits,
+        # probabilities and labels
+        if scales_y and config.loss not in REGRESSION_LOSSES:
             raise ValueError(
-                f"the training configuration (loss {config.loss!r}, output_activation "
-                f"{shown(config.output_activation)}) cannot have trained on the standardised target "
-                "that its preprocessing holds"
+                f"the training configuration's loss {config.loss!r} trains on targets as given, but "
+                "its preprocessing standardises them"
             )
     resume = (
         _assemble_resume(meta["resume"], groups, spec, config) if meta.get("resume") is not None else None
