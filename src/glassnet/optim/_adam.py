@@ -87,7 +87,9 @@ def adam_update(
     or neither (a first update), each a float array of ``param``'s shape, in glassnet's form
     (:func:`moments_in_scaled_form` converts torch's); the settings as :class:`Adam` takes
     them. :class:`Adam` steps with the same update unchecked: its arrays and state are its
-    own, checked when built or loaded.
+    own, checked when built or loaded. It also flushes the moments' subnormal entries every
+    128 steps (:func:`~glassnet.optim._optimizer.flush_subnormals`), which this function does
+    not: a long loop of it slows down as weights stop receiving gradients.
     """
     check_update_arrays("adam_update", param, grad, state)
     _check_state(param, state)

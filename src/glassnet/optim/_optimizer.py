@@ -16,7 +16,7 @@ ParamsLike = Iterable[Parameter] | Iterable[Mapping[str, Any]]
 
 # How often (in steps of a group) an optimizer sets its buffers' subnormal entries to zero: see
 # flush_subnormals. Every 128 steps the pass costs under 1 % of a step's time at the airfoil
-# network's size; the subnormals it removes had made the recipe's last epochs 60 % slower.
+# network's size; the subnormals it removes made the airfoil recipe's last epochs a third slower.
 SUBNORMAL_FLUSH_EVERY = 128
 
 

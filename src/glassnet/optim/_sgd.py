@@ -42,7 +42,8 @@ def sgd_update(
     ValueError naming what was expected): ``param`` and ``grad`` float arrays of one shape,
     the buffer, when present, one too, the settings as :class:`SGD` takes them. :class:`SGD`
     steps with the same update unchecked: its arrays and state are its own, checked when
-    built or loaded.
+    built or loaded; it also flushes the buffer's subnormal entries every 128 steps
+    (:func:`~glassnet.optim._optimizer.flush_subnormals`), which this function does not.
     """
     check_update_arrays("sgd_update", param, grad, state)
     if state.get("momentum_buffer") is not None:
