@@ -1096,6 +1096,21 @@ def test_a_warm_up_as_long_as_the_run_is_noted(
     assert capsys.readouterr().err == (note if over is not None else "")
 
 
+@pytest.mark.parametrize(("step_size", "noted"), [(3, True), (100, True), (2, False)])
+def test_a_step_schedule_that_never_steps_is_noted(
+    step_size: int, noted: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--schedule step with the default --step-size 100 in a shorter run trained at a constant rate, unsaid."""
+    capsys.readouterr()
+    options = ["--schedule", "step", "--step-size", str(step_size), "--epochs", "3", *TINY_AIRFOIL]
+    assert main(["train", "airfoil", *options, "--out", str(tmp_path)]) == 0
+    note = (
+        f"glassnet train airfoil: note: --step-size {step_size} is not smaller than the run of 3 epochs: the "
+        "rate stays at --lr throughout; give --step-size a smaller number\n"
+    )
+    assert capsys.readouterr().err == (note if noted else "")
+
+
 def test_a_note_is_not_printed_when_the_command_then_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
