@@ -12,6 +12,8 @@ from glassnet._checks import Array, as_float_array
 from glassnet.nn import MLP
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 
+PREDICT_ROWS = 8192  # the rows Ensemble.predict runs through the members at a time
+
 
 class Ensemble:
     """Members m = 1…k of one :class:`MLPSpec`; ŷ(x) = (1/k) Σₘ fₘ(x).
@@ -93,14 +95,29 @@ class Ensemble:
         return len(self._models)
 
     def predict(self, x: npt.ArrayLike) -> Array:
-        """Mean of the members' outputs, in float64: (N, d₀) -> (N, d_L)."""
+        """Mean of the members' outputs, in float64: (N, d₀) -> (N, d_L).
+
+        ``PREDICT_ROWS`` rows at a time: every layer keeps its input for a backward pass that
+        prediction never takes, so all N rows at once held each member's (N, width) arrays
+        (9.8 GB for a million rows through two 128-wide members of three layers); a block
+        keeps that to megabytes, and its products run no slower. The mean is summed member by
+        member and divided once, as ``np.mean`` of the members' outputs."""
         dtype = np.dtype(self.spec.dtype)
         inputs = as_float_array(x, name="ensemble input", dtype=dtype, ndim=2)
         if inputs.shape[1] != self.spec.n_inputs:
             raise ValueError(f"expected inputs of shape (N, {self.spec.n_inputs}), got {inputs.shape}")
+        mean = np.empty((len(inputs), self.spec.n_outputs))  # (N, d_L) float64
         with np.errstate(under="ignore"):
-            outputs = [model.forward(inputs).astype(np.float64) for model in self._models]
-        return np.mean(outputs, axis=0) if len(outputs) > 1 else outputs[0]
+            for start in range(0, len(inputs), PREDICT_ROWS):
+                block = inputs[start : start + PREDICT_ROWS]
+                first, *others = self._models
+                total = first.forward(block).astype(np.float64)  # a copy: the sums go into it
+                for model in others:
+                    total += model.forward(block)
+                if others:
+                    total /= len(self._models)
+                mean[start : start + len(block)] = total
+        return mean
 
 
 def member_activations(spec: MLPSpec, activations: Sequence[str] | None, k: int) -> tuple[str, ...]:
