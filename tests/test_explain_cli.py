@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -296,3 +297,31 @@ def test_subprocess() -> None:
     assert data["derivation"]["params"][0]["updated"] == pytest.approx(
         0.4 - 0.3 * float(stable_sigmoid(6.0)), abs=1e-9
     )
+
+
+def test_a_figure_of_more_weights_than_it_can_label_is_refused_before_any_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each label's place was weighed against every other edge: 130 s for a 10→50→50→1 network
+    (3,000 weights), and an unreadable figure; a wider one ran for half an hour."""
+    rng = np.random.default_rng(0)
+    sizes = [1, 16, 16, 1]  # 16 + 256 + 16 = 288 weights
+    layers = [
+        {"weight": rng.normal(size=(b, a)).tolist(), "bias": [0.0] * b, "activation": "tanh"}
+        for a, b in itertools.pairwise(sizes)
+    ]
+    layers[-1]["activation"] = "identity"
+    spec = tmp_path / "wide.json"
+    spec.write_text(
+        json.dumps({"layers": layers, "x": [0.5], "y": [1.0], "loss": "mse", "learning_rate": 0.1})
+    )
+    out, figure = tmp_path / "wide.txt", tmp_path / "wide.svg"
+    capsys.readouterr()
+    assert main(["explain", str(spec), "--no-torch", "-o", str(out), "--figure", str(figure)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "glassnet explain: error: a figure draws each weight with its value and gradient, at most 256; this "
+        "network has 288 (layer sizes [1, 16, 16, 1]): its values are in the text\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wide.json"]
+    assert main(["explain", str(spec), "--no-torch", "-o", str(out)]) == 0  # without the figure

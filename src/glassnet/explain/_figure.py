@@ -46,6 +46,10 @@ _SWEEPS = 4  # of placing every label given the others; the first given only tho
 # ruled out); each other edge under it, _NEAR times more for one through its centre, fading to
 # nothing more at a label's height from it; then the distance from the middle of its edge
 _COVERS, _CROSSING, _NEAR, _OFF_MIDDLE = 1000.0, 4.0, 4.0, 1.0
+# The most weights a figure draws, each edge with its value and gradient: a label's place is
+# weighed against every other edge, so the time grows with their square (2 s for 216 weights,
+# 130 s for 3,000), and past a few hundred labels the figure is unreadable anyway.
+MAX_FIGURE_WEIGHTS = 256
 
 
 def _math(text: str) -> str:
@@ -85,6 +89,12 @@ def draw_network(
     The loss box names the target y and the loss L; ``reading``, a line under the title, may say
     which reading of the loss is drawn (when a text derives two). Edge labels have the gid
     ``weight-ℓ-i-j`` (their lines ``edge-ℓ-i-j``), i and j from 1."""
+    weights = sum(layer.weight.size for layer in d.layers)
+    if weights > MAX_FIGURE_WEIGHTS:
+        raise ValueError(
+            f"a figure draws each weight with its value and gradient, at most {MAX_FIGURE_WEIGHTS}; this "
+            f"network has {weights} (layer sizes {list(d.notation.sizes)}): its values are in the text"
+        )
     s, n = LatexStyle(digits), d.notation
     sizes = n.sizes
     height, gap = max(sizes), _column_gap(sizes)
