@@ -109,7 +109,7 @@ def read_input_rows(
     try:
         return parse(names, check)
     except DataFormatError as error:
-        refused = error
+        refused = error.with_traceback(None)  # its frames hold the whole first parse, kept through the second
     try:
         parse([*names, "target"])
     except DataFormatError:
