@@ -1096,17 +1096,20 @@ def test_a_warm_up_as_long_as_the_run_is_noted(
     assert capsys.readouterr().err == (note if over is not None else "")
 
 
-@pytest.mark.parametrize(("step_size", "noted"), [(3, True), (100, True), (2, False)])
+@pytest.mark.parametrize(
+    ("step_size", "epochs", "noted"), [(3, 3, True), (100, 3, True), (2, 3, False), (1, 1, False)]
+)
 def test_a_step_schedule_that_never_steps_is_noted(
-    step_size: int, noted: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    step_size: int, epochs: int, noted: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--schedule step with the default --step-size 100 in a shorter run trained at a constant rate, unsaid."""
+    """--schedule step with the default --step-size 100 in a shorter run trained at a constant rate,
+    unsaid; a run of one epoch has nothing to decay into, and no smaller step size to take."""
     capsys.readouterr()
-    options = ["--schedule", "step", "--step-size", str(step_size), "--epochs", "3", *TINY_AIRFOIL]
+    options = ["--schedule", "step", "--step-size", str(step_size), "--epochs", str(epochs), *TINY_AIRFOIL]
     assert main(["train", "airfoil", *options, "--out", str(tmp_path)]) == 0
     note = (
-        f"glassnet train airfoil: note: --step-size {step_size} is not smaller than the run of 3 epochs: the "
-        "rate stays at --lr throughout; give --step-size a smaller number\n"
+        f"glassnet train airfoil: note: --step-size {step_size} is not smaller than the run of {epochs} epochs: "
+        "the rate stays at --lr throughout; give --step-size a smaller number\n"
     )
     assert capsys.readouterr().err == (note if noted else "")
 

@@ -320,8 +320,9 @@ def test_a_figure_of_more_weights_than_it_can_label_is_refused_before_any_file(
     assert main(["explain", str(spec), "--no-torch", "-o", str(out), "--figure", str(figure)]) == 2
     err = capsys.readouterr().err
     assert err == (
-        "glassnet explain: error: a figure draws each weight with its value and gradient, at most 256; this "
-        "network has 288 (layer sizes [1, 16, 16, 1]): its values are in the text\n"
+        "glassnet explain: error: a figure draws each weight with its value and gradient, at most 256 weights; "
+        "this network has 288 (layer sizes [1, 16, 16, 1]): leave the figure out, the explanation's text gives "
+        "every value\n"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wide.json"]
     assert main(["explain", str(spec), "--no-torch", "-o", str(out)]) == 0  # without the figure

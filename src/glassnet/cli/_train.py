@@ -540,8 +540,9 @@ def run_notes(config: TrainConfig) -> list[str]:
             f"{config.epochs}: the rate rises to --lr over {rising} epoch{'s' if rising > 1 else ''} and "
             "does not decay; give --warmup-epochs a smaller number"
         )
-    if config.schedule == "step" and config.step_size >= config.epochs:
-        # the first decay would come at epoch step_size, after the last
+    if config.schedule == "step" and config.step_size >= config.epochs > 1:
+        # the first decay would come at epoch step_size, after the last (a run of one epoch has
+        # no second epoch to decay at, whatever the step size)
         notes.append(
             f"--step-size {config.step_size} is not smaller than the run of {config.epochs} epochs: the rate "
             "stays at --lr throughout; give --step-size a smaller number"

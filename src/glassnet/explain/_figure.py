@@ -92,8 +92,9 @@ def draw_network(
     weights = sum(layer.weight.size for layer in d.layers)
     if weights > MAX_FIGURE_WEIGHTS:
         raise ValueError(
-            f"a figure draws each weight with its value and gradient, at most {MAX_FIGURE_WEIGHTS}; this "
-            f"network has {weights} (layer sizes {list(d.notation.sizes)}): its values are in the text"
+            f"a figure draws each weight with its value and gradient, at most {MAX_FIGURE_WEIGHTS} weights; "
+            f"this network has {weights} (layer sizes {list(d.notation.sizes)}): leave the figure out, the "
+            "explanation's text gives every value"
         )
     s, n = LatexStyle(digits), d.notation
     sizes = n.sizes

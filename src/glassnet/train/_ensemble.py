@@ -101,7 +101,9 @@ class Ensemble:
         prediction never takes, so all N rows at once held each member's (N, width) arrays
         (9.8 GB for a million rows through two 128-wide members of three layers); a block
         keeps that to megabytes, and its products run no slower. The mean is summed member by
-        member and divided once, as ``np.mean`` of the members' outputs."""
+        member and divided once, as ``np.mean`` of the members' outputs. Up to PREDICT_ROWS
+        rows the numbers are those of one pass over all of them to the bit; beyond, BLAS may
+        round a short last block's products differently in the last place."""
         dtype = np.dtype(self.spec.dtype)
         inputs = as_float_array(x, name="ensemble input", dtype=dtype, ndim=2)
         if inputs.shape[1] != self.spec.n_inputs:
