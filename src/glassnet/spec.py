@@ -104,7 +104,9 @@ class MLPSpec:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MLPSpec:
-        """Inverse of :meth:`to_dict`; unknown or missing keys raise ValueError."""
+        """Inverse of :meth:`to_dict`; unknown keys, or a missing ``sizes``, raise ValueError. The
+        other keys, when missing, take their defaults (relu, no output activation, float64, a
+        negative slope of 0.01)."""
         if not isinstance(data, Mapping):
             raise ValueError(f"an MLP spec must be a mapping, got {type(data).__name__}")
         known = {"sizes", "activation", "output_activation", "dtype", "negative_slope"}

@@ -294,7 +294,9 @@ class TrainConfig:
 
         A saved configuration is checked as a new one: one that this version refuses (say
         loss="bce" without a sigmoid output, accepted before) raises ValueError saying so,
-        rather than describing a model whose outputs would be read the wrong way.
+        rather than describing a model whose outputs would be read the wrong way; a field of
+        the wrong type (``epochs`` 5.0, ``restore_best`` 1) raises TypeError, as the
+        constructor does.
         """
         if not isinstance(data, Mapping):
             raise ValueError(f"a training configuration must be a mapping, got {type(data).__name__}")
