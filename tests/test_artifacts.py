@@ -30,7 +30,14 @@ from glassnet.train import (
     train_moons,
 )
 from glassnet.train._tasks import Run
-from glassnet.train.artifacts import PLOT_FILES, RESUME_FILE, IncompleteRunError, save_resume, write_run
+from glassnet.train.artifacts import (
+    PLOT_FILES,
+    RESUME_FILE,
+    IncompleteRunError,
+    loss_label,
+    save_resume,
+    write_run,
+)
 
 SMALL = TrainConfig(hidden=(8,), epochs=4, batch_size=128, fourier_features=0, warmup_epochs=1, seed=3)
 
@@ -369,3 +376,40 @@ def test_a_state_further_on_is_not_replaced_by_a_new_training_stopped_sooner(tmp
     with pytest.raises(FileExistsError, match=r"holds checkpoint\.npz, of another run or of your own"):
         save_resume(sooner, tmp_path)
     save_resume(further, tmp_path)  # the same state again: its own
+
+
+@pytest.mark.parametrize(
+    ("changes", "title"),
+    [
+        ({}, "2→3→1 network on the moons set"),
+        ({"hidden": ()}, "2→1 network on the moons set"),  # it read "2→→1"
+        ({"fourier_features": 4}, "18→3→1 network on the moons set"),  # it read "2→3→1"
+    ],
+)
+def test_the_figures_name_the_network_and_the_loss_they_show(
+    changes: dict[str, Any], title: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The boundary's title was built from the hidden widths alone; the loss curves' axis said
+    'loss (model units)', which nothing defined."""
+    seen: dict[str, Any] = {}
+    boundary, curves = plots.plot_decision_boundary, plots.plot_loss_curves
+
+    def boundary_seen(*args: Any, **kwargs: Any) -> Path:
+        seen["title"] = kwargs["title"]
+        return boundary(*args, **kwargs)
+
+    def curves_seen(*args: Any, **kwargs: Any) -> Path:
+        seen["ylabel"] = kwargs["ylabel"]
+        return curves(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "plot_decision_boundary", boundary_seen)
+    monkeypatch.setattr(plots, "plot_loss_curves", curves_seen)
+    write_run(train_moons(MOONS_CONFIG.replace(epochs=2, **changes)), tmp_path / "run", plots=True)
+    assert seen == {"title": title, "ylabel": "logistic loss, mean per row (target as given)"}
+
+
+def test_an_airfoil_runs_loss_axis_names_the_standardised_target() -> None:
+    run = train_airfoil(
+        load_airfoil(shared_airfoil()), TrainConfig(hidden=(4,), epochs=2, fourier_features=0)
+    )
+    assert loss_label(run) == "mean squared error (standardised target)"

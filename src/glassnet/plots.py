@@ -89,9 +89,14 @@ def _save(
 
 
 def plot_loss_curves(
-    history: Sequence[Mapping[str, float]], path: str | os.PathLike[str], *, title: str = "Loss per epoch"
+    history: Sequence[Mapping[str, float]],
+    path: str | os.PathLike[str],
+    *,
+    title: str = "Loss per epoch",
+    ylabel: str = "loss (mean per row)",
 ) -> Path:
-    """Training and validation loss against the epoch, one pair of curves per ensemble member."""
+    """Training and validation loss against the epoch, one pair of curves per ensemble member;
+    ``ylabel`` names the loss (a run's figure says which, and of what target)."""
     if not history:
         raise ValueError("plot_loss_curves needs at least one epoch of history")
     # a NaN stands for a value the record lacks, as history.csv writes it (the validation pass's refit)
@@ -137,7 +142,7 @@ def plot_loss_curves(
         axes.set_yscale("log")
     axes.set_xlabel("epoch")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 in a short run
-    axes.set_ylabel("loss (model units)")
+    axes.set_ylabel(ylabel)
     return _save(figure, path, axes, title)
 
 

@@ -329,6 +329,21 @@ class IncompleteRunError(OSError):
         self.written = written
 
 
+LOSS_NAMES = {
+    "mse": "mean squared error",
+    "half_sse": "half squared error per row",
+    "logistic": "logistic loss, mean per row",
+    "bce": "binary cross-entropy, mean per row",
+}
+
+
+def loss_label(run: Run) -> str:
+    """The loss curves' axis: which loss, and of what target; the history's losses are the
+    training loss, in the units the model trains in (a standardised target has none)."""
+    scaled = run.preprocessor is not None and run.preprocessor.scale_y
+    return f"{LOSS_NAMES[run.config.loss]} ({'standardised target' if scaled else 'target as given'})"
+
+
 def write_plots(run: Run, out: Path) -> dict[str, Path]:
     """The run's figures (see the module docstring)."""
     from glassnet import plots
@@ -336,7 +351,10 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
     written: dict[str, Path] = {}
     if run.result.history:
         written["loss_curves"] = plots.plot_loss_curves(
-            run.result.history, out / "loss_curves.png", title=f"{run.task}: loss per epoch"
+            run.result.history,
+            out / "loss_curves.png",
+            title=f"{run.task}: loss per epoch",
+            ylabel=loss_label(run),
         )
     if not run.result.members:
         return written
@@ -349,7 +367,7 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
                 run.y,
                 out / "decision_boundary.png",
                 output_activation=ensemble.spec.output_activation,
-                title=f"2→{'→'.join(map(str, run.config.hidden))}→1 network on the {run.task} set",
+                title=f"{'→'.join(map(str, ensemble.spec.sizes))} network on the {run.task} set",
             )
         return written
     # refit: the model kept was trained on the validation rows, which its "train" covers; its
