@@ -56,5 +56,6 @@ def test_demo_airfoil_not_found_gives_advice_the_demo_can_follow(
     assert text == (
         "Airfoil self-noise: skipped, the data file is not found; get it with "
         "`glassnet data fetch airfoil`, or set GLASSNET_DATA to a copy you have "
-        "(`glassnet data info` shows where glassnet looks)."
-    )
+        f"(`glassnet data info` shows where glassnet looks). Nothing was written to {tmp_path / 'demo'}."
+    )  # the folder given is said to stay empty (it was, without a word)
+    assert airfoil_section(None).endswith("shows where glassnet looks).")  # no folder, nothing to say

@@ -109,18 +109,20 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
     if out is not None:  # before the training, which the refusal would otherwise follow
         _refuse_another_run(out)
 
+    # the folder the airfoil part would have written: said to stay empty when the part is skipped
+    unwritten = "" if out is None else f" Nothing was written to {out}."
     try:
         dataset = load_airfoil()
     except FileNotFoundError as error:
         if os.environ.get(DATA_ENV_VAR):  # set, to the wrong place: the error says which and how to fix it
-            return f"Airfoil self-noise: skipped, the data file is not found: {error}"
+            return f"Airfoil self-noise: skipped, the data file is not found: {error}{unwritten}"
         return (  # the loader's own advice names --data, which the demo does not take
             "Airfoil self-noise: skipped, the data file is not found; get it with "
             f"`glassnet data fetch airfoil`, or set {DATA_ENV_VAR} to a copy you have "
-            "(`glassnet data info` shows where glassnet looks)."
+            f"(`glassnet data info` shows where glassnet looks).{unwritten}"
         )
     except ValueError as error:  # found, but not the data set: the tour goes on without it
-        return f"Airfoil self-noise: the data file cannot be used: {error}"
+        return f"Airfoil self-noise: the data file cannot be used: {error}{unwritten}"
     config = TrainConfig(hidden=(64, 64), epochs=epochs, lr=5e-3, warmup_epochs=3, batch_size=64)
     try:
         run = train_airfoil(dataset, config, handle_sigint=False)

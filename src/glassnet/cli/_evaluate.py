@@ -30,7 +30,7 @@ MODEL_HELP = f"model file, or run folder (its {MODEL_FILE}, or the {RESUME_FILE}
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "evaluate",
-        help="metrics of a saved model (RMSE, MAE, R² in the target's units, dB for airfoil; accuracy for a classifier)",
+        help="metrics of a saved model (RMSE and MAE in the target's units, dB for airfoil, and R²; accuracy for a classifier)",
         description="Load MODEL (a model.npz or a run folder) and measure it on its data.",
     )
     parser.add_argument("model", metavar="MODEL", help=MODEL_HELP)
