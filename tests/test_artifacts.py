@@ -396,6 +396,7 @@ def test_the_figures_name_the_network_and_the_loss_they_show(
 
     def boundary_seen(*args: Any, **kwargs: Any) -> Path:
         seen["title"] = kwargs["title"]
+        seen["held_out"] = len(kwargs["held_out"])  # the test rows, drawn hollow
         return boundary(*args, **kwargs)
 
     def curves_seen(*args: Any, **kwargs: Any) -> Path:
@@ -405,7 +406,11 @@ def test_the_figures_name_the_network_and_the_loss_they_show(
     monkeypatch.setattr(plots, "plot_decision_boundary", boundary_seen)
     monkeypatch.setattr(plots, "plot_loss_curves", curves_seen)
     write_run(train_moons(MOONS_CONFIG.replace(epochs=2, **changes)), tmp_path / "run", plots=True)
-    assert seen == {"title": title, "ylabel": "logistic loss, mean per row (target as given)"}
+    assert seen == {
+        "title": title,
+        "held_out": 100,
+        "ylabel": "logistic loss, mean per row (target as given)",
+    }
 
 
 def test_an_airfoil_runs_loss_axis_names_the_standardised_target() -> None:

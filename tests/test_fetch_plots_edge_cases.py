@@ -247,6 +247,18 @@ _LABELS = np.array([0.0, 1.0, 1.0])
             ),
             r"^resolution must be an integer ≥ 2 \(grid points per axis\), got 2\.5$",
         ),
+        (
+            lambda path: plot_decision_boundary(
+                _predict, _POINTS, _LABELS, path, output_activation=None, held_out=[0, 3]
+            ),
+            r"^held_out must be indices of the 3 points \(a 1-D integer array\), got array\(\[0, 3\]\)$",
+        ),
+        (
+            lambda path: plot_decision_boundary(
+                _predict, _POINTS, _LABELS, path, output_activation=None, held_out=[0.5]
+            ),
+            r"^held_out must be indices of the 3 points \(a 1-D integer array\), got array\(\[0\.5\]\)$",
+        ),
     ],
     ids=[
         "pvm-no-parts",
@@ -260,6 +272,8 @@ _LABELS = np.array([0.0, 1.0, 1.0])
         "boundary-labels",
         "boundary-resolution-1",
         "boundary-resolution-float",
+        "boundary-held-out-range",
+        "boundary-held-out-float",
     ],
 )
 def test_figures_refuse_inputs_they_cannot_draw(draw: Any, pattern: str, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import metric_text
+from glassnet._checks import metric_text, shown
 from glassnet._files import atomic_write
 
 __all__ = [
@@ -73,13 +73,14 @@ def _save(
     *,
     grid: bool = True,
     legend: str = "best",
+    legend_size: str | None = None,
 ) -> Path:
     """Title, grid and legend on ``axes``, then draw ``figure`` into ``path`` atomically; the
     format comes from the suffix (.png, .svg, .pdf)."""
     axes.set_title(title)
     if grid:
         axes.grid(True, alpha=0.3)
-    axes.legend(loc=legend)
+    axes.legend(loc=legend, fontsize=legend_size)
     target = Path(path)
     fmt = SAVE_FORMATS.get(target.suffix.lower())
     if fmt is None:
@@ -243,12 +244,14 @@ def plot_decision_boundary(
     output_activation: str | None,
     title: str = "Decision boundary",
     resolution: int = 200,
+    held_out: npt.ArrayLike | None = None,
 ) -> Path:
     """Filled P(y = 1) over the plane with the boundary ŷ = t and the points, for 2-D inputs.
 
     ``predict`` gives the model's output ŷ for (M, 2) points: a logit (``output_activation``
     None, P = σ(ŷ), t = 0) or a probability ("sigmoid", P = ŷ, t = 0.5); see
-    :func:`glassnet.train.decision_threshold`.
+    :func:`glassnet.train.decision_threshold`. ``held_out``: the indices of the points the
+    model never trained on (the test rows), drawn hollow.
     """
     from glassnet.train._metrics import class_probability, decision_threshold
 
@@ -266,6 +269,18 @@ def plot_decision_boundary(
         )
     if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer) or resolution < 2:
         raise ValueError(f"resolution must be an integer ≥ 2 (grid points per axis), got {resolution!r}")
+    test = np.zeros(len(points), dtype=bool)  # (N,) the held-out points
+    if held_out is not None:
+        rows = np.asarray(held_out)
+        if (
+            rows.ndim != 1
+            or rows.dtype.kind not in "iu"
+            or (rows.size and not 0 <= rows.min() <= rows.max() < len(points))
+        ):
+            raise ValueError(
+                f"held_out must be indices of the {len(points)} points (a 1-D integer array), got {shown(rows)}"
+            )
+        test[rows] = True
     margin = 0.5
     x1 = np.linspace(points[:, 0].min() - margin, points[:, 0].max() + margin, resolution)
     x2 = np.linspace(points[:, 1].min() - margin, points[:, 1].max() + margin, resolution)
@@ -282,19 +297,25 @@ def plot_decision_boundary(
     filled = axes.contourf(grid1, grid2, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
     threshold = decision_threshold(output_activation)
     axes.contour(grid1, grid2, output, levels=[threshold], colors="black", linewidths=1.5)
+    axes.plot([], [], color="black", linewidth=1.5, label="boundary, P = ½")  # the contour's legend entry
     for label, marker in ((0.0, "o"), (1.0, "^")):
-        chosen = labels == label
-        axes.scatter(
-            points[chosen, 0],
-            points[chosen, 1],
-            s=14,
-            marker=marker,
-            edgecolors="black",
-            linewidths=0.4,
-            color="#2166ac" if label == 0 else "#b2182b",
-            label=f"class {label:g}",
-        )
+        colour = "#2166ac" if label == 0 else "#b2182b"
+        for part, hollow in ((~test, False), (test, True)):
+            chosen = (labels == label) & part
+            if hollow and not chosen.any():
+                continue
+            axes.scatter(
+                points[chosen, 0],
+                points[chosen, 1],
+                s=14,
+                marker=marker,
+                edgecolors=colour if hollow else "black",
+                linewidths=0.9 if hollow else 0.4,
+                facecolors="none" if hollow else colour,
+                label=f"class {label:g}" + (", test" if hollow else ""),
+            )
     figure.colorbar(filled, ax=axes, label="P(class 1)")
     axes.set_xlabel("x₁")
     axes.set_ylabel("x₂")
-    return _save(figure, path, axes, title, grid=False, legend="upper right")
+    # small: five entries over the points (hollow ones the held-out test rows)
+    return _save(figure, path, axes, title, grid=False, legend="upper right", legend_size="x-small")

@@ -368,6 +368,7 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
                 out / "decision_boundary.png",
                 output_activation=ensemble.spec.output_activation,
                 title=f"{'→'.join(map(str, ensemble.spec.sizes))} network on the {run.task} set",
+                held_out=run.split.test,
             )
         return written
     # refit: the model kept was trained on the validation rows, which its "train" covers; its
