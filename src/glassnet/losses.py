@@ -47,8 +47,8 @@ def overflow_advice(dtype: npt.DTypeLike, *, learning_rate: bool = True) -> str:
     """What to say when a number overflowed (or a prediction is NaN/inf) in ``dtype``.
 
     float32 overflows beyond 3.4e38 (so does the square of an error ŷ − y beyond about 1.8e19);
-    float64 beyond 1.8e308. The usual causes are unscaled inputs or (``learning_rate``) a learning rate that
-    diverged.
+    float64 beyond 1.8e308. The usual causes are unscaled inputs or (``learning_rate``) a
+    learning rate that diverged.
     """
     resolved = np.dtype(dtype)
     largest = float(np.finfo(resolved).max) if resolved.kind == "f" else float(np.finfo(np.float64).max)
