@@ -473,7 +473,7 @@ def test_under_refit_the_final_pass_trains_the_epochs_early_stopping_chose(
     assert main(["train", "airfoil", *EARLY_STOPPING, *options, "--out", str(tmp_path)]) == 0
     assert capsys.readouterr().err == ""
     document = json.loads((tmp_path / "metrics.json").read_text())
-    assert document["members"] == [{"member": 0, **member}]
+    assert document["members"] == [{"member": 0, "activation": "relu", **member}]
     cut = "retrained on the training and validation rows for as many epochs as its validation pass kept (patience > 0"
     assert (cut in document["protocol"]) == ("--patience" in options and "--no-refit" not in options)
     with open(tmp_path / "history.csv") as handle:  # the epochs reported are the history's

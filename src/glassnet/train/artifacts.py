@@ -191,6 +191,9 @@ def metrics_document(run: Run) -> dict[str, Any]:
         "members": [
             {
                 "member": member.member,
+                # each member's own: the config's activation is the names the members take in turn
+                # (the default's ["relu", "tanh"] for a single ReLU model)
+                "activation": run.config.member_activation(member.member),
                 **_pass_summary(member),
                 **(
                     {"validation_pass": _pass_summary(validated[member.member])}
