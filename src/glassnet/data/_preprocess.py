@@ -236,23 +236,16 @@ class Preprocessor:
         takes the features in it), also those whose z lies beyond float32's range."""
         return self._outside(self._features(X, fitting=self.n_features is None), dtype)
 
-    def check_domain(self, X: Any, dtype: npt.DTypeLike = np.float64) -> None:
+    def check_domain(self, X: Any) -> None:
         """ValueError naming the first value of X (N, d) that :meth:`outside_domain` marks, by its
-        row and column in X: what ``fit`` and ``transform_x`` refuse (and, with ``dtype``
-        float32, what a float32 model cannot take), for a caller who checks all its rows
-        before it takes a part of them (``fit`` names a row by its place in that part)."""
+        row and column in X: what ``fit`` and ``transform_x`` refuse, for a caller who checks all
+        its rows before it takes a part of them (``fit`` names a row by its place in that part)."""
         array = self._features(X, fitting=self.n_features is None)
-        self._refuse(array, self._outside(array, dtype), np.dtype(dtype).name)
+        self._refuse(array, self._outside(array))
 
     def _outside(self, array: FloatArray, dtype: npt.DTypeLike = np.float64) -> npt.NDArray[np.bool_]:
         """:meth:`outside_domain` of checked features (N, d)."""
-        if self.n_features is None:
-            return self._log_domain(array)
-        z, outside = self._standardised(array)
-        limit = np.finfo(np.dtype(dtype)).max
-        if limit < np.finfo(np.float64).max:
-            outside |= np.abs(z) > limit  # the sines and cosines are in [-1, 1]: z alone can overflow
-        return outside
+        return self._standardised(array, dtype)[1] if self.n_features is not None else self._log_domain(array)
 
     def _log_domain(self, array: FloatArray) -> npt.NDArray[np.bool_]:
         outside = np.zeros(array.shape, dtype=bool)  # (N, d)
@@ -266,13 +259,20 @@ class Preprocessor:
             out[:, column] = np.log(array[:, column])
         return out
 
-    def _standardised(self, array: FloatArray) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    def _standardised(
+        self, array: FloatArray, dtype: npt.DTypeLike = np.float64
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
         """z = (x̃ − μ) / σ (N, d), and the mask of the values the transform refuses (where z is
-        not meaningful): outside the log's domain, or overflowing in z or in the Fourier angles."""
+        not meaningful): outside the log's domain, or overflowing in z or in the Fourier angles;
+        with ``dtype`` float32 (a float32 model's, which takes the features in it), also beyond
+        float32's range."""
         outside = self._log_domain(array)
         with np.errstate(over="ignore", invalid="ignore"):
             z = self.x_scaler.transform(self._log(np.where(outside, 1.0, array)))  # (N, d)
         outside |= ~np.isfinite(z)
+        limit = np.finfo(np.dtype(dtype)).max
+        if limit < np.finfo(np.float64).max:
+            outside |= np.abs(z) > limit  # the sines and cosines are in [-1, 1]: z alone can overflow
         if self.fourier is not None:
             outside |= self.fourier.overflows(z)
         return z, outside
@@ -341,13 +341,14 @@ class Preprocessor:
             raise ValueError(f"Preprocessor.{method} called before fit")
         return mean, scale
 
-    def transform_x(self, X: Any) -> FloatArray:
+    def transform_x(self, X: Any, dtype: npt.DTypeLike = np.float64) -> FloatArray:
         """z = (x̃ − μₓ) / σₓ with x̃ the log-transformed features, then the Fourier features.
-        (N, d) -> (N, n_outputs)."""
+        (N, d) -> (N, n_outputs), in float64; ``dtype`` float32 (that of the model they are
+        for) also refuses a z beyond float32's range, which the model could not take."""
         self._y_parameters("transform_x")
         array = self._features(X)
-        z, outside = self._standardised(array)  # (N, d)
-        self._refuse(array, outside)
+        z, outside = self._standardised(array, dtype)  # (N, d)
+        self._refuse(array, outside, np.dtype(dtype).name)
         return z if self.fourier is None else self.fourier.transform(z)
 
     def inverse_transform_x(self, Z: Any) -> FloatArray:

@@ -133,11 +133,13 @@ def predict_raw(ensemble: Ensemble, preprocessor: Preprocessor | None, x: npt.Ar
             f"predict_raw takes a model of one output, got {ensemble.spec.n_outputs}; "
             "use Ensemble.predict for several"
         )
-    if preprocessor is not None and ensemble.spec.dtype != "float64":
-        # transform_x checks float64's range; a float32 member would refuse a scaled value
-        # beyond its own, naming neither the row's value nor its column
-        preprocessor.check_domain(x, ensemble.spec.dtype)
-    features = preprocessor.transform_x(x) if preprocessor is not None else np.asarray(x, dtype=np.float64)
+    # in the model's dtype's range: a float32 member would refuse a scaled value beyond its own,
+    # naming neither the row's value nor its column
+    features = (
+        preprocessor.transform_x(x, ensemble.spec.dtype)
+        if preprocessor is not None
+        else np.asarray(x, dtype=np.float64)
+    )
     output = ensemble.predict(features)[:, 0]  # (N,)
     if preprocessor is not None and preprocessor.scale_y:
         return np.asarray(preprocessor.inverse_transform_y(output), dtype=np.float64)
