@@ -66,7 +66,7 @@ import numpy.typing as npt
 import glassnet
 from glassnet import losses, nn, optim
 from glassnet._checks import as_float_array
-from glassnet.optim._optimizer import SUBNORMAL_FLUSH_EVERY
+from glassnet.optim._optimizer import SUBNORMAL_FLUSH_EVERY, flush_subnormals
 
 Array = npt.NDArray[np.floating[Any]]
 Step = Callable[[Array, Array], float]
@@ -191,7 +191,6 @@ def make_floor_step(
     params = [view for block in blocks for view in (block[:, :-1], block[:, -1])]
     u, w2, scratch = np.zeros_like(theta), np.zeros_like(theta), np.empty_like(theta)
     beta1, beta2 = betas
-    tiny = np.finfo(dtype).tiny
     buffers: dict[int, tuple[Array, ...]] = {}
     t = 0
 
@@ -247,8 +246,8 @@ def make_floor_step(
         scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**t) * k)
         theta -= scratch
         if t % SUBNORMAL_FLUSH_EVERY == 0:
-            for moment in (u, w2):
-                moment[np.abs(moment) < tiny] = 0
+            flush_subnormals(u)
+            flush_subnormals(w2)
         return loss
 
     return step, params

@@ -11,7 +11,8 @@ from glassnet.exercise import exercise_network
 from glassnet.explain import Explanation, explain, explain_exercise
 from glassnet.explain._document import _letters
 from glassnet.explain._symbols import LatexStyle, Style
-from glassnet.nn import MLP, Linear, ReLU, Sequential, Tanh
+from glassnet.nn import MLP, Linear, ReLU, Sequential
+from test_explain_edge_cases import one_unit_network
 
 
 def _words(text: str) -> str:
@@ -206,11 +207,7 @@ def test_chain_rule_sections_are_3a_3b_for_several_parameters() -> None:
 
 def test_a_one_by_one_layer_writes_its_product_once() -> None:
     """W a of a 1 × 1 layer was written twice: "1 · 5.55e-17 + 0", then "1·5.55e-17 + 0"."""
-    model = Sequential(Linear(1, 1), Tanh(), Linear(1, 1))
-    model[0].weight.data[...] = 0.5
-    model[0].bias.data[...] = 1.0
-    model[2].weight.data[...] = -2.0
-    model[2].bias.data[...] = 0.25
+    model = one_unit_network()
     for fmt, out in _all_formats(explain(model, [2.0], 1.0, loss="mse", check_torch=False)).items():
         assert ("0.5·2" not in out) and (r"0.5\cdot2" not in out), fmt
     text = explain(model, [2.0], 1.0, loss="mse", check_torch=False).to_text()

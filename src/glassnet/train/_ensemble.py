@@ -109,10 +109,10 @@ class Ensemble:
         if inputs.shape[1] != self.spec.n_inputs:
             raise ValueError(f"expected inputs of shape (N, {self.spec.n_inputs}), got {inputs.shape}")
         mean = np.empty((len(inputs), self.spec.n_outputs))  # (N, d_L) float64
+        first, *others = self._models
         with np.errstate(under="ignore"):
             for start in range(0, len(inputs), PREDICT_ROWS):
                 block = inputs[start : start + PREDICT_ROWS]
-                first, *others = self._models
                 total = first.forward(block).astype(np.float64)  # a copy: the sums go into it
                 for model in others:
                     total += model.forward(block)
