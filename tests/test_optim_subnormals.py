@@ -142,3 +142,81 @@ def test_a_state_saved_between_flushes_resumes_to_the_same_weights(name: str) ->
         dead.grad = rng.normal(size=4).astype(np.float32) if step < 10 else np.zeros(4, np.float32)
         opt.step()
     np.testing.assert_array_equal(np.concatenate([live.data, dead.data]), straight)
+
+
+# -- the Trainer's torch engine flushes torch's buffers at the same steps -----------------------
+
+
+def _engines_with_dead_units(**changes: Any) -> list[Any]:
+    """Both engines on a 1→4→1 ReLU net, float64, β = 0.6, no weight decay: hidden units 0 and 1
+    fire for the rows x = 1 (0–9) and never for the rows x = −1 (10–19); units 2 and 3 fire for
+    every row."""
+    from glassnet.spec import MLPSpec, build_mlp
+    from glassnet.train import TrainConfig
+    from glassnet.train._engines import NumpyEngine, TorchEngine
+
+    spec = MLPSpec(sizes=(1, 4, 1), activation="relu")
+    config = TrainConfig(
+        **{
+            "hidden": (4,),
+            "activation": "relu",
+            "beta1": 0.6,
+            "beta2": 0.6,
+            "batch_size": 10,
+            "lr": 1e-3,
+            "weight_decay": 0.0,  # λθ would keep every gradient from zero
+            **changes,
+        }
+    )
+    weights = build_mlp(spec, rng=np.random.default_rng(0)).state_dict()
+    weights["0.weight"] = np.array([[1.0], [1.0], [0.0], [0.0]])
+    weights["0.bias"] = np.array([0.0, 0.0, 1.0, 1.0])
+    x = np.r_[np.ones(10), -np.ones(10)].reshape(-1, 1)
+    y = np.linspace(-1.0, 1.0, 20).reshape(-1, 1)
+    return [cls(spec, weights, config, x, y) for cls in (NumpyEngine, TorchEngine)]
+
+
+def _train_dead(engines: list[Any]) -> None:
+    """10 steps on the rows that fire units 0 and 1, then STEPS − 10 on those that do not:
+    their weights' moments decay into the subnormal range after about 1400 steps."""
+    for engine in engines:
+        engine.begin_epoch(np.arange(20))
+        for step in range(STEPS):
+            engine.train_batch(*((0, 10) if step < 10 else (10, 20)))
+
+
+def _torch_buffers(engine: Any) -> dict[str, np.ndarray]:
+    state = engine.optimizer.state
+    return {
+        f"{key} {index}": value.numpy()
+        for index, parameter in enumerate(engine.optimizer.param_groups[0]["params"])
+        for key, value in state[parameter].items()
+        if key != "step" and value is not None
+    }
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_the_torch_engine_flushes_its_buffers_as_the_numpy_engine(optimizer: str) -> None:
+    changes = {"optimizer": optimizer, "momentum": 0.6} if optimizer == "sgd" else {"optimizer": optimizer}
+    numpy_engine, torch_engine = _engines_with_dead_units(**changes)
+    _train_dead([numpy_engine, torch_engine])
+    buffers = _torch_buffers(torch_engine)
+    assert buffers
+    assert {key: _subnormal(value) for key, value in buffers.items()} == dict.fromkeys(buffers, 0)
+    for name, values in numpy_engine.get_weights().items():
+        np.testing.assert_allclose(torch_engine.get_weights()[name], values, rtol=1e-9, atol=0, err_msg=name)
+
+
+def test_without_the_flush_the_torch_engines_buffers_would_hold_subnormals(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_optimizer, "SUBNORMAL_FLUSH_EVERY", 10**9)
+    _, torch_engine = _engines_with_dead_units(optimizer="adam")
+    _train_dead([torch_engine])
+    assert any(_subnormal(value) for value in _torch_buffers(torch_engine).values())
+
+
+def test_the_torch_engine_leaves_a_second_moment_that_zero_would_not_replace() -> None:
+    # ε = 1e-300: the step is about u / √v̂, so a subnormal v̂ is a number it uses (as in glassnet's Adam)
+    _, torch_engine = _engines_with_dead_units(optimizer="adam", eps=1e-300)
+    assert torch_engine._flushed == ("exp_avg",)

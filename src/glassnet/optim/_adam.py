@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from glassnet._checks import Array, finite_float, shown
 from glassnet.optim._optimizer import (
@@ -43,6 +44,18 @@ def held_name(name: str) -> str:
     if name in SCALED_MOMENTS:
         return SCALED_MOMENTS[name][0]
     return LEGACY_SCALED_MOMENTS.get(name, name)
+
+
+def second_moment_flushable(eps: float, beta2: float, dtype: npt.DTypeLike) -> bool:
+    """Whether Adam's second moments may have their subnormal entries flushed to zero (see
+    :func:`~glassnet.optim._optimizer.flush_subnormals`) without changing any step.
+
+    v̂ enters the step as √v̂ + ε/c, with ε/c ≥ ε √(1 − β₂): where √tiny is below a quarter of
+    that times the dtype's epsilon, a subnormal v̂ adds less than half a unit in the last place
+    to it, and zero gives the same sum. Not so with ε = 0, where the step is u / √v̂.
+    """
+    info = np.finfo(dtype)
+    return bool(eps * math.sqrt(1.0 - beta2) * info.eps > 4.0 * math.sqrt(info.tiny))
 
 
 def adam_update(
@@ -344,11 +357,7 @@ class Adam(Optimizer):
         if u is None:
             return
         flush_subnormals(u)
-        # v̂ enters the step as √v̂ + ε/c, with ε/c ≥ ε √(1 − β₂): where √tiny is below a quarter
-        # of that times the dtype's epsilon, a subnormal v̂ adds less than half a unit in the last
-        # place to it, and zero gives the same sum (not so with ε = 0: u / 0).
-        info = np.finfo(u.dtype)
-        if settings["eps"] * math.sqrt(1.0 - settings["betas"][1]) * info.eps > 4.0 * math.sqrt(info.tiny):
+        if second_moment_flushable(settings["eps"], settings["betas"][1], u.dtype):
             for key in ("exp_avg_sq", "max_exp_avg_sq"):
                 if key in state:
                     flush_subnormals(state[key])

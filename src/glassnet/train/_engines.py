@@ -38,8 +38,8 @@ from glassnet._checks import Array
 from glassnet._torch_losses import glassnet_bce
 from glassnet.losses import BCELoss, Loss, MSELoss, get_loss
 from glassnet.nn import Parameter
-from glassnet.optim import SGD, Adam, AdamW, Optimizer, moments_in_torch_form
-from glassnet.optim._adam import held_name
+from glassnet.optim import SGD, Adam, AdamW, Optimizer, _optimizer, moments_in_torch_form
+from glassnet.optim._adam import held_name, second_moment_flushable
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 from glassnet.train._config import TrainConfig
 from glassnet.train._cuda_graph import CapturedStep, capture_step, warm_up_undone
@@ -319,6 +319,18 @@ class TorchEngine:
         self._sums = torch.zeros(3, dtype=torch.float64, device=self.device)
         # steps taken, counted here: torch's SGD keeps no count, and Adam's, fused, is on the device
         self._steps = 0
+        # the optimizer's buffers whose subnormal entries are set to zero every
+        # SUBNORMAL_FLUSH_EVERY steps on the CPU, as glassnet's optimizers flush theirs
+        # (flush_subnormals): torch flushes none, and a CPU computes slowly with them; a GPU
+        # computes with them at full speed, and a captured step runs no Python
+        self._flushed: tuple[str, ...] = ()
+        if self.device.type == "cpu":
+            if config.optimizer == "sgd":
+                self._flushed = ("momentum_buffer",)
+            elif second_moment_flushable(config.eps, config.beta2, spec.dtype):
+                self._flushed = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+            else:
+                self._flushed = ("exp_avg",)
         self._threads_before: int | None = None
         if config.threads > 0:  # last, so that an engine that failed to start changed nothing
             self._threads_before = torch.get_num_threads()
@@ -345,6 +357,8 @@ class TorchEngine:
         self._steps += 1
         if self._graphs is None:
             self._step(xb, yb)
+            if self._flushed and self._steps % _optimizer.SUBNORMAL_FLUSH_EVERY == 0:  # at glassnet's steps
+                self._flush_subnormals()
             return
         captured = self._graphs.get(stop - start)
         if captured is None:
@@ -378,6 +392,17 @@ class TorchEngine:
             if self.reduction == "mean":  # Σ row loss = value × rows, else value
                 stats[0] *= len(xb)
             self._sums += stats
+
+    def _flush_subnormals(self) -> None:
+        """Set the subnormal entries of the optimizer's buffers named in ``_flushed`` to zero."""
+        torch = self.torch
+        tiny = torch.finfo(self.tdtype).tiny
+        with torch.no_grad():
+            for state in self.optimizer.state.values():
+                for key in self._flushed:
+                    buffer = state.get(key)
+                    if buffer is not None:  # SGD without momentum keeps None
+                        buffer.masked_fill_(buffer.abs() < tiny, 0.0)
 
     def epoch_sums(self) -> tuple[float, float, float]:
         loss, first, second = self._sums.tolist()  # waits for the device
