@@ -98,6 +98,57 @@ def test_a_tilde_in_out_and_model_is_the_home_folder(
     assert not (tmp_path / "~").exists()
 
 
+NO_USER = "~glassnet-no-such-user"  # a ~user with no home folder: a shell leaves it as it is
+
+
+def test_a_file_named_with_a_tilde_is_read_as_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``'~old.csv'`` (quoted, or a name a script built) names no user's home folder: it is the
+    file of that name, as the shell leaves it. pathlib's expanduser raised RuntimeError, a traceback."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "moons", *QUICK, "--no-plots", "--out", "run"]) == 0
+    (tmp_path / "~old.csv").write_text("0.5,0.25\n")
+    capsys.readouterr()
+    assert main(["predict", "run", "~old.csv", "-o", "~new.csv"]) == 0
+    assert (tmp_path / "~new.csv").read_text().startswith("x1,x2,logit,probability,label\n")
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["predict", "run", f"{NO_USER}/rows.csv"], f"input file {NO_USER}/rows.csv does not exist"),
+        (["data", "info", "--data", f"{NO_USER}/x.csv"], f"data path {NO_USER}/x.csv does not exist"),
+        (["evaluate", f"{NO_USER}/run"], f"no model file at {NO_USER}/run"),
+        (["predict", "run", "-", "-o", f"{NO_USER}/out.csv"], f"{NO_USER} does not exist"),
+    ],
+    ids=["predict", "data-info", "model", "output"],
+)
+def test_a_tilde_user_without_a_home_is_a_path_that_does_not_exist(
+    command: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "moons", *QUICK, "--no-plots", "--out", "run"]) == 0
+    capsys.readouterr()
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_glassnet_data_naming_a_tilde_user_without_a_home_is_named(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("GLASSNET_DATA", f"{NO_USER}/x.csv")
+    assert main(["data", "info"]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"glassnet data info: error: GLASSNET_DATA={NO_USER}/x.csv does not exist; "
+    )
+
+
 @pytest.mark.parametrize("command", [["train", "moons", *QUICK, "--force"], ["demo"]])
 def test_an_empty_out_is_refused(
     command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -257,6 +257,13 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return atomic_write(path, write)
 
 
+def expand_user(path: str | os.PathLike[str]) -> Path:
+    """``path`` with a leading ``~`` or ``~user`` replaced by that home folder, as a shell does,
+    and left as it is where there is no such user (a file named ``~old.csv``), as a shell
+    leaves it too: ``Path.expanduser`` raises RuntimeError there."""
+    return Path(os.path.expanduser(os.fspath(path)))
+
+
 def given_path(path: str | os.PathLike[str], what: str) -> Path:
     """``path`` with ``~`` expanded. An empty one (an unset ``"$MODEL"`` in a script) is refused
     with ValueError naming ``what``: ``Path("")`` is the current folder, which a command would
@@ -265,7 +272,7 @@ def given_path(path: str | os.PathLike[str], what: str) -> Path:
     if not text.strip():
         kind = "an empty" if not text else "a blank"
         raise ValueError(f"{what} is {kind} path; expected a file or folder name, got {text!r}")
-    return Path(path).expanduser()
+    return expand_user(path)
 
 
 def dash_hint(path: Path) -> str:
@@ -314,7 +321,7 @@ def refuse_same_file(path: str | os.PathLike[str], other: str | os.PathLike[str]
     For an output that would overwrite a file the same command reads or writes, which
     ``--force`` (meant for a previous output) must not allow.
     """
-    first, second = Path(path).expanduser(), Path(other).expanduser()
+    first, second = expand_user(path), expand_user(other)
     if first.resolve() == second.resolve() or (
         first.exists() and second.exists() and os.path.samefile(first, second)
     ):

@@ -6,11 +6,11 @@ import argparse
 import os
 import sys
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from glassnet._files import expand_user
 from glassnet.cli._train import parse_float
 from glassnet.data import (
     AIRFOIL_URL,
@@ -93,7 +93,7 @@ def handle_fetch(args: argparse.Namespace) -> int:
     if (
         args.dest is None
         and env
-        and Path(env).expanduser().resolve() not in (path.resolve(), path.parent.resolve())
+        and expand_user(env).resolve() not in (path.resolve(), path.parent.resolve())
     ):
         print(
             f"glassnet data fetch: note: {DATA_ENV_VAR}={env} is set and is looked at before the cache, "

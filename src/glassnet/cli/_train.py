@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._files import expand_user
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
 from glassnet.nn import ACTIVATIONS, INITS
@@ -416,7 +417,7 @@ def out_folder(text: str) -> Path:
     it is); an empty value (an unset ``"$RUN"``) is refused, not read as the current folder."""
     if not text.strip():
         raise ValueError(f"--out must name a folder, got {text!r}")
-    return Path(text).expanduser()
+    return expand_user(text)
 
 
 def split_from_args(args: argparse.Namespace, seed: int, *, test: float, val: float) -> SplitSettings:

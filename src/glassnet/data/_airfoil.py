@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import as_float_array
-from glassnet._files import dash_hint
+from glassnet._files import dash_hint, expand_user
 from glassnet.data._errors import DataFormatError, DataWarning
 from glassnet.data._table import (
     Check,
@@ -246,7 +246,7 @@ def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
     if path is not None:
         if not os.fspath(path).strip():  # Path("") is the current folder, which nobody meant
             raise FileNotFoundError(f"data path is empty; {HOW_TO_GET}")
-        return _resolve(Path(path).expanduser(), "data path ")
+        return _resolve(expand_user(path), "data path ")
     env = os.environ.get(DATA_ENV_VAR, "")
     if env:
         # the variable is set, to the wrong place: "set GLASSNET_DATA=PATH" would not help
@@ -254,7 +254,7 @@ def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
             f"point {DATA_ENV_VAR} at the airfoil file or the folder holding it, or unset it to use "
             "the cache, which `glassnet data fetch airfoil` fills"
         )
-        return _resolve(Path(env).expanduser(), f"{DATA_ENV_VAR}=", advice)
+        return _resolve(expand_user(env), f"{DATA_ENV_VAR}=", advice)
     looked = [f"${DATA_ENV_VAR} (not set)"]
     folders = []
     try:
@@ -408,6 +408,6 @@ def read_feature_rows(path: str | os.PathLike[str]) -> FloatArray:
     frequency, angle_of_attack, chord_length, velocity, displacement_thickness. Shapes:
     returns (N, 5) float64.
     """
-    file = Path(path).expanduser()
+    file = expand_user(path)
     check = airfoil_check(FEATURE_NAMES, source=str(file), path=file, listing="the airfoil features")
     return read_table(file, FEATURE_NAMES, check=check).values  # (N, 5)

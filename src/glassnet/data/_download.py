@@ -28,7 +28,7 @@ from typing import Any
 from tqdm import tqdm
 
 from glassnet._checks import shown
-from glassnet._files import atomic_write_bytes, unwritable_kind
+from glassnet._files import atomic_write_bytes, expand_user, unwritable_kind
 from glassnet.data._airfoil import (
     AIRFOIL_FILENAMES,
     DATA_ENV_VAR,
@@ -107,7 +107,7 @@ def check_url(url: object, name: str = "url") -> None:
     string (a Path: its ``.as_uri()`` is the file URL)."""
     if not isinstance(url, str):
         hint = (
-            f"; for that file: {shown(url.expanduser().absolute().as_uri())}" if isinstance(url, Path) else ""
+            f"; for that file: {shown(expand_user(url).absolute().as_uri())}" if isinstance(url, Path) else ""
         )
         raise TypeError(f"{name} must be a URL string (http, https or file), got {type(url).__name__}{hint}")
     parts = urllib.parse.urlsplit(url)
@@ -118,7 +118,7 @@ def check_url(url: object, name: str = "url") -> None:
         given = parts.netloc + parts.path
         here = ""
         if given:  # the file it was meant to name, from the current folder
-            here = f"; for {given} here: {Path(urllib.parse.unquote(given)).expanduser().absolute().as_uri()}"
+            here = f"; for {given} here: {expand_user(urllib.parse.unquote(given)).absolute().as_uri()}"
         raise ValueError(
             f"{name} must be a file URL of an absolute path, file:///PATH (three slashes), got {url!r}{here}"
         )
@@ -146,7 +146,7 @@ def dest_folder(dest: str | os.PathLike[str] | None, name: str = "dest") -> Path
     if dest is not None and not os.fspath(dest).strip():  # Path("") is the current folder, which nobody meant
         raise ValueError(f"{name} is empty; give a folder, or leave it out for the cache")
     if dest is not None:
-        folder = Path(dest).expanduser()
+        folder = expand_user(dest)
     else:
         try:
             folder = cache_dir()
