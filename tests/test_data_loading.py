@@ -100,6 +100,15 @@ FORMATS = {
     "cr-only": ("a.csv", ",", None, "\r", False),
     "bom": ("a.csv", ",", "Freq,AOA,Chord,Velocity,Displacement,Target(dB)", "\r\n", True),
     "spaces": ("a.txt", " ", None, "\n", False),
+    # R's write.table: quoted names, which may hold the separator, a space (a line split at every
+    # space before this change)
+    "spaces-quoted-header": (
+        "a.txt",
+        " ",
+        '"Frequency Hz" "Angle of attack"  "Chord length" "Velocity" "Thickness" "Sound level"',
+        "\n",
+        False,
+    ),
     "comma-space": ("a.csv", ", ", "f, a, c, v, d, spl", "\n", False),
 }
 
@@ -198,6 +207,14 @@ REJECTED = {
     "long-field": (
         "1," + "x" * 100_000 + ",3,4,5,6\n",
         r"column 2 \(angle_of_attack\): expected a number, got 'x{59}… \(str of 100000 characters\)$",
+    ),
+    "long-quoted-field": (  # csv's own limit: a _csv.Error traceback before this change
+        '"1",' + "2" * 200_000 + ",3,4,5,6\n",
+        r"line 1: has a field longer than 131,072 characters; expected 6 columns \(frequency, ",
+    ),
+    "quote-left-open": (  # read as 6, the quote dropped, before this change
+        GOOD + '1,2,3,4,5,"6\n',
+        r"line 2: a double quote is opened and not closed; expected 6 columns \(frequency, ",
     ),
     "zero-frequency": (
         GOOD + "0,2,3,4,5,6\n",

@@ -9,6 +9,8 @@ The rules, shared by the airfoil loader and by ``glassnet predict``:
 - that first line is a header when none of its fields is a number, nor one written with
   commas or a unit ("0,5", "1,000", "800 Hz"), and not all are empty (any names are
   accepted, "2theta" too); a line mixing names and numbers is an error, not a header;
+- fields may be in double quotes, read as CSV (a quoted field may hold the separator); a
+  quote left open is an error;
 - every data line has exactly the expected number of fields, each a finite decimal
   number (``1``, ``-0.5``, ``2.5e-3``; not ``nan``, ``inf``, ``1,5`` or ``1_000``);
 - there is at least one data line.
@@ -271,7 +273,18 @@ def parse_table(
         if first_line:
             separator = _detect_separator(stripped)
             separator_known = True
-        fields = _split(stripped, separator)
+        try:
+            fields = _split(stripped, separator)
+        except csv.Error:  # the only one csv raises here: a quoted field longer than its limit
+            errors.append(
+                DataFormatError(
+                    f"{source}: line {line_number}: has a field longer than {csv.field_size_limit():,} "
+                    f"characters; expected {expected}",
+                    path=path,
+                    line=line_number,
+                )
+            )
+            continue
         if first_line and _is_header(fields):
             if len(fields) != n_columns:
                 raise DataFormatError(
@@ -283,6 +296,13 @@ def parse_table(
             header, header_line = tuple(fields), line_number
             continue
         try:
+            if stripped.count('"') % 2:  # csv takes "0.5 as 0.5: a quote left open, a field cut short
+                raise DataFormatError(
+                    f"{source}: line {line_number}: a double quote is opened and not closed; expected "
+                    f"{expected}",
+                    path=path,
+                    line=line_number,
+                )
             if len(fields) != n_columns:
                 raise DataFormatError(
                     f"{source}: line {line_number}: expected {expected} separated by "
@@ -337,10 +357,10 @@ def _split(line: str, separator: str | None) -> list[str]:
     """The fields of a line, each without surrounding spaces and without one pair of surrounding
     double quotes (spreadsheets and csv writers may quote every field: "800","0",…). A line
     with quotes is split as CSV, so that a quoted field may hold the separator ("Frequency, Hz")."""
-    if separator is None:
+    if '"' in line:  # runs of spaces as one separator: skipinitialspace skips all but the first
+        fields = next(csv.reader([line], delimiter=separator or " ", skipinitialspace=True))
+    elif separator is None:
         fields = line.split()
-    elif '"' in line:
-        fields = next(csv.reader([line], delimiter=separator, skipinitialspace=True))
     else:
         fields = line.split(separator)
     return [_unquoted(field.strip()) for field in fields]
