@@ -124,6 +124,53 @@ def test_predict_names_evaluate_for_a_data_set_on_standard_input(
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        (  # pandas' to_csv without index=False: an unnamed first column
+            f",{FEATURES.replace(', ', ',')}\n0,800,0,0.3048,71.3,0.00266337\n1,1000,0,0.3048,71.3,0.00266337\n",
+            f"line 1: the header has 6 columns separated by commas, expected 5 columns ({FEATURES})",
+        ),
+        (  # the same without a header: the first column counts the rows
+            "1,800,0,0.3048,71.3,0.00266337\n2,1000,0,0.3048,71.3,0.00266337\n",
+            f"line 1: expected 5 columns ({FEATURES}) separated by commas, got 6 fields; 1 more bad line, at line 2",
+        ),
+    ],
+    ids=["unnamed", "counting"],
+)
+def test_predict_names_a_row_index_column_rather_than_a_target(
+    text: str, first: str, airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It sent the user to `glassnet evaluate --data`, which then refused the file."""
+    rows = tmp_path / "indexed.csv"
+    rows.write_text(text)
+    assert main(["predict", str(airfoil_run), str(rows)]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet predict: error: {rows}: {first}; its rows have one column more than the model's 5 "
+        "features, the first a row index (as pandas' to_csv writes one without index=False): drop that column\n"
+    )
+
+
+@pytest.mark.parametrize("stream", ["stdin", "stdout"])
+def test_predict_names_a_closed_standard_stream(
+    stream: str,
+    airfoil_run: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Started with <&- or >&-, Python's sys.stdin or sys.stdout is None: an AttributeError traceback."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("800,0,0.3048,71.3,0.00266337\n")
+    monkeypatch.setattr(sys, stream, None)
+    assert main(["predict", str(airfoil_run), "-" if stream == "stdin" else str(rows)]) == 2
+    expected = {
+        "stdin": "standard input is closed; give the rows as a file, or pipe them in",
+        "stdout": "standard output is closed; give a file to write the predictions to, -o FILE",
+    }[stream]
+    assert capsys.readouterr().err == f"glassnet predict: error: {expected}\n"
+
+
 def test_a_moons_data_set_is_named_without_evaluate_which_regenerates_its_moons(
     moons_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

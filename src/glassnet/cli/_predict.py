@@ -94,7 +94,8 @@ def read_input_rows(
     the same (predict reads feature rows only), with a note: it reads as a data set, its
     measured target last, which ``glassnet evaluate MODEL --data FILE`` takes where
     ``by_data_file`` (every model but a moons one, which is evaluated on its regenerated
-    moons). INPUT is read once and parsed twice at most: a pipe cannot be read again.
+    moons); or, when that column comes first and is a row index (:func:`_counts_rows`), with a
+    note that says so. INPUT is read once and parsed twice at most: a pipe cannot be read again.
     """
     path: Path | None = None
     if input_name == STDIN:
@@ -111,9 +112,17 @@ def read_input_rows(
     except DataFormatError as error:
         refused = error.with_traceback(None)  # its frames hold the whole first parse, kept through the second
     try:
-        parse([*names, "target"])
+        table = parse([*names, "target"])
     except DataFormatError:
         raise refused from None
+    if _counts_rows(table):
+        raise DataFormatError(
+            f"{refused}; its rows have one column more than the model's {len(names)} features, the "
+            "first a row index (as pandas' to_csv writes one without index=False): drop that column",
+            path=refused.path,
+            line=refused.line,
+            column=refused.column,
+        ) from None
     note = (
         f"; its rows have one column more than the model's {len(names)} features: a file holding the "
         "measured target as its last column is a data set"
@@ -128,6 +137,15 @@ def read_input_rows(
     raise DataFormatError(
         f"{refused}{note}", path=refused.path, line=refused.line, column=refused.column
     ) from None
+
+
+def _counts_rows(table: Table) -> bool:
+    """Whether a table's first column is a row index: unnamed in a header whose other columns
+    are named (pandas' ``,frequency,…``), or counting the rows 0, 1, 2, … or 1, 2, 3, …"""
+    if table.header is not None and not table.header[0] and all(table.header[1:]):
+        return True
+    first = table.values[:, 0]  # (N,)
+    return len(first) > 1 and any(np.array_equal(first, np.arange(start, start + len(first))) for start in (0, 1))
 
 
 def input_check(
@@ -229,6 +247,8 @@ def handle(args: argparse.Namespace) -> int:
     from_stdin = args.input == STDIN
     source = STDIN_NAME if from_stdin else args.input  # what errors name
     out = None
+    if args.output in (None, STDOUT) and sys.stdout is None:  # started with >&-
+        raise ValueError("standard output is closed; give a file to write the predictions to, -o FILE")
     if args.output not in (None, STDOUT):  # checked before any work
         # first the files this command reads, which --force (meant for a previous output) must
         # not let it replace, and which a link to one is named as

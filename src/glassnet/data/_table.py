@@ -159,6 +159,8 @@ def read_stdin_text() -> str:
     """Standard input, read whole and decoded as a file's bytes are (named ``<stdin>`` in a
     decoding error): the rows a command reads when its file is given as ``-``, for
     :func:`parse_table` with ``source=STDIN_NAME``."""
+    if sys.stdin is None:  # started with <&-
+        raise ValueError("standard input is closed; give the rows as a file, or pipe them in")
     return decode_text(sys.stdin.buffer.read(), source=STDIN_NAME)
 
 
