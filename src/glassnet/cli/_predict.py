@@ -145,7 +145,9 @@ def _counts_rows(table: Table) -> bool:
     if table.header is not None and not table.header[0] and all(table.header[1:]):
         return True
     first = table.values[:, 0]  # (N,)
-    return len(first) > 1 and any(np.array_equal(first, np.arange(start, start + len(first))) for start in (0, 1))
+    return len(first) > 1 and any(
+        np.array_equal(first, np.arange(start, start + len(first))) for start in (0, 1)
+    )
 
 
 def input_check(
