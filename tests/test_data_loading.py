@@ -333,6 +333,14 @@ def test_error_carries_line_and_column(tmp_path: Path) -> None:
     assert (caught.value.line, caught.value.column) == (4, 5)
 
 
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.parametrize("reader", ["load_airfoil", "read_feature_rows"])
+def test_a_device_is_refused_before_it_is_read(reader: str) -> None:
+    """/dev/zero was read until memory ran out (a MemoryError traceback under a limit)."""
+    with pytest.raises(DataFormatError, match=r"^/dev/zero: is a device, expected a data file$"):
+        getattr(glassnet.data, reader)("/dev/zero")
+
+
 @pytest.mark.parametrize(
     ("raw", "pattern"),
     [

@@ -30,6 +30,7 @@ import math
 import os
 import re
 import shlex
+import stat
 import sys
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -181,9 +182,14 @@ def bad_lines_note(lines: Sequence[int], noun: str = "bad row") -> str:
 
 
 def read_text(path: Path) -> str:
-    """Read ``path`` as UTF-8 text, refusing binary files with a message that says what they are."""
+    """Read ``path`` as UTF-8 text, refusing binary files with a message that says what they are,
+    and devices other than a terminal (``/dev/zero`` would be read until memory ran out)."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            mode = os.fstat(file.fileno()).st_mode
+            if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not file.isatty():
+                raise DataFormatError(f"{path}: is a device, expected a data file", path=path)
+            raw = file.read()
     except IsADirectoryError:
         raise DataFormatError(f"{path}: is a folder, expected a data file", path=path) from None
     return decode_text(raw, source=str(path), path=path)
