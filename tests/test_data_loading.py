@@ -388,11 +388,14 @@ def test_shared_file_is_the_published_data(shared: Path) -> None:
     assert (data.target_name, data.target_unit, data.source) == ("sound_pressure_level", "dB", shared)
 
 
-def test_a_subset_loads_with_a_warning(reference: np.ndarray, tmp_path: Path) -> None:
-    path = _write(tmp_path / "part.csv", "\n".join(",".join(row) for row in _rows(reference)[:100]))
-    with pytest.warns(DataWarning, match=r"part\.csv: differs from the published .*100 rows, expected 1503"):
+@pytest.mark.parametrize(("rows", "count"), [(100, "100 rows"), (1, "1 row")])
+def test_a_subset_loads_with_a_warning(rows: int, count: str, reference: np.ndarray, tmp_path: Path) -> None:
+    path = _write(tmp_path / "part.csv", "\n".join(",".join(row) for row in _rows(reference)[:rows]))
+    with pytest.warns(
+        DataWarning, match=rf"part\.csv: differs from the published airfoil data set \({count}, expected 1503"
+    ):
         data = load_airfoil(path)
-    np.testing.assert_array_equal(data.y, reference[:100, 5])
+    np.testing.assert_array_equal(data.y, reference[:rows, 5])
 
 
 def test_changed_values_load_with_a_warning_naming_the_column(reference: np.ndarray, tmp_path: Path) -> None:

@@ -375,7 +375,7 @@ def compare_with_published(given: npt.ArrayLike) -> list[str]:
         )
     problems = []
     if table.shape[0] != AIRFOIL_ROWS:
-        problems.append(f"{table.shape[0]} rows, expected {AIRFOIL_ROWS}")
+        problems.append(f"{table.shape[0]} row{'' if table.shape[0] == 1 else 's'}, expected {AIRFOIL_ROWS}")
     means = table.mean(axis=0)  # (6,)
     off = ~np.isclose(means, AIRFOIL_MEANS, rtol=MEANS_RTOL, atol=0.0)
     if off.any():

@@ -126,7 +126,7 @@ def data_mismatch(checkpoint: Checkpoint, x: Any, y: Any) -> str | None:
     """
     n_split = sum(len(rows) for key, rows in checkpoint.arrays.items() if key.startswith("split_"))
     if n_split != len(x):
-        return f"it has {len(x)} rows, the run's data had {n_split}"
+        return f"it has {len(x)} row{'' if len(x) == 1 else 's'}, the run's data had {n_split}"
     recorded = checkpoint.info.get("data_sha256")
     if recorded is not None and recorded != data_fingerprint(x, y):
         return "its rows differ from the run's, in values or in order (another SHA-256)"
