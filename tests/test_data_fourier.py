@@ -36,6 +36,20 @@ def test_fourier_features_by_hand() -> None:
     np.testing.assert_allclose(out[1, 6:], [np.cos(tau * -0.125), np.cos(tau * -0.5), 1.0, 1.0], atol=1e-15)
 
 
+def test_the_features_written_in_place_are_those_computed_on_their_own() -> None:
+    """transform writes sin and cos into their columns of the result (strided views); the
+    numbers are those of np.sin and np.cos of the (N, d, K) angles as contiguous arrays, the
+    form it took before, to the bit: the airfoil figures depend on them."""
+    rng = np.random.default_rng(7)
+    features = FourierFeatures(8, sigma=(0.2, 0.2, 0.3, 0.1, 0.2)).fit(5, rng)
+    z = rng.normal(size=(1000, 5)) * 3.0
+    angles = (2.0 * np.pi) * z[:, :, None] * features.frequencies_  # (N, d, K)
+    expected = np.concatenate([z, np.sin(angles).reshape(1000, -1), np.cos(angles).reshape(1000, -1)], axis=1)
+    out = features.transform(z)
+    np.testing.assert_array_equal(out, expected)
+    assert out.flags.c_contiguous
+
+
 def test_angles_that_overflow_are_refused_not_turned_into_nan() -> None:
     """sin and cos of an overflowing angle 2π z c would be NaN: transform refuses the value,
     overflows() marks it (by input column, the largest |c| of the column deciding)."""

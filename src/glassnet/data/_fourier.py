@@ -111,9 +111,15 @@ class FourierFeatures:
             raise ValueError(
                 f"Z[{row}, {column}] = {columns[row, column]} is too large: its angles 2π z c overflow float64"
             )
+        n, (d, k) = len(columns), self.frequencies_.shape
         angles = (2.0 * np.pi) * columns[:, :, None] * self.frequencies_  # (N, d, K)
-        shape = (len(columns), self.frequencies_.size)  # (N, dK): not (N, -1), which fails for N = 0
-        return np.concatenate([columns, np.sin(angles).reshape(shape), np.cos(angles).reshape(shape)], axis=1)
+        # sines and cosines written into their places in the result: no (N, dK) arrays of their
+        # own and no concatenation, which took half the time and more than doubled the memory
+        out = np.empty((n, d + 2 * d * k))  # (N, d + 2dK)
+        out[:, :d] = columns
+        np.sin(angles, out=out[:, d : d + d * k].reshape(n, d, k))  # views: each row's K are contiguous
+        np.cos(angles, out=out[:, d + d * k :].reshape(n, d, k))
+        return out
 
     def overflows(self, Z: Any) -> npt.NDArray[np.bool_]:
         """(N, d) mask of the finite z whose angles 2π z cₖ overflow float64 (sin, cos would be NaN)."""
