@@ -152,6 +152,99 @@ def test_every_finite_float_round_trips_exactly(rows: list[list[float]]) -> None
     )
 
 
+# The one-pass reading of plain files (_plain_table) and the line-by-line one (_parse_lines)
+
+
+def _same_table(first: Any, second: Any) -> None:
+    np.testing.assert_array_equal(first.values, second.values)
+    np.testing.assert_array_equal(first.lines, second.lines)
+    assert (first.header, first.header_line) == (second.header, second.header_line)
+
+
+def _both_readings(text: str, n_columns: int) -> tuple[Any, Any]:
+    """(the one-pass table or None, the line-by-line table or None where it raises)."""
+    try:
+        lines = table_module._parse_lines(
+            text, source="memory", column_names=[f"c{i}" for i in range(n_columns)]
+        )
+    except DataFormatError:
+        lines = None
+    return table_module._plain_table(text, n_columns), lines
+
+
+_PLAIN_FIELD = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.floats(allow_nan=False, allow_infinity=False).map(lambda v: f"{v:.3e}"),
+    st.floats(-1e6, 1e6).map(lambda v: f"{v:+.4f}"),
+    st.integers(-(10**20), 10**20).map(str),
+    st.sampled_from([".5", "5.", "-.5e-3", "1E+05", "0", "00.00"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.lists(_PLAIN_FIELD, min_size=3, max_size=3), min_size=1, max_size=12),
+    separator=st.sampled_from([",", ";", "\t", " ", ", ", " , "]),
+    header=st.booleans(),
+    line_end=st.sampled_from(["\n", "\r\n", "\r"]),
+    trailing=st.sampled_from(["", "\n", "\n\n  \n"]),
+)
+def test_a_plain_file_is_read_in_one_pass_to_the_table_read_line_by_line(
+    rows: list[list[str]], separator: str, header: bool, line_end: str, trailing: str
+) -> None:
+    """Either both read it, to the same table, or neither (a field that overflows, 1.798e+308)."""
+    lines = (["a,b,c".replace(",", separator)] if header else []) + [separator.join(row) for row in rows]
+    plain, by_line = _both_readings(line_end.join(lines) + trailing, 3)
+    assert (plain is None) == (by_line is None)
+    if plain is not None:
+        _same_table(plain, by_line)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="0123456789+-.eE ", min_size=1, max_size=7), st.sampled_from([",", ";", "\t"]))
+def test_the_one_pass_reading_takes_exactly_the_fields_the_line_by_line_reading_takes(
+    field: str, separator: str
+) -> None:
+    """np.loadtxt, of the characters the one-pass reading lets through, takes exactly the
+    numbers _NUMBER takes, to the same floats; a field it takes that is not finite (1e999) is
+    left to the line-by-line reading, which names it."""
+    plain, by_line = _both_readings(f"{field}{separator}1\n2{separator}3\n", 2)
+    assert (plain is None) == (by_line is None)
+    if plain is not None:
+        _same_table(plain, by_line)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1,2\n\n3,4\n",  # a blank line inside: loadtxt would skip it, and the line numbers shift
+        "1,2\n  \n3,4\n",
+        "# a comment\n1,2\n",
+        "1,2\n# a comment\n",
+        '"1","2"\n',
+        "1,nan\n",
+        "1,1e999\n",
+        "1,٨\n",  # a digit of another script, which float() reads
+        "a,b,c\n1,2\n",
+        "a,b\n",  # only a header
+        "1,2\n3\n",
+        "\n1,2\n",
+        "1\xa02,3\n",
+    ],
+    ids=[
+        "blank-line", "spaces-line", "comment-first", "comment-later", "quotes", "nan", "overflow",
+        "arabic-digit", "header-of-three", "header-only", "short-row", "blank-first", "no-break-space",
+    ],
+)  # fmt: skip
+def test_any_other_text_is_read_line_by_line(text: str) -> None:
+    assert table_module._plain_table(text, 2) is None
+
+
+def test_a_blank_line_inside_keeps_the_line_numbers_of_the_rows_after_it() -> None:
+    table = parse_table("1,2\n\n3,4\n5,6\n", source="memory", column_names=["a", "b"])
+    assert table.lines.tolist() == [1, 3, 4]
+
+
 # --- rejected files ----------------------------------------------------------------------------------
 
 GOOD = "800,0,0.3048,71.3,0.00266337,126.201\n"
