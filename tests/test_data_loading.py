@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import os
 import re
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,14 @@ def _isolated_lookup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def _rows(reference: np.ndarray) -> list[list[str]]:
     return [[f"{v:g}" if v != int(v) else str(int(v)) for v in row] for row in reference]
+
+
+def _zipped(members: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
 
 
 def _write(path: Path, text: str, *, bom: bool = False) -> Path:
@@ -319,6 +329,10 @@ REJECTED = {
     ),
     "empty-file": ("", r"has no data \(the file is empty\)"),
     "blank-lines-only": ("\n  \n\r\n", r"has no data \(the file is empty\)"),
+    "comments-only": (  # "the file is empty", it said
+        "# airfoil self-noise\n\n# no rows yet\n",
+        r"has no rows, only blank and comment lines; expected at least one row",
+    ),
     "header-only": (
         "Freq,AOA,Chord,Velocity,Displacement,Target\n",
         r"has only a header; expected at least one row",
@@ -443,7 +457,15 @@ def test_a_device_is_refused_before_it_is_read(reader: str) -> None:
             r"is a zip archive, expected a text file of numbers; unzip it first",
         ),
         (b"1,2,3\x00,4,5,6\n", r"line 1: contains a NUL byte"),
+        # each said "not UTF-8 (byte 0x..)" or "unzip it first", or read the page as a header
+        (_zipped({"[Content_Types].xml": "", "xl/workbook.xml": ""}), r"is an Excel workbook \(\.xlsx\)"),
+        (_zipped({"mimetype": "", "content.xml": ""}), r"is an OpenDocument file \(\.ods\)"),
+        (gzip.compress(GOOD.encode()), r"is gzip-compressed, .*; decompress it first \(gunzip FILE\)$"),
+        (GOOD.encode("utf-16"), r"is UTF-16 text .*; save it as CSV UTF-8$"),
+        (b"\n<!DOCTYPE html>\n<html><body>Not found</body></html>\n", r"is a web page \(HTML\)"),
+        (b"<HTML>\n<head></head></HTML>", r"is a web page \(HTML\)"),
     ],
+    ids=["not-utf8", "zip", "nul", "xlsx", "ods", "gzip", "utf16", "html", "html-upper"],
 )
 def test_binary_files_are_refused(raw: bytes, pattern: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.dat"

@@ -73,7 +73,7 @@ def register(subparsers: Any) -> None:
     info = actions.add_parser(
         "info",
         help="show where the airfoil file is found, its rows and column means",
-        description="Show where the airfoil file is found, its size, and its column statistics.",
+        description="Show where the airfoil file is found, its row count, and its column statistics.",
     )
     info.add_argument(
         "--data", default=None, help=f"the data file or its folder (default: ${DATA_ENV_VAR}, the cache, ...)"

@@ -50,6 +50,12 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _SEPARATOR_NAMES = {"\t": "tabs", ";": "semicolons", ",": "commas", None: "spaces"}
 _ZIP_MAGIC = b"PK\x03\x04"
+# The first bytes of files that are not UTF-8 text, and what to say of each
+_OTHER_FORMATS = {
+    b"\x1f\x8b": "is gzip-compressed, expected a text file of numbers; decompress it first (gunzip FILE)",
+    b"\xff\xfe": 'is UTF-16 text (a spreadsheet\'s "Unicode text"), expected UTF-8; save it as CSV UTF-8',
+    b"\xfe\xff": 'is UTF-16 text (a spreadsheet\'s "Unicode text"), expected UTF-8; save it as CSV UTF-8',
+}
 STDIN_NAME = "<stdin>"  # what errors call standard input
 _QUOTED = re.compile(r'"[^"]*"')  # a quoted field ("" inside it, an escaped quote, makes two)
 _LINE_END = re.compile(r"\r\n|\r|\n")  # only these end a line (str.splitlines also splits at \f, \x85, …)
@@ -201,6 +207,9 @@ def decode_text(raw: bytes, *, source: str, path: Path | None = None) -> str:
     """Decode ``raw`` as UTF-8 (BOM dropped); errors name ``source`` and the line."""
     if raw.startswith(_ZIP_MAGIC):
         raise DataFormatError(f"{source}: {_zip_text(raw, path)}", path=path)
+    for magic, what in _OTHER_FORMATS.items():
+        if raw.startswith(magic):
+            raise DataFormatError(f"{source}: {what}", path=path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -211,6 +220,12 @@ def decode_text(raw: bytes, *, source: str, path: Path | None = None) -> str:
             path=path,
             line=line,
         ) from None
+    if re.match(r"\s*<(?:!doctype html|html)[\s>]", text[:512], re.IGNORECASE):
+        raise DataFormatError(
+            f"{source}: is a web page (HTML), expected a text file of numbers; a download that gave "
+            "a page instead of the file?",
+            path=path,
+        )
     if "\x00" in text:
         line = _line_at(text, text.index("\x00"))
         raise DataFormatError(
@@ -234,6 +249,13 @@ def _zip_text(raw: bytes, path: Path | None) -> str:
         return (
             "is a glassnet model file (a checkpoint), not a data file; a model is read by "
             f"`glassnet evaluate {model}` (its metrics) and `glassnet predict {model} ROWS.csv`"
+        )
+    if "xl/workbook.xml" in names:
+        return "is an Excel workbook (.xlsx), expected a text file of numbers; save it as CSV from the spreadsheet"
+    if "content.xml" in names and "mimetype" in names:
+        return (
+            "is an OpenDocument file (.ods), expected a text file of numbers; save it as CSV from the "
+            "spreadsheet"
         )
     if names and all(name.endswith(".npy") for name in names):
         return "is a NumPy .npz archive of arrays, expected a text file of numbers"
@@ -364,7 +386,12 @@ def _parse_lines(
         errors += check(table)
     raise_bad_lines(errors)
     if not rows:
-        what = "only a header" if header is not None else "no data (the file is empty)"
+        if header is not None:
+            what = "only a header"
+        else:
+            what = (
+                "no data (the file is empty)" if not text.strip() else "no rows, only blank and comment lines"
+            )
         raise DataFormatError(f"{source}: has {what}; expected at least one row of {expected}", path=path)
     return table
 
