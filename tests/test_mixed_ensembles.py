@@ -3,8 +3,10 @@ a tuple): configuration, Trainer in both engines, Ensemble, checkpoints and the 
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +182,19 @@ def test_predict_beyond_one_block_agrees_with_one_pass_up_to_rounding() -> None:
         [model.forward(x.astype(np.float32)).astype(np.float64) for model in ensemble._models], axis=0
     )
     np.testing.assert_allclose(ensemble.predict(x), whole, rtol=1e-6, atol=1e-6)
+
+
+def test_predict_keeps_no_reference_to_its_input() -> None:
+    """The first layers kept a view of the last block, and so all of x, for as long as the
+    ensemble lived: a caller's `del x` freed nothing."""
+    spec = MLPSpec(sizes=(3, 4, 1))
+    ensemble = Ensemble(spec, [build_mlp(spec, rng=np.random.default_rng(m)).state_dict() for m in range(2)])
+    x = np.random.default_rng(2).normal(size=(10, 3))  # float64 and contiguous: predict takes it as it is
+    alive = weakref.ref(x)
+    ensemble.predict(x)
+    del x
+    gc.collect()
+    assert alive() is None
 
 
 def test_a_members_spec_differs_in_hidden_activation_only() -> None:

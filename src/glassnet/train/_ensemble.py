@@ -103,7 +103,8 @@ class Ensemble:
         keeps that to megabytes, and its products run no slower. The mean is summed member by
         member and divided once, as ``np.mean`` of the members' outputs. Up to PREDICT_ROWS
         rows the numbers are those of one pass over all of them to the bit; beyond, BLAS may
-        round a short last block's products differently in the last place."""
+        round a short last block's products differently in the last place. The members keep a
+        copy of the last block, not ``x``."""
         dtype = np.dtype(self.spec.dtype)
         inputs = as_float_array(x, name="ensemble input", dtype=dtype, ndim=2)
         if inputs.shape[1] != self.spec.n_inputs:
@@ -112,7 +113,8 @@ class Ensemble:
         first, *others = self._models
         with np.errstate(under="ignore"):
             for start in range(0, len(inputs), PREDICT_ROWS):
-                block = inputs[start : start + PREDICT_ROWS]
+                # a copy: the first layers keep their input, and a view would keep all of x alive
+                block = inputs[start : start + PREDICT_ROWS].copy()
                 total = first.forward(block).astype(np.float64)  # a copy: the sums go into it
                 for model in others:
                     total += model.forward(block)
