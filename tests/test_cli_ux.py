@@ -151,6 +151,19 @@ def test_predict_names_a_row_index_column_rather_than_a_target(
     )
 
 
+def test_a_first_column_the_header_names_is_a_feature_whatever_its_values(
+    moons_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A feature counting 0, 1, 2 (a time step, an id) was taken for pandas' row index, and the
+    note said to drop it; named in the header, it is a feature, and the extra column the target."""
+    rows = tmp_path / "steps.csv"
+    rows.write_text("x1,x2,label\n0,0.5,1\n1,0.25,0\n2,-0.5,1\n")
+    assert main(["predict", str(moons_run), str(rows)]) == 2
+    err = capsys.readouterr().err
+    assert "a file holding the measured target as its last column is a data set" in err
+    assert "row index" not in err
+
+
 @pytest.mark.parametrize("stream", ["stdin", "stdout"])
 def test_predict_names_a_closed_standard_stream(
     stream: str,

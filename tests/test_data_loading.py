@@ -440,6 +440,23 @@ def test_error_carries_line_and_column(tmp_path: Path) -> None:
     assert (caught.value.line, caught.value.column) == (4, 5)
 
 
+def test_a_quoted_line_of_a_file_separated_by_spaces_splits_at_tabs_too() -> None:
+    """As an unquoted line does (str.split): the csv reader, which reads a quoted line, took
+    `1000\t"0"` for one field."""
+    text = '800 0 0.3048\n1000\t"0"  0.3048\n'
+    table = parse_table(text, source="memory", column_names=["f", "a", "c"])
+    np.testing.assert_array_equal(table.values, [[800, 0, 0.3048], [1000, 0, 0.3048]])
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_as_standard_input_is_refused_before_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`glassnet predict MODEL - < /dev/zero` read until memory ran out, as /dev/zero by name did."""
+    with open("/dev/zero", "rb") as zero:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(zero))
+        with pytest.raises(DataFormatError, match=r"^<stdin>: is a device, expected a data file$"):
+            table_module.read_stdin_text()
+
+
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
 @pytest.mark.parametrize("reader", ["load_airfoil", "read_feature_rows"])
 def test_a_device_is_refused_before_it_is_read(reader: str) -> None:
@@ -459,13 +476,40 @@ def test_a_device_is_refused_before_it_is_read(reader: str) -> None:
         (b"1,2,3\x00,4,5,6\n", r"line 1: contains a NUL byte"),
         # each said "not UTF-8 (byte 0x..)" or "unzip it first", or read the page as a header
         (_zipped({"[Content_Types].xml": "", "xl/workbook.xml": ""}), r"is an Excel workbook \(\.xlsx\)"),
-        (_zipped({"mimetype": "", "content.xml": ""}), r"is an OpenDocument file \(\.ods\)"),
-        (gzip.compress(GOOD.encode()), r"is gzip-compressed, .*; decompress it first \(gunzip FILE\)$"),
+        (
+            _zipped({"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": ""}),
+            r"is an OpenDocument spreadsheet \(\.ods\)",
+        ),
+        (
+            gzip.compress(GOOD.encode()),
+            r"is gzip-compressed, .*; decompress it first \(gunzip FILE, or zcat FILE to pipe it\)$",
+        ),
         (GOOD.encode("utf-16"), r"is UTF-16 text .*; save it as CSV UTF-8$"),
         (b"\n<!DOCTYPE html>\n<html><body>Not found</body></html>\n", r"is a web page \(HTML\)"),
         (b"<HTML>\n<head></head></HTML>", r"is a web page \(HTML\)"),
+        (GOOD.encode("utf-32"), r"is UTF-32 text, expected UTF-8"),  # its mark begins with UTF-16's
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), r"is an Office 97-2003 file \(an Excel \.xls\?\)"),
+        (_zipped({"[Content_Types].xml": "", "xl/workbook.bin": ""}), r"is an Excel workbook"),
+        (
+            _zipped({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": ""}),
+            r"is an OpenDocument file \(application/vnd\.oasis\.opendocument\.text\), expected a text file",
+        ),
     ],
-    ids=["not-utf8", "zip", "nul", "xlsx", "ods", "gzip", "utf16", "html", "html-upper"],
+    ids=[
+        "not-utf8",
+        "zip",
+        "nul",
+        "xlsx",
+        "ods",
+        "gzip",
+        "utf16",
+        "html",
+        "html-upper",
+        "utf32",
+        "xls",
+        "xlsb",
+        "odt",
+    ],
 )
 def test_binary_files_are_refused(raw: bytes, pattern: str, tmp_path: Path) -> None:
     path = tmp_path / "bad.dat"

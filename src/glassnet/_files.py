@@ -260,8 +260,14 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 def expand_user(path: str | os.PathLike[str]) -> Path:
     """``path`` with a leading ``~`` or ``~user`` replaced by that home folder, as a shell does,
     and left as it is where there is no such user (a file named ``~old.csv``), as a shell
-    leaves it too: ``Path.expanduser`` raises RuntimeError there."""
-    return Path(os.path.expanduser(os.fspath(path)))
+    leaves it too: ``Path.expanduser`` raises RuntimeError there. A ``~`` or ``~/…`` without a
+    home folder (no HOME, no passwd entry: a container's user, say) is refused with ValueError
+    rather than taken for a folder named ``~``, which a later ``rm -rf ~`` would meet."""
+    text = os.fspath(path)
+    expanded = os.path.expanduser(text)
+    if expanded == text and (text == "~" or text.startswith(("~/", "~" + os.sep))):
+        raise ValueError(f"{text}: ~ names the home folder, and this user has none (HOME is not set)")
+    return Path(expanded)
 
 
 def given_path(path: str | os.PathLike[str], what: str) -> Path:

@@ -141,9 +141,10 @@ def read_input_rows(
 
 def _counts_rows(table: Table) -> bool:
     """Whether a table's first column is a row index: unnamed in a header whose other columns
-    are named (pandas' ``,frequency,…``), or counting the rows 0, 1, 2, … or 1, 2, 3, …"""
-    if table.header is not None and not table.header[0] and all(table.header[1:]):
-        return True
+    are named (pandas' ``,frequency,…``), or, without a header, counting the rows 0, 1, 2, … or
+    1, 2, 3, … (a column the header names is a feature, a time step say, whatever its values)."""
+    if table.header is not None:
+        return not table.header[0] and all(table.header[1:])
     first = table.values[:, 0]  # (N,)
     return len(first) > 1 and any(
         np.array_equal(first, np.arange(start, start + len(first))) for start in (0, 1)

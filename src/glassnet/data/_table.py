@@ -37,7 +37,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -51,8 +51,17 @@ _NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _SEPARATOR_NAMES = {"\t": "tabs", ";": "semicolons", ",": "commas", None: "spaces"}
 _ZIP_MAGIC = b"PK\x03\x04"
 # The first bytes of files that are not UTF-8 text, and what to say of each
-_OTHER_FORMATS = {
-    b"\x1f\x8b": "is gzip-compressed, expected a text file of numbers; decompress it first (gunzip FILE)",
+_OTHER_FORMATS = {  # in order: UTF-32's mark begins with UTF-16's
+    b"\x1f\x8b": (
+        "is gzip-compressed, expected a text file of numbers; decompress it first (gunzip FILE, or "
+        "zcat FILE to pipe it)"
+    ),
+    b"\xd0\xcf\x11\xe0": (
+        "is an Office 97-2003 file (an Excel .xls?), expected a text file of numbers; save it as CSV "
+        "from the spreadsheet"
+    ),
+    b"\xff\xfe\x00\x00": "is UTF-32 text, expected UTF-8; save it as CSV UTF-8",
+    b"\x00\x00\xfe\xff": "is UTF-32 text, expected UTF-8; save it as CSV UTF-8",
     b"\xff\xfe": 'is UTF-16 text (a spreadsheet\'s "Unicode text"), expected UTF-8; save it as CSV UTF-8',
     b"\xfe\xff": 'is UTF-16 text (a spreadsheet\'s "Unicode text"), expected UTF-8; save it as CSV UTF-8',
 }
@@ -170,7 +179,20 @@ def read_stdin_text() -> str:
     :func:`parse_table` with ``source=STDIN_NAME``."""
     if sys.stdin is None:  # started with <&-
         raise ValueError("standard input is closed; give the rows as a file, or pipe them in")
-    return decode_text(sys.stdin.buffer.read(), source=STDIN_NAME)
+    stream = sys.stdin.buffer
+    _refuse_device(stream, STDIN_NAME)
+    return decode_text(stream.read(), source=STDIN_NAME)
+
+
+def _refuse_device(stream: Any, source: str) -> None:
+    """DataFormatError if ``stream`` is a device other than a terminal: ``/dev/zero`` would be
+    read until memory ran out. A stream without a file descriptor (a test's) is no device."""
+    try:
+        mode = os.fstat(stream.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return
+    if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not stream.isatty():
+        raise DataFormatError(f"{source}: is a device, expected a data file")
 
 
 def bad_lines_note(lines: Sequence[int], noun: str = "bad row") -> str:
@@ -194,9 +216,7 @@ def read_text(path: Path) -> str:
     and devices other than a terminal (``/dev/zero`` would be read until memory ran out)."""
     try:
         with path.open("rb") as file:
-            mode = os.fstat(file.fileno()).st_mode
-            if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not file.isatty():
-                raise DataFormatError(f"{path}: is a device, expected a data file", path=path)
+            _refuse_device(file, str(path))
             raw = file.read()
     except IsADirectoryError:
         raise DataFormatError(f"{path}: is a folder, expected a data file", path=path) from None
@@ -239,10 +259,13 @@ def decode_text(raw: bytes, *, source: str, path: Path | None = None) -> str:
 def _zip_text(raw: bytes, path: Path | None) -> str:
     """What a zip archive given as a data file is: a glassnet model (a checkpoint, an .npz
     holding ``__meta__.npy``), another NumPy .npz archive, or a zip to unzip."""
+    mimetype = ""
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):
+            if "mimetype" in names:  # OpenDocument's: the kind of document, in ASCII
+                mimetype = archive.read("mimetype")[:100].decode("ascii", "replace")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, RuntimeError):
         names = []
     if "__meta__.npy" in names:
         model = "MODEL" if path is None else shlex.quote(str(path))
@@ -250,13 +273,15 @@ def _zip_text(raw: bytes, path: Path | None) -> str:
             "is a glassnet model file (a checkpoint), not a data file; a model is read by "
             f"`glassnet evaluate {model}` (its metrics) and `glassnet predict {model} ROWS.csv`"
         )
-    if "xl/workbook.xml" in names:
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
         return "is an Excel workbook (.xlsx), expected a text file of numbers; save it as CSV from the spreadsheet"
-    if "content.xml" in names and "mimetype" in names:
+    if mimetype == "application/vnd.oasis.opendocument.spreadsheet":
         return (
-            "is an OpenDocument file (.ods), expected a text file of numbers; save it as CSV from the "
-            "spreadsheet"
+            "is an OpenDocument spreadsheet (.ods), expected a text file of numbers; save it as CSV from "
+            "the spreadsheet"
         )
+    if mimetype.startswith("application/vnd.oasis.opendocument."):
+        return f"is an OpenDocument file ({mimetype}), expected a text file of numbers"
     if names and all(name.endswith(".npy") for name in names):
         return "is a NumPy .npz archive of arrays, expected a text file of numbers"
     return (
@@ -460,7 +485,8 @@ def _split(line: str, separator: str | None) -> list[str]:
     double quotes (spreadsheets and csv writers may quote every field: "800","0",…). A line
     with quotes is split as CSV, so that a quoted field may hold the separator ("Frequency, Hz")."""
     if '"' in line:  # runs of spaces as one separator: skipinitialspace skips all but the first
-        fields = next(csv.reader([line], delimiter=separator or " ", skipinitialspace=True))
+        spaced = line.replace("\t", " ") if separator is None else line  # split() splits at tabs too
+        fields = next(csv.reader([spaced], delimiter=separator or " ", skipinitialspace=True))
     elif separator is None:
         fields = line.split()
     else:
