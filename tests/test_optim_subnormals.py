@@ -195,7 +195,7 @@ def _torch_buffers(engine: Any) -> dict[str, np.ndarray]:
     }
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
 def test_the_torch_engine_flushes_its_buffers_as_the_numpy_engine(optimizer: str) -> None:
     changes = {"optimizer": optimizer, "momentum": 0.6} if optimizer == "sgd" else {"optimizer": optimizer}
     numpy_engine, torch_engine = _engines_with_dead_units(**changes)
@@ -205,6 +205,31 @@ def test_the_torch_engine_flushes_its_buffers_as_the_numpy_engine(optimizer: str
     assert {key: _subnormal(value) for key, value in buffers.items()} == dict.fromkeys(buffers, 0)
     for name, values in numpy_engine.get_weights().items():
         np.testing.assert_allclose(torch_engine.get_weights()[name], values, rtol=1e-9, atol=0, err_msg=name)
+
+
+def test_the_torch_engine_flushes_the_first_moments_glassnet_flushes_and_no_others() -> None:
+    """glassnet flushes u = m / (1 − β₁) below the smallest normal number, torch's engine m below
+    (1 − β₁) times it: the same entries. Flushing m below the smallest normal number zeroed
+    first moments that glassnet keeps (a reviewer's case: u = 2 tiny, at a flush step)."""
+    tiny = np.finfo(np.float64).tiny
+    engines = _engines_with_dead_units(optimizer="adam")
+    for engine in engines:  # a state to start from, with the moments of every weight
+        engine.begin_epoch(np.arange(20))
+        engine.train_batch(0, 10)
+    state = engines[0].optimizer_state()
+    state["step"] = EVERY - 1
+    for name in ("0.weight", "0.bias"):  # units 0 and 1, which the next batch does not fire
+        state["buffers"]["exp_avg_scaled"][name][:2] = 2 * tiny  # after the step's β₁ = 0.6: 1.2 tiny
+    kept = []
+    for engine in engines:
+        engine.load_optimizer_state(state)
+        engine.train_batch(10, 20)  # the step numbered EVERY: a flush
+        buffers = engine.optimizer_state()["buffers"]
+        first = buffers["exp_avg_scaled" if "exp_avg_scaled" in buffers else "exp_avg"]
+        kept.append(
+            [bool(first[name].ravel()[index] != 0) for name in ("0.weight", "0.bias") for index in (0, 1)]
+        )
+    assert kept == [[True] * 4, [True] * 4]
 
 
 def test_without_the_flush_the_torch_engines_buffers_would_hold_subnormals(

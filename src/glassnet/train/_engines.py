@@ -322,13 +322,13 @@ class TorchEngine:
         # the optimizer's buffers whose subnormal entries are set to zero every
         # SUBNORMAL_FLUSH_EVERY steps on the CPU, as glassnet's optimizers flush theirs
         # (flush_subnormals): torch flushes none, and a CPU computes slowly with them; a GPU
-        # computes with them at full speed, and a captured step runs no Python
+        # computes with them at full speed (and only a GPU captures steps)
         self._flushed: tuple[str, ...] = ()
         if self.device.type == "cpu":
             if config.optimizer == "sgd":
                 self._flushed = ("momentum_buffer",)
             elif second_moment_flushable(config.eps, config.beta2, spec.dtype):
-                self._flushed = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+                self._flushed = ("exp_avg", "exp_avg_sq")
             else:
                 self._flushed = ("exp_avg",)
         self._threads_before: int | None = None
@@ -394,15 +394,20 @@ class TorchEngine:
             self._sums += stats
 
     def _flush_subnormals(self) -> None:
-        """Set the subnormal entries of the optimizer's buffers named in ``_flushed`` to zero."""
+        """Set to zero the entries of the optimizer's buffers named in ``_flushed`` that glassnet's
+        optimizers flush in theirs: those below the smallest normal number, where glassnet's Adam
+        keeps the first moment as u = m / (1 − β₁), so torch's m below (1 − β₁) times it."""
         torch = self.torch
         tiny = torch.finfo(self.tdtype).tiny
         with torch.no_grad():
-            for state in self.optimizer.state.values():
-                for key in self._flushed:
-                    buffer = state.get(key)
-                    if buffer is not None:  # SGD without momentum keeps None
-                        buffer.masked_fill_(buffer.abs() < tiny, 0.0)
+            for group in self.optimizer.param_groups:
+                below = {"exp_avg": tiny * (1.0 - group["betas"][0])} if "betas" in group else {}
+                for parameter in group["params"]:
+                    state = self.optimizer.state.get(parameter, {})
+                    for key in self._flushed:
+                        buffer = state.get(key)
+                        if buffer is not None:  # none before the first step (SGD without momentum: none)
+                            buffer.masked_fill_(buffer.abs() < below.get(key, tiny), 0.0)
 
     def epoch_sums(self) -> tuple[float, float, float]:
         loss, first, second = self._sums.tolist()  # waits for the device
