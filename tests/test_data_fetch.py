@@ -175,7 +175,8 @@ def _bad_payloads(uci_dat: bytes) -> dict[str, tuple[bytes, str]]:
         ),
         "html-page": (
             b"<html><body>Moved</body></html>",
-            r"line 1: the header has 1 column .*nothing was written",
+            r"bad\.zip: is a web page \(HTML\), expected a text file of numbers; a download that gave a page "
+            r"instead of the file\?; nothing was written$",
         ),
     }
 
