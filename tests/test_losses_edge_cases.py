@@ -230,3 +230,24 @@ def test_the_label_convention_is_told_by_the_loss(
     loss = LogisticLoss(labels=labels)  # type: ignore[arg-type]
     assert (loss.label_values, loss.label_set_text) == (values, text)
     np.testing.assert_array_equal(loss.outside_labels(np.array([0.0, 1.0, -1.0, 0.5])), outside)
+
+
+@pytest.mark.parametrize("make", [MSELoss, HalfSquaredError, LogisticLoss, BCELoss])
+def test_forward_refuses_a_target_of_another_shape_rather_than_broadcast_it(make: Callable[[], Loss]) -> None:
+    """loss.forward(ŷ, y) with ŷ (N, 1) and y (N,), as the README's loop has them: the (N, N)
+    differences gave a wrong value and an (N, N) gradient, without an error."""
+    loss = make()
+    prediction = np.full((6, 1), 0.25)
+    labels = np.array([0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    loss(prediction, labels)  # a good call first: backward must not fall back on it
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            f"{type(loss).__name__}.forward takes y of the prediction's shape (6, 1), got shape (6,); "
+            "loss(ŷ, y), which checks its arguments, takes y of shape (N,) for a prediction of shape (N, 1)"
+        ),
+    ):
+        loss.forward(prediction, labels)
+    with pytest.raises(RuntimeError, match="backward called before the loss was computed"):
+        loss.backward()
+    assert loss.forward(prediction, labels.reshape(6, 1)) == loss(prediction, labels)

@@ -131,11 +131,22 @@ class Loss:
         """L for arrays ``prepare`` has checked, kept for ``backward`` (inf or NaN if it overflows).
 
         ``loss(ŷ, y)`` is ``prepare`` then ``forward``; a training loop that checked its data
-        once may call ``forward`` directly.
+        once may call ``forward`` directly, with y of ŷ's shape: another is refused (ValueError),
+        not broadcast (an (N,) y against an (N, 1) ŷ would give (N, N) differences).
         """
+        if target.shape != prediction.shape:
+            self._refuse_shapes(prediction, target)
         self._prediction, self._target = prediction, target
         with np.errstate(over="ignore", invalid="ignore"):
             return self.reduce(self.elementwise(prediction, target))
+
+    def _refuse_shapes(self, prediction: Array, target: Array) -> None:
+        self._forget()
+        raise ValueError(
+            f"{type(self).__name__}.forward takes y of the prediction's shape {prediction.shape}, got "
+            f"shape {target.shape}; loss(ŷ, y), which checks its arguments, takes y of shape (N,) for "
+            "a prediction of shape (N, 1)"
+        )
 
     def _forget(self) -> None:
         """Drop what the last call kept, so that ``backward`` refuses instead of using it."""
@@ -323,6 +334,8 @@ class MSELoss(Loss):
         # one warning left: a subtraction of finite numbers that overflows, past half the
         # dtype's largest number, where NumPy warns "overflow encountered in subtract" before
         # __call__ raises the ValueError naming the cause of a value that is not finite.
+        if target.shape != prediction.shape:  # not broadcast: see Loss.forward
+            self._refuse_shapes(prediction, target)
         residual = prediction - target
         flat = residual.ravel()
         total = float(np.vdot(flat, flat))
