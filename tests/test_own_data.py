@@ -376,6 +376,62 @@ def test_train_dataset_refuses_what_is_no_config(config: object, says: str) -> N
         train_dataset("mine", X, y, config, split=SplitSettings())  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("caller", ["train_dataset", "train_moons"])
+def test_a_split_given_as_a_dict_is_refused_in_words(caller: str) -> None:
+    """It failed inside with "'dict' object has no attribute 'split'"."""
+    import glassnet.train as train
+
+    arguments = ("mine", np.zeros((10, 2)), np.zeros(10)) if caller == "train_dataset" else ()
+    with pytest.raises(
+        TypeError,
+        match=rf"^{caller} takes a SplitSettings as split, got dict: build one, SplitSettings\(\*\*settings\)$",
+    ):
+        getattr(train, caller)(*arguments, TrainConfig(epochs=1), split={"seed": 0})
+
+
+LOGISTIC = TrainConfig(hidden=(4,), epochs=2, fourier_features=0, loss="logistic")
+
+
+@pytest.mark.parametrize("part", ["train", "test"])
+def test_a_bad_label_is_named_by_its_row_before_training(part: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A label of the training rows was named by its place among them (row 24 for the caller's
+    row 37); one of the test rows was found by the metrics, after the whole training, and the
+    run lost."""
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    y = (X[:, 0] > 0).astype(float)
+    parts = SplitSettings(seed=0).split(50)
+    row = int((parts.train if part == "train" else parts.test)[3])
+    y[row] = 2.0
+    trained: list[int] = []
+    monkeypatch.setattr(Trainer, "run", lambda self, resume=None: trained.append(1))
+    with pytest.raises(
+        ValueError,
+        match=rf"^the data's targets: LogisticLoss\(labels='01'\) expects labels in \{{0, 1\}}, got 2 in row {row}$",
+    ):
+        train_dataset("mine", X, y, LOGISTIC, split=SplitSettings(seed=0), scale_y=False)
+    assert trained == []
+
+
+def test_no_rows_are_named_as_such() -> None:
+    with pytest.raises(
+        ValueError, match=r"^X has no rows \(shape \(0, 3\)\); expected at least one row to train on$"
+    ):
+        train_dataset("mine", np.empty((0, 3)), np.empty(0), TrainConfig(epochs=1), split=SplitSettings())
+
+
+def test_patience_without_validation_rows_names_the_splits_val_fraction() -> None:
+    """The Trainer's message said "give x_val and y_val", arguments train_dataset has not."""
+    with pytest.raises(
+        ValueError,
+        match=r"^patience=3 stops on the validation rows, and the split has none \(val_fraction=0\.0 of 20 "
+        r"rows\): give SplitSettings a larger val_fraction, or patience=0$",
+    ):
+        train_dataset(
+            "mine", np.zeros((20, 2)), np.zeros(20), TrainConfig(epochs=1, patience=3),
+            split=SplitSettings(val_fraction=0.0),
+        )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "value", [{1, 2}, datetime.date(2026, 11, 27), object()], ids=["set", "date", "object"]
 )

@@ -20,13 +20,13 @@ from glassnet._files import check_storable
 from glassnet._seeds import MOONS_STREAM
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
 from glassnet.data._split import _fraction
-from glassnet.losses import LOSSES
+from glassnet.losses import LOSSES, get_loss
 from glassnet.nn._activations import BOUNDED_OUTPUTS
 from glassnet.train._config import TrainConfig, _choice
 from glassnet.train._engines import REGRESSION_LOSSES
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import classification_metrics, decision_threshold, regression_metrics
-from glassnet.train._trainer import EpochCallback, ResumeState, Trainer, TrainResult
+from glassnet.train._trainer import EpochCallback, ResumeState, Trainer, TrainResult, _check_labels
 
 # σ of the Fourier frequencies of each airfoil feature (frequency, angle of attack, chord,
 # velocity, displacement thickness), for TrainConfig.fourier_sigma None: the sound level
@@ -235,6 +235,7 @@ def train_dataset(
             f"task {task!r} is glassnet's own data set: train it with train_{task}, or give your data another name"
         )
     _check_config(config, "train_dataset", optional=False)  # else an AttributeError, on .loss
+    _check_split(split, "train_dataset")  # else an AttributeError, on .split
     return _train_dataset(
         task,
         X,
@@ -283,10 +284,20 @@ def _train_dataset(
             "(scale_y=True: mean 0, standard deviation 1, negative for about half the rows); pass "
             "scale_y=False for a target already in the output's range, or no output activation"
         )
+    if config.loss not in REGRESSION_LOSSES:  # every label now, named by its row as given; the
+        # Trainer checks its parts' labels, where a bad one of the test rows met no check until
+        # the metrics, after the whole training
+        _check_labels(get_loss(config.loss), y.reshape(-1, 1), "the data's")
     # None: the data set's own σ (train_airfoil has given airfoil's); the run's config records it
     sigma = DEFAULT_FOURIER_SIGMA if config.fourier_sigma is None else config.fourier_sigma
     config = config.replace(fourier_sigma=sigma)
     parts = split.split(len(X))
+    if config.patience > 0 and len(parts.val) == 0:  # the Trainer's message names its own arguments
+        raise ValueError(
+            f"patience={config.patience} stops on the validation rows, and the split has none "
+            f"(val_fraction={split.val_fraction} of {len(X)} rows): give SplitSettings a larger "
+            "val_fraction, or patience=0"
+        )
     preprocessor = Preprocessor(
         log_columns=tuple(log_columns),
         scale_y=scale_y,
@@ -339,6 +350,8 @@ def _dataset_rows(X: Any, y: Any) -> tuple[Array, Array]:
             f"y must have shape ({len(features)},) to match X of shape {features.shape}, got {target.shape} "
             "(one target per row)"
         )
+    if len(features) == 0:  # the split would say "n must be a positive integer, got 0"
+        raise ValueError(f"X has no rows (shape {features.shape}); expected at least one row to train on")
     return features, target
 
 
@@ -392,6 +405,13 @@ def _check_config(config: object, caller: str, *, optional: bool = True) -> None
         raise TypeError(f"{caller} takes {takes} as config, got {type(config).__name__}{hint}")
 
 
+def _check_split(split: object, caller: str) -> None:
+    """TypeError unless ``split`` is a SplitSettings; a dict of settings is not one."""
+    if not isinstance(split, SplitSettings):
+        hint = ": build one, SplitSettings(**settings)" if isinstance(split, Mapping) else ""
+        raise TypeError(f"{caller} takes a SplitSettings as split, got {type(split).__name__}{hint}")
+
+
 def airfoil_config(config: TrainConfig | None = None) -> TrainConfig:
     """The configuration :func:`train_airfoil` trains: ``config`` (default: the recipe,
     ``TrainConfig()``) with the data set's own σ of the Fourier frequencies where it has None."""
@@ -417,6 +437,8 @@ def train_airfoil(
         )
     _check_config(config, "train_airfoil")
     config = airfoil_config(config)
+    if split is not None:
+        _check_split(split, "train_airfoil")
     split = split if split is not None else SplitSettings(seed=config.seed)
     info = {
         "task": "airfoil",
@@ -482,6 +504,8 @@ def train_moons(
     """The exercise's 2→3→1 network (logistic loss) on the moons set; metrics are accuracies."""
     _check_config(config, "train_moons")
     config = config if config is not None else MOONS_CONFIG
+    if split is not None:
+        _check_split(split, "train_moons")
     split = (
         split if split is not None else SplitSettings(seed=config.seed, test_fraction=0.25, val_fraction=0.0)
     )
