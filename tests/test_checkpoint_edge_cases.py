@@ -537,3 +537,32 @@ def test_resume_sums_no_run_gives_are_refused_when_saving(
         match=r"resume sums must be 4 sums >= 0 \(finite, or \+inf where one overflowed\), got " + shown_sums,
     ):
         save_checkpoint(tmp_path / "again.npz", state)
+
+
+def test_a_configuration_whose_first_member_is_not_the_architectures_is_refused(tmp_path: Path) -> None:
+    """A tanh spec saved with TrainConfig's default activation, ("relu", "tanh"), loaded as a
+    ReLU model of the tanh weights: predictions off by 0.4 and no error (a reviewer's case)."""
+    from glassnet.spec import build_mlp
+
+    spec = MLPSpec(sizes=(3, 5, 1), activation="tanh")
+    weights = build_mlp(spec, rng=np.random.default_rng(0)).state_dict()
+    wrong = Checkpoint(spec, [weights], config=TrainConfig(hidden=(5,), fourier_features=0))
+    message = (
+        r"^the training configuration's activation \('relu', 'tanh'\) gives member 1 'relu', the "
+        r"architecture's activation is 'tanh'; give each member's activation \(activations=\[\.\.\.\]\) "
+        r"or a configuration of the architecture's$"
+    )
+    with pytest.raises(ValueError, match=message):
+        save_checkpoint(tmp_path / "c.npz", wrong)
+    assert not (tmp_path / "c.npz").exists()
+    with pytest.raises(ValueError, match=message):
+        wrong.ensemble()
+    right = Checkpoint(
+        spec, [weights], config=TrainConfig(hidden=(5,), fourier_features=0, activation="tanh")
+    )
+    save_checkpoint(tmp_path / "c.npz", right)
+    x = np.ones((4, 3))
+    np.testing.assert_array_equal(
+        load_checkpoint(tmp_path / "c.npz").ensemble().predict(x),
+        build_mlp(spec, rng=np.random.default_rng(0))(x),
+    )

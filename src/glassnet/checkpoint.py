@@ -141,10 +141,19 @@ class Checkpoint:
         _check_members(self.members)
 
     def member_activations(self) -> tuple[str, ...]:
-        """Each member's hidden activation: ``activations``, or what None stands for."""
+        """Each member's hidden activation: ``activations``, or what None stands for: the
+        configuration's, whose first member's must be the architecture's (the Trainer's spec is
+        its member 0's; a configuration that says otherwise, the default relu for a tanh spec,
+        would make the members other models than the weights are, silently), else the spec's."""
         given = self.activations
         if given is None and self.config is not None:
             given = [self.config.member_activation(member) for member in range(len(self.members))]
+            if given and given[0] != self.spec.activation:
+                raise ValueError(
+                    f"the training configuration's activation {shown(self.config.activation)} gives member 1 "
+                    f"{given[0]!r}, the architecture's activation is {self.spec.activation!r}; give each "
+                    "member's activation (activations=[...]) or a configuration of the architecture's"
+                )
         return member_activations(self.spec, given, len(self.members))
 
     def ensemble(self) -> Ensemble:
