@@ -744,6 +744,21 @@ def test_a_failed_loss_call_leaves_no_gradient_of_the_previous_batch(loss: Any, 
         loss.backward()
 
 
+@pytest.mark.parametrize(
+    "call",
+    [lambda x: _model()(x), lambda x: _trainer_with(x, np.zeros(3))],
+    ids=["model", "trainer"],
+)
+def test_a_masked_array_with_masked_values_is_refused(call: Any) -> None:
+    """np.asarray dropped the mask: the numbers under it were used as data, silently."""
+    x = np.ma.masked_array(np.ones((3, 2)), mask=[[False, False], [False, True], [False, False]])
+    with pytest.raises(
+        ValueError, match=r"has masked values \(the first at index \(1, 1\)\), which would be read"
+    ):
+        call(x)
+    np.testing.assert_array_equal(_model()(np.ma.masked_array(np.ones((3, 2)))), _model()(np.ones((3, 2))))
+
+
 # -- torch tensors that require grad, given as data ------------------------------------------
 
 

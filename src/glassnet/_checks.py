@@ -231,10 +231,17 @@ def _convert_numbers(values: Any, name: str, dtype: np.dtype[Any] | None) -> Arr
     Everything else is refused, since a cast would give silently wrong numbers: complex
     numbers lose their imaginary part, strings are parsed, None becomes NaN.
 
-    A torch tensor that requires grad is refused, as ``np.asarray`` refuses it: its values
+    A masked array with masked values is refused: ``np.asarray`` would give the numbers under
+    the mask. A torch tensor that requires grad is refused, as ``np.asarray`` refuses it: its values
     belong to an autograd graph, and a copy would cut the gradient silently; the message says
     to pass ``tensor.detach()``.
     """
+    if isinstance(values, np.ma.MaskedArray) and np.ma.is_masked(values):  # np.asarray drops the mask
+        index = tuple(int(i) for i in np.argwhere(np.ma.getmaskarray(values))[0])
+        raise ValueError(
+            f"{name} has masked values (the first at index {index}), which would be read as the numbers "
+            "under the mask; fill them (values.filled(...)) or drop their rows"
+        )
     if getattr(values, "requires_grad", False) is True and callable(getattr(values, "detach", None)):
         # checked here, without importing torch: np.asarray would raise torch's own RuntimeError
         raise TypeError(
