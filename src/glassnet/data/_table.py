@@ -184,7 +184,7 @@ def read_stdin_text() -> str:
     return decode_text(stream.read(), source=STDIN_NAME)
 
 
-def _refuse_device(stream: Any, source: str) -> None:
+def _refuse_device(stream: Any, source: str, path: Path | None = None) -> None:
     """DataFormatError if ``stream`` is a device other than a terminal: ``/dev/zero`` would be
     read until memory ran out. A stream without a file descriptor (a test's) is no device."""
     try:
@@ -192,7 +192,7 @@ def _refuse_device(stream: Any, source: str) -> None:
     except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
         return
     if (stat.S_ISCHR(mode) or stat.S_ISBLK(mode)) and not stream.isatty():
-        raise DataFormatError(f"{source}: is a device, expected a data file")
+        raise DataFormatError(f"{source}: is a device, expected a data file", path=path)
 
 
 def bad_lines_note(lines: Sequence[int], noun: str = "bad row") -> str:
@@ -216,7 +216,7 @@ def read_text(path: Path) -> str:
     and devices other than a terminal (``/dev/zero`` would be read until memory ran out)."""
     try:
         with path.open("rb") as file:
-            _refuse_device(file, str(path))
+            _refuse_device(file, str(path), path)
             raw = file.read()
     except IsADirectoryError:
         raise DataFormatError(f"{path}: is a folder, expected a data file", path=path) from None
@@ -433,8 +433,9 @@ def _plain_table(text: str, n_columns: int) -> Table | None:
     quotes), then rows of finite numbers only, without quotes, comments or blank lines but at
     the end; None for any other text, which :func:`parse_table` reads line by line.
 
-    ``np.loadtxt`` reads the rows, tens of times faster than the line-by-line reading (which
-    stays the one that words an error) and to the same table: of the characters allowed here,
+    ``np.loadtxt`` reads the rows, three times faster than the line-by-line reading (0.38
+    against 1.17 s for 200,000 rows of airfoil features), which stays the one that words an
+    error, and to the same table: of the characters allowed here,
     it takes exactly the fields that ``_NUMBER`` takes, each to the same float (correctly
     rounded), and refuses the rest with a ValueError (tests/test_data_loading.py holds both).
     """
