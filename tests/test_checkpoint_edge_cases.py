@@ -548,7 +548,7 @@ def test_a_configuration_whose_first_member_is_not_the_architectures_is_refused(
     weights = build_mlp(spec, rng=np.random.default_rng(0)).state_dict()
     wrong = Checkpoint(spec, [weights], config=TrainConfig(hidden=(5,), fourier_features=0))
     message = (
-        r"^the training configuration's activation \('relu', 'tanh'\) gives member 1 'relu', the "
+        r"^the training configuration's activation \('relu', 'tanh'\) gives its first member 'relu', the "
         r"architecture's activation is 'tanh'; give each member's activation \(activations=\[\.\.\.\]\) "
         r"or a configuration of the architecture's$"
     )

@@ -139,16 +139,21 @@ def test_a_tilde_user_without_a_home_is_a_path_that_does_not_exist(
     assert message in err and "Traceback" not in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("home", ["unset", "empty"])
 def test_a_tilde_without_a_home_folder_is_refused_not_made_a_folder_named_tilde(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    home: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No HOME and no passwd entry (a container's user): os.path.expanduser leaves ~/runs as it
     is, and --out would make ./~/runs, a folder a later `rm -rf ~` meets."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(os.path, "expanduser", lambda path: path)
+    if home == "unset":
+        monkeypatch.setattr(os.path, "expanduser", lambda path: path)
+    else:  # "": os.path.expanduser makes ~/runs/a /runs/a
+        monkeypatch.setenv("HOME", "")
     assert main(["train", "moons", *QUICK, "--out", "~/runs/a"]) == 2
     assert capsys.readouterr().err == (
-        "glassnet train moons: error: ~/runs/a: ~ names the home folder, and this user has none (HOME is not set)\n"
+        "glassnet train moons: error: ~/runs/a: ~ names the home folder, and this user has none (HOME is empty or "
+        "not set)\n"
     )
     assert list(tmp_path.iterdir()) == []
 

@@ -13,6 +13,7 @@ import threading
 import warnings
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -450,9 +451,25 @@ def test_a_quoted_line_of_a_file_separated_by_spaces_splits_at_tabs_too() -> Non
 
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
 def test_a_device_as_standard_input_is_refused_before_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`glassnet predict MODEL - < /dev/zero` read until memory ran out, as /dev/zero by name did."""
+    """`glassnet predict MODEL - < /dev/zero` read until memory ran out, as /dev/zero by name did.
+    Standard input here is /dev/zero's descriptor behind a stream that fails if read, so that a
+    regression fails this test instead of filling the machine's memory."""
+
+    class Unreadable:
+        def __init__(self, descriptor: int) -> None:
+            self.descriptor = descriptor
+
+        def fileno(self) -> int:
+            return self.descriptor
+
+        def isatty(self) -> bool:
+            return False
+
+        def read(self, *_: Any) -> bytes:
+            raise AssertionError("the device was read")
+
     with open("/dev/zero", "rb") as zero:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(zero))
+        monkeypatch.setattr(sys, "stdin", SimpleNamespace(buffer=Unreadable(zero.fileno())))
         with pytest.raises(DataFormatError, match=r"^<stdin>: is a device, expected a data file$"):
             table_module.read_stdin_text()
 
@@ -460,9 +477,26 @@ def test_a_device_as_standard_input_is_refused_before_it_is_read(monkeypatch: py
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
 @pytest.mark.parametrize("reader", ["load_airfoil", "read_feature_rows"])
 def test_a_device_is_refused_before_it_is_read(reader: str) -> None:
-    """/dev/zero was read until memory ran out (a MemoryError traceback under a limit)."""
-    with pytest.raises(DataFormatError, match=r"^/dev/zero: is a device, expected a data file$"):
-        getattr(glassnet.data, reader)("/dev/zero")
+    """/dev/zero was read until memory ran out. Read in a process of its own, with 2 GiB of
+    address space and a minute: a regression fails this test (a MemoryError there) instead of
+    filling the machine's memory."""
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+        "import glassnet.data\n"
+        "try:\n"
+        f"    glassnet.data.{reader}('/dev/zero')\n"
+        "except glassnet.data.DataFormatError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        "/dev/zero: is a device, expected a data file\n",
+        "",
+    )
 
 
 @pytest.mark.parametrize(

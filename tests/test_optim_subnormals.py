@@ -165,6 +165,7 @@ def _engines_with_dead_units(**changes: Any) -> list[Any]:
             "batch_size": 10,
             "lr": 1e-3,
             "weight_decay": 0.0,  # λθ would keep every gradient from zero
+            "threads": 0,  # an engine limits BLAS's threads until close(): none to give back
             **changes,
         }
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import shared_airfoil
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.cli import main
 from glassnet.cli._evaluate import warn_unfinished
@@ -376,12 +377,17 @@ def test_train_dataset_refuses_what_is_no_config(config: object, says: str) -> N
         train_dataset("mine", X, y, config, split=SplitSettings())  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("caller", ["train_dataset", "train_moons"])
+@pytest.mark.parametrize("caller", ["train_dataset", "train_moons", "train_airfoil"])
 def test_a_split_given_as_a_dict_is_refused_in_words(caller: str) -> None:
     """It failed inside with "'dict' object has no attribute 'split'"."""
     import glassnet.train as train
+    from glassnet.data import load_airfoil
 
-    arguments = ("mine", np.zeros((10, 2)), np.zeros(10)) if caller == "train_dataset" else ()
+    arguments = {
+        "train_dataset": ("mine", np.zeros((10, 2)), np.zeros(10)),
+        "train_moons": (),
+        "train_airfoil": (load_airfoil(shared_airfoil()),),
+    }[caller]
     with pytest.raises(
         TypeError,
         match=rf"^{caller} takes a SplitSettings as split, got dict: build one, SplitSettings\(\*\*settings\)$",

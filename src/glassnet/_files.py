@@ -261,12 +261,17 @@ def expand_user(path: str | os.PathLike[str]) -> Path:
     """``path`` with a leading ``~`` or ``~user`` replaced by that home folder, as a shell does,
     and left as it is where there is no such user (a file named ``~old.csv``), as a shell
     leaves it too: ``Path.expanduser`` raises RuntimeError there. A ``~`` or ``~/…`` without a
-    home folder (no HOME, no passwd entry: a container's user, say) is refused with ValueError
+    home folder (an empty HOME, or none and no passwd entry: a container's user, say) is refused with ValueError
     rather than taken for a folder named ``~``, which a later ``rm -rf ~`` would meet."""
     text = os.fspath(path)
     expanded = os.path.expanduser(text)
-    if expanded == text and (text == "~" or text.startswith(("~/", "~" + os.sep))):
-        raise ValueError(f"{text}: ~ names the home folder, and this user has none (HOME is not set)")
+    # HOME="" would make ~/runs /runs, and ~ the root folder
+    if (text == "~" or text.startswith(("~/", "~" + os.sep))) and (
+        expanded == text or os.environ.get("HOME") == ""
+    ):
+        raise ValueError(
+            f"{text}: ~ names the home folder, and this user has none (HOME is empty or not set)"
+        )
     return Path(expanded)
 
 

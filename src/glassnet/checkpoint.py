@@ -150,8 +150,8 @@ class Checkpoint:
             given = [self.config.member_activation(member) for member in range(len(self.members))]
             if given and given[0] != self.spec.activation:
                 raise ValueError(
-                    f"the training configuration's activation {shown(self.config.activation)} gives member 1 "
-                    f"{given[0]!r}, the architecture's activation is {self.spec.activation!r}; give each "
+                    f"the training configuration's activation {shown(self.config.activation)} gives its first "
+                    f"member {given[0]!r}, the architecture's activation is {self.spec.activation!r}; give each "
                     "member's activation (activations=[...]) or a configuration of the architecture's"
                 )
         return member_activations(self.spec, given, len(self.members))

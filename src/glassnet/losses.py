@@ -141,6 +141,8 @@ class Loss:
             return self.reduce(self.elementwise(prediction, target))
 
     def _refuse_shapes(self, prediction: Array, target: Array) -> None:
+        """ValueError for a ``forward`` given y of another shape than ŷ's; what the last call
+        kept is dropped first, so that ``backward`` refuses too."""
         self._forget()
         raise ValueError(
             f"{type(self).__name__}.forward takes y of the prediction's shape {prediction.shape}, got "

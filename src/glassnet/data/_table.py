@@ -33,7 +33,6 @@ import re
 import shlex
 import stat
 import sys
-import warnings
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -454,11 +453,9 @@ def _plain_table(text: str, n_columns: int) -> Table | None:
     if not body or _not_plain(separator).search(body) is not None:
         return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a warning is a text this function declines anyway
-            values = np.loadtxt(
-                io.StringIO(body, newline=None), delimiter=separator, comments=None, dtype=np.float64, ndmin=2
-            )  # (N, columns)
+        values = np.loadtxt(
+            io.StringIO(body, newline=None), delimiter=separator, comments=None, dtype=np.float64, ndmin=2
+        )  # (N, columns)
     except ValueError:  # a field that is not a number, a row of another width
         return None
     rows = body.count("\n") + body.count("\r") - body.count("\r\n") + 1  # LF, CRLF or CR each end one
