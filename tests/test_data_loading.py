@@ -279,6 +279,15 @@ REJECTED = {
         r"line 1, column 1 \(frequency\): expected a number, got 'Freq'",
     ),
     "empty-field": ("1,2,,4,5,6\n", r"line 1, column 3 \(chord_length\): the field is empty"),
+    # "got 5 fields", it said: the line was stripped of its first tab with the spaces
+    "tab-empty-first-field": (
+        "1\t2\t3\t4\t5\t6\n\t2\t3\t4\t5\t6\n",
+        r"line 2, column 1 \(frequency\): the field is empty",
+    ),
+    "tab-empty-last-field": (
+        "1\t2\t3\t4\t5\t6\n1\t2\t3\t4\t5\t\n",
+        r"line 2, column 6 \(sound_pressure_level\): the field is empty",
+    ),
     "nan": (GOOD + "1,2,3,nan,5,6\n", r"line 2, column 4 \(velocity\): 'nan' is not finite"),
     "inf": ("1,2,3,4,-inf,6\n", r"line 1, column 5 \(displacement_thickness\): '-inf' is not finite"),
     "overflow": ("1,2,3,4,5,1e999\n", r"line 1, column 6 \(sound_pressure_level\): '1e999' overflows"),

@@ -347,8 +347,10 @@ def _parse_lines(
         if first_line:
             separator = _detect_separator(stripped)
             separator_known = True
+        # a tab ends an empty first or last field of a tab-separated line: not stripped with the spaces
+        content = line.strip(" \x0b\x0c") if separator == "\t" else stripped
         try:
-            fields = _split(stripped, separator)
+            fields = _split(content, separator)
         except csv.Error:  # the only one csv raises here: a quoted field longer than its limit
             errors.append(
                 DataFormatError(
