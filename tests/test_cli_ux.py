@@ -43,6 +43,17 @@ def moons_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def predict_refusal(run: Path, rows: Path, text: str, capsys: pytest.CaptureFixture[str]) -> str:
+    """What `glassnet predict RUN ROWS` writes to stderr for ``text`` written to ``rows``, once it
+    has been checked that it exits with status 2 and writes nothing to stdout."""
+    rows.write_text(text)
+    capsys.readouterr()
+    assert main(["predict", str(run), str(rows)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    return captured.err
+
+
 # -- 1. a data set given to predict ------------------------------------------------------------
 
 
@@ -98,9 +109,12 @@ def test_predict_names_evaluate_for_a_data_set_without_header(
     airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = tmp_path / "my data.csv"  # a name the shell needs quoted
-    rows.write_text("800,0,0.3048,71.3,0.00266337,126.201\n1000,0,0.3048,71.3,0.00266337,125.201\n")
-    assert main(["predict", str(airfoil_run), str(rows)]) == 2
-    assert capsys.readouterr().err == (
+    assert predict_refusal(
+        airfoil_run,
+        rows,
+        "800,0,0.3048,71.3,0.00266337,126.201\n1000,0,0.3048,71.3,0.00266337,125.201\n",
+        capsys,
+    ) == (
         f"glassnet predict: error: {rows}: line 1: expected 5 columns ({FEATURES}) separated by commas, "
         "got 6 fields; 1 more bad line, at line 2; its rows have one column more than the model's 5 "
         "features: a file holding the measured target as its last column is a data set, and "
@@ -143,9 +157,7 @@ def test_predict_names_a_row_index_column_rather_than_a_target(
 ) -> None:
     """It sent the user to `glassnet evaluate --data`, which then refused the file."""
     rows = tmp_path / "indexed.csv"
-    rows.write_text(text)
-    assert main(["predict", str(airfoil_run), str(rows)]) == 2
-    assert capsys.readouterr().err == (
+    assert predict_refusal(airfoil_run, rows, text, capsys) == (
         f"glassnet predict: error: {rows}: {first}; its rows have one column more than the model's 5 "
         "features, the first a row index (as pandas' to_csv writes one without index=False): drop that column\n"
     )
@@ -157,9 +169,7 @@ def test_a_first_column_the_header_names_is_a_feature_whatever_its_values(
     """A feature counting 0, 1, 2 (a time step, an id) was taken for pandas' row index, and the
     note said to drop it; named in the header, it is a feature, and the extra column the target."""
     rows = tmp_path / "steps.csv"
-    rows.write_text("x1,x2,label\n0,0.5,1\n1,0.25,0\n2,-0.5,1\n")
-    assert main(["predict", str(moons_run), str(rows)]) == 2
-    err = capsys.readouterr().err
+    err = predict_refusal(moons_run, rows, "x1,x2,label\n0,0.5,1\n1,0.25,0\n2,-0.5,1\n", capsys)
     assert "a file holding the measured target as its last column is a data set" in err
     assert "row index" not in err
 
@@ -188,9 +198,7 @@ def test_a_moons_data_set_is_named_without_evaluate_which_regenerates_its_moons(
     moons_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = tmp_path / "moons.csv"
-    rows.write_text("0.5,0.2,1\n")
-    assert main(["predict", str(moons_run), str(rows)]) == 2
-    assert capsys.readouterr().err == (
+    assert predict_refusal(moons_run, rows, "0.5,0.2,1\n", capsys) == (
         f"glassnet predict: error: {rows}: line 1: expected 2 columns (x1, x2) separated by commas, "
         "got 3 fields; its rows have one column more than the model's 2 features: a file holding the "
         "measured target as its last column is a data set; predict takes rows of features only\n"
@@ -215,9 +223,9 @@ def test_other_column_counts_keep_the_plain_message(
     content: str, error: str, airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rows = tmp_path / "rows.csv"
-    rows.write_text(content)
-    assert main(["predict", str(airfoil_run), str(rows)]) == 2
-    assert capsys.readouterr().err == f"glassnet predict: error: {rows}: {error}\n"
+    assert (
+        predict_refusal(airfoil_run, rows, content, capsys) == f"glassnet predict: error: {rows}: {error}\n"
+    )
 
 
 # -- 2. predicted numbers of any magnitude -----------------------------------------------------
