@@ -148,10 +148,23 @@ class Optimizer:
                     without_grad += 1
             if without_grad == len(views):
                 continue
-            state["step"] += 1
-            self.update_group(data, grad, state, group)
-            if state["step"] % SUBNORMAL_FLUSH_EVERY == 0:  # by the count, so a resumed run flushes alike
-                self.flush_group(state, group)
+            self._update(group, data, grad, state)
+
+    def step_written(self) -> None:
+        """:meth:`step` for a caller that has written every parameter's whole gradient since the
+        last step, into the arrays the optimizer holds (the Trainer's NumPy engine, see
+        ``glassnet.train._fused``): the same update, without the per-parameter tests for zeros
+        pending or data replaced, which cost a step of a small network a few percent."""
+        for group, data, grad, state in zip(
+            self.param_groups, self._flat_data, self._flat_grad, self.state, strict=True
+        ):
+            self._update(group, data, grad, state)
+
+    def _update(self, group: dict[str, Any], data: Array, grad: Array, state: dict[str, Any]) -> None:
+        state["step"] += 1
+        self.update_group(data, grad, state, group)
+        if state["step"] % SUBNORMAL_FLUSH_EVERY == 0:  # by the count, so a resumed run flushes alike
+            self.flush_group(state, group)
 
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` (its ``data``'s shape) to zeros, ready for the next backward."""

@@ -36,13 +36,14 @@ from threadpoolctl import threadpool_limits
 
 from glassnet._checks import Array
 from glassnet._torch_losses import glassnet_bce
-from glassnet.losses import BCELoss, Loss, MSELoss, get_loss
+from glassnet.losses import BCELoss, Loss, get_loss
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, Adam, AdamW, Optimizer, _optimizer, moments_in_torch_form
 from glassnet.optim._adam import held_name, second_moment_flushable
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 from glassnet.train._config import TrainConfig
 from glassnet.train._cuda_graph import CapturedStep, capture_step, warm_up_undone
+from glassnet.train._fused import FusedPass
 from glassnet.train._metrics import correct, decision_threshold
 
 IntArray = npt.NDArray[np.intp]
@@ -119,7 +120,12 @@ def run_weights(spec: MLPSpec, weights: Mapping[str, npt.ArrayLike]) -> dict[str
 
 
 class NumpyEngine:
-    """glassnet's MLP, Loss and optimizer; everything in ``config.dtype``."""
+    """glassnet's MLP, Loss and optimizer; everything in ``config.dtype``.
+
+    A step is the modules' forward, loss and backward made by :class:`FusedPass` (their NumPy
+    calls without the Python between them, the same numbers to the bit), then the optimizer's
+    update (:meth:`Optimizer.step_written`).
+    """
 
     def __init__(
         self, spec: MLPSpec, weights: Mapping[str, Array], config: TrainConfig, x: Array, y: Array
@@ -131,18 +137,24 @@ class NumpyEngine:
         self.params = [parameter for _, parameter in self.named]
         self.optimizer = make_glassnet_optimizer(config, self.params)  # fuses the parameters
         self.loss: Loss = get_loss(config.loss)
+        # built once the optimizer has moved the parameters into its buffers, whose views it keeps
+        self.fused = FusedPass(self.model, self.loss)
         self.mean_loss = self.loss.reduction == "mean"  # Σ row loss = value × rows, else value
         self.regression = config.loss in REGRESSION_LOSSES
         self.threshold = decision_threshold(spec.output_activation)  # ŷ > t ↔ class 1
-        # The mean squared error keeps r = ŷ − y, and its value is Σ r² / size: the epoch's
-        # sums take both from it rather than computing them again.
-        self.mse = self.loss if isinstance(self.loss, MSELoss) and self.loss.reduction == "mean" else None
         self.clip_norm = config.clip_norm
         self.dtype = np.dtype(spec.dtype)
         self.x = np.ascontiguousarray(x, dtype=self.dtype)  # (N, in)
         self.y = np.ascontiguousarray(y, dtype=self.dtype).reshape(len(x), -1)  # (N, out)
         self.xe, self.ye = self.x, self.y
         self._sums = [0.0, 0.0, 0.0]  # this epoch's (Σ row loss, Σ r² or correct, Σ |r|)
+        # Regression keeps each batch's r = ŷ − y in its rows of one epoch-long buffer and adds
+        # Σ|r| batch by batch when the sums are read (epoch_sums): one NumPy reduction for the
+        # epoch instead of two calls per step. The batches pending, back to back, start at
+        # _batch_starts and end at row _rows_end.
+        self._residuals = np.empty_like(self.y) if self.regression else None  # (N, out)
+        self._batch_starts: list[int] = []
+        self._rows_end = 0
         # BLAS threads cost more than they give on matrices this small (tens of rows);
         # limited while training, given back by close()
         self._blas_limit = threadpool_limits(config.threads, user_api="blas") if config.threads > 0 else None
@@ -152,33 +164,53 @@ class NumpyEngine:
         self.xe = np.take(self.x, order, axis=0)  # (N, in), rows in this epoch's order
         self.ye = np.take(self.y, order, axis=0)  # (N, out)
         self._sums = [0.0, 0.0, 0.0] if sums is None else [float(v) for v in sums]
+        self._batch_starts = []
 
     def train_batch(self, start: int, stop: int) -> None:
+        if self._batch_starts and start != self._rows_end:  # not the next rows (the Trainer's are)
+            self._sums[2] = self._with_pending_abs(self._sums[2])  # before their residuals are written over
+            self._batch_starts = []
         xb, yb = self.xe[start:stop], self.ye[start:stop]
-        prediction = self.model.forward(xb)  # (B, out)
-        value = self.loss.forward(prediction, yb)  # loss(ŷ, y) without its checks: the rows were checked once
-        self.optimizer.zero_grad()
-        # backward without dL/dX of the input rows, which no one reads
-        self.model.backward_params(self.loss.backward())
+        residual = None if self._residuals is None else self._residuals[start:stop]  # (B, out)
+        # model.forward, loss.forward (without loss(ŷ, y)'s checks: the rows were checked once)
+        # and model.backward_params, whose NumPy calls FusedPass makes without the modules'
+        # Python between them; it writes every gradient, so no zero_grad. With the mean squared
+        # error it writes r = ŷ − y into ``residual``.
+        value, prediction = self.fused(xb, yb, residual)  # ŷ (B, out)
         if self.clip_norm > 0:
             self._clip()
-        self.optimizer.step()
+        self.optimizer.step_written()  # the pass wrote every gradient
         sums = self._sums
         sums[0] += value * (stop - start) if self.mean_loss else value
-        if self.regression:
-            if self.mse is not None:
-                residual = self.mse.residual
+        if residual is not None:
+            if self.fused.mse:  # Σ r² = the loss's value × size
                 sums[1] += value * residual.size
             else:
-                residual = prediction - yb  # (B, out)
+                np.subtract(prediction, yb, out=residual)
                 sums[1] += float(np.vdot(residual, residual))
-            sums[2] += float(np.vdot(residual, np.sign(residual)))  # Σ|r| as rᵀ sign(r), no reduction
+            self._batch_starts.append(start)  # Σ|r|: epoch_sums
+            self._rows_end = stop
         else:
             sums[1] += float(correct(prediction, yb, self.threshold).sum())
 
     def epoch_sums(self) -> tuple[float, float, float]:
         loss, first, second = self._sums
-        return loss, first, second
+        return loss, first, self._with_pending_abs(second)
+
+    def _with_pending_abs(self, total: float) -> float:
+        """``total`` + Σ|r| of each pending batch, added batch by batch in their order: the same
+        number however often the sums are read (a run stopped mid-epoch resumes from the sums
+        read then, and goes on adding the next batches' to them)."""
+        if self._residuals is None or not self._batch_starts:
+            return total
+        begin, outputs = self._batch_starts[0], self._residuals.shape[1]
+        magnitudes = np.abs(self._residuals[begin : self._rows_end]).ravel()  # (rows × out,)
+        offsets = [(start - begin) * outputs for start in self._batch_starts]
+        with np.errstate(over="ignore"):  # inf, as np.vdot reports a Σ r² that overflows
+            batch_sums = np.add.reduceat(magnitudes, offsets)
+        for batch_sum in batch_sums.tolist():
+            total += batch_sum
+        return total
 
     def _clip(self) -> None:
         """Scale every gradient by min(1, c / (‖g‖ + 1e-6)), ‖g‖ the norm over all parameters."""
