@@ -106,19 +106,42 @@ def test_a_pass_reads_the_weights_as_they_are_now() -> None:
     assert np.array_equal(prediction, model.forward(x))
 
 
+class _Doubled(Sequential):
+    """A Sequential that computes more than its layers in order."""
+
+    def forward(self, x: Array) -> Array:
+        return 2.0 * super().forward(x)
+
+
 @pytest.mark.parametrize(
     ("model", "match"),
     [
         (Sequential(ReLU(), Linear(2, 1)), r"^FusedPass takes an MLP of Linear layers, each followed by at most one activation"),
         (Sequential(Linear(2, 3), ReLU(), Tanh(), Linear(3, 1)), r"^FusedPass takes an MLP of Linear layers, each followed by at most one activation"),
-        (Sequential(Linear(2, 3), Sequential(ReLU(), Linear(3, 1))), r"^FusedPass takes an MLP of Linear layers, each followed by at most one activation"),
+        (_Doubled(Linear(2, 3), ReLU(), Linear(3, 1)), r"^_Doubled is a Sequential of its own"),
         (Sequential(), r"^FusedPass takes an MLP with at least one Linear layer"),
     ],
-    ids=["activation-first", "two-activations", "nested", "empty"],
+    ids=["activation-first", "two-activations", "own-forward", "empty"],
 )  # fmt: skip
 def test_other_models_are_refused(model: Sequential, match: str) -> None:
+    """A Sequential subclass with its own forward was taken as its layers, its forward ignored."""
     with pytest.raises(ValueError, match=match):
         FusedPass(model, get_loss("mse"))
+
+
+def test_nested_sequentials_are_their_layers_in_order() -> None:
+    model = Sequential(Linear(2, 3, rng=np.random.default_rng(0)), Sequential(ReLU(), Linear(3, 1)))
+    x, y = _rows(4, (2, 3, 1), "real", np.float64)
+    reference = copy.deepcopy(model)
+    reference.zero_grad()
+    loss = get_loss("mse")
+    value = loss.forward(reference.forward(x), y)
+    reference.backward_params(loss.backward())
+    assert FusedPass(model, get_loss("mse"))(x, y)[0] == value
+    for (name, parameter), (_, expected) in zip(
+        model.named_parameters(), reference.named_parameters(), strict=True
+    ):
+        assert np.array_equal(parameter.grad, expected.grad), name
 
 
 # -- the engine: FusedPass + Optimizer.step_written, and Σ|r| read when the sums are -------------
@@ -209,9 +232,15 @@ def test_sums_read_mid_epoch_or_resumed_from_are_the_sums_read_once() -> None:
     assert resumed_engine.epoch_sums() == once
 
 
-def test_batches_that_are_not_back_to_back_keep_every_batchs_abs_sum() -> None:
-    """A batch on rows already trained (or not right after the last) would write its residuals
-    over ones still to be summed: those are added first. Here rows 0–5 twice, then 6–11."""
+@pytest.mark.parametrize(
+    "batches",
+    [[(0, 6), (0, 6), (6, 12)], [(0, 4), (8, 12), (4, 8)]],
+    ids=["repeated", "gap"],
+)
+def test_batches_that_are_not_back_to_back_keep_every_batchs_abs_sum(batches: list[tuple[int, int]]) -> None:
+    """A batch on rows already trained would write its residuals over ones still to be summed,
+    and one after a gap would leave rows between that no batch wrote this epoch: the pending
+    batches are added first. Rows 0–5 twice, then 6–11; rows 0–3, then 8–11, then 4–7."""
     config = TrainConfig(hidden=(5,), activation="relu", batch_size=6, threads=0)
     x, y = _rows(12, (3, 1), "real", np.float64, seed=4)
     engine, spec = _engine(config, x, y)
@@ -221,7 +250,7 @@ def test_batches_that_are_not_back_to_back_keep_every_batchs_abs_sum() -> None:
     loss = get_loss("mse")
     engine.begin_epoch(np.arange(12))
     expected = 0.0
-    for start, stop in [(0, 6), (0, 6), (6, 12)]:
+    for start, stop in batches:
         engine.train_batch(start, stop)
         optimizer.zero_grad()
         prediction = model.forward(x[start:stop])

@@ -693,8 +693,8 @@ def test_engine_sums_are_the_row_loss_and_residual_sums(
 ) -> None:
     """(Σ row loss, Σ r², Σ |r|) of one batch at the starting weights, r = ŷ − y: a row's loss
     is the loss of that row alone, mean (ŷ − y)² over its 2 outputs for mse, ½ Σ (ŷ − y)² for
-    half_sse. The mean squared error hands over its own r and Σ r² (numpy engine), half_sse
-    has them computed again."""
+    half_sse. The numpy engine takes r from its fused pass and Σ r² from the loss's value for
+    mse, computes them again for half_sse, and sums Σ |r| when the sums are read."""
     if engine == "torch":
         request.getfixturevalue("torch")
     rng = np.random.default_rng(3)

@@ -350,9 +350,9 @@ class MSELoss(Loss):
 
     @property
     def residual(self) -> Array:
-        """r = ŷ − y of the last call, with the prediction's shape (the Trainer's NumPy engine
-        reads it for its metrics rather than subtracting again). The array ``backward`` uses,
-        not a copy: read it, do not change it in place."""
+        """r = ŷ − y of the last call, with the prediction's shape, for a training loop's metrics
+        (Σ r², Σ |r|) without subtracting again. The array ``backward`` uses, not a copy: read
+        it, do not change it in place."""
         if self._residual is None:
             raise RuntimeError("MSELoss.residual read before the loss was computed")
         return self._residual

@@ -22,6 +22,7 @@ from glassnet.losses import Loss, MSELoss
 from glassnet.nn import Linear, Module, ReLU
 from glassnet.nn._activations import Activation
 from glassnet.nn._linear import _ones
+from glassnet.nn._module import flatten_modules
 
 
 class _Layer(NamedTuple):
@@ -59,11 +60,18 @@ class FusedPass:
     r = ŷ − y (B, out) goes into ``residual`` when given (else into a new array); any other
     loss leaves ``residual`` as it is.
 
-    Nothing is checked per call: the Trainer checks the rows once, before training.
+    Nothing is checked per call: the Trainer checks the rows once, before training. The pass
+    keeps the parameters' arrays as it finds them when built, so it is built after the
+    optimizer that moves them into its flat buffers, and it is the only writer of their
+    gradients: it writes them without lowering the flag ``zero_grad`` raises, so a
+    ``zero_grad`` on them would make the next read of ``.grad`` zero them (NumpyEngine
+    builds one after its optimizer and calls no ``zero_grad``).
     """
 
     def __init__(self, model: Module, loss: Loss) -> None:
-        modules = list(getattr(model, "layers", ()))
+        # the model's leaf modules in order; refuses a Sequential that computes more than its
+        # layers in order (its own forward, say), whose layers a pass would misread
+        modules = flatten_modules([model])
         layers: list[_Layer] = []
         for index, module in enumerate(modules):
             if type(module) is Linear:
