@@ -13,8 +13,6 @@ or loss is called through its module. The numbers are the modules' to the bit
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from glassnet._checks import Array
@@ -23,23 +21,6 @@ from glassnet.nn import Linear, Module, ReLU
 from glassnet.nn._activations import Activation
 from glassnet.nn._linear import _ones
 from glassnet.nn._module import flatten_modules
-
-
-class _Layer(NamedTuple):
-    """One Linear layer and the activation after it, as arrays the pass reads and writes.
-
-    The arrays are the parameters' own (the optimizer's flat buffers, through views), so the
-    pass sees every update and ``set_weights`` made in place; ``Parameter.grad`` is read once,
-    when the pass is built.
-    """
-
-    weight: Array  # W (out, in)
-    weight_t: Array  # Wᵀ (in, out), a view of W
-    bias: Array  # b (out,)
-    weight_grad: Array  # dL/dW (out, in), written by every pass
-    bias_grad: Array  # dL/db (out,), written by every pass
-    relu: bool  # ReLU after the layer, written out here
-    activation: Activation | None  # another activation after it, called as a module; else None
 
 
 class FusedPass:
@@ -72,16 +53,18 @@ class FusedPass:
         # the model's leaf modules in order; refuses a Sequential that computes more than its
         # layers in order (its own forward, say), whose layers a pass would misread
         modules = flatten_modules([model])
-        layers: list[_Layer] = []
+        # per Linear layer: W (out, in), b (out,), dL/dW and dL/db (written by every pass), then
+        # the activation after it: ReLU written out here (relu), another called as a module
+        # (activation), or none. The arrays are the parameters' own (the optimizer's flat
+        # buffers, through views), so the pass sees every update made in place.
+        layers: list[tuple[Array, Array, Array, Array, bool, Activation | None]] = []
         for index, module in enumerate(modules):
             if type(module) is Linear:
                 after = modules[index + 1] if index + 1 < len(modules) else None
                 relu = type(after) is ReLU  # a subclass may compute another f: called as a module
                 activation = after if isinstance(after, Activation) and not relu else None
                 weight, bias = module.weight, module.bias
-                layers.append(
-                    _Layer(weight.data, weight.data.T, bias.data, weight.grad, bias.grad, relu, activation)
-                )
+                layers.append((weight.data, bias.data, weight.grad, bias.grad, relu, activation))
             elif not isinstance(module, Activation) or index == 0 or type(modules[index - 1]) is not Linear:
                 raise ValueError(
                     "FusedPass takes an MLP of Linear layers, each followed by at most one activation, "
@@ -89,15 +72,11 @@ class FusedPass:
                 )
         if not layers:
             raise ValueError(f"FusedPass takes an MLP with at least one Linear layer, got {model!r}")
-        self.layers = layers
-        # what each half of a pass reads of a layer, as plain tuples: unpacking one costs less
-        # than a NamedTuple's attribute lookups, and a pass makes a dozen
-        self._forward = [
-            (layer.weight_t, _added(layer.bias), layer.relu, layer.activation) for layer in layers
-        ]
+        # what each half of a pass reads of a layer, as plain tuples (unpacked a dozen times a pass)
+        self._forward = [(w.T, _added(b), relu, act) for w, b, _, _, relu, act in layers]  # Wᵀ (in, out)
         self._backward = [
-            (index, layer.weight, layer.weight_grad, layer.bias_grad, layer.relu, layer.activation)
-            for index, layer in reversed(list(enumerate(layers)))
+            (index, w, w_grad, b_grad, relu, act)
+            for index, (w, _, w_grad, b_grad, relu, act) in reversed(list(enumerate(layers)))
         ]
         self.loss = loss
         # the mean squared error, mean-reduced, is written out below; MSELoss.forward and
