@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import copy
 import itertools
+import pickle
 from typing import Any
 
 import numpy as np
 import pytest
 
 from conftest import require_torch
-from glassnet import optim
+from glassnet import losses, nn, optim
 from glassnet.nn import Parameter
 
 torch = require_torch()
@@ -639,3 +640,81 @@ def test_adam_update_takes_a_whole_float_step_and_remakes_a_scratch_that_does_no
     optim.adam_update(by_int, np.full(3, 0.1), state(2), **settings)
     optim.adam_update(by_float, np.full(3, 0.1), state(np.float64(2.0)), **settings)
     np.testing.assert_array_equal(by_int, by_float)
+
+
+def _train(model: Any, opt: Any, x: Any, y: Any, steps: int) -> None:
+    loss = losses.MSELoss()
+    for _ in range(steps):
+        opt.zero_grad()
+        loss(model(x), y)
+        model.backward(loss.backward())
+        opt.step()
+
+
+def _copy_of(pair: Any, how: str) -> Any:
+    return copy.deepcopy(pair) if how == "deepcopy" else pickle.loads(pickle.dumps(pair))
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+@pytest.mark.parametrize(
+    ("name", "settings"),
+    [("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.01}), ("AdamW", {"lr": 0.01})],
+)
+def test_a_copied_model_and_optimizer_train_the_copy_as_the_original_trains_itself(
+    name: str, settings: dict[str, Any], how: str
+) -> None:
+    """(model, optimizer) copied mid-run: the copy's steps move the copy's weights as the
+    original's move its own, to the bit, and leave the original's alone. A copied parameter
+    used to hold arrays of its own, which the copied optimizer never moved: the copy's steps
+    counted and kept moments, and its weights stayed where they were."""
+    rng = np.random.default_rng(0)
+    model = nn.MLP([3, 4, 1], rng=rng)
+    opt = getattr(optim, name)(model.parameters(), **settings)
+    x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
+    _train(model, opt, x, y, 3)
+    copied, copied_opt = _copy_of((model, opt), how)
+    at_copy = {key: value.copy() for key, value in model.state_dict().items()}
+
+    _train(copied, copied_opt, x, y, 4)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, at_copy[key])  # the original, untouched
+    _train(model, opt, x, y, 4)
+    for key, value in copied.state_dict().items():
+        assert not np.array_equal(value, at_copy[key])
+        np.testing.assert_array_equal(value, model.state_dict()[key])
+    theirs, ours = copied_opt.state_dict()["state"][0], opt.state_dict()["state"][0]
+    assert theirs.keys() == ours.keys()
+    for key, value in ours.items():
+        np.testing.assert_array_equal(theirs[key], value)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_keeps_the_zeros_zero_grad_left_pending(how: str) -> None:
+    """Copied between zero_grad and a backward, the copy's step has no gradient, as the
+    original's would not: it moves nothing and counts no step (torch skips grads of None)."""
+    rng = np.random.default_rng(0)
+    model = nn.MLP([3, 4, 1], rng=rng)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    _train(model, opt, rng.normal(size=(8, 3)), rng.normal(size=(8, 1)), 2)
+    opt.zero_grad()
+    copied, copied_opt = _copy_of((model, opt), how)
+    before = {key: value.copy() for key, value in copied.state_dict().items()}
+    copied_opt.step()
+    for key, value in copied.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+    assert copied_opt.state[0]["step"] == 2
+
+
+def test_a_shallow_copy_shares_the_parameters_and_both_go_on_stepping() -> None:
+    """copy.copy shares the parameters, still views of the shared buffers: neither optimizer moves
+    them away from the other (whose step would refuse them as replaced)."""
+    rng = np.random.default_rng(0)
+    model = nn.MLP([3, 4, 1], rng=rng)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
+    _train(model, opt, x, y, 2)
+    shallow = copy.copy(opt)
+    assert shallow._flat_data[0] is opt._flat_data[0]
+    _train(model, shallow, x, y, 1)
+    _train(model, opt, x, y, 1)
+    assert opt.state[0]["step"] == 4

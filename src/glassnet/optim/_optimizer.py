@@ -101,6 +101,25 @@ class Optimizer:
             self._views.append([(parameter, parameter.data) for parameter in parameters])
             self.state.append({"step": 0})
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Finish a copy (``copy.deepcopy``, ``pickle``) by fusing the copied parameters again.
+
+        A copy gives each copied parameter arrays of its own, no longer views of the copied
+        flat buffers: its backward would write gradients the copy's step never reads, and the
+        step would move buffers its weights no longer use, silently (``step``'s test for
+        replaced data passes, as the copied views are the copied arrays). Fusing them anew, as
+        the constructor did, from their values (the buffers' too: the copy took both at once)
+        makes the copy train its own parameters, as a copied torch optimizer does. The state
+        (moments, step counts) follows the parameters' order, which is unchanged. A shallow copy
+        (``copy.copy``) shares the parameters, still views of the buffers it shares: left as it is.
+        """
+        self.__dict__.update(state)
+        for index, group in enumerate(self.param_groups):
+            if all(parameter.data.base is self._flat_data[index] for parameter in group["params"]):
+                continue
+            self._flat_data[index], self._flat_grad[index] = _fuse(group["params"])
+            self._views[index] = [(parameter, parameter.data) for parameter in group["params"]]
+
     # -- subclass interface ------------------------------------------------------------
 
     def check_group(self, settings: dict[str, Any]) -> None:
