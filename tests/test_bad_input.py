@@ -636,6 +636,61 @@ def test_linear_backward_takes_a_nested_list_as_the_activations_do() -> None:
         model.backward([[1.0]] * 4)
 
 
+@pytest.mark.parametrize("output_activation", [None, "sigmoid"])
+@pytest.mark.parametrize(
+    ("grad", "message"),
+    [
+        (np.full((5, 1), 1 + 2j), r"complex numbers of dtype complex128"),
+        (np.full((5, 1), "1"), r"strings of dtype <U1"),
+    ],
+)
+@pytest.mark.parametrize("method", ["backward", "backward_params"])
+def test_a_gradient_array_that_is_not_real_is_refused_before_any_gradient_is_written(
+    output_activation: str | None, grad: np.ndarray, message: str, method: str
+) -> None:
+    """A complex dL/dY array reached the output layer, which wrote its weight gradient without the
+    imaginary part (a ComplexWarning) before NumPy refused the bias's in its own words: the model
+    was left half-written, for a step to apply. Strings failed in NumPy's words too."""
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0), output_activation=output_activation)
+    model(np.ones((5, 2)))
+    model.zero_grad()
+    owner = (
+        r"Linear\(in_features=3, out_features=1\)\.backward's dL/dY"
+        if output_activation is None
+        else (
+            r"Sigmoid\.backward's dL/dy"  # the first module to see it
+        )
+    )
+    with pytest.raises(
+        TypeError, match=rf"{owner} must be an array of numbers \(bool, int or float\), got {message}"
+    ):
+        getattr(model, method)(grad)
+    for name, parameter in model.named_parameters():
+        assert not parameter.grad.any(), name
+
+
+def test_an_integer_gradient_array_gives_the_float_ones_numbers() -> None:
+    model = _model()
+    model(np.ones((5, 2)))
+    np.testing.assert_array_equal(model.backward(np.full((5, 1), 3)), model.backward(np.full((5, 1), 3.0)))
+
+
+@pytest.mark.parametrize("name", ["identity", "relu", "tanh", "leaky_relu"])
+def test_an_activation_refuses_a_gradient_that_is_not_real_and_takes_integers(name: str) -> None:
+    """Each backward (the base class's, Identity's and ReLU's own) names a complex dL/dy, where
+    NumPy refused it in its words or Identity passed it on; integers give the floats' numbers."""
+    activation = get_activation(name)
+    activation(np.array([[-1.0, 0.5, 2.0]]))
+    owner = type(activation).__name__
+    with pytest.raises(
+        TypeError, match=rf"^{owner}\.backward's dL/dy must be an array of numbers .* complex"
+    ):
+        activation.backward(np.full((1, 3), 1 + 1j))
+    np.testing.assert_array_equal(
+        activation.backward(np.full((1, 3), 2)), activation.backward(np.full((1, 3), 2.0))
+    )
+
+
 @pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
 def test_an_ndarray_subclass_is_read_as_the_array_it_holds() -> None:
     """np.matrix passed the fast path as it was and failed with 'only 0-dimensional arrays can be

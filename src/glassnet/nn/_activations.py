@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet._checks import Array, finite_float
+from glassnet._checks import Array, as_float_array, finite_float
 from glassnet.nn._module import Module
 
 
@@ -25,6 +25,12 @@ def stable_sigmoid(z: Array) -> Array:
 def stable_softplus(z: Array) -> Array:
     """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^(−|z|)), exact and overflow-free."""
     return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _plain_float(grad_out: Any, shape: tuple[int, ...]) -> bool:
+    """Whether a backward can take dL/dy as it is: a float ndarray of the forward output's ``shape``
+    (anything else goes through ``Activation._checked_kept``)."""
+    return type(grad_out) is np.ndarray and grad_out.shape == shape and grad_out.dtype.kind == "f"
 
 
 class Activation(Module):
@@ -50,15 +56,17 @@ class Activation(Module):
 
     def backward(self, grad_out: Array) -> Array:
         z = self._z
-        if z is None or getattr(grad_out, "shape", None) != z.shape:  # the product would broadcast it
-            z = self._checked_kept(grad_out, z)  # raises, unless a nested list of z's shape
+        if z is None or not _plain_float(grad_out, z.shape):  # the product would broadcast it, or cast it
+            z = self._checked_kept(grad_out, z)  # raises, unless numbers of z's shape (a nested list, say)
         return grad_out * self.derivative(z)
 
     def _checked_kept(self, grad_out: Array, kept: Array | None) -> Array:
         """``kept`` (what forward kept for backward), checked against dL/dy: RuntimeError when None
         (no forward yet); ValueError unless dL/dy has the shape of the last forward's output, which
         the product would broadcast an (N,) or (N, 1) gradient against into wrong numbers, silently.
-        Called only once the backward's own quick test fails, so a backward pays no call for it."""
+        Called only once the backward's own quick test fails, so a backward pays no call for it.
+        TypeError unless dL/dy holds real numbers: complex ones went on to the layer before, which
+        wrote its weight gradient without their imaginary parts before NumPy refused the rest."""
         if kept is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         if np.shape(grad_out) != kept.shape:
@@ -66,7 +74,8 @@ class Activation(Module):
                 f"{type(self).__name__}.backward expects dL/dy of shape {kept.shape}, the shape of "
                 f"its last forward's output, got shape {np.shape(grad_out)}"
             )
-        return kept  # a nested list of the right shape
+        as_float_array(grad_out, name=f"{type(self).__name__}.backward's dL/dy", finite=False)
+        return kept  # numbers of the right shape: a nested list, integers
 
 
 class Identity(Activation):
@@ -82,8 +91,8 @@ class Identity(Activation):
 
     def backward(self, grad_out: Array) -> Array:
         z = self._z
-        if z is None or getattr(grad_out, "shape", None) != z.shape:
-            self._checked_kept(grad_out, z)  # raises, unless a nested list of z's shape
+        if z is None or not _plain_float(grad_out, z.shape):
+            self._checked_kept(grad_out, z)  # raises, unless numbers of z's shape (a nested list, say)
         return grad_out
 
 
@@ -119,8 +128,8 @@ class ReLU(Activation):
 
     def backward(self, grad_out: Array) -> Array:
         y = self._y
-        if y is None or getattr(grad_out, "shape", None) != y.shape:  # *= would broadcast an (N, 1) one
-            y = self._checked_kept(grad_out, y)  # raises, unless a nested list of y's shape
+        if y is None or not _plain_float(grad_out, y.shape):  # *= would broadcast an (N, 1) one
+            y = self._checked_kept(grad_out, y)  # raises, unless numbers of y's shape (a nested list, say)
         # f′(z) = sign(y) for y = max(z, 0) ≥ 0: a float array, so the product is float by
         # float, where multiplying by the boolean mask z > 0 would cast it first.
         # The product goes into that fresh array rather than a second one.

@@ -122,7 +122,7 @@ class Linear(Module):
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
         """Add dL/dW = Gᵀ X and dL/db = Σₙ G to the gradients; return dL/dX = G W."""
-        if not isinstance(grad_out, np.ndarray):  # a nested list, as the activations take
+        if not isinstance(grad_out, np.ndarray) or grad_out.dtype.kind != "f":  # a nested list, say
             grad_out = self._grad_array(grad_out)
         self._add_param_grads(grad_out)  # refuses a dL/dY of the wrong shape
         grad_in: Array = grad_out.dot(self.weight.data)  # (N, in)
@@ -139,7 +139,10 @@ class Linear(Module):
         # with its own backward runs it for backward_params: Module.__init_subclass__)
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
-        if not isinstance(grad_out, np.ndarray):
+        # A float array is taken as it is; anything else through _grad_array, which casts lists
+        # and integers and refuses complex numbers or strings before a gradient is written (a
+        # complex one was written without its imaginary part, then the bias's failed).
+        if not isinstance(grad_out, np.ndarray) or grad_out.dtype.kind != "f":
             grad_out = self._grad_array(grad_out)
         try:
             self.weight.add_grad_product(grad_out.T, self._x)  # (out, in)
