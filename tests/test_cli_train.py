@@ -19,6 +19,7 @@ import pytest
 
 from conftest import reseal, rewrite_checkpoint, shared_airfoil
 from glassnet._checks import metric_text
+from glassnet._files import LOCK_NAME
 from glassnet.checkpoint import load_checkpoint, save_checkpoint
 from glassnet.cli import build_parser, main
 from glassnet.cli._train import config_from_args, seconds_text
@@ -841,6 +842,56 @@ def test_existing_out_folder_needs_force(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["train", "moons", "--out", str(out), "--quiet", "--epochs", "2", "--force"]) == 0
     assert (out / "notes.txt").read_text() == "mine"  # --force replaces run files only
     assert (out / "model.npz").is_file()
+
+
+@pytest.mark.parametrize("name", ["history.csv", "metrics.json", "loss_curves.png"])
+@pytest.mark.parametrize("how", ["copy", "link"])
+def test_force_never_writes_a_run_file_over_the_data_the_run_reads(
+    name: str, how: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The data kept in --out under a run file's name (or linked there under another) was replaced
+    by the run's file with --force, which the "not empty" refusal points to: the data lost, and
+    the model naming its own history as its data file."""
+    out = tmp_path / "run"
+    out.mkdir()
+    data = out / name
+    if how == "copy":
+        data.write_bytes(shared_airfoil().read_bytes())
+    else:
+        os.link(shared_airfoil(), data)
+    before = data.read_bytes()
+    given = data if how == "copy" else shared_airfoil()
+    argv = [
+        "train",
+        "airfoil",
+        "--epochs",
+        "1",
+        *TINY_AIRFOIL,
+        "--data",
+        str(given),
+        "--out",
+        str(out),
+        "--force",
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{data} is the data file this run reads" in err
+    assert f"would replace it with its {name}: choose another folder (--out)" in err
+    assert data.read_bytes() == before
+    assert sorted(path.name for path in out.iterdir() if path.name != LOCK_NAME) == [name]
+
+
+def test_resume_never_writes_a_run_file_over_the_data_it_reads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    interrupted_airfoil_run(out)
+    data = out / "history.csv"
+    data.write_bytes(shared_airfoil().read_bytes())
+    argv = ["train", "airfoil", "--out", str(out), "--resume", "--quiet", "--no-plots", "--data", str(data)]
+    assert main(argv) == 2
+    assert f"{data} is the data file this run reads" in capsys.readouterr().err
+    assert data.read_bytes() == shared_airfoil().read_bytes()
 
 
 def test_force_keeps_the_old_run_until_the_new_one_has_written_its_files(

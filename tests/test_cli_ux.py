@@ -480,3 +480,21 @@ def test_metrics_json_writes_counts_as_integers(
     assert (
         type(measured["test"]["n"]) is int and type(checkpoint.metrics["test"]["n"]) is int
     )  # 301.0 in both
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["train", "airfoil", "--help"], ["explain", "--help"], ["demo", "--help"]]
+)
+def test_help_prints_on_a_stream_whose_encoding_lacks_its_symbols(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The help's →, σ and η raised UnicodeEncodeError, a traceback, on a cp1252 stream (a Windows
+    console, or `glassnet --help > help.txt` there): written as "?" instead."""
+    written = io.BytesIO()
+    stream = io.TextIOWrapper(written, encoding="cp1252")
+    monkeypatch.setattr(sys, "stdout", stream)
+    assert main(argv) == 0
+    stream.flush()
+    text = written.getvalue().decode("cp1252")
+    assert text.startswith("usage: glassnet")
+    assert "?" in text

@@ -163,7 +163,7 @@ def test_literal_labels_false_in_an_mse_spec_is_accepted(
         ),
         (
             ["--example", "exercise", "--y=-1"],
-            r"y: LogisticLoss\(labels='01'\) expects labels in \{0, 1\}, got -1; .*--literal-labels",
+            r"y: the exercise's logistic loss takes labels in \{0, 1\}, got -1; .*\(--y 0\).*--literal-labels",
         ),
     ],
 )
@@ -197,6 +197,37 @@ def test_a_variant_of_the_exercise_is_the_exercise_network_on_that_step(
         ValueError, match=r"^literal_labels applies to the exercise with x, y or learning_rate given"
     ):
         explain_exercise(literal_labels=True, check_torch=False)
+
+
+def test_the_exercise_given_label_minus_one_names_its_label_in_0_1(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--y -1 was told to "use labels='pm1'", which neither the command nor explain_exercise
+    takes: the exercise's loss has one convention, {0, 1}, where that label is 0."""
+    expected = (
+        "y: the exercise's logistic loss takes labels in {0, 1}, got -1; the label -1 of the ±1 convention is "
+        "y = 0 in {0, 1} (--y 0), or literal_labels (--literal-labels) applies the formula to y as written"
+    )
+    assert main(["explain", "--example", "exercise", "--y=-1", "--no-torch"]) == 2
+    assert capsys.readouterr().err == f"glassnet explain: error: {expected}\n"
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        explain_exercise(y=-1, check_torch=False)
+    with pytest.raises(ValueError, match=r"expects labels in \{0, 1\}, got 2; use literal_labels"):
+        explain_exercise(y=2, check_torch=False)  # in no convention: explain's own message
+
+
+def test_a_spec_written_with_a_byte_order_mark_reads_as_without(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Windows editors write a UTF-8 byte-order mark, which was refused as "not valid JSON:
+    Unexpected UTF-8 BOM (decode using utf-8-sig)"."""
+    spec = EXAMPLES / "three_layers_mse.json"
+    marked = tmp_path / "marked.json"
+    marked.write_bytes(b"\xef\xbb\xbf" + spec.read_bytes())
+    assert main(["explain", str(marked), "--no-torch"]) == 0
+    from_marked = capsys.readouterr().out
+    assert main(["explain", str(spec), "--no-torch"]) == 0
+    assert capsys.readouterr().out == from_marked.replace(str(marked), str(spec))
 
 
 def test_a_spec_takes_another_step(capsys: pytest.CaptureFixture[str]) -> None:

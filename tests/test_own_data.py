@@ -92,6 +92,22 @@ def test_evaluate_measures_a_model_of_own_data_on_its_file(
     assert set(measured) == {"train", "test", "all"}  # refit: train+val, test, and every row
 
 
+def test_evaluate_names_a_classifiers_bad_label_by_file_line_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A label outside [0, 1] in --data was named by its 0-based row index alone ("at index 2"),
+    where every other mistake in a data file is named by its file, line and column."""
+    folder, x, y = _own_run(tmp_path, loss="logistic")
+    y = y.copy()
+    y[[2, 5]] = [2.0, -1.0]
+    data = _data_file(tmp_path, x, y)
+    assert main(["evaluate", str(folder), "--data", str(data)]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet evaluate: error: {data}: line 3, column 4 (target): expected a label 0 or 1 (or a "
+        "probability in [0, 1]), got 2; 1 more bad row, at line 6\n"
+    )
+
+
 def test_evaluate_of_own_data_without_its_file_says_what_to_give(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -335,6 +335,14 @@ def test_an_output_never_replaces_a_file_the_same_command_reads_or_writes(
     assert main(["predict", str(run), str(rows), "-o", str(tmp_path / "." / "rows.csv"), "--force"]) == 2
     assert f"is the input file {rows}; give another file name" in capsys.readouterr().err
     assert rows.read_text() == "0.5,0.2\n"
+    with (
+        rows.open() as stdin,
+        pytest.MonkeyPatch.context() as patch,
+    ):  # predict MODEL - -o rows.csv < rows.csv
+        patch.setattr(sys, "stdin", stdin)
+        assert main(["predict", str(run), "-", "-o", str(rows), "--force"]) == 2
+    assert f"-o {rows} is the file standard input reads; give another file name" in capsys.readouterr().err
+    assert rows.read_text() == "0.5,0.2\n"
     same = tmp_path / "same.svg"
     argv = ["explain", "--example", "exercise", "--no-torch", "-o", str(same), "--figure", str(same)]
     assert main(argv) == 2 and not same.exists()

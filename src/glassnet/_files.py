@@ -339,6 +339,18 @@ def refuse_same_file(path: str | os.PathLike[str], other: str | os.PathLike[str]
         raise ValueError(message)
 
 
+def refuse_standard_input_file(path: str | os.PathLike[str], message: str) -> None:
+    """ValueError(``message``) when standard input reads the file ``path`` names (``< FILE``):
+    :func:`refuse_same_file` for an input given as ``-``, which has no name to compare."""
+    try:
+        reading = os.fstat(sys.stdin.fileno())
+        named = os.stat(expand_user(path))
+    except (AttributeError, OSError, ValueError):  # no stdin, a closed one, or no such file
+        return
+    if stat.S_ISREG(reading.st_mode) and os.path.samestat(reading, named):
+        raise ValueError(message)
+
+
 # -- folder locks ----------------------------------------------------------------------
 
 

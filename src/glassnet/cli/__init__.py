@@ -13,7 +13,9 @@ published one) is one line on stderr too,
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
+import io
 import os
 import sys
 import warnings
@@ -107,6 +109,7 @@ def warning_printer(command: str) -> Callable[..., None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    _replace_what_streams_cannot_encode()
     try:
         parser = build_parser()
         given = list(sys.argv[1:] if argv is None else argv)
@@ -138,6 +141,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"glassnet {command}: error: {one_line(error_text(error))}", file=sys.stderr)
         return 2
     return status
+
+
+def _replace_what_streams_cannot_encode() -> None:
+    """Let standard output and error write a character their encoding lacks as "?": the help's →,
+    σ and η on a console or a pipe in cp1252 (Windows) raised UnicodeEncodeError, a traceback for
+    ``glassnet --help``. Streams in UTF-8, which encodes everything, are left as they are."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if not isinstance(stream, io.TextIOWrapper) or encoding is None:
+            continue
+        with contextlib.suppress(LookupError):
+            if codecs.lookup(encoding).name != "utf-8" and stream.errors == "strict":
+                stream.reconfigure(errors="replace")
 
 
 def _interrupted(stop: KeyboardInterrupt, command: str | None = None) -> int:

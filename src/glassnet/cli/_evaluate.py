@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import metric_text
+from glassnet._checks import exact_text, metric_text
 from glassnet._files import dash_hint, given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.data import Preprocessor
@@ -161,7 +161,14 @@ def own_data(
     the file ``data``, read as the airfoil file is (comma, semicolon, tab or spaces, header optional),
     its columns the model's features in order and then the target."""
     from glassnet.data import DataFormatError
-    from glassnet.data._table import Table, read_table, refuse_reordered_header
+    from glassnet.data._table import (
+        Table,
+        bad_lines_note,
+        first_bad_value,
+        read_table,
+        refuse_reordered_header,
+    )
+    from glassnet.train._engines import REGRESSION_LOSSES
 
     names = feature_columns(checkpoint, preprocessor)
     n_features = len(names)
@@ -192,6 +199,16 @@ def own_data(
             listing="the model's features and its target",
             reader="the model",
         )
+        if trained_loss(checkpoint) not in REGRESSION_LOSSES:  # a classifier's labels, named by line
+            targets = table.values[:, n_features:]  # (N, 1)
+            outside = np.zeros(table.values.shape, dtype=bool)
+            outside[:, n_features:] = ~((targets >= 0.0) & (targets <= 1.0))
+            bad = first_bad_value(table, outside)
+            if bad is not None:
+                raise ValueError(
+                    f"{bad.where(str(path), columns)}: expected a label 0 or 1 (or a probability in [0, 1]), "
+                    f"got {exact_text(table.values[bad.row, bad.column])}{bad_lines_note(bad.other_lines)}"
+                )
         return []
 
     table = read_table(path, columns, check=check)

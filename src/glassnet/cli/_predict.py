@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
+from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file, refuse_standard_input_file
 from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.cli._evaluate import MODEL_HELP, feature_columns, model_path, trained_loss, warn_unfinished
 from glassnet.data import FEATURE_NAMES, DataFormatError, DataWarning, Preprocessor
@@ -263,6 +263,10 @@ def handle(args: argparse.Namespace) -> int:
                 args.output,
                 args.input,
                 f"-o {args.output} is the input file {args.input}; give another file name",
+            )
+        else:
+            refuse_standard_input_file(
+                args.output, f"-o {args.output} is the file standard input reads; give another file name"
             )
         out = refuse_overwrite(args.output, force=args.force, option="-o")
         if not out.parent.is_dir():

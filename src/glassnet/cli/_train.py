@@ -443,7 +443,7 @@ def handle_locked(args: argparse.Namespace) -> int:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from glassnet.train.artifacts import fresh_run_folder, prepare_out_folder
+    from glassnet.train.artifacts import fresh_run_folder, prepare_out_folder, refuse_writing_over
 
     if args.resume:
         return _resume(args)
@@ -465,6 +465,7 @@ def handle(args: argparse.Namespace) -> int:
 
         dataset = load_airfoil(args.data)
         split.split(len(dataset))  # too few rows for the split: refused before the notes, in one line
+        refuse_writing_over(out, dataset.source)
         prepare_out_folder(out, force=args.force)
         print_notes(notes, args.command_name)
         run = train_airfoil(
@@ -558,7 +559,7 @@ def print_notes(notes: list[str], command: str) -> None:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from glassnet.train.artifacts import load_resume, refuse_unwritable_run_files
+    from glassnet.train.artifacts import load_resume, refuse_unwritable_run_files, refuse_writing_over
 
     if args.out is None:
         raise ValueError("--resume needs --out FOLDER, the folder of the interrupted run")
@@ -587,6 +588,7 @@ def _resume(args: argparse.Namespace) -> int:
         from glassnet.data import load_airfoil
 
         dataset = load_airfoil(args.data)
+        refuse_writing_over(out, dataset.source)
         _check_same_data(checkpoint, split, dataset.X, dataset.y)
         run = train_airfoil(
             dataset,

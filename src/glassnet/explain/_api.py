@@ -551,6 +551,23 @@ def _shown_below(loss: float, w12: ParamRecord | None, digits: int) -> tuple[str
     return words + ", ".join(text), words + ", ".join(latex)
 
 
+def _check_exercise_label(y: npt.ArrayLike) -> None:
+    """ValueError for the label −1 of the ±1 convention given to the exercise, whose loss takes
+    labels in {0, 1} and no other convention: the general hint, labels='pm1', is no option here
+    (nor on the command line), so the message names the same label in {0, 1}. Any other value is
+    left to :func:`explain`'s checks."""
+    try:
+        values = np.asarray(y, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return
+    if values.size and np.isin(values, (-1.0, 1.0)).all() and (values == -1.0).any():
+        raise ValueError(
+            "y: the exercise's logistic loss takes labels in {0, 1}, got -1; the label -1 of the ±1 "
+            "convention is y = 0 in {0, 1} (--y 0), or literal_labels (--literal-labels) applies the "
+            "formula to y as written"
+        )
+
+
 def explain_exercise(
     *,
     params: str | Sequence[str] | None = ("w12h",),
@@ -576,6 +593,8 @@ def explain_exercise(
     outside them, which the sheet's own step shows already).
     """
     if x is not None or y is not None or learning_rate is not None:  # not ==: x may be an array
+        if y is not None and not literal_labels:
+            _check_exercise_label(y)
         return explain(
             exercise_network(),
             INPUT if x is None else x,

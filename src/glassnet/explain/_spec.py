@@ -308,7 +308,8 @@ def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = Non
     if not file.is_file():
         raise FileNotFoundError(f"spec file {str(file)!r} not found")
     try:
-        data = json.loads(file.read_text(encoding="utf-8"), object_pairs_hook=_unique_fields)
+        # utf-8-sig: a byte-order mark, as Windows editors write one, is read as none
+        data = json.loads(file.read_text(encoding="utf-8-sig"), object_pairs_hook=_unique_fields)
     except json.JSONDecodeError as error:
         raise ValueError(
             f"{file}: not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"

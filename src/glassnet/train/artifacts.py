@@ -71,6 +71,7 @@ __all__ = [
     "prepare_out_folder",
     "refuse_replacing",
     "refuse_unwritable_run_files",
+    "refuse_writing_over",
     "remove_other_run_files",
     "resume_command",
     "run_checkpoint",
@@ -526,6 +527,26 @@ def refuse_unwritable_run_files(out: Path) -> None:
             raise ValueError(
                 f"{path} is a {kind}, where the run writes (or removes) its {name} file, a regular file; "
                 "move it away, or choose another folder (--out)"
+            )
+
+
+def refuse_writing_over(out: Path, source: str | os.PathLike[str] | None) -> None:
+    """ValueError when a run file of ``out`` (:data:`RUN_FILES`) is ``source``, the data file
+    the run reads: its files would replace the data (``--force`` lets a run replace a previous
+    run's), and the run's model would name a data file that is now its history. Checked before
+    the run starts, as a link or another name of the same file counts too."""
+    if source is None:
+        return
+    for name in RUN_FILES:
+        path = out / name
+        try:
+            same = os.path.samefile(path, source)
+        except OSError:  # no such file: nothing to replace
+            continue
+        if same:
+            raise ValueError(
+                f"{path} is the data file this run reads ({source}); the run would replace it with its "
+                f"{name}: choose another folder (--out), or move the data out of it"
             )
 
 
