@@ -391,3 +391,64 @@ def test_train_airfoil_refuses_an_array_or_a_dict_naming_what_it_takes() -> None
         train_airfoil(dataset, {"epochs": 1})  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"train_moons takes a TrainConfig or None as config, got dict"):
         train_moons({"epochs": 1})  # type: ignore[arg-type]
+
+
+def test_a_float32_run_refuses_a_row_beyond_float32_before_training() -> None:
+    """Rows were checked in float64 before training and in the model's float32 only by the
+    metrics after it: a test row whose standardised value overflows float32 cost the whole run."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 2))
+    y = x[:, 0] + rng.normal(0.0, 0.1, 40)
+    x[SplitSettings(seed=0).split(40).test[0], 1] = 1e39
+    epochs: list[int] = []
+    config = TrainConfig(hidden=(4,), epochs=1, fourier_features=0, dtype="float32", warmup_epochs=0)
+    with pytest.raises(ValueError, match=r"^X\[2, 1\] = 1e\+39 is too large: .*overflow float32"):
+        train_dataset("mine", x, y, config, split=SplitSettings(seed=0), callback=lambda *_: epochs.append(1))
+    assert epochs == []
+    train_dataset(
+        "mine", x, y, config.replace(dtype="float64"), split=SplitSettings(seed=0)
+    )  # float64 takes it
+
+
+@pytest.mark.parametrize(
+    ("settings", "error", "match"),
+    [
+        ({"noise": 12.0}, ValueError, r"^noise must be in \[0, 10\], got 12$"),
+        ({"noise": -0.1}, ValueError, r"^noise must be >= 0"),
+        ({"noise": float("nan")}, ValueError, r"^noise must be finite"),
+        ({"n_samples": 3}, ValueError, r"^n_samples must be in \[4, 1000000\], got 3$"),
+        ({"n_samples": 2.0}, TypeError, r"^n_samples must be an integer"),
+    ],
+)
+def test_train_moons_takes_the_settings_its_saved_run_is_read_back_with(
+    settings: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    """noise 12 or 3 samples trained and saved a model that `glassnet evaluate` refused as out of
+    range (saved_moons, the command line's bounds)."""
+    with pytest.raises(error, match=match):
+        train_moons(MOONS_CONFIG.replace(epochs=1), **settings)
+
+
+@pytest.mark.parametrize(("column", "value"), [(0, 0.0), (2, -0.3), (3, -71.3), (4, -1e-3)])
+def test_train_airfoil_refuses_a_magnitude_that_is_not_positive(column: int, value: float) -> None:
+    """load_airfoil and predict refuse a frequency, chord, velocity or thickness <= 0; a Dataset
+    built in memory trained on them (the log columns aside), and predict refused its own rows."""
+    from glassnet.data import FEATURE_NAMES, FEATURE_UNITS, Dataset
+
+    x = np.array([[800.0, 0.0, 0.3, 71.3, 0.002]] * 20) * np.linspace(1.0, 2.0, 20)[:, None]
+    x[7, column] = value
+    data = Dataset(x, np.linspace(100, 120, 20), FEATURE_NAMES, FEATURE_UNITS, "spl", "dB", None)
+    with pytest.raises(
+        ValueError, match=rf"^train_airfoil: row 7, column {column} \({FEATURE_NAMES[column]}\) must be > 0"
+    ):
+        train_airfoil(data, TrainConfig(hidden=(4,), epochs=1))
+
+
+def test_a_dataset_takes_lists_as_float64_arrays_and_refuses_what_is_not_numbers() -> None:
+    """Lists failed with "'list' object has no attribute 'ndim'"."""
+    from glassnet.data import FEATURE_NAMES, FEATURE_UNITS, Dataset
+
+    data = Dataset([[1, 2, 3, 4, 5]], [1], FEATURE_NAMES, FEATURE_UNITS, "spl", "dB", None)
+    assert data.X.dtype == data.y.dtype == np.float64 and data.X.shape == (1, 5)
+    with pytest.raises(TypeError, match=r"^Dataset y must be an array of numbers .* complex"):
+        Dataset([[1, 2, 3, 4, 5]], [1j], FEATURE_NAMES, FEATURE_UNITS, "spl", "dB", None)

@@ -126,6 +126,14 @@ class Dataset:
     source: Path | None  # the file it was read from; None when built in memory
 
     def __post_init__(self) -> None:
+        # arrays of float64 as documented, from lists too ("'list' object has no attribute 'ndim'");
+        # complex numbers, strings and objects refused by name. Finiteness is the loaders' and
+        # the trainers' to check, naming the row.
+        for name in ("X", "y"):
+            array = as_float_array(
+                getattr(self, name), name=f"Dataset {name}", dtype=np.dtype(np.float64), finite=False
+            )
+            object.__setattr__(self, name, array)
         if self.X.ndim != 2 or self.y.ndim != 1 or self.X.shape[0] != self.y.shape[0]:
             raise ValueError(f"Dataset needs X (N, d) and y (N,), got X {self.X.shape} and y {self.y.shape}")
         if not len(self.feature_names) == len(self.feature_units) == self.X.shape[1]:

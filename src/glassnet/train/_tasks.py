@@ -15,10 +15,19 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import MAX_SEED, Array, as_float_array, int_in_range
+from glassnet._checks import MAX_SEED, Array, as_float_array, finite_float, int_in_range
 from glassnet._files import check_storable
 from glassnet._seeds import MOONS_STREAM
-from glassnet.data import AIRFOIL_LOG_COLUMNS, Dataset, Preprocessor, Split, make_moons, train_val_test_split
+from glassnet.data import (
+    AIRFOIL_LOG_COLUMNS,
+    FEATURE_NAMES,
+    Dataset,
+    Preprocessor,
+    Split,
+    make_moons,
+    train_val_test_split,
+)
+from glassnet.data._airfoil import POSITIVE_COLUMNS
 from glassnet.data._split import _fraction
 from glassnet.losses import LOSSES, get_loss
 from glassnet.nn._activations import BOUNDED_OUTPUTS
@@ -307,7 +316,9 @@ def _train_dataset(
     )
     preprocessor.check_domain(X)  # every row first: fit would name a row by its place among the training rows
     preprocessor.fit(X[parts.train], y[parts.train])
-    x_all = preprocessor.transform_x(X)  # (N, d)
+    # in the model's dtype: a float32 model refuses a row whose z lies beyond float32's range,
+    # which run_metrics met only after the whole training
+    x_all = preprocessor.transform_x(X, config.dtype)  # (N, d)
     y_all = preprocessor.transform_y(y) if scale_y else y  # (N,)
     has_val = len(parts.val) > 0
     trainer = Trainer(
@@ -436,6 +447,7 @@ def train_airfoil(
             f"train_airfoil takes a glassnet.data.Dataset (load_airfoil's), got {type(dataset).__name__}"
         )
     _check_config(config, "train_airfoil")
+    _check_magnitudes(dataset)
     config = airfoil_config(config)
     if split is not None:
         _check_split(split, "train_airfoil")
@@ -460,6 +472,25 @@ def train_airfoil(
         info=info,
         **options,
     )
+
+
+def _check_magnitudes(dataset: Dataset) -> None:
+    """ValueError naming the first row and column of an airfoil data set whose physical magnitude
+    (frequency, chord length, velocity, displacement thickness: :data:`POSITIVE_COLUMNS`) is ≤ 0,
+    as load_airfoil and predict refuse it: a Dataset built in memory reached training with them,
+    and predict then refused the rows the model was trained on. A NaN is left to the rows' check
+    for finite values, which names it as such."""
+    if dataset.X.shape[1] != len(FEATURE_NAMES):
+        return  # not airfoil's columns: the Preprocessor's checks name what is wrong
+    columns = list(POSITIVE_COLUMNS)
+    bad = dataset.X[:, columns] <= 0.0
+    if bad.any():
+        row, at = (int(i) for i in np.argwhere(bad)[0])
+        column = columns[at]
+        raise ValueError(
+            f"train_airfoil: row {row}, column {column} ({dataset.feature_names[column]}) must be > 0 "
+            f"(a physical magnitude), got {dataset.X[row, column]:g}"
+        )
 
 
 MOONS_SAMPLES = (4, 1_000_000)  # the rows `glassnet train moons` draws: enough for every part
@@ -509,6 +540,12 @@ def train_moons(
     split = (
         split if split is not None else SplitSettings(seed=config.seed, test_fraction=0.25, val_fraction=0.0)
     )
+    # the bounds the command line takes and saved_moons reads a run back with: a run of others
+    # trained and saved a model that glassnet evaluate then refused
+    n_samples = int_in_range(n_samples, "n_samples", *MOONS_SAMPLES)
+    noise = finite_float(noise, "noise", minimum=MOONS_NOISE[0])
+    if noise > MOONS_NOISE[1]:
+        raise ValueError(f"noise must be in [{MOONS_NOISE[0]:g}, {MOONS_NOISE[1]:g}], got {noise:g}")
     X, y = moons_data(n_samples, noise, config.seed)
     info = {
         "task": "moons",
