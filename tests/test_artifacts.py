@@ -419,3 +419,28 @@ def test_an_airfoil_runs_loss_axis_names_the_standardised_target() -> None:
         load_airfoil(shared_airfoil()), TrainConfig(hidden=(4,), epochs=2, fourier_features=0)
     )
     assert loss_label(run) == "mean squared error (standardised target)"
+
+
+@pytest.mark.parametrize("writer", ["write_run", "save_resume"])
+def test_a_run_is_never_written_over_the_data_it_read(writer: str, tmp_path: Path) -> None:
+    """From Python as from the command line: force lets a run replace a previous run's files, not
+    the data file it read, kept in the folder under a run file's name."""
+    from glassnet.train import TrainConfig, train_airfoil
+    from glassnet.train.artifacts import save_resume
+
+    out = tmp_path / "run"
+    out.mkdir()
+    data = out / "metrics.json"
+    data.write_bytes(shared_airfoil().read_bytes())
+
+    def stop(trainer: Any, record: dict[str, float]) -> None:
+        if writer == "save_resume":
+            trainer.request_stop()
+
+    run = train_airfoil(
+        load_airfoil(data), TrainConfig(hidden=(4,), epochs=2, fourier_features=0), callback=stop
+    )
+    write = functools.partial(write_run, plots=False) if writer == "write_run" else save_resume
+    with pytest.raises(ValueError, match=rf"^{re.escape(str(data))} is the data file this run reads"):
+        write(run, out, force=True)
+    assert data.read_bytes() == shared_airfoil().read_bytes()

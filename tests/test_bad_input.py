@@ -669,6 +669,17 @@ def test_a_gradient_array_that_is_not_real_is_refused_before_any_gradient_is_wri
         assert not parameter.grad.any(), name
 
 
+@pytest.mark.parametrize("name", ["identity", "relu", "tanh"])
+def test_an_activation_takes_a_masked_gradient_as_before(name: str) -> None:
+    """The refusal of what is not real converts nothing: a masked array (masked entries included)
+    is multiplied as it was, where converting it refused its masked values."""
+    activation = get_activation(name)
+    activation(np.array([[-1.0, 0.5, 2.0]]))
+    grad = np.ma.masked_array([[1.0, 2.0, 3.0]], mask=[[False, True, False]])
+    taken, plain = activation.backward(grad), activation.backward(grad.data)
+    np.testing.assert_array_equal(np.asarray(taken)[0, [0, 2]], plain[0, [0, 2]])  # the unmasked entries
+
+
 def test_an_integer_gradient_array_gives_the_float_ones_numbers() -> None:
     model = _model()
     model(np.ones((5, 2)))

@@ -482,19 +482,35 @@ def test_metrics_json_writes_counts_as_integers(
     )  # 301.0 in both
 
 
+@pytest.mark.parametrize("errors", ["strict", "surrogateescape"])
 @pytest.mark.parametrize(
     "argv", [["--help"], ["train", "airfoil", "--help"], ["explain", "--help"], ["demo", "--help"]]
 )
 def test_help_prints_on_a_stream_whose_encoding_lacks_its_symbols(
-    argv: list[str], monkeypatch: pytest.MonkeyPatch
+    argv: list[str], errors: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The help's →, σ and η raised UnicodeEncodeError, a traceback, on a cp1252 stream (a Windows
-    console, or `glassnet --help > help.txt` there): written as "?" instead."""
+    console, or `glassnet --help > help.txt` there) or an ASCII one (LC_ALL=C): written as "?"."""
     written = io.BytesIO()
-    stream = io.TextIOWrapper(written, encoding="cp1252")
+    stream = io.TextIOWrapper(written, encoding="cp1252" if errors == "strict" else "ascii", errors=errors)
     monkeypatch.setattr(sys, "stdout", stream)
     assert main(argv) == 0
     stream.flush()
     text = written.getvalue().decode("cp1252")
     assert text.startswith("usage: glassnet")
     assert "?" in text
+    assert stream.errors == errors  # the stream itself unchanged: data is written as it is
+
+
+def test_data_an_output_cannot_encode_is_one_line_naming_the_way_out(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """explain's η on a cp1252 stdout: refused, not written as "?" (data is not altered), in words
+    naming the encoding, the character and what to do, where Python's named a codec."""
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    monkeypatch.setattr(sys, "stdout", stream)
+    assert main(["explain", "--example", "exercise", "--no-torch"]) == 2
+    assert capsys.readouterr().err == (
+        "glassnet explain: error: the output's encoding (cp1252) cannot write '\\u03b7'; set "
+        "PYTHONIOENCODING=utf-8 (or PYTHONUTF8=1), or write to a file where the command takes -o FILE\n"
+    )

@@ -214,6 +214,8 @@ def test_the_exercise_given_label_minus_one_names_its_label_in_0_1(
         explain_exercise(y=-1, check_torch=False)
     with pytest.raises(ValueError, match=r"expects labels in \{0, 1\}, got 2; use literal_labels"):
         explain_exercise(y=2, check_torch=False)  # in no convention: explain's own message
+    with pytest.raises(ValueError, match=r"^y must have 1 value \(one per output\), got shape \(2,\)$"):
+        explain_exercise(y=[1, -1], check_torch=False)  # two labels: their count is the mistake
 
 
 def test_a_spec_written_with_a_byte_order_mark_reads_as_without(

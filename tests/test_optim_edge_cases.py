@@ -718,3 +718,35 @@ def test_a_shallow_copy_shares_the_parameters_and_both_go_on_stepping() -> None:
     _train(model, shallow, x, y, 1)
     _train(model, opt, x, y, 1)
     assert opt.state[0]["step"] == 4
+
+
+def test_a_copy_of_a_stale_optimizer_stays_stale_and_changes_nothing_of_the_original() -> None:
+    """o1's parameters fused again by o2: copied, o1 must go on refusing them, as o1 does, and leave
+    o2 stepping; a copy took them back into its own buffers, and a shallow one wrote its new
+    buffers into the lists it shares with o1 (o1 stepped again, o2 refused)."""
+    rng = np.random.default_rng(0)
+    model = nn.MLP([3, 4, 1], rng=rng)
+    stale = optim.SGD(model.parameters(), lr=0.1)
+    current = optim.SGD(model.parameters(), lr=0.1)
+    x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
+    shallow = copy.copy(stale)
+    assert stale._flat_data is not shallow._flat_data  # the copy's own lists
+    _train(model, current, x, y, 1)
+    for optimizer in (stale, shallow):
+        with pytest.raises(RuntimeError, match="its data is no longer the array"):
+            _train(model, optimizer, x, y, 1)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_refuses_replaced_data_as_the_original_does(how: str) -> None:
+    """Data replaced after the optimizer was built (astype, say) is refused by step; a copy took the
+    replaced arrays into its buffers and stepped them, float32 weights under float64 moments."""
+    rng = np.random.default_rng(0)
+    model = nn.MLP([3, 4, 1], rng=rng)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    model.astype(np.float32)
+    x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 1))
+    copied, copied_opt = _copy_of((model, opt), how)
+    for pair in ((model, opt), (copied, copied_opt)):
+        with pytest.raises(RuntimeError, match="its data is no longer the array"):
+            _train(*pair, x, y, 1)

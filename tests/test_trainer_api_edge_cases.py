@@ -414,7 +414,7 @@ def test_a_float32_run_refuses_a_row_beyond_float32_before_training() -> None:
     ("settings", "error", "match"),
     [
         ({"noise": 12.0}, ValueError, r"^noise must be in \[0, 10\], got 12$"),
-        ({"noise": -0.1}, ValueError, r"^noise must be >= 0"),
+        ({"noise": -0.1}, ValueError, r"^noise must be in \[0, 10\], got -0.1$"),
         ({"noise": float("nan")}, ValueError, r"^noise must be finite"),
         ({"n_samples": 3}, ValueError, r"^n_samples must be in \[4, 1000000\], got 3$"),
         ({"n_samples": 2.0}, TypeError, r"^n_samples must be an integer"),

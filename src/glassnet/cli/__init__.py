@@ -13,9 +13,7 @@ published one) is one line on stderr too,
 from __future__ import annotations
 
 import argparse
-import codecs
 import contextlib
-import io
 import os
 import sys
 import warnings
@@ -40,8 +38,25 @@ def one_line(message: str) -> str:
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
 
 
+def write_message(text: str, stream: Any) -> None:
+    """Write ``text`` (help, usage, an error or a warning) to ``stream``, a character its encoding
+    lacks as "?": the help's →, σ and η raised UnicodeEncodeError on a cp1252 stream (a Windows
+    console or pipe), a traceback for ``glassnet --help``. Data (predict's rows, explain's text)
+    is written as it is, and a character its stream cannot take is an error saying so."""
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write(text.encode(encoding, "replace").decode(encoding))
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr (exit status 2), like every other error."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:  # as argparse's own, which a closed or missing stream leaves unwritten
+            with contextlib.suppress(AttributeError, OSError):
+                write_message(message, file or sys.stderr)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
@@ -102,14 +117,13 @@ def warning_printer(command: str) -> Callable[..., None]:
     """A ``warnings.showwarning`` that prints ``glassnet COMMAND: warning: MESSAGE`` as one line."""
 
     def show(message: Warning | str, *_: Any, **__: Any) -> None:
-        print(f"glassnet {command}: warning: {one_line(str(message))}", file=sys.stderr)
+        write_message(f"glassnet {command}: warning: {one_line(str(message))}\n", sys.stderr)
 
     return show
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    _replace_what_streams_cannot_encode()
     try:
         parser = build_parser()
         given = list(sys.argv[1:] if argv is None else argv)
@@ -138,22 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as error:
         if args.traceback:
             raise
-        print(f"glassnet {command}: error: {one_line(error_text(error))}", file=sys.stderr)
+        write_message(f"glassnet {command}: error: {one_line(error_text(error))}\n", sys.stderr)
         return 2
     return status
-
-
-def _replace_what_streams_cannot_encode() -> None:
-    """Let standard output and error write a character their encoding lacks as "?": the help's →,
-    σ and η on a console or a pipe in cp1252 (Windows) raised UnicodeEncodeError, a traceback for
-    ``glassnet --help``. Streams in UTF-8, which encodes everything, are left as they are."""
-    for stream in (sys.stdout, sys.stderr):
-        encoding = getattr(stream, "encoding", None)
-        if not isinstance(stream, io.TextIOWrapper) or encoding is None:
-            continue
-        with contextlib.suppress(LookupError):
-            if codecs.lookup(encoding).name != "utf-8" and stream.errors == "strict":
-                stream.reconfigure(errors="replace")
 
 
 def _interrupted(stop: KeyboardInterrupt, command: str | None = None) -> int:
@@ -170,5 +171,16 @@ def _interrupted(stop: KeyboardInterrupt, command: str | None = None) -> int:
 
 def error_text(error: BaseException) -> str:
     """What a user mistake says. An OSError straight from the system ("[Errno 13] Permission
-    denied: 'runs'") is written as the shell writes it, path first: "runs: Permission denied"."""
+    denied: 'runs'") is written as the shell writes it, path first: "runs: Permission denied";
+    a character the output's encoding lacks (explain's η on a cp1252 console) names the way out,
+    where Python's message names a codec ("'charmap' codec can't encode character '\\u03b7'")."""
+    if isinstance(error, UnicodeEncodeError):
+        lacking = ascii(error.object[error.start : error.end])  # in ASCII: the stream lacks it
+        encoding = (
+            getattr(sys.stdout, "encoding", None) or error.encoding
+        )  # cp1252, not its codec's "charmap"
+        return (
+            f"the output's encoding ({encoding}) cannot write {lacking}; set PYTHONIOENCODING=utf-8 "
+            "(or PYTHONUTF8=1), or write to a file where the command takes -o FILE"
+        )
     return os_error_text(error) if isinstance(error, OSError) else str(error)

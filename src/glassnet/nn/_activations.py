@@ -27,10 +27,10 @@ def stable_softplus(z: Array) -> Array:
     return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
 
 
-def _plain_float(grad_out: Any, shape: tuple[int, ...]) -> bool:
-    """Whether a backward can take dL/dy as it is: a float ndarray of the forward output's ``shape``
-    (anything else goes through ``Activation._checked_kept``)."""
-    return type(grad_out) is np.ndarray and grad_out.shape == shape and grad_out.dtype.kind == "f"
+def _as_it_is(grad_out: Any, kept: Array) -> bool:
+    """Whether a backward takes dL/dy as it is: a float ndarray of the shape of ``kept`` (what its
+    forward kept). Anything else goes through ``Activation._checked_kept``."""
+    return type(grad_out) is np.ndarray and grad_out.shape == kept.shape and grad_out.dtype.kind == "f"
 
 
 class Activation(Module):
@@ -56,15 +56,15 @@ class Activation(Module):
 
     def backward(self, grad_out: Array) -> Array:
         z = self._z
-        if z is None or not _plain_float(grad_out, z.shape):  # the product would broadcast it, or cast it
-            z = self._checked_kept(grad_out, z)  # raises, unless numbers of z's shape (a nested list, say)
+        if z is None or not _as_it_is(grad_out, z):  # the product would broadcast another shape, or cast
+            z = self._checked_kept(grad_out, z)  # raises, unless real numbers of z's shape (a list, say)
         return grad_out * self.derivative(z)
 
     def _checked_kept(self, grad_out: Array, kept: Array | None) -> Array:
         """``kept`` (what forward kept for backward), checked against dL/dy: RuntimeError when None
         (no forward yet); ValueError unless dL/dy has the shape of the last forward's output, which
         the product would broadcast an (N,) or (N, 1) gradient against into wrong numbers, silently.
-        Called only once the backward's own quick test fails, so a backward pays no call for it.
+        Called only once the backward's quick test (:func:`_as_it_is`) fails.
         TypeError unless dL/dy holds real numbers: complex ones went on to the layer before, which
         wrote its weight gradient without their imaginary parts before NumPy refused the rest."""
         if kept is None:
@@ -74,8 +74,11 @@ class Activation(Module):
                 f"{type(self).__name__}.backward expects dL/dy of shape {kept.shape}, the shape of "
                 f"its last forward's output, got shape {np.shape(grad_out)}"
             )
-        as_float_array(grad_out, name=f"{type(self).__name__}.backward's dL/dy", finite=False)
-        return kept  # numbers of the right shape: a nested list, integers
+        if isinstance(grad_out, np.ndarray | list | tuple) and np.asarray(grad_out).dtype.kind not in "biuf":
+            # named as the layers name them; what is refused only (a masked array or a tensor
+            # passes as before: the product takes it)
+            as_float_array(grad_out, name=f"{type(self).__name__}.backward's dL/dy", finite=False)
+        return kept  # real numbers of the right shape: a nested list, integers, a masked array
 
 
 class Identity(Activation):
@@ -91,8 +94,8 @@ class Identity(Activation):
 
     def backward(self, grad_out: Array) -> Array:
         z = self._z
-        if z is None or not _plain_float(grad_out, z.shape):
-            self._checked_kept(grad_out, z)  # raises, unless numbers of z's shape (a nested list, say)
+        if z is None or not _as_it_is(grad_out, z):
+            self._checked_kept(grad_out, z)  # raises, unless real numbers of z's shape (a list, say)
         return grad_out
 
 
@@ -128,8 +131,8 @@ class ReLU(Activation):
 
     def backward(self, grad_out: Array) -> Array:
         y = self._y
-        if y is None or not _plain_float(grad_out, y.shape):  # *= would broadcast an (N, 1) one
-            y = self._checked_kept(grad_out, y)  # raises, unless numbers of y's shape (a nested list, say)
+        if y is None or not _as_it_is(grad_out, y):  # *= would broadcast an (N, 1) one
+            y = self._checked_kept(grad_out, y)  # raises, unless real numbers of y's shape (a list, say)
         # f′(z) = sign(y) for y = max(z, 0) ≥ 0: a float array, so the product is float by
         # float, where multiplying by the boolean mask z > 0 would cast it first.
         # The product goes into that fresh array rather than a second one.

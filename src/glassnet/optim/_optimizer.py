@@ -110,15 +110,28 @@ class Optimizer:
         replaced data passes, as the copied views are the copied arrays). Fusing them anew, as
         the constructor did, from their values (the buffers' too: the copy took both at once)
         makes the copy train its own parameters, as a copied torch optimizer does. The state
-        (moments, step counts) follows the parameters' order, which is unchanged. A shallow copy
-        (``copy.copy``) shares the parameters, still views of the buffers it shares: left as it is.
+        (moments, step counts) follows the parameters' order, which is unchanged.
+
+        A group is left as it is where a parameter's data is no longer the view the optimizer
+        keeps (replaced, or fused by another optimizer since): its step refuses it, as the
+        original's does; and where the views are still the buffers' (a shallow ``copy.copy``,
+        which shares them). The lists are the copy's own, so a shallow copy changes nothing of
+        the original's.
         """
         self.__dict__.update(state)
-        for index, group in enumerate(self.param_groups):
-            if all(parameter.data.base is self._flat_data[index] for parameter in group["params"]):
+        self._flat_data, self._flat_grad, self._views = (
+            list(self._flat_data),
+            list(self._flat_grad),
+            list(self._views),
+        )
+        for index, views in enumerate(self._views):
+            if any(parameter.data is not view for parameter, view in views):
                 continue
-            self._flat_data[index], self._flat_grad[index] = _fuse(group["params"])
-            self._views[index] = [(parameter, parameter.data) for parameter in group["params"]]
+            if all(view.base is self._flat_data[index] for _, view in views):
+                continue
+            parameters = [parameter for parameter, _ in views]
+            self._flat_data[index], self._flat_grad[index] = _fuse(parameters)
+            self._views[index] = [(parameter, parameter.data) for parameter in parameters]
 
     # -- subclass interface ------------------------------------------------------------
 

@@ -543,8 +543,8 @@ def train_moons(
     # the bounds the command line takes and saved_moons reads a run back with: a run of others
     # trained and saved a model that glassnet evaluate then refused
     n_samples = int_in_range(n_samples, "n_samples", *MOONS_SAMPLES)
-    noise = finite_float(noise, "noise", minimum=MOONS_NOISE[0])
-    if noise > MOONS_NOISE[1]:
+    noise = finite_float(noise, "noise")
+    if not MOONS_NOISE[0] <= noise <= MOONS_NOISE[1]:
         raise ValueError(f"noise must be in [{MOONS_NOISE[0]:g}, {MOONS_NOISE[1]:g}], got {noise:g}")
     X, y = moons_data(n_samples, noise, config.seed)
     info = {

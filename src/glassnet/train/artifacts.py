@@ -295,6 +295,7 @@ def write_run(
         )
     out = Path(folder)
     refuse_unwritable_run_files(out)  # with force too: no file is written in place of a link
+    refuse_writing_over(out, run.info.get("data_source"))  # with force too: the data is no previous run's
     refuse_replacing(out, run, force=force, caller="write_run")
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -404,6 +405,7 @@ def save_resume(run: Run, folder: str | os.PathLike[str], *, force: bool = False
         raise ValueError("only an interrupted run has a resume state to save")
     out = Path(folder)
     refuse_unwritable_run_files(out)
+    refuse_writing_over(out, run.info.get("data_source"))
     refuse_replacing(out, run, force=force, caller="save_resume")
     out.mkdir(parents=True, exist_ok=True)
     path = save_checkpoint(out / RESUME_FILE, run_checkpoint(run, with_resume=True))
@@ -530,12 +532,12 @@ def refuse_unwritable_run_files(out: Path) -> None:
             )
 
 
-def refuse_writing_over(out: Path, source: str | os.PathLike[str] | None) -> None:
+def refuse_writing_over(out: Path, source: Any) -> None:
     """ValueError when a run file of ``out`` (:data:`RUN_FILES`) is ``source``, the data file
     the run reads: its files would replace the data (``--force`` lets a run replace a previous
     run's), and the run's model would name a data file that is now its history. Checked before
     the run starts, as a link or another name of the same file counts too."""
-    if source is None:
+    if not isinstance(source, str | os.PathLike):  # None: rows from memory (an int would be a descriptor)
         return
     for name in RUN_FILES:
         path = out / name
