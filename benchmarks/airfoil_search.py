@@ -171,7 +171,7 @@ def train(splits: list[SplitData], activations: list[str], args: argparse.Namesp
         return torch.baddbmm(params[-1], h, params[-2]).squeeze(-1)
 
     def optimizer() -> torch.optim.Optimizer:
-        return torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+        return torch.optim.AdamW(params, lr=args.lr, betas=(0.9, args.beta2), weight_decay=args.weight_decay)
 
     opt = optimizer()
     length = args.epochs // args.cycles
@@ -229,6 +229,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--restart", action="store_true", help="a fresh AdamW state and warm-up at every cycle")
     add("--lr", type=float, default=1e-3)
     add("--weight-decay", type=float, default=0.01)
+    add("--beta2", type=float, default=0.999, help="AdamW's β₂ (default 0.999, the recipe's)")
     add("--batch-size", type=int, default=64)
     add("--fourier-features", type=int, default=8)
     add(
@@ -298,6 +299,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             f"--weight-decay must be a number of at least 0 in float32's range (up to {largest:.3g}), "
             f"got {args.weight_decay}"
         )
+    if not 0 <= args.beta2 < 1:  # torch.optim refuses it too, in a traceback
+        parser.error(f"--beta2 must be in [0, 1), got {args.beta2}")
     unknown = sorted(set(args.activations) - set(ACTIVATIONS))
     if unknown:
         parser.error(f"--activations: unknown {unknown}; choose from {', '.join(ACTIVATIONS)}")

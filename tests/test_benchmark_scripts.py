@@ -27,6 +27,7 @@ def missing_data_says() -> str:
     ("script", "arguments", "says"),
     [
         ("airfoil_search.py", ["--epochs", "0"], "--epochs must be more than the 20 of the warm-up, got 0"),
+        ("airfoil_search.py", ["--beta2", "1"], "--beta2 must be in [0, 1), got 1.0"),
         (
             "airfoil_accuracy.py",
             ["--only", "single", "--ensemble-size", "7"],
