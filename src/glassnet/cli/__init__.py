@@ -176,9 +176,8 @@ def error_text(error: BaseException) -> str:
     where Python's message names a codec ("'charmap' codec can't encode character '\\u03b7'")."""
     if isinstance(error, UnicodeEncodeError):
         lacking = ascii(error.object[error.start : error.end])  # in ASCII: the stream lacks it
-        encoding = (
-            getattr(sys.stdout, "encoding", None) or error.encoding
-        )  # cp1252, not its codec's "charmap"
+        # the stream's name for it (cp1252), not its codec's ("charmap")
+        encoding = getattr(sys.stdout, "encoding", None) or error.encoding
         return (
             f"the output's encoding ({encoding}) cannot write {lacking}; set PYTHONIOENCODING=utf-8 "
             "(or PYTHONUTF8=1), or write to a file where the command takes -o FILE"

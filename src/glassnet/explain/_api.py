@@ -560,9 +560,8 @@ def _check_exercise_label(y: npt.ArrayLike) -> None:
         values = np.asarray(y, dtype=float).ravel()
     except (TypeError, ValueError):
         return
-    if (
-        values.size == 1 and values[0] == -1.0
-    ):  # the exercise's one output; another count is explain's to name
+    # the exercise's one output: another count is explain's to name
+    if values.size == 1 and values[0] == -1.0:
         raise ValueError(
             "y: the exercise's logistic loss takes labels in {0, 1}, got -1; the label -1 of the ±1 "
             "convention is y = 0 in {0, 1} (--y 0), or literal_labels (--literal-labels) applies the "

@@ -540,7 +540,7 @@ def train_moons(
     split = (
         split if split is not None else SplitSettings(seed=config.seed, test_fraction=0.25, val_fraction=0.0)
     )
-    # the bounds the command line takes and saved_moons reads a run back with: a run of others
+    # the bounds the command line takes and saved_moons reads a run back with: a run outside them
     # trained and saved a model that glassnet evaluate then refused
     n_samples = int_in_range(n_samples, "n_samples", *MOONS_SAMPLES)
     noise = finite_float(noise, "noise")

@@ -535,8 +535,9 @@ def refuse_unwritable_run_files(out: Path) -> None:
 def refuse_writing_over(out: Path, source: Any) -> None:
     """ValueError when a run file of ``out`` (:data:`RUN_FILES`) is ``source``, the data file
     the run reads: its files would replace the data (``--force`` lets a run replace a previous
-    run's), and the run's model would name a data file that is now its history. Checked before
-    the run starts, as a link or another name of the same file counts too."""
+    run's), and the run's model would name a data file that is now its history. A link or another
+    name of the same file counts too. The command line checks it before the run starts;
+    :func:`write_run` and :func:`save_resume` check it again before they write."""
     if not isinstance(source, str | os.PathLike):  # None: rows from memory (an int would be a descriptor)
         return
     for name in RUN_FILES:
