@@ -106,6 +106,10 @@ def test_evaluate_names_a_classifiers_bad_label_by_file_line_and_column(
         f"glassnet evaluate: error: {data}: line 3, column 4 (target): expected a label 0 or 1 (or a "
         "probability in [0, 1]), got 2; 1 more bad row, at line 6\n"
     )
+    y[2] = -1.0  # the ±1 convention's label, as training names it
+    data = _data_file(tmp_path, x, y)
+    assert main(["evaluate", str(folder), "--data", str(data)]) == 2
+    assert "got -1 (labels -1/+1 become 0/1 as (y + 1) / 2); 1 more bad row" in capsys.readouterr().err
 
 
 def test_evaluate_of_own_data_without_its_file_says_what_to_give(

@@ -205,9 +205,13 @@ def own_data(
             outside[:, n_features:] = ~((targets >= 0.0) & (targets <= 1.0))
             bad = first_bad_value(table, outside)
             if bad is not None:
+                value = table.values[bad.row, bad.column]
+                hint = (
+                    " (labels -1/+1 become 0/1 as (y + 1) / 2)" if value == -1.0 else ""
+                )  # as training says
                 raise ValueError(
                     f"{bad.where(str(path), columns)}: expected a label 0 or 1 (or a probability in [0, 1]), "
-                    f"got {exact_text(table.values[bad.row, bad.column])}{bad_lines_note(bad.other_lines)}"
+                    f"got {exact_text(value)}{hint}{bad_lines_note(bad.other_lines)}"
                 )
         return []
 
