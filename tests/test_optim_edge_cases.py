@@ -721,9 +721,10 @@ def test_a_shallow_copy_shares_the_parameters_and_both_go_on_stepping() -> None:
 
 
 def test_a_copy_of_a_stale_optimizer_stays_stale_and_changes_nothing_of_the_original() -> None:
-    """o1's parameters fused again by o2: copied, o1 must go on refusing them, as o1 does, and leave
-    o2 stepping; a copy took them back into its own buffers, and a shallow one wrote its new
-    buffers into the lists it shares with o1 (o1 stepped again, o2 refused)."""
+    """An optimizer whose parameters another has fused since (stale): its copy must go on refusing
+    them, as it does, and leave the other stepping; a copy took them back into its own buffers,
+    and a shallow one wrote its new buffers into the lists it shares with the stale one (which
+    then stepped again, and the other refused)."""
     rng = np.random.default_rng(0)
     model = nn.MLP([3, 4, 1], rng=rng)
     stale = optim.SGD(model.parameters(), lr=0.1)
