@@ -169,6 +169,7 @@ def own_data(
         refuse_reordered_header,
     )
     from glassnet.train._engines import REGRESSION_LOSSES
+    from glassnet.train._metrics import PM1_HINT, labels_outside
 
     names = feature_columns(checkpoint, preprocessor)
     n_features = len(names)
@@ -200,15 +201,13 @@ def own_data(
             reader="the model",
         )
         if trained_loss(checkpoint) not in REGRESSION_LOSSES:  # a classifier's labels, named by line
-            targets = table.values[:, n_features:]  # (N, 1)
+            # the labels the metrics would refuse, found here to be named by their line
             outside = np.zeros(table.values.shape, dtype=bool)
-            outside[:, n_features:] = ~((targets >= 0.0) & (targets <= 1.0))
+            outside[:, n_features:] = labels_outside(table.values[:, n_features:])
             bad = first_bad_value(table, outside)
             if bad is not None:
                 value = table.values[bad.row, bad.column]
-                hint = (
-                    " (labels -1/+1 become 0/1 as (y + 1) / 2)" if value == -1.0 else ""
-                )  # as training says
+                hint = PM1_HINT if value == -1.0 else ""
                 raise ValueError(
                     f"{bad.where(str(path), columns)}: expected a label 0 or 1 (or a probability in [0, 1]), "
                     f"got {exact_text(value)}{hint}{bad_lines_note(bad.other_lines)}"

@@ -351,6 +351,19 @@ def airfoil_check(names: Sequence[str], *, source: str, path: Path | None, listi
     return check
 
 
+def nonpositive_magnitudes(values: FloatArray) -> npt.NDArray[np.bool_]:
+    """The (N, columns) mask of the entries of :data:`POSITIVE_COLUMNS` ≤ 0 (NaN is not marked),
+    for rows whose first 5 columns are the airfoil features in order."""
+    bad = np.zeros(values.shape, dtype=bool)
+    bad[:, POSITIVE_COLUMNS] = values[:, POSITIVE_COLUMNS] <= 0.0
+    return bad
+
+
+def magnitude_refusal(value: float) -> str:
+    """What a magnitude ≤ 0 is told, after where it is."""
+    return f"must be > 0 (a physical magnitude), got {value:g}"
+
+
 def positive_magnitude_errors(
     table: Table, *, source: str, path: Path | None, names: Sequence[str]
 ) -> list[DataFormatError]:
@@ -358,13 +371,10 @@ def positive_magnitude_errors(
 
     For tables whose first 5 columns are the airfoil features in order: a data file's, or
     the rows ``glassnet predict`` reads for an airfoil model."""
-    values = table.values  # (N, columns)
-    bad = np.zeros(values.shape, dtype=bool)
-    bad[:, POSITIVE_COLUMNS] = values[:, POSITIVE_COLUMNS] <= 0.0
     return value_errors(
         table,
-        bad,
-        lambda value, _: f"must be > 0 (a physical magnitude), got {value:g}",
+        nonpositive_magnitudes(table.values),
+        lambda value, _: magnitude_refusal(value),
         source=source,
         names=names,
         path=path,

@@ -131,6 +131,16 @@ def correct(prediction: Any, target: Any, threshold: float) -> Any:
     return (prediction > threshold) == (target > LABEL_THRESHOLD)
 
 
+# how labels of the ±1 convention become this module's 0/1, said wherever a −1 is refused
+PM1_HINT = " (labels -1/+1 become 0/1 as (y + 1) / 2)"
+
+
+def labels_outside(labels: npt.NDArray[np.floating]) -> npt.NDArray[np.bool_]:
+    """The mask of labels a classifier is not measured against: outside [0, 1] (labels 0/1, or
+    soft labels in between), NaN too. Shapes: any, the mask of the same."""
+    return ~((labels >= 0.0) & (labels <= 1.0))
+
+
 def classification_metrics(
     prediction: npt.ArrayLike, target: npt.ArrayLike, *, threshold: float
 ) -> dict[str, float]:
@@ -155,7 +165,7 @@ def classification_metrics(
             f"predictions and labels must have the same shape, got {np.shape(prediction)} and "
             f"{np.shape(target)} ((N,) and (N, 1) go together)"
         )
-    outside = ~((y >= 0.0) & (y <= 1.0))  # NaN too
+    outside = labels_outside(y)
     if outside.any():
         first = int(np.flatnonzero(outside)[0])
         index = tuple(int(i) for i in np.unravel_index(first, np.shape(target)))  # as the labels were given

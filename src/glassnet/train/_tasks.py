@@ -27,7 +27,7 @@ from glassnet.data import (
     make_moons,
     train_val_test_split,
 )
-from glassnet.data._airfoil import POSITIVE_COLUMNS
+from glassnet.data._airfoil import magnitude_refusal, nonpositive_magnitudes
 from glassnet.data._split import _fraction
 from glassnet.losses import LOSSES, get_loss
 from glassnet.nn._activations import BOUNDED_OUTPUTS
@@ -476,20 +476,18 @@ def train_airfoil(
 
 def _check_magnitudes(dataset: Dataset) -> None:
     """ValueError naming the first row and column of an airfoil data set whose physical magnitude
-    (frequency, chord length, velocity, displacement thickness: :data:`POSITIVE_COLUMNS`) is ≤ 0,
+    (frequency, chord length, velocity, displacement thickness: ``POSITIVE_COLUMNS``) is ≤ 0,
     as load_airfoil and predict refuse it: a Dataset built in memory reached training with them,
     and predict then refused the rows the model was trained on. A NaN is left to the rows' check
     for finite values, which names it as such."""
     if dataset.X.shape[1] != len(FEATURE_NAMES):
         return  # not airfoil's columns: the Preprocessor's checks name what is wrong
-    columns = list(POSITIVE_COLUMNS)
-    bad = dataset.X[:, columns] <= 0.0
+    bad = nonpositive_magnitudes(dataset.X)
     if bad.any():
-        row, at = (int(i) for i in np.argwhere(bad)[0])
-        column = columns[at]
+        row, column = (int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"train_airfoil: row {row}, column {column} ({dataset.feature_names[column]}) must be > 0 "
-            f"(a physical magnitude), got {dataset.X[row, column]:g}"
+            f"train_airfoil: row {row}, column {column} ({dataset.feature_names[column]}) "
+            f"{magnitude_refusal(dataset.X[row, column])}"
         )
 
 

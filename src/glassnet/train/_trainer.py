@@ -57,6 +57,7 @@ from glassnet.train._engines import REGRESSION_LOSSES, Engine, make_engine
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._fingerprint import data_fingerprint
 from glassnet.train._metrics import (
+    PM1_HINT,
     classification_metrics,
     decision_threshold,
     output_deviations,
@@ -930,7 +931,7 @@ def _check_labels(loss: Loss, labels: Array, what: str) -> None:
     column = next(k for k, reason in enumerate(reasons) if reason is not None)
     where = f" in row {low}" + (f", output {column}" if labels.shape[1] > 1 else "")
     pm1 = loss.name == "logistic" and labels[low, column] == -1.0
-    hint = " (labels -1/+1 become 0/1 as (y + 1) / 2)" if pm1 else ""
+    hint = PM1_HINT if pm1 else ""
     raise ValueError(f"{what} targets: {reasons[column]}{where}{hint}")
 
 
