@@ -19,6 +19,7 @@ spread, not glassnet's numbers. docs/airfoil.md records what it measured.
     python benchmarks/airfoil_search.py --activations relu,relu,relu,relu,relu   # five ReLU members
     python benchmarks/airfoil_search.py --cycles 4                        # snapshot ensembles
     python benchmarks/airfoil_search.py --seeds 8 --device cuda           # 8 ensembles per split, on a GPU
+    python benchmarks/airfoil_search.py --apart-members 1,3 --apart-fourier-sigma 0.3   # the tanh members' own σ
 
 One run's ensemble figure moves by a few percent with ``--seed`` (docs/airfoil.md), more
 than most settings change it. ``--seeds S`` trains S ensembles per split at once, each
@@ -66,36 +67,46 @@ class SplitData:
 
 def split_data(X: Array, y: Array, seed: int, members: int, args: argparse.Namespace) -> SplitData:
     """The recipe's inputs for split ``seed``: the Fourier draw of ``seed`` for every member, or
-    with ``--fourier-per-member`` one of its own, drawn from ``1000·seed + 7 + m``."""
+    with ``--fourier-per-member`` one of its own, drawn from ``1000·seed + 7 + m``. The members
+    named by ``--apart-members`` draw with ``--apart-fourier-sigma`` and have the sines and
+    cosines of ``--apart-plain-columns`` set to zero (so that every member keeps one input
+    width: a zero input adds nothing, and its weights get no gradient)."""
     parts = SplitSettings(seed=seed).split(len(X))
     train = np.concatenate([parts.train, parts.val])  # the final pass trains on both
     fourier_seeds = [1000 * seed + 7 + m if args.fourier_per_member else seed for m in range(members)]
+    apart = [m in args.apart_members for m in range(members)]
     preprocessors = [
         Preprocessor(
             log_columns=AIRFOIL_LOG_COLUMNS,
             fourier_features=args.fourier_features,
-            fourier_sigma=args.fourier_sigma,
+            fourier_sigma=args.apart_fourier_sigma
+            if is_apart and args.apart_fourier_sigma
+            else args.fourier_sigma,
             seed=fourier_seed,
         ).fit(X[parts.train], y[parts.train])  # fitted on the training rows only, as the recipe
-        for fourier_seed in fourier_seeds
+        for fourier_seed, is_apart in zip(fourier_seeds, apart, strict=True)
     ]
+    k, d = args.fourier_features, X.shape[1]
 
-    def inputs(rows: npt.NDArray[np.intp], preprocessor: Preprocessor) -> Array:
+    def periodic(columns: list[int]) -> list[int]:
+        """Indices of the sines and cosines of these feature columns (column j's are K apart)."""
+        return [d + part * d * k + j * k + i for part in (0, 1) for j in columns for i in range(k)]
+
+    def inputs(rows: npt.NDArray[np.intp], preprocessor: Preprocessor, is_apart: bool) -> Array:
         z = preprocessor.transform_x(X[rows])  # (R, 5 + 10K): standardised columns, then sines, cosines
-        if args.plain_columns:  # drop the sines and cosines of these columns (column j's are K apart)
-            k, d = args.fourier_features, X.shape[1]
-            dropped = {
-                d + part * d * k + j * k + i for part in (0, 1) for j in args.plain_columns for i in range(k)
-            }
+        if is_apart and args.apart_plain_columns:
+            z[:, periodic(args.apart_plain_columns)] = 0.0
+        if args.plain_columns:  # drop the sines and cosines of these columns
+            dropped = set(periodic(args.plain_columns))
             z = z[:, [c for c in range(z.shape[1]) if c not in dropped]]
         if args.square_frequency:  # (standardised log-frequency)², a parabola along each spectrum
             z = np.concatenate([z, z[:, :1] ** 2], axis=1)
         return z
 
     return SplitData(
-        x_train=[inputs(train, p) for p in preprocessors],
+        x_train=[inputs(train, p, a) for p, a in zip(preprocessors, apart, strict=True)],
         y_train=preprocessors[0].transform_y(y[train]),
-        x_test=[inputs(parts.test, p) for p in preprocessors],
+        x_test=[inputs(parts.test, p, a) for p, a in zip(preprocessors, apart, strict=True)],
         y_test=y[parts.test],
         preprocessor=preprocessors[0],
     )
@@ -244,6 +255,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="feature columns (0 frequency … 4 displacement thickness) given without Fourier features",
     )
     add("--square-frequency", action="store_true", help="add (standardised log-frequency)² as an input")
+    add("--apart-members", default="", help="members (0-based) that take the --apart- options below")
+    add(
+        "--apart-fourier-sigma",
+        default="",
+        help="σ of those members' Fourier frequencies (as --fourier-sigma)",
+    )
+    add(
+        "--apart-plain-columns",
+        default="",
+        help="feature columns whose sines and cosines are zero for those members",
+    )
     add("--seed", type=int, default=12345, help="torch generator: initial weights and batch orders")
     add(
         "--seeds",
@@ -264,13 +286,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"{option} takes integers of at least {low}, got {text}")
         return values
 
-    try:
-        sigmas = tuple(float(part) for part in args.fourier_sigma.split(","))
-    except ValueError:
-        parser.error(f"--fourier-sigma takes one number or five, comma-separated, got {args.fourier_sigma!r}")
-    if len(sigmas) not in (1, 5) or not all(0 < sigma < math.inf for sigma in sigmas):
-        parser.error(f"--fourier-sigma takes one positive number or five, got {args.fourier_sigma}")
-    args.fourier_sigma = sigmas[0] if len(sigmas) == 1 else sigmas
+    def sigma(text: str, option: str) -> float | tuple[float, ...]:
+        try:
+            sigmas = tuple(float(part) for part in text.split(","))
+        except ValueError:
+            parser.error(f"{option} takes one number or five, comma-separated, got {text!r}")
+        if len(sigmas) not in (1, 5) or not all(0 < sigma < math.inf for sigma in sigmas):
+            parser.error(f"{option} takes one positive number or five, got {text}")
+        return sigmas[0] if len(sigmas) == 1 else sigmas
+
+    args.fourier_sigma = sigma(args.fourier_sigma, "--fourier-sigma")
+    if args.apart_fourier_sigma:
+        args.apart_fourier_sigma = sigma(args.apart_fourier_sigma, "--apart-fourier-sigma")
     args.hidden = integers(args.hidden, "--hidden", 1)
     args.splits = integers(args.splits, "--splits", 0)
     repeated = sorted({seed for seed in args.splits if args.splits.count(seed) > 1})
@@ -279,9 +306,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.activations is None:
         args.activations = ",".join(["relu"] * MEMBERS) if args.unit_mix else RECIPE_ACTIVATIONS
     args.activations = args.activations.split(",")
-    args.plain_columns = integers(args.plain_columns, "--plain-columns", 0) if args.plain_columns else []
-    if args.plain_columns and max(args.plain_columns) > 4:
-        parser.error(f"--plain-columns takes feature columns 0 to 4, got {max(args.plain_columns)}")
+    for option in ("--plain-columns", "--apart-plain-columns"):
+        name = option[2:].replace("-", "_")
+        columns = integers(getattr(args, name), option, 0) if getattr(args, name) else []
+        if columns and max(columns) > 4:
+            parser.error(f"{option} takes feature columns 0 to 4, got {max(columns)}")
+        setattr(args, name, columns)
+    args.apart_members = integers(args.apart_members, "--apart-members", 0) if args.apart_members else []
+    if args.apart_members and max(args.apart_members) >= len(args.activations):
+        parser.error(
+            f"--apart-members takes members 0 to {len(args.activations) - 1} of the "
+            f"{len(args.activations)}, got {max(args.apart_members)}"
+        )
+    apart_options = bool(args.apart_fourier_sigma or args.apart_plain_columns)
+    if bool(args.apart_members) != apart_options:
+        parser.error(
+            "--apart-members names the members that --apart-fourier-sigma and --apart-plain-columns "
+            "apply to: give it with at least one of them, and they with it"
+        )
     for option, value in (
         ("--batch-size", args.batch_size),
         ("--threads", args.threads),
@@ -327,6 +369,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     fourier = args.fourier_features != 0  # below 0: refused by glassnet's Preprocessor in main
     for option, given, needs, used in (
         ("--plain-columns", args.plain_columns, "--fourier-features above 0", fourier),
+        ("--apart-plain-columns", args.apart_plain_columns, "--fourier-features above 0", fourier),
+        ("--apart-fourier-sigma", args.apart_fourier_sigma, "--fourier-features above 0", fourier),
         ("--fourier-per-member", args.fourier_per_member, "--fourier-features above 0", fourier),
         ("--restart", args.restart, "--cycles 2 or more", args.cycles > 1),
     ):

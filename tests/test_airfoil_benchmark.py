@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import load_benchmark, require_torch, shared_airfoil
-from glassnet.data import Preprocessor, load_airfoil
+from glassnet.data import AIRFOIL_LOG_COLUMNS, Preprocessor, load_airfoil
 from glassnet.train import AIRFOIL_FOURIER_SIGMA, SplitSettings
 
 
@@ -312,6 +312,37 @@ MAX_TORCH_SEED = 2**64 - 1
             "--fourier-per-member has no effect in this run: it applies with --fourier-features above 0 only",
         ),
         (["--restart"], "--restart has no effect in this run: it applies with --cycles 2 or more only"),
+        # the members apart: named with what they take, among the run's members
+        (
+            ["--apart-members", "1"],
+            "--apart-members names the members that --apart-fourier-sigma and --apart-plain-columns "
+            "apply to: give it with at least one of them, and they with it",
+        ),
+        (
+            ["--apart-plain-columns", "0"],
+            "--apart-members names the members that --apart-fourier-sigma and --apart-plain-columns "
+            "apply to: give it with at least one of them, and they with it",
+        ),
+        (
+            ["--apart-members", "5", "--apart-plain-columns", "0"],
+            "--apart-members takes members 0 to 4 of the 5, got 5",
+        ),
+        (
+            ["--activations", "relu,tanh", "--apart-members", "2", "--apart-fourier-sigma", "0.3"],
+            "--apart-members takes members 0 to 1 of the 2, got 2",
+        ),
+        (
+            ["--apart-members", "1", "--apart-plain-columns", "5"],
+            "--apart-plain-columns takes feature columns 0 to 4, got 5",
+        ),
+        (
+            ["--apart-members", "1", "--apart-fourier-sigma", "0.2,0"],
+            "--apart-fourier-sigma takes one positive number or five, got 0.2,0",
+        ),
+        (
+            ["--fourier-features", "0", "--apart-members", "1", "--apart-fourier-sigma", "0.3"],
+            "--apart-fourier-sigma has no effect in this run: it applies with --fourier-features above 0 only",
+        ),
     ],
 )
 def test_search_refuses_impossible_settings(
@@ -417,6 +448,30 @@ def test_search_plain_columns_drop_exactly_their_sines_and_cosines(search: Modul
     kept = [c for c in range(recipe.shape[1]) if c in (0, 3) or c not in changed]
     assert len(changed) == 2 + 32 and plain.shape == (len(recipe), 85 - 32)
     np.testing.assert_array_equal(plain, recipe[:, kept])
+
+
+def test_search_members_apart_take_their_own_sigma_and_zeroed_columns(search: ModuleType) -> None:
+    """Members 1 and 3 draw with their σ and see zeros for feature 0's sines and cosines; the
+    others keep the recipe's inputs, and every member keeps the width of 85 inputs."""
+    data = load_airfoil(shared_airfoil())
+    train = SplitSettings(seed=0).split(len(data.X)).train
+    recipe = search.split_data(data.X, data.y, 0, 5, search.parse_args([]))
+    options = ["--apart-members", "1,3", "--apart-plain-columns", "0", "--apart-fourier-sigma", "0.4"]
+    apart = search.split_data(data.X, data.y, 0, 5, search.parse_args(options))
+    expected = Preprocessor(log_columns=AIRFOIL_LOG_COLUMNS, fourier_features=8, fourier_sigma=0.4, seed=0)
+    expected.fit(data.X[train], data.y[train])
+    zeroed = [5 + part * 40 + i for part in (0, 1) for i in range(8)]  # feature 0's sines, then cosines
+    for member in range(5):
+        inputs = apart.x_train[member]
+        assert inputs.shape == recipe.x_train[member].shape == (len(recipe.y_train), 85)
+        if member in (1, 3):
+            columns = [c for c in range(85) if c not in zeroed]
+            assert not inputs[:, zeroed].any() and recipe.x_train[member][:, zeroed].any()
+            rows = np.concatenate([train, SplitSettings(seed=0).split(len(data.X)).val])
+            np.testing.assert_array_equal(inputs[:, columns], expected.transform_x(data.X[rows])[:, columns])
+        else:
+            np.testing.assert_array_equal(inputs, recipe.x_train[member])
+            np.testing.assert_array_equal(apart.x_test[member], recipe.x_test[member])
 
 
 @pytest.mark.parametrize(
