@@ -82,6 +82,19 @@ def test_a_pass_gives_the_modules_numbers_to_the_bit(
         assert np.isnan(residual).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", [1, 7, 25, 32, 64, 100, 1081])
+@pytest.mark.parametrize("outputs", [1, 3])
+def test_the_mean_squared_error_is_mselosss_at_every_batch_size(rows: int, outputs: int, dtype: Any) -> None:
+    """The pass takes rᵀr with ``ndarray.dot`` where MSELoss takes ``np.vdot``: the same number
+    at the sizes a run meets (BLAS kernels change with the length: tails, unrolled blocks)."""
+    sizes = (4, 8, outputs)
+    model = MLP(sizes, rng=np.random.default_rng(rows), dtype=dtype)
+    x, y = _rows(rows, sizes, "real", dtype, seed=rows)
+    value, _, _ = _modules_pass(model, "mse", x, y)
+    assert FusedPass(model, get_loss("mse"))(x, y)[0] == value
+
+
 def test_a_pass_writes_the_gradients_rather_than_adding_to_them() -> None:
     """No zero_grad between steps: the second pass's gradients are the first's, not twice them."""
     model = MLP([3, 4, 1], rng=np.random.default_rng(0))

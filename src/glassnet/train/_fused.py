@@ -7,8 +7,12 @@ two dozen NumPy calls that compute (docs/benchmarks.md, "What the engine does fo
 :class:`FusedPass` makes those same NumPy calls, on the same arrays and in the same order,
 from one loop over the layers: the Linear layers' products and bias sums, ReLU's maximum and
 sign mask, and the mean squared error's residual are written out here; any other activation
-or loss is called through its module. The numbers are the modules' to the bit
-(tests/test_fused_pass.py), and the modules stay the readable reference of each formula.
+or loss is called through its module. Two calls differ in form only: ReLU's maximum is taken
+in place, on the product the pass made (a module may not overwrite the z it was given), and
+rᵀr is ``ndarray.dot``, which gives ``np.vdot``'s number with less overhead (it warns on
+overflow where ``np.vdot`` does not; the Trainer trains with such warnings off). The
+numbers are the modules' to the bit (tests/test_fused_pass.py), and the modules stay the
+readable reference of each formula.
 """
 
 from __future__ import annotations
@@ -92,7 +96,7 @@ class FusedPass:
             h = h.dot(weight_t)  # (B, out)
             h += bias
             if relu:
-                h = maximum(h, 0.0)
+                maximum(h, 0.0, out=h)  # in place: h is the product's own new array
             elif activation is not None:
                 h = activation.forward(h)
         prediction = h
@@ -100,7 +104,7 @@ class FusedPass:
         if self.mse:
             residual = np.subtract(prediction, y, out=residual)  # (B, out)
             flat = residual.ravel()
-            value = float(np.vdot(flat, flat)) / residual.size
+            value = float(flat.dot(flat)) / residual.size
             grad = residual * (2.0 / residual.size)  # dL/dŷ (B, out)
         else:
             value = self.loss.forward(prediction, y)
