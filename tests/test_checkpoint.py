@@ -572,7 +572,6 @@ def _complex_in(checkpoint: Checkpoint) -> None:
             _member_as("float64"),
             r"member 0 weight '0.weight' has dtype float64, the architecture says float32",
         ),
-        (_member_as(">f4"), r"member 0 weight '0.weight' has dtype >f4, the architecture says float32"),
         (_member_as("int64"), r"member 0 weight '0.weight' has dtype int64, the architecture says float32"),
         (_nan_member, r"member 0 weight '2.bias' holds NaN or infinite values"),
         (

@@ -566,3 +566,128 @@ def test_a_configuration_whose_first_member_is_not_the_architectures_is_refused(
         load_checkpoint(tmp_path / "c.npz").ensemble().predict(x),
         build_mlp(spec, rng=np.random.default_rng(0))(x),
     )
+
+
+# --- found by a review of the checkpoint code (2026-11-28) ---------------------------------------
+
+
+def test_a_resume_state_saved_without_a_configuration_keeps_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saved without ``config``, the state loaded with none and resumed under any settings (the
+    check that refuses another learning rate, say, had nothing to compare with)."""
+    config = TrainConfig(hidden=(4,), epochs=4, batch_size=8, refit=False, fourier_features=0)
+    run = _run_stopped_after(Trainer(config, ROWS, TARGET, ROWS[:16], TARGET[:16]), 3, monkeypatch)
+    assert run.resume is not None and run.resume.config is not None
+    bare = Checkpoint(spec=run.spec, members=[run.resume.weights], resume=run.resume)
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "bare.npz", bare))
+    assert bare.config is None  # the caller's checkpoint is left as it was
+    assert loaded.config == config and loaded.resume is not None and loaded.resume.config == config
+    with pytest.raises(ValueError, match=r"other settings \(lr 0\.001 there, 0\.5 here"):
+        Trainer(config.replace(lr=0.5), ROWS, TARGET, ROWS[:16], TARGET[:16]).run(loaded.resume)
+    resumed = Trainer(config, ROWS, TARGET, ROWS[:16], TARGET[:16]).run(loaded.resume)
+    straight = Trainer(config, ROWS, TARGET, ROWS[:16], TARGET[:16]).run()
+    for name, value in straight.weights[0].items():
+        np.testing.assert_array_equal(resumed.weights[0][name], value)
+
+
+def test_a_number_beyond_float64_in_the_metadata_is_refused_naming_the_file(small: Path) -> None:
+    """json reads 1e400 as inf; the checksum's own json.dumps then failed with 'Out of range float
+    values are not JSON compliant', naming neither the file nor what was wrong."""
+    with np.load(small, allow_pickle=False) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    text = arrays[META_KEY].tobytes().decode()
+    assert '"epochs": 2' in text
+    arrays[META_KEY] = np.frombuffer(text.replace('"epochs": 2', '"epochs": 1e400').encode(), dtype=np.uint8)
+    with open(small, "wb") as handle:
+        np.savez(handle, **arrays)
+    with pytest.raises(ValueError) as caught:
+        load_checkpoint(small)
+    assert str(caught.value) == (
+        f"{small}: damaged metadata (the metadata holds the number 1e400, beyond float64's range, "
+        "which glassnet never writes)"
+    )
+
+
+def test_big_endian_arrays_load_and_are_saved_little_endian(small: Path, tmp_path: Path) -> None:
+    """A file written on a big-endian host (every array '>f8', sealed as such) was refused: 'weight
+    '0.weight' has dtype >f8, the architecture says float64'. Loaded now in this host's order,
+    with the same numbers; and glassnet writes little-endian arrays whatever it is given."""
+    original = load_checkpoint(small)
+    x = np.random.default_rng(0).normal(size=(5, 3))
+
+    def swapped(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        for key, array in arrays.items():
+            if key != META_KEY:
+                arrays[key] = array.astype(array.dtype.newbyteorder(">"))
+        reseal(arrays, meta)
+
+    rewrite_checkpoint(small, swapped)
+    with np.load(small, allow_pickle=False) as archive:
+        assert archive["weights/0/0.weight"].dtype.str == ">f8"
+    loaded = load_checkpoint(small)
+    assert loaded.members[0]["0.weight"].dtype == np.float64
+    np.testing.assert_array_equal(loaded.ensemble().predict(x), original.ensemble().predict(x))
+
+    big = {name: value.astype(">f8") for name, value in original.members[0].items()}
+    path = save_checkpoint(
+        tmp_path / "from_big.npz", Checkpoint(original.spec, [big], config=original.config)
+    )
+    with np.load(path, allow_pickle=False) as archive:
+        assert {archive[key].dtype.str for key in archive.files if key != META_KEY} <= {"<f8", "<i8", "|b1"}
+    np.testing.assert_array_equal(load_checkpoint(path).ensemble().predict(x), original.ensemble().predict(x))
+
+
+@pytest.mark.parametrize("key", ["y_log", "fourier_extra"])
+def test_a_preprocessor_entry_glassnet_does_not_read_is_refused(tmp_path: Path, key: str) -> None:
+    """An extra transform in the preprocessing (a later version's, say) loaded without a word,
+    and its predictions came out without it."""
+    from glassnet.data import Preprocessor
+
+    preprocessor = Preprocessor(fourier_features=2, seed=0).fit(ROWS, TARGET)
+    spec = MLPSpec(sizes=(3 + 2 * 3 * 2, 4, 1))
+    rng = np.random.default_rng(0)
+    weights = {name: rng.normal(size=shape) for name, shape in spec.parameter_shapes().items()}
+    config = TrainConfig(hidden=(4,), activation="relu", fourier_features=2)
+    path = save_checkpoint(
+        tmp_path / "p.npz",
+        Checkpoint(spec=spec, members=[weights], config=config, preprocessor=preprocessor.to_state()),
+    )
+
+    def extra(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        arrays[f"preprocessor/{key}"] = np.array(True)
+        reseal(arrays, meta)
+
+    rewrite_checkpoint(path, extra)
+    with pytest.raises(
+        ValueError,
+        match=rf"^{path}: damaged preprocessing: Preprocessor state holds keys it does not read: \['{key}'\]",
+    ):
+        load_checkpoint(path)
+    with pytest.raises(ValueError, match=rf"^Preprocessor state holds keys it does not read: \['{key}'\]"):
+        Preprocessor.from_state({**preprocessor.to_state(), key: np.array(True)})
+
+
+def test_fourier_state_entries_it_does_not_read_are_refused() -> None:
+    from glassnet.data import FourierFeatures
+
+    state = FourierFeatures(2, 0.2).fit(3, np.random.default_rng(0)).to_state()
+    with pytest.raises(ValueError, match=r"^FourierFeatures state holds keys it does not read: \['phase'\]"):
+        FourierFeatures.from_state({**state, "phase": np.zeros(3)})
+
+
+def test_an_archive_error_without_words_is_named_by_its_kind(
+    small: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An empty EOFError() left the message ending in ': ' (its str is empty, the error itself truthy)."""
+    import glassnet.checkpoint as checkpoint_module
+
+    def short(*_: Any) -> Any:
+        raise EOFError()
+
+    monkeypatch.setattr(checkpoint_module, "_read_member", short)
+    with pytest.raises(ValueError) as caught:
+        load_checkpoint(small)
+    assert str(caught.value) == (
+        f"{small} is not a readable checkpoint (truncated, damaged or not an .npz file): EOFError"
+    )

@@ -288,3 +288,13 @@ def require_keys(state: Mapping[str, Any], keys: Iterable[str], *, owner: str) -
     for key in keys:
         if key not in state:
             raise ValueError(f"{owner} state needs the key {key!r}, got keys {sorted(state)}")
+
+
+def refuse_unknown_keys(state: Mapping[str, Any], known: Iterable[str], *, owner: str) -> None:
+    """ValueError naming the keys of a saved ``state`` of ``owner`` that it does not read: a
+    state written by a later version, say, whose extra entries would be dropped without a word
+    and the numbers computed without them."""
+    known = set(known)
+    unknown = sorted(str(key) for key in state if key not in known)
+    if unknown:
+        raise ValueError(f"{owner} state holds keys it does not read: {unknown} (it reads {sorted(known)})")

@@ -42,7 +42,7 @@ import re
 import struct
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,7 +181,8 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
 
     ValueError for a checkpoint that loading would refuse, and for a ``path`` that is a symbolic
     link, a FIFO or a device, which the atomic write would replace with a regular file
-    (:func:`glassnet._files.atomic_write`)."""
+    (:func:`glassnet._files.atomic_write`). A checkpoint with a resume state and no ``config``
+    is written with the state's own configuration, under which alone it resumes."""
     if not isinstance(checkpoint, Checkpoint):
         raise TypeError(f"save_checkpoint takes a Checkpoint, got {type(checkpoint).__name__}")
     _check_members(checkpoint.members)  # members may have been set after the checkpoint was made
@@ -189,6 +190,11 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
         raise ValueError("a checkpoint needs at least one member's weights")
     for index, weights in enumerate(checkpoint.members):
         check_weights(checkpoint.spec, weights, what=f"member {index} weights")
+    if checkpoint.config is None and checkpoint.resume is not None and checkpoint.resume.config is not None:
+        # a resume state loads with the checkpoint's configuration and resumes only under it:
+        # without one given, the state's own is the file's (else the state would load without
+        # settings, and resume under any)
+        checkpoint = replace(checkpoint, config=checkpoint.resume.config)
     activations = checkpoint.member_activations()
     resume, config = checkpoint.resume, checkpoint.config
     # version 2 where a reader of version 1 would build a member with the wrong activation, or
@@ -254,7 +260,8 @@ def _put(arrays: dict[str, np.ndarray[Any, Any]], prefix: str, values: Mapping[s
                 f"checkpoint array {prefix}/{key} has dtype {array.dtype}; only real numbers "
                 "(float, integer, bool) can be saved"
             )
-        arrays[f"{prefix}/{key}"] = np.array(array, order="C", copy=True)
+        # little-endian whatever the host, as x86 and Arm hold them: a file written anywhere reads anywhere
+        arrays[f"{prefix}/{key}"] = np.array(array, dtype=array.dtype.newbyteorder("<"), order="C", copy=True)
 
 
 def _put_resume(arrays: dict[str, np.ndarray[Any, Any]], state: ResumeState) -> dict[str, Any]:
@@ -375,6 +382,9 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         )
     if meta.get("sha256") != _digest(meta, arrays):
         raise ValueError(f"{source}: checksum mismatch; the file was changed or damaged after it was written")
+    # in this host's byte order (a file written by another glassnet's host may hold big-endian
+    # arrays), once the checksum has read them as they are on disk
+    arrays = {key: array.astype(array.dtype.newbyteorder("="), copy=False) for key, array in arrays.items()}
     try:
         return _assemble(meta, arrays)
     except (KeyError, TypeError, IndexError, AttributeError, OverflowError, RecursionError) as error:
@@ -424,7 +434,7 @@ def _read_arrays(source: Path) -> dict[str, np.ndarray[Any, Any]]:
                 raise  # one of our own messages
             raise ValueError(
                 f"{source} is not a readable checkpoint (truncated, damaged or not an .npz file): "
-                f"{error or type(error).__name__}"
+                f"{str(error) or type(error).__name__}"
             ) from None
     return arrays
 
@@ -477,7 +487,9 @@ def _read_meta(source: Path, raw: np.ndarray[Any, Any]) -> dict[str, Any]:
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise ValueError(f"{source}: {META_KEY} must be a 1-D uint8 array, got {raw.dtype} {raw.shape}")
     try:  # glassnet writes no NaN or infinity (allow_nan=False): one there was put by hand
-        meta = json.loads(raw.tobytes().decode("utf-8"), parse_constant=_no_constant)
+        meta = json.loads(
+            raw.tobytes().decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_number
+        )
     except (UnicodeDecodeError, ValueError) as error:  # json.JSONDecodeError is a ValueError
         raise ValueError(f"{source}: damaged metadata ({error})") from None
     except RecursionError:  # lists or mappings nested past the parser's depth (about 1,000)
@@ -497,6 +509,17 @@ def _read_meta(source: Path, raw: np.ndarray[Any, Any]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"the metadata holds {name}, which glassnet never writes")
+
+
+def _finite_number(text: str) -> float:
+    """A JSON number as a float; refused where float64 reads it as ±inf (1e400, say), which
+    glassnet never writes (it writes no infinity)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(
+            f"the metadata holds the number {text[:40]}, beyond float64's range, which glassnet never writes"
+        )
+    return value
 
 
 class Groups(dict[str, dict[str, np.ndarray[Any, Any]]]):

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_float_array, finite_float, int_in_range, require_keys
+from glassnet._checks import as_float_array, finite_float, int_in_range, refuse_unknown_keys, require_keys
 from glassnet.data._table import FloatArray
 
 MAX_FREQUENCIES = 1024
@@ -146,6 +146,7 @@ class FourierFeatures:
         """Rebuild from :meth:`to_state` (checked: a finite (d, K) array, d ≥ 1, K ≥ 1, and σ > 0,
         one or d of them)."""
         require_keys(state, ("frequencies", "sigma"), owner="FourierFeatures")
+        refuse_unknown_keys(state, ("frequencies", "sigma"), owner="FourierFeatures")
         frequencies = np.asarray(state["frequencies"])
         if frequencies.dtype.kind != "f" or frequencies.ndim != 2 or 0 in frequencies.shape:
             raise ValueError(

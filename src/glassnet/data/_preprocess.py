@@ -18,6 +18,7 @@ from glassnet._checks import (
     binary_scale,
     exact_text,
     int_in_range,
+    refuse_unknown_keys,
     require_keys,
 )
 from glassnet._seeds import FOURIER_STREAM
@@ -27,6 +28,22 @@ from glassnet.data._table import FloatArray
 
 AIRFOIL_LOG_COLUMNS = (0, 4)
 """Frequency and displacement thickness: quantities that act on log scales (both > 0)."""
+
+# what Preprocessor.to_state writes (x_min and x_max since the training range was kept; the
+# fourier_ entries with Fourier features)
+STATE_KEYS = (
+    "log_columns",
+    "x_mean",
+    "x_scale",
+    "y_mean",
+    "y_scale",
+    "scale_y",
+    "seed",
+    "x_min",
+    "x_max",
+    "fourier_frequencies",
+    "fourier_sigma",
+)
 
 
 def _as_f64(values: Any, *, name: str, dtype: np.dtype[Any], ndim: int | None = None) -> FloatArray:
@@ -426,8 +443,10 @@ class Preprocessor:
 
     @classmethod
     def from_state(cls, state: Mapping[str, Any]) -> Preprocessor:
-        """Rebuild a fitted Preprocessor from :meth:`to_state`'s dictionary (every array checked)."""
+        """Rebuild a fitted Preprocessor from :meth:`to_state`'s dictionary (every array checked;
+        a key it does not read is refused)."""
         require_keys(state, ("log_columns", "scale_y"), owner="Preprocessor")
+        refuse_unknown_keys(state, STATE_KEYS, owner="Preprocessor")
         columns = np.asarray(state["log_columns"])
         if columns.ndim != 1 or (columns.size and columns.dtype.kind not in "iu"):
             raise TypeError(f"Preprocessor state 'log_columns' must be a 1-D integer array, got {columns!r}")
