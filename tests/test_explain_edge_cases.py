@@ -148,3 +148,82 @@ def test_options_the_loss_instance_would_ignore_are_refused(options: dict[str, o
     with pytest.raises(TypeError, match=rf"^explain got {named} with a Loss instance \(LogisticLoss"):
         explain(exercise_network(), [1.0, -1.0], 0.0, loss=loss, **options)  # type: ignore[arg-type]
     assert explain(exercise_network(), [1.0, -1.0], 0.0, loss=loss).derivation.loss.value > 0
+
+
+# --- found by a review of explain (2026-11-28) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "char", "at"), [("Part 1\n\nPart 2", "\n", 6), ("bell\a", "\a", 4), ("a\u2028b", "\u2028", 1)]
+)
+def test_a_title_of_more_than_one_line_is_refused(
+    title: str, char: str, at: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line break ended LaTeX's \\section* mid-argument (pdflatex stopped), a BEL has no glyph,
+    and a caption of many lines squashed the figure until matplotlib failed ("Singular matrix")."""
+    with pytest.raises(ValueError) as caught:
+        explain(one_unit_network(), [2.0], 1.0, loss="mse", check_torch=False, title=title)
+    assert str(caught.value) == (
+        f"title must be one line of text, got {char!r} (a control character or line break) at position {at}"
+    )
+    spec = tmp_path / "t.json"
+    network = {"layers": [{"weight": [[1]], "bias": [0]}], "x": [1], "y": 0, "loss": "mse"}
+    spec.write_text(json.dumps({**network, "title": title}), encoding="utf-8")
+    assert main(["explain", str(spec), "--no-torch", "-o", str(tmp_path / "t.tex")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "title must be one line of text" in err
+    assert not (tmp_path / "t.tex").exists()
+
+
+def test_a_clipped_bce_says_the_pytorch_check_uses_glassnets_clip() -> None:
+    """The note said PyTorch's numbers differ there, above a PyTorch row that agreed (the check
+    computes glassnet's clipped loss)."""
+    model = Sequential(Linear(1, 1), Sigmoid())
+    model[0].weight.data[...] = 30.0
+    model[0].bias.data[...] = 0.0
+    text = " ".join(explain(model, [1.0], 0.0, loss="bce", check_torch=False).to_text().split())
+    assert "lies outside" in text and "so its numbers differ there" not in text
+    assert "the PyTorch check below computes glassnet's clipped loss" in text
+
+
+def test_chain_rule_paths_that_overflow_both_ways_are_named_as_an_overflow() -> None:
+    """Path products of +inf and −inf made math.fsum raise '-inf + inf in fsum', which explain
+    passed on as it was, where every other overflow is named."""
+    big = 2.0**511
+    model = Sequential(Linear(1, 1), Linear(1, 2), Linear(2, 1))
+    model[0].weight.data[...] = 2.0**-7
+    model[1].weight.data[...] = [[big], [-big]]
+    model[2].weight.data[...] = [[big, big]]
+    for layer in (0, 1, 2):
+        model[layer].bias.data[...] = 0.0
+    with pytest.raises(
+        ValueError, match=r"^the numbers overflow float64 \(params\[0\]\.paths\[0\]\.product is -inf\)"
+    ):
+        explain(model, [8.0], 0.5, loss="mse", check_torch=False, params="0.weight[0,0]")
+
+
+def test_the_verification_names_only_the_routes_it_wrote_out() -> None:
+    """Six paths, too many to write out, and yet 'the chain rule … above' and a chain-rule row."""
+    spec = Path(__file__).resolve().parents[1] / "examples" / "three_layers_mse.json"
+    alone = " ".join(explain_spec(spec, params="w21^1", check_torch=False).to_text().split())
+    assert "along 6 paths, too many to write out" in alone
+    assert "The same gradient by each route: the δ form above" in alone
+    assert "chain rule (path sum)" not in alone
+    # beside parameters whose paths are written: their rows, and none for this one
+    text = explain_spec(spec, check_torch=False).to_text()
+    tables = text.split("  method ")[1:]
+    assert len(tables) == 3 and "chain rule" not in tables[0]
+    assert "chain rule (path sum)" in tables[1] and "chain rule (product)" in tables[2]
+    assert "The same gradient by each route: the chain rule and the δ form above" in " ".join(text.split())
+
+
+def test_a_markdown_title_keeps_html_links_and_strikethrough_as_written() -> None:
+    e = explain(one_unit_network(), [2.0], 1.0, loss="mse", check_torch=False, title="<b>x</b> ~~y~~ [a](b)")
+    assert e.to_markdown().splitlines()[0] == r"# \<b>x\</b> \~\~y\~\~ [a\](b)"
+
+
+def test_a_model_with_a_non_finite_parameter_is_named_not_called_an_overflow() -> None:
+    model = one_unit_network()
+    model[2].weight.data[...] = np.inf
+    with pytest.raises(ValueError, match=r"^explain needs finite parameters; 2\.weight\[0, 0\] is inf$"):
+        explain(model, [2.0], 1.0, loss="mse", check_torch=False)

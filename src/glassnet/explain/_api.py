@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
@@ -40,6 +41,9 @@ SUFFIXES: dict[str, Format] = {".txt": "text", ".md": "markdown", ".tex": "latex
 
 MAX_STEPS = 1000
 """The most gradient-descent steps an explanation (a spec, ``--steps``, ``explain(steps=...)``) may ask for."""
+
+# Unicode categories a one-line title may not hold: controls (\n, \t, BEL, …), line and paragraph separators
+CONTROL = frozenset({"Cc", "Zl", "Zp"})
 
 
 @dataclass(frozen=True)
@@ -456,6 +460,15 @@ def _checked_options(
         raise TypeError(f"deltas must be True, False or None, got {deltas!r} ({type(deltas).__name__})")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a string or None, got {title!r} ({type(title).__name__})")
+    if title is not None:
+        # a heading of one line: a line break ended LaTeX's \section* in mid-argument (it stopped
+        # compiling), and the figure's caption grew over the network
+        control = next((i for i, char in enumerate(title) if unicodedata.category(char) in CONTROL), None)
+        if control is not None:
+            raise ValueError(
+                f"title must be one line of text, got {title[control]!r} (a control character or line "
+                f"break) at position {control}"
+            )
     digits = positive_int(digits, "digits")
     if digits > 17:
         raise ValueError(f"digits must be between 1 and 17, got {digits}")

@@ -296,6 +296,14 @@ def read_network(model: Module) -> Network:
                 f"layer sizes do not chain: a Linear with {before.out_features} outputs is followed by "
                 f"one with {after.in_features} inputs"
             )
+    for name, param in seq.named_parameters():
+        # checked here, not left to the arithmetic: an inf weight read as "the numbers overflow"
+        bad = np.flatnonzero(~np.isfinite(param.data))
+        if bad.size:
+            index = np.unravel_index(int(bad[0]), param.data.shape)
+            raise ValueError(
+                f"explain needs finite parameters; {name}[{', '.join(map(str, index))}] is {param.data[index]}"
+            )
     prefixes = tuple(owner[id(linear.weight)] for linear in linears)
     return Network(seq, tuple(linears), tuple(activations), prefixes)
 
@@ -368,6 +376,14 @@ def _deltas(layers: list[LayerRecord], grad: Array) -> list[Array]:
     for layer, above in zip(reversed(layers[:-1]), reversed(layers[1:]), strict=True):
         deltas.append((above.weight.T @ deltas[-1]) * layer.derivative)  # (out,)
     return deltas[::-1]
+
+
+def _path_sum(paths: tuple[Path, ...]) -> float:
+    """Σ of the paths' products, correctly rounded (``math.fsum``); where a product overflowed,
+    the plain sum: inf, or NaN for +inf and −inf, on which ``math.fsum`` raises, for the overflow
+    check of :func:`glassnet.explain.explain` to name."""
+    products = [path.product for path in paths]
+    return math.fsum(products) if all(map(math.isfinite, products)) else sum(products)
 
 
 def _paths(layers: list[LayerRecord], grad: Array, ref: ParamRef) -> tuple[tuple[Path, ...] | None, int]:
@@ -480,7 +496,7 @@ def derive(
                 value=shared.value,
                 paths=paths,
                 path_count=count,
-                chain=None if paths is None else math.fsum(p.product for p in paths),
+                chain=None if paths is None else _path_sum(paths),
                 delta=delta,
                 delta_input=a_in,
                 delta_form=shared.delta_form,

@@ -392,8 +392,8 @@ class Builder:
                     T(
                         ": the loss and its derivative below use it clipped into that interval, as glassnet's "
                         "BCE does (otherwise log 0 would be infinite), so they are large but finite and not "
-                        "what the values substituted give. PyTorch clamps log at -100 instead, so its numbers "
-                        "differ there."
+                        "what the values substituted give. (PyTorch's own binary_cross_entropy clamps log at "
+                        "-100 instead; the PyTorch check below computes glassnet's clipped loss.)"
                     ),
                 ]
             return words + self.rounded_to_one()
@@ -864,7 +864,7 @@ class Builder:
                 [T("|Δ|") if s.kind == "text" else M(r"\lvert\Delta\rvert")],
             ]
             rows: list[list[Inline]] = []
-            if record.chain is not None:
+            if record.chain is not None and self.shows_paths(record):  # as for the δ form below
                 label = "chain rule (path sum)" if record.path_count > 1 else "chain rule (product)"
                 rows.append(
                     [[T(label)], [M(s.num(record.chain))], [M(s.diff(abs(record.chain - record.engine)))]]
@@ -906,9 +906,10 @@ class Builder:
         independent of the backward pass. The chain rule and the δ form read the backward pass's own
         cached forward values and activation derivatives; only finite differences and PyTorch do not."""
         d = self.d
-        derived = "the chain rule"
+        forms = [] if not any(self.shows_paths(record) for record in d.params) else ["the chain rule"]
         if any(self.shows_deltas(record) for record in d.params):
-            derived += " and the δ form"
+            forms.append("the δ form")
+        derived = " and ".join(forms)  # one at least: a parameter whose paths are not written shows δ
         checks = [] if d.fd_note else [f"central finite differences (ε = {d.fd_eps:g}, float64)"]
         if d.torch_available:
             checks.append("PyTorch autograd (float64)")
