@@ -1228,9 +1228,11 @@ AIRFOIL: list[Cell] = [
         matters more than the arithmetic. Wider networks and larger batches give each call more
         arithmetic, but on a CPU that does not by itself hand the lead to PyTorch: the
         Try-this below lets you measure it on your machine, and `docs/benchmarks.md` has
-        measured figures (there, on the CPU, glassnet's NumPy loop stays ahead of PyTorch at
-        every width and batch size measured, up to 1024). What NumPy cannot use at all is a
-        GPU: that takes the torch engine, `engine="torch", device="cuda"`.
+        measured figures (there, on a 2-core CPU, glassnet's NumPy loop stays ahead of PyTorch
+        at every batch size measured, from 1 to the full 1081 rows, and at widths 64 and 256; at
+        width 1024 PyTorch on two threads was the faster in the latest run, and the runs do not
+        agree on it). What NumPy cannot use at all is a GPU: that takes the torch engine,
+        `engine="torch", device="cuda"`.
 
         We asked PyTorch for one thread at the top, for the hand-written loop: with matrices
         this small, splitting each product across threads costs more in synchronisation than
