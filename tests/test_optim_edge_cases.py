@@ -751,3 +751,142 @@ def test_a_copy_refuses_replaced_data_as_the_original_does(how: str) -> None:
     for pair in ((model, opt), (copied, copied_opt)):
         with pytest.raises(RuntimeError, match="its data is no longer the array"):
             _train(*pair, x, y, 1)
+
+
+# --- found by a review of nn and optim (2026-11-28) ----------------------------------------------
+
+
+def _edit_append(params: list[Any], extra: Parameter) -> None:
+    params.append(extra)
+
+
+def _edit_replace(params: list[Any], extra: Parameter) -> None:
+    params[0] = extra
+
+
+def _edit_remove(params: list[Any], extra: Parameter) -> None:
+    params.pop()
+
+
+@pytest.mark.parametrize("edit", [_edit_append, _edit_replace, _edit_remove])
+def test_a_parameter_list_edited_after_building_is_refused_at_step(edit: Any) -> None:
+    """step went on moving the parameters fused when the optimizer was built: an added or
+    replacing one was never trained, a removed one still was, silently (torch steps the list)."""
+    a, b, extra = (Parameter(np.ones(2)) for _ in range(3))
+    opt = optim.SGD([a, b], lr=0.1)
+    edit(opt.param_groups[0]["params"], extra)
+    for p in (a, b, extra):
+        p.grad = np.ones(2)
+    with pytest.raises(
+        RuntimeError, match=r"^SGD param_groups\[0\]\['params'\] was changed after SGD was built"
+    ):
+        opt.step()
+    np.testing.assert_array_equal(a.data, np.ones(2))  # refused before any update
+
+
+def test_a_parameter_list_replaced_whole_is_refused_and_an_unchanged_copy_steps() -> None:
+    a = Parameter(np.ones(2))
+    opt = optim.Adam([a], lr=0.1)
+    a.grad = np.ones(2)
+    opt.param_groups[0]["params"] = [a]  # a new list of the same parameters: nothing changed
+    opt.step()
+    opt.param_groups[0]["params"] = [Parameter(np.ones(2))]
+    with pytest.raises(RuntimeError, match="was changed after Adam was built"):
+        opt.step()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "error", "says"),
+    [
+        ("lr", float("nan"), ValueError, "SGD lr must be finite, got nan"),
+        ("lr", -1.0, ValueError, "SGD lr must be"),
+        ("lr", "0.1", TypeError, "SGD lr must be"),
+        ("momentum", -0.5, ValueError, "SGD momentum must be"),
+        ("nesterovv", True, ValueError, r"SGD param_groups\[0\] must hold the settings"),
+    ],
+)
+def test_a_setting_written_by_hand_is_checked_at_the_next_step(
+    key: str, value: Any, error: type, says: str
+) -> None:
+    """A NaN lr made every weight NaN, a negative one climbed, a string failed in NumPy's words:
+    the constructor refuses all three, the step took them."""
+    p = Parameter(np.ones(3))
+    opt = optim.SGD([p], lr=0.1, momentum=0.5)
+    opt.param_groups[0][key] = value
+    p.grad = np.ones(3)
+    with pytest.raises(error, match=says):
+        opt.step()
+    np.testing.assert_array_equal(p.data, np.ones(3))
+
+
+def test_adam_betas_set_anew_by_hand_are_checked_at_the_next_step() -> None:
+    p = Parameter(np.ones(3))
+    opt = optim.Adam([p], lr=0.1)
+    opt.param_groups[0]["betas"] = (1.0, 0.999)
+    p.grad = np.ones(3)
+    with pytest.raises(ValueError, match=r"^Adam beta1 must be in \[0, 1\), got 1\.0"):
+        opt.step()
+
+
+def test_adam_update_follows_a_beta1_changed_between_calls_as_torch_does() -> None:
+    """The state keeps m / (1 − β₁): the Adam class rescaled it when β₁ changed, the function did
+    not, and drifted from torch from the step after the change (0.8 against 0.8267)."""
+    torch = require_torch()
+    param, state = np.ones(3), {}
+    reference = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    reference_opt = torch.optim.Adam([reference], lr=0.1)
+    grad = np.array([1.0, -2.0, 0.5])
+    for step, beta1 in [(1, 0.9), (2, 0.5), (3, 0.5), (4, 0.8)]:
+        state["step"] = step
+        optim.adam_update(
+            param, grad, state, lr=0.1, beta1=beta1, beta2=0.999, eps=1e-8, weight_decay=0.0,
+            decoupled=False, amsgrad=False,
+        )  # fmt: skip
+        reference_opt.param_groups[0]["betas"] = (beta1, 0.999)
+        reference.grad = torch.tensor(grad)
+        reference_opt.step()
+        np.testing.assert_allclose(param, reference.detach().numpy(), rtol=1e-13, atol=0)
+
+
+def test_astype_keeps_a_gradient_no_backward_has_written_pending() -> None:
+    """After astype the first step moved every weight (weight decay) and counted a step, where the
+    same model built in float32, and torch, skip parameters without a gradient."""
+    for model in (nn.MLP([2, 3, 1], rng=np.random.default_rng(0)).astype(np.float32), _zeroed_then_cast()):
+        opt = optim.Adam(model.parameters(), lr=0.1, weight_decay=0.1)
+        before = [p.data.copy() for p in model.parameters()]
+        opt.step()
+        assert opt.state[0]["step"] == 0
+        for p, kept in zip(model.parameters(), before, strict=True):
+            np.testing.assert_array_equal(p.data, kept)
+
+
+def _zeroed_then_cast() -> nn.Module:
+    model = nn.MLP([2, 3, 1], rng=np.random.default_rng(0))
+    model.zero_grad()
+    return model.astype(np.float32)
+
+
+def test_astype_keeps_a_written_gradient_written() -> None:
+    model = nn.MLP([2, 3, 1], rng=np.random.default_rng(0))
+    x, y = np.ones((4, 2)), np.zeros((4, 1))
+    loss = losses.MSELoss()
+    loss(model(x), y)
+    model.backward(loss.backward())
+    grads = [p.grad.astype(np.float32) for p in model.parameters()]
+    model.astype(np.float32)
+    for p, grad in zip(model.parameters(), grads, strict=True):
+        np.testing.assert_array_equal(p.grad, grad)
+
+
+@pytest.mark.parametrize("given", ["method", None, 3])
+def test_params_that_are_not_an_iterable_are_named(given: Any) -> None:
+    model = nn.MLP([2, 3, 1], rng=np.random.default_rng(0))
+    params = model.parameters if given == "method" else given
+    with pytest.raises(TypeError) as caught:
+        optim.SGD(params, lr=0.1)
+    kind = type(params).__name__
+    hint = "; call it: model.parameters()" if given == "method" else ""
+    assert str(caught.value) == (
+        "params must be an iterable of Parameters (model.parameters()) or a list of parameter groups, "
+        f"got {kind}{hint}"
+    )

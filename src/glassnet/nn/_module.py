@@ -152,7 +152,7 @@ class Module:
         resolved = as_dtype(dtype)
         for parameter in self.parameters():
             if parameter.data.dtype != resolved:
-                parameter.use_arrays(parameter.data.astype(resolved), parameter.grad.astype(resolved))
+                parameter.cast(resolved)  # the gradient pending zeros, if it was
         return self
 
     # -- modes -------------------------------------------------------------------------

@@ -67,17 +67,23 @@ class Parameter:
         np.copyto(self._grad, array)
         self._grad_is_zero = False
 
-    def use_arrays(self, data: Array, grad: Array) -> None:
+    def use_arrays(self, data: Array, grad: Array, *, grad_pending: bool = False) -> None:
         """Make ``data`` and ``grad`` (same shape) the parameter's arrays, as they are: no copy.
 
         For optimizers, which move every parameter into one flat buffer and keep views of
-        it, and for :meth:`Module.astype`. The gradient counts as written (not pending zeros).
+        it, and for :meth:`Module.astype`. The gradient counts as written, or with
+        ``grad_pending`` as zeros still pending (no backward since ``zero_grad``).
         """
         if data.shape != grad.shape:
             raise ValueError(
                 f"Parameter data and grad must share one shape, got {data.shape} and {grad.shape}"
             )
-        self.data, self._grad, self._grad_is_zero = data, grad, False
+        self.data, self._grad, self._grad_is_zero = data, grad, bool(grad_pending)
+
+    def cast(self, dtype: npt.DTypeLike) -> None:
+        """Its arrays converted to ``dtype`` (new arrays), the gradient still pending if it was:
+        a step after the conversion skips a parameter no backward has reached, as before it."""
+        self.use_arrays(self.data.astype(dtype), self._grad.astype(dtype), grad_pending=self._grad_is_zero)
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -112,6 +112,7 @@ def adam_update(
     )
     if not isinstance(decoupled, bool | np.bool_):
         raise TypeError(f"adam_update decoupled must be True or False, got {decoupled!r}")
+    _at_betas(state, (beta1, beta2))
     _adam_step(
         param,
         grad,
@@ -176,6 +177,15 @@ def _adam_step(
     np.divide(u, scratch, out=scratch)
     scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**step) * c)
     param -= scratch
+
+
+def _at_betas(state: dict[str, Any], betas: tuple[float, float]) -> None:
+    """The first moment u = m / (1 − β₁) rescaled to ``betas`` where the state's were others
+    (kept as ``state["_betas"]``; a state without them is taken to be at ``betas``), so that a
+    β₁ changed between steps (as a schedule may change it) moves m as torch's does."""
+    if state.get("_betas") != betas:
+        _rescale_moments(state, state.get("_betas", betas), betas)
+        state["_betas"] = betas
 
 
 def _check_state(param: Array, state: dict[str, Any]) -> None:
@@ -364,9 +374,7 @@ class Adam(Optimizer):
 
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
         betas = tuple(settings["betas"])  # by value: a list may have been changed in place
-        if state.get("_betas") != betas:  # first step, or betas set anew (as a schedule may)
-            _rescale_moments(state, state.get("_betas", betas), betas)
-            state["_betas"] = betas
+        _at_betas(state, betas)
         beta1, beta2 = betas
         _adam_step(
             data,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import operator
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
 
@@ -58,6 +59,9 @@ class Optimizer:
         self._flat_grad: list[Array] = []
         self._views: list[list[tuple[Parameter, Array]]] = []  # per group: (parameter, its data view)
         self.state: list[dict[str, Any]] = []
+        # each group as it was last checked (its parameters a list of their own): step checks a
+        # group again where it differs, as after a hand-written setting or an edited list
+        self._stepped_as: list[dict[str, Any]] = []
         # Every group is checked before any is fused: fusing moves a group's parameters into
         # new arrays, which a refused construction must not leave behind (another optimizer
         # on the same parameters would then refuse to step them).
@@ -96,6 +100,7 @@ class Optimizer:
         for parameters, settings in checked:
             data, grad = _fuse(parameters)
             self.param_groups.append({"params": parameters, **settings})
+            self._stepped_as.append(self._as_checked(self.param_groups[-1]))
             self._flat_data.append(data)
             self._flat_grad.append(grad)
             self._views.append([(parameter, parameter.data) for parameter in parameters])
@@ -119,6 +124,8 @@ class Optimizer:
         the original's.
         """
         self.__dict__.update(state)
+        if "_stepped_as" not in state:  # a copy pickled before step came to check changed groups
+            self._stepped_as = [self._as_checked(group) for group in self.param_groups]
         self._flat_data, self._flat_grad, self._views = (
             list(self._flat_data),
             list(self._flat_grad),
@@ -164,10 +171,16 @@ class Optimizer:
         one, zeros included: the array read may have been written to (Parameter.grad).
         Within a group that has gradients, a parameter without one is updated with a zero
         gradient (weight decay and momentum still move it), where torch would skip it.
+
+        A group changed by hand since the last step is checked first, as the constructor checks
+        it: a setting out of range or unknown is refused (ValueError), and so is an edited list
+        of parameters (RuntimeError: they were fused when the optimizer was built).
         """
-        for group, data, grad, state, views in zip(
-            self.param_groups, self._flat_data, self._flat_grad, self.state, self._views, strict=True
+        for index, (group, data, grad, state, views) in enumerate(
+            zip(self.param_groups, self._flat_data, self._flat_grad, self.state, self._views, strict=True)
         ):
+            if group != self._stepped_as[index]:  # settings or parameters changed by hand since
+                self._check_changed_group(index, group, views)
             without_grad = 0
             for parameter, view in views:
                 # One test per parameter for the two rare cases, as this runs every step: data
@@ -181,6 +194,43 @@ class Optimizer:
             if without_grad == len(views):
                 continue
             self._update(group, data, grad, state)
+
+    @staticmethod
+    def _as_checked(group: dict[str, Any]) -> dict[str, Any]:
+        return {**group, "params": list(group["params"])}
+
+    def _check_changed_group(
+        self, index: int, group: dict[str, Any], views: list[tuple[Parameter, Array]]
+    ) -> None:
+        """Refuse a group changed by hand into one this optimizer cannot step: its parameter list
+        edited (the parameters were fused into one buffer when it was built, and a step would
+        go on moving those), a setting the constructor refuses, or one it does not know (torch's
+        step does not check them: a NaN lr made every weight NaN, a negative one climbed)."""
+        name = type(self).__name__
+        fused = [parameter for parameter, _ in views]
+        given = group.get("params")
+        if (
+            not isinstance(given, list | tuple)
+            or len(given) != len(fused)
+            or any(map(operator.is_not, given, fused))
+        ):
+            raise RuntimeError(
+                f"{name} param_groups[{index}]['params'] was changed after {name} was built; its "
+                "parameters are fused into one buffer then, so it steps only those: build a new "
+                f"{name} for other parameters"
+            )
+        settings = {key: value for key, value in group.items() if key != "params"}
+        unknown, missing = (
+            sorted(set(settings) - set(self.defaults)),
+            sorted(set(self.defaults) - set(settings)),
+        )
+        if unknown or missing:
+            raise ValueError(
+                f"{name} param_groups[{index}] must hold the settings {sorted(self.defaults)}, got "
+                f"{sorted(settings)}"
+            )
+        self.check_group(settings)
+        self._stepped_as[index] = self._as_checked(group)
 
     def step_written(self) -> None:
         """:meth:`step` for a caller that has written every parameter's whole gradient since the
@@ -370,6 +420,13 @@ def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:
         raise TypeError(
             "params must be an iterable of Parameters or a list of parameter groups, "
             "got one dict (a parameter group): put it in a list, [group]"
+        )
+    given: object = params  # as called: the annotation does not stop a caller
+    if not isinstance(given, Iterable):  # SGD(model.parameters, …): the method, not its parameters
+        hint = "; call it: model.parameters()" if callable(given) else ""
+        raise TypeError(
+            f"params must be an iterable of Parameters (model.parameters()) or a list of parameter "
+            f"groups, got {type(given).__name__}{hint}"
         )
     items = list(params)
     if items and all(isinstance(item, Mapping) for item in items):
