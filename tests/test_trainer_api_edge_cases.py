@@ -3,6 +3,8 @@ refused naming their row, and the epoch an early-stopped member reports."""
 
 from __future__ import annotations
 
+import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -452,3 +454,63 @@ def test_a_dataset_takes_lists_as_float64_arrays_and_refuses_what_is_not_numbers
     assert data.X.dtype == data.y.dtype == np.float64 and data.X.shape == (1, 5)
     with pytest.raises(TypeError, match=r"^Dataset y must be an array of numbers .* complex"):
         Dataset([[1, 2, 3, 4, 5]], [1j], FEATURE_NAMES, FEATURE_UNITS, "spl", "dB", None)
+
+
+# --- found by a review of the training layer (2026-11-28) ----------------------------------------
+
+
+def _overflowing_classifier() -> tuple[TrainConfig, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A logistic classifier whose predictions go NaN in its first epoch (rows of 1e110, lr 10)."""
+    rng = np.random.default_rng(0)
+    x, x_val = rng.normal(size=(40, 2)) * 1e110, rng.normal(size=(10, 2)) * 1e110
+    config = TrainConfig(
+        hidden=(16,), epochs=3, batch_size=40, fourier_features=0, loss="logistic", optimizer="sgd",
+        momentum=0.0, lr=10.0, schedule="constant", refit=False, weight_decay=0.0,
+    )  # fmt: skip
+    return config, x, (x[:, 0] > 0).astype(float), x_val, (x_val[:, 0] > 0).astype(float)
+
+
+def test_a_classifiers_undefined_validation_accuracy_is_left_out_of_its_record() -> None:
+    """NaN predictions gave val_accuracy NaN in the record: history_records(history_arrays(h))
+    differed from h, and a run resumed through a checkpoint lost the key the straight run had."""
+    from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+    from glassnet.train import history_arrays, history_records
+
+    config, x, y, x_val, y_val = _overflowing_classifier()
+    straight = Trainer(config, x, y, x_val, y_val).run()
+    assert straight.history and all("val_accuracy" not in record for record in straight.history)
+    assert all(not math.isnan(v) for record in straight.history for v in record.values())
+    assert history_records(history_arrays(straight.history)) == straight.history
+
+    def stop_after_epoch_1(trainer: Trainer, record: dict[str, float]) -> None:
+        if record["epoch"] == 1:
+            trainer.request_stop()
+
+    stopped = Trainer(config, x, y, x_val, y_val, callback=stop_after_epoch_1).run()
+    assert stopped.resume is not None
+    with tempfile.TemporaryDirectory() as folder:
+        path = save_checkpoint(
+            Path(folder) / "c.npz",
+            Checkpoint(spec=stopped.spec, members=[stopped.resume.weights], resume=stopped.resume),
+        )
+        state = load_checkpoint(path).resume
+    assert state is not None
+    assert Trainer(config, x, y, x_val, y_val).run(state).history == straight.history
+
+
+def test_resume_of_another_kind_is_named_before_anything_runs() -> None:
+    """A Checkpoint (what load_resume returns) given as the state failed with AttributeError:
+    'Checkpoint' object has no attribute 'final_pass_cut'."""
+    from glassnet.checkpoint import Checkpoint
+
+    config, x, y, _, _ = _overflowing_classifier()
+    trainer = Trainer(config.replace(lr=0.1), x / 1e110, y)
+    stopped = Trainer(config.replace(lr=0.1), x / 1e110, y, callback=lambda t, r: t.request_stop()).run()
+    assert stopped.resume is not None
+    held = Checkpoint(spec=stopped.spec, members=[stopped.resume.weights], resume=stopped.resume)
+    with pytest.raises(
+        TypeError, match=r"^resume must be a ResumeState or None, got Checkpoint: pass its \.resume$"
+    ):
+        trainer.run(held)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^resume must be a ResumeState or None, got str$"):
+        trainer.run("runs/a")  # type: ignore[arg-type]

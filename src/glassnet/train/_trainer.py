@@ -454,6 +454,11 @@ class Trainer:
         (:data:`~glassnet.train._signals.STOP_SIGNALS`: Ctrl-C, SIGTERM, SIGHUP) does so, through the scope's handlers,
         which hold the signals back once the run has ended.
         """
+        given: object = resume  # as called: the annotation does not stop a caller
+        if given is not None and not isinstance(given, ResumeState):
+            # a Checkpoint (load_resume's) holds one as .resume; read as a state, it failed on a missing attribute
+            hint = ": pass its .resume" if isinstance(getattr(given, "resume", None), ResumeState) else ""
+            raise TypeError(f"resume must be a ResumeState or None, got {type(given).__name__}{hint}")
         self._stop = False
         self._stop_signal = None
         self._final_pass_cut = resume.final_pass_cut if resume is not None else True
@@ -853,10 +858,11 @@ class Trainer:
             record["val_loss"] = self._loss_value(prediction, data.y_val)
             if self.regression:
                 metrics = regression_metrics(prediction * scale, data.y_val * scale)
-                record.update({f"val_{k}": v for k, v in metrics.items() if not math.isnan(v)})
             else:
                 metrics = classification_metrics(prediction, data.y_val, threshold=self.threshold)
-                record.update({f"val_{k}": v for k, v in metrics.items()})
+            # a metric NaN predictions leave undefined is left out, as R² of constant targets
+            # (a record holds no NaN of its own: see history_arrays)
+            record.update({f"val_{k}": v for k, v in metrics.items() if not math.isnan(v)})
         return record
 
     def _training_loss(self, engine: Engine, rows: _Rows) -> float:
