@@ -890,3 +890,18 @@ def test_params_that_are_not_an_iterable_are_named(given: Any) -> None:
         "params must be an iterable of Parameters (model.parameters()) or a list of parameter groups, "
         f"got {kind}{hint}"
     )
+
+
+def test_adam_betas_written_as_a_numpy_pair_step_as_a_tuple_does() -> None:
+    """The check at step must take what the constructor takes (and step reads): an array pair,
+    which compares element by element with the last one checked."""
+    runs = []
+    for betas in ((0.5, 0.99), np.array([0.5, 0.99])):
+        p = Parameter(np.ones(3))
+        opt = optim.Adam([p], lr=0.1, betas=np.array([0.9, 0.999]))
+        for step in range(3):
+            p.grad = np.array([1.0, -2.0, 0.5]) * (step + 1)
+            opt.step()
+            opt.param_groups[0]["betas"] = betas
+        runs.append(p.data.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])

@@ -242,7 +242,8 @@ def _check_settings(owner: str, settings: Mapping[str, Any]) -> None:
     """Adam's settings, as torch.optim.Adam takes them; ``owner`` names the caller in the message."""
     finite_float(settings["lr"], f"{owner} lr", minimum=0.0)
     betas = settings["betas"]
-    if not isinstance(betas, tuple | list) or len(betas) != 2:
+    # a NumPy pair too, as the constructor takes it (and keeps it as a tuple), and step reads it
+    if not isinstance(betas, tuple | list | np.ndarray) or np.ndim(betas) != 1 or len(betas) != 2:
         raise ValueError(f"{owner} betas must be a pair (beta1, beta2), got {betas!r}")
     for index, beta in enumerate(betas):
         value = finite_float(beta, f"{owner} beta{index + 1}", minimum=0.0)

@@ -179,7 +179,7 @@ class Optimizer:
         for index, (group, data, grad, state, views) in enumerate(
             zip(self.param_groups, self._flat_data, self._flat_grad, self.state, self._views, strict=True)
         ):
-            if group != self._stepped_as[index]:  # settings or parameters changed by hand since
+            if _changed(group, self._stepped_as[index]):  # settings or parameters changed by hand since
                 self._check_changed_group(index, group, views)
             without_grad = 0
             for parameter, view in views:
@@ -411,6 +411,15 @@ def _check_float_array(
         raise ValueError(f"{name} must have param's shape {shape}, got {array.shape}")
     if writeable and not array.flags.writeable:
         raise ValueError(f"{name} must be writeable: it is updated in place")
+
+
+def _changed(group: dict[str, Any], checked: dict[str, Any]) -> bool:
+    """Whether ``group`` differs from the copy of it last checked. A setting replaced by a NumPy
+    array of several numbers (betas, say) compares element by element, and counts as changed."""
+    try:
+        return bool(group != checked)
+    except ValueError:  # "the truth value of an array with more than one element is ambiguous"
+        return True
 
 
 def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:
