@@ -4,6 +4,7 @@ refused naming their row, and the epoch an early-stopped member reports."""
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -514,3 +515,25 @@ def test_resume_of_another_kind_is_named_before_anything_runs() -> None:
         trainer.run(held)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"^resume must be a ResumeState or None, got str$"):
         trainer.run("runs/a")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("dtype", "target"), [("float64", 1e160), ("float32", 3e19)])
+def test_validation_rows_whose_loss_overflows_are_refused_before_any_training(
+    dtype: str, target: float
+) -> None:
+    """They entered training only in the refit pass, after every validation pass had trained:
+    the first batch's check refused the run then, and all of that training was thrown away."""
+    rng = np.random.default_rng(0)
+    x, x_val = rng.normal(size=(30, 3)), rng.normal(size=(6, 3))
+    y, y_val = np.sin(x[:, 0]), np.sin(x_val[:, 0])
+    y_val[0] = target
+    epochs: list[int] = []
+    config = TrainConfig(hidden=(4,), epochs=3, fourier_features=0, batch_size=64, dtype=dtype, ensemble=2)
+    trainer = Trainer(config, x, y, x_val, y_val, callback=lambda _, record: epochs.append(record["epoch"]))
+    with pytest.raises(
+        ValueError,
+        match=r"^the training loss is inf at the initial weights, before any update, with inputs up to 2\.33 "
+        + re.escape(f"and targets up to {target:.3g}: the numbers overflow {dtype}"),
+    ):
+        trainer.run()
+    assert epochs == []

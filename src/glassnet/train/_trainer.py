@@ -48,7 +48,7 @@ from glassnet._checks import (
 )
 from glassnet._seeds import ORDER_STREAM
 from glassnet.losses import Loss, get_loss, overflow_advice
-from glassnet.nn import Parameter
+from glassnet.nn import Module, Parameter
 from glassnet.nn._activations import BOUNDED_OUTPUTS
 from glassnet.optim import SGD, CosineLR, ExponentialLR, LRScheduler, StepLR
 from glassnet.spec import MLPSpec, build_mlp
@@ -399,9 +399,12 @@ class Trainer:
 
     def initial_weights(self, member: int) -> dict[str, Array]:
         """Member m's starting weights, drawn by glassnet with ``default_rng([seed, m])``."""
+        return self._initial_model(member).state_dict()
+
+    def _initial_model(self, member: int) -> Module:
         member = nonnegative_int(member, "member")  # numpy's own refusal does not name it
         rng = np.random.default_rng([self.config.seed, member])
-        return build_mlp(self.member_spec(member), rng=rng, init=self.config.init).state_dict()
+        return build_mlp(self.member_spec(member), rng=rng, init=self.config.init)
 
     def epoch_orders(
         self, member: int, n: int | None = None, start: int = 0
@@ -541,6 +544,8 @@ class Trainer:
             raise ValueError(f"resume state is for job {resume.member}, the run has {self.jobs}")
         if resume is not None:  # the clock goes on from the time the run had taken before
             start -= resume.seconds
+        else:
+            self._check_loss_at_start()
         bar = self._progress_bar(first_member, resume)
         try:
             for job in range(first_member, self.jobs):
@@ -864,6 +869,25 @@ class Trainer:
             # (a record holds no NaN of its own: see history_arrays)
             record.update({f"val_{k}": v for k, v in metrics.items() if not math.isnan(v)})
         return record
+
+    def _check_loss_at_start(self) -> None:
+        """ValueError, before any training, where a member's loss at its initial weights is not
+        finite for a row its passes train on, computed in the run's dtype as training computes
+        it. Row by row: a sum over many rows may overflow where every row's loss is finite, and
+        such a run trains (its epoch sums read inf). The first batch of each pass is checked
+        again as it trains; alone, that check met the validation rows of a refit run only in its
+        final pass, after every validation pass had trained, and the whole run was lost."""
+        rows = self._passes[-1]  # every row a pass trains on: the final pass's of a refit run
+        dtype = np.dtype(self.config.dtype)
+        x, y = rows.x.astype(dtype), rows.y.astype(dtype)
+        for member in range(self.config.ensemble):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                prediction = self._initial_model(member).forward(x)  # (N, out)
+                finite = (
+                    np.isfinite(prediction).all() and np.isfinite(self.loss.elementwise(prediction, y)).all()
+                )
+            if not finite:
+                raise ValueError(_overflow_at_start(math.inf, self.config.dtype, rows.x, rows.y))
 
     def _training_loss(self, engine: Engine, rows: _Rows) -> float:
         """The training rows' loss at the engine's current weights (inf when it overflows). An
