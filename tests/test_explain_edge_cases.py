@@ -227,3 +227,35 @@ def test_a_model_with_a_non_finite_parameter_is_named_not_called_an_overflow() -
     model[2].weight.data[...] = np.inf
     with pytest.raises(ValueError, match=r"^explain needs finite parameters; 2\.weight\[0, 0\] is inf$"):
         explain(model, [2.0], 1.0, loss="mse", check_torch=False)
+
+
+def test_a_loss_subclass_gets_no_pytorch_check_and_a_subclass_is_named_as_one(torch: Any) -> None:
+    """A subclass of MSELoss that computes 3 (ŷ − y)² was checked against torch's plain MSE, and
+    the report said the backward pass was off by 2.2 where finite differences agreed; a subclass
+    of Tanh was said to be 'tanh' without a counterpart."""
+    from glassnet.losses import MSELoss
+
+    class Scaled(MSELoss):
+        def elementwise(self, p: Any, t: Any) -> Any:
+            return 3.0 * (p - t) ** 2
+
+        def elementwise_grad(self, p: Any, t: Any) -> Any:
+            return 6.0 * (p - t)
+
+    class MyTanh(Tanh):
+        pass
+
+    model = Sequential(
+        Linear(2, 2, rng=np.random.default_rng(0)), Tanh(), Linear(2, 1, rng=np.random.default_rng(1))
+    )
+    text = " ".join(explain(model, [0.5, -0.2], [0.3], loss=Scaled()).to_text().split())
+    assert "PyTorch check skipped: no PyTorch counterpart for the loss Scaled (a subclass of MSELoss" in text
+    assert "PyTorch autograd" not in text
+    model = Sequential(
+        Linear(2, 2, rng=np.random.default_rng(0)), MyTanh(), Linear(2, 1, rng=np.random.default_rng(1))
+    )
+    text = " ".join(explain(model, [0.5, -0.2], [0.3], loss="mse").to_text().split())
+    assert (
+        "no PyTorch counterpart for the activation MyTanh (a subclass of Tanh, which may compute something else)"
+        in text
+    )

@@ -253,3 +253,46 @@ def test_a_gpu_number_with_a_leading_zero_is_refused_saying_how_to_write_it(
         TrainConfig(engine="torch", device=device)
     assert resolve_device(written) == torch.device(written)
     assert TrainConfig(engine="torch", device=written).device == written
+
+
+# --- found by a review of the torch side (2026-11-28) --------------------------------------------
+
+SIMPLE_ACTIVATIONS = ["Identity", "ReLU", "Sigmoid", "Tanh"]
+
+
+@pytest.mark.parametrize("name", SIMPLE_ACTIVATIONS)
+def test_a_plain_subclass_of_a_simple_activation_converts_as_its_base(name: str, torch: Any) -> None:
+    """It was refused 'with a forward or __call__ of its own', which it has not (subclasses of
+    Linear, LeakyReLU and Softplus that keep torch's forward were taken)."""
+    base = getattr(torch.nn, name)
+    subclass = type(f"My{name}", (base,), {})
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(2, 3).double(), subclass(), torch.nn.Linear(3, 1).double())
+    converted = from_torch(module)
+    assert type(converted[1]).__name__ == name
+    x = np.random.default_rng(0).normal(size=(4, 2))
+    np.testing.assert_allclose(converted(x), module(torch.from_numpy(x)).detach().numpy(), rtol=1e-15, atol=0)
+
+    class OwnForward(base):  # type: ignore[misc, valid-type]
+        def forward(self, z: Any) -> Any:
+            return 2 * z
+
+    with pytest.raises(
+        ValueError, match=r"cannot convert OwnForward at position 1 \(a forward or __call__ of its own\)"
+    ):
+        from_torch(torch.nn.Sequential(torch.nn.Linear(2, 3), OwnForward()))
+
+
+def test_weights_tied_through_their_memory_are_refused(torch: Any) -> None:
+    """Two Parameters on one storage (Parameter(l1.weight.data)) stay one in torch's training and
+    were converted to copies that trained apart; only the same Parameter twice was refused."""
+    first, second = torch.nn.Linear(3, 3).double(), torch.nn.Linear(3, 3).double()
+    second.weight = torch.nn.Parameter(first.weight.data)
+    with pytest.raises(ValueError, match=r"the Linear layers at positions 0 and 2 share parameters"):
+        from_torch(torch.nn.Sequential(first, torch.nn.Tanh(), second))
+    # slices of one buffer that do not overlap are separate weights: converted
+    buffer = torch.arange(24, dtype=torch.float64)
+    first.weight, second.weight = (torch.nn.Parameter(buffer[i : i + 9].view(3, 3)) for i in (0, 9))
+    first.bias, second.bias = (torch.nn.Parameter(buffer[i : i + 3]) for i in (18, 21))
+    converted = from_torch(torch.nn.Sequential(first, torch.nn.Tanh(), second))
+    np.testing.assert_array_equal(converted.state_dict()["2.weight"], np.arange(9, 18.0).reshape(3, 3))

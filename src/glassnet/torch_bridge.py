@@ -229,6 +229,28 @@ def _shared_with(owners: dict[int, int], parameters: Iterable[object], position:
     return None
 
 
+def _overlapping(spans: list[tuple[int, int, int]], parameters: Iterable[Any], position: int) -> int | None:
+    """The position of an earlier Linear whose parameters share memory with one of ``parameters``
+    (tied through their storage, not their identity), or None; records their spans (first byte,
+    end) as the Linear's at ``position``. Tensors without strided memory of their own (on the
+    meta device, sparse: refused further on) are skipped."""
+    for parameter in parameters:
+        if parameter.is_meta or str(parameter.layout) != "torch.strided" or parameter.numel() == 0:
+            continue
+        size = parameter.element_size()
+        start = parameter.untyped_storage().data_ptr() + parameter.storage_offset() * size
+        reach = sum(
+            (length - 1) * abs(stride)
+            for length, stride in zip(parameter.shape, parameter.stride(), strict=True)
+        )
+        end = start + (reach + 1) * size
+        for first, last, owner in spans:
+            if owner != position and start < last and first < end:
+                return owner
+        spans.append((start, end, position))
+    return None
+
+
 def _refuse_own_forward(module: Module) -> None:
     """ValueError for a Sequential, at any depth, with a forward or ``__call__`` of its own (a
     subclass's, or a forward set on the object): flattened into its layers, it would lose what
@@ -341,7 +363,7 @@ def from_torch(module: Any) -> Sequential:
         raise TypeError(f"from_torch takes a torch.nn.Module, got {type(module).__name__}")
     _refuse_global_hooks(torch)
     nn = torch.nn
-    # torch's activations without settings, by glassnet's: the type itself, not a subclass
+    # torch's activations without settings, by glassnet's (a subclass too, where it computes as its base)
     simple: dict[type, type[Activation]] = {
         nn.Identity: Identity,
         nn.ReLU: ReLU,
@@ -350,6 +372,9 @@ def from_torch(module: Any) -> Sequential:
     }
     layers: list[Module] = []
     owners: dict[int, int] = {}  # id of a weight or bias tensor -> position of the first Linear holding it
+    spans: list[
+        tuple[int, int, int]
+    ] = []  # (first byte, end, position) of each Linear's parameters in memory
     linear_dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
     chain: list[tuple[int, int, int]] = []  # (position, in, out) of the last Linear
     for position, layer in enumerate(_flatten_torch(module)):
@@ -362,6 +387,10 @@ def from_torch(module: Any) -> Sequential:
             # the layer's own parameters, which live as long as the module: a parametrized weight
             # is a new tensor at each read, whose id a later one may take once it is freed
             first = _shared_with(owners, layer.parameters(), position)
+            if (
+                first is None
+            ):  # other Parameters on the same memory (Parameter(other.weight.data)) are tied too
+                first = _overlapping(spans, layer.parameters(), position)
             if first is not None:  # copies would train apart where torch's stay one
                 raise ValueError(
                     f"from_torch: the Linear layers at positions {first} and {position} share "
@@ -400,8 +429,8 @@ def from_torch(module: Any) -> Sequential:
                     f"threshold={layer.threshold} at position {position}"
                 )
             layers.append(Softplus())
-        elif type(layer) in simple and _computes_as(layer, type(layer)):
-            layers.append(simple[type(layer)]())
+        elif (base := next((cls for cls in simple if _computes_as(layer, cls)), None)) is not None:
+            layers.append(simple[base]())
         else:
             why = ""
             if isinstance(layer, nn.modules.lazy.LazyModuleMixin):  # its shapes come with the first input

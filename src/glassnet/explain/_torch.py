@@ -39,7 +39,7 @@ def torch_gradients(
     for activation in activations:
         function = _torch_activation(activation, torch, F)
         if function is None:
-            return None, f"no PyTorch counterpart for the activation {getattr(activation, 'name', '?')!r}"
+            return None, f"no PyTorch counterpart for the activation {_named(activation)}"
         functions.append(function)
     params = [
         (
@@ -54,7 +54,7 @@ def torch_gradients(
     target = torch.tensor(y, dtype=torch.float64)
     value = _torch_loss(loss, a, target, torch, F)
     if value is None:
-        return None, f"no PyTorch counterpart for the loss {type(loss).__name__}"
+        return None, f"no PyTorch counterpart for the loss {_named(loss)}"
     value.backward()
     grads = [(_grad(w), _grad(b)) for w, b in params]
     return grads, f"PyTorch {torch.__version__} autograd, float64"
@@ -80,9 +80,20 @@ def _torch_activation(activation: Activation | None, torch: Any, F: Any) -> Any:
     return simple.get(type(activation))
 
 
+def _named(module: Any) -> str:
+    """An activation or loss as the note names it: a subclass by its own class name, and as one
+    (it inherits its base's ``name``, which would say the base has no counterpart)."""
+    base = next((cls for cls in type(module).__mro__[1:] if cls.__module__.startswith("glassnet.")), None)
+    if base is not None and not type(module).__module__.startswith("glassnet."):
+        return f"{type(module).__name__} (a subclass of {base.__name__}, which may compute something else)"
+    return repr(getattr(module, "name", type(module).__name__))
+
+
 def _torch_loss(loss: Loss, prediction: Any, target: Any, torch: Any, F: Any) -> Any:
+    """PyTorch's computation of a glassnet loss, or None (no check) for any other, a subclass
+    included: it may compute something else, as for the activations."""
     reduction = loss.reduction
-    if isinstance(loss, LogisticLoss):
+    if type(loss) is LogisticLoss:
         probability = target if loss.labels == "01" else (target + 1.0) / 2.0
         in_range = bool(((probability == 0) | (probability == 1)).all())
         if in_range:
@@ -90,11 +101,11 @@ def _torch_loss(loss: Loss, prediction: Any, target: Any, torch: Any, F: Any) ->
         sign = 1.0 - 2.0 * target if loss.labels == "01" else -target  # literal formula
         values = torch.logaddexp(sign * prediction, torch.zeros_like(prediction))
         return values.mean() if reduction == "mean" else values.sum()
-    if isinstance(loss, MSELoss):
+    if type(loss) is MSELoss:
         return F.mse_loss(prediction, target, reduction=reduction)
-    if isinstance(loss, HalfSquaredError):
+    if type(loss) is HalfSquaredError:
         values = 0.5 * (prediction - target) ** 2
         return values.mean() if reduction == "mean" else values.sum()
-    if isinstance(loss, BCELoss):
+    if type(loss) is BCELoss:
         return glassnet_bce(prediction, target, loss.bounds_for(np.float64), reduction)
     return None
