@@ -144,6 +144,30 @@ def test_a_relative_data_path_is_recorded_absolute(
     assert load_checkpoint(tmp_path / "run" / "model.npz").info["data_source"] == expected
 
 
+@pytest.mark.parametrize("log_features", [True, False])
+def test_metrics_json_names_the_features_taken_as_logs(log_features: bool, tmp_path: Path) -> None:
+    """With and without --no-log-features, metrics.json differed only in the metrics: the rows the
+    model saw could not be told from it (model.npz records them)."""
+    argv = ["train", "airfoil", "--data", str(shared_airfoil()), "--epochs", "1", "--hidden", "4"]
+    extra = [] if log_features else ["--no-log-features"]
+    assert (
+        main([*argv, *extra, "--warmup-epochs", "0", "--quiet", "--no-plots", "--out", str(tmp_path / "r")])
+        == 0
+    )
+    document = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert document["log_features"] == (["frequency", "displacement_thickness"] if log_features else [])
+    assert "moons" not in document
+
+
+def test_metrics_json_of_moons_records_the_generated_set(tmp_path: Path) -> None:
+    """--samples, --noise and the seed drew the rows, and metrics.json named none of them."""
+    argv = ["train", "moons", "--samples", "150", "--noise", "0.35", "--seed", "3", "--epochs", "2"]
+    assert main([*argv, "--quiet", "--no-plots", "--out", str(tmp_path / "m")]) == 0
+    document = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert document["moons"] == {"n_samples": 150, "noise": 0.35, "data_seed": 3}
+    assert document["log_features"] == []
+
+
 def test_evaluate_without_data_names_the_file_the_model_was_trained_on(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

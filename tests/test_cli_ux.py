@@ -149,8 +149,12 @@ def test_predict_names_evaluate_for_a_data_set_on_standard_input(
             "1,800,0,0.3048,71.3,0.00266337\n2,1000,0,0.3048,71.3,0.00266337\n",
             f"line 1: expected 5 columns ({FEATURES}) separated by commas, got 6 fields; 1 more bad line, at line 2",
         ),
+        (  # a named index before the features (reset_index().to_csv(index=False)): a target comes last
+            f"index,{FEATURES.replace(', ', ',')}\n0,800,0,0.3048,71.3,0.00266337\n1,1000,0,0.3048,71.3,0.00266337\n",
+            f"line 1: the header has 6 columns separated by commas, expected 5 columns ({FEATURES})",
+        ),
     ],
-    ids=["unnamed", "counting"],
+    ids=["unnamed", "counting", "named"],
 )
 def test_predict_names_a_row_index_column_rather_than_a_target(
     text: str, first: str, airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -500,6 +504,34 @@ def test_help_prints_on_a_stream_whose_encoding_lacks_its_symbols(
     assert text.startswith("usage: glassnet")
     assert "?" in text
     assert stream.errors == errors  # the stream itself unchanged: data is written as it is
+
+
+def test_a_finished_run_reports_its_summary_and_folder_on_an_ascii_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The summary's R² failed on an ASCII stdout: exit 2 with an encoding error after the whole
+    run was written, and the 'run folder:' line never printed. A report, written with "?"."""
+    written = io.BytesIO()
+    stream = io.TextIOWrapper(written, encoding="ascii")
+    monkeypatch.setattr(sys, "stdout", stream)
+    out = tmp_path / "run"
+    argv = [
+        "train",
+        "airfoil",
+        "--data",
+        str(shared_airfoil()),
+        "--epochs",
+        "2",
+        "--hidden",
+        "4",
+        "--no-plots",
+    ]
+    assert main([*argv, "--warmup-epochs", "0", "--out", str(out)]) == 0
+    stream.flush()
+    text = written.getvalue().decode("ascii")
+    assert "R? " in text and text.endswith(f"run folder: {out}\n")
+    assert (out / "metrics.json").is_file()
+    assert capsys.readouterr().err == ""
 
 
 def test_data_an_output_cannot_encode_is_one_line_naming_the_way_out(

@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 from glassnet import __version__
 from glassnet._files import os_error_text
 from glassnet.cli import _data, _demo, _evaluate, _explain, _predict, _train
+from glassnet.cli._output import write_message
 from glassnet.torch_bridge import TorchMissingError
 from glassnet.train._signals import interrupted_status, interrupted_text
 
@@ -36,18 +37,6 @@ def one_line(message: str) -> str:
     if message.isprintable():
         return message
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
-
-
-def write_message(text: str, stream: Any) -> None:
-    """Write ``text`` (help, usage, an error or a warning) to ``stream``, a character its encoding
-    lacks as "?": the help's →, σ and η raised UnicodeEncodeError on a cp1252 stream (a Windows
-    console or pipe), a traceback for ``glassnet --help``. Data (predict's rows, explain's text)
-    is written as it is, and a character its stream cannot take is an error saying so."""
-    try:
-        stream.write(text)
-    except UnicodeEncodeError:
-        encoding = getattr(stream, "encoding", None) or "ascii"
-        stream.write(text.encode(encoding, "replace").decode(encoding))
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -115,7 +115,7 @@ def read_input_rows(
         table = parse([*names, "target"])
     except DataFormatError:
         raise refused from None
-    if _counts_rows(table):
+    if _counts_rows(table, names):
         raise DataFormatError(
             f"{refused}; its rows have one column more than the model's {len(names)} features, the "
             "first a row index (as pandas' to_csv writes one without index=False): drop that column",
@@ -139,12 +139,15 @@ def read_input_rows(
     ) from None
 
 
-def _counts_rows(table: Table) -> bool:
+def _counts_rows(table: Table, names: list[str]) -> bool:
     """Whether a table's first column is a row index: unnamed in a header whose other columns
-    are named (pandas' ``,frequency,…``), or, without a header, counting the rows 0, 1, 2, … or
-    1, 2, 3, … (a column the header names is a feature, a time step say, whatever its values)."""
+    are named (pandas' ``,frequency,…``), or named in one whose other columns are the model's
+    features ``names`` in order (``index,frequency,…``: a target would come last); without a
+    header, counting the rows 0, 1, 2, … or 1, 2, 3, … (a column the header names is a feature,
+    a time step say, whatever its values)."""
     if table.header is not None:
-        return not table.header[0] and all(table.header[1:])
+        features = [name.strip().lower() for name in table.header[1:]] == [name.lower() for name in names]
+        return features or (not table.header[0] and all(table.header[1:]))
     first = table.values[:, 0]  # (N,)
     return len(first) > 1 and any(
         np.array_equal(first, np.arange(start, start + len(first))) for start in (0, 1)

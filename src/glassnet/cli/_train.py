@@ -21,6 +21,7 @@ import numpy as np
 from glassnet._files import expand_user
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
+from glassnet.cli._output import write_message
 from glassnet.nn import ACTIVATIONS, INITS
 from glassnet.train import (
     AIRFOIL_FOURIER_SIGMA,
@@ -700,8 +701,8 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     stopped = list(interrupts)
     interrupts.clear()  # reported below
     with contextlib.suppress(OSError) if stopped else contextlib.nullcontext():
-        if not args.quiet:
-            print(summary(run))
+        if not args.quiet:  # a report: a character the output lacks is "?" (the R² of an ASCII stdout)
+            write_message(summary(run) + "\n", sys.stdout)
         print(f"run folder: {out}")
         if result.status == "diverged":
             print(f"glassnet {args.command_name}: {result.message}", file=sys.stderr)

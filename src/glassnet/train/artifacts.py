@@ -208,7 +208,19 @@ def metrics_document(run: Run) -> dict[str, Any]:
         "split": split_info(run),  # not run_info(run), which hashes every row for nothing here
         "config": run.config.to_dict(),
         "data_source": run.info.get("data_source"),
+        # what, besides the configuration, made the rows the model saw: the features taken as
+        # logs (a task option, not a TrainConfig field), and the generated moons' own settings
+        "log_features": [_feature_name(run, column) for column in run.preprocessor.log_columns],
+        **({"moons": {key: run.info.get(key) for key in MOONS_KEYS}} if run.task == "moons" else {}),
     }
+
+
+MOONS_KEYS = ("n_samples", "noise", "data_seed")  # what draws a moons run's rows (train moons's options)
+
+
+def _feature_name(run: Run, column: int) -> str:
+    names = run.info.get("feature_names")
+    return str(names[column]) if isinstance(names, list) and column < len(names) else f"column {column}"
 
 
 def _protocol(result: TrainResult, *, validated: bool) -> str:
