@@ -372,9 +372,8 @@ def from_torch(module: Any) -> Sequential:
     }
     layers: list[Module] = []
     owners: dict[int, int] = {}  # id of a weight or bias tensor -> position of the first Linear holding it
-    spans: list[
-        tuple[int, int, int]
-    ] = []  # (first byte, end, position) of each Linear's parameters in memory
+    # (first byte, end, position) of each Linear's parameters in memory
+    spans: list[tuple[int, int, int]] = []
     linear_dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
     chain: list[tuple[int, int, int]] = []  # (position, in, out) of the last Linear
     for position, layer in enumerate(_flatten_torch(module)):
@@ -387,9 +386,8 @@ def from_torch(module: Any) -> Sequential:
             # the layer's own parameters, which live as long as the module: a parametrized weight
             # is a new tensor at each read, whose id a later one may take once it is freed
             first = _shared_with(owners, layer.parameters(), position)
-            if (
-                first is None
-            ):  # other Parameters on the same memory (Parameter(other.weight.data)) are tied too
+            if first is None:
+                # other Parameters on the same memory (Parameter(other.weight.data)) are tied too
                 first = _overlapping(spans, layer.parameters(), position)
             if first is not None:  # copies would train apart where torch's stay one
                 raise ValueError(
