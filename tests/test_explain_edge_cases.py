@@ -175,15 +175,17 @@ def test_a_title_of_more_than_one_line_is_refused(
     assert not (tmp_path / "t.tex").exists()
 
 
-def test_a_clipped_bce_says_the_pytorch_check_uses_glassnets_clip() -> None:
+@pytest.mark.parametrize("check_torch", [True, False])
+def test_a_clipped_bce_says_the_pytorch_check_uses_glassnets_clip(check_torch: bool, torch: Any) -> None:
     """The note said PyTorch's numbers differ there, above a PyTorch row that agreed (the check
-    computes glassnet's clipped loss)."""
+    computes glassnet's clipped loss); without that check, it names none."""
     model = Sequential(Linear(1, 1), Sigmoid())
     model[0].weight.data[...] = 30.0
     model[0].bias.data[...] = 0.0
-    text = " ".join(explain(model, [1.0], 0.0, loss="bce", check_torch=False).to_text().split())
+    text = " ".join(explain(model, [1.0], 0.0, loss="bce", check_torch=check_torch).to_text().split())
     assert "lies outside" in text and "so its numbers differ there" not in text
-    assert "the PyTorch check below computes glassnet's clipped loss" in text
+    assert ("the PyTorch check below computes glassnet's clipped loss" in text) == check_torch
+    assert ("PyTorch autograd" in text) == check_torch
 
 
 def test_chain_rule_paths_that_overflow_both_ways_are_named_as_an_overflow() -> None:
@@ -218,8 +220,9 @@ def test_the_verification_names_only_the_routes_it_wrote_out() -> None:
 
 
 def test_a_markdown_title_keeps_html_links_and_strikethrough_as_written() -> None:
-    e = explain(one_unit_network(), [2.0], 1.0, loss="mse", check_torch=False, title="<b>x</b> ~~y~~ [a](b)")
-    assert e.to_markdown().splitlines()[0] == r"# \<b>x\</b> \~\~y\~\~ [a\](b)"
+    title = "<b>x</b> ~~y~~ [a](b) R&amp;D Layer #"
+    e = explain(one_unit_network(), [2.0], 1.0, loss="mse", check_torch=False, title=title)
+    assert e.to_markdown().splitlines()[0] == r"# \<b>x\</b> \~\~y\~\~ [a\](b) R\&amp;D Layer \#"
 
 
 def test_a_model_with_a_non_finite_parameter_is_named_not_called_an_overflow() -> None:

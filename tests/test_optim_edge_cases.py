@@ -905,3 +905,32 @@ def test_adam_betas_written_as_a_numpy_pair_step_as_a_tuple_does() -> None:
             opt.param_groups[0]["betas"] = betas
         runs.append(p.data.copy())
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_a_refused_step_updates_no_group() -> None:
+    """Group 0 was stepped before group 1's NaN lr was refused: fixed and stepped again, group 0
+    had moved twice."""
+    first, second = Parameter(np.ones(2)), Parameter(np.ones(2))
+    opt = optim.SGD([{"params": [first]}, {"params": [second]}], lr=0.1)
+    first.grad, second.grad = np.ones(2), np.ones(2)
+    opt.param_groups[1]["lr"] = float("nan")
+    with pytest.raises(ValueError, match="SGD lr must be finite, got nan"):
+        opt.step()
+    np.testing.assert_array_equal(first.data, np.ones(2))
+    assert opt.state[0]["step"] == 0
+
+
+def test_a_list_setting_changed_in_place_is_checked_at_the_next_step() -> None:
+    """betas kept as a list (as a state loaded from JSON keeps them), one entry set to NaN in
+    place: the copy compared with was the same list, and every weight went NaN."""
+    p = Parameter(np.ones(3))
+    opt = optim.Adam([p], lr=0.1)
+    saved = opt.state_dict()
+    saved["param_groups"][0]["betas"] = [0.9, 0.999]
+    opt.load_state_dict(saved)
+    p.grad = np.ones(3)
+    opt.step()
+    opt.param_groups[0]["betas"][0] = float("nan")
+    with pytest.raises(ValueError, match="Adam beta1 must be finite, got nan"):
+        opt.step()
+    assert np.isfinite(p.data).all()

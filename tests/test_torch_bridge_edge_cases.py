@@ -296,3 +296,27 @@ def test_weights_tied_through_their_memory_are_refused(torch: Any) -> None:
     first.bias, second.bias = (torch.nn.Parameter(buffer[i : i + 3]) for i in (18, 21))
     converted = from_torch(torch.nn.Sequential(first, torch.nn.Tanh(), second))
     np.testing.assert_array_equal(converted.state_dict()["2.weight"], np.arange(9, 18.0).reshape(3, 3))
+
+
+@pytest.mark.parametrize("layout", ["columns", "interleaved rows", "expanded biases"])
+def test_views_of_one_buffer_that_share_no_element_convert(layout: str, torch: Any) -> None:
+    """Columns 0-2 and 3-5 of one buffer span the same bytes and share none: refused as tied at
+    first (their spans were compared, not their elements)."""
+    first, second = torch.nn.Linear(3, 3), torch.nn.Linear(3, 3)
+    if layout == "columns":
+        buffer = torch.randn(3, 6)
+        first.weight, second.weight = torch.nn.Parameter(buffer[:, :3]), torch.nn.Parameter(buffer[:, 3:])
+    elif layout == "interleaved rows":
+        buffer = torch.randn(6, 3)
+        first.weight, second.weight = torch.nn.Parameter(buffer[0::2]), torch.nn.Parameter(buffer[1::2])
+    else:
+        buffer = torch.randn(2)
+        first.bias, second.bias = (torch.nn.Parameter(buffer[i : i + 1].expand(3)) for i in (0, 1))
+    module = torch.nn.Sequential(first, torch.nn.ReLU(), second)
+    converted = from_torch(module)
+    np.testing.assert_array_equal(converted.state_dict()["2.weight"], second.weight.detach().numpy())
+    np.testing.assert_array_equal(converted.state_dict()["0.bias"], first.bias.detach().numpy())
+    if layout != "expanded biases":  # one column, or the same rows, in common: tied
+        second.weight = torch.nn.Parameter(buffer[:, 2:5] if layout == "columns" else first.weight.data)
+        with pytest.raises(ValueError, match="share parameters"):
+            from_torch(torch.nn.Sequential(first, torch.nn.ReLU(), second))

@@ -229,11 +229,15 @@ def _shared_with(owners: dict[int, int], parameters: Iterable[object], position:
     return None
 
 
-def _overlapping(spans: list[tuple[int, int, int]], parameters: Iterable[Any], position: int) -> int | None:
+def _overlapping(
+    spans: list[tuple[int, int, int, Any]], parameters: Iterable[Any], position: int
+) -> int | None:
     """The position of an earlier Linear whose parameters share memory with one of ``parameters``
-    (tied through their storage, not their identity), or None; records their spans (first byte,
-    end) as the Linear's at ``position``. Tensors without strided memory of their own (on the
-    meta device, sparse: refused further on) are skipped."""
+    (tied through their storage, not their identity), or None; records each parameter as the
+    Linear's at ``position``: (first byte, end of its last element, position, the tensor). Two
+    strided views of one buffer (its columns 0-2 and 3-5, say) may span the same bytes and use
+    none in common: their elements are compared where their spans meet. Tensors without
+    strided memory of their own (on the meta device, sparse: refused further on) are skipped."""
     for parameter in parameters:
         if parameter.is_meta or str(parameter.layout) != "torch.strided" or parameter.numel() == 0:
             continue
@@ -244,11 +248,31 @@ def _overlapping(spans: list[tuple[int, int, int]], parameters: Iterable[Any], p
             for length, stride in zip(parameter.shape, parameter.stride(), strict=True)
         )
         end = start + (reach + 1) * size
-        for first, last, owner in spans:
-            if owner != position and start < last and first < end:
+        for first, last, owner, other in spans:
+            if owner != position and start < last and first < end and _share_elements(parameter, other):
                 return owner
-        spans.append((start, end, position))
+        spans.append((start, end, position, parameter))
     return None
+
+
+def _share_elements(a: Any, b: Any) -> bool:
+    """Whether two tensors on overlapping memory use a byte in common (each element's bytes)."""
+
+    def byte_ranges(tensor: Any) -> Any:  # (numel, 2): each element's first byte and end
+        offsets = np.zeros((), dtype=np.int64)
+        for length, stride in zip(tensor.shape, tensor.stride(), strict=True):
+            offsets = offsets[..., None] + np.arange(length, dtype=np.int64) * stride
+        size = tensor.element_size()
+        # once each: an expanded tensor (stride 0) reads one element many times
+        first = tensor.untyped_storage().data_ptr() + (tensor.storage_offset() + np.unique(offsets)) * size
+        return np.stack([first, first + size], axis=1)
+
+    ranges = np.concatenate([byte_ranges(a), byte_ranges(b)])
+    order = np.argsort(ranges[:, 0], kind="stable")
+    starts, ends = ranges[order, 0], ranges[order, 1]
+    # sorted by first byte, a range overlaps some other exactly where it starts before the
+    # furthest end of those before it (a tensor's own elements, each once, do not overlap)
+    return bool((starts[1:] < np.maximum.accumulate(ends)[:-1]).any())
 
 
 def _refuse_own_forward(module: Module) -> None:
@@ -372,8 +396,8 @@ def from_torch(module: Any) -> Sequential:
     }
     layers: list[Module] = []
     owners: dict[int, int] = {}  # id of a weight or bias tensor -> position of the first Linear holding it
-    # (first byte, end, position) of each Linear's parameters in memory
-    spans: list[tuple[int, int, int]] = []
+    # (first byte, end, position, tensor) of each Linear's parameters in memory
+    spans: list[tuple[int, int, int, Any]] = []
     linear_dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
     chain: list[tuple[int, int, int]] = []  # (position, in, out) of the last Linear
     for position, layer in enumerate(_flatten_torch(module)):

@@ -392,10 +392,16 @@ class Builder:
                     T(
                         ": the loss and its derivative below use it clipped into that interval, as glassnet's "
                         "BCE does (otherwise log 0 would be infinite), so they are large but finite and not "
-                        "what the values substituted give. (PyTorch's own binary_cross_entropy clamps log at "
-                        "-100 instead; the PyTorch check below computes glassnet's clipped loss.)"
+                        "what the values substituted give."
                     ),
                 ]
+                if self.d.torch_available:  # only where that check is shown
+                    words.append(
+                        T(
+                            " (PyTorch's own binary_cross_entropy clamps log at -100 instead; the PyTorch "
+                            "check below computes glassnet's clipped loss.)"
+                        )
+                    )
             return words + self.rounded_to_one()
         if rec.name == "mse":
             return [T("Squared error of each output." if self.n.outputs > 1 else "Mean squared error.")]

@@ -7,10 +7,11 @@ from glassnet.explain._latex import equations_body
 
 
 def _plain(text: str) -> str:
-    # text as written: a title's $…$ is no maths, its _x_ no emphasis, its <b> no HTML, its ~~x~~
-    # no strikethrough (backslash first; Markdown takes \ before any ASCII punctuation), and its
-    # [a](b) no link: a "]" followed by "(" or "[" escaped, so 0.weight[0,1] stays as it reads
-    for char in "\\|*$_`<~":
+    # text as written: a title's $…$ is no maths, its _x_ no emphasis, its <b> no HTML, its &amp;
+    # no entity, its "#" no heading's closing mark, its ~~x~~ no strikethrough (backslash first;
+    # Markdown takes \ before any ASCII punctuation), and its [a](b) no link: a "]" followed by
+    # "(" or "[" escaped, so 0.weight[0,1] stays as it reads
+    for char in "\\|*$_`<~&#":
         text = text.replace(char, "\\" + char)
     return text.replace("](", "\\](").replace("][", "\\][")
 

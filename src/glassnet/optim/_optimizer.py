@@ -176,11 +176,13 @@ class Optimizer:
         it: a setting out of range or unknown is refused (ValueError), and so is an edited list
         of parameters (RuntimeError: they were fused when the optimizer was built).
         """
-        for index, (group, data, grad, state, views) in enumerate(
-            zip(self.param_groups, self._flat_data, self._flat_grad, self.state, self._views, strict=True)
+        # every group checked before any is updated: a refused step changes nothing
+        for index, (group, checked) in enumerate(zip(self.param_groups, self._stepped_as, strict=True)):
+            if _changed(group, checked):  # settings or parameters changed by hand since
+                self._check_changed_group(index, group, self._views[index])
+        for group, data, grad, state, views in zip(
+            self.param_groups, self._flat_data, self._flat_grad, self.state, self._views, strict=True
         ):
-            if _changed(group, self._stepped_as[index]):  # settings or parameters changed by hand since
-                self._check_changed_group(index, group, views)
             without_grad = 0
             for parameter, view in views:
                 # One test per parameter for the two rare cases, as this runs every step: data
@@ -197,7 +199,9 @@ class Optimizer:
 
     @staticmethod
     def _as_checked(group: dict[str, Any]) -> dict[str, Any]:
-        return {**group, "params": list(group["params"])}
+        """A copy of ``group`` to compare it with later: its lists and arrays copied too, so that
+        one changed in place (``group["betas"][0] = …``) differs from the copy."""
+        return {key: list(value) if key == "params" else copy.copy(value) for key, value in group.items()}
 
     def _check_changed_group(
         self, index: int, group: dict[str, Any], views: list[tuple[Parameter, Array]]

@@ -872,22 +872,29 @@ class Trainer:
 
     def _check_loss_at_start(self) -> None:
         """ValueError, before any training, where a member's loss at its initial weights is not
-        finite for a row its passes train on, computed in the run's dtype as training computes
-        it. Row by row: a sum over many rows may overflow where every row's loss is finite, and
-        such a run trains (its epoch sums read inf). The first batch of each pass is checked
-        again as it trains; alone, that check met the validation rows of a refit run only in its
-        final pass, after every validation pass had trained, and the whole run was lost."""
-        rows = self._passes[-1]  # every row a pass trains on: the final pass's of a refit run
+        finite for a validation row of a refit run, computed in the run's dtype as training
+        computes it, row by row (a sum over many rows may overflow where every row's loss is
+        finite, and such a run trains). Those rows enter training only in the final pass, after
+        every validation pass has trained: the first batch's check (each pass's) met them there,
+        and the whole run was lost. Training rows meet that check, or diverge, in the first pass.
+        In chunks of rows, so that its memory does not grow with the data."""
+        if not self.refit or self.x_val is None or self.y_val is None:
+            return
         dtype = np.dtype(self.config.dtype)
-        x, y = rows.x.astype(dtype), rows.y.astype(dtype)
         for member in range(self.config.ensemble):
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                prediction = self._initial_model(member).forward(x)  # (N, out)
-                finite = (
-                    np.isfinite(prediction).all() and np.isfinite(self.loss.elementwise(prediction, y)).all()
-                )
-            if not finite:
-                raise ValueError(_overflow_at_start(math.inf, self.config.dtype, rows.x, rows.y))
+            model = self._initial_model(member)
+            for start in range(0, len(self.x_val), CHECK_CHUNK_ROWS):
+                x = self.x_val[start : start + CHECK_CHUNK_ROWS].astype(dtype)
+                y = self.y_val[start : start + CHECK_CHUNK_ROWS].astype(dtype)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                    prediction = model.forward(x)  # (rows, out)
+                    finite = (
+                        np.isfinite(prediction).all()
+                        and np.isfinite(self.loss.elementwise(prediction, y)).all()
+                    )
+                if not finite:
+                    rows = self._passes[-1]  # the final pass's, which these rows are part of
+                    raise ValueError(_overflow_at_start(math.inf, self.config.dtype, rows.x, rows.y))
 
     def _training_loss(self, engine: Engine, rows: _Rows) -> float:
         """The training rows' loss at the engine's current weights (inf when it overflows). An
@@ -931,6 +938,9 @@ def _sst(y: Array) -> float:
 def _epoch_sums(engine: Engine, rows: int) -> list[float]:
     """[Σ row loss, Σ r² (or correct), Σ |r|, rows]: the epoch's sums up to row ``rows``."""
     return [*engine.epoch_sums(), float(rows)]
+
+
+CHECK_CHUNK_ROWS = 4096  # rows per forward pass of the check above (a few MB at width 256)
 
 
 def _overflow_at_start(value: float, dtype: str, x: Array, y: Array) -> str:
