@@ -228,7 +228,9 @@ def test_a_markdown_title_keeps_html_links_and_strikethrough_as_written() -> Non
 def test_a_model_with_a_non_finite_parameter_is_named_not_called_an_overflow() -> None:
     model = one_unit_network()
     model[2].weight.data[...] = np.inf
-    with pytest.raises(ValueError, match=r"^explain needs finite parameters; 2\.weight\[0, 0\] is inf$"):
+    with pytest.raises(
+        ValueError, match=r"^explain's parameter 2\.weight must be finite, got inf at index \(0, 0\)$"
+    ):
         explain(model, [2.0], 1.0, loss="mse", check_torch=False)
 
 

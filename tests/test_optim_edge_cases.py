@@ -802,7 +802,7 @@ def test_a_parameter_list_replaced_whole_is_refused_and_an_unchanged_copy_steps(
         ("lr", -1.0, ValueError, "SGD lr must be"),
         ("lr", "0.1", TypeError, "SGD lr must be"),
         ("momentum", -0.5, ValueError, "SGD momentum must be"),
-        ("nesterovv", True, ValueError, r"SGD param_groups\[0\] must hold the settings"),
+        ("nesterovv", True, ValueError, r"SGD has no setting\(s\) \['nesterovv'\]; known: "),
     ],
 )
 def test_a_setting_written_by_hand_is_checked_at_the_next_step(
@@ -934,3 +934,15 @@ def test_a_list_setting_changed_in_place_is_checked_at_the_next_step() -> None:
     with pytest.raises(ValueError, match="Adam beta1 must be finite, got nan"):
         opt.step()
     assert np.isfinite(p.data).all()
+
+
+def test_a_setting_deleted_by_hand_is_named_at_the_next_step() -> None:
+    p = Parameter(np.ones(2))
+    opt = optim.SGD([p], lr=0.1)
+    del opt.param_groups[0]["lr"]
+    p.grad = np.ones(2)
+    with pytest.raises(
+        ValueError, match=r"^SGD param_groups\[0\] must hold the settings \['dampening', 'lr'"
+    ):
+        opt.step()
+    np.testing.assert_array_equal(p.data, np.ones(2))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet._checks import Array
+from glassnet._checks import Array, as_float_array
 from glassnet._gradcheck import gradcheck
 from glassnet.explain._notation import Notation, ParamRef, all_params
 from glassnet.explain._torch import torch_gradients
@@ -298,12 +298,7 @@ def read_network(model: Module) -> Network:
             )
     for name, param in seq.named_parameters():
         # checked here, not left to the arithmetic: an inf weight read as "the numbers overflow"
-        bad = np.flatnonzero(~np.isfinite(param.data))
-        if bad.size:
-            index = np.unravel_index(int(bad[0]), param.data.shape)
-            raise ValueError(
-                f"explain needs finite parameters; {name}[{', '.join(map(str, index))}] is {param.data[index]}"
-            )
+        as_float_array(param.data, name=f"explain's parameter {name}")
     prefixes = tuple(owner[id(linear.weight)] for linear in linears)
     return Network(seq, tuple(linears), tuple(activations), prefixes)
 

@@ -69,12 +69,7 @@ class Optimizer:
         seen: set[int] = set()
         for group in groups:
             settings = {**self.defaults, **{k: v for k, v in group.items() if k != "params"}}
-            unknown = sorted(set(settings) - set(self.defaults))
-            if unknown:
-                raise ValueError(
-                    f"{type(self).__name__} has no setting(s) {unknown}; known: {sorted(self.defaults)}"
-                )
-            self.check_group(settings)
+            self._check_settings(settings)
             # a group's params may be one Parameter, as torch's may be one tensor
             given = group["params"]
             if not isinstance(given, Parameter | Iterable):
@@ -224,17 +219,24 @@ class Optimizer:
                 f"{name} for other parameters"
             )
         settings = {key: value for key, value in group.items() if key != "params"}
-        unknown, missing = (
-            sorted(set(settings) - set(self.defaults)),
-            sorted(set(self.defaults) - set(settings)),
-        )
-        if unknown or missing:
+        missing = sorted(set(self.defaults) - set(settings))  # the constructor fills them in; a step cannot
+        if missing:
             raise ValueError(
                 f"{name} param_groups[{index}] must hold the settings {sorted(self.defaults)}, got "
                 f"{sorted(settings)}"
             )
-        self.check_group(settings)
+        self._check_settings(settings)
         self._stepped_as[index] = self._as_checked(group)
+
+    def _check_settings(self, settings: dict[str, Any]) -> None:
+        """A group's settings as the constructor and a step after a change by hand check them:
+        no name this optimizer does not know, and values ``check_group`` takes."""
+        unknown = sorted(set(settings) - set(self.defaults))
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__} has no setting(s) {unknown}; known: {sorted(self.defaults)}"
+            )
+        self.check_group(settings)
 
     def step_written(self) -> None:
         """:meth:`step` for a caller that has written every parameter's whole gradient since the
