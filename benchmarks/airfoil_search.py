@@ -20,6 +20,7 @@ spread, not glassnet's numbers. docs/airfoil.md records what it measured.
     python benchmarks/airfoil_search.py --cycles 4                        # snapshot ensembles
     python benchmarks/airfoil_search.py --seeds 8 --device cuda           # 8 ensembles per split, on a GPU
     python benchmarks/airfoil_search.py --apart-members 1,3 --apart-fourier-sigma 0.3   # the tanh members' own σ
+    python benchmarks/airfoil_search.py --sam 0.05                        # sharpness-aware steps
 
 One run's ensemble figure moves by a few percent with ``--seed`` (docs/airfoil.md), more
 than most settings change it. ``--seeds S`` trains S ensembles per split at once, each
@@ -77,7 +78,7 @@ def split_data(X: Array, y: Array, seed: int, members: int, args: argparse.Names
     apart = [m in args.apart_members for m in range(members)]
     preprocessors = [
         Preprocessor(
-            log_columns=AIRFOIL_LOG_COLUMNS,
+            log_columns=tuple(args.log_columns),
             fourier_features=args.fourier_features,
             fourier_sigma=args.apart_fourier_sigma
             if is_apart and args.apart_fourier_sigma
@@ -178,8 +179,29 @@ def train(splits: list[SplitData], activations: list[str], args: argparse.Namesp
     def forward(inputs: torch.Tensor) -> torch.Tensor:  # (K, R, d) -> (K, R)
         h = inputs
         for i in range(0, len(params) - 2, 2):
-            h = hidden(torch.baddbmm(params[i + 1], h, params[i]))
+            out = hidden(torch.baddbmm(params[i + 1], h, params[i]))
+            # --residual: a hidden layer whose width is its input's adds that input
+            h = h + out if args.residual and out.shape == h.shape else out
         return torch.baddbmm(params[-1], h, params[-2]).squeeze(-1)
+
+    def batch_loss(batch: torch.Tensor) -> torch.Tensor:
+        """Σ over models of each model's mean loss on its rows: the gradients of one model are its own."""
+        return ((forward(x[model_index, batch]) - y[model_index, batch]) ** 2).mean(dim=1).sum()
+
+    def sharpness_aware_gradients(batch: torch.Tensor) -> None:
+        """SAM (Foret et al., 2021): replace every model's gradient g by the gradient at the weights
+        w + ρ g/‖g‖, ‖g‖ over all of that model's parameters; the step then moves w."""
+        with torch.no_grad():
+            grads = [p.grad for p in params if p.grad is not None]
+            norms = torch.stack([g.pow(2).sum(dim=(1, 2)) for g in grads]).sum(dim=0).sqrt()  # (K,)
+            shifts = [args.sam * g / norms.clamp_min(1e-12).view(models, 1, 1) for g in grads]
+            for p, shift in zip(params, shifts, strict=True):
+                p.add_(shift)
+        opt.zero_grad(set_to_none=True)
+        batch_loss(batch).backward()
+        with torch.no_grad():
+            for p, shift in zip(params, shifts, strict=True):
+                p.sub_(shift)
 
     def optimizer() -> torch.optim.Optimizer:
         return torch.optim.AdamW(params, lr=args.lr, betas=(0.9, args.beta2), weight_decay=args.weight_decay)
@@ -197,10 +219,10 @@ def train(splits: list[SplitData], activations: list[str], args: argparse.Namesp
         order = torch.argsort(torch.rand(models, rows, generator=generator, device=device), dim=1)
         for start in range(0, rows, args.batch_size):
             batch = order[:, start : start + args.batch_size]
-            # Σ over models of each model's mean loss: the gradients of one model are its own
-            loss = ((forward(x[model_index, batch]) - y[model_index, batch]) ** 2).mean(dim=1).sum()
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            batch_loss(batch).backward()
+            if args.sam:
+                sharpness_aware_gradients(batch)
             opt.step()
         if (epoch + 1) % length == 0:
             with torch.no_grad():
@@ -235,12 +257,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add("--unit-mix", choices=("tanh", "sin"), help="the second half of every hidden layer's units use this")
     add("--hidden", default="128,128,128", help="hidden widths (default 128,128,128)")
+    add("--residual", action="store_true", help="a hidden layer as wide as its input adds that input")
     add("--epochs", type=int, default=1000)
     add("--cycles", type=int, help="cosine cycles; the end of each is a snapshot (default 1)")
     add("--restart", action="store_true", help="a fresh AdamW state and warm-up at every cycle")
     add("--lr", type=float, default=1e-3)
     add("--weight-decay", type=float, default=0.01)
     add("--beta2", type=float, default=0.999, help="AdamW's β₂ (default 0.999, the recipe's)")
+    add("--sam", type=float, default=0.0, help="SAM's radius ρ; 0 (the default) for plain AdamW steps")
     add("--batch-size", type=int, default=64)
     add("--fourier-features", type=int, default=8)
     add(
@@ -253,6 +277,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--plain-columns",
         default="",
         help="feature columns (0 frequency … 4 displacement thickness) given without Fourier features",
+    )
+    add(
+        "--log-columns",
+        default=",".join(str(column) for column in AIRFOIL_LOG_COLUMNS),
+        help="feature columns taken as logarithms (default: the recipe's, frequency and displacement "
+        "thickness, 0,4); empty for none",
     )
     add("--square-frequency", action="store_true", help="add (standardised log-frequency)² as an input")
     add("--apart-members", default="", help="members (0-based) that take the --apart- options below")
@@ -306,7 +336,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.activations is None:
         args.activations = ",".join(["relu"] * MEMBERS) if args.unit_mix else RECIPE_ACTIVATIONS
     args.activations = args.activations.split(",")
-    for option in ("--plain-columns", "--apart-plain-columns"):
+    for option in ("--plain-columns", "--apart-plain-columns", "--log-columns"):
         name = option[2:].replace("-", "_")
         columns = integers(getattr(args, name), option, 0) if getattr(args, name) else []
         if columns and max(columns) > 4:
@@ -340,6 +370,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(
             f"--weight-decay must be a number of at least 0 in float32's range (up to {largest:.3g}), "
             f"got {args.weight_decay}"
+        )
+    if not 0 <= args.sam <= largest:
+        parser.error(
+            f"--sam must be a number of at least 0 in float32's range (up to {largest:.3g}), got {args.sam}"
         )
     if not 0 <= args.beta2 < 1:  # torch.optim refuses it too, in a traceback
         parser.error(f"--beta2 must be in [0, 1), got {args.beta2}")

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from conftest import load_benchmark, require_torch, shared_airfoil
@@ -271,6 +272,15 @@ MAX_TORCH_SEED = 2**64 - 1
             "--weight-decay must be a number of at least 0 in float32's range (up to 3.4e+38), got 1e+39",
         ),
         (["--plain-columns", "5"], "--plain-columns takes feature columns 0 to 4, got 5"),
+        (["--log-columns", "0,5"], "--log-columns takes feature columns 0 to 4, got 5"),
+        (
+            ["--sam", "-0.1"],
+            "--sam must be a number of at least 0 in float32's range (up to 3.4e+38), got -0.1",
+        ),
+        (
+            ["--sam", "nan"],
+            "--sam must be a number of at least 0 in float32's range (up to 3.4e+38), got nan",
+        ),
         (
             ["--fourier-sigma", "0.2,x"],
             "--fourier-sigma takes one number or five, comma-separated, got '0.2,x'",
@@ -526,3 +536,58 @@ def test_search_seeds_train_an_ensemble_per_seed_and_report_their_spread(
     assert len(lines[0].split("(")[1].split(")")[0].split()) == 4
     assert lines[0].endswith(f"ensemble {(first + second) / 2:.3f}")
     assert f"ensemble of 2 {(first + second) / 2:.3f} ± " in lines[1] and " over 2 seeds dB" in lines[1]
+
+
+def test_search_log_columns_are_the_preprocessors(search: ModuleType) -> None:
+    """--log-columns 0,3,4 takes velocity's logarithm too; the default is the recipe's 0,4, and an
+    empty value none."""
+    data = load_airfoil(shared_airfoil())
+    parts = SplitSettings(seed=0).split(len(data.X))
+    rows = np.concatenate([parts.train, parts.val])
+    assert search.parse_args([]).log_columns == list(AIRFOIL_LOG_COLUMNS)
+    assert search.parse_args(["--log-columns", ""]).log_columns == []
+    for columns in ((0, 3, 4), ()):
+        option = ",".join(map(str, columns))
+        inputs = search.split_data(data.X, data.y, 0, 1, search.parse_args(["--log-columns", option]))
+        expected = Preprocessor(
+            log_columns=columns, fourier_features=8, fourier_sigma=AIRFOIL_FOURIER_SIGMA, seed=0
+        ).fit(data.X[parts.train], data.y[parts.train])
+        np.testing.assert_array_equal(inputs.x_train[0], expected.transform_x(data.X[rows]))
+
+
+def test_search_refuses_the_log_of_a_column_with_zeros_in_one_line(
+    search: ModuleType, torch: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ["--data", str(shared_airfoil()), "--splits", "0", "--epochs", "22", "--log-columns", "1"]
+    assert search.main(options) == 2
+    assert capsys.readouterr().err == (
+        "airfoil_search.py: error: column 1 is log-transformed and must be > 0, got 0.0 at row 0\n"
+    )
+
+
+def _search_predictions(search: ModuleType, *options: str) -> npt.NDArray[np.float64]:
+    """The test predictions of a tiny run on split 0: (members, test rows)."""
+    args = search.parse_args(["--epochs", "22", "--hidden", "8,8", "--fourier-features", "2", *options])
+    data = load_airfoil(shared_airfoil())
+    split = search.split_data(data.X, data.y, 0, len(args.activations), args)
+    (predictions,) = search.train([split], args.activations, args)
+    return predictions
+
+
+def test_search_sam_steps_from_the_weights_it_started_at(search: ModuleType, torch: ModuleType) -> None:
+    """SAM's weights go back where they were before each step: a radius too small to move a float32
+    weight gives plain AdamW's models to the bit, a radius of 0.05 other ones."""
+    plain = _search_predictions(search)
+    np.testing.assert_array_equal(_search_predictions(search, "--sam", "1e-30"), plain)
+    assert not np.allclose(_search_predictions(search, "--sam", "0.05"), plain, rtol=1e-3)
+
+
+def test_search_residual_adds_the_input_of_layers_as_wide_as_it(
+    search: ModuleType, torch: ModuleType
+) -> None:
+    """--residual changes a network with two hidden layers of 8 and none whose widths all differ."""
+    assert not np.allclose(_search_predictions(search, "--residual"), _search_predictions(search), rtol=1e-3)
+    np.testing.assert_array_equal(
+        _search_predictions(search, "--residual", "--hidden", "8,6"),
+        _search_predictions(search, "--hidden", "8,6"),
+    )
