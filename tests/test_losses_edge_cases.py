@@ -251,3 +251,104 @@ def test_forward_refuses_a_target_of_another_shape_rather_than_broadcast_it(make
     with pytest.raises(RuntimeError, match="backward called before the loss was computed"):
         loss.backward()
     assert loss.forward(prediction, labels.reshape(6, 1)) == loss(prediction, labels)
+
+
+# -- settings written by hand are checked as the constructor checks them -------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "setting", "value", "error", "says"),
+    [
+        # another reduction than "mean" was summed silently: N times the mean and its gradient
+        (MSELoss, "reduction", "none", ValueError, "reduction must be one of mean, sum, got 'none'"),
+        (LogisticLoss, "reduction", "Mean", ValueError, "reduction must be one of mean, sum, got 'Mean'"),
+        (BCELoss, "reduction", None, ValueError, "reduction must be one of mean, sum, got None"),
+        # None turned the label check off; "PM1" took the 'pm1' formula under the '01' check
+        (LogisticLoss, "strict_labels", None, TypeError, "strict_labels must be True or False, got None"),
+        (
+            LogisticLoss,
+            "labels",
+            "PM1",
+            ValueError,
+            "labels must be '01' (y in {0, 1}) or 'pm1' (y in {-1, +1}), got 'PM1'",
+        ),
+        # an ε of 0.5 or more clipped every probability to one number
+        (BCELoss, "eps", 0.7, ValueError, "BCELoss eps must be < 0.5, got 0.7"),
+        (BCELoss, "eps", -1.0, ValueError, "BCELoss eps"),
+    ],
+)
+def test_a_loss_setting_changed_by_hand_is_checked(
+    make: Callable[[], Loss], setting: str, value: object, error: type[Exception], says: str
+) -> None:
+    loss = make()
+    before = getattr(loss, setting)
+    with pytest.raises(error, match=re.escape(says)):
+        setattr(loss, setting, value)
+    assert getattr(loss, setting) == before  # the refused value was not kept
+
+
+def test_a_loss_setting_changed_by_hand_to_a_valid_one_is_used() -> None:
+    prediction, target = np.array([[1.0], [3.0]]), np.array([0.0, 0.0])
+    loss = MSELoss()
+    loss.reduction = "sum"
+    assert loss(prediction, target) == 10.0 and loss.backward().ravel().tolist() == [2.0, 6.0]
+    logistic = LogisticLoss()
+    logistic.labels = "pm1"
+    assert logistic(prediction, [-1.0, 1.0]) == LogisticLoss("pm1")(prediction, [-1.0, 1.0])
+    logistic.strict_labels = False
+    assert logistic(prediction, [5.0, 5.0]) == LogisticLoss("pm1", strict_labels=False)(
+        prediction, [5.0, 5.0]
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "target", "says"),
+    [
+        (
+            LogisticLoss,
+            [0.99999999, 0.0],
+            "LogisticLoss(labels='01') expects labels in {0, 1}, got 0.99999999",
+        ),
+        (LogisticLoss, [1e-50, 1.0], "LogisticLoss(labels='01') expects labels in {0, 1}, got 1e-50"),
+        (BCELoss, [1.00000001, 0.0], "BCELoss expects targets in [0, 1], got 1.00000001"),
+    ],
+)
+def test_float32_predictions_do_not_round_a_target_into_the_domain(
+    make: Callable[[], Loss], target: list[float], says: str
+) -> None:
+    """The target's domain is checked on the values given, before the cast to the prediction's
+    float32 (which rounded 0.99999999 to the label 1 and 1e-50 to 0): refused as in float64."""
+    for dtype in (np.float64, np.float32):
+        with pytest.raises(ValueError, match=re.escape(says)):
+            make()(np.array([[0.5], [0.1]], dtype=dtype), target)
+
+
+def test_float32_predictions_keep_a_float64_target_in_float32() -> None:
+    loss = LogisticLoss()
+    value = loss(np.array([[0.5], [-0.25]], dtype=np.float32), np.array([1.0, 0.0]))
+    assert loss.backward().dtype == np.float32
+    assert value == LogisticLoss()(
+        np.array([[0.5], [-0.25]], dtype=np.float32), np.array([1.0, 0.0], np.float32)
+    )
+
+
+@pytest.mark.parametrize("make", [LogisticLoss, BCELoss, MSELoss])
+def test_a_torch_prediction_with_a_nan_is_named(make: Callable[[], Loss]) -> None:
+    """A torch tensor's dtype is not NumPy's: the NaN was met by a TypeError about torch.float32."""
+    torch = require_torch()
+    prediction = torch.tensor([[0.5], [float("nan")]])
+    with pytest.raises(
+        ValueError, match=re.escape("prediction must be finite, got nan at index (1, 0); a NaN comes")
+    ):
+        make()(prediction, [0.0, 1.0])
+
+
+def test_half_squared_error_holds_a_value_whose_square_overflows() -> None:
+    """½ r² for r = 1.5e154 is 1.125e308, which float64 holds; r² alone is not. Elsewhere the
+    value is the textbook formula's to the bit."""
+    assert HalfSquaredError()(np.array([1.5e154]), np.array([0.0])) == pytest.approx(1.125e308, rel=1e-15)
+    # six rows of 500 residuals, each row at its own scale, 1e-150 to 1e100
+    residual = np.random.default_rng(0).normal(size=(6, 500)) * 10.0 ** np.arange(-150, 150, 50)[:, None]
+    np.testing.assert_array_equal(
+        HalfSquaredError().elementwise(residual, np.zeros_like(residual)), 0.5 * residual**2
+    )

@@ -80,12 +80,22 @@ class Loss:
         cls._target_name = f"{cls.__name__} target"
 
     def __init__(self, reduction: Reduction | None = None) -> None:
-        reduction = self.default_reduction if reduction is None else reduction
-        if reduction not in REDUCTIONS:
-            raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
-        self.reduction: Reduction = reduction
+        self.reduction = self.default_reduction if reduction is None else reduction
         self._prediction: Array | None = None
         self._target: Array | None = None
+
+    @property
+    def reduction(self) -> Reduction:
+        """ "mean" (Σ ℓ / M over the M elements) or "sum" (Σ ℓ)."""
+        return self._reduction
+
+    @reduction.setter
+    def reduction(self, reduction: Reduction) -> None:
+        # checked when set, after the constructor too: the sums branch on "mean" alone, so
+        # another string set by hand gave Σ ℓ silently, as PyTorch's losses refuse it at the call
+        if not isinstance(reduction, str) or reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
+        self._reduction = reduction
 
     def elementwise(self, prediction: Array, target: Array) -> Array:
         raise NotImplementedError
@@ -180,7 +190,9 @@ class Loss:
         """Check and convert (ŷ, y): finite floats, matching shapes, y in the loss's domain."""
         checked = not self.nonfinite_shows_in_value
         prediction = self._prediction_array(prediction, finite=checked)
-        target = as_float_array(target, name=self._target_name, dtype=prediction.dtype, finite=checked)
+        # the target in its own float dtype: its domain is checked before the cast to ŷ's, which
+        # could round a label out of the convention onto one (0.99999999 to 1 in float32)
+        target = as_float_array(target, name=self._target_name, finite=checked)
         if target.shape != prediction.shape:
             if prediction.ndim == 2 and prediction.shape[1] == 1 and target.shape == prediction.shape[:1]:
                 target = target.reshape(prediction.shape)  # (N,) -> (N, 1)
@@ -194,19 +206,23 @@ class Loss:
                 f"{type(self).__name__} needs at least one prediction, got shape {prediction.shape}"
             )
         self.check_target(target)
+        if target.dtype is not prediction.dtype:  # `is`: NumPy keeps one dtype object per built-in type
+            target = target.astype(prediction.dtype)
         return prediction, target
 
     def _prediction_array(self, prediction: npt.ArrayLike, *, finite: bool) -> Array:
         try:
             return as_float_array(prediction, name=self._prediction_name, finite=finite)
         except ValueError as error:
-            dtype = getattr(prediction, "dtype", None)
-            if dtype is None or np.dtype(dtype) not in (np.float32, np.float64):
+            if not hasattr(prediction, "dtype"):  # a list: no dtype that could have overflowed
+                raise
+            values = np.asarray(prediction)  # a torch tensor's dtype is not NumPy's
+            if values.dtype not in (np.float32, np.float64):
                 raise
             # a NaN may also have been given in: the overflow is one cause of two
             cause = "a NaN comes from a NaN in the inputs or weights, or from an overflow: "
-            cause = cause if np.isnan(prediction).any() else ""
-            raise ValueError(f"{error}; {cause}{overflow_advice(np.dtype(dtype))}") from None
+            cause = cause if np.isnan(values).any() else ""
+            raise ValueError(f"{error}; {cause}{overflow_advice(values.dtype)}") from None
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
@@ -241,14 +257,34 @@ class LogisticLoss(Loss):
         strict_labels: bool = True,
     ) -> None:
         super().__init__(reduction)
-        if labels not in ("01", "pm1"):
+        self.labels = labels
+        self.strict_labels = strict_labels
+
+    # labels and strict_labels are checked when set, after the constructor too: the formulas
+    # branch on "01" alone, and a falsy strict_labels (None, 0) would turn the check off
+    @property
+    def labels(self) -> LabelConvention:
+        """The label convention: "01" (y ∈ {0, 1}) or "pm1" (y ∈ {−1, +1})."""
+        return self._labels
+
+    @labels.setter
+    def labels(self, labels: LabelConvention) -> None:
+        if not isinstance(labels, str) or labels not in ("01", "pm1"):
             raise ValueError(
                 f"labels must be '01' (y in {{0, 1}}) or 'pm1' (y in {{-1, +1}}), got {labels!r}"
             )
-        if not isinstance(strict_labels, bool | np.bool_):  # None or 0 would turn the check off
+        self._labels = labels
+
+    @property
+    def strict_labels(self) -> bool:
+        """Whether labels outside the convention are refused (True) or taken as written (False)."""
+        return self._strict_labels
+
+    @strict_labels.setter
+    def strict_labels(self, strict_labels: bool) -> None:
+        if not isinstance(strict_labels, bool | np.bool_):
             raise TypeError(f"LogisticLoss strict_labels must be True or False, got {strict_labels!r}")
-        self.labels: LabelConvention = labels
-        self.strict_labels = bool(strict_labels)
+        self._strict_labels = bool(strict_labels)
 
     @property
     def label_values(self) -> tuple[float, float]:
@@ -375,7 +411,10 @@ class HalfSquaredError(Loss):
     nonfinite_shows_in_value = True
 
     def elementwise(self, prediction: Array, target: Array) -> Array:
-        return 0.5 * (prediction - target) ** 2
+        residual = prediction - target
+        # halved before the product, not after: the same number, but (ŷ − y)² overflows for a
+        # residual of 1.4e154 whose ½ (ŷ − y)² float64 holds
+        return (0.5 * residual) * residual
 
     def elementwise_grad(self, prediction: Array, target: Array) -> Array:
         return prediction - target
@@ -406,13 +445,24 @@ class BCELoss(Loss):
 
     def __init__(self, reduction: Reduction | None = None, *, eps: float | None = None) -> None:
         super().__init__(reduction)
+        # (ε, dtype) pairs found usable, so that bounds_for, which runs every step, checks each once
+        self._eps_shown: set[tuple[float, np.dtype[Any]]] = set()
+        self.eps = eps
+
+    @property
+    def eps(self) -> float | None:
+        """ε of the interval [ε, 1 − ε] that p is clipped to; None for the dtype's default."""
+        return self._eps
+
+    @eps.setter
+    def eps(self, eps: float | None) -> None:
+        # checked when set, after the constructor too: an ε of 0.5 or more set by hand made the
+        # interval empty (every p clipped to one number)
         if eps is not None:
             eps = finite_float(eps, "BCELoss eps", minimum=0.0, strict=True)
             if eps >= 0.5:
                 raise ValueError(f"BCELoss eps must be < 0.5, got {eps}")
-        self.eps = eps
-        # (ε, dtype) pairs found usable, so that bounds_for, which runs every step, checks each once
-        self._eps_shown: set[tuple[float, np.dtype[Any]]] = set()
+        self._eps = eps
 
     def extra_repr(self) -> str:
         # eps only when given: None means the dtype's default (bounds_for)
