@@ -112,14 +112,64 @@ def test_fetch_accepts_a_plain_data_file_and_a_file_url(
     assert fetch_airfoil(url=local.as_uri(), dest=tmp_path / "b").read_bytes() == uci_dat
 
 
-def test_fetch_replaces_an_old_file(server: tuple[str, Path], uci_dat: bytes, tmp_path: Path) -> None:
+def _served_archive(server: tuple[str, Path], uci_dat: bytes) -> str:
+    """The URL of a UCI-like archive of ``uci_dat`` on the local server."""
     url, root = server
     (root / "a.zip").write_bytes(_zip({"airfoil_self_noise.dat": uci_dat}))
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    (dest / "airfoil_self_noise.dat").write_text("stale")
-    fetch_airfoil(url=f"{url}/a.zip", dest=dest, progress=False)
-    assert (dest / "airfoil_self_noise.dat").read_bytes() == uci_dat
+    return f"{url}/a.zip"
+
+
+def _own_copy(folder: Path) -> Path:
+    """A data file of one's own, other bytes than the download's, in a new ``folder``."""
+    folder.mkdir()
+    target = folder / "airfoil_self_noise.dat"
+    target.write_text("my own copy")
+    return target
+
+
+def test_fetch_replaces_a_file_of_other_bytes_only_when_forced(
+    server: tuple[str, Path], uci_dat: bytes, tmp_path: Path
+) -> None:
+    """A file there of other bytes (a copy of one's own, say) was replaced without a word; it is
+    kept, and replaced with force=True. One of the same bytes is left as it is."""
+    archive = _served_archive(server, uci_dat)
+    target = _own_copy(tmp_path / "dest")
+    dest = target.parent
+    with pytest.raises(
+        FileExistsError,
+        match=re.escape(
+            f"{target} exists and holds other bytes than the download; it is kept: use --force "
+            "(force=True) to replace it, or choose another folder with dest (--dest)"
+        ),
+    ):
+        fetch_airfoil(url=archive, dest=dest, progress=False)
+    assert target.read_text() == "my own copy" and _files(dest) == ["airfoil_self_noise.dat"]
+    assert fetch_airfoil(url=archive, dest=dest, progress=False, force=True) == target
+    assert target.read_bytes() == uci_dat
+    written = target.stat().st_mtime_ns
+    os.utime(target, ns=(written - 10**9, written - 10**9))  # a second earlier: a rewrite would show
+    fetch_airfoil(url=archive, dest=dest, progress=False)
+    assert target.stat().st_mtime_ns == written - 10**9 and target.read_bytes() == uci_dat
+
+
+def test_cli_fetch_keeps_a_file_of_other_bytes_without_force(
+    server: tuple[str, Path], uci_dat: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = _served_archive(server, uci_dat)
+    target = _own_copy(tmp_path / "dest")
+    dest = target.parent
+    fetch = ["data", "fetch", "airfoil", "--url", archive, "--dest", str(dest), "--quiet"]
+    assert main(fetch) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"glassnet data fetch: error: {target} exists and holds other bytes than the download; it is kept: "
+        "use --force (force=True) to replace it, or choose another folder with dest (--dest)\n"
+    )
+    assert target.read_text() == "my own copy"
+    assert main([*fetch, "--force"]) == 0
+    assert capsys.readouterr().out == f"airfoil data written to {target} (1503 rows, content checked)\n"
+    assert main(fetch) == 0
+    assert capsys.readouterr().out == f"airfoil data already at {target} (1503 rows, content checked)\n"
 
 
 def _bad_payloads(uci_dat: bytes) -> dict[str, tuple[bytes, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -223,6 +224,30 @@ def test_the_one_pass_reading_takes_exactly_the_fields_the_line_by_line_reading_
     assert (plain is None) == (by_line is None)
     if plain is not None:
         _same_table(plain, by_line)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1\t2\t\n",  # a tab at the end of the last row: an empty third field
+        "1\t2\t\n3\t4\t\n",
+        "1\t2\n3\t4\t\n",
+        "\ta\tb\n1\t2\n",  # a header of three fields, the first empty
+        "a\tb\t\n1\t2\n",
+        "a\tb\n1\t2\n\t\n",  # a last line of one tab: blank, as the line-by-line reading skips it
+        " a\tb \n1\t2 \n",  # spaces around the fields are no fields
+    ],
+)
+def test_tabs_at_the_ends_of_lines_are_read_in_one_pass_as_line_by_line(text: str) -> None:
+    """The one-pass reading stripped tabs off the header's ends and the last row's end, which
+    the line-by-line reading keeps as the ends of empty fields: a file was taken or refused by
+    which of the two read it."""
+    plain, by_line = _both_readings(text, 2)
+    if plain is not None:
+        assert by_line is not None
+        _same_table(plain, by_line)
+    with pytest.raises(DataFormatError) if by_line is None else contextlib.nullcontext():
+        parse_table(text, source="memory", column_names=["a", "b"])
 
 
 @pytest.mark.parametrize(
@@ -751,6 +776,29 @@ def test_read_feature_rows_rejects_bad_rows(text: str, pattern: str, tmp_path: P
         ),
         ("freq_khz,aoa,chord,velocity,thickness", r"column 1 \(freq_khz\) names a unit other than Hz"),
         ("Freq,AOA,Chord [cm],Velocity,Thickness", r"column 3 \(Chord \[cm\]\) names a unit other than m"),
+        # units spelled out: unknown words, neither dropped nor compared, these were read by position
+        (
+            "Frequency (Hz),Angle of attack (radians),Chord (m),Velocity (m/s),Displacement (m)",
+            r"column 2 \(Angle of attack \(radians\)\) names a unit other than deg",
+        ),
+        ("Frequency (kilohertz),AOA,Chord,Velocity,Thickness", r"column 1 .* names a unit other than Hz"),
+        (
+            "Freq,AOA,Chord length in millimetres,Velocity,Thickness",
+            r"column 3 .* names a unit other than m, ",
+        ),
+        (
+            "Frequency, in Hertzs;Angle of attack, in degrees;Free-stream velocity, in meters per second;"
+            "Chord length, in meters;Suction side displacement thickness, in meters",
+            r"the header lists the airfoil features in another order",
+        ),
+        # the target's name over a feature: its dB read as displacement thickness
+        (
+            "frequency,angle_of_attack,chord_length,velocity,sound_pressure_level",
+            r"in\.csv: line 1: column 5 \(sound_pressure_level\) names the target, sound_pressure_level, not "
+            r"one of the airfoil features \(frequency, angle_of_attack, chord_length, velocity, "
+            r"displacement_thickness\) that glassnet reads: drop the target's column$",
+        ),
+        ("Freq,AOA,Chord,SSPL,Thickness", r"column 4 \(SSPL\) names the target, sound_pressure_level"),
         # numpy.savetxt's header is a comment: names in another order there swapped the columns
         (
             "# frequency,angle_of_attack,displacement_thickness,velocity,chord_length",
@@ -775,6 +823,10 @@ def test_read_feature_rows_refuses_a_header_in_other_units_or_a_commented_one_in
         # "in" before the unit is a word of the name, not inches: these were refused as other units
         "Frequency in Hz,aoa_in_deg,chord,velocity in m/s,thickness",
         '"Frequency, in Hertzs","Angle of attack, in degrees",Chord length,Free-stream velocity,Thickness',
+        # UCI's own descriptions of the columns, units spelled out
+        '"Frequency, in Hertzs","Angle of attack, in degrees","Chord length, in meters",'
+        '"Free-stream velocity, in meters per second","Suction side displacement thickness, in meters"',
+        "Frequency (hertz),AOA (degrees),Chord (metres),Velocity (metres per second),Thickness (meters)",
     ],
 )
 def test_read_feature_rows_reads_a_header_in_the_columns_units(header: str, tmp_path: Path) -> None:
@@ -793,6 +845,15 @@ def test_the_unit_words_in_brackets_are_read_only_when_they_are_units() -> None:
     assert header_name("velocity in km/h", COLUMN_ALIASES) == ("velocity", "kmh")
     assert header_name("AOA (Degrees)", COLUMN_ALIASES) == ("angle_of_attack", "deg")
     assert header_name("Level [dB]", COLUMN_ALIASES) == (None, None)
+    assert header_name("Chord length, in meters", COLUMN_ALIASES) == ("chord_length", "m")
+    assert header_name("Free-stream velocity, in meters per second", COLUMN_ALIASES) == ("velocity", "ms")
+    assert header_name("Scaled sound pressure level, in decibels", COLUMN_ALIASES) == (
+        "sound_pressure_level",
+        "db",
+    )
+    # "per" joins two units only: a name ending in it is no name with a unit
+    assert header_name("Chord per", COLUMN_ALIASES) == (None, None)
+    assert header_name("Chord (per)", COLUMN_ALIASES) == ("chord_length", None)
 
 
 def test_read_feature_rows_missing_file(tmp_path: Path) -> None:
@@ -1034,3 +1095,27 @@ def test_the_bad_lines_kept_for_the_message_hold_no_tracebacks(monkeypatch: pyte
     with pytest.raises(DataFormatError, match="refused"):
         parse_table(text, source="memory", column_names=COLUMN_NAMES)
     assert len(kept) == 3 and all(error.__traceback__ is None for error in kept)
+
+
+@pytest.mark.parametrize("first", ["0,1,2", "1,2,3"])
+@pytest.mark.parametrize("rest", ["4.5,6,7\n8,9,10\n", "4.5,6,7\n# a comment: read line by line\n8,9,10\n"])
+def test_a_first_line_that_numbers_the_columns_is_a_header_with_a_warning(first: str, rest: str) -> None:
+    """pandas writes 0,1,2 (DataFrame(array).to_csv(index=False)) over columns without names: it
+    was read as a row of data, in the one-pass reading and line by line alike."""
+    with pytest.warns(
+        DataWarning, match=rf"^in\.csv: line 1 \({first}\) is read as a header that numbers the columns"
+    ):
+        table = table_module.parse_table(f"{first}\n{rest}", source="in.csv", column_names=["a", "b", "c"])
+    assert table.header == tuple(first.split(",")) and table.header_line == 1
+    np.testing.assert_array_equal(table.values, [[4.5, 6, 7], [8, 9, 10]])
+
+
+@pytest.mark.parametrize("first", ["0,1", "0,1,3", "2,3,4", "0,1,2.0", "-0,1,2"])
+def test_a_first_line_of_numbers_that_do_not_count_the_columns_is_data(first: str) -> None:
+    """Two fields (a point (0, 1) is as likely as a header), a gap, another start, a decimal
+    point, a sign: rows of data, with no warning."""
+    names = [f"x{i}" for i in range(len(first.split(",")))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = table_module.parse_table(f"{first}\n{first}\n", source="in.csv", column_names=names)
+    assert table.header is None and len(table.values) == 2

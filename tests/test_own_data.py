@@ -309,6 +309,31 @@ def test_evaluate_refuses_a_file_whose_header_swaps_the_models_columns(
     assert "another order" in err
 
 
+def test_predict_refuses_a_header_naming_the_models_target_over_a_feature(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file whose third column is named as the target, y, held the target's values, read as
+    feature c with no warning; the same rows under the features' names are predicted."""
+    x = np.random.default_rng(8).normal(size=(60, 3))
+    config = TrainConfig(hidden=(4,), epochs=2, fourier_features=0)
+    info = {"feature_names": ["a", "b", "c"], "target_name": "y"}
+    write_run(
+        train_dataset("mine", x, x[:, 0], config, split=SplitSettings(), info=info),
+        tmp_path / "run",
+        plots=False,
+    )
+    rows = tmp_path / "rows.csv"
+    rows.write_text("a,b,y\n0.1,0.2,-1.3\n")
+    assert main(["predict", str(tmp_path / "run"), str(rows)]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet predict: error: {rows}: line 1: column 3 (y) names the target, y, not one of the "
+        "model's features (a, b, c) that the model reads: drop the target's column\n"
+    )
+    rows.write_text("a,b,c\n0.1,0.2,-1.3\n")
+    assert main(["predict", str(tmp_path / "run"), str(rows)]) == 0
+    assert capsys.readouterr().out.startswith("a,b,c,")
+
+
 def test_write_run_refuses_an_interrupted_run_naming_save_resume(tmp_path: Path) -> None:
     """It wrote the validation pass's model as model.npz and metrics of no member, and the
     resume state was lost; or, stopped in the first pass, failed with 'no trained member'."""

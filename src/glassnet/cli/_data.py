@@ -13,6 +13,7 @@ import numpy as np
 from glassnet._files import expand_user
 from glassnet.cli._train import parse_float
 from glassnet.data import (
+    AIRFOIL_FILENAMES,
     AIRFOIL_URL,
     DATA_ENV_VAR,
     FEATURE_UNITS,
@@ -68,6 +69,9 @@ def register(subparsers: Any) -> None:
         help=f"seconds allowed for each network wait and for the whole download (default 30, at most {MAX_TIMEOUT:g})",
     )
     fetch.add_argument("--quiet", action="store_true", help="no progress bar")
+    fetch.add_argument(
+        "--force", action="store_true", help="replace a data file already there that holds other bytes"
+    )
     fetch.set_defaults(handler=handle_fetch, command_name="data fetch")
 
     info = actions.add_parser(
@@ -85,9 +89,13 @@ def handle_fetch(args: argparse.Namespace) -> int:
     # checked here, so that a mistake names the option as typed (the library names its parameters)
     check_url(args.url, "--url")
     timeout = parse_float(args.timeout, "--timeout", 0.0, MAX_TIMEOUT, low_open=True)
-    dest_folder(args.dest, "--dest")
-    path = fetch_airfoil(url=args.url, dest=args.dest, progress=not args.quiet, timeout=timeout)
-    print(f"airfoil data written to {path} (1503 rows, content checked)")
+    target = dest_folder(args.dest, "--dest") / AIRFOIL_FILENAMES[0]
+    before = target.read_bytes() if target.is_file() else None  # about 60 kB
+    path = fetch_airfoil(
+        url=args.url, dest=args.dest, progress=not args.quiet, timeout=timeout, force=args.force
+    )
+    done = "already at" if before == path.read_bytes() else "written to"
+    print(f"airfoil data {done} {path} (1503 rows, content checked)")
     env = os.environ.get(DATA_ENV_VAR, "")
     # find_airfoil looks at the variable first: say so unless it names this file or its folder
     if (

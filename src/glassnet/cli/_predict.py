@@ -162,9 +162,10 @@ def input_check(
     airfoil: bool,
     path: Path | None,
     dtype: str = "float64",
+    target: str | None = None,
 ) -> Check:
     """The checks of the rows ``predict`` reads, for :func:`parse_table`: a header that lists the
-    model's features in another order is refused; a row is bad where an airfoil magnitude is
+    model's features in another order, or names the model's ``target`` over one, is refused; a row is bad where an airfoil magnitude is
     ≤ 0 (as ``load_airfoil`` refuses it), and where the preprocessing refuses a value
     (:func:`domain_errors`) for a model of ``dtype``. Each bad row is named, with the lines
     that do not parse."""
@@ -178,6 +179,7 @@ def input_check(
             reader="the model",
             aliases=COLUMN_ALIASES if airfoil else None,  # "AOA,Freq,…" is the airfoil columns reordered too
             units=[COLUMN_UNITS.get(name) for name in names] if airfoil else None,  # "AOA (rad)" refused
+            target=target,
         )
         errors = positive_magnitude_errors(table, source=source, path=path, names=names) if airfoil else []
         checked = {error.line for error in errors}  # a row is named once, at its first fault
@@ -293,6 +295,7 @@ def handle(args: argparse.Namespace) -> int:
         airfoil=airfoil,
         path=None if from_stdin else Path(args.input),
         dtype=checkpoint.spec.dtype,
+        target=target_name if isinstance(target_name := checkpoint.info.get("target_name"), str) else None,
     )
     by_data_file = checkpoint.info.get("task") != "moons"
     table = read_input_rows(args.input, names, model=args.model, by_data_file=by_data_file, check=check)

@@ -344,6 +344,7 @@ def airfoil_check(names: Sequence[str], *, source: str, path: Path | None, listi
             reader="glassnet",
             aliases=COLUMN_ALIASES,
             units=units,
+            target=TARGET_NAME,  # in a file of the features alone
             path=path,
         )
         return positive_magnitude_errors(table, source=source, path=path, names=names)

@@ -62,6 +62,7 @@ def fetch_airfoil(
     dest: str | os.PathLike[str] | None = None,
     progress: bool = True,
     timeout: float = 30.0,
+    force: bool = False,
 ) -> Path:
     """Download the airfoil data into ``dest`` (default :func:`cache_dir`); return the file written.
 
@@ -73,6 +74,10 @@ def fetch_airfoil(
     DownloadError (an OSError) when the download fails, ValueError when the content is not
     the airfoil data or the file to write is a symbolic link, a FIFO or a device (refused
     before the download), OSError naming the folder when it cannot be written.
+
+    A file already there with the downloaded bytes is kept as it is; one with other bytes (a
+    copy of one's own, another format) is replaced only with ``force``, else FileExistsError
+    naming it, after the download and before any write.
     """
     check_url(url)
     check_timeout(timeout)
@@ -90,6 +95,13 @@ def fetch_airfoil(
     data = _extract(payload, url=url)
     _verify(data, url=url)
 
+    if target.is_file() and not force:
+        if target.read_bytes() == data:
+            return target
+        raise FileExistsError(
+            f"{target} exists and holds other bytes than the download; it is kept: use --force "
+            f"(force=True) to replace it, or choose another folder with {hint}"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(target, data)  # nothing else is written, and only this fixed name

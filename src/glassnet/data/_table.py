@@ -33,6 +33,7 @@ import re
 import shlex
 import stat
 import sys
+import warnings
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -43,7 +44,7 @@ import numpy.typing as npt
 
 from glassnet._checks import shown
 from glassnet._files import given_path
-from glassnet.data._errors import DataFormatError
+from glassnet.data._errors import DataFormatError, DataWarning
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
@@ -310,12 +311,19 @@ def parse_table(
     not parse, in one error. A plain text (:func:`_plain_table`: rows of numbers and perhaps a
     header, nothing else) is read in one vectorised pass, any other line by line, to the same table.
     """
-    plain = _plain_table(text, len(column_names))
-    if plain is None:
-        return _parse_lines(text, source=source, column_names=column_names, path=path, check=check)
-    # the common case, read in one pass: the table _parse_lines reads, and no line it refuses
-    raise_bad_lines([] if check is None else check(plain))
-    return plain
+    table = _plain_table(text, len(column_names))
+    if table is None:
+        table = _parse_lines(text, source=source, column_names=column_names, path=path, check=check)
+    else:  # the common case, read in one pass: the table _parse_lines reads, and no line it refuses
+        raise_bad_lines([] if check is None else check(table))
+    if table.header is not None and _numbers_the_columns(table.header, len(column_names)):
+        warnings.warn(
+            f"{source}: line {table.header_line} ({','.join(table.header)}) is read as a header that "
+            "numbers the columns, as pandas writes one for columns without names, not as a row of data",
+            DataWarning,
+            stacklevel=2,
+        )
+    return table
 
 
 def _parse_lines(
@@ -361,7 +369,7 @@ def _parse_lines(
                 )
             )
             continue
-        if first_line and _is_header(fields):
+        if first_line and (_is_header(fields) or _numbers_the_columns(fields, n_columns)):
             if len(fields) != n_columns:
                 raise DataFormatError(
                     f"{source}: line {line_number}: the header has {_count(len(fields), 'column')} "
@@ -441,17 +449,21 @@ def _plain_table(text: str, n_columns: int) -> Table | None:
     rounded), and refuses the rest with a ValueError (tests/test_data_loading.py holds both).
     """
     first_end = _LINE_END.search(text)
-    first = (text if first_end is None else text[: first_end.start()]).strip()
+    first_line = text if first_end is None else text[: first_end.start()]
+    first = first_line.strip()
     if not first or first.startswith("#") or '"' in first:
         return None
     separator = _detect_separator(first)
-    fields = _split(first, separator)
+    # as _parse_lines reads a tab-separated line: a tab at either end ends an empty field, so it
+    # stays, in the header and at the end of the last row (a row starting with one is no number)
+    kept = " \x0b\x0c\r\n" if separator == "\t" else " \t\r\n"
+    fields = _split(first_line.strip(kept), separator)
     header, header_line, start = None, None, 0
-    if _is_header(fields):
+    if _is_header(fields) or _numbers_the_columns(fields, n_columns):
         if len(fields) != n_columns or first_end is None:  # an error, or no rows
             return None
         header, header_line, start = tuple(fields), 1, first_end.end()
-    body = text[start:].rstrip(" \t\r\n")  # trailing blank lines; loadtxt reads "  " as a row
+    body = text[start:].rstrip(kept)  # trailing blank lines; loadtxt reads "  " as a row
     if not body or _not_plain(separator).search(body) is not None:
         return None
     try:
@@ -520,6 +532,17 @@ def _is_header(fields: Sequence[str]) -> bool:
     )
 
 
+def _numbers_the_columns(fields: Sequence[str], n_columns: int) -> bool:
+    """Whether a first line of the table's ``n_columns`` fields, three or more, counts them, 0, 1,
+    2, … or 1, 2, 3, …: the header that pandas writes for a frame of unnamed columns
+    (``DataFrame(array).to_csv(index=False)``), which was read as a row of data. Two fields are
+    left as numbers (a row (0, 1) is a point of a two-feature file as likely as a header), and a
+    count of another width is a row of the wrong width, named as such."""
+    return len(fields) == n_columns > 2 and any(
+        list(fields) == [str(number) for number in range(start, start + len(fields))] for start in (0, 1)
+    )
+
+
 def _number_hint(field: str) -> str:
     """A hint for a field that is a number written with a comma, or "" for any other."""
     if re.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+\.\d*", field):  # 1,000.5: commas group thousands
@@ -562,12 +585,21 @@ def column_alias(name: str) -> str:
 # Unit words a header may give with a column's name ("freq_hz", "Velocity [m/s]", "AOA (deg)"),
 # each as unit_text spells it: dropped before the name is looked up among the aliases, and
 # compared with the unit the column is read in.
+# Units spelled out count as their symbols ("Chord length, in meters", "Free-stream velocity, in
+# meters per second", UCI's own descriptions): unknown words, they were neither dropped nor
+# compared, and a header naming radians or swapped columns in words was read by position.
 _UNIT_SPELLING = {
-    "hz": "hz", "khz": "khz", "mhz": "mhz", "rad": "rad",
+    "hz": "hz", "hertz": "hz", "hertzs": "hz", "khz": "khz", "kilohertz": "khz",
+    "mhz": "mhz", "megahertz": "mhz", "rad": "rad", "radian": "rad", "radians": "rad",
     "deg": "deg", "degree": "deg", "degrees": "deg",
-    "m": "m", "s": "s", "ms": "ms", "mps": "ms", "cm": "cm", "mm": "mm", "ft": "ft",
-    "km": "km", "h": "h", "kmh": "kmh", "kph": "kmh", "mph": "mph", "kn": "kn", "knot": "kn", "knots": "kn",
-    "db": "db",
+    "m": "m", "meter": "m", "meters": "m", "metre": "m", "metres": "m",
+    "s": "s", "second": "s", "seconds": "s", "sec": "s", "per": "",
+    "ms": "ms", "mps": "ms", "cm": "cm", "centimeter": "cm", "centimeters": "cm", "centimetre": "cm",
+    "centimetres": "cm", "mm": "mm", "millimeter": "mm", "millimeters": "mm", "millimetre": "mm",
+    "millimetres": "mm", "ft": "ft", "foot": "ft", "feet": "ft",
+    "km": "km", "kilometer": "km", "kilometers": "km", "kilometre": "km", "kilometres": "km",
+    "h": "h", "hour": "h", "hours": "h", "kmh": "kmh", "kph": "kmh", "mph": "mph",
+    "kn": "kn", "knot": "kn", "knots": "kn", "db": "db", "decibel": "db", "decibels": "db",
 }  # fmt: skip
 
 
@@ -594,12 +626,14 @@ def header_name(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str 
     unit: str | None = None
     for bracketed in _BRACKETED.findall(lowered):
         words = _WORD.findall("".join(bracketed))
-        if words and all(word in _UNIT_SPELLING for word in words):
+        if words and all(word in _UNIT_SPELLING for word in words) and unit_text(" ".join(words)):
             unit = unit_text(" ".join(words))
     words = _WORD.findall(_BRACKETED.sub(" ", lowered))
     trailing: list[str] = []
     while words and words[-1] in _UNIT_SPELLING:
         trailing.insert(0, words.pop())
+    while trailing and trailing[0] == "per":  # "per" joins two units ("meters per second") only
+        words.append(trailing.pop(0))
     if trailing and words and words[-1] == "in":  # "Frequency in Hz", "Angle of attack, in degrees"
         words.pop()
     if unit is None and trailing:
@@ -617,9 +651,11 @@ def refuse_reordered_header(
     reader: str,
     aliases: Mapping[str, str] | None = None,
     units: Sequence[str | None] | None = None,
+    target: str | None = None,
     path: Path | None = None,
 ) -> None:
-    """DataFormatError when the header lists ``names`` in another order, or in other units.
+    """DataFormatError when the header lists ``names`` in another order, or in other units, or
+    names the ``target`` over one of them.
 
     Rows are read by position, so such a file would be read with its columns swapped,
     silently wrong; it is refused rather than reordered, so that every message keeps the
@@ -632,6 +668,9 @@ def refuse_reordered_header(
     refused too, since its numbers would be read in the wrong unit. ``listing`` names the
     columns ("the model's features"), ``reader`` who reads them ("the model"); the error names
     ``source`` and the header's line, and keeps ``path``, the line and the first column out of place.
+    ``target`` is the name of the column the features predict (known by its aliases too): in a
+    header of features only (``names`` without it), a column of that name holds the target's
+    values, which would be read as a feature's.
     """
     if table.header is None:
         return
@@ -639,6 +678,16 @@ def refuse_reordered_header(
     read = [header_name(name, known) for name in table.header]
     given = [(column or name.strip()).lower() for (column, _), name in zip(read, table.header, strict=True)]
     expected = [name.lower() for name in names]
+    if target is not None and target.lower() not in expected and target.lower() in given:
+        column = given.index(target.lower()) + 1
+        raise DataFormatError(
+            f"{source}: line {table.header_line}: column {column} ({table.header[column - 1]}) names the "
+            f"target, {target}, not one of {listing} ({', '.join(names)}) that {reader} reads: drop the "
+            "target's column",
+            path=path,
+            line=table.header_line,
+            column=column,
+        )
     # one known name over another column is enough: the other names may be ones it does not know
     misplaced = [
         column
