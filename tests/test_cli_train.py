@@ -22,8 +22,8 @@ from glassnet._checks import metric_text
 from glassnet._files import LOCK_NAME
 from glassnet.checkpoint import load_checkpoint, save_checkpoint
 from glassnet.cli import build_parser, main
-from glassnet.cli._train import config_from_args, seconds_text
-from glassnet.train import TrainConfig
+from glassnet.cli._train import config_from_args, run_notes, seconds_text
+from glassnet.train import TrainConfig, Trainer
 from glassnet.train._engines import NumpyEngine
 
 QUICK = ["--hidden", "32,32", "--epochs", "40", "--batch-size", "64", "--lr", "5e-3", "--warmup-epochs", "2"]
@@ -1154,21 +1154,37 @@ TINY_AIRFOIL = ["--hidden", "4", "--fourier-features", "0", "--quiet", "--no-plo
     [
         (3, [], "2 epochs"),  # the default warm-up, 20 epochs, in a run of 3
         (2, [], "1 epoch"),  # in the singular
-        (3, ["--warmup-epochs", "2"], None),
+        # one epoch shorter than the run: its one cosine epoch runs at η₀, as the note's advice led to
+        (4, ["--warmup-epochs", "3"], "3 epochs"),
+        (4, ["--warmup-epochs", "2"], None),  # a cosine of two epochs: η₀, then η₀/2
         (3, ["--schedule", "constant"], None),
     ],
 )
-def test_a_warm_up_as_long_as_the_run_is_noted(
+def test_a_warm_up_that_leaves_no_epoch_to_decay_in_is_noted(
     epochs: int, options: list[str], over: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     capsys.readouterr()
     argv = ["train", "airfoil", "--epochs", str(epochs), *TINY_AIRFOIL, *options, "--out", str(tmp_path)]
     assert main(argv) == 0
+    warmup = options[1] if options and options[0] == "--warmup-epochs" else "20"
     note = (
-        f"glassnet train airfoil: note: the warm-up of 20 epochs is not shorter than the run of {epochs}: the rate "
-        f"rises to --lr over {over} and does not decay; give --warmup-epochs a smaller number\n"
+        f"glassnet train airfoil: note: the warm-up of {warmup} epochs leaves the run of {epochs} no epoch to "
+        f"decay in: the rate rises to --lr over {over} and stays there; give --warmup-epochs at most "
+        f"{epochs - 2}\n"
     )
     assert capsys.readouterr().err == (note if over is not None else "")
+
+
+@pytest.mark.parametrize(
+    ("epochs", "warmup", "decays"), [(4, 3, False), (4, 2, True), (2, 1, False), (2, 0, True)]
+)
+def test_the_note_on_the_warm_up_says_what_the_trainers_rates_do(
+    epochs: int, warmup: int, decays: bool
+) -> None:
+    config = TrainConfig(epochs=epochs, warmup_epochs=warmup, hidden=(2,), fourier_features=0)
+    trainer = Trainer(config, np.zeros((4, 2)), np.arange(4.0))
+    rates = [trainer.learning_rate(epoch) for epoch in range(epochs)]
+    assert (rates[-1] < max(rates)) == decays and bool(run_notes(config)) == (not decays)
 
 
 @pytest.mark.parametrize(

@@ -535,13 +535,14 @@ def check_run(config: TrainConfig, split: SplitSettings, n_features: int) -> Non
 def run_notes(config: TrainConfig) -> list[str]:
     """Settings that do something other than their names suggest, each said in a line."""
     notes = []
-    if config.schedule == "cosine" and config.warmup_epochs >= config.epochs > 1:
-        # the warm-up is cut to all epochs but the last, so the cosine never gets to decay
-        rising = config.epochs - 1
+    if config.schedule == "cosine" and config.epochs > 1 and config.warmup_epochs >= config.epochs - 1:
+        # the warm-up is cut to all epochs but the last at most, and a cosine of one epoch runs it
+        # at its start, η₀: the rate never gets to decay
+        rising = min(config.warmup_epochs, config.epochs - 1)
         notes.append(
-            f"the warm-up of {config.warmup_epochs} epochs is not shorter than the run of "
-            f"{config.epochs}: the rate rises to --lr over {rising} epoch{'s' if rising > 1 else ''} and "
-            "does not decay; give --warmup-epochs a smaller number"
+            f"the warm-up of {config.warmup_epochs} epochs leaves the run of {config.epochs} no epoch to "
+            f"decay in: the rate rises to --lr over {rising} epoch{'s' if rising > 1 else ''} and stays "
+            f"there; give --warmup-epochs at most {config.epochs - 2}"
         )
     if config.schedule == "step" and config.step_size >= config.epochs > 1:
         # the first decay would come at epoch step_size, after the last (a run of one epoch has

@@ -141,8 +141,8 @@ class TrainConfig:
             step_size epochs) or "exponential" (× gamma every epoch). Default "cosine".
             ``--schedule``.
         warmup_epochs: Linear warm-up epochs (cosine only), from η₀·warmup_start_factor up
-            to η₀; a run of no more epochs than this warms up over all but its last epoch and
-            does not decay. Default 20. ``--warmup-epochs``.
+            to η₀; a run of at most warmup_epochs + 1 epochs warms up over all but its last
+            epoch and does not decay (its last runs at η₀). Default 20. ``--warmup-epochs``.
         warmup_start_factor: The first warm-up epoch's rate as a fraction of η₀. Default 0.1.
         min_lr_factor: The cosine floor η_min as a fraction of η₀ (cosine only). Default 0.0.
             ``--min-lr-factor``.
