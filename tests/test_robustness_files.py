@@ -410,8 +410,10 @@ def test_two_trainings_into_one_folder_cannot_interleave(
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        for extra in ([], ["--force"]):
-            assert main(["train", "moons", "--epochs", "2", "--out", str(out), "--quiet", *extra]) == 2
+        # --resume too: a run in progress has no resume checkpoint yet, and it was reported as
+        # "no interrupted run to resume in …" rather than as the folder in use
+        for extra in (["--epochs", "2"], ["--epochs", "2", "--force"], ["--resume"]):
+            assert main(["train", "moons", *extra, "--out", str(out), "--quiet"]) == 2
             err = capsys.readouterr().err
             assert err.count("\n") == 1 and f"{out} is in use" in err and f"pid {holder.pid}" in err, err
         assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]

@@ -586,9 +586,12 @@ def load_resume(folder: str | os.PathLike[str]) -> Checkpoint:
     state or a run description (``info``) that glassnet did not write.
     """
     path = Path(folder) / RESUME_FILE
+    if Path(folder).is_dir():
+        # locked before the checkpoint is looked for: a run still in progress there has none
+        # yet, and is refused as the folder in use, not as nothing to resume
+        _lock_if_held(Path(folder))
     if not path.is_file():
         raise FileNotFoundError(f"no interrupted run to resume in {folder} (no {RESUME_FILE})")
-    _lock_if_held(Path(folder))
     checkpoint = load_checkpoint(path)
     if checkpoint.resume is None or checkpoint.config is None:
         raise ValueError(f"{path} holds no resume state")
