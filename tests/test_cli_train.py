@@ -815,7 +815,7 @@ def test_an_option_the_run_would_ignore_is_refused(
 def test_the_same_options_are_taken_where_they_apply(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    small = ["--epochs", "2", "--hidden", "4", "--quiet", "--no-plots", "--warmup-epochs", "1"]
+    small = ["--epochs", "2", "--hidden", "4", "--quiet", "--no-plots", "--warmup-epochs", "0"]
     options = [
         *small,
         "--optimizer",

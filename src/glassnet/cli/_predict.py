@@ -165,10 +165,10 @@ def input_check(
     target: str | None = None,
 ) -> Check:
     """The checks of the rows ``predict`` reads, for :func:`parse_table`: a header that lists the
-    model's features in another order, or names the model's ``target`` over one, is refused; a row is bad where an airfoil magnitude is
-    ≤ 0 (as ``load_airfoil`` refuses it), and where the preprocessing refuses a value
-    (:func:`domain_errors`) for a model of ``dtype``. Each bad row is named, with the lines
-    that do not parse."""
+    model's features in another order, or names the model's ``target`` over one, is refused; a
+    row is bad where an airfoil magnitude is ≤ 0 (as ``load_airfoil`` refuses it), and where the
+    preprocessing refuses a value (:func:`domain_errors`) for a model of ``dtype``. Each bad row
+    is named, with the lines that do not parse."""
 
     def check(table: Table) -> list[DataFormatError]:
         refuse_reordered_header(

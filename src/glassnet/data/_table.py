@@ -584,10 +584,9 @@ def column_alias(name: str) -> str:
 
 # Unit words a header may give with a column's name ("freq_hz", "Velocity [m/s]", "AOA (deg)"),
 # each as unit_text spells it: dropped before the name is looked up among the aliases, and
-# compared with the unit the column is read in.
-# Units spelled out count as their symbols ("Chord length, in meters", "Free-stream velocity, in
-# meters per second", UCI's own descriptions): unknown words, they were neither dropped nor
-# compared, and a header naming radians or swapped columns in words was read by position.
+# compared with the unit the column is read in. Units spelled out count as their symbols
+# ("Chord length, in meters", "Free-stream velocity, in meters per second": UCI's descriptions);
+# as unknown words they were neither dropped nor compared, and such a header was not read.
 _UNIT_SPELLING = {
     "hz": "hz", "hertz": "hz", "hertzs": "hz", "khz": "khz", "kilohertz": "khz",
     "mhz": "mhz", "megahertz": "mhz", "rad": "rad", "radian": "rad", "radians": "rad",
