@@ -14,6 +14,7 @@ import pytest
 
 from conftest import load_benchmark, require_torch, shared_airfoil
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Preprocessor, load_airfoil
+from glassnet.torch_bridge import TORCH_MISSING
 from glassnet.train import AIRFOIL_FOURIER_SIGMA, SplitSettings
 
 
@@ -171,7 +172,7 @@ def test_bad_arguments_are_one_line_before_any_run(
     assert "error: " in last and says in last
 
 
-NO_TORCH = "PyTorch is not installed; install the extra with: pip install 'glassnet[torch]'"
+NO_TORCH = TORCH_MISSING
 
 
 def test_the_single_setting_shares_a_longer_activation_list(bench: ModuleType) -> None:

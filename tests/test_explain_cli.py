@@ -359,3 +359,30 @@ def test_a_figure_of_more_weights_than_it_can_label_is_refused_before_any_file(
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wide.json"]
     assert main(["explain", str(spec), "--no-torch", "-o", str(out)]) == 0  # without the figure
+
+
+@pytest.mark.parametrize("name", ["net.svg", "net.PNG", "net.pdf"])
+def test_an_output_named_as_an_image_is_refused_before_anything_is_computed(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-o net.svg wrote the text of the explanation under an image's name, exit 0 (where --figure
+    refuses .pdf); refused now, with what to use instead, and nothing written. --format takes it."""
+    out = tmp_path / name
+    assert main(["explain", "--example", "exercise", "--no-torch", "-o", str(out)]) == 2
+    suffix = Path(name).suffix.lower()
+    assert capsys.readouterr().err == (
+        f"glassnet explain: error: {out} ends in {suffix}, an image's suffix, and an explanation is text "
+        "(.txt, .md, .tex or .json); draw the network with save_figure (--figure FILE.png or FILE.svg), or "
+        "name the format (format=, --format) to write the text under that name\n"
+    )
+    assert not out.exists()
+    assert main(["explain", "--example", "exercise", "--no-torch", "-o", str(out), "--format", "text"]) == 0
+    assert "=====" in out.read_text(encoding="utf-8")
+
+
+def test_save_refuses_an_image_name_unless_told_the_format(tmp_path: Path) -> None:
+    explanation = explain_exercise(check_torch=False)
+    with pytest.raises(ValueError, match=r"net\.pdf ends in \.pdf, an image's suffix"):
+        explanation.save(tmp_path / "net.pdf")
+    assert not (tmp_path / "net.pdf").exists()
+    assert explanation.save(tmp_path / "net.pdf", format="latex").read_text(encoding="utf-8").startswith("\\")

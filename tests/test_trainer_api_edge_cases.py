@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import shared_airfoil
+from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.data import load_airfoil
 from glassnet.spec import MLPSpec, build_mlp
 from glassnet.train import (
@@ -282,6 +283,19 @@ def test_train_result_repr_is_short() -> None:
         repr(odd)
         == "TrainResult(status='x', members=0, epochs=None, best_epochs=[], seconds=None, sizes=None, records=0)"
     )
+
+
+def test_a_checkpoint_repr_is_one_line(tmp_path: Path) -> None:
+    """A checkpoint's generated repr printed every weight, array and history record (about
+    0.5 MB for the default recipe) when one was shown in a REPL or a notebook."""
+    run = _small_run()
+    built = Checkpoint(
+        run.spec, run.weights, history=run.history, info={"task": "mine"}, activations=run.activations
+    )
+    text = repr(load_checkpoint(save_checkpoint(tmp_path / "model.npz", built)))
+    assert len(text) < 300 and "\n" not in text and "array" not in text, text
+    assert text.startswith("Checkpoint(sizes=(2, 4, 1), members=2, ") and "task='mine'" in text
+    assert f"records={len(run.history)}" in text and text.endswith("resume=None)")
 
 
 def test_an_ensemble_shows_its_members_not_their_weights() -> None:

@@ -137,6 +137,21 @@ class Checkpoint:
     resume: ResumeState | None = None
     activations: list[str] | None = None
 
+    def __repr__(self) -> str:
+        """A line, not every weight and history record (a default run's would be about 0.5 MB)."""
+        # as robust as the generated repr was: a checkpoint built by hand may hold anything
+        parts = [f"sizes={getattr(self.spec, 'sizes', None)}", f"members={len(self.members)}"]
+        if self.activations is not None:
+            parts.append(f"activations={self.activations}")
+        parts.append(f"task={self.info.get('task')!r}" if isinstance(self.info, dict) else "info=?")
+        parts.append(f"epochs={getattr(self.config, 'epochs', None)}")
+        parts.append(f"metrics={sorted(self.metrics) if isinstance(self.metrics, dict) else '?'}")
+        parts.append(f"records={len(self.history)}")
+        if self.arrays:
+            parts.append(f"arrays={sorted(self.arrays)}")
+        parts.append(f"resume={'kept' if self.resume is not None else None}")
+        return f"Checkpoint({', '.join(parts)})"
+
     def __post_init__(self) -> None:
         _check_members(self.members)
 

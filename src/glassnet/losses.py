@@ -61,7 +61,12 @@ def overflow_advice(dtype: npt.DTypeLike, *, learning_rate: bool = True) -> str:
 
 
 class Loss:
-    """Base class: subclasses define ``elementwise`` and ``elementwise_grad``."""
+    """Base class: subclasses define the element-wise loss ℓ(ŷ, y) (``elementwise``) and
+    ∂ℓ/∂ŷ (``elementwise_grad``); L = Σ ℓ / M over the M elements ("mean") or Σ ℓ ("sum").
+
+    Shapes: ŷ (N, K); y of ŷ's shape, or (N,) for ŷ (N, 1) in ``loss(ŷ, y)``; L a float;
+    ``backward()`` → dL/dŷ of ŷ's shape.
+    """
 
     name: ClassVar[str]
     default_reduction: ClassVar[Reduction] = "mean"
@@ -245,6 +250,8 @@ class LogisticLoss(Loss):
 
     Labels outside the chosen convention are refused; ``strict_labels=False`` applies the
     formula to any finite y as written (the exercise's sheet does this with y = −1).
+
+    Shapes: as :class:`Loss`, logits ŷ (N, K) and labels y of their shape ((N,) for ŷ (N, 1)).
     """
 
     name = "logistic"
@@ -345,7 +352,10 @@ class LogisticLoss(Loss):
 
 
 class MSELoss(Loss):
-    """Mean squared error: ℓ = (ŷ − y)², ∂ℓ/∂ŷ = 2 (ŷ − y); mean over all elements by default."""
+    """Mean squared error: ℓ = (ŷ − y)², ∂ℓ/∂ŷ = 2 (ŷ − y); mean over all elements by default.
+
+    Shapes: as :class:`Loss`, ŷ (N, K) and y of its shape ((N,) for ŷ (N, 1)).
+    """
 
     name = "mse"
     nonfinite_shows_in_value = True
@@ -404,7 +414,10 @@ class MSELoss(Loss):
 
 
 class HalfSquaredError(Loss):
-    """The textbook form ½ Σ (ŷ − y)²: ℓ = ½ (ŷ − y)², ∂ℓ/∂ŷ = ŷ − y; summed by default."""
+    """The textbook form ½ Σ (ŷ − y)²: ℓ = ½ (ŷ − y)², ∂ℓ/∂ŷ = ŷ − y; summed by default.
+
+    Shapes: as :class:`Loss`, ŷ (N, K) and y of its shape ((N,) for ŷ (N, 1)).
+    """
 
     name = "half_sse"
     default_reduction = "sum"
@@ -439,6 +452,8 @@ class BCELoss(Loss):
     this definition). ε is ``eps``, by default 1e-12; in float32 the upper end is 1 − 1e-7, where
     1 − 1e-12 rounds to 1, and the lower end stays 1e-12, which float32 holds.
     For a model that outputs a logit, ``LogisticLoss`` is exact and better conditioned.
+
+    Shapes: as :class:`Loss`, probabilities p (N, K) and targets y of their shape ((N,) for p (N, 1)).
     """
 
     name = "bce"

@@ -58,7 +58,11 @@ __all__ = [
 # torch's Softplus returns z where z > threshold: from 20 (its default) up, that is
 # log1p(e^-20) = 2.1e-9 or less away from glassnet's exact log(1 + e^z)
 SOFTPLUS_MIN_THRESHOLD = 20.0
-TORCH_MISSING = "PyTorch is not installed; install the extra with: pip install 'glassnet[torch]'"
+TORCH_MISSING = (
+    "PyTorch is not installed; install the extra with: pip install 'glassnet[torch]' (on Linux PyPI's "
+    "torch is the CUDA build, several GB; for the CPU-only one, first: pip install torch --index-url "
+    "https://download.pytorch.org/whl/cpu)"
+)
 TORCH_BROKEN = "PyTorch is installed but cannot be imported: {error}"
 
 

@@ -83,6 +83,8 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--figure must end in .png or .svg, got {args.figure!r}")
     if args.output == STDOUT:  # -o -: standard output, as without -o (and as glassnet predict -o -)
         args.output = None
+    if args.output is not None and args.format is None:
+        format_for(args.output)  # an image's name refused before anything is computed
     outputs = [
         (option, path)
         for option, path in (("-o", args.output), ("--figure", args.figure))

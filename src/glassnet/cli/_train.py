@@ -185,7 +185,9 @@ def register(subparsers: Any) -> None:
         description="Split airfoil (test part held out by --seed), train, report RMSE/MAE/R² in dB.",
     )
     airfoil.add_argument(
-        "--data", metavar="PATH", help="airfoil file (default: $GLASSNET_DATA, cache, ../shared/data)"
+        "--data",
+        metavar="PATH",
+        help="airfoil file (default: $GLASSNET_DATA, the cache, ../shared/data beside a source checkout)",
     )
     airfoil.add_argument(
         "--no-log-features", action="store_true", help="do not take the log of frequency and thickness"
@@ -312,7 +314,8 @@ def _add_common(
     opt.add_argument(
         "--no-cuda-graph",
         action="store_true",
-        help="on cuda, run every step eagerly instead of replaying it from a captured CUDA graph",
+        help="with --engine torch --device cuda --float32, run every step eagerly instead of replaying "
+        "it from a captured CUDA graph (every other run steps eagerly)",
     )
     opt.add_argument(
         "--threads",

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 Format = Literal["text", "markdown", "latex", "json"]
 FORMATS: tuple[Format, ...] = ("text", "markdown", "latex", "json")
 SUFFIXES: dict[str, Format] = {".txt": "text", ".md": "markdown", ".tex": "latex", ".json": "json"}
+# names of images, where text written without a word would make a file no viewer opens
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".svg", ".pdf", ".eps", ".ps", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".webp"}
+)
 
 MAX_STEPS = 1000
 """The most gradient-descent steps an explanation (a spec, ``--steps``, ``explain(steps=...)``) may ask for."""
@@ -133,7 +137,8 @@ class Explanation:
 
     def save(self, path: str | os.PathLike[str], format: Format | None = None) -> Path:
         """Write the explanation to ``path`` atomically; the format defaults from the suffix
-        (.md markdown, .tex latex, .json json, anything else text)."""
+        (.md markdown, .tex latex, .json json, anything else text; an image's suffix, such as
+        .png or .pdf, is refused: :func:`format_for`)."""
         chosen = format if format is not None else format_for(path)
         return atomic_write_text(path, self.render(chosen))
 
@@ -248,8 +253,16 @@ def _power_e(exponent: str) -> str:
 
 
 def format_for(path: str | os.PathLike[str]) -> Format:
-    """The format ``save`` picks for ``path``: .txt text, .md markdown, .tex latex, .json json, else text."""
-    return SUFFIXES.get(Path(path).suffix.lower(), "text")
+    """The format ``save`` picks for ``path``: .txt text, .md markdown, .tex latex, .json json, else
+    text; ValueError for an image's suffix (.png, .svg, .pdf, …), which would name a text file."""
+    suffix = Path(path).suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        raise ValueError(
+            f"{os.fspath(path)} ends in {suffix}, an image's suffix, and an explanation is text (.txt, .md, "
+            ".tex or .json); draw the network with save_figure (--figure FILE.png or FILE.svg), or name "
+            "the format (format=, --format) to write the text under that name"
+        )
+    return SUFFIXES.get(suffix, "text")
 
 
 def _largest(differences: list[float]) -> float | None:

@@ -11,6 +11,7 @@ from glassnet.train._metrics import (
     decision_threshold,
     regression_metrics,
 )
+from glassnet.train._signals import StopSignals
 from glassnet.train._tasks import (
     AIRFOIL_FOURIER_SIGMA,
     DEFAULT_FOURIER_SIGMA,
@@ -51,6 +52,7 @@ __all__ = [
     "ResumeState",
     "Run",
     "SplitSettings",
+    "StopSignals",
     "TrainConfig",
     "TrainResult",
     "Trainer",

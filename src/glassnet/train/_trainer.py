@@ -311,7 +311,7 @@ class Trainer:
     of y before standardisation) for the reported RMSE and MAE. ``progress`` shows a
     tqdm bar on a terminal. ``callback(trainer, record)`` runs after every epoch;
     ``trainer.request_stop()`` (or, with ``handle_sigint``, Ctrl-C while ``run`` is active;
-    inside a :class:`~glassnet.train._signals.StopSignals` scope SIGTERM and SIGHUP too) stops after the current batch
+    inside a :class:`~glassnet.train.StopSignals` scope SIGTERM and SIGHUP too) stops after the current batch
     with a :class:`ResumeState`. A signal reaches the Trainer only when ``run`` is in the main thread
     (see :func:`~glassnet.train._signals.catchable_stop_signals`); in another thread Ctrl-C raises KeyboardInterrupt in
     the main thread as usual, and ``request_stop()`` from there stops the run.
@@ -453,7 +453,7 @@ class Trainer:
 
         With ``handle_sigint``, Ctrl-C stops the run after the current batch, and a second one
         at once: the run installs its handler and puts the previous one back. Inside a
-        :class:`~glassnet.train._signals.StopSignals` scope (the ``glassnet train`` command's) every stop signal
+        :class:`~glassnet.train.StopSignals` scope (the ``glassnet train`` command's) every stop signal
         (:data:`~glassnet.train._signals.STOP_SIGNALS`: Ctrl-C, SIGTERM, SIGHUP) does so, through the scope's handlers,
         which hold the signals back once the run has ended.
         """
@@ -503,7 +503,7 @@ class Trainer:
 
     def _install_stop_handlers(self) -> dict[int, Any]:
         """Catch Ctrl-C (SIGINT), if it reaches Python; return the handler it replaced. Outside a
-        :class:`~glassnet.train._signals.StopSignals` scope, SIGTERM and SIGHUP are left to the program: in a script
+        :class:`~glassnet.train.StopSignals` scope, SIGTERM and SIGHUP are left to the program: in a script
         they end it, as a library must not keep a process alive that was told to end."""
         if not self.handle_sigint:
             return {}
