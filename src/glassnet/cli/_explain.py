@@ -83,8 +83,6 @@ def handle(args: argparse.Namespace) -> int:
         raise ValueError(f"--figure must end in .png or .svg, got {args.figure!r}")
     if args.output == STDOUT:  # -o -: standard output, as without -o (and as glassnet predict -o -)
         args.output = None
-    if args.output is not None and args.format is None:
-        format_for(args.output)  # an image's name refused before anything is computed
     outputs = [
         (option, path)
         for option, path in (("-o", args.output), ("--figure", args.figure))
@@ -101,6 +99,8 @@ def handle(args: argparse.Namespace) -> int:
             refuse_same_file(
                 path, args.spec, f"{option} {path} is the spec file {args.spec}; give another name"
             )
+    if args.output is not None and args.format is None:
+        format_for(args.output)  # an image's name refused before anything is computed
     for option, path in outputs:
         # on the name as given, which keeps a trailing separator ("out/" names a folder); then ~
         # expanded once, for the checks and the writes alike (a shell leaves "-o=~/x.tex" as it is)
