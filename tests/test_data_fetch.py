@@ -209,6 +209,11 @@ def _bad_payloads(uci_dat: bytes) -> dict[str, tuple[bytes, str]]:
             # named alone: the rows and means it has are the published ones
             r"is not the published airfoil data \(rows differ \(correlation with the target\): [^;]*\); nothing was written$",
         ),
+        "rows-reordered": (  # the published rows, which a seed would split otherwise
+            _zip({"airfoil_self_noise.dat": "\n".join(lines[::-1]).encode()}),
+            r"is not the published airfoil data \(the published rows in another order, which a split by "
+            r"seed draws otherwise\); nothing was written$",
+        ),
         "missing-rows": (
             _zip({"airfoil_self_noise.dat": "\n".join(lines[:1000]).encode()}),
             r"1000 rows, expected 1503; .*nothing was written",
@@ -257,6 +262,7 @@ def _flag_encrypted(archive: bytes) -> bytes:
         "corrupt-deflate-data",
         "encrypted-member",
         "changed-number",
+        "rows-reordered",
         "missing-rows",
         "corrupt-number",
         "html-page",

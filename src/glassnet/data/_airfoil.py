@@ -7,6 +7,7 @@ sound pressure level in dB.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from collections.abc import Sequence
@@ -100,6 +101,14 @@ say nothing of which values share a row (a column sorted on its own keeps its me
 
 CORRELATIONS_ATOL = 1e-6
 """Absolute tolerance on each correlation when a file is compared with the published data."""
+
+AIRFOIL_ROWS_SHA256 = "11fab2c660f61031935f9995d27929df39a175d3551271b397c8aa254b19b6b6"
+"""SHA-256 of the published table's float64 values, little-endian, row by row in the published
+order (UCI's ``airfoil_self_noise.dat``, first row 800 Hz at 0°, last 6300 Hz at 15.6°)."""
+
+AIRFOIL_SORTED_ROWS_SHA256 = "165e459637cd0c7ec1bccd62a6c20758aae2e4d9b8cdf38cba7da4a89a966911"
+"""The same of its rows sorted (by frequency, then angle, chord, velocity, thickness, level):
+the published rows whatever their order."""
 
 HOW_TO_GET = (
     "get it with `glassnet data fetch airfoil` (downloads the UCI archive into the cache), "
@@ -384,8 +393,9 @@ def positive_magnitude_errors(
 
 def compare_with_published(given: npt.ArrayLike) -> list[str]:
     """How a (N, 6) table differs from the published data (row count, column means, each
-    feature's correlation with the target); empty if it matches. The rows may come in any order.
-    Another shape (the 5 features alone) raises ValueError."""
+    feature's correlation with the target, and, for the published rows, their order, by which a
+    seed splits them); empty if it matches. Another shape (the 5 features alone) raises
+    ValueError."""
     table: FloatArray = np.asarray(as_float_array(given, name="table", finite=False), dtype=np.float64)
     if table.ndim != 2 or table.shape[1] != len(COLUMN_NAMES):  # the 5 features alone: no target
         raise ValueError(
@@ -409,7 +419,17 @@ def compare_with_published(given: npt.ArrayLike) -> list[str]:
         problems.append(
             f"rows differ (correlation with the target): {_differing(off, correlations, AIRFOIL_TARGET_CORRELATIONS, '.6f')}"
         )
+    elif _rows_digest(table) != AIRFOIL_ROWS_SHA256:
+        # a split draws rows by their positions: a seed splits these otherwise than the published file
+        by_value = table[np.lexsort(table.T[::-1])]  # (N, 6), sorted by column 0, then 1, …
+        if _rows_digest(by_value) == AIRFOIL_SORTED_ROWS_SHA256:
+            problems.append("the published rows in another order, which a split by seed draws otherwise")
     return problems
+
+
+def _rows_digest(table: FloatArray) -> str:
+    """SHA-256 of a table's float64 values, little-endian, row by row."""
+    return hashlib.sha256(np.ascontiguousarray(table, dtype="<f8").tobytes()).hexdigest()
 
 
 def _differing(off: npt.NDArray[np.bool_], values: FloatArray, published: FloatArray, spec: str) -> str:
