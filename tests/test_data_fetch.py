@@ -138,8 +138,8 @@ def test_fetch_replaces_a_file_of_other_bytes_only_when_forced(
     with pytest.raises(
         FileExistsError,
         match=re.escape(
-            f"{target} exists and holds other bytes than the download; it is kept: use --force "
-            "(force=True) to replace it, or choose another folder with dest (--dest)"
+            f"{target} exists and is not the published data (a copy of one's own?); it is kept: use "
+            "--force (force=True) to replace it with the download, or choose another folder with dest (--dest)"
         ),
     ):
         fetch_airfoil(url=archive, dest=dest, progress=False)
@@ -150,6 +150,11 @@ def test_fetch_replaces_a_file_of_other_bytes_only_when_forced(
     os.utime(target, ns=(written - 10**9, written - 10**9))  # a second earlier: a rewrite would show
     fetch_airfoil(url=archive, dest=dest, progress=False)
     assert target.stat().st_mtime_ns == written - 10**9 and target.read_bytes() == uci_dat
+    # the published table in another format (a mirror's CSV, a copy fetched from one) is a good
+    # copy too: kept, where it was refused as a copy of one's own
+    as_csv = shared_airfoil().read_bytes()
+    target.write_bytes(as_csv)
+    assert fetch_airfoil(url=archive, dest=dest, progress=False) == target and target.read_bytes() == as_csv
 
 
 def test_cli_fetch_keeps_a_file_of_other_bytes_without_force(
@@ -162,8 +167,9 @@ def test_cli_fetch_keeps_a_file_of_other_bytes_without_force(
     assert main(fetch) == 2
     err = capsys.readouterr().err
     assert err == (
-        f"glassnet data fetch: error: {target} exists and holds other bytes than the download; it is kept: "
-        "use --force (force=True) to replace it, or choose another folder with dest (--dest)\n"
+        f"glassnet data fetch: error: {target} exists and is not the published data (a copy of one's own?); "
+        "it is kept: use --force (force=True) to replace it with the download, or choose another folder with "
+        "dest (--dest)\n"
     )
     assert target.read_text() == "my own copy"
     assert main([*fetch, "--force"]) == 0

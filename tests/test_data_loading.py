@@ -797,6 +797,8 @@ def test_read_feature_rows_rejects_bad_rows(text: str, pattern: str, tmp_path: P
             "Freq,AOA,Chord length in millimetres,Velocity,Thickness",
             r"column 3 .* names a unit other than m, ",
         ),
+        ("Freq,AOA,Chord (inches),Velocity,Thickness", r"column 3 .* names a unit other than m, "),
+        ("Freq,AOA,Chord,Velocity (miles per hour),Thickness", r"column 4 .* names a unit other than m/s, "),
         (
             "Frequency, in Hertzs;Angle of attack, in degrees;Free-stream velocity, in meters per second;"
             "Chord length, in meters;Suction side displacement thickness, in meters",
@@ -838,6 +840,7 @@ def test_read_feature_rows_refuses_a_header_in_other_units_or_a_commented_one_in
         '"Frequency, in Hertzs","Angle of attack, in degrees","Chord length, in meters",'
         '"Free-stream velocity, in meters per second","Suction side displacement thickness, in meters"',
         "Frequency (hertz),AOA (degrees),Chord (metres),Velocity (metres per second),Thickness (meters)",
+        "Frequency (per second),Angle of attack,Chord,Velocity,Thickness",  # a rate: Hz
     ],
 )
 def test_read_feature_rows_reads_a_header_in_the_columns_units(header: str, tmp_path: Path) -> None:
@@ -865,6 +868,12 @@ def test_the_unit_words_in_brackets_are_read_only_when_they_are_units() -> None:
     # "per" joins two units only: a name ending in it is no name with a unit
     assert header_name("Chord per", COLUMN_ALIASES) == (None, None)
     assert header_name("Chord (per)", COLUMN_ALIASES) == ("chord_length", None)
+    assert header_name("Frequency (per second)", COLUMN_ALIASES) == ("frequency", None)  # a rate: Hz
+    # a spelled-out unit word ends a name as a unit only after "in" (or in brackets)
+    assert header_name("Angle of attack, second", COLUMN_ALIASES) == (None, None)
+    assert header_name("Chord length (inches)", COLUMN_ALIASES) == ("chord_length", "inch")
+    assert header_name("Velocity (miles per hour)", COLUMN_ALIASES) == ("velocity", "mih")
+    assert header_name("Velocity (km/hr)", COLUMN_ALIASES) == ("velocity", "kmh")
 
 
 def test_read_feature_rows_missing_file(tmp_path: Path) -> None:
@@ -1119,6 +1128,17 @@ def test_a_first_line_that_numbers_the_columns_is_a_header_with_a_warning(first:
         table = table_module.parse_table(f"{first}\n{rest}", source="in.csv", column_names=["a", "b", "c"])
     assert table.header == tuple(first.split(",")) and table.header_line == 1
     np.testing.assert_array_equal(table.values, [[4.5, 6, 7], [8, 9, 10]])
+
+
+@pytest.mark.parametrize("text", ["1,2,3\n", "0,1,2", "1,2,3\n\n# no rows after it\n"])
+def test_a_lone_line_that_counts_the_columns_is_a_row(text: str) -> None:
+    """With no rows after it, a counting line is read as the row it is: taken as pandas' header,
+    a one-row file of predict had 'only a header'."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = table_module.parse_table(text, source="in.csv", column_names=["a", "b", "c"])
+    assert table.header is None and table.lines.tolist() == [1]
+    np.testing.assert_array_equal(table.values, [[float(v) for v in text.split("\n")[0].split(",")]])
 
 
 @pytest.mark.parametrize("first", ["0,1", "0,1,3", "2,3,4", "0,1,2.0", "-0,1,2"])

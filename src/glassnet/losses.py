@@ -102,6 +102,16 @@ class Loss:
             raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}, got {reduction!r}")
         self._reduction = reduction
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # a loss pickled before its settings became checked properties holds them as plain
+        # attributes: set through the properties, which check them
+        settings = {
+            name: state.pop(name) for name in ("reduction", "labels", "strict_labels", "eps") if name in state
+        }
+        self.__dict__.update(state)
+        for name, value in settings.items():
+            setattr(self, name, value)
+
     def elementwise(self, prediction: Array, target: Array) -> Array:
         raise NotImplementedError
 
@@ -212,7 +222,9 @@ class Loss:
             )
         self.check_target(target)
         if target.dtype is not prediction.dtype:  # `is`: NumPy keeps one dtype object per built-in type
-            target = target.astype(prediction.dtype)
+            # through as_float_array, which refuses a value beyond the dtype's range (1e39 for
+            # float32) by name, where a cast would make it inf
+            target = as_float_array(target, name=self._target_name, dtype=prediction.dtype, finite=checked)
         return prediction, target
 
     def _prediction_array(self, prediction: npt.ArrayLike, *, finite: bool) -> Array:

@@ -75,9 +75,9 @@ def fetch_airfoil(
     the airfoil data or the file to write is a symbolic link, a FIFO or a device (refused
     before the download), OSError naming the folder when it cannot be written.
 
-    A file already there with the downloaded bytes is kept as it is; one with other bytes (a
-    copy of one's own, another format) is replaced only with ``force``, else FileExistsError
-    naming it, after the download and before any write.
+    A file already there that holds the published data (the downloaded bytes, or the same table
+    in another format) is kept as it is; any other (a copy of one's own) is replaced only with
+    ``force``, else FileExistsError naming it, after the download and before any write.
     """
     check_url(url)
     check_timeout(timeout)
@@ -96,11 +96,15 @@ def fetch_airfoil(
     _verify(data, url=url)
 
     if target.is_file() and not force:
-        if target.read_bytes() == data:
+        existing = target.read_bytes()
+        if existing == data or _is_published(existing):
+            # the same bytes, or the published table in another format (a mirror's CSV, say):
+            # a good copy, kept as it is
             return target
         raise FileExistsError(
-            f"{target} exists and holds other bytes than the download; it is kept: use --force "
-            f"(force=True) to replace it, or choose another folder with {hint}"
+            f"{target} exists and is not the published data (a copy of one's own?); it is kept: "
+            f"use --force (force=True) to replace it with the download, or choose another folder "
+            f"with {hint}"
         )
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -356,6 +360,15 @@ def _extract(payload: bytes, *, url: str) -> bytes:
         raise ValueError(
             f"the archive from {url} is damaged or unreadable ({error}); nothing was written"
         ) from None
+
+
+def _is_published(data: bytes) -> bool:
+    """Whether ``data`` parses to the published airfoil table (:func:`_verify`'s check)."""
+    try:
+        _verify(data, url="the existing file")
+    except ValueError:
+        return False
+    return True
 
 
 def _verify(data: bytes, *, url: str) -> None:

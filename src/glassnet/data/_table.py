@@ -406,6 +406,16 @@ def _parse_lines(
             continue
         rows.append(row)
         lines.append(line_number)
+    if (
+        not rows
+        and not errors
+        and header is not None
+        and header_line is not None
+        and _numbers_the_columns(header, n_columns)
+    ):
+        # a lone line that counts its columns is a row: a header over no rows would be no table
+        rows, lines = [[float(field) for field in header]], [header_line]
+        header = header_line = None
     if header is None and commented is not None:
         # np.savetxt writes its header as a comment ("# frequency,angle_of_attack,…"): names in
         # another order there would swap columns as silently as a plain header's
@@ -537,7 +547,8 @@ def _numbers_the_columns(fields: Sequence[str], n_columns: int) -> bool:
     2, … or 1, 2, 3, …: the header that pandas writes for a frame of unnamed columns
     (``DataFrame(array).to_csv(index=False)``), which was read as a row of data. Two fields are
     left as numbers (a row (0, 1) is a point of a two-feature file as likely as a header), and a
-    count of another width is a row of the wrong width, named as such."""
+    count of another width is a row of the wrong width, named as such; a lone such line, with
+    no rows after it, is read as a row (:func:`_parse_lines`)."""
     return len(fields) == n_columns > 2 and any(
         list(fields) == [str(number) for number in range(start, start + len(fields))] for start in (0, 1)
     )
@@ -599,7 +610,15 @@ _UNIT_SPELLING = {
     "km": "km", "kilometer": "km", "kilometers": "km", "kilometre": "km", "kilometres": "km",
     "h": "h", "hour": "h", "hours": "h", "kmh": "kmh", "kph": "kmh", "mph": "mph",
     "kn": "kn", "knot": "kn", "knots": "kn", "db": "db", "decibel": "db", "decibels": "db",
+    "hr": "h", "inch": "inch", "inches": "inch", "mile": "mi", "miles": "mi",
 }  # fmt: skip
+
+# The words above that are common words too ("second", "per", "feet"): a name ending in them
+# gives a unit only in brackets or after "in" ("Chord length, in meters"), not bare ("Angle of
+# attack, second" is a second angle, not one in seconds)
+_SPELLED_UNITS = frozenset(
+    word for word in _UNIT_SPELLING if len(word) > 3 and word not in ("degree", "degrees", "knot", "knots")
+) | {"per", "sec", "hour", "foot", "feet", "mile", "inch"}
 
 
 _WORD = re.compile(r"[a-z0-9]+")  # a word of a lower-cased header name
@@ -625,7 +644,8 @@ def header_name(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str 
     unit: str | None = None
     for bracketed in _BRACKETED.findall(lowered):
         words = _WORD.findall("".join(bracketed))
-        if words and all(word in _UNIT_SPELLING for word in words) and unit_text(" ".join(words)):
+        # "(per second)" is no unit of the column's, but of a rate: not compared
+        if words and words[0] != "per" and all(word in _UNIT_SPELLING for word in words):
             unit = unit_text(" ".join(words))
     words = _WORD.findall(_BRACKETED.sub(" ", lowered))
     trailing: list[str] = []
@@ -633,7 +653,11 @@ def header_name(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str 
         trailing.insert(0, words.pop())
     while trailing and trailing[0] == "per":  # "per" joins two units ("meters per second") only
         words.append(trailing.pop(0))
-    if trailing and words and words[-1] == "in":  # "Frequency in Hz", "Angle of attack, in degrees"
+    after_in = bool(trailing) and bool(words) and words[-1] == "in"
+    if trailing and not after_in and any(word in _SPELLED_UNITS for word in trailing):
+        words += trailing  # words of the name, not a unit
+        trailing = []
+    if after_in:  # "Frequency in Hz", "Angle of attack, in degrees"
         words.pop()
     if unit is None and trailing:
         unit = unit_text(" ".join(trailing))
