@@ -65,6 +65,17 @@ def _gradcheck(**options: Any) -> Any:
     return gradcheck(model, MSELoss(), np.ones((1, 2)), np.ones(1), **options)
 
 
+_KEPT: list[Any] = []  # the outer Sequentials of _nested_then, alive while their inner ones change
+
+
+def _nested_then(change: Callable[[Sequential, Sequential, Linear], Any]) -> Any:
+    """``change(inner, sibling, outer_layer)`` on two Sequentials held by an outer one, which
+    also holds ``outer_layer``."""
+    inner, sibling, outer_layer = Sequential(Linear(2, 2)), Sequential(Linear(2, 2)), Linear(2, 2)
+    _KEPT.append(Sequential(inner, sibling, outer_layer))
+    return change(inner, sibling, outer_layer)
+
+
 BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     # shapes
     (
@@ -199,26 +210,40 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         "one Linear used twice",
         lambda: Sequential(lin := Linear(2, 2), ReLU(), lin),
         ValueError,
-        r"got a Linear instance that it already holds \(layer at position 2\): "
+        r"got a Linear instance that it, or a Sequential holding it, already holds \(layer at position 2\): "
         r"a module keeps its forward state for backward, .* copy\.deepcopy\(layer\)",
     ),
     (
         "one Linear used twice, once nested",
         lambda: Sequential(Sequential(lin := Linear(2, 2), ReLU()), lin),
         ValueError,
-        r"got a Linear instance that it already holds \(layer at position 1\)",
+        r"got a Linear instance that it, or a Sequential holding it, already holds \(layer at position 1\)",
     ),
     (
         "one Linear appended twice",
         lambda: Sequential(lin := Linear(2, 2), ReLU()).append(lin),
         ValueError,
-        r"got a Linear instance that it already holds \(layer at position 2\)",
+        r"got a Linear instance that it, or a Sequential holding it, already holds \(layer at position 2\)",
+    ),
+    # the module held by an outer Sequential, added to one inside it: the inner one alone did
+    # not hold it, and the gradient of the outer was silently wrong
+    (
+        "a layer of the outer appended to an inner Sequential",
+        lambda: _nested_then(lambda inner, sibling, outer_layer: inner.append(outer_layer)),
+        ValueError,
+        r"got a Linear instance that it, or a Sequential holding it, already holds \(layer at position 1\)",
+    ),
+    (
+        "a layer of one inner Sequential inserted into its sibling",
+        lambda: _nested_then(lambda inner, sibling, outer_layer: inner.insert(0, sibling[0])),
+        ValueError,
+        r"got a Linear instance that it, or a Sequential holding it, already holds \(layer at position 0\)",
     ),
     (
         "Sequential appended to itself",
         lambda: (seq := Sequential(Linear(2, 2))).append(seq),
         ValueError,
-        r"got a Sequential instance that it already holds \(layer at position 1\)",
+        r"got a Sequential instance that it, or a Sequential holding it, already holds \(layer at position 1\)",
     ),
     # optimizers
     (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -231,3 +232,30 @@ def test_mse_keeps_the_residual_of_its_last_call() -> None:
     prediction, target = np.array([[1.5], [-2.0], [0.25]]), np.array([1.0, 1.0, 1.0])
     loss(prediction, target)
     np.testing.assert_array_equal(loss.residual, [[0.5], [-3.0], [-0.75]])
+
+
+class _FlatInput(Linear):
+    """A backward whose dL/dx has lost its rows' axis."""
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return super().backward(grad_out).ravel()
+
+
+class _FirstRowInput(Linear):
+    """A backward whose dL/dx keeps the first row alone."""
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return super().backward(grad_out)[:1]
+
+
+@pytest.mark.parametrize(("layer", "rows", "shape"), [(_FlatInput, 1, "(3,)"), (_FirstRowInput, 4, "(1, 3)")])
+def test_gradcheck_refuses_a_dl_dx_of_another_shape(layer: type[Linear], rows: int, shape: str) -> None:
+    """Compared as they were, the two broadcast against each other and the check read 'all ok'."""
+    rng = np.random.default_rng(0)
+    model = Sequential(layer(3, 2, rng=rng))
+    x, y = rng.normal(size=(rows, 3)), rng.normal(size=(rows, 2))
+    with pytest.raises(
+        ValueError, match=rf"returned dL/dx of shape {re.escape(shape)}, not the input's shape \({rows}, 3\)"
+    ):
+        gradcheck(model, MSELoss(), x, y, check_input=True)
+    assert gradcheck(Sequential(Linear(3, 2, rng=rng)), MSELoss(), x, y, check_input=True).ok

@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import require_torch
 from glassnet import gradcheck, optim
 from glassnet.losses import MSELoss
-from glassnet.nn import MLP, LeakyReLU, Linear, Module, ReLU, Sequential, Tanh
+from glassnet.nn import MLP, LeakyReLU, Linear, Module, Parameter, ReLU, Sequential, Tanh
 from glassnet.spec import MLPSpec, build_mlp, check_weights, spec_of
 from glassnet.torch_bridge import to_torch
 
@@ -365,3 +366,54 @@ def test_a_sequential_of_its_own_is_not_read_as_its_layers() -> None:
     ):
         spec_of(_WithHead())
     assert spec_of(Sequential(MLP([2, 3, 1]))) == MLPSpec((2, 3, 1))  # plain ones are opened up
+
+
+def test_a_sequential_no_longer_held_does_not_refuse_what_its_old_holder_holds() -> None:
+    """The holders are followed only while they still hold it: taken out of the outer Sequential,
+    the inner one takes the outer's layer, which no model then holds twice."""
+    inner, layer = Sequential(Linear(2, 2)), Linear(2, 2)
+    outer = Sequential(inner, layer)
+    with pytest.raises(ValueError, match="or a Sequential holding it, already holds"):
+        inner.append(layer)
+    outer.layers.remove(inner)
+    inner.append(layer)
+    assert [type(module).__name__ for module in inner.layers] == ["Linear", "Linear"]
+
+
+def test_named_parameters_prefix_is_joined_with_a_dot_as_torchs() -> None:
+    """named_parameters("model") gave "model0.weight", where torch's gives "model.0.weight"."""
+    require_torch()
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    ours = [name for name, _ in model.named_parameters("model")]
+    assert ours == [name for name, _ in to_torch(model).named_parameters("model")]
+    assert ours[0] == "model.0.weight"
+    assert next(name for name, _ in model.named_parameters()) == "0.weight"
+
+
+def test_load_state_dict_refuses_a_read_only_parameter_before_loading_any() -> None:
+    """np.copyto failed on it half-way: the layers before it loaded, the rest not, and NumPy's
+    message named no parameter."""
+    model = MLP([2, 2, 1], rng=np.random.default_rng(0))
+    read_only = model[2].weight.data.copy()
+    read_only.flags.writeable = False
+    model[2].weight = Parameter(read_only)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"parameter '2\.weight' holds a read-only array"):
+        model.load_state_dict({name: np.full_like(value, 7.0) for name, value in before.items()})
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MLP([2, 2, 1], rng=np.random.default_rng(0), dtype=np.float32).astype(None),
+        lambda: Linear(2, 2, dtype=None),
+        lambda: MLPSpec((2, 1), dtype=None),
+    ],
+)
+def test_a_dtype_of_none_is_refused_not_read_as_float64(make: Any) -> None:
+    """NumPy reads dtype=None as float64: astype(None) made a float32 model float64, and an
+    optimizer built before it then refused to step."""
+    with pytest.raises(TypeError, match="dtype must be float32 or float64, got None"):
+        make()

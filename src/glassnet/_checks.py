@@ -55,7 +55,10 @@ def shown(value: Any, limit: int = 200) -> str:
 
 
 def as_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
-    """Return ``dtype`` as a NumPy dtype, accepting only float32 and float64."""
+    """Return ``dtype`` as a NumPy dtype, accepting only float32 and float64 (not None, which
+    NumPy reads as float64: ``astype(None)`` would turn a float32 model into float64)."""
+    if dtype is None:
+        raise TypeError("dtype must be float32 or float64, got None")
     try:
         resolved = np.dtype(dtype)
     except TypeError as error:

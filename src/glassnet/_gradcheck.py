@@ -145,6 +145,11 @@ def gradcheck(
 
     targets = [(name, parameter.data) for name, parameter in checked.named_parameters()]
     if check_input:
+        if np.shape(grad_input) != x64.shape:  # compared as it is, it broadcast against dL/dx and passed
+            raise ValueError(
+                f"gradcheck: {type(model).__name__}.backward returned dL/dx of shape {np.shape(grad_input)}, "
+                f"not the input's shape {x64.shape}: the backward is wrong"
+            )
         targets.append(("input", x64))
         analytic["input"] = grad_input.copy()
     if not targets:  # an empty report would read "all ok"

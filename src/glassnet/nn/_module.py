@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, Self, SupportsIndex, overload
 
@@ -98,7 +99,8 @@ class Module:
         positional argument is ``recurse``, which glassnet does not take.)
         """
         seen: set[int] = set()
-        for name, parameter in self._named_parameters(prefix):
+        # "model" names "model.0.weight", as torch's prefix does
+        for name, parameter in self._named_parameters(f"{prefix}." if prefix else ""):
             if remove_duplicate:
                 if id(parameter) in seen:
                     continue
@@ -207,6 +209,12 @@ class Module:
             if name not in own:
                 continue
             parameter = own[name]
+            if not parameter.data.flags.writeable:  # np.copyto would fail half-way through the loads
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: parameter {name!r} holds a read-only array "
+                    "(a memory-mapped file, say), which cannot take values; give it a writeable copy "
+                    "(p.data = p.data.copy()) before loading"
+                )
             array = as_float_array(values, name=f"state_dict[{name!r}]", dtype=parameter.data.dtype)
             if array.shape != parameter.data.shape:
                 raise ValueError(
@@ -237,6 +245,12 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
+# The Sequentials that hold each Sequential, weakly: a module added to one inside another is
+# checked against everything the outermost one holds, where a module held twice (a layer of
+# the outer added to the inner, say) would keep only its second forward's input for backward
+_HOLDERS: weakref.WeakKeyDictionary[Sequential, weakref.WeakSet[Sequential]] = weakref.WeakKeyDictionary()
+
+
 class Sequential(Module):
     """Modules applied one after the other, y = fₖ(… f₂(f₁(x))); backward runs them in reverse,
     dL/dx = J₁ᵀ(… Jₖᵀ dL/dy).
@@ -255,6 +269,7 @@ class Sequential(Module):
                 raise TypeError(f"Sequential takes Modules, got {type(layer).__name__} at position {index}")
             self._refuse_shared(layer, index)
             self.layers.append(layer)
+            self._hold(layer)
 
     def forward(self, x: Array) -> Array:
         for layer in self.layers:
@@ -325,20 +340,44 @@ class Sequential(Module):
         position = int(index) if index >= 0 else size + int(index)
         self._refuse_shared(layer, position)
         self.layers.insert(position, layer)
+        self._hold(layer)
         return self
 
+    def _hold(self, layer: Module) -> None:
+        if isinstance(layer, Sequential):
+            _HOLDERS.setdefault(layer, weakref.WeakSet()).add(self)
+
+    def _outermost(self) -> list[Sequential]:
+        """The Sequentials that hold this one and are held by none, up every chain of holders that
+        still hold what they held (itself if none does)."""
+        tops: list[Sequential] = []
+        stack: list[Sequential] = [self]
+        visited: set[int] = set()
+        while stack:
+            node = stack.pop()
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            holders = [h for h in _HOLDERS.get(node, ()) if any(layer is node for layer in h.layers)]
+            stack.extend(holders)
+            if not holders:
+                tops.append(node)
+        return tops
+
     def _refuse_shared(self, layer: Module, index: int) -> None:
-        """ValueError if ``layer`` (or a module inside it) is already in this Sequential.
+        """ValueError if ``layer`` (or a module inside it) is already in this Sequential, or in
+        a Sequential that holds it (:func:`_outermost`).
 
         A module keeps its forward input for ``backward``, so a second use would overwrite
         what the first one needs: the gradient would be silently wrong.
         """
-        seen = {id(module) for module in self.modules()}
+        seen = {id(module) for top in self._outermost() for module in top.modules()}
         for module in layer.modules():
             if id(module) in seen:
                 raise ValueError(
-                    f"Sequential got a {type(module).__name__} instance that it already holds "
-                    f"(layer at position {index}): a module keeps its forward state for backward, "
+                    f"Sequential got a {type(module).__name__} instance that it, or a Sequential "
+                    f"holding it, already holds (layer at position {index}): a module keeps its "
+                    "forward state for backward, "
                     "so each position needs its own instance; copy.deepcopy(layer) makes one "
                     "with the same weights"
                 )
