@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from conftest import reseal, rewrite_checkpoint, shared_airfoil
-from glassnet._checks import metric_text
+from glassnet._checks import metric_text, seconds_text
 from glassnet._files import LOCK_NAME
 from glassnet.checkpoint import load_checkpoint, save_checkpoint
 from glassnet.cli import build_parser, main
-from glassnet.cli._train import config_from_args, run_notes, seconds_text
+from glassnet.cli._train import config_from_args, run_notes
 from glassnet.train import TrainConfig, Trainer
 from glassnet.train._engines import NumpyEngine
 

@@ -532,6 +532,28 @@ def test_a_finished_run_reports_its_summary_and_folder_on_an_ascii_stdout(
     assert "R? " in text and text.endswith(f"run folder: {out}\n")
     assert (out / "metrics.json").is_file()
     assert capsys.readouterr().err == ""
+    # evaluate's table too: it stopped after its first line with an encoding error, exit 2
+    start = len(written.getvalue())
+    assert main(["evaluate", str(out)]) == 0
+    stream.flush()
+    table = written.getvalue()[start:].decode("ascii").splitlines()
+    assert table[0].startswith(f"{out / 'model.npz'}: airfoil model ") and len(table) == 4
+    assert all("R? " in line for line in table[1:]) and capsys.readouterr().err == ""
+
+
+def test_the_demo_writes_its_tour_on_an_output_without_its_characters(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a cp1252 console the demo printed nothing and exited 2 at its first η: a tour for
+    reading is written with "?" for what the output cannot show, as train's summary is."""
+    written = io.BytesIO()
+    stream = io.TextIOWrapper(written, encoding="cp1252")
+    monkeypatch.setattr(sys, "stdout", stream)
+    monkeypatch.setattr("glassnet.cli._demo.demo_sections", lambda out: iter(["η = 0.1, R² 0.98", "done"]))
+    assert main(["demo"]) == 0
+    stream.flush()
+    assert written.getvalue().decode("cp1252") == "? = 0.1, R² 0.98\n\ndone\n"  # cp1252 has ², not η
+    assert capsys.readouterr().err == ""
 
 
 def test_data_an_output_cannot_encode_is_one_line_naming_the_way_out(

@@ -59,3 +59,17 @@ def test_demo_airfoil_not_found_gives_advice_the_demo_can_follow(
         f"(`glassnet data info` shows where glassnet looks). Nothing was written to {tmp_path / 'demo'}."
     )  # the folder given is said to stay empty (it was, without a word)
     assert airfoil_section(None).endswith("shows where glassnet looks).")  # no folder, nothing to say
+
+
+def test_demo_airfoil_counts_its_rows_and_times_a_short_run_in_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a tiny file it said "1 validation rows" and "0.0 s in all"."""
+    rows = shared_airfoil().read_text().splitlines()[:12]  # the header and 11 rows, in a scratch file
+    data = tmp_path / "tiny.csv"
+    data.write_text("\n".join(rows) + "\n")
+    monkeypatch.setenv("GLASSNET_DATA", str(data))
+    with pytest.warns(UserWarning, match="differs from the published"):
+        lines = airfoil_section(tmp_path / "demo", epochs=2).splitlines()
+    assert " 0.0 s " not in lines[0]
+    assert "validated on the 1 validation row;" in lines[1]

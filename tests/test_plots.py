@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -345,3 +347,90 @@ def test_an_svg_save_leaves_matplotlibs_settings_as_they_were(
         plot_loss_curves(history, tmp_path / "b.svg")
     assert matplotlib.rcParams["svg.hashsalt"] == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a.svg"]
+
+
+def _legend_and_ticks(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What the next figure saved shows: its legend's labels and its x ticks."""
+    drawn: dict[str, Any] = {}
+    save = plots._save
+
+    def record(figure: Any, path: Any, axes: Any, title: str, **kwargs: Any) -> Path:
+        written = save(figure, path, axes, title, **kwargs)
+        legend = axes.get_legend()
+        drawn["labels"] = [text.get_text() for text in legend.get_texts()] if legend else []
+        drawn["ticks"] = list(axes.get_xticks())
+        return written
+
+    monkeypatch.setattr(plots, "_save", record)
+    return drawn
+
+
+def test_a_run_of_one_epoch_has_whole_epochs_on_its_axis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MaxNLocator dropped its integer rule for want of a second tick: 0.945, 0.960, … 1.050."""
+    drawn = _legend_and_ticks(monkeypatch)
+    plot_loss_curves([{"member": 0.0, "epoch": 1.0, "train_loss": 0.9, "val_loss": 1.1}], tmp_path / "l.png")
+    assert 1.0 in drawn["ticks"] and all(float(tick).is_integer() for tick in drawn["ticks"])
+
+
+def test_an_infinite_loss_is_named_in_its_curves_legend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """matplotlib leaves an inf out of a line unmarked: a validation loss that overflowed vanished."""
+    drawn = _legend_and_ticks(monkeypatch)
+    history = [
+        {"member": 0.0, "epoch": 1.0, "train_loss": 0.9, "val_loss": 1.1},
+        {"member": 0.0, "epoch": 2.0, "train_loss": 5e119, "val_loss": math.inf},
+    ]
+    plot_loss_curves(history, tmp_path / "l.png")
+    assert drawn["labels"] == ["train", "validation, ∞ from epoch 2"]
+
+
+def test_a_model_of_one_class_everywhere_says_there_is_no_boundary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dead ReLU network's constant logit: no line was drawn, and the legend named one."""
+    drawn = _legend_and_ticks(monkeypatch)
+    points = np.array([[-1.0, 0.0], [1.0, 0.5], [-0.5, 1.0], [0.5, -1.0]])
+    labels = np.array([0.0, 1.0, 0.0, 1.0])
+    plot_decision_boundary(
+        lambda grid: np.full((len(grid), 1), -1.24),
+        points,
+        labels,
+        tmp_path / "db.png",
+        output_activation=None,
+    )
+    assert "no boundary: P ≤ ½ everywhere shown" in drawn["labels"]
+    assert not any(label.startswith("boundary") for label in drawn["labels"])
+    plot_decision_boundary(
+        lambda grid: grid[:, :1],
+        points,
+        labels,
+        tmp_path / "db2.png",
+        output_activation=None,
+        held_out=np.array([1]),
+    )
+    assert "boundary, P = ½" in drawn["labels"] and "class 1, held out" in drawn["labels"]
+
+
+def test_a_model_not_refit_draws_its_validation_rows_hollow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --no-refit the kept model never trained on the validation rows, which were drawn filled,
+    as trained on; they are held out with the test rows now (under refit the test rows alone)."""
+    from glassnet.cli import main
+
+    held: list[int] = []
+    draw = plots.plot_decision_boundary
+
+    def record(*args: Any, **kwargs: Any) -> Path:
+        held.append(len(kwargs["held_out"]))
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "plot_decision_boundary", record)
+    common = ["train", "moons", "--epochs", "2", "--hidden", "3", "--quiet", "--val-fraction", "0.2"]
+    assert main([*common, "--no-refit", "--out", str(tmp_path / "a")]) == 0
+    assert main([*common, "--out", str(tmp_path / "b")]) == 0
+    metrics = [json.loads((tmp_path / run / "metrics.json").read_text()) for run in ("a", "b")]
+    assert held == [metrics[0]["test"]["n"] + metrics[0]["val"]["n"], metrics[1]["test"]["n"]]

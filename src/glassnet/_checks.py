@@ -70,6 +70,17 @@ def as_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
     return resolved
 
 
+def seconds_text(seconds: float) -> str:
+    """A duration for people: two significant digits under a second (a 40-ms run is not
+    "0.0 s"), tenths of a second above."""
+    return f"{seconds:.2g} s" if seconds < 1.0 else f"{seconds:.1f} s"
+
+
+def count_text(n: int, noun: str) -> str:
+    """ "1 row", "2 rows": a count and its noun, plural but for one."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def positive_int(value: Any, name: str) -> int:
     """Return ``value`` if it is an integer ≥ 1 (bools are refused)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):

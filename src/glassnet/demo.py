@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from glassnet._checks import count_text, seconds_text
 from glassnet.explain import explain_exercise
 
 __all__ = [
@@ -141,13 +142,13 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
     lines = [
         f"Airfoil self-noise ({len(dataset)} rows from {dataset.source}): a short run of "
         f"{'→'.join(map(str, sizes))}{inputs}, {epochs} epochs{' per pass' if refit else ''}, "
-        f"{run.result.seconds:.1f} s{' in all' if refit else ''} (the full recipe: `glassnet train airfoil`)."
+        f"{seconds_text(run.result.seconds)}{' in all' if refit else ''} (the full recipe: `glassnet train airfoil`)."
     ]
     if refit:  # the val line then measures another model than the train and test lines
         lines.append(
-            f"  Trained twice: first on the {len(run.split.train)} training rows, validated on the "
-            f"{len(run.split.val)} validation rows; then the model kept, from the same starting weights, "
-            f"on both ({len(run.split.train) + len(run.split.val)} rows)."
+            f"  Trained twice: first on the {count_text(len(run.split.train), 'training row')}, validated on "
+            f"the {count_text(len(run.split.val), 'validation row')}; then the model kept, from the same "
+            f"starting weights, on both ({count_text(len(run.split.train) + len(run.split.val), 'row')})."
         )
     rows_note = {
         "train": "the rows the kept model trained on" if refit else "training rows",

@@ -120,31 +120,44 @@ def plot_loss_curves(
             suffix = f" ({len(members)} members)" if member == members[0] else None
         alpha = 1.0 if len(members) == 1 else 0.6
         marker = "o" if len(rows) == 1 else None  # a pass of one epoch is a point, which a bare line hides
+        train = [r.get("train_loss", math.nan) for r in rows]  # a NaN (a diverged epoch) is a gap
         axes.plot(
             epochs,
-            [r.get("train_loss", math.nan) for r in rows],  # a NaN (a diverged epoch) is a gap
+            train,
             color=PART_COLOURS["train"],
             alpha=alpha,
             linestyle="--" if refit else "-",
             marker=marker,
-            label=None if suffix is None else f"{'refit on train+val' if refit else 'train'}{suffix}",
+            label=None
+            if suffix is None
+            else f"{'refit on train+val' if refit else 'train'}{suffix}{_overflow_note(epochs, train)}",
         )
         if all("val_loss" in r for r in rows):
+            validation = [r["val_loss"] for r in rows]
             axes.plot(
                 epochs,
-                [r["val_loss"] for r in rows],
+                validation,
                 color=PART_COLOURS["val"],
                 alpha=alpha,
                 marker=marker,
-                label=None if suffix is None else f"validation{suffix}",
+                label=None if suffix is None else f"validation{suffix}{_overflow_note(epochs, validation)}",
             )
     values = [r[k] for r in history for k in ("train_loss", "val_loss") if k in r]
     if values and min(values) > 0:
         axes.set_yscale("log")
     axes.set_xlabel("epoch")
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 in a short run
+    # no epoch 1.5 in a short run; min_n_ticks=1 keeps that for a run of one epoch too, where
+    # the locator dropped its integer rule for want of a second tick (0.945, 0.960, …)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     axes.set_ylabel(ylabel)
     return _save(figure, path, axes, title)
+
+
+def _overflow_note(epochs: list[float], losses: list[float]) -> str:
+    """ ", ∞ from epoch k" for a curve with an infinite loss, which matplotlib leaves out of the
+    line without a mark (a validation loss that overflowed vanished from the figure); "" else."""
+    infinite = [epoch for epoch, loss in zip(epochs, losses, strict=True) if math.isinf(loss)]
+    return f", ∞ from epoch {int(infinite[0])}" if infinite else ""
 
 
 def _parts(
@@ -251,7 +264,8 @@ def plot_decision_boundary(
     ``predict`` gives the model's output ŷ for (M, 2) points: a logit (``output_activation``
     None, P = σ(ŷ), t = 0) or a probability ("sigmoid", P = ŷ, t = 0.5); see
     :func:`glassnet.train.decision_threshold`. ``held_out``: the indices of the points the
-    model never trained on (the test rows), drawn hollow.
+    model never trained on (the test rows, and the validation rows of a model not refit),
+    drawn hollow.
     """
     from glassnet.train._metrics import class_probability, decision_threshold
 
@@ -296,8 +310,12 @@ def plot_decision_boundary(
     axes = figure.add_subplot()
     filled = axes.contourf(grid1, grid2, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
     threshold = decision_threshold(output_activation)
-    axes.contour(grid1, grid2, output, levels=[threshold], colors="black", linewidths=1.5)
-    axes.plot([], [], color="black", linewidth=1.5, label="boundary, P = ½")  # the contour's legend entry
+    if output.min() < threshold < output.max():
+        axes.contour(grid1, grid2, output, levels=[threshold], colors="black", linewidths=1.5)
+        axes.plot([], [], color="black", linewidth=1.5, label="boundary, P = ½")  # the contour's legend entry
+    else:  # a model of one class over the whole plane (a dead ReLU network, say): no line to draw
+        side = "≤" if output.max() <= threshold else "≥"
+        axes.plot([], [], linestyle="none", label=f"no boundary: P {side} ½ everywhere shown")
     for label, marker in ((0.0, "o"), (1.0, "^")):
         colour = "#2166ac" if label == 0 else "#b2182b"
         for part, hollow in ((~test, False), (test, True)):
@@ -312,10 +330,10 @@ def plot_decision_boundary(
                 edgecolors=colour if hollow else "black",
                 linewidths=0.9 if hollow else 0.4,
                 facecolors="none" if hollow else colour,
-                label=f"class {label:g}" + (", test" if hollow else ""),
+                label=f"class {label:g}" + (", held out" if hollow else ""),
             )
     figure.colorbar(filled, ax=axes, label="P(class 1)")
     axes.set_xlabel("x₁")
     axes.set_ylabel("x₂")
-    # small: five entries over the points (hollow ones the held-out test rows)
+    # small: five entries over the points (hollow ones the held-out rows)
     return _save(figure, path, axes, title, grid=False, legend="upper right", legend_size="x-small")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from glassnet._files import LOCK_NAME, folder_lock, missing_folders
+from glassnet.cli._output import write_message
 from glassnet.cli._train import out_folder
 from glassnet.demo import InterruptedAfterWriting, demo_sections
 from glassnet.train._signals import StopSignals, interrupted_status, interrupted_text
@@ -57,9 +58,13 @@ def handle(args: argparse.Namespace) -> int:
         # held back while the airfoil run's files are written
         with StopSignals(), lock:
             for index, section in enumerate(demo_sections(out)):
-                print(("\n" if index else "") + section, flush=True)  # each section as soon as it is computed
+                # each section as soon as it is computed; a tour for reading, so a character the
+                # output's encoding lacks (η, σ, ² on a cp1252 console) is written as "?"
+                write_message(("\n" if index else "") + section + "\n", sys.stdout)
+                sys.stdout.flush()
     except InterruptedAfterWriting as stop:  # the airfoil run's files were finished first, as train's
-        print("\n" + stop.section, flush=True)
+        write_message("\n" + stop.section + "\n", sys.stdout)
+        sys.stdout.flush()
         print(f"glassnet demo: {stop}", file=sys.stderr)
         return interrupted_status(stop.signum)
     except KeyboardInterrupt as stop:  # before any file was written: say what --out holds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 from glassnet._checks import exact_text, metric_text
 from glassnet._files import dash_hint, given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
+from glassnet.cli._output import write_message
 from glassnet.data import Preprocessor
 from glassnet.train._tasks import TASKS
 from glassnet.train.artifacts import (
@@ -294,13 +296,16 @@ def handle(args: argparse.Namespace) -> int:
         print(json_text(metrics))  # valid JSON: a NaN R² or an infinite RMSE is null, as in metrics.json
         return 0
     unit = checkpoint.info.get("target_unit", "")
-    print(
-        f"{path}: {checkpoint.info.get('task')} model {list(checkpoint.spec.sizes)}, "
-        f"{members_text(checkpoint.member_activations(), 'member', checkpoint.spec.sizes)}"
-    )
     # a refit model's "train" rows are the training and validation rows it was retrained on
     labels = {"train": "train+val"} if was_refit(checkpoint) and "train" in metrics else {}
-    print("\n".join(metrics_lines(metrics, unit, labels=labels)))
+    lines = [
+        f"{path}: {checkpoint.info.get('task')} model {list(checkpoint.spec.sizes)}, "
+        f"{members_text(checkpoint.member_activations(), 'member', checkpoint.spec.sizes)}",
+        *metrics_lines(metrics, unit, labels=labels),
+    ]
+    # a table for reading, as train's summary: R² written as "R?" on an output without "²",
+    # where it failed after the first line (--json is the form for programs, and stays exact)
+    write_message("\n".join(lines) + "\n", sys.stdout)
     return 0
 
 

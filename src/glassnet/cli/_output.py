@@ -9,8 +9,9 @@ def write_message(text: str, stream: Any) -> None:
     """Write ``text`` (help, usage, an error, a warning, a run's summary) to ``stream``, a
     character its encoding lacks as "?": the help's →, σ and η raised UnicodeEncodeError on a
     cp1252 stream (a Windows console or pipe), a traceback for ``glassnet --help``, and a
-    finished run's R² reported it as failed. Data (predict's rows, explain's text, evaluate's
-    metrics) is written as it is, and a character its stream cannot take is an error saying so."""
+    finished run's R² reported it as failed; the demo's tour and evaluate's table are written so
+    too. Data (predict's rows, explain's text, evaluate's ``--json``) is written as it is, and a
+    character its stream cannot take is an error saying so."""
     try:
         stream.write(text)
     except UnicodeEncodeError:

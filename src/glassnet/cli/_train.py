@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._checks import seconds_text
 from glassnet._files import expand_user
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
@@ -719,12 +720,6 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     if stopped:
         return interrupted_status(stopped[0])
     return 1 if result.status == "diverged" else 0
-
-
-def seconds_text(seconds: float) -> str:
-    """A duration for people: two significant digits under a second (a 40-ms run is not
-    "0.0 s"), tenths of a second above."""
-    return f"{seconds:.2g} s" if seconds < 1.0 else f"{seconds:.1f} s"
 
 
 def summary(run: Run) -> str:

@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import shown
+from glassnet._checks import count_text, shown
 from glassnet._files import given_path
 from glassnet.data._errors import DataFormatError, DataWarning
 
@@ -372,7 +372,7 @@ def _parse_lines(
         if first_line and (_is_header(fields) or _numbers_the_columns(fields, n_columns)):
             if len(fields) != n_columns:
                 raise DataFormatError(
-                    f"{source}: line {line_number}: the header has {_count(len(fields), 'column')} "
+                    f"{source}: line {line_number}: the header has {count_text(len(fields), 'column')} "
                     f"separated by {_SEPARATOR_NAMES[separator]}, expected {expected}",
                     path=path,
                     line=line_number,
@@ -390,7 +390,7 @@ def _parse_lines(
             if len(fields) != n_columns:
                 raise DataFormatError(
                     f"{source}: line {line_number}: expected {expected} separated by "
-                    f"{_SEPARATOR_NAMES[separator]}, got {_count(len(fields), 'field')}",
+                    f"{_SEPARATOR_NAMES[separator]}, got {count_text(len(fields), 'field')}",
                     path=path,
                     line=line_number,
                 )
@@ -488,10 +488,6 @@ def _plain_table(text: str, n_columns: int) -> Table | None:
         return None
     first_row = 1 if header_line is None else 2
     return Table(values, header, np.arange(first_row, first_row + rows, dtype=np.intp), header_line)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _detect_separator(line: str) -> str | None:

@@ -385,7 +385,11 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
                 out / "decision_boundary.png",
                 output_activation=ensemble.spec.output_activation,
                 title=f"{'→'.join(map(str, ensemble.spec.sizes))} network on the {run.task} set",
-                held_out=run.split.test,
+                # the rows the kept model never trained on: under refit the test rows, else the
+                # validation rows too (they were drawn filled, as trained on)
+                held_out=run.split.test
+                if run.result.validation_members
+                else np.concatenate([run.split.test, run.split.val]),
             )
         return written
     # refit: the model kept was trained on the validation rows, which its "train" covers; its
