@@ -798,6 +798,9 @@ def test_read_feature_rows_rejects_bad_rows(text: str, pattern: str, tmp_path: P
             r"column 3 .* names a unit other than m, ",
         ),
         ("Freq,AOA,Chord (inches),Velocity,Thickness", r"column 3 .* names a unit other than m, "),
+        ("Freq,AOA,Chord (in),Velocity,Thickness", r"column 3 .* names a unit other than m, "),
+        ("Freq,AOA,Chord,velocity_km_per_hour,Thickness", r"column 4 .* names a unit other than m/s, "),
+        ("frequency,aoa_radians,chord,velocity,thickness", r"column 2 .* names a unit other than deg, "),
         ("Freq,AOA,Chord,Velocity (miles per hour),Thickness", r"column 4 .* names a unit other than m/s, "),
         (
             "Frequency, in Hertzs;Angle of attack, in degrees;Free-stream velocity, in meters per second;"
@@ -874,6 +877,13 @@ def test_the_unit_words_in_brackets_are_read_only_when_they_are_units() -> None:
     assert header_name("Chord length (inches)", COLUMN_ALIASES) == ("chord_length", "inch")
     assert header_name("Velocity (miles per hour)", COLUMN_ALIASES) == ("velocity", "mih")
     assert header_name("Velocity (km/hr)", COLUMN_ALIASES) == ("velocity", "kmh")
+    assert header_name("Velocity (mi/hr)", COLUMN_ALIASES) == ("velocity", "mih")
+    assert header_name("Chord (in)", COLUMN_ALIASES) == ("chord_length", "inch")
+    # spelled out at the end of a snake_case name, as before: only time words alone are not units
+    assert header_name("chord_length_meters", COLUMN_ALIASES) == ("chord_length", "m")
+    assert header_name("velocity_km_per_hour", COLUMN_ALIASES) == ("velocity", "kmh")
+    assert header_name("aoa_radians", COLUMN_ALIASES) == ("angle_of_attack", "rad")
+    assert header_name("Velocity m per s", COLUMN_ALIASES) == ("velocity", "ms")
 
 
 def test_read_feature_rows_missing_file(tmp_path: Path) -> None:

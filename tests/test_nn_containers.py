@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from typing import Any
 
 import numpy as np
@@ -417,3 +419,40 @@ def test_a_dtype_of_none_is_refused_not_read_as_float64(make: Any) -> None:
     optimizer built before it then refused to step."""
     with pytest.raises(TypeError, match="dtype must be float32 or float64, got None"):
         make()
+
+
+def _outer_of_an_inner() -> Sequential:
+    """Sequential(Sequential(Linear), Tanh, Linear)."""
+    inner = Sequential(Linear(2, 2, rng=np.random.default_rng(0)))
+    return Sequential(inner, Tanh(), Linear(2, 2, rng=np.random.default_rng(1)))
+
+
+@pytest.mark.parametrize(
+    "copied",
+    [lambda model: model, copy.deepcopy, lambda model: pickle.loads(pickle.dumps(model))],
+    ids=["itself", "deepcopy", "pickle"],
+)
+@pytest.mark.parametrize("add", ["append", "extend", "insert"])
+def test_an_inner_sequential_refuses_a_layer_of_its_outer_one(copied: Any, add: str) -> None:
+    """extend went through a Sequential of its own that nothing held, and a copy's Sequentials
+    were built without __init__: the outer layer was taken, and the gradient silently wrong."""
+    model = copied(_outer_of_an_inner())
+    layer = model[2]
+    calls = {"append": lambda: model[0].append(layer), "extend": lambda: model[0].extend([layer])}
+    calls["insert"] = lambda: model[0].insert(0, layer)
+    with pytest.raises(ValueError, match="or a Sequential holding it, already holds"):
+        calls[add]()
+    assert len(model[0].layers) == 1
+
+
+def test_a_refused_sequential_holds_nothing() -> None:
+    """A constructor refused at its third layer had registered itself as the holder of its first,
+    and a later append to that one was refused for what the refused Sequential held."""
+    inner, layer = Sequential(Linear(2, 2)), Linear(2, 2)
+    # the errors kept, as a notebook keeps the last one: their tracebacks keep the refused alive
+    with pytest.raises(ValueError, match="already holds") as refused_constructor:
+        Sequential(inner, layer, layer)
+    with pytest.raises(ValueError, match="already holds") as refused_extend:
+        Sequential(Linear(2, 2)).extend([inner, layer, layer])
+    inner.append(layer)  # nothing else holds either
+    assert len(inner.layers) == 2 and refused_constructor.value and refused_extend.value

@@ -434,3 +434,38 @@ def test_a_model_not_refit_draws_its_validation_rows_hollow(
     assert main([*common, "--out", str(tmp_path / "b")]) == 0
     metrics = [json.loads((tmp_path / run / "metrics.json").read_text()) for run in ("a", "b")]
     assert held == [metrics[0]["test"]["n"] + metrics[0]["val"]["n"], metrics[1]["test"]["n"]]
+
+
+def test_an_ensembles_infinite_loss_is_named_whichever_member_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The note went on the first member's entry only: member 1's overflow went unsaid."""
+    drawn = _legend_and_ticks(monkeypatch)
+    history = [
+        {
+            "member": float(m),
+            "epoch": float(e),
+            "train_loss": 1.0,
+            "val_loss": math.inf if (m, e) == (1, 3) else 1.0,
+        }
+        for m in (0, 1)
+        for e in (1, 2, 3)
+    ]
+    plot_loss_curves(history, tmp_path / "l.png")
+    assert drawn["labels"] == ["train (2 members)", "validation (2 members), ∞ from epoch 3, member 1"]
+
+
+def test_a_boundary_is_drawn_where_part_of_the_plane_is_not_finite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NaN on part of the plane made min and max NaN: the boundary of the rest was dropped, and the
+    legend said there was none; an output NaN everywhere is said so."""
+    drawn = _legend_and_ticks(monkeypatch)
+    points = np.array([[-1.0, 0.0], [1.0, 0.5], [-0.5, 1.0], [0.5, -1.0]])
+    labels = np.array([0.0, 1.0, 0.0, 1.0])
+    part = lambda grid: np.where(grid[:, :1] > 1.0, np.nan, grid[:, :1] - 0.5)  # noqa: E731
+    plot_decision_boundary(part, points, labels, tmp_path / "a.png", output_activation=None)
+    assert "boundary, P = ½" in drawn["labels"]
+    nowhere = lambda grid: np.full((len(grid), 1), np.nan)  # noqa: E731
+    plot_decision_boundary(nowhere, points, labels, tmp_path / "b.png", output_activation=None)
+    assert "no boundary: the model's output is not finite" in drawn["labels"]

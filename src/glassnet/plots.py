@@ -109,6 +109,15 @@ def plot_loss_curves(
     # one curve per member and pass; a final (refit) pass trains on training + validation rows
     curves = sorted({(int(r.get("refit", 0)), int(r.get("member", 0))) for r in history})
     members = sorted({member for _, member in curves})
+    # an infinite loss, which matplotlib leaves out of a line unmarked, named in the legend entry
+    # that stands for every member's line of its kind: {(refit, key): " , ∞ from epoch k …"}
+    notes = {
+        (refit, key): _overflow_note(
+            [r for r in history if int(r.get("refit", 0)) == refit], key, len(members) > 1
+        )
+        for refit in {refit for refit, _ in curves}
+        for key in ("train_loss", "val_loss")
+    }
     for refit, member in curves:
         rows = [r for r in history if (int(r.get("refit", 0)), int(r.get("member", 0))) == (refit, member)]
         epochs = [record["epoch"] for record in rows]
@@ -130,7 +139,7 @@ def plot_loss_curves(
             marker=marker,
             label=None
             if suffix is None
-            else f"{'refit on train+val' if refit else 'train'}{suffix}{_overflow_note(epochs, train)}",
+            else f"{'refit on train+val' if refit else 'train'}{suffix}{notes[refit, 'train_loss']}",
         )
         if all("val_loss" in r for r in rows):
             validation = [r["val_loss"] for r in rows]
@@ -140,7 +149,7 @@ def plot_loss_curves(
                 color=PART_COLOURS["val"],
                 alpha=alpha,
                 marker=marker,
-                label=None if suffix is None else f"validation{suffix}{_overflow_note(epochs, validation)}",
+                label=None if suffix is None else f"validation{suffix}{notes[refit, 'val_loss']}",
             )
     values = [r[k] for r in history for k in ("train_loss", "val_loss") if k in r]
     if values and min(values) > 0:
@@ -153,11 +162,15 @@ def plot_loss_curves(
     return _save(figure, path, axes, title)
 
 
-def _overflow_note(epochs: list[float], losses: list[float]) -> str:
-    """ ", ∞ from epoch k" for a curve with an infinite loss, which matplotlib leaves out of the
-    line without a mark (a validation loss that overflowed vanished from the figure); "" else."""
-    infinite = [epoch for epoch, loss in zip(epochs, losses, strict=True) if math.isinf(loss)]
-    return f", ∞ from epoch {int(infinite[0])}" if infinite else ""
+def _overflow_note(records: Sequence[Mapping[str, float]], key: str, members: bool) -> str:
+    """ ", ∞ from epoch k" (", ∞ from epoch k, member m" in an ensemble) for the first record whose
+    ``key`` is infinite; "" when none is."""
+    infinite = [r for r in records if math.isinf(r.get(key, 0.0))]
+    if not infinite:
+        return ""
+    first = min(infinite, key=lambda r: (r["epoch"], r.get("member", 0.0)))
+    member = f", member {int(first.get('member', 0))}" if members else ""
+    return f", ∞ from epoch {int(first['epoch'])}{member}"
 
 
 def _parts(
@@ -310,12 +323,14 @@ def plot_decision_boundary(
     axes = figure.add_subplot()
     filled = axes.contourf(grid1, grid2, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
     threshold = decision_threshold(output_activation)
-    if output.min() < threshold < output.max():
+    finite = output[np.isfinite(output)]  # a NaN part of the plane is left blank, as contour leaves it
+    if finite.size and finite.min() < threshold < finite.max():
         axes.contour(grid1, grid2, output, levels=[threshold], colors="black", linewidths=1.5)
         axes.plot([], [], color="black", linewidth=1.5, label="boundary, P = ½")  # the contour's legend entry
     else:  # a model of one class over the whole plane (a dead ReLU network, say): no line to draw
-        side = "≤" if output.max() <= threshold else "≥"
-        axes.plot([], [], linestyle="none", label=f"no boundary: P {side} ½ everywhere shown")
+        side = "≤" if finite.size and finite.max() <= threshold else "≥"
+        what = f"P {side} ½ everywhere shown" if finite.size else "the model's output is not finite"
+        axes.plot([], [], linestyle="none", label=f"no boundary: {what}")
     for label, marker in ((0.0, "o"), (1.0, "^")):
         colour = "#2166ac" if label == 0 else "#b2182b"
         for part, hollow in ((~test, False), (test, True)):

@@ -606,15 +606,12 @@ _UNIT_SPELLING = {
     "km": "km", "kilometer": "km", "kilometers": "km", "kilometre": "km", "kilometres": "km",
     "h": "h", "hour": "h", "hours": "h", "kmh": "kmh", "kph": "kmh", "mph": "mph",
     "kn": "kn", "knot": "kn", "knots": "kn", "db": "db", "decibel": "db", "decibels": "db",
-    "hr": "h", "inch": "inch", "inches": "inch", "mile": "mi", "miles": "mi",
+    "hr": "h", "inch": "inch", "inches": "inch", "mile": "mi", "miles": "mi", "mi": "mi",
 }  # fmt: skip
 
-# The words above that are common words too ("second", "per", "feet"): a name ending in them
-# gives a unit only in brackets or after "in" ("Chord length, in meters"), not bare ("Angle of
-# attack, second" is a second angle, not one in seconds)
-_SPELLED_UNITS = frozenset(
-    word for word in _UNIT_SPELLING if len(word) > 3 and word not in ("degree", "degrees", "knot", "knots")
-) | {"per", "sec", "hour", "foot", "feet", "mile", "inch"}
+# Time words that end names as often as units ("Angle of attack, second" is a second angle): a
+# name ending in them alone gives a unit only in brackets or after "in" ("Period, in seconds")
+_AMBIGUOUS_UNIT_WORDS = frozenset({"second", "seconds", "sec", "hour", "hours"})
 
 
 _WORD = re.compile(r"[a-z0-9]+")  # a word of a lower-cased header name
@@ -643,6 +640,8 @@ def header_name(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str 
         # "(per second)" is no unit of the column's, but of a rate: not compared
         if words and words[0] != "per" and all(word in _UNIT_SPELLING for word in words):
             unit = unit_text(" ".join(words))
+        elif words == ["in"]:  # "Chord (in)": inches, where a bare "in" is a word of the name
+            unit = "inch"
     words = _WORD.findall(_BRACKETED.sub(" ", lowered))
     trailing: list[str] = []
     while words and words[-1] in _UNIT_SPELLING:
@@ -650,7 +649,7 @@ def header_name(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str 
     while trailing and trailing[0] == "per":  # "per" joins two units ("meters per second") only
         words.append(trailing.pop(0))
     after_in = bool(trailing) and bool(words) and words[-1] == "in"
-    if trailing and not after_in and any(word in _SPELLED_UNITS for word in trailing):
+    if trailing and not after_in and all(word in _AMBIGUOUS_UNIT_WORDS for word in trailing):
         words += trailing  # words of the name, not a unit
         trailing = []
     if after_in:  # "Frequency in Hz", "Angle of attack, in degrees"

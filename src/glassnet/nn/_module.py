@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple, Self, SupportsIndex, overload
 
 import numpy as np
@@ -267,8 +267,13 @@ class Sequential(Module):
         for index, layer in enumerate(layers):
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential takes Modules, got {type(layer).__name__} at position {index}")
-            self._refuse_shared(layer, index)
-            self.layers.append(layer)
+        self._add(0, layers)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # a copy (copy.deepcopy, pickle) is built without __init__: its layers are held anew, so
+        # that what is added to its inner Sequentials is checked against it too
+        self.__dict__.update(state)
+        for layer in self.layers:
             self._hold(layer)
 
     def forward(self, x: Array) -> Array:
@@ -323,9 +328,13 @@ class Sequential(Module):
             raise TypeError(
                 f"Sequential.extend takes an iterable of Modules, got a {type(layers).__name__}"
             ) from None
-        checked = Sequential(*self.layers, *items)  # refuses non-Modules and shared instances
-        self.layers[:] = checked.layers  # in place, as insert and append: a kept model.layers sees them
-        return self
+        added = list(items)
+        for offset, layer in enumerate(added):
+            if not isinstance(layer, Module):
+                raise TypeError(
+                    f"Sequential takes Modules, got {type(layer).__name__} at position {len(self.layers) + offset}"
+                )
+        return self._add(len(self.layers), added)  # in place: a kept model.layers sees them
 
     def insert(self, index: int, layer: Module) -> Self:
         """Put ``layer`` before position ``index`` (negative counts from the end, as for a list,
@@ -337,10 +346,15 @@ class Sequential(Module):
         size = len(self.layers)
         if not -size <= index <= size:
             raise IndexError(f"Sequential.insert index must lie in [{-size}, {size}], got {index}")
-        position = int(index) if index >= 0 else size + int(index)
-        self._refuse_shared(layer, position)
-        self.layers.insert(position, layer)
-        self._hold(layer)
+        return self._add(int(index) if index >= 0 else size + int(index), [layer])
+
+    def _add(self, position: int, layers: Sequence[Module]) -> Self:
+        """Put ``layers`` at ``position``, once every one is checked (:meth:`_refuse_shared`):
+        a refused one leaves the Sequential, and what holds what, as they were."""
+        self._refuse_shared(layers, position)
+        self.layers[position:position] = layers
+        for layer in layers:
+            self._hold(layer)
         return self
 
     def _hold(self, layer: Module) -> None:
@@ -364,24 +378,25 @@ class Sequential(Module):
                 tops.append(node)
         return tops
 
-    def _refuse_shared(self, layer: Module, index: int) -> None:
-        """ValueError if ``layer`` (or a module inside it) is already in this Sequential, or in
-        a Sequential that holds it (:func:`_outermost`).
+    def _refuse_shared(self, layers: Sequence[Module], position: int) -> None:
+        """ValueError if a module of ``layers`` (or one inside it) is already in this Sequential,
+        or in a Sequential that holds it (:meth:`_outermost`), or twice among ``layers``.
 
         A module keeps its forward input for ``backward``, so a second use would overwrite
-        what the first one needs: the gradient would be silently wrong.
+        what the first one needs: the gradient would be silently wrong. (A module holding a
+        Sequential as an attribute, a Module subclass's own, is not a holder seen here.)
         """
         seen = {id(module) for top in self._outermost() for module in top.modules()}
-        for module in layer.modules():
-            if id(module) in seen:
-                raise ValueError(
-                    f"Sequential got a {type(module).__name__} instance that it, or a Sequential "
-                    f"holding it, already holds (layer at position {index}): a module keeps its "
-                    "forward state for backward, "
-                    "so each position needs its own instance; copy.deepcopy(layer) makes one "
-                    "with the same weights"
-                )
-            seen.add(id(module))
+        for index, layer in enumerate(layers, start=position):
+            for module in layer.modules():
+                if id(module) in seen:
+                    raise ValueError(
+                        f"Sequential got a {type(module).__name__} instance that it, or a Sequential "
+                        f"holding it, already holds (layer at position {index}): a module keeps its "
+                        "forward state for backward, so each position needs its own instance; "
+                        "copy.deepcopy(layer) makes one with the same weights"
+                    )
+                seen.add(id(module))
 
     def __len__(self) -> int:
         return len(self.layers)
