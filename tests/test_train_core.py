@@ -248,3 +248,76 @@ def _run_stopping_once(config: TrainConfig, rows: tuple[Any, ...], batch: int) -
         patch.setattr(engine_type, "train_batch", counting)
         result = trainer.run()
     return result, count[0]
+
+
+def _adam_stopped_after_an_epoch() -> tuple[TrainConfig, Any, Any, Any]:
+    """(config, x, y, resume state) of an Adam run stopped after its first epoch."""
+    x, y = _rows(40)
+    config = TINY.replace(optimizer="adam", refit=False)
+    result = Trainer(config, x, y, callback=lambda trainer, record: trainer.request_stop()).run()
+    assert result.resume is not None
+    return config, x, y, result.resume
+
+
+@pytest.mark.parametrize(
+    ("tamper", "says"),
+    [
+        (
+            lambda state: {"step": state["step"], "buffers": {}},
+            r"has taken \d+ step\(s\) but holds no moments",
+        ),
+        (
+            lambda state: {"step": state["step"], "buffers": {"exp_avg_sq": state["buffers"]["exp_avg_sq"]}},
+            r"holds \['exp_avg_sq'\] but not \['exp_avg'\]",
+        ),
+        (
+            lambda state: {
+                "step": state["step"],
+                "buffers": {
+                    **state["buffers"],
+                    "exp_avg_sq": {k: -v - 1e-3 for k, v in state["buffers"]["exp_avg_sq"].items()},
+                },
+            },
+            r"'exp_avg_sq' of group 0 must be >= 0",
+        ),
+        (lambda state: {**state, "step": -2}, r"step must be a non-negative integer, got -2"),
+    ],
+    ids=["no-moments", "one-moment", "negative-v", "negative-step"],
+)
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+def test_an_optimizer_state_built_by_hand_is_checked_alike_in_both_engines(
+    tamper: Any, says: str, engine: str, torch: Any
+) -> None:
+    """The torch engine checked shapes alone: it trained from no moments (its step count started
+    again), failed with a KeyError or torch's complex-number error, or trained a negative second
+    moment to NaN and blamed the rate; the numpy engine refused each, naming it."""
+    config, x, y, state = _adam_stopped_after_an_epoch()
+    state.optimizer = tamper(state.optimizer)
+    with pytest.raises(ValueError, match=says):
+        Trainer(config.replace(engine=engine), x, y).run(state)
+
+
+@pytest.mark.parametrize("mode", ["no_grad", "inference_mode"])
+def test_the_torch_engine_trains_inside_a_mode_without_autograd(mode: str, torch: Any) -> None:
+    """Inside torch.no_grad() or torch.inference_mode() its first backward failed ("element 0 of
+    tensors does not require grad"); it trains there as outside, to the same bits."""
+    x, y = _rows(40)
+    config = TINY.replace(engine="torch")
+    outside = Trainer(config, x, y).run()
+    with getattr(torch, mode)():
+        inside = Trainer(config, x, y).run()
+    assert inside.status == "completed"
+    for name, values in outside.members[0].weights.items():
+        np.testing.assert_array_equal(inside.members[0].weights[name], values)
+
+
+def test_the_torch_engine_refuses_to_train_under_a_global_forward_hook(torch: Any) -> None:
+    """A hook doubling every Linear's output changed what the torch engine trained, without a word."""
+    x, y = _rows(40)
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda module, inputs, output: output)
+    try:
+        with pytest.raises(ValueError, match=r"^the torch engine cannot train while global forward hooks"):
+            Trainer(TINY.replace(engine="torch"), x, y).run()
+    finally:
+        handle.remove()
+    assert Trainer(TINY.replace(engine="torch"), x, y).run().status == "completed"

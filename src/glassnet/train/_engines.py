@@ -27,6 +27,7 @@ rounding. The Trainer drives them through a handful of methods:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -117,6 +118,36 @@ def run_weights(spec: MLPSpec, weights: Mapping[str, npt.ArrayLike]) -> dict[str
     check_weights(spec, weights)
     with np.errstate(over="ignore", invalid="ignore"):  # float64 state into a float32 run
         return {name: np.asarray(weights[name], dtype=spec.dtype) for name in spec.parameter_shapes()}
+
+
+def load_glassnet_optimizer_state(
+    optimizer: Optimizer, spec: MLPSpec, named: list[tuple[str, Parameter]], state: Mapping[str, Any]
+) -> None:
+    """Load an engine's optimizer state ({"step", "buffers"}, as ``optimizer_state()`` gives it)
+    into a glassnet ``optimizer`` over the parameters ``named``: checked as its
+    ``load_state_dict`` checks a state (names, what each buffer may hold), but for the
+    non-finite entries a run's state may hold; ValueError for a state it could not have saved."""
+    dtype = np.dtype(spec.dtype)
+    check_buffers(spec, state["buffers"])  # ravel would take a (3, 4) buffer for a (4, 3) weight
+    flat_state: dict[str, Any] = {"step": int(state["step"])}
+    for key, per_name in state["buffers"].items():
+        flat_state[key] = np.concatenate(
+            [np.asarray(per_name[name], dtype=dtype).ravel() for name, _ in named]
+        )
+    groups = optimizer.state_dict()["param_groups"]
+    # The optimizer's load_state_dict, for users, refuses non-finite buffers, which a run's
+    # state holds after a step that overflowed (see run_weights). It loads finite stand-ins
+    # (checking names, shapes and what each buffer may hold, and converting torch's Adam
+    # moments to glassnet's scaled ones), then the non-finite entries are put back: NaN and
+    # ±inf are themselves in either form, which differ by a positive factor.
+    stand_ins = {key: value if key == "step" else np.nan_to_num(value) for key, value in flat_state.items()}
+    with np.errstate(over="ignore"):  # ±inf's stand-in, ±1.8e308, overflows when scaled: put back below
+        optimizer.load_state_dict({"param_groups": groups, "state": [stand_ins]})
+    for key, value in flat_state.items():
+        if key != "step":
+            buffer = optimizer.state[0][held_name(key)]
+            bad = ~np.isfinite(value)
+            buffer[bad] = value[bad]
 
 
 class NumpyEngine:
@@ -252,28 +283,7 @@ class NumpyEngine:
         return {"step": int(saved["step"]), "buffers": buffers}
 
     def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
-        check_buffers(self.spec, state["buffers"])  # ravel would take a (3, 4) buffer for a (4, 3) weight
-        flat_state: dict[str, Any] = {"step": int(state["step"])}
-        for key, per_name in state["buffers"].items():
-            flat_state[key] = np.concatenate(
-                [np.asarray(per_name[name], dtype=self.dtype).ravel() for name, _ in self.named]
-            )
-        groups = self.optimizer.state_dict()["param_groups"]
-        # The optimizer's load_state_dict, for users, refuses non-finite buffers, which a run's
-        # state holds after a step that overflowed (see run_weights). It loads finite stand-ins
-        # (checking names, shapes and what each buffer may hold, and converting torch's Adam
-        # moments to glassnet's scaled ones), then the non-finite entries are put back: NaN and
-        # ±inf are themselves in either form, which differ by a positive factor.
-        stand_ins = {
-            key: value if key == "step" else np.nan_to_num(value) for key, value in flat_state.items()
-        }
-        with np.errstate(over="ignore"):  # ±inf's stand-in, ±1.8e308, overflows when scaled: put back below
-            self.optimizer.load_state_dict({"param_groups": groups, "state": [stand_ins]})
-        for key, value in flat_state.items():
-            if key != "step":
-                buffer = self.optimizer.state[0][held_name(key)]
-                bad = ~np.isfinite(value)
-                buffer[bad] = value[bad]
+        load_glassnet_optimizer_state(self.optimizer, self.spec, self.named, state)
 
     def close(self) -> None:
         """Give back the BLAS thread setting if ``config.threads`` changed it."""
@@ -294,10 +304,20 @@ class TorchEngine:
     def __init__(
         self, spec: MLPSpec, weights: Mapping[str, Array], config: TrainConfig, x: Array, y: Array
     ) -> None:
-        from glassnet.torch_bridge import import_torch, resolve_device, to_torch, torch_dtype
+        from glassnet.torch_bridge import (
+            import_torch,
+            refuse_global_hooks,
+            resolve_device,
+            to_torch,
+            torch_dtype,
+        )
 
         torch = import_torch()
+        # a global forward hook (a logging tool's, say) would change what every layer computes,
+        # silently: refused, as from_torch refuses it
+        refuse_global_hooks(torch, "the torch engine cannot train")
         self.torch = torch
+        self.config = config
         self.device = resolve_device(config.device)
         self.tdtype = torch_dtype(spec.dtype)
         self.spec = spec
@@ -488,9 +508,13 @@ class TorchEngine:
         torch = self.torch
         uses_step = not isinstance(self.optimizer, torch.optim.SGD)
         buffers = state["buffers"]
-        # before anything changes: torch would take a buffer of another shape and broadcast
-        # it in the update, or fail at the next step
-        check_buffers(self.spec, buffers)
+        # before anything changes, checked as the numpy engine loads it, into a glassnet optimizer
+        # of its own: torch took a state without moments (its step count restarted), a negative
+        # second moment (trained to NaN, blamed on the rate) or a buffer of another shape
+        model = build_mlp(self.spec, rng=np.random.default_rng(0))
+        named = list(model.named_parameters())
+        optimizer = make_glassnet_optimizer(self.config, [parameter for _, parameter in named])
+        load_glassnet_optimizer_state(optimizer, self.spec, named, state)
         if uses_step:  # Adam: the numpy engine's first moment is scaled (see adam_update)
             buffers = moments_in_torch_form(buffers, tuple(self.optimizer.param_groups[0]["betas"]))
         # Adam's step count as torch keeps it: on the host in the default dtype, or, fused, on the device in float32
@@ -517,6 +541,20 @@ class TorchEngine:
         if self._threads_before is not None:
             self.torch.set_num_threads(self._threads_before)
             self._threads_before = None
+
+
+def autograd_on(config: TrainConfig) -> contextlib.AbstractContextManager[Any]:
+    """For the torch engine, torch's autograd on whatever the caller's mode: a run inside
+    ``torch.no_grad()`` or ``torch.inference_mode()`` built tensors that do not require grad and
+    failed at its first backward (the numpy engine trains there as anywhere)."""
+    stack = contextlib.ExitStack()
+    if config.engine == "torch":
+        from glassnet.torch_bridge import import_torch
+
+        torch = import_torch()
+        stack.enter_context(torch.inference_mode(False))
+        stack.enter_context(torch.enable_grad())
+    return stack
 
 
 def make_engine(
