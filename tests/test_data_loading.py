@@ -879,6 +879,9 @@ def test_the_unit_words_in_brackets_are_read_only_when_they_are_units() -> None:
     assert header_name("Velocity (km/hr)", COLUMN_ALIASES) == ("velocity", "kmh")
     assert header_name("Velocity (mi/hr)", COLUMN_ALIASES) == ("velocity", "mih")
     assert header_name("Chord (in)", COLUMN_ALIASES) == ("chord_length", "inch")
+    assert header_name("AOA (in radians)", COLUMN_ALIASES) == ("angle_of_attack", "rad")
+    assert header_name("Chord (in inches)", COLUMN_ALIASES) == ("chord_length", "inch")
+    assert header_name("Velocity (in m/s)", COLUMN_ALIASES) == ("velocity", "ms")
     # spelled out at the end of a snake_case name, as before: only time words alone are not units
     assert header_name("chord_length_meters", COLUMN_ALIASES) == ("chord_length", "m")
     assert header_name("velocity_km_per_hour", COLUMN_ALIASES) == ("velocity", "kmh")

@@ -452,7 +452,7 @@ def test_an_ensembles_infinite_loss_is_named_whichever_member_it_is(
         for e in (1, 2, 3)
     ]
     plot_loss_curves(history, tmp_path / "l.png")
-    assert drawn["labels"] == ["train (2 members)", "validation (2 members), ∞ from epoch 3, member 1"]
+    assert drawn["labels"] == ["train (2 members)", "validation (2 members), ∞ from epoch 3, member 2"]
 
 
 def test_a_boundary_is_drawn_where_part_of_the_plane_is_not_finite(
@@ -468,4 +468,8 @@ def test_a_boundary_is_drawn_where_part_of_the_plane_is_not_finite(
     assert "boundary, P = ½" in drawn["labels"]
     nowhere = lambda grid: np.full((len(grid), 1), np.nan)  # noqa: E731
     plot_decision_boundary(nowhere, points, labels, tmp_path / "b.png", output_activation=None)
-    assert "no boundary: the model's output is not finite" in drawn["labels"]
+    assert "no boundary: the model's output is NaN" in drawn["labels"]
+    # a saturated logit, +inf on one side: a boundary all the same, where the sides meet
+    saturated = lambda grid: np.where(grid[:, :1] > 0.0, np.inf, -1.0)  # noqa: E731
+    plot_decision_boundary(saturated, points, labels, tmp_path / "c.png", output_activation=None)
+    assert "boundary, P = ½" in drawn["labels"]

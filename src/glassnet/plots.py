@@ -169,7 +169,9 @@ def _overflow_note(records: Sequence[Mapping[str, float]], key: str, members: bo
     if not infinite:
         return ""
     first = min(infinite, key=lambda r: (r["epoch"], r.get("member", 0.0)))
-    member = f", member {int(first.get('member', 0))}" if members else ""
+    member = (
+        f", member {int(first.get('member', 0)) + 1}" if members else ""
+    )  # counted from 1, as the Trainer says
     return f", ∞ from epoch {int(first['epoch'])}{member}"
 
 
@@ -323,13 +325,16 @@ def plot_decision_boundary(
     axes = figure.add_subplot()
     filled = axes.contourf(grid1, grid2, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
     threshold = decision_threshold(output_activation)
-    finite = output[np.isfinite(output)]  # a NaN part of the plane is left blank, as contour leaves it
-    if finite.size and finite.min() < threshold < finite.max():
-        axes.contour(grid1, grid2, output, levels=[threshold], colors="black", linewidths=1.5)
+    known = output[~np.isnan(output)]  # a NaN part of the plane is left blank, as contour leaves it
+    if known.size and known.min() < threshold < known.max():
+        # ±inf (a saturated logit) as a finite value beyond the rest, on its side of the threshold
+        reach = float(np.abs(known[np.isfinite(known)]).max(initial=1.0)) * 2.0 + 1.0
+        surface = np.clip(output, -reach, reach)
+        axes.contour(grid1, grid2, surface, levels=[threshold], colors="black", linewidths=1.5)
         axes.plot([], [], color="black", linewidth=1.5, label="boundary, P = ½")  # the contour's legend entry
     else:  # a model of one class over the whole plane (a dead ReLU network, say): no line to draw
-        side = "≤" if finite.size and finite.max() <= threshold else "≥"
-        what = f"P {side} ½ everywhere shown" if finite.size else "the model's output is not finite"
+        side = "≤" if known.size and known.max() <= threshold else "≥"
+        what = f"P {side} ½ everywhere shown" if known.size else "the model's output is NaN"
         axes.plot([], [], linestyle="none", label=f"no boundary: {what}")
     for label, marker in ((0.0, "o"), (1.0, "^")):
         colour = "#2166ac" if label == 0 else "#b2182b"

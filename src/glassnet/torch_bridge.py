@@ -309,7 +309,7 @@ def _computes_as(module: Any, cls: Any) -> bool:
     """Whether ``module`` is a ``cls`` that computes what ``cls`` does: its forward and ``__call__``
     are ``cls``'s own (a subclass may change them, and a forward set on the object replaces its
     class's) and no forward hook changes its input or output. Global hooks, which run on every
-    module, are refused once for the whole module (:func:`refuse_global_hooks`)."""
+    module, are refused once for the whole module (:func:`_refuse_global_hooks`)."""
     return (
         isinstance(module, cls)
         and type(module).forward is cls.forward
@@ -327,7 +327,7 @@ GLOBAL_FORWARD_HOOKS = {
 }
 
 
-def refuse_global_hooks(torch: Any, who: str = "from_torch cannot convert") -> None:
+def _refuse_global_hooks(torch: Any) -> None:
     """ValueError while global forward hooks or pre-hooks are registered: they run on every
     module's forward, so each layer may compute something other than its class, as with a
     layer's own hooks (see :func:`_computes_as`). The registries are private to torch: read
@@ -340,7 +340,7 @@ def refuse_global_hooks(torch: Any, who: str = "from_torch cannot convert") -> N
             found.append(f"{len(hooks)} by torch.nn.modules.module.{register}")
     if found:
         raise ValueError(
-            f"{who} while global forward hooks are registered ({', '.join(found)}): "
+            f"from_torch cannot convert while global forward hooks are registered ({', '.join(found)}): "
             "they run on every module's forward and may change what each layer computes; remove them "
             "first (handle.remove() on the handle the register function returned)"
         )
@@ -389,7 +389,7 @@ def from_torch(module: Any) -> Sequential:
     torch = import_torch()
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch takes a torch.nn.Module, got {type(module).__name__}")
-    refuse_global_hooks(torch)
+    _refuse_global_hooks(torch)
     nn = torch.nn
     # torch's activations without settings, by glassnet's (a subclass too, where it computes as its base)
     simple: dict[type, type[Activation]] = {

@@ -637,6 +637,8 @@ def header_name(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str 
     unit: str | None = None
     for bracketed in _BRACKETED.findall(lowered):
         words = _WORD.findall("".join(bracketed))
+        if words[:1] == ["in"] and len(words) > 1:  # "(in radians)", "(in km/h)": the units after it
+            words = words[1:]
         # "(per second)" is no unit of the column's, but of a rate: not compared
         if words and words[0] != "per" and all(word in _UNIT_SPELLING for word in words):
             unit = unit_text(" ".join(words))

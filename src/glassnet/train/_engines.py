@@ -27,8 +27,8 @@ rounding. The Trainer drives them through a handful of methods:
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -292,6 +292,25 @@ class NumpyEngine:
             self._blas_limit = None
 
 
+def _with_autograd(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` of the torch engine with torch's autograd on, whatever the caller's mode: a run
+    inside ``torch.no_grad()`` or ``torch.inference_mode()`` built tensors that do not require
+    grad and failed at its first backward (the numpy engine trains there as anywhere). Only
+    the engine's own calls: a Trainer's callback runs in the caller's mode."""
+
+    @functools.wraps(method)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        from glassnet.torch_bridge import import_torch
+
+        torch = import_torch()
+        if torch.is_grad_enabled() and not torch.is_inference_mode_enabled():  # the usual case, as it is
+            return method(*args, **kwargs)
+        with torch.inference_mode(False), torch.enable_grad():
+            return method(*args, **kwargs)
+
+    return wrapped
+
+
 class TorchEngine:
     """The same MLP as a ``torch.nn.Sequential``, trained with ``torch.optim`` on cpu or cuda.
 
@@ -301,21 +320,13 @@ class TorchEngine:
     Elsewhere every step runs eagerly.
     """
 
+    @_with_autograd
     def __init__(
         self, spec: MLPSpec, weights: Mapping[str, Array], config: TrainConfig, x: Array, y: Array
     ) -> None:
-        from glassnet.torch_bridge import (
-            import_torch,
-            refuse_global_hooks,
-            resolve_device,
-            to_torch,
-            torch_dtype,
-        )
+        from glassnet.torch_bridge import import_torch, resolve_device, to_torch, torch_dtype
 
         torch = import_torch()
-        # a global forward hook (a logging tool's, say) would change what every layer computes,
-        # silently: refused, as from_torch refuses it
-        refuse_global_hooks(torch, "the torch engine cannot train")
         self.torch = torch
         self.config = config
         self.device = resolve_device(config.device)
@@ -394,6 +405,7 @@ class TorchEngine:
             rows = rows.copy()
         return self.torch.as_tensor(rows, dtype=self.tdtype, device=self.device)
 
+    @_with_autograd
     def begin_epoch(self, order: IntArray, sums: Sequence[float] | None = None) -> None:
         torch = self.torch
         index = torch.from_numpy(np.asarray(order, dtype=np.int64)).to(self.device)
@@ -404,6 +416,7 @@ class TorchEngine:
         else:
             self._sums.copy_(torch.tensor([float(v) for v in sums], dtype=torch.float64))
 
+    @_with_autograd
     def train_batch(self, start: int, stop: int) -> None:
         xb, yb = self.xe[start:stop], self.ye[start:stop]
         self._steps += 1
@@ -481,6 +494,7 @@ class TorchEngine:
     def get_weights(self) -> dict[str, Array]:
         return {name: parameter.detach().cpu().numpy().copy() for name, parameter in self.named}
 
+    @_with_autograd
     def set_weights(self, weights: Mapping[str, Array]) -> None:
         """Copy ``weights`` in, in place (captured steps read these tensors); names and shapes
         checked first (see :func:`run_weights`): torch's copy_ would broadcast a (1,) bias."""
@@ -504,6 +518,7 @@ class TorchEngine:
                     buffers.setdefault(key, {})[name] = value.detach().cpu().numpy().copy()
         return {"step": self._steps, "buffers": buffers}
 
+    @_with_autograd
     def load_optimizer_state(self, state: Mapping[str, Any]) -> None:
         torch = self.torch
         uses_step = not isinstance(self.optimizer, torch.optim.SGD)
@@ -511,8 +526,10 @@ class TorchEngine:
         # before anything changes, checked as the numpy engine loads it, into a glassnet optimizer
         # of its own: torch took a state without moments (its step count restarted), a negative
         # second moment (trained to NaN, blamed on the rate) or a buffer of another shape
-        model = build_mlp(self.spec, rng=np.random.default_rng(0))
-        named = list(model.named_parameters())
+        named = [
+            (name, Parameter(np.zeros(shape, dtype=self.spec.dtype)))
+            for name, shape in self.spec.parameter_shapes().items()
+        ]
         optimizer = make_glassnet_optimizer(self.config, [parameter for _, parameter in named])
         load_glassnet_optimizer_state(optimizer, self.spec, named, state)
         if uses_step:  # Adam: the numpy engine's first moment is scaled (see adam_update)
@@ -541,20 +558,6 @@ class TorchEngine:
         if self._threads_before is not None:
             self.torch.set_num_threads(self._threads_before)
             self._threads_before = None
-
-
-def autograd_on(config: TrainConfig) -> contextlib.AbstractContextManager[Any]:
-    """For the torch engine, torch's autograd on whatever the caller's mode: a run inside
-    ``torch.no_grad()`` or ``torch.inference_mode()`` built tensors that do not require grad and
-    failed at its first backward (the numpy engine trains there as anywhere)."""
-    stack = contextlib.ExitStack()
-    if config.engine == "torch":
-        from glassnet.torch_bridge import import_torch
-
-        torch = import_torch()
-        stack.enter_context(torch.inference_mode(False))
-        stack.enter_context(torch.enable_grad())
-    return stack
 
 
 def make_engine(

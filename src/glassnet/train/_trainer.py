@@ -53,7 +53,7 @@ from glassnet.nn._activations import BOUNDED_OUTPUTS
 from glassnet.optim import SGD, CosineLR, ExponentialLR, LRScheduler, StepLR
 from glassnet.spec import MLPSpec, build_mlp
 from glassnet.train._config import TrainConfig
-from glassnet.train._engines import REGRESSION_LOSSES, Engine, autograd_on, make_engine
+from glassnet.train._engines import REGRESSION_LOSSES, Engine, make_engine
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._fingerprint import data_fingerprint
 from glassnet.train._metrics import (
@@ -614,12 +614,11 @@ class Trainer:
     ) -> MemberResult | ResumeState:
         member, rows = self._job(job)
         weights = resume.weights if resume is not None else self.initial_weights(member)
-        with autograd_on(self.config):
-            engine = make_engine(self.config, self.member_spec(member), weights, rows.x, rows.y)
-            try:
-                return self._train_member_with(engine, job, rows, resume, finished, bar)
-            finally:
-                engine.close()
+        engine = make_engine(self.config, self.member_spec(member), weights, rows.x, rows.y)
+        try:
+            return self._train_member_with(engine, job, rows, resume, finished, bar)
+        finally:
+            engine.close()
 
     def _train_member_with(
         self,
