@@ -1185,6 +1185,8 @@ def test_the_note_on_the_warm_up_says_what_the_trainers_rates_do(
     trainer = Trainer(config, np.zeros((4, 2)), np.arange(4.0))
     rates = [trainer.learning_rate(epoch) for epoch in range(epochs)]
     assert (rates[-1] < max(rates)) == decays and bool(run_notes(config)) == (not decays)
+    if warmup == 1 and not decays:  # counted in words: "1 epoch", not "1 epochs"
+        assert run_notes(config)[0].startswith("the warm-up of 1 epoch leaves the run of 2 no epoch")
 
 
 @pytest.mark.parametrize(

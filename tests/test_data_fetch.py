@@ -139,7 +139,7 @@ def test_fetch_replaces_a_file_of_other_bytes_only_when_forced(
         FileExistsError,
         match=re.escape(
             f"{target} exists and is not the published data (a copy of one's own?); it is kept: use "
-            "--force (force=True) to replace it with the download, or choose another folder with dest (--dest)"
+            "force=True (--force) to replace it with the download, or choose another folder with dest (--dest)"
         ),
     ):
         fetch_airfoil(url=archive, dest=dest, progress=False)
@@ -168,7 +168,7 @@ def test_cli_fetch_keeps_a_file_of_other_bytes_without_force(
     err = capsys.readouterr().err
     assert err == (
         f"glassnet data fetch: error: {target} exists and is not the published data (a copy of one's own?); "
-        "it is kept: use --force (force=True) to replace it with the download, or choose another folder with "
+        "it is kept: use force=True (--force) to replace it with the download, or choose another folder with "
         "dest (--dest)\n"
     )
     assert target.read_text() == "my own copy"

@@ -663,6 +663,12 @@ def test_a_column_sorted_on_its_own_and_shuffled_rows_load_with_a_warning(
     assert compare_with_published(np.array(rows, dtype=float)) == []
     written_otherwise = [[f"{float(field):.17e}" for field in row] for row in rows]  # the same numbers
     assert compare_with_published(np.array(written_otherwise, dtype=float)) == []
+    # a float32 copy (a pandas export), which the means take for the published data: its order too
+    in_float32 = np.array(rows, dtype=float).astype(np.float32).astype(float)
+    assert compare_with_published(in_float32) == []
+    assert compare_with_published(in_float32[order]) == [
+        "the published rows in another order, which a split by seed draws otherwise"
+    ]
 
 
 def test_a_header_naming_the_columns_in_another_order_is_refused(

@@ -373,7 +373,7 @@ def test_an_output_named_as_an_image_is_refused_before_anything_is_computed(
     assert capsys.readouterr().err == (
         f"glassnet explain: error: {out} ends in {suffix}, an image's suffix, and an explanation is text "
         "(.txt, .md, .tex or .json); draw the network with save_figure (--figure FILE.png or FILE.svg), or "
-        "name the format (format=, --format) to write the text under that name\n"
+        "give format= (--format) to write the text under that name\n"
     )
     assert not out.exists()
     assert main(["explain", "--example", "exercise", "--no-torch", "-o", str(out), "--format", "text"]) == 0

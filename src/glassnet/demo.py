@@ -160,7 +160,7 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
         n = int(values["n"])
         lines.append(
             f"  {part:5s}  RMSE {values['rmse']:.2f} dB   MAE {values['mae']:.2f} dB   R² {values['r2']:.3f}"
-            f"   ({n} row{'' if n == 1 else 's'}: {rows_note[part]})"
+            f"   ({count_text(n, 'row')}: {rows_note[part]})"
         )
     files = [path.name for path in written.values()]
     lines.append(f"  plots and metrics in {folder}: " + ", ".join(files))

@@ -162,16 +162,15 @@ def plot_loss_curves(
     return _save(figure, path, axes, title)
 
 
-def _overflow_note(records: Sequence[Mapping[str, float]], key: str, members: bool) -> str:
+def _overflow_note(records: Sequence[Mapping[str, float]], key: str, ensemble: bool) -> str:
     """ ", ∞ from epoch k" (", ∞ from epoch k, member m" in an ensemble) for the first record whose
     ``key`` is infinite; "" when none is."""
     infinite = [r for r in records if math.isinf(r.get(key, 0.0))]
     if not infinite:
         return ""
     first = min(infinite, key=lambda r: (r["epoch"], r.get("member", 0.0)))
-    member = (
-        f", member {int(first.get('member', 0)) + 1}" if members else ""
-    )  # counted from 1, as the Trainer says
+    # members counted from 1, as the Trainer's messages count them
+    member = f", member {int(first.get('member', 0)) + 1}" if ensemble else ""
     return f", ∞ from epoch {int(first['epoch'])}{member}"
 
 

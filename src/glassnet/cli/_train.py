@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import seconds_text
+from glassnet._checks import count_text, seconds_text
 from glassnet._files import expand_user
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
@@ -438,7 +438,7 @@ def split_from_args(args: argparse.Namespace, seed: int, *, test: float, val: fl
 
 def handle_locked(args: argparse.Namespace) -> int:
     """:func:`handle` with the run folder locked from its preparation to its last file (one run at
-    a time), and the stop signals caught (:class:`~glassnet.train._signals.StopSignals`): Ctrl-C,
+    a time), and the stop signals caught (:class:`~glassnet.train.StopSignals`): Ctrl-C,
     SIGTERM or SIGHUP stops the training after its batch and saves the checkpoint; once the
     training has ended, one is held back until the run's files are written."""
     from glassnet.train.artifacts import locked_run_folders
@@ -544,9 +544,9 @@ def run_notes(config: TrainConfig) -> list[str]:
         # at its start, η₀: the rate never gets to decay
         rising = min(config.warmup_epochs, config.epochs - 1)
         notes.append(
-            f"the warm-up of {config.warmup_epochs} epochs leaves the run of {config.epochs} no epoch to "
-            f"decay in: the rate rises to --lr over {rising} epoch{'s' if rising > 1 else ''} and stays "
-            f"there; give --warmup-epochs at most {config.epochs - 2}"
+            f"the warm-up of {count_text(config.warmup_epochs, 'epoch')} leaves the run of {config.epochs} no "
+            f"epoch to decay in: the rate rises to --lr over {count_text(rising, 'epoch')} and stays there; "
+            f"give --warmup-epochs at most {config.epochs - 2}"
         )
     if config.schedule == "step" and config.step_size >= config.epochs > 1:
         # the first decay would come at epoch step_size, after the last (a run of one epoch has

@@ -77,7 +77,8 @@ def fetch_airfoil(
 
     A file already there that holds the published data (the downloaded bytes, or the same table
     in another format) is kept as it is; any other (a copy of one's own) is replaced only with
-    ``force``, else FileExistsError naming it, after the download and before any write.
+    ``force``, else FileExistsError naming it, after the download and before any write. With
+    ``force`` the download replaces whatever is there.
     """
     check_url(url)
     check_timeout(timeout)
@@ -103,7 +104,7 @@ def fetch_airfoil(
             return target
         raise FileExistsError(
             f"{target} exists and is not the published data (a copy of one's own?); it is kept: "
-            f"use --force (force=True) to replace it with the download, or choose another folder "
+            f"use force=True (--force) to replace it with the download, or choose another folder "
             f"with {hint}"
         )
     try:

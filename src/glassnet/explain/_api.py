@@ -259,8 +259,8 @@ def format_for(path: str | os.PathLike[str]) -> Format:
     if suffix in IMAGE_SUFFIXES:
         raise ValueError(
             f"{os.fspath(path)} ends in {suffix}, an image's suffix, and an explanation is text (.txt, .md, "
-            ".tex or .json); draw the network with save_figure (--figure FILE.png or FILE.svg), or name "
-            "the format (format=, --format) to write the text under that name"
+            ".tex or .json); draw the network with save_figure (--figure FILE.png or FILE.svg), or give "
+            "format= (--format) to write the text under that name"
         )
     return SUFFIXES.get(suffix, "text")
 
