@@ -857,42 +857,47 @@ def test_read_feature_rows_reads_a_header_in_the_columns_units(header: str, tmp_
     np.testing.assert_array_equal(rows, [[800, 0, 0.3048, 71.3, 0.00266337]])
 
 
-def test_the_unit_words_in_brackets_are_read_only_when_they_are_units() -> None:
-    # "(suction side)" is no unit: the name is displacement thickness's, out of place, refused as such
-    assert header_name("Displacement (suction side)", COLUMN_ALIASES) == ("displacement_thickness", None)
-    assert header_name("Velocity [m/s]", COLUMN_ALIASES) == ("velocity", None)  # a published name itself
-    assert header_name("velocity_m_s", COLUMN_ALIASES) == ("velocity", None)  # "velocityms", one too
-    assert header_name("Velocity (km/h)", COLUMN_ALIASES) == ("velocity", "kmh")
-    assert header_name("U_infinity mph", COLUMN_ALIASES) == ("velocity", "mph")
-    assert header_name("Angle of attack, in degrees", COLUMN_ALIASES) == ("angle_of_attack", "deg")
-    assert header_name("velocity in km/h", COLUMN_ALIASES) == ("velocity", "kmh")
-    assert header_name("AOA (Degrees)", COLUMN_ALIASES) == ("angle_of_attack", "deg")
-    assert header_name("Level [dB]", COLUMN_ALIASES) == (None, None)
-    assert header_name("Chord length, in meters", COLUMN_ALIASES) == ("chord_length", "m")
-    assert header_name("Free-stream velocity, in meters per second", COLUMN_ALIASES) == ("velocity", "ms")
-    assert header_name("Scaled sound pressure level, in decibels", COLUMN_ALIASES) == (
-        "sound_pressure_level",
-        "db",
-    )
-    # "per" joins two units only: a name ending in it is no name with a unit
-    assert header_name("Chord per", COLUMN_ALIASES) == (None, None)
-    assert header_name("Chord (per)", COLUMN_ALIASES) == ("chord_length", None)
-    assert header_name("Frequency (per second)", COLUMN_ALIASES) == ("frequency", None)  # a rate: Hz
-    # a spelled-out unit word ends a name as a unit only after "in" (or in brackets)
-    assert header_name("Angle of attack, second", COLUMN_ALIASES) == (None, None)
-    assert header_name("Chord length (inches)", COLUMN_ALIASES) == ("chord_length", "inch")
-    assert header_name("Velocity (miles per hour)", COLUMN_ALIASES) == ("velocity", "mih")
-    assert header_name("Velocity (km/hr)", COLUMN_ALIASES) == ("velocity", "kmh")
-    assert header_name("Velocity (mi/hr)", COLUMN_ALIASES) == ("velocity", "mih")
-    assert header_name("Chord (in)", COLUMN_ALIASES) == ("chord_length", "inch")
-    assert header_name("AOA (in radians)", COLUMN_ALIASES) == ("angle_of_attack", "rad")
-    assert header_name("Chord (in inches)", COLUMN_ALIASES) == ("chord_length", "inch")
-    assert header_name("Velocity (in m/s)", COLUMN_ALIASES) == ("velocity", "ms")
-    # spelled out at the end of a snake_case name, as before: only time words alone are not units
-    assert header_name("chord_length_meters", COLUMN_ALIASES) == ("chord_length", "m")
-    assert header_name("velocity_km_per_hour", COLUMN_ALIASES) == ("velocity", "kmh")
-    assert header_name("aoa_radians", COLUMN_ALIASES) == ("angle_of_attack", "rad")
-    assert header_name("Velocity m per s", COLUMN_ALIASES) == ("velocity", "ms")
+@pytest.mark.parametrize(
+    ("name", "read"),
+    [
+        # "(suction side)" is no unit: the name is displacement thickness's, out of place, refused as such
+        ("Displacement (suction side)", ("displacement_thickness", None)),
+        ("Velocity [m/s]", ("velocity", None)),  # a published name itself
+        ("velocity_m_s", ("velocity", None)),  # "velocityms", one too
+        ("Velocity (km/h)", ("velocity", "kmh")),
+        ("U_infinity mph", ("velocity", "mph")),
+        ("Angle of attack, in degrees", ("angle_of_attack", "deg")),
+        ("velocity in km/h", ("velocity", "kmh")),
+        ("AOA (Degrees)", ("angle_of_attack", "deg")),
+        ("Level [dB]", (None, None)),
+        # units spelled out: UCI's descriptions, brackets, "(in …)", a snake_case ending
+        ("Chord length, in meters", ("chord_length", "m")),
+        ("Free-stream velocity, in meters per second", ("velocity", "ms")),
+        ("Scaled sound pressure level, in decibels", ("sound_pressure_level", "db")),
+        ("Chord length (inches)", ("chord_length", "inch")),
+        ("Velocity (miles per hour)", ("velocity", "mih")),
+        ("Velocity (km/hr)", ("velocity", "kmh")),
+        ("Velocity (mi/hr)", ("velocity", "mih")),
+        ("Chord (in)", ("chord_length", "inch")),
+        ("AOA (in radians)", ("angle_of_attack", "rad")),
+        ("Chord (in inches)", ("chord_length", "inch")),
+        ("Velocity (in m/s)", ("velocity", "ms")),
+        ("chord_length_meters", ("chord_length", "m")),
+        ("velocity_km_per_hour", ("velocity", "kmh")),
+        ("aoa_radians", ("angle_of_attack", "rad")),
+        ("Velocity m per s", ("velocity", "ms")),
+        # "per" joins two units only: a name ending in it is no name with a unit
+        ("Chord per", (None, None)),
+        ("Chord (per)", ("chord_length", None)),
+        ("Frequency (per second)", ("frequency", None)),  # a rate: Hz
+        # a time word alone ends a name as a unit only after "in" or in brackets
+        ("Angle of attack, second", (None, None)),
+    ],
+)
+def test_the_unit_words_are_read_only_when_they_are_units(
+    name: str, read: tuple[str | None, str | None]
+) -> None:
+    assert header_name(name, COLUMN_ALIASES) == read
 
 
 def test_read_feature_rows_missing_file(tmp_path: Path) -> None:

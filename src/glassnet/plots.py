@@ -129,10 +129,9 @@ def plot_loss_curves(
             suffix = f" ({len(members)} members)" if member == members[0] else None
         alpha = 1.0 if len(members) == 1 else 0.6
         marker = "o" if len(rows) == 1 else None  # a pass of one epoch is a point, which a bare line hides
-        train = [r.get("train_loss", math.nan) for r in rows]  # a NaN (a diverged epoch) is a gap
         axes.plot(
             epochs,
-            train,
+            [r.get("train_loss", math.nan) for r in rows],  # a NaN (a diverged epoch) is a gap
             color=PART_COLOURS["train"],
             alpha=alpha,
             linestyle="--" if refit else "-",
@@ -142,10 +141,9 @@ def plot_loss_curves(
             else f"{'refit on train+val' if refit else 'train'}{suffix}{notes[refit, 'train_loss']}",
         )
         if all("val_loss" in r for r in rows):
-            validation = [r["val_loss"] for r in rows]
             axes.plot(
                 epochs,
-                validation,
+                [r["val_loss"] for r in rows],
                 color=PART_COLOURS["val"],
                 alpha=alpha,
                 marker=marker,

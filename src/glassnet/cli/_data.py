@@ -13,17 +13,15 @@ import numpy as np
 from glassnet._files import expand_user
 from glassnet.cli._train import parse_float
 from glassnet.data import (
-    AIRFOIL_FILENAMES,
     AIRFOIL_URL,
     DATA_ENV_VAR,
     FEATURE_UNITS,
     TARGET_UNIT,
     cache_dir,
     compare_with_published,
-    fetch_airfoil,
     load_airfoil,
 )
-from glassnet.data._download import MAX_TIMEOUT, check_url, dest_folder
+from glassnet.data._download import MAX_TIMEOUT, _fetch_airfoil, check_url, dest_folder
 
 
 def _cache_text() -> str:
@@ -89,13 +87,11 @@ def handle_fetch(args: argparse.Namespace) -> int:
     # checked here, so that a mistake names the option as typed (the library names its parameters)
     check_url(args.url, "--url")
     timeout = parse_float(args.timeout, "--timeout", 0.0, MAX_TIMEOUT, low_open=True)
-    target = dest_folder(args.dest, "--dest") / AIRFOIL_FILENAMES[0]
-    before = target.read_bytes() if target.is_file() else None  # about 60 kB
-    path = fetch_airfoil(
+    dest_folder(args.dest, "--dest")
+    path, written = _fetch_airfoil(
         url=args.url, dest=args.dest, progress=not args.quiet, timeout=timeout, force=args.force
     )
-    done = "already at" if before == path.read_bytes() else "written to"
-    print(f"airfoil data {done} {path} (1503 rows, content checked)")
+    print(f"airfoil data {'written to' if written else 'already at'} {path} (1503 rows, content checked)")
     env = os.environ.get(DATA_ENV_VAR, "")
     # find_airfoil looks at the variable first: say so unless it names this file or its folder
     if (

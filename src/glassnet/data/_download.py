@@ -80,6 +80,14 @@ def fetch_airfoil(
     ``force``, else FileExistsError naming it, after the download and before any write. With
     ``force`` the download replaces whatever is there.
     """
+    return _fetch_airfoil(url=url, dest=dest, progress=progress, timeout=timeout, force=force)[0]
+
+
+def _fetch_airfoil(
+    *, url: str, dest: str | os.PathLike[str] | None, progress: bool, timeout: float, force: bool
+) -> tuple[Path, bool]:
+    """:func:`fetch_airfoil`, and whether it wrote the file (False: the one there was kept),
+    which ``glassnet data fetch`` reports."""
     check_url(url)
     check_timeout(timeout)
     folder = dest_folder(dest)
@@ -96,12 +104,12 @@ def fetch_airfoil(
     data = _extract(payload, url=url)
     _verify(data, url=url)
 
-    if target.is_file() and not force:
-        existing = target.read_bytes()
-        if existing == data or _is_published(existing):
-            # the same bytes, or the published table in another format (a mirror's CSV, say):
-            # a good copy, kept as it is
-            return target
+    existing = target.read_bytes() if target.is_file() else None
+    # the same bytes, or (unless forced) the published table in another format, a mirror's CSV
+    # say: a good copy, kept as it is
+    if existing == data or (existing is not None and not force and _is_published(existing)):
+        return target, False
+    if existing is not None and not force:
         raise FileExistsError(
             f"{target} exists and is not the published data (a copy of one's own?); it is kept: "
             f"use force=True (--force) to replace it with the download, or choose another folder "
@@ -115,7 +123,7 @@ def fetch_airfoil(
             f"cannot write the airfoil data into {folder} ({error.strerror or error}); "
             f"choose a folder you can write to with {hint}"
         ) from None
-    return target
+    return target, True
 
 
 def check_url(url: object, name: str = "url") -> None:

@@ -466,14 +466,14 @@ def _plain_table(text: str, n_columns: int) -> Table | None:
     separator = _detect_separator(first)
     # as _parse_lines reads a tab-separated line: a tab at either end ends an empty field, so it
     # stays, in the header and at the end of the last row (a row starting with one is no number)
-    kept = " \x0b\x0c\r\n" if separator == "\t" else " \t\r\n"
-    fields = _split(first_line.strip(kept), separator)
+    blank = " \x0b\x0c\r\n" if separator == "\t" else " \t\r\n"
+    fields = _split(first_line.strip(blank), separator)
     header, header_line, start = None, None, 0
     if _is_header(fields) or _numbers_the_columns(fields, n_columns):
         if len(fields) != n_columns or first_end is None:  # an error, or no rows
             return None
         header, header_line, start = tuple(fields), 1, first_end.end()
-    body = text[start:].rstrip(kept)  # trailing blank lines; loadtxt reads "  " as a row
+    body = text[start:].rstrip(blank)  # trailing blank lines; loadtxt reads "  " as a row
     if not body or _not_plain(separator).search(body) is not None:
         return None
     try:
