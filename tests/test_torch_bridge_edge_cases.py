@@ -320,3 +320,154 @@ def test_views_of_one_buffer_that_share_no_element_convert(layout: str, torch: A
         second.weight = torch.nn.Parameter(buffer[:, 2:5] if layout == "columns" else first.weight.data)
         with pytest.raises(ValueError, match="share parameters"):
             from_torch(torch.nn.Sequential(first, torch.nn.ReLU(), second))
+
+
+# --- found by a review of the bridge and the spec (2026-11-28, a later session) ---------------------
+
+
+def _patched(model: Any, position: int, method: str = "forward") -> Any:
+    """``model`` with ``method`` of its layer at ``position`` set on the object, as a wrapper's
+    hook sets it: the forward computes ten times the class's."""
+    layer = model[position]
+    original = getattr(layer, method)
+    setattr(layer, method, lambda x: 10 * original(x))
+    return model
+
+
+@pytest.mark.parametrize("method", ["forward", "backward", "backward_params"])
+def test_every_reader_of_the_layers_refuses_a_method_set_on_a_layer(method: str, torch: Any) -> None:
+    """spec_of described such a model as a plain MLP (a model rebuilt from it computed another
+    function), explain failed with 'Linear.backward called before forward', and to_torch alone
+    refused it: flatten_modules, which all of them read the layers through, now refuses it."""
+    from glassnet.explain import explain
+    from glassnet.losses import MSELoss
+    from glassnet.spec import spec_of
+    from glassnet.train._fused import FusedPass
+
+    match = r"^Linear at position 0 has a forward, backward or __call__ of its own \(set on the object"
+    readers = [
+        spec_of,
+        to_torch,
+        lambda m: explain(m, x=[1.0, 2.0], y=[1.0]),
+        lambda m: FusedPass(m, MSELoss()),
+    ]
+    for read in readers:
+        model = _patched(MLP([2, 3, 1], rng=np.random.default_rng(0)), 0, method)
+        with pytest.raises(ValueError, match=match):
+            read(model)
+
+
+def test_a_method_set_back_to_the_class_own_is_read_as_the_class() -> None:
+    from glassnet.spec import spec_of
+
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    model[0].forward = model[0].forward  # bound to the layer: its class's own
+    assert spec_of(model).sizes == (2, 3, 1)
+
+
+def test_the_torch_engine_halves_before_the_square_as_the_numpy_engine(torch: Any) -> None:
+    """½ (r²) overflowed float32 at r = 2e19 in the torch engine (and in explain's PyTorch check)
+    where glassnet's (½ r) r is 2e38: the engines' losses differed, inf against finite."""
+    import warnings
+
+    from glassnet._torch_losses import glassnet_half_squared_error
+    from glassnet.losses import HalfSquaredError
+    from glassnet.train._engines import NumpyEngine, TorchEngine
+
+    spec = MLPSpec((1, 1), dtype="float32")
+    config = TrainConfig(
+        engine="torch", loss="half_sse", hidden=(), epochs=1, batch_size=1, dtype="float32",
+        optimizer="sgd", lr=1e-30, momentum=0.0, weight_decay=0.0, fourier_features=0,
+    )  # fmt: skip
+    weights = {"0.weight": np.zeros((1, 1), np.float32), "0.bias": np.zeros(1, np.float32)}
+    x, y = np.zeros((1, 1), np.float32), np.full((1, 1), 2e19, np.float32)
+    sums = []
+    for engine_class in (NumpyEngine, TorchEngine):
+        engine = engine_class(spec, weights, config, x, y)
+        engine.begin_epoch(np.arange(1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            engine.train_batch(0, 1)
+        sums.append(engine.epoch_sums()[0])
+    assert np.isfinite(sums[0])
+    assert sums[1] == sums[0]
+    p, t = torch.zeros(1, dtype=torch.float32), torch.full((1,), 2e19, dtype=torch.float32)
+    expected = HalfSquaredError(reduction="mean")(np.zeros(1, np.float32), np.full(1, 2e19, np.float32))
+    assert float(glassnet_half_squared_error(p, t, "mean")) == pytest.approx(expected, rel=1e-6)
+
+
+def test_hidden_leaky_relus_of_two_slopes_are_named_as_such() -> None:
+    """'an MLPSpec has one hidden activation, got ['leaky_relu', 'leaky_relu']' contradicted itself."""
+    from glassnet.nn import LeakyReLU
+    from glassnet.spec import spec_of
+
+    rng = np.random.default_rng(0)
+    model = Sequential(
+        Linear(2, 3, rng=rng), LeakyReLU(0.1), Linear(3, 3, rng=rng), LeakyReLU(0.2), Linear(3, 1, rng=rng)
+    )
+    with pytest.raises(
+        ValueError, match=r"^the hidden LeakyReLU slopes differ, \[0\.1, 0\.2\]; an MLPSpec holds one slope$"
+    ):
+        spec_of(model)
+    model = Sequential(
+        Linear(2, 3, rng=rng), LeakyReLU(0.1), Linear(3, 3, rng=rng), Tanh(), Linear(3, 1, rng=rng)
+    )
+    with pytest.raises(
+        ValueError, match=r"^an MLPSpec has one hidden activation, got \['leaky_relu', 'tanh'\]$"
+    ):
+        spec_of(model)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: MLPSpec.from_dict({"sizes": [1, 2], 1: 2, "x": 3}), ValueError, r"unknown keys \[1, 'x'\]"),
+        (
+            lambda: MLPSpec((2, 1), negative_slope=10**400),
+            ValueError,
+            r"^negative_slope must be a finite number, got ",
+        ),
+    ],
+    ids=["keys-of-mixed-types", "slope-past-float"],
+)
+def test_spec_refusals_name_the_setting(make: Any, error: type, match: str) -> None:
+    """A TypeError from sorting keys of mixed types, and an OverflowError naming nothing."""
+    with pytest.raises(error, match=match):
+        make()
+
+
+def test_a_module_of_the_other_library_is_named_with_its_module(torch: Any) -> None:
+    """'to_torch takes a glassnet Module (an MLP or a Sequential), got Sequential' named the type
+    it asks for; from_torch of a glassnet Sequential the same."""
+    with pytest.raises(
+        TypeError, match=r"got torch\.nn\.modules\.container\.Sequential; for a torch module use from_torch$"
+    ):
+        to_torch(torch.nn.Sequential(torch.nn.Linear(2, 1)))
+    with pytest.raises(
+        TypeError, match=r"got glassnet\.nn\._module\.Sequential; for a glassnet module use to_torch$"
+    ):
+        from_torch(Sequential(Linear(2, 1, rng=np.random.default_rng(0))))
+
+
+def test_an_activation_subclass_is_refused_with_its_position(torch: Any) -> None:
+    """'no PyTorch counterpart for activation MyReLU' named neither to_torch nor the position."""
+    from glassnet.nn import ReLU
+
+    class MyReLU(ReLU):
+        pass
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"^to_torch cannot convert MyReLU at position 1$"):
+        to_torch(Sequential(Linear(2, 3, rng=rng), MyReLU(), Linear(3, 1, rng=rng)))
+
+
+def test_read_only_weights_convert_without_torch_warning(torch: Any) -> None:
+    import warnings
+
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    for parameter in model.parameters():
+        parameter.data.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        module = to_torch(model)
+    np.testing.assert_array_equal(module[0].weight.detach().numpy(), model[0].weight.data)

@@ -29,3 +29,12 @@ def glassnet_bce(p: Any, t: Any, bounds: tuple[float, float], reduction: Reducti
     clipped = p.detach().clamp(low, high) + (p - p.detach())
     values = -(t * clipped.log() + (1.0 - t) * (-clipped).log1p())
     return values.mean() if reduction == "mean" else values.sum()
+
+
+def glassnet_half_squared_error(p: Any, t: Any, reduction: Reduction = "sum") -> Any:
+    """glassnet's HalfSquaredError on torch tensors: ½ r² per element, r = p − t, reduced by sum
+    (its default) or mean. Halved before the product, (½ r) r, as glassnet's: ½ (r²) overflows
+    where r² does, at |r| above √max (1.8e19 in float32), where glassnet's value is finite."""
+    residual = p - t
+    values = (0.5 * residual) * residual
+    return values.mean() if reduction == "mean" else values.sum()

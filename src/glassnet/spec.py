@@ -68,7 +68,7 @@ class MLPSpec:
         object.__setattr__(self, "dtype", str(as_dtype(self.dtype)))
         slope = self.negative_slope
         numeric = int | float | np.integer | np.floating  # np.float32(0.2) too, as LeakyReLU takes it
-        if isinstance(slope, bool) or not isinstance(slope, numeric) or not math.isfinite(slope):
+        if isinstance(slope, bool) or not isinstance(slope, numeric) or not _is_finite(slope):
             raise ValueError(f"negative_slope must be a finite number, got {shown(slope)}")
         object.__setattr__(self, "negative_slope", float(slope))
 
@@ -110,7 +110,7 @@ class MLPSpec:
         if not isinstance(data, Mapping):
             raise ValueError(f"an MLP spec must be a mapping, got {type(data).__name__}")
         known = {"sizes", "activation", "output_activation", "dtype", "negative_slope"}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - known, key=str)  # keys of mixed types (1, "x") do not compare
         if unknown or "sizes" not in data:
             raise ValueError(f"bad MLP spec: unknown keys {shown(unknown)}, sizes present: {'sizes' in data}")
         sizes = data["sizes"]
@@ -183,8 +183,12 @@ def spec_of(model: Module) -> MLPSpec:
             else:
                 hidden.add(_activation_key(layer))
             expect_linear = True
-    if len(hidden) > 1:
-        raise ValueError(f"an MLPSpec has one hidden activation, got {sorted(h[0] for h in hidden)}")
+    if len({name for name, _ in hidden}) > 1:
+        raise ValueError(f"an MLPSpec has one hidden activation, got {sorted({h[0] for h in hidden})}")
+    if len(hidden) > 1:  # one activation, LeakyReLU, of several slopes
+        raise ValueError(
+            f"the hidden LeakyReLU slopes differ, {sorted(h[1] for h in hidden)}; an MLPSpec holds one slope"
+        )
     activation, slope = hidden.pop() if hidden else ("relu", DEFAULT_LEAKY_SLOPE)
     output_name: str | None = None
     if output is not None:
@@ -203,6 +207,13 @@ def spec_of(model: Module) -> MLPSpec:
         dtype=str(dtype if dtype is not None else np.dtype(np.float64)),
         negative_slope=slope,
     )
+
+
+def _is_finite(number: float | np.integer | np.floating) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an int past float's range, 10**400
+        return False
 
 
 def _activation_key(layer: Activation) -> tuple[str, float]:

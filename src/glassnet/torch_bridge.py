@@ -43,6 +43,7 @@ from glassnet.nn import (
     Tanh,
     flatten_modules,
 )
+from glassnet.nn._module import runs_own_code
 from glassnet.spec import MLPSpec, build_mlp
 
 __all__ = [
@@ -130,6 +131,8 @@ def torch_dtype(dtype: Any) -> Any:
 
 
 def _torch_activation(layer: Activation) -> Any:
+    """torch's module for a glassnet activation of one of glassnet's own classes; None for any
+    other (a subclass may compute something else), which the caller refuses with its position."""
     nn = import_torch().nn
     if type(layer) is LeakyReLU:  # a subclass may compute something else, as in the table below
         return nn.LeakyReLU(negative_slope=layer.negative_slope)
@@ -137,7 +140,7 @@ def _torch_activation(layer: Activation) -> Any:
     for cls, torch_cls in table.items():
         if type(layer) is cls:
             return torch_cls()
-    raise ValueError(f"no PyTorch counterpart for activation {type(layer).__name__}")
+    return None
 
 
 def _same_dtype(dtypes: dict[int, Any], dtype: Any, position: int) -> None:
@@ -160,25 +163,21 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
     """
     torch = import_torch()
     if not isinstance(model, Module):
+        # a torch module's type name may be glassnet's (Sequential): say which it is
         raise TypeError(
-            f"to_torch takes a glassnet Module (an MLP or a Sequential), got {type(model).__name__}"
+            f"to_torch takes a glassnet Module (an MLP or a Sequential), got "
+            f"{type(model).__module__}.{type(model).__qualname__}"
+            + ("; for a torch module use from_torch" if isinstance(model, torch.nn.Module) else "")
         )
     target = resolve_device(device)
     dtype = model.dtype
     if dtype is None:
         raise ValueError("to_torch needs a model with parameters")
-    _refuse_own_forward(model)
     layers: list[Any] = []
     dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
     owners: dict[int, int] = {}  # id of a Parameter -> position of the first Linear holding it
     chain: list[tuple[int, int, int]] = []  # (position, in, out) of the last Linear
     for position, layer in enumerate(flatten_modules([model])):
-        # a forward set on the object, or a subclass's __call__: torch's copy would not run it
-        if _own_call(layer, Module):
-            raise ValueError(
-                f"to_torch cannot convert {type(layer).__name__} at position {position} "
-                "(a forward or __call__ of its own)"
-            )
         # a subclass with a forward of its own computes something nn.Linear would not
         if isinstance(layer, Linear) and type(layer).forward is Linear.forward:
             _same_dtype(dtypes, layer.dtype, position)  # one torch dtype for all would round some weights
@@ -195,14 +194,20 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
                 torch.nn.Linear, layer.in_features, layer.out_features, dtype=torch_dtype(dtype)
             )
             with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(layer.weight.data)))
-                linear.bias.copy_(torch.from_numpy(np.ascontiguousarray(layer.bias.data)))
+                linear.weight.copy_(_host_tensor(torch, layer.weight.data))
+                linear.bias.copy_(_host_tensor(torch, layer.bias.data))
             layers.append(linear)
-        elif isinstance(layer, Activation):
-            layers.append(_torch_activation(layer))
+        elif isinstance(layer, Activation) and (converted := _torch_activation(layer)) is not None:
+            layers.append(converted)
         else:
             raise ValueError(f"to_torch cannot convert {type(layer).__name__} at position {position}")
     return torch.nn.Sequential(*layers).to(target).train(model.training)
+
+
+def _host_tensor(torch: Any, array: Any) -> Any:
+    """A CPU tensor of ``array``'s values, to copy from: the array itself where torch can share
+    it, a copy where it is read-only (torch warns of undefined behaviour on sharing one)."""
+    return torch.from_numpy(np.require(array, requirements=("C", "W")))
 
 
 def _sizes_chain(
@@ -279,32 +284,6 @@ def _share_elements(a: Any, b: Any) -> bool:
     return bool((starts[1:] < np.maximum.accumulate(ends)[:-1]).any())
 
 
-def _refuse_own_forward(module: Module) -> None:
-    """ValueError for a Sequential, at any depth, with a forward or ``__call__`` of its own (a
-    subclass's, or a forward set on the object): flattened into its layers, it would lose what
-    that forward adds (MLP keeps Sequential's)."""
-    if isinstance(module, Sequential):
-        if type(module).forward is not Sequential.forward or _own_call(module, Module):
-            raise ValueError(
-                f"to_torch cannot convert {type(module).__name__} (a Sequential with a forward or __call__ of its own)"
-            )
-        for layer in module.layers:
-            _refuse_own_forward(layer)
-
-
-def _own_call(module: Any, cls: Any) -> bool:
-    """Whether calling ``module`` may run something other than its class's forward: a forward set
-    on the object itself (as wrappers such as accelerate's hooks do), or a ``__call__`` other
-    than ``cls``'s, the base class's that runs forward. A forward set on the object that is its
-    class's own, bound to it (what accelerate's ``remove_hook_from_module`` leaves), is none."""
-    own = vars(module).get("forward")
-    if own is not None and not (
-        getattr(own, "__func__", None) is type(module).forward and getattr(own, "__self__", None) is module
-    ):
-        return True
-    return type(module).__call__ is not cls.__call__
-
-
 def _computes_as(module: Any, cls: Any) -> bool:
     """Whether ``module`` is a ``cls`` that computes what ``cls`` does: its forward and ``__call__``
     are ``cls``'s own (a subclass may change them, and a forward set on the object replaces its
@@ -313,7 +292,7 @@ def _computes_as(module: Any, cls: Any) -> bool:
     return (
         isinstance(module, cls)
         and type(module).forward is cls.forward
-        and not _own_call(module, cls)
+        and not runs_own_code(module, cls)
         and not module._forward_hooks
         and not module._forward_pre_hooks
     )
@@ -388,7 +367,10 @@ def from_torch(module: Any) -> Sequential:
     """
     torch = import_torch()
     if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"from_torch takes a torch.nn.Module, got {type(module).__name__}")
+        hint = "; for a glassnet module use to_torch" if isinstance(module, Module) else ""
+        raise TypeError(
+            f"from_torch takes a torch.nn.Module, got {type(module).__module__}.{type(module).__qualname__}{hint}"
+        )
     _refuse_global_hooks(torch)
     nn = torch.nn
     # torch's activations without settings, by glassnet's (a subclass too, where it computes as its base)

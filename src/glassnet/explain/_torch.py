@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import Array
-from glassnet._torch_losses import glassnet_bce
+from glassnet._torch_losses import glassnet_bce, glassnet_half_squared_error
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
 from glassnet.nn import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from glassnet.torch_bridge import TorchMissingError, import_torch
@@ -104,8 +104,7 @@ def _torch_loss(loss: Loss, prediction: Any, target: Any, torch: Any, F: Any) ->
     if type(loss) is MSELoss:
         return F.mse_loss(prediction, target, reduction=reduction)
     if type(loss) is HalfSquaredError:
-        values = 0.5 * (prediction - target) ** 2
-        return values.mean() if reduction == "mean" else values.sum()
+        return glassnet_half_squared_error(prediction, target, reduction)
     if type(loss) is BCELoss:
         return glassnet_bce(prediction, target, loss.bounds_for(np.float64), reduction)
     return None

@@ -422,14 +422,45 @@ class Sequential(Module):
             ) from None
 
 
+# the methods a reader of a model's layers (spec_of, to_torch, explain, the Trainer's pass) takes
+# from the layer's class: one of them set on the object runs other code
+_LAYER_METHODS = ("forward", "backward", "backward_params")
+
+
+def runs_own_code(module: Any, base: type, methods: Iterable[str] = ("forward",)) -> bool:
+    """Whether ``module`` may run something other than its class's code: one of ``methods`` set
+    on the object itself (as wrappers such as accelerate's hooks set ``forward``), or a
+    ``__call__`` other than ``base``'s, the base class's that runs forward. A method set on the
+    object that is its class's own, bound to it (what accelerate's ``remove_hook_from_module``
+    leaves), is none. Works on torch modules too (``base`` torch.nn.Module)."""
+    for name in methods:
+        own = vars(module).get(name)
+        if own is not None and not (
+            getattr(own, "__func__", None) is getattr(type(module), name, None)
+            and getattr(own, "__self__", None) is module
+        ):
+            return True
+    return type(module).__call__ is not base.__call__
+
+
 def flatten_modules(modules: Iterable[Module]) -> list[Module]:
     """Leaf modules in forward order (Sequentials opened up).
 
     ValueError for a Sequential subclass that computes more than its layers in order (its own
-    forward or backward, or modules held besides its layers): a list of its layers would
-    describe another model (spec_of, to_torch and explain read them)."""
+    forward or backward, or modules held besides its layers), and for any module with a
+    forward, backward or ``__call__`` of its own (:func:`runs_own_code`): a list of the layers
+    would describe another model (spec_of, to_torch, explain and the Trainer's pass read them
+    and compute each layer as its class does)."""
     leaves: list[Module] = []
-    for module in modules:
+
+    def visit(module: Module) -> None:
+        if runs_own_code(module, Module, _LAYER_METHODS):
+            raise ValueError(
+                f"{type(module).__name__} at position {len(leaves)} has a forward, backward or "
+                "__call__ of its own (set on the object, or a subclass's __call__): a list of layers "
+                "(an MLPSpec, a torch.nn.Sequential, an explanation) computes each as its class "
+                "does, not what calling this one runs"
+            )
         if isinstance(module, Sequential):
             kind = type(module)
             extra = [name for name, _ in module.named_children() if not name.isdigit()]
@@ -440,7 +471,11 @@ def flatten_modules(modules: Iterable[Module]) -> list[Module]:
                     "the model it computes, which a list of layers (an MLPSpec, a torch.nn.Sequential, "
                     "an explanation) cannot describe"
                 )
-            leaves.extend(flatten_modules(module.layers))
+            for layer in module.layers:
+                visit(layer)
         else:
             leaves.append(module)
+
+    for module in modules:
+        visit(module)
     return leaves

@@ -36,7 +36,7 @@ import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 from glassnet._checks import Array
-from glassnet._torch_losses import glassnet_bce
+from glassnet._torch_losses import glassnet_bce, glassnet_half_squared_error
 from glassnet.losses import BCELoss, Loss, get_loss
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, Adam, AdamW, Optimizer, _optimizer, moments_in_torch_form
@@ -366,7 +366,7 @@ class TorchEngine:
             "mse": lambda p, t: functional.mse_loss(p, t),
             # ½ r² per element, then the sum, as glassnet's HalfSquaredError: ½ Σ r² would
             # overflow a float32 Σ r² up to twice the largest float where glassnet's is finite
-            "half_sse": lambda p, t: (0.5 * (p - t) ** 2).sum(),
+            "half_sse": lambda p, t: glassnet_half_squared_error(p, t),
             "logistic": lambda p, t: functional.binary_cross_entropy_with_logits(p, t),
             "bce": lambda p, t: glassnet_bce(p, t, bce_bounds),  # glassnet's BCE, not torch's
         }
