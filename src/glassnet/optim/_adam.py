@@ -149,7 +149,7 @@ def _adam_step(
             state["max_exp_avg_sq"] = np.zeros_like(param)
     u, v = state["exp_avg_scaled"], state["exp_avg_sq"]
     scratch = state.get("_scratch")
-    if scratch is None or scratch.shape != param.shape:
+    if scratch is None or scratch.shape != param.shape or scratch.dtype != param.dtype:
         scratch = state["_scratch"] = np.empty_like(param)
 
     if weight_decay != 0:

@@ -94,7 +94,7 @@ class Optimizer:
             checked.append((parameters, settings))
         for parameters, settings in checked:
             data, grad = _fuse(parameters)
-            self.param_groups.append({"params": parameters, **settings})
+            self.param_groups.append({"params": parameters, **plain_settings(settings)})
             self._stepped_as.append(self._as_checked(self.param_groups[-1]))
             self._flat_data.append(data)
             self._flat_grad.append(grad)
@@ -171,10 +171,10 @@ class Optimizer:
         it: a setting out of range or unknown is refused (ValueError), and so is an edited list
         of parameters (RuntimeError: they were fused when the optimizer was built).
         """
-        # every group checked before any is updated: a refused step changes nothing
-        for index, (group, checked) in enumerate(zip(self.param_groups, self._stepped_as, strict=True)):
-            if _changed(group, checked):  # settings or parameters changed by hand since
-                self._check_changed_group(index, group, self._views[index])
+        # every group checked, its parameters' data included, before any is updated: a refused
+        # step changes nothing
+        self._check_changed_groups()
+        stepped = []
         for group, data, grad, state, views in zip(
             self.param_groups, self._flat_data, self._flat_grad, self.state, self._views, strict=True
         ):
@@ -182,15 +182,23 @@ class Optimizer:
             for parameter, view in views:
                 # One test per parameter for the two rare cases, as this runs every step: data
                 # replaced (the update would go to the old array, unseen), or zeros pending
-                # from zero_grad where no backward wrote (Parameter.settle_grad).
+                # from zero_grad where no backward wrote (Parameter.settle_grad, which writes
+                # the zeros the gradient already reads as).
                 if parameter.data is not view or parameter._grad_is_zero:
                     if parameter.data is not view:
                         raise RuntimeError(_moved_message(self, parameter))
                     parameter.settle_grad()
                     without_grad += 1
-            if without_grad == len(views):
-                continue
+            if without_grad < len(views):
+                stepped.append((group, data, grad, state))
+        for group, data, grad, state in stepped:
             self._update(group, data, grad, state)
+
+    def _check_changed_groups(self) -> None:
+        """Check every group changed by hand since it was last checked (:meth:`_check_changed_group`)."""
+        for index, (group, checked) in enumerate(zip(self.param_groups, self._stepped_as, strict=True)):
+            if _changed(group, checked):  # settings or parameters changed by hand since
+                self._check_changed_group(index, group, self._views[index])
 
     @staticmethod
     def _as_checked(group: dict[str, Any]) -> dict[str, Any]:
@@ -226,6 +234,7 @@ class Optimizer:
                 f"{sorted(settings)}"
             )
         self._check_settings(settings)
+        group.update(plain_settings(settings))
         self._stepped_as[index] = self._as_checked(group)
 
     def _check_settings(self, settings: dict[str, Any]) -> None:
@@ -262,8 +271,13 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """Settings and buffers (copies), without the parameters themselves; each group's
-        settings name the shapes of its parameters (``param_shapes``), which a load checks."""
+        settings name the shapes of its parameters (``param_shapes``), which a load checks, and
+        ``optimizer`` names the class, which a load checks too (Adam's and AdamW's settings have
+        the same names and mean another weight decay). A group changed by hand is checked first,
+        as ``step`` checks it."""
+        self._check_changed_groups()
         return {
+            "optimizer": type(self).__name__,
             "param_groups": [
                 {
                     **{k: v for k, v in group.items() if k != "params"},
@@ -304,7 +318,9 @@ class Optimizer:
                     f"{name} state of group {index} has no 'step' (the number of updates made); "
                     f"expected 'step' and any of {sorted(self.state_keys)}"
                 )
-            self.check_group({**self.defaults, **settings})
+            # a setting left out keeps the group's own (group.update below), not the default
+            current = {k: v for k, v in self.param_groups[index].items() if k != "params"}
+            self.check_group({**current, **settings})
             restored: dict[str, Any] = {}
             for key, value in state.items():
                 if key == "step":
@@ -321,9 +337,16 @@ class Optimizer:
                 restored[key] = array.copy()
             self.check_buffers(restored, index)
             new_states.append(restored)
+        # after the settings' names, which tell SGD's state from Adam's; Adam's and AdamW's have
+        # the same names, and their weight decays differ
+        saved_by = state_dict.get("optimizer", name)  # a state built by hand may leave it out
+        if saved_by != name:
+            raise ValueError(f"{name}.load_state_dict got a state saved by {shown(saved_by)}, not by {name}")
         for group, settings in zip(self.param_groups, groups, strict=True):
             # copies, as torch's: a list of betas changed in place must not change the saved dict
-            group.update({k: copy.deepcopy(v) for k, v in settings.items() if k in self.defaults})
+            group.update(
+                plain_settings({k: copy.deepcopy(v) for k, v in settings.items() if k in self.defaults})
+            )
         self.state = new_states
 
     def _check_shapes(self, saved: Any, index: int) -> None:
@@ -481,9 +504,33 @@ def _saved_step(value: Any) -> int:
         if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
         else None
     )
-    if number is None or not math.isfinite(number) or int(number) != number or number < 0:
+    if number is None or not _is_whole(number) or number < 0:
         raise ValueError(f"optimizer state step must be a non-negative integer, got {value!r}")
     return int(number)
+
+
+def _is_whole(number: float | np.integer | np.floating) -> bool:
+    """Whether ``number`` is a whole number within float's range (no run counts 10**400 steps,
+    and torch keeps the count as a float)."""
+    try:
+        return math.isfinite(number) and int(number) == number
+    except OverflowError:  # an int past float's range
+        return False
+
+
+def plain_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` with NumPy scalars made Python numbers (in tuples and lists too, as Adam's betas),
+    so that every update computes in float64 as torch's does: under NumPy 2 an ``np.float32(0.01)``
+    rate times a Python float stays float32 (a float64 run drifted 3e-8 from torch in 200 steps)."""
+    return {key: _plain(value) for key, value in settings.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):  # np.float32(0.01), np.bool_(True): the Python number
+        return value.item()
+    if type(value) in (tuple, list):
+        return type(value)(_plain(item) for item in value)
+    return value
 
 
 def _moved_message(optimizer: Optimizer, parameter: Parameter) -> str:

@@ -47,7 +47,8 @@ class LRScheduler:
 
     def step(self) -> None:
         """t ← t + 1 (``last_epoch``); each group's ``lr`` ← ``lr_at(base_lr, t)`` (``base_lrs``: (G,))."""
-        self._apply(self.last_epoch + 1, self.base_lrs)
+        # base_lrs may have been set by hand (the module docstring's advice): checked as a load checks it
+        self._apply(self.last_epoch + 1, self._checked_base_lrs(self.base_lrs, "base_lrs"))
 
     def get_last_lr(self) -> list[float]:
         """The rates this scheduler set last (as torch's: a hand-set ``lr`` is not one of them)."""
@@ -97,6 +98,16 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, rates, strict=True):
             group["lr"] = lr
 
+    def _checked_base_lrs(self, given: Any, name: str) -> list[float]:
+        """``given`` as one finite rate ≥ 0 per parameter group, plain floats; ValueError naming
+        ``name`` else, before any rate is set."""
+        groups = len(self.optimizer.param_groups)
+        if not isinstance(given, list | tuple) or len(given) != groups:
+            raise ValueError(
+                f"{name} must be a list of {groups} rate(s), one per parameter group, got {given!r}"
+            )
+        return [finite_float(lr, f"{name}[{i}]", minimum=0.0) for i, lr in enumerate(given)]
+
     def state_dict(self) -> dict[str, Any]:
         """``last_epoch``, ``base_lrs`` and the scheduler's settings (``StepLR``'s ``step_size`` and
         ``gamma``, ``ExponentialLR``'s ``gamma``, ``CosineLR``'s ``t_max``, ``eta_min``, ``warmup``
@@ -133,16 +144,7 @@ class LRScheduler:
         last_epoch = state.get("last_epoch")
         if isinstance(last_epoch, bool) or not isinstance(last_epoch, int | np.integer) or last_epoch < 0:
             raise ValueError(f"scheduler state last_epoch must be a non-negative integer, got {last_epoch!r}")
-        given = state.get("base_lrs", self.base_lrs)
-        groups = len(self.optimizer.param_groups)
-        if not isinstance(given, list | tuple) or len(given) != groups:
-            raise ValueError(
-                f"scheduler state base_lrs must be a list of {groups} rate(s), one per parameter group, "
-                f"got {given!r}"
-            )
-        base_lrs = [
-            finite_float(lr, f"scheduler state base_lrs[{i}]", minimum=0.0) for i, lr in enumerate(given)
-        ]
+        base_lrs = self._checked_base_lrs(state.get("base_lrs", self.base_lrs), "scheduler state base_lrs")
         settings = self._checked_settings(
             {name: state[name] if name in state else getattr(self, name) for name in self._SETTINGS}
         )
