@@ -568,3 +568,92 @@ def test_data_an_output_cannot_encode_is_one_line_naming_the_way_out(
         "glassnet explain: error: the output's encoding (cp1252) cannot write '\\u03b7'; set "
         "PYTHONIOENCODING=utf-8 (or PYTHONUTF8=1), or write to a file where the command takes -o FILE\n"
     )
+
+
+# --- found by a review of the run folders and their files (2026-11-28, a later session) ------------
+
+
+def _ascii_stdout(
+    monkeypatch: pytest.MonkeyPatch, encoding: str = "ascii"
+) -> tuple[io.BytesIO, io.TextIOWrapper]:
+    written = io.BytesIO()
+    stream = io.TextIOWrapper(written, encoding=encoding)
+    monkeypatch.setattr(sys, "stdout", stream)
+    return written, stream
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name", "shown"),
+    [("ascii", "résumé", r"/r\xc3\xa9sum\xc3\xa9'"), ("utf-8", "line\nbreak", r"/line\nbreak'")],
+    ids=["not-ascii", "line-break"],
+)
+def test_a_finished_run_names_a_folder_its_stdout_cannot_print(
+    encoding: str,
+    name: str,
+    shown: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """'run folder: résumé' on an ASCII stdout ended a finished run with exit 2 and an encoding
+    error (whose advice named an -o that train does not take): the folder is named by its bytes."""
+    written, stream = _ascii_stdout(monkeypatch, encoding)
+    out = tmp_path / name
+    assert main(["train", "moons", "--epochs", "2", "--quiet", "--no-plots", "--out", str(out)]) == 0
+    stream.flush()
+    assert written.getvalue().decode(encoding) == f"run folder: {os.fsencode(out)!r}\n"
+    assert shown in f"{os.fsencode(out)!r}"
+    assert (out / "metrics.json").is_file()
+    assert capsys.readouterr().err == ""
+
+
+def test_data_info_names_a_file_its_stdout_cannot_print(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "é.csv"
+    data.write_bytes(shared_airfoil().read_bytes())
+    written, stream = _ascii_stdout(monkeypatch)
+    assert main(["data", "info", "--data", str(data)]) == 0
+    stream.flush()
+    first = written.getvalue().decode("ascii").splitlines()[0]
+    assert first.startswith("file: b'") and first.endswith(r"\xc3\xa9.csv'")
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [
+        (None, "runs (the folder of new runs; --out names another) exists and is not a folder"),
+        ("runs/a/b", "--out runs/a/b: runs exists and is not a folder"),
+        ("runs", "--out runs exists and is not a folder"),
+    ],
+    ids=["default", "under-a-file", "a-file"],
+)
+def test_a_file_where_the_run_folder_goes_is_named(
+    out: str | None,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A file named runs gave 'runs: File exists' for the default folder, and one on the way of
+    --out 'Not a directory'."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").write_text("notes\n")
+    argv = ["train", "moons", "--epochs", "2", "--quiet"] + ([] if out is None else ["--out", out])
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"glassnet train moons: error: {expected}\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["runs"]
+
+
+def test_a_split_without_training_rows_names_the_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "moons", "--samples", "4", "--val-fraction", "0.9", "--epochs", "2"]) == 2
+    assert capsys.readouterr().err == (
+        "glassnet train moons: error: no training rows left: n=4, test_fraction=0.25 (--test-fraction) "
+        "takes 1, val_fraction=0.9 (--val-fraction) takes 3\n"
+    )
+
+
+def test_seed_help_says_it_draws_the_moons(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "moons", "--help"]) == 0
+    assert "and for moons of the generated points" in " ".join(capsys.readouterr().out.split())

@@ -505,3 +505,29 @@ def test_checkpoint_info_paths_are_never_opened(tmp_path: Path, capsys: pytest.C
     assert main(["predict", str(out), str(rows)]) == 0
     assert _tree(tmp_path) == before | {"rows.csv"}
     capsys.readouterr()
+
+
+# --- found by a review of the run folders and their files (2026-11-28, a later session) ------------
+
+
+def test_a_failed_cleanup_does_not_hide_the_error_that_caused_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In an append-only folder (chattr +a) nothing can be removed: the temporary file's removal,
+    then the lock's, raised PermissionError over the failed write, and the message named the lock
+    file. The write's own error is raised, naming the file asked for."""
+    import errno
+
+    def refuse(self: Path, missing_ok: bool = False) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted", str(self))
+
+    def full_disk(temporary: Path) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    with pytest.raises(OSError, match=r"No space left on device") as raised, folder_lock(tmp_path):
+        atomic_write(tmp_path / "model.npz", full_disk)
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(tmp_path / "model.npz")
+    monkeypatch.undo()
+    with folder_lock(tmp_path):  # the lock was released (its handle closed) all the same
+        pass

@@ -151,17 +151,25 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
             os.close(descriptor)
         os.replace(temporary, target)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
+        _remove_quietly(temporary)
         # a writer into an open file (Pillow, say) reports a full disk without a path, and a
         # failed fsync names the temporary file: the error names the file asked for instead
         if error.errno is not None and error.filename in (None, str(temporary)):
             raise type(error)(error.errno, error.strerror, str(target)) from error
         raise
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        _remove_quietly(temporary)
         raise
     fsync_folder(folder)
     return target
+
+
+def _remove_quietly(path: Path) -> None:
+    """Remove a file of our own on the way out of an error, or leave it where it cannot be
+    removed (an append-only folder): that error would replace the one being raised, which says
+    what went wrong."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 # atomic_write's temporary names: "." + the target's name + "." + mkstemp's 8 random characters
@@ -410,8 +418,10 @@ def _lock_with_flock(folder: Path) -> Callable[[], None]:
     os.write(handle, f"{os.getpid()}\n".encode("ascii"))
 
     def release() -> None:
-        lock.unlink(missing_ok=True)  # before closing, so no one locks a file about to vanish
-        os.close(handle)
+        try:
+            _remove_quietly(lock)  # before closing, so no one locks a file about to vanish
+        finally:
+            os.close(handle)
 
     return release
 
@@ -439,7 +449,7 @@ def _lock_exclusively(folder: Path) -> Callable[[], None]:
             file.write(f"{os.getpid()}\n")
 
         def release() -> None:
-            lock.unlink(missing_ok=True)
+            _remove_quietly(lock)  # one left behind holds a pid that will have ended: taken over
 
         return release
     raise _in_use(folder, _holder(lock))

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._files import expand_user
+from glassnet.cli._output import path_text
 from glassnet.cli._train import parse_float
 from glassnet.data import (
     AIRFOIL_URL,
@@ -91,7 +92,10 @@ def handle_fetch(args: argparse.Namespace) -> int:
     path, written = _fetch_airfoil(
         url=args.url, dest=args.dest, progress=not args.quiet, timeout=timeout, force=args.force
     )
-    print(f"airfoil data {'written to' if written else 'already at'} {path} (1503 rows, content checked)")
+    print(
+        f"airfoil data {'written to' if written else 'already at'} {path_text(path, sys.stdout)} "
+        "(1503 rows, content checked)"
+    )
     env = os.environ.get(DATA_ENV_VAR, "")
     # find_airfoil looks at the variable first: say so unless it names this file or its folder
     if (
@@ -113,7 +117,8 @@ def handle_info(args: argparse.Namespace) -> int:
         dataset = load_airfoil(args.data)
     table_columns = [*zip(dataset.feature_names, FEATURE_UNITS, dataset.X.T, strict=True)]
     table_columns.append((dataset.target_name, TARGET_UNIT, dataset.y))
-    print(f"file: {dataset.source}")
+    # load_airfoil reads a file, so its dataset names one (a Dataset built in memory names none)
+    print(f"file: {'(none)' if dataset.source is None else path_text(dataset.source, sys.stdout)}")
     print(f"rows: {len(dataset)}")
     width = max(len(name) for name, _, _ in table_columns)
     print(f"{'column':<{width}}  {'unit':<4}  {'mean':>12}  {'min':>12}  {'max':>12}")

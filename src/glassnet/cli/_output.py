@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
+
+from glassnet.train.artifacts import raw_name, shell_word
 
 
 def write_message(text: str, stream: Any) -> None:
@@ -17,3 +20,18 @@ def write_message(text: str, stream: Any) -> None:
     except UnicodeEncodeError:
         encoding = getattr(stream, "encoding", None) or "ascii"
         stream.write(text.encode(encoding, "replace").decode(encoding))
+
+
+def path_text(path: str | os.PathLike[str], stream: Any) -> str:
+    """``path`` as a line written to ``stream`` shows it: as typed, or as its bytes
+    (``b'r\\xc3\\xa9sum\\xc3\\xa9'``, which any stream can write and which name the file
+    exactly) where the stream's encoding lacks one of its characters or the name holds one no
+    printed line gives back (bytes that are not UTF-8, a line break). A finished run's folder
+    (``résumé`` on an ASCII stdout) was reported as a failure."""
+    text = os.fspath(path)
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return raw_name(text)
+    return text if shell_word(text) is not None else raw_name(text)

@@ -22,7 +22,7 @@ from glassnet._checks import count_text, seconds_text
 from glassnet._files import expand_user
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
-from glassnet.cli._output import write_message
+from glassnet.cli._output import path_text, write_message
 from glassnet.nn import ACTIVATIONS, INITS
 from glassnet.train import (
     AIRFOIL_FOURIER_SIGMA,
@@ -308,7 +308,8 @@ def _add_common(
     opt.add_argument(
         "--seed",
         metavar="S",
-        help=f"seed of the split, weights, batches and Fourier frequencies (default {d.seed})",
+        help=f"seed of the split, weights, batches and Fourier frequencies, and for moons of the "
+        f"generated points (default {d.seed})",
     )
     opt.add_argument("--engine", choices=ENGINES, help=f"default {d.engine}")
     opt.add_argument("--device", choices=("cpu", "cuda"), help="torch engine: cpu or cuda (default cpu)")
@@ -708,7 +709,7 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     with contextlib.suppress(OSError) if stopped else contextlib.nullcontext():
         if not args.quiet:  # a report: a character the output lacks is "?" (the R² of an ASCII stdout)
             write_message(summary(run) + "\n", sys.stdout)
-        print(f"run folder: {out}")
+        print(f"run folder: {path_text(out, sys.stdout)}")
         if result.status == "diverged":
             print(f"glassnet {args.command_name}: {result.message}", file=sys.stderr)
         if stopped:

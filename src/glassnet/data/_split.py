@@ -82,8 +82,8 @@ def train_val_test_split(
     n_val = _ceil(val_f * (rows - n_test))
     if rows - n_test - n_val < 1:  # before the draw: a refused split leaves the generator as it was
         raise ValueError(
-            f"no training rows left: n={rows}, test_fraction={test_f} takes {n_test}, "
-            f"val_fraction={val_f} takes {n_val}"
+            f"no training rows left: n={rows}, test_fraction={test_f} (--test-fraction) takes {n_test}, "
+            f"val_fraction={val_f} (--val-fraction) takes {n_val}"
         )
     order = generator.permutation(rows)  # (n,)
     test = np.sort(order[:n_test])

@@ -69,6 +69,7 @@ __all__ = [
     "load_resume",
     "locked_run_folders",
     "prepare_out_folder",
+    "raw_name",
     "refuse_replacing",
     "refuse_unwritable_run_files",
     "refuse_writing_over",
@@ -569,17 +570,23 @@ def refuse_writing_over(out: Path, source: Any) -> None:
             )
 
 
-def refuse_dangling_links(folder: Path, label: str) -> None:
-    """ValueError when ``folder``, or one of the parents about to be made with it, is a symbolic
-    link to nothing: ``mkdir`` would fail with a bare "File exists". ``label`` names ``folder``
-    in the message ("--out runs/a")."""
-    for path in missing_folders(folder):
+def refuse_unmakeable_folder(folder: Path, label: str) -> None:
+    """ValueError when ``folder`` cannot be made where ``mkdir`` would fail with a bare "File
+    exists" or "Not a directory": ``folder``, or one of the parents about to be made with it,
+    is a symbolic link to nothing, or the nearest of them that exists is not a folder (a file
+    named ``runs``). ``label`` names ``folder`` in the message ("--out runs/a")."""
+    missing = missing_folders(folder)
+    for path in missing:
         if path.is_symlink():
             where = label if path == folder else f"{label}: {path}"
             raise ValueError(
                 f"{where} is a symbolic link to {os.readlink(path)}, which does not exist; "
                 "make that folder first, or give another one"
             )
+    existing = folder.parents[len(missing) - 1] if missing else folder
+    if existing.exists() and not existing.is_dir():
+        where = label if existing == folder else f"{label}: {existing}"
+        raise ValueError(f"{where} exists and is not a folder")
 
 
 def load_resume(folder: str | os.PathLike[str]) -> Checkpoint:
@@ -629,7 +636,7 @@ def fresh_run_folder(base: str | os.PathLike[str], prefix: str) -> Path:
     """
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     root = Path(base)
-    refuse_dangling_links(root, str(root))
+    refuse_unmakeable_folder(root, f"{root} (the folder of new runs; --out names another)")
     created = _CREATED.get()
     if created is None:  # outside locked_run_folders nothing is removed
         created = []
@@ -695,14 +702,13 @@ def prepare_out_folder(folder: str | os.PathLike[str], *, force: bool) -> Path:
     a killed save's temporary files (:func:`leftover_temporary_files`) go with them.
     Inside :func:`locked_run_folders` the folder is locked first (refused if another
     process holds it); the lock file itself does not make a folder "not empty". Refused too,
-    before any training: a symbolic link to nothing (:func:`refuse_dangling_links`), and a
+    before any training: a symbolic link to nothing, or a file, on the way
+    (:func:`refuse_unmakeable_folder`), and a
     folder holding a folder, a symbolic link, a FIFO or a device of a run file's name
     (:func:`refuse_unwritable_run_files`).
     """
     out = Path(folder)
-    refuse_dangling_links(out, f"--out {out}")
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a folder")
+    refuse_unmakeable_folder(out, f"--out {out}")
     created = _CREATED.get()
     if created is not None:  # the folders about to be made, deepest first, for locked_run_folders
         created.extend(missing_folders(out))
@@ -785,9 +791,9 @@ def unprintable_note(folder: str | os.PathLike[str], data_source: object = None)
     b'bad\\xffname', whose name cannot be printed as typed)"), or "" where it printed them."""
     notes = []
     if shell_word(os.fspath(folder)) is None:
-        notes.append(f"FOLDER is the run folder {_raw_name(os.fspath(folder))}")
+        notes.append(f"FOLDER is the run folder {raw_name(os.fspath(folder))}")
     if isinstance(data_source, str) and data_source and shell_word(data_source) is None:
-        notes.append(f"FILE is the data file {_raw_name(data_source)}")
+        notes.append(f"FILE is the data file {raw_name(data_source)}")
     if not notes:
         return ""
     whose = "whose names" if len(notes) > 1 else "whose name"
@@ -804,7 +810,7 @@ def shell_word(text: str) -> str | None:
     return shlex.quote(text)
 
 
-def _raw_name(text: str) -> str:
+def raw_name(text: str) -> str:
     """A file name as its bytes (b'bad\\xffname'), which show what no printed str does."""
     try:
         return repr(os.fsencode(text))
