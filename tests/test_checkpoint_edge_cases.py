@@ -691,3 +691,20 @@ def test_an_archive_error_without_words_is_named_by_its_kind(
     assert str(caught.value) == (
         f"{small} is not a readable checkpoint (truncated, damaged or not an .npz file): EOFError"
     )
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_pipe_or_a_device_is_not_said_to_be_missing(kind: str, tmp_path: Path) -> None:
+    """load_checkpoint('/dev/null') said 'no checkpoint file at /dev/null' (a later review)."""
+    import os
+
+    from glassnet.checkpoint import load_checkpoint
+
+    path = Path("/dev/null")
+    if kind == "fifo":
+        path = tmp_path / "model.fifo"
+        os.mkfifo(path)
+    with pytest.raises(
+        ValueError, match=rf"^{path} is not a regular file \(a pipe or a device\); expected a checkpoint"
+    ):
+        load_checkpoint(path)

@@ -73,3 +73,13 @@ def test_demo_airfoil_counts_its_rows_and_times_a_short_run_in_words(
         lines = airfoil_section(tmp_path / "demo", epochs=2).splitlines()
     assert " 0.0 s " not in lines[0]
     assert "validated on the 1 validation row;" in lines[1]
+
+
+def test_demo_airfoil_ends_the_errors_sentence_before_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'…which `glassnet data fetch airfoil` fills Nothing was written to dd.' ran two sentences
+    together (a later review)."""
+    missing = tmp_path / "nowhere.csv"
+    monkeypatch.setenv("GLASSNET_DATA", str(missing))
+    assert airfoil_section(tmp_path / "demo").endswith(f"fills. Nothing was written to {tmp_path / 'demo'}.")

@@ -734,10 +734,14 @@ def test_training_steps_that_diverge_say_the_numbers_overflow(
 
 
 def test_a_bce_prediction_that_steps_leave_0_1_is_not_called_an_overflow() -> None:
-    """Only an inf or NaN in the steps is an overflow: a BCE ŷ that leaves [0, 1] (no sigmoid) is refused as such."""
+    """Only an inf or NaN in the steps is an overflow: a BCE ŷ that leaves [0, 1] (no sigmoid) is refused as
+    such, naming the step that moved it there (it read as a fault of the given input: a later review)."""
     model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)))
     model.load_state_dict({"0.weight": np.array([[0.1, 0.1]]), "0.bias": np.array([0.2])})
-    with pytest.raises(ValueError, match=r"^BCELoss expects probabilities in \[0, 1\], got 120\.5"):
+    with pytest.raises(
+        ValueError,
+        match=r"^training step 2: BCELoss expects probabilities in \[0, 1\], got 120\.5.* \(the steps moved ŷ there",
+    ):
         explain(model, [1, 2], 1.0, loss="bce", learning_rate=10.0, steps=5, check_torch=False)
 
 

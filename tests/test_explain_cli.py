@@ -151,7 +151,7 @@ def test_literal_labels_false_in_an_mse_spec_is_accepted(
         ),
         (["--example", "exercise", "--x", "1,a"], r"--x takes comma-separated numbers, got '1,a'$"),
         (["--example", "exercise", "--lr", "0.1,0.2"], r"--lr takes one number, got '0\.1,0\.2'$"),
-        (["--example", "exercise", "--lr", "nan"], r"learning_rate must be finite, got nan$"),
+        (["--example", "exercise", "--lr", "nan"], r"error: --lr must be finite, got nan$"),
         (
             ["--example", "exercise", "--x", "1,2,3"],
             r"x must have 2 values \(one per input\), got shape \(3,\)$",

@@ -264,3 +264,132 @@ def test_a_loss_subclass_gets_no_pytorch_check_and_a_subclass_is_named_as_one(to
         "no PyTorch counterpart for the activation MyTanh (a subclass of Tanh, which may compute something else)"
         in text
     )
+
+
+# --- found by a review of explain (2026-11-28, a later session) -------------------------------------
+
+
+def test_tied_weights_are_refused_not_explained_with_another_layers_numbers() -> None:
+    """Both layers were named by the shared Parameter's first holder: b₁ᵒ was shown as 0.bias[0]
+    with the hidden bias's gradient, and the chain rule for w₁₂ʰ disagreed with the backward pass."""
+    first, second = Linear(2, 2, rng=np.random.default_rng(0)), Linear(2, 2, rng=np.random.default_rng(1))
+    second.weight = first.weight
+    with pytest.raises(
+        ValueError, match=r"^explain cannot show layers 1 and 2: they share a parameter \(tied weights\)"
+    ):
+        explain(Sequential(first, Tanh(), second), [1.0, 2.0], [0.1, 0.2], loss="mse", all_params=True)
+
+
+def test_a_clipped_bce_prediction_says_why_finite_differences_read_zero() -> None:
+    """ŷ = 4e-18 is clipped: the finite difference measured 0 against the backward pass's −4.2e-6,
+    a 100 % difference that no note explained."""
+    layer = Linear(1, 1, rng=np.random.default_rng(0))
+    layer.load_state_dict({"weight": np.zeros((1, 1)), "bias": np.array([-40.0])})
+    text = explain(Sequential(layer, Sigmoid()), [1.0], [1.0], loss="bce", params="0.bias[0]").to_text()
+    verification = " ".join(text[text.index("5. Verification") :].split())
+    assert "Clipped: ŷ = 4.24835e-18 lies outside the interval" in verification
+    assert "measures a slope of 0" in verification
+    unclipped = explain(Sequential(layer, Sigmoid()), [1.0], [1.0], loss="mse", params="0.bias[0]").to_text()
+    assert "Clipped:" not in unclipped
+
+
+def test_a_spec_given_as_a_pipe_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """explain <(cat spec.json) said 'spec file /dev/fd/63 not found'."""
+    import os
+    import threading
+
+    spec = Path(__file__).resolve().parents[1] / "examples" / "exercise.json"
+    pipe = tmp_path / "spec.fifo"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_bytes(spec.read_bytes()))
+    writer.start()
+    try:
+        assert main(["explain", str(pipe), "--no-torch"]) == 0
+    finally:
+        writer.join(timeout=10)
+    assert "5. Verification" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda folder: "/dev/zero", "spec '/dev/zero' is a device; expected a JSON file"),
+        (
+            lambda folder: _model_file(folder),
+            "is a zip archive (a glassnet model file, say), not a spec; expected a JSON file",
+        ),
+    ],
+    ids=["device", "model"],
+)
+def test_a_spec_that_is_a_device_or_a_model_is_named_as_such(
+    make: Any, expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A model file was 'not UTF-8 text: utf-8 codec can't decode byte 0xe2'."""
+    assert main(["explain", make(tmp_path)]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def _model_file(folder: Path) -> str:
+    from glassnet.checkpoint import Checkpoint, save_checkpoint
+    from glassnet.nn import MLP
+    from glassnet.spec import spec_of
+
+    model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    return str(
+        save_checkpoint(folder / "model.npz", Checkpoint(spec=spec_of(model), members=[model.state_dict()]))
+    )
+
+
+def test_latex_keeps_an_options_double_hyphen() -> None:
+    """TeX joins -- into an en dash: the document named an option '–no-torch' that does not exist."""
+    from glassnet.explain._latex import escape
+
+    assert escape("or --no-torch).") == "or -{}-no-torch)."
+    assert escape("a – b") == "a -- b"  # an en dash written as one stays one
+    latex = explain_exercise(check_torch=False).to_latex()
+    assert "--no-torch" not in latex.replace("-{}-no-torch", "")
+
+
+@pytest.mark.parametrize(
+    ("width", "error"), [("80", TypeError), (None, TypeError), (0, ValueError), (True, ValueError)]
+)
+def test_to_text_names_a_width_it_cannot_take(width: Any, error: type) -> None:
+    with pytest.raises(error, match=r"^width must be a positive integer, got "):
+        explain_exercise(check_torch=False).to_text(width)
+
+
+@pytest.mark.parametrize("failing", ["-o", "--figure"])
+def test_explain_writes_neither_file_when_one_fails(
+    failing: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The figure was written first and left behind when -o then failed, and the retry was refused
+    for it ('--figure net.png exists'). -o is written first now, and removed if the figure fails."""
+    import glassnet.cli._explain
+    from glassnet.explain import Explanation
+
+    def fail(*args: Any, **_: Any) -> None:
+        raise OSError(28, "No space left on device", str(args[-1]))
+
+    if failing == "-o":
+        monkeypatch.setattr(glassnet.cli._explain, "atomic_write_text", lambda path, text: fail(path))
+    else:
+        monkeypatch.setattr(Explanation, "save_figure", fail)
+    text, figure = tmp_path / "x.md", tmp_path / "net.png"
+    assert (
+        main(["explain", "--example", "exercise", "--no-torch", "-o", str(text), "--figure", str(figure)])
+        == 2
+    )
+    assert "No space left on device" in capsys.readouterr().err
+    assert sorted(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    assert (
+        main(["explain", "--example", "exercise", "--no-torch", "-o", str(text), "--figure", str(figure)])
+        == 0
+    )
+    assert text.is_file() and figure.is_file()
+
+
+def test_explain_lr_names_the_option(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = Path(__file__).resolve().parents[1] / "examples" / "exercise.json"
+    assert main(["explain", str(spec), "--lr", "-1"]) == 2
+    assert capsys.readouterr().err == "glassnet explain: error: --lr must be >= 0.0, got -1.0\n"

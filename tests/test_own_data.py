@@ -516,3 +516,28 @@ def test_numpy_booleans_are_stored_and_a_dict_holding_itself_is_refused_in_words
         TypeError, match=r"^extra must hold what a checkpoint stores .*: it holds itself, or nests too deep$"
     ):
         TrainConfig(extra=looped)
+
+
+# --- found by a new user's walk through the CLI (2026-11-28, a later session) ----------------------
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_the_training_range_covers_the_rows_the_kept_model_trained_on(refit: bool) -> None:
+    """Under refit the model kept trains on the validation rows too, and predict called a value only
+    they hold an extrapolation ('20000 is outside the training data (200 to 16000)')."""
+    from glassnet.train import SplitSettings, TrainConfig, train_dataset
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 1.0, size=(40, 2))
+    y = X.sum(axis=1)
+    config = TrainConfig(hidden=(4,), epochs=2, fourier_features=0, refit=refit, warmup_epochs=0)
+    run = train_dataset("mine", X, y, config, split=SplitSettings(seed=0, val_fraction=0.2))
+    kept = np.concatenate([run.split.train, run.split.val]) if refit else run.split.train
+    low, high = run.preprocessor.training_range
+    np.testing.assert_array_equal(low, X[kept].min(axis=0))
+    np.testing.assert_array_equal(high, X[kept].max(axis=0))
+    assert (X[run.split.val].min(axis=0) < X[run.split.train].min(axis=0)).any() or (
+        X[run.split.val].max(axis=0) > X[run.split.train].max(axis=0)
+    ).any()  # the case is there: some validation value lies outside the training rows' range
+    # the scaling is the training rows' alone either way
+    np.testing.assert_array_equal(run.preprocessor.x_scaler.mean_, X[run.split.train].mean(axis=0))

@@ -324,3 +324,59 @@ def test_the_torch_engine_keeps_the_callers_autograd_mode_for_its_callback(torch
             callback=lambda trainer, record: modes.append(torch.is_grad_enabled()),
         ).run()
     assert result.status == "completed" and modes == [False, False]
+
+
+# --- found by a review of the Trainer (2026-11-28, a later session) ---------------------------------
+
+
+def test_a_ctrl_c_after_the_last_batch_is_not_lost() -> None:
+    """The run completed and its result said nothing of the Ctrl-C, nor was KeyboardInterrupt
+    raised: a loop of runs went on as if it had not been pressed."""
+    import signal
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 2))
+
+    def press(trainer: Trainer, record: dict[str, Any]) -> None:
+        if record["epoch"] == 3:  # the last epoch, after its last batch
+            signal.raise_signal(signal.SIGINT)
+
+    config = TrainConfig(hidden=(4,), fourier_features=0, epochs=3)
+    result = Trainer(config, x, x[:, 0], callback=press).run()
+    assert result.status == "completed"
+    assert result.stop_signal == signal.SIGINT
+    assert Trainer(config, x, x[:, 0]).run().stop_signal is None
+
+
+def test_a_divergence_stopped_mid_epoch_reads_as_the_straight_run() -> None:
+    """A stop inside the diverging epoch reported the partial sums' inf where the straight run,
+    whose later batches turned it to NaN, said nan: the messages (and metrics.json) differed."""
+    rng = np.random.default_rng(3)
+    x, x_val = rng.normal(size=(40, 3)), rng.normal(size=(10, 3))
+    y, y_val = np.sin(x[:, 0]), np.sin(x_val[:, 0])
+    y_val[0] = 3e3
+    config = TrainConfig(
+        hidden=(8,), epochs=5, batch_size=16, ensemble=2, fourier_features=0, warmup_epochs=1,
+        optimizer="sgd", momentum=0.9, lr=0.05, schedule="constant",
+    )  # fmt: skip
+    straight = Trainer(config, x, y, x_val, y_val).run()
+    assert straight.status == "diverged"
+    trainer, calls = Trainer(config, x, y, x_val, y_val), [0]
+    original = NumpyEngine.train_batch
+
+    def counting(self: NumpyEngine, lo: int, hi: int) -> None:
+        original(self, lo, hi)
+        calls[0] += 1
+        if calls[0] == 40:  # final pass, member 2, epoch 3: the diverging epoch
+            trainer.request_stop()
+
+    NumpyEngine.train_batch = counting  # type: ignore[method-assign]
+    try:
+        stopped = trainer.run()
+    finally:
+        NumpyEngine.train_batch = original  # type: ignore[method-assign]
+    assert stopped.status == "diverged"
+    assert stopped.message == straight.message
+    for ours, theirs in zip(stopped.weights, straight.weights, strict=True):
+        for name in ours:
+            np.testing.assert_array_equal(ours[name], theirs[name])

@@ -369,7 +369,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`, checking everything.
 
     Raises FileNotFoundError for a missing file, PermissionError (an OSError) for one that
-    cannot be read, and ValueError for a file that is not a
+    cannot be read, and ValueError for a pipe or a device, and for a file that is not a
     readable ``.npz`` (truncated, corrupt), holds pickled objects, is not a glassnet
     checkpoint, has an unknown format version, fails its checksum, or whose arrays do
     not match its architecture.
@@ -377,8 +377,12 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     source = Path(path)
     if source.is_dir():  # "no checkpoint file at" a folder that is there read as if it were not
         raise IsADirectoryError(f"{source} is a folder; expected a checkpoint file (.npz)")
-    if not source.is_file():
+    if not source.exists():
         raise FileNotFoundError(f"no checkpoint file at {source}")
+    if not source.is_file():  # a zip is read by seeking, which a pipe or a device cannot do
+        raise ValueError(
+            f"{source} is not a regular file (a pipe or a device); expected a checkpoint file (.npz)"
+        )
     arrays = _read_arrays(source)
     if META_KEY not in arrays:
         raise ValueError(f"{source} is not a glassnet checkpoint (no {META_KEY} entry)")

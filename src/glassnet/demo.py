@@ -116,14 +116,14 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
         dataset = load_airfoil()
     except FileNotFoundError as error:
         if os.environ.get(DATA_ENV_VAR):  # set, to the wrong place: the error says which and how to fix it
-            return f"Airfoil self-noise: skipped, the data file is not found: {error}{unwritten}"
+            return f"Airfoil self-noise: skipped, the data file is not found: {_sentence(error)}{unwritten}"
         return (  # the loader's own advice names --data, which the demo does not take
             "Airfoil self-noise: skipped, the data file is not found; get it with "
             f"`glassnet data fetch airfoil`, or set {DATA_ENV_VAR} to a copy you have "
             f"(`glassnet data info` shows where glassnet looks).{unwritten}"
         )
     except ValueError as error:  # found, but not the data set: the tour goes on without it
-        return f"Airfoil self-noise: the data file cannot be used: {error}{unwritten}"
+        return f"Airfoil self-noise: the data file cannot be used: {_sentence(error)}{unwritten}"
     config = TrainConfig(hidden=(64, 64), epochs=epochs, lr=5e-3, warmup_epochs=3, batch_size=64)
     try:
         run = train_airfoil(dataset, config, handle_sigint=False)
@@ -169,6 +169,12 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
         interrupts.clear()  # reported by the exception, not delivered again
         raise InterruptedAfterWriting("\n".join(lines), folder, files, signum)
     return "\n".join(lines)
+
+
+def _sentence(error: BaseException) -> str:
+    """An error's message ending as a sentence, so that the next one does not run on from it."""
+    text = str(error).rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _refuse_another_run(out: str | os.PathLike[str]) -> None:

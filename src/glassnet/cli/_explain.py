@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 from typing import Any
 
+from glassnet._checks import finite_float
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
 from glassnet.cli._predict import STDOUT
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
@@ -117,7 +120,8 @@ def handle(args: argparse.Namespace) -> int:
     x, y, lr = (_numbers(getattr(args, name), f"--{name}") for name in ("x", "y", "lr"))
     if lr is not None and len(lr) != 1:
         raise ValueError(f"--lr takes one number, got {args.lr!r}")
-    learning_rate = None if lr is None else lr[0]
+    # checked here too, so that a mistake names the option as typed (the library names learning_rate)
+    learning_rate = None if lr is None else finite_float(lr[0], "--lr", minimum=0.0)
     if args.example is not None:
         if args.literal_labels and x is None and y is None and learning_rate is None:
             raise ValueError(
@@ -150,10 +154,21 @@ def handle(args: argparse.Namespace) -> int:
         )
     fmt = args.format or (format_for(args.output) if args.output else "text")
     text = explanation.render(fmt)
-    if args.figure is not None:
-        explanation.save_figure(args.figure)
     if args.output is None:
+        if args.figure is not None:
+            explanation.save_figure(args.figure)
         print(text, end="")
-    else:
-        atomic_write_text(args.output, text)
+        return 0
+    # -o first, then the figure, and -o removed again if the figure fails where it was new: a
+    # failed command leaves neither written (a left-over figure refused the command's retry)
+    new_output = not os.path.lexists(args.output)
+    atomic_write_text(args.output, text)
+    if args.figure is not None:
+        try:
+            explanation.save_figure(args.figure)
+        except BaseException:
+            if new_output:
+                with contextlib.suppress(OSError):
+                    os.remove(args.output)
+            raise
     return 0

@@ -336,11 +336,23 @@ class Preprocessor:
 
     @property
     def training_range(self) -> tuple[FloatArray, FloatArray] | None:
-        """(x_min_, x_max_), each (d,): every feature's range over the rows ``fit`` saw; None
-        when unknown (before fit, or a state saved before glassnet kept it)."""
+        """(x_min_, x_max_), each (d,): every feature's range over the rows ``fit`` saw (and those
+        :meth:`widen_training_range` added); None when unknown (before fit, or a state saved
+        before glassnet kept it)."""
         if self.x_min_ is None or self.x_max_ is None:
             return None
         return self.x_min_.copy(), self.x_max_.copy()  # copies: writing to them leaves the fit as it was
+
+    def widen_training_range(self, X: Any) -> None:
+        """Widen :attr:`training_range` to the rows of ``X`` (N, d) too: rows a model trained on
+        besides those ``fit`` scaled with (under refit, the validation rows), so that a value
+        only they hold is not called an extrapolation. The scaling is unchanged."""
+        if self.x_min_ is None or self.x_max_ is None:
+            raise ValueError("Preprocessor.widen_training_range called before fit")
+        array = self._features(X)  # (N, d)
+        if len(array):
+            self.x_min_ = np.minimum(self.x_min_, array.min(axis=0))
+            self.x_max_ = np.maximum(self.x_max_, array.max(axis=0))
 
     def outside_training_range(self, X: Any) -> npt.NDArray[np.bool_] | None:
         """(N, d) mask of the values outside :attr:`training_range`, where a prediction is an

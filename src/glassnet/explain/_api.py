@@ -86,10 +86,14 @@ class Explanation:
     # -- formats -----------------------------------------------------------------------
 
     def to_text(self, width: int = 80) -> str:
-        """Terminal text: aligned matrices, lines of at most ``width`` columns."""
+        """Terminal text: aligned matrices, lines of at most ``width`` columns (a positive integer)."""
         from glassnet.explain._text import render_text
 
-        return render_text(build_document(self, Style(self.digits)), width)
+        if isinstance(width, bool) or not isinstance(width, int | np.integer) or width < 1:
+            raise (ValueError if isinstance(width, int | np.integer) else TypeError)(
+                f"width must be a positive integer, got {width!r} ({type(width).__name__})"
+            )
+        return render_text(build_document(self, Style(self.digits)), int(width))
 
     def to_markdown(self, *, heading_level: int = 1) -> str:
         """Markdown with LaTeX maths ($…$, $$…$$), for GitHub and Jupyter.

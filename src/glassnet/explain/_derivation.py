@@ -299,6 +299,19 @@ def read_network(model: Module) -> Network:
     for name, param in seq.named_parameters():
         # checked here, not left to the arithmetic: an inf weight read as "the numbers overflow"
         as_float_array(param.data, name=f"explain's parameter {name}")
+    # a Parameter held by two layers (tied weights, dec.weight = enc.weight) is named once, by
+    # its first holder, and its gradient sums over both layers: no chain through one layer
+    # gives it, and the second layer's numbers would be shown under the first one's name
+    holders: dict[int, int] = {}
+    for position, linear in enumerate(linears, start=1):
+        for parameter in (linear.weight, linear.bias):
+            first = holders.setdefault(id(parameter), position)
+            if first != position:
+                raise ValueError(
+                    f"explain cannot show layers {first} and {position}: they share a parameter "
+                    f"(tied weights), whose gradient sums over both layers; give each its own copy "
+                    "(copy.deepcopy of the layer) to explain the network"
+                )
     prefixes = tuple(owner[id(linear.weight)] for linear in linears)
     return Network(seq, tuple(linears), tuple(activations), prefixes)
 
@@ -626,7 +639,14 @@ def _finite_loss(loss: Loss, prediction: Array, y: Array) -> float:
     bad = prediction[~np.isfinite(prediction)]
     if bad.size:
         raise FloatingPointError(f"ŷ is {bad[0]}")
-    value = loss.forward(*loss.prepare(prediction, y[None, :]))
+    try:
+        prepared = loss.prepare(prediction, y[None, :])
+    except ValueError as error:  # the given ŷ was inside the domain: the steps moved it out
+        raise ValueError(
+            f"{error} (the steps moved ŷ there from inside; a smaller learning rate or fewer steps "
+            "keeps it in)"
+        ) from None
+    value = loss.forward(*prepared)
     if not math.isfinite(value):
         raise FloatingPointError(f"L is {value}")
     return value
@@ -634,8 +654,9 @@ def _finite_loss(loss: Loss, prediction: Array, y: Array) -> float:
 
 @contextlib.contextmanager
 def _naming(where: str) -> Iterator[None]:
-    """Put ``where`` in front of a FloatingPointError (NumPy's, or :func:`_finite_loss`'s)."""
+    """Put ``where`` in front of a FloatingPointError (NumPy's, or :func:`_finite_loss`'s) or of
+    :func:`_finite_loss`'s ValueError (a ŷ the steps moved out of the loss's domain)."""
     try:
         yield
-    except FloatingPointError as error:
-        raise FloatingPointError(f"{where}: {error}") from None
+    except (FloatingPointError, ValueError) as error:
+        raise type(error)(f"{where}: {error}") from None

@@ -374,12 +374,9 @@ class Builder:
             return [T("Half the squared error" + (" of each output." if self.n.outputs > 1 else "."))]
         if rec.name == "bce":
             words = [T("Binary cross-entropy of a probability "), M(yh), T(".")]
-            bounds_for = getattr(rec.loss, "bounds_for", None)
-            # [ε, 1 − ε]: explain computes in float64, where the interval is symmetric
-            eps = float(bounds_for(rec.prediction.dtype)[0]) if bounds_for is not None else 0.0
-            clipped = (rec.prediction < eps) | (rec.prediction > 1.0 - eps)
-            if clipped.any():  # the formula below would read log 0: say what the engine computes
-                k = int(np.flatnonzero(clipped)[0])
+            clipped = self.clipped_output()
+            if clipped is not None:  # the formula below would read log 0: say what the engine computes
+                k, eps = clipped
                 at = self.post(self.n.depth, *(() if self.n.outputs == 1 else (k + 1,)))
                 eps_sym = "ε" if s.kind == "text" else r"\varepsilon"
                 words += [
@@ -849,6 +846,38 @@ class Builder:
         """Whether the shown θ − η g = θ′ cancels (see :meth:`cancels`)."""
         return self.cancels(updated, [value, -self.d.learning_rate * grad])
 
+    def clipped_output(self) -> tuple[int, float] | None:
+        """(k, ε) for BCE's first output ŷₖ outside [ε, 1 − ε], which its loss clips; None when
+        none is (or the loss is not BCE). Explain computes in float64, where the interval is
+        symmetric."""
+        rec = self.d.loss
+        bounds_for = getattr(rec.loss, "bounds_for", None)
+        if rec.name != "bce" or bounds_for is None:
+            return None
+        eps = float(bounds_for(rec.prediction.dtype)[0])
+        clipped = (rec.prediction < eps) | (rec.prediction > 1.0 - eps)
+        return (int(np.flatnonzero(clipped)[0]), eps) if clipped.any() else None
+
+    def clipped_note(self) -> Inline:
+        """Why finite differences read 0 where BCE's ŷ is clipped (:meth:`clipped_output`)."""
+        k, _ = self.clipped_output() or (0, 0.0)
+        at = self.post(self.n.depth, *(() if self.n.outputs == 1 else (k + 1,)))
+        checks = (
+            "the backward pass (and the PyTorch check, of glassnet's loss) gives"
+            if self.d.torch_available
+            else "the backward pass gives"
+        )
+        return [
+            T("Clipped: "),
+            M(f"{at} = {self.s.num(float(self.d.loss.prediction[k]))}"),
+            T(
+                " lies outside the interval where BCE's loss is computed as written (section 2): beyond it "
+                "the loss is held at its value at the edge, so a finite difference whose step stays there "
+                f"measures a slope of 0, while {checks} the derivative of the formula at the clipped value, "
+                "as glassnet's BCE does."
+            ),
+        ]
+
     def updated(self, name: str, updated: float) -> Inline:
         """ "the updated w₁₂ʰ = 5.55112e-17", for the cancellation note."""
         return [T("the updated "), M(f"{name} = {self.s.num(updated)}")]
@@ -859,6 +888,8 @@ class Builder:
         s, d = self.s, self.d
         blocks: list[Block] = [Heading(2, [T("5. Verification")]), Para([T(self.routes())])]
         blocks += [Para(note) for note in self.kink_notes()]
+        if self.clipped_output() is not None:
+            blocks.append(Para(self.clipped_note()))
         rounded = [unit for unit in self.shown_derivatives() if rounded_derivative(*unit)]
         if rounded:
             blocks.append(Para(self.rounding_note(rounded)))

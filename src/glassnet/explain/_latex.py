@@ -49,8 +49,10 @@ _PLAIN = {
 def escape(text: str) -> str:
     """Plain text for LaTeX: special characters escaped, the few Unicode symbols in maths."""
     out = []
-    for char in text:
-        if char in _PLAIN:
+    for index, char in enumerate(text):
+        if char == "-" and text[index + 1 : index + 2] == "-":
+            out.append("-{}")  # TeX joins -- into an en dash: --no-torch would print as –no-torch
+        elif char in _PLAIN:
             out.append(_PLAIN[char])
         elif ord(char) < 128 or "\u00c0" <= char <= "\u00ff":
             out.append(char)  # ASCII, and the accented Latin letters (À to ÿ) that T1 fonts hold

@@ -305,11 +305,19 @@ def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = Non
     file = given_path(path, "spec")
     if file.is_dir():
         raise IsADirectoryError(f"spec {str(file)!r} is a folder; expected a JSON file")
-    if not file.is_file():
+    if not file.exists():
         raise FileNotFoundError(f"spec file {str(file)!r} not found")
+    if file.is_char_device() or file.is_block_device():  # /dev/zero would be read without end
+        raise ValueError(f"spec {str(file)!r} is a device; expected a JSON file")
+    raw = file.read_bytes()  # a pipe (<(cat spec.json)) too, read once
+    if raw.startswith(b"PK\x03\x04"):
+        raise ValueError(
+            f"{file}: is a zip archive (a glassnet model file, say), not a spec; expected a JSON file "
+            "such as examples/exercise.json (docs/explain.md)"
+        )
     try:
         # utf-8-sig: a byte-order mark, as Windows editors write one, is read as none
-        data = json.loads(file.read_text(encoding="utf-8-sig"), object_pairs_hook=_unique_fields)
+        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_unique_fields)
     except json.JSONDecodeError as error:
         raise ValueError(
             f"{file}: not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"

@@ -316,6 +316,8 @@ def _train_dataset(
     )
     preprocessor.check_domain(X)  # every row first: fit would name a row by its place among the training rows
     preprocessor.fit(X[parts.train], y[parts.train])
+    if config.refit and len(parts.val):  # the model kept trains on the validation rows as well
+        preprocessor.widen_training_range(X[parts.val])
     # in the model's dtype: a float32 model refuses a row whose z lies beyond float32's range,
     # which run_metrics met only after the whole training
     x_all = preprocessor.transform_x(X, config.dtype)  # (N, d)
@@ -530,7 +532,11 @@ def train_moons(
     split: SplitSettings | None = None,
     **options: Any,
 ) -> Run:
-    """The exercise's 2→3→1 network (logistic loss) on the moons set; metrics are accuracies."""
+    """The exercise's 2→3→1 network (logistic loss) on the moons set, drawn from ``config.seed``.
+
+    Without ``config``, :data:`MOONS_CONFIG` (the exercise's network and loss), whose metrics
+    are accuracies; a config of another loss trains it on the 0/1 labels all the same, with
+    that loss's metrics (RMSE, MAE and R² for ``mse``: TrainConfig's default loss)."""
     _check_config(config, "train_moons")
     config = config if config is not None else MOONS_CONFIG
     if split is not None:

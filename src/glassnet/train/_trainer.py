@@ -227,8 +227,9 @@ class TrainResult:
     seconds: float
     resume: ResumeState | None = None  # set when status == "interrupted"
     validation_members: list[MemberResult] = field(default_factory=list)  # refit: the validation passes
-    # the stop signal that interrupted the run (SIGINT, SIGTERM, SIGHUP); None when it was not
-    # interrupted, or was stopped by request_stop()
+    # the stop signal that asked the run to stop (SIGINT, SIGTERM, SIGHUP): it interrupted the run,
+    # or (status "completed" or "diverged") came after the last batch, too late to stop it, and is
+    # not lost; None when none came (or the stop was request_stop()'s)
     stop_signal: int | None = None
     # the rule its final passes followed under patience: cut to the validation pass's epochs, or
     # (a run resumed from a state saved before glassnet cut them) all epochs; ResumeState's
@@ -590,7 +591,7 @@ class Trainer:
             seconds=seconds,
             resume=resume,
             validation_members=validation,
-            stop_signal=self._stop_signal if status == "interrupted" else None,
+            stop_signal=self._stop_signal,
             final_pass_cut=self._final_pass_cut,
         )
 
@@ -678,9 +679,11 @@ class Trainer:
                             raise ValueError(_overflow_at_start(value, config.dtype, rows.x, rows.y))
                     if self._stop and batch + 1 < n_batches:
                         sums = _epoch_sums(engine, hi)
-                        if not math.isfinite(sums[0]):
-                            return diverged(epoch, lr, sums[0] / sums[3])
-                        return snapshot(epoch, batch + 1, sums)
+                        if math.isfinite(sums[0]):
+                            return snapshot(epoch, batch + 1, sums)
+                        # diverged already: the epoch runs to its end, where an uninterrupted run
+                        # reads it (its later batches may turn an inf loss to NaN, which the
+                        # message names), so that both end alike
                 # Divergence is read once per epoch, with the sums: reading the loss of every
                 # batch would wait for the device after every step (the torch engine on CUDA).
                 # A diverged epoch ends with NaN weights: which weights are kept, see _diverged.
