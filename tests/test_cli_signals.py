@@ -583,3 +583,28 @@ def test_sigterm_while_the_demo_writes_its_airfoil_files_finishes_them(
         f"glassnet demo: interrupted by SIGTERM while the airfoil run's files were written; {out} holds them all\n"
     )
     assert "model.npz" in names(out) and "loss_curves.png" in names(out)
+
+
+# --- found by a new user's walk through the CLI (2026-11-28, a later session) ----------------------
+
+
+def test_the_command_modules_are_imported_where_ctrl_c_is_caught() -> None:
+    """`glassnet.cli` imported every command's module, and with them the training code, when it was
+    itself imported: a Ctrl-C in that fifth of a second printed a 15-line KeyboardInterrupt
+    traceback, before main() could catch it."""
+    code = "import sys, glassnet.cli; print(sorted(m for m in ('glassnet.train', 'glassnet.torch_bridge') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_a_ctrl_c_while_the_commands_are_imported_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import glassnet.cli
+
+    def interrupted() -> tuple[object, ...]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(glassnet.cli, "commands", interrupted)
+    assert glassnet.cli.main(["data", "info"]) == 130
+    assert capsys.readouterr().err == "glassnet: interrupted\n"

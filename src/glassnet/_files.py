@@ -33,9 +33,11 @@ import json
 import math
 import os
 import re
+import shlex
 import stat
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -298,6 +300,24 @@ def dash_hint(path: Path) -> str:
     """For the message that a path does not exist: what to give instead when it is "-", which
     some commands read as standard input (``glassnet predict MODEL -``) and a data path does not."""
     return "; - is not standard input here: give a file, or /dev/stdin for a pipe" if str(path) == "-" else ""
+
+
+def shell_word(text: str) -> str | None:
+    """``text`` as one word a POSIX shell reads back unchanged (:func:`shlex.quote`), or None
+    where no printed line gives it back faithfully: a name that is not valid UTF-8 (its bytes
+    stand as surrogate escapes in Python's str, printed as "\\udcff" or "?"), or one holding a
+    control or format character (a line break, a right-to-left mark)."""
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") for char in text):
+        return None
+    return shlex.quote(text)
+
+
+def raw_name(text: str) -> str:
+    """A file name as its bytes (b'bad\\xffname'), which show what no printed str does."""
+    try:
+        return repr(os.fsencode(text))
+    except UnicodeError:  # a surrogate that does not stand for a byte
+        return ascii(text)
 
 
 def missing_folders(folder: Path) -> list[Path]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -22,14 +23,26 @@ from typing import Any, NoReturn
 
 from glassnet import __version__
 from glassnet._files import os_error_text
-from glassnet.cli import _data, _demo, _evaluate, _explain, _predict, _train
 from glassnet.cli._output import write_message
-from glassnet.torch_bridge import TorchMissingError
-from glassnet.train._signals import interrupted_status, interrupted_text
 
-COMMANDS = (_demo, _data, _train, _evaluate, _predict, _explain)
+# The commands' modules (and what they import: the training code, torch's bridge) are imported
+# by build_parser, inside main's handling of Ctrl-C: imported here, with this module, they took
+# a fifth of a second in which a Ctrl-C printed a traceback.
 
-USER_ERRORS = (ValueError, TypeError, OSError, TorchMissingError)
+
+def commands() -> tuple[Any, ...]:
+    """The sub-commands' modules, each with its ``register(subparsers)``, in the help's order."""
+    from glassnet.cli import _data, _demo, _evaluate, _explain, _predict, _train
+
+    return (_demo, _data, _train, _evaluate, _predict, _explain)
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that are a user's mistake, reported in one line: a bad value, type or file,
+    and a PyTorch option without PyTorch."""
+    from glassnet.torch_bridge import TorchMissingError
+
+    return (ValueError, TypeError, OSError, TorchMissingError)
 
 
 def one_line(message: str) -> str:
@@ -78,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
     parser.add_argument("--traceback", action="store_true", help="show the full traceback on errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
+    for command in commands():
         command.register(subparsers)
     for command_parser in _subcommand_parsers(parser):
         # after the command too (`glassnet predict … --traceback`); SUPPRESS keeps the value given before it
@@ -122,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             before = [token for token in unknown if given.index(token) < command_at]
             refusing, named = (parser, before) if before else (args._parser, unknown)
             refusing.error(f"unrecognized arguments: {' '.join(named)}")
+        errors = user_errors()
     except SystemExit as exit_:  # argparse has printed its usage line already
         return int(exit_.code or 0)
     except KeyboardInterrupt as stop:  # Ctrl-C while the parser is built (its commands' modules imported)
@@ -138,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError, ValueError):  # stdout without a file (a test's capture)
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes it at exit
         return 128 + 13  # as a process ended by SIGPIPE
-    except USER_ERRORS as error:
+    except errors as error:
         if args.traceback:
             raise
         write_message(f"glassnet {command}: error: {one_line(error_text(error))}\n", sys.stderr)
@@ -151,11 +165,15 @@ def _interrupted(stop: KeyboardInterrupt, command: str | None = None) -> int:
     shell reports a process the signal ended: 130 for Ctrl-C, 143 for a SIGTERM that a command
     caught (``train``, ``demo``)."""
     signum = getattr(stop, "signum", None)
+    if signum is None:  # Ctrl-C, maybe while glassnet.train was being imported: not imported again here
+        text, status = "interrupted", 128 + int(signal.SIGINT)
+    else:  # a stop signal a command caught, whose module has imported these
+        from glassnet.train._signals import interrupted_status, interrupted_text
+
+        text, status = interrupted_text(signum), interrupted_status(signum)
     with contextlib.suppress(OSError):  # a SIGHUP's terminal may be gone
-        print(
-            f"glassnet{'' if command is None else ' ' + command}: {interrupted_text(signum)}", file=sys.stderr
-        )
-    return interrupted_status(signum)
+        print(f"glassnet{'' if command is None else ' ' + command}: {text}", file=sys.stderr)
+    return status
 
 
 def error_text(error: BaseException) -> str:

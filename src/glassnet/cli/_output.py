@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from glassnet.train.artifacts import raw_name, shell_word
+from glassnet._files import raw_name, shell_word
 
 
 def write_message(text: str, stream: Any) -> None:

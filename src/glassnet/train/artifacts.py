@@ -20,8 +20,6 @@ import io
 import json
 import math
 import os
-import shlex
-import unicodedata
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
@@ -37,6 +35,8 @@ from glassnet._files import (
     folder_lock,
     missing_folders,
     os_error_text,
+    raw_name,
+    shell_word,
     temporary_file_target,
     unwritable_kind,
 )
@@ -798,21 +798,3 @@ def unprintable_note(folder: str | os.PathLike[str], data_source: object = None)
         return ""
     whose = "whose names" if len(notes) > 1 else "whose name"
     return f" ({' and '.join(notes)}, {whose} cannot be printed as typed)"
-
-
-def shell_word(text: str) -> str | None:
-    """``text`` as one word a POSIX shell reads back unchanged (:func:`shlex.quote`), or None
-    where no printed line gives it back faithfully: a name that is not valid UTF-8 (its bytes
-    stand as surrogate escapes in Python's str, printed as "\\udcff" or "?"), or one holding a
-    control or format character (a line break, a right-to-left mark)."""
-    if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") for char in text):
-        return None
-    return shlex.quote(text)
-
-
-def raw_name(text: str) -> str:
-    """A file name as its bytes (b'bad\\xffname'), which show what no printed str does."""
-    try:
-        return repr(os.fsencode(text))
-    except UnicodeError:  # a surrogate that does not stand for a byte
-        return ascii(text)
