@@ -365,15 +365,12 @@ def test_explain_writes_neither_file_when_one_fails(
     """The figure was written first and left behind when -o then failed, and the retry was refused
     for it ('--figure net.png exists'). -o is written first now, and removed if the figure fails."""
     import glassnet.cli._explain
-    from glassnet.explain import Explanation
 
-    def fail(*args: Any, **_: Any) -> None:
-        raise OSError(28, "No space left on device", str(args[-1]))
+    def fail(temporary: Path) -> None:
+        raise OSError(28, "No space left on device")
 
-    if failing == "-o":
-        monkeypatch.setattr(glassnet.cli._explain, "atomic_write_text", lambda path, text: fail(path))
-    else:
-        monkeypatch.setattr(Explanation, "save_figure", fail)
+    name = "text_writer" if failing == "-o" else "figure_file_writer"
+    monkeypatch.setattr(glassnet.cli._explain, name, lambda *args: fail)
     text, figure = tmp_path / "x.md", tmp_path / "net.png"
     assert (
         main(["explain", "--example", "exercise", "--no-torch", "-o", str(text), "--figure", str(figure)])
@@ -393,3 +390,45 @@ def test_explain_lr_names_the_option(capsys: pytest.CaptureFixture[str]) -> None
     spec = Path(__file__).resolve().parents[1] / "examples" / "exercise.json"
     assert main(["explain", str(spec), "--lr", "-1"]) == 2
     assert capsys.readouterr().err == "glassnet explain: error: --lr must be >= 0.0, got -1.0\n"
+
+
+def test_a_refused_figure_leaves_a_forced_output_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With --force, -o was written over and then the figure refused (more than 256 weights): the
+    command failed, and the previous output was gone (a later review)."""
+    spec = tmp_path / "big.json"
+    hidden = 200
+    spec.write_text(
+        json.dumps(
+            {
+                "layers": [
+                    {"weight": [[0.01, 0.02]] * hidden, "bias": [0.0] * hidden, "activation": "relu"},
+                    {"weight": [[0.01] * hidden], "bias": [0.0]},
+                ],
+                "x": [1, 2],
+                "y": [1],
+                "loss": "mse",
+            }
+        )
+    )
+    out, figure = tmp_path / "out.md", tmp_path / "net.png"
+    out.write_text("OLD\n")
+    assert main(["explain", str(spec), "--no-torch", "-o", str(out), "--figure", str(figure), "--force"]) == 2
+    assert "256 weights" in capsys.readouterr().err
+    assert out.read_text() == "OLD\n" and not figure.exists()
+
+
+def test_text_that_stdout_cannot_take_leaves_no_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The figure was saved before the text was printed: an ASCII stdout failed on η, and the
+    figure left behind refused the retry its advice asked for."""
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="ascii"))
+    figure = tmp_path / "net.png"
+    assert main(["explain", "--example", "exercise", "--no-torch", "--figure", str(figure)]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert not figure.exists()

@@ -1084,3 +1084,27 @@ def test_adam_update_makes_its_scratch_anew_for_another_dtype() -> None:
     optim.adam_update(first, grad, clean, **settings, decoupled=False, amsgrad=False)
     optim.adam_update(second, grad, reused, **settings, decoupled=False, amsgrad=False)
     np.testing.assert_array_equal(first, second)
+
+
+def test_a_subclass_of_a_glassnet_optimizer_takes_its_state() -> None:
+    """The class check compared names, and refused MyAdam(Adam) the state of an Adam (a later review)."""
+
+    class MyAdam(optim.Adam):
+        pass
+
+    first, second = Parameter(np.ones(3)), Parameter(np.ones(3))
+    MyAdam([first]).load_state_dict(optim.Adam([second]).state_dict())
+    optim.Adam([second]).load_state_dict(MyAdam([first]).state_dict())
+    with pytest.raises(ValueError, match=r"got a state saved by 'AdamW', not by Adam$"):
+        MyAdam([first]).load_state_dict(optim.AdamW([second]).state_dict())
+
+
+def test_base_lrs_stay_the_list_the_user_holds() -> None:
+    """step() replaced base_lrs with a checked copy: a reference the user held stopped setting the rate."""
+    opt = optim.SGD([Parameter(np.ones(3))], lr=0.1)
+    scheduler = optim.StepLR(opt, 1, 1.0)
+    rates = scheduler.base_lrs
+    scheduler.step()
+    rates[0] = 0.5
+    scheduler.step()
+    assert scheduler.get_last_lr() == [0.5]

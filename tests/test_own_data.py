@@ -521,18 +521,21 @@ def test_numpy_booleans_are_stored_and_a_dict_holding_itself_is_refused_in_words
 # --- found by a new user's walk through the CLI (2026-11-28, a later session) ----------------------
 
 
-@pytest.mark.parametrize("refit", [True, False])
-def test_the_training_range_covers_the_rows_the_kept_model_trained_on(refit: bool) -> None:
+@pytest.mark.parametrize("case", ["refit", "no refit", "stopped in the validation pass"])
+def test_the_training_range_covers_the_rows_the_kept_model_trained_on(case: str) -> None:
     """Under refit the model kept trains on the validation rows too, and predict called a value only
-    they hold an extrapolation ('20000 is outside the training data (200 to 16000)')."""
+    they hold an extrapolation ('20000 is outside the training data (200 to 16000)'); a run stopped
+    (or diverged) before its final pass ended keeps a model of the training rows alone."""
     from glassnet.train import SplitSettings, TrainConfig, train_dataset
 
     rng = np.random.default_rng(0)
     X = rng.uniform(0.0, 1.0, size=(40, 2))
     y = X.sum(axis=1)
-    config = TrainConfig(hidden=(4,), epochs=2, fourier_features=0, refit=refit, warmup_epochs=0)
-    run = train_dataset("mine", X, y, config, split=SplitSettings(seed=0, val_fraction=0.2))
-    kept = np.concatenate([run.split.train, run.split.val]) if refit else run.split.train
+    config = TrainConfig(hidden=(4,), epochs=2, fourier_features=0, refit=case != "no refit", warmup_epochs=0)
+    stop = (lambda trainer, record: trainer.request_stop()) if case.startswith("stopped") else None
+    run = train_dataset("mine", X, y, config, split=SplitSettings(seed=0, val_fraction=0.2), callback=stop)
+    assert run.result.status == ("interrupted" if stop else "completed")
+    kept = np.concatenate([run.split.train, run.split.val]) if case == "refit" else run.split.train
     low, high = run.preprocessor.training_range
     np.testing.assert_array_equal(low, X[kept].min(axis=0))
     np.testing.assert_array_equal(high, X[kept].max(axis=0))
@@ -541,3 +544,21 @@ def test_the_training_range_covers_the_rows_the_kept_model_trained_on(refit: boo
     ).any()  # the case is there: some validation value lies outside the training rows' range
     # the scaling is the training rows' alone either way
     np.testing.assert_array_equal(run.preprocessor.x_scaler.mean_, X[run.split.train].mean(axis=0))
+
+
+def test_widen_training_range_refuses_what_the_scaling_refuses() -> None:
+    """A 0 in a log column widened the range, and the saved state then failed to load ('needs
+    x_min > 0'); a preprocessor whose range is unknown was said not to be fitted."""
+    from glassnet.data import Preprocessor
+
+    X = np.array([[1.0, 2.0], [2.0, 3.0]])
+    fitted = Preprocessor(log_columns=(0,)).fit(X, np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"column 0 is log-transformed and must be > 0, got 0\.0 at row 0"):
+        fitted.widen_training_range([[0.0, 2.0]])
+    np.testing.assert_array_equal(fitted.training_range[0], [1.0, 2.0])
+    state = fitted.to_state()
+    del state["x_min"], state["x_max"]
+    with pytest.raises(
+        ValueError, match=r"the training range is unknown \(a state saved before glassnet kept it\)"
+    ):
+        Preprocessor.from_state(state).widen_training_range([[1.0, 2.0]])

@@ -344,7 +344,7 @@ def test_every_reader_of_the_layers_refuses_a_method_set_on_a_layer(method: str,
     from glassnet.spec import spec_of
     from glassnet.train._fused import FusedPass
 
-    match = r"^Linear at position 0 has a forward, backward or __call__ of its own \(set on the object"
+    match = rf"^Linear at position 0 has a {method} set on the object: a list of layers"
     readers = [
         spec_of,
         to_torch,

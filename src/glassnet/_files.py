@@ -38,9 +38,9 @@ import stat
 import sys
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -121,6 +121,36 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     :func:`unwritable_kind`); whatever ``write`` raises is raised again after the temporary
     file is removed, with ``path`` unchanged.
     """
+    return atomic_write_all([(path, write)])[0]
+
+
+def atomic_write_all(writes: Sequence[tuple[str | os.PathLike[str], Callable[[Path], None]]]) -> list[Path]:
+    """:func:`atomic_write` of several files together: every temporary file is filled first, and
+    they are moved onto their paths only once all are, so that a write that fails (a full disk,
+    Ctrl-C) leaves every path as it was (``explain -o`` and ``--figure``: one file written and
+    the other not refused the command's retry). Each path is checked as :func:`atomic_write`
+    checks it, before anything is written. Returns the paths."""
+    targets = [_checked_target(path) for path, _ in writes]
+    temporaries: list[Path] = []
+    try:
+        for target, (_, write) in zip(targets, writes, strict=True):
+            temporaries.append(_filled_temporary(target, write))
+        for temporary, target in zip(temporaries, targets, strict=True):
+            try:
+                os.replace(temporary, target)
+            except OSError as error:
+                _raise_naming_target(error, temporary, target)
+    except BaseException:
+        for temporary in temporaries:  # those renamed already are gone: nothing to remove
+            _remove_quietly(temporary)
+        raise
+    for folder in dict.fromkeys(target.parent for target in targets):
+        fsync_folder(folder)
+    return targets
+
+
+def _checked_target(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path, refused (see :func:`atomic_write`) where no file can be put in its place."""
     target = Path(path)
     if _names_a_folder(path) and not target.is_dir():
         raise IsADirectoryError(
@@ -134,11 +164,17 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     kind = unwritable_kind(target)
     if kind is not None:
         raise ValueError(f"cannot write {str(target)!r}: it is a {kind}, not a regular file")
+    return target
+
+
+def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
+    """A temporary file beside ``target``, filled by ``write`` and on the disk; removed again if
+    that fails, with an OSError naming ``target`` (the file asked for), not the temporary."""
     try:
         # the name cut to 100 bytes (the limit is 255 bytes, not characters): a legal target name
         # near the limit must not give a temporary name past it
         short = os.fsencode(target.name)[:100].decode(sys.getfilesystemencoding(), errors="ignore")
-        handle, name = tempfile.mkstemp(prefix=f".{short}.", suffix=".tmp", dir=folder)
+        handle, name = tempfile.mkstemp(prefix=f".{short}.", suffix=".tmp", dir=target.parent)
     except OSError as error:  # it names the temporary file, which the caller never asked for
         raise type(error)(error.errno, error.strerror, str(target)) from None
     os.close(handle)
@@ -151,19 +187,22 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
             os.fsync(descriptor)  # the data reaches the disk before the name points at it
         finally:
             os.close(descriptor)
-        os.replace(temporary, target)
     except OSError as error:
         _remove_quietly(temporary)
-        # a writer into an open file (Pillow, say) reports a full disk without a path, and a
-        # failed fsync names the temporary file: the error names the file asked for instead
-        if error.errno is not None and error.filename in (None, str(temporary)):
-            raise type(error)(error.errno, error.strerror, str(target)) from error
-        raise
+        _raise_naming_target(error, temporary, target)
     except BaseException:
         _remove_quietly(temporary)
         raise
-    fsync_folder(folder)
-    return target
+    return temporary
+
+
+def _raise_naming_target(error: OSError, temporary: Path, target: Path) -> NoReturn:
+    """Raise ``error`` again, naming ``target`` where it names the temporary file or nothing: a
+    writer into an open file (Pillow, say) reports a full disk without a path, and a failed
+    fsync names the temporary file."""
+    if error.errno is not None and error.filename in (None, str(temporary)):
+        raise type(error)(error.errno, error.strerror, str(target)) from error
+    raise error
 
 
 def _remove_quietly(path: Path) -> None:
@@ -259,12 +298,18 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` as UTF-8 with ``\\n`` line ends to ``path`` atomically (see :func:`atomic_write`)."""
+    return atomic_write(path, text_writer(text))
+
+
+def text_writer(text: str) -> Callable[[Path], None]:
+    """A ``write`` for :func:`atomic_write` (or :func:`atomic_write_all`) that writes ``text`` as
+    UTF-8 with ``\\n`` line ends."""
 
     def write(temporary: Path) -> None:
         with open(temporary, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
 
-    return atomic_write(path, write)
+    return write
 
 
 def expand_user(path: str | os.PathLike[str]) -> Path:

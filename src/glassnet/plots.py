@@ -46,23 +46,31 @@ _SVG_SALT_LOCK = threading.Lock()
 
 
 def write_figure(figure: Any, target: Path, fmt: str, **options: Any) -> Path:
-    """Draw ``figure`` into ``target`` atomically, in ``fmt``, the same bytes for the same figure:
-    an SVG's date and the ids of its clip paths (random by default) and a PDF's date are fixed."""
+    """Draw ``figure`` into ``target`` atomically, in ``fmt``, the same bytes for the same figure
+    (:func:`figure_writer`)."""
+    return atomic_write(target, figure_writer(figure, fmt, **options))
+
+
+def figure_writer(figure: Any, fmt: str, **options: Any) -> Callable[[Path], None]:
+    """A ``write`` for :func:`~glassnet._files.atomic_write` that draws ``figure`` in ``fmt``, the
+    same bytes for the same figure: an SVG's date and the ids of its clip paths (random by
+    default) and a PDF's date are fixed."""
 
     def save(temporary: Path) -> None:
         metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt)
-        figure.savefig(temporary, format=fmt, metadata=metadata, **options)
+        if fmt != "svg":
+            figure.savefig(temporary, format=fmt, metadata=metadata, **options)
+            return
+        import matplotlib
 
-    if fmt != "svg":
-        return atomic_write(target, save)
-    import matplotlib
+        # the SVG's ids come from the salt, not uuid4, where the salt is set: Matplotlib reads it
+        # from its global rcParams. The lock keeps it to one glassnet save at a time, so that one
+        # save's rc_context does not put back settings another set (Matplotlib itself is not
+        # thread-safe: figures drawn in threads at once fail in its text layout before this)
+        with _SVG_SALT_LOCK, matplotlib.rc_context({"svg.hashsalt": "glassnet"}):
+            figure.savefig(temporary, format=fmt, metadata=metadata, **options)
 
-    # the SVG's ids come from the salt, not uuid4, where the salt is set: Matplotlib reads it
-    # from its global rcParams. The lock keeps it to one glassnet save at a time, so that one
-    # save's rc_context does not put back settings another set (Matplotlib itself is not
-    # thread-safe: figures drawn in threads at once fail in its text layout before this)
-    with _SVG_SALT_LOCK, matplotlib.rc_context({"svg.hashsalt": "glassnet"}):
-        return atomic_write(target, save)
+    return save
 
 
 def _save(

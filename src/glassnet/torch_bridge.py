@@ -43,7 +43,7 @@ from glassnet.nn import (
     Tanh,
     flatten_modules,
 )
-from glassnet.nn._module import runs_own_code
+from glassnet.nn._module import own_code
 from glassnet.spec import MLPSpec, build_mlp
 
 __all__ = [
@@ -292,7 +292,7 @@ def _computes_as(module: Any, cls: Any) -> bool:
     return (
         isinstance(module, cls)
         and type(module).forward is cls.forward
-        and not runs_own_code(module, cls)
+        and own_code(module, cls) is None
         and not module._forward_hooks
         and not module._forward_pre_hooks
     )

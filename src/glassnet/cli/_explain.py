@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
+import sys
 from typing import Any
 
 from glassnet._checks import finite_float
-from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file
+from glassnet._files import atomic_write_all, refuse_overwrite, refuse_same_file, text_writer
 from glassnet.cli._predict import STDOUT
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
 from glassnet.explain._api import MAX_STEPS
+from glassnet.explain._figure import figure_file_writer
 
 EXAMPLES = ("exercise",)
 
@@ -154,21 +154,16 @@ def handle(args: argparse.Namespace) -> int:
         )
     fmt = args.format or (format_for(args.output) if args.output else "text")
     text = explanation.render(fmt)
-    if args.output is None:
-        if args.figure is not None:
-            explanation.save_figure(args.figure)
-        print(text, end="")
-        return 0
-    # -o first, then the figure, and -o removed again if the figure fails where it was new: a
-    # failed command leaves neither written (a left-over figure refused the command's retry)
-    new_output = not os.path.lexists(args.output)
-    atomic_write_text(args.output, text)
+    # Both files are written together, once the text and the figure are made (a network too
+    # large to draw is refused here) and the text is printed (an output that cannot take it is
+    # an error): a failed command leaves neither file written nor changed. A figure left by a
+    # failed command refused its retry ("--figure net.png exists"), and a text written with
+    # --force over the previous one stayed so.
+    writes = [] if args.output is None else [(args.output, text_writer(text))]
     if args.figure is not None:
-        try:
-            explanation.save_figure(args.figure)
-        except BaseException:
-            if new_output:
-                with contextlib.suppress(OSError):
-                    os.remove(args.output)
-            raise
+        writes.append((args.figure, figure_file_writer(explanation.figure(), args.figure)))
+    if args.output is None:
+        print(text, end="")
+        sys.stdout.flush()
+    atomic_write_all(writes)
     return 0

@@ -347,8 +347,14 @@ class Preprocessor:
         """Widen :attr:`training_range` to the rows of ``X`` (N, d) too: rows a model trained on
         besides those ``fit`` scaled with (under refit, the validation rows), so that a value
         only they hold is not called an extrapolation. The scaling is unchanged."""
-        if self.x_min_ is None or self.x_max_ is None:
+        if self.x_scaler.mean_ is None:
             raise ValueError("Preprocessor.widen_training_range called before fit")
+        if self.x_min_ is None or self.x_max_ is None:
+            raise ValueError(
+                "Preprocessor.widen_training_range: the training range is unknown (a state saved "
+                "before glassnet kept it), so there is none to widen"
+            )
+        self.check_domain(X)  # what the scaling refuses (a value <= 0 in a log column) is no training row
         array = self._features(X)  # (N, d)
         if len(array):
             self.x_min_ = np.minimum(self.x_min_, array.min(axis=0))

@@ -16,7 +16,7 @@ of it, past 6 the figure widens no more and labels may overlap.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +27,10 @@ from matplotlib.patches import Circle
 from matplotlib.text import Text
 
 from glassnet._checks import Array
+from glassnet._files import atomic_write
 from glassnet.explain._derivation import Derivation
 from glassnet.explain._symbols import LatexStyle
-from glassnet.plots import write_figure
+from glassnet.plots import figure_writer
 
 FIGURE_FORMATS = {".png": "png", ".svg": "svg"}
 COLUMN_GAP = 3.2  # between layers of up to 3 units; wider for more (see _column_gap)
@@ -310,8 +311,14 @@ def _box_meets_segment(low: Array, high: Array, segments: Array) -> Array:
 
 def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
     """Write ``fig`` as PNG or SVG, chosen by the suffix, atomically."""
+    return atomic_write(path, figure_file_writer(fig, path))
+
+
+def figure_file_writer(fig: Figure, path: str | os.PathLike[str]) -> Callable[[Path], None]:
+    """The ``write`` (for :func:`~glassnet._files.atomic_write`) of ``fig`` in the format of
+    ``path``'s suffix, PNG or SVG: the same bytes for the same network. ValueError for another
+    suffix."""
     suffix = Path(path).suffix.lower()
     if suffix not in FIGURE_FORMATS:
         raise ValueError(f"figure file must end in .png or .svg, got {str(path)!r}")
-    fmt = FIGURE_FORMATS[suffix]
-    return write_figure(fig, Path(path), fmt, dpi=150)  # atomically, the same bytes for the same network
+    return figure_writer(fig, FIGURE_FORMATS[suffix], dpi=150)

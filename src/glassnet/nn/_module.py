@@ -427,9 +427,9 @@ class Sequential(Module):
 _LAYER_METHODS = ("forward", "backward", "backward_params")
 
 
-def runs_own_code(module: Any, base: type, methods: Iterable[str] = ("forward",)) -> bool:
-    """Whether ``module`` may run something other than its class's code: one of ``methods`` set
-    on the object itself (as wrappers such as accelerate's hooks set ``forward``), or a
+def own_code(module: Any, base: type, methods: Iterable[str] = ("forward",)) -> str | None:
+    """What ``module`` may run other than its class's code, in words, or None: one of ``methods``
+    set on the object itself (as wrappers such as accelerate's hooks set ``forward``), or a
     ``__call__`` other than ``base``'s, the base class's that runs forward. A method set on the
     object that is its class's own, bound to it (what accelerate's ``remove_hook_from_module``
     leaves), is none. Works on torch modules too (``base`` torch.nn.Module)."""
@@ -439,8 +439,8 @@ def runs_own_code(module: Any, base: type, methods: Iterable[str] = ("forward",)
             getattr(own, "__func__", None) is getattr(type(module), name, None)
             and getattr(own, "__self__", None) is module
         ):
-            return True
-    return type(module).__call__ is not base.__call__
+            return f"a {name} set on the object"
+    return None if type(module).__call__ is base.__call__ else "a __call__ of its class's own"
 
 
 def flatten_modules(modules: Iterable[Module]) -> list[Module]:
@@ -448,18 +448,19 @@ def flatten_modules(modules: Iterable[Module]) -> list[Module]:
 
     ValueError for a Sequential subclass that computes more than its layers in order (its own
     forward or backward, or modules held besides its layers), and for any module with a
-    forward, backward or ``__call__`` of its own (:func:`runs_own_code`): a list of the layers
+    forward, backward or backward_params set on the object, or a ``__call__`` of its class's
+    own (:func:`own_code`): a list of the layers
     would describe another model (spec_of, to_torch, explain and the Trainer's pass read them
     and compute each layer as its class does)."""
     leaves: list[Module] = []
 
     def visit(module: Module) -> None:
-        if runs_own_code(module, Module, _LAYER_METHODS):
+        own = own_code(module, Module, _LAYER_METHODS)
+        if own is not None:
             raise ValueError(
-                f"{type(module).__name__} at position {len(leaves)} has a forward, backward or "
-                "__call__ of its own (set on the object, or a subclass's __call__): a list of layers "
-                "(an MLPSpec, a torch.nn.Sequential, an explanation) computes each as its class "
-                "does, not what calling this one runs"
+                f"{type(module).__name__} at position {len(leaves)} has {own}: a list of layers (an "
+                "MLPSpec, a torch.nn.Sequential, an explanation) computes and differentiates each as "
+                "its class does, not as this one"
             )
         if isinstance(module, Sequential):
             kind = type(module)

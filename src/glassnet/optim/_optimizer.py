@@ -194,6 +194,16 @@ class Optimizer:
         for group, data, grad, state in stepped:
             self._update(group, data, grad, state)
 
+    def _kind(self) -> str:
+        """The name of this optimizer's update: for a subclass of one of glassnet's optimizers
+        (``class MyAdam(Adam)``), the glassnet class's, whose states it takes; else its own class's."""
+        glassnet_own = (
+            cls
+            for cls in type(self).__mro__
+            if cls.__module__.startswith("glassnet.optim") and cls is not Optimizer
+        )
+        return next(glassnet_own, type(self)).__name__
+
     def _check_changed_groups(self) -> None:
         """Check every group changed by hand since it was last checked (:meth:`_check_changed_group`)."""
         for index, (group, checked) in enumerate(zip(self.param_groups, self._stepped_as, strict=True)):
@@ -277,7 +287,7 @@ class Optimizer:
         as ``step`` checks it."""
         self._check_changed_groups()
         return {
-            "optimizer": type(self).__name__,
+            "optimizer": self._kind(),
             "param_groups": [
                 {
                     **{k: v for k, v in group.items() if k != "params"},
@@ -339,9 +349,10 @@ class Optimizer:
             new_states.append(restored)
         # after the settings' names, which tell SGD's state from Adam's; Adam's and AdamW's have
         # the same names, and their weight decays differ
-        saved_by = state_dict.get("optimizer", name)  # a state built by hand may leave it out
-        if saved_by != name:
-            raise ValueError(f"{name}.load_state_dict got a state saved by {shown(saved_by)}, not by {name}")
+        kind = self._kind()
+        saved_by = state_dict.get("optimizer", kind)  # a state built by hand may leave it out
+        if saved_by != kind:
+            raise ValueError(f"{name}.load_state_dict got a state saved by {shown(saved_by)}, not by {kind}")
         for group, settings in zip(self.param_groups, groups, strict=True):
             # copies, as torch's: a list of betas changed in place must not change the saved dict
             group.update(
@@ -526,7 +537,9 @@ def plain_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):  # np.float32(0.01), np.bool_(True): the Python number
+    if isinstance(value, np.floating):  # float32's and longdouble's too (item() keeps a longdouble)
+        return float(value)
+    if isinstance(value, np.generic):  # np.int64(3), np.bool_(True): the Python number
         return value.item()
     if type(value) in (tuple, list):
         return type(value)(_plain(item) for item in value)

@@ -47,8 +47,13 @@ class LRScheduler:
 
     def step(self) -> None:
         """t ← t + 1 (``last_epoch``); each group's ``lr`` ← ``lr_at(base_lr, t)`` (``base_lrs``: (G,))."""
-        # base_lrs may have been set by hand (the module docstring's advice): checked as a load checks it
-        self._apply(self.last_epoch + 1, self._checked_base_lrs(self.base_lrs, "base_lrs"))
+        # base_lrs may have been set by hand (the module docstring's advice): checked as a load checks
+        # it, and kept as the same list where it is one, so that a reference to it still sets the rates
+        rates = self._checked_base_lrs(self.base_lrs, "base_lrs")
+        if isinstance(self.base_lrs, list):
+            self.base_lrs[:] = rates
+            rates = self.base_lrs
+        self._apply(self.last_epoch + 1, rates)
 
     def get_last_lr(self) -> list[float]:
         """The rates this scheduler set last (as torch's: a hand-set ``lr`` is not one of them)."""

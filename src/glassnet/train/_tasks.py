@@ -316,8 +316,6 @@ def _train_dataset(
     )
     preprocessor.check_domain(X)  # every row first: fit would name a row by its place among the training rows
     preprocessor.fit(X[parts.train], y[parts.train])
-    if config.refit and len(parts.val):  # the model kept trains on the validation rows as well
-        preprocessor.widen_training_range(X[parts.val])
     # in the model's dtype: a float32 model refuses a row whose z lies beyond float32's range,
     # which run_metrics met only after the whole training
     x_all = preprocessor.transform_x(X, config.dtype)  # (N, d)
@@ -335,6 +333,8 @@ def _train_dataset(
         handle_sigint=handle_sigint,
     )
     result = trainer.run(resume)
+    if result.refit_kept:  # the model kept trained on the validation rows as well: not an extrapolation
+        preprocessor.widen_training_range(X[parts.val])
     run = Run(
         task=task,
         X=X,

@@ -270,6 +270,19 @@ class TrainResult:
         """
         return [record for member in (*self.validation_members, *self.members) for record in member.history]
 
+    @property
+    def refit_kept(self) -> bool:
+        """Whether the members a checkpoint of this result keeps were trained on the training and
+        validation rows (a final, refit pass): its finished members, where the validation passes
+        stand beside them; not where only validation passes finished (a run that diverged or
+        stopped before a final pass ended keeps those); with none finished, whether the member in
+        progress is a final pass (jobs K…2K−1). Not ``config.refit``, which asked for it."""
+        if self.members:
+            return bool(self.validation_members)
+        if self.validation_members:
+            return False
+        return self.resume is not None and self.resume.member >= self.config.ensemble
+
     def validation_ensemble(self) -> Ensemble | None:
         """The validation passes' models (refit runs), which the validation figures describe."""
         if not self.validation_members:

@@ -139,10 +139,8 @@ def run_checkpoint(run: Run, *, with_resume: bool = False) -> Checkpoint:
     """The run as a :class:`Checkpoint` (with its resume state when ``with_resume``)."""
     resume = run.result.resume if with_resume else None
     finished = run.result.members
-    refit = bool(run.result.validation_members)  # with validation passes beside them, the members are refit
     if not finished and run.result.validation_members:  # stopped before any final pass ended:
         finished = run.result.validation_members  # the finished ones
-        refit = False
     members = [member.weights for member in finished]
     numbers = [member.member for member in finished]
     if not members:  # interrupted in the first member: its weights so far stand in
@@ -150,7 +148,7 @@ def run_checkpoint(run: Run, *, with_resume: bool = False) -> Checkpoint:
             raise ValueError("the run has no trained member to save")
         members = [stand_in_weights(resume)]
         numbers = [resume.member % run.config.ensemble]
-        refit = resume.member >= run.config.ensemble  # jobs K…2K−1 are the final (refit) passes
+    refit = run.result.refit_kept
     return Checkpoint(
         spec=run.result.spec,
         members=members,
