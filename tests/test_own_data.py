@@ -562,3 +562,95 @@ def test_widen_training_range_refuses_what_the_scaling_refuses() -> None:
         ValueError, match=r"the training range is unknown \(a state saved before glassnet kept it\)"
     ):
         Preprocessor.from_state(state).widen_training_range([[1.0, 2.0]])
+
+
+# --- found by a review of predict and evaluate (2026-11-28, a later session) ------------------------
+
+
+def _float32_linear_run(tmp_path: Path) -> tuple[Path, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.0, 1.0, size=(60, 2))
+    y = X @ np.array([2.0, 3.0]) + 1.0
+    # weights near (0.5, 0.96): at standardised inputs of 3e38 the output passes float32's 3.4e38
+    config = TrainConfig(hidden=(), epochs=100, fourier_features=0, dtype="float32", warmup_epochs=0, lr=0.05)
+    folder = tmp_path / "lin32"
+    write_run(train_dataset("lin", X, y, config, split=SplitSettings(seed=0)), folder, plots=False)
+    return folder, X, y
+
+
+def _overflowing_row(folder: Path) -> str:
+    """A row whose standardised values are 3e38 (float32 holds them) and whose output overflows."""
+    from glassnet.checkpoint import load_checkpoint
+
+    scaler = load_checkpoint(folder / "model.npz").load_preprocessor().x_scaler
+    return ",".join(repr(float(m + 3e38 * s)) for m, s in zip(scaler.mean_, scaler.scale_, strict=True))
+
+
+def test_a_prediction_that_overflows_a_scaled_model_is_named_by_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An inf output of a y-scaled float32 model failed in inverse_transform_y ('y_scaled must be
+    finite, got inf at index (1,)'), and predict's own line-numbered message never ran."""
+    folder, _, _ = _float32_linear_run(tmp_path)
+    rows = tmp_path / "rows.csv"
+    rows.write_text(f"1,1\n{_overflowing_row(folder)}\n")
+    assert main(["predict", str(folder), str(rows)]) == 2
+    err = capsys.readouterr().err
+    assert f"{rows}: line 2: the prediction is inf: " in err and "overflow float32" in err
+
+
+def test_evaluate_reports_an_overflowing_prediction_as_an_infinite_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, X, y = _float32_linear_run(tmp_path)
+    data = tmp_path / "data.csv"
+    lines = [",".join(repr(float(v)) for v in row) for row in np.column_stack([X, y])]
+    data.write_text("\n".join([*lines, _overflowing_row(folder) + ",1.0"]) + "\n")
+    assert main(["evaluate", str(folder), "--data", str(data), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["all"]["rmse"] is None  # inf, written as JSON's null
+    assert "overflow encountered" not in captured.err
+
+
+def test_evaluate_refuses_a_closed_stdout_before_the_work(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A traceback after all the work (text), or exit 0 having written nothing (--json)."""
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", None)
+    for extra in ([], ["--json"]):
+        assert main(["evaluate", "no-such-model.npz", *extra]) == 2
+        assert capsys.readouterr().err == (
+            "glassnet evaluate: error: standard output is closed; evaluate writes its metrics there (--json too)\n"
+        )
+
+
+def test_predict_names_a_file_in_the_way_of_its_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, _, _ = _float32_linear_run(tmp_path)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("1,1\n")
+    assert main(["predict", str(folder), str(rows), "-o", str(rows / "x.csv")]) == 2
+    assert (
+        capsys.readouterr().err
+        == f"glassnet predict: error: {rows} is not a folder (cannot write {rows / 'x.csv'})\n"
+    )
+
+
+def test_a_model_saved_without_its_task_is_not_called_a_none_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+
+    folder, X, y = _float32_linear_run(tmp_path)
+    saved = load_checkpoint(folder / "model.npz")
+    bare = save_checkpoint(tmp_path / "bare.npz", Checkpoint(spec=saved.spec, members=saved.members))
+    data = tmp_path / "data.csv"
+    data.write_text(
+        "\n".join(",".join(repr(float(v)) for v in row) for row in np.column_stack([X, y])) + "\n"
+    )
+    assert main(["evaluate", str(bare), "--data", str(data)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"{bare}: model [2, 1], 1 member(s)")

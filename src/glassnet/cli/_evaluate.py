@@ -272,7 +272,9 @@ def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[
     parts["all"] = np.arange(len(X))
     # the loss the model was trained with decides the metrics, as for the run's own
     loss = trained_loss(checkpoint)
-    return evaluate_parts(checkpoint.ensemble(), preprocessor, X, y, parts, loss=loss)
+    # a float32 model's output that overflows is an inf prediction, which the metrics report
+    with np.errstate(over="ignore", invalid="ignore"):
+        return evaluate_parts(checkpoint.ensemble(), preprocessor, X, y, parts, loss=loss)
 
 
 def trained_loss(checkpoint: Checkpoint) -> str:
@@ -287,7 +289,16 @@ def trained_loss(checkpoint: Checkpoint) -> str:
     return "logistic" if checkpoint.info.get("task") == "moons" else "mse"
 
 
+def _task_words(checkpoint: Checkpoint) -> str:
+    """ "airfoil " for a model of a named task, "" for one saved without it (a Checkpoint built
+    by hand: its header said "None model")."""
+    task = checkpoint.info.get("task")
+    return f"{task} " if isinstance(task, str) and task else ""
+
+
 def handle(args: argparse.Namespace) -> int:
+    if sys.stdout is None:  # started with >&-: said before the work, whose report would go nowhere
+        raise ValueError("standard output is closed; evaluate writes its metrics there (--json too)")
     path = model_path(args.model)
     checkpoint = load_checkpoint(path)
     warn_unfinished(checkpoint, path)
@@ -299,7 +310,7 @@ def handle(args: argparse.Namespace) -> int:
     # a refit model's "train" rows are the training and validation rows it was retrained on
     labels = {"train": "train+val"} if was_refit(checkpoint) and "train" in metrics else {}
     lines = [
-        f"{path}: {checkpoint.info.get('task')} model {list(checkpoint.spec.sizes)}, "
+        f"{path}: {_task_words(checkpoint)}model {list(checkpoint.spec.sizes)}, "
         f"{members_text(checkpoint.member_activations(), 'member', checkpoint.spec.sizes)}",
         *metrics_lines(metrics, unit, labels=labels),
     ]

@@ -274,6 +274,8 @@ def handle(args: argparse.Namespace) -> int:
                 args.output, f"-o {args.output} is the file standard input reads; give another file name"
             )
         out = refuse_overwrite(args.output, force=args.force, option="-o")
+        if out.parent.exists() and not out.parent.is_dir():
+            raise NotADirectoryError(f"{out.parent} is not a folder (cannot write {out})")
         if not out.parent.is_dir():
             raise FileNotFoundError(f"folder {out.parent} does not exist (cannot write {out})")
     checkpoint = load_checkpoint(model)

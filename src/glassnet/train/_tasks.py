@@ -151,7 +151,13 @@ def predict_raw(ensemble: Ensemble, preprocessor: Preprocessor | None, x: npt.Ar
     )
     output = ensemble.predict(features)[:, 0]  # (N,)
     if preprocessor is not None and preprocessor.scale_y:
-        return np.asarray(preprocessor.inverse_transform_y(output), dtype=np.float64)
+        # an output that overflowed (a float32 model far outside its training rows) stays ±inf or
+        # NaN, for the caller to name by its row: inverse_transform_y refuses it (σ_y > 0 keeps
+        # the sign of an inf)
+        finite = np.isfinite(output)
+        predicted = output.astype(np.float64)
+        predicted[finite] = preprocessor.inverse_transform_y(output[finite])
+        return predicted
     return output
 
 

@@ -923,8 +923,10 @@ class Trainer:
         """The mean row loss of (N, out) predictions, as train_loss (see TrainResult.history)."""
         if not np.isfinite(prediction).all():
             return math.inf
-        # in the run's dtype, as the engine's training loss: BCE clips p to that dtype's bounds
-        # (1 − 1e-7 in float32, where float64's 1 − 1e-12 would cost a saturated row 27.6, not 15.9)
+        # the prediction in the run's dtype, so that BCE clips p to that dtype's bounds, as the
+        # engine's training loss does (1 − 1e-7 in float32, where float64's 1 − 1e-12 would cost a
+        # saturated row 27.6, not 15.9); the loss itself is then taken against the float64 targets,
+        # in float64, which a float32 run's modules would compute in float32 (a rounding apart)
         prediction = prediction.astype(self.config.dtype, copy=False)
         value = self.loss.reduce(self.loss.elementwise(prediction, target))
         return value / len(target) if self.loss.reduction == "sum" else value  # a mean is per row already
