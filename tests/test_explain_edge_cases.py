@@ -363,7 +363,7 @@ def test_explain_writes_neither_file_when_one_fails(
     failing: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The figure was written first and left behind when -o then failed, and the retry was refused
-    for it ('--figure net.png exists'). -o is written first now, and removed if the figure fails."""
+    for it ('--figure net.png exists'). Both are written together now, once both are made."""
     import glassnet.cli._explain
 
     def fail(temporary: Path) -> None:
@@ -432,3 +432,44 @@ def test_text_that_stdout_cannot_take_leaves_no_figure(
     assert main(["explain", "--example", "exercise", "--no-torch", "--figure", str(figure)]) == 2
     assert "cannot write" in capsys.readouterr().err
     assert not figure.exists()
+
+
+def test_explain_refuses_a_closed_stdout_before_the_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A traceback ('NoneType' object has no attribute 'flush') once the text went to stdout first."""
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", None)
+    figure = tmp_path / "net.png"
+    for extra in ([], ["-o", "-"], ["--figure", str(figure)]):
+        assert main(["explain", "--example", "exercise", "--no-torch", *extra]) == 2
+        assert capsys.readouterr().err == (
+            "glassnet explain: error: standard output is closed; write the explanation to a file with -o FILE\n"
+        )
+    assert not figure.exists()
+    assert main(["explain", "--example", "exercise", "--no-torch", "-o", str(tmp_path / "x.md")]) == 0
+
+
+def test_the_figure_is_written_when_the_reader_of_the_text_has_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A BrokenPipeError from the text (`… --figure net.png | head`) left the figure unwritten, silently."""
+    import sys
+
+    class LeftReader:
+        encoding = "utf-8"
+
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self) -> int:
+            raise OSError("no file")
+
+    monkeypatch.setattr(sys, "stdout", LeftReader())
+    figure = tmp_path / "net.png"
+    assert main(["explain", "--example", "exercise", "--no-torch", "--figure", str(figure)]) == 141
+    assert figure.is_file()

@@ -456,3 +456,78 @@ def test_a_refused_sequential_holds_nothing() -> None:
         Sequential(Linear(2, 2)).extend([inner, layer, layer])
     inner.append(layer)  # nothing else holds either
     assert len(inner.layers) == 2 and refused_constructor.value and refused_extend.value
+
+
+# --- found by a review of the layers (2026-11-28, a later session) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sizes", "error", "match"),
+    [
+        (b"23", TypeError, r"got b'23' \(bytes\); give a list or a tuple$"),
+        ({5, 3, 1}, TypeError, r"\(set\); give a list or a tuple$"),
+        ({4: "a", 2: "b"}, TypeError, r"\(dict\); give a list or a tuple$"),
+        ([2, 3.0, 1], TypeError, r"^MLP sizes\[1\] must be a positive integer, got 3\.0 \(float\)$"),
+        ([2, 0, 1], ValueError, r"^MLP sizes\[1\] must be a positive integer, got 0$"),
+    ],
+    ids=["bytes", "set", "dict", "float", "zero"],
+)
+def test_mlp_refuses_sizes_it_would_misread(sizes: Any, error: type, match: str) -> None:
+    """bytes were read byte by byte (MLP(b"23") was 50 → 51), a set in its own order, a dict by its
+    keys; a bad size was named as Linear's in_features or out_features."""
+    with pytest.raises(error, match=match):
+        MLP(sizes)
+    assert MLP(np.array([2, 3, 1]), rng=np.random.default_rng(0)).sizes == [2, 3, 1]
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "sigmoid", "softplus", "identity"])
+def test_a_matrix_gradient_gives_the_arrays_gradients(activation: str) -> None:
+    """np.matrix's * is a matrix product: through tanh, sigmoid, softplus and leaky_relu the first
+    layer's gradients came out wrong (0.78 off) when the batch size equalled the width."""
+    from glassnet.losses import MSELoss
+
+    model = MLP([2, 3, 1], activation=activation, rng=np.random.default_rng(0))
+    x = np.random.default_rng(1).normal(size=(3, 2))
+    loss = MSELoss()
+    loss(model(x), np.zeros(3))
+    grad = loss.backward()
+    model.zero_grad()
+    model.backward(grad)
+    expected = {name: p.grad.copy() for name, p in model.named_parameters()}
+    model.zero_grad()
+    model.backward(np.asmatrix(grad))
+    for name, p in model.named_parameters():
+        assert type(p.grad) is np.ndarray
+        np.testing.assert_array_equal(p.grad, expected[name], err_msg=name)
+
+
+def test_leaky_relu_derivative_of_integers_keeps_its_slope() -> None:
+    from glassnet.nn import LeakyReLU
+
+    np.testing.assert_array_equal(LeakyReLU(0.1).derivative(np.array([-2, 3])), [0.1, 1.0])
+    assert LeakyReLU(0.1).derivative(np.array([-2.0], np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (
+            (0, 3, "torch", np.random.default_rng(0), "float64"),
+            ValueError,
+            r"^init_linear in_features must be a positive",
+        ),
+        (
+            (-1, 3, "he", np.random.default_rng(0), "float64"),
+            ValueError,
+            r"^init_linear in_features must be a positive",
+        ),
+        ((2, 3, "he", None, "float64"), TypeError, r"^rng must be a numpy\.random\.Generator, got NoneType$"),
+    ],
+    ids=["zero", "negative", "no-rng"],
+)
+def test_init_linear_names_what_it_cannot_take(args: tuple[Any, ...], error: type, match: str) -> None:
+    """A ZeroDivisionError, 'math domain error' and an AttributeError on None."""
+    from glassnet.nn import init_linear
+
+    with pytest.raises(error, match=match):
+        init_linear(*args)

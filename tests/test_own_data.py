@@ -608,8 +608,11 @@ def test_evaluate_reports_an_overflowing_prediction_as_an_infinite_error(
     data.write_text("\n".join([*lines, _overflowing_row(folder) + ",1.0"]) + "\n")
     assert main(["evaluate", str(folder), "--data", str(data), "--json"]) == 0
     captured = capsys.readouterr()
-    assert json.loads(captured.out)["all"]["rmse"] is None  # inf, written as JSON's null
+    assert json.loads(captured.out)["all"]["rmse"] is None  # inf (or NaN), written as JSON's null
     assert "overflow encountered" not in captured.err
+    assert main(["evaluate", str(folder), "--data", str(data)]) == 0
+    table = capsys.readouterr().out
+    assert any(line.lstrip().startswith("all") and "RMSE inf" in line for line in table.splitlines()), table
 
 
 def test_evaluate_refuses_a_closed_stdout_before_the_work(

@@ -126,9 +126,12 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
 
 def atomic_write_all(writes: Sequence[tuple[str | os.PathLike[str], Callable[[Path], None]]]) -> list[Path]:
     """:func:`atomic_write` of several files together: every temporary file is filled first, and
-    they are moved onto their paths only once all are, so that a write that fails (a full disk,
-    Ctrl-C) leaves every path as it was (``explain -o`` and ``--figure``: one file written and
-    the other not refused the command's retry). Each path is checked as :func:`atomic_write`
+    they are moved onto their paths only once all are, so that a write that fails while they
+    are filled (a full disk, Ctrl-C while a figure is drawn) leaves every path as it was
+    (``explain -o`` and ``--figure``: one file written and the other not refused the command's
+    retry). The renames that follow are one step each, not one together: a rename that fails
+    after another succeeded (a Ctrl-C in the microseconds between them, a target made a folder
+    meanwhile) leaves the first file written. Each path is checked as :func:`atomic_write`
     checks it, before anything is written. Returns the paths."""
     targets = [_checked_target(path) for path, _ in writes]
     temporaries: list[Path] = []

@@ -80,6 +80,8 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    if args.output in (None, STDOUT) and sys.stdout is None:  # started with >&-: said before the work
+        raise ValueError("standard output is closed; write the explanation to a file with -o FILE")
     if (args.spec is None) == (args.example is None):
         raise ValueError("give either --example exercise or a SPEC.json file (one of them)")
     if args.figure is not None and not args.figure.lower().endswith((".png", ".svg")):
@@ -163,7 +165,11 @@ def handle(args: argparse.Namespace) -> int:
     if args.figure is not None:
         writes.append((args.figure, figure_file_writer(explanation.figure(), args.figure)))
     if args.output is None:
-        print(text, end="")
-        sys.stdout.flush()
+        try:
+            print(text, end="")
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader left (`| head`): the figure asked for is written all the same
+            atomic_write_all(writes)
+            raise
     atomic_write_all(writes)
     return 0

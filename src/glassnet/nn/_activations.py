@@ -58,6 +58,7 @@ class Activation(Module):
         z = self._z
         if z is None or not _as_it_is(grad_out, z):  # the product would broadcast another shape, or cast
             z = self._checked_kept(grad_out, z)  # raises, unless real numbers of z's shape (a list, say)
+            grad_out = np.asarray(grad_out)  # np.matrix's * is a matrix product: wrong numbers, silently
         return grad_out * self.derivative(z)
 
     def _checked_kept(self, grad_out: Array, kept: Array | None) -> Array:
@@ -157,7 +158,9 @@ class LeakyReLU(Activation):
         return np.where(z > 0, z, self.negative_slope * z)
 
     def derivative(self, z: Array) -> Array:
-        return np.where(z > 0, 1.0, self.negative_slope).astype(z.dtype)
+        # in z's float dtype; an integer z's slope α must not be truncated to 0: float64 then, as function's
+        dtype = z.dtype if np.issubdtype(z.dtype, np.floating) else np.float64
+        return np.where(z > 0, 1.0, self.negative_slope).astype(dtype)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"

@@ -34,6 +34,10 @@ def init_linear(
     - ``"xavier"``: Glorot uniform for tanh/sigmoid nets, W ~ U(−a, a), a = √(6/(in+out)), b = 0.
     """
     resolved = as_dtype(dtype)  # TypeError for an integer dtype, before any draw
+    in_features = positive_int(in_features, "init_linear in_features")
+    out_features = positive_int(out_features, "init_linear out_features")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     shape = (out_features, in_features)
     if init == "torch":
         bound = 1.0 / math.sqrt(in_features)
@@ -122,7 +126,9 @@ class Linear(Module):
 
     def backward(self, grad_out: npt.ArrayLike) -> Array:
         """Add dL/dW = Gᵀ X and dL/db = Σₙ G to the gradients; return dL/dX = G W."""
-        if not isinstance(grad_out, np.ndarray) or grad_out.dtype.kind != "f":  # a nested list, say
+        # a nested list, say, or an ndarray subclass (np.matrix, whose * is a matrix product in
+        # the activation before: silently wrong gradients)
+        if type(grad_out) is not np.ndarray or grad_out.dtype.kind != "f":
             grad_out = self._grad_array(grad_out)
         self._add_param_grads(grad_out)  # refuses a dL/dY of the wrong shape
         grad_in: Array = grad_out.dot(self.weight.data)  # (N, in)
@@ -142,7 +148,7 @@ class Linear(Module):
         # A float array is taken as it is; anything else through _grad_array, which casts lists
         # and integers and refuses complex numbers or strings before a gradient is written (a
         # complex one was written without its imaginary part, then the bias's failed).
-        if not isinstance(grad_out, np.ndarray) or grad_out.dtype.kind != "f":
+        if type(grad_out) is not np.ndarray or grad_out.dtype.kind != "f":
             grad_out = self._grad_array(grad_out)
         try:
             self.weight.add_grad_product(grad_out.T, self._x)  # (out, in)
