@@ -657,3 +657,15 @@ def test_a_split_without_training_rows_names_the_options(capsys: pytest.CaptureF
 def test_seed_help_says_it_draws_the_moons(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "moons", "--help"]) == 0
     assert "and for moons of the generated points" in " ".join(capsys.readouterr().out.split())
+
+
+def test_data_info_shows_a_line_read_as_a_header(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every warning was silenced, not only the published-data one the table prints: a row of
+    1,2,3,4,5,6 (physically valid) read as a pandas header went unsaid (a later review)."""
+    data = tmp_path / "g.csv"
+    data.write_text("1,2,3,4,5,6\n800,0,0.3048,71.3,0.00266337,126.201\n")
+    assert main(["data", "info", "--data", str(data)]) == 0
+    captured = capsys.readouterr()
+    assert "is read as a header that numbers the columns" in captured.err
+    assert "differs from the published" not in captured.err  # that one is the table's last line
+    assert captured.out.splitlines()[-1].startswith("differs from the published data: ")

@@ -140,3 +140,71 @@ def test_compare_with_published_refuses_another_shape_naming_n_6(shape: tuple[in
         match=re.escape("takes an (N, 6) table (frequency, ") + ".*" + re.escape(f"got shape {shape}"),
     ):
         compare_with_published(np.ones(shape))
+
+
+# --- found by a review of data loading (2026-11-28, a later session) --------------------------------
+
+
+def _published_path() -> Path:
+    from conftest import shared_airfoil
+
+    return shared_airfoil()
+
+
+def _published_lines() -> list[str]:
+    return _published_path().read_text().splitlines()
+
+
+def test_a_copy_edited_by_a_digit_is_not_the_published_data(tmp_path: Path) -> None:
+    """126.201 → 126.202 and 1000 → 1001 kept the means and correlations: data info said 'matches
+    the published data set', and data fetch kept such a cache as a good copy."""
+    from glassnet.data import compare_with_published
+
+    lines = _published_lines()
+    first = next(i for i, line in enumerate(lines) if "126.201" in line)
+    lines[first] = lines[first].replace("126.201", "126.202")
+    edited = tmp_path / "typo.csv"
+    edited.write_text("\n".join(lines) + "\n")
+    with pytest.warns(
+        DataWarning, match=r"values differ from the published rows, though the column means agree"
+    ):
+        dataset = load_airfoil(edited)
+    assert compare_with_published(np.column_stack([dataset.X, dataset.y])) == [
+        "values differ from the published rows, though the column means agree"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the published rows themselves: no warning
+        published = load_airfoil(_published_path())
+    assert compare_with_published(np.column_stack([published.X, published.y])) == []
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        'Freq,AOA,Chord,Velocity,Displacement,"SSPL',
+        'Freq,AOA,"Chord,Velocity,Displacement,SSPL',
+        '"Frequency\n(Hz)","Angle\n(deg)",c,U,d,s',
+    ],
+    ids=["last-cell", "middle", "excel-line-break"],
+)
+def test_a_quote_left_open_in_the_header_is_named(header: str, tmp_path: Path) -> None:
+    """It was read as a header (the first case), or named as a header of 3 columns, or of 1
+    column 'separated by spaces' (a line break in a quoted cell, as Excel writes Alt+Enter)."""
+    data = tmp_path / "quoted.csv"
+    data.write_text(header + "\n800,0,0.3048,71.3,0.00266337,126.201\n")
+    with pytest.raises(
+        DataFormatError, match=r": line 1: a double quote is opened and not closed \(a line break inside"
+    ):
+        load_airfoil(data)
+
+
+def test_a_long_header_name_is_cut_in_the_message(tmp_path: Path) -> None:
+    """A million-character header name made a one-megabyte error line."""
+    data = tmp_path / "big.csv"
+    data.write_text(
+        "AOA,Freq,Chord,Velocity,Displacement," + "x" * 1_000_000 + "\n800,0,0.3048,71.3,0.00266337,126.201\n"
+    )
+    with pytest.raises(DataFormatError) as raised:
+        load_airfoil(data)
+    assert len(str(raised.value)) < 1000
+    assert "… (1,000,000 characters)" in str(raised.value)

@@ -18,6 +18,7 @@ from glassnet.data import (
     DATA_ENV_VAR,
     FEATURE_UNITS,
     TARGET_UNIT,
+    DataWarning,
     cache_dir,
     compare_with_published,
     load_airfoil,
@@ -113,7 +114,10 @@ def handle_fetch(args: argparse.Namespace) -> int:
 
 def handle_info(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the differences are printed below instead
+        # the differences are printed below instead; other warnings (a line read as a header) are shown
+        warnings.filterwarnings(
+            "ignore", message=r".*: differs from the published airfoil data set", category=DataWarning
+        )
         dataset = load_airfoil(args.data)
     table_columns = [*zip(dataset.feature_names, FEATURE_UNITS, dataset.X.T, strict=True)]
     table_columns.append((dataset.target_name, TARGET_UNIT, dataset.y))

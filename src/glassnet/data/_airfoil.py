@@ -395,8 +395,9 @@ def positive_magnitude_errors(
 
 def compare_with_published(given: npt.ArrayLike) -> list[str]:
     """How a (N, 6) table differs from the published data (row count, column means, each
-    feature's correlation with the target, and, for the published rows, their order, by which a
-    seed splits them); empty if it matches. Another shape (the 5 features alone) raises
+    feature's correlation with the target, and then its rows: the published ones in another
+    order, by which a seed splits them otherwise, or other numbers, as in a copy edited by a
+    digit, compared in float32 by SHA-256); empty if it matches. Another shape (the 5 features alone) raises
     ValueError."""
     table: FloatArray = np.asarray(as_float_array(given, name="table", finite=False), dtype=np.float64)
     if table.ndim != 2 or table.shape[1] != len(COLUMN_NAMES):  # the 5 features alone: no target
@@ -428,6 +429,8 @@ def compare_with_published(given: npt.ArrayLike) -> list[str]:
             by_value = rows[np.lexsort(rows.T[::-1])]  # sorted by column 0, then 1, …
             if _rows_digest(by_value) == AIRFOIL_SORTED_ROWS_SHA256:
                 problems.append("the published rows in another order, which a split by seed draws otherwise")
+            else:  # close to the published statistics, but not their numbers: an edited or rounded copy
+                problems.append("values differ from the published rows, though the column means agree")
     return problems
 
 

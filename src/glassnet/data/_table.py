@@ -318,12 +318,19 @@ def parse_table(
         raise_bad_lines([] if check is None else check(table))
     if table.header is not None and _numbers_the_columns(table.header, len(column_names)):
         warnings.warn(
-            f"{source}: line {table.header_line} ({','.join(table.header)}) is read as a header that "
+            f"{source}: line {table.header_line} ({_cut(','.join(table.header))}) is read as a header that "
             "numbers the columns, as pandas writes one for columns without names, not as a row of data",
             DataWarning,
             stacklevel=2,
         )
     return table
+
+
+def _cut(name: str, limit: int = 60) -> str:
+    """A header's name (or line) for a message, cut after ``limit`` characters with its length
+    said: read from a file, it may be of any length, and a message holding it whole floods the
+    terminal (as :func:`~glassnet._checks.shown` cuts a field, without its quotes)."""
+    return name if len(name) <= limit else f"{name[:limit]}… ({len(name):,} characters)"
 
 
 def _parse_lines(
@@ -353,6 +360,13 @@ def _parse_lines(
             continue
         first_line = not separator_known
         if first_line:
+            if stripped.count('"') % 2:  # before the header's reading, whose fields the quote would cut
+                raise DataFormatError(
+                    f"{source}: line {line_number}: a double quote is opened and not closed (a line "
+                    f"break inside a quoted cell, as a spreadsheet writes one?); expected {expected}",
+                    path=path,
+                    line=line_number,
+                )
             separator = _detect_separator(stripped)
             separator_known = True
         # a tab ends an empty first or last field of a tab-separated line: not stripped with the spaces
@@ -701,7 +715,7 @@ def refuse_reordered_header(
     if target is not None and target.lower() not in expected and target.lower() in given:
         column = given.index(target.lower()) + 1
         raise DataFormatError(
-            f"{source}: line {table.header_line}: column {column} ({table.header[column - 1]}) names the "
+            f"{source}: line {table.header_line}: column {column} ({_cut(table.header[column - 1])}) names the "
             f"target, {target}, not one of {listing} ({', '.join(names)}) that {reader} reads: drop the "
             "target's column",
             path=path,
@@ -717,7 +731,7 @@ def refuse_reordered_header(
     if misplaced:
         raise DataFormatError(
             f"{source}: line {table.header_line}: the header lists {listing} in another order "
-            f"({', '.join(table.header)}); {reader} reads its columns by position, as {', '.join(names)}: "
+            f"({', '.join(map(_cut, table.header))}); {reader} reads its columns by position, as {', '.join(names)}: "
             "put the columns in that order",
             path=path,
             line=table.header_line,
@@ -728,7 +742,7 @@ def refuse_reordered_header(
     ):
         if unit is not None and want is not None and unit != unit_text(want):
             raise DataFormatError(
-                f"{source}: line {table.header_line}: column {column} ({name}) names a unit other than "
+                f"{source}: line {table.header_line}: column {column} ({_cut(name)}) names a unit other than "
                 f"{want}, the unit {reader} reads {names[column - 1]} in: convert the column to {want}",
                 path=path,
                 line=table.header_line,
