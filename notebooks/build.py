@@ -215,8 +215,9 @@ BACKPROP: list[Cell] = [
     ),
     md(
         r"""
-        > **Try this.** In the cell above, set `y = 0.0` (the consistent reading of the sheet's
-        > label: class 0) and then `y = 1.0`. How do $L$ and $\partial L / \partial \hat y$ change, and why is the
+        > **Try this.** In the first code cell of this section (`y = exercise.SHEET_LABEL`), set
+        > `y = 0.0` (the consistent reading of the sheet's label: class 0), run the cells from there
+        > again, and then the same with `y = 1.0`. How do $L$ and $\partial L / \partial \hat y$ change, and why is the
         > sign of the derivative different for the two classes?
         >
         > Section 3 compares your gradients with the worked solution for your $y$: for the sheet's

@@ -208,7 +208,8 @@ def test_backprop_notebook_try_this_label_compares_with_the_matching_explanation
     notebook = nbformat.read(NOTEBOOK_DIR / BACKPROP, as_version=4)
     end = next(i for i, cell in enumerate(notebook.cells) if cell.source.startswith("## 4. Gradient check"))
     notebook.cells = notebook.cells[:end]
-    (cell,) = (cell for cell in notebook.cells if "y = exercise.SHEET_LABEL" in cell.source)
+    # the code cell: the Try-this's own text names it
+    (cell,) = (c for c in notebook.cells if c.cell_type == "code" and "y = exercise.SHEET_LABEL" in c.source)
     cell.source = cell.source.replace("y = exercise.SHEET_LABEL", f"y = {label}")
     text = _stdout(_execute(BACKPROP, notebook))
     assert re.search(rf"^compared with {reference}$", text, flags=re.MULTILINE), text

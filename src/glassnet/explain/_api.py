@@ -100,7 +100,7 @@ class Explanation:
 
         ``heading_level`` is the level of the title's heading (1: ``#``), its sections one level
         below it; e.g. 4 to show the explanation inside a notebook section (``###``) as
-        embedded material, its numbered sections under the notebook's own (1 to 4)."""
+        embedded material, its numbered sections (1 to 5) under the notebook's own."""
         from glassnet.explain._markdown import render_markdown
 
         if isinstance(heading_level, bool) or not isinstance(heading_level, int | np.integer):
