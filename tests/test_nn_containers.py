@@ -481,6 +481,7 @@ def test_mlp_refuses_sizes_it_would_misread(sizes: Any, error: type, match: str)
 
 
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "sigmoid", "softplus", "identity"])
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")  # np.asmatrix's own
 def test_a_matrix_gradient_gives_the_arrays_gradients(activation: str) -> None:
     """np.matrix's * is a matrix product: through tanh, sigmoid, softplus and leaky_relu the first
     layer's gradients came out wrong (0.78 off) when the batch size equalled the width."""

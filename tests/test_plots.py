@@ -473,3 +473,127 @@ def test_a_boundary_is_drawn_where_part_of_the_plane_is_not_finite(
     saturated = lambda grid: np.where(grid[:, :1] > 0.0, np.inf, -1.0)  # noqa: E731
     plot_decision_boundary(saturated, points, labels, tmp_path / "c.png", output_activation=None)
     assert "boundary, P = ½" in drawn["labels"]
+
+
+# --- found by a review of the figures and run files (2026-11-28, a later session) -------------------
+
+
+def _scatter_counts(path: Path, monkeypatch: pytest.MonkeyPatch, draw: Any) -> dict[str, int]:
+    """{legend label: points} of the scatters a figure function draws, read from its Axes."""
+    import matplotlib.axes
+
+    counts: dict[str, int] = {}
+    original = matplotlib.axes.Axes.scatter
+
+    def scatter(self: Any, x: Any, y: Any, *args: Any, **kwargs: Any) -> Any:
+        counts[kwargs.get("label", "")] = counts.get(kwargs.get("label", ""), 0) + len(np.asarray(x))
+        return original(self, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "scatter", scatter)
+    draw(path)
+    return counts
+
+
+def test_soft_labels_are_drawn_in_the_class_accuracy_gives_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Points were picked by labels == 0 and == 1: a classifier of soft labels drew its legend and
+    no point; a label of 2 was left out, silently."""
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0], [0.0, 2.0]])
+    soft = np.array([0.1, 0.9, 0.7, 0.2])
+
+    def draw(y: Any) -> Any:
+        return lambda path: plots.plot_decision_boundary(
+            lambda grid: grid[:, 0] - 1.0, X, y, path, output_activation=None, resolution=5
+        )
+
+    counts = _scatter_counts(tmp_path / "b.png", monkeypatch, draw(soft))
+    assert counts == {"class 0": 2, "class 1": 2}
+    with pytest.raises(
+        ValueError, match=r"needs labels in \[0, 1\] \(0/1, or soft labels\), got 2 at point 1$"
+    ):
+        draw(np.array([0.0, 2.0, 1.0, 0.0]))(tmp_path / "c.png")
+
+
+def test_a_decision_boundary_leaves_blank_what_a_log_column_refuses(tmp_path: Path) -> None:
+    """The grid ran 0.5 past the data into values <= 0 of a log column, which the scaling refused:
+    write_run failed ('column 0 … got -0.3866 at row 0', a grid point) and left a partial folder."""
+    from glassnet.train import SplitSettings, train_dataset
+    from glassnet.train.artifacts import write_run
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(0.1, 5.0, 200), rng.normal(size=200)])
+    y = (np.log(X[:, 0]) + X[:, 1] > 0).astype(float)
+    config = TrainConfig(hidden=(4,), epochs=2, loss="logistic", fourier_features=0)
+    run = train_dataset("pos", X, y, config, split=SplitSettings(seed=0), scale_y=False, log_columns=(0,))
+    write_run(run, tmp_path / "run")
+    assert (tmp_path / "run" / "decision_boundary.png").is_file()
+
+
+@pytest.mark.parametrize("what", ["figure", "checkpoint"])
+def test_a_path_ending_in_a_separator_is_refused_not_written(what: str, tmp_path: Path) -> None:
+    """Path() dropped the trailing '/', which the atomic write checks for: a file was written."""
+    name = str(tmp_path / ("y.png" if what == "figure" else "m.npz")) + "/"
+    with pytest.raises(IsADirectoryError, match=r"a name ending in a separator names a folder"):
+        if what == "figure":
+            plots.plot_loss_curves([{"member": 0, "epoch": 1, "train_loss": 1.0}], name)
+        else:
+            from glassnet.checkpoint import Checkpoint, save_checkpoint
+            from glassnet.nn import MLP
+            from glassnet.spec import spec_of
+
+            model = MLP([2, 1], rng=np.random.default_rng(0))
+            save_checkpoint(name, Checkpoint(spec=spec_of(model), members=[model.state_dict()]))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_target_unit_of_none_is_no_unit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """str(None) put 'None' on the axes and in the legend as the unit."""
+    from glassnet.train import SplitSettings, train_dataset
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    run = train_dataset(
+        "mine", X, X.sum(axis=1), TrainConfig(hidden=(4,), epochs=2, fourier_features=0),
+        split=SplitSettings(seed=0), info={"target_unit": None},
+    )  # fmt: skip
+    units: list[str] = []
+    original = plots.plot_predicted_vs_measured
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        units.append(kwargs["unit"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "plot_predicted_vs_measured", spy)
+    write_plots(run, tmp_path)
+    assert units == [""]
+
+
+def test_one_nan_validation_loss_is_a_gap_not_the_whole_curve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import matplotlib.axes
+
+    labels: list[str] = []
+    original = matplotlib.axes.Axes.plot
+
+    def plot(self: Any, *args: Any, **kwargs: Any) -> Any:
+        labels.append(kwargs.get("label") or "")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "plot", plot)
+    history = [
+        {"member": 0, "epoch": e, "train_loss": 1 / e, "val_loss": v}
+        for e, v in [(1, 1.2), (2, math.nan), (3, 0.8)]
+    ]
+    plots.plot_loss_curves(history, tmp_path / "l.png")
+    assert "validation" in labels
+
+
+def test_a_part_with_predictions_but_no_measurements_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(
+        ValueError, match=r"^plot_predicted_vs_measured: part 'test' has predictions but no measured values$"
+    ):
+        plots.plot_predicted_vs_measured(
+            {"train": [1, 2]}, {"train": [1, 2], "test": [3, 4]}, tmp_path / "p.png"
+        )

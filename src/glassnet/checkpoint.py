@@ -246,7 +246,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     # configuration, preprocessing, split, resume state): never write a file that it refuses
     _assemble(json.loads(text), arrays, config=checkpoint.config)
     arrays[META_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    return _write_atomically(Path(path), arrays)
+    return _write_atomically(path, arrays)  # as given: "m.npz/" names a folder, which the write refuses
 
 
 def _check_members(members: Any) -> None:
@@ -354,7 +354,7 @@ def _digest(meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]])
     return sha.hexdigest()
 
 
-def _write_atomically(path: Path, arrays: Mapping[str, np.ndarray[Any, Any]]) -> Path:
+def _write_atomically(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray[Any, Any]]) -> Path:
     def write(temporary: Path) -> None:
         with open(temporary, "wb") as handle:  # a handle: np.savez would add ".npz" to a name
             np.savez(handle, **arrays)  # type: ignore[arg-type]

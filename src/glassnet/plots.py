@@ -45,7 +45,7 @@ SAVE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 _SVG_SALT_LOCK = threading.Lock()
 
 
-def write_figure(figure: Any, target: Path, fmt: str, **options: Any) -> Path:
+def write_figure(figure: Any, target: str | os.PathLike[str], fmt: str, **options: Any) -> Path:
     """Draw ``figure`` into ``target`` atomically, in ``fmt``, the same bytes for the same figure
     (:func:`figure_writer`)."""
     return atomic_write(target, figure_writer(figure, fmt, **options))
@@ -89,12 +89,11 @@ def _save(
     if grid:
         axes.grid(True, alpha=0.3)
     axes.legend(loc=legend, fontsize=legend_size)
-    target = Path(path)
-    fmt = SAVE_FORMATS.get(target.suffix.lower())
+    fmt = SAVE_FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise ValueError(f"a figure file must end in {', '.join(SAVE_FORMATS)}, got {str(target)!r}")
+        raise ValueError(f"a figure file must end in {', '.join(SAVE_FORMATS)}, got {str(path)!r}")
     figure.tight_layout()
-    return write_figure(figure, target, fmt)
+    return write_figure(figure, path, fmt)  # as given: "y.png/" names a folder, which the write refuses
 
 
 def plot_loss_curves(
@@ -148,10 +147,10 @@ def plot_loss_curves(
             if suffix is None
             else f"{'refit on train+val' if refit else 'train'}{suffix}{notes[refit, 'train_loss']}",
         )
-        if all("val_loss" in r for r in rows):
+        if any("val_loss" in r for r in rows):
             axes.plot(
                 epochs,
-                [r["val_loss"] for r in rows],
+                [r.get("val_loss", math.nan) for r in rows],  # a NaN (or a record without one) is a gap
                 color=PART_COLOURS["val"],
                 alpha=alpha,
                 marker=marker,
@@ -197,6 +196,9 @@ def _parts(
         if a.size != b.size:
             raise ValueError(f"{caller}: part {part!r} has {a.size} {names[0]} but {b.size} {names[1]}")
         parts[part] = (a, b)
+    extra = [part for part in second if part not in first]
+    if extra:  # it was left out of the figure, silently
+        raise ValueError(f"{caller}: part {extra[0]!r} has {names[1]} but no {names[0]}")
     if not any(a.size for a, _ in parts.values()):
         raise ValueError(
             f"{caller} needs at least one value, got {', '.join(map(repr, parts)) or 'no parts'}"
@@ -285,9 +287,11 @@ def plot_decision_boundary(
     None, P = σ(ŷ), t = 0) or a probability ("sigmoid", P = ŷ, t = 0.5); see
     :func:`glassnet.train.decision_threshold`. ``held_out``: the indices of the points the
     model never trained on (the test rows, and the validation rows of a model not refit),
-    drawn hollow.
+    drawn hollow. Labels are 0/1 or soft labels in [0, 1], a point of class 1 where y > 0.5,
+    as accuracy reads them; others are refused. A NaN output (a part of the plane outside the
+    model's domain, say) is left blank.
     """
-    from glassnet.train._metrics import class_probability, decision_threshold
+    from glassnet.train._metrics import LABEL_THRESHOLD, class_probability, decision_threshold, labels_outside
 
     points = np.asarray(X, dtype=np.float64)
     labels = np.asarray(y, dtype=np.float64).reshape(-1)
@@ -301,6 +305,14 @@ def plot_decision_boundary(
         raise ValueError(
             f"plot_decision_boundary needs one label per point ({len(points)}), got {labels.size}"
         )
+    outside = labels_outside(labels)
+    if outside.any():  # a point of label 2 was left out of both classes, silently
+        index = int(np.flatnonzero(outside)[0])
+        raise ValueError(
+            f"plot_decision_boundary needs labels in [0, 1] (0/1, or soft labels), got {labels[index]:g} "
+            f"at point {index}"
+        )
+    classes = labels > LABEL_THRESHOLD  # (N,) as accuracy reads a label
     if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer) or resolution < 2:
         raise ValueError(f"resolution must be an integer ≥ 2 (grid points per axis), got {resolution!r}")
     test = np.zeros(len(points), dtype=bool)  # (N,) the held-out points
@@ -341,10 +353,10 @@ def plot_decision_boundary(
         side = "≤" if known.size and known.max() <= threshold else "≥"
         what = f"P {side} ½ everywhere shown" if known.size else "the model's output is NaN"
         axes.plot([], [], linestyle="none", label=f"no boundary: {what}")
-    for label, marker in ((0.0, "o"), (1.0, "^")):
+    for label, marker in ((0, "o"), (1, "^")):
         colour = "#2166ac" if label == 0 else "#b2182b"
         for part, hollow in ((~test, False), (test, True)):
-            chosen = (labels == label) & part
+            chosen = (classes == bool(label)) & part
             if hollow and not chosen.any():
                 continue
             axes.scatter(
@@ -355,7 +367,7 @@ def plot_decision_boundary(
                 edgecolors=colour if hollow else "black",
                 linewidths=0.9 if hollow else 0.4,
                 facecolors="none" if hollow else colour,
-                label=f"class {label:g}" + (", held out" if hollow else ""),
+                label=f"class {label}" + (", held out" if hollow else ""),
             )
     figure.colorbar(filled, ax=axes, label="P(class 1)")
     axes.set_xlabel("x₁")

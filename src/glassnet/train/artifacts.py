@@ -41,7 +41,9 @@ from glassnet._files import (
     unwritable_kind,
 )
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from glassnet.data import Preprocessor
 from glassnet.train._engines import REGRESSION_LOSSES
+from glassnet.train._ensemble import Ensemble
 from glassnet.train._fingerprint import data_fingerprint
 from glassnet.train._tasks import Run, part_predictions, predict_raw
 from glassnet.train._trainer import (
@@ -360,6 +362,18 @@ def loss_label(run: Run) -> str:
     return f"{LOSS_NAMES[run.config.loss]} ({'standardised target' if scaled else 'target as given'})"
 
 
+def _predicted_where_defined(ensemble: Ensemble, preprocessor: Preprocessor, grid: Array) -> Array:
+    """``predict_raw`` of the (M, d) points the preprocessing takes, NaN at the others: a decision
+    boundary's grid runs past the data, into values ≤ 0 of a log-transformed column, which
+    ``transform_x`` refuses (the figure failed, and the run's files with it); the figure leaves
+    that part of the plane blank."""
+    defined = ~preprocessor.outside_domain(grid).any(axis=1)  # (M,)
+    predicted = np.full(len(grid), np.nan)
+    if defined.any():
+        predicted[defined] = predict_raw(ensemble, preprocessor, grid[defined])
+    return predicted
+
+
 def write_plots(run: Run, out: Path) -> dict[str, Path]:
     """The run's figures (see the module docstring)."""
     from glassnet import plots
@@ -378,7 +392,7 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
     if run.config.loss not in REGRESSION_LOSSES:  # a classifier, whatever its task's name
         if run.X.shape[1] == 2:  # a boundary in the plane of its two inputs
             written["decision_boundary"] = plots.plot_decision_boundary(
-                lambda grid: predict_raw(ensemble, run.preprocessor, grid),
+                lambda grid: _predicted_where_defined(ensemble, run.preprocessor, grid),
                 run.X,
                 run.y,
                 out / "decision_boundary.png",
@@ -396,7 +410,7 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
     # those models predict nothing here
     parts, predicted = part_predictions(run, validation_pass=False)
     labels = {"train": "train+val"} if run.result.validation_ensemble() is not None else {}
-    unit = str(run.info.get("target_unit", ""))  # as metrics.json's "unit": none unless the data names one
+    unit = str(run.info.get("target_unit") or "")  # as metrics.json's "unit": none unless the data names one
     measured = {name: run.y[rows] for name, rows in parts.items()}
     written["predicted_vs_measured"] = plots.plot_predicted_vs_measured(
         measured, predicted, out / "predicted_vs_measured.png", unit=unit, labels=labels
