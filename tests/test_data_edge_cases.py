@@ -208,3 +208,40 @@ def test_a_long_header_name_is_cut_in_the_message(tmp_path: Path) -> None:
         load_airfoil(data)
     assert len(str(raised.value)) < 1000
     assert "… (1,000,000 characters)" in str(raised.value)
+
+
+@pytest.mark.parametrize("unit", ['Chord (12")', 'SSPL "dB'], ids=["inch-mark", "quote-in-a-field"])
+def test_a_quote_inside_an_unquoted_header_cell_is_a_character(unit: str, tmp_path: Path) -> None:
+    """The open-quote check counted quotes and refused an inch mark, which csv reads literally."""
+    names = ["Freq", "AOA", "Chord", "Velocity", "Displacement", "SSPL"]
+    names[2 if unit.startswith("Chord") else 5] = unit
+    data = tmp_path / "inch.csv"
+    data.write_text(",".join(names) + "\n800,0,0.3048,71.3,0.00266337,126.201\n")
+    with pytest.warns(DataWarning):  # one row: not the published data, and read
+        assert len(load_airfoil(data)) == 1
+
+
+def test_a_first_row_with_an_open_quote_is_named_with_the_other_bad_rows(tmp_path: Path) -> None:
+    data = tmp_path / "rows.csv"
+    data.write_text('800,0,0.3048,71.3,0.00266337,"126.201\n800,0,0.3048,71.3,x,126.201\n')
+    with pytest.raises(
+        DataFormatError, match=r"line 1: a double quote is opened .*; 1 more bad line, at line 2$"
+    ):
+        load_airfoil(data)
+
+
+def test_a_negative_zero_is_the_published_zero(tmp_path: Path) -> None:
+    """'-0' for an angle of 0 gave 'values differ': the digest compared the bytes of -0.0 and 0.0."""
+    from glassnet.data import compare_with_published
+
+    lines = _published_lines()
+    row = next(i for i, line in enumerate(lines) if line.split(",")[1] == "0")
+    fields = lines[row].split(",")
+    fields[1] = "-0"
+    lines[row] = ",".join(fields)
+    copy = tmp_path / "minus0.csv"
+    copy.write_text("\n".join(lines) + "\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dataset = load_airfoil(copy)
+    assert compare_with_published(np.column_stack([dataset.X, dataset.y])) == []

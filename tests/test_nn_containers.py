@@ -532,3 +532,32 @@ def test_init_linear_names_what_it_cannot_take(args: tuple[Any, ...], error: typ
 
     with pytest.raises(error, match=match):
         init_linear(*args)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "kind"), [(b"23", "bytes"), ({8, 1, 64}, "set"), ({4: "a", 2: "b"}, "dict")]
+)
+def test_mlp_spec_refuses_sizes_it_would_misread(sizes: Any, kind: str) -> None:
+    """MLPSpec(sizes=b'23') was (50, 51): MLP's check never saw the value build_mlp listed."""
+    from glassnet.spec import MLPSpec
+
+    with pytest.raises(
+        TypeError, match=rf"^MLPSpec sizes must be a sequence of layer sizes .*\({kind}\); give a list"
+    ):
+        MLPSpec(sizes=sizes)
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+def test_a_masked_gradient_is_refused_not_read_under_its_mask() -> None:
+    """The matrix fix converted every other array too: a masked dL/dy went through the activations
+    as its numbers under the mask, into the weights' gradients (Linear refuses it)."""
+    from glassnet.nn import Sigmoid
+
+    grad = np.ma.masked_array([[1e6], [0.5], [0.5]], mask=[[True], [False], [False]])
+    model = MLP([2, 3, 1], activation="tanh", output_activation="sigmoid", rng=np.random.default_rng(0))
+    model(np.ones((3, 2)))
+    with pytest.raises(ValueError, match=r"masked values"):
+        model.backward(grad)
+    sigmoid = Sigmoid()
+    sigmoid(np.zeros((3, 1)))
+    assert np.ma.is_masked(sigmoid.backward(grad))

@@ -90,6 +90,19 @@ def positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def layer_sizes(value: Any, name: str, item_name: str | None = None) -> list[int]:
+    """``value`` as a list of positive integers, layer sizes: it must be a list, a tuple or a 1-D
+    array (TypeError naming ``name`` else: a string or bytes was read character by character, a
+    set in its own order, a dict by its keys); each entry is checked by :func:`positive_int`,
+    named ``item_name`` (default ``name[i]``)."""
+    if not (isinstance(value, list | tuple) or (isinstance(value, np.ndarray) and value.ndim == 1)):
+        raise TypeError(
+            f"{name} must be a sequence of layer sizes [in, hidden…, out], got {shown(value)} "
+            f"({type(value).__name__}); give a list or a tuple"
+        )
+    return [positive_int(size, item_name or f"{name}[{index}]") for index, size in enumerate(value)]
+
+
 def nonnegative_int(value: Any, name: str) -> int:
     """Return ``value`` if it is an integer ≥ 0 (bools are refused)."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer):

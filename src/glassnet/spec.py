@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_dtype, positive_int, shown
+from glassnet._checks import as_dtype, layer_sizes, shown
 from glassnet.nn import ACTIVATIONS, MLP, Activation, LeakyReLU, Linear, Module, flatten_modules
 
 __all__ = [
@@ -49,15 +49,10 @@ class MLPSpec:
     negative_slope: float = field(default=DEFAULT_LEAKY_SLOPE)
 
     def __post_init__(self) -> None:
-        try:
-            sizes = tuple(self.sizes)
-        except TypeError:
-            raise TypeError(
-                f"MLPSpec sizes must be a sequence of layer sizes, got {shown(self.sizes)} ({type(self.sizes).__name__})"
-            ) from None
+        sizes = layer_sizes(self.sizes, "MLPSpec sizes", "layer size")
         if len(sizes) < 2:
-            raise ValueError(f"an MLP needs at least two sizes (inputs and outputs), got {list(sizes)}")
-        object.__setattr__(self, "sizes", tuple(positive_int(s, "layer size") for s in sizes))
+            raise ValueError(f"an MLP needs at least two sizes (inputs and outputs), got {sizes}")
+        object.__setattr__(self, "sizes", tuple(sizes))
         for name, value in (("activation", self.activation), ("output_activation", self.output_activation)):
             if value is None and name == "output_activation":
                 continue

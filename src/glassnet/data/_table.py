@@ -360,17 +360,22 @@ def _parse_lines(
             continue
         first_line = not separator_known
         if first_line:
-            if stripped.count('"') % 2:  # before the header's reading, whose fields the quote would cut
-                raise DataFormatError(
+            separator = _detect_separator(stripped)
+            separator_known = True
+        # a tab ends an empty first or last field of a tab-separated line: not stripped with the spaces
+        content = line.strip(" \x0b\x0c") if separator == "\t" else stripped
+        if first_line and _quote_left_open(content, separator):
+            # before the header's reading, whose fields the quote would cut (the header was read,
+            # or named as one of too few columns); a row's is named below, as the other bad rows
+            errors.append(
+                DataFormatError(
                     f"{source}: line {line_number}: a double quote is opened and not closed (a line "
                     f"break inside a quoted cell, as a spreadsheet writes one?); expected {expected}",
                     path=path,
                     line=line_number,
                 )
-            separator = _detect_separator(stripped)
-            separator_known = True
-        # a tab ends an empty first or last field of a tab-separated line: not stripped with the spaces
-        content = line.strip(" \x0b\x0c") if separator == "\t" else stripped
+            )
+            continue
         try:
             fields = _split(content, separator)
         except csv.Error:  # the only one csv raises here: a quoted field longer than its limit
@@ -524,6 +529,19 @@ def _split(line: str, separator: str | None) -> list[str]:
     else:
         fields = line.split(separator)
     return [_unquoted(field.strip()) for field in fields]
+
+
+def _quote_left_open(line: str, separator: str | None) -> bool:
+    """Whether a quoted field of ``line``, read as :func:`_split` reads it, is opened and not
+    closed. A quote inside an unquoted field (``Chord (12")``, an inch mark) is a character of it."""
+    if '"' not in line:
+        return False
+    spaced = line.replace("\t", " ") if separator is None else line
+    try:
+        next(csv.reader([spaced], delimiter=separator or " ", skipinitialspace=True, strict=True))
+    except csv.Error as error:  # strict refuses other quoting too ("a"b): only the missing end is one
+        return "end of data" in str(error)
+    return False
 
 
 def _unquoted(field: str) -> str:

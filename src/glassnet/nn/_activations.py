@@ -58,7 +58,8 @@ class Activation(Module):
         z = self._z
         if z is None or not _as_it_is(grad_out, z):  # the product would broadcast another shape, or cast
             z = self._checked_kept(grad_out, z)  # raises, unless real numbers of z's shape (a list, say)
-            grad_out = np.asarray(grad_out)  # np.matrix's * is a matrix product: wrong numbers, silently
+            if isinstance(grad_out, np.matrix):  # its * is a matrix product: wrong numbers, silently
+                grad_out = np.asarray(grad_out)
         return grad_out * self.derivative(z)
 
     def _checked_kept(self, grad_out: Array, kept: Array | None) -> Array:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import positive_int, shown
+from glassnet._checks import layer_sizes
 from glassnet.nn._activations import Activation, get_activation
 from glassnet.nn._linear import Init, Linear
 from glassnet.nn._module import Module, Sequential
@@ -39,15 +38,7 @@ class MLP(Sequential):
         rng: np.random.Generator | None = None,
         dtype: npt.DTypeLike = np.float64,
     ) -> None:
-        # a list, a tuple or a 1-D array: a string or bytes was read character by character, a
-        # set in its own order, a dict by its keys
-        given: Any = sizes  # as called: the annotation does not stop a caller
-        if not (isinstance(given, list | tuple) or (isinstance(given, np.ndarray) and given.ndim == 1)):
-            raise TypeError(
-                f"MLP sizes must be a sequence of layer sizes [in, hidden…, out], got {shown(given)} "
-                f"({type(given).__name__}); give a list or a tuple"
-            )
-        sizes = [positive_int(size, f"MLP sizes[{index}]") for index, size in enumerate(given)]
+        sizes = layer_sizes(sizes, "MLP sizes")
         if len(sizes) < 2:
             raise ValueError(f"MLP needs at least two sizes (inputs and outputs), got {sizes}")
         rng = rng if rng is not None else np.random.default_rng()
