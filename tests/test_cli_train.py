@@ -1249,3 +1249,55 @@ def test_metrics_say_nothing_was_validated_when_no_rows_were(tmp_path: Path) -> 
         "best-epoch restore, the model kept is the one training ended with"
     )
     assert protocols["validated"].startswith("refit: 'val' measures the validation pass")
+
+
+# --- found by a review of the train options (2026-11-28, a later session) --------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--epochs", "2_"], "--epochs must be an integer in"),
+        (["--hidden", "64_64"], "--hidden"),
+        (
+            ["--lr", "1e-400"],
+            "--lr must be a number in (0, 10], got 1e-400, which is 0 in float64 (below 5e-324)",
+        ),
+    ],
+    ids=["int-trailing-underscore", "hidden-underscore", "underflow"],
+)
+def test_options_that_a_slip_or_an_underflow_would_change_are_refused(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'2_' trained 2 epochs and '64_64' one layer of 6464 units (underscores were dropped); 1e-400
+    was refused as 'got 1e-400', a value inside the interval it named."""
+    assert main(["train", "moons", *argv, "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_negative_zero_option_is_recorded_as_zero(tmp_path: Path) -> None:
+    """--weight-decay -0 was saved as -0.0, outside the [0, …] the option names."""
+    out = tmp_path / "r"
+    argv = ["train", "moons", "--epochs", "2", "--no-plots", "--quiet", "--out", str(out)]
+    assert main([*argv, "--weight-decay", "-0", "--clip-norm", "-0", "--noise", "-0"]) == 0
+    text = (out / "metrics.json").read_text()
+    assert "-0.0" not in text
+
+
+def test_resume_names_a_checkpoint_given_as_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'no interrupted run to resume in r/checkpoint.npz (no checkpoint.npz)' for the checkpoint itself."""
+    checkpoint = tmp_path / "checkpoint.npz"
+    checkpoint.write_bytes(b"PK")
+    assert main(["train", "moons", "--resume", "--out", str(checkpoint), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {checkpoint} is a file: give its folder, --out {tmp_path}" in err
+
+
+def test_a_linear_ensemble_names_no_activation(tmp_path: Path) -> None:
+    """metrics.json said member 1 of a model without hidden layers was tanh, where --activation is refused."""
+    out = tmp_path / "r"
+    argv = ["train", "moons", "--hidden", "", "--ensemble", "2", "--epochs", "2", "--no-plots", "--quiet"]
+    assert main([*argv, "--out", str(out)]) == 0
+    members = json.loads((out / "metrics.json").read_text())["members"]
+    assert [member["activation"] for member in members] == [None, None]

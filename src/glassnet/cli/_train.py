@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -55,12 +56,22 @@ SPLIT_DEFAULTS = {"airfoil": (0.2, 0.1), "moons": (0.25, 0.0)}
 def parse_int(text: str, option: str, low: int, high: int) -> int:
     """An integer in [low, high] from ``text``, or ValueError naming ``option``."""
     try:
-        value = int(text.strip().replace("_", ""))
-    except (ValueError, AttributeError):
-        raise ValueError(f"{option} must be an integer in [{low}, {high}], got {text!r}") from None
+        # no underscores, though Python groups digits with them (1_000): "64_64" is a slip of
+        # "64,64" for --hidden, which int() reads as 6464
+        value = int(text.strip()) if isinstance(text, str) and "_" not in text else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise ValueError(f"{option} must be an integer in [{low}, {high}], got {text!r}")
     if not low <= value <= high:
         raise ValueError(f"{option} must be an integer in [{low}, {high}], got {value}")
     return value
+
+
+def _nonzero_digit(text: str) -> bool:
+    """Whether a number's text has a nonzero digit before its exponent (1e-400 has; 0e5, -0 not)."""
+    mantissa = re.split(r"[eE]", text.strip(), maxsplit=1)[0]
+    return any(char in "123456789" for char in mantissa)
 
 
 def parse_float(
@@ -73,9 +84,13 @@ def parse_float(
         value = float(text)
     except (ValueError, TypeError):
         raise ValueError(f"{option} must be a number in {bounds.text()}, got {text!r}") from None
+    if value == 0.0 and _nonzero_digit(text):  # 1e-400: the text lies inside, its float64 does not
+        raise ValueError(
+            f"{option} must be a number in {bounds.text()}, got {text}, which is 0 in float64 (below 5e-324)"
+        )
     if not bounds.holds(value):
         raise ValueError(f"{option} must be a number in {bounds.text()}, got {text}")
-    return value
+    return value + 0.0  # -0 as 0: the run's files record 0.0, in the interval as written
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:

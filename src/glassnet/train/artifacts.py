@@ -194,8 +194,9 @@ def metrics_document(run: Run) -> dict[str, Any]:
             {
                 "member": member.member,
                 # each member's own: the config's activation is the names the members take in turn
-                # (the default's ["relu", "tanh"] for a single ReLU model)
-                "activation": run.config.member_activation(member.member),
+                # (the default's ["relu", "tanh"] for a single ReLU model); none without hidden
+                # layers, where no activation is applied (a linear model was said to be tanh)
+                "activation": run.config.member_activation(member.member) if run.config.hidden else None,
                 **_pass_summary(member),
                 **(
                     {"validation_pass": _pass_summary(validated[member.member])}
@@ -609,6 +610,11 @@ def load_resume(folder: str | os.PathLike[str]) -> Checkpoint:
     state or a run description (``info``) that glassnet did not write.
     """
     path = Path(folder) / RESUME_FILE
+    if Path(folder).exists() and not Path(folder).is_dir():  # the checkpoint itself, say
+        raise NotADirectoryError(
+            f"--resume continues the run in a folder; --out {folder} is a file: give its folder, "
+            f"--out {shell_word(str(Path(folder).parent)) or Path(folder).parent}"
+        )
     if Path(folder).is_dir():
         # locked before the checkpoint is looked for: a run still in progress there has none
         # yet, and is refused as the folder in use, not as nothing to resume
