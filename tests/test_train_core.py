@@ -380,3 +380,66 @@ def test_a_divergence_stopped_mid_epoch_reads_as_the_straight_run() -> None:
     for ours, theirs in zip(stopped.weights, straight.weights, strict=True):
         for name in ours:
             np.testing.assert_array_equal(ours[name], theirs[name])
+
+
+# --- found by a review of the torch engine (2026-11-28, a later session) ----------------------------
+
+
+def test_the_torch_engine_trains_in_its_dtype_under_autocast() -> None:
+    """Inside torch.autocast("cpu") a float32 run trained in bfloat16 (its loss hardly moved), then
+    failed to read its predictions ('unsupported ScalarType BFloat16')."""
+    from conftest import require_torch
+
+    torch = require_torch()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(53, 3))
+    config = TrainConfig(
+        hidden=(6,), fourier_features=0, epochs=2, engine="torch", dtype="float32", batch_size=8
+    )
+    plain = Trainer(config, x, x.sum(axis=1)).run()
+    with torch.autocast("cpu"):
+        cast = Trainer(config, x, x.sum(axis=1)).run()
+    assert [r["train_loss"] for r in cast.history] == [r["train_loss"] for r in plain.history]
+
+
+@pytest.mark.parametrize("engine", ["numpy", "torch"])
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        (
+            lambda opt: {**opt, "step": opt["step"] + 0.5},
+            ValueError,
+            r"step must be a non-negative integer, got \d+\.5",
+        ),
+        (
+            lambda opt: {**opt, "step": str(opt["step"])},
+            ValueError,
+            r"step must be a non-negative integer, got '\d+'",
+        ),
+        (
+            lambda opt: {
+                **opt,
+                "buffers": {
+                    k: {n: a.astype(complex) for n, a in v.items()} for k, v in opt["buffers"].items()
+                },
+            },
+            TypeError,
+            r"optimizer state '\w+' of 0\.weight must be an array of numbers .* got complex numbers",
+        ),
+    ],
+    ids=["half-step", "text-step", "complex-buffers"],
+)
+def test_a_resume_states_optimizer_is_checked_before_it_is_converted(
+    engine: str, change: Any, error: type, match: str
+) -> None:
+    """int() took a step of 5.5 as 5 (and "5"), and np.asarray dropped a complex buffer's imaginary
+    part: both engines resumed from states the optimizer itself refuses."""
+    import dataclasses
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3))
+    config = TrainConfig(hidden=(4,), fourier_features=0, epochs=3, engine=engine)
+    state = Trainer(config, x, x.sum(axis=1), callback=lambda t, r: t.request_stop()).run().resume
+    assert state is not None
+    with pytest.raises(error, match=match):
+        Trainer(config, x, x.sum(axis=1)).run(dataclasses.replace(state, optimizer=change(state.optimizer)))

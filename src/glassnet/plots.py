@@ -291,7 +291,13 @@ def plot_decision_boundary(
     as accuracy reads them; others are refused. A NaN output (a part of the plane outside the
     model's domain, say) is left blank.
     """
-    from glassnet.train._metrics import LABEL_THRESHOLD, class_probability, decision_threshold, labels_outside
+    from glassnet.train._metrics import (
+        LABEL_THRESHOLD,
+        PM1_HINT,
+        class_probability,
+        decision_threshold,
+        labels_outside,
+    )
 
     points = np.asarray(X, dtype=np.float64)
     labels = np.asarray(y, dtype=np.float64).reshape(-1)
@@ -310,7 +316,7 @@ def plot_decision_boundary(
         index = int(np.flatnonzero(outside)[0])
         raise ValueError(
             f"plot_decision_boundary needs labels in [0, 1] (0/1, or soft labels), got {labels[index]:g} "
-            f"at point {index}"
+            f"at point {index}" + (PM1_HINT if labels[index] == -1 else "")
         )
     classes = labels > LABEL_THRESHOLD  # (N,) as accuracy reads a label
     if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer) or resolution < 2:
@@ -335,7 +341,7 @@ def plot_decision_boundary(
     if output_activation == "sigmoid" and ((output < 0) | (output > 1)).any():
         raise ValueError(
             "plot_decision_boundary with output_activation='sigmoid' needs probabilities in [0, 1], "
-            f"got outputs from {output.min():g} to {output.max():g}"
+            f"got outputs from {np.nanmin(output):g} to {np.nanmax(output):g}"
         )
     probability = class_probability(output, output_activation)  # (R, R)
     figure = _figure(5.5, 5.0)

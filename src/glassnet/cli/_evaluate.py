@@ -306,7 +306,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text(metrics))  # valid JSON: a NaN R² or an infinite RMSE is null, as in metrics.json
         return 0
-    unit = checkpoint.info.get("target_unit", "")
+    unit = checkpoint.info.get("target_unit") or ""  # None: no unit
     # a refit model's "train" rows are the training and validation rows it was retrained on
     labels = {"train": "train+val"} if was_refit(checkpoint) and "train" in metrics else {}
     lines = [

@@ -326,7 +326,7 @@ def handle(args: argparse.Namespace) -> int:
             logit = [repr(float(output))] if logits else []
             writer.writerow([*map(repr, row.tolist()), *logit, repr(float(p)), int(chosen)])
     else:
-        target = f"{checkpoint.info.get('target_name', 'prediction')}_{checkpoint.info.get('target_unit', '')}".rstrip(
+        target = f"{checkpoint.info.get('target_name', 'prediction')}_{checkpoint.info.get('target_unit') or ''}".rstrip(
             "_"
         )
         writer.writerow([*names, target])

@@ -81,10 +81,15 @@ def parse_float(
     ValueError naming ``option``; the interval is TrainConfig's kind (:class:`Bounds`)."""
     bounds = Bounds(low, high, low_open=low_open, high_open=high_open)
     try:
-        value = float(text)
-    except (ValueError, TypeError):
-        raise ValueError(f"{option} must be a number in {bounds.text()}, got {text!r}") from None
-    if value == 0.0 and _nonzero_digit(text):  # 1e-400: the text lies inside, its float64 does not
+        # no underscores, though Python groups digits with them: "1_10" is a slip of "1,10" for a
+        # list such as --fourier-sigma, which float() reads as 110
+        value = float(text) if isinstance(text, str) and "_" not in text else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise ValueError(f"{option} must be a number in {bounds.text()}, got {text!r}")
+    if value == 0.0 and _nonzero_digit(text) and not bounds.holds(0.0):
+        # 1e-400: its text lies inside the interval, its float64, 0, does not
         raise ValueError(
             f"{option} must be a number in {bounds.text()}, got {text}, which is 0 in float64 (below 5e-324)"
         )
@@ -755,7 +760,7 @@ def summary(run: Run) -> str:
     }
     lines += metrics_lines(
         parts,
-        run.info.get("target_unit", ""),
+        run.info.get("target_unit") or "",
         labels={"train": "train+val"} if refit else None,
         notes={"val": "validation-pass model"} if refit else None,
     )

@@ -58,8 +58,14 @@ class Activation(Module):
         z = self._z
         if z is None or not _as_it_is(grad_out, z):  # the product would broadcast another shape, or cast
             z = self._checked_kept(grad_out, z)  # raises, unless real numbers of z's shape (a list, say)
-            if isinstance(grad_out, np.matrix):  # its * is a matrix product: wrong numbers, silently
-                grad_out = np.asarray(grad_out)
+            if not isinstance(
+                grad_out, np.ma.MaskedArray
+            ):  # a masked one keeps its mask, which Linear refuses
+                # an array of its numbers: np.matrix's * is a matrix product (wrong numbers, silently),
+                # and a torch tensor's product would be a tensor; one that requires grad is named
+                grad_out = as_float_array(
+                    grad_out, name=f"{type(self).__name__}.backward's dL/dy", finite=False
+                )
         return grad_out * self.derivative(z)
 
     def _checked_kept(self, grad_out: Array, kept: Array | None) -> Array:

@@ -27,6 +27,7 @@ rounding. The Trainer drives them through a handful of methods:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
@@ -35,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
-from glassnet._checks import Array
+from glassnet._checks import Array, as_float_array
 from glassnet._torch_losses import glassnet_bce, glassnet_half_squared_error
 from glassnet.losses import BCELoss, Loss, get_loss
 from glassnet.nn import Parameter
@@ -129,10 +130,17 @@ def load_glassnet_optimizer_state(
     non-finite entries a run's state may hold; ValueError for a state it could not have saved."""
     dtype = np.dtype(spec.dtype)
     check_buffers(spec, state["buffers"])  # ravel would take a (3, 4) buffer for a (4, 3) weight
-    flat_state: dict[str, Any] = {"step": int(state["step"])}
+    # the step as given, which the optimizer's load checks (int() took 5.5 as 5, and "5"); each
+    # buffer refused unless real numbers (complex ones lost their imaginary part)
+    flat_state: dict[str, Any] = {"step": state["step"]}
     for key, per_name in state["buffers"].items():
         flat_state[key] = np.concatenate(
-            [np.asarray(per_name[name], dtype=dtype).ravel() for name, _ in named]
+            [
+                as_float_array(
+                    per_name[name], name=f"optimizer state {key!r} of {name}", dtype=dtype, finite=False
+                ).ravel()
+                for name, _ in named
+            ]
         )
     groups = optimizer.state_dict()["param_groups"]
     # The optimizer's load_state_dict, for users, refuses non-finite buffers, which a run's
@@ -293,22 +301,40 @@ class NumpyEngine:
 
 
 def _with_autograd(method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method`` of the torch engine with torch's autograd on, whatever the caller's mode: a run
-    inside ``torch.no_grad()`` or ``torch.inference_mode()`` built tensors that do not require
-    grad and failed at its first backward (the numpy engine trains there as anywhere). Only
-    the engine's own calls: a Trainer's callback runs in the caller's mode."""
+    """``method`` of the torch engine with torch's autograd on and autocast off, whatever the
+    caller's mode: a run inside ``torch.no_grad()`` or ``torch.inference_mode()`` built tensors
+    that do not require grad and failed at its first backward (the numpy engine trains there as
+    anywhere), and one inside ``torch.autocast("cpu")`` trained a float32 model in bfloat16, then
+    failed to read its predictions. Only the engine's own calls: a Trainer's callback runs in the
+    caller's mode."""
 
     @functools.wraps(method)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         from glassnet.torch_bridge import import_torch
 
         torch = import_torch()
-        if torch.is_grad_enabled() and not torch.is_inference_mode_enabled():  # the usual case, as it is
-            return method(*args, **kwargs)
-        with torch.inference_mode(False), torch.enable_grad():
+        if torch.is_grad_enabled() and not torch.is_inference_mode_enabled() and not _autocast_on(torch):
+            return method(*args, **kwargs)  # the usual case, as it is
+        with torch.inference_mode(False), torch.enable_grad(), _without_autocast(torch):
             return method(*args, **kwargs)
 
     return wrapped
+
+
+_AUTOCAST_DEVICES = ("cpu", "cuda")
+
+
+def _autocast_on(torch: Any) -> bool:
+    return any(torch.is_autocast_enabled(device) for device in _AUTOCAST_DEVICES)
+
+
+def _without_autocast(torch: Any) -> contextlib.ExitStack:
+    """A context with torch's autocast off on every device it may be on (the engine computes in
+    its run's dtype, as the numpy engine does)."""
+    stack = contextlib.ExitStack()
+    for device in _AUTOCAST_DEVICES:
+        stack.enter_context(torch.autocast(device, enabled=False))
+    return stack
 
 
 class TorchEngine:
@@ -487,7 +513,7 @@ class TorchEngine:
             raise ValueError(
                 f"Linear({n_in}, {self.spec.sizes[1]}) expects input of shape (N, {n_in}), got shape {rows.shape}"
             )
-        with self.torch.no_grad():
+        with self.torch.no_grad(), _without_autocast(self.torch):  # in the run's dtype (see _with_autograd)
             out = self.module(self._tensor(rows))  # (N, out)
         return np.asarray(out.cpu().numpy(), dtype=np.float64)
 

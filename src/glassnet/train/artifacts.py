@@ -368,7 +368,8 @@ def _predicted_where_defined(ensemble: Ensemble, preprocessor: Preprocessor, gri
     boundary's grid runs past the data, into values ≤ 0 of a log-transformed column, which
     ``transform_x`` refuses (the figure failed, and the run's files with it); the figure leaves
     that part of the plane blank."""
-    defined = ~preprocessor.outside_domain(grid).any(axis=1)  # (M,)
+    # in the model's dtype: a float32 model takes the scaled grid in float32, which may overflow
+    defined = ~preprocessor.outside_domain(grid, ensemble.spec.dtype).any(axis=1)  # (M,)
     predicted = np.full(len(grid), np.nan)
     if defined.any():
         predicted[defined] = predict_raw(ensemble, preprocessor, grid[defined])
