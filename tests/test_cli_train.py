@@ -1301,3 +1301,15 @@ def test_a_linear_ensemble_names_no_activation(tmp_path: Path) -> None:
     assert main([*argv, "--out", str(out)]) == 0
     members = json.loads((out / "metrics.json").read_text())["members"]
     assert [member["activation"] for member in members] == [None, None]
+
+
+def test_a_float_option_refuses_underscores_and_takes_an_underflow_its_interval_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--fourier-sigma 1_10 trained with σ = 110 (a slip of 1,10); --weight-decay 1e-400, 0 in
+    float64 and inside [0, 10], was refused as an underflow."""
+    base = ["train", "moons", "--epochs", "2", "--no-plots", "--quiet"]
+    assert main([*base, "--lr", "0_5", "--out", str(tmp_path / "a")]) == 2
+    assert "--lr must be a number in (0, 10], got '0_5'" in capsys.readouterr().err
+    assert main([*base, "--weight-decay", "1e-400", "--out", str(tmp_path / "b")]) == 0
+    assert json.loads((tmp_path / "b" / "metrics.json").read_text())["config"]["weight_decay"] == 0.0

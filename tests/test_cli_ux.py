@@ -669,3 +669,20 @@ def test_data_info_shows_a_line_read_as_a_header(tmp_path: Path, capsys: pytest.
     assert "is read as a header that numbers the columns" in captured.err
     assert "differs from the published" not in captured.err  # that one is the table's last line
     assert captured.out.splitlines()[-1].startswith("differs from the published data: ")
+
+
+def test_data_info_says_the_published_difference_once_and_means_without_overflow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A line break in the file's name let the published-data warning through beside the table's
+    last line; a column of 1e308s printed NumPy's overflow warnings and an inf mean."""
+    named = tmp_path / "c\nd.csv"
+    named.write_text("800,0,0.3048,71.3,0.00266337,126.201\n")
+    assert main(["data", "info", "--data", str(named)]) == 0
+    assert "differs from the published" not in capsys.readouterr().err
+    huge = tmp_path / "huge.csv"
+    huge.write_text("1e308,1e308,1e308,1e308,1e308,1e308\n" * 3)
+    assert main(["data", "info", "--data", str(huge)]) == 0
+    captured = capsys.readouterr()
+    assert "overflow" not in captured.err
+    assert " inf " not in captured.out and "1e+308" in captured.out

@@ -561,3 +561,16 @@ def test_a_masked_gradient_is_refused_not_read_under_its_mask() -> None:
     sigmoid = Sigmoid()
     sigmoid(np.zeros((3, 1)))
     assert np.ma.is_masked(sigmoid.backward(grad))
+
+
+def test_an_activations_backward_of_a_torch_tensor_is_an_array() -> None:
+    """It returned a torch tensor (the product of a tensor and an array), where it returns arrays."""
+    from conftest import require_torch
+    from glassnet.nn import Tanh
+
+    torch = require_torch()
+    tanh = Tanh()
+    tanh(np.array([[0.1], [0.2]]))
+    out = tanh.backward(torch.tensor([[1.0], [2.0]], dtype=torch.float64))
+    assert type(out) is np.ndarray
+    np.testing.assert_allclose(out, np.array([[1.0], [2.0]]) * (1 - np.tanh([[0.1], [0.2]]) ** 2), rtol=1e-15)

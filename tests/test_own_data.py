@@ -657,3 +657,22 @@ def test_a_model_saved_without_its_task_is_not_called_a_none_model(
     assert main(["evaluate", str(bare), "--data", str(data)]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith(f"{bare}: model [2, 1], 1 member(s)")
+
+
+def test_predict_names_no_unit_for_a_target_unit_of_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its output's header was 'prediction_None'."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    folder = tmp_path / "run"
+    config = TrainConfig(hidden=(4,), epochs=2, fourier_features=0)
+    run = train_dataset(
+        "mine", X, X.sum(axis=1), config, split=SplitSettings(seed=0), info={"target_unit": None}
+    )
+    write_run(run, folder, plots=False)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("0.1,0.2\n")
+    assert main(["predict", str(folder), str(rows)]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert "None" not in header

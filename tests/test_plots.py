@@ -597,3 +597,37 @@ def test_a_part_with_predictions_but_no_measurements_is_refused(tmp_path: Path) 
         plots.plot_predicted_vs_measured(
             {"train": [1, 2]}, {"train": [1, 2], "test": [3, 4]}, tmp_path / "p.png"
         )
+
+
+def test_a_float32_classifiers_boundary_grid_is_checked_in_float32(tmp_path: Path) -> None:
+    """The grid's domain was checked in float64: a float32 model's scaled grid overflowed float32
+    and write_run failed ('overflow float32' at a grid point)."""
+    from glassnet.train import SplitSettings, train_dataset
+    from glassnet.train.artifacts import write_run
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=200) * 1e-39, rng.normal(size=200)])
+    y = (X[:, 1] > 0).astype(float)
+    config = TrainConfig(hidden=(4,), epochs=2, loss="logistic", fourier_features=0, dtype="float32")
+    write_run(
+        train_dataset("tiny", X, y, config, split=SplitSettings(seed=0), scale_y=False), tmp_path / "run"
+    )
+    assert (tmp_path / "run" / "decision_boundary.png").is_file()
+
+
+def test_decision_boundary_refusals_say_what_to_do(tmp_path: Path) -> None:
+    X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    with pytest.raises(
+        ValueError, match=r"got -1 at point 0 \(labels -1/\+1 become 0/1 as \(y \+ 1\) / 2\)$"
+    ):
+        plots.plot_decision_boundary(
+            lambda g: g[:, 0], X, [-1.0, 1.0], tmp_path / "a.png", output_activation=None
+        )
+    with pytest.raises(ValueError, match=r"got outputs from 1\.5 to 1\.5$"):  # not "from nan to nan"
+        plots.plot_decision_boundary(
+            lambda g: np.where(g[:, 0] > 0.5, np.nan, 1.5),
+            X,
+            [0.0, 1.0],
+            tmp_path / "b.png",
+            output_activation="sigmoid",
+        )
