@@ -1303,13 +1303,16 @@ def test_a_linear_ensemble_names_no_activation(tmp_path: Path) -> None:
     assert [member["activation"] for member in members] == [None, None]
 
 
-def test_a_float_option_refuses_underscores_and_takes_an_underflow_its_interval_holds(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("option", ["--weight-decay", "--clip-norm", "--val-fraction"])
+def test_a_float_option_refuses_underscores_and_any_underflow(
+    option: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """--fourier-sigma 1_10 trained with σ = 110 (a slip of 1,10); --weight-decay 1e-400, 0 in
-    float64 and inside [0, 10], was refused as an underflow."""
+    """--fourier-sigma 1_10 trained with σ = 110 (a slip of 1,10); an underflow is refused wherever
+    it is, since 0 may mean something else than the tiny number typed (--clip-norm 1e-400 turned
+    clipping off, --val-fraction 1e-400 made no validation part where 1e-320 takes a row)."""
     base = ["train", "moons", "--epochs", "2", "--no-plots", "--quiet"]
     assert main([*base, "--lr", "0_5", "--out", str(tmp_path / "a")]) == 2
     assert "--lr must be a number in (0, 10], got '0_5'" in capsys.readouterr().err
-    assert main([*base, "--weight-decay", "1e-400", "--out", str(tmp_path / "b")]) == 0
-    assert json.loads((tmp_path / "b" / "metrics.json").read_text())["config"]["weight_decay"] == 0.0
+    assert main([*base, option, "1e-400", "--out", str(tmp_path / "b")]) == 2
+    assert "got 1e-400, which is 0 in float64 (below 5e-324); give 0 if 0 is meant" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()

@@ -245,3 +245,13 @@ def test_a_negative_zero_is_the_published_zero(tmp_path: Path) -> None:
         warnings.simplefilter("error")
         dataset = load_airfoil(copy)
     assert compare_with_published(np.column_stack([dataset.X, dataset.y])) == []
+
+
+def test_column_means_keep_the_subnormal_end_and_the_overflowing_one() -> None:
+    """Dividing every value before the sum (for a column of 1e308s) averaged three 1e-320s to
+    7.4e-321, outside their range, and a table of no rows to 0."""
+    from glassnet.data._airfoil import column_means
+
+    np.testing.assert_array_equal(column_means(np.full((3, 1), 1e-320)), [1e-320])
+    np.testing.assert_array_equal(column_means(np.full((3, 2), 1e308)), [1e308, 1e308])
+    assert np.isnan(column_means(np.empty((0, 6)))).all()

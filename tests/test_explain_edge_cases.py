@@ -473,3 +473,22 @@ def test_the_figure_is_written_when_the_reader_of_the_text_has_left(
     figure = tmp_path / "net.png"
     assert main(["explain", "--example", "exercise", "--no-torch", "--figure", str(figure)]) == 141
     assert figure.is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--lr", "0_5"], "--lr takes comma-separated numbers, got '0_5'"),
+        (["--x", "1_2,3"], "--x takes comma-separated numbers, got '1_2,3'"),
+        (["--steps", "1_0"], "argument --steps: expected a whole number, got '1_0'"),
+        (["--digits", "1_0"], "argument --digits: expected a whole number, got '1_0'"),
+    ],
+    ids=["lr", "x", "steps", "digits"],
+)
+def test_explain_options_refuse_underscores(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--lr 0_5 ran with η = 5 and --x 1_2,3 with x = (12, 3): Python reads underscores as digit
+    grouping, where they are a slip of a comma or a point (train's options refuse them)."""
+    assert main(["explain", "--example", "exercise", "--no-torch", *argv]) == 2
+    assert message in capsys.readouterr().err

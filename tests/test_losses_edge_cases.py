@@ -193,7 +193,7 @@ def test_gradcheck_on_the_exercise_in_float32() -> None:
 def test_spec_names_sizes_that_are_not_a_sequence() -> None:
     with pytest.raises(
         TypeError,
-        match=r"MLPSpec sizes must be a list or tuple of layer sizes \[in, hidden…, out\], got 5 \(int\)",
+        match=r"MLPSpec sizes must be a list, tuple or 1-D array of layer sizes \[in, hidden…, out\], got 5 \(int\)",
     ):
         MLPSpec(sizes=5)  # type: ignore[arg-type]
 

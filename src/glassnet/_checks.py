@@ -97,7 +97,7 @@ def layer_sizes(value: Any, name: str, item_name: str | None = None) -> list[int
     named ``item_name`` (default ``name[i]``)."""
     if not (isinstance(value, list | tuple) or (isinstance(value, np.ndarray) and value.ndim == 1)):
         raise TypeError(
-            f"{name} must be a list or tuple of layer sizes [in, hidden…, out], got {shown(value)} "
+            f"{name} must be a list, tuple or 1-D array of layer sizes [in, hidden…, out], got {shown(value)} "
             f"({type(value).__name__})"
         )
     return [positive_int(size, item_name or f"{name}[{index}]") for index, size in enumerate(value)]

@@ -23,6 +23,7 @@ from glassnet.data import (
     compare_with_published,
     load_airfoil,
 )
+from glassnet.data._airfoil import column_means
 from glassnet.data._download import MAX_TIMEOUT, _fetch_airfoil, check_url, dest_folder
 
 
@@ -127,7 +128,7 @@ def handle_info(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _, _ in table_columns)
     print(f"{'column':<{width}}  {'unit':<4}  {'mean':>12}  {'min':>12}  {'max':>12}")
     for name, unit, values in table_columns:
-        mean = (values / len(values)).sum()  # divided first: a column of 1e308s has a mean, its sum overflows
+        mean = column_means(values[:, None])[0]  # a column of 1e308s has a mean, whose sum overflows
         stats = f"{mean:>12.6g}  {values.min():>12.6g}  {values.max():>12.6g}"
         print(f"{name:<{width}}  {unit:<4}  {stats}")
     problems = compare_with_published(np.column_stack([dataset.X, dataset.y]))

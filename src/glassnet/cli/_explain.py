@@ -42,10 +42,10 @@ def register(subparsers: Any) -> None:
         "-o", "--output", metavar="FILE", help="write to FILE (atomically) instead of stdout (- is stdout)"
     )
     parser.add_argument("--force", action="store_true", help="overwrite an existing -o or --figure file")
-    parser.add_argument("--digits", type=int, metavar="N", help="significant digits (default 6)")
+    parser.add_argument("--digits", type=_whole, metavar="N", help="significant digits (default 6)")
     parser.add_argument(
         "--steps",
-        type=int,
+        type=_whole,
         metavar="K",
         help="also show K >= 1 steps of gradient descent (every parameter updated) and the loss after the last",
     )
@@ -68,12 +68,25 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle)
 
 
+def _whole(text: str) -> int:
+    """An integer option's value: int()'s, without the underscores it takes as digit grouping
+    ("1_0" is a slip of "1,0" or "10", which int() reads as 10)."""
+    if "_" in text:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}")
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
 def _numbers(text: str | None, option: str) -> list[float] | None:
     """The comma-separated numbers of ``option``'s value, or None when it was not given; how many
     and which values explain takes, it checks and names itself (the field x, y or learning_rate)."""
     if text is None:
         return None
     try:
+        if "_" in text:  # float() groups digits with them: "1_2,3" is a slip of "1,2,3", read as 12
+            raise ValueError(text)
         return [float(part) for part in text.split(",")]
     except ValueError:
         raise ValueError(f"{option} takes comma-separated numbers, got {text!r}") from None

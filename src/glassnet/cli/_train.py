@@ -88,10 +88,12 @@ def parse_float(
         value = None
     if value is None:
         raise ValueError(f"{option} must be a number in {bounds.text()}, got {text!r}")
-    if value == 0.0 and _nonzero_digit(text) and not bounds.holds(0.0):
-        # 1e-400: its text lies inside the interval, its float64, 0, does not
+    if value == 0.0 and _nonzero_digit(text):
+        # 1e-400 is 0 in float64, which means something else where 0 is allowed (--clip-norm 0 is
+        # off, a --val-fraction of 1e-320 takes one row, of 0 none): refused, whatever the interval
         raise ValueError(
-            f"{option} must be a number in {bounds.text()}, got {text}, which is 0 in float64 (below 5e-324)"
+            f"{option} must be a number in {bounds.text()}, got {text}, which is 0 in float64 (below "
+            "5e-324); give 0 if 0 is meant"
         )
     if not bounds.holds(value):
         raise ValueError(f"{option} must be a number in {bounds.text()}, got {text}")

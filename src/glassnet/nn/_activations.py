@@ -57,24 +57,26 @@ class Activation(Module):
     def backward(self, grad_out: Array) -> Array:
         z = self._z
         if z is None or not _as_it_is(grad_out, z):  # the product would broadcast another shape, or cast
-            z = self._checked_kept(grad_out, z)  # raises, unless real numbers of z's shape (a list, say)
-            if not isinstance(
-                grad_out, np.ma.MaskedArray
-            ):  # a masked one keeps its mask, which Linear refuses
-                # an array of its numbers: np.matrix's * is a matrix product (wrong numbers, silently),
-                # and a torch tensor's product would be a tensor; one that requires grad is named
-                grad_out = as_float_array(
-                    grad_out, name=f"{type(self).__name__}.backward's dL/dy", finite=False
-                )
+            grad_out, z = self._checked(grad_out, z)
         return grad_out * self.derivative(z)
+
+    def _checked(self, grad_out: Any, kept: Array | None) -> tuple[Array, Array]:
+        """The slow path of a backward: (dL/dy as an array of its numbers, ``kept``), checked by
+        :meth:`_checked_kept`. An array, since np.matrix's * is a matrix product (wrong numbers,
+        silently) and a torch tensor's product would be a tensor; a masked array as it is, whose
+        product keeps its mask for the Linear layer before, which refuses masked values; a tensor
+        that requires grad, and what is not real numbers, refused (TypeError: complex ones went on
+        to the layer before, which wrote its weight gradient without their imaginary parts)."""
+        kept = self._checked_kept(grad_out, kept)
+        if isinstance(grad_out, np.ma.MaskedArray):
+            return grad_out, kept
+        return as_float_array(grad_out, name=f"{type(self).__name__}.backward's dL/dy", finite=False), kept
 
     def _checked_kept(self, grad_out: Array, kept: Array | None) -> Array:
         """``kept`` (what forward kept for backward), checked against dL/dy: RuntimeError when None
         (no forward yet); ValueError unless dL/dy has the shape of the last forward's output, which
         the product would broadcast an (N,) or (N, 1) gradient against into wrong numbers, silently.
-        Called only once the backward's quick test (:func:`_as_it_is`) fails.
-        TypeError unless dL/dy holds real numbers: complex ones went on to the layer before, which
-        wrote its weight gradient without their imaginary parts before NumPy refused the rest."""
+        Called only once the backward's quick test (:func:`_as_it_is`) fails, by :meth:`_checked`."""
         if kept is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         if np.shape(grad_out) != kept.shape:
@@ -82,11 +84,7 @@ class Activation(Module):
                 f"{type(self).__name__}.backward expects dL/dy of shape {kept.shape}, the shape of "
                 f"its last forward's output, got shape {np.shape(grad_out)}"
             )
-        if isinstance(grad_out, np.ndarray | list | tuple) and np.asarray(grad_out).dtype.kind not in "biuf":
-            # named as the layers name them; what is refused only (a masked array or a tensor
-            # passes as before: the product takes it)
-            as_float_array(grad_out, name=f"{type(self).__name__}.backward's dL/dy", finite=False)
-        return kept  # real numbers of the right shape: a nested list, integers, a masked array
+        return kept  # of dL/dy's shape: _checked makes an array of its numbers, or refuses them
 
 
 class Identity(Activation):
@@ -103,7 +101,7 @@ class Identity(Activation):
     def backward(self, grad_out: Array) -> Array:
         z = self._z
         if z is None or not _as_it_is(grad_out, z):
-            self._checked_kept(grad_out, z)  # raises, unless real numbers of z's shape (a list, say)
+            grad_out, _ = self._checked(grad_out, z)  # raises, unless real numbers of z's shape (a list, say)
         return grad_out
 
 
@@ -140,7 +138,9 @@ class ReLU(Activation):
     def backward(self, grad_out: Array) -> Array:
         y = self._y
         if y is None or not _as_it_is(grad_out, y):  # *= would broadcast an (N, 1) one
-            y = self._checked_kept(grad_out, y)  # raises, unless real numbers of y's shape (a list, say)
+            grad_out, y = self._checked(grad_out, y)  # raises, unless real numbers of y's shape (a list, say)
+            if isinstance(grad_out, np.ma.MaskedArray):  # the product below, in place, would drop its mask
+                return grad_out * np.sign(y)
         # f′(z) = sign(y) for y = max(z, 0) ≥ 0: a float array, so the product is float by
         # float, where multiplying by the boolean mask z > 0 would cast it first.
         # The product goes into that fresh array rather than a second one.
