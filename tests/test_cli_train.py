@@ -1316,3 +1316,17 @@ def test_a_float_option_refuses_underscores_and_any_underflow(
     assert main([*base, option, "1e-400", "--out", str(tmp_path / "b")]) == 2
     assert "got 1e-400, which is 0 in float64 (below 5e-324); give 0 if 0 is meant" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+def test_train_refuses_a_closed_stdout_unless_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its summary failed with a traceback after the whole training."""
+    import sys
+
+    monkeypatch.setattr(sys, "stdout", None)
+    argv = ["train", "moons", "--epochs", "2", "--no-plots", "--out"]
+    assert main([*argv, str(tmp_path / "a")]) == 2
+    assert "standard output is closed; give --quiet" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
+    assert main([*argv, str(tmp_path / "b"), "--quiet"]) == 0

@@ -83,3 +83,59 @@ def test_demo_airfoil_ends_the_errors_sentence_before_its_own(
     missing = tmp_path / "nowhere.csv"
     monkeypatch.setenv("GLASSNET_DATA", str(missing))
     assert airfoil_section(tmp_path / "demo").endswith(f"fills. Nothing was written to {tmp_path / 'demo'}.")
+
+
+# --- found by a review of the demo (2026-11-28, a later session) ------------------------------------
+
+
+def test_demo_airfoil_names_no_option_it_does_not_take(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'cannot train on …: no training rows left: …, test_fraction=0.2 (--test-fraction) takes 1'
+    named options the demo refuses, and said nothing of the folder left empty."""
+    rows = shared_airfoil().read_text().splitlines()[:3]  # the header and two rows
+    data = tmp_path / "two.csv"
+    data.write_text("\n".join(rows) + "\n")
+    monkeypatch.setenv("GLASSNET_DATA", str(data))
+    with pytest.warns(UserWarning):
+        text = airfoil_section(tmp_path / "demo", epochs=2)
+    assert "(--" not in text
+    assert text.endswith(f". Nothing was written to {tmp_path / 'demo'}.")
+
+
+def test_demo_airfoil_goes_on_past_a_data_file_it_cannot_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data file that could not be read (no permission, a folder) ended the whole demo with exit 2,
+    where a malformed one is skipped."""
+    import glassnet.data
+
+    def unreadable(path: object = None) -> None:
+        raise PermissionError(13, "Permission denied", "/data/airfoil.csv")
+
+    monkeypatch.setattr(glassnet.data, "load_airfoil", unreadable)
+    text = airfoil_section(tmp_path / "demo")
+    assert text.startswith("Airfoil self-noise: the data file cannot be used: [Errno 13] Permission denied")
+
+
+def test_demo_refuses_a_closed_stdout_and_a_dangling_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A traceback at the tour's first line; 'dl: File exists' for a link to nothing."""
+    import sys
+
+    from glassnet.cli import main
+
+    link = tmp_path / "dl"
+    link.symlink_to(tmp_path / "nowhere")
+    assert main(["demo", "--out", str(link)]) == 2
+    assert (
+        f"demo --out {link} is a symbolic link to {tmp_path / 'nowhere'}, which does not exist"
+        in capsys.readouterr().err
+    )
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main(["demo"]) == 2
+    assert (
+        capsys.readouterr().err
+        == "glassnet demo: error: standard output is closed; the demo writes its tour there\n"
+    )

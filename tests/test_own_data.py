@@ -676,3 +676,59 @@ def test_predict_names_no_unit_for_a_target_unit_of_none(
     assert main(["predict", str(folder), str(rows)]) == 0
     header = capsys.readouterr().out.splitlines()[0]
     assert "None" not in header
+
+
+# --- found by a review of the Python training API (2026-11-28, a later session) ---------------------
+
+
+def test_a_run_keeps_its_own_split_settings() -> None:
+    """One SplitSettings reused across a sweep (its seed set each time) made every Run record the
+    last seed, and a seed set to -3 afterwards went unchecked to NumPy's message."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    config = TrainConfig(hidden=(4,), epochs=1, fourier_features=0)
+    settings, runs = SplitSettings(seed=0), []
+    for seed in (0, 1):
+        settings.seed = seed
+        runs.append(train_dataset("m", X, X.sum(axis=1), config, split=settings))
+    assert [run.split_settings.seed for run in runs] == [0, 1]
+    settings.seed = -3
+    with pytest.raises(ValueError, match=r"seed"):
+        train_dataset("m", X, X.sum(axis=1), config, split=settings)
+
+
+@pytest.mark.parametrize("task", [5, None, "", " "])
+def test_a_task_is_a_name(task: object) -> None:
+    """train_dataset(5, …) trained and saved "task": 5, which evaluate could not read back."""
+    with pytest.raises(TypeError, match=r"^task must be a name \(a non-empty string\), got "):
+        train_dataset(task, np.zeros((4, 2)), np.zeros(4), TrainConfig(), split=SplitSettings())
+
+
+def test_the_api_names_its_arguments_misused(tmp_path: Path) -> None:
+    """Raw errors: 'int' object is not iterable (log_columns=0), 'Preprocessor' object has no
+    attribute 'spec' (predict_raw's arguments swapped), '_train_dataset() got multiple values for
+    keyword argument' (an option train_moons sets)."""
+    from glassnet.train import MOONS_CONFIG, train_moons
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    config = TrainConfig(hidden=(4,), epochs=1, fourier_features=0)
+    with pytest.raises(TypeError, match=r"log_columns must be a sequence of column indices"):
+        train_dataset("m", X, X.sum(axis=1), config, split=SplitSettings(), log_columns=0)
+    run = train_dataset("m", X, X.sum(axis=1), config, split=SplitSettings())
+    with pytest.raises(
+        TypeError, match=r"^predict_raw takes an Ensemble first \(run\.ensemble\(\)\), got Preprocessor$"
+    ):
+        predict_raw(run.preprocessor, run.ensemble(), X)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^train_moons sets scale_y itself, got scale_y=True$"):
+        train_moons(MOONS_CONFIG.replace(epochs=1), scale_y=True)
+    with pytest.raises(TypeError, match=r"^train_moons got an unexpected keyword argument 'seed'"):
+        train_moons(MOONS_CONFIG.replace(epochs=1), seed=3)
+
+
+def test_fourier_sigma_takes_numpy_numbers_in_a_list_as_one() -> None:
+    """A tuple of np.float32 was refused ('must be a number, got np.float32(0.1)'), and a float32
+    array widened to 0.10000000149011612, where np.float32(0.1) alone is 0.1."""
+    assert TrainConfig(fourier_sigma=(np.float32(0.1), np.float32(0.3))).fourier_sigma == (0.1, 0.3)
+    assert TrainConfig(fourier_sigma=np.array([0.1, 0.3], np.float32)).fourier_sigma == (0.1, 0.3)
+    assert TrainConfig(fourier_sigma=[np.int64(1), np.int64(2)]).fourier_sigma == (1.0, 2.0)

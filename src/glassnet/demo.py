@@ -13,6 +13,7 @@ Ctrl-C (SIGTERM, SIGHUP) while the airfoil run's files are written is held back 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import tempfile
 from collections.abc import Iterator
@@ -122,13 +123,15 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
             f"`glassnet data fetch airfoil`, or set {DATA_ENV_VAR} to a copy you have "
             f"(`glassnet data info` shows where glassnet looks).{unwritten}"
         )
-    except ValueError as error:  # found, but not the data set: the tour goes on without it
+    except (ValueError, OSError) as error:  # found, but not the data set, or not readable: the tour goes on
         return f"Airfoil self-noise: the data file cannot be used: {_sentence(error)}{unwritten}"
     config = TrainConfig(hidden=(64, 64), epochs=epochs, lr=5e-3, warmup_epochs=3, batch_size=64)
     try:
         run = train_airfoil(dataset, config, handle_sigint=False)
     except ValueError as error:  # a file too small to split, say
-        return f"Airfoil self-noise: cannot train on {dataset.source}: {error}"
+        # without the options train's messages name, which the demo does not take
+        reason = re.sub(r" \(--[a-z-]+\)", "", str(error))
+        return f"Airfoil self-noise: cannot train on {dataset.source}: {_sentence(ValueError(reason))}{unwritten}"
     folder = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="glassnet-demo-airfoil-"))
     with interrupts_held() as interrupts:  # a model without its plots is no run: finish the files first
         written = write_run(run, folder)

@@ -13,6 +13,7 @@ from glassnet.cli._output import write_message
 from glassnet.cli._train import out_folder
 from glassnet.demo import InterruptedAfterWriting, demo_sections
 from glassnet.train._signals import StopSignals, interrupted_status, interrupted_text
+from glassnet.train.artifacts import refuse_unmakeable_folder
 
 
 def register(subparsers: Any) -> None:
@@ -35,7 +36,11 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    if sys.stdout is None:  # started with >&-: the tour would go nowhere (a traceback at its first line)
+        raise ValueError("standard output is closed; the demo writes its tour there")
     out = out_folder(args.out) if args.out is not None else None  # as train's: ~ expanded, "" refused
+    if out is not None:  # a link to nothing, or a file on the way: named, not mkdir's "File exists"
+        refuse_unmakeable_folder(out, f"demo --out {out}")
     # a lock file alone is no content: its holder, if alive, is named when the demo takes the lock
     if (
         out is not None

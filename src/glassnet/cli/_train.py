@@ -466,6 +466,8 @@ def handle_locked(args: argparse.Namespace) -> int:
     training has ended, one is held back until the run's files are written."""
     from glassnet.train.artifacts import locked_run_folders
 
+    if sys.stdout is None and not args.quiet:  # started with >&-: the summary failed after the training
+        raise ValueError("standard output is closed; give --quiet to train without the summary written there")
     with StopSignals(), locked_run_folders():
         return handle(args)
 

@@ -42,7 +42,7 @@ def fourier_sigma(
     if isinstance(value, np.ndarray | list | tuple):
         if isinstance(value, np.ndarray) and value.ndim != 1:
             raise ValueError(f"{name} must be a number or a 1-D sequence of them, got shape {value.shape}")
-        values = value.tolist() if isinstance(value, np.ndarray) else list(value)
+        values = list(value)  # an array's entries as its NumPy scalars, which ``each`` reads as it reads one
         if not values:
             raise ValueError(f"{name} must be a number or one number per {per}, got an empty sequence")
         return tuple(check(v, f"{name}[{i}]") for i, v in enumerate(values))

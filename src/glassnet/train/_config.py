@@ -372,7 +372,9 @@ def _activation(value: Any) -> str | tuple[str, ...]:
 
 
 def _sigma_value(value: Any, name: str) -> float:
-    """One σ of the Fourier frequencies, in (0, 1e6]."""
+    """One σ of the Fourier frequencies, in (0, 1e6]; a NumPy number as :func:`_plain` takes it
+    (np.float32(0.1) in a list was refused as not a number, and in an array widened)."""
+    value = _plain(value)
     _number(value, name, SIGMA_BOUNDS)
     return float(value)
 

@@ -7,6 +7,7 @@ disk here; ``glassnet.cli`` and the benchmark save what they need.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import MAX_SEED, Array, as_float_array, finite_float, int_in_range
+from glassnet._checks import MAX_SEED, Array, as_float_array, finite_float, int_in_range, shown
 from glassnet._files import check_storable
 from glassnet._seeds import MOONS_STREAM
 from glassnet.data import (
@@ -137,6 +138,7 @@ class Run:
 def predict_raw(ensemble: Ensemble, preprocessor: Preprocessor | None, x: npt.ArrayLike) -> Array:
     """Model output in the target's units for raw feature rows: (N, d) -> (N,), for a model of
     one output (a level, say, or a classifier's logit or probability); ValueError for one of several."""
+    _check_model_and_preprocessing(ensemble, preprocessor, "predict_raw")
     if ensemble.spec.n_outputs != 1:  # [:, 0] would drop the other outputs, silently
         raise ValueError(
             f"predict_raw takes a model of one output, got {ensemble.spec.n_outputs}; "
@@ -159,6 +161,17 @@ def predict_raw(ensemble: Ensemble, preprocessor: Preprocessor | None, x: npt.Ar
         predicted[finite] = preprocessor.inverse_transform_y(output[finite])
         return predicted
     return output
+
+
+def _check_model_and_preprocessing(ensemble: object, preprocessor: object, caller: str) -> None:
+    """TypeError unless ``ensemble`` is an Ensemble and ``preprocessor`` a Preprocessor or None:
+    given the other way round, an AttributeError on .spec named neither."""
+    if not isinstance(ensemble, Ensemble):
+        raise TypeError(f"{caller} takes an Ensemble first (run.ensemble()), got {type(ensemble).__name__}")
+    if preprocessor is not None and not isinstance(preprocessor, Preprocessor):
+        raise TypeError(
+            f"{caller} takes a Preprocessor (or None) second (run.preprocessor), got {type(preprocessor).__name__}"
+        )
 
 
 def evaluate_parts(
@@ -245,6 +258,8 @@ def train_dataset(
     and "moons" are glassnet's own data sets (:func:`train_airfoil`, :func:`train_moons`),
     whose runs ``glassnet evaluate`` and ``predict`` read back as such, and are refused here.
     """
+    if not isinstance(task, str) or not task.strip():  # it names the data in the run's files
+        raise TypeError(f"task must be a name (a non-empty string), got {shown(task)}")
     if task in TASKS:
         raise ValueError(
             f"task {task!r} is glassnet's own data set: train it with train_{task}, or give your data another name"
@@ -284,6 +299,9 @@ def _train_dataset(
 ) -> Run:
     """:func:`train_dataset` for any task, glassnet's own included."""
     check_storable(info, "info")  # written into the run's checkpoint: refused now, not after training
+    # a copy, checked anew: the Run keeps it, and a caller's object changed afterwards (a sweep
+    # that sets .seed on one SplitSettings) made every Run record the last seed, unchecked
+    split = dataclasses.replace(split)
     X, y = _dataset_rows(X, y)
     if scale_y and config.loss not in REGRESSION_LOSSES:
         given = "labels 0/1" if config.loss == "logistic" else "targets in [0, 1]"
@@ -314,7 +332,7 @@ def _train_dataset(
             "val_fraction, or patience=0"
         )
     preprocessor = Preprocessor(
-        log_columns=tuple(log_columns),
+        log_columns=log_columns,  # as given: Preprocessor names what is not a sequence of indices
         scale_y=scale_y,
         fourier_features=config.fourier_features,
         fourier_sigma=sigma,
@@ -448,8 +466,11 @@ def train_airfoil(
 ) -> Run:
     """The airfoil regression: log of frequency and displacement thickness, standardised X and y.
 
-    The split's seed defaults to ``config.seed``; metrics are in dB.
+    The split's seed defaults to ``config.seed``; metrics are in dB. ``options`` are
+    :func:`train_dataset`'s ``scale_y``, ``progress``, ``resume``, ``callback`` and
+    ``handle_sigint``.
     """
+    _refuse_fixed(options, {"log_columns": "log_features=", "info": None}, "train_airfoil")
     if not isinstance(dataset, Dataset):  # ds.X, an array, has no feature names nor target
         raise TypeError(
             f"train_airfoil takes a glassnet.data.Dataset (load_airfoil's), got {type(dataset).__name__}"
@@ -542,7 +563,9 @@ def train_moons(
 
     Without ``config``, :data:`MOONS_CONFIG` (the exercise's network and loss), whose metrics
     are accuracies; a config of another loss trains it on the 0/1 labels all the same, with
-    that loss's metrics (RMSE, MAE and R² for ``mse``: TrainConfig's default loss)."""
+    that loss's metrics (RMSE, MAE and R² for ``mse``: TrainConfig's default loss). ``options``
+    are :func:`train_dataset`'s ``progress``, ``resume``, ``callback`` and ``handle_sigint``."""
+    _refuse_fixed(options, {"log_columns": None, "info": None, "scale_y": None}, "train_moons")
     _check_config(config, "train_moons")
     config = config if config is not None else MOONS_CONFIG
     if split is not None:
@@ -570,3 +593,23 @@ def train_moons(
     return _train_dataset(
         "moons", X, y, config, split=split, log_columns=(), scale_y=False, info=info, **options
     )
+
+
+# the options train_dataset takes that train_airfoil and train_moons pass on as given
+_PASSED_ON = frozenset({"scale_y", "progress", "resume", "callback", "handle_sigint"})
+
+
+def _refuse_fixed(options: Mapping[str, Any], fixed: Mapping[str, str | None], caller: str) -> None:
+    """TypeError for an option ``caller`` sets itself (``fixed``: its name -> the option to use
+    instead, or None), or one train_dataset does not take: "_train_dataset() got multiple values
+    for keyword argument 'info'" named a private function and no way out."""
+    for name in options:
+        if name in fixed:
+            instead = fixed[name]
+            hint = f"; use {instead}" if instead else ""
+            raise TypeError(f"{caller} sets {name} itself, got {name}={shown(options[name])}{hint}")
+        if name not in _PASSED_ON:
+            raise TypeError(
+                f"{caller} got an unexpected keyword argument {name!r} (besides its own, it passes "
+                f"{', '.join(sorted(_PASSED_ON - set(fixed)))} on to train_dataset)"
+            )
