@@ -1330,3 +1330,14 @@ def test_train_refuses_a_closed_stdout_unless_quiet(
     assert "standard output is closed; give --quiet" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()
     assert main([*argv, str(tmp_path / "b"), "--quiet"]) == 0
+
+
+def test_an_underflow_gives_the_zero_hint_only_where_zero_is_taken(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """'give 0 if 0 is meant' for --lr, which refuses 0; an Arabic-Indic '١e-400' slipped past the check."""
+    assert main(["train", "moons", "--lr", "1e-400"]) == 2
+    err = capsys.readouterr().err
+    assert "which is 0 in float64" in err and "give 0" not in err
+    assert main(["train", "moons", "--clip-norm", "١e-400"]) == 2
+    assert "give 0 if 0 is meant" in capsys.readouterr().err

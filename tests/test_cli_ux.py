@@ -686,3 +686,15 @@ def test_data_info_says_the_published_difference_once_and_means_without_overflow
     captured = capsys.readouterr()
     assert "overflow" not in captured.err
     assert " inf " not in captured.out and "1e+308" in captured.out
+
+
+def test_data_info_prints_the_mean_of_subnormal_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Dividing every value before the sum printed 7.4e-321 for a column of 1e-320s."""
+    data = tmp_path / "tiny.csv"
+    data.write_text("800,1e-320,0.3048,71.3,0.00266337,126.201\n" * 3)
+    assert main(["data", "info", "--data", str(data)]) == 0
+    angle = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("angle_of_attack"))
+    _, _, mean, low, high = angle.split()
+    assert mean == low == high == "9.99989e-321"  # 1e-320, as float64 holds it (7.4e-321: out of range)

@@ -255,3 +255,16 @@ def test_column_means_keep_the_subnormal_end_and_the_overflowing_one() -> None:
     np.testing.assert_array_equal(column_means(np.full((3, 1), 1e-320)), [1e-320])
     np.testing.assert_array_equal(column_means(np.full((3, 2), 1e308)), [1e308, 1e308])
     assert np.isnan(column_means(np.empty((0, 6)))).all()
+
+
+def test_column_means_of_values_whose_partial_sums_overflow_both_ways() -> None:
+    """1e308s and -1e308s: NumPy's pairwise sum met +inf and -inf, NaN, which the overflow test
+    (inf only) missed: data info printed a mean of nan with NumPy's warning."""
+    import warnings as _warnings
+
+    from glassnet.data._airfoil import column_means
+
+    column = np.array([1e308, 1e308, -1e308, -1e308, 0, 0, 0, 0, 0, 0])[:, None]
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error")
+        np.testing.assert_array_equal(column_means(column), [0.0])

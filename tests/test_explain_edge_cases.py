@@ -492,3 +492,9 @@ def test_explain_options_refuse_underscores(
     grouping, where they are a slip of a comma or a point (train's options refuse them)."""
     assert main(["explain", "--example", "exercise", "--no-torch", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_explain_refuses_a_number_that_underflows(capsys: pytest.CaptureFixture[str]) -> None:
+    """--lr 1e-400 ran as 'Update (η = 0)', --x 1e-400,2 as x = (0, 2)."""
+    assert main(["explain", "--example", "exercise", "--no-torch", "--x", "1e-400,2"]) == 2
+    assert "--x: 1e-400 is 0 in float64 (below 5e-324); give 0 if 0 is meant" in capsys.readouterr().err

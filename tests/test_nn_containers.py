@@ -214,8 +214,8 @@ def test_nested_sequential_names_and_gradients_match_torch(torch: Any) -> None:
     ("data", "error", "match"),
     [
         ({"sizes": [2]}, ValueError, r"at least two sizes"),
-        ({"sizes": [2, 0]}, ValueError, r"layer size must be a positive integer, got 0"),
-        ({"sizes": [2, True]}, TypeError, r"layer size must be a positive integer, got True"),
+        ({"sizes": [2, 0]}, ValueError, r"MLPSpec sizes\[1\] must be a positive integer, got 0"),
+        ({"sizes": [2, True]}, TypeError, r"MLPSpec sizes\[1\] must be a positive integer, got True"),
         ({"sizes": [2, 3.0]}, ValueError, r"sizes must be a list of integers"),
         ({"sizes": "23"}, ValueError, r"sizes must be a list of integers"),
         ({"sizes": [2, 3], "activation": "ReLU"}, ValueError, r"activation must be one of .*got 'ReLU'"),

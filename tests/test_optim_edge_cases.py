@@ -1108,3 +1108,28 @@ def test_base_lrs_stay_the_list_the_user_holds() -> None:
     rates[0] = 0.5
     scheduler.step()
     assert scheduler.get_last_lr() == [0.5]
+
+
+def test_numpy_settings_set_by_hand_to_an_equal_value_are_made_python_numbers() -> None:
+    """np.float32(0.01) == 0.009999999776482582, so a hand-set float32 rate or betas equal to the
+    group's counted as unchanged and stayed NumPy scalars: the update computed in float32 (5e-8
+    off in 200 steps). Betas given as an array in a group stayed an array, re-checked every step."""
+    rate, betas = np.float32(0.01), (np.float32(0.9), np.float32(0.999))
+    ours = Parameter(np.ones(3))
+    opt = optim.Adam([ours], lr=float(rate), betas=tuple(map(float, betas)))
+    opt.param_groups[0]["lr"], opt.param_groups[0]["betas"] = rate, betas
+    ours.grad = np.ones(3)
+    opt.step()
+    group = opt.param_groups[0]
+    assert type(group["lr"]) is float and all(type(beta) is float for beta in group["betas"])
+    as_array = optim.Adam([{"params": [Parameter(np.ones(3))], "betas": np.array([0.9, 0.999], np.float32)}])
+    assert type(as_array.param_groups[0]["betas"]) is tuple
+
+
+def test_a_masked_complex_gradient_is_refused_by_an_activation() -> None:
+    from glassnet.nn import Sigmoid
+
+    sigmoid = Sigmoid()
+    sigmoid(np.array([[0.5, -1.0]]))
+    with pytest.raises(TypeError, match=r"Sigmoid\.backward's dL/dy must be an array of numbers .* complex"):
+        sigmoid.backward(np.ma.masked_array(np.full((1, 2), 1 + 2j), mask=False))

@@ -732,3 +732,35 @@ def test_fourier_sigma_takes_numpy_numbers_in_a_list_as_one() -> None:
     assert TrainConfig(fourier_sigma=(np.float32(0.1), np.float32(0.3))).fourier_sigma == (0.1, 0.3)
     assert TrainConfig(fourier_sigma=np.array([0.1, 0.3], np.float32)).fourier_sigma == (0.1, 0.3)
     assert TrainConfig(fourier_sigma=[np.int64(1), np.int64(2)]).fourier_sigma == (1.0, 2.0)
+
+
+def test_fourier_sigma_as_a_0d_array_reads_as_its_number() -> None:
+    """np.array(np.float32(0.1)) gave 0.10000000149011612 where every other form gives 0.1."""
+    assert TrainConfig(fourier_sigma=np.array(np.float32(0.1))).fourier_sigma == 0.1
+
+
+def test_a_split_settings_subclass_with_its_own_init_is_taken() -> None:
+    """The copy through dataclasses.replace called the subclass's __init__ with every field."""
+
+    class Halves(SplitSettings):
+        def __init__(self, seed: int) -> None:
+            super().__init__(seed=seed, test_fraction=0.5, val_fraction=0.0)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    run = train_dataset(
+        "m", X, X.sum(axis=1), TrainConfig(hidden=(4,), epochs=1, fourier_features=0), split=Halves(3)
+    )
+    assert len(run.split.test) == 20
+
+
+def test_evaluate_parts_names_itself_for_swapped_arguments() -> None:
+    from glassnet.train import evaluate_parts
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    run = train_dataset(
+        "m", X, X.sum(axis=1), TrainConfig(hidden=(4,), epochs=1, fourier_features=0), split=SplitSettings()
+    )
+    with pytest.raises(TypeError, match=r"^evaluate_parts takes an Ensemble first"):
+        evaluate_parts(run.preprocessor, run.ensemble(), X, X.sum(axis=1), {"all": np.arange(40)}, loss="mse")  # type: ignore[arg-type]

@@ -49,7 +49,7 @@ class MLPSpec:
     negative_slope: float = field(default=DEFAULT_LEAKY_SLOPE)
 
     def __post_init__(self) -> None:
-        sizes = layer_sizes(self.sizes, "MLPSpec sizes", "layer size")
+        sizes = layer_sizes(self.sizes, "MLPSpec sizes")
         if len(sizes) < 2:
             raise ValueError(f"an MLP needs at least two sizes (inputs and outputs), got {sizes}")
         object.__setattr__(self, "sizes", tuple(sizes))

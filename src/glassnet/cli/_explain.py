@@ -9,6 +9,7 @@ from typing import Any
 from glassnet._checks import finite_float
 from glassnet._files import atomic_write_all, refuse_overwrite, refuse_same_file, text_writer
 from glassnet.cli._predict import STDOUT
+from glassnet.cli._train import underflows
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
 from glassnet.explain._api import MAX_STEPS
 from glassnet.explain._figure import figure_file_writer
@@ -87,9 +88,13 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
     try:
         if "_" in text:  # float() groups digits with them: "1_2,3" is a slip of "1,2,3", read as 12
             raise ValueError(text)
-        return [float(part) for part in text.split(",")]
+        numbers = [float(part) for part in text.split(",")]
     except ValueError:
         raise ValueError(f"{option} takes comma-separated numbers, got {text!r}") from None
+    for part, number in zip(text.split(","), numbers, strict=True):
+        if underflows(part, number):  # 1e-400 would be shown as 0, not the number typed
+            raise ValueError(f"{option}: {part.strip()} is 0 in float64 (below 5e-324); give 0 if 0 is meant")
+    return numbers
 
 
 def handle(args: argparse.Namespace) -> int:

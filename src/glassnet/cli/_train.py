@@ -68,10 +68,13 @@ def parse_int(text: str, option: str, low: int, high: int) -> int:
     return value
 
 
-def _nonzero_digit(text: str) -> bool:
-    """Whether a number's text has a nonzero digit before its exponent (1e-400 has; 0e5, -0 not)."""
+def underflows(text: str, value: float) -> bool:
+    """Whether ``text``, a number that float64 reads as ``value``, is a nonzero number read as 0
+    (1e-400; not 0e5 or -0): its mantissa has a nonzero digit."""
+    if value != 0.0:
+        return False
     mantissa = re.split(r"[eE]", text.strip(), maxsplit=1)[0]
-    return any(char in "123456789" for char in mantissa)
+    return any(char.isdecimal() and int(char) != 0 for char in mantissa)  # "١e-400" too, as float() reads it
 
 
 def parse_float(
@@ -88,12 +91,13 @@ def parse_float(
         value = None
     if value is None:
         raise ValueError(f"{option} must be a number in {bounds.text()}, got {text!r}")
-    if value == 0.0 and _nonzero_digit(text):
+    if underflows(text, value):
         # 1e-400 is 0 in float64, which means something else where 0 is allowed (--clip-norm 0 is
         # off, a --val-fraction of 1e-320 takes one row, of 0 none): refused, whatever the interval
+        hint = "; give 0 if 0 is meant" if bounds.holds(0.0) else ""
         raise ValueError(
             f"{option} must be a number in {bounds.text()}, got {text}, which is 0 in float64 (below "
-            "5e-324); give 0 if 0 is meant"
+            f"5e-324){hint}"
         )
     if not bounds.holds(value):
         raise ValueError(f"{option} must be a number in {bounds.text()}, got {text}")

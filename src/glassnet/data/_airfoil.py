@@ -442,9 +442,10 @@ def column_means(table: FloatArray) -> FloatArray:
     averaged to 7.4e-321); NaN for no rows."""
     if len(table) == 0:
         return np.full(table.shape[1], np.nan)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         means: FloatArray = table.mean(axis=0)
-    overflowed = np.isinf(means) & np.isfinite(table).all(axis=0)
+    # inf, or NaN where partial sums of +inf and -inf met (1e308s and -1e308s), of finite values
+    overflowed = ~np.isfinite(means) & np.isfinite(table).all(axis=0)
     if overflowed.any():
         means[overflowed] = (table[:, overflowed] / len(table)).sum(axis=0)
     return means

@@ -38,7 +38,7 @@ def fourier_sigma(
     and > 0 (TrainConfig bounds it above too)."""
     check = each if each is not None else _positive
     if isinstance(value, np.ndarray) and value.ndim == 0:
-        value = value.item()
+        value = value[()]  # the NumPy scalar, which ``each`` reads as it reads one given so
     if isinstance(value, np.ndarray | list | tuple):
         if isinstance(value, np.ndarray) and value.ndim != 1:
             raise ValueError(f"{name} must be a number or a 1-D sequence of them, got shape {value.shape}")

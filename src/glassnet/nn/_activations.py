@@ -29,7 +29,7 @@ def stable_softplus(z: Array) -> Array:
 
 def _as_it_is(grad_out: Any, kept: Array) -> bool:
     """Whether a backward takes dL/dy as it is: a float ndarray of the shape of ``kept`` (what its
-    forward kept). Anything else goes through ``Activation._checked_kept``."""
+    forward kept). Anything else goes through ``Activation._checked``."""
     return type(grad_out) is np.ndarray and grad_out.shape == kept.shape and grad_out.dtype.kind == "f"
 
 
@@ -68,7 +68,7 @@ class Activation(Module):
         that requires grad, and what is not real numbers, refused (TypeError: complex ones went on
         to the layer before, which wrote its weight gradient without their imaginary parts)."""
         kept = self._checked_kept(grad_out, kept)
-        if isinstance(grad_out, np.ma.MaskedArray):
+        if isinstance(grad_out, np.ma.MaskedArray) and grad_out.dtype.kind in "biuf":  # real numbers
             return grad_out, kept
         return as_float_array(grad_out, name=f"{type(self).__name__}.backward's dL/dy", finite=False), kept
 

@@ -454,12 +454,24 @@ def _check_float_array(
 
 
 def _changed(group: dict[str, Any], checked: dict[str, Any]) -> bool:
-    """Whether ``group`` differs from the copy of it last checked. A setting replaced by a NumPy
-    array of several numbers (betas, say) compares element by element, and counts as changed."""
+    """Whether ``group`` differs from the copy of it last checked: a setting of another value, or
+    of another type (np.float32(0.01) set by hand in place of the float it equals, which the check
+    then makes a Python number again: left so, Adam's update computed in float32), in a tuple
+    too (betas). A NumPy array of several numbers counts as changed."""
+    if group.keys() != checked.keys():
+        return True
     try:
-        return bool(group != checked)
+        for key, value in group.items():
+            old = checked[key]
+            if value is old:
+                continue
+            if type(value) is not type(old) or bool(value != old):
+                return True
+            if type(value) is tuple and any(type(a) is not type(b) for a, b in zip(value, old, strict=True)):
+                return True
     except ValueError:  # "the truth value of an array with more than one element is ambiguous"
         return True
+    return False
 
 
 def _as_groups(params: ParamsLike) -> list[Mapping[str, Any]]:
@@ -537,6 +549,8 @@ def plain_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray) and value.ndim == 1:  # betas as an array: a tuple, as torch keeps them
+        return tuple(_plain(item) for item in value)
     if isinstance(value, np.floating):  # float32's and longdouble's too (item() keeps a longdouble)
         return float(value)
     if isinstance(value, np.generic):  # np.int64(3), np.bool_(True): the Python number

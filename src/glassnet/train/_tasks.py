@@ -7,7 +7,7 @@ disk here; ``glassnet.cli`` and the benchmark save what they need.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -186,6 +186,7 @@ def evaluate_parts(
     """Metrics of every part (rows given by index arrays) of a model trained with ``loss``:
     RMSE/MAE/R² in the target's units for a regression loss, else accuracy (as the run's own
     metrics, :func:`run_metrics`)."""
+    _check_model_and_preprocessing(ensemble, preprocessor, "evaluate_parts")
     prediction = predict_raw(ensemble, preprocessor, x)  # (N,)
     predicted = {name: prediction[rows] for name, rows in parts.items()}
     return _measured(predicted, y, parts, loss=loss, output_activation=ensemble.spec.output_activation)
@@ -301,7 +302,8 @@ def _train_dataset(
     check_storable(info, "info")  # written into the run's checkpoint: refused now, not after training
     # a copy, checked anew: the Run keeps it, and a caller's object changed afterwards (a sweep
     # that sets .seed on one SplitSettings) made every Run record the last seed, unchecked
-    split = dataclasses.replace(split)
+    split = copy.copy(split)  # not dataclasses.replace, which a subclass's own __init__ may not take
+    split.__post_init__()
     X, y = _dataset_rows(X, y)
     if scale_y and config.loss not in REGRESSION_LOSSES:
         given = "labels 0/1" if config.loss == "logistic" else "targets in [0, 1]"
