@@ -120,7 +120,7 @@ def test_a_file_named_with_a_tilde_is_read_as_named(
         (["predict", "run", f"{NO_USER}/rows.csv"], f"input file {NO_USER}/rows.csv does not exist"),
         (["data", "info", "--data", f"{NO_USER}/x.csv"], f"data path {NO_USER}/x.csv does not exist"),
         (["evaluate", f"{NO_USER}/run"], f"no model file at {NO_USER}/run"),
-        (["predict", "run", "-", "-o", f"{NO_USER}/out.csv"], f"{NO_USER} does not exist"),
+        (["predict", "run", "-", "-o", f"{NO_USER}/out.csv"], f"folder '{NO_USER}' does not exist"),
     ],
     ids=["predict", "data-info", "model", "output"],
 )

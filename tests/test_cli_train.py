@@ -653,7 +653,7 @@ def test_predict_refuses_an_output_in_a_missing_folder_before_any_work(
     capsys.readouterr()
     assert main(["predict", str(airfoil_run), str(tmp_path / "absent.csv"), "-o", str(out)]) == 2
     assert capsys.readouterr().err == (
-        f"glassnet predict: error: folder {out.parent} does not exist (cannot write {out})\n"
+        f"glassnet predict: error: -o {out}: folder {str(out.parent)!r} does not exist\n"
     )
     assert not out.parent.exists()
 

@@ -698,3 +698,54 @@ def test_data_info_prints_the_mean_of_subnormal_values(
     angle = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("angle_of_attack"))
     _, _, mean, low, high = angle.split()
     assert mean == low == high == "9.99989e-321"  # 1e-320, as float64 holds it (7.4e-321: out of range)
+
+
+# --- found by a review of the day's commands as a whole (2026-11-28, a later session) --------------
+
+
+def test_data_info_refuses_a_closed_stdout(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It exited 0 having written nothing, where every other command refuses."""
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main(["data", "info", "--data", str(shared_airfoil())]) == 2
+    assert (
+        capsys.readouterr().err
+        == "glassnet data info: error: standard output is closed; data info writes its table there\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["explain", "predict"])
+def test_an_output_under_a_file_names_the_file(
+    command: str, airfoil_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """explain said the folder 'afile' did not exist; predict did for afile/sub."""
+    afile = tmp_path / "afile"
+    afile.write_text("x\n")
+    out = afile / "sub" / "x.csv"
+    argv = (
+        ["explain", "--example", "exercise", "--no-torch", "-o", str(out.with_suffix(".md"))]
+        if command == "explain"
+        else ["predict", str(airfoil_run), str(afile), "-o", str(out)]
+    )
+    assert main(argv) == 2
+    assert capsys.readouterr().err.endswith(f": {afile} is not a folder\n")
+
+
+def test_data_fetch_names_a_dest_it_cannot_make_before_downloading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """'cannot write the airfoil data into dl (File exists)', after the download."""
+    link = tmp_path / "dl"
+    link.symlink_to(tmp_path / "nowhere")
+    url = (tmp_path / "never-read.zip").as_uri()  # no file: the refusal comes before the download
+    assert main(["data", "fetch", "airfoil", "--url", url, "--dest", str(link)]) == 2
+    assert (
+        f"--dest {link} is a symbolic link to {tmp_path / 'nowhere'}, which does not exist"
+        in capsys.readouterr().err
+    )
+
+
+def test_explain_of_a_dash_points_to_dev_stdin(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", "-"]) == 2
+    assert "- is not standard input here: give a file, or /dev/stdin for a pipe" in capsys.readouterr().err

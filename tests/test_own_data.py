@@ -637,8 +637,7 @@ def test_predict_names_a_file_in_the_way_of_its_output(
     rows.write_text("1,1\n")
     assert main(["predict", str(folder), str(rows), "-o", str(rows / "x.csv")]) == 2
     assert (
-        capsys.readouterr().err
-        == f"glassnet predict: error: {rows} is not a folder (cannot write {rows / 'x.csv'})\n"
+        capsys.readouterr().err == f"glassnet predict: error: -o {rows / 'x.csv'}: {rows} is not a folder\n"
     )
 
 
@@ -764,3 +763,30 @@ def test_evaluate_parts_names_itself_for_swapped_arguments() -> None:
     )
     with pytest.raises(TypeError, match=r"^evaluate_parts takes an Ensemble first"):
         evaluate_parts(run.preprocessor, run.ensemble(), X, X.sum(axis=1), {"all": np.arange(40)}, loss="mse")  # type: ignore[arg-type]
+
+
+def test_predict_and_evaluate_take_a_run_whose_names_are_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """info={"feature_names": None, "target_name": None}: "'NoneType' object is not iterable",
+    and a header 'a,b,None'."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    folder = tmp_path / "run"
+    info = {"feature_names": None, "target_name": None}
+    run = train_dataset(
+        "mine",
+        X,
+        X.sum(axis=1),
+        TrainConfig(hidden=(4,), epochs=1, fourier_features=0),
+        split=SplitSettings(),
+        info=info,
+    )
+    write_run(run, folder, plots=False)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("0.1,0.2\n")
+    assert main(["predict", str(folder), str(rows)]) == 0
+    assert "None" not in capsys.readouterr().out.splitlines()[0]
+    data = tmp_path / "data.csv"
+    data.write_text("\n".join(f"{a},{b},{a + b}" for a, b in X.tolist()) + "\n")
+    assert main(["evaluate", str(folder), "--data", str(data)]) == 0

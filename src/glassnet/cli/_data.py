@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._files import expand_user
-from glassnet.cli._output import path_text
+from glassnet.cli._output import path_text, refuse_closed_stdout
 from glassnet.cli._train import parse_float
 from glassnet.data import (
     AIRFOIL_URL,
@@ -25,6 +25,7 @@ from glassnet.data import (
 )
 from glassnet.data._airfoil import column_means
 from glassnet.data._download import MAX_TIMEOUT, _fetch_airfoil, check_url, dest_folder
+from glassnet.train.artifacts import refuse_unmakeable_folder
 
 
 def _cache_text() -> str:
@@ -90,7 +91,9 @@ def handle_fetch(args: argparse.Namespace) -> int:
     # checked here, so that a mistake names the option as typed (the library names its parameters)
     check_url(args.url, "--url")
     timeout = parse_float(args.timeout, "--timeout", 0.0, MAX_TIMEOUT, low_open=True)
-    dest_folder(args.dest, "--dest")
+    folder = dest_folder(args.dest, "--dest")
+    # a link to nothing, or a file on the way: named before the download (mkdir's "File exists" after it)
+    refuse_unmakeable_folder(folder, f"--dest {folder}")
     path, written = _fetch_airfoil(
         url=args.url, dest=args.dest, progress=not args.quiet, timeout=timeout, force=args.force
     )
@@ -114,6 +117,7 @@ def handle_fetch(args: argparse.Namespace) -> int:
 
 
 def handle_info(args: argparse.Namespace) -> int:
+    refuse_closed_stdout("data info writes its table there")  # exit 0 with nothing written
     with warnings.catch_warnings():
         # the differences are printed below instead; other warnings (a line read as a header) are shown
         warnings.filterwarnings(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from glassnet._files import LOCK_NAME, folder_lock, missing_folders
-from glassnet.cli._output import write_message
+from glassnet.cli._output import refuse_closed_stdout, write_message
 from glassnet.cli._train import out_folder
 from glassnet.demo import InterruptedAfterWriting, demo_sections
 from glassnet.train._signals import StopSignals, interrupted_status, interrupted_text
@@ -36,8 +36,7 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    if sys.stdout is None:  # started with >&-: the tour would go nowhere (a traceback at its first line)
-        raise ValueError("standard output is closed; the demo writes its tour there")
+    refuse_closed_stdout("the demo writes its tour there")
     out = out_folder(args.out) if args.out is not None else None  # as train's: ~ expanded, "" refused
     if out is not None:  # a link to nothing, or a file on the way: named, not mkdir's "File exists"
         refuse_unmakeable_folder(out, f"demo --out {out}")

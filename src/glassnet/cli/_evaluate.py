@@ -14,7 +14,7 @@ import numpy as np
 from glassnet._checks import exact_text, metric_text
 from glassnet._files import dash_hint, given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
-from glassnet.cli._output import write_message
+from glassnet.cli._output import refuse_closed_stdout, write_message
 from glassnet.data import Preprocessor
 from glassnet.train._tasks import TASKS
 from glassnet.train.artifacts import (
@@ -152,7 +152,7 @@ def feature_columns(checkpoint: Checkpoint, preprocessor: Preprocessor | None) -
     x2, … where it recorded none, or not one per column (the preprocessing's input columns,
     else the model's inputs)."""
     n_features = (preprocessor.n_features if preprocessor is not None else None) or checkpoint.spec.n_inputs
-    names = [str(name) for name in checkpoint.info.get("feature_names", [])]
+    names = [str(name) for name in checkpoint.info.get("feature_names") or []]  # None: none saved
     return names if len(names) == n_features else [f"x{i + 1}" for i in range(n_features)]
 
 
@@ -297,8 +297,7 @@ def _task_words(checkpoint: Checkpoint) -> str:
 
 
 def handle(args: argparse.Namespace) -> int:
-    if sys.stdout is None:  # started with >&-: said before the work, whose report would go nowhere
-        raise ValueError("standard output is closed; evaluate writes its metrics there (--json too)")
+    refuse_closed_stdout("evaluate writes its metrics there (--json too)")
     path = model_path(args.model)
     checkpoint = load_checkpoint(path)
     warn_unfinished(checkpoint, path)

@@ -8,6 +8,7 @@ from typing import Any
 
 from glassnet._checks import finite_float
 from glassnet._files import atomic_write_all, refuse_overwrite, refuse_same_file, text_writer
+from glassnet.cli._output import refuse_closed_stdout, refuse_missing_folder
 from glassnet.cli._predict import STDOUT
 from glassnet.cli._train import underflows
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
@@ -82,7 +83,7 @@ def _whole(text: str) -> int:
 
 def _numbers(text: str | None, option: str) -> list[float] | None:
     """The comma-separated numbers of ``option``'s value, or None when it was not given; how many
-    and which values explain takes, it checks and names itself (the field x, y or learning_rate)."""
+    explain takes, and which (finite), it checks and names itself (the field x or y)."""
     if text is None:
         return None
     try:
@@ -98,8 +99,8 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    if args.output in (None, STDOUT) and sys.stdout is None:  # started with >&-: said before the work
-        raise ValueError("standard output is closed; write the explanation to a file with -o FILE")
+    if args.output in (None, STDOUT):
+        refuse_closed_stdout("write the explanation to a file with -o FILE")
     if (args.spec is None) == (args.example is None):
         raise ValueError("give either --example exercise or a SPEC.json file (one of them)")
     if args.figure is not None and not args.figure.lower().endswith((".png", ".svg")):
@@ -130,8 +131,7 @@ def handle(args: argparse.Namespace) -> int:
         target = refuse_overwrite(path, force=args.force, option=option)
         # checked before anything is written: a missing folder for -o must not leave the
         # figure written (or the other way round) by a command that then fails
-        if not target.parent.is_dir():
-            raise FileNotFoundError(f"{option} {target}: folder {str(target.parent)!r} does not exist")
+        refuse_missing_folder(target, option)
         setattr(args, "output" if option == "-o" else "figure", str(target))
     if args.steps is not None and not 1 <= args.steps <= MAX_STEPS:
         raise ValueError(f"--steps must be a positive integer (at most {MAX_STEPS}), got {args.steps}")

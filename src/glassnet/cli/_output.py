@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
-from glassnet._files import raw_name, shell_word
+from glassnet._files import missing_folders, raw_name, shell_word
 
 
 def write_message(text: str, stream: Any) -> None:
@@ -35,3 +37,24 @@ def path_text(path: str | os.PathLike[str], stream: Any) -> str:
     except UnicodeEncodeError:
         return raw_name(text)
     return text if shell_word(text) is not None else raw_name(text)
+
+
+def refuse_closed_stdout(what: str) -> None:
+    """ValueError when standard output is closed (a command started with ``>&-``), before the
+    work whose report would go nowhere: a traceback after it, or exit 0 with nothing written.
+    ``what`` says what the command writes there, and how to do without ("the demo writes its tour
+    there")."""
+    if sys.stdout is None:
+        raise ValueError(f"standard output is closed; {what}")
+
+
+def refuse_missing_folder(target: Path, option: str) -> None:
+    """The folder a file ``option`` names is written into must exist: NotADirectoryError naming the
+    file on its way (``-o afile/x.md`` said the folder 'afile' did not exist), FileNotFoundError
+    naming the first folder missing; checked before anything is written."""
+    missing = missing_folders(target.parent)
+    existing = target.parent.parents[len(missing) - 1] if missing else target.parent
+    if existing.exists() and not existing.is_dir():
+        raise NotADirectoryError(f"{option} {target}: {existing} is not a folder")
+    if missing:
+        raise FileNotFoundError(f"{option} {target}: folder {str(missing[-1])!r} does not exist")

@@ -17,6 +17,7 @@ import numpy as np
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file, refuse_standard_input_file
 from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.cli._evaluate import MODEL_HELP, feature_columns, model_path, trained_loss, warn_unfinished
+from glassnet.cli._output import refuse_closed_stdout, refuse_missing_folder
 from glassnet.data import FEATURE_NAMES, DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import COLUMN_ALIASES, COLUMN_UNITS, positive_magnitude_errors
 from glassnet.data._table import (
@@ -255,8 +256,8 @@ def handle(args: argparse.Namespace) -> int:
     from_stdin = args.input == STDIN
     source = STDIN_NAME if from_stdin else args.input  # what errors name
     out = None
-    if args.output in (None, STDOUT) and sys.stdout is None:  # started with >&-
-        raise ValueError("standard output is closed; give a file to write the predictions to, -o FILE")
+    if args.output in (None, STDOUT):
+        refuse_closed_stdout("give a file to write the predictions to, -o FILE")
     if args.output not in (None, STDOUT):  # checked before any work
         # first the files this command reads, which --force (meant for a previous output) must
         # not let it replace, and which a link to one is named as
@@ -274,10 +275,7 @@ def handle(args: argparse.Namespace) -> int:
                 args.output, f"-o {args.output} is the file standard input reads; give another file name"
             )
         out = refuse_overwrite(args.output, force=args.force, option="-o")
-        if out.parent.exists() and not out.parent.is_dir():
-            raise NotADirectoryError(f"{out.parent} is not a folder (cannot write {out})")
-        if not out.parent.is_dir():
-            raise FileNotFoundError(f"folder {out.parent} does not exist (cannot write {out})")
+        refuse_missing_folder(out, "-o")
     checkpoint = load_checkpoint(model)
     warn_unfinished(checkpoint, model)
     if checkpoint.spec.n_outputs != 1:  # one prediction per row: the other outputs would be dropped
@@ -326,7 +324,7 @@ def handle(args: argparse.Namespace) -> int:
             logit = [repr(float(output))] if logits else []
             writer.writerow([*map(repr, row.tolist()), *logit, repr(float(p)), int(chosen)])
     else:
-        target = f"{checkpoint.info.get('target_name', 'prediction')}_{checkpoint.info.get('target_unit') or ''}".rstrip(
+        target = f"{checkpoint.info.get('target_name') or 'prediction'}_{checkpoint.info.get('target_unit') or ''}".rstrip(
             "_"
         )
         writer.writerow([*names, target])

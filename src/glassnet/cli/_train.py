@@ -23,7 +23,7 @@ from glassnet._checks import count_text, seconds_text
 from glassnet._files import expand_user
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
-from glassnet.cli._output import path_text, write_message
+from glassnet.cli._output import path_text, refuse_closed_stdout, write_message
 from glassnet.nn import ACTIVATIONS, INITS
 from glassnet.train import (
     AIRFOIL_FOURIER_SIGMA,
@@ -470,8 +470,8 @@ def handle_locked(args: argparse.Namespace) -> int:
     training has ended, one is held back until the run's files are written."""
     from glassnet.train.artifacts import locked_run_folders
 
-    if sys.stdout is None and not args.quiet:  # started with >&-: the summary failed after the training
-        raise ValueError("standard output is closed; give --quiet to train without the summary written there")
+    if not args.quiet:  # the summary failed after the training
+        refuse_closed_stdout("give --quiet to train without the summary written there")
     with StopSignals(), locked_run_folders():
         return handle(args)
 

@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import Array
-from glassnet._files import given_path
+from glassnet._files import dash_hint, given_path
 from glassnet.explain._api import MAX_STEPS, Explanation, _check_labels, _make_loss, explain
 from glassnet.losses import LOSSES, REDUCTIONS, Loss
 from glassnet.nn import Activation, Linear, Module, Sequential, get_activation
@@ -306,7 +306,7 @@ def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = Non
     if file.is_dir():
         raise IsADirectoryError(f"spec {str(file)!r} is a folder; expected a JSON file")
     if not file.exists():
-        raise FileNotFoundError(f"spec file {str(file)!r} not found")
+        raise FileNotFoundError(f"spec file {str(file)!r} not found{dash_hint(file)}")
     if file.is_char_device() or file.is_block_device():  # /dev/zero would be read without end
         raise ValueError(f"spec {str(file)!r} is a device; expected a JSON file")
     raw = file.read_bytes()  # a pipe (<(cat spec.json)) too, read once
