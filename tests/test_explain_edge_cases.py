@@ -301,11 +301,15 @@ def test_a_spec_given_as_a_pipe_is_read(tmp_path: Path, capsys: pytest.CaptureFi
     spec = Path(__file__).resolve().parents[1] / "examples" / "exercise.json"
     pipe = tmp_path / "spec.fifo"
     os.mkfifo(pipe)
-    writer = threading.Thread(target=lambda: pipe.write_bytes(spec.read_bytes()))
+    # a daemon: were the pipe never opened for reading (the fault this tests), its writer would
+    # block in open() and keep the test process from ending
+    writer = threading.Thread(target=lambda: pipe.write_bytes(spec.read_bytes()), daemon=True)
     writer.start()
     try:
         assert main(["explain", str(pipe), "--no-torch"]) == 0
     finally:
+        if writer.is_alive():  # release a writer still waiting for a reader, then let it end
+            os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))
         writer.join(timeout=10)
     assert "5. Verification" in capsys.readouterr().out
 
@@ -478,7 +482,7 @@ def test_the_figure_is_written_when_the_reader_of_the_text_has_left(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--lr", "0_5"], "--lr takes comma-separated numbers, got '0_5'"),
+        (["--lr", "0_5"], "--lr takes one number, got '0_5'"),
         (["--x", "1_2,3"], "--x takes comma-separated numbers, got '1_2,3'"),
         (["--steps", "1_0"], "argument --steps: expected a whole number, got '1_0'"),
         (["--digits", "1_0"], "argument --digits: expected a whole number, got '1_0'"),

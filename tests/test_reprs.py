@@ -184,8 +184,9 @@ def test_the_public_methods_the_review_named_have_docstrings(documented: Callabl
 
 
 def test_settings_in_a_list_and_float32_settings_are_written_plainly() -> None:
-    """A group's betas given as a list of NumPy numbers, a float32 rate: their own digits; the rate
-    as the float64 number the updates use (the float32 0.1's, as torch takes it)."""
+    """A group's betas given as a list of NumPy numbers, written as Python numbers (0.8, not
+    np.float64(0.8)); a float32 rate as the float64 number the updates use (the float32 0.1's,
+    as torch takes it)."""
     parameter = Parameter(np.zeros(2))
     group = {"params": [parameter], "betas": [np.float64(0.8), np.float64(0.9)], "lr": np.float32(0.1)}
     assert (

@@ -91,7 +91,8 @@ def _numbers(text: str | None, option: str) -> list[float] | None:
             raise ValueError(text)
         numbers = [float(part) for part in text.split(",")]
     except ValueError:
-        raise ValueError(f"{option} takes comma-separated numbers, got {text!r}") from None
+        what = "one number" if option == "--lr" else "comma-separated numbers"
+        raise ValueError(f"{option} takes {what}, got {text!r}") from None
     for part, number in zip(text.split(","), numbers, strict=True):
         if underflows(part, number):  # 1e-400 would be shown as 0, not the number typed
             raise ValueError(f"{option}: {part.strip()} is 0 in float64 (below 5e-324); give 0 if 0 is meant")
