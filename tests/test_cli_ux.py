@@ -749,3 +749,25 @@ def test_data_fetch_names_a_dest_it_cannot_make_before_downloading(
 def test_explain_of_a_dash_points_to_dev_stdin(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "-"]) == 2
     assert "- is not standard input here: give a file, or /dev/stdin for a pipe" in capsys.readouterr().err
+
+
+def test_data_fetch_names_the_cache_it_cannot_use_as_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --dest, a cache folder that links to nothing (or is a file) was blamed on --dest."""
+    cache = tmp_path / "xdg"
+    cache.mkdir()
+    (cache / "glassnet").symlink_to(tmp_path / "nowhere")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    url = (tmp_path / "never-read.zip").as_uri()
+    assert main(["data", "fetch", "airfoil", "--url", url, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"the cache folder {cache / 'glassnet'} (XDG_CACHE_HOME or ~/.cache) is a symbolic link" in err
+    assert "--dest " not in err.split(";")[0]
+    (cache / "glassnet").unlink()
+    (cache / "glassnet").write_text("x\n")
+    assert main(["data", "fetch", "airfoil", "--url", url, "--quiet"]) == 2
+    assert (
+        f"the cache folder {cache / 'glassnet'} (XDG_CACHE_HOME or ~/.cache) is a file"
+        in capsys.readouterr().err
+    )

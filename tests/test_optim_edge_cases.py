@@ -1133,3 +1133,16 @@ def test_a_masked_complex_gradient_is_refused_by_an_activation() -> None:
     sigmoid(np.array([[0.5, -1.0]]))
     with pytest.raises(TypeError, match=r"Sigmoid\.backward's dL/dy must be an array of numbers .* complex"):
         sigmoid.backward(np.ma.masked_array(np.full((1, 2), 1 + 2j), mask=False))
+
+
+def test_a_betas_list_edited_in_place_to_an_equal_numpy_number_is_noticed() -> None:
+    """The type check looked into tuples only: a list's item set to np.float32(0.5) stayed, and
+    the update computed in float32."""
+    p = Parameter(np.ones(3))
+    opt = optim.Adam([p], lr=0.01, betas=(0.5, 0.999))
+    opt.param_groups[0]["betas"] = [0.5, 0.999]
+    p.grad = np.ones(3)
+    opt.step()
+    opt.param_groups[0]["betas"][0] = np.float32(0.5)
+    opt.step()
+    assert all(type(beta) is float for beta in opt.param_groups[0]["betas"])

@@ -92,8 +92,14 @@ def handle_fetch(args: argparse.Namespace) -> int:
     check_url(args.url, "--url")
     timeout = parse_float(args.timeout, "--timeout", 0.0, MAX_TIMEOUT, low_open=True)
     folder = dest_folder(args.dest, "--dest")
-    # a link to nothing, or a file on the way: named before the download (mkdir's "File exists" after it)
-    refuse_unmakeable_folder(folder, f"--dest {folder}")
+    # a link to nothing, or a file on the way: named before the download (mkdir's "File exists"
+    # after it); without --dest the folder is the cache, named as such
+    where = (
+        f"--dest {folder}"
+        if args.dest is not None
+        else f"the cache folder {folder} (XDG_CACHE_HOME or ~/.cache)"
+    )
+    refuse_unmakeable_folder(folder, where)
     path, written = _fetch_airfoil(
         url=args.url, dest=args.dest, progress=not args.quiet, timeout=timeout, force=args.force
     )

@@ -178,6 +178,11 @@ def dest_folder(dest: str | os.PathLike[str] | None, name: str = "dest") -> Path
         except OSError as error:  # no home folder
             raise OSError(f"{error}, or give a folder with {option}") from None
     if folder.exists() and not folder.is_dir():
+        if dest is None:  # not an argument the caller gave: the cache, named as such
+            raise NotADirectoryError(
+                f"the cache folder {folder} (XDG_CACHE_HOME or ~/.cache) is a file; move it away, or "
+                f"give a folder with {option}"
+            )
         raise NotADirectoryError(f"{name} must be a folder, got the file {folder}")
     return folder
 

@@ -467,7 +467,9 @@ def _changed(group: dict[str, Any], checked: dict[str, Any]) -> bool:
                 continue
             if type(value) is not type(old) or bool(value != old):
                 return True
-            if type(value) is tuple and any(type(a) is not type(b) for a, b in zip(value, old, strict=True)):
+            if type(value) in (tuple, list) and any(
+                type(a) is not type(b) for a, b in zip(value, old, strict=True)
+            ):
                 return True
     except ValueError:  # "the truth value of an array with more than one element is ambiguous"
         return True
