@@ -456,8 +456,8 @@ def _check_float_array(
 def _changed(group: dict[str, Any], checked: dict[str, Any]) -> bool:
     """Whether ``group`` differs from the copy of it last checked: a setting of another value, or
     of another type (np.float32(0.01) set by hand in place of the float it equals, which the check
-    then makes a Python number again: left so, Adam's update computed in float32), in a tuple
-    too (betas). A NumPy array of several numbers counts as changed."""
+    then makes a Python number again: left so, Adam's update computed in float32), in a tuple or
+    list too (betas). A NumPy array of several numbers counts as changed."""
     if group.keys() != checked.keys():
         return True
     try:
@@ -467,8 +467,11 @@ def _changed(group: dict[str, Any], checked: dict[str, Any]) -> bool:
                 continue
             if type(value) is not type(old) or bool(value != old):
                 return True
-            if type(value) in (tuple, list) and any(
-                type(a) is not type(b) for a, b in zip(value, old, strict=True)
+            # the items' types too (betas); not the parameters', which step checks by identity
+            if (
+                key != "params"
+                and type(value) in (tuple, list)
+                and any(type(a) is not type(b) for a, b in zip(value, old, strict=True))
             ):
                 return True
     except ValueError:  # "the truth value of an array with more than one element is ambiguous"
