@@ -606,7 +606,8 @@ def refuse_unmakeable_folder(folder: Path, label: str) -> None:
 def load_resume(folder: str | os.PathLike[str]) -> Checkpoint:
     """The resume checkpoint of an interrupted run in ``folder``, its run description checked.
 
-    Inside :func:`locked_run_folders` the folder is locked first. Raises FileNotFoundError
+    Inside :func:`locked_run_folders` the folder is locked first. Raises NotADirectoryError
+    when ``folder`` is a file (the checkpoint itself, given for its folder), FileNotFoundError
     when there is nothing to resume and ValueError when the checkpoint holds no resume
     state or a run description (``info``) that glassnet did not write.
     """
