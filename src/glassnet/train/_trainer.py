@@ -682,6 +682,7 @@ class Trainer:
                 # resuming mid-epoch, the sums go on from those of the batches before the interruption
                 engine.begin_epoch(next(orders), sums[:3] if start_batch > 0 else None)
                 progress.start_epoch(engine, resume if epoch == first_epoch else None, start_batch)
+                diverging = False  # a stop came in this epoch once its loss was no longer finite
                 for batch in range(start_batch, n_batches):
                     lo = batch * batch_size
                     hi = min(n, lo + batch_size)
@@ -690,13 +691,14 @@ class Trainer:
                         value = engine.epoch_sums()[0] / (hi - lo)
                         if not math.isfinite(value):
                             raise ValueError(_overflow_at_start(value, config.dtype, rows.x, rows.y))
-                    if self._stop and batch + 1 < n_batches:
+                    if self._stop and not diverging and batch + 1 < n_batches:
                         sums = _epoch_sums(engine, hi)
                         if math.isfinite(sums[0]):
                             return snapshot(epoch, batch + 1, sums)
                         # diverged already: the epoch runs to its end, where an uninterrupted run
                         # reads it (its later batches may turn an inf loss to NaN, which the
-                        # message names), so that both end alike
+                        # message names), so that both end alike; its sums are not read again
+                        diverging = True
                 # Divergence is read once per epoch, with the sums: reading the loss of every
                 # batch would wait for the device after every step (the torch engine on CUDA).
                 # A diverged epoch ends with NaN weights: which weights are kept, see _diverged.
