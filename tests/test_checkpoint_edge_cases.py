@@ -708,3 +708,57 @@ def test_a_pipe_or_a_device_is_not_said_to_be_missing(kind: str, tmp_path: Path)
         ValueError, match=rf"^{path} is not a regular file \(a pipe or a device\); expected a checkpoint"
     ):
         load_checkpoint(path)
+
+
+# --- found by a review of the checkpoint format (2026-11-28, a later session) -----------------------
+
+
+def _small_checkpoint(tmp_path: Path, **fields: Any) -> tuple[Path, Any]:
+    from glassnet.checkpoint import Checkpoint, save_checkpoint
+    from glassnet.nn import MLP
+    from glassnet.spec import spec_of
+
+    model = MLP([2, 3, 1], activation="tanh", rng=np.random.default_rng(0))
+    checkpoint = Checkpoint(spec=spec_of(model), members=[model.state_dict()], **fields)
+    return save_checkpoint(tmp_path / "c.npz", checkpoint), checkpoint
+
+
+def test_an_info_that_holds_itself_is_named_when_saved(tmp_path: Path) -> None:
+    """A bare RecursionError from the JSON conversion."""
+    info: dict[str, Any] = {}
+    info["self"] = info
+    with pytest.raises(
+        TypeError, match=r"^checkpoint info must hold what a checkpoint stores .*: it holds itself"
+    ):
+        _small_checkpoint(tmp_path, info=info)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (
+            lambda meta: meta.update(version=2, member_activations=["relu"]),
+            r"member_activations \['relu'\] starts with 'relu', not the architecture's activation 'tanh'",
+        ),
+        (
+            lambda meta: meta.update(member_activations=["tanh"]),
+            r"member_activations \['tanh'\] in a version-1 checkpoint",
+        ),
+        (lambda meta: meta.update(n_members=True), r"n_members must be a positive integer, got True"),
+    ],
+    ids=["first-member", "version-1", "bool-count"],
+)
+def test_checkpoint_metadata_no_save_could_write_is_named(change: Any, match: str, tmp_path: Path) -> None:
+    """A first member's activation other than the architecture's was blamed on the configuration;
+    member_activations in a version-1 file was ignored; n_members true loaded as 1."""
+    from glassnet.checkpoint import load_checkpoint
+
+    path, _ = _small_checkpoint(tmp_path)
+
+    def edit(arrays: dict[str, Any], meta: dict[str, Any]) -> None:
+        change(meta)
+        reseal(arrays, meta)
+
+    rewrite_checkpoint(path, edit)
+    with pytest.raises(ValueError, match=match):
+        load_checkpoint(path)

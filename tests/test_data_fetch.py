@@ -671,3 +671,24 @@ def test_cli_fetch_into_the_cache_says_when_the_data_variable_wins(
     monkeypatch.delenv(DATA_ENV_VAR)
     assert main(["data", "fetch", "airfoil", "--url", f"{url}/a.zip", "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://[::1/x", "--url is not a valid URL (Invalid IPv6 URL), got 'http://[::1/x'"),
+        ("http://127.0.0.1:abc/x", "--url is not a valid URL (Port could not be cast"),
+        ("http://127.0.0.1:1/a b.zip", "--url must not hold spaces or control characters (a space as %20)"),
+        ("http://127.0.0.1:1/é.zip", "--url must be ASCII, with other characters percent-encoded"),
+    ],
+    ids=["ipv6", "port", "space", "not-ascii"],
+)
+def test_a_url_mistyped_is_named_by_the_option_before_any_download(
+    url: str, said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They were 'Invalid IPv6 URL' naming nothing, 'url must be ASCII' naming the library's
+    argument, or a download failure followed by advice for an offline machine (a later review)."""
+    assert main(["data", "fetch", "airfoil", "--url", url, "--dest", str(tmp_path / "d"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert said in err and "offline" not in err
+    assert not (tmp_path / "d").exists()

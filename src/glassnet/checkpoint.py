@@ -51,7 +51,7 @@ import numpy.typing as npt
 
 from glassnet import __version__
 from glassnet._checks import Array, shown
-from glassnet._files import atomic_write, finite_json, json_default
+from glassnet._files import atomic_write, check_storable, finite_json, json_default
 from glassnet.optim._adam import LEGACY_SCALED_MOMENTS, MOMENTS, held_name
 from glassnet.spec import MLPSpec, check_weights
 from glassnet.train import (
@@ -226,6 +226,9 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     _put(arrays, "preprocessor", checkpoint.preprocessor)
     _put(arrays, "history", history_arrays(checkpoint.history))
     _put(arrays, "arrays", checkpoint.arrays)
+    # named here: a dict that holds itself was a bare RecursionError from the JSON conversion
+    check_storable(checkpoint.info, "checkpoint info")
+    check_storable(checkpoint.metrics, "checkpoint metrics")
     meta: dict[str, Any] = {
         "format": FORMAT,
         "version": FORMAT_VERSION if several else 1,
@@ -602,7 +605,7 @@ def _assemble(
     configuration itself, when saving (else the one in ``meta``)."""
     spec = MLPSpec.from_dict(meta["spec"])
     n_members = meta["n_members"]
-    if not isinstance(n_members, int) or n_members < 1:
+    if isinstance(n_members, bool) or not isinstance(n_members, int) or n_members < 1:  # true is no count
         raise ValueError(f"checkpoint n_members must be a positive integer, got {shown(n_members)}")
     groups = _groups(arrays)
     members = []
@@ -663,12 +666,19 @@ def _assemble(
 def _member_activations(meta: dict[str, Any], spec: MLPSpec, n_members: int) -> tuple[str, ...]:
     """Each member's hidden activation: version 2's ``member_activations``, checked, or the
     spec's for every member (version 1)."""
-    if meta["version"] < 2:
-        return member_activations(spec, None, n_members)
     saved = meta.get("member_activations")
+    if meta["version"] < 2:
+        if saved is not None:  # version 2 added it: a version-1 file holding it is damaged
+            raise ValueError(f"damaged metadata: member_activations {shown(saved)} in a version-1 checkpoint")
+        return member_activations(spec, None, n_members)
     if not isinstance(saved, list) or not all(isinstance(name, str) for name in saved):
         raise ValueError(
             f"damaged metadata: member_activations must be a list of names, one per member, got {shown(saved)}"
+        )
+    if saved and saved[0] != spec.activation:  # the first member's is the architecture's
+        raise ValueError(
+            f"damaged metadata: member_activations {shown(saved)} starts with {saved[0]!r}, not the "
+            f"architecture's activation {spec.activation!r}"
         )
     try:
         return member_activations(spec, saved, n_members)

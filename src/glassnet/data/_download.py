@@ -135,7 +135,11 @@ def check_url(url: object, name: str = "url") -> None:
             f"; for that file: {shown(expand_user(url).absolute().as_uri())}" if isinstance(url, Path) else ""
         )
         raise TypeError(f"{name} must be a URL string (http, https or file), got {type(url).__name__}{hint}")
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # read to check it: a port that is no number raises here
+    except ValueError as error:  # "Invalid IPv6 URL", "Port could not be cast to integer value"
+        raise ValueError(f"{name} is not a valid URL ({error}), got {url!r}") from None
     if parts.scheme not in ("http", "https", "file"):
         raise ValueError(f"{name} must be an http, https or file URL, got {url!r}")
     if parts.scheme == "file" and (parts.netloc not in ("", "localhost") or not parts.path.startswith("/")):
@@ -149,6 +153,16 @@ def check_url(url: object, name: str = "url") -> None:
         )
     if parts.scheme in ("http", "https") and not parts.netloc:
         raise ValueError(f"{name} must name a server, {parts.scheme}://HOST/PATH, got {url!r}")
+    if parts.scheme in ("http", "https"):
+        # mistakes of typing, found before any network access (they were told to check the connection)
+        if any(char.isspace() or not char.isprintable() for char in url):
+            raise ValueError(
+                f"{name} must not hold spaces or control characters (a space as %20), got {url!r}"
+            )
+        if not url.isascii():  # http.client sends the path as ASCII (a file: URL takes any path)
+            raise ValueError(
+                f"{name} must be ASCII, with other characters percent-encoded (é as %C3%A9), got {url!r}"
+            )
 
 
 def check_timeout(timeout: object, name: str = "timeout") -> float:
