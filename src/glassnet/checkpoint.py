@@ -675,11 +675,6 @@ def _member_activations(meta: dict[str, Any], spec: MLPSpec, n_members: int) -> 
         raise ValueError(
             f"damaged metadata: member_activations must be a list of names, one per member, got {shown(saved)}"
         )
-    if saved and saved[0] != spec.activation:  # the first member's is the architecture's
-        raise ValueError(
-            f"damaged metadata: member_activations {shown(saved)} starts with {saved[0]!r}, not the "
-            f"architecture's activation {spec.activation!r}"
-        )
     try:
         return member_activations(spec, saved, n_members)
     except ValueError as error:
