@@ -374,6 +374,14 @@ def missing_folders(folder: Path) -> list[Path]:
     return list(itertools.takewhile(lambda path: not path.exists(), (folder, *folder.parents)))
 
 
+def nearest_existing(folder: Path) -> Path:
+    """``folder``, or the deepest of its parents that exists: what ``folder.mkdir(parents=True)``
+    makes its folders in, which fails with a bare "File exists" or "Not a directory" where it is
+    a file."""
+    missing = missing_folders(folder)
+    return folder.parents[len(missing) - 1] if missing else folder
+
+
 def refuse_overwrite(path: str | os.PathLike[str], *, force: bool, option: str) -> Path:
     """``path`` (``~`` expanded) if it may be written: absent, or ``force``; else FileExistsError
     naming ``option``.

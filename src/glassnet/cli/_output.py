@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from glassnet._files import missing_folders, raw_name, shell_word
+from glassnet._files import nearest_existing, raw_name, shell_word
 
 
 def write_message(text: str, stream: Any) -> None:
@@ -52,9 +52,9 @@ def refuse_missing_folder(target: Path, option: str) -> None:
     """The folder a file ``option`` names is written into must exist: NotADirectoryError naming the
     file on its way (``-o afile/x.md`` said the folder 'afile' did not exist), FileNotFoundError
     naming the first folder missing; checked before anything is written."""
-    missing = missing_folders(target.parent)
-    existing = target.parent.parents[len(missing) - 1] if missing else target.parent
+    existing = nearest_existing(target.parent)
     if existing.exists() and not existing.is_dir():
         raise NotADirectoryError(f"{option} {target}: {existing} is not a folder")
-    if missing:
-        raise FileNotFoundError(f"{option} {target}: folder {str(missing[-1])!r} does not exist")
+    if existing != target.parent:  # the first folder missing on the way down from it
+        missing = existing / target.parent.relative_to(existing).parts[0]
+        raise FileNotFoundError(f"{option} {target}: folder {str(missing)!r} does not exist")

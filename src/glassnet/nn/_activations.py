@@ -61,22 +61,17 @@ class Activation(Module):
         return grad_out * self.derivative(z)
 
     def _checked(self, grad_out: Any, kept: Array | None) -> tuple[Array, Array]:
-        """The slow path of a backward: (dL/dy as an array of its numbers, ``kept``), checked by
-        :meth:`_checked_kept`. An array, since np.matrix's * is a matrix product (wrong numbers,
-        silently) and a torch tensor's product would be a tensor; a masked array as it is, whose
-        product keeps its mask for the Linear layer before, which refuses masked values; a tensor
-        that requires grad, and what is not real numbers, refused (TypeError: complex ones went on
-        to the layer before, which wrote its weight gradient without their imaginary parts)."""
-        kept = self._checked_kept(grad_out, kept)
-        if isinstance(grad_out, np.ma.MaskedArray) and grad_out.dtype.kind in "biuf":  # real numbers
-            return grad_out, kept
-        return as_float_array(grad_out, name=f"{type(self).__name__}.backward's dL/dy", finite=False), kept
+        """The slow path of a backward, once its quick test (:func:`_as_it_is`) fails: (dL/dy as
+        an array of its numbers, ``kept``, what forward kept for backward).
 
-    def _checked_kept(self, grad_out: Array, kept: Array | None) -> Array:
-        """``kept`` (what forward kept for backward), checked against dL/dy: RuntimeError when None
-        (no forward yet); ValueError unless dL/dy has the shape of the last forward's output, which
-        the product would broadcast an (N,) or (N, 1) gradient against into wrong numbers, silently.
-        Called only once the backward's quick test (:func:`_as_it_is`) fails, by :meth:`_checked`."""
+        RuntimeError when ``kept`` is None (no forward yet); ValueError unless dL/dy has the
+        shape of the last forward's output, which the product would broadcast an (N,) or (N, 1)
+        gradient against into wrong numbers, silently. dL/dy is made an array, since np.matrix's
+        * is a matrix product (wrong numbers, silently) and a torch tensor's product would be a
+        tensor; a masked array is kept as it is, whose product keeps its mask for the Linear
+        layer before, which refuses masked values; a tensor that requires grad, and what is not
+        real numbers, are refused (TypeError: complex ones went on to the layer before, which
+        wrote its weight gradient without their imaginary parts)."""
         if kept is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
         if np.shape(grad_out) != kept.shape:
@@ -84,7 +79,9 @@ class Activation(Module):
                 f"{type(self).__name__}.backward expects dL/dy of shape {kept.shape}, the shape of "
                 f"its last forward's output, got shape {np.shape(grad_out)}"
             )
-        return kept  # of dL/dy's shape: _checked makes an array of its numbers, or refuses them
+        if isinstance(grad_out, np.ma.MaskedArray) and grad_out.dtype.kind in "biuf":  # real numbers
+            return grad_out, kept
+        return as_float_array(grad_out, name=f"{type(self).__name__}.backward's dL/dy", finite=False), kept
 
 
 class Identity(Activation):

@@ -89,11 +89,9 @@ class Linear(Module):
     ) -> None:
         self.in_features = positive_int(in_features, "Linear in_features")
         self.out_features = positive_int(out_features, "Linear out_features")
-        if rng is not None and not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-        weight, bias = init_linear(
-            self.in_features, self.out_features, init, rng or np.random.default_rng(), dtype
-        )
+        # init_linear checks rng (a Generator) with the other arguments
+        generator = rng if rng is not None else np.random.default_rng()
+        weight, bias = init_linear(self.in_features, self.out_features, init, generator, dtype)
         self.weight = Parameter(weight)
         self.bias = Parameter(bias)
         self._x: Array | None = None

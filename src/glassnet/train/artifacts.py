@@ -34,6 +34,7 @@ from glassnet._files import (
     finite_json,
     folder_lock,
     missing_folders,
+    nearest_existing,
     os_error_text,
     raw_name,
     shell_word,
@@ -597,7 +598,7 @@ def refuse_unmakeable_folder(folder: Path, label: str) -> None:
                 f"{where} is a symbolic link to {os.readlink(path)}, which does not exist; "
                 "make that folder first, or give another one"
             )
-    existing = folder.parents[len(missing) - 1] if missing else folder
+    existing = nearest_existing(folder)
     if existing.exists() and not existing.is_dir():
         where = label if existing == folder else f"{label}: {existing}"
         raise ValueError(f"{where} exists and is not a folder")
