@@ -14,7 +14,7 @@ import pytest
 
 from conftest import shared_airfoil
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from glassnet.data import load_airfoil
+from glassnet.data import FEATURE_NAMES, FEATURE_UNITS, Dataset, load_airfoil
 from glassnet.spec import MLPSpec, build_mlp
 from glassnet.train import (
     AIRFOIL_FOURIER_SIGMA,
@@ -24,9 +24,13 @@ from glassnet.train import (
     TrainConfig,
     Trainer,
     TrainResult,
+    class_probability,
     evaluate_parts,
     fit,
+    model_parts,
     moons_data,
+    predict_raw,
+    target_scale,
     train_airfoil,
     train_dataset,
     train_moons,
@@ -450,8 +454,6 @@ def test_train_moons_takes_the_settings_its_saved_run_is_read_back_with(
 def test_train_airfoil_refuses_a_magnitude_that_is_not_positive(column: int, value: float) -> None:
     """load_airfoil and predict refuse a frequency, chord, velocity or thickness <= 0; a Dataset
     built in memory trained on them (the log columns aside), and predict refused its own rows."""
-    from glassnet.data import FEATURE_NAMES, FEATURE_UNITS, Dataset
-
     x = np.array([[800.0, 0.0, 0.3, 71.3, 0.002]] * 20) * np.linspace(1.0, 2.0, 20)[:, None]
     x[7, column] = value
     data = Dataset(x, np.linspace(100, 120, 20), FEATURE_NAMES, FEATURE_UNITS, "spl", "dB", None)
@@ -463,8 +465,6 @@ def test_train_airfoil_refuses_a_magnitude_that_is_not_positive(column: int, val
 
 def test_a_dataset_takes_lists_as_float64_arrays_and_refuses_what_is_not_numbers() -> None:
     """Lists failed with "'list' object has no attribute 'ndim'"."""
-    from glassnet.data import FEATURE_NAMES, FEATURE_UNITS, Dataset
-
     data = Dataset([[1, 2, 3, 4, 5]], [1], FEATURE_NAMES, FEATURE_UNITS, "spl", "dB", None)
     assert data.X.dtype == data.y.dtype == np.float64 and data.X.shape == (1, 5)
     with pytest.raises(TypeError, match=r"^Dataset y must be an array of numbers .* complex"):
@@ -551,3 +551,157 @@ def test_validation_rows_whose_loss_overflows_are_refused_before_any_training(
     ):
         trainer.run()
     assert epochs == []
+
+
+@pytest.mark.parametrize("refit", [False, True], ids=["one-pass", "refit"])
+def test_a_trainer_keeps_its_own_rows_when_the_callers_arrays_change_before_run(refit: bool) -> None:
+    """A float64 array was kept as the caller's own, while the R² denominator and the refit rows
+    were taken from it at construction: scaled in place before run(), the run mixed both."""
+    x, y = _regression_rows(60)
+    config = SMALL.replace(refit=refit, epochs=2)
+    val = (x[:10].copy(), y[:10].copy()) if refit else (None, None)
+    changed_x, changed_y = x.copy(), y.copy()
+    trainer = Trainer(config, changed_x, changed_y, *val)
+    changed_x *= 10.0
+    changed_y *= 10.0
+    result = trainer.run()
+    untouched = Trainer(config, x, y, *val).run()
+    assert result.history == untouched.history
+    for kept, expected in zip(result.weights, untouched.weights, strict=True):
+        for name, weight in expected.items():
+            np.testing.assert_array_equal(kept[name], weight)
+
+
+@pytest.mark.parametrize(
+    ("callback", "match"),
+    [
+        (5, "callback must be a function callback\\(trainer, record\\) or None, got 5"),
+        (lambda record: None, "callback is called as callback\\(trainer, record\\) .* cannot be"),
+    ],
+    ids=["not-callable", "one-argument"],
+)
+def test_a_trainer_refuses_a_callback_it_cannot_call_before_training(callback: Any, match: str) -> None:
+    """Both were a bare TypeError after the first epoch had trained."""
+    x, y = _regression_rows()
+    with pytest.raises(TypeError, match=match):
+        Trainer(SMALL, x, y, callback=callback)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "match"),
+    [
+        (
+            ("abcde", FEATURE_UNITS, "spl", "dB", None),
+            TypeError,
+            "feature_names must be a tuple of strings.*'abcde'",
+        ),
+        (
+            (FEATURE_NAMES, (None,) * 5, "spl", "dB", None),
+            TypeError,
+            "feature_units must be a tuple of strings",
+        ),
+        ((FEATURE_NAMES, FEATURE_UNITS, 7, "dB", None), TypeError, "target_name must be a string, got 7"),
+        (
+            (FEATURE_NAMES, FEATURE_UNITS, "spl", None, None),
+            TypeError,
+            "target_unit must be a string, got None",
+        ),
+        (
+            (FEATURE_NAMES, FEATURE_UNITS, "spl", "dB", 3.5),
+            TypeError,
+            "source must be a path or None, got 3.5",
+        ),
+    ],
+    ids=["names-string", "units-none", "target-name", "target-unit", "source"],
+)
+def test_a_dataset_refuses_names_units_and_sources_of_other_types(
+    arguments: tuple[Any, ...], error: type[Exception], match: str
+) -> None:
+    """A string of five characters was taken as five feature names; a source of 3.5 failed in
+    train_airfoil's os.path.abspath."""
+    with pytest.raises(error, match=match):
+        Dataset(np.zeros((3, 5)), np.zeros(3), *arguments)
+
+
+def test_a_dataset_takes_a_list_of_names_and_a_string_source() -> None:
+    data = Dataset(np.zeros((3, 5)), np.zeros(3), list(FEATURE_NAMES), FEATURE_UNITS, "spl", "dB", "a.csv")
+    assert data.feature_names == FEATURE_NAMES
+    assert data.source == Path("a.csv")
+
+
+def _tiny_run() -> Any:
+    x, y = _regression_rows(40)
+    return train_dataset("own", x, y, SMALL.replace(epochs=1), split=SplitSettings())
+
+
+def test_predict_raw_without_preprocessing_checks_its_rows_as_the_ensemble_does() -> None:
+    """np.asarray parsed strings and read the number under a mask."""
+    run = _tiny_run()
+    ensemble = run.ensemble()
+    with pytest.raises(TypeError, match="strings"):
+        predict_raw(ensemble, None, [["1.5", "2"]])
+    masked = np.ma.array([[1.5, 2.0], [1e6, 3.0]], mask=[[0, 0], [1, 0]])
+    with pytest.raises((TypeError, ValueError), match="mask"):
+        predict_raw(ensemble, None, masked)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (
+            lambda run: model_parts(run.split, refit=True),
+            TypeError,
+            "model_parts takes the parts as a mapping",
+        ),
+        (
+            lambda run: evaluate_parts(run.ensemble(), run.preprocessor, run.X, run.y, run.split, loss="mse"),
+            TypeError,
+            r"evaluate_parts takes the parts as a mapping .* got Split",
+        ),
+        (
+            lambda run: evaluate_parts(
+                run.ensemble(), run.preprocessor, run.X, run.y[:5], run.parts(), loss="mse"
+            ),
+            ValueError,
+            r"evaluate_parts needs a target per row of x \(40\), got 5",
+        ),
+        (lambda run: target_scale(run.preprocessor.y_scaler), TypeError, "target_scale takes a Preprocessor"),
+    ],
+    ids=["model-parts-split", "evaluate-parts-split", "evaluate-parts-short-y", "target-scale-scaler"],
+)
+def test_the_parts_helpers_name_arguments_of_the_wrong_kind(
+    call: Any, error: type[Exception], match: str
+) -> None:
+    """Each was an AttributeError or IndexError naming none of the arguments."""
+    with pytest.raises(error, match=match):
+        call(_tiny_run())
+
+
+def test_evaluate_parts_takes_a_list_of_targets() -> None:
+    run = _tiny_run()
+    parts = run.parts()
+    listed = evaluate_parts(run.ensemble(), run.preprocessor, run.X, list(run.y), parts, loss="mse")
+    assert listed == evaluate_parts(run.ensemble(), run.preprocessor, run.X, run.y, parts, loss="mse")
+
+
+@pytest.mark.parametrize(
+    ("output", "activation", "error", "match"),
+    [
+        (["0.7", "3"], None, TypeError, "strings"),
+        (None, None, TypeError, "class_probability output"),
+        (np.array([1 + 5j]), None, TypeError, "complex"),
+        ([1.5, -2.0], "sigmoid", ValueError, r"takes probabilities in \[0, 1\], got 1.5 at index \(0,\)"),
+    ],
+    ids=["strings", "none", "complex", "sigmoid-outside"],
+)
+def test_class_probability_refuses_what_is_no_output_of_a_classifier(
+    output: Any, activation: str | None, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        class_probability(output, activation)
+
+
+def test_class_probability_keeps_nan_and_reads_logits() -> None:
+    probability = class_probability([0.0, np.nan, 800.0], None)
+    np.testing.assert_array_equal(probability, [0.5, np.nan, 1.0])
+    np.testing.assert_array_equal(class_probability([0.0, 1.0, np.nan], "sigmoid"), [0.0, 1.0, np.nan])

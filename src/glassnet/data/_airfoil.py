@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_float_array
+from glassnet._checks import as_float_array, shown
 from glassnet._files import dash_hint, expand_user
 from glassnet.data._errors import DataFormatError, DataWarning
 from glassnet.data._table import (
@@ -147,6 +147,25 @@ class Dataset:
             object.__setattr__(self, name, array)
         if self.X.ndim != 2 or self.y.ndim != 1 or self.X.shape[0] != self.y.shape[0]:
             raise ValueError(f"Dataset needs X (N, d) and y (N,), got X {self.X.shape} and y {self.y.shape}")
+        # the names as the annotations say: a string was taken as its characters, one per column
+        for name in ("feature_names", "feature_units"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, str | bytes)
+                or not isinstance(value, Sequence)
+                or not all(isinstance(item, str) for item in value)
+            ):
+                raise TypeError(
+                    f"Dataset {name} must be a tuple of strings, one per feature column, got {shown(value)}"
+                )
+            object.__setattr__(self, name, tuple(value))
+        for name in ("target_name", "target_unit"):
+            if not isinstance(getattr(self, name), str):
+                raise TypeError(f"Dataset {name} must be a string, got {shown(getattr(self, name))}")
+        if self.source is not None:
+            if not isinstance(self.source, str | os.PathLike):
+                raise TypeError(f"Dataset source must be a path or None, got {shown(self.source)}")
+            object.__setattr__(self, "source", Path(self.source))
         if not len(self.feature_names) == len(self.feature_units) == self.X.shape[1]:
             raise ValueError(
                 f"Dataset needs one name and one unit per feature column ({self.X.shape[1]}), got "

@@ -104,10 +104,18 @@ def decision_threshold(output_activation: str | None) -> float:
 
 def class_probability(output: npt.ArrayLike, output_activation: str | None) -> Array:
     """P(class 1) from a binary classifier's output: ŷ itself for a probability (sigmoid
-    output), σ(ŷ) = 1 / (1 + e^(−ŷ)) for a logit. Same shape as ``output``, float64."""
+    output), σ(ŷ) = 1 / (1 + e^(−ŷ)) for a logit. Same shape as ``output``, float64; NaN stays
+    NaN. A sigmoid output outside [0, 1] is no probability: ValueError."""
     sigmoid = _output_activation(output_activation) == "sigmoid"
-    y = np.asarray(output, dtype=np.float64)
+    y = as_float_array(output, name="class_probability output", dtype=np.dtype(np.float64), finite=False)
     if sigmoid:
+        outside = (y < 0.0) | (y > 1.0)
+        if outside.any():
+            index = tuple(int(i) for i in np.argwhere(outside)[0])
+            raise ValueError(
+                "class_probability of a sigmoid output takes probabilities in [0, 1], "
+                f"got {y[index]} at index {index}"
+            )
         return y.copy()  # a new array, never the caller's own
     with np.errstate(over="ignore", under="ignore"):
         probability: Array = 1.0 / (1.0 + np.exp(-np.clip(y, -700.0, 700.0)))

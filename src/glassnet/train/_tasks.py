@@ -146,11 +146,9 @@ def predict_raw(ensemble: Ensemble, preprocessor: Preprocessor | None, x: npt.Ar
         )
     # in the model's dtype's range: a float32 member would refuse a scaled value beyond its own,
     # naming neither the row's value nor its column
-    features = (
-        preprocessor.transform_x(x, ensemble.spec.dtype)
-        if preprocessor is not None
-        else np.asarray(x, dtype=np.float64)
-    )
+    # (without one, x as given: Ensemble.predict checks it, where np.asarray parsed strings and
+    # read the numbers under a mask)
+    features = preprocessor.transform_x(x, ensemble.spec.dtype) if preprocessor is not None else x
     output = ensemble.predict(features)[:, 0]  # (N,)
     if preprocessor is not None and preprocessor.scale_y:
         # an output that overflowed (a float32 model far outside its training rows) stays ±inf or
@@ -187,7 +185,11 @@ def evaluate_parts(
     RMSE/MAE/R² in the target's units for a regression loss, else accuracy (as the run's own
     metrics, :func:`run_metrics`)."""
     _check_model_and_preprocessing(ensemble, preprocessor, "evaluate_parts")
+    _check_parts(parts, "evaluate_parts")
     prediction = predict_raw(ensemble, preprocessor, x)  # (N,)
+    y = as_float_array(y, name="evaluate_parts y", dtype=np.dtype(np.float64), ndim=1, finite=False)
+    if len(y) != len(prediction):
+        raise ValueError(f"evaluate_parts needs a target per row of x ({len(prediction)}), got {len(y)}")
     predicted = {name: prediction[rows] for name, rows in parts.items()}
     return _measured(predicted, y, parts, loss=loss, output_activation=ensemble.spec.output_activation)
 
@@ -226,6 +228,10 @@ def target_scale(preprocessor: Preprocessor) -> float:
     """How many target units one model unit is worth: σ_y, which the target was divided by
     (1 when it was not scaled). Read from the scaler, not as inverse(1) − inverse(0), which
     loses σ_y's digits to μ_y when |μ_y| ≫ σ_y."""
+    if not isinstance(preprocessor, Preprocessor):
+        raise TypeError(
+            f"target_scale takes a Preprocessor (run.preprocessor), got {type(preprocessor).__name__}"
+        )
     scale = preprocessor.y_scaler.scale_
     if scale is None:
         raise ValueError("target_scale needs a fitted Preprocessor")
@@ -430,9 +436,19 @@ def part_predictions(
 def model_parts(parts: Mapping[str, npt.NDArray[Any]], *, refit: bool) -> dict[str, npt.NDArray[Any]]:
     """The parts to measure a kept model on: a refit model was trained on the training and
     validation rows, so its "train" covers both and it has no "val" of its own."""
+    _check_parts(parts, "model_parts")
     if not refit or len(parts.get("val", ())) == 0:
         return dict(parts)
     return {"train": np.concatenate([parts["train"], parts["val"]]), "test": parts["test"]}
+
+
+def _check_parts(parts: object, caller: str) -> None:
+    """TypeError unless ``parts`` is a mapping of part names to row indices (a Split is not one)."""
+    if not isinstance(parts, Mapping):
+        raise TypeError(
+            f"{caller} takes the parts as a mapping of names to row indices (split.to_state() or "
+            f"run.parts()), got {type(parts).__name__}"
+        )
 
 
 def _check_config(config: object, caller: str, *, optional: bool = True) -> None:

@@ -27,6 +27,7 @@ interrupted run resumes in either pass.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import sys
 import time
@@ -369,6 +370,7 @@ class Trainer:
             scale = scale[()]  # its number, refused below if it is none
         self.target_scale = finite_float(scale, "target_scale", minimum=0.0, strict=True)
         self.progress = progress
+        _check_callback(callback)  # else a TypeError after the first epoch's training
         self.callback = callback
         self.handle_sigint = handle_sigint
         self.spec = MLPSpec(  # member 0's; member_spec(m) is member m's
@@ -996,9 +998,13 @@ def _check_labels(loss: Loss, labels: Array, what: str) -> None:
 
 
 def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str, dtype: str = "float64") -> tuple[Array, Array]:
-    """(X, y) as finite float64, y as (N, outputs); values must fit ``dtype``, the training dtype."""
+    """(X, y) as finite float64, y as (N, outputs), copies of the caller's arrays; values must
+    fit ``dtype``, the training dtype."""
     features = as_float_array(x, name=f"{what} inputs", dtype=np.dtype(np.float64), ndim=2)
     target = as_float_array(y, name=f"{what} targets", dtype=np.dtype(np.float64))
+    # the Trainer's own rows: a float64 array comes back as it is, and the caller may change it
+    # between Trainer() and run(), after the R² denominator and the refit rows were taken from it
+    features, target = _own(features, x), _own(target, y)
     if target.ndim == 1:
         target = target.reshape(-1, 1)  # (N,) -> (N, 1)
     if target.ndim != 2:
@@ -1020,6 +1026,31 @@ def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str, dtype: str = "float
                 f"{overflow_advice(dtype, learning_rate=False)}"
             )
     return features, target
+
+
+def _check_callback(callback: object) -> None:
+    """TypeError unless ``callback`` is None or can be called as callback(trainer, record)."""
+    if callback is None:
+        return
+    if not callable(callback):
+        raise TypeError(
+            f"callback must be a function callback(trainer, record) or None, got {shown(callback)}"
+        )
+    try:
+        inspect.signature(callback).bind(None, None)
+    except TypeError as error:
+        raise TypeError(
+            f"callback is called as callback(trainer, record) after every epoch, and {shown(callback)} "
+            f"cannot be: {error}"
+        ) from None
+    except ValueError:  # no signature to read (some built-ins): called as it is
+        pass
+
+
+def _own(array: Array, given: object) -> Array:
+    """``array``, copied unless it is a new array of its own, converted from ``given`` (a list,
+    another dtype); a view may be of the caller's memory (a tensor's, through the array protocol)."""
+    return array if array.flags.owndata and array is not given else array.copy()
 
 
 def _learning_rates(config: TrainConfig) -> Callable[[int], float]:
