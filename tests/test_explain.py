@@ -950,6 +950,18 @@ def test_bce_at_one_skips_finite_differences_and_says_it_clips() -> None:
     e.to_markdown(), e.to_latex()  # every format renders
 
 
+def test_a_weight_too_large_for_the_step_skips_finite_differences_and_says_why() -> None:
+    """θ ± ε rounds to θ at θ = 1e12: gradcheck refuses the step, and explain says so, not that
+    the step left the loss's domain."""
+    model = Sequential(Linear(1, 1, rng=np.random.default_rng(0)))
+    model.load_state_dict({"0.weight": [[0.5]], "0.bias": [1e12]})
+    e = explain(model, [1.0], 1e12, loss="mse", all_params=True, check_torch=False)
+    assert e.param("w11^1").numeric is None
+    text = " ".join(e.to_text().split())
+    assert "Finite-difference check skipped: a step of ε = 1e-06 is below a weight's rounding" in text
+    assert "leaves the loss's domain" not in text
+
+
 def _sigmoid_output(weight: list[list[float]]) -> Sequential:
     model = Sequential(Linear(len(weight[0]), len(weight)), Sigmoid())
     model[0].weight.data[...], model[0].bias.data[...] = weight, 0.0

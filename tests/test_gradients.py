@@ -160,6 +160,44 @@ def test_gradcheck_passes_a_correct_backward_under_a_large_loss(scale: float) ->
     assert not gradcheck(broken, MSELoss(), x, y, check_input=True).ok
 
 
+def test_gradcheck_divides_by_the_step_a_large_parameter_takes() -> None:
+    """b = 1e10 ± 1e-6 rounds to a step of 3.8e-6, not 2e-6: the finite difference of a correct
+    dL/db = 2 read 3.81, a MISMATCH."""
+    model = Sequential(Linear(1, 1, rng=np.random.default_rng(0)))
+    model[0].weight.data[...] = 0.5
+    model[0].bias.data[...] = 1e10
+    report = gradcheck(model, MSELoss(), np.array([[2.0]]), np.array([1e10]))  # residual 1
+    assert report.ok, str(report)
+    np.testing.assert_array_equal(report["0.bias"].numeric, [2.0])
+
+
+def test_gradcheck_refuses_an_eps_below_a_parameters_rounding() -> None:
+    model = Sequential(Linear(1, 1, rng=np.random.default_rng(0)))
+    model[0].bias.data[...] = 1e12
+    with pytest.raises(ValueError, match=r"eps=1e-06 is below the rounding of 0.bias\[0\] = 1e\+12"):
+        gradcheck(model, MSELoss(), np.array([[2.0]]), np.array([1e12]))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_gradcheck_passes_a_correct_backward_with_large_outputs(seed: int) -> None:
+    """An unscaled target of 3e5 (the output bias there): rounding ŷ to its spacing moves L by
+    more than rounding L does, and half of these seeds reported a correct backward as a
+    MISMATCH. A backward wrong by 1 % still fails."""
+    rng = np.random.default_rng(seed)
+    model = MLP([3, 4, 1], activation="tanh", rng=rng)
+    model[-1].bias.data[...] = 3e5
+    x, y = rng.normal(size=(8, 3)), 3e5 + rng.normal(size=8) * 1e4
+    report = gradcheck(model, MSELoss(), x, y)
+    assert report.ok, str(report)
+
+    class OffByOnePercent(Tanh):
+        def derivative(self, z: np.ndarray) -> np.ndarray:
+            return 1.01 * super().derivative(z)
+
+    broken = Sequential(model[0], OffByOnePercent(), model[2])
+    assert not gradcheck(broken, MSELoss(), x, y).ok
+
+
 def test_gradcheck_reports_a_nan_gradient() -> None:
     # |a − n| > tol is False for a NaN a: a backward that gave NaN passed, "all ok"
     class NaNLinear(Linear):

@@ -18,8 +18,9 @@ from glassnet.losses import Loss
 from glassnet.nn import Module
 
 FLOAT64_EPS = float(np.finfo(np.float64).eps)  # u, the spacing of float64 next to 1
-# How many units of |L| the rounding of a forward pass and loss may leave in L: a few ulp per
-# operation, of which a central difference sees the two evaluations' (gradcheck's docstring)
+# How many units of |L| (and of Σ |ŷ| |dL/dŷ|) the rounding of a forward pass and loss may leave
+# in L: a few ulp per operation, of which a central difference sees the two evaluations'
+# (gradcheck's docstring)
 ROUNDOFF_UNITS = 8
 
 __all__ = [
@@ -27,6 +28,10 @@ __all__ = [
     "GradientComparison",
     "gradcheck",
 ]
+
+
+class StepBelowRounding(ValueError):
+    """gradcheck's ε leaves a coordinate as it is (θ ± ε rounds to θ): no finite difference."""
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,19 @@ def gradcheck(
     model, so the model itself is never changed and a float32 model is checked in float64.
     With ``check_input`` the gradient with respect to x is compared too (named ``"input"``).
 
-    aᵢ passes when |aᵢ − nᵢ| ≤ atol + rtol |nᵢ| + rᵢ, where rᵢ = 8 u max |L(θ ± ε eᵢ)| / ε
-    (u = 2.2e-16) bounds what rounding L leaves in nᵢ: with a loss of 1e6 and ε = 1e-6 it is
-    about 1e-3, far above rtol and atol, where a correct backward would otherwise fail; with a
-    loss near 1 it is about 1e-9, below atol. So atol = rtol = 0 still allows rᵢ: finite
-    differences tell nothing finer (the report's errors are the plain |aᵢ − nᵢ|).
+    The difference is divided by the step θᵢ takes, (θᵢ + ε) − (θᵢ − ε) as float64 rounds
+    them, which is 2ε only for |θᵢ| up to about ε / u (at θᵢ = 1e10 and ε = 1e-6 it is 3.8e-6);
+    an ε below θᵢ's rounding, which leaves θᵢ as it is, is refused (ValueError).
+
+    aᵢ passes when |aᵢ − nᵢ| ≤ atol + rtol |nᵢ| + rᵢ, where
+    rᵢ = 8 u (max |L(θ ± ε eᵢ)| + Σₙ |ŷₙ| |∂L/∂ŷₙ|) / hᵢ (u = 2.2e-16, hᵢ half the step, ε
+    as a rule) bounds what rounding leaves in nᵢ: rounding L itself, and rounding each output ŷₙ
+    to its own spacing, which moves L by up to u |ŷₙ| |∂L/∂ŷₙ| (large when ŷ is, as with an
+    unscaled target of 3e5). With a loss of 1e6 and ε = 1e-6 it is about 1e-3, far above rtol
+    and atol, where a correct backward would otherwise fail; with a loss and outputs near 1 it
+    is about 1e-9, below atol. So atol = rtol = 0 still allows rᵢ: finite differences tell
+    nothing finer (the report's errors are the plain |aᵢ − nᵢ|). Rounding inside the hidden
+    layers is not counted: on activations far larger than the outputs, scale the inputs.
 
     Shapes: x (N, in), y as the loss expects (the model's output shape, or (N,)).
     Cost: 2 forward passes per parameter element (and per input element): small models.
@@ -136,8 +149,12 @@ def gradcheck(
     y64 = as_float_array(y, name="gradcheck y", dtype=np.dtype(np.float64))
 
     checked.zero_grad()
-    loss(checked(x64), y64)
-    grad_input = checked.backward(loss.backward())
+    prediction = checked(x64)
+    loss(prediction, y64)
+    grad_prediction = loss.backward()
+    grad_input = checked.backward(grad_prediction)
+    # what rounding ŷ to u |ŷ| may move L by: Σ |ŷ| |dL/dŷ| u (the second part of rᵢ)
+    output_rounding = float(np.sum(np.abs(prediction) * np.abs(grad_prediction)))
     analytic = {name: parameter.grad.copy() for name, parameter in checked.named_parameters()}
 
     def loss_value() -> float:
@@ -164,13 +181,22 @@ def gradcheck(
         # C-contiguous (Fortran order, a strided view), which the model would never see
         for i in np.ndindex(values.shape):
             original = values[i]
-            values[i] = original + eps
+            up, down = original + eps, original - eps
+            # the step taken, not 2ε: θ ± ε rounds to θ's own spacing (1.9e-6 at θ = 1e10, ε = 1e-6)
+            half_step = (float(up) - float(down)) / 2.0
+            if half_step == 0.0:
+                raise StepBelowRounding(
+                    f"gradcheck eps={eps:g} is below the rounding of {name}{list(i)} = {float(original):g}: "
+                    "θ ± eps is θ itself; give a larger eps"
+                )
+            values[i] = up
             plus = loss_value()
-            values[i] = original - eps
+            values[i] = down
             minus = loss_value()
             values[i] = original
-            numeric[i] = (plus - minus) / (2.0 * eps)
-            roundoff[i] = ROUNDOFF_UNITS * FLOAT64_EPS * max(abs(plus), abs(minus)) / eps
+            numeric[i] = (plus - minus) / (2.0 * half_step)
+            rounding = max(abs(plus), abs(minus)) + output_rounding
+            roundoff[i] = ROUNDOFF_UNITS * FLOAT64_EPS * rounding / half_step
         comparisons.append(_compare(name, analytic[name], numeric, rtol=rtol, atol=atol, roundoff=roundoff))
     return GradcheckReport(comparisons, eps)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from glassnet._checks import Array, as_float_array
-from glassnet._gradcheck import gradcheck
+from glassnet._gradcheck import StepBelowRounding, gradcheck
 from glassnet.explain._notation import Notation, ParamRef, all_params
 from glassnet.explain._torch import torch_gradients
 from glassnet.losses import LogisticLoss, Loss
@@ -456,6 +456,8 @@ def derive(
     try:
         numeric_report = gradcheck(net.model, loss, x[None, :], y[None, :], eps=fd_eps)
         numeric = {c.name: c.numeric for c in numeric_report.comparisons}
+    except StepBelowRounding as error:  # a weight so large that θ ± ε is θ
+        fd_note = f"a step of ε = {fd_eps:g} is below a weight's rounding ({error})"
     except ValueError as error:  # e.g. BCE at ŷ = 1: ŷ + ε is no probability
         fd_note = f"a step of ε = {fd_eps:g} leaves the loss's domain ({error})"
 

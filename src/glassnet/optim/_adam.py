@@ -418,6 +418,9 @@ class Adam(Optimizer):
             converted = moments_in_scaled_form(state, tuple(group["betas"]))
             state.clear()
             state.update(converted)
+            # the betas the moments are scaled by, so that betas set anew before the next step
+            # rescale them (_at_betas), as they would have without the load
+            state["_betas"] = tuple(group["betas"])
 
 
 class AdamW(Adam):
