@@ -613,6 +613,7 @@ def _resume(args: argparse.Namespace) -> int:
     if info.get("task") != args.task:
         raise ValueError(f"{out} holds an interrupted {info.get('task')!r} run, not {args.task!r}")
     config = resume_config(args, saved)
+    print_notes(resume_notes(saved, config), args.command_name)
     split_info = info["split"]
     split = SplitSettings(
         seed=int(split_info["seed"]),
@@ -644,6 +645,23 @@ def _resume(args: argparse.Namespace) -> int:
             resume=state,
         )
     return finish(run, out, args)
+
+
+def resume_notes(saved: TrainConfig, config: TrainConfig) -> list[str]:
+    """A note when the resumed run computes otherwise than the interrupted one did: the same
+    steps, but not the same bits as a run never interrupted (BLAS and torch split some sums
+    across threads, and the engines and devices round otherwise)."""
+    changed = [
+        f"{name} {getattr(config, name)!r} (the run had {getattr(saved, name)!r})"
+        for name in ("engine", "device", "cuda_graph", "threads")
+        if getattr(config, name) != getattr(saved, name)
+    ]
+    if not changed:
+        return []
+    return [
+        f"resumed with {', '.join(changed)}: the same training, rounded otherwise, so its weights may "
+        "differ in their last bits from those of a run never interrupted"
+    ]
 
 
 def _check_engine_runs_on(engine: str, device: str, context: str = "") -> None:

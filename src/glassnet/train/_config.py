@@ -190,6 +190,8 @@ class TrainConfig:
             costs more than it gives). ``--threads``. The setting is the process's, not the
             Trainer's: it is given back when the run ends, and Trainers run at once in threads
             of one process share it (give them ``threads=0``, and set it once around them).
+            Another count may change the last bits of the results: BLAS and torch split some
+            products (larger batches and layers) across threads, and round their sums otherwise.
         extra: Free-form notes kept with the run (saved with the configuration). Compared,
             not hashed.
     """

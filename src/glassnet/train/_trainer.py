@@ -192,9 +192,10 @@ def _show_epoch(bar: Any, record: dict[str, float]) -> None:
     bar.set_postfix(shown, refresh=False)
 
 
-# What a resumed run may set otherwise: where and how fast it computes, not what. The CLI's
-# --resume takes the options behind these (--engine, --device, --no-cuda-graph, --threads) and
-# no other; the Python API is checked against this.
+# What a resumed run may set otherwise: where and how fast it computes, not what (though not
+# always to the bit: BLAS and torch split some sums across threads, and engines and devices
+# round otherwise). The CLI's --resume takes the options behind these (--engine, --device,
+# --no-cuda-graph, --threads), and notes a change; the Python API is checked against this.
 RESUME_MAY_CHANGE = frozenset({"engine", "device", "cuda_graph", "threads", "extra"})
 
 
