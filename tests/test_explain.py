@@ -438,7 +438,19 @@ def _figure_network(name: str) -> Any:
 
 
 @pytest.mark.parametrize(
-    "name", ["exercise", "three_layers", "3-4-4-2", "4-4-4-4", "1-4-4-1", "4-1-4", "2-4-1"]
+    "name",
+    [
+        "exercise",
+        "three_layers",
+        "3-4-4-2",
+        "4-4-4-4",
+        "1-4-4-1",
+        "4-1-4",
+        "2-4-1",
+        "5-5-1",
+        "6-6-1",
+        "3-6-2",
+    ],
 )
 def test_figure_edge_labels_are_readable_and_on_their_edges(name: str) -> None:
     """Edge labels of the three-layer example were drawn over each other ("−0.4 ∇ = −0.01585" under

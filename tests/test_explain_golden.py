@@ -151,6 +151,18 @@ def test_latex_keeps_accented_letters_of_a_title_and_compiles(tmp_path: Path) ->
     _compile(tex, tmp_path)
 
 
+def test_latex_keeps_latin_letters_symbols_and_greek_of_a_title_and_compiles(tmp_path: Path) -> None:
+    """Ł, «, £, §, ¿ and ² had been written as "?" (only À to ÿ passed), and so had ∂, the sign
+    the explanation itself writes; the characters T1 fonts lack stay "?"."""
+    rng = np.random.default_rng(3)
+    model = MLP([2, 2, 1], rng=rng)
+    title = "Łódź: « Ćwiczenie » £5 § 2 ¿Qué? ∂L/∂w, x², α ≤ 0.1 ∞ Ħ"
+    tex = explain(model, [1.0, -1.0], 1.0, title=title, check_torch=False).to_latex()
+    expected = r"Łódź: « Ćwiczenie » £5 § 2 ¿Qué? $\partial$L/$\partial$w, x², $\alpha$ $\leq$ 0.1 $\infty$ ?"
+    assert expected in tex
+    _compile(tex, tmp_path)
+
+
 def test_latex_of_a_layer_with_more_than_ten_units_compiles(tmp_path: Path) -> None:
     """amsmath's bmatrix takes 10 columns unless told more: a 12-unit layer's Wᵀ and a
     1×11 weight row must still compile."""

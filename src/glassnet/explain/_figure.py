@@ -9,8 +9,10 @@ Each edge's label sits on its edge, centred on the line, on a white box that int
 where along the edge is chosen by :func:`label_positions` so that no two labels overlap and
 none covers a unit, a bias or the loss, and so that as few other edges as possible pass under
 a label, none near its centre (a label on a crossing could be either edge's). The figure
-widens with the units per layer for that room; up to 4 units per layer the tests check all
-of it, past 6 the figure widens no more and labels may overlap.
+widens with the units per layer for that room, and up to 6 units per layer it is drawn again
+wider (twice at most) while a label finds no clear place; the tests check all of it on the
+networks they draw, up to 6 units per layer. Past 6 the figure widens no more and labels may
+overlap.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from glassnet.plots import figure_writer
 
 FIGURE_FORMATS = {".png": "png", ".svg": "svg"}
 COLUMN_GAP = 3.2  # between layers of up to 3 units; wider for more (see _column_gap)
+# up to MAX_CLEAR_UNITS units per layer, a figure whose labels find no clear place is drawn
+# again, GAP_STEP wider between layers, up to _WIDENINGS times in all
+GAP_STEP, MAX_CLEAR_UNITS, _WIDENINGS = 0.8, 6, 3
 ROW_GAP = 1.5
 RADIUS = 0.42
 # points kept clear beside and above/below each edge label (its white box is 1.1 points wide): two
@@ -97,9 +102,23 @@ def draw_network(
             f"this network has {weights} (layer sizes {list(d.notation.sizes)}): leave the figure out, the "
             "explanation's text gives every value"
         )
+    gap = _column_gap(d.notation.sizes)
+    for _ in range(_WIDENINGS):
+        fig, clear = _drawn(d, gap, gradients=gradients, title=title, digits=digits, reading=reading)
+        if clear or max(d.notation.sizes) > MAX_CLEAR_UNITS:  # wider, past that, would not be read
+            break
+        gap += GAP_STEP
+    return fig
+
+
+def _drawn(
+    d: Derivation, gap: float, *, gradients: bool, title: str | None, digits: int, reading: str | None
+) -> tuple[Figure, bool]:
+    """The figure of :func:`draw_network` with layers ``gap`` apart, and whether every edge label
+    found a clear place."""
     s, n = LatexStyle(digits), d.notation
     sizes = n.sizes
-    height, gap = max(sizes), _column_gap(sizes)
+    height = max(sizes)
     fig = Figure(figsize=(gap * len(sizes) + 1.5, ROW_GAP * height + 2.2))
     # the caption is text, never mathtext, so that a title's "$" stays a dollar sign ("$5 and $6")
     # and a "$\badcmd$" draws as written; the legend's ∇ and ∂ are Unicode here (DejaVu Sans has
@@ -208,12 +227,15 @@ def draw_network(
     ax.set_ylim(-half - RADIUS - 0.9, half + RADIUS + 0.3)
     if caption is not None:
         fig.suptitle(caption, fontsize=9, parse_math=False)
-    _place_edge_labels(fig, ax, edge_labels, np.array(segments, dtype=float), np.array(centres, dtype=float))
-    return fig
+    clear = _place_edge_labels(
+        fig, ax, edge_labels, np.array(segments, dtype=float), np.array(centres, dtype=float)
+    )
+    return fig, clear
 
 
-def _place_edge_labels(fig: Figure, ax: Axes, labels: list[Text], segments: Array, circles: Array) -> None:
-    """Move each edge label along its edge (see :func:`label_positions`), measured as drawn."""
+def _place_edge_labels(fig: Figure, ax: Axes, labels: list[Text], segments: Array, circles: Array) -> bool:
+    """Move each edge label along its edge (see :func:`label_positions`), measured as drawn;
+    whether every one found a clear place."""
     renderer = FigureCanvasAgg(fig).get_renderer()  # type: ignore[no-untyped-call]  # not annotated
     ax.apply_aspect()  # the data-to-pixel scale of the drawn axes
     to_data = ax.transData.inverted()
@@ -229,14 +251,16 @@ def _place_edge_labels(fig: Figure, ax: Axes, labels: list[Text], segments: Arra
     fixed = set(map(id, labels))
     others = [box(text) for text in ax.texts if id(text) not in fixed]
     obstacles = np.array(others, dtype=float).reshape(-1, 4)  # (K, 4): units, biases, the loss
-    for text, t, (x0, y0, x1, y1) in zip(
-        labels, label_positions(segments, half, obstacles, circles), segments, strict=True
-    ):
+    places, clear = label_positions(segments, half, obstacles, circles)
+    for text, t, (x0, y0, x1, y1) in zip(labels, places, segments, strict=True):
         text.set_position((x0 + t * (x1 - x0), y0 + t * (y1 - y0)))
+    return clear
 
 
-def label_positions(segments: Array, half: Array, obstacles: Array, circles: Array) -> Array:
-    """Where along its edge each label goes: t in (0, 1), its centre at (1 − t)·start + t·end.
+def label_positions(segments: Array, half: Array, obstacles: Array, circles: Array) -> tuple[Array, bool]:
+    """Where along its edge each label goes: t in (0, 1), its centre at (1 − t)·start + t·end;
+    and whether every label found a place clear of the others, the units, biases and loss, and
+    of the other edges' lines near its centre.
 
     Shapes: segments (E, 4) as x0, y0, x1, y1; half (E, 2) each label's half width and height;
     obstacles (K, 4) boxes as x0, y0, x1, y1; circles (C, 3) as x, y, r; all in data units.
@@ -262,13 +286,16 @@ def label_positions(segments: Array, half: Array, obstacles: Array, circles: Arr
         covered += (distance < half[e, 1]).sum(axis=1)
         cost[e] = _COVERS * covered + _CROSSING * crossing + _OFF_MIDDLE * np.abs(_STOPS - 0.5)
     chosen = np.full(count, -1)
+    clear = True
     for _ in range(_SWEEPS):
+        clear = True
         for e in range(count):
             placed = np.flatnonzero((chosen >= 0) & (np.arange(count) != e))
             low, high = lows[placed, chosen[placed]], highs[placed, chosen[placed]]  # (P, 2)
-            overlap = _boxes_overlap(lows[e], highs[e], low, high).sum(axis=1)  # (S,)
-            chosen[e] = int(np.argmin(cost[e] + _COVERS * overlap))
-    return np.asarray(_STOPS[chosen], dtype=float)
+            total = cost[e] + _COVERS * _boxes_overlap(lows[e], highs[e], low, high).sum(axis=1)  # (S,)
+            chosen[e] = int(np.argmin(total))
+            clear = clear and bool(total[chosen[e]] < _COVERS)  # covers nothing, given the others
+    return np.asarray(_STOPS[chosen], dtype=float), clear
 
 
 def _boxes_overlap(low: Array, high: Array, other_low: Array, other_high: Array) -> Array:

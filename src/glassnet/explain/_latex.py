@@ -43,7 +43,32 @@ _PLAIN = {
     "’": "'",
     "“": "``",
     "”": "''",
+    "∂": r"$\partial$",
+    "∇": r"$\nabla$",
+    "≤": r"$\leq$",
+    "≥": r"$\geq$",
+    "≠": r"$\neq$",
+    "∞": r"$\infty$",
+    "∑": r"$\sum$",
+    "√": r"$\surd$",
+    "…": r"\ldots{}",
+    # the Greek letters maths has, lowercase and the capitals that are not Latin letters
+    **{
+        letter: f"$\\{name}$"
+        for letter, name in zip(
+            "αβγζικλμνξπρτυφχψωΓΘΛΞΠΣΥΦΨΩ",
+            (
+                *("alpha", "beta", "gamma", "zeta", "iota", "kappa", "lambda", "mu", "nu", "xi"),
+                *("pi", "rho", "tau", "upsilon", "phi", "chi", "psi", "omega"),
+                *("Gamma", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"),
+            ),
+            strict=True,
+        )
+    },
 }
+# Latin-1 and Latin Extended-A characters that the document's T1 fonts lack (pdflatex stops at
+# them); every other character from U+00A0 to U+017F is written as it is
+_NO_GLYPH = frozenset("ĦħĸĿŀŉŦŧſ")
 
 
 def escape(text: str) -> str:
@@ -54,8 +79,8 @@ def escape(text: str) -> str:
             out.append("-{}")  # TeX joins -- into an en dash: --no-torch would print as –no-torch
         elif char in _PLAIN:
             out.append(_PLAIN[char])
-        elif ord(char) < 128 or "\u00c0" <= char <= "\u00ff":
-            out.append(char)  # ASCII, and the accented Latin letters (À to ÿ) that T1 fonts hold
+        elif ord(char) < 128 or ("\u00a0" <= char <= "\u017f" and char not in _NO_GLYPH):
+            out.append(char)  # ASCII, Latin-1 and Latin Extended-A (Ł, ő, «, £, ², …): T1 fonts hold them
         else:
             out.append("?")  # no glyph in the document's fonts: never break compilation
     return "".join(out)
