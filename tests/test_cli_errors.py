@@ -111,21 +111,23 @@ def test_an_empty_path_is_refused_not_read_as_the_current_folder(
     (tmp_path / "rows.csv").write_text("x1,x2\n0.5,0.25\n")
     monkeypatch.chdir(tmp_path)
     capsys.readouterr()
-    expected = "{} is an empty path; expected a file or folder name, got ''"
-    for argv, what in [
-        (["evaluate", ""], "MODEL"),
-        (["predict", "", "rows.csv"], "MODEL"),
-        (["predict", "model.npz", ""], "input"),
-        (["predict", "model.npz", "rows.csv", "-o", ""], "-o"),
-        (["explain", ""], "spec"),
-        (["explain", "--example", "exercise", "-o", ""], "-o"),
+    expected = "{} is an empty path; expected {}, got ''"
+    model = "a model file or run folder name"
+    for argv, what, name in [
+        (["evaluate", ""], "MODEL", model),
+        (["predict", "", "rows.csv"], "MODEL", model),
+        # INPUT.csv is a file (a folder is refused as one): "a file or folder name" misled
+        (["predict", "model.npz", ""], "input", "a file name"),
+        (["predict", "model.npz", "rows.csv", "-o", ""], "-o", "a file name"),
+        (["explain", ""], "spec", "a file name"),
+        (["explain", "--example", "exercise", "-o", ""], "-o", "a file name"),
     ]:
         assert main(argv) == 2, argv
-        assert capsys.readouterr().err == f"glassnet {argv[0]}: error: {expected.format(what)}\n", argv
+        assert capsys.readouterr().err == f"glassnet {argv[0]}: error: {expected.format(what, name)}\n", argv
     assert sorted(path.name for path in tmp_path.iterdir()) == ["model.npz", "rows.csv", "run"]
     assert main(["evaluate", " "]) == 2  # blank: not a name anyone means either
     assert capsys.readouterr().err == (
-        "glassnet evaluate: error: MODEL is a blank path; expected a file or folder name, got ' '\n"
+        "glassnet evaluate: error: MODEL is a blank path; expected a model file or run folder name, got ' '\n"
     )
 
 

@@ -178,6 +178,36 @@ def test_cli_fetch_keeps_a_file_of_other_bytes_without_force(
     assert capsys.readouterr().out == f"airfoil data already at {target} (1503 rows, content checked)\n"
 
 
+def test_fetch_reads_a_csv_copy_in_the_destination_as_the_search_does(
+    server: tuple[str, Path], uci_dat: bytes, tmp_path: Path
+) -> None:
+    """Only the .dat was looked at: a CSV of one's own in the destination, which the search
+    reads, was shadowed by a new .dat without a word, and a published CSV got a second copy."""
+    archive = _served_archive(server, uci_dat)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    own = dest / "airfoil_self_noise.csv"
+    own.write_text("my own copy")
+    with pytest.raises(
+        FileExistsError,
+        match=re.escape(
+            f"{own} exists and is not the published data (a copy of one's own?); it is kept: use "
+            "force=True (--force) to write the download as airfoil_self_noise.dat, or choose another "
+            "folder with dest (--dest)"
+        ),
+    ):
+        fetch_airfoil(url=archive, dest=dest, progress=False)
+    assert _files(dest) == ["airfoil_self_noise.csv"]
+    forced = fetch_airfoil(url=archive, dest=dest, progress=False, force=True)
+    assert forced == dest / "airfoil_self_noise.dat" and forced.read_bytes() == uci_dat
+    assert own.read_text() == "my own copy"  # the user's, left beside it
+    published = tmp_path / "published"
+    published.mkdir()
+    (published / "airfoil_self_noise.csv").write_bytes(shared_airfoil().read_bytes())
+    kept = fetch_airfoil(url=archive, dest=published, progress=False)
+    assert kept == published / "airfoil_self_noise.csv" and _files(published) == ["airfoil_self_noise.csv"]
+
+
 def _bad_payloads(uci_dat: bytes) -> dict[str, tuple[bytes, str]]:
     lines = uci_dat.decode().splitlines()
     edited = list(lines)

@@ -808,6 +808,15 @@ def test_read_feature_rows_rejects_bad_rows(text: str, pattern: str, tmp_path: P
         ("Freq,AOA,Chord,velocity_km_per_hour,Thickness", r"column 4 .* names a unit other than m/s, "),
         ("frequency,aoa_radians,chord,velocity,thickness", r"column 2 .* names a unit other than deg, "),
         ("Freq,AOA,Chord,Velocity (miles per hour),Thickness", r"column 4 .* names a unit other than m/s, "),
+        # units with a micro or milli prefix, or of another system: their words were unknown and
+        # skipped ("µm" read as "m"), and the numbers read in the column's own unit
+        ("Freq,AOA,Chord,Velocity,Displacement (µm)", r"column 5 .* names a unit other than m, "),
+        ("Freq,AOA,Chord,Velocity,Displacement [μm]", r"column 5 .* names a unit other than m, "),
+        ("Freq,AOA,Chord,Velocity,Displacement (um)", r"column 5 .* names a unit other than m, "),
+        ("Freq,AOA,Chord,Velocity,Displacement (micrometers)", r"column 5 .* names a unit other than m, "),
+        ("Freq,AOA,Chord,Velocity,Displacement (microns)", r"column 5 .* names a unit other than m, "),
+        ("Freq,AOA (mrad),Chord,Velocity,Displacement", r"column 2 .* names a unit other than deg, "),
+        ("Freq,AOA (grad),Chord,Velocity,Displacement", r"column 2 .* names a unit other than deg, "),
         (
             "Frequency, in Hertzs;Angle of attack, in degrees;Free-stream velocity, in meters per second;"
             "Chord length, in meters;Suction side displacement thickness, in meters",
@@ -833,6 +842,26 @@ def test_read_feature_rows_refuses_a_header_in_other_units_or_a_commented_one_in
 ) -> None:
     with pytest.raises(DataFormatError, match=pattern):
         read_feature_rows(_write(tmp_path / "in.csv", f"{header}\n800,0.1274,0.3048,71.3,0.00266337\n"))
+
+
+@pytest.mark.parametrize(
+    ("header", "pattern"),
+    [
+        (
+            "Freq,AOA,Chord,Velocity,Thickness,SSPL (Pa)",
+            r"column 6 \(SSPL \(Pa\)\) names a unit other than dB, ",
+        ),
+        ("Freq,AOA,Chord,Velocity,Thickness,Target(dBA)", r"column 6 .* names a unit other than dB, "),
+        ("Freq,AOA (mrad),Chord,Velocity,Thickness,SSPL", r"column 2 .* names a unit other than deg, "),
+        ("Freq,AOA,Chord,Velocity,Thickness (µm),SSPL", r"column 5 .* names a unit other than m, "),
+    ],
+)
+def test_load_airfoil_refuses_a_header_of_units_it_did_not_know(
+    header: str, pattern: str, tmp_path: Path
+) -> None:
+    """Each loaded, its numbers read in the column's own unit: 10 mrad as 10°."""
+    with pytest.raises(DataFormatError, match=pattern):
+        load_airfoil(_write(tmp_path / "in.csv", f"{header}\n800,0.1274,0.3048,71.3,0.00266337,126.2\n"))
 
 
 @pytest.mark.parametrize(

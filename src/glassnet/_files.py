@@ -333,14 +333,14 @@ def expand_user(path: str | os.PathLike[str]) -> Path:
     return Path(expanded)
 
 
-def given_path(path: str | os.PathLike[str], what: str) -> Path:
+def given_path(path: str | os.PathLike[str], what: str, expected: str = "a file name") -> Path:
     """``path`` with ``~`` expanded. An empty one (an unset ``"$MODEL"`` in a script) is refused
-    with ValueError naming ``what``: ``Path("")`` is the current folder, which a command would
-    then read or write in the user's stead."""
+    with ValueError naming ``what`` and what is ``expected`` there: ``Path("")`` is the current
+    folder, which a command would then read or write in the user's stead."""
     text = os.fspath(path)
     if not text.strip():
         kind = "an empty" if not text else "a blank"
-        raise ValueError(f"{what} is {kind} path; expected a file or folder name, got {text!r}")
+        raise ValueError(f"{what} is {kind} path; expected {expected}, got {text!r}")
     return expand_user(path)
 
 

@@ -49,7 +49,7 @@ def register(subparsers: Any) -> None:
 def model_path(text: str) -> Path:
     """MODEL as given: a file, or a run folder: its model.npz, or the checkpoint.npz of a run
     that was interrupted (whose folder holds no model.npz); ``~`` expanded, as in ``--data``."""
-    path = given_path(text, "MODEL")
+    path = given_path(text, "MODEL", "a model file or run folder name")
     if path.is_dir():
         folder = path
         path = folder / MODEL_FILE

@@ -78,7 +78,10 @@ def fetch_airfoil(
     A file already there that holds the published data (the downloaded bytes, or the same table
     in another format) is kept as it is; any other (a copy of one's own) is replaced only with
     ``force``, else FileExistsError naming it, after the download and before any write. With
-    ``force`` the download replaces whatever is there.
+    ``force`` the download replaces whatever is there. "There" is the file the search reads in
+    ``dest`` (:data:`AIRFOIL_FILENAMES`: ``airfoil_self_noise.dat``, else a copy named
+    ``airfoil_self_noise.csv``); the download is always written as the ``.dat``, which the
+    search reads first, so a forced download leaves a CSV of one's own beside it, unread.
     """
     return _fetch_airfoil(url=url, dest=dest, progress=progress, timeout=timeout, force=force)[0]
 
@@ -104,17 +107,22 @@ def _fetch_airfoil(
     data = _extract(payload, url=url)
     _verify(data, url=url)
 
-    existing = target.read_bytes() if target.is_file() else None
-    # the same bytes, or (unless forced) the published table in another format, a mirror's CSV
-    # say: a good copy, kept as it is
-    if existing == data or (existing is not None and not force and _is_published(existing)):
-        return target, False
-    if existing is not None and not force:
-        raise FileExistsError(
-            f"{target} exists and is not the published data (a copy of one's own?); it is kept: "
-            f"use force=True (--force) to replace it with the download, or choose another folder "
-            f"with {hint}"
-        )
+    # the file the search reads in this folder (the .dat first, else a CSV under the other name):
+    # the same bytes as the download, or (unless forced) the published table in another format,
+    # a mirror's CSV say, is a good copy, kept as it is; any other is the user's own
+    read = next((folder / name for name in AIRFOIL_FILENAMES if (folder / name).is_file()), None)
+    if read is not None:
+        existing = read.read_bytes()
+        if existing == data or (not force and _is_published(existing)):
+            return read, False
+        if not force:
+            instead = (
+                "replace it with the download" if read == target else f"write the download as {target.name}"
+            )
+            raise FileExistsError(
+                f"{read} exists and is not the published data (a copy of one's own?); it is kept: "
+                f"use force=True (--force) to {instead}, or choose another folder with {hint}"
+            )
     try:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(target, data)  # nothing else is written, and only this fixed name

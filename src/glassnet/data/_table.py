@@ -639,6 +639,10 @@ _UNIT_SPELLING = {
     "h": "h", "hour": "h", "hours": "h", "kmh": "kmh", "kph": "kmh", "mph": "mph",
     "kn": "kn", "knot": "kn", "knots": "kn", "db": "db", "decibel": "db", "decibels": "db",
     "hr": "h", "inch": "inch", "inches": "inch", "mile": "mi", "miles": "mi", "mi": "mi",
+    "µm": "um", "μm": "um", "um": "um", "micron": "um", "microns": "um", "micrometer": "um",
+    "micrometers": "um", "micrometre": "um", "micrometres": "um", "mrad": "mrad",
+    "milliradian": "mrad", "milliradians": "mrad", "grad": "grad", "gon": "grad", "gradian": "grad",
+    "gradians": "grad", "pa": "pa", "pascal": "pa", "pascals": "pa", "dba": "dba",
 }  # fmt: skip
 
 # Time words that end names as often as units ("Angle of attack, second" is a second angle): a
@@ -646,7 +650,9 @@ _UNIT_SPELLING = {
 _AMBIGUOUS_UNIT_WORDS = frozenset({"second", "seconds", "sec", "hour", "hours"})
 
 
-_WORD = re.compile(r"[a-z0-9]+")  # a word of a lower-cased header name
+# a word of a lower-cased header name; µ (micro sign) and μ (Greek mu) are letters of one, so
+# that "µm" is micrometres, not metres
+_WORD = re.compile(r"[a-z0-9µμ]+")
 _BRACKETED = re.compile(r"\((.*?)\)|\[(.*?)\]|\{(.*?)\}")  # a part in brackets, its inside grouped
 
 
