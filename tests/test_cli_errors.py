@@ -23,12 +23,18 @@ QUICK = ["--epochs", "2", "--no-plots", "--quiet"]
         (["evaluate", "m", "--bogus"], "glassnet evaluate: error: unrecognized arguments: --bogus (see glassnet evaluate --help)"),
         (["--bogus", "train", "moons"], "glassnet: error: unrecognized arguments: --bogus (see glassnet --help)"),
         (["--bogus", "train", "moons", "--other"], "glassnet: error: unrecognized arguments: --bogus (see glassnet --help)"),
+        # between a command and its task: train's place, which takes none; named there, with where it goes
+        (["train", "--no-plots", "airfoil"], "glassnet train: error: unrecognized arguments: --no-plots; --no-plots is an option of glassnet train airfoil: put it after airfoil (see glassnet train --help)"),
+        (["data", "--quiet", "fetch", "airfoil"], "glassnet data: error: unrecognized arguments: --quiet; --quiet is an option of glassnet data fetch: put it after fetch (see glassnet data --help)"),
+        (["train", "--bogus", "moons"], "glassnet train: error: unrecognized arguments: --bogus (see glassnet train --help)"),
+        (["train", "moons", "moons"], "glassnet train moons: error: unrecognized arguments: moons (see glassnet train moons --help)"),
     ],
 )  # fmt: skip
 def test_an_option_a_command_does_not_take_is_refused_in_that_commands_name(
     argv: list[str], said: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """It was refused by the top-level parser: 'glassnet: error: … (see glassnet --help)'."""
+    """It was refused by the top-level parser: 'glassnet: error: … (see glassnet --help)'; one
+    between a command and its task was blamed on the task, whose help lists it."""
     assert main(argv) == 2
     assert capsys.readouterr().err == said + "\n"
 
@@ -174,3 +180,48 @@ def test_a_model_file_that_cannot_be_read_says_so_not_that_it_is_damaged(
     capsys.readouterr()
     assert main(["evaluate", str(model)]) == 2
     assert capsys.readouterr().err == f"glassnet evaluate: error: {model}: Permission denied\n"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        MemoryError(
+            "Unable to allocate 27.9 GiB for an array with shape (750000, 5000) and data type float64"
+        ),
+        RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: can't allocate memory: you tried"
+        ),
+    ],
+    ids=["numpy", "torch-cpu"],
+)
+def test_running_out_of_memory_is_one_line_not_a_traceback(
+    error: BaseException, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Settings each within bounds (--samples 1000000 --hidden 20000) trained, then failed with a
+    traceback and exit 1 when their arrays outgrew the machine."""
+    from glassnet.train import _trainer
+
+    def run(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(_trainer.Trainer, "run", run)
+    assert main(["train", "moons", *QUICK, "--out", str(tmp_path / "m")]) == 2
+    first_line = str(error).splitlines()[0]
+    assert capsys.readouterr().err == (
+        f"glassnet train moons: error: out of memory ({first_line}); give fewer rows at a time (--batch-size), "
+        "a smaller network (--hidden) or less data\n"
+    )
+    assert not (tmp_path / "m").exists()  # the folder it made, removed as after any error
+
+
+def test_another_runtime_error_is_not_called_out_of_memory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from glassnet.train import _trainer
+
+    def run(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(_trainer.Trainer, "run", run)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["train", "moons", *QUICK, "--out", str(tmp_path / "m")])

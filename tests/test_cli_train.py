@@ -1196,7 +1196,8 @@ def test_a_step_schedule_that_never_steps_is_noted(
     step_size: int, epochs: int, noted: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """--schedule step with the default --step-size 100 in a shorter run trained at a constant rate,
-    unsaid; a run of one epoch has nothing to decay into, and no smaller step size to take."""
+    unsaid; a run of one epoch has nothing to decay into, and no smaller step size to take: its
+    note says that one epoch reads no schedule option."""
     capsys.readouterr()
     options = ["--schedule", "step", "--step-size", str(step_size), "--epochs", str(epochs), *TINY_AIRFOIL]
     assert main(["train", "airfoil", *options, "--out", str(tmp_path)]) == 0
@@ -1204,7 +1205,50 @@ def test_a_step_schedule_that_never_steps_is_noted(
         f"glassnet train airfoil: note: --step-size {step_size} is not smaller than the run of {epochs} epochs: "
         "the rate stays at --lr throughout; give --step-size a smaller number\n"
     )
-    assert capsys.readouterr().err == (note if noted else "")
+    one_epoch = (
+        "glassnet train airfoil: note: a run of one epoch trains at --lr throughout: --schedule, --step-size "
+        "change nothing; give --epochs 2 or more for the rate to change\n"
+    )
+    assert capsys.readouterr().err == (note if noted else one_epoch if epochs == 1 else "")
+
+
+@pytest.mark.parametrize(
+    ("options", "noted"),
+    [
+        (["--schedule", "cosine", "--warmup-epochs", "5", "--min-lr-factor", "0.5"], "--schedule, --warmup-epochs, --min-lr-factor"),
+        (["--schedule", "exponential", "--gamma", "0.1"], "--schedule, --gamma"),
+        (["--schedule", "constant"], None),
+        ([], None),  # the recipe's own cosine, not given: nothing to say
+    ],
+)  # fmt: skip
+def test_schedule_options_of_a_run_of_one_epoch_are_noted(
+    options: list[str], noted: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """They were read by nothing, unsaid: one epoch trains at --lr whatever the schedule."""
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "train",
+                "moons",
+                *options,
+                "--epochs",
+                "1",
+                "--no-plots",
+                "--quiet",
+                "--out",
+                str(tmp_path / "m"),
+            ]
+        )
+        == 0
+    )
+    expected = (
+        ""
+        if noted is None
+        else f"glassnet train moons: note: a run of one epoch trains at --lr throughout: {noted} change nothing; "
+        "give --epochs 2 or more for the rate to change\n"
+    )
+    assert capsys.readouterr().err == expected
 
 
 def test_a_note_is_not_printed_when_the_command_then_fails(

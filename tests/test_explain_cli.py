@@ -386,3 +386,17 @@ def test_save_refuses_an_image_name_unless_told_the_format(tmp_path: Path) -> No
         explanation.save(tmp_path / "net.pdf")
     assert not (tmp_path / "net.pdf").exists()
     assert explanation.save(tmp_path / "net.pdf", format="latex").read_text(encoding="utf-8").startswith("\\")
+
+
+@pytest.mark.parametrize(
+    ("option", "name", "starts"),
+    [("--figure", ".png", b"\x89PNG"), ("--figure", ".svg", b"<?xml"), ("-o", ".json", b"{")],
+)
+def test_a_name_that_is_only_a_suffix_is_written_in_that_format(
+    option: str, name: str, starts: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command read --figure .png as a PNG and the writer refused it: "figure file must end
+    in .png or .svg, got '.png'"; -o .json wrote text, where -o x.json writes JSON."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["explain", "--example", "exercise", option, name]) == 0
+    assert (tmp_path / name).read_bytes().startswith(starts)

@@ -382,6 +382,18 @@ def test_sigterm_stops_the_trainer_as_ctrl_c_does_and_a_second_stops_at_once() -
         signal.signal(signal.SIGTERM, previous)
 
 
+def test_divergence_advice_names_the_learning_rate_given_not_the_warm_ups(airfoil: Any) -> None:
+    """In a warm-up's first epoch the rate is a tenth of lr: the advice named that (1 for lr 10),
+    a number the user never gave, where a smaller lr than the one given is what helps."""
+    x, y, _, _, _ = airfoil
+    config = small(optimizer="sgd", momentum=0.9, lr=10.0, schedule="cosine", warmup_epochs=5, epochs=10)
+    result = fit(config, x, y * 1e6)  # targets of a million: the first epoch's rate of 1 overflows
+    assert result.status == "diverged"
+    assert result.message.endswith(
+        "try a smaller learning rate than 10 (the schedule's rate in that epoch was 1)"
+    ), result.message
+
+
 def test_divergence_stops_with_a_clear_message_and_keeps_good_weights(airfoil: Any) -> None:
     x, y, _, _, _ = airfoil
     config = small(optimizer="sgd", momentum=0.9, lr=5.0, schedule="constant", epochs=50)

@@ -333,6 +333,14 @@ def expand_user(path: str | os.PathLike[str]) -> Path:
     return Path(expanded)
 
 
+def suffix_of(path: str | os.PathLike[str]) -> str:
+    """The lower-cased suffix of ``path``'s name, from its last dot: ``.png`` for "net.PNG", and
+    for ".png" too, a name that is only a suffix, where ``Path.suffix`` gives "" (so that the format
+    a command reads from ``name.endswith`` is the one the writer takes); "" without a dot."""
+    name = Path(path).name
+    return "." + name.rsplit(".", 1)[1].lower() if "." in name else ""
+
+
 def given_path(path: str | os.PathLike[str], what: str, expected: str = "a file name") -> Path:
     """``path`` with ``~`` expanded. An empty one (an unset ``"$MODEL"`` in a script) is refused
     with ValueError naming ``what`` and what is ``expected`` there: ``Path("")`` is the current

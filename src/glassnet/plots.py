@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import metric_text, shown
-from glassnet._files import atomic_write
+from glassnet._files import atomic_write, suffix_of
 
 __all__ = [
     "plot_decision_boundary",
@@ -89,7 +89,7 @@ def _save(
     if grid:
         axes.grid(True, alpha=0.3)
     axes.legend(loc=legend, fontsize=legend_size)
-    fmt = SAVE_FORMATS.get(Path(path).suffix.lower())
+    fmt = SAVE_FORMATS.get(suffix_of(path))
     if fmt is None:
         raise ValueError(f"a figure file must end in {', '.join(SAVE_FORMATS)}, got {str(path)!r}")
     figure.tight_layout()

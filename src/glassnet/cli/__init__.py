@@ -115,6 +115,51 @@ def _subcommand_parsers(parser: argparse.ArgumentParser) -> list[argparse.Argume
     return found
 
 
+def _refuse_unknown(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, given: list[str], unknown: list[str]
+) -> NoReturn:
+    """Refuse the arguments no parser took, named by the command whose place they sit in, as its
+    own mistakes are: before the command, glassnet's; between ``train`` and ``airfoil``, train's,
+    saying where an option of airfoil's goes; after the last word, that (sub)command's."""
+    words = str(getattr(args, "command_name", args.command)).split()  # "train airfoil", "data fetch"
+    chain: list[tuple[int, argparse.ArgumentParser]] = [(-1, parser)]  # (position, parser), outermost first
+    current, start = parser, 0
+    for word in words:
+        if word not in given[start:]:  # not typed as named (no command has another name today)
+            args._parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        at = given.index(word, start)
+        current = _child(current, word)
+        chain.append((at, current))
+        start = at + 1
+    # the unknown tokens' positions, in order, skipping the command words themselves
+    places: list[int] = []
+    command_at = {at for at, _ in chain}
+    for position, token in enumerate(given):
+        if len(places) < len(unknown) and token == unknown[len(places)] and position not in command_at:
+            places.append(position)
+    innermost = chain[-1][1]
+    for (at, refusing), (next_at, _) in zip(chain, [*chain[1:], (len(given), innermost)], strict=True):
+        named = [token for token, place in zip(unknown, places, strict=True) if at < place < next_at]
+        if named:
+            options = innermost._option_string_actions  # the innermost command's options, by name
+            hint = (
+                f"; {named[0].split('=')[0]} is an option of {innermost.prog}: put it after {words[-1]}"
+                if refusing is not innermost and named[0].split("=")[0] in options
+                else ""
+            )
+            refusing.error(f"unrecognized arguments: {' '.join(named)}{hint}")
+    innermost.error(f"unrecognized arguments: {' '.join(unknown)}")  # not reached: every token has a place
+
+
+def _child(parser: argparse.ArgumentParser, word: str) -> argparse.ArgumentParser:
+    """The sub-command parser ``word`` of ``parser``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            child: argparse.ArgumentParser = action.choices[word]
+            return child
+    raise ValueError(f"{parser.prog} has no sub-command {word!r}")  # pragma: no cover - words come from it
+
+
 def warning_printer(command: str) -> Callable[..., None]:
     """A ``warnings.showwarning`` that prints ``glassnet COMMAND: warning: MESSAGE`` as one line."""
 
@@ -130,11 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = build_parser()
         given = list(sys.argv[1:] if argv is None else argv)
         args, unknown = parser.parse_known_args(given)
-        if unknown:  # named by the command that did not take them, as its own mistakes are
-            command_at = given.index(args.command)
-            before = [token for token in unknown if given.index(token) < command_at]
-            refusing, named = (parser, before) if before else (args._parser, unknown)
-            refusing.error(f"unrecognized arguments: {' '.join(named)}")
+        if unknown:
+            _refuse_unknown(parser, args, given, unknown)
         errors = user_errors()
     except SystemExit as exit_:  # argparse has printed its usage line already
         return int(exit_.code or 0)
@@ -157,7 +199,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         write_message(f"glassnet {command}: error: {one_line(error_text(error))}\n", sys.stderr)
         return 2
+    except (MemoryError, RuntimeError) as error:
+        if args.traceback or not out_of_memory(error):
+            raise
+        # settings each within bounds, whose arrays together the machine cannot hold
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else "MemoryError"
+        write_message(
+            f"glassnet {command}: error: out of memory ({one_line(detail)}); give fewer rows at a time "
+            "(--batch-size), a smaller network (--hidden) or less data\n",
+            sys.stderr,
+        )
+        return 2
     return status
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` says that memory ran out: NumPy's MemoryError, torch's on the CPU (a
+    RuntimeError of its allocator) or on a GPU (torch.OutOfMemoryError, a RuntimeError)."""
+    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+        return True
+    return isinstance(error, RuntimeError) and "can't allocate memory" in str(error)
 
 
 def _interrupted(stop: KeyboardInterrupt, command: str | None = None) -> int:

@@ -488,7 +488,7 @@ def handle(args: argparse.Namespace) -> int:
     split = split_from_args(args, config.seed, test=test, val=val)
     check_run(config, split, 5 if args.task == "airfoil" else 2)
     # printed once every check has passed: an error stays one line
-    notes = activation_notes + run_notes(config)
+    notes = activation_notes + run_notes(config) + one_epoch_notes(args, config)
     if config.engine == "torch":
         from glassnet.torch_bridge import resolve_device
 
@@ -585,6 +585,26 @@ def run_notes(config: TrainConfig) -> list[str]:
             "stays at --lr throughout; give --step-size a smaller number"
         )
     return notes
+
+
+# the options that shape the rate from epoch to epoch: a run of one epoch reads none of them
+SCHEDULE_OPTIONS = ("schedule", "warmup_epochs", "min_lr_factor", "step_size", "gamma")
+
+
+def one_epoch_notes(args: argparse.Namespace, config: TrainConfig) -> list[str]:
+    """The note that a run of one epoch trains at --lr throughout, when schedule options were
+    given: each schedule starts at η₀ and the warm-up is cut to the epochs but the last, none."""
+    given = [
+        "--" + name.replace("_", "-")
+        for name in SCHEDULE_OPTIONS
+        if getattr(args, name, None) is not None and not (name == "schedule" and args.schedule == "constant")
+    ]
+    if config.epochs != 1 or not given:
+        return []
+    return [
+        f"a run of one epoch trains at --lr throughout: {', '.join(given)} change nothing; give --epochs 2 "
+        "or more for the rate to change"
+    ]
 
 
 def print_notes(notes: list[str], command: str) -> None:

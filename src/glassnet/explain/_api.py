@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import Array, as_float_array, finite_float, positive_int
-from glassnet._files import atomic_write_text
+from glassnet._files import atomic_write_text, suffix_of
 from glassnet.exercise import INPUT, LEARNING_RATE, SHEET_LABEL, exercise_network
 from glassnet.explain._derivation import (
     Derivation,
@@ -259,7 +259,7 @@ def _power_e(exponent: str) -> str:
 def format_for(path: str | os.PathLike[str]) -> Format:
     """The format ``save`` picks for ``path``: .txt text, .md markdown, .tex latex, .json json, else
     text; ValueError for an image's suffix (.png, .svg, .pdf, …), which would name a text file."""
-    suffix = Path(path).suffix.lower()
+    suffix = suffix_of(path)
     if suffix in IMAGE_SUFFIXES:
         raise ValueError(
             f"{os.fspath(path)} ends in {suffix}, an image's suffix, and an explanation is text (.txt, .md, "

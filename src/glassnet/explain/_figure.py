@@ -29,7 +29,7 @@ from matplotlib.patches import Circle
 from matplotlib.text import Text
 
 from glassnet._checks import Array
-from glassnet._files import atomic_write
+from glassnet._files import atomic_write, suffix_of
 from glassnet.explain._derivation import Derivation
 from glassnet.explain._symbols import LatexStyle
 from glassnet.plots import figure_writer
@@ -345,7 +345,7 @@ def figure_file_writer(fig: Figure, path: str | os.PathLike[str]) -> Callable[[P
     """The ``write`` (for :func:`~glassnet._files.atomic_write`) of ``fig`` in the format of
     ``path``'s suffix, PNG or SVG: the same bytes for the same network. ValueError for another
     suffix."""
-    suffix = Path(path).suffix.lower()
+    suffix = suffix_of(path)
     if suffix not in FIGURE_FORMATS:
         raise ValueError(f"figure file must end in .png or .svg, got {str(path)!r}")
     return figure_writer(fig, FIGURE_FORMATS[suffix], dpi=150)

@@ -850,9 +850,12 @@ class Trainer:
             which = (
                 f"the weights of the end of epoch {kept_epoch}" if kept_epoch > 0 else "the initial weights"
             )
+        # the rate the user set, which a schedule scales (a warm-up's first epoch ran at a tenth
+        # of it): advice in the epoch's rate named a number the user never gave
+        rate = "" if lr == self.config.lr else f" (the schedule's rate in that epoch was {lr:g})"
         message = (
             f"training diverged at epoch {epoch + 1}{who}: the loss became {value} ({self.config.dtype}); "
-            f"kept {which}; try a smaller learning rate than {lr:g}"
+            f"kept {which}; try a smaller learning rate than {self.config.lr:g}{rate}"
         )
         engine.set_weights(kept)
         return MemberResult(job, engine.get_weights(), history, kept_epoch, "diverged", message)
