@@ -38,6 +38,9 @@ from glassnet.train import SplitSettings, TrainConfig, model_parts, train_airfoi
 from glassnet.train._config import MAX_ENSEMBLE
 from glassnet.train._tasks import airfoil_config
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # speed.py, beside this file
+from speed import check_output_file, output_path
+
 FREQUENCY = 0  # the column of X the spectra run along; the others name a configuration
 ENSEMBLE_SIZE = 5  # the ensemble setting's members, unless --ensemble-size says otherwise
 
@@ -90,15 +93,6 @@ def parse_seeds(text: str) -> list[int]:
     if repeated:
         raise ValueError(f"--seeds names {repeated} more than once; each split would count twice in the mean")
     return seeds
-
-
-def check_output_file(text: str, option: str) -> None:
-    """Refuse an output path that cannot be written, before the runs rather than after them."""
-    path = Path(text)
-    if path.is_dir():
-        raise ValueError(f"{option} {text} is a folder; give a file name")
-    if not path.parent.is_dir():
-        raise ValueError(f"{option} {text}: the folder {path.parent} does not exist")
 
 
 def spectrum_ends(
@@ -225,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         "--ensemble-size", type=int, help=f"members of the ensemble setting (default {ENSEMBLE_SIZE})"
     )
     parser.add_argument("--data", help="airfoil file (default: the usual search)")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--json", metavar="PATH", type=output_path, help="also write the results as JSON")
     parser.add_argument("options", nargs="*", help="`glassnet train airfoil` options, after --")
     args = parser.parse_args(argv)
     try:  # every argument checked, and the data read, before the first run
@@ -244,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         base, split, log_features = recipe(
             args.options, None if args.only == "single" else args.ensemble_size
         )
-        if args.json:
+        if args.json is not None:
             check_output_file(args.json, "--json")
         dataset = load_airfoil(args.data)
     except (ValueError, TypeError, OSError, TorchMissingError) as error:
@@ -273,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for outcome in outcomes:
         print(describe(outcome))
-    if args.json:
+    if args.json is not None:
         with open(args.json, "w") as handle:
             given = sys.argv[1:] if argv is None else argv  # the arguments this call ran with
             json.dump(

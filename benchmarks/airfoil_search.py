@@ -269,7 +269,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--fourier-features", type=int, default=8)
     add(
         "--fourier-sigma",
-        default=",".join(f"{sigma:g}" for sigma in AIRFOIL_FOURIER_SIGMA),
         help="σ of the Fourier frequencies: one for every feature, or one per feature (default: the recipe's)",
     )
     add("--fourier-per-member", action="store_true", help="a Fourier draw per member, not per split")
@@ -325,6 +324,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             parser.error(f"{option} takes one positive number or five, got {text}")
         return sigmas[0] if len(sigmas) == 1 else sigmas
 
+    sigma_given = args.fourier_sigma is not None
+    if not sigma_given:
+        args.fourier_sigma = ",".join(f"{sigma:g}" for sigma in AIRFOIL_FOURIER_SIGMA)
     args.fourier_sigma = sigma(args.fourier_sigma, "--fourier-sigma")
     if args.apart_fourier_sigma:
         args.apart_fourier_sigma = sigma(args.apart_fourier_sigma, "--apart-fourier-sigma")
@@ -401,7 +403,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         )
     # options this run would not read: refused, as glassnet train refuses them, not ignored
     fourier = args.fourier_features != 0  # below 0: refused by glassnet's Preprocessor in main
+    # the inputs' width (split_data's inputs): 5 standardised columns, a sine and a cosine of each
+    # Fourier feature of the columns not plain, and the squared frequency
+    width = 5 + 2 * args.fourier_features * (5 - len(args.plain_columns)) + int(args.square_frequency)
+    widths = [width, *args.hidden]
+    residual = any(after == before for before, after in itertools.pairwise(widths))
     for option, given, needs, used in (
+        ("--fourier-sigma", sigma_given, "--fourier-features above 0", fourier),
+        ("--residual", args.residual, f"a hidden layer as wide as its input (the inputs: {width})", residual),
         ("--plain-columns", args.plain_columns, "--fourier-features above 0", fourier),
         ("--apart-plain-columns", args.apart_plain_columns, "--fourier-features above 0", fourier),
         ("--apart-fourier-sigma", args.apart_fourier_sigma, "--fourier-features above 0", fourier),

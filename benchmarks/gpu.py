@@ -65,6 +65,7 @@ from speed import (
     check_output_file,
     load_training_split,
     meets,
+    output_path,
     run_trainer_timed,
     torch_module,
     trainer_config,
@@ -360,15 +361,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cuda", help="cuda (default), cuda:N or cpu")
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every code path")
-    parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
+    parser.add_argument("--json", metavar="PATH", type=output_path, help="also write every figure as JSON")
     add_data_option(parser)
     args = parser.parse_args(argv)
 
     from glassnet.torch_bridge import resolve_device
 
     try:
-        if args.json:
-            check_output_file(Path(args.json), "--json")
+        if args.json is not None:
+            check_output_file(args.json, "--json")
         device = resolve_device(args.device)
         data = airfoil_file(args.data)  # a missing file: one line, before any timing
     except (ImportError, OSError, ValueError) as error:
@@ -383,8 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["airfoil"] = airfoil(device, epochs=2 if args.quick else 20, capture=capture, data=data)
     results["throughput"] = throughput(device, rows, widths, epochs, capture)
     print(report(results))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
+    if args.json is not None:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0
 
 

@@ -1174,6 +1174,15 @@ def plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+def output_path(text: str) -> Path:
+    """An output option's value as a Path (argparse's ``type``); an empty one (an unset "$OUT")
+    refused, where Path("") is the current folder: the results went nowhere, or into a message
+    about the folder "." that nobody typed."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"is empty ({text!r}); give a file name")
+    return Path(text)
+
+
 def check_output_file(path: Path, option: str) -> None:
     """Refuse an output path that cannot be written, before the timings rather than after them."""
     if path.is_dir():
@@ -1267,11 +1276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="rewrite the results block of docs/benchmarks.md and the plot",
     )
     parser.add_argument(
-        "--plot", type=Path, default=None, help="write the plot here (a .png, .svg or .pdf file)"
+        "--plot", type=output_path, default=None, help="write the plot here (a .png, .svg or .pdf file)"
     )
     parser.add_argument(
         "--json",
-        type=Path,
+        type=output_path,
         default=None,
         help="write every timing (ms per epoch: wall, CPU, first epochs) here",
     )

@@ -34,6 +34,10 @@ def missing_data_says() -> str:
             "--ensemble-size has no effect in this run: it applies with the ensemble setting only "
             "(not with --only single)",
         ),
+        # an empty --json (an unset "$OUT"): the runs went ahead and wrote nothing, unsaid
+        ("airfoil_accuracy.py", ["--json", ""], "argument --json: is empty (''); give a file name"),
+        ("gpu.py", ["--json", ""], "argument --json: is empty (''); give a file name"),
+        ("speed.py", ["--json", ""], "argument --json: is empty (''); give a file name"),
         ("speed.py", ["--quick", "--data", MISSING], None),
         ("gpu.py", ["--device", "cpu", "--quick", "--data", MISSING], None),
         ("layouts.py", ["--data", MISSING], None),
