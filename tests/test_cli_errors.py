@@ -24,8 +24,11 @@ QUICK = ["--epochs", "2", "--no-plots", "--quiet"]
         (["--bogus", "train", "moons"], "glassnet: error: unrecognized arguments: --bogus (see glassnet --help)"),
         (["--bogus", "train", "moons", "--other"], "glassnet: error: unrecognized arguments: --bogus (see glassnet --help)"),
         # between a command and its task: train's place, which takes none; named there, with where it goes
-        (["train", "--no-plots", "airfoil"], "glassnet train: error: unrecognized arguments: --no-plots; --no-plots is an option of glassnet train airfoil: put it after airfoil (see glassnet train --help)"),
-        (["data", "--quiet", "fetch", "airfoil"], "glassnet data: error: unrecognized arguments: --quiet; --quiet is an option of glassnet data fetch: put it after fetch (see glassnet data --help)"),
+        (["train", "--no-plots", "airfoil"], "glassnet train: error: --no-plots is an option of glassnet train airfoil: put it after airfoil (see glassnet train --help)"),
+        (["data", "--quiet", "fetch", "airfoil"], "glassnet data: error: --quiet is an option of glassnet data fetch: put it after fetch (see glassnet data --help)"),
+        # with a value, which argparse read as the task: "argument TASK: invalid choice: '5'"
+        (["train", "--epochs", "5", "airfoil"], "glassnet train: error: --epochs is an option of glassnet train airfoil: put it after airfoil (see glassnet train --help)"),
+        (["data", "--dest", "x", "fetch", "airfoil"], "glassnet data: error: --dest is an option of glassnet data fetch: put it after fetch (see glassnet data --help)"),
         (["train", "--bogus", "moons"], "glassnet train: error: unrecognized arguments: --bogus (see glassnet train --help)"),
         (["train", "moons", "moons"], "glassnet train moons: error: unrecognized arguments: moons (see glassnet train moons --help)"),
     ],
@@ -207,11 +210,33 @@ def test_running_out_of_memory_is_one_line_not_a_traceback(
     monkeypatch.setattr(_trainer.Trainer, "run", run)
     assert main(["train", "moons", *QUICK, "--out", str(tmp_path / "m")]) == 2
     first_line = str(error).splitlines()[0]
-    assert capsys.readouterr().err == (
+    said = capsys.readouterr().err
+    assert said == (
         f"glassnet train moons: error: out of memory ({first_line}); give fewer rows at a time (--batch-size), "
         "a smaller network (--hidden) or less data\n"
     )
     assert not (tmp_path / "m").exists()  # the folder it made, removed as after any error
+
+
+def test_running_out_of_memory_in_predict_gives_advice_it_can_follow(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """predict has no --batch-size or --hidden, which the advice named."""
+    from glassnet.train import _ensemble
+
+    assert main(["train", "moons", *QUICK, "--out", str(tmp_path / "m")]) == 0
+    (tmp_path / "rows.csv").write_text("x1,x2\n0.5,0.25\n")
+
+    def predict(*args: object, **kwargs: object) -> None:
+        raise MemoryError("Unable to allocate 1.22 GiB")
+
+    monkeypatch.setattr(_ensemble.Ensemble, "predict", predict)
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "m"), str(tmp_path / "rows.csv")]) == 2
+    assert capsys.readouterr().err == (
+        "glassnet predict: error: out of memory (Unable to allocate 1.22 GiB); give fewer rows, or run it where "
+        "more memory is free\n"
+    )
 
 
 def test_another_runtime_error_is_not_called_out_of_memory(

@@ -854,6 +854,13 @@ def test_read_feature_rows_refuses_a_header_in_other_units_or_a_commented_one_in
         ("Freq,AOA,Chord,Velocity,Thickness,Target(dBA)", r"column 6 .* names a unit other than dB, "),
         ("Freq,AOA (mrad),Chord,Velocity,Thickness,SSPL", r"column 2 .* names a unit other than deg, "),
         ("Freq,AOA,Chord,Velocity,Thickness (µm),SSPL", r"column 5 .* names a unit other than m, "),
+        # a micro prefix on a unit it knows (read as degrees once µ counted as a letter), and the
+        # A-weighted dB in its IEC spellings (read as dB)
+        ("Freq,AOA (µrad),Chord,Velocity,Thickness,SSPL", r"column 2 .* names a unit other than deg, "),
+        ("Freq,AOA μrad,Chord,Velocity,Thickness,SSPL", r"column 2 .* names a unit other than deg, "),
+        ("Freq,AOA,Chord,Velocity,Thickness,SSPL dB(A)", r"column 6 .* names a unit other than dB, "),
+        ("Freq,AOA,Chord,Velocity,Thickness,SSPL (dB(A))", r"column 6 .* names a unit other than dB, "),
+        ("Freq,AOA,Chord,Velocity,Thickness,SSPL [dB A]", r"column 6 .* names a unit other than dB, "),
     ],
 )
 def test_load_airfoil_refuses_a_header_of_units_it_did_not_know(

@@ -454,9 +454,9 @@ def test_an_engine_predicts_a_block_of_rows_at_a_time(engine: str, monkeypatch: 
 
         require_torch()
     from glassnet.spec import MLPSpec, build_mlp
-    from glassnet.train import _engines
+    from glassnet.train import _engines, _ensemble
 
-    monkeypatch.setattr(_engines, "PREDICT_ROWS", 7)
+    monkeypatch.setattr(_ensemble, "PREDICT_ROWS", 7)
     spec = MLPSpec(sizes=(3, 4, 2), activation="tanh")
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(30, 3)), rng.normal(size=(30, 2))
@@ -473,3 +473,12 @@ def test_an_engine_predicts_a_block_of_rows_at_a_time(engine: str, monkeypatch: 
     reference.load_state_dict(weights)
     np.testing.assert_allclose(prediction, reference.forward(x), rtol=0, atol=1e-14)
     made.close()
+
+
+def test_a_prediction_through_wide_layers_takes_fewer_rows_at_a_time() -> None:
+    """8,192 rows of a 20,000-wide layer asked for 1.2 GiB at once."""
+    from glassnet.train._ensemble import PREDICT_ELEMENTS, PREDICT_ROWS, predict_rows
+
+    assert predict_rows(128) == predict_rows(512) == PREDICT_ROWS
+    assert predict_rows(20_000) == PREDICT_ELEMENTS // 20_000 == 209
+    assert predict_rows(10**9) == 1

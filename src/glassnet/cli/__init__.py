@@ -119,8 +119,8 @@ def _refuse_unknown(
     parser: argparse.ArgumentParser, args: argparse.Namespace, given: list[str], unknown: list[str]
 ) -> NoReturn:
     """Refuse the arguments no parser took, named by the command whose place they sit in, as its
-    own mistakes are: before the command, glassnet's; between ``train`` and ``airfoil``, train's,
-    saying where an option of airfoil's goes; after the last word, that (sub)command's."""
+    own mistakes are: before the command, glassnet's; between ``train`` and ``airfoil``, train's;
+    after the last word, that (sub)command's."""
     words = str(getattr(args, "command_name", args.command)).split()  # "train airfoil", "data fetch"
     chain: list[tuple[int, argparse.ArgumentParser]] = [(-1, parser)]  # (position, parser), outermost first
     current, start = parser, 0
@@ -140,15 +140,41 @@ def _refuse_unknown(
     innermost = chain[-1][1]
     for (at, refusing), (next_at, _) in zip(chain, [*chain[1:], (len(given), innermost)], strict=True):
         named = [token for token, place in zip(unknown, places, strict=True) if at < place < next_at]
-        if named:
-            options = innermost._option_string_actions  # the innermost command's options, by name
-            hint = (
-                f"; {named[0].split('=')[0]} is an option of {innermost.prog}: put it after {words[-1]}"
-                if refusing is not innermost and named[0].split("=")[0] in options
-                else ""
-            )
-            refusing.error(f"unrecognized arguments: {' '.join(named)}{hint}")
+        if named:  # a task's own option before it was named first (_refuse_options_before_the_task)
+            refusing.error(f"unrecognized arguments: {' '.join(named)}")
     innermost.error(f"unrecognized arguments: {' '.join(unknown)}")  # not reached: every token has a place
+
+
+def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list[str]) -> None:
+    """Refuse a task's option given between its command and the task (``train --epochs 5
+    airfoil``), saying where it goes: argparse read its value as the task ("invalid choice: '5'").
+    An option with no value there is refused after parsing, the same way (:func:`_refuse_unknown`)."""
+    commands = _child_choices(parser)
+    at = next((k for k, token in enumerate(given) if token in commands), None)
+    if at is None:
+        return
+    command = commands[given[at]]
+    tasks = _child_choices(command)
+    if not tasks:
+        return
+    rest = given[at + 1 :]
+    task_at = next((k for k, token in enumerate(rest) if token in tasks), len(rest))
+    for token in rest[:task_at]:
+        name = token.split("=", 1)[0]
+        if not name.startswith("-") or name == "--" or name in command._option_string_actions:
+            continue
+        owners = [task for task, task_parser in tasks.items() if name in task_parser._option_string_actions]
+        if owners:
+            task = rest[task_at] if task_at < len(rest) and rest[task_at] in owners else owners[0]
+            command.error(f"{name} is an option of {tasks[task].prog}: put it after {task}")
+
+
+def _child_choices(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The sub-command parsers of ``parser`` by name; empty for one without sub-commands."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
 
 
 def _child(parser: argparse.ArgumentParser, word: str) -> argparse.ArgumentParser:
@@ -174,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         given = list(sys.argv[1:] if argv is None else argv)
+        _refuse_options_before_the_task(parser, given)
         args, unknown = parser.parse_known_args(given)
         if unknown:
             _refuse_unknown(parser, args, given, unknown)
@@ -204,10 +231,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         # settings each within bounds, whose arrays together the machine cannot hold
         detail = str(error).strip().splitlines()[0] if str(error).strip() else "MemoryError"
+        advice = (  # what this command's options can make smaller: train's; the others take rows
+            "give fewer rows at a time (--batch-size), a smaller network (--hidden) or less data"
+            if args.command == "train"
+            else "give fewer rows, or run it where more memory is free"
+        )
         write_message(
-            f"glassnet {command}: error: out of memory ({one_line(detail)}); give fewer rows at a time "
-            "(--batch-size), a smaller network (--hidden) or less data\n",
-            sys.stderr,
+            f"glassnet {command}: error: out of memory ({one_line(detail)}); {advice}\n", sys.stderr
         )
         return 2
     return status

@@ -633,7 +633,7 @@ def _resume(args: argparse.Namespace) -> int:
     if info.get("task") != args.task:
         raise ValueError(f"{out} holds an interrupted {info.get('task')!r} run, not {args.task!r}")
     config = resume_config(args, saved)
-    print_notes(resume_notes(saved, config), args.command_name)
+    notes = resume_notes(saved, config)  # printed once every check has passed: an error stays one line
     split_info = info["split"]
     split = SplitSettings(
         seed=int(split_info["seed"]),
@@ -646,6 +646,7 @@ def _resume(args: argparse.Namespace) -> int:
         dataset = load_airfoil(args.data)
         refuse_writing_over(out, dataset.source)
         _check_same_data(checkpoint, split, dataset.X, dataset.y)
+        print_notes(notes, args.command_name)
         run = train_airfoil(
             dataset,
             config,
@@ -656,6 +657,7 @@ def _resume(args: argparse.Namespace) -> int:
         )
     else:
         n_samples, noise, _ = saved_moons(info)
+        print_notes(notes, args.command_name)
         run = train_moons(
             config,
             n_samples=n_samples,

@@ -656,11 +656,27 @@ _WORD = re.compile(r"[a-z0-9µμ]+")
 _BRACKETED = re.compile(r"\((.*?)\)|\[(.*?)\]|\{(.*?)\}")  # a part in brackets, its inside grouped
 
 
+def _unit_word(word: str) -> str | None:
+    """A word of a header as a unit, spelled as :data:`_UNIT_SPELLING` spells it, or None: a known
+    unit, or one with a micro prefix µ or μ ("µrad": "urad"), which no column is read in."""
+    if word in _UNIT_SPELLING:
+        return _UNIT_SPELLING[word]
+    if word[:1] in ("µ", "μ") and word[1:] in _UNIT_SPELLING:
+        return "u" + _UNIT_SPELLING[word[1:]]
+    return None
+
+
+# A-weighted decibels, dB(A) or dB A, as the one word that unit_text spells "dba": read as "db"
+# and a word "a", they passed as the published (unweighted) level's dB
+_A_WEIGHTED = re.compile(r"\bdb\s*(?:\(\s*a\s*\)|\[\s*a\s*\]|\s+a\b)")
+
+
 def unit_text(unit: str) -> str:
     """A unit as header names are compared by: "m/s", "[m s]" and "mps" as "ms", "Degrees" as
     "deg", "Hz" as "hz"."""
-    words = _WORD.findall(unit.lower())
-    return "".join(_UNIT_SPELLING.get(word, word) for word in words)
+    words = _WORD.findall(_A_WEIGHTED.sub("dba", unit.lower()))
+    spelled = [_unit_word(word) for word in words]  # "per" is spelled "": a unit word all the same
+    return "".join(word if unit is None else unit for word, unit in zip(words, spelled, strict=True))
 
 
 def header_name(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str | None]:
@@ -671,20 +687,20 @@ def header_name(name: str, aliases: Mapping[str, str]) -> tuple[str | None, str 
     found = aliases.get(column_alias(name))
     if found is not None:
         return found, None
-    lowered = name.lower()
+    lowered = _A_WEIGHTED.sub("dba", name.lower())
     unit: str | None = None
     for bracketed in _BRACKETED.findall(lowered):
         words = _WORD.findall("".join(bracketed))
         if words[:1] == ["in"] and len(words) > 1:  # "(in radians)", "(in km/h)": the units after it
             words = words[1:]
         # "(per second)" is no unit of the column's, but of a rate: not compared
-        if words and words[0] != "per" and all(word in _UNIT_SPELLING for word in words):
+        if words and words[0] != "per" and all(_unit_word(word) is not None for word in words):
             unit = unit_text(" ".join(words))
         elif words == ["in"]:  # "Chord (in)": inches, where a bare "in" is a word of the name
             unit = "inch"
     words = _WORD.findall(_BRACKETED.sub(" ", lowered))
     trailing: list[str] = []
-    while words and words[-1] in _UNIT_SPELLING:
+    while words and _unit_word(words[-1]) is not None:
         trailing.insert(0, words.pop())
     while trailing and trailing[0] == "per":  # "per" joins two units ("meters per second") only
         words.append(trailing.pop(0))

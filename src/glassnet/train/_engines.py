@@ -45,7 +45,7 @@ from glassnet.optim._adam import held_name, second_moment_flushable
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 from glassnet.train._config import TrainConfig
 from glassnet.train._cuda_graph import CapturedStep, capture_step, warm_up_undone
-from glassnet.train._ensemble import PREDICT_ROWS
+from glassnet.train._ensemble import predict_rows
 from glassnet.train._fused import FusedPass
 from glassnet.train._metrics import correct, decision_threshold
 
@@ -262,13 +262,14 @@ class NumpyEngine:
                 parameter.grad *= coefficient
 
     def predict(self, x: Array) -> Array:
-        """ŷ (N, out) in float64, PREDICT_ROWS rows at a time: each layer keeps its input, so all
-        N rows at once held an (N, width) array per layer (112 GiB for the 750,000 rows of a
-        run of width 20,000, measured after its last step)."""
+        """ŷ (N, out) in float64, a block of rows at a time (:func:`predict_rows`): each layer
+        keeps its input, so all N rows at once held an (N, width) array per layer (112 GiB for
+        the 750,000 rows of a run of width 20,000, measured after its last step)."""
         rows = np.asarray(x, dtype=self.dtype)
         prediction = np.empty((len(rows), self.spec.sizes[-1]))  # (N, out)
-        for start in range(0, len(rows), PREDICT_ROWS):
-            prediction[start : start + PREDICT_ROWS] = self.model.forward(rows[start : start + PREDICT_ROWS])
+        block = predict_rows(max(self.spec.sizes))
+        for start in range(0, len(rows), block):
+            prediction[start : start + block] = self.model.forward(rows[start : start + block])
         return prediction
 
     def get_weights(self) -> dict[str, Array]:
@@ -523,11 +524,12 @@ class TorchEngine:
             raise ValueError(
                 f"Linear({n_in}, {self.spec.sizes[1]}) expects input of shape (N, {n_in}), got shape {rows.shape}"
             )
-        prediction = np.empty((len(rows), self.spec.sizes[-1]))  # (N, out), PREDICT_ROWS rows at a time
+        prediction = np.empty((len(rows), self.spec.sizes[-1]))  # (N, out), a block of rows at a time
+        block = predict_rows(max(self.spec.sizes))
         with self.torch.no_grad(), _without_autocast(self.torch):  # in the run's dtype (see _with_autograd)
-            for start in range(0, len(rows), PREDICT_ROWS):
-                block = self.module(self._tensor(rows[start : start + PREDICT_ROWS]))
-                prediction[start : start + PREDICT_ROWS] = block.cpu().numpy()
+            for start in range(0, len(rows), block):
+                output = self.module(self._tensor(rows[start : start + block]))
+                prediction[start : start + block] = output.cpu().numpy()
         return prediction
 
     def get_weights(self) -> dict[str, Array]:

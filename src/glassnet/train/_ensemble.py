@@ -12,7 +12,15 @@ from glassnet._checks import Array, as_float_array
 from glassnet.nn import MLP
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 
-PREDICT_ROWS = 8192  # the rows Ensemble.predict runs through the members at a time
+PREDICT_ROWS = 8192  # the rows a prediction runs through a model at a time, through layers up to 512 wide
+PREDICT_ELEMENTS = PREDICT_ROWS * 512  # the most rows × units of a block's widest layer: 32 MiB in float64
+
+
+def predict_rows(widest: int) -> int:
+    """Rows per block of a prediction through layers at most ``widest`` units wide: PREDICT_ROWS,
+    fewer through layers wider than 512, so that a block's widest array stays PREDICT_ELEMENTS
+    (8,192 rows of a 20,000-wide layer asked for 1.2 GiB)."""
+    return max(1, min(PREDICT_ROWS, PREDICT_ELEMENTS // max(1, widest)))
 
 
 class Ensemble:
@@ -97,7 +105,8 @@ class Ensemble:
     def predict(self, x: npt.ArrayLike) -> Array:
         """Mean of the members' outputs, in float64: (N, d₀) -> (N, d_L).
 
-        ``PREDICT_ROWS`` rows at a time: every layer keeps its input for a backward pass that
+        ``PREDICT_ROWS`` rows at a time (fewer through layers wider than 512, :func:`predict_rows`):
+        every layer keeps its input for a backward pass that
         prediction never takes, so all N rows at once held each member's (N, width) arrays
         (9.8 GB for a million rows through two 128-wide members of three layers); a block
         keeps that to megabytes, and its products run no slower. The mean is summed member by
@@ -112,9 +121,10 @@ class Ensemble:
         mean = np.empty((len(inputs), self.spec.n_outputs))  # (N, d_L) float64
         first, *others = self._models
         with np.errstate(under="ignore"):
-            for start in range(0, len(inputs), PREDICT_ROWS):
+            rows = predict_rows(max(self.spec.sizes))
+            for start in range(0, len(inputs), rows):
                 # a copy: the first layers keep their input, and a view would keep all of x alive
-                block = inputs[start : start + PREDICT_ROWS].copy()
+                block = inputs[start : start + rows].copy()
                 total = first.forward(block).astype(np.float64)  # a copy: the sums go into it
                 for model in others:
                     total += model.forward(block)
