@@ -294,8 +294,9 @@ def _own_rows_run(**options: Any) -> Run:
         {"split": SplitSettings(seed=7)},  # the same rows in other parts
         {"X": np.random.default_rng(1).normal(size=(40, 3))},  # other rows
         {"task": "theirs"},  # another task's name
+        {"scale_y": False},  # other preprocessing, which TrainConfig does not hold
     ],
-    ids=["settings", "split", "rows", "task"],
+    ids=["settings", "split", "rows", "task", "preprocessing"],
 )
 def test_another_runs_interrupted_state_is_not_replaced_without_force(
     other: dict[str, Any], tmp_path: Path

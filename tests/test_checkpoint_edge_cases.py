@@ -771,3 +771,41 @@ def test_a_checkpoint_whose_members_all_differ_from_the_spec_saves_and_loads(tmp
         tmp_path / "a.npz", Checkpoint(spec=spec, members=[weights, weights], activations=["relu", "relu"])
     )
     assert load_checkpoint(path).member_activations() == ("relu", "relu")
+
+
+def _saved_moons_model(tmp_path: Path) -> Checkpoint:
+    from glassnet.train import MOONS_CONFIG, train_moons
+    from glassnet.train.artifacts import write_run
+
+    write_run(train_moons(MOONS_CONFIG.replace(epochs=1)), tmp_path / "run", plots=False)
+    return load_checkpoint(tmp_path / "run" / "model.npz")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "said"),
+    [
+        ("preprocessor", "object", "preprocessor must be a mapping of arrays (Preprocessor.to_state()), got Preprocessor: pass preprocessor.to_state()"),
+        ("config", "dict", "config must be a TrainConfig or None, got dict: build one, TrainConfig.from_dict(settings)"),
+        ("spec", "dict", "spec must be an MLPSpec, got dict: build one, MLPSpec.from_dict(settings)"),
+        ("arrays", [1], "arrays must be a mapping of names to arrays, got list"),
+        ("resume", {}, "resume must be a ResumeState or None, got dict"),
+        ("history", {"a": 1}, "history must be a list of epoch records (dicts), got dict"),
+        ("history", [1], "history must be a list of epoch records (dicts), got int at index 0"),
+    ],
+)  # fmt: skip
+def test_save_checkpoint_names_a_field_of_another_kind(
+    field: str, value: Any, said: str, tmp_path: Path
+) -> None:
+    """Each was a bare AttributeError from inside the save ('Preprocessor' object has no
+    attribute 'items', 'dict' object has no attribute 'activation', …)."""
+    from dataclasses import replace
+
+    checkpoint = _saved_moons_model(tmp_path)
+    if value == "object":
+        value = checkpoint.load_preprocessor()
+    elif value == "dict":
+        value = getattr(checkpoint, field).to_dict()
+    with pytest.raises(TypeError) as caught:
+        save_checkpoint(tmp_path / "x.npz", replace(checkpoint, **{field: value}))
+    assert str(caught.value) == f"Checkpoint {said}"
+    assert not (tmp_path / "x.npz").exists()

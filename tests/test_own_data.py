@@ -19,7 +19,7 @@ from glassnet.cli import main
 from glassnet.cli._evaluate import warn_unfinished
 from glassnet.data import StandardScaler
 from glassnet.nn import MLP
-from glassnet.spec import MLPSpec
+from glassnet.spec import MLPSpec, build_mlp
 from glassnet.train import Run, SplitSettings, TrainConfig, Trainer, fit, predict_raw, train_dataset
 from glassnet.train._tasks import run_metrics
 from glassnet.train.artifacts import run_checkpoint, save_resume, write_run
@@ -152,7 +152,7 @@ def test_predict_writes_a_classifier_of_own_data_as_one(
         assert int(label) == int(float(logit) > 0.0)
 
 
-def test_predict_refuses_a_model_of_several_outputs_in_one_line(
+def test_predict_and_evaluate_refuse_a_model_of_several_outputs_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rng = np.random.default_rng(0)
@@ -169,6 +169,14 @@ def test_predict_refuses_a_model_of_several_outputs_in_one_line(
         f"glassnet predict: error: {model} is a model of 2 outputs; glassnet predict writes one"
     )
     assert err.count("\n") == 1
+    # evaluate asked for a data file first, then blamed "predict_raw" and "Ensemble.predict"
+    for data in ([], ["--data", str(rows)]):
+        assert main(["evaluate", str(model), *data]) == 2
+        assert capsys.readouterr().err == (
+            f"glassnet evaluate: error: {model} is a model of 2 outputs; glassnet evaluate measures models of "
+            "one output (a level, or a classifier's logit or probability): measure it from Python, "
+            "load_checkpoint(MODEL).ensemble().predict(rows), with the model's preprocessing\n"
+        )
 
 
 def test_the_own_data_example_in_the_docs_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -790,3 +798,21 @@ def test_predict_and_evaluate_take_a_run_whose_names_are_none(
     data = tmp_path / "data.csv"
     data.write_text("\n".join(f"{a},{b},{a + b}" for a, b in X.tolist()) + "\n")
     assert main(["evaluate", str(folder), "--data", str(data)]) == 0
+
+
+def test_predict_names_the_line_of_a_value_beyond_a_bare_float32_models_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A model saved without preprocessing reads rows as they are: 1e39 in a float32 model was
+    named by array index ("ensemble input holds 1e+39 at index (1, 0)"), not by line."""
+    spec = MLPSpec(sizes=(2, 3, 1), dtype="float32")
+    weights = build_mlp(spec, rng=np.random.default_rng(0)).state_dict()
+    model = save_checkpoint(tmp_path / "bare32.npz", Checkpoint(spec=spec, members=[weights]))
+    rows = tmp_path / "rows.csv"
+    rows.write_text("1,2\n1e39,0\n")
+    assert main(["predict", str(model), str(rows)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"glassnet predict: error: {rows}: line 2, column 1 (x1): 1e+39 is beyond float32's range"
+    )
+    assert err.count("\n") == 1

@@ -200,7 +200,8 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     is written with the state's own configuration, under which alone it resumes."""
     if not isinstance(checkpoint, Checkpoint):
         raise TypeError(f"save_checkpoint takes a Checkpoint, got {type(checkpoint).__name__}")
-    _check_members(checkpoint.members)  # members may have been set after the checkpoint was made
+    _check_fields(checkpoint)  # fields may have been set after the checkpoint was made
+    _check_members(checkpoint.members)
     if not checkpoint.members:
         raise ValueError("a checkpoint needs at least one member's weights")
     for index, weights in enumerate(checkpoint.members):
@@ -250,6 +251,42 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     _assemble(json.loads(text), arrays, config=checkpoint.config)
     arrays[META_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     return _write_atomically(path, arrays)  # as given: "m.npz/" names a folder, which the write refuses
+
+
+def _check_fields(checkpoint: Checkpoint) -> None:
+    """TypeError for a field of another kind than its annotation (an object where its state is
+    asked for, say), named here: each was an AttributeError from deep inside the save."""
+    from glassnet.data import Preprocessor  # as load_preprocessor: glassnet.data is imported on use
+
+    kinds: list[tuple[str, Any, tuple[type, ...], str]] = [
+        ("spec", checkpoint.spec, (MLPSpec,), "an MLPSpec"),
+        ("config", checkpoint.config, (TrainConfig, type(None)), "a TrainConfig or None"),
+        (
+            "preprocessor",
+            checkpoint.preprocessor,
+            (Mapping,),
+            "a mapping of arrays (Preprocessor.to_state())",
+        ),
+        ("arrays", checkpoint.arrays, (Mapping,), "a mapping of names to arrays"),
+        ("history", checkpoint.history, (list, tuple), "a list of epoch records (dicts)"),
+        ("resume", checkpoint.resume, (ResumeState, type(None)), "a ResumeState or None"),
+        ("metrics", checkpoint.metrics, (Mapping,), "a mapping"),
+        ("info", checkpoint.info, (Mapping,), "a mapping"),
+    ]
+    for name, value, accepted, expected in kinds:
+        if not isinstance(value, accepted):
+            hint = {
+                ("preprocessor", True): ": pass preprocessor.to_state()",
+                ("config", True): ": build one, TrainConfig.from_dict(settings)",
+                ("spec", True): ": build one, MLPSpec.from_dict(settings)",
+            }.get((name, isinstance(value, Preprocessor if name == "preprocessor" else Mapping)), "")
+            raise TypeError(f"Checkpoint {name} must be {expected}, got {type(value).__name__}{hint}")
+    for index, record in enumerate(checkpoint.history):
+        if not isinstance(record, Mapping):
+            raise TypeError(
+                f"Checkpoint history must be a list of epoch records (dicts), got {type(record).__name__} "
+                f"at index {index}"
+            )
 
 
 def _check_members(members: Any) -> None:

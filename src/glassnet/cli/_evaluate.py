@@ -301,6 +301,12 @@ def handle(args: argparse.Namespace) -> int:
     path = model_path(args.model)
     checkpoint = load_checkpoint(path)
     warn_unfinished(checkpoint, path)
+    if checkpoint.spec.n_outputs != 1:  # before any data is asked for: predict_raw would refuse it after
+        raise ValueError(
+            f"{path} is a model of {checkpoint.spec.n_outputs} outputs; glassnet evaluate measures models of "
+            "one output (a level, or a classifier's logit or probability): measure it from Python, "
+            "load_checkpoint(MODEL).ensemble().predict(rows), with the model's preprocessing"
+        )
     metrics = evaluate(checkpoint, args.data)
     if args.json:
         print(json_text(metrics))  # valid JSON: a NaN R² or an infinite RMSE is null, as in metrics.json

@@ -50,7 +50,8 @@ def register(subparsers: Any) -> None:
             "predict with MODEL, and write the rows with the prediction appended (stdout without -o; "
             "a level in dB with 6 decimals, in scientific notation below 1e-4 and from 1e9 on; another "
             "target in full; a classifier's logit (none for a sigmoid output) and probability in full, "
-            "and its label, 1 where the probability is above ½, else 0). "
+            "and its label, 1 where the logit is above 0 (a probability output: above ½), else 0; "
+            "a logit just above 0 may print a probability of 0.5). "
             "INPUT - reads standard input, so rows can be piped in."
         ),
     )
@@ -204,9 +205,19 @@ def domain_errors(
 ) -> list[DataFormatError]:
     """A DataFormatError for each row whose values the preprocessing refuses: x ≤ 0 where it
     takes a logarithm, or a value so large that its scaled features overflow ``dtype``, the
-    model's."""
-    if preprocessor is None or len(table.values) == 0:
+    model's (without preprocessing, a value beyond ``dtype``'s range, which the model reads as it is)."""
+    if len(table.values) == 0:
         return []
+    if preprocessor is None:
+        largest = float(np.finfo(np.dtype(dtype)).max)
+        return value_errors(
+            table,
+            np.abs(table.values) > largest,
+            lambda value, column: f"{value:g} is beyond {dtype}'s range, which the model computes in",
+            source=source,
+            names=names,
+            path=path,
+        )
 
     def reason(value: float, column: int) -> str:
         if column in preprocessor.log_columns and value <= 0.0:

@@ -20,7 +20,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -505,6 +505,22 @@ def _holds_the_state_of(path: Path, run: Run) -> bool:
         and data_mismatch(checkpoint, run.X, run.y) is None
         and saved.keys() == parts.keys()
         and all(np.array_equal(saved[key], rows) for key, rows in parts.items())  # its split, not another's
+        and _same_preprocessing(checkpoint.preprocessor, run.preprocessor.to_state())
+    )
+
+
+# Preprocessor.to_state keys that describe the rows seen, not the transform: the training range,
+# which a refit run widens once its final pass has trained (an interrupted state's is narrower)
+_RANGE_KEYS = frozenset({"x_min", "x_max"})
+
+
+def _same_preprocessing(saved: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """Whether two Preprocessor states transform rows alike: the same log columns, target scaling,
+    scalers and Fourier draw (another log_columns or scale_y trains another run on the same rows
+    and split, which its TrainConfig does not hold)."""
+    keys = set(saved) - _RANGE_KEYS
+    return keys == set(current) - _RANGE_KEYS and all(
+        np.array_equal(saved[key], current[key]) for key in keys
     )
 
 
