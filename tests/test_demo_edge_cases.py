@@ -139,3 +139,10 @@ def test_demo_refuses_a_closed_stdout_and_a_dangling_out(
         capsys.readouterr().err
         == "glassnet demo: error: standard output is closed; the demo writes its tour there\n"
     )
+
+
+def test_demo_airfoil_says_one_epoch_in_the_singular(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "1 epochs per pass" before."""
+    monkeypatch.setenv("GLASSNET_DATA", str(shared_airfoil()))
+    first = airfoil_section(tmp_path / "demo", epochs=1).splitlines()[0]
+    assert ", 1 epoch per pass, " in first

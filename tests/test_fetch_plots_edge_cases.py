@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import math
 import struct
 import time
 import tracemalloc
@@ -259,6 +260,31 @@ _LABELS = np.array([0.0, 1.0, 1.0])
             ),
             r"^held_out must be indices of the 3 points \(a 1-D integer array\), got array\(\[0\.5\]\)$",
         ),
+        (  # a log axis left the point out, silently
+            lambda path: plot_residuals_vs_frequency(
+                {"train": [100.0], "test": [500.0, 0.0, -3.0]},
+                {"train": [1.0], "test": [1.0, 2.0, 3.0]},
+                path,
+            ),
+            r"^plot_residuals_vs_frequency needs frequencies > 0 \(a log axis\), got 0 at index 1 of part 'test'$",
+        ),
+        (  # "cannot reshape array of size 32 into shape (4,4)"
+            lambda path: plot_decision_boundary(
+                lambda grid: grid, _POINTS, _LABELS, path, output_activation=None, resolution=4
+            ),
+            r"^plot_decision_boundary needs predict to give one output per grid point, shape \(16,\) or "
+            r"\(16, 1\), got shape \(16, 2\)$",
+        ),
+        (  # KeyError: 'epoch'
+            lambda path: plot_loss_curves([{"train_loss": 1.0}], path),
+            r"^plot_loss_curves needs an 'epoch' in every record, got record 0 with keys \['train_loss'\]$",
+        ),
+        (  # KeyError: 'epoch' too, once the NaN (a missing value) was dropped
+            lambda path: plot_loss_curves(
+                [{"epoch": 1.0, "train_loss": 1.0}, {"epoch": math.nan, "train_loss": 0.5}], path
+            ),
+            r"^plot_loss_curves needs a number in 'epoch' of every record, got NaN in record 1$",
+        ),
     ],
     ids=[
         "pvm-no-parts",
@@ -274,6 +300,10 @@ _LABELS = np.array([0.0, 1.0, 1.0])
         "boundary-resolution-float",
         "boundary-held-out-range",
         "boundary-held-out-float",
+        "residuals-frequency-not-positive",
+        "boundary-two-outputs",
+        "loss-no-epoch",
+        "loss-nan-epoch",
     ],
 )
 def test_figures_refuse_inputs_they_cannot_draw(draw: Any, pattern: str, tmp_path: Path) -> None:

@@ -111,11 +111,12 @@ def test_decision_boundary_is_drawn_at_the_output_threshold(
 
 
 def test_decision_boundary_of_probabilities_refuses_other_outputs(tmp_path: Path) -> None:
-    """A logit plotted as a probability would fill the plane with the wrong colours."""
+    """A logit plotted as a probability would fill the plane with the wrong colours (the grid
+    reaches 0.15 × 3 past the points)."""
     points = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
     with pytest.raises(
         ValueError,
-        match=r"output_activation='sigmoid' needs probabilities in \[0, 1\], got outputs from -0.5 to 3.5$",
+        match=r"output_activation='sigmoid' needs probabilities in \[0, 1\], got outputs from -0.45 to 3.45$",
     ):
         plot_decision_boundary(
             lambda grid: grid[:, 0], points, np.zeros(4), tmp_path / "x.png", output_activation="sigmoid"
@@ -323,6 +324,8 @@ def test_the_same_figure_is_the_same_bytes(suffix: str, tmp_path: Path) -> None:
     first = plot_loss_curves(history, tmp_path / f"a{suffix}").read_bytes()
     second = plot_loss_curves(history, tmp_path / f"b{suffix}").read_bytes()
     assert first == second
+    # two saves in the same second share a date: the bytes alone could not tell one was written
+    assert b"/CreationDate" not in first and b"<dc:date>" not in first
 
 
 def test_an_svg_save_leaves_matplotlibs_settings_as_they_were(
@@ -631,3 +634,81 @@ def test_decision_boundary_refusals_say_what_to_do(tmp_path: Path) -> None:
             tmp_path / "b.png",
             output_activation="sigmoid",
         )
+
+
+# --- found by a review of the figures (2026-12, fixplots) ---------------------------------------
+
+
+def test_a_boundary_of_data_far_from_unit_scale_is_the_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grid reached a fixed 0.5 past the data: two moons scaled by 0.01 (a span of 0.036) fell
+    between a few grid lines, and the line drawn among them was 0.037 off P = ½ (at 0.001 no
+    grid line crossed the data)."""
+    from matplotlib.axes import Axes
+
+    from glassnet.data import make_moons
+
+    drawn: dict[str, Any] = {}
+    contour, contourf = Axes.contour, Axes.contourf
+
+    def record_line(self: Any, *args: Any, **kwargs: Any) -> Any:
+        drawn["line"] = contour(self, *args, **kwargs)
+        return drawn["line"]
+
+    def record_fill(self: Any, *args: Any, **kwargs: Any) -> Any:
+        drawn["grid"] = (args[0], args[1])
+        return contourf(self, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "contour", record_line)
+    monkeypatch.setattr(Axes, "contourf", record_fill)
+    scale = 0.01
+    X, y = make_moons(400, noise=0.2, rng=np.random.default_rng(0))
+    X = X * scale  # (400, 2)
+
+    def logit(grid: Any) -> Any:  # a curved boundary between the moons, in the data's units
+        u = grid / scale
+        return 4.0 * (u[:, 1] - 0.5 + 0.8 * np.cos(np.pi * u[:, 0] / 2.0) - 0.3 * u[:, 0])
+
+    plot_decision_boundary(logit, X, y, tmp_path / "db.png", output_activation=None)
+    grid1, grid2 = drawn["grid"]
+    for axis, grid in enumerate((grid1, grid2)):  # the data's box and a margin, not 28 times it
+        span = np.ptp(X[:, axis])
+        assert grid.min() < X[:, axis].min() and grid.max() > X[:, axis].max()
+        assert np.ptp(grid) <= 1.5 * span
+    vertices = np.concatenate([segment for segment in drawn["line"].allsegs[0] if len(segment)])  # (V, 2)
+    inside = vertices[((vertices >= X.min(axis=0)) & (vertices <= X.max(axis=0))).all(axis=1)]
+    assert len(inside) > 100
+    probability = 1.0 / (1.0 + np.exp(-logit(inside)))
+    assert np.abs(probability - 0.5).max() < 1e-3
+
+
+def test_an_empty_held_out_list_holds_no_point_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[] is float64 to numpy: "held_out must be indices …, got array([], dtype=float64)"."""
+    drawn = _legend_and_ticks(monkeypatch)
+    points = np.array([[-1.0, 0.0], [1.0, 0.5], [-0.5, 1.0], [0.5, -1.0]])
+    labels = np.array([0.0, 1.0, 0.0, 1.0])
+    plot_decision_boundary(
+        lambda grid: grid[:, 0], points, labels, tmp_path / "db.png", output_activation=None, held_out=[]
+    )
+    assert "class 0" in drawn["labels"] and not any("held out" in label for label in drawn["labels"])
+
+
+def test_a_validation_line_of_the_second_member_alone_is_in_the_legend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry went on member 0's line only: with no validation loss there (NaN in history.csv),
+    member 1's validation line had none."""
+    drawn = _legend_and_ticks(monkeypatch)
+    history = [
+        {
+            "member": float(m),
+            "epoch": float(e),
+            "train_loss": 1.0 / e,
+            "val_loss": math.nan if m == 0 else 1.2 / e,
+        }
+        for m in (0, 1)
+        for e in (1, 2)
+    ]
+    plot_loss_curves(history, tmp_path / "l.png")
+    assert drawn["labels"] == ["train (2 members)", "validation (2 members)"]

@@ -144,7 +144,7 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
     refit = bool(run.result.validation_members)  # trained twice: validate, then retrain on train + val
     lines = [
         f"Airfoil self-noise ({len(dataset)} rows from {dataset.source}): a short run of "
-        f"{'→'.join(map(str, sizes))}{inputs}, {epochs} epochs{' per pass' if refit else ''}, "
+        f"{'→'.join(map(str, sizes))}{inputs}, {count_text(epochs, 'epoch')}{' per pass' if refit else ''}, "
         f"{seconds_text(run.result.seconds)}{' in all' if refit else ''} (the full recipe: `glassnet train airfoil`)."
     ]
     if refit:  # the val line then measures another model than the train and test lines

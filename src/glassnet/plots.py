@@ -30,6 +30,9 @@ __all__ = [
 
 Array = npt.NDArray[np.float64]
 PART_COLOURS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c"}
+GRID_MARGIN = 0.15
+"""How far the decision boundary's grid reaches past the data, a share of each axis's span
+(two moons: 0.54 and 0.37, about the 0.5 a fixed margin gave)."""
 
 
 def _figure(width: float = 6.0, height: float = 4.5) -> Any:
@@ -107,6 +110,15 @@ def plot_loss_curves(
     ``ylabel`` names the loss (a run's figure says which, and of what target)."""
     if not history:
         raise ValueError("plot_loss_curves needs at least one epoch of history")
+    for index, record in enumerate(history):  # every line is drawn against it (a KeyError before)
+        if "epoch" not in record:
+            raise ValueError(
+                f"plot_loss_curves needs an 'epoch' in every record, got record {index} with keys {sorted(record)}"
+            )
+        if math.isnan(record["epoch"]):
+            raise ValueError(
+                f"plot_loss_curves needs a number in 'epoch' of every record, got NaN in record {index}"
+            )
     # a NaN stands for a value the record lacks, as history.csv writes it (the validation pass's refit)
     history = [{key: value for key, value in record.items() if not math.isnan(value)} for record in history]
     from matplotlib.ticker import MaxNLocator
@@ -125,15 +137,21 @@ def plot_loss_curves(
         for refit in {refit for refit, _ in curves}
         for key in ("train_loss", "val_loss")
     }
+    suffix = f" ({len(members)} members)" if len(members) > 1 else ""
+    # members share a colour per kind: the first line drawn of a kind, (refit, "train" or "val"),
+    # has the entry that stands for all (entries per member would name lines the reader cannot
+    # tell apart); the first member may draw no validation line, where the second does
+    labelled: set[tuple[int, str]] = set()
+
+    def label(refit: int, kind: str, text: str) -> str | None:
+        if (refit, kind) in labelled:
+            return None
+        labelled.add((refit, kind))
+        return text
+
     for refit, member in curves:
         rows = [r for r in history if (int(r.get("refit", 0)), int(r.get("member", 0))) == (refit, member)]
         epochs = [record["epoch"] for record in rows]
-        # members share a colour per kind: the first one's entry stands for all (entries per
-        # member would name lines the reader cannot tell apart)
-        if len(members) == 1:
-            suffix: str | None = ""
-        else:
-            suffix = f" ({len(members)} members)" if member == members[0] else None
         alpha = 1.0 if len(members) == 1 else 0.6
         marker = "o" if len(rows) == 1 else None  # a pass of one epoch is a point, which a bare line hides
         axes.plot(
@@ -143,9 +161,11 @@ def plot_loss_curves(
             alpha=alpha,
             linestyle="--" if refit else "-",
             marker=marker,
-            label=None
-            if suffix is None
-            else f"{'refit on train+val' if refit else 'train'}{suffix}{notes[refit, 'train_loss']}",
+            label=label(
+                refit,
+                "train",
+                f"{'refit on train+val' if refit else 'train'}{suffix}{notes[refit, 'train_loss']}",
+            ),
         )
         if any("val_loss" in r for r in rows):
             axes.plot(
@@ -154,7 +174,7 @@ def plot_loss_curves(
                 color=PART_COLOURS["val"],
                 alpha=alpha,
                 marker=marker,
-                label=None if suffix is None else f"validation{suffix}{notes[refit, 'val_loss']}",
+                label=label(refit, "val", f"validation{suffix}{notes[refit, 'val_loss']}"),
             )
     values = [r[k] for r in history for k in ("train_loss", "val_loss") if k in r]
     if values and min(values) > 0:
@@ -252,9 +272,17 @@ def plot_residuals_vs_frequency(
 ) -> Path:
     """Residual (predicted − measured) against frequency on a log axis, for each part, in the
     target's ``unit`` (airfoil's dB by default, the figure being airfoil's; "" for none);
-    ``labels`` names a part otherwise than its key in the legend ("train+val")."""
+    ``labels`` names a part otherwise than its key in the legend ("train+val"). A frequency ≤ 0,
+    which the log axis cannot show, is refused (ValueError)."""
     labels = labels or {}
     parts = _parts(frequency, residual, ("frequencies", "residuals"), "plot_residuals_vs_frequency")
+    for part, (f, _) in parts.items():
+        if (f <= 0).any():  # the log axis would leave the point out, silently
+            index = int(np.flatnonzero(f <= 0)[0])
+            raise ValueError(
+                f"plot_residuals_vs_frequency needs frequencies > 0 (a log axis), got {f[index]:g} "
+                f"at index {index} of part {part!r}"
+            )
     figure = _figure(6.5, 4.5)
     axes = figure.add_subplot()
     drawn = False
@@ -283,13 +311,15 @@ def plot_decision_boundary(
 ) -> Path:
     """Filled P(y = 1) over the plane with the boundary ŷ = t and the points, for 2-D inputs.
 
-    ``predict`` gives the model's output ŷ for (M, 2) points: a logit (``output_activation``
-    None, P = σ(ŷ), t = 0) or a probability ("sigmoid", P = ŷ, t = 0.5); see
+    ``predict`` gives the model's output ŷ, (M,) or (M, 1), for (M, 2) points: a logit
+    (``output_activation`` None, P = σ(ŷ), t = 0) or a probability ("sigmoid", P = ŷ, t = 0.5); see
     :func:`glassnet.train.decision_threshold`. ``held_out``: the indices of the points the
     model never trained on (the test rows, and the validation rows of a model not refit),
     drawn hollow. Labels are 0/1 or soft labels in [0, 1], a point of class 1 where y > 0.5,
     as accuracy reads them; others are refused. A NaN output (a part of the plane outside the
-    model's domain, say) is left blank.
+    model's domain, say) is left blank. The plane shown is the data's box widened on each side
+    by :data:`GRID_MARGIN` of its span on that axis (0.5 on an axis where all points agree),
+    sampled at ``resolution`` points per axis.
     """
     from glassnet.train._metrics import (
         LABEL_THRESHOLD,
@@ -324,6 +354,8 @@ def plot_decision_boundary(
     test = np.zeros(len(points), dtype=bool)  # (N,) the held-out points
     if held_out is not None:
         rows = np.asarray(held_out)
+        if rows.ndim == 1 and rows.size == 0:  # no point held out: [] is float64 to numpy
+            rows = rows.astype(np.intp)
         if (
             rows.ndim != 1
             or rows.dtype.kind not in "iu"
@@ -333,11 +365,21 @@ def plot_decision_boundary(
                 f"held_out must be indices of the {len(points)} points (a 1-D integer array), got {shown(rows)}"
             )
         test[rows] = True
-    margin = 0.5
-    x1 = np.linspace(points[:, 0].min() - margin, points[:, 0].max() + margin, resolution)
-    x2 = np.linspace(points[:, 1].min() - margin, points[:, 1].max() + margin, resolution)
+    # the grid reaches past the data by a share of each axis's span, in the data's own units: a
+    # fixed 0.5 put all of data spanning 0.01 between two grid lines, its boundary not the model's
+    low, high = points.min(axis=0), points.max(axis=0)  # (2,) each
+    span = high - low  # (2,)
+    margin = np.where(span > 0, GRID_MARGIN * span, 0.5)  # (2,) 0.5 where every point has one value
+    x1 = np.linspace(low[0] - margin[0], high[0] + margin[0], resolution)
+    x2 = np.linspace(low[1] - margin[1], high[1] + margin[1], resolution)
     grid1, grid2 = np.meshgrid(x1, x2)  # (R, R) each
-    output = np.asarray(predict(np.column_stack([grid1.ravel(), grid2.ravel()]))).reshape(grid1.shape)
+    output = np.asarray(predict(np.column_stack([grid1.ravel(), grid2.ravel()])))  # (R²,) or (R², 1)
+    if output.shape not in ((grid1.size,), (grid1.size, 1)):  # a reshape error named no cause
+        raise ValueError(
+            f"plot_decision_boundary needs predict to give one output per grid point, shape ({grid1.size},) "
+            f"or ({grid1.size}, 1), got shape {output.shape}"
+        )
+    output = output.reshape(grid1.shape)  # (R, R)
     if output_activation == "sigmoid" and ((output < 0) | (output > 1)).any():
         raise ValueError(
             "plot_decision_boundary with output_activation='sigmoid' needs probabilities in [0, 1], "
