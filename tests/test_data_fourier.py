@@ -305,3 +305,21 @@ def test_a_preprocessor_with_one_sigma_per_column_saves_and_loads_them() -> None
         ValueError, match=r"sigma has 2 values, one per column, but the inputs have 5 columns"
     ):
         Preprocessor(fourier_features=3, fourier_sigma=[0.2, 0.3]).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("Z", "pattern"),
+    [
+        (np.ones((2, 1)), r"^FourierFeatures expects 3 columns, got shape \(2, 1\)$"),
+        (np.ones(3), r"^Z must be a 2-D array \(N, features\), got shape \(3,\)$"),
+    ],
+)
+def test_overflows_checks_z_as_transform_does(Z: np.ndarray, pattern: str) -> None:
+    """overflows broadcast a Z of another width: (2, 1) gave a (2, 3) mask for 3 fitted columns,
+    (3,) a (3,) one."""
+    features = FourierFeatures(2, 0.5).fit(3, np.random.default_rng(0))
+    for method in (features.overflows, features.transform):
+        with pytest.raises(ValueError, match=pattern):
+            method(Z)
+    # ±inf is no overflow of the angles (transform refuses it as not finite): left out of the mask
+    np.testing.assert_array_equal(features.overflows([[np.inf, 0.0, 1.0]]), [[False, False, False]])

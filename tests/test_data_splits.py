@@ -605,3 +605,65 @@ def test_split_to_state_gives_copies() -> None:
         rows[...] = -1
     for name, rows in kept.items():
         np.testing.assert_array_equal(getattr(split, name), rows)
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_generated_sets_refuse_a_noise_whose_coordinates_overflow(name: str) -> None:
+    """noise = 1e308 gave ±inf coordinates (and NumPy's overflow warning); the refusal leaves the
+    generator as it was, so a retry draws the set a fresh generator gives."""
+    rng = np.random.default_rng(0)
+    with pytest.raises(
+        ValueError, match=r"^noise = 1e\+308 is too large: the coordinates drawn with it overflow float64$"
+    ):
+        MAKERS[name](100, noise=1e308, rng=rng)
+    again, _ = MAKERS[name](10, rng=rng)
+    fresh, _ = MAKERS[name](10, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(again, fresh)
+    large, _ = MAKERS[name](100, noise=1e307, rng=rng)  # large, but every coordinate finite: taken
+    assert np.isfinite(large).all()
+
+
+@pytest.mark.parametrize(
+    ("call", "pattern"),
+    [
+        (lambda p: p.transform_x(np.ones((2, 5)), "int32"), r"^dtype must be float32 or float64, got int32$"),
+        (lambda p: p.transform_x(np.ones((2, 5)), None), r"^dtype must be float32 or float64, got None$"),
+        (
+            lambda p: p.outside_domain(np.ones((2, 5)), "banana"),
+            r"^dtype must be float32 or float64, got 'banana'$",
+        ),
+        (lambda p: p.outside_domain(np.ones((2, 5)), np.float16), r"^dtype must be float32 or float64"),
+    ],
+)
+def test_preprocessor_names_a_dtype_that_is_not_a_float(call: Any, pattern: str) -> None:
+    """NumPy's "data type <class 'numpy.int32'> not inexact" and "data type 'banana' not
+    understood" named no argument."""
+    preprocessor = Preprocessor().fit(np.arange(10.0).reshape(2, 5), np.ones(2))
+    with pytest.raises(TypeError, match=pattern):
+        call(preprocessor)
+
+
+def test_preprocessor_fit_refuses_no_columns_in_its_own_name() -> None:
+    """It said "StandardScaler.fit needs X of shape (N, d) or (N,) with d ≥ 1 ...", a class the
+    caller did not call."""
+    with pytest.raises(
+        ValueError, match=r"^Preprocessor.fit needs X with at least one feature column, got shape \(3, 0\)$"
+    ):
+        Preprocessor().fit(np.zeros((3, 0)), np.ones(3))
+
+
+def test_train_dataset_refuses_no_feature_columns_naming_x() -> None:
+    """The scaler refused the training rows, "... got (7, 0)", a shape the caller never gave."""
+    from glassnet.train import TrainConfig, train_dataset
+
+    with pytest.raises(
+        ValueError,
+        match=r"^X has no feature columns \(shape \(10, 0\)\); expected at least one column to train on$",
+    ):
+        train_dataset(
+            "mine",
+            np.zeros((10, 0)),
+            np.arange(10.0),
+            TrainConfig(hidden=(3,), epochs=1),
+            split=SplitSettings(),
+        )

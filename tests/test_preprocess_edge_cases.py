@@ -192,3 +192,51 @@ def test_a_target_column_fits_as_the_same_target_as_a_vector() -> None:
     column = Preprocessor().fit(rows, target[:, None])
     vector = Preprocessor().fit(rows, target)
     assert (column.y_scaler.mean_, column.y_scaler.scale_) == (vector.y_scaler.mean_, vector.y_scaler.scale_)
+
+
+NEAR_LIMIT = np.array([-1.7e308, 1.7e308, 1.7e308])  # mean 5.7e307, scale 1.6e308; z = −√2, √½, √½
+
+
+def test_transform_y_takes_the_targets_it_was_fitted_on_near_the_float64_limit() -> None:
+    """y − μ_y overflowed for -1.7e308, whose t is −√2: transform_y refused the very targets fit
+    had taken ("its standardised value ... overflows float64"), as StandardScaler.transform no longer did."""
+    preprocessor = Preprocessor().fit(np.ones((3, 1)), NEAR_LIMIT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = preprocessor.transform_y(NEAR_LIMIT)
+    np.testing.assert_allclose(t, [-np.sqrt(2.0), np.sqrt(0.5), np.sqrt(0.5)], rtol=1e-15)
+    np.testing.assert_allclose(preprocessor.transform_y(NEAR_LIMIT[:, None]), t[:, None], rtol=0)  # (N, 1)
+
+
+def test_inverse_transforms_give_back_finite_values_near_the_float64_limit() -> None:
+    """z · σ overflowed before μ was added: −1.7e308 came back as −inf, where the docstrings
+    promise ±inf only beyond float64."""
+    scaler = StandardScaler().fit(NEAR_LIMIT[:, None])
+    preprocessor = Preprocessor().fit(NEAR_LIMIT[:, None], NEAR_LIMIT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = scaler.inverse_transform(scaler.transform(NEAR_LIMIT[:, None]))
+        np.testing.assert_allclose(x.ravel(), NEAR_LIMIT, rtol=1e-15)
+        y = preprocessor.inverse_transform_y([-1.4142135623730951])
+        np.testing.assert_allclose(y, [-1.7e308], rtol=1e-15)
+        x_back = preprocessor.inverse_transform_x(preprocessor.transform_x(NEAR_LIMIT[:, None]))
+        np.testing.assert_allclose(x_back.ravel(), NEAR_LIMIT, rtol=1e-15)
+        y_back = preprocessor.inverse_transform_y(preprocessor.transform_y(NEAR_LIMIT))
+        np.testing.assert_allclose(y_back, NEAR_LIMIT, rtol=1e-15)
+    # only what overflowed is taken again: ordinary values keep the plain formulas' bits
+    rows = np.random.default_rng(3).normal(5.0, 2.0, size=(20, 1))
+    ordinary = Preprocessor().fit(rows, rows[:, 0] * 7.0)
+    mean, scale = ordinary.y_scaler.mean_, ordinary.y_scaler.scale_
+    assert mean is not None and scale is not None
+    z = np.array([-1.0, 0.25, 3.0])
+    np.testing.assert_array_equal(ordinary.inverse_transform_y(z), z * scale + mean)
+    np.testing.assert_array_equal(ordinary.transform_y(rows[:, 0]), (rows[:, 0] - mean) / scale)
+
+
+def test_reprs_of_one_fitted_column_are_singular() -> None:
+    """ "fitted on 1 features", "fitted on 1 columns"."""
+    rows = np.array([[1.0], [2.0], [4.0]])
+    preprocessor = Preprocessor(fourier_features=2).fit(rows, rows[:, 0])
+    assert repr(preprocessor).endswith("seed=0; fitted on 1 feature)")
+    assert repr(preprocessor.fourier) == "FourierFeatures(n_frequencies=2, sigma=0.2; fitted on 1 column)"
+    assert repr(preprocessor.x_scaler) == "StandardScaler(fitted on 1 column)"

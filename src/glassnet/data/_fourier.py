@@ -17,7 +17,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_float_array, finite_float, int_in_range, refuse_unknown_keys, require_keys
+from glassnet._checks import (
+    as_float_array,
+    count_text,
+    finite_float,
+    int_in_range,
+    refuse_unknown_keys,
+    require_keys,
+)
 from glassnet.data._table import FloatArray
 
 MAX_FREQUENCIES = 1024
@@ -71,7 +78,11 @@ class FourierFeatures:
         self.frequencies_: FloatArray | None = None  # (d, K) after fit
 
     def __repr__(self) -> str:
-        fitted = "" if self.frequencies_ is None else f"; fitted on {self.frequencies_.shape[0]} columns"
+        fitted = (
+            ""
+            if self.frequencies_ is None
+            else f"; fitted on {count_text(self.frequencies_.shape[0], 'column')}"
+        )
         return f"FourierFeatures(n_frequencies={self.n_frequencies}, sigma={self.sigma!r}{fitted})"
 
     def fit(self, n_columns: int, rng: np.random.Generator) -> FourierFeatures:
@@ -98,21 +109,15 @@ class FourierFeatures:
 
     def transform(self, Z: Any) -> FloatArray:
         """(N, d) -> (N, d + 2dK): the columns, their sines, their cosines."""
-        if self.frequencies_ is None:
-            raise ValueError("FourierFeatures.transform called before fit")
-        columns = as_float_array(Z, name="Z", dtype=np.dtype(np.float64), ndim=2)
-        if columns.shape[1] != self.frequencies_.shape[0]:
-            raise ValueError(
-                f"FourierFeatures expects {self.frequencies_.shape[0]} columns, got shape {columns.shape}"
-            )
+        columns, frequencies = self._columns(Z, "transform")
         overflowing = self.overflows(columns)
         if overflowing.any():
             row, column = (int(i) for i in np.argwhere(overflowing)[0])
             raise ValueError(
                 f"Z[{row}, {column}] = {columns[row, column]} is too large: its angles 2π z c overflow float64"
             )
-        n, (d, k) = len(columns), self.frequencies_.shape
-        angles = (2.0 * np.pi) * columns[:, :, None] * self.frequencies_  # (N, d, K)
+        n, (d, k) = len(columns), frequencies.shape
+        angles = (2.0 * np.pi) * columns[:, :, None] * frequencies  # (N, d, K)
         # sines and cosines written into their places in the result: no (N, dK) arrays of their
         # own and no concatenation, which took half the time and more than doubled the memory
         out = np.empty((n, d + 2 * d * k))  # (N, d + 2dK)
@@ -123,14 +128,28 @@ class FourierFeatures:
 
     def overflows(self, Z: Any) -> npt.NDArray[np.bool_]:
         """(N, d) mask of the finite z whose angles 2π z cₖ overflow float64 (sin, cos would be NaN)."""
-        if self.frequencies_ is None:
-            raise ValueError("FourierFeatures.overflows called before fit")
-        columns = np.asarray(Z, dtype=np.float64)
-        largest = np.abs(self.frequencies_).max(axis=1)  # (d,): the largest angle of each column
+        # checked as transform checks it (a Z of another width broadcast to a mask of the wrong
+        # shape), but for ±inf and NaN, which are no overflow of the angles: the mask leaves them out
+        columns, frequencies = self._columns(Z, "overflows", finite=False)
+        largest = np.abs(frequencies).max(axis=1)  # (d,): the largest angle of each column
         with np.errstate(over="ignore", invalid="ignore"):
             angles = (2.0 * np.pi) * np.abs(columns) * largest  # (N, d), in the order transform multiplies
         overflowing: npt.NDArray[np.bool_] = np.isfinite(columns) & ~np.isfinite(angles)
         return overflowing
+
+    def _columns(
+        self, Z: Any, method: str, *, finite: bool = True
+    ) -> tuple[npt.NDArray[np.floating[Any]], FloatArray]:
+        """Z as a float64 (N, d) array of the fitted d columns (ValueError naming Z otherwise),
+        and the (d, K) frequencies."""
+        if self.frequencies_ is None:
+            raise ValueError(f"FourierFeatures.{method} called before fit")
+        columns = as_float_array(Z, name="Z", dtype=np.dtype(np.float64), ndim=2, finite=finite)
+        if columns.shape[1] != self.frequencies_.shape[0]:
+            raise ValueError(
+                f"FourierFeatures expects {self.frequencies_.shape[0]} columns, got shape {columns.shape}"
+            )
+        return columns, self.frequencies_
 
     def n_outputs(self, n_columns: int) -> int:
         return n_columns * (1 + 2 * self.n_frequencies)

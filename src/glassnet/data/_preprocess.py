@@ -14,8 +14,10 @@ import numpy.typing as npt
 
 from glassnet._checks import (
     MAX_SEED,
+    as_dtype,
     as_float_array,
     binary_scale,
+    count_text,
     exact_text,
     int_in_range,
     refuse_unknown_keys,
@@ -60,6 +62,41 @@ def _state_array(state: Mapping[str, Any], key: str, *, owner: str) -> FloatArra
     if not np.isfinite(array).all():
         raise ValueError(f"{owner} state {key!r} must be finite, got {array}")
     return array
+
+
+def _standardise(array: FloatArray, mean: FloatArray, scale: FloatArray) -> FloatArray:
+    """z = (x − mean) / scale, broadcast (mean and scale (d,) for X (N, d), () for any shape).
+
+    x − mean overflows for values of both signs near ±1.8e308, whose z is finite: those entries
+    are taken again in units of a power of two p near the column's size, as ``fit`` took mean
+    and scale, z = (x/p − mean/p) / (scale/p). Only those: x/p can round a small x to a
+    subnormal, so every other entry keeps the plain result, bit for bit. A z that overflows
+    even so stays ±inf (no warning), for the caller to refuse.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        z: FloatArray = (array - mean) / scale
+        finite = np.isfinite(z)
+        if not finite.all():
+            power = binary_scale(np.maximum(np.abs(mean), scale))  # (d,) or ()
+            z = np.where(finite, z, (array / power - mean / power) / (scale / power))
+    return z
+
+
+def _unstandardise(array: FloatArray, mean: FloatArray, scale: FloatArray) -> FloatArray:
+    """x = z · scale + mean, broadcast as :func:`_standardise`, which it undoes.
+
+    z · scale overflows for a finite x near ±1.8e308 (z = −1.41 of a column of mean 5.7e307
+    and scale 1.6e308 is x = −1.7e308): those entries are taken again in units of the power
+    of two p of :func:`_standardise`, x = (z · (scale/p) + mean/p) · p, the others keep the
+    plain result. An x beyond float64 is ±inf, without a warning.
+    """
+    with np.errstate(over="ignore"):
+        x: FloatArray = array * scale + mean
+        finite = np.isfinite(x)
+        if not finite.all():
+            power = binary_scale(np.maximum(np.abs(mean), scale))  # (d,) or ()
+            x = np.where(finite, x, (array * (scale / power) + mean / power) * power)
+    return x
 
 
 class StandardScaler:
@@ -117,22 +154,12 @@ class StandardScaler:
     def transform(self, X: Any) -> FloatArray:
         """z = (X − mean_) / scale_; same shape as X."""
         array, mean, scale = self._fitted(X, "transform")
-        with np.errstate(over="ignore", invalid="ignore"):
-            z: FloatArray = (array - mean) / scale
-        if not np.isfinite(z).all():
-            # X − mean overflows for values of both signs near ±1.8e308, whose z is finite: in
-            # units of a power of two near the column's size, as fit took mean and scale (a z
-            # that overflows even so stays inf, for the caller to refuse)
-            power = binary_scale(np.maximum(np.abs(mean), scale))
-            with np.errstate(over="ignore", invalid="ignore"):
-                z = (array / power - mean / power) / (scale / power)
-        return z
+        return _standardise(array, mean, scale)  # finite near ±1.8e308 too, where x − mean overflows
 
     def inverse_transform(self, Z: Any) -> FloatArray:
         """X = Z · scale_ + mean_; same shape as Z (±inf, without a warning, beyond float64)."""
         array, mean, scale = self._fitted(Z, "inverse_transform")
-        with np.errstate(over="ignore"):
-            return array * scale + mean
+        return _unstandardise(array, mean, scale)
 
     def fit_transform(self, X: Any) -> FloatArray:
         return self.fit(X).transform(X)
@@ -219,7 +246,7 @@ class Preprocessor:
             if self.fourier is None
             else f", fourier_features={self.fourier.n_frequencies}, fourier_sigma={self.fourier.sigma!r}"
         )
-        fitted = "" if self.n_features is None else f"; fitted on {self.n_features} features"
+        fitted = "" if self.n_features is None else f"; fitted on {count_text(self.n_features, 'feature')}"
         return (
             f"Preprocessor(log_columns={self.log_columns!r}, scale_y={self.scale_y}{fourier}, "
             f"seed={self.seed}{fitted})"
@@ -251,6 +278,7 @@ class Preprocessor:
         column and, once fitted, those whose standardised value z = (x̃ − μ) / σ, or the angles
         of its Fourier features, overflow; with ``dtype`` float32 (a float32 model's, which
         takes the features in it), also those whose z lies beyond float32's range."""
+        dtype = as_dtype(dtype)  # numpy's "data type ... not understood" named no argument
         return self._outside(self._features(X, fitting=self.n_features is None), dtype)
 
     def check_domain(self, X: Any) -> None:
@@ -312,6 +340,10 @@ class Preprocessor:
     def fit(self, X: Any, y: Any) -> Preprocessor:
         """Fit on the training rows only: X (N, d), y (N,) or (N, 1) (one target), N ≥ 1."""
         array = self._features(X, fitting=True)  # (N, d)
+        if array.shape[1] == 0:  # StandardScaler.fit would refuse it in its own name
+            raise ValueError(
+                f"Preprocessor.fit needs X with at least one feature column, got shape {array.shape}"
+            )
         self._refuse(array, self._log_domain(array))
         features = self._log(array)  # (N, d)
         target = self._y(y)  # (N,) or (N, 1)
@@ -380,6 +412,7 @@ class Preprocessor:
         """z = (x̃ − μₓ) / σₓ with x̃ the log-transformed features, then the Fourier features.
         (N, d) -> (N, n_outputs), in float64; ``dtype`` float32 (that of the model they are
         for) also refuses a z beyond float32's range, which the model could not take."""
+        dtype = as_dtype(dtype)  # numpy's "data type ... not inexact" named no argument
         self._y_parameters("transform_x")
         array = self._features(X)
         z, outside = self._standardised(array, dtype)  # (N, d)
@@ -410,8 +443,8 @@ class Preprocessor:
         overflows float64 is refused, as transform_x refuses such an x."""
         mean, scale = self._y_parameters("transform_y")
         target = self._y(y)
-        with np.errstate(over="ignore"):
-            t = (target - mean) / scale  # same shape as y
+        # the scaler's own computation: finite near ±1.8e308 too, where y − μ_y overflows
+        t = _standardise(target, mean, scale)  # same shape as y
         overflowing = ~np.isfinite(t)
         if overflowing.any():  # as transform_x refuses an overflowing z, in its words
             index = tuple(int(i) for i in np.argwhere(overflowing)[0])
@@ -427,8 +460,7 @@ class Preprocessor:
         float64 is ±inf, without a warning: a prediction, which the metrics then report as inf,
         where transform_y refuses a target it cannot standardise."""
         mean, scale = self._y_parameters("inverse_transform_y")
-        with np.errstate(over="ignore"):
-            return self._y(y_scaled, "y_scaled") * scale + mean
+        return _unstandardise(self._y(y_scaled, "y_scaled"), mean, scale)
 
     def fit_transform(self, X: Any, y: Any) -> tuple[FloatArray, FloatArray]:
         self.fit(X, y)

@@ -6,9 +6,12 @@ random choice drawn from the ``rng`` passed in (same seed, same set).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
-from glassnet._checks import finite_float, positive_int
+from glassnet._checks import exact_text, finite_float, positive_int
 from glassnet.data._table import FloatArray
 
 
@@ -19,6 +22,21 @@ def _check(n_samples: int, noise: float, rng: np.random.Generator) -> tuple[int,
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     return n, finite_float(noise, "noise", minimum=0.0)
+
+
+def _noisy(X: FloatArray, sigma: float, rng: np.random.Generator, start: Mapping[str, Any]) -> FloatArray:
+    """X + σ·n, n ~ N(0, 1) per coordinate (same shape as X); ValueError naming ``noise`` when a
+    coordinate overflows float64 (σ near 1e308), where the sets had ±inf in them. The generator is
+    then put back to ``start``, its state when the set began, so a retry with a smaller noise
+    draws what a fresh one would."""
+    with np.errstate(over="ignore"):
+        noisy: FloatArray = X + sigma * rng.standard_normal(X.shape)
+    if not np.isfinite(noisy).all():
+        rng.bit_generator.state = start
+        raise ValueError(
+            f"noise = {exact_text(sigma)} is too large: the coordinates drawn with it overflow float64"
+        )
+    return noisy
 
 
 def _shuffled(X: FloatArray, y: FloatArray, rng: np.random.Generator) -> tuple[FloatArray, FloatArray]:
@@ -36,6 +54,7 @@ def make_moons(
     Shapes: X (N, 2), y (N,); ⌈N/2⌉ points in class 0, ⌊N/2⌋ in class 1.
     """
     n, sigma = _check(n_samples, noise, rng)
+    start = rng.bit_generator.state  # put back if the noise is refused
     n0 = n - n // 2
     t0 = np.linspace(0.0, np.pi, n0)  # (n0,)
     t1 = np.linspace(0.0, np.pi, n // 2)  # (n1,)
@@ -43,7 +62,7 @@ def make_moons(
         [np.stack([np.cos(t0), np.sin(t0)], axis=1), np.stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)]
     )  # (N, 2)
     y = np.concatenate([np.zeros(n0), np.ones(n // 2)])  # (N,)
-    X = X + sigma * rng.standard_normal(X.shape)
+    X = _noisy(X, sigma, rng, start)  # (N, 2)
     return _shuffled(X, y, rng)
 
 
@@ -60,11 +79,12 @@ def make_xor(
     after left a small set with one class only).
     """
     n, sigma = _check(n_samples, noise, rng)
+    start = rng.bit_generator.state  # put back if the noise is refused
     y = np.concatenate([np.zeros(n - n // 2), np.ones(n // 2)])  # (N,)
     first = rng.choice([-1.0, 1.0], size=n)  # (N,): the sign of x₁
     second = np.where(y == 1.0, -first, first)  # (N,): x₂'s, the same for class 0, the other for 1
     X = rng.uniform(0.0, 1.0, size=(n, 2)) * np.stack([first, second], axis=1)  # (N, 2)
-    X = X + sigma * rng.standard_normal(X.shape)
+    X = _noisy(X, sigma, rng, start)  # (N, 2)
     return _shuffled(X, y, rng)
 
 
@@ -77,6 +97,7 @@ def make_circles(
     Shapes: X (N, 2), y (N,); ⌈N/2⌉ points in class 0, ⌊N/2⌋ in class 1.
     """
     n, sigma = _check(n_samples, noise, rng)
+    start = rng.bit_generator.state  # put back if the noise is refused
     radius = finite_float(factor, "factor", minimum=0.0, strict=True)
     if radius >= 1.0:
         raise ValueError(f"factor must be < 1 (the inner circle's radius), got {radius}")
@@ -87,5 +108,5 @@ def make_circles(
         [np.stack([np.cos(t0), np.sin(t0)], axis=1), radius * np.stack([np.cos(t1), np.sin(t1)], axis=1)]
     )  # (N, 2)
     y = np.concatenate([np.zeros(n0), np.ones(n // 2)])  # (N,)
-    X = X + sigma * rng.standard_normal(X.shape)
+    X = _noisy(X, sigma, rng, start)  # (N, 2)
     return _shuffled(X, y, rng)

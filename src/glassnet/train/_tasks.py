@@ -383,9 +383,9 @@ def _train_dataset(
 
 
 def _dataset_rows(X: Any, y: Any) -> tuple[Array, Array]:
-    """X as a finite (N, d) float array and y as a finite (N,) one, (N, 1) taken as (N,): copies,
-    never the caller's arrays, which a Run keeps (its file's fingerprint and plots, the metrics
-    run_metrics recomputes) and the caller may change after training."""
+    """X as a finite (N, d) float array, N ≥ 1 and d ≥ 1, and y as a finite (N,) one, (N, 1) taken
+    as (N,): copies, never the caller's arrays, which a Run keeps (its file's fingerprint and
+    plots, the metrics run_metrics recomputes) and the caller may change after training."""
     features = np.array(as_float_array(X, name="X", ndim=2))  # (N, d)
     target = np.array(as_float_array(y, name="y"))
     if target.ndim == 2 and target.shape[1] == 1:
@@ -397,6 +397,10 @@ def _dataset_rows(X: Any, y: Any) -> tuple[Array, Array]:
         )
     if len(features) == 0:  # the split would say "n must be a positive integer, got 0"
         raise ValueError(f"X has no rows (shape {features.shape}); expected at least one row to train on")
+    if features.shape[1] == 0:  # the scaler would name a part of the rows, "X of shape ... got (7, 0)"
+        raise ValueError(
+            f"X has no feature columns (shape {features.shape}); expected at least one column to train on"
+        )
     return features, target
 
 
