@@ -86,3 +86,23 @@ def test_a_different_seed_gives_different_weights(tmp_path: Path) -> None:
     assert main(["train", "airfoil", *other, "--out", str(tmp_path / "b")]) == 0
     a, b = load_checkpoint(tmp_path / "a" / "model.npz"), load_checkpoint(tmp_path / "b" / "model.npz")
     assert not np.array_equal(a.members[0]["0.weight"], b.members[0]["0.weight"])
+
+
+def test_a_seed_of_more_than_32_bits_draws_weights_of_its_own() -> None:
+    """NumPy reads [a + 2³² b, 0] as [a, b]: seed 2³² + 5's first member started from seed 5's
+    second member's weights. Seeds below 2³² keep theirs."""
+    from glassnet.train import TrainConfig, Trainer
+
+    x, y = np.random.default_rng(0).normal(size=(8, 3)), np.zeros(8)
+
+    def weights(seed: int, member: int) -> dict[str, np.ndarray]:
+        config = TrainConfig(hidden=(4,), seed=seed, ensemble=2, fourier_features=0)
+        return Trainer(config, x, y).initial_weights(member)
+
+    wide, narrow = weights(2**32 + 5, 0), weights(5, 1)
+    assert not np.array_equal(wide["0.weight"], narrow["0.weight"])
+    from glassnet.spec import MLPSpec, build_mlp
+
+    drawn = build_mlp(MLPSpec(sizes=(3, 4, 1)), rng=np.random.default_rng([5, 1])).state_dict()
+    for name, value in drawn.items():
+        np.testing.assert_array_equal(narrow[name], value)

@@ -47,7 +47,7 @@ from glassnet._checks import (
     positive_int,
     shown,
 )
-from glassnet._seeds import ORDER_STREAM
+from glassnet._seeds import ORDER_STREAM, weights_key
 from glassnet.losses import Loss, get_loss, overflow_advice
 from glassnet.nn import Module, Parameter
 from glassnet.nn._activations import BOUNDED_OUTPUTS
@@ -415,12 +415,13 @@ class Trainer:
         return self.spec.with_activation(self.config.member_activation(member))
 
     def initial_weights(self, member: int) -> dict[str, Array]:
-        """Member m's starting weights, drawn by glassnet with ``default_rng([seed, m])``."""
+        """Member m's starting weights, drawn by glassnet with ``default_rng([seed, m])``
+        (:func:`glassnet._seeds.weights_key`: another key for a seed of more than 32 bits)."""
         return self._initial_model(member).state_dict()
 
     def _initial_model(self, member: int) -> Module:
         member = nonnegative_int(member, "member")  # numpy's own refusal does not name it
-        rng = np.random.default_rng([self.config.seed, member])
+        rng = np.random.default_rng(weights_key(self.config.seed, member))
         return build_mlp(self.member_spec(member), rng=rng, init=self.config.init)
 
     def epoch_orders(
