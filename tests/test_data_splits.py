@@ -643,13 +643,16 @@ def test_preprocessor_names_a_dtype_that_is_not_a_float(call: Any, pattern: str)
         call(preprocessor)
 
 
-def test_preprocessor_fit_refuses_no_columns_in_its_own_name() -> None:
+@pytest.mark.parametrize("shape", [(3, 0), (0, 3)])
+def test_preprocessor_fit_refuses_no_columns_or_no_rows_in_its_own_name(shape: tuple[int, int]) -> None:
     """It said "StandardScaler.fit needs X of shape (N, d) or (N,) with d ≥ 1 ...", a class the
     caller did not call."""
     with pytest.raises(
-        ValueError, match=r"^Preprocessor.fit needs X with at least one feature column, got shape \(3, 0\)$"
+        ValueError,
+        match=rf"^Preprocessor.fit needs X with at least one row and one feature column, got shape "
+        rf"\({shape[0]}, {shape[1]}\)$",
     ):
-        Preprocessor().fit(np.zeros((3, 0)), np.ones(3))
+        Preprocessor().fit(np.zeros(shape), np.ones(shape[0]))
 
 
 def test_train_dataset_refuses_no_feature_columns_naming_x() -> None:

@@ -95,7 +95,13 @@ def _unstandardise(array: FloatArray, mean: FloatArray, scale: FloatArray) -> Fl
         finite = np.isfinite(x)
         if not finite.all():
             power = binary_scale(np.maximum(np.abs(mean), scale))  # (d,) or ()
-            x = np.where(finite, x, (array * (scale / power) + mean / power) * power)
+            scaled = array * (scale / power) + mean / power  # x / p
+            # x / p rounds three times: one that lies within a few units of the last place of
+            # the largest float's is the largest float (an x of exactly ±1.8e308 came back ±inf)
+            largest = np.finfo(np.float64).max
+            edge = np.abs(scaled) <= (largest / power) * (1.0 + 4.0 * np.finfo(np.float64).eps)
+            fallback = np.where(edge, np.clip(scaled * power, -largest, largest), scaled * power)
+            x = np.where(finite, x, fallback)
     return x
 
 
@@ -340,9 +346,9 @@ class Preprocessor:
     def fit(self, X: Any, y: Any) -> Preprocessor:
         """Fit on the training rows only: X (N, d), y (N,) or (N, 1) (one target), N ≥ 1."""
         array = self._features(X, fitting=True)  # (N, d)
-        if array.shape[1] == 0:  # StandardScaler.fit would refuse it in its own name
+        if array.size == 0:  # StandardScaler.fit would refuse it in its own name
             raise ValueError(
-                f"Preprocessor.fit needs X with at least one feature column, got shape {array.shape}"
+                f"Preprocessor.fit needs X with at least one row and one feature column, got shape {array.shape}"
             )
         self._refuse(array, self._log_domain(array))
         features = self._log(array)  # (N, d)

@@ -174,7 +174,8 @@ class TrainConfig:
         clip_norm: Clip the gradient to this global L2 norm before each step (torch's
             clip_grad_norm_); 0: off. Default 0.0. ``--clip-norm``.
         ensemble: Models trained with different seeds (member m's weights and batch orders
-            come from streams keyed ``[seed, m]`` and ``[seed, m, ORDER_STREAM]``) and
+            come from streams keyed ``[seed, m]``, with a third key past 32-bit seeds, and
+            ``[seed, m, ORDER_STREAM]``) and
             activation's names in turn, their predictions averaged. Default 1. ``--ensemble``.
         engine: "numpy" (glassnet's own engine) or "torch" (torch.nn + torch.optim).
             Default "numpy". ``--engine``.

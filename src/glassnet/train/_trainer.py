@@ -1,7 +1,8 @@
 """Trainer: mini-batch training of one model or an ensemble, in either engine, resumable.
 
 Randomness is a pure function of the seed, so a run can stop anywhere and continue
-exactly: member m starts from weights drawn with ``default_rng([seed, m])`` and epoch e
+exactly: member m starts from weights drawn with ``default_rng([seed, m])`` (another key for
+a seed of more than 32 bits: :func:`glassnet._seeds.weights_key`) and epoch e
 visits the rows in the e-th order that ``default_rng([seed, m, ORDER_STREAM])`` draws
 (``permutation(N)``, once per epoch). The learning rate of epoch e is the schedule's η_e
 (set before the epoch's first batch).
