@@ -405,9 +405,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     fourier = args.fourier_features != 0  # below 0: refused by glassnet's Preprocessor in main
     # the inputs' width (split_data's inputs): 5 standardised columns, a sine and a cosine of each
     # Fourier feature of the columns not plain, and the squared frequency
-    width = 5 + 2 * args.fourier_features * (5 - len(args.plain_columns)) + int(args.square_frequency)
+    # (each plain column counted once, as split_data drops it once; a K below 0 is refused later,
+    # by glassnet's Preprocessor, in its own words)
+    plain = len(set(args.plain_columns))
+    width = 5 + 2 * max(args.fourier_features, 0) * (5 - plain) + int(args.square_frequency)
     widths = [width, *args.hidden]
-    residual = any(after == before for before, after in itertools.pairwise(widths))
+    residual = args.fourier_features < 0 or any(
+        after == before for before, after in itertools.pairwise(widths)
+    )
     for option, given, needs, used in (
         ("--fourier-sigma", sigma_given, "--fourier-features above 0", fourier),
         ("--residual", args.residual, f"a hidden layer as wide as its input (the inputs: {width})", residual),

@@ -360,6 +360,11 @@ MAX_TORCH_SEED = 2**64 - 1
             "--fourier-sigma has no effect in this run: it applies with --fourier-features above 0 only",
         ),
         (
+            ["--fourier-features", "2", "--plain-columns", "0,0", "--hidden", "17", "--residual"],
+            "--residual has no effect in this run: it applies with a hidden layer as wide as its input "
+            "(the inputs: 21) only",
+        ),
+        (
             ["--hidden", "8,16", "--residual"],
             "--residual has no effect in this run: it applies with a hidden layer as wide as its input "
             "(the inputs: 85) only",
@@ -382,6 +387,9 @@ def test_search_accepts_the_largest_seed_and_a_restart_with_cycles(search: Modul
     assert search.parse_args([]).cycles == 1
     assert search.parse_args(["--residual"]).residual  # 85 inputs, then 128, 128, 128: two layers add
     assert search.parse_args(["--fourier-features", "0", "--hidden", "5,5", "--residual"]).residual
+    # a plain column named twice is dropped once: 5 + 2·2·4 = 21 inputs (it counted 17)
+    options = ["--fourier-features", "2", "--plain-columns", "0,0", "--residual"]
+    assert search.parse_args([*options, "--hidden", "21"]).residual
 
 
 def test_search_reports_models_that_diverged(search: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,6 +29,12 @@ QUICK = ["--epochs", "2", "--no-plots", "--quiet"]
         # with a value, which argparse read as the task: "argument TASK: invalid choice: '5'"
         (["train", "--epochs", "5", "airfoil"], "glassnet train: error: --epochs is an option of glassnet train airfoil: put it after airfoil (see glassnet train --help)"),
         (["data", "--dest", "x", "fetch", "airfoil"], "glassnet data: error: --dest is an option of glassnet data fetch: put it after fetch (see glassnet data --help)"),
+        # an option of the other task: following "put it after moons" switched tasks
+        (["train", "--samples", "3", "airfoil"], "glassnet train: error: --samples is not an option of glassnet train airfoil (it is one of glassnet train moons) (see glassnet train --help)"),
+        # a value that names a task is the option's, not the task: the advice named moons
+        (["train", "--out", "moons", "airfoil"], "glassnet train: error: --out is an option of glassnet train airfoil: put it after airfoil (see glassnet train --help)"),
+        # an abbreviation, which argparse takes after the task
+        (["train", "--epo", "5", "airfoil"], "glassnet train: error: --epo is an option of glassnet train airfoil: put it after airfoil (see glassnet train --help)"),
         (["train", "--bogus", "moons"], "glassnet train: error: unrecognized arguments: --bogus (see glassnet train --help)"),
         (["train", "moons", "moons"], "glassnet train moons: error: unrecognized arguments: moons (see glassnet train moons --help)"),
     ],
@@ -250,3 +256,20 @@ def test_another_runtime_error_is_not_called_out_of_memory(
     monkeypatch.setattr(_trainer.Trainer, "run", run)
     with pytest.raises(RuntimeError, match="a bug"):
         main(["train", "moons", *QUICK, "--out", str(tmp_path / "m")])
+
+
+@pytest.mark.parametrize("first", [["--version"], ["train", "-h"]], ids=["version", "help"])
+def test_help_and_the_version_come_before_a_misplaced_option(
+    first: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both printed an error about the option placed after them, where argparse shows them first."""
+    argv = (
+        [*first, "--epochs", "5", "moons"]
+        if first[0] == "train"
+        else [*first, "train", "--epochs", "5", "moons"]
+    )
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and (
+        "glassnet 0.1.0" in captured.out or "usage: glassnet train" in captured.out
+    )

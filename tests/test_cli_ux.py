@@ -788,3 +788,25 @@ def test_data_fetch_names_the_cache_it_cannot_use_as_the_cache(
         f"the cache folder {cache / 'glassnet'} (XDG_CACHE_HOME or ~/.cache) is a file"
         in capsys.readouterr().err
     )
+
+
+def test_running_out_of_memory_in_a_resume_gives_advice_it_can_follow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The advice named --batch-size and --hidden, which --resume refuses."""
+    from glassnet.train import _trainer
+
+    out = tmp_path / "run"
+    _interrupted_moons_run(out)
+
+    def run(*args: object, **kwargs: object) -> None:
+        raise MemoryError("Unable to allocate 1.22 GiB")
+
+    monkeypatch.setattr(_trainer.Trainer, "run", run)
+    capsys.readouterr()
+    assert main(["train", "moons", "--out", str(out), "--resume", "--quiet", "--no-plots"]) == 2
+    assert capsys.readouterr().err == (
+        "glassnet train moons: error: out of memory (Unable to allocate 1.22 GiB); a resumed run keeps its "
+        "settings: resume it where more memory is free\n"
+    )
+    assert sorted(path.name for path in out.iterdir()) == ["checkpoint.npz"]

@@ -388,7 +388,11 @@ def test_preprocessor_outside_domain_marks_what_transform_refuses() -> None:
             ValueError,
             r"y must be finite, got nan at index \(1,\)",
         ),
-        (lambda p: p.fit(np.zeros((0, 5)), np.zeros(0)), ValueError, r"^Preprocessor.fit needs X with at least one row"),
+        (
+            lambda p: p.fit(np.zeros((0, 5)), np.zeros(0)),
+            ValueError,
+            r"^Preprocessor.fit needs X with at least one row",
+        ),
         (lambda p: p.transform_x(np.ones((2, 5))), ValueError, r"transform_x called before fit"),
         (lambda p: p.inverse_transform_y(np.ones(2)), ValueError, r"inverse_transform_y called before fit"),
         (

@@ -266,7 +266,18 @@ _LABELS = np.array([0.0, 1.0, 1.0])
                 {"train": [1.0], "test": [1.0, 2.0, 3.0]},
                 path,
             ),
-            r"^plot_residuals_vs_frequency needs frequencies > 0 \(a log axis\), got 0 at index 1 of part 'test'$",
+            r"^plot_residuals_vs_frequency needs finite frequencies > 0 \(a log axis\), got 0 at index 1 of "
+            r"part 'test'$",
+        ),
+        (  # NaN and inf were left out as silently
+            lambda path: plot_residuals_vs_frequency({"test": [np.nan, 100.0]}, {"test": [1.0, 2.0]}, path),
+            r"^plot_residuals_vs_frequency needs finite frequencies > 0 \(a log axis\), got nan at index 0 of "
+            r"part 'test'$",
+        ),
+        (
+            lambda path: plot_residuals_vs_frequency({"test": [100.0, np.inf]}, {"test": [1.0, 2.0]}, path),
+            r"^plot_residuals_vs_frequency needs finite frequencies > 0 \(a log axis\), got inf at index 1 of "
+            r"part 'test'$",
         ),
         (  # "cannot reshape array of size 32 into shape (4,4)"
             lambda path: plot_decision_boundary(
@@ -301,6 +312,8 @@ _LABELS = np.array([0.0, 1.0, 1.0])
         "boundary-held-out-range",
         "boundary-held-out-float",
         "residuals-frequency-not-positive",
+        "residuals-frequency-nan",
+        "residuals-frequency-inf",
         "boundary-two-outputs",
         "loss-no-epoch",
         "loss-nan-epoch",

@@ -272,15 +272,16 @@ def plot_residuals_vs_frequency(
 ) -> Path:
     """Residual (predicted − measured) against frequency on a log axis, for each part, in the
     target's ``unit`` (airfoil's dB by default, the figure being airfoil's; "" for none);
-    ``labels`` names a part otherwise than its key in the legend ("train+val"). A frequency ≤ 0,
-    which the log axis cannot show, is refused (ValueError)."""
+    ``labels`` names a part otherwise than its key in the legend ("train+val"). A frequency ≤ 0
+    or not finite, which the log axis cannot show, is refused (ValueError)."""
     labels = labels or {}
     parts = _parts(frequency, residual, ("frequencies", "residuals"), "plot_residuals_vs_frequency")
     for part, (f, _) in parts.items():
-        if (f <= 0).any():  # the log axis would leave the point out, silently
-            index = int(np.flatnonzero(f <= 0)[0])
+        drawable = np.isfinite(f) & (f > 0)  # the log axis would leave any other out, silently
+        if not drawable.all():
+            index = int(np.flatnonzero(~drawable)[0])
             raise ValueError(
-                f"plot_residuals_vs_frequency needs frequencies > 0 (a log axis), got {f[index]:g} "
+                f"plot_residuals_vs_frequency needs finite frequencies > 0 (a log axis), got {f[index]:g} "
                 f"at index {index} of part {part!r}"
             )
     figure = _figure(6.5, 4.5)

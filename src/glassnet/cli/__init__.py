@@ -151,22 +151,55 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
     An option with no value there is refused after parsing, the same way (:func:`_refuse_unknown`)."""
     commands = _child_choices(parser)
     at = next((k for k, token in enumerate(given) if token in commands), None)
-    if at is None:
+    if at is None or any(token in _SHOWN_AND_DONE for token in given[:at]):
         return
     command = commands[given[at]]
     tasks = _child_choices(command)
     if not tasks:
         return
-    rest = given[at + 1 :]
-    task_at = next((k for k, token in enumerate(rest) if token in tasks), len(rest))
-    for token in rest[:task_at]:
+    # the options before the task, each with the tasks that take it; a value is skipped, so that
+    # `train --out moons airfoil` reads airfoil as the task
+    misplaced: list[tuple[str, list[str]]] = []
+    rest, task = given[at + 1 :], None
+    index = 0
+    while index < len(rest):
+        token = rest[index]
+        index += 1
+        if token in _SHOWN_AND_DONE:  # help or the version is shown first, as argparse does
+            return
+        if token in tasks:
+            task = token
+            break
         name = token.split("=", 1)[0]
         if not name.startswith("-") or name == "--" or name in command._option_string_actions:
             continue
-        owners = [task for task, task_parser in tasks.items() if name in task_parser._option_string_actions]
-        if owners:
-            task = rest[task_at] if task_at < len(rest) and rest[task_at] in owners else owners[0]
-            command.error(f"{name} is an option of {tasks[task].prog}: put it after {task}")
+        takers = {
+            owner: action
+            for owner, task_parser in tasks.items()
+            if (action := _option_action(task_parser, name)) is not None
+        }
+        if takers:
+            misplaced.append((name, list(takers)))
+            takes_value = any(action.nargs != 0 for action in takers.values())
+            index += int(takes_value and "=" not in token)
+    for name, owners in misplaced:
+        if task is not None and task not in owners:
+            command.error(
+                f"{name} is not an option of {tasks[task].prog} (it is one of {tasks[owners[0]].prog})"
+            )
+        where = task if task is not None else owners[0]
+        command.error(f"{name} is an option of {tasks[where].prog}: put it after {where}")
+
+
+_SHOWN_AND_DONE = frozenset({"-h", "--help", "--version"})  # argparse shows these and exits
+
+
+def _option_action(parser: argparse.ArgumentParser, name: str) -> argparse.Action | None:
+    """``parser``'s option ``name``, or the one it abbreviates (argparse takes a unique prefix)."""
+    if name in parser._option_string_actions:
+        return parser._option_string_actions[name]
+    found = {action for option, action in parser._option_string_actions.items() if option.startswith(name)}
+    return found.pop() if len(found) == 1 and name.startswith("--") else None
 
 
 def _child_choices(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -231,11 +264,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         # settings each within bounds, whose arrays together the machine cannot hold
         detail = str(error).strip().splitlines()[0] if str(error).strip() else "MemoryError"
-        advice = (  # what this command's options can make smaller: train's; the others take rows
-            "give fewer rows at a time (--batch-size), a smaller network (--hidden) or less data"
-            if args.command == "train"
-            else "give fewer rows, or run it where more memory is free"
-        )
+        if args.command == "train" and not getattr(args, "resume", False):  # what its options make smaller
+            advice = "give fewer rows at a time (--batch-size), a smaller network (--hidden) or less data"
+        elif args.command == "train":  # --resume keeps the run's settings, and refuses those options
+            advice = "a resumed run keeps its settings: resume it where more memory is free"
+        else:  # the other commands take rows
+            advice = "give fewer rows, or run it where more memory is free"
         write_message(
             f"glassnet {command}: error: out of memory ({one_line(detail)}); {advice}\n", sys.stderr
         )

@@ -106,14 +106,13 @@ class Ensemble:
         """Mean of the members' outputs, in float64: (N, d₀) -> (N, d_L).
 
         ``PREDICT_ROWS`` rows at a time (fewer through layers wider than 512, :func:`predict_rows`):
-        every layer keeps its input for a backward pass that
-        prediction never takes, so all N rows at once held each member's (N, width) arrays
-        (9.8 GB for a million rows through two 128-wide members of three layers); a block
-        keeps that to megabytes, and its products run no slower. The mean is summed member by
-        member and divided once, as ``np.mean`` of the members' outputs. Up to PREDICT_ROWS
-        rows the numbers are those of one pass over all of them to the bit; beyond, BLAS may
-        round a short last block's products differently in the last place. The members keep a
-        copy of the last block, not ``x``."""
+        every layer keeps its input for a backward pass that prediction never takes, so all N
+        rows at once held each member's (N, width) arrays (9.8 GB for a million rows through two
+        128-wide members of three layers); a block keeps that to megabytes, and its products run
+        no slower. The mean is summed member by member and divided once, as ``np.mean`` of the
+        members' outputs. Up to ``predict_rows(widest layer)`` rows the numbers are those of one
+        pass over all of them to the bit; beyond, BLAS may round a block's products differently in
+        the last place. The members keep a copy of the last block, not ``x``."""
         dtype = np.dtype(self.spec.dtype)
         inputs = as_float_array(x, name="ensemble input", dtype=dtype, ndim=2)
         if inputs.shape[1] != self.spec.n_inputs:
