@@ -35,6 +35,12 @@ QUICK = ["--epochs", "2", "--no-plots", "--quiet"]
         (["train", "--out", "moons", "airfoil"], "glassnet train: error: --out is an option of glassnet train airfoil: put it after airfoil (see glassnet train --help)"),
         # an abbreviation, which argparse takes after the task
         (["train", "--epo", "5", "airfoil"], "glassnet train: error: --epo is an option of glassnet train airfoil: put it after airfoil (see glassnet train --help)"),
+        # a value already read as the task: help would not be shown, argparse's misread would
+        (["train", "--epochs", "5", "--he", "moons"], "glassnet train: error: --epochs is an option of glassnet train moons: put it after moons (see glassnet train --help)"),
+        # the task typed as an option's value is the one meant (it named airfoil)
+        (["train", "--epochs", "moons"], "glassnet train: error: --epochs is an option of glassnet train moons: put it after moons (see glassnet train --help)"),
+        # an unknown command is named first (it named train's misplaced option)
+        (["bogus", "train", "--epochs", "5", "moons"], "glassnet: error: argument COMMAND: invalid choice: 'bogus' (choose from 'demo', 'data', 'train', 'evaluate', 'predict', 'explain') (see glassnet --help)"),
         # --version is glassnet's, not train's: the option before it is still the mistake named
         (["train", "--epochs", "5", "--version", "moons"], "glassnet train: error: --epochs is an option of glassnet train moons: put it after moons (see glassnet train --help)"),
         (["train", "--bogus", "moons"], "glassnet train: error: unrecognized arguments: --bogus (see glassnet train --help)"),
@@ -262,8 +268,8 @@ def test_another_runtime_error_is_not_called_out_of_memory(
 
 @pytest.mark.parametrize(
     "first",
-    [["--version"], ["--vers"], ["train", "-h"], ["train", "--he"]],
-    ids=["version", "vers", "help", "he"],
+    [["--version"], ["--vers"], ["train", "-h"], ["train", "--he"], ["train", "--out", "-h"]],
+    ids=["version", "vers", "help", "he", "help-as-no-value"],
 )
 def test_help_and_the_version_come_before_a_misplaced_option(
     first: list[str], capsys: pytest.CaptureFixture[str]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import signal
 import sys
 import warnings
@@ -149,20 +150,24 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
     """Refuse a task's option given between its command and the task (``train --epochs 5
     airfoil``), saying where it goes: argparse read its value as the task ("invalid choice: '5'").
     An option with no value there is refused after parsing, the same way (:func:`_refuse_unknown`).
-    Options are read as argparse reads them (abbreviations too); help and the version, which
-    argparse shows first, are left to it."""
+    Options are read as argparse reads them (abbreviations too, and a value only where it takes
+    one); help and the version are left to argparse, which shows them first, unless a value
+    before them was already read as the task."""
+    at = next((k for k, token in enumerate(given) if not token.startswith("-")), None)  # the command
     commands = _child_choices(parser)
-    at = next((k for k, token in enumerate(given) if token in commands), None)
-    if at is None or any(_shows_and_exits(_option_actions(parser, token)) for token in given[:at]):
+    if at is None or given[at] not in commands:
+        return
+    if any(_shows_and_exits(_option_actions(parser, token)) for token in given[:at]):
         return
     command = commands[given[at]]
     tasks = _child_choices(command)
     if not tasks:
         return
-    # the options before the task, each with the tasks that take it; a value is skipped, so that
-    # `train --out moons airfoil` reads airfoil as the task
+    # the options before the task, each with the tasks that take it; their values are skipped,
+    # so that `train --out moons airfoil` reads airfoil as the task
     misplaced: list[tuple[str, list[str]]] = []
     rest, task = given[at + 1 :], None
+    values: list[str] = []  # the values skipped, which argparse would have read as the task
     index = 0
     while index < len(rest):
         token = rest[index]
@@ -175,7 +180,7 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
             continue
         own = _option_actions(command, name)  # train's own: --traceback, -h (and what abbreviates them)
         if own:
-            if _shows_and_exits(own):
+            if _shows_and_exits(own) and not values:  # else argparse has read a value as the task
                 return
             continue
         takers = {
@@ -186,7 +191,11 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
         if takers:
             misplaced.append((name, list(takers)))
             takes_value = any(action.nargs != 0 for found in takers.values() for action in found)
-            index += int(takes_value and "=" not in token)
+            if takes_value and "=" not in token and index < len(rest) and _is_value(rest[index]):
+                values.append(rest[index])
+                index += 1
+    if task is None:  # a task typed as an option's value (`train --epochs moons`) is the one meant
+        task = next((value for value in values if value in tasks), None)
     for name, owners in misplaced:
         if task is not None and task not in owners:
             command.error(
@@ -194,6 +203,14 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
             )
         where = task if task is not None else owners[0]
         command.error(f"{name} is an option of {tasks[where].prog}: put it after {where}")
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # argparse's: a value, not an option
+
+
+def _is_value(token: str) -> bool:
+    """Whether argparse takes ``token`` as an option's value: not an option, or a negative number."""
+    return not token.startswith("-") or _NEGATIVE_NUMBER.match(token) is not None
 
 
 def _option_actions(parser: argparse.ArgumentParser, token: str) -> list[argparse.Action]:

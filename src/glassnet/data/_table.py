@@ -666,10 +666,13 @@ def _unit_word(word: str) -> str | None:
     return None
 
 
-# A-weighted decibels, dB(A), dB A, dB-A or dB_A, as the one word that unit_text spells "dba": read as "db"
-# and a word "a", they passed as the published (unweighted) level's dB
-# (bounded as _WORD splits words, where \b would count "_" as a letter: "sspl_db(a)")
-_A_WEIGHTED = re.compile(r"(?<![a-z0-9µμ])db\s*(?:\(\s*a\s*\)|\[\s*a\s*\]|[^a-z0-9µμ()\[\]]+a(?![a-z0-9µμ]))")
+# A-weighted decibels, dB(A), dB A, dB-A, dB_A or dB (A-weighted), as the one word that unit_text
+# spells "dba": read as "db" and a word "a", they passed as the published (unweighted) level's
+# dB (bounded as _WORD splits words, where \b would count "_" as a letter: "sspl_db(a)")
+_A_WEIGHTED = re.compile(
+    r"(?<![a-z0-9µμ])db\s*(?:\(\s*a(?:[\s_-]*weighted)?\s*\)|\[\s*a(?:[\s_-]*weighted)?\s*\]"
+    r"|[^a-z0-9µμ()\[\]]+a(?:[\s_-]*weighted)?(?![a-z0-9µμ]))"
+)
 
 
 def unit_text(unit: str) -> str:
