@@ -822,3 +822,25 @@ def test_load_state_dict_names_unexpected_keys_of_mixed_types() -> None:
     state.update({1: np.ones(1), "extra": np.ones(1)})
     with pytest.raises(ValueError, match=r"unexpected keys \['1', 'extra'\]"):
         model.load_state_dict(state)  # type: ignore[arg-type]
+
+
+def test_a_number_as_dl_dy_is_refused_before_any_gradient_is_written() -> None:
+    """The loss's value given for loss.backward(): Gᵀ X of a 0-d G has the weight's shape when
+    the batch has as many rows as outputs, so dL/dW was written, then len() failed."""
+    rng = np.random.default_rng(0)
+    model = MLP([2, 4, 3], rng=rng)
+    x, y = rng.normal(size=(3, 2)), rng.normal(size=(3, 3))
+    model.zero_grad()
+    value = MSELoss()(model(x), y)
+    with pytest.raises(ValueError, match=r"expects dL/dY of shape \(3, 3\) for the 3 rows .* got shape \(\)"):
+        model.backward(value)
+    assert not model[2].weight.grad.any() and not model[2].bias.grad.any()
+
+
+def test_a_float16_dl_dy_is_summed_in_the_layers_dtype() -> None:
+    """Σₙ G was summed in float16 and overflowed: 4096 rows of 20 gave inf (torch: 81920)."""
+    layer = Linear(2, 1, rng=np.random.default_rng(0))
+    layer(np.random.default_rng(1).normal(size=(4096, 2)))
+    layer.zero_grad()
+    layer.backward(np.full((4096, 1), 20.0, dtype=np.float16))
+    np.testing.assert_array_equal(layer.bias.grad, [81920.0])

@@ -579,3 +579,24 @@ def test_an_activations_backward_of_a_torch_tensor_is_an_array(name: str) -> Non
     out = activation.backward(torch.tensor([[1.0], [2.0]], dtype=torch.float64))
     assert type(out) is np.ndarray
     np.testing.assert_array_equal(out, activation.backward(np.array([[1.0], [2.0]])))
+
+
+def test_a_sequential_whose_parameters_are_in_a_head_has_their_dtype() -> None:
+    """Sequential.dtype looked at its layers only: None for a head's float32 parameters, so
+    model(x) did not cast the input, and a float32 model computed in float64."""
+    from glassnet import nn
+
+    class Net(nn.Sequential):
+        def __init__(self) -> None:
+            super().__init__(nn.Tanh())
+            self.head = nn.Linear(2, 1, rng=np.random.default_rng(0), dtype=np.float32)
+
+        def forward(self, x: Any) -> Any:
+            return self.head.forward(super().forward(x))
+
+        def backward(self, grad_out: Any) -> Any:
+            return super().backward(self.head.backward(grad_out))
+
+    net = Net()
+    assert net.dtype == np.float32
+    assert net(np.ones((2, 2))).dtype == np.float32

@@ -1147,3 +1147,32 @@ def test_a_betas_list_edited_in_place_to_an_equal_numpy_number_is_noticed() -> N
     opt.param_groups[0]["betas"][0] = np.float32(0.5)
     opt.step()
     assert all(type(beta) is float for beta in opt.param_groups[0]["betas"])
+
+
+@pytest.mark.parametrize("change", ["append", "delete"])
+def test_a_parameter_group_added_or_removed_by_hand_is_refused_in_words(change: str) -> None:
+    """torch adds a group by appending it to param_groups; here that was "zip() argument 2 is
+    shorter than argument 1" at the next step or state_dict."""
+    rng = np.random.default_rng(0)
+    first, second = nn.Linear(2, 2, rng=rng), nn.Linear(2, 2, rng=rng)
+    groups = [{"params": first.parameters()}, {"params": second.parameters(), "lr": 0.1}]
+    opt = optim.Adam(groups if change == "delete" else first.parameters(), lr=0.01)
+    if change == "append":
+        opt.param_groups.append({"params": second.parameters(), "lr": 0.1})
+    else:
+        del opt.param_groups[1]
+    for call in (opt.step, opt.state_dict):
+        with pytest.raises(
+            RuntimeError, match=r"^Adam was built with \d parameter group\(s\) and now has \d; "
+        ):
+            call()
+
+
+def test_state_dict_settings_are_copies() -> None:
+    """A list of betas in the saved dict was the live group's own: editing the saved state
+    changed the optimizer."""
+    opt = optim.Adam(nn.Linear(2, 2, rng=np.random.default_rng(0)).parameters())
+    opt.param_groups[0]["betas"] = [0.9, 0.99]
+    saved = opt.state_dict()
+    saved["param_groups"][0]["betas"][0] = 0.5
+    assert opt.param_groups[0]["betas"] == [0.9, 0.99]

@@ -297,12 +297,13 @@ class Sequential(Module):
     @property
     def dtype(self) -> np.dtype[Any] | None:
         """The dtype of the first layer with parameters, found without Module.dtype's walk through
-        named_children, which costs more: this runs on every model(x)."""
+        named_children, which costs more: this runs on every model(x). Without one, Module's
+        walk, which reaches a module a subclass holds as an attribute (a head)."""
         for layer in self.layers:
             dtype = layer.dtype
             if dtype is not None:
                 return dtype
-        return None
+        return super().dtype
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The layers, named by position, then any module a subclass holds as an attribute (a

@@ -205,7 +205,16 @@ class Optimizer:
         return next(glassnet_own, type(self)).__name__
 
     def _check_changed_groups(self) -> None:
-        """Check every group changed by hand since it was last checked (:meth:`_check_changed_group`)."""
+        """Check every group changed by hand since it was last checked (:meth:`_check_changed_group`),
+        and that none was added or removed (torch adds one by appending it: zip named no cause)."""
+        if not isinstance(self.param_groups, list) or len(self.param_groups) != len(self._stepped_as):
+            name = type(self).__name__
+            count = len(self.param_groups) if isinstance(self.param_groups, list) else self.param_groups
+            raise RuntimeError(
+                f"{name} was built with {len(self._stepped_as)} parameter group(s) and now has {shown(count)}; "
+                "its parameters are fused into one buffer per group when it is built, so it steps only "
+                f"those: build a new {name} with every group (a list of dicts, as torch takes them)"
+            )
         for index, (group, checked) in enumerate(zip(self.param_groups, self._stepped_as, strict=True)):
             if _changed(group, checked):  # settings or parameters changed by hand since
                 self._check_changed_group(index, group, self._views[index])
@@ -290,7 +299,8 @@ class Optimizer:
             "optimizer": self._kind(),
             "param_groups": [
                 {
-                    **{k: v for k, v in group.items() if k != "params"},
+                    # copies, as the docstring says: a list of betas was the live group's own
+                    **{k: copy.deepcopy(v) for k, v in group.items() if k != "params"},
                     "param_shapes": [list(parameter.data.shape) for parameter in group["params"]],
                 }
                 for group in self.param_groups
