@@ -268,8 +268,15 @@ def test_another_runtime_error_is_not_called_out_of_memory(
 
 @pytest.mark.parametrize(
     "first",
-    [["--version"], ["--vers"], ["train", "-h"], ["train", "--he"], ["train", "--out", "-h"]],
-    ids=["version", "vers", "help", "he", "help-as-no-value"],
+    [
+        ["--version"],
+        ["--vers"],
+        ["train", "-h"],
+        ["train", "--he"],
+        ["train", "--out", "-h"],
+        ["train", "--epochs", "moons", "-h"],
+    ],
+    ids=["version", "vers", "help", "he", "help-as-no-value", "help-after-a-task-as-a-value"],
 )
 def test_help_and_the_version_come_before_a_misplaced_option(
     first: list[str], capsys: pytest.CaptureFixture[str]

@@ -1176,3 +1176,23 @@ def test_state_dict_settings_are_copies() -> None:
     saved = opt.state_dict()
     saved["param_groups"][0]["betas"][0] = 0.5
     assert opt.param_groups[0]["betas"] == [0.9, 0.99]
+
+
+def test_param_groups_as_a_tuple_of_the_same_groups_still_steps() -> None:
+    """The count check first refused any param_groups that was no list, naming no group added."""
+    weight = Parameter(np.ones(3))
+    weight.grad[...] = 1.0
+    opt = optim.Adam([weight], lr=0.01)
+    opt.param_groups = tuple(opt.param_groups)  # type: ignore[assignment]
+    opt.step()
+    assert not np.array_equal(weight.data, np.ones(3))
+
+
+def test_load_state_dict_names_a_group_added_by_hand() -> None:
+    """It gave "zip() argument 3 is shorter than arguments 1-2", or blamed the saved state."""
+    first, second, third = (Parameter(np.ones(n)) for n in (3, 2, 4))
+    opt = optim.SGD([{"params": [first]}, {"params": [second]}], lr=0.01)
+    opt.param_groups.append({"params": [third], "lr": 0.01})
+    saved = optim.SGD([{"params": [Parameter(np.ones(n))]} for n in (3, 2, 4)], lr=0.01).state_dict()
+    with pytest.raises(RuntimeError, match=r"^SGD was built with 2 parameter group\(s\) and now has 3; "):
+        opt.load_state_dict(saved)

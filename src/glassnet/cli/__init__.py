@@ -180,7 +180,8 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
             continue
         own = _option_actions(command, name)  # train's own: --traceback, -h (and what abbreviates them)
         if own:
-            if _shows_and_exits(own) and not values:  # else argparse has read a value as the task
+            # argparse shows help unless a value before it, no task, was read as the task
+            if _shows_and_exits(own) and (not values or values[0] in tasks):
                 return
             continue
         takers = {

@@ -669,9 +669,10 @@ def _unit_word(word: str) -> str | None:
 # A-weighted decibels, dB(A), dB A, dB-A, dB_A or dB (A-weighted), as the one word that unit_text
 # spells "dba": read as "db" and a word "a", they passed as the published (unweighted) level's
 # dB (bounded as _WORD splits words, where \b would count "_" as a letter: "sspl_db(a)")
+_WEIGHTED = r"(?:[\s_\-\u2010-\u2015]*weight(?:ed|ing))?"  # "-weighted", "‑weighting" (any dash)
 _A_WEIGHTED = re.compile(
-    r"(?<![a-z0-9µμ])db\s*(?:\(\s*a(?:[\s_-]*weighted)?\s*\)|\[\s*a(?:[\s_-]*weighted)?\s*\]"
-    r"|[^a-z0-9µμ()\[\]]+a(?:[\s_-]*weighted)?(?![a-z0-9µμ]))"
+    rf"(?<![a-z0-9µμ])db\s*(?:\(\s*a{_WEIGHTED}\s*\){_WEIGHTED}|\[\s*a{_WEIGHTED}\s*\]{_WEIGHTED}"
+    rf"|[^a-z0-9µμ()\[\]]+a{_WEIGHTED}(?![a-z0-9µμ]))"
 )
 
 

@@ -297,13 +297,21 @@ class Sequential(Module):
     @property
     def dtype(self) -> np.dtype[Any] | None:
         """The dtype of the first layer with parameters, found without Module.dtype's walk through
-        named_children, which costs more: this runs on every model(x). Without one, Module's
-        walk, which reaches a module a subclass holds as an attribute (a head)."""
+        named_children, which costs more: this runs on every model(x). Without one, a parameter
+        or module a subclass holds as an attribute (a head), the layers not walked again (nested
+        Sequentials without parameters would walk each other's layers, twice a level)."""
         for layer in self.layers:
             dtype = layer.dtype
             if dtype is not None:
                 return dtype
-        return super().dtype
+        for value in vars(self).values():
+            if isinstance(value, Parameter):
+                return value.data.dtype
+        held = {id(layer) for layer in self.layers}
+        for _, child in super().named_children():
+            if id(child) not in held and (dtype := child.dtype) is not None:
+                return dtype
+        return None
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The layers, named by position, then any module a subclass holds as an attribute (a

@@ -207,17 +207,20 @@ class Optimizer:
     def _check_changed_groups(self) -> None:
         """Check every group changed by hand since it was last checked (:meth:`_check_changed_group`),
         and that none was added or removed (torch adds one by appending it: zip named no cause)."""
-        if not isinstance(self.param_groups, list) or len(self.param_groups) != len(self._stepped_as):
-            name = type(self).__name__
-            count = len(self.param_groups) if isinstance(self.param_groups, list) else self.param_groups
-            raise RuntimeError(
-                f"{name} was built with {len(self._stepped_as)} parameter group(s) and now has {shown(count)}; "
-                "its parameters are fused into one buffer per group when it is built, so it steps only "
-                f"those: build a new {name} with every group (a list of dicts, as torch takes them)"
-            )
+        self._check_group_count()
         for index, (group, checked) in enumerate(zip(self.param_groups, self._stepped_as, strict=True)):
             if _changed(group, checked):  # settings or parameters changed by hand since
                 self._check_changed_group(index, group, self._views[index])
+
+    def _check_group_count(self) -> None:
+        """RuntimeError if a parameter group was added to or removed from ``param_groups`` by hand."""
+        if len(self.param_groups) != len(self._stepped_as):
+            name = type(self).__name__
+            raise RuntimeError(
+                f"{name} was built with {len(self._stepped_as)} parameter group(s) and now has "
+                f"{len(self.param_groups)}; its parameters are fused into one buffer per group when it is "
+                f"built, so it steps only those: build a new {name} with every group"
+            )
 
     @staticmethod
     def _as_checked(group: dict[str, Any]) -> dict[str, Any]:
@@ -315,6 +318,7 @@ class Optimizer:
         """Restore settings and buffers saved by ``state_dict`` of the same optimizer type, on
         parameters of the same shapes (a state without ``param_shapes``, built by hand, is
         checked by the length of each group's buffers alone)."""
+        self._check_group_count()  # a group added by hand: the saved state's count blamed otherwise
         groups, states = self._saved_parts(state_dict)
         name = type(self).__name__
         new_states: list[dict[str, Any]] = []
