@@ -275,8 +275,17 @@ def test_another_runtime_error_is_not_called_out_of_memory(
         ["train", "--he"],
         ["train", "--out", "-h"],
         ["train", "--epochs", "moons", "-h"],
+        ["train", "--epochs", "moons", "airfoil", "-h"],
     ],
-    ids=["version", "vers", "help", "he", "help-as-no-value", "help-after-a-task-as-a-value"],
+    ids=[
+        "version",
+        "vers",
+        "help",
+        "he",
+        "help-as-no-value",
+        "help-after-a-task-as-a-value",
+        "help-after-two",
+    ],
 )
 def test_help_and_the_version_come_before_a_misplaced_option(
     first: list[str], capsys: pytest.CaptureFixture[str]

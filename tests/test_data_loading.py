@@ -884,6 +884,7 @@ def test_read_feature_rows_refuses_a_header_in_other_units_or_a_commented_one_in
             "Freq,AOA,Chord,Velocity,Thickness,SSPL dB (A)-weighted",
             r"column 6 .* names a unit other than dB, ",
         ),
+        ("Freq,AOA,Chord,Velocity,Thickness,SSPL decibels (A)", r"column 6 .* names a unit other than dB, "),
     ],
 )
 def test_load_airfoil_refuses_a_header_of_units_it_did_not_know(

@@ -1188,11 +1188,27 @@ def test_param_groups_as_a_tuple_of_the_same_groups_still_steps() -> None:
     assert not np.array_equal(weight.data, np.ones(3))
 
 
-def test_load_state_dict_names_a_group_added_by_hand() -> None:
-    """It gave "zip() argument 3 is shorter than arguments 1-2", or blamed the saved state."""
+@pytest.mark.parametrize("kind", [optim.SGD, optim.Adam, optim.AdamW], ids=["sgd", "adam", "adamw"])
+def test_load_state_dict_names_a_group_added_by_hand(kind: Any) -> None:
+    """It gave "zip() argument 3 is shorter than arguments 1-2", or blamed the saved state
+    ("state_dict must hold 3 parameter group(s)")."""
     first, second, third = (Parameter(np.ones(n)) for n in (3, 2, 4))
-    opt = optim.SGD([{"params": [first]}, {"params": [second]}], lr=0.01)
+    opt = kind([{"params": [first]}, {"params": [second]}], lr=0.01)
+    saved = opt.state_dict()
     opt.param_groups.append({"params": [third], "lr": 0.01})
-    saved = optim.SGD([{"params": [Parameter(np.ones(n))]} for n in (3, 2, 4)], lr=0.01).state_dict()
-    with pytest.raises(RuntimeError, match=r"^SGD was built with 2 parameter group\(s\) and now has 3; "):
+    name = kind.__name__
+    with pytest.raises(RuntimeError, match=rf"^{name} was built with 2 parameter group\(s\) and now has 3; "):
         opt.load_state_dict(saved)
+
+
+@pytest.mark.parametrize("groups", [None, "dict", "generator"], ids=["none", "one-group-dict", "generator"])
+def test_param_groups_of_another_kind_are_named(groups: Any) -> None:
+    """None gave "object of type 'NoneType' has no len()"; a group's dict was counted by its keys."""
+    opt = optim.Adam([Parameter(np.ones(3))], lr=0.01)
+    value = {"dict": opt.param_groups[0], "generator": (g for g in opt.param_groups)}.get(groups, groups)
+    opt.param_groups = value
+    for call in (opt.step, opt.state_dict):
+        with pytest.raises(
+            TypeError, match=r"^Adam.param_groups must be a list of dicts \(one per group\), got "
+        ):
+            call()

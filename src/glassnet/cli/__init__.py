@@ -174,6 +174,12 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
         index += 1
         if token in tasks:
             task = token
+            # argparse reads a value that names a task as the task: help after it is that task's
+            helped = values and values[0] in tasks
+            if helped and any(
+                _shows_and_exits(_option_actions(tasks[values[0]], later)) for later in rest[index:]
+            ):
+                return
             break
         name = token.split("=", 1)[0]
         if not name.startswith("-") or name == "--":

@@ -666,12 +666,12 @@ def _unit_word(word: str) -> str | None:
     return None
 
 
-# A-weighted decibels, dB(A), dB A, dB-A, dB_A or dB (A-weighted), as the one word that unit_text
+# A-weighted decibels, dB(A), dB A, dB-A, dB_A, dB (A-weighted), decibels (A), as the one word that unit_text
 # spells "dba": read as "db" and a word "a", they passed as the published (unweighted) level's
 # dB (bounded as _WORD splits words, where \b would count "_" as a letter: "sspl_db(a)")
 _WEIGHTED = r"(?:[\s_\-\u2010-\u2015]*weight(?:ed|ing))?"  # "-weighted", "‑weighting" (any dash)
 _A_WEIGHTED = re.compile(
-    rf"(?<![a-z0-9µμ])db\s*(?:\(\s*a{_WEIGHTED}\s*\){_WEIGHTED}|\[\s*a{_WEIGHTED}\s*\]{_WEIGHTED}"
+    rf"(?<![a-z0-9µμ])(?:db|decibels?)\s*(?:\(\s*a{_WEIGHTED}\s*\){_WEIGHTED}|\[\s*a{_WEIGHTED}\s*\]{_WEIGHTED}"
     rf"|[^a-z0-9µμ()\[\]]+a{_WEIGHTED}(?![a-z0-9µμ]))"
 )
 

@@ -213,7 +213,13 @@ class Optimizer:
                 self._check_changed_group(index, group, self._views[index])
 
     def _check_group_count(self) -> None:
-        """RuntimeError if a parameter group was added to or removed from ``param_groups`` by hand."""
+        """RuntimeError if a parameter group was added to or removed from ``param_groups`` by hand;
+        TypeError for a ``param_groups`` set to what is no list (or tuple) of dicts."""
+        groups = self.param_groups
+        if not isinstance(groups, list | tuple) or not all(isinstance(group, dict) for group in groups):
+            raise TypeError(
+                f"{type(self).__name__}.param_groups must be a list of dicts (one per group), got {shown(groups)}"
+            )
         if len(self.param_groups) != len(self._stepped_as):
             name = type(self).__name__
             raise RuntimeError(
