@@ -276,6 +276,8 @@ def test_another_runtime_error_is_not_called_out_of_memory(
         ["train", "--out", "-h"],
         ["train", "--epochs", "moons", "-h"],
         ["train", "--epochs", "moons", "airfoil", "-h"],
+        ["train", "--quiet", "moons", "--help"],
+        ["train", "--epochs=5", "moons", "-h"],
     ],
     ids=[
         "version",
@@ -285,6 +287,8 @@ def test_another_runtime_error_is_not_called_out_of_memory(
         "help-as-no-value",
         "help-after-a-task-as-a-value",
         "help-after-two",
+        "help-after-the-task",
+        "help-after-the-task-equals",
     ],
 )
 def test_help_and_the_version_come_before_a_misplaced_option(

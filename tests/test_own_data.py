@@ -816,3 +816,6 @@ def test_predict_names_the_line_of_a_value_beyond_a_bare_float32_models_range(
         f"glassnet predict: error: {rows}: line 2, column 1 (x1): 1e+39 is beyond float32's range"
     )
     assert err.count("\n") == 1
+    # float32's largest value as NumPy prints it, 3.4028235e38, rounds to it: a value, not beyond
+    rows.write_text("3.4028235e38,0\n")
+    assert main(["predict", str(model), str(rows)]) == 0

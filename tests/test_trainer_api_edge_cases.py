@@ -593,12 +593,12 @@ def test_a_trainer_refuses_a_callback_it_cannot_call_before_training(callback: A
         (
             ("abcde", FEATURE_UNITS, "spl", "dB", None),
             TypeError,
-            "feature_names must be a tuple of strings.*'abcde'",
+            "feature_names must be a sequence of strings .*'abcde'",
         ),
         (
             (FEATURE_NAMES, (None,) * 5, "spl", "dB", None),
             TypeError,
-            "feature_units must be a tuple of strings",
+            "feature_units must be a sequence of strings",
         ),
         ((FEATURE_NAMES, FEATURE_UNITS, 7, "dB", None), TypeError, "target_name must be a string, got 7"),
         (
@@ -627,6 +627,19 @@ def test_a_dataset_takes_a_list_of_names_and_a_string_source() -> None:
     data = Dataset(np.zeros((3, 5)), np.zeros(3), list(FEATURE_NAMES), FEATURE_UNITS, "spl", "dB", "a.csv")
     assert data.feature_names == FEATURE_NAMES
     assert data.source == Path("a.csv")
+    # an array of names, as the check first refused (a regression of its own)
+    arrays = Dataset(
+        np.zeros((3, 5)), np.zeros(3), np.array(FEATURE_NAMES), np.array(FEATURE_UNITS), "spl", "dB", None
+    )
+    assert arrays.feature_names == FEATURE_NAMES and type(arrays.feature_names[0]) is str
+
+
+def test_evaluate_parts_takes_a_target_of_one_column() -> None:
+    """y (N, 1), as train_dataset and the Trainer take it, was refused by the check of eb402cc."""
+    run = _tiny_run()
+    parts = run.parts()
+    column = evaluate_parts(run.ensemble(), run.preprocessor, run.X, run.y.reshape(-1, 1), parts, loss="mse")
+    assert column == evaluate_parts(run.ensemble(), run.preprocessor, run.X, run.y, parts, loss="mse")
 
 
 def _tiny_run() -> Any:

@@ -174,11 +174,10 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
         index += 1
         if token in tasks:
             task = token
-            # argparse reads a value that names a task as the task: help after it is that task's
-            helped = values and values[0] in tasks
-            if helped and any(
-                _shows_and_exits(_option_actions(tasks[values[0]], later)) for later in rest[index:]
-            ):
+            # help after the task is the task's, which argparse shows before anything else (where a
+            # value before it names a task, argparse reads that value as the task)
+            read_as = values[0] if values and values[0] in tasks else task
+            if any(_shows_and_exits(_option_actions(tasks[read_as], later)) for later in rest[index:]):
                 return
             break
         name = token.split("=", 1)[0]

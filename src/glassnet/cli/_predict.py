@@ -209,10 +209,11 @@ def domain_errors(
     if len(table.values) == 0:
         return []
     if preprocessor is None:
-        largest = float(np.finfo(np.dtype(dtype)).max)
+        with np.errstate(over="ignore"):  # a value the dtype rounds to inf: 3.4028235e38 is float32's largest
+            beyond = np.isinf(table.values.astype(dtype)) & np.isfinite(table.values)
         return value_errors(
             table,
-            np.abs(table.values) > largest,
+            beyond,
             lambda value, column: f"{value:g} is beyond {dtype}'s range, which the model computes in",
             source=source,
             names=names,

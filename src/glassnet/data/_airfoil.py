@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,15 +150,15 @@ class Dataset:
         # the names as the annotations say: a string was taken as its characters, one per column
         for name in ("feature_names", "feature_units"):
             value = getattr(self, name)
-            if (
-                isinstance(value, str | bytes)
-                or not isinstance(value, Sequence)
-                or not all(isinstance(item, str) for item in value)
-            ):
+            items = (
+                None if isinstance(value, str | bytes) or not isinstance(value, Iterable) else tuple(value)
+            )
+            if items is None or not all(isinstance(item, str) for item in items):
                 raise TypeError(
-                    f"Dataset {name} must be a tuple of strings, one per feature column, got {shown(value)}"
+                    f"Dataset {name} must be a sequence of strings (a tuple, a list, an array of str), one "
+                    f"per feature column, got {shown(value)}"
                 )
-            object.__setattr__(self, name, tuple(value))
+            object.__setattr__(self, name, tuple(str(item) for item in items))  # np.str_ as str
         for name in ("target_name", "target_unit"):
             if not isinstance(getattr(self, name), str):
                 raise TypeError(f"Dataset {name} must be a string, got {shown(getattr(self, name))}")

@@ -187,7 +187,11 @@ def evaluate_parts(
     _check_model_and_preprocessing(ensemble, preprocessor, "evaluate_parts")
     _check_parts(parts, "evaluate_parts")
     prediction = predict_raw(ensemble, preprocessor, x)  # (N,)
-    y = as_float_array(y, name="evaluate_parts y", dtype=np.dtype(np.float64), ndim=1, finite=False)
+    y = as_float_array(y, name="evaluate_parts y", dtype=np.dtype(np.float64), finite=False)
+    if y.ndim == 2 and y.shape[1] == 1:  # (N, 1), as train_dataset and the Trainer take it
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"evaluate_parts y must be (N,) or (N, 1), got shape {y.shape}")
     if len(y) != len(prediction):
         raise ValueError(f"evaluate_parts needs a target per row of x ({len(prediction)}), got {len(y)}")
     predicted = {name: prediction[rows] for name, rows in parts.items()}
