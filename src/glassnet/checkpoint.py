@@ -258,28 +258,22 @@ def _check_fields(checkpoint: Checkpoint) -> None:
     asked for, say), named here: each was an AttributeError from deep inside the save."""
     from glassnet.data import Preprocessor  # as load_preprocessor: glassnet.data is imported on use
 
-    kinds: list[tuple[str, Any, tuple[type, ...], str]] = [
-        ("spec", checkpoint.spec, (MLPSpec,), "an MLPSpec"),
-        ("config", checkpoint.config, (TrainConfig, type(None)), "a TrainConfig or None"),
-        (
-            "preprocessor",
-            checkpoint.preprocessor,
-            (Mapping,),
-            "a mapping of arrays (Preprocessor.to_state())",
-        ),
-        ("arrays", checkpoint.arrays, (Mapping,), "a mapping of names to arrays"),
-        ("history", checkpoint.history, (list, tuple), "a list of epoch records (dicts)"),
-        ("resume", checkpoint.resume, (ResumeState, type(None)), "a ResumeState or None"),
-        ("metrics", checkpoint.metrics, (Mapping,), "a mapping"),
-        ("info", checkpoint.info, (Mapping,), "a mapping"),
-    ]
-    for name, value, accepted, expected in kinds:
+    # (field, value, the kinds it takes, what it takes in words, (a kind given instead, the hint for it))
+    kinds: list[tuple[str, Any, tuple[type, ...], str, tuple[type, str] | None]] = [
+        ("spec", checkpoint.spec, (MLPSpec,), "an MLPSpec", (Mapping, "build one, MLPSpec.from_dict(settings)")),
+        ("config", checkpoint.config, (TrainConfig, type(None)), "a TrainConfig or None",
+         (Mapping, "build one, TrainConfig.from_dict(settings)")),
+        ("preprocessor", checkpoint.preprocessor, (Mapping,), "a mapping of arrays (Preprocessor.to_state())",
+         (Preprocessor, "pass preprocessor.to_state()")),
+        ("arrays", checkpoint.arrays, (Mapping,), "a mapping of names to arrays", None),
+        ("history", checkpoint.history, (list, tuple), "a list of epoch records (dicts)", None),
+        ("resume", checkpoint.resume, (ResumeState, type(None)), "a ResumeState or None", None),
+        ("metrics", checkpoint.metrics, (Mapping,), "a mapping", None),
+        ("info", checkpoint.info, (Mapping,), "a mapping", None),
+    ]  # fmt: skip
+    for name, value, accepted, expected, instead in kinds:
         if not isinstance(value, accepted):
-            hint = {
-                ("preprocessor", True): ": pass preprocessor.to_state()",
-                ("config", True): ": build one, TrainConfig.from_dict(settings)",
-                ("spec", True): ": build one, MLPSpec.from_dict(settings)",
-            }.get((name, isinstance(value, Preprocessor if name == "preprocessor" else Mapping)), "")
+            hint = f": {instead[1]}" if instead is not None and isinstance(value, instead[0]) else ""
             raise TypeError(f"Checkpoint {name} must be {expected}, got {type(value).__name__}{hint}")
     for index, record in enumerate(checkpoint.history):
         if not isinstance(record, Mapping):

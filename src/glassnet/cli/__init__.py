@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import signal
 import sys
 import warnings
@@ -108,11 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _subcommand_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
     """Every parser below ``parser`` (``train``, ``train airfoil``, …), depth first."""
     found: list[argparse.ArgumentParser] = []
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for child in dict.fromkeys(action.choices.values()):  # aliases map to one parser
-                found.append(child)
-                found.extend(_subcommand_parsers(child))
+    for child in dict.fromkeys(_child_choices(parser).values()):  # aliases map to one parser
+        found.append(child)
+        found.extend(_subcommand_parsers(child))
     return found
 
 
@@ -129,7 +126,7 @@ def _refuse_unknown(
         if word not in given[start:]:  # not typed as named (no command has another name today)
             args._parser.error(f"unrecognized arguments: {' '.join(unknown)}")
         at = given.index(word, start)
-        current = _child(current, word)
+        current = _child_choices(current)[word]
         chain.append((at, current))
         start = at + 1
     # the unknown tokens' positions, in order, skipping the command words themselves
@@ -197,7 +194,7 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
         if takers:
             misplaced.append((name, list(takers)))
             takes_value = any(action.nargs != 0 for found in takers.values() for action in found)
-            if takes_value and "=" not in token and index < len(rest) and _is_value(rest[index]):
+            if takes_value and "=" not in token and index < len(rest) and _is_value(command, rest[index]):
                 values.append(rest[index])
                 index += 1
     if task is None:  # a task typed as an option's value (`train --epochs moons`) is the one meant
@@ -211,12 +208,10 @@ def _refuse_options_before_the_task(parser: argparse.ArgumentParser, given: list
         command.error(f"{name} is an option of {tasks[where].prog}: put it after {where}")
 
 
-_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # argparse's: a value, not an option
-
-
-def _is_value(token: str) -> bool:
-    """Whether argparse takes ``token`` as an option's value: not an option, or a negative number."""
-    return not token.startswith("-") or _NEGATIVE_NUMBER.match(token) is not None
+def _is_value(parser: argparse.ArgumentParser, token: str) -> bool:
+    """Whether argparse takes ``token`` as an option's value: not an option, or a negative number
+    (by ``parser``'s own pattern for them)."""
+    return not token.startswith("-") or parser._negative_number_matcher.match(token) is not None
 
 
 def _option_actions(parser: argparse.ArgumentParser, token: str) -> list[argparse.Action]:
@@ -246,15 +241,6 @@ def _child_choices(parser: argparse.ArgumentParser) -> dict[str, argparse.Argume
         if isinstance(action, argparse._SubParsersAction):
             return dict(action.choices)
     return {}
-
-
-def _child(parser: argparse.ArgumentParser, word: str) -> argparse.ArgumentParser:
-    """The sub-command parser ``word`` of ``parser``."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            child: argparse.ArgumentParser = action.choices[word]
-            return child
-    raise ValueError(f"{parser.prog} has no sub-command {word!r}")  # pragma: no cover - words come from it
 
 
 def warning_printer(command: str) -> Callable[..., None]:

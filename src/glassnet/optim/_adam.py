@@ -403,7 +403,6 @@ class Adam(Optimizer):
         """Restore a state saved by ``state_dict``; torch's m (``exp_avg``) is accepted too and
         converted to the scaled form, as are an earlier glassnet's scaled second moments
         (``exp_avg_sq_scaled``, ``max_exp_avg_sq_scaled``: v / (1 − β₂)) to v."""
-        self._check_group_count()  # a group added by hand: the saved state's count blamed otherwise
         _, states = self._saved_parts(state_dict)
         for state in states:
             by_held: dict[str, str] = {}

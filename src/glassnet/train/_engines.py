@@ -265,12 +265,7 @@ class NumpyEngine:
         """ŷ (N, out) in float64, a block of rows at a time (:func:`predict_rows`): each layer
         keeps its input, so all N rows at once held an (N, width) array per layer (112 GiB for
         the 750,000 rows of a run of width 20,000, measured after its last step)."""
-        rows = np.asarray(x, dtype=self.dtype)
-        prediction = np.empty((len(rows), self.spec.sizes[-1]))  # (N, out)
-        block = predict_rows(max(self.spec.sizes))
-        for start in range(0, len(rows), block):
-            prediction[start : start + block] = self.model.forward(rows[start : start + block])
-        return prediction
+        return _in_blocks(np.asarray(x, dtype=self.dtype), self.spec, self.model.forward)
 
     def get_weights(self) -> dict[str, Array]:
         return {name: parameter.data.copy() for name, parameter in self.named}
@@ -307,6 +302,16 @@ class NumpyEngine:
         if self._blas_limit is not None:
             self._blas_limit.restore_original_limits()
             self._blas_limit = None
+
+
+def _in_blocks(rows: npt.NDArray[Any], spec: MLPSpec, forward: Callable[[Any], Any]) -> Array:
+    """``forward`` of (N, in) ``rows`` as (N, out) float64, a block of rows at a time
+    (:func:`predict_rows` for the widest layer of ``spec``), written into one array."""
+    prediction = np.empty((len(rows), spec.sizes[-1]))  # (N, out)
+    block = predict_rows(max(spec.sizes))
+    for start in range(0, len(rows), block):
+        prediction[start : start + block] = forward(rows[start : start + block])
+    return prediction
 
 
 def _with_autograd(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -524,13 +529,8 @@ class TorchEngine:
             raise ValueError(
                 f"Linear({n_in}, {self.spec.sizes[1]}) expects input of shape (N, {n_in}), got shape {rows.shape}"
             )
-        prediction = np.empty((len(rows), self.spec.sizes[-1]))  # (N, out), a block of rows at a time
-        block = predict_rows(max(self.spec.sizes))
         with self.torch.no_grad(), _without_autocast(self.torch):  # in the run's dtype (see _with_autograd)
-            for start in range(0, len(rows), block):
-                output = self.module(self._tensor(rows[start : start + block]))
-                prediction[start : start + block] = output.cpu().numpy()
-        return prediction
+            return _in_blocks(rows, self.spec, lambda block: self.module(self._tensor(block)).cpu().numpy())
 
     def get_weights(self) -> dict[str, Array]:
         return {name: parameter.detach().cpu().numpy().copy() for name, parameter in self.named}
