@@ -45,7 +45,7 @@ SCHEDULER_STATES: list[tuple[str, Any, type[Exception], str]] = [
         "no last_epoch",
         {"base_lrs": [0.1]},
         ValueError,
-        r"last_epoch must be a non-negative integer, got None",
+        r"^scheduler state has no last_epoch; StepLR takes last_epoch, base_lrs, step_size, gamma$",
     ),
     ("unknown key", {"last_epoch": 3, "base_lr": [0.1]}, ValueError, r"unknown keys \['base_lr'\]"),
     ("not a dict", [3, [0.1]], TypeError, r"scheduler state must be a dict, got list"),
@@ -395,10 +395,16 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         r"^MSELoss prediction must be finite, got inf at index \(0, 0\); the numbers overflow float64",
     ),
     (
-        "NaN target and NaN prediction: the target is named",
+        "NaN target and NaN prediction: the prediction is named first, as the eager losses name it",
         lambda: MSELoss()(np.array([[np.nan], [0.0]]), np.array([0.0, np.nan])),
         ValueError,
-        r"MSELoss target must be finite, got nan at index \(1,\)",
+        r"^MSELoss prediction must be finite, got nan at index \(0, 0\); a NaN comes",
+    ),
+    (
+        "NaN target: named",
+        lambda: MSELoss()(np.array([[0.5], [0.0]]), np.array([0.0, np.nan])),
+        ValueError,
+        r"^MSELoss target must be finite, got nan at index \(1,\)$",
     ),
     *[
         (
@@ -811,7 +817,7 @@ def test_failed_scheduler_load_state_dict_changes_nothing(state: Any) -> None:
     assert (
         (scheduler.state_dict(), scheduler.get_last_lr())
         == before
-        == ({"last_epoch": 2, "base_lrs": [0.5], "step_size": 2, "gamma": 0.1}, [0.05])
+        == ({"scheduler": "StepLR", "last_epoch": 2, "base_lrs": [0.5], "step_size": 2, "gamma": 0.1}, [0.05])
     )
 
 

@@ -41,6 +41,17 @@ def test_split_sizes_are_the_ceiling_of_the_exact_product(n: int) -> None:
     assert len(split.test) == 7 * n // 100
 
 
+@pytest.mark.parametrize(
+    ("n", "fraction", "rows"), [(13_000_000, 0.55, 7_150_000), (100_000_000, 0.07, 7_000_000)]
+)
+def test_split_sizes_are_the_exact_ceiling_for_many_rows(n: int, fraction: float, rows: int) -> None:
+    """The product was rounded to 9 decimals, which absorbs float64's error only below about
+    2e6: 0.55 · 13e6 took 7,150,001 test rows. (Read from the refusal, made before the draw, so
+    that no permutation of 10⁸ rows is made.)"""
+    with pytest.raises(ValueError, match=rf"test_fraction={fraction} \(--test-fraction\) takes {rows}, "):
+        train_val_test_split(n, test_fraction=fraction, val_fraction=1 - 1e-12, rng=np.random.default_rng(0))
+
+
 @pytest.mark.parametrize(("n", "fraction", "rows"), [(1500, 0.2, 300), (100, 0.07, 7), (1503, 0.2, 301)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
 def test_a_fraction_of_lower_precision_is_the_number_written(

@@ -11,7 +11,7 @@ import pytest
 
 from glassnet.cli import main
 from glassnet.explain import explain, explain_exercise, explain_spec
-from glassnet.nn import LeakyReLU, Linear, Sequential, Sigmoid, Tanh
+from glassnet.nn import LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh
 
 
 def one_unit_network() -> Sequential:
@@ -175,6 +175,46 @@ def test_a_title_of_more_than_one_line_is_refused(
     assert not (tmp_path / "t.tex").exists()
 
 
+@pytest.mark.parametrize("bias", [0.0, 1e-9])  # a unit at the kink, and one a step would move across it
+def test_notes_name_no_finite_difference_where_none_was_computed(bias: float) -> None:
+    """BCE at ŷ = 1 exactly: a step of ε leaves the loss's domain, so the finite differences are
+    skipped, and the notes still said what they measure ("a slope of 0", "may differ from the
+    backward pass by a large amount") above a table without them."""
+    model = Sequential(Linear(2, 2), ReLU(), Linear(2, 1))
+    model[0].weight.data[...] = [[1.0, -1.0], [0.5, 0.25]]
+    model[0].bias.data[...] = [bias, 0.25]
+    model[2].weight.data[...] = [[0.5, 1.0]]
+    model[2].bias.data[...] = [-bias / 2]  # ŷ = 1 exactly
+    explanation = explain(model, [1.0, 1.0], 1.0, loss="bce", check_torch=False, params=["w11h"])
+    text = " ".join(explanation.to_text().split())
+    assert "Finite-difference check skipped" in text and "Clipped: ŷ = 1 lies outside" in text
+    assert "finite difference" not in text.replace("Finite-difference check skipped", "")
+    assert ("At a kink: z₁ = 0" in text) == (bias == 0.0)
+
+
+@pytest.mark.parametrize("out", ["t.md", "t.tex", None])
+def test_a_title_with_half_a_surrogate_pair_is_refused(
+    out: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """JSON's "\\ud800" without its pair is valid JSON and no character: the write failed with
+    advice to set PYTHONIOENCODING=utf-8 (already so) or to write to a file (already given), and
+    a figure's caption with matplotlib's FT2Font dump of many lines."""
+    with pytest.raises(ValueError) as caught:
+        explain(one_unit_network(), [2.0], 1.0, loss="mse", check_torch=False, title="bad \ud800 title")
+    assert str(caught.value) == (
+        "title must be Unicode text, got '\\ud800' (half of a UTF-16 surrogate pair, with no character "
+        "of its own) at position 4"
+    )
+    spec = tmp_path / "t.json"
+    network = {"layers": [{"weight": [[1]], "bias": [0]}], "x": [1], "y": 0, "loss": "mse"}
+    spec.write_text(json.dumps({**network, "title": "bad \ud800 title"}), encoding="utf-8")
+    argv = ["explain", str(spec), "--no-torch", "--figure", str(tmp_path / "f.png")]
+    assert main([*argv, *(["-o", str(tmp_path / out)] if out else [])]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "title must be Unicode text" in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["t.json"]
+
+
 @pytest.mark.parametrize("check_torch", [True, False])
 def test_a_clipped_bce_says_the_pytorch_check_uses_glassnets_clip(check_torch: bool, torch: Any) -> None:
     """The note said PyTorch's numbers differ there, above a PyTorch row that agreed (the check
@@ -186,6 +226,23 @@ def test_a_clipped_bce_says_the_pytorch_check_uses_glassnets_clip(check_torch: b
     assert "lies outside" in text and "so its numbers differ there" not in text
     assert ("the PyTorch check below computes glassnet's clipped loss" in text) == check_torch
     assert ("PyTorch autograd" in text) == check_torch
+
+
+@pytest.mark.parametrize(("labels", "y"), [("01", 1.0), ("pm1", 1.0), ("01", 0.0), ("pm1", -1.0)])
+def test_the_pytorch_check_of_the_logistic_loss_keeps_its_precision_at_saturated_logits(
+    labels: str, y: float, torch: Any
+) -> None:
+    """The check took torch's binary_cross_entropy_with_logits, whose gradient σ(z) − y is 0 at
+    z = 40 for a right label, and 0.1 % off at z = 30; glassnet's (and the engine's) is
+    −σ(−40) = −4.248e-18, which the check must confirm, not contradict."""
+    z = 40.0 if y == 1.0 else -40.0  # a right, confident prediction
+    model = Sequential(Linear(1, 1))
+    model[0].weight.data[...] = z
+    model[0].bias.data[...] = 0.0
+    record = explain(model, [1.0], y, loss="logistic", labels=labels).param("w11^1")
+    expected = -1.0 / (1.0 + np.exp(40.0)) * (1.0 if y == 1.0 else -1.0)  # s σ(s z) · x, s = 1 − 2y or −y
+    assert record.engine == pytest.approx(expected, rel=1e-14, abs=0.0)
+    assert record.torch == pytest.approx(expected, rel=1e-14, abs=0.0)
 
 
 def test_chain_rule_paths_that_overflow_both_ways_are_named_as_an_overflow() -> None:
@@ -502,3 +559,30 @@ def test_explain_refuses_a_number_that_underflows(capsys: pytest.CaptureFixture[
     """--lr 1e-400 ran as 'Update (η = 0)', --x 1e-400,2 as x = (0, 2)."""
     assert main(["explain", "--example", "exercise", "--no-torch", "--x", "1e-400,2"]) == 2
     assert "--x: 1e-400 is 0 in float64 (below 5e-324); give 0 if 0 is meant" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("layer", "y", "number"),
+    [
+        (
+            '"weight": [[1]], "bias": [0], "activation": {"name": "leaky_relu", "negative_slope": 1e-400}',
+            "0",
+            "1e-400",
+        ),
+        ('"weight": [[-2.5e-999]], "bias": [0]', "0", "-2.5e-999"),
+        ('"weight": [[1]], "bias": [0]', "1E-400", "1E-400"),
+    ],
+    ids=["activation option", "weight", "target"],
+)
+def test_a_spec_number_that_underflows_is_refused_as_the_options_refuse_it(
+    layer: str, y: str, number: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A spec's "negative_slope": 1e-400 was shown as 'LeakyReLU, α = 0', and a weight or "y" of
+    1e-400 was read as 0, where --y 1e-400 is refused."""
+    spec = tmp_path / "s.json"
+    spec.write_text(f'{{"layers": [{{{layer}}}], "x": [1], "y": {y}, "loss": "mse"}}', encoding="utf-8")
+    assert main(["explain", str(spec), "--no-torch", "-o", str(tmp_path / "s.md")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"{spec}: {number} is 0 in float64 (below 5e-324); write 0 if 0 is meant" in err
+    assert not (tmp_path / "s.md").exists()

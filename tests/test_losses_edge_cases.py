@@ -400,3 +400,26 @@ def test_a_loss_pickled_before_its_settings_were_properties_loads(
     with pytest.raises(ValueError, match="reduction must be one of mean, sum, got 'none'"):
         bad.__setstate__({**state, "reduction": "none", "_prediction": None, "_target": None})
     assert pickle.loads(pickle.dumps(loss)).__dict__.keys() == loss.__dict__.keys()
+
+
+@pytest.mark.parametrize("lazy", [MSELoss, HalfSquaredError])
+@pytest.mark.parametrize(
+    ("prediction", "target"),
+    [
+        ([[0.5], [math.inf]], [1.0, 0.0]),  # typed in: no overflow to blame
+        ([[math.nan], [0.5]], [1.0, math.nan]),  # both: the prediction is named first
+        (np.array([[0.5], [math.inf]]), [1.0, 0.0]),  # an array: the overflow advice too
+        ([[0.5], [0.25]], [1.0, math.nan]),
+    ],
+)
+def test_losses_that_check_only_a_value_not_finite_name_it_as_an_eager_check(
+    lazy: type[Loss], prediction: Any, target: Any
+) -> None:
+    """MSE and ½SSE check their arguments only when L is not finite; they named the target
+    first, and blamed a typed-in inf on an overflow with advice about the learning rate,
+    where the losses that check every call (prepare) name the prediction first, as given."""
+    with pytest.raises(ValueError) as eager:
+        LogisticLoss()(prediction, target)
+    with pytest.raises(ValueError) as checked_late:
+        lazy()(prediction, target)
+    assert str(checked_late.value) == str(eager.value).replace("LogisticLoss", lazy.__name__)

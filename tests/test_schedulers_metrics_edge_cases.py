@@ -159,7 +159,7 @@ def test_settings_loaded_from_numpy_are_saved_as_plain_numbers() -> None:
     scheduler = _step(_sgd((0.1,)))
     scheduler.load_state_dict({"last_epoch": np.int64(3), "step_size": np.int64(3), "gamma": np.float32(0.5)})
     saved = scheduler.state_dict()
-    assert saved == {"last_epoch": 3, "base_lrs": [0.1], "step_size": 3, "gamma": 0.5}
+    assert saved == {"scheduler": "StepLR", "last_epoch": 3, "base_lrs": [0.1], "step_size": 3, "gamma": 0.5}
     assert [type(saved[k]) for k in ("last_epoch", "step_size", "gamma")] == [int, int, float]
 
 
@@ -358,13 +358,67 @@ def test_the_settings_in_a_state_are_named_and_valued_as_torchs(
         scheduler.step()
         reference.step()
     saved, torch_saved = scheduler.state_dict(), reference.state_dict()
-    shared = set(saved) - ours_only
+    shared = set(saved) - ours_only - {"scheduler"}  # glassnet's own: torch's state names no class
     for key in sorted(shared):
         theirs_key = TORCH_NAMES.get(key, key)
         assert theirs_key in torch_saved, key
         assert saved[key] == torch_saved[theirs_key], key
         assert type(saved[key]) is type(torch_saved[theirs_key]), key
     assert {"last_epoch", "base_lrs"} < shared
+
+
+@pytest.mark.parametrize("warmup", [0, 3])
+@pytest.mark.parametrize(("lr", "eta_min"), [(0.3, 0.03), (0.01, 0.001), (1e-3, 1e-4)])
+def test_the_cosines_first_rate_is_the_learning_rate_itself(warmup: int, lr: float, eta_min: float) -> None:
+    """η_min + (η₀ − η_min) rounds 1 ulp above η₀ for these pairs: the peak epoch's rate read
+    0.30000000000000004 in history.csv, and the divergence advice named it beside the 0.3 given
+    as if the schedule had moved it. torch's CosineAnnealingLR starts at η₀ itself."""
+    from glassnet.train import TrainConfig
+    from glassnet.train._trainer import _learning_rates
+
+    scheduler = optim.CosineLR(_sgd((lr,)), t_max=5, eta_min=eta_min, warmup=warmup, warmup_start_factor=0.1)
+    for _ in range(warmup):
+        scheduler.step()
+    assert scheduler.get_last_lr() == [lr]
+    config = TrainConfig(lr=lr, epochs=8, schedule="cosine", warmup_epochs=warmup, min_lr_factor=eta_min / lr)
+    assert _learning_rates(config)(warmup) == lr
+
+
+def test_a_state_of_another_scheduler_with_the_same_keys_is_refused() -> None:
+    """ExponentialLR's state holds gamma, a StepLR setting too: it loaded into a StepLR, whose
+    rate went from 0.0125 back to 0.1 without a word."""
+    exponential = optim.ExponentialLR(_sgd((0.1,)), 0.5)
+    for _ in range(3):
+        exponential.step()
+    scheduler = optim.StepLR(_sgd((0.1,)), step_size=10)
+    before = _everything(scheduler)
+    with pytest.raises(
+        ValueError, match=r"^StepLR.load_state_dict got a state saved by 'ExponentialLR', not by StepLR$"
+    ):
+        scheduler.load_state_dict(exponential.state_dict())
+    assert _everything(scheduler) == before
+
+    class Halving(optim.StepLR):  # a subclass takes its base's states, as an optimizer's does
+        pass
+
+    subclass = Halving(_sgd((0.1,)), step_size=10)
+    subclass.load_state_dict(_step(_sgd((0.1,))).state_dict())
+    assert subclass.state_dict()["scheduler"] == "StepLR"
+    scheduler.load_state_dict({"last_epoch": 3, "gamma": 0.5})  # a state without the class: taken
+    assert scheduler.get_last_lr() == [0.1]
+
+
+def test_base_lrs_set_by_hand_are_saved_as_plain_numbers() -> None:
+    """The state kept the list as set: np.float32(0.05) made json.dumps fail, where the
+    docstring promises plain Python numbers; an array was refused only at the next step()."""
+    scheduler = _step(_sgd((0.1,)))
+    scheduler.base_lrs = [np.float32(0.05)]
+    saved = scheduler.state_dict()
+    assert saved["base_lrs"] == [float(np.float32(0.05))] and type(saved["base_lrs"][0]) is float
+    json.dumps(saved)
+    scheduler.base_lrs = np.array([0.05])  # type: ignore[assignment]
+    with pytest.raises(ValueError, match=r"^base_lrs must be a list of 1 rate\(s\), one per parameter group"):
+        scheduler.state_dict()
 
 
 # -- metrics ---------------------------------------------------------------------------------
@@ -538,6 +592,21 @@ def test_class_probability_of_a_probability_is_a_new_array() -> None:
     assert probability is not given
     probability[0] = 7.0
     np.testing.assert_array_equal(given, [0.2, 0.9])
+
+
+def test_class_probability_of_a_very_negative_logit_is_the_sigmoid_layers() -> None:
+    """Logits were clipped to ±700 first: −710, −745, −1000 and −∞ all read 9.86e-305, which
+    predict writes out in full. σ(−710) = 4.5e-309 and σ(−745) the smallest subnormal, as
+    nn.Sigmoid computes them; σ(−1000) = σ(−∞) = 0."""
+    from glassnet.nn import Sigmoid
+    from glassnet.train import class_probability
+
+    z = np.array([-1000.0, -745.0, -710.0, -np.inf, -40.0, 0.0, 40.0, 710.0, np.inf])
+    probability = class_probability(z, None)
+    finite = np.isfinite(z)  # nn.Sigmoid takes finite inputs only
+    np.testing.assert_array_equal(probability[finite], Sigmoid()(z[finite, None])[:, 0])
+    assert probability[0] == probability[3] == 0.0 and probability[1] == 5e-324 and probability[-1] == 1.0
+    assert probability[2] == pytest.approx(4.476286225675e-309, rel=1e-9)
 
 
 @pytest.mark.parametrize("loss", ["MSE", "mse ", "l2", None])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -325,3 +326,12 @@ def refuse_unknown_keys(state: Mapping[str, Any], known: Iterable[str], *, owner
     unknown = sorted(str(key) for key in state if key not in known)
     if unknown:
         raise ValueError(f"{owner} state holds keys it does not read: {unknown} (it reads {sorted(known)})")
+
+
+def underflows(text: str, value: float) -> bool:
+    """Whether ``text``, a number that float64 reads as ``value``, is a nonzero number read as 0
+    (1e-400; not 0e5 or -0): its mantissa has a nonzero digit."""
+    if value != 0.0:
+        return False
+    mantissa = re.split(r"[eE]", text.strip(), maxsplit=1)[0]
+    return any(char.isdecimal() and int(char) != 0 for char in mantissa)  # "١e-400" too, as float() reads it

@@ -40,9 +40,10 @@ def glassnet_half_squared_error(p: Any, t: Any, reduction: Reduction = "sum") ->
     return values.mean() if reduction == "mean" else values.sum()
 
 
-def glassnet_logistic(p: Any, t: Any, reduction: Reduction = "mean") -> Any:
-    """glassnet's LogisticLoss (labels 0/1) on torch tensors: softplus(s p) per element, s = 1 − 2t,
-    as logaddexp(s p, 0), reduced by mean (its default) or sum. Its gradient, s σ(s p), is
+def glassnet_logistic(p: Any, t: Any, reduction: Reduction = "mean", labels: str = "01") -> Any:
+    """glassnet's LogisticLoss on torch tensors: softplus(s p) per element, s = 1 − 2t for labels
+    "01" and −t for "pm1" (``LogisticLoss.sign``, applied as written to any t), as
+    logaddexp(s p, 0), reduced by mean (its default) or sum. Its gradient, s σ(s p), is
     computed as s / (1 + e^(−s p)), exact to rounding as glassnet's, into the subnormal numbers,
     down to about 5.6e-309 in float64 (2.9e-39 in float32), below which e^(−s p) overflows and
     this one is 0.
@@ -51,5 +52,6 @@ def glassnet_logistic(p: Any, t: Any, reduction: Reduction = "mean") -> Any:
     σ(p) − t, which loses σ's relative precision once |p| is large and the row is right (17 %
     off at p = 15 in float32; 0 at p = 38 in float64, where glassnet's is 3.1e-17), and the
     value of such a row rounds to 0 sooner."""
-    values = ((1.0 - 2.0 * t) * p).logaddexp(p.new_zeros(()))
+    sign = 1.0 - 2.0 * t if labels == "01" else -t
+    values = (sign * p).logaddexp(p.new_zeros(()))
     return values.mean() if reduction == "mean" else values.sum()

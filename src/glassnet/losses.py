@@ -130,7 +130,7 @@ class Loss:
 
     def __call__(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
         """L(ŷ, y), reduced; ValueError (naming the dtype) if it overflows instead of a silent inf."""
-        given_target = target
+        given_prediction, given_target = prediction, target
         try:
             prediction, target = self.prepare(prediction, target)
         except BaseException:
@@ -143,10 +143,10 @@ class Loss:
             # backward refuses, as after a prepare that failed, rather than return the NaN or
             # inf gradient of this call
             self._forget()
-            # name a NaN or inf in the target (indexed as given), then in the prediction,
-            # before blaming overflow
+            # name a NaN or inf in the prediction, then in the target, each as given, as an eager
+            # check (prepare) names them, before blaming overflow
+            self._prediction_array(given_prediction, finite=True)
             as_float_array(given_target, name=self._target_name)
-            self._prediction_array(prediction, finite=True)
             raise ValueError(
                 f"{type(self).__name__} value is {value} for finite predictions: {overflow_advice(prediction.dtype)}"
             )
@@ -255,8 +255,9 @@ class LogisticLoss(Loss):
       ∂ℓ/∂ŷ = (1 − 2y) σ((1 − 2y) ŷ).
     - ``labels="pm1"`` (y ∈ {−1, +1}): ℓ = log(1 + exp(−y ŷ)), ∂ℓ/∂ŷ = −y σ(−y ŷ).
 
-    Both are the negative log-likelihood of a Bernoulli label with P(positive) = σ(ŷ) and
-    equal PyTorch's ``binary_cross_entropy_with_logits`` (label 0/−1 ↔ 0, 1/+1 ↔ 1).
+    Both are the negative log-likelihood of a Bernoulli label with P(positive) = σ(ŷ), the
+    value of PyTorch's ``binary_cross_entropy_with_logits`` (label 0/−1 ↔ 0, 1/+1 ↔ 1), whose
+    gradient, σ(ŷ) − y, loses its precision at large |ŷ| where this one keeps it.
     Computed as softplus(s ŷ) with s = 1 − 2y or −y, through e^(−|sŷ|): finite value and
     gradient for any finite logit, no overflow.
 

@@ -6,11 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from glassnet._checks import finite_float
+from glassnet._checks import finite_float, underflows
 from glassnet._files import atomic_write_all, refuse_overwrite, refuse_same_file, text_writer
 from glassnet.cli._output import refuse_closed_stdout, refuse_missing_folder
 from glassnet.cli._predict import STDOUT
-from glassnet.cli._train import underflows
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
 from glassnet.explain._api import MAX_STEPS
 from glassnet.explain._figure import figure_file_writer
@@ -65,7 +64,9 @@ def register(subparsers: Any) -> None:
         metavar="X1,X2,...",
         help="the input instead of the spec's or the exercise's (--x=-1,2 below 0)",
     )
-    parser.add_argument("--y", metavar="Y", help="the target (one per output, comma-separated)")
+    parser.add_argument(
+        "--y", metavar="Y", help="the target (one per output, comma-separated; --y=-1,1 below 0)"
+    )
     parser.add_argument("--lr", metavar="ETA", help="the learning rate η of the update")
     parser.set_defaults(handler=handle)
 

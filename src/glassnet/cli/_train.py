@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from glassnet._checks import count_text, seconds_text
+from glassnet._checks import count_text, seconds_text, underflows
 from glassnet._files import expand_user
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
@@ -66,15 +65,6 @@ def parse_int(text: str, option: str, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ValueError(f"{option} must be an integer in [{low}, {high}], got {value}")
     return value
-
-
-def underflows(text: str, value: float) -> bool:
-    """Whether ``text``, a number that float64 reads as ``value``, is a nonzero number read as 0
-    (1e-400; not 0e5 or -0): its mantissa has a nonzero digit."""
-    if value != 0.0:
-        return False
-    mantissa = re.split(r"[eE]", text.strip(), maxsplit=1)[0]
-    return any(char.isdecimal() and int(char) != 0 for char in mantissa)  # "١e-400" too, as float() reads it
 
 
 def parse_float(

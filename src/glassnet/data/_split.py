@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
@@ -46,9 +47,9 @@ def _check_rng(rng: np.random.Generator) -> np.random.Generator:
 
 def _fraction(value: object, name: str) -> float:
     if isinstance(value, np.floating) and np.finfo(value.dtype).bits < 64:
-        # np.float32(0.2) is 0.20000000298…: as a float64 its ceiling took a row more than 0.2
-        # does (:func:`_ceil`'s rounding absorbs float64's error only). Its shortest decimal
-        # form is the number the caller wrote.
+        # np.float32(0.2) is 0.20000000298…, whose float64 repr is no longer the 0.2 that
+        # :func:`_ceil` takes: its ceiling took a row more. Its shortest decimal form as a
+        # float32 is the number the caller wrote.
         value = float(str(value))
     fraction = finite_float(value, name, minimum=0.0)
     if fraction >= 1.0:
@@ -56,12 +57,12 @@ def _fraction(value: object, name: str) -> float:
     return fraction
 
 
-def _ceil(product: float) -> int:
-    """⌈product⌉ of a fraction times a row count, with the product rounded to 9 decimals first:
-    0.07 · 100 is 7.000000000000001 in floating point, and its ceiling would take 8 rows. A
-    positive product below 5e-10, which rounds to 0, still takes 1 row."""
-    rows = math.ceil(round(product, 9))
-    return 1 if rows == 0 and product > 0 else rows
+def _ceil(fraction: float, rows: int) -> int:
+    """⌈fraction · rows⌉ in exact arithmetic, the fraction taken as the shortest decimal that
+    is this float (``repr``), the number the caller wrote: 0.07 · 100 is 7.000000000000001 in
+    floating point, and its ceiling would take 8 rows (a rounding of the product absorbs that
+    error only while the product is small: 0.07 · 10⁸ would take 7,000,001)."""
+    return math.ceil(Fraction(repr(fraction)) * rows)
 
 
 def train_val_test_split(
@@ -78,8 +79,8 @@ def train_val_test_split(
     test_f = _fraction(test_fraction, "test_fraction")
     val_f = _fraction(val_fraction, "val_fraction")
     generator = _check_rng(rng)
-    n_test = _ceil(test_f * rows)
-    n_val = _ceil(val_f * (rows - n_test))
+    n_test = _ceil(test_f, rows)
+    n_val = _ceil(val_f, rows - n_test)
     if rows - n_test - n_val < 1:  # before the draw: a refused split leaves the generator as it was
         raise ValueError(
             f"no training rows left: n={rows}, test_fraction={test_f} (--test-fraction) takes {n_test}, "

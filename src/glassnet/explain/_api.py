@@ -86,7 +86,9 @@ class Explanation:
     # -- formats -----------------------------------------------------------------------
 
     def to_text(self, width: int = 80) -> str:
-        """Terminal text: aligned matrices, lines of at most ``width`` columns (a positive integer)."""
+        """Terminal text: aligned matrices; paragraphs wrapped at ``width`` columns (a positive
+        integer) and equations broken at their = signs to fit it where they can. Titles, tables,
+        matrices and a single equation step keep their own width, which may be more."""
         from glassnet.explain._text import render_text
 
         if isinstance(width, bool) or not isinstance(width, int | np.integer) or width < 1:
@@ -485,6 +487,14 @@ def _checked_options(
             raise ValueError(
                 f"title must be one line of text, got {title[control]!r} (a control character or line "
                 f"break) at position {control}"
+            )
+        # no file or figure can hold half of a UTF-16 pair (a JSON "\ud800" without its other
+        # half, or bytes a terminal could not decode): refused here, not as a write that fails
+        lone = next((i for i, char in enumerate(title) if unicodedata.category(char) == "Cs"), None)
+        if lone is not None:
+            raise ValueError(
+                f"title must be Unicode text, got {title[lone]!r} (half of a UTF-16 surrogate pair, "
+                f"with no character of its own) at position {lone}"
             )
     digits = positive_int(digits, "digits")
     if digits > 17:

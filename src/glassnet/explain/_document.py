@@ -867,14 +867,19 @@ class Builder:
             if self.d.torch_available
             else "the backward pass gives"
         )
+        # the finite differences' slope of 0 only where they were computed (not at ŷ = 0 or 1)
+        flat = (
+            ", so a finite difference whose step stays there measures a slope of 0,"
+            if self.d.fd_note is None
+            else ","
+        )
         return [
             T("Clipped: "),
             M(f"{at} = {self.s.num(float(self.d.loss.prediction[k]))}"),
             T(
                 " lies outside the interval where BCE's loss is computed as written (section 2): beyond it "
-                "the loss is held at its value at the edge, so a finite difference whose step stays there "
-                f"measures a slope of 0, while {checks} the derivative of the formula at the clipped value, "
-                "as glassnet's BCE does."
+                f"the loss is held at its value at the edge{flat} while {checks} the derivative of the "
+                "formula at the clipped value, as glassnet's BCE does."
             ),
         ]
 
@@ -965,7 +970,8 @@ class Builder:
         """Why finite differences may disagree at a ReLU-type kink: one note for the units at
         z = 0, one for those a finite-difference step moves across 0 (see ``Derivation.kinks``)."""
         at = [k for k in self.d.kinks if k.z == 0]
-        crossed = [k for k in self.d.kinks if k.z != 0]
+        # a unit a step would move across 0 matters only to finite differences that were computed
+        crossed = [k for k in self.d.kinks if k.z != 0] if self.d.fd_note is None else []
         return ([self.at_kink_note(at)] if at else []) + (
             [self.crossed_kink_note(crossed)] if crossed else []
         )
@@ -1007,6 +1013,8 @@ class Builder:
                 + ("this unit" if one else "these units")
                 + " the finite difference may differ from the backward pass by a large amount, and both are "
                 "right: the loss has no derivative there."
+                if self.d.fd_note is None  # no finite differences to compare (below: why)
+                else ", the slope on the left: the loss has no derivative there."
             ),
         ]
 

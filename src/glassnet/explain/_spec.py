@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array
+from glassnet._checks import Array, underflows
 from glassnet._files import dash_hint, given_path
 from glassnet.explain._api import MAX_STEPS, Explanation, _check_labels, _make_loss, explain
 from glassnet.losses import LOSSES, REDUCTIONS, Loss
@@ -86,6 +86,20 @@ def _show(value: Any, limit: int = 60) -> str:
     except (ValueError, TypeError, RecursionError):
         text = type(value).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Underflow(ValueError):
+    """A number written nonzero that float64 reads as 0."""
+
+
+def _json_float(text: str) -> float:
+    """A JSON number with a fraction or exponent as float64; one written nonzero that float64
+    reads as 0 (1e-400, which would be shown and computed as 0) is refused, as the CLI's own
+    options refuse it."""
+    value = float(text)
+    if underflows(text, value):
+        raise _Underflow(f"{text} is 0 in float64 (below 5e-324); write 0 if 0 is meant")
+    return value
 
 
 def _is_number(value: Any) -> bool:
@@ -317,7 +331,9 @@ def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = Non
         )
     try:
         # utf-8-sig: a byte-order mark, as Windows editors write one, is read as none
-        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_unique_fields)
+        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_unique_fields, parse_float=_json_float)
+    except _Underflow as error:
+        raise ValueError(f"{file}: {error}") from None
     except json.JSONDecodeError as error:
         raise ValueError(
             f"{file}: not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import Array
-from glassnet._torch_losses import glassnet_bce, glassnet_half_squared_error
+from glassnet._torch_losses import glassnet_bce, glassnet_half_squared_error, glassnet_logistic
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
 from glassnet.nn import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
 from glassnet.torch_bridge import TorchMissingError, import_torch
@@ -23,12 +23,13 @@ def torch_gradients(
 ) -> tuple[list[tuple[Array, Array]] | None, str]:
     """dL/dW, dL/db for every layer from ``torch.autograd`` in float64, or None and the reason.
 
-    Shapes: weights [(W (out, in), b (out,))], x (in,), y (K,). The loss is PyTorch's own
-    where it is glassnet's (``binary_cross_entropy_with_logits``, ``mse_loss``); the logistic
-    loss applied literally to a label outside its convention, and ½Σ(ŷ − y)², are written out
-    with torch operations, and BCE is glassnet's clipped one, as the Trainer's torch engine
-    computes it (:func:`glassnet._torch_losses.glassnet_bce`; torch's ``binary_cross_entropy``
-    gives other gradients once a probability saturates).
+    Shapes: weights [(W (out, in), b (out,))], x (in,), y (K,). The mean squared error is
+    PyTorch's own ``mse_loss``; the others are glassnet's written in torch operations, as the
+    Trainer's torch engine computes them (:mod:`glassnet._torch_losses`): the logistic loss as
+    ``logaddexp`` (torch's ``binary_cross_entropy_with_logits`` has its value but takes its
+    gradient as σ(ŷ) − y, 0 at ŷ = 38 for a right label), ½Σ(ŷ − y)², and BCE clipped as
+    glassnet clips it (torch's ``binary_cross_entropy`` gives other gradients once a
+    probability saturates).
     """
     try:
         torch = import_torch()
@@ -94,13 +95,9 @@ def _torch_loss(loss: Loss, prediction: Any, target: Any, torch: Any, F: Any) ->
     included: it may compute something else, as for the activations."""
     reduction = loss.reduction
     if type(loss) is LogisticLoss:
-        probability = target if loss.labels == "01" else (target + 1.0) / 2.0
-        in_range = bool(((probability == 0) | (probability == 1)).all())
-        if in_range:
-            return F.binary_cross_entropy_with_logits(prediction, probability, reduction=reduction)
-        sign = 1.0 - 2.0 * target if loss.labels == "01" else -target  # literal formula
-        values = torch.logaddexp(sign * prediction, torch.zeros_like(prediction))
-        return values.mean() if reduction == "mean" else values.sum()
+        # glassnet's softplus, for any label (the literal formula outside the convention):
+        # torch's binary_cross_entropy_with_logits takes its gradient as σ(ŷ) − y, 0 at ŷ = 38
+        return glassnet_logistic(prediction, target, reduction, loss.labels)
     if type(loss) is MSELoss:
         return F.mse_loss(prediction, target, reduction=reduction)
     if type(loss) is HalfSquaredError:

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet._checks import finite_float, nonnegative_int, positive_int
+from glassnet._checks import finite_float, nonnegative_int, positive_int, shown
 from glassnet.optim._optimizer import Optimizer, setting_text
 
 
@@ -114,39 +114,64 @@ class LRScheduler:
         return [finite_float(lr, f"{name}[{i}]", minimum=0.0) for i, lr in enumerate(given)]
 
     def state_dict(self) -> dict[str, Any]:
-        """``last_epoch``, ``base_lrs`` and the scheduler's settings (``StepLR``'s ``step_size`` and
-        ``gamma``, ``ExponentialLR``'s ``gamma``, ``CosineLR``'s ``t_max``, ``eta_min``, ``warmup``
-        and ``warmup_start_factor``), as plain Python numbers.
+        """``scheduler`` (the class's name), ``last_epoch``, ``base_lrs`` and the scheduler's
+        settings (``StepLR``'s ``step_size`` and ``gamma``, ``ExponentialLR``'s ``gamma``,
+        ``CosineLR``'s ``t_max``, ``eta_min``, ``warmup`` and ``warmup_start_factor``), as plain
+        Python numbers (``base_lrs`` set by hand is checked as ``step`` checks it).
 
         As torch's, it holds the settings, so loading it into a scheduler of the same class
         built with other settings goes on with the saved schedule. The settings' keys are the
         constructor's argument names, which are torch's where torch has the setting
-        (``step_size``, ``gamma``, ``eta_min``); ``t_max`` is torch's ``T_max``.
+        (``step_size``, ``gamma``, ``eta_min``); ``t_max`` is torch's ``T_max``. ``scheduler``
+        lets a load refuse another class's state whose keys it shares (``ExponentialLR``'s
+        ``gamma`` is ``StepLR``'s too), as an optimizer's state names its class.
         """
         return {
+            "scheduler": self._kind(),
             "last_epoch": self.last_epoch,
-            "base_lrs": list(self.base_lrs),
+            "base_lrs": self._checked_base_lrs(self.base_lrs, "base_lrs"),
             **{name: getattr(self, name) for name in self._SETTINGS},
         }
+
+    def _kind(self) -> str:
+        """The name of this schedule: for a subclass of one of glassnet's schedulers, the
+        glassnet class's, whose states it takes (as ``Optimizer._kind``); else its own class's."""
+        glassnet_own = (
+            cls
+            for cls in type(self).__mro__
+            if cls.__module__.startswith("glassnet.optim") and cls is not LRScheduler
+        )
+        return next(glassnet_own, type(self)).__name__
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Take ``last_epoch`` (and ``base_lrs`` and the settings, if given) and set the rates for them.
 
         A setting left out keeps this scheduler's own, so a state saved with only ``last_epoch``
         and ``base_lrs`` still loads; one given is checked as the constructor checks it, and a
-        key of another scheduler's settings is refused. Everything is checked first, the rates
+        key of another scheduler's settings is refused, as is a state whose ``scheduler`` names
+        another class (a state without it is taken). Everything is checked first, the rates
         at ``last_epoch`` included (one beyond float64 is refused): nothing changes (settings,
         ``base_lrs``, ``last_epoch``, the groups' ``lr``) unless all of it is valid.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"scheduler state must be a dict, got {type(state).__name__}")
         expected = ("last_epoch", "base_lrs", *self._SETTINGS)
-        unknown = sorted(set(state) - set(expected), key=str)
+        unknown = sorted(set(state) - {"scheduler", *expected}, key=str)
         if unknown:
             raise ValueError(
                 f"scheduler state has unknown keys {unknown}; {type(self).__name__} takes {', '.join(expected)}"
             )
-        last_epoch = state.get("last_epoch")
+        kind = self._kind()
+        saved_by = state.get("scheduler", kind)  # a state built by hand, or saved before it, may leave it out
+        if saved_by != kind:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict got a state saved by {shown(saved_by)}, not by {kind}"
+            )
+        if "last_epoch" not in state:
+            raise ValueError(
+                f"scheduler state has no last_epoch; {type(self).__name__} takes {', '.join(expected)}"
+            )
+        last_epoch = state["last_epoch"]
         if isinstance(last_epoch, bool) or not isinstance(last_epoch, int | np.integer) or last_epoch < 0:
             raise ValueError(f"scheduler state last_epoch must be a non-negative integer, got {last_epoch!r}")
         base_lrs = self._checked_base_lrs(state.get("base_lrs", self.base_lrs), "scheduler state base_lrs")
@@ -243,6 +268,8 @@ class CosineLR(LRScheduler):
             f = self.warmup_start_factor
             return base_lr * (f + (1.0 - f) * t / self.warmup)
         progress = min(t - self.warmup, self.t_max) / self.t_max
+        if progress == 0.0:  # η₀ itself, as torch's: η_min + (η₀ − η_min) may round 1 ulp above it
+            return base_lr
         return self.eta_min + (base_lr - self.eta_min) * (1.0 + math.cos(math.pi * progress)) / 2.0
 
 

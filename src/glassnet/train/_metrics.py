@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import Array, as_float_array, binary_scale, exact_text, finite_float, shown
-from glassnet.nn import ACTIVATIONS
+from glassnet.nn import ACTIVATIONS, stable_sigmoid
 
 
 def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict[str, float]:
@@ -32,7 +32,7 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
     if p.shape != y.shape or p.size == 0:
         raise ValueError(
             f"predictions and targets must have the same non-zero number of rows and outputs, "
-            f"got shapes {p.shape} and {y.shape}"
+            f"got shapes {np.shape(prediction)} and {np.shape(target)}"  # as given, not as columns
         )
     with np.errstate(over="ignore"):  # a residual beyond float64 is inf: RMSE, MAE inf and R² −inf
         residual = (p - y).reshape(-1)  # (N·K,)
@@ -117,8 +117,8 @@ def class_probability(output: npt.ArrayLike, output_activation: str | None) -> A
                 f"got {y[index]} at index {index}"
             )
         return y.copy()  # a new array, never the caller's own
-    with np.errstate(over="ignore", under="ignore"):
-        probability: Array = 1.0 / (1.0 + np.exp(-np.clip(y, -700.0, 700.0)))
+    with np.errstate(under="ignore"):  # e^(−|ŷ|) is subnormal, then 0, past |ŷ| ≈ 708
+        probability: Array = stable_sigmoid(y)  # nn.Sigmoid's σ: 4.5e-309 at ŷ = −710, 0 at −∞
     return probability
 
 
