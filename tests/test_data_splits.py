@@ -52,6 +52,21 @@ def test_split_sizes_are_the_exact_ceiling_for_many_rows(n: int, fraction: float
         train_val_test_split(n, test_fraction=fraction, val_fraction=1 - 1e-12, rng=np.random.default_rng(0))
 
 
+@pytest.mark.parametrize(
+    ("n", "test_fraction", "val_fraction", "sizes"),
+    [(100, 0.1, 0.1 / (1 - 0.1), (80, 10, 10)), (1000, 0.1 * 3, 0.1, (630, 70, 300))],
+)
+def test_a_fraction_computed_in_floating_point_is_the_decimal_it_stands_for(
+    n: int, test_fraction: float, val_fraction: float, sizes: tuple[int, int, int]
+) -> None:
+    """0.1 / 0.9 is 0.11111111111111112 and 0.1 · 3 is 0.30000000000000004: taken as those
+    decimals exactly, their ceilings took a row more than the 10 % and 30 % meant."""
+    split = train_val_test_split(
+        n, test_fraction=test_fraction, val_fraction=val_fraction, rng=np.random.default_rng(0)
+    )
+    assert (len(split.train), len(split.val), len(split.test)) == sizes
+
+
 @pytest.mark.parametrize(("n", "fraction", "rows"), [(1500, 0.2, 300), (100, 0.07, 7), (1503, 0.2, 301)])
 @pytest.mark.parametrize("dtype", [np.float32, np.float16])
 def test_a_fraction_of_lower_precision_is_the_number_written(

@@ -1043,7 +1043,9 @@ def test_regression_metrics_of_one_output_are_the_same_bits_as_a_column_or_a_vec
             r"same non-zero number of rows and outputs, got shapes \(3,\) and \(3, 2\)",
         ),
         (np.zeros((3, 2)), np.zeros((2, 3)), r"got shapes \(3, 2\) and \(2, 3\)"),
-        (np.zeros(0), np.zeros(0), r"got shapes \(0,\) and \(0,\)"),
+        (np.zeros(0), np.zeros(0), r"must hold at least one value each, got shapes \(0,\) and \(0,\)"),
+        # a pair of valid shapes, (N, 1) with (N,), of no rows: named as empty, not as unpaired
+        (np.zeros((0, 1)), np.zeros(0), r"must hold at least one value each, got shapes \(0, 1\) and \(0,\)"),
         # as given: they were named (3, 1) and (2, 1)
         ([1.0, 2.0, 3.0], [1.0, 2.0], r"got shapes \(3,\) and \(2,\)"),
         (
@@ -1063,6 +1065,11 @@ def test_regression_metrics_refuse_shapes_that_do_not_pair(
 ) -> None:
     with pytest.raises(ValueError, match=match):
         regression_metrics(prediction, target)
+
+
+def test_regression_metrics_name_a_tensors_shape_as_a_tuple(torch: Any) -> None:
+    with pytest.raises(ValueError, match=r"got shapes \(3,\) and \(2,\)$"):  # not torch.Size([3])
+        regression_metrics(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.0]))
 
 
 @pytest.mark.parametrize("engine", ["numpy", "torch"])

@@ -47,8 +47,8 @@ def _check_rng(rng: np.random.Generator) -> np.random.Generator:
 
 def _fraction(value: object, name: str) -> float:
     if isinstance(value, np.floating) and np.finfo(value.dtype).bits < 64:
-        # np.float32(0.2) is 0.20000000298…, whose float64 repr is no longer the 0.2 that
-        # :func:`_ceil` takes: its ceiling took a row more. Its shortest decimal form as a
+        # np.float32(0.2) is 0.20000000298…, whose error lies within the 15 digits that
+        # :func:`_ceil` reads: its ceiling took a row more. Its shortest decimal form as a
         # float32 is the number the caller wrote.
         value = float(str(value))
     fraction = finite_float(value, name, minimum=0.0)
@@ -58,11 +58,14 @@ def _fraction(value: object, name: str) -> float:
 
 
 def _ceil(fraction: float, rows: int) -> int:
-    """⌈fraction · rows⌉ in exact arithmetic, the fraction taken as the shortest decimal that
-    is this float (``repr``), the number the caller wrote: 0.07 · 100 is 7.000000000000001 in
-    floating point, and its ceiling would take 8 rows (a rounding of the product absorbs that
-    error only while the product is small: 0.07 · 10⁸ would take 7,000,001)."""
-    return math.ceil(Fraction(repr(fraction)) * rows)
+    """⌈fraction · rows⌉ in exact arithmetic, the fraction taken to 15 significant digits: 0.07 ·
+    100 is 7.000000000000001 in floating point, and its ceiling would take 8 rows (a rounding of
+    the product absorbs that error only while the product is small: 0.07 · 10⁸ would take
+    7,000,001). Every decimal of up to 15 digits that a caller writes survives float64 and comes
+    back as written; so does one computed in floating point, whose error lies further down
+    (0.1 · 3 = 0.30000000000000004 is 0.3, 0.1 / 0.9 = 0.11111111111111112 is 0.111111111111111),
+    where the decimal the float stands for exactly would take a row more."""
+    return math.ceil(Fraction(f"{fraction:.15g}") * rows)
 
 
 def train_val_test_split(

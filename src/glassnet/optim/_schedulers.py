@@ -228,7 +228,10 @@ class CosineLR(LRScheduler):
 
     With W = 0 this is PyTorch's ``CosineAnnealingLR(T_max=T, eta_min=η_min)`` up to t = T
     (PyTorch's rate climbs again after T; here it stays at η_min). With W > 0 it is
-    ``SequentialLR([LinearLR(f, 1, W), CosineAnnealingLR(T)], milestones=[W])``.
+    ``SequentialLR([LinearLR(f, 1, W), CosineAnnealingLR(T)], milestones=[W])`` up to t = W + T,
+    to rounding; at t = W this is η₀ itself, the rate given, where SequentialLR's closed form
+    η_min + (η₀ − η_min) may round 1 ulp above it (0.30000000000000004 for η₀ = 0.3,
+    η_min = 0.03).
     """
 
     _SETTINGS = ("t_max", "eta_min", "warmup", "warmup_start_factor")
@@ -268,7 +271,8 @@ class CosineLR(LRScheduler):
             f = self.warmup_start_factor
             return base_lr * (f + (1.0 - f) * t / self.warmup)
         progress = min(t - self.warmup, self.t_max) / self.t_max
-        if progress == 0.0:  # η₀ itself, as torch's: η_min + (η₀ − η_min) may round 1 ulp above it
+        # η₀ itself, as torch's CosineAnnealingLR: η_min + (η₀ − η_min) may round 1 ulp above it
+        if progress == 0.0:
             return base_lr
         return self.eta_min + (base_lr - self.eta_min) * (1.0 + math.cos(math.pi * progress)) / 2.0
 

@@ -30,9 +30,13 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
     """
     p, y = _columns(prediction, "predictions"), _columns(target, "targets")  # (N, K)
     if p.shape != y.shape or p.size == 0:
+        shapes = f"{tuple(np.shape(prediction))} and {tuple(np.shape(target))}"  # as given, not as columns
+        if p.shape == y.shape:
+            raise ValueError(
+                f"predictions and targets must hold at least one value each, got shapes {shapes}"
+            )
         raise ValueError(
-            f"predictions and targets must have the same non-zero number of rows and outputs, "
-            f"got shapes {np.shape(prediction)} and {np.shape(target)}"  # as given, not as columns
+            f"predictions and targets must have the same non-zero number of rows and outputs, got shapes {shapes}"
         )
     with np.errstate(over="ignore"):  # a residual beyond float64 is inf: RMSE, MAE inf and R² −inf
         residual = (p - y).reshape(-1)  # (N·K,)
