@@ -4,6 +4,7 @@ own dtypes, a dict for an MLPSpec and GPU numbers with a leading zero, refused o
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -176,7 +177,7 @@ def test_from_torch_refuses_while_global_forward_hooks_are_registered(kind: str,
     try:
         with pytest.raises(
             ValueError,
-            match=rf"^from_torch cannot convert while global forward hooks are registered \(1 by "
+            match=rf"^from_torch cannot convert while global module hooks are registered \(1 by "
             rf"torch\.nn\.modules\.module\.register_module_{kind}_hook\): .*remove them first \(handle\.remove\(\)",
         ):
             from_torch(module)
@@ -457,7 +458,9 @@ def test_an_activation_subclass_is_refused_with_its_position(torch: Any) -> None
         pass
 
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match=r"^to_torch cannot convert MyReLU at position 1$"):
+    with pytest.raises(
+        ValueError, match=r"^to_torch cannot convert MyReLU at position 1; it converts Linear, "
+    ):
         to_torch(Sequential(Linear(2, 3, rng=rng), MyReLU(), Linear(3, 1, rng=rng)))
 
 
@@ -471,3 +474,79 @@ def test_read_only_weights_convert_without_torch_warning(torch: Any) -> None:
         warnings.simplefilter("error")
         module = to_torch(model)
     np.testing.assert_array_equal(module[0].weight.detach().numpy(), model[0].weight.data)
+
+
+# -- found by a review of the bridge (2026-11-28) ------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "shape"), [("weight", (4, 1)), ("weight", (1, 3)), ("bias", (1,))])
+def test_to_torch_refuses_a_weight_set_to_another_shape(
+    name: str, shape: tuple[int, ...], torch: Any
+) -> None:
+    """A Parameter takes data of any shape: torch's copy_ broadcast a (4, 1) weight into the
+    Linear(3, 4) of the stored sizes, a model of 3 inputs where glassnet's takes 1."""
+    layer = Linear(3, 4, rng=np.random.default_rng(0))
+    getattr(layer, name).data = np.ones(shape)
+    expected = (4, 3) if name == "weight" else (4,)
+    with pytest.raises(
+        ValueError,
+        match=rf"^to_torch: the {name} of the Linear\(3, 4\) at position 0 has shape {re.escape(str(shape))}, "
+        rf"expected {re.escape(str(expected))}$",
+    ):
+        to_torch(Sequential(layer))
+
+
+@pytest.mark.parametrize("kind", ["module", "module_pre", "tensor", "global"])
+def test_from_torch_refuses_hooks_that_change_the_gradients(kind: str, torch: Any) -> None:
+    """A backward hook (the module's, a global one, or a tensor hook on a weight) changes the
+    gradients torch computes, and the copy trained with the layer's own: 0.152 against 0 here."""
+    module = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1)).double()
+    zeroed = lambda *args: tuple(None if g is None else 0 * g for g in args[-1])  # noqa: E731
+    if kind == "module":
+        handle = module[0].register_full_backward_hook(lambda m, gi, go: zeroed(gi))
+    elif kind == "module_pre":
+        handle = module[2].register_full_backward_pre_hook(lambda m, go: zeroed(go))
+    elif kind == "tensor":
+        handle = module[2].weight.register_hook(lambda g: g.clamp(-1e-3, 1e-3))
+    else:
+        handle = torch.nn.modules.module.register_module_full_backward_hook(lambda m, gi, go: None)
+    match = {
+        "module": r"^from_torch cannot convert Linear at position 0 \(it has backward hooks",
+        "module_pre": r"^from_torch cannot convert Linear at position 2 \(it has backward hooks",
+        "tensor": r"^from_torch: the Linear at position 2 has gradient hooks on weight \(Tensor\.register_hook\)",
+        "global": r"^from_torch cannot convert while global module hooks are registered \(1 by "
+        r"torch\.nn\.modules\.module\.register_module_full_backward_hook\)",
+    }[kind]
+    try:
+        with pytest.raises(ValueError, match=match):
+            from_torch(module)
+    finally:
+        handle.remove()
+    assert len(from_torch(module).layers) == 3  # removed, it converts
+
+
+def test_from_torch_reads_a_stateful_parametrization_without_advancing_it(torch: Any) -> None:
+    """spectral_norm in train mode runs a power iteration at each read of the weight: from_torch
+    changed the module's buffers, and copied a weight its next eval forward does not use."""
+    torch.manual_seed(0)
+    layer = torch.nn.utils.parametrizations.spectral_norm(torch.nn.Linear(4, 4).double())
+    before = {name: value.clone() for name, value in layer.state_dict().items()}
+    converted = from_torch(layer)
+    after = layer.state_dict()
+    assert all(torch.equal(before[name], after[name]) for name in before)  # not advanced
+    assert layer.training and layer.parametrizations.weight[0].training  # modes put back
+    layer.eval()
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    with torch.no_grad():
+        np.testing.assert_allclose(converted(x), layer(torch.from_numpy(x)).numpy(), rtol=1e-15, atol=1e-15)
+
+
+def test_from_torch_names_what_it_converts_and_why_dropout_is_not(torch: Any) -> None:
+    module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Dropout(0.1))
+    with pytest.raises(
+        ValueError,
+        match=r"^from_torch cannot convert Dropout at position 1 \(glassnet has no dropout; in eval mode it "
+        r"passes its input on: leave it out\); it converts nn\.Linear \(with a bias\), nn\.Identity, .*"
+        r"nn\.Softplus \(beta=1, threshold >= 20\), in an nn\.Sequential$",
+    ):
+        from_torch(module)

@@ -7,13 +7,16 @@ Layouts agree, so nothing is transposed: glassnet's ``Linear`` keeps W as (out, 
 Activations map one to one: identity ↔ ``nn.Identity``, relu ↔ ``nn.ReLU``, leaky_relu ↔
 ``nn.LeakyReLU`` (same slope), sigmoid ↔ ``nn.Sigmoid``, tanh ↔ ``nn.Tanh``, softplus ↔
 ``nn.Softplus`` (PyTorch's returns z itself above z = 20, a difference below 2.1e-9;
-``from_torch`` refuses a Softplus whose ``beta`` is not 1 or whose ``threshold`` is below 20).
+``from_torch`` refuses a Softplus whose ``beta`` is not 1 or whose ``threshold`` is below 20;
+one above 88.7 in float32, 709.8 in float64, lets torch's log(1 + e^z) overflow to inf below
+it, where glassnet's stays finite). A nested glassnet Sequential becomes a flat one, its
+layers renamed by position (``"0.0.weight"`` becomes ``"0.weight"``).
 
 A layer is converted only when it computes what its class computes: a subclass with a
 forward or ``__call__`` of its own, a module whose forward was set on the object (as wrappers
-such as accelerate's hooks do), or a torch module with forward hooks (its own, or global ones
-that run on every module), is refused rather than copied into a layer that would compute
-something else.
+such as accelerate's hooks do), or a torch module with forward or backward hooks (its own, or
+global ones that run on every module), is refused rather than copied into a layer that would
+compute something else.
 A model whose Linear sizes do not chain (Linear(3, 4) then Linear(5, 2)) is refused both ways,
 naming the two layers, rather than converted into one that fails at its first forward pass.
 The train/eval mode is kept.
@@ -59,6 +62,12 @@ __all__ = [
 # torch's Softplus returns z where z > threshold: from 20 (its default) up, that is
 # log1p(e^-20) = 2.1e-9 or less away from glassnet's exact log(1 + e^z)
 SOFTPLUS_MIN_THRESHOLD = 20.0
+# what each direction converts, for its refusals
+TO_TORCH_LAYERS = "Linear, Identity, ReLU, LeakyReLU, Sigmoid, Tanh and Softplus, in a Sequential or an MLP"
+FROM_TORCH_LAYERS = (
+    "nn.Linear (with a bias), nn.Identity, nn.ReLU, nn.LeakyReLU, nn.Sigmoid, nn.Tanh and nn.Softplus "
+    f"(beta=1, threshold >= {SOFTPLUS_MIN_THRESHOLD:g}), in an nn.Sequential"
+)
 TORCH_MISSING = (
     "PyTorch is not installed; install the extra with: pip install 'glassnet[torch]' (on Linux PyPI's "
     "torch is the CUDA build, several GB; for the CPU-only one, first: pip install torch --index-url "
@@ -182,6 +191,7 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
         if isinstance(layer, Linear) and type(layer).forward is Linear.forward:
             _same_dtype(dtypes, layer.dtype, position)  # one torch dtype for all would round some weights
             _sizes_chain(chain, layer.in_features, layer.out_features, position, "to_torch")
+            _own_shapes(layer, position)
             first = _shared_with(owners, (layer.weight, layer.bias), position)
             if first is not None:  # copies would train apart where glassnet's stay one
                 raise ValueError(
@@ -200,8 +210,25 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
         elif isinstance(layer, Activation) and (converted := _torch_activation(layer)) is not None:
             layers.append(converted)
         else:
-            raise ValueError(f"to_torch cannot convert {type(layer).__name__} at position {position}")
+            raise ValueError(
+                f"to_torch cannot convert {type(layer).__name__} at position {position}; it converts "
+                f"{TO_TORCH_LAYERS}"
+            )
     return torch.nn.Sequential(*layers).to(target).train(model.training)
+
+
+def _own_shapes(layer: Linear, position: int) -> None:
+    """ValueError unless the Linear's weight is (out, in) and its bias (out,) of its own sizes:
+    data set by hand to another shape (a Parameter takes it) would be broadcast by torch's copy_
+    into a layer of the stored sizes, a model computing another function."""
+    expected = {"weight": (layer.out_features, layer.in_features), "bias": (layer.out_features,)}
+    for name, shape in expected.items():
+        got = getattr(layer, name).data.shape
+        if got != shape:
+            raise ValueError(
+                f"to_torch: the {name} of the Linear({layer.in_features}, {layer.out_features}) at position "
+                f"{position} has shape {got}, expected {shape}"
+            )
 
 
 def _host_tensor(torch: Any, array: Any) -> Any:
@@ -287,41 +314,50 @@ def _share_elements(a: Any, b: Any) -> bool:
 def _computes_as(module: Any, cls: Any) -> bool:
     """Whether ``module`` is a ``cls`` that computes what ``cls`` does: its forward and ``__call__``
     are ``cls``'s own (a subclass may change them, and a forward set on the object replaces its
-    class's) and no forward hook changes its input or output. Global hooks, which run on every
-    module, are refused once for the whole module (:func:`_refuse_global_hooks`)."""
+    class's), no forward hook changes its input or output, and no backward hook its gradients.
+    Global hooks, which run on every module, are refused once for the whole module
+    (:func:`_refuse_global_hooks`)."""
     return (
         isinstance(module, cls)
         and type(module).forward is cls.forward
         and own_code(module, cls) is None
-        and not module._forward_hooks
-        and not module._forward_pre_hooks
+        and not _hooks(module)
     )
 
 
-# torch's registries of the hooks that run on every module's forward
-# (torch.nn.modules.module.register_module_forward_hook / _pre_hook), by the function that adds to each
-GLOBAL_FORWARD_HOOKS = {
+def _hooks(module: Any) -> bool:
+    """Whether a torch module has hooks of its own that may change its output or its gradients."""
+    names = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
+    return any(getattr(module, name, None) for name in names)
+
+
+# torch's registries of the hooks that run on every module (torch.nn.modules.module's
+# register_module_forward_hook, …), by the function that adds to each
+GLOBAL_HOOKS = {
     "_global_forward_hooks": "register_module_forward_hook",
     "_global_forward_pre_hooks": "register_module_forward_pre_hook",
+    "_global_backward_hooks": "register_module_full_backward_hook",
+    "_global_backward_pre_hooks": "register_module_full_backward_pre_hook",
 }
 
 
 def _refuse_global_hooks(torch: Any) -> None:
-    """ValueError while global forward hooks or pre-hooks are registered: they run on every
-    module's forward, so each layer may compute something other than its class, as with a
-    layer's own hooks (see :func:`_computes_as`). The registries are private to torch: read
-    with getattr, and a torch without them (or with them renamed) has none to refuse."""
+    """ValueError while global module hooks are registered: forward ones (and pre-hooks) run on
+    every module's forward, so each layer may compute something other than its class, and
+    backward ones on every module's backward, changing its gradients, as with a layer's own
+    hooks (see :func:`_computes_as`). The registries are private to torch: read with getattr,
+    and a torch without them (or with them renamed) has none to refuse."""
     home = getattr(getattr(torch.nn, "modules", None), "module", None)  # torch.nn.modules.module
     found = []
-    for name, register in GLOBAL_FORWARD_HOOKS.items():
+    for name, register in GLOBAL_HOOKS.items():
         hooks = getattr(home, name, None)  # an OrderedDict of hooks, by handle id
         if hooks and hasattr(hooks, "__len__"):
             found.append(f"{len(hooks)} by torch.nn.modules.module.{register}")
     if found:
         raise ValueError(
-            f"from_torch cannot convert while global forward hooks are registered ({', '.join(found)}): "
-            "they run on every module's forward and may change what each layer computes; remove them "
-            "first (handle.remove() on the handle the register function returned)"
+            f"from_torch cannot convert while global module hooks are registered ({', '.join(found)}): "
+            "they run on every module and may change what each layer computes, or its gradients; "
+            "remove them first (handle.remove() on the handle the register function returned)"
         )
 
 
@@ -352,6 +388,23 @@ def _linear_values(tensor: Any, what: str, shape: tuple[int, ...], layer: Any, p
     return as_float_array(values, name=name)
 
 
+def _parametrized_values(layer: Any) -> tuple[Any, Any]:
+    """A Linear's (weight, bias) as its forward reads them; a parametrized one's
+    (``torch.nn.utils.parametrize``) computed with its parametrizations in eval mode, so that a
+    stateful one is read, not advanced (spectral_norm runs a power iteration at each read in
+    train mode, changing the module's buffers), and put back in their modes afterwards."""
+    parametrizations = getattr(layer, "parametrizations", None)
+    if parametrizations is None:
+        return layer.weight, layer.bias
+    modes = [(module, module.training) for module in parametrizations.modules()]
+    parametrizations.eval()
+    try:
+        return layer.weight, layer.bias
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
 def from_torch(module: Any) -> Sequential:
     """A glassnet Sequential with copies of the weights of a torch Sequential (or single layer).
 
@@ -363,7 +416,11 @@ def from_torch(module: Any) -> Sequential:
     its parameter names if it has torch's own ("0.weight", …; not those of an OrderedDict).
     The dtype (float32/float64, one for all layers) and the train/eval mode are kept;
     weights (finite, of the layer's shapes) are copied to the CPU, a parametrized one
-    (``torch.nn.utils.parametrize``, e.g. the new ``weight_norm``) as the value it computes.
+    (``torch.nn.utils.parametrize``, e.g. the new ``weight_norm``) as the value it computes in
+    eval mode (spectral_norm's power iteration is not advanced). Backward hooks (a module's, a
+    global one, or ``Tensor.register_hook`` on a weight) change the gradients torch computes
+    and are refused too. ``requires_grad`` is not carried over: every glassnet parameter trains,
+    and ``to_torch``'s parameters all require gradients.
     """
     torch = import_torch()
     if not isinstance(module, torch.nn.Module):
@@ -390,9 +447,17 @@ def from_torch(module: Any) -> Sequential:
         if _computes_as(layer, nn.Linear):
             _sizes_chain(chain, layer.in_features, layer.out_features, position, "from_torch")
             # read once: a parametrized layer (torch.nn.utils.parametrize) computes them at each read
-            weight_tensor, bias_tensor = layer.weight, layer.bias
+            weight_tensor, bias_tensor = _parametrized_values(layer)
             if bias_tensor is None:
                 raise ValueError(f"from_torch needs Linear layers with a bias (position {position} has none)")
+            hooked = [
+                name for name, tensor in layer.named_parameters() if getattr(tensor, "_backward_hooks", None)
+            ]
+            if hooked:  # the gradients torch computes are the hooks', not the layer's
+                raise ValueError(
+                    f"from_torch: the Linear at position {position} has gradient hooks on {', '.join(hooked)} "
+                    "(Tensor.register_hook), which change its gradients; remove them first (handle.remove())"
+                )
             # the layer's own parameters, which live as long as the module: a parametrized weight
             # is a new tensor at each read, whose id a later one may take once it is freed
             first = _shared_with(owners, layer.parameters(), position)
@@ -449,9 +514,18 @@ def from_torch(module: Any) -> Sequential:
                     "handle.remove(), torch.nn.utils.prune.remove(m, 'weight') for pruning, "
                     "torch.nn.utils.remove_weight_norm(m) for the old weight norm)"
                 )
+            elif isinstance(layer, nn.Module) and _hooks(layer):
+                why = (
+                    " (it has backward hooks, which change its gradients; remove them first: handle.remove())"
+                )
             elif isinstance(layer, (nn.Linear, nn.LeakyReLU, nn.Softplus, nn.Sequential, *simple)):
                 why = " (a forward or __call__ of its own)"
-            raise ValueError(f"from_torch cannot convert {type(layer).__name__} at position {position}{why}")
+            elif isinstance(layer, nn.modules.dropout._DropoutNd):
+                why = " (glassnet has no dropout; in eval mode it passes its input on: leave it out)"
+            raise ValueError(
+                f"from_torch cannot convert {type(layer).__name__} at position {position}{why}; it converts "
+                f"{FROM_TORCH_LAYERS}"
+            )
     if not layers:
         raise ValueError("from_torch got an empty module")
     return Sequential(*layers).train(module.training)
