@@ -163,6 +163,31 @@ def test_a_finished_member_past_the_runs_epochs_cuts_nothing_beyond_them() -> No
     assert len(resumed.members[0].history) == config.epochs
 
 
+@pytest.mark.parametrize("refit", [True, False])
+def test_the_protocol_says_a_validation_pass_diverged(refit: bool) -> None:
+    """A validation pass that diverged read "one pass: the model kept is the one validated",
+    beside refit: true, for a model of 1 of its 2 members that no final pass retrained."""
+    from glassnet.train import SplitSettings, train_dataset
+    from glassnet.train.artifacts import metrics_document
+
+    x, y, _, _ = _rows()
+    config = CONFIG.replace(optimizer="sgd", lr=1.0, batch_size=8, patience=0, refit=refit)
+    run = train_dataset("mine", x, 1e3 * y, config, split=SplitSettings(val_fraction=0.25))
+    assert (run.result.status, len(run.result.members), run.result.validation_members) == ("diverged", 1, [])
+    protocol = metrics_document(run)["protocol"]
+    held = "the model kept holds 1 of the 2 members, with the weights 'message' names"
+    if refit:
+        assert protocol == (
+            "refit: training diverged in a validation pass (see 'message'), before any member was retrained: "
+            f"{held}, trained on the training rows only, and 'train' is measured on those rows"
+        )
+    else:
+        assert (
+            protocol
+            == f"one pass: the model kept is the one validated; training diverged (see 'message'): {held}"
+        )
+
+
 def test_the_protocol_says_which_rule_the_final_passes_followed(tmp_path: Path) -> None:
     """A run resumed from an older state trained every epoch of its final passes: its
     metrics.json says so, not that they were cut to the validation pass's epochs."""

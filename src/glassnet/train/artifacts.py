@@ -241,7 +241,21 @@ def _protocol(result: TrainResult, *, validated: bool) -> str:
             f"best-epoch restore, the model kept is {kept}"
         )
     if not result.validation_members:
-        return "one pass: the model kept is the one validated"
+        if result.status != "diverged":
+            return "one pass: the model kept is the one validated"
+        # a validation pass diverged: under refit no final pass ran, and the members after it neither
+        several = len(result.members) > 1
+        held = (
+            f"the model kept holds {len(result.members)} of the {result.config.ensemble} members, "
+            f"{'the last of them ' if several else ''}with the weights 'message' names"
+        )
+        if result.config.refit:
+            return (
+                f"refit: training diverged in a validation pass (see 'message'), before any member was "
+                f"retrained: {held}, {'each ' if several else ''}trained on the training rows only, and "
+                "'train' is measured on those rows"
+            )
+        return f"one pass: the model kept is the one validated; training diverged (see 'message'): {held}"
     retrained = (
         "for as many epochs as its validation pass kept (patience > 0: its best epoch, or without "
         "restore_best the one it stopped at), keeping the last"
