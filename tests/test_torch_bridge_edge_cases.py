@@ -497,9 +497,13 @@ def test_to_torch_refuses_a_weight_set_to_another_shape(
 
 
 @pytest.mark.parametrize("kind", ["module", "module_pre", "tensor", "global"])
-def test_from_torch_refuses_hooks_that_change_the_gradients(kind: str, torch: Any) -> None:
+def test_from_torch_refuses_hooks_that_change_the_gradients(
+    kind: str, torch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A backward hook (the module's, a global one, or a tensor hook on a weight) changes the
     gradients torch computes, and the copy trained with the layer's own: 0.152 against 0 here."""
+    # a global full hook sets torch's flag for good (the older kind is refused after it): put back after
+    monkeypatch.setattr(torch.nn.modules.module, "_global_is_full_backward_hook", None)
     module = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1)).double()
     zeroed = lambda *args: tuple(None if g is None else 0 * g for g in args[-1])  # noqa: E731
     if kind == "module":
@@ -550,3 +554,41 @@ def test_from_torch_names_what_it_converts_and_why_dropout_is_not(torch: Any) ->
         r"nn\.Softplus \(beta=1, threshold >= 20\), in an nn\.Sequential$",
     ):
         from_torch(module)
+
+
+def test_from_torch_inside_parametrize_cached_leaves_the_next_forward_alone(torch: Any) -> None:
+    """Inside parametrize.cached(), reading the weight stored its eval-mode value in torch's
+    cache, and the module's next train-mode forward in that block used it, skipping its own power
+    iteration: 1.8 off the forward of an untouched copy."""
+    import copy
+
+    parametrize = torch.nn.utils.parametrize
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
+    torch.nn.utils.parametrizations.spectral_norm(module[0])
+    untouched, converted = copy.deepcopy(module), copy.deepcopy(module)
+    x = torch.randn(5, 3, dtype=torch.float64)
+    with parametrize.cached():
+        expected = untouched(x)
+    with parametrize.cached():
+        from_torch(converted)
+        got = converted(x)
+    assert torch.equal(got, expected)
+
+
+def test_a_global_backward_hook_of_the_older_kind_is_named_by_its_own_function(
+    torch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both kinds share torch's registry; the message named register_module_full_backward_hook
+    for a hook added with register_module_backward_hook."""
+    # torch refuses the older kind once a full one was ever registered in the process, and never
+    # clears its flag: cleared here, and put back after
+    monkeypatch.setattr(torch.nn.modules.module, "_global_is_full_backward_hook", None)
+    handle = torch.nn.modules.module.register_module_backward_hook(lambda m, gi, go: None)
+    try:
+        with pytest.raises(
+            ValueError, match=r"\(1 by torch\.nn\.modules\.module\.register_module_backward_hook\)"
+        ):
+            from_torch(torch.nn.Linear(3, 1))
+    finally:
+        handle.remove()

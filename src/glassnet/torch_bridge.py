@@ -351,6 +351,8 @@ def _refuse_global_hooks(torch: Any) -> None:
     found = []
     for name, register in GLOBAL_HOOKS.items():
         hooks = getattr(home, name, None)  # an OrderedDict of hooks, by handle id
+        if name == "_global_backward_hooks" and getattr(home, "_global_is_full_backward_hook", None) is False:
+            register = "register_module_backward_hook"  # the older, non-full kind, in the same registry
         if hooks and hasattr(hooks, "__len__"):
             found.append(f"{len(hooks)} by torch.nn.modules.module.{register}")
     if found:
@@ -399,7 +401,13 @@ def _parametrized_values(layer: Any) -> tuple[Any, Any]:
     modes = [(module, module.training) for module in parametrizations.modules()]
     parametrizations.eval()
     try:
-        return layer.weight, layer.bias
+        # each computed by its ParametrizationList: the attribute would store the eval-mode value
+        # in parametrize.cached()'s cache, which the module's next forward in that block would use
+        weight, bias = (
+            parametrizations[name]() if name in parametrizations else getattr(layer, name)
+            for name in ("weight", "bias")
+        )
+        return weight, bias
     finally:
         for module, training in modes:
             module.training = training
@@ -409,18 +417,21 @@ def from_torch(module: Any) -> Sequential:
     """A glassnet Sequential with copies of the weights of a torch Sequential (or single layer).
 
     Supported layers: ``nn.Linear`` (with bias) and the six activations above, each
-    computing what its torch class does (no subclass forward, no forward hooks, and no global
-    ones registered with ``torch.nn.modules.module.register_module_forward_hook`` or
-    ``register_module_forward_pre_hook``), the Linear sizes chaining (ValueError otherwise); nested
+    computing what its torch class does (no subclass forward, no forward or backward hooks, and
+    no global ones registered with ``torch.nn.modules.module``'s ``register_module_forward_hook``,
+    ``register_module_forward_pre_hook``, ``register_module_full_backward_hook`` and the like),
+    the Linear sizes chaining (ValueError otherwise); nested
     Sequentials are flattened and layers named by position, so a flat torch Sequential keeps
     its parameter names if it has torch's own ("0.weight", …; not those of an OrderedDict).
     The dtype (float32/float64, one for all layers) and the train/eval mode are kept;
     weights (finite, of the layer's shapes) are copied to the CPU, a parametrized one
     (``torch.nn.utils.parametrize``, e.g. the new ``weight_norm``) as the value it computes in
-    eval mode (spectral_norm's power iteration is not advanced). Backward hooks (a module's, a
-    global one, or ``Tensor.register_hook`` on a weight) change the gradients torch computes
-    and are refused too. ``requires_grad`` is not carried over: every glassnet parameter trains,
-    and ``to_torch``'s parameters all require gradients.
+    eval mode (spectral_norm's power iteration is not advanced, inside ``parametrize.cached()``
+    too). Backward hooks (a module's, a global one, or ``Tensor.register_hook`` on a weight) may
+    change the gradients torch computes and are refused too; post-accumulate hooks
+    (``register_post_accumulate_grad_hook``, which torch's optimizer-in-backward recipe puts on
+    every parameter) are not looked at. ``requires_grad`` is not carried over: every glassnet
+    parameter trains, and ``to_torch``'s parameters all require gradients.
     """
     torch = import_torch()
     if not isinstance(module, torch.nn.Module):
@@ -456,7 +467,7 @@ def from_torch(module: Any) -> Sequential:
             if hooked:  # the gradients torch computes are the hooks', not the layer's
                 raise ValueError(
                     f"from_torch: the Linear at position {position} has gradient hooks on {', '.join(hooked)} "
-                    "(Tensor.register_hook), which change its gradients; remove them first (handle.remove())"
+                    "(Tensor.register_hook), which may change its gradients; remove them first (handle.remove())"
                 )
             # the layer's own parameters, which live as long as the module: a parametrized weight
             # is a new tensor at each read, whose id a later one may take once it is freed
@@ -515,9 +526,7 @@ def from_torch(module: Any) -> Sequential:
                     "torch.nn.utils.remove_weight_norm(m) for the old weight norm)"
                 )
             elif isinstance(layer, nn.Module) and _hooks(layer):
-                why = (
-                    " (it has backward hooks, which change its gradients; remove them first: handle.remove())"
-                )
+                why = " (it has backward hooks, which may change its gradients; remove them first: handle.remove())"
             elif isinstance(layer, (nn.Linear, nn.LeakyReLU, nn.Softplus, nn.Sequential, *simple)):
                 why = " (a forward or __call__ of its own)"
             elif isinstance(layer, nn.modules.dropout._DropoutNd):
