@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+import re
 from typing import Any
 
 import numpy as np
@@ -222,12 +223,53 @@ def test_nested_sequential_names_and_gradients_match_torch(torch: Any) -> None:
         ({"sizes": [2, 3], "dtype": "float16"}, TypeError, r"float32 or float64, got float16"),
         ({"sizes": [2, 3], "negative_slope": float("nan")}, ValueError, r"finite number"),
         ({"sizes": [2, 3], "hidden": [4]}, ValueError, r"unknown keys \['hidden'\]"),
-        ({"activation": "relu"}, ValueError, r"sizes present: False"),
+        # it said "unknown keys [], sizes present: False"
+        (
+            {"activation": "relu"},
+            ValueError,
+            r"^bad MLP spec: it has no 'sizes' \(the layer widths, inputs first\)$",
+        ),
     ],
 )
 def test_mlp_spec_from_dict_refuses(data: dict[str, Any], error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         MLPSpec.from_dict(data)
+
+
+# --- found by a review of initialisation and the spec (2026-11-28) ------------------------------
+
+
+def test_mlp_spec_from_dict_takes_numpy_integers() -> None:
+    """A list made from an array holds np.int64: 'sizes must be a list of integers' refused it,
+    where MLPSpec itself takes them."""
+    assert MLPSpec.from_dict({"sizes": list(np.array([2, 3, 1]))}) == MLPSpec((2, 3, 1))
+
+
+def test_an_unknown_output_activation_is_refused_before_any_draw() -> None:
+    """Every Linear drew its weights first: the generator was used up by a model never built,
+    so the corrected call gave other weights than a fresh seeded one."""
+    rng = np.random.default_rng(7)
+    with pytest.raises(ValueError, match=r"sigmod"):
+        MLP([3, 4, 2], rng=rng, output_activation="sigmod")
+    again = MLP([3, 4, 2], rng=rng, output_activation="sigmoid")
+    fresh = MLP([3, 4, 2], rng=np.random.default_rng(7), output_activation="sigmoid")
+    for (_, ours), (_, theirs) in zip(again.named_parameters(), fresh.named_parameters(), strict=True):
+        np.testing.assert_array_equal(ours.data, theirs.data)
+
+
+@pytest.mark.parametrize(
+    ("spec", "hint"),
+    [
+        ({"sizes": [2, 1]}, "; for a dict such as MLPSpec.to_dict() gives, pass MLPSpec.from_dict(it)"),
+        ((2, 3, 1), ""),
+    ],
+)
+def test_build_mlp_names_a_spec_of_another_kind(spec: Any, hint: str) -> None:
+    """An AttributeError: 'dict' object has no attribute 'sizes', where build_torch_mlp named it."""
+    with pytest.raises(
+        TypeError, match=rf"^build_mlp takes an MLPSpec, got {type(spec).__name__}{re.escape(hint)}$"
+    ):
+        build_mlp(spec)
 
 
 def test_mlp_spec_round_trips_through_json_and_builds_the_same_weights_from_one_seed() -> None:

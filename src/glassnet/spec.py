@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,12 +105,15 @@ class MLPSpec:
         negative slope of 0.01)."""
         if not isinstance(data, Mapping):
             raise ValueError(f"an MLP spec must be a mapping, got {type(data).__name__}")
-        known = {"sizes", "activation", "output_activation", "dtype", "negative_slope"}
-        unknown = sorted(set(data) - known, key=str)  # keys of mixed types (1, "x") do not compare
-        if unknown or "sizes" not in data:
-            raise ValueError(f"bad MLP spec: unknown keys {shown(unknown)}, sizes present: {'sizes' in data}")
+        known = ("sizes", "activation", "output_activation", "dtype", "negative_slope")
+        unknown = sorted(set(data) - set(known), key=str)  # keys of mixed types (1, "x") do not compare
+        if unknown:
+            raise ValueError(f"bad MLP spec: unknown keys {shown(unknown)}; it takes {', '.join(known)}")
+        if "sizes" not in data:
+            raise ValueError("bad MLP spec: it has no 'sizes' (the layer widths, inputs first)")
         sizes = data["sizes"]
-        if not isinstance(sizes, list | tuple) or not all(isinstance(s, int) for s in sizes):
+        # NumPy's integers too (a list made from an array); a bool is named by the constructor
+        if not isinstance(sizes, list | tuple) or not all(isinstance(s, numbers.Integral) for s in sizes):
             raise ValueError(f"MLP spec sizes must be a list of integers, got {shown(sizes)}")
         return cls(
             sizes=tuple(sizes),
@@ -120,8 +124,21 @@ class MLPSpec:
         )
 
 
+def check_spec(spec: object, caller: str) -> MLPSpec:
+    """``spec`` if it is an MLPSpec; TypeError naming ``caller`` otherwise (typed MLPSpec, but
+    called without a type checker too: a dict failed deep inside with AttributeError "'dict'
+    object has no attribute 'sizes'"), with a hint for a dict."""
+    if not isinstance(spec, MLPSpec):
+        hint = ""
+        if isinstance(spec, Mapping):
+            hint = "; for a dict such as MLPSpec.to_dict() gives, pass MLPSpec.from_dict(it)"
+        raise TypeError(f"{caller} takes an MLPSpec, got {type(spec).__name__}{hint}")
+    return spec
+
+
 def build_mlp(spec: MLPSpec, *, rng: np.random.Generator | None = None, init: str = "torch") -> MLP:
     """A glassnet MLP for ``spec``, weights drawn from ``rng`` with the ``init`` scheme."""
+    spec = check_spec(spec, "build_mlp")
     model = MLP(
         list(spec.sizes),
         activation=spec.activation,

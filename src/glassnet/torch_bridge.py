@@ -27,7 +27,7 @@ one of these functions is called.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -47,7 +47,7 @@ from glassnet.nn import (
     flatten_modules,
 )
 from glassnet.nn._module import own_code
-from glassnet.spec import MLPSpec, build_mlp
+from glassnet.spec import MLPSpec, build_mlp, check_spec
 
 __all__ = [
     "TorchMissingError",
@@ -544,12 +544,4 @@ def build_torch_mlp(
     spec: MLPSpec, *, device: Any = "cpu", rng: np.random.Generator | None = None, init: str = "torch"
 ) -> Any:
     """A torch Sequential for ``spec``, weights drawn by glassnet from ``rng`` (so both engines start alike)."""
-    # typed MLPSpec, but called without a type checker too: a dict failed deep inside with
-    # AttributeError "'dict' object has no attribute 'sizes'"
-    given: object = spec
-    if not isinstance(given, MLPSpec):
-        hint = ""
-        if isinstance(given, Mapping):
-            hint = "; for a dict such as MLPSpec.to_dict() gives, pass MLPSpec.from_dict(it)"
-        raise TypeError(f"build_torch_mlp takes an MLPSpec, got {type(given).__name__}{hint}")
-    return to_torch(build_mlp(spec, rng=rng, init=init), device=device)
+    return to_torch(build_mlp(check_spec(spec, "build_torch_mlp"), rng=rng, init=init), device=device)

@@ -43,6 +43,8 @@ class MLP(Sequential):
             raise ValueError(f"MLP needs at least two sizes (inputs and outputs), got {sizes}")
         rng = rng if rng is not None else np.random.default_rng()
         _make_activation(activation)  # checked even where no hidden layer uses it: MLP([2, 1], "rleu")
+        if output_activation is not None:  # before any draw: a refused model leaves rng as it was
+            _make_activation(output_activation)
         layers: list[Module] = []
         for index, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
             layers.append(Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
