@@ -54,13 +54,21 @@ def test_split_sizes_are_the_exact_ceiling_for_many_rows(n: int, fraction: float
 
 @pytest.mark.parametrize(
     ("n", "test_fraction", "val_fraction", "sizes"),
-    [(100, 0.1, 0.1 / (1 - 0.1), (80, 10, 10)), (1000, 0.1 * 3, 0.1, (630, 70, 300))],
+    [
+        (100, 0.1, 0.1 / (1 - 0.1), (80, 10, 10)),
+        (1000, 0.1 * 3, 0.1, (630, 70, 300)),
+        # read to 15 digits, 1/6 is 0.166666666666667, above 1/6: those took a row more
+        (6, 1 / 6, 0.1, (4, 1, 1)),
+        (70, 1 / 7, 0.1, (54, 6, 10)),
+        (300, 2 / 3, 0.1, (90, 10, 200)),
+    ],
 )
 def test_a_fraction_computed_in_floating_point_is_the_decimal_it_stands_for(
     n: int, test_fraction: float, val_fraction: float, sizes: tuple[int, int, int]
 ) -> None:
     """0.1 / 0.9 is 0.11111111111111112 and 0.1 · 3 is 0.30000000000000004: taken as those
-    decimals exactly, their ceilings took a row more than the 10 % and 30 % meant."""
+    decimals exactly, their ceilings took a row more than the 10 % and 30 % meant; and 1 / 6,
+    1 / 7, 2 / 3 read to 15 significant digits are a little above the fraction meant."""
     split = train_val_test_split(
         n, test_fraction=test_fraction, val_fraction=val_fraction, rng=np.random.default_rng(0)
     )

@@ -47,8 +47,8 @@ def _check_rng(rng: np.random.Generator) -> np.random.Generator:
 
 def _fraction(value: object, name: str) -> float:
     if isinstance(value, np.floating) and np.finfo(value.dtype).bits < 64:
-        # np.float32(0.2) is 0.20000000298…, whose error lies within the 15 digits that
-        # :func:`_ceil` reads: its ceiling took a row more. Its shortest decimal form as a
+        # np.float32(0.2) is 0.20000000298…, an error far beyond the float64 ulps that
+        # :func:`_ceil` absorbs: its ceiling took a row more. Its shortest decimal form as a
         # float32 is the number the caller wrote.
         value = float(str(value))
     fraction = finite_float(value, name, minimum=0.0)
@@ -58,14 +58,18 @@ def _fraction(value: object, name: str) -> float:
 
 
 def _ceil(fraction: float, rows: int) -> int:
-    """⌈fraction · rows⌉ in exact arithmetic, the fraction taken to 15 significant digits: 0.07 ·
-    100 is 7.000000000000001 in floating point, and its ceiling would take 8 rows (a rounding of
-    the product absorbs that error only while the product is small: 0.07 · 10⁸ would take
-    7,000,001). Every decimal of up to 15 digits that a caller writes survives float64 and comes
-    back as written; so does one computed in floating point, whose error lies further down
-    (0.1 · 3 = 0.30000000000000004 is 0.3, 0.1 / 0.9 = 0.11111111111111112 is 0.111111111111111),
-    where the decimal the float stands for exactly would take a row more."""
-    return math.ceil(Fraction(f"{fraction:.15g}") * rows)
+    """⌈fraction · rows⌉ of the number the caller meant. A fraction written as a decimal (0.07)
+    or computed (0.1 · 3, 1 / 6) is a float a few ulps off it, so its exact product with the row
+    count may lie just above a whole number that the meant one hits: 0.07 · 100 is
+    7.000000000000001, and its ceiling would take 8 rows. A product within 2⁻⁴⁸ of itself (16
+    ulps) of a whole number is taken as that number; any other, and any positive one below 1,
+    rounds up. (Rounding the product to 9 decimals, as before, absorbed the error only while
+    the product was small: 0.55 · 1.3e7 took 7,150,001 rows.)"""
+    product = Fraction(fraction) * rows  # exact
+    nearest = round(product)
+    if abs(product - nearest) <= product / 2**48:
+        return int(nearest)
+    return math.ceil(product)
 
 
 def train_val_test_split(

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from glassnet._checks import Array, as_float_array, binary_scale, exact_text, finite_float, shown
-from glassnet.nn import ACTIVATIONS, stable_sigmoid
+from glassnet.nn import ACTIVATIONS
 
 
 def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict[str, float]:
@@ -121,8 +121,10 @@ def class_probability(output: npt.ArrayLike, output_activation: str | None) -> A
                 f"got {y[index]} at index {index}"
             )
         return y.copy()  # a new array, never the caller's own
-    with np.errstate(under="ignore"):  # e^(−|ŷ|) is subnormal, then 0, past |ŷ| ≈ 708
-        probability: Array = stable_sigmoid(y)  # nn.Sigmoid's σ: 4.5e-309 at ŷ = −710, 0 at −∞
+    with np.errstate(over="ignore", under="ignore"):
+        # 1 / (1 + e^(−ŷ)), torch.sigmoid's numbers; below ŷ = −700, where e^(−ŷ) nears its
+        # overflow, e^ŷ, which is σ(ŷ) to rounding there: 4.5e-309 at −710, 0 at −∞
+        probability: Array = np.where(y > -700.0, 1.0 / (1.0 + np.exp(-y)), np.exp(y))
     return probability
 
 
