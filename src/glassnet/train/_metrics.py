@@ -122,8 +122,8 @@ def class_probability(output: npt.ArrayLike, output_activation: str | None) -> A
             )
         return y.copy()  # a new array, never the caller's own
     with np.errstate(over="ignore", under="ignore"):
-        # 1 / (1 + e^(−ŷ)), torch.sigmoid's numbers; below ŷ = −700, where e^(−ŷ) nears its
-        # overflow, e^ŷ, which is σ(ŷ) to rounding there: 4.5e-309 at −710, 0 at −∞
+        # 1 / (1 + e^(−ŷ)), torch.sigmoid's numbers to rounding; below ŷ = −700, where e^(−ŷ)
+        # nears its overflow, e^ŷ, which is σ(ŷ) to rounding there: 4.5e-309 at −710, 0 at −∞
         probability: Array = np.where(y > -700.0, 1.0 / (1.0 + np.exp(-y)), np.exp(y))
     return probability
 
