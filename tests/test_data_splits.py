@@ -61,6 +61,9 @@ def test_split_sizes_are_the_exact_ceiling_for_many_rows(n: int, fraction: float
         (6, 1 / 6, 0.1, (4, 1, 1)),
         (70, 1 / 7, 0.1, (54, 6, 10)),
         (300, 2 / 3, 0.1, (90, 10, 200)),
+        # 1 − 0.9984 is 0.0016000000000000458: an error small beside 1, large beside 0.0016
+        (625, 1 - 0.9984, 0.0, (624, 0, 1)),
+        (10_000, 1.0011 - 1, 0.0, (9989, 0, 11)),
     ],
 )
 def test_a_fraction_computed_in_floating_point_is_the_decimal_it_stands_for(

@@ -61,13 +61,15 @@ def _ceil(fraction: float, rows: int) -> int:
     """⌈fraction · rows⌉ of the number the caller meant. A fraction written as a decimal (0.07)
     or computed (0.1 · 3, 1 / 6) is a float a few ulps off it, so its exact product with the row
     count may lie just above a whole number that the meant one hits: 0.07 · 100 is
-    7.000000000000001, and its ceiling would take 8 rows. A product within 2⁻⁴⁸ of itself (16
-    ulps) of a whole number is taken as that number; any other, and any positive one below 1,
-    rounds up. (Rounding the product to 9 decimals, as before, absorbed the error only while
-    the product was small: 0.55 · 1.3e7 took 7,150,001 rows.)"""
+    7.000000000000001, and its ceiling would take 8 rows. A product within 16 ulps of itself,
+    or within 4 ulps of 1.0 per row (the error of a fraction computed as 1 − 0.9984, which is
+    small beside 1 but not beside 0.0016), of a whole number is taken as that number; any
+    other, and any positive one below 1, rounds up. (Rounding the product to 9 decimals, as
+    before, absorbed the error only while the product was small: 0.55 · 1.3e7 took 7,150,001
+    rows.)"""
     product = Fraction(fraction) * rows  # exact
     nearest = round(product)
-    if abs(product - nearest) <= product / 2**48:
+    if nearest > 0 and abs(product - nearest) <= max(product / 2**48, Fraction(rows, 2**50)):
         return int(nearest)
     return math.ceil(product)
 
