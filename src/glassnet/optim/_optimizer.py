@@ -36,6 +36,18 @@ def flush_subnormals(buffer: Array) -> None:
     buffer[np.abs(buffer) < np.finfo(buffer.dtype).tiny] = 0  # rare: two temporary arrays are fine
 
 
+def glassnet_kind(instance: object, base: type) -> str:
+    """The name a saved state gives ``instance``'s class: the first class of glassnet.optim in
+    its MRO other than ``base`` (a user's ``class MyAdam(Adam)`` saves and takes Adam's states),
+    else its own class's."""
+    glassnet_own = (
+        cls
+        for cls in type(instance).__mro__
+        if cls.__module__.startswith("glassnet.optim") and cls is not base
+    )
+    return next(glassnet_own, type(instance)).__name__
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (as PyTorch) and one flat buffer per group.
 
@@ -197,12 +209,7 @@ class Optimizer:
     def _kind(self) -> str:
         """The name of this optimizer's update: for a subclass of one of glassnet's optimizers
         (``class MyAdam(Adam)``), the glassnet class's, whose states it takes; else its own class's."""
-        glassnet_own = (
-            cls
-            for cls in type(self).__mro__
-            if cls.__module__.startswith("glassnet.optim") and cls is not Optimizer
-        )
-        return next(glassnet_own, type(self)).__name__
+        return glassnet_kind(self, Optimizer)
 
     def _check_changed_groups(self) -> None:
         """Check every group changed by hand since it was last checked (:meth:`_check_changed_group`),

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from glassnet._checks import finite_float, nonnegative_int, positive_int, shown
-from glassnet.optim._optimizer import Optimizer, setting_text
+from glassnet.optim._optimizer import Optimizer, glassnet_kind, setting_text
 
 
 class LRScheduler:
@@ -136,12 +136,7 @@ class LRScheduler:
     def _kind(self) -> str:
         """The name of this schedule: for a subclass of one of glassnet's schedulers, the
         glassnet class's, whose states it takes (as ``Optimizer._kind``); else its own class's."""
-        glassnet_own = (
-            cls
-            for cls in type(self).__mro__
-            if cls.__module__.startswith("glassnet.optim") and cls is not LRScheduler
-        )
-        return next(glassnet_own, type(self)).__name__
+        return glassnet_kind(self, LRScheduler)
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Take ``last_epoch`` (and ``base_lrs`` and the settings, if given) and set the rates for them.
