@@ -28,6 +28,7 @@ one of these functions is called.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -449,60 +450,10 @@ def from_torch(module: Any) -> Sequential:
         nn.Tanh: Tanh,
     }
     layers: list[Module] = []
-    owners: dict[int, int] = {}  # id of a weight or bias tensor -> position of the first Linear holding it
-    # (first byte, end, position, tensor) of each Linear's parameters in memory
-    spans: list[tuple[int, int, int, Any]] = []
-    linear_dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
-    chain: list[tuple[int, int, int]] = []  # (position, in, out) of the last Linear
+    seen = _LinearsSeen()
     for position, layer in enumerate(_flatten_torch(module)):
         if _computes_as(layer, nn.Linear):
-            _sizes_chain(chain, layer.in_features, layer.out_features, position, "from_torch")
-            # read once: a parametrized layer (torch.nn.utils.parametrize) computes them at each read
-            weight_tensor, bias_tensor = _parametrized_values(layer)
-            if bias_tensor is None:
-                raise ValueError(f"from_torch needs Linear layers with a bias (position {position} has none)")
-            hooked = [
-                name for name, tensor in layer.named_parameters() if getattr(tensor, "_backward_hooks", None)
-            ]
-            if hooked:  # the gradients torch computes are the hooks', not the layer's
-                raise ValueError(
-                    f"from_torch: the Linear at position {position} has gradient hooks on {', '.join(hooked)} "
-                    "(Tensor.register_hook), which may change its gradients; remove them first (handle.remove())"
-                )
-            # the layer's own parameters, which live as long as the module: a parametrized weight
-            # is a new tensor at each read, whose id a later one may take once it is freed
-            first = _shared_with(owners, layer.parameters(), position)
-            if first is None:
-                # other Parameters on the same memory (Parameter(other.weight.data)) are tied too
-                first = _overlapping(spans, layer.parameters(), position)
-            if first is not None:  # copies would train apart where torch's stay one
-                raise ValueError(
-                    f"from_torch: the Linear layers at positions {first} and {position} share "
-                    "parameters (one module used twice, or tied weights), which from_torch does "
-                    "not carry over: glassnet's copies would train apart"
-                )
-            dtypes = (weight_tensor.dtype, bias_tensor.dtype)
-            if dtypes[0] != dtypes[1] or dtypes[0] not in (torch.float32, torch.float64):
-                got = dtypes[0] if dtypes[0] == dtypes[1] else f"weight {dtypes[0]}, bias {dtypes[1]}"
-                raise TypeError(
-                    f"from_torch supports Linear layers in float32 or float64, got {got} at position "
-                    f"{position}; convert the module with .float() or .double() first"
-                )
-            _same_dtype(linear_dtypes, dtypes[0], position)  # torch cannot run it; glassnet would mix both
-            if weight_tensor.is_meta or bias_tensor.is_meta:
-                raise ValueError(
-                    f"from_torch: the Linear at position {position} is on the meta device, which holds "
-                    "shapes but no values; load its weights first (module.to_empty, load_state_dict)"
-                )
-            shape = (layer.out_features, layer.in_features)
-            weight = _linear_values(weight_tensor, "weight", shape, layer, position)  # (out, in)
-            bias = _linear_values(bias_tensor, "bias", shape[:1], layer, position)  # (out,)
-            linear = Linear(
-                layer.in_features, layer.out_features, rng=np.random.default_rng(0), dtype=weight.dtype
-            )
-            linear.weight.data[...] = weight
-            linear.bias.data[...] = bias
-            layers.append(linear)
+            layers.append(_linear_from_torch(torch, layer, position, seen))
         elif _computes_as(layer, nn.LeakyReLU):
             layers.append(LeakyReLU(layer.negative_slope))
         elif _computes_as(layer, nn.Softplus):
@@ -516,28 +467,95 @@ def from_torch(module: Any) -> Sequential:
         elif (base := next((cls for cls in simple if _computes_as(layer, cls)), None)) is not None:
             layers.append(simple[base]())
         else:
-            why = ""
-            if isinstance(layer, nn.modules.lazy.LazyModuleMixin):  # its shapes come with the first input
-                why = " (a lazy module not yet initialised: run one forward pass first)"
-            elif isinstance(layer, nn.Module) and (layer._forward_hooks or layer._forward_pre_hooks):
-                why = (
-                    " (it has forward hooks, which change what it computes; remove them first: "
-                    "handle.remove(), torch.nn.utils.prune.remove(m, 'weight') for pruning, "
-                    "torch.nn.utils.remove_weight_norm(m) for the old weight norm)"
-                )
-            elif isinstance(layer, nn.Module) and _hooks(layer):
-                why = " (it has backward hooks, which may change its gradients; remove them first: handle.remove())"
-            elif isinstance(layer, (nn.Linear, nn.LeakyReLU, nn.Softplus, nn.Sequential, *simple)):
-                why = " (a forward or __call__ of its own)"
-            elif isinstance(layer, nn.modules.dropout._DropoutNd):
-                why = " (glassnet has no dropout; in eval mode it passes its input on: leave it out)"
             raise ValueError(
-                f"from_torch cannot convert {type(layer).__name__} at position {position}{why}; it converts "
-                f"{FROM_TORCH_LAYERS}"
+                f"from_torch cannot convert {type(layer).__name__} at position {position}"
+                f"{_why_not_converted(nn, layer, tuple(simple))}; it converts {FROM_TORCH_LAYERS}"
             )
     if not layers:
         raise ValueError("from_torch got an empty module")
     return Sequential(*layers).train(module.training)
+
+
+@dataclass
+class _LinearsSeen:
+    """What from_torch has read of the Linear layers before the current one, for the checks
+    that span layers: shared parameters, one dtype, sizes that chain."""
+
+    owners: dict[int, int] = field(default_factory=dict)  # id of a weight or bias -> first Linear's position
+    # (first byte, end, position, tensor) of each Linear's parameters in memory
+    spans: list[tuple[int, int, int, Any]] = field(default_factory=list)
+    dtypes: dict[int, Any] = field(default_factory=dict)  # position of each Linear -> its dtype
+    chain: list[tuple[int, int, int]] = field(default_factory=list)  # (position, in, out) of the last Linear
+
+
+def _linear_from_torch(torch: Any, layer: Any, position: int, seen: _LinearsSeen) -> Linear:
+    """A glassnet Linear with copies of an ``nn.Linear``'s weight (out, in) and bias (out,), as its
+    forward reads them; ValueError or TypeError for what glassnet's copy would compute or train
+    otherwise (no bias, gradient hooks, parameters shared with an earlier layer, another dtype,
+    the meta device, sizes that do not chain)."""
+    _sizes_chain(seen.chain, layer.in_features, layer.out_features, position, "from_torch")
+    # read once: a parametrized layer (torch.nn.utils.parametrize) computes them at each read
+    weight_tensor, bias_tensor = _parametrized_values(layer)
+    if bias_tensor is None:
+        raise ValueError(f"from_torch needs Linear layers with a bias (position {position} has none)")
+    hooked = [name for name, tensor in layer.named_parameters() if getattr(tensor, "_backward_hooks", None)]
+    if hooked:  # the gradients torch computes are the hooks', not the layer's
+        raise ValueError(
+            f"from_torch: the Linear at position {position} has gradient hooks on {', '.join(hooked)} "
+            "(Tensor.register_hook), which may change its gradients; remove them first (handle.remove())"
+        )
+    # the layer's own parameters, which live as long as the module: a parametrized weight
+    # is a new tensor at each read, whose id a later one may take once it is freed
+    first = _shared_with(seen.owners, layer.parameters(), position)
+    if first is None:
+        # other Parameters on the same memory (Parameter(other.weight.data)) are tied too
+        first = _overlapping(seen.spans, layer.parameters(), position)
+    if first is not None:  # copies would train apart where torch's stay one
+        raise ValueError(
+            f"from_torch: the Linear layers at positions {first} and {position} share "
+            "parameters (one module used twice, or tied weights), which from_torch does "
+            "not carry over: glassnet's copies would train apart"
+        )
+    dtypes = (weight_tensor.dtype, bias_tensor.dtype)
+    if dtypes[0] != dtypes[1] or dtypes[0] not in (torch.float32, torch.float64):
+        got = dtypes[0] if dtypes[0] == dtypes[1] else f"weight {dtypes[0]}, bias {dtypes[1]}"
+        raise TypeError(
+            f"from_torch supports Linear layers in float32 or float64, got {got} at position "
+            f"{position}; convert the module with .float() or .double() first"
+        )
+    _same_dtype(seen.dtypes, dtypes[0], position)  # torch cannot run it; glassnet would mix both
+    if weight_tensor.is_meta or bias_tensor.is_meta:
+        raise ValueError(
+            f"from_torch: the Linear at position {position} is on the meta device, which holds "
+            "shapes but no values; load its weights first (module.to_empty, load_state_dict)"
+        )
+    shape = (layer.out_features, layer.in_features)
+    weight = _linear_values(weight_tensor, "weight", shape, layer, position)  # (out, in)
+    bias = _linear_values(bias_tensor, "bias", shape[:1], layer, position)  # (out,)
+    linear = Linear(layer.in_features, layer.out_features, rng=np.random.default_rng(0), dtype=weight.dtype)
+    linear.weight.data[...] = weight
+    linear.bias.data[...] = bias
+    return linear
+
+
+def _why_not_converted(nn: Any, layer: Any, activations: tuple[type, ...]) -> str:
+    """Why from_torch refuses ``layer``, in brackets for its message, where the class alone does
+    not say it ('' where it does); ``activations``: the setting-free ones it converts."""
+    if isinstance(layer, nn.modules.lazy.LazyModuleMixin):  # its shapes come with the first input
+        return " (a lazy module not yet initialised: run one forward pass first)"
+    if isinstance(layer, nn.Module) and (layer._forward_hooks or layer._forward_pre_hooks):
+        return (
+            " (it has forward hooks, which change what it computes; remove them first: "
+            "handle.remove(), torch.nn.utils.prune.remove(m, 'weight') for pruning, "
+            "torch.nn.utils.remove_weight_norm(m) for the old weight norm)"
+        )
+    if isinstance(layer, nn.Module) and _hooks(layer):
+        return " (it has backward hooks, which may change its gradients; remove them first: handle.remove())"
+    if isinstance(layer, (nn.Linear, nn.LeakyReLU, nn.Softplus, nn.Sequential, *activations)):
+        return " (a forward or __call__ of its own)"
+    if isinstance(layer, nn.modules.dropout._DropoutNd):
+        return " (glassnet has no dropout; in eval mode it passes its input on: leave it out)"
+    return ""
 
 
 def build_torch_mlp(
