@@ -9,7 +9,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from glassnet import gradcheck
+from glassnet import GradcheckReport, gradcheck
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
 from glassnet.nn import (
     MLP,
@@ -167,7 +167,9 @@ def test_gradcheck_divides_by_the_step_a_large_parameter_takes() -> None:
     model[0].weight.data[...] = 0.5
     model[0].bias.data[...] = 1e10
     report = gradcheck(model, MSELoss(), np.array([[2.0]]), np.array([1e10]))  # residual 1
-    assert report.ok, str(report)
+    # ŷ = 1e10 is rounded to steps of 1.9e-6, as large as the weight's step moves it: the
+    # weight's difference reads 3.81 for 4, within what rounding allows, so unresolved
+    assert report.inconclusive and not report.ok, str(report)
     np.testing.assert_array_equal(report["0.bias"].numeric, [2.0])
 
 
@@ -196,6 +198,44 @@ def test_gradcheck_passes_a_correct_backward_with_large_outputs(seed: int) -> No
 
     broken = Sequential(model[0], OffByOnePercent(), model[2])
     assert not gradcheck(broken, MSELoss(), x, y).ok
+
+
+class _TwiceSigmoid(Sigmoid):
+    """A backward wrong by a factor of 2."""
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return 2.0 * super().backward(grad_out)
+
+
+@pytest.mark.parametrize("logit", [21.0, 25.0])
+def test_gradcheck_does_not_pass_what_rounding_hides(logit: float) -> None:
+    """A sigmoid output saturated under BCE with the other label: ∂L/∂ŷ ≈ e^z, and what
+    rounding ŷ leaves in L allows more than the gradient itself, so a backward wrong by a
+    factor of 2 read "all ok". It is now unresolved: the report is inconclusive, not ok."""
+    x = np.random.default_rng(3).normal(size=(8, 2))
+
+    def report(activation: Module) -> GradcheckReport:
+        linear = Linear(2, 1, rng=np.random.default_rng(0))
+        linear.bias.data += logit
+        return gradcheck(Sequential(linear, activation), BCELoss(), x, np.zeros(8))
+
+    wrong = report(_TwiceSigmoid())
+    assert not wrong.ok and wrong.inconclusive
+    assert wrong["0.bias"].first_unresolved == (0,) and wrong["0.bias"].first_mismatch is None
+    assert "INCONCLUSIVE" in str(wrong) and "unresolved from (0,)" in str(wrong)
+    assert "rows where the loss is less steep" in str(wrong)
+    assert report(Sigmoid()).inconclusive  # the right one too: nothing can be told here
+
+
+def test_gradcheck_resolves_a_sigmoid_that_is_not_saturated() -> None:
+    x = np.random.default_rng(3).normal(size=(8, 2))
+    linear = Linear(2, 1, rng=np.random.default_rng(0))
+    linear.bias.data += 3.0
+    right = gradcheck(Sequential(linear, Sigmoid()), BCELoss(), x, np.zeros(8))
+    assert right.ok and not right.inconclusive and "all ok" in str(right)
+    assert all(c.first_unresolved is None for c in right.comparisons)
+    wrong = gradcheck(Sequential(linear, _TwiceSigmoid()), BCELoss(), x, np.zeros(8))
+    assert not wrong.ok and not wrong.inconclusive and "MISMATCH" in str(wrong)
 
 
 def test_gradcheck_reports_a_nan_gradient() -> None:

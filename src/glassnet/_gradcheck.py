@@ -22,6 +22,9 @@ FLOAT64_EPS = float(np.finfo(np.float64).eps)  # u, the spacing of float64 next 
 # in L: a few ulp per operation, of which a central difference sees the two evaluations'
 # (gradcheck's docstring)
 ROUNDOFF_UNITS = 8
+# An element whose rounding allowance rᵢ is a tenth of its gradient array's size or more is
+# unresolved: a backward that far off would pass there (GradientComparison.first_unresolved)
+RESOLVED_SHARE = 0.1
 
 __all__ = [
     "GradcheckReport",
@@ -38,10 +41,14 @@ class StepBelowRounding(ValueError):
 class GradientComparison:
     """One named array: analytic (backward) against numeric (finite-difference) gradient.
 
-    ``max_abs_error`` = maxᵢ |aᵢ − nᵢ|; ``rel_error`` = max_abs_error / max(‖a‖∞, ‖n‖∞, atol),
-    the error relative to the size of the gradient. ``first_mismatch`` is the first index
-    (row-major) where |aᵢ − nᵢ| > atol + rtol·|nᵢ| + rᵢ (rᵢ: what rounding L leaves in nᵢ, see
-    :func:`gradcheck`) or aᵢ is NaN, or None.
+    ``max_abs_error`` = maxᵢ |aᵢ − nᵢ|; ``rel_error`` = max_abs_error / s, s = max(‖a‖∞, ‖n‖∞,
+    atol), the error relative to the size of the gradient. ``first_mismatch`` is the first
+    index (row-major) where |aᵢ − nᵢ| > atol + rtol·|nᵢ| + rᵢ (rᵢ: what rounding L leaves in nᵢ,
+    see :func:`gradcheck`) or aᵢ is NaN, or None. ``first_unresolved`` is the first index of
+    the others where rᵢ, beyond atol + rtol·|nᵢ|, is 0.1 s or more: there a backward wrong by
+    a tenth of the gradient's size or more could pass (a sigmoid output saturated under the
+    BCE loss, whose L is then rounded more coarsely than its steps move it), or None.
+    ``ok``: neither.
     """
 
     name: str
@@ -50,15 +57,19 @@ class GradientComparison:
     max_abs_error: float
     rel_error: float
     first_mismatch: tuple[int, ...] | None
+    first_unresolved: tuple[int, ...] | None = None
 
     @property
     def ok(self) -> bool:
-        return self.first_mismatch is None
+        return self.first_mismatch is None and self.first_unresolved is None
 
 
 @dataclass(frozen=True)
 class GradcheckReport:
-    """The comparisons for every parameter (and the input, if asked), in named order."""
+    """The comparisons for every parameter (and the input, if asked), in named order.
+
+    ``ok``: every element matches and is resolved; ``inconclusive``: none mismatches, but
+    rounding leaves some unresolved (:class:`GradientComparison`), so ``ok`` is False."""
 
     comparisons: list[GradientComparison] = field(default_factory=list)
     eps: float = 1e-6
@@ -66,6 +77,10 @@ class GradcheckReport:
     @property
     def ok(self) -> bool:
         return all(comparison.ok for comparison in self.comparisons)
+
+    @property
+    def inconclusive(self) -> bool:
+        return not self.ok and all(comparison.first_mismatch is None for comparison in self.comparisons)
 
     # np.max, not max(): a NaN error must show in the maximum, and max() keeps or drops it by order
     @property
@@ -87,10 +102,17 @@ class GradcheckReport:
         lines = [f"{'name':<{width}}  {'max abs err':>11}  {'rel err':>9}  first mismatch"]
         for c in self.comparisons:
             mismatch = "-" if c.first_mismatch is None else str(c.first_mismatch)
+            if c.first_unresolved is not None:
+                mismatch += f" (unresolved from {c.first_unresolved})"
             lines.append(f"{c.name:<{width}}  {c.max_abs_error:11.3e}  {c.rel_error:9.3e}  {mismatch}")
-        lines.append(
-            f"{'all ok' if self.ok else 'MISMATCH'} (central differences, eps={self.eps:g}, float64)"
-        )
+        verdict = "all ok" if self.ok else "INCONCLUSIVE" if self.inconclusive else "MISMATCH"
+        lines.append(f"{verdict} (central differences, eps={self.eps:g}, float64)")
+        if any(c.first_unresolved is not None for c in self.comparisons):
+            lines.append(
+                "unresolved: rounding L leaves errors of a tenth of the gradient or more in the finite "
+                "differences there, so a backward that far off would pass; check on rows where the loss "
+                "is less steep (outputs not saturated), or with a larger eps"
+            )
         return "\n".join(lines)
 
 
@@ -127,7 +149,7 @@ def gradcheck(
     last digits of a difference), and 3.8e-6 at θᵢ = 1e10, where 2ε was 1.9 times too small;
     an ε below θᵢ's rounding, which leaves θᵢ as it is, is refused (ValueError).
 
-    aᵢ passes when |aᵢ − nᵢ| ≤ atol + rtol |nᵢ| + rᵢ, where
+    aᵢ matches when |aᵢ − nᵢ| ≤ atol + rtol |nᵢ| + rᵢ, where
     rᵢ = 8 u (max |L(θ ± ε eᵢ)| + Σₙ |ŷₙ| |∂L/∂ŷₙ|) / hᵢ (u = 2.2e-16, hᵢ half the step, ε
     as a rule) bounds what rounding leaves in nᵢ: rounding L itself, and rounding each output ŷₙ
     to its own spacing, which moves L by up to u |ŷₙ| |∂L/∂ŷₙ| (large when ŷ is, as with an
@@ -136,6 +158,11 @@ def gradcheck(
     is about 1e-9, below atol. So atol = rtol = 0 still allows rᵢ: finite differences tell
     nothing finer (the report's errors are the plain |aᵢ − nᵢ|). Rounding inside the hidden
     layers is not counted: on activations far larger than the outputs, scale the inputs.
+    Where rᵢ, beyond atol + rtol |nᵢ|, is a tenth of the gradient's size or more, the element
+    is unresolved rather than passed, and ``ok`` is False (``report.inconclusive`` when
+    nothing mismatches): a sigmoid output saturated under the BCE loss (logit 20 and more, a
+    wrong label) makes ∂L/∂ŷ ≈ e^z, and rᵢ then exceeds the gradient itself, where a backward
+    wrong by a factor of 2 would pass.
 
     Shapes: x (N, in), y as the loss expects (the model's output shape, or (N,)).
     Cost: 2 forward passes per parameter element (and per input element): small models.
@@ -209,7 +236,16 @@ def _compare(
     max_abs = float(difference.max(initial=0.0))  # NaN if the backward gave a NaN
     scale = max(float(np.abs(analytic).max(initial=0.0)), float(np.abs(numeric).max(initial=0.0)), atol)
     rel = max_abs / scale if scale != 0 else 0.0  # NaN / NaN with a NaN gradient (max() keeps it first)
+    tolerance = atol + rtol * np.abs(numeric)
     # not (|a − n| ≤ tol) rather than |a − n| > tol, which is False for a NaN gradient and would pass it
-    bad = np.argwhere(~(difference <= atol + rtol * np.abs(numeric) + roundoff))
-    first = tuple(int(i) for i in bad[0]) if len(bad) else None
-    return GradientComparison(name, analytic, numeric, max_abs, rel, first)
+    matches = difference <= tolerance + roundoff
+    unresolved = matches & (roundoff > tolerance) & (roundoff >= RESOLVED_SHARE * scale)
+    return GradientComparison(
+        name, analytic, numeric, max_abs, rel, _first(~matches), first_unresolved=_first(unresolved)
+    )
+
+
+def _first(mask: npt.NDArray[np.bool_]) -> tuple[int, ...] | None:
+    """The first index (row-major) where ``mask`` is True, or None."""
+    found = np.argwhere(mask)
+    return tuple(int(i) for i in found[0]) if len(found) else None
