@@ -123,12 +123,12 @@ HOW_TO_GET = (
 class Dataset:
     """A regression data set: features, target, their names and units, and where it came from.
 
-    Shapes: X (N, 5) float64, y (N,) float64. For airfoil the columns of X are frequency
+    Shapes: X (N, d) float64, y (N,) float64 (d = 5 for airfoil). For airfoil the columns of X are frequency
     [Hz], angle of attack [deg], chord length [m], free-stream velocity [m/s] and
     suction-side displacement thickness [m]; y is the scaled sound pressure level [dB].
     """
 
-    X: FloatArray  # (N, 5) features
+    X: FloatArray  # (N, d) features
     y: FloatArray  # (N,) target
     feature_names: tuple[str, ...]  # one per column of X
     feature_units: tuple[str, ...]  # one per column of X

@@ -105,6 +105,9 @@ class Ensemble:
     def predict(self, x: npt.ArrayLike) -> Array:
         """Mean of the members' outputs, in float64: (N, d₀) -> (N, d_L).
 
+        ``x`` holds the network's inputs, after any preprocessing (scaling, log columns,
+        Fourier features); for raw feature rows use ``run.predict`` or :func:`predict_raw`.
+
         ``PREDICT_ROWS`` rows at a time (fewer through layers wider than 512, :func:`predict_rows`):
         every layer keeps its input for a backward pass that prediction never takes, so all N
         rows at once held each member's (N, width) arrays (9.8 GB for a million rows through two
@@ -116,7 +119,11 @@ class Ensemble:
         dtype = np.dtype(self.spec.dtype)
         inputs = as_float_array(x, name="ensemble input", dtype=dtype, ndim=2)
         if inputs.shape[1] != self.spec.n_inputs:
-            raise ValueError(f"expected inputs of shape (N, {self.spec.n_inputs}), got {inputs.shape}")
+            raise ValueError(
+                f"Ensemble.predict expected the network's inputs, shape (N, {self.spec.n_inputs}), got "
+                f"{inputs.shape}; rows of raw features go through the preprocessing first "
+                "(run.predict, or predict_raw(ensemble, preprocessor, x))"
+            )
         mean = np.empty((len(inputs), self.spec.n_outputs))  # (N, d_L) float64
         first, *others = self._models
         with np.errstate(under="ignore"):

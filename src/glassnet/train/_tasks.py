@@ -182,8 +182,14 @@ def evaluate_parts(
     loss: str,
 ) -> dict[str, dict[str, float]]:
     """Metrics of every part (rows given by index arrays) of a model trained with ``loss``:
-    RMSE/MAE/R² in the target's units for a regression loss, else accuracy (as the run's own
-    metrics, :func:`run_metrics`)."""
+    RMSE/MAE/R² in the target's units for a regression loss, else accuracy, computed as the
+    run's own metrics (``Run.metrics``) are.
+
+    Each part is measured as given. A refit model (the recipe's protocol) has trained on the
+    validation rows, so measured on ``run.parts()`` its "val" figures are training figures:
+    give it ``model_parts(parts, refit=True)``, whose "train" holds them, as ``glassnet
+    evaluate`` does. Its held-out validation figures are those of the validation pass's
+    models, in ``Run.metrics``."""
     _check_model_and_preprocessing(ensemble, preprocessor, "evaluate_parts")
     _check_parts(parts, "evaluate_parts")
     prediction = predict_raw(ensemble, preprocessor, x)  # (N,)
@@ -453,9 +459,12 @@ def model_parts(parts: Mapping[str, npt.NDArray[Any]], *, refit: bool) -> dict[s
 def _check_parts(parts: object, caller: str) -> None:
     """TypeError unless ``parts`` is a mapping of part names to row indices (a Split is not one)."""
     if not isinstance(parts, Mapping):
+        refit = (
+            "; a refit model's through model_parts(parts, refit=True)" if caller == "evaluate_parts" else ""
+        )
         raise TypeError(
             f"{caller} takes the parts as a mapping of names to row indices (split.to_state() or "
-            f"run.parts()), got {type(parts).__name__}"
+            f"run.parts(){refit}), got {type(parts).__name__}"
         )
 
 

@@ -98,6 +98,22 @@ class MemberResult:
     status: str  # completed, early_stopped, diverged
     message: str = ""  # human-readable note of a divergence; empty otherwise (status says the rest)
 
+    def __repr__(self) -> str:
+        """A line, not every weight and history record (a default member's would be about 340 kB)."""
+        note = f", message={self.message!r}" if self.message else ""
+        return (
+            f"MemberResult(member={self.member!r}, status={self.status!r}, best_epoch={self.best_epoch!r}, "
+            f"records={_count(self.history)}, weights={_count(self.weights)}{note})"
+        )
+
+
+def _count(items: object) -> str:
+    """How many ``items`` hold, for a repr: as robust as a generated repr, on a value of any kind."""
+    try:
+        return str(len(items))  # type: ignore[arg-type]
+    except TypeError:
+        return repr(items)
+
 
 @dataclass(eq=False)  # compared by identity: it holds arrays, which == cannot compare to one bool
 class ResumeState:
@@ -133,6 +149,15 @@ class ResumeState:
     # SHA-256 of those rows (Trainer.rows_fingerprint): the same counts of other values, or of
     # the same rows in another order, would train another run; None: not known, as for rows
     rows_sha256: str | None = None
+
+    def __repr__(self) -> str:
+        """A line, not every weight, buffer and record (an interrupted default run's is about 600 kB)."""
+        return (
+            f"ResumeState(member={self.member!r}, epoch={self.epoch!r}, batch={self.batch!r}, "
+            f"finished={_count(self.finished)}, records={_count(self.history)}, best_epoch={self.best_epoch!r}, "
+            f"rows={self.rows!r}, seconds={self.seconds!r})"
+        )
+
     # whether the run's final (refit) passes under early stopping train the epochs their validation
     # passes kept; False for a state saved before glassnet did so, whose final passes train all
     # epochs, as its run was started to (a resumed run keeps the rule it started with)
