@@ -154,11 +154,10 @@ BACKPROP: list[Cell] = [
         > run the cells again. Which hidden units are switched off now (two of them are), and
         > which rows of $\partial L / \partial W^h$ in section 3 become zero?
         >
-        > Section 3's `max |hand - explain|` will then (rightly) be non-zero:
-        > `explain_exercise()` always works the sheet's input $x = (1, 2)$, so it explains a
-        > different step from yours. The comparison with glassnet's backward pass, which runs
-        > on your `x`, still agrees. (A `-0.` in the printouts is a zero with a minus sign, a
-        > negative number times 0: it equals 0.)
+        > `explain_exercise()` works the sheet's input $x = (1, 2)$ only, so section 3 then
+        > compares your gradients with `explain(model, x, y)`, the worked solution of your own
+        > step, and says so; it agrees, and so does glassnet's backward pass. (A `-0.` in the
+        > printouts is a zero with a minus sign, a negative number times 0: it equals 0.)
         """
     ),
     md(
@@ -220,11 +219,11 @@ BACKPROP: list[Cell] = [
         > again, and then the same with `y = 1.0`. How do $L$ and $\partial L / \partial \hat y$ change, and why is the
         > sign of the derivative different for the two classes?
         >
-        > Section 3 compares your gradients with the worked solution for your $y$: for the sheet's
-        > $y = -1$ with `explain_exercise()`'s main derivation, for `y = 0.0` with its second part,
-        > the consistent reading (`explanation.alternative`). The sheet has no $y = 1$, so for
-        > that (or any other $y$) there is no sheet reference: the cell explains the step itself,
-        > `explain(model, exercise.INPUT, y, loss=loss)`, and says so.
+        > Section 3 compares your gradients with the worked solution of your step: at the sheet's
+        > $x$, for its $y = -1$ with `explain_exercise()`'s main derivation, for `y = 0.0` with its
+        > second part, the consistent reading (`explanation.alternative`). The sheet has no
+        > $y = 1$, so for that (or any other $y$, or another $x$) there is no sheet reference: the
+        > cell explains your step itself, `explain(model, x, y, loss=loss)`, and says so.
         >
         > `np.log1p(np.exp(t))` overflows for large `t` (try `t = 1000`);
         > `np.logaddexp(0.0, t)` computes the same value safely. The training loop below uses it.
@@ -334,15 +333,16 @@ BACKPROP: list[Cell] = [
     ),
     code(
         """
-        # the worked solution for your y: explain_exercise() works the sheet's y = -1 and, in its second
-        # part, y = 0; for another y the sheet has none, so we explain that step ourselves
-        if y == exercise.SHEET_LABEL:
+        # the worked solution of your step: explain_exercise() works the sheet's x with y = -1 and, in
+        # its second part, y = 0; for another x or y the sheet has none, so we explain your step ourselves
+        sheet_x = np.array_equal(x, exercise.INPUT)
+        if sheet_x and y == exercise.SHEET_LABEL:
             reference, which = explanation.derivation, f"explain_exercise(), the sheet's y = {y:g}"
-        elif y == 0.0:
+        elif sheet_x and y == 0.0:
             reference, which = explanation.alternative.derivation, "explain_exercise().alternative, y = 0"
         else:
-            reference = explain(model, exercise.INPUT, y, loss=loss, params="w12h").derivation
-            which = f"explain(model, exercise.INPUT, {y:g}): no sheet reference for y = {y:g}"
+            reference = explain(model, x, y, loss=loss, params="w12h").derivation
+            which = f"explain(model, x, {y:g}): the sheet works no step for x = {x.tolist()}, y = {y:g}"
         derived = [grad for pair in reference.gradients for grad in pair]  # W_h, b_h, W_o, b_o
         gap_explain = max(float(np.abs(a - b).max()) for a, b in zip(hand.values(), derived, strict=True))
         print(f"compared with {which}")

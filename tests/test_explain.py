@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import json
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -177,16 +178,19 @@ def test_the_exercise_notes_say_which_rounding_the_steps_below_use(exercise) -> 
     text = " ".join(exercise.to_text().split())
     w12, c12 = exercise.param("w12h"), alt.params[0]
     assert (
-        f"≈ {w12.updated:.6f} (the steps below show 6 significant digits: L = {t.num(d.loss.value)}, "
+        f"≈ {w12.updated:.6f} (the steps below show up to 6 significant digits: L = {t.num(d.loss.value)}, "
         f"w₁₂ʰ = {t.num(w12.updated)})." in text
     )
     assert (
-        f"≈ {c12.updated:.6f} (six decimals; the steps below show 6 significant digits: "
+        f"≈ {c12.updated:.6f} (six decimals; the steps below show up to 6 significant digits: "
         f"L = {t.num(alt.loss.value)}, w₁₂ʰ = {t.num(c12.updated)})." in text
     )
     assert f"= {t.num(c12.updated)}" in text  # the update as the derivation shows it
     eight = " ".join(explain_exercise(digits=8, check_torch=False).to_text().split())
-    assert "the steps below show 8 significant digits" in eight
+    assert "the steps below show up to 8 significant digits" in eight
+    # %g drops trailing zeros: L = 6 with 3 digits, where "3 significant digits" promised 6.00
+    three = " ".join(explain_exercise(digits=3, check_torch=False).to_text().split())
+    assert "the steps below show up to 3 significant digits: L = 6, w₁₂ʰ = 0.101)" in three
 
 
 def test_markdown_headings_can_start_lower_for_a_notebook(exercise) -> None:  # type: ignore[no-untyped-def]
@@ -801,6 +805,28 @@ def test_unit_at_the_relu_kink_is_explained(torch) -> None:  # type: ignore[no-u
     plain = explain_exercise(check_torch=False)
     assert plain.derivation.kinks == () and "At a kink" not in plain.to_text()
     assert "kinks" not in json.loads(plain.to_json())["derivation"]["checks"]
+
+
+def test_a_kink_is_named_where_its_large_difference_is_shown() -> None:
+    """x = (−5, 0): z₁ = 0 at ReLU's kink, and w₁₁ʰ's finite difference is 1.2 off the backward
+    pass. Section 4's "Largest difference" showed the 1.2 with no word of why (the kink's note
+    comes in section 5), and the note said of every parameter through the unit that the loss has
+    no derivative there, of w₁₂ʰ too, whose input x₂ = 0 leaves z₁ as it is (its derivative is 0,
+    and both routes give it)."""
+    e = explain(exercise_network(), [-5, 0], 0, params="w12h", all_params=True, check_torch=False)
+    assert [(k.layer, k.unit, k.z) for k in e.derivation.kinks] == [(1, 0, 0.0)]
+    assert e.param("w12h").numeric == e.param("w12h").engine == 0.0
+    text = " ".join(e.to_text().split())
+    assert re.search(
+        r"Largest difference to the backward pass over all parameters: finite differences 1\.2e\+00 "
+        r"\(across an activation's kink: see section 5\)\.",
+        text,
+    ), text
+    assert "So for a parameter that moves this unit's z the finite difference may differ" in text
+    assert "the loss may have no derivative there (a parameter that leaves z as it is" in text
+    assert "both are right" not in text
+    # no kink, no pointer
+    assert "see section 5" not in " ".join(explain_exercise(check_torch=False).to_text().split())
 
 
 def _relu_behind_tanh(offset: float) -> Sequential:

@@ -193,24 +193,49 @@ def test_backprop_notebook_runs_and_agrees_with_glassnet() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("label", "reference", "gradient"),
+    ("x", "label", "reference", "gradient"),
     [
-        ("0.0", r"explain_exercise\(\)\.alternative, y = 0", 0.880797),  # σ(2)
-        ("1.0", r"explain\(model, exercise\.INPUT, 1\): no sheet reference for y = 1", -0.119203),  # -σ(-2)
+        (None, "0.0", r"explain_exercise\(\)\.alternative, y = 0", 0.880797),  # σ(2)
+        (
+            None,
+            "1.0",
+            r"explain\(model, x, 1\): the sheet works no step for x = \[1\.0, 2\.0\], y = 1",
+            -0.119203,
+        ),
+        # the other Try-this, x = (-2, 1): ŷ = 3.5, so dL/dw12h = s σ(s ŷ) · 0.5 · x₂ with s = 1 - 2y
+        (
+            "[-2.0, 1.0]",
+            "1.0",
+            r"explain\(model, x, 1\): the sheet works no step for x = \[-2\.0, 1\.0\], y = 1",
+            -0.014656,
+        ),
+        (
+            "[-2.0, 1.0]",
+            None,
+            r"explain\(model, x, -1\): the sheet works no step for x = \[-2\.0, 1\.0\], y = -1",
+            1.499959,
+        ),
     ],
+    ids=["y0", "y1", "x-y1", "x-sheet-y"],
 )
-def test_backprop_notebook_try_this_label_compares_with_the_matching_explanation(
-    label: str, reference: str, gradient: float
+def test_backprop_notebook_try_this_compares_with_the_explanation_of_the_step_taken(
+    x: str | None, label: str | None, reference: str, gradient: float
 ) -> None:
-    """The Try-this on y: with y = 0 the comparison took the consistent reading's gradients but
-    printed the sheet's dL/dw12h (y = -1); with y = 1 there was no reference at all. Sections 1 to 3
-    only, with the student's change made."""
+    """The Try-this boxes on y and x: with y = 0 the comparison took the consistent reading's
+    gradients but printed the sheet's dL/dw12h (y = -1); with y = 1 there was no reference at all;
+    with another x it explained the sheet's x, a step the student did not take (0.238 off, and
+    dL/dw12h -0.119203 beside the student's -0.014656). Sections 1 to 3 only, the changes made."""
     notebook = nbformat.read(NOTEBOOK_DIR / BACKPROP, as_version=4)
     end = next(i for i, cell in enumerate(notebook.cells) if cell.source.startswith("## 4. Gradient check"))
     notebook.cells = notebook.cells[:end]
-    # the code cell: the Try-this's own text names it
-    (cell,) = (c for c in notebook.cells if c.cell_type == "code" and "y = exercise.SHEET_LABEL" in c.source)
-    cell.source = cell.source.replace("y = exercise.SHEET_LABEL", f"y = {label}")
+    # the code cells: the Try-this's own text names them
+    for old, new in (
+        ("x = np.array(exercise.INPUT)", x and f"x = np.array({x})"),
+        ("y = exercise.SHEET_LABEL", label and f"y = {label}"),
+    ):
+        if new is not None:
+            (cell,) = (c for c in notebook.cells if c.cell_type == "code" and old in c.source)
+            cell.source = cell.source.replace(old, new)
     text = _stdout(_execute(BACKPROP, notebook))
     assert re.search(rf"^compared with {reference}$", text, flags=re.MULTILINE), text
     assert _number(text, r"^max \|hand - explain\| = (\S+)$") <= 1e-12

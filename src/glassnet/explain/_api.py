@@ -578,7 +578,7 @@ def _resolve(
 
 
 def _shown_below(loss: float, w12: ParamRecord | None, digits: int) -> tuple[str, str]:
-    """The notes' clause "the steps below show 6 significant digits: L = 6.00248, w₁₂ʰ = 0.100742", as
+    """The notes' clause "the steps below show up to 6 significant digits: L = 6.00248, w₁₂ʰ = 0.100742", as
     text and LaTeX. The notes quote six decimals, the derivation ``digits`` significant digits, so one
     number reads 6.002476 in a note and 6.00248 below it; this says which is which."""
     t, x = Style(digits), LatexStyle(digits)
@@ -587,7 +587,7 @@ def _shown_below(loss: float, w12: ParamRecord | None, digits: int) -> tuple[str
     if w12 is not None:
         text.append(f"$w₁₂ʰ = {t.num(w12.updated)}$")
         latex.append(rf"$w_{{12}}^{{h}} = {x.num(w12.updated)}$")
-    words = f"the steps below show {digits} significant digit{'s' if digits != 1 else ''}: "
+    words = f"the steps below show up to {digits} significant digit{'s' if digits != 1 else ''}: "
     return words + ", ".join(text), words + ", ".join(latex)
 
 

@@ -779,6 +779,8 @@ class Builder:
                 text: Inline = [T("Largest difference to the backward pass over all parameters: ")]
                 for number, (method, value) in enumerate(worst):
                     text += [T(f"{', ' if number else ''}{method} "), M(s.diff(value))]
+                if fd_values and self.kink_notes():  # a large difference that is no error: say so here
+                    text.append(T(" (across an activation's kink: see section 5)"))
                 blocks.append(Para([*text, T(".")]))
         if d.steps:
             blocks.append(
@@ -1009,12 +1011,13 @@ class Builder:
             *derivatives,
             T(
                 ", the slope on the left; a central finite difference across the kink measures the mean of "
-                "the two one-sided slopes. So for a parameter whose gradient passes through "
-                + ("this unit" if one else "these units")
-                + " the finite difference may differ from the backward pass by a large amount, and both are "
-                "right: the loss has no derivative there."
+                "the two one-sided slopes. So for a parameter that moves "
+                + ("this unit's z" if one else "these units' z")
+                + " the finite difference may differ from the backward pass by a large amount without either "
+                "being wrong: along such a parameter the loss may have no derivative there (a parameter "
+                "that leaves z as it is, such as a weight whose input is 0, is not concerned)."
                 if self.d.fd_note is None  # no finite differences to compare (below: why)
-                else ", the slope on the left: the loss has no derivative there."
+                else ", the slope on the left: along a parameter that moves z, the loss may have no derivative there."
             ),
         ]
 
