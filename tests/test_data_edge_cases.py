@@ -101,6 +101,38 @@ def test_bytes_that_are_not_text_are_named_by_their_line_whatever_the_line_ends(
     assert error.value.line == 3
 
 
+@pytest.mark.parametrize(
+    ("content", "message", "line"),
+    [
+        # Excel's "CSV UTF-8" writes a BOM; a stray cp1252 ° two lines on was named line 2, byte 0x30
+        (
+            b"\xef\xbb\xbfFreq,AOA,Chord,Velocity,Displacement,SPL\n800,0,0.3048,71.3,0.00266337,126.201\n"
+            b"\xb0800,0,0.3048,71.3,0.00266337,126.2\n",
+            "line 3: not UTF-8 text (byte 0xb0)",
+            3,
+        ),
+        # a slice ending inside a multi-byte character failed to decode: no file, no line
+        (
+            b"\xef\xbb\xbf\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xff\n",
+            "line 1: not UTF-8 text (byte 0xff)",
+            1,
+        ),
+    ],
+    ids=["bom-then-cp1252", "bom-then-multibyte"],
+)
+def test_a_byte_that_is_not_utf8_after_a_bom_is_named_by_its_line_and_value(
+    content: bytes, message: str, line: int, tmp_path: Path
+) -> None:
+    """The text was decoded as utf-8-sig, whose error positions count from after the BOM, and read
+    as positions in the whole file."""
+    path = tmp_path / "bom.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataFormatError) as error:
+        _load(path)
+    assert str(error.value) == f"{path}: {message}; expected a text file of numbers"
+    assert error.value.line == line
+
+
 @pytest.mark.parametrize("separator", [",", ";", "\t"])
 def test_a_quoted_field_may_hold_the_separator(separator: str, tmp_path: Path) -> None:
     """Spreadsheets quote a header name holding the separator ("Frequency, Hz"): valid CSV, which

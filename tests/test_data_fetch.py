@@ -157,6 +157,31 @@ def test_fetch_replaces_a_file_of_other_bytes_only_when_forced(
     assert fetch_airfoil(url=archive, dest=dest, progress=False) == target and target.read_bytes() == as_csv
 
 
+UNREACHABLE = "http://127.0.0.1:1/airfoil+self+noise.zip"  # port 1: nothing listens, refused at once
+
+
+def test_fetch_keeps_the_published_data_without_downloading(
+    uci_dat: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The download came first, then the look at the file already there: with the checked data
+    in the cache, an offline `data fetch airfoil` failed (exit 2) with advice to download the
+    archive by hand, where the data it would have kept was already there."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    cached = tmp_path / "xdg" / "glassnet" / "airfoil_self_noise.dat"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(uci_dat)
+    assert fetch_airfoil(url=UNREACHABLE, progress=False) == cached
+    assert main(["data", "fetch", "airfoil", "--url", UNREACHABLE, "--quiet"]) == 0
+    assert capsys.readouterr().out == f"airfoil data already at {cached} (1503 rows, content checked)\n"
+    with pytest.raises(DownloadError):  # forced, it downloads: and fails offline
+        fetch_airfoil(url=UNREACHABLE, progress=False, force=True)
+    assert cached.read_bytes() == uci_dat
+    # a copy of one's own is named before the download, not after it
+    cached.write_text("my own copy")
+    with pytest.raises(FileExistsError, match="is not the published data"):
+        fetch_airfoil(url=UNREACHABLE, progress=False)
+
+
 def test_cli_fetch_keeps_a_file_of_other_bytes_without_force(
     server: tuple[str, Path], uci_dat: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -313,8 +338,8 @@ def test_bad_content_is_refused_and_nothing_is_written(
     dest = tmp_path / "dest"
     dest.mkdir()
     (dest / "airfoil_self_noise.dat").write_bytes(uci_dat)  # a good earlier copy must survive
-    with pytest.raises(ValueError, match=pattern):
-        fetch_airfoil(url=f"{url}/bad.zip", dest=dest, progress=False)
+    with pytest.raises(ValueError, match=pattern):  # forced: without, the good copy is kept unasked
+        fetch_airfoil(url=f"{url}/bad.zip", dest=dest, progress=False, force=True)
     assert _files(dest) == ["airfoil_self_noise.dat"]
     assert (dest / "airfoil_self_noise.dat").read_bytes() == uci_dat
 
@@ -465,6 +490,52 @@ def test_a_server_that_trickles_its_headers_is_given_up_at_the_timeout(tmp_path:
     assert not (tmp_path / "d").exists()
 
 
+def test_a_body_that_stalls_is_given_up_at_the_deadline_not_a_timeout_later(tmp_path: Path) -> None:
+    """The body's reads waited a whole socket timeout each, checking the deadline only after a
+    chunk came: headers sent 0.8 s into a 1-s download, then a body that never comes, held it to
+    1.8 s (5.85 s of a 3-s timeout in a review). The wait after the headers is counted in the
+    server's 0.05-s ticks until the download closes the connection: the 0.2 s left is 4, a whole
+    timeout 20, and at most 12 pass (a loaded machine slows both clocks alike)."""
+    stop = threading.Event()
+    ticks = [0]
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def stall() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                if stop.wait(0.8):
+                    return
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+                connection.settimeout(0.05)
+                while not stop.is_set():
+                    try:
+                        if connection.recv(1) == b"":  # the download closed it
+                            return
+                    except TimeoutError:
+                        ticks[0] += 1
+                    except OSError:
+                        return
+
+        server = threading.Thread(target=stall, daemon=True)
+        server.start()
+        try:
+            with pytest.raises(DownloadError, match=r"the server is too slow, 0 bytes in the 1 s allowed"):
+                fetch_airfoil(
+                    url=f"http://127.0.0.1:{listener.getsockname()[1]}/a.zip",
+                    dest=tmp_path / "d",
+                    timeout=1.0,
+                    progress=False,
+                )
+            server.join(timeout=5)
+        finally:
+            stop.set()
+            server.join(timeout=5)
+    assert ticks[0] <= 12, ticks
+    assert not (tmp_path / "d").exists()
+
+
 def test_a_name_lookup_that_hangs_is_given_up_at_the_timeout(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -603,9 +674,10 @@ def test_cli_fetch(
     dest = tmp_path / "dest"
     assert main(["data", "fetch", "airfoil", "--url", f"{url}/a.zip", "--dest", str(dest), "--quiet"]) == 0
     assert f"airfoil data written to {dest / 'airfoil_self_noise.dat'}" in capsys.readouterr().out
-    assert (
-        main(["data", "fetch", "airfoil", "--url", f"{url}/nothing.zip", "--dest", str(dest), "--quiet"]) == 2
-    )
+    fetch = ["data", "fetch", "airfoil", "--url", f"{url}/nothing.zip", "--dest", str(dest), "--quiet"]
+    assert main(fetch) == 0  # the data is there: kept, nothing downloaded
+    assert capsys.readouterr().out.startswith("airfoil data already at")
+    assert main([*fetch, "--force"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("glassnet data fetch: error: could not download") and err.count("\n") == 1
     assert main(["data", "fetch", "iris"]) == 2  # argparse refuses unknown data sets

@@ -938,6 +938,12 @@ def test_read_feature_rows_reads_a_header_in_the_columns_units(header: str, tmp_
         ("Velocity (miles per hour)", ("velocity", "mih")),
         ("Velocity (km/hr)", ("velocity", "kmh")),
         ("Velocity (mi/hr)", ("velocity", "mih")),
+        # aviation's knots and feet per second, as they are written: read as m/s (a review)
+        ("Velocity (kts)", ("velocity", "kn")),
+        ("Velocity [kt]", ("velocity", "kn")),
+        ("velocity_kts", ("velocity", "kn")),
+        ("Velocity (fps)", ("velocity", "fts")),
+        ("velocity_fps", ("velocity", "fts")),
         ("Chord (in)", ("chord_length", "inch")),
         ("AOA (in radians)", ("angle_of_attack", "rad")),
         ("Chord (in inches)", ("chord_length", "inch")),

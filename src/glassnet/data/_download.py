@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.client
 import io
 import os
+import socket
 import sys
 import threading
 import time
@@ -76,9 +77,10 @@ def fetch_airfoil(
     before the download), OSError naming the folder when it cannot be written.
 
     A file already there that holds the published data (the downloaded bytes, or the same table
-    in another format) is kept as it is; any other (a copy of one's own) is replaced only with
-    ``force``, else FileExistsError naming it, after the download and before any write. With
-    ``force`` the download replaces whatever is there. "There" is the file the search reads in
+    in another format) is kept as it is, and nothing is downloaded (a fetch works offline once
+    the data is there); any other (a copy of one's own) is replaced only with ``force``, else
+    FileExistsError naming it, before the download. With ``force`` the download replaces
+    whatever is there. "There" is the file the search reads in
     ``dest`` (:data:`AIRFOIL_FILENAMES`: ``airfoil_self_noise.dat``, else a copy named
     ``airfoil_self_noise.csv``); the download is always written as the ``.dat``, which the
     search reads first, so a forced download leaves a CSV of one's own beside it, unread.
@@ -103,26 +105,25 @@ def _fetch_airfoil(
             f"remove it, or choose another folder with {hint}"
         )
 
+    # the file the search reads in this folder (the .dat first, else a CSV under the other name):
+    # the published table, in the download's bytes or another format (a mirror's CSV, say), is a
+    # good copy, kept as it is without a download (so a fetch works offline once the data is
+    # there); any other is the user's own, replaced only when forced
+    read = next((folder / name for name in AIRFOIL_FILENAMES if (folder / name).is_file()), None)
+    if read is not None and not force:
+        if _is_published(read.read_bytes()):
+            return read, False
+        instead = "replace it with the download" if read == target else f"write the download as {target.name}"
+        raise FileExistsError(
+            f"{read} exists and is not the published data (a copy of one's own?); it is kept: "
+            f"use force=True (--force) to {instead}, or choose another folder with {hint}"
+        )
+
     payload = _download(url, progress=progress, timeout=float(timeout))
     data = _extract(payload, url=url)
     _verify(data, url=url)
-
-    # the file the search reads in this folder (the .dat first, else a CSV under the other name):
-    # the same bytes as the download, or (unless forced) the published table in another format,
-    # a mirror's CSV say, is a good copy, kept as it is; any other is the user's own
-    read = next((folder / name for name in AIRFOIL_FILENAMES if (folder / name).is_file()), None)
-    if read is not None:
-        existing = read.read_bytes()
-        if existing == data or (not force and _is_published(existing)):
-            return read, False
-        if not force:
-            instead = (
-                "replace it with the download" if read == target else f"write the download as {target.name}"
-            )
-            raise FileExistsError(
-                f"{read} exists and is not the published data (a copy of one's own?); it is kept: "
-                f"use force=True (--force) to {instead}, or choose another folder with {hint}"
-            )
+    if read is not None and read.read_bytes() == data:  # forced, and already the download's bytes
+        return read, False
     try:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(target, data)  # nothing else is written, and only this fixed name
@@ -319,16 +320,23 @@ def _download(url: str, *, progress: bool, timeout: float) -> bytes:
                 disable=not (progress and sys.stderr.isatty()),
                 leave=False,
             ) as bar:
-                while chunk := response.read1(_CHUNK):  # read() would wait for all _CHUNK bytes
+                connection = _socket_of(response)
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0.0:
+                        raise _too_slow(url, buffer.tell(), timeout)
+                    if connection is not None:  # each wait bounded by the time left, not a whole timeout
+                        connection.settimeout(left)
+                    try:
+                        chunk = response.read1(_CHUNK)  # read() would wait for all _CHUNK bytes
+                    except TimeoutError:
+                        raise _too_slow(url, buffer.tell(), timeout) from None
+                    if not chunk:
+                        break
                     buffer.write(chunk)
                     bar.update(len(chunk))
                     if buffer.tell() > MAX_DOWNLOAD_BYTES:
                         raise DownloadError(f"{url} sends more than the {MAX_DOWNLOAD_BYTES} bytes allowed")
-                    if time.monotonic() > deadline:
-                        raise DownloadError(
-                            f"could not download {url}: the server is too slow, {buffer.tell()} bytes in the "
-                            f"{timeout:g} s allowed (timeout, --timeout).{_offline_advice(url)}"
-                        )
             # a connection closed early ends read() without an error: only the length tells
             if total is not None and buffer.tell() < total:
                 raise DownloadError(
@@ -354,6 +362,21 @@ def _download(url: str, *, progress: bool, timeout: float) -> bytes:
             f"url must be ASCII, with other characters percent-encoded (é as %C3%A9), got {url!r}"
         ) from None
     return buffer.getvalue()
+
+
+def _too_slow(url: str, received: int, timeout: float) -> DownloadError:
+    return DownloadError(
+        f"could not download {url}: the server is too slow, {received} bytes in the {timeout:g} s "
+        f"allowed (timeout, --timeout).{_offline_advice(url)}"
+    )
+
+
+def _socket_of(response: Any) -> socket.socket | None:
+    """The socket an http or https reply is read from (http.client's, through its buffered
+    reader), whose timeout the body's reads set to the time left; None for a file: URL, or
+    where http.client keeps it otherwise (each wait is then bounded by the timeout alone)."""
+    connection = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    return connection if isinstance(connection, socket.socket) else None
 
 
 def _extract(payload: bytes, *, url: str) -> bytes:

@@ -24,6 +24,7 @@ among them, so one message names every bad line, whatever is wrong with it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import io
@@ -230,12 +231,14 @@ def decode_text(raw: bytes, *, source: str, path: Path | None = None) -> str:
     for magic, what in _OTHER_FORMATS.items():
         if raw.startswith(magic):
             raise DataFormatError(f"{source}: {what}", path=path)
+    # the BOM dropped by hand, not by "utf-8-sig": its error positions count from after the BOM
+    body = raw.removeprefix(codecs.BOM_UTF8)
     try:
-        text = raw.decode("utf-8-sig")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = _line_at(raw[: error.start].decode("utf-8"), error.start)  # the bytes before it decode
+        line = _line_at(body[: error.start].decode("utf-8"), error.start)  # the bytes before it decode
         raise DataFormatError(
-            f"{source}: line {line}: not UTF-8 text (byte 0x{raw[error.start]:02x}); "
+            f"{source}: line {line}: not UTF-8 text (byte 0x{body[error.start]:02x}); "
             "expected a text file of numbers",
             path=path,
             line=line,
@@ -637,7 +640,8 @@ _UNIT_SPELLING = {
     "millimetres": "mm", "ft": "ft", "foot": "ft", "feet": "ft",
     "km": "km", "kilometer": "km", "kilometers": "km", "kilometre": "km", "kilometres": "km",
     "h": "h", "hour": "h", "hours": "h", "kmh": "kmh", "kph": "kmh", "mph": "mph",
-    "kn": "kn", "knot": "kn", "knots": "kn", "db": "db", "decibel": "db", "decibels": "db",
+    "kn": "kn", "knot": "kn", "knots": "kn", "kt": "kn", "kts": "kn", "fps": "fts", "ftps": "fts",
+    "db": "db", "decibel": "db", "decibels": "db",
     "hr": "h", "inch": "inch", "inches": "inch", "mile": "mi", "miles": "mi", "mi": "mi",
     "µm": "um", "μm": "um", "um": "um", "micron": "um", "microns": "um", "micrometer": "um",
     "micrometers": "um", "micrometre": "um", "micrometres": "um", "mrad": "mrad",
