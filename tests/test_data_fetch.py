@@ -5,6 +5,7 @@ No test touches the internet: every URL points at 127.0.0.1 or at a local file.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import io
@@ -17,7 +18,7 @@ import time
 import urllib.request
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -448,6 +449,32 @@ def test_a_silent_server_times_out(tmp_path: Path) -> None:
             fetch_airfoil(url=f"http://127.0.0.1:{port}/a.zip", dest=tmp_path / "dest", timeout=0.3)
 
 
+@contextlib.contextmanager
+def _one_connection(
+    serve: Callable[[socket.socket, threading.Event], None],
+) -> Iterator[tuple[str, threading.Thread]]:
+    """A server on 127.0.0.1 that hands its first connection to ``serve(connection, stop)`` in a
+    thread of its own; yields the URL of a.zip there and the thread. On leaving, ``stop`` is set
+    and the thread joined."""
+    stop = threading.Event()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def accept() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                serve(connection, stop)
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{listener.getsockname()[1]}/a.zip", thread
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
+
 def test_a_server_that_trickles_its_headers_is_given_up_at_the_timeout(tmp_path: Path) -> None:
     """The deadline was checked while the body was read only: headers sent a byte every 0.1 s
     (each wait within the socket's timeout) held a 2-s download for 44 s, then it was called
@@ -455,37 +482,22 @@ def test_a_server_that_trickles_its_headers_is_given_up_at_the_timeout(tmp_path:
     server had sent when it was given up, not from the wall clock: at most 20 (2 s, four
     times the 0.5-s timeout) where the server has 255 to send. A loaded machine slows the
     server's clock as much as the download's, so the count stays a measure of the timeout."""
-    stop = threading.Event()
     headers = b"HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nX-Slow: " + b"a" * 200  # never ends
     sent = [0]
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
 
-        def trickle() -> None:
-            connection, _ = listener.accept()
-            with connection:
-                for byte in headers:
-                    if stop.wait(0.1):
-                        return
-                    connection.sendall(bytes([byte]))
-                    sent[0] += 1
+    def trickle(connection: socket.socket, stop: threading.Event) -> None:
+        for byte in headers:
+            if stop.wait(0.1):
+                return
+            connection.sendall(bytes([byte]))
+            sent[0] += 1
 
-        server = threading.Thread(target=trickle, daemon=True)
-        server.start()
-        try:
-            with pytest.raises(
-                DownloadError, match=r"timed out, no reply in the 0\.5 s allowed \(timeout, --timeout\)\. If"
-            ):
-                fetch_airfoil(
-                    url=f"http://127.0.0.1:{listener.getsockname()[1]}/a.zip",
-                    dest=tmp_path / "d",
-                    timeout=0.5,
-                )
-            sent_by_then = sent[0]
-        finally:
-            stop.set()
-            server.join(timeout=5)
+    with _one_connection(trickle) as (url, _server):
+        with pytest.raises(
+            DownloadError, match=r"timed out, no reply in the 0\.5 s allowed \(timeout, --timeout\)\. If"
+        ):
+            fetch_airfoil(url=url, dest=tmp_path / "d", timeout=0.5)
+        sent_by_then = sent[0]
     assert sent_by_then <= 20 < len(headers)
     assert not (tmp_path / "d").exists()
 
@@ -496,42 +508,26 @@ def test_a_body_that_stalls_is_given_up_at_the_deadline_not_a_timeout_later(tmp_
     1.8 s (5.85 s of a 3-s timeout in a review). The wait after the headers is counted in the
     server's 0.05-s ticks until the download closes the connection: the 0.2 s left is 4, a whole
     timeout 20, and at most 12 pass (a loaded machine slows both clocks alike)."""
-    stop = threading.Event()
     ticks = [0]
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1)
 
-        def stall() -> None:
-            connection, _ = listener.accept()
-            with connection:
-                if stop.wait(0.8):
+    def stall(connection: socket.socket, stop: threading.Event) -> None:
+        if stop.wait(0.8):
+            return
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+        connection.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                if connection.recv(1) == b"":  # the download closed it
                     return
-                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
-                connection.settimeout(0.05)
-                while not stop.is_set():
-                    try:
-                        if connection.recv(1) == b"":  # the download closed it
-                            return
-                    except TimeoutError:
-                        ticks[0] += 1
-                    except OSError:
-                        return
+            except TimeoutError:
+                ticks[0] += 1
+            except OSError:
+                return
 
-        server = threading.Thread(target=stall, daemon=True)
-        server.start()
-        try:
-            with pytest.raises(DownloadError, match=r"the server is too slow, 0 bytes in the 1 s allowed"):
-                fetch_airfoil(
-                    url=f"http://127.0.0.1:{listener.getsockname()[1]}/a.zip",
-                    dest=tmp_path / "d",
-                    timeout=1.0,
-                    progress=False,
-                )
-            server.join(timeout=5)
-        finally:
-            stop.set()
-            server.join(timeout=5)
+    with _one_connection(stall) as (url, server):
+        with pytest.raises(DownloadError, match=r"the server is too slow, 0 bytes in the 1 s allowed"):
+            fetch_airfoil(url=url, dest=tmp_path / "d", timeout=1.0, progress=False)
+        server.join(timeout=5)  # until it sees the connection closed: every tick counted
     assert ticks[0] <= 12, ticks
     assert not (tmp_path / "d").exists()
 
