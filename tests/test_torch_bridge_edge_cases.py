@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from glassnet.nn import MLP, Linear, Sequential, Tanh
+from glassnet.nn import MLP, Linear, ReLU, Sequential, Tanh
 from glassnet.spec import MLPSpec
 from glassnet.torch_bridge import build_torch_mlp, from_torch, resolve_device, to_torch, torch_dtype
 from glassnet.train import TrainConfig
@@ -592,3 +592,20 @@ def test_a_global_backward_hook_of_the_older_kind_is_named_by_its_own_function(
             from_torch(torch.nn.Linear(3, 1))
     finally:
         handle.remove()
+
+
+def test_a_model_of_activations_alone_converts_both_ways(torch: Any) -> None:
+    """to_torch refused a model without parameters ('needs a model with parameters'), where torch
+    holds nn.Sequential(nn.ReLU(), nn.Tanh()) and from_torch converts it; an empty model is refused
+    as from_torch refuses an empty module."""
+    model = Sequential(ReLU(), Tanh())
+    module = to_torch(model)
+    assert [type(layer) for layer in module] == [torch.nn.ReLU, torch.nn.Tanh]
+    x = np.array([[-1.5, 0.0, 2.0]])
+    np.testing.assert_array_equal(module(torch.from_numpy(x)).numpy(), model(x))
+    back = from_torch(module)
+    assert [type(layer) for layer in back] == [ReLU, Tanh]
+    with pytest.raises(ValueError, match=r"^to_torch got an empty model$"):
+        to_torch(Sequential())
+    with pytest.raises(ValueError, match=r"^from_torch got an empty module$"):
+        from_torch(torch.nn.Sequential())

@@ -180,14 +180,14 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
             + ("; for a torch module use from_torch" if isinstance(model, torch.nn.Module) else "")
         )
     target = resolve_device(device)
-    dtype = model.dtype
-    if dtype is None:
-        raise ValueError("to_torch needs a model with parameters")
+    modules = flatten_modules([model])
+    if not modules:  # as from_torch refuses an empty module
+        raise ValueError("to_torch got an empty model")
     layers: list[Any] = []
     dtypes: dict[int, Any] = {}  # position of each Linear -> its dtype
     owners: dict[int, int] = {}  # id of a Parameter -> position of the first Linear holding it
     chain: list[tuple[int, int, int]] = []  # (position, in, out) of the last Linear
-    for position, layer in enumerate(flatten_modules([model])):
+    for position, layer in enumerate(modules):
         # a subclass with a forward of its own computes something nn.Linear would not
         if isinstance(layer, Linear) and type(layer).forward is Linear.forward:
             _same_dtype(dtypes, layer.dtype, position)  # one torch dtype for all would round some weights
@@ -202,7 +202,7 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
                 )
             # skip_init: no draw from torch's global generator, whose stream the caller may have seeded
             linear = torch.nn.utils.skip_init(
-                torch.nn.Linear, layer.in_features, layer.out_features, dtype=torch_dtype(dtype)
+                torch.nn.Linear, layer.in_features, layer.out_features, dtype=torch_dtype(layer.dtype)
             )
             with torch.no_grad():
                 linear.weight.copy_(_host_tensor(torch, layer.weight.data))
