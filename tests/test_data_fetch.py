@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import http.client
 import http.server
 import io
 import os
@@ -181,6 +182,26 @@ def test_fetch_keeps_the_published_data_without_downloading(
     cached.write_text("my own copy")
     with pytest.raises(FileExistsError, match="is not the published data"):
         fetch_airfoil(url=UNREACHABLE, progress=False)
+
+
+def test_a_download_survives_a_read_that_closes_the_connection_at_its_end(
+    server: tuple[str, Path], uci_dat: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From Python 3.12.x on, HTTPResponse.read1 closes the connection once Content-Length bytes
+    have come (gh-113199); the body's loop then set the closed socket's timeout, and every
+    download failed, 'Bad file descriptor', with advice for the offline. That read1, here on
+    any Python."""
+    original = http.client.HTTPResponse.read1
+
+    def read1_closing(self: http.client.HTTPResponse, n: int = -1) -> bytes:
+        data = original(self, n)
+        if self.length == 0 and self.fp is not None:  # once, as 3.12.x does
+            self._close_conn()  # type: ignore[attr-defined]
+        return data
+
+    monkeypatch.setattr(http.client.HTTPResponse, "read1", read1_closing)
+    written = fetch_airfoil(url=_served_archive(server, uci_dat), dest=tmp_path / "d", progress=False)
+    assert written.read_bytes() == uci_dat
 
 
 def test_cli_fetch_keeps_a_file_of_other_bytes_without_force(

@@ -825,8 +825,14 @@ def test_a_kink_is_named_where_its_large_difference_is_shown() -> None:
     assert "So for a parameter that moves this unit's z the finite difference may differ" in text
     assert "the loss may have no derivative there (a parameter that leaves z as it is" in text
     assert "both are right" not in text
-    # no kink, no pointer
+    # no kink, no pointer; and none at a kink whose differences are rounding only (w₁₁ᵒ = 0: no
+    # parameter's loss sees the kinked unit), where it named the kink beside 4.4e-11
     assert "see section 5" not in " ".join(explain_exercise(check_torch=False).to_text().split())
+    cut = exercise_network()
+    cut[2].weight.data[0, 0] = 0.0
+    quiet = explain(cut, [-5, 0], 0, params="w12h", all_params=True, check_torch=False)
+    assert quiet.derivation.kinks and "At a kink" in quiet.to_text()
+    assert "see section 5" not in " ".join(quiet.to_text().split())
 
 
 def _relu_behind_tanh(offset: float) -> Sequential:

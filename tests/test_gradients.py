@@ -223,8 +223,34 @@ def test_gradcheck_does_not_pass_what_rounding_hides(logit: float) -> None:
     assert not wrong.ok and wrong.inconclusive
     assert wrong["0.bias"].first_unresolved == (0,) and wrong["0.bias"].first_mismatch is None
     assert "INCONCLUSIVE" in str(wrong) and "unresolved from (0,)" in str(wrong)
-    assert "rows where the loss is less steep" in str(wrong)
+    assert "rows where the loss is smaller and less steep" in str(wrong)
     assert report(Sigmoid()).inconclusive  # the right one too: nothing can be told here
+
+
+@pytest.mark.parametrize("offset", [0.0, -1.3])
+def test_gradcheck_resolves_gradients_of_zero_beside_larger_ones(offset: float) -> None:
+    """A dead ReLU layer (every hidden unit off) has gradients of exactly 0, checked against the
+    report's largest gradient, the output bias's: measured against their own size, 0, they were
+    unresolved as soon as L passed about 5.6, so the verdict flipped with the target's offset."""
+    rng = np.random.default_rng(0)
+    model = MLP([2, 4, 1], activation="relu", rng=rng)
+    model[0].bias.data[...] = -10.0
+    x, y = rng.normal(size=(8, 2)), 3.0 + rng.normal(size=8) + offset
+    report = gradcheck(model, MSELoss(), x, y)
+    assert not np.any(report["0.weight"].analytic) and not np.any(report["0.weight"].numeric)
+    assert report.ok and not report.inconclusive, str(report)
+
+
+def test_gradcheck_resolves_a_bias_at_its_optimum() -> None:
+    """An unscaled target near 125 (airfoil's sound level) and the bias where dL/db = 0: its
+    allowance is far below the weights' gradients, so it is resolved, not unresolved."""
+    rng = np.random.default_rng(1)
+    model = Sequential(Linear(5, 1, rng=rng))
+    x, y = rng.normal(size=(16, 5)), 125.0 + rng.normal(size=16)
+    model[0].bias.data[...] += np.mean(y - model(x)[:, 0])  # the mean residual: dL/db = 0
+    report = gradcheck(model, MSELoss(), x, y)
+    assert abs(float(report["0.bias"].analytic[0])) < 1e-9
+    assert report.ok and not report.inconclusive, str(report)
 
 
 def test_gradcheck_resolves_a_sigmoid_that_is_not_saturated() -> None:

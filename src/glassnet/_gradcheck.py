@@ -22,9 +22,12 @@ FLOAT64_EPS = float(np.finfo(np.float64).eps)  # u, the spacing of float64 next 
 # in L: a few ulp per operation, of which a central difference sees the two evaluations'
 # (gradcheck's docstring)
 ROUNDOFF_UNITS = 8
-# An element whose rounding allowance rᵢ is a tenth of its gradient array's size or more is
+# An element whose rounding allowance rᵢ is a tenth of the report's largest gradient or more is
 # unresolved: a backward that far off would pass there (GradientComparison.first_unresolved)
 RESOLVED_SHARE = 0.1
+# gradcheck's default tolerance of |aᵢ − nᵢ|: atol + rtol |nᵢ| (+ the rounding allowance rᵢ)
+DEFAULT_RTOL = 1e-5
+DEFAULT_ATOL = 1e-8
 
 __all__ = [
     "GradcheckReport",
@@ -45,10 +48,10 @@ class GradientComparison:
     atol), the error relative to the size of the gradient. ``first_mismatch`` is the first
     index (row-major) where |aᵢ − nᵢ| > atol + rtol·|nᵢ| + rᵢ (rᵢ: what rounding L leaves in nᵢ,
     see :func:`gradcheck`) or aᵢ is NaN, or None. ``first_unresolved`` is the first index of
-    the others where rᵢ, beyond atol + rtol·|nᵢ|, is 0.1 s or more: there a backward wrong by
-    a tenth of the gradient's size or more could pass (a sigmoid output saturated under the
-    BCE loss, whose L is then rounded more coarsely than its steps move it), or None.
-    ``ok``: neither.
+    the others where rᵢ, beyond atol + rtol·|nᵢ|, is a tenth or more of the largest gradient
+    the report compares (s over every array): there a backward wrong by that much could pass (a
+    sigmoid output saturated under the BCE loss, whose L is then rounded more coarsely than its
+    steps move it), or None. ``ok``: neither.
     """
 
     name: str
@@ -109,9 +112,10 @@ class GradcheckReport:
         lines.append(f"{verdict} (central differences, eps={self.eps:g}, float64)")
         if any(c.first_unresolved is not None for c in self.comparisons):
             lines.append(
-                "unresolved: rounding L leaves errors of a tenth of the gradient or more in the finite "
-                "differences there, so a backward that far off would pass; check on rows where the loss "
-                "is less steep (outputs not saturated), or with a larger eps"
+                "unresolved: rounding L (a large loss, large outputs, or a loss steep in them) leaves "
+                "errors of a tenth of the largest gradient or more in the finite differences there, so a "
+                "backward that far off would pass; check on rows where the loss is smaller and less steep "
+                "(targets scaled, outputs not saturated), or with a larger eps"
             )
         return "\n".join(lines)
 
@@ -133,8 +137,8 @@ def gradcheck(
     y: npt.ArrayLike,
     *,
     eps: float = 1e-6,
-    rtol: float = 1e-5,
-    atol: float = 1e-8,
+    rtol: float = DEFAULT_RTOL,
+    atol: float = DEFAULT_ATOL,
     check_input: bool = False,
 ) -> GradcheckReport:
     """Compare ``model.backward`` with central finite differences of L(θ) on one batch.
@@ -158,8 +162,8 @@ def gradcheck(
     is about 1e-9, below atol. So atol = rtol = 0 still allows rᵢ: finite differences tell
     nothing finer (the report's errors are the plain |aᵢ − nᵢ|). Rounding inside the hidden
     layers is not counted: on activations far larger than the outputs, scale the inputs.
-    Where rᵢ, beyond atol + rtol |nᵢ|, is a tenth of the gradient's size or more, the element
-    is unresolved rather than passed, and ``ok`` is False (``report.inconclusive`` when
+    Where rᵢ, beyond atol + rtol |nᵢ|, is a tenth or more of the largest gradient compared
+    (maxᵢ max(|aᵢ|, |nᵢ|) over every array), the element is unresolved rather than passed, and ``ok`` is False (``report.inconclusive`` when
     nothing mismatches): a sigmoid output saturated under the BCE loss (logit 20 and more, a
     wrong label) makes ∂L/∂ŷ ≈ e^z, and rᵢ then exceeds the gradient itself, where a backward
     wrong by a factor of 2 would pass.
@@ -202,7 +206,7 @@ def gradcheck(
             f"gradcheck has nothing to compare: the model has no parameters ({type(model).__name__}); "
             "pass check_input=True to check dL/dx"
         )
-    comparisons = []
+    measured = []  # (name, numeric, rᵢ) of each array
     for name, values in targets:
         numeric, roundoff = np.empty(values.shape), np.empty(values.shape)
         # by index, not through values.reshape(-1): that is a copy for an array that is not
@@ -225,12 +229,25 @@ def gradcheck(
             numeric[i] = (plus - minus) / (2.0 * half_step)
             rounding = max(abs(plus), abs(minus)) + output_rounding
             roundoff[i] = ROUNDOFF_UNITS * FLOAT64_EPS * rounding / half_step
-        comparisons.append(_compare(name, analytic[name], numeric, rtol=rtol, atol=atol, roundoff=roundoff))
+        measured.append((name, numeric, roundoff))
+    # the largest gradient compared, which an unresolved element's rᵢ is measured against
+    largest = max(
+        (
+            float(np.abs(array).max(initial=0.0))
+            for name, numeric, _ in measured
+            for array in (analytic[name], numeric)
+        ),
+        default=0.0,
+    )
+    comparisons = [
+        _compare(name, analytic[name], numeric, rtol=rtol, atol=atol, roundoff=roundoff, largest=largest)
+        for name, numeric, roundoff in measured
+    ]
     return GradcheckReport(comparisons, eps)
 
 
 def _compare(
-    name: str, analytic: Array, numeric: Array, *, rtol: float, atol: float, roundoff: Array
+    name: str, analytic: Array, numeric: Array, *, rtol: float, atol: float, roundoff: Array, largest: float
 ) -> GradientComparison:
     difference = np.abs(analytic - numeric)
     max_abs = float(difference.max(initial=0.0))  # NaN if the backward gave a NaN
@@ -239,7 +256,7 @@ def _compare(
     tolerance = atol + rtol * np.abs(numeric)
     # not (|a − n| ≤ tol) rather than |a − n| > tol, which is False for a NaN gradient and would pass it
     matches = difference <= tolerance + roundoff
-    unresolved = matches & (roundoff > tolerance) & (roundoff >= RESOLVED_SHARE * scale)
+    unresolved = matches & (roundoff > tolerance) & (roundoff >= RESOLVED_SHARE * max(largest, atol))
     return GradientComparison(
         name, analytic, numeric, max_abs, rel, _first(~matches), first_unresolved=_first(unresolved)
     )

@@ -325,7 +325,9 @@ def _download(url: str, *, progress: bool, timeout: float) -> bytes:
                     left = deadline - time.monotonic()
                     if left <= 0.0:
                         raise _too_slow(url, buffer.tell(), timeout)
-                    if connection is not None:  # each wait bounded by the time left, not a whole timeout
+                    # each wait bounded by the time left, not a whole timeout; from Python 3.12.x
+                    # on, read1 closes the socket once Content-Length bytes have come (gh-113199)
+                    if connection is not None and connection.fileno() != -1:
                         connection.settimeout(left)
                     try:
                         chunk = response.read1(_CHUNK)  # read() would wait for all _CHUNK bytes
