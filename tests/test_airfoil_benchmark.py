@@ -392,9 +392,11 @@ def test_search_accepts_the_largest_seed_and_a_restart_with_cycles(search: Modul
     assert search.parse_args([*options, "--hidden", "21"]).residual
 
 
-def test_search_reports_models_that_diverged(search: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+def test_search_reports_models_that_diverged(
+    search: ModuleType, torch: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A traceback from inverse_transform_y (the predictions NaN), after the whole training, and
-    no figures for the other splits and models."""
+    no figures for the other splits and models. (The search trains in torch.)"""
     options = [
         "--data",
         str(shared_airfoil()),

@@ -73,9 +73,10 @@ def _resealed(change: Any) -> Any:
 def test_metadata_nested_past_the_parsers_depth_is_refused_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """json.loads raised RecursionError (a traceback from evaluate), not the ValueError of damaged metadata."""
+    """json.loads raised RecursionError (a traceback from evaluate), not the ValueError of damaged
+    metadata. 100,000 deep: Python 3.13's parser reads 5,000 without a RecursionError."""
     path = tmp_path / "deep.npz"
-    text = '{"format": "glassnet-checkpoint", "version": 1, "info": ' + "[" * 5000 + "]" * 5000 + "}"
+    text = '{"format": "glassnet-checkpoint", "version": 1, "info": ' + "[" * 100_000 + "]" * 100_000 + "}"
     with open(path, "wb") as handle:
         np.savez(handle, **{META_KEY: np.frombuffer(text.encode(), dtype=np.uint8)})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"deep.npz: damaged metadata \(nested too deeply\)"):

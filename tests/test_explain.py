@@ -833,6 +833,16 @@ def test_a_kink_is_named_where_its_large_difference_is_shown() -> None:
     quiet = explain(cut, [-5, 0], 0, params="w12h", all_params=True, check_torch=False)
     assert quiet.derivation.kinks and "At a kink" in quiet.to_text()
     assert "see section 5" not in " ".join(quiet.to_text().split())
+    # nor beside a difference of rounding in a unit away from the kink (z = 2), under a loss of
+    # 1e8 ("finite differences 1.6e-02 (across an activation's kink …)")
+    other = MLP([2, 3, 1], activation="relu", rng=np.random.default_rng(0))
+    other[0].weight.data[...] = [[1.0, 1.0], [1.0, 0.5], [0.5, 1.0]]
+    other[0].bias.data[...] = [-1.0, 1.0, 1.0]  # z = (0, 2, 1.5) at x = (1, 0)
+    other[2].weight.data[...] = [[0.0, 1e-3, 1.0]]
+    far = explain(other, [1, 0], [1e4], loss=MSELoss(), params="w11^1", all_params=True, check_torch=False)
+    far_text = " ".join(far.to_text().split())
+    assert [(k.layer, k.unit) for k in far.derivation.kinks] == [(1, 0)] and "At a kink" in far_text
+    assert "Largest difference" in far_text and "see section 5" not in far_text
 
 
 def _relu_behind_tanh(offset: float) -> Sequential:

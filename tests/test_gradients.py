@@ -241,16 +241,45 @@ def test_gradcheck_resolves_gradients_of_zero_beside_larger_ones(offset: float) 
     assert report.ok and not report.inconclusive, str(report)
 
 
-def test_gradcheck_resolves_a_bias_at_its_optimum() -> None:
-    """An unscaled target near 125 (airfoil's sound level) and the bias where dL/db = 0: its
-    allowance is far below the weights' gradients, so it is resolved, not unresolved."""
+@pytest.mark.parametrize("offset", [125.0, 0.0])
+def test_gradcheck_of_a_bias_at_its_optimum_is_resolved_once_the_target_is_scaled(offset: float) -> None:
+    """The bias where dL/db = 0 (to 1e-12), under an unscaled target near 125 (airfoil's sound
+    level): rounding the outputs leaves about 4e-7 in its finite difference, so a backward wrong
+    by any factor there would pass, and it is unresolved; the same rows with the target's offset
+    taken off resolve it. The weights are resolved either way."""
     rng = np.random.default_rng(1)
     model = Sequential(Linear(5, 1, rng=rng))
-    x, y = rng.normal(size=(16, 5)), 125.0 + rng.normal(size=16)
+    x, y = rng.normal(size=(16, 5)), offset + rng.normal(size=16)
     model[0].bias.data[...] += np.mean(y - model(x)[:, 0])  # the mean residual: dL/db = 0
     report = gradcheck(model, MSELoss(), x, y)
     assert abs(float(report["0.bias"].analytic[0])) < 1e-9
-    assert report.ok and not report.inconclusive, str(report)
+    assert report["0.weight"].ok
+    if offset:
+        assert report.inconclusive and report["0.bias"].first_unresolved == (0,), str(report)
+    else:
+        assert report.ok, str(report)
+
+
+class _TwiceTanh(Tanh):
+    """A backward wrong by a factor of 2."""
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return 2.0 * super().backward(grad_out)
+
+
+def test_gradcheck_does_not_pass_small_gradients_that_a_large_loss_hides() -> None:
+    """A saturated tanh layer (gradients up to 5.5e-6) under a loss of 1e4 (a target of 100):
+    rounding L leaves about 1.8e-5 in its finite differences. Measured against the report's
+    largest gradient (the output layer's, 201), a backward wrong by 2 read "all ok"; against its
+    own array's, it is unresolved, as is the right one. torch's gradcheck with atol=0 fails both."""
+    rng = np.random.default_rng(2)
+    first, last = Linear(2, 3, rng=rng), Linear(3, 1, rng=rng)
+    first.bias.data += 9.0
+    x, y = rng.normal(size=(8, 2)), 100.0 + rng.normal(size=8)
+    for activation in (_TwiceTanh(), Tanh()):
+        report = gradcheck(Sequential(first, activation, last), MSELoss(), x, y)
+        assert report.inconclusive and report["0.bias"].first_unresolved is not None, str(report)
+        assert report["2.weight"].ok
 
 
 def test_gradcheck_resolves_a_sigmoid_that_is_not_saturated() -> None:

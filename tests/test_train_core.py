@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import reseal, rewrite_checkpoint
+from conftest import require_torch, reseal, rewrite_checkpoint
 from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from glassnet.train import TrainConfig, Trainer, TrainResult, regression_metrics
 from glassnet.train._engines import NumpyEngine, TorchEngine
@@ -388,8 +388,6 @@ def test_a_divergence_stopped_mid_epoch_reads_as_the_straight_run() -> None:
 def test_the_torch_engine_trains_in_its_dtype_under_autocast() -> None:
     """Inside torch.autocast("cpu") a float32 run trained in bfloat16 (its loss hardly moved), then
     failed to read its predictions ('unsupported ScalarType BFloat16')."""
-    from conftest import require_torch
-
     torch = require_torch()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(53, 3))
@@ -436,6 +434,8 @@ def test_a_resume_states_optimizer_is_checked_before_it_is_converted(
     part: both engines resumed from states the optimizer itself refuses."""
     import dataclasses
 
+    if engine == "torch":
+        require_torch()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(40, 3))
     config = TrainConfig(hidden=(4,), fourier_features=0, epochs=3, engine=engine)
@@ -450,8 +450,6 @@ def test_an_engine_predicts_a_block_of_rows_at_a_time(engine: str, monkeypatch: 
     """All N rows at once held an (N, width) array per layer: the check after a run's last step
     asked for 112 GiB on 750,000 rows of width 20,000, after the whole training had run."""
     if engine == "torch":
-        from conftest import require_torch
-
         require_torch()
     from glassnet.spec import MLPSpec, build_mlp
     from glassnet.train import _engines, _ensemble

@@ -22,7 +22,7 @@ FLOAT64_EPS = float(np.finfo(np.float64).eps)  # u, the spacing of float64 next 
 # in L: a few ulp per operation, of which a central difference sees the two evaluations'
 # (gradcheck's docstring)
 ROUNDOFF_UNITS = 8
-# An element whose rounding allowance rᵢ is a tenth of the report's largest gradient or more is
+# An element whose rounding allowance rᵢ is a tenth of its array's largest gradient or more is
 # unresolved: a backward that far off would pass there (GradientComparison.first_unresolved)
 RESOLVED_SHARE = 0.1
 # gradcheck's default tolerance of |aᵢ − nᵢ|: atol + rtol |nᵢ| (+ the rounding allowance rᵢ)
@@ -48,10 +48,12 @@ class GradientComparison:
     atol), the error relative to the size of the gradient. ``first_mismatch`` is the first
     index (row-major) where |aᵢ − nᵢ| > atol + rtol·|nᵢ| + rᵢ (rᵢ: what rounding L leaves in nᵢ,
     see :func:`gradcheck`) or aᵢ is NaN, or None. ``first_unresolved`` is the first index of
-    the others where rᵢ, beyond atol + rtol·|nᵢ|, is a tenth or more of the largest gradient
-    the report compares (s over every array): there a backward wrong by that much could pass (a
-    sigmoid output saturated under the BCE loss, whose L is then rounded more coarsely than its
-    steps move it), or None. ``ok``: neither.
+    the others where rᵢ, beyond atol + rtol·|nᵢ|, is 0.1 s or more: there a backward wrong by a
+    tenth of the array's gradient or more could pass (a sigmoid output saturated under the BCE
+    loss, whose L is then rounded more coarsely than its steps move it; an array of small
+    gradients beside a large loss), or None. An element whose loss did not move at all
+    (L(θ + ε) = L(θ − ε), so nᵢ = 0) and whose aᵢ is 0 is resolved: a dead ReLU unit's weights.
+    ``ok``: neither.
     """
 
     name: str
@@ -113,7 +115,7 @@ class GradcheckReport:
         if any(c.first_unresolved is not None for c in self.comparisons):
             lines.append(
                 "unresolved: rounding L (a large loss, large outputs, or a loss steep in them) leaves "
-                "errors of a tenth of the largest gradient or more in the finite differences there, so a "
+                "errors of a tenth of that array's gradient or more in the finite differences there, so a "
                 "backward that far off would pass; check on rows where the loss is smaller and less steep "
                 "(targets scaled, outputs not saturated), or with a larger eps"
             )
@@ -162,11 +164,13 @@ def gradcheck(
     is about 1e-9, below atol. So atol = rtol = 0 still allows rᵢ: finite differences tell
     nothing finer (the report's errors are the plain |aᵢ − nᵢ|). Rounding inside the hidden
     layers is not counted: on activations far larger than the outputs, scale the inputs.
-    Where rᵢ, beyond atol + rtol |nᵢ|, is a tenth or more of the largest gradient compared
-    (maxᵢ max(|aᵢ|, |nᵢ|) over every array), the element is unresolved rather than passed, and ``ok`` is False (``report.inconclusive`` when
-    nothing mismatches): a sigmoid output saturated under the BCE loss (logit 20 and more, a
-    wrong label) makes ∂L/∂ŷ ≈ e^z, and rᵢ then exceeds the gradient itself, where a backward
-    wrong by a factor of 2 would pass.
+    Where rᵢ, beyond atol + rtol |nᵢ|, is a tenth or more of its array's largest gradient
+    (maxᵢ max(|aᵢ|, |nᵢ|) over the array), the element is unresolved rather than passed, and
+    ``ok`` is False (``report.inconclusive`` when nothing mismatches): a sigmoid output saturated
+    under the BCE loss (logit 20 and more, a wrong label) makes ∂L/∂ŷ ≈ e^z, and rᵢ then exceeds
+    the gradient itself, where a backward wrong by a factor of 2 would pass; so does a loss of
+    1e4 beside an array whose gradients are 1e-6. An element whose loss did not move at all
+    (nᵢ = 0, the two evaluations equal) and whose aᵢ is 0, a dead ReLU unit's, is resolved.
 
     Shapes: x (N, in), y as the loss expects (the model's output shape, or (N,)).
     Cost: 2 forward passes per parameter element (and per input element): small models.
@@ -206,7 +210,7 @@ def gradcheck(
             f"gradcheck has nothing to compare: the model has no parameters ({type(model).__name__}); "
             "pass check_input=True to check dL/dx"
         )
-    measured = []  # (name, numeric, rᵢ) of each array
+    comparisons = []
     for name, values in targets:
         numeric, roundoff = np.empty(values.shape), np.empty(values.shape)
         # by index, not through values.reshape(-1): that is a copy for an array that is not
@@ -229,25 +233,12 @@ def gradcheck(
             numeric[i] = (plus - minus) / (2.0 * half_step)
             rounding = max(abs(plus), abs(minus)) + output_rounding
             roundoff[i] = ROUNDOFF_UNITS * FLOAT64_EPS * rounding / half_step
-        measured.append((name, numeric, roundoff))
-    # the largest gradient compared, which an unresolved element's rᵢ is measured against
-    largest = max(
-        (
-            float(np.abs(array).max(initial=0.0))
-            for name, numeric, _ in measured
-            for array in (analytic[name], numeric)
-        ),
-        default=0.0,
-    )
-    comparisons = [
-        _compare(name, analytic[name], numeric, rtol=rtol, atol=atol, roundoff=roundoff, largest=largest)
-        for name, numeric, roundoff in measured
-    ]
+        comparisons.append(_compare(name, analytic[name], numeric, rtol=rtol, atol=atol, roundoff=roundoff))
     return GradcheckReport(comparisons, eps)
 
 
 def _compare(
-    name: str, analytic: Array, numeric: Array, *, rtol: float, atol: float, roundoff: Array, largest: float
+    name: str, analytic: Array, numeric: Array, *, rtol: float, atol: float, roundoff: Array
 ) -> GradientComparison:
     difference = np.abs(analytic - numeric)
     max_abs = float(difference.max(initial=0.0))  # NaN if the backward gave a NaN
@@ -256,7 +247,9 @@ def _compare(
     tolerance = atol + rtol * np.abs(numeric)
     # not (|a − n| ≤ tol) rather than |a − n| > tol, which is False for a NaN gradient and would pass it
     matches = difference <= tolerance + roundoff
-    unresolved = matches & (roundoff > tolerance) & (roundoff >= RESOLVED_SHARE * max(largest, atol))
+    # the loss did not move at all, and the backward says so: nothing rounding could hide
+    unmoved = (numeric == 0.0) & (analytic == 0.0)
+    unresolved = matches & ~unmoved & (roundoff > tolerance) & (roundoff >= RESOLVED_SHARE * scale)
     return GradientComparison(
         name, analytic, numeric, max_abs, rel, _first(~matches), first_unresolved=_first(unresolved)
     )
