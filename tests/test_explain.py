@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 
 from conftest import require_torch
+from glassnet import gradcheck
 from glassnet.exercise import exercise_network
 from glassnet.explain import explain, explain_exercise, explain_spec
 from glassnet.explain._derivation import _finite_loss
@@ -843,6 +844,24 @@ def test_a_kink_is_named_where_its_large_difference_is_shown() -> None:
     far_text = " ".join(far.to_text().split())
     assert [(k.layer, k.unit) for k in far.derivation.kinks] == [(1, 0)] and "At a kink" in far_text
     assert "Largest difference" in far_text and "see section 5" not in far_text
+    # nor one layer down: the kinked unit z₁⁽²⁾ = 0 feeds nothing (its output weight 0), so the
+    # first layer's differences that cross it, under a loss of 1e8, are rounding (gradcheck: ok)
+    deep = MLP([2, 2, 2, 1], activation="relu", rng=np.random.default_rng(0))
+    deep[0].weight.data[...], deep[0].bias.data[...] = [[1.0, 0.0], [1.0, 0.0]], [0.0, 1.0]  # h = (1, 2)
+    deep[2].weight.data[...], deep[2].bias.data[...] = [[1.0, 0.0], [0.5, 1.0]], [-1.0, 0.0]  # z = (0, 2.5)
+    deep[4].weight.data[...], deep[4].bias.data[...] = [[0.0, 1e-3]], [0.0]  # gradients of about 20
+    below = explain(deep, [1, 0], [1e4], loss=MSELoss(), params="w11^1", all_params=True, check_torch=False)
+    assert [(k.layer, k.unit) for k in below.derivation.kinks] == [(2, 0)]
+    assert gradcheck(deep, MSELoss(), [[1.0, 0.0]], [[1e4]]).ok
+    assert "see section 5" not in " ".join(below.to_text().split())
+
+
+def test_the_kink_pointer_follows_the_finite_differences_not_pytorch(torch) -> None:  # type: ignore[no-untyped-def]
+    """With the PyTorch check on, the pointer came after PyTorch's 0, as if that were the
+    difference across the kink."""
+    e = explain(exercise_network(), [-5, 0], 0, params="w12h", all_params=True)
+    text = " ".join(e.to_text().split())
+    assert "finite differences 1.2e+00 (across an activation's kink: see section 5), PyTorch 0." in text, text
 
 
 def _relu_behind_tanh(offset: float) -> Sequential:

@@ -260,23 +260,38 @@ def test_gradcheck_of_a_bias_at_its_optimum_is_resolved_once_the_target_is_scale
         assert report.ok, str(report)
 
 
-class _TwiceTanh(Tanh):
-    """A backward wrong by a factor of 2."""
+class _ScaledTanh(Tanh):
+    """A wrong backward: dL/dz times ``factor`` (2: off by a factor of 2; 0: the gradient lost)."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return 2.0 * super().backward(grad_out)
+        return self.factor * super().backward(grad_out)
 
 
-def test_gradcheck_does_not_pass_small_gradients_that_a_large_loss_hides() -> None:
-    """A saturated tanh layer (gradients up to 5.5e-6) under a loss of 1e4 (a target of 100):
-    rounding L leaves about 1.8e-5 in its finite differences. Measured against the report's
-    largest gradient (the output layer's, 201), a backward wrong by 2 read "all ok"; against its
-    own array's, it is unresolved, as is the right one. torch's gradcheck with atol=0 fails both."""
-    rng = np.random.default_rng(2)
+@pytest.mark.parametrize(
+    ("factor", "seed", "bias", "target"),
+    [(2.0, 2, 9.0, 100.0), (0.0, 0, 11.0, 1000.0)],
+    ids=["twice", "zeros"],
+)
+def test_gradcheck_does_not_pass_a_wrong_backward_that_a_large_loss_hides(
+    factor: float, seed: int, bias: float, target: float
+) -> None:
+    """A saturated tanh layer under a large loss: its gradients (up to 5.5e-6 and 2.4e-6) are
+    below what rounding L leaves in their finite differences (1.8e-5 under a loss of 1e4).
+    twice: measured against the report's largest gradient (the output layer's, 201), a backward
+    wrong by 2 read "all ok"; against its own array's it is unresolved, as is the right one
+    (torch's gradcheck with atol=0 fails both). zeros: under a loss of 1e6 L(θ ± ε) round to the
+    same number though ŷ moves by a few ulp; exempted as a dead unit's weights (nᵢ = 0 = aᵢ), a
+    backward of zeros read "all ok" where the right one was inconclusive. The exemption now asks
+    for outputs that did not move at all."""
+    rng = np.random.default_rng(seed)
     first, last = Linear(2, 3, rng=rng), Linear(3, 1, rng=rng)
-    first.bias.data += 9.0
-    x, y = rng.normal(size=(8, 2)), 100.0 + rng.normal(size=8)
-    for activation in (_TwiceTanh(), Tanh()):
+    first.bias.data += bias
+    x, y = rng.normal(size=(8, 2)), target + rng.normal(size=8)
+    for activation in (_ScaledTanh(factor), Tanh()):
         report = gradcheck(Sequential(first, activation, last), MSELoss(), x, y)
         assert report.inconclusive and report["0.bias"].first_unresolved is not None, str(report)
         assert report["2.weight"].ok

@@ -51,8 +51,9 @@ class GradientComparison:
     the others where rᵢ, beyond atol + rtol·|nᵢ|, is 0.1 s or more: there a backward wrong by a
     tenth of the array's gradient or more could pass (a sigmoid output saturated under the BCE
     loss, whose L is then rounded more coarsely than its steps move it; an array of small
-    gradients beside a large loss), or None. An element whose loss did not move at all
-    (L(θ + ε) = L(θ − ε), so nᵢ = 0) and whose aᵢ is 0 is resolved: a dead ReLU unit's weights.
+    gradients beside a large loss), or None. An element whose outputs did not move at all
+    (ŷ(θ + ε) = ŷ(θ − ε) to the bit, so nᵢ = 0) and whose aᵢ is 0 is resolved: a dead ReLU unit's
+    weights.
     ``ok``: neither.
     """
 
@@ -63,6 +64,8 @@ class GradientComparison:
     rel_error: float
     first_mismatch: tuple[int, ...] | None
     first_unresolved: tuple[int, ...] | None = None
+    # True at every element that does not match, numeric's shape (first_mismatch is the first)
+    mismatched: npt.NDArray[np.bool_] | None = None
 
     @property
     def ok(self) -> bool:
@@ -169,8 +172,14 @@ def gradcheck(
     ``ok`` is False (``report.inconclusive`` when nothing mismatches): a sigmoid output saturated
     under the BCE loss (logit 20 and more, a wrong label) makes ∂L/∂ŷ ≈ e^z, and rᵢ then exceeds
     the gradient itself, where a backward wrong by a factor of 2 would pass; so does a loss of
-    1e4 beside an array whose gradients are 1e-6. An element whose loss did not move at all
-    (nᵢ = 0, the two evaluations equal) and whose aᵢ is 0, a dead ReLU unit's, is resolved.
+    1e4 beside an array whose gradients are 1e-6. An element whose outputs did not move at all
+    (ŷ(θ ± ε) equal to the bit) and whose aᵢ is 0, a dead ReLU unit's, is resolved.
+
+    Two limits, as in ``torch.autograd.gradcheck``: a unit at (or within a step of) a ReLU-type
+    kink makes a correct backward mismatch, since the central difference averages the slopes on
+    both sides (check at another point; ``glassnet explain`` names such units); and an array
+    whose gradients are all below atol is checked to atol only (``rel_error`` is then relative to
+    atol): give a smaller atol for gradients that small.
 
     Shapes: x (N, in), y as the loss expects (the model's output shape, or (N,)).
     Cost: 2 forward passes per parameter element (and per input element): small models.
@@ -193,8 +202,10 @@ def gradcheck(
     output_rounding = float(np.sum(np.abs(prediction) * np.abs(grad_prediction)))
     analytic = {name: parameter.grad.copy() for name, parameter in checked.named_parameters()}
 
-    def loss_value() -> float:
-        return loss(checked.forward(x64), y64)
+    def evaluated() -> tuple[float, Array]:
+        """L and ŷ at the parameters as they are now."""
+        prediction = checked.forward(x64)
+        return loss(prediction, y64), prediction
 
     targets = [(name, parameter.data) for name, parameter in checked.named_parameters()]
     if check_input:
@@ -213,6 +224,7 @@ def gradcheck(
     comparisons = []
     for name, values in targets:
         numeric, roundoff = np.empty(values.shape), np.empty(values.shape)
+        unmoved = np.empty(values.shape, dtype=bool)  # ŷ(θ + ε) = ŷ(θ − ε) to the bit
         # by index, not through values.reshape(-1): that is a copy for an array that is not
         # C-contiguous (Fortran order, a strided view), which the model would never see
         for i in np.ndindex(values.shape):
@@ -226,19 +238,29 @@ def gradcheck(
                     "θ ± eps is θ itself; give a larger eps"
                 )
             values[i] = up
-            plus = loss_value()
+            plus, plus_prediction = evaluated()
             values[i] = down
-            minus = loss_value()
+            minus, minus_prediction = evaluated()
+            unmoved[i] = np.array_equal(plus_prediction, minus_prediction)
             values[i] = original
             numeric[i] = (plus - minus) / (2.0 * half_step)
             rounding = max(abs(plus), abs(minus)) + output_rounding
             roundoff[i] = ROUNDOFF_UNITS * FLOAT64_EPS * rounding / half_step
-        comparisons.append(_compare(name, analytic[name], numeric, rtol=rtol, atol=atol, roundoff=roundoff))
+        comparisons.append(
+            _compare(name, analytic[name], numeric, rtol=rtol, atol=atol, roundoff=roundoff, unmoved=unmoved)
+        )
     return GradcheckReport(comparisons, eps)
 
 
 def _compare(
-    name: str, analytic: Array, numeric: Array, *, rtol: float, atol: float, roundoff: Array
+    name: str,
+    analytic: Array,
+    numeric: Array,
+    *,
+    rtol: float,
+    atol: float,
+    roundoff: Array,
+    unmoved: npt.NDArray[np.bool_],
 ) -> GradientComparison:
     difference = np.abs(analytic - numeric)
     max_abs = float(difference.max(initial=0.0))  # NaN if the backward gave a NaN
@@ -247,11 +269,19 @@ def _compare(
     tolerance = atol + rtol * np.abs(numeric)
     # not (|a − n| ≤ tol) rather than |a − n| > tol, which is False for a NaN gradient and would pass it
     matches = difference <= tolerance + roundoff
-    # the loss did not move at all, and the backward says so: nothing rounding could hide
-    unmoved = (numeric == 0.0) & (analytic == 0.0)
-    unresolved = matches & ~unmoved & (roundoff > tolerance) & (roundoff >= RESOLVED_SHARE * scale)
+    # the outputs did not move at all (a dead unit's weights), and the backward says 0: nothing
+    # rounding could hide. Not L alone: under a large loss L(θ ± ε) may round equal while ŷ moves
+    flat = unmoved & (analytic == 0.0)
+    unresolved = matches & ~flat & (roundoff > tolerance) & (roundoff >= RESOLVED_SHARE * scale)
     return GradientComparison(
-        name, analytic, numeric, max_abs, rel, _first(~matches), first_unresolved=_first(unresolved)
+        name,
+        analytic,
+        numeric,
+        max_abs,
+        rel,
+        _first(~matches),
+        first_unresolved=_first(unresolved),
+        mismatched=~matches,
     )
 
 

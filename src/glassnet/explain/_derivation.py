@@ -13,13 +13,13 @@ import contextlib
 import copy
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from glassnet._checks import Array, as_float_array
-from glassnet._gradcheck import StepBelowRounding, gradcheck
+from glassnet._gradcheck import GradcheckReport, StepBelowRounding, gradcheck
 from glassnet.explain._notation import Notation, ParamRef, all_params
 from glassnet.explain._torch import torch_gradients
 from glassnet.losses import LogisticLoss, Loss
@@ -206,6 +206,10 @@ class Kink:
     derivative: float
 
 
+# a parameter as (layer, kind, row, col), layers from 1, col None for a bias, as ParamRef names it
+ParamKey = tuple[int, str, int, int | None]
+
+
 @dataclass(frozen=True)
 class Derivation:
     """Every number of one worked solution (see the module docstring)."""
@@ -228,6 +232,12 @@ class Derivation:
     fd_eps: float
     show_deltas: bool
     kinks: tuple[Kink, ...] = ()
+    # (layer, kind, row, col) of every parameter whose finite-difference step moves a unit at or
+    # near a kink across it (col None for a bias): where a difference may be the kink's
+    kink_crossers: frozenset[ParamKey] = frozenset()
+    # the same of every parameter whose finite difference gradcheck calls a mismatch: off the
+    # backward pass by more than its tolerance and what rounding leaves in it
+    fd_mismatches: frozenset[ParamKey] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -453,9 +463,11 @@ def derive(
     deltas = _deltas(layers, loss_record.grad)
     numeric: dict[str, Array] | None = None
     fd_note = None
+    fd_mismatches: frozenset[ParamKey] = frozenset()
     try:
         numeric_report = gradcheck(net.model, loss, x[None, :], y[None, :], eps=fd_eps)
         numeric = {c.name: c.numeric for c in numeric_report.comparisons}
+        fd_mismatches = _mismatched(numeric_report, net.prefixes)
     except StepBelowRounding as error:  # a weight so large that θ ± ε is θ
         fd_note = f"a step of ε = {fd_eps:g} is below a weight's rounding ({error})"
     except ValueError as error:  # e.g. BCE at ŷ = 1: ŷ + ε is no probability
@@ -518,6 +530,7 @@ def derive(
         )
     rows = None if not table else [numbers(ref) for ref in all_params(net.prefixes, net.shapes)]
     step_records, after = _train(net, loss, x, y, refs, learning_rate, steps) if steps else ([], None)
+    kinks, crossers = _kinks(layers, fd_eps)
     return Derivation(
         notation=notation,
         x=x.copy(),
@@ -536,28 +549,47 @@ def derive(
         fd_note=fd_note,
         fd_eps=fd_eps,
         show_deltas=show_deltas,
-        kinks=_kinks(layers, fd_eps),
+        kinks=kinks,
+        kink_crossers=crossers,
+        fd_mismatches=fd_mismatches,
     )
 
 
-def _kinks(layers: list[LayerRecord], fd_eps: float) -> tuple[Kink, ...]:
-    """The ReLU-type units at z = 0, or whose z a central finite difference moves across 0.
+def _mismatched(report: GradcheckReport, prefixes: Sequence[str]) -> frozenset[ParamKey]:
+    """(layer, kind, row, col) of every parameter whose finite difference ``report`` calls a
+    mismatch (col None for a bias); ``prefixes``: each layer's Linear's name, layer 1 first."""
+    layer_of = {prefix: number for number, prefix in enumerate(prefixes, start=1)}
+    found = set()
+    for comparison in report.comparisons:
+        prefix, kind = comparison.name.rsplit(".", 1)
+        if comparison.mismatched is None:  # gradcheck sets it
+            continue
+        for index in np.argwhere(comparison.mismatched):
+            found.add((layer_of[prefix], kind, int(index[0]), int(index[1]) if kind == "weight" else None))
+    return frozenset(found)
+
+
+def _kinks(layers: list[LayerRecord], fd_eps: float) -> tuple[tuple[Kink, ...], frozenset[ParamKey]]:
+    """The ReLU-type units at z = 0, or whose z a central finite difference moves across 0; and
+    the parameters whose steps move one across ((layer, kind, row, col), col None for a bias).
 
     The finite differences evaluate the loss at θᵢ + ε and θᵢ − ε for every parameter θᵢ
     (:func:`glassnet.gradcheck`). A unit is crossed when sign z(θᵢ + ε) · sign z(θᵢ − ε) ≤ 0
     for some i: then (L(θᵢ + ε) − L(θᵢ − ε))/2ε mixes the slopes on both sides of the kink. Checking
     every parameter, not only the weights of the unit's own layer, matters: a step on an
     earlier weight reaches z through the later weights, scaled by them (W = 100 moves z a
-    hundred times as far).
+    hundred times as far). A parameter crosses a unit when its steps change the unit's z and
+    that z changes sign (or touches 0): one that leaves a unit at z = 0 where it is does not.
     """
     if not any(layer.activation_name in KINKED for layer in layers):
-        return ()  # nothing to cross: spare the 2 forward passes per parameter
+        return (), frozenset()  # nothing to cross: spare the 2 forward passes per parameter
     crossed = [layer.z == 0 for layer in layers]  # (out,) per layer; z = 0 is at the kink itself
+    crossers: set[ParamKey] = set()
     for start, layer in enumerate(layers):
         # copied once per layer, one entry moved at a time and put back: a copy per entry made
         # the check quadratic in a layer's size (42 s for a 20→400→400→1 network)
         weight, bias = layer.weight.copy(), layer.bias.copy()
-        for moved in (weight, bias):
+        for kind, moved in (("weight", weight), ("bias", bias)):
             for index in np.ndindex(moved.shape):
                 value = moved[index]
                 # an inf z keeps its sign; overflow is not this check's to report (gradcheck, which
@@ -570,7 +602,10 @@ def _kinks(layers: list[LayerRecord], fd_eps: float) -> tuple[Kink, ...]:
                 moved[index] = value
                 for above, (z_plus, z_minus) in enumerate(zip(plus, minus, strict=True), start=start):
                     # signs, not z₊ · z₋: the product of two tiny z underflows to 0
-                    crossed[above] |= np.sign(z_plus) * np.sign(z_minus) <= 0
+                    across = np.sign(z_plus) * np.sign(z_minus) <= 0
+                    crossed[above] |= across
+                    if layers[above].activation_name in KINKED and np.any(across & (z_plus != z_minus)):
+                        crossers.add((layer.index, kind, index[0], index[1] if kind == "weight" else None))
     kinks = []
     for layer, hit in zip(layers, crossed, strict=True):
         if layer.activation_name in KINKED:
@@ -579,7 +614,7 @@ def _kinks(layers: list[LayerRecord], fd_eps: float) -> tuple[Kink, ...]:
                 Kink(layer.index, int(k), float(layer.z[k]), name, float(layer.derivative[k]))
                 for k in np.flatnonzero(hit)
             ]
-    return tuple(kinks)
+    return tuple(kinks), frozenset(crossers)
 
 
 def _pre_activations(layers: list[LayerRecord], start: int, weight: Array, bias: Array) -> list[Array]:

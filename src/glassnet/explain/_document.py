@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from glassnet._checks import Array
-from glassnet._gradcheck import DEFAULT_ATOL, DEFAULT_RTOL
 from glassnet.explain._derivation import (
     ROUNDED_BELOW,
     Derivation,
@@ -781,8 +780,9 @@ class Builder:
                 text: Inline = [T("Largest difference to the backward pass over all parameters: ")]
                 for number, (method, value) in enumerate(worst):
                     text += [T(f"{', ' if number else ''}{method} "), M(s.diff(value))]
-                if self.kink_notes() and any(self.differs_at_kink(r) for r in d.table):
-                    text.append(T(" (across an activation's kink: see section 5)"))
+                    # beside the finite differences' value, which the kink moves, not PyTorch's
+                    if method == "finite differences" and any(self.differs_at_kink(r) for r in d.table):
+                        text.append(T(" (across an activation's kink: see section 5)"))
                 blocks.append(Para([*text, T(".")]))
         if d.steps:
             blocks.append(
@@ -971,19 +971,12 @@ class Builder:
         return text + ". |Δ| is the difference to the backward pass."
 
     def differs_at_kink(self, row: TableRow) -> bool:
-        """Whether ``row``'s finite difference is off the backward pass beyond gradcheck's default
-        tolerance for a parameter that moves a unit at (or near) a kink: one of that unit's own
-        (its row of W and b) or of a layer below it. A large difference there is no error (the
-        kink notes say why); elsewhere it is rounding, or a difference to look into."""
-        if row.numeric is None or abs(row.numeric - row.engine) <= DEFAULT_ATOL + DEFAULT_RTOL * abs(
-            row.numeric
-        ):
-            return False
-        ref = row.ref
-        return any(
-            ref.layer < kink.layer or (ref.layer == kink.layer and ref.row == kink.unit)
-            for kink in self.d.kinks
-        )
+        """Whether ``row``'s finite difference is one gradcheck calls a mismatch (beyond its
+        tolerance and what rounding leaves in it) for a parameter whose steps move a unit at (or
+        near) a kink across it (``Derivation.kink_crossers``). A large difference there is no
+        error (the kink notes say why); elsewhere it is rounding, or a difference to look into."""
+        key = (row.ref.layer, row.ref.kind, row.ref.row, row.ref.col)
+        return key in self.d.fd_mismatches and key in self.d.kink_crossers
 
     def kink_notes(self) -> list[Inline]:
         """Why finite differences may disagree at a ReLU-type kink: one note for the units at
