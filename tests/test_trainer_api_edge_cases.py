@@ -741,8 +741,8 @@ def test_ensemble_predict_of_raw_rows_says_where_they_go() -> None:
     with pytest.raises(
         ValueError,
         match=r"^Ensemble.predict expected the network's inputs, shape \(N, 10\), "
-        r"got \(40, 2\); if these are rows of raw features, they go through the preprocessing first "
-        r"\(run.predict",
+        r"got \(40, 2\); rows of raw features of a run with preprocessing go through it first "
+        r"\(run.predict, or predict_raw with the run's preprocessor\)$",
     ):
         run.ensemble().predict(x)
     assert run.predict(x).shape == (40,)

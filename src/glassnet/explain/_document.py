@@ -770,9 +770,11 @@ class Builder:
             worst: list[tuple[str, float]] = []
             if self.delta_rule_shown:  # the δ form only where the document works it out
                 worst.append(("δ form", max(abs(r.delta_form - r.engine) for r in d.table)))
-            fd_values = [abs(r.numeric - r.engine) for r in d.table if r.numeric is not None]
-            if fd_values:
-                worst.append(("finite differences", max(fd_values)))
+            fd_differences = [(abs(r.numeric - r.engine), r) for r in d.table if r.numeric is not None]
+            # the row of the largest finite-difference difference, which the kink pointer is about
+            fd_worst = max(fd_differences, key=lambda pair: pair[0], default=None)
+            if fd_worst is not None:
+                worst.append(("finite differences", fd_worst[0]))
             torch_values = [abs(r.torch - r.engine) for r in d.table if r.torch is not None]
             if torch_values:
                 worst.append(("PyTorch", max(torch_values)))
@@ -781,7 +783,11 @@ class Builder:
                 for number, (method, value) in enumerate(worst):
                     text += [T(f"{', ' if number else ''}{method} "), M(s.diff(value))]
                     # beside the finite differences' value, which the kink moves, not PyTorch's
-                    if method == "finite differences" and any(self.differs_at_kink(r) for r in d.table):
+                    if (
+                        method == "finite differences"
+                        and fd_worst is not None
+                        and self.differs_at_kink(fd_worst[1])
+                    ):
                         text.append(T(" (across an activation's kink: see section 5)"))
                 blocks.append(Para([*text, T(".")]))
         if d.steps:

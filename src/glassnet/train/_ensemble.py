@@ -121,8 +121,8 @@ class Ensemble:
         if inputs.shape[1] != self.spec.n_inputs:
             raise ValueError(
                 f"Ensemble.predict expected the network's inputs, shape (N, {self.spec.n_inputs}), got "
-                f"{inputs.shape}; if these are rows of raw features, they go through the preprocessing "
-                "first (run.predict, or predict_raw(ensemble, preprocessor, x))"
+                f"{inputs.shape}; rows of raw features of a run with preprocessing go through it first "
+                "(run.predict, or predict_raw with the run's preprocessor)"
             )
         mean = np.empty((len(inputs), self.spec.n_outputs))  # (N, d_L) float64
         first, *others = self._models
