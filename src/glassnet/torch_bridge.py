@@ -168,8 +168,9 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
 
     ``model`` is a glassnet MLP or Sequential (nested ones are flattened) of Linear layers
     and activations, all in one dtype, each Linear taking as many inputs as the one before it
-    gives (ValueError otherwise). The torch module has that dtype, the model's
-    train/eval mode, and lives on ``device`` ("cpu", "cuda", "cuda:N" or a ``torch.device``).
+    gives (ValueError otherwise). The torch module has that dtype (a model of activations alone
+    has none: its torch module computes in its input's dtype), the model's train/eval mode, and
+    lives on ``device`` ("cpu", "cuda", "cuda:N" or a ``torch.device``).
     """
     torch = import_torch()
     if not isinstance(model, Module):

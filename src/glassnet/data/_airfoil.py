@@ -123,8 +123,8 @@ HOW_TO_GET = (
 class Dataset:
     """A regression data set: features, target, their names and units, and where it came from.
 
-    Shapes: X (N, d) float64, y (N,) float64 (d = 5 for airfoil). For airfoil the columns of X are frequency
-    [Hz], angle of attack [deg], chord length [m], free-stream velocity [m/s] and
+    Shapes: X (N, d) float64, y (N,) float64. For airfoil (d = 5) the columns of X are
+    frequency [Hz], angle of attack [deg], chord length [m], free-stream velocity [m/s] and
     suction-side displacement thickness [m]; y is the scaled sound pressure level [dB].
     """
 

@@ -80,8 +80,8 @@ def fetch_airfoil(
     in another format) is kept as it is, and nothing is downloaded (a fetch works offline once
     the data is there); any other (a copy of one's own) is replaced only with ``force``, else
     FileExistsError naming it, before the download. With ``force`` the download replaces
-    whatever is there. "There" is the file the search reads in
-    ``dest`` (:data:`AIRFOIL_FILENAMES`: ``airfoil_self_noise.dat``, else a copy named
+    whatever is there. "There" is the file the search reads in ``dest``
+    (:data:`AIRFOIL_FILENAMES`: ``airfoil_self_noise.dat``, else a copy named
     ``airfoil_self_noise.csv``); the download is always written as the ``.dat``, which the
     search reads first, so a forced download leaves a CSV of one's own beside it, unread.
     """

@@ -555,6 +555,11 @@ def derive(
     )
 
 
+def _param_key(layer: int, kind: str, index: tuple[int, ...]) -> ParamKey:
+    """The ParamKey of entry ``index`` of layer ``layer``'s ``kind`` ("weight" (row, col), "bias" (row,))."""
+    return (layer, kind, index[0], index[1] if kind == "weight" else None)
+
+
 def _mismatched(report: GradcheckReport, prefixes: Sequence[str]) -> frozenset[ParamKey]:
     """(layer, kind, row, col) of every parameter whose finite difference ``report`` calls a
     mismatch (col None for a bias); ``prefixes``: each layer's Linear's name, layer 1 first."""
@@ -565,7 +570,7 @@ def _mismatched(report: GradcheckReport, prefixes: Sequence[str]) -> frozenset[P
         if comparison.mismatched is None:  # gradcheck sets it
             continue
         for index in np.argwhere(comparison.mismatched):
-            found.add((layer_of[prefix], kind, int(index[0]), int(index[1]) if kind == "weight" else None))
+            found.add(_param_key(layer_of[prefix], kind, tuple(int(i) for i in index)))
     return frozenset(found)
 
 
@@ -605,7 +610,7 @@ def _kinks(layers: list[LayerRecord], fd_eps: float) -> tuple[tuple[Kink, ...], 
                     across = np.sign(z_plus) * np.sign(z_minus) <= 0
                     crossed[above] |= across
                     if layers[above].activation_name in KINKED and np.any(across & (z_plus != z_minus)):
-                        crossers.add((layer.index, kind, index[0], index[1] if kind == "weight" else None))
+                        crossers.add(_param_key(layer.index, kind, index))
     kinks = []
     for layer, hit in zip(layers, crossed, strict=True):
         if layer.activation_name in KINKED:
