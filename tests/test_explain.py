@@ -856,6 +856,31 @@ def test_a_kink_is_named_where_its_large_difference_is_shown() -> None:
     assert "see section 5" not in " ".join(below.to_text().split())
 
 
+def test_an_activation_with_a_parameter_of_its_own_is_explained_as_before() -> None:
+    """A PReLU-like activation holds its slope as a Parameter, which gradcheck reports as
+    "1.alpha": the mapping of finite-difference mismatches to layers took it for a Linear's and
+    failed with KeyError: '1', where the explanation had been written (without the slope)."""
+    from glassnet.nn import Activation, Parameter
+
+    class PReLU(Activation):
+        name = "prelu"
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.alpha = Parameter(np.array([0.25]))
+
+        def function(self, z: np.ndarray) -> np.ndarray:
+            return np.where(z > 0, z, self.alpha.data[0] * z)
+
+        def derivative(self, z: np.ndarray) -> np.ndarray:
+            return np.where(z > 0, 1.0, self.alpha.data[0])
+
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(2, 3, rng=rng), PReLU(), Linear(3, 1, rng=rng))
+    e = explain(model, [0.5, -1.0], [1.0], loss="mse", check_torch=False)
+    assert "1. Forward pass" in e.to_text()
+
+
 def test_the_kink_pointer_follows_the_finite_differences_not_pytorch(torch) -> None:  # type: ignore[no-untyped-def]
     """With the PyTorch check on, the pointer came after PyTorch's 0, as if that were the
     difference across the kink."""

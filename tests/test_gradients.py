@@ -297,6 +297,47 @@ def test_gradcheck_does_not_pass_a_wrong_backward_that_a_large_loss_hides(
         assert report["2.weight"].ok
 
 
+class _ForgetfulLinear(Linear):
+    """A backward that forgets dL/dW and dL/db (it returns dL/dx only)."""
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out @ self.weight.data
+
+
+class _ZeroIdentity(Identity):
+    """A backward that loses dL/dx."""
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return 0.0 * grad_out
+
+
+def test_gradcheck_does_not_exempt_outputs_whose_floats_hide_the_gradient() -> None:
+    """Outputs near 3e5 are spaced 5.8e-11 apart, so steps of 1e-6 on the first layer (behind
+    output weights of 1e-5) leave ŷ on the same float: exempted as a dead unit's weights, a
+    backward that forgot dL/dW read "all ok" (the gradient is 1.5 to 6 at eps=1e-3, a MISMATCH)."""
+    rng = np.random.default_rng(0)
+    first, second = _ForgetfulLinear(2, 3, rng=rng), Linear(3, 1, rng=rng)
+    second.weight.data[...] = [[1e-5, -2e-5, 1.5e-5]]
+    second.bias.data[...] = 3e5
+    model = Sequential(first, Tanh(), second)
+    x, y = np.array([[0.3, -0.7]]), np.array([[0.0]])
+    report = gradcheck(model, MSELoss(), x, y)
+    assert not report.ok and report["0.weight"].first_unresolved is not None, str(report)
+    assert not gradcheck(model, MSELoss(), x, y, eps=1e-3).ok
+
+
+def test_gradcheck_does_not_exempt_a_forward_that_returns_its_input() -> None:
+    """Identity returns x itself, which gradcheck moves in place for check_input: ŷ(x + ε) and
+    ŷ(x − ε) were one array, always equal, and a backward losing dL/dx read "all ok" beside
+    finite differences of 0.27 and -0.65."""
+    rng = np.random.default_rng(0)
+    x = 3e8 + rng.normal(size=(4, 1))
+    y = x[:, 0] + rng.normal(size=4)
+    report = gradcheck(Sequential(_ZeroIdentity()), MSELoss(), x, y, check_input=True)
+    assert not report.ok, str(report)
+    assert np.any(report["input"].numeric != 0.0)
+
+
 def test_gradcheck_resolves_a_sigmoid_that_is_not_saturated() -> None:
     x = np.random.default_rng(3).normal(size=(8, 2))
     linear = Linear(2, 1, rng=np.random.default_rng(0))

@@ -53,8 +53,9 @@ class GradientComparison:
     loss, whose L is then rounded more coarsely than its steps move it; an array of small
     gradients beside a large loss), or None. An element whose outputs did not move at all
     (ŷ(θ + ε) = ŷ(θ − ε) to the bit, so nᵢ = 0) and whose aᵢ is 0 is resolved: a dead ReLU unit's
-    weights.
-    ``ok``: neither.
+    weights; unless the outputs' floats are far enough apart to hide more than the tolerance and
+    a tenth of the gradient (Σₙ |∂L/∂ŷₙ| spacing(ŷₙ) / 2hᵢ above atol + rtol·|nᵢ| and 0.1 s). ``mismatched`` is True at every element that does
+    not match (None in a comparison built by hand). ``ok``: no mismatch, none unresolved.
     """
 
     name: str
@@ -173,7 +174,8 @@ def gradcheck(
     under the BCE loss (logit 20 and more, a wrong label) makes ∂L/∂ŷ ≈ e^z, and rᵢ then exceeds
     the gradient itself, where a backward wrong by a factor of 2 would pass; so does a loss of
     1e4 beside an array whose gradients are 1e-6. An element whose outputs did not move at all
-    (ŷ(θ ± ε) equal to the bit) and whose aᵢ is 0, a dead ReLU unit's, is resolved.
+    (ŷ(θ ± ε) equal to the bit) and whose aᵢ is 0, a dead ReLU unit's, is resolved, where the
+    outputs' floats lie close enough together to show a tenth of its array's gradient.
 
     Two limits, as in ``torch.autograd.gradcheck``: a unit at (or within a step of) a ReLU-type
     kink makes a correct backward mismatch, since the central difference averages the slopes on
@@ -200,6 +202,9 @@ def gradcheck(
     grad_input = checked.backward(grad_prediction)
     # what rounding ŷ to u |ŷ| may move L by: Σ |ŷ| |dL/dŷ| u (the second part of rᵢ)
     output_rounding = float(np.sum(np.abs(prediction) * np.abs(grad_prediction)))
+    # how far L may move while every ŷ stays on its float: a step that leaves ŷ as it is shows
+    # only that |∂L/∂θ| is below this over the step (ŷ of 3e5 is spaced 5.8e-11 apart)
+    output_spacing = float(np.sum(np.abs(grad_prediction) * np.spacing(np.abs(prediction))))
     analytic = {name: parameter.grad.copy() for name, parameter in checked.named_parameters()}
 
     def evaluated() -> tuple[float, Array]:
@@ -224,7 +229,8 @@ def gradcheck(
     comparisons = []
     for name, values in targets:
         numeric, roundoff = np.empty(values.shape), np.empty(values.shape)
-        unmoved = np.empty(values.shape, dtype=bool)  # ŷ(θ + ε) = ŷ(θ − ε) to the bit
+        # ŷ(θ + ε) = ŷ(θ − ε) to the bit, and the |∂L/∂θ| that leaves unseen: output_spacing / 2hᵢ
+        unmoved, unseen = np.empty(values.shape, dtype=bool), np.empty(values.shape)
         # by index, not through values.reshape(-1): that is a copy for an array that is not
         # C-contiguous (Fortran order, a strided view), which the model would never see
         for i in np.ndindex(values.shape):
@@ -239,15 +245,26 @@ def gradcheck(
                 )
             values[i] = up
             plus, plus_prediction = evaluated()
+            plus_prediction = plus_prediction.copy()  # a forward may reuse its output array
             values[i] = down
             minus, minus_prediction = evaluated()
             unmoved[i] = np.array_equal(plus_prediction, minus_prediction)
+            unseen[i] = output_spacing / (2.0 * half_step)  # Δŷ below one spacing over the step
             values[i] = original
             numeric[i] = (plus - minus) / (2.0 * half_step)
             rounding = max(abs(plus), abs(minus)) + output_rounding
             roundoff[i] = ROUNDOFF_UNITS * FLOAT64_EPS * rounding / half_step
         comparisons.append(
-            _compare(name, analytic[name], numeric, rtol=rtol, atol=atol, roundoff=roundoff, unmoved=unmoved)
+            _compare(
+                name,
+                analytic[name],
+                numeric,
+                rtol=rtol,
+                atol=atol,
+                roundoff=roundoff,
+                unmoved=unmoved,
+                unseen=unseen,
+            )
         )
     return GradcheckReport(comparisons, eps)
 
@@ -261,6 +278,7 @@ def _compare(
     atol: float,
     roundoff: Array,
     unmoved: npt.NDArray[np.bool_],
+    unseen: Array,
 ) -> GradientComparison:
     difference = np.abs(analytic - numeric)
     max_abs = float(difference.max(initial=0.0))  # NaN if the backward gave a NaN
@@ -269,9 +287,12 @@ def _compare(
     tolerance = atol + rtol * np.abs(numeric)
     # not (|a − n| ≤ tol) rather than |a − n| > tol, which is False for a NaN gradient and would pass it
     matches = difference <= tolerance + roundoff
-    # the outputs did not move at all (a dead unit's weights), and the backward says 0: nothing
-    # rounding could hide. Not L alone: under a large loss L(θ ± ε) may round equal while ŷ moves
-    flat = unmoved & (analytic == 0.0)
+    # the outputs did not move at all (a dead unit's weights), the backward says 0, and the
+    # gradient the outputs' spacing leaves unseen is within the tolerance or the share that counts:
+    # nothing rounding could hide. Not L alone: under a large loss L(θ ± ε) may round equal while
+    # ŷ moves; nor ŷ alone, whose floats are far apart when it is large
+    unseen_small = (unseen <= tolerance) | (unseen < RESOLVED_SHARE * scale)
+    flat = unmoved & (numeric == 0.0) & (analytic == 0.0) & unseen_small
     unresolved = matches & ~flat & (roundoff > tolerance) & (roundoff >= RESOLVED_SHARE * scale)
     return GradientComparison(
         name,

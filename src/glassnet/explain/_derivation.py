@@ -567,7 +567,9 @@ def _mismatched(report: GradcheckReport, prefixes: Sequence[str]) -> frozenset[P
     found = set()
     for comparison in report.comparisons:
         prefix, kind = comparison.name.rsplit(".", 1)
-        if comparison.mismatched is None:  # gradcheck sets it
+        # gradcheck sets the mask; and an activation's own parameters (a PReLU's slope) are
+        # none of the Linear weights and biases explain works with
+        if comparison.mismatched is None or prefix not in layer_of or kind not in ("weight", "bias"):
             continue
         for index in np.argwhere(comparison.mismatched):
             found.add(_param_key(layer_of[prefix], kind, tuple(int(i) for i in index)))
