@@ -311,6 +311,25 @@ class _ZeroIdentity(Identity):
         return 0.0 * grad_out
 
 
+@pytest.mark.parametrize(
+    ("residual", "reduction", "rows"), [(2.0, "mean", 1), (5.0, "mean", 8), (3.0, "sum", 256)]
+)
+def test_gradcheck_resolves_a_dead_layer_under_outputs_of_airfoil_size(
+    residual: float, reduction: str, rows: int
+) -> None:
+    """A hidden ReLU layer off for every row and outputs near 118 dB (spaced 1.4e-14 apart): a
+    step of 1e-6 leaves ŷ on its floats, but their spacing could hide a gradient above atol, and
+    the dead layer read INCONCLUSIVE. A step as long as showing atol takes leaves ŷ there too: a
+    gradient that small is not there, and the layer is resolved."""
+    rng = np.random.default_rng(0)
+    model = MLP([2, 4, 1], activation="relu", rng=rng)
+    model[0].bias.data[...] = -10.0  # every hidden unit off
+    model[2].bias.data[...] = 118.0
+    x, y = rng.normal(size=(rows, 2)), 118.0 + residual + rng.normal(size=rows) * 0.1
+    report = gradcheck(model, MSELoss(reduction=reduction), x, y)  # type: ignore[arg-type]
+    assert report.ok, str(report)
+
+
 def test_gradcheck_does_not_exempt_outputs_whose_floats_hide_the_gradient() -> None:
     """Outputs near 3e5 are spaced 5.8e-11 apart, so steps of 1e-6 on the first layer (behind
     output weights of 1e-5) leave ŷ on the same float: exempted as a dead unit's weights, a

@@ -7,6 +7,8 @@ and :class:`glassnet.GradientComparison`, re-exported by the package.
 from __future__ import annotations
 
 import copy
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,9 +55,11 @@ class GradientComparison:
     loss, whose L is then rounded more coarsely than its steps move it; an array of small
     gradients beside a large loss), or None. An element whose outputs did not move at all
     (ŷ(θ + ε) = ŷ(θ − ε) to the bit, so nᵢ = 0) and whose aᵢ is 0 is resolved: a dead ReLU unit's
-    weights; unless the outputs' floats are far enough apart to hide more than the tolerance and
-    a tenth of the gradient (Σₙ |∂L/∂ŷₙ| spacing(ŷₙ) / 2hᵢ above atol + rtol·|nᵢ| and 0.1 s). ``mismatched`` is True at every element that does
-    not match (None in a comparison built by hand). ``ok``: no mismatch, none unresolved.
+    weights, when the gradient the outputs' float spacing leaves unseen, Σₙ |∂L/∂ŷₙ| spacing(ŷₙ)
+    / 2hᵢ, is ≤ atol + rtol·|nᵢ| or < 0.1 s; where ε's is not, over steps twice as long as
+    showing atol takes (up to a hundredth of max(1, |θᵢ|)), if ŷ stays on its floats there too.
+    ``mismatched`` is True at every element that does not match (None in a comparison built by
+    hand). ``ok``: no mismatch, none unresolved.
     """
 
     name: str
@@ -174,8 +178,10 @@ def gradcheck(
     under the BCE loss (logit 20 and more, a wrong label) makes ∂L/∂ŷ ≈ e^z, and rᵢ then exceeds
     the gradient itself, where a backward wrong by a factor of 2 would pass; so does a loss of
     1e4 beside an array whose gradients are 1e-6. An element whose outputs did not move at all
-    (ŷ(θ ± ε) equal to the bit) and whose aᵢ is 0, a dead ReLU unit's, is resolved, where the
-    outputs' floats lie close enough together to show a tenth of its array's gradient.
+    (ŷ(θ ± ε) equal to the bit) and whose aᵢ is 0, a dead ReLU unit's, is resolved where the
+    outputs' floats lie close enough together to show atol (or a tenth of its array's gradient);
+    where they do not, it steps further, twice as far as showing atol takes (up to a hundredth
+    of max(1, |θᵢ|)), and is resolved if ŷ stays on its floats there too.
 
     Two limits, as in ``torch.autograd.gradcheck``: a unit at (or within a step of) a ReLU-type
     kink makes a correct backward mismatch, since the central difference averages the slopes on
@@ -254,6 +260,16 @@ def gradcheck(
             numeric[i] = (plus - minus) / (2.0 * half_step)
             rounding = max(abs(plus), abs(minus)) + output_rounding
             roundoff[i] = ROUNDOFF_UNITS * FLOAT64_EPS * rounding / half_step
+            if unmoved[i] and numeric[i] == 0.0 and analytic[name][i] == 0.0 and 0.0 < atol < unseen[i]:
+                # ŷ stayed on its floats, which lie too far apart to show atol over this step: step
+                # twice as far as showing atol takes, and see whether ŷ stays there too
+                unseen[i] = _unseen_over(
+                    values,
+                    i,
+                    2.0 * half_step * float(unseen[i]) / atol,
+                    lambda: checked.forward(x64),
+                    output_spacing,
+                )
         comparisons.append(
             _compare(
                 name,
@@ -267,6 +283,24 @@ def gradcheck(
             )
         )
     return GradcheckReport(comparisons, eps)
+
+
+def _unseen_over(
+    values: Array, i: tuple[int, ...], reach: float, forward: Callable[[], Array], output_spacing: float
+) -> float:
+    """The |∂L/∂θ| the outputs' spacing leaves unseen over steps θᵢ ± ``reach`` (output_spacing /
+    2·reach), if ŷ stays on the same floats there, else inf; a reach beyond a hundredth of
+    max(1, |θᵢ|) is not taken (inf): that far a step measures another point."""
+    original = values[i]
+    if not reach <= 1e-2 * max(1.0, abs(float(original))):
+        return math.inf
+    values[i] = original + reach
+    up = forward().copy()
+    values[i] = original - reach
+    down = forward()
+    values[i] = original
+    taken = (float(original + reach) - float(original - reach)) / 2.0
+    return output_spacing / (2.0 * taken) if np.array_equal(up, down) else math.inf
 
 
 def _compare(
