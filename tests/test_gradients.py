@@ -330,6 +330,20 @@ def test_gradcheck_resolves_a_dead_layer_under_outputs_of_airfoil_size(
     assert report.ok, str(report)
 
 
+def test_gradcheck_says_a_larger_atol_may_resolve_a_dead_layer_under_large_outputs() -> None:
+    """Outputs near 1e4 with residuals of 30: the step that would show atol is past a hundredth
+    of the weights, so the dead layer stays unresolved; the hint named only rows and eps (eps
+    had to reach 1e-2), where an atol of 1e-7 resolves it."""
+    rng = np.random.default_rng(0)
+    model = MLP([3, 8, 1], activation="relu", rng=rng)
+    model[0].bias.data[...] = -10.0  # every hidden unit off
+    model[2].bias.data[...] = 1e4
+    x, y = rng.normal(size=(32, 3)), 1e4 + 30.0 + rng.normal(size=32)
+    report = gradcheck(model, MSELoss(), x, y)
+    assert report.inconclusive and "a larger atol may resolve it" in str(report), str(report)
+    assert gradcheck(model, MSELoss(), x, y, atol=1e-7).ok
+
+
 def test_gradcheck_does_not_exempt_outputs_whose_floats_hide_the_gradient() -> None:
     """Outputs near 3e5 are spaced 5.8e-11 apart, so steps of 1e-6 on the first layer (behind
     output weights of 1e-5) leave ŷ on the same float: exempted as a dead unit's weights, a

@@ -125,7 +125,8 @@ class GradcheckReport:
                 "unresolved: rounding L (a large loss, large outputs, or a loss steep in them) leaves "
                 "errors of a tenth of that array's gradient or more in the finite differences there, so a "
                 "backward that far off would pass; check on rows where the loss is smaller and less steep "
-                "(targets scaled, outputs not saturated), or with a larger eps"
+                "(targets scaled, outputs not saturated), or with a larger eps; where a gradient is 0, a "
+                "larger atol may resolve it"
             )
         return "\n".join(lines)
 
@@ -263,12 +264,15 @@ def gradcheck(
             if unmoved[i] and numeric[i] == 0.0 and analytic[name][i] == 0.0 and 0.0 < atol < unseen[i]:
                 # ŷ stayed on its floats, which lie too far apart to show atol over this step: step
                 # twice as far as showing atol takes, and see whether ŷ stays there too
-                unseen[i] = _unseen_over(
-                    values,
-                    i,
-                    2.0 * half_step * float(unseen[i]) / atol,
-                    lambda: checked.forward(x64),
-                    output_spacing,
+                unseen[i] = min(
+                    float(unseen[i]),
+                    _unseen_over(
+                        values,
+                        i,
+                        2.0 * half_step * float(unseen[i]) / atol,
+                        lambda: checked.forward(x64),
+                        output_spacing,
+                    ),
                 )
         comparisons.append(
             _compare(
