@@ -236,8 +236,9 @@ def gradcheck(
     comparisons = []
     for name, values in targets:
         numeric, roundoff = np.empty(values.shape), np.empty(values.shape)
-        # ŷ(θ + ε) = ŷ(θ − ε) to the bit, and the |∂L/∂θ| that leaves unseen: output_spacing / 2hᵢ
-        unmoved, unseen = np.empty(values.shape, dtype=bool), np.empty(values.shape)
+        # where ŷ(θ + ε) = ŷ(θ − ε) to the bit and both gradients are 0, the |∂L/∂θ| the outputs'
+        # spacing leaves unseen (output_spacing / 2hᵢ); inf elsewhere, where nothing is exempt
+        unseen = np.full(values.shape, math.inf)
         # by index, not through values.reshape(-1): that is a copy for an array that is not
         # C-contiguous (Fortran order, a strided view), which the model would never see
         for i in np.ndindex(values.shape):
@@ -255,25 +256,21 @@ def gradcheck(
             plus_prediction = plus_prediction.copy()  # a forward may reuse its output array
             values[i] = down
             minus, minus_prediction = evaluated()
-            unmoved[i] = np.array_equal(plus_prediction, minus_prediction)
-            unseen[i] = output_spacing / (2.0 * half_step)  # Δŷ below one spacing over the step
+            unmoved = np.array_equal(plus_prediction, minus_prediction)
             values[i] = original
             numeric[i] = (plus - minus) / (2.0 * half_step)
             rounding = max(abs(plus), abs(minus)) + output_rounding
             roundoff[i] = ROUNDOFF_UNITS * FLOAT64_EPS * rounding / half_step
-            if unmoved[i] and numeric[i] == 0.0 and analytic[name][i] == 0.0 and 0.0 < atol < unseen[i]:
-                # ŷ stayed on its floats, which lie too far apart to show atol over this step: step
-                # twice as far as showing atol takes, and see whether ŷ stays there too
-                unseen[i] = min(
-                    float(unseen[i]),
-                    _unseen_over(
-                        values,
-                        i,
-                        2.0 * half_step * float(unseen[i]) / atol,
-                        lambda: checked.forward(x64),
-                        output_spacing,
-                    ),
-                )
+            if unmoved and numeric[i] == 0.0 and analytic[name][i] == 0.0:
+                near = output_spacing / (2.0 * half_step)  # Δŷ below one spacing over the step
+                if 0.0 < atol < near:
+                    # ŷ's floats lie too far apart to show atol over this step: step twice as far
+                    # as showing atol takes, and see whether ŷ stays on them there too
+                    reach = 2.0 * half_step * near / atol
+                    near = min(
+                        near, _unseen_over(values, i, reach, lambda: checked.forward(x64), output_spacing)
+                    )
+                unseen[i] = near
         comparisons.append(
             _compare(
                 name,
@@ -282,7 +279,6 @@ def gradcheck(
                 rtol=rtol,
                 atol=atol,
                 roundoff=roundoff,
-                unmoved=unmoved,
                 unseen=unseen,
             )
         )
@@ -315,7 +311,6 @@ def _compare(
     rtol: float,
     atol: float,
     roundoff: Array,
-    unmoved: npt.NDArray[np.bool_],
     unseen: Array,
 ) -> GradientComparison:
     difference = np.abs(analytic - numeric)
@@ -325,12 +320,11 @@ def _compare(
     tolerance = atol + rtol * np.abs(numeric)
     # not (|a − n| ≤ tol) rather than |a − n| > tol, which is False for a NaN gradient and would pass it
     matches = difference <= tolerance + roundoff
-    # the outputs did not move at all (a dead unit's weights), the backward says 0, and the
-    # gradient the outputs' spacing leaves unseen is within the tolerance or the share that counts:
-    # nothing rounding could hide. Not L alone: under a large loss L(θ ± ε) may round equal while
-    # ŷ moves; nor ŷ alone, whose floats are far apart when it is large
-    unseen_small = (unseen <= tolerance) | (unseen < RESOLVED_SHARE * scale)
-    flat = unmoved & (numeric == 0.0) & (analytic == 0.0) & unseen_small
+    # the outputs did not move at all (a dead unit's weights), both gradients are 0 (unseen is
+    # finite), and the gradient the outputs' spacing leaves unseen is within the tolerance or the
+    # share that counts: nothing rounding could hide. Not L alone: under a large loss L(θ ± ε) may
+    # round equal while ŷ moves; nor ŷ alone, whose floats are far apart when it is large
+    flat = (unseen <= tolerance) | (unseen < RESOLVED_SHARE * scale)
     unresolved = matches & ~flat & (roundoff > tolerance) & (roundoff >= RESOLVED_SHARE * scale)
     return GradientComparison(
         name,
