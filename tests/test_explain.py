@@ -856,6 +856,39 @@ def test_a_kink_is_named_where_its_large_difference_is_shown() -> None:
     assert "see section 5" not in " ".join(below.to_text().split())
 
 
+def test_the_kink_pointer_names_the_kink_only_when_the_largest_difference_is_across_it() -> None:
+    """The pointer stands beside the largest finite-difference difference, so it is about that
+    row. Here two parameters step a unit at z = 0 across ReLU's kink and mismatch (3.2e-4), but
+    the largest difference, 0.64, is a wrong backward: an activation whose derivative is twice
+    tanh′ (the layers behind it read every gradient through it twice over). Any kinked row put
+    the pointer there, sending the reader to the kink note for the bug."""
+    from glassnet.nn import Activation
+
+    class DoubledTanh(Activation):
+        name = "doubled_tanh"
+
+        def function(self, z: np.ndarray) -> np.ndarray:
+            return np.tanh(z)
+
+        def derivative(self, z: np.ndarray) -> np.ndarray:
+            return 2.0 * (1.0 - np.tanh(z) ** 2)
+
+    model = Sequential(Linear(2, 2), ReLU(), Linear(2, 1), DoubledTanh(), Linear(1, 1))
+    model[0].weight.data[...], model[0].bias.data[...] = [[1.0, 0.0], [1.0, 1.0]], 0.0  # z = (0, 1)
+    model[2].weight.data[...], model[2].bias.data[...] = [[1e-3, 1.0]], 0.0
+    model[4].weight.data[...], model[4].bias.data[...] = 1.0, 0.0
+    e = explain(model, [0.0, 1.0], [0.0], loss="mse", all_params=True, check_torch=False)
+    crossing_mismatches = e.derivation.kink_crossers & e.derivation.fd_mismatches
+    assert crossing_mismatches == {(1, "weight", 0, 1), (1, "bias", 0, None)}
+    worst = max(e.derivation.table, key=lambda r: abs((r.numeric or 0.0) - r.engine)).ref
+    assert (
+        worst.row == 1 and (worst.layer, worst.kind, worst.row, worst.col) not in e.derivation.kink_crossers
+    )
+    text = " ".join(e.to_text().split())
+    assert "finite differences 6.4e-01." in text, text
+    assert "see section 5" not in text
+
+
 def test_an_activation_with_a_parameter_of_its_own_is_explained_as_before() -> None:
     """A PReLU-like activation holds its slope as a Parameter, which gradcheck reports as
     "1.alpha": the mapping of finite-difference mismatches to layers took it for a Linear's and
