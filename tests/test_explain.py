@@ -856,12 +856,10 @@ def test_a_kink_is_named_where_its_large_difference_is_shown() -> None:
     assert "see section 5" not in " ".join(below.to_text().split())
 
 
-def test_the_kink_pointer_names_the_kink_only_when_the_largest_difference_is_across_it() -> None:
-    """The pointer stands beside the largest finite-difference difference, so it is about that
-    row. Here two parameters step a unit at z = 0 across ReLU's kink and mismatch (3.2e-4), but
-    the largest difference, 0.64, is a wrong backward: an activation whose derivative is twice
-    tanh′ (the layers behind it read every gradient through it twice over). Any kinked row put
-    the pointer there, sending the reader to the kink note for the bug."""
+def doubled_tanh_network() -> Sequential:
+    """x (2,) → Linear → ReLU → Linear → tanh with a derivative twice tanh′ (a wrong backward) →
+    Linear → ŷ. At x = (0, 1): z⁽¹⁾ = (0, 1), unit 1 at ReLU's kink; the parameters of layers 1
+    and 2 that reach ŷ through the tanh read their gradients through its f′, twice over."""
     from glassnet.nn import Activation
 
     class DoubledTanh(Activation):
@@ -874,10 +872,18 @@ def test_the_kink_pointer_names_the_kink_only_when_the_largest_difference_is_acr
             return 2.0 * (1.0 - np.tanh(z) ** 2)
 
     model = Sequential(Linear(2, 2), ReLU(), Linear(2, 1), DoubledTanh(), Linear(1, 1))
-    model[0].weight.data[...], model[0].bias.data[...] = [[1.0, 0.0], [1.0, 1.0]], 0.0  # z = (0, 1)
+    model[0].weight.data[...], model[0].bias.data[...] = [[1.0, 0.0], [1.0, 1.0]], 0.0
     model[2].weight.data[...], model[2].bias.data[...] = [[1e-3, 1.0]], 0.0
     model[4].weight.data[...], model[4].bias.data[...] = 1.0, 0.0
-    e = explain(model, [0.0, 1.0], [0.0], loss="mse", all_params=True, check_torch=False)
+    return model
+
+
+def test_the_kink_pointer_names_the_kink_only_when_the_largest_difference_is_across_it() -> None:
+    """The pointer stands beside the largest finite-difference difference, so it is about that
+    row. Here two parameters step a unit at z = 0 across ReLU's kink and mismatch (3.2e-4), but
+    the largest difference, 0.64, is a wrong backward (``doubled_tanh_network``). Any kinked
+    row put the kink's pointer there, sending the reader to the kink note for the bug."""
+    e = explain(doubled_tanh_network(), [0.0, 1.0], [0.0], loss="mse", all_params=True, check_torch=False)
     crossing_mismatches = e.derivation.kink_crossers & e.derivation.fd_mismatches
     assert crossing_mismatches == {(1, "weight", 0, 1), (1, "bias", 0, None)}
     worst = max(e.derivation.table, key=lambda r: abs((r.numeric or 0.0) - r.engine)).ref
@@ -885,8 +891,46 @@ def test_the_kink_pointer_names_the_kink_only_when_the_largest_difference_is_acr
         worst.row == 1 and (worst.layer, worst.kind, worst.row, worst.col) not in e.derivation.kink_crossers
     )
     text = " ".join(e.to_text().split())
-    assert "finite differences 6.4e-01." in text, text
-    assert "see section 5" not in text
+    assert "finite differences 6.4e-01 (a mismatch no kink explains: see section 5)." in text, text
+    assert "across an activation's kink: see section 5" not in text
+
+
+def test_a_mismatch_no_kink_explains_is_named_as_a_backward_to_doubt() -> None:
+    """A custom activation whose derivative is twice tanh′: the chain rule and the δ form read
+    the same f′ as the backward pass and agreed with it, and the finite differences' 0.64 off
+    stood in the table with no word, under a kink note saying large differences may be right."""
+    model = doubled_tanh_network()
+    e = explain(model, [0.0, 1.0], [0.0], loss="mse", params="w22^1", check_torch=False)
+    text = " ".join(e.to_text().split())
+    assert (
+        "Not explained by a kink: the finite differences of w₂₂⁽¹⁾, b₂⁽¹⁾, w₁₂⁽²⁾ and b₁⁽²⁾ differ from "
+        "the backward pass by more than the tolerance and rounding allow (glassnet.gradcheck calls them "
+        "mismatches), and no step of theirs moves a unit across an activation's kink. The backward pass "
+        "may be wrong there: check the derivatives it uses (each activation's f′, the loss's ∂L/∂ŷ)."
+    ) in text, text
+    assert not gradcheck(model, MSELoss(), [[0.0, 1.0]], [[0.0]]).ok
+    checks = json.loads(e.to_json())["derivation"]["checks"]
+    assert [ref["name"] for ref in checks["unexplained_mismatches"]] == ["w22^1", "b2^1", "w12^2", "b1^2"]
+    assert "Not explained by a kink" in e.to_markdown() and "Not explained by a kink" in e.to_latex()
+    # one parameter: said in the singular; a correct tanh, or the exercise: no note, no JSON key
+    # at x = 0 both ReLU units sit at the kink (their biases' steps cross it) and pass 0 on:
+    # b₁⁽²⁾ alone reaches ŷ through the tanh with a gradient of its own
+    one = " ".join(explain(model, [0.0, 0.0], [1.0], loss="mse", check_torch=False).to_text().split())
+    assert "the finite difference of b₁⁽²⁾ differs from the backward pass" in one, one
+    assert "calls it a mismatch), and no step of it moves" in one
+    # BCE's clip: its finite differences mismatch (p = σ(−28) is held at the clip's edge), and
+    # the clip's own note says why, not this one
+    clipped = Sequential(Linear(1, 1), Sigmoid())
+    clipped[0].weight.data[...], clipped[0].bias.data[...] = -28.0, 0.0
+    held = explain(clipped, [1.0], 1.0, loss="bce", check_torch=False)
+    assert held.derivation.unexplained_mismatches() and "Clipped" in held.to_text()
+    assert "Not explained" not in held.to_text()
+    assert "unexplained_mismatches" not in json.loads(held.to_json())["derivation"]["checks"]
+    right = Sequential(Linear(2, 2), ReLU(), Linear(2, 1), Tanh(), Linear(1, 1))
+    for model in (right, exercise_network()):
+        fine = explain(model, [0.5, 1.0], [0.0], loss="mse", all_params=True, check_torch=False)
+        assert "Not explained" not in fine.to_text() and "no kink explains" not in fine.to_text()
+        assert "unexplained_mismatches" not in json.loads(fine.to_json())["derivation"]["checks"]
 
 
 def test_an_activation_with_a_parameter_of_its_own_is_explained_as_before() -> None:

@@ -22,6 +22,7 @@ import pytest
 
 from glassnet.explain import Explanation, explain, explain_exercise, explain_spec
 from glassnet.nn import MLP, stable_sigmoid
+from test_explain import doubled_tanh_network
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -171,6 +172,14 @@ def test_latex_of_a_layer_with_more_than_ten_units_compiles(tmp_path: Path) -> N
     e = explain(model, rng.normal(size=11), 1.0, params="w1,11^1", deltas=True, check_torch=False)
     tex = e.to_latex()
     assert r"\setcounter{MaxMatrixCols}{12}" in tex
+    _compile(tex, tmp_path)
+
+
+def test_latex_of_a_mismatch_note_compiles(tmp_path: Path) -> None:
+    """The note naming parameters whose finite differences mismatch, with no kink to explain it."""
+    e = explain(doubled_tanh_network(), [0.0, 1.0], [0.0], loss="mse", all_params=True, check_torch=False)
+    tex = e.to_latex()
+    assert "Not explained by a kink" in tex and "no kink explains" in tex
     _compile(tex, tmp_path)
 
 

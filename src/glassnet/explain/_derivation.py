@@ -239,6 +239,18 @@ class Derivation:
     # backward pass by more than its tolerance and what rounding leaves in it
     fd_mismatches: frozenset[ParamKey] = frozenset()
 
+    def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
+        """The parameters whose finite difference is a mismatch that no kink explains (their
+        steps move no unit across one): a backward pass to doubt. Layer by layer, each layer's
+        weights (row by row) before its biases."""
+        keys = sorted(
+            self.fd_mismatches - self.kink_crossers, key=lambda k: (k[0], k[1] != "weight", k[2], k[3] or 0)
+        )
+        return tuple(
+            ParamRef(layer, "weight" if kind == "weight" else "bias", row, col, self.layers[layer - 1].prefix)
+            for layer, kind, row, col in keys
+        )
+
 
 @dataclass(frozen=True)
 class Network:

@@ -27,6 +27,7 @@ from glassnet.explain._derivation import (
     TableRow,
     rounded_derivative,
 )
+from glassnet.explain._notation import ParamRef
 from glassnet.explain._symbols import Expr, Mat, Style, Sym
 from glassnet.losses import LogisticLoss
 
@@ -84,6 +85,7 @@ EXPAND_WIDTH = 40  # … and each row's terms fit in this many characters
 ELEMENT_LIMIT = 8  # write f(z) element by element up to this many units
 PATH_SHOW_LIMIT = 4  # write the path sum out up to this many paths
 SUM_SHOW_LIMIT = 4  # write L = ℓ₁ + … + ℓ_K out term by term up to this many outputs
+MISMATCHES_NAMED = 6  # name up to this many parameters whose finite differences mismatch, then count
 LOSS_ROW_WIDTH = 76  # one ℓₖ = … = … row per line up to this many characters (text spelling)
 ELL = Sym("ℓ")  # the loss of one output
 
@@ -783,12 +785,11 @@ class Builder:
                 for number, (method, value) in enumerate(worst):
                     text += [T(f"{', ' if number else ''}{method} "), M(s.diff(value))]
                     # beside the finite differences' value, which the kink moves, not PyTorch's
-                    if (
-                        method == "finite differences"
-                        and fd_worst is not None
-                        and self.differs_at_kink(fd_worst[1])
-                    ):
-                        text.append(T(" (across an activation's kink: see section 5)"))
+                    if method == "finite differences" and fd_worst is not None:
+                        if self.differs_at_kink(fd_worst[1]):
+                            text.append(T(" (across an activation's kink: see section 5)"))
+                        elif fd_worst[1].ref in self.unexplained_mismatches():
+                            text.append(T(" (a mismatch no kink explains: see section 5)"))
                 blocks.append(Para([*text, T(".")]))
         if d.steps:
             blocks.append(
@@ -905,6 +906,8 @@ class Builder:
         blocks += [Para(note) for note in self.kink_notes()]
         if self.clipped_output() is not None:
             blocks.append(Para(self.clipped_note()))
+        if self.unexplained_mismatches():
+            blocks.append(Para(self.mismatch_note()))
         rounded = [unit for unit in self.shown_derivatives() if rounded_derivative(*unit)]
         if rounded:
             blocks.append(Para(self.rounding_note(rounded)))
@@ -983,6 +986,42 @@ class Builder:
         error (the kink notes say why); elsewhere it is rounding, or a difference to look into."""
         key = (row.ref.layer, row.ref.kind, row.ref.row, row.ref.col)
         return key in self.d.fd_mismatches and key in self.d.kink_crossers
+
+    def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
+        """The parameters whose finite-difference mismatch neither a kink nor BCE's clip (whose
+        note says why its differences arise) explains: ``Derivation.unexplained_mismatches``."""
+        return () if self.clipped_output() is not None else self.d.unexplained_mismatches()
+
+    def mismatch_note(self) -> Inline:
+        """Finite differences off the backward pass with no kink to explain it: doubt the backward."""
+        refs = self.unexplained_mismatches()
+        shown = refs[:MISMATCHES_NAMED]
+        names: Inline = []
+        for number, ref in enumerate(shown):
+            if number:
+                last = number == len(shown) - 1 and len(refs) == len(shown)
+                names.append(T(" and " if last else ", "))
+            names.append(M(ref.write(self.n, self.s)))
+        if len(refs) > len(shown):
+            names.append(T(f" and {len(refs) - len(shown)} more"))
+        one = len(refs) == 1
+        return [
+            T("Not explained by a kink: the finite difference" + ("" if one else "s") + " of "),
+            *names,
+            T(
+                (" differs" if one else " differ")
+                + " from the backward pass by more than the tolerance and rounding allow (glassnet.gradcheck "
+                + ("calls it a mismatch" if one else "calls them mismatches")
+                + "), and no step of "
+                + ("it" if one else "theirs")
+                + " moves a unit across an activation's kink. The backward pass may be wrong there: check the "
+                "derivatives it uses (each activation's "
+            ),
+            M(f"f{self.s.prime}"),
+            T(", the loss's "),
+            M(self.dl(self.post(self.n.depth))),
+            T("). The derivations above use the same derivatives, so they agree with it either way."),
+        ]
 
     def kink_notes(self) -> list[Inline]:
         """Why finite differences may disagree at a ReLU-type kink: one note for the units at

@@ -177,6 +177,9 @@ def derivation_dict(d: Derivation) -> dict[str, Any]:
             }
             for kink in d.kinks
         ]
+    mismatches = builder.unexplained_mismatches()
+    if mismatches:  # finite differences off the backward pass that no kink (nor BCE's clip) explains
+        result["checks"]["unexplained_mismatches"] = [_ref(ref, d) for ref in mismatches]
     if d.fd_note is not None:
         result["checks"]["finite_difference_skipped"] = d.fd_note
     if not d.torch_available:
