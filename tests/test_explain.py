@@ -933,10 +933,9 @@ def test_a_mismatch_no_kink_explains_is_named_as_a_backward_to_doubt() -> None:
         assert "unexplained_mismatches" not in json.loads(fine.to_json())["derivation"]["checks"]
 
 
-def test_an_activation_with_a_parameter_of_its_own_is_explained_as_before() -> None:
-    """A PReLU-like activation holds its slope as a Parameter, which gradcheck reports as
-    "1.alpha": the mapping of finite-difference mismatches to layers took it for a Linear's and
-    failed with KeyError: '1', where the explanation had been written (without the slope)."""
+def prelu_network() -> Sequential:
+    """Linear(2, 3) → a PReLU-like activation holding its slope as a Parameter (``1.neg_slope``,
+    0.25), whose backward adds dL/dα = Σ dL/dy · min(z, 0) → Linear(3, 1)."""
     from glassnet.nn import Activation, Parameter
 
     class PReLU(Activation):
@@ -944,18 +943,50 @@ def test_an_activation_with_a_parameter_of_its_own_is_explained_as_before() -> N
 
         def __init__(self) -> None:
             super().__init__()
-            self.alpha = Parameter(np.array([0.25]))
+            self.neg_slope = Parameter(np.array([0.25]))
 
         def function(self, z: np.ndarray) -> np.ndarray:
-            return np.where(z > 0, z, self.alpha.data[0] * z)
+            return np.where(z > 0, z, self.neg_slope.data[0] * z)
 
         def derivative(self, z: np.ndarray) -> np.ndarray:
-            return np.where(z > 0, 1.0, self.alpha.data[0])
+            return np.where(z > 0, 1.0, self.neg_slope.data[0])
+
+        def backward(self, grad_out: np.ndarray) -> np.ndarray:
+            assert self._z is not None
+            self.neg_slope.grad[0] += float(np.sum(grad_out * np.minimum(self._z, 0.0)))
+            return super().backward(grad_out)
 
     rng = np.random.default_rng(0)
-    model = Sequential(Linear(2, 3, rng=rng), PReLU(), Linear(3, 1, rng=rng))
-    e = explain(model, [0.5, -1.0], [1.0], loss="mse", check_torch=False)
+    return Sequential(Linear(2, 3, rng=rng), PReLU(), Linear(3, 1, rng=rng))
+
+
+def test_an_activation_with_a_parameter_of_its_own_is_explained_as_before() -> None:
+    """A PReLU-like activation holds its slope as a Parameter, which gradcheck reports as
+    "1.neg_slope": the mapping of finite-difference mismatches to layers took it for a Linear's
+    and failed with KeyError: '1', where the explanation had been written (without the slope)."""
+    e = explain(prelu_network(), [0.5, -1.0], [1.0], loss="mse", check_torch=False)
     assert "1. Forward pass" in e.to_text()
+
+
+def test_an_activation_s_own_parameter_is_said_not_to_be_worked_out() -> None:
+    """The slope of a PReLU-like activation is a parameter the steps update, but no section works
+    it out: "Every parameter, its gradient …" listed the Linear layers' alone, without a word."""
+    model = prelu_network()
+    e = explain(model, [0.5, -1.0], [1.0], loss="mse", all_params=True, steps=2, check_torch=False)
+    text = " ".join(e.to_text().split())
+    assert (
+        "Not worked out here: 1.neg_slope, a parameter held by an activation itself, not by a Linear "
+        "layer: the chain rule, the tables and the checks cover the Linear layers' weights and biases "
+        "only (the activation's derivatives shown use its value). The steps below update it with the "
+        "rest, by the gradient the activation's backward pass gives."
+    ) in text, text
+    assert json.loads(e.to_json())["derivation"]["other_params"] == ["1.neg_slope"]
+    assert "1.neg\\_slope" in e.to_latex()
+    # without steps, nothing said of them; a network of Linear layers alone: no note, no key
+    once = " ".join(explain(model, [0.5, -1.0], [1.0], loss="mse", check_torch=False).to_text().split())
+    assert "Not worked out here: 1.neg_slope" in once and "The steps below" not in once
+    plain = explain_exercise(check_torch=False)
+    assert "Not worked out" not in plain.to_text() and "other_params" not in plain.to_dict()["derivation"]
 
 
 def test_the_kink_pointer_follows_the_finite_differences_not_pytorch(torch) -> None:  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ import pytest
 
 from glassnet.explain import Explanation, explain, explain_exercise, explain_spec
 from glassnet.nn import MLP, stable_sigmoid
-from test_explain import doubled_tanh_network
+from test_explain import doubled_tanh_network, prelu_network
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -181,6 +181,12 @@ def test_latex_of_a_mismatch_note_compiles(tmp_path: Path) -> None:
     tex = e.to_latex()
     assert "Not explained by a kink" in tex and "no kink explains" in tex
     _compile(tex, tmp_path)
+
+
+def test_latex_of_an_activations_own_parameter_note_compiles(tmp_path: Path) -> None:
+    """The note naming an activation's own parameter (1.neg_slope: an underscore in text)."""
+    e = explain(prelu_network(), [0.5, -1.0], [1.0], loss="mse", all_params=True, steps=1, check_torch=False)
+    _compile(e.to_latex(), tmp_path)
 
 
 def test_latex_of_the_three_layer_example_fits_the_page(tmp_path: Path) -> None:

@@ -238,6 +238,8 @@ class Derivation:
     # the same of every parameter whose finite difference gradcheck calls a mismatch: off the
     # backward pass by more than its tolerance and what rounding leaves in it
     fd_mismatches: frozenset[ParamKey] = frozenset()
+    # the dotted names of parameters no Linear holds (``Network.others``), which are not worked out
+    other_params: tuple[str, ...] = ()
 
     def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
         """The parameters whose finite difference is a mismatch that no kink explains (their
@@ -260,6 +262,9 @@ class Network:
     linears: tuple[Linear, ...]
     activations: tuple[Activation | None, ...]
     prefixes: tuple[str, ...]
+    # the dotted names of parameters no Linear holds (an activation's own, a PReLU's slope): the
+    # steps update them with the rest, but no chain rule or table works them out
+    others: tuple[str, ...] = ()
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -335,7 +340,9 @@ def read_network(model: Module) -> Network:
                     "(copy.deepcopy of the layer) to explain the network"
                 )
     prefixes = tuple(owner[id(linear.weight)] for linear in linears)
-    return Network(seq, tuple(linears), tuple(activations), prefixes)
+    held = {id(param) for linear in linears for param in (linear.weight, linear.bias)}
+    others = tuple(name for name, param in seq.named_parameters() if id(param) not in held)
+    return Network(seq, tuple(linears), tuple(activations), prefixes, others)
 
 
 def _engine_pass(net: Network, loss: Loss, x: Array, y: Array) -> tuple[Array, float, Array]:
@@ -564,6 +571,7 @@ def derive(
         kinks=kinks,
         kink_crossers=crossers,
         fd_mismatches=fd_mismatches,
+        other_params=net.others,
     )
 
 

@@ -747,6 +747,8 @@ class Builder:
         ]
         if cancelled:
             blocks.append(self.cancellation_note(cancelled))
+        if d.other_params:
+            blocks.append(Para(self.other_params_note()))
         if d.table is not None:
             blocks.append(
                 Para([T("Every parameter, its gradient (from the backward pass) and its updated value:")])
@@ -852,6 +854,28 @@ class Builder:
                     )
                 )
         return blocks
+
+    def other_params_note(self) -> Inline:
+        """The parameters an activation holds itself, which no section works out."""
+        names = self.d.other_params
+        one = len(names) == 1
+        steps = (
+            " The steps below update "
+            + ("it" if one else "them")
+            + " with the rest, by the gradient the activation's backward pass gives."
+            if self.d.steps
+            else ""
+        )
+        return [
+            T(
+                "Not worked out here: "
+                + ", ".join(names)
+                + (", a parameter" if one else ", parameters")
+                + " held by an activation itself, not by a Linear layer: the chain rule, the tables and the "
+                "checks cover the Linear layers' weights and biases only (the activation's derivatives shown "
+                "use " + ("its" if one else "their") + " value" + ("" if one else "s") + ")." + steps
+            )
+        ]
 
     def update_cancels(self, value: float, grad: float, updated: float) -> bool:
         """Whether the shown θ − η g = θ′ cancels (see :meth:`cancels`)."""

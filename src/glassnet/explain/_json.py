@@ -177,6 +177,8 @@ def derivation_dict(d: Derivation) -> dict[str, Any]:
             }
             for kink in d.kinks
         ]
+    if d.other_params:  # an activation's own parameters, which the derivation does not work out
+        result["other_params"] = list(d.other_params)
     mismatches = builder.unexplained_mismatches()
     if mismatches:  # finite differences off the backward pass that no kink (nor BCE's clip) explains
         result["checks"]["unexplained_mismatches"] = [_ref(ref, d) for ref in mismatches]
