@@ -83,11 +83,13 @@ def test_a_pass_gives_the_modules_numbers_to_the_bit(
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("rows", [1, 7, 25, 32, 64, 100, 1081])
+@pytest.mark.parametrize("rows", [1, 7, 25, 32, 64, 100, 1081, 1366, 1367, 5000])
 @pytest.mark.parametrize("outputs", [1, 3])
 def test_the_mean_squared_error_is_mselosss_at_every_batch_size(rows: int, outputs: int, dtype: Any) -> None:
     """The pass takes rᵀr with ``ndarray.dot`` where MSELoss takes ``np.vdot``: the same number
-    at the sizes a run meets (BLAS kernels change with the length: tails, unrolled blocks)."""
+    at the sizes a run meets (BLAS kernels change with the length: tails, unrolled blocks), and
+    beyond SQUARES_BLOCK residuals (4,098 and 4,101 at 1,366 and 1,367 rows of 3), block by block
+    as MSELoss sums them."""
     sizes = (4, 8, outputs)
     model = MLP(sizes, rng=np.random.default_rng(rows), dtype=dtype)
     x, y = _rows(rows, sizes, "real", dtype, seed=rows)

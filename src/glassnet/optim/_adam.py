@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -87,7 +88,10 @@ def adam_update(
 
         θ ← θ − (η (1 − β₁) / ((1 − β₁ᵗ) c)) · u / (√v̂ + ε / c)
 
-    the same number as torch's up to rounding. :func:`moments_in_torch_form` converts.
+    the same number as torch's up to rounding. In float32, where β₁ rounds so far from itself
+    that u ← β₁ u + g would settle m beyond rounding off torch's (β₁ ≥ 0.97; see
+    ``_beta1_rounds_off``), u decays as u − (1 − β₁) u, one pass more, as torch's lerp keeps the
+    digits of 1 − β₁. :func:`moments_in_torch_form` converts.
     With amsgrad turned on after the first step, v̂ starts at zero then, so v̂ is the maximum
     of v since then (``torch.optim.Adam`` raises KeyError there).
     A scratch buffer is allocated once, so a step allocates nothing that grows.
@@ -157,7 +161,13 @@ def _adam_step(
             param *= 1.0 - lr * weight_decay
         else:
             grad = grad + weight_decay * param
-    u *= beta1
+    # u *= β₁, unless float32's β₁ would bias the decay beyond rounding, which only a β₁ above
+    # 0.9375 can (see _beta1_rounds_off; the first test spares the default 0.9 the others)
+    if beta1 > 0.9375 and u.dtype.char == "f" and _beta1_rounds_off(beta1):
+        np.multiply(u, 1.0 - beta1, out=scratch)  # u − (1 − β₁) u
+        u -= scratch
+    else:
+        u *= beta1
     u += grad
     # (1 − β₂) g first, then times g, as torch's addcmul: g² alone overflows float32 from 1.8e19
     np.multiply(grad, 1.0 - beta2, out=scratch)
@@ -177,6 +187,22 @@ def _adam_step(
     np.divide(u, scratch, out=scratch)
     scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**step) * c)
     param -= scratch
+
+
+@functools.lru_cache(maxsize=64)  # bounded: a schedule of β₁ sees a new value every step
+def _beta1_rounds_off(beta1: float) -> bool:
+    """Whether u ← β₁ u + g in float32 would bias the first moment beyond rounding.
+
+    u *= β₁ multiplies by float32's β₁, whose rounding changes the decay 1 − β₁ by
+    |fl(β₁) − β₁| / (1 − β₁) relative, the same sign every step: m then settles that much off
+    torch's (torch's lerp, m + (1 − β₁)(g − m), rounds the small 1 − β₁ instead, which keeps its
+    digits). That is 2 units of float32's roundoff at β₁ = 0.9 and 0.95, 8 at 0.97 to 0.995,
+    108 at 0.999: past 4, the step decays u as u − (1 − β₁) u, one NumPy call more. Only a β₁
+    above 0.9375 gets there: float32 rounds β₁ ∈ [0.5, 1) by at most 2⁻²⁵, which is past 4
+    units of roundoff times 1 − β₁ only where 1 − β₁ < 1/16 (and a β₁ below 0.5 by less still).
+    """
+    rounded = float(np.float32(beta1))
+    return abs(rounded - beta1) > 4.0 * float(np.finfo(np.float32).eps) * (1.0 - beta1)
 
 
 def _at_betas(state: dict[str, Any], betas: tuple[float, float]) -> None:

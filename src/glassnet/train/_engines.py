@@ -38,7 +38,7 @@ from threadpoolctl import threadpool_limits
 
 from glassnet._checks import Array, as_float_array
 from glassnet._torch_losses import glassnet_bce, glassnet_half_squared_error, glassnet_logistic
-from glassnet.losses import BCELoss, Loss, get_loss
+from glassnet.losses import BCELoss, Loss, get_loss, sum_of_squares
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, Adam, AdamW, Optimizer, _optimizer, moments_in_torch_form
 from glassnet.optim._adam import held_name, second_moment_flushable
@@ -227,7 +227,7 @@ class NumpyEngine:
                 sums[1] += value * residual.size
             else:
                 np.subtract(prediction, yb, out=residual)
-                sums[1] += float(np.vdot(residual, residual))
+                sums[1] += sum_of_squares(residual.ravel())
             self._batch_starts.append(start)  # Σ|r|: epoch_sums
             self._rows_end = stop
         else:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet._checks import Array
-from glassnet.losses import Loss, MSELoss
+from glassnet.losses import SQUARES_BLOCK, Loss, MSELoss, sum_of_squares
 from glassnet.nn import Linear, Module, ReLU
 from glassnet.nn._activations import Activation
 from glassnet.nn._linear import _ones
@@ -103,9 +103,11 @@ class FusedPass:
 
         if self.mse:
             residual = np.subtract(prediction, y, out=residual)  # (B, out)
-            flat = residual.ravel()
-            value = float(flat.dot(flat)) / residual.size
-            grad = residual * (2.0 / residual.size)  # dL/dŷ (B, out)
+            flat, size = residual.ravel(), residual.size
+            # MSELoss.forward's sum_of_squares: one dot (here ndarray.dot, the cheaper call) up
+            # to SQUARES_BLOCK elements, in float64-summed blocks beyond
+            value = (float(flat.dot(flat)) if size <= SQUARES_BLOCK else sum_of_squares(flat)) / size
+            grad = residual * (2.0 / size)  # dL/dŷ (B, out)
         else:
             value = self.loss.forward(prediction, y)
             grad = self.loss.backward()
