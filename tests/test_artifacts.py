@@ -202,18 +202,60 @@ def test_a_resumed_run_that_fails_while_writing_keeps_its_checkpoint(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """--resume can then finish the writing: the checkpoint was removed with the previous files,
-    and the run could only be trained again from the start."""
-    write_run(airfoil_run(SMALL), tmp_path)
-    (tmp_path / RESUME_FILE).write_bytes(b"an interrupted run's state")  # what --resume reads
+    and the run could only be trained again from the start. Another run's state is removed as
+    its other files are: kept, it made the next --resume replace the new run with that one."""
+    interrupted = airfoil_run(SMALL, callback=lambda trainer, record: trainer.request_stop())
+    other = airfoil_run(SMALL.replace(hidden=(5,)), callback=lambda trainer, record: trainer.request_stop())
 
     def full_disk(*args: Any, **kwargs: Any) -> Path:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(plots, "plot_predicted_vs_measured", full_disk)
-    with pytest.raises(OSError, match="No space left"):
-        write_run(airfoil_run(SMALL), tmp_path, force=True)
-    left = sorted(path.name for path in tmp_path.iterdir())
-    assert left == [RESUME_FILE, "history.csv", "metrics.json", "model.npz"]
+    for state, kept in [(interrupted, True), (other, False)]:
+        for path in tmp_path.iterdir():
+            path.unlink()
+        save_resume(state, tmp_path)
+        with pytest.raises(OSError, match="No space left"):
+            write_run(airfoil_run(SMALL), tmp_path, force=True)
+        left = sorted(path.name for path in tmp_path.iterdir())
+        assert left == [*([RESUME_FILE] if kept else []), "history.csv", "metrics.json", "model.npz"], state
+
+
+def test_a_previous_runs_file_that_cannot_be_removed_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An immutable plot of the previous run: the error of its removal replaced the run's own
+    (a full disk), or, once every file was written, said "Operation not permitted" of a folder
+    that held the new model beside the old plot, without a word of either."""
+    write_run(airfoil_run(SMALL), tmp_path)
+    unlink = Path.unlink
+
+    def immutable(path: Path, missing_ok: bool = False) -> None:
+        if path.name == "residuals_vs_frequency.png":
+            raise PermissionError(1, "Operation not permitted", str(path))
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", immutable)
+    second = airfoil_run(SMALL.replace(hidden=(5,)))
+    with pytest.raises(IncompleteRunError) as caught:
+        write_run(second, tmp_path, force=True, plots=False)
+    assert str(caught.value) == (
+        f"{tmp_path} holds the run's model.npz, metrics.json and history.csv, beside residuals_vs_frequency.png "
+        f"of another run, which could not be removed ({tmp_path / 'residuals_vs_frequency.png'}: Operation not "
+        "permitted): remove it by hand"
+    )
+    assert caught.value.left == [tmp_path / "residuals_vs_frequency.png"]
+    write_run(airfoil_run(SMALL), tmp_path, force=True)  # the previous run's figures again
+
+    def full_disk(*args: Any, **kwargs: Any) -> Path:
+        raise OSError(28, "No space left on device", "loss_curves.png")
+
+    monkeypatch.setattr(plots, "plot_loss_curves", full_disk)
+    with pytest.raises(IncompleteRunError) as caught:
+        write_run(second, tmp_path, force=True)
+    message = str(caught.value)
+    assert message.startswith("loss_curves.png: No space left on device; ")
+    assert "beside residuals_vs_frequency.png of another run, which could not be removed" in message
 
 
 def test_protocol_of_a_run_without_validation_rows(tmp_path: Path) -> None:

@@ -3,8 +3,10 @@ path the shell left alone, an empty ``--out``, a data set too small for its spli
 
 from __future__ import annotations
 
+import io
 import os
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,50 @@ def test_a_full_disk_while_the_figures_are_drawn_names_the_file_and_what_the_fol
     assert capsys.readouterr().err == (
         f"glassnet train moons: error: {out / 'loss_curves.png'}: No space left on device; {out} holds the run's "
         "model.npz, metrics.json and history.csv, written before it, and not the rest\n"
+    )
+    assert sorted(path.name for path in out.iterdir()) == ["history.csv", "metrics.json", "model.npz"]
+
+
+class _FullStdout(io.StringIO):
+    """Standard output on a full disk (``> file`` there, or ``> /dev/full``): its flush fails."""
+
+    def flush(self) -> None:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["explain", "--example", "exercise", "--no-torch"],
+        ["evaluate", "MODEL"],
+        ["predict", "MODEL", "ROWS"],
+    ],
+    ids=["explain", "evaluate", "predict"],
+)
+def test_a_full_standard_output_is_named(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It said "[Errno 28] No space left on device", naming nothing."""
+    out = tmp_path / "run"
+    assert main(["train", "moons", *QUICK, "--no-plots", "--out", str(out)]) == 0
+    (tmp_path / "rows.csv").write_text("x1,x2\n0.5,0.25\n")
+    given = [{"MODEL": str(out), "ROWS": str(tmp_path / "rows.csv")}.get(arg, arg) for arg in argv]
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "stdout", _FullStdout())
+    assert main(given) == 2
+    assert capsys.readouterr().err == f"glassnet {argv[0]}: error: standard output: No space left on device\n"
+
+
+def test_a_full_standard_output_after_a_run_says_the_run_is_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`glassnet train moons > /dev/full` wrote the whole run, then said "[Errno 28] No space left
+    on device" alone, the folder never named."""
+    monkeypatch.setattr(sys, "stdout", _FullStdout())
+    out = tmp_path / "run"
+    assert main(["train", "moons", *QUICK, "--no-plots", "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet train moons: error: standard output: No space left on device; {out} holds the whole run\n"
     )
     assert sorted(path.name for path in out.iterdir()) == ["history.csv", "metrics.json", "model.npz"]
 

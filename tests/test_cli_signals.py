@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
+from glassnet import _signals
+from glassnet._signals import STOP_SIGNALS, StopSignals, active_stop_signals, interrupts_held
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import _train, main
 from glassnet.train import _tasks as tasks
 from glassnet.train import artifacts
 from glassnet.train._engines import NumpyEngine
-from glassnet.train._signals import STOP_SIGNALS, StopSignals, active_stop_signals, interrupts_held
 
 QUICK = ["--epochs", "3", "--quiet"]
 # the moons run of QUICK: 300 training rows in batches of 32, 10 batches an epoch
@@ -152,6 +153,58 @@ def test_sigterm_before_training_unwinds_and_takes_the_new_folder_away(
     assert main(["train", "moons", *QUICK, "--out", str(out)]) == 143
     assert capsys.readouterr().err == "glassnet train moons: interrupted by SIGTERM\n"
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("signum", OTHER_SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_a_stop_signal_while_explain_writes_leaves_no_temporary_file(
+    signum: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only train and demo caught SIGTERM and SIGHUP: `timeout 5 glassnet explain -o a.md
+    --figure a.png` was killed with both files' hidden temporaries beside them (Ctrl-C, caught,
+    unwound and removed them). Every command now unwinds as on Ctrl-C, exit 128 + the signal."""
+    from glassnet.cli import _explain
+
+    writer = _explain.figure_file_writer
+
+    def killed_while_drawing(fig: Any, path: Any) -> Any:
+        write = writer(fig, path)
+
+        def drawing(temporary: Path) -> None:
+            write(temporary)
+            signal.raise_signal(signum)  # the text's temporary file is filled, the figure's too
+
+        return drawing
+
+    monkeypatch.setattr(_explain, "figure_file_writer", killed_while_drawing)
+    argv = ["explain", "--example", "exercise", "--no-torch", "-o", str(tmp_path / "a.md")]
+    assert main([*argv, "--figure", str(tmp_path / "a.png")]) == 128 + signum
+    name = signal.Signals(signum).name
+    assert capsys.readouterr().err == f"glassnet explain: interrupted by {name}\n"
+    assert names(tmp_path) == []
+
+
+def test_a_second_signal_that_stops_a_run_at_once_says_what_it_cost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second Ctrl-C stops at once and saves nothing: the message said "interrupted" alone."""
+    original = NumpyEngine.train_batch
+    count = [0]
+
+    def twice(self: Any, start: int, stop: int) -> None:
+        count[0] += 1
+        if count[0] == 3:
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)  # 0.5 s after the first, as REPEAT_WINDOW is set below
+        original(self, start, stop)
+
+    monkeypatch.setattr(NumpyEngine, "train_batch", twice)
+    monkeypatch.setattr(_signals, "REPEAT_WINDOW", 0.0)
+    out = tmp_path / "run"
+    assert main(["train", "moons", *QUICK, "--out", str(out)]) == 130
+    assert capsys.readouterr().err == (
+        "glassnet train moons: interrupted; stopped at once by a second signal: this run's progress is not saved\n"
+    )
+    assert not out.exists()
 
 
 def test_a_killed_cli_run_exits_143_with_its_checkpoint(tmp_path: Path) -> None:

@@ -58,6 +58,20 @@ def test_atomic_write_replaces_whole_and_cleans_up_on_failure(tmp_path: Path) ->
     assert (target.stat().st_mode & 0o777) == 0o666 & ~_umask()
 
 
+def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path: Path) -> None:
+    """A private file (0600) replaced with --force became world-readable (0666 less the umask);
+    ``sed -i`` keeps them, and so does an atomic write now. Set-id bits are not carried."""
+    target = tmp_path / "private.csv"
+    target.write_text("secret\n")
+    for mode in (0o600, 0o640, 0o755):
+        target.chmod(mode)
+        atomic_write_text(target, "new\n")
+        assert (target.stat().st_mode & 0o7777) == mode
+    target.chmod(0o4755)
+    atomic_write_text(target, "again\n")
+    assert (target.stat().st_mode & 0o7777) == 0o755
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from glassnet import _signals
+from glassnet._signals import StopSignals
 from glassnet.data import Preprocessor, load_airfoil, make_moons, train_val_test_split
 from glassnet.losses import MSELoss
 from glassnet.spec import build_mlp
@@ -32,7 +34,6 @@ from glassnet.train import (
     train_moons,
 )
 from glassnet.train._engines import NumpyEngine, TorchEngine, make_glassnet_optimizer
-from glassnet.train._signals import StopSignals
 from glassnet.train._tasks import MOONS_STREAM
 
 Array = np.ndarray[Any, Any]
@@ -360,12 +361,21 @@ def test_sigterm_stops_the_trainer_as_ctrl_c_does_and_a_second_stops_at_once() -
         assert result.status == "interrupted" and result.stop_signal == signal.SIGTERM
         assert result.message == "interrupted by SIGTERM in epoch 2 after 2 batch(es)"
         assert result.resume is not None and signal.getsignal(signal.SIGTERM) is reached
+        # a second one at once is the first sent twice (to the process group and forwarded by a
+        # parent, as uv does): the run stops after the batch as for one, where it lost the
+        # training; one later than REPEAT_WINDOW stops at once, and says what that cost
         sent.clear()
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(NumpyEngine, "train_batch", lambda *args: batch(*args, twice=True))
+            with StopSignals():
+                result = Trainer(config, x, x[:, 0]).run()
+            assert result.status == "interrupted" and result.resume is not None
+            sent.clear()
+            patch.setattr(_signals, "REPEAT_WINDOW", 0.0)
             with pytest.raises(KeyboardInterrupt) as stopped, StopSignals():
                 Trainer(config, x, x[:, 0]).run()
         assert getattr(stopped.value, "signum", None) == signal.SIGTERM
+        assert stopped.value.note == "stopped at once by a second signal: this run's progress is not saved"  # type: ignore[attr-defined]
         assert signal.getsignal(signal.SIGTERM) is reached
         # Ctrl-C's message and status are unchanged; request_stop() names no signal
         with pytest.MonkeyPatch.context() as patch:

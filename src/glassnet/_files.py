@@ -183,7 +183,7 @@ def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
     os.close(handle)
     temporary = Path(name)
     try:
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would hide the file from others
+        os.chmod(temporary, _mode_for(target))
         write(temporary)
         descriptor = os.open(temporary, os.O_RDONLY)
         try:
@@ -197,6 +197,17 @@ def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
         _remove_quietly(temporary)
         raise
     return temporary
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions of a file written at ``target``: those of the file it replaces (a private
+    file replaced with --force stays private, as ``sed -i`` keeps them), else a new file's
+    (0666 less the umask; mkstemp's 0600 would hide it from others). Without set-id bits."""
+    try:
+        existing = target.stat()
+    except OSError:  # none there (or none we may stat): a new file
+        return 0o666 & ~_umask()
+    return stat.S_IMODE(existing.st_mode) & 0o777
 
 
 def _raise_naming_target(error: OSError, temporary: Path, target: Path) -> NoReturn:

@@ -43,7 +43,7 @@ class InterruptedAfterWriting(KeyboardInterrupt):
     """
 
     def __init__(self, section: str, folder: Path, files: list[str], signum: int = signal.SIGINT) -> None:
-        from glassnet.train._signals import interrupted_text
+        from glassnet._signals import interrupted_text
 
         super().__init__(
             f"{interrupted_text(signum)} while the airfoil run's files were written; {folder} holds them all"
@@ -103,9 +103,9 @@ def airfoil_section(out: str | os.PathLike[str] | None = None, epochs: int = 60)
     ``out``: the folder its run is written into (default: a fresh temporary one); one that
     holds another run's files is refused before the training (FileExistsError), as
     :func:`glassnet.train.artifacts.write_run` refuses it."""
+    from glassnet._signals import interrupts_held
     from glassnet.data import DATA_ENV_VAR, load_airfoil
     from glassnet.train import TrainConfig, train_airfoil
-    from glassnet.train._signals import interrupts_held
     from glassnet.train.artifacts import write_run
 
     if out is not None:  # before the training, which the refusal would otherwise follow

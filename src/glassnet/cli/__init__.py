@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 
 from glassnet import __version__
 from glassnet._files import os_error_text
+from glassnet._signals import StopSignals, interrupted_status, interrupted_text
 from glassnet.cli._output import write_message
 
 # The commands' modules (and what they import: the training code, torch's bridge) are imported
@@ -269,10 +270,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # what messages are prefixed with: the command, or its action where it has them ("data fetch")
     command = getattr(args, "command_name", args.command)
     try:
-        with warnings.catch_warnings():  # restores showwarning afterwards
+        # SIGTERM and SIGHUP unwind as Ctrl-C does (a temporary file removed, a lock let go),
+        # where they would kill the process mid-write; train and demo hold them in scopes of their own
+        with StopSignals(), warnings.catch_warnings():  # catch_warnings restores showwarning
             warnings.showwarning = warning_printer(command)
             status: int = args.handler(args)
-    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM/SIGHUP where a command catches them
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP
         return _interrupted(stop, command)
     except BrokenPipeError:  # the reader left (`glassnet data info | head -1`): no error to report
         with contextlib.suppress(OSError, ValueError):  # stdout without a file (a test's capture)
@@ -314,12 +317,13 @@ def _interrupted(stop: KeyboardInterrupt, command: str | None = None) -> int:
     shell reports a process the signal ended: 130 for Ctrl-C, 143 for a SIGTERM that a command
     caught (``train``, ``demo``)."""
     signum = getattr(stop, "signum", None)
-    if signum is None:  # Ctrl-C, maybe while glassnet.train was being imported: not imported again here
+    if signum is None:  # Ctrl-C before the commands' scope of stop signals was entered
         text, status = "interrupted", 128 + int(signal.SIGINT)
-    else:  # a stop signal a command caught, whose module has imported these
-        from glassnet.train._signals import interrupted_status, interrupted_text
-
+    else:  # a stop signal the scope caught
         text, status = interrupted_text(signum), interrupted_status(signum)
+    note = getattr(stop, "note", None)
+    if note:
+        text += f"; {note}"
     with contextlib.suppress(OSError):  # a SIGHUP's terminal may be gone
         print(f"glassnet{'' if command is None else ' ' + command}: {text}", file=sys.stderr)
     return status

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._files import expand_user
-from glassnet.cli._output import path_text, refuse_closed_stdout
+from glassnet.cli._output import path_text, refuse_closed_stdout, writing_stdout
 from glassnet.cli._train import parse_float
 from glassnet.data import (
     AIRFOIL_URL,
@@ -103,10 +103,11 @@ def handle_fetch(args: argparse.Namespace) -> int:
     path, written = _fetch_airfoil(
         url=args.url, dest=args.dest, progress=not args.quiet, timeout=timeout, force=args.force
     )
-    print(
-        f"airfoil data {'written to' if written else 'already at'} {path_text(path, sys.stdout)} "
-        "(1503 rows, content checked)"
-    )
+    with writing_stdout():
+        print(
+            f"airfoil data {'written to' if written else 'already at'} {path_text(path, sys.stdout)} "
+            "(1503 rows, content checked)"
+        )
     env = os.environ.get(DATA_ENV_VAR, "")
     # find_airfoil looks at the variable first: say so unless it names this file or its folder
     if (

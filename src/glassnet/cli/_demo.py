@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from glassnet._files import LOCK_NAME, folder_lock, missing_folders
-from glassnet.cli._output import refuse_closed_stdout, write_message
+from glassnet._signals import StopSignals, interrupted_status, interrupted_text
+from glassnet.cli._output import refuse_closed_stdout, write_message, writing_stdout
 from glassnet.cli._train import out_folder
 from glassnet.demo import InterruptedAfterWriting, demo_sections
-from glassnet.train._signals import StopSignals, interrupted_status, interrupted_text
 from glassnet.train.artifacts import refuse_unmakeable_folder
 
 
@@ -64,11 +64,11 @@ def handle(args: argparse.Namespace) -> int:
             for index, section in enumerate(demo_sections(out)):
                 # each section as soon as it is computed; a tour for reading, so a character the
                 # output's encoding lacks (η, σ, ² on a cp1252 console) is written as "?"
-                write_message(("\n" if index else "") + section + "\n", sys.stdout)
-                sys.stdout.flush()
+                with writing_stdout():
+                    write_message(("\n" if index else "") + section + "\n", sys.stdout)
     except InterruptedAfterWriting as stop:  # the airfoil run's files were finished first, as train's
-        write_message("\n" + stop.section + "\n", sys.stdout)
-        sys.stdout.flush()
+        with writing_stdout():
+            write_message("\n" + stop.section + "\n", sys.stdout)
         print(f"glassnet demo: {stop}", file=sys.stderr)
         return interrupted_status(stop.signum)
     except KeyboardInterrupt as stop:  # before any file was written: say what --out holds

@@ -14,7 +14,7 @@ import numpy as np
 from glassnet._checks import exact_text, metric_text
 from glassnet._files import dash_hint, given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
-from glassnet.cli._output import refuse_closed_stdout, write_message
+from glassnet.cli._output import refuse_closed_stdout, write_message, writing_stdout
 from glassnet.data import Preprocessor
 from glassnet.train._tasks import TASKS
 from glassnet.train.artifacts import (
@@ -321,7 +321,8 @@ def handle(args: argparse.Namespace) -> int:
     ]
     # a table for reading, as train's summary: R² written as "R?" on an output without "²",
     # where it failed after the first line (--json is the form for programs, and stays exact)
-    write_message("\n".join(lines) + "\n", sys.stdout)
+    with writing_stdout():
+        write_message("\n".join(lines) + "\n", sys.stdout)
     return 0
 
 

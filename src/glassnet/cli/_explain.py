@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from glassnet._checks import finite_float, underflows
 from glassnet._files import atomic_write_all, refuse_overwrite, refuse_same_file, text_writer
-from glassnet.cli._output import refuse_closed_stdout, refuse_missing_folder
+from glassnet.cli._output import refuse_closed_stdout, refuse_missing_folder, writing_stdout
 from glassnet.cli._predict import STDOUT
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
 from glassnet.explain._api import MAX_STEPS
@@ -186,8 +185,8 @@ def handle(args: argparse.Namespace) -> int:
         writes.append((args.figure, figure_file_writer(explanation.figure(), args.figure)))
     if args.output is None:
         try:
-            print(text, end="")
-            sys.stdout.flush()
+            with writing_stdout():
+                print(text, end="")
         except BrokenPipeError:  # the reader left (`| head`): the figure asked for is written all the same
             atomic_write_all(writes)
             raise

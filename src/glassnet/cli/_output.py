@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,24 @@ def path_text(path: str | os.PathLike[str], stream: Any) -> str:
     except UnicodeEncodeError:
         return raw_name(text)
     return text if shell_word(text) is not None else raw_name(text)
+
+
+@contextlib.contextmanager
+def writing_stdout() -> Iterator[None]:
+    """Write a command's report to standard output in the block, flushed at its end, and name the
+    stream in an OSError that writing it raises: a full disk behind ``> file`` gave
+    "[Errno 28] No space left on device", naming nothing (now "standard output: No space left
+    on device"). A broken pipe (the reader left) passes as it is, for main to end quietly."""
+    try:
+        yield
+        if sys.stdout is not None:
+            sys.stdout.flush()  # now, not at exit, where Python reports a failure in a traceback
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        if error.filename is not None or error.errno is None:
+            raise
+        raise OSError(error.errno, error.strerror, "standard output") from error
 
 
 def refuse_closed_stdout(what: str) -> None:

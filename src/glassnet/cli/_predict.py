@@ -17,7 +17,7 @@ import numpy as np
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file, refuse_standard_input_file
 from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.cli._evaluate import MODEL_HELP, feature_columns, model_path, trained_loss, warn_unfinished
-from glassnet.cli._output import refuse_closed_stdout, refuse_missing_folder
+from glassnet.cli._output import refuse_closed_stdout, refuse_missing_folder, writing_stdout
 from glassnet.data import FEATURE_NAMES, DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import COLUMN_ALIASES, COLUMN_UNITS, positive_magnitude_errors
 from glassnet.data._table import (
@@ -346,10 +346,10 @@ def handle(args: argparse.Namespace) -> int:
         for row, value in zip(rows, prediction, strict=True):
             writer.writerow([*map(repr, row.tolist()), text(float(value))])
     if out is None:
-        sys.stdout.write(buffer.getvalue())
-        # now, not at exit: a reader that left (`| head -1`) is then reported as the other
-        # commands report it (exit 141), where Python's flush at exit would go unseen
-        sys.stdout.flush()
+        # flushed now, not at exit: a reader that left (`| head -1`) is then reported as the
+        # other commands report it (exit 141), where Python's flush at exit would go unseen
+        with writing_stdout():
+            sys.stdout.write(buffer.getvalue())
     else:
         atomic_write_text(out, buffer.getvalue())
         print(f"wrote {len(rows)} prediction(s) to {out}", file=sys.stderr)

@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 
 from glassnet._checks import count_text, seconds_text, underflows
-from glassnet._files import expand_user
+from glassnet._files import expand_user, os_error_text
+from glassnet._signals import StopSignals, interrupted_status, interrupted_text, interrupts_held
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
-from glassnet.cli._output import path_text, refuse_closed_stdout, write_message
+from glassnet.cli._output import path_text, refuse_closed_stdout, write_message, writing_stdout
 from glassnet.nn import ACTIVATIONS, INITS
 from glassnet.train import (
     AIRFOIL_FOURIER_SIGMA,
@@ -38,7 +39,6 @@ from glassnet.train import (
     train_moons,
 )
 from glassnet.train._config import FIELD_BOUNDS, MAX_HIDDEN_LAYERS, MAX_WIDTH, SIGMA_BOUNDS, Bounds
-from glassnet.train._signals import StopSignals, interrupted_status, interrupted_text, interrupts_held
 from glassnet.train._tasks import MOONS_NOISE, MOONS_SAMPLES, saved_moons
 from glassnet.train.artifacts import resume_command, shell_word, unprintable_note
 
@@ -764,18 +764,21 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
         write_run(run, out, plots=not args.no_plots, force=True)  # --out checked, as above
     stopped = list(interrupts)
     interrupts.clear()  # reported below
-    with contextlib.suppress(OSError) if stopped else contextlib.nullcontext():
-        if not args.quiet:  # a report: a character the output lacks is "?" (the R² of an ASCII stdout)
-            write_message(summary(run) + "\n", sys.stdout)
-        print(f"run folder: {path_text(out, sys.stdout)}")
-        if result.status == "diverged":
-            print(f"glassnet {args.command_name}: {result.message}", file=sys.stderr)
-        if stopped:
-            print(
-                f"glassnet {args.command_name}: {interrupted_text(stopped[0])} after the training ended; {out} holds the "
-                "whole run",
-                file=sys.stderr,
-            )
+    try:
+        with contextlib.suppress(OSError) if stopped else writing_stdout():
+            if not args.quiet:  # a report: a character the output lacks is "?" (the R² of an ASCII stdout)
+                write_message(summary(run) + "\n", sys.stdout)
+            print(f"run folder: {path_text(out, sys.stdout)}")
+            if result.status == "diverged":
+                print(f"glassnet {args.command_name}: {result.message}", file=sys.stderr)
+            if stopped:
+                print(
+                    f"glassnet {args.command_name}: {interrupted_text(stopped[0])} after the training ended; {out} "
+                    "holds the whole run",
+                    file=sys.stderr,
+                )
+    except OSError as error:  # the report could not be written (a full disk behind > file): the run was
+        raise OSError(f"{os_error_text(error)}; {path_text(out, sys.stderr)} holds the whole run") from error
     if stopped:
         return interrupted_status(stopped[0])
     return 1 if result.status == "diverged" else 0

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 from glassnet._seeds import ORDER_STREAM
+from glassnet._signals import StopSignals
 from glassnet.train._config import DTYPES, ENGINES, OPTIMIZERS, SCHEDULES, TrainConfig
 from glassnet.train._ensemble import Ensemble
 from glassnet.train._metrics import (
@@ -11,7 +12,6 @@ from glassnet.train._metrics import (
     decision_threshold,
     regression_metrics,
 )
-from glassnet.train._signals import StopSignals
 from glassnet.train._tasks import (
     AIRFOIL_FOURIER_SIGMA,
     DEFAULT_FOURIER_SIGMA,

@@ -49,6 +49,13 @@ from glassnet._checks import (
     shown,
 )
 from glassnet._seeds import ORDER_STREAM, weights_key
+from glassnet._signals import (
+    StopSignalInterrupt,
+    active_stop_signals,
+    catch_sigint,
+    interrupted_text,
+    restore_handlers,
+)
 from glassnet.losses import Loss, get_loss, overflow_advice
 from glassnet.nn import Module, Parameter
 from glassnet.nn._activations import BOUNDED_OUTPUTS
@@ -64,13 +71,6 @@ from glassnet.train._metrics import (
     decision_threshold,
     output_deviations,
     regression_metrics,
-)
-from glassnet.train._signals import (
-    StopSignalInterrupt,
-    active_stop_signals,
-    catch_sigint,
-    interrupted_text,
-    restore_handlers,
 )
 
 
@@ -355,7 +355,7 @@ class Trainer:
     ``trainer.request_stop()`` (or, with ``handle_sigint``, Ctrl-C while ``run`` is active;
     inside a :class:`~glassnet.train.StopSignals` scope SIGTERM and SIGHUP too) stops after the current batch
     with a :class:`ResumeState`. A signal reaches the Trainer only when ``run`` is in the main thread
-    (see :func:`~glassnet.train._signals.catchable_stop_signals`); in another thread Ctrl-C raises KeyboardInterrupt in
+    (see :func:`~glassnet._signals.catchable_stop_signals`); in another thread Ctrl-C raises KeyboardInterrupt in
     the main thread as usual, and ``request_stop()`` from there stops the run.
     """
 
@@ -498,7 +498,7 @@ class Trainer:
         With ``handle_sigint``, Ctrl-C stops the run after the current batch, and a second one
         at once: the run installs its handler and puts the previous one back. Inside a
         :class:`~glassnet.train.StopSignals` scope (the ``glassnet train`` command's) every stop signal
-        (:data:`~glassnet.train._signals.STOP_SIGNALS`: Ctrl-C, SIGTERM, SIGHUP) does so, through the scope's handlers,
+        (:data:`~glassnet._signals.STOP_SIGNALS`: Ctrl-C, SIGTERM, SIGHUP) does so, through the scope's handlers,
         which hold the signals back once the run has ended.
         """
         given: object = resume  # as called: the annotation does not stop a caller

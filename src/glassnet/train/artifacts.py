@@ -20,7 +20,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -339,28 +339,58 @@ def write_run(
     except BaseException as error:
         if not written:
             raise
-        # the new model stands: the previous run's files would describe another model; an
-        # interrupted run's checkpoint stays, so that --resume can finish the writing
-        remove_other_run_files(out, [*written.values(), out / RESUME_FILE])
+        # the new model stands: the previous run's files would describe another model; the
+        # interrupted state of this run stays, so that --resume can finish the writing (another
+        # run's, left by --force, would have --resume replace this run with that one)
+        kept = [*written.values()]
+        if _holds_the_state_of(out / RESUME_FILE, run):
+            kept.append(out / RESUME_FILE)
+        # quietly: a file that cannot be removed is named in the error, not raised in its place
+        left = remove_other_run_files(out, kept, quiet=True)
         if isinstance(error, OSError):  # a full disk, say: the folder holds part of the run
-            raise IncompleteRunError(error, out, list(written.values())) from error
+            raise IncompleteRunError(error, out, list(written.values()), left) from error
         raise
-    remove_other_run_files(out, written.values())
+    left = remove_other_run_files(out, written.values(), quiet=True)
+    if left:
+        raise IncompleteRunError(left[0][1], out, list(written.values()), left, whole=True)
     return written
 
 
 class IncompleteRunError(OSError):
     """Writing a run's files failed after some were written: the folder holds those, whole
-    (each was written atomically), and not the rest. The message says which."""
+    (each was written atomically), and not the rest; or, with ``whole``, it holds them all but
+    a previous run's file of a run file's name could not be removed beside them. The message
+    says which, and names any file of another run left there (``left``: path and error)."""
 
-    def __init__(self, cause: OSError, folder: Path, written: list[Path]) -> None:
-        names = [path.name for path in written]
-        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-        super().__init__(
-            f"{os_error_text(cause)}; {folder} holds the run's {listed}, written before it, and not the rest"
-        )
+    def __init__(
+        self,
+        cause: OSError,
+        folder: Path,
+        written: list[Path],
+        left: Sequence[tuple[Path, OSError]] = (),
+        *,
+        whole: bool = False,
+    ) -> None:
+        listed = _listed([path.name for path in written])
+        if whole:
+            text = f"{folder} holds the run's {listed}"
+        else:
+            text = f"{os_error_text(cause)}; {folder} holds the run's {listed}, written before it, and not the rest"
+        if left:
+            others = _listed([path.name for path, _ in left])
+            text += (
+                f", beside {others} of another run, which could not be removed "
+                f"({os_error_text(left[0][1])}): remove {'it' if len(left) == 1 else 'them'} by hand"
+            )
+        super().__init__(text)
         self.errno = cause.errno  # ENOSPC, say, for a caller who tells causes apart (the message is the text)
         self.written = written
+        self.left = [path for path, _ in left]
+
+
+def _listed(names: list[str]) -> str:
+    """a, b and c."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 LOSS_NAMES = {
@@ -538,23 +568,38 @@ def _same_preprocessing(saved: Mapping[str, Any], current: Mapping[str, Any]) ->
     )
 
 
-def remove_other_run_files(out: Path, kept: Iterable[Path]) -> None:
+def remove_other_run_files(
+    out: Path, kept: Iterable[Path], *, quiet: bool = False
+) -> list[tuple[Path, OSError]]:
     """Remove the run files (:data:`RUN_FILES`) in ``out`` other than those ``kept``, which the
     run has just written: the rest are a previous run's (``--force``), say its plots under
     ``--no-plots``, or its model beside an interrupted run's checkpoint. Called once the new
     files are in place, so that a run that succeeds leaves its own files only, never a
     mixture of two runs; and by a run that fails part-way through writing them, which keeps
-    what it wrote and an interrupted run's checkpoint (:func:`write_run`)."""
+    what it wrote and its own interrupted state (:func:`write_run`). With ``quiet``, a file
+    that cannot be removed (an immutable one, say) is returned with its error, for the caller
+    to name, and the others are removed still; without, its OSError is raised."""
     keep = {path.name for path in kept}
+    failed: list[tuple[Path, OSError]] = []
     for name in RUN_FILES:
         path = out / name
         if name in keep or (path.is_dir() and not path.is_symlink()):
             # a folder of that name is no run's file (refused before a run starts:
             # refuse_unwritable_run_files): left as it is, its error never hiding the real one
             continue
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            if not quiet:
+                raise
+            failed.append((path, error))
     for leftover in leftover_temporary_files(out):  # a killed save's, never read: see prepare_out_folder
-        leftover.unlink(missing_ok=True)
+        try:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            if not quiet:
+                raise
+    return failed
 
 
 def leftover_temporary_files(out: Path) -> list[Path]:

@@ -1,9 +1,11 @@
-"""The stop signals of a training: Ctrl-C, SIGTERM and SIGHUP, caught, held and reported.
+"""The stop signals: Ctrl-C, SIGTERM and SIGHUP, caught, held and reported.
 
 A Trainer stops after the current batch when asked; these decide who asks. A library call
-catches Ctrl-C alone (the program owns its other signals); the ``glassnet train`` and
-``glassnet demo`` commands catch all three in a :class:`StopSignals` scope, which also holds
-them back while a finished run's files are written (:func:`interrupts_held`).
+catches Ctrl-C alone (the program owns its other signals); every ``glassnet`` command catches
+all three in a :class:`StopSignals` scope, so that a SIGTERM unwinds as Ctrl-C does (a
+temporary file of ``explain -o`` removed, not left behind), and ``glassnet train`` and
+``glassnet demo`` in one of their own, which also holds them back while a finished run's files
+are written (:func:`interrupts_held`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
@@ -23,6 +26,12 @@ if TYPE_CHECKING:
 STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
+
+
+# A second stop signal this soon after the one that asked a training to stop is that same
+# interruption sent twice (to the process group and forwarded by a parent, as uv does: 0.5 to
+# 2 ms apart), not a second Ctrl-C asking to stop at once
+REPEAT_WINDOW = 0.5  # seconds
 
 
 def catchable_stop_signals() -> list[signal.Signals]:
@@ -58,9 +67,10 @@ class StopSignalInterrupt(KeyboardInterrupt):
     KeyboardInterrupt (which it is); ``signum`` says which signal, for the exit status
     (128 + signum, as a shell reports a process the signal ended)."""
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, note: str | None = None) -> None:
         super().__init__(signal_name(signum))
         self.signum = signum
+        self.note = note  # what the stop cost, for the message: "this run's progress is not saved"
 
 
 _STOP_SIGNALS_SCOPE: ContextVar[StopSignals | None] = ContextVar("glassnet_stop_signals", default=None)
@@ -76,7 +86,9 @@ class StopSignals:
       KeyboardInterrupt (a SIGTERM then unwinds as Ctrl-C does, what was set up taken down,
       instead of killing the process);
     - while a ``Trainer(handle_sigint=True)`` runs inside the scope asks it to stop after the
-      current batch (its result then names the signal); a second one raises at once;
+      current batch (its result then names the signal); a second one raises at once (its note
+      says the run's progress is not saved), unless it comes within :data:`REPEAT_WINDOW` of
+      the first, as the same signal sent twice does;
     - from the end of that training on is held back and recorded in :attr:`held`: a run that has
       finished is never lost to a signal in the moment between its last batch and its files,
       which the caller writes before it reports the signal. A training that raises puts the
@@ -90,6 +102,7 @@ class StopSignals:
         self._mode = "raise"  # "raise", "train" or "hold"
         self._trainer: Trainer | None = None
         self._training: list[int] = []  # signals received while the trainer ran
+        self._first_at = 0.0  # time.monotonic() of the first of them
         self._previous: dict[int, Any] = {}
         self._token: Token[StopSignals | None] | None = None
 
@@ -153,9 +166,14 @@ class StopSignals:
         if self._mode == "raise":
             raise StopSignalInterrupt(signum)
         if self._mode == "train" and self._trainer is not None:
-            if self._training:  # a second one: stop at once
-                raise StopSignalInterrupt(signum)
+            if self._training:  # a second one: stop at once, unless it is the first sent twice
+                if time.monotonic() - self._first_at < REPEAT_WINDOW:
+                    return
+                raise StopSignalInterrupt(
+                    signum, note="stopped at once by a second signal: this run's progress is not saved"
+                )
             self._training.append(signum)
+            self._first_at = time.monotonic()
             self._trainer._stop_for(signum)
             return
         self.held.append(signum)
