@@ -687,6 +687,46 @@ def test_predict_raw_without_preprocessing_checks_its_rows_as_the_ensemble_does(
         predict_raw(ensemble, None, masked)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_predict_raw_makes_the_features_a_block_at_a_time(dtype: str) -> None:
+    """The Fourier features of every row were made at once before the ensemble's blocks: 1.1 KB
+    a row (a million rows of `glassnet predict` took 1.19 GB, ten million would take 11 GB).
+    Now a block at a time: the same numbers to the bit, a fraction of the memory, and a value
+    refused deep in the rows is named by its row in them."""
+    import tracemalloc
+
+    from glassnet.data import Preprocessor
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1.0, 2.0, size=(100_000, 3))
+    config = SMALL.replace(epochs=1, fourier_features=8, hidden=(16,), dtype=dtype)
+    run = train_dataset("own", x[:200], x[:200, 0] * 3.0, config, split=SplitSettings(), log_columns=(1,))
+    ensemble, preprocessor = run.ensemble(), run.preprocessor
+    assert isinstance(preprocessor, Preprocessor) and preprocessor.fourier is not None
+
+    def all_at_once() -> np.ndarray[Any, Any]:
+        output = ensemble.predict(preprocessor.transform_x(x, ensemble.spec.dtype))[:, 0]
+        return preprocessor.inverse_transform_y(output)
+
+    peaks, results = [], []
+    for predict in (all_at_once, lambda: predict_raw(ensemble, preprocessor, x)):
+        tracemalloc.start()
+        try:
+            results.append(predict())
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    assert np.array_equal(results[1], results[0])
+    assert peaks[1] < 0.4 * peaks[0], peaks  # 100,000 rows: 16 MB against 63 MB (float64)
+    bad = x.copy()
+    bad[15_000, 1] = -1.0  # the log column's domain, in the second block
+    with pytest.raises(
+        ValueError, match=r"^column 1 is log-transformed and must be > 0, got -1\.0 at row 15000$"
+    ):
+        predict_raw(ensemble, preprocessor, bad)
+    assert predict_raw(ensemble, preprocessor, np.empty((0, 3))).shape == (0,)
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [

@@ -34,7 +34,7 @@ from glassnet.losses import LOSSES, get_loss
 from glassnet.nn._activations import BOUNDED_OUTPUTS
 from glassnet.train._config import TrainConfig, _choice
 from glassnet.train._engines import REGRESSION_LOSSES
-from glassnet.train._ensemble import Ensemble
+from glassnet.train._ensemble import Ensemble, predict_rows
 from glassnet.train._metrics import classification_metrics, decision_threshold, regression_metrics
 from glassnet.train._trainer import EpochCallback, ResumeState, Trainer, TrainResult, _check_labels
 
@@ -148,8 +148,14 @@ def predict_raw(ensemble: Ensemble, preprocessor: Preprocessor | None, x: npt.Ar
     # naming neither the row's value nor its column
     # (without one, x as given: Ensemble.predict checks it, where np.asarray parsed strings and
     # read the numbers under a mask)
-    features = preprocessor.transform_x(x, ensemble.spec.dtype) if preprocessor is not None else x
-    output = ensemble.predict(features)[:, 0]  # (N,)
+    if preprocessor is None:
+        output = ensemble.predict(x)[:, 0]  # (N,)
+    else:
+        # the features block by block, in the blocks Ensemble.predict runs them in (the same
+        # numbers as all at once): a million rows' Fourier features took 680 MB at once
+        rows = predict_rows(max(ensemble.spec.sizes))
+        blocks = preprocessor.transform_x_blocks(x, ensemble.spec.dtype, rows)
+        output = np.concatenate([np.empty(0), *(ensemble.predict(block)[:, 0] for block in blocks)])
     if preprocessor is not None and preprocessor.scale_y:
         # an output that overflowed (a float32 model far outside its training rows) stays ±inf or
         # NaN, for the caller to name by its row: inverse_transform_y refuses it (σ_y > 0 keeps
