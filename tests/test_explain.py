@@ -905,8 +905,10 @@ def test_a_mismatch_no_kink_explains_is_named_as_a_backward_to_doubt() -> None:
     assert (
         "Not explained by a kink: the finite differences of w₂₂⁽¹⁾, b₂⁽¹⁾, w₁₂⁽²⁾ and b₁⁽²⁾ differ from "
         "the backward pass by more than the tolerance and rounding allow (glassnet.gradcheck calls them "
-        "mismatches), and no step of theirs moves a unit across an activation's kink. The backward pass "
-        "may be wrong there: check the derivatives it uses (each activation's f′, the loss's ∂L/∂ŷ)."
+        "mismatches), and no step of theirs moves a ReLU or LeakyReLU unit across its kink (kinks of other "
+        "activations are not looked for). The backward pass may be wrong there: check the derivatives it "
+        "uses (each activation's f′, the loss's ∂L/∂ŷ); the derivations above use the same derivatives, so "
+        "they agree with it either way. Or the finite differences are unreliable there"
     ) in text, text
     assert not gradcheck(model, MSELoss(), [[0.0, 1.0]], [[0.0]]).ok
     checks = json.loads(e.to_json())["derivation"]["checks"]
@@ -919,18 +921,70 @@ def test_a_mismatch_no_kink_explains_is_named_as_a_backward_to_doubt() -> None:
     assert "the finite difference of b₁⁽²⁾ differs from the backward pass" in one, one
     assert "calls it a mismatch), and no step of it moves" in one
     # BCE's clip: its finite differences mismatch (p = σ(−28) is held at the clip's edge), and
-    # the clip's own note says why, not this one
+    # the clip's own note says why, not this one; of the parameters that reach an output it
+    # does not clip, a mismatch is named still (a sigmoid whose derivative is halved: the clip
+    # of ŷ₁ silenced the note on the parameters of ŷ₂, 0.31 against 0.16)
     clipped = Sequential(Linear(1, 1), Sigmoid())
     clipped[0].weight.data[...], clipped[0].bias.data[...] = -28.0, 0.0
     held = explain(clipped, [1.0], 1.0, loss="bce", check_torch=False)
     assert held.derivation.unexplained_mismatches() and "Clipped" in held.to_text()
     assert "Not explained" not in held.to_text()
     assert "unexplained_mismatches" not in json.loads(held.to_json())["derivation"]["checks"]
+    beside = Sequential(Linear(1, 2), _HalfSigmoid())
+    beside[0].weight.data[...], beside[0].bias.data[...] = [[-28.0], [0.5]], 0.0
+    both = explain(beside, [1.0], [1.0, 0.0], loss="bce", all_params=True, check_torch=False)
+    assert "Clipped" in both.to_text()
+    named = json.loads(both.to_json())["derivation"]["checks"]["unexplained_mismatches"]
+    assert [ref["name"] for ref in named] == ["w21^1", "b2^1"]
     right = Sequential(Linear(2, 2), ReLU(), Linear(2, 1), Tanh(), Linear(1, 1))
     for model in (right, exercise_network()):
         fine = explain(model, [0.5, 1.0], [0.0], loss="mse", all_params=True, check_torch=False)
         assert "Not explained" not in fine.to_text() and "no kink explains" not in fine.to_text()
         assert "unexplained_mismatches" not in json.loads(fine.to_json())["derivation"]["checks"]
+
+
+class _HalfSigmoid(Sigmoid):
+    """σ with a derivative of half σ′: a wrong backward."""
+
+    name = "half_sigmoid"
+
+    def derivative(self, z: np.ndarray) -> np.ndarray:
+        return 0.5 * super().derivative(z)
+
+
+def test_a_mismatch_pytorch_agrees_with_the_backward_on_is_the_finite_differences(torch: Any) -> None:
+    """A correct tanh network, finite differences of ε = 1e-3 (too large for its curvature): the
+    note said the backward pass may be wrong, where PyTorch agreed with it to 1e-17."""
+    model = Sequential(Linear(2, 3), Tanh(), Linear(3, 1))
+    model[0].weight.data[...] = [[-1.91, 0.03], [0.08, -1.0], [-1.57, -2.03]]
+    model[0].bias.data[...] = [-0.45, -0.51, -2.02]
+    model[2].weight.data[...], model[2].bias.data[...] = [[-0.91, 1.0, 0.41]], 1.67
+    e = explain(model, [-2.23, 0.06], [0.5], loss="mse", fd_eps=1e-3, params="w21h", all_params=True)
+    text = " ".join(e.to_text().split())
+    assert (
+        "finite differences 5.0e-06 (finite differences off, PyTorch agreeing with the backward pass" in text
+    )
+    assert "Finite differences off: the finite differences of w₂₁ʰ, w₃₁ʰ and b₂ʰ differ" in text, text
+    assert (
+        "PyTorch's autograd agrees with the backward pass there, so the finite differences are the ones off"
+        in text
+    )
+    assert "may be wrong" not in text
+    named = json.loads(e.to_json())["derivation"]["checks"]["unexplained_mismatches"]
+    assert [(ref["name"], ref["torch_agrees"]) for ref in named] == [
+        ("w21h", True),
+        ("w31h", True),
+        ("b2h", True),
+    ]
+    # without PyTorch nothing tells the two apart: both are named
+    alone = " ".join(
+        explain(model, [-2.23, 0.06], [0.5], loss="mse", fd_eps=1e-3, check_torch=False).to_text().split()
+    )
+    assert (
+        "The backward pass may be wrong there" in alone
+        and "Or the finite differences are unreliable" in alone
+    )
+    assert "PyTorch's autograd, where it can check the network, tells the two apart." in alone
 
 
 def prelu_network() -> Sequential:

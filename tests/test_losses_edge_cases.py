@@ -336,15 +336,25 @@ def test_float32_predictions_keep_a_float64_target_in_float32() -> None:
     )
 
 
-@pytest.mark.parametrize(("rows", "offset"), [(10**6, 0.0), (1_000_003, 1e4), (4097, 1e4)])
-def test_float32_mse_of_many_residuals_keeps_float32s_precision(rows: int, offset: float) -> None:
+@pytest.mark.parametrize(
+    ("rows", "offset", "spread"),
+    [(10**6, 0.0, 1.0), (1_000_003, 1e4, 1.0), (4097, 1e4, 1.0), (10**6, 0.3, 0.0)],
+)
+def test_float32_mse_of_many_residuals_keeps_float32s_precision(
+    rows: int, offset: float, spread: float
+) -> None:
     """Σ r² was one float32 BLAS dot, whose error grows with the count: 2.5e-6 relative for 10⁶
-    residuals, 6.6e-5 for 10⁶ near 1e4 (torch's mse_loss: 2e-8). Now block by block."""
+    residuals, 6.6e-5 for 10⁶ near 1e4, 1.7e-4 for 10⁶ all 0.3 (torch's mse_loss: 1e-7 at
+    most). Now in float64 blocks beyond 4,096; past float32's largest sum, inf as before (the
+    error naming the overflow, as the torch engine's), where float64 blocks alone gave 3.2e34."""
     rng = np.random.default_rng(0)
-    prediction = (offset + rng.normal(size=(rows, 1))).astype(np.float32)
+    prediction = (offset + spread * rng.normal(size=(rows, 1))).astype(np.float32)
     exact = math.fsum((prediction.astype(np.float64) ** 2).ravel().tolist()) / rows
     loss = MSELoss()
     assert loss(prediction, np.zeros((rows, 1), np.float32)) == pytest.approx(exact, rel=1e-7, abs=0)
+    huge = np.full((12_288, 1), 1.8e17, np.float32)  # each square fits float32, their sum does not
+    with pytest.raises(ValueError, match=r"the numbers overflow float32"):
+        loss(huge, np.zeros_like(huge))
 
 
 @pytest.mark.parametrize("make", [LogisticLoss, BCELoss])

@@ -13,7 +13,7 @@ import contextlib
 import copy
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -240,11 +240,15 @@ class Derivation:
     fd_mismatches: frozenset[ParamKey] = frozenset()
     # the dotted names of parameters no Linear holds (``Network.others``), which are not worked out
     other_params: tuple[str, ...] = ()
+    # of ``fd_mismatches``, those whose PyTorch gradient agrees with the backward pass (to
+    # TORCH_AGREES): there the finite differences are the ones off
+    torch_confirmed: frozenset[ParamKey] = frozenset()
 
     def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
         """The parameters whose finite difference is a mismatch that no kink explains (their
-        steps move no unit across one): a backward pass to doubt. Layer by layer, each layer's
-        weights (row by row) before its biases."""
+        steps move no ReLU-type unit across one): a backward pass to doubt, or finite
+        differences (PyTorch tells the two apart: ``torch_confirmed``). Layer by layer, each
+        layer's weights (row by row) before its biases."""
         keys = sorted(
             self.fd_mismatches - self.kink_crossers, key=lambda k: (k[0], k[1] != "weight", k[2], k[3] or 0)
         )
@@ -572,7 +576,27 @@ def derive(
         kink_crossers=crossers,
         fd_mismatches=fd_mismatches,
         other_params=net.others,
+        torch_confirmed=frozenset()
+        if torch_grads is None
+        else frozenset(key for key in fd_mismatches if _torch_agrees(torch_grads, engine, key, net.prefixes)),
     )
+
+
+# PyTorch's gradient "agrees" with the backward pass within this much of the larger of the two:
+# the same float64 arithmetic in another order (1e-16 to 1e-13), far inside what a wrong
+# derivative moves (a factor)
+TORCH_AGREES = 1e-7
+
+
+def _torch_agrees(
+    torch_grads: Mapping[str, Array], engine: Mapping[str, Array], key: ParamKey, prefixes: Sequence[str]
+) -> bool:
+    """Whether PyTorch's gradient of the parameter ``key`` is the backward pass's, to TORCH_AGREES."""
+    layer, kind, row, col = key
+    name = f"{prefixes[layer - 1]}.{kind}"
+    index = (row,) if col is None else (row, col)
+    theirs, ours = float(torch_grads[name][index]), float(engine[name][index])
+    return abs(theirs - ours) <= TORCH_AGREES * max(abs(theirs), abs(ours), 1e-300)
 
 
 def _param_key(layer: int, kind: str, index: tuple[int, ...]) -> ParamKey:

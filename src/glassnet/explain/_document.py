@@ -791,7 +791,13 @@ class Builder:
                         if self.differs_at_kink(fd_worst[1]):
                             text.append(T(" (across an activation's kink: see section 5)"))
                         elif fd_worst[1].ref in self.unexplained_mismatches():
-                            text.append(T(" (a mismatch no kink explains: see section 5)"))
+                            text.append(
+                                T(
+                                    " (finite differences off, PyTorch agreeing with the backward pass: see section 5)"
+                                    if self.confirmed_by_torch(fd_worst[1].ref)
+                                    else " (a mismatch no kink explains: see section 5)"
+                                )
+                            )
                 blocks.append(Para([*text, T(".")]))
         if d.steps:
             blocks.append(
@@ -881,17 +887,28 @@ class Builder:
         """Whether the shown θ − η g = θ′ cancels (see :meth:`cancels`)."""
         return self.cancels(updated, [value, -self.d.learning_rate * grad])
 
-    def clipped_output(self) -> tuple[int, float] | None:
-        """(k, ε) for BCE's first output ŷₖ outside [ε, 1 − ε], which its loss clips; None when
-        none is (or the loss is not BCE). Explain computes in float64, where the interval is
-        symmetric."""
+    def clip_eps(self) -> float | None:
+        """ε of the interval [ε, 1 − ε] BCE's loss clips ŷ to; None for another loss. Explain
+        computes in float64, where the interval is symmetric."""
         rec = self.d.loss
         bounds_for = getattr(rec.loss, "bounds_for", None)
         if rec.name != "bce" or bounds_for is None:
             return None
-        eps = float(bounds_for(rec.prediction.dtype)[0])
-        clipped = (rec.prediction < eps) | (rec.prediction > 1.0 - eps)
-        return (int(np.flatnonzero(clipped)[0]), eps) if clipped.any() else None
+        return float(bounds_for(rec.prediction.dtype)[0])
+
+    def clipped_outputs(self) -> list[int]:
+        """The outputs k whose ŷₖ lies outside BCE's [ε, 1 − ε], which its loss clips; none for
+        another loss."""
+        eps = self.clip_eps()
+        if eps is None:
+            return []
+        prediction = self.d.loss.prediction
+        return [int(k) for k in np.flatnonzero((prediction < eps) | (prediction > 1.0 - eps))]
+
+    def clipped_output(self) -> tuple[int, float] | None:
+        """(k, ε) for the first output BCE's loss clips (:meth:`clipped_outputs`); None for none."""
+        clipped, eps = self.clipped_outputs(), self.clip_eps()
+        return (clipped[0], eps) if clipped and eps is not None else None
 
     def clipped_note(self) -> Inline:
         """Why finite differences read 0 where BCE's ŷ is clipped (:meth:`clipped_output`)."""
@@ -930,8 +947,7 @@ class Builder:
         blocks += [Para(note) for note in self.kink_notes()]
         if self.clipped_output() is not None:
             blocks.append(Para(self.clipped_note()))
-        if self.unexplained_mismatches():
-            blocks.append(Para(self.mismatch_note()))
+        blocks += [Para(note) for note in self.mismatch_notes()]
         rounded = [unit for unit in self.shown_derivatives() if rounded_derivative(*unit)]
         if rounded:
             blocks.append(Para(self.rounding_note(rounded)))
@@ -1012,40 +1028,94 @@ class Builder:
         return key in self.d.fd_mismatches and key in self.d.kink_crossers
 
     def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
-        """The parameters whose finite-difference mismatch neither a kink nor BCE's clip (whose
-        note says why its differences arise) explains: ``Derivation.unexplained_mismatches``."""
-        return () if self.clipped_output() is not None else self.d.unexplained_mismatches()
+        """The parameters whose finite-difference mismatch no kink explains
+        (``Derivation.unexplained_mismatches``), less those BCE's clip does: every parameter that
+        reaches a clipped output (its note says why their differences arise), which is every
+        hidden layer's and the output layer's rows of the clipped outputs."""
+        refs = self.d.unexplained_mismatches()
+        clipped = self.clipped_outputs()
+        if not clipped:
+            return refs
+        depth = self.n.depth
+        return tuple(ref for ref in refs if ref.layer == depth and ref.row not in clipped)
 
-    def mismatch_note(self) -> Inline:
-        """Finite differences off the backward pass with no kink to explain it: doubt the backward."""
+    def confirmed_by_torch(self, ref: ParamRef) -> bool:
+        """Whether PyTorch's gradient of ``ref`` agrees with the backward pass: then a mismatch of
+        the finite differences is theirs."""
+        return (ref.layer, ref.kind, ref.row, ref.col) in self.d.torch_confirmed
+
+    def mismatch_notes(self) -> list[Inline]:
+        """Finite differences off the backward pass with no kink to explain it: one note for those
+        PyTorch confirms the backward pass of (the finite differences are off), one for the rest
+        (the backward pass or the finite differences: nothing here tells which)."""
         refs = self.unexplained_mismatches()
+        confirmed = [ref for ref in refs if self.confirmed_by_torch(ref)]
+        doubted = [ref for ref in refs if not self.confirmed_by_torch(ref)]
+        notes = []
+        if doubted:
+            notes.append(
+                [
+                    T("Not explained by a kink: "),
+                    *self.mismatch_names(doubted),
+                    T(
+                        "The backward pass may be wrong there: check the derivatives it uses (each "
+                        "activation's "
+                    ),
+                    M(f"f{self.s.prime}"),
+                    T(", the loss's "),
+                    M(self.dl(self.post(self.n.depth))),
+                    T(
+                        "); the derivations above use the same derivatives, so they agree with it either way. "
+                        "Or the finite differences are unreliable there: a step ε too large for the loss's "
+                        "curvature, or lost in the rounding of large values inside the network (another ε, "
+                        "fd_eps, moves them)"
+                        + (
+                            "; PyTorch's autograd, where it can check the network, tells the two apart."
+                            if not self.d.torch_available
+                            else "."
+                        )
+                    ),
+                ]
+            )
+        if confirmed:
+            notes.append(
+                [
+                    T("Finite differences off: "),
+                    *self.mismatch_names(confirmed),
+                    T(
+                        "PyTorch's autograd agrees with the backward pass there, so the finite differences "
+                        "are the ones off: a step ε too large for the loss's curvature, or lost in the rounding "
+                        "of large values inside the network (another ε, fd_eps, moves them)."
+                    ),
+                ]
+            )
+        return notes
+
+    def mismatch_names(self, refs: list[ParamRef]) -> Inline:
+        """ "the finite differences of w₂₂⁽¹⁾ and b₂⁽¹⁾ differ from the backward pass by more than …":
+        the parameters (up to MISMATCHES_NAMED, then a count) and what their differences are."""
         shown = refs[:MISMATCHES_NAMED]
-        names: Inline = []
+        one = len(refs) == 1
+        text: Inline = [T("the finite difference" + ("" if one else "s") + " of ")]
         for number, ref in enumerate(shown):
             if number:
                 last = number == len(shown) - 1 and len(refs) == len(shown)
-                names.append(T(" and " if last else ", "))
-            names.append(M(ref.write(self.n, self.s)))
+                text.append(T(" and " if last else ", "))
+            text.append(M(ref.write(self.n, self.s)))
         if len(refs) > len(shown):
-            names.append(T(f" and {len(refs) - len(shown)} more"))
-        one = len(refs) == 1
-        return [
-            T("Not explained by a kink: the finite difference" + ("" if one else "s") + " of "),
-            *names,
+            text.append(T(f" and {len(refs) - len(shown)} more"))
+        text.append(
             T(
                 (" differs" if one else " differ")
                 + " from the backward pass by more than the tolerance and rounding allow (glassnet.gradcheck "
                 + ("calls it a mismatch" if one else "calls them mismatches")
                 + "), and no step of "
                 + ("it" if one else "theirs")
-                + " moves a unit across an activation's kink. The backward pass may be wrong there: check the "
-                "derivatives it uses (each activation's "
-            ),
-            M(f"f{self.s.prime}"),
-            T(", the loss's "),
-            M(self.dl(self.post(self.n.depth))),
-            T("). The derivations above use the same derivatives, so they agree with it either way."),
-        ]
+                + " moves a ReLU or LeakyReLU unit across its kink (kinks of other activations are not looked "
+                "for). "
+            )
+        )
+        return text
 
     def kink_notes(self) -> list[Inline]:
         """Why finite differences may disagree at a ReLU-type kink: one note for the units at

@@ -181,7 +181,10 @@ def derivation_dict(d: Derivation) -> dict[str, Any]:
         result["other_params"] = list(d.other_params)
     mismatches = builder.unexplained_mismatches()
     if mismatches:  # finite differences off the backward pass that no kink (nor BCE's clip) explains
-        result["checks"]["unexplained_mismatches"] = [_ref(ref, d) for ref in mismatches]
+        result["checks"]["unexplained_mismatches"] = [
+            {**_ref(ref, d), "torch_agrees": builder.confirmed_by_torch(ref) if d.torch_available else None}
+            for ref in mismatches
+        ]
     if d.fd_note is not None:
         result["checks"]["finite_difference_skipped"] = d.fd_note
     if not d.torch_available:

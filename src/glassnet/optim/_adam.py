@@ -89,8 +89,8 @@ def adam_update(
         θ ← θ − (η (1 − β₁) / ((1 − β₁ᵗ) c)) · u / (√v̂ + ε / c)
 
     the same number as torch's up to rounding. In float32, where β₁ rounds so far from itself
-    that u ← β₁ u + g would settle m beyond rounding off torch's (β₁ ≥ 0.97; see
-    ``_beta1_rounds_off``), u decays as u − (1 − β₁) u, one pass more, as torch's lerp keeps the
+    that u ← β₁ u + g would settle m beyond rounding off torch's (some β₁ above 0.9375: 0.96,
+    0.99 and 0.999, say, not 0.9 or 0.95; see ``_beta1_rounds_off``), u decays as u − (1 − β₁) u, one pass more, as torch's lerp keeps the
     digits of 1 − β₁. :func:`moments_in_torch_form` converts.
     With amsgrad turned on after the first step, v̂ starts at zero then, so v̂ is the maximum
     of v since then (``torch.optim.Adam`` raises KeyError there).
