@@ -258,6 +258,28 @@ def test_a_previous_runs_file_that_cannot_be_removed_is_named(
     assert "beside residuals_vs_frequency.png of another run, which could not be removed" in message
 
 
+def test_the_state_a_resumed_run_finished_is_named_as_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An immutable checkpoint.npz that the finished run resumed from was named "of another run"."""
+    save_resume(airfoil_run(SMALL, callback=lambda trainer, record: trainer.request_stop()), tmp_path)
+    unlink = Path.unlink
+
+    def immutable(path: Path, missing_ok: bool = False) -> None:
+        if path.name == RESUME_FILE:
+            raise PermissionError(1, "Operation not permitted", str(path))
+        unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", immutable)
+    with pytest.raises(IncompleteRunError) as caught:
+        write_run(airfoil_run(SMALL), tmp_path, plots=False)
+    assert str(caught.value) == (
+        f"{tmp_path} holds the run's model.npz, metrics.json and history.csv, beside checkpoint.npz, the "
+        f"interrupted state this run finished, which could not be removed ({tmp_path / RESUME_FILE}: "
+        "Operation not permitted): remove it by hand"
+    )
+
+
 def test_protocol_of_a_run_without_validation_rows(tmp_path: Path) -> None:
     """moons' default has no validation rows: the protocol said "the model kept is the one
     validated" of a model nothing validated, and, once that was mended, "the one training ended

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import shared_airfoil
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import _demo, _train, main
 from glassnet.train import TrainConfig, Trainer, artifacts
@@ -79,9 +80,11 @@ class _FullStdout(io.StringIO):
     [
         ["explain", "--example", "exercise", "--no-torch"],
         ["evaluate", "MODEL"],
+        ["evaluate", "MODEL", "--json"],
         ["predict", "MODEL", "ROWS"],
+        ["data", "info", "--data", "AIRFOIL"],
     ],
-    ids=["explain", "evaluate", "predict"],
+    ids=["explain", "evaluate", "evaluate-json", "predict", "data-info"],
 )
 def test_a_full_standard_output_is_named(
     argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -90,11 +93,13 @@ def test_a_full_standard_output_is_named(
     out = tmp_path / "run"
     assert main(["train", "moons", *QUICK, "--no-plots", "--out", str(out)]) == 0
     (tmp_path / "rows.csv").write_text("x1,x2\n0.5,0.25\n")
-    given = [{"MODEL": str(out), "ROWS": str(tmp_path / "rows.csv")}.get(arg, arg) for arg in argv]
+    named = {"MODEL": str(out), "ROWS": str(tmp_path / "rows.csv"), "AIRFOIL": str(shared_airfoil())}
+    given = [named.get(arg, arg) for arg in argv]
     capsys.readouterr()
     monkeypatch.setattr(sys, "stdout", _FullStdout())
     assert main(given) == 2
-    assert capsys.readouterr().err == f"glassnet {argv[0]}: error: standard output: No space left on device\n"
+    command = " ".join(argv[:2]) if argv[0] == "data" else argv[0]
+    assert capsys.readouterr().err == f"glassnet {command}: error: standard output: No space left on device\n"
 
 
 def test_a_full_standard_output_after_a_run_says_the_run_is_whole(
@@ -108,6 +113,25 @@ def test_a_full_standard_output_after_a_run_says_the_run_is_whole(
     assert capsys.readouterr().err == (
         f"glassnet train moons: error: standard output: No space left on device; {out} holds the whole run\n"
     )
+    assert sorted(path.name for path in out.iterdir()) == ["history.csv", "metrics.json", "model.npz"]
+
+
+class _LeftReader(io.StringIO):
+    """Standard output whose reader left (`| head`, `| true`): its flush breaks the pipe."""
+
+    def flush(self) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_reader_that_leaves_after_a_run_ends_it_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`glassnet train moons | true` said "error: [Errno 32] Broken pipe; … holds the whole run",
+    exit 2, where every other command ends quietly with 141, as a process SIGPIPE ended."""
+    monkeypatch.setattr(sys, "stdout", _LeftReader())
+    out = tmp_path / "run"
+    assert main(["train", "moons", *QUICK, "--no-plots", "--out", str(out)]) == 141
+    assert capsys.readouterr().err == ""
     assert sorted(path.name for path in out.iterdir()) == ["history.csv", "metrics.json", "model.npz"]
 
 

@@ -137,6 +137,27 @@ def test_sigterm_while_the_files_of_a_forced_run_are_written_leaves_one_whole_ru
     assert (out / "decision_boundary.png").read_bytes() != before
 
 
+def test_a_signal_while_the_writing_fails_is_reported_with_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A SIGTERM held while the run's files were written, then a full disk in the plots: the
+    signal, delivered at the scope's end, replaced the error, and "interrupted by SIGTERM" alone
+    left unsaid that the folder holds part of the run."""
+
+    def terminated_then_full(run: Any, out: Path) -> Any:
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise OSError(27, "File too large", str(out / "loss_curves.png"))
+
+    monkeypatch.setattr(artifacts, "write_plots", terminated_then_full)
+    out = tmp_path / "run"
+    assert main(["train", "moons", *QUICK, "--out", str(out)]) == 143
+    assert capsys.readouterr().err == (
+        f"glassnet train moons: interrupted by SIGTERM; error: {out / 'loss_curves.png'}: File too large; {out} "
+        "holds the run's model.npz, metrics.json and history.csv, written before it, and not the rest\n"
+    )
+    assert names(out) == ["history.csv", "metrics.json", "model.npz"]
+
+
 def test_sigterm_before_training_unwinds_and_takes_the_new_folder_away(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

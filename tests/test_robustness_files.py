@@ -70,6 +70,20 @@ def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path: Pa
     target.chmod(0o4755)
     atomic_write_text(target, "again\n")
     assert (target.stat().st_mode & 0o7777) == 0o755
+    # a read-only or write-only file is replaced, as before: the temporary file is filled while
+    # its owner may write and read it (a 0444 one refused the write, a 0200 one the fsync's
+    # read, for a user other than root), and given the target's permissions after
+    for mode in (0o444, 0o200):
+        target.chmod(mode)
+
+        def fill(temporary: Path) -> None:
+            assert temporary.stat().st_mode & 0o600 == 0o600
+            temporary.write_text("replaced\n")
+
+        atomic_write(target, fill)
+        assert (target.stat().st_mode & 0o7777) == mode
+        target.chmod(0o600)
+        assert target.read_text() == "replaced\n"
 
 
 def _umask() -> int:

@@ -377,6 +377,20 @@ def test_sigterm_stops_the_trainer_as_ctrl_c_does_and_a_second_stops_at_once() -
         assert getattr(stopped.value, "signum", None) == signal.SIGTERM
         assert stopped.value.note == "stopped at once by a second signal: this run's progress is not saved"  # type: ignore[attr-defined]
         assert signal.getsignal(signal.SIGTERM) is reached
+        # another signal at once is no repeat of the first: a scheduler's SIGTERM after a Ctrl-C
+        sent.clear()
+        original_batch = batch
+
+        def ctrl_c_then_sigterm(self: NumpyEngine, start: int, stop: int) -> None:
+            if len(sent) == 6:
+                signal.raise_signal(signal.SIGINT)
+            original_batch(self, start, stop)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(NumpyEngine, "train_batch", ctrl_c_then_sigterm)
+            with pytest.raises(KeyboardInterrupt) as stopped, StopSignals():
+                Trainer(config, x, x[:, 0]).run()
+        assert getattr(stopped.value, "signum", None) == signal.SIGTERM
         # Ctrl-C's message and status are unchanged; request_stop() names no signal
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(

@@ -183,13 +183,13 @@ def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
     os.close(handle)
     temporary = Path(name)
     try:
-        os.chmod(temporary, _mode_for(target))
-        write(temporary)
+        write(temporary)  # at mkstemp's 0600: a target's 0444 or 0200 would refuse the write or the fsync
         descriptor = os.open(temporary, os.O_RDONLY)
         try:
             os.fsync(descriptor)  # the data reaches the disk before the name points at it
         finally:
             os.close(descriptor)
+        os.chmod(temporary, _mode_for(target))  # then the permissions it is to have, as sed -i sets them
     except OSError as error:
         _remove_quietly(temporary)
         _raise_naming_target(error, temporary, target)

@@ -28,8 +28,8 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
 )
 
 
-# A second stop signal this soon after the one that asked a training to stop is that same
-# interruption sent twice (to the process group and forwarded by a parent, as uv does: 0.5 to
+# A second stop signal, the same as the one that asked a training to stop and this soon after
+# it, is that same interruption sent twice (to the process group and forwarded by a parent, as uv does: 0.5 to
 # 2 ms apart), not a second Ctrl-C asking to stop at once
 REPEAT_WINDOW = 0.5  # seconds
 
@@ -87,8 +87,8 @@ class StopSignals:
       instead of killing the process);
     - while a ``Trainer(handle_sigint=True)`` runs inside the scope asks it to stop after the
       current batch (its result then names the signal); a second one raises at once (its note
-      says the run's progress is not saved), unless it comes within :data:`REPEAT_WINDOW` of
-      the first, as the same signal sent twice does;
+      says the run's progress is not saved), unless it is the first signal again within
+      :data:`REPEAT_WINDOW`, as one sent twice (a SIGTERM after a Ctrl-C stops at once);
     - from the end of that training on is held back and recorded in :attr:`held`: a run that has
       finished is never lost to a signal in the moment between its last batch and its files,
       which the caller writes before it reports the signal. A training that raises puts the
@@ -167,7 +167,7 @@ class StopSignals:
             raise StopSignalInterrupt(signum)
         if self._mode == "train" and self._trainer is not None:
             if self._training:  # a second one: stop at once, unless it is the first sent twice
-                if time.monotonic() - self._first_at < REPEAT_WINDOW:
+                if signum == self._training[0] and time.monotonic() - self._first_at < REPEAT_WINDOW:
                     return
                 raise StopSignalInterrupt(
                     signum, note="stopped at once by a second signal: this run's progress is not saved"

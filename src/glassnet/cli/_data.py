@@ -133,19 +133,20 @@ def handle_info(args: argparse.Namespace) -> int:
         dataset = load_airfoil(args.data)
     table_columns = [*zip(dataset.feature_names, FEATURE_UNITS, dataset.X.T, strict=True)]
     table_columns.append((dataset.target_name, TARGET_UNIT, dataset.y))
-    # load_airfoil reads a file, so its dataset names one (a Dataset built in memory names none)
-    print(f"file: {'(none)' if dataset.source is None else path_text(dataset.source, sys.stdout)}")
-    print(f"rows: {len(dataset)}")
-    width = max(len(name) for name, _, _ in table_columns)
-    print(f"{'column':<{width}}  {'unit':<4}  {'mean':>12}  {'min':>12}  {'max':>12}")
-    for name, unit, values in table_columns:
-        mean = column_means(values[:, None])[0]  # a column of 1e308s has a mean, whose sum overflows
-        stats = f"{mean:>12.6g}  {values.min():>12.6g}  {values.max():>12.6g}"
-        print(f"{name:<{width}}  {unit:<4}  {stats}")
-    problems = compare_with_published(np.column_stack([dataset.X, dataset.y]))
-    print(
-        "matches the published data set"
-        if not problems
-        else "differs from the published data: " + "; ".join(problems)
-    )
+    with writing_stdout():
+        # load_airfoil reads a file, so its dataset names one (a Dataset built in memory names none)
+        print(f"file: {'(none)' if dataset.source is None else path_text(dataset.source, sys.stdout)}")
+        print(f"rows: {len(dataset)}")
+        width = max(len(name) for name, _, _ in table_columns)
+        print(f"{'column':<{width}}  {'unit':<4}  {'mean':>12}  {'min':>12}  {'max':>12}")
+        for name, unit, values in table_columns:
+            mean = column_means(values[:, None])[0]  # a column of 1e308s has a mean, whose sum overflows
+            stats = f"{mean:>12.6g}  {values.min():>12.6g}  {values.max():>12.6g}"
+            print(f"{name:<{width}}  {unit:<4}  {stats}")
+        problems = compare_with_published(np.column_stack([dataset.X, dataset.y]))
+        print(
+            "matches the published data set"
+            if not problems
+            else "differs from the published data: " + "; ".join(problems)
+        )
     return 0

@@ -309,7 +309,8 @@ def handle(args: argparse.Namespace) -> int:
         )
     metrics = evaluate(checkpoint, args.data)
     if args.json:
-        print(json_text(metrics))  # valid JSON: a NaN R² or an infinite RMSE is null, as in metrics.json
+        with writing_stdout():
+            print(json_text(metrics))  # valid JSON: a NaN R² or an infinite RMSE is null, as in metrics.json
         return 0
     unit = checkpoint.info.get("target_unit") or ""  # None: no unit
     # a refit model's "train" rows are the training and validation rows it was retrained on

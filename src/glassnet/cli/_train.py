@@ -20,7 +20,13 @@ import numpy as np
 
 from glassnet._checks import count_text, seconds_text, underflows
 from glassnet._files import expand_user, os_error_text
-from glassnet._signals import StopSignals, interrupted_status, interrupted_text, interrupts_held
+from glassnet._signals import (
+    StopSignalInterrupt,
+    StopSignals,
+    interrupted_status,
+    interrupted_text,
+    interrupts_held,
+)
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
 from glassnet.cli._output import path_text, refuse_closed_stdout, write_message, writing_stdout
@@ -761,7 +767,17 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
     # inside StopSignals a signal has been held since the training ended (in its last batch,
     # say): the run is finished, so its files are written first, then the signal is reported
     with interrupts_held() as interrupts:
-        write_run(run, out, plots=not args.no_plots, force=True)  # --out checked, as above
+        try:
+            write_run(run, out, plots=not args.no_plots, force=True)  # --out checked, as above
+        except Exception as error:
+            if not interrupts:
+                raise
+            # a signal held while the writing failed (a full disk): reported with the error, which
+            # its delivery at the scope's end would have replaced, leaving what the folder holds unsaid
+            signum = interrupts[0]
+            interrupts.clear()
+            text = os_error_text(error) if isinstance(error, OSError) else str(error)
+            raise StopSignalInterrupt(signum, note=f"error: {text}") from error
     stopped = list(interrupts)
     interrupts.clear()  # reported below
     try:
@@ -777,6 +793,8 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
                     "holds the whole run",
                     file=sys.stderr,
                 )
+    except BrokenPipeError:  # the reader left (`| head`): main ends quietly, as for the other commands
+        raise
     except OSError as error:  # the report could not be written (a full disk behind > file): the run was
         raise OSError(f"{os_error_text(error)}; {path_text(out, sys.stderr)} holds the whole run") from error
     if stopped:

@@ -352,7 +352,9 @@ def write_run(
         raise
     left = remove_other_run_files(out, written.values(), quiet=True)
     if left:
-        raise IncompleteRunError(left[0][1], out, list(written.values()), left, whole=True)
+        # the state this run was resumed from, finished now, is no other run's
+        own = [path for path, _ in left if path.name == RESUME_FILE and _holds_the_state_of(path, run)]
+        raise IncompleteRunError(left[0][1], out, list(written.values()), left, whole=True, own=own)
     return written
 
 
@@ -360,7 +362,8 @@ class IncompleteRunError(OSError):
     """Writing a run's files failed after some were written: the folder holds those, whole
     (each was written atomically), and not the rest; or, with ``whole``, it holds them all but
     a previous run's file of a run file's name could not be removed beside them. The message
-    says which, and names any file of another run left there (``left``: path and error)."""
+    says which, and names any file left there that should have gone (``left``: path and error;
+    those in ``own`` are the interrupted state this run finished, the others another run's)."""
 
     def __init__(
         self,
@@ -370,6 +373,7 @@ class IncompleteRunError(OSError):
         left: Sequence[tuple[Path, OSError]] = (),
         *,
         whole: bool = False,
+        own: Sequence[Path] = (),
     ) -> None:
         listed = _listed([path.name for path in written])
         if whole:
@@ -377,9 +381,16 @@ class IncompleteRunError(OSError):
         else:
             text = f"{os_error_text(cause)}; {folder} holds the run's {listed}, written before it, and not the rest"
         if left:
-            others = _listed([path.name for path, _ in left])
+            described = _listed(
+                [
+                    f"{path.name}, the interrupted state this run finished"
+                    if path in own
+                    else f"{path.name} of another run"
+                    for path, _ in left
+                ]
+            )
             text += (
-                f", beside {others} of another run, which could not be removed "
+                f", beside {described}, which could not be removed "
                 f"({os_error_text(left[0][1])}): remove {'it' if len(left) == 1 else 'them'} by hand"
             )
         super().__init__(text)
