@@ -659,6 +659,50 @@ def test_sigterm_while_the_demo_writes_its_airfoil_files_finishes_them(
     assert "model.npz" in names(out) and "loss_curves.png" in names(out)
 
 
+def test_a_signal_while_the_demos_writing_fails_is_reported_with_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As for train: the held SIGTERM replaced the error, and the demo said the folder held the
+    airfoil run's files, "all of them", without its plots."""
+    from conftest import shared_airfoil
+    from glassnet.cli import _demo
+    from glassnet.demo import airfoil_section
+
+    monkeypatch.setenv("GLASSNET_DATA", str(shared_airfoil()))
+    monkeypatch.setattr(_demo, "demo_sections", lambda out: iter([airfoil_section(out, epochs=1)]))
+
+    def terminated_then_full(run: Any, out: Path) -> Any:
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise OSError(27, "File too large", str(out / "loss_curves.png"))
+
+    monkeypatch.setattr(artifacts, "write_plots", terminated_then_full)
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 143
+    assert capsys.readouterr().err == (
+        f"glassnet demo: interrupted by SIGTERM; error: {out / 'loss_curves.png'}: File too large; {out} holds "
+        "the run's model.npz, metrics.json and history.csv, written before it, and not the rest\n"
+    )
+
+
+def test_a_second_ctrl_c_while_the_checkpoint_fails_is_reported_with_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An impatient second Ctrl-C while the checkpoint was written, then a full disk: "interrupted"
+    alone, no word that the checkpoint was never saved."""
+
+    def full(run: Any, out: Path, force: bool = False) -> Path:
+        os.kill(os.getpid(), signal.SIGINT)
+        raise OSError(28, "No space left on device", str(Path(out) / "checkpoint.npz"))
+
+    monkeypatch.setattr(artifacts, "save_resume", full)
+    out = tmp_path / "run"
+    signal_in_batch(monkeypatch, signal.SIGINT, 3)
+    assert main(["train", "moons", *QUICK, "--out", str(out)]) == 130
+    assert capsys.readouterr().err == (
+        f"glassnet train moons: interrupted; error: {out / 'checkpoint.npz'}: No space left on device\n"
+    )
+
+
 # --- found by a new user's walk through the CLI (2026-11-28, a later session) ----------------------
 
 

@@ -355,6 +355,13 @@ def test_float32_mse_of_many_residuals_keeps_float32s_precision(
     huge = np.full((12_288, 1), 1.8e17, np.float32)  # each square fits float32, their sum does not
     with pytest.raises(ValueError, match=r"the numbers overflow float32"):
         loss(huge, np.zeros_like(huge))
+    # a NaN stays NaN (the test against the largest number read it as inf: a training that
+    # diverged to NaN said "the loss became inf"), an inf stays inf
+    for bad in (math.nan, math.inf):
+        residuals = np.ones((5_000, 1), np.float32)
+        residuals[-1] = bad
+        value = MSELoss().forward(residuals, np.zeros_like(residuals))
+        assert math.isnan(value) if math.isnan(bad) else value == math.inf, value
 
 
 @pytest.mark.parametrize("make", [LogisticLoss, BCELoss])

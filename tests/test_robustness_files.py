@@ -84,6 +84,15 @@ def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path: Pa
         assert (target.stat().st_mode & 0o7777) == mode
         target.chmod(0o600)
         assert target.read_text() == "replaced\n"
+    # root replacing another user's private file leaves it theirs (it became root's, unreadable to them)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.chown(target, 65534, 65534)
+        atomic_write_text(target, "theirs\n")
+        assert (target.stat().st_uid, target.stat().st_gid, target.stat().st_mode & 0o777) == (
+            65534,
+            65534,
+            0o600,
+        )
 
 
 def _umask() -> int:

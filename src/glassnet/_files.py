@@ -112,8 +112,9 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
 
     ``write`` receives the temporary file's path (it exists, empty) and must write the
     whole content there (e.g. ``figure.savefig(temporary, format="png")``: give the format
-    explicitly, the temporary name ends in ``.tmp``). The file gets the permissions a new
-    file would (0666 less the umask). Returns ``path`` as a Path.
+    explicitly, the temporary name ends in ``.tmp``). The file gets the permissions and owner
+    of the file it replaces, or those a new file would have (0666 less the umask). Returns
+    ``path`` as a Path.
 
     Raises FileNotFoundError when the folder does not exist, IsADirectoryError when ``path``
     is a folder or a name ending in a separator, and ValueError when it is a symbolic link, a
@@ -189,7 +190,7 @@ def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
             os.fsync(descriptor)  # the data reaches the disk before the name points at it
         finally:
             os.close(descriptor)
-        os.chmod(temporary, _mode_for(target))  # then the permissions it is to have, as sed -i sets them
+        _take_over(temporary, target)  # then the permissions (and owner) it is to have, as sed -i sets them
     except OSError as error:
         _remove_quietly(temporary)
         _raise_naming_target(error, temporary, target)
@@ -199,15 +200,22 @@ def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
     return temporary
 
 
-def _mode_for(target: Path) -> int:
-    """The permissions of a file written at ``target``: those of the file it replaces (a private
-    file replaced with --force stays private, as ``sed -i`` keeps them), else a new file's
-    (0666 less the umask; mkstemp's 0600 would hide it from others). Without set-id bits."""
+def _take_over(temporary: Path, target: Path) -> None:
+    """Give ``temporary`` the permissions of a file written at ``target``: those of the file it
+    replaces (a private file replaced with --force stays private), and its owner and group where
+    the process may set them (root replacing another user's file, which that user could no
+    longer read), as ``sed -i`` keeps them; else a new file's (0666 less the umask; mkstemp's
+    0600 would hide it from others). Without set-id bits."""
     try:
         existing = target.stat()
     except OSError:  # none there (or none we may stat): a new file
-        return 0o666 & ~_umask()
-    return stat.S_IMODE(existing.st_mode) & 0o777
+        os.chmod(temporary, 0o666 & ~_umask())
+        return
+    mine = temporary.stat()
+    if (existing.st_uid, existing.st_gid) != (mine.st_uid, mine.st_gid):
+        with contextlib.suppress(OSError):  # another's owner only root may give; a group of one's own, anyone
+            os.chown(temporary, existing.st_uid, existing.st_gid)
+    os.chmod(temporary, stat.S_IMODE(existing.st_mode) & 0o777)  # after chown, which may clear set-id bits
 
 
 def _raise_naming_target(error: OSError, temporary: Path, target: Path) -> NoReturn:

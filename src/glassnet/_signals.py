@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
+from glassnet._files import os_error_text
+
 if TYPE_CHECKING:
     from glassnet.train._trainer import Trainer, TrainResult
 
@@ -235,7 +237,9 @@ def interrupts_held() -> Iterator[list[int]]:
     Inside a :class:`StopSignals` scope the scope holds them, and the
     list is its :attr:`StopSignals.held`: the signals held since its
     training ended too; the caller clears the list once it has reported them (a signal left
-    in it reaches its handler when the scope ends). Outside a scope (a program calling the
+    in it reaches its handler when the scope ends). An error the block raises while a signal
+    is held is raised as that signal's :class:`StopSignalInterrupt`, the error's text its
+    ``note`` ("error: …"), so that neither is lost. Outside a scope (a program calling the
     library) only Ctrl-C is held, as a Trainer catches only Ctrl-C there: SIGTERM and SIGHUP
     are the program's. Outside the main thread nothing is changed and the list stays empty;
     a signal the process ignores (SIGINT in a background job, SIGHUP under ``nohup``) stays
@@ -244,7 +248,17 @@ def interrupts_held() -> Iterator[list[int]]:
     scope = active_stop_signals()
     if scope is not None:
         with scope.holding() as held:
-            yield held
+            try:
+                yield held
+            except Exception as error:
+                if not held:
+                    raise
+                # the writing failed (a full disk) while a signal was held: delivered at the
+                # scope's end, the signal would replace the error, and with it what the files are
+                signum = held[0]
+                held.clear()  # reported here, not delivered again
+                text = os_error_text(error) if isinstance(error, OSError) else str(error)
+                raise StopSignalInterrupt(signum, note=f"error: {text}") from error
         return
     received: list[int] = []
     previous = catch_sigint(lambda caught, frame: received.append(caught))

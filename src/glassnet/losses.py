@@ -390,7 +390,7 @@ def sum_of_squares(flat: Array) -> float:
     for start in range(0, flat.size, SQUARES_BLOCK):
         block = flat[start : start + SQUARES_BLOCK].astype(np.float64, copy=False)
         total += float(np.vdot(block, block))
-    return total if total <= float(np.finfo(flat.dtype).max) else math.inf
+    return math.inf if total > float(np.finfo(flat.dtype).max) else total  # NaN stays NaN
 
 
 class MSELoss(Loss):

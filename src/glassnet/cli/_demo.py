@@ -73,8 +73,10 @@ def handle(args: argparse.Namespace) -> int:
         return interrupted_status(stop.signum)
     except KeyboardInterrupt as stop:  # before any file was written: say what --out holds
         _remove(made)
-        signum = getattr(stop, "signum", None)
-        print(f"glassnet demo: {interrupted_text(signum)}{_left_behind(out)}", file=sys.stderr)
+        signum, note = getattr(stop, "signum", None), getattr(stop, "note", None)
+        # a note: the writing failed while the signal was held, and says what the folder holds
+        said = f"; {note}" if note else _left_behind(out)
+        print(f"glassnet demo: {interrupted_text(signum)}{said}", file=sys.stderr)
         return interrupted_status(signum)
     finally:
         _remove(made)

@@ -21,7 +21,6 @@ import numpy as np
 from glassnet._checks import count_text, seconds_text, underflows
 from glassnet._files import expand_user, os_error_text
 from glassnet._signals import (
-    StopSignalInterrupt,
     StopSignals,
     interrupted_status,
     interrupted_text,
@@ -766,18 +765,8 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
         return interrupted_status(result.stop_signal)
     # inside StopSignals a signal has been held since the training ended (in its last batch,
     # say): the run is finished, so its files are written first, then the signal is reported
-    with interrupts_held() as interrupts:
-        try:
-            write_run(run, out, plots=not args.no_plots, force=True)  # --out checked, as above
-        except Exception as error:
-            if not interrupts:
-                raise
-            # a signal held while the writing failed (a full disk): reported with the error, which
-            # its delivery at the scope's end would have replaced, leaving what the folder holds unsaid
-            signum = interrupts[0]
-            interrupts.clear()
-            text = os_error_text(error) if isinstance(error, OSError) else str(error)
-            raise StopSignalInterrupt(signum, note=f"error: {text}") from error
+    with interrupts_held() as interrupts:  # an error meanwhile is raised with the signal, as its note
+        write_run(run, out, plots=not args.no_plots, force=True)  # --out checked, as above
     stopped = list(interrupts)
     interrupts.clear()  # reported below
     try:

@@ -577,26 +577,37 @@ def derive(
         fd_mismatches=fd_mismatches,
         other_params=net.others,
         torch_confirmed=frozenset()
-        if torch_grads is None
-        else frozenset(key for key in fd_mismatches if _torch_agrees(torch_grads, engine, key, net.prefixes)),
+        if torch_grads is None or numeric is None
+        else frozenset(
+            key for key in fd_mismatches if _torch_agrees(torch_grads, engine, numeric, key, net.prefixes)
+        ),
     )
 
 
-# PyTorch's gradient "agrees" with the backward pass within this much of the larger of the two:
-# the same float64 arithmetic in another order (1e-16 to 1e-13), far inside what a wrong
-# derivative moves (a factor)
+# PyTorch's gradient "agrees" with the backward pass within this much of the larger of the two
+# (the same float64 arithmetic in another order: 1e-16 to 1e-13, far inside what a wrong
+# derivative moves, a factor), or within TORCH_SIDES of the finite difference's own distance
+# from it (a gradient near 0, where a rounding of ŷ is a large part of it: PyTorch 1e-17 off
+# the backward pass, the finite difference 7e-8)
 TORCH_AGREES = 1e-7
+TORCH_SIDES = 1e-3
 
 
 def _torch_agrees(
-    torch_grads: Mapping[str, Array], engine: Mapping[str, Array], key: ParamKey, prefixes: Sequence[str]
+    torch_grads: Mapping[str, Array],
+    engine: Mapping[str, Array],
+    numeric: Mapping[str, Array],
+    key: ParamKey,
+    prefixes: Sequence[str],
 ) -> bool:
-    """Whether PyTorch's gradient of the parameter ``key`` is the backward pass's, to TORCH_AGREES."""
+    """Whether PyTorch's gradient of the parameter ``key`` sides with the backward pass against the
+    finite difference: within TORCH_AGREES of it, or TORCH_SIDES of the finite difference's gap."""
     layer, kind, row, col = key
     name = f"{prefixes[layer - 1]}.{kind}"
     index = (row,) if col is None else (row, col)
     theirs, ours = float(torch_grads[name][index]), float(engine[name][index])
-    return abs(theirs - ours) <= TORCH_AGREES * max(abs(theirs), abs(ours), 1e-300)
+    gap = abs(float(numeric[name][index]) - ours)
+    return abs(theirs - ours) <= max(TORCH_AGREES * max(abs(theirs), abs(ours)), TORCH_SIDES * gap)
 
 
 def _param_key(layer: int, kind: str, index: tuple[int, ...]) -> ParamKey:

@@ -911,9 +911,15 @@ class Builder:
         return (clipped[0], eps) if clipped and eps is not None else None
 
     def clipped_note(self) -> Inline:
-        """Why finite differences read 0 where BCE's ŷ is clipped (:meth:`clipped_output`)."""
-        k, _ = self.clipped_output() or (0, 0.0)
-        at = self.post(self.n.depth, *(() if self.n.outputs == 1 else (k + 1,)))
+        """Why finite differences read 0 where BCE's ŷ is clipped: every clipped output named
+        (:meth:`clipped_outputs`; the first alone left the others' differences unexplained)."""
+        clipped = self.clipped_outputs()
+        outputs: Inline = []
+        for number, k in enumerate(clipped):
+            if number:
+                outputs.append(T(" and " if number == len(clipped) - 1 else ", "))
+            at = self.post(self.n.depth, *(() if self.n.outputs == 1 else (k + 1,)))
+            outputs.append(M(f"{at} = {self.s.num(float(self.d.loss.prediction[k]))}"))
         checks = (
             "the backward pass (and the PyTorch check, of glassnet's loss) gives"
             if self.d.torch_available
@@ -927,9 +933,10 @@ class Builder:
         )
         return [
             T("Clipped: "),
-            M(f"{at} = {self.s.num(float(self.d.loss.prediction[k]))}"),
+            *outputs,
             T(
-                " lies outside the interval where BCE's loss is computed as written (section 2): beyond it "
+                f" {'lies' if len(clipped) == 1 else 'lie'} outside the interval where BCE's loss is computed "
+                "as written (section 2): beyond it "
                 f"the loss is held at its value at the edge{flat} while {checks} the derivative of the "
                 "formula at the clipped value, as glassnet's BCE does."
             ),
@@ -1111,8 +1118,8 @@ class Builder:
                 + ("calls it a mismatch" if one else "calls them mismatches")
                 + "), and no step of "
                 + ("it" if one else "theirs")
-                + " moves a ReLU or LeakyReLU unit across its kink (kinks of other activations are not looked "
-                "for). "
+                + " moves a ReLU or LeakyReLU unit across its kink (kinks of activations of one's own are not "
+                "looked for). "
             )
         )
         return text
