@@ -427,7 +427,9 @@ class MSELoss(Loss):
         if target.shape != prediction.shape:  # not broadcast: see Loss.forward
             self._refuse_shapes(prediction, target)
         residual = prediction - target
-        total = sum_of_squares(residual.ravel())
+        flat = residual.ravel()
+        # sum_of_squares, its one-dot case written out: a call fewer in a training step
+        total = float(np.vdot(flat, flat)) if flat.size <= SQUARES_BLOCK else sum_of_squares(flat)
         self._residual = residual
         return total / residual.size if self.reduction == "mean" else total
 
