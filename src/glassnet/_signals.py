@@ -31,8 +31,8 @@ STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
 
 
 # A second stop signal, the same as the one that asked a training to stop and this soon after
-# it, is that same interruption sent twice (to the process group and forwarded by a parent, as uv does: 0.5 to
-# 2 ms apart), not a second Ctrl-C asking to stop at once
+# it, is that same interruption sent twice (to the process group and forwarded by a parent, as
+# uv does: 0.5 to 2 ms apart), not a second Ctrl-C asking to stop at once
 REPEAT_WINDOW = 0.5  # seconds
 
 
@@ -79,7 +79,8 @@ _STOP_SIGNALS_SCOPE: ContextVar[StopSignals | None] = ContextVar("glassnet_stop_
 
 
 class StopSignals:
-    """The stop signals (:data:`STOP_SIGNALS`) of a command that trains, then writes what it trained.
+    """The stop signals (:data:`STOP_SIGNALS`) of a command: of every one, and, nested in it, of one
+    that trains, then writes what it trained (``glassnet train``, ``glassnet demo``).
 
     As a context manager in the main thread it catches every stop signal that reaches Python
     (:func:`catchable_stop_signals`) and puts the previous handlers back on exit. A signal

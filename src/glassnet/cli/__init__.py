@@ -314,8 +314,9 @@ def out_of_memory(error: BaseException) -> bool:
 
 def _interrupted(stop: KeyboardInterrupt, command: str | None = None) -> int:
     """Say so, naming the command once it is known, and return 128 + the signal's number, as a
-    shell reports a process the signal ended: 130 for Ctrl-C, 143 for a SIGTERM that a command
-    caught (``train``, ``demo``)."""
+    shell reports a process the signal ended: 130 for Ctrl-C, 143 for a SIGTERM (every command
+    catches it, in a scope of stop signals); a ``note`` the stop carries follows ("this run's
+    progress is not saved", or the error a held signal met)."""
     signum = getattr(stop, "signum", None)
     if signum is None:  # Ctrl-C before the commands' scope of stop signals was entered
         text, status = "interrupted", 128 + int(signal.SIGINT)

@@ -20,12 +20,7 @@ import numpy as np
 
 from glassnet._checks import count_text, seconds_text, underflows
 from glassnet._files import expand_user, os_error_text
-from glassnet._signals import (
-    StopSignals,
-    interrupted_status,
-    interrupted_text,
-    interrupts_held,
-)
+from glassnet._signals import StopSignals, interrupted_status, interrupted_text, interrupts_held
 from glassnet.checkpoint import Checkpoint
 from glassnet.cli._evaluate import members_text, metrics_lines
 from glassnet.cli._output import path_text, refuse_closed_stdout, write_message, writing_stdout
