@@ -156,6 +156,18 @@ def test_a_signal_while_the_writing_fails_is_reported_with_the_error(
         "holds the run's model.npz, metrics.json and history.csv, written before it, and not the rest\n"
     )
     assert names(out) == ["history.csv", "metrics.json", "model.npz"]
+    # the error's text on one line, as every message (a line break in it made two)
+
+    def terminated_then_refused(run: Any, out: Path) -> Any:
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise ValueError("cannot plot: weird\nline")
+
+    monkeypatch.setattr(artifacts, "write_plots", terminated_then_refused)
+    assert main(["train", "moons", *QUICK, "--out", str(out), "--force"]) == 143
+    assert (
+        capsys.readouterr().err
+        == "glassnet train moons: interrupted by SIGTERM; error: cannot plot: weird\\nline\n"
+    )
 
 
 def test_sigterm_before_training_unwinds_and_takes_the_new_folder_away(

@@ -19,7 +19,7 @@ import pytest
 from conftest import require_torch
 from glassnet import gradcheck
 from glassnet.exercise import exercise_input, exercise_network
-from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss, get_loss
+from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss, get_loss, sum_of_squares
 from glassnet.nn import Sequential, Sigmoid, Tanh
 from glassnet.spec import MLPSpec
 
@@ -355,6 +355,9 @@ def test_float32_mse_of_many_residuals_keeps_float32s_precision(
     huge = np.full((12_288, 1), 1.8e17, np.float32)  # each square fits float32, their sum does not
     with pytest.raises(ValueError, match=r"the numbers overflow float32"):
         loss(huge, np.zeros_like(huge))
+    # integers: summed in float64 (past one block np.finfo refused them, and an int64 dot wraps)
+    assert sum_of_squares(np.full(10, 2**32, np.int64)) == 10.0 * 2.0**64
+    assert sum_of_squares(np.arange(5_000)) == float(sum(i * i for i in range(5_000)))
     # a NaN stays NaN (the test against the largest number read it as inf: a training that
     # diverged to NaN said "the loss became inf"), an inf stays inf
     for bad in (math.nan, math.inf):

@@ -84,15 +84,24 @@ def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path: Pa
         assert (target.stat().st_mode & 0o7777) == mode
         target.chmod(0o600)
         assert target.read_text() == "replaced\n"
-    # root replacing another user's private file leaves it theirs (it became root's, unreadable to them)
+    # root replacing another user's private file leaves it theirs (it became root's, unreadable to them);
+    # a user who may not give a file away keeps at least its group (all or nothing, it kept neither)
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         os.chown(target, 65534, 65534)
         atomic_write_text(target, "theirs\n")
-        assert (target.stat().st_uid, target.stat().st_gid, target.stat().st_mode & 0o777) == (
-            65534,
-            65534,
-            0o600,
-        )
+        kept = target.stat()
+        assert (kept.st_uid, kept.st_gid, kept.st_mode & 0o777) == (65534, 65534, 0o600)
+        chown = os.chown
+
+        def not_root(path: Any, uid: int, gid: int) -> None:
+            if uid != -1:
+                raise PermissionError(1, "Operation not permitted", str(path))
+            chown(path, uid, gid)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(os, "chown", not_root)
+            atomic_write_text(target, "group\n")
+        assert (target.stat().st_uid, target.stat().st_gid) == (0, 65534)
 
 
 def _umask() -> int:

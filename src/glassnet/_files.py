@@ -213,8 +213,11 @@ def _take_over(temporary: Path, target: Path) -> None:
         return
     mine = temporary.stat()
     if (existing.st_uid, existing.st_gid) != (mine.st_uid, mine.st_gid):
-        with contextlib.suppress(OSError):  # another's owner only root may give; a group of one's own, anyone
+        try:
             os.chown(temporary, existing.st_uid, existing.st_gid)
+        except OSError:  # another's owner only root may give; a group of one's own, anyone
+            with contextlib.suppress(OSError):
+                os.chown(temporary, -1, existing.st_gid)
     os.chmod(temporary, stat.S_IMODE(existing.st_mode) & 0o777)  # after chown, which may clear set-id bits
 
 

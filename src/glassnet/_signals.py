@@ -259,7 +259,7 @@ def interrupts_held() -> Iterator[list[int]]:
                 signum = held[0]
                 held.clear()  # reported here, not delivered again
                 text = os_error_text(error) if isinstance(error, OSError) else str(error)
-                raise StopSignalInterrupt(signum, note=f"error: {text}") from error
+                raise StopSignalInterrupt(signum, note=f"error: {text or type(error).__name__}") from error
         return
     received: list[int] = []
     previous = catch_sigint(lambda caught, frame: received.append(caught))

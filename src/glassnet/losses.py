@@ -384,6 +384,8 @@ def sum_of_squares(flat: Array) -> float:
     inf, without a warning, where the sum passes the dtype's largest number, as a dot in that
     dtype overflows (and torch's float32 loss).
     """
+    if flat.dtype.kind != "f":  # integers: a dot in int64 wraps around past 3e9 each
+        flat = flat.astype(np.float64)
     if flat.size <= SQUARES_BLOCK:
         return float(np.vdot(flat, flat))
     total = 0.0

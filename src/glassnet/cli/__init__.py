@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 from glassnet import __version__
 from glassnet._files import os_error_text
 from glassnet._signals import StopSignals, interrupted_status, interrupted_text
-from glassnet.cli._output import write_message
+from glassnet.cli._output import one_line, write_message
 
 # The commands' modules (and what they import: the training code, torch's bridge) are imported
 # by build_parser, inside main's handling of Ctrl-C: imported here, with this module, they took
@@ -44,13 +44,6 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from glassnet.torch_bridge import TorchMissingError
 
     return (ValueError, TypeError, OSError, TorchMissingError)
-
-
-def one_line(message: str) -> str:
-    """``message`` with line breaks and other control characters escaped (``\\n``), so it stays one line."""
-    if message.isprintable():
-        return message
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -323,8 +316,8 @@ def _interrupted(stop: KeyboardInterrupt, command: str | None = None) -> int:
     else:  # a stop signal the scope caught
         text, status = interrupted_text(signum), interrupted_status(signum)
     note = getattr(stop, "note", None)
-    if note:
-        text += f"; {note}"
+    if note:  # on one line, as every message: an error's text may hold a line break (a folder's name)
+        text += f"; {one_line(note)}"
     with contextlib.suppress(OSError):  # a SIGHUP's terminal may be gone
         print(f"glassnet{'' if command is None else ' ' + command}: {text}", file=sys.stderr)
     return status

@@ -10,7 +10,7 @@ from typing import Any
 
 from glassnet._files import LOCK_NAME, folder_lock, missing_folders
 from glassnet._signals import StopSignals, interrupted_status, interrupted_text
-from glassnet.cli._output import refuse_closed_stdout, write_message, writing_stdout
+from glassnet.cli._output import one_line, refuse_closed_stdout, write_message, writing_stdout
 from glassnet.cli._train import out_folder
 from glassnet.demo import InterruptedAfterWriting, demo_sections
 from glassnet.train.artifacts import refuse_unmakeable_folder
@@ -75,7 +75,7 @@ def handle(args: argparse.Namespace) -> int:
         _remove(made)
         signum, note = getattr(stop, "signum", None), getattr(stop, "note", None)
         # a note: the writing failed while the signal was held, and says what the folder holds
-        said = f"; {note}" if note else _left_behind(out)
+        said = f"; {one_line(note)}" if note else _left_behind(out)
         print(f"glassnet demo: {interrupted_text(signum)}{said}", file=sys.stderr)
         return interrupted_status(signum)
     finally:

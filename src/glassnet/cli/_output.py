@@ -41,6 +41,13 @@ def path_text(path: str | os.PathLike[str], stream: Any) -> str:
     return text if shell_word(text) is not None else raw_name(text)
 
 
+def one_line(message: str) -> str:
+    """``message`` with line breaks and other control characters escaped (``\\n``), so it stays one line."""
+    if message.isprintable():
+        return message
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+
+
 @contextlib.contextmanager
 def writing_stdout() -> Iterator[None]:
     """Write a command's report to standard output in the block, flushed at its end, and name the
