@@ -358,6 +358,8 @@ def test_float32_mse_of_many_residuals_keeps_float32s_precision(
     # integers: summed in float64 (past one block np.finfo refused them, and an int64 dot wraps)
     assert sum_of_squares(np.full(10, 2**32, np.int64)) == 10.0 * 2.0**64
     assert sum_of_squares(np.arange(5_000)) == float(sum(i * i for i in range(5_000)))
+    with pytest.raises(TypeError):  # complex: refused as before, not read without its imaginary part
+        sum_of_squares(np.array([1 + 2j, 3 - 1j]))
     # a NaN stays NaN (the test against the largest number read it as inf: a training that
     # diverged to NaN said "the loss became inf"), an inf stays inf
     for bad in (math.nan, math.inf):

@@ -384,8 +384,10 @@ def sum_of_squares(flat: Array) -> float:
     inf, without a warning, where the sum passes the dtype's largest number, as a dot in that
     dtype overflows (and torch's float32 loss).
     """
-    if flat.dtype.kind != "f":  # integers: a dot in int64 wraps around past 3e9 each
+    if flat.dtype.kind in "biu":  # integers: a dot in int64 wraps around past 3e9 each
         flat = flat.astype(np.float64)
+    elif flat.dtype.kind != "f":  # complex: the blocks' float64 copies would drop the imaginary parts
+        raise TypeError(f"sum_of_squares takes real numbers, got an array of {flat.dtype}")
     if flat.size <= SQUARES_BLOCK:
         return float(np.vdot(flat, flat))
     total = 0.0
