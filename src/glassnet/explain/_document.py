@@ -86,6 +86,11 @@ ELEMENT_LIMIT = 8  # write f(z) element by element up to this many units
 PATH_SHOW_LIMIT = 4  # write the path sum out up to this many paths
 SUM_SHOW_LIMIT = 4  # write L = ℓ₁ + … + ℓ_K out term by term up to this many outputs
 MISMATCHES_NAMED = 6  # name up to this many parameters whose finite differences mismatch, then count
+# why finite differences may be off where the backward pass is right (the mismatch notes)
+FD_UNRELIABLE = (
+    "a step ε too large for the loss's curvature, or lost in the rounding of large values inside the "
+    "network (another ε, fd_eps, moves them)"
+)
 LOSS_ROW_WIDTH = 76  # one ℓₖ = … = … row per line up to this many characters (text spelling)
 ELL = Sym("ℓ")  # the loss of one output
 
@@ -914,12 +919,12 @@ class Builder:
         """Why finite differences read 0 where BCE's ŷ is clipped: every clipped output named
         (:meth:`clipped_outputs`; the first alone left the others' differences unexplained)."""
         clipped = self.clipped_outputs()
-        outputs: Inline = []
-        for number, k in enumerate(clipped):
-            if number:
-                outputs.append(T(" and " if number == len(clipped) - 1 else ", "))
+
+        def output(k: int) -> Inline:  # ŷₖ = its value (ŷ alone for one output)
             at = self.post(self.n.depth, *(() if self.n.outputs == 1 else (k + 1,)))
-            outputs.append(M(f"{at} = {self.s.num(float(self.d.loss.prediction[k]))}"))
+            return [M(f"{at} = {self.s.num(float(self.d.loss.prediction[k]))}")]
+
+        outputs = _and_joined([output(k) for k in clipped])
         checks = (
             "the backward pass (and the PyTorch check, of glassnet's loss) gives"
             if self.d.torch_available
@@ -1031,8 +1036,7 @@ class Builder:
         tolerance and what rounding leaves in it) for a parameter whose steps move a unit at (or
         near) a kink across it (``Derivation.kink_crossers``). A large difference there is no
         error (the kink notes say why); elsewhere it is rounding, or a difference to look into."""
-        key = (row.ref.layer, row.ref.kind, row.ref.row, row.ref.col)
-        return key in self.d.fd_mismatches and key in self.d.kink_crossers
+        return row.ref.key in self.d.fd_mismatches and row.ref.key in self.d.kink_crossers
 
     def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
         """The parameters whose finite-difference mismatch no kink explains
@@ -1049,7 +1053,7 @@ class Builder:
     def confirmed_by_torch(self, ref: ParamRef) -> bool:
         """Whether PyTorch's gradient of ``ref`` agrees with the backward pass: then a mismatch of
         the finite differences is theirs."""
-        return (ref.layer, ref.kind, ref.row, ref.col) in self.d.torch_confirmed
+        return ref.key in self.d.torch_confirmed
 
     def mismatch_notes(self) -> list[Inline]:
         """Finite differences off the backward pass with no kink to explain it: one note for those
@@ -1073,9 +1077,7 @@ class Builder:
                     M(self.dl(self.post(self.n.depth))),
                     T(
                         "); the derivations above use the same derivatives, so they agree with it either way. "
-                        "Or the finite differences are unreliable there: a step ε too large for the loss's "
-                        "curvature, or lost in the rounding of large values inside the network (another ε, "
-                        "fd_eps, moves them)"
+                        f"Or the finite differences are unreliable there: {FD_UNRELIABLE}"
                         + (
                             "; PyTorch's autograd, where it can check the network, tells the two apart."
                             if not self.d.torch_available
@@ -1091,8 +1093,7 @@ class Builder:
                     *self.mismatch_names(confirmed),
                     T(
                         "PyTorch's autograd agrees with the backward pass there, so the finite differences "
-                        "are the ones off: a step ε too large for the loss's curvature, or lost in the rounding "
-                        "of large values inside the network (another ε, fd_eps, moves them)."
+                        f"are the ones off: {FD_UNRELIABLE}."
                     ),
                 ]
             )
@@ -1101,16 +1102,11 @@ class Builder:
     def mismatch_names(self, refs: list[ParamRef]) -> Inline:
         """ "the finite differences of w₂₂⁽¹⁾ and b₂⁽¹⁾ differ from the backward pass by more than …":
         the parameters (up to MISMATCHES_NAMED, then a count) and what their differences are."""
-        shown = refs[:MISMATCHES_NAMED]
+        names: list[Inline] = [[M(ref.write(self.n, self.s))] for ref in refs[:MISMATCHES_NAMED]]
+        if len(refs) > MISMATCHES_NAMED:
+            names.append([T(f"{len(refs) - MISMATCHES_NAMED} more")])
         one = len(refs) == 1
-        text: Inline = [T("the finite difference" + ("" if one else "s") + " of ")]
-        for number, ref in enumerate(shown):
-            if number:
-                last = number == len(shown) - 1 and len(refs) == len(shown)
-                text.append(T(" and " if last else ", "))
-            text.append(M(ref.write(self.n, self.s)))
-        if len(refs) > len(shown):
-            text.append(T(f" and {len(refs) - len(shown)} more"))
+        text: Inline = [T("the finite difference" + ("" if one else "s") + " of "), *_and_joined(names)]
         text.append(
             T(
                 (" differs" if one else " differ")
@@ -1248,6 +1244,16 @@ class Builder:
                 f"gradient through {'this unit' if one else 'these units'} carries the same relative error."
             ),
         ]
+
+
+def _and_joined(items: list[Inline]) -> Inline:
+    """The pieces as a list in words: a, b and c (a alone; nothing for none)."""
+    joined: Inline = []
+    for number, item in enumerate(items):
+        if number:
+            joined.append(T(" and " if number == len(items) - 1 else ", "))
+        joined += item
+    return joined
 
 
 def _letters(number: int) -> str:

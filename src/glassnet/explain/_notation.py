@@ -126,6 +126,11 @@ class ParamRef:
     prefix: str
 
     @property
+    def key(self) -> tuple[int, str, int, int | None]:
+        """(layer, kind, row, col), as ``Derivation``'s sets of parameters name it (its ParamKey)."""
+        return (self.layer, self.kind, self.row, self.col)
+
+    @property
     def dotted(self) -> str:
         if self.kind == "weight":
             return f"{self.prefix}.weight[{self.row},{self.col}]"

@@ -525,9 +525,8 @@ def refuse_replacing(
         and not (run is not None and name == RESUME_FILE and _holds_the_state_of(out / name, run))
     ]
     if found:
-        listed = found[0] if len(found) == 1 else f"{', '.join(found[:-1])} and {found[-1]}"
         raise FileExistsError(
-            f"{out} holds {listed}, of another run or of your own, which {caller} would replace or remove "
+            f"{out} holds {_listed(found)}, of another run or of your own, which {caller} would replace or remove "
             f"so that the folder holds one run: {remedy}"
         )
 
