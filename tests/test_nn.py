@@ -13,6 +13,7 @@ import pytest
 from glassnet import gradcheck, optim
 from glassnet.losses import LogisticLoss, MSELoss
 from glassnet.nn import (
+    ACTIVATIONS,
     MLP,
     Activation,
     Identity,
@@ -291,6 +292,49 @@ def test_an_optimizer_built_after_astype_steps_the_converted_model() -> None:
     opt.step()
     assert model[0].weight.data.dtype == np.float32
     np.testing.assert_allclose(model[0].weight.data, before - np.float32(0.1), rtol=1e-6)
+
+
+def test_astype_refuses_a_value_past_the_dtypes_range_and_changes_nothing() -> None:
+    # a weight of 1e39 became inf in float32 with NumPy's RuntimeWarning only (torch's .float()
+    # says nothing), and the layers converted before it stayed converted
+    model = MLP([3, 4, 2], rng=np.random.default_rng(12))
+    model[2].weight.data[1, 2] = -1e39
+    model[2].bias.data[0] = np.nan  # NaN is not outside the range: converted as it is
+    with pytest.raises(
+        ValueError,
+        match=r"^MLP\.astype\(float32\): parameter '2\.weight' holds -1e\+39 at index \(1, 2\), "
+        r"outside the range of float32 \(largest 3\.4e\+38\)$",
+    ):
+        model.astype(np.float32)
+    assert all(p.data.dtype == np.float64 for p in model.parameters())
+    model[2].weight.data[1, 2] = 3.4e38
+    assert np.isnan(model.astype(np.float32)[2].bias.data[0])
+
+
+def _float32_layer_and_input(name: str) -> tuple[Module, np.ndarray]:
+    rng = np.random.default_rng(13)
+    layer: Module = (
+        Linear(3, 3, rng=rng)
+        if name == "linear"
+        else MLP([3, 4, 3], rng=rng)
+        if name == "mlp"
+        else ACTIVATIONS[name]()
+    ).astype(np.float32)
+    return layer, rng.normal(size=(5, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", ["linear", "mlp", *ACTIVATIONS])
+def test_a_float64_dl_dy_of_a_float32_layer_gives_a_float32_dl_dx(name: str) -> None:
+    # dL/dX came back float64 (NumPy's promotion in G W or G ⊙ f′), and so did every dL/dX before
+    # it; torch casts a gradient to its tensor's dtype, and so does glassnet now, first
+    layer, x = _float32_layer_and_input(name)
+    grad = np.random.default_rng(14).normal(size=(5, 3))
+    layer(x)
+    expected = layer.backward(grad.astype(np.float32))
+    layer(x)
+    got = layer.backward(grad)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_use_arrays_refuses_data_and_grad_of_different_shapes() -> None:

@@ -28,9 +28,9 @@ def stable_softplus(z: Array) -> Array:
 
 
 def _as_it_is(grad_out: Any, kept: Array) -> bool:
-    """Whether a backward takes dL/dy as it is: a float ndarray of the shape of ``kept`` (what its
-    forward kept). Anything else goes through ``Activation._checked``."""
-    return type(grad_out) is np.ndarray and grad_out.shape == kept.shape and grad_out.dtype.kind == "f"
+    """Whether a backward takes dL/dy as it is: an ndarray of the shape and dtype of ``kept``
+    (what its forward kept). Anything else goes through ``Activation._checked``."""
+    return type(grad_out) is np.ndarray and grad_out.shape == kept.shape and grad_out.dtype is kept.dtype
 
 
 class Activation(Module):
@@ -81,7 +81,10 @@ class Activation(Module):
             )
         if isinstance(grad_out, np.ma.MaskedArray) and grad_out.dtype.kind in "biuf":  # real numbers
             return grad_out, kept
-        return as_float_array(grad_out, name=f"{type(self).__name__}.backward's dL/dy", finite=False), kept
+        # in the dtype of the input, as torch casts a gradient to its tensor's: a float64 dL/dy of
+        # a float32 layer would make every dL/dx before it float64
+        name = f"{type(self).__name__}.backward's dL/dy"
+        return as_float_array(grad_out, name=name, dtype=kept.dtype, finite=False), kept
 
 
 class Identity(Activation):

@@ -126,7 +126,7 @@ class Linear(Module):
         """Add dL/dW = Gᵀ X and dL/db = Σₙ G to the gradients; return dL/dX = G W."""
         # a nested list, say, or an ndarray subclass (np.matrix, whose * is a matrix product in
         # the activation before: silently wrong gradients)
-        if type(grad_out) is not np.ndarray or grad_out.dtype.char not in "fd":
+        if type(grad_out) is not np.ndarray or grad_out.dtype is not self.weight.data.dtype:
             grad_out = self._grad_array(grad_out)
         self._add_param_grads(grad_out)  # refuses a dL/dY of the wrong shape
         grad_in: Array = grad_out.dot(self.weight.data)  # (N, in)
@@ -143,11 +143,13 @@ class Linear(Module):
         # with its own backward runs it for backward_params: Module.__init_subclass__)
         if self._x is None:
             raise RuntimeError("Linear.backward called before forward")
-        # A float32 or float64 array is taken as it is; anything else through _grad_array, which
-        # casts lists, integers and float16 (whose Σₙ G summed in float16 overflowed) and refuses
-        # complex numbers or strings before a gradient is written (a complex one was written
-        # without its imaginary part, then the bias's failed).
-        if type(grad_out) is not np.ndarray or grad_out.dtype.char not in "fd":
+        # An array of the layer's dtype is taken as it is; anything else through _grad_array, which
+        # casts lists, integers, float16 (whose Σₙ G summed in float16 overflowed) and the other
+        # float dtype (a float64 dL/dY of a float32 layer made its dL/dX float64, where torch
+        # casts a gradient to its tensor's dtype), and refuses complex numbers or strings before
+        # a gradient is written (a complex one was written without its imaginary part, then the
+        # bias's failed).
+        if type(grad_out) is not np.ndarray or grad_out.dtype is not self.weight.data.dtype:
             grad_out = self._grad_array(grad_out)
         if grad_out.ndim != 2:  # a number: Gᵀ X of N rows has the weight's shape when N = out
             self._refuse_grad_shape(grad_out)

@@ -150,11 +150,22 @@ class Module:
         one built before holds views of the old arrays and refuses to step. A parameter already
         of ``dtype`` keeps its arrays, as torch's ``.double()`` of a float64 model changes
         nothing, and an optimizer built before still steps it.
+
+        ValueError, and no parameter changed, when a finite value lies outside ``dtype``'s
+        range (a weight of 1e39 would become inf in float32, where torch's ``.float()`` makes it
+        so without a word).
         """
         resolved = as_dtype(dtype)
-        for parameter in self.parameters():
-            if parameter.data.dtype != resolved:
-                parameter.cast(resolved)  # the gradient pending zeros, if it was
+        changing = [(name, p) for name, p in self.named_parameters() if p.data.dtype != resolved]
+        for name, parameter in changing:  # every one checked before any is converted
+            as_float_array(
+                parameter.data,
+                name=f"{type(self).__name__}.astype({resolved}): parameter {name!r}",
+                dtype=resolved,
+                finite=False,
+            )
+        for _, parameter in changing:
+            parameter.cast(resolved)  # the gradient pending zeros, if it was
         return self
 
     # -- modes -------------------------------------------------------------------------
