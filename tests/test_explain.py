@@ -952,6 +952,46 @@ class _HalfSigmoid(Sigmoid):
         return 0.5 * super().derivative(z)
 
 
+def test_a_wrong_hidden_derivative_under_a_clipped_output_is_named() -> None:
+    """ŷ₁ = σ(−28.5) is clipped by BCE, ŷ₂ = σ(0.32) is not, and the hidden tanh's derivative is
+    doubled. The clip excused every hidden parameter, since each reaches ŷ₁: the wrong f′ went
+    unnamed. Now a mismatch is the clip's only where the finite differences agree with the clipped
+    loss's own derivative (∂L/∂ŷ₁ = 0): the output row of ŷ₁, and with a right tanh every row."""
+    from glassnet.nn import Activation
+
+    class DoubledTanh(Activation):
+        name = "doubled_tanh"
+
+        def function(self, z: np.ndarray) -> np.ndarray:
+            return np.tanh(z)
+
+        def derivative(self, z: np.ndarray) -> np.ndarray:
+            return 2.0 * (1.0 - np.tanh(z) ** 2)
+
+    def network(activation: Activation) -> Sequential:
+        model = Sequential(Linear(1, 2), activation, Linear(2, 2), Sigmoid())
+        model[0].weight.data[...], model[0].bias.data[...] = [[0.5], [-0.3]], 0.0
+        model[2].weight.data[...], model[2].bias.data[...] = [[-60.0, -60.0], [1.0, 0.5]], [-18.25, 0.0]
+        return model
+
+    wrong = explain(network(DoubledTanh()), [1.0], [1.0, 0.0], loss="bce", all_params=True, check_torch=False)
+    assert wrong.derivation.clipped_outputs == (0,)
+    assert wrong.derivation.clip_explained == {(2, "weight", 0, 0), (2, "weight", 0, 1), (2, "bias", 0, None)}
+    named = json.loads(wrong.to_json())["derivation"]["checks"]["unexplained_mismatches"]
+    assert [ref["name"] for ref in named] == ["w11h", "w21h", "b1h", "b2h"]
+    text = " ".join(wrong.to_text().split())
+    assert (
+        "Clipped: " in text
+        and "Not explained by a kink: the finite differences of w₁₁ʰ, w₂₁ʰ, b₁ʰ and b₂ʰ" in text
+    )
+    right = explain(network(Tanh()), [1.0], [1.0, 0.0], loss="bce", all_params=True, check_torch=False)
+    assert (
+        right.derivation.fd_mismatches and right.derivation.clip_explained == right.derivation.fd_mismatches
+    )
+    assert "Clipped: " in right.to_text() and "Not explained" not in right.to_text()
+    assert "unexplained_mismatches" not in json.loads(right.to_json())["derivation"]["checks"]
+
+
 def test_a_mismatch_pytorch_agrees_with_the_backward_on_is_the_finite_differences(torch: Any) -> None:
     """A correct tanh network, finite differences of ε = 1e-3 (too large for its curvature): the
     note said the backward pass may be wrong, where PyTorch agreed with it to 1e-17."""

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from glassnet._checks import Array, as_float_array
 from glassnet._gradcheck import GradcheckReport, StepBelowRounding, gradcheck
@@ -243,6 +244,12 @@ class Derivation:
     # of ``fd_mismatches``, those whose PyTorch gradient agrees with the backward pass (to
     # TORCH_AGREES): there the finite differences are the ones off
     torch_confirmed: frozenset[ParamKey] = frozenset()
+    # the outputs k whose ŷₖ lies outside the interval BCE's loss clips ŷ to (none for another loss)
+    clipped_outputs: tuple[int, ...] = ()
+    # of ``fd_mismatches``, those the clip explains: their finite differences agree with the
+    # derivative of the clipped loss, the backward pass taken with ∂L/∂ŷₖ = 0 at the clipped outputs
+    # (see _ClipHeld)
+    clip_explained: frozenset[ParamKey] = frozenset()
 
     def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
         """The parameters whose finite difference is a mismatch that no kink explains (their
@@ -487,10 +494,15 @@ def derive(
     numeric: dict[str, Array] | None = None
     fd_note = None
     fd_mismatches: frozenset[ParamKey] = frozenset()
+    clipped = _clipped_outputs(loss, prediction[0])
+    clip_explained: frozenset[ParamKey] = frozenset()
     try:
         numeric_report = gradcheck(net.model, loss, x[None, :], y[None, :], eps=fd_eps)
         numeric = {c.name: c.numeric for c in numeric_report.comparisons}
         fd_mismatches = _mismatched(numeric_report, net.prefixes)
+        if clipped and fd_mismatches:
+            held = gradcheck(net.model, _ClipHeld(loss, clipped), x[None, :], y[None, :], eps=fd_eps)
+            clip_explained = fd_mismatches - _mismatched(held, net.prefixes)
     except StepBelowRounding as error:  # a weight so large that θ ± ε is θ
         fd_note = f"a step of ε = {fd_eps:g} is below a weight's rounding ({error})"
     except ValueError as error:  # e.g. BCE at ŷ = 1: ŷ + ε is no probability
@@ -581,7 +593,46 @@ def derive(
         else frozenset(
             key for key in fd_mismatches if _torch_agrees(torch_grads, engine, numeric, key, net.prefixes)
         ),
+        clipped_outputs=clipped,
+        clip_explained=clip_explained,
     )
+
+
+def _clipped_outputs(loss: Loss, prediction: Array) -> tuple[int, ...]:
+    """The outputs k whose ŷₖ (``prediction`` (K,)) lies outside the interval BCE's loss clips
+    probabilities to (``BCELoss.bounds_for``); none for another loss."""
+    bounds_for = getattr(loss, "bounds_for", None)
+    if loss.name != "bce" or bounds_for is None:
+        return ()
+    low, high = bounds_for(prediction.dtype)
+    return tuple(int(k) for k in np.flatnonzero((prediction < low) | (prediction > high)))
+
+
+class _ClipHeld(Loss):
+    """BCE as its clip holds it, for a second gradcheck: the value of ``loss``, and its ∂L/∂ŷ with
+    0 at the clipped ``outputs``, the derivative of the clipped loss there, which is what the
+    finite differences measure (glassnet's BCE backward takes the formula at the clipped value
+    instead, so every parameter that reaches a clipped output mismatches). A mismatch that this
+    check no longer shows is the clip's; one it still shows is not (a wrong f′ in a hidden layer
+    under a clipped output went unnamed).
+
+    Shapes: ŷ and y (1, K), as gradcheck passes one example.
+    """
+
+    name = "bce"
+
+    def __init__(self, loss: Loss, outputs: Sequence[int]) -> None:
+        super().__init__(loss.reduction)
+        self.inner = loss
+        self.outputs = list(outputs)
+
+    def __call__(self, prediction: npt.ArrayLike, target: npt.ArrayLike) -> float:
+        return self.inner(prediction, target)
+
+    def backward(self) -> Array:
+        grad = self.inner.backward().copy()
+        grad[:, self.outputs] = 0.0
+        return grad
 
 
 # PyTorch's gradient "agrees" with the backward pass within this much of the larger of the two

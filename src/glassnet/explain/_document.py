@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from glassnet._checks import Array
 from glassnet.explain._derivation import (
     ROUNDED_BELOW,
@@ -903,12 +901,8 @@ class Builder:
 
     def clipped_outputs(self) -> list[int]:
         """The outputs k whose ŷₖ lies outside BCE's [ε, 1 − ε], which its loss clips; none for
-        another loss."""
-        eps = self.clip_eps()
-        if eps is None:
-            return []
-        prediction = self.d.loss.prediction
-        return [int(k) for k in np.flatnonzero((prediction < eps) | (prediction > 1.0 - eps))]
+        another loss (``Derivation.clipped_outputs``)."""
+        return list(self.d.clipped_outputs)
 
     def clipped_output(self) -> tuple[int, float] | None:
         """(k, ε) for the first output BCE's loss clips (:meth:`clipped_outputs`); None for none."""
@@ -1040,15 +1034,11 @@ class Builder:
 
     def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
         """The parameters whose finite-difference mismatch no kink explains
-        (``Derivation.unexplained_mismatches``), less those BCE's clip does: every parameter that
-        reaches a clipped output (its note says why their differences arise), which is every
-        hidden layer's and the output layer's rows of the clipped outputs."""
-        refs = self.d.unexplained_mismatches()
-        clipped = self.clipped_outputs()
-        if not clipped:
-            return refs
-        depth = self.n.depth
-        return tuple(ref for ref in refs if ref.layer == depth and ref.row not in clipped)
+        (``Derivation.unexplained_mismatches``), less those BCE's clip does (its note says why
+        their differences arise): those whose finite differences agree with the clipped loss's
+        own derivative (``Derivation.clip_explained``). Not every parameter that reaches a
+        clipped output: a wrong derivative in a hidden layer under one went unnamed."""
+        return tuple(ref for ref in self.d.unexplained_mismatches() if ref.key not in self.d.clip_explained)
 
     def confirmed_by_torch(self, ref: ParamRef) -> bool:
         """Whether PyTorch's gradient of ``ref`` agrees with the backward pass: then a mismatch of
