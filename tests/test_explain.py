@@ -23,7 +23,18 @@ from glassnet.explain import explain, explain_exercise, explain_spec
 from glassnet.explain._derivation import _finite_loss
 from glassnet.explain._symbols import LatexStyle, Style
 from glassnet.losses import HalfSquaredError, LogisticLoss, MSELoss
-from glassnet.nn import ACTIVATIONS, MLP, LeakyReLU, Linear, ReLU, Sequential, Sigmoid, Tanh, stable_sigmoid
+from glassnet.nn import (
+    ACTIVATIONS,
+    MLP,
+    Activation,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Tanh,
+    stable_sigmoid,
+)
 from glassnet.nn._activations import BOUNDED_OUTPUTS
 
 
@@ -856,21 +867,22 @@ def test_a_kink_is_named_where_its_large_difference_is_shown() -> None:
     assert "see section 5" not in " ".join(below.to_text().split())
 
 
+class DoubledTanh(Activation):
+    """tanh with a derivative twice tanh′: a wrong backward."""
+
+    name = "doubled_tanh"
+
+    def function(self, z: np.ndarray) -> np.ndarray:
+        return np.tanh(z)
+
+    def derivative(self, z: np.ndarray) -> np.ndarray:
+        return 2.0 * (1.0 - np.tanh(z) ** 2)
+
+
 def doubled_tanh_network() -> Sequential:
     """x (2,) → Linear → ReLU → Linear → tanh with a derivative twice tanh′ (a wrong backward) →
     Linear → ŷ. At x = (0, 1): z⁽¹⁾ = (0, 1), unit 1 at ReLU's kink; the parameters of layers 1
     and 2 that reach ŷ through the tanh read their gradients through its f′, twice over."""
-    from glassnet.nn import Activation
-
-    class DoubledTanh(Activation):
-        name = "doubled_tanh"
-
-        def function(self, z: np.ndarray) -> np.ndarray:
-            return np.tanh(z)
-
-        def derivative(self, z: np.ndarray) -> np.ndarray:
-            return 2.0 * (1.0 - np.tanh(z) ** 2)
-
     model = Sequential(Linear(2, 2), ReLU(), Linear(2, 1), DoubledTanh(), Linear(1, 1))
     model[0].weight.data[...], model[0].bias.data[...] = [[1.0, 0.0], [1.0, 1.0]], 0.0
     model[2].weight.data[...], model[2].bias.data[...] = [[1e-3, 1.0]], 0.0
@@ -957,16 +969,6 @@ def test_a_wrong_hidden_derivative_under_a_clipped_output_is_named() -> None:
     doubled. The clip excused every hidden parameter, since each reaches ŷ₁: the wrong f′ went
     unnamed. Now a mismatch is the clip's only where the finite differences agree with the clipped
     loss's own derivative (∂L/∂ŷ₁ = 0): the output row of ŷ₁, and with a right tanh every row."""
-    from glassnet.nn import Activation
-
-    class DoubledTanh(Activation):
-        name = "doubled_tanh"
-
-        def function(self, z: np.ndarray) -> np.ndarray:
-            return np.tanh(z)
-
-        def derivative(self, z: np.ndarray) -> np.ndarray:
-            return 2.0 * (1.0 - np.tanh(z) ** 2)
 
     def network(activation: Activation) -> Sequential:
         model = Sequential(Linear(1, 2), activation, Linear(2, 2), Sigmoid())
@@ -1055,7 +1057,7 @@ def test_every_output_bces_clip_holds_is_named() -> None:
 def prelu_network() -> Sequential:
     """Linear(2, 3) → a PReLU-like activation holding its slope as a Parameter (``1.neg_slope``,
     0.25), whose backward adds dL/dα = Σ dL/dy · min(z, 0) → Linear(3, 1)."""
-    from glassnet.nn import Activation, Parameter
+    from glassnet.nn import Parameter
 
     class PReLU(Activation):
         name = "prelu"
