@@ -246,3 +246,36 @@ def test_the_torch_engine_leaves_a_second_moment_that_zero_would_not_replace() -
     # ε = 1e-300: the step is about u / √v̂, so a subnormal v̂ is a number it uses (as in glassnet's Adam)
     _, torch_engine = _engines_with_dead_units(optimizer="adam", eps=1e-300)
     assert torch_engine._flushed == ("exp_avg",)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "eps"), [("float32", 1e-44), ("float32", 3e-45), ("float64", 5e-323), ("float64", 1e-323)]
+)
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_an_eps_whose_scaled_form_rounds_to_zero_leaves_a_zero_gradient_as_torch(
+    dtype: str, eps: float, name: str
+) -> None:
+    # ε √(1 − β₂ᵗ) rounded to 0 in the first steps (ε below 4e-44 in float32, 8e-323 in
+    # float64): a gradient still 0 gave 0/0 and a NaN weight, where torch's ε gives 0 and the
+    # weight stays (the Trainer then said the run diverged, and blamed the learning rate)
+    ours = Parameter(np.array([1.0, 2.0], dtype=dtype))
+    theirs = torch.nn.Parameter(torch.tensor([1.0, 2.0], dtype=getattr(torch, dtype)))
+    opt, reference = (
+        getattr(optim, name)([ours], lr=0.1, eps=eps),
+        getattr(torch.optim, name)([theirs], lr=0.1, eps=eps),
+    )
+    for _ in range(3):
+        ours.grad, theirs.grad = np.array([0.0, 0.5]), torch.tensor([0.0, 0.5], dtype=theirs.dtype)
+        opt.step()
+        reference.step()
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+
+
+def test_a_float32_configuration_refuses_an_eps_float32_rounds_to_zero() -> None:
+    # both engines then divided 0 by 0 for a gradient still 0 (torch adds ε in float32)
+    from glassnet.train import TrainConfig
+
+    with pytest.raises(ValueError, match=r"^eps must be at least 1\.4e-45 in float32, .* got 7e-46$"):
+        TrainConfig(dtype="float32", eps=7e-46)
+    assert TrainConfig(dtype="float32", eps=1e-45).eps == 1e-45
+    assert TrainConfig(dtype="float64", eps=7e-46).eps == 7e-46

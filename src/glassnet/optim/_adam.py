@@ -183,10 +183,28 @@ def _adam_step(
 
     c = 1.0 / math.sqrt(1.0 - beta2**step)
     np.sqrt(v, out=scratch)
-    scratch += eps / c
+    added = eps / c  # ε √(1 − β₂ᵗ): torch's ε on √v̂, in the scale of √v
+    if added < SMALLEST_FLOAT32 and eps > 0:  # rare: an ε below 5e-44 (see _smallest_addend)
+        added = _smallest_addend(added, scratch.dtype)
+    scratch += added
     np.divide(u, scratch, out=scratch)
     scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**step) * c)
     param -= scratch
+
+
+SMALLEST_FLOAT32 = float(np.finfo(np.float32).smallest_subnormal)  # 1.4e-45
+
+
+def _smallest_addend(added: float, dtype: np.dtype[Any]) -> float:
+    """ε √(1 − β₂ᵗ) raised to ``dtype``'s smallest positive number where it would round to 0 there.
+
+    torch adds ε to √v̂; the scaled update adds ε √(1 − β₂ᵗ) to √v, which for an ε below about
+    4e-44 (float32; 8e-323 in float64) and β₂ = 0.999 rounds to 0 in the first steps: a
+    gradient still 0 (a dead unit, a constant input column) then gave 0/0, NaN weights, where
+    torch's ε > 0 gives 0. The smallest positive number keeps that 0 and moves nothing else: it
+    is far below any √v it is added to."""
+    smallest = float(np.finfo(dtype).smallest_subnormal)
+    return smallest if float(np.asarray(added, dtype=dtype)) == 0.0 else added
 
 
 @functools.lru_cache(maxsize=64)  # bounded: a schedule of β₁ sees a new value every step

@@ -130,7 +130,8 @@ class TrainConfig:
         lr: Peak learning rate η₀, which the schedule scales. Default 1e-3. ``--lr``.
         beta1: Adam's β₁ (adam and adamw). Default 0.9.
         beta2: Adam's β₂ (adam and adamw). Default 0.999.
-        eps: Adam's ε > 0 (adam and adamw). Default 1e-8.
+        eps: Adam's ε > 0 (adam and adamw), at least 1.4e-45 in float32 (a smaller one rounds to 0
+            there). Default 1e-8.
         momentum: SGD's momentum μ (optimizer="sgd" only). Default 0.9. ``--momentum``.
         weight_decay: λ, on every weight and bias: an L2 term λθ in the gradient for sgd and
             adam, decoupled θ ← θ(1 − ηλ) for adamw. Default 0.01 (the airfoil recipe: the
@@ -258,6 +259,11 @@ class TrainConfig:
             )
         for name, bounds in FIELD_BOUNDS.items():
             (_integer if bounds.integer else _number)(getattr(self, name), name, bounds)
+        if self.dtype == "float32" and np.float32(self.eps) == 0:  # what the torch engine adds then
+            raise ValueError(
+                f"eps must be at least {float(np.finfo(np.float32).smallest_subnormal):.2g} in float32, where a "
+                f"smaller one rounds to 0 (0/0 for a gradient still 0), got {self.eps:g}"
+            )
         if self.fourier_sigma is not None:
             sigma = fourier_sigma(self.fourier_sigma, "fourier_sigma", each=_sigma_value, per="input")
             object.__setattr__(self, "fourier_sigma", sigma)
