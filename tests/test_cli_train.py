@@ -1216,6 +1216,41 @@ def test_a_step_schedule_that_never_steps_is_noted(
 
 
 @pytest.mark.parametrize(
+    ("options", "note"),
+    [
+        (
+            ["--patience", "4"],
+            "the earliest stop would come after epoch 5; give --patience at most 3 (the best",
+        ),
+        (
+            ["--patience", "9", "--no-restore-best"],
+            "after epoch 10; give --patience at most 3 (the last epoch",
+        ),
+        (["--patience", "3"], None),  # it may stop after epoch 4
+        (["--patience", "4", "--refit"], None),  # it cuts the final pass to the best epoch
+    ],
+)
+def test_a_patience_that_cannot_stop_a_run_without_refit_is_noted(
+    options: list[str], note: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--no-refit with --patience 4 in a run of 5 epochs gave the metrics of --patience 0, unsaid (a
+    review of impossible settings): epoch 1 is the first best, so no stop comes before the end."""
+    refit = "--refit" in options
+    given = [option for option in options if option != "--refit"] + ([] if refit else ["--no-refit"])
+    capsys.readouterr()
+    command = ["train", "moons", "--samples", "60", "--val-fraction", "0.2", "--epochs", "5", *given]
+    assert main([*command, "--quiet", "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    if note is None:
+        assert "note:" not in err
+    else:
+        assert err.startswith(
+            f"glassnet train moons: note: --patience {given[1]} cannot stop the run of 5 epochs early: "
+        )
+        assert note in err
+
+
+@pytest.mark.parametrize(
     ("options", "noted"),
     [
         (["--schedule", "cosine", "--warmup-epochs", "5", "--min-lr-factor", "0.5"], "--schedule, --warmup-epochs, --min-lr-factor"),

@@ -239,6 +239,13 @@ def test_load_spec_errors(tmp_path: Path) -> None:
         load_spec(tmp_path / "missing.json")
     with pytest.raises(IsADirectoryError, match=r"^spec '.*' is a folder; expected a JSON file$"):
         load_spec(tmp_path)  # it said "not found"
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model.npz").write_bytes(b"PK\x03\x04")
+    with pytest.raises(
+        IsADirectoryError, match=r"^spec '.*run' is a training run's folder; explain reads a network spec"
+    ):
+        load_spec(run)  # "is a folder" alone, where its model.npz was named as a zip archive
     broken = tmp_path / "broken.json"
     broken.write_text('{"layers": [', encoding="utf-8")
     with pytest.raises(ValueError, match=r"broken\.json: not valid JSON: .* line 1"):

@@ -371,3 +371,9 @@ def test_the_members_activations_are_named_only_where_they_differ() -> None:
     assert members_text(("tanh", "tanh"), "model", (2, 3, 1)) == "2 model(s)"
     assert members_text(("relu", "tanh", "relu"), "member", (2, 3, 1)) == "3 member(s) (relu, tanh, relu)"
     assert members_text(("relu", "tanh"), "member", (2, 1)) == "2 member(s)"
+    # beyond eight members, how many take each (50 names made a line of 290 characters, 1000 of 6000)
+    eight = ("relu", "tanh") * 4
+    assert members_text(eight, "model", (2, 3, 1)) == f"8 model(s) ({', '.join(eight)})"
+    assert members_text(("relu", "tanh", "sigmoid") * 17, "model", (2, 3, 1)) == (
+        "51 model(s) (17 relu, 17 tanh, 17 sigmoid)"
+    )

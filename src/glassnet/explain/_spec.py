@@ -318,6 +318,11 @@ def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = Non
     """Read and check a JSON spec file (see the module docstring and docs/explain.md)."""
     file = given_path(path, "spec")
     if file.is_dir():
+        if any((file / name).is_file() for name in ("model.npz", "checkpoint.npz")):  # a likely mistake
+            raise IsADirectoryError(
+                f"spec {str(file)!r} is a training run's folder; explain reads a network spec, a JSON file "
+                "such as examples/exercise.json (docs/explain.md), not a trained model"
+            )
         raise IsADirectoryError(f"spec {str(file)!r} is a folder; expected a JSON file")
     if not file.exists():
         raise FileNotFoundError(f"spec file {str(file)!r} not found{dash_hint(file)}")
