@@ -1220,6 +1220,21 @@ def test_a_first_line_that_numbers_the_columns_is_a_header_with_a_warning(first:
     np.testing.assert_array_equal(table.values, [[4.5, 6, 7], [8, 9, 10]])
 
 
+def test_data_warnings_name_the_callers_line(tmp_path: Path) -> None:
+    """The warning of a header that numbers the columns named glassnet's own call to the table
+    reader (stacklevel=2 inside a helper; a review of Jupyter use), where the other data warning
+    named the user's line: both name the line that called load_airfoil now."""
+    published = shared_airfoil().read_text(encoding="utf-8").splitlines()
+    numbered, short = tmp_path / "numbered.csv", tmp_path / "short.csv"
+    numbered.write_text("\n".join(["0,1,2,3,4,5", *published[1:]]) + "\n", encoding="utf-8")
+    short.write_text("\n".join(published[:200]) + "\n", encoding="utf-8")
+    for path in (numbered, short):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            load_airfoil(path)
+        assert [(Path(w.filename).name, w.category) for w in caught] == [(Path(__file__).name, DataWarning)]
+
+
 @pytest.mark.parametrize("text", ["1,2,3\n", "0,1,2", "1,2,3\n\n# no rows after it\n"])
 def test_a_lone_line_that_counts_the_columns_is_a_row(text: str) -> None:
     """With no rows after it, a counting line is read as the row it is: taken as pandas' header,

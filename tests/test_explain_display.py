@@ -226,3 +226,38 @@ def test_a_long_row_breaks_before_an_operator() -> None:
     assert operator_at_end == []
     assert "                   + (-0.47168)" in lines
     assert max(len(line) for line in lines) <= 80
+
+
+IPYTHON_FIGURE = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.core.pylabtools import select_figure_formats
+from glassnet.explain import explain_exercise
+
+shell = InteractiveShell.instance()  # what get_ipython() returns, as in a kernel
+if sys.argv[1] != "none":
+    select_figure_formats(shell, {sys.argv[1]})  # the user's %config InlineBackend.figure_formats
+shown = shell.display_formatter.format(explain_exercise().figure())[0]
+print(",".join(sorted(shown)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("chosen", "shown"), [("none", "image/png,text/plain"), ("svg", "image/svg+xml,text/plain")]
+)
+def test_a_notebook_cell_ending_in_figure_shows_the_image(chosen: str, shown: str) -> None:
+    """In a fresh kernel the figure showed as the text "<Figure size 1110x670 with 1 Axes>": the
+    inline backend displays figures once pyplot has made one, and glassnet draws without pyplot
+    (a review of Jupyter use). A format the user chose stays the one shown."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", IPYTHON_FIGURE, chosen],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == shown

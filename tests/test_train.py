@@ -273,9 +273,14 @@ def assert_resume_is_exact(
     x, y, xv, yv, _ = airfoil
     straight = Trainer(config, x, y, xv, yv).run()
     handler = signal.getsignal(signal.SIGINT)  # Python's, or SIG_IGN in a job started in the background
-    with monkeypatch.context() as patch:
+    # said in a warning, naming the caller's line: a notebook's Interrupt ended its cell as a success
+    said = (
+        r"^training interrupted in .*: the result holds the weights so far \(status 'interrupted'\); pass its"
+    )
+    with monkeypatch.context() as patch, pytest.warns(UserWarning, match=said) as caught:
         _interrupt_after(patch, engine_cls, batches)
         stopped = Trainer(config, x, y, xv, yv).run()
+    assert [w.filename for w in caught] == [__file__]
     assert stopped.status == "interrupted" and stopped.resume is not None
     assert signal.getsignal(signal.SIGINT) is handler  # given back
     resumed = Trainer(config, x, y, xv, yv).run(stopped.resume)

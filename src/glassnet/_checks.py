@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,6 +21,20 @@ import numpy.typing as npt
 Array = npt.NDArray[np.floating[Any]]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+_PACKAGE_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` with which ``warnings.warn``, called by the caller of this function,
+    names the first frame outside glassnet: the user's line, however deep in glassnet the
+    warning arises (a fixed ``stacklevel=2`` named glassnet's own call when the warning came
+    from a helper). Python 3.12's ``skip_file_prefixes`` does this; glassnet supports 3.11."""
+    level, frame = 1, sys._getframe(1)  # the function that warns: stacklevel 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_FOLDER):
+        frame, level = frame.f_back, level + 1
+    return level
+
 
 MAX_SEED = 2**63 - 1
 """The largest seed glassnet takes: a saved state (a checkpoint's int64, a run's JSON) holds it."""

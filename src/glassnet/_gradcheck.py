@@ -76,6 +76,14 @@ class GradientComparison:
     def ok(self) -> bool:
         return self.first_mismatch is None and self.first_unresolved is None
 
+    def __repr__(self) -> str:
+        """One line, without the arrays (a notebook cell showed them all)."""
+        verdict = "ok" if self.ok else "unresolved" if self.first_mismatch is None else "MISMATCH"
+        return (
+            f"GradientComparison({self.name!r}, shape {np.shape(self.numeric)}, {verdict}, "
+            f"max abs err {self.max_abs_error:.3e}, rel err {self.rel_error:.3e})"
+        )
+
 
 @dataclass(frozen=True)
 class GradcheckReport:
@@ -110,6 +118,23 @@ class GradcheckReport:
                 return comparison
         raise KeyError(f"no gradient named {name!r}; have {[c.name for c in self.comparisons]}")
 
+    @property
+    def verdict(self) -> str:
+        """ "all ok", "INCONCLUSIVE" (nothing mismatches, some unresolved) or "MISMATCH"."""
+        return "all ok" if self.ok else "INCONCLUSIVE" if self.inconclusive else "MISMATCH"
+
+    def __repr__(self) -> str:
+        """One line: the verdict and the largest errors. The dataclass's own repr wrote out every
+        array, 15,000 characters for a 3→16→16→1 network in a notebook cell; ``str`` is the table."""
+        return (
+            f"GradcheckReport({self.verdict}: {len(self.comparisons)} arrays, max abs err "
+            f"{self.max_abs_error:.3e}, max rel err {self.max_rel_error:.3e}, eps={self.eps:g})"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's display of a cell ending in ``gradcheck(...)``: the table of ``str``."""
+        printer.text(repr(self) if cycle else str(self))
+
     def __str__(self) -> str:
         width = max((len(c.name) for c in self.comparisons), default=4)
         lines = [f"{'name':<{width}}  {'max abs err':>11}  {'rel err':>9}  first mismatch"]
@@ -118,8 +143,7 @@ class GradcheckReport:
             if c.first_unresolved is not None:
                 mismatch += f" (unresolved from {c.first_unresolved})"
             lines.append(f"{c.name:<{width}}  {c.max_abs_error:11.3e}  {c.rel_error:9.3e}  {mismatch}")
-        verdict = "all ok" if self.ok else "INCONCLUSIVE" if self.inconclusive else "MISMATCH"
-        lines.append(f"{verdict} (central differences, eps={self.eps:g}, float64)")
+        lines.append(f"{self.verdict} (central differences, eps={self.eps:g}, float64)")
         if any(c.first_unresolved is not None for c in self.comparisons):
             lines.append(
                 "unresolved: rounding L (a large loss, large outputs, or a loss steep in them) leaves "

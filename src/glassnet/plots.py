@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -42,6 +43,33 @@ def _figure(width: float = 6.0, height: float = 4.5) -> Any:
     figure = Figure(figsize=(width, height), dpi=110)
     FigureCanvasAgg(figure)
     return figure
+
+
+def show_figures_in_ipython() -> None:
+    """In IPython (a Jupyter kernel), have matplotlib figures displayed as PNG images unless the
+    shell displays them in some image format already.
+
+    glassnet draws on a bare ``Figure`` with an Agg canvas, never through pyplot, and the inline
+    backend registers the display of figures only once pyplot makes one (or after ``%matplotlib
+    inline``): until then a cell ending in an explanation's ``figure()`` showed the text
+    ``<Figure size 1110x670 with 1 Axes>``. A format chosen by the user (``%config
+    InlineBackend.figure_formats``, or svg) is left as it is. Outside IPython: nothing.
+    """
+    ipython = sys.modules.get("IPython")  # never imported here: a script without IPython pays nothing
+    shell = None if ipython is None else ipython.get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    for formatter in shell.display_formatter.formatters.values():
+        try:
+            formatter.lookup_by_type(Figure)
+        except KeyError:
+            continue
+        return  # displayed already, in the user's format
+    from IPython.core.pylabtools import select_figure_formats
+
+    select_figure_formats(shell, {"png"})  # type: ignore[no-untyped-call]
 
 
 SAVE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_float_array, shown
+from glassnet._checks import as_float_array, shown, user_stacklevel
 from glassnet._files import dash_hint, expand_user
 from glassnet.data._errors import DataFormatError, DataWarning
 from glassnet.data._table import (
@@ -337,7 +337,7 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
             f"{source}: differs from the published airfoil data set ({'; '.join(problems)}); "
             "results are not comparable with published figures",
             DataWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     return Dataset(
         X=np.ascontiguousarray(table[:, :5]),  # (N, 5)

@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import count_text, shown
+from glassnet._checks import count_text, shown, user_stacklevel
 from glassnet._files import given_path
 from glassnet.data._errors import DataFormatError, DataWarning
 
@@ -324,7 +324,7 @@ def parse_table(
             f"{source}: line {table.header_line} ({_cut(','.join(table.header))}) is read as a header that "
             "numbers the columns, as pandas writes one for columns without names, not as a row of data",
             DataWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     return table
 

@@ -149,9 +149,12 @@ class Explanation:
         return atomic_write_text(path, self.render(chosen))
 
     def figure(self, *, gradients: bool = True) -> Figure:
-        """The network drawn like the exercise's Figure 1 (see :func:`draw_network`)."""
+        """The network drawn like the exercise's Figure 1 (see :func:`draw_network`); a notebook
+        cell ending in it shows the image (``glassnet.plots.show_figures_in_ipython``)."""
         from glassnet.explain._figure import draw_network
+        from glassnet.plots import show_figures_in_ipython
 
+        show_figures_in_ipython()
         return draw_network(self.derivation, gradients=gradients, title=self.title, reading=self._reading())
 
     def _reading(self) -> str | None:

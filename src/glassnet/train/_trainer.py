@@ -32,6 +32,7 @@ import inspect
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,7 @@ from glassnet._checks import (
     nonnegative_int,
     positive_int,
     shown,
+    user_stacklevel,
 )
 from glassnet._seeds import ORDER_STREAM, weights_key
 from glassnet._signals import (
@@ -351,7 +353,8 @@ class Trainer:
 
     ``target_scale`` converts the model's units to the target's (the standard deviation
     of y before standardisation) for the reported RMSE and MAE. ``progress`` shows a
-    tqdm bar on a terminal. ``callback(trainer, record)`` runs after every epoch;
+    tqdm bar on a terminal, and nothing elsewhere (a notebook's output is none: a bar there
+    would be a line per update; print from ``callback`` instead). ``callback(trainer, record)`` runs after every epoch;
     ``trainer.request_stop()`` (or, with ``handle_sigint``, Ctrl-C while ``run`` is active;
     inside a :class:`~glassnet.train.StopSignals` scope SIGTERM and SIGHUP too) stops after the current batch
     with a :class:`ResumeState`. A signal reaches the Trainer only when ``run`` is in the main thread
@@ -499,7 +502,9 @@ class Trainer:
         at once: the run installs its handler and puts the previous one back. Inside a
         :class:`~glassnet.train.StopSignals` scope (the ``glassnet train`` command's) every stop signal
         (:data:`~glassnet._signals.STOP_SIGNALS`: Ctrl-C, SIGTERM, SIGHUP) does so, through the scope's handlers,
-        which hold the signals back once the run has ended.
+        which hold the signals back once the run has ended. Outside one, a run a Ctrl-C stopped
+        says so in a ``UserWarning`` (a notebook's Interrupt button sends one): it returns, with
+        status "interrupted", rather than raising KeyboardInterrupt.
         """
         given: object = resume  # as called: the annotation does not stop a caller
         if given is not None and not isinstance(given, ResumeState):
@@ -521,9 +526,19 @@ class Trainer:
                 scope._end_training(result)
         previous_handlers = self._install_stop_handlers()
         try:
-            return self._run(resume, start)
+            result = self._run(resume, start)
         finally:
             restore_handlers(previous_handlers)
+        if result.status == "interrupted" and result.stop_signal is not None:
+            # said, as the command says it: a notebook's Interrupt otherwise ended the cell as a
+            # success, and the next cells ran on a half-trained model
+            warnings.warn(
+                f"training {result.message}: the result holds the weights so far (status 'interrupted'); "
+                "pass its resume state (result.resume) to continue",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
+        return result
 
     # -- internals ------------------------------------------------------------------
 
