@@ -110,6 +110,26 @@ def _umask() -> int:
     return mask
 
 
+def test_a_new_file_follows_the_umask_in_force_when_it_is_written(tmp_path: Path) -> None:
+    """The umask was read once, at glassnet's first write: a program that made its files private
+    later (umask 077) still got 0644 models, metrics and figures (a review of side effects).
+    The lock file, made by os.open, follows the live umask too."""
+    from glassnet._files import folder_lock
+
+    before = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "first.txt", "a\n")
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "private.txt", "b\n")
+        with folder_lock(tmp_path):
+            lock_mode = (tmp_path / ".glassnet.lock").stat().st_mode & 0o777
+    finally:
+        os.umask(before)
+    assert (tmp_path / "first.txt").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "private.txt").stat().st_mode & 0o777 == 0o600
+    assert lock_mode == 0o600
+
+
 @pytest.mark.parametrize(
     ("raised", "expected"),
     [

@@ -816,3 +816,47 @@ def test_class_probability_keeps_nan_and_reads_logits() -> None:
     probability = class_probability([0.0, np.nan, 800.0], None)
     np.testing.assert_array_equal(probability, [0.5, np.nan, 1.0])
     np.testing.assert_array_equal(class_probability([0.0, 1.0, np.nan], "sigmoid"), [0.0, 1.0, np.nan])
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+def test_trainers_that_overlap_in_threads_give_the_blas_limit_back() -> None:
+    """Each engine kept the BLAS limit it found and put it back: run B, started while run A
+    trained (A's limit of 1 in force), kept 1 and, ending last, left NumPy on one thread for the
+    rest of the session (a review of side effects). The last run to end gives back the first's."""
+    import threading
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    config = TrainConfig(hidden=(4,), epochs=3, batch_size=8, fourier_features=0, threads=1)
+    a_training, b_training, a_done = threading.Event(), threading.Event(), threading.Event()
+
+    def pause(started: threading.Event, until: threading.Event) -> Any:
+        def callback(trainer: Any, record: dict[str, Any]) -> None:
+            if record["epoch"] == 1:
+                started.set()
+                assert until.wait(timeout=60)
+
+        return callback
+
+    results: dict[str, Any] = {}
+
+    def train(name: str, callback: Any) -> None:
+        results[name] = Trainer(config, x, y, callback=callback, handle_sigint=False).run()
+
+    before = _blas_threads()
+    first = threading.Thread(target=train, args=("a", pause(a_training, b_training)))
+    first.start()
+    assert a_training.wait(timeout=60)
+    second = threading.Thread(target=train, args=("b", pause(b_training, a_done)))
+    second.start()
+    first.join(timeout=60)
+    a_done.set()
+    second.join(timeout=60)
+    after = _blas_threads()
+    assert results["a"].status == results["b"].status == "completed"
+    assert after == before

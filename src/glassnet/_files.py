@@ -47,20 +47,26 @@ import numpy as np
 LOCK_NAME = ".glassnet.lock"
 """The lock file :func:`folder_lock` keeps in a folder while a process writes into it."""
 
-_UMASK: int | None = None
-
 
 class FolderInUseError(OSError):
     """Another live process holds the folder's lock (see :func:`folder_lock`)."""
 
 
 def _umask() -> int:
-    """The process's umask, read once (reading it means setting it, so it is cached)."""
-    global _UMASK
-    if _UMASK is None:
-        _UMASK = os.umask(0o022)
-        os.umask(_UMASK)
-    return _UMASK
+    """The process's umask now, as ``open`` and ``mkdir`` apply it: read from ``/proc/self/status``
+    on Linux, which leaves it as it is, else set and put back (``os.umask`` can only be read
+    so). Not cached: a program that tightens its umask part-way (0o077 for private files) got
+    files of the umask of glassnet's first write."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):  # no /proc (macOS), or a kernel before 4.7 without the line
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def fsync_folder(folder: str | os.PathLike[str]) -> None:
@@ -503,7 +509,7 @@ def _lock_with_flock(folder: Path) -> Callable[[], None]:
 
     lock = folder / LOCK_NAME
     while True:
-        handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        handle = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)  # less the umask, as open applies it
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -541,7 +547,7 @@ def _lock_exclusively(folder: Path) -> Callable[[], None]:
     lock = folder / LOCK_NAME
     for _ in range(3):
         try:
-            handle = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 & ~_umask())
+            handle = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # less the umask
         except FileExistsError:
             holder = _holder(lock)
             if holder.isdigit() and not _pid_alive(int(holder)):

@@ -191,7 +191,9 @@ class TrainConfig:
             is. Default 1 (the airfoil recipe: on batches of tens of rows a second thread
             costs more than it gives). ``--threads``. The setting is the process's, not the
             Trainer's: it is given back when the run ends, and Trainers run at once in threads
-            of one process share it (give them ``threads=0``, and set it once around them).
+            of one process share it (give them ``threads=0``, and set it once around them); for
+            the numpy engine, the last of runs that overlap gives back what was in force before
+            the first.
             Another count may change the last bits of the results: BLAS and torch split some
             products (larger batches and layers) across threads, and round their sums otherwise.
         extra: Free-form notes kept with the run (saved with the configuration). Compared,

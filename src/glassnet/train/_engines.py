@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -50,6 +51,39 @@ from glassnet.train._fused import FusedPass
 from glassnet.train._metrics import correct, decision_threshold
 
 IntArray = npt.NDArray[np.intp]
+
+
+class _BlasThreads:
+    """The BLAS thread limit of the runs in progress, which is the process's: the first engine
+    to limit it keeps the limits in force before, and the last to close gives them back.
+
+    Each engine kept and gave back its own: with two Trainers in threads, one started while
+    the other trained, the second kept the first's limit of 1 and, closing last, left NumPy on
+    one thread for the rest of the session. Runs that overlap share one limit, the latest set.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._before: Any = None  # threadpoolctl's record of the limits before the first
+
+    def limit(self, threads: int) -> None:
+        with self._lock:
+            limits = threadpool_limits(threads, user_api="blas")
+            if self._holders == 0:
+                self._before = limits
+            self._holders += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holders -= 1
+            if self._holders == 0:
+                self._before.restore_original_limits()
+                self._before = None
+
+
+BLAS_THREADS = _BlasThreads()
+
 REGRESSION_LOSSES = ("mse", "half_sse")
 CLIP_EPS = 1e-6  # torch.nn.utils.clip_grad_norm_: coefficient = max_norm / (‖g‖ + 1e-6)
 
@@ -197,7 +231,9 @@ class NumpyEngine:
         self._rows_end = 0
         # BLAS threads cost more than they give on matrices this small (tens of rows);
         # limited while training, given back by close()
-        self._blas_limit = threadpool_limits(config.threads, user_api="blas") if config.threads > 0 else None
+        self._blas_limited = config.threads > 0
+        if self._blas_limited:
+            BLAS_THREADS.limit(config.threads)
 
     def begin_epoch(self, order: IntArray, sums: Sequence[float] | None = None) -> None:
         # np.take: the same rows as x[order], faster (docs/benchmarks.md, "What the engine does for speed")
@@ -298,10 +334,10 @@ class NumpyEngine:
         load_glassnet_optimizer_state(self.optimizer, self.spec, self.named, state)
 
     def close(self) -> None:
-        """Give back the BLAS thread setting if ``config.threads`` changed it."""
-        if self._blas_limit is not None:
-            self._blas_limit.restore_original_limits()
-            self._blas_limit = None
+        """Give back the BLAS thread setting if ``config.threads`` changed it (:class:`_BlasThreads`)."""
+        if self._blas_limited:
+            self._blas_limited = False
+            BLAS_THREADS.release()
 
 
 def _in_blocks(rows: npt.NDArray[Any], spec: MLPSpec, forward: Callable[[Any], Any]) -> Array:
