@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -335,6 +336,40 @@ def test_a_float64_dl_dy_of_a_float32_layer_gives_a_float32_dl_dx(name: str) -> 
     got = layer.backward(grad)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_an_activation_of_an_integer_input_takes_a_float_dl_dy_as_it_is(name: str) -> None:
+    # the cast to the input's dtype made dL/dy int64 there: 0.5 became 0, every gradient 0 (a
+    # review of c0f0098); an integer input's gradient stays the float it is, as before
+    z = np.array([[1, 2], [0, -1]])
+    layer = ACTIVATIONS[name]()
+    layer.forward(z)
+    got = layer.backward(np.full((2, 2), 0.5))
+    layer.forward(z.astype(np.float64))
+    np.testing.assert_array_equal(got, layer.backward(np.full((2, 2), 0.5)))
+    assert got.dtype == np.float64
+
+
+def test_astype_leaves_a_pending_gradient_and_refuses_a_written_one_past_the_range() -> None:
+    # the gradient zero_grad left pending (old numbers, 1e39) was cast too: NumPy's overflow
+    # warning, and under warnings as errors a model half converted; a written one became inf
+    model = MLP([3, 4, 2], rng=np.random.default_rng(15))
+    model[2].weight.grad = np.full((2, 4), 1e39)
+    model.zero_grad()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.astype(np.float32)
+    assert all(p.data.dtype == np.float32 for p in model.parameters())
+    np.testing.assert_array_equal(model[2].weight.grad, np.zeros((2, 4), np.float32))
+    written = MLP([3, 4, 2], rng=np.random.default_rng(15))
+    written[2].weight.grad = np.full((2, 4), 1e39)
+    with pytest.raises(
+        ValueError,
+        match=r"^MLP\.astype\(float32\): parameter '2\.weight''s gradient \(zero_grad\(\) clears it\) holds 1e\+39",
+    ):
+        written.astype(np.float32)
+    assert all(p.data.dtype == np.float64 for p in written.parameters())
 
 
 def test_use_arrays_refuses_data_and_grad_of_different_shapes() -> None:

@@ -249,33 +249,47 @@ def test_the_torch_engine_leaves_a_second_moment_that_zero_would_not_replace() -
 
 
 @pytest.mark.parametrize(
-    ("dtype", "eps"), [("float32", 1e-44), ("float32", 3e-45), ("float64", 5e-323), ("float64", 1e-323)]
+    ("dtype", "eps", "beta2"),
+    [
+        ("float32", 1e-44, 0.999),
+        ("float32", 1.4e-45, 0.999),
+        ("float32", 1e-40, 0.999),
+        ("float64", 5e-323, 0.999),
+        ("float64", 1e-323, 0.999),
+        ("float64", 1e-320, 0.999999),
+    ],
 )
 @pytest.mark.parametrize("name", ["Adam", "AdamW"])
-def test_an_eps_whose_scaled_form_rounds_to_zero_leaves_a_zero_gradient_as_torch(
-    dtype: str, eps: float, name: str
-) -> None:
-    # ε √(1 − β₂ᵗ) rounded to 0 in the first steps (ε below 4e-44 in float32, 8e-323 in
-    # float64): a gradient still 0 gave 0/0 and a NaN weight, where torch's ε gives 0 and the
-    # weight stays (the Trainer then said the run diverged, and blamed the learning rate)
-    ours = Parameter(np.array([1.0, 2.0], dtype=dtype))
-    theirs = torch.nn.Parameter(torch.tensor([1.0, 2.0], dtype=getattr(torch, dtype)))
+def test_a_tiny_eps_steps_as_torch(dtype: str, eps: float, beta2: float, name: str) -> None:
+    # ε √(1 − β₂ᵗ), the scaled update's ε, rounded to 0 in the first steps (ε below 4e-44 in
+    # float32, 8e-323 in float64): a gradient still 0 gave 0/0, a NaN weight, where torch's ε
+    # gives 0 (the Trainer then said the run diverged, and blamed the learning rate); and where it
+    # kept a few bits, a gradient of 1e-22 (whose v underflows in float32) stepped 3 to 30 times
+    # less far than torch's m̂ / ε (a review of 7a348fc). Such an ε now takes torch's order
+    grads = [[0.0, 1e-22, 1e-3, 0.0]] * 3 + [[0.0] * 4] * 2
+    ours = Parameter(np.array([1.0, 2.0, 3.0, 4.0], dtype=dtype))
+    theirs = torch.nn.Parameter(torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=getattr(torch, dtype)))
+    settings = {"lr": 0.1, "eps": eps, "betas": (0.9, beta2)}
     opt, reference = (
-        getattr(optim, name)([ours], lr=0.1, eps=eps),
-        getattr(torch.optim, name)([theirs], lr=0.1, eps=eps),
+        getattr(optim, name)([ours], **settings),
+        getattr(torch.optim, name)([theirs], **settings),
     )
-    for _ in range(3):
-        ours.grad, theirs.grad = np.array([0.0, 0.5]), torch.tensor([0.0, 0.5], dtype=theirs.dtype)
+    for g in grads:
+        ours.grad, theirs.grad = np.array(g), torch.tensor(g, dtype=theirs.dtype)
         opt.step()
         reference.step()
-    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    expected = theirs.detach().numpy()
+    assert np.isfinite(ours.data).all() and ours.data[0] == expected[0] and ours.data[3] == expected[3]
+    np.testing.assert_allclose(ours.data, expected, rtol=1e-6 if dtype == "float32" else 1e-14)
 
 
-def test_a_float32_configuration_refuses_an_eps_float32_rounds_to_zero() -> None:
-    # both engines then divided 0 by 0 for a gradient still 0 (torch adds ε in float32)
+def test_a_float32_configuration_refuses_an_eps_below_float32s_smallest_number() -> None:
+    # both engines divided 0 by 0 for a gradient still 0 (torch adds ε in float32); SGD reads no ε
     from glassnet.train import TrainConfig
 
-    with pytest.raises(ValueError, match=r"^eps must be at least 1\.4e-45 in float32, .* got 7e-46$"):
-        TrainConfig(dtype="float32", eps=7e-46)
-    assert TrainConfig(dtype="float32", eps=1e-45).eps == 1e-45
+    for eps in (7e-46, 1e-45):
+        with pytest.raises(ValueError, match=rf"^eps must be at least 1\.4e-45 in float32, .* got {eps:g}$"):
+            TrainConfig(dtype="float32", eps=eps)
+    assert TrainConfig(dtype="float32", eps=1.5e-45).eps == 1.5e-45
     assert TrainConfig(dtype="float64", eps=7e-46).eps == 7e-46
+    assert TrainConfig(dtype="float32", optimizer="sgd", eps=7e-46).eps == 7e-46

@@ -248,7 +248,7 @@ class Derivation:
     clipped_outputs: tuple[int, ...] = ()
     # of ``fd_mismatches``, those the clip explains: their finite differences agree with the
     # derivative of the clipped loss, the backward pass taken with ∂L/∂ŷₖ = 0 at the clipped outputs
-    # (see _ClipHeld)
+    # (see _ClipHeld). With clipped outputs, ``fd_mismatches`` holds that second check's mismatches too
     clip_explained: frozenset[ParamKey] = frozenset()
 
     def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
@@ -500,9 +500,16 @@ def derive(
         numeric_report = gradcheck(net.model, loss, x[None, :], y[None, :], eps=fd_eps)
         numeric = {c.name: c.numeric for c in numeric_report.comparisons}
         fd_mismatches = _mismatched(numeric_report, net.prefixes)
-        if clipped and fd_mismatches:
-            held = gradcheck(net.model, _ClipHeld(loss, clipped), x[None, :], y[None, :], eps=fd_eps)
-            clip_explained = fd_mismatches - _mismatched(held, net.prefixes)
+        if clipped:
+            held = _mismatched(
+                gradcheck(net.model, _ClipHeld(loss, clipped), x[None, :], y[None, :], eps=fd_eps),
+                net.prefixes,
+            )
+            clip_explained = fd_mismatches - held
+            # and those the clip hid: at ŷ = 1 − 1e-12 under the other label, ∂L/∂ŷ ≈ 1e12 makes
+            # the first check's rounding allowance larger than any gradient (unresolved, not a
+            # mismatch), where this one, without the clipped output, still resolves them
+            fd_mismatches |= held
     except StepBelowRounding as error:  # a weight so large that θ ± ε is θ
         fd_note = f"a step of ε = {fd_eps:g} is below a weight's rounding ({error})"
     except ValueError as error:  # e.g. BCE at ŷ = 1: ŷ + ε is no probability

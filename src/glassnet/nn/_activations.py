@@ -81,10 +81,12 @@ class Activation(Module):
             )
         if isinstance(grad_out, np.ma.MaskedArray) and grad_out.dtype.kind in "biuf":  # real numbers
             return grad_out, kept
-        # in the dtype of the input, as torch casts a gradient to its tensor's: a float64 dL/dy of
-        # a float32 layer would make every dL/dx before it float64
+        # in the dtype of a float input, as torch casts a gradient to its tensor's: a float64 dL/dy
+        # of a float32 layer would make every dL/dx before it float64 (an integer input's dL/dy
+        # stays a float: cast to int64, 0.5 became 0)
         name = f"{type(self).__name__}.backward's dL/dy"
-        return as_float_array(grad_out, name=name, dtype=kept.dtype, finite=False), kept
+        dtype = kept.dtype if kept.dtype.kind == "f" else None
+        return as_float_array(grad_out, name=name, dtype=dtype, finite=False), kept
 
 
 class Identity(Activation):

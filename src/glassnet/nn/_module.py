@@ -153,17 +153,12 @@ class Module:
 
         ValueError, and no parameter changed, when a finite value lies outside ``dtype``'s
         range (a weight of 1e39 would become inf in float32, where torch's ``.float()`` makes it
-        so without a word).
+        so without a word), or a gradient written since ``zero_grad``'s.
         """
         resolved = as_dtype(dtype)
         changing = [(name, p) for name, p in self.named_parameters() if p.data.dtype != resolved]
         for name, parameter in changing:  # every one checked before any is converted
-            as_float_array(
-                parameter.data,
-                name=f"{type(self).__name__}.astype({resolved}): parameter {name!r}",
-                dtype=resolved,
-                finite=False,
-            )
+            parameter.check_cast(resolved, f"{type(self).__name__}.astype({resolved}): parameter {name!r}")
         for _, parameter in changing:
             parameter.cast(resolved)  # the gradient pending zeros, if it was
         return self

@@ -184,27 +184,28 @@ def _adam_step(
     c = 1.0 / math.sqrt(1.0 - beta2**step)
     np.sqrt(v, out=scratch)
     added = eps / c  # ε √(1 − β₂ᵗ): torch's ε on √v̂, in the scale of √v
-    if added < SMALLEST_FLOAT32 and eps > 0:  # rare: an ε below 5e-44 (see _smallest_addend)
-        added = _smallest_addend(added, scratch.dtype)
-    scratch += added
-    np.divide(u, scratch, out=scratch)
-    scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**step) * c)
+    if added < FLOAT32_TINY and eps > 0 and _loses_bits(added, scratch.dtype):
+        # rare: an ε of 1e-38 or less (float32), whose scaled form is subnormal or 0 in the dtype,
+        # so that a gradient still 0 gave 0/0 (NaN weights) and a v̂ that underflowed divided by
+        # a few bits of ε: torch's own order, ε added to √v̂ itself, m̂ / (√v̂ + ε)
+        scratch *= c
+        scratch += eps
+        np.divide(u, scratch, out=scratch)
+        scratch *= lr * (1.0 - beta1) / (1.0 - beta1**step)
+    else:
+        scratch += added
+        np.divide(u, scratch, out=scratch)
+        scratch *= lr * (1.0 - beta1) / ((1.0 - beta1**step) * c)
     param -= scratch
 
 
-SMALLEST_FLOAT32 = float(np.finfo(np.float32).smallest_subnormal)  # 1.4e-45
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # 1.2e-38, float32's smallest normal number
 
 
-def _smallest_addend(added: float, dtype: np.dtype[Any]) -> float:
-    """ε √(1 − β₂ᵗ) raised to ``dtype``'s smallest positive number where it would round to 0 there.
-
-    torch adds ε to √v̂; the scaled update adds ε √(1 − β₂ᵗ) to √v, which for an ε below about
-    4e-44 (float32; 8e-323 in float64) and β₂ = 0.999 rounds to 0 in the first steps: a
-    gradient still 0 (a dead unit, a constant input column) then gave 0/0, NaN weights, where
-    torch's ε > 0 gives 0. The smallest positive number keeps that 0 and moves nothing else: it
-    is far below any √v it is added to."""
-    smallest = float(np.finfo(dtype).smallest_subnormal)
-    return smallest if float(np.asarray(added, dtype=dtype)) == 0.0 else added
+def _loses_bits(added: float, dtype: np.dtype[Any]) -> bool:
+    """Whether ε √(1 − β₂ᵗ) is below ``dtype``'s smallest normal number (2.2e-308 in float64),
+    where it keeps fewer bits than the dtype's, or none: see :func:`_adam_step`."""
+    return added < float(np.finfo(dtype).tiny)
 
 
 @functools.lru_cache(maxsize=64)  # bounded: a schedule of β₁ sees a new value every step

@@ -261,10 +261,12 @@ class TrainConfig:
             )
         for name, bounds in FIELD_BOUNDS.items():
             (_integer if bounds.integer else _number)(getattr(self, name), name, bounds)
-        if self.dtype == "float32" and np.float32(self.eps) == 0:  # what the torch engine adds then
+        smallest = float(np.finfo(np.float32).smallest_subnormal)
+        if self.dtype == "float32" and self.optimizer != "sgd" and self.eps < smallest:
+            # float32 rounds it to its smallest positive number or to 0, which both engines add then
             raise ValueError(
-                f"eps must be at least {float(np.finfo(np.float32).smallest_subnormal):.2g} in float32, where a "
-                f"smaller one rounds to 0 (0/0 for a gradient still 0), got {self.eps:g}"
+                f"eps must be at least {smallest:.2g} in float32, its smallest positive number (below "
+                f"half of it, ε rounds to 0: 0/0 for a gradient still 0), got {self.eps:g}"
             )
         if self.fourier_sigma is not None:
             sigma = fourier_sigma(self.fourier_sigma, "fourier_sigma", each=_sigma_value, per="input")
