@@ -1228,6 +1228,8 @@ def test_a_step_schedule_that_never_steps_is_noted(
         ),
         (["--patience", "3"], None),  # it may stop after epoch 4
         (["--patience", "4", "--refit"], None),  # it cuts the final pass to the best epoch
+        # without restore-best the final pass trains to where the first stopped: every epoch
+        (["--patience", "4", "--refit", "--no-restore-best"], "at most 3 (the final pass trains every epoch"),
     ],
 )
 def test_a_patience_that_cannot_stop_a_run_without_refit_is_noted(
@@ -1248,6 +1250,21 @@ def test_a_patience_that_cannot_stop_a_run_without_refit_is_noted(
             f"glassnet train moons: note: --patience {given[1]} cannot stop the run of 5 epochs early: "
         )
         assert note in err
+
+
+def test_a_patience_that_runs_out_at_the_last_epoch_stops_nothing(tmp_path: Path) -> None:
+    """Epoch 1 the best, then two worse of three under --patience 2: the stop came after the last
+    epoch and the member read "early_stopped", beside the note that the patience cannot stop the
+    run (a review of the note); it completed, as it does under --patience 0."""
+    common = ["train", "moons", "--no-refit", "--epochs", "3", "--val-fraction", "0.2", "--noise", "1"]
+    common += ["--lr", "0.1", "--seed", "1", "--quiet"]
+    members = []
+    for patience in ("2", "0"):
+        out = tmp_path / patience
+        assert main([*common, "--patience", patience, "--out", str(out)]) == 0
+        members.append(json.loads((out / "metrics.json").read_text(encoding="utf-8"))["members"])
+    assert members[0] == members[1]
+    assert [(m["status"], m["best_epoch"], m["epochs_run"]) for m in members[0]] == [("completed", 1, 3)]
 
 
 @pytest.mark.parametrize(

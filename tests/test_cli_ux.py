@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -686,6 +687,18 @@ def test_data_info_shows_a_line_read_as_a_header(tmp_path: Path, capsys: pytest.
     assert "is read as a header that numbers the columns" in captured.err
     assert "differs from the published" not in captured.err  # that one is the table's last line
     assert captured.out.splitlines()[-1].startswith("differs from the published data: ")
+
+
+def test_a_warning_made_an_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Under python -W error the header warning ended `data info` in a traceback (a review)."""
+    data = tmp_path / "g.csv"
+    data.write_text("1,2,3,4,5,6\n800,0,0.3048,71.3,0.00266337,126.201\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["data", "info", "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("glassnet data info: error: ") and "numbers the columns" in err
+    assert err.count("\n") == 1
 
 
 def test_data_info_says_the_published_difference_once_and_means_without_overflow(

@@ -235,15 +235,25 @@ from IPython.core.pylabtools import select_figure_formats
 from glassnet.explain import explain_exercise
 
 shell = InteractiveShell.instance()  # what get_ipython() returns, as in a kernel
-if sys.argv[1] != "none":
-    select_figure_formats(shell, {sys.argv[1]})  # the user's %config InlineBackend.figure_formats
+how, chosen = sys.argv[1].split(":")
+if how == "registered":  # the backend started (%matplotlib inline, or pyplot drew) in that format
+    select_figure_formats(shell, {chosen})
+elif how == "config":  # %config InlineBackend.figure_formats = [...] before the backend started
+    from matplotlib_inline.config import InlineBackend
+
+    InlineBackend.instance(parent=shell).figure_formats = {chosen}
 shown = shell.display_formatter.format(explain_exercise().figure())[0]
 print(",".join(sorted(shown)))
 """
 
 
 @pytest.mark.parametrize(
-    ("chosen", "shown"), [("none", "image/png,text/plain"), ("svg", "image/svg+xml,text/plain")]
+    ("chosen", "shown"),
+    [
+        ("none:", "image/png,text/plain"),
+        ("registered:svg", "image/svg+xml,text/plain"),
+        ("config:svg", "image/svg+xml,text/plain"),  # it was PNG (a review of the fix)
+    ],
 )
 def test_a_notebook_cell_ending_in_figure_shows_the_image(chosen: str, shown: str) -> None:
     """In a fresh kernel the figure showed as the text "<Figure size 1110x670 with 1 Axes>": the

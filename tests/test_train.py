@@ -7,6 +7,7 @@ import json
 import math
 import re
 import signal
+import warnings
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from glassnet.train import (
     SplitSettings,
     TrainConfig,
     Trainer,
+    TrainingInterrupted,
     TrainResult,
     class_probability,
     classification_metrics,
@@ -275,13 +277,21 @@ def assert_resume_is_exact(
     handler = signal.getsignal(signal.SIGINT)  # Python's, or SIG_IGN in a job started in the background
     # said in a warning, naming the caller's line: a notebook's Interrupt ended its cell as a success
     said = (
-        r"^training interrupted in .*: the result holds the weights so far \(status 'interrupted'\); pass its"
+        r"^training interrupted in .*: the weights so far are in the result's resume state \(status "
+        r"'interrupted'\); Trainer\.run\(result\.resume\) continues the run$"
     )
     with monkeypatch.context() as patch, pytest.warns(UserWarning, match=said) as caught:
         _interrupt_after(patch, engine_cls, batches)
         stopped = Trainer(config, x, y, xv, yv).run()
     assert [w.filename for w in caught] == [__file__]
     assert stopped.status == "interrupted" and stopped.resume is not None
+    # made an error (python -W error), the warning carries the run: its resume state is not lost
+    with monkeypatch.context() as patch, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _interrupt_after(patch, engine_cls, batches)
+        with pytest.raises(TrainingInterrupted) as raised:
+            Trainer(config, x, y, xv, yv).run()
+    assert raised.value.result.status == "interrupted" and raised.value.result.resume is not None
     assert signal.getsignal(signal.SIGINT) is handler  # given back
     resumed = Trainer(config, x, y, xv, yv).run(stopped.resume)
     for a, b in zip(

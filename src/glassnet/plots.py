@@ -52,8 +52,9 @@ def show_figures_in_ipython() -> None:
     glassnet draws on a bare ``Figure`` with an Agg canvas, never through pyplot, and the inline
     backend registers the display of figures only once pyplot makes one (or after ``%matplotlib
     inline``): until then a cell ending in an explanation's ``figure()`` showed the text
-    ``<Figure size 1110x670 with 1 Axes>``. A format chosen by the user (``%config
-    InlineBackend.figure_formats``, or svg) is left as it is. Outside IPython: nothing.
+    ``<Figure size 1110x670 with 1 Axes>``. The formats the user chose are kept: those
+    registered already, else ``%config InlineBackend.figure_formats`` (svg, retina). Outside
+    IPython: nothing.
     """
     ipython = sys.modules.get("IPython")  # never imported here: a script without IPython pays nothing
     shell = None if ipython is None else ipython.get_ipython()
@@ -69,7 +70,16 @@ def show_figures_in_ipython() -> None:
         return  # displayed already, in the user's format
     from IPython.core.pylabtools import select_figure_formats
 
-    select_figure_formats(shell, {"png"})  # type: ignore[no-untyped-call]
+    formats: Any = {"png"}
+    options: dict[str, Any] = {}
+    try:  # the formats a %config (or the kernel's config file) chose before the backend started
+        from matplotlib_inline.config import InlineBackend
+
+        chosen = InlineBackend.instance(parent=shell)
+        formats, options = chosen.figure_formats, dict(chosen.print_figure_kwargs)
+    except ImportError:  # IPython without matplotlib-inline (a terminal shell): PNG
+        pass
+    select_figure_formats(shell, formats, **options)  # type: ignore[no-untyped-call]
 
 
 SAVE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}

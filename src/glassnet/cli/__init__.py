@@ -40,10 +40,11 @@ def commands() -> tuple[Any, ...]:
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """The exceptions that are a user's mistake, reported in one line: a bad value, type or file,
-    and a PyTorch option without PyTorch."""
+    a PyTorch option without PyTorch, and a warning made an error (``python -W error``: a data
+    file under a numbered header ended in a traceback)."""
     from glassnet.torch_bridge import TorchMissingError
 
-    return (ValueError, TypeError, OSError, TorchMissingError)
+    return (ValueError, TypeError, OSError, TorchMissingError, Warning)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -574,18 +574,29 @@ def run_notes(config: TrainConfig) -> list[str]:
             f"--step-size {config.step_size} is not smaller than the run of {config.epochs} epochs: the rate "
             "stays at --lr throughout; give --step-size a smaller number"
         )
-    if not config.refit and config.patience > 0 and config.patience >= config.epochs - 1:
-        # epoch 1 is the first best, so the earliest stop comes after epoch 1 + patience; under refit
-        # patience still cuts the final pass to the best epoch, and so does something
-        kept = "the best epoch" if config.restore_best else "the last epoch"
+    if (
+        config.patience > 0
+        and config.patience >= config.epochs - 1
+        and not (config.refit and config.restore_best)
+    ):
+        # epoch 1 is the first best, so the earliest stop comes after epoch 1 + patience; under
+        # refit with restore-best the patience still cuts the final pass to the best epoch (does
+        # something); without restore-best that pass trains to the stop, the last epoch
+        kept = (
+            "the final pass trains every epoch"
+            if config.refit
+            else "the best epoch is kept"
+            if config.restore_best
+            else "the last epoch is kept"
+        )
         cannot = (
             f"--patience {config.patience} cannot stop the run of {count_text(config.epochs, 'epoch')} early"
         )
         notes.append(
             f"{cannot}: the earliest stop would come after epoch {1 + config.patience}; give --patience at "
-            f"most {config.epochs - 2} ({kept} is kept either way)"
+            f"most {config.epochs - 2} ({kept} either way)"
             if config.epochs > 2
-            else f"{cannot} ({kept} is kept either way)"
+            else f"{cannot} ({kept} either way)"
         )
     return notes
 

@@ -43,6 +43,7 @@ import numpy.typing as npt
 from glassnet._checks import (
     Array,
     as_float_array,
+    count_text,
     finite_float,
     int_in_range,
     nonnegative_int,
@@ -241,6 +242,16 @@ def check_resume_config(saved: TrainConfig, config: TrainConfig) -> None:
             f"the resume state comes from a run with other settings ({'; '.join(differ)}); "
             "resume with the configuration it was saved with (the checkpoint's config)"
         )
+
+
+class TrainingInterrupted(UserWarning):
+    """What ``Trainer.run`` warns when a Ctrl-C stopped it outside a ``StopSignals`` scope. Made an
+    error (``python -W error``), it carries the interrupted run as ``result``, whose resume
+    state would otherwise be lost with the return value."""
+
+    def __init__(self, message: str, result: TrainResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 @dataclass(eq=False)  # compared by identity: it holds arrays, which == cannot compare to one bool
@@ -503,8 +514,8 @@ class Trainer:
         :class:`~glassnet.train.StopSignals` scope (the ``glassnet train`` command's) every stop signal
         (:data:`~glassnet._signals.STOP_SIGNALS`: Ctrl-C, SIGTERM, SIGHUP) does so, through the scope's handlers,
         which hold the signals back once the run has ended. Outside one, a run a Ctrl-C stopped
-        says so in a ``UserWarning`` (a notebook's Interrupt button sends one): it returns, with
-        status "interrupted", rather than raising KeyboardInterrupt.
+        says so in a :class:`TrainingInterrupted` warning (a notebook's Interrupt button sends
+        one): it returns, with status "interrupted", rather than raising KeyboardInterrupt.
         """
         given: object = resume  # as called: the annotation does not stop a caller
         if given is not None and not isinstance(given, ResumeState):
@@ -532,10 +543,13 @@ class Trainer:
         if result.status == "interrupted" and result.stop_signal is not None:
             # said, as the command says it: a notebook's Interrupt otherwise ended the cell as a
             # success, and the next cells ran on a half-trained model
+            finished = f", {count_text(len(result.members), 'member')} finished" if result.members else ""
             warnings.warn(
-                f"training {result.message}: the result holds the weights so far (status 'interrupted'); "
-                "pass its resume state (result.resume) to continue",
-                UserWarning,
+                TrainingInterrupted(
+                    f"training {result.message}{finished}: the weights so far are in the result's resume "
+                    "state (status 'interrupted'); Trainer.run(result.resume) continues the run",
+                    result,
+                ),
                 stacklevel=user_stacklevel(),
             )
         return result
@@ -758,7 +772,7 @@ class Trainer:
                 _show_epoch(bar, record)
                 if self.callback is not None:
                     self.callback(self, record)
-                if stop_early:
+                if stop_early and epoch + 1 < epochs:  # at the last epoch it stops nothing: completed
                     if bar is not None:
                         bar.update(config.epochs - epoch - 1)
                     return self._stopped_early(job, epoch, lr, engine, rows, progress, restore)
