@@ -413,7 +413,8 @@ def test_sigterm_stops_the_trainer_as_ctrl_c_does_and_a_second_stops_at_once() -
                 "train_batch",
                 lambda self, a, b: (signal.raise_signal(signal.SIGINT), original(self, a, b)),
             )
-            by_ctrl_c = Trainer(config, x, x[:, 0]).run()
+            with pytest.warns(TrainingInterrupted):
+                by_ctrl_c = Trainer(config, x, x[:, 0]).run()
         assert by_ctrl_c.stop_signal == signal.SIGINT and by_ctrl_c.message.startswith(
             "interrupted in epoch 1"
         )
@@ -702,7 +703,8 @@ def test_a_run_resumes_in_the_other_engine(
     straight = Trainer(config, x, y, xv, yv).run()
     with monkeypatch.context() as patch:
         _interrupt_after(patch, NumpyEngine if first == "numpy" else TorchEngine, 30)
-        stopped = Trainer(config, x, y, xv, yv).run()
+        with pytest.warns(TrainingInterrupted):
+            stopped = Trainer(config, x, y, xv, yv).run()
     assert stopped.status == "interrupted" and stopped.resume is not None
     resumed = Trainer(config.replace(engine=second), x, y, xv, yv).run(stopped.resume)
     assert resumed.status == "completed"
@@ -1196,7 +1198,8 @@ def test_a_run_resumed_mid_epoch_that_diverges_keeps_the_epochs_starting_weights
     assert straight.status == "diverged" and "at epoch 2" in straight.message
     with monkeypatch.context() as patch:
         _interrupt_after(patch, NumpyEngine, 37)  # epoch 2, batch 17 of 20: before its loss is read
-        stopped = Trainer(config, x, y).run()
+        with pytest.warns(TrainingInterrupted):
+            stopped = Trainer(config, x, y).run()
     state = stopped.resume
     assert state is not None and (state.epoch, state.batch) == (1, 17)
     assert state.epoch_start_weights is not None
