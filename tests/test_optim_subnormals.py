@@ -283,13 +283,18 @@ def test_a_tiny_eps_steps_as_torch(dtype: str, eps: float, beta2: float, name: s
     np.testing.assert_allclose(ours.data, expected, rtol=1e-6 if dtype == "float32" else 1e-14)
 
 
-def test_a_float32_configuration_refuses_an_eps_below_float32s_smallest_number() -> None:
-    # both engines divided 0 by 0 for a gradient still 0 (torch adds ε in float32); SGD reads no ε
+def test_a_float32_configuration_refuses_an_eps_float32_rounds_to_zero() -> None:
+    # both engines divided 0 by 0 for a gradient still 0 (torch adds ε in float32); SGD reads no ε.
+    # The floor the message names is taken (it refused 1.4e-45 as below 1.4e-45: a review)
     from glassnet.train import TrainConfig
 
-    for eps in (7e-46, 1e-45):
-        with pytest.raises(ValueError, match=rf"^eps must be at least 1\.4e-45 in float32, .* got {eps:g}$"):
+    for eps in (7e-46, 1e-47):
+        with pytest.raises(
+            ValueError,
+            match=rf"^eps must not round to 0 in float32 .* give at least 1\.401e-45, .* got {eps:g}$",
+        ):
             TrainConfig(dtype="float32", eps=eps)
-    assert TrainConfig(dtype="float32", eps=1.5e-45).eps == 1.5e-45
+    for eps in (1.401e-45, 1.4e-45, 1e-45):  # float32's smallest positive number, as float32 rounds them
+        assert TrainConfig(dtype="float32", eps=eps).eps == eps
     assert TrainConfig(dtype="float64", eps=7e-46).eps == 7e-46
     assert TrainConfig(dtype="float32", optimizer="sgd", eps=7e-46).eps == 7e-46

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import math
+import pickle
 import re
 import signal
 import warnings
@@ -292,6 +294,10 @@ def assert_resume_is_exact(
         with pytest.raises(TrainingInterrupted) as raised:
             Trainer(config, x, y, xv, yv).run()
     assert raised.value.result.status == "interrupted" and raised.value.result.resume is not None
+    # and it travels whole, as a process pool sends it back (it could not be rebuilt: the pool broke)
+    again = pickle.loads(pickle.dumps(raised.value))
+    assert str(again) == str(raised.value) and again.result.resume is not None
+    assert copy.deepcopy(raised.value).result.status == "interrupted"
     assert signal.getsignal(signal.SIGINT) is handler  # given back
     resumed = Trainer(config, x, y, xv, yv).run(stopped.resume)
     for a, b in zip(

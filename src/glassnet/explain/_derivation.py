@@ -494,22 +494,27 @@ def derive(
     numeric: dict[str, Array] | None = None
     fd_note = None
     fd_mismatches: frozenset[ParamKey] = frozenset()
-    clipped = _clipped_outputs(loss, prediction[0])
+    bounds = _clip_bounds(loss)
+    clipped = () if bounds is None else _clipped_outputs(prediction[0], bounds)
     clip_explained: frozenset[ParamKey] = frozenset()
     try:
         numeric_report = gradcheck(net.model, loss, x[None, :], y[None, :], eps=fd_eps)
         numeric = {c.name: c.numeric for c in numeric_report.comparisons}
         fd_mismatches = _mismatched(numeric_report, net.prefixes)
-        if clipped:
+        if bounds is not None and clipped:
             held = _mismatched(
                 gradcheck(net.model, _ClipHeld(loss, clipped), x[None, :], y[None, :], eps=fd_eps),
                 net.prefixes,
             )
-            clip_explained = fd_mismatches - held
-            # and those the clip hid: at ŷ = 1 − 1e-12 under the other label, ∂L/∂ŷ ≈ 1e12 makes
+            # with those the clip hid: at ŷ = 1 − 1e-12 under the other label, ∂L/∂ŷ ≈ 1e12 makes
             # the first check's rounding allowance larger than any gradient (unresolved, not a
             # mismatch), where this one, without the clipped output, still resolves them
-            fd_mismatches |= held
+            mismatched = fd_mismatches | held
+            # the clip's: those the second check passes, and those whose steps take a clipped
+            # output back inside the interval, where neither check's slope is the one measured
+            crossers = _clip_crossers(layers, clipped, bounds, fd_eps)
+            clip_explained = (fd_mismatches - held) | (mismatched & crossers)
+            fd_mismatches = mismatched
     except StepBelowRounding as error:  # a weight so large that θ ± ε is θ
         fd_note = f"a step of ε = {fd_eps:g} is below a weight's rounding ({error})"
     except ValueError as error:  # e.g. BCE at ŷ = 1: ŷ + ε is no probability
@@ -605,14 +610,50 @@ def derive(
     )
 
 
-def _clipped_outputs(loss: Loss, prediction: Array) -> tuple[int, ...]:
-    """The outputs k whose ŷₖ (``prediction`` (K,)) lies outside the interval BCE's loss clips
-    probabilities to (``BCELoss.bounds_for``); none for another loss."""
+def _clip_bounds(loss: Loss) -> tuple[float, float] | None:
+    """The interval BCE's loss clips probabilities to in float64, where explain computes
+    (``BCELoss.bounds_for``); None for another loss."""
     bounds_for = getattr(loss, "bounds_for", None)
     if loss.name != "bce" or bounds_for is None:
-        return ()
-    low, high = bounds_for(prediction.dtype)
+        return None
+    low, high = bounds_for(np.dtype(np.float64))
+    return float(low), float(high)
+
+
+def _clipped_outputs(prediction: Array, bounds: tuple[float, float]) -> tuple[int, ...]:
+    """The outputs k whose ŷₖ (``prediction`` (K,)) lies outside ``bounds``, which the loss clips."""
+    low, high = bounds
     return tuple(int(k) for k in np.flatnonzero((prediction < low) | (prediction > high)))
+
+
+def _clip_crossers(
+    layers: list[LayerRecord], clipped: Sequence[int], bounds: tuple[float, float], fd_eps: float
+) -> frozenset[ParamKey]:
+    """The parameters one of whose finite-difference steps, θᵢ ± ε, takes a ``clipped`` output
+    back inside ``bounds``: over such a step the clipped loss is not flat, and the central
+    difference is neither the backward pass's slope nor the clipped loss's 0, for a correct
+    network too (it read as a backward pass to doubt). Computed as :func:`_kinks` computes its
+    crossers, on the same z the finite differences see."""
+    low, high = bounds
+    last = layers[-1]
+    outputs = list(clipped)
+    crossers: set[ParamKey] = set()
+    for start, layer in enumerate(layers):
+        weight, bias = layer.weight.copy(), layer.bias.copy()  # one entry moved at a time, put back
+        for kind, moved in (("weight", weight), ("bias", bias)):
+            for index in np.ndindex(moved.shape):
+                value = moved[index]
+                for step in (fd_eps, -fd_eps):
+                    with np.errstate(all="ignore"):
+                        moved[index] = value + step
+                        z = _pre_activations(layers, start, weight, bias)[-1]
+                        moved[index] = value
+                        y = z if last.activation is None else last.activation.function(z)
+                    inside = (y[outputs] >= low) & (y[outputs] <= high)
+                    if np.any(inside):
+                        crossers.add(_param_key(layer.index, kind, index))
+                        break
+    return frozenset(crossers)
 
 
 class _ClipHeld(Loss):

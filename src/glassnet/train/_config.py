@@ -130,8 +130,8 @@ class TrainConfig:
         lr: Peak learning rate η₀, which the schedule scales. Default 1e-3. ``--lr``.
         beta1: Adam's β₁ (adam and adamw). Default 0.9.
         beta2: Adam's β₂ (adam and adamw). Default 0.999.
-        eps: Adam's ε > 0 (adam and adamw), at least 1.4e-45 in float32 (a smaller one rounds to 0
-            there). Default 1e-8.
+        eps: Adam's ε > 0 (adam and adamw), in float32 one that does not round to 0 there (1.401e-45,
+            float32's smallest positive number, or more). Default 1e-8.
         momentum: SGD's momentum μ (optimizer="sgd" only). Default 0.9. ``--momentum``.
         weight_decay: λ, on every weight and bias: an L2 term λθ in the gradient for sgd and
             adam, decoupled θ ← θ(1 − ηλ) for adamw. Default 0.01 (the airfoil recipe: the
@@ -261,12 +261,12 @@ class TrainConfig:
             )
         for name, bounds in FIELD_BOUNDS.items():
             (_integer if bounds.integer else _number)(getattr(self, name), name, bounds)
-        smallest = float(np.finfo(np.float32).smallest_subnormal)
-        if self.dtype == "float32" and self.optimizer != "sgd" and self.eps < smallest:
-            # float32 rounds it to its smallest positive number or to 0, which both engines add then
+        if self.dtype == "float32" and self.optimizer != "sgd" and np.float32(self.eps) == 0:
+            # what both engines add then (SGD reads no ε)
+            smallest = float(np.finfo(np.float32).smallest_subnormal)
             raise ValueError(
-                f"eps must be at least {smallest:.2g} in float32, its smallest positive number (below "
-                f"half of it, ε rounds to 0: 0/0 for a gradient still 0), got {self.eps:g}"
+                f"eps must not round to 0 in float32 (0/0 for a gradient still 0): give at least "
+                f"{smallest:.4g}, float32's smallest positive number, got {self.eps:g}"
             )
         if self.fourier_sigma is not None:
             sigma = fourier_sigma(self.fourier_sigma, "fourier_sigma", each=_sigma_value, per="input")

@@ -253,6 +253,11 @@ class TrainingInterrupted(UserWarning):
         super().__init__(message)
         self.result = result
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from both arguments: from ``args`` alone (the message), pickle and copy failed,
+        # and a process pool's worker that raised it broke the pool, the run lost
+        return (type(self), (str(self), self.result))
+
 
 @dataclass(eq=False)  # compared by identity: it holds arrays, which == cannot compare to one bool
 class TrainResult:
