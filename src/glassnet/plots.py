@@ -46,8 +46,8 @@ def _figure(width: float = 6.0, height: float = 4.5) -> Any:
 
 
 def show_figures_in_ipython() -> None:
-    """In IPython (a Jupyter kernel), have matplotlib figures displayed as PNG images unless the
-    shell displays them in some image format already.
+    """In IPython (a Jupyter kernel), have matplotlib figures displayed as images, in the formats
+    the user chose (PNG by default), unless the shell displays them in some format already.
 
     glassnet draws on a bare ``Figure`` with an Agg canvas, never through pyplot, and the inline
     backend registers the display of figures only once pyplot makes one (or after ``%matplotlib

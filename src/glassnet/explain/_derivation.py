@@ -248,7 +248,8 @@ class Derivation:
     clipped_outputs: tuple[int, ...] = ()
     # of ``fd_mismatches``, those the clip explains: their finite differences agree with the
     # derivative of the clipped loss, the backward pass taken with ∂L/∂ŷₖ = 0 at the clipped outputs
-    # (see _ClipHeld). With clipped outputs, ``fd_mismatches`` holds that second check's mismatches too
+    # (see _ClipHeld), or their steps take a clipped output back inside (_clip_crossers). With
+    # clipped outputs, ``fd_mismatches`` holds that second check's mismatches too
     clip_explained: frozenset[ParamKey] = frozenset()
 
     def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
@@ -635,24 +636,15 @@ def _clip_crossers(
     network too (it read as a backward pass to doubt). Computed as :func:`_kinks` computes its
     crossers, on the same z the finite differences see."""
     low, high = bounds
-    last = layers[-1]
+    last = layers[-1].activation
     outputs = list(clipped)
     crossers: set[ParamKey] = set()
-    for start, layer in enumerate(layers):
-        weight, bias = layer.weight.copy(), layer.bias.copy()  # one entry moved at a time, put back
-        for kind, moved in (("weight", weight), ("bias", bias)):
-            for index in np.ndindex(moved.shape):
-                value = moved[index]
-                for step in (fd_eps, -fd_eps):
-                    with np.errstate(all="ignore"):
-                        moved[index] = value + step
-                        z = _pre_activations(layers, start, weight, bias)[-1]
-                        moved[index] = value
-                        y = z if last.activation is None else last.activation.function(z)
-                    inside = (y[outputs] >= low) & (y[outputs] <= high)
-                    if np.any(inside):
-                        crossers.add(_param_key(layer.index, kind, index))
-                        break
+    for key, _, plus, minus in _stepped(layers, fd_eps):
+        for z in (plus[-1], minus[-1]):
+            with np.errstate(all="ignore"):
+                y = z if last is None else last.function(z)
+            if np.any((y[outputs] >= low) & (y[outputs] <= high)):
+                crossers.add(key)
     return frozenset(crossers)
 
 
@@ -746,6 +738,30 @@ def _kinks(layers: list[LayerRecord], fd_eps: float) -> tuple[tuple[Kink, ...], 
         return (), frozenset()  # nothing to cross: spare the 2 forward passes per parameter
     crossed = [layer.z == 0 for layer in layers]  # (out,) per layer; z = 0 is at the kink itself
     crossers: set[ParamKey] = set()
+    for key, start, plus, minus in _stepped(layers, fd_eps):
+        for above, (z_plus, z_minus) in enumerate(zip(plus, minus, strict=True), start=start):
+            # signs, not z₊ · z₋: the product of two tiny z underflows to 0
+            across = np.sign(z_plus) * np.sign(z_minus) <= 0
+            crossed[above] |= across
+            if layers[above].activation_name in KINKED and np.any(across & (z_plus != z_minus)):
+                crossers.add(key)
+    kinks = []
+    for layer, hit in zip(layers, crossed, strict=True):
+        if layer.activation_name in KINKED:
+            name = layer.activation_name
+            kinks += [
+                Kink(layer.index, int(k), float(layer.z[k]), name, float(layer.derivative[k]))
+                for k in np.flatnonzero(hit)
+            ]
+    return tuple(kinks), frozenset(crossers)
+
+
+def _stepped(
+    layers: list[LayerRecord], fd_eps: float
+) -> Iterator[tuple[ParamKey, int, list[Array], list[Array]]]:
+    """For every parameter θᵢ, the z of its layer and those above (:func:`_pre_activations`) at
+    θᵢ + ε and θᵢ − ε, as the finite differences step it: (its key, its layer's 0-based index,
+    z₊ per layer, z₋ per layer). For the crossers of kinks and of BCE's clip."""
     for start, layer in enumerate(layers):
         # copied once per layer, one entry moved at a time and put back: a copy per entry made
         # the check quadratic in a layer's size (42 s for a 20→400→400→1 network)
@@ -761,21 +777,7 @@ def _kinks(layers: list[LayerRecord], fd_eps: float) -> tuple[tuple[Kink, ...], 
                     moved[index] = value - fd_eps
                     minus = _pre_activations(layers, start, weight, bias)
                 moved[index] = value
-                for above, (z_plus, z_minus) in enumerate(zip(plus, minus, strict=True), start=start):
-                    # signs, not z₊ · z₋: the product of two tiny z underflows to 0
-                    across = np.sign(z_plus) * np.sign(z_minus) <= 0
-                    crossed[above] |= across
-                    if layers[above].activation_name in KINKED and np.any(across & (z_plus != z_minus)):
-                        crossers.add(_param_key(layer.index, kind, index))
-    kinks = []
-    for layer, hit in zip(layers, crossed, strict=True):
-        if layer.activation_name in KINKED:
-            name = layer.activation_name
-            kinks += [
-                Kink(layer.index, int(k), float(layer.z[k]), name, float(layer.derivative[k]))
-                for k in np.flatnonzero(hit)
-            ]
-    return tuple(kinks), frozenset(crossers)
+                yield _param_key(layer.index, kind, index), start, plus, minus
 
 
 def _pre_activations(layers: list[LayerRecord], start: int, weight: Array, bias: Array) -> list[Array]:

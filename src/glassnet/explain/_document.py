@@ -1036,8 +1036,9 @@ class Builder:
         """The parameters whose finite-difference mismatch no kink explains
         (``Derivation.unexplained_mismatches``), less those BCE's clip does (its note says why
         their differences arise): those whose finite differences agree with the clipped loss's
-        own derivative (``Derivation.clip_explained``). Not every parameter that reaches a
-        clipped output: a wrong derivative in a hidden layer under one went unnamed."""
+        own derivative, or whose steps take a clipped output back inside its interval
+        (``Derivation.clip_explained``). Not every parameter that reaches a clipped output: a
+        wrong derivative in a hidden layer under one went unnamed."""
         return tuple(ref for ref in self.d.unexplained_mismatches() if ref.key not in self.d.clip_explained)
 
     def confirmed_by_torch(self, ref: ParamRef) -> bool:

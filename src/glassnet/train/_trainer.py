@@ -369,8 +369,9 @@ class Trainer:
 
     ``target_scale`` converts the model's units to the target's (the standard deviation
     of y before standardisation) for the reported RMSE and MAE. ``progress`` shows a
-    tqdm bar on a terminal, and nothing elsewhere (a notebook's output is none: a bar there
-    would be a line per update; print from ``callback`` instead). ``callback(trainer, record)`` runs after every epoch;
+    tqdm bar on a terminal, and nothing elsewhere (a notebook's output is no terminal, where a
+    bar would print a line per update: print from ``callback`` there). ``callback(trainer,
+    record)`` runs after every epoch;
     ``trainer.request_stop()`` (or, with ``handle_sigint``, Ctrl-C while ``run`` is active;
     inside a :class:`~glassnet.train.StopSignals` scope SIGTERM and SIGHUP too) stops after the current batch
     with a :class:`ResumeState`. A signal reaches the Trainer only when ``run`` is in the main thread
