@@ -42,7 +42,7 @@ from glassnet._torch_losses import glassnet_bce, glassnet_half_squared_error, gl
 from glassnet.losses import BCELoss, Loss, get_loss, sum_of_squares
 from glassnet.nn import Parameter
 from glassnet.optim import SGD, Adam, AdamW, Optimizer, _optimizer, moments_in_torch_form
-from glassnet.optim._adam import held_name, second_moment_flushable
+from glassnet.optim._adam import held_name, moments_flushable
 from glassnet.spec import MLPSpec, build_mlp, check_weights
 from glassnet.train._config import TrainConfig
 from glassnet.train._cuda_graph import CapturedStep, capture_step, warm_up_undone
@@ -468,10 +468,8 @@ class TorchEngine:
         if self.device.type == "cpu":
             if config.optimizer == "sgd":
                 self._flushed = ("momentum_buffer",)
-            elif second_moment_flushable(config.eps, config.beta2, spec.dtype):
-                self._flushed = ("exp_avg", "exp_avg_sq")
-            else:
-                self._flushed = ("exp_avg",)
+            elif moments_flushable(config.eps, config.beta2, spec.dtype):
+                self._flushed = ("exp_avg", "exp_avg_sq")  # else none: a tiny ε steps on subnormal ones
         self._threads_before: int | None = None
         if config.threads > 0:  # last, so that an engine that failed to start changed nothing
             self._threads_before = torch.get_num_threads()
