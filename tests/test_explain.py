@@ -964,7 +964,7 @@ class _HalfSigmoid(Sigmoid):
         return 0.5 * super().derivative(z)
 
 
-@pytest.mark.parametrize("end", ["lower", "upper"])
+@pytest.mark.parametrize("end", ["lower", "upper", "near"])
 def test_a_wrong_hidden_derivative_under_a_clipped_output_is_named(end: str) -> None:
     """ŷ₁ = σ(−28.5) is clipped by BCE, ŷ₂ = σ(0.32) is not, and the hidden tanh's derivative is
     doubled. The clip excused every hidden parameter, since each reaches ŷ₁: the wrong f′ went
@@ -972,14 +972,20 @@ def test_a_wrong_hidden_derivative_under_a_clipped_output_is_named(end: str) -> 
     loss's own derivative (∂L/∂ŷ₁ = 0): the output row of ŷ₁, and with a right tanh every row.
     At the upper end, ŷ₁ = 1 − 4e-13 under the label 0, ∂L/∂ŷ₁ ≈ 1e12 left the first check's
     rounding allowance above every gradient: unresolved, no mismatch, so nothing was named still
-    (a review of the fix); the second check, without ŷ₁, resolves them."""
-    sign, label = (1.0, 1.0) if end == "lower" else (-1.0, 0.0)
+    (a review of the fix); the second check, without ŷ₁, resolves them. "near": ŷ₁ three floats
+    below the lower edge, where every step of ε crosses it and the crossers were all excused (a
+    review of that); a third check, ŷ₁ held where it is, names the hidden ones again."""
+    sign, label = (-1.0, 0.0) if end == "upper" else (1.0, 1.0)
+    edge = 1e-12 * (1.0 - 3 * 2.0**-49)  # for "near"
+    bias = (
+        math.log(edge / (1.0 - edge)) + 60.0 * float(np.tanh([0.5, -0.3]).sum()) if end == "near" else -18.25
+    )
 
     def network(activation: Activation) -> Sequential:
         model = Sequential(Linear(1, 2), activation, Linear(2, 2), Sigmoid())
         model[0].weight.data[...], model[0].bias.data[...] = [[0.5], [-0.3]], 0.0
         model[2].weight.data[...] = [[-60.0 * sign, -60.0 * sign], [1.0, 0.5]]
-        model[2].bias.data[...] = [-18.25 * sign, 0.0]
+        model[2].bias.data[...] = [bias * sign, 0.0]
         return model
 
     wrong = explain(
@@ -987,7 +993,7 @@ def test_a_wrong_hidden_derivative_under_a_clipped_output_is_named(end: str) -> 
     )
     assert wrong.derivation.clipped_outputs == (0,)
     # the clipped output's row mismatches only where the first check resolves it (the lower end)
-    expected = {(2, "weight", 0, 0), (2, "weight", 0, 1), (2, "bias", 0, None)} if end == "lower" else set()
+    expected = {(2, "weight", 0, 0), (2, "weight", 0, 1), (2, "bias", 0, None)} if end != "upper" else set()
     assert wrong.derivation.clip_explained == expected
     named = json.loads(wrong.to_json())["derivation"]["checks"]["unexplained_mismatches"]
     assert [ref["name"] for ref in named] == ["w11h", "w21h", "b1h", "b2h"]
@@ -998,7 +1004,7 @@ def test_a_wrong_hidden_derivative_under_a_clipped_output_is_named(end: str) -> 
     )
     right = explain(network(Tanh()), [1.0], [label, 0.0], loss="bce", all_params=True, check_torch=False)
     assert right.derivation.clip_explained == right.derivation.fd_mismatches
-    assert bool(right.derivation.fd_mismatches) == (end == "lower")
+    assert bool(right.derivation.fd_mismatches) == (end != "upper")
     assert "Clipped: " in right.to_text() and "Not explained" not in right.to_text()
     assert "unexplained_mismatches" not in json.loads(right.to_json())["derivation"]["checks"]
 

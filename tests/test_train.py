@@ -295,8 +295,10 @@ def assert_resume_is_exact(
             Trainer(config, x, y, xv, yv).run()
     assert raised.value.result.status == "interrupted" and raised.value.result.resume is not None
     # and it travels whole, as a process pool sends it back (it could not be rebuilt: the pool broke)
+    raised.value.add_note("a note on the way")
     again = pickle.loads(pickle.dumps(raised.value))
     assert str(again) == str(raised.value) and again.result.resume is not None
+    assert again.__notes__ == ["a note on the way"]  # its __dict__ too
     assert copy.deepcopy(raised.value).result.status == "interrupted"
     assert signal.getsignal(signal.SIGINT) is handler  # given back
     resumed = Trainer(config, x, y, xv, yv).run(stopped.resume)

@@ -256,7 +256,7 @@ class TrainingInterrupted(UserWarning):
     def __reduce__(self) -> tuple[Any, ...]:
         # rebuilt from both arguments: from ``args`` alone (the message), pickle and copy failed,
         # and a process pool's worker that raised it broke the pool, the run lost
-        return (type(self), (str(self), self.result))
+        return (type(self), (str(self), self.result), self.__dict__)  # notes (add_note) too
 
 
 @dataclass(eq=False)  # compared by identity: it holds arrays, which == cannot compare to one bool
