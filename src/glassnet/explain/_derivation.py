@@ -248,8 +248,9 @@ class Derivation:
     clipped_outputs: tuple[int, ...] = ()
     # of ``fd_mismatches``, those the clip explains: their finite differences agree with the
     # derivative of the clipped loss, the backward pass taken with ∂L/∂ŷₖ = 0 at the clipped outputs
-    # (see _ClipHeld), or their steps take a clipped output back inside (_clip_crossers). With
-    # clipped outputs, ``fd_mismatches`` holds that second check's mismatches too
+    # (see _ClipHeld), or their steps take a clipped output back inside (_clip_crossers) and a third
+    # check, the clipped outputs held where they are (_ClipDropped), passes them. With clipped
+    # outputs, ``fd_mismatches`` holds the second check's mismatches too
     clip_explained: frozenset[ParamKey] = frozenset()
 
     def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
@@ -512,7 +513,8 @@ def derive(
             # mismatch), where this one, without the clipped output, still resolves them
             mismatched = fd_mismatches | held
             # the clip's: those the second check passes, and those whose steps take a clipped
-            # output back inside the interval, where neither check's slope is the one measured
+            # output back inside the interval, where neither check's slope is the one measured,
+            # unless the third check below finds them wrong through the other outputs
             crossers = _clip_crossers(layers, clipped, bounds, fd_eps)
             suspects = mismatched & crossers
             dropped: frozenset[ParamKey] = frozenset()
