@@ -244,7 +244,9 @@ class Derivation:
     # of ``fd_mismatches``, those whose PyTorch gradient agrees with the backward pass (to
     # TORCH_AGREES): there the finite differences are the ones off
     torch_confirmed: frozenset[ParamKey] = frozenset()
-    # the outputs k whose ŷₖ lies outside the interval BCE's loss clips ŷ to (none for another loss)
+    # the interval [low, high] BCE's loss clips ŷ to, in float64 (None for another loss), and the
+    # outputs k whose ŷₖ lies outside it
+    clip_bounds: tuple[float, float] | None = None
     clipped_outputs: tuple[int, ...] = ()
     # of ``fd_mismatches``, those the clip explains: their finite differences agree with the
     # derivative of the clipped loss, the backward pass taken with ∂L/∂ŷₖ = 0 at the clipped outputs
@@ -618,6 +620,7 @@ def derive(
         else frozenset(
             key for key in fd_mismatches if _torch_agrees(torch_grads, engine, numeric, key, net.prefixes)
         ),
+        clip_bounds=bounds,
         clipped_outputs=clipped,
         clip_explained=clip_explained,
     )

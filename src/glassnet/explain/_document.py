@@ -891,13 +891,9 @@ class Builder:
         return self.cancels(updated, [value, -self.d.learning_rate * grad])
 
     def clip_eps(self) -> float | None:
-        """ε of the interval [ε, 1 − ε] BCE's loss clips ŷ to; None for another loss. Explain
-        computes in float64, where the interval is symmetric."""
-        rec = self.d.loss
-        bounds_for = getattr(rec.loss, "bounds_for", None)
-        if rec.name != "bce" or bounds_for is None:
-            return None
-        return float(bounds_for(rec.prediction.dtype)[0])
+        """ε of the interval [ε, 1 − ε] BCE's loss clips ŷ to (``Derivation.clip_bounds``); None for
+        another loss. Explain computes in float64, where the interval is symmetric."""
+        return None if self.d.clip_bounds is None else self.d.clip_bounds[0]
 
     def clipped_outputs(self) -> list[int]:
         """The outputs k whose ŷₖ lies outside BCE's [ε, 1 − ε], which its loss clips; none for

@@ -156,11 +156,15 @@ class Module:
         so without a word), or a gradient written since ``zero_grad``'s.
         """
         resolved = as_dtype(dtype)
-        changing = [(name, p) for name, p in self.named_parameters() if p.data.dtype != resolved]
-        for name, parameter in changing:  # every one checked before any is converted
-            parameter.check_cast(resolved, f"{type(self).__name__}.astype({resolved}): parameter {name!r}")
-        for _, parameter in changing:
-            parameter.cast(resolved)  # the gradient pending zeros, if it was
+        owner = f"{type(self).__name__}.astype({resolved})"
+        converted = [  # every one converted, and so checked, before any is changed
+            (parameter, parameter.converted(resolved, f"{owner}: parameter {name!r}"))
+            for name, parameter in self.named_parameters()
+            if parameter.data.dtype != resolved
+        ]
+        for parameter, (data, grad) in converted:
+            # the gradient pending zeros, if it was (read as optimizers read the flag)
+            parameter.use_arrays(data, grad, grad_pending=parameter._grad_is_zero)
         return self
 
     # -- modes -------------------------------------------------------------------------

@@ -82,23 +82,22 @@ class Parameter:
             )
         self.data, self._grad, self._grad_is_zero = data, grad, bool(grad_pending)
 
-    def check_cast(self, dtype: np.dtype[Any], name: str) -> None:
-        """ValueError, naming the parameter as ``name``, where :meth:`cast` would turn a finite value
-        infinite: of the data, or of a gradient written since ``zero_grad`` (one pending zeros
-        holds old numbers that no longer count)."""
-        as_float_array(self.data, name=name, dtype=dtype, finite=False)
-        if not self._grad_is_zero:
-            as_float_array(
-                self._grad, name=f"{name}'s gradient (zero_grad() clears it)", dtype=dtype, finite=False
-            )
+    def converted(self, dtype: np.dtype[Any], name: str) -> tuple[Array, Array]:
+        """Its data and gradient in ``dtype`` (new arrays; a gradient pending zeros as zeros: its
+        old numbers, 1e39 say, no longer count), for :meth:`use_arrays`. ValueError, naming the
+        parameter as ``name``, where the conversion would turn a finite value infinite."""
+        data = as_float_array(self.data, name=name, dtype=dtype, finite=False)
+        if self._grad_is_zero:
+            return data, np.zeros_like(data)
+        grad = as_float_array(
+            self._grad, name=f"{name}'s gradient (zero_grad() clears it)", dtype=dtype, finite=False
+        )
+        return data, grad
 
     def cast(self, dtype: npt.DTypeLike) -> None:
-        """Its arrays converted to ``dtype`` (new arrays), the gradient still pending if it was:
-        a step after the conversion skips a parameter no backward has reached, as before it. A
-        pending gradient is not converted (its old numbers, 1e39 say, overflowed with a warning)."""
-        data = self.data.astype(dtype)
-        grad = np.zeros_like(data) if self._grad_is_zero else self._grad.astype(dtype)
-        self.use_arrays(data, grad, grad_pending=self._grad_is_zero)
+        """Its arrays converted to ``dtype`` (:meth:`converted`), the gradient still pending if it
+        was: a step after the conversion skips a parameter no backward has reached, as before it."""
+        self.use_arrays(*self.converted(np.dtype(dtype), "Parameter.cast"), grad_pending=self._grad_is_zero)
 
     @property
     def shape(self) -> tuple[int, ...]:
