@@ -11,7 +11,8 @@ import pytest
 
 from glassnet import gradcheck, optim
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, MSELoss, get_loss
-from glassnet.nn import MLP, LeakyReLU, Linear, ReLU, Sequential, get_activation
+from glassnet.nn import MLP, LeakyReLU, Linear, Parameter, ReLU, Sequential, get_activation
+from glassnet.optim import sgd_update
 
 
 def _model() -> MLP:
@@ -902,3 +903,55 @@ def test_a_torch_tensor_that_requires_grad_is_refused_saying_to_detach_it(
         call(tensor)
     # detached, as the message says, the same values are taken
     np.testing.assert_array_equal(_model()(tensor(np.ones((3, 2)), True).detach()), _model()(np.ones((3, 2))))
+
+
+# --- found by a review of the arrays users hand glassnet (2026-11-28) ------------------------------
+
+_SGD = {"lr": 0.1, "momentum": 0.0, "dampening": 0.0, "nesterov": False, "weight_decay": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (
+            lambda: Parameter(np.matrix(np.ones((2, 2)))),
+            r"Parameter data must be a plain NumPy array, got a numpy\.matrix",
+        ),
+        (
+            lambda: Parameter(np.ma.array(np.ones(2), mask=[False, True])),
+            r"Parameter data must be a plain NumPy array, got a masked array \(its numbers under the mask",
+        ),
+        (
+            lambda: sgd_update(np.matrix(np.ones((2, 2))), np.ones((2, 2)), {}, **_SGD),
+            r"sgd_update param must be a plain NumPy array, got a numpy\.matrix",
+        ),
+        (
+            lambda: sgd_update(np.ones((2, 2)), np.matrix(np.ones((2, 2))), {}, **_SGD),
+            r"sgd_update grad must be a plain NumPy array, got a numpy\.matrix",
+        ),
+    ],
+    ids=["parameter-matrix", "parameter-masked", "update-param", "update-grad"],
+)
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")  # NumPy's, on making one
+def test_an_array_class_of_other_arithmetic_is_refused_where_it_would_be_kept(call: Any, match: str) -> None:
+    """A Parameter of np.matrix gave a tanh layer's dL/dX 0.64 off (its ``**`` is a matrix
+    power), then a LinAlgError; two adam_update steps of one ended 0.19 off torch."""
+    with pytest.raises(TypeError, match=match):
+        call()
+
+
+def test_a_big_endian_parameter_is_taken_in_the_machines_order() -> None:
+    """It was refused as "got an array of dtype >f8", a float64 array in another byte order."""
+    values = np.array([0.5, -1.25, 3.0])
+    parameter = Parameter(values.astype(">f8"))
+    assert parameter.dtype == np.float64 and parameter.data.dtype.isnative
+    np.testing.assert_array_equal(parameter.data, values)
+
+
+def test_an_object_array_of_numpy_bools_is_taken_as_numbers() -> None:
+    """ "must be an array of numbers (bool, int or float), got dtype object holding bool": NumPy's
+    bool is no numbers.Real, where a Python bool passed."""
+    model = _model()
+    np.testing.assert_array_equal(
+        model(np.array([[1.5, np.True_]], dtype=object)), model(np.array([[1.5, 1.0]]))
+    )

@@ -512,7 +512,8 @@ def test_help_prints_on_a_stream_whose_encoding_lacks_its_symbols(
     argv: list[str], errors: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The help's →, σ and η raised UnicodeEncodeError, a traceback, on a cp1252 stream (a Windows
-    console, or `glassnet --help > help.txt` there) or an ASCII one (LC_ALL=C): written as "?"."""
+    console, or `glassnet --help > help.txt` there) or an ASCII one (LC_ALL=C): written in ASCII
+    spellings (-> for →, sigma for σ), any other character as "?"."""
     written = io.BytesIO()
     stream = io.TextIOWrapper(written, encoding="cp1252" if errors == "strict" else "ascii", errors=errors)
     monkeypatch.setattr(sys, "stdout", stream)
@@ -520,7 +521,10 @@ def test_help_prints_on_a_stream_whose_encoding_lacks_its_symbols(
     stream.flush()
     text = written.getvalue().decode("cp1252")
     assert text.startswith("usage: glassnet")
-    assert "?" in text
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert main(argv) == 0
+    # every symbol spelled (the help's → as ->, σ as sigma), none a "?"
+    assert text.count("?") == sys.stdout.getvalue().count("?") and text != sys.stdout.getvalue()
     assert stream.errors == errors  # the stream itself unchanged: data is written as it is
 
 
@@ -528,7 +532,7 @@ def test_a_finished_run_reports_its_summary_and_folder_on_an_ascii_stdout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The summary's R² failed on an ASCII stdout: exit 2 with an encoding error after the whole
-    run was written, and the 'run folder:' line never printed. A report, written with "?"."""
+    run was written, and the 'run folder:' line never printed. A report, written with R^2 for R²."""
     written = io.BytesIO()
     stream = io.TextIOWrapper(written, encoding="ascii")
     monkeypatch.setattr(sys, "stdout", stream)
@@ -547,7 +551,7 @@ def test_a_finished_run_reports_its_summary_and_folder_on_an_ascii_stdout(
     assert main([*argv, "--warmup-epochs", "0", "--out", str(out)]) == 0
     stream.flush()
     text = written.getvalue().decode("ascii")
-    assert "R? " in text and text.endswith(f"run folder: {out}\n")
+    assert "R^2 " in text and text.endswith(f"run folder: {out}\n")
     assert (out / "metrics.json").is_file()
     assert capsys.readouterr().err == ""
     # evaluate's table too: it stopped after its first line with an encoding error, exit 2
@@ -556,21 +560,22 @@ def test_a_finished_run_reports_its_summary_and_folder_on_an_ascii_stdout(
     stream.flush()
     table = written.getvalue()[start:].decode("ascii").splitlines()
     assert table[0].startswith(f"{out / 'model.npz'}: airfoil model ") and len(table) == 4
-    assert all("R? " in line for line in table[1:]) and capsys.readouterr().err == ""
+    assert all("R^2 " in line for line in table[1:]) and capsys.readouterr().err == ""
 
 
 def test_the_demo_writes_its_tour_on_an_output_without_its_characters(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """On a cp1252 console the demo printed nothing and exited 2 at its first η: a tour for
-    reading is written with "?" for what the output cannot show, as train's summary is."""
+    reading is written with ASCII spellings for what the output cannot show (η as eta), as
+    train's summary is."""
     written = io.BytesIO()
     stream = io.TextIOWrapper(written, encoding="cp1252")
     monkeypatch.setattr(sys, "stdout", stream)
     monkeypatch.setattr("glassnet.cli._demo.demo_sections", lambda out: iter(["η = 0.1, R² 0.98", "done"]))
     assert main(["demo"]) == 0
     stream.flush()
-    assert written.getvalue().decode("cp1252") == "? = 0.1, R² 0.98\n\ndone\n"  # cp1252 has ², not η
+    assert written.getvalue().decode("cp1252") == "eta = 0.1, R² 0.98\n\ndone\n"  # cp1252 has ², not η
     assert capsys.readouterr().err == ""
 
 

@@ -50,9 +50,9 @@ def uci_dat() -> bytes:
     return ("\r\n".join(line.replace(",", "\t") for line in lines) + "\r\n").encode()
 
 
-def _zip(members: dict[str, bytes]) -> bytes:
+def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", method) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
     return buffer.getvalue()
@@ -311,6 +311,11 @@ def _bad_payloads(uci_dat: bytes) -> dict[str, tuple[bytes, str]]:
             ),
             r"line 6, column 3 \(chord_length\): expected a number, got '0.3O48'; nothing was written",
         ),
+        "bzip2-member": (  # zipfile unpacks such a member a whole chunk at once: 925 bytes gave 2 GB
+            _zip({"airfoil_self_noise.dat": uci_dat}, zipfile.ZIP_BZIP2),
+            r"airfoil_self_noise\.dat in the archive from .* is compressed with zip method 12, not deflate "
+            r"\(UCI's\) or none; nothing was written$",
+        ),
         "html-page": (
             b"<html><body>Moved</body></html>",
             r"bad\.zip: is a web page \(HTML\), expected a text file of numbers; a download that gave a page "
@@ -348,6 +353,7 @@ def _flag_encrypted(archive: bytes) -> bytes:
         "rows-reordered",
         "missing-rows",
         "corrupt-number",
+        "bzip2-member",
         "html-page",
     ],
 )
@@ -811,3 +817,21 @@ def test_a_url_mistyped_is_named_by_the_option_before_any_download(
     err = capsys.readouterr().err
     assert said in err and "offline" not in err
     assert not (tmp_path / "d").exists()
+
+
+def test_a_fetch_that_cannot_write_leaves_no_folder_it_made(
+    server: tuple[str, Path], uci_dat: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a full disk the folders made for the file stayed behind, empty (a review, 2026-11-28)."""
+    url, root = server
+    (root / "a.zip").write_bytes(_zip({"airfoil_self_noise.dat": uci_dat}))
+
+    def full_disk(path: Any, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("glassnet.data._download.atomic_write_bytes", full_disk)
+    with pytest.raises(
+        OSError, match=r"cannot write the airfoil data into .*dest/a/b \(No space left on device\)"
+    ):
+        fetch_airfoil(url=f"{url}/a.zip", dest=tmp_path / "dest" / "a" / "b", progress=False)
+    assert not (tmp_path / "dest").exists()

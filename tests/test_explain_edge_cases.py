@@ -426,12 +426,18 @@ def test_explain_writes_neither_file_when_one_fails(
     """The figure was written first and left behind when -o then failed, and the retry was refused
     for it ('--figure net.png exists'). Both are written together now, once both are made."""
     import glassnet.cli._explain
+    import glassnet.explain._figure
 
     def fail(temporary: Path) -> None:
         raise OSError(28, "No space left on device")
 
-    name = "text_writer" if failing == "-o" else "figure_file_writer"
-    monkeypatch.setattr(glassnet.cli._explain, name, lambda *args: fail)
+    # the command imports the figure's writer when it draws one
+    module, name = (
+        (glassnet.cli._explain, "text_writer")
+        if failing == "-o"
+        else (glassnet.explain._figure, "figure_file_writer")
+    )
+    monkeypatch.setattr(module, name, lambda *args: fail)
     text, figure = tmp_path / "x.md", tmp_path / "net.png"
     assert (
         main(["explain", "--example", "exercise", "--no-torch", "-o", str(text), "--figure", str(figure)])
@@ -586,3 +592,28 @@ def test_a_spec_number_that_underflows_is_refused_as_the_options_refuse_it(
     assert err.count("\n") == 1
     assert f"{spec}: {number} is 0 in float64 (below 5e-324); write 0 if 0 is meant" in err
     assert not (tmp_path / "s.md").exists()
+
+
+# --- found by a review of crafted files and exhausted resources (2026-11-28) -----------------------
+
+
+def test_a_text_too_large_to_draw_is_refused_where_the_other_formats_are_written() -> None:
+    """The text format draws a 1×n row of weights beside the n-vector x, n lines of the row's
+    width: a spec of 240 KB (n = 20,000) took 3.6 GB, and n = 200,000 was killed at 24 GB."""
+    n = 1500  # 1,500 lines of about 10,500 characters
+    spec = {
+        "layers": [{"weight": [[0.001] * n], "bias": [0.0], "activation": "identity"}],
+        "x": [1.0] * n,
+        "y": [1.0],
+        "loss": "mse",
+    }
+    explanation = explain_spec(spec, check_torch=False)
+    with pytest.raises(
+        ValueError,
+        match=r"^the text format draws each value of a matrix product side by side, here 1,500 lines of "
+        r"[\d,]+ characters, more than the 10,000,000 characters it draws at once; explain a network with "
+        r"fewer inputs or units, or use the JSON or LaTeX format \(--format json\)$",
+    ):
+        explanation.to_text()
+    assert json.loads(explanation.to_json())["derivation"]  # the same explanation, as data
+    assert explanation.to_latex().startswith("\\documentclass")

@@ -257,6 +257,21 @@ def as_float_array(
     return array
 
 
+def refuse_array_subclass(name: str, array: Any) -> None:
+    """TypeError for an array kept and computed with as it is (a parameter's data, an update
+    function's arrays) whose class changes NumPy's arithmetic: an ``np.matrix`` (``*`` and ``**``
+    are matrix products: a tanh layer's derivative came out wrong, then a LinAlgError) and a
+    masked array (the numbers under the mask are used). Other subclasses (a memmap) compute
+    as arrays do; inputs are converted by :func:`as_float_array` instead."""
+    if isinstance(array, np.matrix):
+        raise TypeError(f"{name} must be a plain NumPy array, got a numpy.matrix; pass np.asarray(matrix)")
+    if isinstance(array, np.ma.MaskedArray):
+        raise TypeError(
+            f"{name} must be a plain NumPy array, got a masked array (its numbers under the mask would "
+            "be used); pass values.filled(...)"
+        )
+
+
 # dtype kinds that are not real numbers, by what a user would call them
 _NOT_NUMBERS = {
     "c": "complex numbers",
@@ -300,7 +315,7 @@ def _convert_numbers(values: Any, name: str, dtype: np.dtype[Any] | None) -> Arr
     expected = f"{name} must be an array of numbers (bool, int or float)"
     if raw.dtype.kind == "O":  # Python objects: numbers are fine, anything else is named
         for index, value in np.ndenumerate(raw):
-            if not isinstance(value, numbers.Real):
+            if not isinstance(value, numbers.Real | np.bool_):  # NumPy's bool is no numbers.Real
                 raise TypeError(
                     f"{expected}, got dtype object holding {type(value).__name__} at index {index}"
                 )

@@ -184,8 +184,8 @@ def gradcheck(
     With ``check_input`` the gradient with respect to x is compared too (named ``"input"``).
 
     The difference is divided by the step θᵢ takes, (θᵢ + ε) − (θᵢ − ε) as float64 rounds
-    them: 2ε to within a relative u|θᵢ|/ε (2.7e-11 at θᵢ = 0.4 and ε = 1e-6, which moves the
-    last digits of a difference), and 3.8e-6 at θᵢ = 1e10, where 2ε was 1.9 times too small;
+    them: 2ε to within a relative u|θᵢ|/ε (8.9e-11 at θᵢ = 0.4 and ε = 1e-6, where it is
+    2.7e-11 in fact, which moves the last digits of a difference), and 3.8e-6 at θᵢ = 1e10, where 2ε was 1.9 times too small;
     an ε below θᵢ's rounding, which leaves θᵢ as it is, is refused (ValueError).
 
     aᵢ matches when |aᵢ − nᵢ| ≤ atol + rtol |nᵢ| + rᵢ, where

@@ -402,11 +402,11 @@ def _write_atomically(path: str | os.PathLike[str], arrays: Mapping[str, np.ndar
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`, checking everything.
 
-    Raises FileNotFoundError for a missing file, PermissionError (an OSError) for one that
-    cannot be read, and ValueError for a pipe or a device, and for a file that is not a
-    readable ``.npz`` (truncated, corrupt), holds pickled objects, is not a glassnet
-    checkpoint, has an unknown format version, fails its checksum, or whose arrays do
-    not match its architecture.
+    Raises FileNotFoundError for a missing file, IsADirectoryError for a folder,
+    PermissionError (an OSError) for a file that cannot be read, and ValueError for a pipe
+    or a device, and for a file that is not a readable ``.npz`` (truncated, corrupt), holds
+    pickled objects, is not a glassnet checkpoint, has an unknown format version, fails its
+    checksum, or whose arrays do not match its architecture.
     """
     source = Path(path)
     if source.is_dir():  # "no checkpoint file at" a folder that is there read as if it were not
@@ -479,8 +479,8 @@ def _read_arrays(source: Path) -> dict[str, np.ndarray[Any, Any]]:
             raise ValueError(f"{source} is not a readable checkpoint (truncated, or not an .npz archive)")
         try:
             with zipfile.ZipFile(handle) as archive:
-                for info in archive.infolist():
-                    key = _member_key(source, info, arrays)  # its name checked before its bytes are read
+                members = _checked_members(source, archive, os.fstat(handle.fileno()).st_size)
+                for key, info in members.items():
                     arrays[key] = _read_member(source, archive, info)
         except _ZIP_ERRORS as error:
             if isinstance(error, ValueError) and str(error).startswith(str(source)):
@@ -490,6 +490,26 @@ def _read_arrays(source: Path) -> dict[str, np.ndarray[Any, Any]]:
                 f"{str(error) or type(error).__name__}"
             ) from None
     return arrays
+
+
+def _checked_members(source: Path, archive: zipfile.ZipFile, size: int) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by array name, checked before any of their bytes are read: each
+    name (:func:`_member_key`); the metadata entry there (200,000 small members took 50 s to
+    read before its absence was said); and their sizes together within the file's ``size``:
+    members that overlap, each one's bytes the next ones' (Python 3.11's zipfile does not
+    look), made a 1.7 MB file take 3.8 GB to read."""
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        members[_member_key(source, info, members)] = info
+    if META_KEY not in members:
+        raise ValueError(f"{source} is not a glassnet checkpoint (no {META_KEY} entry)")
+    claimed = sum(info.compress_size for info in members.values())
+    if claimed > size:
+        raise ValueError(
+            f"{source} is not a readable checkpoint (damaged: its members claim {claimed} bytes, more than "
+            f"the {size} of the file)"
+        )
+    return members
 
 
 def _member_key(source: Path, info: zipfile.ZipInfo, seen: Mapping[str, Any]) -> str:

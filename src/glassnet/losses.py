@@ -206,7 +206,8 @@ class Loss:
 
         y is returned in ŷ's dtype (a float64 y of a float32 ŷ rounded to float32, after its
         domain is checked on the values given), so L and dL/dŷ are computed in ŷ's dtype, where
-        torch promotes the pair to the wider one.
+        torch's ``mse_loss`` and ``binary_cross_entropy_with_logits`` promote the pair to the
+        wider one (its ``binary_cross_entropy`` refuses a pair of two dtypes).
         """
         checked = not self.nonfinite_shows_in_value
         prediction = self._prediction_array(prediction, finite=checked)

@@ -24,7 +24,7 @@ from typing import Any, NoReturn
 from glassnet import __version__
 from glassnet._files import os_error_text
 from glassnet._signals import StopSignals, interrupted_status, interrupted_text
-from glassnet.cli._output import one_line, write_message
+from glassnet.cli._output import one_line, standard_streams, write_message
 
 # The commands' modules (and what they import: the training code, torch's bridge) are imported
 # by build_parser, inside main's handling of Ctrl-C: imported here, with this module, they took
@@ -266,7 +266,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # SIGTERM and SIGHUP unwind as Ctrl-C does (a temporary file removed, a lock let go),
         # where they would kill the process mid-write; train and demo hold them in scopes of their own
-        with StopSignals(), warnings.catch_warnings():  # catch_warnings restores showwarning
+        with (
+            standard_streams(),
+            StopSignals(),
+            warnings.catch_warnings(),
+        ):  # catch_warnings restores showwarning
             warnings.showwarning = warning_printer(command)
             status: int = args.handler(args)
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP
@@ -320,7 +324,7 @@ def _interrupted(stop: KeyboardInterrupt, command: str | None = None) -> int:
     if note:  # on one line, as every message: an error's text may hold a line break (a folder's name)
         text += f"; {one_line(note)}"
     with contextlib.suppress(OSError):  # a SIGHUP's terminal may be gone
-        print(f"glassnet{'' if command is None else ' ' + command}: {text}", file=sys.stderr)
+        write_message(f"glassnet{'' if command is None else ' ' + command}: {text}\n", sys.stderr)
     return status
 
 

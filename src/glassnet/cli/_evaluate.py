@@ -15,7 +15,7 @@ import numpy as np
 from glassnet._checks import exact_text, metric_text
 from glassnet._files import dash_hint, given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
-from glassnet.cli._output import refuse_closed_stdout, write_message, writing_stdout
+from glassnet.cli._output import path_text, refuse_closed_stdout, write_message, writing_stdout
 from glassnet.data import Preprocessor
 from glassnet.train._tasks import TASKS
 from glassnet.train.artifacts import (
@@ -317,7 +317,7 @@ def handle(args: argparse.Namespace) -> int:
     # a refit model's "train" rows are the training and validation rows it was retrained on
     labels = {"train": "train+val"} if was_refit(checkpoint) and "train" in metrics else {}
     lines = [
-        f"{path}: {_task_words(checkpoint)}model {list(checkpoint.spec.sizes)}, "
+        f"{path_text(path, sys.stdout)}: {_task_words(checkpoint)}model {list(checkpoint.spec.sizes)}, "
         f"{members_text(checkpoint.member_activations(), 'member', checkpoint.spec.sizes)}",
         *metrics_lines(metrics, unit, labels=labels),
     ]

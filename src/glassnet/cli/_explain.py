@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from glassnet._checks import finite_float, underflows
 from glassnet._files import atomic_write_all, refuse_overwrite, refuse_same_file, text_writer
-from glassnet.cli._output import refuse_closed_stdout, refuse_missing_folder, writing_stdout
+from glassnet.cli._output import refuse_closed_stdout, refuse_missing_folder, stream_takes, writing_stdout
 from glassnet.cli._predict import STDOUT
 from glassnet.explain import FORMATS, explain_exercise, explain_spec, format_for
 from glassnet.explain._api import MAX_STEPS
-from glassnet.explain._figure import figure_file_writer
 
 EXAMPLES = ("exercise",)
 
@@ -175,6 +175,9 @@ def handle(args: argparse.Namespace) -> int:
         )
     fmt = args.format or (format_for(args.output) if args.output else "text")
     text = explanation.render(fmt)
+    if fmt == "json" and args.output is None and not stream_takes(text, sys.stdout):
+        # JSON says η as "\u03b7" too, the same data: it was refused on an ASCII or cp1252 output
+        text = explanation.to_json(ensure_ascii=True)
     # Both files are written together, once the text and the figure are made (a network too
     # large to draw is refused here) and the text is printed (an output that cannot take it is
     # an error): a failed command leaves neither file written nor changed. A figure left by a
@@ -182,6 +185,8 @@ def handle(args: argparse.Namespace) -> int:
     # --force over the previous one stayed so.
     writes = [] if args.output is None else [(args.output, text_writer(text))]
     if args.figure is not None:
+        from glassnet.explain._figure import figure_file_writer  # matplotlib: 0.6 s every command paid
+
         writes.append((args.figure, figure_file_writer(explanation.figure(), args.figure)))
     if args.output is None:
         try:

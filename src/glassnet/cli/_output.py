@@ -3,27 +3,70 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from glassnet._files import nearest_existing, raw_name, shell_word
 
+# How a message spells a symbol its stream's encoding lacks (see write_message); Greek letters
+# are spelled by name, sub- and superscripts by their compatibility forms
+_SPELLED = {
+    "−": "-", "–": "-", "—": "--", "≈": "~=", "≤": "<=", "≥": ">=", "≫": ">>", "±": "+/-",
+    "×": "x", "·": "*", "⊙": "(*)", "→": "->", "←": "<-", "↔": "<->", "∂": "d", "∇": "grad ",
+    "√": "sqrt", "∞": "inf", "∈": "in", "∉": "not in", "ℝ": "R", "Σ": "sum", "…": "...",
+    "‖": "||", "′": "'", "ŷ": "y^", "ȳ": "y-bar",
+    "⎡": "[", "⎢": "[", "⎣": "[", "⎤": "]", "⎥": "]", "⎦": "]",
+}  # fmt: skip
+
 
 def write_message(text: str, stream: Any) -> None:
     """Write ``text`` (help, usage, an error, a warning, a run's summary) to ``stream``, a
-    character its encoding lacks as "?": the help's →, σ and η raised UnicodeEncodeError on a
-    cp1252 stream (a Windows console or pipe), a traceback for ``glassnet --help``, and a
-    finished run's R² reported it as failed; the demo's tour and evaluate's table are written so
-    too. Data (predict's rows, explain's text, evaluate's ``--json``) is written as it is, and a
-    character its stream cannot take is an error saying so."""
+    symbol its encoding lacks spelled in ASCII (− as -, ≈ as ~=, η as eta, w₁₂ʰ as w12h, see
+    ``_SPELLED``) and any other character as "?": the help's →, σ and η raised
+    UnicodeEncodeError on a cp1252 stream (a Windows console or pipe), a traceback for
+    ``glassnet --help``, and a finished run's R² reported it as failed; the demo's worked
+    solution came out as "(1 ? 2y)?", − and ŷ alike. Letters stay "?" (a file name's é is
+    not another file's e). The demo's tour and evaluate's table are written so too. Data
+    (predict's rows, explain's text, evaluate's ``--json``) is written as it is, and a
+    character its stream cannot take is an error saying so. A missing stream (``2>&-``)
+    takes nothing."""
+    if stream is None:
+        return
     try:
         stream.write(text)
     except UnicodeEncodeError:
         encoding = getattr(stream, "encoding", None) or "ascii"
-        stream.write(text.encode(encoding, "replace").decode(encoding))
+        stream.write("".join(_spelled(char, encoding) for char in text))
+
+
+def _spelled(char: str, encoding: str) -> str:
+    """``char`` if ``encoding`` has it, else its ASCII spelling (write_message), else "?"."""
+    try:
+        char.encode(encoding)
+    except UnicodeEncodeError:
+        pass
+    else:
+        return char
+    name = unicodedata.name(char, "")
+    if char in _SPELLED:
+        return _SPELLED[char]
+    if name.startswith("GREEK ") and "LETTER" in name and " WITH " not in name:
+        word = name.rsplit(" ", 1)[-1].lower().replace("lamda", "lambda")
+        return word.capitalize() if "CAPITAL" in name else word
+    compatible = unicodedata.normalize("NFKC", char)
+    if compatible.isascii() and compatible.isalnum():
+        if "SUPERSCRIPT" in name or name.startswith("MODIFIER LETTER CAPITAL"):
+            return "^" + compatible  # R² as R^2, Wᵀ as W^T
+        if "SUBSCRIPT" in name or name.startswith("MODIFIER LETTER SMALL"):
+            # one character for one: the exercise's w₁₂ʰ as w12h (its name in glassnet), and
+            # Wʰx + bʰ still aligned with the matrices printed under it
+            return compatible
+    return "?"
 
 
 def path_text(path: str | os.PathLike[str], stream: Any) -> str:
@@ -33,12 +76,16 @@ def path_text(path: str | os.PathLike[str], stream: Any) -> str:
     printed line gives back (bytes that are not UTF-8, a line break). A finished run's folder
     (``résumé`` on an ASCII stdout) was reported as a failure."""
     text = os.fspath(path)
-    encoding = getattr(stream, "encoding", None) or "utf-8"
+    return text if stream_takes(text, stream) and shell_word(text) is not None else raw_name(text)
+
+
+def stream_takes(text: str, stream: Any) -> bool:
+    """Whether ``stream``'s encoding (UTF-8 where it names none) has every character of ``text``."""
     try:
-        text.encode(encoding)
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
     except UnicodeEncodeError:
-        return raw_name(text)
-    return text if shell_word(text) is not None else raw_name(text)
+        return False
+    return True
 
 
 def one_line(message: str) -> str:
@@ -63,7 +110,51 @@ def writing_stdout() -> Iterator[None]:
     except OSError as error:
         if error.filename is not None or error.errno is None:
             raise
+        # what stays unwritten in the stream's buffer goes nowhere: Python's flush at exit met
+        # the full disk again, "Exception ignored … OSError" after the error and exit status 120
+        _discard_stdout()
         raise OSError(error.errno, error.strerror, "standard output") from error
+
+
+def _discard_stdout() -> None:
+    """Point standard output's file at /dev/null (a stream without a file, a test's capture, is left)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+@contextlib.contextmanager
+def standard_streams() -> Iterator[None]:
+    """The standard streams as a command writes them, in the block: a closed standard error
+    (``2>&-``) writes to nowhere, where its ``None`` failed every command in silence with exit
+    status 1; an unbuffered standard output (``PYTHONUNBUFFERED=1``, set in many container
+    images) is written through a buffer that lines are flushed from, which writes all of each:
+    Python's unbuffered stream drops what a short write leaves (python/cpython#85393), and
+    predict's rows on a disk that filled up were cut off mid-number, exit status 0."""
+    stdout, stderr = sys.stdout, sys.stderr
+    raw = getattr(stdout, "buffer", None)
+    whole: io.TextIOWrapper | None = None
+    if isinstance(stdout, io.TextIOWrapper) and isinstance(raw, io.RawIOBase):
+        # a file object of its own for the same file (closefd=False: closing it leaves the file open)
+        file = io.FileIO(raw.fileno(), "w", closefd=False)
+        whole = io.TextIOWrapper(
+            io.BufferedWriter(file), encoding=stdout.encoding, errors=stdout.errors, line_buffering=True
+        )
+        sys.stdout = whole
+    if stderr is None:
+        sys.stderr = io.StringIO()  # read by no one
+    try:
+        yield
+    finally:
+        if whole is not None:
+            try:
+                whole.flush()
+            except OSError:  # a full disk (reported already) or a reader that left (main's 141)
+                _discard_stdout()
+            with contextlib.suppress(OSError):
+                whole.close()
+            sys.stdout = stdout
+        if stderr is None:
+            sys.stderr = stderr
 
 
 def refuse_closed_stdout(what: str) -> None:

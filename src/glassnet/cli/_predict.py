@@ -17,7 +17,7 @@ import numpy as np
 from glassnet._files import atomic_write_text, refuse_overwrite, refuse_same_file, refuse_standard_input_file
 from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.cli._evaluate import MODEL_HELP, feature_columns, model_path, trained_loss, warn_unfinished
-from glassnet.cli._output import refuse_closed_stdout, refuse_missing_folder, writing_stdout
+from glassnet.cli._output import path_text, refuse_closed_stdout, refuse_missing_folder, writing_stdout
 from glassnet.data import FEATURE_NAMES, DataFormatError, DataWarning, Preprocessor
 from glassnet.data._airfoil import COLUMN_ALIASES, COLUMN_UNITS, positive_magnitude_errors
 from glassnet.data._table import (
@@ -352,5 +352,5 @@ def handle(args: argparse.Namespace) -> int:
             sys.stdout.write(buffer.getvalue())
     else:
         atomic_write_text(out, buffer.getvalue())
-        print(f"wrote {len(rows)} prediction(s) to {out}", file=sys.stderr)
+        print(f"wrote {len(rows)} prediction(s) to {path_text(out, sys.stderr)}", file=sys.stderr)
     return 0

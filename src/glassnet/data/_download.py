@@ -11,6 +11,7 @@ as paths, so an archive cannot write outside the folder.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import os
@@ -29,7 +30,7 @@ from typing import Any
 from tqdm import tqdm
 
 from glassnet._checks import shown
-from glassnet._files import atomic_write_bytes, expand_user, unwritable_kind
+from glassnet._files import atomic_write_bytes, expand_user, missing_folders, unwritable_kind
 from glassnet.data._airfoil import (
     AIRFOIL_FILENAMES,
     DATA_ENV_VAR,
@@ -38,7 +39,7 @@ from glassnet.data._airfoil import (
     parse_airfoil_text,
 )
 from glassnet.data._errors import DataFormatError, DownloadError
-from glassnet.data._table import decode_text
+from glassnet.data._table import INFLATED_BY_PARTS, decode_text
 
 AIRFOIL_URL = "https://archive.ics.uci.edu/static/public/291/airfoil+self+noise.zip"
 """The UCI archive of dataset 291; it holds ``airfoil_self_noise.dat``."""
@@ -124,10 +125,14 @@ def _fetch_airfoil(
     _verify(data, url=url)
     if read is not None and read.read_bytes() == data:  # forced, and already the download's bytes
         return read, False
+    made = missing_folders(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(target, data)  # nothing else is written, and only this fixed name
     except OSError as error:  # read-only, a parent that is a file, a full disk
+        for empty in made:  # deepest first: a failed fetch leaves no folder it made either
+            with contextlib.suppress(OSError):
+                empty.rmdir()
         raise OSError(
             f"cannot write the airfoil data into {folder} ({error.strerror or error}); "
             f"choose a folder you can write to with {hint}"
@@ -317,7 +322,7 @@ def _download(url: str, *, progress: bool, timeout: float) -> bytes:
                 unit_scale=True,
                 desc="airfoil",
                 file=sys.stderr,
-                disable=not (progress and sys.stderr.isatty()),
+                disable=not (progress and sys.stderr is not None and sys.stderr.isatty()),
                 leave=False,
             ) as bar:
                 connection = _socket_of(response)
@@ -399,6 +404,11 @@ def _extract(payload: bytes, *, url: str) -> bytes:
                     "nothing was written"
                 )
             member = min(members, key=lambda info: AIRFOIL_FILENAMES.index(PurePosixPath(info.filename).name))
+            if member.compress_type not in INFLATED_BY_PARTS:
+                raise ValueError(
+                    f"{member.filename} in the archive from {url} is compressed with zip method "
+                    f"{member.compress_type}, not deflate (UCI's) or none; nothing was written"
+                )
             if member.file_size > MAX_DOWNLOAD_BYTES:
                 raise ValueError(
                     f"{member.filename} in the archive from {url} is {member.file_size} bytes, more than "

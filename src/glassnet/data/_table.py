@@ -67,6 +67,10 @@ _OTHER_FORMATS = {  # in order: UTF-32's mark begins with UTF-16's
     b"\xfe\xff": 'is UTF-16 text (a spreadsheet\'s "Unicode text"), expected UTF-8; save it as CSV UTF-8',
 }
 STDIN_NAME = "<stdin>"  # what errors call standard input
+MAX_FIELDS = 10_000  # a line of more fields is named bad without being split into them
+# The zip methods whose members are read a bounded number of bytes at a time: zipfile
+# decompresses bzip2 and LZMA a whole chunk at once, and a 925-byte bzip2 member came out 2 GB
+INFLATED_BY_PARTS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _QUOTED = re.compile(r'"[^"]*"')  # a quoted field ("" inside it, an escaped quote, makes two)
 _LINE_END = re.compile(r"\r\n|\r|\n")  # only these end a line (str.splitlines also splits at \f, \x85, …)
 
@@ -266,8 +270,12 @@ def _zip_text(raw: bytes, path: Path | None) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             names = archive.namelist()
-            if "mimetype" in names:  # OpenDocument's: the kind of document, in ASCII
-                mimetype = archive.read("mimetype")[:100].decode("ascii", "replace")
+            info = archive.getinfo("mimetype") if "mimetype" in names else None
+            # OpenDocument's: the kind of document, in ASCII, stored; its first bytes only
+            # (a bzip2 member of a few hundred bytes can hold gigabytes)
+            if info is not None and info.compress_type in INFLATED_BY_PARTS:
+                with archive.open(info) as member:
+                    mimetype = member.read(100).decode("ascii", "replace")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, RuntimeError):
         names = []
     if "__meta__.npy" in names:
@@ -374,6 +382,17 @@ def _parse_lines(
                 DataFormatError(
                     f"{source}: line {line_number}: a double quote is opened and not closed (a line "
                     f"break inside a quoted cell, as a spreadsheet writes one?); expected {expected}",
+                    path=path,
+                    line=line_number,
+                )
+            )
+            continue
+        if separator is not None and '"' not in content and content.count(separator) >= MAX_FIELDS:
+            # counted, not split: a line of 10,000,000 fields took 660 MB as strings to say so
+            errors.append(
+                DataFormatError(
+                    f"{source}: line {line_number}: expected {expected} separated by "
+                    f"{_SEPARATOR_NAMES[separator]}, got {count_text(content.count(separator) + 1, 'field')}",
                     path=path,
                     line=line_number,
                 )
@@ -486,6 +505,8 @@ def _plain_table(text: str, n_columns: int) -> Table | None:
     if not first or first.startswith("#") or '"' in first:
         return None
     separator = _detect_separator(first)
+    if separator is not None and first.count(separator) >= MAX_FIELDS:
+        return None  # an error, worded by _parse_lines without splitting the line
     # as _parse_lines reads a tab-separated line: a tab at either end ends an empty field, so it
     # stays, in the header and at the end of the last row (a row starting with one is no number)
     blank = " \x0b\x0c\r\n" if separator == "\t" else " \t\r\n"

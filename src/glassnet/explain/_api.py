@@ -123,11 +123,13 @@ class Explanation:
 
         return explanation_dict(self)
 
-    def to_json(self, indent: int | None = 2) -> str:
-        """``to_dict()`` as JSON text, ``indent`` spaces per level (None: one line), ending in a newline."""
+    def to_json(self, indent: int | None = 2, *, ensure_ascii: bool = False) -> str:
+        """``to_dict()`` as JSON text, ``indent`` spaces per level (None: one line), ending in a
+        newline; with ``ensure_ascii``, every character past ASCII as its ``\\u`` escape (the
+        same data, for an output that lacks η), as :func:`json.dumps` writes it."""
         import json
 
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=ensure_ascii) + "\n"
 
     def render(self, format: Format = "text") -> str:
         """The explanation in one of ``FORMATS``: text, markdown, latex, json."""

@@ -335,8 +335,10 @@ def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = Non
             "such as examples/exercise.json (docs/explain.md)"
         )
     try:
-        # utf-8-sig: a byte-order mark, as Windows editors write one, is read as none
-        data = json.loads(raw.decode("utf-8-sig"), object_pairs_hook=_unique_fields, parse_float=_json_float)
+        # UTF-8 with or without a byte-order mark, as Windows editors write it, and UTF-16 and
+        # UTF-32 (Notepad's "Unicode"), as json.loads tells them apart from bytes
+        text = raw.decode(json.detect_encoding(raw))
+        data = json.loads(text, object_pairs_hook=_unique_fields, parse_float=_json_float)
     except _Underflow as error:
         raise ValueError(f"{file}: {error}") from None
     except json.JSONDecodeError as error:

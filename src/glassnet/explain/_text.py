@@ -33,9 +33,21 @@ def mat_box(mat: Mat) -> Box:
     return out
 
 
+# The most characters one block of boxes side by side may hold: a 1×n row beside an n-vector
+# is n lines of the row's width, and a spec of 240 KB (n = 20,000) took 3.6 GB to draw
+MAX_BLOCK_CHARS = 10_000_000
+
+
 def hcat(boxes: list[Box]) -> Box:
-    """Boxes side by side, each centred vertically."""
+    """Boxes side by side, each centred vertically; ValueError past ``MAX_BLOCK_CHARS``."""
     height = max((len(b) for b in boxes), default=1)
+    total = sum(_width(box) for box in boxes)
+    if height * total > MAX_BLOCK_CHARS:
+        raise ValueError(
+            f"the text format draws each value of a matrix product side by side, here {height:,} lines of "
+            f"{total:,} characters, more than the {MAX_BLOCK_CHARS:,} characters it draws at once; explain "
+            "a network with fewer inputs or units, or use the JSON or LaTeX format (--format json)"
+        )
     out = [""] * height
     for box in boxes:
         box = _pad(box)

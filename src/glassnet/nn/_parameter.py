@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import FLOAT_DTYPES, Array, as_float_array
+from glassnet._checks import FLOAT_DTYPES, Array, as_float_array, refuse_array_subclass
 
 
 class Parameter:
@@ -35,6 +35,11 @@ class Parameter:
     __slots__ = ("_grad", "_grad_is_zero", "data")
 
     def __init__(self, data: Array) -> None:
+        refuse_array_subclass("Parameter data", data)
+        if isinstance(data, np.ndarray) and data.dtype.kind == "f" and not data.dtype.isnative:
+            # big-endian numbers, as a file written on another machine holds them: in the
+            # machine's own order, where the check below named their dtype ">f8" a wrong one
+            data = data.astype(data.dtype.newbyteorder("="))
         if not isinstance(data, np.ndarray) or data.dtype not in FLOAT_DTYPES:
             # an int array would truncate every gradient written into it (0.4 -> 0), a list has no shape
             kind = f"an array of dtype {data.dtype}" if isinstance(data, np.ndarray) else type(data).__name__

@@ -54,7 +54,7 @@ def moments_flushable(eps: float, beta2: float, dtype: npt.DTypeLike) -> bool:
     v̂ enters the step as √v̂ + ε/c, with ε/c ≥ ε √(1 − β₂): where √tiny is below a quarter of
     that times the dtype's epsilon, a subnormal v̂ adds less than half a unit in the last place
     to it, and zero gives the same sum. A subnormal first moment u then moves its weight by less
-    than lr · tiny / (ε √(1 − β₂)), 3e-27 · lr in float32, below the rounding of any weight but the
+    than lr · tiny / (ε √(1 − β₂)), 3.7e-29 · lr in float32 at the default ε and β₂, below the rounding of any weight but the
     tiniest. Not so with ε = 0, where the step is u / √v̂, nor with a tiny ε, 1e-40 in float32,
     where u over ε is a whole step once v̂ has underflowed to 0 (a gradient of 1e-39 held for 300
     steps ended 6 % off torch, the first moment flushed at steps 128 and 256).

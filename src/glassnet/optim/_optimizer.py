@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import Array, as_float_array, finite_float, shown
+from glassnet._checks import Array, as_float_array, finite_float, refuse_array_subclass, shown
 from glassnet.nn import Parameter
 
 ParamsLike = Iterable[Parameter] | Iterable[Mapping[str, Any]]
@@ -478,6 +478,7 @@ def _check_float_array(
 ) -> None:
     """TypeError unless ``array`` is a NumPy float array; ValueError unless it has ``shape``
     (param's, when given) and, with ``writeable``, can be updated in place."""
+    refuse_array_subclass(name, array)
     if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
         got = f"an array of {array.dtype}" if isinstance(array, np.ndarray) else type(array).__name__
         raise TypeError(f"{name} must be a NumPy array of floats, got {got}")

@@ -22,7 +22,9 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
     mean (scikit-learn's ``r2_score(multioutput="variance_weighted")`` when no output is
     constant: scikit-learn leaves a constant output's squared errors out, this R² counts
     them; the Trainer's ``train_r2`` is the same). One output: the usual
-    R² = 1 − Σ (ŷ − y)² / Σ (y − ȳ)².
+    R² = 1 − Σ (ŷ − y)² / Σ (y − ȳ)². Where every target is constant (Σₖ SSTₖ = 0) R² is
+    NaN, where scikit-learn's ``r2_score`` returns 0.0 (1.0 for a perfect fit); the
+    Trainer then leaves ``train_r2`` and ``val_r2`` out of its records.
 
     Argument order: prediction first, as glassnet's losses take ``loss(ŷ, y)``; the reverse of
     scikit-learn's ``r2_score(y_true, y_pred)``. RMSE and MAE do not mind the order, R² does

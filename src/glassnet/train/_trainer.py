@@ -681,7 +681,8 @@ class Trainer:
         return f"{interrupted_text(self._stop_signal)} in {where}epoch {state.epoch + 1} after {state.batch} batch(es)"
 
     def _progress_bar(self, first_member: int, resume: ResumeState | None) -> Any:
-        if not self.progress or not sys.stderr.isatty():
+        # no bar without a terminal to draw it on: standard error closed (None), a file or a pipe
+        if not self.progress or sys.stderr is None or not sys.stderr.isatty():
             return None
         from tqdm import tqdm
 
