@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -81,8 +82,21 @@ def test_demo_refuses_an_out_folder_in_use_before_the_tour(
     """--out is locked as train locks its run folder: a folder another run holds (or one the demo
     cannot write into) fails at once, not after the tour has run for a minute."""
     folder = tmp_path / "demo"
-    with folder_lock(folder):  # flock: a second open file of the lock conflicts, even in this process
+    taken, done = threading.Event(), threading.Event()
+
+    def other_run() -> None:  # another thread's lock conflicts as another process's (this one's re-enters)
+        with folder_lock(folder):
+            taken.set()
+            done.wait(60)
+
+    holder = threading.Thread(target=other_run)
+    holder.start()
+    try:
+        assert taken.wait(60)
         assert main(["demo", "--out", str(folder)]) == 2
+    finally:
+        done.set()
+        holder.join()
     captured = capsys.readouterr()
     assert captured.out == ""
     assert f"{folder} is in use by another glassnet process" in captured.err

@@ -12,6 +12,7 @@ import resource
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -112,12 +113,14 @@ def test_a_trainer_with_progress_runs_without_standard_error(monkeypatch: pytest
         (
             "L = log(1 + exp((1 − 2y)ŷ)) ≈ 6, η = 0.1, w₁₂ʰ, y ∈ {0, 1}, R² 0.98, Wᵀx → z",
             "ascii",
-            "L = log(1 + exp((1 - 2y)y^)) ~= 6, eta = 0.1, w12h, y in {0, 1}, R^2 0.98, W^Tx -> z",
+            "L = log(1 + exp((1 - 2y)y^)) ~= 6, eta = 0.1, w12h, y in {0, 1}, R^2 0.98, W^T x -> z",
         ),
         ("∂L/∂w = 3σ(6) × 1 ≤ Σ", "cp1252", "dL/dw = 3sigma(6) × 1 <= sum"),  # cp1252 has ×
         ("résumé/Δ", "ascii", "r?sum?/Delta"),  # a letter is no symbol: é is not e in a file's name
+        # a word spelled before a letter stays a word (it read "etadL/dw12h"); ½ is "1/2"
+        ("w₁₂ʰ ← w₁₂ʰ − η∂L/∂w₁₂ʰ, above ½", "ascii", "w12h <- w12h - eta dL/dw12h, above 1/2"),
     ],
-    ids=["exercise", "cp1252", "letters"],
+    ids=["exercise", "cp1252", "letters", "words"],
 )
 def test_a_message_spells_the_symbols_its_output_lacks(text: str, encoding: str, expected: str) -> None:
     """The demo's worked solution read "(1 ? 2y)?" on such an output, − and ŷ alike."""
@@ -173,3 +176,77 @@ def test_predict_and_evaluate_name_a_file_their_output_cannot_print_by_its_bytes
     assert capsys.readouterr().err == f"wrote 1 prediction(s) to {os.fsencode(out)!r}\n"
     assert main(["evaluate", str(run)]) == 0
     assert capsys.readouterr().out.startswith(f"{os.fsencode(run / 'model.npz')!r}: moons model ")
+
+
+def test_a_message_to_a_stream_that_escapes_what_it_lacks_is_spelled_too() -> None:
+    """Standard error escapes what its encoding lacks (errors="backslashreplace"), so nothing
+    raised and the spelling never ran: "give one \\u03c3 for all of them" (a later review)."""
+    written = io.BytesIO()
+    stream = io.TextIOWrapper(written, encoding="cp1252", errors="backslashreplace")
+    write_message("give one σ for all of them\n", stream)
+    stream.flush()
+    assert written.getvalue() == b"give one sigma for all of them\n"
+
+
+def test_help_on_a_full_disk_is_one_error(tmp_path: Path) -> None:
+    """`glassnet --help > /dev/full` printed Python's "Exception ignored … OSError", exit 120,
+    and with PYTHONUNBUFFERED=1 nothing, exit 0 (the parser's output came before the streams
+    were made whole)."""
+    for unbuffered in (False, True):
+        done = _glassnet(["--help"], Path("/dev/full"), unbuffered=unbuffered)
+        assert (done.returncode, done.stderr) == (
+            2,
+            "glassnet: error: standard output: No space left on device\n",
+        )
+
+
+def test_a_failed_write_leaves_standard_output_as_it_was_for_the_next_call(tmp_path: Path) -> None:
+    """After a write that failed, standard output's file was pointed at /dev/null for good (and a
+    descriptor leaked): a second main() in the process, and the caller's own print, wrote nothing."""
+    out = tmp_path / "out.txt"
+    script = (
+        "import os, resource, sys\n"
+        "from glassnet.cli import main\n"
+        "import glassnet.cli._explain\n"
+        "before = len(os.listdir('/proc/self/fd'))\n"
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({FILE_LIMIT}, resource.RLIM_INFINITY))\n"
+        "first = main(['explain', '--example', 'exercise', '--no-torch'])\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))\n"
+        "second = main(['explain', '--example', 'exercise', '--no-torch'])\n"
+        "print('done'); sys.stdout.flush()\n"
+        "sys.stderr.write(f'{first} {second} {len(os.listdir(chr(47) + \"proc/self/fd\")) - before}\\n')\n"
+    )
+    with out.open("w") as handle:
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            stdout=handle,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert done.stderr.splitlines()[-1] == "2 0 0"  # exit statuses, descriptors gained
+    text = explain_exercise(check_torch=False).to_text()
+    assert out.read_bytes() == text.encode()[:FILE_LIMIT] + text.encode() + b"done\n"
+
+
+def test_a_text_stream_of_a_callers_own_is_written_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any stream over a raw writer was rewrapped to write to its file descriptor: one without
+    a descriptor failed with "error: fileno", exit 2, and a raw writer's own write was skipped."""
+
+    class Sink(io.RawIOBase):
+        def __init__(self) -> None:
+            super().__init__()
+            self.data = bytearray()
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: Any) -> int:
+            self.data += bytes(data)
+            return len(data)
+
+    sink = Sink()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(sink, encoding="utf-8", write_through=True))
+    assert main(["explain", "--example", "exercise", "--no-torch"]) == 0
+    assert sink.data.decode() == explain_exercise(check_torch=False).to_text()

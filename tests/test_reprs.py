@@ -224,3 +224,19 @@ def test_a_gradcheck_report_is_one_line_and_ipython_shows_its_table() -> None:
     assert printer.written == str(report) and printer.written.endswith(
         "all ok (central differences, eps=1e-06, float64)"
     )
+
+
+def test_a_dataset_and_a_trainer_are_one_line_of_what_they_hold() -> None:
+    """A Dataset printed its arrays (several lines of numbers), a Trainer the default
+    ``<glassnet.train._trainer.Trainer object at 0x…>`` (a review of the docstrings, 2026-11-28)."""
+    from glassnet.data import Dataset
+    from glassnet.train import TrainConfig, Trainer
+
+    x = np.arange(12.0).reshape(6, 2)
+    data = Dataset(x, x[:, 0], ("f", "g"), ("Hz", ""), "level", "dB", None)
+    assert repr(data) == "Dataset(6 rows, 2 features (f [Hz], g), target level [dB], source=None)"
+    trainer = Trainer(TrainConfig(hidden=(3,), epochs=2), x, x[:, 0], x[:2], x[:2, 0])
+    assert repr(trainer) == (
+        "Trainer(6 training rows, 2 validation rows, sizes=(2, 3, 1), engine='numpy', optimizer='adamw', "
+        "epochs=2, ensemble=1, refit=True)"
+    )

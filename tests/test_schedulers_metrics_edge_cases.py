@@ -374,14 +374,14 @@ def test_the_cosines_first_rate_is_the_learning_rate_itself(warmup: int, lr: flo
     0.30000000000000004 in history.csv, and the divergence advice named it beside the 0.3 given
     as if the schedule had moved it. torch's CosineAnnealingLR starts at η₀ itself."""
     from glassnet.train import TrainConfig
-    from glassnet.train._trainer import _learning_rates
+    from glassnet.train._trainer import _LearningRates
 
     scheduler = optim.CosineLR(_sgd((lr,)), t_max=5, eta_min=eta_min, warmup=warmup, warmup_start_factor=0.1)
     for _ in range(warmup):
         scheduler.step()
     assert scheduler.get_last_lr() == [lr]
     config = TrainConfig(lr=lr, epochs=8, schedule="cosine", warmup_epochs=warmup, min_lr_factor=eta_min / lr)
-    assert _learning_rates(config)(warmup) == lr
+    assert _LearningRates(config)(warmup) == lr
 
 
 def test_a_state_of_another_scheduler_with_the_same_keys_is_refused() -> None:

@@ -28,6 +28,7 @@ hold. :func:`given_path` and :func:`dash_hint` read the paths users give.
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import json
 import math
@@ -37,6 +38,7 @@ import shlex
 import stat
 import sys
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -113,7 +115,9 @@ def _names_a_folder(path: str | os.PathLike[str]) -> bool:
     return text.endswith(("/", os.sep)) and text.strip("/" + os.sep) != ""
 
 
-def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+def atomic_write(
+    path: str | os.PathLike[str], write: Callable[[Path], None], *, replace: bool = True
+) -> Path:
     """Call ``write(temporary)`` to fill a temporary file, then move it onto ``path`` in one step.
 
     ``write`` receives the temporary file's path (it exists, empty) and must write the
@@ -126,12 +130,15 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], None]) ->
     is a folder or a name ending in a separator, and ValueError when it is a symbolic link, a
     FIFO, a device or a socket, which the rename would replace with a file (see
     :func:`unwritable_kind`); whatever ``write`` raises is raised again after the temporary
-    file is removed, with ``path`` unchanged.
+    file is removed, with ``path`` unchanged. Without ``replace``, a file at ``path`` is kept:
+    FileExistsError (see :func:`atomic_write_all`).
     """
-    return atomic_write_all([(path, write)])[0]
+    return atomic_write_all([(path, write)], replace=replace)[0]
 
 
-def atomic_write_all(writes: Sequence[tuple[str | os.PathLike[str], Callable[[Path], None]]]) -> list[Path]:
+def atomic_write_all(
+    writes: Sequence[tuple[str | os.PathLike[str], Callable[[Path], None]]], *, replace: bool = True
+) -> list[Path]:
     """:func:`atomic_write` of several files together: every temporary file is filled first, and
     they are moved onto their paths only once all are, so that a write that fails while they
     are filled (a full disk, Ctrl-C while a figure is drawn) leaves every path as it was
@@ -139,7 +146,12 @@ def atomic_write_all(writes: Sequence[tuple[str | os.PathLike[str], Callable[[Pa
     retry). The renames that follow are one step each, not one together: a rename that fails
     after another succeeded (a Ctrl-C in the microseconds between them, a target made a folder
     meanwhile) leaves the first file written. Each path is checked as :func:`atomic_write`
-    checks it, before anything is written. Returns the paths."""
+    checks it, before anything is written. Returns the paths.
+
+    Without ``replace`` (a command's output without ``--force``), a file is put in place only
+    where none is, checked in the step that puts it there (a hard link): a file another process
+    wrote there since the command checked (two ``explain -o x.md`` at once, both told "wrote")
+    is kept, FileExistsError."""
     targets = [_checked_target(path) for path, _ in writes]
     temporaries: list[Path] = []
     try:
@@ -147,7 +159,9 @@ def atomic_write_all(writes: Sequence[tuple[str | os.PathLike[str], Callable[[Pa
             temporaries.append(_filled_temporary(target, write))
         for temporary, target in zip(temporaries, targets, strict=True):
             try:
-                os.replace(temporary, target)
+                _put_in_place(temporary, target, replace=replace)
+            except FileExistsError:
+                raise
             except OSError as error:
                 _raise_naming_target(error, temporary, target)
     except BaseException:
@@ -157,6 +171,34 @@ def atomic_write_all(writes: Sequence[tuple[str | os.PathLike[str], Callable[[Pa
     for folder in dict.fromkeys(target.parent for target in targets):
         fsync_folder(folder)
     return targets
+
+
+# what link(2) says on a file system without hard links (FAT, some network and FUSE ones)
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
+
+
+def _put_in_place(temporary: Path, target: Path, *, replace: bool) -> None:
+    """Move the filled ``temporary`` onto ``target``: a rename, or without ``replace`` a hard
+    link that fails where ``target`` exists, then the temporary name removed (where the file
+    system has no hard links, a check just before the rename)."""
+    if replace:
+        os.replace(temporary, target)
+        return
+    meanwhile = FileExistsError(
+        f"{target} was written by another process while this one ran; it is kept (--force replaces it)"
+    )
+    try:
+        os.link(temporary, target)
+    except FileExistsError:
+        raise meanwhile from None
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        if os.path.lexists(target):
+            raise meanwhile from None
+        os.replace(temporary, target)
+        return
+    temporary.unlink()
 
 
 def _checked_target(path: str | os.PathLike[str]) -> Path:
@@ -327,9 +369,9 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     return atomic_write(path, write)
 
 
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, replace: bool = True) -> Path:
     """Write ``text`` as UTF-8 with ``\\n`` line ends to ``path`` atomically (see :func:`atomic_write`)."""
-    return atomic_write(path, text_writer(text))
+    return atomic_write(path, text_writer(text), replace=replace)
 
 
 def text_writer(text: str) -> Callable[[Path], None]:
@@ -577,11 +619,20 @@ def folder_lock(folder: str | os.PathLike[str], *, exclusive_file: bool = False)
     with ``exclusive_file=True``, the file itself is the lock (created with O_EXCL), and a
     file whose pid no longer runs is taken over. The folder is created if needed; the lock
     file is removed on release. Yields the folder.
+
+    Re-entrant in one thread: a thread that holds the lock takes it again at once (the demo
+    holds its folder's while ``write_run`` locks the folder it writes); another thread of the
+    process is refused as another process is.
     """
     out = Path(folder)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
+    held: set[Path] = _HELD_BY_THREAD.__dict__.setdefault("folders", set())
+    key = out.resolve()
+    if key in held:
+        yield out
+        return
     use_flock = not exclusive_file and sys.platform != "win32"
     try:
         release = _lock_with_flock(out) if use_flock else _lock_exclusively(out)
@@ -589,7 +640,12 @@ def folder_lock(folder: str | os.PathLike[str], *, exclusive_file: bool = False)
         raise
     except OSError as error:  # a folder we may not write into: named, not its lock file
         raise type(error)(error.errno, error.strerror, str(out)) from None
+    held.add(key)
     try:
         yield out
     finally:
+        held.discard(key)
         release()
+
+
+_HELD_BY_THREAD = threading.local()  # .folders: the folders whose lock the thread holds, resolved

@@ -113,9 +113,11 @@ class Loss:
             setattr(self, name, value)
 
     def elementwise(self, prediction: Array, target: Array) -> Array:
+        """ℓ(ŷᵢ, yᵢ) for every entry, of the pair's shape: the terms the reduction sums or averages."""
         raise NotImplementedError
 
     def elementwise_grad(self, prediction: Array, target: Array) -> Array:
+        """∂ℓ(ŷᵢ, yᵢ)/∂ŷᵢ for every entry, of the pair's shape (before the reduction's 1/N)."""
         raise NotImplementedError
 
     def check_target(self, target: Array) -> None:
@@ -248,6 +250,7 @@ class Loss:
             raise ValueError(f"{error}; {cause}{overflow_advice(values.dtype)}") from None
 
     def extra_repr(self) -> str:
+        """The settings the repr shows between its parentheses, as torch's ``extra_repr``."""
         return f"reduction={self.reduction!r}"
 
     def __repr__(self) -> str:

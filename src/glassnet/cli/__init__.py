@@ -51,9 +51,18 @@ class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr (exit status 2), like every other error."""
 
     def _print_message(self, message: str, file: Any = None) -> None:
-        if message:  # as argparse's own, which a closed or missing stream leaves unwritten
-            with contextlib.suppress(AttributeError, OSError):
-                write_message(message, file or sys.stderr)
+        if not message:
+            return
+        stream = file or sys.stderr
+        try:
+            write_message(message, stream)
+        except AttributeError:  # as argparse's own, which a closed stream leaves unwritten
+            pass
+        except OSError as error:  # `glassnet --help > /dev/full` said nothing, exit status 120
+            if stream is not sys.stdout or isinstance(error, BrokenPipeError):
+                return  # no stream left to say it on, or a reader that left (`--help | head`)
+            write_message(f"{self.prog}: error: standard output: {error.strerror or error}\n", sys.stderr)
+            raise SystemExit(2) from None
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
@@ -249,6 +258,11 @@ def warning_printer(command: str) -> Callable[..., None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    with standard_streams():  # --help's text too
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         parser = build_parser()
         given = list(sys.argv[1:] if argv is None else argv)

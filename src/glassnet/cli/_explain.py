@@ -193,7 +193,7 @@ def handle(args: argparse.Namespace) -> int:
             with writing_stdout():
                 print(text, end="")
         except BrokenPipeError:  # the reader left (`| head`): the figure asked for is written all the same
-            atomic_write_all(writes)
+            atomic_write_all(writes, replace=args.force)
             raise
-    atomic_write_all(writes)
+    atomic_write_all(writes, replace=args.force)
     return 0

@@ -19,7 +19,7 @@ _SPELLED = {
     "−": "-", "–": "-", "—": "--", "≈": "~=", "≤": "<=", "≥": ">=", "≫": ">>", "±": "+/-",
     "×": "x", "·": "*", "⊙": "(*)", "→": "->", "←": "<-", "↔": "<->", "∂": "d", "∇": "grad ",
     "√": "sqrt", "∞": "inf", "∈": "in", "∉": "not in", "ℝ": "R", "Σ": "sum", "…": "...",
-    "‖": "||", "′": "'", "ŷ": "y^", "ȳ": "y-bar",
+    "‖": "||", "′": "'", "ŷ": "y^", "ȳ": "y-bar", "½": "1/2",
     "⎡": "[", "⎢": "[", "⎣": "[", "⎤": "]", "⎥": "]", "⎦": "]",
 }  # fmt: skip
 
@@ -37,11 +37,20 @@ def write_message(text: str, stream: Any) -> None:
     takes nothing."""
     if stream is None:
         return
-    try:
-        stream.write(text)
-    except UnicodeEncodeError:
-        encoding = getattr(stream, "encoding", None) or "ascii"
-        stream.write("".join(_spelled(char, encoding) for char in text))
+    # checked, not caught: standard error (errors="backslashreplace") writes "\u03c3" for σ
+    if not stream_takes(text, stream):
+        text = _spelled_text(text, getattr(stream, "encoding", None) or "ascii")
+    stream.write(text)
+
+
+def _spelled_text(text: str, encoding: str) -> str:
+    """``text`` with each character ``encoding`` lacks spelled (:func:`_spelled`), a word
+    spelled before a letter followed by a space (η∂L as "eta dL", not "etadL")."""
+    pieces = [_spelled(char, encoding) for char in text]
+    for index, (char, piece) in enumerate(zip(text[:-1], pieces, strict=False)):
+        if piece != char and len(piece) > 1 and piece[-1].isalpha() and pieces[index + 1][:1].isalnum():
+            pieces[index] = piece + " "
+    return "".join(pieces)
 
 
 def _spelled(char: str, encoding: str) -> str:
@@ -110,34 +119,59 @@ def writing_stdout() -> Iterator[None]:
     except OSError as error:
         if error.filename is not None or error.errno is None:
             raise
-        # what stays unwritten in the stream's buffer goes nowhere: Python's flush at exit met
-        # the full disk again, "Exception ignored … OSError" after the error and exit status 120
-        _discard_stdout()
         raise OSError(error.errno, error.strerror, "standard output") from error
 
 
-def _discard_stdout() -> None:
-    """Point standard output's file at /dev/null (a stream without a file, a test's capture, is left)."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+class _WholeWrites(io.RawIOBase):
+    """A file descriptor written to without a buffer, each write whole: ``os.write`` again for
+    what a short write left (a pipe, a disk that fills up, a signal), until all is written or
+    an error says why not."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    @property
+    def name(self) -> int:  # as a FileIO opened from a descriptor names itself
+        return self._fd
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        written = 0
+        while written < len(view):
+            written += os.write(self._fd, view[written:])
+        return written
 
 
 @contextlib.contextmanager
 def standard_streams() -> Iterator[None]:
     """The standard streams as a command writes them, in the block: a closed standard error
     (``2>&-``) writes to nowhere, where its ``None`` failed every command in silence with exit
-    status 1; an unbuffered standard output (``PYTHONUNBUFFERED=1``, set in many container
-    images) is written through a buffer that lines are flushed from, which writes all of each:
-    Python's unbuffered stream drops what a short write leaves (python/cpython#85393), and
-    predict's rows on a disk that filled up were cut off mid-number, exit status 0."""
+    status 1; Python's own standard output, a file (``FileIO``) behind a buffer or, under
+    ``PYTHONUNBUFFERED=1`` (set in many container images), none, is written whole and at
+    once (:class:`_WholeWrites`). Unbuffered, Python drops what a short write leaves
+    (python/cpython#85393): predict's rows on a disk that filled up were cut off mid-number,
+    exit status 0; buffered, what a full disk left unwritten failed again in Python's flush at
+    exit, "Exception ignored … OSError" after the error line and exit status 120. Another
+    stream (a test's capture, a Windows console, a caller's own) is left as it is."""
     stdout, stderr = sys.stdout, sys.stderr
-    raw = getattr(stdout, "buffer", None)
+    buffer = getattr(stdout, "buffer", None)
+    file = getattr(buffer, "raw", buffer)  # the FileIO behind the buffer, or the unbuffered one
     whole: io.TextIOWrapper | None = None
-    if isinstance(stdout, io.TextIOWrapper) and isinstance(raw, io.RawIOBase):
-        # a file object of its own for the same file (closefd=False: closing it leaves the file open)
-        file = io.FileIO(raw.fileno(), "w", closefd=False)
+    if isinstance(stdout, io.TextIOWrapper) and type(file) is io.FileIO and not file.closed:
+        with contextlib.suppress(OSError):  # what the caller wrote before, in its order
+            stdout.flush()
         whole = io.TextIOWrapper(
-            io.BufferedWriter(file), encoding=stdout.encoding, errors=stdout.errors, line_buffering=True
+            _WholeWrites(file.fileno()), encoding=stdout.encoding, errors=stdout.errors, write_through=True
         )
         sys.stdout = whole
     if stderr is None:
@@ -146,13 +180,9 @@ def standard_streams() -> Iterator[None]:
         yield
     finally:
         if whole is not None:
-            try:
-                whole.flush()
-            except OSError:  # a full disk (reported already) or a reader that left (main's 141)
-                _discard_stdout()
-            with contextlib.suppress(OSError):
-                whole.close()
             sys.stdout = stdout
+            with contextlib.suppress(OSError, ValueError):  # nothing is held back to flush
+                whole.detach()  # the file stays open: Python's own stream writes it again
         if stderr is None:
             sys.stderr = stderr
 

@@ -351,6 +351,6 @@ def handle(args: argparse.Namespace) -> int:
         with writing_stdout():
             sys.stdout.write(buffer.getvalue())
     else:
-        atomic_write_text(out, buffer.getvalue())
+        atomic_write_text(out, buffer.getvalue(), replace=args.force)  # a file written meanwhile is kept
         print(f"wrote {len(rows)} prediction(s) to {path_text(out, sys.stderr)}", file=sys.stderr)
     return 0

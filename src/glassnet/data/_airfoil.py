@@ -136,6 +136,20 @@ class Dataset:
     target_unit: str
     source: Path | None  # the file it was read from; None when built in memory
 
+    def __repr__(self) -> str:
+        """A line: its size, columns and file, not its arrays (several lines of numbers)."""
+        columns = [
+            f"{name} [{unit}]" if unit else name
+            for name, unit in zip(self.feature_names, self.feature_units, strict=True)
+        ]
+        shown_columns = ", ".join(columns) if len(columns) <= 8 else f"{columns[0]}, …, {columns[-1]}"
+        target = f"{self.target_name} [{self.target_unit}]" if self.target_unit else self.target_name
+        source = None if self.source is None else str(self.source)
+        return (
+            f"Dataset({len(self)} rows, {self.X.shape[1]} features ({shown_columns}), target {target}, "
+            f"source={source!r})"
+        )
+
     def __post_init__(self) -> None:
         # arrays of float64 as documented, from lists too ("'list' object has no attribute 'ndim'");
         # complex numbers, strings and objects refused by name. Finiteness is the loaders' and

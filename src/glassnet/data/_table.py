@@ -36,7 +36,7 @@ import stat
 import sys
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -389,10 +389,18 @@ def _parse_lines(
             continue
         if separator is not None and '"' not in content and content.count(separator) >= MAX_FIELDS:
             # counted, not split: a line of 10,000,000 fields took 660 MB as strings to say so
+            count = content.count(separator) + 1
+            if first_line and _is_header(_fields_one_by_one(content, separator)):
+                raise DataFormatError(
+                    f"{source}: line {line_number}: the header has {count_text(count, 'column')} "
+                    f"separated by {_SEPARATOR_NAMES[separator]}, expected {expected}",
+                    path=path,
+                    line=line_number,
+                )
             errors.append(
                 DataFormatError(
                     f"{source}: line {line_number}: expected {expected} separated by "
-                    f"{_SEPARATOR_NAMES[separator]}, got {count_text(content.count(separator) + 1, 'field')}",
+                    f"{_SEPARATOR_NAMES[separator]}, got {count_text(count, 'field')}",
                     path=path,
                     line=line_number,
                 )
@@ -585,13 +593,26 @@ _NUMBER_LIKE = re.compile(
 )
 
 
-def _is_header(fields: Sequence[str]) -> bool:
+def _is_header(fields: Iterable[str]) -> bool:
     """Whether a file's first line is a header: names, not numbers. No field a number, nor one
     written otherwise (a decimal comma, thousands separators or a unit would make a row of data
     a header, silently dropped), and not every field empty."""
-    return any(fields) and all(
-        _NUMBER_LIKE.fullmatch(field) is None and _NON_FINITE.fullmatch(field) is None for field in fields
-    )
+    named = False
+    for field in fields:
+        if _NUMBER_LIKE.fullmatch(field) is not None or _NON_FINITE.fullmatch(field) is not None:
+            return False
+        named = named or bool(field)
+    return named
+
+
+def _fields_one_by_one(line: str, separator: str) -> Iterator[str]:
+    """The fields of an unquoted ``line``, as :func:`_split` gives them, one at a time: a line of
+    millions of them is read without holding them all."""
+    start = 0
+    while (end := line.find(separator, start)) != -1:
+        yield line[start:end].strip()
+        start = end + len(separator)
+    yield line[start:].strip()
 
 
 def _numbers_the_columns(fields: Sequence[str], n_columns: int) -> bool:

@@ -32,7 +32,7 @@ from glassnet._checks import Array
 from glassnet._files import atomic_write, suffix_of
 from glassnet.explain._derivation import Derivation
 from glassnet.explain._symbols import LatexStyle
-from glassnet.plots import figure_writer
+from glassnet.plots import figure_writer, one_figure_at_a_time
 
 FIGURE_FORMATS = {".png": "png", ".svg": "svg"}
 COLUMN_GAP = 3.2  # between layers of up to 3 units; wider for more (see _column_gap)
@@ -82,6 +82,7 @@ def _column_gap(sizes: Sequence[int]) -> float:
     return COLUMN_GAP + 0.8 * min(3, max(0, max(sizes) - 3))
 
 
+@one_figure_at_a_time
 def draw_network(
     d: Derivation,
     *,

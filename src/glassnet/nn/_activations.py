@@ -42,19 +42,23 @@ class Activation(Module):
     name: ClassVar[str]
 
     def function(self, z: Array) -> Array:
+        """f(z), element by element: a new array of z's shape (N, d)."""
         raise NotImplementedError
 
     def derivative(self, z: Array) -> Array:
+        """f′(z), element by element: a new array of z's shape (N, d)."""
         raise NotImplementedError
 
     def __init__(self) -> None:
         self._z: Array | None = None
 
     def forward(self, x: Array) -> Array:
+        """Y = f(X), (N, d) -> (N, d); X is kept for :meth:`backward`."""
         self._z = x  # kept for backward
         return self.function(x)
 
     def backward(self, grad_out: Array) -> Array:
+        """dL/dX = dL/dY ⊙ f′(X) for the X of the last forward, (N, d) -> (N, d)."""
         z = self._z
         if z is None or not _as_it_is(grad_out, z):  # the product would broadcast another shape, or cast
             grad_out, z = self._checked(grad_out, z)

@@ -74,11 +74,13 @@ class Module:
     # -- parameters and children -------------------------------------------------------
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(attribute name, module) for each module held as an attribute, in assignment order."""
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
 
     def children(self) -> Iterator[Module]:
+        """The modules :meth:`named_children` names, without their names."""
         for _, child in self.named_children():
             yield child
 
@@ -238,6 +240,7 @@ class Module:
     # -- display -----------------------------------------------------------------------
 
     def extra_repr(self) -> str:
+        """The settings the repr shows between its parentheses, as torch's ``extra_repr``."""
         return ""
 
     def __repr__(self) -> str:

@@ -50,6 +50,8 @@ class Parameter:
 
     @property
     def grad(self) -> Array:
+        """dL/dθ accumulated since the last ``zero_grad``, of ``data``'s shape and dtype (a live
+        array: later backward passes add to it)."""
         self.settle_grad()
         # Whoever holds the array may write to it, so from here on it is no longer known
         # to be zero and the next backward adds to it.
@@ -106,14 +108,17 @@ class Parameter:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """``data``'s shape: (out, in) for a Linear's weight, (out,) for its bias."""
         return self.data.shape
 
     @property
     def dtype(self) -> np.dtype[np.floating]:
+        """``data``'s dtype, float32 or float64 (its gradient's too)."""
         return self.data.dtype
 
     @property
     def size(self) -> int:
+        """The number of values in ``data``."""
         return int(self.data.size)
 
     def zero_grad(self) -> None:

@@ -150,6 +150,8 @@ class Optimizer:
     # -- subclass interface ------------------------------------------------------------
 
     def check_group(self, settings: dict[str, Any]) -> None:
+        """Refuse a group's settings (``lr`` and the subclass's) that no step can use, naming the
+        setting; run when a group is added and when a setting has changed since the last step."""
         finite_float(settings["lr"], f"{type(self).__name__} lr", minimum=0.0)
 
     def check_state(self, key: str, array: Array, group: int) -> None:
@@ -160,6 +162,8 @@ class Optimizer:
         """Refuse a saved state whose buffers (each checked by ``check_state``) do not go together."""
 
     def update_group(self, data: Array, grad: Array, state: dict[str, Any], settings: dict[str, Any]) -> None:
+        """One step of a group in place: ``data`` and ``grad`` are the group's flat buffers (P,),
+        ``state`` its buffers (momentum, moments), ``settings`` its lr and the rest."""
         raise NotImplementedError
 
     def flush_group(self, state: dict[str, Any], settings: dict[str, Any]) -> None:

@@ -43,6 +43,7 @@ class LRScheduler:
         self._apply(0, [float(group["lr"]) for group in optimizer.param_groups])
 
     def lr_at(self, base_lr: float, t: int) -> float:
+        """The rate after ``t`` calls of :meth:`step` for a group whose initial rate is ``base_lr``."""
         raise NotImplementedError
 
     def step(self) -> None:

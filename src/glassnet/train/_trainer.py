@@ -447,8 +447,18 @@ class Trainer:
         self.jobs = config.ensemble * len(self._passes)  # one job per member and pass
         self._stop = False
         self._stop_signal: int | None = None  # the stop signal that asked to stop, if one did
-        self._rates = _learning_rates(config)
+        self._rates = _LearningRates(config)
         self._final_pass_cut = True  # the rule of the run in progress: see ResumeState.final_pass_cut
+
+    def __repr__(self) -> str:
+        """A line: what it trains on and with which settings, not the rows."""
+        validation = "no validation rows" if self.x_val is None else f"{len(self.x_val)} validation rows"
+        config = self.config
+        return (
+            f"Trainer({len(self.x)} training rows, {validation}, sizes={self.spec.sizes}, "
+            f"engine={config.engine!r}, optimizer={config.optimizer!r}, epochs={config.epochs}, "
+            f"ensemble={config.ensemble}, refit={self.refit})"
+        )
 
     # -- public ---------------------------------------------------------------------
 
@@ -1120,30 +1130,33 @@ def _own(array: Array, given: object) -> Array:
     return array if array.flags.owndata and array is not given else array.copy()
 
 
-def _learning_rates(config: TrainConfig) -> Callable[[int], float]:
-    """η_e for 0-based epoch e, from glassnet's schedulers (pure functions of e: ``lr_at``)."""
-    holder = SGD([Parameter(np.zeros(1))], lr=config.lr)  # a scheduler is built on an optimizer
-    scheduler: LRScheduler | None
-    if config.schedule == "cosine":
-        warmup = min(config.warmup_epochs, config.epochs - 1)
-        scheduler = CosineLR(
-            holder,
-            t_max=max(1, config.epochs - warmup),
-            eta_min=config.lr * config.min_lr_factor,
-            warmup=warmup,
-            warmup_start_factor=config.warmup_start_factor,
-        )
-    elif config.schedule == "step":
-        scheduler = StepLR(holder, step_size=config.step_size, gamma=config.gamma)
-    elif config.schedule == "exponential":
-        scheduler = ExponentialLR(holder, gamma=config.gamma)
-    else:
-        scheduler = None
+class _LearningRates:
+    """η_e for 0-based epoch e, from glassnet's schedulers (pure functions of e: ``lr_at``); an
+    object rather than a closure, so that a Trainer pickles (to a multiprocessing worker: "Can't
+    pickle local object '_learning_rates.<locals>.rate'")."""
 
-    def rate(epoch: int) -> float:
-        return config.lr if scheduler is None else scheduler.lr_at(config.lr, epoch)
+    def __init__(self, config: TrainConfig) -> None:
+        holder = SGD([Parameter(np.zeros(1))], lr=config.lr)  # a scheduler is built on an optimizer
+        self.lr = config.lr
+        self.scheduler: LRScheduler | None
+        if config.schedule == "cosine":
+            warmup = min(config.warmup_epochs, config.epochs - 1)
+            self.scheduler = CosineLR(
+                holder,
+                t_max=max(1, config.epochs - warmup),
+                eta_min=config.lr * config.min_lr_factor,
+                warmup=warmup,
+                warmup_start_factor=config.warmup_start_factor,
+            )
+        elif config.schedule == "step":
+            self.scheduler = StepLR(holder, step_size=config.step_size, gamma=config.gamma)
+        elif config.schedule == "exponential":
+            self.scheduler = ExponentialLR(holder, gamma=config.gamma)
+        else:
+            self.scheduler = None
 
-    return rate
+    def __call__(self, epoch: int) -> float:
+        return self.lr if self.scheduler is None else self.scheduler.lr_at(self.lr, epoch)
 
 
 INTEGER_COLUMNS = ("member", "epoch")

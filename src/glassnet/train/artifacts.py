@@ -325,7 +325,18 @@ def write_run(
     out = Path(folder)
     refuse_unwritable_run_files(out)  # with force too: no file is written in place of a link
     refuse_writing_over(out, run.info.get("data_source"))  # with force too: the data is no previous run's
-    refuse_replacing(out, run, force=force, caller="write_run")
+    # locked while it is written (already, where the command holds it): two write_run calls
+    # into one folder at once (processes, or threads) left the model of one run beside the
+    # metrics of the other, each call told it succeeded, and one swept up the other's temporary
+    # file as a killed save's; the second is refused now, FolderInUseError. Checked again under
+    # the lock, where no other writer can change the folder
+    with folder_lock(out):
+        refuse_replacing(out, run, force=force, caller="write_run")
+        return _write_run_files(run, out, plots=plots)
+
+
+def _write_run_files(run: Run, out: Path, *, plots: bool) -> dict[str, Path]:
+    """:func:`write_run`'s writing, into the folder ``out`` it has checked and locked."""
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     try:
@@ -493,10 +504,11 @@ def save_resume(run: Run, folder: str | os.PathLike[str], *, force: bool = False
     out = Path(folder)
     refuse_unwritable_run_files(out)
     refuse_writing_over(out, run.info.get("data_source"))
-    refuse_replacing(out, run, force=force, caller="save_resume")
-    out.mkdir(parents=True, exist_ok=True)
-    path = save_checkpoint(out / RESUME_FILE, run_checkpoint(run, with_resume=True))
-    remove_other_run_files(out, [path])
+    with folder_lock(out):  # as write_run's
+        refuse_replacing(out, run, force=force, caller="save_resume")
+        out.mkdir(parents=True, exist_ok=True)
+        path = save_checkpoint(out / RESUME_FILE, run_checkpoint(run, with_resume=True))
+        remove_other_run_files(out, [path])
     return path
 
 

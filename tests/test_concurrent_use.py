@@ -1,0 +1,131 @@
+"""glassnet used from several threads or processes at once: a review of concurrent use
+(2026-11-28). Two commands writing one output, figures drawn in threads, a Trainer sent to a
+multiprocessing worker."""
+
+from __future__ import annotations
+
+import pickle
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet.cli import _explain, _predict, main
+from glassnet.explain import explain_exercise
+from glassnet.plots import plot_loss_curves
+from glassnet.train import TrainConfig, Trainer
+
+QUICK = ["--epochs", "2", "--quiet", "--no-plots"]
+
+
+def _written_meanwhile(module: Any, monkeypatch: pytest.MonkeyPatch, content: str) -> None:
+    """Another process writes the file a command's ``-o`` names just after the command checked
+    that it was not there: its ``refuse_overwrite`` passes, then the file appears."""
+    refuse = module.refuse_overwrite
+
+    def then_written(path: Any, **kwargs: Any) -> Path:
+        target: Path = refuse(path, **kwargs)
+        target.write_text(content)
+        return target
+
+    monkeypatch.setattr(module, "refuse_overwrite", then_written)
+
+
+def test_predict_keeps_a_file_another_process_wrote_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two `predict … -o pr.csv` at once both said "wrote N prediction(s)", and the file held one
+    of them: the check that it did not exist came before the run, the rename after it."""
+    run = tmp_path / "run"
+    assert main(["train", "moons", *QUICK, "--out", str(run)]) == 0
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x1,x2\n0.5,0.25\n")
+    out = tmp_path / "pr.csv"
+    _written_meanwhile(_predict, monkeypatch, "theirs\n")
+    capsys.readouterr()
+    assert main(["predict", str(run), str(rows), "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        f"glassnet predict: error: {out} was written by another process while this one ran; it is kept "
+        "(--force replaces it)\n"
+    )
+    assert out.read_text() == "theirs\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pr.csv", "rows.csv", "run"]  # no temporary
+    out.unlink()
+    monkeypatch.undo()
+    assert main(["predict", str(run), str(rows), "-o", str(out), "--force"]) == 0
+
+
+def test_explain_keeps_a_file_another_process_wrote_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ex.md"
+    _written_meanwhile(_explain, monkeypatch, "theirs\n")
+    assert main(["explain", "--example", "exercise", "--no-torch", "-o", str(out)]) == 2
+    assert "was written by another process while this one ran; it is kept" in capsys.readouterr().err
+    assert out.read_text() == "theirs\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["ex.md"]
+    # with --force, the command's own file replaces it, as asked
+    assert main(["explain", "--example", "exercise", "--no-torch", "-o", str(out), "--force"]) == 0
+    assert out.read_text() == explain_exercise(check_torch=False).to_markdown()
+
+
+def test_figures_drawn_from_threads_at_once_are_all_drawn(tmp_path: Path) -> None:
+    """Matplotlib is not thread-safe: 8 loss plots from 4 threads all failed in its text layout
+    ("ParseException: exception raised in parse action"), and the explain figure in 7 of 8."""
+    history = [{"epoch": e, "train_loss": 1 / (e + 1), "val_loss": 1.2 / (e + 1)} for e in range(1, 30)]
+    explanation = explain_exercise(check_torch=False)
+    with ThreadPoolExecutor(4) as pool:
+        plots = list(pool.map(lambda i: plot_loss_curves(history, tmp_path / f"loss{i}.png"), range(8)))
+        figures = list(pool.map(lambda i: explanation.save_figure(tmp_path / f"net{i}.png"), range(4)))
+    assert len({path.read_bytes() for path in plots}) == 1  # the same figure, drawn whole each time
+    assert len({path.read_bytes() for path in figures}) == 1
+
+
+def test_a_trainer_pickles_and_trains_as_it_would_have() -> None:
+    """A Trainer sent to a multiprocessing worker: "Can't pickle local object
+    '_learning_rates.<locals>.rate'"."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 2))
+    config = TrainConfig(hidden=(3,), epochs=3, schedule="cosine", warmup_epochs=1)
+    trainer = Trainer(config, x, x[:, 0], x[:8], x[:8, 0])
+    copied = pickle.loads(pickle.dumps(trainer))
+    ours, theirs = trainer.run(), copied.run()
+    for name, weights in ours.members[0].weights.items():
+        np.testing.assert_array_equal(theirs.members[0].weights[name], weights)
+    assert [record["lr"] for record in theirs.history] == [record["lr"] for record in ours.history]
+
+
+def test_write_run_refuses_a_folder_another_writer_holds(tmp_path: Path) -> None:
+    """Two write_run calls into one folder at once (fork workers) left one run's model beside the
+    other's metrics, both told "ok", and one swept up the other's temporary file as a killed
+    save's; the second is refused now, and a thread that holds the lock writes through it."""
+    import threading
+
+    from glassnet._files import FolderInUseError, folder_lock
+    from glassnet.train import MOONS_CONFIG, train_moons
+    from glassnet.train.artifacts import write_run
+
+    run = train_moons(MOONS_CONFIG.replace(epochs=2))
+    out = tmp_path / "run"
+    taken, done = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with folder_lock(out):
+            taken.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=other_writer)
+    holder.start()
+    try:
+        assert taken.wait(30)
+        with pytest.raises(FolderInUseError, match=r"is in use by another glassnet process"):
+            write_run(run, out, plots=False)
+        assert sorted(path.name for path in out.iterdir()) == [".glassnet.lock"]  # nothing written
+    finally:
+        done.set()
+        holder.join()
+    with folder_lock(out):  # held by this thread: write_run takes it again, as the demo's does
+        assert sorted(write_run(run, out, plots=False)) == ["history", "metrics", "model"]
+    assert not (out / ".glassnet.lock").exists()
