@@ -99,7 +99,7 @@ def test_demo_refuses_an_out_folder_in_use_before_the_tour(
         holder.join()
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert f"{folder} is in use by another glassnet process" in captured.err
+    assert f"{folder} is in use by another thread of this process" in captured.err
     assert list(folder.iterdir()) == []
 
 

@@ -347,3 +347,27 @@ def test_ctrl_c_while_the_parser_is_built_is_one_line(
     monkeypatch.setattr(glassnet.cli, "build_parser", interrupted)
     assert main(["train", "moons"]) == 130
     assert capsys.readouterr().err == "glassnet: interrupted\n"
+
+
+def test_ctrl_c_while_the_report_is_printed_says_the_run_is_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once the files were written the signals were no longer held: a Ctrl-C while the summary
+    was printed said "interrupted" alone (exit 130), though the folder held the whole run (a
+    review of option combinations, 2026-11-28)."""
+    summary = _train.summary
+
+    def interrupted(run: Any) -> str:
+        os.kill(os.getpid(), signal.SIGINT)
+        return summary(run)
+
+    monkeypatch.setattr(_train, "summary", interrupted)
+    out = tmp_path / "run"
+    assert main(["train", "moons", "--epochs", "2", "--no-plots", "--out", str(out)]) == 130
+    captured = capsys.readouterr()
+    assert captured.out.endswith(f"run folder: {out}\n")
+    assert (
+        captured.err
+        == f"glassnet train moons: interrupted after the training ended; {out} holds the whole run\n"
+    )
+    assert load_checkpoint(out / "model.npz").spec.sizes == (2, 3, 1)

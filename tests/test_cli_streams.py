@@ -182,10 +182,33 @@ def test_a_message_to_a_stream_that_escapes_what_it_lacks_is_spelled_too() -> No
     """Standard error escapes what its encoding lacks (errors="backslashreplace"), so nothing
     raised and the spelling never ran: "give one \\u03c3 for all of them" (a later review)."""
     written = io.BytesIO()
-    stream = io.TextIOWrapper(written, encoding="cp1252", errors="backslashreplace")
-    write_message("give one σ for all of them\n", stream)
+    stream = io.TextIOWrapper(written, encoding="ascii", errors="backslashreplace")
+    write_message("give one σ for all of them; résumé.csv\n", stream)
     stream.flush()
-    assert written.getvalue() == b"give one sigma for all of them\n"
+    # a letter is left to the stream's escape, which names the file ("?" for é would not)
+    assert written.getvalue() == b"give one sigma for all of them; r\\xe9sum\\xe9.csv\n"
+
+
+def test_a_reader_that_left_leaves_standard_output_as_it_was_for_the_next_call() -> None:
+    """After a broken pipe, fd 1 was pointed at /dev/null for good (and a descriptor leaked):
+    nothing is held back to flush now (a review of the last fixes)."""
+    script = (
+        "import os, sys\n"
+        "from glassnet.cli import main\n"
+        "import glassnet.cli._explain\n"
+        "read, write = os.pipe()\n"
+        "os.close(read)\n"
+        "os.dup2(write, 1)\n"
+        "os.close(write)\n"
+        "before = len(os.listdir('/proc/self/fd'))\n"
+        "status = main(['explain', '--example', 'exercise', '--no-torch'])\n"
+        "after = len(os.listdir('/proc/self/fd'))\n"
+        'sys.stderr.write(f\'{status} {os.readlink(chr(47).join(["", "proc", "self", "fd", "1"]))[:5]} {after - before}\\n\')\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stderr.splitlines()[-1] == "141 pipe: 0"
 
 
 def test_help_on_a_full_disk_is_one_error(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import re
+import shutil
 import sys
 import threading
 import warnings
@@ -428,6 +429,7 @@ def test_resume_takes_the_options_of_where_and_how_fast_it_computes(
     _interrupted_moons_run(out)
     saved = load_checkpoint(out / "checkpoint.npz").config
     assert saved is not None
+    shutil.copy(out / "checkpoint.npz", tmp_path / "interrupted.npz")
     assert main(["train", "moons", "--out", str(out), "--resume", *options, "--quiet", "--no-plots"]) == 0
     expected = (
         ""
@@ -436,9 +438,28 @@ def test_resume_takes_the_options_of_where_and_how_fast_it_computes(
         "its weights may differ in their last bits from those of a run never interrupted\n"
     )
     assert capsys.readouterr().err == expected
-    config = load_checkpoint(out / "model.npz").config
-    assert config == saved.replace(**changed)
+    model = load_checkpoint(out / "model.npz")
+    assert model.config == saved.replace(**changed)
     assert not (out / "checkpoint.npz").exists()
+    # the settings the epochs before the resume had, where it changed them: the configuration
+    # names the last only (a review of option combinations, 2026-11-28)
+    interrupted = load_checkpoint(tmp_path / "interrupted.npz")
+    resumed = (
+        [
+            {
+                "epochs_before": len(interrupted.history),
+                "settings": {
+                    name: getattr(saved, name)
+                    for name, value in changed.items()
+                    if getattr(saved, name) != value
+                },
+            }
+        ]
+        if changed
+        else None
+    )
+    assert model.info.get("resumed") == resumed
+    assert json.loads((out / "metrics.json").read_text()).get("resumed") == resumed
 
 
 @pytest.mark.parametrize(

@@ -120,7 +120,9 @@ def test_write_run_refuses_a_folder_another_writer_holds(tmp_path: Path) -> None
     holder.start()
     try:
         assert taken.wait(30)
-        with pytest.raises(FolderInUseError, match=r"is in use by another glassnet process"):
+        with pytest.raises(
+            FolderInUseError, match=r"is in use by another thread of this process; wait for it"
+        ):
             write_run(run, out, plots=False)
         assert sorted(path.name for path in out.iterdir()) == [".glassnet.lock"]  # nothing written
     finally:
@@ -129,3 +131,26 @@ def test_write_run_refuses_a_folder_another_writer_holds(tmp_path: Path) -> None
     with folder_lock(out):  # held by this thread: write_run takes it again, as the demo's does
         assert sorted(write_run(run, out, plots=False)) == ["history", "metrics", "model"]
     assert not (out / ".glassnet.lock").exists()
+
+
+def test_explain_takes_back_its_text_when_its_figure_was_written_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`-o x.md --figure y.png`, y.png written by another process meanwhile: exit 2, and x.md was
+    left written, which the retry was then refused for (a review of the last fixes)."""
+    refuse = _explain.refuse_overwrite
+    figure = tmp_path / "y.png"
+
+    def figure_written_meanwhile(path: Any, **kwargs: Any) -> Path:
+        target: Path = refuse(path, **kwargs)
+        if target == figure:
+            target.write_text("theirs\n")
+        return target
+
+    monkeypatch.setattr(_explain, "refuse_overwrite", figure_written_meanwhile)
+    text = tmp_path / "x.md"
+    argv = ["explain", "--example", "exercise", "--no-torch", "-o", str(text), "--figure", str(figure)]
+    assert main(argv) == 2
+    assert "y.png was written by another process while this one ran; it is kept" in capsys.readouterr().err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["y.png"]  # x.md taken back, no temporary
+    assert figure.read_text() == "theirs\n"

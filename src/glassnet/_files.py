@@ -154,20 +154,30 @@ def atomic_write_all(
     is kept, FileExistsError."""
     targets = [_checked_target(path) for path, _ in writes]
     temporaries: list[Path] = []
+    linked: list[tuple[Path, Path]] = []  # (temporary, target) put in place by a hard link
     try:
         for target, (_, write) in zip(targets, writes, strict=True):
             temporaries.append(_filled_temporary(target, write))
         for temporary, target in zip(temporaries, targets, strict=True):
             try:
-                _put_in_place(temporary, target, replace=replace)
+                if _put_in_place(temporary, target, replace=replace):
+                    linked.append((temporary, target))
             except FileExistsError:
                 raise
             except OSError as error:
                 _raise_naming_target(error, temporary, target)
     except BaseException:
+        # a file linked already is taken back where it is still ours: `-o x.md --figure y.png`
+        # with y.png written meanwhile left x.md, and the retry was refused for it
+        for temporary, target in linked:
+            with contextlib.suppress(OSError):
+                if os.path.samestat(os.lstat(target), os.lstat(temporary)):
+                    target.unlink()
         for temporary in temporaries:  # those renamed already are gone: nothing to remove
             _remove_quietly(temporary)
         raise
+    for temporary, _ in linked:  # every file in place: the temporary names go
+        _remove_quietly(temporary)
     for folder in dict.fromkeys(target.parent for target in targets):
         fsync_folder(folder)
     return targets
@@ -177,13 +187,13 @@ def atomic_write_all(
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
 
 
-def _put_in_place(temporary: Path, target: Path, *, replace: bool) -> None:
-    """Move the filled ``temporary`` onto ``target``: a rename, or without ``replace`` a hard
-    link that fails where ``target`` exists, then the temporary name removed (where the file
-    system has no hard links, a check just before the rename)."""
+def _put_in_place(temporary: Path, target: Path, *, replace: bool) -> bool:
+    """Put the filled ``temporary`` at ``target``: a rename, or without ``replace`` a hard link
+    that fails where ``target`` exists (where the file system has no hard links, a check just
+    before the rename). True where it linked: the temporary name is still there, to remove."""
     if replace:
         os.replace(temporary, target)
-        return
+        return False
     meanwhile = FileExistsError(
         f"{target} was written by another process while this one ran; it is kept (--force replaces it)"
     )
@@ -197,8 +207,8 @@ def _put_in_place(temporary: Path, target: Path, *, replace: bool) -> None:
         if os.path.lexists(target):
             raise meanwhile from None
         os.replace(temporary, target)
-        return
-    temporary.unlink()
+        return False
+    return True
 
 
 def _checked_target(path: str | os.PathLike[str]) -> Path:
@@ -539,6 +549,11 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _in_use(folder: Path, holder: str) -> FolderInUseError:
+    if holder == str(os.getpid()):  # its lock file not to be removed: a third writer would come in
+        return FolderInUseError(
+            f"{folder} is in use by another thread of this process; wait for it to finish, or choose "
+            "another folder"
+        )
     return FolderInUseError(
         f"{folder} is in use by another glassnet process (pid {holder}); wait for it to finish, "
         f"or choose another folder (remove {folder / LOCK_NAME} if that process no longer exists)"

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import signal
 import sys
 import warnings
@@ -24,7 +23,7 @@ from typing import Any, NoReturn
 from glassnet import __version__
 from glassnet._files import os_error_text
 from glassnet._signals import StopSignals, interrupted_status, interrupted_text
-from glassnet.cli._output import one_line, standard_streams, write_message
+from glassnet.cli._output import discard_unwritten_stdout, one_line, standard_streams, write_message
 
 # The commands' modules (and what they import: the training code, torch's bridge) are imported
 # by build_parser, inside main's handling of Ctrl-C: imported here, with this module, they took
@@ -290,8 +289,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP
         return _interrupted(stop, command)
     except BrokenPipeError:  # the reader left (`glassnet data info | head -1`): no error to report
-        with contextlib.suppress(OSError, ValueError):  # stdout without a file (a test's capture)
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes it at exit
+        discard_unwritten_stdout()
         return 128 + 13  # as a process ended by SIGPIPE
     except errors as error:
         if args.traceback:

@@ -31,7 +31,9 @@ def write_message(text: str, stream: Any) -> None:
     UnicodeEncodeError on a cp1252 stream (a Windows console or pipe), a traceback for
     ``glassnet --help``, and a finished run's R² reported it as failed; the demo's worked
     solution came out as "(1 ? 2y)?", − and ŷ alike. Letters stay "?" (a file name's é is
-    not another file's e). The demo's tour and evaluate's table are written so too. Data
+    not another file's e), or on a stream that escapes what it lacks (standard error's
+    ``backslashreplace``), its escape ("r\\xe9sum\\xe9.csv", which names the file). The demo's
+    tour and evaluate's table are written so too. Data
     (predict's rows, explain's text, evaluate's ``--json``) is written as it is, and a
     character its stream cannot take is an error saying so. A missing stream (``2>&-``)
     takes nothing."""
@@ -39,22 +41,29 @@ def write_message(text: str, stream: Any) -> None:
         return
     # checked, not caught: standard error (errors="backslashreplace") writes "\u03c3" for σ
     if not stream_takes(text, stream):
-        text = _spelled_text(text, getattr(stream, "encoding", None) or "ascii")
+        escapes = getattr(stream, "errors", None) not in (
+            None,
+            "strict",
+        )  # the rest is the stream's to escape
+        text = _spelled_text(
+            text, getattr(stream, "encoding", None) or "ascii", other=None if escapes else "?"
+        )
     stream.write(text)
 
 
-def _spelled_text(text: str, encoding: str) -> str:
+def _spelled_text(text: str, encoding: str, other: str | None = "?") -> str:
     """``text`` with each character ``encoding`` lacks spelled (:func:`_spelled`), a word
     spelled before a letter followed by a space (η∂L as "eta dL", not "etadL")."""
-    pieces = [_spelled(char, encoding) for char in text]
+    pieces = [_spelled(char, encoding, other) for char in text]
     for index, (char, piece) in enumerate(zip(text[:-1], pieces, strict=False)):
         if piece != char and len(piece) > 1 and piece[-1].isalpha() and pieces[index + 1][:1].isalnum():
             pieces[index] = piece + " "
     return "".join(pieces)
 
 
-def _spelled(char: str, encoding: str) -> str:
-    """``char`` if ``encoding`` has it, else its ASCII spelling (write_message), else "?"."""
+def _spelled(char: str, encoding: str, other: str | None = "?") -> str:
+    """``char`` if ``encoding`` has it, else its ASCII spelling (write_message), else ``other``
+    (None: ``char`` itself, for the stream to escape)."""
     try:
         char.encode(encoding)
     except UnicodeEncodeError:
@@ -75,7 +84,7 @@ def _spelled(char: str, encoding: str) -> str:
             # one character for one: the exercise's w₁₂ʰ as w12h (its name in glassnet), and
             # Wʰx + bʰ still aligned with the matrices printed under it
             return compatible
-    return "?"
+    return char if other is None else other
 
 
 def path_text(path: str | os.PathLike[str], stream: Any) -> str:
@@ -150,6 +159,22 @@ class _WholeWrites(io.RawIOBase):
         while written < len(view):
             written += os.write(self._fd, view[written:])
         return written
+
+
+def discard_unwritten_stdout() -> None:
+    """After a write to standard output failed (a reader that left): where the stream holds
+    what it could not write in a buffer, Python's flush at exit would fail on it again
+    ("Exception ignored … BrokenPipeError"), so its file is pointed at /dev/null. The stream
+    :func:`standard_streams` puts in place holds nothing back and is left as it is: a later
+    ``main()`` in the process writes again (a review found fd 1 on /dev/null for good)."""
+    if isinstance(getattr(sys.stdout, "buffer", None), _WholeWrites):
+        return
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # stdout without a file (a test's capture)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
 
 
 @contextlib.contextmanager

@@ -680,7 +680,29 @@ def _resume(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             resume=state,
         )
+    record_resume(run, checkpoint, saved, config)
     return finish(run, out, args)
+
+
+RESUME_SETTINGS = ("engine", "device", "cuda_graph", "threads")  # what --resume may change
+
+
+def record_resume(run: Run, checkpoint: Checkpoint, saved: TrainConfig, config: TrainConfig) -> None:
+    """Keep in ``run.info["resumed"]`` (saved with the model, and in metrics.json) each resume
+    that changed how the run computes: the epochs trained before it (its history's records,
+    every member's and pass's) and the settings they had. The saved configuration names the
+    last settings only: a float32 run resumed on torch said "engine": "torch", and its numbers
+    were neither the numpy run's nor the torch run's (a review, 2026-11-28)."""
+    earlier = list(checkpoint.info.get("resumed") or [])  # a run resumed before, on other settings
+    before = {
+        name: getattr(saved, name)
+        for name in RESUME_SETTINGS
+        if getattr(config, name) != getattr(saved, name)
+    }
+    if before:
+        earlier.append({"epochs_before": len(checkpoint.history), "settings": before})
+    if earlier:
+        run.info["resumed"] = earlier
 
 
 def resume_notes(saved: TrainConfig, config: TrainConfig) -> list[str]:
@@ -689,7 +711,7 @@ def resume_notes(saved: TrainConfig, config: TrainConfig) -> list[str]:
     across threads, and the engines and devices round otherwise)."""
     changed = [
         f"{name} {getattr(config, name)!r} (the run had {getattr(saved, name)!r})"
-        for name in ("engine", "device", "cuda_graph", "threads")
+        for name in RESUME_SETTINGS
         if getattr(config, name) != getattr(saved, name)
     ]
     if not changed:
@@ -784,28 +806,34 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
         return interrupted_status(result.stop_signal)
     # inside StopSignals a signal has been held since the training ended (in its last batch,
     # say): the run is finished, so its files are written first, then the signal is reported
-    with interrupts_held() as interrupts:  # an error meanwhile is raised with the signal, as its note
+    # an error meanwhile is raised with the signal, as its note; held through the report too: a
+    # Ctrl-C while it was printed said "interrupted" alone, or ended the process without a word
+    with interrupts_held() as interrupts:
         write_run(run, out, plots=not args.no_plots, force=True)  # --out checked, as above
-    stopped = list(interrupts)
-    interrupts.clear()  # reported below
-    try:
-        with contextlib.suppress(OSError) if stopped else writing_stdout():
-            if not args.quiet:  # a report: a character the output lacks is "?" (the R² of an ASCII stdout)
-                write_message(summary(run) + "\n", sys.stdout)
-            print(f"run folder: {path_text(out, sys.stdout)}")
-            if result.status == "diverged":
-                print(f"glassnet {args.command_name}: {result.message}", file=sys.stderr)
-            if stopped:
-                print(
-                    f"glassnet {args.command_name}: {interrupted_text(stopped[0])} after the training ended; {out} "
-                    "holds the whole run",
-                    file=sys.stderr,
-                )
-    except BrokenPipeError:  # the reader left (`| head`): main ends quietly, as for the other commands
-        raise
-    except OSError as error:  # the report could not be written (a full disk behind > file): the run was
-        raise OSError(f"{os_error_text(error)}; {path_text(out, sys.stderr)} holds the whole run") from error
+        stopped = list(interrupts)
+        interrupts.clear()  # reported below
+        try:
+            with contextlib.suppress(OSError) if stopped else writing_stdout():
+                if not args.quiet:  # a report: what the output lacks is spelled (R^2 on an ASCII stdout)
+                    write_message(summary(run) + "\n", sys.stdout)
+                print(f"run folder: {path_text(out, sys.stdout)}")
+                if result.status == "diverged":
+                    print(f"glassnet {args.command_name}: {result.message}", file=sys.stderr)
+        except BrokenPipeError:  # the reader left (`| head`): main ends quietly, as for the other commands
+            raise
+        except OSError as error:  # the report could not be written (a full disk behind > file): the run was
+            raise OSError(
+                f"{os_error_text(error)}; {path_text(out, sys.stderr)} holds the whole run"
+            ) from error
+        stopped += interrupts
+        interrupts.clear()
     if stopped:
+        with contextlib.suppress(OSError):
+            print(
+                f"glassnet {args.command_name}: {interrupted_text(stopped[0])} after the training ended; {out} "
+                "holds the whole run",
+                file=sys.stderr,
+            )
         return interrupted_status(stopped[0])
     return 1 if result.status == "diverged" else 0
 

@@ -215,6 +215,8 @@ def metrics_document(run: Run) -> dict[str, Any]:
         # logs (a task option, not a TrainConfig field), and the generated moons' own settings
         "log_features": [_feature_name(run, column) for column in run.preprocessor.log_columns],
         **({"moons": {key: run.info.get(key) for key in MOONS_KEYS}} if run.task == "moons" else {}),
+        # a resume that changed the engine, device or threads (glassnet train --resume): "config" names the last
+        **({"resumed": run.info["resumed"]} if run.info.get("resumed") else {}),
     }
 
 
