@@ -371,3 +371,23 @@ def test_ctrl_c_while_the_report_is_printed_says_the_run_is_whole(
         == f"glassnet train moons: interrupted after the training ended; {out} holds the whole run\n"
     )
     assert load_checkpoint(out / "model.npz").spec.sizes == (2, 3, 1)
+
+
+def test_ctrl_c_while_the_report_meets_a_reader_that_left_says_the_run_is_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Ctrl-C held while the report met a broken pipe read "interrupted; error: [Errno 32]
+    Broken pipe", though the run was whole (a review of the last fixes)."""
+    summary = _train.summary
+
+    def interrupted(run: Any) -> str:
+        os.kill(os.getpid(), signal.SIGINT)
+        return summary(run)
+
+    monkeypatch.setattr(_train, "summary", interrupted)
+    monkeypatch.setattr(sys, "stdout", _LeftReader())
+    out = tmp_path / "run"
+    assert main(["train", "moons", "--epochs", "2", "--no-plots", "--out", str(out)]) == 130
+    assert capsys.readouterr().err == (
+        f"glassnet train moons: interrupted after the training ended; {out} holds the whole run\n"
+    )

@@ -211,6 +211,18 @@ def test_a_reader_that_left_leaves_standard_output_as_it_was_for_the_next_call()
     assert done.stderr.splitlines()[-1] == "141 pipe: 0"
 
 
+@pytest.mark.parametrize("errors", ["surrogateescape", "ignore", "replace"])
+def test_a_message_to_a_stream_that_does_not_escape_names_a_letter_it_lacks_with_a_mark(errors: str) -> None:
+    """An ASCII standard output under LC_ALL=C (errors="surrogateescape") took the letter as
+    escaped and failed on it ("cannot write '\\xe9'", exit 2, for evaluate's table); "ignore"
+    dropped it ("rsum"): a "?" stands for it, as on a strict stream."""
+    written = io.BytesIO()
+    stream = io.TextIOWrapper(written, encoding="ascii", errors=errors)
+    write_message("résumé: R² 0.98\n", stream)
+    stream.flush()
+    assert written.getvalue() == b"r?sum?: R^2 0.98\n"
+
+
 def test_help_on_a_full_disk_is_one_error(tmp_path: Path) -> None:
     """`glassnet --help > /dev/full` printed Python's "Exception ignored … OSError", exit 120,
     and with PYTHONUNBUFFERED=1 nothing, exit 0 (the parser's output came before the streams

@@ -4,6 +4,8 @@ multiprocessing worker."""
 
 from __future__ import annotations
 
+import errno
+import os
 import pickle
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -133,11 +135,19 @@ def test_write_run_refuses_a_folder_another_writer_holds(tmp_path: Path) -> None
     assert not (out / ".glassnet.lock").exists()
 
 
+@pytest.mark.parametrize("hard_links", [True, False], ids=["hard-links", "no-hard-links"])
 def test_explain_takes_back_its_text_when_its_figure_was_written_meanwhile(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    hard_links: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`-o x.md --figure y.png`, y.png written by another process meanwhile: exit 2, and x.md was
-    left written, which the retry was then refused for (a review of the last fixes)."""
+    left written, which the retry was then refused for (a review of the last fixes); on a file
+    system without hard links (FAT, some network ones) too, where a rename puts it in place."""
+    if not hard_links:
+
+        def no_link(*args: Any, **kwargs: Any) -> None:
+            raise OSError(errno.EPERM, "Operation not permitted")
+
+        monkeypatch.setattr(os, "link", no_link)
     refuse = _explain.refuse_overwrite
     figure = tmp_path / "y.png"
 
@@ -154,3 +164,16 @@ def test_explain_takes_back_its_text_when_its_figure_was_written_meanwhile(
     assert "y.png was written by another process while this one ran; it is kept" in capsys.readouterr().err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["y.png"]  # x.md taken back, no temporary
     assert figure.read_text() == "theirs\n"
+
+
+def test_a_lock_file_of_this_process_pid_that_no_thread_holds_is_stale(tmp_path: Path) -> None:
+    """A killed process's lock file whose pid came round to this process was "in use by another
+    thread of this process", for good (the lock without fcntl, as on Windows)."""
+    from glassnet._files import LOCK_NAME, folder_lock
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / LOCK_NAME).write_text(f"{os.getpid()}\n")
+    with folder_lock(folder, exclusive_file=True):
+        assert (folder / LOCK_NAME).read_text() == f"{os.getpid()}\n"  # taken over, as a dead pid's
+    assert not (folder / LOCK_NAME).exists()

@@ -154,29 +154,31 @@ def atomic_write_all(
     is kept, FileExistsError."""
     targets = [_checked_target(path) for path, _ in writes]
     temporaries: list[Path] = []
-    linked: list[tuple[Path, Path]] = []  # (temporary, target) put in place by a hard link
+    placed: list[tuple[os.stat_result, Path]] = []  # the files put in place so far
     try:
         for target, (_, write) in zip(targets, writes, strict=True):
             temporaries.append(_filled_temporary(target, write))
         for temporary, target in zip(temporaries, targets, strict=True):
+            ours = os.lstat(temporary)
             try:
-                if _put_in_place(temporary, target, replace=replace):
-                    linked.append((temporary, target))
+                _put_in_place(temporary, target, replace=replace)
             except FileExistsError:
                 raise
             except OSError as error:
                 _raise_naming_target(error, temporary, target)
+            placed.append((ours, target))
     except BaseException:
-        # a file linked already is taken back where it is still ours: `-o x.md --figure y.png`
-        # with y.png written meanwhile left x.md, and the retry was refused for it
-        for temporary, target in linked:
-            with contextlib.suppress(OSError):
-                if os.path.samestat(os.lstat(target), os.lstat(temporary)):
-                    target.unlink()
+        if not replace:
+            # a file put in place already is taken back where it is still ours: `-o x.md --figure
+            # y.png` with y.png written meanwhile left x.md, and the retry was refused for it
+            for ours, target in placed:
+                with contextlib.suppress(OSError):
+                    if os.path.samestat(os.lstat(target), ours):
+                        target.unlink()
         for temporary in temporaries:  # those renamed already are gone: nothing to remove
             _remove_quietly(temporary)
         raise
-    for temporary, _ in linked:  # every file in place: the temporary names go
+    for temporary in temporaries:  # a linked file's temporary name (a renamed one is gone)
         _remove_quietly(temporary)
     for folder in dict.fromkeys(target.parent for target in targets):
         fsync_folder(folder)
@@ -187,13 +189,13 @@ def atomic_write_all(
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK}
 
 
-def _put_in_place(temporary: Path, target: Path, *, replace: bool) -> bool:
+def _put_in_place(temporary: Path, target: Path, *, replace: bool) -> None:
     """Put the filled ``temporary`` at ``target``: a rename, or without ``replace`` a hard link
     that fails where ``target`` exists (where the file system has no hard links, a check just
-    before the rename). True where it linked: the temporary name is still there, to remove."""
+    before the rename); a linked file's temporary name stays, for the caller to remove."""
     if replace:
         os.replace(temporary, target)
-        return False
+        return
     meanwhile = FileExistsError(
         f"{target} was written by another process while this one ran; it is kept (--force replaces it)"
     )
@@ -207,8 +209,6 @@ def _put_in_place(temporary: Path, target: Path, *, replace: bool) -> bool:
         if os.path.lexists(target):
             raise meanwhile from None
         os.replace(temporary, target)
-        return False
-    return True
 
 
 def _checked_target(path: str | os.PathLike[str]) -> Path:
@@ -548,8 +548,16 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _ours_unheld(folder: Path, holder: str) -> bool:
+    """Whether a lock file naming ``holder`` is of this process's pid and no thread of it holds
+    the lock: a killed process's, whose pid came round to this one (stale)."""
+    with _HELD_IN_PROCESS_LOCK:
+        return holder == str(os.getpid()) and folder.resolve() not in _HELD_IN_PROCESS
+
+
 def _in_use(folder: Path, holder: str) -> FolderInUseError:
-    if holder == str(os.getpid()):  # its lock file not to be removed: a third writer would come in
+    if holder == str(os.getpid()) and not _ours_unheld(folder, holder):
+        # its lock file not to be removed: a third writer would come in
         return FolderInUseError(
             f"{folder} is in use by another thread of this process; wait for it to finish, or choose "
             "another folder"
@@ -607,7 +615,7 @@ def _lock_exclusively(folder: Path) -> Callable[[], None]:
             handle = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # less the umask
         except FileExistsError:
             holder = _holder(lock)
-            if holder.isdigit() and not _pid_alive(int(holder)):
+            if holder.isdigit() and (not _pid_alive(int(holder)) or _ours_unheld(folder, holder)):
                 stale = folder / f"{LOCK_NAME}.{os.getpid()}.stale"
                 with contextlib.suppress(FileNotFoundError):
                     os.replace(lock, stale)
@@ -649,18 +657,28 @@ def folder_lock(folder: str | os.PathLike[str], *, exclusive_file: bool = False)
         yield out
         return
     use_flock = not exclusive_file and sys.platform != "win32"
-    try:
-        release = _lock_with_flock(out) if use_flock else _lock_exclusively(out)
-    except FolderInUseError:
-        raise
-    except OSError as error:  # a folder we may not write into: named, not its lock file
-        raise type(error)(error.errno, error.strerror, str(out)) from None
+    # taken and registered in one step: another thread must not find the lock file of this
+    # process's pid before it counts as held, and take it for a stale one
+    with _HELD_IN_PROCESS_LOCK:
+        try:
+            release = _lock_with_flock(out) if use_flock else _lock_exclusively(out)
+        except FolderInUseError:
+            raise
+        except OSError as error:  # a folder we may not write into: named, not its lock file
+            raise type(error)(error.errno, error.strerror, str(out)) from None
+        _HELD_IN_PROCESS.add(key)
     held.add(key)
     try:
         yield out
     finally:
         held.discard(key)
-        release()
+        with _HELD_IN_PROCESS_LOCK:
+            _HELD_IN_PROCESS.discard(key)
+            release()
 
 
 _HELD_BY_THREAD = threading.local()  # .folders: the folders whose lock the thread holds, resolved
+# the folders whose lock some thread of this process holds: a lock file of this process's pid
+# that none holds is a killed process's, whose pid came round again (stale, to remove)
+_HELD_IN_PROCESS: set[Path] = set()
+_HELD_IN_PROCESS_LOCK = threading.RLock()  # taken again by _ours_unheld, inside folder_lock's

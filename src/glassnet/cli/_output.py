@@ -24,6 +24,9 @@ _SPELLED = {
 }  # fmt: skip
 
 
+_ESCAPING = frozenset({"backslashreplace", "namereplace", "xmlcharrefreplace"})  # error handlers that escape
+
+
 def write_message(text: str, stream: Any) -> None:
     """Write ``text`` (help, usage, an error, a warning, a run's summary) to ``stream``, a
     symbol its encoding lacks spelled in ASCII (− as -, ≈ as ~=, η as eta, w₁₂ʰ as w12h, see
@@ -41,10 +44,9 @@ def write_message(text: str, stream: Any) -> None:
         return
     # checked, not caught: standard error (errors="backslashreplace") writes "\u03c3" for σ
     if not stream_takes(text, stream):
-        escapes = getattr(stream, "errors", None) not in (
-            None,
-            "strict",
-        )  # the rest is the stream's to escape
+        # the rest is the stream's to escape, where it escapes ("\\xe9"); surrogateescape (an
+        # ASCII stdout under LC_ALL=C), ignore and replace are as strict here: "?"
+        escapes = getattr(stream, "errors", None) in _ESCAPING
         text = _spelled_text(
             text, getattr(stream, "encoding", None) or "ascii", other=None if escapes else "?"
         )

@@ -40,7 +40,7 @@ from glassnet.train import (
 )
 from glassnet.train._config import FIELD_BOUNDS, MAX_HIDDEN_LAYERS, MAX_WIDTH, SIGMA_BOUNDS, Bounds
 from glassnet.train._tasks import MOONS_NOISE, MOONS_SAMPLES, saved_moons
-from glassnet.train.artifacts import resume_command, shell_word, unprintable_note
+from glassnet.train.artifacts import RESUME_SETTINGS, resume_command, shell_word, unprintable_note
 
 # the options' bounds are TrainConfig's (FIELD_BOUNDS, the same names); the size of the whole
 # network is the command's own limit:
@@ -684,23 +684,21 @@ def _resume(args: argparse.Namespace) -> int:
     return finish(run, out, args)
 
 
-RESUME_SETTINGS = ("engine", "device", "cuda_graph", "threads")  # what --resume may change
-
-
 def record_resume(run: Run, checkpoint: Checkpoint, saved: TrainConfig, config: TrainConfig) -> None:
     """Keep in ``run.info["resumed"]`` (saved with the model, and in metrics.json) each resume
     that changed how the run computes: the epochs trained before it (its history's records,
-    every member's and pass's) and the settings they had. The saved configuration names the
+    every member's and pass's, of the resume state) and the settings they had. The saved configuration names the
     last settings only: a float32 run resumed on torch said "engine": "torch", and its numbers
     were neither the numpy run's nor the torch run's (a review, 2026-11-28)."""
-    earlier = list(checkpoint.info.get("resumed") or [])  # a run resumed before, on other settings
+    # a run resumed before, on other settings (the list checked on loading: load_resume)
+    earlier = list(checkpoint.info.get("resumed") or [])
     before = {
         name: getattr(saved, name)
         for name in RESUME_SETTINGS
         if getattr(config, name) != getattr(saved, name)
     }
-    if before:
-        earlier.append({"epochs_before": len(checkpoint.history), "settings": before})
+    if before and checkpoint.resume is not None:  # the epochs trained so far: the resume state's
+        earlier.append({"epochs_before": len(checkpoint.resume.history), "settings": before})
     if earlier:
         run.info["resumed"] = earlier
 
@@ -820,7 +818,10 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
                 if result.status == "diverged":
                     print(f"glassnet {args.command_name}: {result.message}", file=sys.stderr)
         except BrokenPipeError:  # the reader left (`| head`): main ends quietly, as for the other commands
-            raise
+            if not interrupts:
+                raise
+            # a signal came meanwhile: said below, as after a report written whole (it read
+            # "interrupted; error: [Errno 32] Broken pipe", though the run was whole)
         except OSError as error:  # the report could not be written (a full disk behind > file): the run was
             raise OSError(
                 f"{os_error_text(error)}; {path_text(out, sys.stderr)} holds the whole run"

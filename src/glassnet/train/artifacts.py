@@ -63,6 +63,7 @@ __all__ = [
     "MODEL_FILE",
     "PLOT_FILES",
     "RESUME_FILE",
+    "RESUME_SETTINGS",
     "RUN_FILES",
     "IncompleteRunError",
     "data_mismatch",
@@ -743,6 +744,24 @@ def _check_resume_info(info: dict[str, Any], path: Path) -> None:
             value = info.get(key)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
                 raise ValueError(f"{path}: damaged run description ({key} {shown(value)})")
+    resumed = info.get("resumed")  # the earlier resumes that changed how the run computes
+    if resumed is not None and not (
+        isinstance(resumed, list)
+        and all(
+            isinstance(entry, dict)
+            and entry.keys() == {"epochs_before", "settings"}
+            and type(entry["epochs_before"]) is int
+            and entry["epochs_before"] >= 0
+            and isinstance(entry["settings"], dict)
+            and set(entry["settings"]) <= set(RESUME_SETTINGS)
+            for entry in resumed
+        )
+    ):
+        raise ValueError(f"{path}: damaged run description (resumed {shown(resumed)})")
+
+
+RESUME_SETTINGS = ("engine", "device", "cuda_graph", "threads")
+"""What ``glassnet train --resume`` may change: where and how fast the run computes."""
 
 
 def fresh_run_folder(base: str | os.PathLike[str], prefix: str) -> Path:
