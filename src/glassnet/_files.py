@@ -548,15 +548,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _ours_unheld(folder: Path, holder: str) -> bool:
-    """Whether a lock file naming ``holder`` is of this process's pid and no thread of it holds
-    the lock: a killed process's, whose pid came round to this one (stale)."""
+def _held_here(folder: Path) -> bool:
+    """Whether a thread of this process holds ``folder``'s lock. A lock file of this process's
+    pid that none holds is a killed process's, whose pid came round to this one: stale."""
     with _HELD_IN_PROCESS_LOCK:
-        return holder == str(os.getpid()) and folder.resolve() not in _HELD_IN_PROCESS
+        return folder.resolve() in _HELD_IN_PROCESS
 
 
 def _in_use(folder: Path, holder: str) -> FolderInUseError:
-    if holder == str(os.getpid()) and not _ours_unheld(folder, holder):
+    if holder == str(os.getpid()) and _held_here(folder):
         # its lock file not to be removed: a third writer would come in
         return FolderInUseError(
             f"{folder} is in use by another thread of this process; wait for it to finish, or choose "
@@ -615,7 +615,8 @@ def _lock_exclusively(folder: Path) -> Callable[[], None]:
             handle = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # less the umask
         except FileExistsError:
             holder = _holder(lock)
-            if holder.isdigit() and (not _pid_alive(int(holder)) or _ours_unheld(folder, holder)):
+            ours = holder == str(os.getpid())
+            if holder.isdigit() and (not _pid_alive(int(holder)) or (ours and not _held_here(folder))):
                 stale = folder / f"{LOCK_NAME}.{os.getpid()}.stale"
                 with contextlib.suppress(FileNotFoundError):
                     os.replace(lock, stale)
@@ -681,4 +682,4 @@ _HELD_BY_THREAD = threading.local()  # .folders: the folders whose lock the thre
 # the folders whose lock some thread of this process holds: a lock file of this process's pid
 # that none holds is a killed process's, whose pid came round again (stale, to remove)
 _HELD_IN_PROCESS: set[Path] = set()
-_HELD_IN_PROCESS_LOCK = threading.RLock()  # taken again by _ours_unheld, inside folder_lock's
+_HELD_IN_PROCESS_LOCK = threading.RLock()  # taken again by _held_here, inside folder_lock's

@@ -35,11 +35,10 @@ def write_message(text: str, stream: Any) -> None:
     ``glassnet --help``, and a finished run's R² reported it as failed; the demo's worked
     solution came out as "(1 ? 2y)?", − and ŷ alike. Letters stay "?" (a file name's é is
     not another file's e), or on a stream that escapes what it lacks (standard error's
-    ``backslashreplace``), its escape ("r\\xe9sum\\xe9.csv", which names the file). The demo's
-    tour and evaluate's table are written so too. Data
-    (predict's rows, explain's text, evaluate's ``--json``) is written as it is, and a
-    character its stream cannot take is an error saying so. A missing stream (``2>&-``)
-    takes nothing."""
+    ``backslashreplace``), its escape ("r\\xe9sum\\xe9.csv", which names the file). The
+    demo's tour and evaluate's table are written so too. Data (predict's rows, explain's
+    text, evaluate's ``--json``) is written as it is, and a character its stream cannot take
+    is an error saying so. A missing stream (``2>&-``) takes nothing."""
     if stream is None:
         return
     # checked, not caught: standard error (errors="backslashreplace") writes "\u03c3" for σ
