@@ -177,3 +177,97 @@ def test_a_lock_file_of_this_process_pid_that_no_thread_holds_is_stale(tmp_path:
     with folder_lock(folder, exclusive_file=True):
         assert (folder / LOCK_NAME).read_text() == f"{os.getpid()}\n"  # taken over, as a dead pid's
     assert not (folder / LOCK_NAME).exists()
+
+
+def test_a_file_rewritten_meanwhile_is_not_taken_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The take-back compared inodes only: x.md rewritten by another process in the same inode
+    (or in one whose number came round again) before y.png was refused was deleted."""
+    from glassnet import _files
+
+    put = _files._put_in_place
+    text, figure = tmp_path / "x.md", tmp_path / "y.png"
+
+    def others_meanwhile(temporary: Path, target: Path, *, replace: bool) -> None:
+        if target == figure:  # x.md is in place: another process rewrites it, then writes y.png
+            text.write_text("theirs, rewritten\n")
+            figure.write_text("theirs\n")
+        put(temporary, target, replace=replace)
+
+    monkeypatch.setattr(_files, "_put_in_place", others_meanwhile)
+    writes = [(text, _files.text_writer("ours\n")), (figure, _files.text_writer("ours\n"))]
+    with pytest.raises(FileExistsError, match="was written by another process while this one ran"):
+        _files.atomic_write_all(writes, replace=False)
+    assert text.read_text() == "theirs, rewritten\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["x.md", "y.png"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX's")
+def test_a_child_forked_while_threads_take_folder_locks_takes_its_own(tmp_path: Path) -> None:
+    """The set of folders held in the process is guarded by a lock that a forked child inherited
+    held by a thread it does not have: its first folder_lock hung, 30 children of 30."""
+    import threading
+    import time
+
+    from glassnet._files import folder_lock
+
+    stop = threading.Event()
+
+    def lock_again_and_again(index: int) -> None:
+        while not stop.is_set():
+            with folder_lock(tmp_path / f"thread{index}"):
+                pass
+
+    threads = [threading.Thread(target=lock_again_and_again, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    statuses = []
+    try:
+        for child in range(10):
+            pid = os.fork()
+            if pid == 0:  # the child: its own folder, then out, whatever happens
+                try:
+                    with folder_lock(tmp_path / f"child{child}"):
+                        pass
+                finally:
+                    os._exit(0)
+            deadline = time.monotonic() + 10
+            while (done := os.waitpid(pid, os.WNOHANG)) == (0, 0) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if done == (0, 0):
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            statuses.append("hung" if done == (0, 0) else "done")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert statuses == ["done"] * 10
+
+
+def test_a_resume_records_the_epochs_of_the_members_finished_before_it(tmp_path: Path) -> None:
+    """epochs_before counted the interrupted member's epochs only: an ensemble stopped at a
+    member's end recorded 0 (a review of the last fixes)."""
+    import json
+
+    from glassnet.train import MOONS_CONFIG, train_moons
+    from glassnet.train.artifacts import save_resume
+
+    seen = []
+
+    def stop_after_the_first_member(trainer: Any, record: dict[str, float]) -> None:
+        seen.append(record)
+        if len(seen) == 3:  # member 1's three epochs: member 2 has none yet
+            trainer.request_stop()
+
+    config = MOONS_CONFIG.replace(epochs=3, ensemble=2, refit=False)
+    run = train_moons(config, callback=stop_after_the_first_member)
+    out = tmp_path / "run"
+    save_resume(run, out)
+    assert (
+        main(["train", "moons", "--out", str(out), "--resume", "--threads", "2", "--quiet", "--no-plots"])
+        == 0
+    )
+    resumed = json.loads((out / "metrics.json").read_text())["resumed"]
+    assert resumed == [{"epochs_before": 3, "settings": {"threads": 1}}]

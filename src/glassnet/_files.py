@@ -159,22 +159,23 @@ def atomic_write_all(
         for target, (_, write) in zip(targets, writes, strict=True):
             temporaries.append(_filled_temporary(target, write))
         for temporary, target in zip(temporaries, targets, strict=True):
-            ours = os.lstat(temporary)
             try:
                 _put_in_place(temporary, target, replace=replace)
             except FileExistsError:
                 raise
             except OSError as error:
                 _raise_naming_target(error, temporary, target)
-            placed.append((ours, target))
+            if not replace:
+                placed.append((os.lstat(target), target))
     except BaseException:
-        if not replace:
-            # a file put in place already is taken back where it is still ours: `-o x.md --figure
-            # y.png` with y.png written meanwhile left x.md, and the retry was refused for it
-            for ours, target in placed:
-                with contextlib.suppress(OSError):
-                    if os.path.samestat(os.lstat(target), ours):
-                        target.unlink()
+        # a file put in place already is taken back where it is still ours: `-o x.md --figure
+        # y.png` with y.png written meanwhile left x.md, and the retry was refused for it. Ours:
+        # the same inode, unchanged since (a file another process wrote there since may have
+        # been given the inode number ours had, once ours was removed)
+        for ours, target in placed:
+            with contextlib.suppress(OSError):
+                if _same_file(os.lstat(target), ours):
+                    target.unlink()
         for temporary in temporaries:  # those renamed already are gone: nothing to remove
             _remove_quietly(temporary)
         raise
@@ -183,6 +184,15 @@ def atomic_write_all(
     for folder in dict.fromkeys(target.parent for target in targets):
         fsync_folder(folder)
     return targets
+
+
+def _same_file(now: os.stat_result, then: os.stat_result) -> bool:
+    """Whether ``now`` is the file ``then`` described, unchanged: device, inode, size and the
+    times of its last change."""
+    return all(
+        getattr(now, key) == getattr(then, key)
+        for key in ("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns")
+    )
 
 
 # what link(2) says on a file system without hard links (FAT, some network and FUSE ones)
@@ -683,3 +693,16 @@ _HELD_BY_THREAD = threading.local()  # .folders: the folders whose lock the thre
 # that none holds is a killed process's, whose pid came round again (stale, to remove)
 _HELD_IN_PROCESS: set[Path] = set()
 _HELD_IN_PROCESS_LOCK = threading.RLock()  # taken again by _held_here, inside folder_lock's
+
+
+def _forget_held_folders() -> None:
+    """In a forked child: no thread of it holds a lock of its parent's threads, and the lock
+    guarding that set may have been held by a thread the child does not have (its first
+    folder_lock hung, 30 children of 30 forked while threads took locks)."""
+    global _HELD_IN_PROCESS_LOCK
+    _HELD_IN_PROCESS_LOCK = threading.RLock()
+    _HELD_IN_PROCESS.clear()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forget_held_folders)

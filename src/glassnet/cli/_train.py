@@ -697,8 +697,10 @@ def record_resume(run: Run, checkpoint: Checkpoint, saved: TrainConfig, config: 
         for name in RESUME_SETTINGS
         if getattr(config, name) != getattr(saved, name)
     }
-    if before and checkpoint.resume is not None:  # the epochs trained so far: the resume state's
-        earlier.append({"epochs_before": len(checkpoint.resume.history), "settings": before})
+    state = checkpoint.resume
+    if before and state is not None:  # the epochs trained so far: the finished members' and this one's
+        epochs = len(state.history) + sum(len(member.history) for member in state.finished)
+        earlier.append({"epochs_before": epochs, "settings": before})
     if earlier:
         run.info["resumed"] = earlier
 
