@@ -72,7 +72,7 @@ def test_predictions_to_an_unbuffered_standard_output_that_fills_up_are_an_error
 
 
 def test_an_unbuffered_standard_output_gets_the_whole_text(tmp_path: Path) -> None:
-    """The wrapper that writes whole lines leaves the text as it was, to the byte."""
+    """Standard output written whole and unbuffered (_WholeWrites) holds the text as it was, to the byte."""
     done = subprocess.run(
         [sys.executable, "-m", "glassnet", "explain", "--example", "exercise", "--no-torch"],
         capture_output=True,

@@ -686,10 +686,11 @@ def _resume(args: argparse.Namespace) -> int:
 
 def record_resume(run: Run, checkpoint: Checkpoint, saved: TrainConfig, config: TrainConfig) -> None:
     """Keep in ``run.info["resumed"]`` (saved with the model, and in metrics.json) each resume
-    that changed how the run computes: the epochs trained before it (its history's records,
-    every member's and pass's, of the resume state) and the settings they had. The saved configuration names the
-    last settings only: a float32 run resumed on torch said "engine": "torch", and its numbers
-    were neither the numpy run's nor the torch run's (a review, 2026-11-28)."""
+    that changed how the run computes: the epochs trained before it (the resume state's
+    records: the finished members' and passes', and the interrupted one's) and the settings
+    they had. The saved configuration names the last settings only: a float32 run resumed on
+    torch said "engine": "torch", and its numbers were neither the numpy run's nor the torch
+    run's (a review, 2026-11-28)."""
     # a run resumed before, on other settings (the list checked on loading: load_resume)
     earlier = list(checkpoint.info.get("resumed") or [])
     before = {
