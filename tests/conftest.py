@@ -131,6 +131,29 @@ def shared_airfoil() -> Path:
 
 
 @contextmanager
+def locked_by_another_thread(folder: Path) -> Iterator[None]:
+    """``folder``'s lock held by another thread of this process while the block runs: refused
+    as another process's lock is (the thread that holds a lock takes it again, re-entrant)."""
+    from glassnet._files import folder_lock
+
+    taken, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with folder_lock(folder):
+            taken.set()
+            done.wait(60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(60)
+        yield
+    finally:
+        done.set()
+        holder.join()
+
+
+@contextmanager
 def serving(handler: Any) -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 in a thread, answering with ``handler`` (a request handler
     class, or a partial of one); yields its base URL. No test touches the internet."""

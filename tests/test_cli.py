@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-import threading
 import warnings
 from pathlib import Path
 
 import pytest
 
-from conftest import shared_airfoil
-from glassnet._files import folder_lock
+from conftest import locked_by_another_thread, shared_airfoil
 from glassnet.cli import _subcommand_parsers, build_parser, main
 
 
@@ -82,21 +80,8 @@ def test_demo_refuses_an_out_folder_in_use_before_the_tour(
     """--out is locked as train locks its run folder: a folder another run holds (or one the demo
     cannot write into) fails at once, not after the tour has run for a minute."""
     folder = tmp_path / "demo"
-    taken, done = threading.Event(), threading.Event()
-
-    def other_run() -> None:  # another thread's lock conflicts as another process's (this one's re-enters)
-        with folder_lock(folder):
-            taken.set()
-            done.wait(60)
-
-    holder = threading.Thread(target=other_run)
-    holder.start()
-    try:
-        assert taken.wait(60)
+    with locked_by_another_thread(folder):
         assert main(["demo", "--out", str(folder)]) == 2
-    finally:
-        done.set()
-        holder.join()
     captured = capsys.readouterr()
     assert captured.out == ""
     assert f"{folder} is in use by another thread of this process" in captured.err

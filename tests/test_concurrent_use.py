@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import locked_by_another_thread
 from glassnet.cli import _explain, _predict, main
 from glassnet.explain import explain_exercise
 from glassnet.plots import plot_loss_curves
@@ -103,33 +104,18 @@ def test_write_run_refuses_a_folder_another_writer_holds(tmp_path: Path) -> None
     """Two write_run calls into one folder at once (fork workers) left one run's model beside the
     other's metrics, both told "ok", and one swept up the other's temporary file as a killed
     save's; the second is refused now, and a thread that holds the lock writes through it."""
-    import threading
-
     from glassnet._files import FolderInUseError, folder_lock
     from glassnet.train import MOONS_CONFIG, train_moons
     from glassnet.train.artifacts import write_run
 
     run = train_moons(MOONS_CONFIG.replace(epochs=2))
     out = tmp_path / "run"
-    taken, done = threading.Event(), threading.Event()
-
-    def other_writer() -> None:
-        with folder_lock(out):
-            taken.set()
-            done.wait(30)
-
-    holder = threading.Thread(target=other_writer)
-    holder.start()
-    try:
-        assert taken.wait(30)
+    with locked_by_another_thread(out):
         with pytest.raises(
             FolderInUseError, match=r"is in use by another thread of this process; wait for it"
         ):
             write_run(run, out, plots=False)
         assert sorted(path.name for path in out.iterdir()) == [".glassnet.lock"]  # nothing written
-    finally:
-        done.set()
-        holder.join()
     with folder_lock(out):  # held by this thread: write_run takes it again, as the demo's does
         assert sorted(write_run(run, out, plots=False)) == ["history", "metrics", "model"]
     assert not (out / ".glassnet.lock").exists()
