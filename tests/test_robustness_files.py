@@ -30,6 +30,7 @@ from glassnet._files import (
     atomic_write_text,
     folder_lock,
     os_error_text,
+    placed_together,
     refuse_overwrite,
 )
 from glassnet.checkpoint import load_checkpoint
@@ -349,6 +350,128 @@ def test_sigkill_while_saving_leaves_the_old_or_the_new_checkpoint(tmp_path: Pat
                 leftover.unlink()
     assert kills == 30
     assert mid_write >= 1  # about 12 of the 30 kills land inside a save on a local disk
+
+
+def test_files_placed_together_are_renamed_at_the_end_of_the_block(tmp_path: Path) -> None:
+    """Filled inside the block, in place at its end; after an error, those filled before it."""
+    first, second, third = (tmp_path / name for name in ("a.txt", "b.txt", "c.txt"))
+    first.write_text("old a")
+    placed: list[Path] = []
+    with placed_together(placed):
+        assert atomic_write_text(first, "new a") == first
+        atomic_write_text(second, "new b")
+        assert first.read_text() == "old a" and not second.exists() and placed == []
+    assert (first.read_text(), second.read_text(), placed) == ("new a", "new b", [first, second])
+
+    def fails(temporary: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    placed = []
+    with pytest.raises(OSError, match=r"No space left on device: '.*c\.txt'"), placed_together(placed):
+        atomic_write_text(first, "newer a")
+        atomic_write(third, fails)
+    assert first.read_text() == "newer a" and placed == [first]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_a_rename_at_the_end_of_the_block_that_fails_leaves_no_temporary_file(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    placed: list[Path] = []
+    with pytest.raises(IsADirectoryError), placed_together(placed):
+        atomic_write_text(first, "a")
+        atomic_write_text(second, "b")
+        second.mkdir()  # made a folder meanwhile: the rename onto it fails
+    assert placed == [first] and first.read_text() == "a"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+
+
+@pytest.mark.parametrize(
+    ("inside", "message"),
+    [
+        (lambda path: placed_together([]).__enter__(), "do not nest"),
+        (lambda path: atomic_write_text(path, "x", replace=False), "replace=True"),
+    ],
+    ids=["nested", "without-replace"],
+)
+def test_what_placed_together_refuses(tmp_path: Path, inside: Any, message: str) -> None:
+    with pytest.raises((RuntimeError, ValueError), match=message), placed_together([]):
+        inside(tmp_path / "x.txt")
+    assert list(tmp_path.iterdir()) == []
+
+
+RUNS_CHILD = """
+import itertools, sys
+from glassnet.train import MOONS_CONFIG, train_moons
+from glassnet.train.artifacts import write_run
+
+runs = [train_moons(MOONS_CONFIG.replace(epochs=3, seed=seed)) for seed in (1, 2)]
+for index in itertools.count():
+    write_run(runs[index % 2], sys.argv[1], force=True)
+    print(index, flush=True)
+"""
+
+
+def _run_files_of(folder: Path) -> dict[str, bytes]:
+    """The run files in ``folder``, by name, with the bytes that tell two runs apart (metrics.json's
+    training time differs from one writing to the next: its split seed instead)."""
+    import json
+
+    from glassnet.train.artifacts import RUN_FILES
+
+    files = {path.name: path.read_bytes() for path in folder.iterdir() if path.name in RUN_FILES}
+    if "metrics.json" in files:
+        files["metrics.json"] = str(json.loads(files["metrics.json"])["split"]["seed"]).encode()
+    if "model.npz" in files:
+        files["model.npz"] = str(load_checkpoint(folder / "model.npz").config.seed).encode()
+    return files
+
+
+def test_sigkill_while_a_run_is_written_over_another_leaves_one_run_whole(tmp_path: Path) -> None:
+    """12 kills (2 rounds of 6 processes) while write_run(force=True) writes two runs over each
+    other in turn: every time the folder holds one run's files, all of them. Written one by one,
+    a kill left the model of one run beside the metrics and plots of the other."""
+    from glassnet.train import MOONS_CONFIG, train_moons
+    from glassnet.train.artifacts import write_run
+
+    references = []
+    for seed in (1, 2):
+        write_run(train_moons(MOONS_CONFIG.replace(epochs=3, seed=seed)), tmp_path / f"ref{seed}")
+        references.append(_run_files_of(tmp_path / f"ref{seed}"))
+    assert len(references[0]) == 5 and all(
+        references[0][name] != references[1][name] for name in references[0]
+    )
+    rng = np.random.default_rng(7)
+    kills = mid_write = 0
+    for round_ in range(2):
+        children = []
+        for index in range(6):
+            folder = tmp_path / f"run{round_}{index}"
+            children.append(
+                (
+                    folder,
+                    subprocess.Popen([sys.executable, "-c", RUNS_CHILD, str(folder)], stdout=subprocess.PIPE),
+                )
+            )
+        for _, child in children:  # each has written a run whole at least once
+            assert child.stdout is not None and child.stdout.readline().strip()
+        for _, child in children:
+            time.sleep(float(rng.uniform(0.0, 0.1)))
+            child.send_signal(signal.SIGKILL)
+        for folder, child in children:
+            child.communicate(timeout=60)
+            assert child.returncode == -signal.SIGKILL
+            kills += 1
+            found = _run_files_of(folder)
+            # the run (1 or 2) each file is of
+            origin = {
+                name: [ref.get(name) for ref in references].index(data) + 1 for name, data in found.items()
+            }
+            assert set(found) == set(references[0]) and len(set(origin.values())) == 1, origin
+            leftovers = [path.name for path in folder.iterdir() if path.name not in references[0]]
+            assert all(name.startswith(".") and name.endswith((".tmp", ".lock")) for name in leftovers)
+            mid_write += any(name.endswith(".tmp") for name in leftovers)
+    assert kills == 12
+    assert mid_write >= 1  # most kills land inside a writing: the plots take most of the time
 
 
 # -- --force and locks ------------------------------------------------------------------------

@@ -15,6 +15,9 @@ process killed at any moment (even by SIGKILL) leaves the old or the new file in
 it may leave its temporary file behind, which no reader ever opens. Any failure before
 the rename removes the temporary file and leaves the target as it was.
 
+:func:`placed_together` fills several files first and renames them together at its end (a run's
+files: a process killed while they are written leaves the previous run's whole).
+
 :func:`atomic_write` never puts a file in place of a symbolic link, a FIFO, a device or a socket
 (:func:`unwritable_kind` names what a path is), nor makes a file of a name ending in a separator.
 :func:`refuse_overwrite` is the check behind ``--force``, :func:`refuse_same_file` keeps an
@@ -28,6 +31,7 @@ hold. :func:`given_path` and :func:`dash_hint` read the paths users give.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import itertools
 import json
@@ -152,12 +156,18 @@ def atomic_write_all(
     where none is, checked in the step that puts it there (a hard link): a file another process
     wrote there since the command checked (two ``explain -o x.md`` at once, both told "wrote")
     is kept, FileExistsError."""
+    pending = _PENDING.get()
+    if pending is not None and not replace:
+        raise ValueError("placed_together() defers writes that replace a file only (replace=True)")
     targets = [_checked_target(path) for path, _ in writes]
     temporaries: list[Path] = []
     placed: list[tuple[os.stat_result, Path]] = []  # the files put in place so far
     try:
         for target, (_, write) in zip(targets, writes, strict=True):
             temporaries.append(_filled_temporary(target, write))
+        if pending is not None:  # put in place at the end of the placed_together() block
+            pending.extend(zip(temporaries, targets, strict=True))
+            return targets
         for temporary, target in zip(temporaries, targets, strict=True):
             try:
                 _put_in_place(temporary, target, replace=replace)
@@ -184,6 +194,51 @@ def atomic_write_all(
     for folder in dict.fromkeys(target.parent for target in targets):
         fsync_folder(folder)
     return targets
+
+
+# the renames that atomic_write_all leaves to the end of a placed_together() block: the
+# block's own list, in the thread (or task) that opened it only
+_PENDING: contextvars.ContextVar[list[tuple[Path, Path]] | None] = contextvars.ContextVar(
+    "glassnet_pending_renames", default=None
+)
+
+
+@contextlib.contextmanager
+def placed_together(placed: list[Path]) -> Iterator[None]:
+    """Put the files written inside the block in place together, at its end.
+
+    Inside the block, :func:`atomic_write` and :func:`atomic_write_all` (``replace=True`` only)
+    fill their temporary files and return their paths without renaming them; the block's end
+    renames them onto their paths, one after another, whether the block ends normally or by an
+    error (the files filled before the error are put in place: what stays is the caller's
+    choice), and appends each path to ``placed`` once its file is there. So a process killed
+    while the files are filled (SIGKILL, a power cut: a run's plots take a second or more)
+    leaves every path as it was, beside the temporary files, and only one killed in the
+    renames at the end, microseconds, leaves some files replaced and others not. A rename
+    that fails removes the temporary files not yet renamed and raises its OSError, naming
+    its target. Blocks do not nest (RuntimeError)."""
+    if _PENDING.get() is not None:
+        raise RuntimeError("placed_together() blocks do not nest")
+    pending: list[tuple[Path, Path]] = []
+    token = _PENDING.set(pending)
+    try:
+        yield
+    finally:
+        _PENDING.reset(token)
+        renamed = 0
+        try:
+            for temporary, target in pending:
+                try:
+                    os.replace(temporary, target)
+                except OSError as error:
+                    _raise_naming_target(error, temporary, target)
+                placed.append(target)
+                renamed += 1
+        finally:
+            for temporary, _ in pending[renamed:]:
+                _remove_quietly(temporary)
+            for folder in dict.fromkeys(target.parent for _, target in pending):
+                fsync_folder(folder)
 
 
 def _same_file(now: os.stat_result, then: os.stat_result) -> bool:

@@ -36,6 +36,7 @@ from glassnet._files import (
     missing_folders,
     nearest_existing,
     os_error_text,
+    placed_together,
     raw_name,
     shell_word,
     temporary_file_target,
@@ -342,15 +343,23 @@ def _write_run_files(run: Run, out: Path, *, plots: bool) -> dict[str, Path]:
     """:func:`write_run`'s writing, into the folder ``out`` it has checked and locked."""
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
+    placed: list[Path] = []
     try:
-        written["model"] = save_checkpoint(out / MODEL_FILE, run_checkpoint(run))
-        written["metrics"] = write_text_atomically(
-            out / METRICS_FILE, json_text(metrics_document(run)) + "\n"
-        )
-        written["history"] = write_text_atomically(out / HISTORY_FILE, history_csv(run.result.history))
-        if plots:
-            written.update(write_plots(run, out))
+        # every file is filled before any is put in place: a process killed while they were
+        # written one by one (SIGKILL, a second or more with the plots) left the new model beside
+        # a previous run's metrics and plots; now it leaves the previous run whole, and only a
+        # kill in the renames at the end (microseconds) can mix the two
+        with placed_together(placed):
+            written["model"] = save_checkpoint(out / MODEL_FILE, run_checkpoint(run))
+            written["metrics"] = write_text_atomically(
+                out / METRICS_FILE, json_text(metrics_document(run)) + "\n"
+            )
+            written["history"] = write_text_atomically(out / HISTORY_FILE, history_csv(run.result.history))
+            if plots:
+                written.update(write_plots(run, out))
     except BaseException as error:
+        # those filled before the error are in place (a failed rename leaves the rest out)
+        written = {name: path for name, path in written.items() if path in placed}
         if not written:
             raise
         # the new model stands: the previous run's files would describe another model; the
