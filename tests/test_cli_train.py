@@ -599,13 +599,17 @@ def test_predict_and_evaluate_name_the_values_that_overflow_a_float32_model(
         "overflow float32; 1 more bad line, at line 5"
     )
     assert err.count("\n") == 1 and expected in err, err
-    data = tmp_path / "big_data.csv"  # evaluate: the same row in a data file, by its place in the data
-    data.write_text("800,0,0.3048,71.3,0.00266337,126.2\n1000,0,0.3048,1e40,0.00266337,125.2\n")
+    data = tmp_path / "big_data.csv"  # evaluate and train: the same row in a data file, by its line
+    data.write_text(
+        "# a comment line\n800,0,0.3048,71.3,0.00266337,126.2\n1000,0,0.3048,1e40,0.00266337,125.2\n"
+    )
     assert main(["evaluate", str(run), "--data", str(data)]) == 2
     err = capsys.readouterr().err.splitlines()[-1]
+    # it was "X[1, 3] = 1e+40 …", an index into an array the user never saw
     assert err.endswith(
-        "error: X[1, 3] = 1e+40 is too large: its standardised value or Fourier angles overflow float32"
-    )
+        f"error: {data}: line 3, column 4 (velocity): 1e+40 is too large: its standardised value or Fourier "
+        "angles overflow float32"
+    ), err
 
 
 @pytest.mark.parametrize(

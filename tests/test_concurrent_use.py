@@ -5,6 +5,7 @@ multiprocessing worker."""
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import pickle
 from concurrent.futures import ThreadPoolExecutor
@@ -189,47 +190,114 @@ def test_a_file_rewritten_meanwhile_is_not_taken_back(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["x.md", "y.png"]
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX's")
-def test_a_child_forked_while_threads_take_folder_locks_takes_its_own(tmp_path: Path) -> None:
-    """The set of folders held in the process is guarded by a lock that a forked child inherited
-    held by a thread it does not have: its first folder_lock hung, 30 children of 30."""
-    import threading
+def _forked(body: Any) -> str:
+    """Run ``body()`` in a forked child, which then leaves at once: "done", "hung" (killed after
+    10 s) or "failed" (it raised)."""
     import time
 
-    from glassnet._files import folder_lock
+    pid = os.fork()
+    if pid == 0:  # the child: out, whatever happens
+        status = 1
+        try:
+            body()
+            status = 0
+        finally:
+            os._exit(status)
+    deadline = time.monotonic() + 10
+    while (done := os.waitpid(pid, os.WNOHANG)) == (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if done == (0, 0):
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        return "hung"
+    return "done" if os.waitstatus_to_exitcode(done[1]) == 0 else "failed"
+
+
+def _forked_beside_threads(work: Any, child: Any, children: int) -> list[str]:
+    """:func:`_forked` ``child(c)`` for c < ``children`` while two threads run ``work(i)`` in a loop."""
+    import threading
 
     stop = threading.Event()
 
-    def lock_again_and_again(index: int) -> None:
+    def again_and_again(index: int) -> None:
         while not stop.is_set():
-            with folder_lock(tmp_path / f"thread{index}"):
-                pass
+            work(index)
 
-    threads = [threading.Thread(target=lock_again_and_again, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=again_and_again, args=(i,)) for i in range(2)]
     for thread in threads:
         thread.start()
-    statuses = []
     try:
-        for child in range(10):
-            pid = os.fork()
-            if pid == 0:  # the child: its own folder, then out, whatever happens
-                try:
-                    with folder_lock(tmp_path / f"child{child}"):
-                        pass
-                finally:
-                    os._exit(0)
-            deadline = time.monotonic() + 10
-            while (done := os.waitpid(pid, os.WNOHANG)) == (0, 0) and time.monotonic() < deadline:
-                time.sleep(0.01)
-            if done == (0, 0):
-                os.kill(pid, 9)
-                os.waitpid(pid, 0)
-            statuses.append("hung" if done == (0, 0) else "done")
+        return [_forked(functools.partial(child, c)) for c in range(children)]
     finally:
         stop.set()
         for thread in threads:
             thread.join()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX's")
+def test_a_child_forked_while_threads_take_folder_locks_takes_its_own(tmp_path: Path) -> None:
+    """The set of folders held in the process is guarded by a lock that a forked child inherited
+    held by a thread it does not have: its first folder_lock hung, 30 children of 30."""
+    from glassnet._files import folder_lock
+
+    def lock(name: str) -> None:
+        with folder_lock(tmp_path / name):
+            pass
+
+    statuses = _forked_beside_threads(lambda i: lock(f"thread{i}"), lambda c: lock(f"child{c}"), 10)
     assert statuses == ["done"] * 10
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX's")
+def test_a_child_forked_while_threads_draw_figures_draws_its_own(tmp_path: Path) -> None:
+    """It inherited the figure lock held by a thread it does not have, or Matplotlib's own locks
+    mid-use, and hung in its first figure: 10 children of 10 (a review of the last fixes)."""
+    history = [{"epoch": e + 1, "train_loss": 1.0 / (e + 1)} for e in range(5)]
+
+    def draw(name: str) -> None:
+        plot_loss_curves(history, tmp_path / f"{name}.png")
+
+    statuses = _forked_beside_threads(lambda i: draw(f"thread{i}"), lambda c: draw(f"child{c}"), 4)
+    assert statuses == ["done"] * 4
+    assert all((tmp_path / f"child{c}.png").stat().st_size > 0 for c in range(4))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX's")
+@pytest.mark.parametrize("exclusive_file", [False, True], ids=["flock", "exclusive-file"])
+def test_a_child_forked_inside_a_held_folder_is_refused_and_leaves_the_lock(
+    tmp_path: Path, exclusive_file: bool
+) -> None:
+    """The thread that forked took its folders into the child: the child took the lock its
+    parent held as its own and wrote a run into the parent's folder; leaving the block, it
+    removed the parent's lock file, and a third process took the lock the parent still held."""
+    import subprocess
+    import sys
+
+    from glassnet._files import LOCK_NAME, FolderInUseError, folder_lock
+
+    out = tmp_path / "run"
+
+    def lock_again() -> None:
+        in_use = pytest.raises(FolderInUseError, match=r"in use by another glassnet process \(pid \d+\)")
+        with in_use, folder_lock(out, exclusive_file=exclusive_file):
+            pass
+
+    with folder_lock(out, exclusive_file=exclusive_file):
+        assert _forked(lock_again) == "done"
+        assert _forked(lambda: None) == "done"  # a child leaving the block, as a script's would
+        assert (out / LOCK_NAME).exists()
+        third = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"from glassnet._files import folder_lock\nwith folder_lock({str(out)!r}, "
+                f"exclusive_file={exclusive_file}): pass",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert third.returncode == 1 and "FolderInUseError" in third.stderr, third.stderr
 
 
 def test_a_resume_records_the_epochs_of_the_members_finished_before_it(tmp_path: Path) -> None:

@@ -625,3 +625,77 @@ def test_the_text_of_a_wide_layer_is_laid_out_without_drawing_blocks_it_does_not
     text = explain_spec(spec, check_torch=False).to_text()
     assert f"[{'  '.join(['0.001'] * n)}]" in text  # the row of weights, whole on its line
     assert max(drawn) <= len(text)
+
+
+# -- a review of networks other than the exercise's (2026-11-29) ------------------------------
+
+_BCE_TWO_OUTPUTS = {
+    "layers": [
+        {"weight": [[1.0, 0.5], [0.5, -1.0]], "bias": [0.0, 0.1], "activation": "tanh"},
+        {"weight": [[20.0, 20.0], [-30.0, -20.0]], "bias": [15.0, -10.0], "activation": "sigmoid"},
+    ],
+    "x": [1, -2],
+    "y": [1, 1],
+    "loss": "bce",
+    "params": ["w11o"],
+    "learning_rate": 0.1,
+}
+
+
+def _loss_section(text: str) -> str:
+    return " ".join(text[text.index("2. Loss") : text.index("3. Chain")].split())
+
+
+def test_the_loss_section_names_every_output_bces_clip_holds() -> None:
+    """ŷ₂ = 1.2e-13, clipped to 1e-12, gave ℓ₂ = 27.631 where its substitution reads 29.78, and
+    the section named ŷ₁ alone; the JSON held no word of the clip."""
+    explanation = explain_spec(_BCE_TWO_OUTPUTS)
+    section = _loss_section(explanation.to_text())
+    assert "Here ŷ₁ = 1 and ŷ₂ = 1.16539e-13 lie outside [ε, 1 − ε]" in section, section
+    assert "use them clipped into that interval" in section and "large but finite" in section
+    clip = explanation.to_dict()["derivation"]["checks"]["clip"]
+    assert clip["outputs"] == [1, 2] and clip["bounds"][0] == pytest.approx(1e-12)
+
+
+def test_a_clipped_output_that_agrees_with_its_label_is_not_called_large() -> None:
+    """ŷ = 1 for y = 1: L ≈ 1e-12 and ∂L/∂ŷ ≈ −1, which the text called "large but finite"."""
+    spec = {
+        **_BCE_TWO_OUTPUTS,
+        "layers": [
+            _BCE_TWO_OUTPUTS["layers"][0],
+            {"weight": [[20.0, 20.0]], "bias": [15.0], "activation": "sigmoid"},
+        ],
+        "y": 1,
+    }
+    section = _loss_section(explain_spec(spec).to_text())
+    assert "so they are finite (the loss near 0: the label agrees)" in section, section
+    assert "large" not in section
+
+
+def test_a_float32_model_is_said_to_be_worked_out_on_a_float64_copy() -> None:
+    """Its own float32 backward pass gave 0.00723682 where the explanation's showed 0.00723681,
+    and nothing said why."""
+    from glassnet.nn import MLP
+
+    model = MLP([2, 4, 3, 1], activation="tanh", rng=np.random.default_rng(0), dtype=np.float32)
+    explanation = explain(model, x=[0.3, -0.7], y=0.25, loss="mse", params=["0.weight[0,0]"])
+    text = " ".join(explanation.to_text().split())
+    assert "(model.backward, on a float64 copy of this float32 model, whose own float32 passes differ" in text
+    assert explanation.to_dict()["derivation"]["model_dtype"] == "float32"
+    assert model.dtype == np.float32  # the model itself untouched
+
+
+def test_several_labels_outside_the_convention_are_named_in_the_plural() -> None:
+    spec = {
+        "layers": [{"weight": [[1.0, 0.5], [0.5, -1.0]], "bias": [0.0, 0.1]}],
+        "x": [1, -2],
+        "y": [0, 2],
+        "loss": "logistic",
+        "literal_labels": True,
+        "params": ["0.weight[0,0]"],
+    }
+    section = _loss_section(explain_spec(spec).to_text())
+    assert (
+        "The labels lie outside {0, 1}; the formula is applied as written, and is then no likelihood."
+        in section
+    )

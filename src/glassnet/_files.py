@@ -657,11 +657,16 @@ def _lock_with_flock(folder: Path) -> Callable[[], None]:
             break
         os.close(handle)
     os.ftruncate(handle, 0)
-    os.write(handle, f"{os.getpid()}\n".encode("ascii"))
+    owner = os.getpid()
+    os.write(handle, f"{owner}\n".encode("ascii"))
 
     def release() -> None:
         try:
-            _remove_quietly(lock)  # before closing, so no one locks a file about to vanish
+            # before closing, so no one locks a file about to vanish; not by a child forked inside
+            # the block, whose copy of the handle is its parent's lock: it removed the parent's file,
+            # and a third process took the lock the parent still held
+            if os.getpid() == owner:
+                _remove_quietly(lock)
         finally:
             os.close(handle)
 
@@ -675,6 +680,7 @@ def _lock_exclusively(folder: Path) -> Callable[[], None]:
     stale: it is renamed away (atomically, so only one process takes it over) and retried.
     """
     lock = folder / LOCK_NAME
+    owner = os.getpid()
     for _ in range(3):
         try:
             handle = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # less the umask
@@ -689,10 +695,11 @@ def _lock_exclusively(folder: Path) -> Callable[[], None]:
                 continue
             raise _in_use(folder, holder) from None
         with os.fdopen(handle, "w", encoding="ascii") as file:
-            file.write(f"{os.getpid()}\n")
+            file.write(f"{owner}\n")
 
         def release() -> None:
-            _remove_quietly(lock)  # one left behind holds a pid that will have ended: taken over
+            if os.getpid() == owner:  # the parent's lock, to a child forked inside the block (above)
+                _remove_quietly(lock)  # one left behind holds a pid that will have ended: taken over
 
         return release
     raise _in_use(folder, _holder(lock))
@@ -753,10 +760,13 @@ _HELD_IN_PROCESS_LOCK = threading.RLock()  # taken again by _held_here, inside f
 def _forget_held_folders() -> None:
     """In a forked child: no thread of it holds a lock of its parent's threads, and the lock
     guarding that set may have been held by a thread the child does not have (its first
-    folder_lock hung, 30 children of 30 forked while threads took locks)."""
+    folder_lock hung, 30 children of 30 forked while threads took locks). Not the thread that
+    forked either: its folders, kept in the child's one thread, let the child take the lock its
+    parent held as its own and write into the folder the parent was writing."""
     global _HELD_IN_PROCESS_LOCK
     _HELD_IN_PROCESS_LOCK = threading.RLock()
     _HELD_IN_PROCESS.clear()
+    _HELD_BY_THREAD.__dict__.pop("folders", None)
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork

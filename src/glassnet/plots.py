@@ -24,6 +24,7 @@ from glassnet._checks import metric_text, shown
 from glassnet._files import atomic_write, suffix_of
 
 __all__ = [
+    "UndrawableError",
     "plot_decision_boundary",
     "plot_loss_curves",
     "plot_predicted_vs_measured",
@@ -32,6 +33,39 @@ __all__ = [
 
 Array = npt.NDArray[np.float64]
 PART_COLOURS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c"}
+LINEAR_AXIS_LIMIT = 1e300
+"""The largest magnitude a figure draws on a linear axis: beyond about 1e305 Matplotlib's margins
+and ticks overflow float64 (its tick locator fails, "arange: cannot compute length")."""
+LOG_AXIS_RANGE = (1e-200, 1e200)
+"""The values a figure draws on a log axis: a margin of 5 % of the decades shown, on either
+side, took a range such as 1e-250 to 1e250 past float64 (Matplotlib's points vanished, with an
+overflow warning)."""
+
+
+class UndrawableError(ValueError):
+    """Values that a figure's axes cannot place (:data:`LINEAR_AXIS_LIMIT`, :data:`LOG_AXIS_RANGE`):
+    the figure is not drawn. A run's files are written without it, and a warning names it."""
+
+
+def refuse_undrawable(values: Array, what: str, caller: str, *, log: bool = False) -> None:
+    """UndrawableError when a finite value of ``values`` lies outside what an axis (log or linear)
+    can draw; NaN and ±inf, which a figure leaves out, are not checked."""
+    finite = values[np.isfinite(values)]
+    if log:
+        low, high = LOG_AXIS_RANGE
+        outside = finite[(finite < low) | (finite > high)]
+        if outside.size:
+            raise UndrawableError(
+                f"{caller} draws {what} from {low:g} to {high:g} on a log axis (Matplotlib's axis "
+                f"overflows float64 beyond), got {outside[0]:g}"
+            )
+    elif finite.size and np.abs(finite).max() > LINEAR_AXIS_LIMIT:
+        raise UndrawableError(
+            f"{caller} draws {what} up to ±{LINEAR_AXIS_LIMIT:g} (Matplotlib's axis overflows float64 "
+            f"beyond), got {finite[np.argmax(np.abs(finite))]:g}"
+        )
+
+
 GRID_MARGIN = 0.15
 """How far the decision boundary's grid reaches past the data, a share of each axis's span
 (two moons: 0.54 and 0.37, about the 0.5 a fixed margin gave)."""
@@ -89,6 +123,28 @@ SAVE_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 # from 4 threads, and train's plots from 4 CLI runs in threads. glassnet draws one figure at a
 # time, whichever thread asks; re-entrant, as a plot is saved inside the drawing of it.
 _FIGURES = threading.RLock()
+
+
+def _figures_lock_for_the_child() -> None:
+    """In a forked child: a lock of its own. The parent's, held across the fork, is held by the
+    thread that forked, which drew nothing."""
+    global _FIGURES
+    _FIGURES = threading.RLock()
+
+
+# a child forked while another thread drew a figure inherited the lock held, and Matplotlib's
+# own locks (its text layout's cache) mid-use, and hung in its first figure (10 of 10): the
+# fork waits until no figure is being drawn. Registered after logging's hooks, so that this one
+# runs first: a figure being drawn may log, and the forking thread must not hold logging's lock
+# while it waits for that figure
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    import logging  # noqa: F401  (its fork hooks first)
+
+    os.register_at_fork(
+        before=lambda: _FIGURES.acquire(),
+        after_in_parent=lambda: _FIGURES.release(),
+        after_in_child=_figures_lock_for_the_child,
+    )
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
@@ -233,9 +289,12 @@ def plot_loss_curves(
                 marker=marker,
                 label=label(refit, "val", f"validation{suffix}{notes[refit, 'val_loss']}"),
             )
-    values = [r[k] for r in history for k in ("train_loss", "val_loss") if k in r]
-    if values and min(values) > 0:
-        axes.set_yscale("log")
+    values = np.array([r[k] for r in history for k in ("train_loss", "val_loss") if k in r])  # (n,)
+    refuse_undrawable(values, "losses", "plot_loss_curves")
+    finite = values[np.isfinite(values)]
+    low, high = LOG_AXIS_RANGE
+    if finite.size and finite.min() > 0 and low <= finite.min() and finite.max() <= high:
+        axes.set_yscale("log")  # else linear: a log axis cannot show 0, nor losses past its range
     axes.set_xlabel("epoch")
     # no epoch 1.5 in a short run; min_n_ticks=1 keeps that for a run of one epoch too, where
     # the locator dropped its integer rule for want of a second tick (0.945, 0.960, …)
@@ -298,14 +357,21 @@ def plot_predicted_vs_measured(
     ``labels`` names a part otherwise than its key in the legend ("train+val")."""
     labels = labels or {}
     parts = _parts(measured, predicted, ("measured values", "predictions"), "plot_predicted_vs_measured")
+    from glassnet.train._metrics import regression_metrics
+
+    for part, (y, p) in parts.items():
+        refuse_undrawable(
+            np.concatenate([y, p]), f"the values of part {part!r}", "plot_predicted_vs_measured"
+        )
     figure = _figure(5.5, 5.5)
     axes = figure.add_subplot()
     low, high = np.inf, -np.inf
     for part, (y, p) in parts.items():
         if y.size == 0:
             continue
-        with np.errstate(over="ignore"):  # a prediction near the float64 limit: its RMSE is inf
-            rmse = float(np.sqrt(np.mean((p - y) ** 2)))
+        # metrics.json's RMSE: computed in units of the largest residual, it neither overflows to
+        # inf nor underflows to 0 where the plain formula does (residuals beyond 1e154, below 1e-162)
+        rmse = regression_metrics(p, y)["rmse"]
         label = f"{labels.get(part, part)} (RMSE {metric_text(rmse, 2)}{' ' + unit if unit else ''})"
         axes.scatter(y, p, s=8, alpha=0.6, color=PART_COLOURS.get(part), label=label)
         both = np.concatenate([y, p])  # (2n,)
@@ -343,6 +409,9 @@ def plot_residuals_vs_frequency(
                 f"plot_residuals_vs_frequency needs finite frequencies > 0 (a log axis), got {f[index]:g} "
                 f"at index {index} of part {part!r}"
             )
+    for part, (f, r) in parts.items():
+        refuse_undrawable(f, f"the frequencies of part {part!r}", "plot_residuals_vs_frequency", log=True)
+        refuse_undrawable(r, f"the residuals of part {part!r}", "plot_residuals_vs_frequency")
     figure = _figure(6.5, 4.5)
     axes = figure.add_subplot()
     drawn = False
@@ -398,6 +467,7 @@ def plot_decision_boundary(
         raise ValueError(f"plot_decision_boundary needs at least one point, got shape {points.shape}")
     if not np.isfinite(points).all():
         raise ValueError("plot_decision_boundary needs finite inputs, got NaN or inf in X")
+    refuse_undrawable(points, "inputs", "plot_decision_boundary")  # and the plane, GRID_MARGIN wider
     if labels.shape != (len(points),):
         raise ValueError(
             f"plot_decision_boundary needs one label per point ({len(points)}), got {labels.size}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import warnings
@@ -141,7 +142,8 @@ def handle_info(args: argparse.Namespace) -> int:
         print(f"{'column':<{width}}  {'unit':<4}  {'mean':>12}  {'min':>12}  {'max':>12}")
         for name, unit, values in table_columns:
             mean = column_means(values[:, None])[0]  # a column of 1e308s has a mean, whose sum overflows
-            stats = f"{mean:>12.6g}  {values.min():>12.6g}  {values.max():>12.6g}"
+            digits = _significant_digits(values)
+            stats = "  ".join(f"{value:>12.{digits}g}" for value in (mean, values.min(), values.max()))
             print(f"{name:<{width}}  {unit:<4}  {stats}")
         problems = compare_with_published(np.column_stack([dataset.X, dataset.y]))
         print(
@@ -150,3 +152,16 @@ def handle_info(args: argparse.Namespace) -> int:
             else "differs from the published data: " + "; ".join(problems)
         )
     return 0
+
+
+def _significant_digits(values: np.ndarray[Any, Any]) -> int:
+    """The significant digits that show a column's spread: 6, and more where its values lie far
+    from 0 beside their range (a level offset by 1e12 printed 1e+12 for mean, min and max, as
+    though constant), at most 17, all a float64 holds."""
+    low, high = float(values.min()), float(values.max())
+    largest = max(abs(low), abs(high))
+    with np.errstate(over="ignore"):
+        spread = high - low  # inf where it overflows: 6 digits show it
+    if spread == 0.0 or not math.isfinite(spread):
+        return 6
+    return min(17, 6 + max(0, math.floor(math.log10(largest / spread))))

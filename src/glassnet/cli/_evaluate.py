@@ -16,7 +16,7 @@ from glassnet._checks import exact_text, metric_text
 from glassnet._files import dash_hint, given_path
 from glassnet.checkpoint import Checkpoint, load_checkpoint
 from glassnet.cli._output import path_text, refuse_closed_stdout, write_message, writing_stdout
-from glassnet.data import Preprocessor
+from glassnet.data import Dataset, OutOfDomainError, Preprocessor
 from glassnet.train._tasks import TASKS
 from glassnet.train.artifacts import (
     MODEL_FILE,
@@ -113,10 +113,8 @@ def warn_unfinished(checkpoint: Checkpoint, path: Path) -> None:
     )
 
 
-def task_data(
-    checkpoint: Checkpoint, preprocessor: Preprocessor | None, data: str | None
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """The raw (X, y) the model was trained on: the airfoil file, the regenerated moons set, or
+def task_data(checkpoint: Checkpoint, preprocessor: Preprocessor | None, data: str | None) -> Dataset:
+    """The raw data the model was trained on: the airfoil file, the regenerated moons set, or
     the file ``data`` of a model of data of the user's own (:func:`own_data`; ``preprocessor``,
     the checkpoint's, gives its columns)."""
     task = checkpoint.info.get("task")
@@ -133,7 +131,7 @@ def task_data(
             raise FileNotFoundError(
                 f"{error}; the model's run read {source}: give that file with --data"
             ) from None
-        return dataset.X, dataset.y
+        return dataset
     if task == "moons":
         from glassnet.train import moons_data
         from glassnet.train._tasks import saved_moons
@@ -144,7 +142,16 @@ def task_data(
                 "its moons, regenerated from its seed"
             )
         n_samples, noise, seed = saved_moons(checkpoint.info)
-        return moons_data(n_samples, noise, seed)
+        X, y = moons_data(n_samples, noise, seed)
+        return Dataset(
+            np.asarray(X, np.float64),
+            np.asarray(y, np.float64),
+            ("x1", "x2"),
+            ("", ""),
+            "label",
+            "",
+            source=None,
+        )
     return own_data(checkpoint, preprocessor, data)
 
 
@@ -157,10 +164,8 @@ def feature_columns(checkpoint: Checkpoint, preprocessor: Preprocessor | None) -
     return names if len(names) == n_features else [f"x{i + 1}" for i in range(n_features)]
 
 
-def own_data(
-    checkpoint: Checkpoint, preprocessor: Preprocessor | None, data: str | None
-) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """The (X, y) of a model trained on data of the user's own (``train_dataset`` from Python):
+def own_data(checkpoint: Checkpoint, preprocessor: Preprocessor | None, data: str | None) -> Dataset:
+    """The data of a model trained on data of the user's own (``train_dataset`` from Python):
     the file ``data``, read as the airfoil file is (comma, semicolon, tab or spaces, header optional),
     its columns the model's features in order and then the target."""
     from glassnet.data import DataFormatError
@@ -218,7 +223,16 @@ def own_data(
         return []
 
     table = read_table(path, columns, check=check)
-    return table.values[:, :n_features], table.values[:, n_features]
+    return Dataset(
+        table.values[:, :n_features],
+        table.values[:, n_features],
+        tuple(names),
+        ("",) * n_features,
+        columns[-1],
+        "",
+        source=path,
+        lines=table.lines,
+    )
 
 
 def was_refit(checkpoint: Checkpoint) -> bool:
@@ -251,7 +265,8 @@ def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[
     from glassnet.train import evaluate_parts, model_parts
 
     preprocessor = checkpoint.load_preprocessor()  # built once: the data's columns, then the prediction
-    X, y = task_data(checkpoint, preprocessor, data)
+    dataset = task_data(checkpoint, preprocessor, data)
+    X, y = dataset.X, dataset.y
     parts: dict[str, Any] = {}
     split = {
         name: checkpoint.arrays[f"split_{name}"]
@@ -274,8 +289,11 @@ def evaluate(checkpoint: Checkpoint, data: str | None = None) -> dict[str, dict[
     # the loss the model was trained with decides the metrics, as for the run's own
     loss = trained_loss(checkpoint)
     # a float32 model's output that overflows is an inf prediction, which the metrics report
-    with np.errstate(over="ignore", invalid="ignore"):
-        return evaluate_parts(checkpoint.ensemble(), preprocessor, X, y, parts, loss=loss)
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return evaluate_parts(checkpoint.ensemble(), preprocessor, X, y, parts, loss=loss)
+    except OutOfDomainError as error:  # a row of X, named by its line in the file ("X[1, 3]" before)
+        raise dataset.located(error) from None
 
 
 def trained_loss(checkpoint: Checkpoint) -> str:

@@ -34,9 +34,10 @@ from glassnet.data._table import (
 )
 
 STDIN = STDOUT = "-"  # the usual name of the standard streams in place of a file
-# |value| in [FIXED_LOW, FIXED_HIGH) (or 0) is written with 6 decimals, any other in scientific
-# notation: below 1e-4 fixed decimals would drop its digits, from 1e9 on they would show more
-# digits than a float64 holds (up to 308 of them for 1e300)
+# |value| in [FIXED_LOW, FIXED_HIGH) (or 0) is written with 6 decimals, any other in full (the
+# shortest text that reads back as the same float): below 1e-4 fixed decimals would drop its
+# digits, from 1e9 on they would show more digits than a float64 holds (up to 308 of them for
+# 1e300), and 7 significant digits dropped those of a level offset by 1e9 (1.000000e+09 for each)
 FIXED_LOW, FIXED_HIGH = 1e-4, 1e9
 
 
@@ -48,7 +49,7 @@ def register(subparsers: Any) -> None:
             "Read INPUT (rows of the model's features in its order, by position; header optional, "
             "one that lists the model's feature names in another order is refused; comma, semicolon, tab or spaces), "
             "predict with MODEL, and write the rows with the prediction appended (stdout without -o; "
-            "a level in dB with 6 decimals, in scientific notation below 1e-4 and from 1e9 on; another "
+            "a level in dB with 6 decimals, in full below 1e-4 and from 1e9 on; another "
             "target in full; a classifier's logit (none for a sigmoid output) and probability in full, "
             "and its label, 1 where the logit is above 0 (a probability output: above ½), else 0; "
             "a logit just above 0 may print a probability of 0.5). "
@@ -70,12 +71,13 @@ def register(subparsers: Any) -> None:
 
 def number_text(value: float) -> str:
     """A predicted number as predict writes it: 6 decimals for ordinary magnitudes (``126.201234``,
-    ``0.000000``), 7 significant digits in scientific notation beyond them (``-8.188337e+159``,
-    ``3.125000e-07``), so that no finite float takes more than a dozen characters or so."""
+    ``0.000000``), in full beyond them, Python's shortest text of the float (``1000000126.2012345``,
+    ``-8.188337254317189e+159``, ``3.125e-07``), so that no finite float takes more than 24
+    characters and none loses a digit it holds."""
     magnitude = abs(value)
     if magnitude == 0.0 or FIXED_LOW <= magnitude < FIXED_HIGH or not math.isfinite(value):
         return f"{value:.6f}"
-    return f"{value:.6e}"
+    return repr(float(value))
 
 
 def is_classifier(checkpoint: Checkpoint) -> bool:

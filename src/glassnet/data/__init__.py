@@ -26,7 +26,7 @@ from glassnet.data._airfoil import (
     source_checkout_data_dir,
 )
 from glassnet.data._download import AIRFOIL_PAGE, AIRFOIL_URL, fetch_airfoil
-from glassnet.data._errors import DataFormatError, DataWarning, DownloadError
+from glassnet.data._errors import DataFormatError, DataWarning, DownloadError, OutOfDomainError
 from glassnet.data._fourier import FourierFeatures
 from glassnet.data._preprocess import AIRFOIL_LOG_COLUMNS, Preprocessor, StandardScaler
 from glassnet.data._split import Split, kfold_indices, train_val_test_split
@@ -51,6 +51,7 @@ __all__ = [
     "Dataset",
     "DownloadError",
     "FourierFeatures",
+    "OutOfDomainError",
     "Preprocessor",
     "Split",
     "StandardScaler",

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from glassnet._checks import as_float_array, shown, user_stacklevel
 from glassnet._files import dash_hint, expand_user
-from glassnet.data._errors import DataFormatError, DataWarning
+from glassnet.data._errors import DataFormatError, DataWarning, OutOfDomainError
 from glassnet.data._table import (
     Check,
     FloatArray,
@@ -135,6 +135,27 @@ class Dataset:
     target_name: str
     target_unit: str
     source: Path | None  # the file it was read from; None when built in memory
+    # (N,) the 1-based line of ``source`` each row was read from; None when built in memory
+    lines: npt.NDArray[np.intp] | None = None
+
+    def where(self, row: int, column: int) -> str:
+        """Where the value at ``row`` and ``column`` (0-based) of X comes from, for a message:
+        ``FILE: line L, column C (name)``, or ``row R, column C (name)`` for a Dataset built in
+        memory (R and C 1-based too)."""
+        name = f"column {column + 1} ({self.feature_names[column]})"
+        if self.source is None or self.lines is None:
+            return f"row {row + 1}, {name}"
+        return f"{self.source}: line {int(self.lines[row])}, {name}"
+
+    def located(self, error: OutOfDomainError) -> OutOfDomainError:
+        """``error``, raised for a value of X, again with that value named by :meth:`where`."""
+        return OutOfDomainError(
+            f"{self.where(error.row, error.column)}: {error.reason}",
+            row=error.row,
+            column=error.column,
+            value=error.value,
+            reason=error.reason,
+        )
 
     def __repr__(self) -> str:
         """A line: its size, columns and file, not its arrays (several lines of numbers)."""
@@ -180,6 +201,18 @@ class Dataset:
             if not isinstance(self.source, str | os.PathLike):
                 raise TypeError(f"Dataset source must be a path or None, got {shown(self.source)}")
             object.__setattr__(self, "source", Path(self.source))
+        if self.lines is not None:
+            lines = np.asarray(self.lines)
+            if (
+                lines.shape != (len(self.X),)
+                or lines.dtype.kind not in "iu"
+                or (lines.size and lines.min() < 1)
+            ):
+                raise ValueError(
+                    f"Dataset lines must be the 1-based line of each row, (N,) = ({len(self.X)},) integers ≥ 1, "
+                    f"got {shown(self.lines)}"
+                )
+            object.__setattr__(self, "lines", lines.astype(np.intp))
         if not len(self.feature_names) == len(self.feature_units) == self.X.shape[1]:
             raise ValueError(
                 f"Dataset needs one name and one unit per feature column ({self.X.shape[1]}), got "
@@ -344,7 +377,8 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
     Shapes: X (N, 5), y (N,), both float64.
     """
     source = find_airfoil(path)
-    table = parse_airfoil_text(read_text(source), source=str(source), path=source)  # (N, 6)
+    parsed = _parse_airfoil_table(read_text(source), source=str(source), path=source)
+    table = parsed.values  # (N, 6)
     problems = compare_with_published(table)
     if problems:
         warnings.warn(
@@ -361,13 +395,19 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
         target_name=TARGET_NAME,
         target_unit=TARGET_UNIT,
         source=source,
+        lines=parsed.lines,
     )
 
 
 def parse_airfoil_text(text: str, *, source: str, path: Path | None = None) -> FloatArray:
     """Parse airfoil text into a (N, 6) float64 table: 5 features, then the target."""
+    return _parse_airfoil_table(text, source=source, path=path).values
+
+
+def _parse_airfoil_table(text: str, *, source: str, path: Path | None = None) -> Table:
+    """:func:`parse_airfoil_text`'s table, with the line of every row."""
     check = airfoil_check(COLUMN_NAMES, source=source, path=path, listing="the airfoil columns")
-    return parse_table(text, source=source, column_names=COLUMN_NAMES, path=path, check=check).values
+    return parse_table(text, source=source, column_names=COLUMN_NAMES, path=path, check=check)
 
 
 def airfoil_check(names: Sequence[str], *, source: str, path: Path | None, listing: str) -> Check:

@@ -34,5 +34,22 @@ class DataFormatError(ValueError):
         self.column = column
 
 
+class OutOfDomainError(ValueError):
+    """A feature value the preprocessing cannot take: ≤ 0 in a log-transformed column, or so
+    large that its standardised value (or its Fourier angles) overflows the model's dtype.
+
+    ``row`` and ``column`` are 0-based, in the array given; ``value`` is the value, and
+    ``reason`` what is wrong with it (``"is too large: …"``), for a caller who names the value
+    otherwise (by the line and column name of the file it came from).
+    """
+
+    def __init__(self, message: str, *, row: int, column: int, value: float, reason: str):
+        super().__init__(message)
+        self.row = row
+        self.column = column
+        self.value = value
+        self.reason = reason
+
+
 class DownloadError(OSError):
     """A download that failed (offline, server down, HTTP error, timeout)."""

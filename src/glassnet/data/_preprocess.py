@@ -24,6 +24,7 @@ from glassnet._checks import (
     require_keys,
 )
 from glassnet._seeds import FOURIER_STREAM
+from glassnet.data._errors import OutOfDomainError
 from glassnet.data._fourier import MAX_FREQUENCIES, FourierFeatures
 from glassnet.data._fourier import fourier_sigma as _fourier_sigma
 from glassnet.data._table import FloatArray
@@ -105,7 +106,8 @@ class StandardScaler:
     """z = (x − mean) / scale, column by column, with mean and scale taken from ``fit``.
 
     scale is the population standard deviation (ddof = 0); a column constant up to rounding
-    gets scale 1, so it maps to (nearly) 0 instead of dividing by (nearly) zero. "Up to
+    gets scale 1, and the middle of its values (its value, where all are equal) for mean, so it
+    maps to (nearly) 0 instead of dividing by (nearly) zero. "Up to
     rounding" is scikit-learn's test, variance ≤ Nε·var + (Nε·mean)² (ε float64's spacing at
     1), so it grows with N: at 100,000 rows a column 1000 + N(0, 1e-8) is taken as constant.
     Works on X (N, d) (mean_, scale_ of shape (d,)) and on y (N,) (mean_, scale_ of shape
@@ -144,6 +146,13 @@ class StandardScaler:
         n, eps = len(array), np.finfo(np.float64).eps
         var_p = std_p**2
         constant = var_p <= n * eps * var_p + (n * eps * mean_p) ** 2  # (d,) or ()
+        # a constant column is centred on the middle of its values, exactly its value where all
+        # are equal: its mean, summed row by row, may lie N ulps away, which scale 1 kept in z (a
+        # column of 6.02e23 in every row became z = 3.1e9, and the network's predictions wrong)
+        low, high = array.min(axis=0), array.max(axis=0)
+        # high − low of a column spanning ±1e308 overflows, in a branch np.where does not take
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = np.where(constant, low + (high - low) / 2, mean)
         self.mean_ = np.asarray(mean, dtype=np.float64)
         self.scale_ = np.asarray(np.where(constant | (scale == 0.0), 1.0, scale), dtype=np.float64)
         return self
@@ -329,16 +338,18 @@ class Preprocessor:
         return z, outside
 
     def _refuse(self, array: FloatArray, outside: npt.NDArray[np.bool_], dtype: str = "float64") -> None:
-        """ValueError naming the first value of ``array`` that ``outside`` marks, if any."""
+        """OutOfDomainError (a ValueError) naming the first value of ``array`` that ``outside`` marks, if any."""
         if not outside.any():
             return
         row, column = (int(i) for i in np.argwhere(outside)[0])
-        value = array[row, column]
+        value = float(array[row, column])
         if column in self.log_columns and value <= 0.0:
-            raise ValueError(f"column {column} is log-transformed and must be > 0, got {value} at row {row}")
-        raise ValueError(
-            f"X[{row}, {column}] = {value} is too large: its standardised value or Fourier angles overflow {dtype}"
-        )
+            reason = f"is log-transformed and must be > 0, got {value}"
+            message = f"column {column} {reason} at row {row}"
+        else:
+            reason = f"{value} is too large: its standardised value or Fourier angles overflow {dtype}"
+            message = f"X[{row}, {column}] = {reason}"
+        raise OutOfDomainError(message, row=row, column=column, value=value, reason=reason)
 
     def _y(self, y: Any, name: str = "y") -> FloatArray:
         return _as_f64(y, name=name, dtype=np.dtype(np.float64))

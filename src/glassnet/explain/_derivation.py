@@ -254,6 +254,7 @@ class Derivation:
     # check, the clipped outputs held where they are (_ClipDropped), passes them. With clipped
     # outputs, ``fd_mismatches`` holds the second check's mismatches too
     clip_explained: frozenset[ParamKey] = frozenset()
+    model_dtype: str = "float64"  # the dtype of the model given (``Network.model_dtype``)
 
     def unexplained_mismatches(self) -> tuple[ParamRef, ...]:
         """The parameters whose finite difference is a mismatch that no kink explains (their
@@ -280,6 +281,9 @@ class Network:
     # the dotted names of parameters no Linear holds (an activation's own, a PReLU's slope): the
     # steps update them with the rest, but no chain rule or table works them out
     others: tuple[str, ...] = ()
+    # the dtype of the model given, of which ``model`` is a float64 copy (a float32 model's own
+    # passes differ from the copy's in about the seventh significant digit)
+    model_dtype: str = "float64"
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -314,6 +318,7 @@ def read_network(model: Module) -> Network:
     copied = copy.deepcopy(model)
     if copied.dtype is None:
         raise ValueError("explain needs a model with at least one Linear layer, got one without parameters")
+    model_dtype = np.dtype(copied.dtype).name
     copied.astype(np.float64)
     seq = copied if isinstance(copied, Sequential) else Sequential(copied)
     leaves = flatten_modules([seq])
@@ -357,7 +362,7 @@ def read_network(model: Module) -> Network:
     prefixes = tuple(owner[id(linear.weight)] for linear in linears)
     held = {id(param) for linear in linears for param in (linear.weight, linear.bias)}
     others = tuple(name for name, param in seq.named_parameters() if id(param) not in held)
-    return Network(seq, tuple(linears), tuple(activations), prefixes, others)
+    return Network(seq, tuple(linears), tuple(activations), prefixes, others, model_dtype)
 
 
 def _engine_pass(net: Network, loss: Loss, x: Array, y: Array) -> tuple[Array, float, Array]:
@@ -623,6 +628,7 @@ def derive(
         clip_bounds=bounds,
         clipped_outputs=clipped,
         clip_explained=clip_explained,
+        model_dtype=net.model_dtype,
     )
 
 

@@ -374,28 +374,45 @@ class Builder:
                 T("."),
             ]
             if rec.outside and rec.literal:
-                words += [T(" The label lies outside "), M(shown), T("; the formula is applied as written.")]
+                several = self.n.outputs > 1
+                words += [
+                    T(f" The label{'s' if several else ''} {'lie' if several else 'lies'} outside "),
+                    M(shown),
+                    T("; the formula is applied as written, and is then no likelihood."),
+                ]
             return words
         if rec.name == "half_sse":  # the sum or mean over the outputs: see reduction_words
             return [T("Half the squared error" + (" of each output." if self.n.outputs > 1 else "."))]
         if rec.name == "bce":
             words = [T("Binary cross-entropy of a probability "), M(yh), T(".")]
-            clipped = self.clipped_output()
-            if clipped is not None:  # the formula below would read log 0: say what the engine computes
-                k, eps = clipped
-                at = self.post(self.n.depth, *(() if self.n.outputs == 1 else (k + 1,)))
+            clipped, eps = self.clipped_outputs(), self.clip_eps()
+            if (
+                clipped and eps is not None
+            ):  # the formula below would read log 0: say what the engine computes
                 eps_sym = "ε" if s.kind == "text" else r"\varepsilon"
+
+                def output(k: int) -> Inline:  # ŷₖ = its value (ŷ alone for one output)
+                    at = self.post(self.n.depth, *(() if self.n.outputs == 1 else (k + 1,)))
+                    return [M(f"{at} = {s.num(float(rec.prediction[k]))}")]
+
+                # large where the clipped side carries the label's weight (ŷ near 1 with y < 1, or
+                # near 0 with y > 0); a confident, correct ŷ gives a loss near 0 and a slope near ±1
+                wrong = any(
+                    rec.target[k] < 1.0 if rec.prediction[k] > 0.5 else rec.target[k] > 0.0 for k in clipped
+                )
+                size = "large but finite" if wrong else "finite (the loss near 0: the label agrees)"
                 words += [
                     T(" Here "),
-                    M(f"{at} = {s.num(float(rec.prediction[k]))}"),
-                    T(" lies outside "),
+                    *_and_joined([output(k) for k in clipped]),
+                    T(" lie" if len(clipped) > 1 else " lies"),
+                    T(" outside "),
                     M(f"[{eps_sym}, 1{s.minus}{eps_sym}]"),
                     T(", "),
                     M(f"{eps_sym} = {s.num(eps)}"),
                     T(
-                        ": the loss and its derivative below use it clipped into that interval, as glassnet's "
-                        "BCE does (otherwise log 0 would be infinite), so they are large but finite and not "
-                        "what the values substituted give."
+                        f": the loss and its derivative below use {'them' if len(clipped) > 1 else 'it'} "
+                        "clipped into that interval, as glassnet's BCE does (otherwise log 0 would be "
+                        f"infinite), so they are {size} and not what the values substituted give."
                     ),
                 ]
                 if self.d.torch_available:  # only where that check is shown
@@ -1014,7 +1031,14 @@ class Builder:
             f"The same gradient by each route: {derived} above (from the same forward values and "
             "derivatives as the backward pass), "
             + ("" if checks else "and ")
-            + "glassnet's backward pass (model.backward)"
+            + "glassnet's backward pass (model.backward"
+            + (
+                ""
+                if d.model_dtype == "float64"
+                else f", on a float64 copy of this {d.model_dtype} model, whose own {d.model_dtype} "
+                "passes differ in about the seventh significant digit"
+            )
+            + ")"
         )
         if checks:
             count = "two independent checks" if len(checks) == 2 else "one independent check"

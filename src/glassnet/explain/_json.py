@@ -158,6 +158,8 @@ def derivation_dict(d: Derivation) -> dict[str, Any]:
             }
             for step in d.steps
         ],
+        # computed on a float64 copy of the model, whose own dtype this is
+        "model_dtype": d.model_dtype,
         "checks": {"finite_difference_eps": d.fd_eps, "torch": d.torch_available},
     }
     if d.after_steps is not None:  # ŷ and L once the last step's update is made
@@ -165,6 +167,11 @@ def derivation_dict(d: Derivation) -> dict[str, Any]:
             "steps": d.after_steps.steps,
             "prediction": _floats(d.after_steps.prediction),
             "loss": d.after_steps.loss,
+        }
+    if d.clip_bounds is not None and d.clipped_outputs:  # BCE's clipped ŷ (the loss's own numbers)
+        result["checks"]["clip"] = {
+            "bounds": list(d.clip_bounds),
+            "outputs": [k + 1 for k in d.clipped_outputs],  # 1-based, as the text names ŷₖ
         }
     if d.kinks:  # units at a ReLU-type kink, where finite differences may disagree
         result["checks"]["kinks"] = [

@@ -23,6 +23,7 @@ from glassnet.data import (
     AIRFOIL_LOG_COLUMNS,
     FEATURE_NAMES,
     Dataset,
+    OutOfDomainError,
     Preprocessor,
     Split,
     make_moons,
@@ -532,16 +533,19 @@ def train_airfoil(
         "data_source": os.path.abspath(dataset.source) if dataset.source is not None else None,
         "n_rows": len(dataset),
     }
-    return _train_dataset(
-        "airfoil",
-        dataset.X,
-        dataset.y,
-        config,
-        split=split,
-        log_columns=AIRFOIL_LOG_COLUMNS if log_features else (),  # they act on log scales
-        info=info,
-        **options,
-    )
+    try:
+        return _train_dataset(
+            "airfoil",
+            dataset.X,
+            dataset.y,
+            config,
+            split=split,
+            log_columns=AIRFOIL_LOG_COLUMNS if log_features else (),  # they act on log scales
+            info=info,
+            **options,
+        )
+    except OutOfDomainError as error:  # a row of X (every row is checked before any part is taken)
+        raise dataset.located(error) from None  # by file, line and column, as the loader names values
 
 
 def _check_magnitudes(dataset: Dataset) -> None:

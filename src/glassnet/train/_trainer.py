@@ -1087,8 +1087,15 @@ def _check_xy(x: npt.ArrayLike, y: npt.ArrayLike, what: str, dtype: str = "float
     if target.ndim != 2:
         raise ValueError(f"{what} targets must be (N,) or (N, outputs), got shape {target.shape}")
     if len(features) != len(target) or len(features) == 0:
+        # no validation rows at all (a split of val_fraction 0, indexed): the way to say so
+        hint = (
+            "; without validation rows, pass x_val=None and y_val=None"
+            if what == "validation" and len(features) == len(target) == 0
+            else ""
+        )
         raise ValueError(
-            f"{what} inputs and targets need the same non-zero number of rows, got {len(features)} and {len(target)}"
+            f"{what} inputs and targets need the same non-zero number of rows, got {len(features)} and "
+            f"{len(target)}{hint}"
         )
     if features.shape[1] == 0 or target.shape[1] == 0:
         raise ValueError(

@@ -20,14 +20,15 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from glassnet._checks import Array, shown
+from glassnet._checks import Array, shown, user_stacklevel
 from glassnet._files import (
     LOCK_NAME,
     atomic_write_text,
@@ -456,34 +457,49 @@ def _predicted_where_defined(ensemble: Ensemble, preprocessor: Preprocessor, gri
 
 
 def write_plots(run: Run, out: Path) -> dict[str, Path]:
-    """The run's figures (see the module docstring)."""
+    """The run's figures (see the module docstring); a figure whose values its axes cannot place
+    (:class:`glassnet.plots.UndrawableError`: targets near ±1e308, say) is left out with a
+    warning, and the others are drawn: the run is finished, and its files are written."""
     from glassnet import plots
 
     written: dict[str, Path] = {}
+
+    def draw(name: str, figure: Callable[[], Path]) -> None:
+        try:
+            written[name] = figure()
+        except plots.UndrawableError as error:  # the whole run failed, exit 2, for want of a figure
+            warnings.warn(f"{name}.png is not drawn: {error}", UserWarning, stacklevel=user_stacklevel())
+
     if run.result.history:
-        written["loss_curves"] = plots.plot_loss_curves(
-            run.result.history,
-            out / "loss_curves.png",
-            title=f"{run.task}: loss per epoch",
-            ylabel=loss_label(run),
+        draw(
+            "loss_curves",
+            lambda: plots.plot_loss_curves(
+                run.result.history,
+                out / "loss_curves.png",
+                title=f"{run.task}: loss per epoch",
+                ylabel=loss_label(run),
+            ),
         )
     if not run.result.members:
         return written
     ensemble = run.ensemble()
     if run.config.loss not in REGRESSION_LOSSES:  # a classifier, whatever its task's name
         if run.X.shape[1] == 2:  # a boundary in the plane of its two inputs
-            written["decision_boundary"] = plots.plot_decision_boundary(
-                lambda grid: _predicted_where_defined(ensemble, run.preprocessor, grid),
-                run.X,
-                run.y,
-                out / "decision_boundary.png",
-                output_activation=ensemble.spec.output_activation,
-                title=f"{'→'.join(map(str, ensemble.spec.sizes))} network on the {run.task} set",
-                # the rows the kept model never trained on: under refit the test rows, else the
-                # validation rows too (they were drawn filled, as trained on)
-                held_out=run.split.test
-                if run.result.validation_members
-                else np.concatenate([run.split.test, run.split.val]),
+            draw(
+                "decision_boundary",
+                lambda: plots.plot_decision_boundary(
+                    lambda grid: _predicted_where_defined(ensemble, run.preprocessor, grid),
+                    run.X,
+                    run.y,
+                    out / "decision_boundary.png",
+                    output_activation=ensemble.spec.output_activation,
+                    title=f"{'→'.join(map(str, ensemble.spec.sizes))} network on the {run.task} set",
+                    # the rows the kept model never trained on: under refit the test rows, else the
+                    # validation rows too (they were drawn filled, as trained on)
+                    held_out=run.split.test
+                    if run.result.validation_members
+                    else np.concatenate([run.split.test, run.split.val]),
+                ),
             )
         return written
     # refit: the model kept was trained on the validation rows, which its "train" covers; its
@@ -493,16 +509,22 @@ def write_plots(run: Run, out: Path) -> dict[str, Path]:
     labels = {"train": "train+val"} if run.result.validation_ensemble() is not None else {}
     unit = str(run.info.get("target_unit") or "")  # as metrics.json's "unit": none unless the data names one
     measured = {name: run.y[rows] for name, rows in parts.items()}
-    written["predicted_vs_measured"] = plots.plot_predicted_vs_measured(
-        measured, predicted, out / "predicted_vs_measured.png", unit=unit, labels=labels
+    draw(
+        "predicted_vs_measured",
+        lambda: plots.plot_predicted_vs_measured(
+            measured, predicted, out / "predicted_vs_measured.png", unit=unit, labels=labels
+        ),
     )
     if run.task == "airfoil":  # its first column is the frequency
-        written["residuals_vs_frequency"] = plots.plot_residuals_vs_frequency(
-            {name: run.X[rows, 0] for name, rows in parts.items()},
-            {name: predicted[name] - measured[name] for name in parts},
-            out / "residuals_vs_frequency.png",
-            unit=unit,
-            labels=labels,
+        draw(
+            "residuals_vs_frequency",
+            lambda: plots.plot_residuals_vs_frequency(
+                {name: run.X[rows, 0] for name, rows in parts.items()},
+                {name: predicted[name] - measured[name] for name in parts},
+                out / "residuals_vs_frequency.png",
+                unit=unit,
+                labels=labels,
+            ),
         )
     return written
 
