@@ -325,3 +325,38 @@ def test_a_resume_records_the_epochs_of_the_members_finished_before_it(tmp_path:
     )
     resumed = json.loads((out / "metrics.json").read_text())["resumed"]
     assert resumed == [{"epochs_before": 3, "settings": {"threads": 1}}]
+
+
+BOUNDARY_WHOSE_PREDICT_FORKS = """
+import os, sys, threading
+import numpy as np
+from glassnet.plots import plot_decision_boundary
+
+def predict(grid):
+    # a process pool's thread forks a worker while this thread waits for it
+    def fork_and_wait():
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+    thread = threading.Thread(target=fork_and_wait)
+    thread.start()
+    thread.join()
+    return np.zeros(len(grid))
+
+plot_decision_boundary(predict, [[0.0, 0.0], [1.0, 1.0]], [0, 1], sys.argv[1], output_activation=None)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX's")
+def test_a_decision_boundary_whose_predict_forks_is_drawn(tmp_path: Path) -> None:
+    """predict ran under the figure lock, which a fork waits for: a predict that forks from
+    another thread (a process pool's) and waits for it hung for good (a review of the fixes)."""
+    import subprocess
+    import sys
+
+    figure = tmp_path / "boundary.png"
+    child = subprocess.run(
+        [sys.executable, "-c", BOUNDARY_WHOSE_PREDICT_FORKS, str(figure)], timeout=60, check=False
+    )
+    assert child.returncode == 0 and figure.stat().st_size > 0

@@ -150,7 +150,8 @@ def test_a_run_whose_figures_cannot_be_drawn_is_written_without_them(tmp_path: P
 def test_data_info_shows_the_spread_of_a_level_far_from_zero(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A level offset by 1e12 printed 1e+12 for mean, min and max, as though constant."""
+    """A level offset by 1e12 printed 1e+12 for mean, min and max, as though constant; its 17
+    digits then overran the 12-wide columns (a review of the fix): they widen to them."""
     rows = np.loadtxt(shared_airfoil(), delimiter=",", skiprows=1)[:50]
     rows[:, 5] += 1e12
     data = tmp_path / "offset.csv"
@@ -158,9 +159,10 @@ def test_data_info_shows_the_spread_of_a_level_far_from_zero(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert main(["data", "info", "--data", str(data)]) == 0
-    line = next(
-        line for line in capsys.readouterr().out.splitlines() if line.startswith("sound_pressure_level")
+    header, line = (
+        line for line in capsys.readouterr().out.splitlines() if line.startswith(("column", "sound"))
     )
+    assert len(header) == len(line) and header.endswith("max")
     mean, low, high = (float(field) for field in line.split()[2:])
     level = rows[:, 5]
     assert (low, high) == (level.min(), level.max())
@@ -215,3 +217,51 @@ def test_an_empty_validation_set_is_told_to_pass_none() -> None:
         ValueError, match=r"got 0 and 0; without validation rows, pass x_val=None and y_val=None$"
     ):
         Trainer(TINY, x, y, x[:0], y[:0])
+
+
+# -- a review of the fixes above --------------------------------------------------------------
+
+
+def test_an_out_of_domain_error_pickles_and_copies_with_its_place() -> None:
+    """Its keywords were not its args: pickle and copy failed, and a process pool's worker that
+    raised it broke the pool (BrokenProcessPool), every run in flight lost."""
+    import copy
+    import pickle
+
+    error = OutOfDomainError("m", row=1, column=2, value=3.0, reason="r")
+    error.add_note("a note")
+    for again in (pickle.loads(pickle.dumps(error)), copy.copy(error)):
+        assert type(again) is OutOfDomainError and str(again) == "m"
+        assert (again.row, again.column, again.value, again.reason) == (1, 2, 3.0, "r")
+        assert again.__notes__ == ["a note"]
+
+
+def test_an_incomplete_run_error_pickles_with_its_files_and_errno(tmp_path: Path) -> None:
+    import pickle
+
+    from glassnet.train.artifacts import IncompleteRunError
+
+    error = IncompleteRunError(OSError(28, "No space left on device"), tmp_path, [tmp_path / "model.npz"])
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is IncompleteRunError and str(again) == str(error)
+    assert (again.errno, again.written, again.left) == (28, [tmp_path / "model.npz"], [])
+
+
+def test_replacing_the_rows_of_a_files_dataset_says_what_its_lines_are(tmp_path: Path) -> None:
+    import dataclasses
+
+    dataset = load_airfoil(shared_airfoil())
+    with pytest.raises(
+        ValueError, match=r"the lines of 1503 rows: .*give lines=None, or take them with subset\(\)"
+    ):
+        dataclasses.replace(dataset, X=dataset.X[:100], y=dataset.y[:100])
+    assert dataset.subset(np.arange(100)).lines is None
+
+
+def test_a_log_domain_value_is_worded_as_predict_words_it() -> None:
+    from glassnet.data import Preprocessor
+
+    with pytest.raises(OutOfDomainError) as caught:
+        Preprocessor(log_columns=(0,)).check_domain(np.array([[1.0, 2.0], [0.0, 3.0]]))
+    assert caught.value.reason == "0 must be > 0, since the model takes its logarithm"
+    assert str(caught.value) == "column 0 is log-transformed and must be > 0, got 0.0 at row 1"

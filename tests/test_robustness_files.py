@@ -385,6 +385,57 @@ def test_a_rename_at_the_end_of_the_block_that_fails_leaves_no_temporary_file(tm
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a.txt", "b.txt"]
 
 
+def test_a_ctrl_c_just_after_a_rename_counts_that_file_as_placed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counted after os.replace returned, a file renamed just before a Ctrl-C was left out of
+    ``placed``: write_run then kept the new model beside the previous run's files, named nowhere."""
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    replace = os.replace
+
+    def then_interrupted(source: Any, target: Any) -> None:
+        replace(source, target)
+        if Path(target) == first:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", then_interrupted)
+    placed: list[Path] = []
+    with pytest.raises(KeyboardInterrupt), placed_together(placed):
+        atomic_write_text(first, "a")
+        atomic_write_text(second, "b")
+    assert placed == [first] and sorted(path.name for path in tmp_path.iterdir()) == ["a.txt"]
+
+
+RUN_THEN_KILLED_CHILD = """
+import os, sys
+from glassnet import _files
+from glassnet.train import MOONS_CONFIG, train_moons
+from glassnet.train.artifacts import write_run
+
+folder = sys.argv[1]
+write_run(train_moons(MOONS_CONFIG.replace(epochs=2, seed=1)), folder)
+second = train_moons(MOONS_CONFIG.replace(epochs=2, seed=2))
+_files.fsync_folder = lambda path: os._exit(9)  # killed once its files are renamed into place
+write_run(second, folder, force=True, plots=False)
+"""
+
+
+def test_a_kill_once_a_runs_files_are_renamed_leaves_no_plot_of_the_previous_run(tmp_path: Path) -> None:
+    """The previous run's plots, which a run under --no-plots does not write, were removed after
+    the renames: a kill between the two left the new run beside them."""
+    import json
+
+    folder = tmp_path / "run"
+    child = subprocess.run([sys.executable, "-c", RUN_THEN_KILLED_CHILD, str(folder)], check=False)
+    assert child.returncode == 9
+    assert sorted(path.name for path in folder.iterdir() if not path.name.startswith(".")) == [
+        "history.csv",
+        "metrics.json",
+        "model.npz",
+    ]
+    assert json.loads((folder / "metrics.json").read_text())["split"]["seed"] == 2
+
+
 @pytest.mark.parametrize(
     ("inside", "message"),
     [

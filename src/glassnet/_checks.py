@@ -40,6 +40,22 @@ MAX_SEED = 2**63 - 1
 """The largest seed glassnet takes: a saved state (a checkpoint's int64, a run's JSON) holds it."""
 
 
+def rebuilt_error(
+    kind: type[BaseException], message: str, state: dict[str, Any], errno: int | None = None
+) -> Any:
+    """An exception of ``kind`` as pickle rebuilds it (``__reduce__``), without calling its
+    ``__init__``, whose arguments are not its ``args``: its message, its attributes (notes too)
+    and, for an OSError, its errno. An exception whose ``__init__`` takes other arguments than
+    the message failed to unpickle and to copy, and a process pool's worker that raised one broke
+    the pool."""
+    error = kind.__new__(kind, message)
+    error.args = (message,)
+    error.__dict__.update(state)
+    if errno is not None:
+        error.errno = errno  # type: ignore[attr-defined]  # an OSError's, which __dict__ does not hold
+    return error
+
+
 def shown(value: Any, limit: int = 200) -> str:
     """``repr(value)`` for an error message, cut after ``limit`` characters with the size said:
     ``[3, 3, 3, 3… (list of 1000000 items)``, ``'xxxx… (str of 1000000 characters)``.

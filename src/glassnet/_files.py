@@ -211,9 +211,9 @@ def placed_together(placed: list[Path]) -> Iterator[None]:
     fill their temporary files and return their paths without renaming them; the block's end
     renames them onto their paths, one after another, whether the block ends normally or by an
     error (the files filled before the error are put in place: what stays is the caller's
-    choice), and appends each path to ``placed`` once its file is there. So a process killed
-    while the files are filled (SIGKILL, a power cut: a run's plots take a second or more)
-    leaves every path as it was, beside the temporary files, and only one killed in the
+    choice), and then appends to ``placed`` the path of each file put there. So a process
+    killed while the files are filled (SIGKILL, a power cut: a run's plots take a second or
+    more) leaves every path as it was, beside the temporary files, and only one killed in the
     renames at the end, microseconds, leaves some files replaced and others not. A rename
     that fails removes the temporary files not yet renamed and raises its OSError, naming
     its target. Blocks do not nest (RuntimeError)."""
@@ -225,18 +225,21 @@ def placed_together(placed: list[Path]) -> Iterator[None]:
         yield
     finally:
         _PENDING.reset(token)
-        renamed = 0
         try:
             for temporary, target in pending:
                 try:
                     os.replace(temporary, target)
                 except OSError as error:
                     _raise_naming_target(error, temporary, target)
-                placed.append(target)
-                renamed += 1
         finally:
-            for temporary, _ in pending[renamed:]:
-                _remove_quietly(temporary)
+            # placed: those whose temporary is gone, renamed (a Ctrl-C just after a rename, before
+            # it was counted, left the new model beside the previous run's files, named nowhere);
+            # the others' temporaries are removed
+            for temporary, target in pending:
+                if os.path.lexists(temporary):
+                    _remove_quietly(temporary)
+                else:
+                    placed.append(target)
             for folder in dict.fromkeys(target.parent for _, target in pending):
                 fsync_folder(folder)
 

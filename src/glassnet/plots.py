@@ -427,7 +427,6 @@ def plot_residuals_vs_frequency(
     return _save(figure, path, axes, title)
 
 
-@one_figure_at_a_time
 def plot_decision_boundary(
     predict: Callable[[Array], npt.ArrayLike],
     X: npt.ArrayLike,
@@ -517,39 +516,46 @@ def plot_decision_boundary(
             f"got outputs from {np.nanmin(output):g} to {np.nanmax(output):g}"
         )
     probability = class_probability(output, output_activation)  # (R, R)
-    figure = _figure(5.5, 5.0)
-    axes = figure.add_subplot()
-    filled = axes.contourf(grid1, grid2, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6)
-    threshold = decision_threshold(output_activation)
-    known = output[~np.isnan(output)]  # a NaN part of the plane is left blank, as contour leaves it
-    if known.size and known.min() < threshold < known.max():
-        # ±inf (a saturated logit) as a finite value beyond the rest, on its side of the threshold
-        reach = float(np.abs(known[np.isfinite(known)]).max(initial=1.0)) * 2.0 + 1.0
-        surface = np.clip(output, -reach, reach)
-        axes.contour(grid1, grid2, surface, levels=[threshold], colors="black", linewidths=1.5)
-        axes.plot([], [], color="black", linewidth=1.5, label="boundary, P = ½")  # the contour's legend entry
-    else:  # a model of one class over the whole plane (a dead ReLU network, say): no line to draw
-        side = "≤" if known.size and known.max() <= threshold else "≥"
-        what = f"P {side} ½ everywhere shown" if known.size else "the model's output is NaN"
-        axes.plot([], [], linestyle="none", label=f"no boundary: {what}")
-    for label, marker in ((0, "o"), (1, "^")):
-        colour = "#2166ac" if label == 0 else "#b2182b"
-        for part, hollow in ((~test, False), (test, True)):
-            chosen = (classes == bool(label)) & part
-            if hollow and not chosen.any():
-                continue
-            axes.scatter(
-                points[chosen, 0],
-                points[chosen, 1],
-                s=14,
-                marker=marker,
-                edgecolors=colour if hollow else "black",
-                linewidths=0.9 if hollow else 0.4,
-                facecolors="none" if hollow else colour,
-                label=f"class {label}" + (", held out" if hollow else ""),
-            )
-    figure.colorbar(filled, ax=axes, label="P(class 1)")
-    axes.set_xlabel("x₁")
-    axes.set_ylabel("x₂")
-    # small: five entries over the points (hollow ones the held-out rows)
-    return _save(figure, path, axes, title, grid=False, legend="upper right", legend_size="x-small")
+    # drawn while no other thread draws (one_figure_at_a_time), after predict: a predict that
+    # forks (a process pool) waited for the figure lock a fork takes, which this thread held
+    with _FIGURES:
+        figure = _figure(5.5, 5.0)
+        axes = figure.add_subplot()
+        filled = axes.contourf(
+            grid1, grid2, probability, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.6
+        )
+        threshold = decision_threshold(output_activation)
+        known = output[~np.isnan(output)]  # a NaN part of the plane is left blank, as contour leaves it
+        if known.size and known.min() < threshold < known.max():
+            # ±inf (a saturated logit) as a finite value beyond the rest, on its side of the threshold
+            reach = float(np.abs(known[np.isfinite(known)]).max(initial=1.0)) * 2.0 + 1.0
+            surface = np.clip(output, -reach, reach)
+            axes.contour(grid1, grid2, surface, levels=[threshold], colors="black", linewidths=1.5)
+            axes.plot(
+                [], [], color="black", linewidth=1.5, label="boundary, P = ½"
+            )  # the contour's legend entry
+        else:  # a model of one class over the whole plane (a dead ReLU network, say): no line to draw
+            side = "≤" if known.size and known.max() <= threshold else "≥"
+            what = f"P {side} ½ everywhere shown" if known.size else "the model's output is NaN"
+            axes.plot([], [], linestyle="none", label=f"no boundary: {what}")
+        for label, marker in ((0, "o"), (1, "^")):
+            colour = "#2166ac" if label == 0 else "#b2182b"
+            for part, hollow in ((~test, False), (test, True)):
+                chosen = (classes == bool(label)) & part
+                if hollow and not chosen.any():
+                    continue
+                axes.scatter(
+                    points[chosen, 0],
+                    points[chosen, 1],
+                    s=14,
+                    marker=marker,
+                    edgecolors=colour if hollow else "black",
+                    linewidths=0.9 if hollow else 0.4,
+                    facecolors="none" if hollow else colour,
+                    label=f"class {label}" + (", held out" if hollow else ""),
+                )
+        figure.colorbar(filled, ax=axes, label="P(class 1)")
+        axes.set_xlabel("x₁")
+        axes.set_ylabel("x₂")
+        # small: five entries over the points (hollow ones the held-out rows)
+        return _save(figure, path, axes, title, grid=False, legend="upper right", legend_size="x-small")

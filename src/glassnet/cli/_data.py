@@ -139,12 +139,19 @@ def handle_info(args: argparse.Namespace) -> int:
         print(f"file: {'(none)' if dataset.source is None else path_text(dataset.source, sys.stdout)}")
         print(f"rows: {len(dataset)}")
         width = max(len(name) for name, _, _ in table_columns)
-        print(f"{'column':<{width}}  {'unit':<4}  {'mean':>12}  {'min':>12}  {'max':>12}")
-        for name, unit, values in table_columns:
+        stats = {}  # name: (mean, min, max) as text
+        for name, _, values in table_columns:
             mean = column_means(values[:, None])[0]  # a column of 1e308s has a mean, whose sum overflows
             digits = _significant_digits(values)
-            stats = "  ".join(f"{value:>12.{digits}g}" for value in (mean, values.min(), values.max()))
-            print(f"{name:<{width}}  {unit:<4}  {stats}")
+            stats[name] = [f"{value:.{digits}g}" for value in (mean, values.min(), values.max())]
+        # 12 characters, or as many as the widest number takes (17 digits of a level offset by 1e12)
+        number = max(12, *(len(text) for texts in stats.values() for text in texts))
+        print(
+            f"{'column':<{width}}  {'unit':<4}  "
+            + "  ".join(f"{head:>{number}}" for head in ("mean", "min", "max"))
+        )
+        for name, unit, _ in table_columns:
+            print(f"{name:<{width}}  {unit:<4}  " + "  ".join(f"{text:>{number}}" for text in stats[name]))
         problems = compare_with_published(np.column_stack([dataset.X, dataset.y]))
         print(
             "matches the published data set"

@@ -208,9 +208,16 @@ class Dataset:
                 or lines.dtype.kind not in "iu"
                 or (lines.size and lines.min() < 1)
             ):
+                # dataclasses.replace(dataset, X=…, y=…) of a file's Dataset passes its lines on
+                hint = (
+                    f" (the lines of {len(lines)} rows: rows taken from a file's Dataset no longer match its "
+                    "lines; give lines=None, or take them with subset())"
+                    if lines.ndim == 1 and len(lines) != len(self.X)
+                    else ""
+                )
                 raise ValueError(
                     f"Dataset lines must be the 1-based line of each row, (N,) = ({len(self.X)},) integers ≥ 1, "
-                    f"got {shown(self.lines)}"
+                    f"got {shown(self.lines)}{hint}"
                 )
             object.__setattr__(self, "lines", lines.astype(np.intp))
         if not len(self.feature_names) == len(self.feature_units) == self.X.shape[1]:

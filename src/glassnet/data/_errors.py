@@ -7,6 +7,9 @@ Each one subclasses the built-in a caller would catch anyway (``ValueError``, ``
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+from glassnet._checks import rebuilt_error
 
 
 class DataWarning(UserWarning):
@@ -49,6 +52,11 @@ class OutOfDomainError(ValueError):
         self.column = column
         self.value = value
         self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt with its keywords: from ``args`` alone (the message), pickle and copy failed, and
+        # a process pool's worker that raised it broke the pool, every run in flight lost
+        return (rebuilt_error, (type(self), str(self), self.__dict__))
 
 
 class DownloadError(OSError):

@@ -344,8 +344,8 @@ class Preprocessor:
         row, column = (int(i) for i in np.argwhere(outside)[0])
         value = float(array[row, column])
         if column in self.log_columns and value <= 0.0:
-            reason = f"is log-transformed and must be > 0, got {value}"
-            message = f"column {column} {reason} at row {row}"
+            reason = f"{value:g} must be > 0, since the model takes its logarithm"  # as predict says it
+            message = f"column {column} is log-transformed and must be > 0, got {value} at row {row}"
         else:
             reason = f"{value} is too large: its standardised value or Fourier angles overflow {dtype}"
             message = f"X[{row}, {column}] = {reason}"

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet._checks import Array, shown, user_stacklevel
+from glassnet._checks import Array, rebuilt_error, shown, user_stacklevel
 from glassnet._files import (
     LOCK_NAME,
     atomic_write_text,
@@ -358,6 +358,11 @@ def _write_run_files(run: Run, out: Path, *, plots: bool) -> dict[str, Path]:
             written["history"] = write_text_atomically(out / HISTORY_FILE, history_csv(run.result.history))
             if plots:
                 written.update(write_plots(run, out))
+            # the previous run's files of names this run does not write (its plots under
+            # --no-plots) go before the renames, not after them: a kill between the two leaves
+            # part of the previous run, never the new run beside them. Not a resume state (this
+            # run's, to be kept until its files are in place), nor any temporary file (these)
+            remove_other_run_files(out, [*written.values(), out / RESUME_FILE], quiet=True, temporaries=False)
     except BaseException as error:
         # those filled before the error are in place (a failed rename leaves the rest out)
         written = {name: path for name, path in written.items() if path in placed}
@@ -421,6 +426,11 @@ class IncompleteRunError(OSError):
         self.errno = cause.errno  # ENOSPC, say, for a caller who tells causes apart (the message is the text)
         self.written = written
         self.left = [path for path, _ in left]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # rebuilt from its message, files and errno: from ``args`` alone, pickle and copy failed (a
+        # process pool's worker that raised it broke the pool)
+        return (rebuilt_error, (type(self), str(self), self.__dict__, self.errno))
 
 
 def _listed(names: list[str]) -> str:
@@ -625,16 +635,18 @@ def _same_preprocessing(saved: Mapping[str, Any], current: Mapping[str, Any]) ->
 
 
 def remove_other_run_files(
-    out: Path, kept: Iterable[Path], *, quiet: bool = False
+    out: Path, kept: Iterable[Path], *, quiet: bool = False, temporaries: bool = True
 ) -> list[tuple[Path, OSError]]:
     """Remove the run files (:data:`RUN_FILES`) in ``out`` other than those ``kept``, which the
     run has just written: the rest are a previous run's (``--force``), say its plots under
     ``--no-plots``, or its model beside an interrupted run's checkpoint. Called once the new
-    files are in place, so that a run that succeeds leaves its own files only, never a
-    mixture of two runs; and by a run that fails part-way through writing them, which keeps
-    what it wrote and its own interrupted state (:func:`write_run`). With ``quiet``, a file
+    files are in place (and, by :func:`write_run`, just before, for the names they do not
+    replace), so that a run that succeeds leaves its own files only, never a mixture of two
+    runs; and by a run that fails part-way through writing them, which keeps what it wrote and
+    its own interrupted state (:func:`write_run`). With ``quiet``, a file
     that cannot be removed (an immutable one, say) is returned with its error, for the caller
-    to name, and the others are removed still; without, its OSError is raised."""
+    to name, and the others are removed still; without, its OSError is raised. With
+    ``temporaries``, a killed save's temporary files of run files go too."""
     keep = {path.name for path in kept}
     failed: list[tuple[Path, OSError]] = []
     for name in RUN_FILES:
@@ -649,7 +661,9 @@ def remove_other_run_files(
             if not quiet:
                 raise
             failed.append((path, error))
-    for leftover in leftover_temporary_files(out):  # a killed save's, never read: see prepare_out_folder
+    for leftover in (
+        leftover_temporary_files(out) if temporaries else []
+    ):  # a killed save's: see prepare_out_folder
         try:
             leftover.unlink(missing_ok=True)
         except OSError:
