@@ -216,6 +216,28 @@ def test_a_stop_signal_while_explain_writes_leaves_no_temporary_file(
     assert names(tmp_path) == []
 
 
+def test_a_ctrl_c_just_after_explains_first_file_is_linked_takes_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Counted only once os.link returned, x.md stayed where a Ctrl-C came just after it was put
+    in place, and the retry was refused for it ("exists; use --force"): a review of the fixes."""
+    link = os.link
+
+    def linked_then_interrupted(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        link(source, target, *args, **kwargs)
+        if Path(target).name == "x.md":
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(os, "link", linked_then_interrupted)
+    argv = ["explain", "--example", "exercise", "--no-torch", "-o", str(tmp_path / "x.md")]
+    argv += ["--figure", str(tmp_path / "y.png")]
+    assert main(argv) == 130
+    assert names(tmp_path) == []
+    monkeypatch.setattr(os, "link", link)
+    capsys.readouterr()
+    assert main(argv) == 0 and names(tmp_path) == ["x.md", "y.png"]
+
+
 def test_a_second_signal_that_stops_a_run_at_once_says_what_it_cost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -144,6 +144,8 @@ def test_the_run_files_module_exports_its_api_not_its_imports() -> None:
     exported = set(names) - {"__builtins__"}
     assert exported == set(artifacts.__all__)
     assert {"write_run", "write_plots", "save_resume", "load_resume", "MODEL_FILE", "RESUME_FILE"} <= exported
+    # what docs/training.md says a second writer into a run folder gets: to be caught by its name
+    assert {"IncompleteRunError", "FolderInUseError"} <= exported
     assert not {"np", "os", "json", "Path", "Checkpoint", "save_checkpoint", "run_info"} & exported
 
 

@@ -409,31 +409,46 @@ def test_a_ctrl_c_just_after_a_rename_counts_that_file_as_placed(
 RUN_THEN_KILLED_CHILD = """
 import os, sys
 from glassnet import _files
+from glassnet.checkpoint import load_checkpoint
 from glassnet.train import MOONS_CONFIG, train_moons
-from glassnet.train.artifacts import write_run
+from glassnet.train.artifacts import save_resume, write_run
 
-folder = sys.argv[1]
-write_run(train_moons(MOONS_CONFIG.replace(epochs=2, seed=1)), folder)
-second = train_moons(MOONS_CONFIG.replace(epochs=2, seed=2))
+folder, before = sys.argv[1], sys.argv[2]
+config = MOONS_CONFIG.replace(epochs=2, seed=1)
+if before == "plots":  # a finished run with its plots
+    write_run(train_moons(config), folder)
+else:  # an interrupted run's state
+    save_resume(train_moons(config, callback=lambda trainer, record: trainer.request_stop()), folder)
+if before == "its-own-state":  # this run finishes it
+    run = train_moons(config, resume=load_checkpoint(folder + "/checkpoint.npz").resume)
+else:
+    run = train_moons(config.replace(seed=2))
 _files.fsync_folder = lambda path: os._exit(9)  # killed once its files are renamed into place
-write_run(second, folder, force=True, plots=False)
+write_run(run, folder, force=True, plots=False)
 """
 
 
-def test_a_kill_once_a_runs_files_are_renamed_leaves_no_plot_of_the_previous_run(tmp_path: Path) -> None:
-    """The previous run's plots, which a run under --no-plots does not write, were removed after
-    the renames: a kill between the two left the new run beside them."""
+@pytest.mark.parametrize(
+    ("before", "left"),
+    [("plots", []), ("another-runs-state", []), ("its-own-state", ["checkpoint.npz"])],
+)
+def test_a_kill_once_a_runs_files_are_renamed_leaves_no_file_of_the_previous_run(
+    tmp_path: Path, before: str, left: list[str]
+) -> None:
+    """The previous run's files of names a run does not write (its plots under --no-plots,
+    another run's resume state) were removed after the renames: a kill between the two left the
+    new run beside them, and a later --resume replaced the new run with the other. The state
+    this run finished is kept until then: --resume finishes it again."""
     import json
 
     folder = tmp_path / "run"
-    child = subprocess.run([sys.executable, "-c", RUN_THEN_KILLED_CHILD, str(folder)], check=False)
+    child = subprocess.run([sys.executable, "-c", RUN_THEN_KILLED_CHILD, str(folder), before], check=False)
     assert child.returncode == 9
-    assert sorted(path.name for path in folder.iterdir() if not path.name.startswith(".")) == [
-        "history.csv",
-        "metrics.json",
-        "model.npz",
-    ]
-    assert json.loads((folder / "metrics.json").read_text())["split"]["seed"] == 2
+    assert sorted(path.name for path in folder.iterdir() if not path.name.startswith(".")) == sorted(
+        ["history.csv", "metrics.json", "model.npz", *left]
+    )
+    seed = 1 if before == "its-own-state" else 2
+    assert json.loads((folder / "metrics.json").read_text())["split"]["seed"] == seed
 
 
 @pytest.mark.parametrize(

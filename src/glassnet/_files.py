@@ -162,6 +162,7 @@ def atomic_write_all(
     targets = [_checked_target(path) for path, _ in writes]
     temporaries: list[Path] = []
     placed: list[tuple[os.stat_result, Path]] = []  # the files put in place so far
+    placing: tuple[os.stat_result, Path] | None = None  # the file being put in place, as filled
     try:
         for target, (_, write) in zip(targets, writes, strict=True):
             temporaries.append(_filled_temporary(target, write))
@@ -169,6 +170,7 @@ def atomic_write_all(
             pending.extend(zip(temporaries, targets, strict=True))
             return targets
         for temporary, target in zip(temporaries, targets, strict=True):
+            placing = (os.lstat(temporary), target)
             try:
                 _put_in_place(temporary, target, replace=replace)
             except FileExistsError:
@@ -177,6 +179,7 @@ def atomic_write_all(
                 _raise_naming_target(error, temporary, target)
             if not replace:
                 placed.append((os.lstat(target), target))
+            placing = None
     except BaseException:
         # a file put in place already is taken back where it is still ours: `-o x.md --figure
         # y.png` with y.png written meanwhile left x.md, and the retry was refused for it. Ours:
@@ -185,6 +188,18 @@ def atomic_write_all(
         for ours, target in placed:
             with contextlib.suppress(OSError):
                 if _same_file(os.lstat(target), ours):
+                    target.unlink()
+        # and the one a Ctrl-C cut off just after it was put in place, before it was counted:
+        # ours where the target is the inode filled, its content as filled (the link or rename
+        # changed its change time alone)
+        if placing is not None and not replace:
+            filled, target = placing
+            with contextlib.suppress(OSError):
+                now = os.lstat(target)
+                if all(
+                    getattr(now, key) == getattr(filled, key)
+                    for key in ("st_dev", "st_ino", "st_size", "st_mtime_ns")
+                ):
                     target.unlink()
         for temporary in temporaries:  # those renamed already are gone: nothing to remove
             _remove_quietly(temporary)

@@ -231,8 +231,7 @@ def own_data(checkpoint: Checkpoint, preprocessor: Preprocessor | None, data: st
         columns[-1],
         "",
         source=path,
-        lines=table.lines,
-    )
+    ).with_lines(table.lines)
 
 
 def was_refit(checkpoint: Checkpoint) -> bool:

@@ -7,11 +7,12 @@ sound pressure level in dB.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -135,8 +136,22 @@ class Dataset:
     target_name: str
     target_unit: str
     source: Path | None  # the file it was read from; None when built in memory
-    # (N,) the 1-based line of ``source`` each row was read from; None when built in memory
-    lines: npt.NDArray[np.intp] | None = None
+    # (N,) the 1-based line of ``source`` each row was read from, set by the loader
+    # (:meth:`with_lines`); None when built in memory. Not an argument: dataclasses.replace(dataset,
+    # X=…) passed the lines on to rows they did not describe (reversed rows named line 38 for 4)
+    lines: npt.NDArray[np.intp] | None = field(default=None, init=False, compare=False, repr=False)
+
+    def with_lines(self, lines: npt.ArrayLike) -> Dataset:
+        """This Dataset, with the 1-based line of ``source`` each row was read from: (N,) integers ≥ 1."""
+        array = np.asarray(lines)
+        if array.shape != (len(self.X),) or array.dtype.kind not in "iu" or (array.size and array.min() < 1):
+            raise ValueError(
+                f"Dataset lines must be the 1-based line of each row, (N,) = ({len(self.X)},) integers ≥ 1, "
+                f"got {shown(lines)}"
+            )
+        located = copy.copy(self)
+        object.__setattr__(located, "lines", array.astype(np.intp))
+        return located
 
     def where(self, row: int, column: int) -> str:
         """Where the value at ``row`` and ``column`` (0-based) of X comes from, for a message:
@@ -201,25 +216,6 @@ class Dataset:
             if not isinstance(self.source, str | os.PathLike):
                 raise TypeError(f"Dataset source must be a path or None, got {shown(self.source)}")
             object.__setattr__(self, "source", Path(self.source))
-        if self.lines is not None:
-            lines = np.asarray(self.lines)
-            if (
-                lines.shape != (len(self.X),)
-                or lines.dtype.kind not in "iu"
-                or (lines.size and lines.min() < 1)
-            ):
-                # dataclasses.replace(dataset, X=…, y=…) of a file's Dataset passes its lines on
-                hint = (
-                    f" (the lines of {len(lines)} rows: rows taken from a file's Dataset no longer match its "
-                    "lines; give lines=None, or take them with subset())"
-                    if lines.ndim == 1 and len(lines) != len(self.X)
-                    else ""
-                )
-                raise ValueError(
-                    f"Dataset lines must be the 1-based line of each row, (N,) = ({len(self.X)},) integers ≥ 1, "
-                    f"got {shown(self.lines)}{hint}"
-                )
-            object.__setattr__(self, "lines", lines.astype(np.intp))
         if not len(self.feature_names) == len(self.feature_units) == self.X.shape[1]:
             raise ValueError(
                 f"Dataset needs one name and one unit per feature column ({self.X.shape[1]}), got "
@@ -402,8 +398,7 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
         target_name=TARGET_NAME,
         target_unit=TARGET_UNIT,
         source=source,
-        lines=parsed.lines,
-    )
+    ).with_lines(parsed.lines)
 
 
 def parse_airfoil_text(text: str, *, source: str, path: Path | None = None) -> FloatArray:

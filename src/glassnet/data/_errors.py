@@ -42,8 +42,8 @@ class OutOfDomainError(ValueError):
     large that its standardised value (or its Fourier angles) overflows the model's dtype.
 
     ``row`` and ``column`` are 0-based, in the array given; ``value`` is the value, and
-    ``reason`` what is wrong with it (``"is too large: …"``), for a caller who names the value
-    otherwise (by the line and column name of the file it came from).
+    ``reason`` the value and what is wrong with it (``"1e+39 is too large: …"``), for a caller
+    who names the value otherwise (by the line and column name of the file it came from).
     """
 
     def __init__(self, message: str, *, row: int, column: int, value: float, reason: str):

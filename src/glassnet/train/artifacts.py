@@ -31,6 +31,7 @@ import numpy as np
 from glassnet._checks import Array, rebuilt_error, shown, user_stacklevel
 from glassnet._files import (
     LOCK_NAME,
+    FolderInUseError,
     atomic_write_text,
     finite_json,
     folder_lock,
@@ -67,6 +68,7 @@ __all__ = [
     "RESUME_FILE",
     "RESUME_SETTINGS",
     "RUN_FILES",
+    "FolderInUseError",
     "IncompleteRunError",
     "data_mismatch",
     "fresh_run_folder",
@@ -345,6 +347,9 @@ def _write_run_files(run: Run, out: Path, *, plots: bool) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     placed: list[Path] = []
+    # the interrupted state this run finishes stays until its files are in place; another run's
+    # (left there under --force) goes with that run's other files
+    own_state = [out / RESUME_FILE] if _holds_the_state_of(out / RESUME_FILE, run) else []
     try:
         # every file is filled before any is put in place: a process killed while they were
         # written one by one (SIGKILL, a second or more with the plots) left the new model beside
@@ -359,10 +364,11 @@ def _write_run_files(run: Run, out: Path, *, plots: bool) -> dict[str, Path]:
             if plots:
                 written.update(write_plots(run, out))
             # the previous run's files of names this run does not write (its plots under
-            # --no-plots) go before the renames, not after them: a kill between the two leaves
-            # part of the previous run, never the new run beside them. Not a resume state (this
-            # run's, to be kept until its files are in place), nor any temporary file (these)
-            remove_other_run_files(out, [*written.values(), out / RESUME_FILE], quiet=True, temporaries=False)
+            # --no-plots, another run's resume state, which a later --resume would have finished
+            # in place of this run) go before the renames, not after them: a kill between the two
+            # leaves part of the previous run, never the new run beside them. Not this run's own
+            # state, nor any temporary file (these)
+            remove_other_run_files(out, [*written.values(), *own_state], quiet=True, temporaries=False)
     except BaseException as error:
         # those filled before the error are in place (a failed rename leaves the rest out)
         written = {name: path for name, path in written.items() if path in placed}
@@ -371,9 +377,7 @@ def _write_run_files(run: Run, out: Path, *, plots: bool) -> dict[str, Path]:
         # the new model stands: the previous run's files would describe another model; the
         # interrupted state of this run stays, so that --resume can finish the writing (another
         # run's, left by --force, would have --resume replace this run with that one)
-        kept = [*written.values()]
-        if _holds_the_state_of(out / RESUME_FILE, run):
-            kept.append(out / RESUME_FILE)
+        kept = [*written.values(), *own_state]
         # quietly: a file that cannot be removed is named in the error, not raised in its place
         left = remove_other_run_files(out, kept, quiet=True)
         if isinstance(error, OSError):  # a full disk, say: the folder holds part of the run
