@@ -216,24 +216,36 @@ def test_a_stop_signal_while_explain_writes_leaves_no_temporary_file(
     assert names(tmp_path) == []
 
 
-def test_a_ctrl_c_just_after_explains_first_file_is_linked_takes_it_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("moment", ["x.md linked", "every file placed"])
+def test_a_ctrl_c_as_explains_files_are_put_in_place_takes_them_back(
+    moment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Counted only once os.link returned, x.md stayed where a Ctrl-C came just after it was put
-    in place, and the retry was refused for it ("exists; use --force"): a review of the fixes."""
-    link = os.link
+    """A Ctrl-C just after x.md was linked in place (counted only once os.link returned), or once
+    every file was placed (the folder's fsync and the temporaries' removal came after the
+    take-back's reach), left the files, and the retry was refused ("exists; use --force"): two
+    reviews of the fixes."""
+    from glassnet import _files
+
+    link, fsync_folder = os.link, _files.fsync_folder
 
     def linked_then_interrupted(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
         link(source, target, *args, **kwargs)
         if Path(target).name == "x.md":
             signal.raise_signal(signal.SIGINT)
 
-    monkeypatch.setattr(os, "link", linked_then_interrupted)
+    def synced_then_interrupted(folder: Any) -> None:
+        fsync_folder(folder)
+        signal.raise_signal(signal.SIGINT)
+
+    if moment == "x.md linked":
+        monkeypatch.setattr(os, "link", linked_then_interrupted)
+    else:
+        monkeypatch.setattr(_files, "fsync_folder", synced_then_interrupted)
     argv = ["explain", "--example", "exercise", "--no-torch", "-o", str(tmp_path / "x.md")]
     argv += ["--figure", str(tmp_path / "y.png")]
     assert main(argv) == 130
     assert names(tmp_path) == []
-    monkeypatch.setattr(os, "link", link)
+    monkeypatch.undo()
     capsys.readouterr()
     assert main(argv) == 0 and names(tmp_path) == ["x.md", "y.png"]
 

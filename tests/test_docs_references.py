@@ -11,17 +11,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
-# `test_file.py::test_name` or, later in the same line, `::test_name` of that file; a
-# parametrized case's [id] is left out
-CITATION = re.compile(r"`(?:(?:tests/)?(test_\w+\.py))?::(test_\w+)(?:\[[^\]`]*\])?`")
+# `test_file.py::test_name` or, later in the document, `::test_name` (or `…::test_name`) of the
+# file last named; a parametrized case's [id] is left out. A file cited alone: `test_file.py`
+CITATION = re.compile(r"`(?:(?:tests/)?(test_\w+\.py)|…)?::(test_\w+)(?:\[[^\]`]*\])?`")
+FILE = re.compile(r"`(?:tests/)?(test_\w+\.py)`")
 
 
 def citations() -> list[tuple[str, str, str]]:
     """(where, file, test) of every test the documents cite: where is ``doc.md:line``."""
     found = []
     for document in DOCUMENTS:
+        current = "(no file named before it)"  # a row's `…::test` is of the file a row above named
         for number, line in enumerate(document.read_text(encoding="utf-8").splitlines(), 1):
-            current = "(no file before it on its line)"
             for match in CITATION.finditer(line):
                 current = match.group(1) or current
                 found.append((f"{document.name}:{number}", current, match.group(2)))
@@ -29,7 +30,18 @@ def citations() -> list[tuple[str, str, str]]:
 
 
 def test_the_documents_cite_tests() -> None:
-    assert len(citations()) > 300  # the robustness tables' citations are read
+    assert len(citations()) > 500  # the robustness tables' citations are read
+
+
+def test_every_test_file_the_documents_cite_exists() -> None:
+    cited = {
+        (f"{document.name}:{number}", name)
+        for document in DOCUMENTS
+        for number, line in enumerate(document.read_text(encoding="utf-8").splitlines(), 1)
+        for name in FILE.findall(line)
+    }
+    missing = sorted(f"{where}: {name}" for where, name in cited if not (ROOT / "tests" / name).exists())
+    assert not missing, missing
 
 
 def test_every_test_the_documents_cite_exists() -> None:

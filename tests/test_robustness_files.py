@@ -406,6 +406,25 @@ def test_a_ctrl_c_just_after_a_rename_counts_that_file_as_placed(
     assert placed == [first] and sorted(path.name for path in tmp_path.iterdir()) == ["a.txt"]
 
 
+def test_a_ctrl_c_as_the_temporary_file_is_made_leaves_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mkstemp's descriptor was closed outside the try that removes the temporary file: a Ctrl-C
+    there left a hidden full-size `.x.md.*.tmp`, which nothing sweeps for an -o output."""
+    close, interrupted = os.close, []
+
+    def closed_then_interrupted(handle: int) -> None:
+        close(handle)
+        if not interrupted:
+            interrupted.append(handle)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "close", closed_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write_text(tmp_path / "x.md", "text")
+    assert list(tmp_path.iterdir()) == []
+
+
 RUN_THEN_KILLED_CHILD = """
 import os, sys
 from glassnet import _files

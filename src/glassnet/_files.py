@@ -149,7 +149,8 @@ def atomic_write_all(
     (``explain -o`` and ``--figure``: one file written and the other not refused the command's
     retry). The renames that follow are one step each, not one together: a rename that fails
     after another succeeded (a Ctrl-C in the microseconds between them, a target made a folder
-    meanwhile) leaves the first file written. Each path is checked as :func:`atomic_write`
+    meanwhile) leaves the first file written; without ``replace``, the files put in place are
+    taken back then (below). Each path is checked as :func:`atomic_write`
     checks it, before anything is written. Returns the paths.
 
     Without ``replace`` (a command's output without ``--force``), a file is put in place only
@@ -180,6 +181,11 @@ def atomic_write_all(
             if not replace:
                 placed.append((os.lstat(target), target))
             placing = None
+        # inside the try: a Ctrl-C here, every file placed, left them all and the retry was refused
+        for temporary in temporaries:  # a linked file's temporary name (a renamed one is gone)
+            _remove_quietly(temporary)
+        for folder in dict.fromkeys(target.parent for target in targets):
+            fsync_folder(folder)
     except BaseException:
         # a file put in place already is taken back where it is still ours: `-o x.md --figure
         # y.png` with y.png written meanwhile left x.md, and the retry was refused for it. Ours:
@@ -189,25 +195,15 @@ def atomic_write_all(
             with contextlib.suppress(OSError):
                 if _same_file(os.lstat(target), ours):
                     target.unlink()
-        # and the one a Ctrl-C cut off just after it was put in place, before it was counted:
-        # ours where the target is the inode filled, its content as filled (the link or rename
-        # changed its change time alone)
+        # and the one a Ctrl-C cut off just after it was put in place, before it was counted
         if placing is not None and not replace:
             filled, target = placing
             with contextlib.suppress(OSError):
-                now = os.lstat(target)
-                if all(
-                    getattr(now, key) == getattr(filled, key)
-                    for key in ("st_dev", "st_ino", "st_size", "st_mtime_ns")
-                ):
+                if _same_file(os.lstat(target), filled):
                     target.unlink()
         for temporary in temporaries:  # those renamed already are gone: nothing to remove
             _remove_quietly(temporary)
         raise
-    for temporary in temporaries:  # a linked file's temporary name (a renamed one is gone)
-        _remove_quietly(temporary)
-    for folder in dict.fromkeys(target.parent for target in targets):
-        fsync_folder(folder)
     return targets
 
 
@@ -260,11 +256,11 @@ def placed_together(placed: list[Path]) -> Iterator[None]:
 
 
 def _same_file(now: os.stat_result, then: os.stat_result) -> bool:
-    """Whether ``now`` is the file ``then`` described, unchanged: device, inode, size and the
-    times of its last change."""
+    """Whether ``now`` is the file ``then`` described, its content unchanged: device, inode, size
+    and the time of its last write. Not its change time, which a link, a rename or the removal
+    of its temporary name changes, and which a write changes with the write time."""
     return all(
-        getattr(now, key) == getattr(then, key)
-        for key in ("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns")
+        getattr(now, key) == getattr(then, key) for key in ("st_dev", "st_ino", "st_size", "st_mtime_ns")
     )
 
 
@@ -322,9 +318,9 @@ def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
         handle, name = tempfile.mkstemp(prefix=f".{short}.", suffix=".tmp", dir=target.parent)
     except OSError as error:  # it names the temporary file, which the caller never asked for
         raise type(error)(error.errno, error.strerror, str(target)) from None
-    os.close(handle)
     temporary = Path(name)
     try:
+        os.close(handle)  # in the try: a Ctrl-C here left the hidden temporary file
         write(temporary)  # at mkstemp's 0600: a target's 0444 or 0200 would refuse the write or the fsync
         descriptor = os.open(temporary, os.O_RDONLY)
         try:

@@ -3,7 +3,8 @@ An SVG is saved with Matplotlib's global ``svg.hashsalt`` set while it is writte
 at a time), so its ids do not change; a save by other code meanwhile would see that salt.
 
 Each function writes one figure (PNG, or SVG/PDF by the suffix) atomically and returns its path: loss curves, predicted vs measured,
-residuals vs frequency, and the decision boundary of a 2-D classifier.
+residuals vs frequency, and the decision boundary of a 2-D classifier. Values no Matplotlib axis can
+place (beyond ±1e300, or outside 1e-200 to 1e200 on a log axis) are refused, UndrawableError.
 """
 
 from __future__ import annotations
@@ -531,9 +532,8 @@ def plot_decision_boundary(
             reach = float(np.abs(known[np.isfinite(known)]).max(initial=1.0)) * 2.0 + 1.0
             surface = np.clip(output, -reach, reach)
             axes.contour(grid1, grid2, surface, levels=[threshold], colors="black", linewidths=1.5)
-            axes.plot(
-                [], [], color="black", linewidth=1.5, label="boundary, P = ½"
-            )  # the contour's legend entry
+            # the contour's legend entry
+            axes.plot([], [], color="black", linewidth=1.5, label="boundary, P = ½")
         else:  # a model of one class over the whole plane (a dead ReLU network, say): no line to draw
             side = "≤" if known.size and known.max() <= threshold else "≥"
             what = f"P {side} ½ everywhere shown" if known.size else "the model's output is NaN"

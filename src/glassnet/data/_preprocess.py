@@ -107,9 +107,9 @@ class StandardScaler:
 
     scale is the population standard deviation (ddof = 0); a column constant up to rounding
     gets scale 1, and the middle of its values (its value, where all are equal) for mean, so it
-    maps to (nearly) 0 instead of dividing by (nearly) zero. "Up to
-    rounding" is scikit-learn's test, variance ≤ Nε·var + (Nε·mean)² (ε float64's spacing at
-    1), so it grows with N: at 100,000 rows a column 1000 + N(0, 1e-8) is taken as constant.
+    maps to (nearly) 0 instead of dividing by (nearly) zero. "Up to rounding" is
+    scikit-learn's test, variance ≤ Nε·var + (Nε·mean)² (ε float64's spacing at 1), so it
+    grows with N: at 100,000 rows a column 1000 + N(0, 1e-8) is taken as constant.
     Works on X (N, d) (mean_, scale_ of shape (d,)) and on y (N,) (mean_, scale_ of shape
     ()). Unlike scikit-learn's: it computes in float64 and returns float64 for float32 input,
     takes y (N,) as a column, and refuses NaN and inf in ``fit`` (scikit-learn ignores NaN).
