@@ -4,6 +4,7 @@ them, --traceback anywhere, and errors from the system with the user's own paths
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 from typing import Any
 
@@ -91,10 +92,14 @@ def test_a_folder_that_refuses_the_temporary_file_is_named_not_the_temporary_fil
 ) -> None:
     """The message named '.p.csv.b2lf5q73.tmp' (as root, a read-only folder cannot be made here)."""
 
-    def refuse(*, prefix: str, suffix: str, dir: Path) -> tuple[int, str]:
-        raise PermissionError(errno.EACCES, "Permission denied", str(dir / f"{prefix}b2lf5q73{suffix}"))
+    open_ = os.open
 
-    monkeypatch.setattr(_files.tempfile, "mkstemp", refuse)
+    def refuse(path: Any, flags: int, *args: Any) -> int:  # the temporary file, made with O_EXCL
+        if flags & os.O_EXCL:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return open_(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", refuse)
     target = tmp_path / "p.csv"
     with pytest.raises(PermissionError) as caught:
         _files.atomic_write_text(target, "x")

@@ -406,12 +406,21 @@ def test_a_ctrl_c_just_after_a_rename_counts_that_file_as_placed(
     assert placed == [first] and sorted(path.name for path in tmp_path.iterdir()) == ["a.txt"]
 
 
+@pytest.mark.parametrize("moment", ["made", "closed"])
 def test_a_ctrl_c_as_the_temporary_file_is_made_leaves_none(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    moment: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """mkstemp's descriptor was closed outside the try that removes the temporary file: a Ctrl-C
-    there left a hidden full-size `.x.md.*.tmp`, which nothing sweeps for an -o output."""
-    close, interrupted = os.close, []
+    """A Ctrl-C just after the temporary file was made (inside mkstemp, or before its descriptor
+    was closed) left a hidden full-size `.x.md.*.tmp`, which nothing sweeps for an -o output
+    (two reviews of the fixes)."""
+    open_, close, interrupted = os.open, os.close, []
+
+    def made_then_interrupted(path: Any, flags: int, *args: Any) -> int:
+        handle = open_(path, flags, *args)
+        if flags & os.O_EXCL and not interrupted:
+            interrupted.append(path)
+            raise KeyboardInterrupt
+        return handle
 
     def closed_then_interrupted(handle: int) -> None:
         close(handle)
@@ -419,10 +428,13 @@ def test_a_ctrl_c_as_the_temporary_file_is_made_leaves_none(
             interrupted.append(handle)
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(os, "close", closed_then_interrupted)
+    if moment == "made":
+        monkeypatch.setattr(os, "open", made_then_interrupted)
+    else:
+        monkeypatch.setattr(os, "close", closed_then_interrupted)
     with pytest.raises(KeyboardInterrupt):
         atomic_write_text(tmp_path / "x.md", "text")
-    assert list(tmp_path.iterdir()) == []
+    assert interrupted and list(tmp_path.iterdir()) == []
 
 
 RUN_THEN_KILLED_CHILD = """

@@ -38,10 +38,10 @@ import json
 import math
 import os
 import re
+import secrets
 import shlex
 import stat
 import sys
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -311,16 +311,26 @@ def _checked_target(path: str | os.PathLike[str]) -> Path:
 def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
     """A temporary file beside ``target``, filled by ``write`` and on the disk; removed again if
     that fails, with an OSError naming ``target`` (the file asked for), not the temporary."""
+    # the name cut to 100 bytes (the limit is 255 bytes, not characters): a legal target name
+    # near the limit must not give a temporary name past it
+    short = os.fsencode(target.name)[:100].decode(sys.getfilesystemencoding(), errors="ignore")
+    candidate = target  # the name being tried
+    made: Path | None = None  # the temporary file, from just before it is made
     try:
-        # the name cut to 100 bytes (the limit is 255 bytes, not characters): a legal target name
-        # near the limit must not give a temporary name past it
-        short = os.fsencode(target.name)[:100].decode(sys.getfilesystemencoding(), errors="ignore")
-        handle, name = tempfile.mkstemp(prefix=f".{short}.", suffix=".tmp", dir=target.parent)
-    except OSError as error:  # it names the temporary file, which the caller never asked for
-        raise type(error)(error.errno, error.strerror, str(target)) from None
-    temporary = Path(name)
-    try:
-        os.close(handle)  # in the try: a Ctrl-C here left the hidden temporary file
+        # made here, as mkstemp makes it (O_EXCL, 0600), not by mkstemp: the name is known before
+        # the file exists, so a Ctrl-C as it is made (inside mkstemp, or before its name was
+        # kept) no longer leaves a hidden temporary file that nothing removes
+        for _ in range(100):
+            letters = "".join(secrets.choice(_NAME_LETTERS) for _ in range(8))
+            candidate = made = target.parent / f".{short}.{letters}.tmp"
+            try:
+                os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                break
+            except FileExistsError:  # another's: not to be removed
+                made = None
+        else:
+            raise FileExistsError(errno.EEXIST, "no unused temporary name", str(target))
+        temporary = candidate
         write(temporary)  # at mkstemp's 0600: a target's 0444 or 0200 would refuse the write or the fsync
         descriptor = os.open(temporary, os.O_RDONLY)
         try:
@@ -328,13 +338,18 @@ def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
         finally:
             os.close(descriptor)
         _take_over(temporary, target)  # then the permissions (and owner) it is to have, as sed -i sets them
-    except OSError as error:
-        _remove_quietly(temporary)
-        _raise_naming_target(error, temporary, target)
+    except OSError as error:  # named by the file asked for, not by the temporary one
+        if made is not None:
+            _remove_quietly(made)
+        _raise_naming_target(error, candidate, target)
     except BaseException:
-        _remove_quietly(temporary)
+        if made is not None:
+            _remove_quietly(made)
         raise
     return temporary
+
+
+_NAME_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"  # mkstemp's, which _TEMPORARY_NAME reads back
 
 
 def _take_over(temporary: Path, target: Path) -> None:
