@@ -162,8 +162,9 @@ def atomic_write_all(
         raise ValueError("placed_together() defers writes that replace a file only (replace=True)")
     targets = [_checked_target(path) for path, _ in writes]
     temporaries: list[Path] = []
-    placed: list[tuple[os.stat_result, Path]] = []  # the files put in place so far
-    placing: tuple[os.stat_result, Path] | None = None  # the file being put in place, as filled
+    # the files put in place, or being put there, each with its stat as filled: counted before
+    # the link or rename, so that a Ctrl-C just after one finds it counted
+    placed: list[tuple[os.stat_result, Path]] = []
     try:
         for target, (_, write) in zip(targets, writes, strict=True):
             temporaries.append(_filled_temporary(target, write))
@@ -171,16 +172,14 @@ def atomic_write_all(
             pending.extend(zip(temporaries, targets, strict=True))
             return targets
         for temporary, target in zip(temporaries, targets, strict=True):
-            placing = (os.lstat(temporary), target)
+            if not replace:
+                placed.append((os.lstat(temporary), target))
             try:
                 _put_in_place(temporary, target, replace=replace)
             except FileExistsError:
                 raise
             except OSError as error:
                 _raise_naming_target(error, temporary, target)
-            if not replace:
-                placed.append((os.lstat(target), target))
-            placing = None
         # inside the try: a Ctrl-C here, every file placed, left them all and the retry was refused
         for temporary in temporaries:  # a linked file's temporary name (a renamed one is gone)
             _remove_quietly(temporary)
@@ -189,17 +188,12 @@ def atomic_write_all(
     except BaseException:
         # a file put in place already is taken back where it is still ours: `-o x.md --figure
         # y.png` with y.png written meanwhile left x.md, and the retry was refused for it. Ours:
-        # the same inode, unchanged since (a file another process wrote there since may have
-        # been given the inode number ours had, once ours was removed)
+        # the inode filled, its content unchanged since (a file another process wrote there since
+        # may have been given the inode number ours had, once ours was removed); where the link
+        # failed, the file there is another's, or none
         for ours, target in placed:
             with contextlib.suppress(OSError):
                 if _same_file(os.lstat(target), ours):
-                    target.unlink()
-        # and the one a Ctrl-C cut off just after it was put in place, before it was counted
-        if placing is not None and not replace:
-            filled, target = placing
-            with contextlib.suppress(OSError):
-                if _same_file(os.lstat(target), filled):
                     target.unlink()
         for temporary in temporaries:  # those renamed already are gone: nothing to remove
             _remove_quietly(temporary)

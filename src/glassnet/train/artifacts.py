@@ -386,7 +386,7 @@ def _write_run_files(run: Run, out: Path, *, plots: bool) -> dict[str, Path]:
     left = remove_other_run_files(out, written.values(), quiet=True)
     if left:
         # the state this run was resumed from, finished now, is no other run's
-        own = [path for path, _ in left if path.name == RESUME_FILE and _holds_the_state_of(path, run)]
+        own = [path for path, _ in left if path in own_state]
         raise IncompleteRunError(left[0][1], out, list(written.values()), left, whole=True, own=own)
     return written
 
