@@ -18,7 +18,13 @@ from typing import Any
 import pytest
 
 from glassnet import _signals
-from glassnet._signals import STOP_SIGNALS, StopSignals, active_stop_signals, interrupts_held
+from glassnet._signals import (
+    STOP_SIGNALS,
+    StopSignals,
+    active_stop_signals,
+    interrupted_text,
+    interrupts_held,
+)
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import _train, main
 from glassnet.train import _tasks as tasks
@@ -248,6 +254,35 @@ def test_a_ctrl_c_as_explains_files_are_put_in_place_takes_them_back(
     monkeypatch.undo()
     capsys.readouterr()
     assert main(argv) == 0 and names(tmp_path) == ["x.md", "y.png"]
+
+
+@pytest.mark.parametrize("signum", STOP_SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_a_stop_signal_between_explains_forced_renames_leaves_both_new_files(
+    signum: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`explain -o x.md --figure y.png --force` over a previous pair, stopped just after x.md's
+    rename (a previous file cannot be taken back), left the new x.md beside the previous y.png
+    and said "interrupted" alone. The signal is held over the renames: both files are the new
+    ones, and the message says so."""
+    (tmp_path / "x.md").write_text("previous")
+    (tmp_path / "y.png").write_bytes(b"previous")
+    replace = os.replace
+
+    def replaced_then_stopped(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        replace(source, target, *args, **kwargs)
+        if Path(target).name == "x.md":
+            signal.raise_signal(signum)
+
+    monkeypatch.setattr(os, "replace", replaced_then_stopped)
+    x, y = tmp_path / "x.md", tmp_path / "y.png"
+    argv = ["explain", "--example", "exercise", "--no-torch", "-o", str(x), "--figure", str(y), "--force"]
+    assert main(argv) == 128 + signum
+    assert capsys.readouterr().err == (
+        f"glassnet explain: {interrupted_text(signum)}; {x} and {y} were written "
+        "(it came as they were put in place)\n"
+    )
+    assert names(tmp_path) == ["x.md", "y.png"]
+    assert x.read_text().startswith("# The exercise") and y.read_bytes().startswith(b"\x89PNG")
 
 
 def test_a_second_signal_that_stops_a_run_at_once_says_what_it_cost(

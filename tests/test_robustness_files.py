@@ -26,12 +26,14 @@ from glassnet._files import (
     LOCK_NAME,
     FolderInUseError,
     atomic_write,
+    atomic_write_all,
     atomic_write_bytes,
     atomic_write_text,
     folder_lock,
     os_error_text,
     placed_together,
     refuse_overwrite,
+    text_writer,
 )
 from glassnet.checkpoint import load_checkpoint
 from glassnet.cli import main
@@ -57,6 +59,36 @@ def test_atomic_write_replaces_whole_and_cleans_up_on_failure(tmp_path: Path) ->
     atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"new"
     assert (target.stat().st_mode & 0o777) == 0o666 & ~_umask()
+
+
+def test_a_ctrl_c_between_replacing_renames_comes_once_every_file_is_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From Python (no command's scope of stop signals): a Ctrl-C just after the first of two
+    renames that replace files left the new first file beside the previous second one. It is
+    held until both are in place, then raised as KeyboardInterrupt naming them."""
+    from glassnet._signals import StopSignalInterrupt
+
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("previous a")
+    second.write_text("previous b")
+    replace = os.replace
+
+    def replaced_then_interrupted(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
+        replace(source, target, *args, **kwargs)
+        if Path(target) == first:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(os, "replace", replaced_then_interrupted)
+    writes = [(first, text_writer("new a")), (second, text_writer("new b"))]
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt) as stop:
+        atomic_write_all(writes)
+    assert isinstance(stop.value, StopSignalInterrupt) and stop.value.signum == signal.SIGINT
+    assert stop.value.note == f"{first} and {second} were written (it came as they were put in place)"
+    assert (first.read_text(), second.read_text()) == ("new a", "new b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+    assert signal.getsignal(signal.SIGINT) is handler  # put back
 
 
 def test_atomic_write_keeps_the_permissions_of_the_file_it_replaces(tmp_path: Path) -> None:

@@ -148,10 +148,14 @@ def atomic_write_all(
     are filled (a full disk, Ctrl-C while a figure is drawn) leaves every path as it was
     (``explain -o`` and ``--figure``: one file written and the other not refused the command's
     retry). The renames that follow are one step each, not one together: a rename that fails
-    after another succeeded (a Ctrl-C in the microseconds between them, a target made a folder
-    meanwhile) leaves the first file written; without ``replace``, the files put in place are
-    taken back then (below). Each path is checked as :func:`atomic_write`
-    checks it, before anything is written. Returns the paths.
+    after another succeeded (a target made a folder meanwhile) leaves the first file written;
+    without ``replace``, the files put in place are taken back then (below), as they are on a
+    Ctrl-C between them. With ``replace``, where the previous files cannot be taken back, a stop
+    signal (Ctrl-C, and SIGTERM and SIGHUP inside a command's
+    :class:`~glassnet._signals.StopSignals`) is held over the renames of several files and raised
+    once all are in place, as a :class:`~glassnet._signals.StopSignalInterrupt` whose note names
+    them. Each path is checked as :func:`atomic_write` checks it, before anything is written.
+    Returns the paths.
 
     Without ``replace`` (a command's output without ``--force``), a file is put in place only
     where none is, checked in the step that puts it there (a hard link): a file another process
@@ -165,21 +169,26 @@ def atomic_write_all(
     # the files put in place, or being put there, each with its stat as filled: counted before
     # the link or rename, so that a Ctrl-C just after one finds it counted
     placed: list[tuple[os.stat_result, Path]] = []
+    stopped: list[int] = []  # stop signals held over the renames
     try:
         for target, (_, write) in zip(targets, writes, strict=True):
             temporaries.append(_filled_temporary(target, write))
         if pending is not None:  # put in place at the end of the placed_together() block
             pending.extend(zip(temporaries, targets, strict=True))
             return targets
-        for temporary, target in zip(temporaries, targets, strict=True):
-            if not replace:
-                placed.append((os.lstat(temporary), target))
-            try:
-                _put_in_place(temporary, target, replace=replace)
-            except FileExistsError:
-                raise
-            except OSError as error:
-                _raise_naming_target(error, temporary, target)
+        # files that replace others cannot be taken back: a stop signal is held over their
+        # renames, so that it leaves all in place, not a new x.md beside the previous y.png
+        with _held_over_renames(replace and len(targets) > 1) as held:
+            for temporary, target in zip(temporaries, targets, strict=True):
+                if not replace:
+                    placed.append((os.lstat(temporary), target))
+                try:
+                    _put_in_place(temporary, target, replace=replace)
+                except FileExistsError:
+                    raise
+                except OSError as error:
+                    _raise_naming_target(error, temporary, target)
+            stopped, held[:] = list(held), []  # reported below, not delivered again
         # inside the try: a Ctrl-C here, every file placed, left them all and the retry was refused
         for temporary in temporaries:  # a linked file's temporary name (a renamed one is gone)
             _remove_quietly(temporary)
@@ -198,7 +207,31 @@ def atomic_write_all(
         for temporary in temporaries:  # those renamed already are gone: nothing to remove
             _remove_quietly(temporary)
         raise
+    if stopped:
+        from glassnet._signals import StopSignalInterrupt  # it imports this module
+
+        written = listed([str(target) for target in targets])
+        raise StopSignalInterrupt(
+            stopped[0], note=f"{written} were written (it came as they were put in place)"
+        )
     return targets
+
+
+@contextlib.contextmanager
+def _held_over_renames(hold: bool) -> Iterator[list[int]]:
+    """:func:`glassnet._signals.interrupts_held` where ``hold``, else nothing held (an empty list)."""
+    if not hold:
+        yield []
+        return
+    from glassnet._signals import interrupts_held  # it imports this module
+
+    with interrupts_held() as held:
+        yield held
+
+
+def listed(names: Sequence[str]) -> str:
+    """The names as a sentence lists them: a; a and b; a, b and c."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 # the renames that atomic_write_all leaves to the end of a placed_together() block: the

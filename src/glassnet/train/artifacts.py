@@ -35,6 +35,7 @@ from glassnet._files import (
     atomic_write_text,
     finite_json,
     folder_lock,
+    listed,
     missing_folders,
     nearest_existing,
     os_error_text,
@@ -408,13 +409,13 @@ class IncompleteRunError(OSError):
         whole: bool = False,
         own: Sequence[Path] = (),
     ) -> None:
-        listed = _listed([path.name for path in written])
+        names = listed([path.name for path in written])
         if whole:
-            text = f"{folder} holds the run's {listed}"
+            text = f"{folder} holds the run's {names}"
         else:
-            text = f"{os_error_text(cause)}; {folder} holds the run's {listed}, written before it, and not the rest"
+            text = f"{os_error_text(cause)}; {folder} holds the run's {names}, written before it, and not the rest"
         if left:
-            described = _listed(
+            described = listed(
                 [
                     f"{path.name}, the interrupted state this run finished"
                     if path in own
@@ -435,11 +436,6 @@ class IncompleteRunError(OSError):
         # rebuilt from its message, files and errno: from ``args`` alone, pickle and copy failed (a
         # process pool's worker that raised it broke the pool)
         return (rebuilt_error, (type(self), str(self), self.__dict__, self.errno))
-
-
-def _listed(names: list[str]) -> str:
-    """a, b and c."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 LOSS_NAMES = {
@@ -586,7 +582,7 @@ def refuse_replacing(
     ]
     if found:
         raise FileExistsError(
-            f"{out} holds {_listed(found)}, of another run or of your own, which {caller} would replace or remove "
+            f"{out} holds {listed(found)}, of another run or of your own, which {caller} would replace or remove "
             f"so that the folder holds one run: {remedy}"
         )
 
