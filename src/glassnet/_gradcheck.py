@@ -216,6 +216,28 @@ def gradcheck(
 
     Shapes: x (N, in), y as the loss expects (the model's output shape, or (N,)).
     Cost: 2 forward passes per parameter element (and per input element): small models.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet import gradcheck
+    >>> from glassnet.losses import MSELoss
+    >>> from glassnet.nn import MLP, Linear, Sequential, Tanh
+    >>> x, y = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([[1.0], [0.0]])
+    >>> model = MLP([2, 3, 1], activation="tanh", rng=np.random.default_rng(0))
+    >>> report = gradcheck(model, MSELoss(), x, y)  # a float64 copy of model, model unchanged
+    >>> report.ok, [comparison.name for comparison in report.comparisons]
+    (True, ['0.weight', '0.bias', '2.weight', '2.bias'])
+
+    A backward with a wrong derivative, f′ twice what it should be, is caught:
+
+    >>> class WrongTanh(Tanh):
+    ...     def derivative(self, z):
+    ...         return 2 * super().derivative(z)
+    >>> wrong = Sequential(Linear(2, 1, rng=np.random.default_rng(0)), WrongTanh())
+    >>> report = gradcheck(wrong, MSELoss(), x, y)
+    >>> report.verdict, report["0.weight"].first_mismatch
+    ('MISMATCH', (0, 0))
     """
     _refuse_other_kinds(model, loss)
     eps = finite_float(eps, "gradcheck eps", minimum=0.0, strict=True)

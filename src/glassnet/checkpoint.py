@@ -197,7 +197,24 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint) -> Pat
     ValueError for a checkpoint that loading would refuse, and for a ``path`` that is a symbolic
     link, a FIFO or a device, which the atomic write would replace with a regular file
     (:func:`glassnet._files.atomic_write`). A checkpoint with a resume state and no ``config``
-    is written with the state's own configuration, under which alone it resumes."""
+    is written with the state's own configuration, under which alone it resumes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import make_moons
+    >>> from glassnet.train import TrainConfig, fit
+    >>> from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+    >>> X, y = make_moons(64, rng=np.random.default_rng(0))
+    >>> config = TrainConfig(hidden=(8,), activation="tanh", loss="logistic", fourier_features=0, epochs=3)
+    >>> result = fit(config, X, y)
+    >>> checkpoint = Checkpoint(result.spec, result.weights, config=result.config,
+    ...                         history=result.history, info={"task": "moons"})
+    >>> save_checkpoint("moons.npz", checkpoint).name
+    'moons.npz'
+    >>> load_checkpoint("moons.npz")  # the model, how it was trained, and its 3 epochs' records
+    Checkpoint(sizes=(2, 8, 1), members=1, task='moons', epochs=3, metrics=[], records=3, resume=None)
+    """
     if not isinstance(checkpoint, Checkpoint):
         raise TypeError(f"save_checkpoint takes a Checkpoint, got {type(checkpoint).__name__}")
     _check_fields(checkpoint)  # fields may have been set after the checkpoint was made
@@ -407,6 +424,21 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     or a device, and for a file that is not a readable ``.npz`` (truncated, corrupt), holds
     pickled objects, is not a glassnet checkpoint, has an unknown format version, fails its
     checksum, or whose arrays do not match its architecture.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.spec import MLPSpec, build_mlp
+    >>> from glassnet.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+    >>> spec = MLPSpec(sizes=(2, 3, 1), activation="tanh")
+    >>> model = build_mlp(spec, rng=np.random.default_rng(0))
+    >>> _ = save_checkpoint("model.npz", Checkpoint(spec, [model.state_dict()]))
+    >>> loaded = load_checkpoint("model.npz")
+    >>> loaded.spec == spec, len(loaded.members)
+    (True, 1)
+    >>> x = np.array([[1.0, 2.0]])
+    >>> bool(np.array_equal(loaded.ensemble().predict(x), model(x)))  # the same weights, bit for bit
+    True
     """
     source = Path(path)
     if source.is_dir():  # "no checkpoint file at" a folder that is there read as if it were not

@@ -40,6 +40,26 @@ def exercise_network(dtype: npt.DTypeLike = np.float64) -> MLP:
     """The sheet's 2→3→1 ReLU network with its weights: ``model[0]`` is (Wʰ, bʰ), ``model[2]`` (Wᵒ, bᵒ).
 
     ``dtype``: float32 or float64, as a dtype, a type or a name (``np.float32``, ``"float64"``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.exercise import exercise_network
+    >>> model = exercise_network()
+    >>> model[0].weight.data  # Wʰ
+    array([[0.2, 0.4],
+           [0.8, 0.1],
+           [2. , 0.5]])
+
+    The sheet's forward pass for x = (1, 2), layer by layer:
+
+    >>> x = np.array([[1.0, 2.0]])
+    >>> z = model[0](x)  # z = Wʰ x + bʰ
+    >>> h = model[1](z)  # h = ReLU(z)
+    >>> np.round(z, 4), np.round(h, 4), np.round(model[2](h), 4)  # ŷ = Wᵒ h + bᵒ
+    (array([[ 2.,  2., -1.]]), array([[2., 2., 0.]]), array([[2.]]))
+    >>> exercise_network("float32").dtype
+    dtype('float32')
     """
     model = MLP([2, 3, 1], activation="relu", rng=np.random.default_rng(0), dtype=dtype)
     model.load_state_dict(

@@ -66,6 +66,28 @@ class Loss:
 
     Shapes: ŷ (N, K); y of ŷ's shape, or (N,) for ŷ (N, 1) in ``loss(ŷ, y)``; L a float;
     ``backward()`` → dL/dŷ of ŷ's shape.
+
+    Examples
+    --------
+    A new loss needs only ℓ and ∂ℓ/∂ŷ; the reduction, the checks and ``backward`` come from
+    the base class. The mean absolute error, ℓ = |ŷ − y|, ∂ℓ/∂ŷ = sign(ŷ − y):
+
+    >>> import numpy as np
+    >>> from glassnet.losses import Loss
+    >>> class MAELoss(Loss):
+    ...     name = "mae"
+    ...
+    ...     def elementwise(self, prediction, target):
+    ...         return np.abs(prediction - target)
+    ...
+    ...     def elementwise_grad(self, prediction, target):
+    ...         return np.sign(prediction - target)
+    >>> loss = MAELoss()
+    >>> loss(np.array([[1.0], [-3.0]]), np.array([0.0, 0.0]))  # (|1| + |−3|) / 2
+    2.0
+    >>> loss.backward()  # sign(ŷ − y) / M over the M = 2 elements
+    array([[ 0.5],
+           [-0.5]])
     """
 
     name: ClassVar[str]
@@ -274,6 +296,27 @@ class LogisticLoss(Loss):
     formula to any finite y as written (the exercise's sheet does this with y = −1).
 
     Shapes: as :class:`Loss`, logits ŷ (N, K) and labels y of their shape ((N,) for ŷ (N, 1)).
+
+    Examples
+    --------
+    A logit ŷ = 0 (P(positive) = σ(0) = 0.5) for the label y = 1: ℓ = log(1 + e⁰) = log 2.
+
+    >>> import numpy as np
+    >>> from glassnet.losses import LogisticLoss
+    >>> loss = LogisticLoss()  # labels "01", mean over the elements
+    >>> round(loss(np.array([[0.0]]), np.array([1.0])), 6)
+    0.693147
+    >>> loss.backward()  # σ(0) − 1
+    array([[-0.5]])
+
+    On a batch, dL/dŷ is σ(ŷ) − y divided by the N elements of the mean:
+
+    >>> logits, labels = np.array([[2.0], [-1.0]]), np.array([1.0, 0.0])
+    >>> round(loss(logits, labels), 6)
+    0.220095
+    >>> sigmoid = 1.0 / (1.0 + np.exp(-logits))
+    >>> bool(np.allclose(loss.backward(), (sigmoid - labels[:, None]) / 2))
+    True
     """
 
     name = "logistic"
@@ -405,6 +448,17 @@ class MSELoss(Loss):
     """Mean squared error: ℓ = (ŷ − y)², ∂ℓ/∂ŷ = 2 (ŷ − y); mean over all elements by default.
 
     Shapes: as :class:`Loss`, ŷ (N, K) and y of its shape ((N,) for ŷ (N, 1)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.losses import MSELoss
+    >>> loss = MSELoss()
+    >>> loss(np.array([[1.0], [2.0]]), np.array([0.0, 0.0]))  # (1² + 2²) / 2
+    2.5
+    >>> loss.backward()  # 2 (ŷ − y) / M over the M = 2 elements, ready for model.backward
+    array([[1.],
+           [2.]])
     """
 
     name = "mse"
@@ -468,6 +522,17 @@ class HalfSquaredError(Loss):
     """The textbook form ½ Σ (ŷ − y)²: ℓ = ½ (ŷ − y)², ∂ℓ/∂ŷ = ŷ − y; summed by default.
 
     Shapes: as :class:`Loss`, ŷ (N, K) and y of its shape ((N,) for ŷ (N, 1)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.losses import HalfSquaredError
+    >>> loss = HalfSquaredError()
+    >>> loss(np.array([[1.0], [3.0]]), np.array([0.0, 0.0]))  # ½ (1² + 3²), summed
+    5.0
+    >>> loss.backward()  # ŷ − y: the ½ cancels the square's 2, and no 1/N
+    array([[1.],
+           [3.]])
     """
 
     name = "half_sse"
@@ -505,6 +570,23 @@ class BCELoss(Loss):
     For a model that outputs a logit, ``LogisticLoss`` is exact and better conditioned.
 
     Shapes: as :class:`Loss`, probabilities p (N, K) and targets y of their shape ((N,) for p (N, 1)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.losses import BCELoss
+    >>> loss = BCELoss()
+    >>> p, y = np.array([[0.5], [0.9]]), np.array([1.0, 1.0])
+    >>> round(loss(p, y), 6)  # −(log 0.5 + log 0.9) / 2
+    0.399254
+    >>> loss.backward()  # (p − y) / (p (1 − p)) / 2: −2 / 2 and −0.1 / 0.09 / 2
+    array([[-1.        ],
+           [-0.55555556]])
+
+    p = 0 for y = 1 is clipped to ε = 1e-12: a large finite loss, −log ε, not inf.
+
+    >>> round(loss(np.array([[0.0]]), np.array([1.0])), 6)
+    27.631021
     """
 
     name = "bce"
@@ -601,7 +683,19 @@ LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (LogisticLoss, MSELoss
 
 
 def get_loss(name: str | Loss, **options: Any) -> Loss:
-    """A loss from its name (``"logistic"``, ``"mse"``, ``"half_sse"``, ``"bce"``) or an instance."""
+    """A loss from its name (``"logistic"``, ``"mse"``, ``"half_sse"``, ``"bce"``) or an instance.
+
+    Examples
+    --------
+    >>> from glassnet.losses import MSELoss, get_loss
+    >>> get_loss("mse")
+    MSELoss(reduction='mean')
+    >>> get_loss("logistic", labels="pm1")  # options go to the loss's constructor
+    LogisticLoss(labels='pm1', reduction='mean')
+    >>> loss = MSELoss(reduction="sum")
+    >>> get_loss(loss) is loss  # an instance is returned as it is
+    True
+    """
     if isinstance(name, Loss):
         if options:  # an instance keeps its own settings: a reduction asked for would be dropped
             raise TypeError(

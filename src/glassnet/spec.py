@@ -40,6 +40,20 @@ class MLPSpec:
 
     Layers, in order: Linear(d₀→d₁), f, Linear(d₁→d₂), f, …, Linear(d_{L−1}→d_L)[, g], named
     ``"0"``, ``"1"``, … as in ``MLP`` and in a flat ``torch.nn.Sequential``.
+
+    Examples
+    --------
+    >>> from glassnet.spec import MLPSpec
+    >>> spec = MLPSpec(sizes=(2, 3, 1), activation="tanh")
+    >>> spec.parameter_shapes()  # W (out, in) and b (out,) of each Linear layer
+    {'0.weight': (3, 2), '0.bias': (3,), '2.weight': (1, 3), '2.bias': (1,)}
+    >>> spec.to_dict()  # what a checkpoint stores
+    {'sizes': [2, 3, 1], 'activation': 'tanh', 'output_activation': None, 'dtype': 'float64',
+     'negative_slope': 0.01}
+    >>> MLPSpec.from_dict(spec.to_dict()) == spec
+    True
+    >>> MLPSpec(sizes=(2, 1), output_activation="identity").output_activation is None  # the same network
+    True
     """
 
     sizes: tuple[int, ...]
@@ -137,7 +151,26 @@ def check_spec(spec: object, caller: str) -> MLPSpec:
 
 
 def build_mlp(spec: MLPSpec, *, rng: np.random.Generator | None = None, init: str = "torch") -> MLP:
-    """A glassnet MLP for ``spec``, weights drawn from ``rng`` with the ``init`` scheme."""
+    """A glassnet MLP for ``spec``, weights drawn from ``rng`` with the ``init`` scheme.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.spec import MLPSpec, build_mlp, spec_of
+    >>> spec = MLPSpec(sizes=(2, 3, 1), activation="leaky_relu", negative_slope=0.2)
+    >>> model = build_mlp(spec, rng=np.random.default_rng(0))
+    >>> model
+    MLP(
+      sizes=[2, 3, 1]
+      (0): Linear(in_features=2, out_features=3)
+      (1): LeakyReLU(negative_slope=0.2)
+      (2): Linear(in_features=3, out_features=1)
+    )
+    >>> model(np.zeros((4, 2))).shape
+    (4, 1)
+    >>> spec_of(model) == spec  # the spec read back from the model
+    True
+    """
     spec = check_spec(spec, "build_mlp")
     model = MLP(
         list(spec.sizes),

@@ -171,6 +171,30 @@ def to_torch(model: Module, device: Any = "cpu") -> Any:
     gives (ValueError otherwise). The torch module has that dtype (a model of activations alone
     has none: its torch module computes in its input's dtype), the model's train/eval mode, and
     lives on ``device`` ("cpu", "cuda", "cuda:N" or a ``torch.device``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from glassnet.spec import MLPSpec, build_mlp
+    >>> from glassnet.torch_bridge import from_torch, to_torch
+    >>> model = build_mlp(MLPSpec(sizes=(2, 3, 1), activation="tanh"), rng=np.random.default_rng(0))
+    >>> net = to_torch(model)
+    >>> net
+    Sequential(
+      (0): Linear(in_features=2, out_features=3, bias=True)
+      (1): Tanh()
+      (2): Linear(in_features=3, out_features=1, bias=True)
+    )
+    >>> x = np.array([[1.0, 2.0]])  # float64, the model's dtype and so the module's
+    >>> bool(np.allclose(net(torch.from_numpy(x)).detach().numpy(), model(x)))
+    True
+
+    The round trip gives the same weights back, under the same names:
+
+    >>> back = from_torch(net).state_dict()
+    >>> all(np.array_equal(back[name], value) for name, value in model.state_dict().items())
+    True
     """
     torch = import_torch()
     if not isinstance(model, Module):
@@ -434,6 +458,29 @@ def from_torch(module: Any) -> Sequential:
     (``register_post_accumulate_grad_hook``, which torch's optimizer-in-backward recipe puts on
     every parameter) are not looked at. ``requires_grad`` is not carried over: every glassnet
     parameter trains, and ``to_torch``'s parameters all require gradients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from glassnet.torch_bridge import from_torch, to_torch
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    >>> model = from_torch(net)
+    >>> model
+    Sequential(
+      (0): Linear(in_features=2, out_features=3)
+      (1): ReLU()
+      (2): Linear(in_features=3, out_features=1)
+    )
+    >>> x = np.array([[1.0, 2.0]], dtype=np.float32)  # torch's default dtype, which the model keeps
+    >>> with torch.no_grad():
+    ...     expected = net(torch.from_numpy(x)).numpy()
+    >>> bool(np.allclose(model(x), expected))
+    True
+    >>> back = to_torch(model).state_dict()  # and back: the same tensors, under the same names
+    >>> all(torch.equal(back[name], value) for name, value in net.state_dict().items())
+    True
     """
     torch = import_torch()
     if not isinstance(module, torch.nn.Module):

@@ -378,6 +378,21 @@ def load_airfoil(path: str | os.PathLike[str] | None = None) -> Dataset:
     gets a :class:`DataWarning`, not a refusal.
 
     Shapes: X (N, 5), y (N,), both float64.
+
+    Examples
+    --------
+    Once ``glassnet data fetch airfoil`` has put the file in the cache, no path is needed:
+
+    >>> from glassnet.data import load_airfoil
+    >>> data = load_airfoil()
+    >>> data.X.shape, data.y.shape
+    ((1503, 5), (1503,))
+    >>> data.feature_names
+    ('frequency', 'angle_of_attack', 'chord_length', 'velocity', 'displacement_thickness')
+    >>> data.feature_units
+    ('Hz', 'deg', 'm', 'm/s', 'm')
+    >>> data.target_name, data.target_unit
+    ('sound_pressure_level', 'dB')
     """
     source = find_airfoil(path)
     parsed = _parse_airfoil_table(read_text(source), source=str(source), path=source)

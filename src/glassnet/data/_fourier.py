@@ -70,6 +70,21 @@ class FourierFeatures:
     ``sigma`` is one σ for every column, or a sequence of one σⱼ per column: a column along
     which the target changes slowly wants a smaller one, a column along which it changes
     sharply a larger one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import FourierFeatures
+    >>> features = FourierFeatures(2, sigma=0.2).fit(1, np.random.default_rng(0))
+    >>> features.frequencies_.shape  # (d, K): one column, two frequencies
+    (1, 2)
+    >>> Z = np.array([[0.0], [0.5]])
+    >>> out = features.transform(Z)
+    >>> out.shape  # d + 2dK = 1 + 4 columns: z, then its 2 sines, then its 2 cosines
+    (2, 5)
+    >>> angles = 2 * np.pi * Z * features.frequencies_  # 2π z c, (N, K)
+    >>> bool(np.allclose(out, np.hstack([Z, np.sin(angles), np.cos(angles)])))
+    True
     """
 
     def __init__(self, n_frequencies: int, sigma: float | Sequence[float]) -> None:

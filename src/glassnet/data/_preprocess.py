@@ -113,6 +113,25 @@ class StandardScaler:
     Works on X (N, d) (mean_, scale_ of shape (d,)) and on y (N,) (mean_, scale_ of shape
     ()). Unlike scikit-learn's: it computes in float64 and returns float64 for float32 input,
     takes y (N,) as a column, and refuses NaN and inf in ``fit`` (scikit-learn ignores NaN).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import StandardScaler
+    >>> X = np.array([[1.0, 10.0, 7.0], [3.0, 30.0, 7.0]])
+    >>> scaler = StandardScaler().fit(X)
+    >>> scaler.mean_, scaler.scale_  # the last column is constant: scale 1, not 0
+    (array([ 2., 20.,  7.]), array([ 1., 10.,  1.]))
+    >>> scaler.transform(X)  # (x − mean) / scale
+    array([[-1., -1.,  0.],
+           [ 1.,  1.,  0.]])
+    >>> bool(np.allclose(scaler.inverse_transform(scaler.transform(X)), X))
+    True
+
+    A target y (N,) is one column, with mean_ and scale_ of shape ():
+
+    >>> StandardScaler().fit_transform(np.array([2.0, 4.0, 6.0])).round(6)  # mean 4, std √(8/3)
+    array([-1.224745,  0.      ,  1.224745])
     """
 
     def __init__(self) -> None:

@@ -83,6 +83,25 @@ def train_val_test_split(
     is a fraction of what is left for training); the rest trains. A positive fraction
     therefore always gets at least one row. For airfoil (n = 1503, defaults): 301 test,
     121 validation, 1081 training rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import train_val_test_split
+    >>> split = train_val_test_split(10, rng=np.random.default_rng(0))
+    >>> split.test, split.val  # ⌈0.2 · 10⌉ = 2 test rows, ⌈0.1 · 8⌉ = 1 validation row
+    (array([4, 6]), array([2]))
+    >>> split.train  # the other 7, sorted
+    array([0, 1, 3, 5, 7, 8, 9])
+
+    For airfoil's 1503 rows:
+
+    >>> split = train_val_test_split(1503, rng=np.random.default_rng(0))
+    >>> len(split.test), len(split.val), len(split.train)
+    (301, 121, 1081)
+    >>> every = np.concatenate([split.train, split.val, split.test])
+    >>> bool(np.array_equal(np.sort(every), np.arange(1503)))  # disjoint, and covering every row
+    True
     """
     rows = positive_int(n, "n")
     test_f = _fraction(test_fraction, "test_fraction")
@@ -108,6 +127,20 @@ def kfold_indices(n: int, k: int, *, rng: np.random.Generator) -> list[tuple[Ind
     Rows are shuffled with ``rng`` and cut into k folds of sizes differing by at most one;
     fold i is held out once and the other k − 1 train. The held-out folds are disjoint and
     cover range(n). Needs 2 ≤ k ≤ n.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import kfold_indices
+    >>> folds = kfold_indices(7, 3, rng=np.random.default_rng(0))
+    >>> [len(held_out) for _, held_out in folds]  # 7 rows in 3 folds: sizes differ by at most one
+    [3, 2, 2]
+    >>> train, held_out = folds[0]
+    >>> train, held_out  # fold 0 is held out, the other two train
+    (array([0, 1, 5, 6]), array([2, 3, 4]))
+    >>> held = np.concatenate([held_out for _, held_out in folds])
+    >>> bool(np.array_equal(np.sort(held), np.arange(7)))  # each row held out exactly once
+    True
     """
     rows = positive_int(n, "n")
     folds = positive_int(k, "k")

@@ -52,6 +52,29 @@ def make_moons(
     Class 0: (cos t, sin t); class 1: (1 − cos t, 0.5 − sin t), t evenly spaced in [0, π];
     then Gaussian noise of standard deviation ``noise`` on both coordinates.
     Shapes: X (N, 2), y (N,); ⌈N/2⌉ points in class 0, ⌊N/2⌋ in class 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import make_moons
+    >>> X, y = make_moons(7, noise=0.0, rng=np.random.default_rng(0))
+    >>> X.shape, y.shape
+    ((7, 2), (7,))
+    >>> np.bincount(y.astype(int))  # ⌈7/2⌉ = 4 in class 0, ⌊7/2⌋ = 3 in class 1
+    array([4, 3])
+
+    Without noise the points lie on the two half circles, of radius 1 about (0, 0) and (1, 0.5):
+
+    >>> bool(np.allclose(np.hypot(*X[y == 0].T), 1.0))
+    True
+    >>> bool(np.allclose(np.hypot(X[y == 1, 0] - 1.0, X[y == 1, 1] - 0.5), 1.0))
+    True
+
+    The same seed draws the same set:
+
+    >>> X2, y2 = make_moons(7, noise=0.0, rng=np.random.default_rng(0))
+    >>> bool(np.array_equal(X, X2) and np.array_equal(y, y2))
+    True
     """
     n, sigma = _check(n_samples, noise, rng)
     start = rng.bit_generator.state  # put back if the noise is refused
@@ -77,6 +100,21 @@ def make_xor(
     with noise > 0 a few cross the axes. Shapes: X (N, 2), y (N,); ⌈N/2⌉ points in class 0,
     ⌊N/2⌋ in class 1, as in the other sets (drawing the points first and labelling them
     after left a small set with one class only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import make_xor
+    >>> X, y = make_xor(8, noise=0.0, rng=np.random.default_rng(0))
+    >>> X.shape, np.bincount(y.astype(int))  # 4 points per class
+    ((8, 2), array([4, 4]))
+
+    Without noise the label is exactly the sign rule, and the points stay in [−1, 1]²:
+
+    >>> bool(np.array_equal(y == 1.0, X[:, 0] * X[:, 1] < 0))
+    True
+    >>> bool((np.abs(X) <= 1.0).all())
+    True
     """
     n, sigma = _check(n_samples, noise, rng)
     start = rng.bit_generator.state  # put back if the noise is refused
@@ -95,6 +133,21 @@ def make_circles(
 
     Angles evenly spaced in [0, 2π), then Gaussian noise of standard deviation ``noise``.
     Shapes: X (N, 2), y (N,); ⌈N/2⌉ points in class 0, ⌊N/2⌋ in class 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import make_circles
+    >>> X, y = make_circles(8, noise=0.0, factor=0.5, rng=np.random.default_rng(0))
+    >>> X.shape, np.bincount(y.astype(int))
+    ((8, 2), array([4, 4]))
+
+    Without noise every point lies on one of the two radii, 1 for class 0 and ``factor`` for class 1:
+
+    >>> np.unique(np.round(np.hypot(X[:, 0], X[:, 1]), 6))
+    array([0.5, 1. ])
+    >>> bool(np.allclose(np.hypot(*X[y == 1].T), 0.5))
+    True
     """
     n, sigma = _check(n_samples, noise, rng)
     start = rng.bit_generator.state  # put back if the noise is refused

@@ -413,6 +413,26 @@ def explain(
     layers, 1..L otherwise), "ho" or "numbered"; ``deltas`` shows
     the vectorised δ form (default: for three or more layers, or too many paths).
     ``check_torch`` adds PyTorch autograd to the checks when torch is installed.
+
+    Examples
+    --------
+    One linear unit, W = (0.5, −1), b = 0, on x = (1, 2) with target y = 0.5:
+    ŷ = 0.5 − 2 = −1.5, L = (ŷ − y)² = 4, ∂L/∂w₁₂ = 2(ŷ − y)·x₂ = −8.
+
+    >>> import numpy as np
+    >>> from glassnet.nn import Linear
+    >>> from glassnet.explain import explain
+    >>> layer = Linear(2, 1, rng=np.random.default_rng(0))
+    >>> layer.weight.data[:] = [[0.5, -1.0]]
+    >>> layer.bias.data[:] = 0.0
+    >>> e = explain(layer, [1.0, 2.0], 0.5, loss="mse", params="w12^1", check_torch=False)
+    >>> e.derivation.loss.value, e.param().engine, round(e.param().updated, 6)  # w₁₂ − η·(−8)
+    (4.0, -8.0, -0.2)
+    >>> print(e)  # the worked solution, step by step
+    Worked solution: a 2-1 network, mse loss
+    ...
+      ∂L/∂w₁₂⁽¹⁾ = (-4) · 2 = -8
+    ...
     """
     digits, steps, learning_rate, fd_eps = _checked_options(
         literal_labels, all_params, check_torch, deltas, title, digits, steps, learning_rate, fd_eps
@@ -637,6 +657,27 @@ def explain_exercise(
     of one's own: one reading, the logistic loss of labels in {0, 1} (``y`` 0 unless given,
     x = (1, 2) and η = 0.1 unless given; ``literal_labels`` to apply the formula to a label
     outside them, which the sheet's own step shows already).
+
+    Examples
+    --------
+    >>> from glassnet.explain import explain_exercise
+    >>> e = explain_exercise(check_torch=False)
+    >>> print(e)
+    The exercise (Figure 1): forward pass, loss, chain rule and update
+    ...
+
+    The sheet's step as written (y = −1): ŷ = 2, L = log(1 + e⁶), ∂L/∂w₁₂ʰ = 3σ(6):
+
+    >>> e.derivation.loss.prediction, round(e.derivation.loss.value, 6)
+    (array([2.]), 6.002476)
+    >>> w12 = e.param("w12h")
+    >>> round(w12.engine, 6), round(w12.updated, 6)  # 3σ(6), then 0.4 − 0.1 · 3σ(6)
+    (2.992582, 0.100742)
+
+    The consistent reading (y = 0) gives ∂L/∂w₁₂ʰ = σ(2) · 0.5 · 1 · 2 = σ(2):
+
+    >>> round(e.alternative.derivation.params[0].engine, 6)
+    0.880797
     """
     if x is not None or y is not None or learning_rate is not None:  # not ==: x may be an array
         if y is not None and not literal_labels:

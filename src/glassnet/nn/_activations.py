@@ -17,13 +17,37 @@ from glassnet.nn._module import Module
 
 
 def stable_sigmoid(z: Array) -> Array:
-    """σ(z) = 1 / (1 + e^(−z)), computed through e^(−|z|) ≤ 1 so nothing overflows."""
+    """σ(z) = 1 / (1 + e^(−z)), computed through e^(−|z|) ≤ 1 so nothing overflows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import stable_sigmoid
+    >>> z = np.array([-1000.0, 0.0, 1000.0])  # e^1000 overflows float64
+    >>> with np.errstate(over="raise"):  # an overflow here would raise FloatingPointError
+    ...     s = stable_sigmoid(z)
+    >>> s
+    array([0. , 0.5, 1. ])
+    >>> round(float(stable_sigmoid(np.array(1.0))), 6)  # 1 / (1 + e^(−1))
+    0.731059
+    """
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0, e) / (1.0 + e)
 
 
 def stable_softplus(z: Array) -> Array:
-    """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^(−|z|)), exact and overflow-free."""
+    """softplus(z) = log(1 + e^z) = max(z, 0) + log1p(e^(−|z|)), exact and overflow-free.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import stable_softplus
+    >>> z = np.array([-1000.0, 0.0, 1000.0])  # log(1 + e^1000) would overflow to inf
+    >>> with np.errstate(over="raise"):  # an overflow here would raise FloatingPointError
+    ...     y = stable_softplus(z)
+    >>> np.round(y, 4).tolist()  # 0, log 2, and z itself for large z
+    [0.0, 0.6931, 1000.0]
+    """
     return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
 
 
@@ -37,6 +61,32 @@ class Activation(Module):
     """Base of the element-wise activations: y = f(z), dL/dz = dL/dy ⊙ f′(z).
 
     Shapes: Z (N, d) -> Y (N, d), and dL/dY (N, d) -> dL/dZ (N, d), as for every subclass.
+
+    Examples
+    --------
+    A new activation defines ``function`` (f) and ``derivative`` (f′); forward and backward
+    come from this class:
+
+    >>> import numpy as np
+    >>> from glassnet import gradcheck
+    >>> from glassnet.losses import MSELoss
+    >>> from glassnet.nn import Activation
+    >>> class Square(Activation):
+    ...     name = "square"
+    ...     def function(self, z):
+    ...         return z**2
+    ...     def derivative(self, z):
+    ...         return 2 * z
+    >>> act = Square()
+    >>> act(np.array([[-1.0, 0.0, 2.0]]))
+    array([[1., 0., 4.]])
+    >>> act.backward(np.ones((1, 3)))  # dL/dZ = dL/dY ⊙ f′(Z) = 2Z
+    array([[-2.,  0.,  4.]])
+
+    No parameters to check, so gradcheck compares dL/dZ (``check_input``):
+
+    >>> gradcheck(Square(), MSELoss(), [[-1.0, 0.5, 2.0]], [[0.0, 0.0, 0.0]], check_input=True).ok
+    True
     """
 
     name: ClassVar[str]
@@ -94,7 +144,18 @@ class Activation(Module):
 
 
 class Identity(Activation):
-    """f(z) = z, f′(z) = 1. Shapes: (N, d) -> (N, d)."""
+    """f(z) = z, f′(z) = 1. Shapes: (N, d) -> (N, d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import Identity
+    >>> act = Identity()
+    >>> act(np.array([[-1.0, 0.0, 2.0]]))  # unchanged
+    array([[-1.,  0.,  2.]])
+    >>> act.backward(np.array([[0.5, 1.0, -3.0]]))  # f′ = 1: dL/dy passes through as it is
+    array([[ 0.5,  1. , -3. ]])
+    """
 
     name = "identity"
 
@@ -112,7 +173,18 @@ class Identity(Activation):
 
 
 class ReLU(Activation):
-    """f(z) = max(z, 0); f′(z) = 1 if z > 0 else 0 (0 at z = 0, as PyTorch). Shapes: (N, d) -> (N, d)."""
+    """f(z) = max(z, 0); f′(z) = 1 if z > 0 else 0 (0 at z = 0, as PyTorch). Shapes: (N, d) -> (N, d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import ReLU
+    >>> act = ReLU()
+    >>> act(np.array([[-1.0, 0.0, 2.0]]))
+    array([[0., 0., 2.]])
+    >>> act.backward(np.ones((1, 3)))  # f′(z): 0 for z ≤ 0 (z = 0 included), 1 above
+    array([[0., 0., 1.]])
+    """
 
     name = "relu"
 
@@ -159,6 +231,16 @@ class LeakyReLU(Activation):
     """f(z) = z if z > 0 else α z; f′(z) = 1 if z > 0 else α (α = negative_slope = 0.01).
 
     Shapes: (N, d) -> (N, d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import LeakyReLU
+    >>> act = LeakyReLU(negative_slope=0.1)
+    >>> act(np.array([[-1.0, 0.0, 2.0]]))  # α z below zero
+    array([[-0.1,  0. ,  2. ]])
+    >>> act.backward(np.ones((1, 3)))  # f′(z): α for z ≤ 0, 1 above
+    array([[0.1, 0.1, 1. ]])
     """
 
     name = "leaky_relu"
@@ -180,7 +262,18 @@ class LeakyReLU(Activation):
 
 
 class Sigmoid(Activation):
-    """f(z) = σ(z) = 1 / (1 + e^(−z)); f′(z) = σ(z)(1 − σ(z)). Shapes: (N, d) -> (N, d)."""
+    """f(z) = σ(z) = 1 / (1 + e^(−z)); f′(z) = σ(z)(1 − σ(z)). Shapes: (N, d) -> (N, d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import Sigmoid
+    >>> act = Sigmoid()
+    >>> np.round(act(np.array([[-1.0, 0.0, 2.0]])), 4)  # σ(0) = 0.5
+    array([[0.2689, 0.5   , 0.8808]])
+    >>> np.round(act.backward(np.ones((1, 3))), 4)  # σ(z)(1 − σ(z)): 0.5 · 0.5 at z = 0
+    array([[0.1966, 0.25  , 0.105 ]])
+    """
 
     name = "sigmoid"
 
@@ -193,7 +286,18 @@ class Sigmoid(Activation):
 
 
 class Tanh(Activation):
-    """f(z) = tanh z; f′(z) = 1 − tanh² z. Shapes: (N, d) -> (N, d)."""
+    """f(z) = tanh z; f′(z) = 1 − tanh² z. Shapes: (N, d) -> (N, d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import Tanh
+    >>> act = Tanh()
+    >>> np.round(act(np.array([[-1.0, 0.0, 2.0]])), 4)
+    array([[-0.7616,  0.    ,  0.964 ]])
+    >>> np.round(act.backward(np.ones((1, 3))), 4)  # 1 − tanh² z: 1 at z = 0
+    array([[0.42  , 1.    , 0.0707]])
+    """
 
     name = "tanh"
 
@@ -209,6 +313,16 @@ class Softplus(Activation):
 
     Exact for every z (PyTorch's ``nn.Softplus`` switches to f(z) = z above z = 20, a
     difference below 2.1e-9).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import Softplus
+    >>> act = Softplus()
+    >>> np.round(act(np.array([[-1.0, 0.0, 2.0]])), 4)  # log 2 = 0.6931 at z = 0
+    array([[0.3133, 0.6931, 2.1269]])
+    >>> np.round(act.backward(np.ones((1, 3))), 4)  # f′(z) = σ(z)
+    array([[0.2689, 0.5   , 0.8808]])
     """
 
     name = "softplus"
@@ -231,7 +345,21 @@ BOUNDED_OUTPUTS = ("sigmoid", "relu", "softplus", "tanh")
 
 
 def get_activation(name: str | Activation) -> Activation:
-    """An activation from its name (``"relu"``, ``"tanh"``, …) or an instance (returned as is)."""
+    """An activation from its name (``"relu"``, ``"tanh"``, …) or an instance (returned as is).
+
+    Examples
+    --------
+    >>> from glassnet.nn import LeakyReLU, get_activation
+    >>> get_activation("tanh"), get_activation("leaky_relu")  # a fresh instance for a name
+    (Tanh(), LeakyReLU(negative_slope=0.01))
+    >>> act = LeakyReLU(0.2)
+    >>> get_activation(act) is act
+    True
+    >>> get_activation("rleu")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown activation 'rleu'; expected one of identity, relu, leaky_relu, ...
+    """
     if isinstance(name, Activation):
         return name
     if not isinstance(name, str) or name.lower() not in ACTIVATIONS:

@@ -26,6 +26,31 @@ class MLP(Sequential):
     Shapes: X (N, d₀) -> ŷ (N, d_L). ``MLP([2, 3, 1])`` is the exercise's network; its
     layers are ``model[0]`` (Linear 2→3), ``model[1]`` (ReLU), ``model[2]`` (Linear 3→1).
     Every layer draws its weights from the one ``rng``, in order, so a seed fixes them all.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import MLP
+    >>> model = MLP([2, 3, 1], activation="tanh", rng=np.random.default_rng(0))
+    >>> model
+    MLP(
+      sizes=[2, 3, 1]
+      (0): Linear(in_features=2, out_features=3)
+      (1): Tanh()
+      (2): Linear(in_features=3, out_features=1)
+    )
+    >>> model.num_parameters()  # (3·2 + 3) + (1·3 + 1)
+    13
+
+    The forward pass is ŷ = W⁽²⁾ tanh(W⁽¹⁾ x + b⁽¹⁾) + b⁽²⁾, row by row:
+
+    >>> x = np.array([[1.0, 2.0], [0.0, -1.0]])
+    >>> (W1, b1), (W2, b2) = [(layer.weight.data, layer.bias.data) for layer in (model[0], model[2])]
+    >>> bool(np.allclose(model(x), np.tanh(x @ W1.T + b1) @ W2.T + b2))
+    True
+    >>> grad_x = model.backward(np.ones((2, 1)))  # dL/dŷ = 1 for both rows
+    >>> grad_x.shape, model[0].weight.grad.shape
+    ((2, 2), (3, 2))
     """
 
     def __init__(

@@ -15,7 +15,20 @@ from glassnet.nn._parameter import Parameter
 
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict`` left aside: names it has no parameter for, or got no values
-    for (as PyTorch's ``load_state_dict`` returns them; both empty when ``strict``)."""
+    for (as PyTorch's ``load_state_dict`` returns them; both empty when ``strict``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import MLP
+    >>> model = MLP([2, 3, 1], rng=np.random.default_rng(0))
+    >>> state = {"0.bias": np.zeros(3), "extra": np.ones(1)}  # one known name, one unknown
+    >>> result = model.load_state_dict(state, strict=False)
+    >>> result
+    IncompatibleKeys(missing_keys=['0.weight', '2.bias', '2.weight'], unexpected_keys=['extra'])
+    >>> model[0].bias.data  # what matched was loaded
+    array([0., 0., 0.])
+    """
 
     missing_keys: list[str]
     unexpected_keys: list[str]
@@ -36,6 +49,37 @@ class Module:
     Calling a module (``model(x)``) checks the input (2-D, finite, cast to the
     parameters' dtype) and then runs ``forward``; containers call their children's
     ``forward`` directly, so the check happens once per batch, at the top.
+
+    Examples
+    --------
+    A layer of one's own, y = a x with one learnable number a: ``forward`` keeps x,
+    ``backward`` adds dL/da to the gradient and returns dL/dx.
+
+    >>> import numpy as np
+    >>> from glassnet import gradcheck
+    >>> from glassnet.losses import MSELoss
+    >>> from glassnet.nn import Module, Parameter
+    >>> class Scale(Module):
+    ...     def __init__(self, a):
+    ...         self.a = Parameter(np.array([a]))  # found as a parameter, named "a"
+    ...     def forward(self, x):
+    ...         self._x = x  # kept for backward
+    ...         return self.a.data * x
+    ...     def backward(self, grad_out):
+    ...         self.a.grad += np.sum(grad_out * self._x)  # dL/da = Σ G ⊙ X
+    ...         return grad_out * self.a.data  # dL/dX = a G
+    >>> layer = Scale(2.0)
+    >>> layer(np.array([[1.0, 3.0]]))
+    array([[2., 6.]])
+    >>> layer.backward(np.ones((1, 2))), layer.a.grad  # dL/da = 1·1 + 1·3
+    (array([[2., 2.]]), array([4.]))
+    >>> layer.state_dict()
+    {'a': array([2.])}
+
+    gradcheck compares this backward with finite differences of L(a) = mean((a x)²):
+
+    >>> gradcheck(layer, MSELoss(), [[1.0, 3.0]], [[0.0, 0.0]], check_input=True).ok
+    True
     """
 
     training: bool = True
@@ -273,6 +317,34 @@ class Sequential(Module):
     Indexable like a list (``model[0]`` is the first layer, ``model[-1]`` the last,
     ``model[1:]`` a Sequential of the rest) and grown as torch's is, with ``append``,
     ``extend`` and ``insert``; parameters are named ``"0.weight"`` etc.
+
+    Examples
+    --------
+    The exercise's 2→3→1 network, built by hand and given the sheet's weights:
+
+    >>> import numpy as np
+    >>> from glassnet.nn import Linear, ReLU, Sequential
+    >>> rng = np.random.default_rng(0)
+    >>> model = Sequential(Linear(2, 3, rng=rng), ReLU(), Linear(3, 1, rng=rng))
+    >>> [name for name, _ in model.named_parameters()]
+    ['0.weight', '0.bias', '2.weight', '2.bias']
+    >>> _ = model.load_state_dict({
+    ...     "0.weight": [[0.2, 0.4], [0.8, 0.1], [2.0, 0.5]], "0.bias": [1.0, 1.0, -4.0],
+    ...     "2.weight": [[0.5, -1.0, 0.0]], "2.bias": [3.0],
+    ... })
+    >>> model(np.array([[1.0, 2.0]]))  # z = (2, 2, −1), h = (2, 2, 0), ŷ = 0.5·2 − 1·2 + 3
+    array([[2.]])
+
+    backward runs the layers in reverse: for dL/dŷ = 1, dL/dh = Wᵒ = (0.5, −1, 0), which the
+    ReLU passes where z > 0, so dL/dWʰ = (0.5, −1, 0)ᵀ x:
+
+    >>> grad_x = model.backward(np.ones((1, 1)))
+    >>> model[0].weight.grad
+    array([[ 0.5,  1. ],
+           [-1. , -2. ],
+           [ 0. ,  0. ]])
+    >>> np.round(grad_x, 4)  # dL/dx = (0.5, −1, 0) Wʰ
+    array([[-0.7,  0.1]])
     """
 
     def __init__(self, *layers: Module) -> None:
@@ -473,7 +545,18 @@ def flatten_modules(modules: Iterable[Module]) -> list[Module]:
     forward, backward or backward_params set on the object, or a ``__call__`` of its class's
     own (:func:`own_code`): a list of the layers
     would describe another model (spec_of, to_torch, explain and the Trainer's pass read them
-    and compute each layer as its class does)."""
+    and compute each layer as its class does).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import Linear, ReLU, Sequential, flatten_modules
+    >>> rng = np.random.default_rng(0)
+    >>> inner = Sequential(ReLU(), Linear(3, 1, rng=rng))
+    >>> model = Sequential(Linear(2, 3, rng=rng), inner)  # a Sequential within a Sequential
+    >>> flatten_modules([model])  # the same network as one flat list of layers
+    [Linear(in_features=2, out_features=3), ReLU(), Linear(in_features=3, out_features=1)]
+    """
     leaves: list[Module] = []
 
     def visit(module: Module) -> None:

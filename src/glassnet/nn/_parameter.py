@@ -30,6 +30,26 @@ class Parameter:
     it, which saves filling the array with zeros, a temporary array and an addition per
     parameter and step. ``opt.step()`` reads that flag (``_grad_is_zero``) itself, rather
     than through a method call per parameter, and calls :meth:`settle_grad` only when it is up.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import Parameter
+    >>> p = Parameter(np.array([1.0, 2.0]))
+    >>> p
+    Parameter(shape=(2,), dtype=float64)
+    >>> p.grad  # starts at zero
+    array([0., 0.])
+
+    Each backward pass adds its dL/dθ; nothing resets it but ``zero_grad``:
+
+    >>> p.grad += np.array([0.5, 1.0])
+    >>> p.grad += np.array([0.5, 1.0])
+    >>> p.grad
+    array([1., 2.])
+    >>> p.zero_grad()
+    >>> p.grad
+    array([0., 0.])
     """
 
     __slots__ = ("_grad", "_grad_is_zero", "data")

@@ -98,7 +98,9 @@ def adam_update(
     digits of 1 − β₁. :func:`moments_in_torch_form` converts.
     With amsgrad turned on after the first step, v̂ starts at zero then, so v̂ is the maximum
     of v since then (``torch.optim.Adam`` raises KeyError there).
-    A scratch buffer is allocated once, so a step allocates nothing that grows.
+    A scratch buffer is allocated once, so a step allocates nothing that grows: it is kept in
+    ``state`` as ``_scratch``, beside ``_betas`` (the β the moments were kept for); keys that
+    begin with ``_`` are the update's own, not state to save.
 
     Shapes: param, grad and every buffer alike, any shape.
 
@@ -111,6 +113,21 @@ def adam_update(
     own, checked when built or loaded. It also flushes the moments' subnormal entries every
     128 steps (:func:`~glassnet.optim._optimizer.flush_subnormals`), which this function does
     not: a long loop of it slows down as weights stop receiving gradients.
+
+    Examples
+    --------
+    The caller counts the steps (``state["step"]``, 1 for the first); the moments are
+    created at the first update:
+
+    >>> import numpy as np
+    >>> from glassnet.optim import adam_update
+    >>> theta, state = np.array([1.0, 2.0]), {"step": 1}
+    >>> settings = dict(lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0)
+    >>> adam_update(theta, np.array([3.0, -0.5]), state, decoupled=False, amsgrad=False, **settings)
+    >>> np.round(theta, 6)  # the first step is η against the gradient's sign, whatever its size
+    array([0.9, 2.1])
+    >>> state["exp_avg_scaled"]  # u = m / (1 − β₁) = g after one step
+    array([ 3. , -0.5])
     """
     check_update_arrays("adam_update", param, grad, state)
     _check_state(param, state)
@@ -319,6 +336,22 @@ def moments_in_torch_form(buffers: Mapping[str, Any], betas: tuple[float, float]
     glassnet kept scaled) turned into torch's m and v.
 
     Values are arrays or ``{parameter name: array}`` mappings; other buffers pass unchanged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import Parameter
+    >>> from glassnet.optim import Adam, moments_in_torch_form
+    >>> w = Parameter(np.array([1.0, 2.0]))
+    >>> opt = Adam([w])
+    >>> w.grad = np.array([3.0, -0.5])
+    >>> opt.step()
+    >>> state = opt.state_dict()["state"][0]  # group 0's buffers, as glassnet keeps them
+    >>> sorted(state)
+    ['exp_avg_scaled', 'exp_avg_sq', 'step']
+    >>> torch_state = moments_in_torch_form(state, betas=(0.9, 0.999))
+    >>> sorted(torch_state), torch_state["exp_avg"]  # m = (1 − β₁) u = 0.1 g
+    (['exp_avg', 'exp_avg_sq', 'step'], array([ 0.3 , -0.05]))
     """
     scaled_names = {scaled: (torch_name, index) for torch_name, (scaled, index) in SCALED_MOMENTS.items()}
     scaled_names.update({legacy: (torch_name, 1) for legacy, torch_name in LEGACY_SCALED_MOMENTS.items()})
@@ -334,7 +367,20 @@ def moments_in_torch_form(buffers: Mapping[str, Any], betas: tuple[float, float]
 
 def moments_in_scaled_form(buffers: Mapping[str, Any], betas: tuple[float, float]) -> dict[str, Any]:
     """The inverse of :func:`moments_in_torch_form`: Adam's buffers as glassnet keeps them,
-    torch's m as u = m / (1 − β₁), and an earlier glassnet's v / (1 − β₂) as v."""
+    torch's m as u = m / (1 − β₁), and an earlier glassnet's v / (1 − β₂) as v.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.optim import moments_in_scaled_form, moments_in_torch_form
+    >>> torch_state = {"step": 1, "exp_avg": np.array([0.3, -0.05]), "exp_avg_sq": np.zeros(2)}
+    >>> state = moments_in_scaled_form(torch_state, betas=(0.9, 0.999))
+    >>> sorted(state), np.round(state["exp_avg_scaled"], 6)  # u = m / (1 − β₁)
+    (['exp_avg_scaled', 'exp_avg_sq', 'step'], array([ 3. , -0.5]))
+    >>> back = moments_in_torch_form(state, betas=(0.9, 0.999))
+    >>> bool(np.allclose(back["exp_avg"], torch_state["exp_avg"]))  # the inverse of each other
+    True
+    """
     converted: dict[str, Any] = {}
     for key, value in buffers.items():
         if key in SCALED_MOMENTS:
@@ -357,6 +403,21 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015) with PyTorch's update rule; see :func:`adam_update`.
 
     ``weight_decay`` adds λθ to the gradient (L2 penalty), as ``torch.optim.Adam``.
+
+    Examples
+    --------
+    The first step moves each weight by about η, against its gradient's sign: m̂ = g and
+    √v̂ = |g| after bias correction, so m̂ / (√v̂ + ε) ≈ ±1 for gradients of any size.
+
+    >>> import numpy as np
+    >>> from glassnet.nn import Parameter
+    >>> from glassnet.optim import Adam
+    >>> w = Parameter(np.array([1.0, -2.0, 3.0]))
+    >>> opt = Adam([w], lr=0.01)
+    >>> w.grad = np.array([0.001, 5.0, -100.0])  # five orders of magnitude apart
+    >>> opt.step()
+    >>> np.round(w.data, 4)
+    array([ 0.99, -2.01,  3.01])
     """
 
     decoupled_weight_decay = False
@@ -472,7 +533,24 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter, 2019): θ ← θ (1 − ηλ) before the
-    Adam step, as ``torch.optim.AdamW`` (whose default λ is 0.01)."""
+    Adam step, as ``torch.optim.AdamW`` (whose default λ is 0.01).
+
+    Examples
+    --------
+    With a zero gradient only the decay acts: AdamW shrinks θ by the factor 1 − ηλ, where
+    Adam's L2 form adds λθ to the gradient, which Adam's normalisation makes a whole step of η.
+
+    >>> import numpy as np
+    >>> from glassnet.nn import Parameter
+    >>> from glassnet.optim import Adam, AdamW
+    >>> w, v = Parameter(np.array([1.0])), Parameter(np.array([1.0]))
+    >>> adamw, adam = AdamW([w], lr=0.1, weight_decay=0.5), Adam([v], lr=0.1, weight_decay=0.5)
+    >>> w.grad, v.grad = np.zeros(1), np.zeros(1)
+    >>> adamw.step()
+    >>> adam.step()
+    >>> w.data, np.round(v.data, 6)  # 1 · (1 − 0.1 · 0.5), and 1 − 0.1
+    (array([0.95]), array([0.9]))
+    """
 
     decoupled_weight_decay = True
 

@@ -59,6 +59,29 @@ class Optimizer:
 
     Subclasses define ``defaults`` (their settings), ``state_keys`` (the buffers their state
     may hold), ``check_group`` and ``update_group``.
+
+    Examples
+    --------
+    A sign-SGD optimizer, θ ← θ − η sign(g): the base class fuses the parameters and calls
+    ``update_group`` with each group's flat data and gradient.
+
+    >>> import numpy as np
+    >>> from glassnet.nn import Parameter
+    >>> from glassnet.optim import Optimizer
+    >>> class SignSGD(Optimizer):
+    ...     def __init__(self, params, lr=0.01):
+    ...         super().__init__(params, {"lr": lr})  # the defaults: its settings
+    ...
+    ...     def update_group(self, data, grad, state, settings):
+    ...         data -= settings["lr"] * np.sign(grad)  # in place
+    >>> w = Parameter(np.array([1.0, 1.0, 1.0]))
+    >>> opt = SignSGD([w], lr=0.1)
+    >>> w.grad = np.array([3.0, -0.01, 0.0])
+    >>> opt.step()
+    >>> w.data  # each weight moves by η whatever its gradient's size
+    array([0.9, 1.1, 1. ])
+    >>> opt
+    SignSGD(lr=0.1)
     """
 
     state_keys: frozenset[str] = frozenset()  # buffer names of a group's state, besides "step"

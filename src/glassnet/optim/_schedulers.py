@@ -32,6 +32,31 @@ class LRScheduler:
 
     A subclass with settings names them in ``_SETTINGS`` and checks them in
     ``_checked_settings``, which both its constructor and ``load_state_dict`` call.
+
+    Examples
+    --------
+    A schedule that keeps η₀ for a number of epochs, then halves it: ``lr_at`` is all it needs.
+
+    >>> import numpy as np
+    >>> from glassnet.nn import Parameter
+    >>> from glassnet.optim import SGD, LRScheduler
+    >>> class HalvedAfter(LRScheduler):
+    ...     _SETTINGS = ("epochs",)  # shown by repr, saved by state_dict
+    ...
+    ...     def __init__(self, optimizer, epochs):
+    ...         self.epochs = epochs  # before super().__init__, which sets the rate at t = 0
+    ...         super().__init__(optimizer)
+    ...
+    ...     def lr_at(self, base_lr, t):
+    ...         return base_lr if t < self.epochs else base_lr / 2
+    >>> opt = SGD([Parameter(np.zeros(1))], lr=0.1)
+    >>> scheduler = HalvedAfter(opt, epochs=2)
+    >>> rates = []
+    >>> for epoch in range(4):
+    ...     rates.append(opt.param_groups[0]["lr"])  # the rate this epoch trains with
+    ...     scheduler.step()  # after the epoch's optimizer steps
+    >>> rates, scheduler
+    ([0.1, 0.1, 0.05, 0.05], HalvedAfter(epochs=2, base_lr=0.1, last_epoch=4, last_lr=0.05))
     """
 
     _SETTINGS: ClassVar[tuple[str, ...]] = ()  # the constructor's settings, saved by state_dict
@@ -178,7 +203,22 @@ class LRScheduler:
 
 
 class StepLR(LRScheduler):
-    """η_t = η₀ · γ^⌊t / step_size⌋ (``torch.optim.lr_scheduler.StepLR``)."""
+    """η_t = η₀ · γ^⌊t / step_size⌋ (``torch.optim.lr_scheduler.StepLR``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import Parameter
+    >>> from glassnet.optim import SGD, StepLR
+    >>> opt = SGD([Parameter(np.zeros(1))], lr=0.1)
+    >>> scheduler = StepLR(opt, step_size=2, gamma=0.5)  # halved every 2 epochs
+    >>> rates = []
+    >>> for epoch in range(6):
+    ...     rates.append(opt.param_groups[0]["lr"])  # the rate this epoch trains with
+    ...     scheduler.step()  # after the epoch's optimizer steps
+    >>> rates
+    [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
+    """
 
     _SETTINGS = ("step_size", "gamma")
     step_size: int
@@ -199,7 +239,22 @@ class StepLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """η_t = η₀ · γᵗ (``torch.optim.lr_scheduler.ExponentialLR``)."""
+    """η_t = η₀ · γᵗ (``torch.optim.lr_scheduler.ExponentialLR``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import Parameter
+    >>> from glassnet.optim import SGD, ExponentialLR
+    >>> opt = SGD([Parameter(np.zeros(1))], lr=0.1)
+    >>> scheduler = ExponentialLR(opt, gamma=0.5)
+    >>> rates = []
+    >>> for epoch in range(4):
+    ...     rates.append(opt.param_groups[0]["lr"])  # 0.1 · 0.5ᵗ
+    ...     scheduler.step()
+    >>> rates
+    [0.1, 0.05, 0.025, 0.0125]
+    """
 
     _SETTINGS = ("gamma",)
     gamma: float
@@ -228,6 +283,22 @@ class CosineLR(LRScheduler):
     to rounding; at t = W this is η₀ itself, the rate given, where SequentialLR's closed form
     η_min + (η₀ − η_min) may round 1 ulp above it (0.30000000000000004 for η₀ = 0.3,
     η_min = 0.03).
+
+    Examples
+    --------
+    Two warm-up steps from η₀/3, four of cosine down to η_min = 0.01, then η_min:
+
+    >>> import numpy as np
+    >>> from glassnet.nn import Parameter
+    >>> from glassnet.optim import SGD, CosineLR
+    >>> opt = SGD([Parameter(np.zeros(1))], lr=0.1)
+    >>> scheduler = CosineLR(opt, t_max=4, eta_min=0.01, warmup=2)
+    >>> rates = []
+    >>> for epoch in range(8):
+    ...     rates.append(round(opt.param_groups[0]["lr"], 6))
+    ...     scheduler.step()
+    >>> rates  # at t = 4, halfway: 0.01 + (0.1 − 0.01) / 2
+    [0.033333, 0.066667, 0.1, 0.08682, 0.055, 0.02318, 0.01, 0.01]
     """
 
     _SETTINGS = ("t_max", "eta_min", "warmup", "warmup_start_factor")

@@ -44,6 +44,21 @@ def sgd_update(
     steps with the same update unchecked: its arrays and state are its own, checked when
     built or loaded; it also flushes the buffer's subnormal entries every 128 steps
     (:func:`~glassnet.optim._optimizer.flush_subnormals`), which this function does not.
+
+    Examples
+    --------
+    With momentum μ = 0.9, the buffer starts as the gradient, then b ← μ b + g:
+
+    >>> import numpy as np
+    >>> from glassnet.optim import sgd_update
+    >>> theta, state = np.array([1.0, 2.0]), {}
+    >>> settings = dict(lr=0.1, momentum=0.9, dampening=0.0, nesterov=False, weight_decay=0.0)
+    >>> sgd_update(theta, np.array([1.0, 1.0]), state, **settings)  # b = g = 1
+    >>> theta  # θ − 0.1 · 1
+    array([0.9, 1.9])
+    >>> sgd_update(theta, np.array([1.0, 1.0]), state, **settings)  # b = 0.9 · 1 + 1
+    >>> state["momentum_buffer"], theta  # θ − 0.1 · 1.9
+    (array([1.9, 1.9]), array([0.71, 1.71]))
     """
     check_update_arrays("sgd_update", param, grad, state)
     if state.get("momentum_buffer") is not None:
@@ -113,6 +128,21 @@ class SGD(Optimizer):
     """θ ← θ − η ∇L, with optional momentum, Nesterov momentum and L2 weight decay.
 
     The update is PyTorch's ``torch.optim.SGD`` to the letter; see :func:`sgd_update`.
+
+    Examples
+    --------
+    One step on a one-parameter model, L = (w − 3)², from w = 1, where g = 2 (w − 3) = −4:
+
+    >>> import numpy as np
+    >>> from glassnet.nn import Parameter
+    >>> from glassnet.optim import SGD
+    >>> w = Parameter(np.array([1.0]))
+    >>> opt = SGD([w], lr=0.1)  # a model's parameters: SGD(model.parameters(), lr=0.1)
+    >>> opt.zero_grad()  # before each backward: gradients accumulate
+    >>> w.grad = 2 * (w.data - 3)  # what a backward pass writes
+    >>> opt.step()
+    >>> w.data  # w − η g = 1 − 0.1 · (−4)
+    array([1.4])
     """
 
     state_keys = frozenset({"momentum_buffer"})

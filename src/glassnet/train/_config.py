@@ -198,6 +198,26 @@ class TrainConfig:
             products (larger batches and layers) across threads, and round their sums otherwise.
         extra: Free-form notes kept with the run (saved with the configuration). Compared,
             not hashed.
+
+    Examples
+    --------
+    >>> from glassnet.train import TrainConfig
+    >>> config = TrainConfig(hidden=(16, 16), epochs=50)
+    >>> config.hidden, config.optimizer, config.lr  # the fields not given keep their defaults
+    ((16, 16), 'adamw', 0.001)
+    >>> config.member_activation(0), config.member_activation(1)  # ("relu", "tanh") in turn
+    ('relu', 'tanh')
+    >>> config.replace(lr=0.01).lr  # a checked copy; the configuration itself is frozen
+    0.01
+    >>> TrainConfig.from_dict(config.to_dict()) == config  # as saved with a run
+    True
+
+    A value out of range is refused at once, naming the field and its range:
+
+    >>> TrainConfig(lr=-1.0)
+    Traceback (most recent call last):
+        ...
+    ValueError: lr must be in (0, 10], got -1.0
     """
 
     hidden: tuple[int, ...] = (128, 128, 128)

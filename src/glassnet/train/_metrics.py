@@ -29,6 +29,18 @@ def regression_metrics(prediction: npt.ArrayLike, target: npt.ArrayLike) -> dict
     Argument order: prediction first, as glassnet's losses take ``loss(ŷ, y)``; the reverse of
     scikit-learn's ``r2_score(y_true, y_pred)``. RMSE and MAE do not mind the order, R² does
     (ȳ and SST are the target's): swapped arguments give another R², with no error.
+
+    Examples
+    --------
+    >>> from glassnet.train import regression_metrics
+    >>> metrics = regression_metrics([1.0, 3.0, 3.0], [1.0, 2.0, 3.0])  # one error of 1
+    >>> {name: round(value, 6) for name, value in metrics.items()}  # √(1/3), 1/3, 1 − 1/2
+    {'rmse': 0.57735, 'mae': 0.333333, 'r2': 0.5}
+
+    A constant target (Σ (y − ȳ)² = 0) has no R²:
+
+    >>> regression_metrics([1.0, 2.0], [0.0, 0.0])["r2"]
+    nan
     """
     p, y = _columns(prediction, "predictions"), _columns(target, "targets")  # (N, K)
     if p.shape != y.shape or p.size == 0:

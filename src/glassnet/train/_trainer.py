@@ -377,6 +377,26 @@ class Trainer:
     with a :class:`ResumeState`. A signal reaches the Trainer only when ``run`` is in the main thread
     (see :func:`~glassnet._signals.catchable_stop_signals`); in another thread Ctrl-C raises KeyboardInterrupt in
     the main thread as usual, and ``request_stop()`` from there stops the run.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import make_moons
+    >>> from glassnet.train import TrainConfig, Trainer
+    >>> X, y = make_moons(64, rng=np.random.default_rng(0))
+    >>> config = TrainConfig(hidden=(8,), activation="tanh", loss="logistic", fourier_features=0,
+    ...                      optimizer="adam", lr=0.05, schedule="constant", batch_size=16, epochs=5,
+    ...                      refit=False)
+    >>> trainer = Trainer(config, X[:48], y[:48], X[48:], y[48:])  # the last 16 rows validate
+    >>> result = trainer.run()
+    >>> result.status, len(result.history)  # one record per epoch
+    ('completed', 5)
+    >>> sorted(result.history[0])
+    ['epoch', 'lr', 'member', 'train_accuracy', 'train_loss', 'val_accuracy', 'val_loss']
+    >>> result.history[-1]["val_loss"] < result.history[0]["val_loss"]  # it learnt something
+    True
+    >>> result.predict(X[48:]).shape  # logits, (N, 1)
+    (16, 1)
     """
 
     def __init__(
@@ -1021,7 +1041,22 @@ def fit(
     y_val: npt.ArrayLike | None = None,
     **options: Any,
 ) -> TrainResult:
-    """``Trainer(config, x, y, x_val, y_val, **options).run()``."""
+    """``Trainer(config, x, y, x_val, y_val, **options).run()``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import make_moons
+    >>> from glassnet.train import TrainConfig, fit
+    >>> X, y = make_moons(64, rng=np.random.default_rng(0))
+    >>> config = TrainConfig(hidden=(8,), activation="tanh", loss="logistic", fourier_features=0, epochs=3)
+    >>> result = fit(config, X, y)  # no validation rows: no early stopping, no refit
+    >>> result
+    TrainResult(status='completed', members=1, epochs=3, best_epochs=[3], seconds=...,
+                sizes=(2, 8, 1), records=3)
+    >>> result.predict(X).shape
+    (64, 1)
+    """
     return Trainer(config, x, y, x_val, y_val, **options).run()
 
 
