@@ -480,7 +480,7 @@ BAD: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
         "state_dict missing key",
         lambda: _model().load_state_dict({"0.weight": np.zeros((3, 2))}),
         ValueError,
-        r"missing keys \['0.bias', '2.bias', '2.weight'\]",
+        r"missing keys \['0.bias', '2.weight', '2.bias'\]",
     ),
     (
         "state_dict wrong shape",

@@ -256,24 +256,39 @@ def test_a_ctrl_c_as_explains_files_are_put_in_place_takes_them_back(
     assert main(argv) == 0 and names(tmp_path) == ["x.md", "y.png"]
 
 
+@pytest.mark.parametrize("moment", ["x.md renamed", "folder synced"])
 @pytest.mark.parametrize("signum", STOP_SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_stop_signal_between_explains_forced_renames_leaves_both_new_files(
-    signum: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    signum: int,
+    moment: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`explain -o x.md --figure y.png --force` over a previous pair, stopped just after x.md's
     rename (a previous file cannot be taken back), left the new x.md beside the previous y.png
-    and said "interrupted" alone. The signal is held over the renames: both files are the new
-    ones, and the message says so."""
+    and said "interrupted" alone; stopped in the folder's fsync, after both renames, it said
+    "interrupted" alone still (a review). The signal is held from the renames to the end: both
+    files are the new ones, and the message says so."""
+    from glassnet import _files
+
     (tmp_path / "x.md").write_text("previous")
     (tmp_path / "y.png").write_bytes(b"previous")
-    replace = os.replace
+    replace, fsync_folder = os.replace, _files.fsync_folder
 
     def replaced_then_stopped(source: Any, target: Any, *args: Any, **kwargs: Any) -> None:
         replace(source, target, *args, **kwargs)
         if Path(target).name == "x.md":
             signal.raise_signal(signum)
 
-    monkeypatch.setattr(os, "replace", replaced_then_stopped)
+    def synced_then_stopped(folder: Any) -> None:
+        fsync_folder(folder)
+        signal.raise_signal(signum)
+
+    if moment == "x.md renamed":
+        monkeypatch.setattr(os, "replace", replaced_then_stopped)
+    else:
+        monkeypatch.setattr(_files, "fsync_folder", synced_then_stopped)
     x, y = tmp_path / "x.md", tmp_path / "y.png"
     argv = ["explain", "--example", "exercise", "--no-torch", "-o", str(x), "--figure", str(y), "--force"]
     assert main(argv) == 128 + signum

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import glassnet
-from conftest import require_torch
+from conftest import require_torch, shared_airfoil
 
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
@@ -77,6 +77,8 @@ def test_a_docstring_example_prints_what_it_shows(
 ) -> None:
     if any(re.search(r"\btorch\b", line.source) for line in example.examples):  # not check_torch
         require_torch()
+    if any("load_airfoil()" in line.source for line in example.examples):  # finds the shared copy
+        shared_airfoil()  # missing: fails in CI, skips elsewhere, as the other tests of that data
     monkeypatch.chdir(tmp_path)
     example.globs = {}  # only what the example imports: not the module's own names
     report = io.StringIO()
@@ -105,11 +107,9 @@ SECTION = re.compile(r"^\s*Examples\n\s*-{8}\n(?:.*\n)*?\s*>>> ", re.MULTILINE)
 
 @pytest.mark.parametrize("name", REQUIRED)
 def test_the_public_api_shows_itself_at_work(name: str) -> None:
-    """A numpydoc ``Examples`` section with at least one ``>>>`` line (run by the test above)."""
-    docstring = inspect.getdoc(_resolved(name)) or ""
+    """A numpydoc ``Examples`` section with at least one ``>>>`` line in the object's own
+    docstring (not one it inherits, as ``inspect.getdoc`` would give), among those run above."""
+    found = _resolved(name)
+    docstring = inspect.cleandoc(found.__doc__ or "")
     assert SECTION.search(docstring + "\n"), f"{name}'s docstring has no Examples section with >>> lines"
-
-
-def test_the_examples_are_found() -> None:
-    """The collection above is not vacuous: every required name's example is among those run."""
-    assert len(EXAMPLES) >= len(REQUIRED)
+    assert f"{found.__module__}.{found.__qualname__}" in {test.name for test in EXAMPLES}

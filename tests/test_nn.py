@@ -28,6 +28,7 @@ from glassnet.nn import (
     Softplus,
     Tanh,
 )
+from glassnet.torch_bridge import to_torch
 
 
 def test_named_parameters_are_stable_dotted_names() -> None:
@@ -889,9 +890,22 @@ def test_load_state_dict_returns_the_keys_it_left_aside_as_torch() -> None:
     assert model.load_state_dict(state) == ([], [])
     partial = {"0.weight": np.zeros((3, 2)), "extra": np.ones(1)}
     result = model.load_state_dict(partial, strict=False)
-    assert result.missing_keys == ["0.bias", "2.bias", "2.weight"]
+    assert result.missing_keys == ["0.bias", "2.weight", "2.bias"]
     assert result.unexpected_keys == ["extra"]
     np.testing.assert_array_equal(model[0].weight.data, np.zeros((3, 2)))
+
+
+def test_load_state_dict_lists_the_keys_left_aside_in_torchs_order(torch: Any) -> None:
+    """The names in PyTorch's order (the model's for the missing ones, the state's for the
+    unexpected ones): glassnet sorted them, so '10.weight' came before '2.weight'."""
+    sizes = [2, *[3] * 6, 1]  # 13 modules: layer indices 0 to 12
+    model = MLP(sizes, rng=np.random.default_rng(0))
+    module = to_torch(model)
+    partial = {"z": np.ones(1), "4.bias": np.zeros(3), "a": np.ones(1)}
+    ours = model.load_state_dict(partial, strict=False)
+    theirs = module.load_state_dict({k: torch.as_tensor(v) for k, v in partial.items()}, strict=False)
+    assert (ours.missing_keys, ours.unexpected_keys) == (theirs.missing_keys, theirs.unexpected_keys)
+    assert ours.missing_keys[-4:] == ["10.weight", "10.bias", "12.weight", "12.bias"]
 
 
 def test_load_state_dict_names_unexpected_keys_of_mixed_types() -> None:

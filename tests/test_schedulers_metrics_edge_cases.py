@@ -155,6 +155,29 @@ def test_a_state_saved_without_settings_keeps_the_schedulers_own(
     assert scheduler.get_last_lr() == [pytest.approx(expected, rel=1e-12)]
 
 
+def test_a_users_scheduler_that_checks_nothing_loads_its_saved_settings() -> None:
+    """A subclass naming its settings in _SETTINGS without _checked_settings (as its docstring's
+    example does) saved them, and a load dropped them: the scheduler built with epochs=5 went on
+    with 5, not the saved 2 (a resumed run followed another schedule, with no error)."""
+
+    class HalvedAfter(optim.LRScheduler):
+        _SETTINGS = ("epochs",)
+
+        def __init__(self, optimizer: optim.Optimizer, epochs: int) -> None:
+            self.epochs = epochs
+            super().__init__(optimizer)
+
+        def lr_at(self, base_lr: float, t: int) -> float:
+            return base_lr if t < self.epochs else base_lr / 2
+
+    saved = HalvedAfter(optim.SGD([Parameter(np.zeros(1))], lr=0.1), epochs=2)
+    for _ in range(3):
+        saved.step()
+    loaded = HalvedAfter(optim.SGD([Parameter(np.zeros(1))], lr=0.1), epochs=5)
+    loaded.load_state_dict(saved.state_dict())
+    assert (loaded.epochs, loaded.get_last_lr()) == (2, [0.05])
+
+
 def test_settings_loaded_from_numpy_are_saved_as_plain_numbers() -> None:
     scheduler = _step(_sgd((0.1,)))
     scheduler.load_state_dict({"last_epoch": np.int64(3), "step_size": np.int64(3), "gamma": np.float32(0.5)})

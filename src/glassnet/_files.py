@@ -176,8 +176,9 @@ def atomic_write_all(
         if pending is not None:  # put in place at the end of the placed_together() block
             pending.extend(zip(temporaries, targets, strict=True))
             return targets
-        # files that replace others cannot be taken back: a stop signal is held over their
-        # renames, so that it leaves all in place, not a new x.md beside the previous y.png
+        # files that replace others cannot be taken back: a stop signal is held from their
+        # renames to the end, so that it leaves all in place, not a new x.md beside the previous
+        # y.png, and says so
         with _held_over_renames(replace and len(targets) > 1) as held:
             for temporary, target in zip(temporaries, targets, strict=True):
                 if not replace:
@@ -188,12 +189,12 @@ def atomic_write_all(
                     raise
                 except OSError as error:
                     _raise_naming_target(error, temporary, target)
+            # inside the try: a Ctrl-C here, every file placed, left them all and the retry was refused
+            for temporary in temporaries:  # a linked file's temporary name (a renamed one is gone)
+                _remove_quietly(temporary)
+            for folder in dict.fromkeys(target.parent for target in targets):
+                fsync_folder(folder)
             stopped, held[:] = list(held), []  # reported below, not delivered again
-        # inside the try: a Ctrl-C here, every file placed, left them all and the retry was refused
-        for temporary in temporaries:  # a linked file's temporary name (a renamed one is gone)
-            _remove_quietly(temporary)
-        for folder in dict.fromkeys(target.parent for target in targets):
-            fsync_folder(folder)
     except BaseException:
         # a file put in place already is taken back where it is still ours: `-o x.md --figure
         # y.png` with y.png written meanwhile left x.md, and the retry was refused for it. Ours:
@@ -204,8 +205,13 @@ def atomic_write_all(
             with contextlib.suppress(OSError):
                 if _same_file(os.lstat(target), ours):
                     target.unlink()
-        for temporary in temporaries:  # those renamed already are gone: nothing to remove
-            _remove_quietly(temporary)
+        # those renamed already are gone, and those handed to a placed_together() block are its
+        # own (a Ctrl-C just after the hand-over removed them, and the block's rename then raised
+        # FileNotFoundError in the interruption's place)
+        handed = {temporary for temporary, _ in pending} if pending is not None else set()
+        for temporary in temporaries:
+            if temporary not in handed:
+                _remove_quietly(temporary)
         raise
     if stopped:
         from glassnet._signals import StopSignalInterrupt  # it imports this module
@@ -219,12 +225,14 @@ def atomic_write_all(
 
 @contextlib.contextmanager
 def _held_over_renames(hold: bool) -> Iterator[list[int]]:
-    """:func:`glassnet._signals.interrupts_held` where ``hold``, else nothing held (an empty list)."""
-    if not hold:
+    """:func:`glassnet._signals.interrupts_held` where ``hold``, yielding the signals held from
+    here on; nothing held (an empty list) otherwise, or where a caller holds them already (train
+    and demo writing a run: theirs to report)."""
+    from glassnet._signals import holding_interrupts, interrupts_held  # it imports this module
+
+    if not hold or holding_interrupts():
         yield []
         return
-    from glassnet._signals import interrupts_held  # it imports this module
-
     with interrupts_held() as held:
         yield held
 
@@ -258,11 +266,14 @@ def placed_together(placed: list[Path]) -> Iterator[None]:
     if _PENDING.get() is not None:
         raise RuntimeError("placed_together() blocks do not nest")
     pending: list[tuple[Path, Path]] = []
-    token = _PENDING.set(pending)
     try:
+        # set inside the try, and put back to None (blocks do not nest), not reset by a token: a
+        # Ctrl-C just after set() left the block open for good, every later write of the thread
+        # a hidden temporary file
+        _PENDING.set(pending)
         yield
     finally:
-        _PENDING.reset(token)
+        _PENDING.set(None)
         try:
             for temporary, target in pending:
                 try:
@@ -344,9 +355,9 @@ def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
     candidate = target  # the name being tried
     made: Path | None = None  # the temporary file, from just before it is made
     try:
-        # made here, as mkstemp makes it (O_EXCL, 0600), not by mkstemp: the name is known before
-        # the file exists, so a Ctrl-C as it is made (inside mkstemp, or before its name was
-        # kept) no longer leaves a hidden temporary file that nothing removes
+        # made here as mkstemp would make it (O_EXCL, 0600), its name known before the file
+        # exists, so that a Ctrl-C as it is made leaves no hidden temporary file that nothing
+        # removes (inside mkstemp, or before its name was kept, it did)
         for _ in range(100):
             letters = "".join(secrets.choice(_NAME_LETTERS) for _ in range(8))
             candidate = made = target.parent / f".{short}.{letters}.tmp"
@@ -358,7 +369,7 @@ def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
         else:
             raise FileExistsError(errno.EEXIST, "no unused temporary name", str(target))
         temporary = candidate
-        write(temporary)  # at mkstemp's 0600: a target's 0444 or 0200 would refuse the write or the fsync
+        write(temporary)  # at 0600, as made: a target's 0444 or 0200 would refuse the write or the fsync
         descriptor = os.open(temporary, os.O_RDONLY)
         try:
             os.fsync(descriptor)  # the data reaches the disk before the name points at it
@@ -376,15 +387,15 @@ def _filled_temporary(target: Path, write: Callable[[Path], None]) -> Path:
     return temporary
 
 
-_NAME_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"  # mkstemp's, which _TEMPORARY_NAME reads back
+_NAME_LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789_"  # as mkstemp's; _TEMPORARY_NAME reads them back
 
 
 def _take_over(temporary: Path, target: Path) -> None:
     """Give ``temporary`` the permissions of a file written at ``target``: those of the file it
     replaces (a private file replaced with --force stays private), and its owner and group where
     the process may set them (root replacing another user's file, which that user could no
-    longer read), as ``sed -i`` keeps them; else a new file's (0666 less the umask; mkstemp's
-    0600 would hide it from others). Without set-id bits."""
+    longer read), as ``sed -i`` keeps them; else a new file's (0666 less the umask; the 0600
+    it was made with would hide it from others). Without set-id bits."""
     try:
         existing = target.stat()
     except OSError:  # none there (or none we may stat): a new file
@@ -417,7 +428,7 @@ def _remove_quietly(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-# atomic_write's temporary names: "." + the target's name + "." + mkstemp's 8 random characters
+# atomic_write's temporary names: "." + the target's name + "." + 8 random characters (mkstemp's kind)
 # (lower-case letters, digits, "_") + ".tmp"
 _TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}\.tmp")
 

@@ -240,30 +240,54 @@ def interrupts_held() -> Iterator[list[int]]:
     training ended too; the caller clears the list once it has reported them (a signal left
     in it reaches its handler when the scope ends). An error the block raises while a signal
     is held is raised as that signal's :class:`StopSignalInterrupt`, the error's text its
-    ``note`` ("error: …"), so that neither is lost. Outside a scope (a program calling the
+    ``note`` ("error: …"), so that neither is lost, inside a scope or not. Outside a scope (a program calling the
     library) only Ctrl-C is held, as a Trainer catches only Ctrl-C there: SIGTERM and SIGHUP
     are the program's. Outside the main thread nothing is changed and the list stays empty;
     a signal the process ignores (SIGINT in a background job, SIGHUP under ``nohup``) stays
     ignored.
     """
     scope = active_stop_signals()
-    if scope is not None:
-        with scope.holding() as held:
-            try:
-                yield held
-            except Exception as error:
-                if not held:
-                    raise
-                # the writing failed (a full disk) while a signal was held: delivered at the
-                # scope's end, the signal would replace the error, and with it what the files are
-                signum = held[0]
-                held.clear()  # reported here, not delivered again
-                text = os_error_text(error) if isinstance(error, OSError) else str(error)
-                raise StopSignalInterrupt(signum, note=f"error: {text or type(error).__name__}") from error
-        return
-    received: list[int] = []
-    previous = catch_sigint(lambda caught, frame: received.append(caught))
+    holding = _HOLDING.get()
     try:
-        yield received
+        _HOLDING.set(True)  # inside the try: a Ctrl-C just after it must not leave it set
+        if scope is not None:
+            with scope.holding() as held, _reported_with_an_error(held):
+                yield held
+            return
+        received: list[int] = []
+        previous = catch_sigint(lambda caught, frame: received.append(caught))
+        try:
+            with _reported_with_an_error(received):
+                yield received
+        finally:
+            restore_handlers(previous)
     finally:
-        restore_handlers(previous)
+        _HOLDING.set(holding)
+
+
+# whether interrupts_held() holds the stop signals here (a caller's block that writes a run)
+_HOLDING: ContextVar[bool] = ContextVar("glassnet_interrupts_held", default=False)
+
+
+def holding_interrupts() -> bool:
+    """Whether the stop signals are held back here already: inside :func:`interrupts_held`, or
+    by a :class:`StopSignals` scope since its training ended (its caller reports them)."""
+    scope = active_stop_signals()
+    return _HOLDING.get() or (scope is not None and scope._mode == "hold")
+
+
+@contextlib.contextmanager
+def _reported_with_an_error(held: list[int]) -> Iterator[None]:
+    """An error the block raises while a signal is held is raised as that signal's
+    :class:`StopSignalInterrupt`, the error's text its note: delivered at the scope's end, the
+    signal would replace the error, and with it what the files are; outside a scope, the held
+    Ctrl-C was dropped, and the program went on."""
+    try:
+        yield
+    except Exception as error:
+        if not held:
+            raise
+        signum = held[0]
+        held.clear()  # reported here, not delivered again
+        text = os_error_text(error) if isinstance(error, OSError) else str(error)
+        raise StopSignalInterrupt(signum, note=f"error: {text or type(error).__name__}") from error

@@ -25,7 +25,7 @@ class IncompatibleKeys(NamedTuple):
     >>> state = {"0.bias": np.zeros(3), "extra": np.ones(1)}  # one known name, one unknown
     >>> result = model.load_state_dict(state, strict=False)
     >>> result
-    IncompatibleKeys(missing_keys=['0.weight', '2.bias', '2.weight'], unexpected_keys=['extra'])
+    IncompatibleKeys(missing_keys=['0.weight', '2.weight', '2.bias'], unexpected_keys=['extra'])
     >>> model[0].bias.data  # what matched was loaded
     array([0., 0., 0.])
     """
@@ -253,8 +253,9 @@ class Module:
                 f"{type(self).__name__}.load_state_dict strict must be True or False, got {strict!r}"
             )
         own = dict(self.named_parameters(remove_duplicate=False))
-        missing = sorted(set(own) - set(state))
-        unexpected = sorted(map(str, set(state) - set(own)))
+        # in PyTorch's order: the model's for the missing names, the state's for the unexpected
+        missing = [name for name in own if name not in state]
+        unexpected = [str(name) for name in state if name not in own]
         if strict and (missing or unexpected):
             raise ValueError(
                 f"state_dict does not match {type(self).__name__}: "

@@ -78,7 +78,7 @@ class Optimizer:
     >>> opt = SignSGD([w], lr=0.1)
     >>> w.grad = np.array([3.0, -0.01, 0.0])
     >>> opt.step()
-    >>> w.data  # each weight moves by η whatever its gradient's size
+    >>> w.data  # a weight with a gradient moves by η, whatever the gradient's size
     array([0.9, 1.1, 1. ])
     >>> opt
     SignSGD(lr=0.1)

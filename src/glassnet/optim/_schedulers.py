@@ -30,8 +30,9 @@ class LRScheduler:
     scheduler's settings decide the rate: schedulers do not chain, and a hand-set ``lr`` lasts
     until the next ``step()`` (see the module docstring).
 
-    A subclass with settings names them in ``_SETTINGS`` and checks them in
-    ``_checked_settings``, which both its constructor and ``load_state_dict`` call.
+    A subclass with settings names them in ``_SETTINGS`` (saved by ``state_dict``, set again by
+    ``load_state_dict``) and checks them in ``_checked_settings``, which both its constructor and
+    ``load_state_dict`` call (without one, they are taken as given).
 
     Examples
     --------
@@ -99,8 +100,10 @@ class LRScheduler:
 
     def _checked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """``settings`` (one value for each name in ``_SETTINGS``) checked and made plain ints and
-        floats: the one place each check lives, for the constructor and ``load_state_dict``."""
-        return {}
+        floats: the one place each check lives, for the constructor and ``load_state_dict``. This
+        base takes them as given, so that a subclass that checks nothing still has its saved
+        settings loaded (it returned none, and a load went on with the constructor's)."""
+        return {name: settings[name] for name in self._SETTINGS}
 
     def _set_settings(self, settings: Mapping[str, Any]) -> None:
         for name, value in settings.items():
