@@ -24,12 +24,13 @@ from glassnet.explain._derivation import (
     TableRow,
     derive,
     read_network,
+    shown_name,
 )
 from glassnet.explain._document import PATH_SHOW_LIMIT, build_document
 from glassnet.explain._notation import Notation, ParamRef, all_params, make_notation, parse_param
 from glassnet.explain._symbols import LatexStyle, Style
 from glassnet.losses import LabelConvention, LogisticLoss, Loss, Reduction, get_loss
-from glassnet.nn import Module
+from glassnet.nn import ACTIVATIONS, Module
 from glassnet.nn._activations import BOUNDED_OUTPUTS
 
 if TYPE_CHECKING:
@@ -344,15 +345,16 @@ def _check_output(loss: Loss, net: Network) -> None:
     if not isinstance(loss, LogisticLoss) or last is None:
         return
     slope = getattr(last, "negative_slope", None)
-    if last.name in BOUNDED_OUTPUTS:
-        shown = repr(last.name)
-    elif last.name == "leaky_relu" and slope is not None and slope <= 0:
+    name = shown_name(last, ACTIVATIONS)  # a user's activation, whose range is not known, is let be
+    if name in BOUNDED_OUTPUTS:
+        shown = repr(name)
+    elif name == "leaky_relu" and slope is not None and slope <= 0:
         shown = f"'leaky_relu' with negative_slope {slope:g}"
     else:
         return
     way = (
         "for a sigmoid output's probabilities use BCELoss (loss 'bce')"
-        if last.name == "sigmoid"
+        if name == "sigmoid"
         else "for logits give the last layer no activation (identity)"
     )
     raise ValueError(

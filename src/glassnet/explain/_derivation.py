@@ -23,8 +23,8 @@ from glassnet._checks import Array, as_float_array
 from glassnet._gradcheck import GradcheckReport, StepBelowRounding, gradcheck
 from glassnet.explain._notation import Notation, ParamRef, all_params
 from glassnet.explain._torch import torch_gradients
-from glassnet.losses import LogisticLoss, Loss
-from glassnet.nn import Activation, Identity, Linear, Module, Sequential, flatten_modules
+from glassnet.losses import LOSSES, LogisticLoss, Loss
+from glassnet.nn import ACTIVATIONS, Activation, Identity, Linear, Module, Sequential, flatten_modules
 from glassnet.optim import SGD
 
 PATH_LIMIT = 64  # chain-rule paths computed one by one up to this many; the δ form always
@@ -51,7 +51,16 @@ class LayerRecord:
 
     @property
     def activation_name(self) -> str:
-        return "identity" if self.activation is None else self.activation.name
+        return "identity" if self.activation is None else shown_name(self.activation, ACTIVATIONS)
+
+
+def shown_name(part: Activation | Loss, known: Mapping[str, type]) -> str:
+    """The name ``part``'s formulas are written under: a glassnet activation's or loss's own
+    ("relu", "mse"), and for any other its class's name, its f or ℓ then written as a function of
+    that name (a user's subclass of Tanh computing 2 tanh z was written "tanh(z)", of MSELoss
+    with a weight the plain mean squared error; one without a ``name`` raised AttributeError)."""
+    name = getattr(part, "name", None)
+    return name if isinstance(name, str) and known.get(name) is type(part) else type(part).__name__
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,7 @@ class LossRecord:
 
     @property
     def name(self) -> str:
-        return self.loss.name
+        return shown_name(self.loss, LOSSES)
 
     @property
     def labels(self) -> str | None:
@@ -330,7 +339,7 @@ def read_network(model: Module) -> Network:
             linears.append(leaf)
             activations.append(None)
         elif isinstance(leaf, Activation) and linears and activations[-1] is None:
-            activations[-1] = None if isinstance(leaf, Identity) else leaf
+            activations[-1] = None if type(leaf) is Identity else leaf  # a subclass may compute another f
         else:
             layout = ", ".join(type(m).__name__ for m in leaves)
             raise TypeError(
@@ -634,9 +643,9 @@ def derive(
 
 def _clip_bounds(loss: Loss) -> tuple[float, float] | None:
     """The interval BCE's loss clips probabilities to in float64, where explain computes
-    (``BCELoss.bounds_for``); None for another loss."""
+    (``BCELoss.bounds_for``); None for another loss (a user's subclass too: its ℓ may not clip)."""
     bounds_for = getattr(loss, "bounds_for", None)
-    if loss.name != "bce" or bounds_for is None:
+    if shown_name(loss, LOSSES) != "bce" or bounds_for is None:
         return None
     low, high = bounds_for(np.dtype(np.float64))
     return float(low), float(high)

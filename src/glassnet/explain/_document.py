@@ -312,6 +312,15 @@ class Builder:
             substituted = s.func("ℓ" if s.kind == "text" else r"\ell", f"{pv}, {yv}")
         return definition, substituted, simplified
 
+    def grad_steps(self, k: int, value: str) -> list[tuple[str, Expr]]:
+        """∂L/∂ŷₖ's right-hand sides: its formula, the numbers put in (unless they are the formula
+        itself, a user's loss written ∂ℓ/∂ŷ: "∂ℓ/∂ŷ₁ = ∂ℓ/∂ŷ₁" said nothing) and ``value``."""
+        symbolic, substituted = self.grad_terms(k)
+        steps: list[tuple[str, Expr]] = [("=", [symbolic])]
+        if substituted != symbolic:
+            steps.append(("=", [substituted]))
+        return [*steps, ("=", [value])]
+
     def grad_terms(self, k: int) -> tuple[str, str]:
         """(symbolic, substituted) ∂L/∂ŷₖ, with the 1/K of a mean over K outputs."""
         s, rec = self.s, self.d.loss
@@ -475,12 +484,10 @@ class Builder:
         blocks.append(Para([T("Its derivative with respect to the output:")]))
         rows = []
         for k in range(K):
-            symbolic, substituted = self.grad_terms(k)
             idx = () if K == 1 else (k + 1,)
             rows.append(
                 Equation(
-                    [self.dl(self.post(self.n.depth, *idx))],
-                    [("=", [symbolic]), ("=", [substituted]), ("=", [s.num(float(rec.grad[k]))])],
+                    [self.dl(self.post(self.n.depth, *idx))], self.grad_steps(k, s.num(float(rec.grad[k])))
                 )
             )
         blocks.append(Equations(rows))
@@ -563,8 +570,7 @@ class Builder:
         idx_k = () if (f.layer == self.n.depth and self.n.outputs == 1) else (f.unit + 1,)
         value = s.num(f.value)
         if f.kind == "loss":
-            symbolic, substituted = self.grad_terms(f.unit)
-            return [("=", [symbolic]), ("=", [substituted]), ("=", [value])]
+            return self.grad_steps(f.unit, value)
         if f.kind == "act":
             layer = self.d.layers[f.layer - 1]
             fprime = s.act(layer.activation_name, derivative=True)

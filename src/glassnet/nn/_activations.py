@@ -93,11 +93,13 @@ class Activation(Module):
 
     def function(self, z: Array) -> Array:
         """f(z), element by element: a new array of z's shape (N, d)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines no function(z), the f that forward applies")
 
     def derivative(self, z: Array) -> Array:
         """f′(z), element by element: a new array of z's shape (N, d)."""
-        raise NotImplementedError
+        raise NotImplementedError(
+            f"{type(self).__name__} defines no derivative(z), the f′ that backward applies"
+        )
 
     def __init__(self) -> None:
         self._z: Array | None = None
@@ -171,6 +173,23 @@ class Identity(Activation):
             grad_out, _ = self._checked(grad_out, z)  # raises, unless real numbers of z's shape (a list, say)
         return grad_out
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # backward passes dL/dy on as dL/dz, which is right for f′ = 1 only
+        _general_path_for_an_own_f(cls, Identity)
+
+
+def _general_path_for_an_own_f(cls: type[Activation], base: type[Activation]) -> None:
+    """A subclass of ``base``, whose forward and backward are written for its own f and f′, with
+    an f or f′ of its own (a clipped ReLU, a scaled identity) takes Activation's general path,
+    z kept and its own f′(z) applied, where it does not define the two itself: it took the
+    base's, and its gradients were the base's (wrong, with no error)."""
+    if cls.function is not base.function or cls.derivative is not base.derivative:
+        if cls.forward is base.forward:
+            cls.forward = Activation.forward  # type: ignore[method-assign]
+        if cls.backward is base.backward:
+            cls.backward = Activation.backward  # type: ignore[method-assign]
+
 
 class ReLU(Activation):
     """f(z) = max(z, 0); f′(z) = 1 if z > 0 else 0 (0 at z = 0, as PyTorch). Shapes: (N, d) -> (N, d).
@@ -200,14 +219,8 @@ class ReLU(Activation):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # forward keeps y and backward multiplies by sign(y), which is f′(z) for max(z, 0) only:
-        # a subclass with an f or f′ of its own (a clipped ReLU, say) takes Activation's general
-        # path, z kept and its own f′(z) applied, where it does not define the two itself
-        if cls.function is not ReLU.function or cls.derivative is not ReLU.derivative:
-            if cls.forward is ReLU.forward:
-                cls.forward = Activation.forward  # type: ignore[method-assign]
-            if cls.backward is ReLU.backward:
-                cls.backward = Activation.backward  # type: ignore[method-assign]
+        # forward keeps y and backward multiplies by sign(y), which is f′(z) for max(z, 0) only
+        _general_path_for_an_own_f(cls, ReLU)
 
     def forward(self, x: Array) -> Array:
         self._y = self.function(x)  # kept for backward, in place of z

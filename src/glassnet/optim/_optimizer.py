@@ -175,6 +175,11 @@ class Optimizer:
     def check_group(self, settings: dict[str, Any]) -> None:
         """Refuse a group's settings (``lr`` and the subclass's) that no step can use, naming the
         setting; run when a group is added and when a setting has changed since the last step."""
+        if "lr" not in settings:  # a subclass's defaults without one: a bare KeyError('lr') said nothing
+            raise ValueError(
+                f"{type(self).__name__} has no 'lr' setting: an optimizer's defaults name its learning "
+                "rate 'lr' (the schedulers and the Trainer set it)"
+            )
         finite_float(settings["lr"], f"{type(self).__name__} lr", minimum=0.0)
 
     def check_state(self, key: str, array: Array, group: int) -> None:
@@ -380,7 +385,8 @@ class Optimizer:
             if unknown:
                 raise ValueError(
                     f"{name} state of group {index} has unknown key(s) {unknown}; "
-                    f"expected 'step' and {sorted(self.state_keys)}"
+                    f"expected 'step' and {sorted(self.state_keys)} (a subclass names the buffers "
+                    "it keeps in its state_keys, which a load takes back)"
                 )
             if "step" not in state:  # step() counts on it: a state without one broke the next step
                 raise ValueError(

@@ -199,9 +199,10 @@ class LRScheduler:
         if isinstance(last_epoch, bool) or not isinstance(last_epoch, int | np.integer) or last_epoch < 0:
             raise ValueError(f"scheduler state last_epoch must be a non-negative integer, got {last_epoch!r}")
         base_lrs = self._checked_base_lrs(state.get("base_lrs", self.base_lrs), "scheduler state base_lrs")
-        settings = self._checked_settings(
-            {name: state[name] if name in state else getattr(self, name) for name in self._SETTINGS}
-        )
+        given = {name: state[name] if name in state else getattr(self, name) for name in self._SETTINGS}
+        # those a subclass does not check are taken as given: a subclass of StepLR with a setting
+        # of its own lost it on load (StepLR checks, and returned, its own two only)
+        settings = {**given, **self._checked_settings(given)}
         self._apply(int(last_epoch), base_lrs, settings)
 
 

@@ -1,0 +1,210 @@
+"""A user's own subclasses of glassnet's classes, written as the docstrings' examples teach, work
+with the rest of the library: right numbers or a clear refusal, never another class's formula."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from glassnet import gradcheck
+from glassnet.explain import explain
+from glassnet.losses import Loss, MSELoss
+from glassnet.nn import Activation, Identity, Linear, Parameter, ReLU, Sequential, Tanh
+from glassnet.optim import SGD, Optimizer, StepLR
+
+
+class WeightedMSE(MSELoss):
+    """ℓ = w (ŷ − y)², the second output ten times the first."""
+
+    weights = np.array([1.0, 10.0])
+
+    def elementwise(self, prediction: Any, target: Any) -> Any:
+        return self.weights * (prediction - target) ** 2
+
+    def elementwise_grad(self, prediction: Any, target: Any) -> Any:
+        return 2.0 * self.weights * (prediction - target)
+
+
+class ScaledIdentity(Identity):
+    def function(self, z: Any) -> Any:
+        return 3.0 * z
+
+    def derivative(self, z: Any) -> Any:
+        return np.full_like(z, 3.0)
+
+
+class ScaledTanh(Tanh):
+    def function(self, z: Any) -> Any:
+        return 2.0 * np.tanh(z)
+
+    def derivative(self, z: Any) -> Any:
+        return 2.0 * (1.0 - np.tanh(z) ** 2)
+
+
+class ReLU6(ReLU):
+    def function(self, z: Any) -> Any:
+        return np.clip(z, 0.0, 6.0)
+
+    def derivative(self, z: Any) -> Any:
+        return ((z > 0) & (z < 6)).astype(z.dtype)
+
+
+class Square(Activation):  # no name: the docstring asks for function and derivative only
+    def function(self, z: Any) -> Any:
+        return z**2
+
+    def derivative(self, z: Any) -> Any:
+        return 2.0 * z
+
+
+class MAE(Loss):  # no name either
+    def elementwise(self, prediction: Any, target: Any) -> Any:
+        return np.abs(prediction - target)
+
+    def elementwise_grad(self, prediction: Any, target: Any) -> Any:
+        return np.sign(prediction - target)
+
+
+def test_a_subclass_of_mse_with_its_own_loss_computes_it() -> None:
+    """MSELoss's fused forward and backward (rᵀr, 2r/M) ran for a subclass with an ℓ and ∂ℓ/∂ŷ of
+    its own: L 1.5625 for 12.8125, dL/dŷ the plain MSE's, and gradcheck passed (the two agreed)."""
+    prediction, target = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([[0.0, 0.0], [0.0, 0.0]])
+    loss = WeightedMSE()
+    assert loss(prediction, target) == pytest.approx(12.8125, rel=1e-15)
+    np.testing.assert_allclose(loss.backward(), [[0.5, 10.0], [0.25, -5.0]], rtol=1e-15)
+    assert MSELoss()(prediction, target) == pytest.approx(1.5625, rel=1e-15)  # the plain one's unchanged
+
+
+def test_a_subclass_of_identity_or_relu_with_its_own_f_backpropagates_its_own_derivative() -> None:
+    """Identity's backward passed dL/dy on as dL/dz for a subclass computing 3z (a weight gradient
+    a third of the truth); ReLU's already took the general path."""
+    for act, expected in ((ScaledIdentity(), [[3.0, 3.0]]), (ReLU6(), [[1.0, 0.0]])):
+        act(np.array([[1.0, 7.0]]))
+        np.testing.assert_array_equal(act.backward(np.ones((1, 2))), expected)
+    model = Sequential(Linear(2, 2, rng=np.random.default_rng(0)), ScaledIdentity(), Linear(2, 1))
+    assert gradcheck(model, MSELoss(), [[1.0, -2.0]], [[0.5]]).ok
+
+
+@pytest.mark.parametrize(
+    ("activation", "written", "not_written"),
+    [
+        (ScaledTanh(), "h₁ = ScaledTanh(z₁)", "tanh(z₁)"),
+        (ReLU6(), "∂h₁/∂z₁ = ReLU6′(z₁)", "ReLU′(z₁)"),
+        (ScaledIdentity(), "h₁ = ScaledIdentity(z₁)", "h₁ = z₁"),
+        (Square(), "h₁ = Square(z₁)", "square(z"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Activation) else "",
+)
+def test_explain_writes_a_users_activation_by_its_own_name(
+    activation: Activation, written: str, not_written: str
+) -> None:
+    """A subclass of Tanh computing 2 tanh z was written "h₁ = tanh(z₁) = tanh(8.44) = 2", a
+    clipped ReLU's f′ "ReLU′"; a subclass of Identity was left out of the network (then "the
+    layer-by-layer forward pass differs from the model's"); an activation without ``name``
+    raised AttributeError."""
+    model = Sequential(
+        Linear(2, 2, rng=np.random.default_rng(0)), activation, Linear(2, 1, rng=np.random.default_rng(1))
+    )
+    model[0].weight.data[...] = [[3.0, 2.5], [-0.5, 0.2]]  # z₁ = 8, past ReLU6's 6
+    explanation = explain(model, [1.0, 2.0], [0.5], loss="mse", check_torch=False, all_params=True)
+    text = " ".join(explanation.to_text().split())
+    assert written in text and not_written not in text
+    assert explanation.derivation.loss.prediction[0] == pytest.approx(model(np.array([[1.0, 2.0]]))[0, 0])
+    report = gradcheck(model, MSELoss(), [[1.0, 2.0]], [[0.5]])
+    assert report.ok
+    for row in explanation.derivation.table or ():  # every gradient the backward pass's
+        ref = row.ref
+        kind, index = ("weight", (ref.row, ref.col)) if ref.kind == "weight" else ("bias", (ref.row,))
+        analytic = report[f"{ref.prefix}.{kind}"].analytic[index]
+        assert row.engine == pytest.approx(analytic, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_explain_writes_a_users_loss_by_its_own_name_once(reduction: str) -> None:
+    """A loss without ``name`` raised AttributeError; a subclass of MSELoss was written "Mean
+    squared error"; a user's ∂ℓ/∂ŷ was written twice, "∂L/∂ŷ₁ = ∂ℓ/∂ŷ₁ = ∂ℓ/∂ŷ₁ = −1"."""
+    model = Sequential(Linear(2, 2, rng=np.random.default_rng(0)))
+    for loss, name in ((MAE(reduction=reduction), "MAE"), (WeightedMSE(reduction=reduction), "WeightedMSE")):
+        explanation = explain(model, [1.0, 2.0], [0.5, -0.5], loss=loss, check_torch=False)
+        text = explanation.to_text()
+        assert f"Loss {name}." in text and "squared error" not in text
+        assert "∂ℓ/∂ŷ₁ = ∂ℓ/∂ŷ₁" not in text
+        x = np.array([[1.0, 2.0]])
+        assert explanation.derivation.loss.value == pytest.approx(loss(model(x), np.array([[0.5, -0.5]])))
+
+
+def test_an_activation_or_loss_without_its_function_says_which_is_missing() -> None:
+    class Swish(Activation):  # written as a Module: forward and backward, no f and f′
+        def forward(self, x: Any) -> Any:
+            return x / (1.0 + np.exp(-x))
+
+    with pytest.raises(
+        NotImplementedError, match=r"^Swish defines no function\(z\), the f that forward applies$"
+    ):
+        Swish().function(np.zeros((1, 1)))
+    with pytest.raises(NotImplementedError, match=r"^Swish defines no derivative\(z\)"):
+        Swish().derivative(np.zeros((1, 1)))
+
+    class Empty(Loss):
+        pass
+
+    with pytest.raises(
+        NotImplementedError, match=r"^Empty defines no elementwise\(prediction, target\), its ℓ$"
+    ):
+        Empty()([[1.0]], [[0.0]])
+
+
+def test_a_subclass_of_a_schedule_with_a_setting_of_its_own_loads_it() -> None:
+    """StepLR's checks returned its own two settings, and a load kept only those: a subclass's
+    own setting, saved by state_dict, stayed the constructor's (another rate, no error)."""
+
+    class FlooredStepLR(StepLR):
+        _SETTINGS = (*StepLR._SETTINGS, "floor")
+
+        def __init__(self, optimizer: Optimizer, step_size: int, gamma: float, floor: float) -> None:
+            self.floor = floor
+            super().__init__(optimizer, step_size=step_size, gamma=gamma)
+
+        def lr_at(self, base_lr: float, t: int) -> float:
+            return max(super().lr_at(base_lr, t), self.floor)
+
+    saved = FlooredStepLR(SGD([Parameter(np.zeros(1))], lr=0.1), step_size=1, gamma=0.1, floor=0.05)
+    for _ in range(3):
+        saved.step()
+    loaded = FlooredStepLR(SGD([Parameter(np.zeros(1))], lr=0.1), step_size=1, gamma=0.1, floor=0.0)
+    loaded.load_state_dict(saved.state_dict())
+    assert (loaded.floor, loaded.get_last_lr()) == (0.05, [0.05])
+
+
+def test_an_optimizer_without_a_rate_or_with_undeclared_buffers_is_told_what_to_declare() -> None:
+    """A subclass whose defaults have no 'lr' failed with a bare KeyError('lr'); one keeping a
+    buffer outside its state_keys saved it, and its load refused it without saying why."""
+
+    class FixedStep(Optimizer):
+        def __init__(self, params: Any) -> None:
+            super().__init__(params, {"step_size": 0.1})
+
+        def update_group(self, data: Any, grad: Any, state: Any, settings: Any) -> None:
+            data -= settings["step_size"] * np.sign(grad)
+
+    with pytest.raises(ValueError, match=r"^FixedStep has no 'lr' setting: an optimizer's defaults name"):
+        FixedStep([Parameter(np.zeros(1))])
+
+    class Counting(Optimizer):
+        def __init__(self, params: Any, lr: float = 0.1) -> None:
+            super().__init__(params, {"lr": lr})
+
+        def update_group(self, data: Any, grad: Any, state: Any, settings: Any) -> None:
+            state["calls"] = state.get("calls", 0) + 1
+            data -= settings["lr"] * grad
+
+    weight = Parameter(np.zeros(1))
+    optimizer = Counting([weight])
+    weight.grad = np.ones(1)
+    optimizer.step()
+    with pytest.raises(
+        ValueError, match=r"unknown key\(s\) \['calls'\].*names the buffers it keeps in its state_keys"
+    ):
+        Counting([Parameter(np.zeros(1))]).load_state_dict(optimizer.state_dict())
