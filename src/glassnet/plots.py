@@ -221,7 +221,22 @@ def plot_loss_curves(
     ylabel: str = "loss (mean per row)",
 ) -> Path:
     """Training and validation loss against the epoch, one pair of curves per ensemble member;
-    ``ylabel`` names the loss (a run's figure says which, and of what target)."""
+    ``ylabel`` names the loss (a run's figure says which, and of what target).
+
+    Examples
+    --------
+    >>> import os
+    >>> from glassnet.plots import plot_loss_curves
+    >>> history = [  # as TrainResult.history records it: one record per member and epoch
+    ...     {"epoch": 1, "train_loss": 1.0, "val_loss": 1.2},
+    ...     {"epoch": 2, "train_loss": 0.5, "val_loss": 0.8},
+    ...     {"epoch": 3, "train_loss": 0.25, "val_loss": 0.6},
+    ... ]
+    >>> plot_loss_curves(history, "loss.png").name  # the format from the suffix: .png, .svg or .pdf
+    'loss.png'
+    >>> sorted(os.listdir("."))
+    ['loss.png']
+    """
     if not history:
         raise ValueError("plot_loss_curves needs at least one epoch of history")
     for index, record in enumerate(history):  # every line is drawn against it (a KeyError before)

@@ -194,6 +194,25 @@ def spec_of(model: Module) -> MLPSpec:
     Linear, f, Linear, f, …, Linear[, g] with one hidden activation f throughout, every layer
     glassnet's own class (a subclass may compute something else, which a spec cannot say, as
     torch_bridge reasons) and of one dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.nn import Linear, ReLU, Sequential, Sigmoid, Tanh
+    >>> from glassnet.spec import spec_of
+    >>> rng = np.random.default_rng(0)
+    >>> model = Sequential(Linear(2, 4, rng=rng), Tanh(), Linear(4, 1, rng=rng), Sigmoid())
+    >>> spec_of(model)  # the last activation is the output's
+    MLPSpec(sizes=(2, 4, 1), activation='tanh', output_activation='sigmoid', dtype='float64',
+            negative_slope=0.01)
+
+    A spec holds one hidden activation: a model of two has none.
+
+    >>> layers = [Linear(2, 3, rng=rng), Tanh(), Linear(3, 3, rng=rng), ReLU(), Linear(3, 1, rng=rng)]
+    >>> spec_of(Sequential(*layers))
+    Traceback (most recent call last):
+        ...
+    ValueError: an MLPSpec has one hidden activation, got ['relu', 'tanh']
     """
     layers = flatten_modules([model])
     if not layers or type(layers[0]) is not Linear:
@@ -276,6 +295,23 @@ def check_weights(spec: MLPSpec, weights: Mapping[str, npt.ArrayLike], *, what: 
     The names are compared without listing all of the spec's: a spec of a million layers
     beside the few arrays of a small model (a forged checkpoint) is refused in time and memory
     that grow with the arrays given, not with the layers claimed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.spec import MLPSpec, build_mlp, check_weights
+    >>> spec = MLPSpec(sizes=(2, 3, 1))
+    >>> weights = build_mlp(spec, rng=np.random.default_rng(0)).state_dict()
+    >>> check_weights(spec, weights)  # names and shapes fit: nothing to say
+    >>> check_weights(spec, {**weights, "2.weight": np.zeros((3, 1))})  # W is (out, in)
+    Traceback (most recent call last):
+        ...
+    ValueError: weights['2.weight'] has shape (3, 1), the architecture [2, 3, 1] needs (1, 3)
+    >>> del weights["2.bias"]
+    >>> check_weights(spec, weights, what="member 0 weights")
+    Traceback (most recent call last):
+        ...
+    ValueError: member 0 weights do not match the architecture [2, 3, 1]: missing ['2.bias'], unexpected []
     """
     n_layers = len(spec.sizes) - 1
     unexpected = sorted((name for name in weights if not _is_parameter_name(name, n_layers)), key=str)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import as_float_array, shown, user_stacklevel
+from glassnet._checks import as_float_array, count_text, shown, user_stacklevel
 from glassnet._files import dash_hint, expand_user
 from glassnet.data._errors import DataFormatError, DataWarning, OutOfDomainError
 from glassnet.data._table import (
@@ -127,6 +127,26 @@ class Dataset:
     Shapes: X (N, d) float64, y (N,) float64. For airfoil (d = 5) the columns of X are
     frequency [Hz], angle of attack [deg], chord length [m], free-stream velocity [m/s] and
     suction-side displacement thickness [m]; y is the scaled sound pressure level [dB].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import Dataset
+    >>> data = Dataset(X=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], y=[0.5, 1.5, 2.5],
+    ...                feature_names=("length", "time"), feature_units=("m", "s"),
+    ...                target_name="level", target_unit="dB", source=None)
+    >>> data
+    Dataset(3 rows, 2 features (length [m], time [s]), target level [dB], source=None)
+    >>> len(data), data.n_features, data.X.dtype  # lists become float64 arrays
+    (3, 2, dtype('float64'))
+    >>> part = data.subset(np.array([2, 0]))  # the rows of a split's part, say
+    >>> part.X
+    array([[5., 6.],
+           [1., 2.]])
+    >>> part.y
+    array([2.5, 0.5])
+    >>> data.where(1, 0)  # how a message names a value of X (1-based), without a file
+    'row 2, column 1 (length)'
     """
 
     X: FloatArray  # (N, d) features
@@ -182,7 +202,8 @@ class Dataset:
         target = f"{self.target_name} [{self.target_unit}]" if self.target_unit else self.target_name
         source = None if self.source is None else str(self.source)
         return (
-            f"Dataset({len(self)} rows, {self.X.shape[1]} features ({shown_columns}), target {target}, "
+            f"Dataset({count_text(len(self), 'row')}, {count_text(self.X.shape[1], 'feature')} ({shown_columns}), "
+            f"target {target}, "
             f"source={source!r})"
         )
 
@@ -330,6 +351,33 @@ def find_airfoil(path: str | os.PathLike[str] | None = None) -> Path:
     a set environment variable that points at nothing is an error, not skipped: the caller
     asked for that file. When nothing is found, the FileNotFoundError lists every place
     looked at and how to get the file.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from glassnet.data import find_airfoil
+    >>> Path("data").mkdir()
+    >>> row = "800\\t0\\t0.3048\\t71.3\\t0.00266337\\t126.201\\n"  # the first published row
+    >>> _ = Path("data/airfoil_self_noise.dat").write_text(row)
+    >>> find_airfoil("data/airfoil_self_noise.dat").as_posix()  # the file itself
+    'data/airfoil_self_noise.dat'
+    >>> find_airfoil("data").as_posix()  # or the folder that holds it
+    'data/airfoil_self_noise.dat'
+
+    Without a path, ``$GLASSNET_DATA`` is looked at first:
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"GLASSNET_DATA": "data"}):
+    ...     find_airfoil().as_posix()
+    'data/airfoil_self_noise.dat'
+
+    A path given that points at nothing is an error, not skipped:
+
+    >>> find_airfoil("elsewhere")
+    Traceback (most recent call last):
+        ...
+    FileNotFoundError: data path elsewhere does not exist; get it with `glassnet data fetch airfoil` ...
     """
     if path is not None:
         if not os.fspath(path).strip():  # Path("") is the current folder, which nobody meant
@@ -560,6 +608,29 @@ def read_feature_rows(path: str | os.PathLike[str]) -> FloatArray:
     line and column, a header naming the columns in another order refused), with 5 columns:
     frequency, angle_of_attack, chord_length, velocity, displacement_thickness. Shapes:
     returns (N, 5) float64.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from glassnet.data import read_feature_rows
+    >>> _ = Path("rows.csv").write_text(
+    ...     "frequency,angle_of_attack,chord_length,velocity,displacement_thickness\\n"
+    ...     "800,0,0.3048,71.3,0.00266337\\n"
+    ...     "1000,1.5,0.3048,71.3,0.00266337\\n"
+    ... )
+    >>> rows = read_feature_rows("rows.csv")
+    >>> rows.shape, rows[:, 0], rows[:, 1]  # frequency [Hz], angle of attack [deg]
+    ((2, 5), array([ 800., 1000.]), array([0. , 1.5]))
+
+    A magnitude ≤ 0 is refused, named by its line and column:
+
+    >>> _ = Path("bad.csv").write_text("800,0,-0.3048,71.3,0.00266337\\n")
+    >>> from glassnet.data import DataFormatError
+    >>> try:
+    ...     read_feature_rows("bad.csv")
+    ... except DataFormatError as error:  # a ValueError
+    ...     print(error)
+    bad.csv: line 1, column 3 (chord_length): must be > 0 (a physical magnitude), got -0.3048
     """
     file = expand_user(path)
     check = airfoil_check(FEATURE_NAMES, source=str(file), path=file, listing="the airfoil features")

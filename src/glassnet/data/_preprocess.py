@@ -237,6 +237,26 @@ class Preprocessor:
 
     ``fit`` also keeps every feature's range over the training rows (``training_range``),
     so that inputs outside it can be flagged as extrapolation (``outside_training_range``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.data import Preprocessor
+    >>> X = np.array([[1.0, 10.0], [100.0, 30.0]])  # column 0 spans decades: take its log
+    >>> y = np.array([2.0, 4.0])
+    >>> pre = Preprocessor(log_columns=[0]).fit(X, y)  # on the training rows only
+    >>> pre.transform_x(X)  # ln 1 and ln 100 standardised, as 10 and 30 are
+    array([[-1., -1.],
+           [ 1.,  1.]])
+    >>> pre.transform_y(y), pre.inverse_transform_y([0.0, 1.0])  # t = (y − 3) / 1, and back
+    (array([-1.,  1.]), array([3., 4.]))
+    >>> pre.outside_training_range([[50.0, 40.0]])  # 40 lies beyond the 10 to 30 seen: extrapolation
+    array([[False,  True]])
+
+    With K Fourier features every column gets K sines and K cosines beside it:
+
+    >>> Preprocessor(fourier_features=2).fit(X, y).transform_x(X).shape  # d(1 + 2K) = 2 · 5 columns
+    (2, 10)
     """
 
     def __init__(

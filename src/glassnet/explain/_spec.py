@@ -315,7 +315,35 @@ def _unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_spec(path: str | os.PathLike[str], *, literal_labels: bool | None = None) -> ExplainSpec:
-    """Read and check a JSON spec file (see the module docstring and docs/explain.md)."""
+    """Read and check a JSON spec file (see the module docstring and docs/explain.md).
+
+    Examples
+    --------
+    One linear unit, W = (0.5, −1), b = 0, on x = (1, 2) with target y = 0.5:
+
+    >>> import json
+    >>> from pathlib import Path
+    >>> from glassnet.explain import explain_spec, load_spec
+    >>> unit = {"layers": [{"weight": [[0.5, -1]], "bias": [0]}], "x": [1, 2], "y": 0.5, "loss": "mse"}
+    >>> _ = Path("unit.json").write_text(json.dumps({**unit, "params": ["w12^1"]}))
+    >>> spec = load_spec("unit.json")
+    >>> spec.model
+    Sequential(
+      (0): Linear(in_features=2, out_features=1)
+    )
+    >>> spec.x, spec.y, spec.loss, spec.learning_rate  # η not given: 0.1
+    (array([1., 2.]), array([0.5]), MSELoss(reduction='mean'), 0.1)
+    >>> explain_spec(spec, check_torch=False).param().engine  # ∂L/∂w₁₂ = 2(ŷ − y)·x₂ = 2(−2)·2
+    -8.0
+
+    A misspelt field is an error, not ignored:
+
+    >>> _ = Path("typo.json").write_text(json.dumps({**unit, "learning_rte": 0.1}))
+    >>> load_spec("typo.json")
+    Traceback (most recent call last):
+        ...
+    ValueError: typo.json: unknown field 'learning_rte'; expected fields layers, x, y, loss, ...
+    """
     file = given_path(path, "spec")
     if file.is_dir():
         if any((file / name).is_file() for name in ("model.npz", "checkpoint.npz")):  # a likely mistake
@@ -371,7 +399,37 @@ def explain_spec(
 ) -> Explanation:
     """The explanation a spec describes; the keyword arguments override the spec's options, and
     ``x``, ``y`` and ``learning_rate`` its example and η (one spec, another step: a variant of
-    an exercise)."""
+    an exercise).
+
+    Examples
+    --------
+    The exercise's network (``examples/exercise.json``), with the label y = 0:
+
+    >>> from glassnet.explain import explain_spec
+    >>> spec = {
+    ...     "layers": [
+    ...         {"weight": [[0.2, 0.4], [0.8, 0.1], [2.0, 0.5]], "bias": [1, 1, -4], "activation": "relu"},
+    ...         {"weight": [[0.5, -1, 0]], "bias": [3]},
+    ...     ],
+    ...     "x": [1, 2], "y": 0, "loss": "logistic", "learning_rate": 0.1, "params": ["w12h"],
+    ... }
+    >>> e = explain_spec(spec, check_torch=False)
+    >>> e.derivation.loss.prediction, round(e.derivation.loss.value, 6)  # ŷ = 2, L = log(1 + e²)
+    (array([2.]), 2.126928)
+    >>> round(e.param("w12h").engine, 6), round(e.param("w12h").updated, 6)  # σ(2), 0.4 − 0.1 σ(2)
+    (0.880797, 0.31192)
+    >>> print(e)  # the worked solution
+    Worked solution: a 2-3-1 network, logistic loss
+    ...
+      ∂L/∂w₁₂ʰ = 0.880797 · 0.5 · 1 · 2 = 0.880797
+    ...
+
+    The keyword arguments override the spec's own: another label, the same network:
+
+    >>> e = explain_spec(spec, y=1, check_torch=False)
+    >>> round(e.param("w12h").engine, 6)  # −σ(−2) · 0.5 · 1 · 2
+    -0.119203
+    """
     source = "spec"
     if isinstance(spec, ExplainSpec) and literal_labels is not None:
         # a parsed spec's loss is made: the keyword would be dropped, silently

@@ -34,6 +34,27 @@ class Ensemble:
     differently, and their mean gains: ``TrainConfig.activation`` as a tuple trains them);
     the spec's sizes, output activation and dtype are every member's. ``activations`` lists
     each member's, given or not; ``member_spec(m)`` is member m's whole architecture.
+
+    Examples
+    --------
+    Two members of one Linear layer, f(x) = w x + b, with w, b = 1, 0 and 3, 1:
+
+    >>> from glassnet.spec import MLPSpec
+    >>> from glassnet.train import Ensemble
+    >>> members = [{"0.weight": [[1.0]], "0.bias": [0.0]}, {"0.weight": [[3.0]], "0.bias": [1.0]}]
+    >>> Ensemble(MLPSpec(sizes=(1, 1)), members).predict([[2.0], [0.0]])  # (2 + 7) / 2, (0 + 1) / 2
+    array([[4.5],
+           [0.5]])
+
+    Members of one architecture but different hidden activations, each with W = I and the sum out:
+
+    >>> weights = {"0.weight": [[1.0, 0.0], [0.0, 1.0]], "0.bias": [0.0, 0.0],
+    ...            "2.weight": [[1.0, 1.0]], "2.bias": [0.0]}
+    >>> ensemble = Ensemble(MLPSpec(sizes=(2, 2, 1)), [weights, weights], activations=["relu", "tanh"])
+    >>> ensemble
+    Ensemble(2 members of [2, 2, 1], activations ['relu', 'tanh'], float64)
+    >>> ensemble.predict([[1.0, -1.0]])  # (relu(1) + relu(−1) + tanh(1) + tanh(−1)) / 2 = (1 + 0) / 2
+    array([[0.5]])
     """
 
     def __init__(

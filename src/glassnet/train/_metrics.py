@@ -181,6 +181,24 @@ def classification_metrics(
     ``threshold`` t is the model's :func:`decision_threshold`: 0 for logits, 0.5 for
     probabilities. It has no default, since the wrong one gives a wrong accuracy silently
     (probabilities read at 0 are all class 1).
+
+    Examples
+    --------
+    >>> from glassnet.train import classification_metrics, decision_threshold
+    >>> labels = [1, 0, 0, 0]
+    >>> classification_metrics([2.0, -1.0, 0.5, -3.0], labels, threshold=0.0)  # logits: the third is wrong
+    {'accuracy': 0.75}
+    >>> decision_threshold(None), decision_threshold("sigmoid")  # a logit's threshold, a probability's
+    (0.0, 0.5)
+    >>> classification_metrics([0.9, 0.3, 0.6, 0.1], labels, threshold=0.5)  # the same votes
+    {'accuracy': 0.75}
+
+    Labels outside [0, 1] (the ±1 convention, say) are refused:
+
+    >>> classification_metrics([2.0, -1.0], [1, -1], threshold=0.0)
+    Traceback (most recent call last):
+        ...
+    ValueError: labels must be 0/1 (or probabilities in [0, 1]), got -1 at index 1
     """
     t = finite_float(threshold, "threshold")
     p, y = _columns(prediction, "predictions"), _columns(target, "labels")  # (N, K)

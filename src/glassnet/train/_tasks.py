@@ -281,6 +281,24 @@ def train_dataset(
     MAE and R² in the target's units. ``task`` names the data in the run's files; "airfoil"
     and "moons" are glassnet's own data sets (:func:`train_airfoil`, :func:`train_moons`),
     whose runs ``glassnet evaluate`` and ``predict`` read back as such, and are refused here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from glassnet.train import SplitSettings, TrainConfig, train_dataset
+    >>> X = np.random.default_rng(0).uniform(-1, 1, size=(50, 2))
+    >>> y = 3 * X[:, 0] - X[:, 1] + 1  # a plane to learn
+    >>> config = TrainConfig(hidden=(8,), activation="tanh", fourier_features=0, lr=0.01,
+    ...                      schedule="constant", batch_size=16, epochs=30)
+    >>> run = train_dataset("plane", X, y, config, split=SplitSettings(seed=0))
+    >>> run.result.status, len(run.split.train), len(run.split.val), len(run.split.test)
+    ('completed', 36, 4, 10)
+    >>> sorted(run.metrics["test"])  # a regression's, in the target's units
+    ['mae', 'n', 'r2', 'rmse']
+    >>> run.metrics["test"]["r2"] > 0.9
+    True
+    >>> run.predict(X[:3]).shape  # raw rows in, the target's units out
+    (3,)
     """
     if not isinstance(task, str) or not task.strip():  # it names the data in the run's files
         raise TypeError(f"task must be a name (a non-empty string), got {shown(task)}")
@@ -609,7 +627,21 @@ def train_moons(
     Without ``config``, :data:`MOONS_CONFIG` (the exercise's network and loss), whose metrics
     are accuracies; a config of another loss trains it on the 0/1 labels all the same, with
     that loss's metrics (RMSE, MAE and R² for ``mse``: TrainConfig's default loss). ``options``
-    are :func:`train_dataset`'s ``progress``, ``resume``, ``callback`` and ``handle_sigint``."""
+    are :func:`train_dataset`'s ``progress``, ``resume``, ``callback`` and ``handle_sigint``.
+
+    Examples
+    --------
+    >>> from glassnet.train import train_moons
+    >>> run = train_moons()  # MOONS_CONFIG: 200 epochs of Adam on 400 points
+    >>> run.result.status, run.result.spec.sizes
+    ('completed', (2, 3, 1))
+    >>> {part: metrics["n"] for part, metrics in run.metrics.items()}  # a quarter held out for the test
+    {'train': 300, 'test': 100}
+    >>> run.metrics["test"]["accuracy"] > 0.8
+    True
+    >>> run.predict([[0.0, 1.0], [1.0, -0.5]]) > 0  # logits: the upper moon is class 0, the lower 1
+    array([False,  True])
+    """
     _refuse_fixed(options, {"log_columns": None, "info": None, "scale_y": None}, "train_moons")
     _check_config(config, "train_moons")
     config = config if config is not None else MOONS_CONFIG

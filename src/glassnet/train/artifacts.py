@@ -323,7 +323,27 @@ def write_run(
     folder that holds such files is refused unless ``force`` (:func:`refuse_replacing`; an
     interrupted run's checkpoint.npz, which this run finishes, is no such file). Files of
     other names are never touched. An interrupted run is refused: it has no model to write,
-    and its state is what :func:`save_resume` keeps, for ``resume=`` to finish it."""
+    and its state is what :func:`save_resume` keeps, for ``resume=`` to finish it.
+
+    Examples
+    --------
+    >>> import os
+    >>> from glassnet.train import MOONS_CONFIG, train_moons
+    >>> from glassnet.train.artifacts import write_run
+    >>> run = train_moons(MOONS_CONFIG.replace(epochs=5), n_samples=100)
+    >>> written = write_run(run, "run", plots=False)  # the default adds the figures
+    >>> sorted(written)
+    ['history', 'metrics', 'model']
+    >>> sorted(os.listdir("run"))
+    ['history.csv', 'metrics.json', 'model.npz']
+
+    A folder that holds a run's files is not written over unless ``force=True``:
+
+    >>> write_run(run, "run", plots=False)
+    Traceback (most recent call last):
+        ...
+    FileExistsError: run holds model.npz, metrics.json and history.csv, ... pass force=True to let it, ...
+    """
     if run.result.status == "interrupted":
         raise ValueError(
             f"the run was interrupted ({run.result.message}): it has no finished model to write; "
