@@ -4,6 +4,7 @@ save's temporary file, entries that are not files, and a few messages about odd 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -298,6 +299,48 @@ def test_a_stop_signal_between_explains_forced_renames_leaves_both_new_files(
     )
     assert names(tmp_path) == ["x.md", "y.png"]
     assert x.read_text().startswith("# The exercise") and y.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.fixture
+def a_ctrl_c_as_a_hold_is_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C that comes as the first interrupts_held() block ends, its signals still held."""
+    holding, sent = StopSignals.holding, []
+
+    @contextlib.contextmanager
+    def holding_then_interrupted(self: StopSignals) -> Iterator[list[int]]:
+        with holding(self) as held:
+            yield held
+            if not sent:
+                sent.append(signal.SIGINT)
+                signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(StopSignals, "holding", holding_then_interrupted)
+
+
+@pytest.mark.usefixtures("a_ctrl_c_as_a_hold_is_undone")
+def test_a_ctrl_c_as_the_hold_over_explains_renames_ends_is_reported_with_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Taken inside the hold, the signals missed one that came as it was undone: delivered at
+    the command's end, it said "interrupted" alone (a SIGTERM killed the process without a word)."""
+    x, y = tmp_path / "x.md", tmp_path / "y.png"
+    x.write_text("previous")
+    y.write_bytes(b"previous")
+    argv = ["explain", "--example", "exercise", "--no-torch", "-o", str(x), "--figure", str(y), "--force"]
+    assert main(argv) == 130
+    assert capsys.readouterr().err == (
+        f"glassnet explain: interrupted; {x} and {y} were written (it came as they were put in place)\n"
+    )
+
+
+@pytest.mark.usefixtures("a_ctrl_c_as_a_hold_is_undone")
+def test_a_ctrl_c_as_the_hold_over_a_runs_files_ends_is_reported_with_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["train", "moons", *QUICK, "--no-plots", "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert err == f"glassnet train moons: interrupted after the training ended; {out} holds the whole run\n"
 
 
 def test_a_second_signal_that_stops_a_run_at_once_says_what_it_cost(

@@ -896,8 +896,9 @@ def test_load_state_dict_returns_the_keys_it_left_aside_as_torch() -> None:
 
 
 def test_load_state_dict_lists_the_keys_left_aside_in_torchs_order(torch: Any) -> None:
-    """The names in PyTorch's order (the model's for the missing ones, the state's for the
-    unexpected ones): glassnet sorted them, so '10.weight' came before '2.weight'."""
+    """The missing names in the model's order, as PyTorch lists them, and unexpected names of
+    the model's root in the state's, as PyTorch's: glassnet sorted them, so '10.weight' came
+    before '2.weight'."""
     sizes = [2, *[3] * 6, 1]  # 13 modules: layer indices 0 to 12
     model = MLP(sizes, rng=np.random.default_rng(0))
     module = to_torch(model)

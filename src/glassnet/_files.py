@@ -15,7 +15,7 @@ process killed at any moment (even by SIGKILL) leaves the old or the new file in
 it may leave its temporary file behind, which no reader ever opens. Any failure before
 the rename removes the temporary file and leaves the target as it was.
 
-:func:`placed_together` fills several files first and renames them together at its end (a run's
+:func:`placed_together` fills several files first and renames them together at the end (a run's
 files: a process killed while they are written leaves the previous run's whole).
 
 :func:`atomic_write` never puts a file in place of a symbolic link, a FIFO, a device or a socket
@@ -46,7 +46,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import numpy as np
 
@@ -173,7 +173,7 @@ def atomic_write_all(
     try:
         for target, (_, write) in zip(targets, writes, strict=True):
             temporaries.append(_filled_temporary(target, write))
-        if pending is not None:  # put in place at the end of the placed_together() block
+        if pending is not None:  # put in place at the end of the placed_together() call
             pending.extend(zip(temporaries, targets, strict=True))
             return targets
         # files that replace others cannot be taken back: a stop signal is held from their
@@ -194,7 +194,9 @@ def atomic_write_all(
                 _remove_quietly(temporary)
             for folder in dict.fromkeys(target.parent for target in targets):
                 fsync_folder(folder)
-            stopped, held[:] = list(held), []  # reported below, not delivered again
+        # taken once the hold is undone, not inside it: one that came as it was undone was
+        # dropped from Python, and from a command delivered at its end without the note
+        stopped, held[:] = list(held), []  # reported below, not delivered again
     except BaseException:
         # a file put in place already is taken back where it is still ours: `-o x.md --figure
         # y.png` with y.png written meanwhile left x.md, and the retry was refused for it. Ours:
@@ -205,8 +207,8 @@ def atomic_write_all(
             with contextlib.suppress(OSError):
                 if _same_file(os.lstat(target), ours):
                     target.unlink()
-        # those renamed already are gone, and those handed to a placed_together() block are its
-        # own (a Ctrl-C just after the hand-over removed them, and the block's rename then raised
+        # those renamed already are gone, and those handed to a placed_together() call are its
+        # own (a Ctrl-C just after the hand-over removed them, and the call's rename then raised
         # FileNotFoundError in the interruption's place)
         handed = {temporary for temporary, _ in pending} if pending is not None else set()
         for temporary in temporaries:
@@ -242,36 +244,46 @@ def listed(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-# the renames that atomic_write_all leaves to the end of a placed_together() block: the
-# block's own list, in the thread (or task) that opened it only
+T = TypeVar("T")
+
+# the renames that atomic_write_all leaves to the end of a placed_together() call: the call's
+# own list, in the context copied for it
 _PENDING: contextvars.ContextVar[list[tuple[Path, Path]] | None] = contextvars.ContextVar(
     "glassnet_pending_renames", default=None
 )
 
 
-@contextlib.contextmanager
-def placed_together(placed: list[Path]) -> Iterator[None]:
-    """Put the files written inside the block in place together, at its end.
+def placed_together(placed: list[Path], write: Callable[[], T]) -> T:
+    """Call ``write()`` and put the files it writes in place together, at its end; return what
+    it returns.
 
-    Inside the block, :func:`atomic_write` and :func:`atomic_write_all` (``replace=True`` only)
-    fill their temporary files and return their paths without renaming them; the block's end
-    renames them onto their paths, one after another, whether the block ends normally or by an
-    error (the files filled before the error are put in place: what stays is the caller's
-    choice), and then appends to ``placed`` the path of each file put there. So a process
-    killed while the files are filled (SIGKILL, a power cut: a run's plots take a second or
-    more) leaves every path as it was, beside the temporary files, and only one killed in the
-    renames at the end, microseconds, leaves some files replaced and others not. A rename
-    that fails removes the temporary files not yet renamed and raises its OSError, naming
-    its target. Blocks do not nest (RuntimeError)."""
+    Inside ``write``, :func:`atomic_write` and :func:`atomic_write_all` (``replace=True`` only)
+    fill their temporary files and return their paths without renaming them; at its end they
+    are renamed onto their paths, one after another, whether it returns or raises (the files
+    filled before the error are put in place: what stays is the caller's choice), and the path
+    of each file put there is appended to ``placed``. So a process killed while the files are
+    filled (SIGKILL, a power cut: a run's plots take a second or more) leaves every path as it
+    was, beside the temporary files, and only one killed in the renames at the end,
+    microseconds, leaves some files replaced and others not. A rename that fails removes the
+    temporary files not yet renamed and raises its OSError, naming its target. Calls do not
+    nest (RuntimeError).
+
+    A function, not a ``with`` block: ``write`` runs in a copy of the context, where the list
+    of pending renames lives and goes with it. A block's list, set in the thread's own context,
+    stayed in force after a Ctrl-C as the block was entered or left (in ``contextlib``'s
+    ``__enter__`` and ``__exit__``, where no ``try`` of its own reaches): every later write of
+    the thread a hidden temporary file, returned as written."""
     if _PENDING.get() is not None:
-        raise RuntimeError("placed_together() blocks do not nest")
+        raise RuntimeError("placed_together() calls do not nest")
+    return contextvars.copy_context().run(_written_then_placed, placed, write)
+
+
+def _written_then_placed(placed: list[Path], write: Callable[[], T]) -> T:
+    """:func:`placed_together`'s work, in the context copied for it."""
     pending: list[tuple[Path, Path]] = []
+    _PENDING.set(pending)  # in this call's own context: gone with it, wherever a Ctrl-C lands
     try:
-        # set inside the try, and put back to None (blocks do not nest), not reset by a token: a
-        # Ctrl-C just after set() left the block open for good, every later write of the thread
-        # a hidden temporary file
-        _PENDING.set(pending)
-        yield
+        return write()
     finally:
         _PENDING.set(None)
         try:

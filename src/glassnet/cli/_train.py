@@ -831,6 +831,10 @@ def finish(run: Run, out: Path, args: argparse.Namespace) -> int:
             ) from error
         stopped += interrupts
         interrupts.clear()
+    # and one that came as the hold was undone (delivered at the scope's end, it was said without
+    # the run's folder, or a SIGTERM killed the process without a word)
+    stopped += interrupts
+    interrupts.clear()
     if stopped:
         with contextlib.suppress(OSError):
             print(

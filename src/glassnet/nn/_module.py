@@ -253,7 +253,8 @@ class Module:
                 f"{type(self).__name__}.load_state_dict strict must be True or False, got {strict!r}"
             )
         own = dict(self.named_parameters(remove_duplicate=False))
-        # in PyTorch's order: the model's for the missing names, the state's for the unexpected
+        # the missing names in the model's order, as PyTorch lists them; the unexpected in the
+        # state's (PyTorch's, where they lie under a layer, come layer by layer)
         missing = [name for name in own if name not in state]
         unexpected = [str(name) for name in state if name not in own]
         if strict and (missing or unexpected):

@@ -376,7 +376,7 @@ def _write_run_files(run: Run, out: Path, *, plots: bool) -> dict[str, Path]:
         # written one by one (SIGKILL, a second or more with the plots) left the new model beside
         # a previous run's metrics and plots; now it leaves the previous run whole, and only a
         # kill in the renames at the end (microseconds) can mix the two
-        with placed_together(placed):
+        def write() -> None:
             written["model"] = save_checkpoint(out / MODEL_FILE, run_checkpoint(run))
             written["metrics"] = write_text_atomically(
                 out / METRICS_FILE, json_text(metrics_document(run)) + "\n"
@@ -390,6 +390,8 @@ def _write_run_files(run: Run, out: Path, *, plots: bool) -> dict[str, Path]:
             # leaves part of the previous run, never the new run beside them. Not this run's own
             # state, nor any temporary file (these)
             remove_other_run_files(out, [*written.values(), *own_state], quiet=True, temporaries=False)
+
+        placed_together(placed, write)
     except BaseException as error:
         # those filled before the error are in place (a failed rename leaves the rest out)
         written = {name: path for name, path in written.items() if path in placed}
