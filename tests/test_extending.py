@@ -10,8 +10,8 @@ import pytest
 
 from glassnet import gradcheck
 from glassnet.explain import explain
-from glassnet.losses import Loss, MSELoss
-from glassnet.nn import Activation, Identity, Linear, Parameter, ReLU, Sequential, Tanh
+from glassnet.losses import BCELoss, LogisticLoss, Loss, MSELoss
+from glassnet.nn import Activation, Identity, LeakyReLU, Linear, Parameter, ReLU, Sequential, Sigmoid, Tanh
 from glassnet.optim import SGD, Optimizer, StepLR
 
 
@@ -208,3 +208,68 @@ def test_an_optimizer_without_a_rate_or_with_undeclared_buffers_is_told_what_to_
         ValueError, match=r"unknown key\(s\) \['calls'\].*names the buffers it keeps in its state_keys"
     ):
         Counting([Parameter(np.zeros(1))]).load_state_dict(optimizer.state_dict())
+
+
+class LeakyReLU02(LeakyReLU):  # glassnet's f and f′, another default: glassnet's checks apply
+    def __init__(self) -> None:
+        super().__init__(negative_slope=0.2)
+
+
+def test_a_subclass_that_only_renames_or_sets_a_default_keeps_explains_checks() -> None:
+    """Written by its class's name, a subclass computing glassnet's own f (a LeakyReLU of slope
+    0.2, a renamed Sigmoid or BCELoss) lost explain's checks (a review): a unit at z = 0 was "a
+    mismatch no kink explains … the backward pass may be wrong there", a sigmoid output under the
+    logistic loss was explained as σ(σ(z)), BCE's clip of ŷ = 0 went unsaid."""
+
+    class MySigmoid(Sigmoid):
+        pass
+
+    class MyBCE(BCELoss):
+        pass
+
+    model = Sequential(Linear(2, 2, rng=np.random.default_rng(0)), LeakyReLU02(), Linear(2, 1))
+    model[0].weight.data[...] = [[1.0, -0.5], [0.3, 0.2]]  # z₁ = 1 − 1 = 0: at the kink
+    model[0].bias.data[...] = [0.0, 0.1]
+    explanation = explain(model, [1.0, 2.0], [0.5], loss="mse", check_torch=False, all_params=True)
+    assert len(explanation.derivation.kinks) == 1 and "may be wrong" not in explanation.to_text()
+    assert "h₁ = LeakyReLU(z₁)" in " ".join(explanation.to_text().split())
+    with pytest.raises(ValueError, match="LogisticLoss expects logits"):
+        explain(Sequential(Linear(2, 1), MySigmoid()), [1.0, 2.0], [1.0], loss="logistic", check_torch=False)
+    zero = Sequential(Linear(2, 1))
+    zero[0].weight.data[...], zero[0].bias.data[...] = 0.0, 0.0
+    text = explain(zero, [1.0, 2.0], [1.0], loss=MyBCE(), check_torch=False).to_text()
+    assert "Clipped: ŷ = 0 lies outside the interval where BCE's loss is computed as written" in text
+
+
+def test_a_users_loss_is_never_written_by_a_glassnet_losss_formula() -> None:
+    """A subclass of LogisticLoss computing twice its ℓ was described as the negative
+    log-likelihood of a Bernoulli label (half its L); a user's class named ``mse`` computing
+    |ŷ − y| was written "Mean squared error", L = (ŷ − y)² (a review)."""
+
+    class Twice(LogisticLoss):
+        def elementwise(self, prediction: Any, target: Any) -> Any:
+            return 2.0 * super().elementwise(prediction, target)
+
+        def elementwise_grad(self, prediction: Any, target: Any) -> Any:
+            return 2.0 * super().elementwise_grad(prediction, target)
+
+    class mse(Loss):
+        def elementwise(self, prediction: Any, target: Any) -> Any:
+            return np.abs(prediction - target)
+
+        def elementwise_grad(self, prediction: Any, target: Any) -> Any:
+            return np.sign(prediction - target)
+
+    model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)))
+    text = explain(model, [1.0, 2.0], [1.0], loss=Twice(), check_torch=False).to_text()
+    assert "Loss Twice." in text and "negative log-likelihood" not in text
+    text = " ".join(explain(model, [1.0, 2.0], [0.5], loss=mse(), check_torch=False).to_text().split())
+    assert f"Loss {__name__}.{mse.__qualname__}." in text and "squared" not in text
+
+
+def test_the_pytorch_note_calls_a_direct_subclass_a_users_own(torch: Any) -> None:
+    """ "no PyTorch counterpart for the activation Square (a subclass of Activation, which may
+    compute something else)": Activation computes nothing (a review)."""
+    model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)), Square())
+    text = " ".join(explain(model, [1.0, 2.0], [0.5], loss=MAE()).to_text().split())
+    assert "no PyTorch counterpart for the activation Square (a user's activation)" in text

@@ -29,7 +29,7 @@ from glassnet.explain._derivation import (
 from glassnet.explain._document import PATH_SHOW_LIMIT, build_document
 from glassnet.explain._notation import Notation, ParamRef, all_params, make_notation, parse_param
 from glassnet.explain._symbols import LatexStyle, Style
-from glassnet.losses import LabelConvention, LogisticLoss, Loss, Reduction, get_loss
+from glassnet.losses import LOSSES, LabelConvention, LogisticLoss, Loss, Reduction, get_loss
 from glassnet.nn import ACTIVATIONS, Module
 from glassnet.nn._activations import BOUNDED_OUTPUTS
 
@@ -170,7 +170,7 @@ class Explanation:
             return f"y = {shown}" if values.size == 1 else f"y = ({shown})"
 
         words = []
-        if rec.outside and rec.literal and isinstance(rec.loss, LogisticLoss):
+        if rec.outside and rec.literal and rec.name == "logistic" and isinstance(rec.loss, LogisticLoss):
             words.append(
                 f"{targets(rec.target)}: the logistic formula applied as written to a label outside "
                 f"{rec.loss.label_set_text}"
@@ -342,7 +342,7 @@ def _check_output(loss: Loss, net: Network) -> None:
     BCELoss refuses where the logit lies outside [0, 1] ("for logits use LogisticLoss"); one inside
     it is explained as the probability it would be."""
     last = net.activations[-1]
-    if not isinstance(loss, LogisticLoss) or last is None:
+    if shown_name(loss, LOSSES) != "logistic" or last is None:  # a user's ℓ: its domain unknown
         return
     slope = getattr(last, "negative_slope", None)
     name = shown_name(last, ACTIVATIONS)  # a user's activation, whose range is not known, is let be
@@ -538,7 +538,7 @@ def _checked_options(
 def _literal_label_note(rec: LossRecord, written: Notation, digits: int) -> Note | None:
     """The note on labels outside the logistic loss's convention, applied as written (literal
     labels): the loss is then no negative log-likelihood. None for any other loss or label."""
-    if not (rec.outside and rec.literal and isinstance(rec.loss, LogisticLoss)):
+    if not (rec.outside and rec.literal and rec.name == "logistic" and isinstance(rec.loss, LogisticLoss)):
         return None
     shown = rec.loss.label_set_text
     shown_latex = shown.replace("{", "\\lbrace ").replace("}", " \\rbrace")

@@ -54,13 +54,37 @@ class LayerRecord:
         return "identity" if self.activation is None else shown_name(self.activation, ACTIVATIONS)
 
 
+def glassnet_name(part: Activation | Loss, known: Mapping[str, type]) -> str | None:
+    """The name of the glassnet activation or loss whose formulas ``part`` computes: its
+    ``name``, where its class is that glassnet class or a subclass of it with the same f and f′
+    (ℓ and ∂ℓ/∂ŷ) and the same passes (one that renames it, or sets a default: a LeakyReLU of
+    slope 0.2); None for any other, a user's own."""
+    name = getattr(part, "name", None)
+    glassnets = known.get(name) if isinstance(name, str) else None
+    if glassnets is None or not isinstance(part, glassnets):
+        return None
+    formulas = (
+        ("function", "derivative") if isinstance(part, Activation) else ("elementwise", "elementwise_grad")
+    )
+    same = all(
+        getattr(type(part), method) is getattr(glassnets, method)
+        for method in (*formulas, "forward", "backward")
+    )
+    return name if same else None
+
+
 def shown_name(part: Activation | Loss, known: Mapping[str, type]) -> str:
     """The name ``part``'s formulas are written under: a glassnet activation's or loss's own
-    ("relu", "mse"), and for any other its class's name, its f or ℓ then written as a function of
-    that name (a user's subclass of Tanh computing 2 tanh z was written "tanh(z)", of MSELoss
-    with a weight the plain mean squared error; one without a ``name`` raised AttributeError)."""
-    name = getattr(part, "name", None)
-    return name if isinstance(name, str) and known.get(name) is type(part) else type(part).__name__
+    ("relu", "mse": :func:`glassnet_name`), and for any other its class's name, its f or ℓ then
+    written as a function of that name (a user's subclass of Tanh computing 2 tanh z was written
+    "tanh(z)", of MSELoss with a weight the plain mean squared error; one without a ``name``
+    raised AttributeError). A user's class named as one of glassnet's ("mse") is named with its
+    module ("__main__.mse"), so that it is not written by that one's formula."""
+    name = glassnet_name(part, known)
+    if name is not None:
+        return name
+    own = type(part).__name__
+    return f"{type(part).__module__}.{type(part).__qualname__}" if own in known else own
 
 
 @dataclass(frozen=True)
@@ -89,7 +113,7 @@ class LossRecord:
 
     @property
     def labels(self) -> str | None:
-        return self.loss.labels if isinstance(self.loss, LogisticLoss) else None
+        return self.loss.labels if self.name == "logistic" and isinstance(self.loss, LogisticLoss) else None
 
     @property
     def reduction(self) -> str:

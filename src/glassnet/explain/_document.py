@@ -367,7 +367,7 @@ class Builder:
     def loss_description(self) -> Inline:
         s, rec = self.s, self.d.loss
         yh, latex = self.post(self.n.depth), s.kind == "latex"
-        if isinstance(rec.loss, LogisticLoss):
+        if rec.name == "logistic" and isinstance(rec.loss, LogisticLoss):  # a user's ℓ is no NLL
             shown = rec.loss.label_set_text
             if latex:
                 shown = shown.replace("{", r"\lbrace ").replace("}", r" \rbrace")

@@ -86,6 +86,8 @@ def _named(module: Any) -> str:
     (it inherits its base's ``name``, which would say the base has no counterpart)."""
     base = next((cls for cls in type(module).__mro__[1:] if cls.__module__.startswith("glassnet.")), None)
     if base is not None and not type(module).__module__.startswith("glassnet."):
+        if base.__name__ in ("Activation", "Loss", "Module"):  # which compute nothing themselves
+            return f"{type(module).__name__} (a user's {base.__name__.lower()})"
         return f"{type(module).__name__} (a subclass of {base.__name__}, which may compute something else)"
     return repr(getattr(module, "name", type(module).__name__))
 
