@@ -294,7 +294,8 @@ def test_a_model_with_a_non_finite_parameter_is_named_not_called_an_overflow() -
 def test_a_loss_subclass_gets_no_pytorch_check_and_a_subclass_is_named_as_one(torch: Any) -> None:
     """A subclass of MSELoss that computes 3 (ŷ − y)² was checked against torch's plain MSE, and
     the report said the backward pass was off by 2.2 where finite differences agreed; a subclass
-    of Tanh was said to be 'tanh' without a counterpart."""
+    of Tanh with its own f was said to be 'tanh' without a counterpart. One that only renames Tanh
+    computes glassnet's tanh, and is checked against torch's (a later review)."""
     from glassnet.losses import MSELoss
 
     class Scaled(MSELoss):
@@ -305,6 +306,10 @@ def test_a_loss_subclass_gets_no_pytorch_check_and_a_subclass_is_named_as_one(to
             return 6.0 * (p - t)
 
     class MyTanh(Tanh):
+        def function(self, z: Any) -> Any:
+            return 2.0 * np.tanh(z)
+
+    class RenamedTanh(Tanh):
         pass
 
     model = Sequential(
@@ -321,6 +326,11 @@ def test_a_loss_subclass_gets_no_pytorch_check_and_a_subclass_is_named_as_one(to
         "no PyTorch counterpart for the activation MyTanh (a subclass of Tanh, which may compute something else)"
         in text
     )
+    model = Sequential(
+        Linear(2, 2, rng=np.random.default_rng(0)), RenamedTanh(), Linear(2, 1, rng=np.random.default_rng(1))
+    )
+    text = " ".join(explain(model, [0.5, -0.2], [0.3], loss="mse").to_text().split())
+    assert "PyTorch autograd" in text and "PyTorch check skipped" not in text
 
 
 # --- found by a review of explain (2026-11-28, a later session) -------------------------------------

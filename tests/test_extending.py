@@ -3,6 +3,7 @@ with the rest of the library: right numbers or a clear refusal, never another cl
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -273,3 +274,97 @@ def test_the_pytorch_note_calls_a_direct_subclass_a_users_own(torch: Any) -> Non
     model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)), Square())
     text = " ".join(explain(model, [1.0, 2.0], [0.5], loss=MAE()).to_text().split())
     assert "no PyTorch counterpart for the activation Square (a user's activation)" in text
+
+
+def test_a_subclass_with_a_name_of_its_own_is_still_glassnets() -> None:
+    """Looked up by its ``name``, a subclass that set its own (as the Activation docstring
+    teaches) and kept glassnet's f was a user's: a sigmoid output under the logistic loss was
+    explained as σ(σ(z)), a ReLU unit at z = 0 "a mismatch no kink explains" (a review)."""
+
+    class NamedSigmoid(Sigmoid):
+        name = "my_sigmoid"
+
+    class NamedReLU(ReLU):
+        name = "my_relu"
+
+    with pytest.raises(ValueError, match="LogisticLoss expects logits"):
+        explain(
+            Sequential(Linear(2, 1), NamedSigmoid()), [1.0, 2.0], [1.0], loss="logistic", check_torch=False
+        )
+    model = Sequential(Linear(2, 1), NamedReLU(), Linear(1, 1))
+    model[0].weight.data[...], model[0].bias.data[...] = [[1.0, -0.5]], 0.0  # z = 0: the kink
+    explanation = explain(model, [1.0, 2.0], [0.5], loss="mse", check_torch=False, all_params=True)
+    assert len(explanation.derivation.kinks) == 1 and "may be wrong" not in explanation.to_text()
+
+
+def test_a_users_class_named_as_glassnets_in_another_case_is_told_apart() -> None:
+    """A user's ``ReLU`` clipping at 1 was written "h₁ = ReLU(z₁) = ReLU(2.3) = 1", glassnet's
+    formula with a false value (a review); a pure subclass of Identity is no layer of its own."""
+
+    class ReLU(Activation):
+        def function(self, z: Any) -> Any:
+            return np.clip(z, 0.0, 1.0)
+
+        def derivative(self, z: Any) -> Any:
+            return ((z > 0) & (z < 1)).astype(z.dtype)
+
+    class RenamedIdentity(Identity):
+        pass
+
+    model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)), ReLU(), Linear(1, 1))
+    text = " ".join(explain(model, [1.0, 2.0], [0.5], loss="mse", check_torch=False).to_text().split())
+    assert "h₁ = ReLU(z₁)" not in text and f"h₁ = {__name__}.{ReLU.__qualname__}(z₁)" in text
+    plain = Sequential(Linear(2, 1, rng=np.random.default_rng(0)), Identity())
+    renamed = Sequential(Linear(2, 1, rng=np.random.default_rng(0)), RenamedIdentity())
+    texts = [explain(m, [1.0, 2.0], [0.5], loss="mse", check_torch=False).to_text() for m in (plain, renamed)]
+    assert texts[0] == texts[1]
+
+
+def test_the_latex_of_a_users_activation_of_any_name_compiles(tmp_path: Path) -> None:
+    """\\operatorname{σ2} stopped pdflatex ("Unicode character σ"), as did names made with type()
+    holding #, & or % (a review): a user's name is set as text, escaped as the prose is."""
+    from test_explain_golden import _compile
+
+    layers: list[Any] = [Linear(2, 2, rng=np.random.default_rng(0))]
+    for name in ("σ2", "Ζeta", "a#b&c%d_e"):
+        cls = type(
+            name, (Activation,), {"function": lambda self, z: z**2, "derivative": lambda self, z: 2 * z}
+        )
+        layers += [cls(), Linear(2, 2, rng=np.random.default_rng(1))]
+    model = Sequential(*layers[:-1], Linear(2, 1, rng=np.random.default_rng(2)))
+    _compile(explain(model, [1.0, 2.0], [0.5], loss="mse", check_torch=False).to_latex(), tmp_path)
+
+
+def test_labels_outside_the_convention_name_a_way_a_loss_instance_takes() -> None:
+    """For a LogisticLoss instance the hint said "use literal_labels", which explain then refused
+    with an instance (TypeError); a subclass taking soft labels of its own accord was explained
+    as the Bernoulli likelihood of y ∈ {0, 1}, with no word of its label (a review)."""
+
+    class SoftLabels(LogisticLoss):
+        def target_refusal(self, target: Any) -> str | None:
+            return None
+
+    model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)))
+    with pytest.raises(
+        ValueError, match=r"LogisticLoss\(strict_labels=False\) to apply the formula to y as written"
+    ):
+        explain(model, [1.0, 2.0], [0.3], loss=LogisticLoss(), check_torch=False)
+    text = " ".join(explain(model, [1.0, 2.0], [0.3], loss=SoftLabels(), check_torch=False).to_text().split())
+    assert (
+        "The label lies outside {0, 1}; the formula is applied as written, and is then no likelihood." in text
+    )
+
+
+def test_a_backward_that_does_not_apply_its_derivative_is_not_said_to_agree() -> None:
+    """A straight-through ReLU (backward passes dL/dy on) was told "the derivations above use the
+    same derivatives, so they agree with it either way", its own table showing |Δ| = 2.4."""
+
+    class StraightThrough(ReLU):
+        def backward(self, grad_out: Any) -> Any:
+            return grad_out
+
+    model = Sequential(Linear(2, 1), StraightThrough(), Linear(1, 1))
+    model[0].weight.data[...], model[0].bias.data[...] = [[1.0, 2.0]], -0.5
+    text = " ".join(explain(model, [1.0, -0.5], [1.0], loss="mse", check_torch=False).to_text().split())
+    assert "agree with it either way" not in text
+    assert "the derivations above, from those derivatives, differ from it too" in text

@@ -24,13 +24,13 @@ from glassnet.explain._derivation import (
     TableRow,
     derive,
     read_network,
-    shown_name,
 )
 from glassnet.explain._document import PATH_SHOW_LIMIT, build_document
+from glassnet.explain._names import shown_name
 from glassnet.explain._notation import Notation, ParamRef, all_params, make_notation, parse_param
 from glassnet.explain._symbols import LatexStyle, Style
-from glassnet.losses import LOSSES, LabelConvention, LogisticLoss, Loss, Reduction, get_loss
-from glassnet.nn import ACTIVATIONS, Module
+from glassnet.losses import LabelConvention, LogisticLoss, Loss, Reduction, get_loss
+from glassnet.nn import Module
 from glassnet.nn._activations import BOUNDED_OUTPUTS
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ class Explanation:
             return f"y = {shown}" if values.size == 1 else f"y = ({shown})"
 
         words = []
-        if rec.outside and rec.literal and rec.name == "logistic" and isinstance(rec.loss, LogisticLoss):
+        if rec.outside and rec.name == "logistic" and isinstance(rec.loss, LogisticLoss):
             words.append(
                 f"{targets(rec.target)}: the logistic formula applied as written to a label outside "
                 f"{rec.loss.label_set_text}"
@@ -342,10 +342,10 @@ def _check_output(loss: Loss, net: Network) -> None:
     BCELoss refuses where the logit lies outside [0, 1] ("for logits use LogisticLoss"); one inside
     it is explained as the probability it would be."""
     last = net.activations[-1]
-    if shown_name(loss, LOSSES) != "logistic" or last is None:  # a user's ℓ: its domain unknown
+    if shown_name(loss) != "logistic" or last is None:  # a user's ℓ: its domain unknown
         return
     slope = getattr(last, "negative_slope", None)
-    name = shown_name(last, ACTIVATIONS)  # a user's activation, whose range is not known, is let be
+    name = shown_name(last)  # a user's activation, whose range is not known, is let be
     if name in BOUNDED_OUTPUTS:
         shown = repr(name)
     elif name == "leaky_relu" and slope is not None and slope <= 0:
@@ -363,15 +363,21 @@ def _check_output(loss: Loss, net: Network) -> None:
     )
 
 
-def _check_labels(loss: Loss, y: Array) -> None:
+def _check_labels(loss: Loss, y: Array, *, instance: bool = False) -> None:
     """ValueError naming the field y when it lies outside the loss's domain (the logistic loss's
-    labels, BCE's [0, 1]): here, not later inside the loss, with the logistic loss's two ways on."""
+    labels, BCE's [0, 1]): here, not later inside the loss, with the logistic loss's two ways on.
+    For a loss given as an ``instance``, which takes no literal_labels, the way is its own
+    ``strict_labels=False``."""
     reason = loss.target_refusal(y[None, :])
     if reason is None:
         return
     if isinstance(loss, LogisticLoss):
         hint = loss.other_convention_hint(y[None, :])
-        literal = "literal_labels (--literal-labels) to apply the formula to y as written"
+        literal = (
+            f"{type(loss).__name__}(strict_labels=False) to apply the formula to y as written"
+            if instance
+            else "literal_labels (--literal-labels) to apply the formula to y as written"
+        )
         reason += f"{hint}, or {literal}" if hint else f"; use {literal}"
     raise ValueError(f"y: {reason}")
 
@@ -445,7 +451,7 @@ def explain(
     y_vec = _as_vector(y, "y", sizes[-1], "one per output")
     loss_object = _make_loss(loss, None if labels == "01" else labels, literal_labels, reduction)
     _check_output(loss_object, net)
-    _check_labels(loss_object, y_vec)
+    _check_labels(loss_object, y_vec, instance=isinstance(loss, Loss))
     written = make_notation(notation, sizes, net.plain)
     refs = _resolve(params, written, net.prefixes, net.shapes)
     if deltas is None:
@@ -538,7 +544,8 @@ def _checked_options(
 def _literal_label_note(rec: LossRecord, written: Notation, digits: int) -> Note | None:
     """The note on labels outside the logistic loss's convention, applied as written (literal
     labels): the loss is then no negative log-likelihood. None for any other loss or label."""
-    if not (rec.outside and rec.literal and rec.name == "logistic" and isinstance(rec.loss, LogisticLoss)):
+    # outside the convention, literal or not: a subclass may take such labels of its own accord
+    if not (rec.outside and rec.name == "logistic" and isinstance(rec.loss, LogisticLoss)):
         return None
     shown = rec.loss.label_set_text
     shown_latex = shown.replace("{", "\\lbrace ").replace("}", " \\rbrace")

@@ -21,10 +21,11 @@ import numpy.typing as npt
 
 from glassnet._checks import Array, as_float_array
 from glassnet._gradcheck import GradcheckReport, StepBelowRounding, gradcheck
+from glassnet.explain._names import glassnet_name, shown_name
 from glassnet.explain._notation import Notation, ParamRef, all_params
 from glassnet.explain._torch import torch_gradients
-from glassnet.losses import LOSSES, LogisticLoss, Loss
-from glassnet.nn import ACTIVATIONS, Activation, Identity, Linear, Module, Sequential, flatten_modules
+from glassnet.losses import LogisticLoss, Loss
+from glassnet.nn import Activation, Linear, Module, Sequential, flatten_modules
 from glassnet.optim import SGD
 
 PATH_LIMIT = 64  # chain-rule paths computed one by one up to this many; the δ form always
@@ -51,40 +52,7 @@ class LayerRecord:
 
     @property
     def activation_name(self) -> str:
-        return "identity" if self.activation is None else shown_name(self.activation, ACTIVATIONS)
-
-
-def glassnet_name(part: Activation | Loss, known: Mapping[str, type]) -> str | None:
-    """The name of the glassnet activation or loss whose formulas ``part`` computes: its
-    ``name``, where its class is that glassnet class or a subclass of it with the same f and f′
-    (ℓ and ∂ℓ/∂ŷ) and the same passes (one that renames it, or sets a default: a LeakyReLU of
-    slope 0.2); None for any other, a user's own."""
-    name = getattr(part, "name", None)
-    glassnets = known.get(name) if isinstance(name, str) else None
-    if glassnets is None or not isinstance(part, glassnets):
-        return None
-    formulas = (
-        ("function", "derivative") if isinstance(part, Activation) else ("elementwise", "elementwise_grad")
-    )
-    same = all(
-        getattr(type(part), method) is getattr(glassnets, method)
-        for method in (*formulas, "forward", "backward")
-    )
-    return name if same else None
-
-
-def shown_name(part: Activation | Loss, known: Mapping[str, type]) -> str:
-    """The name ``part``'s formulas are written under: a glassnet activation's or loss's own
-    ("relu", "mse": :func:`glassnet_name`), and for any other its class's name, its f or ℓ then
-    written as a function of that name (a user's subclass of Tanh computing 2 tanh z was written
-    "tanh(z)", of MSELoss with a weight the plain mean squared error; one without a ``name``
-    raised AttributeError). A user's class named as one of glassnet's ("mse") is named with its
-    module ("__main__.mse"), so that it is not written by that one's formula."""
-    name = glassnet_name(part, known)
-    if name is not None:
-        return name
-    own = type(part).__name__
-    return f"{type(part).__module__}.{type(part).__qualname__}" if own in known else own
+        return "identity" if self.activation is None else shown_name(self.activation)
 
 
 @dataclass(frozen=True)
@@ -109,7 +77,7 @@ class LossRecord:
 
     @property
     def name(self) -> str:
-        return shown_name(self.loss, LOSSES)
+        return shown_name(self.loss)
 
     @property
     def labels(self) -> str | None:
@@ -363,7 +331,9 @@ def read_network(model: Module) -> Network:
             linears.append(leaf)
             activations.append(None)
         elif isinstance(leaf, Activation) and linears and activations[-1] is None:
-            activations[-1] = None if type(leaf) is Identity else leaf  # a subclass may compute another f
+            activations[-1] = (
+                None if glassnet_name(leaf) == "identity" else leaf
+            )  # a user's may compute another f
         else:
             layout = ", ".join(type(m).__name__ for m in leaves)
             raise TypeError(
@@ -669,7 +639,7 @@ def _clip_bounds(loss: Loss) -> tuple[float, float] | None:
     """The interval BCE's loss clips probabilities to in float64, where explain computes
     (``BCELoss.bounds_for``); None for another loss (a user's subclass too: its ℓ may not clip)."""
     bounds_for = getattr(loss, "bounds_for", None)
-    if shown_name(loss, LOSSES) != "bce" or bounds_for is None:
+    if shown_name(loss) != "bce" or bounds_for is None:
         return None
     low, high = bounds_for(np.dtype(np.float64))
     return float(low), float(high)

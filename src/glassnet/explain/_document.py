@@ -382,7 +382,7 @@ class Builder:
                 M(f"P({positive}) = {s.sigma}({yh})"),
                 T("."),
             ]
-            if rec.outside and rec.literal:
+            if rec.outside:  # literal, or a subclass that takes such labels
                 several = self.n.outputs > 1
                 words += [
                     T(f" The label{'s' if several else ''} {'lie' if several else 'lies'} outside "),
@@ -1072,6 +1072,16 @@ class Builder:
         the finite differences is theirs."""
         return ref.key in self.d.torch_confirmed
 
+    def derivations_agree(self, refs: Iterable[ParamRef]) -> bool:
+        """Whether the δ form of each of ``refs``, from the derivatives written above, is the
+        backward pass's gradient up to rounding (not where a class's backward applies another
+        derivative than its own f′ or ∂ℓ/∂ŷ: a straight-through ReLU)."""
+        found = {r.ref.key: (r.delta_form, r.engine) for r in self.d.params}
+        found.update({r.ref.key: (r.delta_form, r.engine) for r in self.d.table or ()})
+        return all(
+            math.isclose(*found[ref.key], rel_tol=1e-9, abs_tol=1e-12) for ref in refs if ref.key in found
+        )
+
     def mismatch_notes(self) -> list[Inline]:
         """Finite differences off the backward pass with no kink to explain it: one note for those
         PyTorch confirms the backward pass of (the finite differences are off), one for the rest
@@ -1093,8 +1103,14 @@ class Builder:
                     T(", the loss's "),
                     M(self.dl(self.post(self.n.depth))),
                     T(
-                        "); the derivations above use the same derivatives, so they agree with it either way. "
-                        f"Or the finite differences are unreliable there: {FD_UNRELIABLE}"
+                        (
+                            "); the derivations above use the same derivatives, so they agree with it either way. "
+                            if self.derivations_agree(doubted)
+                            else "); the derivations above, from those derivatives, differ from it too: a layer's "
+                            "or the loss's backward that does not apply its own derivative (a class of one's "
+                            "own) computes another gradient than the one written here. "
+                        )
+                        + f"Or the finite differences are unreliable there: {FD_UNRELIABLE}"
                         + (
                             "; PyTorch's autograd, where it can check the network, tells the two apart."
                             if not self.d.torch_available

@@ -198,9 +198,13 @@ class LatexStyle(Style):
             shown = r"\sigma"
         elif name in ("tanh",):
             shown = r"\tanh"
-        else:
-            label = {"relu": "ReLU", "leaky_relu": "LeakyReLU"}.get(name, name).replace("_", r"\_")
+        elif name in ("relu", "leaky_relu", "identity", "softplus"):
+            label = {"relu": "ReLU", "leaky_relu": "LeakyReLU"}.get(name, name)
             shown = rf"\operatorname{{{label}}}"
+        else:  # a user's class: any identifier (σ2, Ζeta), set as text, as the prose is
+            from glassnet.explain._latex import escape  # which imports this module
+
+            shown = rf"\operatorname{{\text{{{escape(name)}}}}}"
         return shown + (self.prime if derivative else "")
 
     def frac(self, top: str, bottom: str) -> str:

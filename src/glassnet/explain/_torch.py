@@ -9,8 +9,9 @@ import numpy as np
 
 from glassnet._checks import Array
 from glassnet._torch_losses import glassnet_bce, glassnet_half_squared_error, glassnet_logistic
-from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
-from glassnet.nn import Activation, Identity, LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from glassnet.explain._names import glassnet_name
+from glassnet.losses import BCELoss, LogisticLoss, Loss
+from glassnet.nn import Activation
 from glassnet.torch_bridge import TorchMissingError, import_torch
 
 
@@ -68,17 +69,18 @@ def _grad(tensor: Any) -> Array:
 
 
 def _torch_activation(activation: Activation | None, torch: Any, F: Any) -> Any:
-    """PyTorch's function for a glassnet activation, or None (no check) for any other, a
-    subclass included: it may compute something else, as torch_bridge reasons too."""
-    if activation is None or type(activation) is Identity:
+    """PyTorch's function for a glassnet activation (or a subclass that keeps its f and f′:
+    :func:`glassnet_name`), or None (no check) for any other, a user's own."""
+    name = "identity" if activation is None else glassnet_name(activation)
+    if name == "identity":
         return lambda z: z
-    if type(activation) is LeakyReLU:
-        slope = activation.negative_slope
+    if name == "leaky_relu":
+        slope = activation.negative_slope  # type: ignore[union-attr]
         return lambda z: F.leaky_relu(z, negative_slope=slope)
-    if type(activation) is Softplus:
+    if name == "softplus":
         return lambda z: torch.logaddexp(z, torch.zeros_like(z))  # exact, like glassnet's
-    simple: dict[type[Activation], Any] = {ReLU: F.relu, Sigmoid: torch.sigmoid, Tanh: torch.tanh}
-    return simple.get(type(activation))
+    simple: dict[str | None, Any] = {"relu": F.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
+    return simple.get(name)
 
 
 def _named(module: Any) -> str:
@@ -93,17 +95,18 @@ def _named(module: Any) -> str:
 
 
 def _torch_loss(loss: Loss, prediction: Any, target: Any, torch: Any, F: Any) -> Any:
-    """PyTorch's computation of a glassnet loss, or None (no check) for any other, a subclass
-    included: it may compute something else, as for the activations."""
+    """PyTorch's computation of a glassnet loss (or a subclass that keeps its ℓ and ∂ℓ/∂ŷ), or
+    None (no check) for any other, a user's own."""
     reduction = loss.reduction
-    if type(loss) is LogisticLoss:
+    name = glassnet_name(loss)
+    if name == "logistic" and isinstance(loss, LogisticLoss):
         # glassnet's softplus, for any label (the literal formula outside the convention):
         # torch's binary_cross_entropy_with_logits takes its gradient as σ(ŷ) − y, 0 at ŷ = 38
         return glassnet_logistic(prediction, target, reduction, loss.labels)
-    if type(loss) is MSELoss:
+    if name == "mse":
         return F.mse_loss(prediction, target, reduction=reduction)
-    if type(loss) is HalfSquaredError:
+    if name == "half_sse":
         return glassnet_half_squared_error(prediction, target, reduction)
-    if type(loss) is BCELoss:
+    if name == "bce" and isinstance(loss, BCELoss):
         return glassnet_bce(prediction, target, loss.bounds_for(np.float64), reduction)
     return None

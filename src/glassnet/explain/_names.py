@@ -1,0 +1,44 @@
+"""The names explain writes activations and losses under: glassnet's own, or a user's class."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from glassnet.losses import LOSSES, Loss
+from glassnet.nn import ACTIVATIONS, Activation
+
+_FORMULAS = {Activation: ("function", "derivative"), Loss: ("elementwise", "elementwise_grad")}
+
+
+def glassnet_name(part: Activation | Loss) -> str | None:
+    """The name of the glassnet activation or loss whose formulas ``part`` computes: that of the
+    glassnet class it is, or derives from keeping its f and f′ (ℓ and ∂ℓ/∂ŷ) and its passes (a
+    subclass that renames it, sets its own ``name`` or a default: a LeakyReLU of slope 0.2);
+    None for any other, a user's own."""
+    known: Mapping[str, type] = ACTIVATIONS if isinstance(part, Activation) else LOSSES
+    glassnets = next((cls for cls in type(part).__mro__ if cls in known.values()), None)
+    if glassnets is None:
+        return None
+    formulas = _FORMULAS[Activation] if isinstance(part, Activation) else _FORMULAS[Loss]
+    methods = (*formulas, "forward", "backward")
+    if all(getattr(type(part), method) is getattr(glassnets, method) for method in methods):
+        return str(glassnets.name)  # type: ignore[attr-defined]
+    return None
+
+
+def shown_name(part: Activation | Loss) -> str:
+    """The name ``part``'s formulas are written under: a glassnet activation's or loss's own
+    ("relu", "mse": :func:`glassnet_name`), and for any other its class's name, its f or ℓ then
+    written as a function of that name (a user's subclass of Tanh computing 2 tanh z was written
+    "tanh(z)", of MSELoss with a weight the plain mean squared error; one without a ``name``
+    raised AttributeError). A user's class named as one of glassnet's, in any case or without
+    its underscores (``mse``, ``ReLU``, ``LeakyReLU``), is named with its module
+    (``__main__.ReLU``), so that it is not read as glassnet's."""
+    name = glassnet_name(part)
+    if name is not None:
+        return name
+    own = type(part).__name__
+    glassnets = {key.replace("_", "") for key in (*ACTIVATIONS, *LOSSES)}
+    if own.lower().replace("_", "") in glassnets:
+        return f"{type(part).__module__}.{type(part).__qualname__}"
+    return own
