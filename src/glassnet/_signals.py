@@ -240,9 +240,9 @@ def interrupts_held() -> Iterator[list[int]]:
     training ended too; the caller clears the list once it has reported them (a signal left
     in it reaches its handler when the scope ends). An error the block raises while a signal
     is held is raised as that signal's :class:`StopSignalInterrupt`, the error's text its
-    ``note`` ("error: …"), so that neither is lost, inside a scope or not. Outside a scope (a program calling the
-    library) only Ctrl-C is held, as a Trainer catches only Ctrl-C there: SIGTERM and SIGHUP
-    are the program's. Outside the main thread nothing is changed and the list stays empty;
+    ``note`` ("error: …"), so that neither is lost, inside a scope or not. Outside a scope (a
+    program calling the library) only Ctrl-C is held, as a Trainer catches only Ctrl-C there:
+    SIGTERM and SIGHUP are the program's. Outside the main thread nothing is changed and the list stays empty;
     a signal the process ignores (SIGINT in a background job, SIGHUP under ``nohup``) stays
     ignored.
     """

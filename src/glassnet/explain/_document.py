@@ -226,7 +226,9 @@ class Builder:
         if layer.activation is not None:
             title = [T(what + ", then "), M(s.act(layer.activation_name)), T(")")]
             slope = getattr(layer.activation, "negative_slope", None)
-            if slope is not None:  # LeakyReLU(z) = αz for z ≤ 0: a number the reader needs
+            if (
+                slope is not None and layer.activation_name == "leaky_relu"
+            ):  # αz for z ≤ 0: a number the reader needs
                 alpha = "α" if s.kind == "text" else r"\alpha"
                 title[-1:] = [T(", "), M(f"{alpha} = {s.num(float(slope))}"), T(")")]
         blocks: list[Block] = [Heading(3, title)]
@@ -1076,11 +1078,17 @@ class Builder:
         """Whether the δ form of each of ``refs``, from the derivatives written above, is the
         backward pass's gradient up to rounding (not where a class's backward applies another
         derivative than its own f′ or ∂ℓ/∂ŷ: a straight-through ReLU)."""
-        found = {r.ref.key: (r.delta_form, r.engine) for r in self.d.params}
-        found.update({r.ref.key: (r.delta_form, r.engine) for r in self.d.table or ()})
-        return all(
-            math.isclose(*found[ref.key], rel_tol=1e-9, abs_tol=1e-12) for ref in refs if ref.key in found
-        )
+        d = self.d
+
+        def delta_form(ref: ParamRef) -> float:  # δ⁽ˡ⁾ᵢ a⁽ˡ⁻¹⁾ⱼ, or δ⁽ˡ⁾ᵢ for a bias
+            a_in = 1.0 if ref.col is None else float(d.layers[ref.layer - 1].inputs[ref.col])
+            return float(d.deltas[ref.layer - 1][ref.row]) * a_in
+
+        def engine(ref: ParamRef) -> float:  # the backward pass's, of a parameter shown or not
+            weight, bias = d.gradients[ref.layer - 1]
+            return float((weight if ref.kind == "weight" else bias)[ref.index])
+
+        return all(math.isclose(delta_form(ref), engine(ref), rel_tol=1e-9, abs_tol=1e-12) for ref in refs)
 
     def mismatch_notes(self) -> list[Inline]:
         """Finite differences off the backward pass with no kink to explain it: one note for those

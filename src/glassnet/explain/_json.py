@@ -76,7 +76,11 @@ def derivation_dict(d: Derivation) -> dict[str, Any]:
     for layer, (grad_w, grad_b) in zip(d.layers, d.gradients, strict=True):
         ell = layer.index
         options: dict[str, float] = {}
-        slope = getattr(layer.activation, "negative_slope", None)
+        slope = (
+            getattr(layer.activation, "negative_slope", None)
+            if layer.activation_name == "leaky_relu"
+            else None
+        )
         if slope is not None:  # LeakyReLU's α: without it the numbers cannot be reproduced
             options["negative_slope"] = float(slope)
         layers.append(

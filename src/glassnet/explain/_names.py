@@ -4,26 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from glassnet.losses import LOSSES, Loss
 from glassnet.nn import ACTIVATIONS, Activation
 
-_FORMULAS = {Activation: ("function", "derivative"), Loss: ("elementwise", "elementwise_grad")}
+# what decides an activation's or a loss's numbers, besides its passes: a subclass that overrides
+# one computes something of its own (a loss whose prepare scales its targets, a logistic loss with
+# another sign s(y)), which glassnet's formulas and PyTorch's check would misstate
+_FORMULAS = {
+    Activation: ("function", "derivative"),
+    Loss: ("elementwise", "elementwise_grad", "prepare", "sign"),
+}
 
 
 def glassnet_name(part: Activation | Loss) -> str | None:
     """The name of the glassnet activation or loss whose formulas ``part`` computes: that of the
     glassnet class it is, or derives from keeping its f and f′ (ℓ and ∂ℓ/∂ŷ) and its passes (a
     subclass that renames it, sets its own ``name`` or a default: a LeakyReLU of slope 0.2);
-    None for any other, a user's own."""
+    None for any other, a user's own (one with a ``prepare`` or a ``sign`` of its own too, or a
+    LeakyReLU of one slope per unit)."""
     known: Mapping[str, type] = ACTIVATIONS if isinstance(part, Activation) else LOSSES
-    glassnets = next((cls for cls in type(part).__mro__ if cls in known.values()), None)
-    if glassnets is None:
+    base = next((cls for cls in type(part).__mro__ if cls in known.values()), None)
+    if base is None:
         return None
     formulas = _FORMULAS[Activation] if isinstance(part, Activation) else _FORMULAS[Loss]
     methods = (*formulas, "forward", "backward")
-    if all(getattr(type(part), method) is getattr(glassnets, method) for method in methods):
-        return str(glassnets.name)  # type: ignore[attr-defined]
-    return None
+    if any(getattr(type(part), method, None) is not getattr(base, method, None) for method in methods):
+        return None
+    if np.ndim(getattr(part, "negative_slope", 0.0)) != 0:  # a LeakyReLU of one slope per unit
+        return None
+    return str(base.name)  # type: ignore[attr-defined]
 
 
 def shown_name(part: Activation | Loss) -> str:
@@ -38,7 +49,9 @@ def shown_name(part: Activation | Loss) -> str:
     if name is not None:
         return name
     own = type(part).__name__
-    glassnets = {key.replace("_", "") for key in (*ACTIVATIONS, *LOSSES)}
-    if own.lower().replace("_", "") in glassnets:
-        return f"{type(part).__module__}.{type(part).__qualname__}"
-    return own
+    keys = {key.replace("_", "") for key in (*ACTIVATIONS, *LOSSES)}
+    if own.lower().replace("_", "") in keys:
+        own = f"{type(part).__module__}.{type(part).__qualname__}"
+    # on one line, as every name written (a class made by type() may hold a line break, which
+    # split a heading and stopped pdflatex)
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in own)
