@@ -372,7 +372,7 @@ def test_a_backward_that_does_not_apply_its_derivative_is_not_said_to_agree() ->
 
 def test_a_subclass_with_its_own_prepare_or_sign_is_checked_as_its_own(torch: Any) -> None:
     """Taken for glassnet's (its ℓ and passes unchanged), a loss whose prepare scales its targets,
-    or a logistic loss with another sign s(y), was checked against PyTorch's plain loss: |Δ| = 4.2
+    or a logistic loss with another sign s(y) (or a loss with its own reduce), was checked against PyTorch's plain loss: |Δ| = 4.2
     where the finite differences agreed, and the logistic one written by glassnet's formula with
     false arithmetic (a review)."""
 
@@ -388,7 +388,12 @@ def test_a_subclass_with_its_own_prepare_or_sign_is_checked_as_its_own(torch: An
     model = Sequential(
         Linear(2, 2, rng=np.random.default_rng(0)), Tanh(), Linear(2, 1, rng=np.random.default_rng(1))
     )
-    for loss, y in ((ScaledTargets(), 126.0), (Reversed(), 1.0)):
+
+    class MaxOfLosses(MSELoss):  # L = max ℓ, not their mean
+        def reduce(self, losses: Any) -> float:
+            return float(losses.max())
+
+    for loss, y in ((ScaledTargets(), 126.0), (Reversed(), 1.0), (MaxOfLosses(), 0.5)):
         explanation = explain(model, [1.0, 2.0], [y], loss=loss)
         text = " ".join(explanation.to_text().split())
         assert f"no PyTorch counterpart for the loss {type(loss).__name__}" in text

@@ -13,8 +13,8 @@ from glassnet.nn import ACTIVATIONS, Activation
 # one computes something of its own (a loss whose prepare scales its targets, a logistic loss with
 # another sign s(y)), which glassnet's formulas and PyTorch's check would misstate
 _FORMULAS = {
-    Activation: ("function", "derivative"),
-    Loss: ("elementwise", "elementwise_grad", "prepare", "sign"),
+    Activation: ("function", "derivative", "__call__"),
+    Loss: ("elementwise", "elementwise_grad", "prepare", "sign", "reduce", "__call__"),
 }
 
 
