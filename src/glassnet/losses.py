@@ -483,10 +483,11 @@ class MSELoss(Loss):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # a subclass with an ℓ or ∂ℓ/∂ŷ of its own (a weighted MSE) computes with them, where it
+        # a subclass with an ℓ, ∂ℓ/∂ŷ or reduction of its own (a weighted MSE) computes with them, where it
         # does not define forward and backward itself: it took these, and its L and dL/dŷ were
         # the plain MSE's (wrong, with no error: forward and backward agreed, so gradcheck passed)
-        if cls.elementwise is not MSELoss.elementwise or cls.elementwise_grad is not MSELoss.elementwise_grad:
+        own = (cls.elementwise, cls.elementwise_grad, cls.reduce)
+        if own != (MSELoss.elementwise, MSELoss.elementwise_grad, MSELoss.reduce):  # its own ℓ, ∂ℓ/∂ŷ or L
             if cls.forward is MSELoss.forward:
                 cls.forward = Loss.forward  # type: ignore[method-assign]
             if cls.backward is MSELoss.backward:

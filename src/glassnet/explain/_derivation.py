@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from glassnet._checks import Array, as_float_array
 from glassnet._gradcheck import GradcheckReport, StepBelowRounding, gradcheck
-from glassnet.explain._names import glassnet_name, shown_name
+from glassnet.explain._names import glassnet_name, own_reduction, shown_name
 from glassnet.explain._notation import Notation, ParamRef, all_params
 from glassnet.explain._torch import torch_gradients
 from glassnet.losses import LogisticLoss, Loss
@@ -78,6 +78,11 @@ class LossRecord:
     @property
     def name(self) -> str:
         return shown_name(self.loss)
+
+    @property
+    def own_reduction(self) -> bool:
+        """Whether the loss makes L or dL/dŷ its own way (:func:`~glassnet.explain._names.own_reduction`)."""
+        return own_reduction(self.loss)
 
     @property
     def labels(self) -> str | None:

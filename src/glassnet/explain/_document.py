@@ -317,6 +317,8 @@ class Builder:
     def grad_steps(self, k: int, value: str) -> list[tuple[str, Expr]]:
         """∂L/∂ŷₖ's right-hand sides: its formula, the numbers put in (unless they are the formula
         itself, a user's loss written ∂ℓ/∂ŷ: "∂ℓ/∂ŷ₁ = ∂ℓ/∂ŷ₁" said nothing) and ``value``."""
+        if self.d.loss.own_reduction:  # the backward's number, of no ∂ℓ/∂ŷ written here
+            return [("=", [value])]
         symbolic, substituted = self.grad_terms(k)
         steps: list[tuple[str, Expr]] = [("=", [symbolic])]
         if substituted != symbolic:
@@ -474,7 +476,27 @@ class Builder:
             Heading(2, [T("2. Loss")]),
             Para(self.loss_description() + self.reduction_words()),
         ]
-        if K == 1:
+        if rec.own_reduction:  # its own L and dL/dŷ: no sum of ℓ, no ∂ℓ/∂ŷ of them to write
+            blocks[1] = Para(
+                [
+                    T(f"Loss {rec.name}, which makes "),
+                    M("L"),
+                    T(" and its derivative its own way (its own reduce, forward or backward): "),
+                    T("their numbers are its own, not worked out here."),
+                ]
+            )
+            yh = self.post(self.n.depth)
+            blocks.append(
+                Equations(
+                    [
+                        Equation(
+                            [f"L = {s.func(s.act(rec.name), f'{yh}, {s.sym(self.n.target())}')}"],
+                            [("=", [s.num(rec.value)])],
+                        )
+                    ]
+                )
+            )
+        elif K == 1:
             definition, substituted, simplified = self.loss_terms(None)
             steps: list[tuple[str, Expr]] = [("=", [substituted])]
             if simplified is not None:

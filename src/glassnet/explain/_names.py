@@ -55,3 +55,15 @@ def shown_name(part: Activation | Loss) -> str:
     # on one line, as every name written (a class made by type() may hold a line break, which
     # split a heading and stopped pdflatex)
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in own)
+
+
+def own_reduction(loss: Loss) -> bool:
+    """Whether ``loss`` makes L or dL/dŷ its own way: its ``reduce``, ``__call__``, ``forward`` or
+    ``backward`` is neither Loss's nor a glassnet loss's. L is then not the sum or mean of its ℓ
+    that explain would write (a loss that takes their maximum was written "Σₖ ℓₖ = … = max"),
+    nor dL/dŷ its ∂ℓ/∂ŷ: explain writes its own numbers."""
+    bases = (Loss, *LOSSES.values())
+    return any(
+        all(getattr(type(loss), method) is not getattr(base, method) for base in bases)
+        for method in ("reduce", "__call__", "forward", "backward")
+    )

@@ -75,7 +75,7 @@ def _torch_activation(activation: Activation | None, torch: Any, F: Any) -> Any:
     if name == "identity":
         return lambda z: z
     if name == "leaky_relu":
-        slope = activation.negative_slope  # type: ignore[union-attr]
+        slope = float(activation.negative_slope)  # type: ignore[union-attr]  # a 0-d array's too
         return lambda z: F.leaky_relu(z, negative_slope=slope)
     if name == "softplus":
         return lambda z: torch.logaddexp(z, torch.zeros_like(z))  # exact, like glassnet's
