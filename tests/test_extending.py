@@ -11,7 +11,7 @@ import pytest
 
 from glassnet import gradcheck
 from glassnet.explain import explain
-from glassnet.losses import BCELoss, LogisticLoss, Loss, MSELoss
+from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
 from glassnet.nn import Activation, Identity, LeakyReLU, Linear, Parameter, ReLU, Sequential, Sigmoid, Tanh
 from glassnet.optim import SGD, Optimizer, StepLR
 
@@ -497,3 +497,65 @@ def test_a_loss_that_makes_l_its_own_way_is_written_by_its_own_numbers(torch: An
     act.negative_slope = np.array(0.2)  # type: ignore[assignment]  # a 0-d array, from np.load say
     text = explain(Sequential(Linear(2, 3), act, Linear(3, 2)), [1.0, -2.0], [0.0, 1.0], loss="mse").to_text()
     assert "α = 0.2" in text and "PyTorch autograd" in text
+
+
+class TrimmedMSE(MSELoss):  # a robust loss: the worst ℓ dropped
+    def reduce(self, losses: Any) -> float:
+        return float(np.sort(losses.ravel())[:-1].mean())
+
+
+def test_a_loss_with_its_own_reduction_checks_its_arguments() -> None:
+    """MSELoss's promise that a NaN shows in its value (so its arguments are checked only then)
+    went to a subclass whose reduction drops the worst ℓ: a NaN prediction gave L = 2.5 and a NaN
+    gradient (a review). The promise is the class's that made it, of its own ℓ and reduction."""
+
+    class TrimmedHalf(HalfSquaredError):
+        def reduce(self, losses: Any) -> float:
+            return float(np.sort(losses.ravel())[:-1].sum())
+
+    for loss in (TrimmedMSE(), TrimmedHalf()):
+        with pytest.raises(ValueError, match=r"prediction must be finite, got nan at index \(0, 0\)"):
+            loss(np.array([[np.nan], [1.0], [2.0]]), np.zeros(3))
+    loss = TrimmedMSE()
+    assert loss(np.array([[1.0], [2.0], [9.0]]), np.zeros(3)) == 2.5
+    np.testing.assert_array_equal(loss.residual, [[1.0], [2.0], [9.0]])  # it said "read before …"
+    assert MSELoss.nonfinite_shows_in_value and type("Renamed", (MSELoss,), {}).nonfinite_shows_in_value
+
+
+def test_a_loss_of_its_own_call_or_without_an_l_is_explained_by_its_own_numbers() -> None:
+    """The training steps computed a loss's L with prepare and forward, not its own __call__ (L
+    half the section's); a loss with only forward and backward (no ℓ) crashed explain; the JSON
+    did not say that L is no reduction of its terms (a review)."""
+
+    class Doubled(Loss):
+        def elementwise(self, prediction: Any, target: Any) -> Any:
+            return (prediction - target) ** 2
+
+        def elementwise_grad(self, prediction: Any, target: Any) -> Any:
+            return 2.0 * (prediction - target)
+
+        def __call__(self, prediction: Any, target: Any) -> float:
+            return 2.0 * super().__call__(prediction, target)
+
+        def backward(self) -> Any:
+            return 2.0 * super().backward()
+
+    class ForwardOnly(Loss):
+        def forward(self, prediction: Any, target: Any) -> float:
+            self._prediction, self._target = prediction, target
+            return float(np.sum((prediction - target) ** 2))
+
+        def backward(self) -> Any:
+            return 2.0 * (self._prediction - self._target)
+
+    model = Sequential(
+        Linear(2, 2, rng=np.random.default_rng(0)), Tanh(), Linear(2, 1, rng=np.random.default_rng(1))
+    )
+    explanation = explain(model, [1.0, 2.0], [0.5], loss=Doubled(), steps=2, check_torch=False)
+    first = explanation.derivation.steps[0]
+    assert first.loss == pytest.approx(explanation.derivation.loss.value, rel=1e-15)
+    document = explanation.to_dict()["derivation"]["loss"]
+    assert document["own_reduction"] is True and document["elementwise"] == [pytest.approx(first.loss / 2)]
+    explanation = explain(model, [1.0, 2.0], [0.5], loss=ForwardOnly(), check_torch=False)
+    assert explanation.to_dict()["derivation"]["loss"]["elementwise"] is None
+    assert "L = ForwardOnly(ŷ, y)" in explanation.to_text()

@@ -68,7 +68,7 @@ class LossRecord:
     loss: Loss
     prediction: Array
     target: Array
-    elementwise: Array
+    elementwise: Array | None  # None for a loss of its own with no ℓ (own_reduction)
     value: float
     grad: Array
     sign: Array | None
@@ -78,6 +78,13 @@ class LossRecord:
     @property
     def name(self) -> str:
         return shown_name(self.loss)
+
+    @property
+    def terms(self) -> Array:
+        """ℓₖ, (K,), of a loss whose L is written from them (not :attr:`own_reduction`'s)."""
+        if self.elementwise is None:
+            raise RuntimeError(f"{self.name} has no ℓ to write: its L is written its own way")
+        return self.elementwise
 
     @property
     def own_reduction(self) -> bool:
@@ -336,9 +343,8 @@ def read_network(model: Module) -> Network:
             linears.append(leaf)
             activations.append(None)
         elif isinstance(leaf, Activation) and linears and activations[-1] is None:
-            activations[-1] = (
-                None if glassnet_name(leaf) == "identity" else leaf
-            )  # a user's may compute another f
+            # glassnet's identity is no activation to show; a user's subclass may compute another f
+            activations[-1] = None if glassnet_name(leaf) == "identity" else leaf
         else:
             layout = ", ".join(type(m).__name__ for m in leaves)
             raise TypeError(
@@ -413,6 +419,18 @@ def _forward_records(net: Network, x: Array) -> list[LayerRecord]:
     return records
 
 
+def _own_terms(loss: Loss, prediction: Array, target: Array) -> Array | None:
+    """ℓₖ of the one example, or None for a loss that makes L its own way without an ℓ (only its
+    forward and backward: explain writes its L and dL/dŷ, not its terms)."""
+    try:
+        terms: Array = loss.elementwise(prediction, target)[0]
+    except NotImplementedError:
+        if own_reduction(loss):
+            return None
+        raise
+    return terms
+
+
 def _loss_record(loss: Loss, prediction: Array, y: Array, value: float, grad: Array) -> LossRecord:
     pred, target = loss.prepare(prediction, y[None, :])
     sign = None
@@ -426,7 +444,7 @@ def _loss_record(loss: Loss, prediction: Array, y: Array, value: float, grad: Ar
         loss,
         pred[0].copy(),
         target[0].copy(),
-        loss.elementwise(pred, target)[0],
+        _own_terms(loss, pred, target),
         value,
         grad[0].copy(),
         sign,
@@ -891,6 +909,11 @@ def _finite_loss(loss: Loss, prediction: Array, y: Array) -> float:
             f"{error} (the steps moved ŷ there from inside; a smaller learning rate or fewer steps "
             "keeps it in)"
         ) from None
+    if own_reduction(loss):  # its L is its own call's, which may not be forward's
+        try:
+            return loss(prediction, y[None, :])
+        except ValueError:  # the arguments passed prepare above: its L is what is not finite
+            raise FloatingPointError("L is not finite") from None
     value = loss.forward(*prepared)
     if not math.isfinite(value):
         raise FloatingPointError(f"L is {value}")

@@ -226,9 +226,8 @@ class Builder:
         if layer.activation is not None:
             title = [T(what + ", then "), M(s.act(layer.activation_name)), T(")")]
             slope = getattr(layer.activation, "negative_slope", None)
-            if (
-                slope is not None and layer.activation_name == "leaky_relu"
-            ):  # αz for z ≤ 0: a number the reader needs
+            # LeakyReLU(z) = αz for z ≤ 0: a number the reader needs (glassnet's LeakyReLU only)
+            if slope is not None and layer.activation_name == "leaky_relu":
                 alpha = "α" if s.kind == "text" else r"\alpha"
                 title[-1:] = [T(", "), M(f"{alpha} = {s.num(float(slope))}"), T(")")]
         blocks: list[Block] = [Heading(3, title)]
@@ -481,7 +480,7 @@ class Builder:
                 [
                     T(f"Loss {rec.name}, which makes "),
                     M("L"),
-                    T(" and its derivative its own way (its own reduce, forward or backward): "),
+                    T(" and its derivative its own way (its own reduce, __call__, forward or backward): "),
                     T("their numbers are its own, not worked out here."),
                 ]
             )
@@ -543,7 +542,7 @@ class Builder:
             steps: list[tuple[str, Expr]] = [("=", [substituted])]
             if simplified is not None:
                 steps.append(("=", [simplified]))
-            steps.append(("=", [s.num(float(rec.elementwise[k]))]))
+            steps.append(("=", [s.num(float(rec.terms[k]))]))
             rows.append((s.sym(ELL, k + 1), steps))
         return rows
 
@@ -568,7 +567,7 @@ class Builder:
         sums: list[tuple[str, Expr]] = [("=", [f"{prefix}{s.sum_over('k')} {s.sym(ELL, 'k')}"])]
         if K <= SUM_SHOW_LIMIT:
             sums.append(("=", [total(names)]))
-            sums.append(("=", [total([s.par(float(v)) for v in rec.elementwise])]))
+            sums.append(("=", [total([s.par(float(v)) for v in rec.terms])]))
         else:  # the values are in the rows above; all K in one row would not fit
             sums.append(("=", [total([*names[:2], s.ellipsis, names[-1]])]))
         sums.append(("=", [s.num(rec.value)]))
