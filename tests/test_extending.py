@@ -559,3 +559,61 @@ def test_a_loss_of_its_own_call_or_without_an_l_is_explained_by_its_own_numbers(
     explanation = explain(model, [1.0, 2.0], [0.5], loss=ForwardOnly(), check_torch=False)
     assert explanation.to_dict()["derivation"]["loss"]["elementwise"] is None
     assert "L = ForwardOnly(ŷ, y)" in explanation.to_text()
+
+
+def test_a_loss_with_its_own_prepare_or_a_mixins_promise_checks_its_arguments() -> None:
+    """A prepare that clips hid an inf prediction (L = 499000.6); a class whose promise came from a
+    mixin without a loss's methods failed to be created at all, AttributeError (a review)."""
+
+    class Clipped(HalfSquaredError):
+        def prepare(self, prediction: Any, target: Any) -> Any:
+            prediction, target = super().prepare(prediction, target)
+            return np.clip(prediction, -1e3, 1e3), target
+
+    class Promise:
+        nonfinite_shows_in_value = True
+
+    class Promised(Promise, MSELoss):
+        pass
+
+    for loss in (Clipped(), Promised()):
+        with pytest.raises(ValueError, match=r"prediction must be finite, got inf at index \(0, 0\)"):
+            loss(np.array([[np.inf], [0.5]]), np.array([1.0, 0.0]))
+
+
+def test_explains_steps_keep_a_losss_own_refusal_and_say_an_overflow_as_one() -> None:
+    """With its own __call__, a loss's refusal of a ŷ the steps moved out of its domain read "the
+    numbers overflow float64 (training step 2: L is not finite)", where nothing overflowed; an
+    overflow read "L is not finite" for "L is inf" (a review)."""
+
+    class Brier(Loss):
+        def elementwise(self, prediction: Any, target: Any) -> Any:
+            return (prediction - target) ** 2
+
+        def elementwise_grad(self, prediction: Any, target: Any) -> Any:
+            return 2.0 * (prediction - target)
+
+        def __call__(self, prediction: Any, target: Any) -> float:
+            if np.any(np.asarray(prediction) > 1) or np.any(np.asarray(prediction) < 0):
+                raise ValueError("Brier expects probabilities in [0, 1]")
+            return super().__call__(prediction, target)
+
+    class Doubled(Loss):
+        def elementwise(self, prediction: Any, target: Any) -> Any:
+            return np.exp(prediction - target) - (prediction - target)
+
+        def elementwise_grad(self, prediction: Any, target: Any) -> Any:
+            return np.exp(prediction - target) - 1.0
+
+        def __call__(self, prediction: Any, target: Any) -> float:
+            return 2.0 * super().__call__(prediction, target)
+
+    model = Sequential(Linear(2, 1))
+    model[0].weight.data[...], model[0].bias.data[...] = 0.0, 0.5
+    with pytest.raises(
+        ValueError, match=r"^training step 2: Brier expects probabilities in \[0, 1\] \(the steps moved"
+    ):
+        explain(model, [1.0, 2.0], [1.0], loss=Brier(), steps=2, learning_rate=1.0, check_torch=False)
+    model[0].bias.data[...] = 0.0
+    with pytest.raises(ValueError, match=r"\(training step 2: L is inf\)"):
+        explain(model, [1.0, 2.0], [3.0], loss=Doubled(), steps=2, learning_rate=150.0, check_torch=False)

@@ -105,13 +105,14 @@ class Loss:
         super().__init_subclass__(**kwargs)
         cls._prediction_name = f"{cls.__name__} prediction"
         cls._target_name = f"{cls.__name__} target"
-        # the promise is made by a class of its own ℓ and reduction: a subclass with others (a
-        # trimmed mean, which drops the NaN ℓ of a NaN prediction, gave 2.5 and a NaN gradient)
-        # checks its arguments first, unless it makes the promise itself
+        # the promise is made by a class of its own ℓ, reduction and prepare: a subclass with others
+        # (a trimmed mean, which drops the NaN ℓ of a NaN prediction, gave 2.5 and a NaN gradient; a
+        # prepare that clips hides an inf) checks its arguments first, unless it makes the promise
+        # itself (a mixin's, of methods it does not have, is withdrawn)
         if cls.nonfinite_shows_in_value and "nonfinite_shows_in_value" not in vars(cls):
             promiser = next(c for c in cls.__mro__ if "nonfinite_shows_in_value" in vars(c))
-            computing = ("elementwise", "reduce", "forward", "__call__")
-            if any(getattr(cls, method) is not getattr(promiser, method) for method in computing):
+            computing = ("elementwise", "reduce", "prepare", "forward", "__call__")
+            if any(getattr(cls, method) is not getattr(promiser, method, None) for method in computing):
                 cls.nonfinite_shows_in_value = False
 
     def __init__(self, reduction: Reduction | None = None) -> None:

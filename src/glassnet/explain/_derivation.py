@@ -902,19 +902,21 @@ def _finite_loss(loss: Loss, prediction: Array, y: Array) -> float:
     bad = prediction[~np.isfinite(prediction)]
     if bad.size:
         raise FloatingPointError(f"ŷ is {bad[0]}")
+    moved = "(the steps moved ŷ there from inside; a smaller learning rate or fewer steps keeps it in)"
     try:
         prepared = loss.prepare(prediction, y[None, :])
     except ValueError as error:  # the given ŷ was inside the domain: the steps moved it out
-        raise ValueError(
-            f"{error} (the steps moved ŷ there from inside; a smaller learning rate or fewer steps "
-            "keeps it in)"
-        ) from None
-    if own_reduction(loss):  # its L is its own call's, which may not be forward's
+        raise ValueError(f"{error} {moved}") from None
+    if type(loss).__call__ is not Loss.__call__:  # its L is its own call's, which may not be forward's
         try:
-            return loss(prediction, y[None, :])
-        except ValueError:  # the arguments passed prepare above: its L is what is not finite
-            raise FloatingPointError("L is not finite") from None
-    value = loss.forward(*prepared)
+            value = loss(prediction, y[None, :])
+        except ValueError as error:
+            value = loss.forward(*prepared)
+            if not math.isfinite(value):  # Loss.__call__'s refusal of a value that is not finite
+                raise FloatingPointError(f"L is {value}") from None
+            raise ValueError(f"{error} {moved}") from None  # the loss's own refusal, as said
+    else:
+        value = loss.forward(*prepared)
     if not math.isfinite(value):
         raise FloatingPointError(f"L is {value}")
     return value
