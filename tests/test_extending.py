@@ -68,6 +68,16 @@ class MAE(Loss):  # no name either
         return np.sign(prediction - target)
 
 
+class Squared(Loss):
+    """ℓ = (ŷ − y)², a user's own loss (the MSE's ℓ), for subclasses that make L their own way."""
+
+    def elementwise(self, prediction: Any, target: Any) -> Any:
+        return (prediction - target) ** 2
+
+    def elementwise_grad(self, prediction: Any, target: Any) -> Any:
+        return 2.0 * (prediction - target)
+
+
 def test_a_subclass_of_mse_with_its_own_loss_computes_it() -> None:
     """MSELoss's fused forward and backward (rᵀr, 2r/M) ran for a subclass with an ℓ and ∂ℓ/∂ŷ of
     its own: L 1.5625 for 12.8125, dL/dŷ the plain MSE's, and gradcheck passed (the two agreed)."""
@@ -472,13 +482,7 @@ def test_a_loss_that_makes_l_its_own_way_is_written_by_its_own_numbers(torch: An
     0.18 + 0.049 + 1.67 = 1.67") and its dL/dŷ as its ∂ℓ/∂ŷ, which its backward did not apply
     (a review): both are its own numbers now, said to be."""
 
-    class Halved(Loss):
-        def elementwise(self, prediction: Any, target: Any) -> Any:
-            return (prediction - target) ** 2
-
-        def elementwise_grad(self, prediction: Any, target: Any) -> Any:
-            return 2.0 * (prediction - target)
-
+    class Halved(Squared):
         def backward(self) -> Any:
             return 0.5 * super().backward()
 
@@ -527,13 +531,7 @@ def test_a_loss_of_its_own_call_or_without_an_l_is_explained_by_its_own_numbers(
     half the section's); a loss with only forward and backward (no ℓ) crashed explain; the JSON
     did not say that L is no reduction of its terms (a review)."""
 
-    class Doubled(Loss):
-        def elementwise(self, prediction: Any, target: Any) -> Any:
-            return (prediction - target) ** 2
-
-        def elementwise_grad(self, prediction: Any, target: Any) -> Any:
-            return 2.0 * (prediction - target)
-
+    class Doubled(Squared):
         def __call__(self, prediction: Any, target: Any) -> float:
             return 2.0 * super().__call__(prediction, target)
 
@@ -586,13 +584,7 @@ def test_explains_steps_keep_a_losss_own_refusal_and_say_an_overflow_as_one() ->
     numbers overflow float64 (training step 2: L is not finite)", where nothing overflowed; an
     overflow read "L is not finite" for "L is inf" (a review)."""
 
-    class Brier(Loss):
-        def elementwise(self, prediction: Any, target: Any) -> Any:
-            return (prediction - target) ** 2
-
-        def elementwise_grad(self, prediction: Any, target: Any) -> Any:
-            return 2.0 * (prediction - target)
-
+    class Brier(Squared):
         def __call__(self, prediction: Any, target: Any) -> float:
             if np.any(np.asarray(prediction) > 1) or np.any(np.asarray(prediction) < 0):
                 raise ValueError("Brier expects probabilities in [0, 1]")
