@@ -13,7 +13,7 @@ from glassnet import gradcheck
 from glassnet.explain import explain
 from glassnet.losses import BCELoss, HalfSquaredError, LogisticLoss, Loss, MSELoss
 from glassnet.nn import Activation, Identity, LeakyReLU, Linear, Parameter, ReLU, Sequential, Sigmoid, Tanh
-from glassnet.optim import SGD, Optimizer, StepLR
+from glassnet.optim import SGD, LRScheduler, Optimizer, StepLR
 
 
 class WeightedMSE(MSELoss):
@@ -609,3 +609,93 @@ def test_explains_steps_keep_a_losss_own_refusal_and_say_an_overflow_as_one() ->
     model[0].bias.data[...] = 0.0
     with pytest.raises(ValueError, match=r"\(training step 2: L is inf\)"):
         explain(model, [1.0, 2.0], [3.0], loss=Doubled(), steps=2, learning_rate=150.0, check_torch=False)
+
+
+def test_a_subclasss_own_passes_that_call_super_reach_the_general_path() -> None:
+    """A weighted MSE whose forward calls super() (to log L, say) reached MSELoss's fused forward:
+    L 1.5625 for 12.8125, then backward "called before the loss was computed"; a clipped ReLU
+    whose forward calls super() failed its backward (a review)."""
+
+    class LoggedWeighted(MSELoss):  # its ℓ and a forward of its own, in one class
+        elementwise, elementwise_grad = WeightedMSE.elementwise, WeightedMSE.elementwise_grad
+        weights = WeightedMSE.weights
+
+        def forward(self, prediction: Any, target: Any) -> float:
+            return super().forward(prediction, target)
+
+    class LoggedReLU6(ReLU):
+        function, derivative = ReLU6.function, ReLU6.derivative
+
+        def forward(self, x: Any) -> Any:
+            return super().forward(x)
+
+    loss = LoggedWeighted()
+    assert loss(np.array([[1.0, 2.0], [0.5, -1.0]]), np.zeros((2, 2))) == pytest.approx(12.8125, rel=1e-15)
+    np.testing.assert_allclose(loss.backward(), [[0.5, 10.0], [0.25, -5.0]], rtol=1e-15)
+    act = LoggedReLU6()
+    act(np.array([[1.0, 7.0]]))
+    np.testing.assert_array_equal(act.backward(np.ones((1, 2))), [[1.0, 0.0]])
+
+
+def test_an_activation_that_keeps_glassnets_f_with_passes_of_its_own_keeps_the_checks() -> None:
+    """A ReLU subclass recording its output in its own forward lost explain's kink check ("the
+    backward pass may be wrong there", of glassnet's exact backward), though the docs say a
+    subclass that keeps f and f′ keeps the checks (a review)."""
+
+    class RecordingReLU(ReLU):
+        def forward(self, x: Any) -> Any:
+            self.last = super().forward(x)
+            return self.last
+
+    model = Sequential(Linear(2, 1), RecordingReLU(), Linear(1, 1))
+    model[0].weight.data[...], model[0].bias.data[...] = [[1.0, -0.5]], 0.0  # z = 0: the kink
+    explanation = explain(model, [1.0, 2.0], [0.5], loss="mse", check_torch=False, all_params=True)
+    assert len(explanation.derivation.kinks) == 1 and "may be wrong" not in explanation.to_text()
+
+
+def test_a_schedules_own_check_of_its_settings_runs_when_it_is_built() -> None:
+    """A subclass of StepLR checking its own setting, as LRScheduler's docstring teaches, could not
+    be built (StepLR checked its two settings alone: KeyError 'floor'); a direct subclass's check
+    ran on loads alone, so a setting it refuses was built, and its own state not loaded (a
+    review)."""
+
+    class FlooredStepLR(StepLR):
+        _SETTINGS = (*StepLR._SETTINGS, "floor")
+
+        def __init__(self, optimizer: Optimizer, step_size: int, floor: float) -> None:
+            self.floor = floor
+            super().__init__(optimizer, step_size=step_size)
+
+        def _checked_settings(self, settings: Any) -> dict[str, Any]:
+            return {**super()._checked_settings(settings), "floor": float(settings["floor"])}
+
+    class HalvedAfter(LRScheduler):
+        _SETTINGS = ("epochs",)
+
+        def __init__(self, optimizer: Optimizer, epochs: int) -> None:
+            self.epochs = epochs
+            super().__init__(optimizer)
+
+        def _checked_settings(self, settings: Any) -> dict[str, Any]:
+            if settings["epochs"] < 1:
+                raise ValueError(f"epochs must be >= 1, got {settings['epochs']}")
+            return {"epochs": int(settings["epochs"])}
+
+        def lr_at(self, base_lr: float, t: int) -> float:
+            return base_lr if t < self.epochs else base_lr / 2
+
+    assert FlooredStepLR(SGD([Parameter(np.zeros(1))], lr=0.1), step_size=1, floor=0.05).floor == 0.05
+    with pytest.raises(ValueError, match=r"^epochs must be >= 1, got -3$"):
+        HalvedAfter(SGD([Parameter(np.zeros(1))], lr=0.1), epochs=-3)
+
+
+def test_a_users_loss_named_as_a_glassnet_loss_class_is_told_apart() -> None:
+    """A user's ``MSELoss`` computing |ŷ − y| was written "Loss MSELoss." and titled "MSELoss
+    loss": the guard compared with glassnet's names (``mse``), not its class names (a review)."""
+
+    class MSELoss(MAE):
+        pass
+
+    model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)))
+    text = " ".join(explain(model, [1.0, 2.0], [0.5], loss=MSELoss(), check_torch=False).to_text().split())
+    assert f"Loss {__name__}.{MSELoss.__qualname__}." in text

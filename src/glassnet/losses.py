@@ -232,7 +232,11 @@ class Loss:
         return value, self.backward()
 
     def reduce(self, losses: Array) -> float:
-        """L from the element-wise losses ℓ (any shape, M elements): Σ ℓ / M ("mean") or Σ ℓ ("sum")."""
+        """L from the element-wise losses ℓ (any shape, M elements): Σ ℓ / M ("mean") or Σ ℓ ("sum").
+
+        A subclass with another reduction (a trimmed mean, a maximum) gives its own ``backward``
+        too: Loss's differentiates these two, whatever ``reduce`` computes (gradcheck shows the
+        difference)."""
         total = losses.sum()  # mean as sum / M: the same number as losses.mean(), in half the time
         return float(total / losses.size if self.reduction == "mean" else total)
 
@@ -490,17 +494,17 @@ class MSELoss(Loss):
     # kept, Σ r² is rᵀr, and dL/dŷ = (2/M) r is one multiplication. The numbers agree with
     # the pair above up to rounding (tests/test_gradients.py).
 
+    # forward and backward below are written for the MSE's own ℓ, ∂ℓ/∂ŷ and reduction
+    _mse_passes: ClassVar[bool] = True
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # a subclass with an ℓ, ∂ℓ/∂ŷ or reduction of its own (a weighted MSE) computes with them, where it
-        # does not define forward and backward itself: it took these, and its L and dL/dŷ were
-        # the plain MSE's (wrong, with no error: forward and backward agreed, so gradcheck passed)
+        # a subclass with an ℓ, ∂ℓ/∂ŷ or reduction of its own (a weighted MSE) computes with them
+        # on Loss's general path, also through super() from a forward of its own: it took these,
+        # and its L and dL/dŷ were the plain MSE's (wrong, with no error: forward and backward
+        # agreed, so gradcheck passed)
         own = (cls.elementwise, cls.elementwise_grad, cls.reduce)
-        if own != (MSELoss.elementwise, MSELoss.elementwise_grad, MSELoss.reduce):  # its own ℓ, ∂ℓ/∂ŷ or L
-            if cls.forward is MSELoss.forward:
-                cls.forward = Loss.forward  # type: ignore[method-assign]
-            if cls.backward is MSELoss.backward:
-                cls.backward = Loss.backward  # type: ignore[method-assign]
+        cls._mse_passes = own == (MSELoss.elementwise, MSELoss.elementwise_grad, MSELoss.reduce)
 
     def forward(self, prediction: Array, target: Array) -> float:
         # No errstate (it would cost a fifth of the loss): r is NaN or inf only where ŷ or y
@@ -509,6 +513,8 @@ class MSELoss(Loss):
         # one warning left: a subtraction of finite numbers that overflows, past half the
         # dtype's largest number, where NumPy warns "overflow encountered in subtract" before
         # __call__ raises the ValueError naming the cause of a value that is not finite.
+        if not self._mse_passes:
+            return super().forward(prediction, target)
         if target.shape != prediction.shape:  # not broadcast: see Loss.forward
             self._refuse_shapes(prediction, target)
         residual = prediction - target
@@ -534,6 +540,8 @@ class MSELoss(Loss):
         return self._residual
 
     def backward(self) -> Array:
+        if not self._mse_passes:
+            return super().backward()
         if self._residual is None:
             raise RuntimeError(
                 "MSELoss.backward called before the loss was computed (or after a call that failed)"

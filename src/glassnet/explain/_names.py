@@ -9,27 +9,28 @@ import numpy as np
 from glassnet.losses import LOSSES, Loss
 from glassnet.nn import ACTIVATIONS, Activation
 
-# what decides an activation's or a loss's numbers, besides its passes: a subclass that overrides
-# one computes something of its own (a loss whose prepare scales its targets, a logistic loss with
-# another sign s(y)), which glassnet's formulas and PyTorch's check would misstate
+# what decides an activation's or a loss's numbers: a subclass that overrides one computes
+# something of its own (a loss whose prepare scales its targets, a logistic loss with another
+# sign s(y)), which glassnet's formulas and PyTorch's check would misstate. An activation's f and
+# f′ alone: explain checks its forward against them, and its backward against the derivations
 _FORMULAS = {
     Activation: ("function", "derivative", "__call__"),
-    Loss: ("elementwise", "elementwise_grad", "prepare", "sign", "reduce", "__call__"),
+    Loss: ("elementwise", "elementwise_grad", "prepare", "sign", "reduce", "__call__", "forward", "backward"),
 }
 
 
 def glassnet_name(part: Activation | Loss) -> str | None:
     """The name of the glassnet activation or loss whose formulas ``part`` computes: that of the
-    glassnet class it is, or derives from keeping its f and f′ (ℓ and ∂ℓ/∂ŷ) and its passes (a
-    subclass that renames it, sets its own ``name`` or a default: a LeakyReLU of slope 0.2);
-    None for any other, a user's own (one with a ``prepare`` or a ``sign`` of its own too, or a
-    LeakyReLU of one slope per unit)."""
+    glassnet class it is, or derives from keeping what decides its numbers (``_FORMULAS``: an
+    activation's f and f′, whatever its passes; a loss's ℓ, ∂ℓ/∂ŷ, prepare, sign, reduction and
+    passes), as a subclass that renames it, sets its own ``name`` or a default (a LeakyReLU of
+    slope 0.2), or records its output; None for any other, a user's own (a LeakyReLU of one
+    slope per unit too)."""
     known: Mapping[str, type] = ACTIVATIONS if isinstance(part, Activation) else LOSSES
     base = next((cls for cls in type(part).__mro__ if cls in known.values()), None)
     if base is None:
         return None
-    formulas = _FORMULAS[Activation] if isinstance(part, Activation) else _FORMULAS[Loss]
-    methods = (*formulas, "forward", "backward")
+    methods = _FORMULAS[Activation] if isinstance(part, Activation) else _FORMULAS[Loss]
     if any(getattr(type(part), method, None) is not getattr(base, method, None) for method in methods):
         return None
     if np.ndim(getattr(part, "negative_slope", 0.0)) != 0:  # a LeakyReLU of one slope per unit
@@ -42,14 +43,15 @@ def shown_name(part: Activation | Loss) -> str:
     ("relu", "mse": :func:`glassnet_name`), and for any other its class's name, its f or ℓ then
     written as a function of that name (a user's subclass of Tanh computing 2 tanh z was written
     "tanh(z)", of MSELoss with a weight the plain mean squared error; one without a ``name``
-    raised AttributeError). A user's class named as one of glassnet's, in any case or without
-    its underscores (``mse``, ``ReLU``, ``LeakyReLU``), is named with its module
+    raised AttributeError). A user's class named as one of glassnet's, by name or class name, in
+    any case or without its underscores (``mse``, ``ReLU``, ``MSELoss``), is named with its module
     (``__main__.ReLU``), so that it is not read as glassnet's."""
     name = glassnet_name(part)
     if name is not None:
         return name
     own = type(part).__name__
-    keys = {key.replace("_", "") for key in (*ACTIVATIONS, *LOSSES)}
+    glassnets = {**ACTIVATIONS, **LOSSES}  # by name and by class name (MSELoss, HalfSquaredError)
+    keys = {word.lower().replace("_", "") for key, cls in glassnets.items() for word in (key, cls.__name__)}
     if own.lower().replace("_", "") in keys:
         own = f"{type(part).__module__}.{type(part).__qualname__}"
     # on one line, as every name written (a class made by type() may hold a line break, which

@@ -167,7 +167,12 @@ class Identity(Activation):
     def derivative(self, z: Array) -> Array:
         return np.ones_like(z)
 
+    # backward passes dL/dy on as dL/dz, which is right for f′ = 1 only (see _keeps_f)
+    _identity_passes: ClassVar[bool] = True
+
     def backward(self, grad_out: Array) -> Array:
+        if not self._identity_passes:
+            return super().backward(grad_out)
         z = self._z
         if z is None or not _as_it_is(grad_out, z):
             grad_out, _ = self._checked(grad_out, z)  # raises, unless real numbers of z's shape (a list, say)
@@ -175,20 +180,16 @@ class Identity(Activation):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # backward passes dL/dy on as dL/dz, which is right for f′ = 1 only
-        _general_path_for_an_own_f(cls, Identity)
+        cls._identity_passes = _keeps_f(cls, Identity)
 
 
-def _general_path_for_an_own_f(cls: type[Activation], base: type[Activation]) -> None:
-    """A subclass of ``base``, whose forward and backward are written for its own f and f′, with
-    an f or f′ of its own (a clipped ReLU, a scaled identity) takes Activation's general path,
-    z kept and its own f′(z) applied, where it does not define the two itself: it took the
-    base's, and its gradients were the base's (wrong, with no error)."""
-    if cls.function is not base.function or cls.derivative is not base.derivative:
-        if cls.forward is base.forward:
-            cls.forward = Activation.forward  # type: ignore[method-assign]
-        if cls.backward is base.backward:
-            cls.backward = Activation.backward  # type: ignore[method-assign]
+def _keeps_f(cls: type[Activation], base: type[Activation]) -> bool:
+    """Whether ``cls`` has ``base``'s f and f′, for which ``base``'s passes are written: a
+    subclass with its own (a clipped ReLU, a scaled identity) takes Activation's general path,
+    z kept and its own f′(z) applied. Decided in the base's passes, so that a subclass's own
+    forward or backward calling super() reaches the general path too (it reached the base's, and
+    its gradients were the base's: wrong, with no error)."""
+    return cls.function is base.function and cls.derivative is base.derivative
 
 
 class ReLU(Activation):
@@ -217,16 +218,22 @@ class ReLU(Activation):
     def derivative(self, z: Array) -> Array:
         return (z > 0).astype(z.dtype)
 
+    # forward keeps y and backward multiplies by sign(y), which is f′(z) for max(z, 0) only
+    _relu_passes: ClassVar[bool] = True
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # forward keeps y and backward multiplies by sign(y), which is f′(z) for max(z, 0) only
-        _general_path_for_an_own_f(cls, ReLU)
+        cls._relu_passes = _keeps_f(cls, ReLU)
 
     def forward(self, x: Array) -> Array:
+        if not self._relu_passes:
+            return super().forward(x)
         self._y = self.function(x)  # kept for backward, in place of z
         return self._y
 
     def backward(self, grad_out: Array) -> Array:
+        if not self._relu_passes:
+            return super().backward(grad_out)
         y = self._y
         if y is None or not _as_it_is(grad_out, y):  # *= would broadcast an (N, 1) one
             grad_out, y = self._checked(grad_out, y)  # raises, unless real numbers of y's shape (a list, say)

@@ -386,7 +386,8 @@ class Optimizer:
                 raise ValueError(
                     f"{name} state of group {index} has unknown key(s) {unknown}; "
                     f"expected 'step' and {sorted(self.state_keys)} (a subclass names the buffers "
-                    "it keeps in its state_keys, which a load takes back)"
+                    "it keeps in its state_keys, each an array of its group's values, as long as the "
+                    "group's flat parameters, which a load takes back)"
                 )
             if "step" not in state:  # step() counts on it: a state without one broke the next step
                 raise ValueError(

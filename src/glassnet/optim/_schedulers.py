@@ -31,8 +31,9 @@ class LRScheduler:
     until the next ``step()`` (see the module docstring).
 
     A subclass with settings names them in ``_SETTINGS`` (saved by ``state_dict``, set again by
-    ``load_state_dict``) and checks them in ``_checked_settings``, which both its constructor and
-    ``load_state_dict`` call (without one, they are taken as given).
+    ``load_state_dict``), sets them before calling its base's constructor, and checks them in
+    ``_checked_settings``, which both the constructor and ``load_state_dict`` call (without one,
+    they are taken as given).
 
     Examples
     --------
@@ -66,6 +67,11 @@ class LRScheduler:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"a scheduler needs a glassnet Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
+        # a subclass's settings, set before this call, are checked here as a load checks them (its
+        # own check ran on loads alone: a setting it refuses was built, and its state not loaded)
+        given = self._own_settings()
+        if given:
+            self._set_settings(self._checked_settings(given))
         self._apply(0, [float(group["lr"]) for group in optimizer.param_groups])
 
     def lr_at(self, base_lr: float, t: int) -> float:
@@ -97,6 +103,12 @@ class LRScheduler:
         parts.append(f"last_epoch={self.last_epoch}")
         parts.append(f"last_lr={last[0]}" if one else f"last_lr=[{', '.join(last)}]")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _own_settings(self) -> dict[str, Any]:
+        """The settings a subclass set before calling its base's constructor (``_SETTINGS`` beyond
+        the base's), for the base's ``_checked_settings`` call, which a subclass's own override
+        reads too (it was given the base's alone: KeyError)."""
+        return {name: getattr(self, name) for name in self._SETTINGS if hasattr(self, name)}
 
     def _checked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """``settings`` (one value for each name in ``_SETTINGS``) checked and made plain ints and
@@ -229,7 +241,9 @@ class StepLR(LRScheduler):
     gamma: float
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self._set_settings(self._checked_settings({"step_size": step_size, "gamma": gamma}))
+        self._set_settings(
+            self._checked_settings({**self._own_settings(), "step_size": step_size, "gamma": gamma})
+        )
         super().__init__(optimizer)
 
     def _checked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -264,7 +278,7 @@ class ExponentialLR(LRScheduler):
     gamma: float
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self._set_settings(self._checked_settings({"gamma": gamma}))
+        self._set_settings(self._checked_settings({**self._own_settings(), "gamma": gamma}))
         super().__init__(optimizer)
 
     def _checked_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -320,6 +334,7 @@ class CosineLR(LRScheduler):
         warmup_start_factor: float = 1.0 / 3.0,
     ) -> None:
         settings = {
+            **self._own_settings(),
             "t_max": t_max,
             "eta_min": eta_min,
             "warmup": warmup,
