@@ -699,3 +699,63 @@ def test_a_users_loss_named_as_a_glassnet_loss_class_is_told_apart() -> None:
     model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)))
     text = " ".join(explain(model, [1.0, 2.0], [0.5], loss=MSELoss(), check_torch=False).to_text().split())
     assert f"Loss {__name__}.{MSELoss.__qualname__}." in text
+
+
+def test_an_activation_with_a_backward_of_its_own_is_a_users_own() -> None:
+    """Judged by its f and f′ alone, a straight-through ReLU at its kink was excused by the kink
+    note ("the backward pass (like PyTorch) takes ReLU′(0) = 0", its own table showing −0.7), and
+    an Identity subclass with a backward of its own was dropped from the network (a review)."""
+
+    class StraightThrough(ReLU):
+        def backward(self, grad_out: Any) -> Any:
+            return np.asarray(grad_out, dtype=float).copy()
+
+    class Negated(Identity):
+        def backward(self, grad_out: Any) -> Any:
+            return -np.asarray(grad_out, dtype=float)
+
+    model = Sequential(Linear(2, 1), StraightThrough(), Linear(1, 1))
+    model[0].weight.data[...], model[0].bias.data[...] = [[1.0, -0.5]], 0.0  # z = 0: the kink
+    text = " ".join(explain(model, [1.0, 2.0], [0.5], loss="mse", check_torch=False).to_text().split())
+    assert "like PyTorch" not in text and "differ from it too" in text
+    model = Sequential(
+        Linear(2, 2, rng=np.random.default_rng(0)), Negated(), Linear(2, 1, rng=np.random.default_rng(1))
+    )
+    text = " ".join(explain(model, [1.0, 2.0], [0.5], loss="mse", check_torch=False).to_text().split())
+    assert "then Negated)" in text
+
+
+def test_a_forward_that_does_not_compute_its_f_is_named() -> None:
+    """It raised RuntimeError "the layer-by-layer forward pass differs from the model's", naming
+    neither the class nor the cause (a review)."""
+
+    class Doubling(ReLU):
+        def forward(self, x: Any) -> Any:
+            return 2.0 * super().forward(x)
+
+    model = Sequential(
+        Linear(2, 2, rng=np.random.default_rng(0)), Doubling(), Linear(2, 1, rng=np.random.default_rng(1))
+    )
+    model[0].bias.data[...] = 1.0  # positive z: the doubling shows
+    with pytest.raises(
+        ValueError, match=r"^Doubling's forward \(layer 1\) does not compute its function\(z\)"
+    ):
+        explain(model, [1.0, 2.0], [0.5], loss="mse", check_torch=False)
+
+
+def test_a_schedule_setting_set_after_the_base_constructor_is_still_taken() -> None:
+    """Checked at construction once set, a setting set after the base's constructor made glassnet's
+    own check fail with KeyError (a review): the check at construction waits for all of them."""
+
+    class Restarts(LRScheduler):
+        _SETTINGS = ("period", "decay")
+
+        def __init__(self, optimizer: Optimizer, period: int, decay: float) -> None:
+            self.period = period
+            super().__init__(optimizer)
+            self.decay = decay
+
+        def lr_at(self, base_lr: float, t: int) -> float:
+            return base_lr * getattr(self, "decay", 1.0) ** (t // self.period)
+
+    assert Restarts(SGD([Parameter(np.zeros(1))], lr=0.1), period=2, decay=0.5).decay == 0.5

@@ -389,6 +389,22 @@ def _engine_pass(net: Network, loss: Loss, x: Array, y: Array) -> tuple[Array, f
     return prediction, value, grad
 
 
+def _refuse_a_forward_of_its_own(layers: Sequence[LayerRecord]) -> None:
+    """ValueError naming the first activation whose forward is not its f (a subclass's own
+    forward, doubling ReLU's): explain writes h = f(z), which would not be the model's h (it
+    raised "the layer-by-layer forward pass differs from the model's", naming nothing)."""
+    for layer in layers:
+        if layer.activation is None:
+            continue
+        computed = copy.deepcopy(layer.activation).forward(layer.z[None, :])[0]
+        if not np.array_equal(computed, layer.output):
+            raise ValueError(
+                f"{type(layer.activation).__name__}'s forward (layer {layer.index}) does not compute its "
+                "function(z): explain writes h = f(z) from function and f′ from derivative, so a forward "
+                "of its own must apply them"
+            )
+
+
 def _forward_records(net: Network, x: Array) -> list[LayerRecord]:
     """The forward pass again, layer by layer, keeping W a, z, f(z) and f′(z) of each layer."""
     records = []
@@ -521,8 +537,9 @@ def derive(
     loss = copy.deepcopy(loss)
     prediction, value, grad = _engine_pass(net, loss, x, y)
     layers = _forward_records(net, x)
-    if not np.array_equal(layers[-1].output, prediction[0]):  # pragma: no cover - same operations
-        raise RuntimeError("the layer-by-layer forward pass differs from the model's")
+    if not np.array_equal(layers[-1].output, prediction[0]):
+        _refuse_a_forward_of_its_own(layers)
+        raise RuntimeError("the layer-by-layer forward pass differs from the model's")  # pragma: no cover
     loss_record = _loss_record(loss, prediction, y, value, grad)
     engine = {name: param.grad.copy() for name, param in net.model.named_parameters()}
     deltas = _deltas(layers, loss_record.grad)

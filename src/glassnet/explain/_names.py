@@ -11,10 +11,11 @@ from glassnet.nn import ACTIVATIONS, Activation
 
 # what decides an activation's or a loss's numbers: a subclass that overrides one computes
 # something of its own (a loss whose prepare scales its targets, a logistic loss with another
-# sign s(y)), which glassnet's formulas and PyTorch's check would misstate. An activation's f and
-# f′ alone: explain checks its forward against them, and its backward against the derivations
+# sign s(y)), which glassnet's formulas and PyTorch's check would misstate. An activation's f, f′
+# and backward (a straight-through ReLU's backward is no ReLU's, whose kink note would excuse
+# it), not its forward: explain refuses a forward that does not compute its f
 _FORMULAS = {
-    Activation: ("function", "derivative", "__call__"),
+    Activation: ("function", "derivative", "backward", "__call__"),
     Loss: ("elementwise", "elementwise_grad", "prepare", "sign", "reduce", "__call__", "forward", "backward"),
 }
 
@@ -22,10 +23,10 @@ _FORMULAS = {
 def glassnet_name(part: Activation | Loss) -> str | None:
     """The name of the glassnet activation or loss whose formulas ``part`` computes: that of the
     glassnet class it is, or derives from keeping what decides its numbers (``_FORMULAS``: an
-    activation's f and f′, whatever its passes; a loss's ℓ, ∂ℓ/∂ŷ, prepare, sign, reduction and
-    passes), as a subclass that renames it, sets its own ``name`` or a default (a LeakyReLU of
-    slope 0.2), or records its output; None for any other, a user's own (a LeakyReLU of one
-    slope per unit too)."""
+    activation's f, f′ and backward, whatever its forward; a loss's ℓ, ∂ℓ/∂ŷ, prepare, sign,
+    reduction and passes), as a subclass that renames it, sets its own ``name`` or a default (a
+    LeakyReLU of slope 0.2), or records its output; None for any other, a user's own (a
+    LeakyReLU of one slope per unit too)."""
     known: Mapping[str, type] = ACTIVATIONS if isinstance(part, Activation) else LOSSES
     base = next((cls for cls in type(part).__mro__ if cls in known.values()), None)
     if base is None:

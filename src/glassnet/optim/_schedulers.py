@@ -70,7 +70,7 @@ class LRScheduler:
         # a subclass's settings, set before this call, are checked here as a load checks them (its
         # own check ran on loads alone: a setting it refuses was built, and its state not loaded)
         given = self._own_settings()
-        if given:
+        if given and len(given) == len(self._SETTINGS):  # one set later is checked on loads alone
             self._set_settings(self._checked_settings(given))
         self._apply(0, [float(group["lr"]) for group in optimizer.param_groups])
 
