@@ -759,3 +759,37 @@ def test_a_schedule_setting_set_after_the_base_constructor_is_still_taken() -> N
             return base_lr * getattr(self, "decay", 1.0) ** (t // self.period)
 
     assert Restarts(SGD([Parameter(np.zeros(1))], lr=0.1), period=2, decay=0.5).decay == 0.5
+
+
+def test_a_forward_of_its_own_is_judged_on_its_own_draw_and_wherever_it_hides() -> None:
+    """The refusal replayed a random forward (dropout in training) with another draw, and fell
+    back on the unnamed RuntimeError; it ran only where the output showed the difference, so a
+    doubled h that a later dead ReLU hid was explained as the model's (a review)."""
+
+    class DropTanh(Tanh):  # each unit dropped with p = 1/2 in training
+        def __init__(self, seed: int) -> None:
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+
+        def forward(self, x: Any) -> Any:
+            out = super().forward(x)
+            return out * (self.rng.random(out.shape) < 0.5) if self.training else out
+
+    for seed in range(6):
+        model = Sequential(Linear(2, 1, rng=np.random.default_rng(0)), DropTanh(seed), Linear(1, 1))
+        try:
+            explanation = explain(model, [1.0, 2.0], [0.5], loss="mse", check_torch=False)
+        except ValueError as error:
+            assert str(error).startswith("DropTanh's forward (layer 1) does not compute its function(z)")
+        else:
+            assert explanation.derivation.layers[0].output[0] != 0.0  # the unit kept: f(z) itself
+
+    class Doubling(ReLU):
+        def forward(self, x: Any) -> Any:
+            return 2.0 * super().forward(x)
+
+    model = Sequential(Linear(2, 1), Doubling(), Linear(1, 1), ReLU(), Linear(1, 1))
+    model[0].weight.data[...], model[0].bias.data[...] = [[1.0, 1.0]], 0.0
+    model[2].weight.data[...], model[2].bias.data[...] = [[-1.0]], 0.0  # the next ReLU dead
+    with pytest.raises(ValueError, match=r"^Doubling's forward \(layer 1\)"):
+        explain(model, [1.0, 2.0], [0.5], loss="mse", check_torch=False)

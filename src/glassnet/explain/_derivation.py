@@ -389,17 +389,20 @@ def _engine_pass(net: Network, loss: Loss, x: Array, y: Array) -> tuple[Array, f
     return prediction, value, grad
 
 
-def _refuse_a_forward_of_its_own(layers: Sequence[LayerRecord]) -> None:
+def _refuse_a_forward_of_its_own(
+    layers: Sequence[LayerRecord], activations: Sequence[Activation | None]
+) -> None:
     """ValueError naming the first activation whose forward is not its f (a subclass's own
     forward, doubling ReLU's): explain writes h = f(z), which would not be the model's h (it
-    raised "the layer-by-layer forward pass differs from the model's", naming nothing)."""
-    for layer in layers:
-        if layer.activation is None:
+    raised "the layer-by-layer forward pass differs from the model's", naming nothing).
+    ``activations``: copies of the layers' activations as they were before the engine's pass."""
+    for layer, activation in zip(layers, activations, strict=True):
+        if activation is None:
             continue
-        computed = copy.deepcopy(layer.activation).forward(layer.z[None, :])[0]
+        computed = activation.forward(layer.z[None, :])[0]
         if not np.array_equal(computed, layer.output):
             raise ValueError(
-                f"{type(layer.activation).__name__}'s forward (layer {layer.index}) does not compute its "
+                f"{type(activation).__name__}'s forward (layer {layer.index}) does not compute its "
                 "function(z): explain writes h = f(z) from function and f′ from derivative, so a forward "
                 "of its own must apply them"
             )
@@ -535,11 +538,16 @@ def derive(
     steps (none when 0) work on copies of it.
     """
     loss = copy.deepcopy(loss)
+    # as they are before the engine's pass: a forward that draws (dropout in training) replays
+    # the same draw on its copy
+    activations = copy.deepcopy(net.activations)
     prediction, value, grad = _engine_pass(net, loss, x, y)
     layers = _forward_records(net, x)
-    if not np.array_equal(layers[-1].output, prediction[0]):
-        _refuse_a_forward_of_its_own(layers)
-        raise RuntimeError("the layer-by-layer forward pass differs from the model's")  # pragma: no cover
+    # every layer, not only where the output shows it: a later ReLU hid a doubled h, explained
+    # as the model's
+    _refuse_a_forward_of_its_own(layers, activations)
+    if not np.array_equal(layers[-1].output, prediction[0]):  # a Linear of one's own, say
+        raise RuntimeError("the layer-by-layer forward pass differs from the model's")
     loss_record = _loss_record(loss, prediction, y, value, grad)
     engine = {name: param.grad.copy() for name, param in net.model.named_parameters()}
     deltas = _deltas(layers, loss_record.grad)
