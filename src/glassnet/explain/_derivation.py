@@ -389,6 +389,13 @@ def _engine_pass(net: Network, loss: Loss, x: Array, y: Array) -> tuple[Array, f
     return prediction, value, grad
 
 
+def delta_parts(deltas: Sequence[Array], layers: Sequence[LayerRecord], ref: ParamRef) -> tuple[float, float]:
+    """(δ⁽ˡ⁾ᵢ, a⁽ˡ⁻¹⁾ⱼ) of ``ref``, whose product is its gradient in δ form (a⁽ˡ⁻¹⁾ⱼ = 1 for a bias)."""
+    delta = float(deltas[ref.layer - 1][ref.row])
+    a_in = 1.0 if ref.col is None else float(layers[ref.layer - 1].inputs[ref.col])
+    return delta, a_in
+
+
 def _refuse_a_forward_of_its_own(
     layers: Sequence[LayerRecord], activations: Sequence[Activation | None]
 ) -> None:
@@ -603,17 +610,12 @@ def derive(
     else:
         torch_note = "turned off (check_torch=False, or --no-torch)"
 
-    def delta_parts(ref: ParamRef) -> tuple[float, float]:
-        delta = float(deltas[ref.layer - 1][ref.row])
-        a_in = 1.0 if ref.col is None else float(layers[ref.layer - 1].inputs[ref.col])
-        return delta, a_in
-
     def numbers(ref: ParamRef) -> TableRow:
         """θ, its gradient from the engine, the δ form, the finite difference and PyTorch, and
         θ − η g: the numbers a ParamRecord and a TableRow share."""
         layer = layers[ref.layer - 1]
         value = float((layer.weight if ref.kind == "weight" else layer.bias)[ref.index])
-        delta, a_in = delta_parts(ref)
+        delta, a_in = delta_parts(deltas, layers, ref)
         g = float(engine[ref.array_name][ref.index])
         return TableRow(
             ref=ref,
@@ -628,7 +630,7 @@ def derive(
     records = []
     for ref in refs:
         paths, count = _paths(layers, loss_record.grad, ref)
-        delta, a_in = delta_parts(ref)
+        delta, a_in = delta_parts(deltas, layers, ref)
         shared = numbers(ref)
         records.append(
             ParamRecord(

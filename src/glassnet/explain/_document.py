@@ -23,6 +23,7 @@ from glassnet.explain._derivation import (
     LayerRecord,
     ParamRecord,
     TableRow,
+    delta_parts,
     rounded_derivative,
 )
 from glassnet.explain._notation import ParamRef
@@ -1101,9 +1102,9 @@ class Builder:
         derivative than its own f′ or ∂ℓ/∂ŷ: a straight-through ReLU)."""
         d = self.d
 
-        def delta_form(ref: ParamRef) -> float:  # δ⁽ˡ⁾ᵢ a⁽ˡ⁻¹⁾ⱼ, or δ⁽ˡ⁾ᵢ for a bias
-            a_in = 1.0 if ref.col is None else float(d.layers[ref.layer - 1].inputs[ref.col])
-            return float(d.deltas[ref.layer - 1][ref.row]) * a_in
+        def delta_form(ref: ParamRef) -> float:  # δ⁽ˡ⁾ᵢ a⁽ˡ⁻¹⁾ⱼ, as derive computes it
+            delta, a_in = delta_parts(d.deltas, d.layers, ref)
+            return delta * a_in
 
         def engine(ref: ParamRef) -> float:  # the backward pass's, of a parameter shown or not
             weight, bias = d.gradients[ref.layer - 1]
