@@ -45,14 +45,17 @@ FREQUENCY = 0  # the column of X the spectra run along; the others name a config
 ENSEMBLE_SIZE = 5  # the ensemble setting's members, unless --ensemble-size says otherwise
 
 
-def recipe(options: list[str], ensemble: int | None = None) -> tuple[TrainConfig, SplitSettings, bool]:
+def recipe(
+    options: list[str], ensemble: int | None = None, ensemble_option: str = "--ensemble-size"
+) -> tuple[TrainConfig, SplitSettings, bool]:
     """The configuration, split fractions and log-features flag of `glassnet train airfoil OPTIONS`.
 
     Parsed by the CLI's own code, so the benchmark measures exactly what the command runs;
     the data set's own settings filled in as train_airfoil fills them (the Fourier σ). With
     ``ensemble`` (the members of the ensemble setting, when it runs) an --activation list
     longer than it is refused, as ``glassnet train`` refuses one longer than --ensemble; the
-    single setting shares the list and takes its first name. ``--engine torch`` needs torch
+    single setting shares the list and takes its first name. ``ensemble_option`` is the calling
+    script's option for the number of members, named in refusals. ``--engine torch`` needs torch
     and the device named: checked here, as the command checks it, before any data is read.
     """
     args = build_parser().parse_args(["train", "airfoil", *options])
@@ -67,7 +70,7 @@ def recipe(options: list[str], ensemble: int | None = None) -> tuple[TrainConfig
                 f"--{option} is an option of a training run's folder, which the benchmark does not write"
             )
     # the benchmark sets these itself for every run: after --, they would be overridden
-    for option, own in (("seed", "--seeds"), ("ensemble", "--ensemble-size")):
+    for option, own in (("seed", "--seeds"), ("ensemble", ensemble_option)):
         if getattr(args, option) is not None:
             raise ValueError(
                 f"give {own} before --, as the benchmark's own option (after --, --{option} is overridden)"
@@ -79,11 +82,22 @@ def recipe(options: list[str], ensemble: int | None = None) -> tuple[TrainConfig
     if ensemble is not None and named > ensemble:  # its last names would train no member, unsaid
         raise ValueError(
             f"--activation names {named} activations for the ensemble's members in turn, but "
-            f"--ensemble-size is {ensemble}: give --ensemble-size {named} or more, or fewer names"
+            f"{ensemble_option} is {ensemble}: give {ensemble_option} {named} or more, or fewer names"
         )
     if config.engine == "torch":
         resolve_device(config.device)  # no torch, or no such device: one line, before the runs
     return airfoil_config(config), split, not args.no_log_features
+
+
+def benchmark_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The options every airfoil benchmark of the recipe takes: --seeds, --data, --json and the
+    `glassnet train airfoil` options after --; described by the first paragraph of ``doc``."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--seeds", default="0,1,2,3,4", help="split/training seeds (default 0,1,2,3,4)")
+    parser.add_argument("--data", help="airfoil file (default: the usual search)")
+    parser.add_argument("--json", metavar="PATH", type=output_path, help="also write the results as JSON")
+    parser.add_argument("options", nargs="*", help="`glassnet train airfoil` options, after --")
+    return parser
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -212,15 +226,11 @@ def describe(outcome: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", default="0,1,2,3,4", help="split/training seeds (default 0,1,2,3,4)")
+    parser = benchmark_parser(__doc__)
     parser.add_argument("--only", choices=("single", "ensemble"), help="run one of the two settings")
     parser.add_argument(
         "--ensemble-size", type=int, help=f"members of the ensemble setting (default {ENSEMBLE_SIZE})"
     )
-    parser.add_argument("--data", help="airfoil file (default: the usual search)")
-    parser.add_argument("--json", metavar="PATH", type=output_path, help="also write the results as JSON")
-    parser.add_argument("options", nargs="*", help="`glassnet train airfoil` options, after --")
     args = parser.parse_args(argv)
     try:  # every argument checked, and the data read, before the first run
         seeds = parse_seeds(args.seeds)

@@ -168,6 +168,30 @@ def serving(handler: Any) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def refused_before_any_run(
+    bench: ModuleType,
+    arguments: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
+    """The one error line an airfoil benchmark's ``main(arguments)`` exits 2 with, its training
+    (``train_airfoil``) replaced by a failure: refused before the first model trains, not with a
+    traceback after minutes of runs."""
+
+    def no_training(*_: object, **__: object) -> None:
+        raise AssertionError("a run started")
+
+    monkeypatch.setattr(bench, "train_airfoil", no_training)
+    with pytest.raises(SystemExit) as caught:
+        bench.main(arguments)
+    assert caught.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "Traceback" not in captured.err  # not even the header
+    last: str = captured.err.strip().splitlines()[-1]  # after argparse's usage lines
+    assert "error: " in last
+    return last
+
+
 def load_benchmark(name: str) -> ModuleType:
     """The script ``benchmarks/<name>.py`` as a module (named ``glassnet_<name>_benchmark``)."""
     path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"

@@ -12,7 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from conftest import load_benchmark, require_torch, shared_airfoil
+from conftest import load_benchmark, refused_before_any_run, require_torch, shared_airfoil
 from glassnet.data import AIRFOIL_LOG_COLUMNS, Preprocessor, load_airfoil
 from glassnet.torch_bridge import TORCH_MISSING
 from glassnet.train import AIRFOIL_FOURIER_SIGMA, SplitSettings
@@ -157,19 +157,7 @@ def test_bad_arguments_are_one_line_before_any_run(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Refused before the first model trains, not with a traceback after minutes of runs."""
-
-    def no_training(*_: object, **__: object) -> None:
-        raise AssertionError("a run started")
-
-    monkeypatch.setattr(bench, "train_airfoil", no_training)
-    with pytest.raises(SystemExit) as caught:
-        bench.main(arguments)
-    assert caught.value.code == 2
-    captured = capsys.readouterr()
-    assert captured.out == "" and "Traceback" not in captured.err  # not even the header
-    last = captured.err.strip().splitlines()[-1]  # after argparse's usage lines
-    assert "error: " in last and says in last
+    assert says in refused_before_any_run(bench, arguments, capsys, monkeypatch)
 
 
 NO_TORCH = TORCH_MISSING

@@ -36,6 +36,8 @@ def missing_data_says() -> str:
         ),
         # an empty --json (an unset "$OUT"): the runs went ahead and wrote nothing, unsaid
         ("airfoil_accuracy.py", ["--json", ""], "argument --json: is empty (''); give a file name"),
+        ("airfoil_members.py", ["--json", ""], "argument --json: is empty (''); give a file name"),
+        ("airfoil_members.py", ["--data", MISSING], None),
         ("gpu.py", ["--json", ""], "argument --json: is empty (''); give a file name"),
         ("speed.py", ["--json", ""], "argument --json: is empty (''); give a file name"),
         ("speed.py", ["--quick", "--data", MISSING], None),
