@@ -70,9 +70,10 @@ def _counts(limits: list[int], size: int) -> Iterator[tuple[int, ...]]:
     """Every tuple of counts, each at most its limit, that adds up to ``size``; built count by
     count, where a product of every count's range ran (limit + 1)^families tuples (10¹⁵ for seven
     activations over 1000 members) to keep a handful."""
+    if size > sum(limits):  # the families left cannot make it up: without this, S near K walked the product
+        return
     if not limits:
-        if size == 0:
-            yield ()
+        yield ()
         return
     for count in range(min(limits[0], size) + 1):
         for rest in _counts(limits[1:], size - count):
@@ -104,6 +105,8 @@ def member_predictions(run: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[n
     """Each member's test predictions (K, n) in the target's units, the test targets (n,) and the
     members' activations, of a finished ``train_airfoil`` run."""
     ensemble = run.ensemble()
+    # without hidden layers no activation is applied: one family, not the names the members would take
+    activations = ensemble.activations if len(ensemble.spec.sizes) > 2 else ("linear",) * len(ensemble)
     kept = model_parts(run.parts(), refit=run.result.validation_ensemble() is not None)
     rows = run.X[kept["test"]]
     predictions = np.stack(
@@ -112,7 +115,7 @@ def member_predictions(run: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[n
             for weights, activation in zip(ensemble.members, ensemble.activations, strict=True)
         ]
     )
-    return predictions, run.y[kept["test"]], ensemble.activations
+    return predictions, run.y[kept["test"]], activations
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,16 +123,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--members", type=int, default=MEMBERS, help=f"members K trained per split (default {MEMBERS})"
     )
-    parser.add_argument(
-        "--size", type=int, default=SIZE, help=f"the ensemble size S studied (default {SIZE})"
-    )
+    parser.add_argument("--size", type=int, help=f"the ensemble size S studied (default {SIZE})")
     args = parser.parse_args(argv)
     try:  # every argument checked, and the data read, before the first run
         seeds = parse_seeds(args.seeds)
         if not 1 <= args.members <= MAX_ENSEMBLE:
             raise ValueError(f"--members must be an integer in [1, {MAX_ENSEMBLE}], got {args.members}")
+        given = args.size is not None
+        args.size = args.size if given else SIZE
         if not 1 <= args.size <= args.members:
-            raise ValueError(f"--size must be an integer in [1, --members = {args.members}], got {args.size}")
+            raise ValueError(
+                f"--size must be an integer in [1, --members = {args.members}], got {args.size}"
+                + ("" if given else f" (its default; give --size {args.members} or less)")
+            )
         if math.comb(args.members, args.size) > MAX_CHOICES:
             raise ValueError(
                 f"--members {args.members} and --size {args.size} make {math.comb(args.members, args.size):,} "
@@ -153,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
             log_features=log_features,
             handle_sigint=False,
         )
+        if run.result.status != "completed" or len(run.result.members) != args.members:
+            # fewer members than asked: the figures would be labelled by K and S they are not of
+            parser.exit(
+                2,
+                f"{parser.prog}: error: split seed {seed}: {run.result.message}; no figures are measured "
+                "from such a run\n",
+            )
         figures = summarise(*member_predictions(run), args.size)
         splits.append({"seed": seed, "seconds": time.perf_counter() - start, "test_rmse": figures})
         print(f"split seed {seed} ({splits[-1]['seconds']:.0f} s), test RMSE [dB]:", flush=True)

@@ -33,6 +33,49 @@ def test_compositions_by_hand(bench: ModuleType) -> None:
     names = ("relu", "tanh", "sigmoid", "silu", "softplus", "leaky_relu", "elu")
     found = dict(bench.compositions(tuple(names[m % 7] for m in range(1000)), 1))
     assert sorted(len(choices) for choices in found.values()) == [142, 143, 143, 143, 143, 143, 143]
+    # and the counts stop where the families left cannot make up the size: S = K - 1 over six
+    # activations of 1000 members walked about 167^5 tuples
+    assert len(list(bench._counts([167] * 4 + [166] * 2, 999))) == 6
+
+
+def test_a_linear_model_is_one_family(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without hidden layers no activation is applied: the members are not relu and tanh ones."""
+    out = tmp_path / "members.json"
+    arguments = ["--members", "3", "--size", "2", "--seeds", "0", "--data", str(shared_airfoil())]
+    assert bench.main([*arguments, "--json", str(out), "--", "--epochs", "25", "--hidden", ""]) == 0
+    (split,) = json.loads(out.read_text())["splits"]
+    assert "2 linear, mean over 3 choices" in split["test_rmse"]
+    assert not any("relu" in label or "tanh" in label for label in split["test_rmse"])
+
+
+def test_a_run_that_kept_fewer_members_is_one_error_line(
+    bench: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A member that diverged ends the run with the members before it: its figures would be labelled
+    as an ensemble of S and of K they are not of (an ensemble of 2 was one member)."""
+    arguments = ["--members", "3", "--size", "2", "--seeds", "0", "--data", str(shared_airfoil())]
+    diverging = [
+        "--epochs",
+        "25",
+        "--hidden",
+        "8",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1",
+        "--schedule",
+        "constant",
+    ]
+    with pytest.raises(SystemExit) as caught:
+        bench.main([*arguments, "--", *diverging])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "usage:" not in err
+    assert len(err.splitlines()) == 1  # the program's name is pytest's here
+    assert ": error: split seed 0: training diverged at epoch " in err
+    assert err.rstrip().endswith("no figures are measured from such a run")
 
 
 def test_summarise_by_hand(bench: ModuleType) -> None:
@@ -97,6 +140,10 @@ def test_a_short_run_gives_the_ensemble_the_train_command_trains(
         (["--members", "0"], "--members must be an integer in [1, 1000], got 0"),
         (["--members", "3", "--size", "4"], "--size must be an integer in [1, --members = 3], got 4"),
         (["--size", "0"], "--size must be an integer in [1, --members = 10], got 0"),
+        (
+            ["--members", "4"],
+            "--size must be an integer in [1, --members = 4], got 5 (its default; give --size 4 or less)",
+        ),
         (
             ["--members", "100", "--size", "5"],
             "--members 100 and --size 5 make 75,287,520 choices of members per split, past the 100,000 "
