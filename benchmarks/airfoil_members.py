@@ -29,14 +29,13 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from glassnet.data import load_airfoil
 from glassnet.torch_bridge import TorchMissingError
-from glassnet.train import model_parts, predict_raw, train_airfoil
+from glassnet.train import Run, model_parts, predict_raw, train_airfoil
 from glassnet.train._config import MAX_ENSEMBLE
 from glassnet.train._ensemble import Ensemble
 
@@ -101,7 +100,7 @@ def summarise(
     return figures
 
 
-def member_predictions(run: Any) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], tuple[str, ...]]:
+def member_predictions(run: Run) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], tuple[str, ...]]:
     """Each member's test predictions (K, n) in the target's units, the test targets (n,) and the
     members' activations, of a finished ``train_airfoil`` run."""
     ensemble = run.ensemble()
@@ -129,12 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         seeds = parse_seeds(args.seeds)
         if not 1 <= args.members <= MAX_ENSEMBLE:
             raise ValueError(f"--members must be an integer in [1, {MAX_ENSEMBLE}], got {args.members}")
-        given = args.size is not None
-        args.size = args.size if given else SIZE
+        size_given = args.size is not None
+        args.size = args.size if size_given else SIZE
         if not 1 <= args.size <= args.members:
             raise ValueError(
                 f"--size must be an integer in [1, --members = {args.members}], got {args.size}"
-                + ("" if given else f" (its default; give --size {args.members} or less)")
+                + ("" if size_given else f" (its default; give --size {args.members} or less)")
             )
         if math.comb(args.members, args.size) > MAX_CHOICES:
             raise ValueError(
