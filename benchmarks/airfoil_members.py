@@ -130,15 +130,17 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"--members must be an integer in [1, {MAX_ENSEMBLE}], got {args.members}")
         size_given = args.size is not None
         args.size = args.size if size_given else SIZE
+        default = "" if size_given else " (its default)"
         if not 1 <= args.size <= args.members:
             raise ValueError(
-                f"--size must be an integer in [1, --members = {args.members}], got {args.size}"
-                + ("" if size_given else f" (its default; give --size {args.members} or less)")
+                f"--size must be an integer in [1, --members = {args.members}], got {args.size}{default}"
+                + ("" if size_given else f"; give --size {args.members} or less")
             )
         if math.comb(args.members, args.size) > MAX_CHOICES:
             raise ValueError(
-                f"--members {args.members} and --size {args.size} make {math.comb(args.members, args.size):,} "
-                f"choices of members per split, past the {MAX_CHOICES:,} this script enumerates"
+                f"--members {args.members} and --size {args.size}{default} make "
+                f"{math.comb(args.members, args.size):,} choices of members per split, past the "
+                f"{MAX_CHOICES:,} this script enumerates"
             )
         config, split, log_features = recipe(args.options, args.members, ensemble_option="--members")
         if args.json is not None:

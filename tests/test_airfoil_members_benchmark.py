@@ -38,9 +38,7 @@ def test_compositions_by_hand(bench: ModuleType) -> None:
     assert len(list(bench._counts([167] * 4 + [166] * 2, 999))) == 6
 
 
-def test_a_linear_model_is_one_family(
-    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_linear_model_is_one_family(bench: ModuleType, tmp_path: Path) -> None:
     """Without hidden layers no activation is applied: the members are not relu and tanh ones."""
     out = tmp_path / "members.json"
     arguments = ["--members", "3", "--size", "2", "--seeds", "0", "--data", str(shared_airfoil())]
@@ -142,12 +140,16 @@ def test_a_short_run_gives_the_ensemble_the_train_command_trains(
         (["--size", "0"], "--size must be an integer in [1, --members = 10], got 0"),
         (
             ["--members", "4"],
-            "--size must be an integer in [1, --members = 4], got 5 (its default; give --size 4 or less)",
+            "--size must be an integer in [1, --members = 4], got 5 (its default); give --size 4 or less",
         ),
         (
             ["--members", "100", "--size", "5"],
             "--members 100 and --size 5 make 75,287,520 choices of members per split, past the 100,000 "
             "this script enumerates",
+        ),
+        (
+            ["--members", "100"],
+            "--members 100 and --size 5 (its default) make 75,287,520 choices of members per split",
         ),
         (["--seeds", "1,1"], "--seeds names [1] more than once"),
         (
