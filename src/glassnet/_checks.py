@@ -382,3 +382,11 @@ def underflows(text: str, value: float) -> bool:
         return False
     mantissa = re.split(r"[eE]", text.strip(), maxsplit=1)[0]
     return any(char.isdecimal() and int(char) != 0 for char in mantissa)  # "١e-400" too, as float() reads it
+
+
+def keeps_methods(cls: type, base: type, names: Iterable[str]) -> bool:
+    """True when ``cls`` has ``base``'s own method for every name in ``names`` (inherited, not
+    overridden anywhere between them; a name neither has counts as kept): the one test behind each
+    decision that a class computes its base's numbers (a fused pass that fits it, a promise it may
+    keep, the name explain writes it under)."""
+    return all(getattr(cls, name, None) is getattr(base, name, None) for name in names)

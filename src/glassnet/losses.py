@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Literal, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from glassnet._checks import Array, as_float_array, exact_text, finite_float
+from glassnet._checks import Array, as_float_array, exact_text, finite_float, keeps_methods
 from glassnet.nn import stable_sigmoid, stable_softplus
 
 __all__ = [
@@ -112,7 +112,7 @@ class Loss:
         if cls.nonfinite_shows_in_value and "nonfinite_shows_in_value" not in vars(cls):
             promiser = next(c for c in cls.__mro__ if "nonfinite_shows_in_value" in vars(c))
             computing = ("elementwise", "reduce", "prepare", "forward", "__call__")
-            if any(getattr(cls, method) is not getattr(promiser, method, None) for method in computing):
+            if not keeps_methods(cls, promiser, computing):
                 cls.nonfinite_shows_in_value = False
 
     def __init__(self, reduction: Reduction | None = None) -> None:
@@ -503,8 +503,7 @@ class MSELoss(Loss):
         # on Loss's general path, also through super() from a forward of its own: it took these,
         # and its L and dL/dŷ were the plain MSE's (wrong, with no error: forward and backward
         # agreed, so gradcheck passed)
-        own = (cls.elementwise, cls.elementwise_grad, cls.reduce)
-        cls._mse_passes = own == (MSELoss.elementwise, MSELoss.elementwise_grad, MSELoss.reduce)
+        cls._mse_passes = keeps_methods(cls, MSELoss, ("elementwise", "elementwise_grad", "reduce"))
 
     def forward(self, prediction: Array, target: Array) -> float:
         # No errstate (it would cost a fifth of the loss): r is NaN or inf only where ŷ or y

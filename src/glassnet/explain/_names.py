@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from glassnet._checks import keeps_methods
 from glassnet.losses import LOSSES, Loss
 from glassnet.nn import ACTIVATIONS, Activation
 
@@ -32,7 +33,7 @@ def glassnet_name(part: Activation | Loss) -> str | None:
     if base is None:
         return None
     methods = _FORMULAS[Activation] if isinstance(part, Activation) else _FORMULAS[Loss]
-    if any(getattr(type(part), method, None) is not getattr(base, method, None) for method in methods):
+    if not keeps_methods(type(part), base, methods):
         return None
     if np.ndim(getattr(part, "negative_slope", 0.0)) != 0:  # a LeakyReLU of one slope per unit
         return None

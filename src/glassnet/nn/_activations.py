@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from glassnet._checks import Array, as_float_array, finite_float
+from glassnet._checks import Array, as_float_array, finite_float, keeps_methods
 from glassnet.nn._module import Module
 
 
@@ -189,7 +189,7 @@ def _keeps_f(cls: type[Activation], base: type[Activation]) -> bool:
     z kept and its own f′(z) applied. Decided in the base's passes, so that a subclass's own
     forward or backward calling super() reaches the general path too (it reached the base's, and
     its gradients were the base's: wrong, with no error)."""
-    return cls.function is base.function and cls.derivative is base.derivative
+    return keeps_methods(cls, base, ("function", "derivative"))
 
 
 class ReLU(Activation):
